@@ -1,0 +1,234 @@
+/* skiff-status — the API's reads: projects, deployments, logs and health, as JSON (and the
+ * dashboard's server-rendered pages, see pages.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "id.h"
+#include "log.h"
+#include "model.h"
+#include "status.h"
+#include "validate.h"
+
+#define STATUS_LIST_DEFAULT 20
+#define STATUS_LIST_MAX 100
+#define STATUS_PROJECTS_MAX 1000
+
+int status_deployment_load(struct app *app, const char *id, json_t **dep, json_t **project,
+			   struct error *err)
+{
+	*dep = NULL;
+	*project = NULL;
+	if (!id_valid(id))
+		return error_set(err, SKIFF_EINVALID, "invalid_deployment_id",
+				 "a deployment id is 12 characters of a-z and 2-7");
+	int rc = model_deployment_get(app->redis, id, dep, err);
+	if (rc < 0)
+		return rc;
+	const char *slug = json_string_value(json_object_get(*dep, "project"));
+	if (slug && model_project_get(app->redis, slug, project, NULL) < 0)
+		*project = json_object(); /* the project was deleted; the record still reads */
+	if (!*project)
+		*project = json_object();
+	return 0;
+}
+
+int status_log_text(struct app *app, const char *id, struct buf *out, struct error *err)
+{
+	int rc = model_log_read(app->redis, id, out, err);
+	if (rc < 0 || out->len > 0)
+		return rc;
+	/* the stream was trimmed or expired: fall back to the archived copy */
+	struct store *store;
+	char key[64];
+	snprintf(key, sizeof(key), "logs/%s.log", id);
+	if (app_store(app, &store, NULL) == 0 && store_object_get(store, key, out, NULL) == 0)
+		return 0;
+	buf_reset(out);
+	return 0;
+}
+
+static int status_projects(struct http_request *req, struct http_response *resp)
+{
+	struct app *app = req->app;
+	struct error err;
+	json_t *slugs = NULL;
+	if (http_wants_html(req))
+		return pages_projects(req, resp);
+	if (model_project_list(app->redis, STATUS_PROJECTS_MAX, &slugs, &err) < 0)
+		return http_error(req, resp, &err);
+	json_t *data = json_array();
+	size_t i;
+	json_t *s;
+	json_array_foreach(slugs, i, s) {
+		json_t *rec;
+		if (model_project_get(app->redis, json_string_value(s), &rec, NULL) == 0) {
+			json_array_append_new(data, api_project(req->cfg, rec));
+			json_decref(rec);
+		}
+	}
+	json_decref(slugs);
+	return http_json(resp, 200, json_pack("{s:o}", "data", data));
+}
+
+static int status_project(struct http_request *req, struct http_response *resp)
+{
+	struct app *app = req->app;
+	struct error err;
+	const char *slug = req->params[0];
+	json_t *rec = NULL;
+	if (validate_slug(slug, &err) < 0)
+		return http_error(req, resp, &err);
+	if (http_wants_html(req))
+		return pages_project(req, resp);
+	if (model_project_get(app->redis, slug, &rec, &err) < 0)
+		return http_error(req, resp, &err);
+	json_t *p = api_project(req->cfg, rec);
+	const char *cur = json_string_value(json_object_get(rec, "current"));
+	json_t *dep;
+	if (cur && id_valid(cur) && model_deployment_get(app->redis, cur, &dep, NULL) == 0) {
+		json_object_set_new(p, "currentDeployment", api_deployment(req->cfg, dep, cur));
+		json_decref(dep);
+	}
+	json_decref(rec);
+	return http_json(resp, 200, json_pack("{s:o}", "data", p));
+}
+
+static int status_project_deployments(struct http_request *req, struct http_response *resp)
+{
+	struct app *app = req->app;
+	struct error err;
+	const char *slug = req->params[0];
+	json_t *rec = NULL, *ids = NULL;
+	if (validate_slug(slug, &err) < 0)
+		return http_error(req, resp, &err);
+	size_t limit = STATUS_LIST_DEFAULT, offset = 0;
+	const char *ls = http_query_get(req, "limit"), *cs = http_query_get(req, "cursor");
+	char *end;
+	if (ls) {
+		unsigned long long v = strtoull(ls, &end, 10);
+		if (*end || !*ls || v == 0 || v > STATUS_LIST_MAX)
+			return http_fail(req, resp, SKIFF_EINVALID, "invalid_limit",
+					 "limit must be 1 to %d", STATUS_LIST_MAX);
+		limit = (size_t)v;
+	}
+	if (cs) {
+		unsigned long long v = strtoull(cs, &end, 10);
+		if (*end || !*cs || v > 1000000000ULL)
+			return http_fail(req, resp, SKIFF_EINVALID, "invalid_cursor",
+					 "cursor is not one this API returned");
+		offset = (size_t)v;
+	}
+	if (model_project_get(app->redis, slug, &rec, &err) < 0)
+		return http_error(req, resp, &err);
+	const char *cur = json_string_value(json_object_get(rec, "current"));
+	/* one more than asked tells whether a next page exists */
+	if (model_deployment_list(app->redis, slug, offset, limit + 1, &ids, &err) < 0) {
+		json_decref(rec);
+		return http_error(req, resp, &err);
+	}
+	json_t *data = json_array();
+	size_t i;
+	json_t *s;
+	json_array_foreach(ids, i, s) {
+		if (i >= limit)
+			break;
+		json_t *dep;
+		if (model_deployment_get(app->redis, json_string_value(s), &dep, NULL) == 0) {
+			json_array_append_new(data, api_deployment(req->cfg, dep, cur));
+			json_decref(dep);
+		}
+	}
+	json_t *next = json_null();
+	if (json_array_size(ids) > limit) {
+		char c[32];
+		snprintf(c, sizeof(c), "%zu", offset + limit);
+		next = json_string(c);
+	}
+	json_decref(ids);
+	json_decref(rec);
+	return http_json(resp, 200, json_pack("{s:o,s:o}", "data", data, "nextCursor", next));
+}
+
+static int status_deployment(struct http_request *req, struct http_response *resp)
+{
+	struct app *app = req->app;
+	struct error err;
+	json_t *dep, *project;
+	if (http_wants_html(req))
+		return pages_deployment(req, resp);
+	if (status_deployment_load(app, req->params[0], &dep, &project, &err) < 0)
+		return http_error(req, resp, &err);
+	const char *cur = json_string_value(json_object_get(project, "current"));
+	json_t *d = api_deployment(req->cfg, dep, cur);
+	json_decref(dep);
+	json_decref(project);
+	return http_json(resp, 200, json_pack("{s:o}", "data", d));
+}
+
+static int status_deployment_log(struct http_request *req, struct http_response *resp)
+{
+	struct app *app = req->app;
+	struct error err;
+	json_t *dep, *project;
+	if (status_deployment_load(app, req->params[0], &dep, &project, &err) < 0)
+		return http_error(req, resp, &err);
+	json_decref(dep);
+	json_decref(project);
+	struct buf log = BUF_INIT(STATUS_LOG_MAX);
+	if (status_log_text(app, req->params[0], &log, &err) < 0) {
+		buf_dispose(&log);
+		return http_error(req, resp, &err);
+	}
+	resp->status = 200;
+	resp->content_type = "text/plain; charset=utf-8";
+	http_header(resp, "Cache-Control", "no-cache");
+	buf_append(&resp->body, buf_cstr(&log), log.len);
+	buf_dispose(&log);
+	return 200;
+}
+
+static int status_health(struct http_request *req, struct http_response *resp)
+{
+	struct app *app = req->app;
+	struct error rerr, serr;
+	error_clear(&rerr);
+	error_clear(&serr);
+	struct store *store = NULL;
+	int redis_ok = redis_ping(app->redis, &rerr) == 0;
+	int store_ok = app_store(app, &store, &serr) == 0 && store_check(store, &serr) == 0;
+	json_t *o = json_pack("{s:s,s:s,s:s}", "status", redis_ok && store_ok ? "ok" : "unavailable",
+			      "redis", redis_ok ? "ok" : rerr.message, "store",
+			      store_ok ? "ok" : serr.message);
+	http_header(resp, "Cache-Control", "no-store");
+	if (!redis_ok || !store_ok)
+		log_error("health check failed redis=%s store=%s", redis_ok ? "ok" : "down",
+			  store_ok ? "ok" : "down");
+	return http_json(resp, redis_ok && store_ok ? 200 : 503, o);
+}
+
+static const struct http_route status_routes[] = {
+	{ "GET", "/api/projects", status_projects, 0 },
+	{ "GET", "/api/projects/{}", status_project, 0 },
+	{ "GET", "/api/projects/{}/deployments", status_project_deployments, 0 },
+	{ "GET", "/api/deployments/{}", status_deployment, 0 },
+	{ "GET", "/api/deployments/{}/log", status_deployment_log, 0 },
+	{ "GET", "/healthz", status_health, 0 },
+	{ "GET", "/projects", pages_projects, 0 },
+	{ "GET", "/projects/{}", pages_project, 0 },
+	{ "GET", "/deployments/{}", pages_deployment, 0 },
+};
+
+int main(int argc, char **argv)
+{
+	static const struct http_program prog = {
+		.name = "skiff-status",
+		.summary = "skiff's API reads and dashboard pages as a FastCGI (or CGI) program.",
+		.routes = status_routes,
+		.nroutes = sizeof(status_routes) / sizeof(status_routes[0]),
+		.init = app_init,
+		.fini = app_fini,
+	};
+	return http_main(argc, argv, &prog);
+}

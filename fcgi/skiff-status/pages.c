@@ -1,0 +1,375 @@
+/* pages.c — the dashboard's server-rendered pages (work without JavaScript; htdocs/app.js
+ * enhances them). Layout and class names: doc/dashboard.md. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "id.h"
+#include "model.h"
+#include "status.h"
+#include "validate.h"
+
+#define PAGES_MAX (32u << 20)
+#define PAGES_PROJECTS_MAX 500
+#define PAGES_DEPLOYMENTS_MAX 50
+
+static const char *pages_str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+static void pages_head(struct buf *b, const char *title, int refresh)
+{
+	buf_puts(b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+	if (refresh)
+		buf_puts(b, "<meta http-equiv=\"refresh\" content=\"2\" id=\"refresh\">\n");
+	buf_puts(b, "<title>");
+	buf_put_html(b, title);
+	buf_puts(b, " · skiff</title>\n<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n"
+		    "<link rel=\"stylesheet\" href=\"/style.css\">\n"
+		    "<script src=\"/app.js\" defer></script>\n</head>\n<body>\n"
+		    "<header class=\"topbar\">\n\t<a class=\"brand\" href=\"/\">skiff</a>\n"
+		    "\t<nav><a href=\"/\">Deploy</a><a href=\"/projects\">Projects</a></nav>\n"
+		    "</header>\n");
+}
+
+static void pages_time(struct buf *b, const char *ms)
+{
+	char *end;
+	long long v = strtoll(ms, &end, 10);
+	if (!*ms || *end) {
+		buf_puts(b, "—");
+		return;
+	}
+	time_t t = (time_t)(v / 1000);
+	struct tm tm;
+	char iso[40], human[40];
+	gmtime_r(&t, &tm);
+	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	strftime(human, sizeof(human), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	buf_printf(b, "<time datetime=\"%s\">%s</time>", iso, human);
+}
+
+static void pages_send(struct http_response *resp, struct buf *b, int status)
+{
+	resp->status = status;
+	resp->content_type = "text/html; charset=utf-8";
+	http_header(resp, "Cache-Control", "no-cache");
+	http_header(resp, "X-Content-Type-Options", "nosniff");
+	http_header(resp, "Content-Security-Policy",
+		    "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'");
+	buf_reset(&resp->body);
+	buf_append(&resp->body, buf_cstr(b), b->len);
+	buf_dispose(b);
+}
+
+/* An error page for browsers (the API answers the same errors as JSON). */
+static int pages_error(struct http_request *req, struct http_response *resp, const struct error *err)
+{
+	http_error(req, resp, err); /* the log line */
+	struct buf b = BUF_INIT(PAGES_MAX);
+	pages_head(&b, "Error", 0);
+	buf_puts(&b, "<main class=\"page\">\n<h1>");
+	buf_put_html(&b, error_status(err->code) == 404 ? "Not found" : "Something went wrong");
+	buf_puts(&b, "</h1>\n<div class=\"error-box\" role=\"alert\">");
+	buf_put_html(&b, err->message);
+	buf_puts(&b, "</div>\n<p><a href=\"/\">Back to the dashboard</a></p>\n</main>\n</body>\n</html>\n");
+	pages_send(resp, &b, error_status(err->code));
+	return resp->status;
+}
+
+static void pages_badge(struct buf *b, const char *state)
+{
+	buf_puts(b, "<span class=\"badge state-");
+	buf_put_html(b, state);
+	buf_puts(b, "\">");
+	buf_put_html(b, state);
+	buf_puts(b, "</span>");
+}
+
+int pages_projects(struct http_request *req, struct http_response *resp)
+{
+	struct app *app = req->app;
+	struct error err;
+	json_t *slugs = NULL;
+	if (model_project_list(app->redis, PAGES_PROJECTS_MAX, &slugs, &err) < 0)
+		return pages_error(req, resp, &err);
+	struct buf b = BUF_INIT(PAGES_MAX);
+	pages_head(&b, "Projects", 0);
+	buf_puts(&b, "<main id=\"projects-page\" class=\"page\">\n<h1>Projects</h1>\n");
+	if (json_array_size(slugs) == 0)
+		buf_puts(&b, "<p class=\"empty-state\">No projects yet. <a href=\"/\">Deploy one</a>.</p>\n");
+	else
+		buf_puts(&b, "<div class=\"table-wrap\"><table class=\"list\">\n<thead><tr><th>Project</th>"
+			     "<th>Repository</th><th>Current</th><th>Created</th></tr></thead>\n<tbody>\n");
+	size_t i;
+	json_t *s;
+	json_array_foreach(slugs, i, s) {
+		json_t *p;
+		if (model_project_get(app->redis, json_string_value(s), &p, NULL) < 0)
+			continue;
+		const char *slug = pages_str(p, "slug"), *cur = pages_str(p, "current");
+		char url[1024];
+		api_site_url(req->cfg, slug, NULL, url, sizeof(url));
+		buf_puts(&b, "<tr><td><a href=\"/projects/");
+		buf_put_html(&b, slug);
+		buf_puts(&b, "\">");
+		buf_put_html(&b, slug);
+		buf_puts(&b, "</a></td><td><code>");
+		buf_put_html(&b, pages_str(p, "git_url"));
+		buf_puts(&b, "</code></td><td>");
+		if (*cur) {
+			buf_puts(&b, "<a href=\"");
+			buf_put_html(&b, url);
+			buf_puts(&b, "\">");
+			buf_put_html(&b, url);
+			buf_puts(&b, "</a>");
+		} else {
+			buf_puts(&b, "<span class=\"muted\">not live yet</span>");
+		}
+		buf_puts(&b, "</td><td>");
+		pages_time(&b, pages_str(p, "created"));
+		buf_puts(&b, "</td></tr>\n");
+		json_decref(p);
+	}
+	if (json_array_size(slugs))
+		buf_puts(&b, "</tbody></table></div>\n");
+	buf_puts(&b, "</main>\n</body>\n</html>\n");
+	json_decref(slugs);
+	pages_send(resp, &b, 200);
+	return 200;
+}
+
+int pages_project(struct http_request *req, struct http_response *resp)
+{
+	struct app *app = req->app;
+	struct error err;
+	const char *slug = req->params[0];
+	json_t *p = NULL, *ids = NULL;
+	if (validate_slug(slug, &err) < 0 || model_project_get(app->redis, slug, &p, &err) < 0)
+		return pages_error(req, resp, &err);
+	if (model_deployment_list(app->redis, slug, 0, PAGES_DEPLOYMENTS_MAX, &ids, &err) < 0) {
+		json_decref(p);
+		return pages_error(req, resp, &err);
+	}
+	const char *cur = pages_str(p, "current");
+	char url[1024];
+	api_site_url(req->cfg, slug, NULL, url, sizeof(url));
+	struct buf b = BUF_INIT(PAGES_MAX);
+	pages_head(&b, slug, 0);
+	buf_puts(&b, "<main id=\"project\" class=\"page\" data-project=\"");
+	buf_put_html(&b, slug);
+	buf_puts(&b, "\">\n<p class=\"crumbs\"><a href=\"/projects\">Projects</a></p>\n<h1>");
+	buf_put_html(&b, slug);
+	buf_puts(&b, "</h1>\n<dl class=\"meta\">\n<dt>Production</dt><dd>");
+	if (*cur) {
+		buf_puts(&b, "<a id=\"project-url\" href=\"");
+		buf_put_html(&b, url);
+		buf_puts(&b, "\">");
+		buf_put_html(&b, url);
+		buf_puts(&b, "</a>");
+	} else {
+		buf_puts(&b, "<span class=\"muted\">not live yet</span>");
+	}
+	buf_puts(&b, "</dd>\n<dt>Repository</dt><dd><code>");
+	buf_put_html(&b, pages_str(p, "git_url"));
+	buf_puts(&b, "</code></dd>\n<dt>Branch</dt><dd><code>");
+	buf_put_html(&b, *pages_str(p, "branch") ? pages_str(p, "branch") : "(default)");
+	buf_puts(&b, "</code></dd>\n</dl>\n<h2>Deployments</h2>\n");
+	buf_puts(&b, "<div class=\"table-wrap\"><table class=\"list\" id=\"deployments\">\n<thead><tr>"
+		     "<th>Deployment</th><th>State</th><th>Commit</th><th>Created</th><th>URL</th>"
+		     "</tr></thead>\n<tbody>\n");
+	size_t i;
+	json_t *s;
+	json_array_foreach(ids, i, s) {
+		json_t *d;
+		const char *id = json_string_value(s);
+		if (model_deployment_get(app->redis, id, &d, NULL) < 0)
+			continue;
+		char durl[1024];
+		api_site_url(req->cfg, slug, id, durl, sizeof(durl));
+		const char *state = pages_str(d, "state");
+		buf_puts(&b, "<tr><td><a href=\"/deployments/");
+		buf_put_html(&b, id);
+		buf_puts(&b, "\"><code>");
+		buf_put_html(&b, id);
+		buf_puts(&b, "</code></a>");
+		if (!strcmp(id, cur))
+			buf_puts(&b, " <span class=\"tag\">current</span>");
+		buf_puts(&b, "</td><td>");
+		pages_badge(&b, state);
+		buf_puts(&b, "</td><td><code>");
+		buf_printf(&b, "%.7s", pages_str(d, "commit"));
+		buf_puts(&b, "</code> ");
+		buf_put_html(&b, pages_str(d, "commit_message"));
+		buf_puts(&b, "</td><td>");
+		pages_time(&b, pages_str(d, "created"));
+		buf_puts(&b, "</td><td>");
+		if (!strcmp(state, STATE_READY)) {
+			buf_puts(&b, "<a href=\"");
+			buf_put_html(&b, durl);
+			buf_puts(&b, "\">visit</a>");
+		}
+		buf_puts(&b, "</td></tr>\n");
+		json_decref(d);
+	}
+	buf_puts(&b, "</tbody></table></div>\n</main>\n</body>\n</html>\n");
+	json_decref(ids);
+	json_decref(p);
+	pages_send(resp, &b, 200);
+	return 200;
+}
+
+/* The log as the page shows it: one span per line, stderr marked, state changes as system. */
+static int pages_log(struct app *app, const char *id, struct buf *b, char *last, size_t lastlen)
+{
+	char key[REDIS_KEY_MAX];
+	redis_key(app->redis, key, "log:%s", id);
+	struct error err;
+	redisReply *reply = redis_cmd(app->redis, &err, "XRANGE %s - + COUNT 20000", key);
+	if (!reply)
+		return err.code;
+	last[0] = '\0';
+	for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
+		redisReply *e = reply->element[i];
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+		    e->element[1]->type != REDIS_REPLY_ARRAY)
+			continue;
+		snprintf(last, lastlen, "%.*s", (int)e->element[0]->len, e->element[0]->str);
+		const char *k = "", *s = "", *m = "";
+		redisReply *f = e->element[1];
+		for (size_t j = 0; j + 1 < f->elements; j += 2) {
+			const char *name = f->element[j]->str;
+			if (!strcmp(name, "k")) k = f->element[j + 1]->str;
+			else if (!strcmp(name, "s")) s = f->element[j + 1]->str;
+			else if (!strcmp(name, "m")) m = f->element[j + 1]->str;
+		}
+		if (!strcmp(k, "end"))
+			continue;
+		int is_state = !strcmp(k, "state");
+		buf_printf(b, "<span class=\"line %s\">", is_state ? "system state" : s);
+		if (is_state)
+			buf_puts(b, "==> ");
+		buf_put_html(b, m);
+		buf_puts(b, "</span>\n");
+	}
+	freeReplyObject(reply);
+	return 0;
+}
+
+int pages_deployment(struct http_request *req, struct http_response *resp)
+{
+	struct app *app = req->app;
+	struct error err;
+	json_t *d = NULL, *p = NULL;
+	const char *id = req->params[0];
+	if (status_deployment_load(app, id, &d, &p, &err) < 0)
+		return pages_error(req, resp, &err);
+	const char *slug = pages_str(d, "project"), *state = pages_str(d, "state");
+	const char *cur = pages_str(p, "current");
+	int final = api_state_final(state);
+	char url[1024], purl[1024], last[48];
+	api_site_url(req->cfg, slug, id, url, sizeof(url));
+	api_site_url(req->cfg, slug, NULL, purl, sizeof(purl));
+
+	struct buf log = BUF_INIT(STATUS_LOG_MAX);
+	int lrc = pages_log(app, id, &log, last, sizeof(last));
+	if (lrc < 0) {
+		error_set(&err, lrc, NULL, "cannot read the build log");
+		buf_dispose(&log);
+		json_decref(d);
+		json_decref(p);
+		return pages_error(req, resp, &err);
+	}
+	if (log.len == 0 && final) {
+		/* trimmed stream: show the archived text */
+		struct buf text = BUF_INIT(STATUS_LOG_MAX);
+		if (status_log_text(app, id, &text, NULL) == 0) {
+			buf_puts(&log, "<span class=\"line stdout\">");
+			buf_put_html(&log, buf_cstr(&text));
+			buf_puts(&log, "</span>");
+		}
+		buf_dispose(&text);
+	}
+
+	struct buf b = BUF_INIT(PAGES_MAX);
+	char title[128];
+	snprintf(title, sizeof(title), "Deployment %s · %s", id, slug);
+	pages_head(&b, title, !final);
+	buf_puts(&b, "<main id=\"deployment\" class=\"page\" data-deployment-id=\"");
+	buf_put_html(&b, id);
+	buf_puts(&b, "\" data-state=\"");
+	buf_put_html(&b, state);
+	buf_puts(&b, "\" data-last-event-id=\"");
+	buf_put_html(&b, last);
+	buf_puts(&b, "\" data-rendered=\"server\">\n<p class=\"crumbs\"><a href=\"/projects\">Projects</a> / "
+		     "<a id=\"project-link\" href=\"/projects/");
+	buf_put_html(&b, slug);
+	buf_puts(&b, "\">");
+	buf_put_html(&b, slug);
+	buf_puts(&b, "</a></p>\n<h1>Deployment <code id=\"deployment-id\">");
+	buf_put_html(&b, id);
+	buf_puts(&b, "</code></h1>\n<div class=\"summary\">\n\t<span id=\"state\" class=\"badge state-");
+	buf_put_html(&b, state);
+	buf_puts(&b, "\">");
+	buf_put_html(&b, state);
+	buf_puts(&b, "</span>\n\t<span id=\"phase\" class=\"phase\">");
+	buf_put_html(&b, pages_str(d, "phase"));
+	buf_puts(&b, "</span>\n");
+	if (!strcmp(id, cur))
+		buf_puts(&b, "\t<span class=\"tag\">current</span>\n");
+	if (!final)
+		buf_puts(&b, "\t<span class=\"muted\" id=\"refresh-note\">This page refreshes until the "
+			     "build ends.</span>\n");
+	buf_puts(&b, "</div>\n<div id=\"site\" class=\"site\"");
+	if (strcmp(state, STATE_READY))
+		buf_puts(&b, " hidden");
+	buf_puts(&b, ">\n\t<a id=\"site-link\" href=\"");
+	buf_put_html(&b, url);
+	buf_puts(&b, "\">Visit ");
+	buf_put_html(&b, url);
+	buf_puts(&b, "</a>\n\t<span class=\"alt\">Production: <a id=\"project-url\" href=\"");
+	buf_put_html(&b, purl);
+	buf_puts(&b, "\">");
+	buf_put_html(&b, purl);
+	buf_puts(&b, "</a></span>\n</div>\n<div id=\"error\" class=\"error-box\" role=\"alert\"");
+	const char *error = pages_str(d, "error");
+	if (!*error)
+		buf_puts(&b, " hidden>");
+	else
+		buf_puts(&b, ">");
+	buf_put_html(&b, error);
+	if (*pages_str(d, "exit_code")) {
+		buf_puts(&b, " (exit code ");
+		buf_put_html(&b, pages_str(d, "exit_code"));
+		buf_puts(&b, ")");
+	}
+	buf_puts(&b, "</div>\n<dl class=\"meta\">\n\t<dt>Project</dt><dd><a id=\"project-name\" href=\"/projects/");
+	buf_put_html(&b, slug);
+	buf_puts(&b, "\">");
+	buf_put_html(&b, slug);
+	buf_puts(&b, "</a></dd>\n\t<dt>Commit</dt><dd><code id=\"commit\">");
+	buf_printf(&b, "%.12s", pages_str(d, "commit"));
+	buf_puts(&b, "</code> <span id=\"commit-message\">");
+	buf_put_html(&b, pages_str(d, "commit_message"));
+	buf_puts(&b, "</span></dd>\n\t<dt>Created</dt><dd id=\"created\">");
+	pages_time(&b, pages_str(d, "created"));
+	buf_puts(&b, "</dd>\n\t<dt>Trigger</dt><dd id=\"trigger\">");
+	buf_put_html(&b, pages_str(d, "trigger"));
+	buf_puts(&b, "</dd>\n</dl>\n<div class=\"log-head\">\n\t<h2>Build log</h2>\n\t<span class=\"tools\">"
+		     "<span id=\"live\" class=\"live\" hidden>live</span><a id=\"raw-log\" "
+		     "href=\"/api/deployments/");
+	buf_put_html(&b, id);
+	buf_puts(&b, "/log\">raw log</a></span>\n</div>\n<pre id=\"log\" class=\"log\" aria-live=\"off\">");
+	buf_append(&b, buf_cstr(&log), log.len);
+	buf_puts(&b, "</pre>\n</main>\n</body>\n</html>\n");
+	buf_dispose(&log);
+	json_decref(d);
+	json_decref(p);
+	pages_send(resp, &b, 200);
+	return 200;
+}

@@ -1,0 +1,21 @@
+/* status.h — skiff-status's handlers: JSON reads (main.c) and server-rendered pages (pages.c). */
+#ifndef SKIFF_STATUS_H
+#define SKIFF_STATUS_H
+
+#include <jansson.h>
+#include "app.h"
+#include "http.h"
+
+#define STATUS_LOG_MAX (16u << 20)   /* largest log served or rendered */
+
+/* Loads a deployment with its project's current id; 0 or an error code with err set. */
+int status_deployment_load(struct app *app, const char *id, json_t **dep, json_t **project,
+			   struct error *err);
+/* The whole log of a deployment: the Redis stream, else its archived copy in the store. */
+int status_log_text(struct app *app, const char *id, struct buf *out, struct error *err);
+
+int pages_projects(struct http_request *req, struct http_response *resp);
+int pages_project(struct http_request *req, struct http_response *resp);
+int pages_deployment(struct http_request *req, struct http_response *resp);
+
+#endif

@@ -1,0 +1,78 @@
+/* config.h — skiff's configuration: one key table, defaults in one place, a file plus
+ * SKIFF_* environment overrides. */
+#ifndef SKIFF_CONFIG_H
+#define SKIFF_CONFIG_H
+
+#include <stdbool.h>
+#include "error.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/skiff/skiff.conf"
+#define CONFIG_STR_MAX 512
+
+struct config {
+	/* Redis */
+	char redis_host[CONFIG_STR_MAX];
+	long redis_port;
+	char redis_socket[CONFIG_STR_MAX];   /* a unix socket path; wins over host:port */
+	char redis_prefix[64];
+	long redis_timeout_ms;
+	/* store */
+	char store[16];                      /* "file" or "s3" */
+	char store_path[CONFIG_STR_MAX];     /* file backend root */
+	char cache_path[CONFIG_STR_MAX];     /* s3 blob cache for skiff-serve */
+	char s3_endpoint[CONFIG_STR_MAX];
+	char s3_bucket[256];
+	char s3_region[64];
+	char s3_prefix[256];
+	bool s3_path_style;
+	char s3_access_key[256];
+	char s3_secret_key[256];
+	long s3_parallel;
+	/* sites and URLs */
+	char domain[256];                    /* sites live on {slug}.{domain} */
+	long site_port;                      /* port in site URLs; 0 or 80 = none */
+	char site_scheme[8];
+	char dashboard_url[CONFIG_STR_MAX];  /* where the dashboard and API live */
+	bool xsendfile;                      /* the web server honours X-Sendfile */
+	/* API */
+	char api_token[256];                 /* bearer token for mutations; empty = REMOTE_USER only */
+	bool auth_disabled;                  /* local use: mutations need no token */
+	long max_body;                       /* request body limit in bytes */
+	/* builds */
+	bool allow_local_git;                /* file:// and loopback git URLs (local use, tests) */
+	char work_dir[CONFIG_STR_MAX];
+	char build_program[CONFIG_STR_MAX];  /* path to skiff-build */
+	char sandbox[16];                    /* "bwrap" or "none" */
+	long build_timeout;                  /* seconds, wall clock */
+	long build_cpu;                      /* seconds of CPU */
+	long build_memory_mb;
+	long max_files;
+	long max_file_mb;
+	long max_output_mb;
+	long log_max_entries;                /* MAXLEN ~ of a log stream */
+	long concurrency;                    /* builds at once (dispatch) */
+	long lease_ttl;                      /* seconds */
+	char launcher[16];                   /* "local" or "ecs" */
+	/* sse bridge */
+	char sse_listen[CONFIG_STR_MAX];     /* "127.0.0.1:8081" or "unix:/path" */
+	long sse_max_clients;
+	long sse_keepalive;                  /* seconds */
+	long sse_soft_limit;                 /* bytes queued for a client before the soft timer */
+	long sse_hard_limit;                 /* bytes queued: close at once */
+	long sse_soft_seconds;
+	/* logging */
+	char log_level[16];
+};
+
+/* Fills cfg with defaults, then the file at path (NULL: $SKIFF_CONFIG, else the default
+ * path if it exists), then SKIFF_<KEY> environment variables. */
+int config_load(struct config *cfg, const char *path, struct error *err);
+void config_defaults(struct config *cfg);
+/* Sets one key from its text form (as in the file); validates type and range. */
+int config_set(struct config *cfg, const char *key, const char *value, struct error *err);
+/* Checks consistency across keys (used by -n). */
+int config_check(const struct config *cfg, struct error *err);
+/* Writes every key = value (secrets masked) to stdout. */
+void config_print(const struct config *cfg);
+
+#endif

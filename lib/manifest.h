@@ -1,0 +1,57 @@
+/* manifest.h — one deployment's file table and routing rules, written by skiff-build as JSON
+ * (store key manifests/{id}.json) and read by skiff-serve.
+ *
+ * JSON format (version 1):
+ * {
+ *   "version": 1, "deployment": "<id>", "created": <ms>,
+ *   "files": { "/index.html": { "hash": "<sha256 hex>", "size": 123,
+ *                               "type": "text/html; charset=utf-8",
+ *                               "gzip": {"hash": "...", "size": 80},    (optional)
+ *                               "br":   {"hash": "...", "size": 70} },  (optional)
+ *              ... },                 paths start with '/', never end with '/'
+ *   "config": { "cleanUrls": false, "trailingSlash": null|true|false, "spa": null|true|false,
+ *               "redirects": [ ...rules as lib/rules.h emits... ],
+ *               "headers":   [ ...rules as lib/rules.h emits... ] }
+ * }
+ */
+#ifndef SKIFF_MANIFEST_H
+#define SKIFF_MANIFEST_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include "error.h"
+#include "hash.h"
+
+struct manifest_variant {
+	char hash[HASH_HEX_LEN + 1];   /* "" when absent */
+	unsigned long long size;
+};
+
+struct manifest_file {
+	const char *path;              /* "/about/index.html" */
+	char hash[HASH_HEX_LEN + 1];
+	unsigned long long size;
+	const char *type;              /* Content-Type */
+	struct manifest_variant gzip;
+	struct manifest_variant br;
+};
+
+struct manifest {
+	char deployment[16];
+	size_t nfiles;
+	struct manifest_file *files;   /* sorted by path (strcmp) for manifest_lookup */
+	json_t *config;                /* borrowed from root; never NULL (empty object) */
+	json_t *root;                  /* the parsed document */
+	size_t memory;                 /* approximate bytes held, for cache bounds */
+	void *rules;                   /* compiled rules, owned by the serve side; may be NULL */
+	void (*rules_free)(void *);
+};
+
+#define MANIFEST_MAX_BYTES (64u << 20)
+
+int manifest_parse(const char *data, size_t len, struct manifest **out, struct error *err);
+void manifest_free(struct manifest *m);
+/* Exact lookup by normalised path ("/a/b.html"); NULL when absent. O(log n). */
+const struct manifest_file *manifest_lookup(const struct manifest *m, const char *path);
+
+#endif

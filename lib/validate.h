@@ -1,0 +1,31 @@
+/* validate.h — edge validation of every untrusted name skiff accepts: slugs, git URLs, branches. */
+#ifndef SKIFF_VALIDATE_H
+#define SKIFF_VALIDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "error.h"
+
+#define SLUG_MAX 63
+#define GIT_URL_MAX 2048
+#define BRANCH_MAX 255
+#define COMMAND_MAX 4096
+#define OUTPUT_DIR_MAX 255
+
+/* DNS label: [a-z0-9-], 1..63, no leading/trailing '-', no "--" (reserved). */
+int validate_slug(const char *s, struct error *err);
+/* https:// only, unless allow_local (then also file:///abs and http(s) to loopback hosts).
+ * No credentials, no whitespace or control characters, no option-like leading '-'. */
+int validate_git_url(const char *s, bool allow_local, struct error *err);
+/* git check-ref-format rules for a branch name, at most BRANCH_MAX bytes. */
+int validate_branch(const char *s, struct error *err);
+/* A shell command line for the build (run by /bin/sh inside the sandbox, never with skiff's
+ * privileges): printable, at most COMMAND_MAX bytes, no NUL/newline. */
+int validate_command(const char *s, const char *field, struct error *err);
+/* A relative directory inside the repository: no "..", no leading '/', printable. */
+int validate_output_dir(const char *s, struct error *err);
+/* Derives a slug from a git URL's last path segment (lowercased, invalid runs become '-').
+ * Writes at most SLUG_MAX + 1 bytes; returns 0 or SKIFF_EINVALID when nothing usable remains. */
+int validate_slug_from_url(const char *url, char *out, size_t outlen);
+
+#endif
