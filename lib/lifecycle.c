@@ -1,0 +1,215 @@
+/* lifecycle.c — redeploy, rollback, pin, cancel and delete as atomic Lua scripts. */
+#include "lifecycle.h"
+#include "model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Cancels deployment key d (with log stream l and channel e) if it is queued or building;
+ * returns the previous state. Used by several scripts. */
+#define LUA_CANCEL                                                                             \
+	"local function cancel(prefix, id, now, reason) "                                      \
+	"  local d = prefix .. 'deployment:' .. id "                                           \
+	"  local st = redis.call('HGET', d, 'state') "                                         \
+	"  if st ~= 'queued' and st ~= 'building' then return st end "                         \
+	"  redis.call('LREM', prefix .. 'queue', 0, id) "                                      \
+	"  redis.call('HSET', d, 'state', 'canceled', 'phase', '', 'finished', now, "          \
+	"    'error', reason) "                                                                \
+	"  local l = prefix .. 'log:' .. id "                                                  \
+	"  redis.call('XADD', l, '*', 'k', 'line', 's', 'system', 'm', reason) "              \
+	"  redis.call('XADD', l, '*', 'k', 'state', 's', 'system', 'm', 'canceled') "         \
+	"  local eid = redis.call('XADD', l, '*', 'k', 'end', 's', 'system', 'm', 'canceled') " \
+	"  redis.call('PUBLISH', prefix .. 'events:' .. id, eid) "                             \
+	"  return st "                                                                         \
+	"end "
+
+/* KEYS: none (prefix-built); ARGV: prefix, slug, id, now, deployment json */
+static const char lifecycle_lua_redeploy[] = LUA_CANCEL
+	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
+	"if redis.call('EXISTS', p) == 0 then return {-2} end "
+	"local old = redis.call('HGET', p, 'queued') "
+	"local superseded = '' "
+	"if old and old ~= '' then "
+	"  local st = redis.call('HGET', ARGV[1] .. 'deployment:' .. old, 'state') "
+	"  if st == 'queued' then "
+	"    cancel(ARGV[1], old, ARGV[4], 'superseded by ' .. ARGV[3]) "
+	"    redis.call('HSET', ARGV[1] .. 'deployment:' .. old, 'superseded_by', ARGV[3]) "
+	"    superseded = old "
+	"  end "
+	"end "
+	"local d = ARGV[1] .. 'deployment:' .. ARGV[3] "
+	"local t = cjson.decode(ARGV[5]) local a = {} "
+	"for k, v in pairs(t) do a[#a+1] = k a[#a+1] = tostring(v) end "
+	"redis.call('HSET', d, unpack(a)) "
+	"redis.call('ZADD', p .. ':deployments', ARGV[4], ARGV[3]) "
+	"redis.call('HSET', p, 'latest', ARGV[3], 'queued', ARGV[3]) "
+	"local eid = redis.call('XADD', ARGV[1] .. 'log:' .. ARGV[3], '*', 'k', 'state', "
+	"  's', 'system', 'm', 'queued') "
+	"redis.call('LPUSH', ARGV[1] .. 'queue', ARGV[3]) "
+	"redis.call('PUBLISH', ARGV[1] .. 'events:' .. ARGV[3], eid) "
+	"return {0, superseded}";
+
+/* ARGV: prefix, slug, id, pin, who, now */
+static const char lifecycle_lua_rollback[] =
+	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
+	"if redis.call('EXISTS', p) == 0 then return -2 end "
+	"local d = ARGV[1] .. 'deployment:' .. ARGV[3] "
+	"local proj = redis.call('HGET', d, 'project') "
+	"if not proj then return -2 end "
+	"if proj ~= ARGV[2] then return -4 end "
+	"if redis.call('HGET', d, 'state') ~= 'ready' then return -3 end "
+	"local cur = redis.call('HGET', p, 'current') or '' "
+	"redis.call('HSET', p, 'current', ARGV[3], 'rolled_back_from', cur, "
+	"  'rolled_back_at', ARGV[6], 'rolled_back_by', ARGV[5], 'pinned', ARGV[4]) "
+	"redis.call('HSET', d, 'rolled_back_from', cur) "
+	"return 0";
+
+/* ARGV: prefix, slug */
+static const char lifecycle_lua_unpin[] =
+	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
+	"if redis.call('EXISTS', p) == 0 then return -2 end "
+	"redis.call('HSET', p, 'pinned', '0') "
+	"return 0";
+
+/* ARGV: prefix, id, now */
+static const char lifecycle_lua_cancel[] = LUA_CANCEL
+	"local st = redis.call('HGET', ARGV[1] .. 'deployment:' .. ARGV[2], 'state') "
+	"if not st then return -2 end "
+	"if st == 'canceled' then return 0 end "
+	"if st ~= 'queued' and st ~= 'building' then return -3 end "
+	"cancel(ARGV[1], ARGV[2], ARGV[3], 'canceled by request') "
+	"if st == 'building' then return 1 end "
+	"return 0";
+
+/* ARGV: prefix, slug, now */
+static const char lifecycle_lua_delete[] = LUA_CANCEL
+	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
+	"if redis.call('EXISTS', p) == 0 then return -2 end "
+	"local ids = redis.call('ZRANGE', p .. ':deployments', 0, -1) "
+	"for _, id in ipairs(ids) do "
+	"  cancel(ARGV[1], id, ARGV[3], 'project deleted') "
+	"  redis.call('DEL', ARGV[1] .. 'deployment:' .. id, ARGV[1] .. 'log:' .. id, "
+	"    ARGV[1] .. 'lease:' .. id) "
+	"end "
+	"redis.call('DEL', p, p .. ':deployments') "
+	"redis.call('ZREM', ARGV[1] .. 'projects', ARGV[2]) "
+	"return #ids";
+
+static int lifecycle_int(redisReply *reply, long long *out)
+{
+	if (reply->type == REDIS_REPLY_INTEGER) {
+		*out = reply->integer;
+		return 0;
+	}
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
+	    reply->element[0]->type == REDIS_REPLY_INTEGER) {
+		*out = reply->element[0]->integer;
+		return 0;
+	}
+	return -1;
+}
+
+static int lifecycle_run(struct redis *r, const char *script, int nargs, const char **args,
+			 long long *result, redisReply **keep, struct error *err)
+{
+	redisReply *reply = redis_eval(r, err, script, 0, nargs, args);
+	if (!reply)
+		return err ? err->code : SKIFF_EREDIS;
+	if (lifecycle_int(reply, result) < 0) {
+		freeReplyObject(reply);
+		return error_set(err, SKIFF_EINTERNAL, NULL, "unexpected answer from Redis");
+	}
+	if (keep)
+		*keep = reply;
+	else
+		freeReplyObject(reply);
+	return 0;
+}
+
+int lifecycle_redeploy(struct redis *r, const char *slug, json_t *deployment,
+		       char superseded[ID_LEN + 1], struct error *err)
+{
+	const char *id = json_string_value(json_object_get(deployment, "id"));
+	char now[24];
+	snprintf(now, sizeof(now), "%lld", model_now_ms());
+	char *dj = json_dumps(deployment, JSON_COMPACT);
+	if (!dj || !id)
+		abort();
+	const char *args[] = { redis_prefix(r), slug, id, now, dj };
+	long long v;
+	redisReply *reply = NULL;
+	int rc = lifecycle_run(r, lifecycle_lua_redeploy, 5, args, &v, &reply, err);
+	free(dj);
+	superseded[0] = '\0';
+	if (rc < 0)
+		return rc;
+	if (v == -2)
+		rc = error_set(err, SKIFF_ENOTFOUND, NULL, "project '%s' not found", slug);
+	else if (reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING &&
+		 reply->element[1]->len == ID_LEN)
+		memcpy(superseded, reply->element[1]->str, ID_LEN + 1);
+	freeReplyObject(reply);
+	return rc;
+}
+
+int lifecycle_rollback(struct redis *r, const char *slug, const char *id, bool pin,
+		       const char *who, struct error *err)
+{
+	char now[24];
+	snprintf(now, sizeof(now), "%lld", model_now_ms());
+	const char *args[] = { redis_prefix(r), slug, id, pin ? "1" : "0", who, now };
+	long long v;
+	int rc = lifecycle_run(r, lifecycle_lua_rollback, 6, args, &v, NULL, err);
+	if (rc < 0)
+		return rc;
+	switch (v) {
+	case 0: return 0;
+	case -2: return error_set(err, SKIFF_ENOTFOUND, NULL, "no project '%s' or deployment '%s'", slug, id);
+	case -4: return error_set(err, SKIFF_ECONFLICT, "wrong_project",
+				  "deployment %s belongs to another project", id);
+	default: return error_set(err, SKIFF_ECONFLICT, "not_ready",
+				  "only a ready deployment can become current");
+	}
+}
+
+int lifecycle_unpin(struct redis *r, const char *slug, struct error *err)
+{
+	const char *args[] = { redis_prefix(r), slug };
+	long long v;
+	int rc = lifecycle_run(r, lifecycle_lua_unpin, 2, args, &v, NULL, err);
+	if (rc == 0 && v == -2)
+		rc = error_set(err, SKIFF_ENOTFOUND, NULL, "project '%s' not found", slug);
+	return rc;
+}
+
+int lifecycle_cancel(struct redis *r, const char *id, bool *was_building, struct error *err)
+{
+	char now[24];
+	snprintf(now, sizeof(now), "%lld", model_now_ms());
+	const char *args[] = { redis_prefix(r), id, now };
+	long long v;
+	*was_building = false;
+	int rc = lifecycle_run(r, lifecycle_lua_cancel, 3, args, &v, NULL, err);
+	if (rc < 0)
+		return rc;
+	if (v == -2)
+		return error_set(err, SKIFF_ENOTFOUND, NULL, "deployment %s not found", id);
+	if (v == -3)
+		return error_set(err, SKIFF_ECONFLICT, "already_finished",
+				 "deployment %s has already finished", id);
+	*was_building = v == 1;
+	return 0;
+}
+
+int lifecycle_delete(struct redis *r, const char *slug, struct error *err)
+{
+	char now[24];
+	snprintf(now, sizeof(now), "%lld", model_now_ms());
+	const char *args[] = { redis_prefix(r), slug, now };
+	long long v;
+	int rc = lifecycle_run(r, lifecycle_lua_delete, 3, args, &v, NULL, err);
+	if (rc == 0 && v == -2)
+		rc = error_set(err, SKIFF_ENOTFOUND, NULL, "project '%s' not found", slug);
+	return rc;
+}

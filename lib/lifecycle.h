@@ -1,0 +1,29 @@
+/* lifecycle.h — the life of a project after its first build: redeploy (newest queued build
+ * wins), rollback and pinning, cancel, delete. Each is one Lua script: atomic. */
+#ifndef SKIFF_LIFECYCLE_H
+#define SKIFF_LIFECYCLE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include "error.h"
+#include "id.h"
+#include "redis.h"
+
+/* Queues deployment (object of string fields with "id") of slug. A deployment of the same
+ * project that is still queued (not started) is canceled as superseded; its id is written
+ * to superseded (empty when none). SKIFF_ENOTFOUND when the project does not exist. */
+int lifecycle_redeploy(struct redis *r, const char *slug, json_t *deployment,
+		       char superseded[ID_LEN + 1], struct error *err);
+/* Makes id (a ready deployment of slug) current; pin keeps later builds from replacing it.
+ * who: the user or "api". SKIFF_ECONFLICT when not ready or of another project. */
+int lifecycle_rollback(struct redis *r, const char *slug, const char *id, bool pin,
+		       const char *who, struct error *err);
+int lifecycle_unpin(struct redis *r, const char *slug, struct error *err);
+/* Cancels a queued or building deployment; idempotent on a canceled one; SKIFF_ECONFLICT on
+ * a finished one. *was_building tells whether a build process has to be stopped. */
+int lifecycle_cancel(struct redis *r, const char *id, bool *was_building, struct error *err);
+/* Removes the project, its deployment records, log streams and leases. Builds still queued
+ * or running are canceled first. Blobs go at the next sweep. */
+int lifecycle_delete(struct redis *r, const char *slug, struct error *err);
+
+#endif
