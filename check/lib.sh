@@ -55,7 +55,10 @@ wait_for() {
 
 # free_port: a TCP port on loopback nobody listens on
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	while :; do
+		p=$(( $(od -An -N2 -tu2 /dev/urandom) % 30000 + 20000 ))
+		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
+	done
 }
 
 # start_redis: a private redis-server on a unix socket $T/redis.sock; exports SKIFF_REDIS_SOCKET
@@ -94,4 +97,62 @@ cgi() {
 	printf '%s' "$body" | env REQUEST_METHOD="$method" REQUEST_URI="$path" \
 		CONTENT_LENGTH=${#body} CONTENT_TYPE="$ctype" HTTP_HOST=localhost \
 		GATEWAY_INTERFACE=CGI/1.1 "$BIN/$prog"
+}
+
+# ---- the whole stack, configured exactly as `make run` (scripts/genconf.sh) ---------------
+# start_lighttpd: lighttpd on $T/lighttpd.conf (written by genconf); waits until it answers.
+start_lighttpd() {
+	lighttpd -tt -f "$T/lighttpd.conf" >"$T/lighttpd-check.log" 2>&1 ||
+		{ cat "$T/lighttpd-check.log" >&2; echo "lighttpd refuses $T/lighttpd.conf" >&2; return 1; }
+	lighttpd -D -f "$T/lighttpd.conf" >>"$T/lighttpd.log" 2>&1 &
+	LIGHTTPD_PID=$!
+	PIDS="$PIDS $LIGHTTPD_PID"
+	wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$STACK_PORT/" ||
+		{ echo "lighttpd did not start: $T/lighttpd-error.log" >&2; return 1; }
+}
+stop_lighttpd() { kill "$LIGHTTPD_PID" 2>/dev/null; wait "$LIGHTTPD_PID" 2>/dev/null; }
+
+# start_stack: redis, lighttpd (spawning skiff-create/-status/-serve/-hook), skiff-dispatch and
+# skiff-sse-bridge (when built) in $T on free ports, with the configuration `make run` uses.
+# Sets STACK_PORT, SSE_PORT, STACK_URL (http://localhost:PORT), SITE_SUFFIX (.localhost:PORT);
+# exports SKIFF_CONFIG. Returns nonzero (after printing the logs) when the stack is not healthy.
+start_stack() {
+	STACK_PORT=$(free_port)
+	SSE_PORT=$(free_port)
+	while [ "$SSE_PORT" = "$STACK_PORT" ]; do SSE_PORT=$(free_port); done
+	STACK_URL="http://localhost:$STACK_PORT"
+	SITE_SUFFIX=".localhost:$STACK_PORT"
+	SKIFF_LOG_LEVEL=${SKIFF_LOG_LEVEL:-debug} sh "$ROOT/scripts/genconf.sh" "$T" "$STACK_PORT" "$SSE_PORT" ||
+		return 1
+	export SKIFF_CONFIG="$T/skiff.conf"
+	start_redis
+	start_lighttpd || { stack_logs; return 1; }
+	"$BIN/skiff-dispatch" >>"$T/dispatch.log" 2>&1 &
+	DISPATCH_PID=$!
+	PIDS="$PIDS $DISPATCH_PID"
+	BRIDGE_PID=""
+	if [ -x "$BIN/skiff-sse-bridge" ]; then
+		"$BIN/skiff-sse-bridge" >>"$T/sse-bridge.log" 2>&1 &
+		BRIDGE_PID=$!
+		PIDS="$PIDS $BRIDGE_PID"
+	fi
+	wait_for 20 curl -fsS -o /dev/null "$STACK_URL/healthz" ||
+		{ echo "the stack did not become healthy" >&2; stack_logs; return 1; }
+	if [ -n "$BRIDGE_PID" ]; then
+		wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $SSE_PORT), 1)" ||
+			{ echo "skiff-sse-bridge did not listen on $SSE_PORT" >&2; stack_logs; return 1; }
+	fi
+}
+# stop_stack: stops what start_stack started (cleanup does it too on exit).
+stop_stack() {
+	for p in $BRIDGE_PID $DISPATCH_PID $LIGHTTPD_PID $REDIS_PID; do kill "$p" 2>/dev/null; done
+	for p in $BRIDGE_PID $DISPATCH_PID $LIGHTTPD_PID $REDIS_PID; do wait "$p" 2>/dev/null; done
+}
+# stack_logs: the last lines of every log of the stack, for a failing test's output.
+stack_logs() {
+	for f in "$T"/*.log; do
+		[ -s "$f" ] || continue
+		echo "--- $f" >&2
+		tail -n 30 "$f" >&2
+	done
 }

@@ -170,10 +170,10 @@ int http_see_other(struct http_response *resp, const char *location)
 
 int http_body(struct http_request *req, struct buf *out, struct error *err)
 {
+	buf_init(out, req->max_body);
 	if (req->content_length > req->max_body)
 		return error_set(err, SKIFF_ELIMIT, "body_too_large",
 				 "request body is larger than %zu bytes", req->max_body);
-	buf_init(out, req->max_body);
 	char chunk[8192];
 	for (;;) {
 		ssize_t n = http_read(req, chunk, sizeof(chunk));
@@ -307,7 +307,7 @@ static int http_media_is(const char *ctype, const char *want)
 
 int http_body_object(struct http_request *req, json_t **out, bool *is_form, struct error *err)
 {
-	struct buf body;
+	struct buf body = BUF_INIT(0);
 	*is_form = http_media_is(req->content_type, "application/x-www-form-urlencoded");
 	bool is_json = http_media_is(req->content_type, "application/json");
 	if (req->content_length == 0 && !*is_form) {

@@ -124,7 +124,7 @@ static int model_script_result(redisReply *reply, const char *what, const char *
 
 static char *model_json(json_t *obj)
 {
-	char *s = json_dumps(obj ? obj : json_object(), JSON_COMPACT);
+	char *s = obj ? json_dumps(obj, JSON_COMPACT) : strdup("{}");
 	if (!s)
 		abort();
 	return s;
@@ -364,8 +364,12 @@ int model_log_append(struct redis *r, const char *id, const char *source, const 
 	redis_key(r, ke, "events:%s", id);
 	char line[LOG_LINE_MAX + 32];
 	if (len > LOG_LINE_MAX) {
-		memcpy(line, text, LOG_LINE_MAX);
-		memcpy(line + LOG_LINE_MAX, " [line cut]", 12);
+		size_t cut = LOG_LINE_MAX;
+		/* never cut inside a UTF-8 sequence */
+		while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80)
+			cut--;
+		memcpy(line, text, cut);
+		memcpy(line + cut, " [line cut]", 12);
 	} else {
 		memcpy(line, text, len);
 		line[len] = '\0';
@@ -429,6 +433,10 @@ int model_queue_pop(struct redis *r, double timeout_s, char id[ID_LEN + 1], stru
 	char kq[REDIS_KEY_MAX], ka[REDIS_KEY_MAX], t[32];
 	redis_key(r, kq, "queue");
 	redis_key(r, ka, "queue:active");
+	/* the block must end before the connection's read timeout does */
+	double limit = (double)(redis_config(r)->redis_timeout_ms - 100) / 1000.0;
+	if (timeout_s > limit)
+		timeout_s = limit > 0.01 ? limit : 0.01;
 	snprintf(t, sizeof(t), "%.3f", timeout_s);
 	id[0] = '\0';
 	redisReply *reply = redis_cmd(r, err, "BLMOVE %s %s RIGHT LEFT %s", kq, ka, t);

@@ -67,8 +67,8 @@ int model_log_append(struct redis *r, const char *id, const char *source, const 
 /* The whole log as text lines (one per entry; state entries as "==> state"). */
 int model_log_read(struct redis *r, const char *id, struct buf *out, struct error *err);
 
-/* The reliable queue. pop: BLMOVE queue → active, waiting at most timeout_s; *id empty on
- * timeout. done: removes id from active. */
+/* The reliable queue. pop: BLMOVE queue → active, waiting at most timeout_s (clamped below
+ * redis_timeout_ms so the connection never times out first); *id empty on timeout. done: removes id from active. */
 int model_queue_pop(struct redis *r, double timeout_s, char id[ID_LEN + 1], struct error *err);
 int model_queue_done(struct redis *r, const char *id, struct error *err);
 /* Ids in the active list. */

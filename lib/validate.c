@@ -1,6 +1,7 @@
 /* validate.c — checks for slugs, git URLs, branch names and build settings. */
 #include "validate.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,10 +28,44 @@ int validate_slug(const char *s, struct error *err)
 	return 0;
 }
 
+/* The loopback names allowed with allow_local. */
 static int validate_loopback_host(const char *h, size_t n)
 {
 	return (n == 9 && !strncasecmp(h, "localhost", 9)) || (n == 9 && !strncmp(h, "127.0.0.1", 9)) ||
 	       (n == 5 && !strncmp(h, "[::1]", 5));
+}
+
+/* A host that names this machine or a private network in any spelling: *.localhost, an IPv4
+ * literal in a non-public range, a number (2130706433, 0x7f000001), any IPv6 literal. */
+static int validate_internal_host(const char *h, size_t n)
+{
+	char host[256];
+	if (n >= sizeof(host))
+		return 1;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		host[i] = (char)tolower((unsigned char)host[i]);
+	if (host[0] == '[')
+		return 1;
+	if (!strcmp(host, "localhost") || (n > 10 && !strcmp(host + n - 10, ".localhost")))
+		return 1;
+	/* a host of digits, dots and hex notation is an address, whatever its spelling */
+	int alpha = 0;
+	for (size_t i = 0; i < n; i++)
+		if (isalpha((unsigned char)host[i]))
+			alpha = 1;
+	if (!alpha || !strncmp(host, "0x", 2) || strstr(host, ".0x")) {
+		struct in_addr a;
+		if (inet_pton(AF_INET, host, &a) != 1)
+			return 1; /* 127.1, 2130706433, 0x7f000001, 017700000001: refuse */
+		unsigned long ip = ntohl(a.s_addr);
+		unsigned b0 = (unsigned)(ip >> 24), b1 = (unsigned)(ip >> 16) & 255;
+		return b0 == 0 || b0 == 10 || b0 == 127 || (b0 == 169 && b1 == 254) ||
+		       (b0 == 172 && b1 >= 16 && b1 <= 31) || (b0 == 192 && b1 == 168) ||
+		       (b0 == 100 && b1 >= 64 && b1 <= 127) || b0 >= 224;
+	}
+	return 0;
 }
 
 int validate_git_url(const char *s, bool allow_local, struct error *err)
@@ -101,22 +136,29 @@ int validate_git_url(const char *s, bool allow_local, struct error *err)
 				return error_set(err, SKIFF_EINVALID, "invalid_git_url",
 						 "gitURL host contains '%c'", c);
 		}
-		if (host_len == 0 || rest[0] == '-' || rest[0] == '.')
+		if (host_len == 0 || rest[0] == '-' || rest[0] == '.' || rest[host_len - 1] == '.' ||
+		    memmem(rest, host_len, "..", 2))
 			return error_set(err, SKIFF_EINVALID, "invalid_git_url", "gitURL host is malformed");
 	}
 	if (colon) {
 		const char *p = colon + 1, *end = rest + auth_len;
+		unsigned long port = 0;
 		if (p == end || end - p > 5)
 			return error_set(err, SKIFF_EINVALID, "invalid_git_url", "gitURL port is malformed");
-		for (; p < end; p++)
+		for (; p < end; p++) {
 			if (!isdigit((unsigned char)*p))
 				return error_set(err, SKIFF_EINVALID, "invalid_git_url",
 						 "gitURL port is malformed");
+			port = port * 10 + (unsigned long)(*p - '0');
+		}
+		if (port < 1 || port > 65535)
+			return error_set(err, SKIFF_EINVALID, "invalid_git_url",
+					 "gitURL port must be 1 to 65535");
 	}
-	bool loopback = validate_loopback_host(rest, host_len);
-	if (loopback && !allow_local)
+	bool loopback = allow_local && validate_loopback_host(rest, host_len);
+	if (!loopback && validate_internal_host(rest, host_len))
 		return error_set(err, SKIFF_EINVALID, "invalid_git_url",
-				 "gitURL must not point at this machine");
+				 "gitURL must not point at this machine or a private network");
 	if (!https && !loopback)
 		return error_set(err, SKIFF_EINVALID, "invalid_git_url", "gitURL must be an https:// URL");
 	return 0;
@@ -135,9 +177,18 @@ int validate_branch(const char *s, struct error *err)
 					 "branch contains a character git does not allow");
 	}
 	if (s[0] == '-' || s[0] == '/' || s[n - 1] == '/' || s[n - 1] == '.' || strstr(s, "..") ||
-	    strstr(s, "//") || strstr(s, "@{") || strstr(s, "/.") || s[0] == '.' ||
-	    (n >= 5 && !strcmp(s + n - 5, ".lock")) || !strcmp(s, "@"))
+	    strstr(s, "//") || strstr(s, "@{") || strstr(s, "/.") || s[0] == '.' || !strcmp(s, "@"))
 		return error_set(err, SKIFF_EINVALID, "invalid_branch", "branch is not a valid git ref name");
+	/* no component may end in ".lock" */
+	for (const char *c = s; *c;) {
+		size_t len = strcspn(c, "/");
+		if (len >= 5 && !strncmp(c + len - 5, ".lock", 5))
+			return error_set(err, SKIFF_EINVALID, "invalid_branch",
+					 "branch is not a valid git ref name (a part ends in .lock)");
+		c += len;
+		if (*c == '/')
+			c++;
+	}
 	return 0;
 }
 

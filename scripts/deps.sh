@@ -3,8 +3,8 @@
 set -eu
 PKGS="build-essential pkg-config libfcgi-dev libfcgi-bin libgit2-dev libcurl4-openssl-dev
 libhiredis-dev libjansson-dev libevent-dev libssl-dev zlib1g-dev libbrotli-dev libsystemd-dev
-check redis-server lighttpd apache2 libapache2-mod-xsendfile bubblewrap git curl
-nodejs chromium systemd wrk valgrind"
+check redis-server lighttpd apache2 libapache2-mod-xsendfile libapache2-mod-fcgid bubblewrap git curl
+nodejs chromium systemd wrk valgrind iproute2 python3"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -17,7 +17,8 @@
 static int create_fail(struct http_request *req, struct http_response *resp, bool is_form,
 		       const struct error *err)
 {
-	if (!is_form)
+	/* refusals of who is asking stay refusals, never a redirect */
+	if (!is_form || err->code == SKIFF_EFORBIDDEN || err->code == SKIFF_EAUTH)
 		return http_error(req, resp, err);
 	http_error(req, resp, err); /* logs the reason and fills the JSON body */
 	struct buf loc = BUF_INIT(2048);

@@ -179,10 +179,26 @@ int pages_project(struct http_request *req, struct http_response *resp)
 	buf_put_html(&b, pages_str(p, "git_url"));
 	buf_puts(&b, "</code></dd>\n<dt>Branch</dt><dd><code>");
 	buf_put_html(&b, *pages_str(p, "branch") ? pages_str(p, "branch") : "(default)");
-	buf_puts(&b, "</code></dd>\n</dl>\n<h2>Deployments</h2>\n");
+	buf_puts(&b, "</code></dd>\n</dl>\n");
+	if (!strcmp(pages_str(p, "pinned"), "1")) {
+		buf_puts(&b, "<div class=\"notice\">Pinned: rolled back");
+		if (*pages_str(p, "rolled_back_from")) {
+			buf_puts(&b, " from <code>");
+			buf_put_html(&b, pages_str(p, "rolled_back_from"));
+			buf_puts(&b, "</code>");
+		}
+		buf_puts(&b, "; new builds do not go live until you unpin.\n<form method=\"post\" "
+			     "class=\"inline\" action=\"/api/projects/");
+		buf_put_html(&b, slug);
+		buf_puts(&b, "/unpin\"><button type=\"submit\">Unpin</button></form></div>\n");
+	}
+	buf_puts(&b, "<div class=\"actions\">\n<form method=\"post\" class=\"inline\" action=\"/api/projects/");
+	buf_put_html(&b, slug);
+	buf_puts(&b, "/deployments\"><button type=\"submit\" id=\"redeploy\">Redeploy</button></form>\n"
+		     "</div>\n<h2>Deployments</h2>\n");
 	buf_puts(&b, "<div class=\"table-wrap\"><table class=\"list\" id=\"deployments\">\n<thead><tr>"
 		     "<th>Deployment</th><th>State</th><th>Commit</th><th>Created</th><th>URL</th>"
-		     "</tr></thead>\n<tbody>\n");
+		     "<th></th></tr></thead>\n<tbody>\n");
 	size_t i;
 	json_t *s;
 	json_array_foreach(ids, i, s) {
@@ -214,10 +230,28 @@ int pages_project(struct http_request *req, struct http_response *resp)
 			buf_put_html(&b, durl);
 			buf_puts(&b, "\">visit</a>");
 		}
+		buf_puts(&b, "</td><td>");
+		if (!strcmp(state, STATE_READY) && strcmp(id, cur)) {
+			buf_puts(&b, "<form method=\"post\" class=\"inline\" action=\"/api/projects/");
+			buf_put_html(&b, slug);
+			buf_puts(&b, "/rollback\"><input type=\"hidden\" name=\"deploymentId\" value=\"");
+			buf_put_html(&b, id);
+			buf_puts(&b, "\"><button type=\"submit\" class=\"rollback\">Roll back to this</button>"
+				     "</form>");
+		}
 		buf_puts(&b, "</td></tr>\n");
 		json_decref(d);
 	}
-	buf_puts(&b, "</tbody></table></div>\n</main>\n</body>\n</html>\n");
+	buf_puts(&b, "</tbody></table></div>\n<h2>Danger zone</h2>\n<form method=\"post\" "
+		     "class=\"card form\" id=\"delete-form\" action=\"/api/projects/");
+	buf_put_html(&b, slug);
+	buf_puts(&b, "/delete\">\n<div class=\"field\"><label for=\"confirm\">Delete this project: its "
+		     "deployments, logs and site. Type <code>");
+	buf_put_html(&b, slug);
+	buf_puts(&b, "</code> to confirm.</label>\n<input id=\"confirm\" name=\"confirm\" type=\"text\" "
+		     "class=\"mono\" autocomplete=\"off\" required></div>\n<div class=\"form-actions\">"
+		     "<button type=\"submit\" class=\"danger\">Delete project</button></div>\n</form>\n"
+		     "</main>\n</body>\n</html>\n");
 	json_decref(ids);
 	json_decref(p);
 	pages_send(resp, &b, 200);
@@ -322,9 +356,19 @@ int pages_deployment(struct http_request *req, struct http_response *resp)
 	buf_puts(&b, "</span>\n");
 	if (!strcmp(id, cur))
 		buf_puts(&b, "\t<span class=\"tag\">current</span>\n");
-	if (!final)
-		buf_puts(&b, "\t<span class=\"muted\" id=\"refresh-note\">This page refreshes until the "
+	if (!final) {
+		buf_puts(&b, "\t<form method=\"post\" class=\"inline\" id=\"cancel-form\" "
+			     "action=\"/api/deployments/");
+		buf_put_html(&b, id);
+		buf_puts(&b, "/cancel\"><button type=\"submit\">Cancel build</button></form>\n"
+			     "\t<span class=\"muted\" id=\"refresh-note\">This page refreshes until the "
 			     "build ends.</span>\n");
+	}
+	if (!strcmp(id, cur) && *pages_str(p, "rolled_back_from")) {
+		buf_puts(&b, "\t<span class=\"notice\" id=\"rolled-back\">rolled back from <code>");
+		buf_put_html(&b, pages_str(p, "rolled_back_from"));
+		buf_puts(&b, "</code></span>\n");
+	}
 	buf_puts(&b, "</div>\n<div id=\"site\" class=\"site\"");
 	if (strcmp(state, STATE_READY))
 		buf_puts(&b, " hidden");

@@ -1,0 +1,654 @@
+/* check_http.c — form parsing (whole and cut at every byte), query parameters, request bodies
+ * read as plain CGI from stdin, the mutation guard, and the response helpers. */
+#include <check.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "log.h"
+
+/* Parses exactly len bytes from a heap copy without a terminator, so a read past the end
+ * is caught by the sanitizer build. */
+static int form(const char *s, size_t len, json_t **out, struct error *err)
+{
+	char *p = malloc(len ? len : 1);
+	ck_assert_ptr_nonnull(p);
+	memcpy(p, s, len);
+	int rc = http_form_parse(p, len, out, err);
+	free(p);
+	return rc;
+}
+
+static const char *field(json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+/* ---- forms ---------------------------------------------------------------- */
+
+START_TEST(test_http_form_basic)
+{
+	const char *s = "gitURL=https%3A%2F%2Fgithub.com%2Fo%2Fr.git&slug=my-site&branch=&"
+			"buildCommand=npm+run+build&x=a%2Bb%20c";
+	json_t *o = NULL;
+	struct error err;
+	ck_assert_int_eq(form(s, strlen(s), &o, &err), 0);
+	ck_assert_str_eq(field(o, "gitURL"), "https://github.com/o/r.git");
+	ck_assert_str_eq(field(o, "slug"), "my-site");
+	ck_assert_str_eq(field(o, "branch"), "");
+	ck_assert_str_eq(field(o, "buildCommand"), "npm run build");
+	ck_assert_str_eq(field(o, "x"), "a+b c");
+	ck_assert_uint_eq(json_object_size(o), 5);
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_http_form_shapes)
+{
+	json_t *o = NULL;
+	struct error err;
+	const char *s = "&&a=1&&b&c=x=y&&a=2&";
+	ck_assert_int_eq(form(s, strlen(s), &o, &err), 0);
+	ck_assert_str_eq(field(o, "a"), "2"); /* later duplicates win */
+	ck_assert_str_eq(field(o, "b"), "");  /* a name without '=' is an empty value */
+	ck_assert_str_eq(field(o, "c"), "x=y");
+	ck_assert_uint_eq(json_object_size(o), 3);
+	json_decref(o);
+	ck_assert_int_eq(form("", 0, &o, &err), 0);
+	ck_assert_uint_eq(json_object_size(o), 0);
+	json_decref(o);
+	/* UTF-8 passes through, escaped or not */
+	s = "name=caf%C3%A9&other=\xc3\xa9t\xc3\xa9";
+	ck_assert_int_eq(form(s, strlen(s), &o, &err), 0);
+	ck_assert_str_eq(field(o, "name"), "caf\xc3\xa9");
+	ck_assert_str_eq(field(o, "other"), "\xc3\xa9t\xc3\xa9");
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_http_form_malformed_escapes)
+{
+	static const char *bad[] = {
+		"a=%",       "a=%4",     "a=%zz",    "a=%g0",   "a=%0g", "a=1%",  "a=%%41",
+		"%=1",       "k%=1",     "k%4=1",    "a=x&b=%", "a=%-1", "a=% 1",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *o = NULL;
+		struct error err;
+		error_clear(&err);
+		ck_assert_msg(form(bad[i], strlen(bad[i]), &o, &err) == SKIFF_EINVALID, "accepted %s",
+			      bad[i]);
+		ck_assert_ptr_null(o);
+		ck_assert_str_eq(err.name, "invalid_form");
+	}
+	/* upper and lower case hex both decode */
+	json_t *o = NULL;
+	struct error err;
+	ck_assert_int_eq(form("a=%4a%4A", 8, &o, &err), 0);
+	ck_assert_str_eq(field(o, "a"), "JJ");
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_http_form_nul_refused)
+{
+	static const char *bad[] = { "a=x%00y", "a%00b=1", "a=%00" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *o = NULL;
+		struct error err;
+		ck_assert_int_eq(form(bad[i], strlen(bad[i]), &o, &err), SKIFF_EINVALID);
+	}
+	/* a raw NUL byte inside the given length does not cut the value silently */
+	json_t *o = NULL;
+	struct error err;
+	int rc = form("a=x\0y", 5, &o, &err);
+	if (rc == 0) {
+		ck_assert_uint_eq(json_string_length(json_object_get(o, "a")), 3);
+		json_decref(o);
+	}
+}
+END_TEST
+
+START_TEST(test_http_form_invalid_utf8)
+{
+	json_t *o = NULL;
+	struct error err;
+	ck_assert_int_eq(form("a=%FF%FE", 8, &o, &err), SKIFF_EINVALID);
+	ck_assert_int_eq(form("a=\xff", 3, &o, &err), SKIFF_EINVALID);
+	ck_assert_str_eq(err.name, "invalid_form");
+}
+END_TEST
+
+START_TEST(test_http_form_too_many_fields)
+{
+	struct buf b = BUF_INIT(1 << 16);
+	for (int i = 0; i < 64; i++)
+		buf_printf(&b, "%sf%d=%d", i ? "&" : "", i, i);
+	json_t *o = NULL;
+	struct error err;
+	ck_assert_int_eq(form(b.data, b.len, &o, &err), 0);
+	ck_assert_uint_eq(json_object_size(o), 64);
+	json_decref(o);
+	o = NULL;
+	buf_puts(&b, "&f64=64");
+	error_clear(&err);
+	ck_assert_int_eq(form(b.data, b.len, &o, &err), SKIFF_EINVALID);
+	ck_assert_ptr_null(o);
+	ck_assert_ptr_nonnull(strstr(err.message, "too many"));
+	/* many repeats of one name are still many fields */
+	buf_reset(&b);
+	for (int i = 0; i < 1000; i++)
+		buf_puts(&b, "a=1&");
+	ck_assert_int_eq(form(b.data, b.len, &o, &err), SKIFF_EINVALID);
+	buf_dispose(&b);
+}
+END_TEST
+
+START_TEST(test_http_form_long_key)
+{
+	char s[200];
+	memset(s, 'k', 64);
+	memcpy(s + 64, "=v", 3);
+	json_t *o = NULL;
+	struct error err;
+	ck_assert_int_eq(form(s, strlen(s), &o, &err), 0); /* 64 bytes is the limit */
+	json_decref(o);
+	memset(s, 'k', 65);
+	memcpy(s + 65, "=v", 3);
+	ck_assert_int_eq(form(s, strlen(s), &o, &err), SKIFF_EINVALID);
+	/* a long value is fine (the body limit bounds it) */
+	struct buf b = BUF_INIT(1 << 20);
+	buf_puts(&b, "v=");
+	for (int i = 0; i < 20000; i++)
+		buf_puts(&b, "%41");
+	ck_assert_int_eq(form(b.data, b.len, &o, &err), 0);
+	ck_assert_uint_eq(strlen(field(o, "v")), 20000);
+	json_decref(o);
+	buf_dispose(&b);
+}
+END_TEST
+
+/* Every prefix of a form body: a cut inside a %XX escape is refused, any other cut parses,
+ * and the value of the last field grows one decoded character at a time. */
+START_TEST(test_http_form_every_prefix)
+{
+	const char *s = "gitURL=https%3A%2F%2Fexample.com%2Fr&slug=a+b%41&c";
+	size_t n = strlen(s);
+	for (size_t len = 0; len <= n; len++) {
+		json_t *o = NULL;
+		struct error err;
+		error_clear(&err);
+		int rc = form(s, len, &o, &err);
+		/* where does the cut fall relative to the last '%'? */
+		int in_escape = 0;
+		for (size_t i = len >= 2 ? len - 2 : 0; i < len; i++)
+			if (s[i] == '%')
+				in_escape = 1;
+		if (in_escape) {
+			ck_assert_msg(rc == SKIFF_EINVALID, "prefix %zu accepted", len);
+			continue;
+		}
+		ck_assert_msg(rc == 0, "prefix %zu refused: %s", len, err.message);
+		const char *url = field(o, "gitURL");
+		if (len >= 7)
+			ck_assert_msg(url && !strncmp("https://example.com/r", url, strlen(url)),
+				      "prefix %zu: gitURL '%s'", len, url ? url : "(none)");
+		json_decref(o);
+	}
+}
+END_TEST
+
+/* ---- query strings ---------------------------------------------------------- */
+
+START_TEST(test_http_query_get)
+{
+	struct arena a;
+	arena_init(&a);
+	struct http_request req;
+	memset(&req, 0, sizeof(req));
+	req.arena = &a;
+	req.query = "limit=5&cursor=10&name=a%20b&empty=";
+	ck_assert_str_eq(http_query_get(&req, "limit"), "5");
+	ck_assert_str_eq(http_query_get(&req, "cursor"), "10");
+	ck_assert_str_eq(http_query_get(&req, "name"), "a b");
+	ck_assert_str_eq(http_query_get(&req, "empty"), "");
+	ck_assert_ptr_null(http_query_get(&req, "missing"));
+	req.query = "limit=%zz";
+	ck_assert_ptr_null(http_query_get(&req, "limit"));
+	req.query = "";
+	ck_assert_ptr_null(http_query_get(&req, "limit"));
+	arena_dispose(&a);
+}
+END_TEST
+
+/* ---- request bodies as plain CGI (stdin) ------------------------------------- */
+
+static struct arena body_arena;
+static struct config body_cfg;
+
+/* A CGI request whose stdin holds body (the pipe is closed after it). */
+static void body_request(struct http_request *req, const char *ctype, const char *body,
+			 size_t len, unsigned long long content_length, size_t max_body)
+{
+	int fds[2];
+	ck_assert_int_eq(pipe(fds), 0);
+	ck_assert_uint_lt(len, 60000); /* fits the pipe: no writer process needed */
+	ck_assert_int_eq(write(fds[1], body, len), (ssize_t)len);
+	close(fds[1]);
+	dup2(fds[0], STDIN_FILENO);
+	close(fds[0]);
+	arena_init(&body_arena);
+	config_defaults(&body_cfg);
+	memset(req, 0, sizeof(*req));
+	req->arena = &body_arena;
+	req->cfg = &body_cfg;
+	req->method = "POST";
+	req->uri = req->path = "/api/projects";
+	req->query = "";
+	req->host = "localhost";
+	req->content_type = ctype;
+	req->content_length = content_length;
+	req->max_body = max_body;
+}
+
+static int body_parse(const char *ctype, const char *body, size_t len, size_t max_body,
+		      json_t **out, bool *is_form, struct error *err)
+{
+	struct http_request req;
+	body_request(&req, ctype, body, len, len, max_body);
+	*out = NULL;
+	error_clear(err);
+	return http_body_object(&req, out, is_form, err);
+}
+
+START_TEST(test_http_body_json)
+{
+	const char *s = "{\"gitURL\":\"https://github.com/o/r\",\"slug\":\"x\"}";
+	json_t *o;
+	bool is_form = true;
+	struct error err;
+	ck_assert_int_eq(body_parse("application/json", s, strlen(s), 65536, &o, &is_form, &err), 0);
+	ck_assert(!is_form);
+	ck_assert_str_eq(field(o, "slug"), "x");
+	json_decref(o);
+	/* parameters after the media type are fine */
+	ck_assert_int_eq(body_parse("application/json; charset=utf-8", s, strlen(s), 65536, &o,
+				    &is_form, &err), 0);
+	json_decref(o);
+	ck_assert_int_eq(body_parse("Application/JSON", s, strlen(s), 65536, &o, &is_form, &err), 0);
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_http_body_form)
+{
+	const char *s = "gitURL=https%3A%2F%2Fgithub.com%2Fo%2Fr&slug=x";
+	json_t *o;
+	bool is_form = false;
+	struct error err;
+	ck_assert_int_eq(body_parse("application/x-www-form-urlencoded", s, strlen(s), 65536, &o,
+				    &is_form, &err), 0);
+	ck_assert(is_form);
+	ck_assert_str_eq(field(o, "gitURL"), "https://github.com/o/r");
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_http_body_malformed_json)
+{
+	static const char *bad[] = {
+		"{", "{\"a\":}", "{\"a\":1,}", "not json", "{\"a\":\"x\"} trailing",
+		"{'a':1}", "{\"a\":\"\xff\"}", "{\"a\":1,\"a\":2}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *o;
+		bool is_form;
+		struct error err;
+		ck_assert_msg(body_parse("application/json", bad[i], strlen(bad[i]), 65536, &o,
+					 &is_form, &err) == SKIFF_EINVALID, "accepted %s", bad[i]);
+		ck_assert_str_eq(err.name, "invalid_json");
+		ck_assert_ptr_null(o);
+	}
+	/* the message says where */
+	json_t *o;
+	bool is_form;
+	struct error err;
+	body_parse("application/json", "{\n\"a\": ]}", 9, 65536, &o, &is_form, &err);
+	ck_assert_msg(strstr(err.message, "line 2") != NULL, "%s", err.message);
+}
+END_TEST
+
+START_TEST(test_http_body_not_an_object)
+{
+	static const char *bad[] = { "[]", "[{\"gitURL\":\"x\"}]", "\"str\"", "42", "null", "true" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *o;
+		bool is_form;
+		struct error err;
+		ck_assert_msg(body_parse("application/json", bad[i], strlen(bad[i]), 65536, &o,
+					 &is_form, &err) == SKIFF_EINVALID, "accepted %s", bad[i]);
+		ck_assert_str_eq(err.name, "invalid_json");
+	}
+}
+END_TEST
+
+/* A JSON body cut at every byte is refused as malformed; only the whole one parses. */
+START_TEST(test_http_body_json_every_prefix)
+{
+	const char *s = "{\"gitURL\": \"https://github.com/o/r\", \"slug\": \"x\", \"n\": [1, 2.5]}";
+	size_t n = strlen(s);
+	for (size_t len = 1; len <= n; len++) {
+		json_t *o;
+		bool is_form;
+		struct error err;
+		int rc = body_parse("application/json", s, len, 65536, &o, &is_form, &err);
+		if (len == n) {
+			ck_assert_int_eq(rc, 0);
+			json_decref(o);
+		} else {
+			ck_assert_msg(rc == SKIFF_EINVALID, "prefix %zu: rc %d", len, rc);
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_http_body_too_large)
+{
+	char big[3000];
+	memset(big, ' ', sizeof(big));
+	big[0] = '{';
+	big[sizeof(big) - 1] = '}';
+	json_t *o;
+	bool is_form;
+	struct error err;
+	ck_assert_int_eq(body_parse("application/json", big, sizeof(big), 1024, &o, &is_form, &err),
+			 SKIFF_ELIMIT);
+	ck_assert_int_eq(error_status(err.code), 413);
+	/* exactly at the limit is fine */
+	ck_assert_int_eq(body_parse("application/json", big, sizeof(big), sizeof(big), &o, &is_form,
+				    &err), 0);
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_http_body_shorter_than_length)
+{
+	struct http_request req;
+	const char *s = "{\"a\":1}";
+	body_request(&req, "application/json", s, strlen(s), 100, 65536);
+	json_t *o = NULL;
+	bool is_form;
+	struct error err;
+	error_clear(&err);
+	ck_assert_int_eq(http_body_object(&req, &o, &is_form, &err), SKIFF_EINVALID);
+	ck_assert_str_eq(err.name, "body_truncated");
+}
+END_TEST
+
+START_TEST(test_http_body_wrong_type)
+{
+	static const char *bad[] = { "text/plain", "application/jsonx", "multipart/form-data; b=x",
+				     "" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *o;
+		bool is_form;
+		struct error err;
+		ck_assert_msg(body_parse(bad[i], "{}", 2, 65536, &o, &is_form, &err) == SKIFF_ETYPE,
+			      "accepted '%s'", bad[i]);
+		ck_assert_int_eq(error_status(err.code), 415);
+	}
+}
+END_TEST
+
+START_TEST(test_http_body_empty_json)
+{
+	json_t *o;
+	bool is_form;
+	struct error err;
+	ck_assert_int_eq(body_parse("application/json", "", 0, 65536, &o, &is_form, &err), 0);
+	ck_assert(json_is_object(o));
+	ck_assert_uint_eq(json_object_size(o), 0);
+	json_decref(o);
+}
+END_TEST
+
+/* ---- the mutation guard (CGI: variables come from the environment) ----------- */
+
+static int auth(bool auth_disabled, const char *token, bool is_form, struct error *err)
+{
+	static struct config cfg;
+	static struct arena a;
+	config_defaults(&cfg);
+	cfg.auth_disabled = auth_disabled;
+	snprintf(cfg.api_token, sizeof(cfg.api_token), "%s", token);
+	arena_init(&a);
+	struct http_request req;
+	memset(&req, 0, sizeof(req));
+	req.arena = &a;
+	req.cfg = &cfg;
+	req.method = "POST";
+	req.path = "/api/projects";
+	const char *host = getenv("HTTP_HOST");
+	req.host = host ? host : "";
+	error_clear(err);
+	return http_auth_mutation(&req, is_form, err);
+}
+
+static void auth_env_clear(void)
+{
+	unsetenv("HTTP_AUTHORIZATION");
+	unsetenv("REMOTE_USER");
+	unsetenv("HTTP_ORIGIN");
+	unsetenv("HTTP_REFERER");
+	setenv("HTTP_HOST", "localhost", 1);
+}
+
+START_TEST(test_http_auth_token)
+{
+	struct error err;
+	auth_env_clear();
+	ck_assert_int_eq(auth(false, "s3cret", false, &err), SKIFF_EAUTH);
+	ck_assert_int_eq(error_status(err.code), 401);
+	setenv("HTTP_AUTHORIZATION", "Bearer wrong", 1);
+	ck_assert_int_eq(auth(false, "s3cret", false, &err), SKIFF_EAUTH);
+	setenv("HTTP_AUTHORIZATION", "Bearer s3cret", 1);
+	ck_assert_int_eq(auth(false, "s3cret", false, &err), 0);
+	setenv("HTTP_AUTHORIZATION", "bearer s3cret", 1);
+	ck_assert_int_eq(auth(false, "s3cret", false, &err), 0);
+	setenv("HTTP_AUTHORIZATION", "Bearer s3cret2", 1);
+	ck_assert_int_eq(auth(false, "s3cret", false, &err), SKIFF_EAUTH);
+	setenv("HTTP_AUTHORIZATION", "Bearer s3cre", 1);
+	ck_assert_int_eq(auth(false, "s3cret", false, &err), SKIFF_EAUTH);
+	setenv("HTTP_AUTHORIZATION", "Basic czNjcmV0", 1);
+	ck_assert_int_eq(auth(false, "s3cret", false, &err), SKIFF_EAUTH);
+	/* no token configured: no bearer token opens the door, not even an empty one */
+	setenv("HTTP_AUTHORIZATION", "Bearer ", 1);
+	ck_assert_int_eq(auth(false, "", false, &err), SKIFF_EAUTH);
+}
+END_TEST
+
+START_TEST(test_http_auth_remote_user)
+{
+	struct error err;
+	auth_env_clear();
+	setenv("REMOTE_USER", "alice", 1);
+	ck_assert_int_eq(auth(false, "", false, &err), 0);
+	setenv("REMOTE_USER", "", 1);
+	ck_assert_int_eq(auth(false, "", false, &err), SKIFF_EAUTH);
+	ck_assert_int_eq(auth(true, "", false, &err), 0); /* auth_disabled: local use */
+}
+END_TEST
+
+START_TEST(test_http_auth_form_origin)
+{
+	struct error err;
+	auth_env_clear();
+	/* a form post needs the same origin even when auth is off */
+	ck_assert_int_eq(auth(true, "", true, &err), SKIFF_EFORBIDDEN);
+	ck_assert_int_eq(error_status(err.code), 403);
+	setenv("HTTP_ORIGIN", "http://localhost", 1);
+	ck_assert_int_eq(auth(true, "", true, &err), 0);
+	setenv("HTTP_ORIGIN", "https://LOCALHOST", 1);
+	ck_assert_int_eq(auth(true, "", true, &err), 0);
+	static const char *foreign[] = {
+		"http://evil.example", "http://localhost.evil.example", "http://evillocalhost",
+		"http://localhost:8080", "localhost", "http://evil.example/localhost",
+	};
+	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+		setenv("HTTP_ORIGIN", foreign[i], 1);
+		ck_assert_msg(auth(true, "", true, &err) == SKIFF_EFORBIDDEN, "Origin %s accepted",
+			      foreign[i]);
+	}
+	/* without Origin, the Referer decides */
+	unsetenv("HTTP_ORIGIN");
+	setenv("HTTP_REFERER", "http://localhost/", 1);
+	ck_assert_int_eq(auth(true, "", true, &err), 0);
+	setenv("HTTP_REFERER", "http://evil.example/", 1);
+	ck_assert_int_eq(auth(true, "", true, &err), SKIFF_EFORBIDDEN);
+	/* a foreign Origin is not overruled by a friendly Referer */
+	setenv("HTTP_ORIGIN", "http://evil.example", 1);
+	setenv("HTTP_REFERER", "http://localhost/", 1);
+	ck_assert_int_eq(auth(true, "", true, &err), SKIFF_EFORBIDDEN);
+	/* and a form post with the right origin still needs credentials when auth is on */
+	setenv("HTTP_ORIGIN", "http://localhost", 1);
+	ck_assert_int_eq(auth(false, "s3cret", true, &err), SKIFF_EAUTH);
+	/* no Host: nothing to compare with */
+	unsetenv("HTTP_HOST");
+	ck_assert_int_eq(auth(true, "", true, &err), SKIFF_EFORBIDDEN);
+}
+END_TEST
+
+/* ---- responses ------------------------------------------------------------- */
+
+static void resp_init(struct http_response *resp)
+{
+	memset(resp, 0, sizeof(*resp));
+	resp->fd = -1;
+	buf_init(&resp->headers, 32768);
+	buf_init(&resp->body, 1 << 20);
+}
+
+static void resp_dispose(struct http_response *resp)
+{
+	buf_dispose(&resp->headers);
+	buf_dispose(&resp->body);
+}
+
+START_TEST(test_http_header_no_injection)
+{
+	struct http_response resp;
+	resp_init(&resp);
+	http_header(&resp, "Location", "/x\r\nSet-Cookie: a=b\nX: y");
+	ck_assert_ptr_null(strstr(buf_cstr(&resp.headers), "\r\nSet-Cookie"));
+	ck_assert_ptr_null(strstr(buf_cstr(&resp.headers), "\nX:"));
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&resp.headers), "Location: /x"));
+	/* exactly one header line */
+	const char *h = buf_cstr(&resp.headers);
+	ck_assert_ptr_eq(strstr(h, "\r\n"), h + resp.headers.len - 2);
+	resp_dispose(&resp);
+}
+END_TEST
+
+START_TEST(test_http_error_json)
+{
+	struct http_response resp;
+	resp_init(&resp);
+	struct http_request req;
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.path = "/api/projects";
+	struct error err;
+	error_set(&err, SKIFF_ECONFLICT, "slug_taken", "the slug 'x' is taken \"quoted\" \xc3\xa9");
+	log_init("check_http", LOG_ERROR); /* keep the test output quiet */
+	ck_assert_int_eq(http_error(&req, &resp, &err), 409);
+	ck_assert_int_eq(resp.status, 409);
+	ck_assert_str_eq(resp.content_type, "application/json");
+	json_error_t jerr;
+	json_t *o = json_loads(buf_cstr(&resp.body), 0, &jerr);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(o, "error"), "code")),
+			 "slug_taken");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(o, "error"), "message")),
+			 "the slug 'x' is taken \"quoted\" \xc3\xa9");
+	json_decref(o);
+	/* http_fail with no name uses the code's default */
+	ck_assert_int_eq(http_fail(&req, &resp, SKIFF_EREDIS, NULL, "down"), 503);
+	o = json_loads(buf_cstr(&resp.body), 0, &jerr);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(o, "error"), "code")),
+			 "redis_unavailable");
+	json_decref(o);
+	resp_dispose(&resp);
+}
+END_TEST
+
+START_TEST(test_http_see_other)
+{
+	struct http_response resp;
+	resp_init(&resp);
+	ck_assert_int_eq(http_see_other(&resp, "/deployments/abcdefgh2345"), 303);
+	ck_assert_int_eq(resp.status, 303);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&resp.headers),
+				     "Location: /deployments/abcdefgh2345\r\n"));
+	resp_dispose(&resp);
+}
+END_TEST
+
+START_TEST(test_http_reason)
+{
+	ck_assert_str_eq(http_reason(202), "Accepted");
+	ck_assert_str_eq(http_reason(303), "See Other");
+	ck_assert_str_eq(http_reason(413), "Content Too Large");
+	ck_assert_str_eq(http_reason(415), "Unsupported Media Type");
+	ck_assert_str_eq(http_reason(503), "Service Unavailable");
+	/* every status the error table can produce has a real reason phrase */
+	for (int code = SKIFF_EINVALID; code >= SKIFF_EUPSTREAM; code--)
+		ck_assert_str_ne(http_reason(error_status(code)), "Status");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("http");
+	TCase *tf = tcase_create("form");
+	tcase_add_test(tf, test_http_form_basic);
+	tcase_add_test(tf, test_http_form_shapes);
+	tcase_add_test(tf, test_http_form_malformed_escapes);
+	tcase_add_test(tf, test_http_form_nul_refused);
+	tcase_add_test(tf, test_http_form_invalid_utf8);
+	tcase_add_test(tf, test_http_form_too_many_fields);
+	tcase_add_test(tf, test_http_form_long_key);
+	tcase_add_test(tf, test_http_form_every_prefix);
+	tcase_add_test(tf, test_http_query_get);
+	suite_add_tcase(s, tf);
+	TCase *tb = tcase_create("body");
+	tcase_add_test(tb, test_http_body_json);
+	tcase_add_test(tb, test_http_body_form);
+	tcase_add_test(tb, test_http_body_malformed_json);
+	tcase_add_test(tb, test_http_body_not_an_object);
+	tcase_add_test(tb, test_http_body_json_every_prefix);
+	tcase_add_test(tb, test_http_body_too_large);
+	tcase_add_test(tb, test_http_body_shorter_than_length);
+	tcase_add_test(tb, test_http_body_wrong_type);
+	tcase_add_test(tb, test_http_body_empty_json);
+	suite_add_tcase(s, tb);
+	TCase *ta = tcase_create("auth");
+	tcase_add_test(ta, test_http_auth_token);
+	tcase_add_test(ta, test_http_auth_remote_user);
+	tcase_add_test(ta, test_http_auth_form_origin);
+	suite_add_tcase(s, ta);
+	TCase *tr = tcase_create("response");
+	tcase_add_test(tr, test_http_header_no_injection);
+	tcase_add_test(tr, test_http_error_json);
+	tcase_add_test(tr, test_http_see_other);
+	tcase_add_test(tr, test_http_reason);
+	suite_add_tcase(s, tr);
+	SRunner *sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

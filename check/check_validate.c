@@ -1,0 +1,546 @@
+/* check_validate.c — edge validation: slugs, git URLs of every scheme, branch names, output
+ * directories, build commands and slugs derived from URLs. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "validate.h"
+
+/* Runs f on every case; reports all that disagree at once so one run shows every gap. */
+#define CHECK_CASES(cases, call)                                                             \
+	do {                                                                                 \
+		char bad[4096] = "";                                                         \
+		size_t used = 0;                                                             \
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {             \
+			struct error err;                                                    \
+			error_clear(&err);                                                   \
+			const char *s = cases[i].s;                                          \
+			int rc = call;                                                       \
+			int ok = cases[i].ok ? rc == 0 : rc == SKIFF_EINVALID;               \
+			if (!cases[i].ok && rc < 0 && !err.message[0])                       \
+				ok = 0; /* a refusal always says why */                      \
+			if (!ok && used < sizeof(bad) - 200)                                 \
+				used += (size_t)snprintf(bad + used, sizeof(bad) - used,     \
+							 "\n  '%.80s' %s (rc=%d %s)", s,     \
+							 cases[i].ok ? "refused" : "accepted", \
+							 rc, err.message);                   \
+		}                                                                            \
+		ck_assert_msg(used == 0, "wrong answers:%s", bad);                           \
+	} while (0)
+
+struct vcase {
+	const char *s;
+	int ok;
+};
+
+static char *repeat(char c, size_t n)
+{
+	char *s = malloc(n + 1);
+	ck_assert_ptr_nonnull(s);
+	memset(s, c, n);
+	s[n] = '\0';
+	return s;
+}
+
+/* ---- slugs ---------------------------------------------------------------- */
+
+START_TEST(test_validate_slug_cases)
+{
+	static const struct vcase cases[] = {
+		{ "a", 1 },
+		{ "my-site", 1 },
+		{ "site2", 1 },
+		{ "0", 1 },
+		{ "a-b-c", 1 },
+		{ "", 0 },
+		{ "My-site", 0 },
+		{ "MYSITE", 0 },
+		{ "-site", 0 },
+		{ "site-", 0 },
+		{ "-", 0 },
+		{ "my--site", 0 },
+		{ "my_site", 0 },
+		{ "my.site", 0 },
+		{ "my site", 0 },
+		{ "my/site", 0 },
+		{ "../x", 0 },
+		{ "s\xc3\xbc" "d", 0 },      /* "süd" */
+		{ "\xe2\x80\x8bsite", 0 },   /* zero-width space */
+		{ "site\n", 0 },
+	};
+	CHECK_CASES(cases, validate_slug(s, &err));
+}
+END_TEST
+
+START_TEST(test_validate_slug_length)
+{
+	struct error err;
+	char *s63 = repeat('a', 63), *s64 = repeat('a', 64);
+	ck_assert_int_eq(validate_slug(s63, &err), 0);
+	ck_assert_int_eq(validate_slug(s64, &err), SKIFF_EINVALID);
+	ck_assert_str_eq(err.name, "invalid_slug");
+	ck_assert_int_eq(validate_slug(NULL, &err), SKIFF_EINVALID);
+	free(s63);
+	free(s64);
+}
+END_TEST
+
+START_TEST(test_validate_slug_error_name)
+{
+	struct error err;
+	ck_assert_int_eq(validate_slug("a--b", &err), SKIFF_EINVALID);
+	ck_assert_int_eq(err.code, SKIFF_EINVALID);
+	ck_assert_str_eq(err.name, "invalid_slug");
+	ck_assert_ptr_nonnull(strstr(err.message, "--"));
+}
+END_TEST
+
+/* ---- git URLs ------------------------------------------------------------- */
+
+START_TEST(test_validate_git_url_production)
+{
+	static const struct vcase cases[] = {
+		{ "https://github.com/owner/repo.git", 1 },
+		{ "https://github.com/owner/repo", 1 },
+		{ "https://gitlab.com/group/sub/repo.git", 1 },
+		{ "https://git.example.com:8443/owner/repo.git", 1 },
+		{ "https://codeberg.org/o/r", 1 },
+		/* schemes other than https */
+		{ "http://example.com/owner/repo.git", 0 },
+		{ "ssh://git@github.com/owner/repo.git", 0 },
+		{ "ssh://github.com/owner/repo.git", 0 },
+		{ "git://github.com/owner/repo.git", 0 },
+		{ "git@github.com:owner/repo.git", 0 },
+		{ "github.com:owner/repo.git", 0 },
+		{ "file:///srv/git/repo", 0 },
+		{ "file://localhost/srv/git/repo", 0 },
+		{ "/srv/git/repo", 0 },
+		{ "../repo", 0 },
+		{ "ext::sh -c touch% /tmp/pwned", 0 },
+		{ "ext::ssh", 0 },
+		{ "fd::17", 0 },
+		{ "ftp://example.com/repo.git", 0 },
+		{ "https:/github.com/o/r", 0 },
+		{ "httpsx://github.com/o/r", 0 },
+		/* options smuggled as URLs */
+		{ "-u", 0 },
+		{ "-uhttps://github.com/o/r", 0 },
+		{ "--upload-pack=touch /tmp/x", 0 },
+		{ "--config=core.sshCommand=x", 0 },
+		/* credentials */
+		{ "https://user:pass@github.com/o/r.git", 0 },
+		{ "https://ghp_abcdef0123456789@github.com/o/r.git", 0 },
+		{ "https://x-access-token:tok@github.com/o/r.git", 0 },
+		{ "https://@github.com/o/r.git", 0 },
+		{ "https://user%40x:p@github.com/o/r", 0 },
+		/* whitespace and control characters */
+		{ "https://github.com/o/r .git", 0 },
+		{ " https://github.com/o/r", 0 },
+		{ "https://github.com/o/r\n", 0 },
+		{ "https://github.com/o/r\r", 0 },
+		{ "https://github.com/o/r\t", 0 },
+		{ "https://github.com/o/\x01r", 0 },
+		{ "https://github.com/o/r\x7f", 0 },
+		{ "https://github.com\\o\\r", 0 },
+		/* query, fragment, no host, no path */
+		{ "https://github.com/o/r?x=1", 0 },
+		{ "https://github.com/o/r#main", 0 },
+		{ "https://github.com?x", 0 },
+		{ "https://github.com", 0 },
+		{ "https://github.com/", 0 },
+		{ "https:///o/r", 0 },
+		{ "https://", 0 },
+		{ "", 0 },
+		/* hosts and ports */
+		{ "https://-github.com/o/r", 0 },
+		{ "https://.github.com/o/r", 0 },
+		{ "https://git hub.com/o/r", 0 },
+		{ "https://github.com:/o/r", 0 },
+		{ "https://github.com:abc/o/r", 0 },
+		{ "https://github.com:123456/o/r", 0 },
+		{ "https://github.com:443x/o/r", 0 },
+		{ "https://[::1/o/r", 0 },
+		/* this machine */
+		{ "https://localhost/o/r", 0 },
+		{ "https://LOCALHOST/o/r", 0 },
+		{ "https://127.0.0.1/o/r", 0 },
+		{ "https://127.0.0.1:3000/o/r", 0 },
+		{ "https://[::1]/o/r", 0 },
+		{ "http://localhost/o/r", 0 },
+		{ "http://127.0.0.1:8080/o/r", 0 },
+	};
+	CHECK_CASES(cases, validate_git_url(s, false, &err));
+}
+END_TEST
+
+START_TEST(test_validate_git_url_local)
+{
+	static const struct vcase cases[] = {
+		{ "https://github.com/owner/repo.git", 1 },
+		{ "file:///srv/git/repo", 1 },
+		{ "file:///tmp/skiff-test.abc/site.git", 1 },
+		{ "http://localhost/repo.git", 1 },
+		{ "http://localhost:8080/repo.git", 1 },
+		{ "http://127.0.0.1:9000/repo.git", 1 },
+		{ "https://localhost/repo.git", 1 },
+		{ "http://[::1]:8080/repo.git", 1 },
+		/* still refused with allow_local */
+		{ "http://example.com/repo.git", 0 },
+		{ "ssh://localhost/repo.git", 0 },
+		{ "git://localhost/repo.git", 0 },
+		{ "git@localhost:repo.git", 0 },
+		{ "file://otherhost/srv/repo", 0 },
+		{ "file:repo", 0 },
+		{ "file:///srv/../etc", 0 },
+		{ "file:///srv/repo/..", 0 },
+		{ "file:///srv/git/repo\n", 0 },
+		{ "file:///srv/git/r po", 0 },
+		{ "/srv/git/repo", 0 },
+		{ "ext::sh -c id", 0 },
+		{ "-uhttps://localhost/x", 0 },
+		{ "http://user:pw@localhost/repo.git", 0 },
+		{ "http://localhost/repo.git?x", 0 },
+	};
+	CHECK_CASES(cases, validate_git_url(s, true, &err));
+}
+END_TEST
+
+/* Other spellings of this machine reach the same services as localhost: without allow_local
+ * a build must not clone from them either. */
+START_TEST(test_validate_git_url_loopback_aliases)
+{
+	static const struct vcase cases[] = {
+		{ "https://127.0.0.2/o/r", 0 },
+		{ "https://127.1.2.3/o/r", 0 },
+		{ "https://127.1/o/r", 0 },
+		{ "https://0.0.0.0/o/r", 0 },
+		{ "https://localhost./o/r", 0 },
+		{ "https://2130706433/o/r", 0 },
+		{ "https://0x7f000001/o/r", 0 },
+		{ "https://[0:0:0:0:0:0:0:1]/o/r", 0 },
+		{ "https://[::ffff:127.0.0.1]/o/r", 0 },
+	};
+	CHECK_CASES(cases, validate_git_url(s, false, &err));
+}
+END_TEST
+
+START_TEST(test_validate_git_url_port_range)
+{
+	static const struct vcase cases[] = {
+		{ "https://git.example.com:1/o/r", 1 },
+		{ "https://git.example.com:65535/o/r", 1 },
+		{ "https://git.example.com:65536/o/r", 0 },
+		{ "https://git.example.com:99999/o/r", 0 },
+	};
+	CHECK_CASES(cases, validate_git_url(s, false, &err));
+}
+END_TEST
+
+START_TEST(test_validate_git_url_length)
+{
+	struct error err;
+	const char *prefix = "https://github.com/o/";
+	size_t pl = strlen(prefix);
+	char *url = repeat('r', GIT_URL_MAX + 1);
+	memcpy(url, prefix, pl);
+	ck_assert_uint_eq(strlen(url), 2049);
+	ck_assert_int_eq(validate_git_url(url, false, &err), SKIFF_EINVALID);
+	ck_assert_str_eq(err.name, "invalid_git_url");
+	ck_assert_ptr_nonnull(strstr(err.message, "2048"));
+	url[GIT_URL_MAX] = '\0'; /* exactly 2048 bytes is fine */
+	ck_assert_int_eq(validate_git_url(url, false, &err), 0);
+	ck_assert_int_eq(validate_git_url(NULL, false, &err), SKIFF_EINVALID);
+	free(url);
+}
+END_TEST
+
+START_TEST(test_validate_git_url_messages)
+{
+	struct error err;
+	validate_git_url("http://example.com/o/r", false, &err);
+	ck_assert_str_eq(err.name, "invalid_git_url");
+	ck_assert_ptr_nonnull(strstr(err.message, "https://"));
+	validate_git_url("https://u:p@github.com/o/r", false, &err);
+	ck_assert_ptr_nonnull(strstr(err.message, "credentials"));
+	/* the secret itself is never echoed back into a response or a log */
+	validate_git_url("https://u:hunter2@github.com/o/r", false, &err);
+	ck_assert_ptr_null(strstr(err.message, "hunter2"));
+}
+END_TEST
+
+/* Every prefix of a URL, in a buffer of exactly its size: nothing reads past the end (the
+ * sanitizer build catches it) and every answer is "valid" or a reasoned refusal. */
+START_TEST(test_validate_git_url_prefixes)
+{
+	static const char *urls[] = {
+		"https://git.example.com:8443/o/r.git", "http://[::1]:8080/r.git",
+		"file:///srv/git/repo", "https://u:p@h/x",
+	};
+	for (size_t u = 0; u < sizeof(urls) / sizeof(urls[0]); u++) {
+		size_t n = strlen(urls[u]);
+		for (size_t len = 0; len <= n; len++) {
+			char *p = malloc(len + 1);
+			memcpy(p, urls[u], len);
+			p[len] = '\0';
+			for (int local = 0; local < 2; local++) {
+				struct error err;
+				error_clear(&err);
+				int rc = validate_git_url(p, local, &err);
+				ck_assert(rc == 0 || (rc == SKIFF_EINVALID && err.message[0]));
+			}
+			free(p);
+		}
+	}
+	struct error err;
+	ck_assert_int_eq(validate_git_url("https://git.example.com:8443/o/r", false, &err), 0);
+	ck_assert_int_eq(validate_git_url("https://git.example.com:8443/", false, &err),
+			 SKIFF_EINVALID);
+}
+END_TEST
+
+/* ---- branches ------------------------------------------------------------- */
+
+START_TEST(test_validate_branch_cases)
+{
+	static const struct vcase cases[] = {
+		{ "main", 1 },
+		{ "feature/login", 1 },
+		{ "release-1.0", 1 },
+		{ "v1.2.3", 1 },
+		{ "user@host", 1 },
+		{ "fix_42", 1 },
+		{ "caf\xc3\xa9", 1 },
+		{ "", 0 },
+		{ "a..b", 0 },
+		{ "..", 0 },
+		{ "a@{1}", 0 },
+		{ "@{-1}", 0 },
+		{ "@", 0 },
+		{ "topic.lock", 0 },
+		{ "-delete", 0 },
+		{ "--force", 0 },
+		{ "topic/", 0 },
+		{ "/topic", 0 },
+		{ "a//b", 0 },
+		{ ".hidden", 0 },
+		{ "a/.hidden", 0 },
+		{ "topic.", 0 },
+		{ "a b", 0 },
+		{ "a~1", 0 },
+		{ "a^2", 0 },
+		{ "a:b", 0 },
+		{ "a?", 0 },
+		{ "a*", 0 },
+		{ "a[b", 0 },
+		{ "a\\b", 0 },
+		{ "a\tb", 0 },
+		{ "a\nb", 0 },
+		{ "a\x01", 0 },
+		{ "a\x7f", 0 },
+	};
+	CHECK_CASES(cases, validate_branch(s, &err));
+}
+END_TEST
+
+/* git check-ref-format: no slash-separated component may end in ".lock". */
+START_TEST(test_validate_branch_lock_component)
+{
+	static const struct vcase cases[] = {
+		{ "topic.lock/x", 0 },
+		{ "a/b.lock/c", 0 },
+	};
+	CHECK_CASES(cases, validate_branch(s, &err));
+}
+END_TEST
+
+START_TEST(test_validate_branch_length)
+{
+	struct error err;
+	char *b255 = repeat('b', 255), *b256 = repeat('b', 256);
+	ck_assert_int_eq(validate_branch(b255, &err), 0);
+	ck_assert_int_eq(validate_branch(b256, &err), SKIFF_EINVALID);
+	ck_assert_str_eq(err.name, "invalid_branch");
+	ck_assert_int_eq(validate_branch(NULL, &err), SKIFF_EINVALID);
+	free(b255);
+	free(b256);
+}
+END_TEST
+
+/* ---- output directories and commands --------------------------------------- */
+
+START_TEST(test_validate_output_dir_cases)
+{
+	static const struct vcase cases[] = {
+		{ "dist", 1 },
+		{ "build/out", 1 },
+		{ "public/", 1 },
+		{ ".", 1 },
+		{ ".output/public", 1 },
+		{ "a..b", 1 },
+		{ "../x", 0 },
+		{ "..", 0 },
+		{ "/abs", 0 },
+		{ "/", 0 },
+		{ "a/../b", 0 },
+		{ "a/..", 0 },
+		{ "a/../../etc", 0 },
+		{ "a\\..\\b", 0 },
+		{ "a\nb", 0 },
+		{ "a\x01", 0 },
+	};
+	CHECK_CASES(cases, validate_output_dir(s, &err));
+	struct error err;
+	char *d255 = repeat('d', 255), *d256 = repeat('d', 256);
+	ck_assert_int_eq(validate_output_dir(d255, &err), 0);
+	ck_assert_int_eq(validate_output_dir(d256, &err), SKIFF_EINVALID);
+	ck_assert_str_eq(err.name, "invalid_output_directory");
+	free(d255);
+	free(d256);
+}
+END_TEST
+
+START_TEST(test_validate_command_cases)
+{
+	static const struct vcase cases[] = {
+		{ "npm run build", 1 },
+		{ "make -j2 && cp -r out dist", 1 },
+		{ "echo 'a b'\t| tr a b", 1 },
+		{ "", 1 },
+		{ "npm ci\nrm -rf /", 0 },
+		{ "npm ci\rx", 0 },
+		{ "a\x1b[31m", 0 },
+	};
+	CHECK_CASES(cases, validate_command(s, "buildCommand", &err));
+}
+END_TEST
+
+START_TEST(test_validate_command_length)
+{
+	struct error err;
+	char *c4096 = repeat('c', COMMAND_MAX), *c4097 = repeat('c', COMMAND_MAX + 1);
+	ck_assert_int_eq(validate_command(c4096, "buildCommand", &err), 0);
+	ck_assert_int_eq(validate_command(c4097, "installCommand", &err), SKIFF_EINVALID);
+	ck_assert_str_eq(err.name, "invalid_command");
+	/* the message names the field the user filled in */
+	ck_assert_ptr_nonnull(strstr(err.message, "installCommand"));
+	validate_command("a\nb", "buildCommand", &err);
+	ck_assert_ptr_nonnull(strstr(err.message, "buildCommand"));
+	free(c4096);
+	free(c4097);
+}
+END_TEST
+
+/* ---- slugs derived from URLs ------------------------------------------------ */
+
+START_TEST(test_validate_slug_from_url_cases)
+{
+	static const struct {
+		const char *url, *slug;
+	} cases[] = {
+		{ "https://github.com/o/My_Site.git", "my-site" },
+		{ "https://github.com/o/repo", "repo" },
+		{ "https://github.com/o/repo/", "repo" },
+		{ "https://github.com/o/repo.git/", "repo" },
+		{ "git@github.com:o/Hello.World.git", "hello-world" },
+		{ "https://github.com/o/--x--", "x" },
+		{ "https://github.com/o/a__b..c", "a-b-c" },
+		{ "file:///tmp/skiff-test.x/Static Site", "static-site" },
+		{ "https://github.com/o/caf\xc3\xa9-app", "caf-app" },
+		{ "https://github.com/o/2048", "2048" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char out[SLUG_MAX + 1];
+		ck_assert_int_eq(validate_slug_from_url(cases[i].url, out, sizeof(out)), 0);
+		ck_assert_str_eq(out, cases[i].slug);
+	}
+}
+END_TEST
+
+START_TEST(test_validate_slug_from_url_nothing_usable)
+{
+	char out[SLUG_MAX + 1];
+	ck_assert_int_eq(validate_slug_from_url("https://github.com/o/___.git", out, sizeof(out)),
+			 SKIFF_EINVALID);
+	ck_assert_int_eq(validate_slug_from_url("https://github.com/o/\xc3\xa9", out, sizeof(out)),
+			 SKIFF_EINVALID);
+	ck_assert_int_eq(validate_slug_from_url("", out, sizeof(out)), SKIFF_EINVALID);
+}
+END_TEST
+
+START_TEST(test_validate_slug_from_url_long)
+{
+	char url[300] = "https://github.com/o/";
+	size_t n = strlen(url);
+	for (int i = 0; i < 200; i++)
+		url[n++] = (i % 10 == 9) ? '_' : 'a';
+	url[n] = '\0';
+	char out[SLUG_MAX + 1];
+	struct error err;
+	ck_assert_int_eq(validate_slug_from_url(url, out, sizeof(out)), 0);
+	ck_assert_uint_le(strlen(out), SLUG_MAX);
+	ck_assert_int_eq(validate_slug(out, &err), 0);
+	/* a smaller output buffer (room for a suffix later) is respected, no trailing '-' */
+	char small[11];
+	memset(small, 'X', sizeof(small));
+	ck_assert_int_eq(validate_slug_from_url(url, small, sizeof(small)), 0);
+	ck_assert_uint_le(strlen(small), 10);
+	ck_assert_int_eq(validate_slug(small, &err), 0);
+}
+END_TEST
+
+/* Whatever the URL, a derived slug is one validate_slug accepts. */
+START_TEST(test_validate_slug_from_url_always_valid)
+{
+	unsigned seed = 12345;
+	for (int round = 0; round < 20000; round++) {
+		char url[80];
+		size_t n = 1 + (seed >> 16) % 70;
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			static const char pool[] = "aZ9-_./:@ .gitGIT\xc3\xa9~";
+			url[i] = pool[(seed >> 16) % (sizeof(pool) - 1)];
+		}
+		url[n] = '\0';
+		char out[SLUG_MAX + 1];
+		struct error err;
+		if (validate_slug_from_url(url, out, sizeof(out)) == 0)
+			ck_assert_msg(validate_slug(out, &err) == 0, "'%s' derived '%s': %s", url, out,
+				      err.message);
+		seed = seed * 1103515245u + 12345u;
+	}
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("validate");
+	TCase *tc = tcase_create("validate");
+	tcase_add_test(tc, test_validate_slug_cases);
+	tcase_add_test(tc, test_validate_slug_length);
+	tcase_add_test(tc, test_validate_slug_error_name);
+	tcase_add_test(tc, test_validate_git_url_production);
+	tcase_add_test(tc, test_validate_git_url_local);
+	tcase_add_test(tc, test_validate_git_url_loopback_aliases);
+	tcase_add_test(tc, test_validate_git_url_port_range);
+	tcase_add_test(tc, test_validate_git_url_length);
+	tcase_add_test(tc, test_validate_git_url_messages);
+	tcase_add_test(tc, test_validate_git_url_prefixes);
+	tcase_add_test(tc, test_validate_branch_cases);
+	tcase_add_test(tc, test_validate_branch_lock_component);
+	tcase_add_test(tc, test_validate_branch_length);
+	tcase_add_test(tc, test_validate_output_dir_cases);
+	tcase_add_test(tc, test_validate_command_cases);
+	tcase_add_test(tc, test_validate_command_length);
+	tcase_add_test(tc, test_validate_slug_from_url_cases);
+	tcase_add_test(tc, test_validate_slug_from_url_nothing_usable);
+	tcase_add_test(tc, test_validate_slug_from_url_long);
+	tcase_add_test(tc, test_validate_slug_from_url_always_valid);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
