@@ -38,9 +38,13 @@ struct manifest_file {
 
 struct manifest {
 	char deployment[16];
+	long long created;             /* ms since the epoch, 0 when absent */
 	size_t nfiles;
 	struct manifest_file *files;   /* sorted by path (strcmp) for manifest_lookup */
 	json_t *config;                /* borrowed from root; never NULL (empty object) */
+	int clean_urls;                /* config.cleanUrls: 0 or 1 */
+	int trailing_slash;            /* config.trailingSlash: -1 unset, 0 false, 1 true */
+	int spa;                       /* config.spa: -1 unset, 0 false, 1 true */
 	json_t *root;                  /* the parsed document */
 	size_t memory;                 /* approximate bytes held, for cache bounds */
 	void *rules;                   /* compiled rules, owned by the serve side; may be NULL */
@@ -49,6 +53,8 @@ struct manifest {
 
 #define MANIFEST_MAX_BYTES (64u << 20)
 
+/* Parses and checks a manifest: version 1, paths starting with '/', 64-hex hashes, sizes;
+ * a missing "type" is derived from the path (mime_type). SKIFF_EINVALID with a message. */
 int manifest_parse(const char *data, size_t len, struct manifest **out, struct error *err);
 void manifest_free(struct manifest *m);
 /* Exact lookup by normalised path ("/a/b.html"); NULL when absent. O(log n). */

@@ -3,6 +3,7 @@
 #ifndef SKIFF_STORE_H
 #define SKIFF_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "buf.h"
 #include "config.h"
@@ -45,6 +46,18 @@ int store_check(struct store *s, struct error *err);
 
 /* The directory X-Sendfile paths live under (file: store_path/blobs; s3: cache_path). */
 const char *store_sendfile_root(const struct store *s);
+
+/* One blob of a batch upload (s3 backend, issue 5). */
+struct store_upload {
+	const char *hash;              /* SHA-256 hex of the file's bytes */
+	const char *path;              /* the file */
+	const char *content_type;
+	bool uploaded;                 /* out: false when the store had it already */
+	unsigned long long bytes;      /* out: bytes stored */
+};
+/* Stores the blobs the store lacks; the s3 backend sends s3_parallel at once. Stops at the
+ * first failure. (s3 backend, issue 5) */
+int store_blobs_put(struct store *s, struct store_upload *u, size_t n, struct error *err);
 
 /* 1 when hash is 64 lowercase hex digits. */
 int store_hash_valid(const char *hash);

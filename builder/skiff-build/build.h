@@ -1,0 +1,72 @@
+/* build.h — one deployment's build, shared by the parts of skiff-build: clone, run, upload. */
+#ifndef SKIFF_BUILD_H
+#define SKIFF_BUILD_H
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include "config.h"
+#include "detect.h"
+#include "error.h"
+#include "id.h"
+#include "redis.h"
+#include "store.h"
+#include "validate.h"
+
+#define BUILD_CLONE_MAX_BYTES (2ULL << 30)   /* received by the clone */
+#define BUILD_LOG_ARCHIVE_MAX (64u << 20)    /* bytes of the archived log */
+
+struct build_lease;
+
+struct build {
+	const struct config *cfg;
+	char id[ID_LEN + 1];
+	char slug[SLUG_MAX + 1];
+	struct redis *redis;
+	struct store *store;
+	json_t *deployment;           /* the record as read at the start */
+	json_t *project;
+	struct build_lease *lease;
+	char workdir[PATH_MAX];       /* work_dir/{id}: removed at the end */
+	char repo[PATH_MAX];          /* workdir/repo: the checkout */
+	char home[PATH_MAX];          /* workdir/home: $HOME of the commands */
+	struct detect_result detect;
+	long long deadline_ms;        /* CLOCK_MONOTONIC end of the commands' time budget */
+	/* outcome */
+	char commit[48];
+	unsigned long long files, bytes, bytes_uploaded;
+	int exit_code;                /* of the failed command; -1 when none */
+	atomic_int stop;              /* set by SIGTERM/SIGINT or when the build was canceled */
+	bool log_broken;              /* a log append failed (reported once) */
+};
+
+/* Appends a system line to the deployment's log (also to stderr at debug level). */
+void build_log(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends a line of the commands' output (source: LOG_SRC_STDOUT / LOG_SRC_STDERR) after
+ * making it safe to show: valid UTF-8, no escape sequences or control characters. */
+void build_log_output(struct build *b, const char *source, const char *text, size_t len,
+		      bool cut);
+/* true once the build should stop: a SIGTERM/SIGINT, or the deployment was canceled. */
+bool build_stopped(struct build *b);
+/* Milliseconds of CLOCK_MONOTONIC. */
+long long build_clock_ms(void);
+/* Changes the phase (state stays building) and logs it. */
+int build_phase(struct build *b, const char *phase, struct error *err);
+
+/* clone.c: the checkout of the deployment's commit into b->repo; records commit and message. */
+int build_clone(struct build *b, struct error *err);
+/* run.c: the install and build commands. */
+int build_run(struct build *b, struct error *err);
+/* upload.c: collect, hash, compress, store blobs and the manifest. */
+int build_upload(struct build *b, struct error *err);
+/* site.c: the manifest's "config" (skiff.json settings, _redirects, _headers). */
+json_t *build_site_config(struct build *b, const char *redirects, size_t redirects_len,
+			  const char *headers, size_t headers_len);
+
+/* lease.c: renews the lease every lease_ttl/3 s from a thread with its own Redis connection,
+ * and sets b->stop when the deployment was canceled. */
+int build_lease_start(struct build *b, struct error *err);
+void build_lease_stop(struct build *b);
+
+#endif

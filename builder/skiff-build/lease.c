@@ -1,0 +1,105 @@
+/* lease.c — the build's heartbeat: a thread with its own Redis connection renews the lease
+ * every lease_ttl/3 seconds and notices when the deployment was canceled. */
+#include "build.h"
+#include "log.h"
+#include "model.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct build_lease {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool quit;
+	struct build *b;
+	struct redis *redis;
+};
+
+/* 1 when the deployment's state is canceled. */
+static int lease_canceled(struct build_lease *l)
+{
+	char key[REDIS_KEY_MAX];
+	redis_key(l->redis, key, "deployment:%s", l->b->id);
+	redisReply *reply = redis_cmd(l->redis, NULL, "HGET %s state", key);
+	int canceled = reply && reply->type == REDIS_REPLY_STRING &&
+		       !strcmp(reply->str, STATE_CANCELED);
+	freeReplyObject(reply);
+	return canceled;
+}
+
+static void *lease_main(void *arg)
+{
+	struct build_lease *l = arg;
+	long ttl = l->b->cfg->lease_ttl, period_ms = ttl * 1000 / 3;
+	pthread_mutex_lock(&l->lock);
+	while (!l->quit) {
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += period_ms / 1000;
+		until.tv_nsec += (period_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		while (!l->quit && pthread_cond_timedwait(&l->wake, &l->lock, &until) != ETIMEDOUT)
+			;
+		if (l->quit)
+			break;
+		pthread_mutex_unlock(&l->lock);
+		struct error e;
+		if (model_lease_renew(l->redis, l->b->id, ttl, &e) < 0)
+			log_warn("cannot renew the lease deployment=%s error=\"%s\"", l->b->id, e.message);
+		if (lease_canceled(l)) {
+			log_info("deployment canceled; stopping the build deployment=%s", l->b->id);
+			atomic_store(&l->b->stop, 1);
+		}
+		pthread_mutex_lock(&l->lock);
+	}
+	pthread_mutex_unlock(&l->lock);
+	return NULL;
+}
+
+int build_lease_start(struct build *b, struct error *err)
+{
+	struct build_lease *l = calloc(1, sizeof(*l));
+	if (!l)
+		abort();
+	l->b = b;
+	l->redis = redis_new(b->cfg);
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&l->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	int rc = pthread_create(&l->thread, NULL, lease_main, l);
+	if (rc != 0) {
+		redis_free(l->redis);
+		free(l);
+		return error_set(err, SKIFF_ESYS, NULL, "cannot start the lease thread: %s",
+				 strerror(rc));
+	}
+	b->lease = l;
+	return 0;
+}
+
+void build_lease_stop(struct build *b)
+{
+	struct build_lease *l = b->lease;
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->lock);
+	l->quit = true;
+	pthread_cond_signal(&l->wake);
+	pthread_mutex_unlock(&l->lock);
+	pthread_join(l->thread, NULL);
+	pthread_mutex_destroy(&l->lock);
+	pthread_cond_destroy(&l->wake);
+	redis_free(l->redis);
+	free(l);
+	b->lease = NULL;
+}

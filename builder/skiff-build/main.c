@@ -1,0 +1,376 @@
+/* main.c — skiff-build: builds one deployment (clone → detect → install/build → collect →
+ * upload → promote) and always leaves it in a final state with its log archived. */
+#include "build.h"
+#include "log.h"
+#include "model.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <git2.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t build_signal;
+
+static void build_on_signal(int sig)
+{
+	build_signal = sig;
+}
+
+bool build_stopped(struct build *b)
+{
+	if (build_signal)
+		atomic_store(&b->stop, 1);
+	return atomic_load(&b->stop) != 0;
+}
+
+long long build_clock_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void build_log(struct build *b, const char *fmt, ...)
+{
+	char line[LOG_LINE_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	size_t len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+	log_debug("build log deployment=%s line=\"%s\"", b->id, line);
+	struct error e;
+	if (model_log_append(b->redis, b->id, LOG_SRC_SYSTEM, line, len, &e) < 0 && !b->log_broken) {
+		b->log_broken = true;
+		log_warn("cannot append to the build log deployment=%s error=\"%s\"", b->id, e.message);
+	}
+}
+
+/* Copies text into out as safe UTF-8: escape sequences dropped, control characters other
+ * than tab dropped, invalid bytes as '?'. Returns the length. */
+static size_t build_log_clean(const char *text, size_t len, char *out, size_t cap)
+{
+	const unsigned char *p = (const unsigned char *)text, *end = p + len;
+	size_t o = 0;
+	while (p < end && o + 4 < cap) {
+		unsigned c = *p;
+		if (c == 0x1b) { /* ESC: CSI "ESC [ ... final", OSC "ESC ] ... BEL|ST", or two bytes */
+			p++;
+			if (p < end && *p == '[') {
+				for (p++; p < end && !(*p >= 0x40 && *p <= 0x7e); p++)
+					;
+				p += p < end;
+			} else if (p < end && *p == ']') {
+				for (p++; p < end && *p != 0x07 && *p != 0x1b; p++)
+					;
+				p += p < end;
+				p += p < end && p[-1] == 0x1b;
+			} else {
+				p += p < end;
+			}
+			continue;
+		}
+		if (c < 0x80) {
+			if (c >= 0x20 && c != 0x7f)
+				out[o++] = (char)c;
+			else if (c == '\t')
+				out[o++] = ' ';
+			p++;
+			continue;
+		}
+		int n = c >= 0xf0 && c <= 0xf4 ? 3 : c >= 0xe0 ? (c < 0xf0 ? 2 : -1) : c >= 0xc2 ? 1 : -1;
+		bool ok = n > 0 && p + n < end + 1;
+		for (int i = 1; ok && i <= n; i++)
+			ok = (p[i] & 0xc0) == 0x80;
+		if (ok && n == 2 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0)))
+			ok = false;
+		if (ok && n == 3 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90)))
+			ok = false;
+		if (!ok) {
+			out[o++] = '?';
+			p++;
+			continue;
+		}
+		memcpy(out + o, p, (size_t)n + 1);
+		o += (size_t)n + 1;
+		p += n + 1;
+	}
+	return o;
+}
+
+void build_log_output(struct build *b, const char *source, const char *text, size_t len,
+		      bool cut)
+{
+	static const char mark[] = " [line cut]";
+	char line[LOG_LINE_MAX + sizeof(mark)];
+	size_t n = build_log_clean(text, len, line, LOG_LINE_MAX - sizeof(mark));
+	if (cut) {
+		memcpy(line + n, mark, sizeof(mark) - 1);
+		n += sizeof(mark) - 1;
+	}
+	struct error e;
+	if (model_log_append(b->redis, b->id, source, line, n, &e) < 0 && !b->log_broken) {
+		b->log_broken = true;
+		log_warn("cannot append to the build log deployment=%s error=\"%s\"", b->id, e.message);
+	}
+}
+
+int build_phase(struct build *b, const char *phase, struct error *err)
+{
+	json_t *none = json_object();
+	int rc = model_deployment_state(b->redis, b->id, STATE_BUILDING, phase, none, err);
+	json_decref(none);
+	return rc;
+}
+
+static int build_rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_D)
+		chmod(path, 0700); /* pre-order pass: make every directory removable */
+	else if (type == FTW_DP)
+		rmdir(path);
+	else if (type != FTW_DNR)
+		unlink(path);
+	return 0;
+}
+
+/* Removes a tree without following symlinks: a pre-order pass that makes directories
+ * writable, then a depth-first pass that removes. */
+static void build_rm_tree(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return;
+	nftw(path, build_rm_entry, 32, FTW_PHYS | FTW_MOUNT);
+	nftw(path, build_rm_entry, 32, FTW_PHYS | FTW_MOUNT | FTW_DEPTH);
+}
+
+static int build_prepare_dirs(struct build *b, struct error *err)
+{
+	const char *wd = b->cfg->work_dir;
+	if (mkdir(wd, 0700) < 0 && errno != EEXIST)
+		return error_set(err, SKIFF_EIO, NULL, "cannot create work_dir %s: %s", wd,
+				 strerror(errno));
+	int n1 = snprintf(b->workdir, sizeof(b->workdir), "%s/%s", wd, b->id);
+	int n2 = snprintf(b->repo, sizeof(b->repo), "%s/repo", b->workdir);
+	int n3 = snprintf(b->home, sizeof(b->home), "%s/home", b->workdir);
+	if (n1 < 0 || n2 < 0 || n3 < 0 || (size_t)n1 >= sizeof(b->workdir) ||
+	    (size_t)n2 >= sizeof(b->repo) || (size_t)n3 >= sizeof(b->home))
+		return error_set(err, SKIFF_EINVALID, NULL, "work_dir path too long");
+	build_rm_tree(b->workdir); /* a leftover of an earlier attempt */
+	if (mkdir(b->workdir, 0700) < 0 || mkdir(b->home, 0700) < 0)
+		return error_set(err, SKIFF_EIO, NULL, "cannot create %s: %s", b->workdir,
+				 strerror(errno));
+	return 0;
+}
+
+static const char *build_field(json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+	return s ? s : "";
+}
+
+/* The whole build up to and including promotion. */
+static int build_execute(struct build *b, struct error *err)
+{
+	char now[24];
+	snprintf(now, sizeof(now), "%lld", model_now_ms());
+	json_t *fields = json_pack("{ss}", "started", now);
+	int rc = model_deployment_state(b->redis, b->id, STATE_BUILDING, "clone", fields, err);
+	json_decref(fields);
+	if (rc < 0)
+		return rc;
+	long long t0 = build_clock_ms();
+	b->deadline_ms = t0 + b->cfg->build_timeout * 1000LL;
+	if ((rc = build_prepare_dirs(b, err)) < 0 || (rc = build_clone(b, err)) < 0)
+		return rc;
+
+	struct detect_settings user = {
+		build_field(b->project, "build_command"),
+		build_field(b->project, "install_command"),
+		build_field(b->project, "output_dir"),
+	};
+	if ((rc = detect_project(b->repo, &user, &b->detect, err)) < 0)
+		return rc;
+	struct detect_result *d = &b->detect;
+	build_log(b, "Detected a %s project%s", detect_kind_name(d->kind),
+		  d->has_skiff_json ? " with skiff.json" : "");
+	if (d->install_command[0])
+		build_log(b, "Install command (%s): %s", d->install_from, d->install_command);
+	if (d->build_command[0])
+		build_log(b, "Build command (%s): %s", d->build_from, d->build_command);
+	else
+		build_log(b, "No build command: the files are deployed as they are");
+
+	if ((rc = build_run(b, err)) < 0 || (rc = detect_output(b->repo, d, err)) < 0)
+		return rc;
+	build_log(b, "Output directory (%s): %s/", d->output_auto ? "detected" : d->output_from,
+		  d->output_dir[0] ? d->output_dir : ".");
+	if ((rc = build_phase(b, "upload", err)) < 0 || (rc = build_upload(b, err)) < 0)
+		return rc;
+	if (build_stopped(b))
+		return error_set(err, SKIFF_ECANCELED, "canceled", "the build was stopped");
+
+	double secs = (double)(build_clock_ms() - t0) / 1000.0;
+	build_log(b, "Deployed %llu files (%llu bytes); uploaded %llu new bytes; took %.1f s",
+		  b->files, b->bytes, b->bytes_uploaded, secs);
+	char files[24], bytes[24], up[24];
+	snprintf(files, sizeof(files), "%llu", b->files);
+	snprintf(bytes, sizeof(bytes), "%llu", b->bytes);
+	snprintf(up, sizeof(up), "%llu", b->bytes_uploaded);
+	fields = json_pack("{ssssss}", "files", files, "bytes", bytes, "bytes_uploaded", up);
+	rc = model_deployment_promote(b->redis, b->id, fields, err);
+	json_decref(fields);
+	return rc;
+}
+
+/* Records the failure as the deployment's final state. 0 when recorded (or when the
+ * deployment already ended, e.g. canceled). */
+static int build_fail(struct build *b, const struct error *cause)
+{
+	build_log(b, "Error: %s", cause->message);
+	json_t *fields = json_pack("{ss}", "error", cause->message);
+	if (b->exit_code >= 0) {
+		char code[16];
+		snprintf(code, sizeof(code), "%d", b->exit_code);
+		json_object_set_new(fields, "exit_code", json_string(code));
+	}
+	struct error e;
+	int rc = model_deployment_state(b->redis, b->id, STATE_ERROR, "", fields, &e);
+	json_decref(fields);
+	if (rc == SKIFF_ECONFLICT)
+		return 0;
+	if (rc < 0)
+		log_error("cannot record the failed build deployment=%s error=\"%s\"", b->id, e.message);
+	return rc;
+}
+
+static void build_archive_log(struct build *b)
+{
+	struct buf text = BUF_INIT(BUILD_LOG_ARCHIVE_MAX);
+	struct error e;
+	char key[64];
+	snprintf(key, sizeof(key), "logs/%s.log", b->id);
+	if (model_log_read(b->redis, b->id, &text, &e) < 0 && e.code != SKIFF_ELIMIT)
+		log_warn("cannot read the log to archive it deployment=%s error=\"%s\"", b->id,
+			 e.message);
+	else if (store_object_put(b->store, key, buf_cstr(&text), text.len, "text/plain", &e) < 0)
+		log_warn("cannot archive the log deployment=%s error=\"%s\"", b->id, e.message);
+	buf_dispose(&text);
+}
+
+static void build_usage(FILE *f)
+{
+	fprintf(f, "usage: skiff-build [-c FILE] [-n] DEPLOYMENT_ID\n"
+		   "Builds one queued deployment of skiff and makes it current when it succeeds.\n"
+		   "  -c FILE    configuration file (default $SKIFF_CONFIG or " CONFIG_DEFAULT_PATH ")\n"
+		   "  -n         check the configuration and exit\n"
+		   "  --help     this text\n"
+		   "  --version  the version\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *config_path = NULL, *id = NULL;
+	bool check_only = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			build_usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("skiff-build %s\n", SKIFF_VERSION);
+			return 0;
+		} else if (!strcmp(argv[i], "-c") && i + 1 < argc) {
+			config_path = argv[++i];
+		} else if (!strcmp(argv[i], "-n")) {
+			check_only = true;
+		} else if (argv[i][0] != '-' && !id) {
+			id = argv[i];
+		} else {
+			build_usage(stderr);
+			return 2;
+		}
+	}
+	static struct config cfg;
+	struct error err;
+	log_init("skiff-build", LOG_INFO);
+	if (config_load(&cfg, config_path, &err) < 0) {
+		fprintf(stderr, "skiff-build: configuration error: %s\n", err.message);
+		return 1;
+	}
+	if (check_only) {
+		printf("skiff-build: configuration ok\n");
+		return 0;
+	}
+	if (!id || !id_valid(id)) {
+		fprintf(stderr, "skiff-build: a deployment id is required\n");
+		build_usage(stderr);
+		return 2;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = build_on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	static struct build b;
+	b.cfg = &cfg;
+	b.exit_code = -1;
+	memcpy(b.id, id, ID_LEN + 1);
+	b.redis = redis_new(&cfg);
+	int status = 1;
+	if (model_deployment_get(b.redis, b.id, &b.deployment, &err) < 0) {
+		log_error("cannot read the deployment deployment=%s error=\"%s\"", b.id, err.message);
+		goto out;
+	}
+	const char *state = build_field(b.deployment, "state");
+	if (strcmp(state, STATE_QUEUED) && strcmp(state, STATE_BUILDING)) {
+		log_info("deployment already finished deployment=%s state=%s", b.id, state);
+		status = 0;
+		goto out;
+	}
+	snprintf(b.slug, sizeof(b.slug), "%s", build_field(b.deployment, "project"));
+	git_libgit2_init();
+	int rc = model_project_get(b.redis, b.slug, &b.project, &err);
+	if (rc == 0)
+		rc = store_open(&b.store, &cfg, &err);
+	if (rc == 0)
+		rc = model_lease_renew(b.redis, b.id, cfg.lease_ttl, &err);
+	if (rc == 0)
+		rc = build_lease_start(&b, &err);
+	log_info("build started deployment=%s project=%s", b.id, b.slug);
+	if (rc == 0)
+		rc = build_execute(&b, &err);
+	if (rc < 0 && build_stopped(&b))
+		error_set(&err, SKIFF_ECANCELED, "canceled", "the build was stopped%s",
+			  build_signal ? " (skiff-build received a signal)" : "");
+	status = rc == 0 || build_fail(&b, &err) == 0 ? 0 : 1;
+	log_info("build finished deployment=%s result=%s", b.id, rc == 0 ? "ready" : err.message);
+	build_lease_stop(&b);
+	if (b.store)
+		build_archive_log(&b);
+	model_lease_drop(b.redis, b.id, NULL);
+	if (b.workdir[0] && !getenv("SKIFF_KEEP_WORKDIR"))
+		build_rm_tree(b.workdir);
+	git_libgit2_shutdown();
+out:
+	detect_result_dispose(&b.detect);
+	json_decref(b.deployment);
+	json_decref(b.project);
+	store_free(b.store);
+	redis_free(b.redis);
+	return status;
+}

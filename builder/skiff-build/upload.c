@@ -1,0 +1,250 @@
+/* upload.c — the output directory into the store: every file hashed from a descriptor opened
+ * without following symlinks, text variants compressed, missing blobs stored, then the
+ * manifest. */
+#include "build.h"
+#include "collect.h"
+#include "compress.h"
+#include "hash.h"
+#include "log.h"
+#include "manifest.h"
+#include "mime.h"
+#include "model.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void upload_note(void *ctx, const char *msg)
+{
+	build_log(ctx, "%s", msg);
+}
+
+/* SHA-256 and size of everything readable from fd (from offset 0). */
+static int upload_hash_fd(int fd, char out[HASH_HEX_LEN + 1], unsigned long long *size,
+			  struct error *err)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		abort();
+	unsigned char chunk[65536], bin[32];
+	unsigned long long total = 0;
+	int rc = 0;
+	for (;;) {
+		ssize_t n = pread(fd, chunk, sizeof(chunk), (off_t)total);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = error_set(err, SKIFF_EIO, NULL, "read: %s", strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		EVP_DigestUpdate(md, chunk, (size_t)n);
+		total += (unsigned long long)n;
+	}
+	if (rc == 0) {
+		EVP_DigestFinal_ex(md, bin, NULL);
+		static const char hex[] = "0123456789abcdef";
+		for (int i = 0; i < 32; i++) {
+			out[2 * i] = hex[bin[i] >> 4];
+			out[2 * i + 1] = hex[bin[i] & 15];
+		}
+		out[HASH_HEX_LEN] = '\0';
+		*size = total;
+	}
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+/* Files are hashed and compressed a batch at a time, then the batch's missing blobs are stored
+ * with one store_blobs_put (in parallel with the s3 backend). The batch keeps each file's
+ * descriptor open: the store reads /proc/self/fd/N, the very file that was hashed. */
+#define UPLOAD_BATCH 64                    /* files */
+#define UPLOAD_BLOBS (UPLOAD_BATCH * 3)   /* each file, its gzip and its br variant */
+#define UPLOAD_BATCH_MEM (64ULL << 20)     /* bytes of variants held in memfds */
+
+struct upload_batch {
+	struct store_upload u[UPLOAD_BLOBS];
+	char hashes[UPLOAD_BLOBS][HASH_HEX_LEN + 1];
+	char paths[UPLOAD_BLOBS][32];     /* /proc/self/fd/N */
+	size_t n;
+	int fds[UPLOAD_BLOBS];            /* the files and the variants' memfds */
+	size_t nfds;
+	size_t files;
+	unsigned long long mem_bytes;
+};
+
+/* Adds a blob to the batch unless the batch has that hash already. */
+static void upload_add(struct upload_batch *q, const char *hash, const char *path,
+		       const char *type)
+{
+	for (size_t i = 0; i < q->n; i++)
+		if (!strcmp(q->hashes[i], hash))
+			return;
+	size_t i = q->n++;
+	memcpy(q->hashes[i], hash, HASH_HEX_LEN + 1);
+	snprintf(q->paths[i], sizeof(q->paths[i]), "%s", path);
+	q->u[i] = (struct store_upload){ q->hashes[i], q->paths[i], type, false, 0 };
+}
+
+/* Closes the batch's files and variants. */
+static void upload_reset(struct upload_batch *q)
+{
+	for (size_t i = 0; i < q->nfds; i++)
+		close(q->fds[i]);
+	q->n = q->nfds = q->files = 0;
+	q->mem_bytes = 0;
+}
+
+/* Stores what the store lacks; counts the bytes actually uploaded. */
+static int upload_flush(struct build *b, struct upload_batch *q, struct error *err)
+{
+	int rc = q->n ? store_blobs_put(b->store, q->u, q->n, err) : 0;
+	for (size_t i = 0; rc == 0 && i < q->n; i++)
+		if (q->u[i].uploaded)
+			b->bytes_uploaded += q->u[i].bytes;
+	upload_reset(q);
+	return rc;
+}
+
+/* A compressed variant of fd, queued when it is smaller than the original. It lives in a
+ * memfd (no file to create and delete per variant) until the batch is flushed. Adds
+ * {"hash", "size"} under its name to entry. */
+static int upload_variant(struct upload_batch *q, enum compress_kind kind, int fd,
+			  unsigned long long size, const char *type, json_t *entry,
+			  struct error *err)
+{
+	char hash[HASH_HEX_LEN + 1], src[32];
+	int out = memfd_create(compress_name(kind), MFD_CLOEXEC);
+	if (out < 0)
+		return error_set(err, SKIFF_ESYS, NULL, "memfd_create: %s", strerror(errno));
+	unsigned long long csize = 0, hsize = 0;
+	int rc = compress_fd(kind, fd, out, &csize, err);
+	if (rc == 0 && csize < size)
+		rc = upload_hash_fd(out, hash, &hsize, err);
+	if (rc < 0 || csize >= size) {
+		close(out);
+		return rc;
+	}
+	q->fds[q->nfds++] = out;
+	q->mem_bytes += csize;
+	snprintf(src, sizeof(src), "/proc/self/fd/%d", out);
+	upload_add(q, hash, src, type);
+	json_object_set_new(entry, compress_name(kind),
+			    json_pack("{sssI}", "hash", hash, "size", (json_int_t)hsize));
+	return 0;
+}
+
+/* One collected file: hash, variants, blobs queued; its manifest entry into files. */
+static int upload_file(struct build *b, struct upload_batch *q, int root_fd,
+		       const struct collect_file *f, json_t *files, struct error *err)
+{
+	struct stat st;
+	struct error e;
+	int fd = collect_open_file(root_fd, f->src, &st, &e);
+	if (fd < 0)
+		return error_set(err, SKIFF_EBUILD, "collect_failed", "%s disappeared or changed type "
+				 "while it was collected", f->path + 1);
+	q->fds[q->nfds++] = fd; /* closed when the batch is flushed */
+	q->files++;
+	char hash[HASH_HEX_LEN + 1], src[32];
+	unsigned long long size = 0;
+	int rc = upload_hash_fd(fd, hash, &size, err);
+	if (rc == 0 && size != f->size)
+		rc = error_set(err, SKIFF_EBUILD, "collect_failed",
+			       "%s changed while it was collected", f->path + 1);
+	if (rc < 0)
+		return rc;
+	snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
+	const char *type = mime_type(f->path);
+	upload_add(q, hash, src, type);
+	json_t *entry = json_pack("{sssIss}", "hash", hash, "size", (json_int_t)size, "type", type);
+	json_object_set_new(files, f->path, entry);
+	if (size > COMPRESS_MIN_BYTES && mime_compressible(type)) {
+		rc = upload_variant(q, COMPRESS_GZIP, fd, size, type, entry, err);
+		if (rc == 0)
+			rc = upload_variant(q, COMPRESS_BR, fd, size, type, entry, err);
+	}
+	b->files++;
+	b->bytes += size;
+	return rc;
+}
+
+int build_upload(struct build *b, struct error *err)
+{
+	const struct config *cfg = b->cfg;
+	struct collect_limits lim = {
+		(unsigned long)cfg->max_files,
+		(unsigned long long)cfg->max_file_mb << 20,
+		(unsigned long long)cfg->max_output_mb << 20,
+	};
+	/* skiff.json configures the site; it is not part of it when the output is the root */
+	static const char *const root_exclude[] = { "skiff.json", NULL };
+	const char *const *exclude = b->detect.output_dir[0] ? NULL : root_exclude;
+	struct collect_result cr;
+	memset(&cr, 0, sizeof(cr));
+	json_t *manifest = NULL, *files = json_object();
+	struct upload_batch *batch = NULL;
+	char *text = NULL;
+	int root_fd = collect_open_root(b->repo, b->detect.output_dir, err), rc = 0;
+	if (root_fd < 0) {
+		rc = root_fd;
+		goto out;
+	}
+	rc = collect_walk(root_fd, &lim, exclude, upload_note, b, &cr, err);
+	if (rc < 0)
+		goto out;
+	if (cr.nfiles == 0) {
+		rc = error_set(err, SKIFF_EBUILD, "empty_output", "the output directory %s/ has no files",
+			       b->detect.output_dir[0] ? b->detect.output_dir : ".");
+		goto out;
+	}
+	build_log(b, "Collected %zu files (%llu bytes)%s", cr.nfiles, cr.total,
+		  cr.skipped ? "; some entries were skipped, see above" : "");
+	batch = calloc(1, sizeof(*batch));
+	if (!batch)
+		abort();
+	for (size_t i = 0; i < cr.nfiles && rc == 0; i++) {
+		if (build_stopped(b))
+			rc = error_set(err, SKIFF_ECANCELED, "canceled", "the build was stopped");
+		else
+			rc = upload_file(b, batch, root_fd, &cr.files[i], files, err);
+		if (rc == 0 && (batch->files == UPLOAD_BATCH || batch->mem_bytes >= UPLOAD_BATCH_MEM ||
+				i + 1 == cr.nfiles))
+			rc = upload_flush(b, batch, err);
+	}
+	if (rc < 0)
+		goto out;
+	manifest = json_pack("{sisssIsOso}", "version", 1, "deployment", b->id, "created",
+			     (json_int_t)model_now_ms(), "files", files, "config",
+			     build_site_config(b, cr.redirects, cr.redirects_len, cr.headers,
+					       cr.headers_len));
+	text = json_dumps(manifest, JSON_COMPACT);
+	if (!text)
+		abort();
+	if (strlen(text) > MANIFEST_MAX_BYTES) {
+		rc = error_set(err, SKIFF_ELIMIT, "output_too_large",
+			       "the manifest would be larger than %u MB; deploy fewer files",
+			       MANIFEST_MAX_BYTES >> 20);
+		goto out;
+	}
+	char key[64];
+	snprintf(key, sizeof(key), "manifests/%s.json", b->id);
+	rc = store_object_put(b->store, key, text, strlen(text), "application/json", err);
+out:
+	if (batch)
+		upload_reset(batch);
+	free(batch);
+	free(text);
+	json_decref(manifest);
+	json_decref(files);
+	collect_result_dispose(&cr);
+	if (root_fd >= 0)
+		close(root_fd);
+	return rc;
+}

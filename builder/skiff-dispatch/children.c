@@ -1,0 +1,201 @@
+/* children.c — the build processes: launching skiff-build, reaping it, and finding builds
+ * that were lost (their lease expired). */
+#include "dispatch.h"
+#include "log.h"
+#include "model.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static int dispatch_final(const char *state)
+{
+	return !strcmp(state, STATE_READY) || !strcmp(state, STATE_ERROR) ||
+	       !strcmp(state, STATE_CANCELED) || !strcmp(state, "expired");
+}
+
+int dispatch_is_child(const struct dispatch *d, const char *id)
+{
+	for (long i = 0; i < d->cfg->concurrency && i < DISPATCH_MAX_CHILDREN; i++)
+		if ((d->children[i].pid && !strcmp(d->children[i].id, id)) ||
+		    !strcmp(d->ecs_ids[i], id))
+			return 1;
+	return 0;
+}
+
+/* The deployment's state into out ("" when the record is gone). */
+static int dispatch_state(struct dispatch *d, const char *id, char *out, size_t outlen,
+			  struct error *err)
+{
+	json_t *dep = NULL;
+	int rc = model_deployment_get(d->redis, id, &dep, err);
+	out[0] = '\0';
+	if (rc == SKIFF_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return rc;
+	const char *s = json_string_value(json_object_get(dep, "state"));
+	snprintf(out, outlen, "%s", s ? s : "");
+	json_decref(dep);
+	return 0;
+}
+
+int dispatch_launch(struct dispatch *d, const char *id)
+{
+	struct error err;
+	/* cover the window until skiff-build renews the lease itself */
+	if (model_lease_renew(d->redis, id, d->cfg->lease_ttl, &err) < 0) {
+		log_error("cannot set the first lease deployment=%s error=\"%s\"", id, err.message);
+		return err.code;
+	}
+	if (d->ecs)
+		return dispatch_ecs_launch(d, id);
+	long slot = -1;
+	for (long i = 0; i < d->cfg->concurrency && i < DISPATCH_MAX_CHILDREN && slot < 0; i++)
+		if (!d->children[i].pid)
+			slot = i;
+	if (slot < 0)
+		return SKIFF_EINTERNAL; /* the loop pops only with a free slot */
+	const char *argv[6];
+	int argc = 0;
+	argv[argc++] = d->cfg->build_program;
+	if (d->config_path) {
+		argv[argc++] = "-c";
+		argv[argc++] = d->config_path;
+	}
+	argv[argc++] = id;
+	argv[argc] = NULL;
+	pid_t pid = fork();
+	if (pid < 0) {
+		log_error("fork failed deployment=%s error=\"%s\"", id, strerror(errno));
+		return SKIFF_ESYS;
+	}
+	if (pid == 0) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGCHLD, &sa, NULL);
+		sigaction(SIGPIPE, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* its own process group: a SIGTERM or Ctrl-C meant for the dispatcher does not
+		 * interrupt running builds, and cancel can signal the whole build */
+		setpgid(0, 0);
+		execve(argv[0], (char *const *)argv, environ);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	struct dispatch_child *c = &d->children[slot];
+	c->pid = pid;
+	c->ended = false;
+	c->status = 0;
+	memcpy(c->id, id, ID_LEN + 1);
+	d->running++;
+	log_info("build launched deployment=%s pid=%ld", id, (long)pid);
+	return 0;
+}
+
+/* Bookkeeping for an ended child; 0 when done (the slot can be freed). */
+static int dispatch_finish(struct dispatch *d, struct dispatch_child *c)
+{
+	struct error err;
+	char state[32];
+	if (dispatch_state(d, c->id, state, sizeof(state), &err) < 0)
+		return err.code;
+	if (state[0] && !dispatch_final(state)) {
+		char msg[128];
+		if (WIFSIGNALED(c->status))
+			snprintf(msg, sizeof(msg), "build process died: signal %d", WTERMSIG(c->status));
+		else
+			snprintf(msg, sizeof(msg), "build process exited with code %d before finishing",
+				 WEXITSTATUS(c->status));
+		json_t *fields = json_pack("{ss}", "error", msg);
+		int rc = model_deployment_state(d->redis, c->id, STATE_ERROR, "", fields, &err);
+		json_decref(fields);
+		if (rc < 0 && rc != SKIFF_ECONFLICT && rc != SKIFF_ENOTFOUND)
+			return rc;
+		log_warn("build died deployment=%s error=\"%s\"", c->id, msg);
+		model_lease_drop(d->redis, c->id, NULL);
+	}
+	if (model_queue_done(d->redis, c->id, &err) < 0)
+		return err.code;
+	return 0;
+}
+
+void dispatch_reap(struct dispatch *d)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (long i = 0; i < DISPATCH_MAX_CHILDREN; i++) {
+			struct dispatch_child *c = &d->children[i];
+			if (c->pid != pid || c->ended)
+				continue;
+			c->ended = true;
+			c->status = status;
+			log_info("build ended deployment=%s pid=%ld status=%d", c->id, (long)pid,
+				 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		}
+	}
+	for (long i = 0; i < DISPATCH_MAX_CHILDREN; i++) {
+		struct dispatch_child *c = &d->children[i];
+		if (c->pid && c->ended && dispatch_finish(d, c) == 0) {
+			c->pid = 0;
+			c->ended = false;
+			d->running--;
+		}
+	}
+	if (d->ecs)
+		dispatch_ecs_poll(d);
+}
+
+int dispatch_scan(struct dispatch *d)
+{
+	struct error err;
+	json_t *ids = NULL;
+	int rc = model_queue_active(d->redis, &ids, &err);
+	if (rc < 0)
+		return rc;
+	size_t i;
+	json_t *v;
+	json_array_foreach(ids, i, v) {
+		const char *id = json_string_value(v);
+		if (!id || !id_valid(id) || dispatch_is_child(d, id))
+			continue;
+		if (d->ecs && dispatch_ecs_adopt(d, id))
+			continue;
+		int alive = model_lease_alive(d->redis, id, &err);
+		if (alive < 0) {
+			rc = alive;
+			break;
+		}
+		if (alive)
+			continue;
+		char state[32];
+		if ((rc = dispatch_state(d, id, state, sizeof(state), &err)) < 0)
+			break;
+		if (state[0] && !dispatch_final(state)) {
+			json_t *fields = json_pack("{ss}", "error", "build lost: lease expired");
+			rc = model_deployment_state(d->redis, id, STATE_ERROR, "", fields, &err);
+			json_decref(fields);
+			if (rc < 0 && rc != SKIFF_ECONFLICT && rc != SKIFF_ENOTFOUND)
+				break;
+			log_warn("build lost: lease expired deployment=%s state=%s", id, state);
+		}
+		if ((rc = model_queue_done(d->redis, id, &err)) < 0)
+			break;
+	}
+	json_decref(ids);
+	if (rc < 0)
+		log_warn("lease scan failed error=\"%s\"", err.message);
+	return rc < 0 ? rc : 0;
+}

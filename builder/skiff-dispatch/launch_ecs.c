@@ -1,0 +1,101 @@
+/* launch_ecs.c — skiff-dispatch with launcher = ecs (issue 5): each build is a Fargate task
+ * (lib/ecs.h); launched builds are polled with DescribeTasks instead of being reaped. */
+#include "dispatch.h"
+#include "ecs.h"
+#include "log.h"
+#include "model.h"
+
+#include <string.h>
+#include <time.h>
+
+#define DISPATCH_ECS_POLL_MS 3000
+
+static long long dispatch_ecs_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long dispatch_ecs_slot(const struct dispatch *d)
+{
+	for (long i = 0; i < d->cfg->concurrency && i < DISPATCH_MAX_CHILDREN; i++)
+		if (!d->ecs_ids[i][0])
+			return i;
+	return -1;
+}
+
+int dispatch_ecs_launch(struct dispatch *d, const char *id)
+{
+	long slot = dispatch_ecs_slot(d);
+	if (slot < 0)
+		return SKIFF_EINTERNAL; /* the loop pops only with a free slot */
+	struct error err;
+	int rc = ecs_launch(d->ecs, d->redis, id, &err);
+	if (rc == SKIFF_EREDIS)
+		return rc; /* the id stays active; the scan retries it */
+	if (rc < 0) {
+		/* ecs_launch marked the deployment error already */
+		log_warn("build not launched deployment=%s error=\"%s\"", id, err.message);
+		model_lease_drop(d->redis, id, NULL);
+		return model_queue_done(d->redis, id, &err) < 0 ? err.code : 0;
+	}
+	memcpy(d->ecs_ids[slot], id, ID_LEN + 1);
+	d->running++;
+	d->ecs_next_poll = dispatch_ecs_now_ms() + DISPATCH_ECS_POLL_MS;
+	return 0;
+}
+
+/* A build in the active list that an earlier dispatcher launched on ECS: poll it from now
+ * on instead of judging it by its lease (a task may take minutes to start). 1 if adopted. */
+int dispatch_ecs_adopt(struct dispatch *d, const char *id)
+{
+	json_t *dep = NULL;
+	if (model_deployment_get(d->redis, id, &dep, NULL) < 0)
+		return 0;
+	const char *launcher = json_string_value(json_object_get(dep, "launcher"));
+	int ecs = launcher && !strcmp(launcher, "ecs");
+	json_decref(dep);
+	long slot = ecs ? dispatch_ecs_slot(d) : -1;
+	if (slot < 0)
+		return 0;
+	memcpy(d->ecs_ids[slot], id, ID_LEN + 1);
+	d->running++;
+	log_info("build on ecs adopted deployment=%s", id);
+	return 1;
+}
+
+void dispatch_ecs_poll(struct dispatch *d)
+{
+	long long now = dispatch_ecs_now_ms();
+	if (now < d->ecs_next_poll)
+		return;
+	d->ecs_next_poll = now + DISPATCH_ECS_POLL_MS;
+	const char *ids[DISPATCH_MAX_CHILDREN];
+	long slots[DISPATCH_MAX_CHILDREN];
+	enum ecs_poll_result res[DISPATCH_MAX_CHILDREN];
+	size_t n = 0;
+	for (long i = 0; i < DISPATCH_MAX_CHILDREN; i++)
+		if (d->ecs_ids[i][0]) {
+			ids[n] = d->ecs_ids[i];
+			slots[n++] = i;
+		}
+	if (n == 0)
+		return;
+	struct error err;
+	if (ecs_poll(d->ecs, d->redis, ids, n, res, &err) < 0) {
+		log_warn("cannot poll the builds on ecs error=\"%s\"", err.message);
+		return;
+	}
+	for (size_t k = 0; k < n; k++) {
+		if (res[k] != ECS_POLL_DONE)
+			continue;
+		char *id = d->ecs_ids[slots[k]];
+		model_lease_drop(d->redis, id, NULL);
+		if (model_queue_done(d->redis, id, &err) == 0) {
+			log_info("build on ecs ended deployment=%s", id);
+			id[0] = '\0';
+			d->running--;
+		}
+	}
+}

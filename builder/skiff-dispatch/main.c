@@ -1,0 +1,192 @@
+/* main.c — skiff-dispatch: takes deployments off the build queue (BLMOVE), runs skiff-build
+ * for each up to the concurrency limit, and marks builds whose lease expired as lost. */
+#include "dispatch.h"
+#include "log.h"
+#include "model.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+static volatile sig_atomic_t dispatch_stop;
+
+static void dispatch_on_signal(int sig)
+{
+	(void)sig;
+	dispatch_stop = 1;
+}
+
+static void dispatch_on_child(int sig)
+{
+	(void)sig; /* only interrupts sleeps; reaping happens in the loop */
+}
+
+static long long dispatch_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sleeps ms while still reaping builds; returns early on SIGTERM. */
+static void dispatch_sleep(struct dispatch *d, long ms)
+{
+	long long until = dispatch_now_ms() + ms;
+	while (!dispatch_stop) {
+		dispatch_reap(d);
+		long long left = until - dispatch_now_ms();
+		if (left <= 0)
+			break;
+		poll(NULL, 0, left > 100 ? 100 : (int)left);
+	}
+}
+
+static void dispatch_usage(FILE *f)
+{
+	fprintf(f, "usage: skiff-dispatch [-c FILE] [-n] [--once]\n"
+		   "Runs queued skiff builds, at most `concurrency` at a time.\n"
+		   "  -c FILE    configuration file (default $SKIFF_CONFIG or " CONFIG_DEFAULT_PATH ")\n"
+		   "  -n         check the configuration and exit\n"
+		   "  --once     run builds until the queue is empty and none is running, then exit\n"
+		   "  --help     this text\n"
+		   "  --version  the version\n");
+}
+
+static void dispatch_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = dispatch_on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = dispatch_on_child;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sa.sa_flags = 0;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* The main loop: pop while there is a free slot, reap, scan leases, back off on Redis
+ * errors. Returns when stopped (or, with once, when there is nothing left to do). */
+static void dispatch_run(struct dispatch *d, bool once)
+{
+	const struct config *cfg = d->cfg;
+	long backoff = 0;
+	long long next_scan = 0;
+	long scan_ms = cfg->lease_ttl * 1000 / 3;
+	/* shorter than the Redis read timeout, so a blocked pop never looks like a dead server */
+	double pop_max = cfg->redis_timeout_ms / 2000.0;
+	if (pop_max > 1.0)
+		pop_max = 1.0;
+	if (once && pop_max > 0.1)
+		pop_max = 0.1; /* --once: notice the empty queue quickly */
+	if (pop_max < 0.01)
+		pop_max = 0.01;
+	while (!dispatch_stop) {
+		dispatch_reap(d);
+		int rc = 0;
+		if (dispatch_now_ms() >= next_scan) {
+			rc = dispatch_scan(d);
+			if (rc == 0)
+				next_scan = dispatch_now_ms() + scan_ms;
+		}
+		char id[ID_LEN + 1] = "";
+		struct error err;
+		if (rc == 0 && d->running < cfg->concurrency) {
+			/* with builds running, wake sooner to reap them */
+			rc = model_queue_pop(d->redis, d->running ? pop_max / 2 : pop_max, id, &err);
+			if (rc == 0 && id[0])
+				rc = dispatch_launch(d, id);
+			else if (rc < 0)
+				log_error("cannot take work from the queue error=\"%s\"", err.message);
+		} else if (rc == 0) {
+			dispatch_sleep(d, 50);
+		}
+		if (rc < 0) {
+			backoff = backoff ? backoff * 2 : DISPATCH_BACKOFF_MIN_MS;
+			if (backoff > DISPATCH_BACKOFF_MAX_MS)
+				backoff = DISPATCH_BACKOFF_MAX_MS;
+			log_warn("redis unavailable; retrying retry_ms=%ld", backoff);
+			dispatch_sleep(d, backoff);
+			continue;
+		}
+		backoff = 0;
+		if (once && !id[0] && d->running == 0)
+			break;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *config_path = NULL;
+	bool check_only = false, once = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			dispatch_usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("skiff-dispatch %s\n", SKIFF_VERSION);
+			return 0;
+		} else if (!strcmp(argv[i], "-c") && i + 1 < argc) {
+			config_path = argv[++i];
+		} else if (!strcmp(argv[i], "-n")) {
+			check_only = true;
+		} else if (!strcmp(argv[i], "--once")) {
+			once = true;
+		} else {
+			dispatch_usage(stderr);
+			return 2;
+		}
+	}
+	static struct config cfg;
+	struct error err;
+	log_init("skiff-dispatch", LOG_INFO);
+	if (config_load(&cfg, config_path, &err) < 0) {
+		fprintf(stderr, "skiff-dispatch: configuration error: %s\n", err.message);
+		return 1;
+	}
+	if (check_only) {
+		printf("skiff-dispatch: configuration ok\n");
+		return 0;
+	}
+	if (cfg.concurrency > DISPATCH_MAX_CHILDREN)
+		cfg.concurrency = DISPATCH_MAX_CHILDREN;
+	dispatch_signals();
+	static struct dispatch d;
+	d.cfg = &cfg;
+	d.config_path = config_path;
+	d.redis = redis_new(&cfg);
+	if (!strcmp(cfg.launcher, "ecs") && ecs_new(&d.ecs, &cfg, &err) < 0) {
+		fprintf(stderr, "skiff-dispatch: %s\n", err.message);
+		redis_free(d.redis);
+		return 2;
+	}
+	log_info("dispatcher started concurrency=%ld build_program=%s once=%d", cfg.concurrency,
+		 cfg.build_program, once);
+	sd_notify(0, "READY=1");
+	dispatch_run(&d, once);
+
+	if (d.running) {
+		sd_notify(0, "STOPPING=1");
+		log_info("waiting for running builds running=%ld grace_s=%d", d.running,
+			 DISPATCH_GRACE_S);
+		long long until = dispatch_now_ms() + DISPATCH_GRACE_S * 1000LL;
+		while (d.running && dispatch_now_ms() < until) {
+			dispatch_reap(&d);
+			poll(NULL, 0, 100);
+		}
+		if (d.running)
+			log_warn("exiting with builds still running; their leases keep them alive "
+				 "running=%ld", d.running);
+	}
+	log_info("dispatcher stopped");
+	ecs_free(d.ecs);
+	redis_free(d.redis);
+	return 0;
+}

@@ -1,0 +1,264 @@
+/* check_proc.c — running build commands: exit codes, output split into lines per stream,
+ * over-long lines, the exact environment, no inherited descriptors, limits, the timeout
+ * killing the whole process group, stopping from the tick. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proc.h"
+
+struct lines {
+	char out[16384];
+	char err[4096];
+	int cut;
+	size_t longest;
+	int ticks;
+	int stop_at_tick;
+};
+
+static void on_line(void *ctx, int stream, const char *line, size_t len, bool cut)
+{
+	struct lines *l = ctx;
+	char *dst = stream == PROC_STDOUT ? l->out : l->err;
+	size_t cap = stream == PROC_STDOUT ? sizeof(l->out) : sizeof(l->err);
+	size_t n = strlen(dst);
+	if (len > l->longest)
+		l->longest = len;
+	l->cut += cut;
+	if (len > 64)
+		len = 64; /* enough to compare */
+	snprintf(dst + n, cap - n, "%.*s|", (int)len, line);
+}
+
+static int on_tick(void *ctx)
+{
+	struct lines *l = ctx;
+	l->ticks++;
+	return l->stop_at_tick && l->ticks >= l->stop_at_tick;
+}
+
+static const char *const env_min[] = { "PATH=/usr/bin:/bin", "LANG=C.UTF-8", NULL };
+
+static int run(const char *script, long timeout_s, struct lines *l, struct proc_result *res)
+{
+	const char *argv[] = { "/bin/sh", "-c", script, NULL };
+	struct proc_spec spec = { argv, env_min, "/", timeout_s, 0, 0 };
+	struct error err;
+	memset(l, 0, sizeof(*l) - sizeof(l->stop_at_tick));
+	return proc_run(&spec, on_line, on_tick, l, res, &err);
+}
+
+START_TEST(test_proc_exit_code_and_streams)
+{
+	struct lines l = { 0 };
+	struct proc_result res;
+	ck_assert_int_eq(run("echo one; echo two >&2; echo three; printf partial; exit 4", 0, &l, &res), 0);
+	ck_assert(res.exited);
+	ck_assert_int_eq(res.exit_code, 4);
+	ck_assert_str_eq(l.out, "one|three|partial|");
+	ck_assert_str_eq(l.err, "two|");
+	ck_assert(!res.timed_out);
+	ck_assert(!res.stopped);
+}
+END_TEST
+
+START_TEST(test_proc_crlf_and_empty_lines)
+{
+	struct lines l = { 0 };
+	struct proc_result res;
+	ck_assert_int_eq(run("printf 'a\\r\\n\\nb\\n'", 0, &l, &res), 0);
+	ck_assert_str_eq(l.out, "a||b|");
+	ck_assert_int_eq(res.exit_code, 0);
+}
+END_TEST
+
+START_TEST(test_proc_long_line_cut)
+{
+	struct lines l = { 0 };
+	struct proc_result res;
+	ck_assert_int_eq(run("head -c 10000 /dev/zero | tr '\\0' a; echo; echo next", 0, &l, &res), 0);
+	ck_assert_int_eq(l.cut, 1);
+	ck_assert_uint_eq(l.longest, PROC_LINE_MAX);
+	/* the rest of the long line is dropped; the next line arrives whole */
+	ck_assert_ptr_nonnull(strstr(l.out, "|next|"));
+	ck_assert_int_eq(res.exit_code, 0);
+}
+END_TEST
+
+START_TEST(test_proc_environment_is_exactly_given)
+{
+	struct lines l = { 0 };
+	struct proc_result res;
+	const char *argv[] = { "/usr/bin/env", NULL };
+	const char *envp[] = { "ONLY=this", NULL };
+	struct proc_spec spec = { argv, envp, "/", 0, 0, 0 };
+	struct error err;
+	setenv("SKIFF_SECRET_FOR_TEST", "leak", 1);
+	ck_assert_int_eq(proc_run(&spec, on_line, NULL, &l, &res, &err), 0);
+	ck_assert_str_eq(l.out, "ONLY=this|");
+}
+END_TEST
+
+START_TEST(test_proc_no_inherited_descriptors)
+{
+	struct lines l = { 0 };
+	struct proc_result res;
+	int fd = open("/dev/null", O_RDONLY); /* deliberately without O_CLOEXEC */
+	ck_assert_int_eq(dup2(fd, 100), 100);
+	ck_assert_int_eq(run("ls /proc/self/fd | tr '\\n' ' '", 0, &l, &res), 0);
+	ck_assert_ptr_null(strstr(l.out, "100"));
+	ck_assert_ptr_nonnull(strstr(l.out, "0 1 2 "));
+	close(100);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_proc_limits_applied)
+{
+	struct lines l = { 0 };
+	struct proc_result res;
+	const char *argv[] = { "/bin/sh", "-c", "grep -E 'Max (cpu time|address space)' /proc/self/limits", NULL };
+	struct proc_spec spec = { argv, env_min, "/", 0, 7, 256 };
+	struct error err;
+	ck_assert_int_eq(proc_run(&spec, on_line, NULL, &l, &res, &err), 0);
+	ck_assert_msg(strstr(l.out, "Max cpu time              7 ") != NULL, "%s", l.out);
+	ck_assert_msg(strstr(l.out, "268435456") != NULL, "%s", l.out);
+}
+END_TEST
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 1 when pid no longer runs (gone, or a zombie waiting for its new parent). */
+static int gone(pid_t pid)
+{
+	char path[64], buf[256];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'Z';
+}
+
+START_TEST(test_proc_timeout_kills_the_group)
+{
+	char pidfile[] = "/tmp/check_proc.XXXXXX";
+	int fd = mkstemp(pidfile);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	char script[256];
+	snprintf(script, sizeof(script), "sleep 100 & echo $! > %s; echo started; sleep 100", pidfile);
+	struct lines l = { 0 };
+	struct proc_result res;
+	long long t0 = now_ms();
+	ck_assert_int_eq(run(script, 1, &l, &res), 0);
+	long long took = now_ms() - t0;
+	ck_assert(res.timed_out);
+	ck_assert(!res.exited);
+	ck_assert_int_lt(took, (PROC_KILL_GRACE_S + 5) * 1000);
+	ck_assert_str_eq(l.out, "started|");
+	FILE *f = fopen(pidfile, "r");
+	long bg = 0;
+	ck_assert_int_eq(fscanf(f, "%ld", &bg), 1);
+	fclose(f);
+	unlink(pidfile);
+	/* the background process of the group went with it */
+	for (int i = 0; i < 50 && !gone((pid_t)bg); i++)
+		usleep(20000);
+	ck_assert_msg(gone((pid_t)bg), "background process %ld survived", bg);
+	char what[128];
+	proc_describe(&res, 1, what, sizeof(what));
+	ck_assert_str_eq(what, "timed out after 1 s");
+}
+END_TEST
+
+START_TEST(test_proc_stopped_by_tick)
+{
+	struct lines l = { 0 };
+	l.stop_at_tick = 1;
+	struct proc_result res;
+	ck_assert_int_eq(run("trap '' TERM; sleep 30", 0, &l, &res), 0);
+	ck_assert(res.stopped);
+	ck_assert(!res.exited);
+	ck_assert_int_ge(l.ticks, 1);
+}
+END_TEST
+
+START_TEST(test_proc_exec_failure)
+{
+	struct lines l = { 0 };
+	struct proc_result res;
+	const char *argv[] = { "/nonexistent/program", NULL };
+	struct proc_spec spec = { argv, env_min, "/", 0, 0, 0 };
+	struct error err;
+	ck_assert_int_eq(proc_run(&spec, on_line, NULL, &l, &res, &err), 0);
+	ck_assert(res.exited);
+	ck_assert_int_eq(res.exit_code, 127);
+	ck_assert_str_eq(l.err, "skiff: cannot execute the build command|");
+	const char *argv2[] = { "/bin/true", NULL };
+	struct proc_spec spec2 = { argv2, env_min, "/nonexistent-dir", 0, 0, 0 };
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(proc_run(&spec2, on_line, NULL, &l, &res, &err), 0);
+	ck_assert_int_eq(res.exit_code, 127);
+	ck_assert_str_eq(l.err, "skiff: cannot enter the build directory|");
+}
+END_TEST
+
+START_TEST(test_proc_describe)
+{
+	char s[128];
+	struct proc_result r = { .exited = true, .exit_code = 2 };
+	proc_describe(&r, 10, s, sizeof(s));
+	ck_assert_str_eq(s, "exited with code 2");
+	r.exit_code = 137;
+	proc_describe(&r, 10, s, sizeof(s));
+	ck_assert_str_eq(s, "was killed, probably out of memory (exit 137)");
+	struct proc_result k = { .exited = false, .signal = SIGKILL };
+	proc_describe(&k, 10, s, sizeof(s));
+	ck_assert_str_eq(s, "was killed, probably out of memory (exit 137)");
+	k.signal = SIGSEGV;
+	proc_describe(&k, 10, s, sizeof(s));
+	ck_assert_str_eq(s, "was killed by signal 11");
+	k.signal = SIGXCPU;
+	proc_describe(&k, 10, s, sizeof(s));
+	ck_assert_ptr_nonnull(strstr(s, "CPU time"));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("proc");
+	TCase *tc = tcase_create("proc");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_proc_exit_code_and_streams);
+	tcase_add_test(tc, test_proc_crlf_and_empty_lines);
+	tcase_add_test(tc, test_proc_long_line_cut);
+	tcase_add_test(tc, test_proc_environment_is_exactly_given);
+	tcase_add_test(tc, test_proc_no_inherited_descriptors);
+	tcase_add_test(tc, test_proc_limits_applied);
+	tcase_add_test(tc, test_proc_timeout_kills_the_group);
+	tcase_add_test(tc, test_proc_stopped_by_tick);
+	tcase_add_test(tc, test_proc_exec_failure);
+	tcase_add_test(tc, test_proc_describe);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,50 @@
+/* proc.h — running a build command: a child process group with resource limits, a wall-clock
+ * timeout, a clean environment, and its stdout/stderr delivered line by line as it appears. */
+#ifndef SKIFF_PROC_H
+#define SKIFF_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "error.h"
+
+#define PROC_STDOUT 1
+#define PROC_STDERR 2
+#define PROC_LINE_MAX 4096      /* longer lines are delivered cut at this length */
+#define PROC_KILL_GRACE_S 5     /* SIGTERM → SIGKILL */
+
+struct proc_spec {
+	const char *const *argv;   /* argv[0] is an absolute path; executed with execve */
+	const char *const *envp;   /* the whole environment of the child */
+	const char *cwd;
+	long timeout_s;            /* wall clock; 0 = none */
+	long cpu_s;                /* RLIMIT_CPU; 0 = none */
+	long memory_mb;            /* RLIMIT_AS; 0 = none */
+};
+
+struct proc_result {
+	bool exited;               /* exited normally: exit_code is valid */
+	int exit_code;
+	int signal;                /* the signal that ended it, when !exited */
+	bool timed_out;            /* killed by the wall-clock timeout */
+	bool stopped;              /* killed because tick asked for it */
+};
+
+/* Called for every output line (without its newline; a trailing CR is removed). cut: the line
+ * was longer than PROC_LINE_MAX and the rest of it was dropped. */
+typedef void (*proc_line_fn)(void *ctx, int stream, const char *line, size_t len, bool cut);
+/* Called about once a second while the command runs; nonzero stops it (SIGTERM, then
+ * SIGKILL after PROC_KILL_GRACE_S). May be NULL. */
+typedef int (*proc_tick_fn)(void *ctx);
+
+/* Runs the command in a new session (its own process group), stdin from /dev/null, every
+ * other inherited descriptor closed. Waits for it; kills whatever is left of the group at the
+ * end. 0 when the command ran (whatever its exit status), negative when it could not be
+ * started (SKIFF_ESYS). */
+int proc_run(const struct proc_spec *spec, proc_line_fn on_line, proc_tick_fn tick, void *ctx,
+	     struct proc_result *res, struct error *err);
+
+/* Human text for a finished command: "exited with code 2", "probably out of memory
+ * (exit 137)", "timed out after 900 s", "was killed by signal 11". */
+void proc_describe(const struct proc_result *res, long timeout_s, char *out, size_t outlen);
+
+#endif
