@@ -45,11 +45,16 @@ static const struct config_key config_keys[] = {
 	SS(s3_access_key, ""),
 	SS(s3_secret_key, ""),
 	I(s3_parallel, "16", 1, 256),
+	I(s3_timeout, "60", 1, 3600),
+	I(s3_retries, "8", 0, 100),
+	I(s3_deadline, "900", 1, 86400),
+	I(cache_max_mb, "1024", 1, 16777216),
 	S(domain, "localhost"),
 	I(site_port, "0", 0, 65535),
 	S(site_scheme, "http"),
 	S(dashboard_url, "http://localhost"),
 	B(xsendfile, "true"),
+	B(xsendfile_plain_only, "false"),
 	SS(api_token, ""),
 	B(auth_disabled, "false"),
 	I(max_body, "65536", 256, 16777216),
@@ -67,6 +72,20 @@ static const struct config_key config_keys[] = {
 	I(concurrency, "2", 1, 256),
 	I(lease_ttl, "30", 3, 3600),
 	S(launcher, "local"),
+	S(ecs_endpoint, ""),
+	S(ecs_region, ""),
+	S(ecs_cluster, ""),
+	S(ecs_task_definition, "skiff-build"),
+	S(ecs_container, "skiff-build"),
+	S(ecs_subnets, ""),
+	S(ecs_security_groups, ""),
+	B(ecs_assign_public_ip, "false"),
+	S(ecs_redis_host, ""),
+	I(ecs_redis_port, "0", 0, 65535),
+	I(ecs_start_timeout, "600", 1, 86400),
+	I(ecs_run_rate, "10", 1, 19),
+	I(ecs_retries, "8", 0, 100),
+	I(ecs_timeout, "30", 1, 3600),
 	S(sse_listen, "127.0.0.1:8081"),
 	I(sse_max_clients, "20000", 1, 1000000),
 	I(sse_keepalive, "15", 1, 3600),
@@ -247,6 +266,9 @@ int config_check(const struct config *cfg, struct error *err)
 	if (strcmp(cfg->launcher, "local") && strcmp(cfg->launcher, "ecs"))
 		return error_set(err, SKIFF_EINVALID, "invalid_config", "launcher: '%s' is not local or ecs",
 				 cfg->launcher);
+	if (!strcmp(cfg->launcher, "ecs") && (!cfg->ecs_cluster[0] || !cfg->ecs_subnets[0]))
+		return error_set(err, SKIFF_EINVALID, "invalid_config",
+				 "launcher = ecs needs ecs_cluster and ecs_subnets");
 	if (strcmp(cfg->site_scheme, "http") && strcmp(cfg->site_scheme, "https"))
 		return error_set(err, SKIFF_EINVALID, "invalid_config", "site_scheme: http or https");
 	if (!cfg->domain[0] || strchr(cfg->domain, '/') || strchr(cfg->domain, ':'))

@@ -28,12 +28,17 @@ struct config {
 	char s3_access_key[256];
 	char s3_secret_key[256];
 	long s3_parallel;
+	long s3_timeout;                     /* seconds for one request; stall time of uploads */
+	long s3_retries;                     /* retries on 5xx/429/connection errors */
+	long s3_deadline;                    /* seconds for a whole batch upload */
+	long cache_max_mb;                   /* bound of cache_path (LRU) */
 	/* sites and URLs */
 	char domain[256];                    /* sites live on {slug}.{domain} */
 	long site_port;                      /* port in site URLs; 0 or 80 = none */
 	char site_scheme[8];
 	char dashboard_url[CONFIG_STR_MAX];  /* where the dashboard and API live */
 	bool xsendfile;                      /* the web server honours X-Sendfile */
+	bool xsendfile_plain_only;           /* its X-Sendfile acts only on plain 200s (mod_xsendfile) */
 	/* API */
 	char api_token[256];                 /* bearer token for mutations; empty = REMOTE_USER only */
 	bool auth_disabled;                  /* local use: mutations need no token */
@@ -53,6 +58,20 @@ struct config {
 	long concurrency;                    /* builds at once (dispatch) */
 	long lease_ttl;                      /* seconds */
 	char launcher[16];                   /* "local" or "ecs" */
+	char ecs_endpoint[CONFIG_STR_MAX];   /* "" = https://ecs.{region}.amazonaws.com/ */
+	char ecs_region[64];                 /* "" = s3_region */
+	char ecs_cluster[CONFIG_STR_MAX];
+	char ecs_task_definition[CONFIG_STR_MAX];
+	char ecs_container[128];
+	char ecs_subnets[CONFIG_STR_MAX];    /* comma-separated */
+	char ecs_security_groups[CONFIG_STR_MAX];
+	bool ecs_assign_public_ip;
+	char ecs_redis_host[CONFIG_STR_MAX]; /* Redis as tasks reach it; "" = redis_host */
+	long ecs_redis_port;                 /* 0 = redis_port */
+	long ecs_start_timeout;              /* seconds a launched build may stay unstarted */
+	long ecs_run_rate;                   /* RunTask calls per second */
+	long ecs_retries;
+	long ecs_timeout;                    /* seconds for one ECS API call */
 	/* sse bridge */
 	char sse_listen[CONFIG_STR_MAX];     /* "127.0.0.1:8081" or "unix:/path" */
 	long sse_max_clients;

@@ -1,0 +1,410 @@
+/* check_s3.c — the pure parts of the S3 store and the ECS launcher: URL building (path-style,
+ * virtual-hosted, encoding), ListObjectsV2 parsing (entities, pages, every truncation of a
+ * document refused), AWS time parsing, backoff bounds, the blob cache's LRU eviction and
+ * bound, and the RunTask request (only the deployment id, Redis and the store; no secret). */
+#include <check.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aws.h"
+#include "config.h"
+#include "ecs.h"
+#include "s3.h"
+#include "store_s3.h"
+
+START_TEST(test_s3_url_path_style)
+{
+	char url[S3_URL_MAX];
+	ck_assert_int_eq(s3_url_build(url, sizeof(url), "http://127.0.0.1:9000/", "bucket", true,
+				      "site/blobs/ab/abc", NULL), 0);
+	ck_assert_str_eq(url, "http://127.0.0.1:9000/bucket/site/blobs/ab/abc");
+	ck_assert_int_eq(s3_url_build(url, sizeof(url), "https://minio.example/s3", "b-1", true, "",
+				      "list-type=2&prefix=a%2F"), 0);
+	ck_assert_str_eq(url, "https://minio.example/s3/b-1?list-type=2&prefix=a%2F");
+}
+END_TEST
+
+START_TEST(test_s3_url_virtual_hosted)
+{
+	char url[S3_URL_MAX];
+	ck_assert_int_eq(s3_url_build(url, sizeof(url), "https://s3.eu-west-1.amazonaws.com",
+				      "my-bucket", false, "a b/ü+&.json", NULL), 0);
+	ck_assert_str_eq(url, "https://my-bucket.s3.eu-west-1.amazonaws.com/a%20b/%C3%BC%2B%26.json");
+	ck_assert_int_eq(s3_url_build(url, sizeof(url), "http://localhost:4000", "bkt", false, "",
+				      "list-type=2"), 0);
+	ck_assert_str_eq(url, "http://bkt.localhost:4000/?list-type=2");
+	/* a bucket that is not a DNS label (dots, capitals) falls back to path-style */
+	ck_assert_int_eq(s3_url_build(url, sizeof(url), "https://s3.amazonaws.com", "my.bucket",
+				      false, "k", NULL), 0);
+	ck_assert_str_eq(url, "https://s3.amazonaws.com/my.bucket/k");
+	ck_assert_int_eq(s3_url_build(url, 20, "https://s3.amazonaws.com", "bucket", false,
+				      "a-very-long-key", NULL), -1);
+	ck_assert_int_eq(s3_url_build(url, sizeof(url), "no-scheme", "bucket", true, "k", NULL), -1);
+}
+END_TEST
+
+START_TEST(test_s3_uri_encode)
+{
+	char out[16];
+	size_t used = 0;
+	ck_assert_int_eq(aws_uri_encode(out, sizeof(out), &used, "a/b=c~", 6, false), 0);
+	ck_assert_str_eq(out, "a%2Fb%3Dc~");
+	used = 0;
+	ck_assert_int_eq(aws_uri_encode(out, sizeof(out), &used, "a/b", 3, true), 0);
+	ck_assert_str_eq(out, "a/b");
+	used = 0;
+	ck_assert_int_eq(aws_uri_encode(out, 5, &used, "ab/", 3, false), -1);
+}
+END_TEST
+
+struct collected {
+	int n;
+	char keys[8][S3_KEY_MAX];
+	unsigned long long sizes[8];
+	long long mtimes[8];
+	int stop_after;
+};
+
+static int collect(const struct s3_object *o, void *ctx)
+{
+	struct collected *c = ctx;
+	if (c->n < 8) {
+		snprintf(c->keys[c->n], S3_KEY_MAX, "%s", o->key);
+		c->sizes[c->n] = o->size;
+		c->mtimes[c->n] = o->mtime;
+	}
+	c->n++;
+	return c->stop_after && c->n >= c->stop_after;
+}
+
+static const char page1[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	"<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+	"<Name>bucket</Name><Prefix>site/blobs/</Prefix><KeyCount>2</KeyCount>"
+	"<MaxKeys>2</MaxKeys><IsTruncated>true</IsTruncated>"
+	"<Contents><Key>site/blobs/a&amp;b&lt;c&gt;&quot;&apos;&#233;&#x20AC;</Key>"
+	"<LastModified>2024-05-01T12:00:00.000Z</LastModified><ETag>&quot;x&quot;</ETag>"
+	"<Size>123</Size><Owner><ID>o</ID></Owner><StorageClass>STANDARD</StorageClass></Contents>"
+	"<!-- a comment <Key>not a key</Key> -->"
+	"<Contents><Key>site/blobs/z</Key><LastModified>2024-05-01T12:00:01Z</LastModified>"
+	"<Size>0</Size></Contents>"
+	"<CommonPrefixes><Prefix>site/blobs/dir/</Prefix></CommonPrefixes>"
+	"<NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</NextContinuationToken>"
+	"</ListBucketResult>";
+
+START_TEST(test_s3_list_parse_page)
+{
+	struct collected c = { 0 };
+	struct s3_list_page page;
+	struct error err;
+	ck_assert_int_eq(s3_list_parse(page1, strlen(page1), strlen("site/"), collect, &c, &page,
+				       &err), 0);
+	ck_assert_int_eq(c.n, 2);
+	ck_assert_str_eq(c.keys[0], "blobs/a&b<c>\"'\xc3\xa9\xe2\x82\xac");
+	ck_assert_uint_eq(c.sizes[0], 123);
+	ck_assert_int_eq(c.mtimes[0], 1714564800);
+	ck_assert_str_eq(c.keys[1], "blobs/z");
+	ck_assert_int_eq(c.mtimes[1], 1714564801);
+	ck_assert(page.truncated);
+	ck_assert_str_eq(page.next_token, "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=");
+}
+END_TEST
+
+START_TEST(test_s3_list_parse_last_page_and_stop)
+{
+	static const char last[] = "<ListBucketResult><IsTruncated>false</IsTruncated>"
+				   "<Contents><Key>a</Key><Size>1</Size></Contents>"
+				   "<Contents><Key>b</Key><Size>2</Size></Contents></ListBucketResult>";
+	struct collected c = { 0 };
+	struct s3_list_page page;
+	struct error err;
+	ck_assert_int_eq(s3_list_parse(last, strlen(last), 0, collect, &c, &page, &err), 0);
+	ck_assert_int_eq(c.n, 2);
+	ck_assert(!page.truncated);
+	struct collected c2 = { .stop_after = 1 };
+	ck_assert_int_eq(s3_list_parse(last, strlen(last), 0, collect, &c2, &page, &err), 1);
+	ck_assert_int_eq(c2.n, 1);
+	static const char empty[] = "<ListBucketResult><KeyCount>0</KeyCount>"
+				    "<IsTruncated>false</IsTruncated></ListBucketResult>";
+	struct collected c3 = { 0 };
+	ck_assert_int_eq(s3_list_parse(empty, strlen(empty), 0, collect, &c3, &page, &err), 0);
+	ck_assert_int_eq(c3.n, 0);
+}
+END_TEST
+
+/* every proper prefix of a valid document is refused (never a silent partial listing) */
+START_TEST(test_s3_list_parse_every_truncation)
+{
+	size_t n = strlen(page1);
+	for (size_t len = 0; len < n; len++) {
+		struct collected c = { 0 };
+		struct s3_list_page page;
+		struct error err;
+		int rc = s3_list_parse(page1, len, strlen("site/"), collect, &c, &page, &err);
+		ck_assert_msg(rc == SKIFF_EUPSTREAM, "a document cut at %zu bytes gave %d", len, rc);
+	}
+}
+END_TEST
+
+START_TEST(test_s3_list_parse_malformed)
+{
+	static const char *const bad[] = {
+		"<Error><Code>AccessDenied</Code></Error>",
+		"<ListBucketResult><Contents><Size>1</Size></Contents></ListBucketResult>",
+		"<ListBucketResult><Contents><Key>a&bogus;</Key></Contents></ListBucketResult>",
+		"<ListBucketResult><Contents><Key>a&#0;</Key></Contents></ListBucketResult>",
+		"<ListBucketResult><Contents><Key>a</Key><Size>-1</Size></Contents></ListBucketResult>",
+		"<ListBucketResult><Contents><Key>a</Key><Size>12x</Size></Contents></ListBucketResult>",
+		"<ListBucketResult><Contents><Key>a</Key><Contents></ListBucketResult>",
+		"<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>",
+		"<ListBucketResult><Contents><Key>x</Key><LastModified>yesterday</LastModified>"
+		"</Contents></ListBucketResult>",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct collected c = { 0 };
+		struct s3_list_page page;
+		struct error err;
+		ck_assert_msg(s3_list_parse(bad[i], strlen(bad[i]), 0, collect, &c, &page, &err) ==
+				      SKIFF_EUPSTREAM,
+			      "accepted: %s", bad[i]);
+	}
+	/* a key shorter than the stripped prefix is outside the listing */
+	static const char outside[] = "<ListBucketResult><Contents><Key>ab</Key></Contents>"
+				      "</ListBucketResult>";
+	struct collected c = { 0 };
+	struct s3_list_page page;
+	struct error err;
+	ck_assert_int_eq(s3_list_parse(outside, strlen(outside), 5, collect, &c, &page, &err),
+			 SKIFF_EUPSTREAM);
+}
+END_TEST
+
+START_TEST(test_s3_xml_text)
+{
+	static const char doc[] = "<?xml version=\"1.0\"?><Error><Code>SlowDown</Code>"
+				  "<Message>Please reduce &amp; retry</Message></Error>";
+	char out[64];
+	ck_assert_int_eq(s3_xml_text(doc, strlen(doc), "Code", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "SlowDown");
+	ck_assert_int_eq(s3_xml_text(doc, strlen(doc), "Message", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "Please reduce & retry");
+	ck_assert_int_eq(s3_xml_text(doc, strlen(doc), "RequestId", out, sizeof(out)), -1);
+	ck_assert_int_eq(s3_xml_text(doc, strlen(doc), "Message", out, 8), -1);
+}
+END_TEST
+
+START_TEST(test_s3_time_parse)
+{
+	ck_assert_int_eq(aws_time_parse("2024-05-01T12:00:00Z"), 1714564800000LL);
+	ck_assert_int_eq(aws_time_parse("2024-05-01T12:00:00.25Z"), 1714564800250LL);
+	ck_assert_int_eq(aws_time_parse("2024-05-01T12:00:00+00:00"), 1714564800000LL);
+	ck_assert_int_eq(aws_time_parse("2024-05-01 12:00:00"), -1);
+	ck_assert_int_eq(aws_time_parse("2024-05-01T12:00:00Zjunk"), -1);
+	ck_assert_int_eq(aws_time_parse(NULL), -1);
+}
+END_TEST
+
+START_TEST(test_s3_backoff_bounds)
+{
+	for (int attempt = 0; attempt < 20; attempt++)
+		for (int i = 0; i < 50; i++) {
+			long long ms = aws_backoff_ms(attempt, 100, 5000);
+			long long hi = 100LL << (attempt < 6 ? attempt : 6);
+			ck_assert(ms >= 100);
+			ck_assert(ms <= (hi < 5000 ? hi : 5000));
+		}
+	ck_assert(aws_retryable(CURLE_OK, 503));
+	ck_assert(aws_retryable(CURLE_OK, 500));
+	ck_assert(aws_retryable(CURLE_OK, 429));
+	ck_assert(aws_retryable(CURLE_COULDNT_CONNECT, 0));
+	ck_assert(!aws_retryable(CURLE_OK, 403));
+	ck_assert(!aws_retryable(CURLE_OK, 404));
+	ck_assert(!aws_retryable(CURLE_OK, 400));
+}
+END_TEST
+
+/* ---- the blob cache ---- */
+
+static char cache[64];
+
+static int rm_entry(const char *p, const struct stat *s, int t, struct FTW *f)
+{
+	(void)s;
+	(void)t;
+	(void)f;
+	return remove(p);
+}
+
+static void cache_setup(void)
+{
+	snprintf(cache, sizeof(cache), "/tmp/check_s3.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(cache));
+}
+
+static void cache_teardown(void)
+{
+	nftw(cache, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* a cache entry of size bytes named after i, last used age_s seconds ago */
+static void cache_entry(int i, size_t size, long age_s, char path[256])
+{
+	char dir[128], hash[65];
+	snprintf(hash, sizeof(hash), "%02x%062d", i, i);
+	snprintf(dir, sizeof(dir), "%s/%.2s", cache, hash);
+	mkdir(dir, 0755);
+	snprintf(path, 256, "%s/%s", dir, hash);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	for (size_t k = 0; k < size; k++)
+		fputc('x', f);
+	fclose(f);
+	struct timespec ts[2] = { { time(NULL) - age_s, 0 }, { 0, UTIME_OMIT } };
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+START_TEST(test_s3_cache_evicts_least_recently_used)
+{
+	char p[10][256];
+	for (int i = 0; i < 10; i++)
+		cache_entry(i, 1000, 1000 - i * 10, p[i]); /* 0 is the oldest */
+	struct error err;
+	/* 10,000 bytes over a 9,000 byte bound: down to 80% (7,200) = 3 oldest out */
+	ck_assert_int_eq(store_s3_cache_account(cache, 10000, 9000, 5, &err), 0);
+	for (int i = 0; i < 10; i++)
+		ck_assert_msg((access(p[i], F_OK) == 0) == (i >= 3), "entry %d", i);
+	/* the usage counter now holds what is left */
+	char usage[128], text[32] = "";
+	snprintf(usage, sizeof(usage), "%s/.usage", cache);
+	FILE *f = fopen(usage, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(text, sizeof(text), f));
+	fclose(f);
+	ck_assert_str_eq(text, "7000\n");
+}
+END_TEST
+
+START_TEST(test_s3_cache_keeps_entries_in_use)
+{
+	char p[4][256];
+	for (int i = 0; i < 4; i++)
+		cache_entry(i, 1000, 1, p[i]); /* all used a second ago */
+	/* over the bound, but every entry is within the grace period: nothing goes */
+	ck_assert_int_eq(store_s3_cache_evict(cache, 1000, 30), 4000);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(access(p[i], F_OK), 0);
+	/* with no grace, the bound wins */
+	ck_assert_int_eq(store_s3_cache_evict(cache, 2000, 0), 2000);
+}
+END_TEST
+
+START_TEST(test_s3_cache_under_bound_untouched)
+{
+	char p[256];
+	cache_entry(1, 500, 5000, p);
+	struct error err;
+	ck_assert_int_eq(store_s3_cache_account(cache, 500, 1000, 0, &err), 0);
+	ck_assert_int_eq(access(p, F_OK), 0);
+	/* foreign files in the cache directory are never counted or removed */
+	char other[256];
+	snprintf(other, sizeof(other), "%s/01/not-a-blob", cache);
+	mkdir(other, 0755);
+	ck_assert_int_eq(store_s3_cache_evict(cache, 0, 0), 0);
+	ck_assert_int_eq(access(other, F_OK), 0);
+}
+END_TEST
+
+/* ---- the RunTask request ---- */
+
+START_TEST(test_s3_ecs_run_request)
+{
+	struct config cfg;
+	config_defaults(&cfg);
+	snprintf(cfg.store, sizeof(cfg.store), "s3");
+	snprintf(cfg.s3_bucket, sizeof(cfg.s3_bucket), "sites");
+	snprintf(cfg.s3_access_key, sizeof(cfg.s3_access_key), "AKIADISPATCHER");
+	snprintf(cfg.s3_secret_key, sizeof(cfg.s3_secret_key), "dispatcher-secret");
+	snprintf(cfg.redis_host, sizeof(cfg.redis_host), "10.0.0.5");
+	setenv("SKIFF_ECS_CLUSTER", "builds", 1);
+	setenv("SKIFF_ECS_SUBNETS", " subnet-1 ,subnet-2,", 1);
+	setenv("SKIFF_ECS_SECURITY_GROUPS", "sg-1", 1);
+	setenv("SKIFF_ECS_ASSIGN_PUBLIC_IP", "true", 1);
+	setenv("SKIFF_ECS_REDIS_HOST", "redis.internal", 1);
+	struct ecs *e = NULL;
+	struct error err;
+	ck_assert_int_eq(ecs_new(&e, &cfg, &err), 0);
+	json_t *req = ecs_run_request(e, "abcdefghijkl");
+	char *text = json_dumps(req, JSON_SORT_KEYS);
+	ck_assert_ptr_null(strstr(text, "dispatcher-secret"));
+	ck_assert_ptr_null(strstr(text, "AKIADISPATCHER"));
+	ck_assert_str_eq(json_string_value(json_object_get(req, "clientToken")), "abcdefghijkl");
+	ck_assert_str_eq(json_string_value(json_object_get(req, "launchType")), "FARGATE");
+	ck_assert_str_eq(json_string_value(json_object_get(req, "startedBy")), "skiff");
+	json_t *vpc = json_object_get(json_object_get(req, "networkConfiguration"),
+				      "awsvpcConfiguration");
+	ck_assert_int_eq(json_array_size(json_object_get(vpc, "subnets")), 2);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(vpc, "subnets"), 0)),
+			 "subnet-1");
+	ck_assert_str_eq(json_string_value(json_object_get(vpc, "assignPublicIp")), "ENABLED");
+	json_t *c = json_array_get(json_object_get(json_object_get(req, "overrides"),
+						   "containerOverrides"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(c, "name")), "skiff-build");
+	json_t *env = json_object_get(c, "environment"), *v;
+	size_t i;
+	int redis_host = 0;
+	json_array_foreach(env, i, v) {
+		const char *name = json_string_value(json_object_get(v, "name"));
+		ck_assert_msg(!strcmp(name, "SKIFF_DEPLOYMENT_ID") || !strncmp(name, "SKIFF_REDIS_", 12) ||
+				      !strncmp(name, "SKIFF_S3_", 9) || !strcmp(name, "SKIFF_STORE"),
+			      "unexpected variable %s", name);
+		ck_assert_msg(strcmp(name, "SKIFF_S3_ACCESS_KEY") && strcmp(name, "SKIFF_S3_SECRET_KEY"),
+			      "credentials passed to the task");
+		if (!strcmp(name, "SKIFF_REDIS_HOST"))
+			redis_host = !strcmp(json_string_value(json_object_get(v, "value")),
+					     "redis.internal");
+	}
+	ck_assert_msg(redis_host, "the task gets Redis as tasks reach it");
+	free(text);
+	json_decref(req);
+	ecs_free(e);
+	unsetenv("SKIFF_ECS_CLUSTER");
+	ck_assert_int_eq(ecs_new(&e, &cfg, &err), SKIFF_EINVALID);
+	ck_assert_ptr_null(e);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("s3");
+	TCase *tc = tcase_create("pure");
+	tcase_add_test(tc, test_s3_url_path_style);
+	tcase_add_test(tc, test_s3_url_virtual_hosted);
+	tcase_add_test(tc, test_s3_uri_encode);
+	tcase_add_test(tc, test_s3_list_parse_page);
+	tcase_add_test(tc, test_s3_list_parse_last_page_and_stop);
+	tcase_add_test(tc, test_s3_list_parse_every_truncation);
+	tcase_add_test(tc, test_s3_list_parse_malformed);
+	tcase_add_test(tc, test_s3_xml_text);
+	tcase_add_test(tc, test_s3_time_parse);
+	tcase_add_test(tc, test_s3_backoff_bounds);
+	tcase_add_test(tc, test_s3_ecs_run_request);
+	suite_add_tcase(s, tc);
+	TCase *tcc = tcase_create("cache");
+	tcase_add_checked_fixture(tcc, cache_setup, cache_teardown);
+	tcase_add_test(tcc, test_s3_cache_evicts_least_recently_used);
+	tcase_add_test(tcc, test_s3_cache_keeps_entries_in_use);
+	tcase_add_test(tcc, test_s3_cache_under_bound_untouched);
+	suite_add_tcase(s, tcc);
+	SRunner *sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

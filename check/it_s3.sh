@@ -1,0 +1,249 @@
+#!/bin/sh
+# it_s3.sh — the s3 store against s3rver behind a stand-in endpoint that recomputes every
+# request's SigV4 signature with the AWS SDK's signer (check/s3/endpoint.mjs): the client's
+# operations, listing past 1,000 keys, objects read back with @aws-sdk/client-s3, batch
+# uploads that skip what the bucket has, skiff-serve's verified and bounded blob cache, a full
+# build writing to S3 and served from it, and faults: a 503 storm, the store down, expiring
+# container credentials.
+. "$(dirname "$0")/lib.sh"
+. "$ROOT/check/s3/peers.sh"
+
+peers_install
+peers_tools
+start_redis
+start_endpoint
+S3TOOL=$T/s3tool
+mkdir -p "$T/work" "$T/cache"
+cat >"$T/skiff.conf" <<CONF
+redis_socket = $T/redis.sock
+store = s3
+s3_endpoint = $EP
+s3_bucket = $BUCKET
+s3_region = us-east-1
+s3_prefix = site/
+s3_path_style = false
+s3_access_key = $SKIFF_TEST_ACCESS_KEY
+s3_secret_key = $SKIFF_TEST_SECRET_KEY
+cache_path = $T/cache
+work_dir = $T/work
+build_program = $BIN/skiff-build
+sandbox = none
+allow_local_git = true
+auth_disabled = true
+domain = localhost
+xsendfile = true
+log_level = debug
+CONF
+export SKIFF_CONFIG="$T/skiff.conf"
+export SKIFF_S3_TIMEOUT=10
+sha() { sha256sum "$1" | cut -c1-64; }
+gets() { stat 's["s3"]["GET"]'; }
+puts() { stat 's["s3"]["PUT"]'; }
+
+# ---- the client's operations ----------------------------------------------------------------
+printf '{"version":1,"files":{}}' >"$T/m.json"
+"$S3TOOL" putmem manifests/one.json "$(cat "$T/m.json")" application/json 2>>"$T/tool.log"
+check_eq "PUT from memory succeeds (signature accepted)" 0 $?
+head -c 5000 /dev/urandom >"$T/page.html"
+"$S3TOOL" put pages/page.html "$T/page.html" "text/html; charset=utf-8" 2>>"$T/tool.log"
+check_eq "PUT from a file (UNSIGNED-PAYLOAD) succeeds" 0 $?
+check_eq "HEAD reports size and type" "5000 text/html; charset=utf-8" "$("$S3TOOL" head pages/page.html 2>>"$T/tool.log")"
+check_eq "HEAD of a missing key" "missing" "$("$S3TOOL" head pages/none.html 2>>"$T/tool.log")"
+"$S3TOOL" get pages/page.html "$T/got" 2>>"$T/tool.log"
+check_eq "GET returns the same bytes" "$(sha "$T/page.html")" "$(sha "$T/got")"
+"$S3TOOL" get pages/none.html "$T/got" 2>"$T/err" && fail "GET of a missing key succeeded"
+check_match "GET of a missing key is not found" "not found" "$(cat "$T/err")"
+
+# the AWS SDK reads what skiff wrote: same bytes, same type, Cache-Control as set
+meta=$(sdk get site/pages/page.html "$T/sdk.bin")
+check_eq "the SDK reads the same bytes" "$(sha "$T/page.html")" "$(sha "$T/sdk.bin")"
+check_eq "the SDK sees the content type and cache control" \
+	"text/html; charset=utf-8|public, max-age=31536000, immutable" "$meta"
+meta=$(sdk get site/manifests/one.json "$T/sdk.json")
+check_eq "a manifest read by the SDK" "$(cat "$T/m.json")" "$(cat "$T/sdk.json")"
+check_eq "... as JSON that is never cached stale" "application/json|no-cache" "$meta"
+
+# more than 1,000 keys with characters XML must escape: pages of ListObjectsV2
+"$S3TOOL" fill many 1100 2>>"$T/tool.log"
+check_eq "1,100 objects uploaded in parallel" 0 $?
+out=$(S3TOOL_ALL=1 "$S3TOOL" list many/ 2>>"$T/tool.log")
+check_eq "the listing follows continuation tokens past 1,000 keys" "count 1100" "$(echo "$out" | tail -n 1)"
+check_eq "keys are XML-entity-decoded" "first many/00000&<'\"> 1" "$(echo "$out" | head -n 1)"
+check_eq "every key once" 1100 "$(echo "$out" | grep '^key ' | sort -u | wc -l | tr -d ' ')"
+check_eq "the SDK lists the same number of keys" 1100 "$(sdk list site/many/)"
+"$S3TOOL" delete "many/00007&<'\">" 2>>"$T/tool.log"
+check_eq "DELETE succeeds" 0 $?
+check_eq "a deleted key is gone from HEAD" "missing" "$("$S3TOOL" head "many/00007&<'\">" 2>>"$T/tool.log")"
+check_eq "... and from the listing" "count 1099" "$("$S3TOOL" list many/ 2>>"$T/tool.log" | tail -n 1)"
+
+# the stand-in really checks signatures: a wrong secret is refused, and never shown
+before=$(stat 's["rejected_signature"]')
+SKIFF_S3_SECRET_KEY=wrong-secret-value "$S3TOOL" get pages/page.html "$T/got" 2>"$T/err" &&
+	fail "a request with a wrong secret was accepted"
+check_match "a bad signature is refused with 403" "HTTP 403 SignatureDoesNotMatch" "$(cat "$T/err")"
+check_eq "the endpoint counted the mismatch" "$((before + 1))" "$(stat 's["rejected_signature"]')"
+check_nomatch "the secret is not in the message" "wrong-secret-value" "$(cat "$T/err")"
+check_eq "no request of skiff's was refused for its signature" "$((before + 1))" \
+	"$(stat 's["rejected_signature"] + s["rejected_payload"]')"
+
+# ---- batch uploads skip what the bucket has ---------------------------------------------
+mkdir -p "$T/files"
+i=0
+while [ $i -lt 20 ]; do
+	printf 'file %s\n' "$i" >"$T/files/f$i.txt"
+	head -c $((i * 500)) /dev/urandom >>"$T/files/f$i.txt"
+	i=$((i + 1))
+done
+p0=$(puts)
+check_match "20 new blobs are uploaded" "^uploaded 20 bytes [0-9]+$" "$("$S3TOOL" blobs "$T"/files/*.txt 2>>"$T/tool.log")"
+check_eq "... with 20 PUTs" $((p0 + 20)) "$(puts)"
+check_eq "the same blobs again upload nothing" "uploaded 0 bytes 0" "$("$S3TOOL" blobs "$T"/files/*.txt 2>>"$T/tool.log")"
+check_eq "... not a single PUT" $((p0 + 20)) "$(puts)"
+h5=$(sha "$T/files/f5.txt")
+meta=$(sdk get "site/blobs/$(echo "$h5" | cut -c1-2)/$h5" "$T/sdk.blob")
+check_eq "a blob read back by the SDK" "$h5" "$(sha "$T/sdk.blob")"
+check_eq "... is immutable for caches" "text/plain; charset=utf-8|public, max-age=31536000, immutable" "$meta"
+
+# ---- skiff-serve's cache -----------------------------------------------------------------
+g0=$(gets)
+path=$("$S3TOOL" blobpath "$h5" 2>>"$T/tool.log")
+check_eq "a cold miss lands in the cache" "$T/cache/$(echo "$h5" | cut -c1-2)/$h5" "$path"
+check_eq "... verified bytes" "$h5" "$(sha "$path")"
+check_eq "... for exactly one GET" $((g0 + 1)) "$(gets)"
+"$S3TOOL" blobpath "$h5" >/dev/null 2>>"$T/tool.log"
+check_eq "a warm hit costs no request" $((g0 + 1)) "$(gets)"
+# a blob whose bytes in the bucket do not match its name never enters the cache
+printf 'good bytes' >"$T/good"
+hg=$(sha "$T/good")
+"$S3TOOL" putmem "blobs/$(echo "$hg" | cut -c1-2)/$hg" "evil bytes" text/plain 2>>"$T/tool.log"
+"$S3TOOL" blobpath "$hg" >/dev/null 2>"$T/err" && fail "a corrupt blob was served"
+check_match "a corrupt blob is refused" "does not match its hash" "$(cat "$T/err")"
+check_eq "... and not cached" "no" "$([ -e "$T/cache/$(echo "$hg" | cut -c1-2)/$hg" ] && echo yes || echo no)"
+check_eq "... and no temp file is left" "" "$(ls "$T/cache/tmp")"
+"$S3TOOL" blobpath 0000000000000000000000000000000000000000000000000000000000000000 >/dev/null 2>"$T/err"
+check_match "a blob the bucket lacks is not found" "not found" "$(cat "$T/err")"
+
+# a cache that fills up: bounded, least recently used out first
+mkdir -p "$T/lru"
+i=0
+while [ $i -lt 14 ]; do head -c 102400 /dev/urandom >"$T/lru/b$i"; i=$((i + 1)); done
+"$S3TOOL" blobs "$T"/lru/b* >/dev/null 2>>"$T/tool.log"
+export SKIFF_CACHE_MAX_MB=1
+for i in 0 1 2 3 4 5 6 7; do "$S3TOOL" blobpath "$(sha "$T/lru/b$i")" >/dev/null 2>>"$T/tool.log"; done
+cpath() { h=$(sha "$1"); echo "$T/cache/$(echo "$h" | cut -c1-2)/$h"; }
+for i in 0 1 2 3 4 5 6 7; do touch -a -d '2 hours ago' "$(cpath "$T/lru/b$i")"; done
+# b0 and b1 are used again: they become the most recently used of the old ones
+"$S3TOOL" blobpath "$(sha "$T/lru/b0")" "$(sha "$T/lru/b1")" >/dev/null 2>>"$T/tool.log"
+touch -a -d '1 hour ago' "$(cpath "$T/lru/b0")" "$(cpath "$T/lru/b1")"
+for i in 8 9 10 11 12 13; do "$S3TOOL" blobpath "$(sha "$T/lru/b$i")" >/dev/null 2>>"$T/tool.log"; done
+used=$(find "$T/cache" -path "$T/cache/tmp" -prune -o -type f -name '[0-9a-f]*' -printf '%s\n' |
+	awk '{ s += $1 } END { print s + 0 }')
+check_eq "the cache stays within cache_max_mb" yes "$([ "$used" -le 1048576 ] && echo yes || echo "no ($used)")"
+check_eq "the least recently used blobs were evicted" "no no no" \
+	"$(for i in 2 3 4; do [ -e "$(cpath "$T/lru/b$i")" ] && printf 'yes ' || printf 'no '; done | sed 's/ $//')"
+check_eq "recently used ones stayed" "yes yes yes" \
+	"$(for i in 0 1 13; do [ -e "$(cpath "$T/lru/b$i")" ] && printf 'yes ' || printf 'no '; done | sed 's/ $//')"
+check_eq "an evicted blob is fetched again on demand" "$(sha "$T/lru/b2")" \
+	"$(sha "$("$S3TOOL" blobpath "$(sha "$T/lru/b2")" 2>>"$T/tool.log")")"
+unset SKIFF_CACHE_MAX_MB
+
+# ---- faults ----------------------------------------------------------------------------------
+# a 503 storm: every request fails a few times, the batch still succeeds
+mkdir -p "$T/storm"
+for i in 0 1 2 3 4 5 6 7 8 9; do printf 'storm %s\n' $i >"$T/storm/s$i"; done
+f0=$(stat 's["faults_served"]')
+fault '{"s3_status":503,"s3_count":40}'
+check_match "uploads succeed through a 503 storm" "^uploaded 10 " \
+	"$("$S3TOOL" blobs "$T"/storm/s* 2>>"$T/tool.log")"
+check_eq "... after the endpoint answered 503 forty times" $((f0 + 40)) "$(stat 's["faults_served"]')"
+fault '{"s3_count":0}'
+
+# the store down: the upload fails within its retry budget, with a clear error
+printf 'down\n' >"$T/down.txt"
+fault '{"s3_down":true}'
+start=$(date +%s)
+SKIFF_S3_RETRIES=2 SKIFF_S3_TIMEOUT=2 "$S3TOOL" blobs "$T/down.txt" >/dev/null 2>"$T/err" &&
+	fail "an upload to a store that is down succeeded"
+check_match "the store down is store_unavailable" "store_unavailable" "$(cat "$T/err")"
+check_eq "... reported within the retry budget" yes "$([ $(($(date +%s) - start)) -lt 20 ] && echo yes || echo no)"
+fault '{"s3_down":false}'
+
+# container credentials that expire during a long upload are refreshed
+mkdir -p "$T/creds"
+i=0
+while [ $i -lt 30 ]; do printf 'creds %s\n' $i >"$T/creds/c$i"; i=$((i + 1)); done
+c0=$(stat 's["creds_fetched"]')
+fault '{"creds_ttl":2,"s3_delay_ms":120}'
+start=$(date +%s)
+out=$(SKIFF_S3_ACCESS_KEY= SKIFF_S3_SECRET_KEY= SKIFF_S3_PARALLEL=2 \
+	AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/it-s3 \
+	SKIFF_AWS_CONTAINER_CREDENTIALS_HOST="http://127.0.0.1:$EP_PORT" \
+	"$S3TOOL" blobs "$T"/creds/c* 2>"$T/creds.log")
+check_match "an upload outliving its credentials succeeds" "^uploaded 30 " "$out"
+check_eq "... it took longer than the credentials lived" yes "$([ $(($(date +%s) - start)) -ge 3 ] && echo yes || echo no)"
+check_eq "... because they were fetched again" yes "$([ "$(stat 's["creds_fetched"]')" -ge $((c0 + 2)) ] && echo yes || echo no)"
+fault '{"creds_ttl":900,"s3_delay_ms":0}'
+
+# ---- a build writing to S3, served through the cache ---------------------------------------
+jget() {
+	python3 -c 'import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("|"):
+    v = v.get(k) if isinstance(v, dict) else None
+print("" if v is None else v)' "$1" 2>/dev/null
+}
+body() { sed '1,/^\r*$/d'; }
+field() { rcli hget "skiff:deployment:$1" "$2"; }
+serve() { # HOST PATH [VAR=VALUE...]: skiff-serve as CGI; prints the response
+	h=$1 p=$2
+	shift 2
+	env REQUEST_METHOD=GET REQUEST_URI="$p" HTTP_HOST="$h" GATEWAY_INTERFACE=CGI/1.1 "$@" \
+		"$BIN/skiff-serve" 2>>"$T/serve.log" | tr -d '\r'
+}
+site=$T/site
+mkdir -p "$site/css"
+git -C "$site" init -q -b main
+echo '<h1>served from s3</h1>' >"$site/index.html"
+i=0
+while [ $i -lt 100 ]; do echo ".c$i { margin: ${i}px }"; i=$((i + 1)); done >"$site/css/site.css"
+git -C "$site" add -A && git -C "$site" -c user.email=t@e -c user.name=t commit -qm one
+id1=$(cgi skiff-create POST /api/projects "{\"gitURL\":\"file://$site\",\"slug\":\"cloud\"}" 2>/dev/null |
+	body | jget "data|deploymentId")
+check_match "a project is created" '^[a-z2-7]{12}$' "$id1"
+"$BIN/skiff-build" "$id1" >>"$T/build.log" 2>&1
+check_eq "the build with the s3 store ends ready" ready "$(field "$id1" state)"
+check_eq "its manifest is in the bucket" yes \
+	"$("$S3TOOL" head "manifests/$id1.json" 2>>"$T/tool.log" | grep -q application/json && echo yes || echo no)"
+check_eq "its log is archived in the bucket" yes \
+	"$("$S3TOOL" head "logs/$id1.log" 2>>"$T/tool.log" | grep -q '^[1-9]' && echo yes || echo no)"
+out=$(serve cloud.localhost /)
+check_match "skiff-serve answers from the s3 store" "^Status: 200|^HTTP/1.1 200" "$(echo "$out" | head -n 1)"
+check_match "... with X-Sendfile into the cache" "X-Sendfile: $T/cache/[0-9a-f]{2}/[0-9a-f]{64}" "$out"
+check_eq "... the page's bytes" "$(cat "$site/index.html")" \
+	"$(serve cloud.localhost / SKIFF_XSENDFILE=false | sed '1,/^$/d')"
+check_eq "the CSS through the cache too" "$(sha "$site/css/site.css")" \
+	"$(serve cloud.localhost /css/site.css SKIFF_XSENDFILE=false | sed '1,/^$/d' | sha256sum | cut -c1-64)"
+
+# an unchanged redeploy uploads no blob
+stats_reset
+id2=$(cgi skiff-create POST /api/projects/cloud/deployments '{}' 2>/dev/null | body | jget "data|deploymentId")
+"$BIN/skiff-build" "$id2" >>"$T/build.log" 2>&1
+check_eq "the redeploy is ready" ready "$(field "$id2" state)"
+check_eq "... and PUT no blob" 0 "$(stat 'len([k for k in s["s3_keys"]["PUT"] if "/blobs/" in k])')"
+check_eq "... so it uploaded zero bytes" 0 "$(field "$id2" bytes_uploaded)"
+
+# the store down during an upload: the deployment fails, the previous one stays live
+echo '<h1>version two</h1>' >"$site/index.html"
+git -C "$site" -c user.email=t@e -c user.name=t commit -qam two
+id3=$(cgi skiff-create POST /api/projects/cloud/deployments '{}' 2>/dev/null | body | jget "data|deploymentId")
+fault '{"s3_down":true}'
+SKIFF_S3_RETRIES=1 SKIFF_S3_TIMEOUT=2 "$BIN/skiff-build" "$id3" >>"$T/build.log" 2>&1
+fault '{"s3_down":false}'
+check_eq "a build whose upload fails ends in error" error "$(field "$id3" state)"
+check_match "... saying the store is unavailable" "S3|store" "$(field "$id3" error)"
+check_eq "the previous deployment is still current" "$id2" "$(rcli hget skiff:project:cloud current)"
+check_eq "... and still served" "<h1>served from s3</h1>" \
+	"$(serve cloud.localhost / SKIFF_XSENDFILE=false | sed '1,/^$/d')"
+
+check_eq "no secret in any log" "" "$(grep -rl -- "$SKIFF_TEST_SECRET_KEY" "$T"/*.log 2>/dev/null)"
+finish

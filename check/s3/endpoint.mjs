@@ -1,0 +1,416 @@
+// endpoint.mjs — skiff's stand-in for AWS on loopback, for the S3 and ECS tests.
+//
+// One HTTP server that
+//  - recomputes the SigV4 signature of every signed request with the AWS SDK's own signer
+//    (@smithy/signature-v4) over exactly the headers the client says it signed, and answers
+//    403 on a mismatch; checks x-amz-content-sha256 against the body, the date, and the
+//    session token of temporary credentials (400 ExpiredToken once they expired);
+//  - forwards S3 requests (path-style or virtual-hosted) to an in-process s3rver;
+//  - stands in for the ECS API (RunTask, DescribeTasks, StopTask, JSON 1.1): on RunTask it
+//    starts the task definition's container command as a local process with exactly the
+//    environment Fargate would give it (task definition + container overrides + the task
+//    role's AWS_CONTAINER_CREDENTIALS_RELATIVE_URI), reports it RUNNING, then STOPPED with
+//    the process's exit code;
+//  - serves container credentials (GET /v2/credentials/{id}) with a configurable lifetime;
+//  - takes test controls on /__admin/ (faults, statistics).
+//
+// usage: node endpoint.mjs --dir DIR --port-file FILE [--bucket NAME] [--taskdef FILE]
+//        [--cluster NAME] [--region REGION]
+// env:   SKIFF_TEST_ACCESS_KEY / SKIFF_TEST_SECRET_KEY: the long-term key pair it accepts.
+import crypto from 'node:crypto';
+import { createServer, request as httpRequest } from 'node:http';
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, openSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+// s3rver makes continuation tokens with DES, which OpenSSL 3 has only in its legacy
+// provider: the same 8-byte key and IV, doubled, for AES-128-CBC instead (tokens stay opaque).
+for (const name of ['createCipheriv', 'createDecipheriv']) {
+  const orig = crypto[name];
+  crypto[name] = (alg, key, iv, ...rest) =>
+    alg === 'des' ? orig('aes-128-cbc', Buffer.concat([key, key]), Buffer.concat([iv, iv]), ...rest) : orig(alg, key, iv, ...rest);
+}
+const { default: S3rver } = await import('s3rver');
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '@aws-crypto/sha256-js';
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+);
+const dir = args.dir;
+const bucket = args.bucket || 'skiff-test';
+const region = args.region || 'us-east-1';
+const clusterName = args.cluster || 'skiff-test';
+const accountId = '123456789012';
+const longTerm = {
+  accessKeyId: process.env.SKIFF_TEST_ACCESS_KEY || 'AKIASKIFFTEST0000001',
+  secretAccessKey: process.env.SKIFF_TEST_SECRET_KEY || 'skiff/test+secret/key0000000000000000000',
+};
+mkdirSync(join(dir, 's3rver'), { recursive: true });
+
+// ---- state shared by the handlers -------------------------------------------------------
+const temp = new Map();      // access key id -> { secretAccessKey, sessionToken, expires }
+const fault = {
+  s3_status: 503, s3_count: 0, s3_down: false, s3_delay_ms: 0,
+  ecs_throttle: 0, ecs_failures: 0, ecs_crash: 0, ecs_pending: 0,
+  creds_ttl: 900, creds_down: false,
+};
+const stats = {
+  s3: { GET: 0, PUT: 0, HEAD: 0, DELETE: 0, POST: 0 }, s3_keys: { GET: [], PUT: [] },
+  rejected_signature: 0, rejected_expired: 0, rejected_payload: 0, faults_served: 0,
+  creds_fetched: 0, ecs: {}, runtask_times: [], last_runtask: null, put_bytes: 0, throttled_rate: 0,
+};
+const tasks = new Map();     // task arn -> task
+const tokens = new Map();    // clientToken -> task arn
+let taskdef = null;
+if (args.taskdef) taskdef = JSON.parse(readFileSync(args.taskdef, 'utf8'));
+
+// ---- helpers -------------------------------------------------------------------------------
+const sha256hex = (b) => createHash('sha256').update(b).digest('hex');
+const xmlEscape = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+function s3Error(res, status, code, message) {
+  res.writeHead(status, { 'content-type': 'application/xml' });
+  res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error>`);
+}
+function ecsJson(res, status, body) {
+  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+  res.end(JSON.stringify(body));
+}
+function ecsError(res, status, type, message) {
+  ecsJson(res, status, { __type: type, message });
+}
+function parseAmzDate(s) {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s || '');
+  return m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6])) : null;
+}
+// the raw query string into decoded key -> value (or array), as the signer expects
+function parseQuery(raw) {
+  const q = {};
+  if (!raw) return q;
+  for (const part of raw.split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    const k = decodeURIComponent(eq < 0 ? part : part.slice(0, eq));
+    const v = eq < 0 ? '' : decodeURIComponent(part.slice(eq + 1));
+    if (k in q) q[k] = [].concat(q[k], v);
+    else q[k] = v;
+  }
+  return q;
+}
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+// Verifies the request's SigV4 signature; answers and returns null when it is not valid,
+// else returns { service, accessKeyId }.
+async function verify(req, res, body, isS3Hint) {
+  const auth = req.headers.authorization || '';
+  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/.exec(auth);
+  const fail = (status, code, message) => {
+    const service = m ? m[4] : isS3Hint ? 's3' : 'ecs';
+    if (service === 's3') s3Error(res, status, code, message);
+    else ecsError(res, status, code === 'SignatureDoesNotMatch' ? 'InvalidSignatureException' : code, message);
+    return null;
+  };
+  if (!m) return fail(403, 'AccessDenied', 'missing or malformed Authorization header');
+  const [, akid, day, reg, service, signedList, signature] = m;
+  let creds = null;
+  if (akid === longTerm.accessKeyId) creds = { ...longTerm };
+  else if (temp.has(akid)) {
+    const t = temp.get(akid);
+    if (req.headers['x-amz-security-token'] !== t.sessionToken)
+      return fail(403, 'InvalidToken', 'The provided token is malformed or otherwise invalid.');
+    if (Date.now() >= t.expires) {
+      stats.rejected_expired++;
+      return fail(400, service === 's3' ? 'ExpiredToken' : 'ExpiredTokenException', 'The provided token has expired.');
+    }
+    creds = { accessKeyId: akid, secretAccessKey: t.secretAccessKey, sessionToken: t.sessionToken };
+  } else return fail(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
+  if (reg !== region) return fail(400, 'AuthorizationHeaderMalformed', `the region '${reg}' is wrong; expecting '${region}'`);
+  const date = parseAmzDate(req.headers['x-amz-date']);
+  if (!date || Math.abs(date - Date.now()) > 15 * 60 * 1000 || req.headers['x-amz-date'].slice(0, 8) !== day)
+    return fail(403, 'RequestTimeTooSkewed', 'x-amz-date is missing or too far from the server time');
+  const declared = req.headers['x-amz-content-sha256'];
+  if (service === 's3' && !declared)
+    return fail(400, 'InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
+  if (declared && declared !== 'UNSIGNED-PAYLOAD' && declared !== sha256hex(body)) {
+    stats.rejected_payload++;
+    return fail(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
+  }
+  const signed = signedList.split(';');
+  if (!signed.includes('host')) return fail(403, 'SignatureDoesNotMatch', 'host is not signed');
+  const headers = {};
+  for (const h of signed) {
+    if (req.headers[h] === undefined) return fail(403, 'SignatureDoesNotMatch', `signed header ${h} is missing`);
+    headers[h] = String(req.headers[h]);
+  }
+  const [rawPath, rawQuery] = req.url.split('?', 2);
+  const signer = new SignatureV4({ credentials: creds, region: reg, service, sha256: Sha256, uriEscapePath: service !== 's3' });
+  const expected = await signer.sign(
+    { method: req.method, protocol: 'http:', hostname: req.headers.host, path: rawPath, query: parseQuery(rawQuery), headers, body },
+    { signingDate: date, signableHeaders: new Set(signed) },
+  );
+  const want = /SignedHeaders=([^,]+), Signature=([0-9a-f]+)/.exec(expected.headers.authorization);
+  if (!want || want[1] !== signedList || want[2] !== signature) {
+    stats.rejected_signature++;
+    process.stderr.write(`signature mismatch: ${req.method} ${req.url} signed=${signedList} expected=${want && want[1]}\n`);
+    return fail(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+  }
+  return { service, accessKeyId: akid };
+}
+
+// ---- S3: forward to s3rver ------------------------------------------------------------------
+let upstreamPort = 0;
+function s3Forward(req, res, body) {
+  let path = req.url;
+  const host = (req.headers.host || '').split(':')[0];
+  const vhost = host.endsWith('.localhost') ? host.slice(0, -'.localhost'.length) : null;
+  if (vhost) path = `/${vhost}${path === '/' ? '' : path.startsWith('/?') ? path.slice(1) : path}`;
+  const keyPath = path.split('?')[0];
+  if (stats.s3[req.method] !== undefined) stats.s3[req.method]++;
+  if (stats.s3_keys[req.method]) stats.s3_keys[req.method].push(decodeURIComponent(keyPath));
+  if (req.method === 'PUT') stats.put_bytes += body.length;
+  const headers = { ...req.headers };
+  delete headers.authorization;
+  delete headers['x-amz-security-token'];
+  delete headers.expect;
+  headers.host = `127.0.0.1:${upstreamPort}`;
+  headers['content-length'] = String(body.length);
+  delete headers['transfer-encoding'];
+  const up = httpRequest({ host: '127.0.0.1', port: upstreamPort, method: req.method, path, headers }, (ur) => {
+    res.writeHead(ur.statusCode, ur.headers);
+    ur.pipe(res);
+  });
+  up.on('error', (e) => s3Error(res, 500, 'InternalError', String(e)));
+  up.end(body);
+}
+
+// ---- ECS stand-in ---------------------------------------------------------------------------
+function taskView(t) {
+  const { proc, ...view } = t;
+  return JSON.parse(JSON.stringify(view));
+}
+function startTask(t, crash) {
+  const c = taskdef.containerDefinitions.find((x) => x.name === t.containers[0].name);
+  const override = (t.overrides.containerOverrides || []).find((x) => x.name === c.name) || {};
+  // exactly what Fargate gives the container: the image's ENV (PATH), the task definition's
+  // environment, the overrides' environment, and the task role's credentials URI.
+  const env = { PATH: process.env.PATH, HOME: '/root' };
+  for (const e of c.environment || []) env[e.name] = e.value;
+  for (const e of override.environment || []) env[e.name] = e.value;
+  if (taskdef.taskRoleArn) {
+    env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI = `/v2/credentials/${t.credId}`;
+    env.SKIFF_AWS_CONTAINER_CREDENTIALS_HOST = `http://127.0.0.1:${server.address().port}`; // test-only agent address
+  }
+  const argv = crash
+    ? ['/bin/sh', '-c', 'echo "exec /usr/bin/skiff-build: exec format error" >&2; exit 1']
+    : [...(c.entryPoint || []), ...(override.command || c.command || [])];
+  const log = openSync(join(dir, `task-${t.taskArn.split('/').pop()}.log`), 'a');
+  t.proc = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', log, log] });
+  t.lastStatus = 'RUNNING';
+  t.startedAt = Date.now() / 1000;
+  t.containers[0].lastStatus = 'RUNNING';
+  t.proc.on('exit', (code, sig) => {
+    t.lastStatus = 'STOPPED';
+    t.desiredStatus = 'STOPPED';
+    t.stoppedAt = Date.now() / 1000;
+    t.containers[0].lastStatus = 'STOPPED';
+    t.containers[0].exitCode = code === null ? 128 + ({ SIGTERM: 15, SIGKILL: 9 }[sig] || 0) : code;
+    if (!t.stopCode) {
+      t.stopCode = 'EssentialContainerExited';
+      t.stoppedReason = 'Essential container in task exited';
+    }
+  });
+  t.proc.on('error', (e) => {
+    t.lastStatus = 'STOPPED';
+    t.stopCode = 'TaskFailedToStart';
+    t.stoppedReason = `CannotStartContainerError: ${e.message}`;
+  });
+}
+function runTask(res, body) {
+  stats.runtask_times.push(Date.now());
+  const recent = stats.runtask_times.filter((x) => Date.now() - x < 1000);
+  if (recent.length > 20) {
+    stats.throttled_rate++; // the account's RunTask limit: 20 calls per second
+    return ecsError(res, 400, 'ThrottlingException', 'Rate exceeded');
+  }
+  stats.last_runtask = body;
+  if (!taskdef) return ecsError(res, 400, 'ClientException', 'TaskDefinition not found.');
+  const cluster = String(body.cluster || 'default').split('/').pop();
+  if (cluster !== clusterName) return ecsError(res, 400, 'ClusterNotFoundException', 'Cluster not found.');
+  const family = String(body.taskDefinition || '').split('/').pop().split(':')[0];
+  if (family !== taskdef.family) return ecsError(res, 400, 'ClientException', 'TaskDefinition not found.');
+  if (body.launchType !== 'FARGATE') return ecsError(res, 400, 'InvalidParameterException', 'launchType must be FARGATE here');
+  const vpc = body.networkConfiguration && body.networkConfiguration.awsvpcConfiguration;
+  if (!vpc || !Array.isArray(vpc.subnets) || vpc.subnets.length === 0)
+    return ecsError(res, 400, 'InvalidParameterException', 'Network Configuration must be provided when networkMode \'awsvpc\' is specified.');
+  if (vpc.assignPublicIp && !['ENABLED', 'DISABLED'].includes(vpc.assignPublicIp))
+    return ecsError(res, 400, 'InvalidParameterException', 'assignPublicIp must be ENABLED or DISABLED');
+  const overrides = body.overrides || {};
+  for (const o of overrides.containerOverrides || []) {
+    if (!taskdef.containerDefinitions.some((c) => c.name === o.name))
+      return ecsError(res, 400, 'InvalidParameterException', `Override for container named ${o.name} is not a container in the TaskDefinition.`);
+    for (const e of o.environment || [])
+      if (typeof e.name !== 'string' || typeof e.value !== 'string')
+        return ecsError(res, 400, 'InvalidParameterException', 'environment entries need a name and a value');
+  }
+  if (body.clientToken && tokens.has(body.clientToken))
+    return ecsJson(res, 200, { tasks: [taskView(tasks.get(tokens.get(body.clientToken)))], failures: [] });
+  if (fault.ecs_failures > 0) {
+    fault.ecs_failures--;
+    stats.faults_served++;
+    return ecsJson(res, 200, { tasks: [], failures: [{ arn: `arn:aws:ecs:${region}:${accountId}:container-instance/${clusterName}`, reason: 'RESOURCE:MEMORY', detail: 'no capacity in the stand-in' }] });
+  }
+  const id = randomBytes(16).toString('hex');
+  const t = {
+    taskArn: `arn:aws:ecs:${region}:${accountId}:task/${clusterName}/${id}`,
+    clusterArn: `arn:aws:ecs:${region}:${accountId}:cluster/${clusterName}`,
+    taskDefinitionArn: `arn:aws:ecs:${region}:${accountId}:task-definition/${taskdef.family}:1`,
+    lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING', launchType: 'FARGATE',
+    startedBy: body.startedBy, group: `family:${taskdef.family}`, createdAt: Date.now() / 1000,
+    cpu: taskdef.cpu, memory: taskdef.memory, overrides,
+    containers: [{ name: taskdef.containerDefinitions[0].name, lastStatus: 'PENDING' }],
+    credId: randomBytes(8).toString('hex'),
+  };
+  tasks.set(t.taskArn, t);
+  if (body.clientToken) tokens.set(body.clientToken, t.taskArn);
+  const pending = fault.ecs_pending > 0 && fault.ecs_pending--;
+  const crash = !pending && fault.ecs_crash > 0 && fault.ecs_crash--;
+  setTimeout(() => {
+    t.lastStatus = 'PENDING';
+    if (!pending && t.desiredStatus !== 'STOPPED') setTimeout(() => startTask(t, crash), 100);
+  }, 100);
+  return ecsJson(res, 200, { tasks: [taskView(t)], failures: [] });
+}
+function describeTasks(res, body) {
+  const out = { tasks: [], failures: [] };
+  for (const arn of body.tasks || []) {
+    const t = tasks.get(arn) || [...tasks.values()].find((x) => x.taskArn.endsWith(`/${arn}`));
+    if (t) out.tasks.push(taskView(t));
+    else out.failures.push({ arn, reason: 'MISSING' });
+  }
+  ecsJson(res, 200, out);
+}
+function stopTask(res, body) {
+  const t = tasks.get(body.task);
+  if (!t) return ecsError(res, 400, 'InvalidParameterException', 'The referenced task was not found.');
+  t.desiredStatus = 'STOPPED';
+  if (!t.stopCode) {
+    t.stopCode = 'UserInitiated';
+    t.stoppedReason = body.reason || 'Task stopped by user';
+  }
+  if (t.proc && t.lastStatus !== 'STOPPED') {
+    t.lastStatus = 'DEACTIVATING';
+    t.proc.kill('SIGTERM');
+    setTimeout(() => t.proc.exitCode === null && t.proc.kill('SIGKILL'), 30000).unref();
+  } else if (t.lastStatus !== 'STOPPED') {
+    t.lastStatus = 'STOPPED';
+    t.stoppedAt = Date.now() / 1000;
+  }
+  ecsJson(res, 200, { task: taskView(t) });
+}
+function ecs(req, res, body) {
+  const target = req.headers['x-amz-target'] || '';
+  const op = target.replace(/^AmazonEC2ContainerServiceV20141113\./, '');
+  if (req.method !== 'POST' || op === target) return ecsError(res, 400, 'UnknownOperationException', 'unknown target');
+  if (req.headers['content-type'] !== 'application/x-amz-json-1.1')
+    return ecsError(res, 400, 'SerializationException', 'Content-Type must be application/x-amz-json-1.1');
+  stats.ecs[op] = (stats.ecs[op] || 0) + 1;
+  if (fault.ecs_throttle > 0) {
+    fault.ecs_throttle--;
+    stats.faults_served++;
+    return ecsError(res, 400, 'ThrottlingException', 'Rate exceeded');
+  }
+  let json;
+  try {
+    json = JSON.parse(body.toString('utf8') || '{}');
+  } catch {
+    return ecsError(res, 400, 'SerializationException', 'the body is not JSON');
+  }
+  if (op === 'RunTask') return runTask(res, json);
+  if (op === 'DescribeTasks') return describeTasks(res, json);
+  if (op === 'StopTask') return stopTask(res, json);
+  return ecsError(res, 400, 'UnknownOperationException', `${op} is not part of the stand-in`);
+}
+
+// ---- container credentials, admin ----------------------------------------------------------
+function credentials(res) {
+  if (fault.creds_down) return ecsJson(res, 500, { message: 'agent unavailable' });
+  stats.creds_fetched++;
+  const akid = 'ASIA' + randomBytes(8).toString('hex').toUpperCase();
+  const t = { secretAccessKey: randomBytes(20).toString('base64'), sessionToken: randomBytes(64).toString('base64'), expires: Date.now() + fault.creds_ttl * 1000 };
+  temp.set(akid, t);
+  ecsJson(res, 200, {
+    RoleArn: `arn:aws:iam::${accountId}:role/skiff-build-task`,
+    AccessKeyId: akid, SecretAccessKey: t.secretAccessKey, Token: t.sessionToken,
+    Expiration: new Date(t.expires).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  });
+}
+function admin(req, res, body) {
+  if (req.url === '/__admin/fault' && req.method === 'POST') {
+    Object.assign(fault, JSON.parse(body.toString('utf8') || '{}'));
+    return ecsJson(res, 200, fault);
+  }
+  if (req.url === '/__admin/stats') {
+    const out = { ...stats, runtask_times: undefined, tasks: [...tasks.values()].map(taskView), fault };
+    return ecsJson(res, 200, out);
+  }
+  if (req.url === '/__admin/reset' && req.method === 'POST') {
+    for (const k of Object.keys(stats.s3)) stats.s3[k] = 0;
+    stats.s3_keys = { GET: [], PUT: [] };
+    stats.put_bytes = 0;
+    return ecsJson(res, 200, {});
+  }
+  ecsJson(res, 404, {});
+}
+
+const server = createServer(async (req, res) => {
+  try {
+    const body = await readBody(req);
+    if (req.url.startsWith('/__admin/')) return admin(req, res, body);
+    if (req.method === 'GET' && req.url.startsWith('/v2/credentials/')) return credentials(res);
+    const isS3 = !req.headers['x-amz-target'];
+    if (isS3 && fault.s3_down) {
+      stats.faults_served++;
+      return req.socket.destroy();
+    }
+    const who = await verify(req, res, body, isS3);
+    if (!who) return;
+    if (who.service === 'ecs') return ecs(req, res, body);
+    if (who.service !== 's3') return s3Error(res, 400, 'InvalidRequest', `unknown service ${who.service}`);
+    if (fault.s3_count > 0) {
+      fault.s3_count--;
+      stats.faults_served++;
+      return s3Error(res, fault.s3_status, fault.s3_status === 503 ? 'SlowDown' : 'InternalError', 'Please reduce your request rate.');
+    }
+    if (fault.s3_delay_ms) await new Promise((r) => setTimeout(r, fault.s3_delay_ms));
+    return s3Forward(req, res, body);
+  } catch (e) {
+    process.stderr.write(`endpoint error: ${e.stack}\n`);
+    if (!res.headersSent) s3Error(res, 500, 'InternalError', 'stand-in failure');
+  }
+});
+
+const s3 = new S3rver({
+  address: '127.0.0.1', port: 0, silent: true, directory: join(dir, 's3rver'),
+  vhostBuckets: false, configureBuckets: [{ name: bucket }],
+});
+const up = await s3.run();
+upstreamPort = up.port;
+server.listen(0, '127.0.0.1', () => {
+  const tmp = `${args['port-file']}.tmp`;
+  writeFileSync(tmp, `${server.address().port}\n`);
+  renameSync(tmp, args['port-file']);
+});
+const stop = () => {
+  for (const t of tasks.values()) if (t.proc && t.proc.exitCode === null) t.proc.kill('SIGKILL');
+  server.close();
+  s3.close().finally(() => process.exit(0));
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -1,0 +1,412 @@
+/* aws.c — AWS credentials (configuration, environment, ECS container endpoint), SigV4 through
+ * libcurl's CURLOPT_AWS_SIGV4, and the retry policy shared by the S3 and ECS clients. */
+#include "aws.h"
+#include "buf.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#define AWS_REFRESH_MAX_MS (5 * 60 * 1000LL)
+#define AWS_CREDS_TIMEOUT_MS 5000L
+#define AWS_URL_MAX 2048
+
+struct aws_auth {
+	char cfg_access[AWS_KEY_MAX];
+	char cfg_secret[AWS_KEY_MAX];
+	struct aws_creds cur;
+	bool have;
+	long long fetched_ms;
+	unsigned fetches;
+};
+
+long long aws_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long aws_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void aws_sleep_ms(long long ms)
+{
+	if (ms <= 0)
+		return;
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void aws_copy(char *dst, size_t cap, const char *src)
+{
+	size_t n = src ? strlen(src) : 0;
+	if (n >= cap)
+		n = cap - 1;
+	if (n)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static void aws_wipe(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+	while (n--)
+		*v++ = 0;
+}
+
+struct aws_auth *aws_auth_new(const char *access_key, const char *secret_key)
+{
+	struct aws_auth *a = calloc(1, sizeof(*a));
+	if (!a)
+		abort();
+	aws_copy(a->cfg_access, sizeof(a->cfg_access), access_key);
+	aws_copy(a->cfg_secret, sizeof(a->cfg_secret), secret_key);
+	return a;
+}
+
+void aws_auth_free(struct aws_auth *a)
+{
+	if (!a)
+		return;
+	aws_wipe(a, sizeof(*a));
+	free(a);
+}
+
+unsigned aws_auth_fetches(const struct aws_auth *a)
+{
+	return a->fetches;
+}
+
+long long aws_time_parse(const char *s)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	if (!end)
+		return -1;
+	long long ms = 0;
+	if (*end == '.') {
+		int digits = 0;
+		for (end++; *end >= '0' && *end <= '9'; end++, digits++)
+			if (digits < 3)
+				ms = ms * 10 + (*end - '0');
+		for (; digits < 3; digits++)
+			ms *= 10;
+	}
+	if (*end == 'Z')
+		end++;
+	else if (!strcmp(end, "+00:00"))
+		end += 6;
+	if (*end)
+		return -1;
+	time_t t = timegm(&tm);
+	if (t == (time_t)-1)
+		return -1;
+	return (long long)t * 1000 + ms;
+}
+
+static size_t aws_body_write(char *p, size_t size, size_t n, void *ctx)
+{
+	struct buf *b = ctx;
+	if (buf_append(b, p, size * n) < 0)
+		return 0;
+	return size * n;
+}
+
+/* http is allowed only to the ECS agent's addresses and loopback (as the AWS SDKs do). */
+static bool aws_container_url_ok(const char *url)
+{
+	if (!strncmp(url, "https://", 8))
+		return true;
+	static const char *const ok[] = { "http://169.254.170.2/", "http://169.254.170.23/",
+					  "http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:",
+					  "http://localhost/", "http://[::1]:", "http://[::1]/" };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!strncmp(url, ok[i], strlen(ok[i])))
+			return true;
+	return false;
+}
+
+/* The authorization token for _FULL_URI: the variable, or the file _TOKEN_FILE names. */
+static int aws_container_token(char *out, size_t cap, struct error *err)
+{
+	out[0] = '\0';
+	const char *file = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+	if (file && *file) {
+		int fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return error_set(err, SKIFF_EAUTH, "no_credentials",
+					 "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: %s",
+					 strerror(errno));
+		ssize_t n = read(fd, out, cap - 1);
+		close(fd);
+		if (n < 0)
+			n = 0;
+		while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+			n--;
+		out[n] = '\0';
+		return 0;
+	}
+	aws_copy(out, cap, getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
+	return 0;
+}
+
+/* GET the container credentials endpoint and parse its JSON into a->cur. */
+static int aws_container_fetch(struct aws_auth *a, struct error *err)
+{
+	char url[AWS_URL_MAX], token[AWS_TOKEN_MAX];
+	const char *rel = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+	const char *full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	token[0] = '\0';
+	if (rel && *rel) {
+		const char *host = getenv(AWS_CONTAINER_HOST_ENV);
+		if (!host || !*host)
+			host = AWS_CONTAINER_HOST;
+		int n = snprintf(url, sizeof(url), "%s%s%s", host, rel[0] == '/' ? "" : "/", rel);
+		if (n < 0 || (size_t)n >= sizeof(url))
+			return error_set(err, SKIFF_EAUTH, "no_credentials",
+					 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is too long");
+	} else if (full && *full) {
+		if (strlen(full) >= sizeof(url) || !aws_container_url_ok(full))
+			return error_set(err, SKIFF_EAUTH, "no_credentials",
+					 "AWS_CONTAINER_CREDENTIALS_FULL_URI must be https or a loopback "
+					 "or ECS agent address");
+		aws_copy(url, sizeof(url), full);
+		int rc = aws_container_token(token, sizeof(token), err);
+		if (rc < 0)
+			return rc;
+	} else {
+		return error_set(err, SKIFF_EAUTH, "no_credentials",
+				 "no AWS credentials: set s3_access_key/s3_secret_key, "
+				 "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run with a task role");
+	}
+	struct buf body = BUF_INIT(AWS_CREDS_BODY_MAX);
+	struct curl_slist *hdrs = NULL;
+	json_t *doc = NULL;
+	int rc = 0;
+	CURL *h = curl_easy_init();
+	if (!h)
+		abort();
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, AWS_CREDS_TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, aws_body_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+	if (token[0]) {
+		char line[AWS_TOKEN_MAX + 32];
+		snprintf(line, sizeof(line), "Authorization: %s", token);
+		hdrs = curl_slist_append(hdrs, line);
+		aws_wipe(line, sizeof(line));
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	}
+	long status = 0;
+	int attempt = 0;
+	CURLcode cc;
+	for (;;) {
+		buf_reset(&body);
+		cc = curl_easy_perform(h);
+		status = 0;
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		if (!aws_retryable(cc, status) || attempt >= 3)
+			break;
+		aws_sleep_ms(aws_backoff_ms(attempt++, 50, 1000));
+	}
+	if (cc != CURLE_OK) {
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
+			       "the container credentials endpoint is unreachable: %s",
+			       curl_easy_strerror(cc));
+		goto out;
+	}
+	if (status != 200) {
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
+			       "the container credentials endpoint answered HTTP %ld", status);
+		goto out;
+	}
+	doc = json_loadb(body.data ? body.data : "", body.len, 0, NULL);
+	const char *ak = json_string_value(json_object_get(doc, "AccessKeyId"));
+	const char *sk = json_string_value(json_object_get(doc, "SecretAccessKey"));
+	const char *tok = json_string_value(json_object_get(doc, "Token"));
+	const char *exp = json_string_value(json_object_get(doc, "Expiration"));
+	if (!ak || !sk || !*ak || !*sk || strlen(ak) >= AWS_KEY_MAX || strlen(sk) >= AWS_KEY_MAX ||
+	    (tok && strlen(tok) >= AWS_TOKEN_MAX)) {
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
+			       "the container credentials endpoint answered without usable keys");
+		goto out;
+	}
+	long long expires = exp ? aws_time_parse(exp) : 0;
+	if (expires < 0) {
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
+			       "the container credentials have an unreadable Expiration");
+		goto out;
+	}
+	aws_copy(a->cur.access_key, sizeof(a->cur.access_key), ak);
+	aws_copy(a->cur.secret_key, sizeof(a->cur.secret_key), sk);
+	aws_copy(a->cur.token, sizeof(a->cur.token), tok);
+	a->cur.expires_ms = expires;
+	a->cur.source = "container";
+	a->have = true;
+	a->fetched_ms = aws_now_ms();
+	a->fetches++;
+	log_debug("aws credentials fetched source=container expires_in_ms=%lld",
+		  expires ? expires - a->fetched_ms : 0);
+out:
+	if (body.data)
+		aws_wipe(body.data, body.cap);
+	buf_dispose(&body);
+	json_decref(doc); /* jansson keeps no copy after decref; the body buffer was wiped */
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	aws_wipe(token, sizeof(token));
+	return rc;
+}
+
+static bool aws_needs_refresh(const struct aws_auth *a, long long now)
+{
+	if (!a->have)
+		return true;
+	if (!a->cur.expires_ms)
+		return false;
+	long long life = a->cur.expires_ms - a->fetched_ms;
+	long long window = life / 5;
+	if (window > AWS_REFRESH_MAX_MS)
+		window = AWS_REFRESH_MAX_MS;
+	return now >= a->cur.expires_ms - window;
+}
+
+int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err)
+{
+	if (!a->have && a->cfg_access[0] && a->cfg_secret[0]) {
+		aws_copy(a->cur.access_key, sizeof(a->cur.access_key), a->cfg_access);
+		aws_copy(a->cur.secret_key, sizeof(a->cur.secret_key), a->cfg_secret);
+		a->cur.source = "config";
+		a->have = true;
+	}
+	const char *ek = getenv("AWS_ACCESS_KEY_ID"), *es = getenv("AWS_SECRET_ACCESS_KEY");
+	if (!a->have && ek && es && *ek && *es) {
+		aws_copy(a->cur.access_key, sizeof(a->cur.access_key), ek);
+		aws_copy(a->cur.secret_key, sizeof(a->cur.secret_key), es);
+		aws_copy(a->cur.token, sizeof(a->cur.token), getenv("AWS_SESSION_TOKEN"));
+		a->cur.source = "environment";
+		a->have = true;
+	}
+	long long now = aws_now_ms();
+	if (aws_needs_refresh(a, now)) {
+		struct error e;
+		int rc = aws_container_fetch(a, &e);
+		if (rc < 0) {
+			/* keep using credentials that are still valid; the next call tries again */
+			if (!a->have || (a->cur.expires_ms && now >= a->cur.expires_ms))
+				return error_set(err, rc, e.name, "%s", e.message);
+			log_warn("aws credentials refresh failed, using the current ones error=\"%s\"",
+				 e.message);
+		}
+	}
+	*out = a->cur;
+	return 0;
+}
+
+int aws_auth_expired(struct aws_auth *a)
+{
+	if (!a->have || strcmp(a->cur.source ? a->cur.source : "", "container"))
+		return 0;
+	a->cur.expires_ms = 1; /* anything in the past forces a fetch */
+	return 1;
+}
+
+int aws_sign(CURL *h, struct curl_slist **headers, const struct aws_creds *creds,
+	     const char *region, const char *service, const char *payload_hash,
+	     struct error *err)
+{
+	char provider[160], line[AWS_TOKEN_MAX + 32];
+	int n = snprintf(provider, sizeof(provider), "aws:amz:%s:%s", region, service);
+	if (n < 0 || (size_t)n >= sizeof(provider))
+		return error_set(err, SKIFF_EINVALID, "invalid_config", "AWS region name too long");
+	curl_easy_setopt(h, CURLOPT_AWS_SIGV4, provider);
+	curl_easy_setopt(h, CURLOPT_USERNAME, creds->access_key);
+	curl_easy_setopt(h, CURLOPT_PASSWORD, creds->secret_key);
+	snprintf(line, sizeof(line), "x-amz-content-sha256: %s", payload_hash);
+	*headers = curl_slist_append(*headers, line);
+	if (creds->token[0]) {
+		snprintf(line, sizeof(line), "x-amz-security-token: %s", creds->token);
+		*headers = curl_slist_append(*headers, line);
+		aws_wipe(line, sizeof(line));
+	}
+	if (!*headers)
+		abort();
+	return 0;
+}
+
+int aws_retryable(CURLcode cc, long status)
+{
+	switch (cc) {
+	case CURLE_OK:
+		return status >= 500 || status == 429;
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_SSL_CONNECT_ERROR:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+long long aws_backoff_ms(int attempt, long long base_ms, long long cap_ms)
+{
+	long long hi = base_ms;
+	for (int i = 0; i < attempt && hi < cap_ms; i++)
+		hi *= 2;
+	if (hi > cap_ms)
+		hi = cap_ms;
+	unsigned r = 0;
+	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		r = (unsigned)aws_mono_ms();
+	if (hi <= base_ms)
+		return base_ms;
+	return base_ms + (long long)(r % (unsigned long long)(hi - base_ms + 1));
+}
+
+int aws_uri_encode(char *out, size_t cap, size_t *used, const char *s, size_t n, bool keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = *used;
+	if (o >= cap)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			     c == '-' || c == '.' || c == '_' || c == '~' || (keep_slash && c == '/');
+		size_t need = plain ? 1 : 3;
+		if (need >= cap - o)
+			return -1;
+		if (plain) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+	*used = o;
+	return 0;
+}

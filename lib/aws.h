@@ -1,0 +1,68 @@
+/* aws.h — what the S3 client and the ECS launcher share about AWS: credentials in the usual
+ * order with refresh, SigV4 signing through libcurl, retry decisions and backoff. */
+#ifndef SKIFF_AWS_H
+#define SKIFF_AWS_H
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "error.h"
+
+#define AWS_KEY_MAX 256
+#define AWS_TOKEN_MAX 4096
+#define AWS_CREDS_BODY_MAX 16384   /* a container credentials answer */
+
+/* Where the ECS agent serves container credentials; tests point it at a local stand-in. */
+#define AWS_CONTAINER_HOST "http://169.254.170.2"
+#define AWS_CONTAINER_HOST_ENV "SKIFF_AWS_CONTAINER_CREDENTIALS_HOST"
+
+struct aws_creds {
+	char access_key[AWS_KEY_MAX];
+	char secret_key[AWS_KEY_MAX];
+	char token[AWS_TOKEN_MAX];    /* session token; "" for long-term keys */
+	long long expires_ms;         /* wall clock; 0 = does not expire */
+	const char *source;           /* "config", "environment", "container" */
+};
+
+struct aws_auth;
+
+/* Credentials in order: the given keys (skiff's configuration; empty = none), then
+ * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, then the ECS container
+ * endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, or _FULL_URI with
+ * AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]). Nothing is fetched until aws_auth_get.
+ * Not thread-safe: one per thread. */
+struct aws_auth *aws_auth_new(const char *access_key, const char *secret_key);
+void aws_auth_free(struct aws_auth *a);
+/* Current credentials into out; temporary ones are refreshed before they expire (when less
+ * than a fifth of their lifetime, at most 5 minutes, remains). Messages never carry secrets. */
+int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err);
+/* A service said the credentials expired: the next aws_auth_get fetches new ones. 1 when
+ * refreshing can help (container credentials), 0 otherwise. */
+int aws_auth_expired(struct aws_auth *a);
+/* How many times credentials were fetched from the container endpoint (for tests, logs). */
+unsigned aws_auth_fetches(const struct aws_auth *a);
+
+/* Makes h sign its request with SigV4 for region/service ("aws:amz:{region}:{service}"),
+ * and appends to *headers x-amz-content-sha256 (payload_hash: hex SHA-256 of the body, or
+ * "UNSIGNED-PAYLOAD") and, for temporary credentials, x-amz-security-token. The curl handle
+ * copies the strings; creds may go away after the request is performed. */
+int aws_sign(CURL *h, struct curl_slist **headers, const struct aws_creds *creds,
+	     const char *region, const char *service, const char *payload_hash,
+	     struct error *err);
+
+/* Retry policy: 1 for HTTP 5xx, 429 and transport errors (connect, timeout, reset). */
+int aws_retryable(CURLcode cc, long status);
+/* Full jitter: a random delay in [base, min(cap, base * 2^attempt)] milliseconds. */
+long long aws_backoff_ms(int attempt, long long base_ms, long long cap_ms);
+/* Sleeps ms milliseconds (restarting after signals). */
+void aws_sleep_ms(long long ms);
+long long aws_now_ms(void);          /* wall clock */
+long long aws_mono_ms(void);         /* CLOCK_MONOTONIC */
+/* ISO 8601 UTC ("2024-05-01T12:00:00Z", fractions allowed) to ms since the epoch; -1 if bad. */
+long long aws_time_parse(const char *s);
+
+/* Appends the URI encoding of s[0..n) to out (RFC 3986 unreserved kept; '/' kept when
+ * keep_slash). Returns 0, or -1 when out is too small. */
+int aws_uri_encode(char *out, size_t cap, size_t *used, const char *s, size_t n, bool keep_slash);
+
+#endif

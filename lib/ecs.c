@@ -1,0 +1,497 @@
+/* ecs.c — builds as ECS Fargate tasks: RunTask paced by a token bucket, DescribeTasks
+ * polling that turns dead tasks into failed deployments, StopTask for cancel; the JSON 1.1
+ * protocol over libcurl, signed SigV4, retried on throttling. */
+#include "ecs.h"
+#include "aws.h"
+#include "buf.h"
+#include "hash.h"
+#include "log.h"
+#include "model.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ECS_TARGET_PREFIX "AmazonEC2ContainerServiceV20141113."
+#define ECS_BODY_MAX (4u << 20)
+#define ECS_BACKOFF_BASE_MS 200
+#define ECS_BACKOFF_CAP_MS 10000
+#define ECS_MISSING_GRACE_MS 60000   /* a task ECS does not know yet right after RunTask */
+#define ECS_REASON_MAX 255           /* StopTask's reason */
+
+struct ecs {
+	const struct config *cfg;
+	struct config cc;                /* the configuration, ecs_region resolved */
+	char endpoint[CONFIG_STR_MAX + 64];
+	struct aws_auth *auth;
+	CURL *h;
+	double tokens;                   /* RunTask token bucket */
+	long long refilled_ms;
+};
+
+int ecs_new(struct ecs **out, const struct config *cfg, struct error *err)
+{
+	*out = NULL;
+	struct ecs *e = calloc(1, sizeof(*e));
+	if (!e)
+		abort();
+	int rc = 0;
+	e->cc = *cfg;
+	if (!e->cc.ecs_region[0])
+		snprintf(e->cc.ecs_region, sizeof(e->cc.ecs_region), "%s", cfg->s3_region);
+	if (!e->cc.ecs_cluster[0])
+		rc = error_set(err, SKIFF_EINVALID, "invalid_config", "ecs_cluster is required with launcher = ecs");
+	if (rc == 0 && !e->cc.ecs_task_definition[0])
+		rc = error_set(err, SKIFF_EINVALID, "invalid_config",
+			       "ecs_task_definition is required with launcher = ecs");
+	if (rc == 0 && !e->cc.ecs_subnets[0])
+		rc = error_set(err, SKIFF_EINVALID, "invalid_config",
+			       "ecs_subnets is required with launcher = ecs (Fargate tasks use awsvpc)");
+	if (rc < 0) {
+		free(e);
+		return rc;
+	}
+	e->cfg = cfg;
+	if (e->cc.ecs_endpoint[0])
+		snprintf(e->endpoint, sizeof(e->endpoint), "%s", e->cc.ecs_endpoint);
+	else
+		snprintf(e->endpoint, sizeof(e->endpoint), "https://ecs.%s.amazonaws.com/",
+			 e->cc.ecs_region);
+	e->auth = aws_auth_new(cfg->s3_access_key, cfg->s3_secret_key);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (!(e->h = curl_easy_init()))
+		abort();
+	e->tokens = (double)e->cc.ecs_run_rate;
+	e->refilled_ms = aws_mono_ms();
+	*out = e;
+	return 0;
+}
+
+void ecs_free(struct ecs *e)
+{
+	if (!e)
+		return;
+	curl_easy_cleanup(e->h);
+	aws_auth_free(e->auth);
+	free(e);
+}
+
+static size_t ecs_write(char *p, size_t size, size_t n, void *ctx)
+{
+	return buf_append(ctx, p, size * n) < 0 ? 0 : size * n;
+}
+
+/* The error type of an answer: "ThrottlingException" from "...#ThrottlingException". */
+static const char *ecs_error_type(json_t *doc)
+{
+	const char *t = json_string_value(json_object_get(doc, "__type"));
+	if (!t)
+		return "";
+	const char *hash = strrchr(t, '#');
+	return hash ? hash + 1 : t;
+}
+
+static const char *ecs_error_message(json_t *doc)
+{
+	const char *m = json_string_value(json_object_get(doc, "message"));
+	if (!m)
+		m = json_string_value(json_object_get(doc, "Message"));
+	return m ? m : "";
+}
+
+int ecs_call(struct ecs *e, const char *target, json_t *request, json_t **out,
+	     struct error *err)
+{
+	*out = NULL;
+	char *body = json_dumps(request, JSON_COMPACT);
+	char hash[HASH_HEX_LEN + 1], line[160];
+	struct buf resp = BUF_INIT(ECS_BODY_MAX);
+	int rc = 0;
+	bool refreshed = false;
+	if (!body)
+		abort();
+	hash_buffer(body, strlen(body), hash);
+	long long deadline = aws_mono_ms() + e->cc.ecs_timeout * 1000LL * (e->cc.ecs_retries + 1);
+	for (int attempt = 0;; attempt++) {
+		struct aws_creds creds;
+		struct curl_slist *hdrs = NULL;
+		json_t *doc = NULL;
+		if ((rc = aws_auth_get(e->auth, &creds, err)) < 0)
+			break;
+		buf_reset(&resp);
+		curl_easy_reset(e->h);
+		curl_easy_setopt(e->h, CURLOPT_URL, e->endpoint);
+		curl_easy_setopt(e->h, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(e->h, CURLOPT_PROTOCOLS_STR, "http,https");
+		curl_easy_setopt(e->h, CURLOPT_TIMEOUT_MS, e->cc.ecs_timeout * 1000L);
+		curl_easy_setopt(e->h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+		curl_easy_setopt(e->h, CURLOPT_USERAGENT, "skiff/" SKIFF_VERSION);
+		curl_easy_setopt(e->h, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(e->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+		curl_easy_setopt(e->h, CURLOPT_WRITEFUNCTION, ecs_write);
+		curl_easy_setopt(e->h, CURLOPT_WRITEDATA, &resp);
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/x-amz-json-1.1");
+		snprintf(line, sizeof(line), "X-Amz-Target: " ECS_TARGET_PREFIX "%s", target);
+		hdrs = curl_slist_append(hdrs, line);
+		rc = aws_sign(e->h, &hdrs, &creds, e->cc.ecs_region, "ecs", hash, err);
+		memset(&creds, 0, sizeof(creds));
+		if (rc < 0) {
+			curl_slist_free_all(hdrs);
+			break;
+		}
+		curl_easy_setopt(e->h, CURLOPT_HTTPHEADER, hdrs);
+		CURLcode cc = curl_easy_perform(e->h);
+		long status = 0;
+		curl_easy_getinfo(e->h, CURLINFO_RESPONSE_CODE, &status);
+		curl_slist_free_all(hdrs);
+		if (cc == CURLE_OK && resp.len)
+			doc = json_loadb(resp.data, resp.len, 0, NULL);
+		if (cc == CURLE_OK && status == 200) {
+			if (!doc) {
+				rc = error_set(err, SKIFF_EUPSTREAM, "ecs_bad_answer",
+					       "ECS %s answered something that is not JSON", target);
+				break;
+			}
+			*out = doc;
+			rc = 0;
+			break;
+		}
+		const char *type = doc ? ecs_error_type(doc) : "";
+		bool retry = aws_retryable(cc, status) || !strcmp(type, "ThrottlingException") ||
+			     !strcmp(type, "ServerException") || !strcmp(type, "RequestLimitExceeded");
+		long long wait = aws_backoff_ms(attempt, ECS_BACKOFF_BASE_MS, ECS_BACKOFF_CAP_MS);
+		if (!refreshed && (!strcmp(type, "ExpiredTokenException") ||
+				   !strcmp(type, "ExpiredToken")) && aws_auth_expired(e->auth)) {
+			refreshed = true;
+			retry = true;
+			wait = 0;
+		}
+		if (!retry || attempt >= e->cc.ecs_retries || aws_mono_ms() + wait >= deadline) {
+			if (cc != CURLE_OK)
+				rc = error_set(err, SKIFF_EUPSTREAM, "ecs_unavailable",
+					       "ECS %s failed%s: %s", target, retry ? " after retries" : "",
+					       curl_easy_strerror(cc));
+			else
+				rc = error_set(err, SKIFF_EUPSTREAM, "ecs_error", "ECS %s answered HTTP %ld%s%s%s%s",
+					       target, status, type[0] ? " " : "", type,
+					       doc && ecs_error_message(doc)[0] ? ": " : "",
+					       doc ? ecs_error_message(doc) : "");
+			json_decref(doc);
+			break;
+		}
+		log_info("ecs call retried target=%s attempt=%d status=%ld type=%s wait_ms=%lld", target,
+			 attempt + 1, status, type[0] ? type : "-", wait);
+		json_decref(doc);
+		aws_sleep_ms(wait);
+	}
+	free(body);
+	buf_dispose(&resp);
+	return rc;
+}
+
+/* A comma-separated setting as a JSON array of its non-empty, trimmed items. */
+static json_t *ecs_list(const char *csv)
+{
+	json_t *a = json_array();
+	const char *p = csv;
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		const char *s = p;
+		size_t k = n;
+		while (k && (*s == ' ' || *s == '\t'))
+			s++, k--;
+		while (k && (s[k - 1] == ' ' || s[k - 1] == '\t'))
+			k--;
+		if (k)
+			json_array_append_new(a, json_stringn(s, k));
+		p += n + (end ? 1 : 0);
+	}
+	return a;
+}
+
+static void ecs_env(json_t *env, const char *name, const char *value)
+{
+	if (value && *value)
+		json_array_append_new(env, json_pack("{ssss}", "name", name, "value", value));
+}
+
+json_t *ecs_run_request(const struct ecs *e, const char *id)
+{
+	const struct config *cfg = e->cfg;
+	char port[16];
+	json_t *env = json_array();
+	/* only the deployment id and where to find Redis and the store; never credentials:
+	 * the task role gives the build its own, narrow ones */
+	ecs_env(env, "SKIFF_DEPLOYMENT_ID", id);
+	if (e->cc.ecs_redis_host[0]) {
+		ecs_env(env, "SKIFF_REDIS_HOST", e->cc.ecs_redis_host);
+	} else if (cfg->redis_socket[0]) {
+		ecs_env(env, "SKIFF_REDIS_SOCKET", cfg->redis_socket);
+	} else {
+		ecs_env(env, "SKIFF_REDIS_HOST", cfg->redis_host);
+	}
+	snprintf(port, sizeof(port), "%ld", e->cc.ecs_redis_port ? e->cc.ecs_redis_port : cfg->redis_port);
+	if (e->cc.ecs_redis_host[0] || !cfg->redis_socket[0])
+		ecs_env(env, "SKIFF_REDIS_PORT", port);
+	ecs_env(env, "SKIFF_REDIS_PREFIX", cfg->redis_prefix);
+	ecs_env(env, "SKIFF_STORE", cfg->store);
+	if (!strcmp(cfg->store, "s3")) {
+		ecs_env(env, "SKIFF_S3_ENDPOINT", cfg->s3_endpoint);
+		ecs_env(env, "SKIFF_S3_BUCKET", cfg->s3_bucket);
+		ecs_env(env, "SKIFF_S3_REGION", cfg->s3_region);
+		ecs_env(env, "SKIFF_S3_PREFIX", cfg->s3_prefix);
+		ecs_env(env, "SKIFF_S3_PATH_STYLE", cfg->s3_path_style ? "true" : "false");
+	} else {
+		ecs_env(env, "SKIFF_STORE_PATH", cfg->store_path);
+	}
+	json_t *container = json_pack("{sss[s]so}", "name", e->cc.ecs_container, "command", id,
+				      "environment", env);
+	json_t *vpc = json_pack("{sososs}", "subnets",
+				ecs_list(e->cc.ecs_subnets), "securityGroups",
+				ecs_list(e->cc.ecs_security_groups), "assignPublicIp",
+				e->cc.ecs_assign_public_ip ? "ENABLED" : "DISABLED");
+	return json_pack("{sssssssisssss{so}s{s[o]}}", "cluster", e->cc.ecs_cluster,
+			 "taskDefinition", e->cc.ecs_task_definition, "launchType", "FARGATE",
+			 "count", 1, "startedBy", "skiff", "clientToken", id,
+			 "networkConfiguration", "awsvpcConfiguration", vpc,
+			 "overrides", "containerOverrides", container);
+}
+
+/* Waits for a RunTask token: a bucket of ecs_run_rate tokens refilled at ecs_run_rate/s. */
+static void ecs_rate_wait(struct ecs *e)
+{
+	double rate = (double)e->cc.ecs_run_rate;
+	for (;;) {
+		long long now = aws_mono_ms();
+		e->tokens += (double)(now - e->refilled_ms) * rate / 1000.0;
+		e->refilled_ms = now;
+		if (e->tokens > rate)
+			e->tokens = rate;
+		if (e->tokens >= 1.0) {
+			e->tokens -= 1.0;
+			return;
+		}
+		aws_sleep_ms((long long)((1.0 - e->tokens) * 1000.0 / rate) + 1);
+	}
+}
+
+/* Marks the deployment error unless it is final already (then 0 as well). */
+static int ecs_fail_deployment(struct redis *r, const char *id, const char *message,
+			       const char *exit_code)
+{
+	struct error e;
+	json_t *fields = json_pack("{ss}", "error", message);
+	if (exit_code)
+		json_object_set_new(fields, "exit_code", json_string(exit_code));
+	model_log_append(r, id, LOG_SRC_SYSTEM, message, strlen(message), NULL);
+	int rc = model_deployment_state(r, id, STATE_ERROR, "", fields, &e);
+	json_decref(fields);
+	if (rc == SKIFF_ECONFLICT)
+		return 0;
+	if (rc < 0)
+		log_error("cannot mark the deployment failed deployment=%s error=\"%s\"", id, e.message);
+	return rc;
+}
+
+int ecs_launch(struct ecs *e, struct redis *r, const char *id, struct error *err)
+{
+	json_t *req = ecs_run_request(e, id), *resp = NULL;
+	char msg[ERROR_MESSAGE_MAX];
+	if (!req)
+		abort();
+	ecs_rate_wait(e);
+	int rc = ecs_call(e, "RunTask", req, &resp, err);
+	json_decref(req);
+	if (rc == 0) {
+		json_t *failures = json_object_get(resp, "failures");
+		json_t *task = json_array_get(json_object_get(resp, "tasks"), 0);
+		const char *arn = json_string_value(json_object_get(task, "taskArn"));
+		if (json_array_size(failures) > 0 || !arn || strlen(arn) >= ECS_ARN_MAX) {
+			json_t *f = json_array_get(failures, 0);
+			const char *reason = json_string_value(json_object_get(f, "reason"));
+			const char *detail = json_string_value(json_object_get(f, "detail"));
+			rc = error_set(err, SKIFF_EUPSTREAM, "ecs_run_failed",
+				       "ECS could not start the build: %s%s%s",
+				       reason ? reason : "no task in the answer", detail ? " - " : "",
+				       detail ? detail : "");
+		} else {
+			/* the task's own creation time, so a repeated (idempotent) RunTask keeps it */
+			char now[24];
+			json_t *created = json_object_get(task, "createdAt");
+			snprintf(now, sizeof(now), "%lld", json_is_number(created)
+				 ? (long long)(json_number_value(created) * 1000.0) : model_now_ms());
+			json_t *fields = json_pack("{ssssss}", "launcher", "ecs", "task_arn", arn,
+						   "launched", now);
+			rc = model_deployment_update(r, id, fields, err);
+			json_decref(fields);
+			if (rc == 0)
+				log_info("build launched on ecs deployment=%s task=%s", id, arn);
+		}
+	}
+	json_decref(resp);
+	if (rc < 0 && rc != SKIFF_EREDIS) {
+		snprintf(msg, sizeof(msg), "%s", err ? err->message : "ECS RunTask failed");
+		ecs_fail_deployment(r, id, msg, NULL);
+	}
+	return rc;
+}
+
+int ecs_stop(struct ecs *e, const char *task_arn, const char *reason, struct error *err)
+{
+	json_t *resp = NULL;
+	json_t *req = json_pack("{ssssss%}", "cluster", e->cc.ecs_cluster, "task", task_arn,
+				"reason", reason, strnlen(reason, ECS_REASON_MAX));
+	if (!req)
+		abort();
+	int rc = ecs_call(e, "StopTask", req, &resp, err);
+	json_decref(req);
+	json_decref(resp);
+	if (rc == 0)
+		log_info("ecs task stopped task=%s reason=\"%s\"", task_arn, reason);
+	return rc;
+}
+
+static const char *ecs_field(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static bool ecs_state_final(const char *state)
+{
+	return !strcmp(state, STATE_READY) || !strcmp(state, STATE_ERROR) ||
+	       !strcmp(state, STATE_CANCELED) || !strcmp(state, "expired");
+}
+
+/* Re-reads the state: the build may have finished between our read and DescribeTasks. */
+static bool ecs_now_final(struct redis *r, const char *id)
+{
+	json_t *d = NULL;
+	if (model_deployment_get(r, id, &d, NULL) < 0)
+		return true;
+	bool f = ecs_state_final(ecs_field(d, "state"));
+	json_decref(d);
+	return f;
+}
+
+/* The fate of one launched build, given its task (NULL when ECS does not know it). */
+static enum ecs_poll_result ecs_judge(struct ecs *e, struct redis *r, const char *id,
+				      json_t *dep, json_t *task, bool missing)
+{
+	const char *state = ecs_field(dep, "state"), *arn = ecs_field(dep, "task_arn");
+	char msg[ERROR_MESSAGE_MAX], *end;
+	long long launched = strtoll(ecs_field(dep, "launched"), &end, 10);
+	long long age_ms = model_now_ms() - launched;
+	const char *last = ecs_field(task, "lastStatus");
+	if (task && !strcmp(last, "STOPPED")) {
+		if (ecs_now_final(r, id))
+			return ECS_POLL_DONE;
+		json_t *c = json_array_get(json_object_get(task, "containers"), 0);
+		json_t *code = json_object_get(c, "exitCode");
+		const char *creason = ecs_field(c, "reason");
+		char exit_code[24] = "";
+		if (json_is_integer(code))
+			snprintf(exit_code, sizeof(exit_code), "%lld", (long long)json_integer_value(code));
+		snprintf(msg, sizeof(msg), "the build task stopped before the build finished: %s%s%s%s%s%s",
+			 task && ecs_field(task, "stoppedReason")[0] ? ecs_field(task, "stoppedReason")
+								     : "no reason given",
+			 creason[0] ? " (" : "", creason, creason[0] ? ")" : "",
+			 exit_code[0] ? ", exit code " : "", exit_code);
+		if (!strcmp(exit_code, "137"))
+			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+				 " (probably killed for using too much memory)");
+		log_warn("ecs task stopped early deployment=%s task=%s message=\"%s\"", id, arn, msg);
+		ecs_fail_deployment(r, id, msg, exit_code[0] ? exit_code : NULL);
+		return ECS_POLL_DONE;
+	}
+	if (missing && age_ms > ECS_MISSING_GRACE_MS) {
+		if (ecs_now_final(r, id))
+			return ECS_POLL_DONE;
+		ecs_fail_deployment(r, id, "the build task is gone: ECS no longer knows it", NULL);
+		return ECS_POLL_DONE;
+	}
+	if (!strcmp(state, STATE_QUEUED) && *end == '\0' && launched > 0 &&
+	    age_ms > e->cc.ecs_start_timeout * 1000LL) {
+		snprintf(msg, sizeof(msg), "the build did not start within %ld s (task %s)",
+			 e->cc.ecs_start_timeout, task ? last : "unknown to ECS");
+		if (arn[0]) {
+			struct error se;
+			if (ecs_stop(e, arn, "skiff: the build did not start in time", &se) < 0)
+				log_warn("cannot stop the task task=%s error=\"%s\"", arn, se.message);
+		}
+		if (ecs_now_final(r, id))
+			return ECS_POLL_DONE;
+		ecs_fail_deployment(r, id, msg, NULL);
+		return ECS_POLL_DONE;
+	}
+	return ECS_POLL_RUNNING;
+}
+
+int ecs_poll(struct ecs *e, struct redis *r, const char *const *ids, size_t n,
+	     enum ecs_poll_result *results, struct error *err)
+{
+	int rc = 0;
+	for (size_t base = 0; base < n && rc == 0; base += ECS_BATCH) {
+		size_t m = n - base < ECS_BATCH ? n - base : ECS_BATCH;
+		json_t *deps[ECS_BATCH] = { NULL };
+		json_t *arns = json_array();
+		for (size_t i = 0; i < m; i++) {
+			const char *id = ids[base + i];
+			results[base + i] = ECS_POLL_RUNNING;
+			struct error ge;
+			int g = model_deployment_get(r, id, &deps[i], &ge);
+			if (g == SKIFF_ENOTFOUND) {
+				results[base + i] = ECS_POLL_DONE;
+				continue;
+			}
+			if (g < 0) {
+				rc = error_set(err, ge.code, ge.name, "%s", ge.message);
+				break;
+			}
+			const char *state = ecs_field(deps[i], "state"), *arn = ecs_field(deps[i], "task_arn");
+			if (ecs_state_final(state)) {
+				results[base + i] = ECS_POLL_DONE;
+				if (!strcmp(state, STATE_CANCELED) && arn[0]) {
+					struct error se;
+					if (ecs_stop(e, arn, "skiff: the deployment was canceled", &se) < 0)
+						log_warn("cannot stop the canceled build's task task=%s error=\"%s\"",
+							 arn, se.message);
+				}
+				continue;
+			}
+			if (arn[0])
+				json_array_append_new(arns, json_string(arn));
+		}
+		json_t *resp = NULL;
+		if (rc == 0 && json_array_size(arns) > 0) {
+			json_t *req = json_pack("{ssso}", "cluster", e->cc.ecs_cluster, "tasks", arns);
+			arns = NULL;
+			rc = ecs_call(e, "DescribeTasks", req, &resp, err);
+			json_decref(req);
+		}
+		for (size_t i = 0; i < m && rc == 0; i++) {
+			if (results[base + i] == ECS_POLL_DONE || !deps[i])
+				continue;
+			const char *arn = ecs_field(deps[i], "task_arn");
+			if (!arn[0])
+				continue;
+			json_t *task = NULL, *t;
+			bool missing = false;
+			size_t k;
+			json_array_foreach(json_object_get(resp, "tasks"), k, t)
+				if (!strcmp(ecs_field(t, "taskArn"), arn))
+					task = t;
+			json_array_foreach(json_object_get(resp, "failures"), k, t)
+				if (!strcmp(ecs_field(t, "arn"), arn) && !strcmp(ecs_field(t, "reason"), "MISSING"))
+					missing = true;
+			results[base + i] = ecs_judge(e, r, ids[base + i], deps[i], task, missing);
+		}
+		json_decref(resp);
+		json_decref(arns);
+		for (size_t i = 0; i < m; i++)
+			json_decref(deps[i]);
+	}
+	return rc;
+}
