@@ -1,0 +1,187 @@
+#!/bin/sh
+# check/bench/serve.sh — skiff-serve's speed next to its baselines, in one run, on loopback:
+# wrk against one lighttpd that serves the same bytes three ways (skiff-serve with X-Sendfile,
+# a no-op FastCGI responder with X-Sendfile under the same FastCGI settings, lighttpd's own
+# static file handler), for a 4 KiB file, a 1 MiB file and random files of a 10,000-file
+# deployment. Prints requests/s, the ratios, and Redis commands per skiff-serve request.
+# Bounded: BENCH_SECONDS (default 10) per measurement, 15 measurements (BENCH_ROUNDS=2).
+# Not part of make check.
+#   SKIFF_BUILD_DIR=build/debug sh check/bench/serve.sh
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+: "${SKIFF_BUILD_DIR:=$ROOT/build/debug}"
+BIN=$SKIFF_BUILD_DIR/bin
+SECS=${BENCH_SECONDS:-10}
+CONNS=${BENCH_CONNECTIONS:-50}
+PROCS=${BENCH_PROCS:-2}
+for tool in wrk lighttpd redis-server python3; do
+	command -v $tool >/dev/null || { echo "bench: $tool is not installed" >&2; exit 1; }
+done
+for b in skiff-serve noop-fcgi; do
+	[ -x "$BIN/$b" ] || { echo "bench: $BIN/$b missing (make first)" >&2; exit 1; }
+done
+T=$(mktemp -d /tmp/skiff-bench-serve.XXXXXX)
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	sleep 0.3
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	# FastCGI processes lighttpd spawned outlive it if it crashed: they carry $T in their
+	# environment (SKIFF_CONFIG, NOOP_ROOT); stop exactly those.
+	for p in $(grep -l -a -F "$T/" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3); do
+		[ "$p" != "$$" ] && kill "$p" 2>/dev/null
+	done
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+redis-server --port 0 --unixsocket "$T/redis.sock" --unixsocketperm 700 --save '' --appendonly no \
+	--dir "$T" --logfile "$T/redis.log" --daemonize no &
+PIDS="$PIDS $!"
+i=0
+until redis-cli -s "$T/redis.sock" ping >/dev/null 2>&1; do
+	i=$((i + 1)); [ $i -gt 50 ] && { echo "bench: redis did not start" >&2; exit 1; }; sleep 0.1
+done
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$T/store/blobs" "$T/store/manifests" "$T/static/many" "$T/work"
+cat >"$T/skiff.conf" <<CONF
+redis_socket = $T/redis.sock
+store = file
+store_path = $T/store
+work_dir = $T/work
+domain = localhost
+site_port = $PORT
+xsendfile = true
+log_level = warn
+CONF
+
+# The same bytes as static files and as a deployment (blobs + manifest + current pointer).
+python3 - "$T" <<'PY'
+import hashlib, json, os, random, sys
+t = sys.argv[1]
+rnd = random.Random(4)
+files = {"/file4k.html": bytes(rnd.getrandbits(8) for _ in range(4096)),
+         "/file1m.bin": os.urandom(1 << 20)}
+for i in range(10000):
+    files["/many/f%05d.html" % i] = (b"<p>file %d</p>\n" % i) * 40
+manifest = {"version": 1, "deployment": "benchbench22", "created": 1732270000000,
+            "files": {}, "config": {}}
+for path, data in files.items():
+    h = hashlib.sha256(data).hexdigest()
+    d = os.path.join(t, "store/blobs", h[:2])
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, h), "wb") as f:
+        f.write(data)
+    with open(os.path.join(t, "static", path.lstrip("/")), "wb") as f:
+        f.write(data)
+    manifest["files"][path] = {"hash": h, "size": len(data)}
+with open(os.path.join(t, "store/manifests/benchbench22.json"), "w") as f:
+    json.dump(manifest, f)
+PY
+redis-cli -s "$T/redis.sock" hset skiff:project:bench current benchbench22 >/dev/null
+
+cat >"$T/lighttpd.conf" <<CONF
+server.document-root = "$T/static"
+server.bind = "127.0.0.1"
+server.port = $PORT
+server.errorlog = "$T/lighttpd.log"
+server.modules += ( "mod_fastcgi" )
+\$HTTP["host"] =~ "^noop\\." {
+	fastcgi.server = ( "/" => ( (
+		"socket" => "$T/noop.sock", "bin-path" => "$BIN/noop-fcgi",
+		"bin-environment" => ( "NOOP_ROOT" => "$T/static" ),
+		"check-local" => "disable", "max-procs" => $PROCS,
+		"x-sendfile" => "enable", "x-sendfile-docroot" => ( "$T/static" ) ) ) )
+}
+else \$HTTP["host"] =~ "^bench\\." {
+	fastcgi.server = ( "/" => ( (
+		"socket" => "$T/serve.sock", "bin-path" => "$BIN/skiff-serve",
+		"bin-environment" => ( "SKIFF_CONFIG" => "$T/skiff.conf" ),
+		"check-local" => "disable", "max-procs" => $PROCS,
+		"x-sendfile" => "enable", "x-sendfile-docroot" => ( "$T/store/blobs" ) ) ) )
+}
+CONF
+lighttpd -D -f "$T/lighttpd.conf" 2>"$T/lighttpd.stderr" &
+PIDS="$PIDS $!"
+U=http://127.0.0.1:$PORT
+i=0
+until curl -sf -o /dev/null -H "Host: bench.localhost:$PORT" "$U/file4k.html"; do
+	i=$((i + 1))
+	[ $i -gt 50 ] && { echo "bench: lighttpd did not start" >&2; cat "$T/lighttpd.stderr" "$T/lighttpd.log" >&2; exit 1; }
+	sleep 0.1
+done
+for h in bench noop static; do
+	got=$(curl -sS -H "Host: $h.localhost:$PORT" "$U/file4k.html" | sha256sum)
+	want=$(sha256sum <"$T/static/file4k.html")
+	[ "$got" = "$want" ] || { echo "bench: $h does not serve the same bytes" >&2; exit 1; }
+done
+# The 10,000-file deployment: 1,000 distinct files spread over the whole table, in turn.
+# (10,000 random paths make lighttpd 1.4.69 itself stall, and sometimes crash, with
+# X-Sendfile, for the no-op responder as much as for skiff-serve: BENCH_RANDOM=1 runs them.)
+if [ -n "${BENCH_RANDOM:-}" ]; then
+	cat >"$T/many.lua" <<'LUA'
+math.randomseed(7)
+request = function()
+	return wrk.format(nil, string.format("/many/f%05d.html", math.random(0, 9999)))
+end
+LUA
+else
+	cat >"$T/many.lua" <<'LUA'
+local i = 0
+request = function()
+	i = (i + 1) % 1000
+	return wrk.format(nil, string.format("/many/f%05d.html", i * 10 + 7))
+end
+LUA
+fi
+
+redis_calls() {
+	redis-cli -s "$T/redis.sock" info commandstats |
+		awk -F'[=,:]' '/^cmdstat_/ && !/cmdstat_info/ { n += $3 } END { print n + 0 }'
+}
+# rps HOSTPREFIX PATH|many: requests per second of one wrk run (after a 1 s warm-up)
+rps() {
+	if [ "$2" = many ]; then set -- "$1" / -s "$T/many.lua"; fi
+	host=$1 path=$2
+	shift 2
+	wrk -t2 -c"$CONNS" -d1s -H "Host: $host.localhost:$PORT" "$@" "$U$path" >/dev/null 2>&1
+	wrk -t2 -c"$CONNS" -d"${SECS}s" -H "Host: $host.localhost:$PORT" "$@" "$U$path" >"$T/wrk.out" 2>&1
+	if grep -qE 'Non-2xx|Socket errors' "$T/wrk.out"; then
+		echo "bench: $host$path answered errors" >&2
+		cat "$T/wrk.out" >&2
+	fi
+	awk '/^Requests\/sec:/ { printf "%d", $2 }' "$T/wrk.out"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+echo "skiff-serve benchmark: wrk -c$CONNS, ${SECS}s each, lighttpd with $PROCS FastCGI processes, $(nproc) cores"
+printf '%-22s %12s %12s %12s %10s %10s\n' "case" "skiff-serve" "noop-fcgi" "static" "serve/noop" "serve/static"
+# Machines are noisy: skiff-serve and the no-op responder alternate BENCH_ROUNDS times and
+# the best run of each counts.
+ROUNDS=${BENCH_ROUNDS:-2}
+max() { [ "${1:-0}" -ge "${2:-0}" ] 2>/dev/null && echo "${1:-0}" || echo "${2:-0}"; }
+status=0
+for c in file4k.html file1m.bin many; do
+	p=/$c
+	[ "$c" = many ] && p=many
+	s=0 n=0 calls=
+	r=0
+	while [ $r -lt "$ROUNDS" ]; do
+		before=$(redis_calls)
+		x=$(rps bench "$p")
+		after=$(redis_calls)
+		reqs=$(awk '/requests in/ { print $1 }' "$T/wrk.out")
+		calls=$(awk -v a="$before" -v b="$after" -v r="$reqs" 'BEGIN { if (r > 0) printf "%.4f", (b - a) / r }')
+		s=$(max "$s" "$x")
+		n=$(max "$n" "$(rps noop "$p")")
+		r=$((r + 1))
+	done
+	st=$(rps static "$p")
+	printf '%-22s %12s %12s %12s %10s %10s\n' "$c" "$s" "$n" "$st" "$(ratio "$s" "$n")" "$(ratio "$s" "$st")"
+	echo "  redis commands per skiff-serve request (last run, incl. its warm-up): $calls"
+	if [ "$c" = file4k.html ]; then
+		q=$(ratio "$s" "$n")
+		awk -v r="$q" 'BEGIN { exit !(r >= 0.85) }' || { echo "  target missed: serve/noop $q < 0.85"; status=1; }
+	fi
+done
+exit $status

@@ -1,0 +1,178 @@
+/* skiff-serve — the deployed sites: every request on {slug}.{domain} and
+ * {slug}--{id}.{domain}, answered by lib/serve.c's rules with the body sent through
+ * X-Sendfile (or streamed when the web server has no X-Sendfile). */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "serve.h"
+#include "site.h"
+
+static int serve_init(const struct config *cfg, void **out, struct error *err)
+{
+	struct serve_app *sa = calloc(1, sizeof(*sa));
+	if (!sa)
+		abort();
+	void *app = NULL;
+	int rc = app_init(cfg, &app, err);
+	if (rc < 0) {
+		free(sa);
+		return rc;
+	}
+	sa->app = app;
+	sa->cache = manifest_cache_new(MANIFEST_CACHE_BYTES, MANIFEST_CACHE_ENTRIES);
+	*out = sa;
+	return 0;
+}
+
+static void serve_fini(void *p)
+{
+	struct serve_app *sa = p;
+	if (!sa)
+		return;
+	manifest_cache_free(sa->cache);
+	free(sa->memo);
+	app_fini(sa->app);
+	free(sa);
+}
+
+static void serve_facts(struct http_request *req, struct serve_request *sr)
+{
+	sr->method = req->method;
+	sr->path = req->path;
+	sr->query = req->query;
+	sr->accept = http_param(req, "HTTP_ACCEPT");
+	sr->accept_encoding = http_param(req, "HTTP_ACCEPT_ENCODING");
+	sr->if_none_match = http_param(req, "HTTP_IF_NONE_MATCH");
+	sr->if_modified_since = http_param(req, "HTTP_IF_MODIFIED_SINCE");
+	sr->range = http_param(req, "HTTP_RANGE");
+	sr->if_range = http_param(req, "HTTP_IF_RANGE");
+}
+
+/* The local file holding a blob: the file store's own path (no file system access on the hot
+ * path), or the s3 backend's verified cache entry. */
+static int serve_blob_path(struct serve_app *sa, const char *hash, char out[STORE_PATH_MAX],
+			   struct error *err)
+{
+	struct store *store;
+	int rc = app_store(sa->app, &store, err);
+	if (rc < 0)
+		return rc;
+	if (!strcmp(sa->app->cfg->store, "file") && store_hash_valid(hash)) {
+		int n = snprintf(out, STORE_PATH_MAX, "%s/%.2s/%s", store_sendfile_root(store), hash,
+				 hash);
+		return n > 0 && n < STORE_PATH_MAX ? 0 : error_set(err, SKIFF_ESTORE, NULL,
+								     "blob path too long");
+	}
+	return store_blob_path(store, hash, out, err);
+}
+
+/* Writes d into resp. Returns the status. */
+static int serve_respond(struct serve_app *sa, struct http_request *req,
+			 struct http_response *resp, struct serve_decision *d)
+{
+	bool sendfile = req->cfg->xsendfile && d->body == SERVE_BODY_BLOB;
+	/* Apache's mod_xsendfile acts only on status 200 and drops Content-Encoding: such
+	 * bodies (404 pages, precompressed variants) go out from here */
+	if (sendfile && req->cfg->xsendfile_plain_only &&
+	    ((d->status != 200 && d->status != 206) || serve_header_get(d, "Content-Encoding")))
+		sendfile = false;
+	if (sendfile && d->status == 206) {
+		/* the web server answers the Range itself from the whole file (lighttpd and
+		 * Apache's byterange filter both do); a 206 with X-Sendfile would send it all */
+		d->status = 200;
+	}
+	if (d->body == SERVE_BODY_BLOB) {
+		char path[STORE_PATH_MAX];
+		struct error err;
+		if (serve_blob_path(sa, d->blob, path, &err) < 0) {
+			log_error("blob unavailable hash=%s message=\"%s\"", d->blob, err.message);
+			struct serve_request sr = { .method = req->method };
+			serve_decide_page(503, &sr, d);
+		} else if (sendfile) {
+			resp->sendfile = arena_strdup(req->arena, path);
+		} else {
+			resp->fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (resp->fd < 0) {
+				log_error("blob missing hash=%s path=%s", d->blob, path);
+				struct serve_request sr = { .method = req->method };
+				serve_decide_page(503, &sr, d);
+			} else {
+				resp->fd_offset = (off_t)d->offset;
+				resp->fd_length = (off_t)d->length;
+			}
+		}
+	}
+	resp->status = d->status;
+	resp->content_type = d->content_type;
+	for (size_t i = 0; i < d->nheaders; i++) {
+		if (resp->sendfile && strcasecmp(d->headers[i].name, "Content-Range") == 0)
+			continue;
+		http_header(resp, d->headers[i].name, "%s", d->headers[i].value);
+	}
+	if (d->body == SERVE_BODY_PAGE)
+		serve_page(&resp->body, d->status, d->location);
+	return d->status;
+}
+
+/* skiff's own page for a failure before any deployment was found (JSON for API clients). */
+static int serve_fail(struct serve_app *sa, struct http_request *req, struct http_response *resp,
+		      int status, const struct error *err)
+{
+	const char *accept = http_param(req, "HTTP_ACCEPT");
+	if (accept && strstr(accept, "application/json") && !strstr(accept, "text/html")) {
+		struct error e = *err;
+		if (error_status(e.code) != status)
+			e.code = status == 404 ? SKIFF_ENOTFOUND : status == 400 ? SKIFF_EINVALID
+				 : status == 410 ? SKIFF_EGONE : SKIFF_EREDIS;
+		http_error(req, resp, &e);
+		resp->status = status;
+		return status;
+	}
+	if (status >= 500)
+		log_error("site unavailable host=%s status=%d message=\"%s\"", req->host, status,
+			  err->message);
+	struct serve_request sr = { .method = req->method };
+	struct serve_decision d;
+	serve_decide_page(status, &sr, &d);
+	return serve_respond(sa, req, resp, &d);
+}
+
+static int serve_handle(struct http_request *req, struct http_response *resp)
+{
+	struct serve_app *sa = req->app;
+	struct manifest *m = NULL;
+	struct error err;
+	int status = 500;
+	error_clear(&err);
+	if (site_manifest(sa, req, &m, &status, &err) < 0)
+		return serve_fail(sa, req, resp, status, &err);
+	struct serve_request sr;
+	struct serve_decision d;
+	serve_facts(req, &sr);
+	serve_decide(m, &sr, req->arena, &d);
+	log_debug("served host=%s path=%s status=%d reason=%s", req->host, req->path, d.status,
+		  d.reason ? d.reason : "");
+	return serve_respond(sa, req, resp, &d);
+}
+
+static const struct http_route serve_routes[] = {
+	{ "*", "*", serve_handle, 0 },
+};
+
+int main(int argc, char **argv)
+{
+	static const struct http_program prog = {
+		.name = "skiff-serve",
+		.summary = "Serves the deployed sites ({slug}.{domain} and {slug}--{id}.{domain}).",
+		.routes = serve_routes,
+		.nroutes = sizeof(serve_routes) / sizeof(serve_routes[0]),
+		.init = serve_init,
+		.fini = serve_fini,
+	};
+	return http_main(argc, argv, &prog);
+}

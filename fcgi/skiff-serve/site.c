@@ -1,0 +1,166 @@
+/* site.c — Host → project → deployment (at most one Redis round trip, none while the
+ * answer is fresh) → cached manifest. */
+#include "site.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "host.h"
+#include "log.h"
+#include "model.h"
+#include "rules.h"
+
+/* Answers from Redis are reused for SITE_FRESH_MS: a rollback or promotion shows within that
+ * time (issue 4: within one second) and a busy site costs Redis one command per process per
+ * interval instead of one per request. A direct-mapped table: bounded, O(1), a collision
+ * only costs a round trip. Errors (Redis down) are never remembered. */
+#define SITE_FRESH_MS 500
+#define SITE_SLOTS 1024
+
+struct site_slot {
+	char key[SLUG_MAX + ID_LEN + 3];   /* "slug" or "slug--id" */
+	char id[ID_LEN + 1];
+	int rc;                            /* 0, SKIFF_ENOTFOUND or SKIFF_EGONE */
+	long long stamp;                   /* monotonic ms when fetched */
+};
+
+struct site_memo {
+	struct site_slot slots[SITE_SLOTS];
+};
+
+static long long site_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct site_slot *site_slot(struct serve_app *sa, const char *key)
+{
+	if (!sa->memo) {
+		sa->memo = calloc(1, sizeof(*sa->memo));
+		if (!sa->memo)
+			abort();
+	}
+	unsigned h = 2166136261u;
+	for (const char *p = key; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return &sa->memo->slots[h & (SITE_SLOTS - 1)];
+}
+
+/* The deployment id a host names (current of the slug, or the immutable id after checks). */
+static int site_resolve(struct serve_app *sa, const struct host_site *site, char id[ID_LEN + 1],
+			struct error *err)
+{
+	char key[sizeof(((struct site_slot *)0)->key)];
+	snprintf(key, sizeof(key), "%s%s%s", site->slug, site->deployment[0] ? "--" : "",
+		 site->deployment);
+	struct site_slot *slot = site_slot(sa, key);
+	long long now = site_now_ms();
+	if (slot->stamp && now - slot->stamp < SITE_FRESH_MS && strcmp(slot->key, key) == 0) {
+		memcpy(id, slot->id, ID_LEN + 1);
+		if (slot->rc < 0)
+			return error_set(err, slot->rc, NULL, "no such site or deployment");
+		return 0;
+	}
+	int rc;
+	if (!site->deployment[0]) {
+		rc = model_project_current(sa->app->redis, site->slug, id, err);
+	} else {
+		/* the immutable URL: the deployment must belong to the slug and not be expired */
+		json_t *dep = NULL;
+		memcpy(id, site->deployment, ID_LEN + 1);
+		rc = model_deployment_get(sa->app->redis, id, &dep, err);
+		if (rc == 0) {
+			const char *project = json_string_value(json_object_get(dep, "project"));
+			const char *state = json_string_value(json_object_get(dep, "state"));
+			if (!project || strcmp(project, site->slug) != 0)
+				rc = error_set(err, SKIFF_ENOTFOUND, NULL, "no such deployment");
+			else if (state && !strcmp(state, SERVE_STATE_EXPIRED))
+				rc = error_set(err, SKIFF_EGONE, "deployment_expired",
+					       "deployment %s has expired", id);
+		}
+		json_decref(dep);
+	}
+	if (rc == 0 || rc == SKIFF_ENOTFOUND || rc == SKIFF_EGONE) {
+		snprintf(slot->key, sizeof(slot->key), "%s", key);
+		memcpy(slot->id, rc == 0 ? id : "", rc == 0 ? ID_LEN + 1 : 1);
+		slot->rc = rc;
+		slot->stamp = now ? now : 1;
+	}
+	return rc;
+}
+
+static void site_rules_free(void *p)
+{
+	rules_free(p);
+}
+
+/* Reads, parses and compiles manifests/{id}.json (the cache-miss path). */
+static int site_manifest_load(struct serve_app *sa, const char *id, struct manifest **out,
+			      struct error *err)
+{
+	struct store *store;
+	struct buf data;
+	char key[64];
+	struct manifest *m = NULL;
+	buf_init(&data, MANIFEST_MAX_BYTES);
+	int rc = app_store(sa->app, &store, err);
+	if (rc < 0)
+		goto out;
+	snprintf(key, sizeof(key), "manifests/%s.json", id);
+	rc = store_object_get(store, key, &data, err);
+	if (rc < 0)
+		goto out;
+	rc = manifest_parse(buf_cstr(&data), data.len, &m, err);
+	if (rc < 0) {
+		log_error("manifest unreadable deployment=%s message=\"%s\"", id, err->message);
+		rc = error_set(err, SKIFF_ESTORE, "manifest_invalid", "deployment %s has a broken "
+			       "manifest", id);
+		goto out;
+	}
+	struct rules *rules = NULL;
+	rc = rules_compile(m->config, &rules, err);
+	if (rc < 0)
+		goto out;
+	m->rules = rules;
+	m->rules_free = site_rules_free;
+	log_debug("manifest loaded deployment=%s files=%zu", id, m->nfiles);
+	*out = m;
+	m = NULL;
+out:
+	manifest_free(m);
+	buf_dispose(&data);
+	return rc;
+}
+
+int site_manifest(struct serve_app *sa, struct http_request *req, struct manifest **out,
+		  int *status, struct error *err)
+{
+	const struct config *cfg = req->cfg;
+	struct host_site site;
+	char id[ID_LEN + 1];
+	int rc = host_site_parse(req->host, cfg->domain, cfg->site_port, &site);
+	if (rc < 0) {
+		*status = rc == SKIFF_EINVALID ? 400 : 404;
+		return error_set(err, rc, NULL, "no site at this host");
+	}
+	rc = site_resolve(sa, &site, id, err);
+	if (rc < 0) {
+		*status = error_status(rc);
+		return rc;
+	}
+	struct manifest *m = manifest_cache_get(sa->cache, id);
+	if (!m) {
+		rc = site_manifest_load(sa, id, &m, err);
+		if (rc < 0) {
+			*status = rc == SKIFF_ENOTFOUND ? 404 : 503;
+			return rc;
+		}
+		manifest_cache_put(sa->cache, id, m);
+	}
+	*out = m;
+	return 0;
+}

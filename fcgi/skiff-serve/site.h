@@ -1,0 +1,25 @@
+/* site.h — skiff-serve: the program's context and its two halves: site.c finds the
+ * deployment a request is for, main.c turns lib/serve.c's decision into the response. */
+#ifndef SKIFF_SERVE_SITE_H
+#define SKIFF_SERVE_SITE_H
+
+#include "app.h"
+#include "http.h"
+#include "manifest.h"
+#include "manifest_cache.h"
+
+#define SERVE_STATE_EXPIRED "expired"   /* issue 7: an immutable URL past retention */
+
+struct serve_app {
+	struct app *app;                   /* config, Redis, store */
+	struct manifest_cache *cache;
+	struct site_memo *memo;            /* site.c: Redis answers still fresh */
+};
+
+/* The manifest serving req's Host, borrowed from the cache. On failure returns a negative
+ * error with *status the page to answer: 400 bad Host, 404 unknown site or deployment, 410
+ * expired, 503 Redis or store down. */
+int site_manifest(struct serve_app *sa, struct http_request *req, struct manifest **out,
+		  int *status, struct error *err);
+
+#endif
