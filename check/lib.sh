@@ -20,21 +20,19 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-fail() { echo "FAIL: $*" >&2; TESTS_FAILED=$((TESTS_FAILED + 1)); }
+# every check counts once: ok or fail
+fail() { echo "FAIL: $*" >&2; TESTS_RUN=$((TESTS_RUN + 1)); TESTS_FAILED=$((TESTS_FAILED + 1)); }
 ok() { TESTS_RUN=$((TESTS_RUN + 1)); echo "ok: $*"; }
-# check DESCRIPTION EXPECTED ACTUAL
+# check_eq DESCRIPTION EXPECTED ACTUAL
 check_eq() {
-	TESTS_RUN=$((TESTS_RUN + 1))
-	if [ "$2" = "$3" ]; then echo "ok: $1"; else fail "$1: expected '$2', got '$3'"; fi
+	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: expected '$2', got '$3'"; fi
 }
 # check_match DESCRIPTION REGEX TEXT
 check_match() {
-	TESTS_RUN=$((TESTS_RUN + 1))
-	if printf '%s' "$3" | grep -Eq -- "$2"; then echo "ok: $1"; else fail "$1: '$3' does not match /$2/"; fi
+	if printf '%s' "$3" | grep -Eq -- "$2"; then ok "$1"; else fail "$1: '$3' does not match /$2/"; fi
 }
 check_nomatch() {
-	TESTS_RUN=$((TESTS_RUN + 1))
-	if printf '%s' "$3" | grep -Eq -- "$2"; then fail "$1: '$3' matches /$2/"; else echo "ok: $1"; fi
+	if printf '%s' "$3" | grep -Eq -- "$2"; then fail "$1: '$3' matches /$2/"; else ok "$1"; fi
 }
 finish() {
 	echo "$((TESTS_RUN - TESTS_FAILED)) passed, $TESTS_FAILED failed"

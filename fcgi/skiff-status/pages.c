@@ -6,12 +6,12 @@
 #include <time.h>
 
 #include "api.h"
+#include "html.h"
 #include "id.h"
 #include "model.h"
 #include "status.h"
 #include "validate.h"
 
-#define PAGES_MAX (32u << 20)
 #define PAGES_PROJECTS_MAX 500
 #define PAGES_DEPLOYMENTS_MAX 50
 
@@ -19,22 +19,6 @@ static const char *pages_str(json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
 	return s ? s : "";
-}
-
-static void pages_head(struct buf *b, const char *title, int refresh)
-{
-	buf_puts(b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-	if (refresh)
-		buf_puts(b, "<meta http-equiv=\"refresh\" content=\"2\" id=\"refresh\">\n");
-	buf_puts(b, "<title>");
-	buf_put_html(b, title);
-	buf_puts(b, " · skiff</title>\n<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n"
-		    "<link rel=\"stylesheet\" href=\"/style.css\">\n"
-		    "<script src=\"/app.js\" defer></script>\n</head>\n<body>\n"
-		    "<header class=\"topbar\">\n\t<a class=\"brand\" href=\"/\">skiff</a>\n"
-		    "\t<nav><a href=\"/\">Deploy</a><a href=\"/projects\">Projects</a></nav>\n"
-		    "</header>\n");
 }
 
 static void pages_time(struct buf *b, const char *ms)
@@ -54,32 +38,10 @@ static void pages_time(struct buf *b, const char *ms)
 	buf_printf(b, "<time datetime=\"%s\">%s</time>", iso, human);
 }
 
-static void pages_send(struct http_response *resp, struct buf *b, int status)
-{
-	resp->status = status;
-	resp->content_type = "text/html; charset=utf-8";
-	http_header(resp, "Cache-Control", "no-cache");
-	http_header(resp, "X-Content-Type-Options", "nosniff");
-	http_header(resp, "Content-Security-Policy",
-		    "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'");
-	buf_reset(&resp->body);
-	buf_append(&resp->body, buf_cstr(b), b->len);
-	buf_dispose(b);
-}
-
 /* An error page for browsers (the API answers the same errors as JSON). */
 static int pages_error(struct http_request *req, struct http_response *resp, const struct error *err)
 {
-	http_error(req, resp, err); /* the log line */
-	struct buf b = BUF_INIT(PAGES_MAX);
-	pages_head(&b, "Error", 0);
-	buf_puts(&b, "<main class=\"page\">\n<h1>");
-	buf_put_html(&b, error_status(err->code) == 404 ? "Not found" : "Something went wrong");
-	buf_puts(&b, "</h1>\n<div class=\"error-box\" role=\"alert\">");
-	buf_put_html(&b, err->message);
-	buf_puts(&b, "</div>\n<p><a href=\"/\">Back to the dashboard</a></p>\n</main>\n</body>\n</html>\n");
-	pages_send(resp, &b, error_status(err->code));
-	return resp->status;
+	return html_error(req, resp, err, "/", "Back to the dashboard");
 }
 
 static void pages_badge(struct buf *b, const char *state)
@@ -98,8 +60,8 @@ int pages_projects(struct http_request *req, struct http_response *resp)
 	json_t *slugs = NULL;
 	if (model_project_list(app->redis, PAGES_PROJECTS_MAX, &slugs, &err) < 0)
 		return pages_error(req, resp, &err);
-	struct buf b = BUF_INIT(PAGES_MAX);
-	pages_head(&b, "Projects", 0);
+	struct buf b = BUF_INIT(HTML_PAGE_MAX);
+	html_head(&b, "Projects", 0);
 	buf_puts(&b, "<main id=\"projects-page\" class=\"page\">\n<h1>Projects</h1>\n");
 	if (json_array_size(slugs) == 0)
 		buf_puts(&b, "<p class=\"empty-state\">No projects yet. <a href=\"/\">Deploy one</a>.</p>\n");
@@ -140,7 +102,7 @@ int pages_projects(struct http_request *req, struct http_response *resp)
 		buf_puts(&b, "</tbody></table></div>\n");
 	buf_puts(&b, "</main>\n</body>\n</html>\n");
 	json_decref(slugs);
-	pages_send(resp, &b, 200);
+	html_send(resp, &b, 200);
 	return 200;
 }
 
@@ -159,8 +121,8 @@ int pages_project(struct http_request *req, struct http_response *resp)
 	const char *cur = pages_str(p, "current");
 	char url[1024];
 	api_site_url(req->cfg, slug, NULL, url, sizeof(url));
-	struct buf b = BUF_INIT(PAGES_MAX);
-	pages_head(&b, slug, 0);
+	struct buf b = BUF_INIT(HTML_PAGE_MAX);
+	html_head(&b, slug, 0);
 	buf_puts(&b, "<main id=\"project\" class=\"page\" data-project=\"");
 	buf_put_html(&b, slug);
 	buf_puts(&b, "\">\n<p class=\"crumbs\"><a href=\"/projects\">Projects</a></p>\n<h1>");
@@ -209,7 +171,11 @@ int pages_project(struct http_request *req, struct http_response *resp)
 		char durl[1024];
 		api_site_url(req->cfg, slug, id, durl, sizeof(durl));
 		const char *state = pages_str(d, "state");
-		buf_puts(&b, "<tr><td><a href=\"/deployments/");
+		buf_puts(&b, "<tr data-deployment-id=\"");
+		buf_put_html(&b, id);
+		buf_puts(&b, "\" data-state=\"");
+		buf_put_html(&b, state);
+		buf_printf(&b, "\"%s><td><a href=\"/deployments/", strcmp(id, cur) ? "" : " class=\"current\"");
 		buf_put_html(&b, id);
 		buf_puts(&b, "\"><code>");
 		buf_put_html(&b, id);
@@ -254,7 +220,7 @@ int pages_project(struct http_request *req, struct http_response *resp)
 		     "</main>\n</body>\n</html>\n");
 	json_decref(ids);
 	json_decref(p);
-	pages_send(resp, &b, 200);
+	html_send(resp, &b, 200);
 	return 200;
 }
 
@@ -330,10 +296,10 @@ int pages_deployment(struct http_request *req, struct http_response *resp)
 		buf_dispose(&text);
 	}
 
-	struct buf b = BUF_INIT(PAGES_MAX);
+	struct buf b = BUF_INIT(HTML_PAGE_MAX);
 	char title[128];
 	snprintf(title, sizeof(title), "Deployment %s · %s", id, slug);
-	pages_head(&b, title, !final);
+	html_head(&b, title, !final);
 	buf_puts(&b, "<main id=\"deployment\" class=\"page\" data-deployment-id=\"");
 	buf_put_html(&b, id);
 	buf_puts(&b, "\" data-state=\"");
@@ -414,6 +380,6 @@ int pages_deployment(struct http_request *req, struct http_response *resp)
 	buf_dispose(&log);
 	json_decref(d);
 	json_decref(p);
-	pages_send(resp, &b, 200);
+	html_send(resp, &b, 200);
 	return 200;
 }

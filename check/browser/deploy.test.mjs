@@ -1,0 +1,258 @@
+// deploy.test.mjs — the whole path in a real browser: the deploy form, the live build log on
+// the deployment page, the state turning ready, the deployed site; then the same with
+// JavaScript disabled. Run by check/browser/run.sh, which starts the stack and sets STACK_URL.
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const STACK_URL = process.env.STACK_URL;          // http://localhost:PORT
+const PORT = process.env.STACK_PORT;
+const TMP = process.env.SKIFF_TMP || '/tmp';
+const OUT = process.env.SKIFF_OUT || 'check/out';
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+if (!STACK_URL || !PORT) {
+	console.error('STACK_URL and STACK_PORT must be set (use check/browser/run.sh)');
+	process.exit(2);
+}
+
+let passed = 0;
+let failed = 0;
+function check(name, cond, detail = '') {
+	if (cond) {
+		passed++;
+		console.log(`ok: ${name}`);
+	} else {
+		failed++;
+		console.log(`FAIL: ${name}${detail ? ': ' + detail : ''}`);
+	}
+	return cond;
+}
+function done() {
+	console.log(`${passed} passed, ${failed} failed`);
+	process.exit(failed ? 1 : 0);
+}
+const guard = setTimeout(() => {
+	console.log('FAIL: the test did not finish within 240 s');
+	failed++;
+	done();
+}, 240_000);
+
+// ---- a git repository whose build prints lines over a few seconds --------------------------
+const STEPS = 8;
+const token = Math.random().toString(36).slice(2, 10);
+function makeRepo(name, text, pause = 0.5) {
+	const dir = mkdtempSync(join(TMP, `${name}-`));
+	writeFileSync(join(dir, 'skiff.json'), JSON.stringify({ buildCommand: 'sh build.sh', outputDirectory: 'out' }) + '\n');
+	writeFileSync(join(dir, 'build.sh'), [
+		'#!/bin/sh',
+		'set -e',
+		'mkdir -p out/docs',
+		`for i in $(seq 1 ${STEPS}); do`,
+		'  echo "step $i of ' + STEPS + ': building"',
+		'  [ "$i" -eq 3 ] && echo "warning: step 3 writes to stderr" >&2',
+		`  sleep ${pause}`,
+		'done',
+		`printf '<!doctype html><title>${name}</title><h1 id="greeting">%s</h1>\\n' "${text}" > out/index.html`,
+		`printf '<p>docs of ${name}</p>\\n' > out/docs/index.html`,
+		'echo "build done"',
+		'',
+	].join('\n'));
+	const git = (...args) => execFileSync('git', ['-c', 'user.name=skiff test', '-c', 'user.email=test@skiff.invalid',
+		'-c', 'init.defaultBranch=main', ...args], { cwd: dir, stdio: 'pipe' });
+	git('init', '-q');
+	git('add', '-A');
+	git('commit', '-q', '-m', `site ${name}`);
+	return dir;
+}
+
+// headless: true adds --headless; playwright gives every launch a fresh --user-data-dir.
+const launchArgs = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+	'--disable-background-networking', '--disable-component-update', '--disable-sync',
+	'--disable-default-apps', '--no-default-browser-check'];
+
+const ID_RE = /\/deployments\/([a-z2-7]{12})$|\/deployment\.html\?id=([a-z2-7]{12})$/;
+
+// Records when each log line and each state appears on the page (set before any script runs).
+function recorder() {
+	if (!/^\/deployment/.test(location.pathname)) return;
+	const loads = Number(sessionStorage.getItem('skiffLoads') || 0) + 1;
+	sessionStorage.setItem('skiffLoads', String(loads));
+	window.__skiff = { lines: [], states: [], loads };
+	const t0 = performance.timeOrigin;
+	document.addEventListener('DOMContentLoaded', () => {
+		const log = document.getElementById('log');
+		const state = document.getElementById('state');
+		if (log) {
+			for (const l of log.querySelectorAll('.line')) window.__skiff.lines.push({ text: l.textContent, t: t0 + performance.now(), initial: true });
+			new MutationObserver((muts) => {
+				for (const m of muts) for (const n of m.addedNodes) {
+					if (n.nodeType === 1 && n.classList.contains('line'))
+						window.__skiff.lines.push({ text: n.textContent, cls: n.className, t: t0 + performance.now() });
+				}
+			}).observe(log, { childList: true });
+		}
+		if (state) {
+			window.__skiff.states.push(state.textContent.trim());
+			new MutationObserver(() => window.__skiff.states.push(state.textContent.trim()))
+				.observe(state, { childList: true, characterData: true, subtree: true });
+		}
+	});
+}
+
+async function withJavaScript(browser) {
+	const text = `Hello from skiff ${token}`;
+	const slug = `bt-${token}`;
+	const repo = makeRepo(slug, text);
+	const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+	const page = await context.newPage();
+	const consoleErrors = [];
+	page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+	page.on('pageerror', (e) => consoleErrors.push(String(e)));
+	await page.addInitScript(recorder);
+
+	await page.goto(`${STACK_URL}/`);
+	check('the dashboard shows the deploy form', await page.locator('#deploy-form').isVisible());
+	await page.fill('#gitURL', `file://${repo}`);
+	await page.fill('#slug', slug);
+	await Promise.all([
+		page.waitForURL(ID_RE, { timeout: 15_000 }),
+		page.click('#deploy-button'),
+	]);
+	const m = page.url().match(ID_RE);
+	const id = m && (m[1] || m[2]);
+	check('submitting the form lands on the deployment page', !!id, page.url());
+	if (!id) return;
+	check('the page names the deployment', (await page.textContent('#deployment-id')).trim() === id);
+
+	// Live: a line shows up while the build still runs.
+	await page.waitForFunction(() => /step 1 of/.test(document.getElementById('log').textContent), null, { timeout: 30_000 })
+		.catch(() => {});
+	const early = await page.evaluate(() => ({
+		log: document.getElementById('log').textContent,
+		state: document.getElementById('state').textContent.trim(),
+	}));
+	check('the first build line appears while the build runs', /step 1 of/.test(early.log) && !/build done/.test(early.log),
+		JSON.stringify(early).slice(0, 300));
+	check('the badge says building while lines arrive', early.state === 'building', early.state);
+	await page.screenshot({ path: join(OUT, 'deployment-building.png') });
+
+	const ready = await page.waitForFunction(() => {
+		const s = document.getElementById('state').textContent.trim();
+		return s === 'ready' || s === 'error' || s === 'canceled' ? s : null;
+	}, null, { timeout: 90_000 }).then((h) => h.jsonValue()).catch(() => 'timeout');
+	check('the state badge turns ready without a reload', ready === 'ready', ready);
+	const rec = await page.evaluate(() => window.__skiff);
+	check('the page never reloaded itself (JS replaces the refresh)', rec.loads === 1, `loads=${rec.loads}`);
+	const stepTimes = rec.lines.filter((l) => /^step \d+ of/.test(l.text));
+	check(`all ${STEPS} build lines arrived, each exactly once`,
+		stepTimes.length === STEPS && new Set(stepTimes.map((l) => l.text)).size === STEPS,
+		stepTimes.map((l) => l.text).join(' | '));
+	const streamed = stepTimes.filter((l) => !l.initial);
+	check('build lines were appended live, not all at once',
+		streamed.length >= 3 && streamed[streamed.length - 1].t - streamed[0].t >= 800,
+		streamed.map((l) => Math.round(l.t - streamed[0].t)).join(','));
+	check('the badge went through building to ready', rec.states.includes('building') || early.state === 'building',
+		rec.states.join(' → '));
+	const stderrLine = await page.locator('#log .line.stderr', { hasText: 'warning: step 3' }).count();
+	check('stderr lines are marked', stderrLine === 1);
+	await page.waitForSelector('#site:not([hidden]) #site-link', { timeout: 10_000 }).catch(() => {});
+	const href = await page.getAttribute('#site-link', 'href').catch(() => null);
+	const siteRe = new RegExp(`^http://${slug}--${id}\\.localhost:${PORT}/$`);
+	check('the site link appears and names this deployment', !!href && siteRe.test(href), String(href));
+	check('the page raised no JavaScript errors', consoleErrors.length === 0, consoleErrors.join(' | '));
+
+	mkdirSync(OUT, { recursive: true });
+	await page.screenshot({ path: join(OUT, 'deployment.png'), fullPage: true });
+	await page.setViewportSize({ width: 375, height: 800 });
+	const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+	check('the deployment page fits a 375 px phone without sideways scrolling', overflow <= 0, `overflow ${overflow}px`);
+	await page.screenshot({ path: join(OUT, 'deployment-phone.png'), fullPage: true });
+	await page.setViewportSize({ width: 1100, height: 900 });
+
+	if (href) {
+		await Promise.all([page.waitForURL(href, { timeout: 15_000 }), page.click('#site-link')]);
+		const h1 = await page.textContent('#greeting').catch(() => null);
+		check('following the link shows the deployed page', h1 === text, String(h1));
+		const prod = await page.goto(`http://${slug}.localhost:${PORT}/docs/`);
+		check('the project URL serves the site too', prod && prod.status() === 200 &&
+			/docs of/.test(await page.textContent('body')), prod && String(prod.status()));
+	}
+
+	// The dashboard lists the project (JavaScript path of the project list).
+	await page.goto(`${STACK_URL}/`);
+	const listed = await page.waitForSelector(`#project-list li[data-project="${slug}"]`, { timeout: 10_000 })
+		.then(() => true, () => false);
+	check('the dashboard lists the new project', listed);
+	await context.close();
+}
+
+async function withoutJavaScript(browser) {
+	const text = `No script needed ${token}`;
+	const slug = `bt-${token}-nojs`;
+	// Slower steps: the page refreshes every 2 s after loading, so at least two refreshes land
+	// while lines are still coming.
+	const repo = makeRepo(slug, text, 1);
+	const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1100, height: 900 } });
+	const page = await context.newPage();
+	await page.goto(`${STACK_URL}/`);
+	await page.fill('#gitURL', `file://${repo}`);
+	await page.fill('#slug', slug);
+	const [response] = await Promise.all([
+		page.waitForNavigation({ timeout: 15_000 }).catch(() => null),
+		page.click('#deploy-button'),
+	]);
+	const chain = [];
+	for (let r = response && response.request(); r; r = r.redirectedFrom()) chain.unshift(r);
+	const first = chain.length ? await chain[0].response() : null;
+	check('without JavaScript the form post answers 303 See Other', first && first.status() === 303,
+		first ? String(first.status()) : 'no response');
+	const m = page.url().match(/\/deployments\/([a-z2-7]{12})$/);
+	check('…to the server-rendered deployment page', !!m, page.url());
+	if (!m) { await context.close(); return; }
+
+	// The page shows the log so far and refreshes itself until the build ends: poll the DOM
+	// (no reload by the test) until the final state shows.
+	const deadline = Date.now() + 90_000;
+	let state = '', log = '', sawPartial = false;
+	while (Date.now() < deadline) {
+		try {
+			state = ((await page.textContent('#state', { timeout: 2_000 })) || '').trim();
+			log = (await page.textContent('#log', { timeout: 2_000 })) || '';
+			if (/step \d+ of/.test(log) && !/build done/.test(log)) sawPartial = true;
+			if (process.env.DEBUG_NOJS) console.log(Date.now() % 100000, state, (log.match(/step \d+ of/g) || []).length, /build done/.test(log));
+			if (state === 'ready' || state === 'error') break;
+		} catch (e) { /* the page is reloading */ }
+		await new Promise((r) => setTimeout(r, 250));
+	}
+	check('without JavaScript the page reaches ready by refreshing itself', state === 'ready', state);
+	check('without JavaScript the page shows the log', new RegExp(`step ${STEPS} of`).test(log) && /build done/.test(log),
+		log.slice(0, 300));
+	check('the refreshing page showed the log so far mid-build', sawPartial);
+	const stderr = await page.locator('#log .line.stderr').count();
+	check('without JavaScript stderr lines are marked too', stderr >= 1);
+	const href = await page.getAttribute('#site-link', 'href').catch(() => null);
+	const visible = href && await page.isVisible('#site-link');
+	check('without JavaScript the site link shows when ready', !!visible, String(href));
+	await page.screenshot({ path: join(OUT, 'deployment-nojs.png'), fullPage: true });
+	if (visible) {
+		await Promise.all([page.waitForURL(href, { timeout: 15_000 }), page.click('#site-link')]);
+		check('…and leads to the deployed page', (await page.textContent('#greeting').catch(() => null)) === text);
+	}
+	await context.close();
+}
+
+const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: launchArgs });
+try {
+	await withJavaScript(browser);
+} catch (e) {
+	check('the JavaScript run completed', false, e.stack || String(e));
+}
+try {
+	await withoutJavaScript(browser);
+} catch (e) {
+	check('the no-JavaScript run completed', false, e.stack || String(e));
+}
+await browser.close();
+clearTimeout(guard);
+done();

@@ -1,0 +1,142 @@
+#!/bin/sh
+# run.sh — the whole platform on localhost for `make run`: a private redis-server, lighttpd
+# with skiff's FastCGI programs, skiff-dispatch and skiff-sse-bridge, all under ./var/. No root
+# services are touched. Ctrl-C stops everything.
+#
+# Environment:
+#   SKIFF_PORT       HTTP port of the dashboard and the sites (default 8080)
+#   SKIFF_SSE_PORT   loopback port of skiff-sse-bridge (default SKIFF_PORT + 1)
+#   SKIFF_VAR        state directory (default ./var of this tree)
+#   SKIFF_BUILD_DIR  where bin/ is (set by make; default build/debug)
+#   SKIFF_SANDBOX    bwrap or none (see scripts/genconf.sh)
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 1
+PORT=${SKIFF_PORT:-8080}
+SSEPORT=${SKIFF_SSE_PORT:-$((PORT + 1))}
+VARDIR=${SKIFF_VAR:-$ROOT/var}
+: "${SKIFF_BUILD_DIR:=$ROOT/build/debug}"
+export SKIFF_BUILD_DIR
+BIN=$SKIFF_BUILD_DIR/bin
+
+die() { echo "run: $*" >&2; exit 1; }
+
+for p in skiff-create skiff-status skiff-serve skiff-dispatch skiff-build; do
+	[ -x "$BIN/$p" ] || die "$BIN/$p is missing: build first (make run builds it)"
+done
+for tool in redis-server redis-cli lighttpd curl python3; do
+	command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed: run 'make deps'"
+done
+
+# A port somebody else listens on: say so instead of failing obscurely later.
+port_free() {
+	python3 - "$1" <<'PY'
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+PY
+}
+port_free "$PORT" || die "port $PORT is already in use (another 'make run'?); choose another: SKIFF_PORT=8090 make run"
+port_free "$SSEPORT" || die "port $SSEPORT (the log bridge) is already in use; choose another: SKIFF_SSE_PORT=8091 make run"
+
+mkdir -p "$VARDIR" || die "cannot create $VARDIR"
+chmod 700 "$VARDIR"
+VARDIR=$(cd "$VARDIR" && pwd)
+if [ -S "$VARDIR/redis.sock" ] && redis-cli -s "$VARDIR/redis.sock" ping >/dev/null 2>&1; then
+	die "a redis-server already serves $VARDIR/redis.sock (another 'make run' on this var/?)"
+fi
+sh "$ROOT/scripts/genconf.sh" "$VARDIR" "$PORT" "$SSEPORT" || die "configuration failed"
+lighttpd -tt -f "$VARDIR/lighttpd.conf" >"$VARDIR/lighttpd-check.log" 2>&1 ||
+	{ cat "$VARDIR/lighttpd-check.log" >&2; die "lighttpd refuses $VARDIR/lighttpd.conf"; }
+export SKIFF_CONFIG="$VARDIR/skiff.conf"
+
+PIDS=""
+PROCS=""   # name=pid of each service, for the message when one dies
+stopping=0
+stop() {
+	[ $stopping -eq 1 ] && return
+	stopping=1
+	trap '' INT TERM
+	echo
+	echo "run: stopping"
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		kill -9 "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	echo "run: stopped (state kept in $VARDIR)"
+}
+trap 'stop; exit 130' INT TERM
+trap stop EXIT
+
+# start NAME COMMAND...: runs COMMAND in the background, output in $VARDIR/NAME.log
+start() {
+	name=$1
+	shift
+	"$@" >>"$VARDIR/$name.log" 2>&1 &
+	PIDS="$PIDS $!"
+	PROCS="$PROCS $name=$!"
+}
+
+wait_for() { # SECONDS COMMAND...
+	n=$(($1 * 10))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		n=$((n - 1))
+		[ $n -le 0 ] && return 1
+		sleep 0.1
+	done
+}
+
+start redis redis-server --port 0 --unixsocket "$VARDIR/redis.sock" --unixsocketperm 700 \
+	--dir "$VARDIR" --appendonly yes --save '' --daemonize no
+wait_for 10 redis-cli -s "$VARDIR/redis.sock" ping || die "redis-server did not start: $VARDIR/redis.log"
+
+start lighttpd lighttpd -D -f "$VARDIR/lighttpd.conf"
+start dispatch "$BIN/skiff-dispatch"
+if [ -x "$BIN/skiff-sse-bridge" ]; then
+	start sse-bridge "$BIN/skiff-sse-bridge"
+else
+	echo "run: $BIN/skiff-sse-bridge is not built: the dashboard falls back to polling for logs"
+fi
+
+URL="http://localhost:$PORT"
+if ! wait_for 20 curl -fsS -o /dev/null "$URL/healthz"; then
+	echo "run: the stack did not become healthy; last lines of the logs:" >&2
+	for f in "$VARDIR"/*.log; do echo "--- $f" >&2; tail -n 15 "$f" >&2; done
+	exit 1
+fi
+
+cat <<EOF
+
+  skiff is running.
+
+  Dashboard   $URL/
+  Sites       http://{name}.localhost:$PORT/
+  Logs        $VARDIR/*.log
+
+  Deploy from the command line:
+
+    curl -X POST -H 'Content-Type: application/json' \\
+         -d '{"gitURL":"file:///path/to/repo"}' $URL/api/projects
+
+  Press Ctrl-C to stop.
+
+EOF
+
+# Stay until Ctrl-C, or until one of the services dies.
+while :; do
+	for np in $PROCS; do
+		if ! kill -0 "${np#*=}" 2>/dev/null; then
+			echo "run: ${np%%=*} exited unexpectedly; see $VARDIR/${np%%=*}.log" >&2
+			exit 1
+		fi
+	done
+	sleep 1
+done
