@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -555,6 +557,33 @@ respond:
 	buf_dispose(&resp.body);
 }
 
+/* A unix listening socket, mode 0660 (FCGX_OpenSocket would exit the process on failure). */
+static int http_listen_unix(const char *path)
+{
+	struct sockaddr_un sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	mode_t old = umask(0117);
+	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc < 0 || chmod(path, 0660) < 0 || listen(fd, 128) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 static void http_usage(const struct http_program *prog, FILE *f)
 {
 	fprintf(f,
@@ -622,9 +651,8 @@ int http_main(int argc, char **argv, const struct http_program *prog)
 	}
 	int listen_fd = -1;
 	if (sock_path) {
-		unlink(sock_path);
-		listen_fd = FCGX_OpenSocket(sock_path, 128);
-		if (listen_fd < 0 || chmod(sock_path, 0660) < 0) {
+		listen_fd = http_listen_unix(sock_path);
+		if (listen_fd < 0) {
 			log_error("cannot listen socket=%s error=\"%s\"", sock_path, strerror(errno));
 			return 3;
 		}

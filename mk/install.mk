@@ -1,0 +1,110 @@
+# mk/install.mk — `make install` and `make uninstall` (included by GNUmakefile).
+#
+#   make install                       into /usr/local (PREFIX), /etc/skiff and systemd's dirs
+#   make install PREFIX=/usr
+#   make install DESTDIR=/tmp/stage    the same tree under /tmp/stage (packaging, tests)
+#   make uninstall                     removes what install put there (not a changed skiff.conf)
+#
+# What goes where (doc/operators.md lists the same):
+#   $(PREFIX)/lib/skiff/          skiff-create skiff-status skiff-serve skiff-hook skiff-build
+#   $(PREFIX)/sbin/               skiff-dispatch skiff-sse-bridge
+#   $(PREFIX)/share/skiff/        htdocs/, apache/ (the web server configurations), empty/,
+#                                 skiff.conf.example
+#   /etc/skiff/skiff.conf         the example configuration, only when there is none yet
+#   $(SYSTEMDUNITDIR)             *.socket, *.service, skiff.target
+#   $(SYSUSERSDIR), $(TMPFILESDIR)  skiff.conf (the user skiff; /var/lib/skiff, /var/cache/skiff)
+#   $(PREFIX)/share/man/man5, man8  the manual pages
+# Files that name installed paths (units, web server configurations, the example
+# configuration) are written for /usr/local and rewritten for another PREFIX.
+
+PREFIX         ?= /usr/local
+DESTDIR        ?=
+SYSCONFDIR     ?= /etc
+INSTALL        ?= install
+SKIFF_LIBDIR   := $(PREFIX)/lib/skiff
+SKIFF_SBINDIR  := $(PREFIX)/sbin
+SKIFF_DATADIR  := $(PREFIX)/share/skiff
+SKIFF_MANDIR   := $(PREFIX)/share/man
+SKIFF_ETCDIR   := $(SYSCONFDIR)/skiff
+SYSTEMDUNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+SYSUSERSDIR    ?= $(or $(shell pkg-config --variable=sysusersdir systemd 2>/dev/null),/usr/lib/sysusers.d)
+TMPFILESDIR    ?= $(or $(shell pkg-config --variable=tmpfilesdir systemd 2>/dev/null),/usr/lib/tmpfiles.d)
+
+SKIFF_LIB_PROGS  := skiff-create skiff-status skiff-serve skiff-hook skiff-build
+SKIFF_SBIN_PROGS := skiff-dispatch skiff-sse-bridge
+SKIFF_HTDOCS     := $(sort $(shell find htdocs -type f ! -name '.*' 2>/dev/null))
+SKIFF_WEBCONF    := apache/skiff-dashboard.conf apache/skiff-sites.conf apache/skiff-fcgid.conf \
+                    apache/lighttpd-production.conf apache/README.md
+SKIFF_UNITS      := $(sort $(wildcard systemd/*.socket systemd/*.service systemd/*.target))
+SKIFF_MAN5       := $(sort $(wildcard doc/man/*.5))
+SKIFF_MAN8       := $(sort $(wildcard doc/man/*.8))
+
+# Rewrites the default paths of a shipped file for this PREFIX and SYSCONFDIR.
+SKIFF_SUBST := sed -e 's|/usr/local/|$(PREFIX)/|g' -e 's|/etc/skiff/|$(SKIFF_ETCDIR)/|g'
+
+install: $(SKIFF_LIB_PROGS:%=$(B)/bin/%) $(SKIFF_SBIN_PROGS:%=$(B)/bin/%)
+	@case '$(PREFIX)$(SYSCONFDIR)' in *'|'* | *' '*) echo "install: PREFIX and SYSCONFDIR must not contain '|' or spaces" >&2; exit 2;; esac
+	$(INSTALL) -d $(DESTDIR)$(SKIFF_LIBDIR) $(DESTDIR)$(SKIFF_SBINDIR) \
+		$(DESTDIR)$(SKIFF_DATADIR)/htdocs $(DESTDIR)$(SKIFF_DATADIR)/apache \
+		$(DESTDIR)$(SKIFF_DATADIR)/empty $(DESTDIR)$(SKIFF_ETCDIR) \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+		$(DESTDIR)$(SKIFF_MANDIR)/man5 $(DESTDIR)$(SKIFF_MANDIR)/man8
+	$(INSTALL) -m 0755 $(SKIFF_LIB_PROGS:%=$(B)/bin/%) $(DESTDIR)$(SKIFF_LIBDIR)/
+	$(INSTALL) -m 0755 $(SKIFF_SBIN_PROGS:%=$(B)/bin/%) $(DESTDIR)$(SKIFF_SBINDIR)/
+	for f in $(SKIFF_HTDOCS:htdocs/%=%); do \
+		$(INSTALL) -D -m 0644 htdocs/$$f $(DESTDIR)$(SKIFF_DATADIR)/htdocs/$$f || exit 1; \
+	done
+	for f in $(SKIFF_WEBCONF); do \
+		$(SKIFF_SUBST) $$f >$(DESTDIR)$(SKIFF_DATADIR)/apache/$${f##*/}.tmp && \
+		chmod 0644 $(DESTDIR)$(SKIFF_DATADIR)/apache/$${f##*/}.tmp && \
+		mv $(DESTDIR)$(SKIFF_DATADIR)/apache/$${f##*/}.tmp $(DESTDIR)$(SKIFF_DATADIR)/apache/$${f##*/} || exit 1; \
+	done
+	$(SKIFF_SUBST) doc/skiff.conf.example >$(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example.tmp
+	chmod 0644 $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example.tmp
+	mv $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example.tmp $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example
+	@if [ -e $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf ]; then \
+		echo "install: keeping $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf (the new example is $(SKIFF_DATADIR)/skiff.conf.example)"; \
+	else \
+		echo "$(INSTALL) -m 0640 skiff.conf.example $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf"; \
+		$(INSTALL) -m 0640 $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf; \
+	fi
+	for f in $(SKIFF_UNITS); do \
+		$(SKIFF_SUBST) $$f >$(DESTDIR)$(SYSTEMDUNITDIR)/$${f##*/}.tmp && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$${f##*/}.tmp && \
+		mv $(DESTDIR)$(SYSTEMDUNITDIR)/$${f##*/}.tmp $(DESTDIR)$(SYSTEMDUNITDIR)/$${f##*/} || exit 1; \
+	done
+	$(SKIFF_SUBST) systemd/tmpfiles.d/skiff.conf >$(DESTDIR)$(TMPFILESDIR)/skiff.conf
+	chmod 0644 $(DESTDIR)$(TMPFILESDIR)/skiff.conf
+	$(INSTALL) -m 0644 systemd/sysusers.d/skiff.conf $(DESTDIR)$(SYSUSERSDIR)/skiff.conf
+	for f in $(SKIFF_MAN5) $(SKIFF_MAN8); do \
+		d=$(DESTDIR)$(SKIFF_MANDIR)/man$${f##*.}; \
+		$(SKIFF_SUBST) $$f >$$d/$${f##*/}.tmp && chmod 0644 $$d/$${f##*/}.tmp && \
+		mv $$d/$${f##*/}.tmp $$d/$${f##*/} || exit 1; \
+	done
+	@if [ -z '$(DESTDIR)' ]; then \
+		echo; \
+		echo "installed. Next (doc/operators.md):"; \
+		echo "  systemd-sysusers skiff.conf && systemd-tmpfiles --create skiff.conf"; \
+		echo "  edit $(SKIFF_ETCDIR)/skiff.conf, then: systemctl daemon-reload && systemctl enable --now skiff.target"; \
+	fi
+
+uninstall:
+	rm -f $(SKIFF_LIB_PROGS:%=$(DESTDIR)$(SKIFF_LIBDIR)/%) $(SKIFF_SBIN_PROGS:%=$(DESTDIR)$(SKIFF_SBINDIR)/%)
+	rm -f $(SKIFF_HTDOCS:htdocs/%=$(DESTDIR)$(SKIFF_DATADIR)/htdocs/%)
+	rm -f $(SKIFF_WEBCONF:apache/%=$(DESTDIR)$(SKIFF_DATADIR)/apache/%)
+	@if [ -f $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf ] && [ -f $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example ] && \
+	    cmp -s $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example; then \
+		echo "rm -f $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf"; rm -f $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf; \
+	elif [ -f $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf ]; then \
+		echo "uninstall: keeping $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf (changed since install)"; \
+	fi
+	rm -f $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example
+	rm -f $(SKIFF_UNITS:systemd/%=$(DESTDIR)$(SYSTEMDUNITDIR)/%)
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/skiff.conf $(DESTDIR)$(TMPFILESDIR)/skiff.conf
+	rm -f $(SKIFF_MAN5:doc/man/%=$(DESTDIR)$(SKIFF_MANDIR)/man5/%) $(SKIFF_MAN8:doc/man/%=$(DESTDIR)$(SKIFF_MANDIR)/man8/%)
+	@[ ! -d $(DESTDIR)$(SKIFF_DATADIR)/htdocs ] || find $(DESTDIR)$(SKIFF_DATADIR)/htdocs -depth -mindepth 1 -type d -empty -delete
+	@for d in $(DESTDIR)$(SKIFF_DATADIR)/htdocs $(DESTDIR)$(SKIFF_DATADIR)/apache \
+		$(DESTDIR)$(SKIFF_DATADIR)/empty $(DESTDIR)$(SKIFF_DATADIR) $(DESTDIR)$(SKIFF_LIBDIR) \
+		$(DESTDIR)$(SKIFF_ETCDIR); do \
+		[ ! -d $$d ] || rmdir $$d 2>/dev/null || echo "uninstall: keeping $$d (not empty)"; \
+	done
