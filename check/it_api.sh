@@ -209,14 +209,15 @@ req skiff-create POST /api/projects 'gitURL=https%3A%2F%2Fgithub.com%2Fo%2Fdelta
 unset HTTP_ORIGIN
 check_eq "form post to /api/projects: 303" "303" "$STATUS"
 
-# a refused form post goes back to the form with the reason
+# a refused form post answers a page that says why, with the status of the error
 export HTTP_ORIGIN=http://localhost
 req skiff-create POST /project 'gitURL=http%3A%2F%2Fexample.com%2Fx&slug=epsilon' \
 	application/x-www-form-urlencoded
 unset HTTP_ORIGIN
-check_eq "form post with a bad URL: 303" "303" "$STATUS"
-check_match "form post with a bad URL: back to the form with the reason" \
-	'^/\?error=invalid_git_url&message=.+' "$(hdr Location)"
+check_eq "form post with a bad URL: 400" "400" "$STATUS"
+check_match "form post with a bad URL: an HTML page" '^text/html' "$(hdr Content-Type)"
+check_match "form post with a bad URL: the page names the reason" \
+	'data-code="invalid_git_url">gitURL must be an https:// URL' "$(cat "$T/body")"
 check_eq "form post with a bad URL: no project" "0" "$(rcli exists skiff:project:epsilon)"
 
 BEFORE=$(snapshot)

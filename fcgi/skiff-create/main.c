@@ -5,6 +5,7 @@
 #include "api.h"
 #include "app.h"
 #include "http.h"
+#include "html.h"
 #include "id.h"
 #include "log.h"
 #include "model.h"
@@ -13,26 +14,14 @@
 
 #define SLUG_ATTEMPTS 5
 
-/* A form post that failed goes back to the form with the reason; JSON gets JSON. */
+/* A form post that failed gets a page that says why (JSON clients get JSON). */
 static int create_fail(struct http_request *req, struct http_response *resp, bool is_form,
 		       const struct error *err)
 {
-	/* refusals of who is asking stay refusals, never a redirect */
+	/* refusals of who is asking stay plain refusals */
 	if (!is_form || err->code == SKIFF_EFORBIDDEN || err->code == SKIFF_EAUTH)
 		return http_error(req, resp, err);
-	http_error(req, resp, err); /* logs the reason and fills the JSON body */
-	struct buf loc = BUF_INIT(2048);
-	buf_printf(&loc, "/?error=%s&message=", err->name);
-	for (const unsigned char *p = (const unsigned char *)err->message; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    *p == '-' || *p == '_' || *p == '.')
-			buf_putc(&loc, (char)*p);
-		else
-			buf_printf(&loc, "%%%02X", *p);
-	}
-	int status = http_see_other(resp, buf_cstr(&loc));
-	buf_dispose(&loc);
-	return status;
+	return html_error(req, resp, err, "/", "Back to the form");
 }
 
 /* Reads an optional string field: absent, null or (in forms) empty means not given. */
