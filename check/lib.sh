@@ -1,7 +1,7 @@
 # check/lib.sh — shared helpers for integration tests (sourced by check/it_*.sh).
 # Each test gets a private directory $T, real servers on temporary sockets, and stops them on exit.
 set -u
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+: "${ROOT:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${SKIFF_BUILD_DIR:=$ROOT/build/debug}"
 BIN=$SKIFF_BUILD_DIR/bin
 T=$(mktemp -d /tmp/skiff-test.XXXXXX)

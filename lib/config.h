@@ -57,6 +57,14 @@ struct config {
 	long log_max_entries;                /* MAXLEN ~ of a log stream */
 	long concurrency;                    /* builds at once (dispatch) */
 	long lease_ttl;                      /* seconds */
+	/* project lifecycle (issue 7) */
+	long retention_keep;                 /* ready deployments kept per project, plus current */
+	long gc_interval;                    /* seconds between sweeps in skiff-dispatch; 0 = never */
+	long gc_grace;                       /* seconds a blob is safe from the sweep after upload */
+	long poll_interval;                  /* seconds between polls of a watched project */
+	long poll_per_minute;                /* polls started per minute, all dispatchers */
+	long poll_timeout;                   /* seconds before a poll is killed and backs off */
+	long poll_concurrency;               /* polls at once per dispatcher */
 	char launcher[16];                   /* "local" or "ecs" */
 	char ecs_endpoint[CONFIG_STR_MAX];   /* "" = https://ecs.{region}.amazonaws.com/ */
 	char ecs_region[64];                 /* "" = s3_region */

@@ -1,5 +1,6 @@
 /* lifecycle.c — redeploy, rollback, pin, cancel and delete as atomic Lua scripts. */
 #include "lifecycle.h"
+#include "hook.h"
 #include "model.h"
 
 #include <stdio.h>
@@ -94,6 +95,7 @@ static const char lifecycle_lua_delete[] = LUA_CANCEL
 	"end "
 	"redis.call('DEL', p, p .. ':deployments') "
 	"redis.call('ZREM', ARGV[1] .. 'projects', ARGV[2]) "
+	"redis.call('ZREM', ARGV[1] .. 'watch', ARGV[2]) "
 	"return #ids";
 
 static int lifecycle_int(redisReply *reply, long long *out)
@@ -204,12 +206,20 @@ int lifecycle_cancel(struct redis *r, const char *id, bool *was_building, struct
 
 int lifecycle_delete(struct redis *r, const char *slug, struct error *err)
 {
-	char now[24];
+	char now[24], key[REDIS_KEY_MAX];
 	snprintf(now, sizeof(now), "%lld", model_now_ms());
+	/* the webhook index is keyed by a hash of the URL, which Lua cannot compute */
+	redis_key(r, key, "project:%s", slug);
+	redisReply *url = redis_cmd(r, err, "HGET %s git_url", key);
+	if (!url)
+		return err ? err->code : SKIFF_EREDIS;
 	const char *args[] = { redis_prefix(r), slug, now };
 	long long v;
 	int rc = lifecycle_run(r, lifecycle_lua_delete, 3, args, &v, NULL, err);
 	if (rc == 0 && v == -2)
 		rc = error_set(err, SKIFF_ENOTFOUND, NULL, "project '%s' not found", slug);
+	if (rc == 0 && url->type == REDIS_REPLY_STRING)
+		hook_index_remove(r, url->str, slug, NULL); /* skiff-hook also drops stale entries */
+	freeReplyObject(url);
 	return rc;
 }

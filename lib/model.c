@@ -257,12 +257,7 @@ static int model_zrev(struct redis *r, const char *key, size_t offset, size_t li
 	redisReply *reply = redis_cmd(r, err, "ZREVRANGE %s %s %s", key, from, to);
 	if (!reply)
 		return err ? err->code : SKIFF_EREDIS;
-	json_t *arr = json_array();
-	if (reply->type == REDIS_REPLY_ARRAY)
-		for (size_t i = 0; i < reply->elements; i++)
-			if (reply->element[i]->type == REDIS_REPLY_STRING)
-				json_array_append_new(arr, json_stringn(reply->element[i]->str,
-									reply->element[i]->len));
+	json_t *arr = redis_reply_strings(reply);
 	freeReplyObject(reply);
 	*out = arr;
 	return 0;
@@ -476,12 +471,7 @@ int model_queue_active(struct redis *r, json_t **ids, struct error *err)
 	redisReply *reply = redis_cmd(r, err, "LRANGE %s 0 -1", ka);
 	if (!reply)
 		return err ? err->code : SKIFF_EREDIS;
-	json_t *arr = json_array();
-	if (reply->type == REDIS_REPLY_ARRAY)
-		for (size_t i = 0; i < reply->elements; i++)
-			if (reply->element[i]->type == REDIS_REPLY_STRING)
-				json_array_append_new(arr, json_stringn(reply->element[i]->str,
-									reply->element[i]->len));
+	json_t *arr = redis_reply_strings(reply);
 	freeReplyObject(reply);
 	*ids = arr;
 	return 0;

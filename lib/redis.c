@@ -170,6 +170,17 @@ const char *redis_prefix(const struct redis *r)
 	return r->cfg->redis_prefix;
 }
 
+json_t *redis_reply_strings(const redisReply *reply)
+{
+	json_t *arr = json_array();
+	if (reply->type == REDIS_REPLY_ARRAY)
+		for (size_t i = 0; i < reply->elements; i++)
+			if (reply->element[i]->type == REDIS_REPLY_STRING)
+				json_array_append_new(arr, json_stringn(reply->element[i]->str,
+									reply->element[i]->len));
+	return arr;
+}
+
 const struct config *redis_config(const struct redis *r)
 {
 	return r->cfg;

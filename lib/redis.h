@@ -4,6 +4,7 @@
 #define SKIFF_REDIS_H
 
 #include <hiredis/hiredis.h>
+#include <jansson.h>
 #include <stddef.h>
 #include "config.h"
 #include "error.h"
@@ -32,6 +33,8 @@ const char *redis_prefix(const struct redis *r);
 const struct config *redis_config(const struct redis *r);
 /* Closes the connection (next command reconnects). For children after fork. */
 void redis_disconnect(struct redis *r);
+/* The string elements of an array reply as a new JSON array (empty for other replies). */
+json_t *redis_reply_strings(const redisReply *reply);
 /* PING; 0 when reachable. */
 int redis_ping(struct redis *r, struct error *err);
 

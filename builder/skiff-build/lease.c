@@ -1,5 +1,5 @@
 /* lease.c — the build's heartbeat: a thread with its own Redis connection renews the lease
- * every lease_ttl/3 seconds and notices when the deployment was canceled. */
+ * every second (lease_ttl/3 when shorter) and notices when the deployment was canceled. */
 #include "build.h"
 #include "log.h"
 #include "model.h"
@@ -34,7 +34,10 @@ static int lease_canceled(struct build_lease *l)
 static void *lease_main(void *arg)
 {
 	struct build_lease *l = arg;
+	/* once a second at most: a cancel stops the build within a second */
 	long ttl = l->b->cfg->lease_ttl, period_ms = ttl * 1000 / 3;
+	if (period_ms > 1000)
+		period_ms = 1000;
 	pthread_mutex_lock(&l->lock);
 	while (!l->quit) {
 		struct timespec until;

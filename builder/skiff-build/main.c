@@ -1,6 +1,7 @@
 /* main.c — skiff-build: builds one deployment (clone → detect → install/build → collect →
  * upload → promote) and always leaves it in a final state with its log archived. */
 #include "build.h"
+#include "gc.h"
 #include "log.h"
 #include "model.h"
 
@@ -217,7 +218,11 @@ static int build_execute(struct build *b, struct error *err)
 		return rc;
 	build_log(b, "Output directory (%s): %s/", d->output_auto ? "detected" : d->output_from,
 		  d->output_dir[0] ? d->output_dir : ".");
-	if ((rc = build_phase(b, "upload", err)) < 0 || (rc = build_upload(b, err)) < 0)
+	/* the phase first, then the fence: a sweep either sees this upload or this build waits for
+	 * the sweep (lib/gc.h), so a blob found already stored is not deleted under it */
+	if ((rc = build_phase(b, "upload", err)) < 0 ||
+	    (rc = gc_fence_wait(b->redis, GC_FENCE_TTL_MS, err)) < 0 ||
+	    (rc = build_upload(b, err)) < 0)
 		return rc;
 	if (build_stopped(b))
 		return error_set(err, SKIFF_ECANCELED, "canceled", "the build was stopped");

@@ -1,8 +1,12 @@
 /* main.c — skiff-dispatch: takes deployments off the build queue (BLMOVE), runs skiff-build
  * for each up to the concurrency limit, and marks builds whose lease expired as lost. */
 #include "dispatch.h"
+#include "gc.h"
 #include "log.h"
 #include "model.h"
+#include "retention.h"
+#include "store.h"
+#include "watch.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -45,13 +49,37 @@ static void dispatch_sleep(struct dispatch *d, long ms)
 	}
 }
 
+/* Retention, then the sweep: `--gc-once` and the gc_interval schedule. 0 when both ran. */
+static int dispatch_gc(struct dispatch *d)
+{
+	struct error err;
+	struct store *s = NULL;
+	if (store_open(&s, d->cfg, &err) < 0) {
+		log_error("gc: cannot open the store error=\"%s\"", err.message);
+		return -1;
+	}
+	struct retention_stats rs;
+	memset(&rs, 0, sizeof(rs));
+	int rc = retention_run(d->redis, s, d->cfg->retention_keep, &rs, &err);
+	if (rc < 0)
+		log_error("retention incomplete error=\"%s\"", err.message);
+	struct gc_settings gs;
+	gc_settings_default(&gs);
+	gs.grace_s = d->cfg->gc_grace;
+	struct gc_stats st;
+	int rc2 = gc_sweep(d->redis, s, &gs, &st, &err); /* logs what it reclaimed */
+	store_free(s);
+	return rc < 0 || rc2 < 0 ? -1 : 0;
+}
+
 static void dispatch_usage(FILE *f)
 {
-	fprintf(f, "usage: skiff-dispatch [-c FILE] [-n] [--once]\n"
+	fprintf(f, "usage: skiff-dispatch [-c FILE] [-n] [--once | --gc-once]\n"
 		   "Runs queued skiff builds, at most `concurrency` at a time.\n"
 		   "  -c FILE    configuration file (default $SKIFF_CONFIG or " CONFIG_DEFAULT_PATH ")\n"
 		   "  -n         check the configuration and exit\n"
 		   "  --once     run builds until the queue is empty and none is running, then exit\n"
+		   "  --gc-once  expire old deployments and sweep unreferenced blobs once, then exit\n"
 		   "  --help     this text\n"
 		   "  --version  the version\n");
 }
@@ -88,8 +116,23 @@ static void dispatch_run(struct dispatch *d, bool once)
 		pop_max = 0.1; /* --once: notice the empty queue quickly */
 	if (pop_max < 0.01)
 		pop_max = 0.01;
+	struct watch_settings ws;
+	watch_settings_default(&ws);
+	ws.interval_ms = cfg->poll_interval * 1000;
+	ws.per_minute = cfg->poll_per_minute;
+	ws.timeout_ms = cfg->poll_timeout * 1000;
+	ws.concurrency = (int)cfg->poll_concurrency;
+	struct watch *w = once ? NULL : watch_new(cfg, &ws);
+	long long next_gc = dispatch_now_ms() + 60000; /* the first sweep a minute after start */
 	while (!dispatch_stop) {
 		dispatch_reap(d);
+		struct error werr;
+		if (w && watch_tick(w, d->redis, model_now_ms(), &werr) < 0)
+			log_warn("commit polling failed error=\"%s\"", werr.message);
+		if (w && cfg->gc_interval && dispatch_now_ms() >= next_gc) {
+			dispatch_gc(d);
+			next_gc = dispatch_now_ms() + cfg->gc_interval * 1000LL;
+		}
 		int rc = 0;
 		if (dispatch_now_ms() >= next_scan) {
 			rc = dispatch_scan(d);
@@ -120,12 +163,13 @@ static void dispatch_run(struct dispatch *d, bool once)
 		if (once && !id[0] && d->running == 0)
 			break;
 	}
+	watch_free(w);
 }
 
 int main(int argc, char **argv)
 {
 	const char *config_path = NULL;
-	bool check_only = false, once = false;
+	bool check_only = false, once = false, gc_once = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			dispatch_usage(stdout);
@@ -139,6 +183,8 @@ int main(int argc, char **argv)
 			check_only = true;
 		} else if (!strcmp(argv[i], "--once")) {
 			once = true;
+		} else if (!strcmp(argv[i], "--gc-once")) {
+			gc_once = true;
 		} else {
 			dispatch_usage(stderr);
 			return 2;
@@ -154,6 +200,14 @@ int main(int argc, char **argv)
 	if (check_only) {
 		printf("skiff-dispatch: configuration ok\n");
 		return 0;
+	}
+	if (gc_once) {
+		static struct dispatch gd;
+		gd.cfg = &cfg;
+		gd.redis = redis_new(&cfg);
+		int rc = dispatch_gc(&gd);
+		redis_free(gd.redis);
+		return rc < 0 ? 1 : 0;
 	}
 	if (cfg.concurrency > DISPATCH_MAX_CHILDREN)
 		cfg.concurrency = DISPATCH_MAX_CHILDREN;

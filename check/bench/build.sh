@@ -5,7 +5,8 @@
 # target < 2 s), and the bytes an unchanged redeploy stores (target 0). BENCH_RUNS (default 3)
 # runs of each; prints the median. Not in make check.
 set -u
-. "$(dirname "$0")/../lib.sh"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/check/lib.sh"
 RUNS=${BENCH_RUNS:-3}
 SKIFF_LOG_LEVEL=warn start_stack || exit 1
 

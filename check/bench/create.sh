@@ -4,7 +4,8 @@
 # lighttpd FastCGI settings. DESIGN.md 8: p99 under 5 ms. Prints latency percentiles and the
 # ratio to the no-op. Bounded: BENCH_SECONDS (default 10) per measurement. Not in make check.
 set -u
-. "$(dirname "$0")/../lib.sh"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/check/lib.sh"
 SECS=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNECTIONS:-50}
 command -v wrk >/dev/null || { echo "bench: wrk is not installed" >&2; exit 1; }
@@ -12,28 +13,31 @@ SKIFF_LOG_LEVEL=warn start_stack || exit 1
 kill "$DISPATCH_PID" 2>/dev/null # measure the accept path only: nothing builds
 
 # a no-op responder under the same lighttpd, on its own host name
-sed -i "s|^# ---- any other host name.*|\$HTTP[\"host\"] =~ \"^noop\\\\.test\" { fastcgi.server = ( \"/\" => ( \"noop\" => ( \"socket\" => \"$T/fcgi-noop.sock\", \"bin-path\" => \"$BIN/noop-fcgi\", \"max-procs\" => 2, \"check-local\" => \"disable\" ))) }\n&|" "$T/lighttpd.conf"
+sed -i "s|^# ---- any other host name.*|else \$HTTP[\"host\"] =~ \"^noop\\\\.test\" { fastcgi.server = ( \"/\" => ( \"noop\" => ( \"socket\" => \"$T/fcgi-noop.sock\", \"bin-path\" => \"$BIN/noop-fcgi\", \"max-procs\" => 2, \"check-local\" => \"disable\" ))) }\n&|" "$T/lighttpd.conf"
 stop_lighttpd
 start_lighttpd || exit 1
 
 cat >"$T/create.lua" <<'LUA'
--- every request creates a new project: slug from a per-thread counter
-local counter = 0
-local tid = 0
-local threads = {}
+-- every request creates a new project: slug from the thread's id and a counter
+local threads = 0
 function setup(thread)
-	tid = tid + 1
-	thread:set("tid", tid)
+	threads = threads + 1
+	thread:set("tid", threads)
 end
-function init(args)
-	counter = 0
-end
+counter = 0
+shown = 0
 request = function()
 	counter = counter + 1
 	local body = string.format('{"gitURL":"https://git.example.com/o/site.git","slug":"b%d-%d"}',
-		tid or 0, counter)
+		tid, counter)
 	return wrk.format("POST", "/api/projects",
 		{ ["Content-Type"] = "application/json", ["Host"] = "localhost" }, body)
+end
+response = function(status, headers, body)
+	if status >= 300 and shown < 3 then
+		shown = shown + 1
+		io.write("unexpected answer " .. status .. ": " .. body .. "\n")
+	end
 end
 function done(summary, latency, requests)
 	io.write(string.format("RESULT p50_us=%d p90_us=%d p99_us=%d requests=%d non2xx=%d\n",
@@ -52,7 +56,7 @@ function done(summary, latency, requests)
 end
 LUA
 run() { # lua → RESULT line
-	wrk -t2 -c"$CONNS" -d"${SECS}s" -s "$1" "http://127.0.0.1:$STACK_PORT/" 2>&1 | grep '^RESULT'
+	wrk -t2 -c"$CONNS" -d"${SECS}s" -s "$1" "http://127.0.0.1:$STACK_PORT/" 2>&1 | grep -E '^(RESULT|unexpected)'
 }
 field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 noop=$(run "$T/noop.lua")

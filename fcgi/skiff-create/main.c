@@ -4,6 +4,7 @@
 
 #include "api.h"
 #include "app.h"
+#include "hook.h"
 #include "http.h"
 #include "html.h"
 #include "id.h"
@@ -11,6 +12,7 @@
 #include "model.h"
 #include "lifecycle.h"
 #include "validate.h"
+#include "watch.h"
 
 #define SLUG_ATTEMPTS 5
 
@@ -43,7 +45,8 @@ static int create_field(json_t *body, const char *name, bool is_form, const char
 }
 
 static const char *const create_known_fields[] = {
-	"gitURL", "slug", "branch", "buildCommand", "installCommand", "outputDirectory", NULL,
+	"gitURL", "slug", "branch", "buildCommand", "installCommand", "outputDirectory",
+	"webhookSecret", "watch", NULL,
 };
 
 static int create_check_fields(json_t *body, struct error *err)
@@ -60,6 +63,47 @@ static int create_check_fields(json_t *body, struct error *err)
 	return 0;
 }
 
+/* watch: JSON true/false, or a form checkbox ("on", "1", "true"). */
+static int create_flag(json_t *body, const char *name, bool is_form, bool *out, struct error *err)
+{
+	json_t *v = json_object_get(body, name);
+	*out = false;
+	if (!v || json_is_null(v))
+		return 0;
+	if (is_form && json_is_string(v)) {
+		const char *s = json_string_value(v);
+		*out = !strcmp(s, "on") || !strcmp(s, "1") || !strcmp(s, "true");
+		return 0;
+	}
+	if (!json_is_boolean(v))
+		return error_set(err, SKIFF_EINVALID, "invalid_field", "%s must be true or false", name);
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* webhookSecret: a string (16-256 printable characters) sets it; absent in JSON, or true,
+ * generates one, returned once in the answer; false (or an empty form field) means none. */
+static int create_secret(json_t *body, bool is_form, char out[HOOK_SECRET_MAX + 1],
+			 bool *generated, struct error *err)
+{
+	json_t *v = json_object_get(body, "webhookSecret");
+	out[0] = '\0';
+	*generated = false;
+	if (json_is_false(v) || (is_form && (!v || (json_is_string(v) && !*json_string_value(v)))))
+		return 0;
+	if (!v || json_is_null(v) || json_is_true(v)) {
+		hook_secret_new(out);
+		*generated = true;
+		return 0;
+	}
+	if (!json_is_string(v) || !hook_secret_valid(json_string_value(v)))
+		return error_set(err, SKIFF_EINVALID, "invalid_webhook_secret",
+				 "webhookSecret must be %d to %d printable characters without spaces",
+				 HOOK_SECRET_MIN, HOOK_SECRET_MAX);
+	snprintf(out, HOOK_SECRET_MAX + 1, "%s", json_string_value(v));
+	return 0;
+}
+
 static int create_project(struct http_request *req, struct http_response *resp)
 {
 	struct app *app = req->app;
@@ -70,6 +114,8 @@ static int create_project(struct http_request *req, struct http_response *resp)
 	bool is_form = false;
 	int status;
 	const char *git_url, *slug, *branch, *build_cmd, *install_cmd, *out_dir;
+	char secret[HOOK_SECRET_MAX + 1];
+	bool watch = false, secret_generated = false;
 
 	if (http_body_object(req, &body, &is_form, &err) < 0 ||
 	    http_auth_mutation(req, is_form, &err) < 0 || (!is_form && create_check_fields(body, &err) < 0) ||
@@ -78,7 +124,9 @@ static int create_project(struct http_request *req, struct http_response *resp)
 	    create_field(body, "branch", is_form, &branch, &err) < 0 ||
 	    create_field(body, "buildCommand", is_form, &build_cmd, &err) < 0 ||
 	    create_field(body, "installCommand", is_form, &install_cmd, &err) < 0 ||
-	    create_field(body, "outputDirectory", is_form, &out_dir, &err) < 0)
+	    create_field(body, "outputDirectory", is_form, &out_dir, &err) < 0 ||
+	    create_flag(body, "watch", is_form, &watch, &err) < 0 ||
+	    create_secret(body, is_form, secret, &secret_generated, &err) < 0)
 		goto fail;
 	if (!git_url) {
 		error_set(&err, SKIFF_EINVALID, "invalid_git_url", "gitURL is required");
@@ -114,6 +162,10 @@ static int create_project(struct http_request *req, struct http_response *resp)
 			json_object_set_new(project, "install_command", json_string(install_cmd));
 		if (out_dir)
 			json_object_set_new(project, "output_dir", json_string(out_dir));
+		if (secret[0])
+			json_object_set_new(project, "webhook_secret", json_string(secret));
+		if (watch)
+			json_object_set_new(project, "watch", json_string("1"));
 		deployment = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", id, "project", trial,
 				       "git_url", git_url, "ref", branch ? branch : "", "state",
 				       STATE_QUEUED, "trigger", is_form ? "form" : "api", "created", now);
@@ -132,6 +184,13 @@ static int create_project(struct http_request *req, struct http_response *resp)
 	}
 	log_info("project created project=%s deployment=%s git_url=%s trigger=%s", trial, id,
 		 git_url, is_form ? "form" : "api");
+	/* Not in the creation script: a failure here costs the repository-URL route of webhooks
+	 * (?project= still works) or polling; the project itself is fine. */
+	struct error e2;
+	if (secret[0] && hook_index_add(app->redis, git_url, trial, &e2) < 0 && e2.code != SKIFF_EINVALID)
+		log_warn("webhook index not updated project=%s error=\"%s\"", trial, e2.message);
+	if (watch && watch_project_add(app->redis, trial, &e2) < 0)
+		log_warn("polling not scheduled project=%s error=\"%s\"", trial, e2.message);
 
 	if (is_form) {
 		char loc[64];
@@ -145,10 +204,20 @@ static int create_project(struct http_request *req, struct http_response *resp)
 	snprintf(surl, sizeof(surl), "%s/api/deployments/%s", cfg->dashboard_url, id);
 	snprintf(eurl, sizeof(eurl), "/events/%s", id);
 	http_header(resp, "Location", "/api/deployments/%s", id);
-	status = http_json(resp, 202,
-			   json_pack("{s:s,s:{s:s,s:s,s:s,s:s,s:s,s:s}}", "status", "queued", "data",
-				     "projectSlug", trial, "url", url, "deploymentId", id,
-				     "deploymentUrl", durl, "statusUrl", surl, "eventsUrl", eurl));
+	json_t *answer = json_pack("{s:s,s:{s:s,s:s,s:s,s:s,s:s,s:s,s:b}}", "status", "queued", "data",
+				   "projectSlug", trial, "url", url, "deploymentId", id,
+				   "deploymentUrl", durl, "statusUrl", surl, "eventsUrl", eurl, "watch",
+				   watch);
+	if (secret[0]) {
+		/* the secret is shown here once (when generated) and never by a read */
+		char hurl[1024];
+		snprintf(hurl, sizeof(hurl), "%s/api/hooks/github?project=%s", cfg->dashboard_url, trial);
+		json_t *hook = json_pack("{s:s,s:s}", "url", hurl, "contentType", "application/json");
+		if (secret_generated)
+			json_object_set_new(hook, "secret", json_string(secret));
+		json_object_set_new(json_object_get(answer, "data"), "webhook", hook);
+	}
+	status = http_json(resp, 202, answer);
 	goto out;
 fail:
 	status = create_fail(req, resp, is_form, &err);

@@ -44,6 +44,23 @@ static int pages_error(struct http_request *req, struct http_response *resp, con
 	return html_error(req, resp, err, "/", "Back to the dashboard");
 }
 
+/* A site's address as a link (with an element id when given), or "not live yet". */
+static void pages_site_link(struct buf *b, const char *id, const char *url)
+{
+	if (!url) {
+		buf_puts(b, "<span class=\"muted\">not live yet</span>");
+		return;
+	}
+	buf_puts(b, "<a ");
+	if (id)
+		buf_printf(b, "id=\"%s\" ", id);
+	buf_puts(b, "href=\"");
+	buf_put_html(b, url);
+	buf_puts(b, "\">");
+	buf_put_html(b, url);
+	buf_puts(b, "</a>");
+}
+
 static void pages_badge(struct buf *b, const char *state)
 {
 	buf_puts(b, "<span class=\"badge state-");
@@ -84,15 +101,7 @@ int pages_projects(struct http_request *req, struct http_response *resp)
 		buf_puts(&b, "</a></td><td><code>");
 		buf_put_html(&b, pages_str(p, "git_url"));
 		buf_puts(&b, "</code></td><td>");
-		if (*cur) {
-			buf_puts(&b, "<a href=\"");
-			buf_put_html(&b, url);
-			buf_puts(&b, "\">");
-			buf_put_html(&b, url);
-			buf_puts(&b, "</a>");
-		} else {
-			buf_puts(&b, "<span class=\"muted\">not live yet</span>");
-		}
+		pages_site_link(&b, NULL, *cur ? url : NULL);
 		buf_puts(&b, "</td><td>");
 		pages_time(&b, pages_str(p, "created"));
 		buf_puts(&b, "</td></tr>\n");
@@ -128,15 +137,7 @@ int pages_project(struct http_request *req, struct http_response *resp)
 	buf_puts(&b, "\">\n<p class=\"crumbs\"><a href=\"/projects\">Projects</a></p>\n<h1>");
 	buf_put_html(&b, slug);
 	buf_puts(&b, "</h1>\n<dl class=\"meta\">\n<dt>Production</dt><dd>");
-	if (*cur) {
-		buf_puts(&b, "<a id=\"project-url\" href=\"");
-		buf_put_html(&b, url);
-		buf_puts(&b, "\">");
-		buf_put_html(&b, url);
-		buf_puts(&b, "</a>");
-	} else {
-		buf_puts(&b, "<span class=\"muted\">not live yet</span>");
-	}
+	pages_site_link(&b, "project-url", *cur ? url : NULL);
 	buf_puts(&b, "</dd>\n<dt>Repository</dt><dd><code>");
 	buf_put_html(&b, pages_str(p, "git_url"));
 	buf_puts(&b, "</code></dd>\n<dt>Branch</dt><dd><code>");

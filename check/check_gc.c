@@ -1,0 +1,605 @@
+/* check_gc.c — retention and the sweep against a real redis-server and the file store: the
+ * newest N ready deployments plus the current one stay, expired ones lose their manifests and
+ * log streams, the sweep reclaims exactly the blobs nothing kept names, never a young one, and
+ * never one a build running during the sweep relies on. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "gc.h"
+#include "hash.h"
+#include "id.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "manifest.h"
+#include "model.h"
+#include "redis.h"
+#include "retention.h"
+#include "store.h"
+#include "testenv.h"
+
+#define OLD (2 * 3600)   /* seconds: older than the default grace period */
+
+struct fixture {
+	struct config cfg;
+	struct redis *r;
+	struct store *s;
+	int serial;
+};
+
+static void fixture_init(struct fixture *f, const char *name)
+{
+	memset(f, 0, sizeof(*f));
+	testenv_config(&f->cfg, name);
+	struct error err;
+	f->r = redis_new(&f->cfg);
+	ck_assert_msg(store_open(&f->s, &f->cfg, &err) == 0, "store: %s", err.message);
+}
+
+static void fixture_dispose(struct fixture *f)
+{
+	store_free(f->s);
+	redis_free(f->r);
+}
+
+static redisReply *cmd(struct fixture *f, const char *fmt, const char *key, const char *a1,
+			const char *a2, const char *a3, const char *a4)
+{
+	struct error err;
+	char k[REDIS_KEY_MAX];
+	redis_key(f->r, k, "%s", key);
+	redisReply *reply = redis_cmd(f->r, &err, fmt, k, a1, a2, a3, a4);
+	ck_assert_msg(reply != NULL, "redis: %s", err.message);
+	return reply;
+}
+
+static void cmd_free(struct fixture *f, const char *fmt, const char *key, const char *a1,
+		     const char *a2, const char *a3, const char *a4)
+{
+	freeReplyObject(cmd(f, fmt, key, a1, a2, a3, a4));
+}
+
+static void hget(struct fixture *f, const char *key, const char *field, char *out, size_t n)
+{
+	redisReply *reply = cmd(f, "HGET %s %s", key, field, NULL, NULL, NULL);
+	snprintf(out, n, "%s", reply->type == REDIS_REPLY_STRING ? reply->str : "");
+	freeReplyObject(reply);
+}
+
+static long long exists(struct fixture *f, const char *key)
+{
+	redisReply *reply = cmd(f, "EXISTS %s", key, NULL, NULL, NULL, NULL);
+	long long n = reply->integer;
+	freeReplyObject(reply);
+	return n;
+}
+
+static void set_age(const char *path, long long age_s)
+{
+	struct timespec ts[2];
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= age_s;
+	ts[1] = ts[0];
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+/* A blob with content text, age_s old. */
+static void blob(struct fixture *f, const char *text, long long age_s, char hash[65])
+{
+	char tmp[400], path[STORE_PATH_MAX];
+	struct error err;
+	snprintf(tmp, sizeof(tmp), "%s/blob-%d-%d", testenv_dir, getpid(), f->serial++);
+	FILE *fp = fopen(tmp, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs(text, fp);
+	fclose(fp);
+	hash_buffer(text, strlen(text), hash);
+	ck_assert_msg(store_blob_put(f->s, hash, tmp, "text/plain", &err) == 0, "%s", err.message);
+	unlink(tmp);
+	ck_assert_int_eq(store_blob_path(f->s, hash, path, &err), 0);
+	set_age(path, age_s);
+}
+
+static bool blob_exists(struct fixture *f, const char *hash)
+{
+	struct error err;
+	return store_blob_exists(f->s, hash, &err) == 1;
+}
+
+static void object_age(struct fixture *f, const char *key, long long age_s)
+{
+	char path[STORE_PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", f->cfg.store_path, key);
+	set_age(path, age_s);
+}
+
+static bool object_exists(struct fixture *f, const char *key)
+{
+	char path[STORE_PATH_MAX];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s", f->cfg.store_path, key);
+	return stat(path, &st) == 0;
+}
+
+/* A manifest for id naming files[i] = hashes (variants: gz/br names, may be NULL). */
+static void manifest(struct fixture *f, const char *id, const char *const *hashes, size_t n,
+		     const char *gz, const char *br, long long age_s)
+{
+	json_t *files = json_object();
+	for (size_t i = 0; i < n; i++) {
+		char path[32];
+		snprintf(path, sizeof(path), "/f%zu.html", i);
+		json_t *e = json_pack("{s:s,s:i,s:s}", "hash", hashes[i], "size", 10, "type",
+				      "text/html; charset=utf-8");
+		if (i == 0 && gz)
+			json_object_set_new(e, "gzip", json_pack("{s:s,s:i}", "hash", gz, "size", 5));
+		if (i == 0 && br)
+			json_object_set_new(e, "br", json_pack("{s:s,s:i}", "hash", br, "size", 4));
+		json_object_set_new(files, path, e);
+	}
+	json_t *m = json_pack("{s:i,s:s,s:i,s:o,s:{}}", "version", 1, "deployment", id, "created",
+			      1, "files", files, "config");
+	char *text = json_dumps(m, JSON_COMPACT);
+	char key[256];
+	struct error err;
+	snprintf(key, sizeof(key), "manifests/%s.json", id);
+	ck_assert_int_eq(store_object_put(f->s, key, text, strlen(text), "application/json", &err), 0);
+	object_age(f, key, age_s);
+	free(text);
+	json_decref(m);
+}
+
+static void project(struct fixture *f, const char *slug)
+{
+	char key[256];
+	snprintf(key, sizeof(key), "project:%s", slug);
+	cmd_free(f, "HSET %s slug %s git_url %s", key, slug, "https://example.com/a/b.git", NULL, NULL);
+	cmd_free(f, "ZADD %s 1 %s", "projects", slug, NULL, NULL, NULL);
+}
+
+/* A deployment of slug created at `created` (its order), in state, with a log stream. */
+static void deployment(struct fixture *f, const char *slug, const char *state, int created,
+		       char id[ID_LEN + 1])
+{
+	char key[256], score[16];
+	id_new(id);
+	snprintf(key, sizeof(key), "deployment:%s", id);
+	cmd_free(f, "HSET %s project %s state %s id %s", key, slug, state, id, NULL);
+	snprintf(key, sizeof(key), "project:%s:deployments", slug);
+	snprintf(score, sizeof(score), "%d", created);
+	cmd_free(f, "ZADD %s %s %s", key, score, id, NULL, NULL);
+	snprintf(key, sizeof(key), "log:%s", id);
+	cmd_free(f, "XADD %s * k line s system m %s", key, "built-from-stream", NULL, NULL, NULL);
+}
+
+static void set_current(struct fixture *f, const char *slug, const char *id)
+{
+	char key[256];
+	snprintf(key, sizeof(key), "project:%s", slug);
+	cmd_free(f, "HSET %s current %s", key, id, NULL, NULL, NULL);
+}
+
+static const char *state_of(struct fixture *f, const char *id)
+{
+	static char st[32];
+	char key[256];
+	snprintf(key, sizeof(key), "deployment:%s", id);
+	hget(f, key, "state", st, sizeof(st));
+	return st;
+}
+
+START_TEST(test_retention_keeps_newest_ready_and_current)
+{
+	struct fixture f;
+	fixture_init(&f, "ret");
+	project(&f, "site");
+	char ids[14][ID_LEN + 1];
+	/* 12 ready, plus a failed and a canceled one among them (never counted, never expired) */
+	for (int i = 0; i < 14; i++)
+		deployment(&f, "site", i == 4 ? "error" : i == 9 ? "canceled" : "ready", i + 1, ids[i]);
+	set_current(&f, "site", ids[13]);
+	char h[65];
+	blob(&f, "x", OLD, h);
+	const char *hs[] = { h };
+	for (int i = 0; i < 14; i++)
+		manifest(&f, ids[i], hs, 1, NULL, NULL, OLD);
+	/* the oldest has its log archived already; the second oldest not yet */
+	char key[256];
+	struct error err;
+	snprintf(key, sizeof(key), "logs/%s.log", ids[0]);
+	ck_assert_int_eq(store_object_put(f.s, key, "archived\n", 9, "text/plain", &err), 0);
+
+	struct retention_stats st;
+	memset(&st, 0, sizeof(st));
+	ck_assert_int_eq(retention_run(f.r, f.s, 10, &st, &err), 0);
+	/* ready newest first: 13 12 11 10 8 7 6 5 3 2 | 1 0 → the eleventh and twelfth expire */
+	ck_assert_uint_eq(st.expired, 2);
+	ck_assert_uint_eq(st.manifests, 2);
+	ck_assert_uint_eq(st.logs_trimmed, 2);
+	for (int i = 0; i < 14; i++) {
+		const char *want = i <= 1 ? "expired" : i == 4 ? "error" : i == 9 ? "canceled" : "ready";
+		ck_assert_msg(!strcmp(state_of(&f, ids[i]), want), "deployment %d is %s, not %s", i,
+			      state_of(&f, ids[i]), want);
+		snprintf(key, sizeof(key), "manifests/%s.json", ids[i]);
+		ck_assert_msg(object_exists(&f, key) == (i > 1), "manifest %d", i);
+		snprintf(key, sizeof(key), "log:%s", ids[i]);
+		ck_assert_msg(exists(&f, key) == (i > 1), "log stream %d", i);
+	}
+	/* the archived copy was kept as it was; the missing one was written from the stream */
+	struct buf text = BUF_INIT(1024);
+	snprintf(key, sizeof(key), "logs/%s.log", ids[0]);
+	ck_assert_int_eq(store_object_get(f.s, key, &text, &err), 0);
+	ck_assert_str_eq(buf_cstr(&text), "archived\n");
+	buf_reset(&text);
+	snprintf(key, sizeof(key), "logs/%s.log", ids[1]);
+	ck_assert_int_eq(store_object_get(f.s, key, &text, &err), 0);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&text), "built-from-stream"));
+	buf_dispose(&text);
+	/* an expired deployment cannot become current again */
+	ck_assert_int_eq(lifecycle_rollback(f.r, "site", ids[0], false, "test", &err), SKIFF_ECONFLICT);
+	/* a second run changes nothing */
+	memset(&st, 0, sizeof(st));
+	ck_assert_int_eq(retention_run(f.r, f.s, 10, &st, &err), 0);
+	ck_assert_uint_eq(st.expired, 0);
+	fixture_dispose(&f);
+}
+END_TEST
+
+START_TEST(test_retention_keeps_rolled_back_current)
+{
+	struct fixture f;
+	fixture_init(&f, "pin");
+	project(&f, "site");
+	char ids[12][ID_LEN + 1];
+	for (int i = 0; i < 12; i++)
+		deployment(&f, "site", "ready", i + 1, ids[i]);
+	struct error err;
+	/* rolled back (and pinned) to the oldest: it stays, the next oldest goes */
+	set_current(&f, "site", ids[11]);
+	ck_assert_int_eq(lifecycle_rollback(f.r, "site", ids[0], true, "test", &err), 0);
+	struct retention_stats st;
+	memset(&st, 0, sizeof(st));
+	ck_assert_int_eq(retention_project(f.r, f.s, "site", 10, &st, &err), 0);
+	ck_assert_uint_eq(st.expired, 1);
+	ck_assert_str_eq(state_of(&f, ids[0]), "ready");
+	ck_assert_str_eq(state_of(&f, ids[1]), "expired");
+	for (int i = 2; i < 12; i++)
+		ck_assert_str_eq(state_of(&f, ids[i]), "ready");
+	ck_assert_int_eq(retention_project(f.r, f.s, "nosuch", 10, &st, &err), SKIFF_ENOTFOUND);
+	fixture_dispose(&f);
+}
+END_TEST
+
+static void sweep(struct fixture *f, long long grace_s, struct gc_stats *st)
+{
+	struct gc_settings set;
+	gc_settings_default(&set);
+	set.grace_s = grace_s;
+	struct error err;
+	error_clear(&err);
+	ck_assert_msg(gc_sweep(f->r, f->s, &set, st, &err) == 0, "gc: %s", err.message);
+}
+
+START_TEST(test_gc_reclaims_exactly_unique_blobs)
+{
+	struct fixture f;
+	fixture_init(&f, "uniq");
+	project(&f, "site");
+	char ids[11][ID_LEN + 1];
+	for (int i = 0; i < 11; i++)
+		deployment(&f, "site", "ready", i + 1, ids[i]);
+	set_current(&f, "site", ids[10]);
+	char shared[65], a1[65], a2[65], agz[65], abr[65], b1[65], bgz[65], young[65], orphan[65];
+	blob(&f, "shared by every deployment", OLD, shared);
+	blob(&f, "only in the oldest (1)", OLD, a1);
+	blob(&f, "only in the oldest (2)", OLD, a2);
+	blob(&f, "gzip of the oldest's first file", OLD, agz);
+	blob(&f, "br of the oldest's first file", OLD, abr);
+	blob(&f, "only in the newer ones", OLD, b1);
+	blob(&f, "gzip of the newer ones' first file", OLD, bgz);
+	blob(&f, "uploaded a moment ago, no manifest yet", 10, young);
+	blob(&f, "named by nothing for a long time", OLD, orphan);
+	const char *oldest[] = { a1, shared, a2 };
+	manifest(&f, ids[0], oldest, 3, agz, abr, OLD);
+	const char *newer[] = { b1, shared };
+	for (int i = 1; i < 11; i++)
+		manifest(&f, ids[i], newer, 2, bgz, NULL, OLD);
+	struct retention_stats rs;
+	memset(&rs, 0, sizeof(rs));
+	struct error err;
+	ck_assert_int_eq(retention_run(f.r, f.s, 10, &rs, &err), 0);
+	ck_assert_uint_eq(rs.expired, 1);
+	ck_assert_str_eq(state_of(&f, ids[0]), "expired");
+
+	struct gc_stats st;
+	sweep(&f, 3600, &st);
+	ck_assert(!st.deferred);
+	ck_assert_uint_eq(st.blobs, 9);
+	ck_assert_uint_eq(st.blobs_deleted, 5);
+	ck_assert_uint_eq(st.blobs_young, 1);
+	ck_assert_uint_eq(st.blobs_named, 3);
+	ck_assert_uint_eq(st.manifests_kept, 10);
+	unsigned long long bytes = strlen("only in the oldest (1)") + strlen("only in the oldest (2)") +
+				   strlen("gzip of the oldest's first file") +
+				   strlen("br of the oldest's first file") +
+				   strlen("named by nothing for a long time");
+	ck_assert_uint_eq(st.bytes_deleted, bytes);
+	ck_assert(!blob_exists(&f, a1) && !blob_exists(&f, a2) && !blob_exists(&f, agz) &&
+		  !blob_exists(&f, abr) && !blob_exists(&f, orphan));
+	ck_assert(blob_exists(&f, shared) && blob_exists(&f, b1) && blob_exists(&f, bgz) &&
+		  blob_exists(&f, young));
+	/* the next sweep finds nothing more */
+	sweep(&f, 3600, &st);
+	ck_assert_uint_eq(st.blobs_deleted, 0);
+	/* a dry run counts without deleting */
+	struct gc_settings set;
+	gc_settings_default(&set);
+	set.grace_s = 0;
+	set.dry_run = true;
+	ck_assert_int_eq(gc_sweep(f.r, f.s, &set, &st, &err), 0);
+	ck_assert_uint_eq(st.blobs_deleted, 1);
+	ck_assert(blob_exists(&f, young));
+	fixture_dispose(&f);
+}
+END_TEST
+
+START_TEST(test_gc_deleted_project_leaves_nothing)
+{
+	struct fixture f;
+	fixture_init(&f, "del");
+	project(&f, "gone");
+	project(&f, "stays");
+	char g1[ID_LEN + 1], g2[ID_LEN + 1], s1[ID_LEN + 1], failed[ID_LEN + 1];
+	deployment(&f, "gone", "ready", 1, g1);
+	deployment(&f, "gone", "ready", 2, g2);
+	deployment(&f, "gone", "error", 3, failed);
+	deployment(&f, "stays", "ready", 1, s1);
+	set_current(&f, "gone", g2);
+	set_current(&f, "stays", s1);
+	char shared[65], only1[65], only2[65], mine[65];
+	blob(&f, "shared between the projects", OLD, shared);
+	blob(&f, "only in gone 1", OLD, only1);
+	blob(&f, "only in gone 2", OLD, only2);
+	blob(&f, "only in stays", OLD, mine);
+	const char *m1[] = { only1, shared }, *m2[] = { only2, shared }, *m3[] = { mine, shared };
+	manifest(&f, g1, m1, 2, NULL, NULL, OLD);
+	manifest(&f, g2, m2, 2, NULL, NULL, OLD);
+	manifest(&f, s1, m3, 2, NULL, NULL, OLD);
+	const char *logs[] = { g1, g2, failed, s1 };
+	struct error err;
+	for (int i = 0; i < 4; i++) {
+		char key[256];
+		snprintf(key, sizeof(key), "logs/%s.log", logs[i]);
+		ck_assert_int_eq(store_object_put(f.s, key, "log\n", 4, "text/plain", &err), 0);
+		object_age(&f, key, OLD);
+	}
+	ck_assert_int_eq(lifecycle_delete(f.r, "gone", &err), 0);
+	struct gc_stats st;
+	sweep(&f, 3600, &st);
+	ck_assert_uint_eq(st.manifests_dropped, 2);
+	ck_assert_uint_eq(st.logs_dropped, 3);
+	ck_assert_uint_eq(st.blobs_deleted, 2);
+	ck_assert(!blob_exists(&f, only1) && !blob_exists(&f, only2));
+	ck_assert(blob_exists(&f, shared) && blob_exists(&f, mine));
+	char key[256];
+	snprintf(key, sizeof(key), "manifests/%s.json", g1);
+	ck_assert(!object_exists(&f, key));
+	snprintf(key, sizeof(key), "logs/%s.log", failed);
+	ck_assert(!object_exists(&f, key));
+	snprintf(key, sizeof(key), "manifests/%s.json", s1);
+	ck_assert(object_exists(&f, key));
+	snprintf(key, sizeof(key), "logs/%s.log", s1);
+	ck_assert(object_exists(&f, key));
+	fixture_dispose(&f);
+}
+END_TEST
+
+START_TEST(test_gc_young_orphans_wait)
+{
+	/* a deleted project's manifest written within the grace period stays for now */
+	struct fixture f;
+	fixture_init(&f, "young");
+	char id[ID_LEN + 1], h[65];
+	id_new(id);
+	blob(&f, "named by a manifest without a deployment", OLD, h);
+	const char *hs[] = { h };
+	manifest(&f, id, hs, 1, NULL, NULL, 5);
+	struct gc_stats st;
+	sweep(&f, 3600, &st);
+	ck_assert_uint_eq(st.blobs_deleted, 0);
+	ck_assert_uint_eq(st.manifests_dropped, 0);
+	ck_assert(blob_exists(&f, h));
+	fixture_dispose(&f);
+}
+END_TEST
+
+START_TEST(test_gc_defers_while_a_build_uploads)
+{
+	struct fixture f;
+	fixture_init(&f, "defer");
+	project(&f, "site");
+	char id[ID_LEN + 1], orphan[65];
+	deployment(&f, "site", "building", 1, id);
+	char key[256];
+	snprintf(key, sizeof(key), "deployment:%s", id);
+	cmd_free(&f, "HSET %s phase %s", key, "upload", NULL, NULL, NULL);
+	cmd_free(&f, "LPUSH %s %s", "queue:active", id, NULL, NULL, NULL);
+	blob(&f, "a blob the uploading build found stored", OLD, orphan);
+	struct gc_stats st;
+	sweep(&f, 0, &st);
+	ck_assert(st.deferred);
+	ck_assert_uint_eq(st.blobs_deleted, 0);
+	ck_assert(blob_exists(&f, orphan));
+	/* another sweep holding the fence: this one defers too */
+	cmd_free(&f, "LREM %s 0 %s", "queue:active", id, NULL, NULL, NULL);
+	cmd_free(&f, "SET %s %s PX 5000", "gc:sweep", "other-sweep", NULL, NULL, NULL);
+	sweep(&f, 0, &st);
+	ck_assert(st.deferred);
+	ck_assert(blob_exists(&f, orphan));
+	struct error err;
+	ck_assert_int_eq(gc_fence_wait(f.r, 200, &err), SKIFF_ETIMEOUT);
+	cmd_free(&f, "DEL %s", "gc:sweep", NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(gc_fence_wait(f.r, 200, &err), 0);
+	sweep(&f, 0, &st);
+	ck_assert(!st.deferred);
+	ck_assert_uint_eq(st.blobs_deleted, 1);
+	ck_assert(!blob_exists(&f, orphan));
+	fixture_dispose(&f);
+}
+END_TEST
+
+START_TEST(test_gc_unreadable_kept_manifest_stops_the_sweep)
+{
+	struct fixture f;
+	fixture_init(&f, "corrupt");
+	project(&f, "site");
+	char id[ID_LEN + 1], orphan[65];
+	deployment(&f, "site", "ready", 1, id);
+	blob(&f, "maybe named by the unreadable manifest", OLD, orphan);
+	char key[256];
+	struct error err;
+	snprintf(key, sizeof(key), "manifests/%s.json", id);
+	ck_assert_int_eq(store_object_put(f.s, key, "{\"version\":1,", 13, "application/json", &err), 0);
+	struct gc_settings set;
+	gc_settings_default(&set);
+	struct gc_stats st;
+	ck_assert_int_lt(gc_sweep(f.r, f.s, &set, &st, &err), 0);
+	ck_assert_uint_eq(st.blobs_deleted, 0);
+	ck_assert(blob_exists(&f, orphan));
+	/* and the fence was released */
+	ck_assert_int_eq(exists(&f, "gc:sweep"), 0);
+	fixture_dispose(&f);
+}
+END_TEST
+
+/* A build as skiff-build runs it, following the sweep protocol (lib/gc.h): record the upload
+ * phase, wait for the fence, then store what is missing, write the manifest, become ready.
+ * Each build reuses the previous build's garbage blob (old, named by nothing when the build
+ * starts) and leaves a new one behind. */
+static void builder_child(const char *name, int builds)
+{
+	struct fixture f;
+	fixture_init(&f, name);
+	char prev_garbage[65] = "";
+	for (int b = 0; b < builds; b++) {
+		char id[ID_LEN + 1], fresh[65], garbage[65], text[64], key[64];
+		struct error err;
+		deployment(&f, "site", "building", 100 + b, id);
+		cmd_free(&f, "LPUSH %s %s", "queue:active", id, NULL, NULL, NULL);
+		snprintf(key, sizeof(key), "deployment:%s", id);
+		cmd_free(&f, "HSET %s phase %s", key, "upload", NULL, NULL, NULL);
+		if (gc_fence_wait(f.r, 10000, &err) < 0)
+			_exit(3);
+		snprintf(text, sizeof(text), "fresh %d of %d", b, getpid());
+		blob(&f, text, 0, fresh);
+		const char *names[2] = { fresh, prev_garbage };
+		size_t n = 1;
+		if (prev_garbage[0] && blob_exists(&f, prev_garbage)) /* found stored: not uploaded */
+			n = 2;
+		testenv_sleep_ms(3); /* the time between the check and the manifest */
+		manifest(&f, id, names, n, NULL, NULL, 0);
+		cmd_free(&f, "HSET %s state %s", key, "ready", NULL, NULL, NULL);
+		cmd_free(&f, "HSET %s phase %s", key, "", NULL, NULL, NULL);
+		cmd_free(&f, "LREM %s 0 %s", "queue:active", id, NULL, NULL, NULL);
+		snprintf(text, sizeof(text), "garbage %d of %d", b, getpid());
+		blob(&f, text, OLD, garbage);
+		memcpy(prev_garbage, garbage, sizeof(garbage));
+		testenv_sleep_ms(10); /* between builds: a window for sweeps that do delete */
+	}
+	fixture_dispose(&f);
+	_exit(0);
+}
+
+/* Every blob a ready deployment's manifest names is in the store. */
+static int missing_named_blobs(struct fixture *f)
+{
+	redisReply *ids = cmd(f, "ZRANGE %s 0 -1", "project:site:deployments", NULL, NULL, NULL, NULL);
+	int missing = 0;
+	for (size_t i = 0; i < ids->elements; i++) {
+		const char *id = ids->element[i]->str;
+		if (strcmp(state_of(f, id), "ready"))
+			continue;
+		char key[256];
+		struct buf text = BUF_INIT(1 << 20);
+		struct manifest *m = NULL;
+		struct error err;
+		snprintf(key, sizeof(key), "manifests/%s.json", id);
+		ck_assert_int_eq(store_object_get(f->s, key, &text, &err), 0);
+		ck_assert_int_eq(manifest_parse(buf_cstr(&text), text.len, &m, &err), 0);
+		for (size_t j = 0; j < m->nfiles; j++)
+			missing += !blob_exists(f, m->files[j].hash);
+		manifest_free(m);
+		buf_dispose(&text);
+	}
+	freeReplyObject(ids);
+	return missing;
+}
+
+static void race(const char *name, int *missing, size_t *deleted)
+{
+	struct fixture f;
+	fixture_init(&f, name);
+	project(&f, "site");
+	enum { BUILDS = 20 };
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		builder_child(name, BUILDS);
+	*deleted = 0;
+	int status = 0;
+	/* sweep with no grace period at all, as often as possible, while the builds run */
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		struct gc_stats st;
+		sweep(&f, 0, &st);
+		*deleted += st.blobs_deleted;
+		testenv_sleep_ms(1);
+	}
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	/* with the builds done, one more sweep leaves only what a ready manifest names */
+	struct gc_stats st;
+	sweep(&f, 0, &st);
+	*deleted += st.blobs_deleted;
+	ck_assert(!st.deferred);
+	ck_assert_uint_eq(st.blobs, st.blobs_named + st.blobs_deleted);
+	*missing = missing_named_blobs(&f);
+	fixture_dispose(&f);
+}
+
+START_TEST(test_gc_sweeps_during_builds_never_delete_a_named_blob)
+{
+	int missing;
+	size_t deleted;
+	race("race", &missing, &deleted);
+	ck_assert_msg(missing == 0, "%d blobs named by ready manifests were deleted", missing);
+	ck_assert_msg(deleted > 0, "the sweeps reclaimed nothing");
+}
+END_TEST
+
+static Suite *gc_suite(void)
+{
+	Suite *s = suite_create("gc");
+	TCase *tc = tcase_create("redis");
+	tcase_add_unchecked_fixture(tc, testenv_setup, testenv_teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_retention_keeps_newest_ready_and_current);
+	tcase_add_test(tc, test_retention_keeps_rolled_back_current);
+	tcase_add_test(tc, test_gc_reclaims_exactly_unique_blobs);
+	tcase_add_test(tc, test_gc_deleted_project_leaves_nothing);
+	tcase_add_test(tc, test_gc_young_orphans_wait);
+	tcase_add_test(tc, test_gc_defers_while_a_build_uploads);
+	tcase_add_test(tc, test_gc_unreadable_kept_manifest_stops_the_sweep);
+	tcase_add_test(tc, test_gc_sweeps_during_builds_never_delete_a_named_blob);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	log_init("check_gc", LOG_WARN);
+	SRunner *sr = srunner_create(gc_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,320 @@
+#!/bin/sh
+# it_lifecycle.sh — the life of a project on the whole stack (lighttpd, skiff-dispatch building
+# from real git repositories, Redis, the file store): redeploy after a new commit serves the
+# new content; rollback serves the old content within a second without rebuilding (no new log
+# entry, no new blob); pinning; cancel of a queued and of a running build (its processes are
+# gone, by pid); two quick redeploys build only the newest; a verified webhook push deploys
+# its commit; retention expires the eleventh-oldest ready deployment and the sweep
+# (skiff-dispatch --gc-once) reclaims exactly its unique blobs; delete removes everything; a
+# watched project deploys a new commit within two polling intervals.
+. "$(dirname "$0")/lib.sh"
+
+for tool in curl python3 git redis-server lighttpd; do
+	command -v "$tool" >/dev/null 2>&1 || { echo "$tool is missing: run make deps" >&2; exit 1; }
+done
+for p in skiff-create skiff-status skiff-serve skiff-dispatch skiff-build skiff-hook; do
+	[ -x "$BIN/$p" ] || { echo "$BIN/$p is not built" >&2; exit 1; }
+done
+
+# one build at a time (so builds queue), cancel noticed by the build within a second, watched
+# projects polled every 5 s (the shortest interval skiff allows)
+export SKIFF_CONCURRENCY=1 SKIFF_LEASE_TTL=3 SKIFF_POLL_INTERVAL=5
+start_stack || { TESTS_RUN=$((TESTS_RUN + 1)); fail "the stack starts"; finish; exit 1; }
+U="http://127.0.0.1:$STACK_PORT"
+H="Host: localhost:$STACK_PORT"
+P=skiff:
+SLUG=life
+
+jget() {
+	python3 -c 'import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    if isinstance(v, list):
+        v = v[int(k)] if k.isdigit() and int(k) < len(v) else None
+    else:
+        v = v.get(k) if isinstance(v, dict) else None
+print("" if v is None else v)' "$1" 2>/dev/null
+}
+api() { # METHOD PATH [JSON]: the body; the status in $T/status
+	curl -sS -o "$T/api.out" -w '%{http_code}' -X "$1" -H "$H" -H 'Content-Type: application/json' \
+		${3:+-d "$3"} "$U$2" >"$T/status"
+	cat "$T/api.out"
+}
+status() { cat "$T/status"; }
+site() { curl -sS -H "Host: $SLUG.localhost:$STACK_PORT" "$U/"; }
+site_status() { curl -sS -o /dev/null -w '%{http_code}' -H "Host: $SLUG.localhost:$STACK_PORT" "$U/"; }
+# site_soon EXPECTED: the site's body once it is EXPECTED, or after one second (skiff-serve
+# reuses Redis answers for half a second: a rollback shows within one second)
+site_soon() {
+	t=$(($(date +%s%N) / 1000000 + 1000))
+	while b=$(site) && [ "$b" != "$1" ] && [ $(($(date +%s%N) / 1000000)) -lt $t ]; do :; done
+	printf '%s' "$b"
+}
+state() { rcli HGET "${P}deployment:$1" state; }
+phase() { rcli HGET "${P}deployment:$1" phase; }
+is_state() { [ "$(state "$1")" = "$2" ]; }
+launched() { grep -c "build launched deployment=$1" "$T/dispatch.log"; }
+blobs() { find "$T/store/blobs" -type f | sort; }
+log_lengths() { for d in $(rcli ZRANGE "${P}project:$SLUG:deployments" 0 -1); do echo "$d $(rcli XLEN "${P}log:$d")"; done; }
+commit() { # MESSAGE: commits the work tree of $REPO
+	(cd "$REPO" && git add -A && git -c user.name=t -c user.email=t@skiff.invalid commit -q -m "$1")
+}
+redeploy() { api POST "/api/projects/$SLUG/deployments" '{}' | jget data.deploymentId; }
+# descendants PID: every process below PID
+descendants() {
+	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+alive_any() { for p in "$@"; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
+all_gone() { ! alive_any "$@"; }
+phase_is() { [ "$(phase "$1")" = "$2" ]; }
+
+REPO=$T/repo
+mkdir -p "$REPO"
+(cd "$REPO" && git init -q -b main)
+echo '<h1>version one</h1>' >"$REPO/index.html"
+echo 'body { color: #123456; } /* a stylesheet every version shares */' >"$REPO/style.css"
+echo 'one' >"$REPO/version.txt"
+commit "version one"
+
+# ---- first deployment -------------------------------------------------------------------------
+d1=$(api POST /api/projects "{\"gitURL\":\"file://$REPO\",\"slug\":\"$SLUG\",\"branch\":\"main\"}" | jget data.deploymentId)
+check_eq "project created" 202 "$(status)"
+wait_for 60 is_state "$d1" ready
+check_eq "first deployment ready" ready "$(state "$d1")"
+check_eq "the site serves version one" "<h1>version one</h1>" "$(site_soon "<h1>version one</h1>")"
+
+# ---- redeploy after a new commit serves the new content -----------------------------------------
+echo '<h1>version two</h1>' >"$REPO/index.html"
+echo 'two' >"$REPO/version.txt"
+commit "version two"
+d2=$(redeploy)
+check_eq "redeploy accepted" 202 "$(status)"
+wait_for 60 is_state "$d2" ready
+check_eq "redeploy ready" ready "$(state "$d2")"
+check_eq "the site serves version two" "<h1>version two</h1>" "$(site_soon "<h1>version two</h1>")"
+check_eq "the new deployment is current" "$d2" "$(rcli HGET "${P}project:$SLUG" current)"
+check_eq "its manifest is in the store" yes "$([ -s "$T/store/manifests/$d2.json" ] && echo yes)"
+check_eq "its commit is the new head" "$(cd "$REPO" && git rev-parse HEAD)" "$(rcli HGET "${P}deployment:$d2" commit)"
+
+# ---- rollback: one write, no build ---------------------------------------------------------------
+blobs >"$T/blobs.before"
+log_lengths >"$T/logs.before"
+ndep=$(rcli ZCARD "${P}project:$SLUG:deployments")
+nlaunch=$(grep -c 'build launched' "$T/dispatch.log")
+t0=$(date +%s%N)
+api POST "/api/projects/$SLUG/rollback" "{\"deploymentId\":\"$d1\"}" >/dev/null
+check_eq "rollback answers 200" 200 "$(status)"
+served=""
+while [ $((($(date +%s%N) - t0) / 1000000)) -lt 1000 ]; do
+	served=$(site)
+	[ "$served" = "<h1>version one</h1>" ] && break
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+check_eq "the old content is served after the rollback" "<h1>version one</h1>" "$served"
+check_eq "within one second (${ms} ms)" yes "$([ "$ms" -lt 1000 ] && echo yes)"
+sleep 1 # give a (wrong) rebuild the chance to show up
+blobs >"$T/blobs.after"
+log_lengths >"$T/logs.after"
+check_eq "rollback created no deployment" "$ndep" "$(rcli ZCARD "${P}project:$SLUG:deployments")"
+check_eq "rollback launched no build" "$nlaunch" "$(grep -c 'build launched' "$T/dispatch.log")"
+check_eq "rollback wrote no blob" "" "$(diff "$T/blobs.before" "$T/blobs.after")"
+check_eq "rollback added no log entry" "" "$(diff "$T/logs.before" "$T/logs.after")"
+check_eq "the project records where it rolled back from" "$d2" "$(rcli HGET "${P}project:$SLUG" rolled_back_from)"
+check_eq "the API shows the rolled back deployment as current" "$d1" \
+	"$(curl -sS -H "$H" "$U/api/projects/$SLUG" | jget data.current)"
+api POST "/api/projects/$SLUG/rollback" "{\"deploymentId\":\"nosuchdeploy\"}" >/dev/null
+check_eq "rollback to an unknown deployment is refused" 404 "$(status)"
+
+# ---- pinned: a later build does not replace the current deployment -----------------------------------
+api POST "/api/projects/$SLUG/rollback" "{\"deploymentId\":\"$d1\",\"pin\":true}" >/dev/null
+echo '<h1>version three</h1>' >"$REPO/index.html"
+echo 'three' >"$REPO/version.txt"
+commit "version three"
+d3=$(redeploy)
+wait_for 60 is_state "$d3" ready
+check_eq "a build while pinned becomes ready" ready "$(state "$d3")"
+check_eq "…but the pinned deployment stays current" "$d1" "$(rcli HGET "${P}project:$SLUG" current)"
+check_eq "…and is served" "<h1>version one</h1>" "$(site)"
+api POST "/api/projects/$SLUG/unpin" '{}' >/dev/null
+check_eq "unpin answers 200" 200 "$(status)"
+api POST "/api/projects/$SLUG/rollback" "{\"deploymentId\":\"$d3\"}" >/dev/null
+check_eq "version three is served again" "<h1>version three</h1>" "$(site_soon "<h1>version three</h1>")"
+
+# ---- cancel: a running build and a queued one; two quick redeploys build only the newest ------------
+printf '{"buildCommand":"sleep 30; mkdir -p out; cp index.html out/","outputDirectory":"out"}\n' >"$REPO/skiff.json"
+commit "a slow build"
+running=$(redeploy)
+wait_for 30 phase_is "$running" build
+check_eq "the slow build is running its command" "building build" "$(state "$running") $(phase "$running")"
+bpid=$(sed -n "s/.*build launched deployment=$running pid=\([0-9]*\).*/\1/p" "$T/dispatch.log" | head -n 1)
+has_sleep() { for p in $(descendants "$bpid"); do tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q 'sleep 30' && return 0; done; return 1; }
+wait_for 10 has_sleep
+pids=$(echo $bpid $(descendants "$bpid"))
+check_match "the build's processes are known by pid ($pids)" '[0-9]+ [0-9]+' "$pids"
+check_match "…and the build command is among them" 'sleep 30' "$(for p in $pids; do cat /proc/$p/cmdline 2>/dev/null | tr '\0' ' '; echo; done)"
+
+rm "$REPO/skiff.json"
+echo '<h1>version four</h1>' >"$REPO/index.html"
+echo 'four' >"$REPO/version.txt"
+commit "version four"
+queued=$(redeploy)
+check_eq "a redeploy behind the running build is queued" queued "$(state "$queued")"
+api POST "/api/deployments/$queued/cancel" '{}' >/dev/null
+check_eq "cancel of the queued build answers 200" 200 "$(status)"
+check_eq "the queued build is canceled" canceled "$(state "$queued")"
+check_eq "and left the queue" "" "$(rcli LPOS "${P}queue" "$queued")"
+api POST "/api/deployments/$queued/cancel" '{}' >/dev/null
+check_eq "cancel is idempotent" 200 "$(status)"
+
+first=$(redeploy)
+second=$(redeploy)
+check_eq "the first of two quick redeploys is superseded" canceled "$(state "$first")"
+check_eq "…by the second" "$second" "$(rcli HGET "${P}deployment:$first" superseded_by)"
+
+t0=$(date +%s)
+api POST "/api/deployments/$running/cancel" '{}' >/dev/null
+check_eq "cancel of the running build answers 200" 200 "$(status)"
+check_eq "the running build is canceled at once" canceled "$(state "$running")"
+wait_for 10 all_gone $pids
+check_eq "every process of the canceled build is gone ($(($(date +%s) - t0)) s)" no \
+	"$(alive_any $pids && echo yes || echo no)"
+check_nomatch "the canceled build never became current" "$running" "$(rcli HGET "${P}project:$SLUG" current)"
+
+wait_for 60 is_state "$second" ready
+check_eq "the newest redeploy is built" ready "$(state "$second")"
+check_eq "the site serves its commit" "<h1>version four</h1>" "$(site_soon "<h1>version four</h1>")"
+check_eq "the superseded redeploy was never launched" 0 "$(launched "$first")"
+check_eq "the canceled queued build was never launched" 0 "$(launched "$queued")"
+check_eq "the canceled build stays canceled" canceled "$(state "$running")"
+
+# ---- a webhook push through lighttpd deploys exactly the pushed commit --------------------------------
+SECRET=lifecycle-webhook-secret-0001
+rcli HSET "${P}project:$SLUG" webhook_secret "$SECRET" >/dev/null
+echo '<h1>version five</h1>' >"$REPO/index.html"
+commit "version five"
+head5=$(cd "$REPO" && git rev-parse HEAD)
+echo '<h1>version six (not pushed)</h1>' >"$REPO/index.html"
+commit "version six"
+python3 - "$REPO" "$head5" >"$T/push.json" <<'PY'
+import json, sys
+repo, after = sys.argv[1:3]
+print(json.dumps({"ref": "refs/heads/main", "after": after, "deleted": False,
+                  "head_commit": {"id": after, "message": "version five"},
+                  "repository": {"clone_url": "file://" + repo + ".git", "default_branch": "main"}}))
+PY
+sig=$(python3 -c 'import hmac, hashlib, sys
+print("sha256=" + hmac.new(sys.argv[1].encode(), open(sys.argv[2], "rb").read(), hashlib.sha256).hexdigest())' "$SECRET" "$T/push.json")
+r=$(curl -sS -w '\n%{http_code}' -H "$H" -H 'Content-Type: application/json' -H 'X-GitHub-Event: push' \
+	-H "X-GitHub-Delivery: life-1" -H "X-Hub-Signature-256: $sig" --data-binary @"$T/push.json" \
+	"$U/api/hooks/github?project=$SLUG")
+check_eq "the webhook answers 202 through lighttpd" 202 "$(printf '%s\n' "$r" | tail -n 1)"
+d5=$(printf '%s\n' "$r" | sed '$d' | jget data.deployments.0.deploymentId)
+wait_for 60 is_state "$d5" ready
+check_eq "the pushed commit is deployed" "<h1>version five</h1>" "$(site_soon "<h1>version five</h1>")"
+check_eq "exactly the pushed commit, not the branch head" "$head5" "$(rcli HGET "${P}deployment:$d5" commit)"
+
+# ---- retention and the sweep ----------------------------------------------------------------------------
+round=0 # (wait_for uses $i)
+while [ "$(for d in $(rcli ZRANGE "${P}project:$SLUG:deployments" 0 -1); do state "$d"; done | grep -c '^ready$')" -lt 11 ] && [ $round -lt 12 ]; do
+	round=$((round + 1))
+	echo "<h1>round $round</h1>" >"$REPO/index.html"
+	echo "round $round" >"$REPO/version.txt"
+	commit "round $round"
+	d=$(redeploy)
+	wait_for 60 is_state "$d" ready || fail "round $round did not become ready"
+done
+# the expected outcome, from the records and manifests as they are now
+python3 - "$T" "$P" "$SLUG" >"$T/expect" <<'PY'
+import json, subprocess, sys, os
+T, P, slug = sys.argv[1:4]
+def r(*a):
+    return subprocess.run(["redis-cli", "-s", T + "/redis.sock"] + list(a), capture_output=True, text=True).stdout.split()
+ids = r("ZREVRANGE", P + "project:" + slug + ":deployments", "0", "-1")
+cur = (r("HGET", P + "project:" + slug, "current") or [""])[0]
+ready = [d for d in ids if (r("HGET", P + "deployment:" + d, "state") or [""])[0] == "ready"]
+expire = [d for d in ready[10:] if d != cur]
+def names(d):
+    m = json.load(open(os.path.join(T, "store/manifests", d + ".json")))
+    s = set()
+    for f in m["files"].values():
+        s.add(f["hash"])
+        for v in ("gzip", "br"):
+            if f.get(v): s.add(f[v]["hash"])
+    return s
+kept = set()
+for d in ids:
+    if d not in expire and os.path.exists(os.path.join(T, "store/manifests", d + ".json")):
+        kept |= names(d)
+unique = set()
+for d in expire:
+    unique |= names(d) - kept
+print(" ".join(expire))
+print(" ".join(sorted(unique)))
+PY
+expired=$(sed -n 1p "$T/expect")
+unique=$(sed -n 2p "$T/expect")
+check_eq "exactly one ready deployment is beyond the newest ten" 1 "$(echo "$expired" | wc -w)"
+check_match "it has blobs no other deployment names" '[0-9a-f]{64}' "$unique"
+blobs >"$T/blobs.before"
+# every blob is past the grace period (a build uploads only younger ones)
+find "$T/store/blobs" "$T/store/manifests" "$T/store/logs" -type f -exec touch -d '3 hours ago' {} +
+"$BIN/skiff-dispatch" --gc-once >"$T/gc.log" 2>&1
+check_eq "skiff-dispatch --gc-once succeeds" 0 "$?"
+check_eq "the eleventh-oldest ready deployment is expired" expired "$(state "$expired")"
+check_eq "its manifest left the store" no "$([ -e "$T/store/manifests/$expired.json" ] && echo yes || echo no)"
+check_eq "its log stream was trimmed" 0 "$(rcli EXISTS "${P}log:$expired")"
+check_eq "its archived log stays" yes "$([ -s "$T/store/logs/$expired.log" ] && echo yes)"
+blobs >"$T/blobs.after"
+gone=$(comm -23 "$T/blobs.before" "$T/blobs.after" | sed 's|.*/||' | sort | tr '\n' ' ' | sed 's/ $//')
+check_eq "the sweep reclaimed exactly its unique blobs" "$(echo "$unique" | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')" "$gone"
+check_match "the sweep logs what it reclaimed" 'gc swept .*deleted=[1-9]' "$(cat "$T/gc.log")"
+check_eq "the site still serves" "<h1>round $round</h1>" "$(site_soon "<h1>round $round</h1>")"
+check_eq "the expired deployment's own URL answers 410" 410 \
+	"$(curl -sS -o /dev/null -w '%{http_code}' -H "Host: $SLUG--$expired.localhost:$STACK_PORT" "$U/")"
+
+# ---- delete removes everything ----------------------------------------------------------------------------
+ids=$(rcli ZRANGE "${P}project:$SLUG:deployments" 0 -1)
+api DELETE "/api/projects/$SLUG" >/dev/null
+check_eq "delete answers 200" 200 "$(status)"
+check_eq "the project is gone" 404 "$(curl -sS -o /dev/null -w '%{http_code}' -H "$H" "$U/api/projects/$SLUG")"
+left=0
+for d in $ids; do left=$((left + $(rcli EXISTS "${P}deployment:$d" "${P}log:$d" "${P}lease:$d"))); done
+check_eq "no deployment record, log stream or lease is left" 0 "$left"
+site_gone() { [ "$(site_status)" = 404 ]; }
+wait_for 2 site_gone
+check_eq "the site is gone" 404 "$(site_status)"
+find "$T/store/blobs" "$T/store/manifests" "$T/store/logs" -type f -exec touch -d '3 hours ago' {} +
+"$BIN/skiff-dispatch" --gc-once >>"$T/gc.log" 2>&1
+check_eq "no blob is left in the store" 0 "$(find "$T/store/blobs" -type f | wc -l)"
+check_eq "no manifest is left" 0 "$(find "$T/store/manifests" -type f | wc -l)"
+check_eq "no archived log is left" 0 "$(find "$T/store/logs" -type f | wc -l)"
+
+# ---- commit polling by skiff-dispatch ------------------------------------------------------------
+WREPO=$T/watched
+mkdir -p "$WREPO"
+(cd "$WREPO" && git init -q -b main)
+echo '<h1>watched one</h1>' >"$WREPO/index.html"
+(cd "$WREPO" && git add -A && git -c user.name=t -c user.email=t@skiff.invalid commit -q -m one)
+w1=$(api POST /api/projects "{\"gitURL\":\"file://$WREPO\",\"slug\":\"watched\",\"watch\":true}" | jget data.deploymentId)
+check_eq "a watched project is created" 202 "$(status)"
+wait_for 60 is_state "$w1" ready
+check_eq "the project is watched" 1 "$(rcli HGET "${P}project:watched" watch)"
+echo '<h1>watched two</h1>' >"$WREPO/index.html"
+(cd "$WREPO" && git add -A && git -c user.name=t -c user.email=t@skiff.invalid commit -q -m two)
+head2=$(cd "$WREPO" && git rev-parse HEAD)
+t0=$(date +%s)
+polled() { [ "$(rcli HGET "${P}deployment:$(rcli HGET "${P}project:watched" latest)" trigger)" = poll ]; }
+wait_for 15 polled
+secs=$(($(date +%s) - t0))
+check_eq "a new commit is noticed within two intervals (${secs} s)" yes "$(polled && [ $secs -le 10 ] && echo yes)"
+wp=$(rcli HGET "${P}project:watched" latest)
+check_eq "the poll queued exactly the new commit" "$head2" "$(rcli HGET "${P}deployment:$wp" ref)"
+wait_for 60 is_state "$wp" ready
+check_eq "…and it is deployed" "<h1>watched two</h1>" \
+	"$(curl -sS -H "Host: watched.localhost:$STACK_PORT" "$U/")"
+
+[ "$TESTS_FAILED" -eq 0 ] || stack_logs
+finish

@@ -1,0 +1,401 @@
+/* gc.c — mark and sweep over the store: list blobs, then read the kept manifests, then
+ * delete old blobs none of them names, under a fence that running uploads respect. */
+#include "gc.h"
+#include "hash.h"
+#include "id.h"
+#include "log.h"
+#include "manifest.h"
+#include "model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define GC_FENCE_POLL_MS 100
+
+struct gc_blob {
+	char hash[HASH_HEX_LEN + 1];
+	long long age_s;
+};
+
+struct gc_object {
+	char id[ID_LEN + 1];
+	long long age_s;
+	bool drop;
+};
+
+struct gc_run {
+	struct redis *r;
+	struct store *s;
+	const struct gc_settings *set;
+	struct gc_stats *stats;
+	struct gc_blob *blobs;
+	size_t nblobs, capblobs;
+	char (*named)[HASH_HEX_LEN + 1];
+	size_t nnamed, capnamed;
+	struct gc_object *manifests, *logs;
+	size_t nmanifests, capmanifests, nlogs, caplogs;
+};
+
+/* KEYS: fence; ARGV: token */
+static const char gc_lua_release[] =
+	"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end "
+	"return 0";
+
+void gc_settings_default(struct gc_settings *s)
+{
+	s->grace_s = GC_GRACE_DEFAULT_S;
+	s->dry_run = false;
+}
+
+/* Room for one more element of size sz in *items (capacity *cap). */
+static void *gc_grow(void *items, size_t n, size_t *cap, size_t sz)
+{
+	if (n < *cap)
+		return items;
+	size_t ncap = *cap ? *cap * 2 : 256;
+	void *p = realloc(items, ncap * sz);
+	if (!p)
+		abort();
+	*cap = ncap;
+	return p;
+}
+
+/* "blobs/ab/abcd…" */
+static int gc_on_blob(const char *key, long long age_s, void *ctx)
+{
+	struct gc_run *g = ctx;
+	if (strncmp(key, "blobs/", 6) || strlen(key) != 6 + 3 + HASH_HEX_LEN || key[8] != '/')
+		return 0;
+	const char *h = key + 9;
+	if (!store_hash_valid(h) || memcmp(h, key + 6, 2))
+		return 0;
+	g->blobs = gc_grow(g->blobs, g->nblobs, &g->capblobs, sizeof(*g->blobs));
+	memcpy(g->blobs[g->nblobs].hash, h, HASH_HEX_LEN + 1);
+	g->blobs[g->nblobs++].age_s = age_s;
+	return 0;
+}
+
+/* "manifests/{id}.json" or "logs/{id}.log" */
+static int gc_object_id(const char *key, const char *prefix, const char *suffix,
+			char id[ID_LEN + 1])
+{
+	size_t pl = strlen(prefix), sl = strlen(suffix);
+	if (strncmp(key, prefix, pl) || strlen(key) != pl + ID_LEN + sl ||
+	    strcmp(key + pl + ID_LEN, suffix))
+		return -1;
+	memcpy(id, key + pl, ID_LEN);
+	id[ID_LEN] = '\0';
+	return id_valid(id) ? 0 : -1;
+}
+
+static int gc_on_manifest(const char *key, long long age_s, void *ctx)
+{
+	struct gc_run *g = ctx;
+	char id[ID_LEN + 1];
+	if (gc_object_id(key, "manifests/", ".json", id) < 0)
+		return 0;
+	g->manifests = gc_grow(g->manifests, g->nmanifests, &g->capmanifests, sizeof(*g->manifests));
+	struct gc_object *o = &g->manifests[g->nmanifests++];
+	memcpy(o->id, id, ID_LEN + 1);
+	o->age_s = age_s;
+	o->drop = false;
+	return 0;
+}
+
+static int gc_on_log(const char *key, long long age_s, void *ctx)
+{
+	struct gc_run *g = ctx;
+	char id[ID_LEN + 1];
+	if (gc_object_id(key, "logs/", ".log", id) < 0)
+		return 0;
+	g->logs = gc_grow(g->logs, g->nlogs, &g->caplogs, sizeof(*g->logs));
+	struct gc_object *o = &g->logs[g->nlogs++];
+	memcpy(o->id, id, ID_LEN + 1);
+	o->age_s = age_s;
+	o->drop = false;
+	return 0;
+}
+
+/* The deployment's state into out ("" when the record does not exist). */
+static int gc_state(struct gc_run *g, const char *id, char *out, size_t outlen,
+		    struct error *err)
+{
+	char key[REDIS_KEY_MAX];
+	redis_key(g->r, key, "deployment:%s", id);
+	redisReply *reply = redis_cmd(g->r, err, "HGET %s state", key);
+	if (!reply)
+		return err->code;
+	if (reply->type == REDIS_REPLY_STRING)
+		snprintf(out, outlen, "%s", reply->str);
+	else
+		out[0] = '\0';
+	freeReplyObject(reply);
+	return 0;
+}
+
+static void gc_name(struct gc_run *g, const char *hash)
+{
+	if (!hash[0])
+		return;
+	g->named = gc_grow(g->named, g->nnamed, &g->capnamed, sizeof(*g->named));
+	memcpy(g->named[g->nnamed++], hash, HASH_HEX_LEN + 1);
+}
+
+/* Adds every blob a kept manifest names (files and their gzip and br variants). */
+static int gc_mark(struct gc_run *g, const char *id, struct error *err)
+{
+	char key[64];
+	snprintf(key, sizeof(key), "manifests/%s.json", id);
+	struct buf text = BUF_INIT(MANIFEST_MAX_BYTES);
+	struct manifest *m = NULL;
+	int rc = store_object_get(g->s, key, &text, err);
+	if (rc == SKIFF_ENOTFOUND) { /* removed since the listing (retention): names nothing */
+		rc = 0;
+		goto out;
+	}
+	if (rc == 0)
+		rc = manifest_parse(buf_cstr(&text), text.len, &m, err);
+	if (rc < 0) {
+		char why[ERROR_MESSAGE_MAX];
+		snprintf(why, sizeof(why), "%s", err->message);
+		error_set(err, rc, "gc_aborted", "cannot read kept manifest %s: %s", key, why);
+		goto out;
+	}
+	for (size_t i = 0; i < m->nfiles; i++) {
+		gc_name(g, m->files[i].hash);
+		gc_name(g, m->files[i].gzip.hash);
+		gc_name(g, m->files[i].br.hash);
+	}
+	g->stats->manifests_kept++;
+out:
+	manifest_free(m);
+	buf_dispose(&text);
+	return rc;
+}
+
+/* Decides each manifest's fate and marks the blobs of the kept ones. */
+static int gc_manifests(struct gc_run *g, struct error *err)
+{
+	for (size_t i = 0; i < g->nmanifests; i++) {
+		struct gc_object *o = &g->manifests[i];
+		char state[32];
+		int rc = gc_state(g, o->id, state, sizeof(state), err);
+		if (rc < 0)
+			return rc;
+		bool dead = !state[0] || !strcmp(state, "expired") || !strcmp(state, "error") ||
+			    !strcmp(state, "canceled");
+		if (dead && o->age_s >= g->set->grace_s) {
+			o->drop = true;
+			continue;
+		}
+		if ((rc = gc_mark(g, o->id, err)) < 0)
+			return rc;
+	}
+	for (size_t i = 0; i < g->nlogs; i++) {
+		struct gc_object *o = &g->logs[i];
+		char state[32];
+		int rc = gc_state(g, o->id, state, sizeof(state), err);
+		if (rc < 0)
+			return rc;
+		o->drop = !state[0] && o->age_s >= g->set->grace_s;
+	}
+	return 0;
+}
+
+/* 1 when a build is in its upload phase (it may be relying on blobs it found stored). */
+static int gc_uploading(struct gc_run *g, struct error *err)
+{
+	char key[REDIS_KEY_MAX];
+	redis_key(g->r, key, "queue:active");
+	redisReply *ids = redis_cmd(g->r, err, "LRANGE %s 0 -1", key);
+	if (!ids)
+		return err->code;
+	int found = 0;
+	for (size_t i = 0; ids->type == REDIS_REPLY_ARRAY && i < ids->elements && !found; i++) {
+		redisReply *e = ids->element[i];
+		if (e->type != REDIS_REPLY_STRING || !id_valid(e->str))
+			continue;
+		redis_key(g->r, key, "deployment:%s", e->str);
+		redisReply *v = redis_cmd(g->r, err, "HMGET %s state phase", key);
+		if (!v) {
+			found = err->code;
+			break;
+		}
+		if (v->type == REDIS_REPLY_ARRAY && v->elements == 2 &&
+		    v->element[0]->type == REDIS_REPLY_STRING && v->element[1]->type == REDIS_REPLY_STRING &&
+		    !strcmp(v->element[0]->str, "building") && !strcmp(v->element[1]->str, "upload")) {
+			log_info("gc deferred: a build is uploading deployment=%s", e->str);
+			found = 1;
+		}
+		freeReplyObject(v);
+	}
+	freeReplyObject(ids);
+	return found;
+}
+
+static int gc_hash_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, HASH_HEX_LEN);
+}
+
+static unsigned long long gc_blob_size(struct gc_run *g, const char *hash)
+{
+	char path[STORE_PATH_MAX];
+	struct stat st;
+	if (strcmp(redis_config(g->r)->store, "file") ||
+	    store_blob_path(g->s, hash, path, NULL) < 0 || stat(path, &st) < 0)
+		return 0;
+	return (unsigned long long)st.st_size;
+}
+
+static void gc_delete(struct gc_run *g)
+{
+	struct gc_stats *st = g->stats;
+	struct error e;
+	if (g->nnamed)
+		qsort(g->named, g->nnamed, sizeof(*g->named), gc_hash_cmp);
+	for (size_t i = 0; i < g->nblobs; i++) {
+		struct gc_blob *b = &g->blobs[i];
+		if (g->nnamed &&
+		    bsearch(b->hash, g->named, g->nnamed, sizeof(*g->named), gc_hash_cmp)) {
+			st->blobs_named++;
+			continue;
+		}
+		if (b->age_s < g->set->grace_s) {
+			st->blobs_young++;
+			continue;
+		}
+		unsigned long long size = gc_blob_size(g, b->hash);
+		if (!g->set->dry_run && store_blob_delete(g->s, b->hash, &e) < 0) {
+			if (e.code != SKIFF_ENOTFOUND)
+				log_warn("gc cannot delete blob=%s error=\"%s\"", b->hash, e.message);
+			continue;
+		}
+		log_debug("gc deleted blob=%s bytes=%llu", b->hash, size);
+		st->blobs_deleted++;
+		st->bytes_deleted += size;
+	}
+	char key[64];
+	for (size_t i = 0; i < g->nmanifests; i++) {
+		if (!g->manifests[i].drop)
+			continue;
+		snprintf(key, sizeof(key), "manifests/%s.json", g->manifests[i].id);
+		if (g->set->dry_run || store_object_delete(g->s, key, &e) == 0) {
+			log_debug("gc dropped manifest deployment=%s", g->manifests[i].id);
+			st->manifests_dropped++;
+		}
+	}
+	for (size_t i = 0; i < g->nlogs; i++) {
+		if (!g->logs[i].drop)
+			continue;
+		snprintf(key, sizeof(key), "logs/%s.log", g->logs[i].id);
+		if (g->set->dry_run || store_object_delete(g->s, key, &e) == 0)
+			st->logs_dropped++;
+	}
+}
+
+static int gc_fence_take(struct redis *r, char token[48], struct error *err)
+{
+	char key[REDIS_KEY_MAX];
+	redis_key(r, key, "gc:sweep");
+	id_hex(token, 16);
+	redisReply *reply = redis_cmd(r, err, "SET %s %s NX PX %d", key, token, GC_FENCE_TTL_MS);
+	if (!reply)
+		return err->code;
+	int taken = reply->type == REDIS_REPLY_STATUS;
+	freeReplyObject(reply);
+	return taken;
+}
+
+static void gc_fence_release(struct redis *r, const char *token)
+{
+	char key[REDIS_KEY_MAX];
+	redis_key(r, key, "gc:sweep");
+	const char *args[] = { key, token };
+	redisReply *reply = redis_eval(r, NULL, gc_lua_release, 1, 2, args);
+	if (reply)
+		freeReplyObject(reply);
+}
+
+int gc_sweep(struct redis *r, struct store *s, const struct gc_settings *set,
+	     struct gc_stats *stats, struct error *err)
+{
+	struct gc_run g;
+	memset(&g, 0, sizeof(g));
+	memset(stats, 0, sizeof(*stats));
+	g.r = r;
+	g.s = s;
+	g.set = set;
+	g.stats = stats;
+	char token[48];
+	int rc = gc_fence_take(r, token, err);
+	if (rc <= 0) {
+		if (rc == 0) {
+			log_info("gc deferred: another sweep is running");
+			stats->deferred = true;
+		}
+		return rc;
+	}
+	/* a build that passed gc_fence_wait before the fence was taken may still be uploading */
+	rc = gc_uploading(&g, err);
+	if (rc != 0) {
+		if (rc > 0)
+			stats->deferred = true;
+		rc = rc < 0 ? rc : 0;
+		goto out;
+	}
+	/* blobs first, manifests after: a manifest written meanwhile names blobs listed here */
+	if ((rc = store_list(s, "blobs/", gc_on_blob, &g, err)) < 0 ||
+	    (rc = store_list(s, "manifests/", gc_on_manifest, &g, err)) < 0 ||
+	    (rc = store_list(s, "logs/", gc_on_log, &g, err)) < 0 ||
+	    (rc = gc_manifests(&g, err)) < 0)
+		goto out;
+	stats->blobs = g.nblobs;
+	/* and one that did not wait for the fence (see gc.h) must not lose what it found */
+	rc = gc_uploading(&g, err);
+	if (rc != 0) {
+		if (rc > 0)
+			stats->deferred = true;
+		rc = rc < 0 ? rc : 0;
+		goto out;
+	}
+	gc_delete(&g);
+	log_info("gc swept blobs=%zu named=%zu young=%zu deleted=%zu bytes=%llu manifests_kept=%zu "
+		 "manifests_dropped=%zu logs_dropped=%zu%s",
+		 stats->blobs, stats->blobs_named, stats->blobs_young, stats->blobs_deleted,
+		 stats->bytes_deleted, stats->manifests_kept, stats->manifests_dropped,
+		 stats->logs_dropped, set->dry_run ? " dry_run=1" : "");
+out:
+	if (rc < 0)
+		log_error("gc aborted, nothing deleted error=\"%s\"", err->message);
+	gc_fence_release(r, token);
+	free(g.blobs);
+	free(g.named);
+	free(g.manifests);
+	free(g.logs);
+	return rc;
+}
+
+int gc_fence_wait(struct redis *r, long timeout_ms, struct error *err)
+{
+	char key[REDIS_KEY_MAX];
+	redis_key(r, key, "gc:sweep");
+	long long deadline = model_now_ms() + timeout_ms;
+	for (;;) {
+		redisReply *reply = redis_cmd(r, err, "EXISTS %s", key);
+		if (!reply)
+			return err->code;
+		bool held = reply->type == REDIS_REPLY_INTEGER && reply->integer > 0;
+		freeReplyObject(reply);
+		if (!held)
+			return 0;
+		if (model_now_ms() >= deadline)
+			return error_set(err, SKIFF_ETIMEOUT, "gc_running",
+					 "a store sweep is still running after %ld ms", timeout_ms);
+		usleep(GC_FENCE_POLL_MS * 1000);
+	}
+}

@@ -1,0 +1,57 @@
+/* gc.h — the sweep: deletes blobs no kept manifest names, never a young one, and drops
+ * manifests and archived logs nothing needs any more.
+ *
+ * Kept manifests: those of deployments that exist and are building or ready (retention has
+ * expired the rest). Manifests of expired, failed, canceled or deleted deployments and the
+ * archived logs of deleted deployments are removed once older than the grace period.
+ *
+ * Safety against a build running during the sweep:
+ *  - a blob younger than the grace period is never deleted (a build uploads its blobs before
+ *    its manifest);
+ *  - the manifests are read after the blobs are listed, so a manifest written meanwhile is
+ *    seen;
+ *  - the sweep holds a fence (gc:sweep, with a TTL) while it decides and deletes, and deletes
+ *    nothing when a build is in its upload phase as it starts or before it deletes; a build
+ *    entering its upload phase calls gc_fence_wait() after recording the phase and before it
+ *    touches the store. Redis orders the two: either the sweep sees the phase and defers, or
+ *    the build sees the fence and waits. So a blob a build finds already stored (and does not
+ *    upload again) is never deleted under it, and its manifest is never missed. */
+#ifndef SKIFF_GC_H
+#define SKIFF_GC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "error.h"
+#include "redis.h"
+#include "store.h"
+
+#define GC_GRACE_DEFAULT_S 3600
+#define GC_FENCE_TTL_MS 600000      /* a sweep that dies leaves the fence this long at most */
+
+struct gc_settings {
+	long long grace_s;          /* blobs, manifests and logs younger than this stay */
+	bool dry_run;               /* count what would go, delete nothing */
+};
+
+struct gc_stats {
+	size_t blobs;               /* blobs in the store */
+	size_t blobs_named;         /* named by a kept manifest */
+	size_t blobs_young;         /* unnamed but younger than the grace period */
+	size_t blobs_deleted;
+	unsigned long long bytes_deleted;   /* file backend only (the s3 listing has no sizes) */
+	size_t manifests_kept;
+	size_t manifests_dropped;
+	size_t logs_dropped;
+	bool deferred;              /* another sweep or an upload was running: nothing deleted */
+};
+
+void gc_settings_default(struct gc_settings *s);
+/* One sweep. Any doubt (a kept manifest that cannot be read or parsed, Redis unreachable)
+ * ends it before anything is deleted. Logs what it reclaimed. */
+int gc_sweep(struct redis *r, struct store *s, const struct gc_settings *set,
+	     struct gc_stats *stats, struct error *err);
+/* For a build about to upload (after its phase says upload): returns once no sweep holds the
+ * fence, or SKIFF_ETIMEOUT after timeout_ms. */
+int gc_fence_wait(struct redis *r, long timeout_ms, struct error *err);
+
+#endif

@@ -1,0 +1,315 @@
+/* hook.c — what skiff needs to trust and route a GitHub webhook: URL normalisation, HMAC
+ * verification, push classification and the repository → projects index. */
+#include "hook.h"
+#include "hash.h"
+#include "id.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define HOOK_SHA256_LEN 32
+
+static char hook_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* "file:///srv/git/site.git/" → "file:///srv/git/site": local repositories (allow_local_git
+ * setups and tests). The path keeps its case. */
+static int hook_file_url_normalize(const char *url, char *out, size_t outlen)
+{
+	size_t n = strlen(url);
+	if (n >= outlen || n > HOOK_URL_MAX || strncmp(url, "file:///", 8))
+		return SKIFF_EINVALID;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)url[i];
+		if (c <= 0x20 || c >= 0x7f || c == '?' || c == '#' || c == '\\')
+			return SKIFF_EINVALID;
+	}
+	memcpy(out, url, n + 1);
+	while (n > 8 && out[n - 1] == '/')
+		out[--n] = '\0';
+	if (n > 12 && !memcmp(out + n - 4, ".git", 4))
+		out[n -= 4] = '\0';
+	while (n > 8 && out[n - 1] == '/')
+		out[--n] = '\0';
+	return n > 8 ? 0 : SKIFF_EINVALID;
+}
+
+int hook_url_normalize(const char *url, char *out, size_t outlen)
+{
+	size_t skip;
+	if (!url || outlen < 16)
+		return SKIFF_EINVALID;
+	if (!strncasecmp(url, "file://", 7))
+		return hook_file_url_normalize(url, out, outlen);
+	if (!strncasecmp(url, "https://", 8))
+		skip = 8;
+	else if (!strncasecmp(url, "http://", 7))
+		skip = 7;
+	else
+		return SKIFF_EINVALID;
+	const char *rest = url + skip;
+	size_t n = strlen(rest);
+	if (n == 0 || n > HOOK_URL_MAX - 8 || n > outlen - 9)
+		return SKIFF_EINVALID;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)rest[i];
+		if (c <= 0x20 || c >= 0x7f || c == '?' || c == '#' || c == '\\')
+			return SKIFF_EINVALID;
+	}
+	size_t hostlen = strcspn(rest, "/");
+	if (hostlen == 0 || memchr(rest, '@', hostlen))
+		return SKIFF_EINVALID;
+	memcpy(out, "https://", 8);
+	size_t o = 8;
+	for (size_t i = 0; i < n; i++)
+		out[o++] = hook_lower(rest[i]);
+	out[o] = '\0';
+	/* the default port says nothing */
+	char *host = out + 8, *slash = strchr(host, '/');
+	size_t hl = slash ? (size_t)(slash - host) : strlen(host);
+	if (hl > 4 && !memcmp(host + hl - 4, ":443", 4)) {
+		memmove(host + hl - 4, host + hl, strlen(host + hl) + 1);
+		hl -= 4;
+	} else if (hl > 3 && !memcmp(host + hl - 3, ":80", 3)) {
+		memmove(host + hl - 3, host + hl, strlen(host + hl) + 1);
+		hl -= 3;
+	}
+	o = strlen(out);
+	while (o > 8 + hl && out[o - 1] == '/')
+		out[--o] = '\0';
+	if (o >= 8 + hl + 4 && !memcmp(out + o - 4, ".git", 4)) {
+		o -= 4;
+		out[o] = '\0';
+	}
+	while (o > 8 + hl && out[o - 1] == '/')
+		out[--o] = '\0';
+	/* a repository, not a bare host */
+	if (o <= 8 + hl + 1 || host[hl] != '/')
+		return SKIFF_EINVALID;
+	return 0;
+}
+
+static void hook_hmac(const char *secret, const void *body, size_t len,
+		      unsigned char md[HOOK_SHA256_LEN])
+{
+	unsigned int mdlen = 0;
+	if (!HMAC(EVP_sha256(), secret, (int)strlen(secret), body, len, md, &mdlen) ||
+	    mdlen != HOOK_SHA256_LEN)
+		abort();
+}
+
+void hook_signature(const char *secret, const void *body, size_t len,
+		    char out[HOOK_SIGNATURE_LEN + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[HOOK_SHA256_LEN];
+	hook_hmac(secret, body, len, md);
+	memcpy(out, "sha256=", 7);
+	for (int i = 0; i < HOOK_SHA256_LEN; i++) {
+		out[7 + 2 * i] = digits[md[i] >> 4];
+		out[7 + 2 * i + 1] = digits[md[i] & 15];
+	}
+	out[HOOK_SIGNATURE_LEN] = '\0';
+}
+
+static int hook_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = hook_lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int hook_signature_verify(const char *secret, const void *body, size_t len, const char *header)
+{
+	unsigned char want[HOOK_SHA256_LEN], got[HOOK_SHA256_LEN];
+	if (!secret || !*secret || !header || strlen(header) != HOOK_SIGNATURE_LEN ||
+	    strncmp(header, "sha256=", 7))
+		return 0;
+	for (int i = 0; i < HOOK_SHA256_LEN; i++) {
+		int hi = hook_hexval(header[7 + 2 * i]), lo = hook_hexval(header[7 + 2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return 0;
+		got[i] = (unsigned char)(hi << 4 | lo);
+	}
+	hook_hmac(secret, body, len, want);
+	return CRYPTO_memcmp(want, got, sizeof(want)) == 0;
+}
+
+int hook_secret_valid(const char *secret)
+{
+	if (!secret)
+		return 0;
+	size_t n = strlen(secret);
+	if (n < HOOK_SECRET_MIN || n > HOOK_SECRET_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)secret[i] < 0x21 || (unsigned char)secret[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+void hook_secret_new(char out[2 * HOOK_SECRET_GEN_BYTES + 1])
+{
+	id_hex(out, HOOK_SECRET_GEN_BYTES);
+}
+
+int hook_delivery_valid(const char *id)
+{
+	if (!id)
+		return 0;
+	size_t n = strlen(id);
+	if (n == 0 || n > HOOK_DELIVERY_MAX)
+		return 0;
+	return strspn(id, "0123456789abcdefABCDEFghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ-") == n;
+}
+
+size_t hook_payload_urls(json_t *payload, char (*urls)[HOOK_URL_MAX + 1], size_t max)
+{
+	static const char *const fields[] = { "clone_url", "html_url", "url" };
+	json_t *repo = json_object_get(payload, "repository");
+	size_t count = 0;
+	if (!json_is_object(repo))
+		return 0;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && count < max; i++) {
+		const char *u = json_string_value(json_object_get(repo, fields[i]));
+		if (!u || hook_url_normalize(u, urls[count], HOOK_URL_MAX + 1) < 0)
+			continue;
+		bool dup = false;
+		for (size_t j = 0; j < count; j++)
+			dup |= !strcmp(urls[j], urls[count]);
+		if (!dup)
+			count++;
+	}
+	return count;
+}
+
+static bool hook_hex_id(const char *s)
+{
+	size_t n = strlen(s);
+	return (n == 40 || n == 64) && strspn(s, "0123456789abcdef") == n;
+}
+
+/* The first line of a commit message, at most HOOK_MESSAGE_MAX bytes, cut on a UTF-8
+ * character boundary, control characters as spaces. */
+static void hook_first_line(const char *msg, char out[HOOK_MESSAGE_MAX + 1])
+{
+	size_t n = msg ? strcspn(msg, "\r\n") : 0;
+	if (n > HOOK_MESSAGE_MAX) {
+		n = HOOK_MESSAGE_MAX;
+		while (n > 0 && ((unsigned char)msg[n] & 0xc0) == 0x80)
+			n--;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = (unsigned char)msg[i] < 0x20 || msg[i] == 0x7f ? ' ' : msg[i];
+	out[n] = '\0';
+}
+
+void hook_push_classify(json_t *payload, const char *branch, struct hook_push *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->action = HOOK_PUSH_INVALID;
+	const char *ref = json_string_value(json_object_get(payload, "ref"));
+	const char *after = json_string_value(json_object_get(payload, "after"));
+	if (!ref || strncmp(ref, "refs/", 5)) {
+		out->reason = "the payload has no ref";
+		return;
+	}
+	if (!after || !hook_hex_id(after)) {
+		out->reason = "the payload has no commit id in 'after'";
+		return;
+	}
+	memcpy(out->commit, after, strlen(after) + 1);
+	out->action = HOOK_PUSH_IGNORE;
+	if (json_is_true(json_object_get(payload, "deleted")) ||
+	    strspn(after, "0") == strlen(after)) {
+		out->reason = "a deletion: nothing to deploy";
+		return;
+	}
+	if (!strncmp(ref, "refs/tags/", 10)) {
+		out->reason = "a tag push: only branch pushes deploy";
+		return;
+	}
+	if (strncmp(ref, "refs/heads/", 11) || validate_branch(ref + 11, NULL) < 0) {
+		out->reason = "not a branch push";
+		return;
+	}
+	snprintf(out->branch, sizeof(out->branch), "%s", ref + 11);
+	if (!branch || !*branch) {
+		json_t *repo = json_object_get(payload, "repository");
+		branch = json_string_value(json_object_get(repo, "default_branch"));
+		if (!branch)
+			branch = json_string_value(json_object_get(repo, "master_branch"));
+		if (!branch || !*branch) {
+			out->reason = "the project follows the default branch, which the payload does not name";
+			return;
+		}
+	}
+	if (strcmp(out->branch, branch)) {
+		out->reason = "a push to another branch than the project's";
+		return;
+	}
+	json_t *head = json_object_get(payload, "head_commit");
+	hook_first_line(json_string_value(json_object_get(head, "message")), out->message);
+	out->action = HOOK_PUSH_DEPLOY;
+	out->reason = NULL;
+}
+
+/* The index key of a URL: hookrepo:{sha256 of the normalised URL} (URLs are too long for a
+ * key name). */
+static void hook_index_key(struct redis *r, const char *normalized, char key[REDIS_KEY_MAX])
+{
+	char h[HASH_HEX_LEN + 1];
+	hash_buffer(normalized, strlen(normalized), h);
+	redis_key(r, key, "hookrepo:%s", h);
+}
+
+static int hook_index_change(struct redis *r, const char *cmd, const char *url, const char *slug,
+			     struct error *err)
+{
+	char norm[HOOK_URL_MAX + 1], key[REDIS_KEY_MAX];
+	if (hook_url_normalize(url, norm, sizeof(norm)) < 0)
+		return error_set(err, SKIFF_EINVALID, "invalid_git_url",
+				 "webhooks need an https repository URL");
+	if (validate_slug(slug, err) < 0)
+		return SKIFF_EINVALID;
+	hook_index_key(r, norm, key);
+	redisReply *reply = redis_cmd(r, err, "%s %s %s", cmd, key, slug);
+	if (!reply)
+		return err ? err->code : SKIFF_EREDIS;
+	freeReplyObject(reply);
+	return 0;
+}
+
+int hook_index_add(struct redis *r, const char *url, const char *slug, struct error *err)
+{
+	return hook_index_change(r, "SADD", url, slug, err);
+}
+
+int hook_index_remove(struct redis *r, const char *url, const char *slug, struct error *err)
+{
+	return hook_index_change(r, "SREM", url, slug, err);
+}
+
+int hook_index_lookup(struct redis *r, const char *normalized, json_t **slugs, struct error *err)
+{
+	char key[REDIS_KEY_MAX];
+	hook_index_key(r, normalized, key);
+	*slugs = NULL;
+	redisReply *reply = redis_cmd(r, err, "SRANDMEMBER %s %d", key, HOOK_CANDIDATES_MAX);
+	if (!reply)
+		return err ? err->code : SKIFF_EREDIS;
+	json_t *arr = redis_reply_strings(reply);
+	freeReplyObject(reply);
+	*slugs = arr;
+	return 0;
+}

@@ -1,0 +1,33 @@
+/* retention.h — how long deployments stay: per project the newest N ready deployments, plus
+ * the current (possibly pinned) one, are kept; older ready ones become expired: their
+ * manifests leave the store (the sweep then reclaims their blobs) and their Redis log streams
+ * are trimmed to the archived copy logs/{id}.log. */
+#ifndef SKIFF_RETENTION_H
+#define SKIFF_RETENTION_H
+
+#include <stddef.h>
+#include "error.h"
+#include "redis.h"
+#include "store.h"
+
+#define RETENTION_KEEP_DEFAULT 10
+#define RETENTION_LOG_ARCHIVE_MAX (64u << 20)
+#define STATE_EXPIRED "expired"
+
+struct retention_stats {
+	size_t projects;         /* projects looked at */
+	size_t expired;          /* deployments that became expired in this run */
+	size_t manifests;        /* manifests removed from the store */
+	size_t logs_trimmed;     /* Redis log streams dropped (their archive is in the store) */
+};
+
+/* Applies retention to one project (keep >= 1). Expiring is one Lua script per project:
+ * a deployment made current meanwhile (rollback) is never expired. Store failures leave the
+ * work for the next run and are reported in err after the rest is done. */
+int retention_project(struct redis *r, struct store *s, const char *slug, long keep,
+		      struct retention_stats *stats, struct error *err);
+/* Every project. */
+int retention_run(struct redis *r, struct store *s, long keep, struct retention_stats *stats,
+		  struct error *err);
+
+#endif

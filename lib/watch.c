@@ -1,0 +1,643 @@
+/* watch.c — commit polling: due projects from a Redis schedule, one child process per poll
+ * listing the remote's refs with libgit2, results and backoff recorded by Lua scripts. */
+#include "watch.h"
+#include "hash.h"
+#include "hook.h"
+#include "id.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "model.h"
+#include "validate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <git2.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define WATCH_CONCURRENCY_MAX 64
+#define WATCH_OUT_MAX 512          /* a child's one-line answer */
+#define WATCH_LOCK_SLACK_MS 5000   /* a repository lock outlives the poll's timeout by this */
+#define WATCH_SCAN_FACTOR 4        /* due projects read per free slot (some are skipped) */
+
+struct watch_poll {
+	pid_t pid;                     /* 0: the slot is free */
+	int fd;                        /* read end of the child's answer */
+	bool eof;                      /* the answer is complete */
+	bool reaped;
+	int reap_tries;
+	char slug[SLUG_MAX + 1];
+	char git_url[GIT_URL_MAX + 1];
+	char branch[BRANCH_MAX + 1];
+	char repo[HASH_HEX_LEN + 1];   /* hash of the normalised URL: the repository's lock */
+	char token[40];                /* this poll's value of the lock */
+	long long started_ms;
+	char out[WATCH_OUT_MAX];
+	size_t len;
+};
+
+struct watch {
+	const struct config *cfg;
+	struct watch_settings s;
+	struct watch_poll polls[WATCH_CONCURRENCY_MAX];
+	uint64_t rng;
+	unsigned long long serial;
+	long long spent_minute;        /* the minute whose budget is known to be spent, or -1 */
+};
+
+/* ARGV: prefix, slug, head, now, next */
+static const char watch_lua_head[] =
+	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
+	"local z = ARGV[1] .. 'watch' "
+	"if redis.call('EXISTS', p) == 0 then redis.call('ZREM', z, ARGV[2]) return 'gone' end "
+	"if redis.call('HGET', p, 'watch') ~= '1' then redis.call('ZREM', z, ARGV[2]) "
+	"  return 'unwatched' end "
+	"redis.call('HSET', p, 'poll_failures', '0', 'poll_error', '', 'poll_next_ms', ARGV[5], "
+	"  'last_polled_at', ARGV[4]) "
+	"redis.call('ZADD', z, ARGV[5], ARGV[2]) "
+	"local last = redis.call('HGET', p, 'last_polled_commit') "
+	"if last == ARGV[3] then return 'same' end "
+	"local latest = redis.call('HGET', p, 'latest') "
+	"if latest then "
+	"  local d = ARGV[1] .. 'deployment:' .. latest "
+	"  local v = redis.call('HMGET', d, 'commit', 'ref', 'state') "
+	"  local busy = v[3] == 'queued' or v[3] == 'building' "
+	"  if v[1] == ARGV[3] or v[2] == ARGV[3] or ((not last or last == '') and busy) then "
+	"    redis.call('HSET', p, 'last_polled_commit', ARGV[3]) return 'same' end "
+	"end "
+	"return 'new'";
+
+/* ARGV: prefix, slug, head */
+static const char watch_lua_seen[] =
+	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
+	"if redis.call('EXISTS', p) == 1 then redis.call('HSET', p, 'last_polled_commit', ARGV[3]) end "
+	"return 0";
+
+/* ARGV: prefix, slug, now, interval, max, jitter (per mille), error */
+static const char watch_lua_failure[] =
+	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
+	"local z = ARGV[1] .. 'watch' "
+	"if redis.call('EXISTS', p) == 0 then redis.call('ZREM', z, ARGV[2]) return -1 end "
+	"local f = redis.call('HINCRBY', p, 'poll_failures', 1) "
+	"local delay = tonumber(ARGV[4]) * 2 ^ math.min(f, 40) "
+	"if delay > tonumber(ARGV[5]) then delay = tonumber(ARGV[5]) end "
+	"local nxt = tonumber(ARGV[3]) + math.floor(delay * tonumber(ARGV[6]) / 1000) "
+	"redis.call('HSET', p, 'poll_error', ARGV[7], 'poll_next_ms', string.format('%d', nxt), "
+	"  'last_polled_at', ARGV[3]) "
+	"redis.call('ZADD', z, nxt, ARGV[2]) "
+	"return f";
+
+/* ARGV: prefix, slug, now, watch (1 or 0) */
+static const char watch_lua_set[] =
+	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
+	"if redis.call('EXISTS', p) == 0 then return -2 end "
+	"redis.call('HSET', p, 'watch', ARGV[4]) "
+	"if ARGV[4] == '1' then redis.call('ZADD', ARGV[1] .. 'watch', ARGV[3], ARGV[2]) "
+	"else redis.call('ZREM', ARGV[1] .. 'watch', ARGV[2]) end "
+	"return 0";
+
+/* KEYS: lock; ARGV: token */
+static const char watch_lua_unlock[] =
+	"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end "
+	"return 0";
+
+void watch_settings_default(struct watch_settings *s)
+{
+	s->interval_ms = 60000;
+	s->jitter_pct = 10;
+	s->per_minute = 120;
+	s->timeout_ms = 20000;
+	s->concurrency = 4;
+	s->backoff_max_ms = 3600000;
+}
+
+struct watch *watch_new(const struct config *cfg, const struct watch_settings *s)
+{
+	struct watch *w = calloc(1, sizeof(*w));
+	if (!w)
+		abort();
+	w->cfg = cfg;
+	w->s = *s;
+	if (w->s.concurrency < 1)
+		w->s.concurrency = 1;
+	if (w->s.concurrency > WATCH_CONCURRENCY_MAX)
+		w->s.concurrency = WATCH_CONCURRENCY_MAX;
+	if (w->s.jitter_pct < 0 || w->s.jitter_pct > 50)
+		w->s.jitter_pct = 10;
+	if (getrandom(&w->rng, sizeof(w->rng), 0) != sizeof(w->rng) || !w->rng)
+		w->rng = 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
+	for (int i = 0; i < WATCH_CONCURRENCY_MAX; i++)
+		w->polls[i].fd = -1;
+	w->spent_minute = -1;
+	return w;
+}
+
+static void watch_slot_clear(struct watch_poll *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+}
+
+void watch_free(struct watch *w)
+{
+	if (!w)
+		return;
+	for (int i = 0; i < WATCH_CONCURRENCY_MAX; i++) {
+		struct watch_poll *p = &w->polls[i];
+		if (!p->pid)
+			continue;
+		if (!p->reaped && kill(p->pid, SIGKILL) == 0)
+			waitpid(p->pid, NULL, 0);
+		watch_slot_clear(p);
+	}
+	free(w);
+}
+
+size_t watch_running(const struct watch *w)
+{
+	size_t n = 0;
+	for (int i = 0; i < w->s.concurrency; i++)
+		n += w->polls[i].pid != 0;
+	return n;
+}
+
+/* A delay factor in per mille: 1000 ± jitter_pct * 10 (xorshift64*). */
+static long watch_jitter(struct watch *w)
+{
+	w->rng ^= w->rng >> 12;
+	w->rng ^= w->rng << 25;
+	w->rng ^= w->rng >> 27;
+	uint64_t v = w->rng * 2685821657736338717ULL;
+	long span = w->s.jitter_pct * 10L;
+	if (span == 0)
+		return 1000;
+	return 1000 - span + (long)(v % (uint64_t)(2 * span + 1));
+}
+
+/* ---- the child: list the remote's refs ------------------------------------------------- */
+
+static int watch_git_error(struct error *err, const char *what)
+{
+	const git_error *ge = git_error_last();
+	return error_set(err, SKIFF_EGIT, "git_error", "%s: %s", what,
+			 ge && ge->message ? ge->message : "unknown error");
+}
+
+int watch_remote_head(const char *url, const char *branch, char out[WATCH_COMMIT_MAX + 1],
+		      struct error *err)
+{
+	char want[BRANCH_MAX + 16];
+	if (branch && *branch)
+		snprintf(want, sizeof(want), "refs/heads/%s", branch);
+	else
+		snprintf(want, sizeof(want), "HEAD");
+	out[0] = '\0';
+	git_libgit2_init();
+	/* no /etc/gitconfig or ~/.gitconfig: no url rewrites, no credential helpers */
+	static const int levels[] = { GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_XDG,
+				      GIT_CONFIG_LEVEL_GLOBAL, GIT_CONFIG_LEVEL_PROGRAMDATA };
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, levels[i], "");
+	git_remote *remote = NULL;
+	git_remote_connect_options opts;
+	git_remote_connect_options_init(&opts, GIT_REMOTE_CONNECT_OPTIONS_VERSION);
+	opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
+	const git_remote_head **heads = NULL;
+	size_t n = 0;
+	int rc = 0;
+	if (git_remote_create_detached(&remote, url) < 0) {
+		rc = watch_git_error(err, "invalid remote");
+		goto out;
+	}
+	if (git_remote_connect_ext(remote, GIT_DIRECTION_FETCH, &opts) < 0) {
+		rc = watch_git_error(err, "cannot reach the repository");
+		goto out;
+	}
+	if (git_remote_ls(&heads, &n, remote) < 0) {
+		rc = watch_git_error(err, "cannot list the repository's refs");
+		goto out;
+	}
+	rc = error_set(err, SKIFF_ENOTFOUND, "unknown_branch", "the repository has no %s", want);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(heads[i]->name, want))
+			continue;
+		git_oid_tostr(out, WATCH_COMMIT_MAX + 1, &heads[i]->oid);
+		rc = 0;
+		break;
+	}
+out:
+	git_remote_free(remote);
+	git_libgit2_shutdown();
+	return rc;
+}
+
+static void watch_child(const struct watch_poll *p, int fd)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	char head[WATCH_COMMIT_MAX + 1], line[WATCH_OUT_MAX];
+	struct error err;
+	error_clear(&err);
+	int n;
+	if (watch_remote_head(p->git_url, p->branch, head, &err) == 0)
+		n = snprintf(line, sizeof(line), "ok %s\n", head);
+	else
+		n = snprintf(line, sizeof(line), "err %.*s\n", WATCH_ERROR_MAX, err.message);
+	if (n > 0 && (size_t)n < sizeof(line)) {
+		ssize_t wr = write(fd, line, (size_t)n);
+		(void)wr;
+	}
+	_exit(0);
+}
+
+/* ---- the parent: results ---------------------------------------------------------------- */
+
+static int watch_eval(struct redis *r, const char *script, int nkeys, int nargs,
+		      const char **args, redisReply **out, struct error *err)
+{
+	redisReply *reply = redis_eval(r, err, script, nkeys, nargs, args);
+	if (!reply)
+		return err && err->code ? err->code : SKIFF_EREDIS;
+	if (out)
+		*out = reply;
+	else
+		freeReplyObject(reply);
+	return 0;
+}
+
+static void watch_unlock(struct redis *r, const struct watch_poll *p)
+{
+	char key[REDIS_KEY_MAX];
+	redis_key(r, key, "poll:lock:%s", p->repo);
+	const char *args[] = { key, p->token };
+	watch_eval(r, watch_lua_unlock, 1, 2, args, NULL, NULL);
+}
+
+static int watch_failure(struct watch *w, struct redis *r, const char *slug, const char *msg,
+			 long long now, struct error *err)
+{
+	char snow[24], interval[24], max[24], jitter[24];
+	snprintf(snow, sizeof(snow), "%lld", now);
+	snprintf(interval, sizeof(interval), "%ld", w->s.interval_ms);
+	snprintf(max, sizeof(max), "%ld", w->s.backoff_max_ms);
+	snprintf(jitter, sizeof(jitter), "%ld", watch_jitter(w));
+	const char *args[] = { redis_prefix(r), slug, snow, interval, max, jitter, msg };
+	redisReply *reply = NULL;
+	int rc = watch_eval(r, watch_lua_failure, 0, 7, args, &reply, err);
+	if (rc < 0)
+		return rc;
+	log_warn("poll failed project=%s failures=%lld error=\"%s\"", slug,
+		 reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1, msg);
+	freeReplyObject(reply);
+	return 0;
+}
+
+/* A deployment of exactly the new head (trigger poll). */
+static int watch_deploy(struct redis *r, const struct watch_poll *p, const char *head,
+			struct error *err)
+{
+	char id[ID_LEN + 1], now[24], superseded[ID_LEN + 1];
+	id_new(id);
+	snprintf(now, sizeof(now), "%lld", model_now_ms());
+	json_t *dep = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", id, "project", p->slug,
+				"git_url", p->git_url, "ref", head, "branch", p->branch, "state",
+				STATE_QUEUED, "trigger", "poll", "created", now);
+	int rc = lifecycle_redeploy(r, p->slug, dep, superseded, err);
+	json_decref(dep);
+	if (rc < 0)
+		return rc;
+	const char *args[] = { redis_prefix(r), p->slug, head };
+	rc = watch_eval(r, watch_lua_seen, 0, 3, args, NULL, err);
+	log_info("poll found a new commit project=%s commit=%s deployment=%s superseded=%s",
+		 p->slug, head, id, superseded[0] ? superseded : "-");
+	return rc;
+}
+
+static int watch_head(struct watch *w, struct redis *r, const struct watch_poll *p,
+		      const char *head, long long now, struct error *err)
+{
+	char snow[24], next[24];
+	snprintf(snow, sizeof(snow), "%lld", now);
+	snprintf(next, sizeof(next), "%lld", now + w->s.interval_ms * watch_jitter(w) / 1000);
+	const char *args[] = { redis_prefix(r), p->slug, head, snow, next };
+	redisReply *reply = NULL;
+	int rc = watch_eval(r, watch_lua_head, 0, 5, args, &reply, err);
+	if (rc < 0)
+		return rc;
+	bool fresh = reply->type == REDIS_REPLY_STRING && !strcmp(reply->str, "new");
+	log_debug("poll done project=%s commit=%s result=%s", p->slug, head,
+		  reply->type == REDIS_REPLY_STRING ? reply->str : "?");
+	freeReplyObject(reply);
+	return fresh ? watch_deploy(r, p, head, err) : 0;
+}
+
+/* Records a finished (or killed) poll and frees its slot. */
+static int watch_finish(struct watch *w, struct redis *r, struct watch_poll *p, long long now,
+			const char *killed, struct error *err)
+{
+	int rc;
+	p->out[p->len < sizeof(p->out) ? p->len : sizeof(p->out) - 1] = '\0';
+	char *nl = strchr(p->out, '\n');
+	if (nl)
+		*nl = '\0';
+	size_t hl = strlen(p->out) > 3 ? strlen(p->out) - 3 : 0;
+	if (killed)
+		rc = watch_failure(w, r, p->slug, killed, now, err);
+	else if (!strncmp(p->out, "ok ", 3) && (hl == 40 || hl == 64) &&
+		 strspn(p->out + 3, "0123456789abcdef") == hl)
+		rc = watch_head(w, r, p, p->out + 3, now, err);
+	else if (!strncmp(p->out, "err ", 4))
+		rc = watch_failure(w, r, p->slug, p->out + 4, now, err);
+	else
+		rc = watch_failure(w, r, p->slug, "the poll ended without an answer", now, err);
+	watch_unlock(r, p);
+	if (!p->reaped)
+		waitpid(p->pid, NULL, WNOHANG); /* the dispatcher's waitpid(-1) may have reaped it */
+	watch_slot_clear(p);
+	return rc;
+}
+
+/* Reads what a child wrote so far; sets eof when it closed its end. */
+static void watch_read(struct watch_poll *p)
+{
+	char tmp[256];
+	for (;;) {
+		ssize_t n = read(p->fd, tmp, sizeof(tmp));
+		if (n > 0) {
+			size_t room = sizeof(p->out) - 1 - p->len;
+			size_t take = (size_t)n < room ? (size_t)n : room;
+			memcpy(p->out + p->len, tmp, take);
+			p->len += take;
+			continue;
+		}
+		if (n == 0)
+			p->eof = true;
+		else if (errno == EINTR)
+			continue;
+		return;
+	}
+}
+
+static int watch_collect(struct watch *w, struct redis *r, long long now, struct error *err)
+{
+	int rc = 0;
+	for (int i = 0; i < w->s.concurrency; i++) {
+		struct watch_poll *p = &w->polls[i];
+		if (!p->pid)
+			continue;
+		watch_read(p);
+		if (p->eof) {
+			if (watch_finish(w, r, p, now, NULL, err) < 0)
+				rc = err->code;
+			continue;
+		}
+		if (now - p->started_ms < w->s.timeout_ms)
+			continue;
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+		p->reaped = true;
+		char msg[64];
+		snprintf(msg, sizeof(msg), "the repository did not answer within %ld s",
+			 w->s.timeout_ms / 1000);
+		if (watch_finish(w, r, p, now, msg, err) < 0)
+			rc = err->code;
+	}
+	return rc;
+}
+
+/* ---- the parent: starting polls ---------------------------------------------------------- */
+
+static struct watch_poll *watch_free_slot(struct watch *w)
+{
+	for (int i = 0; i < w->s.concurrency; i++)
+		if (!w->polls[i].pid)
+			return &w->polls[i];
+	return NULL;
+}
+
+static bool watch_busy(const struct watch *w, const char *slug, const char *repo)
+{
+	for (int i = 0; i < w->s.concurrency; i++) {
+		const struct watch_poll *p = &w->polls[i];
+		if (p->pid && (!strcmp(p->slug, slug) || !strcmp(p->repo, repo)))
+			return true;
+	}
+	return false;
+}
+
+static void watch_reply_str(redisReply *r, char *out, size_t outlen)
+{
+	if (r && r->type == REDIS_REPLY_STRING)
+		snprintf(out, outlen, "%.*s", (int)r->len, r->str);
+	else
+		out[0] = '\0';
+}
+
+/* Takes the repository's lock and a unit of the minute's budget. 1 when the poll may start,
+ * 0 when not now, 2 when the budget is spent (start nothing more this round). */
+static int watch_claim(struct watch *w, struct redis *r, struct watch_poll *p, long long now,
+		       struct error *err)
+{
+	char key[REDIS_KEY_MAX];
+	redis_key(r, key, "poll:lock:%s", p->repo);
+	snprintf(p->token, sizeof(p->token), "%ld-%llu", (long)getpid(), ++w->serial);
+	redisReply *reply = redis_cmd(r, err, "SET %s %s NX PX %ld", key, p->token,
+				      w->s.timeout_ms + WATCH_LOCK_SLACK_MS);
+	if (!reply)
+		return err->code;
+	bool locked = reply->type == REDIS_REPLY_STATUS;
+	freeReplyObject(reply);
+	if (!locked)
+		return 0;
+	char mkey[REDIS_KEY_MAX];
+	redis_key(r, mkey, "poll:minute:%lld", now / 60000);
+	reply = redis_cmd(r, err, "INCR %s", mkey);
+	if (!reply) {
+		watch_unlock(r, p);
+		return err->code;
+	}
+	long long used = reply->type == REDIS_REPLY_INTEGER ? reply->integer : 0;
+	freeReplyObject(reply);
+	if (used == 1 && (reply = redis_cmd(r, NULL, "EXPIRE %s 120", mkey)))
+		freeReplyObject(reply);
+	if (used > w->s.per_minute) {
+		watch_unlock(r, p);
+		return 2;
+	}
+	return 1;
+}
+
+static int watch_spawn(struct watch *w, struct redis *r, struct watch_poll *p, long long now,
+		       struct error *err)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return error_set(err, SKIFF_ESYS, NULL, "pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return error_set(err, SKIFF_ESYS, NULL, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		watch_child(p, fds[1]);
+	}
+	close(fds[1]);
+	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+	p->pid = pid;
+	p->fd = fds[0];
+	p->started_ms = now;
+	/* not due again while it runs (the result sets the real next time) */
+	char zkey[REDIS_KEY_MAX];
+	redis_key(r, zkey, "watch");
+	redisReply *reply = redis_cmd(r, NULL, "ZADD %s XX %lld %s", zkey,
+				      now + w->s.timeout_ms + w->s.interval_ms, p->slug);
+	if (reply)
+		freeReplyObject(reply);
+	log_debug("poll started project=%s pid=%ld", p->slug, (long)pid);
+	return 0;
+}
+
+/* Prepares slot p for slug from its record; 1 when it should be polled, 0 when skipped. */
+static int watch_prepare(struct watch *w, struct redis *r, struct watch_poll *p,
+			 const char *slug, long long now, struct error *err)
+{
+	char key[REDIS_KEY_MAX], watch_flag[8];
+	redis_key(r, key, "project:%s", slug);
+	redisReply *reply = redis_cmd(r, err, "HMGET %s git_url branch watch", key);
+	if (!reply)
+		return err->code;
+	bool exists = reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+		      reply->element[0]->type == REDIS_REPLY_STRING;
+	if (exists) {
+		watch_reply_str(reply->element[0], p->git_url, sizeof(p->git_url));
+		watch_reply_str(reply->element[1], p->branch, sizeof(p->branch));
+		watch_reply_str(reply->element[2], watch_flag, sizeof(watch_flag));
+	}
+	freeReplyObject(reply);
+	if (!exists || strcmp(watch_flag, "1")) {
+		char zkey[REDIS_KEY_MAX];
+		redis_key(r, zkey, "watch");
+		if ((reply = redis_cmd(r, err, "ZREM %s %s", zkey, slug)))
+			freeReplyObject(reply);
+		return 0;
+	}
+	snprintf(p->slug, sizeof(p->slug), "%s", slug);
+	struct error verr;
+	if (validate_git_url(p->git_url, w->cfg->allow_local_git, &verr) < 0 ||
+	    (p->branch[0] && validate_branch(p->branch, &verr) < 0)) {
+		int rc = watch_failure(w, r, slug, verr.message, now, err);
+		memset(p, 0, sizeof(*p));
+		p->fd = -1;
+		return rc < 0 ? rc : 0;
+	}
+	char norm[HOOK_URL_MAX + 1];
+	const char *id_url = hook_url_normalize(p->git_url, norm, sizeof(norm)) == 0 ? norm
+										     : p->git_url;
+	hash_buffer(id_url, strlen(id_url), p->repo);
+	return 1;
+}
+
+static int watch_start(struct watch *w, struct redis *r, long long now, struct error *err)
+{
+	size_t free_slots = (size_t)w->s.concurrency - watch_running(w);
+	if (free_slots == 0 || now / 60000 == w->spent_minute)
+		return 0;
+	char zkey[REDIS_KEY_MAX];
+	redis_key(r, zkey, "watch");
+	redisReply *due = redis_cmd(r, err, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 %ld", zkey, now,
+				    (long)(free_slots * WATCH_SCAN_FACTOR));
+	if (!due)
+		return err->code;
+	int rc = 0;
+	for (size_t i = 0; due->type == REDIS_REPLY_ARRAY && i < due->elements; i++) {
+		redisReply *e = due->element[i];
+		char slug[SLUG_MAX + 1];
+		struct watch_poll *p = watch_free_slot(w);
+		if (!p)
+			break;
+		if (e->type != REDIS_REPLY_STRING || e->len > SLUG_MAX)
+			continue;
+		memcpy(slug, e->str, e->len + 1);
+		if (validate_slug(slug, NULL) < 0)
+			continue;
+		struct watch_poll cand;
+		memset(&cand, 0, sizeof(cand));
+		cand.fd = -1;
+		int ok = watch_prepare(w, r, &cand, slug, now, err);
+		if (ok < 0) {
+			rc = ok;
+			break;
+		}
+		if (!ok || watch_busy(w, slug, cand.repo))
+			continue;
+		*p = cand;
+		ok = watch_claim(w, r, p, now, err);
+		if (ok == 1 && watch_spawn(w, r, p, now, err) < 0) {
+			watch_unlock(r, p);
+			log_error("cannot start a poll project=%s error=\"%s\"", slug, err->message);
+			ok = err->code;
+		}
+		if (ok != 1)
+			watch_slot_clear(p);
+		if (ok == 2) {
+			log_info("poll budget of %ld per minute spent; the rest wait", w->s.per_minute);
+			w->spent_minute = now / 60000;
+			break;
+		}
+		if (ok < 0) {
+			rc = ok;
+			break;
+		}
+	}
+	freeReplyObject(due);
+	return rc;
+}
+
+int watch_tick(struct watch *w, struct redis *r, long long now_ms, struct error *err)
+{
+	int rc = watch_collect(w, r, now_ms, err);
+	int rc2 = watch_start(w, r, now_ms, err);
+	return rc < 0 ? rc : rc2;
+}
+
+static int watch_set(struct redis *r, const char *slug, const char *flag, struct error *err)
+{
+	char now[24];
+	snprintf(now, sizeof(now), "%lld", model_now_ms());
+	const char *args[] = { redis_prefix(r), slug, now, flag };
+	redisReply *reply = NULL;
+	int rc = watch_eval(r, watch_lua_set, 0, 4, args, &reply, err);
+	if (rc < 0)
+		return rc;
+	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == -2)
+		rc = error_set(err, SKIFF_ENOTFOUND, NULL, "project '%s' not found", slug);
+	freeReplyObject(reply);
+	return rc;
+}
+
+int watch_project_add(struct redis *r, const char *slug, struct error *err)
+{
+	return watch_set(r, slug, "1", err);
+}
+
+int watch_project_remove(struct redis *r, const char *slug, struct error *err)
+{
+	return watch_set(r, slug, "0", err);
+}
