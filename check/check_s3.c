@@ -331,11 +331,11 @@ START_TEST(test_s3_ecs_run_request)
 	snprintf(cfg.s3_access_key, sizeof(cfg.s3_access_key), "AKIADISPATCHER");
 	snprintf(cfg.s3_secret_key, sizeof(cfg.s3_secret_key), "dispatcher-secret");
 	snprintf(cfg.redis_host, sizeof(cfg.redis_host), "10.0.0.5");
-	setenv("SKIFF_ECS_CLUSTER", "builds", 1);
-	setenv("SKIFF_ECS_SUBNETS", " subnet-1 ,subnet-2,", 1);
-	setenv("SKIFF_ECS_SECURITY_GROUPS", "sg-1", 1);
-	setenv("SKIFF_ECS_ASSIGN_PUBLIC_IP", "true", 1);
-	setenv("SKIFF_ECS_REDIS_HOST", "redis.internal", 1);
+	snprintf(cfg.ecs_cluster, sizeof(cfg.ecs_cluster), "builds");
+	snprintf(cfg.ecs_subnets, sizeof(cfg.ecs_subnets), " subnet-1 ,subnet-2,");
+	snprintf(cfg.ecs_security_groups, sizeof(cfg.ecs_security_groups), "sg-1");
+	cfg.ecs_assign_public_ip = true;
+	snprintf(cfg.ecs_redis_host, sizeof(cfg.ecs_redis_host), "redis.internal");
 	struct ecs *e = NULL;
 	struct error err;
 	ck_assert_int_eq(ecs_new(&e, &cfg, &err), 0);
@@ -373,7 +373,7 @@ START_TEST(test_s3_ecs_run_request)
 	free(text);
 	json_decref(req);
 	ecs_free(e);
-	unsetenv("SKIFF_ECS_CLUSTER");
+	cfg.ecs_cluster[0] = '\0'; /* required with launcher = ecs */
 	ck_assert_int_eq(ecs_new(&e, &cfg, &err), SKIFF_EINVALID);
 	ck_assert_ptr_null(e);
 }

@@ -17,12 +17,14 @@
 #define LUA_FINAL "local final = {ready=1, error=1, canceled=1, expired=1} "
 
 /* KEYS: project, projects, deployment, project deployments, queue, log, events
- * ARGV: slug, id, now, maxlen, project json, deployment json */
-static const char model_lua_project_create[] = LUA_HSET
+ * ARGV: slug, id, now, maxlen, n, then n project field/value pairs, then the deployment's
+ * pairs (flat lists: the hot path of every create, no JSON decoding in Redis) */
+static const char model_lua_project_create[] =
 	"if redis.call('EXISTS', KEYS[1]) == 1 then return -3 end "
-	"hset(KEYS[1], ARGV[5]) "
+	"local np = tonumber(ARGV[5]) "
+	"redis.call('HSET', KEYS[1], unpack(ARGV, 6, 5 + 2 * np)) "
 	"redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1]) "
-	"hset(KEYS[3], ARGV[6]) "
+	"redis.call('HSET', KEYS[3], unpack(ARGV, 6 + 2 * np, #ARGV)) "
 	"redis.call('ZADD', KEYS[4], ARGV[3], ARGV[2]) "
 	"local eid = redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[4], '*', 'k', 'state', "
 	"'s', 'system', 'm', 'queued') "
@@ -122,6 +124,26 @@ static int model_script_result(redisReply *reply, const char *what, const char *
 	}
 }
 
+/* Appends obj's string fields as name, value pairs to args (borrowed pointers, valid while obj
+ * lives); returns how many pairs. Too many fields is a programming error. */
+static int model_pairs(json_t *obj, const char **args, int *n, int max)
+{
+	const char *k;
+	json_t *v;
+	int pairs = 0;
+	json_object_foreach(obj, k, v) {
+		const char *s = json_string_value(v);
+		if (!s)
+			continue;
+		if (*n + 2 > max)
+			abort();
+		args[(*n)++] = k;
+		args[(*n)++] = s;
+		pairs++;
+	}
+	return pairs;
+}
+
 static char *model_json(json_t *obj)
 {
 	char *s = obj ? json_dumps(obj, JSON_COMPACT) : strdup("{}");
@@ -157,13 +179,19 @@ int model_project_create(struct redis *r, json_t *project, json_t *deployment, s
 	redis_key(r, kl, "log:%s", id);
 	redis_key(r, ke, "events:%s", id);
 	snprintf(now, sizeof(now), "%lld", model_now_ms());
-	char *pj = model_json(project), *dj = model_json(deployment);
-	const char *args[] = { kp, kps, kd, kpd, kq, kl, ke, slug, id, now, model_maxlen(r, maxlen), pj, dj };
-	int rc = model_eval(r, model_lua_project_create, 7, 13, args, "project", "slug_taken", err);
+	enum { FIXED = 12, PAIRS_MAX = 24 };
+	const char *args[FIXED + 4 * PAIRS_MAX] = { kp, kps, kd, kpd, kq, kl, ke, slug, id, now,
+						    model_maxlen(r, maxlen) };
+	char np[16];
+	int n = FIXED;
+	int pairs = model_pairs(project, args, &n, FIXED + 2 * PAIRS_MAX);
+	snprintf(np, sizeof(np), "%d", pairs);
+	args[FIXED - 1] = np;
+	if (pairs == 0 || model_pairs(deployment, args, &n, FIXED + 4 * PAIRS_MAX) == 0)
+		return error_set(err, SKIFF_EINTERNAL, NULL, "project or deployment without fields");
+	int rc = model_eval(r, model_lua_project_create, 7, n, args, "project", "slug_taken", err);
 	if (rc == SKIFF_ECONFLICT)
 		error_set(err, SKIFF_ECONFLICT, "slug_taken", "the slug '%s' is already taken", slug);
-	free(pj);
-	free(dj);
 	return rc;
 }
 

@@ -127,7 +127,7 @@ redisReply *redis_eval(struct redis *r, struct error *err, const char *script, i
 		snprintf(sha + 2 * i, 3, "%02x", md[i]);
 	snprintf(nk, sizeof(nk), "%d", nkeys);
 
-	enum { EVAL_MAX_ARGS = 64 };
+	enum { EVAL_MAX_ARGS = 128 };
 	const char *argv[EVAL_MAX_ARGS + 3];
 	if (nargs > EVAL_MAX_ARGS)
 		abort();
