@@ -18,7 +18,8 @@ cleanup() {
 	done
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM  # the EXIT trap then cleans up
 
 # every check counts once: ok or fail
 fail() { echo "FAIL: $*" >&2; TESTS_RUN=$((TESTS_RUN + 1)); TESTS_FAILED=$((TESTS_FAILED + 1)); }

@@ -1,0 +1,201 @@
+/* main.c — skiff-sse-bridge: relays each deployment's build log from Redis to browsers as
+ * Server-Sent Events. Arguments, configuration, signals, systemd, the event loop. */
+#include "bridge.h"
+#include "error.h"
+#include "log.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#ifndef SKIFF_VERSION
+#define SKIFF_VERSION "dev"
+#endif
+
+static struct config bridge_config;
+
+int64_t bridge_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void bridge_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: skiff-sse-bridge [-c FILE] [-n]\n"
+		"Relays build logs from Redis to browsers as Server-Sent Events on GET /events/{id}.\n"
+		"  -c FILE     configuration file (default $SKIFF_CONFIG, else %s)\n"
+		"  -n          check the configuration and exit (0 valid, 1 not)\n"
+		"  --help      this text\n"
+		"  --version   the version\n"
+		"Keys used: sse_listen, sse_max_clients, sse_keepalive, sse_soft_limit,\n"
+		"sse_hard_limit, sse_soft_seconds, redis_*, log_level.\n",
+		CONFIG_DEFAULT_PATH);
+}
+
+/* 10,000 clients need 10,000 descriptors: take all the hard limit allows. */
+static void bridge_raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warn("setrlimit failed resource=nofile error=\"%s\"", strerror(errno));
+}
+
+static void bridge_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct bridge *b = arg;
+	log_info("stopping signal=%s clients=%zu", sig == SIGTERM ? "TERM" : "INT", b->nclients);
+	sd_notify(0, "STOPPING=1");
+	b->stopping = 1;
+	event_base_loopbreak(b->base);
+}
+
+static void bridge_on_cron(evutil_socket_t fd, short what, void *arg)
+{
+	struct bridge *b = arg;
+	int64_t now = bridge_now_ms();
+	client_cron(b, now);
+	link_cron(&b->cmd, now);
+}
+
+static void bridge_on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	sd_notify(0, "WATCHDOG=1");
+}
+
+static void bridge_cmd_up(struct bridge *b)
+{
+	feed_catch_up(b);
+}
+
+static void bridge_sub_up(struct bridge *b)
+{
+	feed_resubscribe(b);
+}
+
+static struct event *bridge_timer(struct bridge *b, event_callback_fn fn, uint64_t usec)
+{
+	struct event *ev = event_new(b->base, -1, EV_PERSIST, fn, b);
+	struct timeval tv = { (time_t)(usec / 1000000), (suseconds_t)(usec % 1000000) };
+	if (!ev || event_add(ev, &tv) < 0)
+		abort();
+	return ev;
+}
+
+static int bridge_run(const struct config *cfg)
+{
+	struct bridge *b = calloc(1, sizeof(*b));
+	struct error err;
+	int rc = 3;   /* start-up failed (skiff-sse-bridge(8), EXIT STATUS) */
+	if (!b)
+		abort();
+	b->cfg = cfg;
+	b->base = event_base_new();
+	if (!b->base)
+		abort();
+	b->keepalive_ms = bridge_now_ms();
+	link_init(&b->cmd, b, "commands", bridge_cmd_up);
+	link_init(&b->sub, b, "subscriber", bridge_sub_up);
+	if (listener_open(b, &err) < 0) {
+		log_error("listen failed error=\"%s\"", err.message);
+		goto out;
+	}
+	link_connect(&b->cmd);
+	link_connect(&b->sub);
+	b->sigterm = evsignal_new(b->base, SIGTERM, bridge_on_signal, b);
+	b->sigint = evsignal_new(b->base, SIGINT, bridge_on_signal, b);
+	if (!b->sigterm || !b->sigint || evsignal_add(b->sigterm, NULL) < 0 ||
+	    evsignal_add(b->sigint, NULL) < 0)
+		abort();
+	b->cron = bridge_timer(b, bridge_on_cron, 1000000);
+	uint64_t usec = 0;
+	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
+		b->watchdog = bridge_timer(b, bridge_on_watchdog, usec / 2);
+	sd_notify(0, "READY=1");
+	log_info("started version=%s max_clients=%ld", SKIFF_VERSION, cfg->sse_max_clients);
+	event_base_dispatch(b->base);
+	rc = 0;
+out:
+	b->stopping = 1;
+	listener_close(b);
+	client_close_all(b);
+	link_close(&b->cmd);   /* pending callbacks run with NULL and let go of their objects */
+	link_close(&b->sub);
+	feed_free_all(b);
+	if (b->sigterm)
+		event_free(b->sigterm);
+	if (b->sigint)
+		event_free(b->sigint);
+	if (b->cron)
+		event_free(b->cron);
+	if (b->watchdog)
+		event_free(b->watchdog);
+	event_base_free(b->base);   /* runs the finalizers of freed bufferevents */
+	free(b);
+	libevent_global_shutdown();
+	if (rc == 0)
+		log_info("stopped");
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	int check_only = 0, opt;
+	log_init("skiff-sse-bridge", LOG_INFO);
+	while ((opt = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'n':
+			check_only = 1;
+			break;
+		case 'h':
+			bridge_usage(stdout);
+			return 0;
+		case 'V':
+			printf("skiff-sse-bridge %s\n", SKIFF_VERSION);
+			return 0;
+		default:
+			bridge_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		bridge_usage(stderr);
+		return 2;
+	}
+	struct error err;
+	if (config_load(&bridge_config, path, &err) < 0 ||
+	    listener_check(bridge_config.sse_listen, &err) < 0) {
+		log_error("configuration invalid error=\"%s\"", err.message);
+		return 1;
+	}
+	if (check_only) {
+		printf("configuration ok\n");
+		return 0;
+	}
+	bridge_raise_nofile();
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;   /* a closed client is an error from write, not a signal */
+	sigaction(SIGPIPE, &sa, NULL);
+	return bridge_run(&bridge_config);
+}
