@@ -81,23 +81,19 @@ int store_open(struct store **out, const struct config *cfg, struct error *err)
 	if (strcmp(cfg->store, "file"))
 		return error_set(err, SKIFF_EINVALID, "invalid_config", "unknown store '%s'",
 				 cfg->store);
-	size_t n = strlen(cfg->store_path);
-	while (n > 1 && cfg->store_path[n - 1] == '/')
-		n--;
-	if (n == 0 || cfg->store_path[0] != '/' || n >= STORE_ROOT_MAX)
-		return error_set(err, SKIFF_EINVALID, "invalid_config",
-				 "store_path must be an absolute path shorter than %d bytes",
-				 STORE_ROOT_MAX);
+	char root[STORE_ROOT_MAX];
+	int rc = store_dir_normalize(cfg->store_path, "store_path", root, sizeof(root), err);
+	if (rc < 0)
+		return rc;
 	struct store *s = calloc(1, sizeof(*s));
 	if (!s)
 		abort();
 	s->cfg = cfg;
-	memcpy(s->root, cfg->store_path, n);
-	s->root[n] = '\0';
+	memcpy(s->root, root, sizeof(root));
 	snprintf(s->blobs, sizeof(s->blobs), "%s/blobs", s->root);
 	snprintf(s->tmp, sizeof(s->tmp), "%s/tmp", s->root);
 	char dir[STORE_ROOT_MAX + 16];
-	int rc = store_mkdir(s->root, err);
+	rc = store_mkdir(s->root, err);
 	if (rc == 0)
 		rc = store_mkdir(s->blobs, err);
 	if (rc == 0)
@@ -123,6 +119,20 @@ void store_free(struct store *s)
 	if (s)
 		store_s3_free(s->s3);
 	free(s);
+}
+
+int store_dir_normalize(const char *path, const char *name, char *out, size_t outlen,
+			struct error *err)
+{
+	size_t n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	if (n == 0 || path[0] != '/' || n >= outlen)
+		return error_set(err, SKIFF_EINVALID, "invalid_config",
+				 "%s must be an absolute path shorter than %zu bytes", name, outlen);
+	memcpy(out, path, n);
+	out[n] = '\0';
+	return 0;
 }
 
 int store_hash_valid(const char *hash)

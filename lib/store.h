@@ -59,6 +59,11 @@ struct store_upload {
  * first failure. (s3 backend, issue 5) */
 int store_blobs_put(struct store *s, struct store_upload *u, size_t n, struct error *err);
 
+/* Copies an absolute directory path without trailing '/' into out[outlen] (a configuration
+ * key's value; name is the key for the error message). Shared by the backends. */
+int store_dir_normalize(const char *path, const char *name, char *out, size_t outlen,
+			struct error *err);
+
 /* 1 when hash is 64 lowercase hex digits. */
 int store_hash_valid(const char *hash);
 

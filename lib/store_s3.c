@@ -36,21 +36,17 @@ struct store_s3 {
 int store_s3_open(struct store_s3 **out, const struct config *cfg, struct error *err)
 {
 	*out = NULL;
-	size_t n = strlen(cfg->cache_path);
-	while (n > 1 && cfg->cache_path[n - 1] == '/')
-		n--;
-	if (n == 0 || cfg->cache_path[0] != '/' || n >= STORE_S3_ROOT_MAX)
-		return error_set(err, SKIFF_EINVALID, "invalid_config",
-				 "cache_path must be an absolute path shorter than %d bytes",
-				 STORE_S3_ROOT_MAX);
+	char cache[STORE_S3_ROOT_MAX];
+	int rc = store_dir_normalize(cfg->cache_path, "cache_path", cache, sizeof(cache), err);
+	if (rc < 0)
+		return rc;
 	struct store_s3 *s = calloc(1, sizeof(*s));
 	if (!s)
 		abort();
 	s->cfg = cfg;
-	memcpy(s->cache, cfg->cache_path, n);
-	s->cache[n] = '\0';
+	memcpy(s->cache, cache, sizeof(cache));
 	s->cache_max = (unsigned long long)cfg->cache_max_mb << 20;
-	int rc = s3_new(&s->s3, cfg, err);
+	rc = s3_new(&s->s3, cfg, err);
 	if (rc < 0) {
 		free(s);
 		return rc;
