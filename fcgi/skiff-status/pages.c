@@ -142,7 +142,21 @@ int pages_project(struct http_request *req, struct http_response *resp)
 	buf_put_html(&b, pages_str(p, "git_url"));
 	buf_puts(&b, "</code></dd>\n<dt>Branch</dt><dd><code>");
 	buf_put_html(&b, *pages_str(p, "branch") ? pages_str(p, "branch") : "(default)");
-	buf_puts(&b, "</code></dd>\n</dl>\n");
+	buf_puts(&b, "</code></dd>\n<dt>New commits</dt><dd id=\"triggers\">");
+	int webhook = *pages_str(p, "webhook_secret") != '\0', watch = !strcmp(pages_str(p, "watch"), "1");
+	if (webhook) {
+		buf_puts(&b, "deployed on push: GitHub webhook <code>");
+		buf_put_html(&b, req->cfg->dashboard_url);
+		buf_puts(&b, "/api/hooks/github?project=");
+		buf_put_html(&b, slug);
+		buf_puts(&b, "</code>");
+	}
+	if (watch)
+		buf_printf(&b, "%sdeployed by polling the branch every %ld s", webhook ? "; " : "",
+			   req->cfg->poll_interval);
+	if (!webhook && !watch)
+		buf_puts(&b, "<span class=\"muted\">deployed when you redeploy</span>");
+	buf_puts(&b, "</dd>\n</dl>\n");
 	if (!strcmp(pages_str(p, "pinned"), "1")) {
 		buf_puts(&b, "<div class=\"notice\">Pinned: rolled back");
 		if (*pages_str(p, "rolled_back_from")) {
