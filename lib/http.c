@@ -599,6 +599,78 @@ static void http_usage(const struct http_program *prog, FILE *f)
 		prog->name, prog->summary);
 }
 
+/* Serves one CGI request, or FastCGI requests until SIGTERM. Returns the exit code. */
+static int http_serve(const struct http_program *prog, const struct config *cfg, void *app,
+		      const char *sock_path)
+{
+	struct arena arena;
+	arena_init(&arena); /* allocates nothing until the first request */
+	struct http_request req;
+
+	if (FCGX_Init() != 0) {
+		log_error("FCGX_Init failed");
+		return 3;
+	}
+	int listen_fd = -1;
+	if (sock_path) {
+		listen_fd = http_listen_unix(sock_path);
+		if (listen_fd < 0) {
+			log_error("cannot listen socket=%s error=\"%s\"", sock_path, strerror(errno));
+			return 3;
+		}
+	} else if (sd_listen_fds(0) >= 1) {
+		listen_fd = SD_LISTEN_FDS_START;
+	} else if (!FCGX_IsCGI()) {
+		listen_fd = 0;
+	}
+
+	if (listen_fd < 0) {
+		/* plain CGI: one request from the environment and stdin */
+		memset(&req, 0, sizeof(req));
+		req.arena = &arena;
+		req.cfg = cfg;
+		req.app = app;
+		req.envp = environ;
+		http_handle(prog, &req);
+		arena_dispose(&arena);
+		return 0;
+	}
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = http_on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	FCGX_Request fcgx;
+	if (FCGX_InitRequest(&fcgx, listen_fd, 0) != 0) {
+		log_error("FCGX_InitRequest failed");
+		return 3;
+	}
+	log_info("serving FastCGI fd=%d", listen_fd);
+	sd_notify(0, "READY=1");
+	while (!http_stopping && FCGX_Accept_r(&fcgx) >= 0) {
+		memset(&req, 0, sizeof(req));
+		req.arena = &arena;
+		req.cfg = cfg;
+		req.app = app;
+		req.fcgx = &fcgx;
+		req.envp = fcgx.envp;
+		http_handle(prog, &req);
+		FCGX_Finish_r(&fcgx);
+		arena_reset(&arena);
+	}
+	log_info("stopping");
+	FCGX_Free(&fcgx, 1);
+	arena_dispose(&arena);
+	if (sock_path)
+		unlink(sock_path);
+	return 0;
+}
+
 int http_main(int argc, char **argv, const struct http_program *prog)
 {
 	const char *cfg_path = NULL, *sock_path = NULL;
@@ -641,74 +713,8 @@ int http_main(int argc, char **argv, const struct http_program *prog)
 		return 3;
 	}
 
-	struct arena arena;
-	arena_init(&arena);
-	struct http_request req;
-
-	if (FCGX_Init() != 0) {
-		log_error("FCGX_Init failed");
-		return 3;
-	}
-	int listen_fd = -1;
-	if (sock_path) {
-		listen_fd = http_listen_unix(sock_path);
-		if (listen_fd < 0) {
-			log_error("cannot listen socket=%s error=\"%s\"", sock_path, strerror(errno));
-			return 3;
-		}
-	} else if (sd_listen_fds(0) >= 1) {
-		listen_fd = SD_LISTEN_FDS_START;
-	} else if (!FCGX_IsCGI()) {
-		listen_fd = 0;
-	}
-
-	if (listen_fd < 0) {
-		/* plain CGI: one request from the environment and stdin */
-		memset(&req, 0, sizeof(req));
-		req.arena = &arena;
-		req.cfg = &cfg;
-		req.app = app;
-		req.envp = environ;
-		http_handle(prog, &req);
-		arena_dispose(&arena);
-		if (prog->fini)
-			prog->fini(app);
-		return 0;
-	}
-
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = http_on_term;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-
-	FCGX_Request fcgx;
-	if (FCGX_InitRequest(&fcgx, listen_fd, 0) != 0) {
-		log_error("FCGX_InitRequest failed");
-		return 3;
-	}
-	log_info("serving FastCGI fd=%d", listen_fd);
-	sd_notify(0, "READY=1");
-	while (!http_stopping && FCGX_Accept_r(&fcgx) >= 0) {
-		memset(&req, 0, sizeof(req));
-		req.arena = &arena;
-		req.cfg = &cfg;
-		req.app = app;
-		req.fcgx = &fcgx;
-		req.envp = fcgx.envp;
-		http_handle(prog, &req);
-		FCGX_Finish_r(&fcgx);
-		arena_reset(&arena);
-	}
-	log_info("stopping");
-	FCGX_Free(&fcgx, 1);
-	arena_dispose(&arena);
+	int code = http_serve(prog, &cfg, app, sock_path);
 	if (prog->fini)
 		prog->fini(app);
-	if (sock_path)
-		unlink(sock_path);
-	return 0;
+	return code;
 }

@@ -1,0 +1,76 @@
+#!/bin/sh
+# check/valgrind.sh — the long-running programs under valgrind through a short real workload:
+# skiff-create, skiff-status and skiff-serve as FastCGI servers on unix sockets (answering
+# through cgi-fcgi), skiff-dispatch as a daemon running a real build, then SIGTERM. Passes
+# when every program reports no errors and nothing definitely or indirectly lost.
+# Slow (minutes); run by hand or `make valgrind`, not part of make check.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/check/lib.sh"
+command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
+command -v cgi-fcgi >/dev/null || { echo "cgi-fcgi (libfcgi-bin) is not installed" >&2; exit 1; }
+start_redis
+write_config
+VG="valgrind --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --suppressions=$ROOT/check/valgrind.supp"
+
+for p in skiff-create skiff-status skiff-serve; do
+	$VG --log-file="$T/vg-$p.log" "$BIN/$p" -s "$T/$p.sock" 2>>"$T/$p.err" &
+	eval "PID_$(echo $p | tr - _)=$!"
+	PIDS="$PIDS $!"
+done
+$VG --log-file="$T/vg-skiff-dispatch.log" "$BIN/skiff-dispatch" 2>>"$T/dispatch.err" &
+PID_dispatch=$!
+PIDS="$PIDS $PID_dispatch"
+for p in skiff-create skiff-status skiff-serve; do
+	wait_for 60 test -S "$T/$p.sock" || { echo "$p did not start under valgrind" >&2; exit 1; }
+done
+
+fcgi() { # socket method uri [body] [host]
+	printf '%s' "${4:-}" | env -i REQUEST_METHOD="$2" REQUEST_URI="$3" CONTENT_TYPE=application/json \
+		CONTENT_LENGTH=${#4} HTTP_HOST="${5:-localhost}" HTTP_ACCEPT="${6:-*/*}" SERVER_PROTOCOL=HTTP/1.1 \
+		cgi-fcgi -bind -connect "$T/$1.sock"
+}
+repo=$T/repo
+mkdir -p "$repo/docs"
+echo '<h1>valgrind</h1>' >"$repo/index.html"
+echo 'body { color: red }' >"$repo/docs/site.css"
+git -C "$repo" init -q -b main
+git -C "$repo" add -A
+git -C "$repo" -c user.name=v -c user.email=v@skiff.invalid commit -qm first
+
+out=$(fcgi skiff-create POST /api/projects "{\"gitURL\":\"file://$repo\",\"slug\":\"vg\"}")
+check_match "create answers 202 under valgrind" '^Status: 202' "$out"
+id=$(printf '%s' "$out" | sed -n 's/.*"deploymentId":"\([a-z2-7]*\)".*/\1/p')
+fcgi skiff-create POST /api/projects '{"gitURL":"ftp://x"}' >/dev/null
+fcgi skiff-create POST /api/projects '{not json' >/dev/null
+wait_for 120 sh -c "[ \"\$(redis-cli -s $T/redis.sock hget skiff:deployment:$id state)\" = ready ]"
+check_eq "the build ends ready under valgrind" "ready" "$(rcli hget "skiff:deployment:$id" state)"
+for uri in /api/projects /api/projects/vg /api/projects/vg/deployments "/api/deployments/$id" \
+	"/api/deployments/$id/log" /healthz /api/deployments/zzzzzzzzzzzz /nope; do
+	fcgi skiff-status GET "$uri" >/dev/null
+done
+page=$(fcgi skiff-status GET "/deployments/$id" "" localhost text/html)
+check_match "the deployment page renders" 'id="log"' "$page"
+i=0
+while [ $i -lt 20 ]; do
+	fcgi skiff-serve GET / "" vg.localhost >/dev/null
+	fcgi skiff-serve GET /docs/site.css "" "vg--$id.localhost" >/dev/null
+	fcgi skiff-serve GET /missing "" vg.localhost >/dev/null
+	i=$((i + 1))
+done
+site=$(fcgi skiff-serve GET / "" vg.localhost)
+check_match "the site is served" 'X-Sendfile: .*/blobs/' "$site"
+fcgi skiff-create POST /api/projects/vg/deployments '{}' >/dev/null
+sleep 5
+
+for pid in $PID_skiff_create $PID_skiff_status $PID_skiff_serve $PID_dispatch; do kill "$pid"; done
+for pid in $PID_skiff_create $PID_skiff_status $PID_skiff_serve $PID_dispatch; do wait "$pid"; done
+for p in skiff-create skiff-status skiff-serve skiff-dispatch; do
+	log=$T/vg-$p.log
+	errs=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$log" | tail -n 1)
+	check_eq "$p: valgrind reports no errors" "0" "$errs"
+	lost=$(grep -E 'definitely lost: [1-9]|indirectly lost: [1-9]' "$log" | head -n 1)
+	check_eq "$p: nothing definitely or indirectly lost" "" "$lost"
+	[ "$errs" = 0 ] && [ -z "$lost" ] || sed -n '/ERROR SUMMARY/q;p' "$log" | tail -n 60 >&2
+done
+finish
