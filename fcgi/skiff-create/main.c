@@ -228,14 +228,6 @@ out:
 	return status;
 }
 
-/* Common start of the lifecycle mutations: body, auth, the slug or id of the path. */
-static int create_begin(struct http_request *req, json_t **body, bool *is_form, struct error *err)
-{
-	if (http_body_object(req, body, is_form, err) < 0)
-		return err->code;
-	return http_auth_mutation(req, *is_form, err);
-}
-
 /* The user that asked, for the record. */
 static const char *create_who(struct http_request *req)
 {
@@ -243,192 +235,187 @@ static const char *create_who(struct http_request *req)
 	return u && *u ? arena_strdup(req->arena, u) : "api";
 }
 
-static int create_done(struct http_request *req, struct http_response *resp, bool is_form,
-		       const char *location, int status, json_t *data)
+/* A JSON answer, or for a form post 303 to the page that shows the result. */
+static int create_done(struct http_response *resp, bool is_form, const char *location, int status,
+		       json_t *data)
 {
 	if (is_form) {
 		json_decref(data);
 		return http_see_other(resp, location);
 	}
-	(void)req;
 	return http_json(resp, status, data);
 }
 
-static int create_redeploy(struct http_request *req, struct http_response *resp)
+/* One change to an existing project or deployment: returns the status it answered, or a
+ * negative code with err set. */
+typedef int (*create_action)(struct http_request *req, struct http_response *resp, json_t *body,
+			     bool is_form, struct error *err);
+
+/* What every lifecycle mutation shares: the body, the authentication, the failure answer. */
+static int create_mutation(struct http_request *req, struct http_response *resp,
+			   create_action act)
 {
-	struct app *app = req->app;
 	struct error err;
 	error_clear(&err);
-	json_t *body = NULL, *project = NULL, *dep = NULL;
+	json_t *body = NULL;
 	bool is_form = false;
 	int status;
+	if (http_body_object(req, &body, &is_form, &err) < 0 ||
+	    http_auth_mutation(req, is_form, &err) < 0 ||
+	    (status = act(req, resp, body, is_form, &err)) < 0)
+		status = create_fail(req, resp, is_form, &err);
+	json_decref(body);
+	return status;
+}
+
+static int create_valid_id(const char *id, const char *what, struct error *err)
+{
+	if (id && id_valid(id))
+		return 0;
+	return error_set(err, SKIFF_EINVALID, "invalid_deployment_id",
+			 "%s must be a deployment id (12 characters of a-z and 2-7)", what);
+}
+
+static int create_redeploy_act(struct http_request *req, struct http_response *resp, json_t *body,
+			       bool is_form, struct error *err)
+{
+	struct app *app = req->app;
 	const char *slug = req->params[0], *ref = NULL;
-	if (create_begin(req, &body, &is_form, &err) < 0 || validate_slug(slug, &err) < 0 ||
-	    create_field(body, "ref", is_form, &ref, &err) < 0 ||
-	    (ref && validate_branch(ref, &err) < 0) ||
-	    model_project_get(app->redis, slug, &project, &err) < 0)
-		goto fail;
+	json_t *project = NULL;
+	if (validate_slug(slug, err) < 0 || create_field(body, "ref", is_form, &ref, err) < 0 ||
+	    (ref && validate_branch(ref, err) < 0) ||
+	    model_project_get(app->redis, slug, &project, err) < 0)
+		return err->code;
 	const char *branch = json_string_value(json_object_get(project, "branch"));
 	const char *git_url = json_string_value(json_object_get(project, "git_url"));
 	char id[ID_LEN + 1], now[24], superseded[ID_LEN + 1];
 	id_new(id);
 	snprintf(now, sizeof(now), "%lld", model_now_ms());
-	dep = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", id, "project", slug, "git_url",
-			git_url ? git_url : "", "ref", ref ? ref : (branch ? branch : ""), "state",
-			STATE_QUEUED, "trigger", "redeploy", "created", now);
-	if (lifecycle_redeploy(app->redis, slug, dep, superseded, &err) < 0)
-		goto fail;
+	json_t *dep = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", id, "project", slug,
+				"git_url", git_url ? git_url : "", "ref",
+				ref ? ref : (branch ? branch : ""), "state", STATE_QUEUED, "trigger",
+				"redeploy", "created", now);
+	int rc = lifecycle_redeploy(app->redis, slug, dep, superseded, err);
+	json_decref(dep);
+	json_decref(project);
+	if (rc < 0)
+		return rc;
 	log_info("redeploy queued project=%s deployment=%s superseded=%s", slug, id,
 		 superseded[0] ? superseded : "-");
 	char loc[64];
 	snprintf(loc, sizeof(loc), "/deployments/%s", id);
 	http_header(resp, "Location", "/api/deployments/%s", id);
-	status = create_done(req, resp, is_form, loc, 202,
-			     json_pack("{s:s,s:{s:s,s:s,s:s?}}", "status", "queued", "data",
-				       "projectSlug", slug, "deploymentId", id, "superseded",
-				       superseded[0] ? superseded : NULL));
-	goto out;
-fail:
-	status = create_fail(req, resp, is_form, &err);
-out:
-	json_decref(body);
-	json_decref(project);
-	json_decref(dep);
-	return status;
+	return create_done(resp, is_form, loc, 202,
+			   json_pack("{s:s,s:{s:s,s:s,s:s?}}", "status", "queued", "data",
+				     "projectSlug", slug, "deploymentId", id, "superseded",
+				     superseded[0] ? superseded : NULL));
+}
+
+static int create_rollback_act(struct http_request *req, struct http_response *resp, json_t *body,
+			       bool is_form, struct error *err)
+{
+	struct app *app = req->app;
+	const char *slug = req->params[0], *id = NULL, *pin_s = NULL;
+	if (validate_slug(slug, err) < 0)
+		return err->code;
+	json_t *pin_v = json_object_get(body, "pin");
+	bool pin = json_is_true(pin_v);
+	if (is_form) {
+		if (create_field(body, "pin", true, &pin_s, err) < 0)
+			return err->code;
+		pin = pin_s && (!strcmp(pin_s, "1") || !strcmp(pin_s, "on") || !strcmp(pin_s, "true"));
+	} else if (pin_v && !json_is_boolean(pin_v)) {
+		return error_set(err, SKIFF_EINVALID, "invalid_field", "pin must be true or false");
+	}
+	if (create_field(body, "deploymentId", is_form, &id, err) < 0 ||
+	    create_valid_id(id, "deploymentId", err) < 0 ||
+	    lifecycle_rollback(app->redis, slug, id, pin, create_who(req), err) < 0)
+		return err->code;
+	log_info("rollback project=%s deployment=%s pinned=%d by=%s", slug, id, pin, create_who(req));
+	char loc[96];
+	snprintf(loc, sizeof(loc), "/projects/%s", slug);
+	return create_done(resp, is_form, loc, 200,
+			   json_pack("{s:s,s:{s:s,s:s,s:b}}", "status", "ok", "data", "projectSlug",
+				     slug, "current", id, "pinned", pin));
+}
+
+static int create_unpin_act(struct http_request *req, struct http_response *resp, json_t *body,
+			    bool is_form, struct error *err)
+{
+	struct app *app = req->app;
+	const char *slug = req->params[0];
+	(void)body;
+	if (validate_slug(slug, err) < 0 || lifecycle_unpin(app->redis, slug, err) < 0)
+		return err->code;
+	char loc[96];
+	snprintf(loc, sizeof(loc), "/projects/%s", slug);
+	return create_done(resp, is_form, loc, 200,
+			   json_pack("{s:s,s:{s:s,s:b}}", "status", "ok", "data", "projectSlug",
+				     slug, "pinned", 0));
+}
+
+static int create_cancel_act(struct http_request *req, struct http_response *resp, json_t *body,
+			     bool is_form, struct error *err)
+{
+	struct app *app = req->app;
+	const char *id = req->params[0];
+	bool was_building = false;
+	(void)body;
+	if (create_valid_id(id, "the deployment", err) < 0 ||
+	    lifecycle_cancel(app->redis, id, &was_building, err) < 0)
+		return err->code;
+	log_info("cancel deployment=%s was_building=%d", id, was_building);
+	char loc[64];
+	snprintf(loc, sizeof(loc), "/deployments/%s", id);
+	return create_done(resp, is_form, loc, 200,
+			   json_pack("{s:s,s:{s:s,s:s}}", "status", "ok", "data", "deploymentId", id,
+				     "state", "canceled"));
+}
+
+static int create_delete_act(struct http_request *req, struct http_response *resp, json_t *body,
+			     bool is_form, struct error *err)
+{
+	struct app *app = req->app;
+	const char *slug = req->params[0], *confirm = NULL;
+	if (validate_slug(slug, err) < 0)
+		return err->code;
+	/* the dashboard's confirmation step: the user types the project's name */
+	if (is_form && (create_field(body, "confirm", true, &confirm, err) < 0 || !confirm ||
+			strcmp(confirm, slug)))
+		return err->code ? err->code
+				 : error_set(err, SKIFF_EINVALID, "confirmation_required",
+					     "type the project's name to confirm the deletion");
+	if (lifecycle_delete(app->redis, slug, err) < 0)
+		return err->code;
+	log_info("project deleted project=%s by=%s", slug, create_who(req));
+	return create_done(resp, is_form, "/projects", 200,
+			   json_pack("{s:s,s:{s:s}}", "status", "deleted", "data", "projectSlug",
+				     slug));
+}
+
+static int create_redeploy(struct http_request *req, struct http_response *resp)
+{
+	return create_mutation(req, resp, create_redeploy_act);
 }
 
 static int create_rollback(struct http_request *req, struct http_response *resp)
 {
-	struct app *app = req->app;
-	struct error err;
-	error_clear(&err);
-	json_t *body = NULL;
-	bool is_form = false;
-	int status;
-	const char *slug = req->params[0], *id = NULL, *pin_s = NULL;
-	if (create_begin(req, &body, &is_form, &err) < 0 || validate_slug(slug, &err) < 0)
-		goto fail;
-	json_t *pin_v = json_object_get(body, "pin");
-	bool pin = json_is_true(pin_v);
-	if (is_form) {
-		if (create_field(body, "pin", true, &pin_s, &err) < 0)
-			goto fail;
-		pin = pin_s && (!strcmp(pin_s, "1") || !strcmp(pin_s, "on") || !strcmp(pin_s, "true"));
-	} else if (pin_v && !json_is_boolean(pin_v)) {
-		error_set(&err, SKIFF_EINVALID, "invalid_field", "pin must be true or false");
-		goto fail;
-	}
-	if (create_field(body, "deploymentId", is_form, &id, &err) < 0)
-		goto fail;
-	if (!id || !id_valid(id)) {
-		error_set(&err, SKIFF_EINVALID, "invalid_deployment_id",
-			  "deploymentId must be a deployment id (12 characters of a-z and 2-7)");
-		goto fail;
-	}
-	if (lifecycle_rollback(app->redis, slug, id, pin, create_who(req), &err) < 0)
-		goto fail;
-	log_info("rollback project=%s deployment=%s pinned=%d by=%s", slug, id, pin, create_who(req));
-	char loc[96];
-	snprintf(loc, sizeof(loc), "/projects/%s", slug);
-	status = create_done(req, resp, is_form, loc, 200,
-			     json_pack("{s:s,s:{s:s,s:s,s:b}}", "status", "ok", "data", "projectSlug",
-				       slug, "current", id, "pinned", pin));
-	goto out;
-fail:
-	status = create_fail(req, resp, is_form, &err);
-out:
-	json_decref(body);
-	return status;
+	return create_mutation(req, resp, create_rollback_act);
 }
 
 static int create_unpin(struct http_request *req, struct http_response *resp)
 {
-	struct app *app = req->app;
-	struct error err;
-	error_clear(&err);
-	json_t *body = NULL;
-	bool is_form = false;
-	int status;
-	const char *slug = req->params[0];
-	if (create_begin(req, &body, &is_form, &err) < 0 || validate_slug(slug, &err) < 0 ||
-	    lifecycle_unpin(app->redis, slug, &err) < 0) {
-		status = create_fail(req, resp, is_form, &err);
-	} else {
-		char loc[96];
-		snprintf(loc, sizeof(loc), "/projects/%s", slug);
-		status = create_done(req, resp, is_form, loc, 200,
-				     json_pack("{s:s,s:{s:s,s:b}}", "status", "ok", "data",
-					       "projectSlug", slug, "pinned", 0));
-	}
-	json_decref(body);
-	return status;
+	return create_mutation(req, resp, create_unpin_act);
 }
 
 static int create_cancel(struct http_request *req, struct http_response *resp)
 {
-	struct app *app = req->app;
-	struct error err;
-	error_clear(&err);
-	json_t *body = NULL;
-	bool is_form = false, was_building = false;
-	int status;
-	const char *id = req->params[0];
-	if (create_begin(req, &body, &is_form, &err) < 0)
-		goto fail;
-	if (!id_valid(id)) {
-		error_set(&err, SKIFF_EINVALID, "invalid_deployment_id",
-			  "a deployment id is 12 characters of a-z and 2-7");
-		goto fail;
-	}
-	if (lifecycle_cancel(app->redis, id, &was_building, &err) < 0)
-		goto fail;
-	log_info("cancel deployment=%s was_building=%d", id, was_building);
-	char loc[64];
-	snprintf(loc, sizeof(loc), "/deployments/%s", id);
-	status = create_done(req, resp, is_form, loc, 200,
-			     json_pack("{s:s,s:{s:s,s:s}}", "status", "ok", "data", "deploymentId", id,
-				       "state", "canceled"));
-	goto out;
-fail:
-	status = create_fail(req, resp, is_form, &err);
-out:
-	json_decref(body);
-	return status;
+	return create_mutation(req, resp, create_cancel_act);
 }
 
 static int create_delete(struct http_request *req, struct http_response *resp)
 {
-	struct app *app = req->app;
-	struct error err;
-	error_clear(&err);
-	json_t *body = NULL;
-	bool is_form = false;
-	int status;
-	const char *slug = req->params[0], *confirm = NULL;
-	if (create_begin(req, &body, &is_form, &err) < 0 || validate_slug(slug, &err) < 0)
-		goto fail;
-	if (is_form) {
-		/* the dashboard's confirmation step: the user types the project's name */
-		if (create_field(body, "confirm", true, &confirm, &err) < 0)
-			goto fail;
-		if (!confirm || strcmp(confirm, slug)) {
-			error_set(&err, SKIFF_EINVALID, "confirmation_required",
-				  "type the project's name to confirm the deletion");
-			goto fail;
-		}
-	}
-	if (lifecycle_delete(app->redis, slug, &err) < 0)
-		goto fail;
-	log_info("project deleted project=%s by=%s", slug, create_who(req));
-	status = create_done(req, resp, is_form, "/projects", 200,
-			     json_pack("{s:s,s:{s:s}}", "status", "deleted", "data", "projectSlug",
-				       slug));
-	goto out;
-fail:
-	status = create_fail(req, resp, is_form, &err);
-out:
-	json_decref(body);
-	return status;
+	return create_mutation(req, resp, create_delete_act);
 }
 
 static const struct http_route create_routes[] = {
