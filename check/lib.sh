@@ -52,11 +52,15 @@ wait_for() {
 	done
 }
 
-# free_port: a TCP port on loopback nobody listens on
+# free_port: a TCP port on loopback that no socket uses. Chosen below the kernel's ephemeral
+# range (ip_local_port_range), so no outgoing connection of another test can hold it, and
+# checked against every socket, not only listening ones.
 free_port() {
+	lo=10000
+	hi=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
 	while :; do
-		p=$(( $(od -An -N2 -tu2 /dev/urandom) % 30000 + 20000 ))
-		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
+		p=$(( $(od -An -N2 -tu2 /dev/urandom) % (hi - lo) + lo ))
+		ss -Htan "sport = :$p" | grep -q . || { echo "$p"; return; }
 	done
 }
 
