@@ -10,23 +10,15 @@
 #include <unistd.h>
 
 #include "collect.h"
+#include "testfs.h"
 
 static char base[64], out[96];
 static char notes[8192];
 static const struct collect_limits big = { 1000, 1 << 20, 10 << 20 };
 
-static int rm_entry(const char *p, const struct stat *s, int t, struct FTW *f)
-{
-	(void)s;
-	(void)t;
-	(void)f;
-	return remove(p);
-}
-
 static void setup(void)
 {
-	snprintf(base, sizeof(base), "/tmp/check_collect.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(base));
+	testfs_tmpdir(base, sizeof(base), "check_collect");
 	snprintf(out, sizeof(out), "%s/out", base);
 	ck_assert_int_eq(mkdir(out, 0755), 0);
 	notes[0] = '\0';
@@ -34,7 +26,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testfs_rmtree(base);
 }
 
 static void on_note(void *ctx, const char *msg)
@@ -46,19 +38,12 @@ static void on_note(void *ctx, const char *msg)
 
 static void put(const char *rel, const char *text)
 {
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", out, rel);
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
+	testfs_put(out, rel, text);
 }
 
 static void mk(const char *rel)
 {
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", out, rel);
-	ck_assert_int_eq(mkdir(path, 0755), 0);
+	testfs_mkdir(out, rel);
 }
 
 static void ln(const char *target, const char *rel)

@@ -9,44 +9,29 @@
 #include <unistd.h>
 
 #include "detect.h"
+#include "testfs.h"
 
 static char repo[64];
 static const struct detect_settings none = { "", "", "" };
 
-static int rm_entry(const char *p, const struct stat *s, int t, struct FTW *f)
-{
-	(void)s;
-	(void)t;
-	(void)f;
-	return remove(p);
-}
-
 static void setup(void)
 {
-	snprintf(repo, sizeof(repo), "/tmp/check_detect.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(repo));
+	testfs_tmpdir(repo, sizeof(repo), "check_detect");
 }
 
 static void teardown(void)
 {
-	nftw(repo, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testfs_rmtree(repo);
 }
 
 static void put(const char *name, const char *text)
 {
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", repo, name);
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
+	testfs_put(repo, name, text);
 }
 
 static void dir(const char *name)
 {
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", repo, name);
-	ck_assert_int_eq(mkdir(path, 0755), 0);
+	testfs_mkdir(repo, name);
 }
 
 START_TEST(test_detect_static_root)

@@ -17,6 +17,7 @@
 #include "ecs.h"
 #include "s3.h"
 #include "store_s3.h"
+#include "testfs.h"
 
 START_TEST(test_s3_url_path_style)
 {
@@ -233,23 +234,14 @@ END_TEST
 
 static char cache[64];
 
-static int rm_entry(const char *p, const struct stat *s, int t, struct FTW *f)
-{
-	(void)s;
-	(void)t;
-	(void)f;
-	return remove(p);
-}
-
 static void cache_setup(void)
 {
-	snprintf(cache, sizeof(cache), "/tmp/check_s3.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(cache));
+	testfs_tmpdir(cache, sizeof(cache), "check_s3");
 }
 
 static void cache_teardown(void)
 {
-	nftw(cache, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testfs_rmtree(cache);
 }
 
 /* a cache entry of size bytes named after i, last used age_s seconds ago */

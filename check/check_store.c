@@ -13,23 +13,15 @@
 #include "config.h"
 #include "hash.h"
 #include "store.h"
+#include "testfs.h"
 
 static char root[64];
 static struct config cfg;
 static struct store *st;
 
-static int rm_entry(const char *p, const struct stat *s, int t, struct FTW *f)
-{
-	(void)s;
-	(void)t;
-	(void)f;
-	return remove(p);
-}
-
 static void setup(void)
 {
-	snprintf(root, sizeof(root), "/tmp/check_store.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(root));
+	testfs_tmpdir(root, sizeof(root), "check_store");
 	config_defaults(&cfg);
 	snprintf(cfg.store_path, sizeof(cfg.store_path), "%s/store", root);
 	struct error err;
@@ -40,7 +32,7 @@ static void teardown(void)
 {
 	store_free(st);
 	st = NULL;
-	nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testfs_rmtree(root);
 }
 
 /* Writes data to a file in root; its path into out. */
@@ -65,6 +57,19 @@ static size_t count_dir(const char *sub)
 	closedir(d);
 	return n;
 }
+
+/* The serve path names the blob without asking the file system, and refuses a bad hash. */
+START_TEST(test_store_blob_serve_path)
+{
+	char hash[HASH_HEX_LEN + 1], path[STORE_PATH_MAX], want[STORE_PATH_MAX];
+	struct error err;
+	hash_buffer("not stored", 10, hash);
+	ck_assert_int_eq(store_blob_serve_path(st, hash, path, &err), 0);
+	snprintf(want, sizeof(want), "%s/store/blobs/%.2s/%s", root, hash, hash);
+	ck_assert_str_eq(path, want);
+	ck_assert_int_eq(store_blob_serve_path(st, "../../etc/passwd", path, &err), SKIFF_EINVALID);
+}
+END_TEST
 
 START_TEST(test_store_blob_put_exists_path)
 {
@@ -298,6 +303,7 @@ int main(void)
 	TCase *tc = tcase_create("file");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_store_blob_put_exists_path);
+	tcase_add_test(tc, test_store_blob_serve_path);
 	tcase_add_test(tc, test_store_blob_written_once);
 	tcase_add_test(tc, test_store_blob_hash_mismatch_rejected);
 	tcase_add_test(tc, test_store_blob_invalid_hash);

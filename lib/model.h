@@ -17,6 +17,7 @@
 #define STATE_READY "ready"
 #define STATE_ERROR "error"
 #define STATE_CANCELED "canceled"
+#define STATE_EXPIRED "expired"     /* past retention: its immutable URL answers 410 */
 
 /* Log stream entry kinds and sources (fields k and s). */
 #define LOG_KIND_LINE "line"

@@ -7,12 +7,12 @@
 
 #include <stddef.h>
 #include "error.h"
+#include "model.h"
 #include "redis.h"
 #include "store.h"
 
 #define RETENTION_KEEP_DEFAULT 10
 #define RETENTION_LOG_ARCHIVE_MAX (64u << 20)
-#define STATE_EXPIRED "expired"
 
 struct retention_stats {
 	size_t projects;         /* projects looked at */

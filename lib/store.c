@@ -352,6 +352,14 @@ int store_blob_path(struct store *s, const char *hash, char out[STORE_PATH_MAX],
 	return 0;
 }
 
+int store_blob_serve_path(struct store *s, const char *hash, char out[STORE_PATH_MAX],
+			  struct error *err)
+{
+	if (s->s3) /* s3 backend (issue 5) */
+		return store_s3_blob_path(s->s3, hash, out, err);
+	return store_blob_file(s, hash, out, err);
+}
+
 int store_blob_delete(struct store *s, const char *hash, struct error *err)
 {
 	if (s->s3) /* s3 backend (issue 5) */

@@ -28,6 +28,10 @@ int store_blob_put(struct store *s, const char *hash, const char *src_path,
  * file; the s3 backend's cache entry (filled and verified on a miss). SKIFF_ENOTFOUND. */
 int store_blob_path(struct store *s, const char *hash, char out[STORE_PATH_MAX],
 		    struct error *err);
+/* The same path for the serve hot path: the file backend answers without touching the file
+ * system (the web server's open is the only check), the s3 backend as store_blob_path. */
+int store_blob_serve_path(struct store *s, const char *hash, char out[STORE_PATH_MAX],
+			  struct error *err);
 int store_blob_delete(struct store *s, const char *hash, struct error *err);
 
 /* Small objects by key: "manifests/{id}.json", "logs/{id}.log". Atomic put. */

@@ -60,15 +60,7 @@ static int serve_blob_path(struct serve_app *sa, const char *hash, char out[STOR
 {
 	struct store *store;
 	int rc = app_store(sa->app, &store, err);
-	if (rc < 0)
-		return rc;
-	if (!strcmp(sa->app->cfg->store, "file") && store_hash_valid(hash)) {
-		int n = snprintf(out, STORE_PATH_MAX, "%s/%.2s/%s", store_sendfile_root(store), hash,
-				 hash);
-		return n > 0 && n < STORE_PATH_MAX ? 0 : error_set(err, SKIFF_ESTORE, NULL,
-								     "blob path too long");
-	}
-	return store_blob_path(store, hash, out, err);
+	return rc < 0 ? rc : store_blob_serve_path(store, hash, out, err);
 }
 
 /* Writes d into resp. Returns the status. */

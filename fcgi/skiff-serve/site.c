@@ -78,7 +78,7 @@ static int site_resolve(struct serve_app *sa, const struct host_site *site, char
 			const char *state = json_string_value(json_object_get(dep, "state"));
 			if (!project || strcmp(project, site->slug) != 0)
 				rc = error_set(err, SKIFF_ENOTFOUND, NULL, "no such deployment");
-			else if (state && !strcmp(state, SERVE_STATE_EXPIRED))
+			else if (state && !strcmp(state, STATE_EXPIRED))
 				rc = error_set(err, SKIFF_EGONE, "deployment_expired",
 					       "deployment %s has expired", id);
 		}

@@ -5,10 +5,10 @@
 
 #include "app.h"
 #include "http.h"
+#include "model.h"
 #include "manifest.h"
 #include "manifest_cache.h"
 
-#define SERVE_STATE_EXPIRED "expired"   /* issue 7: an immutable URL past retention */
 
 struct serve_app {
 	struct app *app;                   /* config, Redis, store */
