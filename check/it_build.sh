@@ -3,6 +3,8 @@
 # queues, skiff-dispatch --once runs skiff-build; asserts the state in Redis, the log stream,
 # the manifest and blobs in the store, symlinks not followed, a failed build leaving the
 # previous deployment live, timeouts, lost builds, and an unchanged redeploy uploading nothing.
+# The built sites are fetched through skiff-serve (as CGI), among them one whose _redirects,
+# _headers and skiff.json rules the builder puts into the manifest.
 . "$(dirname "$0")/lib.sh"
 
 start_redis
@@ -42,6 +44,21 @@ stream() {
 		END { if (n) print k " " s " " m }'
 }
 nblobs() { find "$T/store/blobs" -type f | wc -l; }
+# fetch HOST PATH [NAME=value...]: GET PATH from skiff-serve as plain CGI with Host HOST (the
+# request lighttpd would hand it); the response lands in $T/resp.head and $T/resp.body
+# (without X-Sendfile skiff-serve streams the body itself). Prints the status.
+fetch() {
+	h=$1 p=$2
+	shift 2
+	env SKIFF_XSENDFILE=false REQUEST_METHOD=GET REQUEST_URI="$p" HTTP_HOST="$h" \
+		GATEWAY_INTERFACE=CGI/1.1 "$@" \
+		"$BIN/skiff-serve" </dev/null 2>>"$T/serve.log" >"$T/resp"
+	sed '/^\r*$/q' "$T/resp" | tr -d '\r' >"$T/resp.head"
+	sed '1,/^\r*$/d' "$T/resp" >"$T/resp.body"
+	sed -n 's/^Status: \([0-9]*\).*/\1/p' "$T/resp.head"
+}
+# header NAME: that header of the last fetch
+header() { grep -i "^$1:" "$T/resp.head" | head -n 1 | sed 's/^[^:]*: *//'; }
 
 # ---- a static site with nested directories ----------------------------------------------
 site=$T/site
@@ -95,6 +112,10 @@ check_eq "binary files get no variants" "" "$(echo "$m" | jget "files|/assets/no
 check_eq "small files get no variants" "" "$(echo "$m" | jget "files|/index.html|gzip")"
 check_match "the log is archived in the store" "==> ready" "$(cat "$T/store/logs/$id1.log")"
 check_eq "no temp files left in the store" "" "$(ls "$T/store/tmp")"
+check_eq "skiff-serve answers the site at site.localhost" "200 <h1>home</h1>" \
+	"$(fetch site.localhost /) $(cat "$T/resp.body")"
+check_eq "…and its nested directories" "200 <p>the team</p>" \
+	"$(fetch site.localhost /about/team/) $(cat "$T/resp.body")"
 
 # ---- an unchanged redeploy uploads nothing ------------------------------------------------
 before=$(nblobs)
@@ -143,6 +164,13 @@ check_match "the build sees CI" "^CI$" "$envtxt"
 check_match "the build sees SKIFF" "^SKIFF$" "$envtxt"
 check_eq "the build ran inside bubblewrap" "skiff-build" \
 	"$(cat "$(blob "$(echo "$m" | jget "files|/host.txt|hash")")")"
+check_eq "skiff-serve answers the Node project's built page" "200 <p>built 42</p>" \
+	"$(fetch nodeapp.localhost /) $(cat "$T/resp.body")"
+check_eq "…and its built script, as JavaScript" "200 text/javascript; charset=utf-8" \
+	"$(fetch nodeapp.localhost /js/app.js) $(header Content-Type)"
+check_eq "…with the bytes node wrote" "same" \
+	"$(cmp -s "$T/resp.body" "$(blob "$(echo "$m" | jget "files|/js/app.js|hash")")" && echo same)"
+check_eq "the Node project's sources are not served" "404" "$(fetch nodeapp.localhost /build.js)"
 
 # ---- symlinks to /etc/passwd and ../ are not collected -------------------------------------
 links=$T/links
@@ -150,6 +178,7 @@ new_repo "$links"
 mkdir -p "$links/public/docs"
 echo '<p>links</p>' >"$links/public/index.html"
 echo 'doc' >"$links/public/docs/page.html"
+echo '<p>links: not found</p>' >"$links/public/404.html"
 ln -s /etc/passwd "$links/public/passwd"
 ln -s ../ "$links/public/up"
 ln -s ../../README "$links/public/docs/readme"
@@ -171,6 +200,78 @@ s=$(stream "$idl")
 check_match "the log says why passwd was skipped" "skipped symlink passwd: points outside the output directory" "$s"
 check_match "the log says why up was skipped" "skipped symlink up: points outside the output directory" "$s"
 check_match "the log says why docs/readme was skipped" "skipped symlink docs/readme: points outside" "$s"
+check_eq "skiff-serve answers the site with symlinks" "200 <p>links</p>" \
+	"$(fetch links.localhost /) $(cat "$T/resp.body")"
+check_eq "…a symlink inside the output serves its target's bytes" "200 doc" \
+	"$(fetch links.localhost /alias.html) $(cat "$T/resp.body")"
+for p in /passwd /up/ /up/README /docs/readme; do
+	st=$(fetch links.localhost "$p")
+	check_eq "$p through a skipped symlink is the site's 404 page" "404 <p>links: not found</p>" \
+		"$st $(cat "$T/resp.body")"
+done
+
+# ---- routing rules: _redirects, _headers and skiff.json, built and served -------------------
+rules=$T/rules
+new_repo "$rules"
+mkdir -p "$rules/public/blog"
+echo '<p>rules home</p>' >"$rules/public/index.html"
+echo '<p>rules about</p>' >"$rules/public/about.html"
+echo '<p>rules blog</p>' >"$rules/public/blog/index.html"
+echo 'the license' >"$rules/public/LICENSE"
+echo '<p>rules: not found</p>' >"$rules/public/404.html"
+cat >"$rules/public/_redirects" <<'EOF'
+# line 1: a comment
+/old            /about/                      301
+/go/*           https://example.com/:splat   302
+/bad-line       /about/                      999
+/app/*          /index.html                  200
+EOF
+cat >"$rules/public/_headers" <<'EOF'
+/*
+  X-Frame-Options: DENY
+/blog/*
+  X-Custom: from _headers
+EOF
+cat >"$rules/skiff.json" <<'EOF'
+{ "outputDirectory": "public", "cleanUrls": true, "trailingSlash": true,
+  "redirects": [ { "from": "/from-json", "to": "/blog/", "status": 307 } ],
+  "headers": [ { "for": "/blog/*", "values": { "X-From-Json": "yes" } } ] }
+EOF
+commit "$rules" "routing rules"
+idu=$(create "file://$rules" '"slug":"rules"')
+dispatch
+check_eq "a site with a bad _redirects line builds" "ready" "$(field "$idu" state)"
+s=$(stream "$idu")
+check_match "the build log names the bad _redirects line" \
+	"line system _redirects line 4 skipped: status 999 is not supported" "$s"
+check_match "the build log counts the rules it kept" "Routing rules: 4 redirects, 3 header rules" "$s"
+m=$(manifest "$idu")
+check_eq "_redirects and _headers are rules, not files" "" "$(echo "$m" | grep -o '"/_\(redirects\|headers\)"')"
+check_eq "a _redirects rule redirects, with the status it names" "301 /about/" \
+	"$(fetch rules.localhost /old) $(header Location)"
+check_eq "…passing the query string through" "301 /about/?utm=x" \
+	"$(fetch rules.localhost /old QUERY_STRING=utm=x REQUEST_URI=/old?utm=x) $(header Location)"
+check_eq "a splat redirect to a full URL" "302 https://example.com/a/b" \
+	"$(fetch rules.localhost /go/a/b) $(header Location)"
+check_eq "a skiff.json redirect" "307 /blog/" "$(fetch rules.localhost /from-json) $(header Location)"
+check_eq "the bad line's rule does not exist" "404 <p>rules: not found</p>" \
+	"$(fetch rules.localhost /bad-line) $(cat "$T/resp.body")"
+check_eq "a 200 rule rewrites within the deployment" "200 <p>rules home</p>" \
+	"$(fetch rules.localhost /app/some/route) $(cat "$T/resp.body")"
+check_eq "cleanUrls serves /about/ from about.html" "200 <p>rules about</p>" \
+	"$(fetch rules.localhost /about/) $(cat "$T/resp.body")"
+check_eq "cleanUrls redirects about.html to its clean URL" "308 /about/" \
+	"$(fetch rules.localhost /about.html) $(header Location)"
+check_eq "trailingSlash redirects a page to its slash form" "308 /blog/" \
+	"$(fetch rules.localhost /blog) $(header Location)"
+check_eq "…but serves an extensionless file as it is named" "200 the license" \
+	"$(fetch rules.localhost /LICENSE) $(cat "$T/resp.body")"
+fetch rules.localhost /blog/ >/dev/null
+check_eq "_headers sets a header on every path" "DENY" "$(header X-Frame-Options)"
+check_eq "_headers sets a header on its pattern" "from _headers" "$(header X-Custom)"
+check_eq "a skiff.json header rule applies" "yes" "$(header X-From-Json)"
+fetch rules.localhost /about/ >/dev/null
+check_eq "a header rule for /blog/* stays off /about/" ":DENY" "$(header X-Custom):$(header X-Frame-Options)"
 
 # ---- a failing build leaves the previous deployment live -----------------------------------
 flaky=$T/flaky
@@ -195,6 +296,11 @@ s=$(stream "$idf")
 check_match "the failing command's output is in the log" "line stdout about to fail" "$s"
 check_match "the log ends with the error" "end system error$" "$s"
 check_match "the failed build's log is archived" "about to fail" "$(cat "$T/store/logs/$idf.log")"
+check_eq "the previous deployment still answers through skiff-serve" "200 <p>good</p>" \
+	"$(fetch flaky.localhost /) $(cat "$T/resp.body")"
+check_eq "the failed deployment's own URL has no site" "404" "$(fetch "flaky--$idf.localhost" /)"
+check_eq "the good deployment's own URL still serves it" "200 <p>good</p>" \
+	"$(fetch "flaky--$idg.localhost" /) $(cat "$T/resp.body")"
 
 # ---- a build that runs too long is killed, with its whole process group --------------------
 slow=$T/slow

@@ -2,7 +2,8 @@
 # it_stack.sh — the whole stack through lighttpd, configured as `make run` configures it
 # (scripts/genconf.sh): the dashboard's static files and headers, host routing, a deployment
 # through the JSON API with its log streamed live through /events/, the site on its own
-# subdomain with X-Sendfile, the form post's 303, the server-rendered page.
+# subdomain with X-Sendfile, skiff-serve's own pages for every other host, the form posts'
+# 303 (/api/projects and /project), the read API, the server-rendered page.
 . "$(dirname "$0")/lib.sh"
 
 # jget PATH: a value from the JSON on stdin ("data.deploymentId"); empty when absent.
@@ -45,8 +46,22 @@ check_eq "app.js is JavaScript" "200 text/javascript; charset=utf-8" \
 check_eq "style.css is CSS" "200 text/css; charset=utf-8" \
 	"$(curl -sS -o /dev/null -w '%{http_code} %{content_type}' -H "$H" "$U/style.css")"
 check_eq "127.0.0.1 is the dashboard too" "200" "$(curl -sS -o /dev/null -w '%{http_code}' "$U/")"
-check_eq "another host name gets nothing" "403" \
-	"$(curl -sS -o /dev/null -w '%{http_code}' -H 'Host: example.com' "$U/")"
+# Every host but the dashboard's reaches skiff-serve, which answers its own page: 404 for a
+# host that names no site (another domain, a nested name, an unknown slug in capitals, the
+# wrong port), 400 for a malformed one; never lighttpd's bare error.
+for bad in example.com "a.b.localhost:$STACK_PORT" "UPPER.localhost:$STACK_PORT" "nosuch.localhost:1"; do
+	r=$(curl -sS -w '\n%{http_code} %{content_type}' -H "Host: $bad" "$U/")
+	check_eq "host $bad gets skiff's 404 page" "404 text/html; charset=utf-8" "$(status_of "$r")"
+	check_match "host $bad: the page is skiff's own" \
+		'<h1>404 Not Found</h1> <p>There is nothing at this address.</p> <hr><p><small>skiff</small>' \
+		"$(body_of "$r" | tr '\n' ' ')"
+done
+r=$(curl -sS -w '\n%{http_code}' -H "Host: [::1]:$STACK_PORT" "$U/")
+check_eq "a host that is an IP literal gets skiff's 400 page" "400" "$(status_of "$r")"
+check_match "…with skiff's own body" '<h1>400 Bad Request</h1> <hr><p><small>skiff</small>' \
+	"$(body_of "$r" | tr '\n' ' ')"
+check_eq "a host with '..' is refused (by lighttpd already)" "400" \
+	"$(curl -sS -o /dev/null -w '%{http_code}' -H "Host: a..b.localhost:$STACK_PORT" "$U/")"
 r=$(req -H "$H" "$U/healthz")
 check_eq "GET /healthz through lighttpd" "200" "$(status_of "$r")"
 
@@ -147,6 +162,39 @@ check_match "a form post answers 303 to the deployment page" "^303 http://[^/]+/
 r=$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' -H "$H" -H "Origin: http://evil.example" \
 	--data-urlencode "gitURL=file://$repo" "$U/api/projects")
 check_match "a cross-origin form post is refused" "^(403|303 http://[^/]+/\?error=cross_origin)" "$r"
+
+# ---- the seed-compatible form endpoint POST /project ----------------------------------------
+r=$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' -H "$H" -H "Origin: http://localhost:$STACK_PORT" \
+	--data-urlencode "gitURL=file://$repo" --data-urlencode "slug=$slug-seed" "$U/project")
+check_match "a form post to /project answers 303 to the deployment page" \
+	"^303 http://[^/]+/deployments/[a-z2-7]{12}$" "$r"
+seed_id=${r##*/}
+r=$(curl -sS -w '\n%{http_code} %{content_type}' -H "$H" -H 'Accept: text/html' "$U/deployments/$seed_id")
+check_eq "the 303's target is the deployment's page" "200 text/html; charset=utf-8" "$(status_of "$r")"
+check_match "…of that deployment" "data-deployment-id=\"$seed_id\"" "$(body_of "$r")"
+
+# ---- the read API through lighttpd --------------------------------------------------------
+# jpy EXPR: a Python expression over the JSON on stdin (as j)
+jpy() { python3 -c "import json, sys; j = json.load(sys.stdin); print($1)" 2>/dev/null; }
+r=$(curl -sS -w '\n%{http_code} %{content_type}' -H "$H" "$U/api/projects")
+check_eq "GET /api/projects through lighttpd" "200 application/json" "$(status_of "$r" | sed 's/;.*//')"
+check_eq "it lists the projects created through lighttpd" "yes yes yes" \
+	"$(body_of "$r" | jpy "' '.join('yes' if s in [p['slug'] for p in j['data']] else 'no' \
+		for s in ['$slug', '$slug-form', '$slug-seed'])")"
+check_eq "the listed project names its live deployment" "$id" \
+	"$(body_of "$r" | jpy "[p['current'] for p in j['data'] if p['slug'] == '$slug'][0]")"
+r=$(curl -sS -w '\n%{http_code} %{content_type}' -H "$H" "$U/api/projects/$slug/deployments")
+check_eq "GET /api/projects/{slug}/deployments through lighttpd" "200 application/json" \
+	"$(status_of "$r" | sed 's/;.*//')"
+check_eq "it lists the deployment, ready, on its only page" "1 $id ready None" \
+	"$(body_of "$r" | jpy "len(j['data']), j['data'][0]['id'], j['data'][0]['state'], j['nextCursor']" |
+		tr -d "(),'")"
+r=$(curl -sS -w '\n%{http_code}' -H "$H" "$U/api/projects/$slug-seed/deployments")
+check_eq "the form post's deployment is the seed project's, triggered by a form" "$seed_id form" \
+	"$(body_of "$r" | jpy "j['data'][0]['id'] + ' ' + j['data'][0]['trigger']")"
+r=$(curl -sS -w '\n%{http_code}' -H "$H" "$U/api/projects/no-such-project/deployments")
+check_eq "deployments of an unknown project: 404 not_found" "404 not_found" \
+	"$(status_of "$r") $(body_of "$r" | jpy "j['error']['code']")"
 
 # ---- the event stream's own errors pass through the proxy ---------------------------------
 check_eq "/events/ of an unknown deployment is 404" "404" \

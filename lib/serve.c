@@ -173,9 +173,16 @@ static bool serve_canonical(const struct manifest *m, const char *path,
 		serve_redirect_path(d, 308, to, req, a, "cleanUrls");
 		return true;
 	}
-	if (m->trailing_slash == 1 && !slash && n > 1 && !path_has_extension(path)) {
-		serve_redirect_path(d, 308, arena_printf(a, "%s/", path), req, a, "trailingSlash");
-		return true;
+	if (m->trailing_slash == 1 && !slash && n > 1) {
+		/* Only a page gets the slash: a path that resolves to "/x/index.html" or "/x.html".
+		 * An exact file (/LICENSE, /.well-known/...) is served as it is named. */
+		bool dir;
+		const struct manifest_file *f = serve_find(m, a, path, &dir);
+		if (f && strcmp(f->path, path) != 0) {
+			serve_redirect_path(d, 308, arena_printf(a, "%s/", path), req, a,
+					    "trailingSlash");
+			return true;
+		}
 	}
 	if (m->trailing_slash == 0 && slash) {
 		serve_redirect_path(d, 308, arena_strndup(a, path, n - 1), req, a, "trailingSlash");
