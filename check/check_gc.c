@@ -576,6 +576,136 @@ START_TEST(test_gc_sweeps_during_builds_never_delete_a_named_blob)
 }
 END_TEST
 
+/* ---- the lifecycle around deletion, rollback and history pages ---------------------------- */
+
+/* A deleted deployment is never written back: not its log stream, not its record; the ECS task
+ * of one that was building is left for skiff-dispatch to stop. */
+START_TEST(test_lifecycle_delete_writes_nothing_back)
+{
+	struct fixture f;
+	fixture_init(&f, "delrun");
+	project(&f, "site");
+	char run[ID_LEN + 1], done[ID_LEN + 1], key[256];
+	deployment(&f, "site", "ready", 1, done);
+	deployment(&f, "site", "building", 2, run);
+	snprintf(key, sizeof(key), "deployment:%s", run);
+	cmd_free(&f, "HSET %s task_arn %s", key, "arn:aws:ecs:eu-west-1:1:task/c/abc", NULL, NULL, NULL);
+	snprintf(key, sizeof(key), "deployment:%s", done);
+	cmd_free(&f, "HSET %s task_arn %s", key, "arn:aws:ecs:eu-west-1:1:task/c/old", NULL, NULL, NULL);
+	struct error err;
+	ck_assert_int_eq(lifecycle_delete(f.r, "site", &err), 0);
+	/* the build goes on for a moment: what it writes must not bring anything back */
+	ck_assert_int_eq(model_log_append(f.r, run, LOG_SRC_STDOUT, "still here", 10, &err),
+			 SKIFF_ENOTFOUND);
+	json_t *fields = json_pack("{s:s}", "commit", "0123abcd");
+	ck_assert_int_eq(model_deployment_update(f.r, run, fields, &err), SKIFF_ENOTFOUND);
+	json_decref(fields);
+	ck_assert_int_eq(model_deployment_state(f.r, run, STATE_ERROR, "", NULL, &err), SKIFF_ENOTFOUND);
+	snprintf(key, sizeof(key), "log:%s", run);
+	ck_assert_int_eq(exists(&f, key), 0);
+	snprintf(key, sizeof(key), "deployment:%s", run);
+	ck_assert_int_eq(exists(&f, key), 0);
+	/* the running build's task waits to be stopped; the finished one's does not */
+	snprintf(key, sizeof(key), LIFECYCLE_ORPHAN_TASK "%s", run);
+	redisReply *reply = cmd(&f, "GET %s", key, NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(reply->type, REDIS_REPLY_STRING);
+	ck_assert_str_eq(reply->str, "arn:aws:ecs:eu-west-1:1:task/c/abc");
+	freeReplyObject(reply);
+	reply = cmd(&f, "TTL %s", key, NULL, NULL, NULL, NULL);
+	ck_assert(reply->integer > 0 && reply->integer <= LIFECYCLE_ORPHAN_TASK_TTL_S);
+	freeReplyObject(reply);
+	snprintf(key, sizeof(key), LIFECYCLE_ORPHAN_TASK "%s", done);
+	ck_assert_int_eq(exists(&f, key), 0);
+	fixture_dispose(&f);
+}
+END_TEST
+
+/* The rollback record lasts until a build goes live; a rollback to the current deployment
+ * records nothing. */
+START_TEST(test_lifecycle_rollback_record)
+{
+	struct fixture f;
+	fixture_init(&f, "rbrec");
+	project(&f, "site");
+	char a[ID_LEN + 1], b[ID_LEN + 1], c[ID_LEN + 1], v[64], at[32];
+	deployment(&f, "site", "ready", 1, a);
+	deployment(&f, "site", "ready", 2, b);
+	set_current(&f, "site", b);
+	struct error err;
+	ck_assert_int_eq(lifecycle_rollback(f.r, "site", a, false, "alice", &err), 0);
+	hget(&f, "project:site", "rolled_back_from", v, sizeof(v));
+	ck_assert_str_eq(v, b);
+	hget(&f, "project:site", "rolled_back_by", v, sizeof(v));
+	ck_assert_str_eq(v, "alice");
+	hget(&f, "project:site", "rolled_back_at", at, sizeof(at));
+	ck_assert(at[0] != '\0');
+	/* again, to what is current now: 200, nothing recorded, only the pin applies */
+	ck_assert_int_eq(lifecycle_rollback(f.r, "site", a, true, "bob", &err), 0);
+	hget(&f, "project:site", "current", v, sizeof(v));
+	ck_assert_str_eq(v, a);
+	hget(&f, "project:site", "rolled_back_from", v, sizeof(v));
+	ck_assert_str_eq(v, b);
+	hget(&f, "project:site", "rolled_back_by", v, sizeof(v));
+	ck_assert_str_eq(v, "alice");
+	hget(&f, "project:site", "pinned", v, sizeof(v));
+	ck_assert_str_eq(v, "1");
+	/* a build while pinned does not go live and keeps the record */
+	deployment(&f, "site", "building", 3, c);
+	ck_assert_int_eq(model_deployment_promote(f.r, c, NULL, &err), 0);
+	hget(&f, "project:site", "rolled_back_from", v, sizeof(v));
+	ck_assert_str_eq(v, b);
+	/* unpinned, the next build goes live and the record goes */
+	ck_assert_int_eq(lifecycle_unpin(f.r, "site", &err), 0);
+	deployment(&f, "site", "building", 4, c);
+	ck_assert_int_eq(model_deployment_promote(f.r, c, NULL, &err), 0);
+	hget(&f, "project:site", "current", v, sizeof(v));
+	ck_assert_str_eq(v, c);
+	hget(&f, "project:site", "rolled_back_from", v, sizeof(v));
+	ck_assert_str_eq(v, "");
+	hget(&f, "project:site", "rolled_back_by", v, sizeof(v));
+	ck_assert_str_eq(v, "");
+	hget(&f, "project:site", "rolled_back_at", v, sizeof(v));
+	ck_assert_str_eq(v, "");
+	fixture_dispose(&f);
+}
+END_TEST
+
+/* History pages by cursor: deployments created between two pages neither repeat nor skip one,
+ * and ties (one millisecond) split across pages stay in order. */
+START_TEST(test_lifecycle_history_pages_are_stable)
+{
+	struct fixture f;
+	fixture_init(&f, "pages");
+	project(&f, "site");
+	char id[ID_LEN + 1];
+	const int scores[] = { 1, 2, 3, 3, 3, 4 };
+	for (int i = 0; i < 6; i++)
+		deployment(&f, "site", "ready", scores[i], id);
+	redisReply *all = cmd(&f, "ZREVRANGE %s 0 -1", "project:site:deployments", NULL, NULL, NULL, NULL);
+	ck_assert_uint_eq(all->elements, 6);
+	struct error err;
+	struct model_cursor pos[2], after;
+	json_t *ids = NULL;
+	size_t seen = 0;
+	ck_assert_int_eq(model_deployment_page(f.r, "site", NULL, 2, &ids, pos, &err), 0);
+	for (int round = 0; json_array_size(ids) > 0 && round < 10; round++) {
+		for (size_t i = 0; i < json_array_size(ids); i++, seen++) {
+			ck_assert_uint_lt(seen, all->elements);
+			ck_assert_str_eq(json_string_value(json_array_get(ids, i)), all->element[seen]->str);
+		}
+		after = pos[json_array_size(ids) - 1];
+		json_decref(ids);
+		ids = NULL;
+		deployment(&f, "site", "queued", 100 + round, id); /* newer than everything */
+		ck_assert_int_eq(model_deployment_page(f.r, "site", &after, 2, &ids, pos, &err), 0);
+	}
+	json_decref(ids);
+	ck_assert_uint_eq(seen, 6);
+	freeReplyObject(all);
+	fixture_dispose(&f);
+}
+END_TEST
+
 static Suite *gc_suite(void)
 {
 	Suite *s = suite_create("gc");
@@ -590,6 +720,12 @@ static Suite *gc_suite(void)
 	tcase_add_test(tc, test_gc_defers_while_a_build_uploads);
 	tcase_add_test(tc, test_gc_unreadable_kept_manifest_stops_the_sweep);
 	tcase_add_test(tc, test_gc_sweeps_during_builds_never_delete_a_named_blob);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("lifecycle");
+	tcase_add_unchecked_fixture(tc, testenv_setup, testenv_teardown);
+	tcase_add_test(tc, test_lifecycle_delete_writes_nothing_back);
+	tcase_add_test(tc, test_lifecycle_rollback_record);
+	tcase_add_test(tc, test_lifecycle_history_pages_are_stable);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -352,6 +352,55 @@ req skiff-status GET /healthz
 check_eq "healthz with Redis up: 200" "200" "$STATUS"
 check_eq "healthz with Redis up: ok" "ok" "$(jget status)"
 
+# ---- the deployment page: the log so far, and the id it resumes after ---------------------
+# page_last: data-last-event-id of the page in $T/body; last_line: N of its last "line N" line
+page_last() { sed -n 's/.*data-last-event-id="\([^"]*\)".*/\1/p' "$T/body" | head -n 1; }
+last_line() { grep -o '<span class="line stdout">line [0-9]*' "$T/body" | tail -n 1 | sed 's/.*line //'; }
+req skiff-status GET "/deployments/$ID"
+check_eq "page: 200" "200" "$STATUS"
+check_eq "page: resumes after the stream's last entry" \
+	"$(rcli xrevrange "skiff:log:$ID" + - COUNT 1 | head -n 1)" "$(page_last)"
+check_nomatch "page: a whole log is not marked as cut" 'id="log-cut"' "$(cat "$T/body")"
+
+# logs too long for one page (16 MiB of HTML, 20000 entries): the page shows a prefix, says
+# so where it stops, and resumes after the last line it shows, so the live view skips none.
+# big_log SLUG COUNT SIZE: a deployment whose stream holds COUNT lines "line N xxx…" of SIZE
+# bytes with ids 1-N; prints its id
+big_log() {
+	req skiff-create POST /api/projects "{\"gitURL\":\"https://github.com/o/$1.git\",\"slug\":\"$1\"}"
+	bid=$(jget data.deploymentId)
+	rcli del "skiff:log:$bid" >/dev/null
+	python3 -c 'import sys
+key, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+out = sys.stdout.buffer
+def cmd(*args):
+    out.write(b"*%d\r\n" % len(args))
+    for a in args:
+        a = a.encode()
+        out.write(b"$%d\r\n%s\r\n" % (len(a), a))
+for i in range(1, n + 1):
+    m = ("line %d " % i).ljust(size, "x")
+    cmd("XADD", key, "1-%d" % i, "k", "line", "s", "stdout", "m", m)' "skiff:log:$bid" "$2" "$3" |
+		rcli --pipe >/dev/null
+	echo "$bid"
+}
+for spec in "bytes 2200 8000" "lines 20050 10"; do
+	set -- $spec
+	BIG=$(big_log "big-$1" "$2" "$3")
+	req skiff-status GET "/deployments/$BIG"
+	check_eq "page cut by $1: 200" "200" "$STATUS"
+	n=$(last_line)
+	check_match "page cut by $1: shows a prefix of the log" '^[0-9]+$' "$n"
+	[ -n "$n" ] || n=0
+	check_eq "page cut by $1: stops before the end" "yes" "$([ "$n" -gt 100 ] && [ "$n" -lt "$2" ] && echo yes || echo "no: last line $n of $2")"
+	check_eq "page cut by $1: resumes after the last line shown" "1-$n" "$(page_last)"
+	check_match "page cut by $1: says where the log is cut" \
+		"line $n x*</span>.<span class=\"line system log-cut\" id=\"log-cut\">The log is cut here" \
+		"$(tr '\n' '.' <"$T/body" | grep -o "line $n x*</span>.<span [^>]*>The log is cut here")"
+	rcli del "skiff:log:$BIG" >/dev/null
+done
+check_eq "page cut by lines: shows 20000 lines" "20000" "$(last_line)"
+
 stop_redis
 req skiff-create POST /api/projects '{"gitURL":"https://github.com/o/down.git","slug":"down"}'
 check_error "create with Redis down" 503 redis_unavailable

@@ -172,20 +172,82 @@ ms=$((($(date +%s%N) - start) / 1000000))
 check_eq "... without hitting the RunTask rate limit" 0 "$(stat 's["throttled_rate"]')"
 check_eq "... paced by the token bucket (10/s after a burst of 10)" yes "$([ "$ms" -ge 1300 ] && echo yes || echo "no ($ms ms)")"
 
-# ---- through skiff-dispatch, once it is wired to lib/ecs.h ---------------------------------
-if nm "$BIN/skiff-dispatch" 2>/dev/null | grep -q ' T ecs_launch$'; then
-	rcli del skiff:queue skiff:queue:active >/dev/null
-	id=$(project dispatched)
-	"$BIN/skiff-dispatch" --once >>"$T/dispatch.log" 2>&1
-	check_eq "skiff-dispatch with launcher = ecs: the build ends ready" ready "$(field "$id" state)"
-	check_match "... on its own task" "^arn:aws:ecs:" "$(field "$id" task_arn)"
-	check_eq "... and the queue is empty again" "0 0" "$(rcli llen skiff:queue) $(rcli llen skiff:queue:active)"
-	out=$(env REQUEST_METHOD=GET REQUEST_URI=/ HTTP_HOST=dispatched.localhost GATEWAY_INTERFACE=CGI/1.1 \
-		SKIFF_XSENDFILE=false "$BIN/skiff-serve" 2>>"$T/serve.log" | tr -d '\r' | sed '1,/^$/d')
-	check_eq "... and it is served from the bucket" "<h1>dispatched built on ecs</h1>" "$out"
-else
-	echo "skip: skiff-dispatch does not launch on ECS yet (the lead wires lib/ecs.h into it)"
-fi
+# ---- through skiff-dispatch -----------------------------------------------------------------
+rcli del skiff:queue skiff:queue:active >/dev/null
+id=$(project dispatched)
+"$BIN/skiff-dispatch" --once >>"$T/dispatch.log" 2>&1
+check_eq "skiff-dispatch with launcher = ecs: the build ends ready" ready "$(field "$id" state)"
+check_match "... on its own task" "^arn:aws:ecs:" "$(field "$id" task_arn)"
+check_eq "... and the queue is empty again" "0 0" "$(rcli llen skiff:queue) $(rcli llen skiff:queue:active)"
+out=$(env REQUEST_METHOD=GET REQUEST_URI=/ HTTP_HOST=dispatched.localhost GATEWAY_INTERFACE=CGI/1.1 \
+	SKIFF_XSENDFILE=false "$BIN/skiff-serve" 2>>"$T/serve.log" | tr -d '\r' | sed '1,/^$/d')
+check_eq "... and it is served from the bucket" "<h1>dispatched built on ecs</h1>" "$out"
+
+# ---- deleting a project stops its build's task ------------------------------------------------
+# The delete removes the deployment record and leaves the task's ARN under orphan_task:{id};
+# skiff-dispatch, finding the record gone, stops that task and drops the key.
+# alive_any PID...: one of them runs (a zombie does not)
+alive_any() {
+	for p in "$@"; do
+		s=$(sed 's/.*) //; s/ .*//' "/proc/$p/stat" 2>/dev/null) && [ "$s" != Z ] && return 0
+	done
+	return 1
+}
+all_gone() { ! alive_any "$@"; }
+descendants() { for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do echo "$c"; descendants "$c"; done; }
+# task_pid ID: the stand-in's local skiff-build process for deployment ID (the task's container)
+task_pid() {
+	for f in /proc/[0-9]*/cmdline; do
+		[ "$(tr '\0' ' ' <"$f" 2>/dev/null)" = "$BIN/skiff-build $1 " ] || continue
+		p=${f#/proc/}
+		echo "${p%/cmdline}"
+	done
+}
+has_sleep() { for p in $(descendants "$1"); do tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q 'sleep 30' && return 0; done; return 1; }
+id=$(project delslow '{"buildCommand":"sleep 30","outputDirectory":"."}')
+"$BIN/skiff-dispatch" --once >>"$T/dispatch-del.log" 2>&1 &
+DPID=$!
+PIDS="$PIDS $DPID"
+building() { [ "$(field "$id" state) $(field "$id" phase)" = "building build" ]; }
+wait_for 60 building || fail "the slow build did not reach its build phase on ECS"
+darn=$(field "$id" task_arn)
+check_match "skiff-dispatch runs the slow build on its own task" "^arn:aws:ecs:.*/[0-9a-f]+$" "$darn"
+bpid=$(task_pid "$id")
+wait_for 10 has_sleep "$bpid"
+bpids=$(descendants "$bpid" | tr '\n' ' ')
+bpids="$bpid $bpids"
+bpids=${bpids% }
+check_match "... as a local skiff-build running the build command ($bpids)" '^[0-9]+ [0-9]+' "$bpids"
+stops0=$(stat 's["ecs"].get("StopTask", 0)')
+kill -STOP "$DPID" # so the key is seen before skiff-dispatch takes it
+out=$(cgi skiff-create DELETE /api/projects/delslow 2>>"$T/create.log")
+check_match "deleting the project while its build runs on ECS answers 200" '^Status: 200' "$out"
+check_eq "... leaves the task's ARN for skiff-dispatch" "$darn" "$(rcli get "skiff:orphan_task:$id")"
+check_eq "... and removes the deployment record" 0 "$(rcli exists "skiff:deployment:$id")"
+t0=$(date +%s)
+kill -CONT "$DPID"
+orphan_gone() { [ "$(rcli exists "skiff:orphan_task:$id")" = 0 ]; }
+wait_for 10 orphan_gone
+check_eq "skiff-dispatch drops the orphan key ($(($(date +%s) - t0)) s)" 0 "$(rcli exists "skiff:orphan_task:$id")"
+check_eq "... having sent the stand-in exactly one StopTask" "$((stops0 + 1))" "$(stat 's["ecs"].get("StopTask", 0)')"
+check_match "... for that task, saying why" \
+	"ecs task stopped task=$darn reason=\"skiff: the project was deleted\"" "$(cat "$T/dispatch-del.log")"
+task_stopped() { [ "$(task "$darn" '["lastStatus"]')" = STOPPED ]; }
+wait_for 10 task_stopped
+check_eq "the stand-in's task is stopped" "STOPPED STOPPED" \
+	"$(task "$darn" '["lastStatus"]') $(task "$darn" '["desiredStatus"]')"
+# shellcheck disable=SC2086
+wait_for 10 all_gone $bpids
+# shellcheck disable=SC2086
+check_eq "the task's skiff-build and its build command are gone ($(($(date +%s) - t0)) s)" no \
+	"$(alive_any $bpids && echo yes || echo no)"
+dispatch_done() { grep -q 'dispatcher stopped' "$T/dispatch-del.log"; }
+wait_for 10 dispatch_done
+check_eq "skiff-dispatch --once lets go of the deleted build and exits" "yes 0" \
+	"$(dispatch_done && echo yes || echo no) $(rcli llen skiff:queue:active)"
+sleep 1 # a late write by either would show now
+check_eq "no deployment record, log stream or lease is created again" 0 \
+	"$(rcli exists "skiff:deployment:$id" "skiff:log:$id" "skiff:lease:$id")"
 
 check_eq "no secret in any log" "" "$(grep -rl -- "$SKIFF_TEST_SECRET_KEY" "$T"/*.log "$T"/aws/*.log 2>/dev/null)"
 finish

@@ -5,8 +5,11 @@
 # entry, no new blob); pinning; cancel of a queued and of a running build (its processes are
 # gone, by pid); two quick redeploys build only the newest; a verified webhook push deploys
 # its commit; retention expires the eleventh-oldest ready deployment and the sweep
-# (skiff-dispatch --gc-once) reclaims exactly its unique blobs; delete removes everything; a
-# watched project deploys a new commit within two polling intervals.
+# (skiff-dispatch --gc-once) reclaims exactly its unique blobs; delete removes everything and
+# stops a build still running; a watched project deploys a new commit within two polling
+# intervals. The rollback record (from, by, at) is shown and goes when a build goes live;
+# history pages stay stable while deployments are created; the dashboard's forms (redeploy,
+# rollback, unpin, cancel, delete with confirmation) answer 303 back to a page.
 . "$(dirname "$0")/lib.sh"
 
 for tool in curl python3 git redis-server lighttpd; do
@@ -70,6 +73,17 @@ descendants() {
 alive_any() { for p in "$@"; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
 all_gone() { ! alive_any "$@"; }
 phase_is() { [ "$(phase "$1")" = "$2" ]; }
+page() { curl -sS -H "$H" -H 'Accept: text/html' "$U$1"; }
+# form PATH BODY: a plain form post through lighttpd as the dashboard sends it; prints
+# "STATUS LOCATION" (the body in $T/form.out)
+form() {
+	curl -sS -o "$T/form.out" -D "$T/form.hdr" -H "$H" -H "Origin: http://localhost:$STACK_PORT" \
+		-H 'Content-Type: application/x-www-form-urlencoded' --data-binary "$2" "$U$1" >/dev/null
+	printf '%s %s' "$(sed -n 's|^HTTP/[0-9.]* \([0-9]*\).*|\1|p' "$T/form.hdr" | tail -n 1)" \
+		"$(sed -n 's/^[Ll]ocation: *//p' "$T/form.hdr" | tr -d '\r' | tail -n 1)"
+}
+# ids: the deployment ids of a history page (JSON on stdin), space-separated
+ids() { python3 -c 'import json, sys; print(" ".join(d["id"] for d in json.load(sys.stdin)["data"]))'; }
 
 REPO=$T/repo
 mkdir -p "$REPO"
@@ -127,6 +141,20 @@ check_eq "the API shows the rolled back deployment as current" "$d1" \
 	"$(curl -sS -H "$H" "$U/api/projects/$SLUG" | jget data.current)"
 api POST "/api/projects/$SLUG/rollback" "{\"deploymentId\":\"nosuchdeploy\"}" >/dev/null
 check_eq "rollback to an unknown deployment is refused" 404 "$(status)"
+pj=$(curl -sS -H "$H" "$U/api/projects/$SLUG")
+check_eq "the API says where the project rolled back from" "$d2" "$(echo "$pj" | jget data.rolledBackFrom)"
+check_eq "…by whom" api "$(echo "$pj" | jget data.rolledBackBy)"
+rb_at=$(echo "$pj" | jget data.rolledBackAt)
+now_ms=$(($(date +%s) * 1000))
+check_eq "…and when ($rb_at, ms since the epoch)" yes \
+	"$([ -n "$rb_at" ] && [ $((now_ms - rb_at)) -lt 60000 ] && [ $((now_ms - rb_at)) -gt -5000 ] && echo yes)"
+check_match "the current deployment's page says rolled back from where, by whom and when" \
+	"id=\"rolled-back\">rolled back from <code>$d2</code> by <span id=\"rolled-back-by\">api</span> at <time" \
+	"$(page "/deployments/$d1")"
+api POST "/api/projects/$SLUG/rollback" "{\"deploymentId\":\"$d1\"}" >/dev/null
+check_eq "rolling back to the deployment already current answers 200" 200 "$(status)"
+check_eq "…and records no rollback from itself" "$d1 $d2 $rb_at" \
+	"$(rcli HGET "${P}project:$SLUG" current) $(rcli HGET "${P}project:$SLUG" rolled_back_from) $(rcli HGET "${P}project:$SLUG" rolled_back_at)"
 
 # ---- pinned: a later build does not replace the current deployment -----------------------------------
 api POST "/api/projects/$SLUG/rollback" "{\"deploymentId\":\"$d1\",\"pin\":true}" >/dev/null
@@ -142,6 +170,67 @@ api POST "/api/projects/$SLUG/unpin" '{}' >/dev/null
 check_eq "unpin answers 200" 200 "$(status)"
 api POST "/api/projects/$SLUG/rollback" "{\"deploymentId\":\"$d3\"}" >/dev/null
 check_eq "version three is served again" "<h1>version three</h1>" "$(site_soon "<h1>version three</h1>")"
+
+# ---- another project's deployment; the dashboard's forms through lighttpd ------------------------------
+O=other
+(cd "$REPO" && git checkout -q -b slow &&
+	printf '{"buildCommand":"sleep 30; mkdir -p out; cp index.html out/","outputDirectory":"out"}\n' >skiff.json)
+commit "a slow build on its own branch"
+(cd "$REPO" && git checkout -q main)
+o1=$(api POST /api/projects "{\"gitURL\":\"file://$REPO\",\"slug\":\"$O\",\"branch\":\"main\"}" | jget data.deploymentId)
+check_eq "a second project is created" 202 "$(status)"
+wait_for 60 is_state "$o1" ready
+check_eq "its first deployment is ready" ready "$(state "$o1")"
+api POST "/api/projects/$SLUG/rollback" "{\"deploymentId\":\"$o1\"}" >/dev/null
+check_eq "rollback to another project's deployment is refused" "409 wrong_project" \
+	"$(status) $(jget error.code <"$T/api.out")"
+check_eq "…and changes nothing" "$d3" "$(rcli HGET "${P}project:$SLUG" current)"
+
+opage=$(page "/projects/$O")
+check_match "the project page offers redeploy as a form" \
+	"<form method=\"post\" class=\"inline\" action=\"/api/projects/$O/deployments\">" "$opage"
+r=$(form "/api/projects/$O/deployments" "")
+o2=$(rcli HGET "${P}project:$O" latest)
+check_eq "the redeploy form answers 303 to the new deployment's page" "303 /deployments/$o2" "$r"
+check_nomatch "…a new deployment" "^$o1\$" "$o2"
+wait_for 60 is_state "$o2" ready
+check_eq "…that builds and goes live" "ready $o2" "$(state "$o2") $(rcli HGET "${P}project:$O" current)"
+
+check_match "the project page offers a rollback to the earlier deployment" \
+	"action=\"/api/projects/$O/rollback\"><input type=\"hidden\" name=\"deploymentId\" value=\"$o1\">" \
+	"$(page "/projects/$O")"
+r=$(form "/api/projects/$O/rollback" "deploymentId=$o1&pin=on")
+check_eq "the rollback form answers 303 to the project page" "303 /projects/$O" "$r"
+check_eq "…and made the earlier deployment current, pinned" "$o1 1" \
+	"$(rcli HGET "${P}project:$O" current) $(rcli HGET "${P}project:$O" pinned)"
+check_match "the project page then offers to unpin" "action=\"/api/projects/$O/unpin\"" "$(page "/projects/$O")"
+r=$(form "/api/projects/$O/unpin" "")
+check_eq "the unpin form answers 303 to the project page" "303 /projects/$O" "$r"
+check_eq "…and unpinned" 0 "$(rcli HGET "${P}project:$O" pinned)"
+r=$(form "/api/projects/$O/rollback" "deploymentId=$d1")
+check_eq "the rollback form to another project's deployment answers 409" 409 "${r%% *}"
+check_match "…an error page saying why" 'data-code="wrong_project"' "$(cat "$T/form.out")"
+
+o3=$(api POST "/api/projects/$O/deployments" '{"ref":"slow"}' | jget data.deploymentId)
+wait_for 60 phase_is "$o3" build
+check_match "the page of a running build offers cancel" \
+	"id=\"cancel-form\" action=\"/api/deployments/$o3/cancel\"" "$(page "/deployments/$o3")"
+r=$(form "/api/deployments/$o3/cancel" "")
+check_eq "the cancel form answers 303 to the deployment's page" "303 /deployments/$o3" "$r"
+check_eq "…and canceled the build" canceled "$(state "$o3")"
+idle() { [ "$(rcli LLEN "${P}queue:active")" = 0 ]; }
+wait_for 10 idle
+check_eq "…which stopped" 0 "$(rcli LLEN "${P}queue:active")"
+
+check_match "the project page offers delete with a confirmation field" \
+	"id=\"delete-form\" action=\"/api/projects/$O/delete\">.*name=\"confirm\"" "$(page "/projects/$O" | tr -d '\n')"
+r=$(form "/api/projects/$O/delete" "confirm=wrong")
+check_eq "the delete form without the project's name answers 400" 400 "${r%% *}"
+check_match "…an error page saying why" 'data-code="confirmation_required"' "$(cat "$T/form.out")"
+check_eq "…and deletes nothing" 1 "$(rcli EXISTS "${P}project:$O")"
+r=$(form "/api/projects/$O/delete" "confirm=$O")
+check_eq "the confirmed delete form answers 303 to the projects page" "303 /projects" "$r"
+check_eq "…and the project is gone" "0 0" "$(rcli EXISTS "${P}project:$O") $(rcli EXISTS "${P}deployment:$o1")"
 
 # ---- cancel: a running build and a queued one; two quick redeploys build only the newest ------------
 printf '{"buildCommand":"sleep 30; mkdir -p out; cp index.html out/","outputDirectory":"out"}\n' >"$REPO/skiff.json"
@@ -189,6 +278,33 @@ check_eq "the site serves its commit" "<h1>version four</h1>" "$(site_soon "<h1>
 check_eq "the superseded redeploy was never launched" 0 "$(launched "$first")"
 check_eq "the canceled queued build was never launched" 0 "$(launched "$queued")"
 check_eq "the canceled build stays canceled" canceled "$(state "$running")"
+pj=$(curl -sS -H "$H" "$U/api/projects/$SLUG")
+check_eq "once a build goes live the API no longer says the project rolled back" "||" \
+	"$(echo "$pj" | jget data.rolledBackFrom)|$(echo "$pj" | jget data.rolledBackBy)|$(echo "$pj" | jget data.rolledBackAt)"
+check_nomatch "…nor does the live deployment's page" 'rolled-back|rolled back' "$(page "/deployments/$second")"
+check_nomatch "…nor the project page" 'rolled back' "$(page "/projects/$SLUG")"
+
+# ---- history pages stay put while deployments are created ----------------------------------------
+all=$(rcli ZREVRANGE "${P}project:$SLUG:deployments" 0 -1 | tr '\n' ' ' | sed 's/ $//')
+h=$(curl -sS -H "$H" "$U/api/projects/$SLUG/deployments?limit=2")
+seen=$(echo "$h" | ids)
+check_eq "the first page holds the two newest" "$(echo "$all" | cut -d' ' -f1-2)" "$seen"
+cursor=$(echo "$h" | jget nextCursor)
+check_match "…and a cursor to the next" '.' "$cursor"
+new=$(redeploy)
+api POST "/api/deployments/$new/cancel" '{}' >/dev/null
+round=0
+while [ -n "$cursor" ] && [ $round -lt 10 ]; do
+	round=$((round + 1))
+	h=$(curl -sS -H "$H" "$U/api/projects/$SLUG/deployments?limit=2&cursor=$cursor")
+	seen="$seen $(echo "$h" | ids)"
+	cursor=$(echo "$h" | jget nextCursor)
+done
+check_eq "paging on after a deployment was created: each earlier one once, no repeat, no gap" "$all" "$seen"
+check_eq "a new first page starts with the new deployment" "$new" \
+	"$(curl -sS -H "$H" "$U/api/projects/$SLUG/deployments?limit=1" | jget data.0.id)"
+api GET "/api/projects/$SLUG/deployments?limit=2&cursor=2" >/dev/null
+check_eq "a cursor this API did not return is refused" "400 invalid_cursor" "$(status) $(jget error.code <"$T/api.out")"
 
 # ---- a webhook push through lighttpd deploys exactly the pushed commit --------------------------------
 SECRET=lifecycle-webhook-secret-0001
@@ -275,11 +391,25 @@ check_eq "the site still serves" "<h1>round $round</h1>" "$(site_soon "<h1>round
 check_eq "the expired deployment's own URL answers 410" 410 \
 	"$(curl -sS -o /dev/null -w '%{http_code}' -H "Host: $SLUG--$expired.localhost:$STACK_PORT" "$U/")"
 
-# ---- delete removes everything ----------------------------------------------------------------------------
+# ---- delete removes everything and stops the build still running ------------------------------------------
+slow=$(api POST "/api/projects/$SLUG/deployments" '{"ref":"slow"}' | jget data.deploymentId)
+wait_for 60 phase_is "$slow" build
+check_eq "a slow build runs its command" "building build" "$(state "$slow") $(phase "$slow")"
+bpid=$(sed -n "s/.*build launched deployment=$slow pid=\([0-9]*\).*/\1/p" "$T/dispatch.log" | head -n 1)
+wait_for 10 has_sleep
+cmd_pids=$(echo $(descendants "$bpid"))
+check_match "…with its command's processes known by pid ($cmd_pids)" '[0-9]+ [0-9]+' "$cmd_pids"
 ids=$(rcli ZRANGE "${P}project:$SLUG:deployments" 0 -1)
+t0=$(date +%s)
 api DELETE "/api/projects/$SLUG" >/dev/null
 check_eq "delete answers 200" 200 "$(status)"
 check_eq "the project is gone" 404 "$(curl -sS -o /dev/null -w '%{http_code}' -H "$H" "$U/api/projects/$SLUG")"
+wait_for 5 all_gone $cmd_pids
+check_eq "every process of the deleted project's build command is gone ($(($(date +%s) - t0)) s)" no \
+	"$(alive_any $cmd_pids && echo yes || echo no)"
+wait_for 5 all_gone $bpid
+check_eq "…and skiff-build has exited ($(($(date +%s) - t0)) s)" no "$(alive_any $bpid && echo yes || echo no)"
+check_eq "its log stream was not created again" 0 "$(rcli EXISTS "${P}log:$slow")"
 left=0
 for d in $ids; do left=$((left + $(rcli EXISTS "${P}deployment:$d" "${P}log:$d" "${P}lease:$d"))); done
 check_eq "no deployment record, log stream or lease is left" 0 "$left"

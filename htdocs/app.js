@@ -241,6 +241,11 @@
 			}
 		}
 
+		/* A log entry's stream as the class of its line. */
+		function lineClass(stream) {
+			return stream === 'stderr' || stream === 'system' ? stream : 'stdout';
+		}
+
 		function live(on) {
 			var l = $('live');
 			if (l) l.hidden = !on;
@@ -310,21 +315,27 @@
 			refresh();
 		}
 
-		/* The bridge is unreachable: poll the record and the whole log until the build ends. */
+		/* The bridge is unreachable: poll the record and the server-rendered page until the
+		 * build ends. The page marks each line with its stream (the raw log would not), and the
+		 * log only grows, so the lines past those already shown are the new ones. */
 		function poll() {
 			if (polling) return;
 			polling = true;
 			live(false);
 			(function tick() {
 				refresh().then(function (d) {
-					return fetch('/api/deployments/' + id + '/log', { credentials: 'same-origin' })
+					return fetch('/deployments/' + id, { headers: { Accept: 'text/html' }, credentials: 'same-origin' })
 						.then(function (r) { return r.ok ? r.text() : null; })
-						.then(function (text) {
-							if (text != null) {
-								var lines = text.replace(/\n$/, '').split('\n');
-								if (text === '') lines = [];
-								var have = log.querySelectorAll('.line').length;
-								for (var i = have; i < lines.length; i++) appendLine('stdout', lines[i]);
+						.then(function (html) {
+							if (html != null) {
+								var doc = new DOMParser().parseFromString(html, 'text/html');
+								var lines = doc.querySelectorAll('#log .line:not(.log-cut)');
+								var have = log.querySelectorAll('.line:not(.log-cut)').length + pending.length / 2;
+								for (var i = have; i < lines.length; i++) {
+									var c = lines[i].classList;
+									var stream = c.contains('stderr') ? 'stderr' : c.contains('system') ? 'system' : 'stdout';
+									appendLine(c.contains('state') ? 'system state' : lineClass(stream), lines[i].textContent);
+								}
 							}
 							if (!d || !FINAL[d.state]) setTimeout(tick, 2000);
 						});
@@ -346,7 +357,7 @@
 			es.addEventListener('line', function (ev) {
 				if (!fresh(ev)) return;
 				var d = parseData(ev.data);
-				appendLine(d.s === 'stderr' || d.s === 'system' ? d.s : 'stdout', d.m);
+				appendLine(lineClass(d.s), d.m);
 			});
 			es.addEventListener('state', function (ev) {
 				if (!fresh(ev)) return;
@@ -376,8 +387,9 @@
 		if (state) setState(state, ($('phase') || {}).textContent);
 		if (log.scrollHeight > log.clientHeight) log.scrollTop = log.scrollHeight;
 		refresh().then(function (d) {
-			/* A finished deployment rendered by the server with its whole log needs no stream. */
-			if (d && FINAL[d.state] && lastId) {
+			/* A finished deployment rendered by the server with its whole log needs no stream
+			 * (a log the server cut short, #log-cut, resumes after its last line like any). */
+			if (d && FINAL[d.state] && lastId && !$('log-cut')) {
 				ended = true;
 				return;
 			}

@@ -105,6 +105,10 @@ json_t *api_project(const struct config *cfg, json_t *rec)
 	api_copy_str(o, "current", rec, "current");
 	api_copy_str(o, "latest", rec, "latest");
 	api_copy_num(o, "created", rec, "created");
+	/* the rollback that made current live, until a build goes live again */
+	api_copy_str(o, "rolledBackFrom", rec, "rolled_back_from");
+	api_copy_str(o, "rolledBackBy", rec, "rolled_back_by");
+	api_copy_num(o, "rolledBackAt", rec, "rolled_back_at");
 	json_object_set_new(o, "pinned", json_boolean(api_str(rec, "pinned") &&
 						      !strcmp(api_str(rec, "pinned"), "1")));
 	json_object_set_new(o, "watch", json_boolean(api_str(rec, "watch") &&

@@ -5,6 +5,7 @@
 #include "aws.h"
 #include "buf.h"
 #include "hash.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "model.h"
 
@@ -429,6 +430,30 @@ static enum ecs_poll_result ecs_judge(struct ecs *e, struct redis *r, const char
 	return ECS_POLL_RUNNING;
 }
 
+/* A deployment deleted with its project is canceled: its task, if the delete left its ARN
+ * (LIFECYCLE_ORPHAN_TASK), is stopped. RUNNING to try again when StopTask or Redis fails. */
+static enum ecs_poll_result ecs_stop_deleted(struct ecs *e, struct redis *r, const char *id)
+{
+	char key[REDIS_KEY_MAX];
+	struct error se;
+	redis_key(r, key, LIFECYCLE_ORPHAN_TASK "%s", id);
+	redisReply *reply = redis_cmd(r, &se, "GET %s", key);
+	if (!reply)
+		return ECS_POLL_RUNNING;
+	enum ecs_poll_result res = ECS_POLL_DONE;
+	if (reply->type == REDIS_REPLY_STRING) {
+		if (ecs_stop(e, reply->str, "skiff: the project was deleted", &se) < 0) {
+			log_warn("cannot stop the deleted build's task deployment=%s task=%s error=\"%s\"",
+				 id, reply->str, se.message);
+			res = ECS_POLL_RUNNING;
+		} else {
+			freeReplyObject(redis_cmd(r, NULL, "DEL %s", key));
+		}
+	}
+	freeReplyObject(reply);
+	return res;
+}
+
 int ecs_poll(struct ecs *e, struct redis *r, const char *const *ids, size_t n,
 	     enum ecs_poll_result *results, struct error *err)
 {
@@ -443,7 +468,7 @@ int ecs_poll(struct ecs *e, struct redis *r, const char *const *ids, size_t n,
 			struct error ge;
 			int g = model_deployment_get(r, id, &deps[i], &ge);
 			if (g == SKIFF_ENOTFOUND) {
-				results[base + i] = ECS_POLL_DONE;
+				results[base + i] = ecs_stop_deleted(e, r, id);
 				continue;
 			}
 			if (g < 0) {

@@ -51,7 +51,8 @@ static const char lifecycle_lua_redeploy[] = LUA_CANCEL
 	"redis.call('PUBLISH', ARGV[1] .. 'events:' .. ARGV[3], eid) "
 	"return {0, superseded}";
 
-/* ARGV: prefix, slug, id, pin, who, now */
+/* ARGV: prefix, slug, id, pin, who, now. To the deployment already current: only the pin
+ * changes; nothing was rolled back, so nothing is recorded. */
 static const char lifecycle_lua_rollback[] =
 	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
 	"if redis.call('EXISTS', p) == 0 then return -2 end "
@@ -61,6 +62,7 @@ static const char lifecycle_lua_rollback[] =
 	"if proj ~= ARGV[2] then return -4 end "
 	"if redis.call('HGET', d, 'state') ~= 'ready' then return -3 end "
 	"local cur = redis.call('HGET', p, 'current') or '' "
+	"if cur == ARGV[3] then redis.call('HSET', p, 'pinned', ARGV[4]) return 0 end "
 	"redis.call('HSET', p, 'current', ARGV[3], 'rolled_back_from', cur, "
 	"  'rolled_back_at', ARGV[6], 'rolled_back_by', ARGV[5], 'pinned', ARGV[4]) "
 	"redis.call('HSET', d, 'rolled_back_from', cur) "
@@ -83,13 +85,18 @@ static const char lifecycle_lua_cancel[] = LUA_CANCEL
 	"if st == 'building' then return 1 end "
 	"return 0";
 
-/* ARGV: prefix, slug, now */
+/* ARGV: prefix, slug, now, orphan task ttl. A build still running on ECS leaves its task's ARN
+ * behind (LIFECYCLE_ORPHAN_TASK) for skiff-dispatch to stop: its record is gone. */
 static const char lifecycle_lua_delete[] = LUA_CANCEL
 	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
 	"if redis.call('EXISTS', p) == 0 then return -2 end "
 	"local ids = redis.call('ZRANGE', p .. ':deployments', 0, -1) "
 	"for _, id in ipairs(ids) do "
-	"  cancel(ARGV[1], id, ARGV[3], 'project deleted') "
+	"  local st = cancel(ARGV[1], id, ARGV[3], 'project deleted') "
+	"  local arn = redis.call('HGET', ARGV[1] .. 'deployment:' .. id, 'task_arn') "
+	"  if (st == 'queued' or st == 'building') and arn and arn ~= '' then "
+	"    redis.call('SET', ARGV[1] .. '" LIFECYCLE_ORPHAN_TASK "' .. id, arn, 'EX', ARGV[4]) "
+	"  end "
 	"  redis.call('DEL', ARGV[1] .. 'deployment:' .. id, ARGV[1] .. 'log:' .. id, "
 	"    ARGV[1] .. 'lease:' .. id) "
 	"end "
@@ -213,9 +220,11 @@ int lifecycle_delete(struct redis *r, const char *slug, struct error *err)
 	redisReply *url = redis_cmd(r, err, "HGET %s git_url", key);
 	if (!url)
 		return err ? err->code : SKIFF_EREDIS;
-	const char *args[] = { redis_prefix(r), slug, now };
+	char ttl[24];
+	snprintf(ttl, sizeof(ttl), "%d", LIFECYCLE_ORPHAN_TASK_TTL_S);
+	const char *args[] = { redis_prefix(r), slug, now, ttl };
 	long long v;
-	int rc = lifecycle_run(r, lifecycle_lua_delete, 3, args, &v, NULL, err);
+	int rc = lifecycle_run(r, lifecycle_lua_delete, 4, args, &v, NULL, err);
 	if (rc == 0 && v == -2)
 		rc = error_set(err, SKIFF_ENOTFOUND, NULL, "project '%s' not found", slug);
 	if (rc == 0 && url->type == REDIS_REPLY_STRING)

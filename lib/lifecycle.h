@@ -15,7 +15,9 @@
 int lifecycle_redeploy(struct redis *r, const char *slug, json_t *deployment,
 		       char superseded[ID_LEN + 1], struct error *err);
 /* Makes id (a ready deployment of slug) current; pin keeps later builds from replacing it.
- * who: the user or "api". SKIFF_ECONFLICT when not ready or of another project. */
+ * who: the user or "api". SKIFF_ECONFLICT when not ready or of another project. The project
+ * records rolled_back_from/_at/_by until a build goes live. When id is current already, only
+ * the pin is set (0, no rollback recorded). */
 int lifecycle_rollback(struct redis *r, const char *slug, const char *id, bool pin,
 		       const char *who, struct error *err);
 int lifecycle_unpin(struct redis *r, const char *slug, struct error *err);
@@ -23,7 +25,13 @@ int lifecycle_unpin(struct redis *r, const char *slug, struct error *err);
  * a finished one. *was_building tells whether a build process has to be stopped. */
 int lifecycle_cancel(struct redis *r, const char *id, bool *was_building, struct error *err);
 /* Removes the project, its deployment records, log streams and leases. Builds still queued
- * or running are canceled first. Blobs go at the next sweep. */
+ * or running are canceled first (a local build stops when its record is gone); the ECS task
+ * of one is left under LIFECYCLE_ORPHAN_TASK{id} for ecs_poll to stop. Blobs go at the next
+ * sweep. */
 int lifecycle_delete(struct redis *r, const char *slug, struct error *err);
+
+/* Key (after the prefix, before the deployment id) of a deleted deployment's ECS task ARN. */
+#define LIFECYCLE_ORPHAN_TASK "orphan_task:"
+#define LIFECYCLE_ORPHAN_TASK_TTL_S 86400
 
 #endif

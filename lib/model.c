@@ -45,6 +45,12 @@ static const char model_lua_deployment_create[] = LUA_HSET
 	"redis.call('PUBLISH', KEYS[6], eid) "
 	"return eid";
 
+/* KEYS: deployment; ARGV: fields json. A deleted deployment is not created again. */
+static const char model_lua_update[] = LUA_HSET
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end "
+	"hset(KEYS[1], ARGV[1]) "
+	"return redis.status_reply('OK')";
+
 /* KEYS: deployment, log, events
  * ARGV: state, phase, now, maxlen, fields json */
 static const char model_lua_state[] = LUA_HSET LUA_FINAL
@@ -65,7 +71,8 @@ static const char model_lua_state[] = LUA_HSET LUA_FINAL
 	"return eid";
 
 /* KEYS: deployment, log, events, project
- * ARGV: id, now, maxlen, fields json */
+ * ARGV: id, now, maxlen, fields json. A build going live ends an earlier rollback: the
+ * project's rolled_back_* fields go with it. */
 static const char model_lua_promote[] = LUA_HSET LUA_FINAL
 	"local cur = redis.call('HGET', KEYS[1], 'state') "
 	"if not cur then return -2 end "
@@ -76,6 +83,7 @@ static const char model_lua_promote[] = LUA_HSET LUA_FINAL
 	"redis.call('HSET', KEYS[1], 'state', 'ready', 'phase', '', 'finished', ARGV[2]) "
 	"if redis.call('HGET', KEYS[4], 'pinned') ~= '1' then "
 	"  redis.call('HSET', KEYS[4], 'current', ARGV[1]) "
+	"  redis.call('HDEL', KEYS[4], 'rolled_back_from', 'rolled_back_at', 'rolled_back_by') "
 	"end "
 	"redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'k', 'state', 's', 'system', "
 	"'m', 'ready') "
@@ -84,8 +92,10 @@ static const char model_lua_promote[] = LUA_HSET LUA_FINAL
 	"redis.call('PUBLISH', KEYS[3], eid) "
 	"return eid";
 
-/* KEYS: log, events; ARGV: source, text, maxlen */
+/* KEYS: log, events, deployment; ARGV: source, text, maxlen. A deleted deployment's stream
+ * is not created again. */
 static const char model_lua_log[] =
+	"if redis.call('EXISTS', KEYS[3]) == 0 then return -2 end "
 	"local eid = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'k', 'line', "
 	"'s', ARGV[1], 'm', ARGV[2]) "
 	"redis.call('PUBLISH', KEYS[2], eid) "
@@ -306,32 +316,91 @@ int model_deployment_list(struct redis *r, const char *slug, size_t offset, size
 	return model_zrev(r, key, offset, limit, ids, err);
 }
 
+/* Deployments sharing one score (created in the same millisecond) read at most. */
+#define MODEL_PAGE_TIES_MAX 1000
+
+/* Adds the members of a WITHSCORES reply to ids and positions, up to limit in all; with
+ * below, only the members that sort before it (the ties after a cursor). */
+static void model_page_add(const redisReply *reply, const char *below, size_t limit, json_t *ids,
+			   struct model_cursor *positions)
+{
+	for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i + 1 < reply->elements; i += 2) {
+		const redisReply *m = reply->element[i], *sc = reply->element[i + 1];
+		size_t n = json_array_size(ids);
+		if (n >= limit)
+			return;
+		if (m->type != REDIS_REPLY_STRING || m->len != ID_LEN || sc->type != REDIS_REPLY_STRING)
+			continue;
+		if (below && strcmp(m->str, below) >= 0)
+			continue;
+		positions[n].score = strtoll(sc->str, NULL, 10); /* skiff's scores are whole ms */
+		memcpy(positions[n].id, m->str, ID_LEN + 1);
+		json_array_append_new(ids, json_stringn(m->str, m->len));
+	}
+}
+
+int model_deployment_page(struct redis *r, const char *slug, const struct model_cursor *after,
+			  size_t limit, json_t **ids, struct model_cursor *positions,
+			  struct error *err)
+{
+	char key[REDIS_KEY_MAX], max[32], count[24];
+	redis_key(r, key, "project:%s:deployments", slug);
+	json_t *page = json_array();
+	redisReply *reply = NULL;
+	int rc = 0;
+	snprintf(max, sizeof(max), "+inf");
+	if (after) {
+		/* the rest of the cursor's score first: ties are ordered by id, descending */
+		snprintf(max, sizeof(max), "%lld", after->score);
+		snprintf(count, sizeof(count), "%d", MODEL_PAGE_TIES_MAX);
+		reply = redis_cmd(r, err, "ZREVRANGEBYSCORE %s %s %s WITHSCORES LIMIT 0 %s", key, max,
+				  max, count);
+		if (!reply) {
+			rc = err ? err->code : SKIFF_EREDIS;
+			goto out;
+		}
+		model_page_add(reply, after->id, limit, page, positions);
+		freeReplyObject(reply);
+		reply = NULL;
+		snprintf(max, sizeof(max), "(%lld", after->score);
+	}
+	if (json_array_size(page) < limit) {
+		snprintf(count, sizeof(count), "%zu", limit - json_array_size(page));
+		reply = redis_cmd(r, err, "ZREVRANGEBYSCORE %s %s -inf WITHSCORES LIMIT 0 %s", key,
+				  max, count);
+		if (!reply) {
+			rc = err ? err->code : SKIFF_EREDIS;
+			goto out;
+		}
+		model_page_add(reply, NULL, limit, page, positions);
+	}
+out:
+	freeReplyObject(reply);
+	if (rc < 0)
+		json_decref(page);
+	else
+		*ids = page;
+	return rc;
+}
+
 int model_deployment_update(struct redis *r, const char *id, json_t *fields, struct error *err)
 {
 	char key[REDIS_KEY_MAX];
 	redis_key(r, key, "deployment:%s", id);
-	size_t n = json_object_size(fields);
-	if (n == 0)
-		return 0;
-	const char **argv = calloc(2 + 2 * n, sizeof(*argv));
-	if (!argv)
-		abort();
-	argv[0] = "HSET";
-	argv[1] = key;
-	int argc = 2;
+	json_t *strings = json_object();
 	const char *k;
 	json_t *v;
-	json_object_foreach(fields, k, v) {
-		const char *s = json_string_value(v);
-		if (!s)
-			continue;
-		argv[argc++] = k;
-		argv[argc++] = s;
+	json_object_foreach(fields, k, v)
+		if (json_is_string(v))
+			json_object_set(strings, k, v);
+	int rc = 0;
+	if (json_object_size(strings) > 0) {
+		char *fj = model_json(strings);
+		const char *args[] = { key, fj };
+		rc = model_eval(r, model_lua_update, 1, 2, args, "deployment", "conflict", err);
+		free(fj);
 	}
-	redisReply *reply = argc > 2 ? redis_cmdv(r, err, argc, argv, NULL) : NULL;
-	int rc = argc > 2 && !reply ? (err ? err->code : SKIFF_EREDIS) : 0;
-	freeReplyObject(reply);
-	free(argv);
+	json_decref(strings);
 	return rc;
 }
 
@@ -382,9 +451,10 @@ int model_deployment_promote(struct redis *r, const char *id, json_t *fields, st
 int model_log_append(struct redis *r, const char *id, const char *source, const char *text,
 		     size_t len, struct error *err)
 {
-	char kl[REDIS_KEY_MAX], ke[REDIS_KEY_MAX], maxlen[24];
+	char kl[REDIS_KEY_MAX], ke[REDIS_KEY_MAX], kd[REDIS_KEY_MAX], maxlen[24];
 	redis_key(r, kl, "log:%s", id);
 	redis_key(r, ke, "events:%s", id);
+	redis_key(r, kd, "deployment:%s", id);
 	char line[LOG_LINE_MAX + 32];
 	if (len > LOG_LINE_MAX) {
 		size_t cut = LOG_LINE_MAX;
@@ -397,8 +467,8 @@ int model_log_append(struct redis *r, const char *id, const char *source, const 
 		memcpy(line, text, len);
 		line[len] = '\0';
 	}
-	const char *args[] = { kl, ke, source, line, model_maxlen(r, maxlen) };
-	return model_eval(r, model_lua_log, 2, 5, args, "log", "conflict", err);
+	const char *args[] = { kl, ke, kd, source, line, model_maxlen(r, maxlen) };
+	return model_eval(r, model_lua_log, 3, 6, args, "deployment", "conflict", err);
 }
 
 static const char *model_field(redisReply *fields, const char *name, size_t *len)

@@ -50,8 +50,20 @@ int model_project_current(struct redis *r, const char *slug, char out[ID_LEN + 1
 int model_project_list(struct redis *r, size_t limit, json_t **slugs, struct error *err);
 int model_deployment_list(struct redis *r, const char *slug, size_t offset, size_t limit,
 			  json_t **ids, struct error *err);
+/* A place in a project's history: the created score (ms) and id of a deployment. */
+struct model_cursor {
+	long long score;
+	char id[ID_LEN + 1];
+};
+/* One page of a project's deployment ids, newest first (score, then id, descending), strictly
+ * after *after (NULL: from the newest), at most limit; positions[i] (room for limit) receives
+ * the place of ids[i]. A deployment created between two pages never shifts the next one. */
+int model_deployment_page(struct redis *r, const char *slug, const struct model_cursor *after,
+			  size_t limit, json_t **ids, struct model_cursor *positions,
+			  struct error *err);
 
-/* Sets string fields of a deployment record (no state change, no log entry). */
+/* Sets string fields of a deployment record (no state change, no log entry); never creates a
+ * record: SKIFF_ENOTFOUND once the deployment was deleted. */
 int model_deployment_update(struct redis *r, const char *id, json_t *fields, struct error *err);
 /* Changes state (and phase, may be NULL or ""), sets extra fields, appends a state entry to
  * the log and wakes listeners. A final state (ready, error, canceled) also appends the end
@@ -59,10 +71,12 @@ int model_deployment_update(struct redis *r, const char *id, json_t *fields, str
 int model_deployment_state(struct redis *r, const char *id, const char *state, const char *phase,
 			   json_t *fields, struct error *err);
 /* Makes id the current deployment of its project and marks it ready, atomically, unless the
- * deployment was canceled meanwhile (SKIFF_ECANCELED). */
+ * deployment was canceled meanwhile (SKIFF_ECANCELED). Going live (the project not pinned)
+ * clears the project's record of an earlier rollback (rolled_back_from, _at, _by). */
 int model_deployment_promote(struct redis *r, const char *id, json_t *fields, struct error *err);
 
-/* Appends one log line (source: stdout, stderr, system) and wakes listeners. */
+/* Appends one log line (source: stdout, stderr, system) and wakes listeners. SKIFF_ENOTFOUND
+ * when the deployment was deleted: its stream is not created again. */
 int model_log_append(struct redis *r, const char *id, const char *source, const char *text,
 		     size_t len, struct error *err);
 /* The whole log as text lines (one per entry; state entries as "==> state"). */

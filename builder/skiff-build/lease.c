@@ -1,5 +1,6 @@
 /* lease.c — the build's heartbeat: a thread with its own Redis connection renews the lease
- * every second (lease_ttl/3 when shorter) and notices when the deployment was canceled. */
+ * every second (lease_ttl/3 when shorter) and notices when the deployment was canceled
+ * or deleted. */
 #include "build.h"
 #include "log.h"
 #include "model.h"
@@ -19,14 +20,16 @@ struct build_lease {
 	struct redis *redis;
 };
 
-/* 1 when the deployment's state is canceled. */
+/* 1 when the deployment was canceled, or deleted with its project (its record is gone);
+ * 0 otherwise, and when Redis does not answer (an outage is not a cancel). */
 static int lease_canceled(struct build_lease *l)
 {
 	char key[REDIS_KEY_MAX];
 	redis_key(l->redis, key, "deployment:%s", l->b->id);
 	redisReply *reply = redis_cmd(l->redis, NULL, "HGET %s state", key);
-	int canceled = reply && reply->type == REDIS_REPLY_STRING &&
-		       !strcmp(reply->str, STATE_CANCELED);
+	int canceled = reply && (reply->type == REDIS_REPLY_NIL ||
+				 (reply->type == REDIS_REPLY_STRING &&
+				  !strcmp(reply->str, STATE_CANCELED)));
 	freeReplyObject(reply);
 	return canceled;
 }
@@ -57,7 +60,8 @@ static void *lease_main(void *arg)
 		if (model_lease_renew(l->redis, l->b->id, ttl, &e) < 0)
 			log_warn("cannot renew the lease deployment=%s error=\"%s\"", l->b->id, e.message);
 		if (lease_canceled(l)) {
-			log_info("deployment canceled; stopping the build deployment=%s", l->b->id);
+			log_info("deployment canceled or deleted; stopping the build deployment=%s",
+				 l->b->id);
 			atomic_store(&l->b->stop, 1);
 		}
 		pthread_mutex_lock(&l->lock);

@@ -1,6 +1,8 @@
 // deploy.test.mjs — the whole path in a real browser: the deploy form, the live build log on
 // the deployment page, the state turning ready, the deployed site; then the same with
-// JavaScript disabled. Run by check/browser/run.sh, which starts the stack and sets STACK_URL.
+// JavaScript disabled; a reload in the middle of a build (every line exactly once); the polling
+// fallback when the SSE bridge cannot be reached. Run by check/browser/run.sh, which starts the
+// stack and sets STACK_URL.
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -33,18 +35,29 @@ function done() {
 	process.exit(failed ? 1 : 0);
 }
 const guard = setTimeout(() => {
-	console.log('FAIL: the test did not finish within 240 s');
+	console.log('FAIL: the test did not finish within 280 s');
 	failed++;
 	done();
-}, 240_000);
+}, 280_000);
 
 // ---- a git repository whose build prints lines over a few seconds --------------------------
+// A committed git repository with skiff.json running build.sh (the given lines) into out/.
+function commitBuildRepo(name, lines) {
+	const dir = mkdtempSync(join(TMP, `${name}-`));
+	writeFileSync(join(dir, 'skiff.json'), JSON.stringify({ buildCommand: 'sh build.sh', outputDirectory: 'out' }) + '\n');
+	writeFileSync(join(dir, 'build.sh'), lines.join('\n'));
+	const git = (...args) => execFileSync('git', ['-c', 'user.name=skiff test', '-c', 'user.email=test@skiff.invalid',
+		'-c', 'init.defaultBranch=main', ...args], { cwd: dir, stdio: 'pipe' });
+	git('init', '-q');
+	git('add', '-A');
+	git('commit', '-q', '-m', `site ${name}`);
+	return dir;
+}
+
 const STEPS = 8;
 const token = Math.random().toString(36).slice(2, 10);
 function makeRepo(name, text, pause = 0.5) {
-	const dir = mkdtempSync(join(TMP, `${name}-`));
-	writeFileSync(join(dir, 'skiff.json'), JSON.stringify({ buildCommand: 'sh build.sh', outputDirectory: 'out' }) + '\n');
-	writeFileSync(join(dir, 'build.sh'), [
+	return commitBuildRepo(name, [
 		'#!/bin/sh',
 		'set -e',
 		'mkdir -p out/docs',
@@ -57,13 +70,43 @@ function makeRepo(name, text, pause = 0.5) {
 		`printf '<p>docs of ${name}</p>\\n' > out/docs/index.html`,
 		'echo "build done"',
 		'',
-	].join('\n'));
-	const git = (...args) => execFileSync('git', ['-c', 'user.name=skiff test', '-c', 'user.email=test@skiff.invalid',
-		'-c', 'init.defaultBranch=main', ...args], { cwd: dir, stdio: 'pipe' });
-	git('init', '-q');
-	git('add', '-A');
-	git('commit', '-q', '-m', `site ${name}`);
-	return dir;
+	]);
+}
+
+// A repository whose build prints "line N of COUNT" every `pause` seconds, every fourth line to
+// stderr: long enough to reload the deployment page while it runs.
+function makeNumberedRepo(name, count, pause) {
+	return commitBuildRepo(name, [
+		'#!/bin/sh',
+		'set -e',
+		'mkdir -p out',
+		`for i in $(seq 1 ${count}); do`,
+		`  if [ $((i % 4)) -eq 0 ]; then echo "line $i of ${count}" >&2; else echo "line $i of ${count}"; fi`,
+		`  sleep ${pause}`,
+		'done',
+		`printf '<!doctype html><title>${name}</title><h1 id="greeting">numbered</h1>\\n' > out/index.html`,
+		'',
+	]);
+}
+
+// Fills the deploy form and submits it; resolves to the new deployment's id (null on failure).
+async function deployFromForm(page, repo, slug) {
+	await page.goto(`${STACK_URL}/`);
+	await page.fill('#gitURL', `file://${repo}`);
+	await page.fill('#slug', slug);
+	await Promise.all([
+		page.waitForURL(ID_RE, { timeout: 15_000 }),
+		page.click('#deploy-button'),
+	]);
+	const m = page.url().match(ID_RE);
+	return m && (m[1] || m[2]);
+}
+
+async function finalState(page) {
+	return page.waitForFunction(() => {
+		const s = document.getElementById('state').textContent.trim();
+		return s === 'ready' || s === 'error' || s === 'canceled' ? s : null;
+	}, null, { timeout: 90_000 }).then((h) => h.jsonValue()).catch(() => 'timeout');
 }
 
 // headless: true adds --headless; playwright gives every launch a fresh --user-data-dir.
@@ -81,6 +124,8 @@ function recorder() {
 	window.__skiff = { lines: [], states: [], loads };
 	const t0 = performance.timeOrigin;
 	document.addEventListener('DOMContentLoaded', () => {
+		const main = document.querySelector('main');
+		window.__skiff.lastEventId = (main && main.dataset.lastEventId) || '';
 		const log = document.getElementById('log');
 		const state = document.getElementById('state');
 		if (log) {
@@ -242,16 +287,85 @@ async function withoutJavaScript(browser) {
 	await context.close();
 }
 
-const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: launchArgs });
-try {
-	await withJavaScript(browser);
-} catch (e) {
-	check('the JavaScript run completed', false, e.stack || String(e));
+// The issue's "done when": reloading the deployment page in the middle of a build shows every
+// line exactly once, in order. The reloaded page holds the log so far (rendered by the server,
+// with data-last-event-id) and app.js streams the rest from after that id.
+async function reloadMidBuild(browser) {
+	const COUNT = 30;
+	const slug = `bt-${token}-reload`;
+	const repo = makeNumberedRepo(slug, COUNT, 0.3);
+	const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+	const page = await context.newPage();
+	const consoleErrors = [];
+	page.on('pageerror', (e) => consoleErrors.push(String(e)));
+	await page.addInitScript(recorder);
+	const id = await deployFromForm(page, repo, slug);
+	check('reload: the form lands on the deployment page', !!id, page.url());
+	if (!id) { await context.close(); return; }
+	const seen = await page.waitForFunction(() => (document.getElementById('log').textContent.match(/line \d+ of/g) || []).length >= 5,
+		null, { timeout: 60_000 }).then(() => true, () => false);
+	check('reload: five numbered lines showed before the reload', seen);
+	await page.reload();
+	const state = await finalState(page);
+	check('reload: the state badge turns ready after the reload', state === 'ready', state);
+	await page.waitForTimeout(300); // the last requestAnimationFrame flush
+	const rec = await page.evaluate(() => window.__skiff);
+	const lines = await page.$$eval('#log .line', (ls) => ls.map((l) => ({ text: l.textContent, cls: l.className })));
+	const numbered = lines.filter((l) => /^line \d+ of/.test(l.text));
+	const want = Array.from({ length: COUNT }, (_, i) => `line ${i + 1} of ${COUNT}`);
+	check(`reload: lines 1 to ${COUNT} each show exactly once, in order`,
+		JSON.stringify(numbered.map((l) => l.text)) === JSON.stringify(want),
+		numbered.map((l) => l.text.replace(/ of \d+$/, '')).join(','));
+	const marked = numbered.filter((l) => /\bstderr\b/.test(l.cls)).map((l) => l.text);
+	check('reload: the stderr lines are marked, before and after the reload',
+		JSON.stringify(marked) === JSON.stringify(want.filter((_, i) => (i + 1) % 4 === 0)), marked.join(' | '));
+	const initial = rec.lines.filter((l) => l.initial && /^line \d+ of/.test(l.text)).length;
+	const streamed = rec.lines.filter((l) => !l.initial && /^line \d+ of/.test(l.text)).length;
+	check('reload: the reloaded page started from the server-rendered log with a resume id',
+		rec.loads === 2 && initial >= 5 && /^\d+-\d+$/.test(rec.lastEventId),
+		`loads=${rec.loads} initial=${initial} lastEventId=${rec.lastEventId}`);
+	check('reload: the rest of the lines streamed in live after the reload', streamed >= 3, `streamed=${streamed}`);
+	check('reload: the page raised no JavaScript errors', consoleErrors.length === 0, consoleErrors.join(' | '));
+	await context.close();
 }
-try {
-	await withoutJavaScript(browser);
-} catch (e) {
-	check('the no-JavaScript run completed', false, e.stack || String(e));
+
+// The SSE bridge cannot be reached (every /events/ request fails): app.js falls back to polling
+// the server-rendered page, and still marks stderr lines.
+async function withoutBridge(browser) {
+	const slug = `bt-${token}-poll`;
+	const repo = makeRepo(slug, 'polled', 1);
+	const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+	let eventsTried = 0, polled = 0;
+	await context.route('**/events/**', (route) => { eventsTried++; return route.abort('connectionrefused'); });
+	const page = await context.newPage();
+	page.on('request', (r) => { if (r.resourceType() === 'fetch' && /\/deployments\/[a-z2-7]{12}$/.test(r.url())) polled++; });
+	await page.addInitScript(recorder);
+	const id = await deployFromForm(page, repo, slug);
+	check('no bridge: the form lands on the deployment page', !!id, page.url());
+	if (!id) { await context.close(); return; }
+	const state = await finalState(page);
+	check('no bridge: the state badge turns ready by polling', state === 'ready', state);
+	await page.waitForTimeout(300);
+	const rec = await page.evaluate(() => window.__skiff);
+	check('no bridge: the stream was tried and the page polled instead', eventsTried >= 3 && polled >= 1,
+		`events requests=${eventsTried} page polls=${polled}`);
+	const steps = await page.$$eval('#log .line', (ls) => ls.map((l) => l.textContent).filter((t) => /^step \d+ of/.test(t)));
+	check(`no bridge: all ${STEPS} build lines arrived, each exactly once`,
+		steps.length === STEPS && new Set(steps).size === STEPS, steps.join(' | '));
+	const warn = rec.lines.filter((l) => /warning: step 3/.test(l.text));
+	check('no bridge: the stderr line arrived by polling and is marked',
+		warn.length === 1 && !warn[0].initial && /\bstderr\b/.test(warn[0].cls), JSON.stringify(warn));
+	await context.close();
+}
+
+const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: launchArgs });
+for (const [run, name] of [[withJavaScript, 'the JavaScript run'], [withoutJavaScript, 'the no-JavaScript run'],
+	[reloadMidBuild, 'the reload run'], [withoutBridge, 'the no-bridge run']]) {
+	try {
+		await run(browser);
+	} catch (e) {
+		check(`${name} completed`, false, e.stack || String(e));
+	}
 }
 await browser.close();
 clearTimeout(guard);

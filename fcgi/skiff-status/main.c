@@ -1,5 +1,6 @@
 /* skiff-status — the API's reads: projects, deployments, logs and health, as JSON (and the
  * dashboard's server-rendered pages, see pages.c). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,15 +96,32 @@ static int status_project(struct http_request *req, struct http_response *resp)
 	return http_json(resp, 200, json_pack("{s:o}", "data", p));
 }
 
+/* A history cursor, "{score}.{id}": the place of the last deployment of the page before.
+ * Opaque to clients; stable while deployments are created between two pages. */
+static int status_cursor_parse(const char *s, struct model_cursor *c)
+{
+	char *end;
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || *end != '.' || !id_valid(end + 1))
+		return -1;
+	c->score = v;
+	memcpy(c->id, end + 1, ID_LEN + 1);
+	return 0;
+}
+
 static int status_project_deployments(struct http_request *req, struct http_response *resp)
 {
 	struct app *app = req->app;
 	struct error err;
 	const char *slug = req->params[0];
 	json_t *rec = NULL, *ids = NULL;
+	struct model_cursor after, positions[STATUS_LIST_MAX + 1];
 	if (validate_slug(slug, &err) < 0)
 		return http_error(req, resp, &err);
-	size_t limit = STATUS_LIST_DEFAULT, offset = 0;
+	size_t limit = STATUS_LIST_DEFAULT;
 	const char *ls = http_query_get(req, "limit"), *cs = http_query_get(req, "cursor");
 	char *end;
 	if (ls) {
@@ -113,18 +131,15 @@ static int status_project_deployments(struct http_request *req, struct http_resp
 					 "limit must be 1 to %d", STATUS_LIST_MAX);
 		limit = (size_t)v;
 	}
-	if (cs) {
-		unsigned long long v = strtoull(cs, &end, 10);
-		if (*end || !*cs || v > 1000000000ULL)
-			return http_fail(req, resp, SKIFF_EINVALID, "invalid_cursor",
-					 "cursor is not one this API returned");
-		offset = (size_t)v;
-	}
+	if (cs && status_cursor_parse(cs, &after) < 0)
+		return http_fail(req, resp, SKIFF_EINVALID, "invalid_cursor",
+				 "cursor is not one this API returned");
 	if (model_project_get(app->redis, slug, &rec, &err) < 0)
 		return http_error(req, resp, &err);
 	const char *cur = json_string_value(json_object_get(rec, "current"));
 	/* one more than asked tells whether a next page exists */
-	if (model_deployment_list(app->redis, slug, offset, limit + 1, &ids, &err) < 0) {
+	if (model_deployment_page(app->redis, slug, cs ? &after : NULL, limit + 1, &ids, positions,
+				  &err) < 0) {
 		json_decref(rec);
 		return http_error(req, resp, &err);
 	}
@@ -142,8 +157,8 @@ static int status_project_deployments(struct http_request *req, struct http_resp
 	}
 	json_t *next = json_null();
 	if (json_array_size(ids) > limit) {
-		char c[32];
-		snprintf(c, sizeof(c), "%zu", offset + limit);
+		char c[48];
+		snprintf(c, sizeof(c), "%lld.%s", positions[limit - 1].score, positions[limit - 1].id);
 		next = json_string(c);
 	}
 	json_decref(ids);

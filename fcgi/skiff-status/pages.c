@@ -14,6 +14,7 @@
 
 #define PAGES_PROJECTS_MAX 500
 #define PAGES_DEPLOYMENTS_MAX 50
+#define PAGES_LOG_LINES_MAX 20000   /* stream entries rendered into one page */
 
 static const char *pages_str(json_t *o, const char *key)
 {
@@ -239,22 +240,33 @@ int pages_project(struct http_request *req, struct http_response *resp)
 	return 200;
 }
 
-/* The log as the page shows it: one span per line, stderr marked, state changes as system. */
-static int pages_log(struct app *app, const char *id, struct buf *b, char *last, size_t lastlen)
+/* The log as the page shows it: one span per line, stderr marked, state changes as system.
+ * `last` gets the id of the last entry shown, which app.js resumes the stream after. A line
+ * that would not fit in b, or one past PAGES_LOG_LINES_MAX, is not shown, and neither is any
+ * after it: *cut is set and `last` stays on the last line shown, so nothing is skipped. */
+static int pages_log(struct app *app, const char *id, struct buf *b, char *last, size_t lastlen,
+		     int *cut)
 {
 	char key[REDIS_KEY_MAX];
 	redis_key(app->redis, key, "log:%s", id);
 	struct error err;
-	redisReply *reply = redis_cmd(app->redis, &err, "XRANGE %s - + COUNT 20000", key);
+	/* one more than shown tells whether the log goes on */
+	redisReply *reply = redis_cmd(app->redis, &err, "XRANGE %s - + COUNT %d", key,
+				      PAGES_LOG_LINES_MAX + 1);
 	if (!reply)
 		return err.code;
 	last[0] = '\0';
+	*cut = 0;
+	struct buf line = BUF_INIT(b->max);
 	for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
 		redisReply *e = reply->element[i];
 		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
 		    e->element[1]->type != REDIS_REPLY_ARRAY)
 			continue;
-		snprintf(last, lastlen, "%.*s", (int)e->element[0]->len, e->element[0]->str);
+		if (i >= PAGES_LOG_LINES_MAX) {
+			*cut = 1;
+			break;
+		}
 		const char *k = "", *s = "", *m = "";
 		redisReply *f = e->element[1];
 		for (size_t j = 0; j + 1 < f->elements; j += 2) {
@@ -263,15 +275,25 @@ static int pages_log(struct app *app, const char *id, struct buf *b, char *last,
 			else if (!strcmp(name, "s")) s = f->element[j + 1]->str;
 			else if (!strcmp(name, "m")) m = f->element[j + 1]->str;
 		}
-		if (!strcmp(k, "end"))
-			continue;
-		int is_state = !strcmp(k, "state");
-		buf_printf(b, "<span class=\"line %s\">", is_state ? "system state" : s);
-		if (is_state)
-			buf_puts(b, "==> ");
-		buf_put_html(b, m);
-		buf_puts(b, "</span>\n");
+		buf_reset(&line);
+		if (strcmp(k, "end")) {
+			int is_state = !strcmp(k, "state");
+			buf_puts(&line, "<span class=\"line ");
+			buf_put_html(&line, is_state ? "system state" : s);
+			buf_puts(&line, "\">");
+			if (is_state)
+				buf_puts(&line, "==> ");
+			buf_put_html(&line, m);
+			buf_puts(&line, "</span>\n");
+		}
+		if (line.err || line.len > b->max - b->len) {
+			*cut = 1;
+			break;
+		}
+		buf_append(b, buf_cstr(&line), line.len);
+		snprintf(last, lastlen, "%.*s", (int)e->element[0]->len, e->element[0]->str);
 	}
+	buf_dispose(&line);
 	freeReplyObject(reply);
 	return 0;
 }
@@ -288,11 +310,12 @@ int pages_deployment(struct http_request *req, struct http_response *resp)
 	const char *cur = pages_str(p, "current");
 	int final = api_state_final(state);
 	char url[1024], purl[1024], last[48];
+	int cut = 0;
 	api_site_url(req->cfg, slug, id, url, sizeof(url));
 	api_site_url(req->cfg, slug, NULL, purl, sizeof(purl));
 
 	struct buf log = BUF_INIT(STATUS_LOG_MAX);
-	int lrc = pages_log(app, id, &log, last, sizeof(last));
+	int lrc = pages_log(app, id, &log, last, sizeof(last), &cut);
 	if (lrc < 0) {
 		error_set(&err, lrc, NULL, "cannot read the build log");
 		buf_dispose(&log);
@@ -345,10 +368,23 @@ int pages_deployment(struct http_request *req, struct http_response *resp)
 			     "\t<span class=\"muted\" id=\"refresh-note\">This page refreshes until the "
 			     "build ends.</span>\n");
 	}
-	if (!strcmp(id, cur) && *pages_str(p, "rolled_back_from")) {
+	/* the project's record of the rollback that made this deployment live (a build going
+	 * live clears it; the deployment's own copy guards against records older than that) */
+	if (!strcmp(id, cur) && *pages_str(p, "rolled_back_from") &&
+	    !strcmp(pages_str(d, "rolled_back_from"), pages_str(p, "rolled_back_from"))) {
 		buf_puts(&b, "\t<span class=\"notice\" id=\"rolled-back\">rolled back from <code>");
 		buf_put_html(&b, pages_str(p, "rolled_back_from"));
-		buf_puts(&b, "</code></span>\n");
+		buf_puts(&b, "</code>");
+		if (*pages_str(p, "rolled_back_by")) {
+			buf_puts(&b, " by <span id=\"rolled-back-by\">");
+			buf_put_html(&b, pages_str(p, "rolled_back_by"));
+			buf_puts(&b, "</span>");
+		}
+		if (*pages_str(p, "rolled_back_at")) {
+			buf_puts(&b, " at ");
+			pages_time(&b, pages_str(p, "rolled_back_at"));
+		}
+		buf_puts(&b, "</span>\n");
 	}
 	buf_puts(&b, "</div>\n<div id=\"site\" class=\"site\"");
 	if (strcmp(state, STATE_READY))
@@ -391,6 +427,11 @@ int pages_deployment(struct http_request *req, struct http_response *resp)
 	buf_put_html(&b, id);
 	buf_puts(&b, "/log\">raw log</a></span>\n</div>\n<pre id=\"log\" class=\"log\" aria-live=\"off\">");
 	buf_append(&b, buf_cstr(&log), log.len);
+	if (cut)
+		buf_printf(&b, "<span class=\"line system log-cut\" id=\"log-cut\">The log is cut here: "
+			   "this page shows at most %d lines or %u MiB. With JavaScript the rest follows "
+			   "below; without it, open the raw log.</span>\n",
+			   PAGES_LOG_LINES_MAX, STATUS_LOG_MAX >> 20);
 	buf_puts(&b, "</pre>\n</main>\n</body>\n</html>\n");
 	buf_dispose(&log);
 	json_decref(d);
