@@ -928,6 +928,36 @@ START_TEST(test_model_reconnect)
 }
 END_TEST
 
+/* A command that timed out may still run once Redis gets to it: it is not sent again, or
+ * a build's log line would be appended twice. */
+START_TEST(test_model_no_resend_after_timeout)
+{
+	char id[ID_LEN + 1];
+	create("site", id);
+	struct config slow = cfg;
+	slow.redis_timeout_ms = 200;
+	struct redis *s = redis_new(&slow);
+	struct error err;
+	ck_assert_int_eq(model_log_append(s, id, LOG_SRC_STDOUT, "before", 6, &err), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) { /* keeps Redis busy for 700 ms, longer than two timeouts */
+		redisContext *c = redisConnectUnix(sock_path);
+		redisReply *reply = c ? redisCommand(c, "DEBUG SLEEP 0.7") : NULL;
+		_exit(reply ? 0 : 1);
+	}
+	usleep(100000);
+	error_clear(&err);
+	ck_assert_int_eq(model_log_append(s, id, LOG_SRC_STDOUT, "once", 4, &err), SKIFF_EREDIS);
+	int status = 0;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+	ck_assert_str_eq(rc_stream(key("log:%s", id)),
+			 "state/system/queued|line/stdout/before|line/stdout/once");
+	redis_free(s);
+}
+END_TEST
+
 /* ---- the test's own redis-server ---------------------------------------------------- */
 
 static pid_t redis_start(void)
@@ -1018,6 +1048,7 @@ int main(void)
 	tcase_add_test(tc, test_model_redis_down);
 	tcase_add_test(tc, test_model_redis_hung);
 	tcase_add_test(tc, test_model_reconnect);
+	tcase_add_test(tc, test_model_no_resend_after_timeout);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);

@@ -85,6 +85,19 @@ echo "sse_listen = nowhere" >>"$T/bad.conf"
 "$BRIDGE" -n -c "$T/bad.conf" >/dev/null 2>"$T/bad.err"
 check_eq "-n refuses a bad sse_listen" 1 $?
 check_match "-n says what is wrong" 'sse_listen' "$(cat "$T/bad.err")"
+for addr in 0.0.0.0:8081 192.0.2.1:8081 '[::]:8081'; do
+	sed -i '/^sse_listen/d' "$T/bad.conf"
+	echo "sse_listen = $addr" >>"$T/bad.conf"
+	"$BRIDGE" -n -c "$T/bad.conf" 2>"$T/bad.err"
+	check_eq "-n refuses sse_listen = $addr: the bridge has no authentication" 1 $?
+	check_match "... and says it wants a loopback address" 'loopback' "$(cat "$T/bad.err")"
+done
+for addr in 127.0.0.1:8081 '[::1]:8081'; do
+	sed -i '/^sse_listen/d' "$T/bad.conf"
+	echo "sse_listen = $addr" >>"$T/bad.conf"
+	"$BRIDGE" -n -c "$T/bad.conf" 2>"$T/bad.err"
+	check_eq "-n accepts sse_listen = $addr" 0 $?
+done
 
 # ---- the main bridge ----------------------------------------------------------------------
 start_tcp_bridge main || { echo "bridge did not start" >&2; exit 1; }
@@ -223,6 +236,30 @@ same_ids "outage: nothing lost" "$(ids $D)" "$(cut -f1 "$T/rr.txt")"
 wait $DURING
 same_ids "outage: a client that came during the outage got the whole log" \
 	"$(ids $D)" "$(sed -n 's/^id: //p' "$T/rr-during.txt")"
+
+# ---- a real build across a Redis restart: skiff-build holds its lines, appends them after ------
+# (the first Redis restart above is the bridge's side; this one is the builder's)
+rr=$T/rr-repo
+mkdir -p "$rr"
+(cd "$rr" && git init -q -b main && echo '<h1>restart</h1>' >index.html &&
+	printf '{"buildCommand":"for i in $(seq 1 40); do echo build line $i; sleep 0.05; done; mkdir -p out; cp index.html out/","outputDirectory":"out"}\n' >skiff.json &&
+	git add -A && git -c user.name=t -c user.email=t@t commit -qm restart)
+rid=$(cgi skiff-create POST /api/projects "{\"gitURL\":\"file://$rr\",\"slug\":\"restart\"}" 2>/dev/null |
+	sed '1,/^\r*$/d' | python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["deploymentId"])')
+"$BIN/skiff-build" "$rid" >"$T/rr-build.log" 2>&1 &
+RB=$!
+wait_for 30 sh -c "redis-cli -s '$T/redis.sock' XRANGE skiff:log:$rid - + | grep -q 'build line 5\$'"
+rcli SHUTDOWN SAVE >/dev/null 2>&1 # saves and stops in one step: no write falls between
+wait "$REDIS_PID" 2>/dev/null
+sleep 1 # the build goes on printing while Redis is away
+start_redis
+wait $RB
+check_eq "a build across a Redis restart ends ready" "0 ready" "$? $(rcli HGET "skiff:deployment:$rid" state)"
+check_match "... it held its lines while Redis was away" 'holding lines' "$(cat "$T/rr-build.log")"
+got=$(rcli XRANGE "skiff:log:$rid" - + | grep '^build line ' | tr '\n' ' ')
+check_eq "... and its log has every line exactly once, in order" "$(seq 1 40 | sed 's/^/build line /' | tr '\n' ' ')" "$got"
+check_eq "... the archived log too" "$(seq 1 40 | sed 's/^/build line /' | tr '\n' ' ')" \
+	"$(grep '^build line ' "$T/store/logs/$rid.log" | tr '\n' ' ')"
 
 # ---- slow clients: cut off at the limit, resume with Last-Event-ID -----------------------------
 start_tcp_bridge slow sse_soft_limit=16384 sse_hard_limit=1048576 sse_soft_seconds=1 \

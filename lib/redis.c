@@ -81,6 +81,24 @@ static redisReply *redis_check(struct redis *r, redisReply *reply, struct error 
 	return reply;
 }
 
+/* After a command got no reply: records the error, drops the connection, and says whether
+ * sending the command again is safe. It is when the connection was found closed (Redis
+ * restarted, or closed an idle client): the command never ran. It is not after a timeout
+ * or an error in the middle of a reply, when Redis may have run it already (a log line
+ * appended twice, a create answered 409 for the project it just made). */
+static int redis_failed(struct redis *r, struct error *err, int attempt)
+{
+	int e = errno;
+	int retry = r->ctx->err == REDIS_ERR_EOF ||
+		    (r->ctx->err == REDIS_ERR_IO && (e == EPIPE || e == ECONNRESET));
+	error_set(err, SKIFF_EREDIS, "redis_unavailable", "Redis connection failed: %s",
+		  r->ctx->errstr);
+	log_warn("redis connection broken error=\"%s\" attempt=%d%s", r->ctx->errstr, attempt + 1,
+		 retry ? "" : " retry=no");
+	redis_disconnect(r);
+	return retry;
+}
+
 redisReply *redis_cmdv(struct redis *r, struct error *err, int argc, const char **argv,
 		       const size_t *argvlen)
 {
@@ -90,10 +108,8 @@ redisReply *redis_cmdv(struct redis *r, struct error *err, int argc, const char 
 		redisReply *reply = redisCommandArgv(r->ctx, argc, argv, argvlen);
 		if (reply)
 			return redis_check(r, reply, err);
-		error_set(err, SKIFF_EREDIS, "redis_unavailable", "Redis connection failed: %s",
-			  r->ctx->errstr);
-		log_warn("redis connection broken error=\"%s\" attempt=%d", r->ctx->errstr, attempt + 1);
-		redis_disconnect(r);
+		if (!redis_failed(r, err, attempt))
+			break;
 	}
 	return NULL;
 }
@@ -109,10 +125,8 @@ redisReply *redis_cmd(struct redis *r, struct error *err, const char *fmt, ...)
 		va_end(ap);
 		if (reply)
 			return redis_check(r, reply, err);
-		error_set(err, SKIFF_EREDIS, "redis_unavailable", "Redis connection failed: %s",
-			  r->ctx->errstr);
-		log_warn("redis connection broken error=\"%s\" attempt=%d", r->ctx->errstr, attempt + 1);
-		redis_disconnect(r);
+		if (!redis_failed(r, err, attempt))
+			break;
 	}
 	return NULL;
 }

@@ -6,6 +6,8 @@
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include "buf.h"
 #include "config.h"
 #include "detect.h"
 #include "error.h"
@@ -16,6 +18,9 @@
 
 #define BUILD_CLONE_MAX_BYTES (2ULL << 30)   /* received by the clone */
 #define BUILD_LOG_ARCHIVE_MAX (64u << 20)    /* bytes of the archived log */
+#define BUILD_LOG_PENDING_MAX (8u << 20)     /* log bytes held while Redis is unreachable */
+#define BUILD_LOG_RETRY_MS 500               /* between attempts to append them */
+#define BUILD_LOG_END_TRIES 20               /* attempts at the end of the build (10 s) */
 
 struct build_lease;
 
@@ -39,14 +44,24 @@ struct build {
 	int exit_code;                /* of the failed command; -1 when none */
 	atomic_int stop;              /* set by SIGTERM/SIGINT or when the build was canceled */
 	bool log_broken;              /* a log append failed (reported once) */
+	/* lines Redis did not take (a restart, an outage), in order: source byte, 4-byte
+	 * length, text; appended before any newer line once Redis answers again */
+	struct buf log_pending;
+	unsigned long long log_lost;  /* lines past BUILD_LOG_PENDING_MAX, reported when back */
+	long long log_retry_ms;       /* build_clock_ms() of the next attempt */
 };
 
-/* Appends a system line to the deployment's log (also to stderr at debug level). */
+/* Appends a system line to the deployment's log (also to stderr at debug level). While
+ * Redis is unreachable, lines wait in b->log_pending (bounded) and go in first, in order,
+ * once it answers again; build_log_flush(b, true) at the end of the build. */
 void build_log(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends a line of the commands' output (source: LOG_SRC_STDOUT / LOG_SRC_STDERR) after
  * making it safe to show: valid UTF-8, no escape sequences or control characters. */
 void build_log_output(struct build *b, const char *source, const char *text, size_t len,
 		      bool cut);
+/* Appends the lines held while Redis was unreachable; force: even before log_retry_ms.
+ * 0 when none is left. */
+int build_log_flush(struct build *b, bool force, struct error *err);
 /* true once the build should stop: a SIGTERM/SIGINT, or the deployment was canceled. */
 bool build_stopped(struct build *b);
 /* Milliseconds of CLOCK_MONOTONIC. */

@@ -38,6 +38,77 @@ long long build_clock_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static const char *const build_log_sources[] = { LOG_SRC_STDOUT, LOG_SRC_STDERR, LOG_SRC_SYSTEM };
+
+int build_log_flush(struct build *b, bool force, struct error *err)
+{
+	struct buf *q = &b->log_pending;
+	if (!q->len && !b->log_lost)
+		return 0;
+	long long now = build_clock_ms();
+	if (!force && now < b->log_retry_ms)
+		return error_set(err, SKIFF_EREDIS, "redis_unavailable",
+				 "Redis was unreachable moments ago");
+	size_t off = 0;
+	int rc = 0;
+	while (off < q->len && rc == 0) {
+		uint32_t n;
+		memcpy(&n, q->data + off + 1, sizeof(n));
+		rc = model_log_append(b->redis, b->id, build_log_sources[(unsigned char)q->data[off]],
+				      q->data + off + 1 + sizeof(n), n, err);
+		if (rc == 0)
+			off += 1 + sizeof(n) + n;
+	}
+	memmove(q->data, q->data + off, q->len - off);
+	q->len -= off;
+	if (rc == 0 && b->log_lost) {
+		char line[128];
+		int len = snprintf(line, sizeof(line), "%llu lines of output were lost while Redis "
+				   "was unreachable", b->log_lost);
+		rc = model_log_append(b->redis, b->id, LOG_SRC_SYSTEM, line, (size_t)len, err);
+		if (rc == 0)
+			b->log_lost = 0;
+	}
+	if (rc < 0 && err->code != SKIFF_EREDIS) {
+		/* not Redis being away (the deployment was deleted): nothing to hold them for */
+		buf_reset(q);
+		b->log_lost = 0;
+	} else if (rc < 0) {
+		b->log_retry_ms = now + BUILD_LOG_RETRY_MS;
+	} else if (b->log_broken)
+		log_info("build log appends again deployment=%s", b->id);
+	b->log_broken = rc < 0;
+	return rc;
+}
+
+/* Appends one line, or holds it (in order behind those held already) while Redis does not
+ * take it. */
+static void build_log_append(struct build *b, const char *source, const char *text, size_t len)
+{
+	struct error e;
+	if (build_log_flush(b, false, &e) == 0 &&
+	    model_log_append(b->redis, b->id, source, text, len, &e) == 0)
+		return;
+	if (e.code != SKIFF_EREDIS)
+		return;   /* the deployment is gone; the lease thread stops the build */
+	if (!b->log_broken) {
+		log_warn("cannot append to the build log, holding lines deployment=%s error=\"%s\"",
+			 b->id, e.message);
+		b->log_retry_ms = build_clock_ms() + BUILD_LOG_RETRY_MS;
+	}
+	b->log_broken = true;
+	struct buf *q = &b->log_pending;
+	uint32_t n = (uint32_t)len;
+	char k = 0;
+	while (k < 2 && strcmp(build_log_sources[(int)k], source))
+		k++;
+	if (q->len + 1 + sizeof(n) + len > BUILD_LOG_PENDING_MAX || buf_putc(q, k) < 0 ||
+	    buf_append(q, &n, sizeof(n)) < 0 || buf_append(q, text, len) < 0) {
+		b->log_lost++;
+		return;
+	}
+}
+
 void build_log(struct build *b, const char *fmt, ...)
 {
 	char line[LOG_LINE_MAX];
@@ -49,11 +120,7 @@ void build_log(struct build *b, const char *fmt, ...)
 		return;
 	size_t len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
 	log_debug("build log deployment=%s line=\"%s\"", b->id, line);
-	struct error e;
-	if (model_log_append(b->redis, b->id, LOG_SRC_SYSTEM, line, len, &e) < 0 && !b->log_broken) {
-		b->log_broken = true;
-		log_warn("cannot append to the build log deployment=%s error=\"%s\"", b->id, e.message);
-	}
+	build_log_append(b, LOG_SRC_SYSTEM, line, len);
 }
 
 /* Copies text into out as safe UTF-8: escape sequences dropped, control characters other
@@ -118,11 +185,7 @@ void build_log_output(struct build *b, const char *source, const char *text, siz
 		memcpy(line + n, mark, sizeof(mark) - 1);
 		n += sizeof(mark) - 1;
 	}
-	struct error e;
-	if (model_log_append(b->redis, b->id, source, line, n, &e) < 0 && !b->log_broken) {
-		b->log_broken = true;
-		log_warn("cannot append to the build log deployment=%s error=\"%s\"", b->id, e.message);
-	}
+	build_log_append(b, source, line, n);
 }
 
 int build_phase(struct build *b, const char *phase, struct error *err)
@@ -261,6 +324,20 @@ static int build_fail(struct build *b, const struct error *cause)
 	return rc;
 }
 
+/* The lines still held at the end: Redis gets a few more seconds to come back, so that the
+ * log and its archive are whole. */
+static void build_log_flush_end(struct build *b)
+{
+	struct error e;
+	for (int i = 0; i < BUILD_LOG_END_TRIES; i++) {
+		if (build_log_flush(b, true, &e) == 0 || e.code != SKIFF_EREDIS)
+			return;
+		usleep(BUILD_LOG_RETRY_MS * 1000);
+	}
+	log_error("build log lines lost deployment=%s bytes=%zu error=\"%s\"", b->id,
+		  b->log_pending.len, e.message);
+}
+
 static void build_archive_log(struct build *b)
 {
 	struct buf text = BUF_INIT(BUILD_LOG_ARCHIVE_MAX);
@@ -334,6 +411,7 @@ int main(int argc, char **argv)
 	static struct build b;
 	b.cfg = &cfg;
 	b.exit_code = -1;
+	buf_init(&b.log_pending, BUILD_LOG_PENDING_MAX);
 	memcpy(b.id, id, ID_LEN + 1);
 	b.redis = redis_new(&cfg);
 	int status = 1;
@@ -365,6 +443,7 @@ int main(int argc, char **argv)
 	status = rc == 0 || build_fail(&b, &err) == 0 ? 0 : 1;
 	log_info("build finished deployment=%s result=%s", b.id, rc == 0 ? "ready" : err.message);
 	build_lease_stop(&b);
+	build_log_flush_end(&b);
 	if (b.store)
 		build_archive_log(&b);
 	model_lease_drop(b.redis, b.id, NULL);
@@ -377,5 +456,6 @@ out:
 	json_decref(b.project);
 	store_free(b.store);
 	redis_free(b.redis);
+	buf_dispose(&b.log_pending);
 	return status;
 }

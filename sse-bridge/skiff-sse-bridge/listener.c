@@ -3,7 +3,9 @@
 #include "error.h"
 #include "log.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,17 @@ int listener_check(const char *spec, struct error *err)
 	    strchr(spec, ':') == NULL)
 		return error_set(err, SKIFF_EINVALID, "invalid_config",
 				 "sse_listen: '%s' is not host:port or unix:/path", spec);
+	/* the bridge has no authentication: the web server in front of it has */
+	int loopback = 0;
+	if (ss.ss_family == AF_INET)
+		loopback = (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+	else if (ss.ss_family == AF_INET6)
+		loopback = IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+	if (!loopback)
+		return error_set(err, SKIFF_EINVALID, "invalid_config",
+				 "sse_listen: '%s' is not a loopback address; the bridge has no "
+				 "authentication of its own, so it listens on 127.0.0.0/8, [::1] or "
+				 "a unix socket behind the web server", spec);
 	return 0;
 }
 
