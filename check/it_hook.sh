@@ -201,17 +201,17 @@ hook push d-noafter "$(sign "$SECRET" "$T/noafter.json")" "$T/noafter.json" proj
 check_eq "a push payload without a commit answers 400" 400 "$STATUS"
 
 # ---- oversized ------------------------------------------------------------------------------------
-head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' >"$T/big.json"
+head -c $((25 * 1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' >"$T/big.json"
 hook push d-big "sha256=$(printf '%064d' 0)" "$T/big.json"
-check_eq "a body over 1 MiB answers 413" 413 "$STATUS"
+check_eq "a body over 25 MiB (GitHub's own cap) answers 413" 413 "$STATUS"
 python3 - "$T/push3.json" "$T/large.json" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1]))
-p["padding"] = "x" * (1000 * 1000)
+p["padding"] = "x" * (20 * 1000 * 1000)   # a large push: GitHub sends up to 25 MB
 json.dump(p, open(sys.argv[2], "w"))
 PY
 hook push d-large "$(sign "$SECRET" "$T/large.json")" "$T/large.json"
-check_eq "a payload just under 1 MiB is accepted" 202 "$STATUS"
+check_eq "a 20 MB payload is accepted" 202 "$STATUS"
 
 # ---- unknown repository ------------------------------------------------------------------------------
 payload "$T/unknown.json" refs/heads/main $C1 false https://github.com/acme/unknown.git

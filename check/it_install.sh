@@ -20,14 +20,9 @@ SYSUSERSDIR=$(pkg-config --variable=sysusersdir systemd 2>/dev/null)
 TMPFILESDIR=$(pkg-config --variable=tmpfilesdir systemd 2>/dev/null)
 : "${TMPFILESDIR:=/usr/lib/tmpfiles.d}"
 
-# inst ARGS...: make in the source tree with this build directory (mk/install.mk joins the
-# GNUmakefile by include; until it does, by a second -f)
+# inst ARGS...: make in the source tree with this build directory
 inst() {
-	if grep -q '^include mk/install.mk' "$ROOT/GNUmakefile"; then
-		make --no-print-directory -C "$ROOT" B="$SKIFF_BUILD_DIR" "$@"
-	else
-		make --no-print-directory -C "$ROOT" -f GNUmakefile -f mk/install.mk B="$SKIFF_BUILD_DIR" "$@"
-	fi
+	make --no-print-directory -C "$ROOT" B="$SKIFF_BUILD_DIR" "$@"
 }
 
 D=$T/destdir
@@ -216,4 +211,22 @@ check_eq "uninstall leaves only the changed skiff.conf" "etc/skiff/skiff.conf" \
 	"$(cd "$D" && find . -type f | sed 's|^\./||' | tr '\n' ' ' | sed 's/ $//')"
 inst DESTDIR="$D2" PREFIX=/usr uninstall >"$T/uninstall2.log" 2>&1
 check_eq "uninstall of an unchanged install leaves no file" "" "$(cd "$D2" && find . -type f)"
+# ---- the builder image's build stage, without a Docker engine -------------------------------------
+# builder/Dockerfile's first stage copies a few paths of the tree and runs make on them: do
+# the same in an empty directory, so that a file the build needs and the image lacks fails here.
+ctx=$T/image-context
+mkdir -p "$ctx"
+copies=$(awk '/^FROM/ { n++ } n == 1 && /^COPY / && !/--from/ { print $2 }' "$ROOT/builder/Dockerfile")
+missing=""
+for src in $copies; do
+	mkdir -p "$ctx/$(dirname "$src")"
+	cp -R "$ROOT/${src%/}" "$ctx/$(dirname "$src")/" || missing="$missing $src"
+	grep -qxF "!${src%/}$( [ "${src%/}" != "$src" ] && echo '/**')" "$ROOT/builder/Dockerfile.dockerignore" ||
+		missing="$missing $src(dockerignore)"
+done
+check_eq "the build stage's COPY sources exist and the .dockerignore admits them" "" "$missing"
+out=$(cd "$ctx" && make --no-print-directory -j2 B=out WERROR=1 out/bin/skiff-build 2>&1 | tail -n 3 &&
+	out/bin/skiff-build --version)
+check_match "... and make builds skiff-build from them alone" "skiff-build .*0\.[0-9]" "$out"
+
 finish

@@ -106,8 +106,10 @@ check_eq "... is immutable for caches" "text/plain; charset=utf-8|public, max-ag
 
 # ---- skiff-serve's cache -----------------------------------------------------------------
 g0=$(gets)
-path=$("$S3TOOL" blobpath "$h5" 2>>"$T/tool.log")
+path=$(umask 027 && "$S3TOOL" blobpath "$h5" 2>>"$T/tool.log") # skiff-serve.service's umask
 check_eq "a cold miss lands in the cache" "$T/cache/$(echo "$h5" | cut -c1-2)/$h5" "$path"
+check_eq "... where the web server (another user) may enter and read it" "755 644" \
+	"$(command stat -c %a "$(dirname "$path")") $(command stat -c %a "$path")"
 check_eq "... verified bytes" "$h5" "$(sha "$path")"
 check_eq "... for exactly one GET" $((g0 + 1)) "$(gets)"
 "$S3TOOL" blobpath "$h5" >/dev/null 2>>"$T/tool.log"
@@ -223,6 +225,13 @@ check_eq "... the page's bytes" "$(cat "$site/index.html")" \
 	"$(serve cloud.localhost / SKIFF_XSENDFILE=false | sed '1,/^$/d')"
 check_eq "the CSS through the cache too" "$(sha "$site/css/site.css")" \
 	"$(serve cloud.localhost /css/site.css SKIFF_XSENDFILE=false | sed '1,/^$/d' | sha256sum | cut -c1-64)"
+"$S3TOOL" get "manifests/$id1.json" "$T/cloud.json" 2>>"$T/tool.log"
+gz=$(jget "files|/css/site.css|gzip|hash" <"$T/cloud.json")
+check_match "the CSS has a gzip variant" '^[0-9a-f]{64}$' "$gz"
+meta=$(sdk get "site/blobs/$(echo "$gz" | cut -c1-2)/$gz" "$T/css.gz")
+check_eq "... which a direct reader of the bucket gets labelled as gzip of CSS" \
+	"text/css; charset=utf-8|public, max-age=31536000, immutable|gzip" "$meta"
+check_eq "... and decompresses to the CSS" "$(sha "$site/css/site.css")" "$(gzip -dc "$T/css.gz" | sha256sum | cut -c1-64)"
 
 # an unchanged redeploy uploads no blob
 stats_reset

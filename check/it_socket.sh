@@ -46,13 +46,9 @@ for k in sys.argv[1].split("."):
 print("" if v is None else v)' "$1" 2>/dev/null
 }
 
-for p in skiff-create skiff-status skiff-serve; do
+for p in skiff-create skiff-status skiff-serve skiff-hook; do
 	activate "$p" || { fail "$p listens behind systemd-socket-activate"; finish; exit 1; }
 done
-HOOK=no
-if [ -x "$BIN/skiff-hook" ]; then
-	activate skiff-hook && HOOK=yes
-fi
 
 # ---- skiff-status -----------------------------------------------------------------------------
 check_eq "nothing runs before the first connection (socket activation waits)" "systemd-socket-activate" \
@@ -106,13 +102,9 @@ r=$(fcgi "$T/skiff-serve.sock" GET / '' '' nobody.localhost)
 check_eq "a host without a project: 404" "404" "$(status_of "$r")"
 
 # ---- skiff-hook -------------------------------------------------------------------------------
-if [ "$HOOK" = yes ]; then
-	r=$(fcgi "$T/skiff-hook.sock" POST /api/hooks/github '{}')
-	check_match "skiff-hook refuses an unsigned delivery with a JSON error" '^4[0-9][0-9]$' "$(status_of "$r")"
-	check_match "  (an error object)" '.' "$(body_of "$r" | jget error.code)"
-else
-	echo "skip: skiff-hook is not built"
-fi
+r=$(fcgi "$T/skiff-hook.sock" POST /api/hooks/github '{}')
+check_match "skiff-hook refuses an unsigned delivery with a JSON error" '^4[0-9][0-9]$' "$(status_of "$r")"
+check_match "  (an error object)" '.' "$(body_of "$r" | jget error.code)"
 
 # ---- stopping, and the other ways to listen -------------------------------------------------
 kill -TERM "$PID_skiff_status"

@@ -10,7 +10,7 @@
 #include "redis.h"
 #include "validate.h"
 
-#define HOOK_BODY_MAX (1u << 20)          /* a payload above this answers 413 */
+#define HOOK_BODY_MAX (25u << 20)         /* GitHub caps payloads at 25 MB; above: 413 */
 #define HOOK_DELIVERY_TTL 259200          /* seconds a delivery id is remembered (3 days) */
 #define HOOK_DELIVERY_MAX 64              /* X-GitHub-Delivery: a GUID */
 #define HOOK_URL_MAX GIT_URL_MAX          /* a normalised repository URL */

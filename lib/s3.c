@@ -41,7 +41,7 @@ struct s3_req {
 	const char *method;            /* "GET" "PUT" "HEAD" "DELETE" */
 	char url[S3_URL_MAX];
 	const char *key;               /* for messages */
-	const char *content_type, *cache_control;
+	const char *content_type, *cache_control, *content_encoding;
 	const void *body;              /* PUT from memory */
 	size_t body_len;
 	const char *src_path;          /* PUT from a file */
@@ -348,6 +348,10 @@ static int s3_req_prepare(struct s3 *s, struct s3_req *r, CURL *h, long long tim
 			snprintf(line, sizeof(line), "Cache-Control: %s", r->cache_control);
 			r->hdrs = curl_slist_append(r->hdrs, line);
 		}
+		if (r->content_encoding) {
+			snprintf(line, sizeof(line), "Content-Encoding: %s", r->content_encoding);
+			r->hdrs = curl_slist_append(r->hdrs, line);
+		}
 	}
 	rc = aws_sign(h, &r->hdrs, &creds, s->region, "s3", payload, err);
 	memset(&creds, 0, sizeof(creds));
@@ -473,7 +477,8 @@ int s3_put_mem(struct s3 *s, const char *key, const void *data, size_t len,
 int s3_put_file(struct s3 *s, const char *key, const char *path, const char *sha256,
 		const char *content_type, const char *cache_control, struct error *err)
 {
-	struct s3_put p = { key, path, sha256, content_type, cache_control, false, 0 };
+	struct s3_put p = { .key = key, .path = path, .sha256 = sha256,
+			    .content_type = content_type, .cache_control = cache_control };
 	return s3_put_many(s, &p, 1, false, err);
 }
 
@@ -635,6 +640,7 @@ static int s3_job_start(struct s3 *s, struct s3_job *j, long long deadline, stru
 	j->req.src_sha256 = j->put->sha256;
 	j->req.content_type = j->put->content_type;
 	j->req.cache_control = j->put->cache_control;
+	j->req.content_encoding = j->put->content_encoding;
 	int rc = s3_req_url(s, &j->req, j->put->key, NULL, err);
 	if (rc < 0)
 		return rc;

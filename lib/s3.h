@@ -66,6 +66,7 @@ struct s3_put {
 	/* filled by s3_put_many */
 	bool uploaded;                 /* false: the object was there already */
 	unsigned long long bytes;      /* bytes sent */
+	const char *content_encoding;  /* NULL, or the Content-Encoding a direct reader must undo */
 };
 
 /* Uploads puts[0..n) with up to s3_parallel requests at once (curl multi). With

@@ -58,6 +58,7 @@ struct store_upload {
 	const char *content_type;
 	bool uploaded;                 /* out: false when the store had it already */
 	unsigned long long bytes;      /* out: bytes stored */
+	const char *content_encoding;  /* "gzip" or "br" for a compressed variant, else NULL */
 };
 /* Stores the blobs the store lacks; the s3 backend sends s3_parallel at once. Stops at the
  * first failure. (s3 backend, issue 5) */

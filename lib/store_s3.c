@@ -126,8 +126,10 @@ int store_s3_blobs_put(struct store_s3 *s, struct store_upload *u, size_t n,
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		rc = store_s3_blob_key(u[i].hash, keys[i], err);
-		puts[i] = (struct s3_put){ keys[i], u[i].path, u[i].hash, u[i].content_type,
-					   S3_CACHE_IMMUTABLE, false, 0 };
+		puts[i] = (struct s3_put){ .key = keys[i], .path = u[i].path, .sha256 = u[i].hash,
+					   .content_type = u[i].content_type,
+					   .cache_control = S3_CACHE_IMMUTABLE,
+					   .content_encoding = u[i].content_encoding };
 	}
 	if (rc == 0)
 		rc = s3_put_many(s->s3, puts, n, true, err);
@@ -143,7 +145,7 @@ int store_s3_blobs_put(struct store_s3 *s, struct store_upload *u, size_t n,
 int store_s3_blob_put(struct store_s3 *s, const char *hash, const char *src_path,
 		      const char *content_type, struct error *err)
 {
-	struct store_upload u = { hash, src_path, content_type, false, 0 };
+	struct store_upload u = { .hash = hash, .path = src_path, .content_type = content_type };
 	return store_s3_blobs_put(s, &u, 1, err);
 }
 
@@ -223,10 +225,16 @@ int store_s3_blob_delete(struct store_s3 *s, const char *hash, struct error *err
 
 /* ---- the cache ---- */
 
+/* The web server reads the cache through X-Sendfile as another user: its directories are
+ * 0755 whatever the umask (skiff-serve.service runs with UMask=0027). */
 static int store_s3_mkdir(const char *path, struct error *err)
 {
-	if (mkdir(path, 0755) == 0 || errno == EEXIST)
+	if (mkdir(path, 0755) == 0) {
+		if (chmod(path, 0755) == 0)
+			return 0;
+	} else if (errno == EEXIST) {
 		return 0;
+	}
 	return error_set(err, SKIFF_ESTORE, "cache_unavailable", "cannot create %s: %s", path,
 			 strerror(errno));
 }

@@ -81,7 +81,7 @@ struct upload_batch {
 
 /* Adds a blob to the batch unless the batch has that hash already. */
 static void upload_add(struct upload_batch *q, const char *hash, const char *path,
-		       const char *type)
+		       const char *type, const char *encoding)
 {
 	for (size_t i = 0; i < q->n; i++)
 		if (!strcmp(q->hashes[i], hash))
@@ -89,7 +89,8 @@ static void upload_add(struct upload_batch *q, const char *hash, const char *pat
 	size_t i = q->n++;
 	memcpy(q->hashes[i], hash, HASH_HEX_LEN + 1);
 	snprintf(q->paths[i], sizeof(q->paths[i]), "%s", path);
-	q->u[i] = (struct store_upload){ q->hashes[i], q->paths[i], type, false, 0 };
+	q->u[i] = (struct store_upload){ .hash = q->hashes[i], .path = q->paths[i],
+					 .content_type = type, .content_encoding = encoding };
 }
 
 /* Closes the batch's files and variants. */
@@ -134,7 +135,7 @@ static int upload_variant(struct upload_batch *q, enum compress_kind kind, int f
 	q->fds[q->nfds++] = out;
 	q->mem_bytes += csize;
 	snprintf(src, sizeof(src), "/proc/self/fd/%d", out);
-	upload_add(q, hash, src, type);
+	upload_add(q, hash, src, type, compress_name(kind));
 	json_object_set_new(entry, compress_name(kind),
 			    json_pack("{sssI}", "hash", hash, "size", (json_int_t)hsize));
 	return 0;
@@ -162,7 +163,7 @@ static int upload_file(struct build *b, struct upload_batch *q, int root_fd,
 		return rc;
 	snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
 	const char *type = mime_type(f->path);
-	upload_add(q, hash, src, type);
+	upload_add(q, hash, src, type, NULL);
 	json_t *entry = json_pack("{sssIss}", "hash", hash, "size", (json_int_t)size, "type", type);
 	json_object_set_new(files, f->path, entry);
 	if (size > COMPRESS_MIN_BYTES && mime_compressible(type)) {

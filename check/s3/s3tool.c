@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 		close(fd);
 		for (unsigned long i = 0; i < n; i++) {
 			snprintf(keys[i], 64, "%s/%05lu&<'\">", argv[2], i);
-			puts[i] = (struct s3_put){ keys[i], path, NULL, "text/plain", NULL, false, 0 };
+			puts[i] = (struct s3_put){ .key = keys[i], .path = path, .content_type = "text/plain" };
 		}
 		rc = s3_put_many(s3, puts, n, false, &err);
 		unlink(path);
@@ -105,8 +105,8 @@ int main(int argc, char **argv)
 			abort();
 		for (int i = 0; i < n && rc == 0; i++) {
 			rc = hash_file(argv[i + 2], hashes[i], NULL, &err);
-			u[i] = (struct store_upload){ hashes[i], argv[i + 2], "text/plain; charset=utf-8",
-						      false, 0 };
+			u[i] = (struct store_upload){ .hash = hashes[i], .path = argv[i + 2],
+						      .content_type = "text/plain; charset=utf-8" };
 		}
 		if (rc == 0)
 			rc = store_blobs_put(store, u, (size_t)n, &err);

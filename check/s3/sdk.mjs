@@ -1,6 +1,6 @@
 // sdk.mjs — reads what skiff wrote with the AWS SDK for JavaScript v3, as any other client of
 // the bucket would: node sdk.mjs ENDPOINT BUCKET get KEY OUTFILE  (prints the Content-Type and
-// Cache-Control), or ... list PREFIX (prints the key count, all pages).
+// Cache-Control, and the Content-Encoding when there is one), or ... list PREFIX (prints the key count, all pages).
 import { S3Client, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { writeFileSync } from 'node:fs';
 
@@ -12,7 +12,7 @@ const client = new S3Client({
 if (op === 'get') {
   const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: a }));
   writeFileSync(b, Buffer.from(await r.Body.transformToByteArray()));
-  console.log(`${r.ContentType}|${r.CacheControl}`);
+  console.log(`${r.ContentType}|${r.CacheControl}${r.ContentEncoding ? `|${r.ContentEncoding}` : ''}`);
 } else if (op === 'list') {
   let n = 0;
   let token;
