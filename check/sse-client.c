@@ -8,8 +8,9 @@
  * Bench mode (-L LINES): once all N are connected, publishes LINES lines (-R redis socket
  * and -D deployment: XADD + PUBLISH as skiff-build does; or -U path: HTTP POST, for nchan),
  * each carrying its publish time, and prints the publish-to-client latency percentiles over
- * every (connection, line) pair. -M PID samples that process's VmRSS before connecting,
- * once all are connected, and at the end.
+ * every (connection, line) pair: as read (when this one loop got to the bytes) and, over
+ * TCP, as arrived (the kernel's receive timestamp, SO_TIMESTAMPING). -M PID samples that
+ * process's VmRSS before connecting, once all are connected, and at the end.
  *
  * Built by check/it_sse.sh and check/bench/sse.sh:
  *   cc -O2 -o sse-client check/sse-client.c -lhiredis
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/net_tstamp.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -73,6 +75,9 @@ static FILE *out;
 static int epfd;
 static int connected, closed, started;
 static double *lat;
+static double *arr;          /* arrival latencies: the kernel's receive time (TCP only) */
+static size_t narr;
+static int64_t rx_ns;        /* the receive time of the bytes being parsed; 0 when unknown */
 static double line_first[1000], line_last[1000];   /* per line: first and last arrival */
 static size_t nlat, latcap;
 
@@ -136,6 +141,10 @@ static int conn_open(int nonblock)
 			die("socket");
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		/* the kernel's receive time of each segment, for the arrival latency (bench) */
+		int ts = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+		if (opt.lines)
+			setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &ts, sizeof(ts));
 		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != EINPROGRESS)
 			die("connect");
 	}
@@ -201,10 +210,19 @@ static void event_dispatch(struct conn *c)
 			if (nlat == latcap) {
 				latcap = latcap ? latcap * 2 : 65536;
 				lat = realloc(lat, latcap * sizeof(*lat));
-				if (!lat)
+				if (arr)
+					arr = realloc(arr, latcap * sizeof(*arr));
+				if (!lat || (narr && !arr))
 					die("realloc");
 			}
-			lat[nlat++] = (double)(real_ns() - sent) / 1e6;
+			lat[nlat] = (double)(real_ns() - sent) / 1e6;
+			if (rx_ns) {
+				arr = arr ? arr : calloc(latcap, sizeof(*arr));
+				if (!arr)
+					die("calloc");
+				arr[narr++] = (double)(rx_ns - sent) / 1e6;
+			}
+			nlat++;
 			const char *ln = strstr(p, " line ");
 			int k = ln ? (int)strtol(ln + 6, NULL, 10) : -1;
 			if (k >= 0 && k < 1000) {
@@ -391,9 +409,19 @@ static void conn_event(int i)
 		conn_send_request(c);
 		return;
 	}
-	char buf[65536];
+	char buf[65536], cbuf[256];
 	for (;;) {
-		ssize_t r = read(c->fd, buf, sizeof(buf));
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf) };
+		ssize_t r = recvmsg(c->fd, &m, 0);
+		rx_ns = 0;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); r > 0 && cm; cm = CMSG_NXTHDR(&m, cm))
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPING) {
+				struct timespec t[3];
+				memcpy(t, CMSG_DATA(cm), sizeof(t));
+				rx_ns = (int64_t)t[0].tv_sec * 1000000000 + t[0].tv_nsec;
+			}
 		if (r > 0) {
 			if (c->state == 1)
 				conn_headers(c, buf, (size_t)r);
@@ -448,12 +476,17 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static double pct_of(const double *v, size_t n, double p)
+{
+	if (!n)
+		return -1;
+	size_t i = (size_t)(p / 100.0 * (double)(n - 1) + 0.5);
+	return v[i];
+}
+
 static double pct(double p)
 {
-	if (!nlat)
-		return -1;
-	size_t i = (size_t)(p / 100.0 * (double)(nlat - 1) + 0.5);
-	return lat[i];
+	return pct_of(lat, nlat, p);
 }
 
 static int num(const char *s)
@@ -584,6 +617,11 @@ int main(int argc, char **argv)
 		       "p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
 		       opt.n, connected, t_conn - t0, opt.lines, nlat, expect, pct(50), pct(90),
 		       pct(99), nlat ? lat[nlat - 1] : -1.0);
+		if (narr) {
+			qsort(arr, narr, sizeof(*arr), cmp_double);
+			printf("arrival_p50_ms=%.2f arrival_p99_ms=%.2f arrival_max_ms=%.2f arrivals=%zu\n",
+			       pct_of(arr, narr, 50), pct_of(arr, narr, 99), arr[narr - 1], narr);
+		}
 		if (getenv("SSE_CLIENT_VERBOSE"))
 			for (int k = 0; k < opt.lines && k < 1000; k++)
 				fprintf(stderr, "line %d: first %.2f ms, last %.2f ms\n", k, line_first[k],

@@ -7,6 +7,14 @@
 #
 # Both servers are measured over a unix socket (how the web server reaches the bridge in
 # production) and over loopback TCP. Not part of make check; about two minutes.
+#
+# Two latencies: "read" is when the one client process (a single epoll loop on its own CPU,
+# standing in for 10,000 browsers) got to each connection's bytes, so it includes the
+# client's own serial reading of 10,000 sockets (on a 2-vCPU machine about as long as the
+# server's fan-out); "arrival" is the kernel's receive timestamp of the bytes on the
+# client's socket (SO_TIMESTAMPING), which is when a line reached the client, free of the
+# reader's delay. Linux gives arrival times for TCP only, so the target is judged on TCP
+# arrival; over a unix socket only the read latency (an upper bound) is known.
 #   SSE_BENCH_CLIENTS=10000 SSE_BENCH_LINES=20 SSE_BENCH_INTERVAL_MS=500 \
 #   SSE_BENCH_TRANSPORTS="unix tcp" sh check/bench/sse.sh
 set -u
@@ -192,20 +200,23 @@ def ratio(k):
         return "n/a"
 print(f"{tr} bridge/nchan: memory per client {ratio('per_client_bytes')} "
       f"({b.get('per_client_bytes')} B vs {n.get('per_client_bytes')} B), "
-      f"p50 latency {ratio('p50_ms')} ({b.get('p50_ms')} vs {n.get('p50_ms')} ms), "
-      f"p99 latency {ratio('p99_ms')} ({b.get('p99_ms')} vs {n.get('p99_ms')} ms)")
+      f"read p50 {ratio('p50_ms')} ({b.get('p50_ms')} vs {n.get('p50_ms')} ms), "
+      f"read p99 {ratio('p99_ms')} ({b.get('p99_ms')} vs {n.get('p99_ms')} ms)"
+      + (f", arrival p99 {ratio('arrival_p99_ms')} ({b.get('arrival_p99_ms')} vs "
+         f"{n.get('arrival_p99_ms')} ms)" if "arrival_p99_ms" in b else ""))
 # the targets are reported; only an incomplete run (a line lost, a client not connected)
 # fails the benchmark, since latency on a small shared machine is the machine's as much as ours
 missed, complete = [], True
+lat_key = "arrival_p99_ms" if "arrival_p99_ms" in b else "p99_ms"
 try:
     if float(b["per_client_bytes"]) >= 8192: missed.append("under 8 KiB per client")
-    if float(b["p99_ms"]) >= 50: missed.append("p99 under 50 ms")
+    if float(b[lat_key]) >= 50: missed.append(f"p99 under 50 ms ({lat_key.replace('_ms', '')})")
     complete = b["received"] == b["expected"] and b["connected"] == b["clients"]
 except (KeyError, ValueError):
     complete = False
 if not complete:
     missed.append("every line to every client")
-print(f"{tr} targets (DESIGN.md 8): " + ("met" if not missed else "missed: " + ", ".join(missed)))
+print(f"{tr} targets (DESIGN.md 8, latency by {lat_key.replace('_ms', '')}): " + ("met" if not missed else "missed: " + ", ".join(missed)))
 sys.exit(0 if complete else 1)
 PY
 done
