@@ -104,18 +104,41 @@ const char *http_reason(int status)
 	}
 }
 
+void http_header_str(struct http_response *resp, const char *name, const char *value)
+{
+	size_t n = strnlen(value, HTTP_HEADER_VALUE_MAX - 1);
+	buf_puts(&resp->headers, name);
+	buf_append(&resp->headers, ": ", 2);
+	size_t at = resp->headers.len;
+	buf_append(&resp->headers, value, n);
+	/* a header value never carries a line break */
+	if (resp->headers.err == 0)
+		for (char *p = resp->headers.data + at; p < resp->headers.data + at + n; p++)
+			if (*p == '\r' || *p == '\n')
+				*p = ' ';
+	buf_append(&resp->headers, "\r\n", 2);
+}
+
 void http_header(struct http_response *resp, const char *name, const char *fmt, ...)
 {
-	char value[2048];
+	char value[HTTP_HEADER_VALUE_MAX];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(value, sizeof(value), fmt, ap);
 	va_end(ap);
-	/* a header value never carries a line break */
-	for (char *p = value; *p; p++)
-		if (*p == '\r' || *p == '\n')
-			*p = ' ';
-	buf_printf(&resp->headers, "%s: %s\r\n", name, value);
+	http_header_str(resp, name, value);
+}
+
+/* "Name: value\r\n" with a number, without printf (every response has one or two). */
+static void http_head_number(struct buf *b, const char *name, unsigned long long v)
+{
+	char digits[24], *p = digits + sizeof(digits);
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	buf_puts(b, name);
+	buf_append(b, p, (size_t)(digits + sizeof(digits) - p));
+	buf_append(b, "\r\n", 2);
 }
 
 int http_json(struct http_response *resp, int status, json_t *obj)
@@ -425,15 +448,25 @@ static void http_respond(struct http_request *req, struct http_response *resp)
 {
 	struct buf head = BUF_INIT(65536);
 	int head_only = !strcmp(req->method, "HEAD");
-	buf_printf(&head, "Status: %d %s\r\n", resp->status, http_reason(resp->status));
-	if (resp->content_type)
-		buf_printf(&head, "Content-Type: %s\r\n", resp->content_type);
+	int s = resp->status >= 100 && resp->status <= 999 ? resp->status : 500;
+	char status[] = { (char)('0' + s / 100), (char)('0' + s / 10 % 10), (char)('0' + s % 10), ' ' };
+	buf_puts(&head, "Status: ");
+	buf_append(&head, status, sizeof(status));
+	buf_puts(&head, http_reason(s));
+	buf_append(&head, "\r\n", 2);
+	if (resp->content_type) {
+		buf_puts(&head, "Content-Type: ");
+		buf_puts(&head, resp->content_type);
+		buf_append(&head, "\r\n", 2);
+	}
 	if (resp->sendfile) {
-		buf_printf(&head, "X-Sendfile: %s\r\n", resp->sendfile);
+		buf_puts(&head, "X-Sendfile: ");
+		buf_puts(&head, resp->sendfile);
+		buf_append(&head, "\r\n", 2);
 	} else if (resp->fd >= 0) {
-		buf_printf(&head, "Content-Length: %lld\r\n", (long long)resp->fd_length);
+		http_head_number(&head, "Content-Length: ", (unsigned long long)resp->fd_length);
 	} else if (resp->status != 304 && resp->status != 204) {
-		buf_printf(&head, "Content-Length: %zu\r\n", resp->body.len);
+		http_head_number(&head, "Content-Length: ", resp->body.len);
 	}
 	buf_append(&head, buf_cstr(&resp->headers), resp->headers.len);
 	buf_puts(&head, "\r\n");

@@ -82,6 +82,9 @@ int http_form_parse(const char *s, size_t len, json_t **out, struct error *err);
 /* Value of a query-string parameter, decoded, from the arena; NULL when absent. */
 const char *http_query_get(struct http_request *req, const char *name);
 
+#define HTTP_HEADER_VALUE_MAX 2048   /* longer values are cut */
+/* Adds "name: value" to the response (line breaks in value become spaces). */
+void http_header_str(struct http_response *resp, const char *name, const char *value);
 void http_header(struct http_response *resp, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Sets status and a JSON body (steals the reference to obj). Returns status. */

@@ -64,14 +64,21 @@ long long serve_reply_http_date(const char *s)
 	return (long long)timegm(&tm);
 }
 
+/* Last-Modified of every file of a deployment is its creation time: the last one formatted
+ * is kept, so a warm site formats no date. */
 static const char *serve_http_date(struct arena *a, long long t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char out[64];
-	if (!gmtime_r(&tt, &tm) || !strftime(out, sizeof(out), "%a, %d %b %Y %H:%M:%S GMT", &tm))
-		return NULL;
-	return arena_strdup(a, out);
+	static long long last_t = -1;
+	static char last[64];
+	if (t != last_t) {
+		time_t tt = (time_t)t;
+		struct tm tm;
+		if (!gmtime_r(&tt, &tm) ||
+		    !strftime(last, sizeof(last), "%a, %d %b %Y %H:%M:%S GMT", &tm))
+			return NULL;
+		last_t = t;
+	}
+	return arena_strdup(a, last);
 }
 
 /* q-value of coding in an Accept-Encoding list: -1 when not listed. */

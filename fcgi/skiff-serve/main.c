@@ -104,7 +104,7 @@ static int serve_respond(struct serve_app *sa, struct http_request *req,
 	for (size_t i = 0; i < d->nheaders; i++) {
 		if (resp->sendfile && strcasecmp(d->headers[i].name, "Content-Range") == 0)
 			continue;
-		http_header(resp, d->headers[i].name, "%s", d->headers[i].value);
+		http_header_str(resp, d->headers[i].name, d->headers[i].value);
 	}
 	if (d->body == SERVE_BODY_PAGE)
 		serve_page(&resp->body, d->status, d->location);
