@@ -87,7 +87,7 @@ report() { # LOAD NOOP CREATE
 }
 noop=$(run "$T/noop-paced.lua")
 create=$(run "$T/create-paced.lua")
-report "paced ($CONNS clients, $PACE ms between requests)" "$noop" "$create"
+report "paced ($CONNS clients, a random pause of $PACE ms on average)" "$noop" "$create"
 p99=$(field "$create" p99_us)
 awk -v a="$p99" 'BEGIN { printf "target (DESIGN.md 8, p99 < 5 ms under 50 clients, paced load): %s\n", a < 5000 ? "met" : "NOT met" }'
 noop=$(run "$T/noop.lua")
