@@ -246,6 +246,34 @@ START_TEST(test_retention_keeps_newest_ready_and_current)
 }
 END_TEST
 
+/* Failed and canceled deployments beyond the newest `keep` of them keep their records, and
+ * their log streams go to the archive. */
+START_TEST(test_retention_trims_old_failed_logs)
+{
+	struct fixture f;
+	fixture_init(&f, "fail");
+	project(&f, "site");
+	char ids[5][ID_LEN + 1];
+	for (int i = 0; i < 5; i++)
+		deployment(&f, "site", i % 2 ? "canceled" : "error", i + 1, ids[i]);
+	struct retention_stats st;
+	struct error err;
+	memset(&st, 0, sizeof(st));
+	ck_assert_int_eq(retention_run(f.r, f.s, 3, &st, &err), 0);
+	ck_assert_uint_eq(st.expired, 0);
+	ck_assert_uint_eq(st.logs_trimmed, 2);
+	char key[256];
+	for (int i = 0; i < 5; i++) {
+		ck_assert_str_eq(state_of(&f, ids[i]), i % 2 ? "canceled" : "error");
+		snprintf(key, sizeof(key), "log:%s", ids[i]);
+		ck_assert_msg(exists(&f, key) == (i >= 2), "log stream %d", i);
+		snprintf(key, sizeof(key), "logs/%s.log", ids[i]);
+		ck_assert_msg(object_exists(&f, key) == (i < 2), "archived log %d", i);
+	}
+	fixture_dispose(&f);
+}
+END_TEST
+
 START_TEST(test_retention_keeps_rolled_back_current)
 {
 	struct fixture f;
@@ -714,6 +742,7 @@ static Suite *gc_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_retention_keeps_newest_ready_and_current);
 	tcase_add_test(tc, test_retention_keeps_rolled_back_current);
+	tcase_add_test(tc, test_retention_trims_old_failed_logs);
 	tcase_add_test(tc, test_gc_reclaims_exactly_unique_blobs);
 	tcase_add_test(tc, test_gc_deleted_project_leaves_nothing);
 	tcase_add_test(tc, test_gc_young_orphans_wait);

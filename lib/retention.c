@@ -1,5 +1,8 @@
 /* retention.c — expires ready deployments beyond the newest N of each project, drops their
- * manifests and trims their Redis log streams to the archived copy in the store. */
+ * manifests and trims their Redis log streams to the archived copy in the store. Failed and
+ * canceled deployments beyond the newest N of those keep their records (the history shows
+ * them) but lose their log streams the same way: a project that fails often must not fill
+ * Redis with logs nobody reads. */
 #include "retention.h"
 #include "id.h"
 #include "log.h"
@@ -10,14 +13,15 @@
 #include <string.h>
 
 /* ARGV: prefix, slug, keep, now. Returns the ids that became expired now, then 0, then the
- * expired ids whose log stream is still in Redis. -2 when the project does not exist. */
+ * ids whose log stream goes to the archive: expired ones, and failed or canceled ones beyond
+ * the newest `keep` of them, still in Redis. -2 when the project does not exist. */
 static const char retention_lua[] =
 	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
 	"if redis.call('EXISTS', p) == 0 then return -2 end "
 	"local keep = tonumber(ARGV[3]) "
 	"local cur = redis.call('HGET', p, 'current') or '' "
 	"local ids = redis.call('ZREVRANGE', p .. ':deployments', 0, -1) "
-	"local ready, fresh, logs = 0, {}, {} "
+	"local ready, ended, fresh, logs = 0, 0, {}, {} "
 	"for _, id in ipairs(ids) do "
 	"  local d = ARGV[1] .. 'deployment:' .. id "
 	"  local st = redis.call('HGET', d, 'state') "
@@ -29,7 +33,10 @@ static const char retention_lua[] =
 	"      st = 'expired' "
 	"    end "
 	"  end "
-	"  if st == 'expired' and redis.call('EXISTS', ARGV[1] .. 'log:' .. id) == 1 then "
+	"  local failed = st == 'error' or st == 'canceled' "
+	"  if failed then ended = ended + 1 end "
+	"  if (st == 'expired' or (failed and ended > keep)) "
+	"     and redis.call('EXISTS', ARGV[1] .. 'log:' .. id) == 1 then "
 	"    logs[#logs + 1] = id "
 	"  end "
 	"end "
