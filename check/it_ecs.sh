@@ -73,6 +73,7 @@ project() {
 task() { # ARN EXPR: a value of the stand-in's view of the task (python expression over t)
 	stat "[t for t in s['tasks'] if t['taskArn'] == '$1'][0]$2"
 }
+task_stopped() { [ "$(task "$1" '["lastStatus"]')" = STOPPED ]; }
 
 # ---- the RunTask request -----------------------------------------------------------------
 req=$("$ECSTOOL" request aaaaaaaaaaaa)
@@ -98,6 +99,8 @@ check_eq "... in the configured subnets" "['subnet-0aaa', 'subnet-0bbb'] ['sg-0c
 	"$(stat '" ".join(str(s["last_runtask"]["networkConfiguration"]["awsvpcConfiguration"][k]) for k in ("subnets", "securityGroups", "assignPublicIp"))')"
 "$ECSTOOL" wait 90 "$id1" 2>>"$T/ecstool.log"
 check_eq "the build launched on ECS ends ready" ready "$(field "$id1" state)"
+# the build records ready before its process (the task) has exited: archive, cleanup, exit
+wait_for 20 task_stopped "$arn"
 check_eq "the task ran and exited 0" "STOPPED 0" "$(task "$arn" '["lastStatus"]') $(task "$arn" '["containers"][0]["exitCode"]')"
 check_eq "the build used the task role's credentials" yes "$([ "$(stat 's["creds_fetched"]')" -ge 1 ] && echo yes || echo no)"
 "$T/s3tool" head "manifests/$id1.json" >"$T/head" 2>>"$T/tool.log"
@@ -232,8 +235,7 @@ check_eq "skiff-dispatch drops the orphan key ($(($(date +%s) - t0)) s)" 0 "$(rc
 check_eq "... having sent the stand-in exactly one StopTask" "$((stops0 + 1))" "$(stat 's["ecs"].get("StopTask", 0)')"
 check_match "... for that task, saying why" \
 	"ecs task stopped task=$darn reason=\"skiff: the project was deleted\"" "$(cat "$T/dispatch-del.log")"
-task_stopped() { [ "$(task "$darn" '["lastStatus"]')" = STOPPED ]; }
-wait_for 10 task_stopped
+wait_for 10 task_stopped "$darn"
 check_eq "the stand-in's task is stopped" "STOPPED STOPPED" \
 	"$(task "$darn" '["lastStatus"]') $(task "$darn" '["desiredStatus"]')"
 # shellcheck disable=SC2086
