@@ -210,18 +210,13 @@ static void event_dispatch(struct conn *c)
 			if (nlat == latcap) {
 				latcap = latcap ? latcap * 2 : 65536;
 				lat = realloc(lat, latcap * sizeof(*lat));
-				if (arr)
-					arr = realloc(arr, latcap * sizeof(*arr));
-				if (!lat || (narr && !arr))
+				arr = realloc(arr, latcap * sizeof(*arr));
+				if (!lat || !arr)
 					die("realloc");
 			}
 			lat[nlat] = (double)(real_ns() - sent) / 1e6;
-			if (rx_ns) {
-				arr = arr ? arr : calloc(latcap, sizeof(*arr));
-				if (!arr)
-					die("calloc");
+			if (rx_ns)
 				arr[narr++] = (double)(rx_ns - sent) / 1e6;
-			}
 			nlat++;
 			const char *ln = strstr(p, " line ");
 			int k = ln ? (int)strtol(ln + 6, NULL, 10) : -1;

@@ -145,6 +145,22 @@ static const struct manifest_file *serve_find(const struct manifest *m, struct a
 	return f;
 }
 
+/* serve_find of the request's path, looked up once however many steps ask for it. */
+struct serve_found {
+	bool done, dir;
+	const struct manifest_file *f;
+};
+
+static const struct manifest_file *serve_found_get(const struct manifest *m, struct arena *a,
+						   const char *path, struct serve_found *fd)
+{
+	if (!fd->done) {
+		fd->f = serve_find(m, a, path, &fd->dir);
+		fd->done = true;
+	}
+	return fd->f;
+}
+
 static bool serve_ends_with(const char *s, size_t n, const char *suffix)
 {
 	size_t k = strlen(suffix);
@@ -152,7 +168,7 @@ static bool serve_ends_with(const char *s, size_t n, const char *suffix)
 }
 
 /* cleanUrls and trailingSlash: 308 to the canonical form. Returns true when it redirected. */
-static bool serve_canonical(const struct manifest *m, const char *path,
+static bool serve_canonical(const struct manifest *m, const char *path, struct serve_found *fd,
 			    const struct serve_request *req, struct arena *a,
 			    struct serve_decision *d)
 {
@@ -176,8 +192,7 @@ static bool serve_canonical(const struct manifest *m, const char *path,
 	if (m->trailing_slash == 1 && !slash && n > 1) {
 		/* Only a page gets the slash: a path that resolves to "/x/index.html" or "/x.html".
 		 * An exact file (/LICENSE, /.well-known/...) is served as it is named. */
-		bool dir;
-		const struct manifest_file *f = serve_find(m, a, path, &dir);
+		const struct manifest_file *f = serve_found_get(m, a, path, fd);
 		if (f && strcmp(f->path, path) != 0) {
 			serve_redirect_path(d, 308, arena_printf(a, "%s/", path), req, a,
 					    "trailingSlash");
@@ -251,12 +266,12 @@ static void serve_file(const struct manifest *m, const struct manifest_file *f, 
 }
 
 /* Applies a matched _redirects rule; false when the rule does not decide (shadowed). */
-static bool serve_rule(const struct manifest *m, const char *path,
+static bool serve_rule(const struct manifest *m, const char *path, struct serve_found *fd,
 		       const struct rules_redirect *rr, const struct serve_request *req,
 		       struct arena *a, struct serve_decision *d)
 {
 	bool dir;
-	if (!rr->force && serve_find(m, a, path, &dir))
+	if (!rr->force && serve_found_get(m, a, path, fd))
 		return false;                  /* an existing file shadows the rule */
 	if (rr->status >= 300 && rr->status < 400) {
 		serve_redirect(d, rr->status, rr->target, "redirect rule");
@@ -301,20 +316,20 @@ void serve_decide(const struct manifest *m, const struct serve_request *req, str
 		return;
 	}
 	d->head = serve_is(req->method, "HEAD");
-	if (serve_canonical(m, path, req, a, d))
+	struct serve_found fd = { false, false, NULL };
+	if (serve_canonical(m, path, &fd, req, a, d))
 		return;
 	struct rules_redirect rr;
 	size_t pos = 0;
 	if (m->rules && rules_redirect_match(m->rules, path, req->query ? req->query : "", &pos, a,
-					     &rr) && serve_rule(m, path, &rr, req, a, d)) {
+					     &rr) && serve_rule(m, path, &fd, &rr, req, a, d)) {
 		if (d->status != 301 && d->status != 302 && d->status != 303 && d->status != 307 &&
 		    d->status != 308)
 			serve_reply_rules(m, path, a, d);
 		return;
 	}
-	bool dir;
-	const struct manifest_file *f = serve_find(m, a, path, &dir);
-	if (f && dir && m->trailing_slash != 0) {
+	const struct manifest_file *f = serve_found_get(m, a, path, &fd);
+	if (f && fd.dir && m->trailing_slash != 0) {
 		serve_redirect_path(d, 301, arena_printf(a, "%s/", path), req, a, "directory");
 		return;
 	}

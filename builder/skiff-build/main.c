@@ -75,9 +75,10 @@ int build_log_flush(struct build *b, bool force, struct error *err)
 		b->log_lost = 0;
 	} else if (rc < 0) {
 		b->log_retry_ms = now + BUILD_LOG_RETRY_MS;
-	} else if (b->log_broken)
+	} else if (b->log_broken) {
 		log_info("build log appends again deployment=%s", b->id);
-	b->log_broken = rc < 0;
+	}
+	b->log_broken = rc < 0 && err->code == SKIFF_EREDIS;
 	return rc;
 }
 
@@ -103,10 +104,8 @@ static void build_log_append(struct build *b, const char *source, const char *te
 	while (k < 2 && strcmp(build_log_sources[(int)k], source))
 		k++;
 	if (q->len + 1 + sizeof(n) + len > BUILD_LOG_PENDING_MAX || buf_putc(q, k) < 0 ||
-	    buf_append(q, &n, sizeof(n)) < 0 || buf_append(q, text, len) < 0) {
+	    buf_append(q, &n, sizeof(n)) < 0 || buf_append(q, text, len) < 0)
 		b->log_lost++;
-		return;
-	}
 }
 
 void build_log(struct build *b, const char *fmt, ...)
