@@ -144,7 +144,7 @@ static void manifest(struct fixture *f, const char *id, const char *const *hashe
 	char key[256];
 	struct error err;
 	snprintf(key, sizeof(key), "manifests/%s.json", id);
-	ck_assert_int_eq(store_object_put(f->s, key, text, strlen(text), "application/json", &err), 0);
+	ck_assert_int_eq(store_manifest_put(f->s, id, text, strlen(text), &err), 0);
 	object_age(f, key, age_s);
 	free(text);
 	json_decref(m);
@@ -208,7 +208,7 @@ START_TEST(test_retention_keeps_newest_ready_and_current)
 	char key[256];
 	struct error err;
 	snprintf(key, sizeof(key), "logs/%s.log", ids[0]);
-	ck_assert_int_eq(store_object_put(f.s, key, "archived\n", 9, "text/plain", &err), 0);
+	ck_assert_int_eq(store_log_put(f.s, ids[0], "archived\n", 9, &err), 0);
 
 	struct retention_stats st;
 	memset(&st, 0, sizeof(st));
@@ -228,12 +228,10 @@ START_TEST(test_retention_keeps_newest_ready_and_current)
 	}
 	/* the archived copy was kept as it was; the missing one was written from the stream */
 	struct buf text = BUF_INIT(1024);
-	snprintf(key, sizeof(key), "logs/%s.log", ids[0]);
-	ck_assert_int_eq(store_object_get(f.s, key, &text, &err), 0);
+	ck_assert_int_eq(store_log_get(f.s, ids[0], &text, &err), 0);
 	ck_assert_str_eq(buf_cstr(&text), "archived\n");
 	buf_reset(&text);
-	snprintf(key, sizeof(key), "logs/%s.log", ids[1]);
-	ck_assert_int_eq(store_object_get(f.s, key, &text, &err), 0);
+	ck_assert_int_eq(store_log_get(f.s, ids[1], &text, &err), 0);
 	ck_assert_ptr_nonnull(strstr(buf_cstr(&text), "built-from-stream"));
 	buf_dispose(&text);
 	/* an expired deployment cannot become current again */
@@ -399,7 +397,7 @@ START_TEST(test_gc_deleted_project_leaves_nothing)
 	for (int i = 0; i < 4; i++) {
 		char key[256];
 		snprintf(key, sizeof(key), "logs/%s.log", logs[i]);
-		ck_assert_int_eq(store_object_put(f.s, key, "log\n", 4, "text/plain", &err), 0);
+		ck_assert_int_eq(store_log_put(f.s, logs[i], "log\n", 4, &err), 0);
 		object_age(&f, key, OLD);
 	}
 	ck_assert_int_eq(lifecycle_delete(f.r, "gone", &err), 0);
@@ -485,10 +483,8 @@ START_TEST(test_gc_unreadable_kept_manifest_stops_the_sweep)
 	char id[ID_LEN + 1], orphan[65];
 	deployment(&f, "site", "ready", 1, id);
 	blob(&f, "maybe named by the unreadable manifest", OLD, orphan);
-	char key[256];
 	struct error err;
-	snprintf(key, sizeof(key), "manifests/%s.json", id);
-	ck_assert_int_eq(store_object_put(f.s, key, "{\"version\":1,", 13, "application/json", &err), 0);
+	ck_assert_int_eq(store_manifest_put(f.s, id, "{\"version\":1,", 13, &err), 0);
 	struct gc_settings set;
 	gc_settings_default(&set);
 	struct gc_stats st;
@@ -548,12 +544,10 @@ static int missing_named_blobs(struct fixture *f)
 		const char *id = ids->element[i]->str;
 		if (strcmp(state_of(f, id), "ready"))
 			continue;
-		char key[256];
 		struct buf text = BUF_INIT(1 << 20);
 		struct manifest *m = NULL;
 		struct error err;
-		snprintf(key, sizeof(key), "manifests/%s.json", id);
-		ck_assert_int_eq(store_object_get(f->s, key, &text, &err), 0);
+		ck_assert_int_eq(store_manifest_get(f->s, id, &text, &err), 0);
 		ck_assert_int_eq(manifest_parse(buf_cstr(&text), text.len, &m, &err), 0);
 		for (size_t j = 0; j < m->nfiles; j++)
 			missing += !blob_exists(f, m->files[j].hash);

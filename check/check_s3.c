@@ -1,7 +1,6 @@
-/* check_s3.c — the pure parts of the S3 store: URL building (path-style,
- * virtual-hosted, encoding), ListObjectsV2 parsing (entities, pages, every truncation of a
- * document refused), AWS time parsing, backoff bounds, the blob cache's LRU eviction and
- * bound. */
+/* check_s3.c — the pure parts of the S3 client: URL building (path-style, virtual-hosted,
+ * encoding), ListObjectsV2 parsing (entities, pages, every truncation of a document refused),
+ * AWS time parsing and backoff bounds. */
 #include <check.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -15,7 +14,6 @@
 #include "aws.h"
 #include "config.h"
 #include "s3.h"
-#include "store_s3.h"
 #include "testfs.h"
 
 START_TEST(test_s3_url_path_style)
@@ -229,88 +227,6 @@ START_TEST(test_s3_backoff_bounds)
 }
 END_TEST
 
-/* ---- the blob cache ---- */
-
-static char cache[64];
-
-static void cache_setup(void)
-{
-	testfs_tmpdir(cache, sizeof(cache), "check_s3");
-}
-
-static void cache_teardown(void)
-{
-	testfs_rmtree(cache);
-}
-
-/* a cache entry of size bytes named after i, last used age_s seconds ago */
-static void cache_entry(int i, size_t size, long age_s, char path[256])
-{
-	char dir[128], hash[65];
-	snprintf(hash, sizeof(hash), "%02x%062d", i, i);
-	snprintf(dir, sizeof(dir), "%s/%.2s", cache, hash);
-	mkdir(dir, 0755);
-	snprintf(path, 256, "%s/%s", dir, hash);
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	for (size_t k = 0; k < size; k++)
-		fputc('x', f);
-	fclose(f);
-	struct timespec ts[2] = { { time(NULL) - age_s, 0 }, { 0, UTIME_OMIT } };
-	ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
-}
-
-START_TEST(test_s3_cache_evicts_least_recently_used)
-{
-	char p[10][256];
-	for (int i = 0; i < 10; i++)
-		cache_entry(i, 1000, 1000 - i * 10, p[i]); /* 0 is the oldest */
-	struct error err;
-	/* 10,000 bytes over a 9,000 byte bound: down to 80% (7,200) = 3 oldest out */
-	ck_assert_int_eq(store_s3_cache_account(cache, 10000, 9000, 5, &err), 0);
-	for (int i = 0; i < 10; i++)
-		ck_assert_msg((access(p[i], F_OK) == 0) == (i >= 3), "entry %d", i);
-	/* the usage counter now holds what is left */
-	char usage[128], text[32] = "";
-	snprintf(usage, sizeof(usage), "%s/.usage", cache);
-	FILE *f = fopen(usage, "r");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(fgets(text, sizeof(text), f));
-	fclose(f);
-	ck_assert_str_eq(text, "7000\n");
-}
-END_TEST
-
-START_TEST(test_s3_cache_keeps_entries_in_use)
-{
-	char p[4][256];
-	for (int i = 0; i < 4; i++)
-		cache_entry(i, 1000, 1, p[i]); /* all used a second ago */
-	/* over the bound, but every entry is within the grace period: nothing goes */
-	ck_assert_int_eq(store_s3_cache_evict(cache, 1000, 30), 4000);
-	for (int i = 0; i < 4; i++)
-		ck_assert_int_eq(access(p[i], F_OK), 0);
-	/* with no grace, the bound wins */
-	ck_assert_int_eq(store_s3_cache_evict(cache, 2000, 0), 2000);
-}
-END_TEST
-
-START_TEST(test_s3_cache_under_bound_untouched)
-{
-	char p[256];
-	cache_entry(1, 500, 5000, p);
-	struct error err;
-	ck_assert_int_eq(store_s3_cache_account(cache, 500, 1000, 0, &err), 0);
-	ck_assert_int_eq(access(p, F_OK), 0);
-	/* foreign files in the cache directory are never counted or removed */
-	char other[256];
-	snprintf(other, sizeof(other), "%s/01/not-a-blob", cache);
-	mkdir(other, 0755);
-	ck_assert_int_eq(store_s3_cache_evict(cache, 0, 0), 0);
-	ck_assert_int_eq(access(other, F_OK), 0);
-}
-END_TEST
-
 int main(void)
 {
 	Suite *s = suite_create("s3");
@@ -326,12 +242,6 @@ int main(void)
 	tcase_add_test(tc, test_s3_time_parse);
 	tcase_add_test(tc, test_s3_backoff_bounds);
 	suite_add_tcase(s, tc);
-	TCase *tcc = tcase_create("cache");
-	tcase_add_checked_fixture(tcc, cache_setup, cache_teardown);
-	tcase_add_test(tcc, test_s3_cache_evicts_least_recently_used);
-	tcase_add_test(tcc, test_s3_cache_keeps_entries_in_use);
-	tcase_add_test(tcc, test_s3_cache_under_bound_untouched);
-	suite_add_tcase(s, tcc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);
 	srunner_run_all(sr, CK_NORMAL);

@@ -64,59 +64,37 @@ static void *gc_grow(void *items, size_t n, size_t *cap, size_t sz)
 	return p;
 }
 
-/* "blobs/ab/abcd…" */
-static int gc_on_blob(const char *key, long long age_s, void *ctx)
+static int gc_on_blob(const char *hash, long long age_s, void *ctx)
 {
 	struct gc_run *g = ctx;
-	if (strncmp(key, "blobs/", 6) || strlen(key) != 6 + 3 + HASH_HEX_LEN || key[8] != '/')
-		return 0;
-	const char *h = key + 9;
-	if (!store_hash_valid(h) || memcmp(h, key + 6, 2))
-		return 0;
 	g->blobs = gc_grow(g->blobs, g->nblobs, &g->capblobs, sizeof(*g->blobs));
-	memcpy(g->blobs[g->nblobs].hash, h, HASH_HEX_LEN + 1);
+	memcpy(g->blobs[g->nblobs].hash, hash, HASH_HEX_LEN + 1);
 	g->blobs[g->nblobs++].age_s = age_s;
 	return 0;
 }
 
-/* "manifests/{id}.json" or "logs/{id}.log" */
-static int gc_object_id(const char *key, const char *prefix, const char *suffix,
-			char id[ID_LEN + 1])
+/* One more manifest or archived log in *items. */
+static void gc_object_add(struct gc_object **items, size_t *n, size_t *cap, const char *id,
+			  long long age_s)
 {
-	size_t pl = strlen(prefix), sl = strlen(suffix);
-	if (strncmp(key, prefix, pl) || strlen(key) != pl + ID_LEN + sl ||
-	    strcmp(key + pl + ID_LEN, suffix))
-		return -1;
-	memcpy(id, key + pl, ID_LEN);
-	id[ID_LEN] = '\0';
-	return id_valid(id) ? 0 : -1;
-}
-
-static int gc_on_manifest(const char *key, long long age_s, void *ctx)
-{
-	struct gc_run *g = ctx;
-	char id[ID_LEN + 1];
-	if (gc_object_id(key, "manifests/", ".json", id) < 0)
-		return 0;
-	g->manifests = gc_grow(g->manifests, g->nmanifests, &g->capmanifests, sizeof(*g->manifests));
-	struct gc_object *o = &g->manifests[g->nmanifests++];
+	*items = gc_grow(*items, *n, cap, sizeof(**items));
+	struct gc_object *o = &(*items)[(*n)++];
 	memcpy(o->id, id, ID_LEN + 1);
 	o->age_s = age_s;
 	o->drop = false;
+}
+
+static int gc_on_manifest(const char *id, long long age_s, void *ctx)
+{
+	struct gc_run *g = ctx;
+	gc_object_add(&g->manifests, &g->nmanifests, &g->capmanifests, id, age_s);
 	return 0;
 }
 
-static int gc_on_log(const char *key, long long age_s, void *ctx)
+static int gc_on_log(const char *id, long long age_s, void *ctx)
 {
 	struct gc_run *g = ctx;
-	char id[ID_LEN + 1];
-	if (gc_object_id(key, "logs/", ".log", id) < 0)
-		return 0;
-	g->logs = gc_grow(g->logs, g->nlogs, &g->caplogs, sizeof(*g->logs));
-	struct gc_object *o = &g->logs[g->nlogs++];
-	memcpy(o->id, id, ID_LEN + 1);
-	o->age_s = age_s;
-	o->drop = false;
+	gc_object_add(&g->logs, &g->nlogs, &g->caplogs, id, age_s);
 	return 0;
 }
 
@@ -148,11 +126,9 @@ static void gc_name(struct gc_run *g, const char *hash)
 /* Adds every blob a kept manifest names (files and their gzip and br variants). */
 static int gc_mark(struct gc_run *g, const char *id, struct error *err)
 {
-	char key[64];
-	snprintf(key, sizeof(key), "manifests/%s.json", id);
 	struct buf text = BUF_INIT(MANIFEST_MAX_BYTES);
 	struct manifest *m = NULL;
-	int rc = store_object_get(g->s, key, &text, err);
+	int rc = store_manifest_get(g->s, id, &text, err);
 	if (rc == SKIFF_ENOTFOUND) { /* removed since the listing (retention): names nothing */
 		rc = 0;
 		goto out;
@@ -162,7 +138,7 @@ static int gc_mark(struct gc_run *g, const char *id, struct error *err)
 	if (rc < 0) {
 		char why[ERROR_MESSAGE_MAX];
 		snprintf(why, sizeof(why), "%s", err->message);
-		error_set(err, rc, "gc_aborted", "cannot read kept manifest %s: %s", key, why);
+		error_set(err, rc, "gc_aborted", "cannot read the kept manifest of %s: %s", id, why);
 		goto out;
 	}
 	for (size_t i = 0; i < m->nfiles; i++) {
@@ -279,12 +255,10 @@ static void gc_delete(struct gc_run *g)
 		st->blobs_deleted++;
 		st->bytes_deleted += size;
 	}
-	char key[64];
 	for (size_t i = 0; i < g->nmanifests; i++) {
 		if (!g->manifests[i].drop)
 			continue;
-		snprintf(key, sizeof(key), "manifests/%s.json", g->manifests[i].id);
-		if (g->set->dry_run || store_object_delete(g->s, key, &e) == 0) {
+		if (g->set->dry_run || store_manifest_delete(g->s, g->manifests[i].id, &e) == 0) {
 			log_debug("gc dropped manifest deployment=%s", g->manifests[i].id);
 			st->manifests_dropped++;
 		}
@@ -292,8 +266,7 @@ static void gc_delete(struct gc_run *g)
 	for (size_t i = 0; i < g->nlogs; i++) {
 		if (!g->logs[i].drop)
 			continue;
-		snprintf(key, sizeof(key), "logs/%s.log", g->logs[i].id);
-		if (g->set->dry_run || store_object_delete(g->s, key, &e) == 0)
+		if (g->set->dry_run || store_log_delete(g->s, g->logs[i].id, &e) == 0)
 			st->logs_dropped++;
 	}
 }
@@ -349,9 +322,9 @@ int gc_sweep(struct redis *r, struct store *s, const struct gc_settings *set,
 		goto out;
 	}
 	/* blobs first, manifests after: a manifest written meanwhile names blobs listed here */
-	if ((rc = store_list(s, "blobs/", gc_on_blob, &g, err)) < 0 ||
-	    (rc = store_list(s, "manifests/", gc_on_manifest, &g, err)) < 0 ||
-	    (rc = store_list(s, "logs/", gc_on_log, &g, err)) < 0 ||
+	if ((rc = store_blob_list(s, gc_on_blob, &g, err)) < 0 ||
+	    (rc = store_manifest_list(s, gc_on_manifest, &g, err)) < 0 ||
+	    (rc = store_log_list(s, gc_on_log, &g, err)) < 0 ||
 	    (rc = gc_manifests(&g, err)) < 0)
 		goto out;
 	stats->blobs = g.nblobs;

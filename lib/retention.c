@@ -48,10 +48,8 @@ static const char retention_lua[] =
 /* The archived log exists in the store, or is written now from the Redis stream. */
 static int retention_archive(struct redis *r, struct store *s, const char *id, struct error *err)
 {
-	char key[64];
-	snprintf(key, sizeof(key), "logs/%s.log", id);
 	struct buf probe = BUF_INIT(1);
-	int rc = store_object_get(s, key, &probe, err);
+	int rc = store_log_get(s, id, &probe, err);
 	buf_dispose(&probe);
 	if (rc == 0 || rc == SKIFF_ELIMIT)
 		return 0;
@@ -60,7 +58,7 @@ static int retention_archive(struct redis *r, struct store *s, const char *id, s
 	struct buf text = BUF_INIT(RETENTION_LOG_ARCHIVE_MAX);
 	rc = model_log_read(r, id, &text, err);
 	if (rc == 0 || rc == SKIFF_ELIMIT)
-		rc = store_object_put(s, key, buf_cstr(&text), text.len, "text/plain", err);
+		rc = store_log_put(s, id, buf_cstr(&text), text.len, err);
 	buf_dispose(&text);
 	return rc;
 }
@@ -113,12 +111,10 @@ int retention_project(struct redis *r, struct store *s, const char *slug, long k
 		if (!id_valid(el->str))
 			continue;
 		if (fresh) {
-			char key[64];
 			stats->expired++;
 			log_info("deployment expired project=%s deployment=%s keep=%ld", slug, el->str,
 				 keep);
-			snprintf(key, sizeof(key), "manifests/%s.json", el->str);
-			int drc = store_object_delete(s, key, &e);
+			int drc = store_manifest_delete(s, el->str, &e);
 			if (drc == 0)
 				stats->manifests++;
 			else if (drc != SKIFF_ENOTFOUND && rc == 0) /* the sweep drops it later */

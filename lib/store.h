@@ -1,5 +1,7 @@
 /* store.h — where deployments' bytes live (DESIGN.md section 4): content-addressed blobs,
- * one manifest per deployment, archived logs. Backends: file (a local directory) and s3. */
+ * one manifest per deployment, archived logs. Backends: file (a local directory,
+ * store_file.c) and s3 (store_s3.c), behind one table (store_backend.h). Callers name
+ * blobs by hash and manifests and logs by deployment id; only store.c knows the keys. */
 #ifndef SKIFF_STORE_H
 #define SKIFF_STORE_H
 
@@ -34,24 +36,7 @@ int store_blob_serve_path(struct store *s, const char *hash, char out[STORE_PATH
 			  struct error *err);
 int store_blob_delete(struct store *s, const char *hash, struct error *err);
 
-/* Small objects by key: "manifests/{id}.json", "logs/{id}.log". Atomic put. */
-int store_object_put(struct store *s, const char *key, const void *data, size_t len,
-		     const char *content_type, struct error *err);
-int store_object_get(struct store *s, const char *key, struct buf *out, struct error *err);
-int store_object_delete(struct store *s, const char *key, struct error *err);
-
-/* Calls fn for every key under prefix ("blobs/", "manifests/") with its age in seconds;
- * stops when fn returns nonzero. */
-int store_list(struct store *s, const char *prefix,
-	       int (*fn)(const char *key, long long age_s, void *ctx), void *ctx,
-	       struct error *err);
-/* 0 when the store answers. */
-int store_check(struct store *s, struct error *err);
-
-/* The directory X-Sendfile paths live under (file: store_path/blobs; s3: cache_path). */
-const char *store_sendfile_root(const struct store *s);
-
-/* One blob of a batch upload (s3 backend, issue 5). */
+/* One blob of a batch upload. */
 struct store_upload {
 	const char *hash;              /* SHA-256 hex of the file's bytes */
 	const char *path;              /* the file */
@@ -61,13 +46,37 @@ struct store_upload {
 	const char *content_encoding;  /* "gzip" or "br" for a compressed variant, else NULL */
 };
 /* Stores the blobs the store lacks; the s3 backend sends s3_parallel at once. Stops at the
- * first failure. (s3 backend, issue 5) */
+ * first failure. */
 int store_blobs_put(struct store *s, struct store_upload *u, size_t n, struct error *err);
 
-/* Copies an absolute directory path without trailing '/' into out[outlen] (a configuration
- * key's value; name is the key for the error message). Shared by the backends. */
-int store_dir_normalize(const char *path, const char *name, char *out, size_t outlen,
-			struct error *err);
+/* The manifest of deployment id (a JSON document). Put is atomic and comes after the blobs
+ * it names are durable; get fails with SKIFF_ENOTFOUND, or SKIFF_ELIMIT past out->max. */
+int store_manifest_put(struct store *s, const char *id, const char *json, size_t len,
+		       struct error *err);
+int store_manifest_get(struct store *s, const char *id, struct buf *out, struct error *err);
+int store_manifest_delete(struct store *s, const char *id, struct error *err);
+
+/* The archived build log of deployment id (plain text), with the same contracts. */
+int store_log_put(struct store *s, const char *id, const char *text, size_t len,
+		  struct error *err);
+int store_log_get(struct store *s, const char *id, struct buf *out, struct error *err);
+int store_log_delete(struct store *s, const char *id, struct error *err);
+
+/* Call fn for every stored blob (by hash), manifest or archived log (by deployment id) with
+ * its age in seconds; stop when fn returns nonzero. What is not a well-formed blob, manifest
+ * or log is skipped. */
+int store_blob_list(struct store *s, int (*fn)(const char *hash, long long age_s, void *ctx),
+		    void *ctx, struct error *err);
+int store_manifest_list(struct store *s, int (*fn)(const char *id, long long age_s, void *ctx),
+			void *ctx, struct error *err);
+int store_log_list(struct store *s, int (*fn)(const char *id, long long age_s, void *ctx),
+		   void *ctx, struct error *err);
+
+/* 0 when the store answers. */
+int store_check(struct store *s, struct error *err);
+
+/* The directory X-Sendfile paths live under (file: store_path/blobs; s3: cache_path). */
+const char *store_sendfile_root(const struct store *s);
 
 /* 1 when hash is 64 lowercase hex digits. */
 int store_hash_valid(const char *hash);

@@ -341,12 +341,10 @@ static void build_archive_log(struct build *b)
 {
 	struct buf text = BUF_INIT(BUILD_LOG_ARCHIVE_MAX);
 	struct error e;
-	char key[64];
-	snprintf(key, sizeof(key), "logs/%s.log", b->id);
 	if (model_log_read(b->redis, b->id, &text, &e) < 0 && e.code != SKIFF_ELIMIT)
 		log_warn("cannot read the log to archive it deployment=%s error=\"%s\"", b->id,
 			 e.message);
-	else if (store_object_put(b->store, key, buf_cstr(&text), text.len, "text/plain", &e) < 0)
+	else if (store_log_put(b->store, b->id, buf_cstr(&text), text.len, &e) < 0)
 		log_warn("cannot archive the log deployment=%s error=\"%s\"", b->id, e.message);
 	buf_dispose(&text);
 }

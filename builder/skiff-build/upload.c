@@ -234,9 +234,7 @@ int build_upload(struct build *b, struct error *err)
 			       MANIFEST_MAX_BYTES >> 20);
 		goto out;
 	}
-	char key[64];
-	snprintf(key, sizeof(key), "manifests/%s.json", b->id);
-	rc = store_object_put(b->store, key, text, strlen(text), "application/json", err);
+	rc = store_manifest_put(b->store, b->id, text, strlen(text), err);
 out:
 	if (batch)
 		upload_reset(batch);

@@ -9,7 +9,7 @@
  *   s3tool fill PREFIX N              N small objects PREFIX/00000.. in parallel (s3_put_many)
  *   s3tool blobs FILE...              store_blobs_put of the files (by their SHA-256)
  *   s3tool blobpath HASH...           store_blob_path of each: prints the cache paths
- *   s3tool objget KEY                 store_object_get: prints the bytes
+ *   s3tool manifest ID                store_manifest_get: prints the bytes
  * Configuration as for every skiff program (SKIFF_CONFIG, SKIFF_* variables). */
 #include "config.h"
 #include "hash.h"
@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *op = argv[1];
-	if (!strcmp(op, "blobs") || !strcmp(op, "blobpath") || !strcmp(op, "objget"))
+	if (!strcmp(op, "blobs") || !strcmp(op, "blobpath") || !strcmp(op, "manifest"))
 		rc = store_open(&store, &cfg, &err);
 	else
 		rc = s3_new(&s3, &cfg, &err);
@@ -127,9 +127,9 @@ int main(int argc, char **argv)
 			if (rc == 0)
 				printf("%s\n", path);
 		}
-	} else if (!strcmp(op, "objget") && argc == 3) {
+	} else if (!strcmp(op, "manifest") && argc == 3) {
 		struct buf b = BUF_INIT(1 << 20);
-		rc = store_object_get(store, argv[2], &b, &err);
+		rc = store_manifest_get(store, argv[2], &b, &err);
 		if (rc == 0)
 			fwrite(buf_cstr(&b), 1, b.len, stdout);
 		buf_dispose(&b);

@@ -98,20 +98,18 @@ static void site_rules_free(void *p)
 	rules_free(p);
 }
 
-/* Reads, parses and compiles manifests/{id}.json (the cache-miss path). */
+/* Reads, parses and compiles the manifest of deployment id (the cache-miss path). */
 static int site_manifest_load(struct serve_app *sa, const char *id, struct manifest **out,
 			      struct error *err)
 {
 	struct store *store;
 	struct buf data;
-	char key[64];
 	struct manifest *m = NULL;
 	buf_init(&data, MANIFEST_MAX_BYTES);
 	int rc = app_store(sa->app, &store, err);
 	if (rc < 0)
 		goto out;
-	snprintf(key, sizeof(key), "manifests/%s.json", id);
-	rc = store_object_get(store, key, &data, err);
+	rc = store_manifest_get(store, id, &data, err);
 	if (rc < 0)
 		goto out;
 	rc = manifest_parse(buf_cstr(&data), data.len, &m, err);

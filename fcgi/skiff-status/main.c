@@ -42,9 +42,7 @@ int status_log_text(struct app *app, const char *id, struct buf *out, struct err
 		return rc;
 	/* the stream was trimmed or expired: fall back to the archived copy */
 	struct store *store;
-	char key[64];
-	snprintf(key, sizeof(key), "logs/%s.log", id);
-	if (app_store(app, &store, NULL) == 0 && store_object_get(store, key, out, NULL) == 0)
+	if (app_store(app, &store, NULL) == 0 && store_log_get(store, id, out, NULL) == 0)
 		return 0;
 	buf_reset(out);
 	return 0;
