@@ -1,5 +1,7 @@
-/* check_store.c — the file store: blobs written once and atomically, objects by key, listing,
- * rejection of bad hashes and keys, no temp files left behind. */
+/* check_store.c — the store through its backend table: the file backend's blobs written once
+ * and atomically, manifests and logs by deployment id in the layout existing stores have,
+ * listing by hash and id, no temp files left behind; bad hashes and ids refused before any
+ * backend sees them, by the file and the s3 backend alike. */
 #include <check.h>
 #include <dirent.h>
 #include <fcntl.h>

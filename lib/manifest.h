@@ -1,5 +1,5 @@
 /* manifest.h — one deployment's file table and routing rules, written by skiff-build as JSON
- * (store key manifests/{id}.json) and read by skiff-serve.
+ * (store_manifest_put) and read by skiff-serve.
  *
  * JSON format (version 1):
  * {

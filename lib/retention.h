@@ -1,7 +1,7 @@
 /* retention.h — how long deployments stay: per project the newest N ready deployments, plus
  * the current (possibly pinned) one, are kept; older ready ones become expired: their
  * manifests leave the store (the sweep then reclaims their blobs) and their Redis log streams
- * are trimmed to the archived copy logs/{id}.log. */
+ * are trimmed to the copy archived in the store (store_log_put). */
 #ifndef SKIFF_RETENTION_H
 #define SKIFF_RETENTION_H
 
