@@ -10,10 +10,11 @@
 #include "gc.h"
 #include "hash.h"
 #include "id.h"
-#include "lifecycle.h"
+#include "model_lifecycle.h"
 #include "log.h"
 #include "manifest.h"
 #include "model.h"
+#include "model_log.h"
 #include "redis.h"
 #include "retention.h"
 #include "store.h"
@@ -235,7 +236,7 @@ START_TEST(test_retention_keeps_newest_ready_and_current)
 	ck_assert_ptr_nonnull(strstr(buf_cstr(&text), "built-from-stream"));
 	buf_dispose(&text);
 	/* an expired deployment cannot become current again */
-	ck_assert_int_eq(lifecycle_rollback(f.r, "site", ids[0], false, "test", &err), SKIFF_ECONFLICT);
+	ck_assert_int_eq(model_lifecycle_rollback(f.r, "site", ids[0], false, "test", &err), SKIFF_ECONFLICT);
 	/* a second run changes nothing */
 	memset(&st, 0, sizeof(st));
 	ck_assert_int_eq(retention_run(f.r, f.s, 10, &st, &err), 0);
@@ -283,7 +284,7 @@ START_TEST(test_retention_keeps_rolled_back_current)
 	struct error err;
 	/* rolled back (and pinned) to the oldest: it stays, the next oldest goes */
 	set_current(&f, "site", ids[11]);
-	ck_assert_int_eq(lifecycle_rollback(f.r, "site", ids[0], true, "test", &err), 0);
+	ck_assert_int_eq(model_lifecycle_rollback(f.r, "site", ids[0], true, "test", &err), 0);
 	struct retention_stats st;
 	memset(&st, 0, sizeof(st));
 	ck_assert_int_eq(retention_project(f.r, f.s, "site", 10, &st, &err), 0);
@@ -400,7 +401,7 @@ START_TEST(test_gc_deleted_project_leaves_nothing)
 		ck_assert_int_eq(store_log_put(f.s, logs[i], "log\n", 4, &err), 0);
 		object_age(&f, key, OLD);
 	}
-	ck_assert_int_eq(lifecycle_delete(f.r, "gone", &err), 0);
+	ck_assert_int_eq(model_lifecycle_delete(f.r, "gone", &err), 0);
 	struct gc_stats st;
 	sweep(&f, 3600, &st);
 	ck_assert_uint_eq(st.manifests_dropped, 2);
@@ -615,7 +616,7 @@ START_TEST(test_lifecycle_delete_writes_nothing_back)
 	snprintf(key, sizeof(key), "deployment:%s", done);
 	cmd_free(&f, "HSET %s task_arn %s", key, "arn:aws:ecs:eu-west-1:1:task/c/old", NULL, NULL, NULL);
 	struct error err;
-	ck_assert_int_eq(lifecycle_delete(f.r, "site", &err), 0);
+	ck_assert_int_eq(model_lifecycle_delete(f.r, "site", &err), 0);
 	/* the build goes on for a moment: what it writes must not bring anything back */
 	ck_assert_int_eq(model_log_append(f.r, run, LOG_SRC_STDOUT, "still here", 10, &err),
 			 SKIFF_ENOTFOUND);
@@ -628,15 +629,15 @@ START_TEST(test_lifecycle_delete_writes_nothing_back)
 	snprintf(key, sizeof(key), "deployment:%s", run);
 	ck_assert_int_eq(exists(&f, key), 0);
 	/* the running build's task waits to be stopped; the finished one's does not */
-	snprintf(key, sizeof(key), LIFECYCLE_ORPHAN_TASK "%s", run);
+	snprintf(key, sizeof(key), "orphan_task:%s", run);
 	redisReply *reply = cmd(&f, "GET %s", key, NULL, NULL, NULL, NULL);
 	ck_assert_int_eq(reply->type, REDIS_REPLY_STRING);
 	ck_assert_str_eq(reply->str, "arn:aws:ecs:eu-west-1:1:task/c/abc");
 	freeReplyObject(reply);
 	reply = cmd(&f, "TTL %s", key, NULL, NULL, NULL, NULL);
-	ck_assert(reply->integer > 0 && reply->integer <= LIFECYCLE_ORPHAN_TASK_TTL_S);
+	ck_assert(reply->integer > 0 && reply->integer <= MODEL_ORPHAN_TASK_TTL_S);
 	freeReplyObject(reply);
-	snprintf(key, sizeof(key), LIFECYCLE_ORPHAN_TASK "%s", done);
+	snprintf(key, sizeof(key), "orphan_task:%s", done);
 	ck_assert_int_eq(exists(&f, key), 0);
 	fixture_dispose(&f);
 }
@@ -654,7 +655,7 @@ START_TEST(test_lifecycle_rollback_record)
 	deployment(&f, "site", "ready", 2, b);
 	set_current(&f, "site", b);
 	struct error err;
-	ck_assert_int_eq(lifecycle_rollback(f.r, "site", a, false, "alice", &err), 0);
+	ck_assert_int_eq(model_lifecycle_rollback(f.r, "site", a, false, "alice", &err), 0);
 	hget(&f, "project:site", "rolled_back_from", v, sizeof(v));
 	ck_assert_str_eq(v, b);
 	hget(&f, "project:site", "rolled_back_by", v, sizeof(v));
@@ -662,7 +663,7 @@ START_TEST(test_lifecycle_rollback_record)
 	hget(&f, "project:site", "rolled_back_at", at, sizeof(at));
 	ck_assert(at[0] != '\0');
 	/* again, to what is current now: 200, nothing recorded, only the pin applies */
-	ck_assert_int_eq(lifecycle_rollback(f.r, "site", a, true, "bob", &err), 0);
+	ck_assert_int_eq(model_lifecycle_rollback(f.r, "site", a, true, "bob", &err), 0);
 	hget(&f, "project:site", "current", v, sizeof(v));
 	ck_assert_str_eq(v, a);
 	hget(&f, "project:site", "rolled_back_from", v, sizeof(v));
@@ -677,7 +678,7 @@ START_TEST(test_lifecycle_rollback_record)
 	hget(&f, "project:site", "rolled_back_from", v, sizeof(v));
 	ck_assert_str_eq(v, b);
 	/* unpinned, the next build goes live and the record goes */
-	ck_assert_int_eq(lifecycle_unpin(f.r, "site", &err), 0);
+	ck_assert_int_eq(model_lifecycle_unpin(f.r, "site", &err), 0);
 	deployment(&f, "site", "building", 4, c);
 	ck_assert_int_eq(model_deployment_promote(f.r, c, NULL, &err), 0);
 	hget(&f, "project:site", "current", v, sizeof(v));

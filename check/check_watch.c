@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 
 #include "id.h"
-#include "lifecycle.h"
+#include "model_lifecycle.h"
 #include "model.h"
 #include "redis.h"
 #include "testenv.h"
@@ -371,7 +371,7 @@ START_TEST(test_watch_first_poll_and_gone_projects)
 	project_new(&f, "fresh", f.url, NULL);
 	project_new(&f, "gone", f.url, NULL);
 	struct error err;
-	ck_assert_int_eq(lifecycle_delete(f.r, "gone", &err), 0);
+	ck_assert_int_eq(model_lifecycle_delete(f.r, "gone", &err), 0);
 	struct watch *w = watch_new(&f.cfg, &f.s);
 	long long end = model_now_ms() + 1500;
 	while (model_now_ms() < end) {

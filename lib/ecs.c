@@ -5,9 +5,10 @@
 #include "aws.h"
 #include "buf.h"
 #include "hash.h"
-#include "lifecycle.h"
+#include "model_lifecycle.h"
 #include "log.h"
 #include "model.h"
+#include "model_log.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -431,27 +432,24 @@ static enum ecs_poll_result ecs_judge(struct ecs *e, struct redis *r, const char
 }
 
 /* A deployment deleted with its project is canceled: its task, if the delete left its ARN
- * (LIFECYCLE_ORPHAN_TASK), is stopped. RUNNING to try again when StopTask or Redis fails. */
+ * (model_lifecycle_orphan_task), is stopped. RUNNING to try again when StopTask or Redis
+ * fails. */
 static enum ecs_poll_result ecs_stop_deleted(struct ecs *e, struct redis *r, const char *id)
 {
-	char key[REDIS_KEY_MAX];
+	char arn[ECS_ARN_MAX + 1];
 	struct error se;
-	redis_key(r, key, LIFECYCLE_ORPHAN_TASK "%s", id);
-	redisReply *reply = redis_cmd(r, &se, "GET %s", key);
-	if (!reply)
+	int found = model_lifecycle_orphan_task(r, id, arn, sizeof(arn), &se);
+	if (found < 0)
 		return ECS_POLL_RUNNING;
-	enum ecs_poll_result res = ECS_POLL_DONE;
-	if (reply->type == REDIS_REPLY_STRING) {
-		if (ecs_stop(e, reply->str, "skiff: the project was deleted", &se) < 0) {
-			log_warn("cannot stop the deleted build's task deployment=%s task=%s error=\"%s\"",
-				 id, reply->str, se.message);
-			res = ECS_POLL_RUNNING;
-		} else {
-			freeReplyObject(redis_cmd(r, NULL, "DEL %s", key));
-		}
+	if (!found)
+		return ECS_POLL_DONE;
+	if (ecs_stop(e, arn, "skiff: the project was deleted", &se) < 0) {
+		log_warn("cannot stop the deleted build's task deployment=%s task=%s error=\"%s\"",
+			 id, arn, se.message);
+		return ECS_POLL_RUNNING;
 	}
-	freeReplyObject(reply);
-	return res;
+	model_lifecycle_orphan_task_drop(r, id);
+	return ECS_POLL_DONE;
 }
 
 int ecs_poll(struct ecs *e, struct redis *r, const char *const *ids, size_t n,

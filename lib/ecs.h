@@ -36,7 +36,7 @@ enum ecs_poll_result {
 
 /* Checks the builds ids[0..n) launched on ECS (one DescribeTasks per 100). For each one:
  * a final deployment is DONE (a canceled one's task is stopped if it still runs); a deleted
- * one (no record) has its task stopped from the ARN lifecycle_delete left; a task that
+ * one (no record) has its task stopped from the ARN model_lifecycle_delete left; a task that
  * STOPPED while the build was not final marks the deployment error with the stop reason and
  * the container's exit code; a build still queued ecs_start_timeout seconds after launch is
  * stopped and marked error. results[i] receives the outcome of ids[i]. */

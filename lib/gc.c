@@ -6,6 +6,8 @@
 #include "log.h"
 #include "manifest.h"
 #include "model.h"
+#include "model_gc.h"
+#include "model_queue.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,11 +41,6 @@ struct gc_run {
 	struct gc_object *manifests, *logs;
 	size_t nmanifests, capmanifests, nlogs, caplogs;
 };
-
-/* KEYS: fence; ARGV: token */
-static const char gc_lua_release[] =
-	"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end "
-	"return 0";
 
 void gc_settings_default(struct gc_settings *s)
 {
@@ -98,20 +95,14 @@ static int gc_on_log(const char *id, long long age_s, void *ctx)
 	return 0;
 }
 
-/* The deployment's state into out ("" when the record does not exist). */
-static int gc_state(struct gc_run *g, const char *id, char *out, size_t outlen,
+/* The deployment's state; DEPLOYMENT_UNKNOWN with *exists 0 when the record does not exist. */
+static int gc_state(struct gc_run *g, const char *id, enum deployment_state *state, int *exists,
 		    struct error *err)
 {
-	char key[REDIS_KEY_MAX];
-	redis_key(g->r, key, "deployment:%s", id);
-	redisReply *reply = redis_cmd(g->r, err, "HGET %s state", key);
-	if (!reply)
-		return err->code;
-	if (reply->type == REDIS_REPLY_STRING)
-		snprintf(out, outlen, "%s", reply->str);
-	else
-		out[0] = '\0';
-	freeReplyObject(reply);
+	int rc = model_deployment_status(g->r, id, state, NULL, err);
+	if (rc < 0)
+		return rc;
+	*exists = rc;
 	return 0;
 }
 
@@ -158,12 +149,13 @@ static int gc_manifests(struct gc_run *g, struct error *err)
 {
 	for (size_t i = 0; i < g->nmanifests; i++) {
 		struct gc_object *o = &g->manifests[i];
-		char state[32];
-		int rc = gc_state(g, o->id, state, sizeof(state), err);
+		enum deployment_state state;
+		int exists;
+		int rc = gc_state(g, o->id, &state, &exists, err);
 		if (rc < 0)
 			return rc;
-		bool dead = !state[0] || !strcmp(state, "expired") || !strcmp(state, "error") ||
-			    !strcmp(state, "canceled");
+		bool dead = !exists || state == DEPLOYMENT_EXPIRED || state == DEPLOYMENT_ERROR ||
+			    state == DEPLOYMENT_CANCELED;
 		if (dead && o->age_s >= g->set->grace_s) {
 			o->drop = true;
 			continue;
@@ -173,11 +165,12 @@ static int gc_manifests(struct gc_run *g, struct error *err)
 	}
 	for (size_t i = 0; i < g->nlogs; i++) {
 		struct gc_object *o = &g->logs[i];
-		char state[32];
-		int rc = gc_state(g, o->id, state, sizeof(state), err);
+		enum deployment_state state;
+		int exists;
+		int rc = gc_state(g, o->id, &state, &exists, err);
 		if (rc < 0)
 			return rc;
-		o->drop = !state[0] && o->age_s >= g->set->grace_s;
+		o->drop = !exists && o->age_s >= g->set->grace_s;
 	}
 	return 0;
 }
@@ -185,31 +178,27 @@ static int gc_manifests(struct gc_run *g, struct error *err)
 /* 1 when a build is in its upload phase (it may be relying on blobs it found stored). */
 static int gc_uploading(struct gc_run *g, struct error *err)
 {
-	char key[REDIS_KEY_MAX];
-	redis_key(g->r, key, "queue:active");
-	redisReply *ids = redis_cmd(g->r, err, "LRANGE %s 0 -1", key);
-	if (!ids)
+	json_t *ids = NULL;
+	if (model_queue_active(g->r, &ids, err) < 0)
 		return err->code;
 	int found = 0;
-	for (size_t i = 0; ids->type == REDIS_REPLY_ARRAY && i < ids->elements && !found; i++) {
-		redisReply *e = ids->element[i];
-		if (e->type != REDIS_REPLY_STRING || !id_valid(e->str))
+	for (size_t i = 0; i < json_array_size(ids) && !found; i++) {
+		const char *id = json_string_value(json_array_get(ids, i));
+		enum deployment_state state;
+		char phase[MODEL_PHASE_MAX + 1];
+		if (!id || !id_valid(id))
 			continue;
-		redis_key(g->r, key, "deployment:%s", e->str);
-		redisReply *v = redis_cmd(g->r, err, "HMGET %s state phase", key);
-		if (!v) {
-			found = err->code;
+		int rc = model_deployment_status(g->r, id, &state, phase, err);
+		if (rc < 0) {
+			found = rc;
 			break;
 		}
-		if (v->type == REDIS_REPLY_ARRAY && v->elements == 2 &&
-		    v->element[0]->type == REDIS_REPLY_STRING && v->element[1]->type == REDIS_REPLY_STRING &&
-		    !strcmp(v->element[0]->str, "building") && !strcmp(v->element[1]->str, "upload")) {
-			log_info("gc deferred: a build is uploading deployment=%s", e->str);
+		if (rc == 1 && state == DEPLOYMENT_BUILDING && !strcmp(phase, "upload")) {
+			log_info("gc deferred: a build is uploading deployment=%s", id);
 			found = 1;
 		}
-		freeReplyObject(v);
 	}
-	freeReplyObject(ids);
+	json_decref(ids);
 	return found;
 }
 
@@ -273,25 +262,8 @@ static void gc_delete(struct gc_run *g)
 
 static int gc_fence_take(struct redis *r, char token[48], struct error *err)
 {
-	char key[REDIS_KEY_MAX];
-	redis_key(r, key, "gc:sweep");
 	id_hex(token, 16);
-	redisReply *reply = redis_cmd(r, err, "SET %s %s NX PX %d", key, token, GC_FENCE_TTL_MS);
-	if (!reply)
-		return err->code;
-	int taken = reply->type == REDIS_REPLY_STATUS;
-	freeReplyObject(reply);
-	return taken;
-}
-
-static void gc_fence_release(struct redis *r, const char *token)
-{
-	char key[REDIS_KEY_MAX];
-	redis_key(r, key, "gc:sweep");
-	const char *args[] = { key, token };
-	redisReply *reply = redis_eval(r, NULL, gc_lua_release, 1, 2, args);
-	if (reply)
-		freeReplyObject(reply);
+	return model_gc_fence_take(r, token, GC_FENCE_TTL_MS, err);
 }
 
 int gc_sweep(struct redis *r, struct store *s, const struct gc_settings *set,
@@ -345,7 +317,7 @@ int gc_sweep(struct redis *r, struct store *s, const struct gc_settings *set,
 out:
 	if (rc < 0)
 		log_error("gc aborted, nothing deleted error=\"%s\"", err->message);
-	gc_fence_release(r, token);
+	model_gc_fence_release(r, token);
 	free(g.blobs);
 	free(g.named);
 	free(g.manifests);
@@ -355,17 +327,11 @@ out:
 
 int gc_fence_wait(struct redis *r, long timeout_ms, struct error *err)
 {
-	char key[REDIS_KEY_MAX];
-	redis_key(r, key, "gc:sweep");
 	long long deadline = model_now_ms() + timeout_ms;
 	for (;;) {
-		redisReply *reply = redis_cmd(r, err, "EXISTS %s", key);
-		if (!reply)
-			return err->code;
-		bool held = reply->type == REDIS_REPLY_INTEGER && reply->integer > 0;
-		freeReplyObject(reply);
-		if (!held)
-			return 0;
+		int held = model_gc_fence_held(r, err);
+		if (held <= 0)
+			return held;
 		if (model_now_ms() >= deadline)
 			return error_set(err, SKIFF_ETIMEOUT, "gc_running",
 					 "a store sweep is still running after %ld ms", timeout_ms);

@@ -3,6 +3,7 @@
 #include "hook.h"
 #include "hash.h"
 #include "id.h"
+#include "model_hook.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -264,52 +265,32 @@ void hook_push_classify(json_t *payload, const char *branch, struct hook_push *o
 	out->reason = NULL;
 }
 
-/* The index key of a URL: hookrepo:{sha256 of the normalised URL} (URLs are too long for a
- * key name). */
-static void hook_index_key(struct redis *r, const char *normalized, char key[REDIS_KEY_MAX])
-{
-	char h[HASH_HEX_LEN + 1];
-	hash_buffer(normalized, strlen(normalized), h);
-	redis_key(r, key, "hookrepo:%s", h);
-}
-
-static int hook_index_change(struct redis *r, const char *cmd, const char *url, const char *slug,
+static int hook_index_change(struct redis *r, bool add, const char *url, const char *slug,
 			     struct error *err)
 {
-	char norm[HOOK_URL_MAX + 1], key[REDIS_KEY_MAX];
+	char norm[HOOK_URL_MAX + 1], h[HASH_HEX_LEN + 1];
 	if (hook_url_normalize(url, norm, sizeof(norm)) < 0)
 		return error_set(err, SKIFF_EINVALID, "invalid_git_url",
 				 "webhooks need an https repository URL");
 	if (validate_slug(slug, err) < 0)
 		return SKIFF_EINVALID;
-	hook_index_key(r, norm, key);
-	redisReply *reply = redis_cmd(r, err, "%s %s %s", cmd, key, slug);
-	if (!reply)
-		return err ? err->code : SKIFF_EREDIS;
-	freeReplyObject(reply);
-	return 0;
+	hash_buffer(norm, strlen(norm), h);
+	return model_hook_index_change(r, h, slug, add, err);
 }
 
 int hook_index_add(struct redis *r, const char *url, const char *slug, struct error *err)
 {
-	return hook_index_change(r, "SADD", url, slug, err);
+	return hook_index_change(r, true, url, slug, err);
 }
 
 int hook_index_remove(struct redis *r, const char *url, const char *slug, struct error *err)
 {
-	return hook_index_change(r, "SREM", url, slug, err);
+	return hook_index_change(r, false, url, slug, err);
 }
 
 int hook_index_lookup(struct redis *r, const char *normalized, json_t **slugs, struct error *err)
 {
-	char key[REDIS_KEY_MAX];
-	hook_index_key(r, normalized, key);
-	*slugs = NULL;
-	redisReply *reply = redis_cmd(r, err, "SRANDMEMBER %s %d", key, HOOK_CANDIDATES_MAX);
-	if (!reply)
-		return err ? err->code : SKIFF_EREDIS;
-	json_t *arr = redis_reply_strings(reply);
-	freeReplyObject(reply);
-	*slugs = arr;
-	return 0;
+	char h[HASH_HEX_LEN + 1];
+	hash_buffer(normalized, strlen(normalized), h);
+	return model_hook_index_members(r, h, HOOK_CANDIDATES_MAX, slugs, err);
 }

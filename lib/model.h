@@ -1,13 +1,13 @@
-/* model.h — skiff's Redis data model (DESIGN.md section 3): projects, deployments, the build
- * queue, leases and each deployment's log stream. Every write that must agree with another is
- * one Lua script, so no half-written state is ever visible. */
+/* model.h — the records of skiff's Redis data model (DESIGN.md section 3): projects and
+ * deployments. Every write that must agree with another is one Lua script, so no half-written
+ * state is ever visible. The queue and leases are in model_queue.h, log streams in
+ * model_log.h. */
 #ifndef SKIFF_MODEL_H
 #define SKIFF_MODEL_H
 
 #include <jansson.h>
 #include <stdbool.h>
 #include "error.h"
-#include "buf.h"
 #include "id.h"
 #include "redis.h"
 
@@ -19,15 +19,25 @@
 #define STATE_CANCELED "canceled"
 #define STATE_EXPIRED "expired"     /* past retention: its immutable URL answers 410 */
 
-/* Log stream entry kinds and sources (fields k and s). */
-#define LOG_KIND_LINE "line"
-#define LOG_KIND_STATE "state"
-#define LOG_KIND_END "end"
-#define LOG_SRC_STDOUT "stdout"
-#define LOG_SRC_STDERR "stderr"
-#define LOG_SRC_SYSTEM "system"
+/* A deployment's state as a value; the wire strings ("queued", …) are the STATE_ names above
+ * and what Redis and the API hold. */
+enum deployment_state {
+	DEPLOYMENT_UNKNOWN,     /* a state string skiff did not write */
+	DEPLOYMENT_QUEUED,
+	DEPLOYMENT_BUILDING,
+	DEPLOYMENT_READY,
+	DEPLOYMENT_ERROR,
+	DEPLOYMENT_CANCELED,
+	DEPLOYMENT_EXPIRED,
+};
+#define MODEL_PHASE_MAX 15      /* clone, install, build, upload */
 
-#define LOG_LINE_MAX 4096  /* longer lines are cut and marked */
+/* The wire string of state ("unknown" for DEPLOYMENT_UNKNOWN). */
+const char *model_state_name(enum deployment_state state);
+/* The state named s (len bytes); DEPLOYMENT_UNKNOWN when s names none. */
+enum deployment_state model_state_parse(const char *s, size_t len);
+/* ready, error, canceled and expired are final: nothing leaves them. */
+bool model_state_final(enum deployment_state state);
 
 /* Milliseconds since the epoch. */
 long long model_now_ms(void);
@@ -48,6 +58,8 @@ int model_project_current(struct redis *r, const char *slug, char out[ID_LEN + 1
 			  struct error *err);
 /* Slugs (newest first) / deployment ids of a project (newest first), at most limit. */
 int model_project_list(struct redis *r, size_t limit, json_t **slugs, struct error *err);
+/* Every slug, oldest first. */
+int model_project_all(struct redis *r, json_t **slugs, struct error *err);
 int model_deployment_list(struct redis *r, const char *slug, size_t offset, size_t limit,
 			  json_t **ids, struct error *err);
 /* A place in a project's history: the created score (ms) and id of a deployment. */
@@ -62,6 +74,11 @@ int model_deployment_page(struct redis *r, const char *slug, const struct model_
 			  size_t limit, json_t **ids, struct model_cursor *positions,
 			  struct error *err);
 
+/* The state (and phase, "" when none; phase may be NULL) of deployment id: 1 when its record
+ * exists, 0 when not (then *state is DEPLOYMENT_UNKNOWN). One round trip. */
+int model_deployment_status(struct redis *r, const char *id, enum deployment_state *state,
+			    char phase[MODEL_PHASE_MAX + 1], struct error *err);
+
 /* Sets string fields of a deployment record (no state change, no log entry); never creates a
  * record: SKIFF_ENOTFOUND once the deployment was deleted. */
 int model_deployment_update(struct redis *r, const char *id, json_t *fields, struct error *err);
@@ -74,23 +91,5 @@ int model_deployment_state(struct redis *r, const char *id, const char *state, c
  * deployment was canceled meanwhile (SKIFF_ECANCELED). Going live (the project not pinned)
  * clears the project's record of an earlier rollback (rolled_back_from, _at, _by). */
 int model_deployment_promote(struct redis *r, const char *id, json_t *fields, struct error *err);
-
-/* Appends one log line (source: stdout, stderr, system) and wakes listeners. SKIFF_ENOTFOUND
- * when the deployment was deleted: its stream is not created again. */
-int model_log_append(struct redis *r, const char *id, const char *source, const char *text,
-		     size_t len, struct error *err);
-/* The whole log as text lines (one per entry; state entries as "==> state"). */
-int model_log_read(struct redis *r, const char *id, struct buf *out, struct error *err);
-
-/* The reliable queue. pop: BLMOVE queue → active, waiting at most timeout_s (clamped below
- * redis_timeout_ms so the connection never times out first); *id empty on timeout. done: removes id from active. */
-int model_queue_pop(struct redis *r, double timeout_s, char id[ID_LEN + 1], struct error *err);
-int model_queue_done(struct redis *r, const char *id, struct error *err);
-/* Ids in the active list. */
-int model_queue_active(struct redis *r, json_t **ids, struct error *err);
-/* Lease of a running build. */
-int model_lease_renew(struct redis *r, const char *id, long ttl_s, struct error *err);
-int model_lease_alive(struct redis *r, const char *id, struct error *err); /* 1, 0, <0 */
-int model_lease_drop(struct redis *r, const char *id, struct error *err);
 
 #endif

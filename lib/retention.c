@@ -7,43 +7,12 @@
 #include "id.h"
 #include "log.h"
 #include "model.h"
+#include "model_log.h"
+#include "model_retention.h"
 #include "validate.h"
 
 #include <stdio.h>
 #include <string.h>
-
-/* ARGV: prefix, slug, keep, now. Returns the ids that became expired now, then 0, then the
- * ids whose log stream goes to the archive: expired ones, and failed or canceled ones beyond
- * the newest `keep` of them, still in Redis. -2 when the project does not exist. */
-static const char retention_lua[] =
-	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
-	"if redis.call('EXISTS', p) == 0 then return -2 end "
-	"local keep = tonumber(ARGV[3]) "
-	"local cur = redis.call('HGET', p, 'current') or '' "
-	"local ids = redis.call('ZREVRANGE', p .. ':deployments', 0, -1) "
-	"local ready, ended, fresh, logs = 0, 0, {}, {} "
-	"for _, id in ipairs(ids) do "
-	"  local d = ARGV[1] .. 'deployment:' .. id "
-	"  local st = redis.call('HGET', d, 'state') "
-	"  if st == 'ready' then "
-	"    ready = ready + 1 "
-	"    if ready > keep and id ~= cur then "
-	"      redis.call('HSET', d, 'state', 'expired', 'phase', '', 'expired', ARGV[4]) "
-	"      fresh[#fresh + 1] = id "
-	"      st = 'expired' "
-	"    end "
-	"  end "
-	"  local failed = st == 'error' or st == 'canceled' "
-	"  if failed then ended = ended + 1 end "
-	"  if (st == 'expired' or (failed and ended > keep)) "
-	"     and redis.call('EXISTS', ARGV[1] .. 'log:' .. id) == 1 then "
-	"    logs[#logs + 1] = id "
-	"  end "
-	"end "
-	"local out = fresh "
-	"out[#out + 1] = '0' "
-	"for _, id in ipairs(logs) do out[#out + 1] = id end "
-	"return out";
 
 /* The archived log exists in the store, or is written now from the Redis stream. */
 static int retention_archive(struct redis *r, struct store *s, const char *id, struct error *err)
@@ -69,14 +38,10 @@ static int retention_trim_log(struct redis *r, struct store *s, const char *id,
 	int rc = retention_archive(r, s, id, err);
 	if (rc < 0)
 		return rc;
-	char key[REDIS_KEY_MAX];
-	redis_key(r, key, "log:%s", id);
-	redisReply *reply = redis_cmd(r, err, "DEL %s", key);
-	if (!reply)
-		return err->code;
-	if (reply->type == REDIS_REPLY_INTEGER && reply->integer > 0)
-		stats->logs_trimmed++;
-	freeReplyObject(reply);
+	rc = model_log_drop(r, id, err);
+	if (rc < 0)
+		return rc;
+	stats->logs_trimmed += (size_t)rc;
 	return 0;
 }
 
@@ -85,64 +50,45 @@ int retention_project(struct redis *r, struct store *s, const char *slug, long k
 {
 	if (keep < 1)
 		keep = 1;
-	char skeep[24], now[24];
-	snprintf(skeep, sizeof(skeep), "%ld", keep);
-	snprintf(now, sizeof(now), "%lld", model_now_ms());
-	const char *args[] = { redis_prefix(r), slug, skeep, now };
-	redisReply *reply = redis_eval(r, err, retention_lua, 0, 4, args);
-	if (!reply)
-		return err->code;
-	if (reply->type == REDIS_REPLY_INTEGER) {
-		freeReplyObject(reply);
-		return error_set(err, SKIFF_ENOTFOUND, NULL, "project '%s' not found", slug);
-	}
+	json_t *expired = NULL, *logs = NULL;
+	int rc = model_retention_expire(r, slug, keep, model_now_ms(), &expired, &logs, err);
+	if (rc < 0)
+		return rc;
 	stats->projects++;
-	int rc = 0;
-	bool fresh = true;
+	size_t i;
+	json_t *v;
 	struct error e;
-	for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
-		redisReply *el = reply->element[i];
-		if (el->type != REDIS_REPLY_STRING)
-			continue;
-		if (!strcmp(el->str, "0")) {
-			fresh = false;
-			continue;
-		}
-		if (!id_valid(el->str))
-			continue;
-		if (fresh) {
-			stats->expired++;
-			log_info("deployment expired project=%s deployment=%s keep=%ld", slug, el->str,
-				 keep);
-			int drc = store_manifest_delete(s, el->str, &e);
-			if (drc == 0)
-				stats->manifests++;
-			else if (drc != SKIFF_ENOTFOUND && rc == 0) /* the sweep drops it later */
-				rc = error_set(err, e.code, e.name, "%s", e.message);
-			continue;
-		}
-		if (retention_trim_log(r, s, el->str, stats, &e) < 0 && rc == 0)
+	json_array_foreach(expired, i, v) {
+		const char *id = json_string_value(v);
+		stats->expired++;
+		log_info("deployment expired project=%s deployment=%s keep=%ld", slug, id, keep);
+		int drc = store_manifest_delete(s, id, &e);
+		if (drc == 0)
+			stats->manifests++;
+		else if (drc != SKIFF_ENOTFOUND && rc == 0) /* the sweep drops it later */
 			rc = error_set(err, e.code, e.name, "%s", e.message);
 	}
-	freeReplyObject(reply);
+	json_array_foreach(logs, i, v)
+		if (retention_trim_log(r, s, json_string_value(v), stats, &e) < 0 && rc == 0)
+			rc = error_set(err, e.code, e.name, "%s", e.message);
+	json_decref(expired);
+	json_decref(logs);
 	return rc;
 }
 
 int retention_run(struct redis *r, struct store *s, long keep, struct retention_stats *stats,
 		  struct error *err)
 {
-	char key[REDIS_KEY_MAX];
-	redis_key(r, key, "projects");
-	redisReply *reply = redis_cmd(r, err, "ZRANGE %s 0 -1", key);
-	if (!reply)
+	json_t *slugs = NULL;
+	if (model_project_all(r, &slugs, err) < 0)
 		return err->code;
 	int rc = 0;
 	struct error e;
-	for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
-		redisReply *el = reply->element[i];
-		if (el->type != REDIS_REPLY_STRING || validate_slug(el->str, NULL) < 0)
+	for (size_t i = 0; i < json_array_size(slugs); i++) {
+		const char *slug = json_string_value(json_array_get(slugs, i));
+		if (!slug || validate_slug(slug, NULL) < 0)
 			continue;
-		int prc = retention_project(r, s, el->str, keep, stats, &e);
+		int prc = retention_project(r, s, slug, keep, stats, &e);
 		if (prc == SKIFF_EREDIS) {
 			rc = error_set(err, e.code, e.name, "%s", e.message);
 			break;
@@ -150,7 +96,7 @@ int retention_run(struct redis *r, struct store *s, long keep, struct retention_
 		if (prc < 0 && prc != SKIFF_ENOTFOUND && rc == 0)
 			rc = error_set(err, e.code, e.name, "%s", e.message);
 	}
-	freeReplyObject(reply);
+	json_decref(slugs);
 	if (stats->expired || stats->logs_trimmed)
 		log_info("retention done projects=%zu expired=%zu manifests=%zu logs_trimmed=%zu",
 			 stats->projects, stats->expired, stats->manifests, stats->logs_trimmed);

@@ -4,9 +4,10 @@
 #include "hash.h"
 #include "hook.h"
 #include "id.h"
-#include "lifecycle.h"
+#include "model_lifecycle.h"
 #include "log.h"
 #include "model.h"
+#include "model_watch.h"
 #include "validate.h"
 
 #include <errno.h>
@@ -51,62 +52,6 @@ struct watch {
 	unsigned long long serial;
 	long long spent_minute;        /* the minute whose budget is known to be spent, or -1 */
 };
-
-/* ARGV: prefix, slug, head, now, next */
-static const char watch_lua_head[] =
-	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
-	"local z = ARGV[1] .. 'watch' "
-	"if redis.call('EXISTS', p) == 0 then redis.call('ZREM', z, ARGV[2]) return 'gone' end "
-	"if redis.call('HGET', p, 'watch') ~= '1' then redis.call('ZREM', z, ARGV[2]) "
-	"  return 'unwatched' end "
-	"redis.call('HSET', p, 'poll_failures', '0', 'poll_error', '', 'poll_next_ms', ARGV[5], "
-	"  'last_polled_at', ARGV[4]) "
-	"redis.call('ZADD', z, ARGV[5], ARGV[2]) "
-	"local last = redis.call('HGET', p, 'last_polled_commit') "
-	"if last == ARGV[3] then return 'same' end "
-	"local latest = redis.call('HGET', p, 'latest') "
-	"if latest then "
-	"  local d = ARGV[1] .. 'deployment:' .. latest "
-	"  local v = redis.call('HMGET', d, 'commit', 'ref', 'state') "
-	"  local busy = v[3] == 'queued' or v[3] == 'building' "
-	"  if v[1] == ARGV[3] or v[2] == ARGV[3] or ((not last or last == '') and busy) then "
-	"    redis.call('HSET', p, 'last_polled_commit', ARGV[3]) return 'same' end "
-	"end "
-	"return 'new'";
-
-/* ARGV: prefix, slug, head */
-static const char watch_lua_seen[] =
-	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
-	"if redis.call('EXISTS', p) == 1 then redis.call('HSET', p, 'last_polled_commit', ARGV[3]) end "
-	"return 0";
-
-/* ARGV: prefix, slug, now, interval, max, jitter (per mille), error */
-static const char watch_lua_failure[] =
-	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
-	"local z = ARGV[1] .. 'watch' "
-	"if redis.call('EXISTS', p) == 0 then redis.call('ZREM', z, ARGV[2]) return -1 end "
-	"local f = redis.call('HINCRBY', p, 'poll_failures', 1) "
-	"local delay = tonumber(ARGV[4]) * 2 ^ math.min(f, 40) "
-	"if delay > tonumber(ARGV[5]) then delay = tonumber(ARGV[5]) end "
-	"local nxt = tonumber(ARGV[3]) + math.floor(delay * tonumber(ARGV[6]) / 1000) "
-	"redis.call('HSET', p, 'poll_error', ARGV[7], 'poll_next_ms', string.format('%d', nxt), "
-	"  'last_polled_at', ARGV[3]) "
-	"redis.call('ZADD', z, nxt, ARGV[2]) "
-	"return f";
-
-/* ARGV: prefix, slug, now, watch (1 or 0) */
-static const char watch_lua_set[] =
-	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
-	"if redis.call('EXISTS', p) == 0 then return -2 end "
-	"redis.call('HSET', p, 'watch', ARGV[4]) "
-	"if ARGV[4] == '1' then redis.call('ZADD', ARGV[1] .. 'watch', ARGV[3], ARGV[2]) "
-	"else redis.call('ZREM', ARGV[1] .. 'watch', ARGV[2]) end "
-	"return 0";
-
-/* KEYS: lock; ARGV: token */
-static const char watch_lua_unlock[] =
-	"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end "
-	"return 0";
 
 void watch_settings_default(struct watch_settings *s)
 {
@@ -267,43 +212,20 @@ static void watch_child(const struct watch_poll *p, int fd)
 
 /* ---- the parent: results ---------------------------------------------------------------- */
 
-static int watch_eval(struct redis *r, const char *script, int nkeys, int nargs,
-		      const char **args, redisReply **out, struct error *err)
-{
-	redisReply *reply = redis_eval(r, err, script, nkeys, nargs, args);
-	if (!reply)
-		return err && err->code ? err->code : SKIFF_EREDIS;
-	if (out)
-		*out = reply;
-	else
-		freeReplyObject(reply);
-	return 0;
-}
-
 static void watch_unlock(struct redis *r, const struct watch_poll *p)
 {
-	char key[REDIS_KEY_MAX];
-	redis_key(r, key, "poll:lock:%s", p->repo);
-	const char *args[] = { key, p->token };
-	watch_eval(r, watch_lua_unlock, 1, 2, args, NULL, NULL);
+	model_watch_unlock(r, p->repo, p->token);
 }
 
 static int watch_failure(struct watch *w, struct redis *r, const char *slug, const char *msg,
 			 long long now, struct error *err)
 {
-	char snow[24], interval[24], max[24], jitter[24];
-	snprintf(snow, sizeof(snow), "%lld", now);
-	snprintf(interval, sizeof(interval), "%ld", w->s.interval_ms);
-	snprintf(max, sizeof(max), "%ld", w->s.backoff_max_ms);
-	snprintf(jitter, sizeof(jitter), "%ld", watch_jitter(w));
-	const char *args[] = { redis_prefix(r), slug, snow, interval, max, jitter, msg };
-	redisReply *reply = NULL;
-	int rc = watch_eval(r, watch_lua_failure, 0, 7, args, &reply, err);
+	long long failures = -1;
+	int rc = model_watch_failure(r, slug, msg, now, w->s.interval_ms, w->s.backoff_max_ms,
+				     watch_jitter(w), &failures, err);
 	if (rc < 0)
 		return rc;
-	log_warn("poll failed project=%s failures=%lld error=\"%s\"", slug,
-		 reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1, msg);
-	freeReplyObject(reply);
+	log_warn("poll failed project=%s failures=%lld error=\"%s\"", slug, failures, msg);
 	return 0;
 }
 
@@ -317,12 +239,11 @@ static int watch_deploy(struct redis *r, const struct watch_poll *p, const char 
 	json_t *dep = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", id, "project", p->slug,
 				"git_url", p->git_url, "ref", head, "branch", p->branch, "state",
 				STATE_QUEUED, "trigger", "poll", "created", now);
-	int rc = lifecycle_redeploy(r, p->slug, dep, superseded, err);
+	int rc = model_lifecycle_redeploy(r, p->slug, dep, superseded, err);
 	json_decref(dep);
 	if (rc < 0)
 		return rc;
-	const char *args[] = { redis_prefix(r), p->slug, head };
-	rc = watch_eval(r, watch_lua_seen, 0, 3, args, NULL, err);
+	rc = model_watch_seen(r, p->slug, head, err);
 	log_info("poll found a new commit project=%s commit=%s deployment=%s superseded=%s",
 		 p->slug, head, id, superseded[0] ? superseded : "-");
 	return rc;
@@ -331,18 +252,12 @@ static int watch_deploy(struct redis *r, const struct watch_poll *p, const char 
 static int watch_head(struct watch *w, struct redis *r, const struct watch_poll *p,
 		      const char *head, long long now, struct error *err)
 {
-	char snow[24], next[24];
-	snprintf(snow, sizeof(snow), "%lld", now);
-	snprintf(next, sizeof(next), "%lld", now + w->s.interval_ms * watch_jitter(w) / 1000);
-	const char *args[] = { redis_prefix(r), p->slug, head, snow, next };
-	redisReply *reply = NULL;
-	int rc = watch_eval(r, watch_lua_head, 0, 5, args, &reply, err);
-	if (rc < 0)
-		return rc;
-	bool fresh = reply->type == REDIS_REPLY_STRING && !strcmp(reply->str, "new");
-	log_debug("poll done project=%s commit=%s result=%s", p->slug, head,
-		  reply->type == REDIS_REPLY_STRING ? reply->str : "?");
-	freeReplyObject(reply);
+	char result[16];
+	int fresh = model_watch_head(r, p->slug, head, now,
+				     now + w->s.interval_ms * watch_jitter(w) / 1000, result, err);
+	if (fresh < 0)
+		return fresh;
+	log_debug("poll done project=%s commit=%s result=%s", p->slug, head, result);
 	return fresh ? watch_deploy(r, p, head, err) : 0;
 }
 
@@ -440,41 +355,21 @@ static bool watch_busy(const struct watch *w, const char *slug, const char *repo
 	return false;
 }
 
-static void watch_reply_str(redisReply *r, char *out, size_t outlen)
-{
-	if (r && r->type == REDIS_REPLY_STRING)
-		snprintf(out, outlen, "%.*s", (int)r->len, r->str);
-	else
-		out[0] = '\0';
-}
-
 /* Takes the repository's lock and a unit of the minute's budget. 1 when the poll may start,
  * 0 when not now, 2 when the budget is spent (start nothing more this round). */
 static int watch_claim(struct watch *w, struct redis *r, struct watch_poll *p, long long now,
 		       struct error *err)
 {
-	char key[REDIS_KEY_MAX];
-	redis_key(r, key, "poll:lock:%s", p->repo);
 	snprintf(p->token, sizeof(p->token), "%ld-%llu", (long)getpid(), ++w->serial);
-	redisReply *reply = redis_cmd(r, err, "SET %s %s NX PX %ld", key, p->token,
-				      w->s.timeout_ms + WATCH_LOCK_SLACK_MS);
-	if (!reply)
-		return err->code;
-	bool locked = reply->type == REDIS_REPLY_STATUS;
-	freeReplyObject(reply);
-	if (!locked)
-		return 0;
-	char mkey[REDIS_KEY_MAX];
-	redis_key(r, mkey, "poll:minute:%lld", now / 60000);
-	reply = redis_cmd(r, err, "INCR %s", mkey);
-	if (!reply) {
+	int locked = model_watch_lock(r, p->repo, p->token, w->s.timeout_ms + WATCH_LOCK_SLACK_MS,
+				      err);
+	if (locked <= 0)
+		return locked;
+	long long used = 0;
+	if (model_watch_budget(r, now / 60000, &used, err) < 0) {
 		watch_unlock(r, p);
 		return err->code;
 	}
-	long long used = reply->type == REDIS_REPLY_INTEGER ? reply->integer : 0;
-	freeReplyObject(reply);
-	if (used == 1 && (reply = redis_cmd(r, NULL, "EXPIRE %s 120", mkey)))
-		freeReplyObject(reply);
 	if (used > w->s.per_minute) {
 		watch_unlock(r, p);
 		return 2;
@@ -504,12 +399,7 @@ static int watch_spawn(struct watch *w, struct redis *r, struct watch_poll *p, l
 	p->fd = fds[0];
 	p->started_ms = now;
 	/* not due again while it runs (the result sets the real next time) */
-	char zkey[REDIS_KEY_MAX];
-	redis_key(r, zkey, "watch");
-	redisReply *reply = redis_cmd(r, NULL, "ZADD %s XX %lld %s", zkey,
-				      now + w->s.timeout_ms + w->s.interval_ms, p->slug);
-	if (reply)
-		freeReplyObject(reply);
+	model_watch_defer(r, p->slug, now + w->s.timeout_ms + w->s.interval_ms);
 	log_debug("poll started project=%s pid=%ld", p->slug, (long)pid);
 	return 0;
 }
@@ -518,26 +408,10 @@ static int watch_spawn(struct watch *w, struct redis *r, struct watch_poll *p, l
 static int watch_prepare(struct watch *w, struct redis *r, struct watch_poll *p,
 			 const char *slug, long long now, struct error *err)
 {
-	char key[REDIS_KEY_MAX], watch_flag[8];
-	redis_key(r, key, "project:%s", slug);
-	redisReply *reply = redis_cmd(r, err, "HMGET %s git_url branch watch", key);
-	if (!reply)
-		return err->code;
-	bool exists = reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
-		      reply->element[0]->type == REDIS_REPLY_STRING;
-	if (exists) {
-		watch_reply_str(reply->element[0], p->git_url, sizeof(p->git_url));
-		watch_reply_str(reply->element[1], p->branch, sizeof(p->branch));
-		watch_reply_str(reply->element[2], watch_flag, sizeof(watch_flag));
-	}
-	freeReplyObject(reply);
-	if (!exists || strcmp(watch_flag, "1")) {
-		char zkey[REDIS_KEY_MAX];
-		redis_key(r, zkey, "watch");
-		if ((reply = redis_cmd(r, err, "ZREM %s %s", zkey, slug)))
-			freeReplyObject(reply);
-		return 0;
-	}
+	int watched = model_watch_project(r, slug, p->git_url, sizeof(p->git_url), p->branch,
+					  sizeof(p->branch), err);
+	if (watched <= 0)
+		return watched;
 	snprintf(p->slug, sizeof(p->slug), "%s", slug);
 	struct error verr;
 	if (validate_git_url(p->git_url, w->cfg->allow_local_git, &verr) < 0 ||
@@ -559,23 +433,16 @@ static int watch_start(struct watch *w, struct redis *r, long long now, struct e
 	size_t free_slots = (size_t)w->s.concurrency - watch_running(w);
 	if (free_slots == 0 || now / 60000 == w->spent_minute)
 		return 0;
-	char zkey[REDIS_KEY_MAX];
-	redis_key(r, zkey, "watch");
-	redisReply *due = redis_cmd(r, err, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 %ld", zkey, now,
-				    (long)(free_slots * WATCH_SCAN_FACTOR));
-	if (!due)
+	json_t *due = NULL;
+	if (model_watch_due(r, now, free_slots * WATCH_SCAN_FACTOR, &due, err) < 0)
 		return err->code;
 	int rc = 0;
-	for (size_t i = 0; due->type == REDIS_REPLY_ARRAY && i < due->elements; i++) {
-		redisReply *e = due->element[i];
-		char slug[SLUG_MAX + 1];
+	for (size_t i = 0; i < json_array_size(due); i++) {
+		const char *slug = json_string_value(json_array_get(due, i));
 		struct watch_poll *p = watch_free_slot(w);
 		if (!p)
 			break;
-		if (e->type != REDIS_REPLY_STRING || e->len > SLUG_MAX)
-			continue;
-		memcpy(slug, e->str, e->len + 1);
-		if (validate_slug(slug, NULL) < 0)
+		if (!slug || strlen(slug) > SLUG_MAX || validate_slug(slug, NULL) < 0)
 			continue;
 		struct watch_poll cand;
 		memset(&cand, 0, sizeof(cand));
@@ -606,7 +473,7 @@ static int watch_start(struct watch *w, struct redis *r, long long now, struct e
 			break;
 		}
 	}
-	freeReplyObject(due);
+	json_decref(due);
 	return rc;
 }
 
@@ -617,27 +484,12 @@ int watch_tick(struct watch *w, struct redis *r, long long now_ms, struct error 
 	return rc < 0 ? rc : rc2;
 }
 
-static int watch_set(struct redis *r, const char *slug, const char *flag, struct error *err)
-{
-	char now[24];
-	snprintf(now, sizeof(now), "%lld", model_now_ms());
-	const char *args[] = { redis_prefix(r), slug, now, flag };
-	redisReply *reply = NULL;
-	int rc = watch_eval(r, watch_lua_set, 0, 4, args, &reply, err);
-	if (rc < 0)
-		return rc;
-	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == -2)
-		rc = error_set(err, SKIFF_ENOTFOUND, NULL, "project '%s' not found", slug);
-	freeReplyObject(reply);
-	return rc;
-}
-
 int watch_project_add(struct redis *r, const char *slug, struct error *err)
 {
-	return watch_set(r, slug, "1", err);
+	return model_watch_set(r, slug, true, model_now_ms(), err);
 }
 
 int watch_project_remove(struct redis *r, const char *slug, struct error *err)
 {
-	return watch_set(r, slug, "0", err);
+	return model_watch_set(r, slug, false, model_now_ms(), err);
 }

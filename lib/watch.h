@@ -1,11 +1,7 @@
 /* watch.h — commit polling of watched projects: each due project's branch head is listed
  * with libgit2 (no clone) in a child process, and a new head queues a deployment (trigger
  * poll). Never blocks its caller on the network. (Not "poll.h": -Ilib would shadow <poll.h>.)
- *
- * Redis: watch (zset: slug by the time its next poll is due, ms); on the project hash
- * last_polled_commit, last_polled_at, poll_next_ms, poll_failures, poll_error;
- * poll:lock:{repository hash} (string with TTL: a poll of that repository runs);
- * poll:minute:{minute} (counter of polls started in that minute, all dispatchers together). */
+ * What it keeps in Redis is model_watch.h's. */
 #ifndef SKIFF_WATCH_H
 #define SKIFF_WATCH_H
 

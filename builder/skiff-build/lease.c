@@ -4,6 +4,7 @@
 #include "build.h"
 #include "log.h"
 #include "model.h"
+#include "model_queue.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -24,14 +25,9 @@ struct build_lease {
  * 0 otherwise, and when Redis does not answer (an outage is not a cancel). */
 static int lease_canceled(struct build_lease *l)
 {
-	char key[REDIS_KEY_MAX];
-	redis_key(l->redis, key, "deployment:%s", l->b->id);
-	redisReply *reply = redis_cmd(l->redis, NULL, "HGET %s state", key);
-	int canceled = reply && (reply->type == REDIS_REPLY_NIL ||
-				 (reply->type == REDIS_REPLY_STRING &&
-				  !strcmp(reply->str, STATE_CANCELED)));
-	freeReplyObject(reply);
-	return canceled;
+	enum deployment_state state;
+	int exists = model_deployment_status(l->redis, l->b->id, &state, NULL, NULL);
+	return exists == 0 || (exists == 1 && state == DEPLOYMENT_CANCELED);
 }
 
 static void *lease_main(void *arg)

@@ -3,6 +3,7 @@
 #include "build.h"
 #include "log.h"
 #include "model.h"
+#include "model_log.h"
 #include "proc.h"
 
 #include <stdio.h>

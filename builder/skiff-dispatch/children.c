@@ -3,6 +3,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "model.h"
+#include "model_queue.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -4,6 +4,7 @@
 #include "ecs.h"
 #include "log.h"
 #include "model.h"
+#include "model_queue.h"
 
 #include <string.h>
 #include <time.h>

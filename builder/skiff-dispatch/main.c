@@ -4,6 +4,7 @@
 #include "gc.h"
 #include "log.h"
 #include "model.h"
+#include "model_queue.h"
 #include "retention.h"
 #include "store.h"
 #include "watch.h"

@@ -10,7 +10,7 @@
 #include "id.h"
 #include "log.h"
 #include "model.h"
-#include "lifecycle.h"
+#include "model_lifecycle.h"
 #include "validate.h"
 #include "watch.h"
 
@@ -295,7 +295,7 @@ static int create_redeploy_act(struct http_request *req, struct http_response *r
 				"git_url", git_url ? git_url : "", "ref",
 				ref ? ref : (branch ? branch : ""), "state", STATE_QUEUED, "trigger",
 				"redeploy", "created", now);
-	int rc = lifecycle_redeploy(app->redis, slug, dep, superseded, err);
+	int rc = model_lifecycle_redeploy(app->redis, slug, dep, superseded, err);
 	json_decref(dep);
 	json_decref(project);
 	if (rc < 0)
@@ -329,7 +329,7 @@ static int create_rollback_act(struct http_request *req, struct http_response *r
 	}
 	if (create_field(body, "deploymentId", is_form, &id, err) < 0 ||
 	    create_valid_id(id, "deploymentId", err) < 0 ||
-	    lifecycle_rollback(app->redis, slug, id, pin, create_who(req), err) < 0)
+	    model_lifecycle_rollback(app->redis, slug, id, pin, create_who(req), err) < 0)
 		return err->code;
 	log_info("rollback project=%s deployment=%s pinned=%d by=%s", slug, id, pin, create_who(req));
 	char loc[96];
@@ -345,7 +345,7 @@ static int create_unpin_act(struct http_request *req, struct http_response *resp
 	struct app *app = req->app;
 	const char *slug = req->params[0];
 	(void)body;
-	if (validate_slug(slug, err) < 0 || lifecycle_unpin(app->redis, slug, err) < 0)
+	if (validate_slug(slug, err) < 0 || model_lifecycle_unpin(app->redis, slug, err) < 0)
 		return err->code;
 	char loc[96];
 	snprintf(loc, sizeof(loc), "/projects/%s", slug);
@@ -362,7 +362,7 @@ static int create_cancel_act(struct http_request *req, struct http_response *res
 	bool was_building = false;
 	(void)body;
 	if (create_valid_id(id, "the deployment", err) < 0 ||
-	    lifecycle_cancel(app->redis, id, &was_building, err) < 0)
+	    model_lifecycle_cancel(app->redis, id, &was_building, err) < 0)
 		return err->code;
 	log_info("cancel deployment=%s was_building=%d", id, was_building);
 	char loc[64];
@@ -385,7 +385,7 @@ static int create_delete_act(struct http_request *req, struct http_response *res
 		return err->code ? err->code
 				 : error_set(err, SKIFF_EINVALID, "confirmation_required",
 					     "type the project's name to confirm the deletion");
-	if (lifecycle_delete(app->redis, slug, err) < 0)
+	if (model_lifecycle_delete(app->redis, slug, err) < 0)
 		return err->code;
 	log_info("project deleted project=%s by=%s", slug, create_who(req));
 	return create_done(resp, is_form, "/projects", 200,

@@ -7,9 +7,10 @@
 #include "hook.h"
 #include "http.h"
 #include "id.h"
-#include "lifecycle.h"
+#include "model_lifecycle.h"
 #include "log.h"
 #include "model.h"
+#include "model_hook.h"
 #include "validate.h"
 
 #define HOOK_EVENT_MAX 64
@@ -116,14 +117,6 @@ static bool hook_repo_matches(const struct hook_ctx *c, const char *git_url)
 	return false;
 }
 
-static void hook_reply_str(redisReply *r, char *out, size_t outlen)
-{
-	if (r && r->type == REDIS_REPLY_STRING)
-		snprintf(out, outlen, "%.*s", (int)r->len, r->str);
-	else
-		out[0] = '\0';
-}
-
 /* Checks the signature with each candidate's secret; those that match become targets. An
  * index entry whose project is gone or moved to another repository is dropped. */
 static int hook_verify(struct hook_ctx *c, json_t *candidates, const char *signature,
@@ -133,27 +126,21 @@ static int hook_verify(struct hook_ctx *c, json_t *candidates, const char *signa
 	json_t *v;
 	json_array_foreach(candidates, i, v) {
 		const char *slug = json_string_value(v);
-		char key[REDIS_KEY_MAX], secret[HOOK_SECRET_MAX + 1];
+		char secret[HOOK_SECRET_MAX + 1];
 		if (validate_slug(slug, NULL) < 0)
 			continue;
-		redis_key(c->app->redis, key, "project:%s", slug);
-		redisReply *reply = redis_cmd(c->app->redis, err, "HMGET %s git_url branch webhook_secret",
-					      key);
-		if (!reply)
-			return err->code;
 		struct hook_target *t = &c->targets[c->ntargets];
-		if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
-		    reply->element[0]->type != REDIS_REPLY_STRING) {
-			freeReplyObject(reply);
+		int exists = model_hook_project(c->app->redis, slug, t->git_url, sizeof(t->git_url),
+						t->branch, sizeof(t->branch), secret, sizeof(secret),
+						err);
+		if (exists < 0)
+			return exists;
+		if (!exists) {
 			for (size_t u = 0; !by_query && u < c->nurls; u++)
 				hook_index_remove(c->app->redis, c->urls[u], slug, NULL);
 			continue;
 		}
 		snprintf(t->slug, sizeof(t->slug), "%s", slug);
-		hook_reply_str(reply->element[0], t->git_url, sizeof(t->git_url));
-		hook_reply_str(reply->element[1], t->branch, sizeof(t->branch));
-		hook_reply_str(reply->element[2], secret, sizeof(secret));
-		freeReplyObject(reply);
 		if (!by_query && !hook_repo_matches(c, t->git_url)) {
 			for (size_t u = 0; u < c->nurls; u++)
 				hook_index_remove(c->app->redis, c->urls[u], slug, NULL);
@@ -166,29 +153,6 @@ static int hook_verify(struct hook_ctx *c, json_t *candidates, const char *signa
 			c->ntargets++;
 	}
 	return 0;
-}
-
-/* Remembers the delivery id for three days; 1 when it was new, 0 for a replay. */
-static int hook_delivery_claim(struct hook_ctx *c, const char *delivery, struct error *err)
-{
-	char key[REDIS_KEY_MAX];
-	redis_key(c->app->redis, key, "delivery:%s", delivery);
-	redisReply *reply = redis_cmd(c->app->redis, err, "SET %s %lld NX EX %d", key,
-				      model_now_ms(), HOOK_DELIVERY_TTL);
-	if (!reply)
-		return err->code;
-	int fresh = reply->type == REDIS_REPLY_STATUS;
-	freeReplyObject(reply);
-	return fresh;
-}
-
-static void hook_delivery_forget(struct hook_ctx *c, const char *delivery)
-{
-	char key[REDIS_KEY_MAX];
-	redis_key(c->app->redis, key, "delivery:%s", delivery);
-	redisReply *reply = redis_cmd(c->app->redis, NULL, "DEL %s", key);
-	if (reply)
-		freeReplyObject(reply);
 }
 
 /* Queues a deployment of exactly the pushed commit. */
@@ -204,7 +168,7 @@ static int hook_deploy(struct hook_ctx *c, struct hook_target *t, const char *de
 				now, "delivery", delivery);
 	if (t->push.message[0])
 		json_object_set_new(dep, "commit_message", json_string(t->push.message));
-	int rc = lifecycle_redeploy(c->app->redis, t->slug, dep, superseded, err);
+	int rc = model_lifecycle_redeploy(c->app->redis, t->slug, dep, superseded, err);
 	json_decref(dep);
 	if (rc < 0)
 		return rc;
@@ -228,7 +192,7 @@ static int hook_push(struct hook_ctx *c, struct http_response *resp, const char 
 		if (t->push.action == HOOK_PUSH_INVALID)
 			return error_set(err, SKIFF_EINVALID, "invalid_payload", "%s", t->push.reason);
 	}
-	int fresh = hook_delivery_claim(c, delivery, err);
+	int fresh = model_hook_delivery_claim(c->app->redis, delivery, HOOK_DELIVERY_TTL, err);
 	if (fresh < 0)
 		return fresh;
 	if (!fresh)
@@ -241,7 +205,7 @@ static int hook_push(struct hook_ctx *c, struct http_response *resp, const char 
 		struct hook_target *t = &c->targets[i];
 		if (t->push.action == HOOK_PUSH_DEPLOY) {
 			if (hook_deploy(c, t, delivery, results, err) < 0) {
-				hook_delivery_forget(c, delivery); /* GitHub's redelivery may try again */
+				model_hook_delivery_forget(c->app->redis, delivery); /* GitHub's redelivery may try again */
 				json_decref(results);
 				return err->code;
 			}

@@ -9,6 +9,7 @@
 #include "id.h"
 #include "log.h"
 #include "model.h"
+#include "model_log.h"
 #include "status.h"
 #include "validate.h"
 

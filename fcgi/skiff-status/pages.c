@@ -9,6 +9,7 @@
 #include "html.h"
 #include "id.h"
 #include "model.h"
+#include "model_log.h"
 #include "status.h"
 #include "validate.h"
 
@@ -244,57 +245,53 @@ int pages_project(struct http_request *req, struct http_response *resp)
  * `last` gets the id of the last entry shown, which app.js resumes the stream after. A line
  * that would not fit in b, or one past PAGES_LOG_LINES_MAX, is not shown, and neither is any
  * after it: *cut is set and `last` stays on the last line shown, so nothing is skipped. */
+struct pages_log_ctx {
+	struct buf *b;
+	struct buf line;
+	char *last;
+	size_t lastlen;
+	int *cut;
+};
+
+static int pages_log_entry(const struct model_log_entry *e, void *ctx)
+{
+	struct pages_log_ctx *x = ctx;
+	buf_reset(&x->line);
+	if (strcmp(e->kind, LOG_KIND_END)) {
+		int is_state = !strcmp(e->kind, LOG_KIND_STATE);
+		buf_puts(&x->line, "<span class=\"line ");
+		buf_put_html(&x->line, is_state ? "system state" : e->source);
+		buf_puts(&x->line, "\">");
+		if (is_state)
+			buf_puts(&x->line, "==> ");
+		buf_put_html(&x->line, e->text);
+		buf_puts(&x->line, "</span>\n");
+	}
+	if (x->line.err || x->line.len > x->b->max - x->b->len) {
+		*x->cut = 1;
+		return 1;
+	}
+	buf_append(x->b, buf_cstr(&x->line), x->line.len);
+	snprintf(x->last, x->lastlen, "%.*s", (int)e->id_len, e->id);
+	return 0;
+}
+
 static int pages_log(struct app *app, const char *id, struct buf *b, char *last, size_t lastlen,
 		     int *cut)
 {
-	char key[REDIS_KEY_MAX];
-	redis_key(app->redis, key, "log:%s", id);
 	struct error err;
-	/* one more than shown tells whether the log goes on */
-	redisReply *reply = redis_cmd(app->redis, &err, "XRANGE %s - + COUNT %d", key,
-				      PAGES_LOG_LINES_MAX + 1);
-	if (!reply)
-		return err.code;
+	struct pages_log_ctx x = { .b = b, .line = BUF_INIT(b->max), .last = last,
+				   .lastlen = lastlen, .cut = cut };
+	int more = 0;
 	last[0] = '\0';
 	*cut = 0;
-	struct buf line = BUF_INIT(b->max);
-	for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
-		redisReply *e = reply->element[i];
-		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
-		    e->element[1]->type != REDIS_REPLY_ARRAY)
-			continue;
-		if (i >= PAGES_LOG_LINES_MAX) {
-			*cut = 1;
-			break;
-		}
-		const char *k = "", *s = "", *m = "";
-		redisReply *f = e->element[1];
-		for (size_t j = 0; j + 1 < f->elements; j += 2) {
-			const char *name = f->element[j]->str;
-			if (!strcmp(name, "k")) k = f->element[j + 1]->str;
-			else if (!strcmp(name, "s")) s = f->element[j + 1]->str;
-			else if (!strcmp(name, "m")) m = f->element[j + 1]->str;
-		}
-		buf_reset(&line);
-		if (strcmp(k, "end")) {
-			int is_state = !strcmp(k, "state");
-			buf_puts(&line, "<span class=\"line ");
-			buf_put_html(&line, is_state ? "system state" : s);
-			buf_puts(&line, "\">");
-			if (is_state)
-				buf_puts(&line, "==> ");
-			buf_put_html(&line, m);
-			buf_puts(&line, "</span>\n");
-		}
-		if (line.err || line.len > b->max - b->len) {
-			*cut = 1;
-			break;
-		}
-		buf_append(b, buf_cstr(&line), line.len);
-		snprintf(last, lastlen, "%.*s", (int)e->element[0]->len, e->element[0]->str);
-	}
-	buf_dispose(&line);
-	freeReplyObject(reply);
+	int rc = model_log_each(app->redis, id, PAGES_LOG_LINES_MAX, pages_log_entry, &x, &more,
+				&err);
+	buf_dispose(&x.line);
+	if (rc < 0)
+		return err.code;
+	if (more)
+		*cut = 1;
 	return 0;
 }
 

@@ -3,14 +3,13 @@
 #include "bridge.h"
 #include "buf.h"
 #include "log.h"
+#include "model_log.h"
 
 #include <assert.h>
 #include <event2/buffer.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define FEED_KEY_MAX (sizeof(((struct config *)0)->redis_prefix) + 16 + ID_LEN)
 
 /* The formatted events of one batch, shared by reference by every client's output. */
 struct feed_batch {
@@ -24,12 +23,6 @@ static unsigned feed_hash(const char *id)
 	for (; *id; id++)
 		h = (h ^ (unsigned char)*id) * 16777619u;
 	return h & (FEED_BUCKETS - 1);
-}
-
-static void feed_key(const struct bridge *b, char out[FEED_KEY_MAX], const char *what,
-		      const char *id)
-{
-	snprintf(out, FEED_KEY_MAX, "%s%s:%s", b->cfg->redis_prefix, what, id);
 }
 
 struct feed *feed_find(struct bridge *b, const char *id)
@@ -52,12 +45,11 @@ static void feed_on_message(redisAsyncContext *ac, void *r, void *privdata)
 	    reply->element[1]->type != REDIS_REPLY_STRING)
 		return;
 	const char *type = reply->element[0]->str;
-	const char *channel = reply->element[1]->str;
-	size_t plen = strlen(b->cfg->redis_prefix);
-	if (reply->element[1]->len != plen + 7 + ID_LEN ||
-	    strncmp(channel, b->cfg->redis_prefix, plen) || strncmp(channel + plen, "events:", 7))
+	const char *id = model_log_channel_id(b->cfg, reply->element[1]->str,
+					      reply->element[1]->len);
+	if (!id)
 		return;
-	struct feed *f = feed_find(b, channel + plen + 7);
+	struct feed *f = feed_find(b, id);
 	if (!f)
 		return;   /* unsubscribed meanwhile */
 	if (!strcmp(type, "subscribe")) {
@@ -75,8 +67,8 @@ static void feed_subscribe(struct feed *f, const char *command)
 	struct bridge *b = f->bridge;
 	if (!b->sub.up || !b->sub.ac)
 		return;
-	char channel[FEED_KEY_MAX];
-	feed_key(b, channel, "events", f->id);
+	char channel[MODEL_LOG_KEY_MAX];
+	model_log_channel_key(b->cfg, f->id, channel);
 	const char *argv[2] = { command, channel };
 	size_t len[2] = { strlen(command), strlen(channel) };
 	/* the callback finds the feed by channel name, so it never holds a pointer to it */
@@ -355,8 +347,8 @@ static void feed_read(struct feed *f)
 	struct stream_id start = from;
 	if (++start.seq == 0)
 		start.ms++;
-	char key[FEED_KEY_MAX], startbuf[STREAM_ID_MAX + 1];
-	feed_key(b, key, "log", f->id);
+	char key[MODEL_LOG_KEY_MAX], startbuf[STREAM_ID_MAX + 1];
+	model_log_stream_key(b->cfg, f->id, key);
 	stream_id_format(start, startbuf);
 	const char *argv[6] = { "XRANGE", key, startbuf, "+", "COUNT", "1000" };
 	size_t len[6];
@@ -430,9 +422,9 @@ void feed_check(struct bridge *b, struct client *c)
 {
 	if (!b->cmd.up)
 		return;   /* waits in the checking list until the link is back */
-	char hkey[FEED_KEY_MAX], lkey[FEED_KEY_MAX];
-	feed_key(b, hkey, "deployment", c->id);
-	feed_key(b, lkey, "log", c->id);
+	char hkey[MODEL_LOG_KEY_MAX], lkey[MODEL_LOG_KEY_MAX];
+	model_log_record_key(b->cfg, c->id, hkey);
+	model_log_stream_key(b->cfg, c->id, lkey);
 	const char *a1[2] = { "EXISTS", hkey };
 	size_t l1[2] = { 6, strlen(hkey) };
 	const char *a2[6] = { "XREVRANGE", lkey, "+", "-", "COUNT", "1" };

@@ -1,10 +1,11 @@
-/* lifecycle.h — the life of a project after its first build: redeploy (newest queued build
+/* model_lifecycle.h — the life of a project after its first build: redeploy (newest queued build
  * wins), rollback and pinning, cancel, delete. Each is one Lua script: atomic. */
-#ifndef SKIFF_LIFECYCLE_H
-#define SKIFF_LIFECYCLE_H
+#ifndef SKIFF_MODEL_LIFECYCLE_H
+#define SKIFF_MODEL_LIFECYCLE_H
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include "error.h"
 #include "id.h"
 #include "redis.h"
@@ -12,26 +13,30 @@
 /* Queues deployment (object of string fields with "id") of slug. A deployment of the same
  * project that is still queued (not started) is canceled as superseded; its id is written
  * to superseded (empty when none). SKIFF_ENOTFOUND when the project does not exist. */
-int lifecycle_redeploy(struct redis *r, const char *slug, json_t *deployment,
+int model_lifecycle_redeploy(struct redis *r, const char *slug, json_t *deployment,
 		       char superseded[ID_LEN + 1], struct error *err);
 /* Makes id (a ready deployment of slug) current; pin keeps later builds from replacing it.
  * who: the user or "api". SKIFF_ECONFLICT when not ready or of another project. The project
  * records rolled_back_from/_at/_by until a build goes live. When id is current already, only
  * the pin is set (0, no rollback recorded). */
-int lifecycle_rollback(struct redis *r, const char *slug, const char *id, bool pin,
+int model_lifecycle_rollback(struct redis *r, const char *slug, const char *id, bool pin,
 		       const char *who, struct error *err);
-int lifecycle_unpin(struct redis *r, const char *slug, struct error *err);
+int model_lifecycle_unpin(struct redis *r, const char *slug, struct error *err);
 /* Cancels a queued or building deployment; idempotent on a canceled one; SKIFF_ECONFLICT on
  * a finished one. *was_building tells whether a build process has to be stopped. */
-int lifecycle_cancel(struct redis *r, const char *id, bool *was_building, struct error *err);
+int model_lifecycle_cancel(struct redis *r, const char *id, bool *was_building, struct error *err);
 /* Removes the project, its deployment records, log streams and leases. Builds still queued
  * or running are canceled first (a local build stops when its record is gone); the ECS task
- * of one is left under LIFECYCLE_ORPHAN_TASK{id} for ecs_poll to stop. Blobs go at the next
+ * of one is left (model_lifecycle_orphan_task) for ecs_poll to stop. Blobs go at the next
  * sweep. */
-int lifecycle_delete(struct redis *r, const char *slug, struct error *err);
+int model_lifecycle_delete(struct redis *r, const char *slug, struct error *err);
 
-/* Key (after the prefix, before the deployment id) of a deleted deployment's ECS task ARN. */
-#define LIFECYCLE_ORPHAN_TASK "orphan_task:"
-#define LIFECYCLE_ORPHAN_TASK_TTL_S 86400
+/* How long the ARN of a deleted deployment's ECS task is kept for ecs_poll. */
+#define MODEL_ORPHAN_TASK_TTL_S 86400
+/* The ECS task ARN a delete left for deployment id into arn: 1 when there is one, 0 when not
+ * (arn empty). drop forgets it once the task is stopped. */
+int model_lifecycle_orphan_task(struct redis *r, const char *id, char *arn, size_t arnlen,
+				struct error *err);
+void model_lifecycle_orphan_task_drop(struct redis *r, const char *id);
 
 #endif

@@ -1,7 +1,9 @@
-/* lifecycle.c — redeploy, rollback, pin, cancel and delete as atomic Lua scripts. */
-#include "lifecycle.h"
+/* model_lifecycle.c — redeploy, rollback, pin, cancel and delete as atomic Lua scripts, and
+ * the task ARNs a delete leaves behind for skiff-dispatch. */
+#include "model_lifecycle.h"
 #include "hook.h"
 #include "model.h"
+#include "model_script.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +28,7 @@
 	"end "
 
 /* KEYS: none (prefix-built); ARGV: prefix, slug, id, now, deployment json */
-static const char lifecycle_lua_redeploy[] = LUA_CANCEL
+static const char model_lifecycle_lua_redeploy[] = LUA_CANCEL
 	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
 	"if redis.call('EXISTS', p) == 0 then return {-2} end "
 	"local old = redis.call('HGET', p, 'queued') "
@@ -53,7 +55,7 @@ static const char lifecycle_lua_redeploy[] = LUA_CANCEL
 
 /* ARGV: prefix, slug, id, pin, who, now. To the deployment already current: only the pin
  * changes; nothing was rolled back, so nothing is recorded. */
-static const char lifecycle_lua_rollback[] =
+static const char model_lifecycle_lua_rollback[] =
 	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
 	"if redis.call('EXISTS', p) == 0 then return -2 end "
 	"local d = ARGV[1] .. 'deployment:' .. ARGV[3] "
@@ -69,14 +71,14 @@ static const char lifecycle_lua_rollback[] =
 	"return 0";
 
 /* ARGV: prefix, slug */
-static const char lifecycle_lua_unpin[] =
+static const char model_lifecycle_lua_unpin[] =
 	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
 	"if redis.call('EXISTS', p) == 0 then return -2 end "
 	"redis.call('HSET', p, 'pinned', '0') "
 	"return 0";
 
 /* ARGV: prefix, id, now */
-static const char lifecycle_lua_cancel[] = LUA_CANCEL
+static const char model_lifecycle_lua_cancel[] = LUA_CANCEL
 	"local st = redis.call('HGET', ARGV[1] .. 'deployment:' .. ARGV[2], 'state') "
 	"if not st then return -2 end "
 	"if st == 'canceled' then return 0 end "
@@ -86,8 +88,8 @@ static const char lifecycle_lua_cancel[] = LUA_CANCEL
 	"return 0";
 
 /* ARGV: prefix, slug, now, orphan task ttl. A build still running on ECS leaves its task's ARN
- * behind (LIFECYCLE_ORPHAN_TASK) for skiff-dispatch to stop: its record is gone. */
-static const char lifecycle_lua_delete[] = LUA_CANCEL
+ * behind (orphan_task:{id}) for skiff-dispatch to stop: its record is gone. */
+static const char model_lifecycle_lua_delete[] = LUA_CANCEL
 	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
 	"if redis.call('EXISTS', p) == 0 then return -2 end "
 	"local ids = redis.call('ZRANGE', p .. ':deployments', 0, -1) "
@@ -95,7 +97,7 @@ static const char lifecycle_lua_delete[] = LUA_CANCEL
 	"  local st = cancel(ARGV[1], id, ARGV[3], 'project deleted') "
 	"  local arn = redis.call('HGET', ARGV[1] .. 'deployment:' .. id, 'task_arn') "
 	"  if (st == 'queued' or st == 'building') and arn and arn ~= '' then "
-	"    redis.call('SET', ARGV[1] .. '" LIFECYCLE_ORPHAN_TASK "' .. id, arn, 'EX', ARGV[4]) "
+	"    redis.call('SET', ARGV[1] .. 'orphan_task:' .. id, arn, 'EX', ARGV[4]) "
 	"  end "
 	"  redis.call('DEL', ARGV[1] .. 'deployment:' .. id, ARGV[1] .. 'log:' .. id, "
 	"    ARGV[1] .. 'lease:' .. id) "
@@ -105,7 +107,7 @@ static const char lifecycle_lua_delete[] = LUA_CANCEL
 	"redis.call('ZREM', ARGV[1] .. 'watch', ARGV[2]) "
 	"return #ids";
 
-static int lifecycle_int(redisReply *reply, long long *out)
+static int model_lifecycle_int(redisReply *reply, long long *out)
 {
 	if (reply->type == REDIS_REPLY_INTEGER) {
 		*out = reply->integer;
@@ -119,13 +121,13 @@ static int lifecycle_int(redisReply *reply, long long *out)
 	return -1;
 }
 
-static int lifecycle_run(struct redis *r, const char *script, int nargs, const char **args,
+static int model_lifecycle_run(struct redis *r, const char *script, int nargs, const char **args,
 			 long long *result, redisReply **keep, struct error *err)
 {
 	redisReply *reply = redis_eval(r, err, script, 0, nargs, args);
 	if (!reply)
-		return err ? err->code : SKIFF_EREDIS;
-	if (lifecycle_int(reply, result) < 0) {
+		return model_script_failed(err);
+	if (model_lifecycle_int(reply, result) < 0) {
 		freeReplyObject(reply);
 		return error_set(err, SKIFF_EINTERNAL, NULL, "unexpected answer from Redis");
 	}
@@ -136,7 +138,7 @@ static int lifecycle_run(struct redis *r, const char *script, int nargs, const c
 	return 0;
 }
 
-int lifecycle_redeploy(struct redis *r, const char *slug, json_t *deployment,
+int model_lifecycle_redeploy(struct redis *r, const char *slug, json_t *deployment,
 		       char superseded[ID_LEN + 1], struct error *err)
 {
 	const char *id = json_string_value(json_object_get(deployment, "id"));
@@ -148,7 +150,7 @@ int lifecycle_redeploy(struct redis *r, const char *slug, json_t *deployment,
 	const char *args[] = { redis_prefix(r), slug, id, now, dj };
 	long long v;
 	redisReply *reply = NULL;
-	int rc = lifecycle_run(r, lifecycle_lua_redeploy, 5, args, &v, &reply, err);
+	int rc = model_lifecycle_run(r, model_lifecycle_lua_redeploy, 5, args, &v, &reply, err);
 	free(dj);
 	superseded[0] = '\0';
 	if (rc < 0)
@@ -162,14 +164,14 @@ int lifecycle_redeploy(struct redis *r, const char *slug, json_t *deployment,
 	return rc;
 }
 
-int lifecycle_rollback(struct redis *r, const char *slug, const char *id, bool pin,
+int model_lifecycle_rollback(struct redis *r, const char *slug, const char *id, bool pin,
 		       const char *who, struct error *err)
 {
 	char now[24];
 	snprintf(now, sizeof(now), "%lld", model_now_ms());
 	const char *args[] = { redis_prefix(r), slug, id, pin ? "1" : "0", who, now };
 	long long v;
-	int rc = lifecycle_run(r, lifecycle_lua_rollback, 6, args, &v, NULL, err);
+	int rc = model_lifecycle_run(r, model_lifecycle_lua_rollback, 6, args, &v, NULL, err);
 	if (rc < 0)
 		return rc;
 	switch (v) {
@@ -182,24 +184,24 @@ int lifecycle_rollback(struct redis *r, const char *slug, const char *id, bool p
 	}
 }
 
-int lifecycle_unpin(struct redis *r, const char *slug, struct error *err)
+int model_lifecycle_unpin(struct redis *r, const char *slug, struct error *err)
 {
 	const char *args[] = { redis_prefix(r), slug };
 	long long v;
-	int rc = lifecycle_run(r, lifecycle_lua_unpin, 2, args, &v, NULL, err);
+	int rc = model_lifecycle_run(r, model_lifecycle_lua_unpin, 2, args, &v, NULL, err);
 	if (rc == 0 && v == -2)
 		rc = error_set(err, SKIFF_ENOTFOUND, NULL, "project '%s' not found", slug);
 	return rc;
 }
 
-int lifecycle_cancel(struct redis *r, const char *id, bool *was_building, struct error *err)
+int model_lifecycle_cancel(struct redis *r, const char *id, bool *was_building, struct error *err)
 {
 	char now[24];
 	snprintf(now, sizeof(now), "%lld", model_now_ms());
 	const char *args[] = { redis_prefix(r), id, now };
 	long long v;
 	*was_building = false;
-	int rc = lifecycle_run(r, lifecycle_lua_cancel, 3, args, &v, NULL, err);
+	int rc = model_lifecycle_run(r, model_lifecycle_lua_cancel, 3, args, &v, NULL, err);
 	if (rc < 0)
 		return rc;
 	if (v == -2)
@@ -211,7 +213,7 @@ int lifecycle_cancel(struct redis *r, const char *id, bool *was_building, struct
 	return 0;
 }
 
-int lifecycle_delete(struct redis *r, const char *slug, struct error *err)
+int model_lifecycle_delete(struct redis *r, const char *slug, struct error *err)
 {
 	char now[24], key[REDIS_KEY_MAX];
 	snprintf(now, sizeof(now), "%lld", model_now_ms());
@@ -219,16 +221,40 @@ int lifecycle_delete(struct redis *r, const char *slug, struct error *err)
 	redis_key(r, key, "project:%s", slug);
 	redisReply *url = redis_cmd(r, err, "HGET %s git_url", key);
 	if (!url)
-		return err ? err->code : SKIFF_EREDIS;
+		return model_script_failed(err);
 	char ttl[24];
-	snprintf(ttl, sizeof(ttl), "%d", LIFECYCLE_ORPHAN_TASK_TTL_S);
+	snprintf(ttl, sizeof(ttl), "%d", MODEL_ORPHAN_TASK_TTL_S);
 	const char *args[] = { redis_prefix(r), slug, now, ttl };
 	long long v;
-	int rc = lifecycle_run(r, lifecycle_lua_delete, 4, args, &v, NULL, err);
+	int rc = model_lifecycle_run(r, model_lifecycle_lua_delete, 4, args, &v, NULL, err);
 	if (rc == 0 && v == -2)
 		rc = error_set(err, SKIFF_ENOTFOUND, NULL, "project '%s' not found", slug);
 	if (rc == 0 && url->type == REDIS_REPLY_STRING)
 		hook_index_remove(r, url->str, slug, NULL); /* skiff-hook also drops stale entries */
 	freeReplyObject(url);
 	return rc;
+}
+
+int model_lifecycle_orphan_task(struct redis *r, const char *id, char *arn, size_t arnlen,
+				struct error *err)
+{
+	char key[REDIS_KEY_MAX];
+	redis_key(r, key, "orphan_task:%s", id);
+	redisReply *reply = redis_cmd(r, err, "GET %s", key);
+	if (!reply)
+		return model_script_failed(err);
+	int found = reply->type == REDIS_REPLY_STRING && reply->len < arnlen;
+	if (found)
+		memcpy(arn, reply->str, reply->len + 1);
+	else if (arnlen)
+		arn[0] = '\0';
+	freeReplyObject(reply);
+	return found;
+}
+
+void model_lifecycle_orphan_task_drop(struct redis *r, const char *id)
+{
+	char key[REDIS_KEY_MAX];
+	redis_key(r, key, "orphan_task:%s", id);
+	freeReplyObject(redis_cmd(r, NULL, "DEL %s", key));
 }
