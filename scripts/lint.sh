@@ -1,5 +1,6 @@
 #!/bin/sh
-# Fails when project code calls a function STYLE.md bans.
+# Fails when project code calls a function STYLE.md bans, names a store key outside
+# lib/store*.c or a Redis key outside lib/model*.c (each schema has one owner).
 set -u
 pat='(^|[^_a-z0-9.>])(sprintf|vsprintf|strcpy|strcat|strncpy|gets|atoi|atol|strtok|system|popen|alloca|signal)[[:space:]]*\('
 hits=$(grep -rnE --include='*.c' --include='*.h' "$pat" lib fcgi builder sse-bridge 2>/dev/null |
@@ -22,3 +23,22 @@ if [ -n "$hits" ]; then
 	exit 1
 fi
 echo "lint: store keys only in lib/store*.c"
+
+# Redis keys: the calls that build a key or send a command, a key fragment in a string
+# ("deployment:%s", "poll:lock:%s", "gc:sweep", ":deployments", Lua's .. 'queue'), and the
+# key prefix itself, anywhere but in the model (and redis.c, config.c, which define them).
+keypat='\<redis_(key|prefix|cmd|cmdv|eval)[[:space:]]*\('
+keypat="$keypat"'|"([^"]*[^a-z_"]|[^"]*%s)?(deployment|project|lease|log|events|orphan_task|hookrepo|delivery|poll|gc|queue):[a-z%'"'"'"]'
+keypat="$keypat"'|"[^"]*:deployments\>'
+keypat="$keypat"'|\.\.[[:space:]]*'"'"'(queue|projects|watch)'"'"
+keypat="$keypat"'|\<redis_prefix\>'
+hits=$(grep -rnE --include='*.c' --include='*.h' "$keypat" lib fcgi builder sse-bridge 2>/dev/null |
+	grep -vE '^lib/(model[a-z_]*|redis|config)\.[ch]:' |
+	grep -vE '^\S+:[0-9]+:\s*(/\*|\*|//)' |
+	grep -v 'SKIFF_REDIS_PREFIX')
+if [ -n "$hits" ]; then
+	echo "lint: Redis keys named outside lib/model*.c:" >&2
+	echo "$hits" >&2
+	exit 1
+fi
+echo "lint: Redis keys only in lib/model*.c"
