@@ -29,16 +29,21 @@ START_TEST(test_model_project_create_records)
 	/* exactly these six keys exist: project, projects, deployment, its zset, queue, log */
 	ck_assert_int_eq(rc_dbsize(), 6);
 	/* and read back through the model */
-	json_t *rec = NULL;
+	struct project p;
+	struct deployment d;
 	struct error err;
-	ck_assert_int_eq(model_project_get(r, "site", &rec, &err), 0);
-	ck_assert_str_eq(json_string_value(json_object_get(rec, "git_url")),
-			 "https://github.com/o/r.git");
-	json_decref(rec);
-	ck_assert_int_eq(model_deployment_get(r, id, &rec, &err), 0);
-	ck_assert_str_eq(json_string_value(json_object_get(rec, "state")), "queued");
-	ck_assert_str_eq(json_string_value(json_object_get(rec, "id")), id);
-	json_decref(rec);
+	ck_assert_int_eq(model_project_get(r, "site", &p, &err), 0);
+	ck_assert_str_eq(p.git_url, "https://github.com/o/r.git");
+	ck_assert_str_eq(p.branch, "main");
+	ck_assert_int_eq(p.created, 1700000000000LL);
+	ck_assert(!p.pinned && !p.watch);
+	ck_assert_str_eq(p.build_command, "");   /* never set: empty, not stored */
+	ck_assert_int_eq(p.rolled_back_at, MODEL_NONE);
+	ck_assert_int_eq(model_deployment_get(r, id, &d, &err), 0);
+	ck_assert_int_eq(d.state, DEPLOYMENT_QUEUED);
+	ck_assert_str_eq(d.id, id);
+	ck_assert_str_eq(d.project, "site");
+	ck_assert_int_eq(d.started, MODEL_NONE);
 }
 END_TEST
 
@@ -51,9 +56,12 @@ START_TEST(test_model_project_create_notifies)
 	ck_assert(sub && !sub->err);
 	redisReply *reply = redisCommand(sub, "SUBSCRIBE %s", key("events:%s", id));
 	freeReplyObject(reply);
-	json_t *p = project_obj("site", "https://github.com/o/r.git", id), *d = deployment_obj(id, "site");
+	struct project p;
+	struct deployment d;
+	project_rec(&p, "site", "https://github.com/o/r.git", id);
+	deployment_rec(&d, id, "site");
 	struct error err;
-	ck_assert_int_eq(model_project_create(r, p, d, &err), 0);
+	ck_assert_int_eq(model_project_create(r, &p, &d, &err), 0);
 	struct timeval tv = { 2, 0 };
 	redisSetTimeout(sub, tv);
 	void *msg = NULL;
@@ -66,8 +74,6 @@ START_TEST(test_model_project_create_notifies)
 	freeReplyObject(x);
 	freeReplyObject(reply);
 	redisFree(sub);
-	json_decref(p);
-	json_decref(d);
 }
 END_TEST
 
@@ -78,11 +84,13 @@ START_TEST(test_model_project_create_conflict_writes_nothing)
 	rc_digest(before);
 	long long keys = rc_dbsize();
 	id_new(id2);
-	json_t *p = project_obj("site", "https://github.com/other/x.git", id2),
-	       *d = deployment_obj(id2, "site");
+	struct project p;
+	struct deployment d;
+	project_rec(&p, "site", "https://github.com/other/x.git", id2);
+	deployment_rec(&d, id2, "site");
 	struct error err;
 	error_clear(&err);
-	ck_assert_int_eq(model_project_create(r, p, d, &err), SKIFF_ECONFLICT);
+	ck_assert_int_eq(model_project_create(r, &p, &d, &err), SKIFF_ECONFLICT);
 	ck_assert_str_eq(err.name, "slug_taken");
 	ck_assert_ptr_nonnull(strstr(err.message, "site"));
 	ck_assert_int_eq(error_status(err.code), 409);
@@ -90,8 +98,6 @@ START_TEST(test_model_project_create_conflict_writes_nothing)
 	ck_assert_str_eq(after, before);
 	ck_assert_int_eq(rc_dbsize(), keys);
 	ck_assert_str_eq(rc_hget("skiff:project:site", "git_url"), "https://github.com/o/r.git");
-	json_decref(p);
-	json_decref(d);
 }
 END_TEST
 
@@ -107,10 +113,12 @@ START_TEST(test_model_project_create_race)
 			struct redis *mine = redis_new(&cfg);
 			char id[ID_LEN + 1];
 			id_new(id);
-			json_t *p = project_obj("race", "https://github.com/o/r.git", id),
-			       *d = deployment_obj(id, "race");
+			struct project p;
+			struct deployment d;
+			project_rec(&p, "race", "https://github.com/o/r.git", id);
+			deployment_rec(&d, id, "race");
 			struct error err;
-			int rc = model_project_create(mine, p, d, &err);
+			int rc = model_project_create(mine, &p, &d, &err);
 			_exit(rc == 0 ? 0 : rc == SKIFF_ECONFLICT ? 1 : 2);
 		}
 	}
@@ -157,16 +165,16 @@ START_TEST(test_model_deployment_create)
 	char id[ID_LEN + 1], id2[ID_LEN + 1];
 	create("site", id);
 	id_new(id2);
-	json_t *d = deployment_obj(id2, "site");
-	json_object_set_new(d, "trigger", json_string("redeploy"));
+	struct deployment d;
+	deployment_rec(&d, id2, "site");
+	snprintf(d.trigger, sizeof(d.trigger), "redeploy");
 	struct error err;
-	ck_assert_int_eq(model_deployment_create(r, "site", d, &err), 0);
+	ck_assert_int_eq(model_deployment_create(r, "site", &d, &err), 0);
 	ck_assert_str_eq(rc_hget("skiff:project:site", "latest"), id2);
 	ck_assert_str_eq(rc_hget(key("deployment:%s", id2), "trigger"), "redeploy");
 	ck_assert_int_eq(rc_int("ZCARD %s", "skiff:project:site:deployments", NULL), 2);
 	ck_assert_int_eq(rc_int("LLEN %s", "skiff:queue", NULL), 2);
 	ck_assert_str_eq(rc_stream(key("log:%s", id2)), "state/system/queued");
-	json_decref(d);
 }
 END_TEST
 
@@ -175,26 +183,26 @@ START_TEST(test_model_deployment_create_unknown_project)
 	char id[ID_LEN + 1], before[64], after[64];
 	id_new(id);
 	rc_digest(before);
-	json_t *d = deployment_obj(id, "ghost");
+	struct deployment d;
+	deployment_rec(&d, id, "ghost");
 	struct error err;
 	error_clear(&err);
-	ck_assert_int_eq(model_deployment_create(r, "ghost", d, &err), SKIFF_ENOTFOUND);
+	ck_assert_int_eq(model_deployment_create(r, "ghost", &d, &err), SKIFF_ENOTFOUND);
 	rc_digest(after);
 	ck_assert_str_eq(after, before);
 	ck_assert_int_eq(rc_dbsize(), 0);
-	json_decref(d);
 }
 END_TEST
 
 START_TEST(test_model_get_not_found)
 {
-	json_t *rec = NULL;
+	struct project p;
+	struct deployment d;
 	struct error err;
 	char cur[ID_LEN + 1];
-	ck_assert_int_eq(model_project_get(r, "nope", &rec, &err), SKIFF_ENOTFOUND);
+	ck_assert_int_eq(model_project_get(r, "nope", &p, &err), SKIFF_ENOTFOUND);
 	ck_assert_int_eq(error_status(err.code), 404);
-	ck_assert_int_eq(model_deployment_get(r, "abcdefgh2345", &rec, &err), SKIFF_ENOTFOUND);
-	ck_assert_ptr_null(rec);
+	ck_assert_int_eq(model_deployment_get(r, "abcdefgh2345", &d, &err), SKIFF_ENOTFOUND);
 	char id[ID_LEN + 1];
 	create("site", id);
 	ck_assert_int_eq(model_project_current(r, "site", cur, &err), SKIFF_ENOTFOUND);
@@ -225,9 +233,9 @@ START_TEST(test_model_lists)
 	for (int i = 0; i < 4; i++) {
 		usleep(3000);
 		id_new(more[i]);
-		json_t *d = deployment_obj(more[i], "first");
-		ck_assert_int_eq(model_deployment_create(r, "first", d, &err), 0);
-		json_decref(d);
+		struct deployment d;
+		deployment_rec(&d, more[i], "first");
+		ck_assert_int_eq(model_deployment_create(r, "first", &d, &err), 0);
 	}
 	ck_assert_int_eq(model_deployment_list(r, "first", 0, 2, &list, &err), 0);
 	ck_assert_uint_eq(json_array_size(list), 2);
@@ -353,9 +361,9 @@ START_TEST(test_model_promote_sets_current)
 			 "end/system/ready");
 	/* a later deployment takes over */
 	id_new(id2);
-	json_t *d = deployment_obj(id2, "site");
-	ck_assert_int_eq(model_deployment_create(r, "site", d, &err), 0);
-	json_decref(d);
+	struct deployment d;
+	deployment_rec(&d, id2, "site");
+	ck_assert_int_eq(model_deployment_create(r, "site", &d, &err), 0);
 	ck_assert_int_eq(model_deployment_promote(r, id2, nofields, &err), 0);
 	ck_assert_int_eq(model_project_current(r, "site", cur, &err), 0);
 	ck_assert_str_eq(cur, id2);
@@ -374,9 +382,9 @@ START_TEST(test_model_promote_pinned)
 	ck_assert_int_eq(model_deployment_promote(r, id, nofields, &err), 0);
 	freeReplyObject(rc_cmd("HSET skiff:project:site pinned 1"));
 	id_new(id2);
-	json_t *d = deployment_obj(id2, "site");
-	ck_assert_int_eq(model_deployment_create(r, "site", d, &err), 0);
-	json_decref(d);
+	struct deployment d;
+	deployment_rec(&d, id2, "site");
+	ck_assert_int_eq(model_deployment_create(r, "site", &d, &err), 0);
 	ck_assert_int_eq(model_deployment_promote(r, id2, nofields, &err), 0);
 	ck_assert_str_eq(rc_hget(key("deployment:%s", id2), "state"), "ready");
 	ck_assert_int_eq(model_project_current(r, "site", cur, &err), 0);
@@ -408,6 +416,73 @@ START_TEST(test_model_promote_unknown)
 }
 END_TEST
 
+/* ---- typed records ------------------------------------------------------------- */
+
+/* Every state's wire string parses back to it; anything else is DEPLOYMENT_UNKNOWN. */
+START_TEST(test_model_state_names)
+{
+	static const char *const names[] = { "queued", "building", "ready", "error", "canceled",
+					     "expired" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		enum deployment_state s = model_state_parse(names[i], strlen(names[i]));
+		ck_assert_int_ne(s, DEPLOYMENT_UNKNOWN);
+		ck_assert_str_eq(model_state_name(s), names[i]);
+		ck_assert_int_eq(model_state_final(s), i >= 2);
+	}
+	ck_assert_int_eq(model_state_parse("ready ", 6), DEPLOYMENT_UNKNOWN);
+	ck_assert_int_eq(model_state_parse("read", 4), DEPLOYMENT_UNKNOWN);
+	ck_assert_int_eq(model_state_parse("", 0), DEPLOYMENT_UNKNOWN);
+}
+END_TEST
+
+/* What a record is written with reads back field for field; what it was not given is not
+ * stored at all; a number that is not one reads as none; a string too long is cut. */
+START_TEST(test_model_record_round_trip)
+{
+	char id[ID_LEN + 1];
+	struct project p, pr;
+	struct deployment d, dr;
+	struct error err;
+	id_new(id);
+	project_rec(&p, "site", "https://github.com/o/r.git", id);
+	snprintf(p.build_command, sizeof(p.build_command), "make site");
+	snprintf(p.output_dir, sizeof(p.output_dir), "out");
+	snprintf(p.webhook_secret, sizeof(p.webhook_secret), "0123456789abcdef0123");
+	p.watch = true;
+	deployment_rec(&d, id, "site");
+	snprintf(d.commit_message, sizeof(d.commit_message), "Fix the thing é");
+	d.exit_code = -1;
+	ck_assert_int_eq(model_project_create(r, &p, &d, &err), 0);
+	ck_assert_int_eq(model_project_get(r, "site", &pr, &err), 0);
+	ck_assert_str_eq(pr.build_command, "make site");
+	ck_assert_str_eq(pr.output_dir, "out");
+	ck_assert_str_eq(pr.webhook_secret, p.webhook_secret);
+	ck_assert(pr.watch && !pr.pinned);
+	ck_assert_int_eq(pr.created, p.created);
+	ck_assert_str_eq(pr.latest, id);
+	ck_assert_str_eq(rc_hget("skiff:project:site", "watch"), "1");
+	ck_assert_str_eq(rc_hget("skiff:project:site", "created"), "1700000000000");
+	ck_assert_int_eq(rc_int("HEXISTS %s %s", "skiff:project:site", "install_command"), 0);
+	ck_assert_int_eq(rc_int("HEXISTS %s %s", "skiff:project:site", "pinned"), 0);
+	ck_assert_int_eq(model_deployment_get(r, id, &dr, &err), 0);
+	ck_assert_str_eq(dr.commit_message, "Fix the thing é");
+	ck_assert_int_eq(dr.exit_code, -1);
+	ck_assert_str_eq(rc_hget(key("deployment:%s", id), "exit_code"), "-1");
+	ck_assert_int_eq(rc_int("HEXISTS %s %s", key("deployment:%s", id), "commit"), 0);
+	ck_assert_int_eq(dr.state, DEPLOYMENT_QUEUED);
+	/* written by others: a number that is not one, an unknown state, an overlong string */
+	char longer[BRANCH_MAX + 50];
+	memset(longer, 'b', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	freeReplyObject(rc_cmd("HSET %s files 12x state weird branch %s", key("deployment:%s", id),
+			       longer));
+	ck_assert_int_eq(model_deployment_get(r, id, &dr, &err), 0);
+	ck_assert_int_eq(dr.files, MODEL_NONE);
+	ck_assert_int_eq(dr.state, DEPLOYMENT_UNKNOWN);
+	ck_assert_uint_eq(strlen(dr.branch), BRANCH_MAX);
+}
+END_TEST
+
 /* ---- Redis gone, hung, restarted ---------------------------------------------------- */
 
 START_TEST(test_model_redis_down)
@@ -416,25 +491,25 @@ START_TEST(test_model_redis_down)
 	snprintf(down.redis_socket, sizeof(down.redis_socket), "%s/missing/redis.sock", tmpdir);
 	struct redis *d = redis_new(&down);
 	struct error err;
-	json_t *rec = NULL;
+	struct project p;
+	struct deployment dep;
 	char id[ID_LEN + 1];
 	id_new(id);
 	double t0 = now_s();
 	error_clear(&err);
-	ck_assert_int_eq(model_project_get(d, "site", &rec, &err), SKIFF_EREDIS);
+	ck_assert_int_eq(model_project_get(d, "site", &p, &err), SKIFF_EREDIS);
 	ck_assert_str_eq(err.name, "redis_unavailable");
 	ck_assert_int_eq(error_status(err.code), 503);
-	json_t *p = project_obj("site", "https://github.com/o/r.git", id), *dep = deployment_obj(id, "site");
+	project_rec(&p, "site", "https://github.com/o/r.git", id);
+	deployment_rec(&dep, id, "site");
 	error_clear(&err);
-	ck_assert_int_eq(model_project_create(d, p, dep, &err), SKIFF_EREDIS);
+	ck_assert_int_eq(model_project_create(d, &p, &dep, &err), SKIFF_EREDIS);
 	ck_assert_str_eq(err.name, "redis_unavailable");
 	ck_assert_int_eq(model_deployment_state(d, id, STATE_BUILDING, "clone", nofields, &err),
 			 SKIFF_EREDIS);
 	ck_assert_int_eq(model_log_append(d, id, LOG_SRC_STDOUT, "x", 1, &err), SKIFF_EREDIS);
 	ck_assert_int_lt(model_lease_alive(d, id, &err), 0);
 	ck_assert_msg(now_s() - t0 < 1.0, "took %.2f s", now_s() - t0);
-	json_decref(p);
-	json_decref(dep);
 	redis_free(d);
 }
 END_TEST
@@ -456,7 +531,7 @@ START_TEST(test_model_redis_hung)
 	hung.redis_timeout_ms = 200;
 	struct redis *h = redis_new(&hung);
 	struct error err;
-	json_t *rec = NULL;
+	struct project rec;
 	double t0 = now_s();
 	error_clear(&err);
 	ck_assert_int_eq(model_project_get(h, "site", &rec, &err), SKIFF_EREDIS);
@@ -477,11 +552,10 @@ START_TEST(test_model_reconnect)
 	struct error err;
 	ck_assert_int_eq(model_project_current(r, "site", cur, &err), SKIFF_ENOTFOUND);
 	freeReplyObject(rc_cmd("CLIENT KILL TYPE normal SKIPME yes"));
-	json_t *rec = NULL;
+	struct project rec;
 	error_clear(&err);
 	ck_assert_msg(model_project_get(r, "site", &rec, &err) == 0, "%s", err.message);
-	ck_assert_str_eq(json_string_value(json_object_get(rec, "slug")), "site");
-	json_decref(rec);
+	ck_assert_str_eq(rec.slug, "site");
 }
 END_TEST
 
@@ -535,6 +609,8 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, test_model_promote_pinned);
 	tcase_add_test(tc, test_model_promote_canceled);
 	tcase_add_test(tc, test_model_promote_unknown);
+	tcase_add_test(tc, test_model_state_names);
+	tcase_add_test(tc, test_model_record_round_trip);
 	tcase_add_test(tc, test_model_redis_down);
 	tcase_add_test(tc, test_model_redis_hung);
 	tcase_add_test(tc, test_model_reconnect);

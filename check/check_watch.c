@@ -65,15 +65,21 @@ static void project_new(struct fixture *f, const char *slug, const char *url, co
 	char id[ID_LEN + 1];
 	struct error err;
 	id_new(id);
-	json_t *p = json_pack("{s:s,s:s,s:s,s:s}", "slug", slug, "git_url", url, "branch", "main",
-			      "latest", id);
-	json_t *d = json_pack("{s:s,s:s,s:s,s:s,s:s}", "id", id, "project", slug, "git_url", url,
-			      "state", commit ? "ready" : "queued", "trigger", "api");
-	if (commit)
-		json_object_set_new(d, "commit", json_string(commit));
-	ck_assert_int_eq(model_project_create(f->r, p, d, &err), 0);
-	json_decref(p);
-	json_decref(d);
+	struct project p;
+	struct deployment d;
+	model_project_init(&p);
+	snprintf(p.slug, sizeof(p.slug), "%s", slug);
+	snprintf(p.git_url, sizeof(p.git_url), "%s", url);
+	snprintf(p.branch, sizeof(p.branch), "main");
+	snprintf(p.latest, sizeof(p.latest), "%s", id);
+	model_deployment_init(&d);
+	snprintf(d.id, sizeof(d.id), "%s", id);
+	snprintf(d.project, sizeof(d.project), "%s", slug);
+	snprintf(d.git_url, sizeof(d.git_url), "%s", url);
+	d.state = commit ? DEPLOYMENT_READY : DEPLOYMENT_QUEUED;
+	snprintf(d.trigger, sizeof(d.trigger), "api");
+	snprintf(d.commit, sizeof(d.commit), "%s", commit ? commit : "");
+	ck_assert_int_eq(model_project_create(f->r, &p, &d, &err), 0);
 	ck_assert_int_eq(watch_project_add(f->r, slug, &err), 0);
 }
 

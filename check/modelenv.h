@@ -136,30 +136,41 @@ static __attribute__((unused)) void teardown(void)
 	redisFree(raw);
 }
 
-static __attribute__((unused)) json_t *project_obj(const char *slug, const char *git_url, const char *id)
+static __attribute__((unused)) void project_rec(struct project *p, const char *slug,
+						  const char *git_url, const char *id)
 {
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "slug", slug, "git_url", git_url, "branch",
-			 "main", "created", "1700000000000", "latest", id, "current", "");
+	model_project_init(p);
+	snprintf(p->slug, sizeof(p->slug), "%s", slug);
+	snprintf(p->git_url, sizeof(p->git_url), "%s", git_url);
+	snprintf(p->branch, sizeof(p->branch), "main");
+	snprintf(p->latest, sizeof(p->latest), "%s", id);
+	p->created = 1700000000000LL;
 }
 
-static __attribute__((unused)) json_t *deployment_obj(const char *id, const char *slug)
+static __attribute__((unused)) void deployment_rec(struct deployment *d, const char *id,
+						     const char *slug)
 {
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", id, "project", slug, "git_url",
-			 "https://github.com/o/r.git", "ref", "main", "state", STATE_QUEUED, "trigger",
-			 "api", "created", "1700000000000");
+	model_deployment_init(d);
+	snprintf(d->id, sizeof(d->id), "%s", id);
+	snprintf(d->project, sizeof(d->project), "%s", slug);
+	snprintf(d->git_url, sizeof(d->git_url), "https://github.com/o/r.git");
+	snprintf(d->ref, sizeof(d->ref), "main");
+	snprintf(d->trigger, sizeof(d->trigger), "api");
+	d->created = 1700000000000LL;
 }
 
 /* Creates project slug with a fresh deployment; returns its id in id. */
 static __attribute__((unused)) void create(const char *slug, char id[ID_LEN + 1])
 {
 	id_new(id);
-	json_t *p = project_obj(slug, "https://github.com/o/r.git", id), *d = deployment_obj(id, slug);
+	struct project p;
+	struct deployment d;
+	project_rec(&p, slug, "https://github.com/o/r.git", id);
+	deployment_rec(&d, id, slug);
 	struct error err;
 	error_clear(&err);
-	int rc = model_project_create(r, p, d, &err);
+	int rc = model_project_create(r, &p, &d, &err);
 	ck_assert_msg(rc == 0, "create %s: %s", slug, err.message);
-	json_decref(p);
-	json_decref(d);
 }
 
 /* prefix + formatted suffix, in one of a few rotating static buffers */

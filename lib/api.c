@@ -1,7 +1,6 @@
 /* api.c — the JSON shapes of records as API clients see them. */
 #include "api.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,105 +16,80 @@ void api_site_url(const struct config *cfg, const char *slug, const char *id, ch
 		 id ? id : "", cfg->domain, port);
 }
 
-int api_state_final(const char *state)
+/* A string field, or null when empty (as when the record never had it). */
+static void api_set_str(json_t *out, const char *name, const char *s)
 {
-	return state && (!strcmp(state, "ready") || !strcmp(state, "error") ||
-			 !strcmp(state, "canceled") || !strcmp(state, "expired"));
+	json_object_set_new(out, name, s[0] ? json_string(s) : json_null());
 }
 
-static const char *api_str(json_t *rec, const char *key)
+/* A number field, or null when the record does not have one. */
+static void api_set_num(json_t *out, const char *name, long long v)
 {
-	const char *s = json_string_value(json_object_get(rec, key));
-	return s && *s ? s : NULL;
+	json_object_set_new(out, name, v != MODEL_NONE ? json_integer(v) : json_null());
 }
 
-/* Copies a field as a string, or null when absent. */
-static void api_copy_str(json_t *out, const char *name, json_t *rec, const char *key)
-{
-	const char *s = api_str(rec, key);
-	json_object_set_new(out, name, s ? json_string(s) : json_null());
-}
-
-/* Copies a numeric field (stored as decimal text) as a number, or null. */
-static void api_copy_num(json_t *out, const char *name, json_t *rec, const char *key)
-{
-	const char *s = api_str(rec, key);
-	if (s) {
-		char *end;
-		errno = 0;
-		long long v = strtoll(s, &end, 10);
-		if (!errno && *end == '\0') {
-			json_object_set_new(out, name, json_integer(v));
-			return;
-		}
-	}
-	json_object_set_new(out, name, json_null());
-}
-
-json_t *api_deployment(const struct config *cfg, json_t *rec, const char *current_id)
+json_t *api_deployment(const struct config *cfg, const struct deployment *d,
+		       const char *current_id)
 {
 	json_t *o = json_object();
-	const char *id = api_str(rec, "id");
-	const char *slug = api_str(rec, "project");
-	api_copy_str(o, "id", rec, "id");
-	api_copy_str(o, "project", rec, "project");
-	api_copy_str(o, "state", rec, "state");
-	api_copy_str(o, "phase", rec, "phase");
-	api_copy_str(o, "trigger", rec, "trigger");
-	api_copy_str(o, "gitUrl", rec, "git_url");
-	api_copy_str(o, "ref", rec, "ref");
-	api_copy_str(o, "commit", rec, "commit");
-	api_copy_str(o, "commitMessage", rec, "commit_message");
-	api_copy_num(o, "created", rec, "created");
-	api_copy_num(o, "started", rec, "started");
-	api_copy_num(o, "finished", rec, "finished");
-	api_copy_str(o, "error", rec, "error");
-	api_copy_num(o, "exitCode", rec, "exit_code");
-	api_copy_num(o, "files", rec, "files");
-	api_copy_num(o, "bytes", rec, "bytes");
-	api_copy_num(o, "bytesUploaded", rec, "bytes_uploaded");
-	api_copy_str(o, "rolledBackFrom", rec, "rolled_back_from");
-	json_object_set_new(o, "current",
-			    json_boolean(id && current_id && !strcmp(id, current_id)));
-	if (id && slug) {
+	api_set_str(o, "id", d->id);
+	api_set_str(o, "project", d->project);
+	json_object_set_new(o, "state", d->state != DEPLOYMENT_UNKNOWN
+					       ? json_string(model_state_name(d->state))
+					       : json_null());
+	api_set_str(o, "phase", d->phase);
+	api_set_str(o, "trigger", d->trigger);
+	api_set_str(o, "gitUrl", d->git_url);
+	api_set_str(o, "ref", d->ref);
+	api_set_str(o, "commit", d->commit);
+	api_set_str(o, "commitMessage", d->commit_message);
+	api_set_num(o, "created", d->created);
+	api_set_num(o, "started", d->started);
+	api_set_num(o, "finished", d->finished);
+	api_set_str(o, "error", d->error);
+	api_set_num(o, "exitCode", d->exit_code);
+	api_set_num(o, "files", d->files);
+	api_set_num(o, "bytes", d->bytes);
+	api_set_num(o, "bytesUploaded", d->bytes_uploaded);
+	api_set_str(o, "rolledBackFrom", d->rolled_back_from);
+	json_object_set_new(o, "current", json_boolean(d->id[0] && current_id &&
+						       !strcmp(d->id, current_id)));
+	if (d->id[0] && d->project[0]) {
 		char url[1024];
-		api_site_url(cfg, slug, id, url, sizeof(url));
+		api_site_url(cfg, d->project, d->id, url, sizeof(url));
 		json_object_set_new(o, "url", json_string(url));
-		api_site_url(cfg, slug, NULL, url, sizeof(url));
+		api_site_url(cfg, d->project, NULL, url, sizeof(url));
 		json_object_set_new(o, "projectUrl", json_string(url));
 		char path[128];
-		snprintf(path, sizeof(path), "/api/deployments/%s/log", id);
+		snprintf(path, sizeof(path), "/api/deployments/%s/log", d->id);
 		json_object_set_new(o, "logUrl", json_string(path));
-		snprintf(path, sizeof(path), "/events/%s", id);
+		snprintf(path, sizeof(path), "/events/%s", d->id);
 		json_object_set_new(o, "eventsUrl", json_string(path));
 	}
 	return o;
 }
 
-json_t *api_project(const struct config *cfg, json_t *rec)
+json_t *api_project(const struct config *cfg, const struct project *p)
 {
 	json_t *o = json_object();
-	const char *slug = api_str(rec, "slug");
-	api_copy_str(o, "slug", rec, "slug");
-	api_copy_str(o, "gitUrl", rec, "git_url");
-	api_copy_str(o, "branch", rec, "branch");
-	api_copy_str(o, "buildCommand", rec, "build_command");
-	api_copy_str(o, "installCommand", rec, "install_command");
-	api_copy_str(o, "outputDirectory", rec, "output_dir");
-	api_copy_str(o, "current", rec, "current");
-	api_copy_str(o, "latest", rec, "latest");
-	api_copy_num(o, "created", rec, "created");
+	api_set_str(o, "slug", p->slug);
+	api_set_str(o, "gitUrl", p->git_url);
+	api_set_str(o, "branch", p->branch);
+	api_set_str(o, "buildCommand", p->build_command);
+	api_set_str(o, "installCommand", p->install_command);
+	api_set_str(o, "outputDirectory", p->output_dir);
+	api_set_str(o, "current", p->current);
+	api_set_str(o, "latest", p->latest);
+	api_set_num(o, "created", p->created);
 	/* the rollback that made current live, until a build goes live again */
-	api_copy_str(o, "rolledBackFrom", rec, "rolled_back_from");
-	api_copy_str(o, "rolledBackBy", rec, "rolled_back_by");
-	api_copy_num(o, "rolledBackAt", rec, "rolled_back_at");
-	json_object_set_new(o, "pinned", json_boolean(api_str(rec, "pinned") &&
-						      !strcmp(api_str(rec, "pinned"), "1")));
-	json_object_set_new(o, "watch", json_boolean(api_str(rec, "watch") &&
-						     !strcmp(api_str(rec, "watch"), "1")));
-	if (slug) {
+	api_set_str(o, "rolledBackFrom", p->rolled_back_from);
+	api_set_str(o, "rolledBackBy", p->rolled_back_by);
+	api_set_num(o, "rolledBackAt", p->rolled_back_at);
+	json_object_set_new(o, "pinned", json_boolean(p->pinned));
+	json_object_set_new(o, "watch", json_boolean(p->watch));
+	if (p->slug[0]) {
 		char url[1024];
-		api_site_url(cfg, slug, NULL, url, sizeof(url));
+		api_site_url(cfg, p->slug, NULL, url, sizeof(url));
 		json_object_set_new(o, "url", json_string(url));
 	}
 	return o;

@@ -361,30 +361,20 @@ static const char *ecs_field(json_t *o, const char *k)
 	return s ? s : "";
 }
 
-static bool ecs_state_final(const char *state)
-{
-	return !strcmp(state, STATE_READY) || !strcmp(state, STATE_ERROR) ||
-	       !strcmp(state, STATE_CANCELED) || !strcmp(state, "expired");
-}
-
 /* Re-reads the state: the build may have finished between our read and DescribeTasks. */
 static bool ecs_now_final(struct redis *r, const char *id)
 {
-	json_t *d = NULL;
-	if (model_deployment_get(r, id, &d, NULL) < 0)
-		return true;
-	bool f = ecs_state_final(ecs_field(d, "state"));
-	json_decref(d);
-	return f;
+	enum deployment_state state;
+	return model_deployment_status(r, id, &state, NULL, NULL) != 1 || model_state_final(state);
 }
 
 /* The fate of one launched build, given its task (NULL when ECS does not know it). */
 static enum ecs_poll_result ecs_judge(struct ecs *e, struct redis *r, const char *id,
-				      json_t *dep, json_t *task, bool missing)
+				      const struct deployment *dep, json_t *task, bool missing)
 {
-	const char *state = ecs_field(dep, "state"), *arn = ecs_field(dep, "task_arn");
-	char msg[ERROR_MESSAGE_MAX], *end;
-	long long launched = strtoll(ecs_field(dep, "launched"), &end, 10);
+	const char *arn = dep->task_arn;
+	char msg[ERROR_MESSAGE_MAX];
+	long long launched = dep->launched;
 	long long age_ms = model_now_ms() - launched;
 	const char *last = ecs_field(task, "lastStatus");
 	if (task && !strcmp(last, "STOPPED")) {
@@ -414,7 +404,7 @@ static enum ecs_poll_result ecs_judge(struct ecs *e, struct redis *r, const char
 		ecs_fail_deployment(r, id, "the build task is gone: ECS no longer knows it", NULL);
 		return ECS_POLL_DONE;
 	}
-	if (!strcmp(state, STATE_QUEUED) && *end == '\0' && launched > 0 &&
+	if (dep->state == DEPLOYMENT_QUEUED && launched != MODEL_NONE && launched > 0 &&
 	    age_ms > e->cc.ecs_start_timeout * 1000LL) {
 		snprintf(msg, sizeof(msg), "the build did not start within %ld s (task %s)",
 			 e->cc.ecs_start_timeout, task ? last : "unknown to ECS");
@@ -458,13 +448,17 @@ int ecs_poll(struct ecs *e, struct redis *r, const char *const *ids, size_t n,
 	int rc = 0;
 	for (size_t base = 0; base < n && rc == 0; base += ECS_BATCH) {
 		size_t m = n - base < ECS_BATCH ? n - base : ECS_BATCH;
-		json_t *deps[ECS_BATCH] = { NULL };
+		struct deployment *deps = calloc(ECS_BATCH, sizeof(*deps));
+		bool loaded[ECS_BATCH] = { false };
 		json_t *arns = json_array();
+		if (!deps)
+			abort();
 		for (size_t i = 0; i < m; i++) {
 			const char *id = ids[base + i];
 			results[base + i] = ECS_POLL_RUNNING;
 			struct error ge;
 			int g = model_deployment_get(r, id, &deps[i], &ge);
+			loaded[i] = g == 0;
 			if (g == SKIFF_ENOTFOUND) {
 				results[base + i] = ecs_stop_deleted(e, r, id);
 				continue;
@@ -473,10 +467,10 @@ int ecs_poll(struct ecs *e, struct redis *r, const char *const *ids, size_t n,
 				rc = error_set(err, ge.code, ge.name, "%s", ge.message);
 				break;
 			}
-			const char *state = ecs_field(deps[i], "state"), *arn = ecs_field(deps[i], "task_arn");
-			if (ecs_state_final(state)) {
+			const char *arn = deps[i].task_arn;
+			if (model_state_final(deps[i].state)) {
 				results[base + i] = ECS_POLL_DONE;
-				if (!strcmp(state, STATE_CANCELED) && arn[0]) {
+				if (deps[i].state == DEPLOYMENT_CANCELED && arn[0]) {
 					struct error se;
 					if (ecs_stop(e, arn, "skiff: the deployment was canceled", &se) < 0)
 						log_warn("cannot stop the canceled build's task task=%s error=\"%s\"",
@@ -495,9 +489,9 @@ int ecs_poll(struct ecs *e, struct redis *r, const char *const *ids, size_t n,
 			json_decref(req);
 		}
 		for (size_t i = 0; i < m && rc == 0; i++) {
-			if (results[base + i] == ECS_POLL_DONE || !deps[i])
+			if (results[base + i] == ECS_POLL_DONE || !loaded[i])
 				continue;
-			const char *arn = ecs_field(deps[i], "task_arn");
+			const char *arn = deps[i].task_arn;
 			if (!arn[0])
 				continue;
 			json_t *task = NULL, *t;
@@ -509,12 +503,11 @@ int ecs_poll(struct ecs *e, struct redis *r, const char *const *ids, size_t n,
 			json_array_foreach(json_object_get(resp, "failures"), k, t)
 				if (!strcmp(ecs_field(t, "arn"), arn) && !strcmp(ecs_field(t, "reason"), "MISSING"))
 					missing = true;
-			results[base + i] = ecs_judge(e, r, ids[base + i], deps[i], task, missing);
+			results[base + i] = ecs_judge(e, r, ids[base + i], &deps[i], task, missing);
 		}
 		json_decref(resp);
 		json_decref(arns);
-		for (size_t i = 0; i < m; i++)
-			json_decref(deps[i]);
+		free(deps);
 	}
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* model.c — the records of the Redis data model: projects and deployments, created, read,
  * changed and promoted, with every multi-key write done by one Lua script. */
 #include "model.h"
+#include "model_record.h"
 #include "model_script.h"
 
 #include <assert.h>
@@ -143,12 +144,13 @@ static int model_pairs(json_t *obj, const char **args, int *n, int max)
 	return pairs;
 }
 
-int model_project_create(struct redis *r, json_t *project, json_t *deployment, struct error *err)
+int model_project_create(struct redis *r, const struct project *p, const struct deployment *d,
+			 struct error *err)
 {
-	const char *slug = json_string_value(json_object_get(project, "slug"));
-	const char *id = json_string_value(json_object_get(deployment, "id"));
-	if (!slug || !id)
+	const char *slug = p->slug, *id = d->id;
+	if (!slug[0] || !id[0])
 		return error_set(err, SKIFF_EINTERNAL, NULL, "project create without slug or id");
+	json_t *project = model_record_project_fields(p), *deployment = model_record_deployment_fields(d);
 	char kp[REDIS_KEY_MAX], kps[REDIS_KEY_MAX], kd[REDIS_KEY_MAX], kpd[REDIS_KEY_MAX],
 		kq[REDIS_KEY_MAX], kl[REDIS_KEY_MAX], ke[REDIS_KEY_MAX], now[24], maxlen[24];
 	redis_key(r, kp, "project:%s", slug);
@@ -167,20 +169,27 @@ int model_project_create(struct redis *r, json_t *project, json_t *deployment, s
 	int pairs = model_pairs(project, args, &n, FIXED + 2 * PAIRS_MAX);
 	snprintf(np, sizeof(np), "%d", pairs);
 	args[FIXED - 1] = np;
-	if (pairs == 0 || model_pairs(deployment, args, &n, FIXED + 4 * PAIRS_MAX) == 0)
-		return error_set(err, SKIFF_EINTERNAL, NULL, "project or deployment without fields");
-	int rc = model_script_run(r, model_lua_project_create, 7, n, args, "project", "slug_taken", err);
+	int rc;
+	if (pairs == 0 || model_pairs(deployment, args, &n, FIXED + 4 * PAIRS_MAX) == 0) {
+		rc = error_set(err, SKIFF_EINTERNAL, NULL, "project or deployment without fields");
+		goto out;
+	}
+	rc = model_script_run(r, model_lua_project_create, 7, n, args, "project", "slug_taken", err);
 	if (rc == SKIFF_ECONFLICT)
 		error_set(err, SKIFF_ECONFLICT, "slug_taken", "the slug '%s' is already taken", slug);
+out:
+	json_decref(project);
+	json_decref(deployment);
 	return rc;
 }
 
-int model_deployment_create(struct redis *r, const char *slug, json_t *deployment,
+int model_deployment_create(struct redis *r, const char *slug, const struct deployment *d,
 			    struct error *err)
 {
-	const char *id = json_string_value(json_object_get(deployment, "id"));
-	if (!id)
+	const char *id = d->id;
+	if (!id[0])
 		return error_set(err, SKIFF_EINTERNAL, NULL, "deployment create without id");
+	json_t *deployment = model_record_deployment_fields(d);
 	char kp[REDIS_KEY_MAX], kd[REDIS_KEY_MAX], kpd[REDIS_KEY_MAX], kq[REDIS_KEY_MAX],
 		kl[REDIS_KEY_MAX], ke[REDIS_KEY_MAX], now[24], maxlen[24];
 	redis_key(r, kp, "project:%s", slug);
@@ -191,50 +200,64 @@ int model_deployment_create(struct redis *r, const char *slug, json_t *deploymen
 	redis_key(r, ke, "events:%s", id);
 	snprintf(now, sizeof(now), "%lld", model_now_ms());
 	char *dj = model_script_json(deployment);
+	json_decref(deployment);
 	const char *args[] = { kp, kd, kpd, kq, kl, ke, id, now, model_script_maxlen(r, maxlen), dj };
 	int rc = model_script_run(r, model_lua_deployment_create, 6, 10, args, "project", "conflict", err);
 	free(dj);
 	return rc;
 }
 
-static int model_hgetall(struct redis *r, const char *key, const char *what, json_t **out,
+/* HGETALL key into *reply; SKIFF_ENOTFOUND ("<what> not found") when there is no record. */
+static int model_hgetall(struct redis *r, const char *key, const char *what, redisReply **reply,
 			 struct error *err)
 {
-	redisReply *reply = redis_cmd(r, err, "HGETALL %s", key);
-	if (!reply)
+	*reply = redis_cmd(r, err, "HGETALL %s", key);
+	if (!*reply)
 		return model_script_failed(err);
-	int rc = 0;
-	if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) {
-		rc = error_set(err, SKIFF_ENOTFOUND, NULL, "%s not found", what);
-		goto out;
+	if ((*reply)->type != REDIS_REPLY_ARRAY || (*reply)->elements == 0) {
+		freeReplyObject(*reply);
+		*reply = NULL;
+		return error_set(err, SKIFF_ENOTFOUND, NULL, "%s not found", what);
 	}
-	json_t *obj = json_object();
-	for (size_t i = 0; i + 1 < reply->elements; i += 2) {
-		redisReply *k = reply->element[i], *v = reply->element[i + 1];
-		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
-			continue;
-		char name[128];
-		snprintf(name, sizeof(name), "%.*s", (int)k->len, k->str);
-		json_object_set_new(obj, name, json_stringn(v->str, v->len));
-	}
-	*out = obj;
-out:
-	freeReplyObject(reply);
-	return rc;
+	return 0;
 }
 
-int model_project_get(struct redis *r, const char *slug, json_t **out, struct error *err)
+void model_project_init(struct project *p)
+{
+	model_record_project_init(p);
+}
+
+void model_deployment_init(struct deployment *d)
+{
+	model_record_deployment_init(d);
+}
+
+int model_project_get(struct redis *r, const char *slug, struct project *out,
+		      struct error *err)
 {
 	char key[REDIS_KEY_MAX];
+	redisReply *reply;
 	redis_key(r, key, "project:%s", slug);
-	return model_hgetall(r, key, "project", out, err);
+	int rc = model_hgetall(r, key, "project", &reply, err);
+	if (rc < 0)
+		return rc;
+	model_record_project_load(out, reply);
+	freeReplyObject(reply);
+	return 0;
 }
 
-int model_deployment_get(struct redis *r, const char *id, json_t **out, struct error *err)
+int model_deployment_get(struct redis *r, const char *id, struct deployment *out,
+			 struct error *err)
 {
 	char key[REDIS_KEY_MAX];
+	redisReply *reply;
 	redis_key(r, key, "deployment:%s", id);
-	return model_hgetall(r, key, "deployment", out, err);
+	int rc = model_hgetall(r, key, "deployment", &reply, err);
+	if (rc < 0)
+		return rc;
+	model_record_deployment_load(out, reply);
+	freeReplyObject(reply);
+	return 0;
 }
 
 int model_project_current(struct redis *r, const char *slug, char out[ID_LEN + 1],
@@ -430,22 +453,25 @@ int model_deployment_state(struct redis *r, const char *id, const char *state, c
 
 int model_deployment_promote(struct redis *r, const char *id, json_t *fields, struct error *err)
 {
-	json_t *d = NULL;
-	int rc = model_deployment_get(r, id, &d, err);
-	if (rc < 0)
+	struct deployment *d = malloc(sizeof(*d));
+	if (!d)
+		abort();
+	int rc = model_deployment_get(r, id, d, err);
+	if (rc < 0) {
+		free(d);
 		return rc;
-	const char *slug = json_string_value(json_object_get(d, "project"));
-	if (!slug) {
-		json_decref(d);
-		return error_set(err, SKIFF_EINTERNAL, NULL, "deployment %s has no project", id);
 	}
+	char slug[SLUG_MAX + 1];
+	memcpy(slug, d->project, sizeof(slug));
+	free(d);
+	if (!slug[0])
+		return error_set(err, SKIFF_EINTERNAL, NULL, "deployment %s has no project", id);
 	char kd[REDIS_KEY_MAX], kl[REDIS_KEY_MAX], ke[REDIS_KEY_MAX], kp[REDIS_KEY_MAX], now[24],
 		maxlen[24];
 	redis_key(r, kd, "deployment:%s", id);
 	redis_key(r, kl, "log:%s", id);
 	redis_key(r, ke, "events:%s", id);
 	redis_key(r, kp, "project:%s", slug);
-	json_decref(d);
 	snprintf(now, sizeof(now), "%lld", model_now_ms());
 	char *fj = model_script_json(fields);
 	const char *args[] = { kd, kl, ke, kp, id, now, model_script_maxlen(r, maxlen), fj };

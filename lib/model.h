@@ -6,10 +6,12 @@
 #define SKIFF_MODEL_H
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdbool.h>
 #include "error.h"
 #include "id.h"
 #include "redis.h"
+#include "validate.h"
 
 /* Deployment states and build phases. */
 #define STATE_QUEUED "queued"
@@ -39,20 +41,77 @@ enum deployment_state model_state_parse(const char *s, size_t len);
 /* ready, error, canceled and expired are final: nothing leaves them. */
 bool model_state_final(enum deployment_state state);
 
+#define MODEL_NONE LLONG_MIN         /* a number field the record does not have */
+#define MODEL_SECRET_MAX 256         /* a webhook secret (HOOK_SECRET_MAX) */
+#define MODEL_WHO_MAX 255            /* the user a rollback names */
+#define MODEL_COMMIT_MAX 64          /* a commit id in hex (SHA-1 or SHA-256) */
+#define MODEL_MESSAGE_MAX 1023       /* a commit message's first line, or a failure's cause */
+#define MODEL_WORD_MAX 15            /* trigger, launcher */
+#define MODEL_ARN_MAX 256            /* an ECS task ARN (ECS_ARN_MAX) */
+#define MODEL_DELIVERY_MAX 64        /* a webhook delivery id (HOOK_DELIVERY_MAX) */
+
+/* A project (hash project:{slug}). Lives on the stack or inside its owner; no pointers. */
+struct project {
+	char slug[SLUG_MAX + 1];
+	char git_url[GIT_URL_MAX + 1];
+	char branch[BRANCH_MAX + 1];               /* "": the remote's default branch */
+	char build_command[COMMAND_MAX + 1];       /* "": detected */
+	char install_command[COMMAND_MAX + 1];
+	char output_dir[OUTPUT_DIR_MAX + 1];
+	char webhook_secret[MODEL_SECRET_MAX + 1]; /* "": no webhook */
+	char current[ID_LEN + 1];                  /* the deployment serving production, or "" */
+	char latest[ID_LEN + 1];                   /* the newest deployment */
+	char queued[ID_LEN + 1];                   /* the newest redeploy (superseded while queued) */
+	char rolled_back_from[ID_LEN + 1];         /* the rollback that made current live, */
+	char rolled_back_by[MODEL_WHO_MAX + 1];    /* until a build goes live again */
+	long long rolled_back_at;                  /* ms, or MODEL_NONE */
+	long long created;                         /* ms, or MODEL_NONE */
+	bool pinned;                               /* later builds do not replace current */
+	bool watch;                                /* the branch is polled for new commits */
+};
+
+/* A deployment (hash deployment:{id}). Lives on the stack or inside its owner; no pointers. */
+struct deployment {
+	char id[ID_LEN + 1];
+	char project[SLUG_MAX + 1];
+	enum deployment_state state;
+	char phase[MODEL_PHASE_MAX + 1];           /* while building: clone, install, build, upload */
+	char trigger[MODEL_WORD_MAX + 1];          /* api, form, webhook, poll, redeploy */
+	char git_url[GIT_URL_MAX + 1];
+	char branch[BRANCH_MAX + 1];
+	char ref[BRANCH_MAX + 1];                  /* what to build: a branch or a commit */
+	char commit[MODEL_COMMIT_MAX + 1];         /* what was built */
+	char commit_message[MODEL_MESSAGE_MAX + 1];
+	char error[MODEL_MESSAGE_MAX + 1];
+	char launcher[MODEL_WORD_MAX + 1];
+	char task_arn[MODEL_ARN_MAX + 1];
+	char rolled_back_from[ID_LEN + 1];
+	char superseded_by[ID_LEN + 1];
+	char delivery[MODEL_DELIVERY_MAX + 1];     /* the webhook delivery that asked for it */
+	long long created, started, finished, expired;  /* ms, or MODEL_NONE */
+	long long launched;                        /* ms the ECS task was created, or MODEL_NONE */
+	long long exit_code, files, bytes, bytes_uploaded;  /* or MODEL_NONE */
+};
+
 /* Milliseconds since the epoch. */
 long long model_now_ms(void);
 
-/* A new project with its first deployment, queued, in one atomic step.
- * project: object of string fields (slug, git_url, branch, build_command, install_command,
- * output_dir, ...). deployment: object of string fields (id, trigger, ref, ...).
- * SKIFF_ECONFLICT when the slug is taken. */
-int model_project_create(struct redis *r, json_t *project, json_t *deployment, struct error *err);
+/* A record with nothing in it: strings empty, numbers MODEL_NONE, state DEPLOYMENT_QUEUED. */
+void model_project_init(struct project *p);
+void model_deployment_init(struct deployment *d);
+
+/* A new project with its first deployment, queued, in one atomic step (only the fields a
+ * record holds are written: see model_record.h). SKIFF_ECONFLICT when the slug is taken. */
+int model_project_create(struct redis *r, const struct project *project,
+			 const struct deployment *deployment, struct error *err);
 /* A new queued deployment of an existing project (SKIFF_ENOTFOUND when it does not exist). */
-int model_deployment_create(struct redis *r, const char *slug, json_t *deployment,
+int model_deployment_create(struct redis *r, const char *slug, const struct deployment *d,
 			    struct error *err);
-/* Records as objects of strings (HGETALL); *out is the caller's. SKIFF_ENOTFOUND. */
-int model_project_get(struct redis *r, const char *slug, json_t **out, struct error *err);
-int model_deployment_get(struct redis *r, const char *id, json_t **out, struct error *err);
+/* Records (HGETALL) into *out. SKIFF_ENOTFOUND. */
+int model_project_get(struct redis *r, const char *slug, struct project *out,
+		      struct error *err);
+int model_deployment_get(struct redis *r, const char *id, struct deployment *out,
+			 struct error *err);
 /* The slug's current deployment id into out (empty when none). One round trip. */
 int model_project_current(struct redis *r, const char *slug, char out[ID_LEN + 1],
 			  struct error *err);

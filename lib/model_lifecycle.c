@@ -3,8 +3,10 @@
 #include "model_lifecycle.h"
 #include "hook.h"
 #include "model.h"
+#include "model_record.h"
 #include "model_script.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,15 +140,16 @@ static int model_lifecycle_run(struct redis *r, const char *script, int nargs, c
 	return 0;
 }
 
-int model_lifecycle_redeploy(struct redis *r, const char *slug, json_t *deployment,
-		       char superseded[ID_LEN + 1], struct error *err)
+int model_lifecycle_redeploy(struct redis *r, const char *slug, const struct deployment *d,
+			     char superseded[ID_LEN + 1], struct error *err)
 {
-	const char *id = json_string_value(json_object_get(deployment, "id"));
+	const char *id = d->id;
 	char now[24];
 	snprintf(now, sizeof(now), "%lld", model_now_ms());
-	char *dj = json_dumps(deployment, JSON_COMPACT);
-	if (!dj || !id)
-		abort();
+	json_t *fields = model_record_deployment_fields(d);
+	char *dj = model_script_json(fields);
+	json_decref(fields);
+	assert(id[0]);
 	const char *args[] = { redis_prefix(r), slug, id, now, dj };
 	long long v;
 	redisReply *reply = NULL;

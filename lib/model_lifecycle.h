@@ -8,13 +8,14 @@
 #include <stddef.h>
 #include "error.h"
 #include "id.h"
+#include "model.h"
 #include "redis.h"
 
-/* Queues deployment (object of string fields with "id") of slug. A deployment of the same
+/* Queues deployment d (with its id) of slug. A deployment of the same
  * project that is still queued (not started) is canceled as superseded; its id is written
  * to superseded (empty when none). SKIFF_ENOTFOUND when the project does not exist. */
-int model_lifecycle_redeploy(struct redis *r, const char *slug, json_t *deployment,
-		       char superseded[ID_LEN + 1], struct error *err);
+int model_lifecycle_redeploy(struct redis *r, const char *slug, const struct deployment *d,
+			     char superseded[ID_LEN + 1], struct error *err);
 /* Makes id (a ready deployment of slug) current; pin keeps later builds from replacing it.
  * who: the user or "api". SKIFF_ECONFLICT when not ready or of another project. The project
  * records rolled_back_from/_at/_by until a build goes live. When id is current already, only

@@ -233,14 +233,18 @@ static int watch_failure(struct watch *w, struct redis *r, const char *slug, con
 static int watch_deploy(struct redis *r, const struct watch_poll *p, const char *head,
 			struct error *err)
 {
-	char id[ID_LEN + 1], now[24], superseded[ID_LEN + 1];
-	id_new(id);
-	snprintf(now, sizeof(now), "%lld", model_now_ms());
-	json_t *dep = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", id, "project", p->slug,
-				"git_url", p->git_url, "ref", head, "branch", p->branch, "state",
-				STATE_QUEUED, "trigger", "poll", "created", now);
-	int rc = model_lifecycle_redeploy(r, p->slug, dep, superseded, err);
-	json_decref(dep);
+	char superseded[ID_LEN + 1];
+	struct deployment dep;
+	model_deployment_init(&dep);
+	id_new(dep.id);
+	snprintf(dep.project, sizeof(dep.project), "%s", p->slug);
+	snprintf(dep.git_url, sizeof(dep.git_url), "%s", p->git_url);
+	snprintf(dep.ref, sizeof(dep.ref), "%s", head);
+	snprintf(dep.branch, sizeof(dep.branch), "%s", p->branch);
+	snprintf(dep.trigger, sizeof(dep.trigger), "poll");
+	dep.created = model_now_ms();
+	const char *id = dep.id;
+	int rc = model_lifecycle_redeploy(r, p->slug, &dep, superseded, err);
 	if (rc < 0)
 		return rc;
 	rc = model_watch_seen(r, p->slug, head, err);

@@ -12,6 +12,7 @@
 #include "detect.h"
 #include "error.h"
 #include "id.h"
+#include "model.h"
 #include "redis.h"
 #include "store.h"
 #include "validate.h"
@@ -30,8 +31,8 @@ struct build {
 	char slug[SLUG_MAX + 1];
 	struct redis *redis;
 	struct store *store;
-	json_t *deployment;           /* the record as read at the start */
-	json_t *project;
+	struct deployment deployment; /* the record as read at the start */
+	struct project project;
 	struct build_lease *lease;
 	char workdir[PATH_MAX];       /* work_dir/{id}: removed at the end */
 	char repo[PATH_MAX];          /* workdir/repo: the checkout */

@@ -107,15 +107,15 @@ static int clone_checkout(git_repository *repo, git_object *commit, struct error
 
 int build_clone(struct build *b, struct error *err)
 {
-	const char *url = json_string_value(json_object_get(b->deployment, "git_url"));
-	if (!url || !*url)
-		url = json_string_value(json_object_get(b->project, "git_url"));
-	const char *branch = json_string_value(json_object_get(b->deployment, "branch"));
-	if (!branch || !*branch)
-		branch = json_string_value(json_object_get(b->project, "branch"));
-	const char *ref = json_string_value(json_object_get(b->deployment, "ref"));
-	if (!ref || !*ref)
-		ref = json_string_value(json_object_get(b->deployment, "commit"));
+	const char *url = b->deployment.git_url;
+	if (!*url)
+		url = b->project.git_url;
+	const char *branch = b->deployment.branch;
+	if (!*branch)
+		branch = b->project.branch;
+	const char *ref = b->deployment.ref;
+	if (!*ref)
+		ref = b->deployment.commit;
 	if (branch && !*branch)
 		branch = NULL;
 	if (ref && !*ref)

@@ -240,12 +240,6 @@ static int build_prepare_dirs(struct build *b, struct error *err)
 	return 0;
 }
 
-static const char *build_field(json_t *obj, const char *key)
-{
-	const char *s = json_string_value(json_object_get(obj, key));
-	return s ? s : "";
-}
-
 /* The whole build up to and including promotion. */
 static int build_execute(struct build *b, struct error *err)
 {
@@ -262,9 +256,9 @@ static int build_execute(struct build *b, struct error *err)
 		return rc;
 
 	struct detect_settings user = {
-		build_field(b->project, "build_command"),
-		build_field(b->project, "install_command"),
-		build_field(b->project, "output_dir"),
+		b->project.build_command,
+		b->project.install_command,
+		b->project.output_dir,
 	};
 	if ((rc = detect_project(b->repo, &user, &b->detect, err)) < 0)
 		return rc;
@@ -418,13 +412,14 @@ int main(int argc, char **argv)
 		log_error("cannot read the deployment deployment=%s error=\"%s\"", b.id, err.message);
 		goto out;
 	}
-	const char *state = build_field(b.deployment, "state");
-	if (strcmp(state, STATE_QUEUED) && strcmp(state, STATE_BUILDING)) {
-		log_info("deployment already finished deployment=%s state=%s", b.id, state);
+	enum deployment_state state = b.deployment.state;
+	if (state != DEPLOYMENT_QUEUED && state != DEPLOYMENT_BUILDING) {
+		log_info("deployment already finished deployment=%s state=%s", b.id,
+			 model_state_name(state));
 		status = 0;
 		goto out;
 	}
-	snprintf(b.slug, sizeof(b.slug), "%s", build_field(b.deployment, "project"));
+	snprintf(b.slug, sizeof(b.slug), "%s", b.deployment.project);
 	git_libgit2_init();
 	int rc = model_project_get(b.redis, b.slug, &b.project, &err);
 	if (rc == 0)
@@ -451,8 +446,6 @@ int main(int argc, char **argv)
 	git_libgit2_shutdown();
 out:
 	detect_result_dispose(&b.detect);
-	json_decref(b.deployment);
-	json_decref(b.project);
 	store_free(b.store);
 	redis_free(b.redis);
 	buf_dispose(&b.log_pending);

@@ -14,12 +14,6 @@
 
 extern char **environ;
 
-static int dispatch_final(const char *state)
-{
-	return !strcmp(state, STATE_READY) || !strcmp(state, STATE_ERROR) ||
-	       !strcmp(state, STATE_CANCELED) || !strcmp(state, "expired");
-}
-
 int dispatch_is_child(const struct dispatch *d, const char *id)
 {
 	for (long i = 0; i < d->cfg->concurrency && i < DISPATCH_MAX_CHILDREN; i++)
@@ -29,21 +23,15 @@ int dispatch_is_child(const struct dispatch *d, const char *id)
 	return 0;
 }
 
-/* The deployment's state into out ("" when the record is gone). */
-static int dispatch_state(struct dispatch *d, const char *id, char *out, size_t outlen,
-			  struct error *err)
+/* 1 when the deployment's record exists and its state (into *state) is not final; 0 when it
+ * is final or the record is gone. */
+static int dispatch_unfinished(struct dispatch *d, const char *id, enum deployment_state *state,
+			       struct error *err)
 {
-	json_t *dep = NULL;
-	int rc = model_deployment_get(d->redis, id, &dep, err);
-	out[0] = '\0';
-	if (rc == SKIFF_ENOTFOUND)
-		return 0;
-	if (rc < 0)
-		return rc;
-	const char *s = json_string_value(json_object_get(dep, "state"));
-	snprintf(out, outlen, "%s", s ? s : "");
-	json_decref(dep);
-	return 0;
+	int exists = model_deployment_status(d->redis, id, state, NULL, err);
+	if (exists <= 0)
+		return exists;
+	return !model_state_final(*state);
 }
 
 int dispatch_launch(struct dispatch *d, const char *id)
@@ -109,10 +97,11 @@ int dispatch_launch(struct dispatch *d, const char *id)
 static int dispatch_finish(struct dispatch *d, struct dispatch_child *c)
 {
 	struct error err;
-	char state[32];
-	if (dispatch_state(d, c->id, state, sizeof(state), &err) < 0)
-		return err.code;
-	if (state[0] && !dispatch_final(state)) {
+	enum deployment_state state;
+	int unfinished = dispatch_unfinished(d, c->id, &state, &err);
+	if (unfinished < 0)
+		return unfinished;
+	if (unfinished) {
 		char msg[128];
 		if (WIFSIGNALED(c->status))
 			snprintf(msg, sizeof(msg), "build process died: signal %d", WTERMSIG(c->status));
@@ -181,16 +170,17 @@ int dispatch_scan(struct dispatch *d)
 		}
 		if (alive)
 			continue;
-		char state[32];
-		if ((rc = dispatch_state(d, id, state, sizeof(state), &err)) < 0)
+		enum deployment_state state;
+		if ((rc = dispatch_unfinished(d, id, &state, &err)) < 0)
 			break;
-		if (state[0] && !dispatch_final(state)) {
+		if (rc == 1) {
 			json_t *fields = json_pack("{ss}", "error", "build lost: lease expired");
 			rc = model_deployment_state(d->redis, id, STATE_ERROR, "", fields, &err);
 			json_decref(fields);
 			if (rc < 0 && rc != SKIFF_ECONFLICT && rc != SKIFF_ENOTFOUND)
 				break;
-			log_warn("build lost: lease expired deployment=%s state=%s", id, state);
+			log_warn("build lost: lease expired deployment=%s state=%s", id,
+				 model_state_name(state));
 		}
 		if ((rc = model_queue_done(d->redis, id, &err)) < 0)
 			break;

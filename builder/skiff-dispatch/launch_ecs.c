@@ -51,12 +51,10 @@ int dispatch_ecs_launch(struct dispatch *d, const char *id)
  * on instead of judging it by its lease (a task may take minutes to start). 1 if adopted. */
 int dispatch_ecs_adopt(struct dispatch *d, const char *id)
 {
-	json_t *dep = NULL;
+	struct deployment dep;
 	if (model_deployment_get(d->redis, id, &dep, NULL) < 0)
 		return 0;
-	const char *launcher = json_string_value(json_object_get(dep, "launcher"));
-	int ecs = launcher && !strcmp(launcher, "ecs");
-	json_decref(dep);
+	int ecs = !strcmp(dep.launcher, "ecs");
 	long slot = ecs ? dispatch_ecs_slot(d) : -1;
 	if (slot < 0)
 		return 0;

@@ -110,7 +110,9 @@ static int create_project(struct http_request *req, struct http_response *resp)
 	const struct config *cfg = req->cfg;
 	struct error err;
 	error_clear(&err);
-	json_t *body = NULL, *project = NULL, *deployment = NULL;
+	json_t *body = NULL;
+	struct project project;
+	struct deployment deployment;
 	bool is_form = false;
 	int status;
 	const char *git_url, *slug, *branch, *build_cmd, *install_cmd, *out_dir;
@@ -146,30 +148,34 @@ static int create_project(struct http_request *req, struct http_response *resp)
 			memcpy(derived, "site", 5);
 		slug = derived;
 	}
-	char id[ID_LEN + 1], now[24], trial[SLUG_MAX + 1];
+	char id[ID_LEN + 1], trial[SLUG_MAX + 1];
+	long long now = model_now_ms();
 	id_new(id);
-	snprintf(now, sizeof(now), "%lld", model_now_ms());
 	snprintf(trial, sizeof(trial), "%s", slug);
 	for (int attempt = 0; attempt < SLUG_ATTEMPTS; attempt++) {
-		json_decref(project);
-		json_decref(deployment);
-		project = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "slug", trial, "git_url", git_url,
-				    "branch", branch ? branch : "", "created", now, "latest", id,
-				    "queued", id);
-		if (build_cmd)
-			json_object_set_new(project, "build_command", json_string(build_cmd));
-		if (install_cmd)
-			json_object_set_new(project, "install_command", json_string(install_cmd));
-		if (out_dir)
-			json_object_set_new(project, "output_dir", json_string(out_dir));
-		if (secret[0])
-			json_object_set_new(project, "webhook_secret", json_string(secret));
-		if (watch)
-			json_object_set_new(project, "watch", json_string("1"));
-		deployment = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", id, "project", trial,
-				       "git_url", git_url, "ref", branch ? branch : "", "state",
-				       STATE_QUEUED, "trigger", is_form ? "form" : "api", "created", now);
-		int rc = model_project_create(app->redis, project, deployment, &err);
+		/* every string was validated against its field's limit above */
+		model_project_init(&project);
+		snprintf(project.slug, sizeof(project.slug), "%s", trial);
+		snprintf(project.git_url, sizeof(project.git_url), "%s", git_url);
+		snprintf(project.branch, sizeof(project.branch), "%s", branch ? branch : "");
+		snprintf(project.build_command, sizeof(project.build_command), "%s",
+			 build_cmd ? build_cmd : "");
+		snprintf(project.install_command, sizeof(project.install_command), "%s",
+			 install_cmd ? install_cmd : "");
+		snprintf(project.output_dir, sizeof(project.output_dir), "%s", out_dir ? out_dir : "");
+		snprintf(project.webhook_secret, sizeof(project.webhook_secret), "%s", secret);
+		memcpy(project.latest, id, sizeof(project.latest));
+		memcpy(project.queued, id, sizeof(project.queued));
+		project.created = now;
+		project.watch = watch;
+		model_deployment_init(&deployment);
+		memcpy(deployment.id, id, sizeof(deployment.id));
+		memcpy(deployment.project, trial, sizeof(deployment.project));
+		snprintf(deployment.git_url, sizeof(deployment.git_url), "%s", git_url);
+		snprintf(deployment.ref, sizeof(deployment.ref), "%s", branch ? branch : "");
+		snprintf(deployment.trigger, sizeof(deployment.trigger), "%s", is_form ? "form" : "api");
+		deployment.created = now;
+		int rc = model_project_create(app->redis, &project, &deployment, &err);
 		if (rc == 0)
 			break;
 		if (rc != SKIFF_ECONFLICT || slug_given || attempt == SLUG_ATTEMPTS - 1)
@@ -223,8 +229,6 @@ fail:
 	status = create_fail(req, resp, is_form, &err);
 out:
 	json_decref(body);
-	json_decref(project);
-	json_decref(deployment);
 	return status;
 }
 
@@ -281,23 +285,22 @@ static int create_redeploy_act(struct http_request *req, struct http_response *r
 {
 	struct app *app = req->app;
 	const char *slug = req->params[0], *ref = NULL;
-	json_t *project = NULL;
+	struct project project;
+	struct deployment dep;
 	if (validate_slug(slug, err) < 0 || create_field(body, "ref", is_form, &ref, err) < 0 ||
 	    (ref && validate_branch(ref, err) < 0) ||
 	    model_project_get(app->redis, slug, &project, err) < 0)
 		return err->code;
-	const char *branch = json_string_value(json_object_get(project, "branch"));
-	const char *git_url = json_string_value(json_object_get(project, "git_url"));
-	char id[ID_LEN + 1], now[24], superseded[ID_LEN + 1];
+	char id[ID_LEN + 1], superseded[ID_LEN + 1];
 	id_new(id);
-	snprintf(now, sizeof(now), "%lld", model_now_ms());
-	json_t *dep = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", id, "project", slug,
-				"git_url", git_url ? git_url : "", "ref",
-				ref ? ref : (branch ? branch : ""), "state", STATE_QUEUED, "trigger",
-				"redeploy", "created", now);
-	int rc = model_lifecycle_redeploy(app->redis, slug, dep, superseded, err);
-	json_decref(dep);
-	json_decref(project);
+	model_deployment_init(&dep);
+	memcpy(dep.id, id, sizeof(dep.id));
+	snprintf(dep.project, sizeof(dep.project), "%s", slug);
+	memcpy(dep.git_url, project.git_url, sizeof(dep.git_url));
+	snprintf(dep.ref, sizeof(dep.ref), "%s", ref ? ref : project.branch);
+	snprintf(dep.trigger, sizeof(dep.trigger), "redeploy");
+	dep.created = model_now_ms();
+	int rc = model_lifecycle_redeploy(app->redis, slug, &dep, superseded, err);
 	if (rc < 0)
 		return rc;
 	log_info("redeploy queued project=%s deployment=%s superseded=%s", slug, id,

@@ -159,17 +159,20 @@ static int hook_verify(struct hook_ctx *c, json_t *candidates, const char *signa
 static int hook_deploy(struct hook_ctx *c, struct hook_target *t, const char *delivery,
 		       json_t *results, struct error *err)
 {
-	char id[ID_LEN + 1], now[24], superseded[ID_LEN + 1];
-	id_new(id);
-	snprintf(now, sizeof(now), "%lld", model_now_ms());
-	json_t *dep = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", id, "project",
-				t->slug, "git_url", t->git_url, "ref", t->push.commit, "branch",
-				t->push.branch, "state", STATE_QUEUED, "trigger", "webhook", "created",
-				now, "delivery", delivery);
-	if (t->push.message[0])
-		json_object_set_new(dep, "commit_message", json_string(t->push.message));
-	int rc = model_lifecycle_redeploy(c->app->redis, t->slug, dep, superseded, err);
-	json_decref(dep);
+	char superseded[ID_LEN + 1];
+	struct deployment dep;
+	model_deployment_init(&dep);
+	id_new(dep.id);
+	snprintf(dep.project, sizeof(dep.project), "%s", t->slug);
+	snprintf(dep.git_url, sizeof(dep.git_url), "%s", t->git_url);
+	snprintf(dep.ref, sizeof(dep.ref), "%s", t->push.commit);
+	snprintf(dep.branch, sizeof(dep.branch), "%s", t->push.branch);
+	snprintf(dep.trigger, sizeof(dep.trigger), "webhook");
+	snprintf(dep.delivery, sizeof(dep.delivery), "%s", delivery);
+	snprintf(dep.commit_message, sizeof(dep.commit_message), "%s", t->push.message);
+	dep.created = model_now_ms();
+	const char *id = dep.id;
+	int rc = model_lifecycle_redeploy(c->app->redis, t->slug, &dep, superseded, err);
 	if (rc < 0)
 		return rc;
 	log_info("webhook queued project=%s deployment=%s commit=%s branch=%s delivery=%s "

@@ -70,19 +70,16 @@ static int site_resolve(struct serve_app *sa, const struct host_site *site, char
 		rc = model_project_current(sa->app->redis, site->slug, id, err);
 	} else {
 		/* the immutable URL: the deployment must belong to the slug and not be expired */
-		json_t *dep = NULL;
+		struct deployment dep;
 		memcpy(id, site->deployment, ID_LEN + 1);
 		rc = model_deployment_get(sa->app->redis, id, &dep, err);
 		if (rc == 0) {
-			const char *project = json_string_value(json_object_get(dep, "project"));
-			const char *state = json_string_value(json_object_get(dep, "state"));
-			if (!project || strcmp(project, site->slug) != 0)
+			if (strcmp(dep.project, site->slug) != 0)
 				rc = error_set(err, SKIFF_ENOTFOUND, NULL, "no such deployment");
-			else if (state && !strcmp(state, STATE_EXPIRED))
+			else if (dep.state == DEPLOYMENT_EXPIRED)
 				rc = error_set(err, SKIFF_EGONE, "deployment_expired",
 					       "deployment %s has expired", id);
 		}
-		json_decref(dep);
 	}
 	if (rc == 0 || rc == SKIFF_ENOTFOUND || rc == SKIFF_EGONE) {
 		snprintf(slot->key, sizeof(slot->key), "%s", key);

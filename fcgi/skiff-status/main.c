@@ -17,22 +17,18 @@
 #define STATUS_LIST_MAX 100
 #define STATUS_PROJECTS_MAX 1000
 
-int status_deployment_load(struct app *app, const char *id, json_t **dep, json_t **project,
-			   struct error *err)
+int status_deployment_load(struct app *app, const char *id, struct deployment *dep,
+			   struct project *project, struct error *err)
 {
-	*dep = NULL;
-	*project = NULL;
+	model_project_init(project);
 	if (!id_valid(id))
 		return error_set(err, SKIFF_EINVALID, "invalid_deployment_id",
 				 "a deployment id is 12 characters of a-z and 2-7");
 	int rc = model_deployment_get(app->redis, id, dep, err);
 	if (rc < 0)
 		return rc;
-	const char *slug = json_string_value(json_object_get(*dep, "project"));
-	if (slug && model_project_get(app->redis, slug, project, NULL) < 0)
-		*project = json_object(); /* the project was deleted; the record still reads */
-	if (!*project)
-		*project = json_object();
+	if (dep->project[0] && model_project_get(app->redis, dep->project, project, NULL) < 0)
+		model_project_init(project); /* the project was deleted; the record still reads */
 	return 0;
 }
 
@@ -62,11 +58,9 @@ static int status_projects(struct http_request *req, struct http_response *resp)
 	size_t i;
 	json_t *s;
 	json_array_foreach(slugs, i, s) {
-		json_t *rec;
-		if (model_project_get(app->redis, json_string_value(s), &rec, NULL) == 0) {
-			json_array_append_new(data, api_project(req->cfg, rec));
-			json_decref(rec);
-		}
+		struct project rec;
+		if (model_project_get(app->redis, json_string_value(s), &rec, NULL) == 0)
+			json_array_append_new(data, api_project(req->cfg, &rec));
 	}
 	json_decref(slugs);
 	return http_json(resp, 200, json_pack("{s:o}", "data", data));
@@ -77,21 +71,18 @@ static int status_project(struct http_request *req, struct http_response *resp)
 	struct app *app = req->app;
 	struct error err;
 	const char *slug = req->params[0];
-	json_t *rec = NULL;
+	struct project rec;
 	if (validate_slug(slug, &err) < 0)
 		return http_error(req, resp, &err);
 	if (http_wants_html(req))
 		return pages_project(req, resp);
 	if (model_project_get(app->redis, slug, &rec, &err) < 0)
 		return http_error(req, resp, &err);
-	json_t *p = api_project(req->cfg, rec);
-	const char *cur = json_string_value(json_object_get(rec, "current"));
-	json_t *dep;
-	if (cur && id_valid(cur) && model_deployment_get(app->redis, cur, &dep, NULL) == 0) {
-		json_object_set_new(p, "currentDeployment", api_deployment(req->cfg, dep, cur));
-		json_decref(dep);
-	}
-	json_decref(rec);
+	json_t *p = api_project(req->cfg, &rec);
+	const char *cur = rec.current;
+	struct deployment dep;
+	if (id_valid(cur) && model_deployment_get(app->redis, cur, &dep, NULL) == 0)
+		json_object_set_new(p, "currentDeployment", api_deployment(req->cfg, &dep, cur));
 	return http_json(resp, 200, json_pack("{s:o}", "data", p));
 }
 
@@ -116,7 +107,8 @@ static int status_project_deployments(struct http_request *req, struct http_resp
 	struct app *app = req->app;
 	struct error err;
 	const char *slug = req->params[0];
-	json_t *rec = NULL, *ids = NULL;
+	json_t *ids = NULL;
+	struct project rec;
 	struct model_cursor after, positions[STATUS_LIST_MAX + 1];
 	if (validate_slug(slug, &err) < 0)
 		return http_error(req, resp, &err);
@@ -135,24 +127,20 @@ static int status_project_deployments(struct http_request *req, struct http_resp
 				 "cursor is not one this API returned");
 	if (model_project_get(app->redis, slug, &rec, &err) < 0)
 		return http_error(req, resp, &err);
-	const char *cur = json_string_value(json_object_get(rec, "current"));
+	const char *cur = rec.current;
 	/* one more than asked tells whether a next page exists */
 	if (model_deployment_page(app->redis, slug, cs ? &after : NULL, limit + 1, &ids, positions,
-				  &err) < 0) {
-		json_decref(rec);
+				  &err) < 0)
 		return http_error(req, resp, &err);
-	}
 	json_t *data = json_array();
 	size_t i;
 	json_t *s;
 	json_array_foreach(ids, i, s) {
 		if (i >= limit)
 			break;
-		json_t *dep;
-		if (model_deployment_get(app->redis, json_string_value(s), &dep, NULL) == 0) {
-			json_array_append_new(data, api_deployment(req->cfg, dep, cur));
-			json_decref(dep);
-		}
+		struct deployment dep;
+		if (model_deployment_get(app->redis, json_string_value(s), &dep, NULL) == 0)
+			json_array_append_new(data, api_deployment(req->cfg, &dep, cur));
 	}
 	json_t *next = json_null();
 	if (json_array_size(ids) > limit) {
@@ -161,7 +149,6 @@ static int status_project_deployments(struct http_request *req, struct http_resp
 		next = json_string(c);
 	}
 	json_decref(ids);
-	json_decref(rec);
 	return http_json(resp, 200, json_pack("{s:o,s:o}", "data", data, "nextCursor", next));
 }
 
@@ -169,15 +156,13 @@ static int status_deployment(struct http_request *req, struct http_response *res
 {
 	struct app *app = req->app;
 	struct error err;
-	json_t *dep, *project;
+	struct deployment dep;
+	struct project project;
 	if (http_wants_html(req))
 		return pages_deployment(req, resp);
 	if (status_deployment_load(app, req->params[0], &dep, &project, &err) < 0)
 		return http_error(req, resp, &err);
-	const char *cur = json_string_value(json_object_get(project, "current"));
-	json_t *d = api_deployment(req->cfg, dep, cur);
-	json_decref(dep);
-	json_decref(project);
+	json_t *d = api_deployment(req->cfg, &dep, project.current);
 	return http_json(resp, 200, json_pack("{s:o}", "data", d));
 }
 
@@ -185,11 +170,10 @@ static int status_deployment_log(struct http_request *req, struct http_response 
 {
 	struct app *app = req->app;
 	struct error err;
-	json_t *dep, *project;
+	struct deployment dep;
+	struct project project;
 	if (status_deployment_load(app, req->params[0], &dep, &project, &err) < 0)
 		return http_error(req, resp, &err);
-	json_decref(dep);
-	json_decref(project);
 	struct buf log = BUF_INIT(STATUS_LOG_MAX);
 	if (status_log_text(app, req->params[0], &log, &err) < 0) {
 		buf_dispose(&log);

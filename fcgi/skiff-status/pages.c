@@ -17,21 +17,19 @@
 #define PAGES_DEPLOYMENTS_MAX 50
 #define PAGES_LOG_LINES_MAX 20000   /* stream entries rendered into one page */
 
-static const char *pages_str(json_t *o, const char *key)
+/* The state's wire string, "" when the record has none. */
+static const char *pages_state(const struct deployment *d)
 {
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
+	return d->state == DEPLOYMENT_UNKNOWN ? "" : model_state_name(d->state);
 }
 
-static void pages_time(struct buf *b, const char *ms)
+static void pages_time(struct buf *b, long long ms)
 {
-	char *end;
-	long long v = strtoll(ms, &end, 10);
-	if (!*ms || *end) {
+	if (ms == MODEL_NONE) {
 		buf_puts(b, "—");
 		return;
 	}
-	time_t t = (time_t)(v / 1000);
+	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
 	char iso[40], human[40];
 	gmtime_r(&t, &tm);
@@ -90,10 +88,10 @@ int pages_projects(struct http_request *req, struct http_response *resp)
 	size_t i;
 	json_t *s;
 	json_array_foreach(slugs, i, s) {
-		json_t *p;
+		struct project p;
 		if (model_project_get(app->redis, json_string_value(s), &p, NULL) < 0)
 			continue;
-		const char *slug = pages_str(p, "slug"), *cur = pages_str(p, "current");
+		const char *slug = p.slug, *cur = p.current;
 		char url[1024];
 		api_site_url(req->cfg, slug, NULL, url, sizeof(url));
 		buf_puts(&b, "<tr><td><a href=\"/projects/");
@@ -101,13 +99,12 @@ int pages_projects(struct http_request *req, struct http_response *resp)
 		buf_puts(&b, "\">");
 		buf_put_html(&b, slug);
 		buf_puts(&b, "</a></td><td><code>");
-		buf_put_html(&b, pages_str(p, "git_url"));
+		buf_put_html(&b, p.git_url);
 		buf_puts(&b, "</code></td><td>");
 		pages_site_link(&b, NULL, *cur ? url : NULL);
 		buf_puts(&b, "</td><td>");
-		pages_time(&b, pages_str(p, "created"));
+		pages_time(&b, p.created);
 		buf_puts(&b, "</td></tr>\n");
-		json_decref(p);
 	}
 	if (json_array_size(slugs))
 		buf_puts(&b, "</tbody></table></div>\n");
@@ -122,14 +119,13 @@ int pages_project(struct http_request *req, struct http_response *resp)
 	struct app *app = req->app;
 	struct error err;
 	const char *slug = req->params[0];
-	json_t *p = NULL, *ids = NULL;
+	json_t *ids = NULL;
+	struct project p;
 	if (validate_slug(slug, &err) < 0 || model_project_get(app->redis, slug, &p, &err) < 0)
 		return pages_error(req, resp, &err);
-	if (model_deployment_list(app->redis, slug, 0, PAGES_DEPLOYMENTS_MAX, &ids, &err) < 0) {
-		json_decref(p);
+	if (model_deployment_list(app->redis, slug, 0, PAGES_DEPLOYMENTS_MAX, &ids, &err) < 0)
 		return pages_error(req, resp, &err);
-	}
-	const char *cur = pages_str(p, "current");
+	const char *cur = p.current;
 	char url[1024];
 	api_site_url(req->cfg, slug, NULL, url, sizeof(url));
 	struct buf b = BUF_INIT(HTML_PAGE_MAX);
@@ -141,11 +137,11 @@ int pages_project(struct http_request *req, struct http_response *resp)
 	buf_puts(&b, "</h1>\n<dl class=\"meta\">\n<dt>Production</dt><dd>");
 	pages_site_link(&b, "project-url", *cur ? url : NULL);
 	buf_puts(&b, "</dd>\n<dt>Repository</dt><dd><code>");
-	buf_put_html(&b, pages_str(p, "git_url"));
+	buf_put_html(&b, p.git_url);
 	buf_puts(&b, "</code></dd>\n<dt>Branch</dt><dd><code>");
-	buf_put_html(&b, *pages_str(p, "branch") ? pages_str(p, "branch") : "(default)");
+	buf_put_html(&b, *p.branch ? p.branch : "(default)");
 	buf_puts(&b, "</code></dd>\n<dt>New commits</dt><dd id=\"triggers\">");
-	int webhook = *pages_str(p, "webhook_secret") != '\0', watch = !strcmp(pages_str(p, "watch"), "1");
+	int webhook = p.webhook_secret[0] != '\0', watch = p.watch;
 	if (webhook) {
 		buf_puts(&b, "deployed on push: GitHub webhook <code>");
 		buf_put_html(&b, req->cfg->dashboard_url);
@@ -159,11 +155,11 @@ int pages_project(struct http_request *req, struct http_response *resp)
 	if (!webhook && !watch)
 		buf_puts(&b, "<span class=\"muted\">deployed when you redeploy</span>");
 	buf_puts(&b, "</dd>\n</dl>\n");
-	if (!strcmp(pages_str(p, "pinned"), "1")) {
+	if (p.pinned) {
 		buf_puts(&b, "<div class=\"notice\">Pinned: rolled back");
-		if (*pages_str(p, "rolled_back_from")) {
+		if (*p.rolled_back_from) {
 			buf_puts(&b, " from <code>");
-			buf_put_html(&b, pages_str(p, "rolled_back_from"));
+			buf_put_html(&b, p.rolled_back_from);
 			buf_puts(&b, "</code>");
 		}
 		buf_puts(&b, "; new builds do not go live until you unpin.\n<form method=\"post\" "
@@ -181,13 +177,13 @@ int pages_project(struct http_request *req, struct http_response *resp)
 	size_t i;
 	json_t *s;
 	json_array_foreach(ids, i, s) {
-		json_t *d;
+		struct deployment d;
 		const char *id = json_string_value(s);
 		if (model_deployment_get(app->redis, id, &d, NULL) < 0)
 			continue;
 		char durl[1024];
 		api_site_url(req->cfg, slug, id, durl, sizeof(durl));
-		const char *state = pages_str(d, "state");
+		const char *state = pages_state(&d);
 		buf_puts(&b, "<tr data-deployment-id=\"");
 		buf_put_html(&b, id);
 		buf_puts(&b, "\" data-state=\"");
@@ -202,11 +198,11 @@ int pages_project(struct http_request *req, struct http_response *resp)
 		buf_puts(&b, "</td><td>");
 		pages_badge(&b, state);
 		buf_puts(&b, "</td><td><code>");
-		buf_printf(&b, "%.7s", pages_str(d, "commit"));
+		buf_printf(&b, "%.7s", d.commit);
 		buf_puts(&b, "</code> ");
-		buf_put_html(&b, pages_str(d, "commit_message"));
+		buf_put_html(&b, d.commit_message);
 		buf_puts(&b, "</td><td>");
-		pages_time(&b, pages_str(d, "created"));
+		pages_time(&b, d.created);
 		buf_puts(&b, "</td><td>");
 		if (!strcmp(state, STATE_READY)) {
 			buf_puts(&b, "<a href=\"");
@@ -223,7 +219,6 @@ int pages_project(struct http_request *req, struct http_response *resp)
 				     "</form>");
 		}
 		buf_puts(&b, "</td></tr>\n");
-		json_decref(d);
 	}
 	buf_puts(&b, "</tbody></table></div>\n<h2>Danger zone</h2>\n<form method=\"post\" "
 		     "class=\"card form\" id=\"delete-form\" action=\"/api/projects/");
@@ -236,7 +231,6 @@ int pages_project(struct http_request *req, struct http_response *resp)
 		     "<button type=\"submit\" class=\"danger\">Delete project</button></div>\n</form>\n"
 		     "</main>\n</body>\n</html>\n");
 	json_decref(ids);
-	json_decref(p);
 	html_send(resp, &b, 200);
 	return 200;
 }
@@ -299,13 +293,14 @@ int pages_deployment(struct http_request *req, struct http_response *resp)
 {
 	struct app *app = req->app;
 	struct error err;
-	json_t *d = NULL, *p = NULL;
+	struct deployment d;
+	struct project p;
 	const char *id = req->params[0];
 	if (status_deployment_load(app, id, &d, &p, &err) < 0)
 		return pages_error(req, resp, &err);
-	const char *slug = pages_str(d, "project"), *state = pages_str(d, "state");
-	const char *cur = pages_str(p, "current");
-	int final = api_state_final(state);
+	const char *slug = d.project, *state = pages_state(&d);
+	const char *cur = p.current;
+	int final = model_state_final(d.state);
 	char url[1024], purl[1024], last[48];
 	int cut = 0;
 	api_site_url(req->cfg, slug, id, url, sizeof(url));
@@ -316,8 +311,6 @@ int pages_deployment(struct http_request *req, struct http_response *resp)
 	if (lrc < 0) {
 		error_set(&err, lrc, NULL, "cannot read the build log");
 		buf_dispose(&log);
-		json_decref(d);
-		json_decref(p);
 		return pages_error(req, resp, &err);
 	}
 	if (log.len == 0 && final) {
@@ -353,7 +346,7 @@ int pages_deployment(struct http_request *req, struct http_response *resp)
 	buf_puts(&b, "\">");
 	buf_put_html(&b, state);
 	buf_puts(&b, "</span>\n\t<span id=\"phase\" class=\"phase\">");
-	buf_put_html(&b, pages_str(d, "phase"));
+	buf_put_html(&b, d.phase);
 	buf_puts(&b, "</span>\n");
 	if (!strcmp(id, cur))
 		buf_puts(&b, "\t<span class=\"tag\">current</span>\n");
@@ -367,19 +360,19 @@ int pages_deployment(struct http_request *req, struct http_response *resp)
 	}
 	/* the project's record of the rollback that made this deployment live (a build going
 	 * live clears it; the deployment's own copy guards against records older than that) */
-	if (!strcmp(id, cur) && *pages_str(p, "rolled_back_from") &&
-	    !strcmp(pages_str(d, "rolled_back_from"), pages_str(p, "rolled_back_from"))) {
+	if (!strcmp(id, cur) && *p.rolled_back_from &&
+	    !strcmp(d.rolled_back_from, p.rolled_back_from)) {
 		buf_puts(&b, "\t<span class=\"notice\" id=\"rolled-back\">rolled back from <code>");
-		buf_put_html(&b, pages_str(p, "rolled_back_from"));
+		buf_put_html(&b, p.rolled_back_from);
 		buf_puts(&b, "</code>");
-		if (*pages_str(p, "rolled_back_by")) {
+		if (*p.rolled_back_by) {
 			buf_puts(&b, " by <span id=\"rolled-back-by\">");
-			buf_put_html(&b, pages_str(p, "rolled_back_by"));
+			buf_put_html(&b, p.rolled_back_by);
 			buf_puts(&b, "</span>");
 		}
-		if (*pages_str(p, "rolled_back_at")) {
+		if (p.rolled_back_at != MODEL_NONE) {
 			buf_puts(&b, " at ");
-			pages_time(&b, pages_str(p, "rolled_back_at"));
+			pages_time(&b, p.rolled_back_at);
 		}
 		buf_puts(&b, "</span>\n");
 	}
@@ -395,29 +388,26 @@ int pages_deployment(struct http_request *req, struct http_response *resp)
 	buf_puts(&b, "\">");
 	buf_put_html(&b, purl);
 	buf_puts(&b, "</a></span>\n</div>\n<div id=\"error\" class=\"error-box\" role=\"alert\"");
-	const char *error = pages_str(d, "error");
+	const char *error = d.error;
 	if (!*error)
 		buf_puts(&b, " hidden>");
 	else
 		buf_puts(&b, ">");
 	buf_put_html(&b, error);
-	if (*pages_str(d, "exit_code")) {
-		buf_puts(&b, " (exit code ");
-		buf_put_html(&b, pages_str(d, "exit_code"));
-		buf_puts(&b, ")");
-	}
+	if (d.exit_code != MODEL_NONE)
+		buf_printf(&b, " (exit code %lld)", d.exit_code);
 	buf_puts(&b, "</div>\n<dl class=\"meta\">\n\t<dt>Project</dt><dd><a id=\"project-name\" href=\"/projects/");
 	buf_put_html(&b, slug);
 	buf_puts(&b, "\">");
 	buf_put_html(&b, slug);
 	buf_puts(&b, "</a></dd>\n\t<dt>Commit</dt><dd><code id=\"commit\">");
-	buf_printf(&b, "%.12s", pages_str(d, "commit"));
+	buf_printf(&b, "%.12s", d.commit);
 	buf_puts(&b, "</code> <span id=\"commit-message\">");
-	buf_put_html(&b, pages_str(d, "commit_message"));
+	buf_put_html(&b, d.commit_message);
 	buf_puts(&b, "</span></dd>\n\t<dt>Created</dt><dd id=\"created\">");
-	pages_time(&b, pages_str(d, "created"));
+	pages_time(&b, d.created);
 	buf_puts(&b, "</dd>\n\t<dt>Trigger</dt><dd id=\"trigger\">");
-	buf_put_html(&b, pages_str(d, "trigger"));
+	buf_put_html(&b, d.trigger);
 	buf_puts(&b, "</dd>\n</dl>\n<div class=\"log-head\">\n\t<h2>Build log</h2>\n\t<span class=\"tools\">"
 		     "<span id=\"live\" class=\"live\" hidden>live</span><a id=\"raw-log\" "
 		     "href=\"/api/deployments/");
@@ -431,8 +421,6 @@ int pages_deployment(struct http_request *req, struct http_response *resp)
 			   PAGES_LOG_LINES_MAX, STATUS_LOG_MAX >> 20);
 	buf_puts(&b, "</pre>\n</main>\n</body>\n</html>\n");
 	buf_dispose(&log);
-	json_decref(d);
-	json_decref(p);
 	html_send(resp, &b, 200);
 	return 200;
 }

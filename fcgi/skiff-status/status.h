@@ -5,12 +5,14 @@
 #include <jansson.h>
 #include "app.h"
 #include "http.h"
+#include "model.h"
 
 #define STATUS_LOG_MAX (16u << 20)   /* largest log served or rendered */
 
-/* Loads a deployment with its project's current id; 0 or an error code with err set. */
-int status_deployment_load(struct app *app, const char *id, json_t **dep, json_t **project,
-			   struct error *err);
+/* Loads a deployment and its project (empty when the project was deleted); 0 or an error
+ * code with err set. */
+int status_deployment_load(struct app *app, const char *id, struct deployment *dep,
+			   struct project *project, struct error *err);
 /* The whole log of a deployment: the Redis stream, else its archived copy in the store. */
 int status_log_text(struct app *app, const char *id, struct buf *out, struct error *err);
 

@@ -1,0 +1,169 @@
+/* model_record.c — records between their structs and Redis hashes, field by field from one
+ * table per record. */
+#include "model_record.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum model_field_type { MODEL_STR, MODEL_NUM, MODEL_FLAG, MODEL_STATE };
+
+struct model_field {
+	const char *name;          /* in the hash */
+	enum model_field_type type;
+	size_t offset;
+	size_t size;               /* of a string's buffer */
+};
+
+#define STR(s, f) { #f, MODEL_STR, offsetof(struct s, f), sizeof(((struct s *)0)->f) }
+#define NUM(s, f) { #f, MODEL_NUM, offsetof(struct s, f), 0 }
+#define FLAG(s, f) { #f, MODEL_FLAG, offsetof(struct s, f), 0 }
+
+static const struct model_field model_project_fields[] = {
+	STR(project, slug), STR(project, git_url), STR(project, branch),
+	STR(project, build_command), STR(project, install_command), STR(project, output_dir),
+	STR(project, webhook_secret), STR(project, current), STR(project, latest),
+	STR(project, queued), STR(project, rolled_back_from), STR(project, rolled_back_by),
+	NUM(project, rolled_back_at), NUM(project, created), FLAG(project, pinned),
+	FLAG(project, watch),
+};
+
+static const struct model_field model_deployment_fields[] = {
+	STR(deployment, id), STR(deployment, project),
+	{ "state", MODEL_STATE, offsetof(struct deployment, state), 0 },
+	STR(deployment, phase), STR(deployment, trigger), STR(deployment, git_url),
+	STR(deployment, branch), STR(deployment, ref), STR(deployment, commit),
+	STR(deployment, commit_message), STR(deployment, error), STR(deployment, launcher),
+	STR(deployment, task_arn), STR(deployment, rolled_back_from),
+	STR(deployment, superseded_by), STR(deployment, delivery), NUM(deployment, created),
+	NUM(deployment, started), NUM(deployment, finished), NUM(deployment, expired),
+	NUM(deployment, launched), NUM(deployment, exit_code), NUM(deployment, files),
+	NUM(deployment, bytes), NUM(deployment, bytes_uploaded),
+};
+
+#define MODEL_NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
+
+/* A number stored as decimal text; MODEL_NONE when it is not one. */
+static long long model_record_num(const char *s, size_t len)
+{
+	char tmp[32], *end;
+	if (len == 0 || len >= sizeof(tmp))
+		return MODEL_NONE;
+	memcpy(tmp, s, len);
+	tmp[len] = '\0';
+	errno = 0;
+	long long v = strtoll(tmp, &end, 10);
+	return errno || *end ? MODEL_NONE : v;
+}
+
+static void model_record_init(void *rec, const struct model_field *fields, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *at = (char *)rec + fields[i].offset;
+		switch (fields[i].type) {
+		case MODEL_STR: at[0] = '\0'; break;
+		case MODEL_NUM: *(long long *)(void *)at = MODEL_NONE; break;
+		case MODEL_FLAG: *(bool *)(void *)at = false; break;
+		case MODEL_STATE: *(enum deployment_state *)(void *)at = DEPLOYMENT_QUEUED; break;
+		}
+	}
+}
+
+static void model_record_load(void *rec, const struct model_field *fields, size_t n,
+			      const redisReply *reply)
+{
+	for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i + 1 < reply->elements; i += 2) {
+		const redisReply *k = reply->element[i], *v = reply->element[i + 1];
+		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			const struct model_field *f = &fields[j];
+			if (strlen(f->name) != k->len || memcmp(f->name, k->str, k->len))
+				continue;
+			char *at = (char *)rec + f->offset;
+			switch (f->type) {
+			case MODEL_STR:
+				snprintf(at, f->size, "%.*s", (int)v->len, v->str);
+				break;
+			case MODEL_NUM:
+				*(long long *)(void *)at = model_record_num(v->str, v->len);
+				break;
+			case MODEL_FLAG:
+				*(bool *)(void *)at = v->len == 1 && v->str[0] == '1';
+				break;
+			case MODEL_STATE:
+				*(enum deployment_state *)(void *)at = model_state_parse(v->str, v->len);
+				break;
+			}
+			break;
+		}
+	}
+}
+
+static json_t *model_record_fields(const void *rec, const struct model_field *fields, size_t n)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < n; i++) {
+		const struct model_field *f = &fields[i];
+		const char *at = (const char *)rec + f->offset;
+		char num[24];
+		const char *s = NULL;
+		switch (f->type) {
+		case MODEL_STR:
+			s = at[0] ? at : NULL;
+			break;
+		case MODEL_NUM:
+			if (*(const long long *)(const void *)at != MODEL_NONE) {
+				snprintf(num, sizeof(num), "%lld", *(const long long *)(const void *)at);
+				s = num;
+			}
+			break;
+		case MODEL_FLAG:
+			s = *(const bool *)(const void *)at ? "1" : NULL;
+			break;
+		case MODEL_STATE:
+			if (*(const enum deployment_state *)(const void *)at != DEPLOYMENT_UNKNOWN)
+				s = model_state_name(*(const enum deployment_state *)(const void *)at);
+			break;
+		}
+		if (s)
+			json_object_set_new(o, f->name, json_string(s));
+	}
+	return o;
+}
+
+void model_record_project_init(struct project *p)
+{
+	model_record_init(p, model_project_fields, MODEL_NFIELDS(model_project_fields));
+}
+
+void model_record_deployment_init(struct deployment *d)
+{
+	model_record_init(d, model_deployment_fields, MODEL_NFIELDS(model_deployment_fields));
+}
+
+void model_record_project_load(struct project *p, const redisReply *reply)
+{
+	model_record_project_init(p);
+	model_record_load(p, model_project_fields, MODEL_NFIELDS(model_project_fields), reply);
+}
+
+void model_record_deployment_load(struct deployment *d, const redisReply *reply)
+{
+	model_record_deployment_init(d);
+	d->state = DEPLOYMENT_UNKNOWN; /* until the hash says */
+	model_record_load(d, model_deployment_fields, MODEL_NFIELDS(model_deployment_fields), reply);
+}
+
+json_t *model_record_project_fields(const struct project *p)
+{
+	return model_record_fields(p, model_project_fields, MODEL_NFIELDS(model_project_fields));
+}
+
+json_t *model_record_deployment_fields(const struct deployment *d)
+{
+	return model_record_fields(d, model_deployment_fields,
+				   MODEL_NFIELDS(model_deployment_fields));
+}

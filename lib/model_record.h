@@ -1,0 +1,23 @@
+/* model_record.h — the typed records of model.h to and from Redis hashes: one table of fields
+ * per record says each field's name in the hash, its type and where it lives in the struct. */
+#ifndef SKIFF_MODEL_RECORD_H
+#define SKIFF_MODEL_RECORD_H
+
+#include <jansson.h>
+#include "model.h"
+#include "redis.h"
+
+/* Empty records: strings "", numbers MODEL_NONE, flags false, state DEPLOYMENT_QUEUED. */
+void model_record_project_init(struct project *p);
+void model_record_deployment_init(struct deployment *d);
+/* Fills p / d (cleared first) from an HGETALL reply; fields the struct does not know are
+ * ignored, strings longer than their field are cut; a deployment without a state has
+ * DEPLOYMENT_UNKNOWN. */
+void model_record_project_load(struct project *p, const redisReply *reply);
+void model_record_deployment_load(struct deployment *d, const redisReply *reply);
+/* The fields a record holds as a JSON object of strings (new reference): empty strings,
+ * MODEL_NONE numbers, false flags and DEPLOYMENT_UNKNOWN are left out, as a record that never had them. */
+json_t *model_record_project_fields(const struct project *p);
+json_t *model_record_deployment_fields(const struct deployment *d);
+
+#endif
