@@ -236,7 +236,8 @@ START_TEST(test_retention_keeps_newest_ready_and_current)
 	ck_assert_ptr_nonnull(strstr(buf_cstr(&text), "built-from-stream"));
 	buf_dispose(&text);
 	/* an expired deployment cannot become current again */
-	ck_assert_int_eq(model_lifecycle_rollback(f.r, "site", ids[0], false, "test", &err), SKIFF_ECONFLICT);
+	ck_assert_int_eq(model_lifecycle_rollback(f.r, "site", ids[0], false, "test", &err),
+			 SKIFF_ECONFLICT);
 	/* a second run changes nothing */
 	memset(&st, 0, sizeof(st));
 	ck_assert_int_eq(retention_run(f.r, f.s, 10, &st, &err), 0);
@@ -620,10 +621,13 @@ START_TEST(test_lifecycle_delete_writes_nothing_back)
 	/* the build goes on for a moment: what it writes must not bring anything back */
 	ck_assert_int_eq(model_log_append(f.r, run, LOG_SRC_STDOUT, "still here", 10, &err),
 			 SKIFF_ENOTFOUND);
-	json_t *fields = json_pack("{s:s}", "commit", "0123abcd");
-	ck_assert_int_eq(model_deployment_update(f.r, run, fields, &err), SKIFF_ENOTFOUND);
-	json_decref(fields);
-	ck_assert_int_eq(model_deployment_state(f.r, run, STATE_ERROR, "", NULL, &err), SKIFF_ENOTFOUND);
+	struct deployment change;
+	model_deployment_init(&change);
+	snprintf(change.commit, sizeof(change.commit), "0123abcd");
+	ck_assert_int_eq(model_deployment_update(f.r, run, &change, MODEL_SET(COMMIT), &err),
+			 SKIFF_ENOTFOUND);
+	ck_assert_int_eq(model_deployment_state(f.r, run, DEPLOYMENT_ERROR, "", NULL, 0, &err),
+			 SKIFF_ENOTFOUND);
 	snprintf(key, sizeof(key), "log:%s", run);
 	ck_assert_int_eq(exists(&f, key), 0);
 	snprintf(key, sizeof(key), "deployment:%s", run);
@@ -674,13 +678,13 @@ START_TEST(test_lifecycle_rollback_record)
 	ck_assert_str_eq(v, "1");
 	/* a build while pinned does not go live and keeps the record */
 	deployment(&f, "site", "building", 3, c);
-	ck_assert_int_eq(model_deployment_promote(f.r, c, NULL, &err), 0);
+	ck_assert_int_eq(model_deployment_promote(f.r, c, NULL, 0, &err), 0);
 	hget(&f, "project:site", "rolled_back_from", v, sizeof(v));
 	ck_assert_str_eq(v, b);
 	/* unpinned, the next build goes live and the record goes */
 	ck_assert_int_eq(model_lifecycle_unpin(f.r, "site", &err), 0);
 	deployment(&f, "site", "building", 4, c);
-	ck_assert_int_eq(model_deployment_promote(f.r, c, NULL, &err), 0);
+	ck_assert_int_eq(model_deployment_promote(f.r, c, NULL, 0, &err), 0);
 	hget(&f, "project:site", "current", v, sizeof(v));
 	ck_assert_str_eq(v, c);
 	hget(&f, "project:site", "rolled_back_from", v, sizeof(v));

@@ -259,45 +259,52 @@ START_TEST(test_model_state_transitions)
 	char id[ID_LEN + 1];
 	create("site", id);
 	struct error err;
-	json_t *f = json_pack("{s:s}", "started", "1700000001000");
-	ck_assert_int_eq(model_deployment_state(r, id, STATE_BUILDING, "clone", f, &err), 0);
-	json_decref(f);
+	struct deployment f;
+	model_deployment_init(&f);
+	f.started = 1700000001000LL;
+	f.files = 99; /* not in the mask: not written */
+	ck_assert_int_eq(model_deployment_state(r, id, DEPLOYMENT_BUILDING, "clone", &f,
+						MODEL_SET(STARTED), &err), 0);
+	ck_assert_int_eq(rc_int("HEXISTS %s %s", key("deployment:%s", id), "files"), 0);
 	ck_assert_str_eq(rc_hget(key("deployment:%s", id), "state"), "building");
 	ck_assert_str_eq(rc_hget(key("deployment:%s", id), "phase"), "clone");
 	ck_assert_str_eq(rc_hget(key("deployment:%s", id), "started"), "1700000001000");
-	ck_assert_int_eq(model_deployment_state(r, id, STATE_BUILDING, "build", nofields, &err), 0);
+	ck_assert_int_eq(model_deployment_state(r, id, DEPLOYMENT_BUILDING, "build", NULL, 0, &err), 0);
 	ck_assert_str_eq(rc_hget(key("deployment:%s", id), "finished"), "");
-	f = json_pack("{s:s,s:s}", "error", "build command exited with 1", "exit_code", "1");
-	ck_assert_int_eq(model_deployment_state(r, id, STATE_ERROR, NULL, f, &err), 0);
-	json_decref(f);
+	snprintf(f.error, sizeof(f.error), "build command exited with 1");
+	f.exit_code = 1;
+	ck_assert_int_eq(model_deployment_state(r, id, DEPLOYMENT_ERROR, NULL, &f,
+						MODEL_SET(ERROR) | MODEL_SET(EXIT_CODE), &err), 0);
 	ck_assert_str_eq(rc_stream(key("log:%s", id)),
 			 "state/system/queued|state/system/building clone|state/system/building build|"
 			 "state/system/error|end/system/error");
 	ck_assert_str_eq(rc_hget(key("deployment:%s", id), "state"), "error");
 	ck_assert_str_eq(rc_hget(key("deployment:%s", id), "error"), "build command exited with 1");
+	ck_assert_str_eq(rc_hget(key("deployment:%s", id), "exit_code"), "1");
 	ck_assert_str_ne(rc_hget(key("deployment:%s", id), "finished"), "");
 }
 END_TEST
 
 START_TEST(test_model_state_final_is_final)
 {
-	static const char *finals[] = { STATE_READY, STATE_ERROR, STATE_CANCELED };
+	static const enum deployment_state finals[] = { DEPLOYMENT_READY, DEPLOYMENT_ERROR,
+							DEPLOYMENT_CANCELED };
 	for (size_t i = 0; i < 3; i++) {
 		char id[ID_LEN + 1], slug[16], before[64], after[64];
 		snprintf(slug, sizeof(slug), "site%zu", i);
 		create(slug, id);
 		struct error err;
-		ck_assert_int_eq(model_deployment_state(r, id, finals[i], NULL, nofields, &err), 0);
+		ck_assert_int_eq(model_deployment_state(r, id, finals[i], NULL, NULL, 0, &err), 0);
 		rc_digest(before);
 		error_clear(&err);
-		ck_assert_int_eq(model_deployment_state(r, id, STATE_BUILDING, "clone", nofields, &err),
+		ck_assert_int_eq(model_deployment_state(r, id, DEPLOYMENT_BUILDING, "clone", NULL, 0, &err),
 				 SKIFF_ECONFLICT);
 		ck_assert_str_eq(err.name, "already_finished");
-		ck_assert_int_eq(model_deployment_state(r, id, STATE_ERROR, NULL, nofields, &err),
+		ck_assert_int_eq(model_deployment_state(r, id, DEPLOYMENT_ERROR, NULL, NULL, 0, &err),
 				 SKIFF_ECONFLICT);
 		rc_digest(after);
 		ck_assert_str_eq(after, before); /* no stream entry, no field changed */
-		ck_assert_str_eq(rc_hget(key("deployment:%s", id), "state"), finals[i]);
+		ck_assert_str_eq(rc_hget(key("deployment:%s", id), "state"), model_state_name(finals[i]));
 	}
 }
 END_TEST
@@ -305,7 +312,8 @@ END_TEST
 START_TEST(test_model_state_unknown_deployment)
 {
 	struct error err;
-	ck_assert_int_eq(model_deployment_state(r, "abcdefgh2345", STATE_BUILDING, "clone", nofields, &err),
+	ck_assert_int_eq(model_deployment_state(r, "abcdefgh2345", DEPLOYMENT_BUILDING, "clone", NULL,
+						0, &err),
 			 SKIFF_ENOTFOUND);
 	ck_assert_int_eq(rc_dbsize(), 0); /* no stray log stream */
 }
@@ -318,8 +326,8 @@ START_TEST(test_model_state_null_fields)
 	char id[ID_LEN + 1];
 	create("site", id);
 	struct error err;
-	ck_assert_int_eq(model_deployment_state(r, id, STATE_BUILDING, "clone", NULL, &err), 0);
-	ck_assert_int_eq(model_deployment_promote(r, id, NULL, &err), 0);
+	ck_assert_int_eq(model_deployment_state(r, id, DEPLOYMENT_BUILDING, "clone", NULL, 0, &err), 0);
+	ck_assert_int_eq(model_deployment_promote(r, id, NULL, 0, &err), 0);
 	ck_assert_str_eq(rc_hget(key("deployment:%s", id), "state"), "ready");
 }
 END_TEST
@@ -328,13 +336,21 @@ START_TEST(test_model_update_fields)
 {
 	char id[ID_LEN + 1];
 	create("site", id);
-	json_t *f = json_pack("{s:s,s:s,s:i}", "commit", "0123abcd", "files", "12", "ignored", 5);
+	struct deployment f;
+	model_deployment_init(&f);
+	snprintf(f.commit, sizeof(f.commit), "0123abcd");
+	f.files = 12;
+	/* a message set to "" is written ("" clears it); a number that is none is not */
+	freeReplyObject(rc_cmd("HSET %s commit_message %s", key("deployment:%s", id), "from the push"));
 	struct error err;
 	long long entries = rc_int("XLEN %s", key("log:%s", id), NULL);
-	ck_assert_int_eq(model_deployment_update(r, id, f, &err), 0);
-	json_decref(f);
+	ck_assert_int_eq(model_deployment_update(r, id, &f, MODEL_SET(COMMIT) | MODEL_SET(FILES) |
+						 MODEL_SET(COMMIT_MESSAGE) | MODEL_SET(BYTES), &err), 0);
 	ck_assert_str_eq(rc_hget(key("deployment:%s", id), "commit"), "0123abcd");
 	ck_assert_str_eq(rc_hget(key("deployment:%s", id), "files"), "12");
+	ck_assert_int_eq(rc_int("HEXISTS %s %s", key("deployment:%s", id), "commit_message"), 1);
+	ck_assert_str_eq(rc_hget(key("deployment:%s", id), "commit_message"), "");
+	ck_assert_int_eq(rc_int("HEXISTS %s %s", key("deployment:%s", id), "bytes"), 0);
 	ck_assert_str_eq(rc_hget(key("deployment:%s", id), "state"), "queued");
 	ck_assert_int_eq(rc_int("XLEN %s", key("log:%s", id), NULL), entries);
 }
@@ -347,10 +363,13 @@ START_TEST(test_model_promote_sets_current)
 	char id[ID_LEN + 1], id2[ID_LEN + 1], cur[ID_LEN + 1];
 	create("site", id);
 	struct error err;
-	ck_assert_int_eq(model_deployment_state(r, id, STATE_BUILDING, "upload", nofields, &err), 0);
-	json_t *f = json_pack("{s:s,s:s}", "files", "3", "bytes", "1234");
-	ck_assert_int_eq(model_deployment_promote(r, id, f, &err), 0);
-	json_decref(f);
+	ck_assert_int_eq(model_deployment_state(r, id, DEPLOYMENT_BUILDING, "upload", NULL, 0, &err), 0);
+	struct deployment f;
+	model_deployment_init(&f);
+	f.files = 3;
+	f.bytes = 1234;
+	ck_assert_int_eq(model_deployment_promote(r, id, &f, MODEL_SET(FILES) | MODEL_SET(BYTES),
+						  &err), 0);
 	ck_assert_int_eq(model_project_current(r, "site", cur, &err), 0);
 	ck_assert_str_eq(cur, id);
 	ck_assert_str_eq(rc_hget(key("deployment:%s", id), "state"), "ready");
@@ -364,11 +383,11 @@ START_TEST(test_model_promote_sets_current)
 	struct deployment d;
 	deployment_rec(&d, id2, "site");
 	ck_assert_int_eq(model_deployment_create(r, "site", &d, &err), 0);
-	ck_assert_int_eq(model_deployment_promote(r, id2, nofields, &err), 0);
+	ck_assert_int_eq(model_deployment_promote(r, id2, NULL, 0, &err), 0);
 	ck_assert_int_eq(model_project_current(r, "site", cur, &err), 0);
 	ck_assert_str_eq(cur, id2);
 	/* promoting a finished deployment again is refused */
-	ck_assert_int_eq(model_deployment_promote(r, id, nofields, &err), SKIFF_ECONFLICT);
+	ck_assert_int_eq(model_deployment_promote(r, id, NULL, 0, &err), SKIFF_ECONFLICT);
 	ck_assert_int_eq(model_project_current(r, "site", cur, &err), 0);
 	ck_assert_str_eq(cur, id2);
 }
@@ -379,13 +398,13 @@ START_TEST(test_model_promote_pinned)
 	char id[ID_LEN + 1], id2[ID_LEN + 1], cur[ID_LEN + 1];
 	create("site", id);
 	struct error err;
-	ck_assert_int_eq(model_deployment_promote(r, id, nofields, &err), 0);
+	ck_assert_int_eq(model_deployment_promote(r, id, NULL, 0, &err), 0);
 	freeReplyObject(rc_cmd("HSET skiff:project:site pinned 1"));
 	id_new(id2);
 	struct deployment d;
 	deployment_rec(&d, id2, "site");
 	ck_assert_int_eq(model_deployment_create(r, "site", &d, &err), 0);
-	ck_assert_int_eq(model_deployment_promote(r, id2, nofields, &err), 0);
+	ck_assert_int_eq(model_deployment_promote(r, id2, NULL, 0, &err), 0);
 	ck_assert_str_eq(rc_hget(key("deployment:%s", id2), "state"), "ready");
 	ck_assert_int_eq(model_project_current(r, "site", cur, &err), 0);
 	ck_assert_str_eq(cur, id); /* the pinned deployment keeps serving */
@@ -397,10 +416,10 @@ START_TEST(test_model_promote_canceled)
 	char id[ID_LEN + 1], before[64], after[64], cur[ID_LEN + 1];
 	create("site", id);
 	struct error err;
-	ck_assert_int_eq(model_deployment_state(r, id, STATE_CANCELED, NULL, nofields, &err), 0);
+	ck_assert_int_eq(model_deployment_state(r, id, DEPLOYMENT_CANCELED, NULL, NULL, 0, &err), 0);
 	rc_digest(before);
 	error_clear(&err);
-	ck_assert_int_eq(model_deployment_promote(r, id, nofields, &err), SKIFF_ECANCELED);
+	ck_assert_int_eq(model_deployment_promote(r, id, NULL, 0, &err), SKIFF_ECANCELED);
 	rc_digest(after);
 	ck_assert_str_eq(after, before);
 	ck_assert_int_eq(model_project_current(r, "site", cur, &err), SKIFF_ENOTFOUND);
@@ -411,7 +430,7 @@ END_TEST
 START_TEST(test_model_promote_unknown)
 {
 	struct error err;
-	ck_assert_int_eq(model_deployment_promote(r, "abcdefgh2345", nofields, &err), SKIFF_ENOTFOUND);
+	ck_assert_int_eq(model_deployment_promote(r, "abcdefgh2345", NULL, 0, &err), SKIFF_ENOTFOUND);
 	ck_assert_int_eq(rc_dbsize(), 0);
 }
 END_TEST
@@ -505,7 +524,7 @@ START_TEST(test_model_redis_down)
 	error_clear(&err);
 	ck_assert_int_eq(model_project_create(d, &p, &dep, &err), SKIFF_EREDIS);
 	ck_assert_str_eq(err.name, "redis_unavailable");
-	ck_assert_int_eq(model_deployment_state(d, id, STATE_BUILDING, "clone", nofields, &err),
+	ck_assert_int_eq(model_deployment_state(d, id, DEPLOYMENT_BUILDING, "clone", NULL, 0, &err),
 			 SKIFF_EREDIS);
 	ck_assert_int_eq(model_log_append(d, id, LOG_SRC_STDOUT, "x", 1, &err), SKIFF_EREDIS);
 	ck_assert_int_lt(model_lease_alive(d, id, &err), 0);

@@ -10,9 +10,9 @@ START_TEST(test_model_log_append_and_read)
 	struct error err;
 	ck_assert_int_eq(model_log_append(r, id, LOG_SRC_STDOUT, "npm run build", 13, &err), 0);
 	ck_assert_int_eq(model_log_append(r, id, LOG_SRC_STDERR, "warning: x\xc3\xa9", 12, &err), 0);
-	ck_assert_int_eq(model_deployment_state(r, id, STATE_BUILDING, "build", nofields, &err), 0);
+	ck_assert_int_eq(model_deployment_state(r, id, DEPLOYMENT_BUILDING, "build", NULL, 0, &err), 0);
 	ck_assert_int_eq(model_log_append(r, id, LOG_SRC_SYSTEM, "", 0, &err), 0);
-	ck_assert_int_eq(model_deployment_state(r, id, STATE_ERROR, NULL, nofields, &err), 0);
+	ck_assert_int_eq(model_deployment_state(r, id, DEPLOYMENT_ERROR, NULL, NULL, 0, &err), 0);
 	ck_assert_str_eq(rc_stream(key("log:%s", id)),
 			 "state/system/queued|line/stdout/npm run build|line/stderr/warning: x\xc3\xa9|"
 			 "state/system/building build|line/system/|state/system/error|end/system/error");

@@ -30,7 +30,6 @@ static char sock_path[128];
 static struct config cfg;
 static struct redis *r;
 static redisContext *raw;
-static json_t *nofields; /* an empty object: NULL fields have a test of their own */
 
 static __attribute__((unused)) double now_s(void)
 {
@@ -126,12 +125,10 @@ static __attribute__((unused)) void setup(void)
 	raw = redisConnectUnix(sock_path);
 	ck_assert_msg(raw && !raw->err, "cannot connect to the test redis");
 	freeReplyObject(rc_cmd("FLUSHALL"));
-	nofields = json_object();
 }
 
 static __attribute__((unused)) void teardown(void)
 {
-	json_decref(nofields);
 	redis_free(r);
 	redisFree(raw);
 }

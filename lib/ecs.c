@@ -281,15 +281,16 @@ static void ecs_rate_wait(struct ecs *e)
 
 /* Marks the deployment error unless it is final already (then 0 as well). */
 static int ecs_fail_deployment(struct redis *r, const char *id, const char *message,
-			       const char *exit_code)
+			       long long exit_code)
 {
 	struct error e;
-	json_t *fields = json_pack("{ss}", "error", message);
-	if (exit_code)
-		json_object_set_new(fields, "exit_code", json_string(exit_code));
+	struct deployment change;
+	model_deployment_init(&change);
+	snprintf(change.error, sizeof(change.error), "%s", message);
+	change.exit_code = exit_code;
 	model_log_append(r, id, LOG_SRC_SYSTEM, message, strlen(message), NULL);
-	int rc = model_deployment_state(r, id, STATE_ERROR, "", fields, &e);
-	json_decref(fields);
+	int rc = model_deployment_state(r, id, DEPLOYMENT_ERROR, "", &change,
+					MODEL_SET(ERROR) | MODEL_SET(EXIT_CODE), &e);
 	if (rc == SKIFF_ECONFLICT)
 		return 0;
 	if (rc < 0)
@@ -320,14 +321,15 @@ int ecs_launch(struct ecs *e, struct redis *r, const char *id, struct error *err
 				       detail ? detail : "");
 		} else {
 			/* the task's own creation time, so a repeated (idempotent) RunTask keeps it */
-			char now[24];
 			json_t *created = json_object_get(task, "createdAt");
-			snprintf(now, sizeof(now), "%lld", json_is_number(created)
-				 ? (long long)(json_number_value(created) * 1000.0) : model_now_ms());
-			json_t *fields = json_pack("{ssssss}", "launcher", "ecs", "task_arn", arn,
-						   "launched", now);
-			rc = model_deployment_update(r, id, fields, err);
-			json_decref(fields);
+			struct deployment change;
+			model_deployment_init(&change);
+			snprintf(change.launcher, sizeof(change.launcher), "ecs");
+			snprintf(change.task_arn, sizeof(change.task_arn), "%s", arn);
+			change.launched = json_is_number(created)
+				? (long long)(json_number_value(created) * 1000.0) : model_now_ms();
+			rc = model_deployment_update(r, id, &change, MODEL_SET(LAUNCHER) |
+						     MODEL_SET(TASK_ARN) | MODEL_SET(LAUNCHED), err);
 			if (rc == 0)
 				log_info("build launched on ecs deployment=%s task=%s", id, arn);
 		}
@@ -335,7 +337,7 @@ int ecs_launch(struct ecs *e, struct redis *r, const char *id, struct error *err
 	json_decref(resp);
 	if (rc < 0 && rc != SKIFF_EREDIS) {
 		snprintf(msg, sizeof(msg), "%s", err ? err->message : "ECS RunTask failed");
-		ecs_fail_deployment(r, id, msg, NULL);
+		ecs_fail_deployment(r, id, msg, MODEL_NONE);
 	}
 	return rc;
 }
@@ -395,13 +397,14 @@ static enum ecs_poll_result ecs_judge(struct ecs *e, struct redis *r, const char
 			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
 				 " (probably killed for using too much memory)");
 		log_warn("ecs task stopped early deployment=%s task=%s message=\"%s\"", id, arn, msg);
-		ecs_fail_deployment(r, id, msg, exit_code[0] ? exit_code : NULL);
+		ecs_fail_deployment(r, id, msg,
+				    json_is_integer(code) ? (long long)json_integer_value(code) : MODEL_NONE);
 		return ECS_POLL_DONE;
 	}
 	if (missing && age_ms > ECS_MISSING_GRACE_MS) {
 		if (ecs_now_final(r, id))
 			return ECS_POLL_DONE;
-		ecs_fail_deployment(r, id, "the build task is gone: ECS no longer knows it", NULL);
+		ecs_fail_deployment(r, id, "the build task is gone: ECS no longer knows it", MODEL_NONE);
 		return ECS_POLL_DONE;
 	}
 	if (dep->state == DEPLOYMENT_QUEUED && launched != MODEL_NONE && launched > 0 &&
@@ -415,7 +418,7 @@ static enum ecs_poll_result ecs_judge(struct ecs *e, struct redis *r, const char
 		}
 		if (ecs_now_final(r, id))
 			return ECS_POLL_DONE;
-		ecs_fail_deployment(r, id, msg, NULL);
+		ecs_fail_deployment(r, id, msg, MODEL_NONE);
 		return ECS_POLL_DONE;
 	}
 	return ECS_POLL_RUNNING;

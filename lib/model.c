@@ -412,37 +412,38 @@ int model_deployment_status(struct redis *r, const char *id, enum deployment_sta
 	return exists;
 }
 
-int model_deployment_update(struct redis *r, const char *id, json_t *fields, struct error *err)
+int model_deployment_update(struct redis *r, const char *id, const struct deployment *change,
+			    unsigned set, struct error *err)
 {
 	char key[REDIS_KEY_MAX];
 	redis_key(r, key, "deployment:%s", id);
-	json_t *strings = json_object();
-	const char *k;
-	json_t *v;
-	json_object_foreach(fields, k, v)
-		if (json_is_string(v))
-			json_object_set(strings, k, v);
+	json_t *fields = model_record_deployment_change(change, set);
 	int rc = 0;
-	if (json_object_size(strings) > 0) {
-		char *fj = model_script_json(strings);
+	if (json_object_size(fields) > 0) {
+		char *fj = model_script_json(fields);
 		const char *args[] = { key, fj };
 		rc = model_script_run(r, model_lua_update, 1, 2, args, "deployment", "conflict", err);
 		free(fj);
 	}
-	json_decref(strings);
+	json_decref(fields);
 	return rc;
 }
 
-int model_deployment_state(struct redis *r, const char *id, const char *state, const char *phase,
-			   json_t *fields, struct error *err)
+int model_deployment_state(struct redis *r, const char *id, enum deployment_state state,
+			   const char *phase, const struct deployment *change, unsigned set,
+			   struct error *err)
 {
+	assert(state != DEPLOYMENT_UNKNOWN);
+	json_t *fields = model_record_deployment_change(change, set);
 	char kd[REDIS_KEY_MAX], kl[REDIS_KEY_MAX], ke[REDIS_KEY_MAX], now[24], maxlen[24];
 	redis_key(r, kd, "deployment:%s", id);
 	redis_key(r, kl, "log:%s", id);
 	redis_key(r, ke, "events:%s", id);
 	snprintf(now, sizeof(now), "%lld", model_now_ms());
 	char *fj = model_script_json(fields);
-	const char *args[] = { kd, kl, ke, state, phase ? phase : "", now, model_script_maxlen(r, maxlen), fj };
+	json_decref(fields);
+	const char *args[] = { kd, kl, ke, model_state_name(state), phase ? phase : "", now,
+			       model_script_maxlen(r, maxlen), fj };
 	int rc = model_script_run(r, model_lua_state, 3, 8, args, "deployment", "already_finished", err);
 	if (rc == SKIFF_ECONFLICT)
 		error_set(err, SKIFF_ECONFLICT, "already_finished",
@@ -451,7 +452,8 @@ int model_deployment_state(struct redis *r, const char *id, const char *state, c
 	return rc;
 }
 
-int model_deployment_promote(struct redis *r, const char *id, json_t *fields, struct error *err)
+int model_deployment_promote(struct redis *r, const char *id, const struct deployment *change,
+			     unsigned set, struct error *err)
 {
 	struct deployment *d = malloc(sizeof(*d));
 	if (!d)
@@ -473,7 +475,9 @@ int model_deployment_promote(struct redis *r, const char *id, json_t *fields, st
 	redis_key(r, ke, "events:%s", id);
 	redis_key(r, kp, "project:%s", slug);
 	snprintf(now, sizeof(now), "%lld", model_now_ms());
+	json_t *fields = model_record_deployment_change(change, set);
 	char *fj = model_script_json(fields);
+	json_decref(fields);
 	const char *args[] = { kd, kl, ke, kp, id, now, model_script_maxlen(r, maxlen), fj };
 	rc = model_script_run(r, model_lua_promote, 4, 8, args, "deployment", "already_finished", err);
 	free(fj);

@@ -138,17 +138,40 @@ int model_deployment_page(struct redis *r, const char *slug, const struct model_
 int model_deployment_status(struct redis *r, const char *id, enum deployment_state *state,
 			    char phase[MODEL_PHASE_MAX + 1], struct error *err);
 
-/* Sets string fields of a deployment record (no state change, no log entry); never creates a
+/* The fields of a deployment that a build's progress changes: a change is a struct deployment
+ * (from model_deployment_init) with a mask of the fields to write, MODEL_SET(COMMIT) | …
+ * Strings are written as they are (also ""); a number that is MODEL_NONE is not written. */
+enum deployment_field {
+	DEPLOYMENT_FIELD_STARTED,
+	DEPLOYMENT_FIELD_COMMIT,
+	DEPLOYMENT_FIELD_COMMIT_MESSAGE,
+	DEPLOYMENT_FIELD_ERROR,
+	DEPLOYMENT_FIELD_EXIT_CODE,
+	DEPLOYMENT_FIELD_FILES,
+	DEPLOYMENT_FIELD_BYTES,
+	DEPLOYMENT_FIELD_BYTES_UPLOADED,
+	DEPLOYMENT_FIELD_LAUNCHER,
+	DEPLOYMENT_FIELD_TASK_ARN,
+	DEPLOYMENT_FIELD_LAUNCHED,
+};
+#define MODEL_SET(field) (1u << DEPLOYMENT_FIELD_##field)
+
+/* Writes the fields of change named by set (no state change, no log entry); never creates a
  * record: SKIFF_ENOTFOUND once the deployment was deleted. */
-int model_deployment_update(struct redis *r, const char *id, json_t *fields, struct error *err);
-/* Changes state (and phase, may be NULL or ""), sets extra fields, appends a state entry to
- * the log and wakes listeners. A final state (ready, error, canceled) also appends the end
- * entry. Refuses (SKIFF_ECONFLICT) to leave a final state. */
-int model_deployment_state(struct redis *r, const char *id, const char *state, const char *phase,
-			   json_t *fields, struct error *err);
-/* Makes id the current deployment of its project and marks it ready, atomically, unless the
- * deployment was canceled meanwhile (SKIFF_ECANCELED). Going live (the project not pinned)
- * clears the project's record of an earlier rollback (rolled_back_from, _at, _by). */
-int model_deployment_promote(struct redis *r, const char *id, json_t *fields, struct error *err);
+int model_deployment_update(struct redis *r, const char *id, const struct deployment *change,
+			    unsigned set, struct error *err);
+/* Changes state (and phase, may be NULL or ""), writes the fields of change named by set
+ * (change may be NULL with set 0), appends a state entry to the log and wakes listeners. A
+ * final state (ready, error, canceled) also appends the end entry. Refuses (SKIFF_ECONFLICT)
+ * to leave a final state. */
+int model_deployment_state(struct redis *r, const char *id, enum deployment_state state,
+			   const char *phase, const struct deployment *change, unsigned set,
+			   struct error *err);
+/* Makes id the current deployment of its project and marks it ready (with the fields of
+ * change named by set), atomically, unless the deployment was canceled meanwhile
+ * (SKIFF_ECANCELED). Going live (the project not pinned) clears the project's record of an
+ * earlier rollback (rolled_back_from, _at, _by). */
+int model_deployment_promote(struct redis *r, const char *id, const struct deployment *change,
+			     unsigned set, struct error *err);
 
 #endif

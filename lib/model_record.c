@@ -2,6 +2,7 @@
  * table per record. */
 #include "model_record.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -43,7 +44,25 @@ static const struct model_field model_deployment_fields[] = {
 	NUM(deployment, bytes), NUM(deployment, bytes_uploaded),
 };
 
+/* The fields a change may write, by enum deployment_field. */
+static const struct model_field model_change_fields[] = {
+	[DEPLOYMENT_FIELD_STARTED] = NUM(deployment, started),
+	[DEPLOYMENT_FIELD_COMMIT] = STR(deployment, commit),
+	[DEPLOYMENT_FIELD_COMMIT_MESSAGE] = STR(deployment, commit_message),
+	[DEPLOYMENT_FIELD_ERROR] = STR(deployment, error),
+	[DEPLOYMENT_FIELD_EXIT_CODE] = NUM(deployment, exit_code),
+	[DEPLOYMENT_FIELD_FILES] = NUM(deployment, files),
+	[DEPLOYMENT_FIELD_BYTES] = NUM(deployment, bytes),
+	[DEPLOYMENT_FIELD_BYTES_UPLOADED] = NUM(deployment, bytes_uploaded),
+	[DEPLOYMENT_FIELD_LAUNCHER] = STR(deployment, launcher),
+	[DEPLOYMENT_FIELD_TASK_ARN] = STR(deployment, task_arn),
+	[DEPLOYMENT_FIELD_LAUNCHED] = NUM(deployment, launched),
+};
+
 #define MODEL_NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
+/* a mask of fields has a bit for each */
+_Static_assert(MODEL_NFIELDS(model_deployment_fields) <= 32, "too many fields for a mask");
+_Static_assert(MODEL_NFIELDS(model_project_fields) <= 32, "too many fields for a mask");
 
 /* A number stored as decimal text; MODEL_NONE when it is not one. */
 static long long model_record_num(const char *s, size_t len)
@@ -102,17 +121,22 @@ static void model_record_load(void *rec, const struct model_field *fields, size_
 	}
 }
 
-static json_t *model_record_fields(const void *rec, const struct model_field *fields, size_t n)
+/* The fields of rec as strings; only those in mask (1u << index) unless mask is ~0u, and
+ * then only the non-empty ones. */
+static json_t *model_record_fields(const void *rec, const struct model_field *fields, size_t n,
+				   unsigned mask)
 {
 	json_t *o = json_object();
 	for (size_t i = 0; i < n; i++) {
 		const struct model_field *f = &fields[i];
+		if (!(mask & (1u << i)))
+			continue;
 		const char *at = (const char *)rec + f->offset;
 		char num[24];
 		const char *s = NULL;
 		switch (f->type) {
 		case MODEL_STR:
-			s = at[0] ? at : NULL;
+			s = at[0] || mask != ~0u ? at : NULL;
 			break;
 		case MODEL_NUM:
 			if (*(const long long *)(const void *)at != MODEL_NONE) {
@@ -159,11 +183,20 @@ void model_record_deployment_load(struct deployment *d, const redisReply *reply)
 
 json_t *model_record_project_fields(const struct project *p)
 {
-	return model_record_fields(p, model_project_fields, MODEL_NFIELDS(model_project_fields));
+	return model_record_fields(p, model_project_fields, MODEL_NFIELDS(model_project_fields), ~0u);
 }
 
 json_t *model_record_deployment_fields(const struct deployment *d)
 {
 	return model_record_fields(d, model_deployment_fields,
-				   MODEL_NFIELDS(model_deployment_fields));
+				   MODEL_NFIELDS(model_deployment_fields), ~0u);
+}
+
+json_t *model_record_deployment_change(const struct deployment *change, unsigned set)
+{
+	assert(set < 1u << MODEL_NFIELDS(model_change_fields));
+	if (!change || !set)
+		return json_object();
+	return model_record_fields(change, model_change_fields, MODEL_NFIELDS(model_change_fields),
+				   set);
 }

@@ -16,8 +16,12 @@ void model_record_deployment_init(struct deployment *d);
 void model_record_project_load(struct project *p, const redisReply *reply);
 void model_record_deployment_load(struct deployment *d, const redisReply *reply);
 /* The fields a record holds as a JSON object of strings (new reference): empty strings,
- * MODEL_NONE numbers, false flags and DEPLOYMENT_UNKNOWN are left out, as a record that never had them. */
+ * MODEL_NONE numbers, false flags and DEPLOYMENT_UNKNOWN are left out, as a record that
+ * never had them. */
 json_t *model_record_project_fields(const struct project *p);
 json_t *model_record_deployment_fields(const struct deployment *d);
+/* The fields of change named by set (MODEL_SET) as a JSON object of strings (new reference):
+ * strings as they are, numbers unless MODEL_NONE. Empty for a NULL change or set 0. */
+json_t *model_record_deployment_change(const struct deployment *change, unsigned set);
 
 #endif

@@ -176,14 +176,16 @@ int build_clone(struct build *b, struct error *err)
 			message[mlen++] = (unsigned char)*p < 0x20 ? ' ' : *p;
 	}
 	message[mlen] = '\0';
-	json_t *fields = json_pack("{ssss}", "commit", b->commit, "commit_message", "");
 	json_t *m = json_stringn(message, mlen); /* NULL when not valid UTF-8 */
-	if (m)
-		json_object_set_new(fields, "commit_message", m);
-	rc = model_deployment_update(b->redis, b->id, fields, err);
-	json_decref(fields);
+	struct deployment change;
+	model_deployment_init(&change);
+	snprintf(change.commit, sizeof(change.commit), "%s", b->commit);
+	snprintf(change.commit_message, sizeof(change.commit_message), "%s", m ? message : "");
+	json_decref(m);
+	rc = model_deployment_update(b->redis, b->id, &change,
+				     MODEL_SET(COMMIT) | MODEL_SET(COMMIT_MESSAGE), err);
 	if (rc == 0)
-		build_log(b, "Checked out commit %.12s: %s", b->commit, m ? message : "");
+		build_log(b, "Checked out commit %.12s: %s", b->commit, change.commit_message);
 out:
 	git_object_free(commit);
 	git_repository_free(repo);

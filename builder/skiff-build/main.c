@@ -191,10 +191,7 @@ void build_log_output(struct build *b, const char *source, const char *text, siz
 
 int build_phase(struct build *b, const char *phase, struct error *err)
 {
-	json_t *none = json_object();
-	int rc = model_deployment_state(b->redis, b->id, STATE_BUILDING, phase, none, err);
-	json_decref(none);
-	return rc;
+	return model_deployment_state(b->redis, b->id, DEPLOYMENT_BUILDING, phase, NULL, 0, err);
 }
 
 static int build_rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
@@ -243,11 +240,11 @@ static int build_prepare_dirs(struct build *b, struct error *err)
 /* The whole build up to and including promotion. */
 static int build_execute(struct build *b, struct error *err)
 {
-	char now[24];
-	snprintf(now, sizeof(now), "%lld", model_now_ms());
-	json_t *fields = json_pack("{ss}", "started", now);
-	int rc = model_deployment_state(b->redis, b->id, STATE_BUILDING, "clone", fields, err);
-	json_decref(fields);
+	struct deployment change;
+	model_deployment_init(&change);
+	change.started = model_now_ms();
+	int rc = model_deployment_state(b->redis, b->id, DEPLOYMENT_BUILDING, "clone", &change,
+					MODEL_SET(STARTED), err);
 	if (rc < 0)
 		return rc;
 	long long t0 = build_clock_ms();
@@ -288,14 +285,11 @@ static int build_execute(struct build *b, struct error *err)
 	double secs = (double)(build_clock_ms() - t0) / 1000.0;
 	build_log(b, "Deployed %llu files (%llu bytes); uploaded %llu new bytes; took %.1f s",
 		  b->files, b->bytes, b->bytes_uploaded, secs);
-	char files[24], bytes[24], up[24];
-	snprintf(files, sizeof(files), "%llu", b->files);
-	snprintf(bytes, sizeof(bytes), "%llu", b->bytes);
-	snprintf(up, sizeof(up), "%llu", b->bytes_uploaded);
-	fields = json_pack("{ssssss}", "files", files, "bytes", bytes, "bytes_uploaded", up);
-	rc = model_deployment_promote(b->redis, b->id, fields, err);
-	json_decref(fields);
-	return rc;
+	change.files = (long long)b->files;
+	change.bytes = (long long)b->bytes;
+	change.bytes_uploaded = (long long)b->bytes_uploaded;
+	return model_deployment_promote(b->redis, b->id, &change, MODEL_SET(FILES) | MODEL_SET(BYTES) |
+					MODEL_SET(BYTES_UPLOADED), err);
 }
 
 /* Records the failure as the deployment's final state. 0 when recorded (or when the
@@ -303,15 +297,13 @@ static int build_execute(struct build *b, struct error *err)
 static int build_fail(struct build *b, const struct error *cause)
 {
 	build_log(b, "Error: %s", cause->message);
-	json_t *fields = json_pack("{ss}", "error", cause->message);
-	if (b->exit_code >= 0) {
-		char code[16];
-		snprintf(code, sizeof(code), "%d", b->exit_code);
-		json_object_set_new(fields, "exit_code", json_string(code));
-	}
+	struct deployment change;
+	model_deployment_init(&change);
+	snprintf(change.error, sizeof(change.error), "%s", cause->message);
+	change.exit_code = b->exit_code >= 0 ? b->exit_code : MODEL_NONE;
 	struct error e;
-	int rc = model_deployment_state(b->redis, b->id, STATE_ERROR, "", fields, &e);
-	json_decref(fields);
+	int rc = model_deployment_state(b->redis, b->id, DEPLOYMENT_ERROR, "", &change,
+					MODEL_SET(ERROR) | MODEL_SET(EXIT_CODE), &e);
 	if (rc == SKIFF_ECONFLICT)
 		return 0;
 	if (rc < 0)

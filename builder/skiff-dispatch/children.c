@@ -34,6 +34,16 @@ static int dispatch_unfinished(struct dispatch *d, const char *id, enum deployme
 	return !model_state_final(*state);
 }
 
+/* Marks the deployment error with msg as the cause. */
+static int dispatch_fail(struct dispatch *d, const char *id, const char *msg, struct error *err)
+{
+	struct deployment change;
+	model_deployment_init(&change);
+	snprintf(change.error, sizeof(change.error), "%s", msg);
+	return model_deployment_state(d->redis, id, DEPLOYMENT_ERROR, "", &change, MODEL_SET(ERROR),
+				      err);
+}
+
 int dispatch_launch(struct dispatch *d, const char *id)
 {
 	struct error err;
@@ -108,9 +118,7 @@ static int dispatch_finish(struct dispatch *d, struct dispatch_child *c)
 		else
 			snprintf(msg, sizeof(msg), "build process exited with code %d before finishing",
 				 WEXITSTATUS(c->status));
-		json_t *fields = json_pack("{ss}", "error", msg);
-		int rc = model_deployment_state(d->redis, c->id, STATE_ERROR, "", fields, &err);
-		json_decref(fields);
+		int rc = dispatch_fail(d, c->id, msg, &err);
 		if (rc < 0 && rc != SKIFF_ECONFLICT && rc != SKIFF_ENOTFOUND)
 			return rc;
 		log_warn("build died deployment=%s error=\"%s\"", c->id, msg);
@@ -174,9 +182,7 @@ int dispatch_scan(struct dispatch *d)
 		if ((rc = dispatch_unfinished(d, id, &state, &err)) < 0)
 			break;
 		if (rc == 1) {
-			json_t *fields = json_pack("{ss}", "error", "build lost: lease expired");
-			rc = model_deployment_state(d->redis, id, STATE_ERROR, "", fields, &err);
-			json_decref(fields);
+			rc = dispatch_fail(d, id, "build lost: lease expired", &err);
 			if (rc < 0 && rc != SKIFF_ECONFLICT && rc != SKIFF_ENOTFOUND)
 				break;
 			log_warn("build lost: lease expired deployment=%s state=%s", id,
