@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 /* KEYS: project, projects, deployment, project deployments, queue, log, events
  * ARGV: slug, id, now, maxlen, n, then n project field/value pairs, then the deployment's
@@ -86,36 +85,6 @@ static const char model_lua_promote[] = MODEL_LUA_HSET MODEL_LUA_FINAL
 	"'s', 'system', 'm', 'ready') "
 	"redis.call('PUBLISH', KEYS[3], eid) "
 	"return eid";
-
-static const char *const model_states[] = {
-	[DEPLOYMENT_UNKNOWN] = "unknown",
-	[DEPLOYMENT_QUEUED] = STATE_QUEUED,
-	[DEPLOYMENT_BUILDING] = STATE_BUILDING,
-	[DEPLOYMENT_READY] = STATE_READY,
-	[DEPLOYMENT_ERROR] = STATE_ERROR,
-	[DEPLOYMENT_CANCELED] = STATE_CANCELED,
-	[DEPLOYMENT_EXPIRED] = STATE_EXPIRED,
-};
-
-const char *model_state_name(enum deployment_state state)
-{
-	assert((size_t)state < sizeof(model_states) / sizeof(model_states[0]));
-	return model_states[state];
-}
-
-enum deployment_state model_state_parse(const char *s, size_t len)
-{
-	for (size_t i = DEPLOYMENT_QUEUED; i < sizeof(model_states) / sizeof(model_states[0]); i++)
-		if (strlen(model_states[i]) == len && !memcmp(model_states[i], s, len))
-			return (enum deployment_state)i;
-	return DEPLOYMENT_UNKNOWN;
-}
-
-bool model_state_final(enum deployment_state state)
-{
-	return state == DEPLOYMENT_READY || state == DEPLOYMENT_ERROR ||
-	       state == DEPLOYMENT_CANCELED || state == DEPLOYMENT_EXPIRED;
-}
 
 long long model_now_ms(void)
 {

@@ -10,37 +10,11 @@
 #include <stdbool.h>
 #include "error.h"
 #include "id.h"
+#include "model_state.h"
 #include "redis.h"
 #include "validate.h"
 
-/* Deployment states and build phases. */
-#define STATE_QUEUED "queued"
-#define STATE_BUILDING "building"
-#define STATE_READY "ready"
-#define STATE_ERROR "error"
-#define STATE_CANCELED "canceled"
-#define STATE_EXPIRED "expired"     /* past retention: its immutable URL answers 410 */
-
-/* A deployment's state as a value; the wire strings ("queued", …) are the STATE_ names above
- * and what Redis and the API hold. */
-enum deployment_state {
-	DEPLOYMENT_UNKNOWN,     /* a state string skiff did not write */
-	DEPLOYMENT_QUEUED,
-	DEPLOYMENT_BUILDING,
-	DEPLOYMENT_READY,
-	DEPLOYMENT_ERROR,
-	DEPLOYMENT_CANCELED,
-	DEPLOYMENT_EXPIRED,
-};
-#define MODEL_PHASE_MAX 15      /* clone, install, build, upload */
-
-/* The wire string of state ("unknown" for DEPLOYMENT_UNKNOWN). */
-const char *model_state_name(enum deployment_state state);
-/* The state named s (len bytes); DEPLOYMENT_UNKNOWN when s names none. */
-enum deployment_state model_state_parse(const char *s, size_t len);
-/* ready, error, canceled and expired are final: nothing leaves them. */
-bool model_state_final(enum deployment_state state);
-
+#define MODEL_PHASE_MAX 15           /* clone, install, build, upload */
 #define MODEL_NONE LLONG_MIN         /* a number field the record does not have */
 #define MODEL_SECRET_MAX 256         /* a webhook secret (HOOK_SECRET_MAX) */
 #define MODEL_WHO_MAX 255            /* the user a rollback names */

@@ -204,13 +204,13 @@ int pages_project(struct http_request *req, struct http_response *resp)
 		buf_puts(&b, "</td><td>");
 		pages_time(&b, d.created);
 		buf_puts(&b, "</td><td>");
-		if (!strcmp(state, STATE_READY)) {
+		if (d.state == DEPLOYMENT_READY) {
 			buf_puts(&b, "<a href=\"");
 			buf_put_html(&b, durl);
 			buf_puts(&b, "\">visit</a>");
 		}
 		buf_puts(&b, "</td><td>");
-		if (!strcmp(state, STATE_READY) && strcmp(id, cur)) {
+		if (d.state == DEPLOYMENT_READY && strcmp(id, cur)) {
 			buf_puts(&b, "<form method=\"post\" class=\"inline\" action=\"/api/projects/");
 			buf_put_html(&b, slug);
 			buf_puts(&b, "/rollback\"><input type=\"hidden\" name=\"deploymentId\" value=\"");
@@ -377,7 +377,7 @@ int pages_deployment(struct http_request *req, struct http_response *resp)
 		buf_puts(&b, "</span>\n");
 	}
 	buf_puts(&b, "</div>\n<div id=\"site\" class=\"site\"");
-	if (strcmp(state, STATE_READY))
+	if (d.state != DEPLOYMENT_READY)
 		buf_puts(&b, " hidden");
 	buf_puts(&b, ">\n\t<a id=\"site-link\" href=\"");
 	buf_put_html(&b, url);
