@@ -141,6 +141,81 @@ START_TEST(test_model_log_read_limit)
 }
 END_TEST
 
+/* What model_log_each hands over, in order, and where it stops. */
+struct each_seen {
+	char text[256];
+	size_t n, stop_after;
+	char last_id[48];
+};
+
+static int each_collect(const struct model_log_entry *e, void *ctx)
+{
+	struct each_seen *s = ctx;
+	size_t used = strlen(s->text);
+	snprintf(s->text + used, sizeof(s->text) - used, "%s%s/%s/%s", s->n ? "|" : "", e->kind,
+		 e->source, e->text);
+	snprintf(s->last_id, sizeof(s->last_id), "%.*s", (int)e->id_len, e->id);
+	return ++s->n == s->stop_after;
+}
+
+START_TEST(test_model_log_each)
+{
+	char id[ID_LEN + 1];
+	create("site", id);
+	struct error err;
+	ck_assert_int_eq(model_log_append(r, id, LOG_SRC_STDOUT, "one", 3, &err), 0);
+	ck_assert_int_eq(model_log_append(r, id, LOG_SRC_STDERR, "two", 3, &err), 0);
+	struct each_seen all = { "", 0, 0, "" }, two = { "", 0, 0, "" }, stop = { "", 0, 1, "" };
+	int more = -1;
+	ck_assert_int_eq(model_log_each(r, id, 10, each_collect, &all, &more, &err), 0);
+	ck_assert_str_eq(all.text, "state/system/queued|line/stdout/one|line/stderr/two");
+	ck_assert_int_eq(more, 0);
+	ck_assert_str_eq(all.last_id, rc_stream_last_id(key("log:%s", id)));
+	ck_assert_int_eq(model_log_each(r, id, 2, each_collect, &two, &more, &err), 0);
+	ck_assert_str_eq(two.text, "state/system/queued|line/stdout/one");
+	ck_assert_int_eq(more, 1);
+	ck_assert_int_eq(model_log_each(r, id, 10, each_collect, &stop, &more, &err), 0);
+	ck_assert_str_eq(stop.text, "state/system/queued");
+	ck_assert_int_eq(more, 0);
+}
+END_TEST
+
+/* A dropped stream is gone (1), dropping it again finds nothing (0); the record stays. */
+START_TEST(test_model_log_drop)
+{
+	char id[ID_LEN + 1];
+	create("site", id);
+	struct error err;
+	ck_assert_int_eq(model_log_drop(r, id, &err), 1);
+	ck_assert_int_eq(rc_int("EXISTS %s", key("log:%s", id), NULL), 0);
+	ck_assert_int_eq(model_log_drop(r, id, &err), 0);
+	ck_assert_int_eq(rc_int("EXISTS %s", key("deployment:%s", id), NULL), 1);
+}
+END_TEST
+
+/* The names the SSE bridge sends are the keys the model writes, under any prefix, and a
+ * channel name is read back to its deployment only when it is one. */
+START_TEST(test_model_log_bridge_keys)
+{
+	char id[ID_LEN + 1], k[MODEL_LOG_KEY_MAX];
+	create("site", id);
+	model_log_stream_key(&cfg, id, k);
+	ck_assert_str_eq(k, key("log:%s", id));
+	model_log_record_key(&cfg, id, k);
+	ck_assert_str_eq(k, key("deployment:%s", id));
+	model_log_channel_key(&cfg, id, k);
+	ck_assert_str_eq(k, key("events:%s", id));
+	ck_assert_str_eq(model_log_channel_id(&cfg, k, strlen(k)), id);
+	ck_assert_ptr_null(model_log_channel_id(&cfg, k, strlen(k) - 1));
+	ck_assert_ptr_null(model_log_channel_id(&cfg, "other:events:abcdefgh2345", 25));
+	struct config other = cfg;
+	snprintf(other.redis_prefix, sizeof(other.redis_prefix), "p2:");
+	model_log_stream_key(&other, id, k);
+	ck_assert_str_eq(k + 3, key("log:%s", id) + strlen(cfg.redis_prefix));
+	ck_assert_int_eq(strncmp(k, "p2:", 3), 0);
+}
+END_TEST
+
 static void add_tests(TCase *tc)
 {
 	tcase_add_test(tc, test_model_log_append_and_read);
@@ -149,6 +224,9 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, test_model_log_line_cut_utf8);
 	tcase_add_test(tc, test_model_log_read_pages);
 	tcase_add_test(tc, test_model_log_read_limit);
+	tcase_add_test(tc, test_model_log_each);
+	tcase_add_test(tc, test_model_log_drop);
+	tcase_add_test(tc, test_model_log_bridge_keys);
 }
 
 int main(void)

@@ -110,6 +110,17 @@ static __attribute__((unused)) const char *rc_stream(const char *key)
 	return out;
 }
 
+/* The id of a stream's last entry, static storage. */
+static __attribute__((unused)) const char *rc_stream_last_id(const char *key)
+{
+	static char out[48];
+	redisReply *reply = rc_cmd("XREVRANGE %s + - COUNT 1", key);
+	ck_assert_uint_eq(reply->elements, 1);
+	snprintf(out, sizeof(out), "%s", reply->element[0]->element[0]->str);
+	freeReplyObject(reply);
+	return out;
+}
+
 static __attribute__((unused)) void setup(void)
 {
 	/* as every skiff program does: a write to a connection Redis closed is an error, not death */

@@ -43,7 +43,8 @@ static const char *model_field(redisReply *fields, const char *name, size_t *len
 	for (size_t i = 0; i + 1 < fields->elements; i += 2) {
 		redisReply *k = fields->element[i];
 		if (k->type == REDIS_REPLY_STRING && strlen(name) == k->len &&
-		    !memcmp(k->str, name, k->len)) {
+		    !memcmp(k->str, name, k->len) &&
+		    fields->element[i + 1]->type == REDIS_REPLY_STRING) {
 			*len = fields->element[i + 1]->len;
 			return fields->element[i + 1]->str;
 		}
