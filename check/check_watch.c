@@ -8,8 +8,8 @@
 #include <sys/socket.h>
 
 #include "id.h"
-#include "model_lifecycle.h"
 #include "model.h"
+#include "model_lifecycle.h"
 #include "redis.h"
 #include "testenv.h"
 #include "watch.h"

@@ -5,9 +5,9 @@
 #include "aws.h"
 #include "buf.h"
 #include "hash.h"
-#include "model_lifecycle.h"
 #include "log.h"
 #include "model.h"
+#include "model_lifecycle.h"
 #include "model_log.h"
 
 #include <stdbool.h>

@@ -4,9 +4,9 @@
 #include "hash.h"
 #include "hook.h"
 #include "id.h"
-#include "model_lifecycle.h"
 #include "log.h"
 #include "model.h"
+#include "model_lifecycle.h"
 #include "model_watch.h"
 #include "validate.h"
 

@@ -4,8 +4,8 @@
 #include "gc.h"
 #include "log.h"
 #include "model.h"
-#include "model_queue.h"
 #include "model_log.h"
+#include "model_queue.h"
 
 #include <errno.h>
 #include <ftw.h>

@@ -7,10 +7,10 @@
 #include "hook.h"
 #include "http.h"
 #include "id.h"
-#include "model_lifecycle.h"
 #include "log.h"
 #include "model.h"
 #include "model_hook.h"
+#include "model_lifecycle.h"
 #include "validate.h"
 
 #define HOOK_EVENT_MAX 64
