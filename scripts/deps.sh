@@ -1,23 +1,52 @@
 #!/bin/sh
-# Installs the Debian packages skiff builds, tests and runs with, when any is missing.
+# Installs the Debian packages of one or more sets, when any is missing:
+#
+#   scripts/deps.sh run      what `make run` needs: build skiff, run it, and run users' builds
+#   scripts/deps.sh check    run + what `make check` (and CI) needs to test it
+#   scripts/deps.sh bench    run + what `make bench` measures with and against
+#   scripts/deps.sh fuzz     run + clang for libFuzzer
+#
+# Several sets may be named at once; no argument means `check`.
 set -eu
-PKGS="build-essential pkg-config libfcgi-dev libfcgi-bin libgit2-dev libcurl4-openssl-dev
-libhiredis-dev libjansson-dev libevent-dev libssl-dev zlib1g-dev libbrotli-dev libsystemd-dev
-check redis-server lighttpd apache2 libapache2-mod-xsendfile libapache2-mod-fcgid bubblewrap git curl
-nodejs chromium systemd wrk valgrind iproute2 python3 man-db"
-# `deps.sh bench`: also what the benchmarks compare against (nginx with nchan)
-[ "${1:-}" = bench ] && PKGS="$PKGS nginx-light libnginx-mod-nchan"
-# `deps.sh fuzz`: libFuzzer comes with clang
-[ "${1:-}" = fuzz ] && PKGS="$PKGS clang"
+
+# Building skiff and running it: compiler and libraries, Redis, lighttpd, bubblewrap and
+# slirp4netns for the build sandbox, git for the repositories you deploy, Node for the
+# builds of Node projects, CA certificates for https clones and the npm registry.
+RUN="build-essential pkg-config libfcgi-dev libgit2-dev libcurl4-openssl-dev libhiredis-dev
+libjansson-dev libevent-dev libssl-dev zlib1g-dev libbrotli-dev libsystemd-dev
+redis-server lighttpd bubblewrap slirp4netns git curl ca-certificates nodejs"
+# Testing: the Check library, Apache with its modules, cgi-fcgi, systemd's tools
+# (socket activation, unit verification), chromium for the browser tests, valgrind
+# (`make valgrind`), python3 for the test scripts, man for the manual pages.
+CHECK="check libfcgi-bin apache2 apache2-utils libapache2-mod-xsendfile libapache2-mod-fcgid
+systemd chromium valgrind iproute2 python3 man-db"
+# Benchmarks: the load generator, and nginx with nchan to compare the log bridge against.
+BENCH="wrk python3 nginx-light libnginx-mod-nchan"
+# Fuzzing: libFuzzer comes with clang.
+FUZZ="clang"
+
+[ $# -gt 0 ] || set -- check
+PKGS=$RUN
+for set in "$@"; do
+	case $set in
+	run) ;;
+	check) PKGS="$PKGS $CHECK" ;;
+	bench) PKGS="$PKGS $BENCH" ;;
+	fuzz) PKGS="$PKGS $FUZZ" ;;
+	*) echo "deps: unknown set '$set' (run, check, bench, fuzz)" >&2; exit 2 ;;
+	esac
+done
+
 missing=""
 for p in $PKGS; do
+	case " $missing " in *" $p "*) continue ;; esac
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 # npm: Debian ships it apart from nodejs; NodeSource's nodejs bundles it (and conflicts with
 # Debian's npm package), so ask for it only when there is no npm at all.
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
 if [ -z "$missing" ]; then
-	echo "deps: all Debian packages present"
+	echo "deps: all Debian packages present ($*)"
 	exit 0
 fi
 if [ "$(id -u)" != 0 ]; then

@@ -1,6 +1,8 @@
 #!/bin/sh
-# Fails when project code calls a function STYLE.md bans, names a store key outside
-# lib/store*.c or a Redis key outside lib/model*.c (each schema has one owner).
+# Fails when project code (lib, fcgi, builder, sse-bridge) calls a banned function (the list is
+# below; each has a bounded or checked replacement: buf_printf (lib/buf.h) or snprintf,
+# strtoull with an end-pointer check, proc_run (lib/proc.h) with an argument vector), names a
+# store key outside lib/store*.c or a Redis key outside lib/model*.c (each schema has one owner).
 set -u
 pat='(^|[^_a-z0-9.>])(sprintf|vsprintf|strcpy|strcat|strncpy|gets|atoi|atol|strtok|system|popen|alloca|signal)[[:space:]]*\('
 hits=$(grep -rnE --include='*.c' --include='*.h' "$pat" lib fcgi builder sse-bridge 2>/dev/null |

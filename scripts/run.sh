@@ -1,12 +1,13 @@
 #!/bin/sh
 # run.sh — the whole platform on localhost for `make run`: a private redis-server, lighttpd
 # with skiff's FastCGI programs, skiff-dispatch and skiff-sse-bridge, all under ./var/. No root
-# services are touched. Ctrl-C stops everything.
+# services are touched. Ctrl-C stops everything and ends with status 0.
 #
 # Environment:
 #   SKIFF_PORT       HTTP port of the dashboard and the sites (default 8080)
 #   SKIFF_SSE_PORT   loopback port of skiff-sse-bridge (default SKIFF_PORT + 1)
-#   SKIFF_VAR        state directory (default ./var of this tree)
+#   SKIFF_VAR        state directory (default ./var of this tree); a second `make run` on the
+#                    same tree needs its own, and its own SKIFF_PORT
 #   SKIFF_BUILD_DIR  where bin/ is (set by make; default build/debug)
 #   SKIFF_SANDBOX    bwrap or none (see scripts/genconf.sh)
 set -u
@@ -24,31 +25,32 @@ die() { echo "run: $*" >&2; exit 1; }
 for p in skiff-create skiff-status skiff-serve skiff-dispatch skiff-build; do
 	[ -x "$BIN/$p" ] || die "$BIN/$p is missing: build first (make run builds it)"
 done
-for tool in redis-server redis-cli lighttpd curl python3; do
-	command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed: run 'make deps'"
+for tool in redis-server redis-cli lighttpd curl; do
+	command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed: run 'make deps-run'"
 done
 
-# A port somebody else listens on: say so instead of failing obscurely later.
+# Another `make run` on this state directory: its Redis answers on the socket. Checked before
+# the ports, so that a second run on the same tree hears about SKIFF_VAR whatever its port.
+if [ -S "$VARDIR/redis.sock" ] && redis-cli -s "$VARDIR/redis.sock" ping >/dev/null 2>&1; then
+	die "another 'make run' is using the state directory $VARDIR (its redis-server answers on
+     $VARDIR/redis.sock). Stop that one with Ctrl-C, or give this one its own state directory
+     and port:  SKIFF_VAR=/tmp/skiff-2 SKIFF_PORT=$((PORT + 10)) make run"
+fi
+
+# A port somebody listens on (any address, IPv4 or IPv6): say so instead of failing obscurely
+# later. /proc/net/tcp* list the sockets of this network namespace; state 0A is LISTEN.
 port_free() {
-	python3 - "$1" <<'PY'
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(1)
-PY
+	! awk -v p="$(printf '%04X' "$1")" '$4 == "0A" && substr($2, index($2, ":") + 1) == p { f = 1 }
+		END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
-port_free "$PORT" || die "port $PORT is already in use (another 'make run'?); choose another: SKIFF_PORT=8090 make run"
-port_free "$SSEPORT" || die "port $SSEPORT (the log bridge) is already in use; choose another: SKIFF_SSE_PORT=8091 make run"
+port_free "$PORT" || die "port $PORT is already in use (another 'make run'?); choose another port,
+     and for a second 'make run' on this tree another state directory too:
+     SKIFF_PORT=$((PORT + 10)) SKIFF_VAR=/tmp/skiff-2 make run"
+port_free "$SSEPORT" || die "port $SSEPORT (the log bridge) is already in use; choose another: SKIFF_SSE_PORT=$((PORT + 11)) make run"
 
 mkdir -p "$VARDIR" || die "cannot create $VARDIR"
 chmod 700 "$VARDIR"
 VARDIR=$(cd "$VARDIR" && pwd)
-if [ -S "$VARDIR/redis.sock" ] && redis-cli -s "$VARDIR/redis.sock" ping >/dev/null 2>&1; then
-	die "a redis-server already serves $VARDIR/redis.sock (another 'make run' on this var/?)"
-fi
 sh "$ROOT/scripts/genconf.sh" "$VARDIR" "$PORT" "$SSEPORT" || die "configuration failed"
 lighttpd -tt -f "$VARDIR/lighttpd.conf" >"$VARDIR/lighttpd-check.log" 2>&1 ||
 	{ cat "$VARDIR/lighttpd-check.log" >&2; die "lighttpd refuses $VARDIR/lighttpd.conf"; }
@@ -72,8 +74,25 @@ stop() {
 	wait 2>/dev/null
 	echo "run: stopped (state kept in $VARDIR)"
 }
-trap 'stop; exit 130' INT TERM
+# Ctrl-C is the normal way to stop: stop the services and end with status 0.
+trap 'stop; exit 0' INT TERM
 trap stop EXIT
+
+# Under `make run` in a terminal, Ctrl-C reaches make as well as this script, and make then
+# kills itself with SIGINT whatever this script does ("make: *** ... Interrupt", status 130).
+# With job control this shell becomes the terminal's foreground process group, so Ctrl-C
+# reaches only this script and its foreground command; make sees a clean exit 0. Only when
+# this script is in the foreground of a terminal: elsewhere there is no Ctrl-C to route, and
+# a background shell asking for the terminal would be stopped.
+in_foreground() {
+	[ -t 0 ] || return 1
+	# fields 5 and 8 of /proc/PID/stat: process group, terminal's foreground process group
+	read -r _ _ _ _ pgrp _ _ tpgid _ </proc/$$/stat 2>/dev/null || return 1
+	[ "$pgrp" = "$tpgid" ]
+}
+if in_foreground; then
+	set -m
+fi
 
 # start NAME COMMAND...: runs COMMAND in the background, output in $VARDIR/NAME.log
 start() {
