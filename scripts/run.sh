@@ -74,8 +74,9 @@ stop() {
 	wait 2>/dev/null
 	echo "run: stopped (state kept in $VARDIR)"
 }
-# Ctrl-C is the normal way to stop: stop the services and end with status 0.
-trap 'stop; exit 0' INT TERM
+# Ctrl-C is the normal way to stop: stop the services and end with status 0 (also on SIGTERM,
+# and SIGHUP when the terminal goes away).
+trap 'stop; exit 0' INT TERM HUP
 trap stop EXIT
 
 # Under `make run` in a terminal, Ctrl-C reaches make as well as this script, and make then
