@@ -62,7 +62,7 @@ stopping=0
 stop() {
 	[ $stopping -eq 1 ] && return
 	stopping=1
-	trap '' INT TERM
+	trap '' INT TERM HUP
 	echo
 	echo "run: stopping"
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
