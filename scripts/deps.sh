@@ -20,8 +20,9 @@ redis-server lighttpd bubblewrap slirp4netns git curl ca-certificates nodejs"
 # (`make valgrind`), python3 for the test scripts, man for the manual pages.
 CHECK="check libfcgi-bin apache2 apache2-utils libapache2-mod-xsendfile libapache2-mod-fcgid
 systemd chromium valgrind iproute2 python3 man-db"
-# Benchmarks: the load generator, and nginx with nchan to compare the log bridge against.
-BENCH="wrk python3 nginx-light libnginx-mod-nchan"
+# Benchmarks: the load generator, nginx with nchan to compare the log bridge against, python3
+# and ss (iproute2) for the scripts.
+BENCH="wrk python3 iproute2 nginx-light libnginx-mod-nchan"
 # Fuzzing: libFuzzer comes with clang.
 FUZZ="clang"
 
