@@ -1,11 +1,27 @@
 #!/bin/sh
-# it_run.sh — `make run` as a newcomer uses it: started in a terminal (a pseudo-terminal
-# here), the dashboard answers; a second `make run` on the same tree is refused and names
+# it_run.sh — `make run` as a newcomer uses it: it installs only what running needs (the
+# package sets of scripts/deps.sh); started in a terminal (a pseudo-terminal here), the
+# dashboard answers; a second `make run` on the same tree is refused and names
 # SKIFF_VAR as the way out; a port in use names SKIFF_PORT; Ctrl-C stops every service and
 # make ends with status 0 and no "make: *** ... Error 130"; outside a terminal SIGTERM
 # stops scripts/run.sh with status 0 too.
 . "$(dirname "$0")/lib.sh"
 
+# ---- the package sets of scripts/deps.sh ------------------------------------------------
+# With every package missing and no root, deps.sh prints the apt-get line of a set.
+mkdir -p "$T/fakebin"
+printf '#!/bin/sh\nexit 1\n' >"$T/fakebin/dpkg-query"
+printf '#!/bin/sh\necho 1000\n' >"$T/fakebin/id"
+chmod +x "$T/fakebin/dpkg-query" "$T/fakebin/id"
+set_of() { PATH="$T/fakebin:$PATH" sh "$ROOT/scripts/deps.sh" "$@" 2>&1 | grep 'apt-get install'; }
+run_set=$(set_of run)
+check_match "make run's packages build and run skiff" " libgit2-dev .* redis-server lighttpd bubblewrap .*nodejs" "$run_set"
+check_nomatch "... and hold no test or bench tool" " (chromium|apache2|valgrind|wrk|nginx-light|check|python3)( |$)" "$run_set"
+check_match "make check's add the test tools" " check .*apache2 .*chromium valgrind .*python3" "$(set_of check)"
+check_match "make bench's add wrk and nginx with nchan" " wrk .*nginx-light libnginx-mod-nchan" "$(set_of bench)"
+check_eq "an unknown set is refused" 2 "$(sh "$ROOT/scripts/deps.sh" tests >/dev/null 2>&1; echo $?)"
+
+# ---- make run in a terminal -------------------------------------------------------------
 # The terminal: runs COMMAND in a pseudo-terminal as its foreground job, writes what it prints
 # to $CTL/out, creates $CTL/ready once "Press Ctrl-C" appeared, types ^C when $CTL/stop
 # appears, and leaves the exit status in $CTL/status ("signal N" when killed by one).
