@@ -1,5 +1,5 @@
 /* check_http.c — form parsing (whole and cut at every byte), query parameters, request bodies
- * read as plain CGI from stdin, the mutation guard, and the response helpers. */
+ * read as plain CGI from stdin, the mutation and read guards, and the response helpers. */
 #include <check.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -7,7 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "http.h"
+#include "auth.h"
+#include "request.h"
+#include "response.h"
 #include "log.h"
 
 /* Parses exactly len bytes from a heap copy without a terminator, so a read past the end
@@ -17,7 +19,7 @@ static int form(const char *s, size_t len, json_t **out, struct error *err)
 	char *p = malloc(len ? len : 1);
 	ck_assert_ptr_nonnull(p);
 	memcpy(p, s, len);
-	int rc = http_form_parse(p, len, out, err);
+	int rc = request_form_parse(p, len, out, err);
 	free(p);
 	return rc;
 }
@@ -211,15 +213,15 @@ START_TEST(test_http_query_get)
 	memset(&req, 0, sizeof(req));
 	req.arena = &a;
 	req.query = "limit=5&cursor=10&name=a%20b&empty=";
-	ck_assert_str_eq(http_query_get(&req, "limit"), "5");
-	ck_assert_str_eq(http_query_get(&req, "cursor"), "10");
-	ck_assert_str_eq(http_query_get(&req, "name"), "a b");
-	ck_assert_str_eq(http_query_get(&req, "empty"), "");
-	ck_assert_ptr_null(http_query_get(&req, "missing"));
+	ck_assert_str_eq(request_query_get(&req, "limit"), "5");
+	ck_assert_str_eq(request_query_get(&req, "cursor"), "10");
+	ck_assert_str_eq(request_query_get(&req, "name"), "a b");
+	ck_assert_str_eq(request_query_get(&req, "empty"), "");
+	ck_assert_ptr_null(request_query_get(&req, "missing"));
 	req.query = "limit=%zz";
-	ck_assert_ptr_null(http_query_get(&req, "limit"));
+	ck_assert_ptr_null(request_query_get(&req, "limit"));
 	req.query = "";
-	ck_assert_ptr_null(http_query_get(&req, "limit"));
+	ck_assert_ptr_null(request_query_get(&req, "limit"));
 	arena_dispose(&a);
 }
 END_TEST
@@ -261,7 +263,7 @@ static int body_parse(const char *ctype, const char *body, size_t len, size_t ma
 	body_request(&req, ctype, body, len, len, max_body);
 	*out = NULL;
 	error_clear(err);
-	return http_body_object(&req, out, is_form, err);
+	return request_body_object(&req, out, is_form, err);
 }
 
 START_TEST(test_http_body_json)
@@ -383,7 +385,7 @@ START_TEST(test_http_body_shorter_than_length)
 	bool is_form;
 	struct error err;
 	error_clear(&err);
-	ck_assert_int_eq(http_body_object(&req, &o, &is_form, &err), SKIFF_EINVALID);
+	ck_assert_int_eq(request_body_object(&req, &o, &is_form, &err), SKIFF_EINVALID);
 	ck_assert_str_eq(err.name, "body_truncated");
 }
 END_TEST
@@ -415,26 +417,95 @@ START_TEST(test_http_body_empty_json)
 }
 END_TEST
 
-/* ---- the mutation guard (CGI: variables come from the environment) ----------- */
-
-static int auth(bool auth_disabled, const char *token, bool is_form, struct error *err)
+/* An empty body that is not typed JSON or form is what a cross-site form with
+ * enctype=text/plain and no fields sends: refused before anything, whatever the method but a
+ * bodiless DELETE. */
+START_TEST(test_http_body_empty_untyped)
 {
-	static struct config cfg;
-	static struct arena a;
-	config_defaults(&cfg);
-	cfg.auth_disabled = auth_disabled;
-	snprintf(cfg.api_token, sizeof(cfg.api_token), "%s", token);
-	arena_init(&a);
+	static const char *bad[] = { "text/plain", "", "multipart/form-data; boundary=x" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *o;
+		bool is_form;
+		struct error err;
+		ck_assert_msg(body_parse(bad[i], "", 0, 65536, &o, &is_form, &err) == SKIFF_ETYPE,
+			      "accepted an empty '%s' body", bad[i]);
+		ck_assert_ptr_null(o);
+	}
+	/* an empty form is a form (the dashboard's buttons without fields) */
+	json_t *o;
+	bool is_form = false;
+	struct error err;
+	ck_assert_int_eq(body_parse("application/x-www-form-urlencoded", "", 0, 65536, &o, &is_form,
+				    &err), 0);
+	ck_assert(is_form);
+	ck_assert_uint_eq(json_object_size(o), 0);
+	json_decref(o);
+	/* DELETE /api/projects/{slug} needs no body and no type */
+	struct http_request req;
+	body_request(&req, "", "", 0, 0, 65536);
+	req.method = "DELETE";
+	ck_assert_int_eq(request_body_object(&req, &o, &is_form, &err), 0);
+	ck_assert(json_is_object(o));
+	json_decref(o);
+	/* but a DELETE with a text/plain body is refused like a POST */
+	body_request(&req, "text/plain", "x", 1, 1, 65536);
+	req.method = "DELETE";
+	ck_assert_int_eq(request_body_object(&req, &o, &is_form, &err), SKIFF_ETYPE);
+}
+END_TEST
+
+/* curl -d '{...}' sends JSON as a form: 415 that says what to add, not a parse error. */
+START_TEST(test_http_body_json_hint)
+{
+	static const char *ctypes[] = { "application/x-www-form-urlencoded", "" };
+	static const char *bodies[] = { "{\"gitURL\":\"https://github.com/o/r\"}", " \n[1]" };
+	for (size_t i = 0; i < 2; i++) {
+		for (size_t j = 0; j < 2; j++) {
+			json_t *o;
+			bool is_form;
+			struct error err;
+			ck_assert_int_eq(body_parse(ctypes[i], bodies[j], strlen(bodies[j]), 65536, &o,
+						    &is_form, &err), SKIFF_ETYPE);
+			ck_assert_int_eq(error_status(err.code), 415);
+			ck_assert_msg(strstr(err.message, "Content-Type: application/json") != NULL,
+				      "no hint: %s", err.message);
+		}
+	}
+	/* text/plain that looks like JSON is still a plain 415 */
+	json_t *o;
+	bool is_form;
+	struct error err;
+	ck_assert_int_eq(body_parse("text/plain", "{}", 2, 65536, &o, &is_form, &err), SKIFF_ETYPE);
+}
+END_TEST
+
+/* ---- who may change and read (CGI: variables come from the environment) ------ */
+
+static struct config auth_cfg;
+static struct arena auth_arena;
+
+static struct http_request auth_request(bool auth_disabled, const char *token)
+{
+	config_defaults(&auth_cfg);
+	auth_cfg.auth_disabled = auth_disabled;
+	snprintf(auth_cfg.api_token, sizeof(auth_cfg.api_token), "%s", token);
+	snprintf(auth_cfg.dashboard_url, sizeof(auth_cfg.dashboard_url), "http://localhost");
+	arena_init(&auth_arena);
 	struct http_request req;
 	memset(&req, 0, sizeof(req));
-	req.arena = &a;
-	req.cfg = &cfg;
+	req.arena = &auth_arena;
+	req.cfg = &auth_cfg;
 	req.method = "POST";
 	req.path = "/api/projects";
-	const char *host = getenv("HTTP_HOST");
-	req.host = host ? host : "";
+	req.host = "localhost";
+	return req;
+}
+
+static int auth(bool auth_disabled, const char *token, struct error *err)
+{
+	struct http_request req = auth_request(auth_disabled, token);
 	error_clear(err);
-	return http_auth_mutation(&req, is_form, err);
+	return auth_mutation(&req, err);
 }
 
 static void auth_env_clear(void)
@@ -443,30 +514,40 @@ static void auth_env_clear(void)
 	unsetenv("REMOTE_USER");
 	unsetenv("HTTP_ORIGIN");
 	unsetenv("HTTP_REFERER");
-	setenv("HTTP_HOST", "localhost", 1);
+	unsetenv("HTTP_SEC_FETCH_SITE");
 }
 
 START_TEST(test_http_auth_token)
 {
 	struct error err;
 	auth_env_clear();
-	ck_assert_int_eq(auth(false, "s3cret", false, &err), SKIFF_EAUTH);
+	ck_assert_int_eq(auth(false, "s3cret", &err), SKIFF_EAUTH);
 	ck_assert_int_eq(error_status(err.code), 401);
 	setenv("HTTP_AUTHORIZATION", "Bearer wrong", 1);
-	ck_assert_int_eq(auth(false, "s3cret", false, &err), SKIFF_EAUTH);
+	ck_assert_int_eq(auth(false, "s3cret", &err), SKIFF_EAUTH);
+	ck_assert_str_eq(err.name, "invalid_token");
+	/* a valid token needs no Origin: API clients, curl, CI */
 	setenv("HTTP_AUTHORIZATION", "Bearer s3cret", 1);
-	ck_assert_int_eq(auth(false, "s3cret", false, &err), 0);
+	ck_assert_int_eq(auth(false, "s3cret", &err), 0);
 	setenv("HTTP_AUTHORIZATION", "bearer s3cret", 1);
-	ck_assert_int_eq(auth(false, "s3cret", false, &err), 0);
+	ck_assert_int_eq(auth(false, "s3cret", &err), 0);
+	/* and a foreign Origin does not matter to it */
+	setenv("HTTP_ORIGIN", "http://evil.example", 1);
+	ck_assert_int_eq(auth(false, "s3cret", &err), 0);
+	ck_assert_int_eq(auth(true, "s3cret", &err), 0);
+	unsetenv("HTTP_ORIGIN");
 	setenv("HTTP_AUTHORIZATION", "Bearer s3cret2", 1);
-	ck_assert_int_eq(auth(false, "s3cret", false, &err), SKIFF_EAUTH);
+	ck_assert_int_eq(auth(false, "s3cret", &err), SKIFF_EAUTH);
 	setenv("HTTP_AUTHORIZATION", "Bearer s3cre", 1);
-	ck_assert_int_eq(auth(false, "s3cret", false, &err), SKIFF_EAUTH);
+	ck_assert_int_eq(auth(false, "s3cret", &err), SKIFF_EAUTH);
 	setenv("HTTP_AUTHORIZATION", "Basic czNjcmV0", 1);
-	ck_assert_int_eq(auth(false, "s3cret", false, &err), SKIFF_EAUTH);
+	ck_assert_int_eq(auth(false, "s3cret", &err), SKIFF_EAUTH);
 	/* no token configured: no bearer token opens the door, not even an empty one */
 	setenv("HTTP_AUTHORIZATION", "Bearer ", 1);
-	ck_assert_int_eq(auth(false, "", false, &err), SKIFF_EAUTH);
+	ck_assert_int_eq(auth(false, "", &err), SKIFF_EAUTH);
+	/* a wrong token under auth_disabled is still not a way around the origin rule */
+	setenv("HTTP_AUTHORIZATION", "Bearer anything", 1);
+	ck_assert_int_eq(auth(true, "", &err), SKIFF_EFORBIDDEN);
 }
 END_TEST
 
@@ -475,49 +556,108 @@ START_TEST(test_http_auth_remote_user)
 	struct error err;
 	auth_env_clear();
 	setenv("REMOTE_USER", "alice", 1);
-	ck_assert_int_eq(auth(false, "", false, &err), 0);
+	/* Basic credentials are resent by the browser: the web server's user alone is ambient */
+	ck_assert_int_eq(auth(false, "", &err), SKIFF_EFORBIDDEN);
+	ck_assert_str_eq(err.name, "cross_origin");
+	setenv("HTTP_ORIGIN", "http://localhost", 1);
+	ck_assert_int_eq(auth(false, "", &err), 0);
 	setenv("REMOTE_USER", "", 1);
-	ck_assert_int_eq(auth(false, "", false, &err), SKIFF_EAUTH);
-	ck_assert_int_eq(auth(true, "", false, &err), 0); /* auth_disabled: local use */
+	ck_assert_int_eq(auth(false, "", &err), SKIFF_EAUTH);
+	ck_assert_int_eq(auth(true, "", &err), 0); /* auth_disabled: local use */
 }
 END_TEST
 
-START_TEST(test_http_auth_form_origin)
+START_TEST(test_http_auth_origin)
 {
 	struct error err;
 	auth_env_clear();
-	/* a form post needs the same origin even when auth is off */
-	ck_assert_int_eq(auth(true, "", true, &err), SKIFF_EFORBIDDEN);
+	/* auth_disabled, and neither Origin nor Sec-Fetch-Site: refused, whatever the body */
+	ck_assert_int_eq(auth(true, "", &err), SKIFF_EFORBIDDEN);
 	ck_assert_int_eq(error_status(err.code), 403);
-	setenv("HTTP_ORIGIN", "http://localhost", 1);
-	ck_assert_int_eq(auth(true, "", true, &err), 0);
-	setenv("HTTP_ORIGIN", "https://LOCALHOST", 1);
-	ck_assert_int_eq(auth(true, "", true, &err), 0);
+	static const char *ours[] = { "http://localhost", "HTTP://LOCALHOST", "http://localhost:80" };
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+		setenv("HTTP_ORIGIN", ours[i], 1);
+		ck_assert_msg(auth(true, "", &err) == 0, "Origin %s refused", ours[i]);
+	}
 	static const char *foreign[] = {
 		"http://evil.example", "http://localhost.evil.example", "http://evillocalhost",
-		"http://localhost:8080", "localhost", "http://evil.example/localhost",
+		"http://localhost:8080", "https://localhost", "localhost", "null", "http://localhost/",
+		"http://evil.example/localhost", "http://user@localhost", "http://localhost?x",
+		"file://", "http://localhost:",
 	};
 	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
 		setenv("HTTP_ORIGIN", foreign[i], 1);
-		ck_assert_msg(auth(true, "", true, &err) == SKIFF_EFORBIDDEN, "Origin %s accepted",
+		ck_assert_msg(auth(true, "", &err) == SKIFF_EFORBIDDEN, "Origin %s accepted",
 			      foreign[i]);
 	}
-	/* without Origin, the Referer decides */
-	unsetenv("HTTP_ORIGIN");
-	setenv("HTTP_REFERER", "http://localhost/", 1);
-	ck_assert_int_eq(auth(true, "", true, &err), 0);
-	setenv("HTTP_REFERER", "http://evil.example/", 1);
-	ck_assert_int_eq(auth(true, "", true, &err), SKIFF_EFORBIDDEN);
-	/* a foreign Origin is not overruled by a friendly Referer */
+	/* a foreign Origin is not overruled by Sec-Fetch-Site or a friendly Referer */
 	setenv("HTTP_ORIGIN", "http://evil.example", 1);
+	setenv("HTTP_SEC_FETCH_SITE", "same-origin", 1);
 	setenv("HTTP_REFERER", "http://localhost/", 1);
-	ck_assert_int_eq(auth(true, "", true, &err), SKIFF_EFORBIDDEN);
-	/* and a form post with the right origin still needs credentials when auth is on */
+	ck_assert_int_eq(auth(true, "", &err), SKIFF_EFORBIDDEN);
+	/* without Origin, Sec-Fetch-Site decides; a Referer alone is not enough */
+	unsetenv("HTTP_ORIGIN");
+	ck_assert_int_eq(auth(true, "", &err), 0);
+	static const char *sites[] = { "cross-site", "same-site", "none", "" };
+	for (size_t i = 0; i < sizeof(sites) / sizeof(sites[0]); i++) {
+		setenv("HTTP_SEC_FETCH_SITE", sites[i], 1);
+		ck_assert_msg(auth(true, "", &err) == SKIFF_EFORBIDDEN, "Sec-Fetch-Site %s accepted",
+			      sites[i]);
+	}
+	unsetenv("HTTP_SEC_FETCH_SITE");
+	ck_assert_int_eq(auth(true, "", &err), SKIFF_EFORBIDDEN);
+	/* the right origin still needs credentials when auth is on */
 	setenv("HTTP_ORIGIN", "http://localhost", 1);
-	ck_assert_int_eq(auth(false, "s3cret", true, &err), SKIFF_EAUTH);
-	/* no Host: nothing to compare with */
-	unsetenv("HTTP_HOST");
-	ck_assert_int_eq(auth(true, "", true, &err), SKIFF_EFORBIDDEN);
+	ck_assert_int_eq(auth(false, "s3cret", &err), SKIFF_EAUTH);
+}
+END_TEST
+
+/* The dashboard's origin comes from dashboard_url: its path and default port do not count. */
+START_TEST(test_http_auth_origin_dashboard_url)
+{
+	struct error err;
+	auth_env_clear();
+	struct http_request req = auth_request(true, "");
+	snprintf(auth_cfg.dashboard_url, sizeof(auth_cfg.dashboard_url),
+		 "https://Skiff.example.com:443/dashboard/");
+	setenv("HTTP_ORIGIN", "https://skiff.example.com", 1);
+	ck_assert_int_eq(auth_mutation(&req, &err), 0);
+	setenv("HTTP_ORIGIN", "http://skiff.example.com", 1);
+	ck_assert_int_eq(auth_mutation(&req, &err), SKIFF_EFORBIDDEN);
+	/* the Host header is the attacker's to choose (DNS rebinding): it is not the reference */
+	req.host = "evil.example";
+	setenv("HTTP_ORIGIN", "http://evil.example", 1);
+	ck_assert_int_eq(auth_mutation(&req, &err), SKIFF_EFORBIDDEN);
+	snprintf(auth_cfg.dashboard_url, sizeof(auth_cfg.dashboard_url), "http://127.0.0.1:8080");
+	setenv("HTTP_ORIGIN", "http://127.0.0.1:8080", 1);
+	ck_assert_int_eq(auth_mutation(&req, &err), 0);
+	setenv("HTTP_ORIGIN", "http://127.0.0.1:8081", 1);
+	ck_assert_int_eq(auth_mutation(&req, &err), SKIFF_EFORBIDDEN);
+}
+END_TEST
+
+START_TEST(test_http_auth_read)
+{
+	struct error err;
+	auth_env_clear();
+	struct http_request req = auth_request(false, "s3cret");
+	req.method = "GET";
+	auth_cfg.public_reads = true;
+	ck_assert_int_eq(auth_read(&req, &err), 0);
+	auth_cfg.public_reads = false;
+	ck_assert_int_eq(auth_read(&req, &err), SKIFF_EAUTH);
+	ck_assert_int_eq(error_status(err.code), 401);
+	setenv("HTTP_AUTHORIZATION", "Bearer wrong", 1);
+	ck_assert_int_eq(auth_read(&req, &err), SKIFF_EAUTH);
+	setenv("HTTP_AUTHORIZATION", "Bearer s3cret", 1);
+	ck_assert_int_eq(auth_read(&req, &err), 0);
+	unsetenv("HTTP_AUTHORIZATION");
+	/* a read changes nothing: the web server's user needs no Origin */
+	setenv("REMOTE_USER", "alice", 1);
+	ck_assert_int_eq(auth_read(&req, &err), 0);
+	unsetenv("REMOTE_USER");
+	auth_cfg.auth_disabled = true;
+	ck_assert_int_eq(auth_read(&req, &err), 0);
 }
 END_TEST
 
@@ -541,7 +681,7 @@ START_TEST(test_http_header_no_injection)
 {
 	struct http_response resp;
 	resp_init(&resp);
-	http_header(&resp, "Location", "/x\r\nSet-Cookie: a=b\nX: y");
+	response_header(&resp, "Location", "/x\r\nSet-Cookie: a=b\nX: y");
 	ck_assert_ptr_null(strstr(buf_cstr(&resp.headers), "\r\nSet-Cookie"));
 	ck_assert_ptr_null(strstr(buf_cstr(&resp.headers), "\nX:"));
 	ck_assert_ptr_nonnull(strstr(buf_cstr(&resp.headers), "Location: /x"));
@@ -563,7 +703,7 @@ START_TEST(test_http_error_json)
 	struct error err;
 	error_set(&err, SKIFF_ECONFLICT, "slug_taken", "the slug 'x' is taken \"quoted\" \xc3\xa9");
 	log_init("check_http", LOG_ERROR); /* keep the test output quiet */
-	ck_assert_int_eq(http_error(&req, &resp, &err), 409);
+	ck_assert_int_eq(response_error(&req, &resp, &err), 409);
 	ck_assert_int_eq(resp.status, 409);
 	ck_assert_str_eq(resp.content_type, "application/json");
 	json_error_t jerr;
@@ -574,8 +714,8 @@ START_TEST(test_http_error_json)
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(o, "error"), "message")),
 			 "the slug 'x' is taken \"quoted\" \xc3\xa9");
 	json_decref(o);
-	/* http_fail with no name uses the code's default */
-	ck_assert_int_eq(http_fail(&req, &resp, SKIFF_EREDIS, NULL, "down"), 503);
+	/* response_fail with no name uses the code's default */
+	ck_assert_int_eq(response_fail(&req, &resp, SKIFF_EREDIS, NULL, "down"), 503);
 	o = json_loads(buf_cstr(&resp.body), 0, &jerr);
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(o, "error"), "code")),
 			 "redis_unavailable");
@@ -588,7 +728,7 @@ START_TEST(test_http_see_other)
 {
 	struct http_response resp;
 	resp_init(&resp);
-	ck_assert_int_eq(http_see_other(&resp, "/deployments/abcdefgh2345"), 303);
+	ck_assert_int_eq(response_see_other(&resp, "/deployments/abcdefgh2345"), 303);
 	ck_assert_int_eq(resp.status, 303);
 	ck_assert_ptr_nonnull(strstr(buf_cstr(&resp.headers),
 				     "Location: /deployments/abcdefgh2345\r\n"));
@@ -598,14 +738,14 @@ END_TEST
 
 START_TEST(test_http_reason)
 {
-	ck_assert_str_eq(http_reason(202), "Accepted");
-	ck_assert_str_eq(http_reason(303), "See Other");
-	ck_assert_str_eq(http_reason(413), "Content Too Large");
-	ck_assert_str_eq(http_reason(415), "Unsupported Media Type");
-	ck_assert_str_eq(http_reason(503), "Service Unavailable");
+	ck_assert_str_eq(response_reason(202), "Accepted");
+	ck_assert_str_eq(response_reason(303), "See Other");
+	ck_assert_str_eq(response_reason(413), "Content Too Large");
+	ck_assert_str_eq(response_reason(415), "Unsupported Media Type");
+	ck_assert_str_eq(response_reason(503), "Service Unavailable");
 	/* every status the error table can produce has a real reason phrase */
 	for (int code = SKIFF_EINVALID; code >= SKIFF_EUPSTREAM; code--)
-		ck_assert_str_ne(http_reason(error_status(code)), "Status");
+		ck_assert_str_ne(response_reason(error_status(code)), "Status");
 }
 END_TEST
 
@@ -633,11 +773,15 @@ int main(void)
 	tcase_add_test(tb, test_http_body_shorter_than_length);
 	tcase_add_test(tb, test_http_body_wrong_type);
 	tcase_add_test(tb, test_http_body_empty_json);
+	tcase_add_test(tb, test_http_body_empty_untyped);
+	tcase_add_test(tb, test_http_body_json_hint);
 	suite_add_tcase(s, tb);
 	TCase *ta = tcase_create("auth");
 	tcase_add_test(ta, test_http_auth_token);
 	tcase_add_test(ta, test_http_auth_remote_user);
-	tcase_add_test(ta, test_http_auth_form_origin);
+	tcase_add_test(ta, test_http_auth_origin);
+	tcase_add_test(ta, test_http_auth_origin_dashboard_url);
+	tcase_add_test(ta, test_http_auth_read);
 	suite_add_tcase(s, ta);
 	TCase *tr = tcase_create("response");
 	tcase_add_test(tr, test_http_header_no_injection);

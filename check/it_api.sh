@@ -221,8 +221,10 @@ check_match "form post with a bad URL: the page names the reason" \
 check_eq "form post with a bad URL: no project" "0" "$(rcli exists skiff:project:epsilon)"
 
 BEFORE=$(snapshot)
+export HTTP_ORIGIN=
 req skiff-create POST /project 'gitURL=https%3A%2F%2Fgithub.com%2Fo%2Fevil.git&slug=evil' \
 	application/x-www-form-urlencoded
+unset HTTP_ORIGIN
 check_eq "form post without Origin: 403" "403" "$STATUS"
 export HTTP_ORIGIN=http://evil.example
 req skiff-create POST /project 'gitURL=https%3A%2F%2Fgithub.com%2Fo%2Fevil.git&slug=evil' \
@@ -320,12 +322,22 @@ req skiff-create POST /api/nothing '{}'
 check_error "unknown endpoint (create)" 404 not_found
 req skiff-create GET /api/projects
 check_error "GET on create" 405 method_not_allowed
-check_eq "GET on create: Allow" "POST" "$(hdr Allow)"
+check_eq "GET on create: Allow names every method of the path" "GET, HEAD, POST" "$(hdr Allow)"
 req skiff-status DELETE /api/projects
 check_error "DELETE on status" 405 method_not_allowed
-check_eq "DELETE on status: Allow" "GET" "$(hdr Allow)"
+check_eq "DELETE on status: Allow names every method of the path" "GET, HEAD, POST" "$(hdr Allow)"
 req skiff-status POST /healthz '{}'
 check_error "POST /healthz" 405 method_not_allowed
+check_eq "POST /healthz: Allow" "GET, HEAD" "$(hdr Allow)"
+# the web server sends every GET to skiff-status: a mutation's path is 405 there, not 404
+req skiff-status GET /api/projects/alpha/rollback
+check_error "GET on rollback" 405 method_not_allowed
+check_eq "GET on rollback: Allow" "POST" "$(hdr Allow)"
+req skiff-status GET /api/deployments/abcdefgh2345/cancel
+check_error "GET on cancel" 405 method_not_allowed
+req skiff-status PATCH /api/projects/alpha '{}'
+check_error "PATCH on a project" 405 method_not_allowed
+check_eq "PATCH on a project: Allow" "GET, HEAD, DELETE" "$(hdr Allow)"
 
 # ---- auth: a token or an authenticated user -----------------------------------------------
 export SKIFF_AUTH_DISABLED=false SKIFF_API_TOKEN=test-token-$$

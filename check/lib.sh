@@ -88,17 +88,21 @@ build_program = $BIN/skiff-build
 sandbox = none
 allow_local_git = true
 auth_disabled = true
+public_reads = true
 domain = localhost
 log_level = debug
 CONF
 	export SKIFF_CONFIG="$T/skiff.conf"
 }
 
-# cgi PROGRAM METHOD PATH [BODY] [CONTENT_TYPE]: one request as plain CGI; prints the response
+# cgi PROGRAM METHOD PATH [BODY] [CONTENT_TYPE]: one request as plain CGI; prints the response.
+# It comes from the dashboard's own pages: Origin is $HTTP_ORIGIN when set, else http://localhost
+# (write_config's dashboard_url); HTTP_ORIGIN= (empty) sends none.
 cgi() {
 	prog=$1 method=$2 path=$3 body=${4:-} ctype=${5:-application/json}
 	printf '%s' "$body" | env REQUEST_METHOD="$method" REQUEST_URI="$path" \
 		CONTENT_LENGTH=${#body} CONTENT_TYPE="$ctype" HTTP_HOST=localhost \
+		HTTP_ORIGIN="${HTTP_ORIGIN-http://localhost}" \
 		GATEWAY_INTERFACE=CGI/1.1 "$BIN/$prog"
 }
 

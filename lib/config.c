@@ -57,6 +57,7 @@ static const struct config_key config_keys[] = {
 	B(xsendfile_plain_only, "false"),
 	SS(api_token, ""),
 	B(auth_disabled, "false"),
+	B(public_reads, "false"),
 	I(max_body, "65536", 256, 16777216),
 	B(allow_local_git, "false"),
 	S(work_dir, "/var/lib/skiff/work"),

@@ -42,6 +42,7 @@ struct config {
 	/* API */
 	char api_token[256];                 /* bearer token for mutations; empty = REMOTE_USER only */
 	bool auth_disabled;                  /* local use: mutations need no token */
+	bool public_reads;                   /* reads (dashboard, API, logs) need no credentials */
 	long max_body;                       /* request body limit in bytes */
 	/* builds */
 	bool allow_local_git;                /* file:// and loopback git URLs (local use, tests) */

@@ -22,9 +22,9 @@ void html_send(struct http_response *resp, struct buf *b, int status)
 {
 	resp->status = status;
 	resp->content_type = "text/html; charset=utf-8";
-	http_header(resp, "Cache-Control", "no-cache");
-	http_header(resp, "X-Content-Type-Options", "nosniff");
-	http_header(resp, "Content-Security-Policy",
+	response_header(resp, "Cache-Control", "no-cache");
+	response_header(resp, "X-Content-Type-Options", "nosniff");
+	response_header(resp, "Content-Security-Policy",
 		    "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'");
 	buf_reset(&resp->body);
 	buf_append(&resp->body, buf_cstr(b), b->len);
@@ -34,7 +34,7 @@ void html_send(struct http_response *resp, struct buf *b, int status)
 int html_error(struct http_request *req, struct http_response *resp, const struct error *err,
 	       const char *back_href, const char *back_text)
 {
-	http_error(req, resp, err); /* the log line */
+	response_log_error(req, err);
 	int status = error_status(err->code);
 	struct buf b = BUF_INIT(HTML_PAGE_MAX);
 	html_head(&b, "Error", 0);

@@ -64,6 +64,7 @@ build_program = $BIN/skiff-build
 sandbox = $SANDBOX
 allow_local_git = true
 auth_disabled = true
+public_reads = true
 domain = localhost
 site_port = $PORT
 dashboard_url = http://localhost:$PORT

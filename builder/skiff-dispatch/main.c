@@ -5,6 +5,7 @@
 #include "log.h"
 #include "model.h"
 #include "model_queue.h"
+#include "program.h"
 #include "retention.h"
 #include "store.h"
 #include "watch.h"
@@ -16,14 +17,6 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
-
-static volatile sig_atomic_t dispatch_stop;
-
-static void dispatch_on_signal(int sig)
-{
-	(void)sig;
-	dispatch_stop = 1;
-}
 
 static void dispatch_on_child(int sig)
 {
@@ -41,7 +34,7 @@ static long long dispatch_now_ms(void)
 static void dispatch_sleep(struct dispatch *d, long ms)
 {
 	long long until = dispatch_now_ms() + ms;
-	while (!dispatch_stop) {
+	while (!program_stopping()) {
 		dispatch_reap(d);
 		long long left = until - dispatch_now_ms();
 		if (left <= 0)
@@ -73,31 +66,28 @@ static int dispatch_gc(struct dispatch *d)
 	return rc < 0 || rc2 < 0 ? -1 : 0;
 }
 
-static void dispatch_usage(FILE *f)
-{
-	fprintf(f, "usage: skiff-dispatch [-c FILE] [-n] [--once | --gc-once]\n"
-		   "Runs queued skiff builds, at most `concurrency` at a time.\n"
-		   "  -c FILE    configuration file (default $SKIFF_CONFIG or " CONFIG_DEFAULT_PATH ")\n"
-		   "  -n         check the configuration and exit\n"
-		   "  --once     run builds until the queue is empty and none is running, then exit\n"
-		   "  --gc-once  expire old deployments and sweep unreferenced blobs once, then exit\n"
-		   "  --help     this text\n"
-		   "  --version  the version\n");
-}
+static const char dispatch_usage[] =
+	"usage: skiff-dispatch [-c FILE] [-n] [--once | --gc-once]\n"
+	"Runs queued skiff builds, at most `concurrency` at a time.\n"
+	"  -c FILE    configuration file (default $SKIFF_CONFIG or " CONFIG_DEFAULT_PATH ")\n"
+	"  -n         check the configuration and exit\n"
+	"  --once     run builds until the queue is empty and none is running, then exit\n"
+	"  --gc-once  expire old deployments and sweep unreferenced blobs once, then exit\n"
+	"  --help     this text\n"
+	"  --version  the version\n";
 
+/* SIGTERM and SIGINT stop the loop; SIGCHLD only interrupts sleeps; SIGHUP is ignored. */
 static void dispatch_signals(void)
 {
 	struct sigaction sa;
+	program_signals(NULL);
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = dispatch_on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = dispatch_on_child;
 	sa.sa_flags = SA_NOCLDSTOP;
+	sigemptyset(&sa.sa_mask);
 	sigaction(SIGCHLD, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sa.sa_flags = 0;
-	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 }
 
@@ -125,7 +115,7 @@ static void dispatch_run(struct dispatch *d, bool once)
 	ws.concurrency = (int)cfg->poll_concurrency;
 	struct watch *w = once ? NULL : watch_new(cfg, &ws);
 	long long next_gc = dispatch_now_ms() + 60000; /* the first sweep a minute after start */
-	while (!dispatch_stop) {
+	while (!program_stopping()) {
 		dispatch_reap(d);
 		struct error werr;
 		if (w && watch_tick(w, d->redis, model_now_ms(), &werr) < 0)
@@ -169,39 +159,18 @@ static void dispatch_run(struct dispatch *d, bool once)
 
 int main(int argc, char **argv)
 {
-	const char *config_path = NULL;
-	bool check_only = false, once = false, gc_once = false;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			dispatch_usage(stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--version")) {
-			printf("skiff-dispatch %s\n", SKIFF_VERSION);
-			return 0;
-		} else if (!strcmp(argv[i], "-c") && i + 1 < argc) {
-			config_path = argv[++i];
-		} else if (!strcmp(argv[i], "-n")) {
-			check_only = true;
-		} else if (!strcmp(argv[i], "--once")) {
-			once = true;
-		} else if (!strcmp(argv[i], "--gc-once")) {
-			gc_once = true;
-		} else {
-			dispatch_usage(stderr);
-			return 2;
-		}
-	}
+	bool once = false, gc_once = false;
+	const struct program prog = {
+		.name = "skiff-dispatch",
+		.usage = dispatch_usage,
+		.flags = { { "once", &once }, { "gc-once", &gc_once } },
+	};
+	struct program_options opts;
 	static struct config cfg;
 	struct error err;
-	log_init("skiff-dispatch", LOG_INFO);
-	if (config_load(&cfg, config_path, &err) < 0) {
-		fprintf(stderr, "skiff-dispatch: configuration error: %s\n", err.message);
-		return 1;
-	}
-	if (check_only) {
-		printf("skiff-dispatch: configuration ok\n");
-		return 0;
-	}
+	int code = program_parse(&prog, argc, argv, &opts);
+	if (code >= 0 || (code = program_configure(&prog, &opts, &cfg)) >= 0)
+		return code;
 	if (gc_once) {
 		static struct dispatch gd;
 		gd.cfg = &cfg;
@@ -215,7 +184,7 @@ int main(int argc, char **argv)
 	dispatch_signals();
 	static struct dispatch d;
 	d.cfg = &cfg;
-	d.config_path = config_path;
+	d.config_path = opts.config_path;
 	d.redis = redis_new(&cfg);
 	if (!strcmp(cfg.launcher, "ecs") && ecs_new(&d.ecs, &cfg, &err) < 0) {
 		fprintf(stderr, "skiff-dispatch: %s\n", err.message);

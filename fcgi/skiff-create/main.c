@@ -5,7 +5,8 @@
 #include "api.h"
 #include "app.h"
 #include "hook.h"
-#include "http.h"
+#include "auth.h"
+#include "endpoint.h"
 #include "html.h"
 #include "id.h"
 #include "log.h"
@@ -22,7 +23,7 @@ static int create_fail(struct http_request *req, struct http_response *resp, boo
 {
 	/* refusals of who is asking stay plain refusals */
 	if (!is_form || err->code == SKIFF_EFORBIDDEN || err->code == SKIFF_EAUTH)
-		return http_error(req, resp, err);
+		return response_error(req, resp, err);
 	return html_error(req, resp, err, "/", "Back to the form");
 }
 
@@ -119,8 +120,8 @@ static int create_project(struct http_request *req, struct http_response *resp)
 	char secret[HOOK_SECRET_MAX + 1];
 	bool watch = false, secret_generated = false;
 
-	if (http_body_object(req, &body, &is_form, &err) < 0 ||
-	    http_auth_mutation(req, is_form, &err) < 0 || (!is_form && create_check_fields(body, &err) < 0) ||
+	if (request_body_object(req, &body, &is_form, &err) < 0 ||
+	    auth_mutation(req, &err) < 0 || (!is_form && create_check_fields(body, &err) < 0) ||
 	    create_field(body, "gitURL", is_form, &git_url, &err) < 0 ||
 	    create_field(body, "slug", is_form, &slug, &err) < 0 ||
 	    create_field(body, "branch", is_form, &branch, &err) < 0 ||
@@ -201,7 +202,7 @@ static int create_project(struct http_request *req, struct http_response *resp)
 	if (is_form) {
 		char loc[64];
 		snprintf(loc, sizeof(loc), "/deployments/%s", id);
-		status = http_see_other(resp, loc);
+		status = response_see_other(resp, loc);
 		goto out;
 	}
 	char url[1024], durl[1024], surl[1024], eurl[64];
@@ -209,7 +210,7 @@ static int create_project(struct http_request *req, struct http_response *resp)
 	api_site_url(cfg, trial, id, durl, sizeof(durl));
 	snprintf(surl, sizeof(surl), "%s/api/deployments/%s", cfg->dashboard_url, id);
 	snprintf(eurl, sizeof(eurl), "/events/%s", id);
-	http_header(resp, "Location", "/api/deployments/%s", id);
+	response_header(resp, "Location", "/api/deployments/%s", id);
 	json_t *answer = json_pack("{s:s,s:{s:s,s:s,s:s,s:s,s:s,s:s,s:b}}", "status", "queued", "data",
 				   "projectSlug", trial, "url", url, "deploymentId", id,
 				   "deploymentUrl", durl, "statusUrl", surl, "eventsUrl", eurl, "watch",
@@ -223,7 +224,7 @@ static int create_project(struct http_request *req, struct http_response *resp)
 			json_object_set_new(hook, "secret", json_string(secret));
 		json_object_set_new(json_object_get(answer, "data"), "webhook", hook);
 	}
-	status = http_json(resp, 202, answer);
+	status = response_json(resp, 202, answer);
 	goto out;
 fail:
 	status = create_fail(req, resp, is_form, &err);
@@ -235,7 +236,7 @@ out:
 /* The user that asked, for the record. */
 static const char *create_who(struct http_request *req)
 {
-	const char *u = http_param(req, "REMOTE_USER");
+	const char *u = request_param(req, "REMOTE_USER");
 	return u && *u ? arena_strdup(req->arena, u) : "api";
 }
 
@@ -245,9 +246,9 @@ static int create_done(struct http_response *resp, bool is_form, const char *loc
 {
 	if (is_form) {
 		json_decref(data);
-		return http_see_other(resp, location);
+		return response_see_other(resp, location);
 	}
-	return http_json(resp, status, data);
+	return response_json(resp, status, data);
 }
 
 /* One change to an existing project or deployment: returns the status it answered, or a
@@ -264,8 +265,8 @@ static int create_mutation(struct http_request *req, struct http_response *resp,
 	json_t *body = NULL;
 	bool is_form = false;
 	int status;
-	if (http_body_object(req, &body, &is_form, &err) < 0 ||
-	    http_auth_mutation(req, is_form, &err) < 0 ||
+	if (request_body_object(req, &body, &is_form, &err) < 0 ||
+	    auth_mutation(req, &err) < 0 ||
 	    (status = act(req, resp, body, is_form, &err)) < 0)
 		status = create_fail(req, resp, is_form, &err);
 	json_decref(body);
@@ -307,7 +308,7 @@ static int create_redeploy_act(struct http_request *req, struct http_response *r
 		 superseded[0] ? superseded : "-");
 	char loc[64];
 	snprintf(loc, sizeof(loc), "/deployments/%s", id);
-	http_header(resp, "Location", "/api/deployments/%s", id);
+	response_header(resp, "Location", "/api/deployments/%s", id);
 	return create_done(resp, is_form, loc, 202,
 			   json_pack("{s:s,s:{s:s,s:s,s:s?}}", "status", "queued", "data",
 				     "projectSlug", slug, "deploymentId", id, "superseded",
@@ -382,12 +383,16 @@ static int create_delete_act(struct http_request *req, struct http_response *res
 	const char *slug = req->params[0], *confirm = NULL;
 	if (validate_slug(slug, err) < 0)
 		return err->code;
-	/* the dashboard's confirmation step: the user types the project's name */
-	if (is_form && (create_field(body, "confirm", true, &confirm, err) < 0 || !confirm ||
-			strcmp(confirm, slug)))
-		return err->code ? err->code
-				 : error_set(err, SKIFF_EINVALID, "confirmation_required",
-					     "type the project's name to confirm the deletion");
+	/* on every path the caller types the project's name: the form's field, a JSON body's
+	 * "confirm", or ?confirm= on a DELETE without a body */
+	if (create_field(body, "confirm", is_form, &confirm, err) < 0)
+		return err->code;
+	if (!confirm)
+		confirm = request_query_get(req, "confirm");
+	if (!confirm || strcmp(confirm, slug))
+		return error_set(err, SKIFF_EINVALID, "confirmation_required",
+				 "type the project's name to confirm the deletion (\"confirm\": \"%s\", "
+				 "or ?confirm=%s)", slug, slug);
 	if (model_lifecycle_delete(app->redis, slug, err) < 0)
 		return err->code;
 	log_info("project deleted project=%s by=%s", slug, create_who(req));
@@ -422,14 +427,14 @@ static int create_delete(struct http_request *req, struct http_response *resp)
 }
 
 static const struct http_route create_routes[] = {
-	{ "POST", "/api/projects", create_project, 0 },
-	{ "POST", "/project", create_project, 0 },
-	{ "POST", "/api/projects/{}/deployments", create_redeploy, 0 },
-	{ "POST", "/api/projects/{}/rollback", create_rollback, 0 },
-	{ "POST", "/api/projects/{}/unpin", create_unpin, 0 },
-	{ "POST", "/api/projects/{}/delete", create_delete, 0 },
-	{ "DELETE", "/api/projects/{}", create_delete, 0 },
-	{ "POST", "/api/deployments/{}/cancel", create_cancel, 0 },
+	{ "POST", "/api/projects", create_project, 0, ENDPOINT_PRIVATE },
+	{ "POST", "/project", create_project, 0, ENDPOINT_PRIVATE },
+	{ "POST", "/api/projects/{}/deployments", create_redeploy, 0, ENDPOINT_PRIVATE },
+	{ "POST", "/api/projects/{}/rollback", create_rollback, 0, ENDPOINT_PRIVATE },
+	{ "POST", "/api/projects/{}/unpin", create_unpin, 0, ENDPOINT_PRIVATE },
+	{ "POST", "/api/projects/{}/delete", create_delete, 0, ENDPOINT_PRIVATE },
+	{ "DELETE", "/api/projects/{}", create_delete, 0, ENDPOINT_PRIVATE },
+	{ "POST", "/api/deployments/{}/cancel", create_cancel, 0, ENDPOINT_PRIVATE },
 };
 
 int main(int argc, char **argv)
@@ -440,8 +445,9 @@ int main(int argc, char **argv)
 			   "deployments.",
 		.routes = create_routes,
 		.nroutes = sizeof(create_routes) / sizeof(create_routes[0]),
+		.resources = endpoint_dashboard,
 		.init = app_init,
 		.fini = app_fini,
 	};
-	return http_main(argc, argv, &prog);
+	return endpoint_main(argc, argv, &prog);
 }

@@ -5,7 +5,7 @@
 
 #include "app.h"
 #include "hook.h"
-#include "http.h"
+#include "endpoint.h"
 #include "id.h"
 #include "log.h"
 #include "model.h"
@@ -45,7 +45,7 @@ static int hook_parse(struct hook_ctx *c, struct error *err)
 	size_t len = c->body.len;
 	json_t *form = NULL;
 	if (!strncasecmp(ctype, "application/x-www-form-urlencoded", 33)) {
-		if (http_form_parse(text, len, &form, err) < 0)
+		if (request_form_parse(text, len, &form, err) < 0)
 			return err->code;
 		json_t *p = json_object_get(form, "payload");
 		if (!json_is_string(p)) {
@@ -199,7 +199,7 @@ static int hook_push(struct hook_ctx *c, struct http_response *resp, const char 
 	if (fresh < 0)
 		return fresh;
 	if (!fresh)
-		return http_json(resp, 200, json_pack("{s:s,s:s}", "status", "duplicate", "message",
+		return response_json(resp, 200, json_pack("{s:s,s:s}", "status", "duplicate", "message",
 						      "duplicate delivery"));
 	json_t *results = json_array();
 	const char *reason = NULL;
@@ -224,9 +224,9 @@ static int hook_push(struct hook_ctx *c, struct http_response *resp, const char 
 							 t->push.reason));
 	}
 	if (queued)
-		return http_json(resp, 202, json_pack("{s:s,s:{s:o}}", "status", "queued", "data",
+		return response_json(resp, 202, json_pack("{s:s,s:{s:o}}", "status", "queued", "data",
 						      "deployments", results));
-	return http_json(resp, 202, json_pack("{s:s,s:s,s:{s:o}}", "status", "ignored", "reason",
+	return response_json(resp, 202, json_pack("{s:s,s:s,s:{s:o}}", "status", "ignored", "reason",
 					      reason, "data", "deployments", results));
 }
 
@@ -240,13 +240,13 @@ static int hook_github(struct http_request *req, struct http_response *resp)
 	c->req = req;
 	c->app = req->app;
 	buf_init(&c->body, HOOK_BODY_MAX);
-	const char *event = http_param(req, "HTTP_X_GITHUB_EVENT");
-	const char *signature = http_param(req, "HTTP_X_HUB_SIGNATURE_256");
-	const char *delivery = http_param(req, "HTTP_X_GITHUB_DELIVERY");
-	const char *project = http_query_get(req, "project");
+	const char *event = request_param(req, "HTTP_X_GITHUB_EVENT");
+	const char *signature = request_param(req, "HTTP_X_HUB_SIGNATURE_256");
+	const char *delivery = request_param(req, "HTTP_X_GITHUB_DELIVERY");
+	const char *project = request_query_get(req, "project");
 	bool by_query = project && *project;
 
-	if (http_body(req, &c->body, &err) < 0)
+	if (request_body(req, &c->body, &err) < 0)
 		goto fail;
 	if (!event || !*event || strlen(event) > HOOK_EVENT_MAX ||
 	    strspn(event, "abcdefghijklmnopqrstuvwxyz_") != strlen(event)) {
@@ -283,26 +283,26 @@ static int hook_github(struct http_request *req, struct http_response *resp)
 	if (by_query && hook_parse(c, &err) < 0)
 		goto fail;
 	if (by_query && !hook_repo_matches(c, c->targets[0].git_url)) {
-		status = http_json(resp, 202, json_pack("{s:s,s:s}", "status", "ignored", "reason",
+		status = response_json(resp, 202, json_pack("{s:s,s:s}", "status", "ignored", "reason",
 							"the payload's repository is not the project's"));
 		goto out;
 	}
 
 	if (!strcmp(event, "ping")) {
 		log_info("webhook ping project=%s delivery=%s", c->targets[0].slug, delivery);
-		status = http_json(resp, 200, json_pack("{s:s}", "status", "pong"));
+		status = response_json(resp, 200, json_pack("{s:s}", "status", "pong"));
 	} else if (!strcmp(event, "push")) {
 		status = hook_push(c, resp, delivery, &err);
 		if (status < 0)
 			goto fail;
 	} else {
 		log_info("webhook ignored event=%s delivery=%s", event, delivery);
-		status = http_json(resp, 202, json_pack("{s:s,s:s}", "status", "ignored", "reason",
+		status = response_json(resp, 202, json_pack("{s:s,s:s}", "status", "ignored", "reason",
 							"only push and ping events are handled"));
 	}
 	goto out;
 fail:
-	status = http_error(req, resp, &err);
+	status = response_error(req, resp, &err);
 out:
 	json_decref(candidates);
 	json_decref(c->payload);
@@ -311,7 +311,7 @@ out:
 }
 
 static const struct http_route hook_routes[] = {
-	{ "POST", "/api/hooks/github", hook_github, HOOK_BODY_MAX },
+	{ "POST", "/api/hooks/github", hook_github, HOOK_BODY_MAX, ENDPOINT_PUBLIC },
 };
 
 int main(int argc, char **argv)
@@ -325,5 +325,5 @@ int main(int argc, char **argv)
 		.init = app_init,
 		.fini = app_fini,
 	};
-	return http_main(argc, argv, &prog);
+	return endpoint_main(argc, argv, &prog);
 }

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "endpoint.h"
 #include "log.h"
 #include "serve.h"
 #include "site.h"
@@ -45,12 +46,12 @@ static void serve_facts(struct http_request *req, struct serve_request *sr)
 	sr->method = req->method;
 	sr->path = req->path;
 	sr->query = req->query;
-	sr->accept = http_param(req, "HTTP_ACCEPT");
-	sr->accept_encoding = http_param(req, "HTTP_ACCEPT_ENCODING");
-	sr->if_none_match = http_param(req, "HTTP_IF_NONE_MATCH");
-	sr->if_modified_since = http_param(req, "HTTP_IF_MODIFIED_SINCE");
-	sr->range = http_param(req, "HTTP_RANGE");
-	sr->if_range = http_param(req, "HTTP_IF_RANGE");
+	sr->accept = request_param(req, "HTTP_ACCEPT");
+	sr->accept_encoding = request_param(req, "HTTP_ACCEPT_ENCODING");
+	sr->if_none_match = request_param(req, "HTTP_IF_NONE_MATCH");
+	sr->if_modified_since = request_param(req, "HTTP_IF_MODIFIED_SINCE");
+	sr->range = request_param(req, "HTTP_RANGE");
+	sr->if_range = request_param(req, "HTTP_IF_RANGE");
 }
 
 /* The local file holding a blob: the file store's own path (no file system access on the hot
@@ -104,7 +105,7 @@ static int serve_respond(struct serve_app *sa, struct http_request *req,
 	for (size_t i = 0; i < d->nheaders; i++) {
 		if (resp->sendfile && strcasecmp(d->headers[i].name, "Content-Range") == 0)
 			continue;
-		http_header_str(resp, d->headers[i].name, d->headers[i].value);
+		response_header_str(resp, d->headers[i].name, d->headers[i].value);
 	}
 	if (d->body == SERVE_BODY_PAGE)
 		serve_page(&resp->body, d->status, d->location);
@@ -115,13 +116,13 @@ static int serve_respond(struct serve_app *sa, struct http_request *req,
 static int serve_fail(struct serve_app *sa, struct http_request *req, struct http_response *resp,
 		      int status, const struct error *err)
 {
-	const char *accept = http_param(req, "HTTP_ACCEPT");
+	const char *accept = request_param(req, "HTTP_ACCEPT");
 	if (accept && strstr(accept, "application/json") && !strstr(accept, "text/html")) {
 		struct error e = *err;
 		if (error_status(e.code) != status)
 			e.code = status == 404 ? SKIFF_ENOTFOUND : status == 400 ? SKIFF_EINVALID
 				 : status == 410 ? SKIFF_EGONE : SKIFF_EREDIS;
-		http_error(req, resp, &e);
+		response_error(req, resp, &e);
 		resp->status = status;
 		return status;
 	}
@@ -153,7 +154,7 @@ static int serve_handle(struct http_request *req, struct http_response *resp)
 }
 
 static const struct http_route serve_routes[] = {
-	{ "*", "*", serve_handle, 0 },
+	{ "*", "*", serve_handle, 0, ENDPOINT_PUBLIC },
 };
 
 int main(int argc, char **argv)
@@ -166,5 +167,5 @@ int main(int argc, char **argv)
 		.init = serve_init,
 		.fini = serve_fini,
 	};
-	return http_main(argc, argv, &prog);
+	return endpoint_main(argc, argv, &prog);
 }

@@ -4,7 +4,7 @@
 #define SKIFF_SERVE_SITE_H
 
 #include "app.h"
-#include "http.h"
+#include "request.h"
 #include "model.h"
 #include "manifest.h"
 #include "manifest_cache.h"

@@ -50,10 +50,10 @@ static int status_projects(struct http_request *req, struct http_response *resp)
 	struct app *app = req->app;
 	struct error err;
 	json_t *slugs = NULL;
-	if (http_wants_html(req))
+	if (request_wants_html(req))
 		return pages_projects(req, resp);
 	if (model_project_list(app->redis, STATUS_PROJECTS_MAX, &slugs, &err) < 0)
-		return http_error(req, resp, &err);
+		return response_error(req, resp, &err);
 	json_t *data = json_array();
 	size_t i;
 	json_t *s;
@@ -63,7 +63,7 @@ static int status_projects(struct http_request *req, struct http_response *resp)
 			json_array_append_new(data, api_project(req->cfg, &rec));
 	}
 	json_decref(slugs);
-	return http_json(resp, 200, json_pack("{s:o}", "data", data));
+	return response_json(resp, 200, json_pack("{s:o}", "data", data));
 }
 
 static int status_project(struct http_request *req, struct http_response *resp)
@@ -73,17 +73,17 @@ static int status_project(struct http_request *req, struct http_response *resp)
 	const char *slug = req->params[0];
 	struct project rec;
 	if (validate_slug(slug, &err) < 0)
-		return http_error(req, resp, &err);
-	if (http_wants_html(req))
+		return response_error(req, resp, &err);
+	if (request_wants_html(req))
 		return pages_project(req, resp);
 	if (model_project_get(app->redis, slug, &rec, &err) < 0)
-		return http_error(req, resp, &err);
+		return response_error(req, resp, &err);
 	json_t *p = api_project(req->cfg, &rec);
 	const char *cur = rec.current;
 	struct deployment dep;
 	if (id_valid(cur) && model_deployment_get(app->redis, cur, &dep, NULL) == 0)
 		json_object_set_new(p, "currentDeployment", api_deployment(req->cfg, &dep, cur));
-	return http_json(resp, 200, json_pack("{s:o}", "data", p));
+	return response_json(resp, 200, json_pack("{s:o}", "data", p));
 }
 
 /* A history cursor, "{score}.{id}": the place of the last deployment of the page before.
@@ -111,27 +111,27 @@ static int status_project_deployments(struct http_request *req, struct http_resp
 	struct project rec;
 	struct model_cursor after, positions[STATUS_LIST_MAX + 1];
 	if (validate_slug(slug, &err) < 0)
-		return http_error(req, resp, &err);
+		return response_error(req, resp, &err);
 	size_t limit = STATUS_LIST_DEFAULT;
-	const char *ls = http_query_get(req, "limit"), *cs = http_query_get(req, "cursor");
+	const char *ls = request_query_get(req, "limit"), *cs = request_query_get(req, "cursor");
 	char *end;
 	if (ls) {
 		unsigned long long v = strtoull(ls, &end, 10);
 		if (*end || !*ls || v == 0 || v > STATUS_LIST_MAX)
-			return http_fail(req, resp, SKIFF_EINVALID, "invalid_limit",
+			return response_fail(req, resp, SKIFF_EINVALID, "invalid_limit",
 					 "limit must be 1 to %d", STATUS_LIST_MAX);
 		limit = (size_t)v;
 	}
 	if (cs && status_cursor_parse(cs, &after) < 0)
-		return http_fail(req, resp, SKIFF_EINVALID, "invalid_cursor",
+		return response_fail(req, resp, SKIFF_EINVALID, "invalid_cursor",
 				 "cursor is not one this API returned");
 	if (model_project_get(app->redis, slug, &rec, &err) < 0)
-		return http_error(req, resp, &err);
+		return response_error(req, resp, &err);
 	const char *cur = rec.current;
 	/* one more than asked tells whether a next page exists */
 	if (model_deployment_page(app->redis, slug, cs ? &after : NULL, limit + 1, &ids, positions,
 				  &err) < 0)
-		return http_error(req, resp, &err);
+		return response_error(req, resp, &err);
 	json_t *data = json_array();
 	size_t i;
 	json_t *s;
@@ -149,7 +149,7 @@ static int status_project_deployments(struct http_request *req, struct http_resp
 		next = json_string(c);
 	}
 	json_decref(ids);
-	return http_json(resp, 200, json_pack("{s:o,s:o}", "data", data, "nextCursor", next));
+	return response_json(resp, 200, json_pack("{s:o,s:o}", "data", data, "nextCursor", next));
 }
 
 static int status_deployment(struct http_request *req, struct http_response *resp)
@@ -158,12 +158,12 @@ static int status_deployment(struct http_request *req, struct http_response *res
 	struct error err;
 	struct deployment dep;
 	struct project project;
-	if (http_wants_html(req))
+	if (request_wants_html(req))
 		return pages_deployment(req, resp);
 	if (status_deployment_load(app, req->params[0], &dep, &project, &err) < 0)
-		return http_error(req, resp, &err);
+		return response_error(req, resp, &err);
 	json_t *d = api_deployment(req->cfg, &dep, project.current);
-	return http_json(resp, 200, json_pack("{s:o}", "data", d));
+	return response_json(resp, 200, json_pack("{s:o}", "data", d));
 }
 
 static int status_deployment_log(struct http_request *req, struct http_response *resp)
@@ -173,15 +173,15 @@ static int status_deployment_log(struct http_request *req, struct http_response 
 	struct deployment dep;
 	struct project project;
 	if (status_deployment_load(app, req->params[0], &dep, &project, &err) < 0)
-		return http_error(req, resp, &err);
+		return response_error(req, resp, &err);
 	struct buf log = BUF_INIT(STATUS_LOG_MAX);
 	if (status_log_text(app, req->params[0], &log, &err) < 0) {
 		buf_dispose(&log);
-		return http_error(req, resp, &err);
+		return response_error(req, resp, &err);
 	}
 	resp->status = 200;
 	resp->content_type = "text/plain; charset=utf-8";
-	http_header(resp, "Cache-Control", "no-cache");
+	response_header(resp, "Cache-Control", "no-cache");
 	buf_append(&resp->body, buf_cstr(&log), log.len);
 	buf_dispose(&log);
 	return 200;
@@ -199,23 +199,23 @@ static int status_health(struct http_request *req, struct http_response *resp)
 	json_t *o = json_pack("{s:s,s:s,s:s}", "status", redis_ok && store_ok ? "ok" : "unavailable",
 			      "redis", redis_ok ? "ok" : rerr.message, "store",
 			      store_ok ? "ok" : serr.message);
-	http_header(resp, "Cache-Control", "no-store");
+	response_header(resp, "Cache-Control", "no-store");
 	if (!redis_ok || !store_ok)
 		log_error("health check failed redis=%s store=%s", redis_ok ? "ok" : "down",
 			  store_ok ? "ok" : "down");
-	return http_json(resp, redis_ok && store_ok ? 200 : 503, o);
+	return response_json(resp, redis_ok && store_ok ? 200 : 503, o);
 }
 
 static const struct http_route status_routes[] = {
-	{ "GET", "/api/projects", status_projects, 0 },
-	{ "GET", "/api/projects/{}", status_project, 0 },
-	{ "GET", "/api/projects/{}/deployments", status_project_deployments, 0 },
-	{ "GET", "/api/deployments/{}", status_deployment, 0 },
-	{ "GET", "/api/deployments/{}/log", status_deployment_log, 0 },
-	{ "GET", "/healthz", status_health, 0 },
-	{ "GET", "/projects", pages_projects, 0 },
-	{ "GET", "/projects/{}", pages_project, 0 },
-	{ "GET", "/deployments/{}", pages_deployment, 0 },
+	{ "GET", "/api/projects", status_projects, 0, ENDPOINT_PRIVATE },
+	{ "GET", "/api/projects/{}", status_project, 0, ENDPOINT_PRIVATE },
+	{ "GET", "/api/projects/{}/deployments", status_project_deployments, 0, ENDPOINT_PRIVATE },
+	{ "GET", "/api/deployments/{}", status_deployment, 0, ENDPOINT_PRIVATE },
+	{ "GET", "/api/deployments/{}/log", status_deployment_log, 0, ENDPOINT_PRIVATE },
+	{ "GET", "/healthz", status_health, 0, ENDPOINT_PUBLIC },
+	{ "GET", "/projects", pages_projects, 0, ENDPOINT_PRIVATE },
+	{ "GET", "/projects/{}", pages_project, 0, ENDPOINT_PRIVATE },
+	{ "GET", "/deployments/{}", pages_deployment, 0, ENDPOINT_PRIVATE },
 };
 
 int main(int argc, char **argv)
@@ -225,8 +225,9 @@ int main(int argc, char **argv)
 		.summary = "skiff's API reads and dashboard pages as a FastCGI (or CGI) program.",
 		.routes = status_routes,
 		.nroutes = sizeof(status_routes) / sizeof(status_routes[0]),
+		.resources = endpoint_dashboard,
 		.init = app_init,
 		.fini = app_fini,
 	};
-	return http_main(argc, argv, &prog);
+	return endpoint_main(argc, argv, &prog);
 }

@@ -4,7 +4,7 @@
 
 #include <jansson.h>
 #include "app.h"
-#include "http.h"
+#include "endpoint.h"
 #include "model.h"
 
 #define STATUS_LOG_MAX (16u << 20)   /* largest log served or rendered */

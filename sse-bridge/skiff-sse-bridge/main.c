@@ -3,9 +3,9 @@
 #include "bridge.h"
 #include "error.h"
 #include "log.h"
+#include "program.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,18 +27,20 @@ int64_t bridge_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void bridge_usage(FILE *f)
+static const char bridge_usage[] =
+	"usage: skiff-sse-bridge [-c FILE] [-n]\n"
+	"Relays build logs from Redis to browsers as Server-Sent Events on GET /events/{id}.\n"
+	"  -c FILE     configuration file (default $SKIFF_CONFIG, else " CONFIG_DEFAULT_PATH ")\n"
+	"  -n          check the configuration and exit (0 valid, 1 not)\n"
+	"  --help      this text\n"
+	"  --version   the version\n"
+	"Keys used: sse_listen, sse_max_clients, sse_keepalive, sse_soft_limit,\n"
+	"sse_hard_limit, sse_soft_seconds, public_reads, auth_disabled, api_token, redis_*,\n"
+	"log_level.\n";
+
+static int bridge_check(const struct config *cfg, struct error *err)
 {
-	fprintf(f,
-		"usage: skiff-sse-bridge [-c FILE] [-n]\n"
-		"Relays build logs from Redis to browsers as Server-Sent Events on GET /events/{id}.\n"
-		"  -c FILE     configuration file (default $SKIFF_CONFIG, else %s)\n"
-		"  -n          check the configuration and exit (0 valid, 1 not)\n"
-		"  --help      this text\n"
-		"  --version   the version\n"
-		"Keys used: sse_listen, sse_max_clients, sse_keepalive, sse_soft_limit,\n"
-		"sse_hard_limit, sse_soft_seconds, redis_*, log_level.\n",
-		CONFIG_DEFAULT_PATH);
+	return listener_check(cfg->sse_listen, err);
 }
 
 /* 10,000 clients need 10,000 descriptors: take all the hard limit allows. */
@@ -151,51 +153,16 @@ out:
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	const struct program prog = {
+		.name = "skiff-sse-bridge",
+		.usage = bridge_usage,
+		.check = bridge_check,
 	};
-	const char *path = NULL;
-	int check_only = 0, opt;
-	log_init("skiff-sse-bridge", LOG_INFO);
-	while ((opt = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'n':
-			check_only = 1;
-			break;
-		case 'h':
-			bridge_usage(stdout);
-			return 0;
-		case 'V':
-			printf("skiff-sse-bridge %s\n", SKIFF_VERSION);
-			return 0;
-		default:
-			bridge_usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		bridge_usage(stderr);
-		return 2;
-	}
-	struct error err;
-	if (config_load(&bridge_config, path, &err) < 0 ||
-	    listener_check(bridge_config.sse_listen, &err) < 0) {
-		log_error("configuration invalid error=\"%s\"", err.message);
-		return 1;
-	}
-	if (check_only) {
-		printf("configuration ok\n");
-		return 0;
-	}
+	struct program_options opts;
+	int code = program_parse(&prog, argc, argv, &opts);
+	if (code >= 0 || (code = program_configure(&prog, &opts, &bridge_config)) >= 0)
+		return code;
 	bridge_raise_nofile();
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;   /* a closed client is an error from write, not a signal */
-	sigaction(SIGPIPE, &sa, NULL);
+	program_signals_pipe();   /* the event loop takes SIGTERM and SIGINT itself */
 	return bridge_run(&bridge_config);
 }

@@ -1,0 +1,19 @@
+/* auth.h — who may read and who may change: a bearer token, a user the web server
+ * authenticated (REMOTE_USER), or auth_disabled; and the same-origin rule for every change
+ * that rides on such ambient credentials (DESIGN.md section 9). */
+#ifndef SKIFF_AUTH_H
+#define SKIFF_AUTH_H
+
+#include "error.h"
+#include "request.h"
+
+/* Mutations: a valid bearer token (api_token) passes alone; otherwise REMOTE_USER or
+ * auth_disabled, and the request must come from the dashboard's own origin (Origin, else
+ * Sec-Fetch-Site: same-origin, else refused). 401 unauthorized or invalid_token, 403
+ * cross_origin. */
+int auth_mutation(struct http_request *req, struct error *err);
+/* Reads: open when public_reads; otherwise the same credentials as a mutation (no origin
+ * rule: a read changes nothing). 401 unauthorized or invalid_token. */
+int auth_read(struct http_request *req, struct error *err);
+
+#endif

@@ -1,0 +1,272 @@
+/* request.c — one request's variables, body (JSON or form) and query string, read the same
+ * way from FastCGI and from plain CGI. */
+#include "request.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+const char *request_param(const struct http_request *req, const char *name)
+{
+	if (req->fcgx)
+		return FCGX_GetParam(name, req->envp);
+	return getenv(name);
+}
+
+static ssize_t request_read(struct http_request *req, char *p, size_t n)
+{
+	if (req->fcgx)
+		return FCGX_GetStr(p, n > 65536 ? 65536 : (int)n, ((FCGX_Request *)req->fcgx)->in);
+	for (;;) {
+		ssize_t got = read(STDIN_FILENO, p, n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		return got;
+	}
+}
+
+void request_write(struct http_request *req, const char *p, size_t n)
+{
+	if (req->fcgx) {
+		FCGX_PutStr(p, (int)n, ((FCGX_Request *)req->fcgx)->out);
+		return;
+	}
+	while (n) {
+		ssize_t w = write(STDOUT_FILENO, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+int request_body(struct http_request *req, struct buf *out, struct error *err)
+{
+	buf_init(out, req->max_body);
+	if (req->content_length > req->max_body)
+		return error_set(err, SKIFF_ELIMIT, "body_too_large",
+				 "request body is larger than %zu bytes", req->max_body);
+	char chunk[8192];
+	for (;;) {
+		ssize_t n = request_read(req, chunk, sizeof(chunk));
+		if (n < 0)
+			return error_set(err, SKIFF_EIO, "body_read_failed", "cannot read request body");
+		if (n == 0)
+			break;
+		if (buf_append(out, chunk, (size_t)n))
+			return error_set(err, SKIFF_ELIMIT, "body_too_large",
+					 "request body is larger than %zu bytes", req->max_body);
+		if (!req->fcgx && out->len >= req->content_length)
+			break; /* CGI: read exactly CONTENT_LENGTH */
+	}
+	if (out->len < req->content_length)
+		return error_set(err, SKIFF_EINVALID, "body_truncated",
+				 "request body shorter than Content-Length");
+	return 0;
+}
+
+static int request_hexval(char c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes application/x-www-form-urlencoded text ('+' is a space) into out (len+1 bytes). */
+static int request_form_decode(const char *s, size_t n, char *out, size_t *outlen)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '+') {
+			out[j++] = ' ';
+		} else if (s[i] == '%') {
+			int hi = i + 1 < n ? request_hexval(s[i + 1]) : -1;
+			int lo = i + 2 < n ? request_hexval(s[i + 2]) : -1;
+			if (hi < 0 || lo < 0)
+				return -1;
+			char c = (char)(hi * 16 + lo);
+			if (c == '\0')
+				return -1;
+			out[j++] = c;
+			i += 2;
+		} else {
+			out[j++] = s[i];
+		}
+	}
+	out[j] = '\0';
+	*outlen = j;
+	return 0;
+}
+
+#define REQUEST_FORM_FIELDS_MAX 64
+#define REQUEST_FORM_KEY_MAX 64
+
+int request_form_parse(const char *s, size_t len, json_t **out, struct error *err)
+{
+	json_t *obj = json_object();
+	char *tmp = malloc(len + 1);
+	if (!tmp)
+		abort();
+	size_t pos = 0, fields = 0;
+	int rc = 0;
+	while (pos < len) {
+		size_t end = pos;
+		while (end < len && s[end] != '&')
+			end++;
+		if (end > pos) {
+			const char *eq = memchr(s + pos, '=', end - pos);
+			size_t klen = eq ? (size_t)(eq - (s + pos)) : end - pos;
+			char key[REQUEST_FORM_KEY_MAX + 1];
+			size_t kdl, vdl;
+			if (++fields > REQUEST_FORM_FIELDS_MAX) {
+				rc = error_set(err, SKIFF_EINVALID, "invalid_form", "too many form fields");
+				goto out;
+			}
+			if (klen > REQUEST_FORM_KEY_MAX ||
+			    request_form_decode(s + pos, klen, key, &kdl) < 0) {
+				rc = error_set(err, SKIFF_EINVALID, "invalid_form", "malformed form field name");
+				goto out;
+			}
+			if (eq) {
+				if (request_form_decode(eq + 1, (size_t)(s + end - (eq + 1)), tmp, &vdl) < 0) {
+					rc = error_set(err, SKIFF_EINVALID, "invalid_form",
+						       "malformed value of form field '%s'", key);
+					goto out;
+				}
+			} else {
+				tmp[0] = '\0';
+				vdl = 0;
+			}
+			json_t *v = json_stringn(tmp, vdl);
+			if (!v) {
+				rc = error_set(err, SKIFF_EINVALID, "invalid_form",
+					       "form field '%s' is not valid UTF-8", key);
+				goto out;
+			}
+			json_object_set_new(obj, key, v);
+		}
+		pos = end + 1;
+	}
+out:
+	free(tmp);
+	if (rc < 0) {
+		json_decref(obj);
+		return rc;
+	}
+	*out = obj;
+	return 0;
+}
+
+const char *request_query_get(struct http_request *req, const char *name)
+{
+	json_t *q = NULL;
+	if (request_form_parse(req->query, strlen(req->query), &q, NULL) < 0)
+		return NULL;
+	const char *v = json_string_value(json_object_get(q, name));
+	char *copy = v ? arena_strdup(req->arena, v) : NULL;
+	json_decref(q);
+	return copy;
+}
+
+/* "application/json; charset=utf-8" → compares the media type only. */
+static int request_media_is(const char *ctype, const char *want)
+{
+	size_t n = strlen(want);
+	if (strncasecmp(ctype, want, n) != 0)
+		return 0;
+	return ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ';
+}
+
+bool request_body_typed(const struct http_request *req)
+{
+	return request_media_is(req->content_type, "application/json") ||
+	       request_media_is(req->content_type, "application/x-www-form-urlencoded");
+}
+
+/* A body that starts like a JSON object or array (after blanks). */
+static bool request_looks_like_json(const struct buf *body)
+{
+	size_t i = 0;
+	while (i < body->len && strchr(" \t\r\n", body->data[i]))
+		i++;
+	return i < body->len && (body->data[i] == '{' || body->data[i] == '[');
+}
+
+static int request_json_hint(struct error *err)
+{
+	return error_set(err, SKIFF_ETYPE, "unsupported_media_type",
+			 "the body looks like JSON but is not sent as JSON: add the header "
+			 "'Content-Type: application/json' (curl: --json, or -H 'Content-Type: "
+			 "application/json')");
+}
+
+int request_body_object(struct http_request *req, json_t **out, bool *is_form, struct error *err)
+{
+	struct buf body = BUF_INIT(0);
+	*out = NULL;
+	*is_form = request_media_is(req->content_type, "application/x-www-form-urlencoded");
+	bool is_json = request_media_is(req->content_type, "application/json");
+	/* a DELETE needs no body; anything else that sends none, or another type, is refused
+	 * before its body is read (an empty text/plain POST is what a cross-site form sends) */
+	if (!is_json && !*is_form && !req->content_type[0] && req->content_length == 0 &&
+	    !strcmp(req->method ? req->method : "", "DELETE")) {
+		*out = json_object();
+		return 0;
+	}
+	if (!is_json && !*is_form && req->content_length == 0)
+		return error_set(err, SKIFF_ETYPE, "unsupported_media_type",
+				 "send a body of type application/json (an empty object {} is fine) "
+				 "or application/x-www-form-urlencoded, not an empty '%s' one",
+				 req->content_type[0] ? req->content_type : "untyped");
+	int rc = request_body(req, &body, err);
+	if (rc < 0)
+		goto out;
+	if (!is_json && !*is_form) {
+		rc = request_looks_like_json(&body) && !req->content_type[0]
+			     ? request_json_hint(err)
+			     : error_set(err, SKIFF_ETYPE, "unsupported_media_type",
+					 "send application/json or application/x-www-form-urlencoded, "
+					 "not '%s'", req->content_type[0] ? req->content_type : "(none)");
+		goto out;
+	}
+	if (body.len == 0) {
+		*out = json_object();
+		goto out;
+	}
+	if (*is_form) {
+		/* curl -d sends this type by default: a JSON body under it is a mistake */
+		rc = request_looks_like_json(&body)
+			     ? request_json_hint(err)
+			     : request_form_parse(buf_cstr(&body), body.len, out, err);
+		goto out;
+	}
+	json_error_t jerr;
+	json_t *obj = json_loadb(buf_cstr(&body), body.len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!obj) {
+		rc = error_set(err, SKIFF_EINVALID, "invalid_json", "malformed JSON at line %d column %d: %s",
+			       jerr.line, jerr.column, jerr.text);
+		goto out;
+	}
+	if (!json_is_object(obj)) {
+		json_decref(obj);
+		rc = error_set(err, SKIFF_EINVALID, "invalid_json", "the request body must be a JSON object");
+		goto out;
+	}
+	*out = obj;
+out:
+	buf_dispose(&body);
+	return rc;
+}
+
+int request_wants_html(const struct http_request *req)
+{
+	const char *accept = request_param(req, "HTTP_ACCEPT");
+	return accept && strstr(accept, "text/html") != NULL;
+}

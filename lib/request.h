@@ -1,0 +1,57 @@
+/* request.h — one HTTP request as the web server hands it over (FastCGI or plain CGI): its
+ * variables, its body as JSON or a form, its query string. */
+#ifndef SKIFF_REQUEST_H
+#define SKIFF_REQUEST_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "arena.h"
+#include "buf.h"
+#include "config.h"
+#include "error.h"
+
+#define REQUEST_MAX_PARAMS 4
+#define REQUEST_URI_MAX 8192
+
+struct http_request {
+	struct arena *arena;          /* reset after the response */
+	const struct config *cfg;
+	void *app;                    /* the program's context (from http_program.init) */
+	const char *method;           /* REQUEST_METHOD */
+	const char *uri;              /* raw REQUEST_URI (undecoded, with query) */
+	const char *path;             /* raw path part of the URI (undecoded), or PATH_INFO */
+	const char *query;            /* after '?', "" when none */
+	const char *host;             /* HTTP_HOST, "" when none */
+	const char *content_type;     /* CONTENT_TYPE, "" when none */
+	unsigned long long content_length;
+	const char *params[REQUEST_MAX_PARAMS]; /* path segments matched by "{}" in the route */
+	int nparams;
+	size_t max_body;              /* the route's body limit */
+	/* private */
+	void *fcgx;                   /* FCGX_Request *, NULL in CGI mode */
+	char **envp;
+};
+
+/* A CGI/FastCGI variable ("HTTP_ACCEPT"), NULL when absent. Valid for the request only. */
+const char *request_param(const struct http_request *req, const char *name);
+/* Writes n bytes of the response to the web server (short writes retried; errors dropped). */
+void request_write(struct http_request *req, const char *p, size_t n);
+/* Reads the whole body (at most req->max_body: SKIFF_ELIMIT beyond). */
+int request_body(struct http_request *req, struct buf *out, struct error *err);
+/* 1 when the body's declared type is JSON or a form: the only bodies a mutation takes. */
+bool request_body_typed(const struct http_request *req);
+/* Reads the body as an object: JSON (application/json) or a form
+ * (application/x-www-form-urlencoded, values as strings). *is_form tells which. An empty body
+ * of either type is an empty object. Errors: 415 any other type (or none), 413 too large, 400
+ * malformed or not an object. *out is the caller's. */
+int request_body_object(struct http_request *req, json_t **out, bool *is_form, struct error *err);
+/* Parses "a=1&b=x%20y" into an object of strings (later duplicates win). */
+int request_form_parse(const char *s, size_t len, json_t **out, struct error *err);
+/* Value of a query-string parameter, decoded, from the arena; NULL when absent. */
+const char *request_query_get(struct http_request *req, const char *name);
+/* 1 when the client prefers HTML (a browser form post or navigation). */
+int request_wants_html(const struct http_request *req);
+
+#endif
