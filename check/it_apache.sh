@@ -65,6 +65,8 @@ CONF
 chmod 0644 "$T/skiff.conf"
 export SKIFF_CONFIG="$T/skiff.conf"
 htpasswd -c -b -B "$T/htpasswd" admin 's3cret pass' 2>/dev/null
+# the token Apache puts into /events/ requests of the users it authenticated
+echo "Define SKIFF_API_TOKEN $TOKEN" >"$T/apache-token.conf"
 chmod 0644 "$T/htpasswd"
 
 start_redis
@@ -110,6 +112,7 @@ site_files() {
 			-e "s|/var/lib/skiff/store|$T/store|g" \
 			-e "s|/var/cache/skiff|$T/cache|g" \
 			-e "s|/etc/skiff/htpasswd|$T/htpasswd|g" \
+			-e "s|/etc/skiff/apache-token.conf|$T/apache-token.conf|g" \
 			-e "s|/etc/skiff/skiff.conf|$T/skiff.conf|g" \
 			-e "s|127.0.0.1:8081|127.0.0.1:$SSE_PORT|g" \
 			"$ROOT/apache/$f" >"$dir/$f"
@@ -181,20 +184,27 @@ start_apache systemd || { stack_logs; finish; exit 1; }
 
 # ---- the dashboard --------------------------------------------------------------------------
 D="http://$DASH:$PORT"
-r=$(web -D "$T/h.index" -o "$T/index.out" -w '%{http_code} %{content_type}' "$D/")
+# public_reads = false (the default): the dashboard itself needs the password
+check_eq "GET / without credentials: 401" "401" "$(web -o /dev/null -w '%{http_code}' "$D/")"
+r=$(web -u 'admin:s3cret pass' -D "$T/h.index" -o "$T/index.out" -w '%{http_code} %{content_type}' "$D/")
 check_eq "GET / serves htdocs/index.html" "200 text/html" "$r"
 check_eq "the dashboard body is htdocs/index.html" "$(sha256sum <"$ROOT/htdocs/index.html")" "$(sha256sum <"$T/index.out")"
 check_eq "security header: nosniff" "nosniff" "$(header_of X-Content-Type-Options "$T/h.index")"
 check_eq "security header: frames denied" "DENY" "$(header_of X-Frame-Options "$T/h.index")"
 check_match "security header: a Content-Security-Policy" "^default-src 'self'" "$(header_of Content-Security-Policy "$T/h.index")"
-check_eq "GET /.git/config is refused" "403" "$(web -o /dev/null -w '%{http_code}' "$D/.git/config")"
+check_eq "GET /.git/config is refused" "403" "$(web -u 'admin:s3cret pass' -o /dev/null -w '%{http_code}' "$D/.git/config")"
 check_eq "GET /healthz reaches skiff-status through the socket" "200 application/json" \
 	"$(web -D "$T/h.health" -o /dev/null -w '%{http_code} %{content_type}' "$D/healthz")"
 check_eq "an API answer carries each security header once" "1 1" \
 	"$(grep -ci '^X-Content-Type-Options:' "$T/h.health") $(grep -ci '^X-Frame-Options:' "$T/h.health")"
-check_eq "GET /api/projects needs no password" "200" "$(web -o /dev/null -w '%{http_code}' "$D/api/projects")"
+check_eq "GET /api/projects without credentials: 401" "401" "$(web -o /dev/null -w '%{http_code}' "$D/api/projects")"
+check_eq "GET /api/projects with the password" "200" "$(web -u 'admin:s3cret pass' -o /dev/null -w '%{http_code}' "$D/api/projects")"
+check_eq "GET /api/projects with the bearer token" "200" \
+	"$(web -H "Authorization: Bearer $TOKEN" -o /dev/null -w '%{http_code}' "$D/api/projects")"
+check_eq "GET /api/projects with a wrong bearer token: skiff's 401" "401 application/json" \
+	"$(web -H "Authorization: Bearer not-$TOKEN" -o /dev/null -w '%{http_code} %{content_type}' "$D/api/projects")"
 check_eq "an unknown API path is skiff's JSON 404, not Apache's" "404 application/json" \
-	"$(web -o /dev/null -w '%{http_code} %{content_type}' "$D/api/nothing-here")"
+	"$(web -u 'admin:s3cret pass' -o /dev/null -w '%{http_code} %{content_type}' "$D/api/nothing-here")"
 
 # ---- Basic authentication on mutations ------------------------------------------------------
 repo=$T/repo
@@ -236,20 +246,30 @@ check_eq "a wrong bearer token reaches skiff and is refused there" "401 invalid_
 	"$(cat "$T/s.badtoken") $(jget error.code <"$T/b.badtoken")"
 check_eq "nothing was created by the refused requests" "0" "$(rcli zcard skiff:projects)"
 
-web -D "$T/h.create" -o "$T/b.create" -w '%{http_code}' -u 'admin:s3cret pass' \
+web -o "$T/b.xorigin" -w '%{http_code}' -u 'admin:s3cret pass' \
+	-H 'Content-Type: application/json' -d "$body" "$D/api/projects" >"$T/s.xorigin"
+check_eq "POST with Basic credentials but no Origin: 403 cross_origin (browsers resend them)" \
+	"403 cross_origin" "$(cat "$T/s.xorigin") $(jget error.code <"$T/b.xorigin")"
+web -D "$T/h.create" -o "$T/b.create" -w '%{http_code}' -u 'admin:s3cret pass' -H "Origin: $D" \
 	-H 'Content-Type: application/json' -d "$body" "$D/api/projects" >"$T/s.create"
-check_eq "POST with Basic credentials is accepted" "202" "$(cat "$T/s.create")"
+check_eq "POST with Basic credentials from the dashboard's origin is accepted" "202" "$(cat "$T/s.create")"
 id=$(jget data.deploymentId <"$T/b.create")
 check_match "the answer names the deployment" '^[a-z2-7]{12}$' "$id"
 
 # ---- the log through /events/, proxied by Apache, arrives live ----------------------------
 # Records each SSE line with its arrival time (ms); event ids are the Redis stream ids, whose
 # first part is the time (ms) the builder wrote the line.
+check_eq "GET /events/{id} without credentials: 401" "401" \
+	"$(web -o /dev/null -w '%{http_code}' --max-time 5 "$D/events/$id")"
+check_eq "GET /events/{id} with a wrong bearer token: the bridge's 401" "401" \
+	"$(web -o /dev/null -w '%{http_code}' --max-time 5 -H "Authorization: Bearer not-$TOKEN" "$D/events/$id")"
 python3 - "$PORT" "$DASH:$PORT" "/events/$id" "$T/sse.out" "$T/sse.headers" <<'PY' &
-import http.client, sys, time
+import base64, http.client, sys, time
 port, host, path, out, hout = sys.argv[1:6]
 c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=60)
+basic = base64.b64encode(b"admin:s3cret pass").decode()
 c.request("GET", path, headers={"Host": host, "Accept": "text/event-stream",
+                              "Authorization": "Basic " + basic,  # as a browser resends it
                               "Accept-Encoding": "gzip, deflate, br"})  # as browsers send
 r = c.getresponse()
 with open(hout, "w") as h:
@@ -320,7 +340,7 @@ check_eq "each line arrived within 1 s of the build writing it (max ${delay} ms)
 spread=$(printf '%s\n' "$v" | sed -n 's/^first_before_end_ms=//p')
 check_eq "the first line arrived long before the end (${spread} ms): not buffered" yes \
 	"$([ "$spread" -ge 1500 ] && echo yes || echo no)"
-state=$(web "$D/api/deployments/$id" | jget data.state)
+state=$(web -u 'admin:s3cret pass' "$D/api/deployments/$id" | jget data.state)
 check_eq "the deployment is ready" "ready" "$state"
 
 # ---- the site through the wildcard vhost, bodies sent by mod_xsendfile ----------------------
@@ -402,7 +422,7 @@ if start_apache fcgid; then
 	check_eq "fcgid: POST without credentials: 401" "401" \
 		"$(web -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{}' "$D/api/projects/$slug/deployments")"
 	check_eq "fcgid: POST with credentials reaches skiff-create" "202" \
-		"$(web -o /dev/null -w '%{http_code}' -u 'admin:s3cret pass' -H 'Content-Type: application/json' -d '{}' "$D/api/projects/$slug/deployments")"
+		"$(web -o /dev/null -w '%{http_code}' -u 'admin:s3cret pass' -H "Origin: $D" -H 'Content-Type: application/json' -d '{}' "$D/api/projects/$slug/deployments")"
 	check_eq "fcgid: the programs run as $WWW" "$WWW" \
 		"$(ps -o user= -C skiff-status | sort -u | grep -x "$WWW" || echo none)"
 	stop_apache

@@ -250,7 +250,7 @@ dep5=$(echo "$BODY" | jget data.deployments.0.deploymentId)
 check_eq "form-encoded push queues its commit" $C5 "$(field "${P}deployment:$dep5" ref)"
 
 # ---- a project that is gone leaves the index ----------------------------------------------------------
-out=$(cgi skiff-create DELETE /api/projects/site-staging)
+out=$(cgi skiff-create DELETE "/api/projects/site-staging?confirm=site-staging")
 check_match "site-staging deleted" '^Status: 200' "$out"
 hook push d-after-delete "$(sign "$STAGING_SECRET" "$T/staging.json")" "$T/staging.json"
 check_eq "push signed for a deleted project answers 401 (site remains, other secret)" 401 "$STATUS"

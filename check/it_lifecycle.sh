@@ -39,7 +39,8 @@ for k in sys.argv[1].split("."):
 print("" if v is None else v)' "$1" 2>/dev/null
 }
 api() { # METHOD PATH [JSON]: the body; the status in $T/status
-	curl -sS -o "$T/api.out" -w '%{http_code}' -X "$1" -H "$H" -H 'Content-Type: application/json' \
+	curl -sS -o "$T/api.out" -w '%{http_code}' -X "$1" -H "$H" -H "Origin: $STACK_URL" \
+		-H 'Content-Type: application/json' \
 		${3:+-d "$3"} "$U$2" >"$T/status"
 	cat "$T/api.out"
 }
@@ -401,7 +402,7 @@ cmd_pids=$(echo $(descendants "$bpid"))
 check_match "…with its command's processes known by pid ($cmd_pids)" '[0-9]+ [0-9]+' "$cmd_pids"
 ids=$(rcli ZRANGE "${P}project:$SLUG:deployments" 0 -1)
 t0=$(date +%s)
-api DELETE "/api/projects/$SLUG" >/dev/null
+api DELETE "/api/projects/$SLUG?confirm=$SLUG" >/dev/null
 check_eq "delete answers 200" 200 "$(status)"
 check_eq "the project is gone" 404 "$(curl -sS -o /dev/null -w '%{http_code}' -H "$H" "$U/api/projects/$SLUG")"
 wait_for 5 all_gone $cmd_pids

@@ -87,7 +87,7 @@ echo '<h1>stack test docs</h1>' >"$repo/src/docs/index.html"
 	git -c user.name=t -c user.email=t@skiff.invalid commit -q -m "first") || { TESTS_RUN=$((TESTS_RUN + 1)); fail "git repository"; }
 slug=stack-$(date +%s)
 
-r=$(req -H "$H" -H 'Content-Type: application/json' \
+r=$(req -H "$H" -H 'Content-Type: application/json' -H "Origin: http://localhost:$STACK_PORT" \
 	-d "{\"gitURL\":\"file://$repo\",\"slug\":\"$slug\"}" "$U/api/projects")
 check_eq "POST /api/projects through lighttpd is accepted" "202" "$(status_of "$r")"
 id=$(body_of "$r" | jget data.deploymentId)

@@ -95,11 +95,12 @@ CONF
 	export SKIFF_CONFIG="$T/skiff.conf"
 }
 
-# cgi PROGRAM METHOD PATH [BODY] [CONTENT_TYPE]: one request as plain CGI; prints the response.
+# cgi PROGRAM METHOD PATH [BODY] [CONTENT_TYPE]: one request as plain CGI; prints the response
+# (CONTENT_TYPE defaults to application/json; '' sends none).
 # It comes from the dashboard's own pages: Origin is $HTTP_ORIGIN when set, else http://localhost
 # (write_config's dashboard_url); HTTP_ORIGIN= (empty) sends none.
 cgi() {
-	prog=$1 method=$2 path=$3 body=${4:-} ctype=${5:-application/json}
+	prog=$1 method=$2 path=$3 body=${4:-} ctype=${5-application/json}
 	printf '%s' "$body" | env REQUEST_METHOD="$method" REQUEST_URI="$path" \
 		CONTENT_LENGTH=${#body} CONTENT_TYPE="$ctype" HTTP_HOST=localhost \
 		HTTP_ORIGIN="${HTTP_ORIGIN-http://localhost}" \

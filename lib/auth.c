@@ -8,16 +8,29 @@
 #include <string.h>
 #include <strings.h>
 
+bool auth_bearer_is(const char *value, size_t len)
+{
+	return len >= 7 && strncasecmp(value, "Bearer ", 7) == 0;
+}
+
+bool auth_bearer_valid(const struct config *cfg, const char *value, size_t len)
+{
+	if (!auth_bearer_is(value, len) || !cfg->api_token[0])
+		return false;
+	/* compare digests: the time taken says nothing about the token's length or prefix */
+	unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
+	SHA256((const unsigned char *)value + 7, len - 7, a);
+	SHA256((const unsigned char *)cfg->api_token, strlen(cfg->api_token), b);
+	return CRYPTO_memcmp(a, b, sizeof(a)) == 0;
+}
+
 /* 1: a valid bearer token; 0: none (or no api_token to compare with); <0: a wrong one. */
 static int auth_bearer(const struct http_request *req, struct error *err)
 {
 	const char *auth = request_param(req, "HTTP_AUTHORIZATION");
-	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || !req->cfg->api_token[0])
+	if (!auth || !auth_bearer_is(auth, strlen(auth)) || !req->cfg->api_token[0])
 		return 0;
-	unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
-	SHA256((const unsigned char *)auth + 7, strlen(auth + 7), a);
-	SHA256((const unsigned char *)req->cfg->api_token, strlen(req->cfg->api_token), b);
-	if (CRYPTO_memcmp(a, b, sizeof(a)) == 0)
+	if (auth_bearer_valid(req->cfg, auth, strlen(auth)))
 		return 1;
 	return error_set(err, SKIFF_EAUTH, "invalid_token", "the bearer token is not valid");
 }

@@ -4,8 +4,16 @@
 #ifndef SKIFF_AUTH_H
 #define SKIFF_AUTH_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include "config.h"
 #include "error.h"
 #include "request.h"
+
+/* value (an Authorization header's, len bytes) is "Bearer ..." */
+bool auth_bearer_is(const char *value, size_t len);
+/* value is "Bearer {api_token}" and an api_token is configured (constant-time compare). */
+bool auth_bearer_valid(const struct config *cfg, const char *value, size_t len);
 
 /* Mutations: a valid bearer token (api_token) passes alone; otherwise REMOTE_USER or
  * auth_disabled, and the request must come from the dashboard's own origin (Origin, else

@@ -242,9 +242,12 @@ int request_body_object(struct http_request *req, json_t **out, bool *is_form, s
 	}
 	if (*is_form) {
 		/* curl -d sends this type by default: a JSON body under it is a mistake */
-		rc = request_looks_like_json(&body)
-			     ? request_json_hint(err)
-			     : request_form_parse(buf_cstr(&body), body.len, out, err);
+		if (request_looks_like_json(&body)) {
+			*is_form = false; /* the client is a script: answer it in JSON */
+			rc = request_json_hint(err);
+		} else {
+			rc = request_form_parse(buf_cstr(&body), body.len, out, err);
+		}
 		goto out;
 	}
 	json_error_t jerr;

@@ -40,6 +40,8 @@ void stream_id_format(struct stream_id id, char *out);
 struct request {
 	char id[ID_LEN + 1];        /* the deployment id, validated */
 	struct stream_id last;      /* Last-Event-ID or ?lastEventId=, 0-0 when absent */
+	const char *authorization;  /* the Authorization header's value (in the parsed block), */
+	size_t authorization_len;   /* NULL when absent */
 };
 
 /* Length of the header block (through the empty line) when p[0..n) holds all of it,

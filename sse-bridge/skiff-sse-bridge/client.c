@@ -1,5 +1,6 @@
 /* client.c — one SSE connection: its request, its responses, its output limits. */
 #include "bridge.h"
+#include "auth.h"
 #include "log.h"
 
 #include <assert.h>
@@ -35,6 +36,8 @@ static const struct {
 	{ "invalid_id", 400, "Bad Request", "not a deployment id" },
 	{ "invalid_last_event_id", 400, "Bad Request",
 	  "Last-Event-ID must be a stream id like 1732270000000-0" },
+	{ "unauthorized", 401, "Unauthorized",
+	  "reading this log needs a bearer token (public_reads is off)" },
 	{ "not_found", 404, "Not Found", "no such resource" },
 	{ "deployment_not_found", 404, "Not Found", "no such deployment" },
 	{ "method_not_allowed", 405, "Method Not Allowed", "only GET is allowed here" },
@@ -114,6 +117,16 @@ void client_finish(struct client *c)
 	bufferevent_set_timeouts(c->bev, NULL, &tv);
 }
 
+/* The log streams are reads: open with public_reads or auth_disabled, else a bearer token
+ * (the web server in front puts its own users' requests in with the token, see
+ * apache/README.md). */
+static bool client_may_read(const struct config *cfg, const struct request *req)
+{
+	return cfg->public_reads || cfg->auth_disabled ||
+	       (req->authorization &&
+		auth_bearer_valid(cfg, req->authorization, req->authorization_len));
+}
+
 /* A JSON error by machine name (as request_parse gives it), then close. */
 static void client_respond(struct client *c, const char *code)
 {
@@ -132,7 +145,8 @@ static void client_respond(struct client *c, const char *code)
 			    "Content-Length: %d\r\nCache-Control: no-store\r\n%s%s"
 			    "Connection: close\r\n\r\n%s",
 			    status, client_errors[i].reason, len,
-			    status == 405 ? "Allow: GET\r\n" : "",
+			    status == 405 ? "Allow: GET\r\n"
+			    : status == 401 ? "WWW-Authenticate: Bearer realm=\"skiff\"\r\n" : "",
 			    status == 503 ? "Retry-After: 5\r\n" : "", body);
 	log_debug("client refused status=%d code=%s deployment=%s", status, name,
 		  c->id[0] ? c->id : "-");
@@ -242,6 +256,10 @@ static void client_on_headers(struct client *c, struct evbuffer *in)
 	struct request req;
 	const char *code = NULL;
 	int status = request_parse(p, hlen, &req, &code);
+	if (status == 0 && !client_may_read(b->cfg, &req)) {
+		status = 401;
+		code = "unauthorized";
+	}
 	evbuffer_drain(in, n);
 	if (status) {
 		client_respond(c, code);

@@ -153,7 +153,7 @@ int request_parse(const char *p, size_t n, struct request *req, const char **cod
 		return 400;
 	}
 
-	/* headers: only Last-Event-ID matters; every line is checked for shape */
+	/* headers: only Last-Event-ID and Authorization matter; every line is checked for shape */
 	int have_header = 0, lines = 0;
 	while ((line = request_line(&p, end, &len)) && len > 0) {
 		if (++lines > REQUEST_HEADER_LINES) {
@@ -166,13 +166,18 @@ int request_parse(const char *p, size_t n, struct request *req, const char **cod
 			return 400;
 		}
 		size_t nlen = (size_t)(colon - line);
-		if (nlen != 13 || strncasecmp(line, "Last-Event-ID", 13))
-			continue;
 		const char *v = colon + 1, *vend = line + len;
 		while (v < vend && (*v == ' ' || *v == '\t'))
 			v++;
 		while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t'))
 			vend--;
+		if (nlen == 13 && !strncasecmp(line, "Authorization", 13)) {
+			req->authorization = v;
+			req->authorization_len = (size_t)(vend - v);
+			continue;
+		}
+		if (nlen != 13 || strncasecmp(line, "Last-Event-ID", 13))
+			continue;
 		if (vend == v)
 			continue;   /* an empty Last-Event-ID means none */
 		if (stream_id_parse(v, (size_t)(vend - v), &req->last) < 0) {
