@@ -248,7 +248,7 @@ static void body_request(struct http_request *req, const char *ctype, const char
 	req->arena = &body_arena;
 	req->cfg = &body_cfg;
 	req->method = "POST";
-	req->uri = req->path = "/api/projects";
+	req->path = "/api/projects";
 	req->query = "";
 	req->host = "localhost";
 	req->content_type = ctype;

@@ -11,11 +11,6 @@
 #include "rules.h"
 
 /* struct manifest holds its compiled rules as void *. */
-static void rules_free_any(void *p)
-{
-	rules_free(p);
-}
-
 #define H(c) c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
 	c c c c c c c c c c c c c c c c c c c c c c c c
 
@@ -264,7 +259,6 @@ START_TEST(test_manifest_cache_frees_rules)
 		rules_compile(cfg, &r, NULL);
 		json_decref(cfg);
 		m->rules = r;
-		m->rules_free = rules_free_any;
 		manifest_cache_put(c, id, m);
 	}
 	ck_assert_uint_eq(manifest_cache_count(c), 1);

@@ -63,7 +63,6 @@ static int endpoint_route_match(const char *pattern, const char *path, struct ht
 		s++; /* tolerate one trailing slash */
 	if (*p || *s)
 		return 0;
-	req->nparams = np;
 	return 1;
 }
 
@@ -121,7 +120,6 @@ static void endpoint_handle(const struct http_program *prog, struct http_request
 		uri = arena_printf(req->arena, "%s%s%s", pi && *pi ? pi : "/", qs && *qs ? "?" : "",
 				   qs && *qs ? qs : "");
 	}
-	req->uri = uri;
 	const char *host = request_param(req, "HTTP_HOST");
 	req->host = host ? host : "";
 	const char *ct = request_param(req, "CONTENT_TYPE");

@@ -1,6 +1,7 @@
 /* manifest.c — parses a deployment's manifest JSON into a sorted file table with O(log n)
  * lookups; the routing config stays as JSON for the rules compiler. */
 #include "manifest.h"
+#include "rules.h"
 #include "mime.h"
 #include "store.h"
 
@@ -155,8 +156,7 @@ void manifest_free(struct manifest *m)
 {
 	if (!m)
 		return;
-	if (m->rules && m->rules_free)
-		m->rules_free(m->rules);
+	rules_free(m->rules);
 	free(m->files);
 	json_decref(m->root);
 	free(m);

@@ -36,6 +36,8 @@ struct manifest_file {
 	struct manifest_variant br;
 };
 
+struct rules;
+
 struct manifest {
 	char deployment[16];
 	long long created;             /* ms since the epoch, 0 when absent */
@@ -47,8 +49,8 @@ struct manifest {
 	int spa;                       /* config.spa: -1 unset, 0 false, 1 true */
 	json_t *root;                  /* the parsed document */
 	size_t memory;                 /* approximate bytes held, for cache bounds */
-	void *rules;                   /* compiled rules, owned by the serve side; may be NULL */
-	void (*rules_free)(void *);
+	struct rules *rules;           /* compiled from config by the serve side (rules_compile);
+					* NULL until then; freed with the manifest */
 };
 
 #define MANIFEST_MAX_BYTES (64u << 20)

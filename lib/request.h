@@ -20,14 +20,12 @@ struct http_request {
 	const struct config *cfg;
 	void *app;                    /* the program's context (from http_program.init) */
 	const char *method;           /* REQUEST_METHOD */
-	const char *uri;              /* raw REQUEST_URI (undecoded, with query) */
 	const char *path;             /* raw path part of the URI (undecoded), or PATH_INFO */
 	const char *query;            /* after '?', "" when none */
 	const char *host;             /* HTTP_HOST, "" when none */
 	const char *content_type;     /* CONTENT_TYPE, "" when none */
 	unsigned long long content_length;
 	const char *params[REQUEST_MAX_PARAMS]; /* path segments matched by "{}" in the route */
-	int nparams;
 	size_t max_body;              /* the route's body limit */
 	/* private */
 	void *fcgx;                   /* FCGX_Request *, NULL in CGI mode */

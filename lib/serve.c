@@ -4,6 +4,7 @@
 #include "serve_reply.h"
 #include "error.h"
 #include "path.h"
+#include "response.h"
 #include "rules.h"
 
 #include <stdio.h>
@@ -42,7 +43,6 @@ void serve_decide_page(int status, const struct serve_request *req, struct serve
 	memset(d, 0, sizeof(*d));
 	d->status = status;
 	d->body = SERVE_BODY_PAGE;
-	d->head = serve_is(req->method, "HEAD");
 	d->content_type = "text/html; charset=utf-8";
 	serve_header_set(d, "Cache-Control", "no-store");
 	serve_header_set(d, "X-Content-Type-Options", "nosniff");
@@ -55,18 +55,7 @@ void serve_decide_page(int status, const struct serve_request *req, struct serve
 
 void serve_page(struct buf *b, int status, const char *location)
 {
-	const char *text;
-	switch (status) {
-	case 400: text = "Bad Request"; break;
-	case 404: text = "Not Found"; break;
-	case 405: text = "Method Not Allowed"; break;
-	case 410: text = "Gone"; break;
-	case 414: text = "URI Too Long"; break;
-	case 416: text = "Range Not Satisfiable"; break;
-	case 503: text = "Service Unavailable"; break;
-	case 301: case 302: case 303: case 307: case 308: text = "Redirecting"; break;
-	default: text = "Error"; break;
-	}
+	const char *text = response_reason(status);
 	buf_printf(b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 		   "<title>%d %s</title></head>\n<body><h1>%d %s</h1>\n", status, text, status, text);
 	if (location) {
@@ -315,7 +304,6 @@ void serve_decide(const struct manifest *m, const struct serve_request *req, str
 		serve_decide_page(rc == SKIFF_EURITOOLONG ? 414 : 400, req, d);
 		return;
 	}
-	d->head = serve_is(req->method, "HEAD");
 	struct serve_found fd = { false, false, NULL };
 	if (serve_canonical(m, path, &fd, req, a, d))
 		return;
@@ -338,5 +326,4 @@ void serve_decide(const struct manifest *m, const struct serve_request *req, str
 	else
 		serve_not_found(m, path, 404, req, a, d);
 	serve_reply_rules(m, path, a, d);
-	d->head = serve_is(req->method, "HEAD");
 }

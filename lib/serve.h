@@ -40,11 +40,9 @@ struct serve_decision {
 	int status;
 	enum serve_body body;
 	const char *content_type;                   /* NULL: none */
-	const struct manifest_file *file;           /* the file whose bytes are sent, if any */
 	const char *blob;                           /* hash of the bytes sent (a variant's) */
 	unsigned long long blob_size;               /* size of that blob */
 	unsigned long long offset, length;          /* the part sent (206: the range) */
-	bool head;                                  /* HEAD: the body is not written */
 	const char *location;                       /* for redirects (also in headers) */
 	struct serve_header headers[SERVE_HEADERS_MAX]; /* all but Content-Type/-Length */
 	size_t nheaders;

@@ -234,7 +234,6 @@ void serve_reply_file(const struct manifest *m, const struct manifest_file *file
 	bool head = req->method && !strcmp(req->method, "HEAD");
 	bool range = status == 200 && get && req->range && *req->range;
 	d->status = status;
-	d->file = file;
 	d->body = SERVE_BODY_BLOB;
 	d->content_type = file->type;
 

@@ -114,18 +114,12 @@ static int serve_respond(struct serve_app *sa, struct http_request *req,
 
 /* skiff's own page for a failure before any deployment was found (JSON for API clients). */
 static int serve_fail(struct serve_app *sa, struct http_request *req, struct http_response *resp,
-		      int status, const struct error *err)
+		      const struct error *err)
 {
+	int status = error_status(err->code);
 	const char *accept = request_param(req, "HTTP_ACCEPT");
-	if (accept && strstr(accept, "application/json") && !strstr(accept, "text/html")) {
-		struct error e = *err;
-		if (error_status(e.code) != status)
-			e.code = status == 404 ? SKIFF_ENOTFOUND : status == 400 ? SKIFF_EINVALID
-				 : status == 410 ? SKIFF_EGONE : SKIFF_EREDIS;
-		response_error(req, resp, &e);
-		resp->status = status;
-		return status;
-	}
+	if (accept && strstr(accept, "application/json") && !strstr(accept, "text/html"))
+		return response_error(req, resp, err);
 	if (status >= 500)
 		log_error("site unavailable host=%s status=%d message=\"%s\"", req->host, status,
 			  err->message);
@@ -140,10 +134,9 @@ static int serve_handle(struct http_request *req, struct http_response *resp)
 	struct serve_app *sa = req->app;
 	struct manifest *m = NULL;
 	struct error err;
-	int status = 500;
 	error_clear(&err);
-	if (site_manifest(sa, req, &m, &status, &err) < 0)
-		return serve_fail(sa, req, resp, status, &err);
+	if (site_manifest(sa, req, &m, &err) < 0)
+		return serve_fail(sa, req, resp, &err);
 	struct serve_request sr;
 	struct serve_decision d;
 	serve_facts(req, &sr);

@@ -90,11 +90,6 @@ static int site_resolve(struct serve_app *sa, const struct host_site *site, char
 	return rc;
 }
 
-static void site_rules_free(void *p)
-{
-	rules_free(p);
-}
-
 /* Reads, parses and compiles the manifest of deployment id (the cache-miss path). */
 static int site_manifest_load(struct serve_app *sa, const char *id, struct manifest **out,
 			      struct error *err)
@@ -121,7 +116,6 @@ static int site_manifest_load(struct serve_app *sa, const char *id, struct manif
 	if (rc < 0)
 		goto out;
 	m->rules = rules;
-	m->rules_free = site_rules_free;
 	log_debug("manifest loaded deployment=%s files=%zu", id, m->nfiles);
 	*out = m;
 	m = NULL;
@@ -132,26 +126,25 @@ out:
 }
 
 int site_manifest(struct serve_app *sa, struct http_request *req, struct manifest **out,
-		  int *status, struct error *err)
+		  struct error *err)
 {
 	const struct config *cfg = req->cfg;
 	struct host_site site;
 	char id[ID_LEN + 1];
 	int rc = host_site_parse(req->host, cfg->domain, cfg->site_port, &site);
-	if (rc < 0) {
-		*status = rc == SKIFF_EINVALID ? 400 : 404;
-		return error_set(err, rc, NULL, "no site at this host");
-	}
+	if (rc < 0)
+		return error_set(err, rc == SKIFF_EINVALID ? SKIFF_EINVALID : SKIFF_ENOTFOUND, NULL,
+				 "no site at this host");
 	rc = site_resolve(sa, &site, id, err);
-	if (rc < 0) {
-		*status = error_status(rc);
+	if (rc < 0)
 		return rc;
-	}
 	struct manifest *m = manifest_cache_get(sa->cache, id);
 	if (!m) {
 		rc = site_manifest_load(sa, id, &m, err);
 		if (rc < 0) {
-			*status = rc == SKIFF_ENOTFOUND ? 404 : 503;
+			/* a manifest that is there but unusable is the store's fault: 503 */
+			if (rc != SKIFF_ENOTFOUND)
+				rc = err->code = SKIFF_ESTORE;
 			return rc;
 		}
 		manifest_cache_put(sa->cache, id, m);

@@ -17,9 +17,9 @@ struct serve_app {
 };
 
 /* The manifest serving req's Host, borrowed from the cache. On failure returns a negative
- * error with *status the page to answer: 400 bad Host, 404 unknown site or deployment, 410
- * expired, 503 Redis or store down. */
+ * error whose status (error_status) is the page to answer: 400 bad Host, 404 unknown site or
+ * deployment, 410 expired, 503 Redis or store down. */
 int site_manifest(struct serve_app *sa, struct http_request *req, struct manifest **out,
-		  int *status, struct error *err);
+		  struct error *err);
 
 #endif
