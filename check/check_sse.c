@@ -64,6 +64,21 @@ START_TEST(test_sse_request_parse_ok)
 }
 END_TEST
 
+/* The Authorization header is kept for the bridge's read check (public_reads = false). */
+START_TEST(test_sse_request_authorization)
+{
+	struct request r;
+	const char *code;
+	ck_assert_int_eq(parse("GET /events/abcdefghijkm HTTP/1.1\r\nHost: x\r\n\r\n", &r, &code), 0);
+	ck_assert_ptr_null(r.authorization);
+	ck_assert_int_eq(parse("GET /events/abcdefghijkm HTTP/1.1\r\nauthorization:  Bearer s3cret \r\n"
+			       "Last-Event-ID: 1-2\r\n\r\n", &r, &code), 0);
+	ck_assert_uint_eq(r.authorization_len, 13);
+	ck_assert(!memcmp(r.authorization, "Bearer s3cret", 13));
+	ck_assert(r.last.ms == 1 && r.last.seq == 2);
+}
+END_TEST
+
 START_TEST(test_sse_request_parse_errors)
 {
 	struct request r;
@@ -210,6 +225,7 @@ int main(void)
 	tcase_add_test(tr, test_sse_request_complete_every_prefix);
 	tcase_add_test(tr, test_sse_request_parse_ok);
 	tcase_add_test(tr, test_sse_request_parse_errors);
+	tcase_add_test(tr, test_sse_request_authorization);
 	suite_add_tcase(s, tr);
 	TCase *tf = tcase_create("frame");
 	tcase_add_test(tf, test_sse_stream_id_parse);

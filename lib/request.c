@@ -184,12 +184,6 @@ static int request_media_is(const char *ctype, const char *want)
 	return ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ';
 }
 
-bool request_body_typed(const struct http_request *req)
-{
-	return request_media_is(req->content_type, "application/json") ||
-	       request_media_is(req->content_type, "application/x-www-form-urlencoded");
-}
-
 /* A body that starts like a JSON object or array (after blanks). */
 static bool request_looks_like_json(const struct buf *body)
 {

@@ -38,8 +38,6 @@ const char *request_param(const struct http_request *req, const char *name);
 void request_write(struct http_request *req, const char *p, size_t n);
 /* Reads the whole body (at most req->max_body: SKIFF_ELIMIT beyond). */
 int request_body(struct http_request *req, struct buf *out, struct error *err);
-/* 1 when the body's declared type is JSON or a form: the only bodies a mutation takes. */
-bool request_body_typed(const struct http_request *req);
 /* Reads the body as an object: JSON (application/json) or a form
  * (application/x-www-form-urlencoded, values as strings). *is_form tells which. An empty body
  * of either type is an empty object. Errors: 415 any other type (or none), 413 too large, 400
