@@ -223,7 +223,7 @@ bpids=${bpids% }
 check_match "... as a local skiff-build running the build command ($bpids)" '^[0-9]+ [0-9]+' "$bpids"
 stops0=$(stat 's["ecs"].get("StopTask", 0)')
 kill -STOP "$DPID" # so the key is seen before skiff-dispatch takes it
-out=$(cgi skiff-create DELETE /api/projects/delslow 2>>"$T/create.log")
+out=$(cgi skiff-create DELETE "/api/projects/delslow?confirm=delslow" 2>>"$T/create.log")
 check_match "deleting the project while its build runs on ECS answers 200" '^Status: 200' "$out"
 check_eq "... leaves the task's ARN for skiff-dispatch" "$darn" "$(rcli get "skiff:orphan_task:$id")"
 check_eq "... and removes the deployment record" 0 "$(rcli exists "skiff:deployment:$id")"

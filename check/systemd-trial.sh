@@ -113,13 +113,15 @@ ns sh -c 'htpasswd -b -c -B /etc/skiff/htpasswd admin pw 2>/dev/null
 	apache2 -t && apache2 -k start' >"$T/apache.log" 2>&1
 check_eq "Apache starts from the installed site files" "0" "$?"
 wait_for 10 ns curl -s -o /dev/null http://127.0.0.1/
-dash() { p=$1; shift; ns curl -s -H 'Host: skiff.example.com' "$@" "http://127.0.0.1$p"; }
+# dash PATH ARGS...: a request to the dashboard host from its own pages (Origin)
+dash() { p=$1; shift; ns curl -s -H 'Host: skiff.example.com' -H 'Origin: http://skiff.example.com' "$@" "http://127.0.0.1$p"; }
 
 for s in create status serve hook; do
 	check_eq "skiff-$s.socket: /run/skiff/skiff-$s.sock, www-data, 0660" "660 www-data www-data" \
 		"$(ns stat -c '%a %U %G' /run/skiff/skiff-$s.sock 2>&1)"
 done
-check_eq "the dashboard through Apache" "200" "$(dash / -o /dev/null -w '%{http_code}')"
+check_eq "the dashboard through Apache needs the password (public_reads = false)" "401 200" \
+	"$(dash / -o /dev/null -w '%{http_code}') $(dash / -u admin:pw -o /dev/null -w '%{http_code}')"
 check_eq "/healthz: Redis and the store answer skiff-status in its sandbox" "200" \
 	"$(dash /healthz -o "$T/health.json" -w '%{http_code}')"
 check_eq "skiff-status was started by its socket, as skiff" "active skiff" \
@@ -129,7 +131,7 @@ check_eq "POST without a password: 401" "401" \
 r=$(dash /api/projects -u admin:pw -H 'Content-Type: application/json' -d '{"gitURL":"file:///srv","slug":"trial"}')
 id=$(printf '%s' "$r" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["deploymentId"])' 2>/dev/null)
 check_match "POST with the password queues a deployment" '^[a-z2-7]{12}$' "$id"
-state() { dash "/api/deployments/$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["state"])' 2>/dev/null; }
+state() { dash "/api/deployments/$id" -u admin:pw | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["state"])' 2>/dev/null; }
 # poll_until SECONDS COMMAND...: like wait_for, for shell functions
 poll_until() {
 	n=$(($1 * 10))
@@ -143,7 +145,7 @@ poll_until() {
 is_ready() { [ "$(state)" = ready ]; }
 poll_until 60 is_ready
 check_eq "skiff-dispatch.service built it" "ready" "$(state)"
-log=$(dash "/api/deployments/$id/log")
+log=$(dash "/api/deployments/$id/log" -u admin:pw)
 check_match "the build ran as skiff without capabilities" 'uid=[0-9]+\(skiff\)' "$log"
 check_match "  with no capabilities" 'CapEff:[[:space:]]*0+$' "$(printf '%s\n' "$log" | grep CapEff)"
 [ "$SANDBOX" = bwrap ] && check_match "  inside bubblewrap (its own host name)" 'host=skiff-build' "$log"
@@ -160,7 +162,7 @@ pinged() { [ "$(ns systemctl show -p WatchdogTimestampMonotonic --value skiff-ss
 poll_until 20 pinged
 check_eq "skiff-sse-bridge pings the watchdog" "yes" \
 	"$([ "$(ns systemctl show -p WatchdogTimestampMonotonic --value skiff-sse-bridge)" != "$w1" ] && echo yes)"
-ns sh -c 'for i in $(seq 1 300); do curl -s -o /dev/null -w "%{http_code}\n" -H "Host: skiff.example.com" http://127.0.0.1/api/projects; done >/run/codes' &
+ns sh -c 'for i in $(seq 1 300); do curl -s -o /dev/null -w "%{http_code}\n" -u admin:pw -H "Host: skiff.example.com" http://127.0.0.1/api/projects; done >/run/codes' &
 load=$!
 sleep 0.3
 ns systemctl restart skiff-status skiff-create skiff-serve

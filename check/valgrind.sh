@@ -26,7 +26,7 @@ for p in skiff-create skiff-status skiff-serve; do
 done
 
 fcgi() { # socket method uri [body] [host]
-	printf '%s' "${4:-}" | env -i REQUEST_METHOD="$2" REQUEST_URI="$3" CONTENT_TYPE=application/json \
+	printf '%s' "${4:-}" | env -i REQUEST_METHOD="$2" REQUEST_URI="$3" CONTENT_TYPE=application/json HTTP_ORIGIN=http://localhost \
 		CONTENT_LENGTH=${#4} HTTP_HOST="${5:-localhost}" HTTP_ACCEPT="${6:-*/*}" SERVER_PROTOCOL=HTTP/1.1 \
 		cgi-fcgi -bind -connect "$T/$1.sock"
 }

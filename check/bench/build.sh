@@ -29,7 +29,7 @@ field() { rcli hget "skiff:deployment:$1" "$2"; }
 wait_final() { # id
 	wait_for 120 sh -c "case \$(redis-cli -s $T/redis.sock hget skiff:deployment:$1 state) in ready|error|canceled) exit 0;; *) exit 1;; esac"
 }
-curl -fsS -o "$T/create.json" -H 'Content-Type: application/json' \
+curl -fsS -o "$T/create.json" -H "Origin: $STACK_URL" -H 'Content-Type: application/json' \
 	-d "{\"gitURL\":\"file://$repo\",\"slug\":\"bench\"}" "$STACK_URL/api/projects" || exit 1
 first=$(sed 's/.*"deploymentId":"\([a-z2-7]*\)".*/\1/' "$T/create.json")
 wait_final "$first" || { echo "bench: first build did not finish" >&2; stack_logs; exit 1; }
@@ -40,7 +40,7 @@ works=""
 uploads=""
 n=0
 while [ $n -lt "$RUNS" ]; do
-	curl -fsS -o "$T/re.json" -X POST -H 'Content-Type: application/json' -d '{}' \
+	curl -fsS -o "$T/re.json" -X POST -H "Origin: $STACK_URL" -H 'Content-Type: application/json' -d '{}' \
 		"$STACK_URL/api/projects/bench/deployments" || exit 1
 	id=$(sed 's/.*"deploymentId":"\([a-z2-7]*\)".*/\1/' "$T/re.json")
 	wait_final "$id" || { echo "bench: redeploy did not finish" >&2; exit 1; }
