@@ -26,13 +26,14 @@ activate() {
 	eval "PID_$(echo "$1" | tr - _)=$pid"
 	wait_for 10 test -S "$T/$1.sock" || { echo "$1: no socket" >&2; return 1; }
 }
-# fcgi SOCKET METHOD URI [BODY] [CONTENT_TYPE] [HOST]: one request through cgi-fcgi; prints
-# the FastCGI response (CGI headers, blank line, body)
+# fcgi SOCKET METHOD URI [BODY] [CONTENT_TYPE] [HOST]: one request through cgi-fcgi, from the
+# dashboard's own origin (auth_disabled has no token); prints the FastCGI response (CGI
+# headers, blank line, body)
 fcgi() {
 	sock=$1 method=$2 uri=$3 body=${4:-} ctype=${5:-application/json} host=${6:-localhost}
 	printf '%s' "$body" | env -i PATH="$PATH" REQUEST_METHOD="$method" REQUEST_URI="$uri" \
 		SCRIPT_NAME= PATH_INFO="${uri%%\?*}" QUERY_STRING= CONTENT_LENGTH=${#body} \
-		CONTENT_TYPE="$ctype" HTTP_HOST="$host" SERVER_PROTOCOL=HTTP/1.1 \
+		CONTENT_TYPE="$ctype" HTTP_HOST="$host" HTTP_ORIGIN=http://localhost SERVER_PROTOCOL=HTTP/1.1 \
 		GATEWAY_INTERFACE=CGI/1.1 cgi-fcgi -bind -connect "$sock" 2>>"$T/cgi-fcgi.err"
 }
 status_of() { printf '%s\n' "$1" | sed -n 's/^Status: \([0-9]*\).*/\1/p' | head -n 1; }
