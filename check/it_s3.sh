@@ -68,6 +68,7 @@ check_eq "... as JSON that is never cached stale" "application/json|no-cache" "$
 check_eq "1,100 objects uploaded in parallel" 0 $?
 out=$(S3TOOL_ALL=1 "$S3TOOL" list many/ 2>>"$T/tool.log")
 check_eq "the listing follows continuation tokens past 1,000 keys" "count 1100" "$(echo "$out" | tail -n 1)"
+check_eq "... tokens with '+', '/' and '=' sent back as signed" 1 "$(stat 's["tokens_in"]')"
 check_eq "keys are XML-entity-decoded" "first many/00000&<'\"> 1" "$(echo "$out" | head -n 1)"
 check_eq "every key once" 1100 "$(echo "$out" | grep '^key ' | sort -u | wc -l | tr -d ' ')"
 check_eq "the SDK lists the same number of keys" 1100 "$(sdk list site/many/)"

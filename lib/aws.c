@@ -1,8 +1,9 @@
-/* aws.c — AWS credentials (configuration, environment, ECS container endpoint), SigV4 through
- * libcurl's CURLOPT_AWS_SIGV4, and the retry policy shared by the S3 and ECS clients. */
+/* aws.c — AWS credentials (configuration, environment, ECS container endpoint), requests
+ * signed with skiff's own SigV4 (sigv4.c), and the retry policy shared by the S3 and ECS clients. */
 #include "aws.h"
 #include "buf.h"
 #include "log.h"
+#include "sigv4.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -326,17 +327,64 @@ int aws_auth_expired(struct aws_auth *a)
 	return 1;
 }
 
-int aws_sign(CURL *h, struct curl_slist **headers, const struct aws_creds *creds,
-	     const char *region, const char *service, const char *payload_hash,
-	     struct error *err)
+/* The authority ("host[:port]"), path and query of an absolute URL, pointing into url. */
+static int aws_url_split(const char *url, const char **host, size_t *host_len,
+			 const char **path, size_t *path_len, const char **query)
 {
-	char provider[160], line[AWS_TOKEN_MAX + 32];
-	int n = snprintf(provider, sizeof(provider), "aws:amz:%s:%s", region, service);
-	if (n < 0 || (size_t)n >= sizeof(provider))
-		return error_set(err, SKIFF_EINVALID, "invalid_config", "AWS region name too long");
-	curl_easy_setopt(h, CURLOPT_AWS_SIGV4, provider);
-	curl_easy_setopt(h, CURLOPT_USERNAME, creds->access_key);
-	curl_easy_setopt(h, CURLOPT_PASSWORD, creds->secret_key);
+	const char *p = strstr(url, "://");
+	if (!p)
+		return -1;
+	*host = p + 3;
+	*host_len = strcspn(*host, "/?#");
+	*path = *host + *host_len;
+	*path_len = strcspn(*path, "?#");
+	*query = (*path)[*path_len] == '?' ? *path + *path_len + 1 : "";
+	return *host_len ? 0 : -1;
+}
+
+int aws_sign(CURL *h, struct curl_slist **headers, const struct aws_creds *creds,
+	     const char *region, const char *service, const char *method, const char *url,
+	     const char *payload_hash, struct error *err)
+{
+	struct sigv4_pair hv[SIGV4_HEADERS_MAX];
+	char names[SIGV4_HEADERS_MAX][64], host[512], path[AWS_URL_MAX * 2], date[SIGV4_DATE_LEN + 1];
+	char line[AWS_TOKEN_MAX + 32], auth[SIGV4_AUTH_MAX];
+	const char *hp, *pp, *query;
+	size_t hl, pl, n = 0;
+	if (aws_url_split(url, &hp, &hl, &pp, &pl, &query) < 0 || hl >= sizeof(host) ||
+	    pl >= sizeof(path) || strcspn(query, "#") != strlen(query))
+		return error_set(err, SKIFF_EINVALID, "invalid_config", "cannot sign the URL %s", url);
+	memcpy(host, hp, hl);
+	host[hl] = '\0';
+	memcpy(path, pp, pl);
+	path[pl] = '\0';
+	/* the headers the caller set, then skiff's own; all of them are signed */
+	for (struct curl_slist *l = *headers; l; l = l->next) {
+		const char *colon = strchr(l->data, ':');
+		size_t len = colon ? (size_t)(colon - l->data) : 0;
+		if (!len || len >= sizeof(names[0]) || n + 5 > SIGV4_HEADERS_MAX)
+			return error_set(err, SKIFF_EINTERNAL, NULL, "cannot sign header %s", l->data);
+		memcpy(names[n], l->data, len);
+		names[n][len] = '\0';
+		hv[n] = (struct sigv4_pair){ names[n], colon + 1 };
+		n++;
+	}
+	sigv4_date(aws_now_ms() + creds->skew_ms, date);
+	hv[n++] = (struct sigv4_pair){ "host", host };
+	hv[n++] = (struct sigv4_pair){ "x-amz-date", date };
+	hv[n++] = (struct sigv4_pair){ "x-amz-content-sha256", payload_hash };
+	if (creds->token[0])
+		hv[n++] = (struct sigv4_pair){ "x-amz-security-token", creds->token };
+	struct sigv4_request r = { method, path, query, hv, n, payload_hash, date, region, service };
+	if (sigv4_authorization(&r, creds->access_key, creds->secret_key, auth) < 0)
+		return error_set(err, SKIFF_EINVALID, "invalid_config",
+				 "cannot sign the request (a name or header is too long)");
+	/* the URL goes out exactly as signed: no dot-segment folding, no re-encoding */
+	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+	snprintf(line, sizeof(line), "Host: %s", host);
+	*headers = curl_slist_append(*headers, line);
+	snprintf(line, sizeof(line), "X-Amz-Date: %s", date);
+	*headers = curl_slist_append(*headers, line);
 	snprintf(line, sizeof(line), "x-amz-content-sha256: %s", payload_hash);
 	*headers = curl_slist_append(*headers, line);
 	if (creds->token[0]) {
@@ -344,6 +392,8 @@ int aws_sign(CURL *h, struct curl_slist **headers, const struct aws_creds *creds
 		*headers = curl_slist_append(*headers, line);
 		aws_wipe(line, sizeof(line));
 	}
+	snprintf(line, sizeof(line), "Authorization: %s", auth);
+	*headers = curl_slist_append(*headers, line);
 	if (!*headers)
 		abort();
 	return 0;

@@ -1,5 +1,5 @@
 /* aws.h — what the S3 client and the ECS launcher share about AWS: credentials in the usual
- * order with refresh, SigV4 signing through libcurl, retry decisions and backoff. */
+ * order with refresh, SigV4 signing (sigv4.h), retry decisions and backoff. */
 #ifndef SKIFF_AWS_H
 #define SKIFF_AWS_H
 
@@ -22,6 +22,7 @@ struct aws_creds {
 	char token[AWS_TOKEN_MAX];    /* session token; "" for long-term keys */
 	long long expires_ms;         /* wall clock; 0 = does not expire */
 	const char *source;           /* "config", "environment", "container" */
+	long long skew_ms;            /* the service's clock minus ours (aws_auth_skew) */
 };
 
 struct aws_auth;
@@ -42,13 +43,16 @@ int aws_auth_expired(struct aws_auth *a);
 /* How many times credentials were fetched from the container endpoint (for tests, logs). */
 unsigned aws_auth_fetches(const struct aws_auth *a);
 
-/* Makes h sign its request with SigV4 for region/service ("aws:amz:{region}:{service}"),
- * and appends to *headers x-amz-content-sha256 (payload_hash: hex SHA-256 of the body, or
- * "UNSIGNED-PAYLOAD") and, for temporary credentials, x-amz-security-token. The curl handle
- * copies the strings; creds may go away after the request is performed. */
+/* Signs method url with SigV4 (sigv4.h) for region/service: every header already in
+ * *headers is signed, and Host, X-Amz-Date (the clock corrected by creds->skew_ms),
+ * x-amz-content-sha256 (payload_hash: hex SHA-256 of the body, or "UNSIGNED-PAYLOAD"),
+ * x-amz-security-token (temporary credentials) and Authorization are appended. url must be
+ * the URL given to h, its path and query already encoded as S3 signs them (aws_uri_encode,
+ * sigv4_query); h is told to send it as it is (CURLOPT_PATH_AS_IS), so what is signed does
+ * not depend on the libcurl version. */
 int aws_sign(CURL *h, struct curl_slist **headers, const struct aws_creds *creds,
-	     const char *region, const char *service, const char *payload_hash,
-	     struct error *err);
+	     const char *region, const char *service, const char *method, const char *url,
+	     const char *payload_hash, struct error *err);
 
 /* Retry policy: 1 for HTTP 5xx, 429 and transport errors (connect, timeout, reset). */
 int aws_retryable(CURLcode cc, long status);

@@ -136,7 +136,8 @@ int ecs_call(struct ecs *e, const char *target, json_t *request, json_t **out,
 		hdrs = curl_slist_append(hdrs, "Content-Type: application/x-amz-json-1.1");
 		snprintf(line, sizeof(line), "X-Amz-Target: " ECS_TARGET_PREFIX "%s", target);
 		hdrs = curl_slist_append(hdrs, line);
-		rc = aws_sign(e->h, &hdrs, &creds, e->cc.ecs_region, "ecs", hash, err);
+		rc = aws_sign(e->h, &hdrs, &creds, e->cc.ecs_region, "ecs", "POST", e->endpoint, hash,
+			      err);
 		memset(&creds, 0, sizeof(creds));
 		if (rc < 0) {
 			curl_slist_free_all(hdrs);

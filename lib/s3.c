@@ -4,6 +4,7 @@
 #include "aws.h"
 #include "hash.h"
 #include "log.h"
+#include "sigv4.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -353,7 +354,7 @@ static int s3_req_prepare(struct s3 *s, struct s3_req *r, CURL *h, long long tim
 			r->hdrs = curl_slist_append(r->hdrs, line);
 		}
 	}
-	rc = aws_sign(h, &r->hdrs, &creds, s->region, "s3", payload, err);
+	rc = aws_sign(h, &r->hdrs, &creds, s->region, "s3", r->method, r->url, payload, err);
 	memset(&creds, 0, sizeof(creds));
 	if (rc < 0)
 		return rc;
@@ -556,21 +557,11 @@ int s3_list(struct s3 *s, const char *prefix, int (*fn)(const struct s3_object *
 		return rc;
 	size_t strip = strlen(s->prefix);
 	do {
-		/* already canonical for SigV4: names sorted, values encoded */
-		size_t o = 0;
-		query[0] = '\0';
-		if (page.next_token[0]) {
-			o = (size_t)snprintf(query, sizeof(query), "continuation-token=");
-			if (aws_uri_encode(query, sizeof(query), &o, page.next_token,
-					   strlen(page.next_token), false) < 0)
-				goto toolong;
-			query[o++] = '&';
-		}
-		int n = snprintf(query + o, sizeof(query) - o, "list-type=2&max-keys=1000&prefix=");
-		if (n < 0 || (size_t)n >= sizeof(query) - o)
-			goto toolong;
-		o += (size_t)n;
-		if (aws_uri_encode(query, sizeof(query), &o, full, strlen(full), false) < 0)
+		/* encoded and sorted by skiff ("+/=" of base64 tokens as %2B %2F %3D), sent as
+		 * signed */
+		struct sigv4_pair q[] = { { "list-type", "2" }, { "max-keys", "1000" },
+					  { "prefix", full }, { "continuation-token", page.next_token } };
+		if (sigv4_query(query, sizeof(query), q, page.next_token[0] ? 4 : 3) < 0)
 			goto toolong;
 		struct s3_req r;
 		s3_req_init(&r, "GET");
@@ -599,14 +590,14 @@ toolong:
 int s3_check(struct s3 *s, struct error *err)
 {
 	char query[S3_KEY_MAX * 3 + 64];
-	size_t o = (size_t)snprintf(query, sizeof(query), "list-type=2&max-keys=1&prefix=");
+	struct sigv4_pair q[] = { { "list-type", "2" }, { "max-keys", "1" }, { "prefix", s->prefix } };
 	struct buf body = BUF_INIT(S3_LIST_MAX_BODY);
 	struct s3_req r;
 	s3_req_init(&r, "GET");
 	r.dst_buf = &body;
 	r.key = "(bucket)";
 	int rc = 0;
-	if (aws_uri_encode(query, sizeof(query), &o, s->prefix, strlen(s->prefix), false) < 0 ||
+	if (sigv4_query(query, sizeof(query), q, 3) < 0 ||
 	    s3_url_build(r.url, sizeof(r.url), s->endpoint, s->bucket, s->path_style, "", query) < 0)
 		rc = error_set(err, SKIFF_EINVALID, "invalid_config", "s3_prefix too long");
 	if (rc == 0)

@@ -58,7 +58,7 @@ const fault = {
 const stats = {
   s3: { GET: 0, PUT: 0, HEAD: 0, DELETE: 0, POST: 0 }, s3_keys: { GET: [], PUT: [] },
   rejected_signature: 0, rejected_expired: 0, rejected_payload: 0, faults_served: 0,
-  creds_fetched: 0, ecs: {}, runtask_times: [], last_runtask: null, put_bytes: 0, throttled_rate: 0,
+  creds_fetched: 0, tokens_in: 0, ecs: {}, runtask_times: [], last_runtask: null, put_bytes: 0, throttled_rate: 0,
 };
 const tasks = new Map();     // task arn -> task
 const tokens = new Map();    // clientToken -> task arn
@@ -182,9 +182,29 @@ function s3Forward(req, res, body) {
   headers.host = `127.0.0.1:${upstreamPort}`;
   headers['content-length'] = String(body.length);
   delete headers['transfer-encoding'];
+  // ListObjectsV2: S3's continuation tokens are base64 with '+', '/' and '='; s3rver's are
+  // not, so every token is wrapped into one that has all three (and unwrapped on its way in)
+  const listing = req.method === 'GET' && /[?&]list-type=2(&|$)/.test(path);
+  if (listing) {
+    path = path.replace(/([?&]continuation-token=)([^&]*)/, (all, k, v) => {
+      const token = decodeURIComponent(v);
+      const m = /^p\+\/(.*)=$/.exec(token);
+      stats.tokens_in++;
+      return k + encodeURIComponent(m ? Buffer.from(m[1], 'base64').toString('utf8') : token);
+    });
+  }
   const up = httpRequest({ host: '127.0.0.1', port: upstreamPort, method: req.method, path, headers }, (ur) => {
-    res.writeHead(ur.statusCode, ur.headers);
-    ur.pipe(res);
+    if (!listing || ur.statusCode !== 200) {
+      res.writeHead(ur.statusCode, ur.headers);
+      return ur.pipe(res);
+    }
+    readBody(ur).then((b) => {
+      const xml = b.toString('utf8').replace(/<(NextContinuationToken|ContinuationToken)>([^<]*)<\/\1>/g,
+        (all, tag, t) => `<${tag}>p+/${Buffer.from(t, 'utf8').toString('base64')}=</${tag}>`);
+      const out = { ...ur.headers, 'content-length': String(Buffer.byteLength(xml)) };
+      res.writeHead(200, out);
+      res.end(xml);
+    });
   });
   up.on('error', (e) => s3Error(res, 500, 'InternalError', String(e)));
   up.end(body);
