@@ -87,6 +87,15 @@ check_nomatch "the secret is not in the message" "wrong-secret-value" "$(cat "$T
 check_eq "no request of skiff's was refused for its signature" "$((before + 1))" \
 	"$(stat 's["rejected_signature"] + s["rejected_payload"]')"
 
+# a client clock an hour off: S3 answers RequestTimeTooSkewed with its Date; skiff signs again
+k0=$(stat 's["rejected_skew"]')
+fault '{"clock_offset_s":3600}'
+"$S3TOOL" putmem manifests/skew.json '{}' application/json 2>"$T/skew.log"
+check_eq "a request from a skewed clock succeeds" 0 $?
+fault '{"clock_offset_s":0}'
+check_eq "... after one RequestTimeTooSkewed" $((k0 + 1)) "$(stat 's["rejected_skew"]')"
+check_match "... correcting the clock by S3's Date" "clock skew corrected skew_ms=3[56][0-9]{5}" "$(cat "$T/skew.log")"
+
 # ---- batch uploads skip what the bucket has ---------------------------------------------
 mkdir -p "$T/files"
 i=0

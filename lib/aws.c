@@ -8,9 +8,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +28,7 @@ struct aws_auth {
 	bool have;
 	long long fetched_ms;
 	unsigned fetches;
+	long long skew_ms;            /* the services' clock minus ours */
 };
 
 long long aws_now_ms(void)
@@ -316,6 +319,7 @@ int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err)
 		}
 	}
 	*out = a->cur;
+	out->skew_ms = a->skew_ms;
 	return 0;
 }
 
@@ -397,6 +401,70 @@ int aws_sign(CURL *h, struct curl_slist **headers, const struct aws_creds *creds
 	if (!*headers)
 		abort();
 	return 0;
+}
+
+size_t aws_answer_header(char *p, size_t size, size_t n, void *ctx)
+{
+	struct aws_answer *a = ctx;
+	size_t len = size * n;
+	static const struct { const char *name; size_t off, cap; } want[] = {
+		{ "x-amzn-errortype:", offsetof(struct aws_answer, error_type),
+		  sizeof(((struct aws_answer *)0)->error_type) },
+		{ "date:", offsetof(struct aws_answer, date), sizeof(((struct aws_answer *)0)->date) },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		size_t k = strlen(want[i].name);
+		if (len <= k || strncasecmp(p, want[i].name, k))
+			continue;
+		const char *v = p + k;
+		size_t vl = len - k;
+		while (vl && (*v == ' ' || *v == '\t'))
+			v++, vl--;
+		while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+			vl--;
+		char *dst = (char *)a + want[i].off;
+		if (vl >= want[i].cap)
+			vl = want[i].cap - 1;
+		memcpy(dst, v, vl);
+		dst[vl] = '\0';
+	}
+	return len;
+}
+
+void aws_error_name(const char *type, char *out, size_t cap)
+{
+	const char *hash = strrchr(type, '#');
+	const char *t = hash ? hash + 1 : type;
+	size_t n = strcspn(t, ":");
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, t, n);
+	out[n] = '\0';
+}
+
+int aws_clock_skewed(const char *name, const char *message)
+{
+	return !strcmp(name, "RequestTimeTooSkewed") || !strcmp(name, "RequestExpired") ||
+	       !strcmp(name, "RequestInTheFuture") ||
+	       ((!strcmp(name, "InvalidSignatureException") || !strcmp(name, "AccessDenied") ||
+		 !strcmp(name, "SignatureDoesNotMatch")) &&
+		(strstr(message, "Signature expired") || strstr(message, "Signature not yet current")));
+}
+
+int aws_auth_skew(struct aws_auth *a, const char *date)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	const char *end = date ? strptime(date, "%a, %d %b %Y %H:%M:%S GMT", &tm) : NULL;
+	if (!end || *end)
+		return 0;
+	time_t t = timegm(&tm);
+	if (t == (time_t)-1)
+		return 0;
+	long long skew = (long long)t * 1000 - aws_now_ms();
+	log_warn("aws clock skew corrected skew_ms=%lld", skew);
+	a->skew_ms = skew;
+	return 1;
 }
 
 int aws_retryable(CURLcode cc, long status)

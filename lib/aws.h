@@ -54,6 +54,23 @@ int aws_sign(CURL *h, struct curl_slist **headers, const struct aws_creds *creds
 	     const char *region, const char *service, const char *method, const char *url,
 	     const char *payload_hash, struct error *err);
 
+/* What skiff reads from the headers of an AWS answer (CURLOPT_HEADERFUNCTION aws_answer_header,
+ * CURLOPT_HEADERDATA a struct aws_answer, cleared before each attempt). */
+struct aws_answer {
+	char error_type[128];   /* X-Amzn-ErrorType, as sent */
+	char date[64];          /* Date */
+};
+size_t aws_answer_header(char *p, size_t size, size_t n, void *ctx);
+/* The bare error name of an X-Amzn-ErrorType or __type value: the part after the last '#',
+ * before the first ':' ("aws.protocoltests#FooError:http://..." gives "FooError"). */
+void aws_error_name(const char *type, char *out, size_t cap);
+/* 1 when an error says the request's clock is off (RequestTimeTooSkewed, RequestExpired,
+ * "Signature expired" or "Signature not yet current"): then aws_auth_skew and retry once. */
+int aws_clock_skewed(const char *name, const char *message);
+/* Corrects the signing clock by the server's Date header (RFC 7231). 1 when the offset was
+ * set, 0 when date is unreadable. */
+int aws_auth_skew(struct aws_auth *a, const char *date);
+
 /* Retry policy: 1 for HTTP 5xx, 429 and transport errors (connect, timeout, reset). */
 int aws_retryable(CURLcode cc, long status);
 /* Full jitter: a random delay in [base, min(cap, base * 2^attempt)] milliseconds. */

@@ -62,6 +62,8 @@ struct s3_req {
 	bool write_failed;
 	int attempt;
 	bool refreshed;                /* credentials were refreshed for this request once */
+	bool reclocked;                /* the signing clock was corrected for it once */
+	struct aws_answer ans;         /* headers of the last answer */
 };
 
 static void s3_copy(char *dst, size_t cap, const char *src)
@@ -313,6 +315,9 @@ static int s3_req_prepare(struct s3 *s, struct s3_req *r, CURL *h, long long tim
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(timeout_ms > 0 ? timeout_ms : 1));
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, s3_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+	memset(&r->ans, 0, sizeof(r->ans));
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, aws_answer_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &r->ans);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "skiff/" SKIFF_VERSION);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FILETIME, 1L);
@@ -391,6 +396,13 @@ static enum s3_outcome s3_req_outcome(struct s3 *s, struct s3_req *r, struct err
 	    aws_auth_expired(s->auth)) {
 		r->refreshed = true;
 		log_info("s3 credentials expired, refreshing key=%s", r->key);
+		return S3_RETRY;
+	}
+	/* our clock is off: sign again with S3's time, once */
+	if (r->cc == CURLE_OK && !r->reclocked && aws_clock_skewed(code, msg) &&
+	    aws_auth_skew(s->auth, r->ans.date)) {
+		r->reclocked = true;
+		log_warn("s3 request signed with a skewed clock, retrying key=%s", r->key);
 		return S3_RETRY;
 	}
 	if (aws_retryable(r->cc, r->status) || !strcmp(code, "RequestTimeout") ||
@@ -623,10 +635,11 @@ static int s3_job_start(struct s3 *s, struct s3_job *j, long long deadline, stru
 {
 	s3_req_dispose(&j->req);
 	int attempt = j->req.attempt;
-	bool refreshed = j->req.refreshed;
+	bool refreshed = j->req.refreshed, reclocked = j->req.reclocked;
 	s3_req_init(&j->req, j->phase == S3_JOB_HEAD ? "HEAD" : "PUT");
 	j->req.attempt = attempt;
 	j->req.refreshed = refreshed;
+	j->req.reclocked = reclocked;
 	j->req.src_path = j->put->path;
 	j->req.src_sha256 = j->put->sha256;
 	j->req.content_type = j->put->content_type;
