@@ -20,6 +20,7 @@
 #define AWS_REFRESH_MAX_MS (5 * 60 * 1000LL)
 #define AWS_CREDS_TIMEOUT_MS 5000L
 #define AWS_URL_MAX 2048
+#define AWS_FAIL_HOLD_MS 5000LL        /* a failed credential fetch is not retried sooner */
 
 struct aws_auth {
 	char cfg_access[AWS_KEY_MAX];
@@ -29,6 +30,8 @@ struct aws_auth {
 	long long fetched_ms;
 	unsigned fetches;
 	long long skew_ms;            /* the services' clock minus ours */
+	long long failed_until_ms;    /* monotonic: a failed fetch is not repeated before */
+	struct error failure;         /* ... and is answered with this */
 };
 
 long long aws_now_ms(void)
@@ -92,6 +95,19 @@ void aws_auth_free(struct aws_auth *a)
 unsigned aws_auth_fetches(const struct aws_auth *a)
 {
 	return a->fetches;
+}
+
+const char *aws_dns_suffix(const char *region)
+{
+	static const struct { const char *prefix, *suffix; } parts[] = {
+		{ "cn-", "amazonaws.com.cn" },       { "us-isob-", "sc2s.sgov.gov" },
+		{ "us-isof-", "csp.hci.ic.gov" },    { "us-iso-", "c2s.ic.gov" },
+		{ "eu-isoe-", "cloud.adc-e.uk" },
+	};
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (!strncmp(region, parts[i].prefix, strlen(parts[i].prefix)))
+			return parts[i].suffix;
+	return "amazonaws.com";
 }
 
 long long aws_time_parse(const char *s)
@@ -307,15 +323,28 @@ int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err)
 		a->have = true;
 	}
 	long long now = aws_now_ms();
+	bool expired = !a->have || (a->cur.expires_ms && now >= a->cur.expires_ms);
 	if (aws_needs_refresh(a, now)) {
-		struct error e;
-		int rc = aws_container_fetch(a, &e);
-		if (rc < 0) {
-			/* keep using credentials that are still valid; the next call tries again */
-			if (!a->have || (a->cur.expires_ms && now >= a->cur.expires_ms))
-				return error_set(err, rc, e.name, "%s", e.message);
-			log_warn("aws credentials refresh failed, using the current ones error=\"%s\"",
-				 e.message);
+		/* a fetch that failed a moment ago is not repeated (each one may take seconds):
+		 * every request would stall behind it */
+		if (aws_mono_ms() < a->failed_until_ms) {
+			if (expired)
+				return error_set(err, a->failure.code, a->failure.name, "%s",
+						 a->failure.message);
+		} else {
+			struct error e;
+			int rc = aws_container_fetch(a, &e);
+			if (rc < 0) {
+				a->failure = e;
+				a->failed_until_ms = aws_mono_ms() + AWS_FAIL_HOLD_MS;
+				/* keep using credentials that are still valid */
+				if (expired)
+					return error_set(err, rc, e.name, "%s", e.message);
+				log_warn("aws credentials refresh failed, using the current ones "
+					 "error=\"%s\"", e.message);
+			} else {
+				a->failed_until_ms = 0;
+			}
 		}
 	}
 	*out = a->cur;
@@ -328,6 +357,7 @@ int aws_auth_expired(struct aws_auth *a)
 	if (!a->have || strcmp(a->cur.source ? a->cur.source : "", "container"))
 		return 0;
 	a->cur.expires_ms = 1; /* anything in the past forces a fetch */
+	a->failed_until_ms = 0;
 	return 1;
 }
 

@@ -35,7 +35,9 @@ struct aws_auth;
 struct aws_auth *aws_auth_new(const char *access_key, const char *secret_key);
 void aws_auth_free(struct aws_auth *a);
 /* Current credentials into out; temporary ones are refreshed before they expire (when less
- * than a fifth of their lifetime, at most 5 minutes, remains). Messages never carry secrets. */
+ * than a fifth of their lifetime, at most 5 minutes, remains). A failed fetch is not
+ * repeated for 5 s: meanwhile calls answer at once, with the current credentials while they
+ * are valid, else with the same error. Messages never carry secrets. */
 int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err);
 /* A service said the credentials expired: the next aws_auth_get fetches new ones. 1 when
  * refreshing can help (container credentials), 0 otherwise. */
@@ -79,6 +81,9 @@ long long aws_backoff_ms(int attempt, long long base_ms, long long cap_ms);
 void aws_sleep_ms(long long ms);
 long long aws_now_ms(void);          /* wall clock */
 long long aws_mono_ms(void);         /* CLOCK_MONOTONIC */
+/* The DNS suffix of a region's partition: "amazonaws.com", "amazonaws.com.cn" for cn-*, and
+ * the ISO partitions' own. An explicit endpoint setting wins over what this builds. */
+const char *aws_dns_suffix(const char *region);
 /* ISO 8601 UTC ("2024-05-01T12:00:00Z", fractions allowed) to ms since the epoch; -1 if bad. */
 long long aws_time_parse(const char *s);
 

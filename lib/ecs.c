@@ -79,8 +79,8 @@ int ecs_new(struct ecs **out, const struct config *cfg, struct error *err)
 	if (e->cc.ecs_endpoint[0])
 		snprintf(e->endpoint, sizeof(e->endpoint), "%s", e->cc.ecs_endpoint);
 	else
-		snprintf(e->endpoint, sizeof(e->endpoint), "https://ecs.%s.amazonaws.com/",
-			 e->cc.ecs_region);
+		snprintf(e->endpoint, sizeof(e->endpoint), "https://ecs.%s.%s/", e->cc.ecs_region,
+			 aws_dns_suffix(e->cc.ecs_region));
 	e->auth = aws_auth_new(cfg->s3_access_key, cfg->s3_secret_key);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (!(e->h = curl_easy_init()))

@@ -88,7 +88,8 @@ int s3_new(struct s3 **out, const struct config *cfg, struct error *err)
 	if (cfg->s3_endpoint[0])
 		s3_copy(s->endpoint, sizeof(s->endpoint), cfg->s3_endpoint);
 	else
-		snprintf(s->endpoint, sizeof(s->endpoint), "https://s3.%s.amazonaws.com", cfg->s3_region);
+		snprintf(s->endpoint, sizeof(s->endpoint), "https://s3.%s.%s", cfg->s3_region,
+			 aws_dns_suffix(cfg->s3_region));
 	size_t n = strlen(s->endpoint);
 	while (n && s->endpoint[n - 1] == '/')
 		s->endpoint[--n] = '\0';
