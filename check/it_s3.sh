@@ -159,6 +159,24 @@ check_eq "an evicted blob is fetched again on demand" "$(sha "$T/lru/b2")" \
 	"$(sha "$("$S3TOOL" blobpath "$(sha "$T/lru/b2")" 2>>"$T/tool.log")")"
 unset SKIFF_CACHE_MAX_MB
 
+# a download cut halfway, or stalled: retried from the bytes received (Range), not from 0
+head -c 2000000 /dev/urandom >"$T/big.bin"
+hb=$(sha "$T/big.bin")
+"$S3TOOL" blobs "$T/big.bin" >/dev/null 2>>"$T/tool.log"
+g0=$(gets)
+fault '{"s3_cut_get":1}'
+path=$("$S3TOOL" blobpath "$hb" 2>>"$T/tool.log")
+check_eq "a blob download cut halfway still fills the cache with the right bytes" "$hb" "$(sha "$path")"
+check_eq "... in two GETs, the second from where the first stopped" "$((g0 + 2)) ['bytes=1000000-']" \
+	"$(gets) $(stat 's["ranges"]')"
+rm -f "$path"
+fault '{"s3_stall_get":1}'
+start=$(date +%s)
+path=$(SKIFF_S3_TIMEOUT=2 "$S3TOOL" blobpath "$hb" 2>>"$T/tool.log")
+check_eq "a download that stalls is given up after the stall limit and resumed" "$hb" "$(sha "$path")"
+check_eq "... from the bytes received" "['bytes=1000000-', 'bytes=1000000-']" "$(stat 's["ranges"]')"
+check_eq "... within seconds, not a total-time limit" yes "$([ $(($(date +%s) - start)) -lt 10 ] && echo yes || echo no)"
+
 # ---- faults ----------------------------------------------------------------------------------
 # a 503 storm: every request fails a few times, the batch still succeeds
 mkdir -p "$T/storm"

@@ -50,7 +50,9 @@ struct s3_req {
 	int dst_fd;                    /* GET into a file: -1 when not */
 	struct buf *dst_buf;           /* GET into memory */
 	unsigned long long dst_max;
-	unsigned long long dst_len;
+	unsigned long long dst_len;        /* bytes of the object received, resumed ones included */
+	unsigned long long resume_from;    /* this attempt asked for bytes from here on (Range) */
+	bool body_started;                 /* this attempt delivered body bytes */
 	bool too_big;
 	/* per attempt */
 	CURL *h;
@@ -260,6 +262,17 @@ static size_t s3_write(char *p, size_t size, size_t nmemb, void *ctx)
 		buf_append(&r->errbody, p, n); /* bounded; a cut error body is still useful */
 		return n;
 	}
+	if (!r->body_started) {
+		r->body_started = true;
+		/* a resumed download answered with the whole object (Range ignored): start over */
+		if (r->resume_from && status != 206 && r->dst_fd >= 0) {
+			if (ftruncate(r->dst_fd, 0) < 0 || lseek(r->dst_fd, 0, SEEK_SET) < 0) {
+				r->write_failed = true;
+				return 0;
+			}
+			r->resume_from = r->dst_len = 0;
+		}
+	}
 	if (r->dst_max && n > r->dst_max - r->dst_len) {
 		r->too_big = true;
 		return 0;
@@ -301,12 +314,16 @@ static int s3_req_prepare(struct s3 *s, struct s3_req *r, CURL *h, long long tim
 	r->h = h;
 	r->cc = CURLE_OK;
 	r->status = 0;
-	r->too_big = r->write_failed = false;
-	r->dst_len = 0;
-	if (r->dst_buf)
+	r->too_big = r->write_failed = r->body_started = false;
+	if (r->dst_buf) {
 		buf_reset(r->dst_buf);
-	if (r->dst_fd >= 0 && (ftruncate(r->dst_fd, 0) < 0 || lseek(r->dst_fd, 0, SEEK_SET) < 0))
-		return error_set(err, SKIFF_EIO, NULL, "cannot rewrite the download: %s",
+		r->dst_len = 0;
+	}
+	/* a download into a file goes on from the bytes it has (Range), never from byte 0 */
+	r->resume_from = r->dst_fd >= 0 ? r->dst_len : 0;
+	if (r->dst_fd >= 0 && (ftruncate(r->dst_fd, (off_t)r->dst_len) < 0 ||
+			       lseek(r->dst_fd, (off_t)r->dst_len, SEEK_SET) < 0))
+		return error_set(err, SKIFF_EIO, NULL, "cannot resume the download: %s",
 				 strerror(errno));
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, r->url);
@@ -322,6 +339,16 @@ static int s3_req_prepare(struct s3 *s, struct s3_req *r, CURL *h, long long tim
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "skiff/" SKIFF_VERSION);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FILETIME, 1L);
+	if (r->dst_fd >= 0) {
+		/* blobs may be large: a stall limit, and the whole s3_deadline (s3_perform) rather
+		 * than s3_timeout for the transfer (uploads do the same) */
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)(s->timeout_ms + 999) / 1000);
+		if (r->resume_from) {
+			snprintf(line, sizeof(line), "Range: bytes=%llu-", r->resume_from);
+			r->hdrs = curl_slist_append(r->hdrs, line);
+		}
+	}
 	if (!strcmp(r->method, "HEAD")) {
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	} else if (!strcmp(r->method, "DELETE")) {
@@ -399,6 +426,11 @@ static enum s3_outcome s3_req_outcome(struct s3 *s, struct s3_req *r, struct err
 		log_info("s3 credentials expired, refreshing key=%s", r->key);
 		return S3_RETRY;
 	}
+	/* a resumed download asked past the end: start over */
+	if (r->cc == CURLE_OK && r->status == 416 && r->resume_from) {
+		r->dst_len = 0;
+		return S3_RETRY;
+	}
 	/* our clock is off: sign again with S3's time, once */
 	if (r->cc == CURLE_OK && !r->reclocked && aws_clock_skewed(code, msg) &&
 	    aws_auth_skew(s->auth, r->ans.date)) {
@@ -438,17 +470,20 @@ static int s3_req_gave_up(struct s3_req *r, struct error *err)
 			 r->attempt, r->status, code[0] ? " " : "", code);
 }
 
-/* One request on the reused handle, retried within min(s3_deadline, s3_timeout * attempts). */
+/* One request on the reused handle, retried within min(s3_deadline, s3_timeout * attempts);
+ * a download into a file within s3_deadline, each attempt going on from the bytes the
+ * earlier ones received. */
 static int s3_perform(struct s3 *s, struct s3_req *r, long long timeout_ms, long retries,
 		      struct error *err)
 {
 	long long budget = timeout_ms * (retries + 1);
-	if (budget > s->deadline_ms)
+	if (budget > s->deadline_ms || r->dst_fd >= 0)
 		budget = s->deadline_ms;
 	long long deadline = aws_mono_ms() + budget;
 	for (;;) {
 		long long left = deadline - aws_mono_ms();
-		int rc = s3_req_prepare(s, r, s->easy, left < timeout_ms ? left : timeout_ms, err);
+		int rc = s3_req_prepare(s, r, s->easy,
+					left < timeout_ms || r->dst_fd >= 0 ? left : timeout_ms, err);
 		if (rc < 0)
 			return rc;
 		r->cc = curl_easy_perform(s->easy);

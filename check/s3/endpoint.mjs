@@ -53,12 +53,12 @@ const temp = new Map();      // access key id -> { secretAccessKey, sessionToken
 const fault = {
   s3_status: 503, s3_count: 0, s3_down: false, s3_delay_ms: 0,
   ecs_throttle: 0, ecs_failures: 0, ecs_failure_reason: 'RESOURCE:MEMORY', ecs_crash: 0, ecs_pending: 0,
-  creds_ttl: 900, creds_down: false, clock_offset_s: 0,
+  creds_ttl: 900, creds_down: false, clock_offset_s: 0, s3_cut_get: 0, s3_stall_get: 0,
 };
 const stats = {
   s3: { GET: 0, PUT: 0, HEAD: 0, DELETE: 0, POST: 0 }, s3_keys: { GET: [], PUT: [] },
   rejected_signature: 0, rejected_skew: 0, rejected_expired: 0, rejected_payload: 0, faults_served: 0,
-  creds_fetched: 0, tokens_in: 0, ecs: {}, runtask_times: [], runtask_tokens: [], last_runtask: null, put_bytes: 0, throttled_rate: 0,
+  creds_fetched: 0, tokens_in: 0, ranges: [], ecs: {}, runtask_times: [], runtask_tokens: [], last_runtask: null, put_bytes: 0, throttled_rate: 0,
 };
 const tasks = new Map();     // task arn -> task
 const tokens = new Map();    // clientToken -> task arn
@@ -185,6 +185,7 @@ function s3Forward(req, res, body) {
   if (stats.s3[req.method] !== undefined) stats.s3[req.method]++;
   if (stats.s3_keys[req.method]) stats.s3_keys[req.method].push(decodeURIComponent(keyPath));
   if (req.method === 'PUT') stats.put_bytes += body.length;
+  if (req.method === 'GET' && req.headers.range) stats.ranges.push(req.headers.range);
   const headers = { ...req.headers };
   delete headers.authorization;
   delete headers['x-amz-security-token'];
@@ -204,6 +205,22 @@ function s3Forward(req, res, body) {
     });
   }
   const up = httpRequest({ host: '127.0.0.1', port: upstreamPort, method: req.method, path, headers }, (ur) => {
+    // a download cut or stalled halfway (s3_cut_get / s3_stall_get times): the headers
+    // promise the whole object, half of it comes, then the connection drops or goes silent
+    const broken = req.method === 'GET' && !listing && ur.statusCode === 200 &&
+      (fault.s3_cut_get > 0 || fault.s3_stall_get > 0);
+    if (broken) {
+      const stall = !(fault.s3_cut_get > 0);
+      if (stall) fault.s3_stall_get--;
+      else fault.s3_cut_get--;
+      stats.faults_served++;
+      return readBody(ur).then((b) => {
+        res.writeHead(200, ur.headers);
+        res.write(b.subarray(0, Math.floor(b.length / 2)));
+        if (stall) setTimeout(() => req.socket.destroy(), 60000).unref();
+        else setTimeout(() => req.socket.destroy(), 50);
+      });
+    }
     if (!listing || ur.statusCode !== 200) {
       res.writeHead(ur.statusCode, ur.headers);
       return ur.pipe(res);
