@@ -77,6 +77,20 @@ check_eq "DELETE succeeds" 0 $?
 check_eq "a deleted key is gone from HEAD" "missing" "$("$S3TOOL" head "many/00007&<'\">" 2>>"$T/tool.log")"
 check_eq "... and from the listing" "count 1099" "$("$S3TOOL" list many/ 2>>"$T/tool.log" | tail -n 1)"
 
+# IAM: S3 answers a missing key with 404 only to a caller with unconditioned s3:ListBucket
+fault '{"iam_list_bucket":"prefix"}'
+"$S3TOOL" manifest aaaaaaaaaaaa >/dev/null 2>"$T/err" && fail "a forbidden read succeeded"
+check_match "with ListBucket only under a prefix, a missing manifest is a 403 naming the permission" \
+	"403 AccessDenied.*s3:ListBucket on the bucket without a prefix condition" "$(cat "$T/err")"
+check_nomatch "... not 'not found'" "not found" "$(cat "$T/err")"
+"$S3TOOL" head pages/none.html >"$T/out" 2>"$T/err" && fail "a forbidden HEAD counted as missing"
+check_match "... and so is a HEAD of a missing blob" "HEAD pages/none.html answered HTTP 403.*s3:ListBucket" \
+	"$(cat "$T/err")"
+check_eq "... the stand-in denied both" 2 "$(stat 's["iam_denied"]')"
+fault '{"iam_list_bucket":"unconditioned"}'
+"$S3TOOL" manifest aaaaaaaaaaaa >/dev/null 2>"$T/err" && fail "a missing manifest was read"
+check_match "with unconditioned ListBucket (doc/aws.md) a missing manifest is not found" "not found" "$(cat "$T/err")"
+
 # the stand-in really checks signatures: a wrong secret is refused, and never shown
 before=$(stat 's["rejected_signature"]')
 SKIFF_S3_SECRET_KEY=wrong-secret-value "$S3TOOL" get pages/page.html "$T/got" 2>"$T/err" &&

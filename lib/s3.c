@@ -450,6 +450,17 @@ static enum s3_outcome s3_req_outcome(struct s3 *s, struct s3_req *r, struct err
 		error_set(err, SKIFF_ENOTFOUND, NULL, "%s not found in the store", r->key);
 		return S3_FAIL;
 	}
+	/* S3 answers a missing key with 403, not 404, to a caller without an unconditioned
+	 * s3:ListBucket: say so rather than guess "not found" */
+	if (r->status == 403 && (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD")) &&
+	    (!strcmp(code, "AccessDenied") || !code[0])) {
+		error_set(err, SKIFF_ESTORE, "store_forbidden",
+			  "S3 %s %s answered HTTP 403 AccessDenied: skiff's credentials lack "
+			  "s3:GetObject on the key, or the key is missing and they lack s3:ListBucket "
+			  "on the bucket without a prefix condition (then S3 answers 403 instead of "
+			  "404; doc/aws.md, section 3)", r->method, r->key);
+		return S3_FAIL;
+	}
 	error_set(err, SKIFF_ESTORE, "store_unavailable", "S3 %s %s answered HTTP %ld%s%s%s%s",
 		  r->method, r->key, r->status, code[0] ? " " : "", code, msg[0] ? ": " : "", msg);
 	return S3_FAIL;

@@ -54,11 +54,12 @@ const fault = {
   s3_status: 503, s3_count: 0, s3_down: false, s3_delay_ms: 0,
   ecs_throttle: 0, ecs_failures: 0, ecs_failure_reason: 'RESOURCE:MEMORY', ecs_crash: 0, ecs_pending: 0,
   creds_ttl: 900, creds_down: false, clock_offset_s: 0, s3_cut_get: 0, s3_stall_get: 0,
+  iam_list_bucket: 'unconditioned', // or 'prefix' (conditioned on s3:prefix) or 'none'
 };
 const stats = {
   s3: { GET: 0, PUT: 0, HEAD: 0, DELETE: 0, POST: 0 }, s3_keys: { GET: [], PUT: [] },
   rejected_signature: 0, rejected_skew: 0, rejected_expired: 0, rejected_payload: 0, faults_served: 0,
-  creds_fetched: 0, tokens_in: 0, ranges: [], ecs: {}, runtask_times: [], runtask_tokens: [], last_runtask: null, put_bytes: 0, throttled_rate: 0,
+  creds_fetched: 0, tokens_in: 0, ranges: [], iam_denied: 0, ecs: {}, runtask_times: [], runtask_tokens: [], last_runtask: null, put_bytes: 0, throttled_rate: 0,
 };
 const tasks = new Map();     // task arn -> task
 const tokens = new Map();    // clientToken -> task arn
@@ -196,6 +197,7 @@ function s3Forward(req, res, body) {
   // ListObjectsV2: S3's continuation tokens are base64 with '+', '/' and '='; s3rver's are
   // not, so every token is wrapped into one that has all three (and unwrapped on its way in)
   const listing = req.method === 'GET' && /[?&]list-type=2(&|$)/.test(path);
+  if (listing && fault.iam_list_bucket === 'none') return s3Error(res, 403, 'AccessDenied', 'Access Denied');
   if (listing) {
     path = path.replace(/([?&]continuation-token=)([^&]*)/, (all, k, v) => {
       const token = decodeURIComponent(v);
@@ -205,6 +207,18 @@ function s3Forward(req, res, body) {
     });
   }
   const up = httpRequest({ host: '127.0.0.1', port: upstreamPort, method: req.method, path, headers }, (ur) => {
+    // IAM: S3 answers 404 for a missing key only to callers allowed s3:ListBucket on the
+    // bucket without conditions; with it conditioned on s3:prefix, or without it, 403
+    if (ur.statusCode === 404 && fault.iam_list_bucket !== 'unconditioned' &&
+        (req.method === 'GET' || req.method === 'HEAD') && !listing) {
+      ur.resume();
+      stats.iam_denied++;
+      if (req.method === 'HEAD') {
+        res.writeHead(403);
+        return res.end();
+      }
+      return s3Error(res, 403, 'AccessDenied', 'Access Denied');
+    }
     // a download cut or stalled halfway (s3_cut_get / s3_stall_get times): the headers
     // promise the whole object, half of it comes, then the connection drops or goes silent
     const broken = req.method === 'GET' && !listing && ur.statusCode === 200 &&
