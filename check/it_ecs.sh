@@ -301,5 +301,16 @@ sleep 1 # a late write by either would show now
 check_eq "no deployment record, log stream or lease is created again" 0 \
 	"$(rcli exists "skiff:deployment:$id" "skiff:log:$id" "skiff:lease:$id")"
 
+# ---- every request shape as AWS's own service model (botocore) defines it ---------------------
+shapes() { curl -fsS "$EP/__admin/stats" | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["last_ecs"]))' |
+	python3 "$ROOT/check/s3/ecs_shape.py" 2>&1 | tr '\n' ' ' | sed 's/ $//'; }
+check_eq "RunTask, DescribeTasks and StopTask as sent are valid for botocore's ECS model" \
+	"DescribeTasks ok RunTask ok StopTask ok" "$(shapes)"
+id=$(project spotshape)
+SKIFF_ECS_CAPACITY_PROVIDERS="FARGATE_SPOT:3,FARGATE:1:1" "$ECSTOOL" launch "$id" 2>>"$T/ecstool.log"
+check_match "... and so is the Fargate Spot RunTask" "RunTask ok" "$(shapes)"
+check_eq "... which carried the strategy" 2 "$(stat 'len(s["last_ecs"]["RunTask"]["capacityProviderStrategy"])')"
+"$ECSTOOL" wait 90 "$id" 2>>"$T/ecstool.log"
+
 check_eq "no secret in any log" "" "$(grep -rl -- "$SKIFF_TEST_SECRET_KEY" "$T"/*.log "$T"/aws/*.log 2>/dev/null)"
 finish

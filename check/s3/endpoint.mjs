@@ -59,7 +59,7 @@ const fault = {
 const stats = {
   s3: { GET: 0, PUT: 0, HEAD: 0, DELETE: 0, POST: 0 }, s3_keys: { GET: [], PUT: [] },
   rejected_signature: 0, rejected_skew: 0, rejected_expired: 0, rejected_payload: 0, faults_served: 0,
-  creds_fetched: 0, tokens_in: 0, ranges: [], iam_denied: 0, ecs: {}, runtask_times: [], runtask_tokens: [], last_runtask: null, put_bytes: 0, throttled_rate: 0,
+  creds_fetched: 0, tokens_in: 0, ranges: [], iam_denied: 0, last_ecs: {}, ecs: {}, runtask_times: [], runtask_tokens: [], last_runtask: null, put_bytes: 0, throttled_rate: 0,
 };
 const tasks = new Map();     // task arn -> task
 const tokens = new Map();    // clientToken -> task arn
@@ -412,6 +412,7 @@ function ecs(req, res, body) {
   } catch {
     return ecsError(res, 400, 'SerializationException', 'the body is not JSON');
   }
+  stats.last_ecs[op] = json;   // for check/s3/ecs_shape.py
   if (op === 'RunTask') return runTask(res, json);
   if (op === 'DescribeTasks') return describeTasks(res, json);
   if (op === 'StopTask') return stopTask(res, json);
