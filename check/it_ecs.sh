@@ -235,6 +235,11 @@ check_eq "... and the queue is empty again" "0 0" "$(rcli llen skiff:queue) $(rc
 out=$(env REQUEST_METHOD=GET REQUEST_URI=/ HTTP_HOST=dispatched.localhost GATEWAY_INTERFACE=CGI/1.1 \
 	SKIFF_XSENDFILE=false "$BIN/skiff-serve" 2>>"$T/serve.log" | tr -d '\r' | sed '1,/^$/d')
 check_eq "... and it is served from the bucket" "<h1>dispatched built on ecs</h1>" "$out"
+id=$(project dispatchwait)
+fault '{"ecs_failures":1,"ecs_failure_reason":"RESOURCE:CPU"}'
+"$BIN/skiff-dispatch" --once >>"$T/dispatch.log" 2>&1
+check_eq "skiff-dispatch waits out a capacity shortage: the build ends ready" ready "$(field "$id" state)"
+check_match "... having logged the wait" "ecs launch waits for capacity deployment=$id attempt=1" "$(cat "$T/dispatch.log")"
 
 # ---- deleting a project stops its build's task ------------------------------------------------
 # The delete removes the deployment record and leaves the task's ARN under orphan_task:{id};

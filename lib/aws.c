@@ -398,6 +398,8 @@ int aws_sign(CURL *h, struct curl_slist **headers, const struct aws_creds *creds
 		size_t len = colon ? (size_t)(colon - l->data) : 0;
 		if (!len || len >= sizeof(names[0]) || n + 5 > SIGV4_HEADERS_MAX)
 			return error_set(err, SKIFF_EINTERNAL, NULL, "cannot sign header %s", l->data);
+		if (!colon[1 + strspn(colon + 1, " \t")])
+			continue;   /* "Name:" tells libcurl to leave the header out: not signed */
 		memcpy(names[n], l->data, len);
 		names[n][len] = '\0';
 		hv[n] = (struct sigv4_pair){ names[n], colon + 1 };
