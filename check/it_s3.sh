@@ -106,8 +106,11 @@ k0=$(stat 's["rejected_skew"]')
 fault '{"clock_offset_s":3600}'
 "$S3TOOL" putmem manifests/skew.json '{}' application/json 2>"$T/skew.log"
 check_eq "a request from a skewed clock succeeds" 0 $?
-fault '{"clock_offset_s":0}'
 check_eq "... after one RequestTimeTooSkewed" $((k0 + 1)) "$(stat 's["rejected_skew"]')"
+check_eq "a HEAD (a 403 without a body) from a skewed clock too, by S3's Date" "2 application/json" \
+	"$("$S3TOOL" head manifests/skew.json 2>>"$T/skew.log")"
+fault '{"clock_offset_s":0}'
+check_eq "... after one more refusal" $((k0 + 2)) "$(stat 's["rejected_skew"]')"
 check_match "... correcting the clock by S3's Date" "clock skew corrected skew_ms=3[56][0-9]{5}" "$(cat "$T/skew.log")"
 
 # ---- batch uploads skip what the bucket has ---------------------------------------------

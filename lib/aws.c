@@ -20,7 +20,8 @@
 #define AWS_REFRESH_MAX_MS (5 * 60 * 1000LL)
 #define AWS_CREDS_TIMEOUT_MS 5000L
 #define AWS_URL_MAX 2048
-#define AWS_FAIL_HOLD_MS 5000LL        /* a failed credential fetch is not retried sooner */
+#define AWS_FAIL_HOLD_MS 5000LL
+#define AWS_SKEW_MAX_MS (4 * 60 * 1000LL)  /* AWS refuses signatures 5 minutes off */        /* a failed credential fetch is not retried sooner */
 
 struct aws_auth {
 	char cfg_access[AWS_KEY_MAX];
@@ -483,17 +484,33 @@ int aws_clock_skewed(const char *name, const char *message)
 		(strstr(message, "Signature expired") || strstr(message, "Signature not yet current")));
 }
 
-int aws_auth_skew(struct aws_auth *a, const char *date)
+/* An HTTP Date (RFC 7231) in ms since the epoch; -1 when unreadable. */
+static long long aws_http_date(const char *date)
 {
 	struct tm tm;
 	memset(&tm, 0, sizeof(tm));
 	const char *end = date ? strptime(date, "%a, %d %b %Y %H:%M:%S GMT", &tm) : NULL;
 	if (!end || *end)
-		return 0;
+		return -1;
 	time_t t = timegm(&tm);
-	if (t == (time_t)-1)
+	return t == (time_t)-1 ? -1 : (long long)t * 1000;
+}
+
+int aws_auth_clock_off(const struct aws_auth *a, const char *date)
+{
+	long long t = aws_http_date(date);
+	if (t < 0)
 		return 0;
-	long long skew = (long long)t * 1000 - aws_now_ms();
+	long long d = t - (aws_now_ms() + a->skew_ms);
+	return d > AWS_SKEW_MAX_MS || d < -AWS_SKEW_MAX_MS;
+}
+
+int aws_auth_skew(struct aws_auth *a, const char *date)
+{
+	long long t = aws_http_date(date);
+	if (t < 0)
+		return 0;
+	long long skew = t - aws_now_ms();
 	log_warn("aws clock skew corrected skew_ms=%lld", skew);
 	a->skew_ms = skew;
 	return 1;

@@ -72,6 +72,9 @@ int aws_clock_skewed(const char *name, const char *message);
 /* Corrects the signing clock by the server's Date header (RFC 7231). 1 when the offset was
  * set, 0 when date is unreadable. */
 int aws_auth_skew(struct aws_auth *a, const char *date);
+/* 1 when the server's Date is more than 4 minutes from the signing clock: how a 403 without
+ * a body (an answer to HEAD) shows a skewed clock. */
+int aws_auth_clock_off(const struct aws_auth *a, const char *date);
 
 /* Retry policy: 1 for HTTP 5xx, 429 and transport errors (connect, timeout, reset). */
 int aws_retryable(CURLcode cc, long status);

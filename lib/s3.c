@@ -432,7 +432,9 @@ static enum s3_outcome s3_req_outcome(struct s3 *s, struct s3_req *r, struct err
 		return S3_RETRY;
 	}
 	/* our clock is off: sign again with S3's time, once */
-	if (r->cc == CURLE_OK && !r->reclocked && aws_clock_skewed(code, msg) &&
+	if (r->cc == CURLE_OK && !r->reclocked &&
+	    (aws_clock_skewed(code, msg) ||
+	     (r->status == 403 && !code[0] && aws_auth_clock_off(s->auth, r->ans.date))) &&
 	    aws_auth_skew(s->auth, r->ans.date)) {
 		r->reclocked = true;
 		log_warn("s3 request signed with a skewed clock, retrying key=%s", r->key);
