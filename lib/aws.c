@@ -1,5 +1,6 @@
 /* aws.c — AWS credentials (configuration, environment, ECS container endpoint), requests
- * signed with skiff's own SigV4 (sigv4.c), and the retry policy shared by the S3 and ECS clients. */
+ * signed with skiff's own SigV4 (sigv4.c), clock skew, and the retry policy shared by the S3
+ * and ECS clients. */
 #include "aws.h"
 #include "buf.h"
 #include "log.h"
@@ -20,8 +21,8 @@
 #define AWS_REFRESH_MAX_MS (5 * 60 * 1000LL)
 #define AWS_CREDS_TIMEOUT_MS 5000L
 #define AWS_URL_MAX 2048
-#define AWS_FAIL_HOLD_MS 5000LL
-#define AWS_SKEW_MAX_MS (4 * 60 * 1000LL)  /* AWS refuses signatures 5 minutes off */        /* a failed credential fetch is not retried sooner */
+#define AWS_FAIL_HOLD_MS 5000LL            /* a failed credential fetch is not retried sooner */
+#define AWS_SKEW_MAX_MS (4 * 60 * 1000LL)  /* AWS refuses signatures 5 minutes off */
 
 struct aws_auth {
 	char cfg_access[AWS_KEY_MAX];

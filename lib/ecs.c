@@ -350,7 +350,8 @@ json_t *ecs_run_request(const struct ecs *e, const char *id)
 	/* clientToken: the deployment id and a hash of everything else, so that a RunTask
 	 * repeated after a capacity shortage or a restart is the same request (never a second
 	 * task), and changed parameters are a new request rather than a conflict */
-	char *text = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS), hash[HASH_HEX_LEN + 1], token[64];
+	char hash[HASH_HEX_LEN + 1], token[64];
+	char *text = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!text)
 		abort();
 	hash_buffer(text, strlen(text), hash);

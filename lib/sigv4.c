@@ -25,8 +25,9 @@ struct sigv4_header {
 	size_t order;                  /* first appearance, for a stable sort */
 };
 
-/* Sorts the pairs "name=value" by name, then value: '=' sorts below every encoded
- * character but '-' and '.', so compare the parts, not the joined strings. */
+/* Orders the pairs "name=value" by name, then value. '=' sorts after '%', '-', '.' and the
+ * digits, which names may hold ("a-b=1" before "a=1" would be wrong), so the parts are
+ * compared, not the joined strings. */
 static int sigv4_cmp_pair(const void *a, const void *b)
 {
 	const char *x = *(char *const *)a, *y = *(char *const *)b;
