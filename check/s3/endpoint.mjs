@@ -53,7 +53,7 @@ const temp = new Map();      // access key id -> { secretAccessKey, sessionToken
 const fault = {
   s3_status: 503, s3_count: 0, s3_down: false, s3_delay_ms: 0,
   ecs_throttle: 0, ecs_failures: 0, ecs_failure_reason: 'RESOURCE:MEMORY', ecs_crash: 0, ecs_pending: 0,
-  creds_ttl: 900, creds_down: false, clock_offset_s: 0, s3_cut_get: 0, s3_stall_get: 0,
+  creds_ttl: 900, creds_down: false, clock_offset_s: 0, clock_offset_for: 'all', s3_cut_get: 0, s3_stall_get: 0,
   iam_list_bucket: 'unconditioned', // or 'prefix' (conditioned on s3:prefix) or 'none'
 };
 const stats = {
@@ -84,6 +84,11 @@ function ecsJson(res, status, body) {
 }
 function ecsError(res, status, type, message) {
   ecsJson(res, status, { __type: type, message });
+}
+// the stand-in's clock offset for S3 or for ECS requests (clock_offset_for: all, s3, ecs)
+function clockOffsetMs(isS3) {
+  const on = fault.clock_offset_for === 'all' || fault.clock_offset_for === (isS3 ? 's3' : 'ecs');
+  return on ? fault.clock_offset_s * 1000 : 0;
 }
 function parseAmzDate(s) {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s || '');
@@ -139,7 +144,7 @@ async function verify(req, res, body, isS3Hint) {
   } else return fail(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
   if (reg !== region) return fail(400, 'AuthorizationHeaderMalformed', `the region '${reg}' is wrong; expecting '${region}'`);
   const date = parseAmzDate(req.headers['x-amz-date']);
-  const now = Date.now() + fault.clock_offset_s * 1000;
+  const now = Date.now() + clockOffsetMs(service === 's3');
   if (!date || Math.abs(date - now) > 15 * 60 * 1000 || req.headers['x-amz-date'].slice(0, 8) !== day) {
     stats.rejected_skew++;
     if (service !== 's3' && date)   // what ECS and other JSON services say
@@ -455,7 +460,8 @@ const server = createServer(async (req, res) => {
     const body = await readBody(req);
     if (req.url.startsWith('/__admin/')) return admin(req, res, body);
     // a server whose clock differs from the client's says its own time in Date
-    if (fault.clock_offset_s) res.setHeader('Date', new Date(Date.now() + fault.clock_offset_s * 1000).toUTCString());
+    const offset = clockOffsetMs(!req.headers['x-amz-target']);
+    if (offset) res.setHeader('Date', new Date(Date.now() + offset).toUTCString());
     if (req.method === 'GET' && req.url.startsWith('/v2/credentials/')) return credentials(res);
     const isS3 = !req.headers['x-amz-target'];
     if (isS3 && fault.s3_down) {
