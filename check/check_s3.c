@@ -1,6 +1,7 @@
 /* check_s3.c — the pure parts of the S3 client: URL building (path-style, virtual-hosted,
  * encoding), ListObjectsV2 parsing (entities, pages, every truncation of a document refused),
- * AWS time parsing and backoff bounds. */
+ * AWS time parsing and backoff bounds, partitions' DNS suffixes, a failing credential
+ * fetch held briefly. */
 #include <check.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -10,6 +11,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "aws.h"
 #include "config.h"
@@ -227,6 +231,62 @@ START_TEST(test_s3_backoff_bounds)
 }
 END_TEST
 
+/* The default endpoints follow the region's partition (China has its own DNS suffix). */
+START_TEST(test_s3_dns_suffix)
+{
+	ck_assert_str_eq(aws_dns_suffix("eu-west-1"), "amazonaws.com");
+	ck_assert_str_eq(aws_dns_suffix("cn-north-1"), "amazonaws.com.cn");
+	ck_assert_str_eq(aws_dns_suffix("cn-northwest-1"), "amazonaws.com.cn");
+	ck_assert_str_eq(aws_dns_suffix("us-gov-west-1"), "amazonaws.com");
+	ck_assert_str_eq(aws_dns_suffix("us-iso-east-1"), "c2s.ic.gov");
+	ck_assert_str_eq(aws_dns_suffix("us-isob-east-1"), "sc2s.sgov.gov");
+}
+END_TEST
+
+static long long test_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A credentials endpoint that fails costs its retries once; the calls right after answer
+ * the same error at once instead of stalling every request behind another fetch. */
+START_TEST(test_s3_creds_failure_held)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);   /* nobody listens there now: connections are refused */
+	char url[64];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/creds", ntohs(a.sin_port));
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	unsetenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
+	struct aws_auth *auth = aws_auth_new("", "");
+	struct aws_creds c;
+	struct error err;
+	long long t0 = test_ms();
+	ck_assert_int_eq(aws_auth_get(auth, &c, &err), SKIFF_EAUTH);
+	long long first = test_ms() - t0;
+	ck_assert_ptr_nonnull(strstr(err.message, "unreachable"));
+	ck_assert(first >= 150);   /* three retries with backoff */
+	t0 = test_ms();
+	for (int i = 0; i < 10; i++) {
+		error_clear(&err);
+		ck_assert_int_eq(aws_auth_get(auth, &c, &err), SKIFF_EAUTH);
+		ck_assert_ptr_nonnull(strstr(err.message, "unreachable"));
+	}
+	ck_assert_msg(test_ms() - t0 < first, "ten calls took %lld ms, one fetch %lld ms",
+		      test_ms() - t0, first);
+	aws_auth_free(auth);
+	unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("s3");
@@ -241,6 +301,8 @@ int main(void)
 	tcase_add_test(tc, test_s3_xml_text);
 	tcase_add_test(tc, test_s3_time_parse);
 	tcase_add_test(tc, test_s3_backoff_bounds);
+	tcase_add_test(tc, test_s3_dns_suffix);
+	tcase_add_test(tc, test_s3_creds_failure_held);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);

@@ -26,7 +26,8 @@ cat >"$T/taskdef.json" <<JSON
                    {"name": "SKIFF_SANDBOX", "value": "none"},
                    {"name": "SKIFF_WORK_DIR", "value": "$T/task-work"},
                    {"name": "SKIFF_ALLOW_LOCAL_GIT", "value": "true"},
-                   {"name": "SKIFF_LOG_LEVEL", "value": "debug"}]}]}
+                   {"name": "SKIFF_LOG_LEVEL", "value": "debug"}]},
+   {"name": "log-router", "image": "fluent-bit:test", "essential": false}]}
 JSON
 start_endpoint "$T/taskdef.json"
 cat >"$T/skiff.conf" <<CONF
@@ -93,7 +94,8 @@ arn=$(field "$id1" task_arn)
 check_match "the task ARN is in the deployment record" "^arn:aws:ecs:us-east-1:[0-9]+:task/skiff-test/[0-9a-f]+$" "$arn"
 check_eq "... with the launcher" ecs "$(field "$id1" launcher)"
 check_eq "RunTask asked for Fargate" FARGATE "$(stat 's["last_runtask"]["launchType"]')"
-check_eq "... with the deployment id as client token" "$id1" "$(stat 's["last_runtask"]["clientToken"]')"
+check_match "... with the deployment id and a hash of the parameters as client token" "^$id1-[0-9a-f]{16}\$" \
+	"$(stat 's["last_runtask"]["clientToken"]')"
 check_eq "... started by skiff" skiff "$(stat 's["last_runtask"]["startedBy"]')"
 check_eq "... in the configured subnets" "['subnet-0aaa', 'subnet-0bbb'] ['sg-0ccc'] DISABLED" \
 	"$(stat '" ".join(str(s["last_runtask"]["networkConfiguration"]["awsvpcConfiguration"][k]) for k in ("subnets", "securityGroups", "assignPublicIp"))')"
@@ -101,7 +103,10 @@ check_eq "... in the configured subnets" "['subnet-0aaa', 'subnet-0bbb'] ['sg-0c
 check_eq "the build launched on ECS ends ready" ready "$(field "$id1" state)"
 # the build records ready before its process (the task) has exited: archive, cleanup, exit
 wait_for 20 task_stopped "$arn"
-check_eq "the task ran and exited 0" "STOPPED 0" "$(task "$arn" '["lastStatus"]') $(task "$arn" '["containers"][0]["exitCode"]')"
+check_eq "the task ran and exited 0" "STOPPED 0" \
+	"$(task "$arn" '["lastStatus"]') $(task "$arn" '["containers"][1]["exitCode"]')"
+check_eq "... ECS listing a sidecar before the build container" "log-router skiff-build" \
+	"$(task "$arn" '["containers"][0]["name"]') $(task "$arn" '["containers"][1]["name"]')"
 check_eq "the build used the task role's credentials" yes "$([ "$(stat 's["creds_fetched"]')" -ge 1 ] && echo yes || echo no)"
 "$T/s3tool" head "manifests/$id1.json" >"$T/head" 2>>"$T/tool.log"
 check_match "its manifest is in the bucket" "application/json" "$(cat "$T/head")"
@@ -115,11 +120,45 @@ check_eq "launching the same deployment again starts no second task" "$n $arn" \
 check_eq "no request was refused for its signature" 0 "$(stat 's["rejected_signature"] + s["rejected_payload"]')"
 
 # ---- a 200 with failures[] is a failure ----------------------------------------------------
-id=$(project nocapacity)
-fault '{"ecs_failures":1}'
+id=$(project badattribute)
+fault '{"ecs_failures":1,"ecs_failure_reason":"ATTRIBUTE"}'
 "$ECSTOOL" launch "$id" 2>"$T/err" && fail "a RunTask with failures[] counted as launched"
 check_eq "failures[] marks the deployment error" error "$(field "$id" state)"
-check_match "... with ECS's reason" "RESOURCE:MEMORY" "$(field "$id" error)"
+check_match "... with ECS's reason" "ATTRIBUTE" "$(field "$id" error)"
+
+# ---- a temporary capacity shortage is waited out -------------------------------------------
+id=$(project nocapacity)
+r0=$(stat 's["ecs"]["RunTask"]')
+fault '{"ecs_failures":2,"ecs_failure_reason":"RESOURCE:MEMORY"}'
+"$ECSTOOL" launch "$id" 2>>"$T/ecstool.log"
+check_eq "no capacity (RESOURCE:MEMORY) is not a failure: the build stays queued" "0 queued" \
+	"$? $(field "$id" state)"
+check_match "... saying so in its log" "no ECS capacity for the build right now \(RESOURCE:MEMORY" \
+	"$(cgi skiff-status GET "/api/deployments/$id/log" 2>/dev/null)"
+"$ECSTOOL" wait 60 "$id" 2>>"$T/ecstool.log"
+check_eq "... and is launched again until it runs: ready" ready "$(field "$id" state)"
+check_eq "... after three RunTasks" $((r0 + 3)) "$(stat 's["ecs"]["RunTask"]')"
+check_eq "... all with the same client token and parameters" 1 \
+	"$(stat 'len(set(t for t in s["runtask_tokens"][-3:]))')"
+id=$(project nevercapacity)
+fault '{"ecs_failures":1000,"ecs_failure_reason":"Capacity is unavailable at this time. Please try again later or in a different availability zone"}'
+"$ECSTOOL" launch "$id" 2>>"$T/ecstool.log"
+SKIFF_ECS_START_TIMEOUT=3 "$ECSTOOL" wait 30 "$id" 2>>"$T/ecstool.log"
+fault '{"ecs_failures":0}'
+check_eq "a shortage that lasts beyond ecs_start_timeout fails the build" error "$(field "$id" state)"
+check_match "... saying why" "did not start within 3 s: ECS had no capacity" "$(field "$id" error)"
+
+# ---- Fargate Spot: a capacity provider strategy instead of a launch type ---------------------
+id=$(project spot)
+SKIFF_ECS_CAPACITY_PROVIDERS="FARGATE_SPOT:3, FARGATE:1:1" "$ECSTOOL" launch "$id" 2>>"$T/ecstool.log"
+check_eq "RunTask with ecs_capacity_providers asks for the strategy, no launch type" \
+	"FARGATE_SPOT:3:0 FARGATE:1:1 None" \
+	"$(stat '" ".join("%s:%d:%d" % (c["capacityProvider"], c["weight"], c["base"]) for c in s["last_runtask"]["capacityProviderStrategy"]) + " " + str(s["last_runtask"].get("launchType"))')"
+"$ECSTOOL" wait 90 "$id" 2>>"$T/ecstool.log"
+check_eq "... and the build on Spot ends ready" ready "$(field "$id" state)"
+SKIFF_ECS_CAPACITY_PROVIDERS="FARGATE_SPOT:x" "$ECSTOOL" request "$id" >/dev/null 2>"$T/err" &&
+	fail "a malformed ecs_capacity_providers was accepted"
+check_match "... a malformed one is refused at start" "ecs_capacity_providers: \"FARGATE_SPOT:x\"" "$(cat "$T/err")"
 
 # ---- throttling is retried -----------------------------------------------------------------
 id=$(project throttled)
@@ -127,6 +166,18 @@ f0=$(stat 's["faults_served"]')
 fault '{"ecs_throttle":3}'
 "$ECSTOOL" launch "$id" 2>>"$T/ecstool.log"
 check_eq "RunTask succeeds after ThrottlingException" "0 $((f0 + 3))" "$? $(stat 's["faults_served"]')"
+"$ECSTOOL" wait 90 "$id" 2>>"$T/ecstool.log"
+check_eq "... and the build ends ready" ready "$(field "$id" state)"
+
+# ---- a dispatcher clock an hour behind: "Signature expired", corrected by ECS's Date ---------
+# (ECS's clock only: the task's S3 requests must not meet a server clock that jumps back)
+id=$(project skewed)
+k0=$(stat 's["rejected_skew"]')
+fault '{"clock_offset_s":3600,"clock_offset_for":"ecs"}'
+"$ECSTOOL" launch "$id" 2>"$T/skew.log"
+check_eq "RunTask from a skewed clock succeeds" 0 $?
+check_eq "... after one InvalidSignatureException (Signature expired)" $((k0 + 1)) "$(stat 's["rejected_skew"]')"
+fault '{"clock_offset_s":0,"clock_offset_for":"all"}'
 "$ECSTOOL" wait 90 "$id" 2>>"$T/ecstool.log"
 check_eq "... and the build ends ready" ready "$(field "$id" state)"
 
@@ -185,6 +236,11 @@ check_eq "... and the queue is empty again" "0 0" "$(rcli llen skiff:queue) $(rc
 out=$(env REQUEST_METHOD=GET REQUEST_URI=/ HTTP_HOST=dispatched.localhost GATEWAY_INTERFACE=CGI/1.1 \
 	SKIFF_XSENDFILE=false "$BIN/skiff-serve" 2>>"$T/serve.log" | tr -d '\r' | sed '1,/^$/d')
 check_eq "... and it is served from the bucket" "<h1>dispatched built on ecs</h1>" "$out"
+id=$(project dispatchwait)
+fault '{"ecs_failures":1,"ecs_failure_reason":"RESOURCE:CPU"}'
+"$BIN/skiff-dispatch" --once >>"$T/dispatch.log" 2>&1
+check_eq "skiff-dispatch waits out a capacity shortage: the build ends ready" ready "$(field "$id" state)"
+check_match "... having logged the wait" "ecs launch waits for capacity deployment=$id attempt=1" "$(cat "$T/dispatch.log")"
 
 # ---- deleting a project stops its build's task ------------------------------------------------
 # The delete removes the deployment record and leaves the task's ARN under orphan_task:{id};
@@ -250,6 +306,17 @@ check_eq "skiff-dispatch --once lets go of the deleted build and exits" "yes 0" 
 sleep 1 # a late write by either would show now
 check_eq "no deployment record, log stream or lease is created again" 0 \
 	"$(rcli exists "skiff:deployment:$id" "skiff:log:$id" "skiff:lease:$id")"
+
+# ---- every request shape as AWS's own service model (botocore) defines it ---------------------
+shapes() { curl -fsS "$EP/__admin/stats" | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["last_ecs"]))' |
+	python3 "$ROOT/check/s3/ecs_shape.py" 2>&1 | tr '\n' ' ' | sed 's/ $//'; }
+check_eq "RunTask, DescribeTasks and StopTask as sent are valid for botocore's ECS model" \
+	"DescribeTasks ok RunTask ok StopTask ok" "$(shapes)"
+id=$(project spotshape)
+SKIFF_ECS_CAPACITY_PROVIDERS="FARGATE_SPOT:3,FARGATE:1:1" "$ECSTOOL" launch "$id" 2>>"$T/ecstool.log"
+check_match "... and so is the Fargate Spot RunTask" "RunTask ok" "$(shapes)"
+check_eq "... which carried the strategy" 2 "$(stat 'len(s["last_ecs"]["RunTask"]["capacityProviderStrategy"])')"
+"$ECSTOOL" wait 90 "$id" 2>>"$T/ecstool.log"
 
 check_eq "no secret in any log" "" "$(grep -rl -- "$SKIFF_TEST_SECRET_KEY" "$T"/*.log "$T"/aws/*.log 2>/dev/null)"
 finish

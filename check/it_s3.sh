@@ -68,6 +68,7 @@ check_eq "... as JSON that is never cached stale" "application/json|no-cache" "$
 check_eq "1,100 objects uploaded in parallel" 0 $?
 out=$(S3TOOL_ALL=1 "$S3TOOL" list many/ 2>>"$T/tool.log")
 check_eq "the listing follows continuation tokens past 1,000 keys" "count 1100" "$(echo "$out" | tail -n 1)"
+check_eq "... tokens with '+', '/' and '=' sent back as signed" 1 "$(stat 's["tokens_in"]')"
 check_eq "keys are XML-entity-decoded" "first many/00000&<'\"> 1" "$(echo "$out" | head -n 1)"
 check_eq "every key once" 1100 "$(echo "$out" | grep '^key ' | sort -u | wc -l | tr -d ' ')"
 check_eq "the SDK lists the same number of keys" 1100 "$(sdk list site/many/)"
@@ -75,6 +76,20 @@ check_eq "the SDK lists the same number of keys" 1100 "$(sdk list site/many/)"
 check_eq "DELETE succeeds" 0 $?
 check_eq "a deleted key is gone from HEAD" "missing" "$("$S3TOOL" head "many/00007&<'\">" 2>>"$T/tool.log")"
 check_eq "... and from the listing" "count 1099" "$("$S3TOOL" list many/ 2>>"$T/tool.log" | tail -n 1)"
+
+# IAM: S3 answers a missing key with 404 only to a caller with unconditioned s3:ListBucket
+fault '{"iam_list_bucket":"prefix"}'
+"$S3TOOL" manifest aaaaaaaaaaaa >/dev/null 2>"$T/err" && fail "a forbidden read succeeded"
+check_match "with ListBucket only under a prefix, a missing manifest is a 403 naming the permission" \
+	"403 AccessDenied.*s3:ListBucket on the bucket without a prefix condition" "$(cat "$T/err")"
+check_nomatch "... not 'not found'" "not found" "$(cat "$T/err")"
+"$S3TOOL" head pages/none.html >"$T/out" 2>"$T/err" && fail "a forbidden HEAD counted as missing"
+check_match "... and so is a HEAD of a missing blob" "HEAD pages/none.html answered HTTP 403.*s3:ListBucket" \
+	"$(cat "$T/err")"
+check_eq "... the stand-in denied both" 2 "$(stat 's["iam_denied"]')"
+fault '{"iam_list_bucket":"unconditioned"}'
+"$S3TOOL" manifest aaaaaaaaaaaa >/dev/null 2>"$T/err" && fail "a missing manifest was read"
+check_match "with unconditioned ListBucket (doc/aws.md) a missing manifest is not found" "not found" "$(cat "$T/err")"
 
 # the stand-in really checks signatures: a wrong secret is refused, and never shown
 before=$(stat 's["rejected_signature"]')
@@ -85,6 +100,18 @@ check_eq "the endpoint counted the mismatch" "$((before + 1))" "$(stat 's["rejec
 check_nomatch "the secret is not in the message" "wrong-secret-value" "$(cat "$T/err")"
 check_eq "no request of skiff's was refused for its signature" "$((before + 1))" \
 	"$(stat 's["rejected_signature"] + s["rejected_payload"]')"
+
+# a client clock an hour off: S3 answers RequestTimeTooSkewed with its Date; skiff signs again
+k0=$(stat 's["rejected_skew"]')
+fault '{"clock_offset_s":3600}'
+"$S3TOOL" putmem manifests/skew.json '{}' application/json 2>"$T/skew.log"
+check_eq "a request from a skewed clock succeeds" 0 $?
+check_eq "... after one RequestTimeTooSkewed" $((k0 + 1)) "$(stat 's["rejected_skew"]')"
+check_eq "a HEAD (a 403 without a body) from a skewed clock too, by S3's Date" "2 application/json" \
+	"$("$S3TOOL" head manifests/skew.json 2>>"$T/skew.log")"
+fault '{"clock_offset_s":0}'
+check_eq "... after one more refusal" $((k0 + 2)) "$(stat 's["rejected_skew"]')"
+check_match "... correcting the clock by S3's Date" "clock skew corrected skew_ms=3[56][0-9]{5}" "$(cat "$T/skew.log")"
 
 # ---- batch uploads skip what the bucket has ---------------------------------------------
 mkdir -p "$T/files"
@@ -148,6 +175,24 @@ check_eq "recently used ones stayed" "yes yes yes" \
 check_eq "an evicted blob is fetched again on demand" "$(sha "$T/lru/b2")" \
 	"$(sha "$("$S3TOOL" blobpath "$(sha "$T/lru/b2")" 2>>"$T/tool.log")")"
 unset SKIFF_CACHE_MAX_MB
+
+# a download cut halfway, or stalled: retried from the bytes received (Range), not from 0
+head -c 2000000 /dev/urandom >"$T/big.bin"
+hb=$(sha "$T/big.bin")
+"$S3TOOL" blobs "$T/big.bin" >/dev/null 2>>"$T/tool.log"
+g0=$(gets)
+fault '{"s3_cut_get":1}'
+path=$("$S3TOOL" blobpath "$hb" 2>>"$T/tool.log")
+check_eq "a blob download cut halfway still fills the cache with the right bytes" "$hb" "$(sha "$path")"
+check_eq "... in two GETs, the second from where the first stopped" "$((g0 + 2)) ['bytes=1000000-']" \
+	"$(gets) $(stat 's["ranges"]')"
+rm -f "$path"
+fault '{"s3_stall_get":1}'
+start=$(date +%s)
+path=$(SKIFF_S3_TIMEOUT=2 "$S3TOOL" blobpath "$hb" 2>>"$T/tool.log")
+check_eq "a download that stalls is given up after the stall limit and resumed" "$hb" "$(sha "$path")"
+check_eq "... from the bytes received" "['bytes=1000000-', 'bytes=1000000-']" "$(stat 's["ranges"]')"
+check_eq "... within seconds, not a total-time limit" yes "$([ $(($(date +%s) - start)) -lt 10 ] && echo yes || echo no)"
 
 # ---- faults ----------------------------------------------------------------------------------
 # a 503 storm: every request fails a few times, the batch still succeeds

@@ -1,15 +1,19 @@
-/* aws.c — AWS credentials (configuration, environment, ECS container endpoint), SigV4 through
- * libcurl's CURLOPT_AWS_SIGV4, and the retry policy shared by the S3 and ECS clients. */
+/* aws.c — AWS credentials (configuration, environment, ECS container endpoint), requests
+ * signed with skiff's own SigV4 (sigv4.c), clock skew, and the retry policy shared by the S3
+ * and ECS clients. */
 #include "aws.h"
 #include "buf.h"
 #include "log.h"
+#include "sigv4.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +21,8 @@
 #define AWS_REFRESH_MAX_MS (5 * 60 * 1000LL)
 #define AWS_CREDS_TIMEOUT_MS 5000L
 #define AWS_URL_MAX 2048
+#define AWS_FAIL_HOLD_MS 5000LL            /* a failed credential fetch is not retried sooner */
+#define AWS_SKEW_MAX_MS (4 * 60 * 1000LL)  /* AWS refuses signatures 5 minutes off */
 
 struct aws_auth {
 	char cfg_access[AWS_KEY_MAX];
@@ -25,6 +31,9 @@ struct aws_auth {
 	bool have;
 	long long fetched_ms;
 	unsigned fetches;
+	long long skew_ms;            /* the services' clock minus ours */
+	long long failed_until_ms;    /* monotonic: a failed fetch is not repeated before */
+	struct error failure;         /* ... and is answered with this */
 };
 
 long long aws_now_ms(void)
@@ -88,6 +97,19 @@ void aws_auth_free(struct aws_auth *a)
 unsigned aws_auth_fetches(const struct aws_auth *a)
 {
 	return a->fetches;
+}
+
+const char *aws_dns_suffix(const char *region)
+{
+	static const struct { const char *prefix, *suffix; } parts[] = {
+		{ "cn-", "amazonaws.com.cn" },       { "us-isob-", "sc2s.sgov.gov" },
+		{ "us-isof-", "csp.hci.ic.gov" },    { "us-iso-", "c2s.ic.gov" },
+		{ "eu-isoe-", "cloud.adc-e.uk" },
+	};
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (!strncmp(region, parts[i].prefix, strlen(parts[i].prefix)))
+			return parts[i].suffix;
+	return "amazonaws.com";
 }
 
 long long aws_time_parse(const char *s)
@@ -303,18 +325,32 @@ int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err)
 		a->have = true;
 	}
 	long long now = aws_now_ms();
+	bool expired = !a->have || (a->cur.expires_ms && now >= a->cur.expires_ms);
 	if (aws_needs_refresh(a, now)) {
-		struct error e;
-		int rc = aws_container_fetch(a, &e);
-		if (rc < 0) {
-			/* keep using credentials that are still valid; the next call tries again */
-			if (!a->have || (a->cur.expires_ms && now >= a->cur.expires_ms))
-				return error_set(err, rc, e.name, "%s", e.message);
-			log_warn("aws credentials refresh failed, using the current ones error=\"%s\"",
-				 e.message);
+		/* a fetch that failed a moment ago is not repeated (each one may take seconds):
+		 * every request would stall behind it */
+		if (aws_mono_ms() < a->failed_until_ms) {
+			if (expired)
+				return error_set(err, a->failure.code, a->failure.name, "%s",
+						 a->failure.message);
+		} else {
+			struct error e;
+			int rc = aws_container_fetch(a, &e);
+			if (rc < 0) {
+				a->failure = e;
+				a->failed_until_ms = aws_mono_ms() + AWS_FAIL_HOLD_MS;
+				/* keep using credentials that are still valid */
+				if (expired)
+					return error_set(err, rc, e.name, "%s", e.message);
+				log_warn("aws credentials refresh failed, using the current ones "
+					 "error=\"%s\"", e.message);
+			} else {
+				a->failed_until_ms = 0;
+			}
 		}
 	}
 	*out = a->cur;
+	out->skew_ms = a->skew_ms;
 	return 0;
 }
 
@@ -323,20 +359,70 @@ int aws_auth_expired(struct aws_auth *a)
 	if (!a->have || strcmp(a->cur.source ? a->cur.source : "", "container"))
 		return 0;
 	a->cur.expires_ms = 1; /* anything in the past forces a fetch */
+	a->failed_until_ms = 0;
 	return 1;
 }
 
-int aws_sign(CURL *h, struct curl_slist **headers, const struct aws_creds *creds,
-	     const char *region, const char *service, const char *payload_hash,
-	     struct error *err)
+/* The authority ("host[:port]"), path and query of an absolute URL, pointing into url. */
+static int aws_url_split(const char *url, const char **host, size_t *host_len,
+			 const char **path, size_t *path_len, const char **query)
 {
-	char provider[160], line[AWS_TOKEN_MAX + 32];
-	int n = snprintf(provider, sizeof(provider), "aws:amz:%s:%s", region, service);
-	if (n < 0 || (size_t)n >= sizeof(provider))
-		return error_set(err, SKIFF_EINVALID, "invalid_config", "AWS region name too long");
-	curl_easy_setopt(h, CURLOPT_AWS_SIGV4, provider);
-	curl_easy_setopt(h, CURLOPT_USERNAME, creds->access_key);
-	curl_easy_setopt(h, CURLOPT_PASSWORD, creds->secret_key);
+	const char *p = strstr(url, "://");
+	if (!p)
+		return -1;
+	*host = p + 3;
+	*host_len = strcspn(*host, "/?#");
+	*path = *host + *host_len;
+	*path_len = strcspn(*path, "?#");
+	*query = (*path)[*path_len] == '?' ? *path + *path_len + 1 : "";
+	return *host_len ? 0 : -1;
+}
+
+int aws_sign(CURL *h, struct curl_slist **headers, const struct aws_creds *creds,
+	     const char *region, const char *service, const char *method, const char *url,
+	     const char *payload_hash, struct error *err)
+{
+	struct sigv4_pair hv[SIGV4_HEADERS_MAX];
+	char names[SIGV4_HEADERS_MAX][64], host[512], path[AWS_URL_MAX * 2], date[SIGV4_DATE_LEN + 1];
+	char line[AWS_TOKEN_MAX + 32], auth[SIGV4_AUTH_MAX];
+	const char *hp, *pp, *query;
+	size_t hl, pl, n = 0;
+	if (aws_url_split(url, &hp, &hl, &pp, &pl, &query) < 0 || hl >= sizeof(host) ||
+	    pl >= sizeof(path) || strcspn(query, "#") != strlen(query))
+		return error_set(err, SKIFF_EINVALID, "invalid_config", "cannot sign the URL %s", url);
+	memcpy(host, hp, hl);
+	host[hl] = '\0';
+	memcpy(path, pp, pl);
+	path[pl] = '\0';
+	/* the headers the caller set, then skiff's own; all of them are signed */
+	for (struct curl_slist *l = *headers; l; l = l->next) {
+		const char *colon = strchr(l->data, ':');
+		size_t len = colon ? (size_t)(colon - l->data) : 0;
+		if (!len || len >= sizeof(names[0]) || n + 5 > SIGV4_HEADERS_MAX)
+			return error_set(err, SKIFF_EINTERNAL, NULL, "cannot sign header %s", l->data);
+		if (!colon[1 + strspn(colon + 1, " \t")])
+			continue;   /* "Name:" tells libcurl to leave the header out: not signed */
+		memcpy(names[n], l->data, len);
+		names[n][len] = '\0';
+		hv[n] = (struct sigv4_pair){ names[n], colon + 1 };
+		n++;
+	}
+	sigv4_date(aws_now_ms() + creds->skew_ms, date);
+	hv[n++] = (struct sigv4_pair){ "host", host };
+	hv[n++] = (struct sigv4_pair){ "x-amz-date", date };
+	hv[n++] = (struct sigv4_pair){ "x-amz-content-sha256", payload_hash };
+	if (creds->token[0])
+		hv[n++] = (struct sigv4_pair){ "x-amz-security-token", creds->token };
+	struct sigv4_request r = { method, path, query, hv, n, payload_hash, date, region, service };
+	if (sigv4_authorization(&r, creds->access_key, creds->secret_key, auth) < 0)
+		return error_set(err, SKIFF_EINVALID, "invalid_config",
+				 "cannot sign the request (a name or header is too long)");
+	/* the URL goes out exactly as signed: no dot-segment folding, no re-encoding */
+	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+	snprintf(line, sizeof(line), "Host: %s", host);
+	*headers = curl_slist_append(*headers, line);
+	snprintf(line, sizeof(line), "X-Amz-Date: %s", date);
+	*headers = curl_slist_append(*headers, line);
 	snprintf(line, sizeof(line), "x-amz-content-sha256: %s", payload_hash);
 	*headers = curl_slist_append(*headers, line);
 	if (creds->token[0]) {
@@ -344,9 +430,91 @@ int aws_sign(CURL *h, struct curl_slist **headers, const struct aws_creds *creds
 		*headers = curl_slist_append(*headers, line);
 		aws_wipe(line, sizeof(line));
 	}
+	snprintf(line, sizeof(line), "Authorization: %s", auth);
+	*headers = curl_slist_append(*headers, line);
 	if (!*headers)
 		abort();
 	return 0;
+}
+
+size_t aws_answer_header(char *p, size_t size, size_t n, void *ctx)
+{
+	struct aws_answer *a = ctx;
+	size_t len = size * n;
+	static const struct { const char *name; size_t off, cap; } want[] = {
+		{ "x-amzn-errortype:", offsetof(struct aws_answer, error_type),
+		  sizeof(((struct aws_answer *)0)->error_type) },
+		{ "date:", offsetof(struct aws_answer, date), sizeof(((struct aws_answer *)0)->date) },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		size_t k = strlen(want[i].name);
+		if (len <= k || strncasecmp(p, want[i].name, k))
+			continue;
+		const char *v = p + k;
+		size_t vl = len - k;
+		while (vl && (*v == ' ' || *v == '\t'))
+			v++, vl--;
+		while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+			vl--;
+		char *dst = (char *)a + want[i].off;
+		if (vl >= want[i].cap)
+			vl = want[i].cap - 1;
+		memcpy(dst, v, vl);
+		dst[vl] = '\0';
+	}
+	return len;
+}
+
+void aws_error_name(const char *type, char *out, size_t cap)
+{
+	const char *hash = strrchr(type, '#');
+	const char *t = hash ? hash + 1 : type;
+	size_t n = strcspn(t, ":");
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, t, n);
+	out[n] = '\0';
+}
+
+int aws_clock_skewed(const char *name, const char *message)
+{
+	return !strcmp(name, "RequestTimeTooSkewed") || !strcmp(name, "RequestExpired") ||
+	       !strcmp(name, "RequestInTheFuture") ||
+	       ((!strcmp(name, "InvalidSignatureException") || !strcmp(name, "AccessDenied") ||
+		 !strcmp(name, "SignatureDoesNotMatch")) &&
+		(strstr(message, "Signature expired") || strstr(message, "Signature not yet current")));
+}
+
+/* An HTTP Date (RFC 7231) in ms since the epoch; -1 when unreadable. */
+static long long aws_http_date(const char *date)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	const char *end = date ? strptime(date, "%a, %d %b %Y %H:%M:%S GMT", &tm) : NULL;
+	if (!end || *end)
+		return -1;
+	time_t t = timegm(&tm);
+	return t == (time_t)-1 ? -1 : (long long)t * 1000;
+}
+
+int aws_auth_clock_off(const struct aws_auth *a, const char *date)
+{
+	long long t = aws_http_date(date);
+	if (t < 0)
+		return 0;
+	long long d = t - (aws_now_ms() + a->skew_ms);
+	return d > AWS_SKEW_MAX_MS || d < -AWS_SKEW_MAX_MS;
+}
+
+int aws_auth_skew(struct aws_auth *a, const char *date)
+{
+	long long t = aws_http_date(date);
+	if (t < 0)
+		return 0;
+	long long skew = t - aws_now_ms();
+	log_warn("aws clock skew corrected skew_ms=%lld", skew);
+	a->skew_ms = skew;
+	return 1;
 }
 
 int aws_retryable(CURLcode cc, long status)

@@ -88,6 +88,7 @@ static const struct config_key config_keys[] = {
 	S(ecs_subnets, ""),
 	S(ecs_security_groups, ""),
 	B(ecs_assign_public_ip, "false"),
+	S(ecs_capacity_providers, ""),
 	S(ecs_redis_host, ""),
 	I(ecs_redis_port, "0", 0, 65535),
 	I(ecs_start_timeout, "600", 1, 86400),

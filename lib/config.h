@@ -75,6 +75,8 @@ struct config {
 	char ecs_subnets[CONFIG_STR_MAX];    /* comma-separated */
 	char ecs_security_groups[CONFIG_STR_MAX];
 	bool ecs_assign_public_ip;
+	char ecs_capacity_providers[CONFIG_STR_MAX]; /* "" = launchType FARGATE; else
+					      * "FARGATE_SPOT:3,FARGATE:1[:base]" */
 	char ecs_redis_host[CONFIG_STR_MAX]; /* Redis as tasks reach it; "" = redis_host */
 	long ecs_redis_port;                 /* 0 = redis_port */
 	long ecs_start_timeout;              /* seconds a launched build may stay unstarted */

@@ -5,6 +5,7 @@
 #include "aws.h"
 #include "buf.h"
 #include "hash.h"
+#include "id.h"
 #include "log.h"
 #include "model.h"
 #include "model_lifecycle.h"
@@ -21,6 +22,17 @@
 #define ECS_BACKOFF_CAP_MS 10000
 #define ECS_MISSING_GRACE_MS 60000   /* a task ECS does not know yet right after RunTask */
 #define ECS_REASON_MAX 255           /* StopTask's reason */
+#define ECS_WAIT_MAX 256             /* builds waiting for capacity at once */
+#define ECS_CAPACITY_BASE_MS 1000    /* backoff between RunTasks that met no capacity */
+#define ECS_CAPACITY_CAP_MS 60000
+#define ECS_TOKEN_HASH 16            /* hex digits of the request's hash in clientToken */
+
+/* A build whose RunTask met a temporary capacity shortage: when to ask again. */
+struct ecs_wait {
+	char id[ID_LEN + 1];             /* "" = free */
+	long long retry_ms;              /* monotonic */
+	int attempts;
+};
 
 struct ecs {
 	const struct config *cfg;
@@ -30,7 +42,10 @@ struct ecs {
 	CURL *h;
 	double tokens;                   /* RunTask token bucket */
 	long long refilled_ms;
+	struct ecs_wait waits[ECS_WAIT_MAX];  /* builds waiting for capacity */
 };
+
+static json_t *ecs_strategy(const char *csv, struct error *err);
 
 int ecs_new(struct ecs **out, const struct config *cfg, struct error *err)
 {
@@ -50,6 +65,12 @@ int ecs_new(struct ecs **out, const struct config *cfg, struct error *err)
 	if (rc == 0 && !e->cc.ecs_subnets[0])
 		rc = error_set(err, SKIFF_EINVALID, "invalid_config",
 			       "ecs_subnets is required with launcher = ecs (Fargate tasks use awsvpc)");
+	if (rc == 0) {
+		json_t *strategy = ecs_strategy(e->cc.ecs_capacity_providers, err);
+		if (!strategy)
+			rc = SKIFF_EINVALID;
+		json_decref(strategy);
+	}
 	if (rc < 0) {
 		free(e);
 		return rc;
@@ -58,8 +79,8 @@ int ecs_new(struct ecs **out, const struct config *cfg, struct error *err)
 	if (e->cc.ecs_endpoint[0])
 		snprintf(e->endpoint, sizeof(e->endpoint), "%s", e->cc.ecs_endpoint);
 	else
-		snprintf(e->endpoint, sizeof(e->endpoint), "https://ecs.%s.amazonaws.com/",
-			 e->cc.ecs_region);
+		snprintf(e->endpoint, sizeof(e->endpoint), "https://ecs.%s.%s/", e->cc.ecs_region,
+			 aws_dns_suffix(e->cc.ecs_region));
 	e->auth = aws_auth_new(cfg->s3_access_key, cfg->s3_secret_key);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (!(e->h = curl_easy_init()))
@@ -84,14 +105,13 @@ static size_t ecs_write(char *p, size_t size, size_t n, void *ctx)
 	return buf_append(ctx, p, size * n) < 0 ? 0 : size * n;
 }
 
-/* The error type of an answer: "ThrottlingException" from "...#ThrottlingException". */
-static const char *ecs_error_type(json_t *doc)
+/* The bare error name of an answer's X-Amzn-ErrorType header or __type field:
+ * "ThrottlingException" from "com.amazon.coral#ThrottlingException" or from
+ * "ThrottlingException:http://internal.amazon.com/coral/...". */
+static void ecs_error_type(const char *header, json_t *doc, char *out, size_t cap)
 {
-	const char *t = json_string_value(json_object_get(doc, "__type"));
-	if (!t)
-		return "";
-	const char *hash = strrchr(t, '#');
-	return hash ? hash + 1 : t;
+	const char *t = header && *header ? header : json_string_value(json_object_get(doc, "__type"));
+	aws_error_name(t ? t : "", out, cap);
 }
 
 static const char *ecs_error_message(json_t *doc)
@@ -110,7 +130,8 @@ int ecs_call(struct ecs *e, const char *target, json_t *request, json_t **out,
 	char hash[HASH_HEX_LEN + 1], line[160];
 	struct buf resp = BUF_INIT(ECS_BODY_MAX);
 	int rc = 0;
-	bool refreshed = false;
+	bool refreshed = false, reclocked = false;
+	struct aws_answer ans;
 	if (!body)
 		abort();
 	hash_buffer(body, strlen(body), hash);
@@ -133,10 +154,14 @@ int ecs_call(struct ecs *e, const char *target, json_t *request, json_t **out,
 		curl_easy_setopt(e->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
 		curl_easy_setopt(e->h, CURLOPT_WRITEFUNCTION, ecs_write);
 		curl_easy_setopt(e->h, CURLOPT_WRITEDATA, &resp);
+		memset(&ans, 0, sizeof(ans));
+		curl_easy_setopt(e->h, CURLOPT_HEADERFUNCTION, aws_answer_header);
+		curl_easy_setopt(e->h, CURLOPT_HEADERDATA, &ans);
 		hdrs = curl_slist_append(hdrs, "Content-Type: application/x-amz-json-1.1");
 		snprintf(line, sizeof(line), "X-Amz-Target: " ECS_TARGET_PREFIX "%s", target);
 		hdrs = curl_slist_append(hdrs, line);
-		rc = aws_sign(e->h, &hdrs, &creds, e->cc.ecs_region, "ecs", hash, err);
+		rc = aws_sign(e->h, &hdrs, &creds, e->cc.ecs_region, "ecs", "POST", e->endpoint, hash,
+			      err);
 		memset(&creds, 0, sizeof(creds));
 		if (rc < 0) {
 			curl_slist_free_all(hdrs);
@@ -159,7 +184,8 @@ int ecs_call(struct ecs *e, const char *target, json_t *request, json_t **out,
 			rc = 0;
 			break;
 		}
-		const char *type = doc ? ecs_error_type(doc) : "";
+		char type[128];
+		ecs_error_type(ans.error_type, doc, type, sizeof(type));
 		bool retry = aws_retryable(cc, status) || !strcmp(type, "ThrottlingException") ||
 			     !strcmp(type, "ServerException") || !strcmp(type, "RequestLimitExceeded");
 		long long wait = aws_backoff_ms(attempt, ECS_BACKOFF_BASE_MS, ECS_BACKOFF_CAP_MS);
@@ -169,13 +195,21 @@ int ecs_call(struct ecs *e, const char *target, json_t *request, json_t **out,
 			retry = true;
 			wait = 0;
 		}
+		if (!reclocked && doc && aws_clock_skewed(type, ecs_error_message(doc)) &&
+		    aws_auth_skew(e->auth, ans.date)) {
+			reclocked = true;   /* sign again with the service's time, once */
+			retry = true;
+			wait = 0;
+		}
 		if (!retry || attempt >= e->cc.ecs_retries || aws_mono_ms() + wait >= deadline) {
 			if (cc != CURLE_OK)
 				rc = error_set(err, SKIFF_EUPSTREAM, "ecs_unavailable",
 					       "ECS %s failed%s: %s", target, retry ? " after retries" : "",
 					       curl_easy_strerror(cc));
 			else
-				rc = error_set(err, SKIFF_EUPSTREAM, "ecs_error", "ECS %s answered HTTP %ld%s%s%s%s",
+				rc = error_set(err, SKIFF_EUPSTREAM,
+					       !strcmp(type, "ThrottlingException") ? "ecs_throttled" : "ecs_error",
+					       "ECS %s answered HTTP %ld%s%s%s%s",
 					       target, status, type[0] ? " " : "", type,
 					       doc && ecs_error_message(doc)[0] ? ": " : "",
 					       doc ? ecs_error_message(doc) : "");
@@ -190,6 +224,55 @@ int ecs_call(struct ecs *e, const char *target, json_t *request, json_t **out,
 	free(body);
 	buf_dispose(&resp);
 	return rc;
+}
+
+/* ecs_capacity_providers ("FARGATE_SPOT:3,FARGATE:1:1", name[:weight[:base]]) as RunTask's
+ * capacityProviderStrategy; NULL and err set when malformed. */
+static json_t *ecs_strategy(const char *csv, struct error *err)
+{
+	json_t *out = json_array();
+	const char *p = csv;
+	while (*p) {
+		char item[CONFIG_STR_MAX], name[256];
+		size_t n = strcspn(p, ",");
+		snprintf(item, sizeof(item), "%.*s", (int)n, p);
+		p += n + (p[n] == ',');
+		char *s = item;
+		while (*s == ' ')
+			s++;
+		size_t k = strlen(s);
+		while (k && s[k - 1] == ' ')
+			s[--k] = '\0';
+		if (!k)
+			continue;
+		long weight = 1, base = 0;
+		char *colon = strchr(s, ':'), *end = NULL;
+		size_t nl = colon ? (size_t)(colon - s) : k;
+		bool digits = true;
+		if (colon) {
+			weight = strtol(colon + 1, &end, 10);
+			digits = end != colon + 1;
+			if (*end == ':') {
+				char *b = end + 1;
+				base = strtol(b, &end, 10);
+				digits = digits && end != b;
+			}
+		}
+		snprintf(name, sizeof(name), "%.*s", (int)nl, s);
+		if (nl == 0 || nl >= sizeof(name) || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					"abcdefghijklmnopqrstuvwxyz0123456789_-") != nl ||
+		    (colon && (!digits || *end)) || weight < 0 || weight > 1000 ||
+		    base < 0 || base > 100000 || json_array_size(out) == 6) {
+			json_decref(out);
+			error_set(err, SKIFF_EINVALID, "invalid_config",
+				  "ecs_capacity_providers: \"%s\" is not name[:weight[:base]] (weight "
+				  "0-1000, base 0-100000, at most 6 providers)", s);
+			return NULL;
+		}
+		json_array_append_new(out, json_pack("{sssIsI}", "capacityProvider", name,
+						     "weight", (json_int_t)weight, "base", (json_int_t)base));
+	}
+	return out;
 }
 
 /* A comma-separated setting as a JSON array of its non-empty, trimmed items. */
@@ -254,11 +337,28 @@ json_t *ecs_run_request(const struct ecs *e, const char *id)
 				ecs_list(e->cc.ecs_subnets), "securityGroups",
 				ecs_list(e->cc.ecs_security_groups), "assignPublicIp",
 				e->cc.ecs_assign_public_ip ? "ENABLED" : "DISABLED");
-	return json_pack("{sssssssisssss{so}s{s[o]}}", "cluster", e->cc.ecs_cluster,
-			 "taskDefinition", e->cc.ecs_task_definition, "launchType", "FARGATE",
-			 "count", 1, "startedBy", "skiff", "clientToken", id,
-			 "networkConfiguration", "awsvpcConfiguration", vpc,
-			 "overrides", "containerOverrides", container);
+	json_t *req = json_pack("{sssssisss{so}s{s[o]}}", "cluster", e->cc.ecs_cluster,
+				"taskDefinition", e->cc.ecs_task_definition, "count", 1,
+				"startedBy", "skiff", "networkConfiguration", "awsvpcConfiguration", vpc,
+				"overrides", "containerOverrides", container);
+	json_t *strategy = ecs_strategy(e->cc.ecs_capacity_providers, NULL);
+	if (json_array_size(strategy) > 0)   /* Fargate Spot: a strategy instead of a launch type */
+		json_object_set(req, "capacityProviderStrategy", strategy);
+	else
+		json_object_set_new(req, "launchType", json_string("FARGATE"));
+	json_decref(strategy);
+	/* clientToken: the deployment id and a hash of everything else, so that a RunTask
+	 * repeated after a capacity shortage or a restart is the same request (never a second
+	 * task), and changed parameters are a new request rather than a conflict */
+	char hash[HASH_HEX_LEN + 1], token[64];
+	char *text = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!text)
+		abort();
+	hash_buffer(text, strlen(text), hash);
+	free(text);
+	snprintf(token, sizeof(token), "%s-%.*s", id, ECS_TOKEN_HASH, hash);
+	json_object_set_new(req, "clientToken", json_string(token));
+	return req;
 }
 
 /* Waits for a RunTask token: a bucket of ecs_run_rate tokens refilled at ecs_run_rate/s. */
@@ -298,15 +398,86 @@ static int ecs_fail_deployment(struct redis *r, const char *id, const char *mess
 	return rc;
 }
 
+/* A RunTask failure that a later RunTask may not meet: no capacity right now. */
+static bool ecs_capacity_short(const char *reason)
+{
+	return !strncmp(reason, "RESOURCE:", 9) || strcasestr(reason, "capacity") != NULL;
+}
+
+/* The capacity wait of deployment id; with add, a free entry is taken when it has none. */
+static struct ecs_wait *ecs_wait_find(struct ecs *e, const char *id, bool add)
+{
+	struct ecs_wait *free_one = NULL;
+	for (size_t i = 0; i < ECS_WAIT_MAX; i++) {
+		if (!strcmp(e->waits[i].id, id))
+			return &e->waits[i];
+		if (!free_one && !e->waits[i].id[0])
+			free_one = &e->waits[i];
+	}
+	if (add && free_one) {
+		memset(free_one, 0, sizeof(*free_one));
+		snprintf(free_one->id, sizeof(free_one->id), "%s", id);
+	}
+	return add ? free_one : NULL;
+}
+
+static void ecs_wait_drop(struct ecs *e, const char *id)
+{
+	struct ecs_wait *w = ecs_wait_find(e, id, false);
+	if (w)
+		w->id[0] = '\0';
+}
+
+/* No capacity for the build now: it stays queued (launcher=ecs, launched = the first try,
+ * so that ecs_start_timeout bounds the wait), with a line in its log; ecs_poll asks again
+ * after a backoff, with the same request and clientToken. 1, or SKIFF_EREDIS. */
+static int ecs_capacity_wait(struct ecs *e, struct redis *r, const char *id, const char *why,
+			     struct error *err)
+{
+	struct ecs_wait *w = ecs_wait_find(e, id, true);
+	int attempts = 1;
+	long long delay = ECS_CAPACITY_BASE_MS;
+	if (w) {
+		attempts = ++w->attempts;
+		delay = aws_backoff_ms(attempts - 1, ECS_CAPACITY_BASE_MS, ECS_CAPACITY_CAP_MS);
+		w->retry_ms = aws_mono_ms() + delay;
+	}
+	struct deployment dep;
+	int rc = model_deployment_get(r, id, &dep, err);
+	if (rc < 0)
+		return rc == SKIFF_ENOTFOUND ? 1 : rc;
+	if (dep.launched == MODEL_NONE || dep.launched <= 0) {
+		struct deployment change;
+		model_deployment_init(&change);
+		snprintf(change.launcher, sizeof(change.launcher), "ecs");
+		change.launched = model_now_ms();
+		rc = model_deployment_update(r, id, &change, MODEL_SET(LAUNCHER) | MODEL_SET(LAUNCHED),
+					     err);
+	}
+	if (rc < 0)
+		return rc;
+	char line[ERROR_MESSAGE_MAX + 96];
+	snprintf(line, sizeof(line), "no ECS capacity for the build right now (%s); trying again in "
+		 "%lld s, attempt %d", why, (delay + 999) / 1000, attempts);
+	model_log_append(r, id, LOG_SRC_SYSTEM, line, strlen(line), NULL);
+	log_info("ecs launch waits for capacity deployment=%s attempt=%d wait_ms=%lld reason=\"%s\"",
+		 id, attempts, delay, why);
+	return 1;
+}
+
 int ecs_launch(struct ecs *e, struct redis *r, const char *id, struct error *err)
 {
 	json_t *req = ecs_run_request(e, id), *resp = NULL;
-	char msg[ERROR_MESSAGE_MAX];
+	char msg[ERROR_MESSAGE_MAX], why[ERROR_MESSAGE_MAX] = "";
+	struct error le;
+	error_clear(&le);
 	if (!req)
 		abort();
 	ecs_rate_wait(e);
-	int rc = ecs_call(e, "RunTask", req, &resp, err);
+	int rc = ecs_call(e, "RunTask", req, &resp, &le);
 	json_decref(req);
+	if (rc == SKIFF_EUPSTREAM && !strcmp(le.name, "ecs_throttled"))
+		snprintf(why, sizeof(why), "RunTask throttled");
 	if (rc == 0) {
 		json_t *failures = json_object_get(resp, "failures");
 		json_t *task = json_array_get(json_object_get(resp, "tasks"), 0);
@@ -315,10 +486,13 @@ int ecs_launch(struct ecs *e, struct redis *r, const char *id, struct error *err
 			json_t *f = json_array_get(failures, 0);
 			const char *reason = json_string_value(json_object_get(f, "reason"));
 			const char *detail = json_string_value(json_object_get(f, "detail"));
-			rc = error_set(err, SKIFF_EUPSTREAM, "ecs_run_failed",
+			rc = error_set(&le, SKIFF_EUPSTREAM, "ecs_run_failed",
 				       "ECS could not start the build: %s%s%s",
 				       reason ? reason : "no task in the answer", detail ? " - " : "",
 				       detail ? detail : "");
+			if (reason && ecs_capacity_short(reason))
+				snprintf(why, sizeof(why), "%s%s%s", reason, detail ? " - " : "",
+					 detail ? detail : "");
 		} else {
 			/* the task's own creation time, so a repeated (idempotent) RunTask keeps it */
 			json_t *created = json_object_get(task, "createdAt");
@@ -329,16 +503,23 @@ int ecs_launch(struct ecs *e, struct redis *r, const char *id, struct error *err
 			change.launched = json_is_number(created)
 				? (long long)(json_number_value(created) * 1000.0) : model_now_ms();
 			rc = model_deployment_update(r, id, &change, MODEL_SET(LAUNCHER) |
-						     MODEL_SET(TASK_ARN) | MODEL_SET(LAUNCHED), err);
-			if (rc == 0)
+						     MODEL_SET(TASK_ARN) | MODEL_SET(LAUNCHED), &le);
+			if (rc == 0) {
+				ecs_wait_drop(e, id);
 				log_info("build launched on ecs deployment=%s task=%s", id, arn);
+			}
 		}
 	}
 	json_decref(resp);
+	if (rc < 0 && why[0])
+		rc = ecs_capacity_wait(e, r, id, why, &le);
 	if (rc < 0 && rc != SKIFF_EREDIS) {
-		snprintf(msg, sizeof(msg), "%s", err ? err->message : "ECS RunTask failed");
+		snprintf(msg, sizeof(msg), "%s", le.message[0] ? le.message : "ECS RunTask failed");
+		ecs_wait_drop(e, id);
 		ecs_fail_deployment(r, id, msg, MODEL_NONE);
 	}
+	if (rc < 0)
+		error_set(err, rc, le.name, "%s", le.message);
 	return rc;
 }
 
@@ -382,7 +563,13 @@ static enum ecs_poll_result ecs_judge(struct ecs *e, struct redis *r, const char
 	if (task && !strcmp(last, "STOPPED")) {
 		if (ecs_now_final(r, id))
 			return ECS_POLL_DONE;
-		json_t *c = json_array_get(json_object_get(task, "containers"), 0);
+		/* the build container by name: ECS lists sidecars (log routers, agents) in no
+		 * particular order */
+		json_t *c = NULL, *ci;
+		size_t k;
+		json_array_foreach(json_object_get(task, "containers"), k, ci)
+			if (!strcmp(ecs_field(ci, "name"), e->cc.ecs_container))
+				c = ci;
 		json_t *code = json_object_get(c, "exitCode");
 		const char *creason = ecs_field(c, "reason");
 		char exit_code[24] = "";
@@ -409,8 +596,12 @@ static enum ecs_poll_result ecs_judge(struct ecs *e, struct redis *r, const char
 	}
 	if (dep->state == DEPLOYMENT_QUEUED && launched != MODEL_NONE && launched > 0 &&
 	    age_ms > e->cc.ecs_start_timeout * 1000LL) {
-		snprintf(msg, sizeof(msg), "the build did not start within %ld s (task %s)",
-			 e->cc.ecs_start_timeout, task ? last : "unknown to ECS");
+		if (arn[0])
+			snprintf(msg, sizeof(msg), "the build did not start within %ld s (task %s)",
+				 e->cc.ecs_start_timeout, task ? last : "unknown to ECS");
+		else
+			snprintf(msg, sizeof(msg), "the build did not start within %ld s: ECS had no "
+				 "capacity for it", e->cc.ecs_start_timeout);
 		if (arn[0]) {
 			struct error se;
 			if (ecs_stop(e, arn, "skiff: the build did not start in time", &se) < 0)
@@ -443,6 +634,23 @@ static enum ecs_poll_result ecs_stop_deleted(struct ecs *e, struct redis *r, con
 	}
 	model_lifecycle_orphan_task_drop(r, id);
 	return ECS_POLL_DONE;
+}
+
+/* A build still waiting for capacity (no task yet): given up after ecs_start_timeout, else
+ * RunTask again once its backoff is over. */
+static enum ecs_poll_result ecs_relaunch(struct ecs *e, struct redis *r, const char *id,
+					 const struct deployment *dep)
+{
+	if (ecs_judge(e, r, id, dep, NULL, false) == ECS_POLL_DONE) {
+		ecs_wait_drop(e, id);
+		return ECS_POLL_DONE;
+	}
+	struct ecs_wait *w = ecs_wait_find(e, id, false);
+	if (w && aws_mono_ms() < w->retry_ms)
+		return ECS_POLL_RUNNING;
+	struct error le;
+	int rc = ecs_launch(e, r, id, &le);
+	return rc >= 0 || rc == SKIFF_EREDIS ? ECS_POLL_RUNNING : ECS_POLL_DONE;
 }
 
 int ecs_poll(struct ecs *e, struct redis *r, const char *const *ids, size_t n,
@@ -495,8 +703,10 @@ int ecs_poll(struct ecs *e, struct redis *r, const char *const *ids, size_t n,
 			if (results[base + i] == ECS_POLL_DONE || !loaded[i])
 				continue;
 			const char *arn = deps[i].task_arn;
-			if (!arn[0])
+			if (!arn[0]) {
+				results[base + i] = ecs_relaunch(e, r, ids[base + i], &deps[i]);
 				continue;
+			}
 			json_t *task = NULL, *t;
 			bool missing = false;
 			size_t k;

@@ -21,12 +21,15 @@ struct ecs;
 int ecs_new(struct ecs **out, const struct config *cfg, struct error *err);
 void ecs_free(struct ecs *e);
 
-/* RunTask of deployment id's build: FARGATE, the configured network, container overrides
- * carrying only the deployment id and where Redis and the store are; clientToken = id, so a
- * retried launch never starts a second task. On success the deployment record gets
- * launcher=ecs, task_arn and launched (the task's createdAt, ms). A 200 with failures[] is
- * a failure. When it fails the deployment is marked error (with the reason) and the error
- * is returned. */
+/* RunTask of deployment id's build: FARGATE (or the ecs_capacity_providers strategy, e.g.
+ * Fargate Spot), the configured network, container overrides carrying only the deployment id
+ * and where Redis and the store are; clientToken = id and a hash of the other parameters, so
+ * a repeated launch never starts a second task. On success (0) the deployment record gets
+ * launcher=ecs, task_arn and launched (the task's createdAt, ms). A temporary capacity
+ * shortage (failures[] with a RESOURCE:* or capacity reason, or throttling beyond the
+ * retries) returns 1: the build stays queued with a line in its log, and ecs_poll asks again
+ * with backoff, within ecs_start_timeout. Any other failure marks the deployment error (with
+ * the reason) and is returned. */
 int ecs_launch(struct ecs *e, struct redis *r, const char *id, struct error *err);
 
 enum ecs_poll_result {
@@ -39,7 +42,9 @@ enum ecs_poll_result {
  * one (no record) has its task stopped from the ARN model_lifecycle_delete left; a task that
  * STOPPED while the build was not final marks the deployment error with the stop reason and
  * the container's exit code; a build still queued ecs_start_timeout seconds after launch is
- * stopped and marked error. results[i] receives the outcome of ids[i]. */
+ * stopped and marked error; a build waiting for capacity is launched again when its backoff
+ * is over. The exit code is the one of the container named ecs_container, wherever ECS lists
+ * it. results[i] receives the outcome of ids[i]. */
 int ecs_poll(struct ecs *e, struct redis *r, const char *const *ids, size_t n,
 	     enum ecs_poll_result *results, struct error *err);
 

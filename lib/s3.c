@@ -4,6 +4,7 @@
 #include "aws.h"
 #include "hash.h"
 #include "log.h"
+#include "sigv4.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +50,9 @@ struct s3_req {
 	int dst_fd;                    /* GET into a file: -1 when not */
 	struct buf *dst_buf;           /* GET into memory */
 	unsigned long long dst_max;
-	unsigned long long dst_len;
+	unsigned long long dst_len;        /* bytes of the object received, resumed ones included */
+	unsigned long long resume_from;    /* this attempt asked for bytes from here on (Range) */
+	bool body_started;                 /* this attempt delivered body bytes */
 	bool too_big;
 	/* per attempt */
 	CURL *h;
@@ -61,6 +64,8 @@ struct s3_req {
 	bool write_failed;
 	int attempt;
 	bool refreshed;                /* credentials were refreshed for this request once */
+	bool reclocked;                /* the signing clock was corrected for it once */
+	struct aws_answer ans;         /* headers of the last answer */
 };
 
 static void s3_copy(char *dst, size_t cap, const char *src)
@@ -85,7 +90,8 @@ int s3_new(struct s3 **out, const struct config *cfg, struct error *err)
 	if (cfg->s3_endpoint[0])
 		s3_copy(s->endpoint, sizeof(s->endpoint), cfg->s3_endpoint);
 	else
-		snprintf(s->endpoint, sizeof(s->endpoint), "https://s3.%s.amazonaws.com", cfg->s3_region);
+		snprintf(s->endpoint, sizeof(s->endpoint), "https://s3.%s.%s", cfg->s3_region,
+			 aws_dns_suffix(cfg->s3_region));
 	size_t n = strlen(s->endpoint);
 	while (n && s->endpoint[n - 1] == '/')
 		s->endpoint[--n] = '\0';
@@ -256,6 +262,17 @@ static size_t s3_write(char *p, size_t size, size_t nmemb, void *ctx)
 		buf_append(&r->errbody, p, n); /* bounded; a cut error body is still useful */
 		return n;
 	}
+	if (!r->body_started) {
+		r->body_started = true;
+		/* a resumed download answered with the whole object (Range ignored): start over */
+		if (r->resume_from && status != 206 && r->dst_fd >= 0) {
+			if (ftruncate(r->dst_fd, 0) < 0 || lseek(r->dst_fd, 0, SEEK_SET) < 0) {
+				r->write_failed = true;
+				return 0;
+			}
+			r->resume_from = r->dst_len = 0;
+		}
+	}
 	if (r->dst_max && n > r->dst_max - r->dst_len) {
 		r->too_big = true;
 		return 0;
@@ -297,12 +314,16 @@ static int s3_req_prepare(struct s3 *s, struct s3_req *r, CURL *h, long long tim
 	r->h = h;
 	r->cc = CURLE_OK;
 	r->status = 0;
-	r->too_big = r->write_failed = false;
-	r->dst_len = 0;
-	if (r->dst_buf)
+	r->too_big = r->write_failed = r->body_started = false;
+	if (r->dst_buf) {
 		buf_reset(r->dst_buf);
-	if (r->dst_fd >= 0 && (ftruncate(r->dst_fd, 0) < 0 || lseek(r->dst_fd, 0, SEEK_SET) < 0))
-		return error_set(err, SKIFF_EIO, NULL, "cannot rewrite the download: %s",
+		r->dst_len = 0;
+	}
+	/* a download into a file goes on from the bytes it has (Range), never from byte 0 */
+	r->resume_from = r->dst_fd >= 0 ? r->dst_len : 0;
+	if (r->dst_fd >= 0 && (ftruncate(r->dst_fd, (off_t)r->dst_len) < 0 ||
+			       lseek(r->dst_fd, (off_t)r->dst_len, SEEK_SET) < 0))
+		return error_set(err, SKIFF_EIO, NULL, "cannot resume the download: %s",
 				 strerror(errno));
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, r->url);
@@ -312,9 +333,22 @@ static int s3_req_prepare(struct s3 *s, struct s3_req *r, CURL *h, long long tim
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(timeout_ms > 0 ? timeout_ms : 1));
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, s3_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+	memset(&r->ans, 0, sizeof(r->ans));
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, aws_answer_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &r->ans);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "skiff/" SKIFF_VERSION);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FILETIME, 1L);
+	if (r->dst_fd >= 0) {
+		/* blobs may be large: a stall limit, and the whole s3_deadline (s3_perform) rather
+		 * than s3_timeout for the transfer (uploads do the same) */
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)(s->timeout_ms + 999) / 1000);
+		if (r->resume_from) {
+			snprintf(line, sizeof(line), "Range: bytes=%llu-", r->resume_from);
+			r->hdrs = curl_slist_append(r->hdrs, line);
+		}
+	}
 	if (!strcmp(r->method, "HEAD")) {
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	} else if (!strcmp(r->method, "DELETE")) {
@@ -353,7 +387,7 @@ static int s3_req_prepare(struct s3 *s, struct s3_req *r, CURL *h, long long tim
 			r->hdrs = curl_slist_append(r->hdrs, line);
 		}
 	}
-	rc = aws_sign(h, &r->hdrs, &creds, s->region, "s3", payload, err);
+	rc = aws_sign(h, &r->hdrs, &creds, s->region, "s3", r->method, r->url, payload, err);
 	memset(&creds, 0, sizeof(creds));
 	if (rc < 0)
 		return rc;
@@ -392,6 +426,20 @@ static enum s3_outcome s3_req_outcome(struct s3 *s, struct s3_req *r, struct err
 		log_info("s3 credentials expired, refreshing key=%s", r->key);
 		return S3_RETRY;
 	}
+	/* a resumed download asked past the end: start over */
+	if (r->cc == CURLE_OK && r->status == 416 && r->resume_from) {
+		r->dst_len = 0;
+		return S3_RETRY;
+	}
+	/* our clock is off: sign again with S3's time, once */
+	if (r->cc == CURLE_OK && !r->reclocked &&
+	    (aws_clock_skewed(code, msg) ||
+	     (r->status == 403 && !code[0] && aws_auth_clock_off(s->auth, r->ans.date))) &&
+	    aws_auth_skew(s->auth, r->ans.date)) {
+		r->reclocked = true;
+		log_warn("s3 request signed with a skewed clock, retrying key=%s", r->key);
+		return S3_RETRY;
+	}
 	if (aws_retryable(r->cc, r->status) || !strcmp(code, "RequestTimeout") ||
 	    !strcmp(code, "SlowDown"))
 		return S3_RETRY;
@@ -402,6 +450,17 @@ static enum s3_outcome s3_req_outcome(struct s3 *s, struct s3_req *r, struct err
 	}
 	if (r->status == 404) {
 		error_set(err, SKIFF_ENOTFOUND, NULL, "%s not found in the store", r->key);
+		return S3_FAIL;
+	}
+	/* S3 answers a missing key with 403, not 404, to a caller without an unconditioned
+	 * s3:ListBucket: say so rather than guess "not found" */
+	if (r->status == 403 && (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD")) &&
+	    (!strcmp(code, "AccessDenied") || !code[0])) {
+		error_set(err, SKIFF_ESTORE, "store_forbidden",
+			  "S3 %s %s answered HTTP 403 AccessDenied: skiff's credentials lack "
+			  "s3:GetObject on the key, or the key is missing and they lack s3:ListBucket "
+			  "on the bucket without a prefix condition (then S3 answers 403 instead of "
+			  "404; doc/aws.md, section 3)", r->method, r->key);
 		return S3_FAIL;
 	}
 	error_set(err, SKIFF_ESTORE, "store_unavailable", "S3 %s %s answered HTTP %ld%s%s%s%s",
@@ -424,17 +483,20 @@ static int s3_req_gave_up(struct s3_req *r, struct error *err)
 			 r->attempt, r->status, code[0] ? " " : "", code);
 }
 
-/* One request on the reused handle, retried within min(s3_deadline, s3_timeout * attempts). */
+/* One request on the reused handle, retried within min(s3_deadline, s3_timeout * attempts);
+ * a download into a file within s3_deadline, each attempt going on from the bytes the
+ * earlier ones received. */
 static int s3_perform(struct s3 *s, struct s3_req *r, long long timeout_ms, long retries,
 		      struct error *err)
 {
 	long long budget = timeout_ms * (retries + 1);
-	if (budget > s->deadline_ms)
+	if (budget > s->deadline_ms || r->dst_fd >= 0)
 		budget = s->deadline_ms;
 	long long deadline = aws_mono_ms() + budget;
 	for (;;) {
 		long long left = deadline - aws_mono_ms();
-		int rc = s3_req_prepare(s, r, s->easy, left < timeout_ms ? left : timeout_ms, err);
+		int rc = s3_req_prepare(s, r, s->easy,
+					left < timeout_ms || r->dst_fd >= 0 ? left : timeout_ms, err);
 		if (rc < 0)
 			return rc;
 		r->cc = curl_easy_perform(s->easy);
@@ -556,21 +618,11 @@ int s3_list(struct s3 *s, const char *prefix, int (*fn)(const struct s3_object *
 		return rc;
 	size_t strip = strlen(s->prefix);
 	do {
-		/* already canonical for SigV4: names sorted, values encoded */
-		size_t o = 0;
-		query[0] = '\0';
-		if (page.next_token[0]) {
-			o = (size_t)snprintf(query, sizeof(query), "continuation-token=");
-			if (aws_uri_encode(query, sizeof(query), &o, page.next_token,
-					   strlen(page.next_token), false) < 0)
-				goto toolong;
-			query[o++] = '&';
-		}
-		int n = snprintf(query + o, sizeof(query) - o, "list-type=2&max-keys=1000&prefix=");
-		if (n < 0 || (size_t)n >= sizeof(query) - o)
-			goto toolong;
-		o += (size_t)n;
-		if (aws_uri_encode(query, sizeof(query), &o, full, strlen(full), false) < 0)
+		/* encoded and sorted by skiff ("+/=" of base64 tokens as %2B %2F %3D), sent as
+		 * signed */
+		struct sigv4_pair q[] = { { "list-type", "2" }, { "max-keys", "1000" },
+					  { "prefix", full }, { "continuation-token", page.next_token } };
+		if (sigv4_query(query, sizeof(query), q, page.next_token[0] ? 4 : 3) < 0)
 			goto toolong;
 		struct s3_req r;
 		s3_req_init(&r, "GET");
@@ -599,14 +651,14 @@ toolong:
 int s3_check(struct s3 *s, struct error *err)
 {
 	char query[S3_KEY_MAX * 3 + 64];
-	size_t o = (size_t)snprintf(query, sizeof(query), "list-type=2&max-keys=1&prefix=");
+	struct sigv4_pair q[] = { { "list-type", "2" }, { "max-keys", "1" }, { "prefix", s->prefix } };
 	struct buf body = BUF_INIT(S3_LIST_MAX_BODY);
 	struct s3_req r;
 	s3_req_init(&r, "GET");
 	r.dst_buf = &body;
 	r.key = "(bucket)";
 	int rc = 0;
-	if (aws_uri_encode(query, sizeof(query), &o, s->prefix, strlen(s->prefix), false) < 0 ||
+	if (sigv4_query(query, sizeof(query), q, 3) < 0 ||
 	    s3_url_build(r.url, sizeof(r.url), s->endpoint, s->bucket, s->path_style, "", query) < 0)
 		rc = error_set(err, SKIFF_EINVALID, "invalid_config", "s3_prefix too long");
 	if (rc == 0)
@@ -632,10 +684,11 @@ static int s3_job_start(struct s3 *s, struct s3_job *j, long long deadline, stru
 {
 	s3_req_dispose(&j->req);
 	int attempt = j->req.attempt;
-	bool refreshed = j->req.refreshed;
+	bool refreshed = j->req.refreshed, reclocked = j->req.reclocked;
 	s3_req_init(&j->req, j->phase == S3_JOB_HEAD ? "HEAD" : "PUT");
 	j->req.attempt = attempt;
 	j->req.refreshed = refreshed;
+	j->req.reclocked = reclocked;
 	j->req.src_path = j->put->path;
 	j->req.src_sha256 = j->put->sha256;
 	j->req.content_type = j->put->content_type;

@@ -41,7 +41,9 @@ int s3_put_mem(struct s3 *s, const char *key, const void *data, size_t len,
  * refuses bytes that changed; NULL streams it as UNSIGNED-PAYLOAD. */
 int s3_put_file(struct s3 *s, const char *key, const char *path, const char *sha256,
 		const char *content_type, const char *cache_control, struct error *err);
-/* GET into fd (truncated and rewritten on a retry), at most max bytes. SKIFF_ENOTFOUND. */
+/* GET into fd (empty, at offset 0), at most max bytes. A transfer that stalls for s3_timeout
+ * seconds (no total-time limit but s3_deadline) or is cut is retried from the bytes already
+ * received (Range), from byte 0 only when S3 ignores the range. SKIFF_ENOTFOUND. */
 int s3_get_fd(struct s3 *s, const char *key, int fd, unsigned long long max, struct error *err);
 /* GET into out (bounded by out->max: SKIFF_ELIMIT). SKIFF_ENOTFOUND. */
 int s3_get_buf(struct s3 *s, const char *key, struct buf *out, struct error *err);

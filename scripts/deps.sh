@@ -17,9 +17,10 @@ libjansson-dev libevent-dev libssl-dev zlib1g-dev libbrotli-dev libsystemd-dev
 redis-server lighttpd bubblewrap slirp4netns git curl ca-certificates nodejs"
 # Testing: the Check library, Apache with its modules, cgi-fcgi, systemd's tools
 # (socket activation, unit verification), chromium for the browser tests, valgrind
-# (`make valgrind`), python3 for the test scripts, man for the manual pages.
+# (`make valgrind`), python3 for the test scripts, botocore for its AWS service models
+# (it_ecs checks the ECS requests against them), man for the manual pages.
 CHECK="check libfcgi-bin apache2 apache2-utils libapache2-mod-xsendfile libapache2-mod-fcgid
-systemd chromium valgrind iproute2 python3 man-db"
+systemd chromium valgrind iproute2 python3 python3-botocore man-db"
 # Benchmarks: the load generator, nginx with nchan to compare the log bridge against, python3
 # and ss (iproute2) for the scripts.
 BENCH="wrk python3 iproute2 nginx-light libnginx-mod-nchan"

@@ -52,20 +52,26 @@ mkdirSync(join(dir, 's3rver'), { recursive: true });
 const temp = new Map();      // access key id -> { secretAccessKey, sessionToken, expires }
 const fault = {
   s3_status: 503, s3_count: 0, s3_down: false, s3_delay_ms: 0,
-  ecs_throttle: 0, ecs_failures: 0, ecs_crash: 0, ecs_pending: 0,
-  creds_ttl: 900, creds_down: false,
+  ecs_throttle: 0, ecs_failures: 0, ecs_failure_reason: 'RESOURCE:MEMORY', ecs_crash: 0, ecs_pending: 0,
+  creds_ttl: 900, creds_down: false, clock_offset_s: 0, clock_offset_for: 'all', s3_cut_get: 0, s3_stall_get: 0,
+  iam_list_bucket: 'unconditioned', // or 'prefix' (conditioned on s3:prefix) or 'none'
 };
 const stats = {
   s3: { GET: 0, PUT: 0, HEAD: 0, DELETE: 0, POST: 0 }, s3_keys: { GET: [], PUT: [] },
-  rejected_signature: 0, rejected_expired: 0, rejected_payload: 0, faults_served: 0,
-  creds_fetched: 0, ecs: {}, runtask_times: [], last_runtask: null, put_bytes: 0, throttled_rate: 0,
+  rejected_signature: 0, rejected_skew: 0, rejected_expired: 0, rejected_payload: 0, faults_served: 0,
+  creds_fetched: 0, tokens_in: 0, ranges: [], iam_denied: 0, last_ecs: {}, ecs: {}, runtask_times: [], runtask_tokens: [], last_runtask: null, put_bytes: 0, throttled_rate: 0,
 };
 const tasks = new Map();     // task arn -> task
 const tokens = new Map();    // clientToken -> task arn
+const tokenParams = new Map(); // clientToken -> the request's other parameters
 let taskdef = null;
 if (args.taskdef) taskdef = JSON.parse(readFileSync(args.taskdef, 'utf8'));
 
 // ---- helpers -------------------------------------------------------------------------------
+// JSON with sorted keys: the same parameters give the same text whatever their order
+const canon = (v) => Array.isArray(v) ? `[${v.map(canon).join(',')}]`
+  : v && typeof v === 'object' ? `{${Object.keys(v).filter((k) => v[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canon(v[k])}`).join(',')}}`
+  : JSON.stringify(v);
 const sha256hex = (b) => createHash('sha256').update(b).digest('hex');
 const xmlEscape = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 function s3Error(res, status, code, message) {
@@ -78,6 +84,11 @@ function ecsJson(res, status, body) {
 }
 function ecsError(res, status, type, message) {
   ecsJson(res, status, { __type: type, message });
+}
+// the stand-in's clock offset for S3 or for ECS requests (clock_offset_for: all, s3, ecs)
+function clockOffsetMs(isS3) {
+  const on = fault.clock_offset_for === 'all' || fault.clock_offset_for === (isS3 ? 's3' : 'ecs');
+  return on ? fault.clock_offset_s * 1000 : 0;
 }
 function parseAmzDate(s) {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s || '');
@@ -133,8 +144,13 @@ async function verify(req, res, body, isS3Hint) {
   } else return fail(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
   if (reg !== region) return fail(400, 'AuthorizationHeaderMalformed', `the region '${reg}' is wrong; expecting '${region}'`);
   const date = parseAmzDate(req.headers['x-amz-date']);
-  if (!date || Math.abs(date - Date.now()) > 15 * 60 * 1000 || req.headers['x-amz-date'].slice(0, 8) !== day)
-    return fail(403, 'RequestTimeTooSkewed', 'x-amz-date is missing or too far from the server time');
+  const now = Date.now() + clockOffsetMs(service === 's3');
+  if (!date || Math.abs(date - now) > 15 * 60 * 1000 || req.headers['x-amz-date'].slice(0, 8) !== day) {
+    stats.rejected_skew++;
+    if (service !== 's3' && date)   // what ECS and other JSON services say
+      return fail(400, 'InvalidSignatureException', `Signature expired: ${req.headers['x-amz-date']} is now earlier than ${new Date(now - 5 * 60 * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '')} (${new Date(now).toISOString()} - 5 min.)`);
+    return fail(403, 'RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.');
+  }
   const declared = req.headers['x-amz-content-sha256'];
   if (service === 's3' && !declared)
     return fail(400, 'InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
@@ -175,6 +191,7 @@ function s3Forward(req, res, body) {
   if (stats.s3[req.method] !== undefined) stats.s3[req.method]++;
   if (stats.s3_keys[req.method]) stats.s3_keys[req.method].push(decodeURIComponent(keyPath));
   if (req.method === 'PUT') stats.put_bytes += body.length;
+  if (req.method === 'GET' && req.headers.range) stats.ranges.push(req.headers.range);
   const headers = { ...req.headers };
   delete headers.authorization;
   delete headers['x-amz-security-token'];
@@ -182,9 +199,58 @@ function s3Forward(req, res, body) {
   headers.host = `127.0.0.1:${upstreamPort}`;
   headers['content-length'] = String(body.length);
   delete headers['transfer-encoding'];
+  // ListObjectsV2: S3's continuation tokens are base64 with '+', '/' and '='; s3rver's are
+  // not, so every token is wrapped into one that has all three (and unwrapped on its way in)
+  const listing = req.method === 'GET' && /[?&]list-type=2(&|$)/.test(path);
+  if (listing && fault.iam_list_bucket === 'none') return s3Error(res, 403, 'AccessDenied', 'Access Denied');
+  if (listing) {
+    path = path.replace(/([?&]continuation-token=)([^&]*)/, (all, k, v) => {
+      const token = decodeURIComponent(v);
+      const m = /^p\+\/(.*)=$/.exec(token);
+      stats.tokens_in++;
+      return k + encodeURIComponent(m ? Buffer.from(m[1], 'base64').toString('utf8') : token);
+    });
+  }
   const up = httpRequest({ host: '127.0.0.1', port: upstreamPort, method: req.method, path, headers }, (ur) => {
-    res.writeHead(ur.statusCode, ur.headers);
-    ur.pipe(res);
+    // IAM: S3 answers 404 for a missing key only to callers allowed s3:ListBucket on the
+    // bucket without conditions; with it conditioned on s3:prefix, or without it, 403
+    if (ur.statusCode === 404 && fault.iam_list_bucket !== 'unconditioned' &&
+        (req.method === 'GET' || req.method === 'HEAD') && !listing) {
+      ur.resume();
+      stats.iam_denied++;
+      if (req.method === 'HEAD') {
+        res.writeHead(403);
+        return res.end();
+      }
+      return s3Error(res, 403, 'AccessDenied', 'Access Denied');
+    }
+    // a download cut or stalled halfway (s3_cut_get / s3_stall_get times): the headers
+    // promise the whole object, half of it comes, then the connection drops or goes silent
+    const broken = req.method === 'GET' && !listing && ur.statusCode === 200 &&
+      (fault.s3_cut_get > 0 || fault.s3_stall_get > 0);
+    if (broken) {
+      const stall = !(fault.s3_cut_get > 0);
+      if (stall) fault.s3_stall_get--;
+      else fault.s3_cut_get--;
+      stats.faults_served++;
+      return readBody(ur).then((b) => {
+        res.writeHead(200, ur.headers);
+        res.write(b.subarray(0, Math.floor(b.length / 2)));
+        if (stall) setTimeout(() => req.socket.destroy(), 60000).unref();
+        else setTimeout(() => req.socket.destroy(), 50);
+      });
+    }
+    if (!listing || ur.statusCode !== 200) {
+      res.writeHead(ur.statusCode, ur.headers);
+      return ur.pipe(res);
+    }
+    readBody(ur).then((b) => {
+      const xml = b.toString('utf8').replace(/<(NextContinuationToken|ContinuationToken)>([^<]*)<\/\1>/g,
+        (all, tag, t) => `<${tag}>p+/${Buffer.from(t, 'utf8').toString('base64')}=</${tag}>`);
+      const out = { ...ur.headers, 'content-length': String(Buffer.byteLength(xml)) };
+      res.writeHead(200, out);
+      res.end(xml);
+    });
   });
   up.on('error', (e) => s3Error(res, 500, 'InternalError', String(e)));
   up.end(body);
@@ -196,7 +262,7 @@ function taskView(t) {
   return JSON.parse(JSON.stringify(view));
 }
 function startTask(t, crash) {
-  const c = taskdef.containerDefinitions.find((x) => x.name === t.containers[0].name);
+  const c = taskdef.containerDefinitions.find((x) => x.name === t.build);
   const override = (t.overrides.containerOverrides || []).find((x) => x.name === c.name) || {};
   // exactly what Fargate gives the container: the image's ENV (PATH), the task definition's
   // environment, the overrides' environment, and the task role's credentials URI.
@@ -214,13 +280,15 @@ function startTask(t, crash) {
   t.proc = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', log, log] });
   t.lastStatus = 'RUNNING';
   t.startedAt = Date.now() / 1000;
-  t.containers[0].lastStatus = 'RUNNING';
+  for (const x of t.containers) x.lastStatus = 'RUNNING';
+  const built = t.containers.find((x) => x.name === t.build);
   t.proc.on('exit', (code, sig) => {
     t.lastStatus = 'STOPPED';
     t.desiredStatus = 'STOPPED';
     t.stoppedAt = Date.now() / 1000;
-    t.containers[0].lastStatus = 'STOPPED';
-    t.containers[0].exitCode = code === null ? 128 + ({ SIGTERM: 15, SIGKILL: 9 }[sig] || 0) : code;
+    // the sidecars are stopped with the task and exit 0
+    for (const x of t.containers) Object.assign(x, { lastStatus: 'STOPPED', exitCode: 0 });
+    built.exitCode = code === null ? 128 + ({ SIGTERM: 15, SIGKILL: 9 }[sig] || 0) : code;
     if (!t.stopCode) {
       t.stopCode = 'EssentialContainerExited';
       t.stoppedReason = 'Essential container in task exited';
@@ -240,12 +308,22 @@ function runTask(res, body) {
     return ecsError(res, 400, 'ThrottlingException', 'Rate exceeded');
   }
   stats.last_runtask = body;
+  stats.runtask_tokens.push(body.clientToken);
   if (!taskdef) return ecsError(res, 400, 'ClientException', 'TaskDefinition not found.');
   const cluster = String(body.cluster || 'default').split('/').pop();
   if (cluster !== clusterName) return ecsError(res, 400, 'ClusterNotFoundException', 'Cluster not found.');
   const family = String(body.taskDefinition || '').split('/').pop().split(':')[0];
   if (family !== taskdef.family) return ecsError(res, 400, 'ClientException', 'TaskDefinition not found.');
-  if (body.launchType !== 'FARGATE') return ecsError(res, 400, 'InvalidParameterException', 'launchType must be FARGATE here');
+  const strategy = body.capacityProviderStrategy;
+  if (strategy !== undefined && body.launchType !== undefined)
+    return ecsError(res, 400, 'InvalidParameterException', 'Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.');
+  if (strategy !== undefined) {
+    if (!Array.isArray(strategy) || strategy.length === 0 || strategy.length > 6 ||
+        !strategy.every((x) => ['FARGATE', 'FARGATE_SPOT'].includes(x.capacityProvider) &&
+          Number.isInteger(x.weight ?? 0) && x.weight >= 0 && x.weight <= 1000 &&
+          Number.isInteger(x.base ?? 0) && x.base >= 0 && x.base <= 100000))
+      return ecsError(res, 400, 'InvalidParameterException', 'The specified capacity provider strategy is not valid.');
+  } else if (body.launchType !== 'FARGATE') return ecsError(res, 400, 'InvalidParameterException', 'launchType must be FARGATE here');
   const vpc = body.networkConfiguration && body.networkConfiguration.awsvpcConfiguration;
   if (!vpc || !Array.isArray(vpc.subnets) || vpc.subnets.length === 0)
     return ecsError(res, 400, 'InvalidParameterException', 'Network Configuration must be provided when networkMode \'awsvpc\' is specified.');
@@ -259,12 +337,16 @@ function runTask(res, body) {
       if (typeof e.name !== 'string' || typeof e.value !== 'string')
         return ecsError(res, 400, 'InvalidParameterException', 'environment entries need a name and a value');
   }
+  if (body.clientToken && tokenParams.has(body.clientToken) &&
+      tokenParams.get(body.clientToken) !== canon({ ...body, clientToken: undefined }))
+    return ecsError(res, 400, 'InvalidParameterException', 'The clientToken was used before with other parameters.');
+  if (body.clientToken) tokenParams.set(body.clientToken, canon({ ...body, clientToken: undefined }));
   if (body.clientToken && tokens.has(body.clientToken))
     return ecsJson(res, 200, { tasks: [taskView(tasks.get(tokens.get(body.clientToken)))], failures: [] });
   if (fault.ecs_failures > 0) {
     fault.ecs_failures--;
     stats.faults_served++;
-    return ecsJson(res, 200, { tasks: [], failures: [{ arn: `arn:aws:ecs:${region}:${accountId}:container-instance/${clusterName}`, reason: 'RESOURCE:MEMORY', detail: 'no capacity in the stand-in' }] });
+    return ecsJson(res, 200, { tasks: [], failures: [{ arn: `arn:aws:ecs:${region}:${accountId}:container-instance/${clusterName}`, reason: fault.ecs_failure_reason, detail: 'no capacity in the stand-in' }] });
   }
   const id = randomBytes(16).toString('hex');
   const t = {
@@ -274,7 +356,10 @@ function runTask(res, body) {
     lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING', launchType: 'FARGATE',
     startedBy: body.startedBy, group: `family:${taskdef.family}`, createdAt: Date.now() / 1000,
     cpu: taskdef.cpu, memory: taskdef.memory, overrides,
-    containers: [{ name: taskdef.containerDefinitions[0].name, lastStatus: 'PENDING' }],
+    // the build container is the one the overrides name; ECS keeps no order, and here a
+    // sidecar (the task definition's other containers) always comes first
+    build: ((overrides.containerOverrides || [])[0] || taskdef.containerDefinitions[0]).name,
+    containers: [...taskdef.containerDefinitions].reverse().map((c) => ({ name: c.name, lastStatus: 'PENDING' })),
     credId: randomBytes(8).toString('hex'),
   };
   tasks.set(t.taskArn, t);
@@ -332,6 +417,7 @@ function ecs(req, res, body) {
   } catch {
     return ecsError(res, 400, 'SerializationException', 'the body is not JSON');
   }
+  stats.last_ecs[op] = json;   // for check/s3/ecs_shape.py
   if (op === 'RunTask') return runTask(res, json);
   if (op === 'DescribeTasks') return describeTasks(res, json);
   if (op === 'StopTask') return stopTask(res, json);
@@ -373,6 +459,9 @@ const server = createServer(async (req, res) => {
   try {
     const body = await readBody(req);
     if (req.url.startsWith('/__admin/')) return admin(req, res, body);
+    // a server whose clock differs from the client's says its own time in Date
+    const offset = clockOffsetMs(!req.headers['x-amz-target']);
+    if (offset) res.setHeader('Date', new Date(Date.now() + offset).toUTCString());
     if (req.method === 'GET' && req.url.startsWith('/v2/credentials/')) return credentials(res);
     const isS3 = !req.headers['x-amz-target'];
     if (isS3 && fault.s3_down) {
