@@ -308,7 +308,8 @@ static int create_redeploy_act(struct http_request *req, struct http_response *r
 		 superseded[0] ? superseded : "-");
 	char loc[64];
 	snprintf(loc, sizeof(loc), "/deployments/%s", id);
-	response_header(resp, "Location", "/api/deployments/%s", id);
+	if (!is_form) /* a form gets its own Location: two make browsers refuse the answer */
+		response_header(resp, "Location", "/api/deployments/%s", id);
 	return create_done(resp, is_form, loc, 202,
 			   json_pack("{s:s,s:{s:s,s:s,s:s?}}", "status", "queued", "data",
 				     "projectSlug", slug, "deploymentId", id, "superseded",
