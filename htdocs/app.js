@@ -127,6 +127,37 @@
 		}
 		var list = $('projects');
 		if (list) loadProjects(list);
+		followHint();
+	}
+
+	/* index.html is static: take the repository hint from the form skiff-status renders with
+	 * this server's configuration (which URLs it accepts). */
+	function followHint() {
+		var hint = $('gitURL-hint');
+		if (!hint || hint.dataset.server) return;
+		fetch('/project', { headers: { Accept: 'text/html' }, credentials: 'same-origin' })
+			.then(function (r) { return r.ok ? r.text() : null; })
+			.then(function (html) {
+				if (html == null) return;
+				var doc = new DOMParser().parseFromString(html, 'text/html');
+				var h = doc.getElementById('gitURL-hint');
+				if (h && h.textContent) hint.textContent = h.textContent;
+			}, function () { /* keep the static hint */ });
+	}
+
+	/* A badge of the project's newest deployment, linking to it (filled in when it loads). */
+	function latestBadge(id) {
+		var a = el('a', 'latest');
+		a.href = '/deployments/' + id;
+		var b = el('span', 'badge');
+		badge(b, 'queued');
+		b.textContent = '…';
+		a.appendChild(b);
+		api('/api/deployments/' + id).then(function (body) {
+			var d = body && body.data;
+			if (d && d.state) badge(b, d.state);
+		}, function () { a.parentNode && a.parentNode.removeChild(a); });
+		return a;
 	}
 
 	function loadProjects(box) {
@@ -154,9 +185,13 @@
 					var site = el('a', null, p.url.replace(/^https?:\/\//, '').replace(/\/$/, ''));
 					site.href = p.url;
 					end.appendChild(site);
-				} else {
+				} else if (!ID_RE.test(p.latest || '')) {
 					end.appendChild(el('span', 'muted', 'not live yet'));
 				}
+				/* the newest deployment's state when it is not the live one (a failed
+				 * project shows its error, not "not live yet") */
+				if (ID_RE.test(p.latest || '') && p.latest !== p.current)
+					end.appendChild(latestBadge(p.latest));
 				li.appendChild(end);
 				ul.appendChild(li);
 			});

@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "endpoint.h"
 #include "html.h"
+#include "html_form.h"
 #include "id.h"
 #include "log.h"
 #include "model.h"
@@ -227,7 +228,11 @@ static int create_project(struct http_request *req, struct http_response *resp)
 	status = response_json(resp, 202, answer);
 	goto out;
 fail:
-	status = create_fail(req, resp, is_form, &err);
+	/* a form gets the form again, with what was typed and the error by its field's label */
+	if (is_form && body && err.code != SKIFF_EFORBIDDEN && err.code != SKIFF_EAUTH)
+		status = html_form_error(req, resp, body, &err);
+	else
+		status = create_fail(req, resp, is_form, &err);
 out:
 	json_decref(body);
 	return status;

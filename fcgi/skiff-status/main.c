@@ -213,6 +213,8 @@ static const struct http_route status_routes[] = {
 	{ "GET", "/api/deployments/{}", status_deployment, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/api/deployments/{}/log", status_deployment_log, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/healthz", status_health, 0, ENDPOINT_PUBLIC },
+	/* the deploy form holds no record, like the static index.html */
+	{ "GET", "/project", pages_deploy, 0, ENDPOINT_PUBLIC },
 	{ "GET", "/projects", pages_projects, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/projects/{}", pages_project, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/deployments/{}", pages_deployment, 0, ENDPOINT_PRIVATE },

@@ -7,6 +7,7 @@
 
 #include "api.h"
 #include "html.h"
+#include "html_form.h"
 #include "id.h"
 #include "model.h"
 #include "model_log.h"
@@ -70,6 +71,30 @@ static void pages_badge(struct buf *b, const char *state)
 	buf_puts(b, "</span>");
 }
 
+/* The newest deployment's state as a badge linking to it, when it is not the current one
+ * (a project that failed shows "error", not "not live yet"). */
+static void pages_latest(struct app *app, struct buf *b, const struct project *p)
+{
+	struct deployment d;
+	if (!*p->latest || !strcmp(p->latest, p->current) ||
+	    model_deployment_get(app->redis, p->latest, &d, NULL) < 0)
+		return;
+	buf_puts(b, " <a class=\"latest\" href=\"/deployments/");
+	buf_put_html(b, d.id);
+	buf_puts(b, "\" title=\"the newest deployment\">");
+	pages_badge(b, pages_state(&d));
+	buf_puts(b, "</a>");
+}
+
+/* The deploy form, rendered with this server's rules (htdocs/index.html is the same form). */
+int pages_deploy(struct http_request *req, struct http_response *resp)
+{
+	struct buf b = BUF_INIT(HTML_PAGE_MAX);
+	html_form_page(&b, req->cfg, NULL, NULL);
+	html_send(resp, &b, 200);
+	return 200;
+}
+
 int pages_projects(struct http_request *req, struct http_response *resp)
 {
 	struct app *app = req->app;
@@ -84,7 +109,7 @@ int pages_projects(struct http_request *req, struct http_response *resp)
 		buf_puts(&b, "<p class=\"empty-state\">No projects yet. <a href=\"/\">Deploy one</a>.</p>\n");
 	else
 		buf_puts(&b, "<div class=\"table-wrap\"><table class=\"list\">\n<thead><tr><th>Project</th>"
-			     "<th>Repository</th><th>Current</th><th>Created</th></tr></thead>\n<tbody>\n");
+			     "<th>Repository</th><th>Status</th><th>Created</th></tr></thead>\n<tbody>\n");
 	size_t i;
 	json_t *s;
 	json_array_foreach(slugs, i, s) {
@@ -94,14 +119,18 @@ int pages_projects(struct http_request *req, struct http_response *resp)
 		const char *slug = p.slug, *cur = p.current;
 		char url[1024];
 		api_site_url(req->cfg, slug, NULL, url, sizeof(url));
-		buf_puts(&b, "<tr><td><a href=\"/projects/");
+		buf_puts(&b, "<tr data-project=\"");
+		buf_put_html(&b, slug);
+		buf_puts(&b, "\"><td><a href=\"/projects/");
 		buf_put_html(&b, slug);
 		buf_puts(&b, "\">");
 		buf_put_html(&b, slug);
 		buf_puts(&b, "</a></td><td><code>");
 		buf_put_html(&b, p.git_url);
-		buf_puts(&b, "</code></td><td>");
-		pages_site_link(&b, NULL, *cur ? url : NULL);
+		buf_puts(&b, "</code></td><td class=\"status\">");
+		if (*cur || !*p.latest)
+			pages_site_link(&b, NULL, *cur ? url : NULL);
+		pages_latest(app, &b, &p);
 		buf_puts(&b, "</td><td>");
 		pages_time(&b, p.created);
 		buf_puts(&b, "</td></tr>\n");

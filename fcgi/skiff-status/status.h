@@ -16,6 +16,7 @@ int status_deployment_load(struct app *app, const char *id, struct deployment *d
 /* The whole log of a deployment: the Redis stream, else its archived copy in the store. */
 int status_log_text(struct app *app, const char *id, struct buf *out, struct error *err);
 
+int pages_deploy(struct http_request *req, struct http_response *resp);
 int pages_projects(struct http_request *req, struct http_response *resp);
 int pages_project(struct http_request *req, struct http_response *resp);
 int pages_deployment(struct http_request *req, struct http_response *resp);
