@@ -251,9 +251,11 @@
 			main.dataset.state = s;
 			badge($('state'), s);
 			setText('phase', s === 'building' && phase ? phase : '');
-			/* Nothing left to cancel once the build has ended. */
+			/* Nothing left to cancel once the build has ended; one that failed can be redeployed. */
 			var cancel = $('cancel-form');
 			if (cancel && FINAL[s]) cancel.hidden = true;
+			var redeploy = $('redeploy-form');
+			if (redeploy) redeploy.hidden = !(s === 'error' || s === 'canceled');
 			document.title = s + ' · ' + id + ' · skiff';
 		}
 
@@ -400,7 +402,8 @@
 				var parts = String(d.m || '').split(' ');
 				appendLine('system state', '==> ' + (d.m || ''));
 				setState(parts[0], parts[1]);
-				if (FINAL[parts[0]]) refresh();
+				/* the record gains the commit after the clone, the site or error at the end */
+				refresh();
 			});
 			es.addEventListener('end', function (ev) {
 				fresh(ev);
@@ -460,6 +463,10 @@
 					if (!d) return;
 					row.setAttribute('data-state', d.state);
 					badge(row.querySelector('.badge'), d.state);
+					var commit = row.querySelector('td.commit code');
+					if (commit && d.commit) commit.textContent = String(d.commit).slice(0, 7);
+					var msg = row.querySelector('td.commit .msg');
+					if (msg && d.commitMessage) msg.textContent = d.commitMessage;
 					if (!FINAL[d.state]) left.push(row);
 				}, function () { left.push(row); });
 			})).then(function () {

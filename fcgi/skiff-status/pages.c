@@ -203,6 +203,11 @@ int pages_project(struct http_request *req, struct http_response *resp)
 	buf_puts(&b, "<div class=\"table-wrap\"><table class=\"list\" id=\"deployments\">\n<thead><tr>"
 		     "<th>Deployment</th><th>State</th><th>Commit</th><th>Created</th><th>URL</th>"
 		     "<th></th></tr></thead>\n<tbody>\n");
+	/* rollbacks go back in time: only to ready deployments older than the current one */
+	struct deployment cd;
+	long long cur_created = MODEL_NONE;
+	if (*cur && model_deployment_get(app->redis, cur, &cd, NULL) == 0)
+		cur_created = cd.created;
 	size_t i;
 	json_t *s;
 	json_array_foreach(ids, i, s) {
@@ -217,29 +222,30 @@ int pages_project(struct http_request *req, struct http_response *resp)
 		buf_put_html(&b, id);
 		buf_puts(&b, "\" data-state=\"");
 		buf_put_html(&b, state);
-		buf_printf(&b, "\"%s><td><a href=\"/deployments/", strcmp(id, cur) ? "" : " class=\"current\"");
+		buf_printf(&b, "\"%s><td class=\"id\"><a href=\"/deployments/", strcmp(id, cur) ? "" : " class=\"current\"");
 		buf_put_html(&b, id);
 		buf_puts(&b, "\"><code>");
 		buf_put_html(&b, id);
 		buf_puts(&b, "</code></a>");
 		if (!strcmp(id, cur))
 			buf_puts(&b, " <span class=\"tag\">current</span>");
-		buf_puts(&b, "</td><td>");
+		/* data-label: the column's name where a phone shows each row as a card */
+		buf_puts(&b, "</td><td data-label=\"State\">");
 		pages_badge(&b, state);
-		buf_puts(&b, "</td><td><code>");
+		buf_puts(&b, "</td><td data-label=\"Commit\" class=\"commit\"><code>");
 		buf_printf(&b, "%.7s", d.commit);
-		buf_puts(&b, "</code> ");
+		buf_puts(&b, "</code> <span class=\"msg\">");
 		buf_put_html(&b, d.commit_message);
-		buf_puts(&b, "</td><td>");
+		buf_puts(&b, "</span></td><td data-label=\"Created\">");
 		pages_time(&b, d.created);
-		buf_puts(&b, "</td><td>");
+		buf_puts(&b, "</td><td data-label=\"URL\">");
 		if (d.state == DEPLOYMENT_READY) {
 			buf_puts(&b, "<a href=\"");
 			buf_put_html(&b, durl);
 			buf_puts(&b, "\">visit</a>");
 		}
-		buf_puts(&b, "</td><td>");
-		if (d.state == DEPLOYMENT_READY && strcmp(id, cur)) {
+		buf_puts(&b, "</td><td class=\"row-actions\">");
+		if (d.state == DEPLOYMENT_READY && cur_created != MODEL_NONE && d.created < cur_created) {
 			buf_puts(&b, "<form method=\"post\" class=\"inline\" action=\"/api/projects/");
 			buf_put_html(&b, slug);
 			buf_puts(&b, "/rollback\"><input type=\"hidden\" name=\"deploymentId\" value=\"");
@@ -386,6 +392,16 @@ int pages_deployment(struct http_request *req, struct http_response *resp)
 		buf_puts(&b, "/cancel\"><button type=\"submit\">Cancel build</button></form>\n"
 			     "\t<span class=\"muted\" id=\"refresh-note\">This page refreshes until the "
 			     "build ends.</span>\n");
+	}
+	/* a build that failed or was stopped can be tried again (app.js shows the form when the
+	 * build it follows ends that way) */
+	if (*p.slug) {
+		int failed = d.state == DEPLOYMENT_ERROR || d.state == DEPLOYMENT_CANCELED;
+		buf_puts(&b, "\t<form method=\"post\" class=\"inline\" id=\"redeploy-form\" "
+			     "action=\"/api/projects/");
+		buf_put_html(&b, slug);
+		buf_printf(&b, "/deployments\"%s><button type=\"submit\" id=\"redeploy\">Redeploy"
+			   "</button></form>\n", failed ? "" : " hidden");
 	}
 	/* the project's record of the rollback that made this deployment live (a build going
 	 * live clears it; the deployment's own copy guards against records older than that) */
