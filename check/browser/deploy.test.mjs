@@ -3,56 +3,12 @@
 // JavaScript disabled; a reload in the middle of a build (every line exactly once); the polling
 // fallback when the SSE bridge cannot be reached. Run by check/browser/run.sh, which starts the
 // stack and sets STACK_URL.
-import { chromium } from 'playwright-core';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { STACK_URL, PORT, OUT, ID_RE, check, done, guard, launch, commitBuildRepo, deployFromForm,
+	finalState } from './lib.mjs';
 
-const STACK_URL = process.env.STACK_URL;          // http://localhost:PORT
-const PORT = process.env.STACK_PORT;
-const TMP = process.env.SKIFF_TMP || '/tmp';
-const OUT = process.env.SKIFF_OUT || 'check/out';
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-if (!STACK_URL || !PORT) {
-	console.error('STACK_URL and STACK_PORT must be set (use check/browser/run.sh)');
-	process.exit(2);
-}
-
-let passed = 0;
-let failed = 0;
-function check(name, cond, detail = '') {
-	if (cond) {
-		passed++;
-		console.log(`ok: ${name}`);
-	} else {
-		failed++;
-		console.log(`FAIL: ${name}${detail ? ': ' + detail : ''}`);
-	}
-	return cond;
-}
-function done() {
-	console.log(`${passed} passed, ${failed} failed`);
-	process.exit(failed ? 1 : 0);
-}
-const guard = setTimeout(() => {
-	console.log('FAIL: the test did not finish within 280 s');
-	failed++;
-	done();
-}, 280_000);
-
-// ---- a git repository whose build prints lines over a few seconds --------------------------
-// A committed git repository with skiff.json running build.sh (the given lines) into out/.
-function commitBuildRepo(name, lines) {
-	const dir = mkdtempSync(join(TMP, `${name}-`));
-	writeFileSync(join(dir, 'skiff.json'), JSON.stringify({ buildCommand: 'sh build.sh', outputDirectory: 'out' }) + '\n');
-	writeFileSync(join(dir, 'build.sh'), lines.join('\n'));
-	const git = (...args) => execFileSync('git', ['-c', 'user.name=skiff test', '-c', 'user.email=test@skiff.invalid',
-		'-c', 'init.defaultBranch=main', ...args], { cwd: dir, stdio: 'pipe' });
-	git('init', '-q');
-	git('add', '-A');
-	git('commit', '-q', '-m', `site ${name}`);
-	return dir;
-}
+const timer = guard();
 
 const STEPS = 8;
 const token = Math.random().toString(36).slice(2, 10);
@@ -70,7 +26,7 @@ function makeRepo(name, text, pause = 0.5) {
 		`printf '<p>docs of ${name}</p>\\n' > out/docs/index.html`,
 		'echo "build done"',
 		'',
-	]);
+	]).dir;
 }
 
 // A repository whose build prints "line N of COUNT" every `pause` seconds, every fourth line to
@@ -86,35 +42,8 @@ function makeNumberedRepo(name, count, pause) {
 		'done',
 		`printf '<!doctype html><title>${name}</title><h1 id="greeting">numbered</h1>\\n' > out/index.html`,
 		'',
-	]);
+	]).dir;
 }
-
-// Fills the deploy form and submits it; resolves to the new deployment's id (null on failure).
-async function deployFromForm(page, repo, slug) {
-	await page.goto(`${STACK_URL}/`);
-	await page.fill('#gitURL', `file://${repo}`);
-	await page.fill('#slug', slug);
-	await Promise.all([
-		page.waitForURL(ID_RE, { timeout: 15_000 }),
-		page.click('#deploy-button'),
-	]);
-	const m = page.url().match(ID_RE);
-	return m && (m[1] || m[2]);
-}
-
-async function finalState(page) {
-	return page.waitForFunction(() => {
-		const s = document.getElementById('state').textContent.trim();
-		return s === 'ready' || s === 'error' || s === 'canceled' ? s : null;
-	}, null, { timeout: 90_000 }).then((h) => h.jsonValue()).catch(() => 'timeout');
-}
-
-// headless: true adds --headless; playwright gives every launch a fresh --user-data-dir.
-const launchArgs = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-	'--disable-background-networking', '--disable-component-update', '--disable-sync',
-	'--disable-default-apps', '--no-default-browser-check'];
-
-const ID_RE = /\/deployments\/([a-z2-7]{12})$|\/deployment\.html\?id=([a-z2-7]{12})$/;
 
 // Records when each log line and each state appears on the page (set before any script runs).
 function recorder() {
@@ -358,7 +287,7 @@ async function withoutBridge(browser) {
 	await context.close();
 }
 
-const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: launchArgs });
+const browser = await launch();
 for (const [run, name] of [[withJavaScript, 'the JavaScript run'], [withoutJavaScript, 'the no-JavaScript run'],
 	[reloadMidBuild, 'the reload run'], [withoutBridge, 'the no-bridge run']]) {
 	try {
@@ -368,5 +297,5 @@ for (const [run, name] of [[withJavaScript, 'the JavaScript run'], [withoutJavaS
 	}
 }
 await browser.close();
-clearTimeout(guard);
+clearTimeout(timer);
 done();
