@@ -216,8 +216,12 @@ req skiff-create POST /project 'gitURL=http%3A%2F%2Fexample.com%2Fx&slug=epsilon
 unset HTTP_ORIGIN
 check_eq "form post with a bad URL: 400" "400" "$STATUS"
 check_match "form post with a bad URL: an HTML page" '^text/html' "$(hdr Content-Type)"
-check_match "form post with a bad URL: the page names the reason" \
-	'data-code="invalid_git_url">gitURL must be an https:// URL' "$(cat "$T/body")"
+check_match "form post with a bad URL: the page names the reason by the field's label" \
+	'data-code="invalid_git_url" data-field="gitURL"><strong>Could not deploy: </strong>Git repository URL must be an https:// URL' \
+	"$(cat "$T/body")"
+check_match "form post with a bad URL: the form keeps what was typed" \
+	'id="gitURL" name="gitURL" [^>]*value="http://example.com/x".*id="slug" name="slug" [^>]*value="epsilon"' \
+	"$(tr -d '\n' < "$T/body")"
 check_eq "form post with a bad URL: no project" "0" "$(rcli exists skiff:project:epsilon)"
 
 BEFORE=$(snapshot)
