@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,43 +21,6 @@
 static void upload_note(void *ctx, const char *msg)
 {
 	build_log(ctx, "%s", msg);
-}
-
-/* SHA-256 and size of everything readable from fd (from offset 0). */
-static int upload_hash_fd(int fd, char out[HASH_HEX_LEN + 1], unsigned long long *size,
-			  struct error *err)
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-		abort();
-	unsigned char chunk[65536], bin[32];
-	unsigned long long total = 0;
-	int rc = 0;
-	for (;;) {
-		ssize_t n = pread(fd, chunk, sizeof(chunk), (off_t)total);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = error_set(err, SKIFF_EIO, NULL, "read: %s", strerror(errno));
-			break;
-		}
-		if (n == 0)
-			break;
-		EVP_DigestUpdate(md, chunk, (size_t)n);
-		total += (unsigned long long)n;
-	}
-	if (rc == 0) {
-		EVP_DigestFinal_ex(md, bin, NULL);
-		static const char hex[] = "0123456789abcdef";
-		for (int i = 0; i < 32; i++) {
-			out[2 * i] = hex[bin[i] >> 4];
-			out[2 * i + 1] = hex[bin[i] & 15];
-		}
-		out[HASH_HEX_LEN] = '\0';
-		*size = total;
-	}
-	EVP_MD_CTX_free(md);
-	return rc;
 }
 
 /* Files are hashed and compressed a batch at a time, then the batch's missing blobs are stored
@@ -127,7 +89,7 @@ static int upload_variant(struct upload_batch *q, enum compress_kind kind, int f
 	unsigned long long csize = 0, hsize = 0;
 	int rc = compress_fd(kind, fd, out, &csize, err);
 	if (rc == 0 && csize < size)
-		rc = upload_hash_fd(out, hash, &hsize, err);
+		rc = hash_fd(out, hash, &hsize, err);
 	if (rc < 0 || csize >= size) {
 		close(out);
 		return rc;
@@ -155,7 +117,7 @@ static int upload_file(struct build *b, struct upload_batch *q, int root_fd,
 	q->files++;
 	char hash[HASH_HEX_LEN + 1], src[32];
 	unsigned long long size = 0;
-	int rc = upload_hash_fd(fd, hash, &size, err);
+	int rc = hash_fd(fd, hash, &size, err);
 	if (rc == 0 && size != f->size)
 		rc = error_set(err, SKIFF_EBUILD, "collect_failed",
 			       "%s changed while it was collected", f->path + 1);
