@@ -202,13 +202,31 @@ static bool detect_exists(int dirfd, const char *name, bool want_dir)
 	return want_dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode);
 }
 
-int detect_project(const char *repo, const struct detect_settings *user,
-		   struct detect_result *d, struct error *err)
+/* A result with nothing detected yet. */
+static void detect_result_init(struct detect_result *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->trailing_slash = d->spa = -1;
 	d->output_auto = true;
 	d->install_from = d->build_from = d->output_from = "detected";
+}
+
+int detect_skiff_config(json_t *cfg, struct detect_result *d, struct error *err)
+{
+	static const struct detect_settings none = { "", "", "" };
+	bool install_set = false, build_set = false;
+	detect_result_init(d);
+	d->has_skiff_json = true;
+	int rc = detect_skiff_json(cfg, &none, d, &install_set, &build_set, err);
+	if (rc < 0)
+		detect_result_dispose(d);
+	return rc;
+}
+
+int detect_project(const char *repo, const struct detect_settings *user,
+		   struct detect_result *d, struct error *err)
+{
+	detect_result_init(d);
 	json_t *skiff = NULL, *pkg = NULL;
 	bool install_set = false, build_set = false;
 	int rc = 0, dirfd = open(repo, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

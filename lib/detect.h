@@ -45,6 +45,9 @@ int detect_project(const char *repo, const struct detect_settings *user,
 /* After the build: when output_auto, picks the output directory (Node: the first of dist/,
  * build/, out/, public/ that exists; static: public/ if present, else the root). */
 int detect_output(const char *repo, struct detect_result *d, struct error *err);
+/* The settings of a skiff.json document already parsed (for a deployment uploaded with the
+ * deploy protocol): the same checks and messages as detect_project. */
+int detect_skiff_config(json_t *cfg, struct detect_result *out, struct error *err);
 void detect_result_dispose(struct detect_result *d);
 /* "node" / "static" */
 const char *detect_kind_name(enum detect_kind kind);
