@@ -27,8 +27,13 @@ const struct endpoint_resource endpoint_dashboard[] = {
 	{ "/api/projects/{}/unpin", "POST" },
 	{ "/api/projects/{}/delete", "POST" },
 	{ "/api/deployments/{}", "GET, HEAD" },
-	{ "/api/deployments/{}/log", "GET, HEAD" },
+	{ "/api/deployments/{}/log", "GET, HEAD, POST" },
 	{ "/api/deployments/{}/cancel", "POST" },
+	{ "/api/projects/{}/tokens", "GET, HEAD, POST" },
+	{ "/api/projects/{}/tokens/{}", "DELETE" },
+	{ "/api/deployments/{}/blobs/{}", "PUT" },
+	{ "/api/deployments/{}/finish", "POST" },
+	{ "/api/deployments/{}/fail", "POST" },
 	{ "/healthz", "GET, HEAD" },
 	{ "/projects", "GET, HEAD" },
 	{ "/projects/{}", "GET, HEAD" },
@@ -101,6 +106,16 @@ static const struct http_route *endpoint_route(const struct http_program *prog,
 	return NULL;
 }
 
+/* The raw body type declared for route, or NULL. */
+static const char *endpoint_body_type(const struct http_program *prog,
+				      const struct http_route *route)
+{
+	for (const struct endpoint_body *b = prog->bodies; b && b->method; b++)
+		if (!strcmp(b->method, route->method) && !strcmp(b->pattern, route->pattern))
+			return b->content_type;
+	return NULL;
+}
+
 static void endpoint_handle(const struct http_program *prog, struct http_request *req)
 {
 	struct http_response resp;
@@ -130,6 +145,7 @@ static void endpoint_handle(const struct http_program *prog, struct http_request
 
 	const char *cl = request_param(req, "CONTENT_LENGTH");
 	req->content_length = 0;
+	req->body_read = 0;
 	if (cl && *cl) {
 		char *end;
 		errno = 0;
@@ -157,6 +173,12 @@ static void endpoint_handle(const struct http_program *prog, struct http_request
 	if (req->content_length > req->max_body) {
 		response_fail(req, &resp, SKIFF_ELIMIT, "body_too_large",
 			      "request body is larger than %zu bytes", req->max_body);
+		goto respond;
+	}
+	const char *raw_type = endpoint_body_type(prog, found);
+	if (raw_type && !request_media_is(req->content_type, raw_type)) {
+		response_fail(req, &resp, SKIFF_ETYPE, "unsupported_media_type",
+			      "%s %s takes a body of type %s", req->method, req->path, raw_type);
 		goto respond;
 	}
 	struct error err;

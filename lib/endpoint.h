@@ -36,12 +36,21 @@ struct endpoint_resource {
  * Allow list for a method the other program serves. NULL-terminated. */
 extern const struct endpoint_resource endpoint_dashboard[];
 
+/* A route whose body is neither JSON nor a form (an upload of raw bytes): the one
+ * Content-Type it takes; any other answers 415 before the handler runs. */
+struct endpoint_body {
+	const char *method;
+	const char *pattern;
+	const char *content_type;     /* "application/octet-stream" */
+};
+
 struct http_program {
 	const char *name;             /* "skiff-create" */
 	const char *summary;          /* one line for --help */
 	const struct http_route *routes;
 	size_t nroutes;
 	const struct endpoint_resource *resources; /* NULL: Allow from routes alone */
+	const struct endpoint_body *bodies; /* NULL-terminated; NULL: none */
 	/* Builds the program's context once at start; may be NULL. Nonzero fails start. */
 	int (*init)(const struct config *cfg, void **app, struct error *err);
 	void (*fini)(void *app);

@@ -46,6 +46,20 @@ void request_write(struct http_request *req, const char *p, size_t n)
 	}
 }
 
+ssize_t request_body_read(struct http_request *req, void *p, size_t n)
+{
+	if (!req->fcgx) {
+		if (req->body_read >= req->content_length)
+			return 0;
+		if (n > req->content_length - req->body_read)
+			n = (size_t)(req->content_length - req->body_read);
+	}
+	ssize_t got = request_read(req, p, n);
+	if (got > 0)
+		req->body_read += (unsigned long long)got;
+	return got;
+}
+
 int request_body(struct http_request *req, struct buf *out, struct error *err)
 {
 	buf_init(out, req->max_body);
@@ -176,7 +190,7 @@ const char *request_query_get(struct http_request *req, const char *name)
 }
 
 /* "application/json; charset=utf-8" → compares the media type only. */
-static int request_media_is(const char *ctype, const char *want)
+int request_media_is(const char *ctype, const char *want)
 {
 	size_t n = strlen(want);
 	if (strncasecmp(ctype, want, n) != 0)

@@ -27,6 +27,7 @@ struct http_request {
 	unsigned long long content_length;
 	const char *params[REQUEST_MAX_PARAMS]; /* path segments matched by "{}" in the route */
 	size_t max_body;              /* the route's body limit */
+	unsigned long long body_read; /* bytes of the body read so far by request_body_read */
 	/* private */
 	void *fcgx;                   /* FCGX_Request *, NULL in CGI mode */
 	char **envp;
@@ -38,6 +39,11 @@ const char *request_param(const struct http_request *req, const char *name);
 void request_write(struct http_request *req, const char *p, size_t n);
 /* Reads the whole body (at most req->max_body: SKIFF_ELIMIT beyond). */
 int request_body(struct http_request *req, struct buf *out, struct error *err);
+/* Reads at most n bytes of the body into p, for handlers that stream it: the count, 0 at its
+ * end (in CGI mode after CONTENT_LENGTH bytes), negative on a read error. */
+ssize_t request_body_read(struct http_request *req, void *p, size_t n);
+/* 1 when ctype (a Content-Type) is the media type want, parameters aside. */
+int request_media_is(const char *ctype, const char *want);
 /* Reads the body as an object: JSON (application/json) or a form
  * (application/x-www-form-urlencoded, values as strings). *is_form tells which. An empty body
  * of either type is an empty object. Errors: 415 any other type (or none), 413 too large, 400

@@ -4,6 +4,7 @@
 
 #include "api.h"
 #include "app.h"
+#include "create.h"
 #include "hook.h"
 #include "auth.h"
 #include "endpoint.h"
@@ -17,6 +18,10 @@
 #include "watch.h"
 
 #define SLUG_ATTEMPTS 5
+/* The blob route's own limit is max_file_mb (413 blob_too_large); this only lets it through. */
+#define CREATE_BLOB_BODY_MAX ((size_t)1 << 40)
+#define CREATE_LOG_BODY_MAX ((size_t)8 << 20)   /* 1,000 lines of up to 4 KiB, JSON-escaped */
+#define CREATE_FILES_BODY_MAX ((size_t)32 << 20) /* a file list of max_files paths */
 
 /* A form post that failed gets a page that says why (JSON clients get JSON). */
 static int create_fail(struct http_request *req, struct http_response *resp, bool is_form,
@@ -121,8 +126,10 @@ static int create_project(struct http_request *req, struct http_response *resp)
 	char secret[HOOK_SECRET_MAX + 1];
 	bool watch = false, secret_generated = false;
 
+	struct create_who who;
 	if (request_body_object(req, &body, &is_form, &err) < 0 ||
-	    auth_mutation(req, &err) < 0 || (!is_form && create_check_fields(body, &err) < 0) ||
+	    create_who_get(req, &who, &err) < 0 || create_who_admin(&who, &err) < 0 ||
+	    (!is_form && create_check_fields(body, &err) < 0) ||
 	    create_field(body, "gitURL", is_form, &git_url, &err) < 0 ||
 	    create_field(body, "slug", is_form, &slug, &err) < 0 ||
 	    create_field(body, "branch", is_form, &branch, &err) < 0 ||
@@ -261,17 +268,37 @@ static int create_done(struct http_response *resp, bool is_form, const char *loc
 typedef int (*create_action)(struct http_request *req, struct http_response *resp, json_t *body,
 			     bool is_form, struct error *err);
 
+/* Who may ask for a mutation: the admin credentials only, or also a deploy token of the
+ * project named by the route's first {} (a slug, or a deployment's id). */
+enum create_scope { CREATE_ADMIN, CREATE_PROJECT, CREATE_DEPLOYMENT };
+
+static int create_allowed(struct http_request *req, enum create_scope scope,
+			  struct create_who *who, struct error *err)
+{
+	struct deployment d;
+	if (create_who_get(req, who, err) < 0)
+		return err->code;
+	if (!who->token)
+		return 0;
+	if (scope == CREATE_ADMIN)
+		return create_who_admin(who, err);
+	if (scope == CREATE_DEPLOYMENT)
+		return create_deploy_load(req, who, &d, err);
+	return create_who_may(who, req->params[0], err);
+}
+
 /* What every lifecycle mutation shares: the body, the authentication, the failure answer. */
 static int create_mutation(struct http_request *req, struct http_response *resp,
-			   create_action act)
+			   create_action act, enum create_scope scope)
 {
 	struct error err;
 	error_clear(&err);
 	json_t *body = NULL;
 	bool is_form = false;
+	struct create_who who;
 	int status;
 	if (request_body_object(req, &body, &is_form, &err) < 0 ||
-	    auth_mutation(req, &err) < 0 ||
+	    create_allowed(req, scope, &who, &err) < 0 ||
 	    (status = act(req, resp, body, is_form, &err)) < 0)
 		status = create_fail(req, resp, is_form, &err);
 	json_decref(body);
@@ -407,40 +434,83 @@ static int create_delete_act(struct http_request *req, struct http_response *res
 				     slug));
 }
 
+/* With a file list, a deployment of the deploy protocol (deploy.c); without, a redeploy of the
+ * branch, which a preview token may not ask for (it would go live). */
 static int create_redeploy(struct http_request *req, struct http_response *resp)
 {
-	return create_mutation(req, resp, create_redeploy_act);
+	struct error err;
+	error_clear(&err);
+	json_t *body = NULL;
+	bool is_form = false;
+	struct create_who who;
+	int status;
+	if (request_body_object(req, &body, &is_form, &err) < 0 ||
+	    create_allowed(req, CREATE_PROJECT, &who, &err) < 0 ||
+	    validate_slug(req->params[0], &err) < 0)
+		goto fail;
+	if (!is_form && json_object_get(body, "files")) {
+		status = create_deploy_files(req, resp, body, &who, &err);
+	} else if (who.preview) {
+		status = error_set(&err, SKIFF_EFORBIDDEN, "token_scope",
+				   "a preview token deploys uploaded files only");
+	} else {
+		status = create_redeploy_act(req, resp, body, is_form, &err);
+	}
+	if (status >= 0)
+		goto out;
+fail:
+	status = create_fail(req, resp, is_form, &err);
+out:
+	json_decref(body);
+	return status;
 }
 
 static int create_rollback(struct http_request *req, struct http_response *resp)
 {
-	return create_mutation(req, resp, create_rollback_act);
+	return create_mutation(req, resp, create_rollback_act, CREATE_ADMIN);
 }
 
 static int create_unpin(struct http_request *req, struct http_response *resp)
 {
-	return create_mutation(req, resp, create_unpin_act);
+	return create_mutation(req, resp, create_unpin_act, CREATE_ADMIN);
 }
 
 static int create_cancel(struct http_request *req, struct http_response *resp)
 {
-	return create_mutation(req, resp, create_cancel_act);
+	return create_mutation(req, resp, create_cancel_act, CREATE_DEPLOYMENT);
 }
 
 static int create_delete(struct http_request *req, struct http_response *resp)
 {
-	return create_mutation(req, resp, create_delete_act);
+	return create_mutation(req, resp, create_delete_act, CREATE_ADMIN);
 }
 
+/* Every route checks its own credentials (create_who_get): a deploy token must reach the
+ * handler to be told apart from a wrong api_token. */
 static const struct http_route create_routes[] = {
-	{ "POST", "/api/projects", create_project, 0, ENDPOINT_PRIVATE },
-	{ "POST", "/project", create_project, 0, ENDPOINT_PRIVATE },
-	{ "POST", "/api/projects/{}/deployments", create_redeploy, 0, ENDPOINT_PRIVATE },
-	{ "POST", "/api/projects/{}/rollback", create_rollback, 0, ENDPOINT_PRIVATE },
-	{ "POST", "/api/projects/{}/unpin", create_unpin, 0, ENDPOINT_PRIVATE },
-	{ "POST", "/api/projects/{}/delete", create_delete, 0, ENDPOINT_PRIVATE },
-	{ "DELETE", "/api/projects/{}", create_delete, 0, ENDPOINT_PRIVATE },
-	{ "POST", "/api/deployments/{}/cancel", create_cancel, 0, ENDPOINT_PRIVATE },
+	{ "POST", "/api/projects", create_project, 0, ENDPOINT_PUBLIC },
+	{ "POST", "/project", create_project, 0, ENDPOINT_PUBLIC },
+	{ "POST", "/api/projects/{}/deployments", create_redeploy, CREATE_FILES_BODY_MAX,
+	  ENDPOINT_PUBLIC },
+	{ "POST", "/api/projects/{}/rollback", create_rollback, 0, ENDPOINT_PUBLIC },
+	{ "POST", "/api/projects/{}/unpin", create_unpin, 0, ENDPOINT_PUBLIC },
+	{ "POST", "/api/projects/{}/delete", create_delete, 0, ENDPOINT_PUBLIC },
+	{ "DELETE", "/api/projects/{}", create_delete, 0, ENDPOINT_PUBLIC },
+	{ "POST", "/api/deployments/{}/cancel", create_cancel, 0, ENDPOINT_PUBLIC },
+	{ "POST", "/api/projects/{}/tokens", create_tokens_new, 0, ENDPOINT_PUBLIC },
+	{ "DELETE", "/api/projects/{}/tokens/{}", create_tokens_delete, 0, ENDPOINT_PUBLIC },
+	{ "PUT", "/api/deployments/{}/blobs/{}", create_deploy_blob, CREATE_BLOB_BODY_MAX,
+	  ENDPOINT_PUBLIC },
+	{ "POST", "/api/deployments/{}/finish", create_deploy_finish, 0, ENDPOINT_PUBLIC },
+	{ "POST", "/api/deployments/{}/fail", create_deploy_fail, 0, ENDPOINT_PUBLIC },
+	{ "POST", "/api/deployments/{}/log", create_deploy_log, CREATE_LOG_BODY_MAX,
+	  ENDPOINT_PUBLIC },
+};
+
+/* The one route whose body is neither JSON nor a form. */
+static const struct endpoint_body create_bodies[] = {
+	{ "PUT", "/api/deployments/{}/blobs/{}", "application/octet-stream" },
+	{ NULL, NULL, NULL },
 };
 
 int main(int argc, char **argv)
@@ -452,6 +522,7 @@ int main(int argc, char **argv)
 		.routes = create_routes,
 		.nroutes = sizeof(create_routes) / sizeof(create_routes[0]),
 		.resources = endpoint_dashboard,
+		.bodies = create_bodies,
 		.init = app_init,
 		.fini = app_fini,
 	};

@@ -4,12 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api.h"
+#include "auth.h"
 #include "id.h"
 #include "log.h"
 #include "model.h"
 #include "model_log.h"
+#include "model_token.h"
 #include "status.h"
 #include "validate.h"
 
@@ -206,7 +209,31 @@ static int status_health(struct http_request *req, struct http_response *resp)
 	return response_json(resp, redis_ok && store_ok ? 200 : 503, o);
 }
 
+/* A project's deploy tokens, without their secrets: the admin credentials as for a change
+ * (public_reads does not open it; a deploy token, even of this project, answers 403
+ * token_scope). */
+static int status_tokens(struct http_request *req, struct http_response *resp)
+{
+	struct app *app = req->app;
+	struct error err;
+	error_clear(&err);
+	const char *slug = req->params[0], *auth = request_param(req, "HTTP_AUTHORIZATION");
+	struct project project;
+	json_t *list = NULL;
+	if (auth && strncasecmp(auth, "Bearer " TOKEN_PREFIX, 7 + sizeof(TOKEN_PREFIX) - 1) == 0)
+		error_set(&err, SKIFF_EFORBIDDEN, "token_scope",
+			  "a deploy token cannot list tokens; use the admin credentials");
+	else if (auth_mutation(req, &err) == 0 && validate_slug(slug, &err) == 0 &&
+		 model_project_get(app->redis, slug, &project, &err) == 0)
+		model_token_list(app->redis, slug, &list, &err);
+	if (!list)
+		return response_error(req, resp, &err);
+	response_header(resp, "Cache-Control", "no-store");
+	return response_json(resp, 200, json_pack("{so}", "data", list));
+}
+
 static const struct http_route status_routes[] = {
+	{ "GET", "/api/projects/{}/tokens", status_tokens, 0, ENDPOINT_PUBLIC },
 	{ "GET", "/api/projects", status_projects, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/api/projects/{}", status_project, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/api/projects/{}/deployments", status_project_deployments, 0, ENDPOINT_PRIVATE },

@@ -1,0 +1,445 @@
+/* deploy.c — the deploy protocol (issue 12): a deployment announced by its file digests, the
+ * blobs the store lacks uploaded one by one, log lines from a remote builder, then finish
+ * (manifest, promote) or fail. */
+#include "create.h"
+#include "api.h"
+#include "app.h"
+#include "collect.h"
+#include "detect.h"
+#include "hash.h"
+#include "id.h"
+#include "log.h"
+#include "model_log.h"
+#include "model_upload.h"
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEPLOY_FILES_JSON_MAX (64u << 20)  /* the stored file list (as MANIFEST_MAX_BYTES) */
+#define DEPLOY_LOG_BATCH_MAX 1000          /* lines in one log request */
+
+/* A served path as the protocol takes it: absolute, normalised, printable. */
+static int deploy_path_valid(const char *p)
+{
+	size_t n = strlen(p);
+	if (n < 2 || n > COLLECT_PATH_MAX || p[0] != '/' || p[n - 1] == '/')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c < 0x20 || c == 0x7f || (c == '/' && p[i + 1] == '/'))
+			return 0;
+		if (c == '/' && p[i + 1] == '.' &&
+		    (p[i + 2] == '/' || p[i + 2] == '\0' ||
+		     (p[i + 2] == '.' && (p[i + 3] == '/' || p[i + 3] == '\0'))))
+			return 0;
+	}
+	return 1;
+}
+
+/* Checks the "files" object: count, paths, hashes. */
+static int deploy_files_check(const struct config *cfg, json_t *files, struct error *err)
+{
+	if (!json_is_object(files))
+		return error_set(err, SKIFF_EINVALID, "invalid_files",
+				 "files must be an object of \"/path\": \"<sha256 hex>\"");
+	if (json_object_size(files) == 0)
+		return error_set(err, SKIFF_EINVALID, "invalid_files", "files must name at least one file");
+	if (json_object_size(files) > (size_t)cfg->max_files)
+		return error_set(err, SKIFF_ELIMIT, "too_many_files",
+				 "a deployment has at most %ld files", cfg->max_files);
+	const char *path;
+	json_t *v;
+	json_object_foreach(files, path, v) {
+		if (strlen(path) > COLLECT_PATH_MAX)
+			return error_set(err, SKIFF_EINVALID, "invalid_path",
+					 "a path is longer than %d bytes", COLLECT_PATH_MAX);
+		if (!deploy_path_valid(path))
+			return error_set(err, SKIFF_EINVALID, "invalid_path",
+					 "'%.200s' is not a normalised absolute path (no '..', '.', "
+					 "'//', trailing '/' or control characters)", path);
+		if (!json_is_string(v) || !store_hash_valid(json_string_value(v)))
+			return error_set(err, SKIFF_EINVALID, "invalid_hash",
+					 "the hash of '%.200s' must be 64 lowercase hex digits", path);
+	}
+	return 0;
+}
+
+/* "config": {"skiff.json": {...}}, checked as a local build checks skiff.json; *out (the
+ * caller's, NULL when none) is its compact JSON text. */
+static int deploy_config_check(json_t *config, char **out, struct error *err)
+{
+	*out = NULL;
+	if (!config || json_is_null(config))
+		return 0;
+	json_t *skiff = json_object_get(config, "skiff.json");
+	if (!json_is_object(config) || json_object_size(config) != (skiff ? 1u : 0u) || !skiff)
+		return error_set(err, SKIFF_EINVALID, "invalid_config",
+				 "config must be {\"skiff.json\": {...}}");
+	struct detect_result d;
+	if (detect_skiff_config(skiff, &d, err) < 0)
+		return error_set(err, SKIFF_EINVALID, "invalid_config", "%s", err->message);
+	detect_result_dispose(&d);
+	*out = json_dumps(skiff, JSON_COMPACT);
+	if (!*out)
+		abort();
+	if (strlen(*out) > DETECT_FILE_MAX) {
+		free(*out);
+		*out = NULL;
+		return error_set(err, SKIFF_ELIMIT, "config_too_large", "skiff.json is larger than %u bytes",
+				 DETECT_FILE_MAX);
+	}
+	return 0;
+}
+
+/* The hashes of files the store lacks, each once. */
+int create_deploy_missing(struct store *s, json_t *files, json_t **out, struct error *err)
+{
+	json_t *seen = json_object(), *missing = json_array();
+	const char *path;
+	json_t *v;
+	int rc = 0;
+	json_object_foreach(files, path, v) {
+		const char *h = json_string_value(v);
+		if (json_object_get(seen, h))
+			continue;
+		json_object_set_new(seen, h, json_true());
+		rc = store_blob_exists(s, h, err);
+		if (rc < 0)
+			break;
+		if (rc == 0)
+			json_array_append_new(missing, json_string(h));
+		rc = 0;
+	}
+	json_decref(seen);
+	if (rc < 0)
+		json_decref(missing);
+	else
+		*out = missing;
+	return rc;
+}
+
+int create_deploy_files(struct http_request *req, struct http_response *resp, json_t *body,
+			const struct create_who *who, struct error *err)
+{
+	struct app *app = req->app;
+	const struct config *cfg = req->cfg;
+	const char *slug = req->params[0];
+	const char *key;
+	json_t *v;
+	json_object_foreach(body, key, v) {
+		if (strcmp(key, "files") && strcmp(key, "preview") && strcmp(key, "config"))
+			return error_set(err, SKIFF_EINVALID, "unknown_field", "unknown field '%.64s'", key);
+	}
+	char *config = NULL;
+	if (deploy_config_check(json_object_get(body, "config"), &config, err) < 0)
+		return err->code;
+	json_t *files = json_object_get(body, "files"), *pv = json_object_get(body, "preview");
+	if (pv && !json_is_boolean(pv))
+		return error_set(err, SKIFF_EINVALID, "invalid_field", "preview must be true or false");
+	bool preview = who->preview || json_is_true(pv);
+	struct store *store = NULL;
+	json_t *required = NULL;
+	struct project project;
+	if (deploy_files_check(cfg, files, err) < 0 || app_store(app, &store, err) < 0 ||
+	    model_project_get(app->redis, slug, &project, err) < 0) {
+		free(config);
+		return err->code;
+	}
+	char *fj = json_dumps(files, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!fj)
+		abort();
+	struct deployment d;
+	model_deployment_init(&d);
+	id_new(d.id);
+	snprintf(d.project, sizeof(d.project), "%s", slug);
+	snprintf(d.trigger, sizeof(d.trigger), "upload");
+	d.created = model_now_ms();
+	int rc = strlen(fj) > DEPLOY_FILES_JSON_MAX
+			 ? error_set(err, SKIFF_ELIMIT, "too_many_files", "the file list is too large")
+			 : create_deploy_missing(store, files, &required, err);
+	if (rc == 0)
+		rc = model_upload_create(app->redis, &d, fj, config ? config : "", preview, err);
+	free(fj);
+	free(config);
+	if (rc < 0) {
+		json_decref(required);
+		return rc;
+	}
+	log_info("upload started project=%s deployment=%s files=%zu required=%zu preview=%d", slug,
+		 d.id, json_object_size(files), json_array_size(required), preview);
+	char durl[1024];
+	api_site_url(cfg, slug, d.id, durl, sizeof(durl));
+	response_header(resp, "Location", "/api/deployments/%s", d.id);
+	json_t *answer = json_pack(
+		"{sssos{ssss}sssssssb}", "deploymentId", d.id, "required", required, "upload",
+		"method", "PUT", "url",
+		arena_printf(req->arena, "%s/api/deployments/%s/blobs/{sha256}", cfg->dashboard_url,
+			     d.id),
+		"deploymentUrl", durl, "statusUrl",
+		arena_printf(req->arena, "%s/api/deployments/%s", cfg->dashboard_url, d.id),
+		"eventsUrl", arena_printf(req->arena, "/events/%s", d.id), "preview", preview);
+	return response_json(resp, 201, answer);
+}
+
+/* The deployment of the route's {id}, which who may change. */
+int create_deploy_load(struct http_request *req, struct create_who *who, struct deployment *d,
+		       struct error *err)
+{
+	struct app *app = req->app;
+	const char *id = req->params[0];
+	if (create_who_get(req, who, err) < 0)
+		return err->code;
+	if (!id_valid(id))
+		return error_set(err, SKIFF_EINVALID, "invalid_deployment_id",
+				 "the deployment must be a deployment id (12 characters of a-z and 2-7)");
+	if (model_deployment_get(app->redis, id, d, err) < 0 ||
+	    create_who_may(who, d->project, err) < 0)
+		return err->code;
+	return 0;
+}
+
+int create_deploy_uploading(const struct deployment *d, struct error *err)
+{
+	if (d->state == DEPLOYMENT_BUILDING && !strcmp(d->phase, "upload"))
+		return 0;
+	return error_set(err, SKIFF_ECONFLICT, "not_uploading",
+			 "deployment %s is %s, not waiting for an upload", d->id,
+			 model_state_name(d->state));
+}
+
+/* 1 when hash names a file of the deployment's list. */
+static int deploy_listed(struct http_request *req, const char *id, const char *hash,
+			 struct error *err)
+{
+	struct app *app = req->app;
+	struct buf files = BUF_INIT(DEPLOY_FILES_JSON_MAX), config = BUF_INIT(1 << 20);
+	bool preview;
+	int rc = model_upload_get(app->redis, id, &files, &config, &preview, err);
+	if (rc == 0) {
+		/* the list is compact JSON of "path":"hash" pairs; a quote inside a path is
+		 * escaped (\"), so :"<hash>" can only be a value */
+		char needle[STORE_HASH_LEN + 4];
+		snprintf(needle, sizeof(needle), ":\"%s\"", hash);
+		rc = strstr(buf_cstr(&files), needle) != NULL;
+	}
+	buf_dispose(&files);
+	buf_dispose(&config);
+	return rc;
+}
+
+/* Streams the body into an unnamed file in work_dir, hashing it; *fd_out is the file. */
+static int deploy_receive(struct http_request *req, const char *hash, int *fd_out,
+			  struct error *err)
+{
+	int fd = open(req->cfg->work_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return error_set(err, SKIFF_ESYS, NULL, "cannot create a temporary file in %s: %s",
+				 req->cfg->work_dir, strerror(errno));
+	struct hash_stream *md = hash_stream_new();
+	char chunk[65536];
+	unsigned long long total = 0;
+	int rc = 0;
+	for (;;) {
+		ssize_t n = request_body_read(req, chunk, sizeof(chunk));
+		if (n < 0) {
+			rc = error_set(err, SKIFF_EIO, "body_read_failed", "cannot read the request body");
+			break;
+		}
+		if (n == 0)
+			break;
+		hash_stream_update(md, chunk, (size_t)n);
+		total += (unsigned long long)n;
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(fd, chunk + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				rc = error_set(err, SKIFF_EIO, NULL, "cannot write the blob: %s",
+					       strerror(errno));
+				goto out;
+			}
+			off += w;
+		}
+	}
+	if (rc == 0 && total != req->content_length)
+		rc = error_set(err, SKIFF_EINVALID, "body_truncated",
+			       "request body shorter than Content-Length");
+	if (rc == 0) {
+		char hex[STORE_HASH_LEN + 1];
+		hash_stream_final(md, hex);
+		if (strcmp(hex, hash))
+			rc = error_set(err, SKIFF_EINVALID, "digest_mismatch",
+				       "the body's SHA-256 is %s, not %s", hex, hash);
+	}
+out:
+	hash_stream_free(md);
+	if (rc < 0)
+		close(fd);
+	else
+		*fd_out = fd;
+	return rc;
+}
+
+int create_deploy_blob(struct http_request *req, struct http_response *resp)
+{
+	struct app *app = req->app;
+	struct error err;
+	error_clear(&err);
+	struct create_who who;
+	struct deployment d;
+	struct store *store = NULL;
+	const char *hash = req->params[1];
+	int fd = -1, rc;
+	unsigned long long limit = (unsigned long long)req->cfg->max_file_mb << 20;
+	if (create_deploy_load(req, &who, &d, &err) < 0 || create_deploy_uploading(&d, &err) < 0)
+		goto fail;
+	if (!store_hash_valid(hash)) {
+		error_set(&err, SKIFF_EINVALID, "invalid_hash", "a blob is named by 64 lowercase hex digits");
+		goto fail;
+	}
+	if ((rc = deploy_listed(req, d.id, hash, &err)) <= 0) {
+		if (rc == 0)
+			error_set(&err, SKIFF_ENOTFOUND, "unknown_blob",
+				  "no file of deployment %s has the hash %s", d.id, hash);
+		goto fail;
+	}
+	if (req->content_length > limit) {
+		error_set(&err, SKIFF_ELIMIT, "blob_too_large", "a file is at most %ld MB",
+			  req->cfg->max_file_mb);
+		goto fail;
+	}
+	if (app_store(app, &store, &err) < 0 || (rc = store_blob_exists(store, hash, &err)) < 0)
+		goto fail;
+	if (rc == 1) /* stored already: the PUT is idempotent */
+		return response_json(resp, 200, json_pack("{sssb}", "hash", hash, "stored", 0));
+	char src[32];
+	if (deploy_receive(req, hash, &fd, &err) < 0)
+		goto fail;
+	snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
+	rc = store_blob_put(store, hash, src, "application/octet-stream", &err);
+	close(fd);
+	if (rc < 0)
+		goto fail;
+	log_debug("blob stored deployment=%s hash=%s bytes=%llu", d.id, hash, req->content_length);
+	return response_json(resp, 201, json_pack("{sssb}", "hash", hash, "stored", 1));
+fail:
+	return response_error(req, resp, &err);
+}
+
+/* A JSON body and the deployment: what finish, fail and log start with. */
+int create_deploy_begin(struct http_request *req, json_t **body, struct deployment *d,
+			struct error *err)
+{
+	bool is_form = false;
+	struct create_who who;
+	if (request_body_object(req, body, &is_form, err) < 0)
+		return err->code;
+	if (is_form)
+		return error_set(err, SKIFF_ETYPE, "unsupported_media_type",
+				 "the deploy protocol speaks JSON (application/json)");
+	return create_deploy_load(req, &who, d, err);
+}
+
+int create_deploy_fail(struct http_request *req, struct http_response *resp)
+{
+	struct app *app = req->app;
+	struct error err;
+	error_clear(&err);
+	json_t *body = NULL;
+	struct deployment d;
+	int status;
+	if (create_deploy_begin(req, &body, &d, &err) < 0 || create_deploy_uploading(&d, &err) < 0)
+		goto fail;
+	json_t *e = json_object_get(body, "error");
+	const char *msg = e ? json_string_value(e) : "the uploader gave up";
+	if (!msg || strlen(msg) > MODEL_MESSAGE_MAX) {
+		error_set(&err, SKIFF_EINVALID, "invalid_field",
+			  "error must be a string of at most %d bytes", MODEL_MESSAGE_MAX);
+		goto fail;
+	}
+	struct deployment change;
+	model_deployment_init(&change);
+	snprintf(change.error, sizeof(change.error), "%s", msg);
+	if (model_deployment_state(app->redis, d.id, DEPLOYMENT_ERROR, NULL, &change,
+				   MODEL_SET(ERROR), &err) < 0)
+		goto fail;
+	log_info("upload failed deployment=%s", d.id);
+	status = response_json(resp, 200, json_pack("{ssss}", "deploymentId", d.id, "state", "error"));
+	goto out;
+fail:
+	status = response_error(req, resp, &err);
+out:
+	json_decref(body);
+	return status;
+}
+
+/* One line of a log batch, checked; text made safe to show (control characters become '?'). */
+static int deploy_log_line(struct http_request *req, json_t *line, long long prev,
+			   struct model_upload_line *out, struct error *err)
+{
+	json_t *seq = json_object_get(line, "seq"), *stream = json_object_get(line, "stream"),
+	       *text = json_object_get(line, "text");
+	const char *s = json_string_value(stream);
+	if (!json_is_integer(seq) || json_integer_value(seq) < 0 || json_integer_value(seq) <= prev)
+		return error_set(err, SKIFF_EINVALID, "invalid_seq",
+				 "each line needs a seq, a number >= 0 above the one before it");
+	if (!s || (strcmp(s, LOG_SRC_STDOUT) && strcmp(s, LOG_SRC_STDERR)))
+		return error_set(err, SKIFF_EINVALID, "invalid_stream",
+				 "stream must be \"stdout\" or \"stderr\"");
+	if (!json_is_string(text))
+		return error_set(err, SKIFF_EINVALID, "invalid_text", "text must be a string");
+	if (json_string_length(text) > LOG_LINE_MAX)
+		return error_set(err, SKIFF_ELIMIT, "line_too_long", "a line is at most %d bytes",
+				 LOG_LINE_MAX);
+	char *t = arena_strndup(req->arena, json_string_value(text), json_string_length(text));
+	for (char *c = t; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = *c == '\t' ? ' ' : '?';
+	out->seq = json_integer_value(seq);
+	out->stream = s;
+	out->text = t;
+	return 0;
+}
+
+int create_deploy_log(struct http_request *req, struct http_response *resp)
+{
+	struct app *app = req->app;
+	struct error err;
+	error_clear(&err);
+	json_t *body = NULL;
+	struct deployment d;
+	int status;
+	if (create_deploy_begin(req, &body, &d, &err) < 0)
+		goto fail;
+	json_t *lines = json_object_get(body, "lines");
+	size_t n = json_array_size(lines), appended = 0;
+	if (!json_is_array(lines)) {
+		error_set(&err, SKIFF_EINVALID, "invalid_lines", "lines must be an array");
+		goto fail;
+	}
+	if (n > DEPLOY_LOG_BATCH_MAX) {
+		error_set(&err, SKIFF_ELIMIT, "too_many_lines", "a batch has at most %d lines",
+			  DEPLOY_LOG_BATCH_MAX);
+		goto fail;
+	}
+	struct model_upload_line *l = arena_alloc(req->arena, (n ? n : 1) * sizeof(*l));
+	for (size_t i = 0; i < n; i++)
+		if (deploy_log_line(req, json_array_get(lines, i), i ? l[i - 1].seq : -1, &l[i],
+				    &err) < 0)
+			goto fail;
+	if (n && model_upload_log(app->redis, d.id, l, n, &appended, &err) < 0)
+		goto fail;
+	status = response_json(resp, 200, json_pack("{sIsI}", "received", (json_int_t)n, "appended",
+						(json_int_t)appended));
+	goto out;
+fail:
+	status = response_error(req, resp, &err);
+out:
+	json_decref(body);
+	return status;
+}

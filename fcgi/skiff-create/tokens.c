@@ -1,0 +1,155 @@
+/* tokens.c — who is asking (admin credentials or a project deploy token), and the routes that
+ * create and revoke deploy tokens (admin credentials only). */
+#include "create.h"
+#include "log.h"
+#include "model_token.h"
+#include "validate.h"
+#include "app.h"
+#include "auth.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* The bearer token of the request when it names a deploy token, else NULL. */
+static const char *create_bearer_token(struct http_request *req)
+{
+	const char *auth = request_param(req, "HTTP_AUTHORIZATION");
+	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+		return NULL;
+	auth += 7;
+	return strncmp(auth, TOKEN_PREFIX, sizeof(TOKEN_PREFIX) - 1) == 0 ? auth : NULL;
+}
+
+int create_who_get(struct http_request *req, struct create_who *who, struct error *err)
+{
+	struct app *app = req->app;
+	memset(who, 0, sizeof(*who));
+	const char *secret = create_bearer_token(req);
+	if (!secret)
+		return auth_mutation(req, err);
+	struct token t;
+	int rc = model_token_secret_valid(secret) ? model_token_lookup(app->redis, secret, &t, err)
+						  : SKIFF_ENOTFOUND;
+	if (rc == SKIFF_ENOTFOUND)
+		return error_set(err, SKIFF_EAUTH, "invalid_token",
+				 "the deploy token is not valid (revoked, or never issued)");
+	if (rc < 0)
+		return rc;
+	who->token = true;
+	who->preview = !strcmp(t.scope, "preview");
+	memcpy(who->project, t.project, sizeof(who->project));
+	return 0;
+}
+
+int create_who_may(const struct create_who *who, const char *slug, struct error *err)
+{
+	if (!who->token || !strcmp(who->project, slug))
+		return 0;
+	return error_set(err, SKIFF_EFORBIDDEN, "token_scope",
+			 "this deploy token is for another project");
+}
+
+int create_who_admin(const struct create_who *who, struct error *err)
+{
+	if (!who->token)
+		return 0;
+	return error_set(err, SKIFF_EFORBIDDEN, "token_scope",
+			 "a deploy token cannot do this; use the admin credentials");
+}
+
+/* Admin credentials and a JSON body: what both token routes start with. */
+static int create_tokens_begin(struct http_request *req, json_t **body, struct error *err)
+{
+	bool is_form = false;
+	struct create_who who;
+	if (request_body_object(req, body, &is_form, err) < 0)
+		return err->code;
+	if (is_form)
+		return error_set(err, SKIFF_ETYPE, "unsupported_media_type",
+				 "tokens are managed with JSON (application/json)");
+	if (create_who_get(req, &who, err) < 0 || create_who_admin(&who, err) < 0 ||
+	    validate_slug(req->params[0], err) < 0)
+		return err->code;
+	return 0;
+}
+
+int create_tokens_new(struct http_request *req, struct http_response *resp)
+{
+	struct app *app = req->app;
+	struct error err;
+	error_clear(&err);
+	json_t *body = NULL;
+	int status;
+	if (create_tokens_begin(req, &body, &err) < 0)
+		goto fail;
+	const char *slug = req->params[0];
+	const char *key;
+	json_t *v;
+	json_object_foreach(body, key, v) {
+		if (strcmp(key, "name") && strcmp(key, "scope")) {
+			error_set(&err, SKIFF_EINVALID, "unknown_field", "unknown field '%.64s'", key);
+			goto fail;
+		}
+	}
+	json_t *jn = json_object_get(body, "name"), *js = json_object_get(body, "scope");
+	const char *name = json_string_value(jn);
+	const char *scope = js ? json_string_value(js) : "deploy";
+	if (!name || strlen(name) != json_string_length(jn) || !model_token_name_valid(name)) {
+		error_set(&err, SKIFF_EINVALID, "invalid_token_name",
+			  "name must be 1 to %d characters without control characters", TOKEN_NAME_MAX);
+		goto fail;
+	}
+	if (!model_token_scope_valid(scope)) {
+		error_set(&err, SKIFF_EINVALID, "invalid_scope", "scope must be \"deploy\" or \"preview\"");
+		goto fail;
+	}
+	struct token t;
+	char secret[TOKEN_LEN + 1];
+	memset(&t, 0, sizeof(t));
+	id_new(t.id);
+	snprintf(t.project, sizeof(t.project), "%s", slug);
+	snprintf(t.name, sizeof(t.name), "%s", name);
+	snprintf(t.scope, sizeof(t.scope), "%s", scope);
+	t.created = model_now_ms();
+	model_token_secret_new(secret);
+	if (model_token_create(app->redis, &t, secret, &err) < 0)
+		goto fail;
+	log_info("token created project=%s token=%s scope=%s", slug, t.id, t.scope);
+	/* the secret is shown here once; Redis holds only its SHA-256 */
+	status = response_json(resp, 201, json_pack("{sssssssssI}", "token", secret, "id", t.id, "name",
+						t.name, "scope", t.scope, "created",
+						(json_int_t)t.created));
+	goto out;
+fail:
+	status = response_error(req, resp, &err);
+out:
+	json_decref(body);
+	return status;
+}
+
+int create_tokens_delete(struct http_request *req, struct http_response *resp)
+{
+	struct app *app = req->app;
+	struct error err;
+	error_clear(&err);
+	json_t *body = NULL;
+	int status;
+	const char *id = req->params[1];
+	if (create_tokens_begin(req, &body, &err) < 0)
+		goto fail;
+	if (!id_valid(id)) {
+		error_set(&err, SKIFF_ENOTFOUND, "unknown_token", "no such token");
+		goto fail;
+	}
+	if (model_token_delete(app->redis, req->params[0], id, &err) < 0)
+		goto fail;
+	log_info("token revoked project=%s token=%s", req->params[0], id);
+	status = response_json(resp, 200, json_pack("{ssss}", "status", "revoked", "id", id));
+	goto out;
+fail:
+	status = response_error(req, resp, &err);
+out:
+	json_decref(body);
+	return status;
+}
