@@ -16,8 +16,10 @@ for p in skiff-create skiff-status skiff-serve skiff-dispatch; do
 done
 
 start_stack || { TESTS_RUN=$((TESTS_RUN + 1)); fail "the stack starts"; finish; exit 1; }
-# limits small enough to test: a file is at most 1 MB, a deployment at most 1,500 files
-printf 'max_file_mb = 1\nmax_files = 1500\n' >>"$T/skiff.conf"
+# limits small enough to test: a file is at most 1 MB, a deployment at most 1,500 files; an
+# api_token, so that a deploy token must be told apart from a wrong admin token
+ADMIN=admin-token-for-it-deploy-0123456789
+printf 'max_file_mb = 1\nmax_files = 1500\napi_token = %s\n' "$ADMIN" >>"$T/skiff.conf"
 stop_lighttpd
 start_lighttpd || { TESTS_RUN=$((TESTS_RUN + 1)); fail "lighttpd restarts"; finish; exit 1; }
 U="http://127.0.0.1:$STACK_PORT"
@@ -145,6 +147,12 @@ api POST /api/projects/up/tokens '{"name":"previews","scope":"preview"}'
 TOK_P=$(jget token)
 api POST /api/projects/up/tokens '{"name":"x","scope":"admin"}'
 check_error "token: unknown scope" 400 invalid_scope
+curl -sS -o "$T/body" -w '%{http_code}' -X POST -H "$H" -H 'Content-Type: application/json' \
+	-H "Authorization: Bearer $ADMIN" -d '{"name":"by api_token"}' "$U/api/projects/up/tokens" >"$T/status"
+check_eq "token: the api_token creates tokens (no Origin needed)" 201 "$(status)"
+api DELETE "/api/projects/up/tokens/$(jget id)"
+api POST /api/projects/up/tokens '{"name":"x"}' "not-the-api-token"
+check_error "token: a wrong bearer token" 401 invalid_token
 api POST /api/projects/up/tokens '{"scope":"deploy"}'
 check_error "token: no name" 400 invalid_token_name
 api POST /api/projects/up/tokens "{\"name\":\"$(printf '%065d' 0)\"}"
