@@ -2,6 +2,7 @@
  * building in phase upload with their file list in one step and never queued; log lines
  * appended once per sequence number however often a batch is retried, and not after the end. */
 #include "modelenv.h"
+#include "clock.h"
 #include "model_log.h"
 #include "model_upload.h"
 
@@ -14,7 +15,7 @@ static void upload_new(const char *slug, char id[ID_LEN + 1], bool preview)
 	memcpy(d.id, id, sizeof(d.id));
 	snprintf(d.project, sizeof(d.project), "%s", slug);
 	snprintf(d.trigger, sizeof(d.trigger), "upload");
-	d.created = model_now_ms();
+	d.created = clock_wall_ms();
 	struct error err;
 	int rc = model_upload_create(r, &d, "{\"/index.html\":\"ab\"}", "", preview, &err);
 	ck_assert_msg(rc == 0, "upload create: %s", err.message);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "clock.h"
 
 struct lines {
 	char out[16384];
@@ -132,13 +133,6 @@ START_TEST(test_proc_limits_applied)
 }
 END_TEST
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* 1 when pid no longer runs (gone, or a zombie waiting for its new parent). */
 static int gone(pid_t pid)
 {
@@ -164,9 +158,9 @@ START_TEST(test_proc_timeout_kills_the_group)
 	snprintf(script, sizeof(script), "sleep 100 & echo $! > %s; echo started; sleep 100", pidfile);
 	struct lines l = { 0 };
 	struct proc_result res;
-	long long t0 = now_ms();
+	long long t0 = clock_mono_ms();
 	ck_assert_int_eq(run(script, 1, &l, &res), 0);
-	long long took = now_ms() - t0;
+	long long took = clock_mono_ms() - t0;
 	ck_assert(res.timed_out);
 	ck_assert(!res.exited);
 	ck_assert_int_lt(took, (PROC_KILL_GRACE_S + 5) * 1000);

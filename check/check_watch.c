@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "id.h"
+#include "clock.h"
 #include "model.h"
 #include "model_lifecycle.h"
 #include "redis.h"
@@ -107,7 +108,7 @@ static void tick(struct fixture *f, struct watch *w)
 {
 	struct error err;
 	error_clear(&err);
-	ck_assert_msg(watch_tick(w, f->r, model_now_ms(), &err) == 0, "watch_tick: %s", err.message);
+	ck_assert_msg(watch_tick(w, f->r, clock_wall_ms(), &err) == 0, "watch_tick: %s", err.message);
 }
 
 START_TEST(test_watch_remote_head)
@@ -142,8 +143,8 @@ START_TEST(test_watch_new_commit_queued_within_two_intervals)
 	project_new(&f, "site", f.url, c1);
 	struct watch *w = watch_new(&f.cfg, &f.s);
 	/* the first polls find the deployed commit: nothing to do */
-	long long end = model_now_ms() + 1500;
-	while (model_now_ms() < end) {
+	long long end = clock_wall_ms() + 1500;
+	while (clock_wall_ms() < end) {
 		tick(&f, w);
 		testenv_sleep_ms(20);
 	}
@@ -154,12 +155,12 @@ START_TEST(test_watch_new_commit_queued_within_two_intervals)
 
 	testenv_repo_commit(f.repo, "index.html", "two");
 	testenv_repo_head(f.repo, c2);
-	long long t0 = model_now_ms();
-	while (!poll_deployment(&f, "site", id) && model_now_ms() - t0 < 5000) {
+	long long t0 = clock_wall_ms();
+	while (!poll_deployment(&f, "site", id) && clock_wall_ms() - t0 < 5000) {
 		tick(&f, w);
 		testenv_sleep_ms(20);
 	}
-	long long took = model_now_ms() - t0;
+	long long took = clock_wall_ms() - t0;
 	ck_assert_msg(poll_deployment(&f, "site", id), "no deployment after %lld ms", took);
 	ck_assert_msg(took < 2 * f.s.interval_ms, "took %lld ms, more than two intervals", took);
 	char dkey[64];
@@ -176,8 +177,8 @@ START_TEST(test_watch_new_commit_queued_within_two_intervals)
 	hget(&f, "project:site", "last_polled_commit", v, sizeof(v));
 	ck_assert_str_eq(v, c2);
 	/* later polls of the same head queue nothing more */
-	end = model_now_ms() + 2500;
-	while (model_now_ms() < end) {
+	end = clock_wall_ms() + 2500;
+	while (clock_wall_ms() < end) {
 		tick(&f, w);
 		testenv_sleep_ms(20);
 	}
@@ -217,30 +218,30 @@ START_TEST(test_watch_unreachable_backs_off_without_blocking)
 	project_new(&f, "dead", dead_url, "1111111111111111111111111111111111111111");
 	project_new(&f, "live", f.url, "2222222222222222222222222222222222222222");
 	struct watch *w = watch_new(&f.cfg, &f.s);
-	long long t0 = model_now_ms();
+	long long t0 = clock_wall_ms();
 	/* the live project's new commit is queued while the dead one's poll still hangs */
-	while (!poll_deployment(&f, "live", id) && model_now_ms() - t0 < 6000) {
+	while (!poll_deployment(&f, "live", id) && clock_wall_ms() - t0 < 6000) {
 		tick(&f, w);
 		testenv_sleep_ms(20);
 	}
 	ck_assert_msg(poll_deployment(&f, "live", id), "live project not polled");
-	ck_assert_int_lt(model_now_ms() - t0, f.s.timeout_ms);
+	ck_assert_int_lt(clock_wall_ms() - t0, f.s.timeout_ms);
 	hget(&f, "project:dead", "poll_failures", v, sizeof(v));
 	ck_assert_msg(!strcmp(v, "") || !strcmp(v, "0"), "dead failed already: %s", v);
 	ck_assert_uint_eq(watch_running(w), 1);
 	/* the hanging poll is killed at the timeout and backs off: next poll after >= 2 intervals */
-	while (model_now_ms() - t0 < 6000) {
+	while (clock_wall_ms() - t0 < 6000) {
 		tick(&f, w);
 		hget(&f, "project:dead", "poll_failures", v, sizeof(v));
 		if (!strcmp(v, "1"))
 			break;
 		testenv_sleep_ms(20);
 	}
-	long long failed_at = model_now_ms();
+	long long failed_at = clock_wall_ms();
 	ck_assert_str_eq(v, "1");
 	/* the killed poll holds no slot; the live project, polled every second, may be in a
 	 * poll of its own just now, so wait out that short one (the dead one would never end) */
-	while (watch_running(w) != 0 && model_now_ms() - failed_at < 1500) {
+	while (watch_running(w) != 0 && clock_wall_ms() - failed_at < 1500) {
 		testenv_sleep_ms(10);
 		tick(&f, w);
 	}
@@ -255,8 +256,8 @@ START_TEST(test_watch_unreachable_backs_off_without_blocking)
 	close(hole);
 	redisReply *reply = cmd(&f, "ZADD %s 0 %s", "watch", "dead");
 	freeReplyObject(reply);
-	long long t1 = model_now_ms();
-	while (model_now_ms() - t1 < 3000) {
+	long long t1 = clock_wall_ms();
+	while (clock_wall_ms() - t1 < 3000) {
 		tick(&f, w);
 		hget(&f, "project:dead", "poll_failures", v, sizeof(v));
 		if (!strcmp(v, "2"))
@@ -264,13 +265,13 @@ START_TEST(test_watch_unreachable_backs_off_without_blocking)
 		testenv_sleep_ms(20);
 	}
 	ck_assert_str_eq(v, "2");
-	long long failed2 = model_now_ms();
+	long long failed2 = clock_wall_ms();
 	hget(&f, "project:dead", "poll_next_ms", v, sizeof(v));
 	long long next2 = strtoll(v, NULL, 10);
 	ck_assert_int_ge(next2 - failed2, 4 * f.s.interval_ms * 9 / 10 - 100);
 	/* and it is not polled before then */
 	long long polls = 0;
-	while (model_now_ms() < failed2 + 1500) {
+	while (clock_wall_ms() < failed2 + 1500) {
 		tick(&f, w);
 		polls += (long long)watch_running(w);
 		testenv_sleep_ms(20);
@@ -282,8 +283,8 @@ START_TEST(test_watch_unreachable_backs_off_without_blocking)
 	freeReplyObject(reply);
 	reply = cmd(&f, "ZADD %s 0 %s", "watch", "dead");
 	freeReplyObject(reply);
-	long long t2 = model_now_ms();
-	while (model_now_ms() - t2 < 3000) {
+	long long t2 = clock_wall_ms();
+	while (clock_wall_ms() - t2 < 3000) {
 		tick(&f, w);
 		hget(&f, "project:dead", "poll_failures", v, sizeof(v));
 		if (!strcmp(v, "0"))
@@ -308,9 +309,9 @@ START_TEST(test_watch_one_poll_per_repository)
 	project_new(&f, "b", f.url, "4444444444444444444444444444444444444444");
 	struct watch *w = watch_new(&f.cfg, &f.s);
 	size_t most = 0;
-	long long t0 = model_now_ms();
+	long long t0 = clock_wall_ms();
 	while ((!poll_deployment(&f, "a", id) || !poll_deployment(&f, "b", id)) &&
-	       model_now_ms() - t0 < 4000) {
+	       clock_wall_ms() - t0 < 4000) {
 		tick(&f, w);
 		if (watch_running(w) > most)
 			most = watch_running(w);
@@ -342,12 +343,12 @@ START_TEST(test_watch_minute_budget)
 	}
 	struct watch *w = watch_new(&f.cfg, &f.s);
 	/* stay within one minute of the clock: the budget is per calendar minute */
-	while (model_now_ms() % 60000 > 55000)
+	while (clock_wall_ms() % 60000 > 55000)
 		testenv_sleep_ms(100);
 	tick(&f, w);
 	ck_assert_uint_eq(watch_running(w), 2);
-	long long end = model_now_ms() + 1000;
-	while (model_now_ms() < end) {
+	long long end = clock_wall_ms() + 1000;
+	while (clock_wall_ms() < end) {
 		tick(&f, w);
 		ck_assert_uint_le(watch_running(w), 2);
 		testenv_sleep_ms(20);
@@ -379,8 +380,8 @@ START_TEST(test_watch_first_poll_and_gone_projects)
 	struct error err;
 	ck_assert_int_eq(model_lifecycle_delete(f.r, "gone", &err), 0);
 	struct watch *w = watch_new(&f.cfg, &f.s);
-	long long end = model_now_ms() + 1500;
-	while (model_now_ms() < end) {
+	long long end = clock_wall_ms() + 1500;
+	while (clock_wall_ms() < end) {
 		tick(&f, w);
 		testenv_sleep_ms(20);
 	}

@@ -2,8 +2,10 @@
  * signed with skiff's own SigV4 (sigv4.c), clock skew, and the retry policy shared by the S3
  * and ECS clients. */
 #include "aws.h"
+#include "clock.h"
 #include "buf.h"
 #include "log.h"
+#include "percent.h"
 #include "sigv4.h"
 
 #include <errno.h>
@@ -35,20 +37,6 @@ struct aws_auth {
 	long long failed_until_ms;    /* monotonic: a failed fetch is not repeated before */
 	struct error failure;         /* ... and is answered with this */
 };
-
-long long aws_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-long long aws_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void aws_sleep_ms(long long ms)
 {
@@ -280,7 +268,7 @@ static int aws_container_fetch(struct aws_auth *a, struct error *err)
 	a->cur.expires_ms = expires;
 	a->cur.source = "container";
 	a->have = true;
-	a->fetched_ms = aws_now_ms();
+	a->fetched_ms = clock_wall_ms();
 	a->fetches++;
 	log_debug("aws credentials fetched source=container expires_in_ms=%lld",
 		  expires ? expires - a->fetched_ms : 0);
@@ -324,12 +312,12 @@ int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err)
 		a->cur.source = "environment";
 		a->have = true;
 	}
-	long long now = aws_now_ms();
+	long long now = clock_wall_ms();
 	bool expired = !a->have || (a->cur.expires_ms && now >= a->cur.expires_ms);
 	if (aws_needs_refresh(a, now)) {
 		/* a fetch that failed a moment ago is not repeated (each one may take seconds):
 		 * every request would stall behind it */
-		if (aws_mono_ms() < a->failed_until_ms) {
+		if (clock_mono_ms() < a->failed_until_ms) {
 			if (expired)
 				return error_set(err, a->failure.code, a->failure.name, "%s",
 						 a->failure.message);
@@ -338,7 +326,7 @@ int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err)
 			int rc = aws_container_fetch(a, &e);
 			if (rc < 0) {
 				a->failure = e;
-				a->failed_until_ms = aws_mono_ms() + AWS_FAIL_HOLD_MS;
+				a->failed_until_ms = clock_mono_ms() + AWS_FAIL_HOLD_MS;
 				/* keep using credentials that are still valid */
 				if (expired)
 					return error_set(err, rc, e.name, "%s", e.message);
@@ -407,7 +395,7 @@ int aws_sign(CURL *h, struct curl_slist **headers, const struct aws_creds *creds
 		hv[n] = (struct sigv4_pair){ names[n], colon + 1 };
 		n++;
 	}
-	sigv4_date(aws_now_ms() + creds->skew_ms, date);
+	sigv4_date(clock_wall_ms() + creds->skew_ms, date);
 	hv[n++] = (struct sigv4_pair){ "host", host };
 	hv[n++] = (struct sigv4_pair){ "x-amz-date", date };
 	hv[n++] = (struct sigv4_pair){ "x-amz-content-sha256", payload_hash };
@@ -502,7 +490,7 @@ int aws_auth_clock_off(const struct aws_auth *a, const char *date)
 	long long t = aws_http_date(date);
 	if (t < 0)
 		return 0;
-	long long d = t - (aws_now_ms() + a->skew_ms);
+	long long d = t - (clock_wall_ms() + a->skew_ms);
 	return d > AWS_SKEW_MAX_MS || d < -AWS_SKEW_MAX_MS;
 }
 
@@ -511,7 +499,7 @@ int aws_auth_skew(struct aws_auth *a, const char *date)
 	long long t = aws_http_date(date);
 	if (t < 0)
 		return 0;
-	long long skew = t - aws_now_ms();
+	long long skew = t - clock_wall_ms();
 	log_warn("aws clock skew corrected skew_ms=%lld", skew);
 	a->skew_ms = skew;
 	return 1;
@@ -547,7 +535,7 @@ long long aws_backoff_ms(int attempt, long long base_ms, long long cap_ms)
 		hi = cap_ms;
 	unsigned r = 0;
 	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		r = (unsigned)aws_mono_ms();
+		r = (unsigned)clock_mono_ms();
 	if (hi <= base_ms)
 		return base_ms;
 	return base_ms + (long long)(r % (unsigned long long)(hi - base_ms + 1));
@@ -555,26 +543,15 @@ long long aws_backoff_ms(int attempt, long long base_ms, long long cap_ms)
 
 int aws_uri_encode(char *out, size_t cap, size_t *used, const char *s, size_t n, bool keep_slash)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	size_t o = *used;
 	if (o >= cap)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			     c == '-' || c == '.' || c == '_' || c == '~' || (keep_slash && c == '/');
-		size_t need = plain ? 1 : 3;
-		if (need >= cap - o)
-			return -1;
-		if (plain) {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
+	struct buf b = BUF_INIT(cap - o - 1);
+	int rc = percent_encode(&b, s, n, keep_slash ? "/" : "") < 0 ? -1 : 0;
+	if (rc == 0) {
+		memcpy(out + o, buf_cstr(&b), b.len + 1);
+		*used = o + b.len;
 	}
-	out[o] = '\0';
-	*used = o;
-	return 0;
+	buf_dispose(&b);
+	return rc;
 }

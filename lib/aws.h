@@ -82,8 +82,6 @@ int aws_retryable(CURLcode cc, long status);
 long long aws_backoff_ms(int attempt, long long base_ms, long long cap_ms);
 /* Sleeps ms milliseconds (restarting after signals). */
 void aws_sleep_ms(long long ms);
-long long aws_now_ms(void);          /* wall clock */
-long long aws_mono_ms(void);         /* CLOCK_MONOTONIC */
 /* The DNS suffix of a region's partition: "amazonaws.com", "amazonaws.com.cn" for cn-*, and
  * the ISO partitions' own. An explicit endpoint setting wins over what this builds. */
 const char *aws_dns_suffix(const char *region);

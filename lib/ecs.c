@@ -2,6 +2,7 @@
  * polling that turns dead tasks into failed deployments, StopTask for cancel; the JSON 1.1
  * protocol over libcurl, signed SigV4, retried on throttling. */
 #include "ecs.h"
+#include "clock.h"
 #include "aws.h"
 #include "buf.h"
 #include "hash.h"
@@ -86,7 +87,7 @@ int ecs_new(struct ecs **out, const struct config *cfg, struct error *err)
 	if (!(e->h = curl_easy_init()))
 		abort();
 	e->tokens = (double)e->cc.ecs_run_rate;
-	e->refilled_ms = aws_mono_ms();
+	e->refilled_ms = clock_mono_ms();
 	*out = e;
 	return 0;
 }
@@ -135,7 +136,7 @@ int ecs_call(struct ecs *e, const char *target, json_t *request, json_t **out,
 	if (!body)
 		abort();
 	hash_buffer(body, strlen(body), hash);
-	long long deadline = aws_mono_ms() + e->cc.ecs_timeout * 1000LL * (e->cc.ecs_retries + 1);
+	long long deadline = clock_mono_ms() + e->cc.ecs_timeout * 1000LL * (e->cc.ecs_retries + 1);
 	for (int attempt = 0;; attempt++) {
 		struct aws_creds creds;
 		struct curl_slist *hdrs = NULL;
@@ -201,7 +202,7 @@ int ecs_call(struct ecs *e, const char *target, json_t *request, json_t **out,
 			retry = true;
 			wait = 0;
 		}
-		if (!retry || attempt >= e->cc.ecs_retries || aws_mono_ms() + wait >= deadline) {
+		if (!retry || attempt >= e->cc.ecs_retries || clock_mono_ms() + wait >= deadline) {
 			if (cc != CURLE_OK)
 				rc = error_set(err, SKIFF_EUPSTREAM, "ecs_unavailable",
 					       "ECS %s failed%s: %s", target, retry ? " after retries" : "",
@@ -366,7 +367,7 @@ static void ecs_rate_wait(struct ecs *e)
 {
 	double rate = (double)e->cc.ecs_run_rate;
 	for (;;) {
-		long long now = aws_mono_ms();
+		long long now = clock_mono_ms();
 		e->tokens += (double)(now - e->refilled_ms) * rate / 1000.0;
 		e->refilled_ms = now;
 		if (e->tokens > rate)
@@ -440,7 +441,7 @@ static int ecs_capacity_wait(struct ecs *e, struct redis *r, const char *id, con
 	if (w) {
 		attempts = ++w->attempts;
 		delay = aws_backoff_ms(attempts - 1, ECS_CAPACITY_BASE_MS, ECS_CAPACITY_CAP_MS);
-		w->retry_ms = aws_mono_ms() + delay;
+		w->retry_ms = clock_mono_ms() + delay;
 	}
 	struct deployment dep;
 	int rc = model_deployment_get(r, id, &dep, err);
@@ -450,7 +451,7 @@ static int ecs_capacity_wait(struct ecs *e, struct redis *r, const char *id, con
 		struct deployment change;
 		model_deployment_init(&change);
 		snprintf(change.launcher, sizeof(change.launcher), "ecs");
-		change.launched = model_now_ms();
+		change.launched = clock_wall_ms();
 		rc = model_deployment_update(r, id, &change, MODEL_SET(LAUNCHER) | MODEL_SET(LAUNCHED),
 					     err);
 	}
@@ -501,7 +502,7 @@ int ecs_launch(struct ecs *e, struct redis *r, const char *id, struct error *err
 			snprintf(change.launcher, sizeof(change.launcher), "ecs");
 			snprintf(change.task_arn, sizeof(change.task_arn), "%s", arn);
 			change.launched = json_is_number(created)
-				? (long long)(json_number_value(created) * 1000.0) : model_now_ms();
+				? (long long)(json_number_value(created) * 1000.0) : clock_wall_ms();
 			rc = model_deployment_update(r, id, &change, MODEL_SET(LAUNCHER) |
 						     MODEL_SET(TASK_ARN) | MODEL_SET(LAUNCHED), &le);
 			if (rc == 0) {
@@ -558,7 +559,7 @@ static enum ecs_poll_result ecs_judge(struct ecs *e, struct redis *r, const char
 	const char *arn = dep->task_arn;
 	char msg[ERROR_MESSAGE_MAX];
 	long long launched = dep->launched;
-	long long age_ms = model_now_ms() - launched;
+	long long age_ms = clock_wall_ms() - launched;
 	const char *last = ecs_field(task, "lastStatus");
 	if (task && !strcmp(last, "STOPPED")) {
 		if (ecs_now_final(r, id))
@@ -646,7 +647,7 @@ static enum ecs_poll_result ecs_relaunch(struct ecs *e, struct redis *r, const c
 		return ECS_POLL_DONE;
 	}
 	struct ecs_wait *w = ecs_wait_find(e, id, false);
-	if (w && aws_mono_ms() < w->retry_ms)
+	if (w && clock_mono_ms() < w->retry_ms)
 		return ECS_POLL_RUNNING;
 	struct error le;
 	int rc = ecs_launch(e, r, id, &le);

@@ -1,6 +1,7 @@
 /* gc.c — mark and sweep over the store: list blobs, then read the kept manifests, then
  * delete old blobs none of them names, under a fence that running uploads respect. */
 #include "gc.h"
+#include "clock.h"
 #include "hash.h"
 #include "id.h"
 #include "log.h"
@@ -327,12 +328,12 @@ out:
 
 int gc_fence_wait(struct redis *r, long timeout_ms, struct error *err)
 {
-	long long deadline = model_now_ms() + timeout_ms;
+	long long deadline = clock_mono_ms() + timeout_ms;
 	for (;;) {
 		int held = model_gc_fence_held(r, err);
 		if (held <= 0)
 			return held;
-		if (model_now_ms() >= deadline)
+		if (clock_mono_ms() >= deadline)
 			return error_set(err, SKIFF_ETIMEOUT, "gc_running",
 					 "a store sweep is still running after %ld ms", timeout_ms);
 		usleep(GC_FENCE_POLL_MS * 1000);

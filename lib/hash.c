@@ -1,5 +1,6 @@
 /* hash.c — SHA-256 through OpenSSL's EVP interface. */
 #include "hash.h"
+#include "hex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,16 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static void hash_hex(const unsigned char *md, char out[HASH_HEX_LEN + 1])
-{
-	static const char hex[] = "0123456789abcdef";
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[HASH_HEX_LEN] = '\0';
-}
 
 struct hash_stream *hash_stream_new(void)
 {
@@ -35,7 +26,7 @@ void hash_stream_final(struct hash_stream *h, char out[HASH_HEX_LEN + 1])
 {
 	unsigned char md[32];
 	EVP_DigestFinal_ex((EVP_MD_CTX *)h, md, NULL);
-	hash_hex(md, out);
+	hex_encode(md, 32, out);
 }
 
 void hash_stream_free(struct hash_stream *h)
@@ -88,5 +79,5 @@ void hash_buffer(const void *data, size_t len, char out[HASH_HEX_LEN + 1])
 {
 	unsigned char md[32];
 	EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL);
-	hash_hex(md, out);
+	hex_encode(md, 32, out);
 }

@@ -2,6 +2,7 @@
  * verification, push classification and the repository → projects index. */
 #include "hook.h"
 #include "hash.h"
+#include "hex.h"
 #include "id.h"
 #include "model_hook.h"
 
@@ -109,25 +110,10 @@ static void hook_hmac(const char *secret, const void *body, size_t len,
 void hook_signature(const char *secret, const void *body, size_t len,
 		    char out[HOOK_SIGNATURE_LEN + 1])
 {
-	static const char digits[] = "0123456789abcdef";
 	unsigned char md[HOOK_SHA256_LEN];
 	hook_hmac(secret, body, len, md);
 	memcpy(out, "sha256=", 7);
-	for (int i = 0; i < HOOK_SHA256_LEN; i++) {
-		out[7 + 2 * i] = digits[md[i] >> 4];
-		out[7 + 2 * i + 1] = digits[md[i] & 15];
-	}
-	out[HOOK_SIGNATURE_LEN] = '\0';
-}
-
-static int hook_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = hook_lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	hex_encode(md, HOOK_SHA256_LEN, out + 7);
 }
 
 int hook_signature_verify(const char *secret, const void *body, size_t len, const char *header)
@@ -136,12 +122,8 @@ int hook_signature_verify(const char *secret, const void *body, size_t len, cons
 	if (!secret || !*secret || !header || strlen(header) != HOOK_SIGNATURE_LEN ||
 	    strncmp(header, "sha256=", 7))
 		return 0;
-	for (int i = 0; i < HOOK_SHA256_LEN; i++) {
-		int hi = hook_hexval(header[7 + 2 * i]), lo = hook_hexval(header[7 + 2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return 0;
-		got[i] = (unsigned char)(hi << 4 | lo);
-	}
+	if (hex_decode(header + 7, HOOK_SHA256_LEN, got) < 0)
+		return 0;
 	hook_hmac(secret, body, len, want);
 	return CRYPTO_memcmp(want, got, sizeof(want)) == 0;
 }

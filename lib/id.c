@@ -1,5 +1,6 @@
 /* id.c — random identifiers from the kernel's getrandom(). */
 #include "id.h"
+#include "hex.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -47,14 +48,9 @@ int id_valid(const char *s)
 
 void id_hex(char *out, unsigned nbytes)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char r[64];
 	if (nbytes > sizeof(r))
 		nbytes = sizeof(r);
 	id_random(r, nbytes);
-	for (unsigned i = 0; i < nbytes; i++) {
-		out[2 * i] = hex[r[i] >> 4];
-		out[2 * i + 1] = hex[r[i] & 15];
-	}
-	out[2 * nbytes] = '\0';
+	hex_encode(r, nbytes, out);
 }

@@ -1,5 +1,6 @@
 /* manifest_cache.c — a hash table of manifests by deployment id threaded on an LRU list. */
 #include "manifest_cache.h"
+#include "fnv.h"
 #include "rules.h"
 
 #include <stdio.h>
@@ -24,10 +25,7 @@ struct manifest_cache {
 
 static unsigned manifest_cache_hash(const char *id)
 {
-	unsigned h = 2166136261u;                 /* FNV-1a */
-	for (; *id; id++)
-		h = (h ^ (unsigned char)*id) * 16777619u;
-	return h & (MANIFEST_CACHE_BUCKETS - 1);
+	return fnv1a(id) & (MANIFEST_CACHE_BUCKETS - 1);
 }
 
 struct manifest_cache *manifest_cache_new(size_t max_bytes, size_t max_entries)

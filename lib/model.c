@@ -1,6 +1,7 @@
 /* model.c — the records of the Redis data model: projects and deployments, created, read,
  * changed and promoted, with every multi-key write done by one Lua script. */
 #include "model.h"
+#include "clock.h"
 #include "model_record.h"
 #include "model_script.h"
 
@@ -86,13 +87,6 @@ static const char model_lua_promote[] = MODEL_LUA_HSET MODEL_LUA_FINAL
 	"redis.call('PUBLISH', KEYS[3], eid) "
 	"return eid";
 
-long long model_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Appends obj's string fields as name, value pairs to args (borrowed pointers, valid while obj
  * lives); returns how many pairs. Too many fields is a programming error. */
 static int model_pairs(json_t *obj, const char **args, int *n, int max)
@@ -129,7 +123,7 @@ int model_project_create(struct redis *r, const struct project *p, const struct 
 	redis_key(r, kq, "queue");
 	redis_key(r, kl, "log:%s", id);
 	redis_key(r, ke, "events:%s", id);
-	snprintf(now, sizeof(now), "%lld", model_now_ms());
+	snprintf(now, sizeof(now), "%lld", clock_wall_ms());
 	enum { FIXED = 12, PAIRS_MAX = 24 };
 	const char *args[FIXED + 4 * PAIRS_MAX] = { kp, kps, kd, kpd, kq, kl, ke, slug, id, now,
 						    model_script_maxlen(r, maxlen) };
@@ -167,7 +161,7 @@ int model_deployment_create(struct redis *r, const char *slug, const struct depl
 	redis_key(r, kq, "queue");
 	redis_key(r, kl, "log:%s", id);
 	redis_key(r, ke, "events:%s", id);
-	snprintf(now, sizeof(now), "%lld", model_now_ms());
+	snprintf(now, sizeof(now), "%lld", clock_wall_ms());
 	char *dj = model_script_json(deployment);
 	json_decref(deployment);
 	const char *args[] = { kp, kd, kpd, kq, kl, ke, id, now, model_script_maxlen(r, maxlen), dj };
@@ -408,7 +402,7 @@ int model_deployment_state(struct redis *r, const char *id, enum deployment_stat
 	redis_key(r, kd, "deployment:%s", id);
 	redis_key(r, kl, "log:%s", id);
 	redis_key(r, ke, "events:%s", id);
-	snprintf(now, sizeof(now), "%lld", model_now_ms());
+	snprintf(now, sizeof(now), "%lld", clock_wall_ms());
 	char *fj = model_script_json(fields);
 	json_decref(fields);
 	const char *args[] = { kd, kl, ke, model_state_name(state), phase ? phase : "", now,
@@ -443,7 +437,7 @@ int model_deployment_promote(struct redis *r, const char *id, const struct deplo
 	redis_key(r, kl, "log:%s", id);
 	redis_key(r, ke, "events:%s", id);
 	redis_key(r, kp, "project:%s", slug);
-	snprintf(now, sizeof(now), "%lld", model_now_ms());
+	snprintf(now, sizeof(now), "%lld", clock_wall_ms());
 	json_t *fields = model_record_deployment_change(change, set);
 	char *fj = model_script_json(fields);
 	json_decref(fields);

@@ -67,8 +67,6 @@ struct deployment {
 	long long exit_code, files, bytes, bytes_uploaded;  /* or MODEL_NONE */
 };
 
-/* Milliseconds since the epoch. */
-long long model_now_ms(void);
 
 /* A record with nothing in it: strings empty, numbers MODEL_NONE, state DEPLOYMENT_QUEUED. */
 void model_project_init(struct project *p);

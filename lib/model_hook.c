@@ -1,5 +1,6 @@
 /* model_hook.c — the webhook index, delivery ids and a project's webhook fields in Redis. */
 #include "model_hook.h"
+#include "clock.h"
 #include "model.h"
 #include "model_script.h"
 
@@ -37,7 +38,7 @@ int model_hook_delivery_claim(struct redis *r, const char *delivery, int ttl_s,
 {
 	char key[REDIS_KEY_MAX];
 	redis_key(r, key, "delivery:%s", delivery);
-	redisReply *reply = redis_cmd(r, err, "SET %s %lld NX EX %d", key, model_now_ms(), ttl_s);
+	redisReply *reply = redis_cmd(r, err, "SET %s %lld NX EX %d", key, clock_wall_ms(), ttl_s);
 	if (!reply)
 		return model_script_failed(err);
 	int fresh = reply->type == REDIS_REPLY_STATUS;

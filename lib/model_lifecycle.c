@@ -1,6 +1,7 @@
 /* model_lifecycle.c — redeploy, rollback, pin, cancel and delete as atomic Lua scripts, and
  * the task ARNs a delete leaves behind for skiff-dispatch. */
 #include "model_lifecycle.h"
+#include "clock.h"
 #include "hook.h"
 #include "model.h"
 #include "model_record.h"
@@ -150,7 +151,7 @@ int model_lifecycle_redeploy(struct redis *r, const char *slug, const struct dep
 {
 	const char *id = d->id;
 	char now[24];
-	snprintf(now, sizeof(now), "%lld", model_now_ms());
+	snprintf(now, sizeof(now), "%lld", clock_wall_ms());
 	json_t *fields = model_record_deployment_fields(d);
 	char *dj = model_script_json(fields);
 	json_decref(fields);
@@ -176,7 +177,7 @@ int model_lifecycle_rollback(struct redis *r, const char *slug, const char *id, 
 		       const char *who, struct error *err)
 {
 	char now[24];
-	snprintf(now, sizeof(now), "%lld", model_now_ms());
+	snprintf(now, sizeof(now), "%lld", clock_wall_ms());
 	const char *args[] = { redis_prefix(r), slug, id, pin ? "1" : "0", who, now };
 	long long v;
 	int rc = model_lifecycle_run(r, model_lifecycle_lua_rollback, 6, args, &v, NULL, err);
@@ -205,7 +206,7 @@ int model_lifecycle_unpin(struct redis *r, const char *slug, struct error *err)
 int model_lifecycle_cancel(struct redis *r, const char *id, bool *was_building, struct error *err)
 {
 	char now[24];
-	snprintf(now, sizeof(now), "%lld", model_now_ms());
+	snprintf(now, sizeof(now), "%lld", clock_wall_ms());
 	const char *args[] = { redis_prefix(r), id, now };
 	long long v;
 	*was_building = false;
@@ -224,7 +225,7 @@ int model_lifecycle_cancel(struct redis *r, const char *id, bool *was_building, 
 int model_lifecycle_delete(struct redis *r, const char *slug, struct error *err)
 {
 	char now[24], key[REDIS_KEY_MAX];
-	snprintf(now, sizeof(now), "%lld", model_now_ms());
+	snprintf(now, sizeof(now), "%lld", clock_wall_ms());
 	/* the webhook index is keyed by a hash of the URL, which Lua cannot compute */
 	redis_key(r, key, "project:%s", slug);
 	redisReply *url = redis_cmd(r, err, "HGET %s git_url", key);

@@ -1,6 +1,7 @@
 /* model_token.c — project deploy tokens in Redis: token:{id} (a hash), tokenhash:{sha256} (the
  * token id) and project:{slug}:tokens (a zset of ids by creation time). */
 #include "model_token.h"
+#include "clock.h"
 #include "model.h"
 #include "model_script.h"
 
@@ -180,7 +181,7 @@ int model_token_lookup(struct redis *r, const char *secret, struct token *out,
 	memset(out, 0, sizeof(*out));
 	hash_buffer(secret, strlen(secret), hash);
 	redis_key(r, kh, "tokenhash:%s", hash);
-	snprintf(now, sizeof(now), "%lld", model_now_ms());
+	snprintf(now, sizeof(now), "%lld", clock_wall_ms());
 	snprintf(touch, sizeof(touch), "%d", TOKEN_TOUCH_MS);
 	const char *args[] = { kh, redis_prefix(r), now, touch };
 	redisReply *reply = NULL;

@@ -1,20 +1,10 @@
 /* path.c — decodes and normalises request paths once, refusing anything ambiguous. */
 #include "path.h"
 #include "error.h"
+#include "percent.h"
 
 #include <stdbool.h>
 #include <string.h>
-
-static int path_hex(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), 0 when invalid (RFC 3629:
  * no overlong forms, no surrogates, nothing above U+10FFFF). */
@@ -54,27 +44,14 @@ static size_t path_utf8_len(const unsigned char *s, size_t n)
 static int path_decode(const char *raw, size_t len, char *dec, size_t *declen)
 {
 	size_t o = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)raw[i];
-		if (c == '%') {
-			if (len - i < 3)
-				return SKIFF_EINVALID;
-			int h = path_hex((unsigned char)raw[i + 1]);
-			int l = path_hex((unsigned char)raw[i + 2]);
-			if (h < 0 || l < 0)
-				return SKIFF_EINVALID;
-			c = (unsigned char)(h * 16 + l);
-			i += 2;
-			if (c == '/')
-				return SKIFF_EINVALID;     /* encoded slash: ambiguous */
-		}
-		if (c < 0x20 || c == 0x7f || c == '\\')
-			return SKIFF_EINVALID;             /* NUL, CR, LF, ..., backslash */
-		dec[o++] = (char)c;
-	}
+	if (percent_decode(raw, len, PERCENT_NO_SLASH, dec, len, &o) < 0)
+		return SKIFF_EINVALID;     /* malformed escape or encoded slash: ambiguous */
 	dec[o] = '\0';
 	*declen = o;
 	for (size_t i = 0; i < o;) {
+		unsigned char c = (unsigned char)dec[i];
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			return SKIFF_EINVALID;     /* NUL, CR, LF, ..., backslash */
 		size_t n = path_utf8_len((const unsigned char *)dec + i, o - i);
 		if (!n)
 			return SKIFF_EINVALID;
@@ -138,18 +115,7 @@ int path_normalize(const char *raw, size_t len, char *out, size_t outsize)
 
 int path_encode(struct buf *b, const char *path, size_t len)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)path[i];
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    (c && strchr("-._~!$&'()*+,;=:@/", c))) {
-			buf_putc(b, (char)c);
-		} else {
-			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
-			buf_append(b, e, 3);
-		}
-	}
-	return b->err;
+	return percent_encode(b, path, len, "!$&'()*+,;=:@/");
 }
 
 int path_has_extension(const char *path)

@@ -1,6 +1,7 @@
 /* proc.c — fork/execve of a build command in its own session with limits, poll() over its
  * output pipes, line splitting, timeout and process-group kill. */
 #include "proc.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,16 +24,7 @@ struct proc_stream {
 	bool dropping;           /* inside an over-long line: discard until newline */
 };
 
-static long long proc_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Only async-signal-safe calls from here to execve: the parent may have threads. */
-static void proc_child(const struct proc_spec *spec, int out_fd, int err_fd,
-		       const struct rlimit *cpu, const struct rlimit *as)
+void proc_child_reset(int close_from)
 {
 	static const int sigs[] = { SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGQUIT, SIGUSR1 };
 	struct sigaction sa;
@@ -43,13 +35,20 @@ static void proc_child(const struct proc_spec *spec, int out_fd, int err_fd,
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (close_from >= 0 && close_range((unsigned)close_from, ~0U, 0) < 0)
+		for (int fd = close_from; fd < 1024; fd++)
+			close(fd);
+}
+
+/* Only async-signal-safe calls from here to execve: the parent may have threads. */
+static void proc_child(const struct proc_spec *spec, int out_fd, int err_fd,
+		       const struct rlimit *cpu, const struct rlimit *as)
+{
 	setsid();
 	int devnull = open("/dev/null", O_RDONLY);
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
 		_exit(127);
-	if (close_range(3, ~0U, 0) < 0)
-		for (int fd = 3; fd < 1024; fd++)
-			close(fd);
+	proc_child_reset(3);
 	struct rlimit core = { 0, 0 };
 	setrlimit(RLIMIT_CORE, &core);
 	if (cpu->rlim_cur != RLIM_INFINITY && setrlimit(RLIMIT_CPU, cpu) < 0)
@@ -170,7 +169,7 @@ int proc_run(const struct proc_spec *spec, proc_line_fn on_line, proc_tick_fn ti
 	for (int i = 0; i < 2; i++)
 		fcntl(streams[i].fd, F_SETFL, fcntl(streams[i].fd, F_GETFL) | O_NONBLOCK);
 
-	long long start = proc_now_ms(), next_tick = start + 1000;
+	long long start = clock_mono_ms(), next_tick = start + 1000;
 	long long deadline = spec->timeout_s > 0 ? start + spec->timeout_s * 1000LL : 0;
 	long long kill_at = 0, drain_until = 0;
 	bool reaped = false, terminating = false;
@@ -182,12 +181,12 @@ int proc_run(const struct proc_spec *spec, proc_line_fn on_line, proc_tick_fn ti
 				reaped = true;
 				/* whatever the command left running in its group goes with it */
 				kill(-pid, SIGKILL);
-				drain_until = proc_now_ms() + PROC_DRAIN_MS;
+				drain_until = clock_mono_ms() + PROC_DRAIN_MS;
 			}
 		}
-		if (reaped && ((streams[0].fd < 0 && streams[1].fd < 0) || proc_now_ms() >= drain_until))
+		if (reaped && ((streams[0].fd < 0 && streams[1].fd < 0) || clock_mono_ms() >= drain_until))
 			break;
-		long long now = proc_now_ms();
+		long long now = clock_mono_ms();
 		if (!terminating && deadline && now >= deadline) {
 			res->timed_out = true;
 			terminating = true;

@@ -43,6 +43,11 @@ typedef int (*proc_tick_fn)(void *ctx);
 int proc_run(const struct proc_spec *spec, proc_line_fn on_line, proc_tick_fn tick, void *ctx,
 	     struct proc_result *res, struct error *err);
 
+/* In a child just forked, before execve or the child's own work: the signals skiff programs
+ * handle back to their default action, no signal blocked, and every descriptor from close_from
+ * up closed (none when close_from < 0). Only async-signal-safe calls. */
+void proc_child_reset(int close_from);
+
 /* Human text for a finished command: "exited with code 2", "probably out of memory
  * (exit 137)", "timed out after 900 s", "was killed by signal 11". */
 void proc_describe(const struct proc_result *res, long timeout_s, char *out, size_t outlen);

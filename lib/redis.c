@@ -1,6 +1,7 @@
 /* redis.c — hiredis sync connection with timeouts, lazy connect and a single reconnect. */
 #include "redis.h"
 #include "log.h"
+#include "hex.h"
 
 #include <errno.h>
 #include <openssl/sha.h>
@@ -137,8 +138,7 @@ redisReply *redis_eval(struct redis *r, struct error *err, const char *script, i
 	unsigned char md[SHA_DIGEST_LENGTH];
 	char sha[2 * SHA_DIGEST_LENGTH + 1], nk[16];
 	SHA1((const unsigned char *)script, strlen(script), md);
-	for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
-		snprintf(sha + 2 * i, 3, "%02x", md[i]);
+	hex_encode(md, sizeof(md), sha);
 	snprintf(nk, sizeof(nk), "%d", nkeys);
 
 	enum { EVAL_MAX_ARGS = 128 };

@@ -1,6 +1,7 @@
 /* request.c — one request's variables, body (JSON or form) and query string, read the same
  * way from FastCGI and from plain CGI. */
 #include "request.h"
+#include "percent.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
@@ -85,37 +86,12 @@ int request_body(struct http_request *req, struct buf *out, struct error *err)
 	return 0;
 }
 
-static int request_hexval(char c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes application/x-www-form-urlencoded text ('+' is a space) into out (len+1 bytes). */
 static int request_form_decode(const char *s, size_t n, char *out, size_t *outlen)
 {
-	size_t j = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '+') {
-			out[j++] = ' ';
-		} else if (s[i] == '%') {
-			int hi = i + 1 < n ? request_hexval(s[i + 1]) : -1;
-			int lo = i + 2 < n ? request_hexval(s[i + 2]) : -1;
-			if (hi < 0 || lo < 0)
-				return -1;
-			char c = (char)(hi * 16 + lo);
-			if (c == '\0')
-				return -1;
-			out[j++] = c;
-			i += 2;
-		} else {
-			out[j++] = s[i];
-		}
-	}
-	out[j] = '\0';
-	*outlen = j;
+	if (percent_decode(s, n, PERCENT_PLUS | PERCENT_NO_NUL, out, n, outlen) < 0)
+		return -1;
+	out[*outlen] = '\0';
 	return 0;
 }
 

@@ -4,6 +4,7 @@
  * them) but lose their log streams the same way: a project that fails often must not fill
  * Redis with logs nobody reads. */
 #include "retention.h"
+#include "clock.h"
 #include "id.h"
 #include "log.h"
 #include "model.h"
@@ -51,7 +52,7 @@ int retention_project(struct redis *r, struct store *s, const char *slug, long k
 	if (keep < 1)
 		keep = 1;
 	json_t *expired = NULL, *logs = NULL;
-	int rc = model_retention_expire(r, slug, keep, model_now_ms(), &expired, &logs, err);
+	int rc = model_retention_expire(r, slug, keep, clock_wall_ms(), &expired, &logs, err);
 	if (rc < 0)
 		return rc;
 	stats->projects++;

@@ -2,6 +2,7 @@
  * once into segment patterns, matched per request without parsing. */
 #include "rules.h"
 #include "path.h"
+#include "percent.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -271,33 +272,12 @@ static bool rules_pattern_match(const struct rules_pattern *pat, const struct ru
 	return true;
 }
 
-static int rules_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes a query component ('+' is a space) into the arena. */
 static char *rules_query_decode(struct arena *a, const char *s, size_t n)
 {
 	char *out = arena_alloc(a, n + 1);
 	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '+') {
-			out[o++] = ' ';
-		} else if (s[i] == '%' && i + 2 < n && rules_hexval(s[i + 1]) >= 0 &&
-			   rules_hexval(s[i + 2]) >= 0) {
-			out[o++] = (char)(rules_hexval(s[i + 1]) * 16 + rules_hexval(s[i + 2]));
-			i += 2;
-		} else {
-			out[o++] = s[i];
-		}
-	}
+	percent_decode(s, n, PERCENT_PLUS | PERCENT_LENIENT, out, n, &o); /* cannot fail */
 	out[o] = '\0';
 	return out;
 }

@@ -1,6 +1,7 @@
 /* s3.c — the S3 client: request building and signing, retries with backoff, single requests
  * on one reused handle, and batch uploads on the curl multi interface. */
 #include "s3.h"
+#include "clock.h"
 #include "aws.h"
 #include "hash.h"
 #include "log.h"
@@ -492,9 +493,9 @@ static int s3_perform(struct s3 *s, struct s3_req *r, long long timeout_ms, long
 	long long budget = timeout_ms * (retries + 1);
 	if (budget > s->deadline_ms || r->dst_fd >= 0)
 		budget = s->deadline_ms;
-	long long deadline = aws_mono_ms() + budget;
+	long long deadline = clock_mono_ms() + budget;
 	for (;;) {
-		long long left = deadline - aws_mono_ms();
+		long long left = deadline - clock_mono_ms();
 		int rc = s3_req_prepare(s, r, s->easy,
 					left < timeout_ms || r->dst_fd >= 0 ? left : timeout_ms, err);
 		if (rc < 0)
@@ -511,7 +512,7 @@ static int s3_perform(struct s3 *s, struct s3_req *r, long long timeout_ms, long
 			return error_set(err, e.code, e.name, "%s", e.message);
 		long long wait = r->refreshed && r->attempt == 1 ? 0
 			: aws_backoff_ms(r->attempt - 1, S3_BACKOFF_BASE_MS, S3_BACKOFF_CAP_MS);
-		if (r->attempt > retries || aws_mono_ms() + wait >= deadline)
+		if (r->attempt > retries || clock_mono_ms() + wait >= deadline)
 			return s3_req_gave_up(r, err);
 		s->retried++;
 		log_debug("s3 retry method=%s key=%s attempt=%d status=%ld curl=%d", r->method, r->key,
@@ -699,7 +700,7 @@ static int s3_job_start(struct s3 *s, struct s3_job *j, long long deadline, stru
 		return rc;
 	if (!j->h && !(j->h = curl_easy_init()))
 		abort();
-	long long left = deadline - aws_mono_ms();
+	long long left = deadline - clock_mono_ms();
 	rc = s3_req_prepare(s, &j->req, j->h, left, err);
 	if (rc < 0)
 		return rc;
@@ -722,7 +723,7 @@ int s3_put_many(struct s3 *s, struct s3_put *puts, size_t n, bool skip_existing,
 	if (!jobs || !waiting)
 		abort();
 	size_t nwait = 0, next = 0, done = 0, active = 0;
-	long long deadline = aws_mono_ms() + s->deadline_ms;
+	long long deadline = clock_mono_ms() + s->deadline_ms;
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
 		jobs[i].put = &puts[i];
@@ -732,7 +733,7 @@ int s3_put_many(struct s3 *s, struct s3_put *puts, size_t n, bool skip_existing,
 		puts[i].bytes = 0;
 	}
 	while (done < n && rc == 0) {
-		long long now = aws_mono_ms();
+		long long now = clock_mono_ms();
 		if (now >= deadline) {
 			rc = error_set(err, SKIFF_ETIMEOUT, "store_timeout",
 				       "the upload did not finish within %lld s (%zu of %zu files done)",
@@ -794,7 +795,7 @@ int s3_put_many(struct s3 *s, struct s3_put *puts, size_t n, bool skip_existing,
 				done++;
 			} else if (o == S3_RETRY && r->attempt <= s->retries) {
 				s->retried++;
-				j->not_before = aws_mono_ms() +
+				j->not_before = clock_mono_ms() +
 					(r->refreshed && r->attempt == 1 ? 0
 					 : aws_backoff_ms(r->attempt - 1, S3_BACKOFF_BASE_MS,
 							  S3_BACKOFF_CAP_MS));
@@ -809,7 +810,7 @@ int s3_put_many(struct s3 *s, struct s3_put *puts, size_t n, bool skip_existing,
 			}
 		}
 		if (rc == 0 && done < n) {
-			long long t = wake - aws_mono_ms();
+			long long t = wake - clock_mono_ms();
 			if (t < 1)
 				t = 1;
 			if (t > 200)

@@ -2,6 +2,7 @@
  * canonical requests, strings to sign and Authorization headers, checked against AWS's
  * published test suite (check/sigv4/). */
 #include "sigv4.h"
+#include "hex.h"
 #include "aws.h"
 #include "hash.h"
 
@@ -251,7 +252,6 @@ static void sigv4_hmac(const unsigned char *key, size_t key_len, const char *dat
 int sigv4_authorization(const struct sigv4_request *r, const char *access_key,
 			const char *secret_key, char out[SIGV4_AUTH_MAX])
 {
-	static const char hex[] = "0123456789abcdef";
 	struct buf creq = BUF_INIT(SIGV4_CREQ_MAX), sts = BUF_INIT(SIGV4_CREQ_MAX);
 	char signed_headers[SIGV4_AUTH_MAX / 2], scope[SIGV4_SCOPE_MAX], sig[65];
 	char secret[AWS_KEY_MAX + 8];
@@ -271,11 +271,7 @@ int sigv4_authorization(const struct sigv4_request *r, const char *access_key,
 		sigv4_hmac(k, sizeof(k), r->service, strlen(r->service), k);
 		sigv4_hmac(k, sizeof(k), "aws4_request", 12, k);
 		sigv4_hmac(k, sizeof(k), buf_cstr(&sts), sts.len, k);
-		for (size_t i = 0; i < 32; i++) {
-			sig[2 * i] = hex[k[i] >> 4];
-			sig[2 * i + 1] = hex[k[i] & 15];
-		}
-		sig[64] = '\0';
+		hex_encode(k, sizeof(k), sig);
 		int n = snprintf(out, SIGV4_AUTH_MAX,
 				 "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
 				 access_key, scope, signed_headers, sig);

@@ -2,6 +2,7 @@
  * written to the store's own tmp/ and renamed into place, so they appear whole or not at all. */
 #include "store_file.h"
 #include "hash.h"
+#include "hex.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -142,12 +143,7 @@ static int store_file_copy_hashed(int src, int fd, char hex[HASH_HEX_LEN + 1],
 	}
 	unsigned char bin[32];
 	EVP_DigestFinal_ex(md, bin, NULL);
-	static const char digits[] = "0123456789abcdef";
-	for (int i = 0; i < 32; i++) {
-		hex[2 * i] = digits[bin[i] >> 4];
-		hex[2 * i + 1] = digits[bin[i] & 15];
-	}
-	hex[HASH_HEX_LEN] = '\0';
+	hex_encode(bin, sizeof(bin), hex);
 out:
 	EVP_MD_CTX_free(md);
 	return rc;

@@ -1,6 +1,7 @@
 /* watch.c — commit polling: due projects from a Redis schedule, one child process per poll
  * listing the remote's refs with libgit2, results and backoff recorded by Lua scripts. */
 #include "watch.h"
+#include "clock.h"
 #include "hash.h"
 #include "hook.h"
 #include "id.h"
@@ -8,6 +9,7 @@
 #include "model.h"
 #include "model_lifecycle.h"
 #include "model_watch.h"
+#include "proc.h"
 #include "validate.h"
 
 #include <errno.h>
@@ -188,13 +190,11 @@ out:
 static void watch_child(const struct watch_poll *p, int fd)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	proc_child_reset(-1);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);      /* a write to a closed pipe fails instead */
 	char head[WATCH_COMMIT_MAX + 1], line[WATCH_OUT_MAX];
 	struct error err;
 	error_clear(&err);
@@ -242,7 +242,7 @@ static int watch_deploy(struct redis *r, const struct watch_poll *p, const char 
 	snprintf(dep.ref, sizeof(dep.ref), "%s", head);
 	snprintf(dep.branch, sizeof(dep.branch), "%s", p->branch);
 	snprintf(dep.trigger, sizeof(dep.trigger), "poll");
-	dep.created = model_now_ms();
+	dep.created = clock_wall_ms();
 	const char *id = dep.id;
 	int rc = model_lifecycle_redeploy(r, p->slug, &dep, superseded, err);
 	if (rc < 0)
@@ -490,10 +490,10 @@ int watch_tick(struct watch *w, struct redis *r, long long now_ms, struct error 
 
 int watch_project_add(struct redis *r, const char *slug, struct error *err)
 {
-	return model_watch_set(r, slug, true, model_now_ms(), err);
+	return model_watch_set(r, slug, true, clock_wall_ms(), err);
 }
 
 int watch_project_remove(struct redis *r, const char *slug, struct error *err)
 {
-	return model_watch_set(r, slug, false, model_now_ms(), err);
+	return model_watch_set(r, slug, false, clock_wall_ms(), err);
 }

@@ -49,7 +49,7 @@ struct build {
 	 * length, text; appended before any newer line once Redis answers again */
 	struct buf log_pending;
 	unsigned long long log_lost;  /* lines past BUILD_LOG_PENDING_MAX, reported when back */
-	long long log_retry_ms;       /* build_clock_ms() of the next attempt */
+	long long log_retry_ms;       /* clock_mono_ms() of the next attempt */
 };
 
 /* Appends a system line to the deployment's log (also to stderr at debug level). While
@@ -65,8 +65,6 @@ void build_log_output(struct build *b, const char *source, const char *text, siz
 int build_log_flush(struct build *b, bool force, struct error *err);
 /* true once the build should stop: a SIGTERM/SIGINT, or the deployment was canceled. */
 bool build_stopped(struct build *b);
-/* Milliseconds of CLOCK_MONOTONIC. */
-long long build_clock_ms(void);
 /* Changes the phase (state stays building) and logs it. */
 int build_phase(struct build *b, const char *phase, struct error *err);
 

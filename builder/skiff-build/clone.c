@@ -1,6 +1,7 @@
 /* clone.c — the checkout of a deployment's commit with libgit2: no redirects, no user or
  * system git configuration, progress in the build log, commit id and message recorded. */
 #include "build.h"
+#include "clock.h"
 #include "log.h"
 #include "model.h"
 
@@ -33,7 +34,7 @@ static int clone_on_progress(const git_indexer_progress *st, void *payload)
 		p->too_big = true;
 		return -1;
 	}
-	long long now = build_clock_ms();
+	long long now = clock_mono_ms();
 	bool done = st->total_objects && st->received_objects == st->total_objects;
 	if ((done && !p->done_logged) || now >= p->next_ms) {
 		unsigned pct = st->total_objects ? st->received_objects * 100u / st->total_objects : 0;
@@ -136,7 +137,7 @@ int build_clone(struct build *b, struct error *err)
 
 	build_log(b, "Cloning %s%s%s%s%s", url, branch ? " (branch " : "", branch ? branch : "",
 		  branch ? ")" : "", ref ? ", checking out the requested ref" : "");
-	struct clone_progress progress = { b, build_clock_ms() + 2000, false, false };
+	struct clone_progress progress = { b, clock_mono_ms() + 2000, false, false };
 	git_clone_options opts;
 	git_clone_options_init(&opts, GIT_CLONE_OPTIONS_VERSION);
 	opts.checkout_branch = branch;

@@ -1,6 +1,7 @@
 /* main.c — skiff-build: builds one deployment (clone → detect → install/build → collect →
  * upload → promote) and always leaves it in a final state with its log archived. */
 #include "build.h"
+#include "clock.h"
 #include "gc.h"
 #include "log.h"
 #include "model.h"
@@ -33,13 +34,6 @@ bool build_stopped(struct build *b)
 	return atomic_load(&b->stop) != 0;
 }
 
-long long build_clock_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *const build_log_sources[] = { LOG_SRC_STDOUT, LOG_SRC_STDERR, LOG_SRC_SYSTEM };
 
 int build_log_flush(struct build *b, bool force, struct error *err)
@@ -47,7 +41,7 @@ int build_log_flush(struct build *b, bool force, struct error *err)
 	struct buf *q = &b->log_pending;
 	if (!q->len && !b->log_lost)
 		return 0;
-	long long now = build_clock_ms();
+	long long now = clock_mono_ms();
 	if (!force && now < b->log_retry_ms)
 		return error_set(err, SKIFF_EREDIS, "redis_unavailable",
 				 "Redis was unreachable moments ago");
@@ -97,7 +91,7 @@ static void build_log_append(struct build *b, const char *source, const char *te
 	if (!b->log_broken) {
 		log_warn("cannot append to the build log, holding lines deployment=%s error=\"%s\"",
 			 b->id, e.message);
-		b->log_retry_ms = build_clock_ms() + BUILD_LOG_RETRY_MS;
+		b->log_retry_ms = clock_mono_ms() + BUILD_LOG_RETRY_MS;
 	}
 	b->log_broken = true;
 	struct buf *q = &b->log_pending;
@@ -242,12 +236,12 @@ static int build_execute(struct build *b, struct error *err)
 {
 	struct deployment change;
 	model_deployment_init(&change);
-	change.started = model_now_ms();
+	change.started = clock_wall_ms();
 	int rc = model_deployment_state(b->redis, b->id, DEPLOYMENT_BUILDING, "clone", &change,
 					MODEL_SET(STARTED), err);
 	if (rc < 0)
 		return rc;
-	long long t0 = build_clock_ms();
+	long long t0 = clock_mono_ms();
 	b->deadline_ms = t0 + b->cfg->build_timeout * 1000LL;
 	if ((rc = build_prepare_dirs(b, err)) < 0 || (rc = build_clone(b, err)) < 0)
 		return rc;
@@ -282,7 +276,7 @@ static int build_execute(struct build *b, struct error *err)
 	if (build_stopped(b))
 		return error_set(err, SKIFF_ECANCELED, "canceled", "the build was stopped");
 
-	double secs = (double)(build_clock_ms() - t0) / 1000.0;
+	double secs = (double)(clock_mono_ms() - t0) / 1000.0;
 	build_log(b, "Deployed %llu files (%llu bytes); uploaded %llu new bytes; took %.1f s",
 		  b->files, b->bytes, b->bytes_uploaded, secs);
 	change.files = (long long)b->files;

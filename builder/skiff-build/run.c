@@ -1,6 +1,7 @@
 /* run.c — the install and build commands: /bin/sh -c inside bubblewrap (or directly with
  * sandbox = none), a clean environment, limits, and every output line into the log. */
 #include "build.h"
+#include "clock.h"
 #include "log.h"
 #include "model.h"
 #include "model_log.h"
@@ -77,7 +78,7 @@ static int run_command(struct build *b, const char *step, const char *cmd, struc
 	int rc = build_phase(b, step, err);
 	if (rc < 0)
 		return rc;
-	long long left_ms = b->deadline_ms - build_clock_ms();
+	long long left_ms = b->deadline_ms - clock_mono_ms();
 	if (left_ms <= 0)
 		return error_set(err, SKIFF_ETIMEOUT, "build_timeout", "build timed out after %ld s",
 				 b->cfg->build_timeout);
@@ -102,7 +103,7 @@ static int run_command(struct build *b, const char *step, const char *cmd, struc
 		.memory_mb = b->cfg->build_memory_mb,
 	};
 	build_log(b, "Running %s command: %s", step, cmd);
-	long long t0 = build_clock_ms();
+	long long t0 = clock_mono_ms();
 	struct run_ctx ctx = { b };
 	struct proc_result res;
 	rc = proc_run(&spec, run_on_line, run_on_tick, &ctx, &res, err);
@@ -115,7 +116,7 @@ static int run_command(struct build *b, const char *step, const char *cmd, struc
 		return error_set(err, SKIFF_ECANCELED, "canceled", "the build was stopped");
 	if (res.exited && res.exit_code == 0) {
 		build_log(b, "The %s command finished in %.1f s", step,
-			  (double)(build_clock_ms() - t0) / 1000.0);
+			  (double)(clock_mono_ms() - t0) / 1000.0);
 		return 0;
 	}
 	b->exit_code = res.exited ? res.exit_code : 128 + res.signal;

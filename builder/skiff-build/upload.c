@@ -2,6 +2,7 @@
  * without following symlinks, text variants compressed, missing blobs stored, then the
  * manifest. */
 #include "build.h"
+#include "clock.h"
 #include "collect.h"
 #include "compress.h"
 #include "hash.h"
@@ -184,7 +185,7 @@ int build_upload(struct build *b, struct error *err)
 	if (rc < 0)
 		goto out;
 	manifest = json_pack("{sisssIsOso}", "version", 1, "deployment", b->id, "created",
-			     (json_int_t)model_now_ms(), "files", files, "config",
+			     (json_int_t)clock_wall_ms(), "files", files, "config",
 			     build_site_config(b, cr.redirects, cr.redirects_len, cr.headers,
 					       cr.headers_len));
 	text = json_dumps(manifest, JSON_COMPACT);

@@ -4,6 +4,7 @@
 #include "log.h"
 #include "model.h"
 #include "model_queue.h"
+#include "proc.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -75,17 +76,7 @@ int dispatch_launch(struct dispatch *d, const char *id)
 		return SKIFF_ESYS;
 	}
 	if (pid == 0) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = SIG_DFL;
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGCHLD, &sa, NULL);
-		sigaction(SIGPIPE, &sa, NULL);
-		sigaction(SIGHUP, &sa, NULL);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
+		proc_child_reset(3);
 		/* its own process group: a SIGTERM or Ctrl-C meant for the dispatcher does not
 		 * interrupt running builds, and cancel can signal the whole build */
 		setpgid(0, 0);

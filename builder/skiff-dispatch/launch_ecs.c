@@ -1,6 +1,7 @@
 /* launch_ecs.c — skiff-dispatch with launcher = ecs (issue 5): each build is a Fargate task
  * (lib/ecs.h); launched builds are polled with DescribeTasks instead of being reaped. */
 #include "dispatch.h"
+#include "clock.h"
 #include "ecs.h"
 #include "log.h"
 #include "model.h"
@@ -10,13 +11,6 @@
 #include <time.h>
 
 #define DISPATCH_ECS_POLL_MS 3000
-
-static long long dispatch_ecs_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static long dispatch_ecs_slot(const struct dispatch *d)
 {
@@ -43,7 +37,7 @@ int dispatch_ecs_launch(struct dispatch *d, const char *id)
 	}
 	memcpy(d->ecs_ids[slot], id, ID_LEN + 1);
 	d->running++;
-	d->ecs_next_poll = dispatch_ecs_now_ms() + DISPATCH_ECS_POLL_MS;
+	d->ecs_next_poll = clock_mono_ms() + DISPATCH_ECS_POLL_MS;
 	return 0;
 }
 
@@ -66,7 +60,7 @@ int dispatch_ecs_adopt(struct dispatch *d, const char *id)
 
 void dispatch_ecs_poll(struct dispatch *d)
 {
-	long long now = dispatch_ecs_now_ms();
+	long long now = clock_mono_ms();
 	if (now < d->ecs_next_poll)
 		return;
 	d->ecs_next_poll = now + DISPATCH_ECS_POLL_MS;

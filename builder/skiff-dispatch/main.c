@@ -1,6 +1,7 @@
 /* main.c — skiff-dispatch: takes deployments off the build queue (BLMOVE), runs skiff-build
  * for each up to the concurrency limit, and marks builds whose lease expired as lost. */
 #include "dispatch.h"
+#include "clock.h"
 #include "gc.h"
 #include "log.h"
 #include "model.h"
@@ -23,20 +24,13 @@ static void dispatch_on_child(int sig)
 	(void)sig; /* only interrupts sleeps; reaping happens in the loop */
 }
 
-static long long dispatch_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Sleeps ms while still reaping builds; returns early on SIGTERM. */
 static void dispatch_sleep(struct dispatch *d, long ms)
 {
-	long long until = dispatch_now_ms() + ms;
+	long long until = clock_mono_ms() + ms;
 	while (!program_stopping()) {
 		dispatch_reap(d);
-		long long left = until - dispatch_now_ms();
+		long long left = until - clock_mono_ms();
 		if (left <= 0)
 			break;
 		poll(NULL, 0, left > 100 ? 100 : (int)left);
@@ -114,21 +108,21 @@ static void dispatch_run(struct dispatch *d, bool once)
 	ws.timeout_ms = cfg->poll_timeout * 1000;
 	ws.concurrency = (int)cfg->poll_concurrency;
 	struct watch *w = once ? NULL : watch_new(cfg, &ws);
-	long long next_gc = dispatch_now_ms() + 60000; /* the first sweep a minute after start */
+	long long next_gc = clock_mono_ms() + 60000; /* the first sweep a minute after start */
 	while (!program_stopping()) {
 		dispatch_reap(d);
 		struct error werr;
-		if (w && watch_tick(w, d->redis, model_now_ms(), &werr) < 0)
+		if (w && watch_tick(w, d->redis, clock_wall_ms(), &werr) < 0)
 			log_warn("commit polling failed error=\"%s\"", werr.message);
-		if (w && cfg->gc_interval && dispatch_now_ms() >= next_gc) {
+		if (w && cfg->gc_interval && clock_mono_ms() >= next_gc) {
 			dispatch_gc(d);
-			next_gc = dispatch_now_ms() + cfg->gc_interval * 1000LL;
+			next_gc = clock_mono_ms() + cfg->gc_interval * 1000LL;
 		}
 		int rc = 0;
-		if (dispatch_now_ms() >= next_scan) {
+		if (clock_mono_ms() >= next_scan) {
 			rc = dispatch_scan(d);
 			if (rc == 0)
-				next_scan = dispatch_now_ms() + scan_ms;
+				next_scan = clock_mono_ms() + scan_ms;
 		}
 		char id[ID_LEN + 1] = "";
 		struct error err;
@@ -200,8 +194,8 @@ int main(int argc, char **argv)
 		sd_notify(0, "STOPPING=1");
 		log_info("waiting for running builds running=%ld grace_s=%d", d.running,
 			 DISPATCH_GRACE_S);
-		long long until = dispatch_now_ms() + DISPATCH_GRACE_S * 1000LL;
-		while (d.running && dispatch_now_ms() < until) {
+		long long until = clock_mono_ms() + DISPATCH_GRACE_S * 1000LL;
+		while (d.running && clock_mono_ms() < until) {
 			dispatch_reap(&d);
 			poll(NULL, 0, 100);
 		}

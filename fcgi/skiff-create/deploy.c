@@ -2,6 +2,7 @@
  * blobs the store lacks uploaded one by one, log lines from a remote builder, then finish
  * (manifest, promote) or fail. */
 #include "create.h"
+#include "clock.h"
 #include "api.h"
 #include "app.h"
 #include "collect.h"
@@ -158,7 +159,7 @@ int create_deploy_files(struct http_request *req, struct http_response *resp, js
 	id_new(d.id);
 	snprintf(d.project, sizeof(d.project), "%s", slug);
 	snprintf(d.trigger, sizeof(d.trigger), "upload");
-	d.created = model_now_ms();
+	d.created = clock_wall_ms();
 	int rc = strlen(fj) > DEPLOY_FILES_JSON_MAX
 			 ? error_set(err, SKIFF_ELIMIT, "too_many_files", "the file list is too large")
 			 : create_deploy_missing(store, files, &required, err);

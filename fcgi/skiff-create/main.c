@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "clock.h"
 #include "app.h"
 #include "create.h"
 #include "hook.h"
@@ -158,7 +159,7 @@ static int create_project(struct http_request *req, struct http_response *resp)
 		slug = derived;
 	}
 	char id[ID_LEN + 1], trial[SLUG_MAX + 1];
-	long long now = model_now_ms();
+	long long now = clock_wall_ms();
 	id_new(id);
 	snprintf(trial, sizeof(trial), "%s", slug);
 	for (int attempt = 0; attempt < SLUG_ATTEMPTS; attempt++) {
@@ -332,7 +333,7 @@ static int create_redeploy_act(struct http_request *req, struct http_response *r
 	memcpy(dep.git_url, project.git_url, sizeof(dep.git_url));
 	snprintf(dep.ref, sizeof(dep.ref), "%s", ref ? ref : project.branch);
 	snprintf(dep.trigger, sizeof(dep.trigger), "redeploy");
-	dep.created = model_now_ms();
+	dep.created = clock_wall_ms();
 	int rc = model_lifecycle_redeploy(app->redis, slug, &dep, superseded, err);
 	if (rc < 0)
 		return rc;

@@ -1,6 +1,7 @@
 /* tokens.c — who is asking (admin credentials or a project deploy token), and the routes that
  * create and revoke deploy tokens (admin credentials only). */
 #include "create.h"
+#include "clock.h"
 #include "log.h"
 #include "model_token.h"
 #include "validate.h"
@@ -111,7 +112,7 @@ int create_tokens_new(struct http_request *req, struct http_response *resp)
 	snprintf(t.project, sizeof(t.project), "%s", slug);
 	snprintf(t.name, sizeof(t.name), "%s", name);
 	snprintf(t.scope, sizeof(t.scope), "%s", scope);
-	t.created = model_now_ms();
+	t.created = clock_wall_ms();
 	model_token_secret_new(secret);
 	if (model_token_create(app->redis, &t, secret, &err) < 0)
 		goto fail;

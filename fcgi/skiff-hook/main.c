@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "clock.h"
 #include "hook.h"
 #include "endpoint.h"
 #include "id.h"
@@ -170,7 +171,7 @@ static int hook_deploy(struct hook_ctx *c, struct hook_target *t, const char *de
 	snprintf(dep.trigger, sizeof(dep.trigger), "webhook");
 	snprintf(dep.delivery, sizeof(dep.delivery), "%s", delivery);
 	snprintf(dep.commit_message, sizeof(dep.commit_message), "%s", t->push.message);
-	dep.created = model_now_ms();
+	dep.created = clock_wall_ms();
 	const char *id = dep.id;
 	int rc = model_lifecycle_redeploy(c->app->redis, t->slug, &dep, superseded, err);
 	if (rc < 0)

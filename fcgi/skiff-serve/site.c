@@ -1,6 +1,8 @@
 /* site.c — Host → project → deployment (at most one Redis round trip, none while the
  * answer is fresh) → cached manifest. */
 #include "site.h"
+#include "clock.h"
+#include "fnv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,13 +32,6 @@ struct site_memo {
 	struct site_slot slots[SITE_SLOTS];
 };
 
-static long long site_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static struct site_slot *site_slot(struct serve_app *sa, const char *key)
 {
 	if (!sa->memo) {
@@ -44,10 +39,7 @@ static struct site_slot *site_slot(struct serve_app *sa, const char *key)
 		if (!sa->memo)
 			abort();
 	}
-	unsigned h = 2166136261u;
-	for (const char *p = key; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	return &sa->memo->slots[h & (SITE_SLOTS - 1)];
+	return &sa->memo->slots[fnv1a(key) & (SITE_SLOTS - 1)];
 }
 
 /* The deployment id a host names (current of the slug, or the immutable id after checks). */
@@ -58,7 +50,7 @@ static int site_resolve(struct serve_app *sa, const struct host_site *site, char
 	snprintf(key, sizeof(key), "%s%s%s", site->slug, site->deployment[0] ? "--" : "",
 		 site->deployment);
 	struct site_slot *slot = site_slot(sa, key);
-	long long now = site_now_ms();
+	long long now = clock_mono_ms();
 	if (slot->stamp && now - slot->stamp < SITE_FRESH_MS && strcmp(slot->key, key) == 0) {
 		memcpy(id, slot->id, ID_LEN + 1);
 		if (slot->rc < 0)

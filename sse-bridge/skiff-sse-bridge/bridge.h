@@ -129,8 +129,6 @@ struct bridge {
 	char unix_path[CONFIG_STR_MAX]; /* listening socket to unlink at exit, or "" */
 };
 
-int64_t bridge_now_ms(void);
-
 /* listener.c */
 /* Checks the sse_listen syntax ("host:port" or "unix:/path"). */
 int listener_check(const char *spec, struct error *err);

@@ -1,6 +1,7 @@
 /* client.c — one SSE connection: its request, its responses, its output limits. */
 #include "bridge.h"
 #include "auth.h"
+#include "clock.h"
 #include "log.h"
 
 #include <assert.h>
@@ -196,7 +197,7 @@ int client_send_static(struct client *c, const char *s, size_t n)
 		return 0;
 	if (evbuffer_add_reference(out, s + w, n - w, NULL, NULL) < 0)
 		abort();
-	return client_limits(c, bridge_now_ms());
+	return client_limits(c, clock_mono_ms());
 }
 
 ssize_t client_send_ref(struct client *c, size_t queued, const char *p, size_t n,
@@ -209,7 +210,7 @@ ssize_t client_send_ref(struct client *c, size_t queued, const char *p, size_t n
 	}
 	if (evbuffer_add_reference(bufferevent_get_output(c->bev), p + w, n - w, release, arg) < 0)
 		abort();
-	if (client_limits(c, bridge_now_ms()) < 0)
+	if (client_limits(c, clock_mono_ms()) < 0)
 		return -1;
 	return (ssize_t)(queued + n - w);
 }

@@ -1,6 +1,7 @@
 /* feed.c — the live feed of each watched deployment: one subscription, reads of its log
  * stream from the lowest last id of its clients, and the fan-out of each batch to them. */
 #include "bridge.h"
+#include "fnv.h"
 #include "buf.h"
 #include "log.h"
 #include "model_log.h"
@@ -19,10 +20,7 @@ struct feed_batch {
 
 static unsigned feed_hash(const char *id)
 {
-	unsigned h = 2166136261u;
-	for (; *id; id++)
-		h = (h ^ (unsigned char)*id) * 16777619u;
-	return h & (FEED_BUCKETS - 1);
+	return fnv1a(id) & (FEED_BUCKETS - 1);
 }
 
 struct feed *feed_find(struct bridge *b, const char *id)

@@ -1,6 +1,7 @@
 /* frame.c — Server-Sent Events framing of log stream entries, and stream ids. */
 #include "bridge.h"
 #include "buf.h"
+#include "hex.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -87,7 +88,6 @@ static size_t frame_utf8_len(const unsigned char *p, size_t n)
 
 void frame_json_string(struct buf *out, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 	buf_putc(out, '"');
 	size_t i = 0;
@@ -107,7 +107,8 @@ void frame_json_string(struct buf *out, const char *s, size_t n)
 			buf_append(out, e, 2);
 			i++;
 		} else if (c < 0x20) {
-			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			char e[7] = { '\\', 'u', '0', '0' };
+			hex_encode(&c, 1, e + 4);
 			if (c == '\n' || c == '\t' || c == '\r') {
 				e[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
 				buf_append(out, e, 2);

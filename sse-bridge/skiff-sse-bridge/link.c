@@ -1,5 +1,6 @@
 /* link.c — one async Redis connection (hiredis on libevent) that reconnects with backoff. */
 #include "bridge.h"
+#include "clock.h"
 #include "log.h"
 
 #include <hiredis/adapters/libevent.h>
@@ -42,7 +43,7 @@ static void link_on_connect(const redisAsyncContext *ac, int status)
 	l->up = 1;
 	l->backoff_ms = LINK_BACKOFF_MIN_MS;
 	l->outstanding = 0;
-	l->progress_ms = bridge_now_ms();
+	l->progress_ms = clock_mono_ms();
 	l->on_up(l->bridge);
 }
 
@@ -123,7 +124,7 @@ int link_command(struct link *l, redisCallbackFn *fn, void *privdata, int argc,
 	if (redisAsyncCommandArgv(l->ac, fn, privdata, argc, argv, argvlen) != REDIS_OK)
 		return -1;
 	if (l->outstanding++ == 0)
-		l->progress_ms = bridge_now_ms();
+		l->progress_ms = clock_mono_ms();
 	return 0;
 }
 
@@ -131,7 +132,7 @@ void link_replied(struct link *l)
 {
 	if (l->outstanding)
 		l->outstanding--;
-	l->progress_ms = bridge_now_ms();
+	l->progress_ms = clock_mono_ms();
 }
 
 void link_cron(struct link *l, int64_t now)

@@ -1,6 +1,7 @@
 /* main.c — skiff-sse-bridge: relays each deployment's build log from Redis to browsers as
  * Server-Sent Events. Arguments, configuration, signals, systemd, the event loop. */
 #include "bridge.h"
+#include "clock.h"
 #include "error.h"
 #include "log.h"
 #include "program.h"
@@ -19,13 +20,6 @@
 #endif
 
 static struct config bridge_config;
-
-int64_t bridge_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const char bridge_usage[] =
 	"usage: skiff-sse-bridge [-c FILE] [-n]\n"
@@ -66,7 +60,7 @@ static void bridge_on_signal(evutil_socket_t sig, short what, void *arg)
 static void bridge_on_cron(evutil_socket_t fd, short what, void *arg)
 {
 	struct bridge *b = arg;
-	int64_t now = bridge_now_ms();
+	int64_t now = clock_mono_ms();
 	client_cron(b, now);
 	link_cron(&b->cmd, now);
 }
@@ -106,7 +100,7 @@ static int bridge_run(const struct config *cfg)
 	b->base = event_base_new();
 	if (!b->base)
 		abort();
-	b->keepalive_ms = bridge_now_ms();
+	b->keepalive_ms = clock_mono_ms();
 	link_init(&b->cmd, b, "commands", bridge_cmd_up);
 	link_init(&b->sub, b, "subscriber", bridge_sub_up);
 	if (listener_open(b, &err) < 0) {

@@ -1,5 +1,6 @@
 /* request.c — the bridge's one route: parsing "GET /events/{id}" and its Last-Event-ID. */
 #include "bridge.h"
+#include "percent.h"
 
 #include <string.h>
 #include <strings.h>
@@ -32,42 +33,6 @@ static const char *request_line(const char **p, const char *end, size_t *len)
 	return s;
 }
 
-static int request_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decodes [s, s+n) into out[outmax]; -1 when malformed or too long. */
-static int request_unescape(const char *s, size_t n, char *out, size_t outmax, size_t *outlen)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (c == '%') {
-			if (n - i < 3)
-				return -1;
-			int h = request_hexval(s[i + 1]), l = request_hexval(s[i + 2]);
-			if (h < 0 || l < 0)
-				return -1;
-			c = (char)(h * 16 + l);
-			i += 2;
-		} else if (c == '+') {
-			c = ' ';
-		}
-		if (o >= outmax)
-			return -1;
-		out[o++] = c;
-	}
-	*outlen = o;
-	return 0;
-}
-
 /* The value of ?lastEventId= in the query [q, q+n): 1 found, 0 absent, -1 malformed. */
 static int request_query_last(const char *q, size_t n, struct stream_id *out)
 {
@@ -80,7 +45,7 @@ static int request_query_last(const char *q, size_t n, struct stream_id *out)
 			char v[STREAM_ID_MAX + 1];
 			size_t vn;
 			const char *val = q + sizeof(key) - 1;
-			if (request_unescape(val, (size_t)(stop - val), v, sizeof(v) - 1, &vn) < 0)
+			if (percent_decode(val, (size_t)(stop - val), PERCENT_PLUS, v, sizeof(v) - 1, &vn) < 0)
 				return -1;
 			if (vn == 0)
 				return 0;
