@@ -12,6 +12,7 @@
 
 /* struct manifest holds its compiled rules as void *. */
 #include "serve.h"
+#include "serve_header.h"
 #include "serve_reply.h"
 
 #define DOMAIN "example.test"
@@ -746,19 +747,19 @@ END_TEST
 
 START_TEST(test_serve_name_hashed)
 {
-	ck_assert(serve_name_hashed("/app.3f2a9c1e.js"));
-	ck_assert(serve_name_hashed("/assets/index-BkT3Fq1a.js"));
-	ck_assert(serve_name_hashed("/chunk.0123456789abcdef0123.css"));
-	ck_assert(serve_name_hashed("/3f2a9c1e.js"));
-	ck_assert(serve_name_hashed("/main_5d41402abc4b2a76.js"));
-	ck_assert(!serve_name_hashed("/app.js"));
-	ck_assert(!serve_name_hashed("/deadbeef.js"));          /* no digit: a word */
-	ck_assert(!serve_name_hashed("/IMG_20240101.jpg"));      /* a date */
-	ck_assert(!serve_name_hashed("/MyComponent2023.js"));
-	ck_assert(!serve_name_hashed("/Profile1.js"));
-	ck_assert(!serve_name_hashed("/jquery-3.6.0.min.js"));
-	ck_assert(!serve_name_hashed("/3f2a9c1e"));              /* no extension */
-	ck_assert(!serve_name_hashed("/v1.2.3/readme.txt"));
+	ck_assert(serve_reply_name_hashed("/app.3f2a9c1e.js"));
+	ck_assert(serve_reply_name_hashed("/assets/index-BkT3Fq1a.js"));
+	ck_assert(serve_reply_name_hashed("/chunk.0123456789abcdef0123.css"));
+	ck_assert(serve_reply_name_hashed("/3f2a9c1e.js"));
+	ck_assert(serve_reply_name_hashed("/main_5d41402abc4b2a76.js"));
+	ck_assert(!serve_reply_name_hashed("/app.js"));
+	ck_assert(!serve_reply_name_hashed("/deadbeef.js"));          /* no digit: a word */
+	ck_assert(!serve_reply_name_hashed("/IMG_20240101.jpg"));      /* a date */
+	ck_assert(!serve_reply_name_hashed("/MyComponent2023.js"));
+	ck_assert(!serve_reply_name_hashed("/Profile1.js"));
+	ck_assert(!serve_reply_name_hashed("/jquery-3.6.0.min.js"));
+	ck_assert(!serve_reply_name_hashed("/3f2a9c1e"));              /* no extension */
+	ck_assert(!serve_reply_name_hashed("/v1.2.3/readme.txt"));
 }
 END_TEST
 

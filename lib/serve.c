@@ -1,6 +1,7 @@
 /* serve.c — skiff-serve's routing rules in order: path, cleanUrls/trailingSlash, _redirects,
  * files, 404.html, SPA fallback (DESIGN.md section 7, issue 4). Pure: no I/O. */
 #include "serve.h"
+#include "serve_header.h"
 #include "serve_reply.h"
 #include "error.h"
 #include "path.h"
@@ -10,28 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-void serve_header_set(struct serve_decision *d, const char *name, const char *value)
-{
-	for (size_t i = 0; i < d->nheaders; i++) {
-		if (strcasecmp(d->headers[i].name, name) == 0) {
-			d->headers[i].value = value;
-			return;
-		}
-	}
-	if (d->nheaders < SERVE_HEADERS_MAX) {
-		d->headers[d->nheaders].name = name;
-		d->headers[d->nheaders++].value = value;
-	}
-}
-
-const char *serve_header_get(const struct serve_decision *d, const char *name)
-{
-	for (size_t i = 0; i < d->nheaders; i++)
-		if (strcasecmp(d->headers[i].name, name) == 0)
-			return d->headers[i].value;
-	return NULL;
-}
 
 static bool serve_is(const char *a, const char *b)
 {

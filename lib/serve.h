@@ -60,11 +60,4 @@ void serve_decide_page(int status, const struct serve_request *req, struct serve
 /* Appends skiff's own HTML page for status (and, for redirects, a link to location). */
 void serve_page(struct buf *b, int status, const char *location);
 
-/* Adds a header to d (ignored beyond SERVE_HEADERS_MAX). A name already present is replaced. */
-void serve_header_set(struct serve_decision *d, const char *name, const char *value);
-const char *serve_header_get(const struct serve_decision *d, const char *name);
-
-/* 1 when a file name carries a content hash (app.3f2a9c1e.js, index-BkT3Fq1a.js). */
-int serve_name_hashed(const char *path);
-
 #endif

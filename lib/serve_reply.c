@@ -1,6 +1,7 @@
 /* serve_reply.c — the response of a chosen file: br/gzip variant, strong ETag, If-None-Match
  * before If-Modified-Since, single byte ranges, Cache-Control, and the _headers rules. */
 #include "serve_reply.h"
+#include "serve_header.h"
 #include "rules.h"
 
 #include <ctype.h>
@@ -36,7 +37,7 @@ static bool serve_token_hashed(const char *t, size_t n, bool first)
 	return !first && n == 8 && digits && lower && upper;
 }
 
-int serve_name_hashed(const char *path)
+int serve_reply_name_hashed(const char *path)
 {
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
@@ -258,7 +259,7 @@ void serve_reply_file(const struct manifest *m, const struct manifest_file *file
 	if (variants)
 		serve_header_set(d, "Vary", "Accept-Encoding");
 	bool immutable = status == 200 && exact && !serve_is_html(file->type) &&
-			 serve_name_hashed(file->path);
+			 serve_reply_name_hashed(file->path);
 	serve_header_set(d, "Cache-Control", immutable ? SERVE_CACHE_IMMUTABLE : SERVE_CACHE_HTML);
 	serve_header_set(d, "X-Content-Type-Options", "nosniff");
 	if (status != 200)

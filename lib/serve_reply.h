@@ -14,6 +14,8 @@ void serve_reply_file(const struct manifest *m, const struct manifest_file *file
 /* Adds the headers of the deployment's _headers rules matching path (normalised). */
 void serve_reply_rules(const struct manifest *m, const char *path, struct arena *arena,
 		       struct serve_decision *d);
+/* 1 when a file name carries a content hash (app.3f2a9c1e.js, index-BkT3Fq1a.js). */
+int serve_reply_name_hashed(const char *path);
 /* Parses an IMF-fixdate; -1 when malformed. */
 long long serve_reply_http_date(const char *s);
 

@@ -11,6 +11,7 @@
 #include "endpoint.h"
 #include "log.h"
 #include "serve.h"
+#include "serve_header.h"
 #include "site.h"
 
 static int serve_init(const struct config *cfg, void **out, struct error *err)
