@@ -11,6 +11,7 @@
 #include "id.h"
 #include "model.h"
 #include "model_log.h"
+#include "pages.h"
 #include "status.h"
 #include "validate.h"
 
