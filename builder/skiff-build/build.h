@@ -1,4 +1,5 @@
-/* build.h — one deployment's build, shared by the parts of skiff-build: clone, run, upload. */
+/* build.h — one deployment's build, the state shared by the parts of skiff-build (clone, run,
+ * upload, ...); each part declares its functions in its own header. */
 #ifndef SKIFF_BUILD_H
 #define SKIFF_BUILD_H
 
@@ -51,36 +52,5 @@ struct build {
 	unsigned long long log_lost;  /* lines past BUILD_LOG_PENDING_MAX, reported when back */
 	long long log_retry_ms;       /* clock_mono_ms() of the next attempt */
 };
-
-/* Appends a system line to the deployment's log (also to stderr at debug level). While
- * Redis is unreachable, lines wait in b->log_pending (bounded) and go in first, in order,
- * once it answers again; build_log_flush(b, true) at the end of the build. */
-void build_log(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Appends a line of the commands' output (source: LOG_SRC_STDOUT / LOG_SRC_STDERR) after
- * making it safe to show: valid UTF-8, no escape sequences or control characters. */
-void build_log_output(struct build *b, const char *source, const char *text, size_t len,
-		      bool cut);
-/* Appends the lines held while Redis was unreachable; force: even before log_retry_ms.
- * 0 when none is left. */
-int build_log_flush(struct build *b, bool force, struct error *err);
-/* true once the build should stop: a SIGTERM/SIGINT, or the deployment was canceled. */
-bool build_stopped(struct build *b);
-/* Changes the phase (state stays building) and logs it. */
-int build_phase(struct build *b, const char *phase, struct error *err);
-
-/* clone.c: the checkout of the deployment's commit into b->repo; records commit and message. */
-int build_clone(struct build *b, struct error *err);
-/* run.c: the install and build commands. */
-int build_run(struct build *b, struct error *err);
-/* upload.c: collect, hash, compress, store blobs and the manifest. */
-int build_upload(struct build *b, struct error *err);
-/* site.c: the manifest's "config" (skiff.json settings, _redirects, _headers). */
-json_t *build_site_config(struct build *b, const char *redirects, size_t redirects_len,
-			  const char *headers, size_t headers_len);
-
-/* lease.c: renews the lease every lease_ttl/3 s from a thread with its own Redis connection,
- * and sets b->stop when the deployment was canceled. */
-int build_lease_start(struct build *b, struct error *err);
-void build_lease_stop(struct build *b);
 
 #endif

@@ -1,6 +1,8 @@
 /* clone.c — the checkout of a deployment's commit with libgit2: no redirects, no user or
  * system git configuration, progress in the build log, commit id and message recorded. */
-#include "build.h"
+#include "clone.h"
+#include "build_log.h"
+#include "build_state.h"
 #include "clock.h"
 #include "log.h"
 #include "model.h"

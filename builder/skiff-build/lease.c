@@ -1,7 +1,7 @@
 /* lease.c — the build's heartbeat: a thread with its own Redis connection renews the lease
  * every second (lease_ttl/3 when shorter) and notices when the deployment was canceled
  * or deleted. */
-#include "build.h"
+#include "lease.h"
 #include "log.h"
 #include "model.h"
 #include "model_queue.h"

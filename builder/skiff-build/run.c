@@ -1,6 +1,8 @@
 /* run.c — the install and build commands: /bin/sh -c inside bubblewrap (or directly with
  * sandbox = none), a clean environment, limits, and every output line into the log. */
-#include "build.h"
+#include "run.h"
+#include "build_log.h"
+#include "build_state.h"
 #include "clock.h"
 #include "log.h"
 #include "model.h"

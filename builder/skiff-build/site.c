@@ -1,5 +1,6 @@
 /* site.c — the manifest's "config" of a local build (lib/site_config), its notes in the log. */
-#include "build.h"
+#include "site.h"
+#include "build_log.h"
 #include "site_config.h"
 
 static void site_note(void *ctx, const char *msg)

@@ -1,7 +1,10 @@
 /* upload.c — the output directory into the store: every file hashed from a descriptor opened
  * without following symlinks, text variants compressed, missing blobs stored, then the
  * manifest. */
-#include "build.h"
+#include "upload.h"
+#include "build_log.h"
+#include "build_state.h"
+#include "site.h"
 #include "clock.h"
 #include "collect.h"
 #include "compress.h"
