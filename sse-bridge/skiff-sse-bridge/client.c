@@ -1,5 +1,8 @@
 /* client.c — one SSE connection: its request, its responses, its output limits. */
-#include "bridge.h"
+#include "client.h"
+#include "feed.h"
+#include "frame.h"
+#include "request.h"
 #include "auth.h"
 #include "clock.h"
 #include "log.h"

@@ -1,6 +1,9 @@
 /* feed.c — the live feed of each watched deployment: one subscription, reads of its log
  * stream from the lowest last id of its clients, and the fan-out of each batch to them. */
-#include "bridge.h"
+#include "feed.h"
+#include "client.h"
+#include "frame.h"
+#include "link.h"
 #include "fnv.h"
 #include "buf.h"
 #include "log.h"

@@ -1,5 +1,5 @@
 /* frame.c — Server-Sent Events framing of log stream entries, and stream ids. */
-#include "bridge.h"
+#include "frame.h"
 #include "buf.h"
 #include "hex.h"
 

@@ -1,5 +1,5 @@
 /* link.c — one async Redis connection (hiredis on libevent) that reconnects with backoff. */
-#include "bridge.h"
+#include "link.h"
 #include "clock.h"
 #include "log.h"
 

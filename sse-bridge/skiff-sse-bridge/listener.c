@@ -1,5 +1,6 @@
 /* listener.c — the listening socket: a loopback TCP port or a unix socket (sse_listen). */
-#include "bridge.h"
+#include "listener.h"
+#include "client.h"
 #include "error.h"
 #include "log.h"
 

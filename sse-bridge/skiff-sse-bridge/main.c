@@ -1,6 +1,10 @@
 /* main.c — skiff-sse-bridge: relays each deployment's build log from Redis to browsers as
  * Server-Sent Events. Arguments, configuration, signals, systemd, the event loop. */
 #include "bridge.h"
+#include "listener.h"
+#include "client.h"
+#include "feed.h"
+#include "link.h"
 #include "clock.h"
 #include "error.h"
 #include "log.h"

@@ -1,5 +1,6 @@
 /* request.c — the bridge's one route: parsing "GET /events/{id}" and its Last-Event-ID. */
-#include "bridge.h"
+#include "request.h"
+#include "frame.h"
 #include "percent.h"
 
 #include <string.h>
