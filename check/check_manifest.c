@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "manifest.h"
+#include "rules_match.h"
 #include "manifest_cache.h"
 #include "mime.h"
 #include "rules.h"

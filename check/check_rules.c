@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "rules.h"
+#include "rules_match.h"
 
 struct report {
 	unsigned lines[64];

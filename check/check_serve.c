@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "rules_match.h"
 #include "host.h"
 #include "rules.h"
 

@@ -2,6 +2,7 @@
  * lookups; the routing config stays as JSON for the rules compiler. */
 #include "manifest.h"
 #include "rules.h"
+#include "rules_match.h"
 #include "mime.h"
 #include "store.h"
 

@@ -1,5 +1,6 @@
 /* manifest_cache.c — a hash table of manifests by deployment id threaded on an LRU list. */
 #include "manifest_cache.h"
+#include "rules_match.h"
 #include "fnv.h"
 #include "rules.h"
 

@@ -1,5 +1,6 @@
 /* rules_match.c — the serve side of rules.h: a manifest's redirect and header rules compiled
  * once into segment patterns, matched per request without parsing. */
+#include "rules_match.h"
 #include "rules.h"
 #include "path.h"
 #include "percent.h"

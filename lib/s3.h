@@ -9,10 +9,9 @@
 #include "buf.h"
 #include "config.h"
 #include "error.h"
+#include "s3_xml.h"   /* struct s3_object, S3_KEY_MAX */
 
-#define S3_KEY_MAX 1024        /* an object key, prefix included (S3's own limit) */
 #define S3_URL_MAX 4096
-#define S3_TOKEN_MAX 1024      /* a continuation token */
 #define S3_ERROR_BODY_MAX 16384
 
 /* Cache-Control of what skiff writes, so that the bucket can be read directly. */
@@ -20,13 +19,6 @@
 #define S3_CACHE_NONE "no-cache"
 
 struct s3;
-
-struct s3_object {
-	char key[S3_KEY_MAX];          /* relative to s3_prefix */
-	unsigned long long size;
-	long long mtime;               /* seconds since the epoch; 0 when unknown */
-	char content_type[128];        /* HEAD only */
-};
 
 /* A client for cfg's bucket (s3_endpoint, s3_bucket, s3_region, s3_prefix, s3_path_style,
  * s3_access_key/s3_secret_key or the other credential sources, s3_parallel). Keys passed to
@@ -88,18 +80,5 @@ void s3_stats(const struct s3 *s, unsigned long long *requests, unsigned long lo
 int s3_url_build(char *out, size_t cap, const char *endpoint, const char *bucket,
 		 bool path_style, const char *objkey, const char *query);
 
-struct s3_list_page {
-	bool truncated;
-	char next_token[S3_TOKEN_MAX];
-};
-/* Parses one ListObjectsV2 answer: fn for each Contents (Key entity-decoded, Size,
- * LastModified), then IsTruncated and NextContinuationToken into page. Keys are passed as
- * they are (strip_prefix bytes removed from the front). 1 when fn stopped, 0 done,
- * SKIFF_EUPSTREAM when the document is malformed or incomplete. */
-int s3_list_parse(const char *xml, size_t len, size_t strip_prefix,
-		  int (*fn)(const struct s3_object *o, void *ctx), void *ctx,
-		  struct s3_list_page *page, struct error *err);
-/* The decoded text of the first element <name> of an XML document into out; 0 or -1. */
-int s3_xml_text(const char *xml, size_t len, const char *name, char *out, size_t cap);
 
 #endif

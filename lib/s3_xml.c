@@ -1,6 +1,6 @@
 /* s3_xml.c — the little XML that S3 answers with: ListObjectsV2 pages and error documents.
  * A scanner for flat, well-formed documents; entities decoded; anything incomplete refused. */
-#include "s3.h"
+#include "s3_xml.h"
 #include "aws.h"
 
 #include <errno.h>

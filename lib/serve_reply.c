@@ -1,6 +1,7 @@
 /* serve_reply.c — the response of a chosen file: br/gzip variant, strong ETag, If-None-Match
  * before If-Modified-Since, single byte ranges, Cache-Control, and the _headers rules. */
 #include "serve_reply.h"
+#include "rules_match.h"
 #include "serve_header.h"
 #include "rules.h"
 

@@ -1,6 +1,7 @@
 /* children.c — the build processes: launching skiff-build, reaping it, and finding builds
  * that were lost (their lease expired). */
-#include "dispatch.h"
+#include "children.h"
+#include "launch_ecs.h"
 #include "log.h"
 #include "model.h"
 #include "model_queue.h"

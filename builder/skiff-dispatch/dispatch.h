@@ -1,4 +1,5 @@
-/* dispatch.h — skiff-dispatch's state: the running build processes it launched. */
+/* dispatch.h — skiff-dispatch's state: the running build processes it launched (children.h
+ * and launch_ecs.h declare what acts on it). */
 #ifndef SKIFF_DISPATCH_H
 #define SKIFF_DISPATCH_H
 
@@ -32,22 +33,5 @@ struct dispatch {
 	char ecs_ids[DISPATCH_MAX_CHILDREN][ID_LEN + 1];   /* their deployments; "" = free */
 	long long ecs_next_poll;
 };
-
-/* Starts skiff-build for a popped id (after setting its first lease). 0, or negative when
- * Redis failed (the id stays in the active list and is retried by the lease scan). */
-int dispatch_launch(struct dispatch *d, const char *id);
-/* Reaps exited builds and finishes their bookkeeping: a build that died without a final
- * state is marked error, and the id leaves the active list. Retries pending bookkeeping. */
-void dispatch_reap(struct dispatch *d);
-/* Marks builds in the active list whose lease expired (and that are not ours) as lost, and
- * drops finished ids from the active list. 0, or negative when Redis failed. */
-int dispatch_scan(struct dispatch *d);
-/* launch_ecs.c (issue 5): RunTask of a popped id; DescribeTasks of the launched ones (every
- * few seconds, from dispatch_reap); taking over ECS builds of an earlier dispatcher. */
-int dispatch_ecs_launch(struct dispatch *d, const char *id);
-void dispatch_ecs_poll(struct dispatch *d);
-int dispatch_ecs_adopt(struct dispatch *d, const char *id);
-/* 1 when id is one of our children. */
-int dispatch_is_child(const struct dispatch *d, const char *id);
 
 #endif

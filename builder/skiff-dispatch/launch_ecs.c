@@ -1,6 +1,6 @@
 /* launch_ecs.c — skiff-dispatch with launcher = ecs (issue 5): each build is a Fargate task
  * (lib/ecs.h); launched builds are polled with DescribeTasks instead of being reaped. */
-#include "dispatch.h"
+#include "launch_ecs.h"
 #include "clock.h"
 #include "ecs.h"
 #include "log.h"

@@ -1,6 +1,7 @@
 /* main.c — skiff-dispatch: takes deployments off the build queue (BLMOVE), runs skiff-build
  * for each up to the concurrency limit, and marks builds whose lease expired as lost. */
-#include "dispatch.h"
+#include "children.h"
+#include "launch_ecs.h"
 #include "clock.h"
 #include "gc.h"
 #include "log.h"

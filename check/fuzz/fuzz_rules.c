@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "path.h"
+#include "rules_match.h"
 #include "rules.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,6 +1,7 @@
 /* site.c — Host → project → deployment (at most one Redis round trip, none while the
  * answer is fresh) → cached manifest. */
 #include "site.h"
+#include "rules_match.h"
 #include "clock.h"
 #include "fnv.h"
 
