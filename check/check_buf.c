@@ -1,5 +1,5 @@
-/* check_buf.c — the bounded buffer (sticky limit error, NUL termination, growth, detach, HTML
- * escaping) and the request arena (alignment, zeroing, reset and reuse, big allocations). */
+/* check_buf.c — the bounded buffer (sticky limit error, NUL termination, growth, detach) and
+ * the request arena (alignment, zeroing, reset and reuse, big allocations). */
 #include <check.h>
 #include <signal.h>
 #include <stdint.h>
@@ -151,29 +151,6 @@ START_TEST(test_buf_detach_empty)
 }
 END_TEST
 
-START_TEST(test_buf_html_escape)
-{
-	struct buf b = BUF_INIT(1000);
-	buf_put_html(&b, "<a href=\"x\" title='y'>Tom & Jerry</a>");
-	ck_assert_str_eq(buf_cstr(&b),
-			 "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;Tom &amp; Jerry&lt;/a&gt;");
-	buf_reset(&b);
-	buf_put_html(&b, "plain ünïcode");
-	ck_assert_str_eq(buf_cstr(&b), "plain ünïcode");
-	buf_dispose(&b);
-}
-END_TEST
-
-START_TEST(test_buf_html_escape_limit)
-{
-	/* an escape that does not fit is not written in part: no "&am" left in a page */
-	struct buf b = BUF_INIT(6);
-	ck_assert_int_eq(buf_put_html(&b, "ab&c"), SKIFF_ELIMIT);
-	ck_assert_str_eq(buf_cstr(&b), "ab");
-	buf_dispose(&b);
-}
-END_TEST
-
 /* ---- arena -------------------------------------------------------------- */
 
 START_TEST(test_arena_alloc_aligned_zeroed)
@@ -281,8 +258,6 @@ int main(void)
 	tcase_add_test(tb, test_buf_printf_over_limit);
 	tcase_add_test(tb, test_buf_detach);
 	tcase_add_test(tb, test_buf_detach_empty);
-	tcase_add_test(tb, test_buf_html_escape);
-	tcase_add_test(tb, test_buf_html_escape_limit);
 	suite_add_tcase(s, tb);
 	TCase *ta = tcase_create("arena");
 	tcase_add_test(ta, test_arena_alloc_aligned_zeroed);
