@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -116,6 +117,55 @@ START_TEST(test_proc_no_inherited_descriptors)
 	ck_assert_ptr_null(strstr(l.out, "100"));
 	ck_assert_ptr_nonnull(strstr(l.out, "0 1 2 "));
 	close(100);
+	close(fd);
+}
+END_TEST
+
+static void ignore_usr1(int sig)
+{
+	(void)sig;
+}
+
+/* A forked child starts clean whatever its parent set up: nothing blocked, handled and
+ * ignored signals back to their default, descriptors from close_from up closed. */
+START_TEST(test_proc_child_reset)
+{
+	sigset_t block;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = ignore_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	int fd = open("/dev/null", O_RDONLY);
+	ck_assert_int_eq(dup2(fd, 60), 60);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		proc_child_reset(50);
+		sigset_t now;
+		sigprocmask(SIG_SETMASK, NULL, &now);
+		struct sigaction usr1, pipe;
+		sigaction(SIGUSR1, NULL, &usr1);
+		sigaction(SIGPIPE, NULL, &pipe);
+		int bits = (sigismember(&now, SIGTERM) ? 1 : 0) |
+			   (usr1.sa_handler != SIG_DFL ? 2 : 0) | (pipe.sa_handler != SIG_DFL ? 4 : 0) |
+			   (fcntl(60, F_GETFD) >= 0 ? 8 : 0) | (fcntl(fd, F_GETFD) < 0 ? 16 : 0);
+		_exit(bits);
+	}
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_msg(WEXITSTATUS(status) == 0, "left in the child: %s%s%s%s%s",
+		      WEXITSTATUS(status) & 1 ? "SIGTERM blocked; " : "",
+		      WEXITSTATUS(status) & 2 ? "SIGUSR1 handler; " : "",
+		      WEXITSTATUS(status) & 4 ? "SIGPIPE ignored; " : "",
+		      WEXITSTATUS(status) & 8 ? "fd 60 open; " : "",
+		      WEXITSTATUS(status) & 16 ? "fd below close_from closed" : "");
+	close(60);
 	close(fd);
 }
 END_TEST
@@ -243,6 +293,7 @@ int main(void)
 	tcase_add_test(tc, test_proc_long_line_cut);
 	tcase_add_test(tc, test_proc_environment_is_exactly_given);
 	tcase_add_test(tc, test_proc_no_inherited_descriptors);
+	tcase_add_test(tc, test_proc_child_reset);
 	tcase_add_test(tc, test_proc_limits_applied);
 	tcase_add_test(tc, test_proc_timeout_kills_the_group);
 	tcase_add_test(tc, test_proc_stopped_by_tick);
