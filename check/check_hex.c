@@ -49,6 +49,15 @@ START_TEST(test_hex_decode_refuses)
 }
 END_TEST
 
+START_TEST(test_hex_span)
+{
+	ck_assert_uint_eq(hex_span("0123456789abcdef"), 16);
+	ck_assert_uint_eq(hex_span("abcG"), 3);
+	ck_assert_uint_eq(hex_span("ABC"), 0);      /* ids and hashes are lower case */
+	ck_assert_uint_eq(hex_span(""), 0);
+}
+END_TEST
+
 START_TEST(test_hex_encode_empty)
 {
 	char out[1] = { 'X' };
@@ -64,6 +73,7 @@ int main(void)
 	tcase_add_test(tc, test_hex_every_byte_round_trip);
 	tcase_add_test(tc, test_hex_decode_either_case);
 	tcase_add_test(tc, test_hex_decode_refuses);
+	tcase_add_test(tc, test_hex_span);
 	tcase_add_test(tc, test_hex_encode_empty);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

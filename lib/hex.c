@@ -1,6 +1,8 @@
 /* hex.c — the one hexadecimal encoder and decoder. */
 #include "hex.h"
 
+#include <string.h>
+
 void hex_encode(const void *bin, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -10,6 +12,11 @@ void hex_encode(const void *bin, size_t n, char *out)
 		out[2 * i + 1] = digits[p[i] & 15];
 	}
 	out[2 * n] = '\0';
+}
+
+size_t hex_span(const char *s)
+{
+	return strspn(s, "0123456789abcdef");
 }
 
 int hex_value(char c)

@@ -179,7 +179,7 @@ size_t hook_payload_urls(json_t *payload, char (*urls)[HOOK_URL_MAX + 1], size_t
 static bool hook_hex_id(const char *s)
 {
 	size_t n = strlen(s);
-	return (n == 40 || n == 64) && strspn(s, "0123456789abcdef") == n;
+	return (n == 40 || n == 64) && hex_span(s) == n;
 }
 
 /* The first line of a commit message, at most HOOK_MESSAGE_MAX bytes, cut on a UTF-8

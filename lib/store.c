@@ -1,6 +1,7 @@
 /* store.c — the store's public face: picks the backend, validates hashes and deployment ids,
  * lays out the keys, and hands every call to the backend's ops (store_backend.h). */
 #include "store.h"
+#include "hex.h"
 #include "id.h"
 #include "store_backend.h"
 #include "store_file.h"
@@ -88,11 +89,7 @@ int store_hash_valid(const char *hash)
 {
 	if (!hash)
 		return 0;
-	size_t i = 0;
-	for (; hash[i]; i++)
-		if (!((hash[i] >= '0' && hash[i] <= '9') || (hash[i] >= 'a' && hash[i] <= 'f')))
-			return 0;
-	return i == STORE_HASH_LEN;
+	return hex_span(hash) == STORE_HASH_LEN && hash[STORE_HASH_LEN] == '\0';
 }
 
 /* ---- keys ---- */

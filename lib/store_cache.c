@@ -1,6 +1,7 @@
 /* store_cache.c — a local, verified, size-bounded copy of blobs stored elsewhere, for
  * skiff-serve's X-Sendfile (store_cache.h). */
 #include "store_cache.h"
+#include "hex.h"
 #include "hash.h"
 #include "log.h"
 
@@ -57,7 +58,7 @@ unsigned long long store_cache_max(const struct store_cache *c)
 /* An entry's file name: its hash. Anything else in the cache is not counted or removed. */
 static bool store_cache_entry_name(const char *name)
 {
-	return strlen(name) == HASH_HEX_LEN && strspn(name, "0123456789abcdef") == HASH_HEX_LEN;
+	return strlen(name) == HASH_HEX_LEN && hex_span(name) == HASH_HEX_LEN;
 }
 
 /* The web server reads the cache through X-Sendfile as another user: its directories are

@@ -1,6 +1,7 @@
 /* watch.c — commit polling: due projects from a Redis schedule, one child process per poll
  * listing the remote's refs with libgit2, results and backoff recorded by Lua scripts. */
 #include "watch.h"
+#include "hex.h"
 #include "clock.h"
 #include "hash.h"
 #include "hook.h"
@@ -278,7 +279,7 @@ static int watch_finish(struct watch *w, struct redis *r, struct watch_poll *p, 
 	if (killed)
 		rc = watch_failure(w, r, p->slug, killed, now, err);
 	else if (!strncmp(p->out, "ok ", 3) && (hl == 40 || hl == 64) &&
-		 strspn(p->out + 3, "0123456789abcdef") == hl)
+		 hex_span(p->out + 3) == hl)
 		rc = watch_head(w, r, p, p->out + 3, now, err);
 	else if (!strncmp(p->out, "err ", 4))
 		rc = watch_failure(w, r, p->slug, p->out + 4, now, err);

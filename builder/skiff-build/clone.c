@@ -1,6 +1,7 @@
 /* clone.c — the checkout of a deployment's commit with libgit2: no redirects, no user or
  * system git configuration, progress in the build log, commit id and message recorded. */
 #include "clone.h"
+#include "hex.h"
 #include "build_log.h"
 #include "build_state.h"
 #include "clock.h"
@@ -83,7 +84,7 @@ static int clone_resolve(git_repository *repo, const char *ref, git_object **out
 	size_t n = strlen(ref);
 	git_object *obj = NULL;
 	git_oid oid;
-	if (n >= 7 && n <= GIT_OID_HEXSZ && strspn(ref, "0123456789abcdef") == n &&
+	if (n >= 7 && n <= GIT_OID_HEXSZ && hex_span(ref) == n &&
 	    git_oid_fromstrn(&oid, ref, n) == 0 &&
 	    git_object_lookup_prefix(&obj, repo, &oid, n, GIT_OBJECT_ANY) == 0) {
 		int rc = git_object_peel(out, obj, GIT_OBJECT_COMMIT);
