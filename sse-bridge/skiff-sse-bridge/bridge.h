@@ -114,6 +114,11 @@ struct bridge {
 	size_t nconns;               /* every open connection */
 	int64_t keepalive_ms;        /* last keepalive round */
 	int stopping;
+	/* what a client's events ask of the feeds, set by main.c: client.c sits below feed.c
+	 * and calls up only through these */
+	void (*feed_check)(struct bridge *b, struct client *c); /* request parsed: check it */
+	void (*feed_leave)(struct client *c);                    /* a streaming client goes */
+	void (*feed_wake)(struct feed *f);                       /* a blocked client drained */
 	char unix_path[CONFIG_STR_MAX]; /* listening socket to unlink at exit, or "" */
 };
 

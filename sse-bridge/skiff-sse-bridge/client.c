@@ -1,6 +1,5 @@
 /* client.c — one SSE connection: its request, its responses, its output limits. */
 #include "client.h"
-#include "feed.h"
 #include "frame.h"
 #include "request.h"
 #include "auth.h"
@@ -67,7 +66,7 @@ static void client_unlink_checking(struct client *c)
 static void client_detach(struct client *c)
 {
 	if (c->state == CLIENT_STREAMING) {
-		feed_leave(c);
+		c->bridge->feed_leave(c);
 		c->bridge->nclients--;
 	} else if (c->state == CLIENT_CHECKING) {
 		client_unlink_checking(c);
@@ -218,14 +217,14 @@ ssize_t client_send_ref(struct client *c, size_t queued, const char *p, size_t n
 	return (ssize_t)(queued + n - w);
 }
 
-void client_checked(struct client *c)
+int client_checked(struct client *c)
 {
 	if (!c->bev || c->state != CLIENT_CHECKING)
-		return;
+		return 0;
 	if (c->exists != CLIENT_EXISTS) {
 		client_respond(c, c->exists == CLIENT_MISSING ? "deployment_not_found"
 							     : "redis_unavailable");
-		return;
+		return 0;
 	}
 	if ((c->end.ms || c->end.seq) && stream_id_cmp(c->last, c->end) >= 0) {
 		/* the client has seen the end already: 204 tells EventSource to stop */
@@ -233,7 +232,7 @@ void client_checked(struct client *c)
 				    "HTTP/1.1 204 No Content\r\nCache-Control: no-cache\r\n"
 				    "Connection: close\r\n\r\n");
 		client_finish(c);
-		return;
+		return 0;
 	}
 	client_unlink_checking(c);
 	c->state = CLIENT_STREAMING;
@@ -241,9 +240,9 @@ void client_checked(struct client *c)
 	long soft = c->bridge->cfg->sse_soft_limit;
 	bufferevent_setwatermark(c->bev, EV_WRITE, (size_t)soft / 2, 0);
 	if (client_send_static(c, client_stream_head, sizeof(client_stream_head) - 1) < 0)
-		return;
-	feed_join(c->bridge, c);
+		return 0;
 	log_debug("client connected deployment=%s clients=%zu", c->id, c->bridge->nclients);
+	return 1;
 }
 
 static void client_on_headers(struct client *c, struct evbuffer *in)
@@ -283,7 +282,7 @@ static void client_on_headers(struct client *c, struct evbuffer *in)
 	if (b->checking)
 		b->checking->prev = c;
 	b->checking = c;
-	feed_check(b, c);
+	b->feed_check(b, c);
 }
 
 static void client_on_read(struct bufferevent *bev, void *arg)
@@ -310,7 +309,7 @@ static void client_on_write(struct bufferevent *bev, void *arg)
 		c->soft_since_ms = 0;
 	if (c->blocked && c->state == CLIENT_STREAMING) {
 		c->blocked = 0;
-		feed_wake(c->feed);
+		c->bridge->feed_wake(c->feed);
 	}
 }
 

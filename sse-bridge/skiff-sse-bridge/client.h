@@ -13,8 +13,9 @@ int client_send_static(struct client *c, const char *s, size_t n);
  * was closed for its output limits. */
 ssize_t client_send_ref(struct client *c, size_t queued, const char *p, size_t n,
 			void (*release)(const void *p, size_t n, void *arg), void *arg);
-/* The Redis check of a client ended (pending dropped to 0). */
-void client_checked(struct client *c);
+/* The Redis check of a client ended (pending dropped to 0): answers it, or starts its
+ * stream. 1 when it is now streaming and joins its feed. */
+int client_checked(struct client *c);
 /* Queues the last bytes: the client is closed once they are written. */
 void client_finish(struct client *c);
 void client_close(struct client *c, const char *reason);

@@ -416,7 +416,8 @@ static void feed_on_last(redisAsyncContext *ac, void *r, void *privdata)
 		    (k = feed_field(e->element[1], "k", &klen)) && !strcmp(k, "end"))
 			stream_id_parse(e->element[0]->str, e->element[0]->len, &c->end);
 	}
-	client_checked(c);
+	if (client_checked(c))
+		feed_join(c->bridge, c);
 }
 
 void feed_check(struct bridge *b, struct client *c)

@@ -105,6 +105,9 @@ static int bridge_run(const struct config *cfg)
 	if (!b->base)
 		abort();
 	b->keepalive_ms = clock_mono_ms();
+	b->feed_check = feed_check;
+	b->feed_leave = feed_leave;
+	b->feed_wake = feed_wake;
 	link_init(&b->cmd, b, "commands", bridge_cmd_up);
 	link_init(&b->sub, b, "subscriber", bridge_sub_up);
 	if (listener_open(b, &err) < 0) {
