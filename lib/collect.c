@@ -1,6 +1,7 @@
 /* collect.c — walking a build's output directory with openat/fstatat, never following a
  * symlink out of it. */
 #include "collect.h"
+#include "hex.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -76,10 +77,14 @@ static void collect_escape(const char *s, char *out, size_t outlen)
 {
 	size_t o = 0;
 	for (const unsigned char *p = (const unsigned char *)s; *p && o + 5 < outlen; p++) {
-		if (*p >= 0x20 && *p < 0x7f)
+		if (*p >= 0x20 && *p < 0x7f) {
 			out[o++] = (char)*p;
-		else
-			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", *p);
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			hex_encode(p, 1, out + o);
+			o += 2;
+		}
 	}
 	out[o] = '\0';
 }
