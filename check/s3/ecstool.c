@@ -5,6 +5,7 @@
  *   ecstool wait SECONDS ID...     ecs_poll every 200 ms until every build is done
  *   ecstool stop TASK_ARN REASON   ecs_stop
  * Configuration as for every skiff program (SKIFF_CONFIG, SKIFF_* variables). */
+#include "clock.h"
 #include "config.h"
 #include "ecs.h"
 #include "log.h"
@@ -49,16 +50,15 @@ int main(int argc, char **argv)
 		size_t n = (size_t)argc - 3, left = n;
 		const char **ids = (const char **)argv + 3;
 		enum ecs_poll_result *res = calloc(n, sizeof(*res));
-		struct timespec t0, now, tick = { 0, 200000000L };
-		clock_gettime(CLOCK_MONOTONIC, &t0);
+		struct timespec tick = { 0, 200000000L };
+		long long t0 = clock_mono_ms();
 		while (left > 0) {
 			if ((rc = ecs_poll(e, r, ids, n, res, &err)) < 0)
 				break;
 			left = 0;
 			for (size_t i = 0; i < n; i++)
 				left += res[i] == ECS_POLL_RUNNING;
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if (left && now.tv_sec - t0.tv_sec > secs) {
+			if (left && clock_mono_ms() - t0 > secs * 1000) {
 				rc = error_set(&err, SKIFF_ETIMEOUT, NULL, "%zu builds still running", left);
 				break;
 			}
