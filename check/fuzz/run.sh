@@ -10,7 +10,7 @@ OUT=build/fuzz
 mkdir -p "$OUT"
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE -Ilib $(pkg-config --cflags jansson)"
 libs=$(pkg-config --libs jansson)
-lib_src="lib/path.c lib/rules.c lib/rules_match.c lib/arena.c lib/buf.c lib/error.c"
+lib_src="lib/path.c lib/percent.c lib/hex.c lib/rules.c lib/rules_match.c lib/arena.c lib/buf.c lib/error.c"
 status=0
 for target in fuzz_path fuzz_rules; do
 	# shellcheck disable=SC2086
