@@ -10,7 +10,7 @@ void build_state_on_signal(int sig);
 int build_state_signal(void);
 /* true once the build should stop: a SIGTERM/SIGINT, or the deployment was canceled. */
 bool build_stopped(struct build *b);
-/* Changes the phase (state stays building) and logs it. */
+/* Records the phase in the deployment record (the state stays building). */
 int build_phase(struct build *b, const char *phase, struct error *err);
 
 #endif
