@@ -13,6 +13,7 @@ for dir in "$B"/lib "$B"/fcgi/* "$B"/builder/* "$B"/sse-bridge/*; do
 	: >"$tmp/use"
 	for o in "$dir"/*.o; do
 		f=$(basename "$o" .o)
+		[ -f "${dir#"$B"/}/$f.c" ] || continue   # left over from a source that is gone
 		nm --defined-only -g "$o" | awk -v f="$f" 'NF == 3 { print $3, f }' >>"$tmp/def"
 		nm -u "$o" | awk -v f="$f" '{ print $NF, f }' >>"$tmp/use"
 	done

@@ -12,6 +12,7 @@ for dir in "$B"/lib "$B"/fcgi/* "$B"/builder/* "$B"/sse-bridge/*; do
 	src=${dir#"$B"/}
 	for o in "$dir"/*.o; do
 		f=$(basename "$o" .o)
+		[ -f "$src/$f.c" ] || continue   # left over from a source that is gone
 		seen=1
 		for sym in $(nm --defined-only -g "$o" | awk '$2 == "T" { print $3 }'); do
 			case $sym in main | __*) continue ;; esac
