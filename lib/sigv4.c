@@ -5,6 +5,7 @@
 #include "hex.h"
 #include "aws.h"
 #include "hash.h"
+#include "percent.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -62,13 +63,14 @@ static int sigv4_join(char *out, size_t cap, char **items, size_t n)
 /* "name=value", both encoded, into out[SIGV4_ITEM_MAX]. */
 static int sigv4_query_item(char *out, const struct sigv4_pair *p)
 {
-	size_t o = 0;
-	if (aws_uri_encode(out, SIGV4_ITEM_MAX, &o, p->name, strlen(p->name), false) < 0 ||
-	    o + 2 >= SIGV4_ITEM_MAX)
-		return -1;
-	out[o++] = '=';
-	out[o] = '\0';
-	return aws_uri_encode(out, SIGV4_ITEM_MAX, &o, p->value, strlen(p->value), false);
+	struct buf b = BUF_INIT(SIGV4_ITEM_MAX - 1);
+	percent_encode(&b, p->name, strlen(p->name), "");
+	buf_putc(&b, '=');
+	int rc = percent_encode(&b, p->value, strlen(p->value), "") < 0 ? -1 : 0;
+	if (rc == 0)
+		memcpy(out, buf_cstr(&b), b.len + 1);
+	buf_dispose(&b);
+	return rc;
 }
 
 int sigv4_query(char *out, size_t cap, const struct sigv4_pair *params, size_t n)

@@ -19,7 +19,7 @@ struct sigv4_pair {
 };
 
 /* One request to sign. uri is the path exactly as it goes on the wire, each byte outside
- * RFC 3986's unreserved set encoded once (aws_uri_encode), which is its canonical form: S3
+ * RFC 3986's unreserved set encoded once (percent_encode), which is its canonical form: S3
  * signs it so, and skiff's other calls (ECS) use the path "/".
  * query is the query string as it goes on the wire, pairs already encoded (made by
  * sigv4_query); the signer sorts them. headers are every header to sign, host included;
