@@ -1,7 +1,8 @@
 /* deploy.c — the deploy protocol (issue 12): a deployment announced by its file digests, the
  * blobs the store lacks uploaded one by one, log lines from a remote builder, then finish
  * (manifest, promote) or fail. */
-#include "create.h"
+#include "deploy.h"
+#include "tokens.h"
 #include "clock.h"
 #include "api.h"
 #include "app.h"

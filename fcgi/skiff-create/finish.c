@@ -2,7 +2,9 @@
  * stored blobs (content types, gzip and br variants of text; skiff.json, `_redirects` and
  * `_headers` made into the site's config by lib/site_config as a local build's are), stored,
  * then promoted in one step. */
-#include "create.h"
+#include "finish.h"
+#include "deploy.h"
+#include "tokens.h"
 #include "api.h"
 #include "app.h"
 #include "collect.h"

@@ -1,6 +1,6 @@
 /* tokens.c — who is asking (admin credentials or a project deploy token), and the routes that
  * create and revoke deploy tokens (admin credentials only). */
-#include "create.h"
+#include "tokens.h"
 #include "clock.h"
 #include "log.h"
 #include "model_token.h"

@@ -1,0 +1,31 @@
+/* tokens.h — who is asking (admin credentials or a project deploy token), and the token routes. */
+#ifndef SKIFF_CREATE_TOKENS_H
+#define SKIFF_CREATE_TOKENS_H
+
+#include <stdbool.h>
+#include "endpoint.h"
+#include "error.h"
+#include "model.h"
+
+/* Who asked: the admin credentials (api_token, REMOTE_USER, auth_disabled), or a deploy token
+ * of project (preview: a token of scope "preview"). */
+struct create_who {
+	bool token;
+	bool preview;
+	char project[SLUG_MAX + 1];
+};
+
+/* Resolves the request's credentials: a bearer token that starts with "skiff_" is a deploy
+ * token (401 invalid_token when no live token has it), anything else goes through
+ * auth_mutation. */
+int create_who_get(struct http_request *req, struct create_who *who, struct error *err);
+/* 0 when who may act on project slug: admin credentials, or a token of that project;
+ * 403 token_scope otherwise. */
+int create_who_may(const struct create_who *who, const char *slug, struct error *err);
+/* 0 for admin credentials only; a deploy token gets 403 token_scope. */
+int create_who_admin(const struct create_who *who, struct error *err);
+
+int create_tokens_new(struct http_request *req, struct http_response *resp);
+int create_tokens_delete(struct http_request *req, struct http_response *resp);
+
+#endif
