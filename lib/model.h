@@ -62,6 +62,11 @@ struct deployment {
 	char rolled_back_from[ID_LEN + 1];
 	char superseded_by[ID_LEN + 1];
 	char delivery[MODEL_DELIVERY_MAX + 1];     /* the webhook delivery that asked for it */
+	char pushed_commit[MODEL_COMMIT_MAX + 1];  /* a webhook's payload.after: only compared
+						    * with the branch head the clone finds */
+	char descends_from[ID_LEN + 1];            /* production when the clone ran, if commit is
+						    * it or descends from it (the promotion rule) */
+	long long cloned;                          /* ms the clone ran, or MODEL_NONE */
 	long long created, started, finished, expired;  /* ms, or MODEL_NONE */
 	long long launched;                        /* ms the ECS task was created, or MODEL_NONE */
 	long long exit_code, files, bytes, bytes_uploaded;  /* or MODEL_NONE */
@@ -127,6 +132,8 @@ enum deployment_field {
 	DEPLOYMENT_FIELD_LAUNCHER,
 	DEPLOYMENT_FIELD_TASK_ARN,
 	DEPLOYMENT_FIELD_LAUNCHED,
+	DEPLOYMENT_FIELD_CLONED,
+	DEPLOYMENT_FIELD_DESCENDS_FROM,
 };
 #define MODEL_SET(field) (1u << DEPLOYMENT_FIELD_##field)
 
@@ -144,7 +151,9 @@ int model_deployment_state(struct redis *r, const char *id, enum deployment_stat
 /* Makes id the current deployment of its project and marks it ready (with the fields of
  * change named by set), atomically, unless the deployment was canceled meanwhile
  * (SKIFF_ECANCELED). Going live (the project not pinned) clears the project's record of an
- * earlier rollback (rolled_back_from, _at, _by). */
+ * earlier rollback (rolled_back_from, _at, _by). A deployment whose clone (cloned) is older
+ * than production's stays ready but not current unless it is production's commit or its
+ * descends_from names production (the build's clone checks ancestry): the log says so. */
 int model_deployment_promote(struct redis *r, const char *id, const struct deployment *change,
 			     unsigned set, struct error *err);
 

@@ -6,6 +6,7 @@
 
 #include <git2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* For sanitizer builds: libgit2 1.5's regex wrapper (git_regexp_match) does not free its
@@ -105,6 +106,28 @@ static int clone_checkout(git_repository *repo, git_object *commit, struct error
 	return 0;
 }
 
+/* The production deployment's id when this commit is it or descends from it, else "". The
+ * promotion (model_deployment_promote) lets a build whose clone is older than production's
+ * replace it only then: two builds of one branch finishing out of order never put the older
+ * commit back. Production's commit may be unknown to this clone (a newer push): not a
+ * descendant. */
+static void clone_descends_from(struct build *b, git_repository *repo, const git_oid *ours,
+				char out[ID_LEN + 1])
+{
+	char cur[ID_LEN + 1];
+	git_oid theirs;
+	out[0] = '\0';
+	struct deployment *d = malloc(sizeof(*d));   /* some KiB: not on the stack */
+	if (!d)
+		abort();
+	if (model_project_current(b->redis, b->slug, cur, NULL) == 0 && cur[0] &&
+	    model_deployment_get(b->redis, cur, d, NULL) == 0 &&
+	    git_oid_fromstr(&theirs, d->commit) == 0 &&
+	    (git_oid_equal(ours, &theirs) || git_graph_descendant_of(repo, ours, &theirs) == 1))
+		memcpy(out, cur, ID_LEN + 1);
+	free(d);
+}
+
 int build_clone(struct build *b, struct error *err)
 {
 	const char *url = b->deployment.git_url;
@@ -167,6 +190,10 @@ int build_clone(struct build *b, struct error *err)
 		goto out;
 
 	git_oid_tostr(b->commit, sizeof(b->commit), git_object_id(commit));
+	const char *pushed = b->deployment.pushed_commit;
+	if (*pushed && strcmp(pushed, b->commit) != 0)
+		build_log(b, "The branch head is %.12s, not the pushed commit %.12s: deploying the "
+			  "head (a newer push, a force push, or a replayed delivery)", b->commit, pushed);
 	const char *summary = git_commit_summary((git_commit *)commit);
 	char message[512];
 	size_t mlen = 0;
@@ -182,8 +209,11 @@ int build_clone(struct build *b, struct error *err)
 	snprintf(change.commit, sizeof(change.commit), "%s", b->commit);
 	snprintf(change.commit_message, sizeof(change.commit_message), "%s", m ? message : "");
 	json_decref(m);
+	change.cloned = model_now_ms();
+	clone_descends_from(b, repo, git_object_id(commit), change.descends_from);
 	rc = model_deployment_update(b->redis, b->id, &change,
-				     MODEL_SET(COMMIT) | MODEL_SET(COMMIT_MESSAGE), err);
+				     MODEL_SET(COMMIT) | MODEL_SET(COMMIT_MESSAGE) | MODEL_SET(CLONED) |
+					     MODEL_SET(DESCENDS_FROM), err);
 	if (rc == 0)
 		build_log(b, "Checked out commit %.12s: %s", b->commit, change.commit_message);
 out:

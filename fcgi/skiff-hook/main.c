@@ -1,5 +1,5 @@
 /* skiff-hook — GitHub webhooks: a push to a project's branch, verified by its secret and
- * deduplicated by delivery id, queues a deployment of exactly the pushed commit. */
+ * deduplicated by delivery id, queues a deployment of that branch's head. */
 #include <stdio.h>
 #include <string.h>
 
@@ -155,7 +155,10 @@ static int hook_verify(struct hook_ctx *c, json_t *candidates, const char *signa
 	return 0;
 }
 
-/* Queues a deployment of exactly the pushed commit. */
+/* Queues a deployment of the branch, not of the payload's commit: the delivery id is not
+ * covered by the signature, so a captured push can be sent again, and the clone deploys the
+ * branch's head as it finds it (the pushed commit is kept to say so in the log when they
+ * differ). A replay of an old push therefore rebuilds the current head, never the old commit. */
 static int hook_deploy(struct hook_ctx *c, struct hook_target *t, const char *delivery,
 		       json_t *results, struct error *err)
 {
@@ -165,7 +168,8 @@ static int hook_deploy(struct hook_ctx *c, struct hook_target *t, const char *de
 	id_new(dep.id);
 	snprintf(dep.project, sizeof(dep.project), "%s", t->slug);
 	snprintf(dep.git_url, sizeof(dep.git_url), "%s", t->git_url);
-	snprintf(dep.ref, sizeof(dep.ref), "%s", t->push.commit);
+	snprintf(dep.ref, sizeof(dep.ref), "%s", t->push.branch);
+	snprintf(dep.pushed_commit, sizeof(dep.pushed_commit), "%s", t->push.commit);
 	snprintf(dep.branch, sizeof(dep.branch), "%s", t->push.branch);
 	snprintf(dep.trigger, sizeof(dep.trigger), "webhook");
 	snprintf(dep.delivery, sizeof(dep.delivery), "%s", delivery);
@@ -319,7 +323,7 @@ int main(int argc, char **argv)
 	static const struct http_program prog = {
 		.name = "skiff-hook",
 		.summary = "skiff's GitHub webhook endpoint as a FastCGI (or CGI) program: a verified "
-			   "push to a project's branch queues a deployment of that commit.",
+			   "push to a project's branch queues a deployment of the branch's head.",
 		.routes = hook_routes,
 		.nroutes = sizeof(hook_routes) / sizeof(hook_routes[0]),
 		.init = app_init,
