@@ -78,6 +78,9 @@ rcli hset skiff:project:demo current $D1 >/dev/null
 rcli hset skiff:project:spa current $D3 >/dev/null
 rcli hset skiff:deployment:$D1 project demo state ready >/dev/null
 rcli hset skiff:deployment:$D2 project demo state expired >/dev/null
+rcli hset skiff:deployment:$D3 project spa state ready >/dev/null
+# "other": a project whose current names a deployment of demo (a forged or mistaken write)
+rcli hset skiff:project:other current $D1 >/dev/null
 
 # ---- lighttpd with skiff-serve ----------------------------------------------------------
 cat >"$T/lighttpd.conf" <<CONF
@@ -225,6 +228,11 @@ check_eq "Host a..b refused" 400 "$(get "a..b" /)"
 check_eq "immutable URL" "200 $(cat "$S/index.html")" "$(get "demo--$D1.localhost:$PORT" /) $(cat "$T/b")"
 check_eq "immutable URL of another project: 404" 404 "$(get "spa--$D1.localhost:$PORT" /)"
 check_eq "expired deployment: 410" 410 "$(get "demo--$D2.localhost:$PORT" /)"
+check_eq "a current naming another project's deployment serves nothing: 404" 404 \
+	"$(get "other.localhost:$PORT" /)"
+check_nomatch "... and none of that project's files" 'demo' "$(cat "$T/b")"
+check_eq "... nor a file by its path" 404 "$(get "other.localhost:$PORT" /index.html)"
+check_eq "the owner's host still serves it" 200 "$(get "$H" /index.html)"
 
 # ---- Redis: at most one round trip a request; rollback shows within one second --------
 redis_calls() {
