@@ -418,7 +418,7 @@ static int watch_prepare(struct watch *w, struct redis *r, struct watch_poll *p,
 		return watched;
 	snprintf(p->slug, sizeof(p->slug), "%s", slug);
 	struct error verr;
-	if (validate_git_url(p->git_url, w->cfg->allow_local_git, &verr) < 0 ||
+	if (validate_git_url_resolved(p->git_url, w->cfg->allow_local_git, NULL, &verr) < 0 ||
 	    (p->branch[0] && validate_branch(p->branch, &verr) < 0)) {
 		int rc = watch_failure(w, r, slug, verr.message, now, err);
 		memset(p, 0, sizeof(*p));

@@ -143,7 +143,8 @@ int build_clone(struct build *b, struct error *err)
 		branch = NULL;
 	if (ref && !*ref)
 		ref = NULL;
-	int rc = validate_git_url(url, b->cfg->allow_local_git, err);
+	/* resolved again here: the name may point elsewhere since the project was created */
+	int rc = validate_git_url_resolved(url, b->cfg->allow_local_git, NULL, err);
 	if (rc == 0 && branch)
 		rc = validate_branch(branch, err);
 	if (rc == 0 && ref)

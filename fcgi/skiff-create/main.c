@@ -149,6 +149,9 @@ static int create_project(struct http_request *req, struct http_response *resp)
 	    (install_cmd && validate_command(install_cmd, "installCommand", &err) < 0) ||
 	    (out_dir && validate_output_dir(out_dir, &err) < 0))
 		goto fail;
+	/* last, being the slow one: a name resolving to this machine or a private network */
+	if (validate_git_url_resolved(git_url, cfg->allow_local_git, NULL, &err) < 0)
+		goto fail;
 
 	char derived[SLUG_MAX + 1];
 	bool slug_given = slug != NULL;
