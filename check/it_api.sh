@@ -449,6 +449,47 @@ kill -CONT "$REDIS_PID"
 req skiff-status GET /healthz
 check_eq "healthz after Redis recovers: 200" "200" "$STATUS"
 
+# ---- rate limits (skiff.conf; SKIFF_* overrides here): 429, Retry-After, a JSON error --------
+limited() { # ADDR PROGRAM METHOD PATH [BODY]: one request with the limits on, from ADDR
+	a=$1
+	shift
+	(export REMOTE_ADDR="$a" SKIFF_RATE_LIMIT_CREATE=3 SKIFF_RATE_LIMIT_DEPLOY=100 \
+		SKIFF_RATE_LIMIT_DEPLOY_PROJECT=2 SKIFF_RATE_LIMIT_WINDOW=600
+	 req "$@"
+	 echo "$STATUS" >"$T/status")
+	STATUS=$(cat "$T/status")
+}
+for n in 1 2 3; do
+	limited 192.0.2.10 skiff-create POST /api/projects "{\"gitURL\":\"https://github.com/rate/r$n\"}"
+	check_eq "creation $n of 3 from one address: 202" 202 "$STATUS"
+done
+n_projects=$(rcli zcard skiff:projects)
+limited 192.0.2.10 skiff-create POST /api/projects '{"gitURL":"https://github.com/rate/r4"}'
+check_error "the fourth creation from that address" 429 rate_limited
+check_match "... says which limit" 'project creations from this address' "$(jget error.message)"
+check_match "... with Retry-After in seconds, at most the window" '^([1-9][0-9]{0,2})$' \
+	"$(hdr Retry-After)"
+check_eq "... and creates nothing" "$n_projects" "$(rcli zcard skiff:projects)"
+check_eq "... no project of that repository" "" "$(rcli --scan --pattern 'skiff:project:r4*')"
+limited 192.0.2.11 skiff-create POST /api/projects '{"gitURL":"https://github.com/rate/r5"}'
+check_eq "another address still creates: 202" 202 "$STATUS"
+limited 192.0.2.10 skiff-create POST /api/projects/r5/deployments '{}'
+check_eq "redeploy 1 of 2 of a project: 202" 202 "$STATUS"
+limited 192.0.2.12 skiff-create POST /api/projects/r5/deployments '{}'
+check_eq "redeploy 2 of 2 of a project, from another address: 202" 202 "$STATUS"
+limited 192.0.2.13 skiff-create POST /api/projects/r5/deployments '{}'
+check_error "a third redeploy of that project, from any address" 429 rate_limited
+check_match "... names the project limit" 'redeploys of this project' "$(jget error.message)"
+limited 192.0.2.13 skiff-create POST /api/projects/r1/deployments '{}'
+check_eq "another project still redeploys: 202" 202 "$STATUS"
+check_match "the counters expire with the window" '^[1-9][0-9]*$' \
+	"$(rcli ttl skiff:rate:create:addr:192.0.2.10)"
+# 0 turns a limit off
+(export REMOTE_ADDR=192.0.2.10 SKIFF_RATE_LIMIT_CREATE=0
+ req skiff-create POST /api/projects '{"gitURL":"https://github.com/rate/r6"}'
+ echo "$STATUS" >"$T/status")
+check_eq "rate_limit_create = 0: no limit" 202 "$(cat "$T/status")"
+
 # no program crashed on any request: every answer above had a Status line
 check_nomatch "no sanitizer or crash reports" "AddressSanitizer|runtime error|Segmentation" "$(cat "$T/stderr.log")"
 

@@ -337,4 +337,26 @@ dispatch
 check_eq "C, a descendant of production's B, goes live" "$depC" "$(field "${P}project:replay" current)"
 check_match "the site serves C" '<h1>C</h1>' "$(serve_body replay /)"
 
+
+# ---- rate limits: verified deliveries per project, any delivery per address --------------------------
+export SKIFF_RATE_LIMIT_HOOK_PROJECT=1 SKIFF_RATE_LIMIT_WINDOW=600
+hook push d-rate-1 "$(sign "$RSECRET" "$T/pushC.json")" "$T/pushC.json"
+check_eq "a delivery within the project's limit: 202" 202 "$STATUS"
+hook push d-rate-2 "$(sign "$RSECRET" "$T/pushC.json")" "$T/pushC.json"
+check_eq "the next one for that project: 429" 429 "$STATUS"
+check_eq "... as rate_limited" rate_limited "$(echo "$BODY" | jget error.code)"
+check_match "... with Retry-After" '^Retry-After: [1-9][0-9]*' "$(tr -d '\r' <"$T/resp")"
+hook push d-rate-3 "$(sign "wrong-secret-wrong-secret" "$T/pushC.json")" "$T/pushC.json"
+check_eq "an unsigned flood does not count against the project: still 401" 401 "$STATUS"
+unset SKIFF_RATE_LIMIT_HOOK_PROJECT
+export SKIFF_RATE_LIMIT_HOOK=2 REMOTE_ADDR=198.51.100.7
+hook push d-rate-4 "$(sign "wrong-secret-wrong-secret" "$T/pushC.json")" "$T/pushC.json"
+hook push d-rate-5 "$(sign "wrong-secret-wrong-secret" "$T/pushC.json")" "$T/pushC.json"
+hook push d-rate-6 "$(sign "$RSECRET" "$T/pushC.json")" "$T/pushC.json"
+check_eq "a third delivery from one address within the window: 429" 429 "$STATUS"
+REMOTE_ADDR=198.51.100.8
+hook push d-rate-7 "$(sign "$RSECRET" "$T/pushC.json")" "$T/pushC.json"
+check_eq "another address is not limited by it" 202 "$STATUS"
+unset SKIFF_RATE_LIMIT_HOOK REMOTE_ADDR SKIFF_RATE_LIMIT_WINDOW
+
 finish

@@ -91,6 +91,13 @@ auth_disabled = true
 public_reads = true
 domain = localhost
 log_level = debug
+# rate limits off: tests make many requests from one address in seconds, and check that a
+# refused request writes nothing (a counter is a write); it_api.sh turns them on
+rate_limit_create = 0
+rate_limit_deploy = 0
+rate_limit_deploy_project = 0
+rate_limit_hook = 0
+rate_limit_hook_project = 0
 CONF
 	export SKIFF_CONFIG="$T/skiff.conf"
 }

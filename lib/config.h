@@ -44,6 +44,13 @@ struct config {
 	bool auth_disabled;                  /* local use: mutations need no token */
 	bool public_reads;                   /* reads (dashboard, API, logs) need no credentials */
 	long max_body;                       /* request body limit in bytes */
+	/* rate limits per rate_limit_window seconds; 0 = off (lib/rate.h) */
+	long rate_limit_window;
+	long rate_limit_create;              /* project creations per client address */
+	long rate_limit_deploy;              /* redeploys per client address */
+	long rate_limit_deploy_project;      /* redeploys per project */
+	long rate_limit_hook;                /* webhook deliveries per client address */
+	long rate_limit_hook_project;        /* verified webhook deliveries per project */
 	/* builds */
 	bool allow_local_git;                /* file:// and loopback git URLs (local use, tests) */
 	char work_dir[CONFIG_STR_MAX];

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "model.h"
 #include "model_lifecycle.h"
+#include "rate.h"
 #include "validate.h"
 #include "watch.h"
 
@@ -129,6 +130,7 @@ static int create_project(struct http_request *req, struct http_response *resp)
 	struct create_who who;
 	if (request_body_object(req, &body, &is_form, &err) < 0 ||
 	    create_who_get(req, &who, &err) < 0 || create_who_admin(&who, &err) < 0 ||
+	    rate_request(req, resp, app->redis, RATE_CREATE, NULL, &err) < 0 ||
 	    (!is_form && create_check_fields(body, &err) < 0) ||
 	    create_field(body, "gitURL", is_form, &git_url, &err) < 0 ||
 	    create_field(body, "slug", is_form, &slug, &err) < 0 ||
@@ -323,7 +325,10 @@ static int create_redeploy_act(struct http_request *req, struct http_response *r
 	const char *slug = req->params[0], *ref = NULL;
 	struct project project;
 	struct deployment dep;
-	if (validate_slug(slug, err) < 0 || create_field(body, "ref", is_form, &ref, err) < 0 ||
+	if (validate_slug(slug, err) < 0 ||
+	    rate_request(req, resp, app->redis, RATE_DEPLOY, NULL, err) < 0 ||
+	    rate_request(req, resp, app->redis, RATE_DEPLOY, slug, err) < 0 ||
+	    create_field(body, "ref", is_form, &ref, err) < 0 ||
 	    (ref && validate_branch(ref, err) < 0) ||
 	    model_project_get(app->redis, slug, &project, err) < 0)
 		return err->code;

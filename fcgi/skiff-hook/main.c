@@ -11,6 +11,7 @@
 #include "model.h"
 #include "model_hook.h"
 #include "model_lifecycle.h"
+#include "rate.h"
 #include "validate.h"
 
 #define HOOK_EVENT_MAX 64
@@ -199,6 +200,12 @@ static int hook_push(struct hook_ctx *c, struct http_response *resp, const char 
 		if (t->push.action == HOOK_PUSH_INVALID)
 			return error_set(err, SKIFF_EINVALID, "invalid_payload", "%s", t->push.reason);
 	}
+	for (size_t i = 0; i < c->ntargets; i++) {
+		struct hook_target *t = &c->targets[i];
+		if (t->push.action == HOOK_PUSH_DEPLOY &&
+		    rate_request(c->req, resp, c->app->redis, RATE_HOOK, t->slug, err) < 0)
+			return err->code;
+	}
 	int fresh = model_hook_delivery_claim(c->app->redis, delivery, HOOK_DELIVERY_TTL, err);
 	if (fresh < 0)
 		return fresh;
@@ -250,7 +257,10 @@ static int hook_github(struct http_request *req, struct http_response *resp)
 	const char *project = request_query_get(req, "project");
 	bool by_query = project && *project;
 
-	if (request_body(req, &c->body, &err) < 0)
+	/* per address before any work; per project only for verified deliveries (hook_push), so
+	 * unsigned requests cannot use up a project's allowance */
+	if (rate_request(req, resp, c->app->redis, RATE_HOOK, NULL, &err) < 0 ||
+	    request_body(req, &c->body, &err) < 0)
 		goto fail;
 	if (!event || !*event || strlen(event) > HOOK_EVENT_MAX ||
 	    strspn(event, "abcdefghijklmnopqrstuvwxyz_") != strlen(event)) {
