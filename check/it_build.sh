@@ -370,4 +370,34 @@ wait_for 10 sh -c "! kill -0 $DPID 2>/dev/null"
 check_eq "SIGTERM stops the dispatcher" "no" "$(kill -0 "$DPID" 2>/dev/null && echo yes || echo no)"
 check_match "the dispatcher says it stopped" "dispatcher stopped" "$(cat "$T/daemon.log")"
 
+
+# ---- repository-controlled text in skiff's own log lines is cleaned like build output ---------
+# a skiff.json header name and a _redirects path carrying a newline, a fake "==> ready" and
+# terminal escapes; skiff quotes them when it skips the rules
+evil=$T/evil
+new_repo "$evil"
+mkdir -p "$evil/public"
+echo '<p>evil</p>' >"$evil/public/index.html"
+printf '/a\033[2J\033]0;pwned\007 /b 301\n' >"$evil/public/_redirects"
+cat >"$evil/skiff.json" <<'EOF'
+{ "outputDirectory": "public",
+  "headers": [ { "for": "/*", "values": { "X-A\n==> ready\u001b[31m": "v" } } ] }
+EOF
+commit "$evil" "$(printf 'evil \033[31mred\033[0m message')"
+ide=$(create "file://$evil" '"slug":"evil"')
+dispatch
+check_eq "the site with hostile rule names builds" "ready" "$(field "$ide" state)"
+raw=$(rcli --raw xrange "skiff:log:$ide" - +)
+check_match "skiff reports the bad header name" 'header "X-A==> ready" is not allowed' "$raw"
+check_match "... and the bad _redirects path" 'redirects line 1 skipped' "$raw"
+check_eq "no log entry holds an escape character" 0 "$(printf '%s' "$raw" | grep -c "$(printf '\033')")"
+check_eq "no log entry holds a BEL" 0 "$(printf '%s' "$raw" | grep -c "$(printf '\007')")"
+check_eq "no entry of skiff's own spans lines: only the real end says ready on its own" 2 \
+	"$(printf '%s\n' "$raw" | grep -c '^ready$')"
+check_eq "no line starts with a faked ==> marker" 0 "$(printf '%s\n' "$raw" | grep -c '^==>')"
+check_eq "the archived log has no escape either" 0 \
+	"$(grep -c "$(printf '\033')" "$T/store/logs/$ide.log")"
+check_eq "... where only the real end starts a line with ==> ready" 1 \
+	"$(grep -c '^==> ready' "$T/store/logs/$ide.log")"
+
 finish
