@@ -449,6 +449,30 @@ kill -CONT "$REDIS_PID"
 req skiff-status GET /healthz
 check_eq "healthz after Redis recovers: 200" "200" "$STATUS"
 
+# ---- git URLs are checked after name resolution (allow_local_git = false) -----------------
+BEFORE=$(snapshot)
+(export SKIFF_ALLOW_LOCAL_GIT=false
+ req skiff-create POST /api/projects '{"gitURL":"https://nowhere.invalid/x.git"}'
+ echo "$STATUS" >"$T/status")
+STATUS=$(cat "$T/status")
+check_error "a host that does not resolve" 400 invalid_git_url
+check_match "... says so" 'nowhere.invalid does not resolve' "$(jget error.message)"
+# this machine's own name resolves to one of its addresses (loopback or a private one)
+me=$(hostname)
+if printf '%s' "$me" | grep -Eq '^[A-Za-z0-9-]+$' &&
+	getent ahosts "$me" | awk '{ print $1 }' |
+	grep -Eq '^(127\.|10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|::1$|f[cd])'; then
+	(export SKIFF_ALLOW_LOCAL_GIT=false
+	 req skiff-create POST /api/projects "{\"gitURL\":\"https://$me/x.git\"}"
+	 echo "$STATUS" >"$T/status")
+	STATUS=$(cat "$T/status")
+	check_error "a name resolving to this machine ($me)" 400 invalid_git_url
+	check_match "... names the address" 'resolves to .*private network' "$(jget error.message)"
+else
+	echo "info: $me does not resolve to a local address here; that case is in check_validate"
+fi
+check_eq "refused URLs wrote nothing" "$BEFORE" "$(snapshot)"
+
 # ---- rate limits (skiff.conf; SKIFF_* overrides here): 429, Retry-After, a JSON error --------
 limited() { # ADDR PROGRAM METHOD PATH [BODY]: one request with the limits on, from ADDR
 	a=$1

@@ -400,4 +400,24 @@ check_eq "the archived log has no escape either" 0 \
 check_eq "... where only the real end starts a line with ==> ready" 1 \
 	"$(grep -c '^==> ready' "$T/store/logs/$ide.log")"
 
+
+# ---- the clone checks the remote's name again, after resolution -----------------------------
+# the project was accepted (allow_local_git = true); the build runs without it and finds that
+# the name resolves to this machine
+me=$(hostname)
+if printf '%s' "$me" | grep -Eq '^[A-Za-z0-9-]+$' &&
+	getent ahosts "$me" | awk '{ print $1 }' |
+	grep -Eq '^(127\.|10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|::1$|f[cd])'; then
+	idr=$(create "https://$me/x.git" '"slug":"rebound"')
+	rcli lrem skiff:queue 0 "$idr" >/dev/null
+	SKIFF_ALLOW_LOCAL_GIT=false "$BIN/skiff-build" "$idr" >"$T/rebound.log" 2>&1
+	check_eq "a remote whose name resolves to this machine fails the build" "error" \
+		"$(field "$idr" state)"
+	check_match "... before cloning, naming the address" "^the host $me resolves to .*private network" \
+		"$(field "$idr" error)"
+	check_nomatch "... without trying to clone" 'Cloning' "$(stream "$idr")"
+else
+	echo "info: $me does not resolve to a local address here; that case is in check_validate"
+fi
+
 finish
