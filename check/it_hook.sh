@@ -348,8 +348,7 @@ check_eq "... as rate_limited" rate_limited "$(echo "$BODY" | jget error.code)"
 check_match "... with Retry-After" '^Retry-After: [1-9][0-9]*' "$(tr -d '\r' <"$T/resp")"
 hook push d-rate-3 "$(sign "wrong-secret-wrong-secret" "$T/pushC.json")" "$T/pushC.json"
 check_eq "an unsigned flood does not count against the project: still 401" 401 "$STATUS"
-unset SKIFF_RATE_LIMIT_HOOK_PROJECT
-export SKIFF_RATE_LIMIT_HOOK=2 REMOTE_ADDR=198.51.100.7
+export SKIFF_RATE_LIMIT_HOOK_PROJECT=0 SKIFF_RATE_LIMIT_HOOK=2 REMOTE_ADDR=198.51.100.7
 hook push d-rate-4 "$(sign "wrong-secret-wrong-secret" "$T/pushC.json")" "$T/pushC.json"
 hook push d-rate-5 "$(sign "wrong-secret-wrong-secret" "$T/pushC.json")" "$T/pushC.json"
 hook push d-rate-6 "$(sign "$RSECRET" "$T/pushC.json")" "$T/pushC.json"
@@ -357,6 +356,7 @@ check_eq "a third delivery from one address within the window: 429" 429 "$STATUS
 REMOTE_ADDR=198.51.100.8
 hook push d-rate-7 "$(sign "$RSECRET" "$T/pushC.json")" "$T/pushC.json"
 check_eq "another address is not limited by it" 202 "$STATUS"
-unset SKIFF_RATE_LIMIT_HOOK REMOTE_ADDR SKIFF_RATE_LIMIT_WINDOW
+export SKIFF_RATE_LIMIT_HOOK=0
+unset REMOTE_ADDR SKIFF_RATE_LIMIT_WINDOW
 
 finish

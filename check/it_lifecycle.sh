@@ -307,7 +307,7 @@ check_eq "a new first page starts with the new deployment" "$new" \
 api GET "/api/projects/$SLUG/deployments?limit=2&cursor=2" >/dev/null
 check_eq "a cursor this API did not return is refused" "400 invalid_cursor" "$(status) $(jget error.code <"$T/api.out")"
 
-# ---- a webhook push through lighttpd deploys exactly the pushed commit --------------------------------
+# ---- a webhook push through lighttpd deploys the branch head, and says it is not the pushed commit ----
 SECRET=lifecycle-webhook-secret-0001
 rcli HSET "${P}project:$SLUG" webhook_secret "$SECRET" >/dev/null
 echo '<h1>version five</h1>' >"$REPO/index.html"
@@ -315,6 +315,7 @@ commit "version five"
 head5=$(cd "$REPO" && git rev-parse HEAD)
 echo '<h1>version six (not pushed)</h1>' >"$REPO/index.html"
 commit "version six"
+head6=$(cd "$REPO" && git rev-parse HEAD)
 python3 - "$REPO" "$head5" >"$T/push.json" <<'PY'
 import json, sys
 repo, after = sys.argv[1:3]
@@ -330,8 +331,12 @@ r=$(curl -sS -w '\n%{http_code}' -H "$H" -H 'Content-Type: application/json' -H 
 check_eq "the webhook answers 202 through lighttpd" 202 "$(printf '%s\n' "$r" | tail -n 1)"
 d5=$(printf '%s\n' "$r" | sed '$d' | jget data.deployments.0.deploymentId)
 wait_for 60 is_state "$d5" ready
-check_eq "the pushed commit is deployed" "<h1>version five</h1>" "$(site_soon "<h1>version five</h1>")"
-check_eq "exactly the pushed commit, not the branch head" "$head5" "$(rcli HGET "${P}deployment:$d5" commit)"
+check_eq "the branch head is deployed, not the older commit the payload names" \
+	"<h1>version six (not pushed)</h1>" "$(site_soon "<h1>version six (not pushed)</h1>")"
+check_eq "the deployment records the head's commit" "$head6" "$(rcli HGET "${P}deployment:$d5" commit)"
+check_match "its log says the head is not the pushed commit" \
+	"branch head is $(echo "$head6" | cut -c1-12), not the pushed commit $(echo "$head5" | cut -c1-12)" \
+	"$(rcli --raw XRANGE "${P}log:$d5" - +)"
 
 # ---- retention and the sweep ----------------------------------------------------------------------------
 round=0 # (wait_for uses $i)
