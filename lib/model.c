@@ -70,7 +70,8 @@ static const char model_lua_state[] = MODEL_LUA_HSET MODEL_LUA_FINAL
  * ("cloned", ms) is older than production's (its "cloned", else "created") ends ready without
  * going live, unless it is the same commit or descends from it ("descends_from" names
  * production's id, checked by the clone): two builds of a branch finishing out of order, or a
- * replayed push, never put an older commit back. Rollback is the way back (lifecycle.h). */
+ * replayed push, never put an older commit back. Rollback is the way back
+ * (model_lifecycle.h). */
 static const char model_lua_promote[] = MODEL_LUA_HSET MODEL_LUA_FINAL
 	"local cur = redis.call('HGET', KEYS[1], 'state') "
 	"if not cur then return -2 end "
