@@ -53,7 +53,7 @@ static void fuzz_body(const char *ctype, const uint8_t *body, size_t len, bool s
 	req.arena = &a;
 	req.cfg = &cfg;
 	req.method = "POST";
-	req.uri = req.path = "/api/projects";
+	req.path = "/api/projects";
 	req.query = "";
 	req.host = "localhost";
 	req.content_type = ctype;
