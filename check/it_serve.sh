@@ -157,7 +157,14 @@ check_eq "If-None-Match with another tag: 200" 200 "$(get "$H" / -H 'If-None-Mat
 check_eq "one Last-Modified: the deployment's time" "1 Fri, 22 Nov 2024 10:06:40 GMT" \
 	"$(get "$H" / >/dev/null; grep -ci '^last-modified:' "$T/h") $(hdr Last-Modified)"
 check_eq "If-Modified-Since equal to it: 304" 304 "$(get "$H" / -H 'If-Modified-Since: Fri, 22 Nov 2024 10:06:40 GMT')"
-echo "info: If-Modified-Since a day later answers $(get "$H" / -H 'If-Modified-Since: Sat, 23 Nov 2024 10:06:40 GMT')"
+# a browser that kept a newer deployment's copy (after a rollback) holds a later date: not 304,
+# though lighttpd, given the blob by X-Sendfile, would compare the date with the file's mtime
+check_eq "If-Modified-Since a day later: 200 (dates match exactly)" 200 \
+	"$(get "$H" / -H 'If-Modified-Since: Sat, 23 Nov 2024 10:06:40 GMT')"
+check_eq "... with the whole file" "$(size "$S/index.html")" "$(size "$T/b")"
+check_eq "If-Modified-Since after the blob file's mtime: 200" 200 \
+	"$(get "$H" / -H 'If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT')"
+check_eq "... with the whole file" "$(size "$S/index.html")" "$(size "$T/b")"
 check_eq "If-None-Match wins over If-Modified-Since" 200 \
 	"$(get "$H" / -H 'If-None-Match: "other"' -H 'If-Modified-Since: Fri, 22 Nov 2024 10:06:40 GMT')"
 
