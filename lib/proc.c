@@ -2,6 +2,7 @@
  * output pipes, line splitting, timeout and process-group kill. */
 #include "proc.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -32,7 +33,7 @@ static long long proc_now_ms(void)
 
 /* Only async-signal-safe calls from here to execve: the parent may have threads. */
 static void proc_child(const struct proc_spec *spec, int out_fd, int err_fd,
-		       const struct rlimit *cpu, const struct rlimit *as)
+		       const struct rlimit *cpu, const struct rlimit *as, const struct rlimit *fsize)
 {
 	static const int sigs[] = { SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGQUIT, SIGUSR1 };
 	struct sigaction sa;
@@ -47,14 +48,27 @@ static void proc_child(const struct proc_spec *spec, int out_fd, int err_fd,
 	int devnull = open("/dev/null", O_RDONLY);
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
 		_exit(127);
-	if (close_range(3, ~0U, 0) < 0)
-		for (int fd = 3; fd < 1024; fd++)
+	if (spec->join_fd > 0 && write(spec->join_fd, "0", 1) != 1)
+		_exit(127);
+	/* passed descriptors to 3, 4, ...: first above the range, so none is overwritten */
+	int moved[PROC_PASS_MAX];
+	for (size_t i = 0; i < spec->npass; i++)
+		if ((moved[i] = fcntl(spec->pass_fds[i], F_DUPFD, 3 + PROC_PASS_MAX)) < 0)
+			_exit(127);
+	for (size_t i = 0; i < spec->npass; i++)
+		if (dup2(moved[i], 3 + (int)i) < 0)
+			_exit(127);
+	unsigned first = 3 + (unsigned)spec->npass;
+	if (close_range(first, ~0U, 0) < 0)
+		for (int fd = (int)first; fd < 1024; fd++)
 			close(fd);
 	struct rlimit core = { 0, 0 };
 	setrlimit(RLIMIT_CORE, &core);
 	if (cpu->rlim_cur != RLIM_INFINITY && setrlimit(RLIMIT_CPU, cpu) < 0)
 		_exit(127);
 	if (as->rlim_cur != RLIM_INFINITY && setrlimit(RLIMIT_AS, as) < 0)
+		_exit(127);
+	if (fsize->rlim_cur != RLIM_INFINITY && setrlimit(RLIMIT_FSIZE, fsize) < 0)
 		_exit(127);
 	static const char nodir[] = "skiff: cannot enter the build directory\n";
 	if (spec->cwd && chdir(spec->cwd) < 0) {
@@ -136,7 +150,11 @@ int proc_run(const struct proc_spec *spec, proc_line_fn on_line, proc_tick_fn ti
 		}
 		return error_set(err, SKIFF_ESYS, NULL, "pipe: %s", strerror(e));
 	}
+	assert(spec->npass <= PROC_PASS_MAX);
 	struct rlimit cpu = { RLIM_INFINITY, RLIM_INFINITY }, as = { RLIM_INFINITY, RLIM_INFINITY };
+	struct rlimit fsize = { RLIM_INFINITY, RLIM_INFINITY };
+	if (spec->file_mb > 0)
+		fsize.rlim_cur = fsize.rlim_max = (rlim_t)spec->file_mb << 20;
 	if (spec->cpu_s > 0) {
 		cpu.rlim_cur = (rlim_t)spec->cpu_s;
 		cpu.rlim_max = (rlim_t)spec->cpu_s + 5; /* SIGXCPU first, then SIGKILL */
@@ -154,9 +172,21 @@ int proc_run(const struct proc_spec *spec, proc_line_fn on_line, proc_tick_fn ti
 		return error_set(err, SKIFF_ESYS, NULL, "fork: %s", strerror(e));
 	}
 	if (pid == 0)
-		proc_child(spec, outp[1], errp[1], &cpu, &as);
+		proc_child(spec, outp[1], errp[1], &cpu, &as, &fsize);
 	close(outp[1]);
 	close(errp[1]);
+	if (spec->started) {
+		int rc = spec->started(ctx, (int)pid, err);
+		if (rc < 0) {
+			kill(pid, SIGKILL);
+			kill(-pid, SIGKILL);
+			close(outp[0]);
+			close(errp[0]);
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+			return rc;
+		}
+	}
 	/* the child makes itself a session (and group) leader with setsid(); doing setpgid() here
 	 * as well would make that setsid() fail. Until it ran, kill(-pid) finds no group, which
 	 * only matters for a kill in the first instant, and SIGKILL follows anyway. */
@@ -170,7 +200,7 @@ int proc_run(const struct proc_spec *spec, proc_line_fn on_line, proc_tick_fn ti
 	for (int i = 0; i < 2; i++)
 		fcntl(streams[i].fd, F_SETFL, fcntl(streams[i].fd, F_GETFL) | O_NONBLOCK);
 
-	long long start = proc_now_ms(), next_tick = start + 1000;
+	long long start = proc_now_ms(), next_tick = start + PROC_TICK_MS;
 	long long deadline = spec->timeout_s > 0 ? start + spec->timeout_s * 1000LL : 0;
 	long long kill_at = 0, drain_until = 0;
 	bool reaped = false, terminating = false;
@@ -193,11 +223,14 @@ int proc_run(const struct proc_spec *spec, proc_line_fn on_line, proc_tick_fn ti
 			terminating = true;
 		}
 		if (!terminating && tick && now >= next_tick) {
-			next_tick = now + 1000;
-			if (tick(ctx)) {
+			next_tick = now + PROC_TICK_MS;
+			int t = tick(ctx);
+			if (t) {
 				res->stopped = true;
 				terminating = true;
 			}
+			if (t == PROC_TICK_KILL)
+				kill_at = now;
 		}
 		if (terminating && !kill_at && !reaped) {
 			kill(-pid, SIGTERM);
