@@ -58,7 +58,12 @@ struct config {
 	char sandbox[16];                    /* "bwrap" or "none" */
 	long build_timeout;                  /* seconds, wall clock */
 	long build_cpu;                      /* seconds of CPU */
-	long build_memory_mb;
+	long build_memory_mb;                /* RLIMIT_AS of each command */
+	char build_network[16];              /* "egress" (slirp4netns), "none" or "host" */
+	long build_tmp_mb;                   /* size of the sandbox's /tmp (a tmpfs) */
+	long build_disk_mb;                  /* bytes in the build's work directory */
+	long build_file_mb;                  /* RLIMIT_FSIZE: one file */
+	long build_processes;                /* processes and threads at once (pids cgroup) */
 	long max_files;
 	long max_file_mb;
 	long max_output_mb;

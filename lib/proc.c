@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,6 +50,8 @@ static void proc_child(const struct proc_spec *spec, int out_fd, int err_fd,
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
 		_exit(127);
 	if (spec->join_fd > 0 && write(spec->join_fd, "0", 1) != 1)
+		_exit(127);
+	if (spec->new_netns && unshare(CLONE_NEWNET) < 0)
 		_exit(127);
 	/* passed descriptors to 3, 4, ...: first above the range, so none is overwritten */
 	int moved[PROC_PASS_MAX];

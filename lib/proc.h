@@ -26,6 +26,7 @@ struct proc_spec {
 	long file_mb;              /* RLIMIT_FSIZE; 0 = none */
 	const int *pass_fds;       /* given to the child as descriptors 3, 4, ... */
 	size_t npass;              /* at most PROC_PASS_MAX */
+	bool new_netns;            /* the child moves to a new, empty network namespace */
 	int join_fd;               /* > 0: the child writes "0" to it before execve (a cgroup's
 	                            * cgroup.procs, so that all it starts is inside) */
 	/* called in the parent right after the fork, before any output is read; nonzero kills

@@ -25,6 +25,24 @@
 
 struct build_lease;
 
+/* The network of the build's commands (net.c). */
+enum build_net_mode {
+	BUILD_NET_HOST,    /* the host's network: build_network = host, or sandbox = none */
+	BUILD_NET_NONE,    /* a namespace with only its own loopback */
+	BUILD_NET_EGRESS,  /* slirp4netns, with the host and the private ranges unreachable */
+};
+
+/* One sandboxed command's setup: bubblewrap reports on info and waits on block. */
+struct build_net {
+	enum build_net_mode mode;
+	int info_fd, block_fd;        /* our ends */
+	int child_info, child_block;  /* bwrap's ends: --info-fd 3, --block-fd 4 */
+	int resolv_fd;                /* --ro-bind-data 5 /etc/resolv.conf (egress) */
+	int sandbox_pid;              /* the sandbox's first process, from the info */
+	int slirp_pid;
+	int slirp_exit_fd;            /* slirp4netns --exit-fd: closing it stops it */
+};
+
 struct build {
 	const struct config *cfg;
 	char id[ID_LEN + 1];
@@ -39,6 +57,7 @@ struct build {
 	char home[PATH_MAX];          /* workdir/home: $HOME of the commands */
 	struct detect_result detect;
 	long long deadline_ms;        /* CLOCK_MONOTONIC end of the commands' time budget */
+	enum build_net_mode net;      /* chosen (and logged) once per build */
 	/* outcome */
 	char commit[48];
 	unsigned long long files, bytes, bytes_uploaded;
@@ -72,6 +91,14 @@ int build_phase(struct build *b, const char *phase, struct error *err);
 
 /* clone.c: the checkout of the deployment's commit into b->repo; records commit and message. */
 int build_clone(struct build *b, struct error *err);
+/* net.c: picks the mode from build_network and what the host has, and logs it. */
+enum build_net_mode build_net_choose(struct build *b);
+/* Pipes (and resolv.conf) for one command, before the fork. */
+int build_net_prepare(struct build_net *n, enum build_net_mode mode, struct error *err);
+/* After the fork: reads the sandbox's pid, sets up its network (egress), lets it run. */
+int build_net_started(struct build_net *n, struct error *err);
+/* After the command: stops slirp4netns, closes everything. */
+void build_net_finish(struct build_net *n);
 /* run.c: the install and build commands. */
 int build_run(struct build *b, struct error *err);
 /* upload.c: collect, hash, compress, store blobs and the manifest. */
