@@ -32,9 +32,53 @@ static long long proc_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Writes "0 ID 1" (root inside is ID outside, as slirp4netns expects when it joins) to
+ * path; async-signal-safe. */
+static int proc_map_self(const char *path, unsigned id)
+{
+	char text[40], digits[12];
+	size_t n = 0, d = 0;
+	do
+		digits[d++] = (char)('0' + id % 10);
+	while ((id /= 10) && d < sizeof(digits));
+	text[n++] = '0';
+	text[n++] = ' ';
+	for (size_t i = d; i > 0; i--)
+		text[n++] = digits[i - 1];
+	text[n++] = ' ';
+	text[n++] = '1';
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t w = write(fd, text, n);
+	close(fd);
+	return w == (ssize_t)n ? 0 : -1;
+}
+
+/* A new user namespace (root inside mapped to our uid and gid) that owns a new, empty network
+ * namespace: whoever created it can enter it and change its routes, root or not, and
+ * nothing inside without capabilities can. */
+static int proc_new_netns(void)
+{
+	unsigned uid = (unsigned)getuid(), gid = (unsigned)getgid();
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
+		return -1;
+	int fd = open("/proc/self/setgroups", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t w = write(fd, "deny", 4);
+		(void)w;
+		close(fd);
+	}
+	if (proc_map_self("/proc/self/uid_map", uid) < 0 ||
+	    proc_map_self("/proc/self/gid_map", gid) < 0)
+		return -1;
+	return 0;
+}
+
 /* Only async-signal-safe calls from here to execve: the parent may have threads. */
 static void proc_child(const struct proc_spec *spec, int out_fd, int err_fd,
-		       const struct rlimit *cpu, const struct rlimit *as, const struct rlimit *fsize)
+		       const struct rlimit *cpu, const struct rlimit *as, const struct rlimit *fsize,
+		       const struct rlimit *nproc)
 {
 	static const int sigs[] = { SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGQUIT, SIGUSR1 };
 	struct sigaction sa;
@@ -51,7 +95,7 @@ static void proc_child(const struct proc_spec *spec, int out_fd, int err_fd,
 		_exit(127);
 	if (spec->join_fd > 0 && write(spec->join_fd, "0", 1) != 1)
 		_exit(127);
-	if (spec->new_netns && unshare(CLONE_NEWNET) < 0)
+	if (spec->new_netns && proc_new_netns() < 0)
 		_exit(127);
 	/* passed descriptors to 3, 4, ...: first above the range, so none is overwritten */
 	int moved[PROC_PASS_MAX];
@@ -72,6 +116,8 @@ static void proc_child(const struct proc_spec *spec, int out_fd, int err_fd,
 	if (as->rlim_cur != RLIM_INFINITY && setrlimit(RLIMIT_AS, as) < 0)
 		_exit(127);
 	if (fsize->rlim_cur != RLIM_INFINITY && setrlimit(RLIMIT_FSIZE, fsize) < 0)
+		_exit(127);
+	if (nproc->rlim_cur != RLIM_INFINITY && setrlimit(RLIMIT_NPROC, nproc) < 0)
 		_exit(127);
 	static const char nodir[] = "skiff: cannot enter the build directory\n";
 	if (spec->cwd && chdir(spec->cwd) < 0) {
@@ -156,8 +202,11 @@ int proc_run(const struct proc_spec *spec, proc_line_fn on_line, proc_tick_fn ti
 	assert(spec->npass <= PROC_PASS_MAX);
 	struct rlimit cpu = { RLIM_INFINITY, RLIM_INFINITY }, as = { RLIM_INFINITY, RLIM_INFINITY };
 	struct rlimit fsize = { RLIM_INFINITY, RLIM_INFINITY };
+	struct rlimit nproc = { RLIM_INFINITY, RLIM_INFINITY };
 	if (spec->file_mb > 0)
 		fsize.rlim_cur = fsize.rlim_max = (rlim_t)spec->file_mb << 20;
+	if (spec->nproc > 0)
+		nproc.rlim_cur = nproc.rlim_max = (rlim_t)spec->nproc;
 	if (spec->cpu_s > 0) {
 		cpu.rlim_cur = (rlim_t)spec->cpu_s;
 		cpu.rlim_max = (rlim_t)spec->cpu_s + 5; /* SIGXCPU first, then SIGKILL */
@@ -175,7 +224,7 @@ int proc_run(const struct proc_spec *spec, proc_line_fn on_line, proc_tick_fn ti
 		return error_set(err, SKIFF_ESYS, NULL, "fork: %s", strerror(e));
 	}
 	if (pid == 0)
-		proc_child(spec, outp[1], errp[1], &cpu, &as, &fsize);
+		proc_child(spec, outp[1], errp[1], &cpu, &as, &fsize, &nproc);
 	close(outp[1]);
 	close(errp[1]);
 	if (spec->started) {

@@ -24,9 +24,11 @@ struct proc_spec {
 	long cpu_s;                /* RLIMIT_CPU; 0 = none */
 	long memory_mb;            /* RLIMIT_AS; 0 = none */
 	long file_mb;              /* RLIMIT_FSIZE; 0 = none */
+	long nproc;                /* RLIMIT_NPROC (not enforced for root); 0 = none */
 	const int *pass_fds;       /* given to the child as descriptors 3, 4, ... */
 	size_t npass;              /* at most PROC_PASS_MAX */
-	bool new_netns;            /* the child moves to a new, empty network namespace */
+	bool new_netns;            /* the child moves to a new user namespace (its root mapped
+	                            * to our uid) with a new, empty network namespace */
 	int join_fd;               /* > 0: the child writes "0" to it before execve (a cgroup's
 	                            * cgroup.procs, so that all it starts is inside) */
 	/* called in the parent right after the fork, before any output is read; nonzero kills

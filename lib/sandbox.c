@@ -193,8 +193,10 @@ void sandbox_rm_tree(const char *path)
 	fts_close(fts);
 }
 
-unsigned long long sandbox_tree_bytes(const char *path, unsigned long long limit)
+unsigned long long sandbox_tree_bytes(const char *path, unsigned long long limit,
+				      unsigned long long *largest)
 {
+	unsigned long long big = 0;
 	char *const roots[] = { (char *)path, NULL };
 	FTS *fts = fts_open(roots, FTS_PHYSICAL | FTS_NOCHDIR | FTS_XDEV, NULL);
 	if (!fts)
@@ -203,8 +205,13 @@ unsigned long long sandbox_tree_bytes(const char *path, unsigned long long limit
 	FTSENT *e;
 	while ((e = fts_read(fts)) != NULL && total <= limit)
 		if (e->fts_info == FTS_F || e->fts_info == FTS_D || e->fts_info == FTS_SL ||
-		    e->fts_info == FTS_DEFAULT)
+		    e->fts_info == FTS_DEFAULT) {
 			total += (unsigned long long)e->fts_statp->st_blocks * 512ULL;
+			if (e->fts_info == FTS_F && (unsigned long long)e->fts_statp->st_size > big)
+				big = (unsigned long long)e->fts_statp->st_size;
+		}
 	fts_close(fts);
+	if (largest)
+		*largest = big;
 	return total;
 }

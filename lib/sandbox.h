@@ -36,7 +36,8 @@ int sandbox_workdir(const struct config *cfg, const char *id, char *out, size_t 
 /* Removes a tree without following symlinks (directories made writable first). */
 void sandbox_rm_tree(const char *path);
 /* Bytes a tree occupies on disk (st_blocks), without following symlinks; stops counting
- * once past limit. */
-unsigned long long sandbox_tree_bytes(const char *path, unsigned long long limit);
+ * once past limit. largest (may be NULL) gets the size of its largest file. */
+unsigned long long sandbox_tree_bytes(const char *path, unsigned long long limit,
+				      unsigned long long *largest);
 
 #endif

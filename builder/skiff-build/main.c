@@ -6,9 +6,9 @@
 #include "model.h"
 #include "model_log.h"
 #include "model_queue.h"
+#include "sandbox.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <git2.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -200,30 +200,6 @@ int build_phase(struct build *b, const char *phase, struct error *err)
 	return model_deployment_state(b->redis, b->id, DEPLOYMENT_BUILDING, phase, NULL, 0, err);
 }
 
-static int build_rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_D)
-		chmod(path, 0700); /* pre-order pass: make every directory removable */
-	else if (type == FTW_DP)
-		rmdir(path);
-	else if (type != FTW_DNR)
-		unlink(path);
-	return 0;
-}
-
-/* Removes a tree without following symlinks: a pre-order pass that makes directories
- * writable, then a depth-first pass that removes. */
-static void build_rm_tree(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return;
-	nftw(path, build_rm_entry, 32, FTW_PHYS | FTW_MOUNT);
-	nftw(path, build_rm_entry, 32, FTW_PHYS | FTW_MOUNT | FTW_DEPTH);
-}
-
 static int build_prepare_dirs(struct build *b, struct error *err)
 {
 	const char *wd = b->cfg->work_dir;
@@ -236,7 +212,7 @@ static int build_prepare_dirs(struct build *b, struct error *err)
 	if (n1 < 0 || n2 < 0 || n3 < 0 || (size_t)n1 >= sizeof(b->workdir) ||
 	    (size_t)n2 >= sizeof(b->repo) || (size_t)n3 >= sizeof(b->home))
 		return error_set(err, SKIFF_EINVALID, NULL, "work_dir path too long");
-	build_rm_tree(b->workdir); /* a leftover of an earlier attempt */
+	sandbox_rm_tree(b->workdir); /* a leftover of an earlier attempt */
 	if (mkdir(b->workdir, 0700) < 0 || mkdir(b->home, 0700) < 0)
 		return error_set(err, SKIFF_EIO, NULL, "cannot create %s: %s", b->workdir,
 				 strerror(errno));
@@ -431,7 +407,8 @@ int main(int argc, char **argv)
 		rc = build_execute(&b, &err);
 	if (rc < 0 && build_stopped(&b))
 		error_set(&err, SKIFF_ECANCELED, "canceled", "the build was stopped%s",
-			  build_signal ? " (skiff-build received a signal)" : "");
+			  build_signal == SIGTERM ? ": the platform is stopping (skiff-build received "
+			  "SIGTERM)" : build_signal ? " (skiff-build received a signal)" : "");
 	status = rc == 0 || build_fail(&b, &err) == 0 ? 0 : 1;
 	log_info("build finished deployment=%s result=%s", b.id, rc == 0 ? "ready" : err.message);
 	build_lease_stop(&b);
@@ -440,7 +417,7 @@ int main(int argc, char **argv)
 		build_archive_log(&b);
 	model_lease_drop(b.redis, b.id, NULL);
 	if (b.workdir[0] && !getenv("SKIFF_KEEP_WORKDIR"))
-		build_rm_tree(b.workdir);
+		sandbox_rm_tree(b.workdir);
 	git_libgit2_shutdown();
 out:
 	detect_result_dispose(&b.detect);

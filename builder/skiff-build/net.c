@@ -134,13 +134,16 @@ static int net_read_info(int fd, char *buf, size_t cap)
 static int net_slirp_start(struct build_net *n, struct error *err)
 {
 	int ready[2] = { -1, -1 }, ex[2] = { -1, -1 };
-	char ns[64];
-	snprintf(ns, sizeof(ns), "/proc/%d/ns/net", (int)n->sandbox_pid);
-	/* by path: given a pid, slirp4netns would also join the sandbox's user namespace, which
-	 * does not own this network namespace */
+	char ns[64], userns[80];
+	snprintf(ns, sizeof(ns), "/proc/%d/ns/net", n->ns_pid);
+	snprintf(userns, sizeof(userns), "--userns-path=/proc/%d/ns/user", n->ns_pid);
+	/* the namespaces of bubblewrap itself (proc_run's new_netns), not of the sandbox inside,
+	 * whose own user namespace does not own the network */
 	const char *argv[] = { NET_SLIRP, "--configure", "--mtu=65520", "--disable-host-loopback",
-			       "--enable-sandbox", "--enable-seccomp", "--ready-fd=3", "--exit-fd=4",
-			       "--netns-type=path", ns, "tap0", NULL };
+			       "--enable-seccomp", "--ready-fd=3", "--exit-fd=4", userns,
+			       "--netns-type=path", ns, "tap0",
+			       /* its own mount namespace needs root */
+			       geteuid() == 0 ? "--enable-sandbox" : NULL, NULL };
 	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0) {
 		int e = errno;
 		if (ready[0] >= 0) {
@@ -210,11 +213,12 @@ static int net_routes(struct build_net *n, struct error *err)
 		buf_printf(&batch, "route add unreachable %s\n", net_blocked[i]);
 	if (n->mode == BUILD_NET_EGRESS)
 		net_host_routes(&batch);
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)n->sandbox_pid);
-	int ns = open(path, O_RDONLY | O_CLOEXEC), in[2] = { -1, -1 };
-	int rc = 0;
-	if (batch.err || ns < 0 || pipe2(in, O_CLOEXEC) < 0) {
+	char path[64], upath[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", n->ns_pid);
+	snprintf(upath, sizeof(upath), "/proc/%d/ns/user", n->ns_pid);
+	int ns = open(path, O_RDONLY | O_CLOEXEC), uns = open(upath, O_RDONLY | O_CLOEXEC);
+	int in[2] = { -1, -1 }, rc = 0;
+	if (batch.err || ns < 0 || uns < 0 || pipe2(in, O_CLOEXEC) < 0) {
 		rc = error_set(err, SKIFF_ESYS, NULL, "cannot reach the sandbox's network: %s (%s)",
 			       batch.err ? "too many addresses" : strerror(errno), path);
 		goto out;
@@ -229,7 +233,8 @@ static int net_routes(struct build_net *n, struct error *err)
 	pid_t child = fork();
 	if (child == 0) {
 		int devnull = open("/dev/null", O_WRONLY);
-		if (setns(ns, CLONE_NEWNET) < 0 || dup2(in[0], 0) < 0 || devnull < 0 ||
+		if (setns(uns, CLONE_NEWUSER) < 0 || setns(ns, CLONE_NEWNET) < 0 ||
+		    dup2(in[0], 0) < 0 || devnull < 0 ||
 		    dup2(devnull, 1) < 0)
 			_exit(127);
 		execve(ip, (char *const *)argv, environ);
@@ -243,14 +248,17 @@ static int net_routes(struct build_net *n, struct error *err)
 out:
 	if (ns >= 0)
 		close(ns);
+	if (uns >= 0)
+		close(uns);
 	net_close(&in[0]);
 	net_close(&in[1]);
 	buf_dispose(&batch);
 	return rc;
 }
 
-int build_net_started(struct build_net *n, struct error *err)
+int build_net_started(struct build_net *n, int bwrap_pid, struct error *err)
 {
+	n->ns_pid = bwrap_pid;
 	char info[NET_INFO_MAX];
 	net_close(&n->child_info);
 	net_close(&n->child_block);

@@ -57,11 +57,15 @@ static bool run_limit_hit(struct run_ctx *c, bool at_end)
 		snprintf(c->limit, sizeof(c->limit), "the build filled its /tmp, limited to %ld MB "
 			 "(build_tmp_mb)", cfg->build_tmp_mb);
 	else if (at_end || now >= c->next_disk_ms) {
-		unsigned long long max = (unsigned long long)cfg->build_disk_mb << 20;
+		unsigned long long max = (unsigned long long)cfg->build_disk_mb << 20, largest = 0;
 		c->next_disk_ms = now + RUN_DISK_EVERY_MS;
-		if (sandbox_tree_bytes(c->b->workdir, max) > max)
+		if (sandbox_tree_bytes(c->b->workdir, max, &largest) > max)
 			snprintf(c->limit, sizeof(c->limit), "the build's work directory grew past its "
 				 "limit of %ld MB (build_disk_mb)", cfg->build_disk_mb);
+		else if (largest >= (unsigned long long)cfg->build_file_mb << 20)
+			/* RLIMIT_FSIZE stopped a write at exactly this size */
+			snprintf(c->limit, sizeof(c->limit), "a file grew past the limit of %ld MB "
+				 "(build_file_mb)", cfg->build_file_mb);
 	}
 	return c->limit[0] != '\0';
 }
@@ -98,8 +102,7 @@ static void run_open_tmp(struct run_ctx *c)
 static int run_on_started(void *ctx, int pid, struct error *err)
 {
 	struct run_ctx *c = ctx;
-	(void)pid;
-	int rc = build_net_started(&c->net, err);
+	int rc = build_net_started(&c->net, pid, err);
 	if (rc == 0)
 		run_open_tmp(c);
 	return rc;
@@ -237,6 +240,8 @@ static int run_command(struct build *b, const char *step, const char *cmd, struc
 		.cpu_s = b->cfg->build_cpu,
 		.memory_mb = b->cfg->build_memory_mb,
 		.file_mb = b->cfg->build_file_mb,
+		/* without a cgroup: the uid's process count, which holds unless we are root */
+		.nproc = ctx.cg.path[0] ? 0 : b->cfg->build_processes,
 		.pass_fds = pass,
 		.npass = !bwrap ? 0 : b->net == BUILD_NET_EGRESS ? 3 : 2,
 		.new_netns = bwrap && b->net != BUILD_NET_HOST,
