@@ -19,6 +19,7 @@ struct dispatch_child {
 	char id[ID_LEN + 1];
 	bool ended;                     /* reaped; the deployment still needs finishing */
 	int status;                     /* wait status once ended */
+	bool swept;                     /* what it left (processes, work directory) removed */
 };
 
 struct dispatch {
@@ -27,6 +28,7 @@ struct dispatch {
 	struct redis *redis;
 	struct dispatch_child children[DISPATCH_MAX_CHILDREN];
 	long running;                   /* slots in use (running or ended but unfinished) */
+	bool stopping;                  /* SIGTERM: builds that end now were stopped by it */
 	/* launcher = ecs (issue 5): builds are Fargate tasks, polled instead of reaped */
 	struct ecs *ecs;
 	char ecs_ids[DISPATCH_MAX_CHILDREN][ID_LEN + 1];   /* their deployments; "" = free */
@@ -39,6 +41,9 @@ int dispatch_launch(struct dispatch *d, const char *id);
 /* Reaps exited builds and finishes their bookkeeping: a build that died without a final
  * state is marked error, and the id leaves the active list. Retries pending bookkeeping. */
 void dispatch_reap(struct dispatch *d);
+/* SIGTERM to every running local build, up to grace_s seconds for them to record their end,
+ * then SIGKILL; each is marked and what it left is removed. */
+void dispatch_stop_children(struct dispatch *d, long grace_s);
 /* Marks builds in the active list whose lease expired (and that are not ours) as lost, and
  * drops finished ids from the active list. 0, or negative when Redis failed. */
 int dispatch_scan(struct dispatch *d);
