@@ -314,7 +314,7 @@ t0=$(date +%s)
 SKIFF_BUILD_TIMEOUT=2 "$BIN/skiff-build" "$ids" >"$T/slow.log" 2>&1
 check_eq "skiff-build exits 0 after reporting the timeout" "0" "$?"
 check_eq "the slow build ends in error" "error" "$(field "$ids" state)"
-check_eq "the error says it timed out" "build timed out after 2 s" "$(field "$ids" error)"
+check_eq "the error says it timed out" "build timed out after 2 s (build_timeout)" "$(field "$ids" error)"
 check_eq "the timeout is enforced promptly" "yes" "$(test $(($(date +%s) - t0)) -lt 15 && echo yes)"
 check_eq "no process of the build survives" "" "$(pgrep -f 'sleep 317' || true)"
 
