@@ -402,6 +402,18 @@ int model_deployment_status(struct redis *r, const char *id, enum deployment_sta
 	return exists;
 }
 
+int model_deployment_cancel_requested(struct redis *r, const char *id, struct error *err)
+{
+	char key[REDIS_KEY_MAX];
+	redis_key(r, key, "deployment:%s", id);
+	redisReply *reply = redis_cmd(r, err, "HEXISTS %s cancel_requested", key);
+	if (!reply)
+		return model_script_failed(err);
+	int requested = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
+	freeReplyObject(reply);
+	return requested;
+}
+
 int model_deployment_update(struct redis *r, const char *id, const struct deployment *change,
 			    unsigned set, struct error *err)
 {

@@ -117,6 +117,10 @@ int model_deployment_page(struct redis *r, const char *slug, const struct model_
 int model_deployment_status(struct redis *r, const char *id, enum deployment_state *state,
 			    char phase[MODEL_PHASE_MAX + 1], struct error *err);
 
+/* 1 when a user asked the running build of deployment id to stop (model_lifecycle_cancel sets
+ * cancel_requested), 0 when not, negative when Redis failed. */
+int model_deployment_cancel_requested(struct redis *r, const char *id, struct error *err);
+
 /* The fields of a deployment that a build's progress changes: a change is a struct deployment
  * (from model_deployment_init) with a mask of the fields to write, MODEL_SET(COMMIT) | …
  * Strings are written as they are (also ""); a number that is MODEL_NONE is not written. */

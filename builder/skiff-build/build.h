@@ -64,6 +64,7 @@ struct build {
 	unsigned long long files, bytes, bytes_uploaded;
 	int exit_code;                /* of the failed command; -1 when none */
 	atomic_int stop;              /* set by SIGTERM/SIGINT or when the build was canceled */
+	atomic_int cancel_requested;  /* a user canceled it: it ends canceled, not error */
 	bool log_broken;              /* a log append failed (reported once) */
 	/* lines Redis did not take (a restart, an outage), in order: source byte, 4-byte
 	 * length, text; appended before any newer line once Redis answers again */

@@ -284,7 +284,10 @@ static int build_fail(struct build *b, const struct error *cause)
 	snprintf(change.error, sizeof(change.error), "%s", cause->message);
 	change.exit_code = b->exit_code >= 0 ? b->exit_code : MODEL_NONE;
 	struct error e;
-	int rc = model_deployment_state(b->redis, b->id, DEPLOYMENT_ERROR, "", &change,
+	/* a canceled build's processes are gone by now: that is when the state may say so */
+	enum deployment_state state =
+		atomic_load(&b->cancel_requested) ? DEPLOYMENT_CANCELED : DEPLOYMENT_ERROR;
+	int rc = model_deployment_state(b->redis, b->id, state, "", &change,
 					MODEL_SET(ERROR) | MODEL_SET(EXIT_CODE), &e);
 	if (rc == SKIFF_ECONFLICT)
 		return 0;
@@ -407,6 +410,7 @@ int main(int argc, char **argv)
 		rc = build_execute(&b, &err);
 	if (rc < 0 && build_stopped(&b))
 		error_set(&err, SKIFF_ECANCELED, "canceled", "the build was stopped%s",
+			  atomic_load(&b.cancel_requested) ? ": canceled by request" :
 			  build_signal == SIGTERM ? ": the platform is stopping (skiff-build received "
 			  "SIGTERM)" : build_signal ? " (skiff-build received a signal)" : "");
 	status = rc == 0 || build_fail(&b, &err) == 0 ? 0 : 1;
