@@ -4,7 +4,7 @@
 # listener on all of the host's addresses: under build_network = egress none of them, nor
 # 169.254.169.254 or a private address, answers a build, while `npm ci` still fetches a real
 # dependency from the npm registry; build_network = host reaches them (so the probes can
-# fail). Then each limit (/tmp, work directory, file size, processes) ends a build in `error`
+# fail). The clone of a remote runs in the same sandbox and cannot reach the host either. Then each limit (/tmp, work directory, file size, processes) ends a build in `error`
 # naming its setting, and a build whose skiff-build is killed with SIGKILL, or whose
 # dispatcher is stopped, leaves no process and no work directory behind.
 . "$(dirname "$0")/lib.sh"
@@ -99,6 +99,25 @@ check_match "host: the probe reaches the TCP Redis" "^REACHED redis$" "$l"
 check_eq "host: the TCP Redis got the key" "evil" "$(redis-cli -p "$REDIS_PORT" get skiff:project:victim:current)"
 redis-cli -p "$REDIS_PORT" del skiff:project:victim:current >/dev/null
 sed -i '/^build_network = host$/d' "$T/skiff.conf"
+
+# ---- the clone runs in the sandbox too ---------------------------------------------------
+# A remote that passes the URL check but leads to this machine (its public address, as a
+# name that resolves there, or re-resolves there later, would): the clone must not connect.
+# Every connection to the listener shows in its log.
+echo "allow_local_git = false" >>"$T/skiff.conf"
+conns=$(wc -l <"$T/anyaddr.log")
+idc=$(create "https://$HOST_ADDR:$ANY_PORT/repo.git" ssrf)
+check_match "a project on a public-looking remote is accepted" '^[a-z2-7]{12}$' "$idc"
+wait_final "$idc"
+check_eq "the clone of a remote on the host's address fails" "error" "$(field "$idc" state)"
+check_match "…because the sandbox cannot reach it" "clone failed: .*(unreachable|connect)" "$(field "$idc" error)"
+check_eq "…and no connection reached the host" "$conns" "$(wc -l <"$T/anyaddr.log")"
+echo "build_network = host" >>"$T/skiff.conf"
+idc2=$(redeploy ssrf)
+wait_final "$idc2"
+check_match "host: the same clone connects to the host (so the check above can fail)" '^[1-9]' \
+	"$(($(wc -l <"$T/anyaddr.log") - conns))"
+sed -i '/^build_network = host$/d; /^allow_local_git = false$/d' "$T/skiff.conf"
 
 echo "build_network = none" >>"$T/skiff.conf"
 idz=$(redeploy probe)

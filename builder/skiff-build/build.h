@@ -22,6 +22,7 @@
 #define BUILD_LOG_PENDING_MAX (8u << 20)     /* log bytes held while Redis is unreachable */
 #define BUILD_LOG_RETRY_MS 500               /* between attempts to append them */
 #define BUILD_LOG_END_TRIES 20               /* attempts at the end of the build (10 s) */
+#define BUILD_CLONE_EXIT_TOO_BIG 3           /* skiff-build --clone: past BUILD_CLONE_MAX_BYTES */
 
 struct build_lease;
 
@@ -59,6 +60,7 @@ struct build {
 	struct detect_result detect;
 	long long deadline_ms;        /* CLOCK_MONOTONIC end of the commands' time budget */
 	enum build_net_mode net;      /* chosen (and logged) once per build */
+	bool net_chosen;
 	/* outcome */
 	char commit[48];
 	unsigned long long files, bytes, bytes_uploaded;
@@ -103,6 +105,12 @@ int build_net_started(struct build_net *n, int bwrap_pid, struct error *err);
 void build_net_finish(struct build_net *n);
 /* run.c: the install and build commands. */
 int build_run(struct build *b, struct error *err);
+/* run.c: `skiff-build --clone URL DIR [BRANCH]` in the sandbox, with the build's network and
+ * limits; b->repo is the clone afterwards. */
+int build_run_clone(struct build *b, const char *url, const char *branch, struct error *err);
+/* clone.c: that clone's side, inside the sandbox: progress on stdout, the error on stderr;
+ * the exit status (BUILD_CLONE_EXIT_TOO_BIG past the size limit). */
+int build_clone_child(int argc, char **argv);
 /* upload.c: collect, hash, compress, store blobs and the manifest. */
 int build_upload(struct build *b, struct error *err);
 /* site.c: the manifest's "config" (skiff.json settings, _redirects, _headers). */

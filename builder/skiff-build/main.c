@@ -336,6 +336,8 @@ int main(int argc, char **argv)
 {
 	const char *config_path = NULL, *id = NULL;
 	bool check_only = false;
+	if (argc > 1 && !strcmp(argv[1], "--clone")) /* inside the sandbox, for build_clone */
+		return build_clone_child(argc, argv);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			build_usage(stdout);

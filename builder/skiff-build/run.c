@@ -9,6 +9,7 @@
 
 #include "sandbox.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,13 +33,20 @@ struct run_ctx {
 	int tmp_fd;                 /* the sandbox's /tmp, held to see how full it is; -1 */
 	long long next_disk_ms;
 	char limit[200];            /* the limit that ended the command; "" when none */
+	bool clone;                 /* the clone (skiff-build --clone), not a shell command */
+	char last_err[256];         /* the clone's last line on stderr: its error */
 };
 
 static void run_on_line(void *ctx, int stream, const char *line, size_t len, bool cut)
 {
 	struct run_ctx *c = ctx;
-	build_log_output(c->b, stream == PROC_STDERR ? LOG_SRC_STDERR : LOG_SRC_STDOUT, line, len,
-			 cut);
+	if (c->clone && stream == PROC_STDERR) {
+		snprintf(c->last_err, sizeof(c->last_err), "%.*s", (int)len, line);
+		return;
+	}
+	/* the clone's progress is skiff's own text about the repository */
+	build_log_output(c->b, c->clone ? LOG_SRC_SYSTEM : stream == PROC_STDERR ? LOG_SRC_STDERR :
+			 LOG_SRC_STDOUT, line, len, cut);
 }
 
 /* Whether the command went past one of its limits (the text into c->limit). at_end: the
@@ -115,8 +123,8 @@ static const char *const run_ro_paths[] = {
 	"/etc/nsswitch.conf", "/etc/passwd", "/etc/group", "/etc/localtime", "/etc/mime.types",
 };
 
-/* argv for one command: bwrap ... -- /bin/sh -c CMD, or /bin/sh -c CMD. */
-static size_t run_argv(struct run_ctx *c, const char *cmd, const char *argv[RUN_ARGV_MAX])
+/* argv for one command: bwrap ... -- CMD..., or CMD... itself. */
+static size_t run_argv(struct run_ctx *c, const char *const *cmd, const char *argv[RUN_ARGV_MAX])
 {
 	struct build *b = c->b;
 	size_t n = 0;
@@ -158,13 +166,17 @@ static size_t run_argv(struct run_ctx *c, const char *cmd, const char *argv[RUN_
 		argv[n++] = "--bind";
 		argv[n++] = b->workdir;
 		argv[n++] = b->workdir;
+		if (strncmp(cmd[0], "/usr/", 5)) { /* skiff-build itself, for the clone */
+			argv[n++] = "--ro-bind";
+			argv[n++] = cmd[0];
+			argv[n++] = cmd[0];
+		}
 		argv[n++] = "--chdir";
-		argv[n++] = b->repo;
+		argv[n++] = c->clone ? b->workdir : b->repo;
 		argv[n++] = "--";
 	}
-	argv[n++] = "/bin/sh";
-	argv[n++] = "-c";
-	argv[n++] = cmd;
+	for (size_t i = 0; cmd[i] && n < RUN_ARGV_MAX - 1; i++)
+		argv[n++] = cmd[i];
 	argv[n] = NULL;
 	return n;
 }
@@ -185,6 +197,13 @@ static int run_failure(struct run_ctx *c, const char *step, const struct proc_re
 		return error_set(err, SKIFF_ECANCELED, "canceled", "the build was stopped");
 	if (res->exited && res->exit_code == 0)
 		return 0;
+	if (c->clone && res->exited && res->exit_code == BUILD_CLONE_EXIT_TOO_BIG)
+		return error_set(err, SKIFF_ELIMIT, "repository_too_large",
+				 "clone failed: the repository is larger than %llu MB",
+				 BUILD_CLONE_MAX_BYTES >> 20);
+	if (c->clone)
+		return error_set(err, SKIFF_EGIT, "git_error", "%s",
+				 c->last_err[0] ? c->last_err : "clone failed");
 	b->exit_code = res->exited ? res->exit_code : 128 + res->signal;
 	if (b->exit_code == 128 + SIGXFSZ)
 		return error_set(err, SKIFF_ELIMIT, "build_limit", "%s command stopped: a file grew "
@@ -194,12 +213,24 @@ static int run_failure(struct run_ctx *c, const char *step, const struct proc_re
 	return error_set(err, SKIFF_EBUILD, "build_failed", "%s command %s", step, what);
 }
 
-/* One command as a phase. A failure is SKIFF_EBUILD with the message the user sees. */
-static int run_command(struct build *b, const char *step, const char *cmd, struct error *err)
+/* The network mode, chosen (and logged) at the first command of the build. */
+static enum build_net_mode run_net(struct build *b)
 {
-	int rc = build_phase(b, step, err);
-	if (rc < 0)
-		return rc;
+	if (!b->net_chosen) {
+		b->net = build_net_choose(b);
+		b->net_chosen = true;
+	}
+	return b->net;
+}
+
+/* One command (a shell command, or the clone) in the sandbox with the build's limits. A
+ * failure is SKIFF_EBUILD (or the limit's, the clone's error) with the message the user
+ * sees. */
+static int run_sandboxed(struct build *b, const char *step, const char *const *cmd, bool clone,
+			 struct error *err)
+{
+	int rc = 0;
+	run_net(b);
 	long long left_ms = b->deadline_ms - build_clock_ms();
 	if (left_ms <= 0)
 		return error_set(err, SKIFF_ETIMEOUT, "build_timeout",
@@ -217,6 +248,7 @@ static int run_command(struct build *b, const char *step, const char *cmd, struc
 	struct run_ctx ctx;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.b = b;
+	ctx.clone = clone;
 	ctx.tmp_fd = -1;
 	ctx.next_disk_ms = build_clock_ms() + RUN_DISK_EVERY_MS;
 	snprintf(ctx.tmp_size, sizeof(ctx.tmp_size), "%llu",
@@ -235,7 +267,7 @@ static int run_command(struct build *b, const char *step, const char *cmd, struc
 	struct proc_spec spec = {
 		.argv = argv,
 		.envp = envp,
-		.cwd = b->repo,
+		.cwd = clone ? b->workdir : b->repo,
 		.timeout_s = (left_ms + 999) / 1000,
 		.cpu_s = b->cfg->build_cpu,
 		.memory_mb = b->cfg->build_memory_mb,
@@ -248,13 +280,14 @@ static int run_command(struct build *b, const char *step, const char *cmd, struc
 		.join_fd = join_fd,
 		.started = bwrap ? run_on_started : NULL,
 	};
-	build_log(b, "Running %s command: %s", step, cmd);
+	if (!clone)
+		build_log(b, "Running %s command: %s", step, cmd[2]);
 	long long t0 = build_clock_ms();
 	struct proc_result res;
 	rc = proc_run(&spec, run_on_line, run_on_tick, &ctx, &res, err);
 	if (rc == 0)
 		rc = run_failure(&ctx, step, &res, spec.timeout_s, err);
-	if (rc == 0)
+	if (rc == 0 && !clone)
 		build_log(b, "The %s command finished in %.1f s", step,
 			  (double)(build_clock_ms() - t0) / 1000.0);
 out:
@@ -269,10 +302,31 @@ out:
 	return rc;
 }
 
+/* One shell command as a phase. */
+static int run_command(struct build *b, const char *step, const char *cmd, struct error *err)
+{
+	int rc = build_phase(b, step, err);
+	if (rc < 0)
+		return rc;
+	const char *const argv[] = { "/bin/sh", "-c", cmd, NULL };
+	return run_sandboxed(b, step, argv, false, err);
+}
+
+int build_run_clone(struct build *b, const char *url, const char *branch, struct error *err)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return error_set(err, SKIFF_ESYS, NULL, "cannot find skiff-build itself: %s",
+				 strerror(errno));
+	self[n] = '\0';
+	const char *const argv[] = { self, "--clone", url, b->repo, branch, NULL };
+	return run_sandboxed(b, "clone", argv, true, err);
+}
+
 int build_run(struct build *b, struct error *err)
 {
 	int rc = 0;
-	b->net = build_net_choose(b);
 	if (b->detect.install_command[0])
 		rc = run_command(b, "install", b->detect.install_command, err);
 	if (rc == 0 && b->detect.build_command[0])
