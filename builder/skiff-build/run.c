@@ -96,8 +96,10 @@ static void run_open_tmp(struct run_ctx *c)
 	long long until = build_clock_ms() + RUN_TMP_WAIT_MS;
 	do {
 		struct statfs fs;
+		if (statfs(path, &fs) < 0)
+			return; /* the sandbox is gone already: a command that ended at once */
 		/* the sandbox's root is a tmpfs too, so the size tells them apart */
-		if (statfs(path, &fs) == 0 && fs.f_type == RUN_TMPFS_MAGIC &&
+		if (fs.f_type == RUN_TMPFS_MAGIC &&
 		    (unsigned long long)fs.f_blocks * (unsigned long long)fs.f_bsize == want) {
 			c->tmp_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			return;
