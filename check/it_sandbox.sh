@@ -13,6 +13,8 @@ command -v slirp4netns >/dev/null || { echo "it_sandbox: slirp4netns is not inst
 SKIFF_SANDBOX=bwrap
 export SKIFF_SANDBOX
 start_stack || exit 1
+HTTP_ORIGIN=$STACK_URL   # cgi's requests come from the dashboard's origin
+export HTTP_ORIGIN
 
 jget() {
 	python3 -c 'import json, sys
