@@ -86,6 +86,23 @@ static int run_on_tick(void *ctx)
 	return 0;
 }
 
+/* Whether the sandbox's first process has ended (gone, or a zombie not yet reaped). */
+static bool run_sandbox_gone(int pid)
+{
+	char path[64], stat[256];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	ssize_t n = read(fd, stat, sizeof(stat) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	stat[n] = '\0';
+	const char *p = strrchr(stat, ')'); /* "pid (comm) S ..." */
+	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
 /* Holds the sandbox's /tmp open (it is mounted right after the start) so that its use can be
  * read during and after the command. */
 static void run_open_tmp(struct run_ctx *c)
@@ -96,8 +113,12 @@ static void run_open_tmp(struct run_ctx *c)
 	long long until = build_clock_ms() + RUN_TMP_WAIT_MS;
 	do {
 		struct statfs fs;
-		if (statfs(path, &fs) < 0)
-			return; /* the sandbox is gone already: a command that ended at once */
+		if (statfs(path, &fs) < 0) {
+			if (run_sandbox_gone(c->net.sandbox_pid))
+				return; /* a command that ended at once */
+			usleep(2000); /* between pivot_root and the mount of /tmp */
+			continue;
+		}
 		/* the sandbox's root is a tmpfs too, so the size tells them apart */
 		if (fs.f_type == RUN_TMPFS_MAGIC &&
 		    (unsigned long long)fs.f_blocks * (unsigned long long)fs.f_bsize == want) {
