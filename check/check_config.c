@@ -59,6 +59,11 @@ START_TEST(test_config_defaults_safe)
 	ck_assert_msg(config_check(&cfg, &err) == 0, "%s", err.message);
 	ck_assert(!cfg.auth_disabled);
 	ck_assert(!cfg.allow_local_git);
+	ck_assert_str_eq(cfg.build_network, "egress");
+	ck_assert_int_eq(cfg.build_tmp_mb, 1024);
+	ck_assert_int_eq(cfg.build_disk_mb, 4096);
+	ck_assert_int_eq(cfg.build_file_mb, 1024);
+	ck_assert_int_eq(cfg.build_processes, 512);
 	ck_assert_str_eq(cfg.api_token, "");
 	ck_assert_str_eq(cfg.sandbox, "bwrap");
 }
@@ -159,6 +164,30 @@ START_TEST(test_config_bad_values)
 			      bad[i]);
 		ck_assert_msg(strstr(err.message, ":3:") != NULL, "no line number: %s", err.message);
 	}
+}
+END_TEST
+
+/* build_network names one of three modes; anything else is refused, never taken as host */
+START_TEST(test_config_build_network)
+{
+	static const char *const good[] = { "egress", "none", "host" };
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char text[512];
+		snprintf(text, sizeof(text), BASE "build_network = %s\n", good[i]);
+		write_conf(text);
+		struct config cfg;
+		struct error err;
+		ck_assert_int_eq(config_load(&cfg, conf_path, &err), 0);
+		ck_assert_str_eq(cfg.build_network, good[i]);
+	}
+	write_conf(BASE "build_network = Host\n");
+	struct config cfg;
+	struct error err;
+	error_clear(&err);
+	ck_assert_int_eq(config_load(&cfg, conf_path, &err), SKIFF_EINVALID);
+	ck_assert_msg(strstr(err.message, "build_network") != NULL, "%s", err.message);
+	write_conf(BASE "build_processes = 4\n");
+	ck_assert_int_eq(config_load(&cfg, conf_path, &err), SKIFF_EINVALID);
 }
 END_TEST
 
@@ -379,6 +408,7 @@ int main(void)
 	tcase_add_test(tc, test_config_unknown_key_names_line);
 	tcase_add_test(tc, test_config_line_without_equals);
 	tcase_add_test(tc, test_config_bad_values);
+	tcase_add_test(tc, test_config_build_network);
 	tcase_add_test(tc, test_config_out_of_range);
 	tcase_add_test(tc, test_config_overlong_value);
 	tcase_add_test(tc, test_config_overlong_line);

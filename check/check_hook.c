@@ -92,9 +92,20 @@ START_TEST(test_hook_url_normalize)
 	}
 	ck_assert_int_eq(hook_url_normalize("https://git.example.org:8443/a/b.git", out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "https://git.example.org:8443/a/b");
-	/* only the last ".git" goes; a repository named "x.git.git" keeps one */
-	ck_assert_int_eq(hook_url_normalize("https://github.com/a/x.git.git", out, sizeof(out)), 0);
-	ck_assert_str_eq(out, "https://github.com/a/x.git");
+	/* every trailing ".git" and '/' goes, so that normalising a normalised URL (an index key,
+	 * hook_index_remove) changes nothing; found by fuzz_hook */
+	static const char *const suffixed[] = { "https://github.com/a/x.git.git",
+						"https://github.com/a/x.git/.git//" };
+	for (size_t i = 0; i < 2; i++) {
+		char again[HOOK_URL_MAX + 1];
+		ck_assert_int_eq(hook_url_normalize(suffixed[i], out, sizeof(out)), 0);
+		ck_assert_str_eq(out, "https://github.com/a/x");
+		ck_assert_int_eq(hook_url_normalize(out, again, sizeof(again)), 0);
+		ck_assert_str_eq(again, out);
+	}
+	/* two ports are no URL */
+	ck_assert_int_eq(hook_url_normalize("https://github.com:80:443/a/x", out, sizeof(out)),
+			 SKIFF_EINVALID);
 	static const char *const bad[] = {
 		"",
 		"github.com/acme/site",

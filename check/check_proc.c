@@ -50,7 +50,7 @@ static const char *const env_min[] = { "PATH=/usr/bin:/bin", "LANG=C.UTF-8", NUL
 static int run(const char *script, long timeout_s, struct lines *l, struct proc_result *res)
 {
 	const char *argv[] = { "/bin/sh", "-c", script, NULL };
-	struct proc_spec spec = { argv, env_min, "/", timeout_s, 0, 0 };
+	struct proc_spec spec = { .argv = argv, .envp = env_min, .cwd = "/", .timeout_s = timeout_s };
 	struct error err;
 	memset(l, 0, sizeof(*l) - sizeof(l->stop_at_tick));
 	return proc_run(&spec, on_line, on_tick, l, res, &err);
@@ -99,7 +99,7 @@ START_TEST(test_proc_environment_is_exactly_given)
 	struct proc_result res;
 	const char *argv[] = { "/usr/bin/env", NULL };
 	const char *envp[] = { "ONLY=this", NULL };
-	struct proc_spec spec = { argv, envp, "/", 0, 0, 0 };
+	struct proc_spec spec = { .argv = argv, .envp = envp, .cwd = "/" };
 	struct error err;
 	setenv("SKIFF_SECRET_FOR_TEST", "leak", 1);
 	ck_assert_int_eq(proc_run(&spec, on_line, NULL, &l, &res, &err), 0);
@@ -175,11 +175,49 @@ START_TEST(test_proc_limits_applied)
 	struct lines l = { 0 };
 	struct proc_result res;
 	const char *argv[] = { "/bin/sh", "-c", "grep -E 'Max (cpu time|address space)' /proc/self/limits", NULL };
-	struct proc_spec spec = { argv, env_min, "/", 0, 7, 256 };
+	struct proc_spec spec = { .argv = argv, .envp = env_min, .cwd = "/", .cpu_s = 7, .memory_mb = 256 };
 	struct error err;
 	ck_assert_int_eq(proc_run(&spec, on_line, NULL, &l, &res, &err), 0);
 	ck_assert_msg(strstr(l.out, "Max cpu time              7 ") != NULL, "%s", l.out);
 	ck_assert_msg(strstr(l.out, "268435456") != NULL, "%s", l.out);
+}
+END_TEST
+
+/* A file size limit kills the writer with SIGXFSZ; passed descriptors arrive as 3, 4 and
+ * nothing else does; join_fd gets "0". */
+START_TEST(test_proc_file_limit_and_passed_descriptors)
+{
+	struct lines l = { 0 };
+	struct proc_result res;
+	struct error err;
+	int p1[2], p2[2], join[2];
+	ck_assert_int_eq(pipe(p1), 0);
+	ck_assert_int_eq(pipe(p2), 0);
+	ck_assert_int_eq(pipe(join), 0);
+	int pass[] = { p2[1], p1[1] };
+	const char *argv[] = { "/bin/sh", "-c",
+			       "echo three >&3; echo four >&4; ls /proc/self/fd | tr '\\n' ' '; "
+			       "f=/tmp/check_proc_fsize.$$; dd if=/dev/zero of=$f bs=1M count=3 "
+			       "2>/dev/null; s=$?; rm -f $f; exit $s", NULL };
+	struct proc_spec spec = { .argv = argv, .envp = env_min, .cwd = "/", .file_mb = 1,
+				  .pass_fds = pass, .npass = 2, .join_fd = join[1] };
+	ck_assert_int_eq(proc_run(&spec, on_line, NULL, &l, &res, &err), 0);
+	close(p1[1]);
+	close(p2[1]);
+	close(join[1]);
+	char b1[16] = "", b2[16] = "", j[4] = "";
+	ck_assert_int_gt(read(p1[0], b1, sizeof(b1) - 1), 0);
+	ck_assert_int_gt(read(p2[0], b2, sizeof(b2) - 1), 0);
+	ck_assert_int_eq(read(join[0], j, sizeof(j) - 1), 1);
+	ck_assert_str_eq(b1, "four\n");  /* pass[1] became descriptor 4 */
+	ck_assert_str_eq(b2, "three\n");
+	ck_assert_str_eq(j, "0");
+	ck_assert_msg(strstr(l.out, "0 1 2 3 4 5 |") != NULL /* 5: ls reading the directory */, "%s", l.out);
+	ck_assert(!res.exited || res.exit_code != 0);
+	ck_assert_int_eq(res.exited ? res.exit_code - 128 : res.signal, SIGXFSZ);
+	close(p1[0]);
+	close(p2[0]);
+	close(join[0]);
 }
 END_TEST
 
@@ -247,14 +285,14 @@ START_TEST(test_proc_exec_failure)
 	struct lines l = { 0 };
 	struct proc_result res;
 	const char *argv[] = { "/nonexistent/program", NULL };
-	struct proc_spec spec = { argv, env_min, "/", 0, 0, 0 };
+	struct proc_spec spec = { .argv = argv, .envp = env_min, .cwd = "/", .timeout_s = 0 };
 	struct error err;
 	ck_assert_int_eq(proc_run(&spec, on_line, NULL, &l, &res, &err), 0);
 	ck_assert(res.exited);
 	ck_assert_int_eq(res.exit_code, 127);
 	ck_assert_str_eq(l.err, "skiff: cannot execute the build command|");
 	const char *argv2[] = { "/bin/true", NULL };
-	struct proc_spec spec2 = { argv2, env_min, "/nonexistent-dir", 0, 0, 0 };
+	struct proc_spec spec2 = { .argv = argv2, .envp = env_min, .cwd = "/nonexistent-dir" };
 	memset(&l, 0, sizeof(l));
 	ck_assert_int_eq(proc_run(&spec2, on_line, NULL, &l, &res, &err), 0);
 	ck_assert_int_eq(res.exit_code, 127);
@@ -289,6 +327,7 @@ int main(void)
 	TCase *tc = tcase_create("proc");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_proc_exit_code_and_streams);
+	tcase_add_test(tc, test_proc_file_limit_and_passed_descriptors);
 	tcase_add_test(tc, test_proc_crlf_and_empty_lines);
 	tcase_add_test(tc, test_proc_long_line_cut);
 	tcase_add_test(tc, test_proc_environment_is_exactly_given);

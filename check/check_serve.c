@@ -120,6 +120,13 @@ static const char rules_redirects[] =
 	"/private/*         404\n"
 	"/legacy/*          /new/:splat         302!\n";
 
+/* 404 rules on a site whose SPA fallback is on: the rule's status wins over the fallback. */
+static const char spa_rules_redirects[] =
+	"/private/*         404\n"
+	"/hidden/*          /nope.html          404\n"
+	"/gone/*            410\n"
+	"/docs/secret/*     404\n";
+
 static const char rules_headers[] =
 	"/*\n"
 	"  X-Frame-Options: DENY\n"
@@ -144,6 +151,7 @@ static struct fixture fixtures[] = {
 	{ "ts-true", site_files, "{\"trailingSlash\":true}", NULL, NULL, NULL },
 	{ "ts-false", site_files, "{\"trailingSlash\":false}", NULL, NULL, NULL },
 	{ "rules", rules_files, "{}", rules_redirects, rules_headers, NULL },
+	{ "spa-rules", spa_files, "{}", spa_rules_redirects, NULL, NULL },
 };
 
 /* The immutable URLs {slug}--{id}: which project a deployment belongs to, and its state. */
@@ -358,6 +366,14 @@ static const struct serve_case cases[] = {
 	{ "GET", "spa-on." DOMAIN, "/dashboard", "", 200, "file:/index.html", "" },
 	{ "GET", "spa-on." DOMAIN, "/img/missing.png", "", 404, "file:/404.html", "" },
 	{ "GET", "spa-on." DOMAIN, "/docs/x.png", "", 404, "file:/docs/404.html", "" },
+	/* a 404 or 410 rule answers its status even to a navigation when the fallback is on */
+	{ "GET", "spa-rules." DOMAIN, "/private/x", "Accept: text/html", 404, "page", "" },
+	{ "HEAD", "spa-rules." DOMAIN, "/private/x", "", 404, "page", "" },
+	{ "GET", "spa-rules." DOMAIN, "/hidden/x", "Accept: text/html", 404, "page", "" },
+	{ "GET", "spa-rules." DOMAIN, "/docs/x", "", 200, "file:/index.html", "" },
+	{ "GET", "spa-rules." DOMAIN, "/docs/secret/x", "", 404, "file:/docs/404.html", "" },
+	{ "GET", "spa-rules." DOMAIN, "/gone/x", "Accept: text/html", 410, "page", "" },
+	{ "GET", "spa-rules." DOMAIN, "/dashboard", "Accept: text/html", 200, "file:/index.html", "" },
 
 	/* ---- cleanUrls and trailingSlash ---- */
 	{ "GET", "clean." DOMAIN, "/about.html", "", 308, "page", "Location: /about" },

@@ -5,7 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "validate.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
 
 /* Runs f on every case; reports all that disagree at once so one run shows every gap. */
 #define CHECK_CASES(cases, call)                                                             \
@@ -512,6 +516,143 @@ START_TEST(test_validate_slug_from_url_always_valid)
 }
 END_TEST
 
+/* ---- names resolved to their addresses (SSRF): a resolver the test controls ---------------- */
+struct fake_name {
+	const char *host;
+	const char *addrs[3];
+};
+static const struct fake_name fake_names[] = {
+	{ "169.254.169.254.nip.io", { "169.254.169.254" } },
+	{ "metadata.example", { "fd00:ec2::254" } },
+	{ "mapped.example", { "::ffff:10.1.2.3" } },
+	{ "nat64.example", { "64:ff9b::7f00:1" } },
+	{ "cgnat.example", { "100.64.0.1" } },
+	{ "multicast.example", { "224.0.0.251" } },
+	{ "mcast6.example", { "ff02::1" } },
+	{ "linklocal6.example", { "fe80::1" } },
+	{ "unspecified.example", { "0.0.0.0" } },
+	{ "unspecified6.example", { "::" } },
+	{ "loop6.example", { "::1" } },
+	{ "rfc1918.example", { "192.168.1.10" } },
+	{ "mixed.example", { "140.82.112.3", "10.0.0.1" } },
+	{ "github.com", { "140.82.112.3", "2606:50c0:8000::153" } },
+	{ "gitlab.com", { "172.65.251.78" } },
+};
+
+static int fake_resolve(const char *host, const char *service, const struct addrinfo *hints,
+			struct addrinfo **out)
+{
+	(void)service;
+	(void)hints;
+	*out = NULL;
+	for (size_t i = 0; i < sizeof(fake_names) / sizeof(fake_names[0]); i++) {
+		if (strcmp(fake_names[i].host, host))
+			continue;
+		struct addrinfo **tail = out;
+		for (size_t j = 0; j < 3 && fake_names[i].addrs[j]; j++) {
+			struct addrinfo *ai = calloc(1, sizeof(*ai));
+			struct sockaddr_in6 *sa = calloc(1, sizeof(*sa));
+			ck_assert(ai && sa);
+			const char *a = fake_names[i].addrs[j];
+			if (strchr(a, ':')) {
+				sa->sin6_family = AF_INET6;
+				ck_assert_int_eq(inet_pton(AF_INET6, a, &sa->sin6_addr), 1);
+				ai->ai_addrlen = sizeof(struct sockaddr_in6);
+			} else {
+				struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)sa;
+				s4->sin_family = AF_INET;
+				ck_assert_int_eq(inet_pton(AF_INET, a, &s4->sin_addr), 1);
+				ai->ai_addrlen = sizeof(struct sockaddr_in);
+			}
+			ai->ai_family = ((struct sockaddr *)(void *)sa)->sa_family;
+			ai->ai_addr = (struct sockaddr *)(void *)sa;
+			*tail = ai;
+			tail = &ai->ai_next;
+		}
+		return 0;
+	}
+	return EAI_NONAME;
+}
+
+static void fake_free(struct addrinfo *ai)
+{
+	while (ai) {
+		struct addrinfo *next = ai->ai_next;
+		free(ai->ai_addr);
+		free(ai);
+		ai = next;
+	}
+}
+
+static const struct addr_resolver fake_resolver = { fake_resolve, fake_free };
+
+START_TEST(test_validate_git_url_resolved_refuses_internal)
+{
+	static const char *const refused[] = {
+		"https://169.254.169.254.nip.io/x.git", "https://metadata.example/x.git",
+		"https://mapped.example/x.git",         "https://nat64.example/x.git",
+		"https://cgnat.example/x.git",          "https://multicast.example/x.git",
+		"https://mcast6.example/x.git",         "https://linklocal6.example/x.git",
+		"https://unspecified.example/x.git",    "https://unspecified6.example/x.git",
+		"https://loop6.example:8443/x.git",     "https://rfc1918.example/a/b.git",
+		"https://mixed.example/x.git",
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct error err;
+		error_clear(&err);
+		ck_assert_msg(validate_git_url_resolved(refused[i], false, &fake_resolver, &err) ==
+				      SKIFF_EINVALID, "%s was accepted", refused[i]);
+		ck_assert_str_eq(err.name, "invalid_git_url");
+		ck_assert_msg(strstr(err.message, "private network"), "%s: %s", refused[i],
+			      err.message);
+	}
+	struct error err;
+	validate_git_url_resolved("https://169.254.169.254.nip.io/x.git", false, &fake_resolver,
+				  &err);
+	ck_assert_msg(strstr(err.message, "169.254.169.254.nip.io resolves to 169.254.169.254"),
+		      "the message names the name and the address: %s", err.message);
+}
+END_TEST
+
+START_TEST(test_validate_git_url_resolved_accepts_public)
+{
+	struct error err;
+	ck_assert_int_eq(validate_git_url_resolved("https://github.com/acme/site.git", false,
+						   &fake_resolver, &err), 0);
+	ck_assert_int_eq(validate_git_url_resolved("https://gitlab.com:443/acme/site", false,
+						   &fake_resolver, &err), 0);
+	/* an unresolvable name is refused with the reason */
+	ck_assert_int_eq(validate_git_url_resolved("https://nowhere.example/x.git", false,
+						   &fake_resolver, &err), SKIFF_EINVALID);
+	ck_assert_str_eq(err.name, "invalid_git_url");
+	ck_assert_msg(strstr(err.message, "does not resolve"), "%s", err.message);
+	/* allow_local_git: no resolution at all (the resolver would refuse these) */
+	ck_assert_int_eq(validate_git_url_resolved("https://169.254.169.254.nip.io/x.git", true,
+						   &fake_resolver, &err), 0);
+	ck_assert_int_eq(validate_git_url_resolved("file:///srv/git/site", true, &fake_resolver,
+						   &err), 0);
+	/* the literal checks still come first */
+	ck_assert_int_eq(validate_git_url_resolved("http://github.com/acme/site.git", false,
+						   &fake_resolver, &err), SKIFF_EINVALID);
+	ck_assert_msg(strstr(err.message, "https"), "%s", err.message);
+}
+END_TEST
+
+/* the system resolver: "localhost" resolves without a network, through /etc/hosts */
+START_TEST(test_validate_addr_host_check_system_resolver)
+{
+	struct error err;
+	ck_assert_int_eq(addr_host_check("localhost", NULL, "invalid_git_url", &err),
+			 SKIFF_EINVALID);
+	ck_assert_msg(strstr(err.message, "resolves to"), "%s", err.message);
+	ck_assert_int_eq(addr_host_check("[::1]", NULL, "invalid_git_url", &err), SKIFF_EINVALID);
+	ck_assert_int_eq(addr_host_check("127.0.0.2", NULL, "invalid_git_url", &err),
+			 SKIFF_EINVALID);
+	ck_assert_int_eq(addr_host_check("8.8.8.8", NULL, "invalid_git_url", &err), 0);
+	ck_assert_int_eq(addr_host_check("2001:4860:4860::8888", NULL, "invalid_git_url", &err), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("validate");
@@ -536,6 +677,9 @@ int main(void)
 	tcase_add_test(tc, test_validate_slug_from_url_nothing_usable);
 	tcase_add_test(tc, test_validate_slug_from_url_long);
 	tcase_add_test(tc, test_validate_slug_from_url_always_valid);
+	tcase_add_test(tc, test_validate_git_url_resolved_refuses_internal);
+	tcase_add_test(tc, test_validate_git_url_resolved_accepts_public);
+	tcase_add_test(tc, test_validate_addr_host_check_system_resolver);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);

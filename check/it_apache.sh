@@ -372,6 +372,10 @@ if [ -f "$blob" ]; then
 fi
 check_eq "If-None-Match with the ETag: 304" "304" \
 	"$(web -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$S/")"
+# mod_xsendfile would compare a date with the blob file's mtime; skiff's rule is the exact date
+web -o "$T/b.ims" -w '%{http_code}' -H 'If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT' "$S/" >"$T/s.ims"
+check_eq "If-Modified-Since after the blob's mtime: 200 with the file" \
+	"200 $(sha256sum <"$repo/index.html")" "$(cat "$T/s.ims") $(sha256sum <"$T/b.ims")"
 web -D "$T/h.head" -o /dev/null -w '%{http_code} %{size_download}' -I "$S/" >"$T/s.head"
 check_eq "HEAD: 200, the length, no body" "200 0 $(wc -c <"$repo/index.html" | tr -d ' ')" \
 	"$(cat "$T/s.head") $(header_of Content-Length "$T/h.head")"

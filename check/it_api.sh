@@ -449,6 +449,71 @@ kill -CONT "$REDIS_PID"
 req skiff-status GET /healthz
 check_eq "healthz after Redis recovers: 200" "200" "$STATUS"
 
+# ---- git URLs are checked after name resolution (allow_local_git = false) -----------------
+BEFORE=$(snapshot)
+(export SKIFF_ALLOW_LOCAL_GIT=false
+ req skiff-create POST /api/projects '{"gitURL":"https://nowhere.invalid/x.git"}'
+ echo "$STATUS" >"$T/status")
+STATUS=$(cat "$T/status")
+check_error "a host that does not resolve" 400 invalid_git_url
+check_match "... says so" 'nowhere.invalid does not resolve' "$(jget error.message)"
+# this machine's own name resolves to one of its addresses (loopback or a private one)
+me=$(hostname)
+if printf '%s' "$me" | grep -Eq '^[A-Za-z0-9-]+$' &&
+	getent ahosts "$me" | awk '{ print $1 }' |
+	grep -Eq '^(127\.|10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|::1$|f[cd])'; then
+	(export SKIFF_ALLOW_LOCAL_GIT=false
+	 req skiff-create POST /api/projects "{\"gitURL\":\"https://$me/x.git\"}"
+	 echo "$STATUS" >"$T/status")
+	STATUS=$(cat "$T/status")
+	check_error "a name resolving to this machine ($me)" 400 invalid_git_url
+	check_match "... names the address" 'resolves to .*private network' "$(jget error.message)"
+else
+	echo "info: $me does not resolve to a local address here; that case is in check_validate"
+fi
+check_eq "refused URLs wrote nothing" "$BEFORE" "$(snapshot)"
+
+# ---- rate limits (skiff.conf; SKIFF_* overrides here): 429, Retry-After, a JSON error --------
+limited() { # ADDR PROGRAM METHOD PATH [BODY]: one request with the limits on, from ADDR
+	a=$1
+	shift
+	(export REMOTE_ADDR="$a" SKIFF_RATE_LIMIT_CREATE=3 SKIFF_RATE_LIMIT_DEPLOY=100 \
+		SKIFF_RATE_LIMIT_DEPLOY_PROJECT=2 SKIFF_RATE_LIMIT_WINDOW=600
+	 req "$@"
+	 echo "$STATUS" >"$T/status")
+	STATUS=$(cat "$T/status")
+}
+for n in 1 2 3; do
+	limited 192.0.2.10 skiff-create POST /api/projects "{\"gitURL\":\"https://github.com/rate/r$n\"}"
+	check_eq "creation $n of 3 from one address: 202" 202 "$STATUS"
+done
+n_projects=$(rcli zcard skiff:projects)
+limited 192.0.2.10 skiff-create POST /api/projects '{"gitURL":"https://github.com/rate/r4"}'
+check_error "the fourth creation from that address" 429 rate_limited
+check_match "... says which limit" 'project creations from this address' "$(jget error.message)"
+check_match "... with Retry-After in seconds, at most the window" '^([1-9][0-9]{0,2})$' \
+	"$(hdr Retry-After)"
+check_eq "... and creates nothing" "$n_projects" "$(rcli zcard skiff:projects)"
+check_eq "... no project of that repository" "" "$(rcli --scan --pattern 'skiff:project:r4*')"
+limited 192.0.2.11 skiff-create POST /api/projects '{"gitURL":"https://github.com/rate/r5"}'
+check_eq "another address still creates: 202" 202 "$STATUS"
+limited 192.0.2.10 skiff-create POST /api/projects/r5/deployments '{}'
+check_eq "redeploy 1 of 2 of a project: 202" 202 "$STATUS"
+limited 192.0.2.12 skiff-create POST /api/projects/r5/deployments '{}'
+check_eq "redeploy 2 of 2 of a project, from another address: 202" 202 "$STATUS"
+limited 192.0.2.13 skiff-create POST /api/projects/r5/deployments '{}'
+check_error "a third redeploy of that project, from any address" 429 rate_limited
+check_match "... names the project limit" 'redeploys of this project' "$(jget error.message)"
+limited 192.0.2.13 skiff-create POST /api/projects/r1/deployments '{}'
+check_eq "another project still redeploys: 202" 202 "$STATUS"
+check_match "the counters expire with the window" '^[1-9][0-9]*$' \
+	"$(rcli ttl skiff:rate:create:addr:192.0.2.10)"
+# 0 turns a limit off
+(export REMOTE_ADDR=192.0.2.10 SKIFF_RATE_LIMIT_CREATE=0
+ req skiff-create POST /api/projects '{"gitURL":"https://github.com/rate/r6"}'
+ echo "$STATUS" >"$T/status")
+check_eq "rate_limit_create = 0: no limit" 202 "$(cat "$T/status")"
+
 # no program crashed on any request: every answer above had a Status line
 check_nomatch "no sanitizer or crash reports" "AddressSanitizer|runtime error|Segmentation" "$(cat "$T/stderr.log")"
 

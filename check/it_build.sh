@@ -314,7 +314,7 @@ t0=$(date +%s)
 SKIFF_BUILD_TIMEOUT=2 "$BIN/skiff-build" "$ids" >"$T/slow.log" 2>&1
 check_eq "skiff-build exits 0 after reporting the timeout" "0" "$?"
 check_eq "the slow build ends in error" "error" "$(field "$ids" state)"
-check_eq "the error says it timed out" "build timed out after 2 s" "$(field "$ids" error)"
+check_eq "the error says it timed out" "build timed out after 2 s (build_timeout)" "$(field "$ids" error)"
 check_eq "the timeout is enforced promptly" "yes" "$(test $(($(date +%s) - t0)) -lt 15 && echo yes)"
 check_eq "no process of the build survives" "" "$(pgrep -f 'sleep 317' || true)"
 
@@ -369,5 +369,55 @@ kill -TERM "$DPID"
 wait_for 10 sh -c "! kill -0 $DPID 2>/dev/null"
 check_eq "SIGTERM stops the dispatcher" "no" "$(kill -0 "$DPID" 2>/dev/null && echo yes || echo no)"
 check_match "the dispatcher says it stopped" "dispatcher stopped" "$(cat "$T/daemon.log")"
+
+
+# ---- repository-controlled text in skiff's own log lines is cleaned like build output ---------
+# a skiff.json header name and a _redirects path carrying a newline, a fake "==> ready" and
+# terminal escapes; skiff quotes them when it skips the rules
+evil=$T/evil
+new_repo "$evil"
+mkdir -p "$evil/public"
+echo '<p>evil</p>' >"$evil/public/index.html"
+printf '/a\033[2J\033]0;pwned\007 /b 301\n' >"$evil/public/_redirects"
+cat >"$evil/skiff.json" <<'EOF'
+{ "outputDirectory": "public",
+  "headers": [ { "for": "/*", "values": { "X-A\n==> ready\u001b[31m": "v" } } ] }
+EOF
+commit "$evil" "$(printf 'evil \033[31mred\033[0m message')"
+ide=$(create "file://$evil" '"slug":"evil"')
+dispatch
+check_eq "the site with hostile rule names builds" "ready" "$(field "$ide" state)"
+raw=$(rcli --raw xrange "skiff:log:$ide" - +)
+check_match "skiff reports the bad header name" 'header "X-A==> ready" is not allowed' "$raw"
+check_match "... and the bad _redirects path" 'redirects line 1 skipped' "$raw"
+check_eq "no log entry holds an escape character" 0 "$(printf '%s' "$raw" | grep -c "$(printf '\033')")"
+check_eq "no log entry holds a BEL" 0 "$(printf '%s' "$raw" | grep -c "$(printf '\007')")"
+check_eq "no entry of skiff's own spans lines: only the real end says ready on its own" 2 \
+	"$(printf '%s\n' "$raw" | grep -c '^ready$')"
+check_eq "no line starts with a faked ==> marker" 0 "$(printf '%s\n' "$raw" | grep -c '^==>')"
+check_eq "the archived log has no escape either" 0 \
+	"$(grep -c "$(printf '\033')" "$T/store/logs/$ide.log")"
+check_eq "... where only the real end starts a line with ==> ready" 1 \
+	"$(grep -c '^==> ready' "$T/store/logs/$ide.log")"
+
+
+# ---- the clone checks the remote's name again, after resolution -----------------------------
+# the project was accepted (allow_local_git = true); the build runs without it and finds that
+# the name resolves to this machine
+me=$(hostname)
+if printf '%s' "$me" | grep -Eq '^[A-Za-z0-9-]+$' &&
+	getent ahosts "$me" | awk '{ print $1 }' |
+	grep -Eq '^(127\.|10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|::1$|f[cd])'; then
+	idr=$(create "https://$me/x.git" '"slug":"rebound"')
+	rcli lrem skiff:queue 0 "$idr" >/dev/null
+	SKIFF_ALLOW_LOCAL_GIT=false "$BIN/skiff-build" "$idr" >"$T/rebound.log" 2>&1
+	check_eq "a remote whose name resolves to this machine fails the build" "error" \
+		"$(field "$idr" state)"
+	check_match "... before cloning, naming the address" "^the host $me resolves to .*private network" \
+		"$(field "$idr" error)"
+	check_nomatch "... without trying to clone" 'Cloning' "$(stream "$idr")"
+else
+	echo "info: $me does not resolve to a local address here; that case is in check_validate"
+fi
 
 finish

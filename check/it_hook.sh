@@ -3,7 +3,9 @@
 # payloads shaped like GitHub's: ping, push to the project's branch, to another branch, a tag
 # push, a deletion; correct, wrong and missing signatures; a replayed delivery; malformed JSON
 # with a valid signature; an oversized body; an unknown repository; two projects on one
-# repository with their own secrets and branches.
+# repository with their own secrets and branches. With real builds: a replayed, validly
+# signed push of an old commit (new delivery id) leaves the site on the newer commit, and a
+# build whose clone is older than production's does not replace it.
 . "$(dirname "$0")/lib.sh"
 
 for tool in python3 redis-server sha256sum; do
@@ -117,7 +119,10 @@ check_eq "answered well within GitHub's 10 s (${ms} ms)" yes "$([ "$ms" -lt 2000
 check_eq "one more deployment of site" $((base_site + 1)) "$(deployments site)"
 check_eq "it is in the build queue" 1 "$(rcli LPOS "${P}queue" "$dep" | grep -c .)"
 check_eq "deployment trigger" webhook "$(field "${P}deployment:$dep" trigger)"
-check_eq "deployment builds exactly the pushed commit" $C1 "$(field "${P}deployment:$dep" ref)"
+check_eq "deployment builds the branch's head, not a commit named by the payload" main \
+	"$(field "${P}deployment:$dep" ref)"
+check_eq "the pushed commit is kept to compare with the head" $C1 \
+	"$(field "${P}deployment:$dep" pushed_commit)"
 check_eq "deployment branch" main "$(field "${P}deployment:$dep" branch)"
 check_eq "deployment state" queued "$(field "${P}deployment:$dep" state)"
 check_eq "commit message (first line)" "Update the landing page" \
@@ -145,7 +150,7 @@ dep2=$(echo "$BODY" | jget data.deployments.0.deploymentId)
 check_eq "the answer says which queued build it replaced" "$dep" \
 	"$(echo "$BODY" | jget data.deployments.0.superseded)"
 check_eq "the replaced build is canceled" canceled "$(field "${P}deployment:$dep" state)"
-check_eq "the newest commit is queued" $C2 "$(field "${P}deployment:$dep2" ref)"
+check_eq "the newest push is queued" $C2 "$(field "${P}deployment:$dep2" pushed_commit)"
 
 # ---- acknowledged and ignored ------------------------------------------------------------------
 n=$(deployments site)
@@ -247,7 +252,7 @@ sys.stdout.write("payload=" + urllib.parse.quote_plus(open(sys.argv[1]).read()))
 hook push d-form "$(sign "$SECRET" "$T/form.txt")" "$T/form.txt" "" application/x-www-form-urlencoded
 check_eq "form-encoded push answers 202" 202 "$STATUS"
 dep5=$(echo "$BODY" | jget data.deployments.0.deploymentId)
-check_eq "form-encoded push queues its commit" $C5 "$(field "${P}deployment:$dep5" ref)"
+check_eq "form-encoded push queues its push" $C5 "$(field "${P}deployment:$dep5" pushed_commit)"
 
 # ---- a project that is gone leaves the index ----------------------------------------------------------
 out=$(cgi skiff-create DELETE "/api/projects/site-staging?confirm=site-staging")
@@ -256,5 +261,102 @@ hook push d-after-delete "$(sign "$STAGING_SECRET" "$T/staging.json")" "$T/stagi
 check_eq "push signed for a deleted project answers 401 (site remains, other secret)" 401 "$STATUS"
 check_eq "its index entry is gone" 0 \
 	"$(rcli SISMEMBER "${P}hookrepo:$(index_key https://github.com/acme/site)" site-staging)"
+
+
+# ---- replay of a validly signed old push, with real builds ------------------------------------------
+# push A, push B, then A's captured payload again under a new delivery id: the clone finds B
+# at the branch head, deploys B and says so; the site never goes back to A.
+gitc() { d=$1; shift; git -C "$d" -c user.email=t@example.com -c user.name=t "$@"; }
+dispatch() { "$BIN/skiff-dispatch" --once >>"$T/dispatch.log" 2>&1; }
+logtext() { rcli --raw XRANGE "${P}log:$1" - + | grep -v '^[0-9]*-[0-9]*$'; }
+serve_body() { # SLUG PATH: the site's body as skiff-serve answers it
+	env SKIFF_XSENDFILE=false REQUEST_METHOD=GET REQUEST_URI="$2" HTTP_HOST="$1.localhost" \
+		GATEWAY_INTERFACE=CGI/1.1 "$BIN/skiff-serve" </dev/null 2>>"$T/serve.log" | sed '1,/^\r*$/d'
+}
+R=$T/replay-repo
+mkdir -p "$R" && git -C "$R" init -q -b main
+echo '<h1>A</h1>' >"$R/index.html"
+git -C "$R" add -A && gitc "$R" commit -qm "version A"
+A=$(git -C "$R" rev-parse HEAD)
+RSECRET=replay-webhook-secret-0123456789
+out=$(cgi skiff-create POST /api/projects \
+	"{\"gitURL\":\"file://$R\",\"slug\":\"replay\",\"branch\":\"main\",\"webhookSecret\":\"$RSECRET\"}")
+check_match "project replay created on a local repository" '^Status: 202' "$out"
+dispatch
+payload "$T/pushA.json" refs/heads/main "$A" false "file://$R"
+hook push d-replay-a "$(sign "$RSECRET" "$T/pushA.json")" "$T/pushA.json"
+check_eq "push of A answers 202" 202 "$STATUS"
+depA=$(echo "$BODY" | jget data.deployments.0.deploymentId)
+dispatch
+check_eq "A is built" ready "$(field "${P}deployment:$depA" state)"
+check_eq "A is live" "$depA" "$(field "${P}project:replay" current)"
+echo '<h1>B</h1>' >"$R/index.html"
+git -C "$R" add -A && gitc "$R" commit -qm "version B"
+B=$(git -C "$R" rev-parse HEAD)
+payload "$T/pushB.json" refs/heads/main "$B" false "file://$R"
+hook push d-replay-b "$(sign "$RSECRET" "$T/pushB.json")" "$T/pushB.json"
+depB=$(echo "$BODY" | jget data.deployments.0.deploymentId)
+dispatch
+check_eq "B is built" ready "$(field "${P}deployment:$depB" state)"
+check_eq "B is live" "$depB" "$(field "${P}project:replay" current)"
+check_match "the site serves B" '<h1>B</h1>' "$(serve_body replay /)"
+hook push d-replay-a-again "$(sign "$RSECRET" "$T/pushA.json")" "$T/pushA.json"
+check_eq "the replayed push of A (a new delivery id, a valid signature) answers 202" 202 "$STATUS"
+depR=$(echo "$BODY" | jget data.deployments.0.deploymentId)
+dispatch
+check_eq "the replay built the branch head, B" "$B" "$(field "${P}deployment:$depR" commit)"
+check_match "its log says the head is not the pushed commit" \
+	"branch head is $(echo "$B" | cut -c1-12), not the pushed commit $(echo "$A" | cut -c1-12)" \
+	"$(logtext "$depR")"
+check_eq "production's commit is still B" "$B" \
+	"$(field "${P}deployment:$(field "${P}project:replay" current)" commit)"
+check_match "the site still serves B" '<h1>B</h1>' "$(serve_body replay /)"
+
+# two builds of the branch finishing out of order: the one that cloned earlier (A) must not
+# replace production when production was cloned later from another commit
+echo '<h1>C</h1>' >"$R/index.html"
+git -C "$R" add -A && gitc "$R" commit -qm "version C"
+C=$(git -C "$R" rev-parse HEAD)
+live=$(field "${P}project:replay" current)
+rcli HSET "${P}deployment:$live" cloned 99999999999999 >/dev/null
+payload "$T/pushC.json" refs/heads/main "$C" false "file://$R"
+git -C "$R" reset -q --hard "$A"   # the branch is at A when this build clones
+hook push d-replay-old "$(sign "$RSECRET" "$T/pushC.json")" "$T/pushC.json"
+depO=$(echo "$BODY" | jget data.deployments.0.deploymentId)
+dispatch
+check_eq "the older build ends ready" ready "$(field "${P}deployment:$depO" state)"
+check_eq "... but production stays on the build cloned later" "$live" \
+	"$(field "${P}project:replay" current)"
+check_match "... and its log says why" 'Not made current' "$(logtext "$depO")"
+check_match "the site still serves B" '<h1>B</h1>' "$(serve_body replay /)"
+# a descendant of production's commit goes live even when production was cloned later
+git -C "$R" reset -q --hard "$C"
+hook push d-replay-c "$(sign "$RSECRET" "$T/pushC.json")" "$T/pushC.json"
+depC=$(echo "$BODY" | jget data.deployments.0.deploymentId)
+dispatch
+check_eq "C, a descendant of production's B, goes live" "$depC" "$(field "${P}project:replay" current)"
+check_match "the site serves C" '<h1>C</h1>' "$(serve_body replay /)"
+
+
+# ---- rate limits: verified deliveries per project, any delivery per address --------------------------
+export SKIFF_RATE_LIMIT_HOOK_PROJECT=1 SKIFF_RATE_LIMIT_WINDOW=600
+hook push d-rate-1 "$(sign "$RSECRET" "$T/pushC.json")" "$T/pushC.json"
+check_eq "a delivery within the project's limit: 202" 202 "$STATUS"
+hook push d-rate-2 "$(sign "$RSECRET" "$T/pushC.json")" "$T/pushC.json"
+check_eq "the next one for that project: 429" 429 "$STATUS"
+check_eq "... as rate_limited" rate_limited "$(echo "$BODY" | jget error.code)"
+check_match "... with Retry-After" '^Retry-After: [1-9][0-9]*' "$(tr -d '\r' <"$T/resp")"
+hook push d-rate-3 "$(sign "wrong-secret-wrong-secret" "$T/pushC.json")" "$T/pushC.json"
+check_eq "an unsigned flood does not count against the project: still 401" 401 "$STATUS"
+export SKIFF_RATE_LIMIT_HOOK_PROJECT=0 SKIFF_RATE_LIMIT_HOOK=2 REMOTE_ADDR=198.51.100.7
+hook push d-rate-4 "$(sign "wrong-secret-wrong-secret" "$T/pushC.json")" "$T/pushC.json"
+hook push d-rate-5 "$(sign "wrong-secret-wrong-secret" "$T/pushC.json")" "$T/pushC.json"
+hook push d-rate-6 "$(sign "$RSECRET" "$T/pushC.json")" "$T/pushC.json"
+check_eq "a third delivery from one address within the window: 429" 429 "$STATUS"
+REMOTE_ADDR=198.51.100.8
+hook push d-rate-7 "$(sign "$RSECRET" "$T/pushC.json")" "$T/pushC.json"
+check_eq "another address is not limited by it" 202 "$STATUS"
+export SKIFF_RATE_LIMIT_HOOK=0
+unset REMOTE_ADDR SKIFF_RATE_LIMIT_WINDOW
 
 finish

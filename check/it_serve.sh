@@ -78,6 +78,9 @@ rcli hset skiff:project:demo current $D1 >/dev/null
 rcli hset skiff:project:spa current $D3 >/dev/null
 rcli hset skiff:deployment:$D1 project demo state ready >/dev/null
 rcli hset skiff:deployment:$D2 project demo state expired >/dev/null
+rcli hset skiff:deployment:$D3 project spa state ready >/dev/null
+# "other": a project whose current names a deployment of demo (a forged or mistaken write)
+rcli hset skiff:project:other current $D1 >/dev/null
 
 # ---- lighttpd with skiff-serve ----------------------------------------------------------
 cat >"$T/lighttpd.conf" <<CONF
@@ -154,7 +157,14 @@ check_eq "If-None-Match with another tag: 200" 200 "$(get "$H" / -H 'If-None-Mat
 check_eq "one Last-Modified: the deployment's time" "1 Fri, 22 Nov 2024 10:06:40 GMT" \
 	"$(get "$H" / >/dev/null; grep -ci '^last-modified:' "$T/h") $(hdr Last-Modified)"
 check_eq "If-Modified-Since equal to it: 304" 304 "$(get "$H" / -H 'If-Modified-Since: Fri, 22 Nov 2024 10:06:40 GMT')"
-echo "info: If-Modified-Since a day later answers $(get "$H" / -H 'If-Modified-Since: Sat, 23 Nov 2024 10:06:40 GMT')"
+# a browser that kept a newer deployment's copy (after a rollback) holds a later date: not 304,
+# though lighttpd, given the blob by X-Sendfile, would compare the date with the file's mtime
+check_eq "If-Modified-Since a day later: 200 (dates match exactly)" 200 \
+	"$(get "$H" / -H 'If-Modified-Since: Sat, 23 Nov 2024 10:06:40 GMT')"
+check_eq "... with the whole file" "$(size "$S/index.html")" "$(size "$T/b")"
+check_eq "If-Modified-Since after the blob file's mtime: 200" 200 \
+	"$(get "$H" / -H 'If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT')"
+check_eq "... with the whole file" "$(size "$S/index.html")" "$(size "$T/b")"
 check_eq "If-None-Match wins over If-Modified-Since" 200 \
 	"$(get "$H" / -H 'If-None-Match: "other"' -H 'If-Modified-Since: Fri, 22 Nov 2024 10:06:40 GMT')"
 
@@ -225,6 +235,11 @@ check_eq "Host a..b refused" 400 "$(get "a..b" /)"
 check_eq "immutable URL" "200 $(cat "$S/index.html")" "$(get "demo--$D1.localhost:$PORT" /) $(cat "$T/b")"
 check_eq "immutable URL of another project: 404" 404 "$(get "spa--$D1.localhost:$PORT" /)"
 check_eq "expired deployment: 410" 410 "$(get "demo--$D2.localhost:$PORT" /)"
+check_eq "a current naming another project's deployment serves nothing: 404" 404 \
+	"$(get "other.localhost:$PORT" /)"
+check_nomatch "... and none of that project's files" 'demo' "$(cat "$T/b")"
+check_eq "... nor a file by its path" 404 "$(get "other.localhost:$PORT" /index.html)"
+check_eq "the owner's host still serves it" 200 "$(get "$H" /index.html)"
 
 # ---- Redis: at most one round trip a request; rollback shows within one second --------
 redis_calls() {

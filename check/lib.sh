@@ -8,6 +8,11 @@ T=$(mktemp -d /tmp/skiff-test.XXXXXX)
 PIDS=""
 TESTS_RUN=0
 TESTS_FAILED=0
+# Rate limits off for every program a test starts, whatever configuration it writes: tests
+# make many requests from one address in seconds, and prove that a refused request writes
+# nothing (a counter is a write). it_api.sh and it_hook.sh turn them on where they test them.
+export SKIFF_RATE_LIMIT_CREATE=0 SKIFF_RATE_LIMIT_DEPLOY=0 SKIFF_RATE_LIMIT_DEPLOY_PROJECT=0 \
+	SKIFF_RATE_LIMIT_HOOK=0 SKIFF_RATE_LIMIT_HOOK_PROJECT=0
 
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
@@ -91,6 +96,12 @@ auth_disabled = true
 public_reads = true
 domain = localhost
 log_level = debug
+# rate limits off, as in the environment above
+rate_limit_create = 0
+rate_limit_deploy = 0
+rate_limit_deploy_project = 0
+rate_limit_hook = 0
+rate_limit_hook_project = 0
 CONF
 	export SKIFF_CONFIG="$T/skiff.conf"
 }

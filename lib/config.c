@@ -60,12 +60,23 @@ static const struct config_key config_keys[] = {
 	B(public_reads, "false"),
 	I(max_body, "65536", 256, 16777216),
 	B(allow_local_git, "false"),
+	I(rate_limit_window, "60", 1, 86400),
+	I(rate_limit_create, "10", 0, 1000000),
+	I(rate_limit_deploy, "30", 0, 1000000),
+	I(rate_limit_deploy_project, "20", 0, 1000000),
+	I(rate_limit_hook, "600", 0, 1000000),
+	I(rate_limit_hook_project, "60", 0, 1000000),
 	S(work_dir, "/var/lib/skiff/work"),
 	S(build_program, "/usr/lib/skiff/skiff-build"),
 	S(sandbox, "bwrap"),
 	I(build_timeout, "900", 1, 86400),
 	I(build_cpu, "900", 1, 86400),
 	I(build_memory_mb, "2048", 16, 1048576),
+	S(build_network, "egress"),
+	I(build_tmp_mb, "1024", 1, 1048576),
+	I(build_disk_mb, "4096", 1, 16777216),
+	I(build_file_mb, "1024", 1, 1048576),
+	I(build_processes, "512", 8, 1000000),
 	I(max_files, "20000", 1, 10000000),
 	I(max_file_mb, "100", 1, 1048576),
 	I(max_output_mb, "500", 1, 1048576),
@@ -272,6 +283,10 @@ int config_check(const struct config *cfg, struct error *err)
 	if (strcmp(cfg->sandbox, "bwrap") && strcmp(cfg->sandbox, "none"))
 		return error_set(err, SKIFF_EINVALID, "invalid_config", "sandbox: '%s' is not bwrap or none",
 				 cfg->sandbox);
+	if (strcmp(cfg->build_network, "egress") && strcmp(cfg->build_network, "none") &&
+	    strcmp(cfg->build_network, "host"))
+		return error_set(err, SKIFF_EINVALID, "invalid_config",
+				 "build_network: '%s' is not egress, none or host", cfg->build_network);
 	if (strcmp(cfg->launcher, "local") && strcmp(cfg->launcher, "ecs"))
 		return error_set(err, SKIFF_EINVALID, "invalid_config", "launcher: '%s' is not local or ecs",
 				 cfg->launcher);

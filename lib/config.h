@@ -44,6 +44,13 @@ struct config {
 	bool auth_disabled;                  /* local use: mutations need no token */
 	bool public_reads;                   /* reads (dashboard, API, logs) need no credentials */
 	long max_body;                       /* request body limit in bytes */
+	/* rate limits per rate_limit_window seconds; 0 = off (lib/rate.h) */
+	long rate_limit_window;
+	long rate_limit_create;              /* project creations per client address */
+	long rate_limit_deploy;              /* redeploys per client address */
+	long rate_limit_deploy_project;      /* redeploys per project */
+	long rate_limit_hook;                /* webhook deliveries per client address */
+	long rate_limit_hook_project;        /* verified webhook deliveries per project */
 	/* builds */
 	bool allow_local_git;                /* file:// and loopback git URLs (local use, tests) */
 	char work_dir[CONFIG_STR_MAX];
@@ -51,7 +58,12 @@ struct config {
 	char sandbox[16];                    /* "bwrap" or "none" */
 	long build_timeout;                  /* seconds, wall clock */
 	long build_cpu;                      /* seconds of CPU */
-	long build_memory_mb;
+	long build_memory_mb;                /* RLIMIT_AS of each command */
+	char build_network[16];              /* "egress" (slirp4netns), "none" or "host" */
+	long build_tmp_mb;                   /* size of the sandbox's /tmp (a tmpfs) */
+	long build_disk_mb;                  /* bytes in the build's work directory */
+	long build_file_mb;                  /* RLIMIT_FSIZE: one file */
+	long build_processes;                /* processes and threads at once (pids cgroup) */
 	long max_files;
 	long max_file_mb;
 	long max_output_mb;

@@ -34,12 +34,13 @@ static int hook_file_url_normalize(const char *url, char *out, size_t outlen)
 			return SKIFF_EINVALID;
 	}
 	memcpy(out, url, n + 1);
-	while (n > 8 && out[n - 1] == '/')
-		out[--n] = '\0';
-	if (n > 12 && !memcmp(out + n - 4, ".git", 4))
-		out[n -= 4] = '\0';
-	while (n > 8 && out[n - 1] == '/')
-		out[--n] = '\0';
+	for (size_t before = 0; before != n;) {   /* until stable, as for https below */
+		before = n;
+		while (n > 8 && out[n - 1] == '/')
+			out[--n] = '\0';
+		if (n > 12 && !memcmp(out + n - 4, ".git", 4))
+			out[n -= 4] = '\0';
+	}
 	return n > 8 ? 0 : SKIFF_EINVALID;
 }
 
@@ -76,6 +77,8 @@ int hook_url_normalize(const char *url, char *out, size_t outlen)
 	/* the default port says nothing */
 	char *host = out + 8, *slash = strchr(host, '/');
 	size_t hl = slash ? (size_t)(slash - host) : strlen(host);
+	if (memchr(host, ':', hl) != memrchr(host, ':', hl))
+		return SKIFF_EINVALID;   /* one port at most */
 	if (hl > 4 && !memcmp(host + hl - 4, ":443", 4)) {
 		memmove(host + hl - 4, host + hl, strlen(host + hl) + 1);
 		hl -= 4;
@@ -83,15 +86,18 @@ int hook_url_normalize(const char *url, char *out, size_t outlen)
 		memmove(host + hl - 3, host + hl, strlen(host + hl) + 1);
 		hl -= 3;
 	}
+	/* trailing slashes and ".git" suffixes, until none is left: normalising a normalised URL
+	 * changes nothing (GitHub names never end in ".git") */
 	o = strlen(out);
-	while (o > 8 + hl && out[o - 1] == '/')
-		out[--o] = '\0';
-	if (o >= 8 + hl + 4 && !memcmp(out + o - 4, ".git", 4)) {
-		o -= 4;
-		out[o] = '\0';
+	for (size_t before = 0; before != o;) {
+		before = o;
+		while (o > 8 + hl && out[o - 1] == '/')
+			out[--o] = '\0';
+		if (o >= 8 + hl + 4 && !memcmp(out + o - 4, ".git", 4)) {
+			o -= 4;
+			out[o] = '\0';
+		}
 	}
-	while (o > 8 + hl && out[o - 1] == '/')
-		out[--o] = '\0';
 	/* a repository, not a bare host */
 	if (o <= 8 + hl + 1 || host[hl] != '/')
 		return SKIFF_EINVALID;

@@ -50,9 +50,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	size_t len = m < 0 ? (size_t)n : (size_t)n + (size_t)m;
 	if (len > sizeof(line) - 2)
 		len = sizeof(line) - 2;
-	/* one event is one line: fold any newline in a message */
+	/* one event is one line, and a value quoted from a request or a repository can neither
+	 * start another nor drive a terminal: newlines, escapes and other controls become ' ' */
 	for (size_t i = (size_t)n; i < len; i++)
-		if (line[i] == '\n' || line[i] == '\r')
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
 			line[i] = ' ';
 	line[len++] = '\n';
 	ssize_t w = write(STDERR_FILENO, line, len);

@@ -49,6 +49,8 @@ struct manifest {
 	int spa;                       /* config.spa: -1 unset, 0 false, 1 true */
 	json_t *root;                  /* the parsed document */
 	size_t memory;                 /* approximate bytes held, for cache bounds */
+	char project[64];              /* the owner's slug, filled by the serve side from the
+					* deployment record when it loads the manifest */
 	struct rules *rules;           /* compiled from config by the serve side (rules_compile);
 					* NULL until then; freed with the manifest */
 };

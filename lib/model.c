@@ -66,8 +66,13 @@ static const char model_lua_state[] = MODEL_LUA_HSET MODEL_LUA_FINAL
 	"return eid";
 
 /* KEYS: deployment, log, events, project
- * ARGV: id, now, maxlen, fields json. A build going live ends an earlier rollback: the
- * project's rolled_back_* fields go with it. */
+ * ARGV: id, now, maxlen, fields json, deployment key prefix. A build going live ends an
+ * earlier rollback: the project's rolled_back_* fields go with it. A build whose clone
+ * ("cloned", ms) is older than production's (its "cloned", else "created") ends ready without
+ * going live, unless it is the same commit or descends from it ("descends_from" names
+ * production's id, checked by the clone): two builds of a branch finishing out of order, or a
+ * replayed push, never put an older commit back. Rollback is the way back
+ * (model_lifecycle.h). */
 static const char model_lua_promote[] = MODEL_LUA_HSET MODEL_LUA_FINAL
 	"local cur = redis.call('HGET', KEYS[1], 'state') "
 	"if not cur then return -2 end "
@@ -76,7 +81,23 @@ static const char model_lua_promote[] = MODEL_LUA_HSET MODEL_LUA_FINAL
 	"if redis.call('EXISTS', KEYS[4]) == 0 then return -2 end "
 	"hset(KEYS[1], ARGV[4]) "
 	"redis.call('HSET', KEYS[1], 'state', 'ready', 'phase', '', 'finished', ARGV[2]) "
-	"if redis.call('HGET', KEYS[4], 'pinned') ~= '1' then "
+	"local live = redis.call('HGET', KEYS[4], 'current') "
+	"local mine = tonumber(redis.call('HGET', KEYS[1], 'cloned')) "
+	"local stale = false "
+	"if live and live ~= '' and live ~= ARGV[1] and mine and "
+	"   redis.call('HGET', KEYS[1], 'descends_from') ~= live then "
+	"  local v = redis.call('HMGET', ARGV[5] .. live, 'cloned', 'created', 'commit') "
+	"  local theirs = tonumber(v[1]) or tonumber(v[2]) "
+	"  stale = theirs ~= nil and theirs > mine and "
+	"    v[3] ~= redis.call('HGET', KEYS[1], 'commit') "
+	"  if stale then "
+	"    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'k', 'line', 's', 'system', "
+	"    'm', 'Not made current: production (' .. live .. ') serves ' .. "
+	"    string.sub(tostring(v[3] or '?'), 1, 12) .. ', cloned after this build; roll back to "
+	"use this one') "
+	"  end "
+	"end "
+	"if not stale and redis.call('HGET', KEYS[4], 'pinned') ~= '1' then "
 	"  redis.call('HSET', KEYS[4], 'current', ARGV[1]) "
 	"  redis.call('HDEL', KEYS[4], 'rolled_back_from', 'rolled_back_at', 'rolled_back_by') "
 	"end "
@@ -375,6 +396,18 @@ int model_deployment_status(struct redis *r, const char *id, enum deployment_sta
 	return exists;
 }
 
+int model_deployment_cancel_requested(struct redis *r, const char *id, struct error *err)
+{
+	char key[REDIS_KEY_MAX];
+	redis_key(r, key, "deployment:%s", id);
+	redisReply *reply = redis_cmd(r, err, "HEXISTS %s cancel_requested", key);
+	if (!reply)
+		return model_script_failed(err);
+	int requested = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
+	freeReplyObject(reply);
+	return requested;
+}
+
 int model_deployment_update(struct redis *r, const char *id, const struct deployment *change,
 			    unsigned set, struct error *err)
 {
@@ -432,8 +465,9 @@ int model_deployment_promote(struct redis *r, const char *id, const struct deplo
 	if (!slug[0])
 		return error_set(err, SKIFF_EINTERNAL, NULL, "deployment %s has no project", id);
 	char kd[REDIS_KEY_MAX], kl[REDIS_KEY_MAX], ke[REDIS_KEY_MAX], kp[REDIS_KEY_MAX], now[24],
-		maxlen[24];
+		maxlen[24], kdp[REDIS_KEY_MAX];
 	redis_key(r, kd, "deployment:%s", id);
+	redis_key(r, kdp, "deployment:");
 	redis_key(r, kl, "log:%s", id);
 	redis_key(r, ke, "events:%s", id);
 	redis_key(r, kp, "project:%s", slug);
@@ -441,8 +475,8 @@ int model_deployment_promote(struct redis *r, const char *id, const struct deplo
 	json_t *fields = model_record_deployment_change(change, set);
 	char *fj = model_script_json(fields);
 	json_decref(fields);
-	const char *args[] = { kd, kl, ke, kp, id, now, model_script_maxlen(r, maxlen), fj };
-	rc = model_script_run(r, model_lua_promote, 4, 8, args, "deployment", "already_finished", err);
+	const char *args[] = { kd, kl, ke, kp, id, now, model_script_maxlen(r, maxlen), fj, kdp };
+	rc = model_script_run(r, model_lua_promote, 4, 9, args, "deployment", "already_finished", err);
 	free(fj);
 	return rc;
 }

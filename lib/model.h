@@ -62,6 +62,11 @@ struct deployment {
 	char rolled_back_from[ID_LEN + 1];
 	char superseded_by[ID_LEN + 1];
 	char delivery[MODEL_DELIVERY_MAX + 1];     /* the webhook delivery that asked for it */
+	char pushed_commit[MODEL_COMMIT_MAX + 1];  /* a webhook's payload.after: only compared
+						    * with the branch head the clone finds */
+	char descends_from[ID_LEN + 1];            /* production when the clone ran, if commit is
+						    * it or descends from it (the promotion rule) */
+	long long cloned;                          /* ms the clone ran, or MODEL_NONE */
 	long long created, started, finished, expired;  /* ms, or MODEL_NONE */
 	long long launched;                        /* ms the ECS task was created, or MODEL_NONE */
 	long long exit_code, files, bytes, bytes_uploaded;  /* or MODEL_NONE */
@@ -110,6 +115,10 @@ int model_deployment_page(struct redis *r, const char *slug, const struct model_
 int model_deployment_status(struct redis *r, const char *id, enum deployment_state *state,
 			    char phase[MODEL_PHASE_MAX + 1], struct error *err);
 
+/* 1 when a user asked the running build of deployment id to stop (model_lifecycle_cancel sets
+ * cancel_requested), 0 when not, negative when Redis failed. */
+int model_deployment_cancel_requested(struct redis *r, const char *id, struct error *err);
+
 /* The fields of a deployment that a build's progress changes: a change is a struct deployment
  * (from model_deployment_init) with a mask of the fields to write, MODEL_SET(COMMIT) | …
  * Strings are written as they are (also ""); a number that is MODEL_NONE is not written. */
@@ -125,6 +134,8 @@ enum deployment_field {
 	DEPLOYMENT_FIELD_LAUNCHER,
 	DEPLOYMENT_FIELD_TASK_ARN,
 	DEPLOYMENT_FIELD_LAUNCHED,
+	DEPLOYMENT_FIELD_CLONED,
+	DEPLOYMENT_FIELD_DESCENDS_FROM,
 };
 #define MODEL_SET(field) (1u << DEPLOYMENT_FIELD_##field)
 
@@ -142,7 +153,9 @@ int model_deployment_state(struct redis *r, const char *id, enum deployment_stat
 /* Makes id the current deployment of its project and marks it ready (with the fields of
  * change named by set), atomically, unless the deployment was canceled meanwhile
  * (SKIFF_ECANCELED). Going live (the project not pinned) clears the project's record of an
- * earlier rollback (rolled_back_from, _at, _by). */
+ * earlier rollback (rolled_back_from, _at, _by). A deployment whose clone (cloned) is older
+ * than production's stays ready but not current unless it is production's commit or its
+ * descends_from names production (the build's clone checks ancestry): the log says so. */
 int model_deployment_promote(struct redis *r, const char *id, const struct deployment *change,
 			     unsigned set, struct error *err);
 

@@ -86,8 +86,18 @@ static const char model_lifecycle_lua_cancel[] = LUA_CANCEL
 	"if not st then return -2 end "
 	"if st == 'canceled' then return 0 end "
 	"if st ~= 'queued' and st ~= 'building' then return -3 end "
+	/* a running build (its lease is alive) records canceled itself once its processes are
+	 * gone; until then the state stays building */
+	"if st == 'building' and redis.call('EXISTS', ARGV[1] .. 'lease:' .. ARGV[2]) == 1 then "
+	"  local d = ARGV[1] .. 'deployment:' .. ARGV[2] "
+	"  if redis.call('HSETNX', d, 'cancel_requested', ARGV[3]) == 1 then "
+	"    local eid = redis.call('XADD', ARGV[1] .. 'log:' .. ARGV[2], '*', 'k', 'line', "
+	"      's', 'system', 'm', 'Cancel requested: stopping the build') "
+	"    redis.call('PUBLISH', ARGV[1] .. 'events:' .. ARGV[2], eid) "
+	"  end "
+	"  return 2 "
+	"end "
 	"cancel(ARGV[1], ARGV[2], ARGV[3], 'canceled by request') "
-	"if st == 'building' then return 1 end "
 	"return 0";
 
 /* ARGV: prefix, slug, now, orphan task ttl. A build still running on ECS leaves its task's ARN
@@ -203,13 +213,13 @@ int model_lifecycle_unpin(struct redis *r, const char *slug, struct error *err)
 	return rc;
 }
 
-int model_lifecycle_cancel(struct redis *r, const char *id, bool *was_building, struct error *err)
+int model_lifecycle_cancel(struct redis *r, const char *id, bool *stopping, struct error *err)
 {
 	char now[24];
 	snprintf(now, sizeof(now), "%lld", clock_wall_ms());
 	const char *args[] = { redis_prefix(r), id, now };
 	long long v;
-	*was_building = false;
+	*stopping = false;
 	int rc = model_lifecycle_run(r, model_lifecycle_lua_cancel, 3, args, &v, NULL, err);
 	if (rc < 0)
 		return rc;
@@ -218,7 +228,7 @@ int model_lifecycle_cancel(struct redis *r, const char *id, bool *was_building, 
 	if (v == -3)
 		return error_set(err, SKIFF_ECONFLICT, "already_finished",
 				 "deployment %s has already finished", id);
-	*was_building = v == 1;
+	*stopping = v == 2;
 	return 0;
 }
 

@@ -23,9 +23,11 @@ int model_lifecycle_redeploy(struct redis *r, const char *slug, const struct dep
 int model_lifecycle_rollback(struct redis *r, const char *slug, const char *id, bool pin,
 		       const char *who, struct error *err);
 int model_lifecycle_unpin(struct redis *r, const char *slug, struct error *err);
-/* Cancels a queued or building deployment; idempotent on a canceled one; SKIFF_ECONFLICT on
- * a finished one. *was_building tells whether a build process has to be stopped. */
-int model_lifecycle_cancel(struct redis *r, const char *id, bool *was_building, struct error *err);
+/* Cancels a queued deployment, or one marked building whose build is gone (no lease);
+ * idempotent on a canceled one; SKIFF_ECONFLICT on a finished one. A running build is asked
+ * to stop instead (cancel_requested; *stopping set): it records canceled itself once its
+ * processes are gone, within about a second. */
+int model_lifecycle_cancel(struct redis *r, const char *id, bool *stopping, struct error *err);
 /* Removes the project, its deployment records, log streams and leases. Builds still queued
  * or running are canceled first (a local build stops when its record is gone); the ECS task
  * of one is left (model_lifecycle_orphan_task) for ecs_poll to stop. Blobs go at the next

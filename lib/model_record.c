@@ -38,7 +38,9 @@ static const struct model_field model_deployment_fields[] = {
 	STR(deployment, branch), STR(deployment, ref), STR(deployment, commit),
 	STR(deployment, commit_message), STR(deployment, error), STR(deployment, launcher),
 	STR(deployment, task_arn), STR(deployment, rolled_back_from),
-	STR(deployment, superseded_by), STR(deployment, delivery), NUM(deployment, created),
+	STR(deployment, superseded_by), STR(deployment, delivery),
+	STR(deployment, pushed_commit), STR(deployment, descends_from), NUM(deployment, cloned),
+	NUM(deployment, created),
 	NUM(deployment, started), NUM(deployment, finished), NUM(deployment, expired),
 	NUM(deployment, launched), NUM(deployment, exit_code), NUM(deployment, files),
 	NUM(deployment, bytes), NUM(deployment, bytes_uploaded),
@@ -57,6 +59,8 @@ static const struct model_field model_change_fields[] = {
 	[DEPLOYMENT_FIELD_LAUNCHER] = STR(deployment, launcher),
 	[DEPLOYMENT_FIELD_TASK_ARN] = STR(deployment, task_arn),
 	[DEPLOYMENT_FIELD_LAUNCHED] = NUM(deployment, launched),
+	[DEPLOYMENT_FIELD_CLONED] = NUM(deployment, cloned),
+	[DEPLOYMENT_FIELD_DESCENDS_FROM] = STR(deployment, descends_from),
 };
 
 #define MODEL_NFIELDS(t) (sizeof(t) / sizeof((t)[0]))

@@ -3,9 +3,11 @@
 #include "proc.h"
 #include "clock.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +25,49 @@ struct proc_stream {
 	size_t len;
 	bool dropping;           /* inside an over-long line: discard until newline */
 };
+
+/* Writes "0 ID 1" (root inside is ID outside, as slirp4netns expects when it joins) to
+ * path; async-signal-safe. */
+static int proc_map_self(const char *path, unsigned id)
+{
+	char text[40], digits[12];
+	size_t n = 0, d = 0;
+	do
+		digits[d++] = (char)('0' + id % 10);
+	while ((id /= 10) && d < sizeof(digits));
+	text[n++] = '0';
+	text[n++] = ' ';
+	for (size_t i = d; i > 0; i--)
+		text[n++] = digits[i - 1];
+	text[n++] = ' ';
+	text[n++] = '1';
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t w = write(fd, text, n);
+	close(fd);
+	return w == (ssize_t)n ? 0 : -1;
+}
+
+/* A new user namespace (root inside mapped to our uid and gid) that owns a new, empty network
+ * namespace: whoever created it can enter it and change its routes, root or not, and
+ * nothing inside without capabilities can. */
+static int proc_new_netns(void)
+{
+	unsigned uid = (unsigned)getuid(), gid = (unsigned)getgid();
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
+		return -1;
+	int fd = open("/proc/self/setgroups", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t w = write(fd, "deny", 4);
+		(void)w;
+		close(fd);
+	}
+	if (proc_map_self("/proc/self/uid_map", uid) < 0 ||
+	    proc_map_self("/proc/self/gid_map", gid) < 0)
+		return -1;
+	return 0;
+}
 
 void proc_child_reset(int close_from)
 {
@@ -42,18 +87,36 @@ void proc_child_reset(int close_from)
 
 /* Only async-signal-safe calls from here to execve: the parent may have threads. */
 static void proc_child(const struct proc_spec *spec, int out_fd, int err_fd,
-		       const struct rlimit *cpu, const struct rlimit *as)
+		       const struct rlimit *cpu, const struct rlimit *as, const struct rlimit *fsize,
+		       const struct rlimit *nproc)
 {
 	setsid();
 	int devnull = open("/dev/null", O_RDONLY);
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
 		_exit(127);
-	proc_child_reset(3);
+	if (spec->join_fd > 0 && write(spec->join_fd, "0", 1) != 1)
+		_exit(127);
+	if (spec->new_netns && proc_new_netns() < 0)
+		_exit(127);
+	/* passed descriptors to 3, 4, ...: first above the range, so none is overwritten */
+	int moved[PROC_PASS_MAX];
+	for (size_t i = 0; i < spec->npass; i++)
+		if ((moved[i] = fcntl(spec->pass_fds[i], F_DUPFD, 3 + PROC_PASS_MAX)) < 0)
+			_exit(127);
+	for (size_t i = 0; i < spec->npass; i++)
+		if (dup2(moved[i], 3 + (int)i) < 0)
+			_exit(127);
+	/* signals as the command expects them; every other descriptor closed */
+	proc_child_reset(3 + (int)spec->npass);
 	struct rlimit core = { 0, 0 };
 	setrlimit(RLIMIT_CORE, &core);
 	if (cpu->rlim_cur != RLIM_INFINITY && setrlimit(RLIMIT_CPU, cpu) < 0)
 		_exit(127);
 	if (as->rlim_cur != RLIM_INFINITY && setrlimit(RLIMIT_AS, as) < 0)
+		_exit(127);
+	if (fsize->rlim_cur != RLIM_INFINITY && setrlimit(RLIMIT_FSIZE, fsize) < 0)
+		_exit(127);
+	if (nproc->rlim_cur != RLIM_INFINITY && setrlimit(RLIMIT_NPROC, nproc) < 0)
 		_exit(127);
 	static const char nodir[] = "skiff: cannot enter the build directory\n";
 	if (spec->cwd && chdir(spec->cwd) < 0) {
@@ -135,7 +198,14 @@ int proc_run(const struct proc_spec *spec, proc_line_fn on_line, proc_tick_fn ti
 		}
 		return error_set(err, SKIFF_ESYS, NULL, "pipe: %s", strerror(e));
 	}
+	assert(spec->npass <= PROC_PASS_MAX);
 	struct rlimit cpu = { RLIM_INFINITY, RLIM_INFINITY }, as = { RLIM_INFINITY, RLIM_INFINITY };
+	struct rlimit fsize = { RLIM_INFINITY, RLIM_INFINITY };
+	struct rlimit nproc = { RLIM_INFINITY, RLIM_INFINITY };
+	if (spec->file_mb > 0)
+		fsize.rlim_cur = fsize.rlim_max = (rlim_t)spec->file_mb << 20;
+	if (spec->nproc > 0)
+		nproc.rlim_cur = nproc.rlim_max = (rlim_t)spec->nproc;
 	if (spec->cpu_s > 0) {
 		cpu.rlim_cur = (rlim_t)spec->cpu_s;
 		cpu.rlim_max = (rlim_t)spec->cpu_s + 5; /* SIGXCPU first, then SIGKILL */
@@ -153,9 +223,21 @@ int proc_run(const struct proc_spec *spec, proc_line_fn on_line, proc_tick_fn ti
 		return error_set(err, SKIFF_ESYS, NULL, "fork: %s", strerror(e));
 	}
 	if (pid == 0)
-		proc_child(spec, outp[1], errp[1], &cpu, &as);
+		proc_child(spec, outp[1], errp[1], &cpu, &as, &fsize, &nproc);
 	close(outp[1]);
 	close(errp[1]);
+	if (spec->started) {
+		int rc = spec->started(ctx, (int)pid, err);
+		if (rc < 0) {
+			kill(pid, SIGKILL);
+			kill(-pid, SIGKILL);
+			close(outp[0]);
+			close(errp[0]);
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+			return rc;
+		}
+	}
 	/* the child makes itself a session (and group) leader with setsid(); doing setpgid() here
 	 * as well would make that setsid() fail. Until it ran, kill(-pid) finds no group, which
 	 * only matters for a kill in the first instant, and SIGKILL follows anyway. */
@@ -169,7 +251,7 @@ int proc_run(const struct proc_spec *spec, proc_line_fn on_line, proc_tick_fn ti
 	for (int i = 0; i < 2; i++)
 		fcntl(streams[i].fd, F_SETFL, fcntl(streams[i].fd, F_GETFL) | O_NONBLOCK);
 
-	long long start = clock_mono_ms(), next_tick = start + 1000;
+	long long start = clock_mono_ms(), next_tick = start + PROC_TICK_MS;
 	long long deadline = spec->timeout_s > 0 ? start + spec->timeout_s * 1000LL : 0;
 	long long kill_at = 0, drain_until = 0;
 	bool reaped = false, terminating = false;
@@ -192,11 +274,14 @@ int proc_run(const struct proc_spec *spec, proc_line_fn on_line, proc_tick_fn ti
 			terminating = true;
 		}
 		if (!terminating && tick && now >= next_tick) {
-			next_tick = now + 1000;
-			if (tick(ctx)) {
+			next_tick = now + PROC_TICK_MS;
+			int t = tick(ctx);
+			if (t) {
 				res->stopped = true;
 				terminating = true;
 			}
+			if (t == PROC_TICK_KILL)
+				kill_at = now;
 		}
 		if (terminating && !kill_at && !reaped) {
 			kill(-pid, SIGTERM);

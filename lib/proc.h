@@ -11,6 +11,10 @@
 #define PROC_STDERR 2
 #define PROC_LINE_MAX 4096      /* longer lines are delivered cut at this length */
 #define PROC_KILL_GRACE_S 5     /* SIGTERM → SIGKILL */
+#define PROC_TICK_MS 500        /* between calls of the tick function */
+#define PROC_PASS_MAX 4         /* descriptors passed to the child */
+#define PROC_TICK_STOP 1        /* tick's answer: SIGTERM, SIGKILL after PROC_KILL_GRACE_S */
+#define PROC_TICK_KILL 2        /* tick's answer: SIGKILL now */
 
 struct proc_spec {
 	const char *const *argv;   /* argv[0] is an absolute path; executed with execve */
@@ -19,6 +23,17 @@ struct proc_spec {
 	long timeout_s;            /* wall clock; 0 = none */
 	long cpu_s;                /* RLIMIT_CPU; 0 = none */
 	long memory_mb;            /* RLIMIT_AS; 0 = none */
+	long file_mb;              /* RLIMIT_FSIZE; 0 = none */
+	long nproc;                /* RLIMIT_NPROC (not enforced for root); 0 = none */
+	const int *pass_fds;       /* given to the child as descriptors 3, 4, ... */
+	size_t npass;              /* at most PROC_PASS_MAX */
+	bool new_netns;            /* the child moves to a new user namespace (its root mapped
+	                            * to our uid) with a new, empty network namespace */
+	int join_fd;               /* > 0: the child writes "0" to it before execve (a cgroup's
+	                            * cgroup.procs, so that all it starts is inside) */
+	/* called in the parent right after the fork, before any output is read; nonzero kills
+	 * the child and proc_run returns that error */
+	int (*started)(void *ctx, int pid, struct error *err);
 };
 
 struct proc_result {
@@ -32,8 +47,8 @@ struct proc_result {
 /* Called for every output line (without its newline; a trailing CR is removed). cut: the line
  * was longer than PROC_LINE_MAX and the rest of it was dropped. */
 typedef void (*proc_line_fn)(void *ctx, int stream, const char *line, size_t len, bool cut);
-/* Called about once a second while the command runs; nonzero stops it (SIGTERM, then
- * SIGKILL after PROC_KILL_GRACE_S). May be NULL. */
+/* Called about every PROC_TICK_MS while the command runs; PROC_TICK_STOP or PROC_TICK_KILL
+ * stops it. May be NULL. */
 typedef int (*proc_tick_fn)(void *ctx);
 
 /* Runs the command in a new session (its own process group), stdin from /dev/null, every

@@ -202,14 +202,15 @@ static bool serve_get_or_head(const struct serve_request *req)
 	return serve_is(req->method, "GET") || serve_is(req->method, "HEAD");
 }
 
-/* Not found: SPA fallback for navigations, else the nearest 404.html, else skiff's page. */
+/* Not found: SPA fallback for navigations (not for a 404 or 410 rule: its status is what
+ * the site asked for), else the nearest 404.html, else skiff's page. */
 static void serve_not_found(const struct manifest *m, const char *path, int status,
-			    const struct serve_request *req, struct arena *a,
+			    bool by_rule, const struct serve_request *req, struct arena *a,
 			    struct serve_decision *d)
 {
 	const struct manifest_file *index = manifest_lookup(m, "/index.html");
 	bool spa = m->spa >= 0 ? m->spa == 1 : (!manifest_lookup(m, "/404.html") && index);
-	if (status == 404 && spa && index && serve_get_or_head(req) && serve_navigation(req, path)) {
+	if (!by_rule && spa && index && serve_get_or_head(req) && serve_navigation(req, path)) {
 		serve_reply_file(m, index, 200, false, req, a, d);
 		d->reason = "spa";
 		return;
@@ -256,13 +257,13 @@ static bool serve_rule(const struct manifest *m, const char *path, struct serve_
 	}
 	if (rr->status == 200) {
 		if (!f)
-			serve_not_found(m, path, 404, req, a, d);
+			serve_not_found(m, path, 404, false, req, a, d);
 		else
 			serve_file(m, f, false, req, a, d);
 	} else if (f) {                        /* 404, 410 with a page */
 		serve_reply_file(m, f, rr->status, false, req, a, d);
 	} else {
-		serve_not_found(m, path, rr->status, req, a, d);
+		serve_not_found(m, path, rr->status, true, req, a, d);
 	}
 	d->reason = "rewrite rule";
 	return true;
@@ -304,6 +305,6 @@ void serve_decide(const struct manifest *m, const struct serve_request *req, str
 	if (f)
 		serve_file(m, f, strcmp(f->path, path) == 0, req, a, d);
 	else
-		serve_not_found(m, path, 404, req, a, d);
+		serve_not_found(m, path, 404, false, req, a, d);
 	serve_reply_rules(m, path, a, d);
 }

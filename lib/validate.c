@@ -1,5 +1,6 @@
 /* validate.c — checks for slugs, git URLs, branch names and build settings. */
 #include "validate.h"
+#include "addr.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -162,6 +163,27 @@ int validate_git_url(const char *s, bool allow_local, struct error *err)
 	if (!https && !loopback)
 		return error_set(err, SKIFF_EINVALID, "invalid_git_url", "gitURL must be an https:// URL");
 	return 0;
+}
+
+int validate_git_url_resolved(const char *s, bool allow_local,
+			      const struct addr_resolver *resolver, struct error *err)
+{
+	int rc = validate_git_url(s, allow_local, err);
+	if (rc < 0 || allow_local)
+		return rc;
+	/* validated: "https://" host [":" port] "/" path, the host a name or [IPv6] */
+	const char *host = s + 8;
+	size_t n = strcspn(host, "/");
+	if (host[0] == '[')
+		n = (size_t)(strchr(host, ']') - host) + 1;
+	else if (memchr(host, ':', n))
+		n = (size_t)((const char *)memchr(host, ':', n) - host);
+	char h[256];
+	if (n >= sizeof(h))
+		return error_set(err, SKIFF_EINVALID, "invalid_git_url", "gitURL host is too long");
+	memcpy(h, host, n);
+	h[n] = '\0';
+	return addr_host_check(h, resolver, "invalid_git_url", err);
 }
 
 int validate_branch(const char *s, struct error *err)

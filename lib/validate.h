@@ -17,6 +17,14 @@ int validate_slug(const char *s, struct error *err);
 /* https:// only, unless allow_local (then also file:///abs and http(s) to loopback hosts).
  * No credentials, no whitespace or control characters, no option-like leading '-'. */
 int validate_git_url(const char *s, bool allow_local, struct error *err);
+struct addr_resolver;
+/* validate_git_url, then, unless allow_local, the host resolved (resolver: NULL for the
+ * system's) and refused when it does not resolve or any address is loopback, private,
+ * link-local, unique-local, multicast or unspecified (lib/addr.h): invalid_git_url with the
+ * reason. The check at creation and again right before the clone; the build's network
+ * namespace holds against DNS rebinding between the two and the connect. */
+int validate_git_url_resolved(const char *s, bool allow_local,
+			      const struct addr_resolver *resolver, struct error *err);
 /* git check-ref-format rules for a branch name, at most BRANCH_MAX bytes. */
 int validate_branch(const char *s, struct error *err);
 /* A shell command line for the build (run by /bin/sh inside the sandbox, never with skiff's

@@ -188,7 +188,7 @@ out:
 	return rc;
 }
 
-static void watch_child(const struct watch_poll *p, int fd)
+static void watch_child(const struct watch_poll *p, bool allow_local, int fd)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	proc_child_reset(-1);
@@ -200,7 +200,10 @@ static void watch_child(const struct watch_poll *p, int fd)
 	struct error err;
 	error_clear(&err);
 	int n;
-	if (watch_remote_head(p->git_url, p->branch, head, &err) == 0)
+	/* the name resolved here, in the child, so that a slow resolver stalls only this poll:
+	 * a name that now points at this machine or a private network is not polled */
+	if (validate_git_url_resolved(p->git_url, allow_local, NULL, &err) == 0 &&
+	    watch_remote_head(p->git_url, p->branch, head, &err) == 0)
 		n = snprintf(line, sizeof(line), "ok %s\n", head);
 	else
 		n = snprintf(line, sizeof(line), "err %.*s\n", WATCH_ERROR_MAX, err.message);
@@ -396,7 +399,7 @@ static int watch_spawn(struct watch *w, struct redis *r, struct watch_poll *p, l
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		watch_child(p, fds[1]);
+		watch_child(p, w->cfg->allow_local_git, fds[1]);
 	}
 	close(fds[1]);
 	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);

@@ -71,6 +71,12 @@ dashboard_url = http://localhost:$PORT
 xsendfile = true
 sse_listen = 127.0.0.1:$SSEPORT
 log_level = ${SKIFF_LOG_LEVEL:-info}
+# one person on one machine: limits far above what a hand or a browser test reaches
+rate_limit_create = 1000
+rate_limit_deploy = 1000
+rate_limit_deploy_project = 1000
+rate_limit_hook = 1000
+rate_limit_hook_project = 1000
 CONF
 mv "$VARDIR/skiff.conf.tmp" "$VARDIR/skiff.conf"
 

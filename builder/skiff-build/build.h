@@ -23,8 +23,16 @@
 #define BUILD_LOG_PENDING_MAX (8u << 20)     /* log bytes held while Redis is unreachable */
 #define BUILD_LOG_RETRY_MS 500               /* between attempts to append them */
 #define BUILD_LOG_END_TRIES 20               /* attempts at the end of the build (10 s) */
+#define BUILD_CLONE_EXIT_TOO_BIG 3           /* skiff-build --clone: past BUILD_CLONE_MAX_BYTES */
 
 struct build_lease;
+
+/* The network of the build's commands (net.c). */
+enum build_net_mode {
+	BUILD_NET_HOST,    /* the host's network: build_network = host, or sandbox = none */
+	BUILD_NET_NONE,    /* a namespace with only its own loopback */
+	BUILD_NET_EGRESS,  /* slirp4netns, with the host and the private ranges unreachable */
+};
 
 struct build {
 	const struct config *cfg;
@@ -40,11 +48,14 @@ struct build {
 	char home[PATH_MAX];          /* workdir/home: $HOME of the commands */
 	struct detect_result detect;
 	long long deadline_ms;        /* CLOCK_MONOTONIC end of the commands' time budget */
+	enum build_net_mode net;      /* chosen (and logged) once per build */
+	bool net_chosen;
 	/* outcome */
 	char commit[48];
 	unsigned long long files, bytes, bytes_uploaded;
 	int exit_code;                /* of the failed command; -1 when none */
 	atomic_int stop;              /* set by SIGTERM/SIGINT or when the build was canceled */
+	atomic_int cancel_requested;  /* a user canceled it: it ends canceled, not error */
 	bool log_broken;              /* a log append failed (reported once) */
 	/* lines Redis did not take (a restart, an outage), in order: source byte, 4-byte
 	 * length, text; appended before any newer line once Redis answers again */

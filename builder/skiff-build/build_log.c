@@ -80,20 +80,6 @@ static void build_log_append(struct build *b, const char *source, const char *te
 		b->log_lost++;
 }
 
-void build_log(struct build *b, const char *fmt, ...)
-{
-	char line[LOG_LINE_MAX];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	size_t len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
-	log_debug("build log deployment=%s line=\"%s\"", b->id, line);
-	build_log_append(b, LOG_SRC_SYSTEM, line, len);
-}
-
 /* Copies text into out as safe UTF-8: escape sequences dropped, control characters other
  * than tab dropped, invalid bytes as '?'. Returns the length. */
 static size_t build_log_clean(const char *text, size_t len, char *out, size_t cap)
@@ -144,6 +130,26 @@ static size_t build_log_clean(const char *text, size_t len, char *out, size_t ca
 		p += n + 1;
 	}
 	return o;
+}
+
+/* skiff's own lines carry repository-controlled text (file names, skiff.json header names,
+ * _redirects lines, commit messages, error messages quoting them): they are cleaned exactly
+ * like the commands' output, so no newline, escape sequence or control character of a
+ * repository can fake a line such as "==> ready" or drive the viewer's terminal. */
+void build_log(struct build *b, const char *fmt, ...)
+{
+	char raw[LOG_LINE_MAX], line[LOG_LINE_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	size_t len = (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1;
+	len = build_log_clean(raw, len, line, sizeof(line));
+	line[len] = '\0';
+	log_debug("build log deployment=%s line=\"%s\"", b->id, line);
+	build_log_append(b, LOG_SRC_SYSTEM, line, len);
 }
 
 void build_log_output(struct build *b, const char *source, const char *text, size_t len,

@@ -7,9 +7,11 @@
 #include "clock.h"
 #include "log.h"
 #include "model.h"
+#include "run.h"
 
 #include <git2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* For sanitizer builds: libgit2 1.5's regex wrapper (git_regexp_match) does not free its
@@ -31,7 +33,7 @@ struct clone_progress {
 static int clone_on_progress(const git_indexer_progress *st, void *payload)
 {
 	struct clone_progress *p = payload;
-	if (build_stopped(p->b))
+	if (p->b && build_stopped(p->b))
 		return -1;
 	if (st->received_bytes > BUILD_CLONE_MAX_BYTES) {
 		p->too_big = true;
@@ -41,8 +43,14 @@ static int clone_on_progress(const git_indexer_progress *st, void *payload)
 	bool done = st->total_objects && st->received_objects == st->total_objects;
 	if ((done && !p->done_logged) || now >= p->next_ms) {
 		unsigned pct = st->total_objects ? st->received_objects * 100u / st->total_objects : 0;
-		build_log(p->b, "Receiving objects: %u%% (%u/%u), %zu KiB", pct, st->received_objects,
-			  st->total_objects, st->received_bytes >> 10);
+		if (p->b) {
+			build_log(p->b, "Receiving objects: %u%% (%u/%u), %zu KiB", pct,
+				  st->received_objects, st->total_objects, st->received_bytes >> 10);
+		} else { /* the sandboxed clone: the parent logs its lines */
+			printf("Receiving objects: %u%% (%u/%u), %zu KiB\n", pct, st->received_objects,
+			       st->total_objects, st->received_bytes >> 10);
+			fflush(stdout);
+		}
 		p->next_ms = now + 2000;
 		p->done_logged = p->done_logged || done;
 	}
@@ -109,6 +117,91 @@ static int clone_checkout(git_repository *repo, git_object *commit, struct error
 	return 0;
 }
 
+/* The production deployment's id when this commit is it or descends from it, else "". The
+ * promotion (model_deployment_promote) lets a build whose clone is older than production's
+ * replace it only then: two builds of one branch finishing out of order never put the older
+ * commit back. Production's commit may be unknown to this clone (a newer push): not a
+ * descendant. */
+static void clone_descends_from(struct build *b, git_repository *repo, const git_oid *ours,
+				char out[ID_LEN + 1])
+{
+	char cur[ID_LEN + 1];
+	git_oid theirs;
+	out[0] = '\0';
+	struct deployment *d = malloc(sizeof(*d));   /* some KiB: not on the stack */
+	if (!d)
+		abort();
+	if (model_project_current(b->redis, b->slug, cur, NULL) == 0 && cur[0] &&
+	    model_deployment_get(b->redis, cur, d, NULL) == 0 &&
+	    git_oid_fromstr(&theirs, d->commit) == 0 &&
+	    (git_oid_equal(ours, &theirs) || git_graph_descendant_of(repo, ours, &theirs) == 1))
+		memcpy(out, cur, ID_LEN + 1);
+	free(d);
+}
+
+/* git_clone with no redirects into dir; b is NULL in the sandboxed child (progress goes to
+ * stdout then). */
+static int clone_into(struct build *b, const char *url, const char *branch, const char *dir,
+		      git_repository **repo, bool *too_big)
+{
+	struct clone_progress progress = { b, clock_mono_ms() + 2000, false, false };
+	git_clone_options opts;
+	git_clone_options_init(&opts, GIT_CLONE_OPTIONS_VERSION);
+	opts.checkout_branch = branch;
+	opts.fetch_opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
+	opts.fetch_opts.callbacks.transfer_progress = clone_on_progress;
+	opts.fetch_opts.callbacks.payload = &progress;
+	int rc = git_clone(repo, url, dir, &opts);
+	*too_big = progress.too_big;
+	return rc;
+}
+
+/* The clone in this process (allow_local_git: file:// and loopback remotes). */
+static int clone_fetch(struct build *b, const char *url, const char *branch,
+		       git_repository **repo, struct error *err)
+{
+	bool too_big = false;
+	if (clone_into(b, url, branch, b->repo, repo, &too_big) == 0)
+		return 0;
+	if (too_big)
+		return error_set(err, SKIFF_ELIMIT, "repository_too_large",
+				 "clone failed: the repository is larger than %llu MB",
+				 BUILD_CLONE_MAX_BYTES >> 20);
+	if (build_stopped(b))
+		return error_set(err, SKIFF_ECANCELED, "canceled", "the build was stopped");
+	return clone_git_error(err, "clone failed");
+}
+
+/* No /etc/gitconfig or ~/.gitconfig: url rewrites and credential helpers stay out. */
+static void clone_no_config(void)
+{
+	static const int levels[] = { GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_XDG,
+				      GIT_CONFIG_LEVEL_GLOBAL, GIT_CONFIG_LEVEL_PROGRAMDATA };
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, levels[i], "");
+}
+
+int build_clone_child(int argc, char **argv)
+{
+	if (argc < 4 || argc > 5) {
+		fprintf(stderr, "usage: skiff-build --clone URL DIR [BRANCH]\n");
+		return 2;
+	}
+	git_libgit2_init();
+	clone_no_config();
+	git_repository *repo = NULL;
+	bool too_big = false;
+	int status = 0;
+	if (clone_into(NULL, argv[2], argc == 5 ? argv[4] : NULL, argv[3], &repo, &too_big) < 0) {
+		const git_error *ge = git_error_last();
+		fprintf(stderr, "clone failed: %s\n", ge && ge->message ? ge->message : "unknown error");
+		status = too_big ? BUILD_CLONE_EXIT_TOO_BIG : 1;
+	}
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return status;
+}
+
 int build_clone(struct build *b, struct error *err)
 {
 	const char *url = b->deployment.git_url;
@@ -124,7 +217,8 @@ int build_clone(struct build *b, struct error *err)
 		branch = NULL;
 	if (ref && !*ref)
 		ref = NULL;
-	int rc = validate_git_url(url, b->cfg->allow_local_git, err);
+	/* resolved again here: the name may point elsewhere since the project was created */
+	int rc = validate_git_url_resolved(url, b->cfg->allow_local_git, NULL, err);
 	if (rc == 0 && branch)
 		rc = validate_branch(branch, err);
 	if (rc == 0 && ref)
@@ -132,32 +226,23 @@ int build_clone(struct build *b, struct error *err)
 	if (rc < 0)
 		return rc;
 
-	/* no /etc/gitconfig or ~/.gitconfig: url rewrites and credential helpers stay out */
-	static const int levels[] = { GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_XDG,
-				      GIT_CONFIG_LEVEL_GLOBAL, GIT_CONFIG_LEVEL_PROGRAMDATA };
-	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-		git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, levels[i], "");
+	clone_no_config();
 
 	build_log(b, "Cloning %s%s%s%s%s", url, branch ? " (branch " : "", branch ? branch : "",
 		  branch ? ")" : "", ref ? ", checking out the requested ref" : "");
-	struct clone_progress progress = { b, clock_mono_ms() + 2000, false, false };
-	git_clone_options opts;
-	git_clone_options_init(&opts, GIT_CLONE_OPTIONS_VERSION);
-	opts.checkout_branch = branch;
-	opts.fetch_opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
-	opts.fetch_opts.callbacks.transfer_progress = clone_on_progress;
-	opts.fetch_opts.callbacks.payload = &progress;
 	git_repository *repo = NULL;
 	git_object *commit = NULL;
-	if (git_clone(&repo, url, b->repo, &opts) < 0) {
-		if (progress.too_big)
-			rc = error_set(err, SKIFF_ELIMIT, "repository_too_large",
-				       "clone failed: the repository is larger than %llu MB",
-				       BUILD_CLONE_MAX_BYTES >> 20);
-		else if (build_stopped(b))
-			rc = error_set(err, SKIFF_ECANCELED, "canceled", "the build was stopped");
-		else
-			rc = clone_git_error(err, "clone failed");
+	if (!b->cfg->allow_local_git) {
+		/* a remote: fetched from inside the build's sandbox, so that neither a redirect nor
+		 * a name that resolves elsewhere later (DNS rebinding) reaches the host or the
+		 * private network */
+		if ((rc = build_run_clone(b, url, branch, err)) < 0)
+			goto out;
+		if (git_repository_open(&repo, b->repo) < 0) {
+			rc = clone_git_error(err, "the clone cannot be opened");
+			goto out;
+		}
+	} else if ((rc = clone_fetch(b, url, branch, &repo, err)) < 0) {
 		goto out;
 	}
 	if (ref) {
@@ -171,6 +256,10 @@ int build_clone(struct build *b, struct error *err)
 		goto out;
 
 	git_oid_tostr(b->commit, sizeof(b->commit), git_object_id(commit));
+	const char *pushed = b->deployment.pushed_commit;
+	if (*pushed && strcmp(pushed, b->commit) != 0)
+		build_log(b, "The branch head is %.12s, not the pushed commit %.12s: deploying the "
+			  "head (a newer push, a force push, or a replayed delivery)", b->commit, pushed);
 	const char *summary = git_commit_summary((git_commit *)commit);
 	char message[512];
 	size_t mlen = 0;
@@ -186,8 +275,11 @@ int build_clone(struct build *b, struct error *err)
 	snprintf(change.commit, sizeof(change.commit), "%s", b->commit);
 	snprintf(change.commit_message, sizeof(change.commit_message), "%s", m ? message : "");
 	json_decref(m);
+	change.cloned = clock_wall_ms();
+	clone_descends_from(b, repo, git_object_id(commit), change.descends_from);
 	rc = model_deployment_update(b->redis, b->id, &change,
-				     MODEL_SET(COMMIT) | MODEL_SET(COMMIT_MESSAGE), err);
+				     MODEL_SET(COMMIT) | MODEL_SET(COMMIT_MESSAGE) | MODEL_SET(CLONED) |
+					     MODEL_SET(DESCENDS_FROM), err);
 	if (rc == 0)
 		build_log(b, "Checked out commit %.12s: %s", b->commit, change.commit_message);
 out:

@@ -10,6 +10,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define LEASE_CHECK_MS 250   /* between checks for a cancel */
 #include <time.h>
 
 struct build_lease {
@@ -21,22 +23,28 @@ struct build_lease {
 	struct redis *redis;
 };
 
-/* 1 when the deployment was canceled, or deleted with its project (its record is gone);
- * 0 otherwise, and when Redis does not answer (an outage is not a cancel). */
+/* 1 when the deployment was canceled, asked to stop (cancel_requested), or deleted with its
+ * project (its record is gone); 0 otherwise, and when Redis does not answer (an outage is not
+ * a cancel). */
 static int lease_canceled(struct build_lease *l)
 {
 	enum deployment_state state;
 	int exists = model_deployment_status(l->redis, l->b->id, &state, NULL, NULL);
+	if (exists == 1 && model_deployment_cancel_requested(l->redis, l->b->id, NULL) == 1) {
+		atomic_store(&l->b->cancel_requested, 1);
+		return 1;
+	}
 	return exists == 0 || (exists == 1 && state == DEPLOYMENT_CANCELED);
 }
 
 static void *lease_main(void *arg)
 {
 	struct build_lease *l = arg;
-	/* once a second at most: a cancel stops the build within a second */
+	/* four times a second at most: a cancel stops the build, and is recorded, within a
+	 * second */
 	long ttl = l->b->cfg->lease_ttl, period_ms = ttl * 1000 / 3;
-	if (period_ms > 1000)
-		period_ms = 1000;
+	if (period_ms > LEASE_CHECK_MS)
+		period_ms = LEASE_CHECK_MS;
 	pthread_mutex_lock(&l->lock);
 	while (!l->quit) {
 		struct timespec until;

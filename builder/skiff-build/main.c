@@ -13,9 +13,9 @@
 #include "model.h"
 #include "model_log.h"
 #include "model_queue.h"
+#include "sandbox.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <git2.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,30 +25,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-static int build_rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_D)
-		chmod(path, 0700); /* pre-order pass: make every directory removable */
-	else if (type == FTW_DP)
-		rmdir(path);
-	else if (type != FTW_DNR)
-		unlink(path);
-	return 0;
-}
-
-/* Removes a tree without following symlinks: a pre-order pass that makes directories
- * writable, then a depth-first pass that removes. */
-static void build_rm_tree(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return;
-	nftw(path, build_rm_entry, 32, FTW_PHYS | FTW_MOUNT);
-	nftw(path, build_rm_entry, 32, FTW_PHYS | FTW_MOUNT | FTW_DEPTH);
-}
 
 static int build_prepare_dirs(struct build *b, struct error *err)
 {
@@ -62,7 +38,7 @@ static int build_prepare_dirs(struct build *b, struct error *err)
 	if (n1 < 0 || n2 < 0 || n3 < 0 || (size_t)n1 >= sizeof(b->workdir) ||
 	    (size_t)n2 >= sizeof(b->repo) || (size_t)n3 >= sizeof(b->home))
 		return error_set(err, SKIFF_EINVALID, NULL, "work_dir path too long");
-	build_rm_tree(b->workdir); /* a leftover of an earlier attempt */
+	sandbox_rm_tree(b->workdir); /* a leftover of an earlier attempt */
 	if (mkdir(b->workdir, 0700) < 0 || mkdir(b->home, 0700) < 0)
 		return error_set(err, SKIFF_EIO, NULL, "cannot create %s: %s", b->workdir,
 				 strerror(errno));
@@ -134,7 +110,10 @@ static int build_fail(struct build *b, const struct error *cause)
 	snprintf(change.error, sizeof(change.error), "%s", cause->message);
 	change.exit_code = b->exit_code >= 0 ? b->exit_code : MODEL_NONE;
 	struct error e;
-	int rc = model_deployment_state(b->redis, b->id, DEPLOYMENT_ERROR, "", &change,
+	/* a canceled build's processes are gone by now: that is when the state may say so */
+	enum deployment_state state =
+		atomic_load(&b->cancel_requested) ? DEPLOYMENT_CANCELED : DEPLOYMENT_ERROR;
+	int rc = model_deployment_state(b->redis, b->id, state, "", &change,
 					MODEL_SET(ERROR) | MODEL_SET(EXIT_CODE), &e);
 	if (rc == SKIFF_ECONFLICT)
 		return 0;
@@ -183,6 +162,8 @@ int main(int argc, char **argv)
 {
 	const char *config_path = NULL, *id = NULL;
 	bool check_only = false;
+	if (argc > 1 && !strcmp(argv[1], "--clone")) /* inside the sandbox, for build_clone */
+		return build_clone_child(argc, argv);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			build_usage(stdout);
@@ -257,7 +238,9 @@ int main(int argc, char **argv)
 		rc = build_execute(&b, &err);
 	if (rc < 0 && build_stopped(&b))
 		error_set(&err, SKIFF_ECANCELED, "canceled", "the build was stopped%s",
-			  build_state_signal() ? " (skiff-build received a signal)" : "");
+			  atomic_load(&b.cancel_requested) ? ": canceled by request" :
+			  build_state_signal() == SIGTERM ? ": the platform is stopping (skiff-build "
+			  "received SIGTERM)" : build_state_signal() ? " (skiff-build received a signal)" : "");
 	status = rc == 0 || build_fail(&b, &err) == 0 ? 0 : 1;
 	log_info("build finished deployment=%s result=%s", b.id, rc == 0 ? "ready" : err.message);
 	build_lease_stop(&b);
@@ -266,7 +249,7 @@ int main(int argc, char **argv)
 		build_archive_log(&b);
 	model_lease_drop(b.redis, b.id, NULL);
 	if (b.workdir[0] && !getenv("SKIFF_KEEP_WORKDIR"))
-		build_rm_tree(b.workdir);
+		sandbox_rm_tree(b.workdir);
 	git_libgit2_shutdown();
 out:
 	detect_result_dispose(&b.detect);

@@ -6,5 +6,8 @@
 
 /* Runs the install and build commands. */
 int build_run(struct build *b, struct error *err);
+/* `skiff-build --clone URL DIR [BRANCH]` in the sandbox, with the build's network and
+ * limits; b->repo is the clone afterwards. */
+int build_run_clone(struct build *b, const char *url, const char *branch, struct error *err);
 
 #endif

@@ -6,12 +6,16 @@
 #include "model.h"
 #include "model_queue.h"
 #include "proc.h"
+#include "sandbox.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -88,6 +92,7 @@ int dispatch_launch(struct dispatch *d, const char *id)
 	struct dispatch_child *c = &d->children[slot];
 	c->pid = pid;
 	c->ended = false;
+	c->swept = false;
 	c->status = 0;
 	memcpy(c->id, id, ID_LEN + 1);
 	d->running++;
@@ -95,17 +100,42 @@ int dispatch_launch(struct dispatch *d, const char *id)
 	return 0;
 }
 
+/* What an ended build left on this host: processes in its cgroup (a skiff-build killed with
+ * SIGKILL could not stop them) and its work directory. */
+static void dispatch_sweep_child(struct dispatch *d, const struct dispatch_child *c)
+{
+	char dir[PATH_MAX];
+	struct error err;
+	int killed = sandbox_cgroup_kill(c->id);
+	if (killed)
+		log_warn("killed processes the build left running deployment=%s count=%d", c->id,
+			 killed);
+	if (getenv("SKIFF_KEEP_WORKDIR"))
+		return;
+	if (sandbox_workdir(d->cfg, c->id, dir, sizeof(dir), &err) == 0 && access(dir, F_OK) == 0) {
+		sandbox_rm_tree(dir);
+		log_info("removed the work directory the build left deployment=%s", c->id);
+	}
+}
+
 /* Bookkeeping for an ended child; 0 when done (the slot can be freed). */
 static int dispatch_finish(struct dispatch *d, struct dispatch_child *c)
 {
 	struct error err;
 	enum deployment_state state;
+	if (!c->swept) {
+		dispatch_sweep_child(d, c);
+		c->swept = true;
+	}
 	int unfinished = dispatch_unfinished(d, c->id, &state, &err);
 	if (unfinished < 0)
 		return unfinished;
 	if (unfinished) {
 		char msg[128];
-		if (WIFSIGNALED(c->status))
+		if (d->stopping)
+			snprintf(msg, sizeof(msg), "the build was stopped: the platform stopped "
+				 "(skiff-dispatch exited)");
+		else if (WIFSIGNALED(c->status))
 			snprintf(msg, sizeof(msg), "build process died: signal %d", WTERMSIG(c->status));
 		else
 			snprintf(msg, sizeof(msg), "build process exited with code %d before finishing",
@@ -146,6 +176,34 @@ void dispatch_reap(struct dispatch *d)
 	}
 	if (d->ecs)
 		dispatch_ecs_poll(d);
+}
+
+void dispatch_stop_children(struct dispatch *d, long grace_s)
+{
+	int n = 0;
+	for (long i = 0; i < DISPATCH_MAX_CHILDREN; i++)
+		if (d->children[i].pid && !d->children[i].ended) {
+			kill(-d->children[i].pid, SIGTERM);
+			n++;
+		}
+	if (!n)
+		return;
+	log_info("stopping running builds count=%d grace_s=%ld", n, grace_s);
+	struct timespec step = { 0, 100 * 1000 * 1000 };
+	for (long t = 0; t < grace_s * 10 && d->running; t++) {
+		dispatch_reap(d);
+		nanosleep(&step, NULL);
+	}
+	for (long i = 0; i < DISPATCH_MAX_CHILDREN; i++) {
+		struct dispatch_child *c = &d->children[i];
+		if (!c->pid || c->ended)
+			continue;
+		log_warn("build did not stop in time, killing it deployment=%s", c->id);
+		kill(-c->pid, SIGKILL);
+		waitpid(c->pid, &c->status, 0);
+		c->ended = true;
+	}
+	dispatch_reap(d); /* marks them and removes what they left */
 }
 
 int dispatch_scan(struct dispatch *d)

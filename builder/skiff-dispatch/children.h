@@ -10,6 +10,9 @@ int dispatch_launch(struct dispatch *d, const char *id);
 /* Reaps exited builds and finishes their bookkeeping: a build that died without a final
  * state is marked error, and the id leaves the active list. Retries pending bookkeeping. */
 void dispatch_reap(struct dispatch *d);
+/* SIGTERM to every running local build, up to grace_s seconds for them to record their end,
+ * then SIGKILL; each is marked and what it left is removed. */
+void dispatch_stop_children(struct dispatch *d, long grace_s);
 /* Marks builds in the active list whose lease expired (and that are not ours) as lost, and
  * drops finished ids from the active list. 0, or negative when Redis failed. */
 int dispatch_scan(struct dispatch *d);

@@ -20,6 +20,7 @@ struct dispatch_child {
 	char id[ID_LEN + 1];
 	bool ended;                     /* reaped; the deployment still needs finishing */
 	int status;                     /* wait status once ended */
+	bool swept;                     /* what it left (processes, work directory) removed */
 };
 
 struct dispatch {
@@ -28,6 +29,7 @@ struct dispatch {
 	struct redis *redis;
 	struct dispatch_child children[DISPATCH_MAX_CHILDREN];
 	long running;                   /* slots in use (running or ended but unfinished) */
+	bool stopping;                  /* SIGTERM: builds that end now were stopped by it */
 	/* launcher = ecs (issue 5): builds are Fargate tasks, polled instead of reaped */
 	struct ecs *ecs;
 	char ecs_ids[DISPATCH_MAX_CHILDREN][ID_LEN + 1];   /* their deployments; "" = free */

@@ -192,14 +192,10 @@ int main(int argc, char **argv)
 	dispatch_run(&d, once);
 
 	if (d.running) {
+		/* a build left running would go on and promote with nobody to watch it */
 		sd_notify(0, "STOPPING=1");
-		log_info("waiting for running builds running=%ld grace_s=%d", d.running,
-			 DISPATCH_GRACE_S);
-		long long until = clock_mono_ms() + DISPATCH_GRACE_S * 1000LL;
-		while (d.running && clock_mono_ms() < until) {
-			dispatch_reap(&d);
-			poll(NULL, 0, 100);
-		}
+		d.stopping = true;
+		dispatch_stop_children(&d, DISPATCH_GRACE_S);
 		if (d.running)
 			log_warn("exiting with builds still running; their leases keep them alive "
 				 "running=%ld", d.running);

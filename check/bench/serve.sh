@@ -79,6 +79,7 @@ with open(os.path.join(t, "store/manifests/benchbench22.json"), "w") as f:
     json.dump(manifest, f)
 PY
 redis-cli -s "$T/redis.sock" hset skiff:project:bench current benchbench22 >/dev/null
+redis-cli -s "$T/redis.sock" hset skiff:deployment:benchbench22 project bench state ready >/dev/null
 
 cat >"$T/lighttpd.conf" <<CONF
 server.document-root = "$T/static"

@@ -1,6 +1,7 @@
 /* skiff-create — mutations of the API: create a project and queue its first deployment. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 #include "clock.h"
@@ -17,6 +18,7 @@
 #include "log.h"
 #include "model.h"
 #include "model_lifecycle.h"
+#include "rate.h"
 #include "validate.h"
 #include "watch.h"
 
@@ -25,6 +27,8 @@
 #define CREATE_BLOB_BODY_MAX ((size_t)1 << 40)
 #define CREATE_LOG_BODY_MAX ((size_t)8 << 20)   /* 1,000 lines of up to 4 KiB, JSON-escaped */
 #define CREATE_FILES_BODY_MAX ((size_t)32 << 20) /* a file list of max_files paths */
+#define CREATE_CANCEL_WAIT_MS 3000   /* a cancel waits this long for the build to stop */
+#define CREATE_CANCEL_POLL_MS 50
 
 /* A form post that failed gets a page that says why (JSON clients get JSON). */
 static int create_fail(struct http_request *req, struct http_response *resp, bool is_form,
@@ -132,6 +136,7 @@ static int create_project(struct http_request *req, struct http_response *resp)
 	struct create_who who;
 	if (request_body_object(req, &body, &is_form, &err) < 0 ||
 	    create_who_get(req, &who, &err) < 0 || create_who_admin(&who, &err) < 0 ||
+	    rate_request(req, resp, app->redis, RATE_CREATE, NULL, &err) < 0 ||
 	    (!is_form && create_check_fields(body, &err) < 0) ||
 	    create_field(body, "gitURL", is_form, &git_url, &err) < 0 ||
 	    create_field(body, "slug", is_form, &slug, &err) < 0 ||
@@ -151,6 +156,9 @@ static int create_project(struct http_request *req, struct http_response *resp)
 	    (build_cmd && validate_command(build_cmd, "buildCommand", &err) < 0) ||
 	    (install_cmd && validate_command(install_cmd, "installCommand", &err) < 0) ||
 	    (out_dir && validate_output_dir(out_dir, &err) < 0))
+		goto fail;
+	/* last, being the slow one: a name resolving to this machine or a private network */
+	if (validate_git_url_resolved(git_url, cfg->allow_local_git, NULL, &err) < 0)
 		goto fail;
 
 	char derived[SLUG_MAX + 1];
@@ -323,7 +331,10 @@ static int create_redeploy_act(struct http_request *req, struct http_response *r
 	const char *slug = req->params[0], *ref = NULL;
 	struct project project;
 	struct deployment dep;
-	if (validate_slug(slug, err) < 0 || create_field(body, "ref", is_form, &ref, err) < 0 ||
+	if (validate_slug(slug, err) < 0 ||
+	    rate_request(req, resp, app->redis, RATE_DEPLOY, NULL, err) < 0 ||
+	    rate_request(req, resp, app->redis, RATE_DEPLOY, slug, err) < 0 ||
+	    create_field(body, "ref", is_form, &ref, err) < 0 ||
 	    (ref && validate_branch(ref, err) < 0) ||
 	    model_project_get(app->redis, slug, &project, err) < 0)
 		return err->code;
@@ -394,22 +405,49 @@ static int create_unpin_act(struct http_request *req, struct http_response *resp
 				     slug, "pinned", 0));
 }
 
+/* The state of a deployment whose build was asked to stop, once it is final or after
+ * CREATE_CANCEL_WAIT_MS (then DEPLOYMENT_BUILDING): canceled when its processes are gone. */
+static enum deployment_state create_cancel_wait(struct redis *r, const char *id)
+{
+	struct timespec step = { 0, CREATE_CANCEL_POLL_MS * 1000000L };
+	enum deployment_state st = DEPLOYMENT_BUILDING;
+	for (int waited = 0; waited < CREATE_CANCEL_WAIT_MS; waited += CREATE_CANCEL_POLL_MS) {
+		struct error e;
+		int exists = model_deployment_status(r, id, &st, NULL, &e);
+		if (exists < 0)
+			return DEPLOYMENT_BUILDING;
+		if (!exists || model_state_final(st))
+			return exists ? st : DEPLOYMENT_CANCELED; /* deleted meanwhile */
+		nanosleep(&step, NULL);
+	}
+	return DEPLOYMENT_BUILDING;
+}
+
 static int create_cancel_act(struct http_request *req, struct http_response *resp, json_t *body,
 			     bool is_form, struct error *err)
 {
 	struct app *app = req->app;
 	const char *id = req->params[0];
-	bool was_building = false;
+	bool stopping = false;
+	enum deployment_state state = DEPLOYMENT_CANCELED;
 	(void)body;
 	if (create_valid_id(id, "the deployment", err) < 0 ||
-	    model_lifecycle_cancel(app->redis, id, &was_building, err) < 0)
+	    model_lifecycle_cancel(app->redis, id, &stopping, err) < 0)
 		return err->code;
-	log_info("cancel deployment=%s was_building=%d", id, was_building);
+	/* answer once the build's processes are gone (it then records canceled itself), or say
+	 * canceling when that takes longer */
+	if (stopping)
+		state = create_cancel_wait(app->redis, id);
+	const char *name = state == DEPLOYMENT_BUILDING ? "canceling" : model_state_name(state);
+	log_info("cancel deployment=%s stopping=%d state=%s", id, stopping, name);
+	if (state != DEPLOYMENT_BUILDING && state != DEPLOYMENT_CANCELED)
+		return error_set(err, SKIFF_ECONFLICT, "already_finished",
+				 "deployment %s finished (%s) before it could be canceled", id, name);
 	char loc[64];
 	snprintf(loc, sizeof(loc), "/deployments/%s", id);
-	return create_done(resp, is_form, loc, 200,
+	return create_done(resp, is_form, loc, state == DEPLOYMENT_CANCELED ? 200 : 202,
 			   json_pack("{s:s,s:{s:s,s:s}}", "status", "ok", "data", "deploymentId", id,
-				     "state", "canceled"));
+				     "state", name));
 }
 
 static int create_delete_act(struct http_request *req, struct http_response *resp, json_t *body,

@@ -1,5 +1,5 @@
 /* skiff-hook — GitHub webhooks: a push to a project's branch, verified by its secret and
- * deduplicated by delivery id, queues a deployment of exactly the pushed commit. */
+ * deduplicated by delivery id, queues a deployment of that branch's head. */
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +12,7 @@
 #include "model.h"
 #include "model_hook.h"
 #include "model_lifecycle.h"
+#include "rate.h"
 #include "validate.h"
 
 #define HOOK_EVENT_MAX 64
@@ -156,7 +157,10 @@ static int hook_verify(struct hook_ctx *c, json_t *candidates, const char *signa
 	return 0;
 }
 
-/* Queues a deployment of exactly the pushed commit. */
+/* Queues a deployment of the branch, not of the payload's commit: the delivery id is not
+ * covered by the signature, so a captured push can be sent again, and the clone deploys the
+ * branch's head as it finds it (the pushed commit is kept to say so in the log when they
+ * differ). A replay of an old push therefore rebuilds the current head, never the old commit. */
 static int hook_deploy(struct hook_ctx *c, struct hook_target *t, const char *delivery,
 		       json_t *results, struct error *err)
 {
@@ -166,7 +170,8 @@ static int hook_deploy(struct hook_ctx *c, struct hook_target *t, const char *de
 	id_new(dep.id);
 	snprintf(dep.project, sizeof(dep.project), "%s", t->slug);
 	snprintf(dep.git_url, sizeof(dep.git_url), "%s", t->git_url);
-	snprintf(dep.ref, sizeof(dep.ref), "%s", t->push.commit);
+	snprintf(dep.ref, sizeof(dep.ref), "%s", t->push.branch);
+	snprintf(dep.pushed_commit, sizeof(dep.pushed_commit), "%s", t->push.commit);
 	snprintf(dep.branch, sizeof(dep.branch), "%s", t->push.branch);
 	snprintf(dep.trigger, sizeof(dep.trigger), "webhook");
 	snprintf(dep.delivery, sizeof(dep.delivery), "%s", delivery);
@@ -195,6 +200,12 @@ static int hook_push(struct hook_ctx *c, struct http_response *resp, const char 
 		hook_push_classify(c->payload, t->branch, &t->push);
 		if (t->push.action == HOOK_PUSH_INVALID)
 			return error_set(err, SKIFF_EINVALID, "invalid_payload", "%s", t->push.reason);
+	}
+	for (size_t i = 0; i < c->ntargets; i++) {
+		struct hook_target *t = &c->targets[i];
+		if (t->push.action == HOOK_PUSH_DEPLOY &&
+		    rate_request(c->req, resp, c->app->redis, RATE_HOOK, t->slug, err) < 0)
+			return err->code;
 	}
 	int fresh = model_hook_delivery_claim(c->app->redis, delivery, HOOK_DELIVERY_TTL, err);
 	if (fresh < 0)
@@ -247,7 +258,10 @@ static int hook_github(struct http_request *req, struct http_response *resp)
 	const char *project = request_query_get(req, "project");
 	bool by_query = project && *project;
 
-	if (request_body(req, &c->body, &err) < 0)
+	/* per address before any work; per project only for verified deliveries (hook_push), so
+	 * unsigned requests cannot use up a project's allowance */
+	if (rate_request(req, resp, c->app->redis, RATE_HOOK, NULL, &err) < 0 ||
+	    request_body(req, &c->body, &err) < 0)
 		goto fail;
 	if (!event || !*event || strlen(event) > HOOK_EVENT_MAX ||
 	    strspn(event, "abcdefghijklmnopqrstuvwxyz_") != strlen(event)) {
@@ -320,7 +334,7 @@ int main(int argc, char **argv)
 	static const struct http_program prog = {
 		.name = "skiff-hook",
 		.summary = "skiff's GitHub webhook endpoint as a FastCGI (or CGI) program: a verified "
-			   "push to a project's branch queues a deployment of that commit.",
+			   "push to a project's branch queues a deployment of the branch's head.",
 		.routes = hook_routes,
 		.nroutes = sizeof(hook_routes) / sizeof(hook_routes[0]),
 		.init = app_init,

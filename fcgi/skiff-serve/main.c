@@ -75,6 +75,13 @@ static int serve_respond(struct serve_app *sa, struct http_request *req,
 	if (sendfile && req->cfg->xsendfile_plain_only &&
 	    ((d->status != 200 && d->status != 206) || serve_header_get(d, "Content-Encoding")))
 		sendfile = false;
+	/* lighttpd and mod_xsendfile answer If-Modified-Since themselves from the blob file's
+	 * mtime (304 for any later date), which would undo the exact-date rule that protects
+	 * rollbacks: a request carrying it without If-None-Match gets its body from here */
+	const char *ims = request_param(req, "HTTP_IF_MODIFIED_SINCE");
+	const char *inm = request_param(req, "HTTP_IF_NONE_MATCH");
+	if (sendfile && ims && *ims && !(inm && *inm))
+		sendfile = false;
 	if (sendfile && d->status == 206) {
 		/* the web server answers the Range itself from the whole file (lighttpd and
 		 * Apache's byterange filter both do); a 206 with X-Sendfile would send it all */

@@ -1,5 +1,5 @@
 /* site.c — Host → project → deployment (at most one Redis round trip, none while the
- * answer is fresh) → cached manifest. */
+ * answer is fresh) → cached manifest, served only when the deployment is the project's. */
 #include "site.h"
 #include "rules_match.h"
 #include "clock.h"
@@ -83,6 +83,22 @@ static int site_resolve(struct serve_app *sa, const struct host_site *site, char
 	return rc;
 }
 
+/* The project the deployment belongs to, from its record, into m->project: read once per
+ * manifest load (a cache miss), so a warm hit checks ownership without a round trip. A
+ * deployment without a record (deleted) serves nothing. */
+static int site_manifest_owner(struct serve_app *sa, const char *id, struct manifest *m,
+			       struct error *err)
+{
+	struct deployment *dep = malloc(sizeof(*dep));   /* some KiB: not on the stack */
+	if (!dep)
+		abort();
+	int rc = model_deployment_get(sa->app->redis, id, dep, err);
+	if (rc == 0)
+		snprintf(m->project, sizeof(m->project), "%s", dep->project);
+	free(dep);
+	return rc;
+}
+
 /* Reads, parses and compiles the manifest of deployment id (the cache-miss path). */
 static int site_manifest_load(struct serve_app *sa, const char *id, struct manifest **out,
 			      struct error *err)
@@ -104,6 +120,8 @@ static int site_manifest_load(struct serve_app *sa, const char *id, struct manif
 			       "manifest", id);
 		goto out;
 	}
+	if ((rc = site_manifest_owner(sa, id, m, err)) < 0)
+		goto out;
 	struct rules *rules = NULL;
 	rc = rules_compile(m->config, &rules, err);
 	if (rc < 0)
@@ -141,6 +159,13 @@ int site_manifest(struct serve_app *sa, struct http_request *req, struct manifes
 			return rc;
 		}
 		manifest_cache_put(sa->cache, id, m);
+	}
+	/* current is one Redis field: whatever wrote it (a build that reached Redis, a bad
+	 * rollback), a deployment of another project never serves on this one's host */
+	if (strcmp(m->project, site.slug) != 0) {
+		log_warn("current names a deployment of another project project=%s deployment=%s "
+			 "owner=%s", site.slug, id, m->project[0] ? m->project : "-");
+		return error_set(err, SKIFF_ENOTFOUND, NULL, "no such site or deployment");
 	}
 	*out = m;
 	return 0;
