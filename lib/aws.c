@@ -1,6 +1,6 @@
-/* aws.c — AWS credentials (configuration, environment, ECS container endpoint), requests
- * signed with skiff's own SigV4 (sigv4.c), clock skew, and the retry policy shared by the S3
- * and ECS clients. */
+/* aws.c — AWS credentials (configuration, environment, profile, ECS container endpoint, EC2
+ * IMDSv2), requests signed with skiff's own SigV4 (sigv4.c), clock skew, and the retry
+ * policy shared by the S3 and ECS clients. */
 #include "aws.h"
 #include "buf.h"
 #include "log.h"
@@ -21,6 +21,9 @@
 #define AWS_REFRESH_MAX_MS (5 * 60 * 1000LL)
 #define AWS_CREDS_TIMEOUT_MS 5000L
 #define AWS_URL_MAX 2048
+#define AWS_IMDS_HOST "http://169.254.169.254"
+#define AWS_IMDS_TIMEOUT_MS 1000L
+#define AWS_PROFILE_LINE_MAX 1024
 #define AWS_FAIL_HOLD_MS 5000LL            /* a failed credential fetch is not retried sooner */
 #define AWS_SKEW_MAX_MS (4 * 60 * 1000LL)  /* AWS refuses signatures 5 minutes off */
 
@@ -34,6 +37,7 @@ struct aws_auth {
 	long long skew_ms;            /* the services' clock minus ours */
 	long long failed_until_ms;    /* monotonic: a failed fetch is not repeated before */
 	struct error failure;         /* ... and is answered with this */
+	const char *logged;           /* the source last named in the log */
 };
 
 long long aws_now_ms(void)
@@ -154,6 +158,7 @@ static bool aws_container_url_ok(const char *url)
 	if (!strncmp(url, "https://", 8))
 		return true;
 	static const char *const ok[] = { "http://169.254.170.2/", "http://169.254.170.23/",
+					  "http://[fd00:ec2::23]/", "http://[fd00:ec2::23]:",
 					  "http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:",
 					  "http://localhost/", "http://[::1]:", "http://[::1]/" };
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
@@ -161,6 +166,11 @@ static bool aws_container_url_ok(const char *url)
 			return true;
 	return false;
 }
+
+static int aws_creds_fetch(struct aws_auth *a, const char *method, const char *url,
+			   const char *header, int retries, long timeout_ms, const char *source,
+			   const char *what, struct error *err);
+static int aws_imds_fetch(struct aws_auth *a, struct error *err);
 
 /* The authorization token for _FULL_URI: the variable, or the file _TOKEN_FILE names. */
 static int aws_container_token(char *out, size_t cap, struct error *err)
@@ -211,52 +221,85 @@ static int aws_container_fetch(struct aws_auth *a, struct error *err)
 		if (rc < 0)
 			return rc;
 	} else {
-		return error_set(err, SKIFF_EAUTH, "no_credentials",
-				 "no AWS credentials: set s3_access_key/s3_secret_key, "
-				 "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run with a task role");
+		const char *off = getenv("AWS_EC2_METADATA_DISABLED");
+		if (off && !strcasecmp(off, "true"))
+			return error_set(err, SKIFF_EAUTH, "no_credentials",
+					 "no AWS credentials: set s3_access_key/s3_secret_key, "
+					 "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile, "
+					 "or run with a task or instance role");
+		return aws_imds_fetch(a, err);
 	}
-	struct buf body = BUF_INIT(AWS_CREDS_BODY_MAX);
+	char line[AWS_TOKEN_MAX + 32];
+	line[0] = '\0';
+	if (token[0])
+		snprintf(line, sizeof(line), "Authorization: %s", token);
+	aws_wipe(token, sizeof(token));
+	int rc = aws_creds_fetch(a, "GET", url, line, 3, AWS_CREDS_TIMEOUT_MS, "container",
+				 "the container credentials endpoint", err);
+	aws_wipe(line, sizeof(line));
+	return rc;
+}
+
+/* One HTTP call for credentials: method url with one extra header line (or ""), retried
+ * `retries` times on 5xx and transport errors, the body into *body. 0, or an error naming
+ * `what` (never the body). */
+static int aws_http_call(const char *method, const char *url, const char *header, int retries,
+			 long timeout_ms, struct buf *body, const char *what, struct error *err)
+{
 	struct curl_slist *hdrs = NULL;
-	json_t *doc = NULL;
-	int rc = 0;
 	CURL *h = curl_easy_init();
 	if (!h)
 		abort();
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, AWS_CREDS_TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	if (!strcmp(method, "PUT")) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+	}
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, aws_body_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-	if (token[0]) {
-		char line[AWS_TOKEN_MAX + 32];
-		snprintf(line, sizeof(line), "Authorization: %s", token);
-		hdrs = curl_slist_append(hdrs, line);
-		aws_wipe(line, sizeof(line));
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
+	if (header[0]) {
+		hdrs = curl_slist_append(hdrs, header);
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	}
 	long status = 0;
 	int attempt = 0;
 	CURLcode cc;
 	for (;;) {
-		buf_reset(&body);
+		buf_reset(body);
 		cc = curl_easy_perform(h);
 		status = 0;
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-		if (!aws_retryable(cc, status) || attempt >= 3)
+		if (!aws_retryable(cc, status) || attempt >= retries)
 			break;
 		aws_sleep_ms(aws_backoff_ms(attempt++, 50, 1000));
 	}
-	if (cc != CURLE_OK) {
-		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
-			       "the container credentials endpoint is unreachable: %s",
+	int rc = 0;
+	if (cc != CURLE_OK)
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials", "%s is unreachable: %s", what,
 			       curl_easy_strerror(cc));
+	else if (status != 200)
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials", "%s answered HTTP %ld", what,
+			       status);
+	curl_slist_free_all(hdrs); /* libcurl keeps no copy of the header after cleanup */
+	curl_easy_cleanup(h);
+	return rc;
+}
+
+/* Fetches credentials as the ECS agent and IMDS serve them (JSON AccessKeyId,
+ * SecretAccessKey, Token, Expiration) into a->cur, from `source`. */
+static int aws_creds_fetch(struct aws_auth *a, const char *method, const char *url,
+			   const char *header, int retries, long timeout_ms, const char *source,
+			   const char *what, struct error *err)
+{
+	struct buf body = BUF_INIT(AWS_CREDS_BODY_MAX);
+	json_t *doc = NULL;
+	int rc = aws_http_call(method, url, header, retries, timeout_ms, &body, what, err);
+	if (rc < 0)
 		goto out;
-	}
-	if (status != 200) {
-		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
-			       "the container credentials endpoint answered HTTP %ld", status);
-		goto out;
-	}
 	doc = json_loadb(body.data ? body.data : "", body.len, 0, NULL);
 	const char *ak = json_string_value(json_object_get(doc, "AccessKeyId"));
 	const char *sk = json_string_value(json_object_get(doc, "SecretAccessKey"));
@@ -264,35 +307,164 @@ static int aws_container_fetch(struct aws_auth *a, struct error *err)
 	const char *exp = json_string_value(json_object_get(doc, "Expiration"));
 	if (!ak || !sk || !*ak || !*sk || strlen(ak) >= AWS_KEY_MAX || strlen(sk) >= AWS_KEY_MAX ||
 	    (tok && strlen(tok) >= AWS_TOKEN_MAX)) {
-		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
-			       "the container credentials endpoint answered without usable keys");
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials", "%s answered without usable keys",
+			       what);
 		goto out;
 	}
 	long long expires = exp ? aws_time_parse(exp) : 0;
 	if (expires < 0) {
-		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
-			       "the container credentials have an unreadable Expiration");
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials", "%s: unreadable Expiration",
+			       what);
 		goto out;
 	}
 	aws_copy(a->cur.access_key, sizeof(a->cur.access_key), ak);
 	aws_copy(a->cur.secret_key, sizeof(a->cur.secret_key), sk);
 	aws_copy(a->cur.token, sizeof(a->cur.token), tok);
 	a->cur.expires_ms = expires;
-	a->cur.source = "container";
+	a->cur.source = source;
 	a->have = true;
 	a->fetched_ms = aws_now_ms();
 	a->fetches++;
-	log_debug("aws credentials fetched source=container expires_in_ms=%lld",
+	log_debug("aws credentials fetched source=%s expires_in_ms=%lld", source,
 		  expires ? expires - a->fetched_ms : 0);
 out:
 	if (body.data)
 		aws_wipe(body.data, body.cap);
 	buf_dispose(&body);
 	json_decref(doc); /* jansson keeps no copy after decref; the body buffer was wiped */
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(h);
-	aws_wipe(token, sizeof(token));
 	return rc;
+}
+
+/* EC2 IMDSv2: PUT a session token (TTL header), then the instance role's name and its
+ * credentials with that token. One attempt with a 1 s timeout per call, as the SDKs do:
+ * off EC2 the chain must fail fast. AWS_EC2_METADATA_SERVICE_ENDPOINT replaces
+ * http://169.254.169.254 (tests); AWS_EC2_METADATA_DISABLED=true skips IMDS. */
+static int aws_imds_fetch(struct aws_auth *a, struct error *err)
+{
+	const char *base = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+	if (!base || !*base)
+		base = AWS_IMDS_HOST;
+	size_t bn = strlen(base);
+	while (bn && base[bn - 1] == '/')
+		bn--;
+	if (bn > AWS_URL_MAX / 2)
+		return error_set(err, SKIFF_EAUTH, "no_credentials",
+				 "AWS_EC2_METADATA_SERVICE_ENDPOINT is too long");
+	char url[AWS_URL_MAX], line[AWS_TOKEN_MAX + 64], role[256];
+	struct buf body = BUF_INIT(AWS_CREDS_BODY_MAX);
+	snprintf(url, sizeof(url), "%.*s/latest/api/token", (int)bn, base);
+	int rc = aws_http_call("PUT", url, "X-aws-ec2-metadata-token-ttl-seconds: 21600", 0,
+			       AWS_IMDS_TIMEOUT_MS, &body, "the EC2 instance metadata service", err);
+	if (rc == 0 && (body.len == 0 || body.len >= AWS_TOKEN_MAX))
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
+			       "the EC2 instance metadata service gave no usable token");
+	if (rc < 0)
+		goto out;
+	snprintf(line, sizeof(line), "X-aws-ec2-metadata-token: %.*s", (int)body.len, body.data);
+	snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/", (int)bn, base);
+	rc = aws_http_call("GET", url, line, 0, AWS_IMDS_TIMEOUT_MS, &body,
+			   "the EC2 instance metadata service", err);
+	if (rc < 0)
+		goto out;
+	size_t rn = 0;
+	while (rn < body.len && body.data[rn] != '\n' && body.data[rn] != '\r')
+		rn++;
+	bool role_ok = rn > 0 && rn < sizeof(role);
+	for (size_t i = 0; role_ok && i < rn; i++)
+		role_ok = body.data[i] > ' ' && body.data[i] != '/' && body.data[i] != '?' &&
+			  body.data[i] != '#' && (unsigned char)body.data[i] < 0x7f;
+	if (!role_ok) {
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
+			       "the EC2 instance has no usable IAM role (instance profile)");
+		goto out;
+	}
+	memcpy(role, body.data, rn);
+	role[rn] = '\0';
+	snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/%s", (int)bn,
+		 base, role);
+	rc = aws_creds_fetch(a, "GET", url, line, 0, AWS_IMDS_TIMEOUT_MS, "imds",
+			     "the EC2 instance metadata service", err);
+out:
+	aws_wipe(line, sizeof(line));
+	if (body.data)
+		aws_wipe(body.data, body.cap);
+	buf_dispose(&body);
+	return rc;
+}
+
+/* Static keys of profile `name` in one shared file (INI: "[name]" in the credentials file,
+ * "[profile name]" or "[default]" in the config file). 1 when both keys were found. */
+static int aws_profile_file(const char *path, const char *name, bool config_file,
+			    struct aws_creds *c)
+{
+	FILE *f = path && *path ? fopen(path, "re") : NULL;
+	if (!f)
+		return 0;
+	char line[AWS_PROFILE_LINE_MAX], want[300];
+	if (config_file && strcmp(name, "default"))
+		snprintf(want, sizeof(want), "[profile %s]", name);
+	else
+		snprintf(want, sizeof(want), "[%s]", name);
+	bool in = false;
+	int lines = 0;
+	c->access_key[0] = c->secret_key[0] = c->token[0] = '\0';
+	while (fgets(line, sizeof(line), f) && lines++ < 10000) {
+		char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		size_t n = strcspn(p, "\r\n");
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		p[n] = '\0';
+		if (*p == '[') {
+			in = !strcmp(p, want);
+			continue;
+		}
+		char *eq = strchr(p, '=');
+		if (!in || !eq || *p == '#' || *p == ';')
+			continue;
+		char *k = p, *v = eq + 1, *ke = eq;
+		while (ke > k && (ke[-1] == ' ' || ke[-1] == '\t'))
+			ke--;
+		*ke = '\0';
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (!strcasecmp(k, "aws_access_key_id"))
+			aws_copy(c->access_key, sizeof(c->access_key), v);
+		else if (!strcasecmp(k, "aws_secret_access_key"))
+			aws_copy(c->secret_key, sizeof(c->secret_key), v);
+		else if (!strcasecmp(k, "aws_session_token"))
+			aws_copy(c->token, sizeof(c->token), v);
+	}
+	aws_wipe(line, sizeof(line));
+	fclose(f);
+	return c->access_key[0] && c->secret_key[0];
+}
+
+/* The shared credentials file, then the shared config file, for AWS_PROFILE (else
+ * "default"); paths from AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE, else ~/.aws/. */
+static int aws_profile(struct aws_creds *c)
+{
+	const char *name = getenv("AWS_PROFILE");
+	if (!name || !*name)
+		name = "default";
+	if (strlen(name) > 256)
+		return 0;
+	const char *home = getenv("HOME");
+	char path[AWS_URL_MAX];
+	const char *creds = getenv("AWS_SHARED_CREDENTIALS_FILE");
+	if ((!creds || !*creds) && home && *home) {
+		snprintf(path, sizeof(path), "%s/.aws/credentials", home);
+		creds = path;
+	}
+	if (aws_profile_file(creds, name, false, c))
+		return 1;
+	const char *conf = getenv("AWS_CONFIG_FILE");
+	if ((!conf || !*conf) && home && *home) {
+		snprintf(path, sizeof(path), "%s/.aws/config", home);
+		conf = path;
+	}
+	return aws_profile_file(conf, name, true, c);
 }
 
 static bool aws_needs_refresh(const struct aws_auth *a, long long now)
@@ -324,6 +496,10 @@ int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err)
 		a->cur.source = "environment";
 		a->have = true;
 	}
+	if (!a->have && aws_profile(&a->cur)) {
+		a->cur.source = "profile";
+		a->have = true;
+	}
 	long long now = aws_now_ms();
 	bool expired = !a->have || (a->cur.expires_ms && now >= a->cur.expires_ms);
 	if (aws_needs_refresh(a, now)) {
@@ -349,6 +525,11 @@ int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err)
 			}
 		}
 	}
+	if (a->cur.source != a->logged) {
+		log_info("aws credentials source=%s temporary=%s", a->cur.source,
+			 a->cur.expires_ms || a->cur.token[0] ? "yes" : "no");
+		a->logged = a->cur.source;
+	}
 	*out = a->cur;
 	out->skew_ms = a->skew_ms;
 	return 0;
@@ -356,7 +537,8 @@ int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err)
 
 int aws_auth_expired(struct aws_auth *a)
 {
-	if (!a->have || strcmp(a->cur.source ? a->cur.source : "", "container"))
+	const char *src = a->cur.source ? a->cur.source : "";
+	if (!a->have || (strcmp(src, "container") && strcmp(src, "imds")))
 		return 0;
 	a->cur.expires_ms = 1; /* anything in the past forces a fetch */
 	a->failed_until_ms = 0;
