@@ -1,6 +1,6 @@
-/* aws.c — AWS credentials (configuration, environment, profile, ECS container endpoint, EC2
- * IMDSv2), requests signed with skiff's own SigV4 (sigv4.c), clock skew, and the retry
- * policy shared by the S3 and ECS clients. */
+/* aws.c — AWS credentials (configuration, environment, web identity, profile, ECS container
+ * endpoint, EC2 IMDSv2), requests signed with skiff's own SigV4 (sigv4.c), clock skew, and
+ * the retry policy shared by the S3 and ECS clients. */
 #include "aws.h"
 #include "buf.h"
 #include "log.h"
@@ -23,6 +23,7 @@
 #define AWS_URL_MAX 2048
 #define AWS_IMDS_HOST "http://169.254.169.254"
 #define AWS_IMDS_TIMEOUT_MS 1000L
+#define AWS_WEB_TOKEN_MAX 16384
 #define AWS_PROFILE_LINE_MAX 1024
 #define AWS_FAIL_HOLD_MS 5000LL            /* a failed credential fetch is not retried sooner */
 #define AWS_SKEW_MAX_MS (4 * 60 * 1000LL)  /* AWS refuses signatures 5 minutes off */
@@ -171,6 +172,10 @@ static int aws_creds_fetch(struct aws_auth *a, const char *method, const char *u
 			   const char *header, int retries, long timeout_ms, const char *source,
 			   const char *what, struct error *err);
 static int aws_imds_fetch(struct aws_auth *a, struct error *err);
+static bool aws_web_identity_set(void);
+static int aws_web_identity_fetch(struct aws_auth *a, struct error *err);
+static void aws_creds_set(struct aws_auth *a, const char *ak, const char *sk, const char *tok,
+			  long long expires, const char *source);
 
 /* The authorization token for _FULL_URI: the variable, or the file _TOKEN_FILE names. */
 static int aws_container_token(char *out, size_t cap, struct error *err)
@@ -203,6 +208,8 @@ static int aws_container_fetch(struct aws_auth *a, struct error *err)
 	const char *rel = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 	const char *full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
 	token[0] = '\0';
+	if (aws_web_identity_set())
+		return aws_web_identity_fetch(a, err);
 	if (rel && *rel) {
 		const char *host = getenv(AWS_CONTAINER_HOST_ENV);
 		if (!host || !*host)
@@ -240,11 +247,13 @@ static int aws_container_fetch(struct aws_auth *a, struct error *err)
 	return rc;
 }
 
-/* One HTTP call for credentials: method url with one extra header line (or ""), retried
+/* One HTTP call for credentials: method url with one extra header line (or "") and a body
+ * (or NULL), retried
  * `retries` times on 5xx and transport errors, the body into *body. 0, or an error naming
  * `what` (never the body). */
-static int aws_http_call(const char *method, const char *url, const char *header, int retries,
-			 long timeout_ms, struct buf *body, const char *what, struct error *err)
+static int aws_http_call(const char *method, const char *url, const char *header,
+			 const char *data, int retries, long timeout_ms, struct buf *body,
+			 const char *what, struct error *err)
 {
 	struct curl_slist *hdrs = NULL;
 	CURL *h = curl_easy_init();
@@ -255,9 +264,9 @@ static int aws_http_call(const char *method, const char *url, const char *header
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-	if (!strcmp(method, "PUT")) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+	if (data) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(data));
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, data);
 	}
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, aws_body_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
@@ -289,6 +298,22 @@ static int aws_http_call(const char *method, const char *url, const char *header
 	return rc;
 }
 
+/* Temporary credentials just fetched from source become the current ones. */
+static void aws_creds_set(struct aws_auth *a, const char *ak, const char *sk, const char *tok,
+			  long long expires, const char *source)
+{
+	aws_copy(a->cur.access_key, sizeof(a->cur.access_key), ak);
+	aws_copy(a->cur.secret_key, sizeof(a->cur.secret_key), sk);
+	aws_copy(a->cur.token, sizeof(a->cur.token), tok);
+	a->cur.expires_ms = expires;
+	a->cur.source = source;
+	a->have = true;
+	a->fetched_ms = aws_now_ms();
+	a->fetches++;
+	log_debug("aws credentials fetched source=%s expires_in_ms=%lld", source,
+		  expires ? expires - a->fetched_ms : 0);
+}
+
 /* Fetches credentials as the ECS agent and IMDS serve them (JSON AccessKeyId,
  * SecretAccessKey, Token, Expiration) into a->cur, from `source`. */
 static int aws_creds_fetch(struct aws_auth *a, const char *method, const char *url,
@@ -297,7 +322,7 @@ static int aws_creds_fetch(struct aws_auth *a, const char *method, const char *u
 {
 	struct buf body = BUF_INIT(AWS_CREDS_BODY_MAX);
 	json_t *doc = NULL;
-	int rc = aws_http_call(method, url, header, retries, timeout_ms, &body, what, err);
+	int rc = aws_http_call(method, url, header, NULL, retries, timeout_ms, &body, what, err);
 	if (rc < 0)
 		goto out;
 	doc = json_loadb(body.data ? body.data : "", body.len, 0, NULL);
@@ -317,21 +342,123 @@ static int aws_creds_fetch(struct aws_auth *a, const char *method, const char *u
 			       what);
 		goto out;
 	}
-	aws_copy(a->cur.access_key, sizeof(a->cur.access_key), ak);
-	aws_copy(a->cur.secret_key, sizeof(a->cur.secret_key), sk);
-	aws_copy(a->cur.token, sizeof(a->cur.token), tok);
-	a->cur.expires_ms = expires;
-	a->cur.source = source;
-	a->have = true;
-	a->fetched_ms = aws_now_ms();
-	a->fetches++;
-	log_debug("aws credentials fetched source=%s expires_in_ms=%lld", source,
-		  expires ? expires - a->fetched_ms : 0);
+	aws_creds_set(a, ak, sk, tok, expires, source);
 out:
 	if (body.data)
 		aws_wipe(body.data, body.cap);
 	buf_dispose(&body);
 	json_decref(doc); /* jansson keeps no copy after decref; the body buffer was wiped */
+	return rc;
+}
+
+static bool aws_web_identity_set(void)
+{
+	const char *f = getenv("AWS_WEB_IDENTITY_TOKEN_FILE"), *r = getenv("AWS_ROLE_ARN");
+	return f && *f && r && *r;
+}
+
+/* The text of <tag>...</tag> in xml (no entities: keys, tokens and dates have none) into
+ * out; false when absent or too long. */
+static bool aws_xml_text(const char *xml, const char *tag, char *out, size_t cap)
+{
+	char open_tag[64], close_tag[64];
+	snprintf(open_tag, sizeof(open_tag), "<%s>", tag);
+	snprintf(close_tag, sizeof(close_tag), "</%s>", tag);
+	const char *p = strstr(xml, open_tag);
+	const char *e = p ? strstr(p, close_tag) : NULL;
+	if (!e)
+		return false;
+	p += strlen(open_tag);
+	size_t n = (size_t)(e - p);
+	if (n == 0 || n >= cap || memchr(p, '&', n))
+		return false;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return true;
+}
+
+/* Web identity (EKS IRSA and other OIDC providers): the token in AWS_WEB_IDENTITY_TOKEN_FILE,
+ * read again at each refresh (the kubelet rotates it), exchanged for AWS_ROLE_ARN's
+ * credentials by STS AssumeRoleWithWebIdentity (unsigned). The endpoint is
+ * AWS_ENDPOINT_URL_STS, else the regional one of AWS_REGION / AWS_DEFAULT_REGION, else
+ * https://sts.amazonaws.com. */
+static int aws_web_identity_fetch(struct aws_auth *a, struct error *err)
+{
+	const char *file = getenv("AWS_WEB_IDENTITY_TOKEN_FILE"), *role = getenv("AWS_ROLE_ARN");
+	const char *session = getenv("AWS_ROLE_SESSION_NAME");
+	if (!session || !*session)
+		session = "skiff";
+	char jwt[AWS_WEB_TOKEN_MAX], url[AWS_URL_MAX];
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return error_set(err, SKIFF_EAUTH, "no_credentials",
+				 "cannot read AWS_WEB_IDENTITY_TOKEN_FILE: %s", strerror(errno));
+	ssize_t n = read(fd, jwt, sizeof(jwt));
+	close(fd);
+	while (n > 0 && (jwt[n - 1] == '\n' || jwt[n - 1] == '\r' || jwt[n - 1] == ' '))
+		n--;
+	if (n <= 0 || (size_t)n >= sizeof(jwt)) {
+		aws_wipe(jwt, sizeof(jwt));
+		return error_set(err, SKIFF_EAUTH, "no_credentials",
+				 "AWS_WEB_IDENTITY_TOKEN_FILE is empty or longer than %d bytes",
+				 AWS_WEB_TOKEN_MAX - 1);
+	}
+	jwt[n] = '\0';
+	const char *ep = getenv("AWS_ENDPOINT_URL_STS");
+	const char *region = getenv("AWS_REGION");
+	if (!region || !*region)
+		region = getenv("AWS_DEFAULT_REGION");
+	if (ep && *ep)
+		aws_copy(url, sizeof(url), ep);
+	else if (region && *region && strlen(region) < 64)
+		snprintf(url, sizeof(url), "https://sts.%s.%s/", region, aws_dns_suffix(region));
+	else
+		aws_copy(url, sizeof(url), "https://sts.amazonaws.com/");
+	CURL *h = curl_easy_init();
+	if (!h)
+		abort();
+	char *ejwt = curl_easy_escape(h, jwt, (int)n);
+	char *erole = curl_easy_escape(h, role, 0);
+	char *esession = curl_easy_escape(h, session, 0);
+	curl_easy_cleanup(h);
+	aws_wipe(jwt, sizeof(jwt));
+	if (!ejwt || !erole || !esession)
+		abort();
+	size_t dn = strlen(ejwt) + strlen(erole) + strlen(esession) + 160;
+	char *data = malloc(dn);
+	if (!data)
+		abort();
+	snprintf(data, dn,
+		 "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=%s"
+		 "&RoleSessionName=%s&WebIdentityToken=%s", erole, esession, ejwt);
+	aws_wipe(ejwt, strlen(ejwt));
+	curl_free(ejwt);
+	curl_free(erole);
+	curl_free(esession);
+	struct buf body = BUF_INIT(AWS_CREDS_BODY_MAX);
+	int rc = aws_http_call("POST", url, "Content-Type: application/x-www-form-urlencoded", data,
+			       3, AWS_CREDS_TIMEOUT_MS, &body, "STS AssumeRoleWithWebIdentity", err);
+	aws_wipe(data, dn);
+	free(data);
+	if (rc == 0) {
+		char ak[AWS_KEY_MAX], sk[AWS_KEY_MAX], tok[AWS_TOKEN_MAX], exp[64];
+		bool ok = buf_append(&body, "", 1) == 0; /* a C string for strstr */
+		const char *xml = ok ? body.data : "";
+		if (!ok || !aws_xml_text(xml, "AccessKeyId", ak, sizeof(ak)) ||
+		    !aws_xml_text(xml, "SecretAccessKey", sk, sizeof(sk)) ||
+		    !aws_xml_text(xml, "SessionToken", tok, sizeof(tok)) ||
+		    !aws_xml_text(xml, "Expiration", exp, sizeof(exp)) || aws_time_parse(exp) <= 0)
+			rc = error_set(err, SKIFF_EAUTH, "no_credentials",
+				       "STS AssumeRoleWithWebIdentity answered without usable keys");
+		else
+			aws_creds_set(a, ak, sk, tok, aws_time_parse(exp), "web-identity");
+		aws_wipe(ak, sizeof(ak));
+		aws_wipe(sk, sizeof(sk));
+		aws_wipe(tok, sizeof(tok));
+	}
+	if (body.data)
+		aws_wipe(body.data, body.cap);
+	buf_dispose(&body);
 	return rc;
 }
 
@@ -353,7 +480,7 @@ static int aws_imds_fetch(struct aws_auth *a, struct error *err)
 	char url[AWS_URL_MAX], line[AWS_TOKEN_MAX + 64], role[256];
 	struct buf body = BUF_INIT(AWS_CREDS_BODY_MAX);
 	snprintf(url, sizeof(url), "%.*s/latest/api/token", (int)bn, base);
-	int rc = aws_http_call("PUT", url, "X-aws-ec2-metadata-token-ttl-seconds: 21600", 0,
+	int rc = aws_http_call("PUT", url, "X-aws-ec2-metadata-token-ttl-seconds: 21600", "", 0,
 			       AWS_IMDS_TIMEOUT_MS, &body, "the EC2 instance metadata service", err);
 	if (rc == 0 && (body.len == 0 || body.len >= AWS_TOKEN_MAX))
 		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
@@ -362,7 +489,7 @@ static int aws_imds_fetch(struct aws_auth *a, struct error *err)
 		goto out;
 	snprintf(line, sizeof(line), "X-aws-ec2-metadata-token: %.*s", (int)body.len, body.data);
 	snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/", (int)bn, base);
-	rc = aws_http_call("GET", url, line, 0, AWS_IMDS_TIMEOUT_MS, &body,
+	rc = aws_http_call("GET", url, line, NULL, 0, AWS_IMDS_TIMEOUT_MS, &body,
 			   "the EC2 instance metadata service", err);
 	if (rc < 0)
 		goto out;
@@ -496,7 +623,7 @@ int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err)
 		a->cur.source = "environment";
 		a->have = true;
 	}
-	if (!a->have && aws_profile(&a->cur)) {
+	if (!a->have && !aws_web_identity_set() && aws_profile(&a->cur)) {
 		a->cur.source = "profile";
 		a->have = true;
 	}
@@ -537,8 +664,7 @@ int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err)
 
 int aws_auth_expired(struct aws_auth *a)
 {
-	const char *src = a->cur.source ? a->cur.source : "";
-	if (!a->have || (strcmp(src, "container") && strcmp(src, "imds")))
+	if (!a->have || !a->cur.expires_ms) /* static keys: fetching again cannot help */
 		return 0;
 	a->cur.expires_ms = 1; /* anything in the past forces a fetch */
 	a->failed_until_ms = 0;
