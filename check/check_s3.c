@@ -287,6 +287,79 @@ START_TEST(test_s3_creds_failure_held)
 }
 END_TEST
 
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The chain: environment before the shared files; AWS_PROFILE picks a section; the
+ * credentials file before the config file, whose sections are "[profile name]"; nothing
+ * found (IMDS disabled) is an error naming every source. */
+START_TEST(test_s3_creds_chain_profiles)
+{
+	char dir[] = "/tmp/skiff-check-aws.XXXXXX", creds[64], conf[64];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(creds, sizeof(creds), "%s/credentials", dir);
+	snprintf(conf, sizeof(conf), "%s/config", dir);
+	write_text(creds, "# comment\n[default]\naws_access_key_id = AKDEFAULT\n"
+			  "aws_secret_access_key = sdefault\n\n[ci]\n  aws_access_key_id=AKCI  \n"
+			  "aws_secret_access_key = sci\naws_session_token = tci\n");
+	write_text(conf, "[profile ops]\naws_access_key_id = AKOPS\naws_secret_access_key = sops\n"
+		   "[ci]\naws_access_key_id = AKWRONG\naws_secret_access_key = wrong\n");
+	unsetenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+	unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", creds, 1);
+	setenv("AWS_CONFIG_FILE", conf, 1);
+	setenv("AWS_ACCESS_KEY_ID", "AKENV", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "senv", 1);
+	struct aws_creds c;
+	struct error err;
+	struct aws_auth *a = aws_auth_new("", "");
+	ck_assert_int_eq(aws_auth_get(a, &c, &err), 0);
+	ck_assert_str_eq(c.access_key, "AKENV");
+	ck_assert_str_eq(c.source, "environment");
+	aws_auth_free(a);
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+
+	static const char *const cases[][4] = {
+		{ "", "AKDEFAULT", "sdefault", "" },
+		{ "ci", "AKCI", "sci", "tci" },
+		{ "ops", "AKOPS", "sops", "" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		setenv("AWS_PROFILE", cases[i][0], 1);
+		a = aws_auth_new("", "");
+		ck_assert_int_eq(aws_auth_get(a, &c, &err), 0);
+		ck_assert_str_eq(c.source, "profile");
+		ck_assert_str_eq(c.access_key, cases[i][1]);
+		ck_assert_str_eq(c.secret_key, cases[i][2]);
+		ck_assert_str_eq(c.token, cases[i][3]);
+		aws_auth_free(a);
+	}
+	/* configuration keys still win */
+	a = aws_auth_new("AKCONF", "sconf");
+	ck_assert_int_eq(aws_auth_get(a, &c, &err), 0);
+	ck_assert_str_eq(c.source, "config");
+	aws_auth_free(a);
+
+	setenv("AWS_PROFILE", "missing", 1);
+	a = aws_auth_new("", "");
+	ck_assert_int_eq(aws_auth_get(a, &c, &err), SKIFF_EAUTH);
+	ck_assert_ptr_nonnull(strstr(err.message, "a profile"));
+	aws_auth_free(a);
+	unlink(creds);
+	unlink(conf);
+	rmdir(dir);
+	unsetenv("AWS_PROFILE");
+	unsetenv("AWS_EC2_METADATA_DISABLED");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("s3");
@@ -303,6 +376,7 @@ int main(void)
 	tcase_add_test(tc, test_s3_backoff_bounds);
 	tcase_add_test(tc, test_s3_dns_suffix);
 	tcase_add_test(tc, test_s3_creds_failure_held);
+	tcase_add_test(tc, test_s3_creds_chain_profiles);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);

@@ -231,6 +231,57 @@ check_eq "... it took longer than the credentials lived" yes "$([ $(($(date +%s)
 check_eq "... because they were fetched again" yes "$([ "$(stat 's["creds_fetched"]')" -ge $((c0 + 2)) ] && echo yes || echo no)"
 fault '{"creds_ttl":900,"s3_delay_ms":0}'
 
+# EC2 instance-role credentials (IMDSv2) expiring during an upload are refreshed; the chain
+# takes a profile before IMDS (new contents: blobs already stored are not uploaded again)
+mkdir -p "$T/imds"
+i=0
+while [ $i -lt 30 ]; do printf 'imds %s\n' $i >"$T/imds/c$i"; i=$((i + 1)); done
+printf 'profile\n' >"$T/imds/profile"
+i0=$(stat 's["imds_tokens"]')
+r0=$(stat 's["imds_refused"]')
+fault '{"creds_ttl":2,"s3_delay_ms":120}'
+start=$(date +%s)
+out=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY SKIFF_S3_ACCESS_KEY= SKIFF_S3_SECRET_KEY= \
+	SKIFF_S3_PARALLEL=2 HOME="$T/nohome" AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$EP_PORT" \
+	"$S3TOOL" blobs "$T"/imds/c* 2>"$T/imds.log")
+check_match "imds: an upload outliving instance-role credentials succeeds" "^uploaded 30 " "$out"
+check_eq "imds: ... it took longer than the credentials lived" yes "$([ $(($(date +%s) - start)) -ge 3 ] && echo yes || echo no)"
+check_eq "imds: ... a token was PUT for each fetch (IMDSv2), none refused" yes \
+	"$([ "$(stat 's["imds_tokens"]')" -ge $((i0 + 2)) ] && [ "$(stat 's["imds_refused"]')" -eq "$r0" ] && echo yes || echo no)"
+check_eq "imds: ... the source is logged once" 1 "$(grep -c 'aws credentials source=imds' "$T/imds.log")"
+fault '{"creds_ttl":900,"s3_delay_ms":0}'
+mkdir -p "$T/home/.aws"
+printf '[default]\naws_access_key_id = NOPE\naws_secret_access_key = nope\n[ci]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
+	"$SKIFF_TEST_ACCESS_KEY" "$SKIFF_TEST_SECRET_KEY" >"$T/home/.aws/credentials"
+i0=$(stat 's["imds_tokens"]')
+out=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY SKIFF_S3_ACCESS_KEY= SKIFF_S3_SECRET_KEY= \
+	HOME="$T/home" AWS_PROFILE=ci AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$EP_PORT" \
+	"$S3TOOL" blobs "$T/imds/profile" 2>"$T/profile.log")
+check_match "profile: AWS_PROFILE's static keys in ~/.aws/credentials work" "^uploaded 1 " "$out"
+check_eq "profile: ... and come before IMDS" "$i0 1" "$(stat 's["imds_tokens"]') $(grep -c 'aws credentials source=profile' "$T/profile.log")"
+
+# web identity (EKS IRSA): the token file is exchanged through STS, before a profile, and
+# again before the credentials expire, reading the file again (the kubelet rotates it)
+i=0
+while [ $i -lt 30 ]; do printf 'web %s\n' $i >"$T/imds/w$i"; i=$((i + 1)); done
+printf 'jwt-one\n' >"$T/web-token"
+fault '{"creds_ttl":2,"s3_delay_ms":120,"web_token":"jwt-one"}'
+s0=$(stat 's["sts_calls"]')
+f0=$(stat 's["sts_refused"]')
+start=$(date +%s)
+out=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY SKIFF_S3_ACCESS_KEY= SKIFF_S3_SECRET_KEY= \
+	SKIFF_S3_PARALLEL=2 HOME="$T/home" AWS_WEB_IDENTITY_TOKEN_FILE="$T/web-token" \
+	AWS_ROLE_ARN=arn:aws:iam::123456789012:role/skiff-web AWS_ENDPOINT_URL_STS="http://127.0.0.1:$EP_PORT/" \
+	"$S3TOOL" blobs "$T"/imds/w* 2>"$T/web.log")
+check_match "web identity: an upload outliving STS credentials succeeds" "^uploaded 30 " "$out"
+check_eq "web identity: ... STS was asked again before expiry, never refused" yes \
+	"$([ $(($(date +%s) - start)) -ge 3 ] && [ "$(stat 's["sts_calls"]')" -ge $((s0 + 2)) ] && [ "$(stat 's["sts_refused"]')" -eq "$f0" ] && echo yes || echo no)"
+check_eq "web identity: ... comes before the profile, logged once" "1 0" \
+	"$(grep -c 'aws credentials source=web-identity' "$T/web.log") $(grep -c 'source=profile' "$T/web.log")"
+check_nomatch "web identity: the token is never logged" 'jwt-one' "$(cat "$T/web.log")"
+fault '{"creds_ttl":900,"s3_delay_ms":0}'
+
+
 # ---- a build writing to S3, served through the cache ---------------------------------------
 jget() {
 	python3 -c 'import json, sys

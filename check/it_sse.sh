@@ -380,6 +380,35 @@ check_eq "systemd: STOPPING=1" 0 $?
 check_match "SIGTERM: logged stopping and stopped" 'stopping signal=TERM.*stopped' "$(tr '\n' ' ' <"$T/unix.log")"
 check_eq "SIGTERM: the unix socket is removed" no "$([ -e "$T/sse.sock" ] && echo yes || echo no)"
 
+# ---- Redis AUTH: an ACL user, the password from redis_password_file ---------------------------
+redis-server --port 0 --unixsocket "$T/acl.sock" --unixsocketperm 700 --save '' --appendonly no \
+	--dir "$T" --logfile "$T/acl-redis.log" --user default off \
+	--user skiff on '>acl-Pa55' '~*' '&*' '+@all' &
+ACLR=$!
+PIDS="$PIDS $ACLR"
+wait_for 10 sh -c "redis-cli -s '$T/acl.sock' ping 2>&1 | grep -q NOAUTH"
+printf 'wrong-password\n' >"$T/acl-bad.pw"
+printf 'acl-Pa55\n' >"$T/acl-good.pw"
+# SKIFF_REDIS_SOCKET (from start_redis) wins over the file: point it at the ACL server
+BRIDGE_ENV="SKIFF_REDIS_SOCKET=$T/acl.sock" start_tcp_bridge aclbad redis_username=skiff \
+	"redis_password_file=$T/acl-bad.pw" || { echo "bridge aclbad did not start" >&2; exit 1; }
+wait_for 10 in_log "$T/aclbad.log" 'redis auth failed role=subscriber user="skiff" error="WRONGPASS'
+check_eq "redis auth: a wrong password is logged with the user, retried" 0 $?
+check_nomatch "redis auth: the password is never logged" 'wrong-password' "$(cat "$T/aclbad.log")"
+check_nomatch "redis auth: refused credentials never count as connected" 'redis connected' \
+	"$(cat "$T/aclbad.log")"
+kill $LAST_PID
+BRIDGE_ENV="SKIFF_REDIS_SOCKET=$T/acl.sock" start_tcp_bridge aclgood redis_username=skiff \
+	"redis_password_file=$T/acl-good.pw" || { echo "bridge aclgood did not start" >&2; exit 1; }
+wait_for 10 in_log "$T/aclgood.log" 'redis connected role=subscriber'
+check_eq "redis auth: the right password connects" 0 $?
+out=$(curl -s -i --max-time 5 "http://127.0.0.1:$BRIDGE_PORT/events/nosuchdeplo3")
+check_match "redis auth: commands run as the ACL user (404 for an unknown deployment)" \
+	'^HTTP/1.1 404' "$out"
+check_nomatch "redis auth: the password is never logged (connected)" 'acl-Pa55' \
+	"$(cat "$T/aclgood.log")"
+kill $LAST_PID
+
 kill -TERM "$MAIN"
 wait "$MAIN"
 check_eq "main bridge: clean exit on SIGTERM" 0 $?

@@ -1,6 +1,6 @@
-/* aws.c — AWS credentials (configuration, environment, ECS container endpoint), requests
- * signed with skiff's own SigV4 (sigv4.c), clock skew, and the retry policy shared by the S3
- * and ECS clients. */
+/* aws.c — AWS credentials (configuration, environment, web identity, profile, ECS container
+ * endpoint, EC2 IMDSv2), requests signed with skiff's own SigV4 (sigv4.c), clock skew, and
+ * the retry policy shared by the S3 and ECS clients. */
 #include "aws.h"
 #include "clock.h"
 #include "buf.h"
@@ -23,6 +23,10 @@
 #define AWS_REFRESH_MAX_MS (5 * 60 * 1000LL)
 #define AWS_CREDS_TIMEOUT_MS 5000L
 #define AWS_URL_MAX 2048
+#define AWS_IMDS_HOST "http://169.254.169.254"
+#define AWS_IMDS_TIMEOUT_MS 1000L
+#define AWS_WEB_TOKEN_MAX 16384
+#define AWS_PROFILE_LINE_MAX 1024
 #define AWS_FAIL_HOLD_MS 5000LL            /* a failed credential fetch is not retried sooner */
 #define AWS_SKEW_MAX_MS (4 * 60 * 1000LL)  /* AWS refuses signatures 5 minutes off */
 
@@ -36,6 +40,7 @@ struct aws_auth {
 	long long skew_ms;            /* the services' clock minus ours */
 	long long failed_until_ms;    /* monotonic: a failed fetch is not repeated before */
 	struct error failure;         /* ... and is answered with this */
+	const char *logged;           /* the source last named in the log */
 };
 
 void aws_sleep_ms(long long ms)
@@ -142,6 +147,7 @@ static bool aws_container_url_ok(const char *url)
 	if (!strncmp(url, "https://", 8))
 		return true;
 	static const char *const ok[] = { "http://169.254.170.2/", "http://169.254.170.23/",
+					  "http://[fd00:ec2::23]/", "http://[fd00:ec2::23]:",
 					  "http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:",
 					  "http://localhost/", "http://[::1]:", "http://[::1]/" };
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
@@ -149,6 +155,15 @@ static bool aws_container_url_ok(const char *url)
 			return true;
 	return false;
 }
+
+static int aws_creds_fetch(struct aws_auth *a, const char *method, const char *url,
+			   const char *header, int retries, long timeout_ms, const char *source,
+			   const char *what, struct error *err);
+static int aws_imds_fetch(struct aws_auth *a, struct error *err);
+static bool aws_web_identity_set(void);
+static int aws_web_identity_fetch(struct aws_auth *a, struct error *err);
+static void aws_creds_set(struct aws_auth *a, const char *ak, const char *sk, const char *tok,
+			  long long expires, const char *source);
 
 /* The authorization token for _FULL_URI: the variable, or the file _TOKEN_FILE names. */
 static int aws_container_token(char *out, size_t cap, struct error *err)
@@ -181,6 +196,8 @@ static int aws_container_fetch(struct aws_auth *a, struct error *err)
 	const char *rel = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 	const char *full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
 	token[0] = '\0';
+	if (aws_web_identity_set())
+		return aws_web_identity_fetch(a, err);
 	if (rel && *rel) {
 		const char *host = getenv(AWS_CONTAINER_HOST_ENV);
 		if (!host || !*host)
@@ -199,52 +216,103 @@ static int aws_container_fetch(struct aws_auth *a, struct error *err)
 		if (rc < 0)
 			return rc;
 	} else {
-		return error_set(err, SKIFF_EAUTH, "no_credentials",
-				 "no AWS credentials: set s3_access_key/s3_secret_key, "
-				 "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run with a task role");
+		const char *off = getenv("AWS_EC2_METADATA_DISABLED");
+		if (off && !strcasecmp(off, "true"))
+			return error_set(err, SKIFF_EAUTH, "no_credentials",
+					 "no AWS credentials: set s3_access_key/s3_secret_key, "
+					 "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile, "
+					 "or run with a task or instance role");
+		return aws_imds_fetch(a, err);
 	}
-	struct buf body = BUF_INIT(AWS_CREDS_BODY_MAX);
+	char line[AWS_TOKEN_MAX + 32];
+	line[0] = '\0';
+	if (token[0])
+		snprintf(line, sizeof(line), "Authorization: %s", token);
+	aws_wipe(token, sizeof(token));
+	int rc = aws_creds_fetch(a, "GET", url, line, 3, AWS_CREDS_TIMEOUT_MS, "container",
+				 "the container credentials endpoint", err);
+	aws_wipe(line, sizeof(line));
+	return rc;
+}
+
+/* One HTTP call for credentials: method url with one extra header line (or "") and a body
+ * (or NULL), retried
+ * `retries` times on 5xx and transport errors, the body into *body. 0, or an error naming
+ * `what` (never the body). */
+static int aws_http_call(const char *method, const char *url, const char *header,
+			 const char *data, int retries, long timeout_ms, struct buf *body,
+			 const char *what, struct error *err)
+{
 	struct curl_slist *hdrs = NULL;
-	json_t *doc = NULL;
-	int rc = 0;
 	CURL *h = curl_easy_init();
 	if (!h)
 		abort();
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, AWS_CREDS_TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	if (data) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(data));
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, data);
+	}
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, aws_body_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-	if (token[0]) {
-		char line[AWS_TOKEN_MAX + 32];
-		snprintf(line, sizeof(line), "Authorization: %s", token);
-		hdrs = curl_slist_append(hdrs, line);
-		aws_wipe(line, sizeof(line));
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
+	if (header[0]) {
+		hdrs = curl_slist_append(hdrs, header);
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	}
 	long status = 0;
 	int attempt = 0;
 	CURLcode cc;
 	for (;;) {
-		buf_reset(&body);
+		buf_reset(body);
 		cc = curl_easy_perform(h);
 		status = 0;
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-		if (!aws_retryable(cc, status) || attempt >= 3)
+		if (!aws_retryable(cc, status) || attempt >= retries)
 			break;
 		aws_sleep_ms(aws_backoff_ms(attempt++, 50, 1000));
 	}
-	if (cc != CURLE_OK) {
-		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
-			       "the container credentials endpoint is unreachable: %s",
+	int rc = 0;
+	if (cc != CURLE_OK)
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials", "%s is unreachable: %s", what,
 			       curl_easy_strerror(cc));
+	else if (status != 200)
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials", "%s answered HTTP %ld", what,
+			       status);
+	curl_slist_free_all(hdrs); /* libcurl keeps no copy of the header after cleanup */
+	curl_easy_cleanup(h);
+	return rc;
+}
+
+/* Temporary credentials just fetched from source become the current ones. */
+static void aws_creds_set(struct aws_auth *a, const char *ak, const char *sk, const char *tok,
+			  long long expires, const char *source)
+{
+	aws_copy(a->cur.access_key, sizeof(a->cur.access_key), ak);
+	aws_copy(a->cur.secret_key, sizeof(a->cur.secret_key), sk);
+	aws_copy(a->cur.token, sizeof(a->cur.token), tok);
+	a->cur.expires_ms = expires;
+	a->cur.source = source;
+	a->have = true;
+	a->fetched_ms = clock_wall_ms();
+	a->fetches++;
+	log_debug("aws credentials fetched source=%s expires_in_ms=%lld", source,
+		  expires ? expires - a->fetched_ms : 0);
+}
+
+/* Fetches credentials as the ECS agent and IMDS serve them (JSON AccessKeyId,
+ * SecretAccessKey, Token, Expiration) into a->cur, from `source`. */
+static int aws_creds_fetch(struct aws_auth *a, const char *method, const char *url,
+			   const char *header, int retries, long timeout_ms, const char *source,
+			   const char *what, struct error *err)
+{
+	struct buf body = BUF_INIT(AWS_CREDS_BODY_MAX);
+	json_t *doc = NULL;
+	int rc = aws_http_call(method, url, header, NULL, retries, timeout_ms, &body, what, err);
+	if (rc < 0)
 		goto out;
-	}
-	if (status != 200) {
-		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
-			       "the container credentials endpoint answered HTTP %ld", status);
-		goto out;
-	}
 	doc = json_loadb(body.data ? body.data : "", body.len, 0, NULL);
 	const char *ak = json_string_value(json_object_get(doc, "AccessKeyId"));
 	const char *sk = json_string_value(json_object_get(doc, "SecretAccessKey"));
@@ -252,35 +320,266 @@ static int aws_container_fetch(struct aws_auth *a, struct error *err)
 	const char *exp = json_string_value(json_object_get(doc, "Expiration"));
 	if (!ak || !sk || !*ak || !*sk || strlen(ak) >= AWS_KEY_MAX || strlen(sk) >= AWS_KEY_MAX ||
 	    (tok && strlen(tok) >= AWS_TOKEN_MAX)) {
-		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
-			       "the container credentials endpoint answered without usable keys");
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials", "%s answered without usable keys",
+			       what);
 		goto out;
 	}
 	long long expires = exp ? aws_time_parse(exp) : 0;
 	if (expires < 0) {
-		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
-			       "the container credentials have an unreadable Expiration");
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials", "%s: unreadable Expiration",
+			       what);
 		goto out;
 	}
-	aws_copy(a->cur.access_key, sizeof(a->cur.access_key), ak);
-	aws_copy(a->cur.secret_key, sizeof(a->cur.secret_key), sk);
-	aws_copy(a->cur.token, sizeof(a->cur.token), tok);
-	a->cur.expires_ms = expires;
-	a->cur.source = "container";
-	a->have = true;
-	a->fetched_ms = clock_wall_ms();
-	a->fetches++;
-	log_debug("aws credentials fetched source=container expires_in_ms=%lld",
-		  expires ? expires - a->fetched_ms : 0);
+	aws_creds_set(a, ak, sk, tok, expires, source);
 out:
 	if (body.data)
 		aws_wipe(body.data, body.cap);
 	buf_dispose(&body);
 	json_decref(doc); /* jansson keeps no copy after decref; the body buffer was wiped */
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(h);
-	aws_wipe(token, sizeof(token));
 	return rc;
+}
+
+static bool aws_web_identity_set(void)
+{
+	const char *f = getenv("AWS_WEB_IDENTITY_TOKEN_FILE"), *r = getenv("AWS_ROLE_ARN");
+	return f && *f && r && *r;
+}
+
+/* The text of <tag>...</tag> in xml (no entities: keys, tokens and dates have none) into
+ * out; false when absent or too long. */
+static bool aws_xml_text(const char *xml, const char *tag, char *out, size_t cap)
+{
+	char open_tag[64], close_tag[64];
+	snprintf(open_tag, sizeof(open_tag), "<%s>", tag);
+	snprintf(close_tag, sizeof(close_tag), "</%s>", tag);
+	const char *p = strstr(xml, open_tag);
+	const char *e = p ? strstr(p, close_tag) : NULL;
+	if (!e)
+		return false;
+	p += strlen(open_tag);
+	size_t n = (size_t)(e - p);
+	if (n == 0 || n >= cap || memchr(p, '&', n))
+		return false;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return true;
+}
+
+/* Web identity (EKS IRSA and other OIDC providers): the token in AWS_WEB_IDENTITY_TOKEN_FILE,
+ * read again at each refresh (the kubelet rotates it), exchanged for AWS_ROLE_ARN's
+ * credentials by STS AssumeRoleWithWebIdentity (unsigned). The endpoint is
+ * AWS_ENDPOINT_URL_STS, else the regional one of AWS_REGION / AWS_DEFAULT_REGION, else
+ * https://sts.amazonaws.com. */
+static int aws_web_identity_fetch(struct aws_auth *a, struct error *err)
+{
+	const char *file = getenv("AWS_WEB_IDENTITY_TOKEN_FILE"), *role = getenv("AWS_ROLE_ARN");
+	const char *session = getenv("AWS_ROLE_SESSION_NAME");
+	if (!session || !*session)
+		session = "skiff";
+	char jwt[AWS_WEB_TOKEN_MAX], url[AWS_URL_MAX];
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return error_set(err, SKIFF_EAUTH, "no_credentials",
+				 "cannot read AWS_WEB_IDENTITY_TOKEN_FILE: %s", strerror(errno));
+	ssize_t n = read(fd, jwt, sizeof(jwt));
+	close(fd);
+	while (n > 0 && (jwt[n - 1] == '\n' || jwt[n - 1] == '\r' || jwt[n - 1] == ' '))
+		n--;
+	if (n <= 0 || (size_t)n >= sizeof(jwt)) {
+		aws_wipe(jwt, sizeof(jwt));
+		return error_set(err, SKIFF_EAUTH, "no_credentials",
+				 "AWS_WEB_IDENTITY_TOKEN_FILE is empty or longer than %d bytes",
+				 AWS_WEB_TOKEN_MAX - 1);
+	}
+	jwt[n] = '\0';
+	const char *ep = getenv("AWS_ENDPOINT_URL_STS");
+	const char *region = getenv("AWS_REGION");
+	if (!region || !*region)
+		region = getenv("AWS_DEFAULT_REGION");
+	if (ep && *ep)
+		aws_copy(url, sizeof(url), ep);
+	else if (region && *region && strlen(region) < 64)
+		snprintf(url, sizeof(url), "https://sts.%s.%s/", region, aws_dns_suffix(region));
+	else
+		aws_copy(url, sizeof(url), "https://sts.amazonaws.com/");
+	CURL *h = curl_easy_init();
+	if (!h)
+		abort();
+	char *ejwt = curl_easy_escape(h, jwt, (int)n);
+	char *erole = curl_easy_escape(h, role, 0);
+	char *esession = curl_easy_escape(h, session, 0);
+	curl_easy_cleanup(h);
+	aws_wipe(jwt, sizeof(jwt));
+	if (!ejwt || !erole || !esession)
+		abort();
+	size_t dn = strlen(ejwt) + strlen(erole) + strlen(esession) + 160;
+	char *data = malloc(dn);
+	if (!data)
+		abort();
+	snprintf(data, dn,
+		 "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=%s"
+		 "&RoleSessionName=%s&WebIdentityToken=%s", erole, esession, ejwt);
+	aws_wipe(ejwt, strlen(ejwt));
+	curl_free(ejwt);
+	curl_free(erole);
+	curl_free(esession);
+	struct buf body = BUF_INIT(AWS_CREDS_BODY_MAX);
+	int rc = aws_http_call("POST", url, "Content-Type: application/x-www-form-urlencoded", data,
+			       3, AWS_CREDS_TIMEOUT_MS, &body, "STS AssumeRoleWithWebIdentity", err);
+	aws_wipe(data, dn);
+	free(data);
+	if (rc == 0) {
+		char ak[AWS_KEY_MAX], sk[AWS_KEY_MAX], tok[AWS_TOKEN_MAX], exp[64];
+		bool ok = buf_append(&body, "", 1) == 0; /* a C string for strstr */
+		const char *xml = ok ? body.data : "";
+		if (!ok || !aws_xml_text(xml, "AccessKeyId", ak, sizeof(ak)) ||
+		    !aws_xml_text(xml, "SecretAccessKey", sk, sizeof(sk)) ||
+		    !aws_xml_text(xml, "SessionToken", tok, sizeof(tok)) ||
+		    !aws_xml_text(xml, "Expiration", exp, sizeof(exp)) || aws_time_parse(exp) <= 0)
+			rc = error_set(err, SKIFF_EAUTH, "no_credentials",
+				       "STS AssumeRoleWithWebIdentity answered without usable keys");
+		else
+			aws_creds_set(a, ak, sk, tok, aws_time_parse(exp), "web-identity");
+		aws_wipe(ak, sizeof(ak));
+		aws_wipe(sk, sizeof(sk));
+		aws_wipe(tok, sizeof(tok));
+	}
+	if (body.data)
+		aws_wipe(body.data, body.cap);
+	buf_dispose(&body);
+	return rc;
+}
+
+/* EC2 IMDSv2: PUT a session token (TTL header), then the instance role's name and its
+ * credentials with that token. One attempt with a 1 s timeout per call, as the SDKs do:
+ * off EC2 the chain must fail fast. AWS_EC2_METADATA_SERVICE_ENDPOINT replaces
+ * http://169.254.169.254 (tests); AWS_EC2_METADATA_DISABLED=true skips IMDS. */
+static int aws_imds_fetch(struct aws_auth *a, struct error *err)
+{
+	const char *base = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+	if (!base || !*base)
+		base = AWS_IMDS_HOST;
+	size_t bn = strlen(base);
+	while (bn && base[bn - 1] == '/')
+		bn--;
+	if (bn > AWS_URL_MAX / 2)
+		return error_set(err, SKIFF_EAUTH, "no_credentials",
+				 "AWS_EC2_METADATA_SERVICE_ENDPOINT is too long");
+	char url[AWS_URL_MAX], line[AWS_TOKEN_MAX + 64], role[256];
+	struct buf body = BUF_INIT(AWS_CREDS_BODY_MAX);
+	snprintf(url, sizeof(url), "%.*s/latest/api/token", (int)bn, base);
+	int rc = aws_http_call("PUT", url, "X-aws-ec2-metadata-token-ttl-seconds: 21600", "", 0,
+			       AWS_IMDS_TIMEOUT_MS, &body, "the EC2 instance metadata service", err);
+	if (rc == 0 && (body.len == 0 || body.len >= AWS_TOKEN_MAX))
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
+			       "the EC2 instance metadata service gave no usable token");
+	if (rc < 0)
+		goto out;
+	snprintf(line, sizeof(line), "X-aws-ec2-metadata-token: %.*s", (int)body.len, body.data);
+	snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/", (int)bn, base);
+	rc = aws_http_call("GET", url, line, NULL, 0, AWS_IMDS_TIMEOUT_MS, &body,
+			   "the EC2 instance metadata service", err);
+	if (rc < 0)
+		goto out;
+	size_t rn = 0;
+	while (rn < body.len && body.data[rn] != '\n' && body.data[rn] != '\r')
+		rn++;
+	bool role_ok = rn > 0 && rn < sizeof(role);
+	for (size_t i = 0; role_ok && i < rn; i++)
+		role_ok = body.data[i] > ' ' && body.data[i] != '/' && body.data[i] != '?' &&
+			  body.data[i] != '#' && (unsigned char)body.data[i] < 0x7f;
+	if (!role_ok) {
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
+			       "the EC2 instance has no usable IAM role (instance profile)");
+		goto out;
+	}
+	memcpy(role, body.data, rn);
+	role[rn] = '\0';
+	snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/%s", (int)bn,
+		 base, role);
+	rc = aws_creds_fetch(a, "GET", url, line, 0, AWS_IMDS_TIMEOUT_MS, "imds",
+			     "the EC2 instance metadata service", err);
+out:
+	aws_wipe(line, sizeof(line));
+	if (body.data)
+		aws_wipe(body.data, body.cap);
+	buf_dispose(&body);
+	return rc;
+}
+
+/* Static keys of profile `name` in one shared file (INI: "[name]" in the credentials file,
+ * "[profile name]" or "[default]" in the config file). 1 when both keys were found. */
+static int aws_profile_file(const char *path, const char *name, bool config_file,
+			    struct aws_creds *c)
+{
+	FILE *f = path && *path ? fopen(path, "re") : NULL;
+	if (!f)
+		return 0;
+	char line[AWS_PROFILE_LINE_MAX], want[300];
+	if (config_file && strcmp(name, "default"))
+		snprintf(want, sizeof(want), "[profile %s]", name);
+	else
+		snprintf(want, sizeof(want), "[%s]", name);
+	bool in = false;
+	int lines = 0;
+	c->access_key[0] = c->secret_key[0] = c->token[0] = '\0';
+	while (fgets(line, sizeof(line), f) && lines++ < 10000) {
+		char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		size_t n = strcspn(p, "\r\n");
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		p[n] = '\0';
+		if (*p == '[') {
+			in = !strcmp(p, want);
+			continue;
+		}
+		char *eq = strchr(p, '=');
+		if (!in || !eq || *p == '#' || *p == ';')
+			continue;
+		char *k = p, *v = eq + 1, *ke = eq;
+		while (ke > k && (ke[-1] == ' ' || ke[-1] == '\t'))
+			ke--;
+		*ke = '\0';
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (!strcasecmp(k, "aws_access_key_id"))
+			aws_copy(c->access_key, sizeof(c->access_key), v);
+		else if (!strcasecmp(k, "aws_secret_access_key"))
+			aws_copy(c->secret_key, sizeof(c->secret_key), v);
+		else if (!strcasecmp(k, "aws_session_token"))
+			aws_copy(c->token, sizeof(c->token), v);
+	}
+	aws_wipe(line, sizeof(line));
+	fclose(f);
+	return c->access_key[0] && c->secret_key[0];
+}
+
+/* The shared credentials file, then the shared config file, for AWS_PROFILE (else
+ * "default"); paths from AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE, else ~/.aws/. */
+static int aws_profile(struct aws_creds *c)
+{
+	const char *name = getenv("AWS_PROFILE");
+	if (!name || !*name)
+		name = "default";
+	if (strlen(name) > 256)
+		return 0;
+	const char *home = getenv("HOME");
+	char path[AWS_URL_MAX];
+	const char *creds = getenv("AWS_SHARED_CREDENTIALS_FILE");
+	if ((!creds || !*creds) && home && *home) {
+		snprintf(path, sizeof(path), "%s/.aws/credentials", home);
+		creds = path;
+	}
+	if (aws_profile_file(creds, name, false, c))
+		return 1;
+	const char *conf = getenv("AWS_CONFIG_FILE");
+	if ((!conf || !*conf) && home && *home) {
+		snprintf(path, sizeof(path), "%s/.aws/config", home);
+		conf = path;
+	}
+	return aws_profile_file(conf, name, true, c);
 }
 
 static bool aws_needs_refresh(const struct aws_auth *a, long long now)
@@ -312,6 +611,10 @@ int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err)
 		a->cur.source = "environment";
 		a->have = true;
 	}
+	if (!a->have && !aws_web_identity_set() && aws_profile(&a->cur)) {
+		a->cur.source = "profile";
+		a->have = true;
+	}
 	long long now = clock_wall_ms();
 	bool expired = !a->have || (a->cur.expires_ms && now >= a->cur.expires_ms);
 	if (aws_needs_refresh(a, now)) {
@@ -337,6 +640,11 @@ int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err)
 			}
 		}
 	}
+	if (a->cur.source != a->logged) {
+		log_info("aws credentials source=%s temporary=%s", a->cur.source,
+			 a->cur.expires_ms || a->cur.token[0] ? "yes" : "no");
+		a->logged = a->cur.source;
+	}
 	*out = a->cur;
 	out->skew_ms = a->skew_ms;
 	return 0;
@@ -344,7 +652,7 @@ int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err)
 
 int aws_auth_expired(struct aws_auth *a)
 {
-	if (!a->have || strcmp(a->cur.source ? a->cur.source : "", "container"))
+	if (!a->have || !a->cur.expires_ms) /* static keys: fetching again cannot help */
 		return 0;
 	a->cur.expires_ms = 1; /* anything in the past forces a fetch */
 	a->failed_until_ms = 0;

@@ -21,16 +21,21 @@ struct aws_creds {
 	char secret_key[AWS_KEY_MAX];
 	char token[AWS_TOKEN_MAX];    /* session token; "" for long-term keys */
 	long long expires_ms;         /* wall clock; 0 = does not expire */
-	const char *source;           /* "config", "environment", "container" */
+	const char *source;           /* "config", "environment", "web-identity",
+				       * "profile", "container", "imds" */
 	long long skew_ms;            /* the service's clock minus ours (aws_auth_skew) */
 };
 
 struct aws_auth;
 
 /* Credentials in order: the given keys (skiff's configuration; empty = none), then
- * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, then the ECS container
- * endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, or _FULL_URI with
- * AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]). Nothing is fetched until aws_auth_get.
+ * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, then web identity
+ * (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN through STS), then static keys of
+ * AWS_PROFILE in the shared credentials/config files, then the ECS container endpoint
+ * (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, or _FULL_URI with
+ * AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]), then EC2 IMDSv2
+ * (AWS_EC2_METADATA_SERVICE_ENDPOINT for tests). Nothing is fetched until aws_auth_get;
+ * the first source and each change of source are logged once.
  * Not thread-safe: one per thread. */
 struct aws_auth *aws_auth_new(const char *access_key, const char *secret_key);
 void aws_auth_free(struct aws_auth *a);
@@ -40,7 +45,7 @@ void aws_auth_free(struct aws_auth *a);
  * are valid, else with the same error. Messages never carry secrets. */
 int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err);
 /* A service said the credentials expired: the next aws_auth_get fetches new ones. 1 when
- * refreshing can help (container credentials), 0 otherwise. */
+ * refreshing can help (fetched temporary credentials), 0 otherwise. */
 int aws_auth_expired(struct aws_auth *a);
 /* How many times credentials were fetched from the container endpoint (for tests, logs). */
 unsigned aws_auth_fetches(const struct aws_auth *a);

@@ -34,6 +34,9 @@ static const struct config_key config_keys[] = {
 	S(redis_socket, ""),
 	S(redis_prefix, "skiff:"),
 	I(redis_timeout_ms, "2000", 10, 60000),
+	S(redis_username, ""),
+	SS(redis_password, ""),
+	S(redis_password_file, ""),
 	S(store, "file"),
 	S(store_path, "/var/lib/skiff/store"),
 	S(cache_path, "/var/cache/skiff"),
@@ -234,6 +237,32 @@ static int config_read_file(struct config *cfg, const char *path, struct error *
 	return rc;
 }
 
+/* A secret kept in a file of its own (mode 0600, outside the main configuration): its first
+ * line without the newline. Empty, too long or unreadable is an error naming the file, never
+ * its content. */
+static int config_read_secret(const char *path, char *out, size_t size, struct error *err)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return error_set(err, SKIFF_EIO, "invalid_config", "redis_password_file: %s: %s", path,
+				 strerror(errno));
+	char line[512];
+	bool got = fgets(line, sizeof(line), f) != NULL;
+	fclose(f);
+	size_t n = got ? strcspn(line, "\r\n") : 0;
+	if (got && n == strlen(line) && n == sizeof(line) - 1)
+		n = size; /* no newline within the buffer: too long */
+	if (n == 0)
+		return error_set(err, SKIFF_EINVALID, "invalid_config", "redis_password_file: %s is empty",
+				 path);
+	if (n >= size)
+		return error_set(err, SKIFF_EINVALID, "invalid_config",
+				 "redis_password_file: %s: longer than %zu bytes", path, size - 1);
+	memcpy(out, line, n);
+	out[n] = '\0';
+	return 0;
+}
+
 int config_load(struct config *cfg, const char *path, struct error *err)
 {
 	config_defaults(cfg);
@@ -267,6 +296,12 @@ int config_load(struct config *cfg, const char *path, struct error *err)
 		return error_set(err, SKIFF_EINVALID, "invalid_config",
 				 "log_level: '%s' is not error, warn, info or debug", cfg->log_level);
 	log_level_set(lvl);
+	if (cfg->redis_password_file[0]) {
+		int rc = config_read_secret(cfg->redis_password_file, cfg->redis_password,
+					    sizeof(cfg->redis_password), err);
+		if (rc < 0)
+			return rc;
+	}
 	return config_check(cfg, err);
 }
 
@@ -303,6 +338,9 @@ int config_check(const struct config *cfg, struct error *err)
 	if (cfg->sse_soft_limit > cfg->sse_hard_limit)
 		return error_set(err, SKIFF_EINVALID, "invalid_config",
 				 "sse_soft_limit: larger than sse_hard_limit");
+	if (cfg->redis_username[0] && !cfg->redis_password[0])
+		return error_set(err, SKIFF_EINVALID, "invalid_config",
+				 "redis_username: needs redis_password or redis_password_file");
 	if (strlen(cfg->redis_prefix) == 0)
 		return error_set(err, SKIFF_EINVALID, "invalid_config", "redis_prefix: must not be empty");
 	return 0;

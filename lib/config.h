@@ -16,6 +16,9 @@ struct config {
 	char redis_socket[CONFIG_STR_MAX];   /* a unix socket path; wins over host:port */
 	char redis_prefix[64];
 	long redis_timeout_ms;
+	char redis_username[128];            /* ACL user; "" = AUTH with the password alone */
+	char redis_password[256];            /* "" = no AUTH */
+	char redis_password_file[CONFIG_STR_MAX]; /* read into redis_password at load */
 	/* store */
 	char store[16];                      /* "file" or "s3" */
 	char store_path[CONFIG_STR_MAX];     /* file backend root */

@@ -40,6 +40,44 @@ void redis_free(struct redis *r)
 	free(r);
 }
 
+const char **redis_auth_argv(const struct config *cfg, const char *argv[3], int *argc)
+{
+	if (!cfg->redis_password[0])
+		return NULL;
+	*argc = 0;
+	argv[(*argc)++] = "AUTH";
+	if (cfg->redis_username[0])
+		argv[(*argc)++] = cfg->redis_username;
+	argv[(*argc)++] = cfg->redis_password;
+	return argv;
+}
+
+/* AUTH on a new connection when a password is configured. The password never reaches a log
+ * line or an error message: Redis's own reply (WRONGPASS ...) does not contain it. */
+static int redis_auth(const struct config *cfg, redisContext *c, struct error *err)
+{
+	const char *argv[3];
+	int argc;
+	if (!redis_auth_argv(cfg, argv, &argc))
+		return 0;
+	redisReply *reply = redisCommandArgv(c, argc, argv, NULL);
+	if (!reply)
+		return error_set(err, SKIFF_EREDIS, "redis_unavailable", "Redis AUTH failed: %s",
+				 c->errstr);
+	int rc = 0;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		rc = error_set(err, SKIFF_EREDIS, "redis_unavailable",
+			       "Redis refused the credentials of user '%s': %.*s",
+			       cfg->redis_username[0] ? cfg->redis_username : "default",
+			       (int)reply->len, reply->str);
+		log_error("redis auth failed user=\"%s\" error=\"%.*s\"",
+			  cfg->redis_username[0] ? cfg->redis_username : "default", (int)reply->len,
+			  reply->str);
+	}
+	freeReplyObject(reply);
+	return rc;
+}
+
 static int redis_connect(struct redis *r, struct error *err)
 {
 	if (r->ctx)
@@ -63,6 +101,10 @@ static int redis_connect(struct redis *r, struct error *err)
 	if (redisSetTimeout(c, tv) != REDIS_OK) {
 		redisFree(c);
 		return error_set(err, SKIFF_EREDIS, "redis_unavailable", "cannot set Redis timeout");
+	}
+	if (redis_auth(r->cfg, c, err) < 0) {
+		redisFree(c);
+		return err ? err->code : SKIFF_EREDIS;
 	}
 	r->ctx = c;
 	return 0;

@@ -31,6 +31,10 @@ void redis_key(const struct redis *r, char out[REDIS_KEY_MAX], const char *fmt, 
 	__attribute__((format(printf, 3, 4)));
 const char *redis_prefix(const struct redis *r);
 const struct config *redis_config(const struct redis *r);
+
+/* The AUTH command for cfg's redis_username/redis_password in argv (3 slots), its length in
+ * *argc; NULL when no password is configured. Shared by the async link of the SSE bridge. */
+const char **redis_auth_argv(const struct config *cfg, const char *argv[3], int *argc);
 /* Closes the connection (next command reconnects). For children after fork. */
 void redis_disconnect(struct redis *r);
 /* The string elements of an array reply as a new JSON array (empty for other replies). */

@@ -59,7 +59,7 @@ const fault = {
 const stats = {
   s3: { GET: 0, PUT: 0, HEAD: 0, DELETE: 0, POST: 0 }, s3_keys: { GET: [], PUT: [] },
   rejected_signature: 0, rejected_skew: 0, rejected_expired: 0, rejected_payload: 0, faults_served: 0,
-  creds_fetched: 0, tokens_in: 0, ranges: [], iam_denied: 0, last_ecs: {}, ecs: {}, runtask_times: [], runtask_tokens: [], last_runtask: null, put_bytes: 0, throttled_rate: 0,
+  creds_fetched: 0, sts_calls: 0, sts_refused: 0, imds_tokens: 0, imds_creds: 0, imds_refused: 0, tokens_in: 0, ranges: [], iam_denied: 0, last_ecs: {}, ecs: {}, runtask_times: [], runtask_tokens: [], last_runtask: null, put_bytes: 0, throttled_rate: 0,
 };
 const tasks = new Map();     // task arn -> task
 const tokens = new Map();    // clientToken -> task arn
@@ -425,6 +425,24 @@ function ecs(req, res, body) {
 }
 
 // ---- container credentials, admin ----------------------------------------------------------
+// STS AssumeRoleWithWebIdentity (unsigned, form body): the token must be the web_token the
+// test set; the answer is STS's XML with credentials the S3 side accepts
+function assumeRoleWithWebIdentity(res, form) {
+  const ok = form.get('Version') === '2011-06-15' && form.get('RoleArn') && form.get('RoleSessionName') &&
+    fault.web_token && form.get('WebIdentityToken') === fault.web_token;
+  res.setHeader('Content-Type', 'text/xml');
+  if (!ok) {
+    stats.sts_refused++;
+    res.writeHead(400);
+    return res.end('<ErrorResponse><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>bad token</Message></Error></ErrorResponse>');
+  }
+  stats.sts_calls++;
+  const akid = 'ASIA' + randomBytes(8).toString('hex').toUpperCase();
+  const t = { secretAccessKey: randomBytes(20).toString('base64'), sessionToken: randomBytes(64).toString('base64'), expires: Date.now() + fault.creds_ttl * 1000 };
+  temp.set(akid, t);
+  res.writeHead(200);
+  res.end(`<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>${akid}</AccessKeyId><SecretAccessKey>${t.secretAccessKey}</SecretAccessKey><SessionToken>${t.sessionToken}</SessionToken><Expiration>${new Date(t.expires).toISOString()}</Expiration></Credentials><SubjectFromWebIdentityToken>system:serviceaccount:skiff:web</SubjectFromWebIdentityToken></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>`);
+}
 function credentials(res) {
   if (fault.creds_down) return ecsJson(res, 500, { message: 'agent unavailable' });
   stats.creds_fetched++;
@@ -436,6 +454,39 @@ function credentials(res) {
     AccessKeyId: akid, SecretAccessKey: t.secretAccessKey, Token: t.sessionToken,
     Expiration: new Date(t.expires).toISOString().replace(/\.\d{3}Z$/, 'Z'),
   });
+}
+// EC2 IMDSv2: a session token from PUT /latest/api/token (the TTL header is required, as on
+// EC2), then the role's name and credentials only with that token; IMDSv1 calls get 401
+const imdsTokens = new Set();
+function imds(req, res) {
+  if (req.url === '/latest/api/token') {
+    const ttl = Number(req.headers['x-aws-ec2-metadata-token-ttl-seconds']);
+    if (req.method !== 'PUT' || !(ttl >= 1 && ttl <= 21600)) {
+      stats.imds_refused++;
+      res.writeHead(req.method !== 'PUT' ? 405 : 400);
+      return res.end();
+    }
+    stats.imds_tokens++;
+    const tok = randomBytes(24).toString('base64');
+    imdsTokens.add(tok);
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'X-aws-ec2-metadata-token-ttl-seconds': String(ttl) });
+    return res.end(tok);
+  }
+  if (!imdsTokens.has(req.headers['x-aws-ec2-metadata-token'])) {
+    stats.imds_refused++;
+    res.writeHead(401);
+    return res.end();
+  }
+  if (req.url === '/latest/meta-data/iam/security-credentials/') {
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    return res.end('skiff-web');
+  }
+  if (req.url === '/latest/meta-data/iam/security-credentials/skiff-web') {
+    stats.imds_creds++;
+    return credentials(res);
+  }
+  res.writeHead(404);
+  res.end();
 }
 function admin(req, res, body) {
   if (req.url === '/__admin/fault' && req.method === 'POST') {
@@ -463,6 +514,11 @@ const server = createServer(async (req, res) => {
     const offset = clockOffsetMs(!req.headers['x-amz-target']);
     if (offset) res.setHeader('Date', new Date(Date.now() + offset).toUTCString());
     if (req.method === 'GET' && req.url.startsWith('/v2/credentials/')) return credentials(res);
+    if (req.url.startsWith('/latest/')) return imds(req, res);
+    if (req.method === 'POST' && req.url === '/' && !req.headers.authorization) {
+      const form = new URLSearchParams(body.toString('utf8'));
+      if (form.get('Action') === 'AssumeRoleWithWebIdentity') return assumeRoleWithWebIdentity(res, form);
+    }
     const isS3 = !req.headers['x-amz-target'];
     if (isS3 && fault.s3_down) {
       stats.faults_served++;

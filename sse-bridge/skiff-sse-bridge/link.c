@@ -2,6 +2,7 @@
 #include "link.h"
 #include "clock.h"
 #include "log.h"
+#include "redis.h"
 
 #include <hiredis/adapters/libevent.h>
 #include <stdlib.h>
@@ -28,6 +29,37 @@ static void link_failed(struct link *l, const char *error)
 		log_debug("redis connect failed role=%s error=\"%s\"", l->role, error);
 }
 
+static void link_ready(struct link *l)
+{
+	log_info("redis connected role=%s", l->role);
+	l->up = 1;
+	l->backoff_ms = LINK_BACKOFF_MIN_MS;
+	l->outstanding = 0;
+	l->progress_ms = clock_mono_ms();
+	l->on_up(l->bridge);
+}
+
+/* The reply to AUTH (redis_username/redis_password). Refused credentials close the
+ * connection, which retries with backoff: an operator fixing the ACL needs no restart.
+ * The error names the user, never the password. */
+static void link_on_auth(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	(void)privdata;
+	struct link *l = ac->data;
+	redisReply *r = reply;
+	if (!r) /* the connection went away: on_disconnect retries */
+		return;
+	if (r->type == REDIS_REPLY_ERROR) {
+		const struct config *cfg = l->bridge->cfg;
+		log_error("redis auth failed role=%s user=\"%s\" error=\"%.*s\"", l->role,
+			  cfg->redis_username[0] ? cfg->redis_username : "default", (int)r->len,
+			  r->str);
+		redisAsyncDisconnect(ac);
+		return;
+	}
+	link_ready(l);
+}
+
 static void link_on_connect(const redisAsyncContext *ac, int status)
 {
 	struct link *l = ac->data;
@@ -39,12 +71,15 @@ static void link_on_connect(const redisAsyncContext *ac, int status)
 		link_schedule(l);
 		return;
 	}
-	log_info("redis connected role=%s", l->role);
-	l->up = 1;
-	l->backoff_ms = LINK_BACKOFF_MIN_MS;
-	l->outstanding = 0;
-	l->progress_ms = clock_mono_ms();
-	l->on_up(l->bridge);
+	const char *argv[3];
+	int argc;
+	if (redis_auth_argv(l->bridge->cfg, argv, &argc)) {
+		/* nothing else is sent before AUTH has answered; on_up comes from link_on_auth */
+		if (redisAsyncCommandArgv(l->ac, link_on_auth, NULL, argc, argv, NULL) != REDIS_OK)
+			redisAsyncDisconnect(l->ac);
+		return;
+	}
+	link_ready(l);
 }
 
 static void link_on_disconnect(const redisAsyncContext *ac, int status)
