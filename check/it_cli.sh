@@ -129,6 +129,23 @@ check_eq "failed deploys promoted nothing" '<h1>changed</h1>' "$(site cli /)"
 check_eq "ls --project: the newest deployment first" "$ID" "$(jget data.1.id "$T/out")"
 "$BIN/skiff" open "$ID" >"$T/out" 2>"$T/err"
 check_eq "open ID: the deployment's URL" "http://cli--$ID.localhost:$STACK_PORT/" "$(cat "$T/out")"
+# ---- logs: the text log, and -f until the end entry ---------------------------------------
+"$BIN/skiff" logs "$ID" >"$T/out" 2>"$T/err"
+check_eq "logs: exit 0" 0 $?
+check_eq "logs: from building to ready, with the rules line" \
+	"==> building upload|Routing rules: 1 redirects, 0 header rules|==> ready" "$(paste -sd '|' "$T/out")"
+cp "$T/out" "$T/log-text"
+timeout 20 "$BIN/skiff" logs -f "$ID" >"$T/out" 2>"$T/err"
+check_eq "logs -f of a finished deployment: exit 0 at its end entry" 0 $?
+check_eq "logs -f: the same lines as the text log" "$(cat "$T/log-text")" "$(cat "$T/out")"
+timeout 20 "$BIN/skiff" logs -f "$first" >"$T/out" 2>"$T/err"
+check_eq "logs -f of a failed build: exit 1" 1 $?
+check_match "logs -f of a failed build: the build's error line" '^Error: clone failed' "$(cat "$T/out")"
+check_eq "logs -f of a failed build: says how it ended" "skiff: deployment $first ended error" "$(cat "$T/err")"
+"$BIN/skiff" logs nosuchdeploy >"$T/out" 2>"$T/err"
+check_eq "logs of an unknown deployment: exit 1, the server's message" \
+	"1 skiff: deployment not found (HTTP 404 not_found)" "$? $(cat "$T/err")"
+
 "$BIN/skiff" --help >/dev/null && "$BIN/skiff" deploy --help | grep -q -- '--project SLUG' &&
 	ok "--help" || fail "--help"
 

@@ -24,6 +24,11 @@ int cli_config_load(struct cli *c, struct error *err);
 /* Path of the configuration file into out (~/.config/skiff/config.json, $XDG_CONFIG_HOME). */
 int cli_config_path(char *dir, size_t dirsize, char *file, size_t filesize, struct error *err);
 
+struct buf;
+/* One request: its answer's bytes appended to in (at most in->max); returns the HTTP status,
+ * or a negative error for a transport failure. */
+long cli_request(const struct cli *c, const char *method, const char *path, json_t *body,
+		 struct buf *in, struct error *err);
 /* One request: method, path under the URL ("/api/…"), an optional JSON body. *answer (the
  * caller's) is the parsed JSON answer, or NULL. Returns the HTTP status, or a negative error
  * for a transport failure. */
@@ -38,6 +43,7 @@ void cli_print_json(json_t *v);
 
 int cli_deploy(int argc, char **argv);
 int cli_login(int argc, char **argv);
+int cli_logs(int argc, char **argv);
 int cli_simple(const char *cmd, int argc, char **argv);
 
 #endif

@@ -93,18 +93,16 @@ static size_t cli_write(char *p, size_t size, size_t n, void *ctx)
 	return size * n;
 }
 
-long cli_call(const struct cli *c, const char *method, const char *path, json_t *body,
-	      json_t **answer, struct error *err)
+long cli_request(const struct cli *c, const char *method, const char *path, json_t *body,
+		 struct buf *in, struct error *err)
 {
-	struct buf url = BUF_INIT(CLI_URL_MAX * 2), auth = BUF_INIT(CLI_TOKEN_MAX + 32),
-		   in = BUF_INIT(CLI_ANSWER_MAX);
+	struct buf url = BUF_INIT(CLI_URL_MAX * 2), auth = BUF_INIT(CLI_TOKEN_MAX + 32);
 	struct curl_slist *hdr = NULL;
 	char *text = NULL;
 	long status = 0;
 	CURL *h = curl_easy_init();
 	if (!h)
 		abort();
-	*answer = NULL;
 	buf_puts(&url, c->url);
 	buf_puts(&url, path);
 	if (url.err) {
@@ -127,25 +125,32 @@ long cli_call(const struct cli *c, const char *method, const char *path, json_t 
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, cli_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &in);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, in);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "skiff-cli/" SKIFF_VERSION);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	CURLcode cc = curl_easy_perform(h);
 	if (cc != CURLE_OK) {
 		status = error_set(err, SKIFF_EUPSTREAM, "network", "%s %s: %s", method, buf_cstr(&url),
-				   in.err ? "the answer is too large" : curl_easy_strerror(cc));
+				   in->err ? "the answer is too large" : curl_easy_strerror(cc));
 		goto out;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	if (in.len)
-		*answer = json_loadb(in.data, in.len, 0, NULL);
 out:
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hdr);
 	free(text);
 	buf_dispose(&url);
 	buf_dispose(&auth);
+	return status;
+}
+
+long cli_call(const struct cli *c, const char *method, const char *path, json_t *body,
+	      json_t **answer, struct error *err)
+{
+	struct buf in = BUF_INIT(CLI_ANSWER_MAX);
+	long status = cli_request(c, method, path, body, &in, err);
+	*answer = status > 0 && in.len ? json_loadb(in.data, in.len, 0, NULL) : NULL;
 	buf_dispose(&in);
 	return status;
 }

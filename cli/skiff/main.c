@@ -11,6 +11,7 @@ static void usage(FILE *f)
 	      "\n"
 	      "  deploy [DIR] --project SLUG [--preview]  upload a built directory and make it live\n"
 	      "  login URL                                store a server URL and token\n"
+	      "  logs [-f] ID                             a build log; -f follows it until the end\n"
 	      "  ls [--project SLUG]                      projects, or a project's deployments\n"
 	      "  open ID|SLUG                             print a deployment's or project's URL\n"
 	      "  rollback SLUG ID                         make an earlier deployment current\n"
@@ -39,6 +40,8 @@ int main(int argc, char **argv)
 		rc = cli_deploy(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "login") == 0)
 		rc = cli_login(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "logs") == 0)
+		rc = cli_logs(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "ls") == 0 || strcmp(argv[1], "open") == 0 ||
 		 strcmp(argv[1], "rollback") == 0 || strcmp(argv[1], "cancel") == 0)
 		rc = cli_simple(argv[1], argc - 1, argv + 1);
