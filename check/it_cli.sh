@@ -72,6 +72,7 @@ check_eq "deploy: exit 0" 0 $?
 check_match "deploy: 26 files announced, 24 blobs to upload (equal files are one blob)" \
 	': 26 files, 24 to upload$' "$(cat "$T/out")"
 check_match "deploy: says how many it uploaded" '^uploaded 24 blobs' "$(cat "$T/out")"
+D1=$(sed -n 's/^deployment \([a-z0-9]*\): .*/\1/p' "$T/out")
 check_match "deploy: prints the live URL" "^live: http://cli.localhost:$STACK_PORT/" "$(cat "$T/out")"
 check_match "deploy: the symlink out of the directory is skipped, with a note" 'outside' "$(cat "$T/err")"
 check_eq "deploy: the site serves the new index" '<h1>hello from the cli</h1>' "$(site cli /)"
@@ -145,6 +146,46 @@ check_eq "logs -f of a failed build: says how it ended" "skiff: deployment $firs
 "$BIN/skiff" logs nosuchdeploy >"$T/out" 2>"$T/err"
 check_eq "logs of an unknown deployment: exit 1, the server's message" \
 	"1 skiff: deployment not found (HTTP 404 not_found)" "$? $(cat "$T/err")"
+
+# ---- admin commands: tokens, rollback (an api_token; a deploy token may not) --------------
+ADMIN=admin-token-for-it-cli-0123456789
+printf 'api_token = %s\n' "$ADMIN" >>"$T/skiff.conf"
+stop_lighttpd
+start_lighttpd || fail "lighttpd restarts with an api_token"
+SKIFF_TOKEN=$ADMIN "$BIN/skiff" tokens cli create "ci previews" --preview >"$T/out" 2>"$T/err"
+check_eq "tokens create: exit 0" 0 $?
+check_match "tokens create: prints the token, once" '^skiff_[a-z2-7]{32}$' "$(cat "$T/out")"
+PTOK=$(cat "$T/out")
+SKIFF_TOKEN=$ADMIN "$BIN/skiff" tokens cli --json >"$T/out" 2>"$T/err"
+check_eq "tokens: lists both" 2 "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["data"]))' "$T/out")"
+SKIFF_TOKEN=$ADMIN "$BIN/skiff" tokens cli >"$T/out" 2>"$T/err"
+check_match "tokens: the preview token, never used" 'preview +last used never +ci previews$' "$(cat "$T/out")"
+check_nomatch "tokens: the list never shows a token" 'skiff_' "$(cat "$T/out")"
+"$BIN/skiff" tokens cli >"$T/out" 2>"$T/err"
+check_eq "tokens with a deploy token: exit 1, token_scope" "1" "$?"
+check_match "tokens with a deploy token: the server's message" 'HTTP 403 token_scope' "$(cat "$T/err")"
+SKIFF_TOKEN=$PTOK "$BIN/skiff" deploy "$D" --project cli --json >"$T/out" 2>"$T/err"
+check_eq "a preview token's deploy is a preview" "ready true" "$(jget state "$T/out") $(jget preview "$T/out")"
+PID_=$(SKIFF_TOKEN=$ADMIN "$BIN/skiff" tokens cli --json | python3 -c 'import json,sys; print([t["id"] for t in json.load(sys.stdin)["data"] if t["scope"]=="preview"][0])')
+SKIFF_TOKEN=$ADMIN "$BIN/skiff" tokens cli revoke "$PID_" >"$T/out" 2>"$T/err"
+check_eq "tokens revoke: exit 0" "0 revoked $PID_" "$? $(cat "$T/out")"
+SKIFF_TOKEN=$PTOK "$BIN/skiff" deploy "$D" --project cli >"$T/out" 2>"$T/err"
+check_match "a revoked token: refused with the server's message" 'HTTP 401 invalid_token' "$(cat "$T/err")"
+SKIFF_TOKEN=$ADMIN "$BIN/skiff" rollback cli "$first" >"$T/out" 2>"$T/err"
+check_match "rollback to a failed deployment: 409 not_ready" 'HTTP 409 not_ready' "$(cat "$T/err")"
+SKIFF_TOKEN=$ADMIN "$BIN/skiff" rollback cli "$D1" >"$T/out" 2>"$T/err"
+check_eq "rollback to the first deploy: exit 0" 0 $?
+wait_for 5 sh -c "[ \"\$(curl -sS -H 'Host: cli.localhost:$STACK_PORT' '$U/')\" = '<h1>hello from the cli</h1>' ]" &&
+	ok "rollback: the first deploy is live again" || fail "rollback: the first deploy is live again"
+
+# ---- a progress line on a terminal only (script(1) gives the CLI a pty) ------------------
+if command -v script >/dev/null 2>&1; then
+	echo '<h1>on a terminal</h1>' >"$D/index.html"
+	SKIFF_URL=$STACK_URL SKIFF_TOKEN=$TOK script -qec "'$BIN/skiff' deploy '$D' --project cli" /dev/null >"$T/out" 2>&1
+	check_match "on a terminal: a progress line" 'uploaded 1/1 blobs, 23/23 bytes' "$(tr '\r' '\n' <"$T/out")"
+else
+	fail "script(1) (bsdutils) is missing: the progress line is not tested"
+fi
 
 "$BIN/skiff" --help >/dev/null && "$BIN/skiff" deploy --help | grep -q -- '--project SLUG' &&
 	ok "--help" || fail "--help"

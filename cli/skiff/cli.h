@@ -44,6 +44,7 @@ void cli_print_json(json_t *v);
 int cli_deploy(int argc, char **argv);
 int cli_login(int argc, char **argv);
 int cli_logs(int argc, char **argv);
+int cli_tokens(int argc, char **argv);
 int cli_simple(const char *cmd, int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ static void usage(FILE *f)
 	      "  open ID|SLUG                             print a deployment's or project's URL\n"
 	      "  rollback SLUG ID                         make an earlier deployment current\n"
 	      "  cancel ID                                stop a deployment\n"
+	      "  tokens SLUG [create NAME|revoke ID]      a project's deploy tokens (admin)\n"
 	      "\n"
 	      "`skiff COMMAND --help` describes one command; man skiff describes them all.\n", f);
 }
@@ -42,6 +43,8 @@ int main(int argc, char **argv)
 		rc = cli_login(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "logs") == 0)
 		rc = cli_logs(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "tokens") == 0)
+		rc = cli_tokens(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "ls") == 0 || strcmp(argv[1], "open") == 0 ||
 		 strcmp(argv[1], "rollback") == 0 || strcmp(argv[1], "cancel") == 0)
 		rc = cli_simple(argv[1], argc - 1, argv + 1);
