@@ -149,7 +149,7 @@ check_eq "logs of an unknown deployment: exit 1, the server's message" \
 
 # ---- admin commands: tokens, rollback (an api_token; a deploy token may not) --------------
 ADMIN=admin-token-for-it-cli-0123456789
-printf 'api_token = %s\n' "$ADMIN" >>"$T/skiff.conf"
+printf 'api_token = %s\nmax_file_mb = 1\n' "$ADMIN" >>"$T/skiff.conf"
 stop_lighttpd
 start_lighttpd || fail "lighttpd restarts with an api_token"
 SKIFF_TOKEN=$ADMIN "$BIN/skiff" tokens cli create "ci previews" --preview >"$T/out" 2>"$T/err"
@@ -177,6 +177,19 @@ SKIFF_TOKEN=$ADMIN "$BIN/skiff" rollback cli "$D1" >"$T/out" 2>"$T/err"
 check_eq "rollback to the first deploy: exit 0" 0 $?
 wait_for 5 sh -c "[ \"\$(curl -sS -H 'Host: cli.localhost:$STACK_PORT' '$U/')\" = '<h1>hello from the cli</h1>' ]" &&
 	ok "rollback: the first deploy is live again" || fail "rollback: the first deploy is live again"
+
+# ---- an upload the server refuses: exit 1, its message, the deployment ends in error ------
+head -c 2000000 /dev/zero >"$D/big.bin"
+"$BIN/skiff" deploy "$D" --project cli >"$T/out" 2>"$T/err"
+check_eq "deploy of a file over max_file_mb: exit 1" 1 $?
+check_match "deploy of a file over max_file_mb: names the file, the server's code" \
+	'^skiff: uploading /big.bin: .*HTTP 413 blob_too_large' "$(cat "$T/err")"
+BIG=$(sed -n 's/^deployment \([a-z0-9]*\): .*/\1/p' "$T/out")
+curl -sS -o "$T/body" -H "$H" "$U/api/deployments/$BIG"
+check_eq "deploy of a file over max_file_mb: the deployment is failed, not left uploading" error \
+	"$(jget data.state "$T/body")"
+check_eq "deploy of a file over max_file_mb: nothing promoted" '<h1>hello from the cli</h1>' "$(site cli /)"
+rm -f "$D/big.bin"
 
 # ---- a progress line on a terminal only (script(1) gives the CLI a pty) ------------------
 if command -v script >/dev/null 2>&1; then

@@ -77,8 +77,11 @@ static int deploy_hash(struct deploy *d, struct collect_result *r, struct error 
 			return fd;
 		int rc = hash_fd(fd, e->hash, &e->size, err);
 		close(fd);
-		if (rc < 0)
-			return error_set(err, rc, "io", "%s: %s", r->files[i].src, err->message);
+		if (rc < 0) {
+			char why[ERROR_MESSAGE_MAX];
+			memcpy(why, err->message, sizeof(why));
+			return error_set(err, rc, "io", "%s: %s", r->files[i].src, why);
+		}
 		e->path = r->files[i].path;
 		e->src = r->files[i].src;
 	}
@@ -288,6 +291,24 @@ static int deploy_required(struct deploy *d, json_t *answer, struct deploy_entry
 	return 0;
 }
 
+/* After a failed upload or finish, ends the announced deployment in state error with the
+ * reason, so that nothing is left waiting in phase upload (best effort: a failure here is
+ * only reported). */
+static void deploy_give_up(const struct cli *c, const char *id, const struct error *why)
+{
+	struct buf path = BUF_INIT(256);
+	struct error err = { 0 };
+	json_t *answer = NULL, *body = json_pack("{s:s}", "error", why->message);
+	buf_printf(&path, "/api/deployments/%s/fail", id);
+	long status = cli_call(c, "POST", buf_cstr(&path), body, &answer, &err);
+	if (status != 200 && status != 409)
+		fprintf(stderr, "skiff: deployment %s could not be marked failed: %s\n", id,
+			status < 0 ? err.message : "the server refused");
+	json_decref(answer);
+	json_decref(body);
+	buf_dispose(&path);
+}
+
 static void deploy_usage(FILE *f)
 {
 	fputs("usage: skiff deploy [DIR] --project SLUG [--preview] [--json]\n"
@@ -322,7 +343,7 @@ int cli_deploy(int argc, char **argv)
 	size_t ntodo = 0;
 	unsigned long long sent = 0;
 	int opt, rc = 0;
-	char id[64];
+	char id[64] = "";
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -434,6 +455,8 @@ int cli_deploy(int argc, char **argv)
 	goto out;
 fail:
 	rc = cli_fail(&c, &err);
+	if (id[0])
+		deploy_give_up(&c, id, &err);
 out:
 	free(todo);
 	free(d.entries);
