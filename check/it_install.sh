@@ -33,6 +33,8 @@ check_eq "make install DESTDIR=... succeeds" "0" "$?"
 {
 	for p in $LIBPROGS; do echo "usr/local/lib/skiff/$p"; done
 	for p in $SBINPROGS; do echo "usr/local/sbin/$p"; done
+	echo usr/local/bin/skiff
+	echo usr/local/share/man/man1/skiff.1
 	(cd "$ROOT" && find htdocs -type f ! -name '.*' | sed 's|^|usr/local/share/skiff/|')
 	for f in skiff-dashboard.conf skiff-sites.conf skiff-fcgid.conf lighttpd-production.conf README.md; do
 		echo "usr/local/share/skiff/apache/$f"
@@ -56,6 +58,8 @@ check_eq "the FastCGI programs and skiff-build are executable in lib/skiff" "5" 
 	"$(find "$D/usr/local/lib/skiff" -type f -perm -0755 | wc -l | tr -d ' ')"
 check_eq "the daemons are executable in sbin" "2" \
 	"$(find "$D/usr/local/sbin" -type f -perm -0755 | wc -l | tr -d ' ')"
+check_eq "the skiff client is executable in bin and answers --help" "0" \
+	"$([ -x "$D/usr/local/bin/skiff" ] && "$D/usr/local/bin/skiff" deploy --help >/dev/null; echo $?)"
 check_eq "the empty document root for mod_fcgid's sites vhost exists and is empty" "dir:" \
 	"$([ -d "$D/usr/local/share/skiff/empty" ] && echo dir):$(ls -A "$D/usr/local/share/skiff/empty")"
 check_eq "/etc/skiff/skiff.conf is not world-readable (secrets)" "640" "$(stat -c %a "$D/etc/skiff/skiff.conf")"
@@ -162,7 +166,7 @@ done
 ok "the FastCGI programs' --help mentions -s SOCKET"
 
 # ---- the manual pages ---------------------------------------------------------------------------------
-for f in "$D"/usr/local/share/man/man8/*.8 "$D"/usr/local/share/man/man5/*.5; do
+for f in "$D"/usr/local/share/man/man8/*.8 "$D"/usr/local/share/man/man5/*.5 "$D"/usr/local/share/man/man1/*.1; do
 	n=${f##*/}
 	out=$(man --warnings -l "$f" 2>&1 >/dev/null)
 	check_eq "man --warnings $n: no warnings" "" "$out"

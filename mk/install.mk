@@ -8,12 +8,13 @@
 # What goes where (doc/operators.md lists the same):
 #   $(PREFIX)/lib/skiff/          skiff-create skiff-status skiff-serve skiff-hook skiff-build
 #   $(PREFIX)/sbin/               skiff-dispatch skiff-sse-bridge
+#   $(PREFIX)/bin/                skiff (the command-line client)
 #   $(PREFIX)/share/skiff/        htdocs/, apache/ (the web server configurations), empty/,
 #                                 skiff.conf.example
 #   /etc/skiff/skiff.conf         the example configuration, only when there is none yet
 #   $(SYSTEMDUNITDIR)             *.socket, *.service, skiff.target
 #   $(SYSUSERSDIR), $(TMPFILESDIR)  skiff.conf (the user skiff; /var/lib/skiff, /var/cache/skiff)
-#   $(PREFIX)/share/man/man5, man8  the manual pages
+#   $(PREFIX)/share/man/man1, man5, man8  the manual pages
 # Files that name installed paths (units, web server configurations, the example
 # configuration) are written for /usr/local and rewritten for another PREFIX.
 
@@ -23,6 +24,7 @@ SYSCONFDIR     ?= /etc
 INSTALL        ?= install
 SKIFF_LIBDIR   := $(PREFIX)/lib/skiff
 SKIFF_SBINDIR  := $(PREFIX)/sbin
+SKIFF_BINDIR   := $(PREFIX)/bin
 SKIFF_DATADIR  := $(PREFIX)/share/skiff
 SKIFF_MANDIR   := $(PREFIX)/share/man
 SKIFF_ETCDIR   := $(SYSCONFDIR)/skiff
@@ -32,25 +34,28 @@ TMPFILESDIR    ?= $(or $(shell pkg-config --variable=tmpfilesdir systemd 2>/dev/
 
 SKIFF_LIB_PROGS  := skiff-create skiff-status skiff-serve skiff-hook skiff-build
 SKIFF_SBIN_PROGS := skiff-dispatch skiff-sse-bridge
+SKIFF_BIN_PROGS  := skiff
 SKIFF_HTDOCS     := $(sort $(shell find htdocs -type f ! -name '.*' 2>/dev/null))
 SKIFF_WEBCONF    := apache/skiff-dashboard.conf apache/skiff-sites.conf apache/skiff-fcgid.conf \
                     apache/lighttpd-production.conf apache/README.md
 SKIFF_UNITS      := $(sort $(wildcard systemd/*.socket systemd/*.service systemd/*.target))
+SKIFF_MAN1       := $(sort $(wildcard doc/man/*.1))
 SKIFF_MAN5       := $(sort $(wildcard doc/man/*.5))
 SKIFF_MAN8       := $(sort $(wildcard doc/man/*.8))
 
 # Rewrites the default paths of a shipped file for this PREFIX and SYSCONFDIR.
 SKIFF_SUBST := sed -e 's|/usr/local/|$(PREFIX)/|g' -e 's|/etc/skiff/|$(SKIFF_ETCDIR)/|g'
 
-install: $(SKIFF_LIB_PROGS:%=$(B)/bin/%) $(SKIFF_SBIN_PROGS:%=$(B)/bin/%)
+install: $(SKIFF_LIB_PROGS:%=$(B)/bin/%) $(SKIFF_SBIN_PROGS:%=$(B)/bin/%) $(SKIFF_BIN_PROGS:%=$(B)/bin/%)
 	@case '$(PREFIX)$(SYSCONFDIR)' in *'|'* | *' '*) echo "install: PREFIX and SYSCONFDIR must not contain '|' or spaces" >&2; exit 2;; esac
-	$(INSTALL) -d $(DESTDIR)$(SKIFF_LIBDIR) $(DESTDIR)$(SKIFF_SBINDIR) \
+	$(INSTALL) -d $(DESTDIR)$(SKIFF_LIBDIR) $(DESTDIR)$(SKIFF_SBINDIR) $(DESTDIR)$(SKIFF_BINDIR) \
 		$(DESTDIR)$(SKIFF_DATADIR)/htdocs $(DESTDIR)$(SKIFF_DATADIR)/apache \
 		$(DESTDIR)$(SKIFF_DATADIR)/empty $(DESTDIR)$(SKIFF_ETCDIR) \
 		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
-		$(DESTDIR)$(SKIFF_MANDIR)/man5 $(DESTDIR)$(SKIFF_MANDIR)/man8
+		$(DESTDIR)$(SKIFF_MANDIR)/man1 $(DESTDIR)$(SKIFF_MANDIR)/man5 $(DESTDIR)$(SKIFF_MANDIR)/man8
 	$(INSTALL) -m 0755 $(SKIFF_LIB_PROGS:%=$(B)/bin/%) $(DESTDIR)$(SKIFF_LIBDIR)/
 	$(INSTALL) -m 0755 $(SKIFF_SBIN_PROGS:%=$(B)/bin/%) $(DESTDIR)$(SKIFF_SBINDIR)/
+	$(INSTALL) -m 0755 $(SKIFF_BIN_PROGS:%=$(B)/bin/%) $(DESTDIR)$(SKIFF_BINDIR)/
 	for f in $(SKIFF_HTDOCS:htdocs/%=%); do \
 		$(INSTALL) -D -m 0644 htdocs/$$f $(DESTDIR)$(SKIFF_DATADIR)/htdocs/$$f || exit 1; \
 	done
@@ -76,7 +81,7 @@ install: $(SKIFF_LIB_PROGS:%=$(B)/bin/%) $(SKIFF_SBIN_PROGS:%=$(B)/bin/%)
 	$(SKIFF_SUBST) systemd/tmpfiles.d/skiff.conf >$(DESTDIR)$(TMPFILESDIR)/skiff.conf
 	chmod 0644 $(DESTDIR)$(TMPFILESDIR)/skiff.conf
 	$(INSTALL) -m 0644 systemd/sysusers.d/skiff.conf $(DESTDIR)$(SYSUSERSDIR)/skiff.conf
-	for f in $(SKIFF_MAN5) $(SKIFF_MAN8); do \
+	for f in $(SKIFF_MAN1) $(SKIFF_MAN5) $(SKIFF_MAN8); do \
 		d=$(DESTDIR)$(SKIFF_MANDIR)/man$${f##*.}; \
 		$(SKIFF_SUBST) $$f >$$d/$${f##*/}.tmp && chmod 0644 $$d/$${f##*/}.tmp && \
 		mv $$d/$${f##*/}.tmp $$d/$${f##*/} || exit 1; \
@@ -90,6 +95,7 @@ install: $(SKIFF_LIB_PROGS:%=$(B)/bin/%) $(SKIFF_SBIN_PROGS:%=$(B)/bin/%)
 
 uninstall:
 	rm -f $(SKIFF_LIB_PROGS:%=$(DESTDIR)$(SKIFF_LIBDIR)/%) $(SKIFF_SBIN_PROGS:%=$(DESTDIR)$(SKIFF_SBINDIR)/%)
+	rm -f $(SKIFF_BIN_PROGS:%=$(DESTDIR)$(SKIFF_BINDIR)/%) $(SKIFF_MAN1:doc/man/%=$(DESTDIR)$(SKIFF_MANDIR)/man1/%)
 	rm -f $(SKIFF_HTDOCS:htdocs/%=$(DESTDIR)$(SKIFF_DATADIR)/htdocs/%)
 	rm -f $(SKIFF_WEBCONF:apache/%=$(DESTDIR)$(SKIFF_DATADIR)/apache/%)
 	@if [ -f $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf ] && [ -f $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example ] && \
