@@ -1,6 +1,6 @@
 /* check_serve.c — the serving rules as a table: (deployment fixture by Host, method, path,
  * request headers) → (status, key response headers, body source). Semantics per the
- * Netlify and Cloudflare Pages documentation and issue 4; see lib/serve.h. */
+ * Netlify and Cloudflare Pages documentation; see lib/serve.h. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>

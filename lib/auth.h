@@ -1,6 +1,6 @@
 /* auth.h — who may read and who may change: a bearer token, a user the web server
  * authenticated (REMOTE_USER), or auth_disabled; and the same-origin rule for every change
- * that rides on such ambient credentials (DESIGN.md section 9). */
+ * that rides on such ambient credentials (doc/security.md). */
 #ifndef SKIFF_AUTH_H
 #define SKIFF_AUTH_H
 

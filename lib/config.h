@@ -73,7 +73,7 @@ struct config {
 	long log_max_entries;                /* MAXLEN ~ of a log stream */
 	long concurrency;                    /* builds at once (dispatch) */
 	long lease_ttl;                      /* seconds */
-	/* project lifecycle (issue 7) */
+	/* project lifecycle */
 	long retention_keep;                 /* ready deployments kept per project, plus current */
 	long gc_interval;                    /* seconds between sweeps in skiff-dispatch; 0 = never */
 	long gc_grace;                       /* seconds a blob is safe from the sweep after upload */

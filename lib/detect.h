@@ -1,4 +1,4 @@
-/* detect.h — what kind of project a checkout is and how to build it (DESIGN.md section 6):
+/* detect.h — what kind of project a checkout is and how to build it (doc/sites.md):
  * the project's own settings win over skiff.json, which wins over detection (package.json
  * with a "build" script → Node; else a static site). */
 #ifndef SKIFF_DETECT_H

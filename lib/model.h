@@ -1,4 +1,4 @@
-/* model.h — the records of skiff's Redis data model (DESIGN.md section 3): projects and
+/* model.h — the records of skiff's Redis data model: projects and
  * deployments. Every write that must agree with another is one Lua script, so no half-written
  * state is ever visible. The queue and leases are in model_queue.h, log streams in
  * model_log.h. */

@@ -1,4 +1,4 @@
-/* model_log.h — each deployment's log stream (DESIGN.md section 3: log:{id}, a stream, and
+/* model_log.h — each deployment's log stream (log:{id}, a stream, and
  * events:{id}, the channel that wakes its listeners). The SSE bridge speaks the async hiredis
  * API: for it, functions that only name the keys. */
 #ifndef SKIFF_MODEL_LOG_H

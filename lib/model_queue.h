@@ -1,5 +1,5 @@
-/* model_queue.h — the reliable build queue and the leases of running builds (DESIGN.md
- * section 3: queue, queue:active, lease:{id}). */
+/* model_queue.h — the reliable build queue and the leases of running builds (keys
+ * queue, queue:active, lease:{id}). */
 #ifndef SKIFF_MODEL_QUEUE_H
 #define SKIFF_MODEL_QUEUE_H
 

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* A deployment's state (DESIGN.md section 3); Redis, the log stream and the API hold its wire
+/* A deployment's state; Redis, the log stream and the API hold its wire
  * string ("queued", …: model_state_name). */
 enum deployment_state {
 	DEPLOYMENT_UNKNOWN,     /* a state string skiff did not write */

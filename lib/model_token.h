@@ -1,4 +1,4 @@
-/* model_token.h — project deploy tokens in Redis (DESIGN.md section 9): a token is shown once
+/* model_token.h — project deploy tokens in Redis: a token is shown once
  * at creation and stored only as its SHA-256; it authenticates for one project, as "deploy"
  * (every deployment) or "preview" (deployments that never become production). */
 #ifndef SKIFF_MODEL_TOKEN_H

@@ -1,4 +1,4 @@
-/* path.h — the request path normaliser of skiff-serve (DESIGN.md section 7): percent-decode
+/* path.h — the request path normaliser of skiff-serve (doc/sites.md): percent-decode
  * once, reject what cannot name a file, resolve "." and ".." without leaving the root. */
 #ifndef SKIFF_PATH_H
 #define SKIFF_PATH_H

@@ -1,5 +1,5 @@
 /* serve.c — skiff-serve's routing rules in order: path, cleanUrls/trailingSlash, _redirects,
- * files, 404.html, SPA fallback (DESIGN.md section 7, issue 4). Pure: no I/O. */
+ * files, 404.html, SPA fallback (doc/sites.md). Pure: no I/O. */
 #include "serve.h"
 #include "rules_match.h"
 #include "serve_header.h"

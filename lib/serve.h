@@ -1,4 +1,4 @@
-/* serve.h — what skiff-serve answers for one request to one deployment (DESIGN.md section 7),
+/* serve.h — what skiff-serve answers for one request to one deployment (doc/sites.md),
  * as a pure function of the manifest and the request's facts: no I/O, no Redis, so every
  * rule is testable without FastCGI (check/check_serve.c). */
 #ifndef SKIFF_SERVE_H

@@ -1,4 +1,4 @@
-/* store.h — where deployments' bytes live (DESIGN.md section 4): content-addressed blobs,
+/* store.h — where deployments' bytes live: content-addressed blobs,
  * one manifest per deployment, archived logs. Backends: file (a local directory,
  * store_file.c) and s3 (store_s3.c), behind one table (store_backend.h). Callers name
  * blobs by hash and manifests and logs by deployment id; only store.c knows the keys. */

@@ -30,7 +30,7 @@ done
 new=$(grep -vxF -f "$allow" "$tmp/pairs" 2>/dev/null || true)
 [ -f "$allow" ] || new=$(cat "$tmp/pairs")
 if [ -n "$new" ]; then
-	echo "cycles: files that call each other both ways (STYLE.md: no cycle between files):" >&2
+	echo "cycles: files that call each other both ways (doc/hacking.md: no cycle between files):" >&2
 	echo "$new" >&2
 	exit 1
 fi

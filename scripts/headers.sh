@@ -1,6 +1,6 @@
 #!/bin/sh
 # Fails when a function defined in x.c (lib/ or a program's directory) is declared anywhere
-# but x.h, or not in x.h at all (STYLE.md: x.h is the whole public surface of x.c).
+# but x.h, or not in x.h at all (doc/hacking.md: x.h is the whole public surface of x.c).
 # usage: scripts/headers.sh [build dir]   (default build/debug; the objects must be built)
 set -u
 export LC_ALL=C

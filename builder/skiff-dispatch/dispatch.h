@@ -30,7 +30,7 @@ struct dispatch {
 	struct dispatch_child children[DISPATCH_MAX_CHILDREN];
 	long running;                   /* slots in use (running or ended but unfinished) */
 	bool stopping;                  /* SIGTERM: builds that end now were stopped by it */
-	/* launcher = ecs (issue 5): builds are Fargate tasks, polled instead of reaped */
+	/* launcher = ecs: builds are Fargate tasks, polled instead of reaped */
 	struct ecs *ecs;
 	char ecs_ids[DISPATCH_MAX_CHILDREN][ID_LEN + 1];   /* their deployments; "" = free */
 	long long ecs_next_poll;

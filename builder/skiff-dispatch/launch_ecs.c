@@ -1,4 +1,4 @@
-/* launch_ecs.c — skiff-dispatch with launcher = ecs (issue 5): each build is a Fargate task
+/* launch_ecs.c — skiff-dispatch with launcher = ecs: each build is a Fargate task
  * (lib/ecs.h); launched builds are polled with DescribeTasks instead of being reaped. */
 #include "launch_ecs.h"
 #include "clock.h"

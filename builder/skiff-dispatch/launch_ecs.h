@@ -4,7 +4,7 @@
 
 #include "dispatch.h"
 
-/* launch_ecs.c (issue 5): RunTask of a popped id; DescribeTasks of the launched ones (every
+/* launch_ecs.c: RunTask of a popped id; DescribeTasks of the launched ones (every
  * few seconds, from dispatch_reap); taking over ECS builds of an earlier dispatcher. */
 int dispatch_ecs_launch(struct dispatch *d, const char *id);
 void dispatch_ecs_poll(struct dispatch *d);

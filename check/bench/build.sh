@@ -1,6 +1,6 @@
 #!/bin/sh
 # check/bench/build.sh — the local launcher and skiff's own work around a build
-# (DESIGN.md 8): the time from queued to started (target < 100 ms), the time of a build of
+# (targets in doc/status.md): the time from queued to started (target < 100 ms), the time of a build of
 # a 1,000-file static repository from a local path (clone, collect, hash, store, promote:
 # target < 2 s), and the bytes an unchanged redeploy stores (target 0). BENCH_RUNS (default 3)
 # runs of each; prints the median. Not in make check.

@@ -1,7 +1,7 @@
 #!/bin/sh
 # check/bench/create.sh — skiff-create accepting deployments (validate, write, enqueue) under
 # 50 concurrent clients through lighttpd, next to a no-op FastCGI responder under the same
-# lighttpd FastCGI settings. DESIGN.md 8: p99 under 5 ms. Prints latency percentiles and the
+# lighttpd FastCGI settings. Target (doc/status.md): p99 under 5 ms. Prints latency percentiles and the
 # ratio to the no-op. Bounded: BENCH_SECONDS (default 10) per measurement. Not in make check.
 #
 # Two loads, each on both responders:
@@ -91,7 +91,7 @@ noop=$(run "$T/noop-paced.lua")
 create=$(run "$T/create-paced.lua")
 report "paced ($CONNS clients, a random pause of $PACE ms on average)" "$noop" "$create"
 p99=$(field "$create" p99_us)
-awk -v a="$p99" 'BEGIN { printf "target (DESIGN.md 8, p99 < 5 ms under 50 clients, paced load): %s\n", a < 5000 ? "met" : "NOT met" }'
+awk -v a="$p99" 'BEGIN { printf "target (p99 < 5 ms under 50 clients, paced load): %s\n", a < 5000 ? "met" : "NOT met" }'
 noop=$(run "$T/noop.lua")
 create=$(run "$T/create.lua")
 report "saturated ($CONNS clients back to back)" "$noop" "$create"

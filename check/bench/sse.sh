@@ -3,7 +3,7 @@
 # against nginx with Debian's libnginx-mod-nchan on the same machine, same client count.
 # Prints memory per client (from the server's VmRSS before and after the clients connect)
 # and publish-to-client latency percentiles over every (client, line) pair, then the
-# bridge/nchan ratios. DESIGN.md section 8: under 8 KiB per client, p99 under 50 ms.
+# bridge/nchan ratios. Targets (doc/status.md): under 8 KiB per client, p99 under 50 ms.
 #
 # Both servers are measured over a unix socket (how the web server reaches the bridge in
 # production) and over loopback TCP. Not part of make check; about two minutes.
@@ -216,7 +216,7 @@ except (KeyError, ValueError):
     complete = False
 if not complete:
     missed.append("every line to every client")
-print(f"{tr} targets (DESIGN.md 8, latency by {lat_key.replace('_ms', '')}): " + ("met" if not missed else "missed: " + ", ".join(missed)))
+print(f"{tr} targets (latency by {lat_key.replace('_ms', '')}): " + ("met" if not missed else "missed: " + ", ".join(missed)))
 sys.exit(0 if complete else 1)
 PY
 done

@@ -1,4 +1,4 @@
-/* deploy.c — the deploy protocol (issue 12): a deployment announced by its file digests, the
+/* deploy.c — the deploy protocol: a deployment announced by its file digests, the
  * blobs the store lacks uploaded one by one, log lines from a remote builder, then finish
  * (manifest, promote) or fail. */
 #include "deploy.h"

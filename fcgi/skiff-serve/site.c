@@ -16,7 +16,7 @@
 #include "rules.h"
 
 /* Answers from Redis are reused for SITE_FRESH_MS: a rollback or promotion shows within that
- * time (issue 4: within one second) and a busy site costs Redis one command per process per
+ * time (at most one second) and a busy site costs Redis one command per process per
  * interval instead of one per request. A direct-mapped table: bounded, O(1), a collision
  * only costs a round trip. Errors (Redis down) are never remembered. */
 #define SITE_FRESH_MS 500
