@@ -45,14 +45,17 @@ struct run_ctx {
 	long long next_disk_ms;
 	char limit[200];            /* the limit that ended the command; "" when none */
 	bool clone;                 /* the clone (skiff-build --clone), not a shell command */
-	char last_err[256];         /* the clone's last line on stderr: its error */
+	char last_err[256];         /* the clone's error: its last "clone failed: " line */
 };
 
 static void run_on_line(void *ctx, int stream, const char *line, size_t len, bool cut)
 {
 	struct run_ctx *c = ctx;
 	if (c->clone && stream == PROC_STDERR) {
-		snprintf(c->last_err, sizeof(c->last_err), "%.*s", (int)len, line);
+		/* only the child's own error line: whatever else reaches stderr (a sanitizer's
+		 * report at exit) must not take its place */
+		if (len >= 14 && !memcmp(line, "clone failed: ", 14))
+			snprintf(c->last_err, sizeof(c->last_err), "%.*s", (int)len, line);
 		return;
 	}
 	/* the clone's progress is skiff's own text about the repository */
