@@ -1,5 +1,5 @@
 /* client.c — the server and token the CLI talks to, and one JSON call over libcurl. */
-#include "cli.h"
+#include "client.h"
 
 #include <curl/curl.h>
 #include <stdio.h>

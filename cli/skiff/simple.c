@@ -1,9 +1,10 @@
 /* simple.c — the commands that are one API call: ls, open, rollback, cancel. */
-#include "cli.h"
+#include "simple.h"
 
 #include <stdio.h>
 #include <string.h>
 #include "buf.h"
+#include "client.h"
 
 /* A slug or deployment id: lowercase letters, digits and '-', 1–63 bytes. */
 static bool simple_name_ok(const char *s)

@@ -1,11 +1,12 @@
 /* tokens.c — `skiff tokens SLUG [create NAME [--preview] | revoke ID]`: a project's deploy
  * tokens, listed, created (shown once) or revoked; admin credentials only. */
-#include "cli.h"
+#include "tokens.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include "buf.h"
+#include "client.h"
 
 #define TOKENS_USAGE "usage: skiff tokens SLUG [create NAME [--preview] | revoke ID] [--json]"
 
