@@ -3,6 +3,7 @@
  * (manifest, promote) or fail. */
 #include "deploy.h"
 #include "tokens.h"
+#include "body.h"
 #include "clock.h"
 #include "api.h"
 #include "app.h"
@@ -337,13 +338,9 @@ fail:
 int create_deploy_begin(struct http_request *req, json_t **body, struct deployment *d,
 			struct error *err)
 {
-	bool is_form = false;
 	struct create_who who;
-	if (request_body_object(req, body, &is_form, err) < 0)
+	if (create_body_json(req, body, "the deploy protocol speaks JSON", err) < 0)
 		return err->code;
-	if (is_form)
-		return error_set(err, SKIFF_ETYPE, "unsupported_media_type",
-				 "the deploy protocol speaks JSON (application/json)");
 	return create_deploy_load(req, &who, d, err);
 }
 

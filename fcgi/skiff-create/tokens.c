@@ -1,6 +1,7 @@
 /* tokens.c — who is asking (admin credentials or a project deploy token), and the routes that
  * create and revoke deploy tokens (admin credentials only). */
 #include "tokens.h"
+#include "body.h"
 #include "clock.h"
 #include "log.h"
 #include "model_token.h"
@@ -62,13 +63,9 @@ int create_who_admin(const struct create_who *who, struct error *err)
 /* Admin credentials and a JSON body: what both token routes start with. */
 static int create_tokens_begin(struct http_request *req, json_t **body, struct error *err)
 {
-	bool is_form = false;
 	struct create_who who;
-	if (request_body_object(req, body, &is_form, err) < 0)
+	if (create_body_json(req, body, "tokens are managed with JSON", err) < 0)
 		return err->code;
-	if (is_form)
-		return error_set(err, SKIFF_ETYPE, "unsupported_media_type",
-				 "tokens are managed with JSON (application/json)");
 	if (create_who_get(req, &who, err) < 0 || create_who_admin(&who, err) < 0 ||
 	    validate_slug(req->params[0], err) < 0)
 		return err->code;
