@@ -166,6 +166,15 @@ int cli_answer_error(long status, json_t *answer, struct error *err)
 			 answer ? "" : " without a JSON body");
 }
 
+int cli_answer_check(long status, json_t *answer, struct error *err)
+{
+	if (status < 0)
+		return (int)status;
+	if (status < 200 || status > 299)
+		return cli_answer_error(status, answer, err);
+	return 0;
+}
+
 int cli_fail(const struct cli *c, const struct error *err)
 {
 	if (c && c->json) {

@@ -36,6 +36,9 @@ long cli_call(const struct cli *c, const char *method, const char *path, json_t 
 	      json_t **answer, struct error *err);
 /* Turns a non-2xx answer into err: the server's code and message, or the status alone. */
 int cli_answer_error(long status, json_t *answer, struct error *err);
+/* 0 for a 2xx status; else negative: a transport failure (status, err already set by the
+ * call) or the answer's error as cli_answer_error puts it. */
+int cli_answer_check(long status, json_t *answer, struct error *err);
 /* Prints err on stderr (or as {"error":…} on stdout with --json); returns the exit status. */
 int cli_fail(const struct cli *c, const struct error *err);
 /* Prints an answer as compact JSON and a newline. */
