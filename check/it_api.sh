@@ -30,23 +30,6 @@ req() {
 }
 # hdr NAME: a response header's value
 hdr() { grep -i "^$1:" "$T/headers" | head -n 1 | sed 's/^[^:]*: *//'; }
-# jget PATH: a value from the response body ("data.deploymentId", "data.0.id"); "null" for
-# JSON null, empty when absent or when the body is not JSON.
-jget() {
-	python3 -c 'import json, sys
-try:
-    v = json.load(open(sys.argv[2]))
-except Exception:
-    print("<not json>"); sys.exit(0)
-for k in sys.argv[1].split("."):
-    if isinstance(v, list) and k.isdigit() and int(k) < len(v):
-        v = v[int(k)]
-    elif isinstance(v, dict) and k in v:
-        v = v[k]
-    else:
-        print(""); sys.exit(0)
-print("null" if v is None else json.dumps(v) if isinstance(v, (list, dict)) else str(v).lower() if isinstance(v, bool) else v)' "$1" "$T/body"
-}
 # jlen PATH: length of an array in the body
 jlen() {
 	python3 -c 'import json, sys

@@ -48,22 +48,6 @@ put() {
 		--data-binary "@$3" "$U/api/deployments/$1/blobs/$2" >"$T/status"
 }
 status() { cat "$T/status"; }
-# jget PATH: a value of the last body ("error.code", "required.0"); lists and objects as JSON
-jget() {
-	python3 -c 'import json, sys
-try:
-    v = json.load(open(sys.argv[2]))
-except Exception:
-    print("<not json>"); sys.exit(0)
-for k in sys.argv[1].split("."):
-    if isinstance(v, list) and k.isdigit() and int(k) < len(v):
-        v = v[int(k)]
-    elif isinstance(v, dict) and k in v:
-        v = v[k]
-    else:
-        print(""); sys.exit(0)
-print("null" if v is None else json.dumps(v) if isinstance(v, (list, dict)) else str(v).lower() if isinstance(v, bool) else v)' "$1" "$T/body"
-}
 jlen() { python3 -c 'import json, sys; print(len(json.load(open(sys.argv[2]))[sys.argv[1]]))' "$1" "$T/body" 2>/dev/null || echo "?"; }
 # check_error DESCRIPTION STATUS CODE: the last answer is that status with that JSON error
 check_error() {

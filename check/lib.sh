@@ -40,6 +40,23 @@ check_match() {
 check_nomatch() {
 	if printf '%s' "$3" | grep -Eq -- "$2"; then fail "$1: '$3' matches /$2/"; else ok "$1"; fi
 }
+# jget PATH: a value of the JSON body in $T/body ("data.deploymentId", "data.0.id"); lists and
+# objects as JSON, "null" for JSON null, empty when absent, <not json> when the body is not JSON.
+jget() {
+	python3 -c 'import json, sys
+try:
+    v = json.load(open(sys.argv[2]))
+except Exception:
+    print("<not json>"); sys.exit(0)
+for k in sys.argv[1].split("."):
+    if isinstance(v, list) and k.isdigit() and int(k) < len(v):
+        v = v[int(k)]
+    elif isinstance(v, dict) and k in v:
+        v = v[k]
+    else:
+        print(""); sys.exit(0)
+print("null" if v is None else json.dumps(v) if isinstance(v, (list, dict)) else str(v).lower() if isinstance(v, bool) else v)' "$1" "$T/body"
+}
 finish() {
 	echo "$((TESTS_RUN - TESTS_FAILED)) passed, $TESTS_FAILED failed"
 	[ "$TESTS_FAILED" -eq 0 ]

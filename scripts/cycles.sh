@@ -7,7 +7,7 @@ B=${1:-build/debug}
 allow=$(dirname "$0")/cycles.allow   # known pairs, one a line, each to be fixed by its owner
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-for dir in "$B"/lib "$B"/fcgi/* "$B"/builder/* "$B"/sse-bridge/*; do
+for dir in "$B"/lib "$B"/fcgi/* "$B"/builder/* "$B"/cli/* "$B"/sse-bridge/*; do
 	ls "$dir"/*.o >/dev/null 2>&1 || continue
 	: >"$tmp/def"
 	: >"$tmp/use"

@@ -1,13 +1,14 @@
 #!/bin/sh
-# Fails when a function defined in x.c (lib/ or a program's directory) is declared anywhere
-# but x.h, or not in x.h at all (doc/hacking.md: x.h is the whole public surface of x.c).
+# Fails when a function defined in x.c (lib/ or a program's directory under fcgi/, builder/,
+# cli/, sse-bridge/) is declared anywhere but x.h, or not in x.h at all (doc/hacking.md: x.h is
+# the whole public surface of x.c).
 # usage: scripts/headers.sh [build dir]   (default build/debug; the objects must be built)
 set -u
 export LC_ALL=C
 B=${1:-build/debug}
 bad=
 seen=0
-for dir in "$B"/lib "$B"/fcgi/* "$B"/builder/* "$B"/sse-bridge/*; do
+for dir in "$B"/lib "$B"/fcgi/* "$B"/builder/* "$B"/cli/* "$B"/sse-bridge/*; do
 	ls "$dir"/*.o >/dev/null 2>&1 || continue
 	src=${dir#"$B"/}
 	for o in "$dir"/*.o; do

@@ -5,8 +5,8 @@
 // check/browser/run.sh, which starts the stack (allow_local_git = true) and sets STACK_URL.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { STACK_URL, OUT, ID_RE, check, done, guard, launch, commitRepo, commitBuildRepo,
-	deployFromForm, finalState } from './lib.mjs';
+import { STACK_URL, OUT, ID_RE, check, guard, commitRepo, commitBuildRepo, deployFromForm,
+	finalState, runAll } from './lib.mjs';
 
 const timer = guard();
 mkdirSync(OUT, { recursive: true });
@@ -211,15 +211,5 @@ async function rollbackAndPhone(browser) {
 	await context.close();
 }
 
-const browser = await launch();
-for (const [run, name] of [[failedProject, 'the failed-project run'], [commitWhileBuilding, 'the commit run'],
-	[formError, 'the form-error run'], [rollbackAndPhone, 'the rollback and phone run']]) {
-	try {
-		await run(browser);
-	} catch (e) {
-		check(`${name} completed`, false, e.stack || String(e));
-	}
-}
-await browser.close();
-clearTimeout(timer);
-done();
+await runAll(timer, [[failedProject, 'the failed-project run'], [commitWhileBuilding, 'the commit run'],
+	[formError, 'the form-error run'], [rollbackAndPhone, 'the rollback and phone run']]);

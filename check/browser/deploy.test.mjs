@@ -5,8 +5,8 @@
 // stack and sets STACK_URL.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { STACK_URL, PORT, OUT, ID_RE, check, done, guard, launch, commitBuildRepo, deployFromForm,
-	finalState } from './lib.mjs';
+import { STACK_URL, PORT, OUT, ID_RE, check, guard, commitBuildRepo, deployFromForm, finalState,
+	runAll } from './lib.mjs';
 
 const timer = guard();
 
@@ -287,15 +287,5 @@ async function withoutBridge(browser) {
 	await context.close();
 }
 
-const browser = await launch();
-for (const [run, name] of [[withJavaScript, 'the JavaScript run'], [withoutJavaScript, 'the no-JavaScript run'],
-	[reloadMidBuild, 'the reload run'], [withoutBridge, 'the no-bridge run']]) {
-	try {
-		await run(browser);
-	} catch (e) {
-		check(`${name} completed`, false, e.stack || String(e));
-	}
-}
-await browser.close();
-clearTimeout(timer);
-done();
+await runAll(timer, [[withJavaScript, 'the JavaScript run'], [withoutJavaScript, 'the no-JavaScript run'],
+	[reloadMidBuild, 'the reload run'], [withoutBridge, 'the no-bridge run']]);

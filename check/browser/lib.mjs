@@ -48,6 +48,22 @@ export function launch() {
 	return chromium.launch({ executablePath: CHROMIUM, headless: true, args: launchArgs });
 }
 
+// Runs each [run, name] with one browser (a run that throws is one failed check), then ends
+// the test: clears the timer of guard() and reports.
+export async function runAll(timer, runs) {
+	const browser = await launch();
+	for (const [run, name] of runs) {
+		try {
+			await run(browser);
+		} catch (e) {
+			check(`${name} completed`, false, e.stack || String(e));
+		}
+	}
+	await browser.close();
+	clearTimeout(timer);
+	done();
+}
+
 function git(dir, ...args) {
 	return execFileSync('git', ['-c', 'user.name=skiff test', '-c', 'user.email=test@skiff.invalid',
 		'-c', 'init.defaultBranch=main', ...args], { cwd: dir, stdio: 'pipe' }).toString().trim();

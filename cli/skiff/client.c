@@ -1,5 +1,5 @@
 /* client.c — the server and token the CLI talks to, and one JSON call over libcurl. */
-#include "cli.h"
+#include "client.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -164,6 +164,15 @@ int cli_answer_error(long status, json_t *answer, struct error *err)
 		return error_set(err, SKIFF_EUPSTREAM, code, "%s (HTTP %ld %s)", msg, status, code);
 	return error_set(err, SKIFF_EUPSTREAM, "http_status", "the server answered HTTP %ld%s", status,
 			 answer ? "" : " without a JSON body");
+}
+
+int cli_answer_check(long status, json_t *answer, struct error *err)
+{
+	if (status < 0)
+		return (int)status;
+	if (status < 200 || status > 299)
+		return cli_answer_error(status, answer, err);
+	return 0;
 }
 
 int cli_fail(const struct cli *c, const struct error *err)

@@ -1,7 +1,7 @@
 /* deploy.c — `skiff deploy`: walk a directory as a build's output is walked, announce every
  * file by its SHA-256, upload only the blobs the server lacks (a few at a time over curl
  * multi), finish, and print the URLs. */
-#include "cli.h"
+#include "deploy.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "buf.h"
+#include "client.h"
 #include "collect.h"
 #include "hash.h"
 

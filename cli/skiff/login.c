@@ -1,6 +1,6 @@
 /* login.c — `skiff login URL`: reads a token, checks it with one call, stores both in
  * ~/.config/skiff/config.json (directory 0700, file 0600, replaced atomically). */
-#include "cli.h"
+#include "login.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
+#include "client.h"
 
 /* One line from stdin without echo when it is a terminal. */
 static int login_read_token(char *out, size_t size, struct error *err)

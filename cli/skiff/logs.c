@@ -1,6 +1,6 @@
 /* logs.c — `skiff logs [-f] ID`: the build log as text, or followed live over Server-Sent
  * Events (/events/{id}) until its end entry, resuming with Last-Event-ID when cut. */
-#include "cli.h"
+#include "logs.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "buf.h"
+#include "client.h"
 
 #define LOGS_LINE_MAX 65536     /* bytes of one SSE field line (the bridge sends at most ~25 KiB) */
 #define LOGS_EVENT_MAX (1u << 20) /* bytes of one event's data */

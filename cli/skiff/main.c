@@ -1,9 +1,12 @@
 /* main.c — the `skiff` command-line client: dispatches to deploy, login and the small commands. */
-#include "cli.h"
-
 #include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
+#include "deploy.h"
+#include "login.h"
+#include "logs.h"
+#include "simple.h"
+#include "tokens.h"
 
 static void usage(FILE *f)
 {

@@ -1,9 +1,10 @@
 /* simple.c — the commands that are one API call: ls, open, rollback, cancel. */
-#include "cli.h"
+#include "simple.h"
 
 #include <stdio.h>
 #include <string.h>
 #include "buf.h"
+#include "client.h"
 
 /* A slug or deployment id: lowercase letters, digits and '-', 1–63 bytes. */
 static bool simple_name_ok(const char *s)
@@ -30,6 +31,7 @@ int cli_simple(const char *cmd, int argc, char **argv)
 {
 	struct cli c = { 0 };
 	struct error err = { 0 };
+	int rc;
 	struct buf path = BUF_INIT(512);
 	json_t *answer = NULL, *body = NULL;
 	const char *arg[2] = { NULL, NULL }, *project = NULL, *method = "GET";
@@ -90,12 +92,8 @@ int cli_simple(const char *cmd, int argc, char **argv)
 		buf_printf(&path, "/api/projects/%s", arg[0]);
 		status = cli_call(&c, "GET", buf_cstr(&path), NULL, &answer, &err);
 	}
-	if (status < 0)
+	if (cli_answer_check(status, answer, &err) < 0)
 		goto fail;
-	if (status < 200 || status > 299) {
-		cli_answer_error(status, answer, &err);
-		goto fail;
-	}
 	json_t *data = json_object_get(answer, "data");
 	if (c.json) {
 		cli_print_json(answer);
@@ -117,13 +115,13 @@ int cli_simple(const char *cmd, int argc, char **argv)
 	} else {
 		printf("%s: ok\n", cmd);
 	}
-	json_decref(answer);
-	json_decref(body);
-	buf_dispose(&path);
-	return 0;
+	rc = 0;
+	goto out;
 fail:
+	rc = cli_fail(&c, &err);
+out:
 	json_decref(answer);
 	json_decref(body);
 	buf_dispose(&path);
-	return cli_fail(&c, &err);
+	return rc;
 }

@@ -1,11 +1,12 @@
 /* tokens.c — `skiff tokens SLUG [create NAME [--preview] | revoke ID]`: a project's deploy
  * tokens, listed, created (shown once) or revoked; admin credentials only. */
-#include "cli.h"
+#include "tokens.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include "buf.h"
+#include "client.h"
 
 #define TOKENS_USAGE "usage: skiff tokens SLUG [create NAME [--preview] | revoke ID] [--json]"
 
@@ -13,6 +14,7 @@ int cli_tokens(int argc, char **argv)
 {
 	struct cli c = { 0 };
 	struct error err = { 0 };
+	int rc;
 	struct buf path = BUF_INIT(512);
 	json_t *answer = NULL, *body = NULL;
 	const char *pos[3] = { NULL, NULL, NULL }, *method = "GET";
@@ -58,12 +60,8 @@ int cli_tokens(int argc, char **argv)
 		method = "DELETE";
 	}
 	long status = cli_call(&c, method, buf_cstr(&path), body, &answer, &err);
-	if (status < 0)
+	if (cli_answer_check(status, answer, &err) < 0)
 		goto fail;
-	if (status < 200 || status > 299) {
-		cli_answer_error(status, answer, &err);
-		goto fail;
-	}
 	if (c.json) {
 		cli_print_json(answer);
 	} else if (create) {
@@ -88,13 +86,13 @@ int cli_tokens(int argc, char **argv)
 			       json_string_value(json_object_get(v, "name")));
 		}
 	}
-	json_decref(answer);
-	json_decref(body);
-	buf_dispose(&path);
-	return 0;
+	rc = 0;
+	goto out;
 fail:
+	rc = cli_fail(&c, &err);
+out:
 	json_decref(answer);
 	json_decref(body);
 	buf_dispose(&path);
-	return cli_fail(&c, &err);
+	return rc;
 }

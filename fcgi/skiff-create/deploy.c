@@ -3,6 +3,7 @@
  * (manifest, promote) or fail. */
 #include "deploy.h"
 #include "tokens.h"
+#include "body.h"
 #include "clock.h"
 #include "api.h"
 #include "app.h"
@@ -337,47 +338,56 @@ fail:
 int create_deploy_begin(struct http_request *req, json_t **body, struct deployment *d,
 			struct error *err)
 {
-	bool is_form = false;
 	struct create_who who;
-	if (request_body_object(req, body, &is_form, err) < 0)
+	if (create_body_json(req, body, "the deploy protocol speaks JSON", err) < 0)
 		return err->code;
-	if (is_form)
-		return error_set(err, SKIFF_ETYPE, "unsupported_media_type",
-				 "the deploy protocol speaks JSON (application/json)");
 	return create_deploy_load(req, &who, d, err);
 }
 
-int create_deploy_fail(struct http_request *req, struct http_response *resp)
+/* The rest of a deploy protocol route, on its body and deployment: the status it answered, or
+ * a negative code with err set. */
+typedef int (*deploy_act)(struct http_request *req, struct http_response *resp, json_t *body,
+			  const struct deployment *d, struct error *err);
+
+/* What finish's siblings share: the body, the deployment, the failure answer. */
+static int deploy_route(struct http_request *req, struct http_response *resp, deploy_act act)
 {
-	struct app *app = req->app;
 	struct error err;
 	error_clear(&err);
 	json_t *body = NULL;
 	struct deployment d;
 	int status;
-	if (create_deploy_begin(req, &body, &d, &err) < 0 || create_deploy_uploading(&d, &err) < 0)
-		goto fail;
+	if (create_deploy_begin(req, &body, &d, &err) < 0 ||
+	    (status = act(req, resp, body, &d, &err)) < 0)
+		status = response_error(req, resp, &err);
+	json_decref(body);
+	return status;
+}
+
+static int deploy_fail_act(struct http_request *req, struct http_response *resp, json_t *body,
+			   const struct deployment *d, struct error *err)
+{
+	struct app *app = req->app;
+	if (create_deploy_uploading(d, err) < 0)
+		return err->code;
 	json_t *e = json_object_get(body, "error");
 	const char *msg = e ? json_string_value(e) : "the uploader gave up";
-	if (!msg || strlen(msg) > MODEL_MESSAGE_MAX) {
-		error_set(&err, SKIFF_EINVALID, "invalid_field",
-			  "error must be a string of at most %d bytes", MODEL_MESSAGE_MAX);
-		goto fail;
-	}
+	if (!msg || strlen(msg) > MODEL_MESSAGE_MAX)
+		return error_set(err, SKIFF_EINVALID, "invalid_field",
+				 "error must be a string of at most %d bytes", MODEL_MESSAGE_MAX);
 	struct deployment change;
 	model_deployment_init(&change);
 	snprintf(change.error, sizeof(change.error), "%s", msg);
-	if (model_deployment_state(app->redis, d.id, DEPLOYMENT_ERROR, NULL, &change,
-				   MODEL_SET(ERROR), &err) < 0)
-		goto fail;
-	log_info("upload failed deployment=%s", d.id);
-	status = response_json(resp, 200, json_pack("{ssss}", "deploymentId", d.id, "state", "error"));
-	goto out;
-fail:
-	status = response_error(req, resp, &err);
-out:
-	json_decref(body);
-	return status;
+	if (model_deployment_state(app->redis, d->id, DEPLOYMENT_ERROR, NULL, &change,
+				   MODEL_SET(ERROR), err) < 0)
+		return err->code;
+	log_info("upload failed deployment=%s", d->id);
+	return response_json(resp, 200, json_pack("{ssss}", "deploymentId", d->id, "state", "error"));
+}
+
+int create_deploy_fail(struct http_request *req, struct http_response *resp)
+{
+	return deploy_route(req, resp, deploy_fail_act);
 }
 
 /* One line of a log batch, checked; text made safe to show (control characters become '?'). */
@@ -408,40 +418,29 @@ static int deploy_log_line(struct http_request *req, json_t *line, long long pre
 	return 0;
 }
 
-int create_deploy_log(struct http_request *req, struct http_response *resp)
+static int deploy_log_act(struct http_request *req, struct http_response *resp, json_t *body,
+			  const struct deployment *d, struct error *err)
 {
 	struct app *app = req->app;
-	struct error err;
-	error_clear(&err);
-	json_t *body = NULL;
-	struct deployment d;
-	int status;
-	if (create_deploy_begin(req, &body, &d, &err) < 0)
-		goto fail;
 	json_t *lines = json_object_get(body, "lines");
 	size_t n = json_array_size(lines), appended = 0;
-	if (!json_is_array(lines)) {
-		error_set(&err, SKIFF_EINVALID, "invalid_lines", "lines must be an array");
-		goto fail;
-	}
-	if (n > DEPLOY_LOG_BATCH_MAX) {
-		error_set(&err, SKIFF_ELIMIT, "too_many_lines", "a batch has at most %d lines",
-			  DEPLOY_LOG_BATCH_MAX);
-		goto fail;
-	}
+	if (!json_is_array(lines))
+		return error_set(err, SKIFF_EINVALID, "invalid_lines", "lines must be an array");
+	if (n > DEPLOY_LOG_BATCH_MAX)
+		return error_set(err, SKIFF_ELIMIT, "too_many_lines", "a batch has at most %d lines",
+				 DEPLOY_LOG_BATCH_MAX);
 	struct model_upload_line *l = arena_alloc(req->arena, (n ? n : 1) * sizeof(*l));
 	for (size_t i = 0; i < n; i++)
 		if (deploy_log_line(req, json_array_get(lines, i), i ? l[i - 1].seq : -1, &l[i],
-				    &err) < 0)
-			goto fail;
-	if (n && model_upload_log(app->redis, d.id, l, n, &appended, &err) < 0)
-		goto fail;
-	status = response_json(resp, 200, json_pack("{sIsI}", "received", (json_int_t)n, "appended",
-						(json_int_t)appended));
-	goto out;
-fail:
-	status = response_error(req, resp, &err);
-out:
-	json_decref(body);
-	return status;
+				    err) < 0)
+			return err->code;
+	if (n && model_upload_log(app->redis, d->id, l, n, &appended, err) < 0)
+		return err->code;
+	return response_json(resp, 200, json_pack("{sIsI}", "received", (json_int_t)n, "appended",
+						  (json_int_t)appended));
+}
+
+int create_deploy_log(struct http_request *req, struct http_response *resp)
+{
+	return deploy_route(req, resp, deploy_log_act);
 }

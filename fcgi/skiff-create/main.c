@@ -277,7 +277,7 @@ static int create_done(struct http_response *resp, bool is_form, const char *loc
 /* One change to an existing project or deployment: returns the status it answered, or a
  * negative code with err set. */
 typedef int (*create_action)(struct http_request *req, struct http_response *resp, json_t *body,
-			     bool is_form, struct error *err);
+			     bool is_form, const struct create_who *who, struct error *err);
 
 /* Who may ask for a mutation: the admin credentials only, or also a deploy token of the
  * project named by the route's first {} (a slug, or a deployment's id). */
@@ -310,7 +310,7 @@ static int create_mutation(struct http_request *req, struct http_response *resp,
 	int status;
 	if (request_body_object(req, &body, &is_form, &err) < 0 ||
 	    create_allowed(req, scope, &who, &err) < 0 ||
-	    (status = act(req, resp, body, is_form, &err)) < 0)
+	    (status = act(req, resp, body, is_form, &who, &err)) < 0)
 		status = create_fail(req, resp, is_form, &err);
 	json_decref(body);
 	return status;
@@ -325,7 +325,7 @@ static int create_valid_id(const char *id, const char *what, struct error *err)
 }
 
 static int create_redeploy_act(struct http_request *req, struct http_response *resp, json_t *body,
-			       bool is_form, struct error *err)
+			       bool is_form, const struct create_who *who, struct error *err)
 {
 	struct app *app = req->app;
 	const char *slug = req->params[0], *ref = NULL;
@@ -363,7 +363,7 @@ static int create_redeploy_act(struct http_request *req, struct http_response *r
 }
 
 static int create_rollback_act(struct http_request *req, struct http_response *resp, json_t *body,
-			       bool is_form, struct error *err)
+			       bool is_form, const struct create_who *who, struct error *err)
 {
 	struct app *app = req->app;
 	const char *slug = req->params[0], *id = NULL, *pin_s = NULL;
@@ -391,7 +391,7 @@ static int create_rollback_act(struct http_request *req, struct http_response *r
 }
 
 static int create_unpin_act(struct http_request *req, struct http_response *resp, json_t *body,
-			    bool is_form, struct error *err)
+			    bool is_form, const struct create_who *who, struct error *err)
 {
 	struct app *app = req->app;
 	const char *slug = req->params[0];
@@ -424,7 +424,7 @@ static enum deployment_state create_cancel_wait(struct redis *r, const char *id)
 }
 
 static int create_cancel_act(struct http_request *req, struct http_response *resp, json_t *body,
-			     bool is_form, struct error *err)
+			     bool is_form, const struct create_who *who, struct error *err)
 {
 	struct app *app = req->app;
 	const char *id = req->params[0];
@@ -451,7 +451,7 @@ static int create_cancel_act(struct http_request *req, struct http_response *res
 }
 
 static int create_delete_act(struct http_request *req, struct http_response *resp, json_t *body,
-			     bool is_form, struct error *err)
+			     bool is_form, const struct create_who *who, struct error *err)
 {
 	struct app *app = req->app;
 	const char *slug = req->params[0], *confirm = NULL;
@@ -477,33 +477,23 @@ static int create_delete_act(struct http_request *req, struct http_response *res
 
 /* With a file list, a deployment of the deploy protocol (deploy.c); without, a redeploy of the
  * branch, which a preview token may not ask for (it would go live). */
+static int create_redeploy_files_act(struct http_request *req, struct http_response *resp,
+				     json_t *body, bool is_form, const struct create_who *who,
+				     struct error *err)
+{
+	if (validate_slug(req->params[0], err) < 0)
+		return err->code;
+	if (!is_form && json_object_get(body, "files"))
+		return create_deploy_files(req, resp, body, who, err);
+	if (who->preview)
+		return error_set(err, SKIFF_EFORBIDDEN, "token_scope",
+				 "a preview token deploys uploaded files only");
+	return create_redeploy_act(req, resp, body, is_form, who, err);
+}
+
 static int create_redeploy(struct http_request *req, struct http_response *resp)
 {
-	struct error err;
-	error_clear(&err);
-	json_t *body = NULL;
-	bool is_form = false;
-	struct create_who who;
-	int status;
-	if (request_body_object(req, &body, &is_form, &err) < 0 ||
-	    create_allowed(req, CREATE_PROJECT, &who, &err) < 0 ||
-	    validate_slug(req->params[0], &err) < 0)
-		goto fail;
-	if (!is_form && json_object_get(body, "files")) {
-		status = create_deploy_files(req, resp, body, &who, &err);
-	} else if (who.preview) {
-		status = error_set(&err, SKIFF_EFORBIDDEN, "token_scope",
-				   "a preview token deploys uploaded files only");
-	} else {
-		status = create_redeploy_act(req, resp, body, is_form, &err);
-	}
-	if (status >= 0)
-		goto out;
-fail:
-	status = create_fail(req, resp, is_form, &err);
-out:
-	json_decref(body);
-	return status;
+	return create_mutation(req, resp, create_redeploy_files_act, CREATE_PROJECT);
 }
 
 static int create_rollback(struct http_request *req, struct http_response *resp)

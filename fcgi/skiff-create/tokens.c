@@ -1,6 +1,7 @@
 /* tokens.c — who is asking (admin credentials or a project deploy token), and the routes that
  * create and revoke deploy tokens (admin credentials only). */
 #include "tokens.h"
+#include "body.h"
 #include "clock.h"
 #include "log.h"
 #include "model_token.h"
@@ -62,49 +63,55 @@ int create_who_admin(const struct create_who *who, struct error *err)
 /* Admin credentials and a JSON body: what both token routes start with. */
 static int create_tokens_begin(struct http_request *req, json_t **body, struct error *err)
 {
-	bool is_form = false;
 	struct create_who who;
-	if (request_body_object(req, body, &is_form, err) < 0)
+	if (create_body_json(req, body, "tokens are managed with JSON", err) < 0)
 		return err->code;
-	if (is_form)
-		return error_set(err, SKIFF_ETYPE, "unsupported_media_type",
-				 "tokens are managed with JSON (application/json)");
 	if (create_who_get(req, &who, err) < 0 || create_who_admin(&who, err) < 0 ||
 	    validate_slug(req->params[0], err) < 0)
 		return err->code;
 	return 0;
 }
 
-int create_tokens_new(struct http_request *req, struct http_response *resp)
+/* The rest of a token route, on its body: the status it answered, or a negative code with err
+ * set. */
+typedef int (*tokens_act)(struct http_request *req, struct http_response *resp, json_t *body,
+			  struct error *err);
+
+/* What both token routes share: the checks of create_tokens_begin, the failure answer. */
+static int tokens_route(struct http_request *req, struct http_response *resp, tokens_act act)
 {
-	struct app *app = req->app;
 	struct error err;
 	error_clear(&err);
 	json_t *body = NULL;
 	int status;
-	if (create_tokens_begin(req, &body, &err) < 0)
-		goto fail;
+	if (create_tokens_begin(req, &body, &err) < 0 || (status = act(req, resp, body, &err)) < 0)
+		status = response_error(req, resp, &err);
+	json_decref(body);
+	return status;
+}
+
+static int tokens_new_act(struct http_request *req, struct http_response *resp, json_t *body,
+			  struct error *err)
+{
+	struct app *app = req->app;
 	const char *slug = req->params[0];
 	const char *key;
 	json_t *v;
 	json_object_foreach(body, key, v) {
-		if (strcmp(key, "name") && strcmp(key, "scope")) {
-			error_set(&err, SKIFF_EINVALID, "unknown_field", "unknown field '%.64s'", key);
-			goto fail;
-		}
+		if (strcmp(key, "name") && strcmp(key, "scope"))
+			return error_set(err, SKIFF_EINVALID, "unknown_field",
+					 "unknown field '%.64s'", key);
 	}
 	json_t *jn = json_object_get(body, "name"), *js = json_object_get(body, "scope");
 	const char *name = json_string_value(jn);
 	const char *scope = js ? json_string_value(js) : "deploy";
-	if (!name || strlen(name) != json_string_length(jn) || !model_token_name_valid(name)) {
-		error_set(&err, SKIFF_EINVALID, "invalid_token_name",
-			  "name must be 1 to %d characters without control characters", TOKEN_NAME_MAX);
-		goto fail;
-	}
-	if (!model_token_scope_valid(scope)) {
-		error_set(&err, SKIFF_EINVALID, "invalid_scope", "scope must be \"deploy\" or \"preview\"");
-		goto fail;
-	}
+	if (!name || strlen(name) != json_string_length(jn) || !model_token_name_valid(name))
+		return error_set(err, SKIFF_EINVALID, "invalid_token_name",
+				 "name must be 1 to %d characters without control characters",
+				 TOKEN_NAME_MAX);
+	if (!model_token_scope_valid(scope))
+		return error_set(err, SKIFF_EINVALID, "invalid_scope",
+				 "scope must be \"deploy\" or \"preview\"");
 	struct token t;
 	char secret[TOKEN_LEN + 1];
 	memset(&t, 0, sizeof(t));
@@ -114,43 +121,34 @@ int create_tokens_new(struct http_request *req, struct http_response *resp)
 	snprintf(t.scope, sizeof(t.scope), "%s", scope);
 	t.created = clock_wall_ms();
 	model_token_secret_new(secret);
-	if (model_token_create(app->redis, &t, secret, &err) < 0)
-		goto fail;
+	if (model_token_create(app->redis, &t, secret, err) < 0)
+		return err->code;
 	log_info("token created project=%s token=%s scope=%s", slug, t.id, t.scope);
 	/* the secret is shown here once; Redis holds only its SHA-256 */
-	status = response_json(resp, 201, json_pack("{sssssssssI}", "token", secret, "id", t.id, "name",
-						t.name, "scope", t.scope, "created",
-						(json_int_t)t.created));
-	goto out;
-fail:
-	status = response_error(req, resp, &err);
-out:
-	json_decref(body);
-	return status;
+	return response_json(resp, 201, json_pack("{sssssssssI}", "token", secret, "id", t.id, "name",
+						  t.name, "scope", t.scope, "created",
+						  (json_int_t)t.created));
+}
+
+int create_tokens_new(struct http_request *req, struct http_response *resp)
+{
+	return tokens_route(req, resp, tokens_new_act);
+}
+
+static int tokens_delete_act(struct http_request *req, struct http_response *resp, json_t *body,
+			     struct error *err)
+{
+	struct app *app = req->app;
+	const char *id = req->params[1];
+	if (!id_valid(id))
+		return error_set(err, SKIFF_ENOTFOUND, "unknown_token", "no such token");
+	if (model_token_delete(app->redis, req->params[0], id, err) < 0)
+		return err->code;
+	log_info("token revoked project=%s token=%s", req->params[0], id);
+	return response_json(resp, 200, json_pack("{ssss}", "status", "revoked", "id", id));
 }
 
 int create_tokens_delete(struct http_request *req, struct http_response *resp)
 {
-	struct app *app = req->app;
-	struct error err;
-	error_clear(&err);
-	json_t *body = NULL;
-	int status;
-	const char *id = req->params[1];
-	if (create_tokens_begin(req, &body, &err) < 0)
-		goto fail;
-	if (!id_valid(id)) {
-		error_set(&err, SKIFF_ENOTFOUND, "unknown_token", "no such token");
-		goto fail;
-	}
-	if (model_token_delete(app->redis, req->params[0], id, &err) < 0)
-		goto fail;
-	log_info("token revoked project=%s token=%s", req->params[0], id);
-	status = response_json(resp, 200, json_pack("{ssss}", "status", "revoked", "id", id));
-	goto out;
-fail:
-	status = response_error(req, resp, &err);
-out:
-	json_decref(body);
-	return status;
+	return tokens_route(req, resp, tokens_delete_act);
 }

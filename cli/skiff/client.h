@@ -1,7 +1,7 @@
-/* cli.h — what the files of the skiff command-line client share: the server and token in use,
- * one HTTP call with a JSON answer, and the commands. */
-#ifndef SKIFF_CLI_H
-#define SKIFF_CLI_H
+/* client.h — what the commands of the skiff command-line client share: the server and token in
+ * use (the configuration) and one HTTP call with a JSON answer. */
+#ifndef SKIFF_CLI_CLIENT_H
+#define SKIFF_CLI_CLIENT_H
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -36,15 +36,12 @@ long cli_call(const struct cli *c, const char *method, const char *path, json_t 
 	      json_t **answer, struct error *err);
 /* Turns a non-2xx answer into err: the server's code and message, or the status alone. */
 int cli_answer_error(long status, json_t *answer, struct error *err);
+/* 0 for a 2xx status; else negative: a transport failure (status, err already set by the
+ * call) or the answer's error as cli_answer_error puts it. */
+int cli_answer_check(long status, json_t *answer, struct error *err);
 /* Prints err on stderr (or as {"error":…} on stdout with --json); returns the exit status. */
 int cli_fail(const struct cli *c, const struct error *err);
 /* Prints an answer as compact JSON and a newline. */
 void cli_print_json(json_t *v);
-
-int cli_deploy(int argc, char **argv);
-int cli_login(int argc, char **argv);
-int cli_logs(int argc, char **argv);
-int cli_tokens(int argc, char **argv);
-int cli_simple(const char *cmd, int argc, char **argv);
 
 #endif
