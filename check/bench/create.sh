@@ -22,6 +22,9 @@ command -v wrk >/dev/null || { echo "bench: wrk is not installed" >&2; exit 1; }
 SKIFF_LOG_LEVEL=warn start_stack || exit 1
 kill "$DISPATCH_PID" 2>/dev/null # measure the accept path only: nothing builds
 
+# rate limits off: the benchmark creates thousands of projects a minute from one address, and
+# measures the accept path, not the limiter's refusals (lighttpd passes no SKIFF_* variable on)
+sed -i 's/^rate_limit_\([a-z_]*\) = .*/rate_limit_\1 = 0/' "$T/skiff.conf"
 # a no-op responder under the same lighttpd, on its own host name
 sed -i "s|^# ---- any other host name.*|else \$HTTP[\"host\"] =~ \"^noop\\\\.test\" { fastcgi.server = ( \"/\" => ( \"noop\" => ( \"socket\" => \"$T/fcgi-noop.sock\", \"bin-path\" => \"$BIN/noop-fcgi\", \"max-procs\" => 2, \"check-local\" => \"disable\" ))) }\n&|" "$T/lighttpd.conf"
 stop_lighttpd
