@@ -17,22 +17,14 @@
 #include "config.h"
 #include "error.h"
 #include "redis.h"
+#include "testenv.h"
 
 #define PASSWORD "s3cret-Pa55"
 
-static char dir[64], sock[128], pwfile[128];
-static pid_t redis_pid;
-
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
+static char pwfile[300];
+/* the suite's redis-server: no default user, one ACL user with a password */
+static const char *const auth_args[] = { "--user", "default", "off", "--user", "skiff", "on",
+					 ">" PASSWORD, "~*", "&*", "+@all", NULL };
 
 static void write_file(const char *path, const char *text)
 {
@@ -42,55 +34,10 @@ static void write_file(const char *path, const char *text)
 	fclose(f);
 }
 
-/* Unchecked fixture: the ACL redis-server, up when PING answers NOAUTH. */
-static void suite_setup(void)
-{
-	snprintf(dir, sizeof(dir), "/tmp/skiff-check-auth.XXXXXX");
-	if (!mkdtemp(dir))
-		abort();
-	snprintf(sock, sizeof(sock), "%s/redis.sock", dir);
-	snprintf(pwfile, sizeof(pwfile), "%s/password", dir);
-	redis_pid = fork();
-	if (redis_pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-		if (null >= 0) {
-			dup2(null, 1);
-			dup2(null, 2);
-		}
-		execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock,
-		       "--unixsocketperm", "700", "--save", "", "--appendonly", "no", "--dir", dir,
-		       "--user", "default", "off", "--user", "skiff", "on", ">" PASSWORD, "~*", "&*",
-		       "+@all",
-		       (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 200; i++) {
-		redisContext *c = redisConnectUnix(sock);
-		int up = c && !c->err;
-		redisFree(c);
-		if (up)
-			return;
-		struct timespec ts = { 0, 50 * 1000000L };
-		nanosleep(&ts, NULL);
-	}
-	fprintf(stderr, "redis-server did not start\n");
-	abort();
-}
-
-static void suite_teardown(void)
-{
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGTERM);
-		waitpid(redis_pid, NULL, 0);
-	}
-	if (dir[0])
-		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static void conf(struct config *cfg, const char *user, const char *password)
 {
 	config_defaults(cfg);
-	snprintf(cfg->redis_socket, sizeof(cfg->redis_socket), "%s", sock);
+	snprintf(cfg->redis_socket, sizeof(cfg->redis_socket), "%s", testenv_sock);
 	snprintf(cfg->redis_username, sizeof(cfg->redis_username), "%s", user);
 	snprintf(cfg->redis_password, sizeof(cfg->redis_password), "%s", password);
 }
@@ -144,11 +91,11 @@ END_TEST
 
 START_TEST(test_auth_password_file)
 {
-	char conf_path[160];
-	snprintf(conf_path, sizeof(conf_path), "%s/skiff.conf", dir);
-	char text[512];
+	char conf_path[300];
+	snprintf(conf_path, sizeof(conf_path), "%s/skiff.conf", testenv_dir);
+	char text[768];
 	snprintf(text, sizeof(text),
-		 "redis_socket = %s\nredis_username = skiff\nredis_password_file = %s\n", sock,
+		 "redis_socket = %s\nredis_username = skiff\nredis_password_file = %s\n", testenv_sock,
 		 pwfile);
 	write_file(conf_path, text);
 	write_file(pwfile, PASSWORD "\n");
@@ -168,7 +115,7 @@ START_TEST(test_auth_password_file)
 	ck_assert_int_lt(config_load(&cfg, conf_path, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.message, "redis_password_file"));
 
-	snprintf(text, sizeof(text), "redis_socket = %s\nredis_username = skiff\n", sock);
+	snprintf(text, sizeof(text), "redis_socket = %s\nredis_username = skiff\n", testenv_sock);
 	write_file(conf_path, text);
 	ck_assert_int_lt(config_load(&cfg, conf_path, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.message, "needs redis_password"));
@@ -178,7 +125,9 @@ END_TEST
 int main(void)
 {
 	unsetenv("SKIFF_CONFIG");
-	suite_setup();
+	testenv_redis_extra = auth_args;
+	testenv_setup();
+	snprintf(pwfile, sizeof(pwfile), "%s/password", testenv_dir);
 	Suite *s = suite_create("redis_auth");
 	TCase *tc = tcase_create("auth");
 	tcase_add_test(tc, test_auth_right_password_works);
@@ -191,6 +140,6 @@ int main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	suite_teardown();
+	testenv_teardown();
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -24,6 +24,8 @@
 static char testenv_dir[256];
 static char testenv_sock[320];
 static pid_t testenv_redis_pid;
+/* More redis-server arguments (NULL-terminated), set by a suite before testenv_setup. */
+static const char *const *testenv_redis_extra;
 
 static __attribute__((unused)) void testenv_sleep_ms(long ms)
 {
@@ -142,9 +144,14 @@ static __attribute__((unused)) void testenv_setup(void)
 			dup2(null, 1);
 			dup2(null, 2);
 		}
-		execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", testenv_sock,
-		       "--unixsocketperm", "700", "--save", "", "--appendonly", "no", "--dir",
-		       testenv_dir, (char *)NULL);
+		const char *argv[48] = { "redis-server", "--port", "0", "--unixsocket", testenv_sock,
+					 "--unixsocketperm", "700", "--save", "", "--appendonly",
+					 "no", "--dir", testenv_dir };
+		size_t n = 13;
+		for (size_t i = 0; testenv_redis_extra && testenv_redis_extra[i] && n < 47; i++)
+			argv[n++] = testenv_redis_extra[i];
+		argv[n] = NULL;
+		execvp("redis-server", (char *const *)argv);
 		_exit(127);
 	}
 	for (int i = 0; i < 200; i++) {
