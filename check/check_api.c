@@ -120,13 +120,14 @@ START_TEST(test_api_project_json)
 	snprintf(p.current, sizeof(p.current), "%s", "abcdefgh2345");
 	snprintf(p.latest, sizeof(p.latest), "%s", "bcdefgh23456");
 	p.created = 1700000000000LL;
+	p.updated = 1700000500000LL;
 	p.pinned = true;
 	json_t *o = api_project(&cfg, &p);
 	assert_json(o, "{\"slug\":\"site\",\"gitUrl\":\"https://git.example/site.git\","
 		       "\"branch\":\"main\",\"buildCommand\":\"npm run build\","
 		       "\"installCommand\":null,\"outputDirectory\":\"dist\","
 		       "\"current\":\"abcdefgh2345\",\"latest\":\"bcdefgh23456\","
-		       "\"created\":1700000000000,\"rolledBackFrom\":null,\"rolledBackBy\":null,"
+		       "\"created\":1700000000000,\"updatedAt\":1700000500000,\"rolledBackFrom\":null,\"rolledBackBy\":null,"
 		       "\"rolledBackAt\":null,\"pinned\":true,\"watch\":false,"
 		       "\"url\":\"http://site.sites.test:8080/\"}");
 	char *text = json_dumps(o, 0);

@@ -81,6 +81,7 @@ json_t *api_project(const struct config *cfg, const struct project *p)
 	api_set_str(o, "current", p->current);
 	api_set_str(o, "latest", p->latest);
 	api_set_num(o, "created", p->created);
+	api_set_num(o, "updatedAt", p->updated);
 	/* the rollback that made current live, until a build goes live again */
 	api_set_str(o, "rolledBackFrom", p->rolled_back_from);
 	api_set_str(o, "rolledBackBy", p->rolled_back_by);

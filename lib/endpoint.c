@@ -21,7 +21,9 @@ extern char **environ;
 const struct endpoint_resource endpoint_dashboard[] = {
 	{ "/api/projects", "GET, HEAD, POST" },
 	{ "/project", "POST" },
-	{ "/api/projects/{}", "GET, HEAD, DELETE" },
+	{ "/api/projects/{}", "GET, HEAD, PATCH, DELETE" },
+	{ "/api/projects/{}/env", "GET, HEAD" },
+	{ "/api/projects/{}/env/{}", "PUT, DELETE" },
 	{ "/api/projects/{}/deployments", "GET, HEAD, POST" },
 	{ "/api/projects/{}/rollback", "POST" },
 	{ "/api/projects/{}/unpin", "POST" },
@@ -37,6 +39,7 @@ const struct endpoint_resource endpoint_dashboard[] = {
 	{ "/healthz", "GET, HEAD" },
 	{ "/projects", "GET, HEAD" },
 	{ "/projects/{}", "GET, HEAD" },
+	{ "/projects/{}/settings", "GET, HEAD, POST" },
 	{ "/deployments/{}", "GET, HEAD" },
 	{ NULL, NULL },
 };

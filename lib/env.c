@@ -193,6 +193,7 @@ int env_list_put_json(struct env_list *l, json_t *item, struct error *err)
 	}
 	env_var_dispose(v);
 	v->secret = secret;
+	v->sealed = false;
 	v->contexts = contexts;
 	if (value && !(v->value = strdup(value)))
 		abort();
@@ -247,6 +248,7 @@ int env_list_merge_kept(struct env_list *l, const struct env_list *old, struct e
 		if (!(v->value = strdup(o->value)))
 			abort();
 		v->secret = true;
+		v->sealed = o->sealed;
 	}
 	return 0;
 }
@@ -259,9 +261,9 @@ int env_list_seal(struct env_list *l, const char *slug, const char *key_file, st
 	memset(&key, 0, sizeof(key));
 	for (size_t i = 0; i < l->n && rc == 0; i++) {
 		struct env_var *v = &l->vars[i];
-		/* a kept secret is already sealed (from storage): a value that merely looks sealed
-		 * is sealed again, never trusted */
-		if (!v->secret || !v->value)
+		/* a kept secret is sealed already (from storage); a typed value that merely looks
+		 * sealed is sealed like any other */
+		if (!v->secret || !v->value || v->sealed)
 			continue;
 		if (!loaded && (rc = secret_key_load(key_file, &key, err)) < 0)
 			break;
@@ -272,6 +274,7 @@ int env_list_seal(struct env_list *l, const char *slug, const char *key_file, st
 		if (rc == 0) {
 			env_var_dispose(v);
 			v->value = sealed;
+			v->sealed = true;
 		}
 	}
 	secret_key_dispose(&key);
@@ -317,6 +320,7 @@ int env_var_decode(const char *name, const char *text, size_t len, struct env_va
 	}
 	snprintf(v->name, sizeof(v->name), "%s", name);
 	v->secret = json_is_true(json_object_get(o, "secret"));
+	v->sealed = v->secret;
 	v->contexts = contexts;
 	if (!(v->value = strdup(json_string_value(jv))))
 		abort();

@@ -28,6 +28,7 @@ struct env_var {
 	char *value;        /* malloc'd, NUL-terminated: the plain value, or for a secret the
 			     * sealed text ("v1:..."); NULL for a secret to keep as stored */
 	bool secret;
+	bool sealed;        /* value is the sealed text already (from storage) */
 	unsigned contexts;  /* ENV_PRODUCTION | ENV_PREVIEW */
 };
 
@@ -59,7 +60,7 @@ int env_list_from_json(json_t *array, struct env_list **out, struct error *err);
 /* Fills the NULL value of each secret in l from old (same name, still secret): a secret that
  * is kept; invalid_env_value when old has none. */
 int env_list_merge_kept(struct env_list *l, const struct env_list *old, struct error *err);
-/* Seals every secret value of l that is still plain (not from storage), bound to
+/* Seals every secret value of l that is still plain (not sealed), bound to
  * "{slug}/env/{NAME}". A missing key file is then an error (secret_key_unavailable). */
 int env_list_seal(struct env_list *l, const char *slug, const char *key_file, struct error *err);
 /* Which variables apply to a context name ("production", "preview"; "" = production). */

@@ -40,6 +40,7 @@ struct project {
 	char rolled_back_by[MODEL_WHO_MAX + 1];    /* until a build goes live again */
 	long long rolled_back_at;                  /* ms, or MODEL_NONE */
 	long long created;                         /* ms, or MODEL_NONE */
+	long long updated;                         /* ms of the last settings change, or MODEL_NONE */
 	bool pinned;                               /* later builds do not replace current */
 	bool watch;                                /* the branch is polled for new commits */
 };
@@ -53,6 +54,7 @@ struct deployment {
 	char trigger[MODEL_WORD_MAX + 1];          /* api, form, webhook, poll, redeploy */
 	char git_url[GIT_URL_MAX + 1];
 	char branch[BRANCH_MAX + 1];
+	char context[MODEL_WORD_MAX + 1];          /* "production" or "preview"; "": production */
 	char ref[BRANCH_MAX + 1];                  /* what to build: a branch or a commit */
 	char commit[MODEL_COMMIT_MAX + 1];         /* what was built */
 	char commit_message[MODEL_MESSAGE_MAX + 1];
@@ -81,6 +83,11 @@ void model_deployment_init(struct deployment *d);
  * record holds are written: see model_record.h). SKIFF_ECONFLICT when the slug is taken. */
 int model_project_create(struct redis *r, const struct project *project,
 			 const struct deployment *deployment, struct error *err);
+/* The same with the project's environment variables (env may be NULL; secrets sealed). */
+struct env_list;
+int model_project_create_env(struct redis *r, const struct project *project,
+			     const struct deployment *deployment, const struct env_list *env,
+			     struct error *err);
 /* A new queued deployment of an existing project (SKIFF_ENOTFOUND when it does not exist). */
 int model_deployment_create(struct redis *r, const char *slug, const struct deployment *d,
 			    struct error *err);
@@ -138,6 +145,20 @@ enum deployment_field {
 	DEPLOYMENT_FIELD_DESCENDS_FROM,
 };
 #define MODEL_SET(field) (1u << DEPLOYMENT_FIELD_##field)
+
+/* The settings of a project that a change (PATCH) writes: a struct project with a mask of
+ * PROJECT_SET(BRANCH) | ... */
+enum project_field {
+	PROJECT_FIELD_GIT_URL,
+	PROJECT_FIELD_BRANCH,
+	PROJECT_FIELD_BUILD_COMMAND,
+	PROJECT_FIELD_INSTALL_COMMAND,
+	PROJECT_FIELD_OUTPUT_DIR,
+	PROJECT_FIELD_WEBHOOK_SECRET,
+	PROJECT_FIELD_WATCH,
+	PROJECT_FIELD_COUNT,
+};
+#define PROJECT_SET(field) (1u << PROJECT_FIELD_##field)
 
 /* Writes the fields of change named by set (no state change, no log entry); never creates a
  * record: SKIFF_ENOTFOUND once the deployment was deleted. */

@@ -28,14 +28,26 @@ static const struct model_field model_project_fields[] = {
 	STR(project, webhook_secret), STR(project, current), STR(project, latest),
 	STR(project, queued), STR(project, rolled_back_from), STR(project, rolled_back_by),
 	NUM(project, rolled_back_at), NUM(project, created), FLAG(project, pinned),
-	FLAG(project, watch),
+	FLAG(project, watch), NUM(project, updated),
+};
+
+/* The settings a change of a project may write, by enum project_field. */
+static const struct model_field model_project_change_fields[] = {
+	[PROJECT_FIELD_GIT_URL] = STR(project, git_url),
+	[PROJECT_FIELD_BRANCH] = STR(project, branch),
+	[PROJECT_FIELD_BUILD_COMMAND] = STR(project, build_command),
+	[PROJECT_FIELD_INSTALL_COMMAND] = STR(project, install_command),
+	[PROJECT_FIELD_OUTPUT_DIR] = STR(project, output_dir),
+	[PROJECT_FIELD_WEBHOOK_SECRET] = STR(project, webhook_secret),
+	[PROJECT_FIELD_WATCH] = FLAG(project, watch),
 };
 
 static const struct model_field model_deployment_fields[] = {
 	STR(deployment, id), STR(deployment, project),
 	{ "state", MODEL_STATE, offsetof(struct deployment, state), 0 },
 	STR(deployment, phase), STR(deployment, trigger), STR(deployment, git_url),
-	STR(deployment, branch), STR(deployment, ref), STR(deployment, commit),
+	STR(deployment, branch), STR(deployment, context), STR(deployment, ref),
+	STR(deployment, commit),
 	STR(deployment, commit_message), STR(deployment, error), STR(deployment, launcher),
 	STR(deployment, task_arn), STR(deployment, rolled_back_from),
 	STR(deployment, superseded_by), STR(deployment, delivery),
@@ -194,6 +206,23 @@ json_t *model_record_deployment_fields(const struct deployment *d)
 {
 	return model_record_fields(d, model_deployment_fields,
 				   MODEL_NFIELDS(model_deployment_fields), ~0u);
+}
+
+json_t *model_record_project_change(const struct project *change, unsigned set)
+{
+	assert(set < 1u << MODEL_NFIELDS(model_project_change_fields));
+	json_t *o = model_record_fields(change, model_project_change_fields,
+					MODEL_NFIELDS(model_project_change_fields), set);
+	/* a flag turned off is written as "0" (model_record_fields leaves false out) */
+	if ((set & PROJECT_SET(WATCH)) && !change->watch)
+		json_object_set_new(o, "watch", json_string("0"));
+	return o;
+}
+
+const char *model_record_project_field_name(enum project_field f)
+{
+	assert((size_t)f < MODEL_NFIELDS(model_project_change_fields));
+	return model_project_change_fields[f].name;
 }
 
 json_t *model_record_deployment_change(const struct deployment *change, unsigned set)

@@ -23,5 +23,10 @@ json_t *model_record_deployment_fields(const struct deployment *d);
 /* The fields of change named by set (MODEL_SET) as a JSON object of strings (new reference):
  * strings as they are, numbers unless MODEL_NONE. Empty for a NULL change or set 0. */
 json_t *model_record_deployment_change(const struct deployment *change, unsigned set);
+/* The settings of change named by set (PROJECT_SET) as a JSON object of strings (new
+ * reference): strings as they are (also ""), flags "1" or "0". */
+json_t *model_record_project_change(const struct project *change, unsigned set);
+/* The name in the hash of one setting ("git_url", ...). */
+const char *model_record_project_field_name(enum project_field f);
 
 #endif

@@ -13,6 +13,7 @@
 #include "detect.h"
 #include "error.h"
 #include "id.h"
+#include "mask.h"
 #include "model.h"
 #include "redis.h"
 #include "store.h"
@@ -62,6 +63,13 @@ struct build {
 	struct buf log_pending;
 	unsigned long long log_lost;  /* lines past BUILD_LOG_PENDING_MAX, reported when back */
 	long long log_retry_ms;       /* clock_mono_ms() of the next attempt */
+	/* the project's variables and skiff's own, "NAME=value", for the install and build
+	 * commands (build_env.c); the secret values among them, hidden in the log */
+	char **env;
+	size_t nenv;
+	struct mask mask;
+	bool cut[2];                  /* the last line of stdout / stderr was cut with a value's
+				       * head hidden at its end */
 };
 
 #endif

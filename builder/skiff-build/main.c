@@ -1,6 +1,7 @@
 /* main.c — skiff-build: builds one deployment (clone → detect → install/build → collect →
  * upload → promote) and always leaves it in a final state with its log archived. */
 #include "build.h"
+#include "build_env.h"
 #include "build_log.h"
 #include "build_state.h"
 #include "clone.h"
@@ -77,7 +78,8 @@ static int build_execute(struct build *b, struct error *err)
 	else
 		build_log(b, "No build command: the files are deployed as they are");
 
-	if ((rc = build_run(b, err)) < 0 || (rc = detect_output(b->repo, d, err)) < 0)
+	if ((rc = build_env_load(b, err)) < 0 || (rc = build_run(b, err)) < 0 ||
+	    (rc = detect_output(b->repo, d, err)) < 0)
 		return rc;
 	build_log(b, "Output directory (%s): %s/", d->output_auto ? "detected" : d->output_from,
 		  d->output_dir[0] ? d->output_dir : ".");
@@ -209,6 +211,7 @@ int main(int argc, char **argv)
 	static struct build b;
 	b.cfg = &cfg;
 	b.exit_code = -1;
+	mask_init(&b.mask);
 	buf_init(&b.log_pending, BUILD_LOG_PENDING_MAX);
 	memcpy(b.id, id, ID_LEN + 1);
 	b.redis = redis_new(&cfg);
@@ -253,6 +256,7 @@ int main(int argc, char **argv)
 	git_libgit2_shutdown();
 out:
 	detect_result_dispose(&b.detect);
+	build_env_dispose(&b);
 	store_free(b.store);
 	redis_free(b.redis);
 	buf_dispose(&b.log_pending);

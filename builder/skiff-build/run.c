@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -277,11 +278,20 @@ static int run_sandboxed(struct build *b, const char *step, const char *const *c
 	snprintf(cache, sizeof(cache), "npm_config_cache=%s/.npm", b->home);
 	/* the whole environment of the build: nothing of skiff's own (no SKIFF_*, no AWS_*,
 	 * no Redis or store settings) */
-	const char *envp[] = {
+	const char *base[] = {
 		"PATH=" RUN_PATH, home, "LANG=C.UTF-8", "CI=1", "SKIFF=1", "TERM=dumb",
 		"NO_COLOR=1", cache, "npm_config_update_notifier=false", "npm_config_fund=false",
-		"npm_config_audit=false", NULL,
+		"npm_config_audit=false",
 	};
+	/* then, for the install and build commands (never the clone), the project's variables
+	 * and skiff's own SKIFF_CONTEXT, SKIFF_COMMIT, ... (build_env.c) */
+	size_t nbase = sizeof(base) / sizeof(base[0]), nuser = clone ? 0 : b->nenv;
+	const char **envp = calloc(nbase + nuser + 1, sizeof(*envp));
+	if (!envp)
+		abort();
+	memcpy(envp, base, sizeof(base));
+	for (size_t i = 0; i < nuser; i++)
+		envp[nbase + i] = b->env[i];
 	struct run_ctx ctx;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.b = b;
@@ -336,6 +346,7 @@ out:
 		close(join_fd);
 	/* whatever the command left running (daemons, a fork bomb) goes with it */
 	sandbox_cgroup_kill(b->id);
+	free(envp);
 	return rc;
 }
 

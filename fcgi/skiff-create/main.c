@@ -7,7 +7,9 @@
 #include "clock.h"
 #include "app.h"
 #include "deploy.h"
+#include "fields.h"
 #include "finish.h"
+#include "settings.h"
 #include "tokens.h"
 #include "hook.h"
 #include "auth.h"
@@ -40,24 +42,6 @@ static int create_fail(struct http_request *req, struct http_response *resp, boo
 	return html_error(req, resp, err, "/", "Back to the form");
 }
 
-/* Reads an optional string field: absent, null or (in forms) empty means not given. */
-static int create_field(json_t *body, const char *name, bool is_form, const char **out,
-			struct error *err)
-{
-	json_t *v = json_object_get(body, name);
-	*out = NULL;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_string(v))
-		return error_set(err, SKIFF_EINVALID, "invalid_field", "%s must be a string", name);
-	const char *s = json_string_value(v);
-	if (strlen(s) != json_string_length(v))
-		return error_set(err, SKIFF_EINVALID, "invalid_field", "%s must not contain NUL", name);
-	if (*s || !is_form)
-		*out = s;
-	return 0;
-}
-
 static const char *const create_known_fields[] = {
 	"gitURL", "slug", "branch", "buildCommand", "installCommand", "outputDirectory",
 	"webhookSecret", "watch", NULL,
@@ -74,47 +58,6 @@ static int create_check_fields(json_t *body, struct error *err)
 		if (!known)
 			return error_set(err, SKIFF_EINVALID, "unknown_field", "unknown field '%.64s'", key);
 	}
-	return 0;
-}
-
-/* watch: JSON true/false, or a form checkbox ("on", "1", "true"). */
-static int create_flag(json_t *body, const char *name, bool is_form, bool *out, struct error *err)
-{
-	json_t *v = json_object_get(body, name);
-	*out = false;
-	if (!v || json_is_null(v))
-		return 0;
-	if (is_form && json_is_string(v)) {
-		const char *s = json_string_value(v);
-		*out = !strcmp(s, "on") || !strcmp(s, "1") || !strcmp(s, "true");
-		return 0;
-	}
-	if (!json_is_boolean(v))
-		return error_set(err, SKIFF_EINVALID, "invalid_field", "%s must be true or false", name);
-	*out = json_is_true(v);
-	return 0;
-}
-
-/* webhookSecret: a string (16-256 printable characters) sets it; absent in JSON, or true,
- * generates one, returned once in the answer; false (or an empty form field) means none. */
-static int create_secret(json_t *body, bool is_form, char out[HOOK_SECRET_MAX + 1],
-			 bool *generated, struct error *err)
-{
-	json_t *v = json_object_get(body, "webhookSecret");
-	out[0] = '\0';
-	*generated = false;
-	if (json_is_false(v) || (is_form && (!v || (json_is_string(v) && !*json_string_value(v)))))
-		return 0;
-	if (!v || json_is_null(v) || json_is_true(v)) {
-		hook_secret_new(out);
-		*generated = true;
-		return 0;
-	}
-	if (!json_is_string(v) || !hook_secret_valid(json_string_value(v)))
-		return error_set(err, SKIFF_EINVALID, "invalid_webhook_secret",
-				 "webhookSecret must be %d to %d printable characters without spaces",
-				 HOOK_SECRET_MIN, HOOK_SECRET_MAX);
-	snprintf(out, HOOK_SECRET_MAX + 1, "%s", json_string_value(v));
 	return 0;
 }
 
@@ -527,6 +470,10 @@ static const struct http_route create_routes[] = {
 	{ "POST", "/api/projects/{}/unpin", create_unpin, 0, ENDPOINT_PUBLIC },
 	{ "POST", "/api/projects/{}/delete", create_delete, 0, ENDPOINT_PUBLIC },
 	{ "DELETE", "/api/projects/{}", create_delete, 0, ENDPOINT_PUBLIC },
+	{ "PATCH", "/api/projects/{}", create_settings, 0, ENDPOINT_PUBLIC },
+	{ "POST", "/projects/{}/settings", create_settings, 0, ENDPOINT_PUBLIC },
+	{ "PUT", "/api/projects/{}/env/{}", create_env_put, 0, ENDPOINT_PUBLIC },
+	{ "DELETE", "/api/projects/{}/env/{}", create_env_delete, 0, ENDPOINT_PUBLIC },
 	{ "POST", "/api/deployments/{}/cancel", create_cancel, 0, ENDPOINT_PUBLIC },
 	{ "POST", "/api/projects/{}/tokens", create_tokens_new, 0, ENDPOINT_PUBLIC },
 	{ "DELETE", "/api/projects/{}/tokens/{}", create_tokens_delete, 0, ENDPOINT_PUBLIC },

@@ -8,9 +8,13 @@
 
 #include "api.h"
 #include "auth.h"
+#include "env.h"
+#include "html.h"
+#include "html_settings.h"
 #include "id.h"
 #include "log.h"
 #include "model.h"
+#include "model_env.h"
 #include "model_log.h"
 #include "model_token.h"
 #include "pages.h"
@@ -59,7 +63,46 @@ static int status_project(struct http_request *req, struct http_response *resp)
 	struct deployment dep;
 	if (id_valid(cur) && model_deployment_get(app->redis, cur, &dep, NULL) == 0)
 		json_object_set_new(p, "currentDeployment", api_deployment(req->cfg, &dep, cur));
+	/* the variables (never a secret's value) and the last settings changes */
+	struct env_list *env = NULL;
+	json_t *changes = NULL;
+	if (model_env_get(app->redis, slug, &env, &err) < 0 ||
+	    model_project_changes(app->redis, slug, &changes, &err) < 0) {
+		env_list_free(env);
+		json_decref(p);
+		return response_error(req, resp, &err);
+	}
+	json_object_set_new(p, "env", env_list_api(env));
+	json_object_set_new(p, "changes", changes);
+	env_list_free(env);
 	return response_json(resp, 200, json_pack("{s:o}", "data", p));
+}
+
+/* GET /api/projects/{slug}/env: the variables, secrets as set/unset only. */
+static int status_project_env(struct http_request *req, struct http_response *resp)
+{
+	struct app *app = req->app;
+	struct error err;
+	const char *slug = req->params[0];
+	struct project rec;
+	struct env_list *env = NULL;
+	if (validate_slug(slug, &err) < 0 || model_project_get(app->redis, slug, &rec, &err) < 0 ||
+	    model_env_get(app->redis, slug, &env, &err) < 0)
+		return response_error(req, resp, &err);
+	json_t *data = env_list_api(env);
+	env_list_free(env);
+	return response_json(resp, 200, json_pack("{s:o}", "data", data));
+}
+
+/* GET /projects/{slug}/settings: the settings page (?saved=1 after a form post). */
+static int status_settings_page(struct http_request *req, struct http_response *resp)
+{
+	struct error err;
+	const char *slug = req->params[0];
+	if (validate_slug(slug, &err) < 0)
+		return html_error(req, resp, &err, "/projects", "Back to the projects");
+	const char *saved = request_query_get(req, "saved");
+	return html_settings_render(req, resp, slug, NULL, NULL, NULL, saved && *saved);
 }
 
 /* A history cursor, "{score}.{id}": the place of the last deployment of the page before.
@@ -210,6 +253,7 @@ static const struct http_route status_routes[] = {
 	{ "GET", "/api/projects", status_projects, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/api/projects/{}", status_project, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/api/projects/{}/deployments", status_project_deployments, 0, ENDPOINT_PRIVATE },
+	{ "GET", "/api/projects/{}/env", status_project_env, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/api/deployments/{}", status_deployment, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/api/deployments/{}/log", status_deployment_log, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/healthz", status_health, 0, ENDPOINT_PUBLIC },
@@ -217,6 +261,7 @@ static const struct http_route status_routes[] = {
 	{ "GET", "/project", pages_deploy, 0, ENDPOINT_PUBLIC },
 	{ "GET", "/projects", pages_projects, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/projects/{}", pages_project, 0, ENDPOINT_PRIVATE },
+	{ "GET", "/projects/{}/settings", status_settings_page, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/deployments/{}", pages_deployment, 0, ENDPOINT_PRIVATE },
 };
 
