@@ -74,37 +74,14 @@ static size_t mask_head_at_end(const struct mask *m, const char *in, size_t len)
 	return best;
 }
 
-/* The length of the longest head of in that is a tail of a value, 0 when none. */
-static size_t mask_tail_at_start(const struct mask *m, const char *in, size_t len)
-{
-	size_t best = 0;
-	for (size_t i = 0; i < m->n; i++) {
-		const struct mask_needle *nd = &m->needles[i];
-		size_t max = nd->len - 1 < len ? nd->len - 1 : len;
-		for (size_t k = max; k > best; k--)
-			if (!memcmp(in, nd->text + nd->len - k, k)) {
-				best = k;
-				break;
-			}
-	}
-	return best;
-}
-
-size_t mask_apply(const struct mask *m, const char *in, size_t len, bool continued, bool cut,
-		  char *out, bool *head_hidden)
+size_t mask_apply(const struct mask *m, const char *in, size_t len, bool cut, char *out)
 {
 	size_t o = 0, p = 0, end = len;
-	if (head_hidden)
-		*head_hidden = false;
 	if (!m->n) {
 		memcpy(out, in, len);
 		return len;
 	}
-	if (continued && (p = mask_tail_at_start(m, in, len)) > 0) {
-		memcpy(out, MASK_TEXT, sizeof(MASK_TEXT) - 1);
-		o = sizeof(MASK_TEXT) - 1;
-	}
-	size_t tail = cut ? mask_head_at_end(m, in + p, len - p) : 0;
+	size_t tail = cut ? mask_head_at_end(m, in, len) : 0;
 	end = len - tail;
 	while (p < end) {
 		size_t hit = 0;
@@ -123,8 +100,6 @@ size_t mask_apply(const struct mask *m, const char *in, size_t len, bool continu
 	if (tail && p <= end) {
 		memcpy(out + o, MASK_TEXT, sizeof(MASK_TEXT) - 1);
 		o += sizeof(MASK_TEXT) - 1;
-		if (head_hidden)
-			*head_hidden = true;
 	}
 	return o;
 }

@@ -8,7 +8,7 @@
 
 #define MASK_MIN 6            /* shorter values (or lines of a value) are not masked */
 #define MASK_TEXT "***"
-#define MASK_GROWTH 6         /* out needs len + MASK_GROWTH bytes (cut edges may grow) */
+#define MASK_GROWTH 3         /* out needs len + MASK_GROWTH bytes (a cut edge may grow) */
 
 struct mask_needle {
 	char *text;
@@ -27,11 +27,9 @@ void mask_dispose(struct mask *m);
  * log a line at a time); lines shorter than MASK_MIN are not hidden. */
 void mask_add(struct mask *m, const char *value, size_t len);
 /* Copies in[0..len) to out (room for len + MASK_GROWTH) with every value replaced by
- * MASK_TEXT; returns the length written. cut: in is cut here (a long line), so a value's head
- * at its end is hidden too, and *head_hidden (may be NULL) says whether one was; continued:
- * the piece before in ended with a hidden head, so a value's tail at the start of in is hidden
- * too. */
-size_t mask_apply(const struct mask *m, const char *in, size_t len, bool continued, bool cut,
-		  char *out, bool *head_hidden);
+ * MASK_TEXT; returns the length written. Output reaches it a whole line at a time (lib/proc.c
+ * joins the reads of a line), so a value split across reads is whole here. cut: in is the
+ * start of a longer line whose rest was dropped, so a value's head at its end is hidden too. */
+size_t mask_apply(const struct mask *m, const char *in, size_t len, bool cut, char *out);
 
 #endif

@@ -68,8 +68,6 @@ struct build {
 	char **env;
 	size_t nenv;
 	struct mask mask;
-	bool cut[2];                  /* the last line of stdout / stderr was cut with a value's
-				       * head hidden at its end */
 };
 
 #endif

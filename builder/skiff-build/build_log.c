@@ -132,21 +132,19 @@ static size_t build_log_clean(const char *text, size_t len, char *out, size_t ca
 	return o;
 }
 
-/* Hides the build's secret values in text: before cleaning (the bytes as printed) and after
- * (a value that cleaning joined, such as one split by an escape sequence). k: the stream
- * (0 stdout, 1 stderr) whose cut lines carry a hidden head into the next piece, or -1. */
-static size_t build_log_mask(struct build *b, int k, const char *text, size_t len, bool cut,
-			     char *out, size_t cap)
+/* Hides the build's secret values in text: before cleaning (the bytes as printed, and a
+ * value's head where a long line was cut) and after (a value that cleaning joined, such as
+ * one split by an escape sequence). Cleaning then cuts to cap, after the masking: what it
+ * drops is not shown at all. */
+static size_t build_log_mask(struct build *b, const char *text, size_t len, bool cut, char *out,
+			     size_t cap)
 {
 	char raw[LOG_LINE_MAX + MASK_GROWTH], clean[LOG_LINE_MAX + MASK_GROWTH];
-	bool continued = k >= 0 && b->cut[k], hidden = false;
 	if (len > LOG_LINE_MAX)
 		len = LOG_LINE_MAX;
-	size_t n = mask_apply(&b->mask, text, len, continued, cut, raw, &hidden);
-	if (k >= 0)
-		b->cut[k] = cut && hidden;
-	n = build_log_clean(raw, n, clean, cap - MASK_GROWTH);
-	return mask_apply(&b->mask, clean, n, false, false, out, NULL);
+	size_t n = mask_apply(&b->mask, text, len, cut, raw);
+	n = build_log_clean(raw, n, clean, cap);
+	return mask_apply(&b->mask, clean, n, false, out);
 }
 
 /* skiff's own lines carry repository-controlled text (file names, skiff.json header names,
@@ -163,7 +161,7 @@ void build_log(struct build *b, const char *fmt, ...)
 	if (n < 0)
 		return;
 	size_t len = (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1;
-	len = build_log_mask(b, -1, raw, len, false, line, sizeof(line) - 1);
+	len = build_log_mask(b, raw, len, false, line, sizeof(line) - 1);
 	line[len] = '\0';
 	log_debug("build log deployment=%s line=\"%s\"", b->id, line);
 	build_log_append(b, LOG_SRC_SYSTEM, line, len);
@@ -174,8 +172,7 @@ void build_log_output(struct build *b, const char *source, const char *text, siz
 {
 	static const char mark[] = " [line cut]";
 	char line[LOG_LINE_MAX + sizeof(mark)];
-	int k = !strcmp(source, LOG_SRC_STDERR) ? 1 : !strcmp(source, LOG_SRC_STDOUT) ? 0 : -1;
-	size_t n = build_log_mask(b, k, text, len, cut, line, LOG_LINE_MAX - sizeof(mark));
+	size_t n = build_log_mask(b, text, len, cut, line, LOG_LINE_MAX - sizeof(mark));
 	if (cut) {
 		memcpy(line + n, mark, sizeof(mark) - 1);
 		n += sizeof(mark) - 1;

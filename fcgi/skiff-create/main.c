@@ -14,6 +14,7 @@
 #include "hook.h"
 #include "auth.h"
 #include "endpoint.h"
+#include "env.h"
 #include "html.h"
 #include "html_form.h"
 #include "id.h"
@@ -44,7 +45,7 @@ static int create_fail(struct http_request *req, struct http_response *resp, boo
 
 static const char *const create_known_fields[] = {
 	"gitURL", "slug", "branch", "buildCommand", "installCommand", "outputDirectory",
-	"webhookSecret", "watch", NULL,
+	"webhookSecret", "watch", "env", NULL,
 };
 
 static int create_check_fields(json_t *body, struct error *err)
@@ -75,6 +76,8 @@ static int create_project(struct http_request *req, struct http_response *resp)
 	const char *git_url, *slug, *branch, *build_cmd, *install_cmd, *out_dir;
 	char secret[HOOK_SECRET_MAX + 1];
 	bool watch = false, secret_generated = false;
+	json_t *env_given = NULL;
+	struct env_list *env = NULL;
 
 	struct create_who who;
 	if (request_body_object(req, &body, &is_form, &err) < 0 ||
@@ -100,6 +103,17 @@ static int create_project(struct http_request *req, struct http_response *resp)
 	    (install_cmd && validate_command(install_cmd, "installCommand", &err) < 0) ||
 	    (out_dir && validate_output_dir(out_dir, &err) < 0))
 		goto fail;
+	/* the variables (JSON only), checked now; sealed below for the slug they belong to */
+	env_given = is_form ? NULL : json_object_get(body, "env");
+	if (env_given && json_is_null(env_given))
+		env_given = NULL;
+	if (env_given) {
+		if (env_list_from_json(env_given, &env, &err) < 0 ||
+		    env_list_merge_kept(env, NULL, &err) < 0)
+			goto fail;
+		env_list_free(env);
+		env = NULL;
+	}
 	/* last, being the slow one: a name resolving to this machine or a private network */
 	if (validate_git_url_resolved(git_url, cfg->allow_local_git, NULL, &err) < 0)
 		goto fail;
@@ -138,7 +152,13 @@ static int create_project(struct http_request *req, struct http_response *resp)
 		snprintf(deployment.ref, sizeof(deployment.ref), "%s", branch ? branch : "");
 		snprintf(deployment.trigger, sizeof(deployment.trigger), "%s", is_form ? "form" : "api");
 		deployment.created = now;
-		int rc = model_project_create(app->redis, &project, &deployment, &err);
+		/* secrets are bound to the slug: sealed again for each one tried */
+		env_list_free(env);
+		env = NULL;
+		if (env_given && (env_list_from_json(env_given, &env, &err) < 0 ||
+				  env_list_seal(env, trial, cfg->secret_key_file, &err) < 0))
+			goto fail;
+		int rc = model_project_create_env(app->redis, &project, &deployment, env, &err);
 		if (rc == 0)
 			break;
 		if (rc != SKIFF_ECONFLICT || slug_given || attempt == SLUG_ATTEMPTS - 1)
@@ -195,6 +215,7 @@ fail:
 	else
 		status = create_fail(req, resp, is_form, &err);
 out:
+	env_list_free(env);
 	json_decref(body);
 	return status;
 }
