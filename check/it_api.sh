@@ -322,9 +322,9 @@ check_error "GET on rollback" 405 method_not_allowed
 check_eq "GET on rollback: Allow" "POST" "$(hdr Allow)"
 req skiff-status GET /api/deployments/abcdefgh2345/cancel
 check_error "GET on cancel" 405 method_not_allowed
-req skiff-status PATCH /api/projects/alpha '{}'
-check_error "PATCH on a project" 405 method_not_allowed
-check_eq "PATCH on a project: Allow" "GET, HEAD, DELETE" "$(hdr Allow)"
+req skiff-status PUT /api/projects/alpha '{}'
+check_error "PUT on a project" 405 method_not_allowed
+check_eq "PUT on a project: Allow" "GET, HEAD, PATCH, DELETE" "$(hdr Allow)"
 
 # ---- auth: a token or an authenticated user -----------------------------------------------
 export SKIFF_AUTH_DISABLED=false SKIFF_API_TOKEN=test-token-$$

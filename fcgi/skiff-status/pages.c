@@ -200,7 +200,9 @@ int pages_project(struct http_request *req, struct http_response *resp)
 	buf_puts(&b, "<div class=\"actions\">\n<form method=\"post\" class=\"inline\" action=\"/api/projects/");
 	buf_put_html(&b, slug);
 	buf_puts(&b, "/deployments\"><button type=\"submit\" id=\"redeploy\">Redeploy</button></form>\n"
-		     "</div>\n<h2>Deployments</h2>\n");
+		     "<a class=\"button secondary\" id=\"settings-link\" href=\"/projects/");
+	buf_put_html(&b, slug);
+	buf_puts(&b, "/settings\">Settings</a>\n</div>\n<h2>Deployments</h2>\n");
 	buf_puts(&b, "<div class=\"table-wrap\"><table class=\"list\" id=\"deployments\">\n<thead><tr>"
 		     "<th>Deployment</th><th>State</th><th>Commit</th><th>Created</th><th>URL</th>"
 		     "<th></th></tr></thead>\n<tbody>\n");
