@@ -158,7 +158,9 @@ check_match "the build's stderr is in the log" "^line stderr a warning on stderr
 check_match "install and build phases are recorded" "state system building install.*state system building build" \
 	"$(echo "$s" | tr '\n' ' ')"
 envtxt=$(cat "$(blob "$(echo "$m" | jget "files|/env.txt|hash")")")
-check_nomatch "the build sees no SKIFF_ variables" "^SKIFF_" "$envtxt"
+check_eq "the build sees only the SKIFF_ variables that describe it, none of skiff's settings" \
+	"SKIFF_BRANCH SKIFF_COMMIT SKIFF_CONTEXT SKIFF_DEPLOYMENT_ID SKIFF_DEPLOYMENT_URL SKIFF_URL" \
+	"$(echo "$envtxt" | grep '^SKIFF_' | sort | tr '\n' ' ' | sed 's/ $//')"
 check_nomatch "the build sees no Redis or AWS settings" "REDIS|AWS" "$envtxt"
 check_match "the build sees CI" "^CI$" "$envtxt"
 check_match "the build sees SKIFF" "^SKIFF$" "$envtxt"
