@@ -203,6 +203,13 @@ check_eq "a good form post" "303" \
 check_eq "... saved" "form-cmd" "$(rcli hget skiff:project:envsite build_command)"
 check_eq "... the secret kept" "$sealed" "$(rcli hget skiff:project:envsite:env API_TOKEN)"
 check_match "... the new variable for previews" '"contexts":\["preview"\]' "$(rcli hget skiff:project:envsite:env FROM_FORM)"
+check_eq "a form post that generates a webhook secret answers the page" "200" \
+	"$(req skiff-create POST /projects/envsite/settings "$form&rotateWebhookSecret=on" application/x-www-form-urlencoded)"
+formhook=$(sed -n 's/.*<code id="new-webhook-secret">\([0-9a-f]*\)<.*/\1/p' "$T/body")
+check_match "... with the new secret, shown once" '^[0-9a-f]{48}$' "$formhook"
+check_eq "... which replaced the one of the API" "$formhook" "$(rcli hget skiff:project:envsite webhook_secret)"
+check_eq "... and the settings page never shows it" "" \
+	"$(cgi skiff-status GET /projects/envsite/settings '' '' 2>/dev/null | grep -F "$formhook")"
 check_eq "a form post from another origin" "403" \
 	"$(HTTP_ORIGIN=https://evil.example req skiff-create POST /projects/envsite/settings "$form" application/x-www-form-urlencoded)"
 
