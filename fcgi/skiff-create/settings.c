@@ -216,7 +216,8 @@ static int settings_apply(struct http_request *req, const char *slug, json_t *bo
 		}
 	}
 	json_t *ws = json_object_get(body, is_form ? "rotateWebhookSecret" : "webhookSecret");
-	if (ws && !(is_form && json_is_string(ws) && !*json_string_value(ws))) {
+	/* null, or an unchecked box, leaves the secret as it is */
+	if (ws && !json_is_null(ws) && !(is_form && json_is_string(ws) && !*json_string_value(ws))) {
 		bool generated = false;
 		char secret[HOOK_SECRET_MAX + 1];
 		json_t *probe = is_form ? json_pack("{s:b}", "webhookSecret", 1)
