@@ -203,6 +203,15 @@ check_eq "a good form post" "303" \
 check_eq "... saved" "form-cmd" "$(rcli hget skiff:project:envsite build_command)"
 check_eq "... the secret kept" "$sealed" "$(rcli hget skiff:project:envsite:env API_TOKEN)"
 check_match "... the new variable for previews" '"contexts":\["preview"\]' "$(rcli hget skiff:project:envsite:env FROM_FORM)"
+rm_form="gitURL=file%3A%2F%2F$(echo "$site" | sed 's|/|%2F|g')&buildCommand=form-cmd&env.0.name=API_TOKEN&env.0.value=&env.0.secret=on&env.1.name=FROM_FORM&env.1.value=f&env.1.remove=on"
+check_eq "a form post that removes a variable" "303" \
+	"$(req skiff-create POST /projects/envsite/settings "$rm_form" application/x-www-form-urlencoded)"
+check_eq "... removes it, keeps the rest" "API_TOKEN" "$(rcli hkeys skiff:project:envsite:env | tr '\n' ' ' | sed 's/ $//')"
+unsecret="gitURL=file%3A%2F%2F$(echo "$site" | sed 's|/|%2F|g')&env.0.name=API_TOKEN&env.0.value="
+check_eq "a secret made plain without a value is refused" "400" \
+	"$(req skiff-create POST /projects/envsite/settings "$unsecret" application/x-www-form-urlencoded)"
+check_match "... by the variables" 'data-field="env"' "$(cat "$T/body")"
+check_eq "... and kept sealed" "$sealed" "$(rcli hget skiff:project:envsite:env API_TOKEN)"
 check_eq "a form post that generates a webhook secret answers the page" "200" \
 	"$(req skiff-create POST /projects/envsite/settings "$form&rotateWebhookSecret=on" application/x-www-form-urlencoded)"
 formhook=$(sed -n 's/.*<code id="new-webhook-secret">\([0-9a-f]*\)<.*/\1/p' "$T/body")

@@ -117,8 +117,9 @@ static json_t *settings_form_env(json_t *body)
 }
 
 /* The new variables of a PATCH (or NULL when it does not name env), validated, kept secrets
- * filled in from storage and new secrets sealed. */
-static int settings_env(struct http_request *req, const char *slug, json_t *given,
+ * filled in from storage and new secrets sealed. In the form, a stored secret whose box was
+ * unchecked with its (never shown) value left empty is refused rather than emptied. */
+static int settings_env(struct http_request *req, const char *slug, json_t *given, bool is_form,
 			struct env_list **out, struct error *err)
 {
 	struct app *app = req->app;
@@ -127,6 +128,13 @@ static int settings_env(struct http_request *req, const char *slug, json_t *give
 	int rc = env_list_from_json(given, &l, err);
 	if (rc == 0)
 		rc = model_env_get(app->redis, slug, &old, err);
+	for (size_t i = 0; rc == 0 && is_form && i < l->n; i++) {
+		const struct env_var *v = &l->vars[i], *o = env_list_find(old, v->name);
+		if (!v->secret && v->value && !v->value[0] && o && o->secret)
+			rc = error_set(err, SKIFF_EINVALID, "invalid_env_value",
+				       "%s is a secret: type its value to make it a plain variable, or "
+				       "check Remove", v->name);
+	}
 	if (rc == 0)
 		rc = env_list_merge_kept(l, old, err);
 	if (rc == 0) /* kept secrets are sealed already: only the ones typed now */
@@ -233,7 +241,7 @@ static int settings_apply(struct http_request *req, const char *slug, json_t *bo
 			snprintf(rotated, HOOK_SECRET_MAX + 1, "%s", secret);
 	}
 	json_t *given_env = is_form ? settings_form_env(body) : json_incref(json_object_get(body, "env"));
-	if (given_env && (rc = settings_env(req, slug, given_env, &env, err)) < 0) {
+	if (given_env && (rc = settings_env(req, slug, given_env, is_form, &env, err)) < 0) {
 		json_decref(given_env);
 		return rc;
 	}
