@@ -216,6 +216,7 @@ check_eq "a form post that generates a webhook secret answers the page" "200" \
 	"$(req skiff-create POST /projects/envsite/settings "$form&rotateWebhookSecret=on" application/x-www-form-urlencoded)"
 formhook=$(sed -n 's/.*<code id="new-webhook-secret">\([0-9a-f]*\)<.*/\1/p' "$T/body")
 check_match "... with the new secret, shown once" '^[0-9a-f]{48}$' "$formhook"
+check_match "... never stored by a cache" 'Cache-Control: no-store' "$(tr -d '\r' <"$T/resp")"
 check_eq "... which replaced the one of the API" "$formhook" "$(rcli hget skiff:project:envsite webhook_secret)"
 check_eq "... and the settings page never shows it" "" \
 	"$(cgi skiff-status GET /projects/envsite/settings '' '' 2>/dev/null | grep -F "$formhook")"

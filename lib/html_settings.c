@@ -289,6 +289,8 @@ int html_settings_render(struct http_request *req, struct http_response *resp, c
 	struct buf b = BUF_INIT(HTML_PAGE_MAX);
 	settings_page(&b, &p, env, changes, typed, err, rotated, saved);
 	html_send(resp, &b, status);
+	if (rotated) /* the one page that holds a secret: no copy anywhere */
+		response_header(resp, "Cache-Control", "no-store");
 	env_list_free(env);
 	json_decref(changes);
 	return status;

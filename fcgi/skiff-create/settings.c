@@ -311,8 +311,10 @@ int create_settings(struct http_request *req, struct http_response *resp)
 	}
 	json_t *data = settings_answer(req, slug);
 	json_object_set_new(data, "changed", json_incref(changed));
-	if (rotated[0])
+	if (rotated[0]) {
 		json_object_set_new(data, "webhook", json_pack("{s:s}", "secret", rotated));
+		response_header(resp, "Cache-Control", "no-store");
+	}
 	status = response_json(resp, 200, json_pack("{s:s,s:o}", "status", "ok", "data", data));
 out:
 	json_decref(changed);
