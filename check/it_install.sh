@@ -41,6 +41,7 @@ check_eq "make install DESTDIR=... succeeds" "0" "$?"
 	done
 	echo usr/local/share/skiff/skiff.conf.example
 	echo etc/skiff/skiff.conf
+	echo etc/skiff/secret.key
 	for f in "$ROOT"/systemd/*.socket "$ROOT"/systemd/*.service "$ROOT"/systemd/*.target; do
 		echo "${UNITDIR#/}/${f##*/}"
 	done
@@ -63,6 +64,9 @@ check_eq "the skiff client is executable in bin and answers --help" "0" \
 check_eq "the empty document root for mod_fcgid's sites vhost exists and is empty" "dir:" \
 	"$([ -d "$D/usr/local/share/skiff/empty" ] && echo dir):$(ls -A "$D/usr/local/share/skiff/empty")"
 check_eq "/etc/skiff/skiff.conf is not world-readable (secrets)" "640" "$(stat -c %a "$D/etc/skiff/skiff.conf")"
+check_eq "the secret key is made: 32 bytes, mode 0600" "32 600" \
+	"$(stat -c '%s %a' "$D/etc/skiff/secret.key")"
+cp "$D/etc/skiff/secret.key" "$T/secret.key.first"
 check_eq "the installed configuration is the example" "same" \
 	"$(cmp -s "$D/etc/skiff/skiff.conf" "$D/usr/local/share/skiff/skiff.conf.example" && echo same)"
 check_match "it names the installed skiff-build" '^build_program = /usr/local/lib/skiff/skiff-build$' \
@@ -209,12 +213,16 @@ check_eq "the Apache site serves /usr/share/skiff/htdocs" "DocumentRoot /usr/sha
 printf '\n# changed by the operator\nconcurrency = 3\n' >>"$D/etc/skiff/skiff.conf"
 inst DESTDIR="$D" install >"$T/install2.log" 2>&1
 check_match "a second install keeps a changed skiff.conf" "concurrency = 3" "$(cat "$D/etc/skiff/skiff.conf")"
+check_eq "a second install keeps the secret key" "same" \
+	"$(cmp -s "$D/etc/skiff/secret.key" "$T/secret.key.first" && echo same)"
 inst DESTDIR="$D" uninstall >"$T/uninstall.log" 2>&1
 check_eq "make uninstall succeeds" "0" "$?"
-check_eq "uninstall leaves only the changed skiff.conf" "etc/skiff/skiff.conf" \
-	"$(cd "$D" && find . -type f | sed 's|^\./||' | tr '\n' ' ' | sed 's/ $//')"
+check_eq "uninstall leaves only the changed skiff.conf and the secret key" \
+	"etc/skiff/secret.key etc/skiff/skiff.conf" \
+	"$(cd "$D" && find . -type f | sed 's|^\./||' | sort | tr '\n' ' ' | sed 's/ $//')"
 inst DESTDIR="$D2" PREFIX=/usr uninstall >"$T/uninstall2.log" 2>&1
-check_eq "uninstall of an unchanged install leaves no file" "" "$(cd "$D2" && find . -type f)"
+check_eq "uninstall of an unchanged install leaves only the secret key (sealed values need it)" \
+	"./etc/skiff/secret.key" "$(cd "$D2" && find . -type f)"
 # ---- the builder image's build stage, without a Docker engine -------------------------------------
 # builder/Dockerfile's first stage copies a few paths of the tree and runs make on them: do
 # the same in an empty directory, so that a file the build needs and the image lacks fails here.

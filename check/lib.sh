@@ -101,6 +101,7 @@ rcli() { redis-cli -s "$T/redis.sock" "$@"; }
 # write_config: a skiff.conf for tests in $T; exports SKIFF_CONFIG
 write_config() {
 	mkdir -p "$T/store" "$T/work"
+	[ -e "$T/secret.key" ] || (umask 077 && head -c 32 /dev/urandom >"$T/secret.key")
 	cat >"$T/skiff.conf" <<CONF
 redis_socket = $T/redis.sock
 store = file
@@ -109,6 +110,7 @@ work_dir = $T/work
 build_program = $BIN/skiff-build
 sandbox = none
 allow_local_git = true
+secret_key_file = $T/secret.key
 auth_disabled = true
 public_reads = true
 domain = localhost

@@ -59,6 +59,7 @@ static const struct config_key config_keys[] = {
 	B(xsendfile, "true"),
 	B(xsendfile_plain_only, "false"),
 	SS(api_token, ""),
+	S(secret_key_file, "/etc/skiff/secret.key"),
 	B(auth_disabled, "false"),
 	B(public_reads, "false"),
 	I(max_body, "65536", 256, 16777216),

@@ -44,6 +44,7 @@ struct config {
 	bool xsendfile_plain_only;           /* its X-Sendfile acts only on plain 200s (mod_xsendfile) */
 	/* API */
 	char api_token[256];                 /* bearer token for mutations; empty = REMOTE_USER only */
+	char secret_key_file[CONFIG_STR_MAX]; /* key of values sealed at rest (lib/secret.h) */
 	bool auth_disabled;                  /* local use: mutations need no token */
 	bool public_reads;                   /* reads (dashboard, API, logs) need no credentials */
 	long max_body;                       /* request body limit in bytes */

@@ -12,6 +12,8 @@
 #   $(PREFIX)/share/skiff/        htdocs/, apache/ (the web server configurations), empty/,
 #                                 skiff.conf.example
 #   /etc/skiff/skiff.conf         the example configuration, only when there is none yet
+#   /etc/skiff/secret.key         32 random bytes, mode 0600, only when there is none yet; never
+#                                 removed (the secrets sealed in Redis need it)
 #   $(SYSTEMDUNITDIR)             *.socket, *.service, skiff.target
 #   $(SYSUSERSDIR), $(TMPFILESDIR)  skiff.conf (the user skiff; /var/lib/skiff, /var/cache/skiff)
 #   $(PREFIX)/share/man/man1, man5, man8  the manual pages
@@ -72,6 +74,11 @@ install: $(SKIFF_LIB_PROGS:%=$(B)/bin/%) $(SKIFF_SBIN_PROGS:%=$(B)/bin/%) $(SKIF
 	else \
 		echo "$(INSTALL) -m 0640 skiff.conf.example $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf"; \
 		$(INSTALL) -m 0640 $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf; \
+	fi
+	@if [ ! -e $(DESTDIR)$(SKIFF_ETCDIR)/secret.key ]; then \
+		echo "creating $(DESTDIR)$(SKIFF_ETCDIR)/secret.key (32 random bytes, mode 0600; back it up)"; \
+		(umask 077 && head -c 32 /dev/urandom >$(DESTDIR)$(SKIFF_ETCDIR)/secret.key.tmp) && \
+		mv $(DESTDIR)$(SKIFF_ETCDIR)/secret.key.tmp $(DESTDIR)$(SKIFF_ETCDIR)/secret.key || exit 1; \
 	fi
 	for f in $(SKIFF_UNITS); do \
 		$(SKIFF_SUBST) $$f >$(DESTDIR)$(SYSTEMDUNITDIR)/$${f##*/}.tmp && \
