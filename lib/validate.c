@@ -274,6 +274,24 @@ bool validate_git_url_ssh(const char *s)
 	return validate_git_url_parse(s, true, &u, NULL) == 0 && u.ssh;
 }
 
+int validate_git_url_host(const char *s, char *out, size_t outlen)
+{
+	struct validate_url u;
+	if (validate_git_url_parse(s, true, &u, NULL) < 0 || !u.host)
+		return SKIFF_EINVALID;
+	/* the port, when one follows the host (never in an scp-like URL) */
+	size_t n = u.host_len;
+	if (u.host[n] == ':' && (u.https || !strncasecmp(s, "ssh://", 6) ||
+				 !strncasecmp(s, "http://", 7)))
+		n += 1 + strcspn(u.host + n + 1, "/");
+	if (n >= outlen)
+		return SKIFF_EINVALID;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (char)tolower((unsigned char)u.host[i]);
+	out[n] = '\0';
+	return 0;
+}
+
 int validate_git_url_resolved(const char *s, bool allow_local,
 			      const struct addr_resolver *resolver, struct error *err)
 {

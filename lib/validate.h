@@ -22,6 +22,10 @@ int validate_slug(const char *s, struct error *err);
 int validate_git_url(const char *s, bool allow_local, struct error *err);
 /* Whether s is a valid (with allow_local) ssh:// or scp-like URL: one a deploy key is for. */
 bool validate_git_url_ssh(const char *s);
+/* The host of a valid git URL (with allow_local), lower case, with its port when the URL
+ * names one ("git.example.com:2222"): what a pinned host key is for. SKIFF_EINVALID for a
+ * file:// URL, an invalid one, or one longer than outlen - 1. */
+int validate_git_url_host(const char *s, char *out, size_t outlen);
 struct addr_resolver;
 /* validate_git_url, then, unless allow_local, the host resolved (resolver: NULL for the
  * system's) and refused when it does not resolve or any address is loopback, private,
