@@ -225,6 +225,70 @@ check_nomatch "  into another one" "$(re "$kfp")" "$(jget data.deployKey.fingerp
 id=$(redeploy priv-ssh)
 check_match "the old key no longer works for skiff" "refused the deploy key" "$(field "$id" error)"
 
+# ---- the clone's side in the sandbox: credentials on a descriptor, not argv or environment --
+# (the builds above clone in-process: allow_local_git lets loopback through, and a sandboxed
+# clone cannot reach loopback; this drives `skiff-build --clone` as the sandbox runs it)
+ssh-keygen -q -t ed25519 -N '' -C child -f "$T/ssh/child"
+cat "$T/ssh/child.pub" >>"$T/ssh/authorized_keys"
+wire() { # FILE KEY=VALUE...: the JSON skiff-build hands its clone child
+	f=$1
+	shift
+	python3 -c 'import json, sys
+o = {}
+for a in sys.argv[2:]:
+    k, v = a.split("=", 1)
+    o[k] = True if v == "true" else open(v[1:]).read() if v.startswith("@") else v
+open(sys.argv[1], "w").write(json.dumps(o))' "$f" "$@"
+}
+wire "$T/wire-http" token="$TOKEN" username=oauth2
+"$BIN/skiff-build" --clone --credentials-fd 3 "$HURL" "$T/child-http" 3<"$T/wire-http" \
+	>"$T/child.out" 2>"$T/child.err"
+check_eq "the clone child clones over http with the token from its descriptor" "<h1>private site</h1>" \
+	"$(cat "$T/child-http/index.html" 2>/dev/null)"
+wire "$T/wire-ssh" ssh=true privateKey=@"$T/ssh/child" publicKey=@"$T/ssh/child.pub" \
+	pinType=ssh-ed25519 pin="$fp2"
+"$BIN/skiff-build" --clone --credentials-fd 3 "$SURL" "$T/child-ssh" 3<"$T/wire-ssh" \
+	>"$T/child.out" 2>"$T/child.err"
+check_eq "the clone child clones over ssh with the key from its descriptor" "<h1>private site</h1>" \
+	"$(cat "$T/child-ssh/index.html" 2>/dev/null)"
+check_eq "  and reports the host key it saw" "skiff-host-key ssh-ed25519 $fp2" \
+	"$(grep '^skiff-host-key' "$T/child.out")"
+wire "$T/wire-pin" ssh=true privateKey=@"$T/ssh/child" publicKey=@"$T/ssh/child.pub" \
+	pinType=ssh-ed25519 pin="$fp1"
+"$BIN/skiff-build" --clone --credentials-fd 3 "$SURL" "$T/child-pin" 3<"$T/wire-pin" \
+	>"$T/child.out" 2>"$T/child.err"
+check_match "the clone child refuses another host key than the pinned one" \
+	"^clone failed: the server's host key changed: pinned ssh-ed25519 $(re "$fp1")" "$(cat "$T/child.err")"
+check_eq "  and cloned nothing" "no" "$([ -e "$T/child-pin/index.html" ] && echo yes || echo no)"
+
+# ---- polls use the credentials and check the pin too -------------------------------------
+call skiff-create POST /api/projects "{\"gitURL\":\"$SURL\",\"slug\":\"poll-ssh\",\"watch\":true}" >/dev/null
+call skiff-create POST /api/projects/poll-ssh/repository/deploy-key '{}' >/dev/null
+jget data.deployKey.publicKey >>"$T/ssh/authorized_keys"
+dispatch
+check_eq "a watched ssh project builds" "ready" "$(field "$(rcli hget skiff:project:poll-ssh latest)" state)"
+echo '<h1>second version</h1>' >"$site/index.html"
+commit "$site" "second version"
+git -C "$site" push -q "$T/gitroot/site.git" main
+start_sshd "$T/ssh/host1"   # the pinned key is host2's
+SKIFF_POLL_INTERVAL=5 "$BIN/skiff-dispatch" >>"$T/dispatch.log" 2>&1 &
+POLLER=$!
+PIDS="$PIDS $POLLER"
+poll_error() { rcli hget skiff:project:poll-ssh poll_error; }
+wait_for 20 sh -c "redis-cli -s '$T/redis.sock' hget skiff:project:poll-ssh poll_error | grep -q ."
+check_match "a poll that meets a changed host key fails and names it" \
+	"host key changed: pinned ssh-ed25519 $(re "$fp2"), offered ssh-ed25519 $(re "$fp1")" "$(poll_error)"
+check_eq "  and deploys nothing" "" "$(rcli hget skiff:deployment:"$(rcli hget skiff:project:poll-ssh latest)" trigger | grep poll)"
+start_sshd "$T/ssh/host2"
+polled() { [ "$(field "$(rcli hget skiff:project:poll-ssh latest)" trigger)" = poll ]; }
+wait_for 40 polled
+check_eq "with the pinned key back, the poll finds the new commit" "poll" \
+	"$(field "$(rcli hget skiff:project:poll-ssh latest)" trigger)"
+wait_for 30 sh -c "redis-cli -s '$T/redis.sock' hget skiff:deployment:\$(redis-cli -s '$T/redis.sock' hget skiff:project:poll-ssh latest) state | grep -q ready"
+check_match "  and it is deployed" "second version" "$(fetch poll-ssh.localhost /)"
+kill "$POLLER"
+wait "$POLLER" 2>/dev/null
+
 # ---- the credentials are nowhere in clear text -------------------------------------------
 redis_text >"$T/redis.txt"
 check_match "Redis holds the sealed token" "^v1:" "$(rcli hget skiff:project:priv-http:repo token)"
