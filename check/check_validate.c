@@ -262,6 +262,20 @@ START_TEST(test_validate_git_url_ssh)
 	ck_assert(!validate_git_url_ssh("https://github.com/o/r.git"));
 	ck_assert(!validate_git_url_ssh("file:///srv/r.git"));
 	ck_assert(!validate_git_url_ssh("git@github.com:"));
+	/* the host a pinned key is for: with its port when the URL names one */
+	char h[64];
+	ck_assert_int_eq(validate_git_url_host("git@GitHub.com:o/r.git", h, sizeof(h)), 0);
+	ck_assert_str_eq(h, "github.com");
+	ck_assert_int_eq(validate_git_url_host("git@github.com:22/o/r.git", h, sizeof(h)), 0);
+	ck_assert_str_eq(h, "github.com");  /* scp-like: "22/o/r.git" is the path */
+	ck_assert_int_eq(validate_git_url_host("ssh://git@git.example.com:2222/o/r", h, sizeof(h)), 0);
+	ck_assert_str_eq(h, "git.example.com:2222");
+	ck_assert_int_eq(validate_git_url_host("ssh://git@[::1]:2222/o/r", h, sizeof(h)), 0);
+	ck_assert_str_eq(h, "[::1]:2222");
+	ck_assert_int_eq(validate_git_url_host("https://github.com/o/r", h, sizeof(h)), 0);
+	ck_assert_str_eq(h, "github.com");
+	ck_assert_int_eq(validate_git_url_host("file:///srv/r", h, sizeof(h)), SKIFF_EINVALID);
+	ck_assert_int_eq(validate_git_url_host("ssh://git@git.example.com/o/r", h, 8), SKIFF_EINVALID);
 }
 END_TEST
 
