@@ -46,6 +46,7 @@ static void set_token(const char *slug, const char *user, const char *token)
 	struct error err;
 	memset(&a, 0, sizeof(a));
 	snprintf(a.token_user, sizeof(a.token_user), "%s", user);
+	snprintf(a.token_host, sizeof(a.token_host), "github.com");
 	a.token_set = 1700000000000LL;
 	seal(slug, "token", token, a.token, sizeof(a.token));
 	ck_assert_int_eq(model_repo_set(r, slug, REPO_TOKEN, &a, false, &err), 0);
@@ -132,6 +133,14 @@ START_TEST(test_gitauth_load_opens_the_right_secret)
 	ck_assert(!a.ssh);
 	gitauth_dispose(&a);
 	ck_assert_ptr_null(a.token);
+	/* the token goes only to the host it was set for */
+	ck_assert_int_eq(gitauth_load(r, &cfg, "site", "https://gitlab.example/o/r.git", &a, NULL, &err), 0);
+	ck_assert_ptr_null(a.token);
+	ck_assert_str_eq(a.token_host, "github.com");
+	a.missing = true;
+	gitauth_error(&a, "clone failed", &err);
+	ck_assert_ptr_nonnull(strstr(err.message, "was set for github.com, not for this URL's host"));
+	gitauth_dispose(&a);
 	/* an ssh URL takes the key, not the token */
 	ck_assert_int_eq(gitauth_load(r, &cfg, "site", "git@github.com:o/r.git", &a, NULL, &err), 0);
 	ck_assert(a.ssh);
@@ -141,7 +150,7 @@ START_TEST(test_gitauth_load_opens_the_right_secret)
 	/* a sealed value moved to another project does not open */
 	create("other", id);
 	char *moved = strdup(rc_hget("skiff:project:site:repo", "token"));
-	redisReply *rep = rc_cmd("HSET skiff:project:other:repo token %s", moved);
+	redisReply *rep = rc_cmd("HSET skiff:project:other:repo token %s token_host github.com", moved);
 	freeReplyObject(rep);
 	free(moved);
 	ck_assert_int_eq(gitauth_load(r, &cfg, "other", "https://github.com/o/r.git", &a, NULL, &err),

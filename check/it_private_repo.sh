@@ -126,6 +126,8 @@ check_eq "the form sets the token" "303" \
 		"token=$TOKEN&username=oauth2" application/x-www-form-urlencoded)"
 check_eq "  shown as set for user oauth2" "oauth2" \
 	"$(call skiff-status GET /api/projects/priv-http/repository >/dev/null; jget data.token.username)"
+check_eq "  for the host of the project's URL, the only one it is sent to" "127.0.0.1:$GPORT" \
+	"$(jget data.token.host)"
 id=$(redeploy priv-http)
 check_eq "with the right token the build is ready" "ready" "$(field "$id" state)"
 check_match "the site is served" "private site" "$(fetch priv-http.localhost /)"

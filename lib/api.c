@@ -103,6 +103,7 @@ json_t *api_repository(const struct repo_access *a)
 		json_object_set_new(token, "username", json_string(a->token_user[0] ? a->token_user
 										    : "x-access-token"));
 		json_object_set_new(token, "updatedAt", json_integer(a->token_set));
+		json_object_set_new(token, "host", json_string(a->token_host));
 	}
 	json_t *key = json_null(), *host = json_null();
 	if (a->key[0])

@@ -68,6 +68,12 @@ int gitauth_load(struct redis *r, const struct config *cfg, const char *slug, co
 	if ((rc = model_repo_get(r, slug, rec, err)) < 0)
 		goto out;
 	const char *sealed = a->ssh ? rec->key : rec->token;
+	/* a token goes only to the host it was set for: a URL changed since does not get it */
+	if (!a->ssh && *sealed && (validate_git_url_host(url, host, sizeof(host)) < 0 ||
+				   strcmp(host, rec->token_host) != 0)) {
+		snprintf(a->token_host, sizeof(a->token_host), "%s", rec->token_host);
+		sealed = "";
+	}
 	if (*sealed) {
 		if ((rc = secret_key_load(cfg->secret_key_file, &key, err)) < 0 ||
 		    (rc = gitauth_open(&key, slug, a->ssh ? "key" : "token", sealed,
@@ -195,6 +201,10 @@ int gitauth_error(const struct gitauth *a, const char *what, struct error *err)
 		return error_set(err, SKIFF_EGIT, "repository_auth_required",
 				 "%s: the server wants a key and the project has no deploy key: "
 				 "generate one and add its public key to the repository", what);
+	if (a->missing && a->token_host[0])
+		return error_set(err, SKIFF_EGIT, "repository_auth_required",
+				 "%s: the repository is private and the project's access token was set "
+				 "for %s, not for this URL's host: set it again", what, a->token_host);
 	if (a->missing)
 		return error_set(err, SKIFF_EGIT, "repository_auth_required",
 				 "%s: the repository is private and the project has no access token: "

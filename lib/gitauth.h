@@ -28,6 +28,7 @@ struct gitauth {
 	bool refused;                                  /* asked again after one: refused */
 	bool missing;                                  /* the server wants what skiff lacks */
 	bool mismatch;                                 /* the host key is not the pinned one */
+	char token_host[REPO_HOST_MAX + 1];            /* a token kept back: set for this host */
 	char seen_type[SSHKEY_TYPE_MAX + 1];           /* the host key the server showed */
 	char seen[SSHKEY_FINGERPRINT_MAX + 1];
 };

@@ -21,6 +21,7 @@ struct repo_access {
 	char token_user[REPO_USERNAME_MAX + 1];
 	char token[REPO_SEALED_MAX + 1];               /* sealed ("{slug}/repo/token") */
 	long long token_set;                           /* ms */
+	char token_host[REPO_HOST_MAX + 1];            /* the only host it is sent to */
 	char key[REPO_SEALED_MAX + 1];                 /* sealed ("{slug}/repo/key") */
 	char key_public[SSHKEY_PUBLIC_MAX + 1];        /* authorized_keys line */
 	char key_fingerprint[SSHKEY_FINGERPRINT_MAX + 1];

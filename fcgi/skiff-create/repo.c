@@ -120,14 +120,19 @@ static bool repo_username_valid(const char *s)
 	return true;
 }
 
-/* A string field of the body: NULL when absent (or empty in a form). */
-static const char *repo_field(json_t *body, const char *name)
+/* A string field of the body into *out: NULL when absent, null or empty. */
+static int repo_field(json_t *body, const char *name, const char **out, struct error *err)
 {
 	json_t *v = json_object_get(body, name);
 	const char *s = json_string_value(v);
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
 	if (!s || strlen(s) != json_string_length(v))
-		return v && !json_is_null(v) ? "\x01" : NULL;  /* not a string, or a NUL: refused */
-	return *s ? s : NULL;
+		return error_set(err, SKIFF_EINVALID, "invalid_field",
+				 "%s must be a string without NUL", name);
+	*out = *s ? s : NULL;
+	return 0;
 }
 
 static int repo_token_set_act(struct http_request *req, struct http_response *resp, json_t *body,
@@ -136,9 +141,10 @@ static int repo_token_set_act(struct http_request *req, struct http_response *re
 	static const char *const known[] = { "token", "username", NULL };
 	const char *slug = req->params[0];
 	(void)resp;
-	if (repo_fields_check(body, known, err) < 0)
+	const char *token, *user;
+	if (repo_fields_check(body, known, err) < 0 || repo_field(body, "token", &token, err) < 0 ||
+	    repo_field(body, "username", &user, err) < 0)
 		return err->code;
-	const char *token = repo_field(body, "token"), *user = repo_field(body, "username");
 	size_t n = token ? strlen(token) : 0;
 	if (n == 0 || n > REPO_TOKEN_MAX)
 		return error_set(err, SKIFF_EINVALID, "invalid_repository_token",
@@ -151,6 +157,17 @@ static int repo_token_set_act(struct http_request *req, struct http_response *re
 		return error_set(err, SKIFF_EINVALID, "invalid_repository_username",
 				 "username must be 1 to %d characters of a-z, A-Z, 0-9 and . _ - @ +",
 				 REPO_USERNAME_MAX);
+	/* the token is for the project's host as it is now, and is sent nowhere else */
+	struct project *p = malloc(sizeof(*p));
+	if (!p)
+		abort();
+	int rc = model_project_get(((struct app *)req->app)->redis, slug, p, err);
+	if (rc == 0 && validate_git_url_host(p->git_url, a->token_host, sizeof(a->token_host)) < 0)
+		rc = error_set(err, SKIFF_EINVALID, "invalid_git_url",
+			       "the project's gitURL has no host to send a token to");
+	free(p);
+	if (rc < 0)
+		return rc;
 	snprintf(a->token_user, sizeof(a->token_user), "%s", user ? user : "");
 	a->token_set = clock_wall_ms();
 	if (repo_seal(req, slug, "token", token, a->token, sizeof(a->token), err) < 0 ||
