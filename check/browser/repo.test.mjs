@@ -4,7 +4,7 @@
 // phone. Run by check/browser/run.sh, which starts the stack and sets STACK_URL.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { STACK_URL, OUT, check, guard, commitRepo, deployFromForm, finalState, runAll } from './lib.mjs';
+import { STACK_URL, OUT, ID_RE, check, guard, finalState, runAll } from './lib.mjs';
 
 const timer = guard();
 mkdirSync(OUT, { recursive: true });
@@ -14,11 +14,15 @@ const SECRET = `ghp_browserSecret${tag}0123456789`;
 
 async function repositoryAccess(browser) {
 	const slug = `repo-${tag}`;
-	const { dir } = commitRepo(slug, { 'index.html': '<h1>repo access</h1>\n' });
 	const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
 	const page = await context.newPage();
-	const id = await deployFromForm(page, dir, slug);
-	check('repo: the project is deployed', !!id && (await finalState(page)) === 'ready', page.url());
+	// a private repository on a server that is not there: the first build fails, as it does
+	// before its credentials are set, and the project is there to set them on
+	await page.goto(`${STACK_URL}/`);
+	await page.fill('#gitURL', 'http://127.0.0.1:1/private/site.git');
+	await page.fill('#slug', slug);
+	await Promise.all([page.waitForURL(ID_RE, { timeout: 15_000 }), page.click('#deploy-button')]);
+	check('repo: the first build of the private repository fails', (await finalState(page)) === 'error', page.url());
 	await page.goto(`${STACK_URL}/projects/${slug}`);
 	check('repo: the project page has a Repository access section', await page.isVisible('#repo-access'));
 	check('repo: no token at first', /No token/.test(await page.textContent('#repo-token')));
