@@ -137,6 +137,9 @@ check_match "the log says a token was used, not which" "With the project's acces
 # ---- SSH with a deploy key: Debian's sshd on a loopback port -----------------------------
 SPORT=$(free_port)
 SUSER=$(id -un)
+# the host's own address passes the URL check without allow_local_git: the sandboxed clone
+# below reaches sshd there (with build_network = host)
+HOST_ADDR=$(ip -4 -o addr show scope global | awk '{ sub("/.*", "", $4); print $4; exit }')
 mkdir -p "$T/ssh"
 ssh-keygen -q -t ed25519 -N '' -C host1 -f "$T/ssh/host1"
 ssh-keygen -q -t ed25519 -N '' -C host2 -f "$T/ssh/host2"
@@ -147,6 +150,7 @@ start_sshd() {
 	[ -z "${SSHD_PID:-}" ] || { kill "$SSHD_PID"; wait "$SSHD_PID" 2>/dev/null; }
 	cat >"$T/ssh/sshd_config" <<CONF
 ListenAddress 127.0.0.1:$SPORT
+${HOST_ADDR:+ListenAddress $HOST_ADDR:$SPORT}
 HostKey $1
 AuthorizedKeysFile $T/ssh/authorized_keys
 AllowUsers $SUSER
@@ -262,6 +266,32 @@ wire "$T/wire-pin" ssh=true privateKey=@"$T/ssh/child" publicKey=@"$T/ssh/child.
 check_match "the clone child refuses another host key than the pinned one" \
 	"^clone failed: the server's host key changed: pinned ssh-ed25519 $(re "$fp1")" "$(cat "$T/child.err")"
 check_eq "  and cloned nothing" "no" "$([ -e "$T/child-pin/index.html" ] && echo yes || echo no)"
+
+# ---- the same through bubblewrap: the credentials on the clone's descriptor ----------------
+# without allow_local_git the clone runs as `skiff-build --clone` inside bwrap; with
+# build_network = host it can reach sshd on the host's address (egress would block it)
+if [ -z "$HOST_ADDR" ] || ! command -v bwrap >/dev/null; then
+	fail "the sandboxed clone needs bwrap and a global IPv4 address (have: '${HOST_ADDR}')"
+else
+	printf 'sandbox = bwrap\nbuild_network = host\nallow_local_git = false\n' >>"$T/skiff.conf"
+	BURL="ssh://$SUSER@$HOST_ADDR:$SPORT$T/gitroot/site.git"
+	call skiff-create POST /api/projects "{\"gitURL\":\"$BURL\",\"slug\":\"box-ssh\"}" >/dev/null
+	call skiff-create POST /api/projects/box-ssh/repository/deploy-key '{}' >/dev/null
+	jget data.deployKey.publicKey >>"$T/ssh/authorized_keys"
+	id=$(redeploy box-ssh)
+	check_eq "a sandboxed clone with the deploy key is ready" "ready" "$(field "$id" state)"
+	call skiff-status GET "/api/deployments/$id/log" >/dev/null
+	check_match "  it ran in the sandbox, then pinned the key the child saw" \
+		"shares the host's network.*Pinned the server's host key ssh-ed25519 $(re "$fp2")" \
+		"$(tr '\n' ' ' <"$T/body")"
+	start_sshd "$T/ssh/host1"
+	id=$(redeploy box-ssh)
+	check_match "a sandboxed clone refuses a changed host key, naming both" \
+		"host key changed: pinned ssh-ed25519 $(re "$fp2"), offered ssh-ed25519 $(re "$fp1")" \
+		"$(field "$id" error)"
+	start_sshd "$T/ssh/host2"
+	sed -i '/^sandbox = bwrap$/d; /^build_network = host$/d; /^allow_local_git = false$/d' "$T/skiff.conf"
+fi
 
 # ---- polls use the credentials and check the pin too -------------------------------------
 call skiff-create POST /api/projects "{\"gitURL\":\"$SURL\",\"slug\":\"poll-ssh\",\"watch\":true}" >/dev/null
