@@ -84,6 +84,10 @@ START_TEST(test_hook_url_normalize)
 		"https://github.com/acme/site.git/",  "http://github.com/acme/site",
 		"HTTPS://GITHUB.COM/ACME/SITE",       "https://github.com:443/acme/site.git",
 		"https://github.com/acme/site//",
+		/* the ssh forms of the same repository (a project with a deploy key) */
+		"git@github.com:acme/site.git",       "git@GitHub.com:Acme/Site",
+		"ssh://git@github.com/acme/site.git", "ssh://git@github.com:22/acme/site.git",
+		"ssh://github.com/acme/site",
 	};
 	char out[HOOK_URL_MAX + 1];
 	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
@@ -109,8 +113,11 @@ START_TEST(test_hook_url_normalize)
 	static const char *const bad[] = {
 		"",
 		"github.com/acme/site",
-		"git@github.com:acme/site.git",
-		"ssh://git@github.com/acme/site.git",
+		"github.com:acme/site.git",
+		"git@github.com:",
+		"git@:acme/site",
+		"ssh://git@/acme/site",
+		"ssh://a@b@github.com/acme/site",
 		"git://github.com/acme/site.git",
 		"file://host/srv/site.git",
 		"file:///",

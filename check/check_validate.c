@@ -110,12 +110,16 @@ START_TEST(test_validate_git_url_production)
 		{ "https://gitlab.com/group/sub/repo.git", 1 },
 		{ "https://git.example.com:8443/owner/repo.git", 1 },
 		{ "https://codeberg.org/o/r", 1 },
-		/* schemes other than https */
+		/* ssh, for deploy keys */
+		{ "ssh://git@github.com/owner/repo.git", 1 },
+		{ "ssh://github.com/owner/repo.git", 1 },
+		{ "ssh://git@git.example.com:2222/owner/repo.git", 1 },
+		{ "git@github.com:owner/repo.git", 1 },
+		{ "org-123@ssh.dev.azure.com:v3/org/p/r", 1 },
+		{ "git@github.com:/srv/repo.git", 1 },
+		/* schemes other than https and ssh */
 		{ "http://example.com/owner/repo.git", 0 },
-		{ "ssh://git@github.com/owner/repo.git", 0 },
-		{ "ssh://github.com/owner/repo.git", 0 },
 		{ "git://github.com/owner/repo.git", 0 },
-		{ "git@github.com:owner/repo.git", 0 },
 		{ "github.com:owner/repo.git", 0 },
 		{ "file:///srv/git/repo", 0 },
 		{ "file://localhost/srv/git/repo", 0 },
@@ -191,9 +195,7 @@ START_TEST(test_validate_git_url_local)
 		{ "http://[::1]:8080/repo.git", 1 },
 		/* still refused with allow_local */
 		{ "http://example.com/repo.git", 0 },
-		{ "ssh://localhost/repo.git", 0 },
 		{ "git://localhost/repo.git", 0 },
-		{ "git@localhost:repo.git", 0 },
 		{ "file://otherhost/srv/repo", 0 },
 		{ "file:repo", 0 },
 		{ "file:///srv/../etc", 0 },
@@ -205,8 +207,75 @@ START_TEST(test_validate_git_url_local)
 		{ "-uhttps://localhost/x", 0 },
 		{ "http://user:pw@localhost/repo.git", 0 },
 		{ "http://localhost/repo.git?x", 0 },
+		/* ssh to loopback: the tests' sshd */
+		{ "ssh://localhost/repo.git", 1 },
+		{ "ssh://git@127.0.0.1:2222/srv/repo.git", 1 },
+		{ "git@localhost:repo.git", 1 },
+		{ "git@[::1]:repo.git", 1 },
+		{ "ssh://git@[::1]:22/repo.git", 1 },
+		{ "ssh://git@10.0.0.1/repo.git", 0 },
 	};
 	CHECK_CASES(cases, validate_git_url(s, true, &err));
+}
+END_TEST
+
+START_TEST(test_validate_git_url_ssh)
+{
+	static const struct vcase cases[] = {
+		/* a user, never a password */
+		{ "ssh://git:secret@github.com/o/r.git", 0 },
+		{ "git:secret@github.com:o/r.git", 0 },
+		{ "ssh://-oProxyCommand=x@github.com/o/r", 0 },
+		{ "-oProxyCommand=x@github.com:o/r", 0 },
+		{ "ssh://git@@github.com/o/r", 0 },
+		{ "ssh://a@b@github.com/o/r", 0 },
+		{ "ssh://@github.com/o/r", 0 },
+		{ "ssh://g%69t@github.com/o/r", 0 },
+		/* paths */
+		{ "git@github.com:", 0 },
+		{ "git@github.com:-oProxyCommand=x", 0 },
+		{ "git@github.com::x", 0 },
+		{ "ssh://git@github.com", 0 },
+		{ "ssh://git@github.com/", 0 },
+		{ "ssh://git@github.com/o/r?x", 0 },
+		{ "ssh://git@github.com/o/r#x", 0 },
+		/* hosts and ports */
+		{ "git@github.com:22:o/r", 1 },
+		{ "git@-github.com:o/r", 0 },
+		{ "ssh://git@github.com:0/o/r", 0 },
+		{ "ssh://git@github.com:65536/o/r", 0 },
+		{ "ssh://git@github.com:x/o/r", 0 },
+		{ "git@[::1:o/r", 0 },
+		/* this machine and private networks, in any spelling */
+		{ "git@localhost:o/r", 0 },
+		{ "git@127.0.0.1:o/r", 0 },
+		{ "ssh://git@127.0.0.1:22/o/r", 0 },
+		{ "ssh://git@10.1.2.3/o/r", 0 },
+		{ "ssh://git@169.254.169.254/o/r", 0 },
+		{ "git@2130706433:o/r", 0 },
+		{ "git@[::1]:o/r", 0 },
+		{ "ssh://git@[::1]/o/r", 0 },
+	};
+	CHECK_CASES(cases, validate_git_url(s, false, &err));
+	ck_assert(validate_git_url_ssh("git@github.com:o/r.git"));
+	ck_assert(validate_git_url_ssh("ssh://git@127.0.0.1:2222/srv/r.git"));
+	ck_assert(!validate_git_url_ssh("https://github.com/o/r.git"));
+	ck_assert(!validate_git_url_ssh("file:///srv/r.git"));
+	ck_assert(!validate_git_url_ssh("git@github.com:"));
+	/* the host a pinned key is for: with its port when the URL names one */
+	char h[64];
+	ck_assert_int_eq(validate_git_url_host("git@GitHub.com:o/r.git", h, sizeof(h)), 0);
+	ck_assert_str_eq(h, "github.com");
+	ck_assert_int_eq(validate_git_url_host("git@github.com:22/o/r.git", h, sizeof(h)), 0);
+	ck_assert_str_eq(h, "github.com");  /* scp-like: "22/o/r.git" is the path */
+	ck_assert_int_eq(validate_git_url_host("ssh://git@git.example.com:2222/o/r", h, sizeof(h)), 0);
+	ck_assert_str_eq(h, "git.example.com:2222");
+	ck_assert_int_eq(validate_git_url_host("ssh://git@[::1]:2222/o/r", h, sizeof(h)), 0);
+	ck_assert_str_eq(h, "[::1]:2222");
+	ck_assert_int_eq(validate_git_url_host("https://github.com/o/r", h, sizeof(h)), 0);
+	ck_assert_str_eq(h, "github.com");
+	ck_assert_int_eq(validate_git_url_host("file:///srv/r", h, sizeof(h)), SKIFF_EINVALID);
+	ck_assert_int_eq(validate_git_url_host("ssh://git@git.example.com/o/r", h, 8), SKIFF_EINVALID);
 }
 END_TEST
 
@@ -596,6 +665,9 @@ START_TEST(test_validate_git_url_resolved_refuses_internal)
 		"https://unspecified.example/x.git",    "https://unspecified6.example/x.git",
 		"https://loop6.example:8443/x.git",     "https://rfc1918.example/a/b.git",
 		"https://mixed.example/x.git",
+		/* the host of an ssh URL is checked the same way */
+		"git@169.254.169.254.nip.io:x.git",     "ssh://git@loop6.example:2222/x.git",
+		"ssh://rfc1918.example/a/b.git",
 	};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		struct error err;
@@ -620,6 +692,10 @@ START_TEST(test_validate_git_url_resolved_accepts_public)
 	ck_assert_int_eq(validate_git_url_resolved("https://github.com/acme/site.git", false,
 						   &fake_resolver, &err), 0);
 	ck_assert_int_eq(validate_git_url_resolved("https://gitlab.com:443/acme/site", false,
+						   &fake_resolver, &err), 0);
+	ck_assert_int_eq(validate_git_url_resolved("git@github.com:acme/site.git", false,
+						   &fake_resolver, &err), 0);
+	ck_assert_int_eq(validate_git_url_resolved("ssh://git@gitlab.com:22/acme/site", false,
 						   &fake_resolver, &err), 0);
 	/* an unresolvable name is refused with the reason */
 	ck_assert_int_eq(validate_git_url_resolved("https://nowhere.example/x.git", false,
@@ -661,6 +737,7 @@ int main(void)
 	tcase_add_test(tc, test_validate_slug_length);
 	tcase_add_test(tc, test_validate_slug_error_name);
 	tcase_add_test(tc, test_validate_git_url_production);
+	tcase_add_test(tc, test_validate_git_url_ssh);
 	tcase_add_test(tc, test_validate_git_url_local);
 	tcase_add_test(tc, test_validate_git_url_loopback_aliases);
 	tcase_add_test(tc, test_validate_git_url_port_range);

@@ -120,14 +120,14 @@ START_TEST(test_watch_remote_head)
 	char want[65], got[WATCH_COMMIT_MAX + 1];
 	testenv_repo_head(f.repo, want);
 	struct error err;
-	ck_assert_int_eq(watch_remote_head(f.url, "main", got, &err), 0);
+	ck_assert_int_eq(watch_remote_head(f.url, "main", NULL, got, &err), 0);
 	ck_assert_str_eq(got, want);
-	ck_assert_int_eq(watch_remote_head(f.url, "", got, &err), 0);
+	ck_assert_int_eq(watch_remote_head(f.url, "", NULL, got, &err), 0);
 	ck_assert_str_eq(got, want);
-	ck_assert_int_eq(watch_remote_head(f.url, "nope", got, &err), SKIFF_ENOTFOUND);
+	ck_assert_int_eq(watch_remote_head(f.url, "nope", NULL, got, &err), SKIFF_ENOTFOUND);
 	char missing[400];
 	snprintf(missing, sizeof(missing), "file://%s/missing", testenv_dir);
-	ck_assert_int_eq(watch_remote_head(missing, "main", got, &err), SKIFF_EGIT);
+	ck_assert_int_eq(watch_remote_head(missing, "main", NULL, got, &err), SKIFF_EGIT);
 	redis_free(f.r);
 }
 END_TEST

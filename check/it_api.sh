@@ -245,8 +245,11 @@ req skiff-create POST /api/projects '{"gitURL":["https://github.com/o/r"]}'
 check_error "gitURL an array" 400 invalid_field
 req skiff-create POST /api/projects '{"gitURL":"http://example.com/x"}'
 check_error "gitURL http:// to a public host" 400 invalid_git_url
-req skiff-create POST /api/projects '{"gitURL":"ssh://git@github.com/o/r.git"}'
-check_error "gitURL ssh://" 400 invalid_git_url
+req skiff-create POST /api/projects '{"gitURL":"git://github.com/o/r.git"}'
+check_error "gitURL git://" 400 invalid_git_url
+req skiff-create POST /api/projects '{"gitURL":"ssh://git:hunter3@github.com/o/r.git"}'
+check_error "gitURL ssh:// with a password" 400 invalid_git_url
+check_nomatch "the ssh password is not echoed" "hunter3" "$(cat "$T/body")"
 req skiff-create POST /api/projects '{"gitURL":"https://user:hunter2@github.com/o/r.git"}'
 check_error "gitURL with credentials" 400 invalid_git_url
 check_nomatch "the password is not echoed" "hunter2" "$(cat "$T/body")"

@@ -1,5 +1,6 @@
 /* api.c — the JSON shapes of records as API clients see them. */
 #include "api.h"
+#include "model_repo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,4 +95,23 @@ json_t *api_project(const struct config *cfg, const struct project *p)
 		json_object_set_new(o, "url", json_string(url));
 	}
 	return o;
+}
+
+json_t *api_repository(const struct repo_access *a)
+{
+	json_t *token = json_pack("{s:b}", "set", a->token[0] != '\0');
+	if (a->token[0]) {
+		json_object_set_new(token, "username", json_string(a->token_user[0] ? a->token_user
+										    : "x-access-token"));
+		json_object_set_new(token, "updatedAt", json_integer(a->token_set));
+		json_object_set_new(token, "host", json_string(a->token_host));
+	}
+	json_t *key = json_null(), *host = json_null();
+	if (a->key[0])
+		key = json_pack("{s:s,s:s,s:I}", "publicKey", a->key_public, "fingerprint",
+				a->key_fingerprint, "createdAt", (json_int_t)a->key_created);
+	if (a->host_key[0])
+		host = json_pack("{s:s,s:s,s:s,s:I}", "host", a->host, "type", a->host_key_type,
+				 "fingerprint", a->host_key, "pinnedAt", (json_int_t)a->host_key_pinned);
+	return json_pack("{s:o,s:o,s:o}", "token", token, "deployKey", key, "hostKey", host);
 }

@@ -16,5 +16,9 @@ json_t *api_deployment(const struct config *cfg, const struct deployment *d,
 		       const char *current_id);
 /* A project → its API object (new reference). */
 json_t *api_project(const struct config *cfg, const struct project *p);
+struct repo_access;
+/* How skiff reaches a project's repository (new reference): whether a token is set and its
+ * user, the deploy key's public half and fingerprint, the pinned host key; never a secret. */
+json_t *api_repository(const struct repo_access *a);
 
 #endif

@@ -44,13 +44,53 @@ static int hook_file_url_normalize(const char *url, char *out, size_t outlen)
 	return n > 8 ? 0 : SKIFF_EINVALID;
 }
 
+/* An ssh URL (ssh://[user@]host[:port]/path or user@host:path) as the https URL of the same
+ * repository: the forge's payload names that one (clone_url), and the ssh port says nothing
+ * of the https one. */
+static int hook_ssh_url_as_https(const char *url, char *out, size_t outlen)
+{
+	const char *host, *path;
+	size_t hl;
+	if (!strncasecmp(url, "ssh://", 6)) {
+		host = url + 6;
+		size_t auth = strcspn(host, "/");
+		const char *at = memchr(host, '@', auth);
+		if (at) {
+			auth -= (size_t)(at + 1 - host);
+			host = at + 1;
+		}
+		const char *colon = host[0] == '[' ? NULL : memchr(host, ':', auth);
+		hl = colon ? (size_t)(colon - host) : auth;
+		path = host + auth;
+	} else {
+		size_t n = strcspn(url, "/:");
+		const char *at = memchr(url, '@', n);
+		if (url[n] != ':' || !at || url[n + 1] == '/' || url[n + 1] == ':')
+			return SKIFF_EINVALID;
+		host = at + 1;
+		hl = (size_t)(url + n - host);
+		path = url + n + 1;
+	}
+	if (hl == 0 || memchr(host, '@', hl))
+		return SKIFF_EINVALID;
+	int w = snprintf(out, outlen, "https://%.*s%s%s", (int)hl, host, *path == '/' ? "" : "/",
+			 path);
+	return w > 0 && (size_t)w < outlen ? 0 : SKIFF_EINVALID;
+}
+
 int hook_url_normalize(const char *url, char *out, size_t outlen)
 {
 	size_t skip;
+	char ssh[HOOK_URL_MAX + 16];
 	if (!url || outlen < 16)
 		return SKIFF_EINVALID;
 	if (!strncasecmp(url, "file://", 7))
 		return hook_file_url_normalize(url, out, outlen);
+	if (strncasecmp(url, "https://", 8) && strncasecmp(url, "http://", 7)) {
+		if (hook_ssh_url_as_https(url, ssh, sizeof(ssh)) < 0)
+			return SKIFF_EINVALID;
+		url = ssh;
+	}
 	if (!strncasecmp(url, "https://", 8))
 		skip = 8;
 	else if (!strncasecmp(url, "http://", 7))

@@ -25,8 +25,9 @@
 /* "https://GitHub.com/Acme/Site.git/" → "https://github.com/acme/site": scheme http or
  * https (both become https), no credentials, query or fragment; the default port, trailing
  * slashes and one ".git" are dropped; everything is lowercased (GitHub's owner and repository
- * names are case-insensitive). "file:///path(.git)" (local setups) keeps its case.
- * SKIFF_EINVALID for anything else (ssh and git:// forms included). */
+ * names are case-insensitive). An ssh URL (ssh://git@host[:port]/path, git@host:path) is the
+ * https URL of the same host and path. "file:///path(.git)" (local setups) keeps its case.
+ * SKIFF_EINVALID for anything else (git:// forms included). */
 int hook_url_normalize(const char *url, char *out, size_t outlen);
 
 /* Writes "sha256=<hex>" of HMAC-SHA256(secret, body) into out[HOOK_SIGNATURE_LEN + 1]. */

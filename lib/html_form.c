@@ -26,9 +26,12 @@ static const struct html_form_field html_form_fields[] = {
 const char *html_form_git_hint(const struct config *cfg)
 {
 	return cfg->allow_local_git
-		       ? "An https URL of a public repository; this server also accepts file:/// paths "
-			 "and http://localhost URLs."
-		       : "An https URL of a public repository.";
+		       ? "An https URL, or an ssh one (git@host:owner/repo.git) for a private repository "
+			 "with a deploy key; this server also accepts file:/// paths and "
+			 "http://localhost URLs."
+		       : "An https URL, or an ssh one (git@host:owner/repo.git) for a private repository "
+			 "with a deploy key. A private https repository needs an access token: set it on "
+			 "the project's page.";
 }
 
 /* Where the API's field name stands as a word in msg, or NULL. */

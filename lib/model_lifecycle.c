@@ -120,7 +120,7 @@ static const char model_lifecycle_lua_delete[] = LUA_CANCEL
 	"  if h then redis.call('DEL', ARGV[1] .. 'tokenhash:' .. h) end "
 	"  redis.call('DEL', ARGV[1] .. 'token:' .. t) "
 	"end "
-	"redis.call('DEL', p, p .. ':deployments', p .. ':tokens', p .. ':env', p .. ':changes') "
+	"redis.call('DEL', p, p .. ':deployments', p .. ':tokens', p .. ':env', p .. ':changes', p .. ':repo') "
 	"redis.call('ZREM', ARGV[1] .. 'projects', ARGV[2]) "
 	"redis.call('ZREM', ARGV[1] .. 'watch', ARGV[2]) "
 	"return #ids";

@@ -69,53 +69,22 @@ static int validate_internal_host(const char *h, size_t n)
 	return 0;
 }
 
-int validate_git_url(const char *s, bool allow_local, struct error *err)
+/* Where a validated URL's host is, and how it is reached. */
+struct validate_url {
+	const char *host;          /* a name, an IPv4 literal or [IPv6] */
+	size_t host_len;
+	bool https, ssh;
+};
+
+/* The host part of an authority: letters, digits, '-', '.', and an optional :port (not for
+ * scp-like URLs); or [IPv6]. auth_len covers host and port. */
+static int validate_url_host(const char *rest, size_t auth_len, bool port_allowed,
+			     struct validate_url *u, struct error *err)
 {
-	size_t n = s ? strlen(s) : 0;
-	if (n == 0)
-		return error_set(err, SKIFF_EINVALID, "invalid_git_url", "gitURL is required");
-	if (n > GIT_URL_MAX)
-		return error_set(err, SKIFF_EINVALID, "invalid_git_url",
-				 "gitURL is longer than %d bytes", GIT_URL_MAX);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c <= 0x20 || c == 0x7f || c == '\\')
-			return error_set(err, SKIFF_EINVALID, "invalid_git_url",
-					 "gitURL must not contain spaces, control characters or '\\'");
-	}
-	if (allow_local && !strncmp(s, "file:///", 8)) {
-		if (strstr(s, "/../") || (n >= 3 && !strcmp(s + n - 3, "/..")))
-			return error_set(err, SKIFF_EINVALID, "invalid_git_url",
-					 "file URL must not contain '..'");
-		return 0;
-	}
-	const char *rest;
-	bool https = false;
-	if (!strncasecmp(s, "https://", 8)) {
-		rest = s + 8;
-		https = true;
-	} else if (!strncasecmp(s, "http://", 7)) {
-		rest = s + 7;
-	} else {
-		return error_set(err, SKIFF_EINVALID, "invalid_git_url",
-				 allow_local ? "gitURL must be an https://, http://localhost or file:/// URL"
-					     : "gitURL must be an https:// URL");
-	}
-	size_t auth_len = strcspn(rest, "/?#");
-	if (memchr(rest, '@', auth_len))
-		return error_set(err, SKIFF_EINVALID, "invalid_git_url",
-				 "gitURL must not contain credentials; use a deploy key or a public URL");
-	if (auth_len == 0)
-		return error_set(err, SKIFF_EINVALID, "invalid_git_url", "gitURL has no host");
-	if (rest[auth_len] != '/' || rest[auth_len + 1] == '\0')
-		return error_set(err, SKIFF_EINVALID, "invalid_git_url",
-				 "gitURL must name a repository path");
-	if (strchr(rest, '?') || strchr(rest, '#'))
-		return error_set(err, SKIFF_EINVALID, "invalid_git_url",
-				 "gitURL must not carry a query or fragment");
-	/* host part: letters, digits, '-', '.', and an optional :port; or [::1] */
 	size_t host_len = auth_len;
 	const char *colon = NULL;
+	if (auth_len == 0)
+		return error_set(err, SKIFF_EINVALID, "invalid_git_url", "gitURL has no host");
 	if (rest[0] == '[') {
 		const char *close = memchr(rest, ']', auth_len);
 		if (!close)
@@ -141,6 +110,8 @@ int validate_git_url(const char *s, bool allow_local, struct error *err)
 		    memmem(rest, host_len, "..", 2))
 			return error_set(err, SKIFF_EINVALID, "invalid_git_url", "gitURL host is malformed");
 	}
+	if (colon && !port_allowed)
+		return error_set(err, SKIFF_EINVALID, "invalid_git_url", "gitURL host is malformed");
 	if (colon) {
 		const char *p = colon + 1, *end = rest + auth_len;
 		unsigned long port = 0;
@@ -156,33 +127,183 @@ int validate_git_url(const char *s, bool allow_local, struct error *err)
 			return error_set(err, SKIFF_EINVALID, "invalid_git_url",
 					 "gitURL port must be 1 to 65535");
 	}
-	bool loopback = allow_local && validate_loopback_host(rest, host_len);
-	if (!loopback && validate_internal_host(rest, host_len))
+	u->host = rest;
+	u->host_len = host_len;
+	return 0;
+}
+
+/* The user of an ssh URL (before '@'): a login name, never a password. */
+static int validate_url_user(const char *user, size_t n, struct error *err)
+{
+	if (memchr(user, ':', n))
+		return error_set(err, SKIFF_EINVALID, "invalid_git_url",
+				 "gitURL must not contain credentials; use a deploy key or a token");
+	if (n == 0 || n > VALIDATE_SSH_USER_MAX || user[0] == '-')
+		return error_set(err, SKIFF_EINVALID, "invalid_git_url",
+				 "the user of an ssh gitURL must be 1 to %d characters, not starting "
+				 "with '-'", VALIDATE_SSH_USER_MAX);
+	for (size_t i = 0; i < n; i++) {
+		char c = user[i];
+		if (!(isalnum((unsigned char)c) || c == '-' || c == '.' || c == '_'))
+			return error_set(err, SKIFF_EINVALID, "invalid_git_url",
+					 "the user of an ssh gitURL may contain only a-z, A-Z, 0-9, "
+					 "'.', '_' and '-'");
+	}
+	return 0;
+}
+
+/* ssh://[user@]host[:port]/path, or scp-like user@host:path (rest is after "ssh://" or the
+ * whole URL). */
+static int validate_url_ssh(const char *rest, bool scp, struct validate_url *u,
+			    struct error *err)
+{
+	int rc;
+	const char *at = memchr(rest, '@', strcspn(rest, "/?#"));
+	if (at) {
+		if ((rc = validate_url_user(rest, (size_t)(at - rest), err)) < 0)
+			return rc;
+		rest = at + 1;
+	} else if (scp) {
+		return error_set(err, SKIFF_EINVALID, "invalid_git_url",
+				 "an scp-like gitURL names its user: git@host:owner/repo.git");
+	}
+	size_t auth_len = strcspn(rest, scp ? "/:" : "/?#");
+	if (scp && rest[0] == '[') /* git@[2001:db8::1]:repo.git */
+		auth_len = strchr(rest, ']') ? (size_t)(strchr(rest, ']') - rest) + 1 : auth_len;
+	if (memchr(rest, '@', auth_len))
+		return error_set(err, SKIFF_EINVALID, "invalid_git_url", "gitURL host is malformed");
+	if ((rc = validate_url_host(rest, auth_len, !scp, u, err)) < 0)
+		return rc;
+	const char *path = rest + auth_len;
+	if (scp ? (path[0] != ':' || path[1] == '\0' || path[1] == '-' || path[1] == ':')
+		: (path[0] != '/' || path[1] == '\0'))
+		return error_set(err, SKIFF_EINVALID, "invalid_git_url",
+				 "gitURL must name a repository path");
+	if (strchr(path, '?') || strchr(path, '#'))
+		return error_set(err, SKIFF_EINVALID, "invalid_git_url",
+				 "gitURL must not carry a query or fragment");
+	u->ssh = true;
+	return 0;
+}
+
+/* https:// or http:// (rest is after the scheme). */
+static int validate_url_http(const char *rest, struct validate_url *u, struct error *err)
+{
+	size_t auth_len = strcspn(rest, "/?#");
+	if (memchr(rest, '@', auth_len))
+		return error_set(err, SKIFF_EINVALID, "invalid_git_url",
+				 "gitURL must not contain credentials; use a deploy key or a token");
+	if (auth_len == 0)
+		return error_set(err, SKIFF_EINVALID, "invalid_git_url", "gitURL has no host");
+	if (rest[auth_len] != '/' || rest[auth_len + 1] == '\0')
+		return error_set(err, SKIFF_EINVALID, "invalid_git_url",
+				 "gitURL must name a repository path");
+	if (strchr(rest, '?') || strchr(rest, '#'))
+		return error_set(err, SKIFF_EINVALID, "invalid_git_url",
+				 "gitURL must not carry a query or fragment");
+	return validate_url_host(rest, auth_len, true, u, err);
+}
+
+/* Whether s is an scp-like URL (user@host:path): no scheme, and a ':' before any '/'. */
+static bool validate_url_scp(const char *s)
+{
+	size_t n = strcspn(s, "/:");
+	return s[n] == ':' && strncmp(s + n, "://", 3) != 0 && memchr(s, '@', n) != NULL;
+}
+
+static int validate_git_url_parse(const char *s, bool allow_local, struct validate_url *u,
+				  struct error *err)
+{
+	size_t n = s ? strlen(s) : 0;
+	memset(u, 0, sizeof(*u));
+	if (n == 0)
+		return error_set(err, SKIFF_EINVALID, "invalid_git_url", "gitURL is required");
+	if (n > GIT_URL_MAX)
+		return error_set(err, SKIFF_EINVALID, "invalid_git_url",
+				 "gitURL is longer than %d bytes", GIT_URL_MAX);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= 0x20 || c == 0x7f || c == '\\')
+			return error_set(err, SKIFF_EINVALID, "invalid_git_url",
+					 "gitURL must not contain spaces, control characters or '\\'");
+	}
+	if (allow_local && !strncmp(s, "file:///", 8)) {
+		if (strstr(s, "/../") || (n >= 3 && !strcmp(s + n - 3, "/..")))
+			return error_set(err, SKIFF_EINVALID, "invalid_git_url",
+					 "file URL must not contain '..'");
+		return 0;
+	}
+	int rc;
+	if (!strncasecmp(s, "https://", 8)) {
+		u->https = true;
+		rc = validate_url_http(s + 8, u, err);
+	} else if (!strncasecmp(s, "http://", 7)) {
+		rc = validate_url_http(s + 7, u, err);
+	} else if (!strncasecmp(s, "ssh://", 6)) {
+		rc = validate_url_ssh(s + 6, false, u, err);
+	} else if (s[0] != '-' && validate_url_scp(s)) {
+		rc = validate_url_ssh(s, true, u, err);
+	} else {
+		return error_set(err, SKIFF_EINVALID, "invalid_git_url",
+				 allow_local ? "gitURL must be an https://, ssh://, user@host:path, "
+					       "http://localhost or file:/// URL"
+					     : "gitURL must be an https://, ssh:// or user@host:path URL");
+	}
+	if (rc < 0)
+		return rc;
+	bool loopback = allow_local && validate_loopback_host(u->host, u->host_len);
+	if (!loopback && validate_internal_host(u->host, u->host_len))
 		return error_set(err, SKIFF_EINVALID, "invalid_git_url",
 				 "gitURL must not point at this machine or a private network");
-	if (!https && !loopback)
-		return error_set(err, SKIFF_EINVALID, "invalid_git_url", "gitURL must be an https:// URL");
+	if (!u->https && !u->ssh && !loopback)
+		return error_set(err, SKIFF_EINVALID, "invalid_git_url",
+				 "gitURL must be an https:// URL (http:// only to this machine with "
+				 "allow_local_git)");
+	return 0;
+}
+
+int validate_git_url(const char *s, bool allow_local, struct error *err)
+{
+	struct validate_url u;
+	return validate_git_url_parse(s, allow_local, &u, err);
+}
+
+bool validate_git_url_ssh(const char *s)
+{
+	struct validate_url u;
+	return validate_git_url_parse(s, true, &u, NULL) == 0 && u.ssh;
+}
+
+int validate_git_url_host(const char *s, char *out, size_t outlen)
+{
+	struct validate_url u;
+	if (validate_git_url_parse(s, true, &u, NULL) < 0 || !u.host)
+		return SKIFF_EINVALID;
+	/* the port, when one follows the host (never in an scp-like URL) */
+	size_t n = u.host_len;
+	if (u.host[n] == ':' && (u.https || !strncasecmp(s, "ssh://", 6) ||
+				 !strncasecmp(s, "http://", 7)))
+		n += 1 + strcspn(u.host + n + 1, "/");
+	if (n >= outlen)
+		return SKIFF_EINVALID;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (char)tolower((unsigned char)u.host[i]);
+	out[n] = '\0';
 	return 0;
 }
 
 int validate_git_url_resolved(const char *s, bool allow_local,
 			      const struct addr_resolver *resolver, struct error *err)
 {
-	int rc = validate_git_url(s, allow_local, err);
+	struct validate_url u;
+	int rc = validate_git_url_parse(s, allow_local, &u, err);
 	if (rc < 0 || allow_local)
 		return rc;
-	/* validated: "https://" host [":" port] "/" path, the host a name or [IPv6] */
-	const char *host = s + 8;
-	size_t n = strcspn(host, "/");
-	if (host[0] == '[')
-		n = (size_t)(strchr(host, ']') - host) + 1;
-	else if (memchr(host, ':', n))
-		n = (size_t)((const char *)memchr(host, ':', n) - host);
 	char h[256];
-	if (n >= sizeof(h))
+	if (u.host_len >= sizeof(h))
 		return error_set(err, SKIFF_EINVALID, "invalid_git_url", "gitURL host is too long");
-	memcpy(h, host, n);
-	h[n] = '\0';
+	memcpy(h, u.host, u.host_len);
+	h[u.host_len] = '\0';
 	return addr_host_check(h, resolver, "invalid_git_url", err);
 }
 

@@ -11,12 +11,21 @@
 #define BRANCH_MAX 255
 #define COMMAND_MAX 4096
 #define OUTPUT_DIR_MAX 255
+#define VALIDATE_SSH_USER_MAX 64     /* the user of an ssh URL (git, org-123, ...) */
 
 /* DNS label: [a-z0-9-], 1..63, no leading/trailing '-', no "--" (reserved). */
 int validate_slug(const char *s, struct error *err);
-/* https:// only, unless allow_local (then also file:///abs and http(s) to loopback hosts).
- * No credentials, no whitespace or control characters, no option-like leading '-'. */
+/* https://, ssh://[user@]host[:port]/path or scp-like user@host:path; with allow_local also
+ * file:///abs and http:// to loopback hosts. No credentials (a password, or any user in an
+ * https URL), no whitespace or control characters, no option-like leading '-', no host of
+ * this machine or a private network unless allow_local and a loopback name. */
 int validate_git_url(const char *s, bool allow_local, struct error *err);
+/* Whether s is a valid (with allow_local) ssh:// or scp-like URL: one a deploy key is for. */
+bool validate_git_url_ssh(const char *s);
+/* The host of a valid git URL (with allow_local), lower case, with its port when the URL
+ * names one ("git.example.com:2222"): what a pinned host key is for. SKIFF_EINVALID for a
+ * file:// URL, an invalid one, or one longer than outlen - 1. */
+int validate_git_url_host(const char *s, char *out, size_t outlen);
 struct addr_resolver;
 /* validate_git_url, then, unless allow_local, the host resolved (resolver: NULL for the
  * system's) and refused when it does not resolve or any address is loopback, private,

@@ -3,6 +3,7 @@
 #include "watch.h"
 #include "hex.h"
 #include "clock.h"
+#include "gitauth.h"
 #include "hash.h"
 #include "hook.h"
 #include "id.h"
@@ -42,6 +43,7 @@ struct watch_poll {
 	char branch[BRANCH_MAX + 1];
 	char repo[HASH_HEX_LEN + 1];   /* hash of the normalised URL: the repository's lock */
 	char token[40];                /* this poll's value of the lock */
+	struct gitauth auth;           /* the project's credentials, for the child */
 	long long started_ms;
 	char out[WATCH_OUT_MAX];
 	size_t len;
@@ -91,6 +93,7 @@ static void watch_slot_clear(struct watch_poll *p)
 {
 	if (p->fd >= 0)
 		close(p->fd);
+	gitauth_dispose(&p->auth);
 	memset(p, 0, sizeof(*p));
 	p->fd = -1;
 }
@@ -140,8 +143,8 @@ static int watch_git_error(struct error *err, const char *what)
 			 ge && ge->message ? ge->message : "unknown error");
 }
 
-int watch_remote_head(const char *url, const char *branch, char out[WATCH_COMMIT_MAX + 1],
-		      struct error *err)
+int watch_remote_head(const char *url, const char *branch, struct gitauth *auth,
+		      char out[WATCH_COMMIT_MAX + 1], struct error *err)
 {
 	char want[BRANCH_MAX + 16];
 	if (branch && *branch)
@@ -159,6 +162,8 @@ int watch_remote_head(const char *url, const char *branch, char out[WATCH_COMMIT
 	git_remote_connect_options opts;
 	git_remote_connect_options_init(&opts, GIT_REMOTE_CONNECT_OPTIONS_VERSION);
 	opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
+	if (auth)
+		gitauth_callbacks(&opts.callbacks, auth);
 	const git_remote_head **heads = NULL;
 	size_t n = 0;
 	int rc = 0;
@@ -167,7 +172,8 @@ int watch_remote_head(const char *url, const char *branch, char out[WATCH_COMMIT
 		goto out;
 	}
 	if (git_remote_connect_ext(remote, GIT_DIRECTION_FETCH, &opts) < 0) {
-		rc = watch_git_error(err, "cannot reach the repository");
+		rc = auth ? gitauth_error(auth, "cannot reach the repository", err)
+			  : watch_git_error(err, "cannot reach the repository");
 		goto out;
 	}
 	if (git_remote_ls(&heads, &n, remote) < 0) {
@@ -188,7 +194,7 @@ out:
 	return rc;
 }
 
-static void watch_child(const struct watch_poll *p, bool allow_local, int fd)
+static void watch_child(struct watch_poll *p, bool allow_local, int fd)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	proc_child_reset(-1);
@@ -203,8 +209,10 @@ static void watch_child(const struct watch_poll *p, bool allow_local, int fd)
 	/* the name resolved here, in the child, so that a slow resolver stalls only this poll:
 	 * a name that now points at this machine or a private network is not polled */
 	if (validate_git_url_resolved(p->git_url, allow_local, NULL, &err) == 0 &&
-	    watch_remote_head(p->git_url, p->branch, head, &err) == 0)
-		n = snprintf(line, sizeof(line), "ok %s\n", head);
+	    watch_remote_head(p->git_url, p->branch, &p->auth, head, &err) == 0)
+		/* and the SSH host key seen, for the parent to pin on first use */
+		n = snprintf(line, sizeof(line), "ok %s%s%s%s%s\n", head, p->auth.seen[0] ? " " : "",
+			     p->auth.seen_type, p->auth.seen[0] ? " " : "", p->auth.seen);
 	else
 		n = snprintf(line, sizeof(line), "err %.*s\n", WATCH_ERROR_MAX, err.message);
 	if (n > 0 && (size_t)n < sizeof(line)) {
@@ -278,12 +286,22 @@ static int watch_finish(struct watch *w, struct redis *r, struct watch_poll *p, 
 	char *nl = strchr(p->out, '\n');
 	if (nl)
 		*nl = '\0';
-	size_t hl = strlen(p->out) > 3 ? strlen(p->out) - 3 : 0;
+	/* "ok HEAD" or "ok HEAD TYPE FINGERPRINT" (an SSH host key seen) */
+	size_t hl = strlen(p->out) > 3 ? strcspn(p->out + 3, " ") : 0;
+	char type[SSHKEY_TYPE_MAX + 1], fp[SSHKEY_FINGERPRINT_MAX + 1];
+	bool seen = p->out[3 + hl] == ' ' &&
+		    sscanf(p->out + 3 + hl, " %31s %56s", type, fp) == 2;
 	if (killed)
 		rc = watch_failure(w, r, p->slug, killed, now, err);
 	else if (!strncmp(p->out, "ok ", 3) && (hl == 40 || hl == 64) &&
-		 hex_span(p->out + 3) == hl)
+		 hex_span(p->out + 3) == hl && seen && !p->auth.pin[0] &&
+		 (rc = gitauth_pin(r, p->slug, p->git_url, type, fp, err)) < 0)
+		rc = watch_failure(w, r, p->slug, err->message, now, err);
+	else if (!strncmp(p->out, "ok ", 3) && (hl == 40 || hl == 64) &&
+		 hex_span(p->out + 3) == hl) {
+		p->out[3 + hl] = '\0';
 		rc = watch_head(w, r, p, p->out + 3, now, err);
+	}
 	else if (!strncmp(p->out, "err ", 4))
 		rc = watch_failure(w, r, p->slug, p->out + 4, now, err);
 	else
@@ -402,6 +420,7 @@ static int watch_spawn(struct watch *w, struct redis *r, struct watch_poll *p, l
 		watch_child(p, w->cfg->allow_local_git, fds[1]);
 	}
 	close(fds[1]);
+	gitauth_dispose(&p->auth); /* the child has its copy; the pin stays for the answer */
 	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
 	p->pid = pid;
 	p->fd = fds[0];
@@ -425,6 +444,15 @@ static int watch_prepare(struct watch *w, struct redis *r, struct watch_poll *p,
 	if (validate_git_url(p->git_url, w->cfg->allow_local_git, &verr) < 0 ||
 	    (p->branch[0] && validate_branch(p->branch, &verr) < 0)) {
 		int rc = watch_failure(w, r, slug, verr.message, now, err);
+		memset(p, 0, sizeof(*p));
+		p->fd = -1;
+		return rc < 0 ? rc : 0;
+	}
+	struct error aerr;
+	if (gitauth_load(r, w->cfg, slug, p->git_url, &p->auth, NULL, &aerr) < 0) {
+		int rc = aerr.code == SKIFF_ENOTFOUND ? 0
+			 : watch_failure(w, r, slug, aerr.message, now, err);
+		gitauth_dispose(&p->auth);
 		memset(p, 0, sizeof(*p));
 		p->fd = -1;
 		return rc < 0 ? rc : 0;
@@ -460,8 +488,10 @@ static int watch_start(struct watch *w, struct redis *r, long long now, struct e
 			rc = ok;
 			break;
 		}
-		if (!ok || watch_busy(w, slug, cand.repo))
+		if (!ok || watch_busy(w, slug, cand.repo)) {
+			gitauth_dispose(&cand.auth);
 			continue;
+		}
 		*p = cand;
 		ok = watch_claim(w, r, p, now, err);
 		if (ok == 1 && watch_spawn(w, r, p, now, err) < 0) {

@@ -45,9 +45,12 @@ int watch_project_add(struct redis *r, const char *slug, struct error *err);
 /* Stops polling a project (field watch = 0). */
 int watch_project_remove(struct redis *r, const char *slug, struct error *err);
 
+struct gitauth;
 /* The head commit of branch (empty or NULL: the remote's HEAD) of url, listed with libgit2
- * without a clone: what a poll's child process runs. SKIFF_EGIT with libgit2's message. */
-int watch_remote_head(const char *url, const char *branch, char out[WATCH_COMMIT_MAX + 1],
-		      struct error *err);
+ * without a clone, with auth's credentials and host key pin (auth may be NULL): what a poll's
+ * child process runs. SKIFF_EGIT with libgit2's message, or gitauth's when credentials or the
+ * host key were the cause. */
+int watch_remote_head(const char *url, const char *branch, struct gitauth *auth,
+		      char out[WATCH_COMMIT_MAX + 1], struct error *err);
 
 #endif

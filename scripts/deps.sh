@@ -18,9 +18,10 @@ redis-server lighttpd bubblewrap slirp4netns iproute2 git curl ca-certificates n
 # Testing: the Check library, Apache with its modules, cgi-fcgi, systemd's tools
 # (socket activation, unit verification), chromium for the browser tests, valgrind
 # (`make valgrind`), python3 for the test scripts, botocore for its AWS service models
-# (it_ecs checks the ECS requests against them), man for the manual pages.
+# (it_ecs checks the ECS requests against them), man for the manual pages, openssh-server
+# (sshd and ssh-keygen) for the private repository served over SSH.
 CHECK="check libfcgi-bin apache2 apache2-utils libapache2-mod-xsendfile libapache2-mod-fcgid
-systemd chromium valgrind iproute2 python3 python3-botocore man-db"
+systemd chromium valgrind iproute2 python3 python3-botocore man-db openssh-server"
 # Benchmarks: the load generator, nginx with nchan to compare the log bridge against, python3
 # and ss (iproute2) for the scripts.
 BENCH="wrk python3 iproute2 nginx-light libnginx-mod-nchan"

@@ -25,6 +25,7 @@
 #define BUILD_LOG_RETRY_MS 500               /* between attempts to append them */
 #define BUILD_LOG_END_TRIES 20               /* attempts at the end of the build (10 s) */
 #define BUILD_CLONE_EXIT_TOO_BIG 3           /* skiff-build --clone: past BUILD_CLONE_MAX_BYTES */
+#define BUILD_CLONE_HOST_KEY "skiff-host-key"  /* its stdout line: the SSH host key it saw */
 
 struct build_lease;
 

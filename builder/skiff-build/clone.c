@@ -5,6 +5,7 @@
 #include "build_log.h"
 #include "build_state.h"
 #include "clock.h"
+#include "gitauth.h"
 #include "log.h"
 #include "model.h"
 #include "run.h"
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* For sanitizer builds: libgit2 1.5's regex wrapper (git_regexp_match) does not free its
  * pcre2 match data when a pattern does not match, which git_clone's remote setup hits on
@@ -28,7 +30,21 @@ struct clone_progress {
 	long long next_ms;
 	bool done_logged;
 	bool too_big;
+	struct gitauth *auth;       /* the project's credentials and host key pin */
 };
+
+static int clone_on_credentials(git_credential **out, const char *url, const char *user,
+				unsigned int allowed, void *payload)
+{
+	struct clone_progress *p = payload;
+	return gitauth_on_credentials(out, url, user, allowed, p->auth);
+}
+
+static int clone_on_certificate(git_cert *cert, int valid, const char *host, void *payload)
+{
+	struct clone_progress *p = payload;
+	return gitauth_on_certificate(cert, valid, host, p->auth);
+}
 
 static int clone_on_progress(const git_indexer_progress *st, void *payload)
 {
@@ -139,17 +155,19 @@ static void clone_descends_from(struct build *b, git_repository *repo, const git
 	free(d);
 }
 
-/* git_clone with no redirects into dir; b is NULL in the sandboxed child (progress goes to
- * stdout then). */
+/* git_clone with no redirects into dir, with the credentials of auth; b is NULL in the
+ * sandboxed child (progress goes to stdout then). */
 static int clone_into(struct build *b, const char *url, const char *branch, const char *dir,
-		      git_repository **repo, bool *too_big)
+		      struct gitauth *auth, git_repository **repo, bool *too_big)
 {
-	struct clone_progress progress = { b, clock_mono_ms() + 2000, false, false };
+	struct clone_progress progress = { b, clock_mono_ms() + 2000, false, false, auth };
 	git_clone_options opts;
 	git_clone_options_init(&opts, GIT_CLONE_OPTIONS_VERSION);
 	opts.checkout_branch = branch;
 	opts.fetch_opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
 	opts.fetch_opts.callbacks.transfer_progress = clone_on_progress;
+	opts.fetch_opts.callbacks.credentials = clone_on_credentials;
+	opts.fetch_opts.callbacks.certificate_check = clone_on_certificate;
 	opts.fetch_opts.callbacks.payload = &progress;
 	int rc = git_clone(repo, url, dir, &opts);
 	*too_big = progress.too_big;
@@ -158,10 +176,10 @@ static int clone_into(struct build *b, const char *url, const char *branch, cons
 
 /* The clone in this process (allow_local_git: file:// and loopback remotes). */
 static int clone_fetch(struct build *b, const char *url, const char *branch,
-		       git_repository **repo, struct error *err)
+		       struct gitauth *auth, git_repository **repo, struct error *err)
 {
 	bool too_big = false;
-	if (clone_into(b, url, branch, b->repo, repo, &too_big) == 0)
+	if (clone_into(b, url, branch, b->repo, auth, repo, &too_big) == 0)
 		return 0;
 	if (too_big)
 		return error_set(err, SKIFF_ELIMIT, "repository_too_large",
@@ -169,7 +187,7 @@ static int clone_fetch(struct build *b, const char *url, const char *branch,
 				 BUILD_CLONE_MAX_BYTES >> 20);
 	if (build_stopped(b))
 		return error_set(err, SKIFF_ECANCELED, "canceled", "the build was stopped");
-	return clone_git_error(err, "clone failed");
+	return gitauth_error(auth, "clone failed", err);
 }
 
 /* No /etc/gitconfig or ~/.gitconfig: url rewrites and credential helpers stay out. */
@@ -183,23 +201,58 @@ static void clone_no_config(void)
 
 int build_clone_child(int argc, char **argv)
 {
-	if (argc < 4 || argc > 5) {
-		fprintf(stderr, "usage: skiff-build --clone URL DIR [BRANCH]\n");
+	/* skiff-build --clone [--credentials-fd N] URL DIR [BRANCH] */
+	struct gitauth auth;
+	struct error err;
+	gitauth_init(&auth);
+	int i = 2;
+	if (argc > 3 && !strcmp(argv[2], "--credentials-fd")) {
+		char *end = NULL;
+		long fd = strtol(argv[3], &end, 10);
+		if (!end || *end || fd < 3 || fd > 64 || gitauth_wire_read((int)fd, &auth, &err) < 0) {
+			fprintf(stderr, "clone failed: cannot read the repository credentials\n");
+			return 1;
+		}
+		close((int)fd);
+		i = 4;
+	}
+	if (argc - i < 2 || argc - i > 3) {
+		fprintf(stderr, "usage: skiff-build --clone [--credentials-fd N] URL DIR [BRANCH]\n");
+		gitauth_dispose(&auth);
 		return 2;
 	}
+	auth.ssh = validate_git_url_ssh(argv[i]); /* also when there is nothing to offer */
 	git_libgit2_init();
 	clone_no_config();
 	git_repository *repo = NULL;
 	bool too_big = false;
 	int status = 0;
-	if (clone_into(NULL, argv[2], argc == 5 ? argv[4] : NULL, argv[3], &repo, &too_big) < 0) {
-		const git_error *ge = git_error_last();
-		fprintf(stderr, "clone failed: %s\n", ge && ge->message ? ge->message : "unknown error");
+	if (clone_into(NULL, argv[i], argc - i == 3 ? argv[i + 2] : NULL, argv[i + 1], &auth, &repo,
+		       &too_big) < 0) {
+		gitauth_error(&auth, "clone failed", &err);
+		fprintf(stderr, "%s\n", err.message);
 		status = too_big ? BUILD_CLONE_EXIT_TOO_BIG : 1;
+	} else if (auth.seen[0]) {
+		/* for the parent to pin on first use */
+		printf("%s %s %s\n", BUILD_CLONE_HOST_KEY, auth.seen_type, auth.seen);
 	}
+	gitauth_dispose(&auth);
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 	return status;
+}
+
+/* Pins the host key the clone saw when the project had none pinned for this host. */
+static int clone_pin(struct build *b, const char *url, const struct gitauth *auth,
+		     struct error *err)
+{
+	if (!auth->ssh || !auth->seen[0] || auth->pin[0])
+		return 0;
+	int rc = gitauth_pin(b->redis, b->slug, url, auth->seen_type, auth->seen, err);
+	if (rc == 1)
+		build_log(b, "Pinned the server's host key %s %s: every later clone and poll checks "
+			  "it", auth->seen_type, auth->seen);
+	return rc < 0 ? rc : 0;
 }
 
 int build_clone(struct build *b, struct error *err)
@@ -227,24 +280,35 @@ int build_clone(struct build *b, struct error *err)
 		return rc;
 
 	clone_no_config();
+	struct gitauth auth;
+	git_repository *repo = NULL;
+	git_object *commit = NULL;
+	if ((rc = gitauth_load(b->redis, b->cfg, b->slug, url, &auth, NULL, err)) < 0)
+		goto out;
 
 	build_log(b, "Cloning %s%s%s%s%s", url, branch ? " (branch " : "", branch ? branch : "",
 		  branch ? ")" : "", ref ? ", checking out the requested ref" : "");
-	git_repository *repo = NULL;
-	git_object *commit = NULL;
+	if (auth.private_key)
+		build_log(b, "With the project's deploy key %s%s%s", auth.key_fingerprint,
+			  auth.pin[0] ? ", expecting the pinned host key " : "", auth.pin);
+	else if (auth.token)
+		build_log(b, "With the project's access token (user %s)",
+			  auth.username[0] ? auth.username : "x-access-token");
 	if (!b->cfg->allow_local_git) {
 		/* a remote: fetched from inside the build's sandbox, so that neither a redirect nor
 		 * a name that resolves elsewhere later (DNS rebinding) reaches the host or the
 		 * private network */
-		if ((rc = build_run_clone(b, url, branch, err)) < 0)
+		if ((rc = build_run_clone(b, url, branch, &auth, err)) < 0)
 			goto out;
 		if (git_repository_open(&repo, b->repo) < 0) {
 			rc = clone_git_error(err, "the clone cannot be opened");
 			goto out;
 		}
-	} else if ((rc = clone_fetch(b, url, branch, &repo, err)) < 0) {
+	} else if ((rc = clone_fetch(b, url, branch, &auth, &repo, err)) < 0) {
 		goto out;
 	}
+	if ((rc = clone_pin(b, url, &auth, err)) < 0)
+		goto out;
 	if (ref) {
 		rc = clone_resolve(repo, ref, &commit, err);
 		if (rc == 0)
@@ -283,6 +347,7 @@ int build_clone(struct build *b, struct error *err)
 	if (rc == 0)
 		build_log(b, "Checked out commit %.12s: %s", b->commit, change.commit_message);
 out:
+	gitauth_dispose(&auth);
 	git_object_free(commit);
 	git_repository_free(repo);
 	return rc;

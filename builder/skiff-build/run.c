@@ -5,6 +5,7 @@
 #include "build_log.h"
 #include "build_state.h"
 #include "clock.h"
+#include "gitauth.h"
 #include "net.h"
 #include "log.h"
 #include "model.h"
@@ -46,7 +47,8 @@ struct run_ctx {
 	long long next_disk_ms;
 	char limit[200];            /* the limit that ended the command; "" when none */
 	bool clone;                 /* the clone (skiff-build --clone), not a shell command */
-	char last_err[256];         /* the clone's error: its last "clone failed: " line */
+	char last_err[512];         /* the clone's error: its last "clone failed: " line */
+	struct gitauth *auth;       /* the clone's credentials; what it saw of the host key */
 };
 
 static void run_on_line(void *ctx, int stream, const char *line, size_t len, bool cut)
@@ -57,6 +59,16 @@ static void run_on_line(void *ctx, int stream, const char *line, size_t len, boo
 		 * report at exit) must not take its place */
 		if (len >= 14 && !memcmp(line, "clone failed: ", 14))
 			snprintf(c->last_err, sizeof(c->last_err), "%.*s", (int)len, line);
+		return;
+	}
+	size_t hk = sizeof(BUILD_CLONE_HOST_KEY) - 1;
+	if (c->clone && c->auth && len > hk && !memcmp(line, BUILD_CLONE_HOST_KEY " ", hk + 1)) {
+		/* "skiff-host-key TYPE SHA256:..." */
+		char type[SSHKEY_TYPE_MAX + 1], fp[SSHKEY_FINGERPRINT_MAX + 1];
+		if (sscanf(line + hk + 1, "%31s %56s", type, fp) == 2 && !strncmp(fp, "SHA256:", 7)) {
+			memcpy(c->auth->seen_type, type, sizeof(type));
+			memcpy(c->auth->seen, fp, sizeof(fp));
+		}
 		return;
 	}
 	/* the clone's progress is skiff's own text about the repository */
@@ -261,11 +273,21 @@ static enum build_net_mode run_net(struct build *b)
 	return b->net;
 }
 
-/* One command (a shell command, or the clone) in the sandbox with the build's limits. A
+/* How many descriptors bwrap and the network take (3, 4 and the resolver's 5): a descriptor
+ * for the command itself comes after them. */
+static size_t run_net_fds(struct build *b)
+{
+	if (strcmp(b->cfg->sandbox, "bwrap"))
+		return 0;
+	return run_net(b) == BUILD_NET_EGRESS ? 3 : 2;
+}
+
+/* One command (a shell command, or the clone) in the sandbox with the build's limits; the
+ * clone also gets auth's credentials as descriptor 3 + run_net_fds() when cred_fd >= 0. A
  * failure is SKIFF_EBUILD (or the limit's, the clone's error) with the message the user
  * sees. */
 static int run_sandboxed(struct build *b, const char *step, const char *const *cmd, bool clone,
-			 struct error *err)
+			 struct gitauth *auth, int cred_fd, struct error *err)
 {
 	int rc = 0;
 	run_net(b);
@@ -296,6 +318,7 @@ static int run_sandboxed(struct build *b, const char *step, const char *const *c
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.b = b;
 	ctx.clone = clone;
+	ctx.auth = auth;
 	ctx.tmp_fd = -1;
 	ctx.next_disk_ms = clock_mono_ms() + RUN_DISK_EVERY_MS;
 	snprintf(ctx.tmp_size, sizeof(ctx.tmp_size), "%llu",
@@ -310,7 +333,10 @@ static int run_sandboxed(struct build *b, const char *step, const char *const *c
 		goto out;
 	const char *argv[RUN_ARGV_MAX];
 	run_argv(&ctx, cmd, argv);
-	int pass[] = { ctx.net.child_info, ctx.net.child_block, ctx.net.resolv_fd };
+	int pass[PROC_PASS_MAX] = { ctx.net.child_info, ctx.net.child_block, ctx.net.resolv_fd };
+	size_t npass = run_net_fds(b);
+	if (cred_fd >= 0)
+		pass[npass++] = cred_fd;
 	struct proc_spec spec = {
 		.argv = argv,
 		.envp = envp,
@@ -322,7 +348,7 @@ static int run_sandboxed(struct build *b, const char *step, const char *const *c
 		/* without a cgroup: the uid's process count, which holds unless we are root */
 		.nproc = ctx.cg.path[0] ? 0 : b->cfg->build_processes,
 		.pass_fds = pass,
-		.npass = !bwrap ? 0 : b->net == BUILD_NET_EGRESS ? 3 : 2,
+		.npass = npass,
 		.new_netns = bwrap && b->net != BUILD_NET_HOST,
 		.join_fd = join_fd,
 		.started = bwrap ? run_on_started : NULL,
@@ -357,19 +383,31 @@ static int run_command(struct build *b, const char *step, const char *cmd, struc
 	if (rc < 0)
 		return rc;
 	const char *const argv[] = { "/bin/sh", "-c", cmd, NULL };
-	return run_sandboxed(b, step, argv, false, err);
+	return run_sandboxed(b, step, argv, false, NULL, -1, err);
 }
 
-int build_run_clone(struct build *b, const char *url, const char *branch, struct error *err)
+int build_run_clone(struct build *b, const char *url, const char *branch, struct gitauth *auth,
+		    struct error *err)
 {
-	char self[PATH_MAX];
+	char self[PATH_MAX], fdarg[16];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0)
 		return error_set(err, SKIFF_ESYS, NULL, "cannot find skiff-build itself: %s",
 				 strerror(errno));
 	self[n] = '\0';
-	const char *const argv[] = { self, "--clone", url, b->repo, branch, NULL };
-	return run_sandboxed(b, "clone", argv, true, err);
+	int cred_fd = -1;
+	/* the credentials never in argv or an environment: a memfd only the clone inherits */
+	if ((auth->token || auth->private_key || auth->pin[0]) &&
+	    gitauth_wire_write(auth, &cred_fd, err) < 0)
+		return err->code;
+	snprintf(fdarg, sizeof(fdarg), "%zu", 3 + run_net_fds(b));
+	const char *const plain[] = { self, "--clone", url, b->repo, branch, NULL };
+	const char *const with[] = { self, "--clone", "--credentials-fd", fdarg, url, b->repo, branch,
+				     NULL };
+	int rc = run_sandboxed(b, "clone", cred_fd >= 0 ? with : plain, true, auth, cred_fd, err);
+	if (cred_fd >= 0)
+		close(cred_fd);
+	return rc;
 }
 
 int build_run(struct build *b, struct error *err)

@@ -6,8 +6,11 @@
 
 /* Runs the install and build commands. */
 int build_run(struct build *b, struct error *err);
+struct gitauth;
 /* `skiff-build --clone URL DIR [BRANCH]` in the sandbox, with the build's network and
- * limits; b->repo is the clone afterwards. */
-int build_run_clone(struct build *b, const char *url, const char *branch, struct error *err);
+ * limits, and auth's credentials on a descriptor of their own; b->repo is the clone
+ * afterwards, and auth->seen the SSH host key it saw. */
+int build_run_clone(struct build *b, const char *url, const char *branch, struct gitauth *auth,
+		    struct error *err);
 
 #endif

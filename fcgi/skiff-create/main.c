@@ -11,6 +11,7 @@
 #include "finish.h"
 #include "settings.h"
 #include "tokens.h"
+#include "repo.h"
 #include "hook.h"
 #include "auth.h"
 #include "endpoint.h"
@@ -498,6 +499,20 @@ static const struct http_route create_routes[] = {
 	{ "POST", "/api/deployments/{}/cancel", create_cancel, 0, ENDPOINT_PUBLIC },
 	{ "POST", "/api/projects/{}/tokens", create_tokens_new, 0, ENDPOINT_PUBLIC },
 	{ "DELETE", "/api/projects/{}/tokens/{}", create_tokens_delete, 0, ENDPOINT_PUBLIC },
+	{ "POST", "/api/projects/{}/repository/token", create_repo_token_set, 0, ENDPOINT_PUBLIC },
+	{ "DELETE", "/api/projects/{}/repository/token", create_repo_token_delete, 0,
+	  ENDPOINT_PUBLIC },
+	{ "POST", "/api/projects/{}/repository/token/delete", create_repo_token_delete, 0,
+	  ENDPOINT_PUBLIC },
+	{ "POST", "/api/projects/{}/repository/deploy-key", create_repo_key_new, 0, ENDPOINT_PUBLIC },
+	{ "DELETE", "/api/projects/{}/repository/deploy-key", create_repo_key_delete, 0,
+	  ENDPOINT_PUBLIC },
+	{ "POST", "/api/projects/{}/repository/deploy-key/delete", create_repo_key_delete, 0,
+	  ENDPOINT_PUBLIC },
+	{ "DELETE", "/api/projects/{}/repository/host-key", create_repo_host_key_delete, 0,
+	  ENDPOINT_PUBLIC },
+	{ "POST", "/api/projects/{}/repository/host-key/delete", create_repo_host_key_delete, 0,
+	  ENDPOINT_PUBLIC },
 	{ "PUT", "/api/deployments/{}/blobs/{}", create_deploy_blob, CREATE_BLOB_BODY_MAX,
 	  ENDPOINT_PUBLIC },
 	{ "POST", "/api/deployments/{}/finish", create_deploy_finish, 0, ENDPOINT_PUBLIC },

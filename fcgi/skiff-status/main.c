@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "api.h"
+#include "model_repo.h"
 #include "auth.h"
 #include "env.h"
 #include "html.h"
@@ -248,7 +249,28 @@ static int status_tokens(struct http_request *req, struct http_response *resp)
 	return response_json(resp, 200, json_pack("{so}", "data", list));
 }
 
+/* How skiff reaches the project's repository: never a secret, only what is set. */
+static int status_repository(struct http_request *req, struct http_response *resp)
+{
+	struct app *app = req->app;
+	struct error err;
+	const char *slug = req->params[0];
+	struct repo_access *a = malloc(sizeof(*a));
+	if (!a)
+		abort();
+	int status;
+	if (validate_slug(slug, &err) < 0 || model_repo_get(app->redis, slug, a, &err) < 0) {
+		status = response_error(req, resp, &err);
+	} else {
+		response_header(resp, "Cache-Control", "no-store");
+		status = response_json(resp, 200, json_pack("{s:o}", "data", api_repository(a)));
+	}
+	free(a);
+	return status;
+}
+
 static const struct http_route status_routes[] = {
+	{ "GET", "/api/projects/{}/repository", status_repository, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/api/projects/{}/tokens", status_tokens, 0, ENDPOINT_PUBLIC },
 	{ "GET", "/api/projects", status_projects, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/api/projects/{}", status_project, 0, ENDPOINT_PRIVATE },

@@ -11,6 +11,7 @@
 #include "id.h"
 #include "model.h"
 #include "model_log.h"
+#include "model_repo.h"
 #include "pages.h"
 #include "status.h"
 #include "validate.h"
@@ -144,6 +145,92 @@ int pages_projects(struct http_request *req, struct http_response *resp)
 	return 200;
 }
 
+/* One form of the repository section: a button posting to /api/projects/{slug}/repository/
+ * {path}. */
+static void pages_repo_button(struct buf *b, const char *slug, const char *path, const char *id,
+			      const char *label, const char *cls)
+{
+	buf_puts(b, "<form method=\"post\" class=\"inline\" action=\"/api/projects/");
+	buf_put_html(b, slug);
+	buf_printf(b, "/repository/%s\"><button type=\"submit\" id=\"%s\"%s%s%s>%s</button></form>\n",
+		   path, id, cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "", label);
+}
+
+/* How skiff reaches the repository: the access token (set or not, never shown), the deploy
+ * key's public half to copy, the pinned host key; with the forms that change them. */
+static void pages_repo_section(struct buf *b, const char *slug, bool ssh,
+			       const struct repo_access *a)
+{
+	buf_puts(b, "<h2 id=\"repository\">Repository access</h2>\n<div class=\"card\" "
+		     "id=\"repo-access\">\n<p class=\"hint\">");
+	buf_puts(b, ssh ? "The repository URL is an ssh URL: clones use the deploy key."
+			: "The repository URL is not an ssh URL: clones over https use the access token, "
+			  "if any.");
+	buf_puts(b, "</p>\n<h3>Access token</h3>\n<p id=\"repo-token\">");
+	if (a->token[0]) {
+		buf_puts(b, "A token is set for user <code>");
+		buf_put_html(b, a->token_user[0] ? a->token_user : "x-access-token");
+		buf_puts(b, "</code> since ");
+		pages_time(b, a->token_set);
+		buf_puts(b, "; it is never shown again.</p>\n");
+		pages_repo_button(b, slug, "token/delete", "repo-token-remove", "Remove token", "danger");
+	} else {
+		buf_puts(b, "<span class=\"muted\">No token.</span></p>\n");
+	}
+	buf_puts(b, "<form method=\"post\" class=\"form\" id=\"repo-token-form\" "
+		     "action=\"/api/projects/");
+	buf_put_html(b, slug);
+	buf_puts(b, "/repository/token\">\n<div class=\"field-row\"><div class=\"field\"><label "
+		     "for=\"repo-token-value\">Token</label><input id=\"repo-token-value\" name=\"token\" "
+		     "type=\"password\" class=\"mono\" autocomplete=\"off\" required><span class=\"hint\">"
+		     "A GitHub fine-grained token with read access to contents, a GitLab deploy or "
+		     "project token, a Gitea token.</span></div>\n<div class=\"field\"><label "
+		     "for=\"repo-token-user\">User name</label><input id=\"repo-token-user\" "
+		     "name=\"username\" type=\"text\" class=\"mono\" autocomplete=\"off\" "
+		     "placeholder=\"x-access-token\"><span class=\"hint\">GitHub: any; GitLab: "
+		     "<code>oauth2</code> or the token's user; Gitea: your user.</span></div></div>\n"
+		     "<div class=\"form-actions\"><button type=\"submit\">Save token</button></div>\n"
+		     "</form>\n<h3>Deploy key</h3>\n");
+	if (a->key[0]) {
+		buf_puts(b, "<p>Add this public key to the repository's deploy keys (read access), "
+			     "fingerprint <code id=\"deploy-key-fingerprint\">");
+		buf_put_html(b, a->key_fingerprint);
+		buf_puts(b, "</code>, created ");
+		pages_time(b, a->key_created);
+		buf_puts(b, ":</p>\n<textarea id=\"deploy-key-public\" class=\"mono\" rows=\"3\" "
+			     "readonly>");
+		buf_put_html(b, a->key_public);
+		buf_puts(b, "</textarea>\n<div class=\"form-actions\">\n");
+		pages_repo_button(b, slug, "deploy-key", "deploy-key-rotate", "Rotate key", NULL);
+		pages_repo_button(b, slug, "deploy-key/delete", "deploy-key-remove", "Remove key",
+				  "danger");
+		buf_puts(b, "</div>\n");
+	} else {
+		buf_puts(b, "<p><span class=\"muted\">No deploy key.</span> skiff generates one "
+			     "(ed25519) and shows only its public half.</p>\n");
+		pages_repo_button(b, slug, "deploy-key", "deploy-key-generate", "Generate deploy key",
+				  NULL);
+	}
+	buf_puts(b, "<h3>SSH host key</h3>\n<p id=\"host-key\">");
+	if (a->host_key[0]) {
+		buf_puts(b, "Pinned for <code>");
+		buf_put_html(b, a->host);
+		buf_puts(b, "</code>: <code>");
+		buf_put_html(b, a->host_key_type);
+		buf_puts(b, "</code> <code id=\"host-key-fingerprint\">");
+		buf_put_html(b, a->host_key);
+		buf_puts(b, "</code>, since ");
+		pages_time(b, a->host_key_pinned);
+		buf_puts(b, ". Every clone and poll checks it.</p>\n");
+		pages_repo_button(b, slug, "host-key/delete", "host-key-reset",
+				  "Reset pinned host key", "danger");
+	} else {
+		buf_puts(b, "<span class=\"muted\">None pinned yet: the next ssh clone pins the key "
+			     "the server shows.</span></p>\n");
+	}
+	buf_puts(b, "</div>\n");
+}
+
 int pages_project(struct http_request *req, struct http_response *resp)
 {
 	struct app *app = req->app;
@@ -258,7 +345,14 @@ int pages_project(struct http_request *req, struct http_response *resp)
 		}
 		buf_puts(&b, "</td></tr>\n");
 	}
-	buf_puts(&b, "</tbody></table></div>\n<h2>Danger zone</h2>\n<form method=\"post\" "
+	buf_puts(&b, "</tbody></table></div>\n");
+	struct repo_access *ra = malloc(sizeof(*ra));
+	if (!ra)
+		abort();
+	if (model_repo_get(app->redis, slug, ra, NULL) == 0)
+		pages_repo_section(&b, slug, validate_git_url_ssh(p.git_url), ra);
+	free(ra);
+	buf_puts(&b, "<h2>Danger zone</h2>\n<form method=\"post\" "
 		     "class=\"card form\" id=\"delete-form\" action=\"/api/projects/");
 	buf_put_html(&b, slug);
 	buf_puts(&b, "/delete\">\n<div class=\"field\"><label for=\"confirm\">Delete this project: its "
