@@ -344,15 +344,23 @@ check_eq "SIGTERM ends the build in error" "error" "$(field "$idt" state)"
 check_match "the error says the build was stopped" "^the build was stopped" "$(field "$idt" error)"
 check_eq "the stopped build's command is gone" "" "$(pgrep -f 'sleep 317' || true)"
 
-# ---- a build whose lease expired is marked lost ---------------------------------------------
+# ---- a build whose lease expired is queued again, up to MODEL_QUEUE_ATTEMPTS (3) times ------
 idx=$(redeploy site)
 rcli lmove skiff:queue skiff:queue:active RIGHT LEFT >/dev/null
-rcli hset "skiff:deployment:$idx" state building >/dev/null
+rcli hset "skiff:deployment:$idx" state building attempts 3 >/dev/null
 dispatch
-check_eq "a build without a lease is marked error" "error" "$(field "$idx" state)"
-check_eq "the error says the build was lost" "build lost: lease expired" "$(field "$idx" error)"
+check_eq "a build lost on its third attempt is marked error" "error" "$(field "$idx" state)"
+check_match "the error says the build was lost" "^build lost: its lease expired 3 times" "$(field "$idx" error)"
 check_eq "the lost build left the active list" "0" "$(rcli llen skiff:queue:active)"
 check_eq "the lost build did not change the current deployment" "$id2" "$(rcli hget skiff:project:site current)"
+idy=$(redeploy site)
+rcli lmove skiff:queue skiff:queue:active RIGHT LEFT >/dev/null
+rcli hset "skiff:deployment:$idy" state building >/dev/null
+dispatch
+check_eq "a build lost on its first attempt is queued again and built" "ready" "$(field "$idy" state)"
+check_match "its log says it was queued again" "queued again, attempt 2 of 3" "$(stream "$idy")"
+check_eq "it ran once more, not twice" "1" "$(grep -c "build launched deployment=$idy" "$T/dispatch.log")"
+check_eq "the active list is empty" "0" "$(rcli llen skiff:queue:active)"
 
 # ---- skiff-dispatch as a daemon: survives a Redis restart, stops on SIGTERM -----------------
 state_is() { [ "$(field "$1" state 2>/dev/null)" = "$2" ]; }

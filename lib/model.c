@@ -78,12 +78,14 @@ static const char model_lua_state[] = MODEL_LUA_HSET MODEL_LUA_FINAL
  * going live, unless it is the same commit or descends from it ("descends_from" names
  * production's id, checked by the clone): two builds of a branch finishing out of order, or a
  * replayed push, never put an older commit back. Rollback is the way back
- * (model_lifecycle.h). */
+ * (model_lifecycle.h). ARGV[6], when not empty, is the build's claim token: a build whose
+ * claim was taken over (model_queue.h) does not promote (-4). */
 static const char model_lua_promote[] = MODEL_LUA_HSET MODEL_LUA_FINAL
 	"local cur = redis.call('HGET', KEYS[1], 'state') "
 	"if not cur then return -2 end "
 	"if cur == 'canceled' then return -16 end "
 	"if final[cur] then return -3 end "
+	"if ARGV[6] ~= '' and redis.call('HGET', KEYS[1], 'claim') ~= ARGV[6] then return -4 end "
 	"if redis.call('EXISTS', KEYS[4]) == 0 then return -2 end "
 	"hset(KEYS[1], ARGV[4]) "
 	"redis.call('HSET', KEYS[1], 'state', 'ready', 'phase', '', 'finished', ARGV[2]) "
@@ -480,6 +482,13 @@ int model_deployment_state(struct redis *r, const char *id, enum deployment_stat
 int model_deployment_promote(struct redis *r, const char *id, const struct deployment *change,
 			     unsigned set, struct error *err)
 {
+	return model_deployment_promote_claimed(r, id, "", change, set, err);
+}
+
+int model_deployment_promote_claimed(struct redis *r, const char *id, const char *claim,
+				     const struct deployment *change, unsigned set,
+				     struct error *err)
+{
 	struct deployment *d = malloc(sizeof(*d));
 	if (!d)
 		abort();
@@ -504,9 +513,19 @@ int model_deployment_promote(struct redis *r, const char *id, const struct deplo
 	json_t *fields = model_record_deployment_change(change, set);
 	char *fj = model_script_json(fields);
 	json_decref(fields);
-	const char *args[] = { kd, kl, ke, kp, id, now, model_script_maxlen(r, maxlen), fj, kdp };
-	rc = model_script_run(r, model_lua_promote, 4, 9, args, "deployment", "already_finished", err);
+	const char *args[] = { kd, kl, ke, kp, id, now, model_script_maxlen(r, maxlen), fj, kdp,
+			       claim };
+	redisReply *reply = NULL;
+	rc = model_script_reply(r, model_lua_promote, 4, 10, args, &reply, err);
 	free(fj);
+	if (rc < 0)
+		return rc;
+	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == -4)
+		rc = error_set(err, SKIFF_ECONFLICT, "claim_lost",
+			       "deployment %s was taken over by another build run", id);
+	else
+		rc = model_script_result(reply, "deployment", "already_finished", err);
+	freeReplyObject(reply);
 	return rc;
 }
 

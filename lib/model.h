@@ -179,5 +179,10 @@ int model_deployment_state(struct redis *r, const char *id, enum deployment_stat
  * descends_from names production (the build's clone checks ancestry): the log says so. */
 int model_deployment_promote(struct redis *r, const char *id, const struct deployment *change,
 			     unsigned set, struct error *err);
+/* The same for a build holding claim (model_queue.h): SKIFF_ECONFLICT "claim_lost", and
+ * nothing written, when the deployment was requeued and claimed again meanwhile. */
+int model_deployment_promote_claimed(struct redis *r, const char *id, const char *claim,
+				     const struct deployment *change, unsigned set,
+				     struct error *err);
 
 #endif

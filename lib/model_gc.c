@@ -27,3 +27,10 @@ int model_gc_fence_held(struct redis *r, struct error *err)
 	freeReplyObject(reply);
 	return held;
 }
+
+int model_gc_turn(struct redis *r, const char *owner, long interval_ms, struct error *err)
+{
+	char key[REDIS_KEY_MAX];
+	redis_key(r, key, "gc:turn");
+	return model_script_lock(r, key, owner, interval_ms, err);
+}

@@ -1,5 +1,6 @@
 /* model_gc.h — the fence of the store sweep in Redis (gc:sweep, a string with a TTL held by
- * the sweep's token while it decides and deletes; builds wait for it before they upload). */
+ * the sweep's token while it decides and deletes; builds wait for it before they upload) and
+ * the dispatchers' shared schedule of sweeps (gc:turn). */
 #ifndef SKIFF_MODEL_GC_H
 #define SKIFF_MODEL_GC_H
 
@@ -12,5 +13,9 @@ int model_gc_fence_take(struct redis *r, const char *token, long ttl_ms, struct 
 void model_gc_fence_release(struct redis *r, const char *token);
 /* 1 when some sweep holds the fence, 0 when not. */
 int model_gc_fence_held(struct redis *r, struct error *err);
+/* The schedule shared by every dispatcher (gc:turn, held interval_ms): 1 when owner's
+ * dispatcher should run retention and the sweep now, 0 when another ran them less than
+ * interval_ms ago. */
+int model_gc_turn(struct redis *r, const char *owner, long interval_ms, struct error *err);
 
 #endif

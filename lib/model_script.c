@@ -24,8 +24,7 @@ int model_script_failed(const struct error *err)
 	return err && err->code ? err->code : SKIFF_EREDIS;
 }
 
-/* Maps a script's integer answer to a skiff error. */
-static int model_script_result(redisReply *reply, const char *what, const char *name,
+int model_script_result(redisReply *reply, const char *what, const char *name,
 			       struct error *err)
 {
 	if (reply->type != REDIS_REPLY_INTEGER || reply->integer >= 0)

@@ -14,6 +14,9 @@
 	"if #a > 0 then redis.call('HSET', key, unpack(a)) end end "
 #define MODEL_LUA_FINAL "local final = {ready=1, error=1, canceled=1, expired=1} "
 
+/* Maps a script's integer answer to a skiff error as model_script_run does. */
+int model_script_result(redisReply *reply, const char *what, const char *name,
+			struct error *err);
 /* Runs script; an integer answer -2 is SKIFF_ENOTFOUND ("<what> not found"), -3
  * SKIFF_ECONFLICT (named conflict), -16 SKIFF_ECANCELED, any other negative integer
  * SKIFF_EINTERNAL; any other answer is success. */

@@ -15,6 +15,7 @@
 #include "id.h"
 #include "mask.h"
 #include "model.h"
+#include "model_queue.h"
 #include "redis.h"
 #include "store.h"
 #include "validate.h"
@@ -26,6 +27,7 @@
 #define BUILD_LOG_END_TRIES 20               /* attempts at the end of the build (10 s) */
 #define BUILD_CLONE_EXIT_TOO_BIG 3           /* skiff-build --clone: past BUILD_CLONE_MAX_BYTES */
 #define BUILD_CLONE_HOST_KEY "skiff-host-key"  /* its stdout line: the SSH host key it saw */
+#define BUILD_EXIT_CLAIM_LOST 4              /* taken over by another run: nothing recorded */
 
 struct build_lease;
 
@@ -45,6 +47,8 @@ struct build {
 	struct deployment deployment; /* the record as read at the start */
 	struct project project;
 	struct build_lease *lease;
+	char claim[MODEL_CLAIM_MAX];  /* the claim this run holds ("" when started by hand) */
+	atomic_int claim_lost;        /* the build was queued again and claimed by another run */
 	char workdir[PATH_MAX];       /* work_dir/{id}: removed at the end */
 	char repo[PATH_MAX];          /* workdir/repo: the checkout */
 	char home[PATH_MAX];          /* workdir/home: $HOME of the commands */

@@ -1,6 +1,6 @@
 /* lease.c — the build's heartbeat: a thread with its own Redis connection renews the lease
- * every second (lease_ttl/3 when shorter) and notices when the deployment was canceled
- * or deleted. */
+ * four times a second (lease_ttl/3 when shorter) while the build still holds its claim, and
+ * notices when the deployment was canceled, deleted, or taken over by another run. */
 #include "lease.h"
 #include "log.h"
 #include "model.h"
@@ -61,9 +61,16 @@ static void *lease_main(void *arg)
 			break;
 		pthread_mutex_unlock(&l->lock);
 		struct error e;
-		if (model_lease_renew(l->redis, l->b->id, ttl, &e) < 0)
+		int held = model_lease_renew(l->redis, l->b->id, l->b->claim, ttl, &e);
+		if (held < 0)
 			log_warn("cannot renew the lease deployment=%s error=\"%s\"", l->b->id, e.message);
-		if (lease_canceled(l)) {
+		if (held == 0) {
+			log_warn("lease lost: the build was queued again and belongs to another run; "
+				 "stopping without recording anything deployment=%s claim=%s",
+				 l->b->id, l->b->claim);
+			atomic_store(&l->b->claim_lost, 1);
+			atomic_store(&l->b->stop, 1);
+		} else if (lease_canceled(l)) {
 			log_info("deployment canceled or deleted; stopping the build deployment=%s",
 				 l->b->id);
 			atomic_store(&l->b->stop, 1);

@@ -98,8 +98,31 @@ static int build_execute(struct build *b, struct error *err)
 	change.files = (long long)b->files;
 	change.bytes = (long long)b->bytes;
 	change.bytes_uploaded = (long long)b->bytes_uploaded;
-	return model_deployment_promote(b->redis, b->id, &change, MODEL_SET(FILES) | MODEL_SET(BYTES) |
-					MODEL_SET(BYTES_UPLOADED), err);
+	return model_deployment_promote_claimed(b->redis, b->id, b->claim, &change,
+						MODEL_SET(FILES) | MODEL_SET(BYTES) |
+						MODEL_SET(BYTES_UPLOADED), err);
+}
+
+/* The claim this run holds: SKIFF_LEASE_TOKEN from the dispatcher, else the deployment's
+ * claim (a launcher that passes no environment), else none (started by hand: the lease is
+ * set whatever the claim). A claim that is no longer the deployment's ends the run before
+ * it does anything. */
+static int build_claim(struct build *b, struct error *err)
+{
+	const char *env = getenv("SKIFF_LEASE_TOKEN");
+	if (env && model_claim_valid(env))
+		snprintf(b->claim, sizeof(b->claim), "%s", env);
+	else if (model_lease_claim(b->redis, b->id, b->claim, err) < 0)
+		return err->code;
+	int held = model_lease_renew(b->redis, b->id, b->claim, b->cfg->lease_ttl, err);
+	if (held < 0)
+		return held;
+	if (held == 0) {
+		atomic_store(&b->claim_lost, 1);
+		return error_set(err, SKIFF_ECONFLICT, "claim_lost",
+				 "deployment %s was claimed by another run", b->id);
+	}
+	return 0;
 }
 
 /* Records the failure as the deployment's final state. 0 when recorded (or when the
@@ -233,7 +256,7 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		rc = store_open(&b.store, &cfg, &err);
 	if (rc == 0)
-		rc = model_lease_renew(b.redis, b.id, cfg.lease_ttl, &err);
+		rc = build_claim(&b, &err);
 	if (rc == 0)
 		rc = build_lease_start(&b, &err);
 	log_info("build started deployment=%s project=%s", b.id, b.slug);
@@ -244,13 +267,23 @@ int main(int argc, char **argv)
 			  atomic_load(&b.cancel_requested) ? ": canceled by request" :
 			  build_state_signal() == SIGTERM ? ": the platform is stopping (skiff-build "
 			  "received SIGTERM)" : build_state_signal() ? " (skiff-build received a signal)" : "");
+	if (rc == SKIFF_ECONFLICT && !strcmp(err.name, "claim_lost"))
+		atomic_store(&b.claim_lost, 1);
+	if (atomic_load(&b.claim_lost)) {
+		/* another run owns the deployment now: its outcome is the one recorded */
+		log_warn("build abandoned: taken over by another run deployment=%s", b.id);
+		build_lease_stop(&b);
+		status = BUILD_EXIT_CLAIM_LOST;
+		goto done;
+	}
 	status = rc == 0 || build_fail(&b, &err) == 0 ? 0 : 1;
 	log_info("build finished deployment=%s result=%s", b.id, rc == 0 ? "ready" : err.message);
 	build_lease_stop(&b);
 	build_log_flush_end(&b);
 	if (b.store)
 		build_archive_log(&b);
-	model_lease_drop(b.redis, b.id, NULL);
+	model_lease_drop(b.redis, b.id, b.claim, NULL);
+done:
 	if (b.workdir[0] && !getenv("SKIFF_KEEP_WORKDIR"))
 		sandbox_rm_tree(b.workdir);
 	git_libgit2_shutdown();

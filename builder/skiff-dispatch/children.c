@@ -50,16 +50,11 @@ static int dispatch_fail(struct dispatch *d, const char *id, const char *msg, st
 				      err);
 }
 
-int dispatch_launch(struct dispatch *d, const char *id)
+int dispatch_launch(struct dispatch *d, const char *id, const char *token)
 {
-	struct error err;
-	/* cover the window until skiff-build renews the lease itself */
-	if (model_lease_renew(d->redis, id, d->cfg->lease_ttl, &err) < 0) {
-		log_error("cannot set the first lease deployment=%s error=\"%s\"", id, err.message);
-		return err.code;
-	}
+	/* the claim set the first lease: it covers the time until skiff-build renews it */
 	if (d->ecs)
-		return dispatch_ecs_launch(d, id);
+		return dispatch_ecs_launch(d, id, token);
 	long slot = -1;
 	for (long i = 0; i < d->cfg->concurrency && i < DISPATCH_MAX_CHILDREN && slot < 0; i++)
 		if (!d->children[i].pid)
@@ -85,6 +80,8 @@ int dispatch_launch(struct dispatch *d, const char *id)
 		/* its own process group: a SIGTERM or Ctrl-C meant for the dispatcher does not
 		 * interrupt running builds, and cancel can signal the whole build */
 		setpgid(0, 0);
+		/* the dispatcher is single-threaded: setenv after fork is safe here */
+		setenv("SKIFF_LEASE_TOKEN", token, 1);
 		execve(argv[0], (char *const *)argv, environ);
 		_exit(127);
 	}
@@ -95,8 +92,9 @@ int dispatch_launch(struct dispatch *d, const char *id)
 	c->swept = false;
 	c->status = 0;
 	memcpy(c->id, id, ID_LEN + 1);
+	snprintf(c->token, sizeof(c->token), "%s", token);
 	d->running++;
-	log_info("build launched deployment=%s pid=%ld", id, (long)pid);
+	log_info("build launched deployment=%s pid=%ld claim=%s", id, (long)pid, token);
 	return 0;
 }
 
@@ -118,14 +116,36 @@ static void dispatch_sweep_child(struct dispatch *d, const struct dispatch_child
 	}
 }
 
+/* 1 when another of our slots runs c's deployment. */
+static int dispatch_running_again(const struct dispatch *d, const struct dispatch_child *c)
+{
+	for (long i = 0; i < DISPATCH_MAX_CHILDREN; i++) {
+		const struct dispatch_child *o = &d->children[i];
+		if (o != c && o->pid && !o->ended && !strcmp(o->id, c->id))
+			return 1;
+	}
+	return 0;
+}
+
 /* Bookkeeping for an ended child; 0 when done (the slot can be freed). */
 static int dispatch_finish(struct dispatch *d, struct dispatch_child *c)
 {
 	struct error err;
 	enum deployment_state state;
 	if (!c->swept) {
-		dispatch_sweep_child(d, c);
+		/* unless this dispatcher runs the same deployment again (it was queued again and
+		 * came back here): its processes and directory are the new run's */
+		if (dispatch_running_again(d, c) == 0)
+			dispatch_sweep_child(d, c);
 		c->swept = true;
+	}
+	char claim[MODEL_CLAIM_MAX];
+	if (model_lease_claim(d->redis, c->id, claim, &err) < 0)
+		return err.code;
+	if (claim[0] && strcmp(claim, c->token)) {
+		/* its lease expired and another dispatcher queued it again: not ours to end */
+		log_warn("build taken over deployment=%s claim=%s ours=%s", c->id, claim, c->token);
+		return 0;
 	}
 	int unfinished = dispatch_unfinished(d, c->id, &state, &err);
 	if (unfinished < 0)
@@ -144,9 +164,9 @@ static int dispatch_finish(struct dispatch *d, struct dispatch_child *c)
 		if (rc < 0 && rc != SKIFF_ECONFLICT && rc != SKIFF_ENOTFOUND)
 			return rc;
 		log_warn("build died deployment=%s error=\"%s\"", c->id, msg);
-		model_lease_drop(d->redis, c->id, NULL);
+		model_lease_drop(d->redis, c->id, c->token, NULL);
 	}
-	if (model_queue_done(d->redis, c->id, &err) < 0)
+	if (model_queue_done(d->redis, c->id, c->token, &err) < 0)
 		return err.code;
 	return 0;
 }
@@ -210,6 +230,11 @@ int dispatch_scan(struct dispatch *d)
 {
 	struct error err;
 	json_t *ids = NULL;
+	int back = model_dispatcher_beat(d->redis, d->owner, d->cfg->lease_ttl, &err);
+	if (back < 0)
+		return back;
+	if (back > 0)
+		log_warn("builds a stopped dispatcher had taken queued again count=%d", back);
 	int rc = model_queue_active(d->redis, &ids, &err);
 	if (rc < 0)
 		return rc;
@@ -219,27 +244,20 @@ int dispatch_scan(struct dispatch *d)
 		const char *id = json_string_value(v);
 		if (!id || !id_valid(id) || dispatch_is_child(d, id))
 			continue;
-		if (d->ecs && dispatch_ecs_adopt(d, id))
-			continue;
 		int alive = model_lease_alive(d->redis, id, &err);
 		if (alive < 0) {
 			rc = alive;
 			break;
 		}
-		if (alive)
+		if (alive || (d->ecs && dispatch_ecs_adopt(d, id)))
 			continue;
-		enum deployment_state state;
-		if ((rc = dispatch_unfinished(d, id, &state, &err)) < 0)
+		enum model_recover what;
+		if ((rc = model_queue_recover(d->redis, id, &what, &err)) < 0)
 			break;
-		if (rc == 1) {
-			rc = dispatch_fail(d, id, "build lost: lease expired", &err);
-			if (rc < 0 && rc != SKIFF_ECONFLICT && rc != SKIFF_ENOTFOUND)
-				break;
-			log_warn("build lost: lease expired deployment=%s state=%s", id,
-				 model_state_name(state));
-		}
-		if ((rc = model_queue_done(d->redis, id, &err)) < 0)
-			break;
+		if (what == MODEL_RECOVER_REQUEUED)
+			log_warn("build lost: lease expired, queued again deployment=%s", id);
+		else if (what == MODEL_RECOVER_FAILED)
+			log_warn("build lost: lease expired too often, marked error deployment=%s", id);
 	}
 	json_decref(ids);
 	if (rc < 0)

@@ -20,7 +20,7 @@ static long dispatch_ecs_slot(const struct dispatch *d)
 	return -1;
 }
 
-int dispatch_ecs_launch(struct dispatch *d, const char *id)
+int dispatch_ecs_launch(struct dispatch *d, const char *id, const char *token)
 {
 	long slot = dispatch_ecs_slot(d);
 	if (slot < 0)
@@ -32,29 +32,33 @@ int dispatch_ecs_launch(struct dispatch *d, const char *id)
 	if (rc < 0) {
 		/* ecs_launch marked the deployment error already */
 		log_warn("build not launched deployment=%s error=\"%s\"", id, err.message);
-		model_lease_drop(d->redis, id, NULL);
-		return model_queue_done(d->redis, id, &err) < 0 ? err.code : 0;
+		model_lease_drop(d->redis, id, token, NULL);
+		return model_queue_done(d->redis, id, token, &err) < 0 ? err.code : 0;
 	}
 	memcpy(d->ecs_ids[slot], id, ID_LEN + 1);
+	snprintf(d->ecs_tokens[slot], MODEL_CLAIM_MAX, "%s", token);
 	d->running++;
 	d->ecs_next_poll = clock_mono_ms() + DISPATCH_ECS_POLL_MS;
 	return 0;
 }
 
-/* A build in the active list that an earlier dispatcher launched on ECS: poll it from now
- * on instead of judging it by its lease (a task may take minutes to start). 1 if adopted. */
+/* A build in the active list that a stopped dispatcher launched on ECS (its lease expired:
+ * nobody polls it): poll it from now on, under the claim it has, instead of queueing it
+ * again while its task may still run. 1 if adopted. */
 int dispatch_ecs_adopt(struct dispatch *d, const char *id)
 {
 	struct deployment dep;
-	if (model_deployment_get(d->redis, id, &dep, NULL) < 0)
+	char claim[MODEL_CLAIM_MAX];
+	if (model_deployment_get(d->redis, id, &dep, NULL) < 0 || strcmp(dep.launcher, "ecs") ||
+	    model_lease_claim(d->redis, id, claim, NULL) < 0 || !claim[0])
 		return 0;
-	int ecs = !strcmp(dep.launcher, "ecs");
-	long slot = ecs ? dispatch_ecs_slot(d) : -1;
-	if (slot < 0)
+	long slot = dispatch_ecs_slot(d);
+	if (slot < 0 || model_lease_renew(d->redis, id, claim, d->cfg->lease_ttl, NULL) != 1)
 		return 0;
 	memcpy(d->ecs_ids[slot], id, ID_LEN + 1);
+	snprintf(d->ecs_tokens[slot], MODEL_CLAIM_MAX, "%s", claim);
 	d->running++;
-	log_info("build on ecs adopted deployment=%s", id);
+	log_info("build on ecs adopted deployment=%s claim=%s", id, claim);
 	return 1;
 }
 
@@ -81,14 +85,19 @@ void dispatch_ecs_poll(struct dispatch *d)
 		return;
 	}
 	for (size_t k = 0; k < n; k++) {
-		if (res[k] != ECS_POLL_DONE)
-			continue;
-		char *id = d->ecs_ids[slots[k]];
-		model_lease_drop(d->redis, id, NULL);
-		if (model_queue_done(d->redis, id, &err) == 0) {
+		char *id = d->ecs_ids[slots[k]], *token = d->ecs_tokens[slots[k]];
+		if (res[k] != ECS_POLL_DONE) {
+			/* a task may wait minutes to start: its lease is ours to keep meanwhile */
+			if (model_lease_renew(d->redis, id, token, d->cfg->lease_ttl, &err) != 0)
+				continue;
+			log_warn("build on ecs taken over deployment=%s claim=%s", id, token);
+		} else {
+			model_lease_drop(d->redis, id, token, NULL);
+			if (model_queue_done(d->redis, id, token, &err) < 0)
+				continue;
 			log_info("build on ecs ended deployment=%s", id);
-			id[0] = '\0';
-			d->running--;
 		}
+		id[0] = '\0';
+		d->running--;
 	}
 }

@@ -1,11 +1,13 @@
-/* main.c — skiff-dispatch: takes deployments off the build queue (BLMOVE), runs skiff-build
- * for each up to the concurrency limit, and marks builds whose lease expired as lost. */
+/* main.c — skiff-dispatch: claims deployments off the build queue (model_queue.h), runs
+ * skiff-build for each up to the concurrency limit, and queues again builds whose lease
+ * expired. Any number of dispatchers may share one Redis. */
 #include "children.h"
 #include "launch_ecs.h"
 #include "clock.h"
 #include "gc.h"
 #include "log.h"
 #include "model.h"
+#include "model_gc.h"
 #include "model_queue.h"
 #include "program.h"
 #include "retention.h"
@@ -116,8 +118,10 @@ static void dispatch_run(struct dispatch *d, bool once)
 		if (w && watch_tick(w, d->redis, clock_wall_ms(), &werr) < 0)
 			log_warn("commit polling failed error=\"%s\"", werr.message);
 		if (w && cfg->gc_interval && clock_mono_ms() >= next_gc) {
-			dispatch_gc(d);
-			next_gc = clock_mono_ms() + cfg->gc_interval * 1000LL;
+			/* one sweep per interval among all dispatchers, whoever comes first */
+			if (model_gc_turn(d->redis, d->owner, cfg->gc_interval * 1000, &werr) == 1)
+				dispatch_gc(d);
+			next_gc = clock_mono_ms() + DISPATCH_GC_CHECK_MS;
 		}
 		int rc = 0;
 		if (clock_mono_ms() >= next_scan) {
@@ -125,13 +129,14 @@ static void dispatch_run(struct dispatch *d, bool once)
 			if (rc == 0)
 				next_scan = clock_mono_ms() + scan_ms;
 		}
-		char id[ID_LEN + 1] = "";
+		char id[ID_LEN + 1] = "", token[MODEL_CLAIM_MAX] = "";
 		struct error err;
 		if (rc == 0 && d->running < cfg->concurrency) {
 			/* with builds running, wake sooner to reap them */
-			rc = model_queue_pop(d->redis, d->running ? pop_max / 2 : pop_max, id, &err);
-			if (rc == 0 && id[0])
-				rc = dispatch_launch(d, id);
+			rc = model_queue_pop(d->redis, d->owner, d->running ? pop_max / 2 : pop_max,
+					     cfg->lease_ttl, id, token, &err);
+			if (rc == 0 && token[0])
+				rc = dispatch_launch(d, id, token);
 			else if (rc < 0)
 				log_error("cannot take work from the queue error=\"%s\"", err.message);
 		} else if (rc == 0) {
@@ -181,13 +186,14 @@ int main(int argc, char **argv)
 	d.cfg = &cfg;
 	d.config_path = opts.config_path;
 	d.redis = redis_new(&cfg);
+	model_owner_new(d.owner);
 	if (!strcmp(cfg.launcher, "ecs") && ecs_new(&d.ecs, &cfg, &err) < 0) {
 		fprintf(stderr, "skiff-dispatch: %s\n", err.message);
 		redis_free(d.redis);
 		return 2;
 	}
-	log_info("dispatcher started concurrency=%ld build_program=%s once=%d", cfg.concurrency,
-		 cfg.build_program, once);
+	log_info("dispatcher started concurrency=%ld build_program=%s once=%d owner=%s",
+		 cfg.concurrency, cfg.build_program, once, d.owner);
 	sd_notify(0, "READY=1");
 	dispatch_run(&d, once);
 
@@ -200,6 +206,8 @@ int main(int argc, char **argv)
 			log_warn("exiting with builds still running; their leases keep them alive "
 				 "running=%ld", d.running);
 	}
+	if (model_dispatcher_leave(d.redis, d.owner, &err) < 0)
+		log_warn("cannot leave the dispatchers error=\"%s\"", err.message);
 	log_info("dispatcher stopped");
 	ecs_free(d.ecs);
 	redis_free(d.redis);
