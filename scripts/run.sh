@@ -10,6 +10,12 @@
 #                    same tree needs its own, and its own SKIFF_PORT
 #   SKIFF_BUILD_DIR  where bin/ is (set by make; default build/debug)
 #   SKIFF_SANDBOX    bwrap or none (see scripts/genconf.sh)
+#   SKIFF_RUN_STORE     file (default) or s3: the s3 store on a local S3-compatible server
+#                       (s3rver behind check/s3/endpoint.mjs, which checks every signature),
+#                       with the blob cache, as production on AWS would run (`make run STORE=s3`)
+#   SKIFF_RUN_LAUNCHER  local (default) or ecs: builds through the ECS stand-in of
+#                       check/s3/endpoint.mjs, which runs each task's container command here
+#                       (`make run LAUNCHER=ecs`)
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -28,6 +34,17 @@ done
 for tool in redis-server redis-cli lighttpd curl; do
 	command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed: run 'make deps-run'"
 done
+STORE=${SKIFF_RUN_STORE:-file}
+LAUNCHER=${SKIFF_RUN_LAUNCHER:-local}
+case $STORE in file | s3) ;; *) die "STORE must be file or s3, not '$STORE'" ;; esac
+case $LAUNCHER in local | ecs) ;; *) die "LAUNCHER must be local or ecs, not '$LAUNCHER'" ;; esac
+STANDIN=0
+[ "$STORE" = s3 ] || [ "$LAUNCHER" = ecs ] && STANDIN=1
+if [ $STANDIN = 1 ]; then
+	for tool in node npm; do
+		command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed: run 'make deps-run'"
+	done
+fi
 
 # Another `make run` on this state directory: its Redis answers on the socket. Checked before
 # the ports, so that a second run on the same tree hears about SKIFF_VAR whatever its port.
@@ -51,6 +68,15 @@ port_free "$SSEPORT" || die "port $SSEPORT (the log bridge) is already in use; c
 mkdir -p "$VARDIR" || die "cannot create $VARDIR"
 chmod 700 "$VARDIR"
 VARDIR=$(cd "$VARDIR" && pwd)
+# Redis keeps its data between runs: deployments stored in one store are missing from the
+# other, so a state directory keeps the store it was first run with.
+SHAPE="store=$STORE"
+if [ -s "$VARDIR/shape" ] && [ "$(cat "$VARDIR/shape")" != "$SHAPE" ]; then
+	die "the state directory $VARDIR was made with $(cat "$VARDIR/shape"), not $SHAPE:
+     its deployments are in the other store. Give this shape its own state directory and port:
+     SKIFF_VAR=$VARDIR-$STORE SKIFF_PORT=$((PORT + 10)) make run STORE=$STORE LAUNCHER=$LAUNCHER"
+fi
+echo "$SHAPE" >"$VARDIR/shape"
 sh "$ROOT/scripts/genconf.sh" "$VARDIR" "$PORT" "$SSEPORT" || die "configuration failed"
 lighttpd -tt -f "$VARDIR/lighttpd.conf" >"$VARDIR/lighttpd-check.log" 2>&1 ||
 	{ cat "$VARDIR/lighttpd-check.log" >&2; die "lighttpd refuses $VARDIR/lighttpd.conf"; }
@@ -118,6 +144,65 @@ start redis redis-server --port 0 --unixsocket "$VARDIR/redis.sock" --unixsocket
 	--dir "$VARDIR" --appendonly yes --save '' --daemonize no
 wait_for 10 redis-cli -s "$VARDIR/redis.sock" ping || die "redis-server did not start: $VARDIR/redis.log"
 
+# The AWS stand-in (check/s3/endpoint.mjs, the test peer of the S3 and ECS tests): its
+# Node modules come from the committed lockfile; the key pair is made for this run.
+if [ $STANDIN = 1 ]; then
+	S3DIR=$ROOT/check/s3
+	if [ ! -d "$S3DIR/node_modules/s3rver" ]; then
+		echo "run: installing the AWS stand-in's Node modules (npm ci in check/s3)"
+		(cd "$S3DIR" && npm ci --no-audit --no-fund --loglevel=error) >"$VARDIR/npm.log" 2>&1 ||
+			die "npm ci in check/s3 failed: $VARDIR/npm.log"
+	fi
+	mkdir -p "$VARDIR/aws" "$VARDIR/cache" "$VARDIR/task-work"
+	rm -f "$VARDIR/aws/port"
+	if [ ! -s "$VARDIR/aws/keys" ]; then
+		umask 077
+		printf 'AKIASKIFFRUN%s %s\n' "$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n' | tr a-f A-F)" \
+			"$(od -An -N30 -tx1 /dev/urandom | tr -d ' \n')" >"$VARDIR/aws/keys"
+		umask 022
+	fi
+	read -r AKID SECRET <"$VARDIR/aws/keys"
+	# a task runs skiff-build here, configured only by its environment, as on Fargate
+	cat >"$VARDIR/taskdef.json" <<JSON
+{"family": "skiff-build", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
+ "cpu": "1024", "memory": "2048",
+ "taskRoleArn": "arn:aws:iam::123456789012:role/skiff-build-task",
+ "containerDefinitions": [{"name": "skiff-build", "image": "skiff-build:local", "essential": true,
+   "entryPoint": ["$BIN/skiff-build"],
+   "environment": [{"name": "SKIFF_CONFIG", "value": "/dev/null"},
+                   {"name": "SKIFF_SANDBOX", "value": "$(sed -n 's/^sandbox = //p' "$VARDIR/skiff.conf")"},
+                   {"name": "SKIFF_WORK_DIR", "value": "$VARDIR/task-work"},
+                   {"name": "SKIFF_ALLOW_LOCAL_GIT", "value": "true"},
+                   {"name": "SKIFF_LOG_LEVEL", "value": "${SKIFF_LOG_LEVEL:-info}"}]}]}
+JSON
+	start aws env SKIFF_TEST_ACCESS_KEY="$AKID" SKIFF_TEST_SECRET_KEY="$SECRET" \
+		node "$S3DIR/endpoint.mjs" --dir "$VARDIR/aws" --port-file "$VARDIR/aws/port" \
+		--bucket skiff --cluster skiff --taskdef "$VARDIR/taskdef.json"
+	wait_for 20 test -s "$VARDIR/aws/port" || die "the AWS stand-in did not start: $VARDIR/aws.log"
+	EP=http://localhost:$(cat "$VARDIR/aws/port")
+	{
+		echo "# make run: the AWS stand-in at $EP"
+		echo "s3_access_key = $AKID"
+		echo "s3_secret_key = $SECRET"
+		echo "s3_region = us-east-1"
+		if [ "$STORE" = s3 ]; then
+			echo "store = s3"
+			echo "s3_endpoint = $EP"
+			echo "s3_bucket = skiff"
+			echo "s3_path_style = true"
+			echo "cache_path = $VARDIR/cache"
+			echo "cache_max_mb = 256"
+		fi
+		if [ "$LAUNCHER" = ecs ]; then
+			echo "launcher = ecs"
+			echo "ecs_endpoint = $EP/"
+			echo "ecs_cluster = skiff"
+			echo "ecs_task_definition = skiff-build"
+			echo "ecs_subnets = subnet-local"
+		fi
+	} >>"$VARDIR/skiff.conf"
+fi
+
 start lighttpd lighttpd -D -f "$VARDIR/lighttpd.conf"
 start dispatch "$BIN/skiff-dispatch"
 if [ -x "$BIN/skiff-sse-bridge" ]; then
@@ -140,6 +225,8 @@ cat <<EOF
   Dashboard   $URL/
   Sites       http://{name}.localhost:$PORT/
   Logs        $VARDIR/*.log
+  Store       $STORE$([ "$STORE" = s3 ] && echo " (bucket skiff on the stand-in at $EP, blob cache $VARDIR/cache)")
+  Builds      $LAUNCHER$([ "$LAUNCHER" = ecs ] && echo " (tasks through the ECS stand-in at $EP)")
 
   Deploy from the command line:
 
