@@ -107,6 +107,7 @@ redis_socket = $T/redis.sock
 store = file
 store_path = $T/store
 work_dir = $T/work
+build_cache_path = $T/build-cache
 build_program = $BIN/skiff-build
 sandbox = none
 allow_local_git = true

@@ -52,6 +52,8 @@ static const struct config_key config_keys[] = {
 	I(s3_retries, "8", 0, 100),
 	I(s3_deadline, "900", 1, 86400),
 	I(cache_max_mb, "1024", 1, 16777216),
+	S(build_cache_path, "/var/cache/skiff/build"),
+	I(build_cache_mb, "4096", 0, 16777216),
 	S(domain, "localhost"),
 	I(site_port, "0", 0, 65535),
 	S(site_scheme, "http"),
@@ -334,6 +336,9 @@ int config_check(const struct config *cfg, struct error *err)
 	if (!cfg->domain[0] || strchr(cfg->domain, '/') || strchr(cfg->domain, ':'))
 		return error_set(err, SKIFF_EINVALID, "invalid_config",
 				 "domain: a host name without scheme or port");
+	if (cfg->build_cache_path[0] != '/')
+		return error_set(err, SKIFF_EINVALID, "invalid_config",
+				 "build_cache_path: must be an absolute path");
 	if (cfg->work_dir[0] != '/')
 		return error_set(err, SKIFF_EINVALID, "invalid_config", "work_dir: must be an absolute path");
 	if (cfg->sse_soft_limit > cfg->sse_hard_limit)

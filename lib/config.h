@@ -35,6 +35,8 @@ struct config {
 	long s3_retries;                     /* retries on 5xx/429/connection errors */
 	long s3_deadline;                    /* seconds for a whole batch upload */
 	long cache_max_mb;                   /* bound of cache_path (LRU) */
+	char build_cache_path[CONFIG_STR_MAX]; /* package-manager caches kept between builds */
+	long build_cache_mb;                 /* bound of build_cache_path (LRU); 0: no cache */
 	/* sites and URLs */
 	char domain[256];                    /* sites live on {slug}.{domain} */
 	long site_port;                      /* port in site URLs; 0 or 80 = none */

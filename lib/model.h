@@ -64,6 +64,7 @@ struct deployment {
 	char rolled_back_from[ID_LEN + 1];
 	char superseded_by[ID_LEN + 1];
 	char delivery[MODEL_DELIVERY_MAX + 1];     /* the webhook delivery that asked for it */
+	bool clear_cache;                          /* empty the project's build cache first */
 	char pushed_commit[MODEL_COMMIT_MAX + 1];  /* a webhook's payload.after: only compared
 						    * with the branch head the clone finds */
 	char descends_from[ID_LEN + 1];            /* production when the clone ran, if commit is

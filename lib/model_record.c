@@ -55,7 +55,7 @@ static const struct model_field model_deployment_fields[] = {
 	NUM(deployment, created),
 	NUM(deployment, started), NUM(deployment, finished), NUM(deployment, expired),
 	NUM(deployment, launched), NUM(deployment, exit_code), NUM(deployment, files),
-	NUM(deployment, bytes), NUM(deployment, bytes_uploaded),
+	NUM(deployment, bytes), NUM(deployment, bytes_uploaded), FLAG(deployment, clear_cache),
 };
 
 /* The fields a change may write, by enum deployment_field. */

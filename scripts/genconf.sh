@@ -66,6 +66,7 @@ redis_socket = $VARDIR/redis.sock
 store = file
 store_path = $VARDIR/store
 work_dir = $VARDIR/work
+build_cache_path = $VARDIR/build-cache
 build_program = $BIN/skiff-build
 sandbox = $SANDBOX
 allow_local_git = true

@@ -52,6 +52,8 @@ struct build {
 	char workdir[PATH_MAX];       /* work_dir/{id}: removed at the end */
 	char repo[PATH_MAX];          /* workdir/repo: the checkout */
 	char home[PATH_MAX];          /* workdir/home: $HOME of the commands */
+	char cache_dir[PATH_MAX];     /* the project's build cache (cache.h); "" when none */
+	int cache_lock;               /* its shared lock while the build runs, or -1 */
 	struct detect_result detect;
 	long long deadline_ms;        /* CLOCK_MONOTONIC end of the commands' time budget */
 	enum build_net_mode net;      /* chosen (and logged) once per build */

@@ -4,6 +4,7 @@
 #include "build_env.h"
 #include "build_log.h"
 #include "build_state.h"
+#include "cache.h"
 #include "clone.h"
 #include "lease.h"
 #include "run.h"
@@ -78,8 +79,15 @@ static int build_execute(struct build *b, struct error *err)
 	else
 		build_log(b, "No build command: the files are deployed as they are");
 
-	if ((rc = build_env_load(b, err)) < 0 || (rc = build_run(b, err)) < 0 ||
-	    (rc = detect_output(b->repo, d, err)) < 0)
+	bool commands = d->install_command[0] || d->build_command[0];
+	if ((rc = build_env_load(b, err)) < 0)
+		return rc;
+	if (commands)
+		build_cache_open(b);
+	rc = build_run(b, err);
+	if (commands)
+		build_cache_close(b);
+	if (rc < 0 || (rc = detect_output(b->repo, d, err)) < 0)
 		return rc;
 	build_log(b, "Output directory (%s): %s/", d->output_auto ? "detected" : d->output_from,
 		  d->output_dir[0] ? d->output_dir : ".");
@@ -235,6 +243,7 @@ int main(int argc, char **argv)
 	b.cfg = &cfg;
 	b.exit_code = -1;
 	mask_init(&b.mask);
+	b.cache_lock = -1;
 	buf_init(&b.log_pending, BUILD_LOG_PENDING_MAX);
 	memcpy(b.id, id, ID_LEN + 1);
 	b.redis = redis_new(&cfg);

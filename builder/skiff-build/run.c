@@ -216,6 +216,11 @@ static size_t run_argv(struct run_ctx *c, const char *const *cmd, const char *ar
 		argv[n++] = "--bind";
 		argv[n++] = b->workdir;
 		argv[n++] = b->workdir;
+		if (b->cache_dir[0]) { /* the project's package-manager caches (cache.h) */
+			argv[n++] = "--bind";
+			argv[n++] = b->cache_dir;
+			argv[n++] = b->cache_dir;
+		}
 		if (strncmp(cmd[0], "/usr/", 5)) { /* skiff-build itself, for the clone */
 			argv[n++] = "--ro-bind";
 			argv[n++] = cmd[0];
@@ -295,15 +300,24 @@ static int run_sandboxed(struct build *b, const char *step, const char *const *c
 	if (left_ms <= 0)
 		return error_set(err, SKIFF_ETIMEOUT, "build_timeout",
 				 "build timed out after %ld s (build_timeout)", b->cfg->build_timeout);
-	char home[PATH_MAX + 8], cache[PATH_MAX + 24];
+	char home[PATH_MAX + 8], cache[PATH_MAX + 24], pnpm[PATH_MAX + 40], yarn[PATH_MAX + 40];
 	snprintf(home, sizeof(home), "HOME=%s", b->home);
-	snprintf(cache, sizeof(cache), "npm_config_cache=%s/.npm", b->home);
+	if (b->cache_dir[0]) {
+		/* the project's caches, kept between its builds (cache.h) */
+		snprintf(cache, sizeof(cache), "npm_config_cache=%s/npm", b->cache_dir);
+		snprintf(pnpm, sizeof(pnpm), "npm_config_store_dir=%s/pnpm", b->cache_dir);
+		snprintf(yarn, sizeof(yarn), "YARN_CACHE_FOLDER=%s/yarn", b->cache_dir);
+	} else {
+		snprintf(cache, sizeof(cache), "npm_config_cache=%s/.npm", b->home);
+		snprintf(pnpm, sizeof(pnpm), "npm_config_store_dir=%s/.pnpm-store", b->home);
+		snprintf(yarn, sizeof(yarn), "YARN_CACHE_FOLDER=%s/.yarn-cache", b->home);
+	}
 	/* the whole environment of the build: nothing of skiff's own (no SKIFF_*, no AWS_*,
 	 * no Redis or store settings) */
 	const char *base[] = {
 		"PATH=" RUN_PATH, home, "LANG=C.UTF-8", "CI=1", "SKIFF=1", "TERM=dumb",
-		"NO_COLOR=1", cache, "npm_config_update_notifier=false", "npm_config_fund=false",
-		"npm_config_audit=false",
+		"NO_COLOR=1", cache, pnpm, yarn, "npm_config_update_notifier=false",
+		"npm_config_fund=false", "npm_config_audit=false",
 	};
 	/* then, for the install and build commands (never the clone), the project's variables
 	 * and skiff's own SKIFF_CONTEXT, SKIFF_COMMIT, ... (build_env.c) */

@@ -296,10 +296,12 @@ static int create_redeploy_act(struct http_request *req, struct http_response *r
 	const char *slug = req->params[0], *ref = NULL;
 	struct project project;
 	struct deployment dep;
+	bool clear_cache = false;
 	if (validate_slug(slug, err) < 0 ||
 	    rate_request(req, resp, app->redis, RATE_DEPLOY, NULL, err) < 0 ||
 	    rate_request(req, resp, app->redis, RATE_DEPLOY, slug, err) < 0 ||
 	    create_field(body, "ref", is_form, &ref, err) < 0 ||
+	    create_flag(body, "clearCache", is_form, &clear_cache, err) < 0 ||
 	    (ref && validate_branch(ref, err) < 0) ||
 	    model_project_get(app->redis, slug, &project, err) < 0)
 		return err->code;
@@ -312,11 +314,12 @@ static int create_redeploy_act(struct http_request *req, struct http_response *r
 	snprintf(dep.ref, sizeof(dep.ref), "%s", ref ? ref : project.branch);
 	snprintf(dep.trigger, sizeof(dep.trigger), "redeploy");
 	dep.created = clock_wall_ms();
+	dep.clear_cache = clear_cache;
 	int rc = model_lifecycle_redeploy(app->redis, slug, &dep, superseded, err);
 	if (rc < 0)
 		return rc;
-	log_info("redeploy queued project=%s deployment=%s superseded=%s", slug, id,
-		 superseded[0] ? superseded : "-");
+	log_info("redeploy queued project=%s deployment=%s superseded=%s clear_cache=%d", slug, id,
+		 superseded[0] ? superseded : "-", clear_cache);
 	char loc[64];
 	snprintf(loc, sizeof(loc), "/deployments/%s", id);
 	if (!is_form) /* a form gets its own Location: two make browsers refuse the answer */

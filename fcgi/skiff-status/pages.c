@@ -287,6 +287,11 @@ int pages_project(struct http_request *req, struct http_response *resp)
 	buf_puts(&b, "<div class=\"actions\">\n<form method=\"post\" class=\"inline\" action=\"/api/projects/");
 	buf_put_html(&b, slug);
 	buf_puts(&b, "/deployments\"><button type=\"submit\" id=\"redeploy\">Redeploy</button></form>\n"
+		     "<form method=\"post\" class=\"inline\" action=\"/api/projects/");
+	buf_put_html(&b, slug);
+	buf_puts(&b, "/deployments\"><input type=\"hidden\" name=\"clearCache\" value=\"1\">"
+		     "<button type=\"submit\" id=\"redeploy-clear-cache\">Clear cache and deploy"
+		     "</button></form>\n"
 		     "<a class=\"button secondary\" id=\"settings-link\" href=\"/projects/");
 	buf_put_html(&b, slug);
 	buf_puts(&b, "/settings\">Settings</a>\n</div>\n<h2>Deployments</h2>\n");
