@@ -9,6 +9,7 @@
 start_redis
 write_config
 echo "build_cache_mb = 1" >>"$T/skiff.conf"
+[ -n "${CACHE_SANDBOX:-}" ] && echo "sandbox = $CACHE_SANDBOX" >>"$T/skiff.conf"
 
 body() { sed '1,/^\r*$/d'; }
 depid() { python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["deploymentId"])' 2>/dev/null; }
