@@ -301,6 +301,9 @@ static int run_sandboxed(struct build *b, const char *step, const char *const *c
 		return error_set(err, SKIFF_ETIMEOUT, "build_timeout",
 				 "build timed out after %ld s (build_timeout)", b->cfg->build_timeout);
 	char home[PATH_MAX + 8], cache[PATH_MAX + 24], pnpm[PATH_MAX + 40], yarn[PATH_MAX + 40];
+	/* with a cache, npm takes cached metadata without asking the registry whether it is
+	 * still fresh (what it downloads is still checked against the lockfile's integrity) */
+	const char *offline = b->cache_dir[0] ? "npm_config_prefer_offline=true" : "SKIFF=1";
 	snprintf(home, sizeof(home), "HOME=%s", b->home);
 	if (b->cache_dir[0]) {
 		/* the project's caches, kept between its builds (cache.h) */
@@ -316,7 +319,7 @@ static int run_sandboxed(struct build *b, const char *step, const char *const *c
 	 * no Redis or store settings) */
 	const char *base[] = {
 		"PATH=" RUN_PATH, home, "LANG=C.UTF-8", "CI=1", "SKIFF=1", "TERM=dumb",
-		"NO_COLOR=1", cache, pnpm, yarn, "npm_config_update_notifier=false",
+		"NO_COLOR=1", cache, pnpm, yarn, offline, "npm_config_update_notifier=false",
 		"npm_config_fund=false", "npm_config_audit=false",
 	};
 	/* then, for the install and build commands (never the clone), the project's variables
