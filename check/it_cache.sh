@@ -9,7 +9,9 @@
 start_redis
 write_config
 echo "build_cache_mb = 1" >>"$T/skiff.conf"
-[ -n "${CACHE_SANDBOX:-}" ] && echo "sandbox = $CACHE_SANDBOX" >>"$T/skiff.conf"
+# inside bubblewrap, as the default configuration builds (it_sandbox.sh needs it too): the
+# cache must be mounted into the sandbox; CACHE_SANDBOX=none tries it without
+echo "sandbox = ${CACHE_SANDBOX:-bwrap}" >>"$T/skiff.conf"
 
 body() { sed '1,/^\r*$/d'; }
 depid() { python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["deploymentId"])' 2>/dev/null; }
