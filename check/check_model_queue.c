@@ -45,6 +45,13 @@ START_TEST(test_model_queue_claim_sets_lease)
 	ck_assert_int_eq(model_queue_pop(r, OWNER_A, 1, 30, got, tok, &err), 0);
 	ck_assert_int_eq(model_lease_alive(r, a, &err), 1);
 	ck_assert_str_eq(rc_hget(key("deployment:%s", a), "claim"), tok);
+	char seen[MODEL_CLAIM_MAX];
+	ck_assert_int_eq(model_lease_claim(r, a, seen, &err), 1);
+	ck_assert_str_eq(seen, tok);
+	char b[ID_LEN + 1];
+	create("never", b);
+	ck_assert_int_eq(model_lease_claim(r, b, seen, &err), 0); /* never claimed */
+	ck_assert_str_eq(seen, "");
 	long long ttl = rc_int("TTL %s", key("lease:%s", a), NULL);
 	ck_assert(ttl > 0 && ttl <= 30);
 	enum model_recover what;
@@ -143,6 +150,10 @@ START_TEST(test_model_queue_recover_requeues)
 	ck_assert_int_eq(what, MODEL_RECOVER_REQUEUED);
 	ck_assert_str_eq(rc_hget(key("deployment:%s", a), "state"), "queued");
 	ck_assert_str_eq(rc_hget(key("deployment:%s", a), "claim"), "");
+	/* a run started without a token sees that it was claimed once and queued again since */
+	char seen[MODEL_CLAIM_MAX] = "junk";
+	ck_assert_int_eq(model_lease_claim(r, a, seen, &err), 1);
+	ck_assert_str_eq(seen, "");
 	ck_assert_ptr_nonnull(strstr(rc_stream(key("log:%s", a)), "queued again, attempt 2 of 3"));
 	/* a second scan at the same moment does nothing more */
 	ck_assert_int_eq(model_queue_recover(r, a, &what, &err), 0);

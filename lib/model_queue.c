@@ -259,12 +259,17 @@ int model_lease_claim(struct redis *r, const char *id, char token[MODEL_CLAIM_MA
 {
 	char key[REDIS_KEY_MAX];
 	redis_key(r, key, "deployment:%s", id);
-	redisReply *reply = redis_cmd(r, err, "HGET %s claim", key);
+	redisReply *reply = redis_cmd(r, err, "HMGET %s claim attempts", key);
 	if (!reply)
 		return model_script_failed(err);
-	model_script_str(reply, token, MODEL_CLAIM_MAX);
+	int ever = 0;
+	token[0] = '\0';
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+		model_script_str(reply->element[0], token, MODEL_CLAIM_MAX);
+		ever = reply->element[1]->type == REDIS_REPLY_STRING;
+	}
 	freeReplyObject(reply);
-	return 0;
+	return ever;
 }
 
 /* KEYS: dispatchers; ARGV: owner, ttl (0: leaving), heartbeat prefix, claim prefix, queue.

@@ -59,7 +59,9 @@ int model_lease_renew(struct redis *r, const char *id, const char *token, long t
 int model_lease_alive(struct redis *r, const char *id, struct error *err); /* 1, 0, <0 */
 /* Deletes the lease if it is still token's (any lease when token is empty). */
 int model_lease_drop(struct redis *r, const char *id, const char *token, struct error *err);
-/* The deployment's claim token into token[MODEL_CLAIM_MAX] ("" when unclaimed). */
+/* The deployment's claim token into token[MODEL_CLAIM_MAX] ("" when unclaimed); returns 1
+ * when the deployment was ever claimed from the queue (an empty claim then means it was
+ * queued again), 0 when never, negative on error. */
 int model_lease_claim(struct redis *r, const char *id, char token[MODEL_CLAIM_MAX],
 		      struct error *err);
 

@@ -64,15 +64,15 @@ static void *lease_main(void *arg)
 		int held = model_lease_renew(l->redis, l->b->id, l->b->claim, ttl, &e);
 		if (held < 0)
 			log_warn("cannot renew the lease deployment=%s error=\"%s\"", l->b->id, e.message);
-		if (held == 0) {
+		if (lease_canceled(l)) {
+			log_info("deployment canceled or deleted; stopping the build deployment=%s",
+				 l->b->id);
+			atomic_store(&l->b->stop, 1);
+		} else if (held == 0) {
 			log_warn("lease lost: the build was queued again and belongs to another run; "
 				 "stopping without recording anything deployment=%s claim=%s",
 				 l->b->id, l->b->claim);
 			atomic_store(&l->b->claim_lost, 1);
-			atomic_store(&l->b->stop, 1);
-		} else if (lease_canceled(l)) {
-			log_info("deployment canceled or deleted; stopping the build deployment=%s",
-				 l->b->id);
 			atomic_store(&l->b->stop, 1);
 		}
 		pthread_mutex_lock(&l->lock);

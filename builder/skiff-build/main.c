@@ -112,17 +112,21 @@ static int build_execute(struct build *b, struct error *err)
 }
 
 /* The claim this run holds: SKIFF_LEASE_TOKEN from the dispatcher, else the deployment's
- * claim (a launcher that passes no environment), else none (started by hand: the lease is
- * set whatever the claim). A claim that is no longer the deployment's ends the run before
- * it does anything. */
+ * claim (a launcher that passes no environment), else none (started by hand on a deployment
+ * never claimed: the lease is set whatever the claim). A claim that is no longer the
+ * deployment's, or a deployment queued again since its claim, ends the run before it does
+ * anything. */
 static int build_claim(struct build *b, struct error *err)
 {
 	const char *env = getenv("SKIFF_LEASE_TOKEN");
+	int ever = 0;
 	if (env && model_claim_valid(env))
 		snprintf(b->claim, sizeof(b->claim), "%s", env);
-	else if (model_lease_claim(b->redis, b->id, b->claim, err) < 0)
+	else if ((ever = model_lease_claim(b->redis, b->id, b->claim, err)) < 0)
 		return err->code;
-	int held = model_lease_renew(b->redis, b->id, b->claim, b->cfg->lease_ttl, err);
+	int held = ever && !b->claim[0] ? 0 : 1;
+	if (held)
+		held = model_lease_renew(b->redis, b->id, b->claim, b->cfg->lease_ttl, err);
 	if (held < 0)
 		return held;
 	if (held == 0) {

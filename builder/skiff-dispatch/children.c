@@ -249,7 +249,7 @@ int dispatch_scan(struct dispatch *d)
 			rc = alive;
 			break;
 		}
-		if (alive || (d->ecs && dispatch_ecs_adopt(d, id)))
+		if (alive || (d->ecs && dispatch_ecs_adopt(d, id) != 0))
 			continue;
 		enum model_recover what;
 		if ((rc = model_queue_recover(d->redis, id, &what, &err)) < 0)

@@ -44,7 +44,8 @@ int dispatch_ecs_launch(struct dispatch *d, const char *id, const char *token)
 
 /* A build in the active list that a stopped dispatcher launched on ECS (its lease expired:
  * nobody polls it): poll it from now on, under the claim it has, instead of queueing it
- * again while its task may still run. 1 if adopted. */
+ * again while its task may still run. 1 if adopted, -1 when it is such a build but no slot is
+ * free (left for a later scan), 0 when it is not one. */
 int dispatch_ecs_adopt(struct dispatch *d, const char *id)
 {
 	struct deployment dep;
@@ -53,7 +54,9 @@ int dispatch_ecs_adopt(struct dispatch *d, const char *id)
 	    model_lease_claim(d->redis, id, claim, NULL) < 0 || !claim[0])
 		return 0;
 	long slot = dispatch_ecs_slot(d);
-	if (slot < 0 || model_lease_renew(d->redis, id, claim, d->cfg->lease_ttl, NULL) != 1)
+	if (slot < 0)
+		return -1;
+	if (model_lease_renew(d->redis, id, claim, d->cfg->lease_ttl, NULL) != 1)
 		return 0;
 	memcpy(d->ecs_ids[slot], id, ID_LEN + 1);
 	snprintf(d->ecs_tokens[slot], MODEL_CLAIM_MAX, "%s", claim);
