@@ -303,7 +303,8 @@ static int run_sandboxed(struct build *b, const char *step, const char *const *c
 	char home[PATH_MAX + 8], cache[PATH_MAX + 24], pnpm[PATH_MAX + 40], yarn[PATH_MAX + 40];
 	/* with a cache, npm takes cached metadata without asking the registry whether it is
 	 * still fresh (what it downloads is still checked against the lockfile's integrity) */
-	const char *offline = b->cache_dir[0] ? "npm_config_prefer_offline=true" : "SKIFF=1";
+	const char *offline = b->cache_dir[0] ? "npm_config_prefer_offline=true"
+					     : "npm_config_prefer_offline=false";
 	snprintf(home, sizeof(home), "HOME=%s", b->home);
 	if (b->cache_dir[0]) {
 		/* the project's caches, kept between its builds (cache.h) */
