@@ -43,6 +43,7 @@ const struct endpoint_resource endpoint_dashboard[] = {
 	{ "/api/deployments/{}/blobs/{}", "PUT" },
 	{ "/api/deployments/{}/finish", "POST" },
 	{ "/api/deployments/{}/fail", "POST" },
+	{ "/api/whoami", "GET, HEAD" },
 	{ "/healthz", "GET, HEAD" },
 	{ "/projects", "GET, HEAD" },
 	{ "/projects/{}", "GET, HEAD" },

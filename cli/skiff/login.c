@@ -38,6 +38,24 @@ static int login_read_token(char *out, size_t size, struct error *err)
 	return 0;
 }
 
+/* "logged in to URL as …", from the whoami answer */
+static void login_print_who(const char *url, json_t *who)
+{
+	const char *kind = json_string_value(json_object_get(who, "kind"));
+	const char *project = json_string_value(json_object_get(who, "project"));
+	const char *scope = json_string_value(json_object_get(who, "scope"));
+	const char *name = json_string_value(json_object_get(who, "name"));
+	const char *user = json_string_value(json_object_get(who, "user"));
+	printf("logged in to %s as ", url);
+	if (kind && !strcmp(kind, "deploy_token"))
+		printf("deploy token '%s' of project %s (scope %s)\n", name ? name : "",
+		       project ? project : "?", scope ? scope : "?");
+	else if (kind && !strcmp(kind, "user"))
+		printf("user %s\n", user ? user : "?");
+	else
+		printf("%s\n", kind && !strcmp(kind, "operator") ? "the operator (api_token)" : "nobody (auth is off)");
+}
+
 static int login_store(const struct cli *c, struct error *err)
 {
 	char dir[4096], file[4096], tmp[4200];
@@ -116,26 +134,23 @@ int cli_login(int argc, char **argv)
 		c.url[n - 1] = '\0';
 	if (login_read_token(c.token, sizeof(c.token), &err) < 0)
 		goto fail;
-	/* One call that checks a token and changes nothing: the token routes of the impossible
-	 * slug "-" check credentials first, then refuse the slug. A deploy token answers 403
-	 * token_scope, admin credentials 400 invalid_slug, a wrong token 401. */
-	json_t *probe = json_object();
-	long status = cli_call(&c, "POST", "/api/projects/-/tokens", probe, &answer, &err);
-	json_decref(probe);
-	if (status < 0)
+	/* GET /api/whoami checks the token and changes nothing (but a deploy token's lastUsed) */
+	long status = cli_call(&c, "GET", "/api/whoami", NULL, &answer, &err);
+	if (cli_answer_check(status, answer, &err) < 0)
 		goto fail;
-	if (status == 401 || (status != 403 && status != 400)) {
-		cli_answer_error(status, answer, &err);
+	json_t *who = json_object_get(answer, "data");
+	if (!json_is_object(who)) {
+		error_set(&err, SKIFF_EUPSTREAM, "bad_answer", "%s/api/whoami did not say who the token is", c.url);
 		goto fail;
 	}
 	if (login_store(&c, &err) < 0)
 		goto fail;
 	if (c.json) {
-		json_t *o = json_pack("{s:s,s:b}", "url", c.url, "stored", 1);
+		json_t *o = json_pack("{s:s,s:b,s:O}", "url", c.url, "stored", 1, "who", who);
 		cli_print_json(o);
 		json_decref(o);
 	} else {
-		printf("logged in to %s\n", c.url);
+		login_print_who(c.url, who);
 	}
 	json_decref(answer);
 	return 0;

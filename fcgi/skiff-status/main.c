@@ -269,9 +269,52 @@ static int status_repository(struct http_request *req, struct http_response *res
 	return status;
 }
 
+/* Who the request's credentials are: a deploy token (its project and scope), the operator's
+ * api_token, a user the web server authenticated, or nobody at all under auth_disabled. A
+ * wrong token is 401 invalid_token, no credentials 401 unauthorized (public_reads does not
+ * make anyone somebody). Changes nothing but a deploy token's lastUsed. */
+static int status_whoami(struct http_request *req, struct http_response *resp)
+{
+	struct app *app = req->app;
+	struct error err;
+	error_clear(&err);
+	const char *auth = request_param(req, "HTTP_AUTHORIZATION");
+	const char *user = request_param(req, "REMOTE_USER");
+	json_t *who = NULL;
+	response_header(resp, "Cache-Control", "no-store");
+	if (auth && auth_bearer_is(auth, strlen(auth)) &&
+	    strncmp(auth + 7, TOKEN_PREFIX, sizeof(TOKEN_PREFIX) - 1) == 0) {
+		struct token t;
+		int rc = model_token_secret_valid(auth + 7)
+				 ? model_token_lookup(app->redis, auth + 7, &t, &err)
+				 : SKIFF_ENOTFOUND;
+		if (rc == SKIFF_ENOTFOUND)
+			error_set(&err, SKIFF_EAUTH, "invalid_token",
+				  "the deploy token is not valid (revoked, or never issued)");
+		if (rc < 0)
+			return response_error(req, resp, &err);
+		who = json_pack("{ss ss ss ss ss}", "kind", "deploy_token", "project", t.project,
+				"scope", t.scope, "tokenId", t.id, "name", t.name);
+	} else if (auth && auth_bearer_is(auth, strlen(auth))) {
+		if (!auth_bearer_valid(req->cfg, auth, strlen(auth)))
+			return response_fail(req, resp, SKIFF_EAUTH, "invalid_token",
+					     "the bearer token is not valid");
+		who = json_pack("{ss}", "kind", "operator");
+	} else if (user && *user) {
+		who = json_pack("{ss ss}", "kind", "user", "user", user);
+	} else if (req->cfg->auth_disabled) {
+		who = json_pack("{ss}", "kind", "anonymous");
+	} else {
+		return response_fail(req, resp, SKIFF_EAUTH, "unauthorized",
+				     "no credentials: send a bearer token or sign in");
+	}
+	return response_json(resp, 200, json_pack("{so}", "data", who));
+}
+
 static const struct http_route status_routes[] = {
 	{ "GET", "/api/projects/{}/repository", status_repository, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/api/projects/{}/tokens", status_tokens, 0, ENDPOINT_PUBLIC },
+	{ "GET", "/api/whoami", status_whoami, 0, ENDPOINT_PUBLIC },
 	{ "GET", "/api/projects", status_projects, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/api/projects/{}", status_project, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/api/projects/{}/deployments", status_project_deployments, 0, ENDPOINT_PRIVATE },
