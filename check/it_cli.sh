@@ -49,6 +49,20 @@ check_eq "login: config.json mode 0600" 600 "$(stat -c %a "$CONF" 2>/dev/null)"
 check_eq "login: its directory mode 0700" 700 "$(stat -c %a "$HOME/.config/skiff" 2>/dev/null)"
 check_eq "login: the URL is stored" "$STACK_URL" "$(jget url "$CONF")"
 check_eq "login: the token is stored" "$TOK" "$(jget token "$CONF")"
+check_eq "login: says who the token is (GET /api/whoami)" \
+	"logged in to $STACK_URL as deploy token 'cli test' of project cli (scope deploy)" "$(cat "$T/out")"
+curl -sS -o "$T/body" -w '%{http_code}' -H "$H" -H "Authorization: Bearer $TOK" "$U/api/whoami" >"$T/code"
+check_eq "whoami with a deploy token: 200, its project, scope and name" \
+	"200 deploy_token cli deploy cli test" \
+	"$(cat "$T/code") $(jget data.kind "$T/body") $(jget data.project "$T/body") $(jget data.scope "$T/body") $(jget data.name "$T/body")"
+check_nomatch "whoami never shows the secret" 'skiff_' "$(cat "$T/body")"
+curl -sS -o "$T/body" -w '%{http_code}' -H "$H" "$U/api/whoami" >"$T/code"
+check_eq "whoami without credentials under auth_disabled: anonymous" "200 anonymous" \
+	"$(cat "$T/code") $(jget data.kind "$T/body")"
+curl -sS -o "$T/body" -w '%{http_code}' -H "$H" -H "Authorization: Bearer skiff_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+	"$U/api/whoami" >"$T/code"
+check_eq "whoami with a token never issued: 401 invalid_token" "401 invalid_token" \
+	"$(cat "$T/code") $(jget error.code "$T/body")"
 echo "skiff_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" | HOME="$T/home2" "$BIN/skiff" login "$STACK_URL" >"$T/out" 2>&1
 check_eq "login with a wrong token: exit 1" 1 $?
 check_match "login with a wrong token: the server's message" 'invalid_token' "$(cat "$T/out")"
@@ -128,8 +142,28 @@ check_eq "failed deploys promoted nothing" '<h1>changed</h1>' "$(site cli /)"
 # ---- ls, open -----------------------------------------------------------------------------
 "$BIN/skiff" ls --project cli --json >"$T/out" 2>"$T/err"
 check_eq "ls --project: the newest deployment first" "$ID" "$(jget data.1.id "$T/out")"
-"$BIN/skiff" open "$ID" >"$T/out" 2>"$T/err"
-check_eq "open ID: the deployment's URL" "http://cli--$ID.localhost:$STACK_PORT/" "$(cat "$T/out")"
+# a fake browser records what it was asked to open; no display and no $BROWSER opens nothing
+printf '#!/bin/sh\nprintf "%%s|%%s\\n" "$#" "$1" >>"%s/opened"\n' "$T" >"$T/browser"
+chmod +x "$T/browser"
+env -u DISPLAY -u WAYLAND_DISPLAY -u BROWSER "$BIN/skiff" open "$ID" >"$T/out" 2>"$T/err"
+check_eq "open ID without a display: prints the deployment's URL" \
+	"0 http://cli--$ID.localhost:$STACK_PORT/" "$? $(cat "$T/out")"
+BROWSER="$T/browser" "$BIN/skiff" open "$ID" >"$T/out" 2>"$T/err"
+check_eq "open ID: prints the URL" "0 http://cli--$ID.localhost:$STACK_PORT/" "$? $(cat "$T/out")"
+check_eq "open ID: \$BROWSER got the URL as its one argument" "1|http://cli--$ID.localhost:$STACK_PORT/" \
+	"$(cat "$T/opened" 2>/dev/null)"
+rm -f "$T/opened"
+BROWSER="$T/browser" "$BIN/skiff" open >"$T/out" 2>"$T/err"
+check_eq "open without arguments: the deploy token's project's site" \
+	"0 http://cli.localhost:$STACK_PORT/ 1|http://cli.localhost:$STACK_PORT/" \
+	"$? $(cat "$T/out") $(cat "$T/opened" 2>/dev/null)"
+rm -f "$T/opened"
+BROWSER="$T/browser" DISPLAY=:99 "$BIN/skiff" open --project cli --json >"$T/out" 2>"$T/err"
+check_eq "open --json: only prints, opens nothing" "http://cli.localhost:$STACK_PORT/ false absent" \
+	"$(jget url "$T/out") $(jget opened "$T/out") $([ -e "$T/opened" ] && echo present || echo absent)"
+BROWSER=/bin/false "$BIN/skiff" open "$ID" >"$T/out" 2>"$T/err"
+check_eq "open with a browser that fails: exit 1" 1 $?
+check_match "open with a browser that fails: says so" 'false .* failed \(exit status 1\)' "$(cat "$T/err")"
 # ---- logs: the text log, and -f until the end entry ---------------------------------------
 "$BIN/skiff" logs "$ID" >"$T/out" 2>"$T/err"
 check_eq "logs: exit 0" 0 $?
@@ -152,6 +186,11 @@ ADMIN=admin-token-for-it-cli-0123456789
 printf 'api_token = %s\nmax_file_mb = 1\n' "$ADMIN" >>"$T/skiff.conf"
 stop_lighttpd
 start_lighttpd || fail "lighttpd restarts with an api_token"
+curl -sS -o "$T/body" -w '%{http_code}' -H "$H" -H "Authorization: Bearer $ADMIN" "$U/api/whoami" >"$T/code"
+check_eq "whoami with the api_token: the operator" "200 operator" "$(cat "$T/code") $(jget data.kind "$T/body")"
+curl -sS -o "$T/body" -w '%{http_code}' -H "$H" -H "Authorization: Bearer not-$ADMIN" "$U/api/whoami" >"$T/code"
+check_eq "whoami with a wrong api_token: 401 invalid_token" "401 invalid_token" \
+	"$(cat "$T/code") $(jget error.code "$T/body")"
 SKIFF_TOKEN=$ADMIN "$BIN/skiff" tokens cli create "ci previews" --preview >"$T/out" 2>"$T/err"
 check_eq "tokens create: exit 0" 0 $?
 check_match "tokens create: prints the token, once" '^skiff_[a-z2-7]{32}$' "$(cat "$T/out")"

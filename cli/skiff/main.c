@@ -5,6 +5,7 @@
 #include "deploy.h"
 #include "login.h"
 #include "logs.h"
+#include "open.h"
 #include "simple.h"
 #include "tokens.h"
 
@@ -16,7 +17,7 @@ static void usage(FILE *f)
 	      "  login URL                                store a server URL and token\n"
 	      "  logs [-f] ID                             a build log; -f follows it until the end\n"
 	      "  ls [--project SLUG]                      projects, or a project's deployments\n"
-	      "  open ID|SLUG                             print a deployment's or project's URL\n"
+	      "  open [ID|--project SLUG]                 open a deployment or live site in a browser\n"
 	      "  rollback SLUG ID                         make an earlier deployment current\n"
 	      "  cancel ID                                stop a deployment\n"
 	      "  tokens SLUG [create NAME|revoke ID]      a project's deploy tokens (admin)\n"
@@ -48,7 +49,9 @@ int main(int argc, char **argv)
 		rc = cli_logs(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "tokens") == 0)
 		rc = cli_tokens(argc - 1, argv + 1);
-	else if (strcmp(argv[1], "ls") == 0 || strcmp(argv[1], "open") == 0 ||
+	else if (strcmp(argv[1], "open") == 0)
+		rc = cli_open(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "ls") == 0 ||
 		 strcmp(argv[1], "rollback") == 0 || strcmp(argv[1], "cancel") == 0)
 		rc = cli_simple(argv[1], argc - 1, argv + 1);
 	else {

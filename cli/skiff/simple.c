@@ -1,4 +1,4 @@
-/* simple.c — the commands that are one API call: ls, open, rollback, cancel. */
+/* simple.c — the commands that are one API call: ls, rollback, cancel. */
 #include "simple.h"
 
 #include <stdio.h>
@@ -18,9 +18,6 @@ static const char *simple_help(const char *cmd)
 	if (strcmp(cmd, "ls") == 0)
 		return "usage: skiff ls [--project SLUG] [--json]\n\nLists the projects, or the newest "
 		       "deployments of one project.";
-	if (strcmp(cmd, "open") == 0)
-		return "usage: skiff open ID|SLUG [--json]\n\nPrints the URL of a deployment (an id) or "
-		       "of a project's live site (a slug).";
 	if (strcmp(cmd, "rollback") == 0)
 		return "usage: skiff rollback SLUG ID [--json]\n\nMakes the earlier ready deployment ID "
 		       "of project SLUG current again (needs admin credentials).";
@@ -66,16 +63,11 @@ int cli_simple(const char *cmd, int argc, char **argv)
 	}
 	if (cli_config_load(&c, &err) < 0)
 		goto fail;
-	bool is_id = false;
 	if (strcmp(cmd, "ls") == 0) {
 		if (project)
 			buf_printf(&path, "/api/projects/%s/deployments?limit=20", project);
 		else
 			buf_puts(&path, "/api/projects");
-	} else if (strcmp(cmd, "open") == 0) {
-		/* a deployment id first; a 404 there means a slug */
-		buf_printf(&path, "/api/deployments/%s", arg[0]);
-		is_id = true;
 	} else if (strcmp(cmd, "rollback") == 0) {
 		buf_printf(&path, "/api/projects/%s/rollback", arg[0]);
 		body = json_pack("{s:s}", "deploymentId", arg[1]);
@@ -86,12 +78,6 @@ int cli_simple(const char *cmd, int argc, char **argv)
 		method = "POST";
 	}
 	long status = cli_call(&c, method, buf_cstr(&path), body, &answer, &err);
-	if (status == 404 && is_id) {
-		json_decref(answer);
-		buf_reset(&path);
-		buf_printf(&path, "/api/projects/%s", arg[0]);
-		status = cli_call(&c, "GET", buf_cstr(&path), NULL, &answer, &err);
-	}
 	if (cli_answer_check(status, answer, &err) < 0)
 		goto fail;
 	json_t *data = json_object_get(answer, "data");
@@ -109,9 +95,6 @@ int cli_simple(const char *cmd, int argc, char **argv)
 				printf("%-24s %s\n", json_string_value(json_object_get(v, "slug")),
 				       json_string_value(json_object_get(v, "url")));
 		}
-	} else if (strcmp(cmd, "open") == 0) {
-		const char *url = json_string_value(json_object_get(data, "url"));
-		printf("%s\n", url ? url : "");
 	} else {
 		printf("%s: ok\n", cmd);
 	}
