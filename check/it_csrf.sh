@@ -45,11 +45,15 @@ req skiff-create POST /api/projects '{"gitURL":"https://github.com/o/victim.git"
 check_eq "setup: the project is created from the dashboard's origin" 202 "$STATUS"
 ID=$(field data.deploymentId)
 rcli hset skiff:project:victim pinned 1 >/dev/null
+req skiff-create POST /api/projects/victim/tokens '{"name":"ci"}'
+check_eq "setup: a deploy token is created from the dashboard's origin" 201 "$STATUS"
+TID=$(field id)
 
 # ---- cross-site requests change nothing ------------------------------------------------------
 BEFORE=$(snapshot)
 for target in "/api/projects/victim/delete" "/api/projects/victim/deployments" \
-	"/api/deployments/$ID/cancel" "/api/projects/victim/unpin"; do
+	"/api/deployments/$ID/cancel" "/api/projects/victim/unpin" "/api/projects/victim/tokens" \
+	"/api/projects/victim/tokens/$TID/revoke"; do
 	# an HTML form with enctype=text/plain and no fields, on any site
 	HTTP_ORIGIN=http://evil.example req skiff-create POST "$target" '' text/plain
 	check_eq "cross-site empty text/plain POST $target: 415" "415 unsupported_media_type" "$STATUS $(code)"
@@ -98,6 +102,16 @@ check_eq "JSON delete with the wrong name: 400" 400 "$STATUS"
 req skiff-create DELETE "/api/projects/victim?confirm=other"
 check_eq "DELETE ?confirm= with the wrong name: 400" 400 "$STATUS"
 check_eq "…the project is still there" 1 "$(rcli exists skiff:project:victim)"
+
+# ---- the project page's token forms from the dashboard's own origin --------------------------
+req skiff-create POST /api/projects/victim/tokens 'name=from+the+page&scope=preview' application/x-www-form-urlencoded
+check_eq "create a token with the page's form: 201, a page" "201" "$STATUS"
+check_match "…that shows the secret once" 'id="token-secret"[^>]*value="skiff_[a-z2-7]{32}"' "$(cat "$T/body")"
+check_match "…and is never cached" '^Cache-Control: no-store' "$(tr -d '\r' <"$T/resp")"
+req skiff-create POST "/api/projects/victim/tokens/$TID/revoke" '' application/x-www-form-urlencoded
+check_eq "revoke with the page's form: 303 to the project's tokens" "303 /projects/victim#tokens" \
+	"$STATUS $(sed -n 's/^Location: \([^\r]*\).*/\1/p' "$T/resp")"
+check_eq "…revoked" 0 "$(rcli exists "skiff:token:$TID")"
 
 # ---- the same from the dashboard's own origin works -------------------------------------------
 req skiff-create POST /api/projects/victim/unpin '' application/x-www-form-urlencoded

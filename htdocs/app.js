@@ -486,6 +486,25 @@
 		if (note) note.parentNode.removeChild(note);
 	}
 
+	/* The page that shows a new deploy token once: a Copy button next to the selected field
+	 * (without JavaScript the field is there to select and copy by hand). */
+	function tokenCreatedPage() {
+		var field = $('token-secret'), button = $('token-copy');
+		if (!field || !button) return;
+		field.focus();
+		field.select();
+		button.hidden = false;
+		button.addEventListener('click', function () {
+			field.select();
+			var done = function () { button.textContent = 'Copied'; };
+			if (navigator.clipboard && navigator.clipboard.writeText)
+				navigator.clipboard.writeText(field.value).then(done, function () {
+					button.textContent = 'Press Ctrl+C';
+				});
+			else if (document.execCommand && document.execCommand('copy')) done();
+		});
+	}
+
 	function start() {
 		stopRefresh();
 		enhanceConfirms();
@@ -495,6 +514,7 @@
 		if (main.id === 'home') homePage();
 		else if (main.id === 'deployment') deploymentPage(main);
 		else if (main.id === 'project') projectPage(main);
+		else if (main.id === 'token-created') tokenCreatedPage();
 	}
 
 	if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);

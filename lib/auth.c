@@ -122,3 +122,11 @@ int auth_read(struct http_request *req, struct error *err)
 			 "reading this needs a bearer token or an authenticated user "
 			 "(public_reads is off)");
 }
+
+bool auth_admin_present(const struct http_request *req)
+{
+	const char *auth = request_param(req, "HTTP_AUTHORIZATION");
+	if (auth && auth_bearer_is(auth, strlen(auth)))
+		return auth_bearer_valid(req->cfg, auth, strlen(auth));
+	return auth_ambient(req);
+}

@@ -24,4 +24,8 @@ int auth_mutation(struct http_request *req, struct error *err);
  * rule: a read changes nothing). 401 unauthorized or invalid_token. */
 int auth_read(struct http_request *req, struct error *err);
 
+/* The request carries the operator's credentials (a valid api_token, REMOTE_USER, or
+ * auth_disabled): what a page needs to show what public_reads must not open (deploy tokens). */
+bool auth_admin_present(const struct http_request *req);
+
 #endif

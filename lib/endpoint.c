@@ -40,6 +40,7 @@ const struct endpoint_resource endpoint_dashboard[] = {
 	{ "/api/projects/{}/repository/deploy-key/delete", "POST" },
 	{ "/api/projects/{}/repository/host-key", "DELETE" },
 	{ "/api/projects/{}/repository/host-key/delete", "POST" },
+	{ "/api/projects/{}/tokens/{}/revoke", "POST" },
 	{ "/api/deployments/{}/blobs/{}", "PUT" },
 	{ "/api/deployments/{}/finish", "POST" },
 	{ "/api/deployments/{}/fail", "POST" },

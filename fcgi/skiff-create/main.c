@@ -516,6 +516,7 @@ static const struct http_route create_routes[] = {
 	  ENDPOINT_PUBLIC },
 	{ "POST", "/api/projects/{}/repository/host-key/delete", create_repo_host_key_delete, 0,
 	  ENDPOINT_PUBLIC },
+	{ "POST", "/api/projects/{}/tokens/{}/revoke", create_tokens_delete, 0, ENDPOINT_PUBLIC },
 	{ "PUT", "/api/deployments/{}/blobs/{}", create_deploy_blob, CREATE_BLOB_BODY_MAX,
 	  ENDPOINT_PUBLIC },
 	{ "POST", "/api/deployments/{}/finish", create_deploy_finish, 0, ENDPOINT_PUBLIC },

@@ -1,7 +1,7 @@
 /* tokens.c — who is asking (admin credentials or a project deploy token), and the routes that
  * create and revoke deploy tokens (admin credentials only). */
 #include "tokens.h"
-#include "body.h"
+#include "html.h"
 #include "clock.h"
 #include "log.h"
 #include "model_token.h"
@@ -60,13 +60,14 @@ int create_who_admin(const struct create_who *who, struct error *err)
 			 "a deploy token cannot do this; use the admin credentials");
 }
 
-/* Admin credentials and a JSON body: what both token routes start with. */
-static int create_tokens_begin(struct http_request *req, json_t **body, struct error *err)
+/* Admin credentials and a body: JSON from API clients, a form from the dashboard's project
+ * page (same-origin only, as every form: auth_mutation). */
+static int create_tokens_begin(struct http_request *req, json_t **body, bool *is_form,
+			       struct error *err)
 {
 	struct create_who who;
-	if (create_body_json(req, body, "tokens are managed with JSON", err) < 0)
-		return err->code;
-	if (create_who_get(req, &who, err) < 0 || create_who_admin(&who, err) < 0 ||
+	if (request_body_object(req, body, is_form, err) < 0 ||
+	    create_who_get(req, &who, err) < 0 || create_who_admin(&who, err) < 0 ||
 	    validate_slug(req->params[0], err) < 0)
 		return err->code;
 	return 0;
@@ -75,23 +76,67 @@ static int create_tokens_begin(struct http_request *req, json_t **body, struct e
 /* The rest of a token route, on its body: the status it answered, or a negative code with err
  * set. */
 typedef int (*tokens_act)(struct http_request *req, struct http_response *resp, json_t *body,
-			  struct error *err);
+			  bool is_form, struct error *err);
 
-/* What both token routes share: the checks of create_tokens_begin, the failure answer. */
+/* What the token routes share: the checks of create_tokens_begin, the failure answer (a form
+ * gets a page that links back to its project; refusals of who is asking stay plain). */
 static int tokens_route(struct http_request *req, struct http_response *resp, tokens_act act)
 {
 	struct error err;
 	error_clear(&err);
 	json_t *body = NULL;
+	bool is_form = false;
 	int status;
-	if (create_tokens_begin(req, &body, &err) < 0 || (status = act(req, resp, body, &err)) < 0)
-		status = response_error(req, resp, &err);
+	if (create_tokens_begin(req, &body, &is_form, &err) < 0 ||
+	    (status = act(req, resp, body, is_form, &err)) < 0) {
+		if (is_form && err.code != SKIFF_EFORBIDDEN && err.code != SKIFF_EAUTH &&
+		    validate_slug(req->params[0], NULL) == 0) {
+			char back[96];
+			snprintf(back, sizeof(back), "/projects/%s#tokens", req->params[0]);
+			status = html_error(req, resp, &err, back, "Back to the project");
+		} else {
+			status = response_error(req, resp, &err);
+		}
+	}
 	json_decref(body);
 	return status;
 }
 
+/* The answer to the dashboard's form: the secret, once, ready to copy. */
+static int tokens_created_page(struct http_response *resp, const struct token *t,
+			       const char *secret)
+{
+	struct buf b = BUF_INIT(HTML_PAGE_MAX);
+	html_head(&b, "Deploy token created", 0);
+	buf_puts(&b, "<main id=\"token-created\" class=\"page\">\n<p class=\"crumbs\"><a "
+		     "href=\"/projects\">Projects</a> / <a href=\"/projects/");
+	buf_put_html(&b, t->project);
+	buf_puts(&b, "\">");
+	buf_put_html(&b, t->project);
+	buf_puts(&b, "</a></p>\n<h1>Deploy token created</h1>\n<dl class=\"meta\">\n<dt>Name</dt><dd "
+		     "id=\"token-name\">");
+	buf_put_html(&b, t->name);
+	buf_puts(&b, "</dd>\n<dt>Scope</dt><dd id=\"token-scope\">");
+	buf_put_html(&b, t->scope);
+	buf_puts(&b, "</dd>\n</dl>\n<div class=\"notice\" role=\"status\">Copy this token now: skiff "
+		     "stores only its hash and will never show it again.</div>\n<div class=\"field\">"
+		     "<label for=\"token-secret\">Token (select it and copy, or use the button)"
+		     "</label>\n<input id=\"token-secret\" class=\"mono\" type=\"text\" readonly "
+		     "autocomplete=\"off\" spellcheck=\"false\" value=\"");
+	buf_put_html(&b, secret);
+	buf_puts(&b, "\"> <button type=\"button\" id=\"token-copy\" data-copy=\"token-secret\" "
+		     "hidden>Copy</button></div>\n<p>Use it as <code>SKIFF_TOKEN</code> in CI, or with "
+		     "<code>skiff login</code>.</p>\n<p><a id=\"token-back\" href=\"/projects/");
+	buf_put_html(&b, t->project);
+	buf_puts(&b, "#tokens\">Back to the project</a></p>\n</main>\n</body>\n</html>\n");
+	html_send(resp, &b, 201);
+	/* the page holds a secret: no cache keeps it */
+	response_header(resp, "Cache-Control", "no-store");
+	return 201;
+}
+
 static int tokens_new_act(struct http_request *req, struct http_response *resp, json_t *body,
-			  struct error *err)
+			  bool is_form, struct error *err)
 {
 	struct app *app = req->app;
 	const char *slug = req->params[0];
@@ -105,6 +150,8 @@ static int tokens_new_act(struct http_request *req, struct http_response *resp, 
 	json_t *jn = json_object_get(body, "name"), *js = json_object_get(body, "scope");
 	const char *name = json_string_value(jn);
 	const char *scope = js ? json_string_value(js) : "deploy";
+	if (is_form && scope && !*scope)
+		scope = "deploy";
 	if (!name || strlen(name) != json_string_length(jn) || !model_token_name_valid(name))
 		return error_set(err, SKIFF_EINVALID, "invalid_token_name",
 				 "name must be 1 to %d characters without control characters",
@@ -125,6 +172,9 @@ static int tokens_new_act(struct http_request *req, struct http_response *resp, 
 		return err->code;
 	log_info("token created project=%s token=%s scope=%s", slug, t.id, t.scope);
 	/* the secret is shown here once; Redis holds only its SHA-256 */
+	if (is_form)
+		return tokens_created_page(resp, &t, secret);
+	response_header(resp, "Cache-Control", "no-store");
 	return response_json(resp, 201, json_pack("{sssssssssI}", "token", secret, "id", t.id, "name",
 						  t.name, "scope", t.scope, "created",
 						  (json_int_t)t.created));
@@ -136,15 +186,21 @@ int create_tokens_new(struct http_request *req, struct http_response *resp)
 }
 
 static int tokens_delete_act(struct http_request *req, struct http_response *resp, json_t *body,
-			     struct error *err)
+			     bool is_form, struct error *err)
 {
 	struct app *app = req->app;
 	const char *id = req->params[1];
+	(void)body;
 	if (!id_valid(id))
 		return error_set(err, SKIFF_ENOTFOUND, "unknown_token", "no such token");
 	if (model_token_delete(app->redis, req->params[0], id, err) < 0)
 		return err->code;
 	log_info("token revoked project=%s token=%s", req->params[0], id);
+	if (is_form) {
+		char loc[96];
+		snprintf(loc, sizeof(loc), "/projects/%s#tokens", req->params[0]);
+		return response_see_other(resp, loc);
+	}
 	return response_json(resp, 200, json_pack("{ssss}", "status", "revoked", "id", id));
 }
 

@@ -25,7 +25,11 @@ int create_who_may(const struct create_who *who, const char *slug, struct error 
 /* 0 for admin credentials only; a deploy token gets 403 token_scope. */
 int create_who_admin(const struct create_who *who, struct error *err);
 
+/* POST /api/projects/{slug}/tokens: JSON answers the secret once as JSON, the dashboard's form
+ * as a page. */
 int create_tokens_new(struct http_request *req, struct http_response *resp);
+/* DELETE /api/projects/{slug}/tokens/{id}, and POST …/{id}/revoke for the dashboard's form
+ * (303 back to the project page). */
 int create_tokens_delete(struct http_request *req, struct http_response *resp);
 
 #endif

@@ -6,12 +6,14 @@
 #include <time.h>
 
 #include "api.h"
+#include "auth.h"
 #include "html.h"
 #include "html_form.h"
 #include "id.h"
 #include "model.h"
 #include "model_log.h"
 #include "model_repo.h"
+#include "model_token.h"
 #include "pages.h"
 #include "status.h"
 #include "validate.h"
@@ -231,6 +233,76 @@ static void pages_repo_section(struct buf *b, const char *slug, bool ssh,
 	buf_puts(b, "</div>\n");
 }
 
+/* The project's deploy tokens (name, scope, created, last used, a revoke button) and the form
+ * that creates one; only for the operator's credentials (public_reads does not show them). */
+static void pages_tokens(struct http_request *req, struct buf *b, const char *slug)
+{
+	struct app *app = req->app;
+	struct error err;
+	json_t *list = NULL;
+	buf_puts(b, "<h2 id=\"tokens\">Deploy tokens</h2>\n");
+	if (!auth_admin_present(req)) {
+		buf_puts(b, "<p class=\"muted\" id=\"tokens-locked\">Deploy tokens are managed with the "
+			    "operator's credentials.</p>\n");
+		return;
+	}
+	if (model_token_list(app->redis, slug, &list, &err) < 0) {
+		buf_puts(b, "<div class=\"notice error\" role=\"alert\">The tokens cannot be listed: ");
+		buf_put_html(b, err.message);
+		buf_puts(b, "</div>\n");
+		return;
+	}
+	buf_puts(b, "<p class=\"hint\">A deploy token lets <code>skiff deploy</code> (from a laptop or "
+		    "CI) upload to this project and nothing else; a preview token never changes "
+		    "production.</p>\n");
+	if (json_array_size(list) == 0)
+		buf_puts(b, "<p class=\"muted\" id=\"no-tokens\">No deploy tokens yet.</p>\n");
+	else
+		buf_puts(b, "<div class=\"table-wrap\"><table class=\"list\" id=\"token-list\">\n"
+			    "<thead><tr><th>Name</th><th>Scope</th><th>Created</th><th>Last used</th>"
+			    "<th></th></tr></thead>\n<tbody>\n");
+	size_t i;
+	json_t *t;
+	json_array_foreach(list, i, t) {
+		const char *id = json_string_value(json_object_get(t, "id"));
+		json_t *used = json_object_get(t, "lastUsed");
+		buf_puts(b, "<tr data-token-id=\"");
+		buf_put_html(b, id);
+		buf_puts(b, "\"><td data-label=\"Name\" class=\"token-name\">");
+		buf_put_html(b, json_string_value(json_object_get(t, "name")));
+		buf_puts(b, "</td><td data-label=\"Scope\" class=\"token-scope\">");
+		buf_put_html(b, json_string_value(json_object_get(t, "scope")));
+		buf_puts(b, "</td><td data-label=\"Created\">");
+		pages_time(b, json_integer_value(json_object_get(t, "created")));
+		buf_puts(b, "</td><td data-label=\"Last used\" class=\"token-used\">");
+		if (json_is_integer(used))
+			pages_time(b, json_integer_value(used));
+		else
+			buf_puts(b, "<span class=\"muted\">never</span>");
+		buf_puts(b, "</td><td class=\"row-actions\"><form method=\"post\" class=\"inline\" "
+			    "action=\"/api/projects/");
+		buf_put_html(b, slug);
+		buf_puts(b, "/tokens/");
+		buf_put_html(b, id);
+		buf_puts(b, "/revoke\"><button type=\"submit\" class=\"danger revoke\">Revoke</button>"
+			    "</form></td></tr>\n");
+	}
+	if (json_array_size(list) > 0)
+		buf_puts(b, "</tbody></table></div>\n");
+	buf_puts(b, "<form method=\"post\" class=\"card form\" id=\"token-form\" action=\"/api/projects/");
+	buf_put_html(b, slug);
+	buf_printf(b, "/tokens\">\n<div class=\"field-row\"><div class=\"field\"><label "
+		      "for=\"token-name\">Name</label>\n<input id=\"token-name\" name=\"name\" "
+		      "type=\"text\" maxlength=\"%d\" autocomplete=\"off\" required placeholder=\"ci\">"
+		      "</div>\n<div class=\"field\"><label for=\"token-scope\">Scope</label>\n<select "
+		      "id=\"token-scope\" name=\"scope\"><option value=\"deploy\">deploy: any deployment, "
+		      "production too</option><option value=\"preview\">preview: preview deployments "
+		      "only</option></select></div></div>\n<div class=\"form-actions\"><button "
+		      "type=\"submit\" id=\"token-create\">Create token</button></div>\n</form>\n",
+		      TOKEN_NAME_MAX);
+	json_decref(list);
+}
+
 int pages_project(struct http_request *req, struct http_response *resp)
 {
 	struct app *app = req->app;
@@ -357,6 +429,7 @@ int pages_project(struct http_request *req, struct http_response *resp)
 	if (model_repo_get(app->redis, slug, ra, NULL) == 0)
 		pages_repo_section(&b, slug, validate_git_url_ssh(p.git_url), ra);
 	free(ra);
+	pages_tokens(req, &b, slug);
 	buf_puts(&b, "<h2>Danger zone</h2>\n<form method=\"post\" "
 		     "class=\"card form\" id=\"delete-form\" action=\"/api/projects/");
 	buf_put_html(&b, slug);
