@@ -194,6 +194,48 @@ START_TEST(test_sigv4_s3_path_and_token)
 }
 END_TEST
 
+/* AWS's documented presigned URL (S3 API reference, "Authenticating Requests: Using Query
+ * Parameters"): GET examplebucket/test.txt on 2013-05-24 for 86,400 s with the documentation's
+ * example key pair. */
+START_TEST(test_sigv4_presign_aws_example)
+{
+	struct sigv4_pair h[] = { { "Host", "examplebucket.s3.amazonaws.com" } };
+	struct sigv4_request r = { "GET", "/test.txt", "", h, 1, NULL, "20130524T000000Z",
+				   "us-east-1", "s3" };
+	char q[2048];
+	ck_assert_int_eq(sigv4_presign(&r, "AKIAIOSFODNN7EXAMPLE",
+				       "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "", 86400, q,
+				       sizeof(q)), 0);
+	ck_assert_str_eq(q, "X-Amz-Algorithm=AWS4-HMAC-SHA256"
+			 "&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
+			 "&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host"
+			 "&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
+	/* a cut is refused, never a shorter URL; so is an expiry past a week */
+	ck_assert_int_eq(sigv4_presign(&r, "AKIAIOSFODNN7EXAMPLE", "k", "", 86400, q, 200), -1);
+	ck_assert_int_eq(sigv4_presign(&r, "AKIAIOSFODNN7EXAMPLE", "k", "", 604801, q, sizeof(q)), -1);
+	ck_assert_int_eq(sigv4_presign(&r, "AKIAIOSFODNN7EXAMPLE", "k", "", 0, q, sizeof(q)), -1);
+}
+END_TEST
+
+/* A PUT that carries its checksum as a signed header, with a session token: both are in the
+ * query, and the signature changes with the checksum (S3 then holds the body to it). */
+START_TEST(test_sigv4_presign_checksum_token)
+{
+	struct sigv4_pair h[] = { { "host", "b.s3.amazonaws.com" },
+				  { "x-amz-checksum-sha256", "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" } };
+	struct sigv4_request r = { "PUT", "/blobs/e3/e3b0", "", h, 2, NULL, "20240501T120000Z",
+				   "eu-west-1", "s3" };
+	char q1[4096], q2[4096];
+	ck_assert_int_eq(sigv4_presign(&r, "ASIA1", "secret", "tok+en/=", 900, q1, sizeof(q1)), 0);
+	ck_assert(strstr(q1, "&X-Amz-SignedHeaders=host%3Bx-amz-checksum-sha256&"));
+	ck_assert(strstr(q1, "&X-Amz-Security-Token=tok%2Ben%2F%3D&"));
+	ck_assert(strstr(q1, "&X-Amz-Expires=900&"));
+	h[1].value = "z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==";
+	ck_assert_int_eq(sigv4_presign(&r, "ASIA1", "secret", "tok+en/=", 900, q2, sizeof(q2)), 0);
+	ck_assert_str_ne(strstr(q1, "X-Amz-Signature="), strstr(q2, "X-Amz-Signature="));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sigv4");
@@ -201,6 +243,8 @@ int main(void)
 	tcase_add_test(tc, test_sigv4_aws_suite);
 	tcase_add_test(tc, test_sigv4_query_continuation_token);
 	tcase_add_test(tc, test_sigv4_s3_path_and_token);
+	tcase_add_test(tc, test_sigv4_presign_aws_example);
+	tcase_add_test(tc, test_sigv4_presign_checksum_token);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);

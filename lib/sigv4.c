@@ -251,14 +251,16 @@ static void sigv4_hmac(const unsigned char *key, size_t key_len, const char *dat
 	memcpy(out, md, sizeof(md));
 }
 
-int sigv4_authorization(const struct sigv4_request *r, const char *access_key,
-			const char *secret_key, char out[SIGV4_AUTH_MAX])
+/* The hex signature of r (its canonical request, string to sign, signing key) into sig, and
+ * its credential scope into scope. 0 or -1. */
+static int sigv4_signature(const struct sigv4_request *r, const char *secret_key,
+			   char *signed_headers, size_t cap, char scope[SIGV4_SCOPE_MAX],
+			   char sig[65])
 {
 	struct buf creq = BUF_INIT(SIGV4_CREQ_MAX), sts = BUF_INIT(SIGV4_CREQ_MAX);
-	char signed_headers[SIGV4_AUTH_MAX / 2], scope[SIGV4_SCOPE_MAX], sig[65];
 	char secret[AWS_KEY_MAX + 8];
 	unsigned char k[32];
-	int rc = sigv4_canonical_request(r, &creq, signed_headers, sizeof(signed_headers));
+	int rc = sigv4_canonical_request(r, &creq, signed_headers, cap);
 	if (rc == 0)
 		rc = sigv4_string_to_sign(r, buf_cstr(&creq), creq.len, &sts);
 	if (rc == 0)
@@ -274,16 +276,64 @@ int sigv4_authorization(const struct sigv4_request *r, const char *access_key,
 		sigv4_hmac(k, sizeof(k), "aws4_request", 12, k);
 		sigv4_hmac(k, sizeof(k), buf_cstr(&sts), sts.len, k);
 		hex_encode(k, sizeof(k), sig);
-		int n = snprintf(out, SIGV4_AUTH_MAX,
-				 "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
-				 access_key, scope, signed_headers, sig);
-		if (n < 0 || n >= SIGV4_AUTH_MAX)
-			rc = -1;
 	}
 	OPENSSL_cleanse(secret, sizeof(secret));
 	OPENSSL_cleanse(k, sizeof(k));
 	buf_dispose(&creq);
 	buf_dispose(&sts);
+	return rc;
+}
+
+int sigv4_authorization(const struct sigv4_request *r, const char *access_key,
+			const char *secret_key, char out[SIGV4_AUTH_MAX])
+{
+	char signed_headers[SIGV4_AUTH_MAX / 2], scope[SIGV4_SCOPE_MAX], sig[65];
+	if (sigv4_signature(r, secret_key, signed_headers, sizeof(signed_headers), scope, sig) < 0)
+		return -1;
+	int n = snprintf(out, SIGV4_AUTH_MAX,
+			 "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
+			 access_key, scope, signed_headers, sig);
+	return n < 0 || n >= SIGV4_AUTH_MAX ? -1 : 0;
+}
+
+int sigv4_presign(const struct sigv4_request *r, const char *access_key, const char *secret_key,
+		  const char *token, long expires, char *out, size_t cap)
+{
+	struct sigv4_request q = *r;
+	struct buf creq = BUF_INIT(SIGV4_CREQ_MAX);
+	char signed_headers[SIGV4_AUTH_MAX / 2], scope[SIGV4_SCOPE_MAX], sig[65];
+	char credential[AWS_KEY_MAX + SIGV4_SCOPE_MAX + 2], exp[24];
+	int rc = -1;
+	if (expires < 1 || expires > SIGV4_PRESIGN_EXPIRES_MAX || sigv4_scope(r, scope) < 0 ||
+	    /* the signed header list goes into the query it signs: learn it first */
+	    sigv4_canonical_request(r, &creq, signed_headers, sizeof(signed_headers)) < 0)
+		goto out;
+	snprintf(credential, sizeof(credential), "%s/%s", access_key, scope);
+	snprintf(exp, sizeof(exp), "%ld", expires);
+	struct sigv4_pair p[] = {
+		{ "X-Amz-Algorithm", "AWS4-HMAC-SHA256" }, { "X-Amz-Credential", credential },
+		{ "X-Amz-Date", r->amz_date }, { "X-Amz-Expires", exp },
+		{ "X-Amz-SignedHeaders", signed_headers }, { "X-Amz-Security-Token", token },
+	};
+	size_t np = token && *token ? 6 : 5, used = 0;
+	if (r->query && *r->query) {
+		used = strlen(r->query);
+		if (used + 2 > cap)
+			goto out;
+		memcpy(out, r->query, used);
+		out[used++] = '&';
+	}
+	if (sigv4_query(out + used, cap - used, p, np) < 0)
+		goto out;
+	q.query = out;
+	q.payload_hash = "UNSIGNED-PAYLOAD";
+	if (sigv4_signature(&q, secret_key, signed_headers, sizeof(signed_headers), scope, sig) < 0)
+		goto out;
+	used = strlen(out);
+	int n = snprintf(out + used, cap - used, "&X-Amz-Signature=%s", sig);
+	rc = n < 0 || (size_t)n >= cap - used ? -1 : 0;
+out:
+	buf_dispose(&creq);
 	return rc;
 }
 

@@ -12,6 +12,7 @@
 #define SIGV4_CREQ_MAX 16384      /* a canonical request */
 #define SIGV4_AUTH_MAX 1024       /* an Authorization header value */
 #define SIGV4_DATE_LEN 16         /* "20150830T123600Z" */
+#define SIGV4_PRESIGN_EXPIRES_MAX 604800L /* seconds: a presigned URL lives a week at most */
 
 struct sigv4_pair {
 	const char *name;
@@ -51,6 +52,15 @@ int sigv4_string_to_sign(const struct sigv4_request *r, const char *creq, size_t
 /* The Authorization header value for r signed with the key pair. 0 or -1. */
 int sigv4_authorization(const struct sigv4_request *r, const char *access_key,
 			const char *secret_key, char out[SIGV4_AUTH_MAX]);
+
+/* A presigned URL's query string ("query parameters" authentication) into out: r's own query
+ * (encoded, may be empty), then X-Amz-Algorithm, -Credential, -Date, -Expires (1 to
+ * SIGV4_PRESIGN_EXPIRES_MAX seconds), -SignedHeaders and, when token is not empty,
+ * -Security-Token, signed over r's headers (host included) with the payload UNSIGNED-PAYLOAD
+ * (r->payload_hash is not used), and X-Amz-Signature last. Whoever uses the URL must send
+ * every signed header other than host with the same value. 0, or -1 when out is too small. */
+int sigv4_presign(const struct sigv4_request *r, const char *access_key, const char *secret_key,
+		  const char *token, long expires, char *out, size_t cap);
 
 /* x-amz-date of a time in ms since the epoch. */
 void sigv4_date(long long ms, char out[SIGV4_DATE_LEN + 1]);
