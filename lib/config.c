@@ -51,6 +51,7 @@ static const struct config_key config_keys[] = {
 	I(s3_timeout, "60", 1, 3600),
 	I(s3_retries, "8", 0, 100),
 	I(s3_deadline, "900", 1, 86400),
+	I(s3_presign_expires, "3600", 0, 604800),
 	I(cache_max_mb, "1024", 1, 16777216),
 	S(build_cache_path, "/var/cache/skiff/build"),
 	I(build_cache_mb, "4096", 0, 16777216),

@@ -34,6 +34,7 @@ struct config {
 	long s3_timeout;                     /* seconds for one request; stall time of uploads */
 	long s3_retries;                     /* retries on 5xx/429/connection errors */
 	long s3_deadline;                    /* seconds for a whole batch upload */
+	long s3_presign_expires;             /* seconds a presigned blob upload lives; 0 = none */
 	long cache_max_mb;                   /* bound of cache_path (LRU) */
 	char build_cache_path[CONFIG_STR_MAX]; /* package-manager caches kept between builds */
 	long build_cache_mb;                 /* bound of build_cache_path (LRU); 0: no cache */

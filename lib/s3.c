@@ -545,6 +545,49 @@ int s3_put_file(struct s3 *s, const char *key, const char *path, const char *sha
 	return s3_put_many(s, &p, 1, false, err);
 }
 
+int s3_presign_put(struct s3 *s, const char *key, const struct sigv4_pair *headers, size_t n,
+		   long expires, char *url, size_t cap, struct error *err)
+{
+	struct aws_creds creds;
+	struct sigv4_pair hv[SIGV4_HEADERS_MAX];
+	char full[S3_KEY_MAX], base[S3_URL_MAX], host[512], date[SIGV4_DATE_LEN + 1];
+	char query[S3_URL_MAX];
+	if (n + 1 > SIGV4_HEADERS_MAX)
+		return error_set(err, SKIFF_EINTERNAL, NULL, "too many headers to presign");
+	int rc = s3_full_key(s, key, full, err);
+	if (rc < 0)
+		return rc;
+	if (s3_url_build(base, sizeof(base), s->endpoint, s->bucket, s->path_style, full, NULL) < 0)
+		return error_set(err, SKIFF_EINVALID, "invalid_key", "object URL too long");
+	/* scheme://host[:port]/path: the host is signed, the path is the canonical URI */
+	const char *hp = strstr(base, "://") + 3;
+	size_t hl = strcspn(hp, "/");
+	if (hl == 0 || hl >= sizeof(host) || hp[hl] != '/')
+		return error_set(err, SKIFF_EINVALID, "invalid_config", "cannot presign %s", base);
+	memcpy(host, hp, hl);
+	host[hl] = '\0';
+	if ((rc = aws_auth_get(s->auth, &creds, err)) < 0)
+		return rc;
+	if (creds.expires_ms) {
+		/* a URL outliving its credentials would only be refused later, by S3 */
+		long long left = (creds.expires_ms - clock_wall_ms()) / 1000;
+		if (left < expires)
+			expires = left > 1 ? (long)left : 1;
+	}
+	hv[0] = (struct sigv4_pair){ "host", host };
+	memcpy(hv + 1, headers, n * sizeof(*headers));
+	sigv4_date(clock_wall_ms() + creds.skew_ms, date);
+	struct sigv4_request r = { "PUT", hp + hl, "", hv, n + 1, NULL, date, s->region, "s3" };
+	rc = sigv4_presign(&r, creds.access_key, creds.secret_key, creds.token, expires, query,
+			   sizeof(query));
+	memset(&creds, 0, sizeof(creds));
+	int k = rc < 0 ? -1 : snprintf(url, cap, "%s?%s", base, query);
+	if (k < 0 || (size_t)k >= cap)
+		return error_set(err, SKIFF_EINVALID, "invalid_config",
+				 "cannot presign the upload of %s (a name is too long)", key);
+	return 0;
+}
+
 int s3_get_fd(struct s3 *s, const char *key, int fd, unsigned long long max, struct error *err)
 {
 	struct s3_req r;

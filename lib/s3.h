@@ -69,6 +69,14 @@ struct s3_put {
 int s3_put_many(struct s3 *s, struct s3_put *puts, size_t n, bool skip_existing,
 		struct error *err);
 
+struct sigv4_pair;
+/* A presigned PUT URL of key into url (cap bytes), valid for expires seconds (at most a week,
+ * and no longer than temporary credentials live), signed over host and headers[0..n): whoever
+ * uploads must send each of those headers with its value, and nothing else signs the body
+ * (UNSIGNED-PAYLOAD; a signed x-amz-checksum-sha256 makes S3 hold the body to it). */
+int s3_presign_put(struct s3 *s, const char *key, const struct sigv4_pair *headers, size_t n,
+		   long expires, char *url, size_t cap, struct error *err);
+
 /* Counters since s3_new (requests sent, retries), for logs and tests. */
 void s3_stats(const struct s3 *s, unsigned long long *requests, unsigned long long *retries);
 

@@ -145,6 +145,18 @@ int store_blob_exists(struct store *s, const char *hash, struct error *err)
 	return rc < 0 ? rc : s->b->ops->blob_exists(s->b, key, err);
 }
 
+int store_blob_upload_url(struct store *s, const char *hash, long expires,
+			  struct store_upload_url *out, struct error *err)
+{
+	char key[STORE_KEY_MAX];
+	int rc = store_blob_key(hash, key, err);
+	memset(out, 0, sizeof(*out));
+	if (rc < 0 || !s->b->ops->blob_upload_url)
+		return rc;
+	rc = s->b->ops->blob_upload_url(s->b, hash, key, expires, out, err);
+	return rc < 0 ? rc : 1;
+}
+
 int store_blob_put(struct store *s, const char *hash, const char *src_path,
 		   const char *content_type, struct error *err)
 {

@@ -36,6 +36,25 @@ int store_blob_serve_path(struct store *s, const char *hash, char out[STORE_PATH
 			  struct error *err);
 int store_blob_delete(struct store *s, const char *hash, struct error *err);
 
+#define STORE_UPLOAD_URL_MAX 4096
+#define STORE_UPLOAD_HEADERS 3
+
+/* Where a client may PUT a blob's bytes itself, past skiff: the URL, and the headers it must
+ * send with exactly these values (one of them holds the store to the blob's hash). */
+struct store_upload_url {
+	char url[STORE_UPLOAD_URL_MAX];
+	struct {
+		const char *name;
+		char value[64];
+	} headers[STORE_UPLOAD_HEADERS];
+	size_t nheaders;
+};
+
+/* A direct upload of blob hash for expires seconds: 1 with out filled, 0 when the backend
+ * has no such thing (the file store: blobs go through skiff), negative on failure. */
+int store_blob_upload_url(struct store *s, const char *hash, long expires,
+			  struct store_upload_url *out, struct error *err);
+
 /* One blob of a batch upload. */
 struct store_upload {
 	const char *hash;              /* SHA-256 hex of the file's bytes */

@@ -31,6 +31,10 @@ struct store_ops {
 			       char out[STORE_PATH_MAX], struct error *err);
 	int (*blob_delete)(struct store_backend *b, const char *hash, const char *key,
 			   struct error *err);
+	/* Optional: a URL a client PUTs the blob to itself (0 with out filled); without it
+	 * store_blob_upload_url answers 0 and blobs go through skiff. */
+	int (*blob_upload_url)(struct store_backend *b, const char *hash, const char *key,
+			       long expires, struct store_upload_url *out, struct error *err);
 	/* Optional: makes the blobs stored so far durable before a manifest names them. */
 	void (*blobs_sync)(struct store_backend *b);
 	/* Small objects by key; put is atomic. */

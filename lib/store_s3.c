@@ -2,9 +2,13 @@
  * blob signed with its hash so that S3 refuses changed bytes, served from a local cache. */
 #include "store_s3.h"
 #include "log.h"
+#include "hex.h"
 #include "s3.h"
+#include "sigv4.h"
 #include "store_cache.h"
 
+#include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -167,6 +171,29 @@ static void store_s3_free(struct store_backend *b)
 	free(s);
 }
 
+/* A presigned PUT that carries what skiff's own PUT carries (content type, Cache-Control) and
+ * x-amz-checksum-sha256, the blob's hash in base64: S3 refuses a body with another hash
+ * (400 BadDigest), so nothing is ever stored under the wrong name. */
+static int store_s3_blob_upload_url(struct store_backend *b, const char *hash, const char *key,
+				    long expires, struct store_upload_url *out, struct error *err)
+{
+	unsigned char digest[32];
+	if (hex_decode(hash, sizeof(digest), digest) < 0)
+		return error_set(err, SKIFF_EINVALID, "invalid_hash", "blob hash must be hex");
+	out->headers[0].name = "content-type";
+	snprintf(out->headers[0].value, sizeof(out->headers[0].value), "application/octet-stream");
+	out->headers[1].name = "cache-control";
+	snprintf(out->headers[1].value, sizeof(out->headers[1].value), "%s", S3_CACHE_IMMUTABLE);
+	out->headers[2].name = "x-amz-checksum-sha256";
+	EVP_EncodeBlock((unsigned char *)out->headers[2].value, digest, sizeof(digest));
+	out->nheaders = 3;
+	struct sigv4_pair hv[STORE_UPLOAD_HEADERS];
+	for (size_t i = 0; i < out->nheaders; i++)
+		hv[i] = (struct sigv4_pair){ out->headers[i].name, out->headers[i].value };
+	return s3_presign_put(store_s3_of(b)->s3, key, hv, out->nheaders, expires, out->url,
+			      sizeof(out->url), err);
+}
+
 static const struct store_ops store_s3_ops = {
 	.blob_exists = store_s3_blob_exists,
 	.blob_put = store_s3_blob_put,
@@ -174,6 +201,7 @@ static const struct store_ops store_s3_ops = {
 	.blob_path = store_s3_blob_path,
 	.blob_serve_path = store_s3_blob_path,
 	.blob_delete = store_s3_blob_delete,
+	.blob_upload_url = store_s3_blob_upload_url,
 	.object_put = store_s3_object_put,
 	.object_get = store_s3_object_get,
 	.object_delete = store_s3_object_delete,

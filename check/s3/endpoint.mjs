@@ -5,6 +5,10 @@
 //    (@smithy/signature-v4) over exactly the headers the client says it signed, and answers
 //    403 on a mismatch; checks x-amz-content-sha256 against the body, the date, and the
 //    session token of temporary credentials (400 ExpiredToken once they expired);
+//  - verifies presigned URLs (X-Amz-Algorithm … X-Amz-Signature in the query) the same way,
+//    with the signer's presign(), and refuses expired ones (403 AccessDenied);
+//  - holds every PUT that carries x-amz-checksum-sha256 to it, as S3 does: a malformed value
+//    is 400 InvalidRequest, a body with another SHA-256 400 BadDigest, and nothing is stored;
 //  - forwards S3 requests (path-style or virtual-hosted) to an in-process s3rver;
 //  - stands in for the ECS API (RunTask, DescribeTasks, StopTask, JSON 1.1): on RunTask it
 //    starts the task definition's container command as a local process with exactly the
@@ -59,6 +63,7 @@ const fault = {
 const stats = {
   s3: { GET: 0, PUT: 0, HEAD: 0, DELETE: 0, POST: 0 }, s3_keys: { GET: [], PUT: [] },
   rejected_signature: 0, rejected_skew: 0, rejected_expired: 0, rejected_payload: 0, faults_served: 0,
+  presigned: 0, rejected_checksum: 0,
   creds_fetched: 0, sts_calls: 0, sts_refused: 0, imds_tokens: 0, imds_creds: 0, imds_refused: 0, tokens_in: 0, ranges: [], iam_denied: 0, last_ecs: {}, ecs: {}, runtask_times: [], runtask_tokens: [], last_runtask: null, put_bytes: 0, throttled_rate: 0,
 };
 const tasks = new Map();     // task arn -> task
@@ -117,9 +122,88 @@ function readBody(req) {
   });
 }
 
+// Verifies a presigned request (query-string authentication, S3 only): the signature that
+// @smithy/signature-v4's presign() computes over the same request and signed headers, the
+// expiry, the session token of temporary credentials. Answers and returns null when it is not
+// valid, else returns { service, accessKeyId }.
+async function verifyPresigned(req, res, rawPath, q) {
+  const fail = (status, code, message) => { s3Error(res, status, code, message); return null; };
+  if (q['X-Amz-Algorithm'] !== 'AWS4-HMAC-SHA256')
+    return fail(400, 'AuthorizationQueryParametersError', 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"');
+  const cred = /^([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request$/.exec(q['X-Amz-Credential'] || '');
+  const date = parseAmzDate(q['X-Amz-Date']);
+  const expires = Number(q['X-Amz-Expires']);
+  const signedList = q['X-Amz-SignedHeaders'] || '';
+  const signature = q['X-Amz-Signature'] || '';
+  if (!cred || !date || !Number.isInteger(expires) || expires < 1 || expires > 604800 ||
+      !/^[a-z0-9;-]+$/.test(signedList) || !/^[0-9a-f]{64}$/.test(signature) || q['X-Amz-Date'].slice(0, 8) !== cred[2])
+    return fail(400, 'AuthorizationQueryParametersError', 'malformed presigned query parameters');
+  const [, akid, , reg, service] = cred;
+  if (service !== 's3') return fail(400, 'AuthorizationQueryParametersError', `service ${service} is not s3`);
+  let creds = null;
+  if (akid === longTerm.accessKeyId) creds = { ...longTerm };
+  else if (temp.has(akid)) {
+    const t = temp.get(akid);
+    if (q['X-Amz-Security-Token'] !== t.sessionToken)
+      return fail(403, 'InvalidToken', 'The provided token is malformed or otherwise invalid.');
+    creds = { accessKeyId: akid, secretAccessKey: t.secretAccessKey, sessionToken: t.sessionToken };
+  } else return fail(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
+  if (reg !== region) return fail(400, 'AuthorizationQueryParametersError', `the region '${reg}' is wrong; expecting '${region}'`);
+  const now = Date.now() + clockOffsetMs(true);
+  if (now > date.getTime() + expires * 1000) {
+    stats.rejected_expired++;
+    return fail(403, 'AccessDenied', 'Request has expired');
+  }
+  const signed = signedList.split(';');
+  if (!signed.includes('host')) return fail(403, 'SignatureDoesNotMatch', 'host is not signed');
+  const headers = {};
+  for (const h of signed) {
+    if (req.headers[h] === undefined) return fail(403, 'SignatureDoesNotMatch', `signed header ${h} is missing`);
+    headers[h] = String(req.headers[h]);
+  }
+  const query = { ...q };
+  delete query['X-Amz-Signature'];
+  const signer = new SignatureV4({ credentials: creds, region: reg, service, sha256: Sha256, uriEscapePath: false });
+  // a body that is neither a string nor bytes makes the signer use UNSIGNED-PAYLOAD, as S3
+  // does for presigned requests; the signed x-amz-* headers stay headers (not hoisted)
+  const expected = await signer.presign(
+    { method: req.method, protocol: 'http:', hostname: req.headers.host, path: rawPath, query, headers, body: { unsigned: true } },
+    { signingDate: date, expiresIn: expires, signableHeaders: new Set(signed),
+      unhoistableHeaders: new Set(signed.filter((h) => h.startsWith('x-amz-'))) },
+  );
+  if (expected.query['X-Amz-SignedHeaders'] !== signedList || expected.query['X-Amz-Signature'] !== signature) {
+    stats.rejected_signature++;
+    process.stderr.write(`presigned signature mismatch: ${req.method} ${rawPath} signed=${signedList} expected=${expected.query['X-Amz-SignedHeaders']}\n`);
+    return fail(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+  }
+  stats.presigned++;
+  return { service, accessKeyId: akid };
+}
+
+// S3's additional checksums: a PUT with x-amz-checksum-sha256 is stored only when its body has
+// that SHA-256 (base64). Answers and returns false when it has not.
+function checksumOk(req, res, body) {
+  const want = req.headers['x-amz-checksum-sha256'];
+  if (want === undefined || req.method !== 'PUT') return true;
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(want)) {
+    s3Error(res, 400, 'InvalidRequest', 'Value for x-amz-checksum-sha256 header is invalid.');
+    return false;
+  }
+  if (createHash('sha256').update(body).digest('base64') !== want) {
+    stats.rejected_checksum++;
+    s3Error(res, 400, 'BadDigest', 'The SHA256 you specified did not match the calculated checksum.');
+    return false;
+  }
+  return true;
+}
+
 // Verifies the request's SigV4 signature; answers and returns null when it is not valid,
 // else returns { service, accessKeyId }.
 async function verify(req, res, body, isS3Hint) {
+  const [rawPath0, rawQuery0] = req.url.split('?', 2);
+  const q0 = parseQuery(rawQuery0);
+  if (isS3Hint && !req.headers.authorization && q0['X-Amz-Signature'] !== undefined)
+    return verifyPresigned(req, res, rawPath0, q0);
   const auth = req.headers.authorization || '';
   const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/.exec(auth);
   const fail = (status, code, message) => {
@@ -183,7 +267,8 @@ async function verify(req, res, body, isS3Hint) {
 // ---- S3: forward to s3rver ------------------------------------------------------------------
 let upstreamPort = 0;
 function s3Forward(req, res, body) {
-  let path = req.url;
+  // a presigned request's authentication was checked here: s3rver gets the request without it
+  let path = req.url.replace(/([?&])X-Amz-[A-Za-z-]+=[^&]*/g, '$1').replace(/[?&]+$/, '').replace(/\?&+/, '?').replace(/&&+/g, '&');
   const host = (req.headers.host || '').split(':')[0];
   const vhost = host.endsWith('.localhost') ? host.slice(0, -'.localhost'.length) : null;
   if (vhost) path = `/${vhost}${path === '/' ? '' : path.startsWith('/?') ? path.slice(1) : path}`;
@@ -534,6 +619,7 @@ const server = createServer(async (req, res) => {
       return s3Error(res, fault.s3_status, fault.s3_status === 503 ? 'SlowDown' : 'InternalError', 'Please reduce your request rate.');
     }
     if (fault.s3_delay_ms) await new Promise((r) => setTimeout(r, fault.s3_delay_ms));
+    if (!checksumOk(req, res, body)) return;
     return s3Forward(req, res, body);
   } catch (e) {
     process.stderr.write(`endpoint error: ${e.stack}\n`);

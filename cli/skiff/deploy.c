@@ -22,6 +22,7 @@
 #define DEPLOY_MAX_FILES 20000UL     /* the server's default max_files */
 #define DEPLOY_MAX_FILE_BYTES (100ULL << 20) /* the server's default max_file_mb */
 #define DEPLOY_MAX_TOTAL_BYTES (64ULL << 30)
+#define DEPLOY_UPLOAD_URL_MAX 8192   /* bytes of an upload URL or one header line */
 
 /* One announced file: where its bytes are (a file under the root, or the rules text). */
 struct deploy_entry {
@@ -40,6 +41,7 @@ struct deploy_upload {
 	struct curl_slist *hdr;
 	struct buf answer;
 	int tries;
+	bool direct;                 /* this PUT goes to a presigned URL */
 };
 
 struct deploy {
@@ -49,6 +51,8 @@ struct deploy {
 	size_t n;
 	int refused;
 	bool progress;
+	json_t *presigned;           /* the answer's upload.presigned: {hash: {url, headers}} */
+	size_t direct;               /* blobs uploaded to a presigned URL */
 };
 
 static void deploy_note(void *ctx, const char *msg)
@@ -114,7 +118,7 @@ static size_t deploy_sink(char *p, size_t size, size_t n, void *ctx)
 static int deploy_upload_start(struct deploy *d, const char *id, struct deploy_upload *u,
 			       struct error *err)
 {
-	struct buf url = BUF_INIT(CLI_URL_MAX * 2), auth = BUF_INIT(CLI_TOKEN_MAX + 32);
+	struct buf url = BUF_INIT(DEPLOY_UPLOAD_URL_MAX), auth = BUF_INIT(DEPLOY_UPLOAD_URL_MAX);
 	int rc = 0;
 	if (u->in) {
 		fclose(u->in);
@@ -125,15 +129,41 @@ static int deploy_upload_start(struct deploy *d, const char *id, struct deploy_u
 		curl_easy_reset(u->h);
 	else if (!(u->h = curl_easy_init()))
 		abort();
-	if (!u->hdr) {
+	curl_slist_free_all(u->hdr);
+	u->hdr = NULL;
+	/* a presigned URL (straight to the store) gets exactly its signed headers and never the
+	 * token; skiff's own blob route gets the token */
+	json_t *direct = json_object_get(d->presigned, u->e->hash);
+	const char *durl = json_string_value(json_object_get(direct, "url"));
+	if (durl) {
+		const char *name;
+		json_t *v;
+		buf_puts(&url, durl);
+		json_object_foreach(json_object_get(direct, "headers"), name, v) {
+			if (!json_is_string(v) || strpbrk(name, "\r\n:") || strpbrk(json_string_value(v), "\r\n")) {
+				rc = error_set(err, SKIFF_EUPSTREAM, "bad_answer",
+					       "the server's upload headers for %s are malformed", u->e->path);
+				goto out;
+			}
+			buf_reset(&auth);
+			buf_printf(&auth, "%s: %s", name, json_string_value(v));
+			u->hdr = curl_slist_append(u->hdr, buf_cstr(&auth));
+		}
+	} else {
 		if (d->cli->token[0]) {
 			buf_printf(&auth, "Authorization: Bearer %s", d->cli->token);
 			u->hdr = curl_slist_append(u->hdr, buf_cstr(&auth));
 		}
 		u->hdr = curl_slist_append(u->hdr, "Content-Type: application/octet-stream");
-		u->hdr = curl_slist_append(u->hdr, "Expect:");
+		buf_printf(&url, "%s/api/deployments/%s/blobs/%s", d->cli->url, id, u->e->hash);
 	}
-	buf_printf(&url, "%s/api/deployments/%s/blobs/%s", d->cli->url, id, u->e->hash);
+	u->hdr = curl_slist_append(u->hdr, "Expect:");
+	u->direct = durl != NULL;
+	if (url.err || auth.err) {
+		rc = error_set(err, SKIFF_EUPSTREAM, "bad_answer", "the upload URL of %s is too long",
+			       u->e->path);
+		goto out;
+	}
 	if (u->e->src) {
 		struct stat st;
 		int fd = collect_open_file(d->root_fd, u->e->src, &st, err);
@@ -176,6 +206,19 @@ static void deploy_upload_dispose(struct deploy_upload *u)
 	curl_easy_cleanup(u->h);
 	curl_slist_free_all(u->hdr);
 	buf_dispose(&u->answer);
+}
+
+/* An S3 error answer (XML: <Code>, <Message>) as "message (HTTP 400 BadDigest)". */
+static void deploy_store_error(long status, struct buf *answer, struct error *err)
+{
+	char code[64] = "", msg[256] = "";
+	const char *a = buf_cstr(answer), *p, *q;
+	if ((p = strstr(a, "<Code>")) && (q = strstr(p, "</Code>")) && q - p - 6 < (long)sizeof(code))
+		snprintf(code, sizeof(code), "%.*s", (int)(q - p - 6), p + 6);
+	if ((p = strstr(a, "<Message>")) && (q = strstr(p, "</Message>")))
+		snprintf(msg, sizeof(msg), "%.*s", (int)(q - p - 9 < 255 ? q - p - 9 : 255), p + 9);
+	error_set(err, SKIFF_EUPSTREAM, code[0] ? code : "store_refused", "the store refused it: %s (HTTP %ld%s%s)",
+		  msg[0] ? msg : "no message", status, code[0] ? " " : "", code);
 }
 
 /* PUTs each blob of todo[0..n), DEPLOY_PARALLEL at a time; *bytes counts what was sent. */
@@ -232,7 +275,10 @@ static int deploy_upload_all(struct deploy *d, const char *id, struct deploy_ent
 			}
 			if (status != 200 && status != 201) {
 				json_t *a = json_loadb(u->answer.data ? u->answer.data : "", u->answer.len, 0, NULL);
-				cli_answer_error(status, a, err);
+				if (!a && u->direct)
+					deploy_store_error(status, &u->answer, err);
+				else
+					cli_answer_error(status, a, err);
 				json_decref(a);
 				char msgcopy[ERROR_MESSAGE_MAX];
 				memcpy(msgcopy, err->message, sizeof(msgcopy));
@@ -241,6 +287,7 @@ static int deploy_upload_all(struct deploy *d, const char *id, struct deploy_ent
 				goto out;
 			}
 			done++;
+			d->direct += u->direct;
 			*bytes += u->e->size;
 			if (d->progress)
 				fprintf(stderr, "\ruploaded %zu/%zu blobs, %llu/%llu bytes", done, n, *bytes, total);
@@ -333,7 +380,7 @@ int cli_deploy(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 }
 	};
 	struct cli c = { 0 };
-	struct deploy d = { &c, -1, NULL, 0, 0, false };
+	struct deploy d = { &c, -1, NULL, 0, 0, false, NULL, 0 };
 	struct collect_result r = { 0 };
 	struct collect_limits lim = { DEPLOY_MAX_FILES, DEPLOY_MAX_FILE_BYTES, DEPLOY_MAX_TOTAL_BYTES };
 	struct error err = { 0 };
@@ -413,6 +460,7 @@ int cli_deploy(int argc, char **argv)
 	memcpy(id, aid, strlen(aid) + 1);
 	if ((rc = deploy_required(&d, answer, &todo, &ntodo, &err)) < 0)
 		goto fail;
+	d.presigned = json_object_get(json_object_get(answer, "upload"), "presigned");
 	if (!c.json)
 		printf("deployment %s: %zu files, %zu to upload\n", id, d.n, ntodo);
 	if ((rc = deploy_upload_all(&d, id, todo, ntodo, &sent, &err)) < 0)
@@ -439,16 +487,18 @@ int cli_deploy(int argc, char **argv)
 	const char *url = json_string_value(json_object_get(fin, "deploymentUrl"));
 	const char *purl = preview ? NULL : json_string_value(json_object_get(dep, "projectUrl"));
 	if (c.json) {
-		json_t *o = json_pack("{s:s,s:s?,s:s?,s:s?,s:b,s:I,s:I,s:I,s:I}", "deploymentId", id,
+		json_t *o = json_pack("{s:s,s:s?,s:s?,s:s?,s:b,s:I,s:I,s:I,s:I,s:I}", "deploymentId", id,
 				      "state", state, "deploymentUrl", url, "projectUrl", purl,
 				      "preview", json_is_true(json_object_get(answer, "preview")),
 				      "files", (json_int_t)d.n, "uploaded", (json_int_t)ntodo,
+				      "uploadedDirect", (json_int_t)d.direct,
 				      "uploadedBytes", (json_int_t)sent,
 				      "bytes", json_integer_value(json_object_get(fin, "bytes")));
 		cli_print_json(o);
 		json_decref(o);
 	} else {
-		printf("uploaded %zu blob%s (%llu bytes)\n", ntodo, ntodo == 1 ? "" : "s", sent);
+		printf("uploaded %zu blob%s (%llu bytes)%s\n", ntodo, ntodo == 1 ? "" : "s", sent,
+		       d.direct ? ", straight to the store" : "");
 		printf("%s: %s\n", state ? state : "finished", url ? url : "");
 		if (purl)
 			printf("live: %s\n", purl);

@@ -126,6 +126,37 @@ int create_deploy_missing(struct store *s, json_t *files, json_t **out, struct e
 	return rc;
 }
 
+/* With a store that has them (s3) and s3_presign_expires set, a presigned PUT for each
+ * required blob, {hash: {url, headers}}, so that the bytes go straight to the bucket; NULL
+ * when blobs go through skiff. */
+static int create_deploy_presign(const struct config *cfg, struct store *store, json_t *required,
+				 json_t **out, struct error *err)
+{
+	struct store_upload_url u;
+	json_t *urls = NULL, *v;
+	size_t i;
+	*out = NULL;
+	if (cfg->s3_presign_expires <= 0)
+		return 0;
+	json_array_foreach(required, i, v) {
+		int rc = store_blob_upload_url(store, json_string_value(v), cfg->s3_presign_expires,
+					       &u, err);
+		if (rc <= 0) {
+			json_decref(urls);
+			return rc;
+		}
+		json_t *headers = json_object();
+		for (size_t k = 0; k < u.nheaders; k++)
+			json_object_set_new(headers, u.headers[k].name, json_string(u.headers[k].value));
+		if (!urls)
+			urls = json_object();
+		json_object_set_new(urls, json_string_value(v),
+				    json_pack("{s:s,s:o}", "url", u.url, "headers", headers));
+	}
+	*out = urls;
+	return 0;
+}
+
 int create_deploy_files(struct http_request *req, struct http_response *resp, json_t *body,
 			const struct create_who *who, struct error *err)
 {
@@ -146,7 +177,7 @@ int create_deploy_files(struct http_request *req, struct http_response *resp, js
 		return error_set(err, SKIFF_EINVALID, "invalid_field", "preview must be true or false");
 	bool preview = who->preview || json_is_true(pv);
 	struct store *store = NULL;
-	json_t *required = NULL;
+	json_t *required = NULL, *presigned = NULL;
 	struct project project;
 	if (deploy_files_check(cfg, files, err) < 0 || app_store(app, &store, err) < 0 ||
 	    model_project_get(app->redis, slug, &project, err) < 0) {
@@ -166,15 +197,19 @@ int create_deploy_files(struct http_request *req, struct http_response *resp, js
 			 ? error_set(err, SKIFF_ELIMIT, "too_many_files", "the file list is too large")
 			 : create_deploy_missing(store, files, &required, err);
 	if (rc == 0)
+		rc = create_deploy_presign(cfg, store, required, &presigned, err);
+	if (rc == 0)
 		rc = model_upload_create(app->redis, &d, fj, config ? config : "", preview, err);
 	free(fj);
 	free(config);
 	if (rc < 0) {
 		json_decref(required);
+		json_decref(presigned);
 		return rc;
 	}
-	log_info("upload started project=%s deployment=%s files=%zu required=%zu preview=%d", slug,
-		 d.id, json_object_size(files), json_array_size(required), preview);
+	log_info("upload started project=%s deployment=%s files=%zu required=%zu preview=%d "
+		 "presigned=%d", slug, d.id, json_object_size(files), json_array_size(required),
+		 preview, presigned != NULL);
 	char durl[1024];
 	api_site_url(cfg, slug, d.id, durl, sizeof(durl));
 	response_header(resp, "Location", "/api/deployments/%s", d.id);
@@ -186,6 +221,13 @@ int create_deploy_files(struct http_request *req, struct http_response *resp, js
 		"deploymentUrl", durl, "statusUrl",
 		arena_printf(req->arena, "%s/api/deployments/%s", cfg->dashboard_url, d.id),
 		"eventsUrl", arena_printf(req->arena, "/events/%s", d.id), "preview", preview);
+	if (presigned) {
+		json_t *up = json_object_get(answer, "upload");
+		json_object_set_new(up, "presigned", presigned);
+		json_object_set_new(up, "expires", json_integer(cfg->s3_presign_expires));
+	}
+	/* presigned URLs are credentials for a while: no cache keeps them */
+	response_header(resp, "Cache-Control", "no-store");
 	return response_json(resp, 201, answer);
 }
 
