@@ -47,7 +47,7 @@ CONF
 use_s3 600
 site() { curl -sS -H "Host: $1.localhost:$STACK_PORT" "$U$2"; }
 sha() { printf '%s' "$1" | sha256sum | cut -c1-64; }
-b64() { printf '%s' "$1" | openssl dgst -sha256 -binary | base64; }
+b64() { printf '%s' "$1" | python3 -c 'import base64, hashlib, sys; print(base64.b64encode(hashlib.sha256(sys.stdin.buffer.read()).digest()).decode())'; }
 
 # a project (its git build fails at once) and a deploy token for it
 curl -sS -o "$T/body" -X POST -H "$H" -H "$ORIGIN" -H 'Content-Type: application/json' \
@@ -132,7 +132,8 @@ curl -sS -o "$T/body" -X POST -H "$H" -H "Authorization: Bearer $TOK" -H 'Conten
 	--data-binary "{\"files\":{\"/index.html\":\"$CH\"}}" "$U/api/projects/direct/deployments"
 check_eq "a changed file is required again" "[\"$CH\"]" "$(jget required)"
 check_eq "…its presigned PUT refuses other bytes" "400 BadDigest" \
-	"$(put "$(jget "upload.presigned.$CH.url")" 'not the file' "$(openssl dgst -sha256 -binary "$D/index.html" | base64)")"
+	"$(put "$(jget "upload.presigned.$CH.url")" 'not the file' "$(b64 "$(cat "$D/index.html")
+")")"
 
 # ---- s3_presign_expires = 0: blobs go through skiff-create ----------------------------------
 use_s3 0
