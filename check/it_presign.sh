@@ -27,7 +27,7 @@ ORIGIN="Origin: http://localhost:$STACK_PORT"
 # the stack's store becomes the s3 store (blobs, manifests) with a serve cache where the
 # stack's lighttpd takes X-Sendfile paths from (its x-sendfile-docroot is $T/store/blobs/)
 use_s3() {
-	sed -i '/^store = /d; /^store_path = /d; /^s3_presign_expires = /d; /^cache_path = /d' "$T/skiff.conf"
+	sed -i '/^store = /d; /^store_path = /d; /^s3_presign_expires = /d; /^cache_path = /d; /^max_file_mb = /d' "$T/skiff.conf"
 	mkdir -p "$T/store/blobs/s3-cache"
 	cat >>"$T/skiff.conf" <<CONF
 store = s3
@@ -40,6 +40,7 @@ s3_secret_key = $SKIFF_TEST_SECRET_KEY
 s3_timeout = 10
 cache_path = $T/store/blobs/s3-cache
 s3_presign_expires = $1
+max_file_mb = ${2:-100}
 CONF
 	stop_lighttpd
 	start_lighttpd || fail "lighttpd restarts with the s3 store"
@@ -145,5 +146,22 @@ check_eq "with presigned uploads off: ready, 2 blobs, none direct" "ready 2 0" \
 check_eq "…skiff-create stored them in S3 itself (signed PUTs)" 2 \
 	"$(stat 'len([k for k in s["s3_keys"]["PUT"] if "/blobs/" in k])')"
 check_eq "the site serves the new file" 'through skiff' "$(site direct /f0.txt)"
+
+# ---- a presigned PUT has no size limit of skiff's: finish holds blobs to max_file_mb ------
+use_s3 600 1
+head -c 1500000 /dev/urandom >"$T/big.bin"
+BH=$(sha256sum "$T/big.bin" | cut -c1-64)
+BB=$(python3 -c 'import base64, hashlib, sys; print(base64.b64encode(hashlib.sha256(open(sys.argv[1], "rb").read()).digest()).decode())' "$T/big.bin")
+curl -sS -o "$T/body" -X POST -H "$H" -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' \
+	--data-binary "{\"files\":{\"/big.bin\":\"$BH\"}}" "$U/api/projects/direct/deployments"
+BID=$(jget deploymentId)
+check_eq "a blob over max_file_mb goes up its presigned URL" 200 \
+	"$(curl -sS -o /dev/null -w '%{http_code}' -X PUT -T "$T/big.bin" -H 'Expect:' \
+		-H 'content-type: application/octet-stream' -H 'cache-control: public, max-age=31536000, immutable' \
+		-H "x-amz-checksum-sha256: $BB" "$(jget "upload.presigned.$BH.url")")"
+curl -sS -o "$T/body" -w '%{http_code}' -X POST -H "$H" -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' \
+	--data-binary '{}' "$U/api/deployments/$BID/finish" >"$T/code"
+check_eq "…finish refuses it: 413 blob_too_large" "413 blob_too_large" "$(cat "$T/code") $(jget error.code)"
+check_eq "…and nothing was promoted" 'through skiff' "$(site direct /f0.txt)"
 
 finish

@@ -32,6 +32,7 @@ struct finish {
 	struct store *store;
 	const char *id;
 	json_t *entries;                 /* hash → a manifest entry already made for it */
+	unsigned long long max_file;     /* max_file_mb in bytes */
 	unsigned long long files, bytes;
 };
 
@@ -51,6 +52,13 @@ static int finish_open(struct finish *f, const char *hash, unsigned long long *s
 				 strerror(errno));
 	}
 	*size = (unsigned long long)st.st_size;
+	/* a blob the client PUT to a presigned URL never passed the blob route's limit */
+	if (*size > f->max_file) {
+		close(fd);
+		return error_set(err, SKIFF_ELIMIT, "blob_too_large",
+				 "blob %s is %llu bytes, over max_file_mb (%llu MiB)", hash, *size,
+				 f->max_file >> 20);
+	}
 	return fd;
 }
 
@@ -251,7 +259,8 @@ int create_deploy_finish(struct http_request *req, struct http_response *resp)
 	json_t *body = NULL, *list = NULL, *missing = NULL;
 	struct buf files = BUF_INIT(64u << 20), config = BUF_INIT(1 << 20);
 	struct deployment d;
-	struct finish f = { .app = app, .entries = json_object() };
+	struct finish f = { .app = app, .entries = json_object(),
+			    .max_file = (unsigned long long)req->cfg->max_file_mb << 20 };
 	char *manifest = NULL;
 	bool preview = false;
 	int status;
