@@ -193,3 +193,9 @@ void cli_print_json(json_t *v)
 	fputc('\n', stdout);
 	fflush(stdout);
 }
+
+bool cli_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	return n > 0 && n <= 63 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+}

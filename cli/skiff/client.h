@@ -41,6 +41,9 @@ int cli_answer_error(long status, json_t *answer, struct error *err);
 int cli_answer_check(long status, json_t *answer, struct error *err);
 /* Prints err on stderr (or as {"error":…} on stdout with --json); returns the exit status. */
 int cli_fail(const struct cli *c, const struct error *err);
+/* A slug or deployment id as a command line may name it: lowercase letters, digits and '-',
+ * 1–63 bytes (the server validates it exactly). */
+bool cli_name_ok(const char *s);
 /* Prints an answer as compact JSON and a newline. */
 void cli_print_json(json_t *v);
 

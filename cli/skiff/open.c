@@ -28,13 +28,6 @@ static const char open_usage[] =
 	"$BROWSER when set, else xdg-open when there is a display (DISPLAY or WAYLAND_DISPLAY).\n"
 	"With --json, or with neither a $BROWSER nor a display, it only prints.";
 
-/* A slug or deployment id: lowercase letters, digits and '-', 1–63 bytes. */
-static bool open_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-	return n > 0 && n <= 63 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
-}
-
 /* The program that opens a URL: $BROWSER's first ':'-separated entry (a program name or path,
  * run as it is, never through a shell), or xdg-open when a display is there; NULL for none. */
 static const char *open_browser(char *out, size_t size)
@@ -94,7 +87,7 @@ static int open_token_project(const struct cli *c, char *slug, size_t size, stru
 	long status = cli_call(c, "GET", "/api/whoami", NULL, &answer, err);
 	int rc = cli_answer_check(status, answer, err);
 	const char *p = json_string_value(json_object_get(json_object_get(answer, "data"), "project"));
-	if (rc == 0 && (!p || !open_name_ok(p) || strlen(p) >= size))
+	if (rc == 0 && (!p || !cli_name_ok(p) || strlen(p) >= size))
 		rc = error_set(err, SKIFF_EINVALID, "no_project",
 			       "say which site: skiff open ID, or skiff open --project SLUG");
 	if (rc == 0)
@@ -137,7 +130,7 @@ int cli_open(int argc, char **argv)
 		fprintf(stderr, "%s\n", open_usage);
 		return 2;
 	}
-	if ((id && !open_name_ok(id)) || (project && !open_name_ok(project))) {
+	if ((id && !cli_name_ok(id)) || (project && !cli_name_ok(project))) {
 		error_set(&err, SKIFF_EINVALID, "invalid_name", "'%.80s' is not a slug or deployment id",
 			  id ? id : project);
 		goto fail;

@@ -6,13 +6,6 @@
 #include "buf.h"
 #include "client.h"
 
-/* A slug or deployment id: lowercase letters, digits and '-', 1–63 bytes. */
-static bool simple_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-	return n > 0 && n <= 63 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
-}
-
 static const char *simple_help(const char *cmd)
 {
 	if (strcmp(cmd, "ls") == 0)
@@ -53,11 +46,11 @@ int cli_simple(const char *cmd, int argc, char **argv)
 		return 2;
 	}
 	for (int i = 0; i < nargs; i++)
-		if (!simple_name_ok(arg[i])) {
+		if (!cli_name_ok(arg[i])) {
 			error_set(&err, SKIFF_EINVALID, "invalid_name", "'%.80s' is not a slug or deployment id", arg[i]);
 			goto fail;
 		}
-	if (project && !simple_name_ok(project)) {
+	if (project && !cli_name_ok(project)) {
 		error_set(&err, SKIFF_EINVALID, "invalid_slug", "'%.80s' is not a slug", project);
 		goto fail;
 	}
