@@ -121,11 +121,11 @@ static int tokens_created_page(struct http_response *resp, const struct token *t
 	buf_puts(&b, "</dd>\n</dl>\n<div class=\"notice\" role=\"status\">Copy this token now: skiff "
 		     "stores only its hash and will never show it again.</div>\n<div class=\"field\">"
 		     "<label for=\"token-secret\">Token (select it and copy, or use the button)"
-		     "</label>\n<input id=\"token-secret\" class=\"mono\" type=\"text\" readonly "
+		     "</label>\n<div class=\"copy-row\"><input id=\"token-secret\" class=\"mono\" type=\"text\" readonly "
 		     "autocomplete=\"off\" spellcheck=\"false\" value=\"");
 	buf_put_html(&b, secret);
 	buf_puts(&b, "\"> <button type=\"button\" id=\"token-copy\" data-copy=\"token-secret\" "
-		     "hidden>Copy</button></div>\n<p>Use it as <code>SKIFF_TOKEN</code> in CI, or with "
+		     "hidden>Copy</button></div></div>\n<p>Use it as <code>SKIFF_TOKEN</code> in CI, or with "
 		     "<code>skiff login</code>.</p>\n<p><a id=\"token-back\" href=\"/projects/");
 	buf_put_html(&b, t->project);
 	buf_puts(&b, "#tokens\">Back to the project</a></p>\n</main>\n</body>\n</html>\n");
