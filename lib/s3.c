@@ -551,7 +551,7 @@ int s3_presign_put(struct s3 *s, const char *key, const struct sigv4_pair *heade
 	struct aws_creds creds;
 	struct sigv4_pair hv[SIGV4_HEADERS_MAX];
 	char full[S3_KEY_MAX], base[S3_URL_MAX], host[512], date[SIGV4_DATE_LEN + 1];
-	char query[S3_URL_MAX];
+	char query[S3_PRESIGN_URL_MAX];
 	if (n + 1 > SIGV4_HEADERS_MAX)
 		return error_set(err, SKIFF_EINTERNAL, NULL, "too many headers to presign");
 	int rc = s3_full_key(s, key, full, err);

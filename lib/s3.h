@@ -12,6 +12,7 @@
 #include "s3_xml.h"   /* struct s3_object, S3_KEY_MAX */
 
 #define S3_URL_MAX 4096
+#define S3_PRESIGN_URL_MAX 16384   /* a presigned URL: a session token in it, encoded, fits */
 #define S3_ERROR_BODY_MAX 16384
 
 /* Cache-Control of what skiff writes, so that the bucket can be read directly. */

@@ -18,7 +18,7 @@
 
 #define SIGV4_NAME_MAX 64          /* a header name */
 #define SIGV4_VALUE_MAX 4096       /* a header value (a session token fits) */
-#define SIGV4_ITEM_MAX 4096        /* one encoded query pair */
+#define SIGV4_ITEM_MAX (3 * AWS_TOKEN_MAX + 64) /* one encoded query pair (a session token, each byte %XX) */
 #define SIGV4_SCOPE_MAX 160
 
 struct sigv4_header {

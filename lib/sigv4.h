@@ -9,7 +9,7 @@
 
 #define SIGV4_HEADERS_MAX 32      /* headers one request signs */
 #define SIGV4_PARAMS_MAX 32       /* query parameters of one request */
-#define SIGV4_CREQ_MAX 16384      /* a canonical request */
+#define SIGV4_CREQ_MAX 32768      /* a canonical request (a presigned one holds the token, encoded) */
 #define SIGV4_AUTH_MAX 1024       /* an Authorization header value */
 #define SIGV4_DATE_LEN 16         /* "20150830T123600Z" */
 #define SIGV4_PRESIGN_EXPIRES_MAX 604800L /* seconds: a presigned URL lives a week at most */

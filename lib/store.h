@@ -36,7 +36,7 @@ int store_blob_serve_path(struct store *s, const char *hash, char out[STORE_PATH
 			  struct error *err);
 int store_blob_delete(struct store *s, const char *hash, struct error *err);
 
-#define STORE_UPLOAD_URL_MAX 4096
+#define STORE_UPLOAD_URL_MAX 16384   /* a presigned URL: a session token in it, encoded, fits */
 #define STORE_UPLOAD_HEADERS 3
 
 /* Where a client may PUT a blob's bytes itself, past skiff: the URL, and the headers it must

@@ -22,7 +22,7 @@
 #define DEPLOY_MAX_FILES 20000UL     /* the server's default max_files */
 #define DEPLOY_MAX_FILE_BYTES (100ULL << 20) /* the server's default max_file_mb */
 #define DEPLOY_MAX_TOTAL_BYTES (64ULL << 30)
-#define DEPLOY_UPLOAD_URL_MAX 8192   /* bytes of an upload URL or one header line */
+#define DEPLOY_UPLOAD_URL_MAX 16384  /* bytes of an upload URL or one header line */
 
 /* One announced file: where its bytes are (a file under the root, or the rules text). */
 struct deploy_entry {

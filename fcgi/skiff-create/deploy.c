@@ -25,6 +25,9 @@
 
 #define DEPLOY_FILES_JSON_MAX (64u << 20)  /* the stored file list (as MANIFEST_MAX_BYTES) */
 #define DEPLOY_LOG_BATCH_MAX 1000          /* lines in one log request */
+/* bytes of presigned URLs in one create answer: with the required list it stays under the
+ * CLI's 16 MiB answer limit; blobs past it get no URL and go through the blob route */
+#define DEPLOY_PRESIGN_ANSWER_MAX (12u << 20)
 
 /* A served path as the protocol takes it: absolute, normalised, printable. */
 static int deploy_path_valid(const char *p)
@@ -127,18 +130,20 @@ int create_deploy_missing(struct store *s, json_t *files, json_t **out, struct e
 }
 
 /* With a store that has them (s3) and s3_presign_expires set, a presigned PUT for each
- * required blob, {hash: {url, headers}}, so that the bytes go straight to the bucket; NULL
- * when blobs go through skiff. */
+ * required blob (up to DEPLOY_PRESIGN_ANSWER_MAX bytes of them), {hash: {url, headers}}, so
+ * that the bytes go straight to the bucket; NULL when blobs go through skiff. */
 static int create_deploy_presign(const struct config *cfg, struct store *store, json_t *required,
 				 json_t **out, struct error *err)
 {
 	struct store_upload_url u;
 	json_t *urls = NULL, *v;
-	size_t i;
+	size_t i, bytes = 0;
 	*out = NULL;
 	if (cfg->s3_presign_expires <= 0)
 		return 0;
 	json_array_foreach(required, i, v) {
+		if (bytes > DEPLOY_PRESIGN_ANSWER_MAX)
+			break;
 		int rc = store_blob_upload_url(store, json_string_value(v), cfg->s3_presign_expires,
 					       &u, err);
 		if (rc <= 0) {
@@ -146,6 +151,7 @@ static int create_deploy_presign(const struct config *cfg, struct store *store, 
 			return rc;
 		}
 		json_t *headers = json_object();
+		bytes += strlen(u.url) + 256; /* the URL, its hash twice, the headers */
 		for (size_t k = 0; k < u.nheaders; k++)
 			json_object_set_new(headers, u.headers[k].name, json_string(u.headers[k].value));
 		if (!urls)
