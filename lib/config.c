@@ -61,6 +61,7 @@ static const struct config_key config_keys[] = {
 	S(dashboard_url, "http://localhost"),
 	B(xsendfile, "true"),
 	B(xsendfile_plain_only, "false"),
+	S(fastpath_dir, ""),
 	SS(api_token, ""),
 	S(secret_key_file, "/etc/skiff/secret.key"),
 	B(auth_disabled, "false"),
@@ -317,6 +318,9 @@ int config_check(const struct config *cfg, struct error *err)
 	if (!strcmp(cfg->store, "file") && cfg->store_path[0] != '/')
 		return error_set(err, SKIFF_EINVALID, "invalid_config",
 				 "store_path: must be an absolute path");
+	if (cfg->fastpath_dir[0] && cfg->fastpath_dir[0] != '/')
+		return error_set(err, SKIFF_EINVALID, "invalid_config",
+				 "fastpath_dir: must be an absolute path");
 	if (!strcmp(cfg->store, "s3") && !cfg->s3_bucket[0])
 		return error_set(err, SKIFF_EINVALID, "invalid_config", "s3_bucket: required with store = s3");
 	if (strcmp(cfg->sandbox, "bwrap") && strcmp(cfg->sandbox, "none"))

@@ -45,6 +45,7 @@ struct config {
 	char dashboard_url[CONFIG_STR_MAX];  /* where the dashboard and API live */
 	bool xsendfile;                      /* the web server honours X-Sendfile */
 	bool xsendfile_plain_only;           /* its X-Sendfile acts only on plain 200s (mod_xsendfile) */
+	char fastpath_dir[CONFIG_STR_MAX];   /* trees the web server serves itself; "" = off */
 	/* API */
 	char api_token[256];                 /* bearer token for mutations; empty = REMOTE_USER only */
 	char secret_key_file[CONFIG_STR_MAX]; /* key of values sealed at rest (lib/secret.h) */

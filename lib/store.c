@@ -181,6 +181,19 @@ int store_blob_serve_path(struct store *s, const char *hash, char out[STORE_PATH
 	return rc < 0 ? rc : s->b->ops->blob_serve_path(s->b, hash, key, out, err);
 }
 
+int store_blob_local_path(struct store *s, const char *hash, char out[STORE_PATH_MAX],
+			  struct error *err)
+{
+	/* both backends keep a blob at {sendfile root}/{h[0:2]}/{h}: the file store under
+	 * blobs/, the s3 backend's cache under cache_path */
+	if (!store_hash_valid(hash))
+		return error_set(err, SKIFF_EINVALID, NULL, "invalid blob hash");
+	int n = snprintf(out, STORE_PATH_MAX, "%s/%.2s/%s", store_sendfile_root(s), hash, hash);
+	if (n < 0 || n >= STORE_PATH_MAX)
+		return error_set(err, SKIFF_ELIMIT, NULL, "blob path too long");
+	return 0;
+}
+
 int store_blob_delete(struct store *s, const char *hash, struct error *err)
 {
 	char key[STORE_KEY_MAX];

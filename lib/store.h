@@ -34,6 +34,10 @@ int store_blob_path(struct store *s, const char *hash, char out[STORE_PATH_MAX],
  * system (the web server's open is the only check), the s3 backend as store_blob_path. */
 int store_blob_serve_path(struct store *s, const char *hash, char out[STORE_PATH_MAX],
 			  struct error *err);
+/* Where the blob's bytes are, or will be, on this machine, without looking (the s3 backend's
+ * cache entry may be missing): for the web server's fast path (lib/fastpath.c). */
+int store_blob_local_path(struct store *s, const char *hash, char out[STORE_PATH_MAX],
+			  struct error *err);
 int store_blob_delete(struct store *s, const char *hash, struct error *err);
 
 #define STORE_UPLOAD_URL_MAX 16384   /* a presigned URL: a session token in it, encoded, fits */

@@ -1,0 +1,377 @@
+/* fastpath.c — writes the per-deployment trees and per-site links a web server serves warm
+ * hits from by itself, each entry checked against serve_decide (fastpath.h). */
+#include "fastpath.h"
+#include "arena.h"
+#include "buf.h"
+#include "log.h"
+#include "path.h"
+#include "serve.h"
+#include "serve_header.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FASTPATH_DIR_MAX 4096
+
+/* Formats a file name; false (and "") when it does not fit. */
+__attribute__((format(printf, 3, 4)))
+static bool fastpath_name(char *out, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(out, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size) {
+		out[0] = '\0';
+		return false;
+	}
+	return true;
+}
+
+bool fastpath_path_ok(const char *path)
+{
+	if (path[0] != '/' || strlen(path) > PATH_URL_MAX)
+		return false;
+	for (const char *p = path; *p; p++) {
+		char c = *p;
+		bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			     (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '~' || c == '-';
+		if (c == '/') {
+			if (p[1] == '/' || p[1] == '.')
+				return false;
+		} else if (!plain) {
+			return false;
+		}
+	}
+	return true;
+}
+
+int fastpath_linked(const char *dir, const char *slug, const char *id)
+{
+	char link[FASTPATH_DIR_MAX], target[FASTPATH_DIR_MAX], want[64];
+	struct stat st;
+	fastpath_name(link, sizeof(link), "%s/sites/%s", dir, slug);
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return 0;
+	target[n] = '\0';
+	fastpath_name(want, sizeof(want), "../deployments/%s", id);
+	/* a link whose tree was removed under it counts as none: it is made again */
+	return strcmp(target, want) == 0 && stat(link, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Removes a directory tree (it holds only directories and entry files). */
+static void fastpath_remove(const char *path, int depth)
+{
+	DIR *d = depth < 512 ? opendir(path) : NULL;
+	if (d) {
+		struct dirent *de;
+		char sub[FASTPATH_DIR_MAX];
+		while ((de = readdir(d))) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			if (!fastpath_name(sub, sizeof(sub), "%s/%s", path, de->d_name))
+				continue;
+			if (unlink(sub) < 0 && (errno == EISDIR || errno == EPERM))
+				fastpath_remove(sub, depth + 1);
+		}
+		closedir(d);
+	}
+	rmdir(path);
+}
+
+/* Moves a deployment's tree aside in one rename (gone at once for readers), then removes it. */
+static void fastpath_tree_remove(const char *dir, const char *id)
+{
+	char from[FASTPATH_DIR_MAX], to[FASTPATH_DIR_MAX];
+	fastpath_name(from, sizeof(from), "%s/deployments/%s", dir, id);
+	fastpath_name(to, sizeof(to), "%s/deployments/.gone.%s.%ld", dir, id, (long)getpid());
+	if (rename(from, to) == 0)
+		fastpath_remove(to, 0);
+}
+
+/* The deployment id a site link names ("" when none). */
+static void fastpath_target(const char *dir, const char *slug, char id[64])
+{
+	char link[FASTPATH_DIR_MAX], target[FASTPATH_DIR_MAX];
+	id[0] = '\0';
+	fastpath_name(link, sizeof(link), "%s/sites/%s", dir, slug);
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return;
+	target[n] = '\0';
+	const char *base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (strlen(base) < 64 && base[0] != '.')
+		snprintf(id, 64, "%s", base);
+}
+
+void fastpath_drop(const char *dir, const char *slug)
+{
+	char link[FASTPATH_DIR_MAX], id[64];
+	if (!dir || !dir[0])
+		return;
+	fastpath_target(dir, slug, id);
+	fastpath_name(link, sizeof(link), "%s/sites/%s", dir, slug);
+	if (unlink(link) < 0 && errno != ENOENT)
+		log_warn("fastpath link not removed site=%s errno=%d", slug, errno);
+	if (id[0])
+		fastpath_tree_remove(dir, id);
+}
+
+static int fastpath_mkdir(const char *path, struct error *err)
+{
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return error_set(err, SKIFF_EIO, NULL, "fastpath: mkdir %s: %s", path,
+				 strerror(errno));
+	return 0;
+}
+
+int fastpath_link(const char *dir, const char *slug, const char *id, struct error *err)
+{
+	char sites[FASTPATH_DIR_MAX], tmp[FASTPATH_DIR_MAX], link[FASTPATH_DIR_MAX];
+	char target[64], old[64];
+	fastpath_name(sites, sizeof(sites), "%s/sites", dir);
+	int rc = fastpath_mkdir(dir, err);
+	if (rc < 0 || (rc = fastpath_mkdir(sites, err)) < 0)
+		return rc;
+	fastpath_target(dir, slug, old);
+	fastpath_name(target, sizeof(target), "../deployments/%s", id);
+	fastpath_name(tmp, sizeof(tmp), "%s/.%s.%ld", sites, slug, (long)getpid());
+	fastpath_name(link, sizeof(link), "%s/%s", sites, slug);
+	unlink(tmp);
+	if (symlink(target, tmp) < 0 || rename(tmp, link) < 0) {
+		rc = error_set(err, SKIFF_EIO, NULL, "fastpath: link %s: %s", link, strerror(errno));
+		unlink(tmp);
+		return rc;
+	}
+	if (old[0] && strcmp(old, id) != 0)
+		fastpath_tree_remove(dir, old);
+	return 0;
+}
+
+/* 1 when a _redirects rule of m matches on the query string. */
+static int fastpath_query_rules(const struct manifest *m)
+{
+	json_t *rules = json_object_get(m->config, "redirects"), *r;
+	size_t i;
+	json_array_foreach(rules, i, r) {
+		json_t *q = json_object_get(r, "query");
+		if (q && (!json_is_object(q) || json_object_size(q) > 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* Headers the web server owns or a fast path must not send from an entry. */
+static bool fastpath_header_ok(const char *name, const char *value)
+{
+	static const char *const owned[] = {
+		"Content-Length", "Content-Type", "Content-Range", "Transfer-Encoding", "Connection",
+		"Keep-Alive", "Upgrade", "Trailer", "TE", "Date", "Server", "Status", "Location",
+		"X-Sendfile", "X-Sendfile2", "X-LIGHTTPD-send-file", "X-Accel-Redirect",
+	};
+	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+		if (!strcasecmp(name, owned[i]))
+			return false;
+	for (const char *p = name; *p; p++)
+		if (*p <= ' ' || *p >= 127 || *p == ':')
+			return false;
+	for (const char *p = value; *p; p++)
+		if ((unsigned char)*p < ' ' || *p == 127)
+			return false;
+	return name[0] != '\0';
+}
+
+struct fastpath_build_ctx {
+	const struct manifest *m;
+	struct store *store;
+	struct arena arena;
+	struct buf line;
+	const char *root;             /* the tree being built */
+	int query;
+	size_t entries;
+};
+
+/* Decides path for one Accept-Encoding; true when the answer is a plain file whose headers
+ * an entry can carry. */
+static bool fastpath_decide(struct fastpath_build_ctx *c, const char *path, const char *ae,
+			    struct serve_decision *d)
+{
+	struct serve_request rq = { .method = "GET", .path = path, .query = "",
+				    .accept_encoding = ae };
+	serve_decide(c->m, &rq, &c->arena, d);
+	/* without a Last-Modified (a manifest without "created") lighttpd's X-Sendfile adds the
+	 * blob file's: only skiff-serve sends that */
+	if (d->status != 200 || d->body != SERVE_BODY_BLOB || !d->content_type ||
+	    !serve_header_get(d, "Last-Modified") ||
+	    d->offset != 0 || d->length != d->blob_size)
+		return false;
+	for (size_t i = 0; i < d->nheaders; i++) {
+		const char *n = d->headers[i].name;
+		if (strcasecmp(n, "ETag") && strcasecmp(n, "Content-Encoding") &&
+		    !fastpath_header_ok(n, d->headers[i].value))
+			return false;
+	}
+	return true;
+}
+
+/* The same headers, ETag and Content-Encoding aside. */
+static bool fastpath_same_headers(const struct serve_decision *a, const struct serve_decision *b)
+{
+	if (strcmp(a->content_type, b->content_type) != 0)
+		return false;
+	size_t na = 0, nb = 0;
+	for (size_t i = 0; i < a->nheaders; i++) {
+		const char *n = a->headers[i].name;
+		if (!strcasecmp(n, "ETag") || !strcasecmp(n, "Content-Encoding"))
+			continue;
+		na++;
+		const char *v = serve_header_get(b, n);
+		if (!v || strcmp(v, a->headers[i].value) != 0)
+			return false;
+	}
+	for (size_t i = 0; i < b->nheaders; i++)
+		if (strcasecmp(b->headers[i].name, "ETag") && strcasecmp(b->headers[i].name,
+									"Content-Encoding"))
+			nb++;
+	return na == nb;
+}
+
+static void fastpath_put_blob(struct fastpath_build_ctx *c, const char *hash)
+{
+	char path[STORE_PATH_MAX];
+	struct error err;
+	if (!hash || store_blob_local_path(c->store, hash, path, &err) < 0) {
+		buf_puts(&c->line, "\t-\t-");
+		return;
+	}
+	buf_printf(&c->line, "\t%s\t%s", hash, path);
+}
+
+/* The variant a decision chose for coding, when it chose one. */
+static const char *fastpath_variant(const struct serve_decision *d, const char *coding)
+{
+	const char *ce = serve_header_get(d, "Content-Encoding");
+	return ce && !strcmp(ce, coding) ? d->blob : NULL;
+}
+
+/* Creates the directories of file (relative to c->root). */
+static int fastpath_parents(struct fastpath_build_ctx *c, const char *rel, struct error *err)
+{
+	char p[FASTPATH_DIR_MAX];
+	int n = snprintf(p, sizeof(p), "%s/%s", c->root, rel);
+	if (n < 0 || n >= (int)sizeof(p))
+		return error_set(err, SKIFF_ELIMIT, NULL, "fastpath: path too long");
+	size_t skip = strlen(c->root) + 1;
+	for (char *s = p + skip; (s = strchr(s, '/')); s++) {
+		*s = '\0';
+		int rc = fastpath_mkdir(p, err);
+		*s = '/';
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Writes the entry of request path, if skiff-serve answers it with a plain file. */
+static int fastpath_entry(struct fastpath_build_ctx *c, const char *path, struct error *err)
+{
+	struct serve_decision id, br, gz;
+	if (!fastpath_path_ok(path) || !fastpath_decide(c, path, NULL, &id) ||
+	    serve_header_get(&id, "Content-Encoding") ||
+	    !fastpath_decide(c, path, "br", &br) || !fastpath_same_headers(&id, &br) ||
+	    !fastpath_decide(c, path, "gzip", &gz) || !fastpath_same_headers(&id, &gz))
+		return 0;
+	buf_reset(&c->line);
+	buf_printf(&c->line, "1\t%d\t%s", c->query, id.content_type);
+	fastpath_put_blob(c, id.blob);
+	fastpath_put_blob(c, fastpath_variant(&gz, "gzip"));
+	fastpath_put_blob(c, fastpath_variant(&br, "br"));
+	for (size_t i = 0; i < id.nheaders; i++)
+		if (strcasecmp(id.headers[i].name, "ETag"))
+			buf_printf(&c->line, "\t%s\t%s", id.headers[i].name, id.headers[i].value);
+	buf_putc(&c->line, '\n');
+	if (c->line.err || strchr(id.content_type, '\t') || strchr(id.content_type, '\n'))
+		return 0;                      /* too long or unwritable: skiff-serve keeps it */
+	const char *rel = arena_printf(&c->arena, "%s@", path + 1);
+	int rc = fastpath_parents(c, rel, err);
+	if (rc < 0)
+		return rc;
+	char file[FASTPATH_DIR_MAX];
+	fastpath_name(file, sizeof(file), "%s/%s", c->root, rel);
+	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return error_set(err, SKIFF_EIO, NULL, "fastpath: %s: %s", file, strerror(errno));
+	ssize_t w = write(fd, buf_cstr(&c->line), c->line.len);
+	close(fd);
+	if (w != (ssize_t)c->line.len)
+		return error_set(err, SKIFF_EIO, NULL, "fastpath: short write to %s", file);
+	c->entries++;
+	return 0;
+}
+
+/* The request paths that may name file f: its own, and the page and directory forms. */
+static int fastpath_file(struct fastpath_build_ctx *c, const struct manifest_file *f,
+			 struct error *err)
+{
+	const char *p = f->path;
+	size_t n = strlen(p);
+	int rc = fastpath_entry(c, p, err);
+	if (rc == 0 && n >= 11 && !strcmp(p + n - 11, "/index.html"))
+		rc = fastpath_entry(c, arena_strndup(&c->arena, p, n - 10), err);    /* "/d/" */
+	if (rc == 0 && n > 5 && !strcmp(p + n - 5, ".html")) {
+		const char *stem = arena_strndup(&c->arena, p, n - 5);
+		rc = fastpath_entry(c, stem, err);                                     /* "/a" */
+		if (rc == 0)
+			rc = fastpath_entry(c, arena_printf(&c->arena, "%s/", stem), err);  /* "/a/" */
+	}
+	return rc;
+}
+
+int fastpath_build(const char *dir, const struct manifest *m, struct store *store,
+		   struct error *err)
+{
+	char deps[FASTPATH_DIR_MAX], final[FASTPATH_DIR_MAX], tmp[FASTPATH_DIR_MAX];
+	struct stat st;
+	struct fastpath_build_ctx c = { .m = m, .store = store, .query = fastpath_query_rules(m) };
+	fastpath_name(deps, sizeof(deps), "%s/deployments", dir);
+	fastpath_name(final, sizeof(final), "%s/%s", deps, m->deployment);
+	if (stat(final, &st) == 0)
+		return 0;
+	int rc = fastpath_mkdir(dir, err);
+	if (rc < 0 || (rc = fastpath_mkdir(deps, err)) < 0)
+		return rc;
+	fastpath_name(tmp, sizeof(tmp), "%s/.build.%s.XXXXXX", deps, m->deployment);
+	if (!mkdtemp(tmp))
+		return error_set(err, SKIFF_EIO, NULL, "fastpath: mkdtemp %s: %s", tmp,
+				 strerror(errno));
+	chmod(tmp, 0755);
+	c.root = tmp;
+	arena_init(&c.arena);
+	buf_init(&c.line, FASTPATH_ENTRY_MAX);
+	for (size_t i = 0; i < m->nfiles && rc == 0; i++) {
+		rc = fastpath_file(&c, &m->files[i], err);
+		if (i % 256 == 255)
+			arena_reset(&c.arena);
+	}
+	if (rc == 0 && rename(tmp, final) < 0 && errno != EEXIST && errno != ENOTEMPTY)
+		rc = error_set(err, SKIFF_EIO, NULL, "fastpath: rename to %s: %s", final,
+			       strerror(errno));
+	if (stat(tmp, &st) == 0)
+		fastpath_remove(tmp, 0);       /* failed, or another process was first */
+	if (rc == 0)
+		log_info("fastpath tree built deployment=%s entries=%zu files=%zu", m->deployment,
+			 c.entries, m->nfiles);
+	buf_dispose(&c.line);
+	arena_dispose(&c.arena);
+	return rc;
+}

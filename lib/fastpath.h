@@ -1,0 +1,45 @@
+/* fastpath.h — the tree a web server answers warm hits from by itself (doc/operators.md,
+ * "The serving fast path"): per deployment, one small entry per request path that skiff-serve
+ * would answer with a plain file, and per site a symlink switched with one rename(2).
+ *
+ * Layout under dir (the `fastpath_dir` setting):
+ *   deployments/{id}/{path}@   one line per request path: what to send (below)
+ *   sites/{slug}               symlink to ../deployments/{id}, the site's live tree
+ * An entry's name is the request path with '@' appended ("/" → "@", "/docs/" → "docs/@",
+ * "/about" → "about@"), so a page and a directory of the same name never collide. Only paths
+ * of [A-Za-z0-9._~/-] without "//" or a segment starting with '.' get an entry: the web
+ * server's script (apache/skiff-fastpath.lua) serves nothing else.
+ *
+ * An entry, tab-separated on one line:
+ *   1 q content-type hash path gzip-hash gzip-path br-hash br-path {name value}...
+ * q is 1 when a _redirects rule of the deployment looks at the query string (a request with
+ * one goes to skiff-serve), absent variants are "-", and the name/value pairs are every
+ * header skiff-serve sends with the file but ETag and Content-Encoding. Entries are derived
+ * from serve_decide itself, so the web server sends what skiff-serve would. */
+#ifndef SKIFF_FASTPATH_H
+#define SKIFF_FASTPATH_H
+
+#include <stdbool.h>
+#include "error.h"
+#include "manifest.h"
+#include "store.h"
+
+#define FASTPATH_ENTRY_MAX 8192    /* bytes of one entry; a longer one is left out */
+
+/* 1 when dir/sites/slug names deployment id, 0 when not (or no link). */
+int fastpath_linked(const char *dir, const char *slug, const char *id);
+/* Writes dir/deployments/{m->deployment} unless it is there: built aside and renamed into
+ * place, so it appears whole. Blob paths come from store (its local copies). */
+int fastpath_build(const char *dir, const struct manifest *m, struct store *store,
+		   struct error *err);
+/* Points dir/sites/slug at deployment id with one rename(2); the tree it named before is
+ * removed when no longer linked. */
+int fastpath_link(const char *dir, const char *slug, const char *id, struct error *err);
+/* Takes slug's site out of the fast path (its requests go to skiff-serve until it links the
+ * current deployment again) and removes the tree it named. Called by whatever changes the
+ * project's current deployment or deletes the project; dir "" does nothing. */
+void fastpath_drop(const char *dir, const char *slug);
+/* Whether a request path may have an entry (the script's own rule, see above). */
+bool fastpath_path_ok(const char *path);
+
+#endif
