@@ -2,6 +2,7 @@
  * upload → promote) and always leaves it in a final state with its log archived. */
 #include "build.h"
 #include "build_env.h"
+#include "fastpath.h"
 #include "build_log.h"
 #include "build_state.h"
 #include "cache.h"
@@ -106,9 +107,12 @@ static int build_execute(struct build *b, struct error *err)
 	change.files = (long long)b->files;
 	change.bytes = (long long)b->bytes;
 	change.bytes_uploaded = (long long)b->bytes_uploaded;
-	return model_deployment_promote_claimed(b->redis, b->id, b->claim, &change,
-						MODEL_SET(FILES) | MODEL_SET(BYTES) |
-						MODEL_SET(BYTES_UPLOADED), err);
+	rc = model_deployment_promote_claimed(b->redis, b->id, b->claim, &change,
+					      MODEL_SET(FILES) | MODEL_SET(BYTES) |
+					      MODEL_SET(BYTES_UPLOADED), err);
+	if (rc == 0)
+		fastpath_drop(b->cfg->fastpath_dir, b->deployment.project); /* after the write */
+	return rc;
 }
 
 /* The claim this run holds: SKIFF_LEASE_TOKEN from the dispatcher, else the deployment's

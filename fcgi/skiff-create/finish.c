@@ -7,6 +7,7 @@
 #include "tokens.h"
 #include "api.h"
 #include "app.h"
+#include "fastpath.h"
 #include "collect.h"
 #include "compress.h"
 #include "detect.h"
@@ -304,6 +305,8 @@ int create_deploy_finish(struct http_request *req, struct http_response *resp)
 	}
 	if (rc < 0)
 		goto fail;
+	if (!preview)
+		fastpath_drop(req->cfg->fastpath_dir, d.project);  /* after the write */
 	log_info("upload finished deployment=%s project=%s files=%llu bytes=%llu preview=%d", d.id,
 		 d.project, f.files, f.bytes, preview);
 	d.files = change.files;

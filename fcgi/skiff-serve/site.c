@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fastpath.h"
 #include "host.h"
 #include "log.h"
 #include "model.h"
@@ -136,6 +137,42 @@ out:
 	return rc;
 }
 
+/* Links the site's fast-path tree (lib/fastpath.h) to the deployment being served when the
+ * link names another and Redis confirms, past the memo, that it is current. Whatever changes
+ * current drops the link after writing (fastpath_drop); reading current again after linking
+ * catches a change made meanwhile. A failed build waits FASTPATH_RETRY_MS. */
+#define FASTPATH_RETRY_MS 10000
+static void site_fastpath(struct serve_app *sa, const struct config *cfg,
+			  const struct host_site *site, const struct manifest *m)
+{
+	static char failed[sizeof(((struct manifest *)0)->deployment)];
+	static long long failed_at;
+	const char *dir = cfg->fastpath_dir;
+	char now[ID_LEN + 1];
+	struct store *store;
+	struct error err;
+	if (!dir[0] || site->deployment[0] || fastpath_linked(dir, site->slug, m->deployment))
+		return;
+	if (!strcmp(failed, m->deployment) && clock_mono_ms() - failed_at < FASTPATH_RETRY_MS)
+		return;
+	if (model_project_current(sa->app->redis, site->slug, now, &err) < 0 ||
+	    strcmp(now, m->deployment) != 0)
+		return;
+	if (app_store(sa->app, &store, &err) < 0 || fastpath_build(dir, m, store, &err) < 0 ||
+	    fastpath_link(dir, site->slug, m->deployment, &err) < 0) {
+		log_warn("fastpath not linked site=%s deployment=%s message=\"%s\"", site->slug,
+			 m->deployment, err.message);
+		snprintf(failed, sizeof(failed), "%s", m->deployment);
+		failed_at = clock_mono_ms();
+		return;
+	}
+	if (model_project_current(sa->app->redis, site->slug, now, &err) < 0 ||
+	    strcmp(now, m->deployment) != 0)
+		fastpath_drop(dir, site->slug);
+	else
+		log_info("fastpath linked site=%s deployment=%s", site->slug, m->deployment);
+}
+
 int site_manifest(struct serve_app *sa, struct http_request *req, struct manifest **out,
 		  struct error *err)
 {
@@ -167,6 +204,7 @@ int site_manifest(struct serve_app *sa, struct http_request *req, struct manifes
 			 "owner=%s", site.slug, id, m->project[0] ? m->project : "-");
 		return error_set(err, SKIFF_ENOTFOUND, NULL, "no such site or deployment");
 	}
+	site_fastpath(sa, cfg, &site, m);
 	*out = m;
 	return 0;
 }
