@@ -9,12 +9,13 @@
 # Several sets may be named at once; no argument means `check`.
 set -eu
 
-# Building skiff and running it: compiler and libraries, Redis, lighttpd, bubblewrap,
+# Building skiff and running it: compiler and libraries, Redis, lighttpd (with mod_magnet for
+# the sites' fast path), bubblewrap,
 # slirp4netns and iproute2 (ip) for the build sandbox, git for the repositories you deploy,
 # Node for the builds of Node projects, CA certificates for https clones and the npm registry.
 RUN="build-essential pkg-config libfcgi-dev libgit2-dev libcurl4-openssl-dev libhiredis-dev
 libjansson-dev libevent-dev libssl-dev zlib1g-dev libbrotli-dev libsystemd-dev
-redis-server lighttpd bubblewrap slirp4netns iproute2 git curl ca-certificates nodejs"
+redis-server lighttpd lighttpd-modules-lua bubblewrap slirp4netns iproute2 git curl ca-certificates nodejs"
 # Testing: the Check library, Apache with its modules, cgi-fcgi, systemd's tools
 # (socket activation, unit verification), chromium for the browser tests, valgrind
 # (`make valgrind`), python3 for the test scripts, botocore for its AWS service models

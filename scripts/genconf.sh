@@ -48,7 +48,7 @@ none) ;;
 *) echo "genconf: SKIFF_SANDBOX must be bwrap or none" >&2; exit 2 ;;
 esac
 # Paths go into lighttpd strings and sed replacements: keep them plain.
-case $VARDIR$BIN$HTDOCS in
+case $VARDIR$BIN$HTDOCS$ROOT in
 *[\"\\\|\&\ ]*) echo "genconf: paths must not contain quotes, backslashes, '|', '&' or spaces" >&2; exit 2 ;;
 esac
 
@@ -77,6 +77,7 @@ domain = localhost
 site_port = $PORT
 dashboard_url = http://localhost:$PORT
 xsendfile = true
+fastpath_dir = $VARDIR/fastpath
 sse_listen = 127.0.0.1:$SSEPORT
 log_level = ${SKIFF_LOG_LEVEL:-info}
 # one person on one machine: limits far above what a hand or a browser test reaches
@@ -98,5 +99,6 @@ sed -e "$drop_hook" \
 	-e '/^# BEGIN hook$/d' -e '/^# END hook$/d' \
 	-e "s|@VARDIR@|$VARDIR|g" -e "s|@PORT@|$PORT|g" -e "s|@SSEPORT@|$SSEPORT|g" \
 	-e "s|@HTDOCS@|$HTDOCS|g" -e "s|@BIN@|$BIN|g" -e 's|@DOMAIN_RE@|localhost|g' \
+	-e "s|@APACHE@|$ROOT/apache|g" -e "s|@SITE_SUFFIX@|.localhost:$PORT|g" \
 	"$ROOT/apache/lighttpd.conf.in" >"$VARDIR/lighttpd.conf.tmp"
 mv "$VARDIR/lighttpd.conf.tmp" "$VARDIR/lighttpd.conf"
