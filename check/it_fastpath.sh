@@ -1,0 +1,236 @@
+#!/bin/sh
+# it_fastpath.sh — the serving fast path (lib/fastpath.c's trees, apache/skiff-fastpath*.lua)
+# against skiff-serve alone: two lighttpds from the shipped apache/lighttpd.conf.in (genconf),
+# one with the fast path and one without it, asked every question of the serving-rules suite
+# (check/serve_fixture.sh, the cases of it_serve.sh) and all 10,000 paths of a generated
+# deployment; status, body and the headers that matter must be the same.
+. "$(dirname "$0")/lib.sh"
+
+start_redis
+PORT=$(free_port)
+PLAIN=$(free_port)
+while [ "$PLAIN" = "$PORT" ]; do PLAIN=$(free_port); done
+SKIFF_SANDBOX=none SKIFF_LOG_LEVEL=info sh "$ROOT/scripts/genconf.sh" "$T" "$PORT" "$(free_port)" \
+	>"$T/genconf.log" 2>&1 || { cat "$T/genconf.log" >&2; exit 1; }
+echo "redis_timeout_ms = 500" >>"$T/skiff.conf"
+export SKIFF_CONFIG="$T/skiff.conf"
+mkdir -p "$T/store/manifests" "$T/empty"
+. "$(dirname "$0")/serve_fixture.sh"
+
+# ---- "big": 10,000 files in 100 directories, a third of them text with variants ---------
+D4=ddddddddddd2
+python3 - "$T" "$D4" <<'PY'
+import gzip, hashlib, json, os, sys
+t, dep = sys.argv[1], sys.argv[2]
+def blob(data):
+    h = hashlib.sha256(data).hexdigest()
+    d = os.path.join(t, "store", "blobs", h[:2])
+    os.makedirs(d, exist_ok=True)
+    p = os.path.join(d, h)
+    if not os.path.exists(p):
+        open(p, "wb").write(data)
+    return {"hash": h, "size": len(data)}
+files = {}
+for i in range(10000):
+    d = "/d%02d" % (i % 100)
+    if i % 3 == 0:
+        body = ("body { color: #%06x } /* file %d */\n" % (i, i) * 40).encode()
+        e = blob(body)
+        e["gzip"] = blob(gzip.compress(body, 9, mtime=0))
+        files["%s/s%05d.css" % (d, i)] = e
+    elif i % 3 == 1:
+        files["%s/p%05d.html" % (d, i)] = blob(("<h1>page %d</h1>\n" % i).encode())
+    else:
+        files["%s/i%05d.%08x.png" % (d, i, i)] = blob(os.urandom(64 + i % 512))
+files["/index.html"] = blob(b"<h1>big</h1>\n")
+m = {"version": 1, "deployment": dep, "created": 1732270000000, "files": files,
+     "config": {"cleanUrls": True}}
+json.dump(m, open(os.path.join(t, "store", "manifests", dep + ".json"), "w"))
+open(os.path.join(t, "big-paths"), "w").write("\n".join(sorted(files)) + "\n")
+PY
+rcli hset skiff:project:big current $D4 >/dev/null
+rcli hset skiff:deployment:$D4 project big state ready >/dev/null
+
+# ---- the two web servers ---------------------------------------------------------------
+sed -e '/magnet\.attract/d' -e "s|^server.port *= *$PORT|server.port = $PLAIN|" \
+	-e "s|$T/fcgi-|$T/plain-fcgi-|g" -e "s|$T/lighttpd|$T/plain-lighttpd|g" \
+	"$T/lighttpd.conf" >"$T/plain.conf"
+grep -q 'magnet.attract' "$T/lighttpd.conf" || fail "the shipped lighttpd configuration has the fast path"
+for conf in lighttpd.conf plain.conf; do
+	lighttpd -tt -f "$T/$conf" >"$T/$conf.check" 2>&1 || { cat "$T/$conf.check" >&2; exit 1; }
+	lighttpd -D -f "$T/$conf" >>"$T/$conf.log" 2>&1 &
+	PIDS="$PIDS $!"
+done
+H=demo.localhost:$PORT
+for p in $PORT $PLAIN; do
+	wait_for 10 curl -sf -o /dev/null -H "Host: $H" "http://127.0.0.1:$p/" ||
+		{ fail "lighttpd on $p starts"; cat "$T"/*.log >&2; finish; exit 1; }
+done
+
+# The first request of a site reaches skiff-serve, which links its tree.
+for site in demo spa big; do curl -s -o /dev/null -H "Host: $site.localhost:$PORT" "http://127.0.0.1:$PORT/"; done
+check_eq "skiff-serve links the current deployment's tree" "../deployments/$D1 ../deployments/$D3 ../deployments/$D4" \
+	"$(readlink "$T/fastpath/sites/demo") $(readlink "$T/fastpath/sites/spa") $(readlink "$T/fastpath/sites/big")"
+check_eq "entries for a file, a page without .html (cleanUrls), the root" "ok ok ok" \
+	"$(for e in d00/s00000.css@ d07/p00007@ @; do
+		[ -f "$T/fastpath/deployments/$D4/$e" ] && printf 'ok '; done | sed 's/ $//')"
+check_eq "none for the .html name that cleanUrls redirects" no "$([ -e "$T/fastpath/deployments/$D4/d07/p00007.html@" ] && echo yes || echo no)"
+check_eq "no entry for a path a _redirects rule decides (/app/*, /old)" "" \
+	"$(ls "$T/fastpath/deployments/$D1" | grep -E '^(app|old)@?$')"
+
+# req PORT TAG HOST PATH [CURL ARGS...]: headers to $T/TAG.h, body to $T/TAG.b; prints the status
+req() {
+	port=$1 tag=$2 host=$3 path=$4
+	shift 4
+	: >"$T/$tag.b"
+	curl -sS --path-as-is -m 10 -D "$T/$tag.h" -o "$T/$tag.b" -w '%{http_code}' -H "Host: $host" "$@" \
+		"http://127.0.0.1:$port$path"
+}
+# what of a response must agree: status, body, and these headers (Date and Server aside)
+HEADERS="ETag Content-Type Content-Encoding Vary Cache-Control Location X-Frame-Options Last-Modified
+Content-Length Content-Range X-Content-Type-Options Accept-Ranges Allow Retry-After"
+summary() {
+	printf 'status %s\nbody %s\n' "$1" "$(sha256sum <"$T/$2.b" | cut -c1-64)"
+	for h in $HEADERS; do
+		printf '%s: %s\n' "$h" "$(grep -i "^$h:" "$T/$2.h" | sed 's/^[^:]*: *//' | tr -d '\r' | sort | tr '\n' ' ')"
+	done
+}
+FASTCOUNT=0
+# same DESCRIPTION HOST PATH [CURL ARGS...]: both servers answer alike
+same() {
+	desc=$1 host=$2 path=$3
+	shift 3
+	sf=$(req "$PORT" f "$host" "$path" "$@")
+	sp=$(req "$PLAIN" p "$host" "$path" "$@")
+	case " $* " in *" -I "*) : >"$T/f.b"; : >"$T/p.b" ;; esac   # HEAD: curl wrote headers there
+	summary "$sf" f >"$T/f.sum"
+	summary "$sp" p >"$T/p.sum"
+	if cmp -s "$T/f.sum" "$T/p.sum"; then
+		ok "same answer: $desc"
+	else
+		fail "same answer: $desc: $(diff "$T/p.sum" "$T/f.sum" | grep '^[<>]' | tr '\n' ' ')"
+	fi
+}
+
+# ---- every case of the serving-rules suite (it_serve.sh) ------------------------------
+same "GET /" "$H" /
+same "a large file" "$H" /assets/big.bin
+same "a hashed name (immutable)" "$H" /app.3f2a9c1e.js
+same "HEAD /" "$H" / -I
+same "POST to a file (405)" "$H" / -d x
+req "$PLAIN" p "$H" / >/dev/null
+etag=$(grep -i '^etag:' "$T/p.h" | sed 's/^[^:]*: *//' | tr -d '\r')
+same "If-None-Match with the ETag (304)" "$H" / -H "If-None-Match: $etag"
+same "If-None-Match, weak, in a list" "$H" / -H "If-None-Match: \"x\", W/$etag"
+same "If-None-Match: *" "$H" / -H "If-None-Match: *"
+same "If-None-Match with another tag" "$H" / -H 'If-None-Match: "other"'
+same "HEAD with If-None-Match" "$H" / -I -H "If-None-Match: $etag"
+same "If-Modified-Since equal" "$H" / -H 'If-Modified-Since: Fri, 22 Nov 2024 10:06:40 GMT'
+same "If-Modified-Since a day later" "$H" / -H 'If-Modified-Since: Sat, 23 Nov 2024 10:06:40 GMT'
+same "If-Modified-Since after the blob's mtime" "$H" / -H 'If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT'
+same "If-None-Match wins over If-Modified-Since" "$H" / -H 'If-None-Match: "other"' \
+	-H 'If-Modified-Since: Fri, 22 Nov 2024 10:06:40 GMT'
+same "Range" "$H" /assets/big.bin -H 'Range: bytes=10-19'
+same "suffix Range" "$H" /assets/big.bin -H 'Range: bytes=-10'
+same "unsatisfiable Range" "$H" /assets/big.bin -H 'Range: bytes=200000-'
+same "HEAD with Range" "$H" /assets/big.bin -I -H 'Range: bytes=10-19'
+same "gzip variant" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: gzip'
+same "br preferred" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: gzip, br'
+same "a browser's Accept-Encoding" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: gzip, deflate, br, zstd'
+same "x-gzip" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: x-gzip'
+same "Accept-Encoding: *" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: *'
+same "q-values" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: br;q=0.5, gzip;q=0.9'
+same "br refused by q=0" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: br;q=0, gzip'
+same "identity only" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: identity'
+same "no Accept-Encoding" "$H" /app.3f2a9c1e.js
+same "304 of a variant" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: br' \
+	-H "If-None-Match: \"$(sha256sum <"$S/app.js.br" | cut -c1-64)\""
+same "redirect rule" "$H" /old
+same "redirect rule keeps the query" "$H" '/old?a=1'
+same "external redirect" "$H" /go/x/y
+same "200 rewrite" "$H" /app/some/route
+same "an existing file shadows a rule" "$H" /index.html
+same "a query on a file" "$H" '/index.html?v=3'
+same "pretty URL /new" "$H" /new
+same "directory without slash" "$H" /docs
+same "directory with slash" "$H" /docs/
+same "nearest 404.html" "$H" /docs/missing
+same "top-level 404.html" "$H" /nothing/here
+P=spa.localhost:$PORT
+same "SPA navigation" "$P" /dashboard/settings
+same "SPA asset" "$P" /assets/app.js
+same "SPA missing asset" "$P" /assets/missing.js -H 'Accept: */*'
+same "SPA index" "$P" / -H 'Accept: text/html'
+same "/../" "$H" /../
+same "/./index.html" "$H" /./index.html
+same "//index.html" "$H" //index.html
+same "/%2e%2e/%2e%2e/etc/passwd" "$H" /%2e%2e/%2e%2e/etc/passwd
+same "/%252e%252e/" "$H" /%252e%252e/
+same "percent-encoded letters" "$H" /ne%77
+same "encoded slash" "$H" /a%2fb
+same "NUL" "$H" /%00
+same "overlong UTF-8" "$H" /%c0%ae%c0%ae/
+same "backslash" "$H" '/a%5cb'
+long=$(head -c 3000 /dev/zero | tr '\0' a)
+same "over-long path" "$H" "/$long"
+same "unknown project" "nosuch.localhost:$PORT" /
+same "unknown project, JSON client" "nosuch.localhost:$PORT" / -H 'Accept: application/json'
+same "port mismatch" "demo.localhost:1" /
+same "Host a..b" "a..b" /
+same "Host in capitals" "DEMO.LOCALHOST:$PORT" /
+same "immutable URL" "demo--$D1.localhost:$PORT" /
+same "immutable URL of another project" "spa--$D1.localhost:$PORT" /
+same "expired deployment" "demo--$D2.localhost:$PORT" /
+same "a current naming another project's deployment" "other.localhost:$PORT" /
+same "... nor a file by its path" "other.localhost:$PORT" /index.html
+
+# ---- all 10,001 files of big, the 3,333 pages also without .html, with and without gzip --------------
+python3 - "$PORT" "$PLAIN" "big.localhost:$PORT" "$T/big-paths" >"$T/big.out" 2>&1 <<'PY'
+import http.client, sys
+fast, plain, host, paths = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+keep = ["etag", "content-type", "content-encoding", "vary", "cache-control", "location",
+        "last-modified", "content-length", "x-content-type-options", "accept-ranges"]
+conns = {p: http.client.HTTPConnection("127.0.0.1", p, timeout=10) for p in (fast, plain)}
+def ask(port, path, ae):
+    c = conns[port]
+    h = {"Host": host}
+    if ae:
+        h["Accept-Encoding"] = ae
+    c.request("GET", path, headers=h)
+    r = c.getresponse()
+    body = r.read()
+    return (r.status, body, [(k, r.getheader(k)) for k in keep])
+bad = n = 0
+for line in open(paths):
+    p = line.strip()
+    forms = [p] + ([p[:-5]] if p.endswith(".html") and not p.endswith("index.html") else [])
+    for path in forms:
+        for ae in (None, "gzip, deflate, br"):
+            n += 1
+            a, b = ask(fast, path, ae), ask(plain, path, ae)
+            if a != b:
+                bad += 1
+                if bad <= 5:
+                    print("differs:", path, ae, a[0], b[0], [x for x in zip(a[2], b[2]) if x[0] != x[1]])
+print("compared", n, "differing", bad)
+PY
+check_eq "big: every file and page form answers alike (status, body, headers)" \
+	"compared 26668 differing 0" "$(tail -n 1 "$T/big.out")"
+grep '^differs' "$T/big.out" | head -n 5 >&2
+
+# ---- the fast path answers by itself ----------------------------------------------------
+# With Redis down skiff-serve has no site to serve (503 once its half-second memo is gone);
+# a warm hit that never reaches it is unaffected. (Not a difference the suite compares: it
+# shows which requests the fast path answered.)
+stop_redis
+sleep 0.6
+check_eq "Redis down: skiff-serve alone answers 503" 503 "$(req "$PLAIN" p "$H" /)"
+check_eq "... the fast path still serves GET / from the tree" "200 $(cat "$S/index.html")" \
+	"$(req "$PORT" f "$H" /) $(cat "$T/f.b")"
+check_eq "... with skiff-serve's headers (_headers included)" "DENY" \
+	"$(grep -i '^x-frame-options:' "$T/f.h" | sed 's/^[^:]*: *//' | tr -d '\r')"
+check_eq "... a 304 too" 304 "$(req "$PORT" f "$H" / -H "If-None-Match: $etag")"
+check_eq "... and big's 10,000 files" 200 "$(req "$PORT" f "big.localhost:$PORT" /d07/p00007)"
+check_eq "a rule's path still goes to skiff-serve" 503 "$(req "$PORT" f "$H" /old)"
+check_eq "so does a Range" 503 "$(req "$PORT" f "$H" /assets/big.bin -H 'Range: bytes=1-2')"
+finish
