@@ -55,6 +55,9 @@ static int site_resolve(struct serve_app *sa, const struct host_site *site, char
 	long long now = clock_mono_ms();
 	if (slot->stamp && now - slot->stamp < SITE_FRESH_MS && strcmp(slot->key, key) == 0) {
 		memcpy(id, slot->id, ID_LEN + 1);
+		if (slot->rc == SKIFF_EGONE)
+			return error_set(err, SKIFF_EGONE, "deployment_expired",
+					 "deployment %s has expired", site->deployment);
 		if (slot->rc < 0)
 			return error_set(err, slot->rc, NULL, "no such site or deployment");
 		return 0;
@@ -75,6 +78,9 @@ static int site_resolve(struct serve_app *sa, const struct host_site *site, char
 					       "deployment %s has expired", id);
 		}
 	}
+	/* the same answer whether it came from Redis or from the memo */
+	if (rc == SKIFF_ENOTFOUND)
+		error_set(err, SKIFF_ENOTFOUND, NULL, "no such site or deployment");
 	if (rc == 0 || rc == SKIFF_ENOTFOUND || rc == SKIFF_EGONE) {
 		snprintf(slot->key, sizeof(slot->key), "%s", key);
 		memcpy(slot->id, rc == 0 ? id : "", rc == 0 ? ID_LEN + 1 : 1);
