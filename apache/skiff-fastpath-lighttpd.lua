@@ -4,28 +4,54 @@
 --   SKIFF_FASTPATH_MODULE  this directory's skiff-fastpath.lua
 --   SKIFF_FASTPATH_SUFFIX  "." .. domain, with ":" .. site_port unless it is 0 or 80
 -- Returning nothing hands the request on to mod_fastcgi (skiff-serve).
+--
+-- Entries are parsed once and kept while lighttpd's stat cache shows the same file (inode,
+-- mtime, size): an entry is never rewritten, a switch makes new files. The stat cache
+-- ("simple", the default) looks again every second, as for lighttpd's own static files.
 local r = lighty.r
-local env = r.req_env
-local fp = package.loaded["skiff-fastpath"]
-if not fp then
+local state = package.loaded["skiff-fastpath-lighttpd"]
+if not state then
+	local env = r.req_env
 	local module = env["SKIFF_FASTPATH_MODULE"]
 	if not module then
 		return
 	end
-	fp = dofile(module)
-	package.loaded["skiff-fastpath"] = fp
+	local fp = dofile(module)
+	local cache, count = {}, 0
+	state = { fp = fp, cfg = {
+		tree = env["SKIFF_FASTPATH_DIR"],
+		suffix = env["SKIFF_FASTPATH_SUFFIX"] or "",
+		exists = function(path)
+			local st = lighty.c.stat(path)
+			return st and st.is_file
+		end,
+		entry = function(path)
+			local st = lighty.c.stat(path)
+			if not st or not st.is_file then
+				return nil
+			end
+			local s, ns = st.st_mtim()
+			local key = st.st_ino .. ":" .. s .. ":" .. ns .. ":" .. st.st_size
+			local c = cache[path]
+			if c and c[1] == key then
+				return c[2]
+			end
+			local f = fp.read(path)
+			if count >= 100000 then         -- bounded: start again
+				cache, count = {}, 0
+			end
+			if not c then
+				count = count + 1
+			end
+			cache[path] = { key, f }
+			return f
+		end,
+	} }
+	package.loaded["skiff-fastpath-lighttpd"] = state
 end
-local cfg = {
-	tree = env["SKIFF_FASTPATH_DIR"],
-	suffix = env["SKIFF_FASTPATH_SUFFIX"] or "",
-	exists = function(path)
-		local st = lighty.c.stat(path)
-		return st and st.is_file
-	end,
-}
 local h = r.req_header
 local attr = r.req_attr
-local status, headers, ctype, file = fp.decide(cfg, {
+local status, headers, ctype, file = state.fp.decide(state.cfg, {
 	method = attr["request.method"],
 	host = h["Host"],
 	path = attr["uri.path-raw"],

@@ -6,13 +6,30 @@
 -- without If-None-Match, an Accept-Encoding without q-values, a blob present on this machine.
 local M = {}
 
--- The fields of an entry line (tab-separated).
-local function fields(line)
+-- The fields of an entry line (tab-separated), or nil when it is not one.
+function M.entry(line)
+	if not line then
+		return nil
+	end
 	local f = {}
 	for v in (line .. "\t"):gmatch("([^\t]*)\t") do
 		f[#f + 1] = v
 	end
+	if f[1] ~= "1" or #f < 9 then
+		return nil
+	end
 	return f
+end
+
+-- Reads the entry at path (nil when there is none).
+function M.read(path)
+	local fh = io.open(path, "rb")
+	if not fh then
+		return nil
+	end
+	local line = fh:read("l")
+	fh:close()
+	return M.entry(line)
 end
 
 -- lib/serve_reply.c serve_etag_listed: an If-None-Match list names etag (weak comparison).
@@ -74,7 +91,7 @@ local function coding(ae, has_gz, has_br)
 end
 
 -- cfg: tree (fastpath_dir), suffix ("." .. domain, and ":" .. port unless 0 or 80),
--- exists(path). req: method, host, path (raw, without the query), query, ae (Accept-Encoding),
+-- entry(path) (the fields of an entry: M.read, or a cache of it), exists(path). req: method, host, path (raw, without the query), query, ae (Accept-Encoding),
 -- inm (If-None-Match), ims (If-Modified-Since), range.
 -- Returns nil, or status, headers ({name, value} pairs), content type, file to send.
 function M.decide(cfg, req)
@@ -109,14 +126,8 @@ function M.decide(cfg, req)
 	    p:find("//", 1, true) or p:find("/.", 1, true) then
 		return nil
 	end
-	local fh = io.open(cfg.tree .. "/sites/" .. slug .. p .. "@", "rb")
-	if not fh then
-		return nil
-	end
-	local line = fh:read("l")
-	fh:close()
-	local f = line and fields(line)
-	if not f or f[1] ~= "1" or #f < 9 then
+	local f = cfg.entry(cfg.tree .. "/sites/" .. slug .. p .. "@")
+	if not f then
 		return nil
 	end
 	if f[2] == "1" and req.query and req.query ~= "" then

@@ -1,9 +1,11 @@
 #!/bin/sh
 # check/bench/serve.sh — skiff-serve's speed next to its baselines, in one run, on loopback:
-# wrk against one lighttpd that serves the same bytes three ways (skiff-serve with X-Sendfile,
-# a no-op FastCGI responder with X-Sendfile under the same FastCGI settings, lighttpd's own
-# static file handler), for a 4 KiB file, a 1 MiB file and random files of a 10,000-file
-# deployment. Prints requests/s, the ratios, and Redis commands per skiff-serve request.
+# wrk against one lighttpd that serves the same bytes four ways (skiff-serve with X-Sendfile,
+# the fast path — lighttpd answering from skiff's tree through mod_magnet, as
+# apache/lighttpd.conf.in does —, a no-op FastCGI responder with X-Sendfile under the same
+# FastCGI settings, lighttpd's own static file handler), for a 4 KiB file, a 1 MiB file and
+# random files of a 10,000-file deployment. Prints requests/s, the ratios, and Redis commands
+# per skiff-serve request.
 # Bounded: BENCH_SECONDS (default 10) per measurement, 15 measurements (BENCH_ROUNDS=2).
 # Not part of make check.
 #   SKIFF_BUILD_DIR=build/debug sh check/bench/serve.sh
@@ -52,6 +54,7 @@ work_dir = $T/work
 domain = localhost
 site_port = $PORT
 xsendfile = true
+fastpath_dir = $T/fastpath
 log_level = warn
 CONF
 
@@ -77,22 +80,38 @@ for path, data in files.items():
     manifest["files"][path] = {"hash": h, "size": len(data)}
 with open(os.path.join(t, "store/manifests/benchbench22.json"), "w") as f:
     json.dump(manifest, f)
+manifest["deployment"] = "fastfastfa22"      # the same files, served by the fast path
+with open(os.path.join(t, "store/manifests/fastfastfa22.json"), "w") as f:
+    json.dump(manifest, f)
 PY
 redis-cli -s "$T/redis.sock" hset skiff:project:bench current benchbench22 >/dev/null
 redis-cli -s "$T/redis.sock" hset skiff:deployment:benchbench22 project bench state ready >/dev/null
+redis-cli -s "$T/redis.sock" hset skiff:project:fast current fastfastfa22 >/dev/null
+redis-cli -s "$T/redis.sock" hset skiff:deployment:fastfastfa22 project fast state ready >/dev/null
 
 cat >"$T/lighttpd.conf" <<CONF
 server.document-root = "$T/static"
 server.bind = "127.0.0.1"
 server.port = $PORT
 server.errorlog = "$T/lighttpd.log"
-server.modules += ( "mod_fastcgi" )
+server.modules += ( "mod_setenv", "mod_magnet", "mod_fastcgi" )
 \$HTTP["host"] =~ "^noop\\." {
 	fastcgi.server = ( "/" => ( (
 		"socket" => "$T/noop.sock", "bin-path" => "$BIN/noop-fcgi",
 		"bin-environment" => ( "NOOP_ROOT" => "$T/static" ),
 		"check-local" => "disable", "max-procs" => $PROCS,
 		"x-sendfile" => "enable", "x-sendfile-docroot" => ( "$T/static" ) ) ) )
+}
+else \$HTTP["host"] =~ "^fast\\." {
+	setenv.set-environment = ( "SKIFF_FASTPATH_DIR" => "$T/fastpath",
+		"SKIFF_FASTPATH_MODULE" => "$ROOT/apache/skiff-fastpath.lua",
+		"SKIFF_FASTPATH_SUFFIX" => ".localhost:$PORT" )
+	magnet.attract-physical-path-to = ( "$ROOT/apache/skiff-fastpath-lighttpd.lua" )
+	fastcgi.server = ( "/" => ( (
+		"socket" => "$T/fast.sock", "bin-path" => "$BIN/skiff-serve",
+		"bin-environment" => ( "SKIFF_CONFIG" => "$T/skiff.conf" ),
+		"check-local" => "disable", "max-procs" => $PROCS,
+		"x-sendfile" => "enable", "x-sendfile-docroot" => ( "$T/store/blobs" ) ) ) )
 }
 else \$HTTP["host"] =~ "^bench\\." {
 	fastcgi.server = ( "/" => ( (
@@ -111,7 +130,10 @@ until curl -sf -o /dev/null -H "Host: bench.localhost:$PORT" "$U/file4k.html"; d
 	[ $i -gt 50 ] && { echo "bench: lighttpd did not start" >&2; cat "$T/lighttpd.stderr" "$T/lighttpd.log" >&2; exit 1; }
 	sleep 0.1
 done
-for h in bench noop static; do
+# The first request of the fast site reaches skiff-serve, which links its tree.
+curl -s -o /dev/null -H "Host: fast.localhost:$PORT" "$U/file4k.html"
+[ -L "$T/fastpath/sites/fast" ] || { echo "bench: skiff-serve did not link the fast path" >&2; exit 1; }
+for h in bench fast noop static; do
 	got=$(curl -sS -H "Host: $h.localhost:$PORT" "$U/file4k.html" | sha256sum)
 	want=$(sha256sum <"$T/static/file4k.html")
 	[ "$got" = "$want" ] || { echo "bench: $h does not serve the same bytes" >&2; exit 1; }
@@ -156,7 +178,8 @@ rps() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 echo "skiff-serve benchmark: wrk -c$CONNS, ${SECS}s each, lighttpd with $PROCS FastCGI processes, $(nproc) cores"
-printf '%-22s %12s %12s %12s %10s %10s\n' "case" "skiff-serve" "noop-fcgi" "static" "serve/noop" "serve/static"
+printf '%-14s %11s %11s %11s %11s %10s %12s %11s\n' "case" "skiff-serve" "fast path" "noop-fcgi" \
+	"static" "serve/noop" "serve/static" "fast/static"
 # Machines are noisy: skiff-serve and the no-op responder alternate BENCH_ROUNDS times and
 # the best run of each counts.
 ROUNDS=${BENCH_ROUNDS:-2}
@@ -178,11 +201,16 @@ for c in file4k.html file1m.bin many; do
 		r=$((r + 1))
 	done
 	st=$(rps static "$p")
-	printf '%-22s %12s %12s %12s %10s %10s\n' "$c" "$s" "$n" "$st" "$(ratio "$s" "$n")" "$(ratio "$s" "$st")"
+	f=$(max "$(rps fast "$p")" "$(rps fast "$p")")
+	st=$(max "$st" "$(rps static "$p")")
+	printf '%-14s %11s %11s %11s %11s %10s %12s %11s\n' "$c" "$s" "$f" "$n" "$st" "$(ratio "$s" "$n")" \
+		"$(ratio "$s" "$st")" "$(ratio "$f" "$st")"
 	echo "  redis commands per skiff-serve request (last run, incl. its warm-up): $calls"
 	if [ "$c" = file4k.html ]; then
 		q=$(ratio "$s" "$n")
 		awk -v r="$q" 'BEGIN { exit !(r >= 0.85) }' || { echo "  target missed: serve/noop $q < 0.85"; status=1; }
 	fi
+	q=$(ratio "$f" "$st")
+	awk -v r="$q" 'BEGIN { exit !(r >= 0.8) }' || { echo "  target missed: fast/static $q < 0.8"; status=1; }
 done
 exit $status
