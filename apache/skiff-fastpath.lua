@@ -99,7 +99,8 @@ function M.decide(cfg, req)
 	if method ~= "GET" and method ~= "HEAD" then
 		return nil
 	end
-	if method == "GET" and req.range and req.range ~= "" then
+	-- skiff-serve answers a Range of a GET; Apache's byterange filter that of a HEAD too
+	if req.range and req.range ~= "" then
 		return nil
 	end
 	local inm = req.inm

@@ -89,9 +89,12 @@ req() {
 # what of a response must agree: status, body, and these headers (Date and Server aside)
 HEADERS="ETag Content-Type Content-Encoding Vary Cache-Control Location X-Frame-Options Last-Modified
 Content-Length Content-Range X-Content-Type-Options Accept-Ranges Allow Retry-After"
+# (Content-Length only where skiff-serve alone sends one: under Apache it streams the
+# precompressed variants itself, chunked, where the fast path gives their length.)
 summary() {
 	printf 'status %s\nbody %s\n' "$1" "$(sha256sum <"$T/$2.b" | cut -c1-64)"
 	for h in $HEADERS; do
+		[ "$h" = Content-Length ] && ! grep -qi '^content-length:' "$T/p.h" && continue
 		printf '%s: %s\n' "$h" "$(grep -i "^$h:" "$T/$2.h" | sed 's/^[^:]*: *//' | tr -d '\r' | sort | tr '\n' ' ')"
 	done
 }
@@ -100,123 +103,205 @@ FASTCOUNT=0
 same() {
 	desc=$1 host=$2 path=$3
 	shift 3
-	sf=$(req "$PORT" f "$host" "$path" "$@")
-	sp=$(req "$PLAIN" p "$host" "$path" "$@")
+	sf=$(req "$FAST_AT" f "$host" "$path" "$@")
+	sp=$(req "$PLAIN_AT" p "$host" "$path" "$@")
 	case " $* " in *" -I "*) : >"$T/f.b"; : >"$T/p.b" ;; esac   # HEAD: curl wrote headers there
 	summary "$sf" f >"$T/f.sum"
 	summary "$sp" p >"$T/p.sum"
 	if cmp -s "$T/f.sum" "$T/p.sum"; then
-		ok "same answer: $desc"
+		ok "$SERVER: same answer: $desc"
 	else
-		fail "same answer: $desc: $(diff "$T/p.sum" "$T/f.sum" | grep '^[<>]' | tr '\n' ' ')"
+		fail "$SERVER: same answer: $desc: $(diff "$T/p.sum" "$T/f.sum" | grep '^[<>]' | tr '\n' ' ')"
 	fi
 }
 
-# ---- every case of the serving-rules suite (it_serve.sh) ------------------------------
-same "GET /" "$H" /
-same "a large file" "$H" /assets/big.bin
-same "a hashed name (immutable)" "$H" /app.3f2a9c1e.js
-same "HEAD /" "$H" / -I
-same "POST to a file (405)" "$H" / -d x
-req "$PLAIN" p "$H" / >/dev/null
-etag=$(grep -i '^etag:' "$T/p.h" | sed 's/^[^:]*: *//' | tr -d '\r')
-same "If-None-Match with the ETag (304)" "$H" / -H "If-None-Match: $etag"
-same "If-None-Match, weak, in a list" "$H" / -H "If-None-Match: \"x\", W/$etag"
-same "If-None-Match: *" "$H" / -H "If-None-Match: *"
-same "If-None-Match with another tag" "$H" / -H 'If-None-Match: "other"'
-same "HEAD with If-None-Match" "$H" / -I -H "If-None-Match: $etag"
-same "If-Modified-Since equal" "$H" / -H 'If-Modified-Since: Fri, 22 Nov 2024 10:06:40 GMT'
-same "If-Modified-Since a day later" "$H" / -H 'If-Modified-Since: Sat, 23 Nov 2024 10:06:40 GMT'
-same "If-Modified-Since after the blob's mtime" "$H" / -H 'If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT'
-same "If-None-Match wins over If-Modified-Since" "$H" / -H 'If-None-Match: "other"' \
-	-H 'If-Modified-Since: Fri, 22 Nov 2024 10:06:40 GMT'
-same "Range" "$H" /assets/big.bin -H 'Range: bytes=10-19'
-same "suffix Range" "$H" /assets/big.bin -H 'Range: bytes=-10'
-same "unsatisfiable Range" "$H" /assets/big.bin -H 'Range: bytes=200000-'
-same "HEAD with Range" "$H" /assets/big.bin -I -H 'Range: bytes=10-19'
-same "gzip variant" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: gzip'
-same "br preferred" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: gzip, br'
-same "a browser's Accept-Encoding" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: gzip, deflate, br, zstd'
-same "x-gzip" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: x-gzip'
-same "Accept-Encoding: *" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: *'
-same "q-values" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: br;q=0.5, gzip;q=0.9'
-same "br refused by q=0" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: br;q=0, gzip'
-same "identity only" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: identity'
-same "no Accept-Encoding" "$H" /app.3f2a9c1e.js
-same "304 of a variant" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: br' \
-	-H "If-None-Match: \"$(sha256sum <"$S/app.js.br" | cut -c1-64)\""
-same "redirect rule" "$H" /old
-same "redirect rule keeps the query" "$H" '/old?a=1'
-same "external redirect" "$H" /go/x/y
-same "200 rewrite" "$H" /app/some/route
-same "an existing file shadows a rule" "$H" /index.html
-same "a query on a file" "$H" '/index.html?v=3'
-same "pretty URL /new" "$H" /new
-same "directory without slash" "$H" /docs
-same "directory with slash" "$H" /docs/
-same "nearest 404.html" "$H" /docs/missing
-same "top-level 404.html" "$H" /nothing/here
-P=spa.localhost:$PORT
-same "SPA navigation" "$P" /dashboard/settings
-same "SPA asset" "$P" /assets/app.js
-same "SPA missing asset" "$P" /assets/missing.js -H 'Accept: */*'
-same "SPA index" "$P" / -H 'Accept: text/html'
-same "/../" "$H" /../
-same "/./index.html" "$H" /./index.html
-same "//index.html" "$H" //index.html
-same "/%2e%2e/%2e%2e/etc/passwd" "$H" /%2e%2e/%2e%2e/etc/passwd
-same "/%252e%252e/" "$H" /%252e%252e/
-same "percent-encoded letters" "$H" /ne%77
-same "encoded slash" "$H" /a%2fb
-same "NUL" "$H" /%00
-same "overlong UTF-8" "$H" /%c0%ae%c0%ae/
-same "backslash" "$H" '/a%5cb'
-long=$(head -c 3000 /dev/zero | tr '\0' a)
-same "over-long path" "$H" "/$long"
-same "unknown project" "nosuch.localhost:$PORT" /
-same "unknown project, JSON client" "nosuch.localhost:$PORT" / -H 'Accept: application/json'
-same "port mismatch" "demo.localhost:1" /
-same "Host a..b" "a..b" /
-same "Host in capitals" "DEMO.LOCALHOST:$PORT" /
-same "immutable URL" "demo--$D1.localhost:$PORT" /
-same "immutable URL of another project" "spa--$D1.localhost:$PORT" /
-same "expired deployment" "demo--$D2.localhost:$PORT" /
-same "a current naming another project's deployment" "other.localhost:$PORT" /
-same "... nor a file by its path" "other.localhost:$PORT" /index.html
+# ---- every case of the serving-rules suite (it_serve.sh), then big ---------------------
+# suite: asks both servers ($FAST_AT with the fast path, $PLAIN_AT without) everything
+suite() {
+	same "GET /" "$H" /
+	same "a large file" "$H" /assets/big.bin
+	same "a hashed name (immutable)" "$H" /app.3f2a9c1e.js
+	same "HEAD /" "$H" / -I
+	same "POST to a file (405)" "$H" / -d x
+	req "$PLAIN_AT" p "$H" / >/dev/null
+	etag=$(grep -i '^etag:' "$T/p.h" | sed 's/^[^:]*: *//' | tr -d '\r')
+	same "If-None-Match with the ETag (304)" "$H" / -H "If-None-Match: $etag"
+	same "If-None-Match, weak, in a list" "$H" / -H "If-None-Match: \"x\", W/$etag"
+	same "If-None-Match: *" "$H" / -H "If-None-Match: *"
+	same "If-None-Match with another tag" "$H" / -H 'If-None-Match: "other"'
+	same "HEAD with If-None-Match" "$H" / -I -H "If-None-Match: $etag"
+	same "If-Modified-Since equal" "$H" / -H 'If-Modified-Since: Fri, 22 Nov 2024 10:06:40 GMT'
+	same "If-Modified-Since a day later" "$H" / -H 'If-Modified-Since: Sat, 23 Nov 2024 10:06:40 GMT'
+	same "If-Modified-Since after the blob's mtime" "$H" / -H 'If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT'
+	same "If-None-Match wins over If-Modified-Since" "$H" / -H 'If-None-Match: "other"' \
+		-H 'If-Modified-Since: Fri, 22 Nov 2024 10:06:40 GMT'
+	same "Range" "$H" /assets/big.bin -H 'Range: bytes=10-19'
+	same "suffix Range" "$H" /assets/big.bin -H 'Range: bytes=-10'
+	same "unsatisfiable Range" "$H" /assets/big.bin -H 'Range: bytes=200000-'
+	same "HEAD with Range" "$H" /assets/big.bin -I -H 'Range: bytes=10-19'
+	same "gzip variant" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: gzip'
+	same "br preferred" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: gzip, br'
+	same "a browser's Accept-Encoding" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: gzip, deflate, br, zstd'
+	same "x-gzip" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: x-gzip'
+	same "Accept-Encoding: *" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: *'
+	same "q-values" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: br;q=0.5, gzip;q=0.9'
+	same "br refused by q=0" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: br;q=0, gzip'
+	same "identity only" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: identity'
+	same "no Accept-Encoding" "$H" /app.3f2a9c1e.js
+	same "304 of a variant" "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: br' \
+		-H "If-None-Match: \"$(sha256sum <"$S/app.js.br" | cut -c1-64)\""
+	same "redirect rule" "$H" /old
+	same "redirect rule keeps the query" "$H" '/old?a=1'
+	same "external redirect" "$H" /go/x/y
+	same "200 rewrite" "$H" /app/some/route
+	same "an existing file shadows a rule" "$H" /index.html
+	same "a query on a file" "$H" '/index.html?v=3'
+	same "pretty URL /new" "$H" /new
+	same "directory without slash" "$H" /docs
+	same "directory with slash" "$H" /docs/
+	same "nearest 404.html" "$H" /docs/missing
+	same "top-level 404.html" "$H" /nothing/here
+	P=spa.localhost:$PORT
+	same "SPA navigation" "$P" /dashboard/settings
+	same "SPA asset" "$P" /assets/app.js
+	same "SPA missing asset" "$P" /assets/missing.js -H 'Accept: */*'
+	same "SPA index" "$P" / -H 'Accept: text/html'
+	same "/../" "$H" /../
+	same "/./index.html" "$H" /./index.html
+	same "//index.html" "$H" //index.html
+	same "/%2e%2e/%2e%2e/etc/passwd" "$H" /%2e%2e/%2e%2e/etc/passwd
+	same "/%252e%252e/" "$H" /%252e%252e/
+	same "percent-encoded letters" "$H" /ne%77
+	same "encoded slash" "$H" /a%2fb
+	same "NUL" "$H" /%00
+	same "overlong UTF-8" "$H" /%c0%ae%c0%ae/
+	same "backslash" "$H" '/a%5cb'
+	long=$(head -c 3000 /dev/zero | tr '\0' a)
+	same "over-long path" "$H" "/$long"
+	same "unknown project" "nosuch.localhost:$PORT" /
+	same "unknown project, JSON client" "nosuch.localhost:$PORT" / -H 'Accept: application/json'
+	same "port mismatch" "demo.localhost:1" /
+	same "Host a..b" "a..b" /
+	same "Host in capitals" "DEMO.LOCALHOST:$PORT" /
+	same "immutable URL" "demo--$D1.localhost:$PORT" /
+	same "immutable URL of another project" "spa--$D1.localhost:$PORT" /
+	same "expired deployment" "demo--$D2.localhost:$PORT" /
+	same "a current naming another project's deployment" "other.localhost:$PORT" /
+	same "... nor a file by its path" "other.localhost:$PORT" /index.html
+	
+	# ---- all 10,001 files of big, the 3,333 pages also without .html, with and without gzip --------------
+	python3 - "$FAST_AT" "$PLAIN_AT" "big.localhost:$PORT" "$T/big-paths" >"$T/big.out" 2>&1 <<-'PY'
+	import http.client, sys
+	fast, plain, host, paths = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+	keep = ["etag", "content-type", "content-encoding", "vary", "cache-control", "location",
+	        "last-modified", "content-length", "x-content-type-options", "accept-ranges"]
+	conns = {p: http.client.HTTPConnection("127.0.0.1", p, timeout=10) for p in (fast, plain)}
+	def ask(port, path, ae, again=True):
+	    c = conns[port]
+	    h = {"Host": host}
+	    if ae:
+	        h["Accept-Encoding"] = ae
+	    try:
+	        c.request("GET", path, headers=h)
+	        r = c.getresponse()
+	        body = r.read()
+	    except (http.client.HTTPException, OSError):
+	        if not again:
+	            raise
+	        c.close()                # the server ended the keep-alive connection
+	        conns[port] = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+	        return ask(port, path, ae, False)
+	    if r.getheader("connection", "").lower() == "close":
+	        c.close()
+	    heads = [(k, r.getheader(k)) for k in keep]
+	    if heads[keep.index("content-length")][1] is None and port == fast:
+	        pass
+	    return (r.status, body, heads)
+	bad = n = 0
+	for line in open(paths):
+	    p = line.strip()
+	    forms = [p] + ([p[:-5]] if p.endswith(".html") and not p.endswith("index.html") else [])
+	    for path in forms:
+	        for ae in (None, "gzip, deflate, br"):
+	            n += 1
+	            a, b = ask(fast, path, ae), ask(plain, path, ae)
+	            if b[2][keep.index("content-length")][1] is None:     # streamed: see summary
+	                a[2][keep.index("content-length")] = ("content-length", None)
+	            if a != b:
+	                bad += 1
+	                if bad <= 5:
+	                    print("differs:", path, ae, a[0], b[0], [x for x in zip(a[2], b[2]) if x[0] != x[1]])
+	print("compared", n, "differing", bad)
+	PY
+	check_eq "$SERVER: big: every file and page form answers alike (status, body, headers)" \
+		"compared 26668 differing 0" "$(tail -n 1 "$T/big.out")"
+	grep '^differs' "$T/big.out" | head -n 5 >&2
+}
+SERVER=lighttpd FAST_AT=$PORT PLAIN_AT=$PLAIN
+suite
 
-# ---- all 10,001 files of big, the 3,333 pages also without .html, with and without gzip --------------
-python3 - "$PORT" "$PLAIN" "big.localhost:$PORT" "$T/big-paths" >"$T/big.out" 2>&1 <<'PY'
-import http.client, sys
-fast, plain, host, paths = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-keep = ["etag", "content-type", "content-encoding", "vary", "cache-control", "location",
-        "last-modified", "content-length", "x-content-type-options", "accept-ranges"]
-conns = {p: http.client.HTTPConnection("127.0.0.1", p, timeout=10) for p in (fast, plain)}
-def ask(port, path, ae):
-    c = conns[port]
-    h = {"Host": host}
-    if ae:
-        h["Accept-Encoding"] = ae
-    c.request("GET", path, headers=h)
-    r = c.getresponse()
-    body = r.read()
-    return (r.status, body, [(k, r.getheader(k)) for k in keep])
-bad = n = 0
-for line in open(paths):
-    p = line.strip()
-    forms = [p] + ([p[:-5]] if p.endswith(".html") and not p.endswith("index.html") else [])
-    for path in forms:
-        for ae in (None, "gzip, deflate, br"):
-            n += 1
-            a, b = ask(fast, path, ae), ask(plain, path, ae)
-            if a != b:
-                bad += 1
-                if bad <= 5:
-                    print("differs:", path, ae, a[0], b[0], [x for x in zip(a[2], b[2]) if x[0] != x[1]])
-print("compared", n, "differing", bad)
-PY
-check_eq "big: every file and page form answers alike (status, body, headers)" \
-	"compared 26668 differing 0" "$(tail -n 1 "$T/big.out")"
-grep '^differs' "$T/big.out" | head -n 5 >&2
+# ---- the same under Apache httpd (apache/skiff-sites.conf, mod_lua) ---------------------
+# skiff-serve as Apache's vhost expects it (xsendfile_plain_only: mod_xsendfile acts only on
+# plain 200s), on its own socket; two virtual hosts from the shipped file, one without the
+# fast path's lines.
+WWW=www-data
+chmod 0711 "$T"
+mkdir -p "$T/run" "$T/apache"
+chgrp "$WWW" "$T/run" && chmod 0750 "$T/run"
+sed -e '/^xsendfile/d' "$T/skiff.conf" >"$T/apache-skiff.conf"
+printf 'xsendfile = true\nxsendfile_plain_only = true\n' >>"$T/apache-skiff.conf"
+"$BIN/skiff-serve" -c "$T/apache-skiff.conf" -s "$T/run/skiff-serve.sock" >>"$T/apache-serve.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for 10 test -S "$T/run/skiff-serve.sock" && chgrp "$WWW" "$T/run/skiff-serve.sock" &&
+	chmod 0660 "$T/run/skiff-serve.sock"
+AFAST=$(free_port)
+APLAIN=$(free_port)
+vhost() {
+	sed -e "s|\*:80>|*:$1>|" -e "s|/run/skiff/|$T/run/|g" -e "s|/var/lib/skiff/store|$T/store|g" \
+		-e "s|/var/lib/skiff/fastpath|$T/fastpath|g" -e "s|/var/cache/skiff|$T/cache|g" \
+		-e "s|/usr/local/share/skiff/apache|$ROOT/apache|g" \
+		-e "s|SKIFF_FASTPATH_SUFFIX=.example.com|SKIFF_FASTPATH_SUFFIX=.localhost:$PORT|" \
+		-e "s|\*\.example\.com|*.localhost|g" "$ROOT/apache/skiff-sites.conf"
+}
+MODS=/usr/lib/apache2/modules
+{
+	for m in mpm_event authz_core mime headers env setenvif deflate filter proxy proxy_fcgi xsendfile lua; do
+		echo "LoadModule ${m}_module $MODS/mod_$m.so"
+	done
+	cat <<CONF
+Define APACHE_LOG_DIR $T/apache
+ServerName localhost
+Listen 127.0.0.1:$AFAST
+Listen 127.0.0.1:$APLAIN
+PidFile $T/apache/apache2.pid
+DefaultRuntimeDir $T/apache
+Mutex file:$T/apache default
+ErrorLog $T/apache/error.log
+LogLevel warn
+User $WWW
+Group $WWW
+TypesConfig /etc/mime.types
+<Directory />
+	AllowOverride None
+	Require all denied
+</Directory>
+# Debian's default: mod_deflate on for text
+AddOutputFilterByType DEFLATE text/html text/plain text/css text/javascript application/json
+CONF
+	vhost "$AFAST"
+	vhost "$APLAIN" | sed '/<IfModule lua_module>/,/<\/IfModule>/d'
+} >"$T/apache/apache2.conf"
+grep -q LuaQuickHandler "$T/apache/apache2.conf" || fail "the shipped skiff-sites.conf has the fast path"
+if apache2 -t -f "$T/apache/apache2.conf" >"$T/apache/t.out" 2>&1; then
+	apache2 -DFOREGROUND -f "$T/apache/apache2.conf" >>"$T/apache/stdout.log" 2>&1 &
+	PIDS="$PIDS $!"
+	wait_for 10 curl -sf -o /dev/null -H "Host: $H" "http://127.0.0.1:$AFAST/" ||
+		fail "apache starts: $(tail -n 5 "$T/apache/error.log")"
+	SERVER=apache FAST_AT=$AFAST PLAIN_AT=$APLAIN
+	suite
+else
+	fail "apache2 -t accepts the configuration: $(cat "$T/apache/t.out")"
+fi
 
 # ---- the fast path answers by itself ----------------------------------------------------
 # With Redis down skiff-serve has no site to serve (503 once its half-second memo is gone);

@@ -40,7 +40,8 @@ SKIFF_BIN_PROGS  := skiff
 SKIFF_HTDOCS     := $(sort $(shell find htdocs -type f ! -name '.*' 2>/dev/null))
 SKIFF_WEBCONF    := apache/skiff-dashboard.conf apache/skiff-sites.conf apache/skiff-fcgid.conf \
                     apache/lighttpd-production.conf apache/README.md \
-                    apache/skiff-fastpath.lua apache/skiff-fastpath-lighttpd.lua
+                    apache/skiff-fastpath.lua apache/skiff-fastpath-lighttpd.lua \
+                    apache/skiff-fastpath-apache.lua
 SKIFF_UNITS      := $(sort $(wildcard systemd/*.socket systemd/*.service systemd/*.target))
 SKIFF_MAN1       := $(sort $(wildcard doc/man/*.1))
 SKIFF_MAN5       := $(sort $(wildcard doc/man/*.5))
