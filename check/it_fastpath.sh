@@ -3,7 +3,8 @@
 # against skiff-serve alone: two lighttpds from the shipped apache/lighttpd.conf.in (genconf),
 # one with the fast path and one without it, asked every question of the serving-rules suite
 # (check/serve_fixture.sh, the cases of it_serve.sh) and all 10,000 paths of a generated
-# deployment; status, body and the headers that matter must be the same.
+# deployment; status, body and the headers that matter must be the same. Then 100 rollbacks
+# under load, and a deletion, through both.
 . "$(dirname "$0")/lib.sh"
 
 start_redis
@@ -302,6 +303,133 @@ if apache2 -t -f "$T/apache/apache2.conf" >"$T/apache/t.out" 2>&1; then
 else
 	fail "apache2 -t accepts the configuration: $(cat "$T/apache/t.out")"
 fi
+
+# ---- 100 rollbacks while clients hammer the site: only whole versions, never a miss ------
+# Two deployments of "flip" whose every file says which one it is; the switches go through
+# the API (skiff-create: the rollback script, then fastpath_drop), the clients through the
+# fast path of lighttpd and of Apache at once (their misses through skiff-serve).
+F1=fffffffffff2
+F2=ggggggggggg2
+mkdir -p "$T/flip"
+for v in 1 2; do
+	eval "id=\$F$v"
+	printf '<!doctype html><h1>flip version %s</h1>\n' $v >"$T/flip/index$v.html"
+	printf '<h1>page of version %s</h1>\n' $v >"$T/flip/page$v.html"
+	i=0
+	: >"$T/flip/app$v.js"
+	while [ $i -lt 100 ]; do echo "console.log('version $v line $i');" >>"$T/flip/app$v.js"; i=$((i + 1)); done
+	gzip -9 -n -c "$T/flip/app$v.js" >"$T/flip/app$v.js.gz"
+	only=
+	[ $v = 1 ] && only=",$(entry /only1.html "$T/flip/page1.html")"
+	cat >"$T/store/manifests/$id.json" <<JSON
+{"version":1,"deployment":"$id","created":173227000${v}000,"files":{
+$(entry /index.html "$T/flip/index$v.html"),
+$(entry /page.html "$T/flip/page$v.html"),
+$(entry /app.3f2a9c1e.js "$T/flip/app$v.js" "$T/flip/app$v.js.gz")$only}}
+JSON
+	rcli hset skiff:deployment:$id project flip state ready >/dev/null
+	rcli zadd skiff:project:flip:deployments $v $id >/dev/null
+done
+rcli hset skiff:project:flip current $F1 >/dev/null
+rcli zadd skiff:projects 1 flip >/dev/null
+FLIP=flip.localhost:$PORT
+curl -s -o /dev/null -H "Host: $FLIP" "http://127.0.0.1:$PORT/"
+python3 - "$T" "$FLIP" "$PORT" "$AFAST" >"$T/hammer.out" 2>&1 <<'PY' &
+import gzip, hashlib, http.client, os, sys, threading, time
+t, host, ports = sys.argv[1], sys.argv[2], [int(p) for p in sys.argv[3:]]
+files = {"/": "index%d.html", "/index.html": "index%d.html", "/page.html": "page%d.html",
+         "/page": "page%d.html", "/app.3f2a9c1e.js": "app%d.js", "/only1.html": "page%d.html"}
+want = {}
+for path, name in files.items():
+    for v in (1, 2):
+        want[(path, v)] = open(os.path.join(t, "flip", name % v), "rb").read()
+stop = time.time() + 600
+seen, bad, n = set(), [], [0]
+lock = threading.Lock()
+def client(port, k):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    paths = list(files)
+    i = k
+    while time.time() < stop and not os.path.exists(os.path.join(t, "hammer.stop")):
+        path = paths[i % len(paths)]
+        ae = "gzip" if i % 2 else None
+        i += 1
+        h = {"Host": host}
+        if ae:
+            h["Accept-Encoding"] = ae
+        try:
+            c.request("GET", path, headers=h)
+            r = c.getresponse()
+            body = r.read()
+        except (http.client.HTTPException, OSError):
+            c.close()
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            continue
+        raw = gzip.decompress(body) if r.getheader("Content-Encoding") == "gzip" else body
+        ok = None
+        if r.status == 200:
+            for v in (1, 2):
+                if raw == want[(path, v)] and not (path == "/only1.html" and v == 2):
+                    ok = v
+            etag = '"%s"' % hashlib.sha256(body).hexdigest()
+            if ok and r.getheader("ETag") != etag:
+                ok = None
+            if ok and r.getheader("Content-Length") not in (None, str(len(body))):
+                ok = None
+        elif r.status == 404 and path == "/only1.html":
+            ok = 2
+        with lock:
+            n[0] += 1
+            if ok:
+                seen.add((port, ok))
+            elif len(bad) < 5:
+                bad.append((port, path, ae, r.status, body[:80]))
+            elif ok is None:
+                bad.append(None)
+threads = [threading.Thread(target=client, args=(p, k)) for p in ports for k in range(3)]
+for th in threads:
+    th.start()
+for th in threads:
+    th.join()
+print("versions seen", " ".join("%d:%d" % (p, v) for p in ports for v in (1, 2) if (p, v) in seen))
+for b in bad[:5]:
+    print("bad", b)
+print("requests", n[0], "bad", len(bad))
+PY
+HAMMER=$!
+i=0
+while [ $i -lt 100 ]; do
+	id=$F2
+	[ $((i % 2)) = 1 ] && id=$F1
+	curl -s -o /dev/null -w '%{http_code}\n' -H "Origin: http://localhost:$PORT" -H 'Content-Type: application/json' \
+		-d "{\"deploymentId\":\"$id\"}" "http://localhost:$PORT/api/projects/flip/rollback" >>"$T/rollbacks"
+	sleep 0.05
+	i=$((i + 1))
+done
+touch "$T/hammer.stop"
+wait "$HAMMER"
+check_eq "100 rollbacks through the API" "100 x 200" "$(sort "$T/rollbacks" | uniq -c | awk '{ print $1 " x " $2 }')"
+check_eq "the clients saw only whole versions (body, ETag, length), and both of them on both servers" \
+	"versions seen $PORT:1 $PORT:2 $AFAST:1 $AFAST:2 / bad 0" \
+	"$(head -n 1 "$T/hammer.out") / $(tail -n 1 "$T/hammer.out" | sed 's/.* bad /bad /')"
+grep '^bad\|Traceback\|Error' "$T/hammer.out" | head -n 5 >&2
+check_match "... over many requests" '^requests [0-9]{4,}' "$(tail -n 1 "$T/hammer.out")"
+# the last rollback named F1: within a second both paths serve it, and the tree is linked again
+sleep 1.1
+check_eq "after the switches: version 1 from the fast path, of both servers" \
+	"$(cat "$T/flip/page1.html") $(cat "$T/flip/page1.html")" \
+	"$(req "$PORT" f "$FLIP" /page >/dev/null; cat "$T/f.b") $(req "$AFAST" f "$FLIP" /page >/dev/null; cat "$T/f.b")"
+check_eq "... from the tree of the current deployment, the other one removed" "../deployments/$F1 no" \
+	"$(readlink "$T/fastpath/sites/flip") $([ -e "$T/fastpath/deployments/$F2" ] && echo yes || echo no)"
+code=$(curl -s -o /dev/null -w "%{http_code}" -X DELETE -H "Origin: http://localhost:$PORT" \
+	-H "Content-Type: application/json" -d "{\"confirm\":\"flip\"}" \
+	"http://localhost:$PORT/api/projects/flip?confirm=flip")
+check_eq "deleting the project" 200 "$code"
+check_eq "... unlinks its site and removes its tree" "no no" \
+	"$([ -L "$T/fastpath/sites/flip" ] && echo yes || echo no) $([ -e "$T/fastpath/deployments/$F1" ] && echo yes || echo no)"
+sleep 1.1
+check_eq "... and its pages are gone from both servers" "404 404" \
+	"$(req "$PORT" f "$FLIP" /page) $(req "$AFAST" f "$FLIP" /page)"
 
 # ---- the fast path answers by itself ----------------------------------------------------
 # With Redis down skiff-serve has no site to serve (503 once its half-second memo is gone);
