@@ -31,10 +31,10 @@ if not state then
 				return nil
 			end
 			local s, ns = st.st_mtim()
-			local key = st.st_ino .. ":" .. s .. ":" .. ns .. ":" .. st.st_size
+			local ino, size = st.st_ino, st.st_size
 			local c = cache[path]
-			if c and c[1] == key then
-				return c[2]
+			if c and c[1] == ino and c[2] == s and c[3] == ns and c[4] == size then
+				return c[5]
 			end
 			local f = fp.read(path)
 			if count >= 100000 then         -- bounded: start again
@@ -43,7 +43,7 @@ if not state then
 			if not c then
 				count = count + 1
 			end
-			cache[path] = { key, f }
+			cache[path] = { ino, s, ns, size, f }
 			return f
 		end,
 	} }
