@@ -138,27 +138,33 @@ function M.decide(cfg, req)
 	if not enc then
 		return nil
 	end
-	local hash, file = f[4], f[5]
-	if enc == "gzip" then
-		hash, file = f[6], f[7]
-	elseif enc == "br" then
-		hash, file = f[8], f[9]
+	-- what an encoding sends, built once per entry (an entry kept by a cache serves many)
+	local sent = f[enc]
+	if not sent then
+		local hash, file = f[4], f[5]
+		if enc == "gzip" then
+			hash, file = f[6], f[7]
+		elseif enc == "br" then
+			hash, file = f[8], f[9]
+		end
+		local etag = '"' .. hash .. '"'
+		local headers = { { "ETag", etag } }
+		if enc ~= "" then
+			headers[#headers + 1] = { "Content-Encoding", enc }
+		end
+		for i = 10, #f - 1, 2 do
+			headers[#headers + 1] = { f[i], f[i + 1] }
+		end
+		sent = { headers, file, etag }
+		f[enc] = sent
 	end
-	if not cfg.exists(file) then
+	if not cfg.exists(sent[2]) then
 		return nil
 	end
-	local etag = '"' .. hash .. '"'
-	local headers = { { "ETag", etag } }
-	if enc ~= "" then
-		headers[#headers + 1] = { "Content-Encoding", enc }
+	if inm and listed(inm, sent[3]) then
+		return 304, sent[1], nil, nil
 	end
-	for i = 10, #f - 1, 2 do
-		headers[#headers + 1] = { f[i], f[i + 1] }
-	end
-	if inm and listed(inm, etag) then
-		return 304, headers, nil, nil
-	end
-	return 200, headers, f[3], file
+	return 200, sent[1], f[3], sent[2]
 end
 
 return M
