@@ -107,6 +107,8 @@ site_files() {
 		sed -e "s|\*:80>|*:$PORT>|" \
 			-e "s|/run/skiff/|$T/run/|g" \
 			-e "s|/usr/local/share/skiff/htdocs|$ROOT/htdocs|g" \
+			-e "s|/usr/local/share/skiff/apache|$ROOT/apache|g" \
+			-e "s|/var/lib/skiff/fastpath|$T/fastpath|g" \
 			-e "s|/usr/local/share/skiff/empty|$T/empty|g" \
 			-e "s|/usr/local/lib/skiff/|$BIN/|g" \
 			-e "s|/var/lib/skiff/store|$T/store|g" \
