@@ -98,6 +98,8 @@ static const struct config_key config_keys[] = {
 	I(poll_per_minute, "120", 1, 100000),
 	I(poll_timeout, "20", 1, 600),
 	I(poll_concurrency, "4", 1, 64),
+	I(notify_retry_base_ms, "10000", 100, 600000),
+	I(notify_timeout, "10", 1, 60),
 	S(launcher, "local"),
 	S(ecs_endpoint, ""),
 	S(ecs_region, ""),

@@ -86,6 +86,8 @@ struct config {
 	long poll_per_minute;                /* polls started per minute, all dispatchers */
 	long poll_timeout;                   /* seconds before a poll is killed and backs off */
 	long poll_concurrency;               /* polls at once per dispatcher */
+	long notify_retry_base_ms;           /* first retry of a failed notification; x4 each */
+	long notify_timeout;                 /* seconds one notification attempt may take */
 	char launcher[16];                   /* "local" or "ecs" */
 	char ecs_endpoint[CONFIG_STR_MAX];   /* "" = https://ecs.{region}.amazonaws.com/ */
 	char ecs_region[64];                 /* "" = s3_region */

@@ -54,12 +54,13 @@ static const char model_lua_update[] = MODEL_LUA_HSET
 
 /* KEYS: deployment, log, events
  * ARGV: state, phase, now, maxlen, fields json */
-static const char model_lua_state[] = MODEL_LUA_HSET MODEL_LUA_FINAL
+static const char model_lua_state[] = MODEL_LUA_HSET MODEL_LUA_FINAL MODEL_LUA_NOTIFY
 	"local cur = redis.call('HGET', KEYS[1], 'state') "
 	"if not cur then return -2 end "
 	"if final[cur] then return -3 end "
 	"hset(KEYS[1], ARGV[5]) "
 	"redis.call('HSET', KEYS[1], 'state', ARGV[1], 'phase', ARGV[2]) "
+	"if cur ~= ARGV[1] then notify(KEYS[1], ARGV[1], ARGV[3]) end "
 	"local m = ARGV[1] if ARGV[2] ~= '' then m = m .. ' ' .. ARGV[2] end "
 	"local eid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'k', 'state', "
 	"'s', 'system', 'm', m) "
@@ -80,7 +81,7 @@ static const char model_lua_state[] = MODEL_LUA_HSET MODEL_LUA_FINAL
  * replayed push, never put an older commit back. Rollback is the way back
  * (model_lifecycle.h). ARGV[6], when not empty, is the build's claim token: a build whose
  * claim was taken over (model_queue.h) does not promote (-4). */
-static const char model_lua_promote[] = MODEL_LUA_HSET MODEL_LUA_FINAL
+static const char model_lua_promote[] = MODEL_LUA_HSET MODEL_LUA_FINAL MODEL_LUA_NOTIFY
 	"local cur = redis.call('HGET', KEYS[1], 'state') "
 	"if not cur then return -2 end "
 	"if cur == 'canceled' then return -16 end "
@@ -109,6 +110,7 @@ static const char model_lua_promote[] = MODEL_LUA_HSET MODEL_LUA_FINAL
 	"  redis.call('HSET', KEYS[4], 'current', ARGV[1]) "
 	"  redis.call('HDEL', KEYS[4], 'rolled_back_from', 'rolled_back_at', 'rolled_back_by') "
 	"end "
+	"notify(KEYS[1], 'ready', ARGV[2]) "
 	"redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'k', 'state', 's', 'system', "
 	"'m', 'ready') "
 	"local eid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'k', 'end', "

@@ -14,7 +14,7 @@
 
 /* Cancels deployment key d (with log stream l and channel e) if it is queued or building;
  * returns the previous state. Used by several scripts. */
-#define LUA_CANCEL                                                                             \
+#define LUA_CANCEL MODEL_LUA_NOTIFY                                                            \
 	"local function cancel(prefix, id, now, reason) "                                      \
 	"  local d = prefix .. 'deployment:' .. id "                                           \
 	"  local st = redis.call('HGET', d, 'state') "                                         \
@@ -22,6 +22,7 @@
 	"  redis.call('LREM', prefix .. 'queue', 0, id) "                                      \
 	"  redis.call('HSET', d, 'state', 'canceled', 'phase', '', 'finished', now, "          \
 	"    'error', reason) "                                                                \
+	"  notify(d, 'canceled', now) "                                                        \
 	"  local l = prefix .. 'log:' .. id "                                                  \
 	"  redis.call('XADD', l, '*', 'k', 'line', 's', 'system', 'm', reason) "              \
 	"  redis.call('XADD', l, '*', 'k', 'state', 's', 'system', 'm', 'canceled') "         \
@@ -120,7 +121,17 @@ static const char model_lifecycle_lua_delete[] = LUA_CANCEL
 	"  if h then redis.call('DEL', ARGV[1] .. 'tokenhash:' .. h) end "
 	"  redis.call('DEL', ARGV[1] .. 'token:' .. t) "
 	"end "
-	"redis.call('DEL', p, p .. ':deployments', p .. ':tokens', p .. ':env', p .. ':changes', p .. ':repo') "
+	"for _, t in ipairs(redis.call('ZRANGE', p .. ':buildhooks', 0, -1)) do "
+	"  local h = redis.call('HGET', ARGV[1] .. 'buildhook:' .. t, 'hash') "
+	"  if h then redis.call('DEL', ARGV[1] .. 'buildhookhash:' .. h) end "
+	"  redis.call('DEL', ARGV[1] .. 'buildhook:' .. t) "
+	"end "
+	"for _, n in ipairs(redis.call('ZRANGE', p .. ':notify:log', 0, -1)) do "
+	"  redis.call('DEL', ARGV[1] .. 'notify:delivery:' .. n) "
+	"  redis.call('ZREM', ARGV[1] .. 'notify:due', n) "
+	"end "
+	"redis.call('DEL', p, p .. ':deployments', p .. ':tokens', p .. ':env', p .. ':changes', "
+	"  p .. ':repo', p .. ':buildhooks', p .. ':notify', p .. ':notify:log') "
 	"redis.call('ZREM', ARGV[1] .. 'projects', ARGV[2]) "
 	"redis.call('ZREM', ARGV[1] .. 'watch', ARGV[2]) "
 	"return #ids";

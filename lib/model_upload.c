@@ -10,10 +10,11 @@
 
 /* KEYS: project, deployment, project deployments, log, events, upload
  * ARGV: id, created, maxlen, fields json, files, config, preview, ttl */
-static const char model_lua_upload_create[] = MODEL_LUA_HSET
+static const char model_lua_upload_create[] = MODEL_LUA_HSET MODEL_LUA_NOTIFY
 	"if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end "
 	"hset(KEYS[2], ARGV[4]) "
 	"redis.call('HSET', KEYS[2], 'state', 'building', 'phase', 'upload', 'started', ARGV[2]) "
+	"notify(KEYS[2], 'building', ARGV[2]) "
 	"redis.call('HSET', KEYS[1], 'latest', ARGV[1]) "
 	"redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1]) "
 	"redis.call('HSET', KEYS[6], 'files', ARGV[5], 'config', ARGV[6], 'preview', ARGV[7], "

@@ -1,6 +1,6 @@
 /* main.c — skiff-dispatch: claims deployments off the build queue (model_queue.h), runs
- * skiff-build for each up to the concurrency limit, and queues again builds whose lease
- * expired. Any number of dispatchers may share one Redis. */
+ * skiff-build for each up to the concurrency limit, queues again builds whose lease expired,
+ * and delivers deploy notifications. Any number of dispatchers may share one Redis. */
 #include "children.h"
 #include "launch_ecs.h"
 #include "clock.h"
@@ -9,6 +9,7 @@
 #include "model.h"
 #include "model_gc.h"
 #include "model_queue.h"
+#include "notify.h"
 #include "program.h"
 #include "retention.h"
 #include "store.h"
@@ -111,12 +112,15 @@ static void dispatch_run(struct dispatch *d, bool once)
 	ws.timeout_ms = cfg->poll_timeout * 1000;
 	ws.concurrency = (int)cfg->poll_concurrency;
 	struct watch *w = once ? NULL : watch_new(cfg, &ws);
+	struct notify *nt = notify_new(cfg);
 	long long next_gc = clock_mono_ms() + 60000; /* the first sweep a minute after start */
 	while (!program_stopping()) {
 		dispatch_reap(d);
 		struct error werr;
 		if (w && watch_tick(w, d->redis, clock_wall_ms(), &werr) < 0)
 			log_warn("commit polling failed error=\"%s\"", werr.message);
+		if (notify_tick(nt, d->redis, clock_wall_ms(), &werr) < 0)
+			log_warn("notifications failed error=\"%s\"", werr.message);
 		if (w && cfg->gc_interval && clock_mono_ms() >= next_gc) {
 			/* one sweep per interval among all dispatchers, whoever comes first */
 			if (model_gc_turn(d->redis, d->owner, cfg->gc_interval * 1000, &werr) == 1)
@@ -155,6 +159,7 @@ static void dispatch_run(struct dispatch *d, bool once)
 			break;
 	}
 	watch_free(w);
+	notify_free(nt);
 }
 
 int main(int argc, char **argv)
