@@ -109,6 +109,17 @@ int auth_mutation(struct http_request *req, struct error *err)
 	return 0;
 }
 
+int auth_admin_read(struct http_request *req, struct error *err)
+{
+	int rc = auth_bearer(req, err);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	if (auth_ambient(req))
+		return 0;
+	return error_set(err, SKIFF_EAUTH, "unauthorized",
+			 "reading this needs a bearer token or an authenticated user");
+}
+
 int auth_read(struct http_request *req, struct error *err)
 {
 	if (req->cfg->public_reads)

@@ -23,6 +23,9 @@ int auth_mutation(struct http_request *req, struct error *err);
 /* Reads: open when public_reads; otherwise the same credentials as a mutation (no origin
  * rule: a read changes nothing). 401 unauthorized or invalid_token. */
 int auth_read(struct http_request *req, struct error *err);
+/* Reads of what only an administrator sees (hooks and their URLs): the credentials of a
+ * mutation whatever public_reads says, without the origin rule. */
+int auth_admin_read(struct http_request *req, struct error *err);
 
 /* The request carries the operator's credentials (a valid api_token, REMOTE_USER, or
  * auth_disabled): what a page needs to show what public_reads must not open (deploy tokens). */

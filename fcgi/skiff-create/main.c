@@ -12,6 +12,7 @@
 #include "settings.h"
 #include "tokens.h"
 #include "repo.h"
+#include "hooks.h"
 #include "hook.h"
 #include "auth.h"
 #include "endpoint.h"
@@ -520,6 +521,14 @@ static const struct http_route create_routes[] = {
 	{ "POST", "/api/projects/{}/repository/host-key/delete", create_repo_host_key_delete, 0,
 	  ENDPOINT_PUBLIC },
 	{ "POST", "/api/projects/{}/tokens/{}/revoke", create_tokens_delete, 0, ENDPOINT_PUBLIC },
+	{ "POST", "/api/projects/{}/build-hooks", create_buildhooks_new, 0, ENDPOINT_PUBLIC },
+	{ "DELETE", "/api/projects/{}/build-hooks/{}", create_buildhooks_delete, 0, ENDPOINT_PUBLIC },
+	{ "POST", "/api/projects/{}/build-hooks/{}/delete", create_buildhooks_delete, 0,
+	  ENDPOINT_PUBLIC },
+	{ "POST", "/api/projects/{}/notifications", create_notify_new, 0, ENDPOINT_PUBLIC },
+	{ "DELETE", "/api/projects/{}/notifications/{}", create_notify_delete, 0, ENDPOINT_PUBLIC },
+	{ "POST", "/api/projects/{}/notifications/{}/delete", create_notify_delete, 0,
+	  ENDPOINT_PUBLIC },
 	{ "PUT", "/api/deployments/{}/blobs/{}", create_deploy_blob, CREATE_BLOB_BODY_MAX,
 	  ENDPOINT_PUBLIC },
 	{ "POST", "/api/deployments/{}/finish", create_deploy_finish, 0, ENDPOINT_PUBLIC },

@@ -1,9 +1,11 @@
 /* skiff-hook — GitHub webhooks: a push to a project's branch, verified by its secret and
- * deduplicated by delivery id, queues a deployment of that branch's head. */
+ * deduplicated by delivery id, queues a deployment of that branch's head; and build hooks
+ * (build.c). */
 #include <stdio.h>
 #include <string.h>
 
 #include "app.h"
+#include "build.h"
 #include "clock.h"
 #include "hook.h"
 #include "endpoint.h"
@@ -327,6 +329,7 @@ out:
 
 static const struct http_route hook_routes[] = {
 	{ "POST", "/api/hooks/github", hook_github, HOOK_BODY_MAX, ENDPOINT_PUBLIC },
+	{ "POST", "/api/hooks/build/{}", hook_build, HOOK_BUILD_BODY_MAX, ENDPOINT_PUBLIC },
 };
 
 int main(int argc, char **argv)

@@ -19,6 +19,7 @@
 #include "model_log.h"
 #include "model_token.h"
 #include "pages.h"
+#include "hooks.h"
 #include "status.h"
 #include "validate.h"
 
@@ -315,6 +316,9 @@ static const struct http_route status_routes[] = {
 	{ "GET", "/api/projects/{}/repository", status_repository, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/api/projects/{}/tokens", status_tokens, 0, ENDPOINT_PUBLIC },
 	{ "GET", "/api/whoami", status_whoami, 0, ENDPOINT_PUBLIC },
+	{ "GET", "/api/projects/{}/build-hooks", hooks_buildhooks, 0, ENDPOINT_PUBLIC },
+	{ "GET", "/api/projects/{}/notifications", hooks_notifications, 0, ENDPOINT_PUBLIC },
+	{ "GET", "/projects/{}/hooks", hooks_page, 0, ENDPOINT_PUBLIC },
 	{ "GET", "/api/projects", status_projects, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/api/projects/{}", status_project, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/api/projects/{}/deployments", status_project_deployments, 0, ENDPOINT_PRIVATE },

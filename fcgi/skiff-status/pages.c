@@ -343,7 +343,9 @@ int pages_project(struct http_request *req, struct http_response *resp)
 			   req->cfg->poll_interval);
 	if (!webhook && !watch)
 		buf_puts(&b, "<span class=\"muted\">deployed when you redeploy</span>");
-	buf_puts(&b, "</dd>\n</dl>\n");
+	buf_puts(&b, "</dd>\n<dt>Hooks</dt><dd><a id=\"hooks-link\" href=\"/projects/");
+	buf_put_html(&b, slug);
+	buf_puts(&b, "/hooks\">build hooks and deploy notifications</a></dd>\n</dl>\n");
 	if (p.pinned) {
 		buf_puts(&b, "<div class=\"notice\">Pinned: rolled back");
 		if (*p.rolled_back_from) {
