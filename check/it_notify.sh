@@ -208,7 +208,7 @@ check_eq "failed and canceled builds are notified once each" \
 # the dashboard's hooks page lists the hook and the deliveries
 page=$(curl -sS -H "$H" -H 'Accept: text/html' "$U/projects/$SLUG/hooks")
 check_match "the hooks page lists the notification hook" "class=\"notification-hook\"" "$page"
-check_match "and the deliveries" "class=\"delivery\"><td>deploy" "$page"
+check_match "and the deliveries" "class=\"delivery\"><td data-label=\"Event\">deploy" "$page"
 check_eq "the notification hook is removed" 200 "$(api DELETE "/api/projects/$SLUG/notifications/$NID")"
 : >"$T/received"
 api POST "/api/projects/$SLUG/deployments" '{}' >/dev/null

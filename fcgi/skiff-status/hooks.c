@@ -91,10 +91,10 @@ static void hooks_time(struct buf *b, json_t *ms)
 	buf_printf(b, "<time>%s</time>", iso);
 }
 
-static void hooks_cell(struct buf *b, json_t *o, const char *key)
+static void hooks_cell(struct buf *b, json_t *o, const char *key, const char *label)
 {
 	const char *s = json_string_value(json_object_get(o, key));
-	buf_puts(b, "<td>");
+	buf_printf(b, "<td data-label=\"%s\">", label);
 	buf_put_html(b, s && *s ? s : "—");
 	buf_puts(b, "</td>");
 }
@@ -103,7 +103,8 @@ static void hooks_cell(struct buf *b, json_t *o, const char *key)
 static void hooks_remove(struct buf *b, const char *slug, const char *kind, const char *id,
 			 const char *label)
 {
-	buf_puts(b, "<td><form method=\"post\" class=\"inline\" action=\"/api/projects/");
+	buf_puts(b, "<td class=\"row-actions\"><form method=\"post\" class=\"inline\" "
+		     "action=\"/api/projects/");
 	buf_put_html(b, slug);
 	buf_printf(b, "/%s/", kind);
 	buf_put_html(b, id);
@@ -118,29 +119,33 @@ static void hooks_page_build(struct buf *b, const char *slug, json_t *list)
 		     "to a build hook's URL builds the head of its branch. The URL is shown once, "
 		     "when the hook is created.</p>\n");
 	if (json_array_size(list)) {
-		buf_puts(b, "<table class=\"list\">\n<tr><th>Name</th><th>Branch</th><th>Created</th>"
-			     "<th>Last used</th><th></th></tr>\n");
+		buf_puts(b, "<div class=\"table-wrap\"><table id=\"build-hook-list\">\n<thead><tr><th>Name"
+			     "</th><th>Branch</th><th>Created</th><th>Last used</th><th></th></tr>"
+			     "</thead>\n<tbody>\n");
 		json_array_foreach(list, i, h) {
 			buf_puts(b, "<tr class=\"build-hook\">");
-			hooks_cell(b, h, "name");
-			hooks_cell(b, h, "branch");
-			buf_puts(b, "<td>");
+			hooks_cell(b, h, "name", "Name");
+			hooks_cell(b, h, "branch", "Branch");
+			buf_puts(b, "<td data-label=\"Created\">");
 			hooks_time(b, json_object_get(h, "created"));
-			buf_puts(b, "</td><td>");
+			buf_puts(b, "</td><td data-label=\"Last used\">");
 			hooks_time(b, json_object_get(h, "lastUsed"));
 			buf_puts(b, "</td>");
 			hooks_remove(b, slug, "build-hooks", json_string_value(json_object_get(h, "id")),
 				     "Revoke");
 			buf_puts(b, "</tr>\n");
 		}
-		buf_puts(b, "</table>\n");
+		buf_puts(b, "</tbody>\n</table></div>\n");
 	}
-	buf_puts(b, "<form method=\"post\" class=\"stack\" action=\"/api/projects/");
+	buf_puts(b, "<form method=\"post\" class=\"card form\" id=\"build-hook-form\" "
+		     "action=\"/api/projects/");
 	buf_put_html(b, slug);
-	buf_printf(b, "/build-hooks\">\n<label>Name <input name=\"name\" required maxlength=\"%d\">"
-		      "</label>\n<label>Branch <input name=\"branch\" maxlength=\"%d\" "
-		      "placeholder=\"the project's branch\"></label>\n<button type=\"submit\">Create "
-		      "build hook</button>\n</form>\n</section>\n",
+	buf_printf(b, "/build-hooks\">\n<div class=\"field\"><label for=\"bh-name\">Name</label>"
+		      "<input id=\"bh-name\" name=\"name\" required maxlength=\"%d\"></div>\n"
+		      "<div class=\"field\"><label for=\"bh-branch\">Branch</label><input "
+		      "id=\"bh-branch\" name=\"branch\" maxlength=\"%d\" placeholder=\"the "
+		      "project's branch\"></div>\n<div class=\"form-actions\"><button "
+		      "type=\"submit\">Create build hook</button></div>\n</form>\n</section>\n",
 		   BUILDHOOK_NAME_MAX, BRANCH_MAX);
 }
 
@@ -152,8 +157,8 @@ static void hooks_page_notify(struct buf *b, const char *slug, json_t *list, jso
 		     "class=\"muted\">Deploy events are POSTed as JSON to each URL, signed with "
 		     "the hook's secret (Skiff-Signature; shown once, when created).</p>\n");
 	if (json_array_size(list)) {
-		buf_puts(b, "<table class=\"list\">\n<tr><th>URL</th><th>Events</th><th>Created</th>"
-			     "<th></th></tr>\n");
+		buf_puts(b, "<div class=\"table-wrap\"><table id=\"notification-list\">\n<thead><tr><th>"
+			     "URL</th><th>Events</th><th>Created</th><th></th></tr></thead>\n<tbody>\n");
 		json_array_foreach(list, i, h) {
 			char events[128] = "";
 			size_t j, used = 0;
@@ -165,59 +170,63 @@ static void hooks_page_notify(struct buf *b, const char *slug, json_t *list, jso
 					used += (size_t)w;
 			}
 			buf_puts(b, "<tr class=\"notification-hook\">");
-			hooks_cell(b, h, "url");
-			buf_puts(b, "<td>");
+			hooks_cell(b, h, "url", "URL");
+			buf_puts(b, "<td data-label=\"Events\">");
 			buf_put_html(b, events);
-			buf_puts(b, "</td><td>");
+			buf_puts(b, "</td><td data-label=\"Created\">");
 			hooks_time(b, json_object_get(h, "created"));
 			buf_puts(b, "</td>");
 			hooks_remove(b, slug, "notifications",
 				     json_string_value(json_object_get(h, "id")), "Remove");
 			buf_puts(b, "</tr>\n");
 		}
-		buf_puts(b, "</table>\n");
+		buf_puts(b, "</tbody>\n</table></div>\n");
 	}
-	buf_puts(b, "<form method=\"post\" class=\"stack\" action=\"/api/projects/");
+	buf_puts(b, "<form method=\"post\" class=\"card form\" id=\"notification-form\" "
+		     "action=\"/api/projects/");
 	buf_put_html(b, slug);
-	buf_printf(b, "/notifications\">\n<label>URL <input name=\"url\" type=\"url\" required "
-		      "maxlength=\"%d\" placeholder=\"https://example.com/skiff-events\"></label>\n"
-		      "<label>Events <input name=\"events\" placeholder=\"all: deploy.started "
-		      "deploy.ready deploy.failed deploy.canceled\"></label>\n<button "
-		      "type=\"submit\">Add notification hook</button>\n</form>\n",
+	buf_printf(b, "/notifications\">\n<div class=\"field\"><label for=\"nh-url\">URL</label>"
+		      "<input id=\"nh-url\" name=\"url\" type=\"url\" required maxlength=\"%d\" "
+		      "placeholder=\"https://example.com/skiff-events\"></div>\n<div "
+		      "class=\"field\"><label for=\"nh-events\">Events</label><input "
+		      "id=\"nh-events\" name=\"events\" placeholder=\"all: deploy.started "
+		      "deploy.ready deploy.failed deploy.canceled\"></div>\n<div "
+		      "class=\"form-actions\"><button type=\"submit\">Add notification "
+		      "hook</button></div>\n</form>\n",
 		   NOTIFY_URL_MAX);
 	buf_puts(b, "<h3>Recent deliveries</h3>\n");
 	if (!json_array_size(history)) {
 		buf_puts(b, "<p class=\"muted\" id=\"no-deliveries\">None yet.</p>\n</section>\n");
 		return;
 	}
-	buf_puts(b, "<table class=\"list\" id=\"deliveries\">\n<tr><th>Event</th><th>Deployment</th>"
-		     "<th>State</th><th>Attempts</th><th>Status</th><th>Last attempt</th>"
-		     "<th>Error</th></tr>\n");
+	buf_puts(b, "<div class=\"table-wrap\"><table id=\"deliveries\">\n<thead><tr><th>Event</th>"
+		     "<th>Deployment</th><th>State</th><th>Attempts</th><th>Status</th><th>Last "
+		     "attempt</th><th>Error</th></tr></thead>\n<tbody>\n");
 	json_array_foreach(history, i, h) {
 		if (i >= HOOKS_HISTORY_SHOWN)
 			break;
 		buf_puts(b, "<tr class=\"delivery\">");
-		hooks_cell(b, h, "event");
-		buf_puts(b, "<td><a href=\"/deployments/");
+		hooks_cell(b, h, "event", "Event");
+		buf_puts(b, "<td data-label=\"Deployment\"><a href=\"/deployments/");
 		buf_put_html(b, json_string_value(json_object_get(h, "deploymentId")));
 		buf_puts(b, "\"><code>");
 		buf_put_html(b, json_string_value(json_object_get(h, "deploymentId")));
 		buf_puts(b, "</code></a></td>");
-		hooks_cell(b, h, "state");
-		buf_printf(b, "<td>%lld</td><td>",
+		hooks_cell(b, h, "state", "State");
+		buf_printf(b, "<td data-label=\"Attempts\">%lld</td><td data-label=\"Status\">",
 			   (long long)json_integer_value(json_object_get(h, "attempts")));
 		json_t *st = json_object_get(h, "responseStatus");
 		if (json_is_integer(st))
 			buf_printf(b, "%lld", (long long)json_integer_value(st));
 		else
 			buf_puts(b, "—");
-		buf_puts(b, "</td><td>");
+		buf_puts(b, "</td><td data-label=\"Last attempt\">");
 		hooks_time(b, json_object_get(h, "lastAttempt"));
 		buf_puts(b, "</td>");
-		hooks_cell(b, h, "error");
+		hooks_cell(b, h, "error", "Error");
 		buf_puts(b, "</tr>\n");
 	}
-	buf_puts(b, "</table>\n</section>\n");
+	buf_puts(b, "</tbody>\n</table></div>\n</section>\n");
 }
 
 int hooks_page(struct http_request *req, struct http_response *resp)
