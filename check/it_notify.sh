@@ -132,6 +132,9 @@ check_match "and a signing secret shown once" '^[0-9a-f]{48}$' "$SECRET"
 api GET "/api/projects/$SLUG/notifications" >/dev/null
 check_eq "the list names the hook" "$NID" "$(jget data.hooks.0.id)"
 check_nomatch "the list does not hold the secret" "$SECRET" "$(cat "$T/body")"
+check_eq "redis holds the signing secret only sealed" "" \
+	"$(rcli HGETALL "${P}project:$SLUG:notify" | grep -F "$SECRET")"
+check_match "sealed by lib/secret" '"secret":"v1:' "$(rcli HGET "${P}project:$SLUG:notify" "$NID")"
 
 check_eq "a redeploy is queued" 202 "$(api POST "/api/projects/$SLUG/deployments" '{}')"
 D1=$(jget data.deploymentId)

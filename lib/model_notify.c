@@ -56,7 +56,7 @@ static const char model_lua_notify_claim[] =
 	"    redis.call('ZADD', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[3]), id) "
 	"    local h = cjson.decode(hook) "
 	"    out[#out+1] = {id, d[3] or '', h.secret or '', d[4] or '', d[5] or '', "
-	"      d[6] or '0', d[7] or '0'} "
+	"      d[6] or '0', d[7] or '0', d[1], d[2]} "
 	"  end "
 	"end "
 	"return out";
@@ -212,9 +212,11 @@ int model_notify_claim(struct redis *r, long long now_ms, long lease_ms, size_t 
 	json_t *list = json_array();
 	for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
 		redisReply *e = reply->element[i];
-		if (e->type != REDIS_REPLY_ARRAY || e->elements != 7)
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 9)
 			continue;
 		json_t *d = json_object();
+		json_object_set_new(d, "project", model_notify_str(e->element[7]));
+		json_object_set_new(d, "hook", model_notify_str(e->element[8]));
 		json_object_set_new(d, "id", model_notify_str(e->element[0]));
 		json_object_set_new(d, "url", model_notify_str(e->element[1]));
 		json_object_set_new(d, "secret", model_notify_str(e->element[2]));

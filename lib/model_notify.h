@@ -1,7 +1,7 @@
 /* model_notify.h — outgoing deploy notifications in Redis: a project's notification hooks
- * (project:{slug}:notify, a hash of id → JSON {url, events, secret, created}), the outbox of
- * deployment events the model's scripts write when a deployment with hooks changes state
- * (notify:outbox, "id event ms" entries, MODEL_LUA_NOTIFY in model_script.h), the deliveries
+ * (project:{slug}:notify, a hash of id → JSON {url, events, secret (sealed), created}), the
+ * outbox of deployment events the model's scripts write when a deployment with hooks changes
+ * state (notify:outbox, "id event ms" entries, MODEL_LUA_NOTIFY in model_script.h), the deliveries
  * (notify:delivery:{id}, a hash), the schedule of their next attempts (notify:due, a zset) and
  * each project's bounded delivery history (project:{slug}:notify:log, a zset). */
 #ifndef SKIFF_MODEL_NOTIFY_H
@@ -46,8 +46,8 @@ int model_notify_outbox_take(struct redis *r, const char *entry, json_t *deliver
 			     struct error *err);
 
 /* Claims at most max deliveries due at now_ms for lease_ms (another dispatcher does not take
- * them meanwhile): *out (the caller's) is an array of {id, url, secret, event, body, attempts,
- * created}. A delivery whose hook was removed is dropped instead. */
+ * them meanwhile): *out (the caller's) is an array of {id, url, secret (as stored: sealed),
+ * event, body, attempts, created, project, hook}. A delivery whose hook was removed is dropped instead. */
 int model_notify_claim(struct redis *r, long long now_ms, long lease_ms, size_t max,
 		       json_t **out, struct error *err);
 /* Records an attempt of delivery id: state "delivered", "failed" (given up) or "pending"

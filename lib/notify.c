@@ -7,6 +7,7 @@
 #include "id.h"
 #include "log.h"
 #include "model_notify.h"
+#include "secret.h"
 
 #include <curl/curl.h>
 #include <netinet/in.h>
@@ -73,6 +74,11 @@ out:
 	curl_free(password);
 	curl_url_cleanup(u);
 	return rc;
+}
+
+void notify_secret_aad(const char *slug, const char *hook, char out[NOTIFY_AAD_MAX])
+{
+	snprintf(out, NOTIFY_AAD_MAX, "%.63s/notify/%.12s", slug, hook);
 }
 
 void notify_signature(const char *secret, long long t, const char *body, size_t len,
@@ -170,6 +176,7 @@ struct notify_send {
 
 struct notify {
 	const struct config *cfg;
+	struct secret_key key;          /* opens the hooks' signing secrets; loaded on first use */
 	CURLM *multi;
 	struct notify_send sends[NOTIFY_CONCURRENCY];
 };
@@ -204,6 +211,7 @@ void notify_free(struct notify *n)
 	for (int i = 0; i < NOTIFY_CONCURRENCY; i++)
 		notify_send_clear(n, &n->sends[i]);
 	curl_multi_cleanup(n->multi);
+	secret_key_dispose(&n->key);
 	free(n);
 }
 
@@ -258,17 +266,33 @@ static void notify_header(struct notify_send *s, const char *name, const char *v
 	s->headers = l;
 }
 
-/* Starts one attempt of claimed delivery d in slot s. */
-static void notify_send_start(struct notify *n, struct notify_send *s, json_t *d, long long now)
+/* Opens the signing secret of claimed delivery d into sig's signature of body at now. */
+static int notify_sign(struct notify *n, json_t *d, const char *body, long long now,
+		       char sig[NOTIFY_SIGNATURE_MAX], struct error *err)
+{
+	char aad[NOTIFY_AAD_MAX], *secret = NULL;
+	size_t len = 0;
+	if (!n->key.loaded && secret_key_load(n->cfg->secret_key_file, &n->key, err) < 0)
+		return err->code;
+	notify_secret_aad(json_string_value(json_object_get(d, "project")),
+			  json_string_value(json_object_get(d, "hook")), aad);
+	if (secret_open(&n->key, aad, json_string_value(json_object_get(d, "secret")), &secret,
+			&len, err) < 0)
+		return err->code;
+	notify_signature(secret, now / 1000, body, strlen(body), sig);
+	secret_plain_free(secret, len);
+	return 0;
+}
+
+/* Starts one attempt of claimed delivery d in slot s, signed with sig. */
+static void notify_send_start(struct notify *n, struct notify_send *s, json_t *d,
+			      const char *sig)
 {
 	const char *body = json_string_value(json_object_get(d, "body"));
-	const char *secret = json_string_value(json_object_get(d, "secret"));
-	char sig[NOTIFY_SIGNATURE_MAX];
 	snprintf(s->id, sizeof(s->id), "%s", json_string_value(json_object_get(d, "id")));
 	s->attempts = (long)json_integer_value(json_object_get(d, "attempts"));
 	s->created = json_integer_value(json_object_get(d, "created"));
 	s->allow_local = n->cfg->allow_local_git;
-	notify_signature(secret, now / 1000, body, strlen(body), sig);
 	notify_header(s, "Content-Type", "application/json");
 	notify_header(s, "User-Agent", "skiff-notify/1");
 	notify_header(s, "Skiff-Event", json_string_value(json_object_get(d, "event")));
@@ -454,7 +478,23 @@ static int notify_start(struct notify *n, struct redis *r, long long now, struct
 			k++;
 		if (k == NOTIFY_CONCURRENCY)
 			break;
-		notify_send_start(n, &n->sends[k], d, now);
+		char sig[NOTIFY_SIGNATURE_MAX];
+		struct error e;
+		const char *body = json_string_value(json_object_get(d, "body"));
+		if (notify_sign(n, d, body, now, sig, &e) == 0) {
+			notify_send_start(n, &n->sends[k], d, sig);
+			continue;
+		}
+		/* the key file or the sealed secret is broken: an operator's fault, retried */
+		const char *did = json_string_value(json_object_get(d, "id"));
+		long attempts = (long)json_integer_value(json_object_get(d, "attempts")) + 1;
+		long long created = json_integer_value(json_object_get(d, "created"));
+		long long next = now + notify_backoff_ms(n->cfg, attempts);
+		const char *state = next > created + NOTIFY_RETRY_WINDOW_MS ? "failed" : "pending";
+		log_error("notification not signed delivery=%s error=\"%s\"", did, e.message);
+		if (model_notify_attempt(r, did, state, attempts, 0, e.message, now,
+					 !strcmp(state, "pending") ? next : 0, err) < 0)
+			break;
 	}
 	json_decref(due);
 	return 0;

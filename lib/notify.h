@@ -31,6 +31,12 @@ int notify_event_valid(const char *event);
  * connects. SKIFF_EINVALID "invalid_notification_url". */
 int notify_url_check(const char *url, bool allow_local, struct error *err);
 
+#define NOTIFY_AAD_MAX 96                /* "{slug}/notify/{hook id}" */
+
+/* The name a hook's signing secret is sealed under (lib/secret.h): it cannot be moved to
+ * another project or hook. */
+void notify_secret_aad(const char *slug, const char *hook, char out[NOTIFY_AAD_MAX]);
+
 /* "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>" into out. */
 void notify_signature(const char *secret, long long t, const char *body, size_t len,
 		      char out[NOTIFY_SIGNATURE_MAX]);

@@ -10,10 +10,12 @@
 #include "model_buildhook.h"
 #include "model_notify.h"
 #include "notify.h"
+#include "secret.h"
 #include "tokens.h"
 #include "validate.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The rest of a hooks route, on its body: the status it answered, or a negative code. */
@@ -240,12 +242,27 @@ static int notify_new_act(struct http_request *req, struct http_response *resp, 
 		status = err->code;
 		goto out;
 	}
-	char id[ID_LEN + 1], secret[2 * HOOK_SECRET_GEN_BYTES + 1];
+	char id[ID_LEN + 1], secret[2 * HOOK_SECRET_GEN_BYTES + 1], aad[NOTIFY_AAD_MAX];
+	char *sealed = NULL;
+	struct secret_key key;
 	long long created = clock_wall_ms();
 	id_new(id);
 	hook_secret_new(secret);
-	hook = json_pack("{sssOsssI}", "url", url, "events", events, "secret", secret, "created",
+	/* Redis gets the signing secret sealed, bound to this project and hook */
+	notify_secret_aad(slug, id, aad);
+	if (secret_key_load(req->cfg->secret_key_file, &key, err) < 0) {
+		status = err->code;
+		goto out;
+	}
+	int sealed_rc = secret_seal(&key, aad, secret, strlen(secret), &sealed, err);
+	secret_key_dispose(&key);
+	if (sealed_rc < 0) {
+		status = err->code;
+		goto out;
+	}
+	hook = json_pack("{sssOsssI}", "url", url, "events", events, "secret", sealed, "created",
 			 (json_int_t)created);
+	free(sealed);
 	if (model_notify_hook_create(app->redis, slug, id, hook, err) < 0) {
 		status = err->code;
 		goto out;
