@@ -220,6 +220,79 @@ api POST "/api/deployments/$D4/cancel" '{}' >/dev/null
 sleep 2
 check_eq "a removed hook gets nothing" 0 "$(wc -l <"$T/received")"
 
+# ---- commit statuses ------------------------------------------------------------------------
+# a stand-in of GitHub's and GitLab's status APIs: records every request, answers 201
+SPORT=$(free_port)
+cat >"$T/statusapi.js" <<'JS'
+const http = require("http"), fs = require("fs");
+const [port, out] = process.argv.slice(2);
+http.createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    if (req.method === "POST")
+      fs.appendFileSync(out, JSON.stringify({ url: req.url, auth: req.headers["authorization"] || "",
+        token: req.headers["private-token"] || "", body: JSON.parse(Buffer.concat(chunks).toString()) }) + "\n");
+    res.writeHead(201, { "Content-Type": "application/json" });
+    res.end("{}");
+  });
+}).listen(port, "127.0.0.1");
+JS
+node "$T/statusapi.js" "$SPORT" "$T/statuses" >"$T/statusapi.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$SPORT/" || fail "the status API stand-in listens"
+: >"$T/statuses"
+check_eq "a file:// project needs the repository named" "400 invalid_repository" \
+	"$(api POST "/api/projects/$SLUG/commit-status" '{"provider":"github","token":"ghp_test123"}') $(jget error.code)"
+check_eq "an unknown provider is refused" "400 invalid_provider" \
+	"$(api POST "/api/projects/$SLUG/commit-status" '{"provider":"bitbucket","token":"x","repository":"acme/site"}') $(jget error.code)"
+check_eq "commit statuses are set for GitHub" 200 \
+	"$(api POST "/api/projects/$SLUG/commit-status" "{\"provider\":\"github\",\"token\":\"ghp_test123\",\"repository\":\"acme/site\",\"apiUrl\":\"http://127.0.0.1:$SPORT/\"}")"
+check_eq "redis holds the token only sealed" "" "$(rcli HGETALL "${P}project:$SLUG:status" | grep -F ghp_test123)"
+api GET "/api/projects/$SLUG/notifications" >/dev/null
+check_eq "the settings are listed without the token" "github acme/site" \
+	"$(jget data.commitStatus.provider) $(jget data.commitStatus.repository)"
+check_nomatch "no token in the answer" "ghp_test|v1:" "$(cat "$T/body")"
+rm -f "$REPO/skiff.json"
+echo '<p>two</p>' >"$REPO/index.html"
+git -C "$REPO" add -A
+git -C "$REPO" -c user.name=t -c user.email=t@skiff.invalid commit -qm two
+SHA=$(git -C "$REPO" rev-parse HEAD)
+api POST "/api/projects/$SLUG/deployments" '{}' >/dev/null
+D5=$(jget data.deploymentId)
+wait_for 60 is_state "$D5" ready || fail "the build is ready (it is $(state "$D5"))"
+has_success() { grep -q '"state":"success"' "$T/statuses"; }
+wait_for 30 has_success || fail "a success status was posted"
+sleep 1
+statuses() { python3 -c 'import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l); b = r["body"]
+    print(r["url"], r["auth"] or r["token"], b["state"], b.get("context") or b.get("name"), b["target_url"])' "$T/statuses"; }
+check_eq "GitHub gets the ready deployment's URL on the built commit, with the token" \
+	"/repos/acme/site/statuses/$SHA Bearer ghp_test123 success skiff http://$SLUG--$D5.localhost:$STACK_PORT/" \
+	"$(statuses | grep success)"
+check_eq "and nothing else but a pending status when the commit was known by then" 0 \
+	"$(statuses | grep -v success |
+		grep -vxF "/repos/acme/site/statuses/$SHA Bearer ghp_test123 pending skiff $STACK_URL/deployments/$D5" | wc -l)"
+
+: >"$T/statuses"
+check_eq "commit statuses are set for GitLab" 200 \
+	"$(api POST "/api/projects/$SLUG/commit-status" "{\"provider\":\"gitlab\",\"token\":\"glpat-test\",\"repository\":\"acme/sub/site\",\"apiUrl\":\"http://127.0.0.1:$SPORT/api/v4\"}")"
+printf '{"buildCommand":"exit 3"}' >"$REPO/skiff.json"
+git -C "$REPO" add -A
+git -C "$REPO" -c user.name=t -c user.email=t@skiff.invalid commit -qm broken-again
+SHA=$(git -C "$REPO" rev-parse HEAD)
+api POST "/api/projects/$SLUG/deployments" '{}' >/dev/null
+D6=$(jget data.deploymentId)
+wait_for 60 is_state "$D6" error || fail "the broken build fails (it is $(state "$D6"))"
+has_failed() { grep -q '"state":"failed"' "$T/statuses"; }
+wait_for 30 has_failed || fail "a failed status was posted"
+check_eq "GitLab gets failed with PRIVATE-TOKEN at /projects/{encoded path}/statuses/{sha}" \
+	"/api/v4/projects/acme%2Fsub%2Fsite/statuses/$SHA glpat-test failed skiff $STACK_URL/deployments/$D6" \
+	"$(statuses | grep failed)"
+check_eq "commit statuses are stopped" 200 "$(api DELETE "/api/projects/$SLUG/commit-status")"
+check_eq "stopping them again is 404" 404 "$(api DELETE "/api/projects/$SLUG/commit-status")"
+
 # without loopback allowed, a receiver on this machine or a private network is refused
 check_eq "a private address is refused when local URLs are not allowed" "400 invalid_notification_url" \
 	"$(printf '{"url":"https://10.1.2.3/x"}' | env SKIFF_ALLOW_LOCAL_GIT=false REQUEST_METHOD=POST \

@@ -47,6 +47,8 @@ const struct endpoint_resource endpoint_dashboard[] = {
 	{ "/api/projects/{}/notifications", "GET, HEAD, POST" },
 	{ "/api/projects/{}/notifications/{}", "DELETE" },
 	{ "/api/projects/{}/notifications/{}/delete", "POST" },
+	{ "/api/projects/{}/commit-status", "POST, DELETE" },
+	{ "/api/projects/{}/commit-status/delete", "POST" },
 	{ "/api/deployments/{}/blobs/{}", "PUT" },
 	{ "/api/deployments/{}/finish", "POST" },
 	{ "/api/deployments/{}/fail", "POST" },

@@ -131,7 +131,7 @@ static const char model_lifecycle_lua_delete[] = LUA_CANCEL
 	"  redis.call('ZREM', ARGV[1] .. 'notify:due', n) "
 	"end "
 	"redis.call('DEL', p, p .. ':deployments', p .. ':tokens', p .. ':env', p .. ':changes', "
-	"  p .. ':repo', p .. ':buildhooks', p .. ':notify', p .. ':notify:log') "
+	"  p .. ':repo', p .. ':buildhooks', p .. ':notify', p .. ':notify:log', p .. ':status') "
 	"redis.call('ZREM', ARGV[1] .. 'projects', ARGV[2]) "
 	"redis.call('ZREM', ARGV[1] .. 'watch', ARGV[2]) "
 	"return #ids";

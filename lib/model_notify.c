@@ -14,6 +14,14 @@ static const char model_lua_notify_create[] =
 	"redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) "
 	"return 1";
 
+/* KEYS: project, status; ARGV: provider, api_url, repository, token (sealed) */
+static const char model_lua_status_set[] =
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end "
+	"redis.call('DEL', KEYS[2]) "
+	"redis.call('HSET', KEYS[2], 'provider', ARGV[1], 'api_url', ARGV[2], 'repository', "
+	"  ARGV[3], 'token', ARGV[4]) "
+	"return 1";
+
 /* KEYS: outbox; ARGV: prefix, entry, deliveries json, history max */
 static const char model_lua_notify_take[] =
 	"if redis.call('LINDEX', KEYS[1], -1) ~= ARGV[2] then return 0 end "
@@ -23,7 +31,7 @@ static const char model_lua_notify_take[] =
 	"  local k = ARGV[1] .. 'notify:delivery:' .. d.id "
 	"  redis.call('HSET', k, 'project', d.project, 'hook', d.hook, 'url', d.url, "
 	"    'event', d.event, 'deployment', d.deployment, 'body', d.body, 'created', d.created, "
-	"    'state', 'pending', 'attempts', '0', 'next', d.created) "
+	"    'state', 'pending', 'attempts', '0', 'next', d.created, 'auth', d.auth or '') "
 	"  redis.call('ZADD', due, d.created, d.id) "
 	"  local log = ARGV[1] .. 'project:' .. d.project .. ':notify:log' "
 	"  redis.call('ZADD', log, d.created, d.id) "
@@ -45,18 +53,23 @@ static const char model_lua_notify_claim[] =
 	"    tonumber(ARGV[4]))) do "
 	"  local k = ARGV[1] .. 'notify:delivery:' .. id "
 	"  local d = redis.call('HMGET', k, 'project', 'hook', 'url', 'event', 'body', 'attempts', "
-	"    'created') "
-	"  local hook = d[1] and redis.call('HGET', ARGV[1] .. 'project:' .. d[1] .. ':notify', "
-	"    d[2]) "
+	"    'created', 'auth') "
+	"  local hook = nil "
+	"  if d[1] and d[2] == 'commit-status' then "
+	"    local t = redis.call('HGET', ARGV[1] .. 'project:' .. d[1] .. ':status', 'token') "
+	"    if t then hook = cjson.encode({secret = t}) end "
+	"  elseif d[1] then "
+	"    hook = redis.call('HGET', ARGV[1] .. 'project:' .. d[1] .. ':notify', d[2]) "
+	"  end "
 	"  if not hook then "
 	"    redis.call('ZREM', KEYS[1], id) "
 	"    if d[1] then redis.call('HSET', k, 'state', 'dropped', 'error', "
-	"      'the notification hook was removed') end "
+	"      'the notification hook or commit status token was removed') end "
 	"  else "
 	"    redis.call('ZADD', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[3]), id) "
 	"    local h = cjson.decode(hook) "
 	"    out[#out+1] = {id, d[3] or '', h.secret or '', d[4] or '', d[5] or '', "
-	"      d[6] or '0', d[7] or '0', d[1], d[2]} "
+	"      d[6] or '0', d[7] or '0', d[1], d[2], d[8] or ''} "
 	"  end "
 	"end "
 	"return out";
@@ -212,9 +225,10 @@ int model_notify_claim(struct redis *r, long long now_ms, long lease_ms, size_t 
 	json_t *list = json_array();
 	for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
 		redisReply *e = reply->element[i];
-		if (e->type != REDIS_REPLY_ARRAY || e->elements != 9)
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 10)
 			continue;
 		json_t *d = json_object();
+		json_object_set_new(d, "auth", model_notify_str(e->element[9]));
 		json_object_set_new(d, "project", model_notify_str(e->element[7]));
 		json_object_set_new(d, "hook", model_notify_str(e->element[8]));
 		json_object_set_new(d, "id", model_notify_str(e->element[0]));
@@ -298,4 +312,48 @@ void model_notify_context(struct redis *r, const char *id, char *out, size_t out
 	freeReplyObject(reply);
 	if (!out[0] || (strcmp(out, "production") && strcmp(out, "preview")))
 		snprintf(out, outlen, "production");
+}
+
+int model_notify_status_set(struct redis *r, const char *slug, const char *provider,
+			    const char *api_url, const char *repository, const char *sealed,
+			    struct error *err)
+{
+	char kp[REDIS_KEY_MAX], ks[REDIS_KEY_MAX];
+	redis_key(r, kp, "project:%s", slug);
+	redis_key(r, ks, "project:%s:status", slug);
+	const char *args[] = { kp, ks, provider, api_url, repository, sealed };
+	return model_script_run(r, model_lua_status_set, 2, 6, args, "project", "", err);
+}
+
+int model_notify_status_delete(struct redis *r, const char *slug, struct error *err)
+{
+	char ks[REDIS_KEY_MAX];
+	redis_key(r, ks, "project:%s:status", slug);
+	redisReply *reply = redis_cmd(r, err, "DEL %s", ks);
+	if (!reply)
+		return model_script_failed(err);
+	long long n = reply->type == REDIS_REPLY_INTEGER ? reply->integer : 0;
+	freeReplyObject(reply);
+	if (n == 0)
+		return error_set(err, SKIFF_ENOTFOUND, "no_commit_status",
+				 "project %s posts no commit statuses", slug);
+	return 0;
+}
+
+int model_notify_status_get(struct redis *r, const char *slug, json_t **out, struct error *err)
+{
+	char ks[REDIS_KEY_MAX];
+	redis_key(r, ks, "project:%s:status", slug);
+	*out = NULL;
+	redisReply *reply = redis_cmd(r, err, "HMGET %s provider api_url repository token", ks);
+	if (!reply)
+		return model_script_failed(err);
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 4 &&
+	    reply->element[0]->type == REDIS_REPLY_STRING)
+		*out = json_pack("{sosososo}", "provider", model_notify_str(reply->element[0]),
+				 "apiUrl", model_notify_str(reply->element[1]), "repository",
+				 model_notify_str(reply->element[2]), "token",
+				 model_notify_str(reply->element[3]));
+	freeReplyObject(reply);
+	return 0;
 }

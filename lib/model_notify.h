@@ -3,7 +3,9 @@
  * outbox of deployment events the model's scripts write when a deployment with hooks changes
  * state (notify:outbox, "id event ms" entries, MODEL_LUA_NOTIFY in model_script.h), the deliveries
  * (notify:delivery:{id}, a hash), the schedule of their next attempts (notify:due, a zset) and
- * each project's bounded delivery history (project:{slug}:notify:log, a zset). */
+ * each project's bounded delivery history (project:{slug}:notify:log, a zset); and the
+ * project's commit status settings (project:{slug}:status: provider, API URL, repository, the
+ * sealed token), whose deliveries go the same way (hook "commit-status"). */
 #ifndef SKIFF_MODEL_NOTIFY_H
 #define SKIFF_MODEL_NOTIFY_H
 
@@ -58,6 +60,18 @@ int model_notify_attempt(struct redis *r, const char *id, const char *state, lon
 /* The project's latest deliveries, newest first, as API objects (*out, the caller's). */
 int model_notify_history(struct redis *r, const char *slug, size_t limit, json_t **out,
 			 struct error *err);
+/* A project's commit statuses (project:{slug}:status): provider ("github", "gitlab"), API
+ * base URL, repository ("owner/name", "group/sub/name") and the token, sealed by the caller.
+ * Replaces what was there. SKIFF_ENOTFOUND without the project. */
+int model_notify_status_set(struct redis *r, const char *slug, const char *provider,
+			    const char *api_url, const char *repository, const char *sealed,
+			    struct error *err);
+/* Stops them: SKIFF_ENOTFOUND "no_commit_status" when there were none. */
+int model_notify_status_delete(struct redis *r, const char *slug, struct error *err);
+/* {provider, apiUrl, repository, token (sealed)} into *out (the caller's), or NULL when the
+ * project posts no commit statuses. */
+int model_notify_status_get(struct redis *r, const char *slug, json_t **out, struct error *err);
+
 /* The deployment's context field ("production" when it has none). */
 void model_notify_context(struct redis *r, const char *id, char *out, size_t outlen);
 

@@ -14,7 +14,7 @@
 	"if #a > 0 then redis.call('HSET', key, unpack(a)) end end "
 #define MODEL_LUA_FINAL "local final = {ready=1, error=1, canceled=1, expired=1} "
 /* notify(deployment key, new state, now): when the deployment's project has notification
- * hooks, the event of the state (building: deploy.started, ready, error: deploy.failed,
+ * hooks or a commit status token, the event of the state (building: deploy.started, ready, error: deploy.failed,
  * canceled) goes on the outbox that skiff-dispatch delivers from (model_notify.h). */
 #define MODEL_LUA_NOTIFY                                                                  \
 	"local function notify(dkey, state, now) "                                        \
@@ -23,8 +23,9 @@
 	"    error='deploy.failed', canceled='deploy.canceled'})[state] "                 \
 	"  if not id or not ev then return end "                                          \
 	"  local slug = redis.call('HGET', dkey, 'project') "                             \
-	"  if not slug or redis.call('EXISTS', prefix .. 'project:' .. slug .. ':notify') == 0 " \
-	"  then return end "                                                              \
+	"  if not slug then return end "                                                  \
+	"  local p = prefix .. 'project:' .. slug "                                       \
+	"  if redis.call('EXISTS', p .. ':notify', p .. ':status') == 0 then return end " \
 	"  local o = prefix .. 'notify:outbox' "                                          \
 	"  redis.call('LPUSH', o, id .. ' ' .. ev .. ' ' .. now) "                        \
 	"  redis.call('LTRIM', o, 0, 9999) "                                              \

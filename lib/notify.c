@@ -3,10 +3,12 @@
 #include "notify.h"
 #include "addr.h"
 #include "api.h"
+#include "buf.h"
 #include "hex.h"
 #include "id.h"
 #include "log.h"
 #include "model_notify.h"
+#include "percent.h"
 #include "secret.h"
 
 #include <curl/curl.h>
@@ -152,6 +154,111 @@ json_t *notify_payload(const struct config *cfg, const char *event, const char *
 			 (json_int_t)at_ms, "project", project, "deployment", dep);
 }
 
+int notify_status_provider_valid(const char *provider)
+{
+	return provider && (!strcmp(provider, "github") || !strcmp(provider, "gitlab"));
+}
+
+const char *notify_status_api_default(const char *provider)
+{
+	return !strcmp(provider, "gitlab") ? "https://gitlab.com/api/v4" : "https://api.github.com";
+}
+
+int notify_status_repository_valid(const char *repo)
+{
+	size_t n = repo ? strlen(repo) : 0, segments = 0;
+	if (n == 0 || n > NOTIFY_REPOSITORY_MAX)
+		return 0;
+	for (const char *p = repo;; p++) {
+		size_t len = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "0123456789._-");
+		if (len == 0 || (len == 1 && *p == '.') || (len == 2 && !strncmp(p, "..", 2)))
+			return 0;
+		segments++;
+		p += len;
+		if (*p == '\0')
+			return segments >= 2;
+		if (*p != '/')
+			return 0;
+	}
+}
+
+int notify_status_repository(const char *git_url, char *out, size_t outlen)
+{
+	char *path = NULL;
+	int rc = -1;
+	CURLU *u = curl_url();
+	if (!u)
+		abort();
+	if ((!strncmp(git_url, "https://", 8) || !strncmp(git_url, "http://", 7)) &&
+	    curl_url_set(u, CURLUPART_URL, git_url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK) {
+		const char *p = path + strspn(path, "/");
+		size_t n = strlen(p);
+		while (n && p[n - 1] == '/')
+			n--;
+		if (n > 4 && !strncmp(p + n - 4, ".git", 4))
+			n -= 4;
+		if (n < outlen) {
+			memcpy(out, p, n);
+			out[n] = '\0';
+			rc = notify_status_repository_valid(out) ? 0 : -1;
+		}
+	}
+	curl_free(path);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+void notify_status_aad(const char *slug, char out[NOTIFY_AAD_MAX])
+{
+	snprintf(out, NOTIFY_AAD_MAX, "%.63s/commit-status/token", slug);
+}
+
+int notify_status_request(const char *provider, const char *api_url, const char *repo,
+			  const char *sha, const char *event, const char *target, char *url,
+			  size_t urllen, char **body)
+{
+	bool gitlab = !strcmp(provider, "gitlab");
+	size_t base = strlen(api_url);
+	while (base && api_url[base - 1] == '/')
+		base--;
+	/* GitHub: pending, success, failure, error; GitLab: running, success, failed, canceled */
+	const char *state, *what;
+	if (!strcmp(event, "deploy.started")) {
+		state = gitlab ? "running" : "pending";
+		what = "Building";
+	} else if (!strcmp(event, "deploy.ready")) {
+		state = "success";
+		what = "Deployed";
+	} else if (!strcmp(event, "deploy.failed")) {
+		state = gitlab ? "failed" : "failure";
+		what = "The build failed";
+	} else {
+		state = gitlab ? "canceled" : "error";
+		what = "The build was canceled";
+	}
+	int n;
+	if (gitlab) {
+		struct buf id = BUF_INIT(3 * NOTIFY_REPOSITORY_MAX + 1);
+		percent_encode(&id, repo, strlen(repo), "-._~");
+		n = snprintf(url, urllen, "%.*s/projects/%s/statuses/%s", (int)base, api_url,
+			     buf_cstr(&id), sha);
+		buf_dispose(&id);
+	} else {
+		n = snprintf(url, urllen, "%.*s/repos/%s/statuses/%s", (int)base, api_url, repo, sha);
+	}
+	if (n < 0 || (size_t)n >= urllen)
+		return -1;
+	json_t *j = json_pack("{ssssssss}", "state", state, "target_url", target, "description",
+			      what, gitlab ? "name" : "context", "skiff");
+	*body = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (!*body)
+		abort();
+	return 0;
+}
+
 long long notify_backoff_ms(const struct config *cfg, long failed)
 {
 	long long wait = cfg->notify_retry_base_ms;
@@ -258,7 +365,7 @@ static size_t notify_answer(char *p, size_t size, size_t nmemb, void *clientp)
 
 static void notify_header(struct notify_send *s, const char *name, const char *value)
 {
-	char line[256];
+	char line[NOTIFY_TOKEN_MAX + 64];
 	snprintf(line, sizeof(line), "%s: %s", name, value);
 	struct curl_slist *l = curl_slist_append(s->headers, line);
 	if (!l)
@@ -266,38 +373,54 @@ static void notify_header(struct notify_send *s, const char *name, const char *v
 	s->headers = l;
 }
 
-/* Opens the signing secret of claimed delivery d into sig's signature of body at now. */
-static int notify_sign(struct notify *n, json_t *d, const char *body, long long now,
-		       char sig[NOTIFY_SIGNATURE_MAX], struct error *err)
+/* The secret of claimed delivery d, opened (*plain, freed with secret_plain_free): its hook's
+ * signing secret, or the project's token for a commit status. */
+static int notify_secret(struct notify *n, json_t *d, char **plain, size_t *len,
+			 struct error *err)
 {
-	char aad[NOTIFY_AAD_MAX], *secret = NULL;
-	size_t len = 0;
+	char aad[NOTIFY_AAD_MAX];
+	const char *slug = json_string_value(json_object_get(d, "project"));
+	const char *hook = json_string_value(json_object_get(d, "hook"));
 	if (!n->key.loaded && secret_key_load(n->cfg->secret_key_file, &n->key, err) < 0)
 		return err->code;
-	notify_secret_aad(json_string_value(json_object_get(d, "project")),
-			  json_string_value(json_object_get(d, "hook")), aad);
-	if (secret_open(&n->key, aad, json_string_value(json_object_get(d, "secret")), &secret,
-			&len, err) < 0)
-		return err->code;
-	notify_signature(secret, now / 1000, body, strlen(body), sig);
-	secret_plain_free(secret, len);
-	return 0;
+	if (!strcmp(hook, NOTIFY_STATUS_HOOK))
+		notify_status_aad(slug, aad);
+	else
+		notify_secret_aad(slug, hook, aad);
+	return secret_open(&n->key, aad, json_string_value(json_object_get(d, "secret")), plain,
+			   len, err);
 }
 
-/* Starts one attempt of claimed delivery d in slot s, signed with sig. */
+/* Starts one attempt of claimed delivery d in slot s: a notification signed with secret, or
+ * a commit status sent with secret as the provider's token. */
 static void notify_send_start(struct notify *n, struct notify_send *s, json_t *d,
-			      const char *sig)
+			      const char *secret, long long now)
 {
 	const char *body = json_string_value(json_object_get(d, "body"));
+	const char *auth = json_string_value(json_object_get(d, "auth"));
 	snprintf(s->id, sizeof(s->id), "%s", json_string_value(json_object_get(d, "id")));
 	s->attempts = (long)json_integer_value(json_object_get(d, "attempts"));
 	s->created = json_integer_value(json_object_get(d, "created"));
 	s->allow_local = n->cfg->allow_local_git;
+	if (!strcmp(json_string_value(json_object_get(d, "hook")), NOTIFY_STATUS_HOOK)) {
+		char bearer[NOTIFY_TOKEN_MAX + 8];
+		snprintf(bearer, sizeof(bearer), "Bearer %s", secret);
+		if (!strcmp(auth, "gitlab")) {
+			notify_header(s, "PRIVATE-TOKEN", secret);
+		} else {
+			notify_header(s, "Authorization", bearer);
+			notify_header(s, "Accept", "application/vnd.github+json");
+			notify_header(s, "X-GitHub-Api-Version", "2022-11-28");
+		}
+	} else {
+		char sig[NOTIFY_SIGNATURE_MAX];
+		notify_signature(secret, now / 1000, body, strlen(body), sig);
+		notify_header(s, "Skiff-Event", json_string_value(json_object_get(d, "event")));
+		notify_header(s, "Skiff-Delivery", s->id);
+		notify_header(s, "Skiff-Signature", sig);
+	}
 	notify_header(s, "Content-Type", "application/json");
 	notify_header(s, "User-Agent", "skiff-notify/1");
-	notify_header(s, "Skiff-Event", json_string_value(json_object_get(d, "event")));
-	notify_header(s, "Skiff-Delivery", s->id);
-	notify_header(s, "Skiff-Signature", sig);
 	notify_header(s, "Expect", "");
 	long timeout = n->cfg->notify_timeout * 1000;
 	s->easy = curl_easy_init();
@@ -387,6 +510,44 @@ static bool notify_hook_wants(json_t *hook, const char *event)
 	return false;
 }
 
+/* Adds the commit status of event to deliveries when d's project posts them and d's commit
+ * is known (a deploy.started may come before the clone: then there is none to post). */
+static int notify_status_delivery(struct redis *r, const struct deployment *d,
+				  const char *event, const char *created,
+				  const struct config *cfg, json_t *deliveries, struct error *err)
+{
+	json_t *st = NULL;
+	const char *sha = d->commit[0] ? d->commit : d->pushed_commit;
+	size_t hl = strlen(sha);
+	if ((hl != 40 && hl != 64) || hex_span(sha) != hl)
+		return 0;
+	if (model_notify_status_get(r, d->project, &st, err) < 0)
+		return err->code;
+	if (!st)
+		return 0;
+	const char *provider = json_string_value(json_object_get(st, "provider"));
+	char target[1024], url[NOTIFY_URL_MAX + 256], did[ID_LEN + 1];
+	char *body = NULL;
+	if (!strcmp(event, "deploy.ready"))
+		api_site_url(cfg, d->project, d->id, target, sizeof(target));
+	else
+		snprintf(target, sizeof(target), "%s/deployments/%s", cfg->dashboard_url, d->id);
+	if (notify_status_provider_valid(provider) &&
+	    notify_status_request(provider, json_string_value(json_object_get(st, "apiUrl")),
+				  json_string_value(json_object_get(st, "repository")), sha, event,
+				  target, url, sizeof(url), &body) == 0) {
+		id_new(did);
+		json_array_append_new(deliveries,
+				      json_pack("{ssssssssssssssssss}", "id", did, "project",
+						d->project, "hook", NOTIFY_STATUS_HOOK, "url", url,
+						"event", event, "deployment", d->id, "body", body,
+						"created", created, "auth", provider));
+	}
+	free(body);
+	json_decref(st);
+	return 0;
+}
+
 /* The deliveries of outbox entry "id event ms" (an empty array when there is nothing to
  * send: the deployment or its hooks are gone, or the entry is not one skiff wrote). */
 static int notify_deliveries(struct notify *n, struct redis *r, const char *entry,
@@ -437,7 +598,7 @@ static int notify_deliveries(struct notify *n, struct redis *r, const char *entr
 	}
 	free(body);
 	json_decref(hooks);
-	return 0;
+	return notify_status_delivery(r, &d, event, created, n->cfg, *out, err);
 }
 
 static int notify_expand(struct notify *n, struct redis *r, struct error *err)
@@ -478,11 +639,12 @@ static int notify_start(struct notify *n, struct redis *r, long long now, struct
 			k++;
 		if (k == NOTIFY_CONCURRENCY)
 			break;
-		char sig[NOTIFY_SIGNATURE_MAX];
+		char *secret = NULL;
+		size_t len = 0;
 		struct error e;
-		const char *body = json_string_value(json_object_get(d, "body"));
-		if (notify_sign(n, d, body, now, sig, &e) == 0) {
-			notify_send_start(n, &n->sends[k], d, sig);
+		if (notify_secret(n, d, &secret, &len, &e) == 0) {
+			notify_send_start(n, &n->sends[k], d, secret, now);
+			secret_plain_free(secret, len);
 			continue;
 		}
 		/* the key file or the sealed secret is broken: an operator's fault, retried */
@@ -491,7 +653,7 @@ static int notify_start(struct notify *n, struct redis *r, long long now, struct
 		long long created = json_integer_value(json_object_get(d, "created"));
 		long long next = now + notify_backoff_ms(n->cfg, attempts);
 		const char *state = next > created + NOTIFY_RETRY_WINDOW_MS ? "failed" : "pending";
-		log_error("notification not signed delivery=%s error=\"%s\"", did, e.message);
+		log_error("notification secret unreadable delivery=%s error=\"%s\"", did, e.message);
 		if (model_notify_attempt(r, did, state, attempts, 0, e.message, now,
 					 !strcmp(state, "pending") ? next : 0, err) < 0)
 			break;

@@ -1,12 +1,14 @@
-/* hooks.c — a project's build hooks (secret URLs that queue a build) and notification hooks
- * (receivers of deploy events): created with their secret shown once, and removed. JSON
- * clients get JSON; the dashboard's forms get a page (the secret) or 303 to the hooks page. */
+/* hooks.c — a project's build hooks (secret URLs that queue a build), notification hooks
+ * (receivers of deploy events) and commit status token: created with their secret shown once
+ * (the token never), and removed. JSON clients get JSON; the dashboard's forms get a page (the
+ * secret) or 303 to the hooks page. */
 #include "hooks.h"
 #include "app.h"
 #include "clock.h"
 #include "hook.h"
 #include "html.h"
 #include "log.h"
+#include "model.h"
 #include "model_buildhook.h"
 #include "model_notify.h"
 #include "notify.h"
@@ -310,4 +312,91 @@ static int notify_delete_act(struct http_request *req, struct http_response *res
 int create_notify_delete(struct http_request *req, struct http_response *resp)
 {
 	return hooks_route(req, resp, notify_delete_act);
+}
+
+static int status_set_act(struct http_request *req, struct http_response *resp, json_t *body,
+			  bool is_form, struct error *err)
+{
+	static const char *const known[] = { "provider", "token", "repository", "apiUrl", NULL };
+	struct app *app = req->app;
+	const char *slug = req->params[0], *provider = NULL, *token = NULL, *repo = NULL,
+		   *api = NULL;
+	char derived[NOTIFY_REPOSITORY_MAX + 1], aad[NOTIFY_AAD_MAX];
+	char *sealed = NULL;
+	struct project p;
+	struct secret_key key;
+	if (hooks_known(body, is_form, known, err) < 0 ||
+	    hooks_field(body, "provider", is_form, 16, &provider, err) < 0 ||
+	    hooks_field(body, "token", is_form, NOTIFY_TOKEN_MAX, &token, err) < 0 ||
+	    hooks_field(body, "repository", is_form, NOTIFY_REPOSITORY_MAX, &repo, err) < 0 ||
+	    hooks_field(body, "apiUrl", is_form, NOTIFY_URL_MAX, &api, err) < 0 ||
+	    model_project_get(app->redis, slug, &p, err) < 0)
+		return err->code;
+	if (!notify_status_provider_valid(provider))
+		return error_set(err, SKIFF_EINVALID, "invalid_provider",
+				 "provider must be \"github\" or \"gitlab\"");
+	if (!token || !*token || strspn(token, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					     "0123456789-_.") != strlen(token))
+		return error_set(err, SKIFF_EINVALID, "invalid_token",
+				 "token must be 1 to %d characters of letters, digits, '-', '_', '.'",
+				 NOTIFY_TOKEN_MAX);
+	if (repo && !notify_status_repository_valid(repo))
+		return error_set(err, SKIFF_EINVALID, "invalid_repository",
+				 "repository must be a path such as owner/name");
+	if (!repo) {
+		if (notify_status_repository(p.git_url, derived, sizeof(derived)) < 0)
+			return error_set(err, SKIFF_EINVALID, "invalid_repository",
+					 "the git URL names no repository: give repository "
+					 "(owner/name)");
+		repo = derived;
+	}
+	if (!api)
+		api = notify_status_api_default(provider);
+	struct error uerr;
+	if (notify_url_check(api, req->cfg->allow_local_git, &uerr) < 0)
+		return error_set(err, SKIFF_EINVALID, "invalid_api_url", "apiUrl: %s", uerr.message);
+	notify_status_aad(slug, aad);
+	if (secret_key_load(req->cfg->secret_key_file, &key, err) < 0)
+		return err->code;
+	int rc = secret_seal(&key, aad, token, strlen(token), &sealed, err);
+	secret_key_dispose(&key);
+	if (rc < 0)
+		return rc;
+	rc = model_notify_status_set(app->redis, slug, provider, api, repo, sealed, err);
+	free(sealed);
+	if (rc < 0)
+		return rc;
+	log_info("commit statuses set project=%s provider=%s repository=%s", slug, provider, repo);
+	if (is_form) {
+		char loc[96];
+		snprintf(loc, sizeof(loc), "/projects/%s/hooks", slug);
+		return response_see_other(resp, loc);
+	}
+	return response_json(resp, 200, json_pack("{s:{s:s,s:s,s:s}}", "data", "provider", provider,
+						  "repository", repo, "apiUrl", api));
+}
+
+int create_status_set(struct http_request *req, struct http_response *resp)
+{
+	return hooks_route(req, resp, status_set_act);
+}
+
+static int status_delete_act(struct http_request *req, struct http_response *resp,
+			     json_t *body, bool is_form, struct error *err)
+{
+	(void)body;
+	if (model_notify_status_delete(((struct app *)req->app)->redis, req->params[0], err) < 0)
+		return err->code;
+	log_info("commit statuses stopped project=%s", req->params[0]);
+	if (is_form) {
+		char loc[96];
+		snprintf(loc, sizeof(loc), "/projects/%s/hooks", req->params[0]);
+		return response_see_other(resp, loc);
+	}
+	return response_json(resp, 200, json_pack("{ss}", "status", "removed"));
+}
+
+int create_status_delete(struct http_request *req, struct http_response *resp)
+{
+	return hooks_route(req, resp, status_delete_act);
 }

@@ -1,5 +1,5 @@
-/* hooks.h — the routes that create and remove a project's build hooks and notification hooks
- * (admin credentials only; JSON, or the dashboard's forms). */
+/* hooks.h — the routes that create and remove a project's build hooks, notification hooks and
+ * commit status token (admin credentials only; JSON, or the dashboard's forms). */
 #ifndef SKIFF_CREATE_HOOKS_H
 #define SKIFF_CREATE_HOOKS_H
 
@@ -9,5 +9,7 @@ int create_buildhooks_new(struct http_request *req, struct http_response *resp);
 int create_buildhooks_delete(struct http_request *req, struct http_response *resp);
 int create_notify_new(struct http_request *req, struct http_response *resp);
 int create_notify_delete(struct http_request *req, struct http_response *resp);
+int create_status_set(struct http_request *req, struct http_response *resp);
+int create_status_delete(struct http_request *req, struct http_response *resp);
 
 #endif

@@ -1,6 +1,6 @@
-/* hooks.c — a project's build hooks and notification hooks with their delivery history, as
- * JSON and as the dashboard's hooks page (forms post to skiff-create). Secrets are never
- * shown: they were shown once when created. */
+/* hooks.c — a project's build hooks, notification hooks with their delivery history and
+ * commit status settings, as JSON and as the dashboard's hooks page (forms post to
+ * skiff-create). Secrets are never shown: they were shown once when created. */
 #include "hooks.h"
 #include "app.h"
 #include "auth.h"
@@ -65,16 +65,22 @@ int hooks_notifications(struct http_request *req, struct http_response *resp)
 	struct app *app = req->app;
 	struct error err;
 	error_clear(&err);
-	json_t *hooks = NULL, *history = NULL;
+	json_t *hooks = NULL, *history = NULL, *status = NULL;
 	if (hooks_begin(req, &err) < 0 ||
 	    model_notify_hooks(app->redis, req->params[0], false, &hooks, &err) < 0 ||
+	    model_notify_status_get(app->redis, req->params[0], &status, &err) < 0 ||
 	    model_notify_history(app->redis, req->params[0], NOTIFY_HISTORY_MAX, &history, &err) < 0) {
 		json_decref(hooks);
+		json_decref(status);
 		return response_error(req, resp, &err);
 	}
+	json_object_del(status, "token"); /* never shown, not even sealed */
 	response_header(resp, "Cache-Control", "no-store");
-	return response_json(resp, 200, json_pack("{s:{s:o,s:o}}", "data", "hooks",
-						  hooks_notify_array(hooks), "deliveries", history));
+	json_t *list = hooks_notify_array(hooks);
+	json_decref(hooks);
+	return response_json(resp, 200, json_pack("{s:{s:o,s:o,s:o}}", "data", "hooks", list,
+						  "deliveries", history, "commitStatus",
+						  status ? status : json_null()));
 }
 
 static void hooks_time(struct buf *b, json_t *ms)
@@ -229,19 +235,56 @@ static void hooks_page_notify(struct buf *b, const char *slug, json_t *list, jso
 	buf_puts(b, "</tbody>\n</table></div>\n</section>\n");
 }
 
+static void hooks_page_status(struct buf *b, const char *slug, json_t *status)
+{
+	buf_puts(b, "<section id=\"commit-status\">\n<h2>Commit statuses</h2>\n");
+	if (status) {
+		buf_puts(b, "<p id=\"commit-status-on\">Posted to ");
+		buf_put_html(b, json_string_value(json_object_get(status, "provider")));
+		buf_puts(b, " for <code>");
+		buf_put_html(b, json_string_value(json_object_get(status, "repository")));
+		buf_puts(b, "</code> through <code>");
+		buf_put_html(b, json_string_value(json_object_get(status, "apiUrl")));
+		buf_puts(b, "</code>.</p>\n<form method=\"post\" class=\"inline\" action=\"/api/projects/");
+		buf_put_html(b, slug);
+		buf_puts(b, "/commit-status/delete\"><button type=\"submit\">Stop commit statuses"
+			     "</button></form>\n");
+	} else {
+		buf_puts(b, "<p class=\"muted\">With a GitHub or GitLab token, each build's state and "
+			     "address are posted on its commit.</p>\n");
+	}
+	buf_puts(b, "<form method=\"post\" class=\"card form\" id=\"commit-status-form\" "
+		     "action=\"/api/projects/");
+	buf_put_html(b, slug);
+	buf_printf(b, "/commit-status\">\n<div class=\"field\"><label for=\"cs-provider\">"
+		      "Provider</label><select id=\"cs-provider\" name=\"provider\"><option>github"
+		      "</option><option>gitlab</option></select></div>\n<div class=\"field\"><label "
+		      "for=\"cs-token\">Token</label><input id=\"cs-token\" name=\"token\" "
+		      "type=\"password\" required maxlength=\"%d\" autocomplete=\"off\"></div>\n"
+		      "<div class=\"field\"><label for=\"cs-repo\">Repository</label><input "
+		      "id=\"cs-repo\" name=\"repository\" maxlength=\"%d\" placeholder=\"from the "
+		      "git URL\"></div>\n<div class=\"field\"><label for=\"cs-api\">API URL</label>"
+		      "<input id=\"cs-api\" name=\"apiUrl\" type=\"url\" maxlength=\"%d\" "
+		      "placeholder=\"the provider's public API\"></div>\n<div class=\"form-actions\">"
+		      "<button type=\"submit\">Save</button></div>\n</form>\n</section>\n",
+		   NOTIFY_TOKEN_MAX, NOTIFY_REPOSITORY_MAX, NOTIFY_URL_MAX);
+}
+
 int hooks_page(struct http_request *req, struct http_response *resp)
 {
 	struct app *app = req->app;
 	struct error err;
 	error_clear(&err);
 	const char *slug = req->params[0];
-	json_t *builds = NULL, *hooks = NULL, *history = NULL;
+	json_t *builds = NULL, *hooks = NULL, *history = NULL, *status = NULL;
 	if (hooks_begin(req, &err) < 0 ||
 	    model_buildhook_list(app->redis, slug, &builds, &err) < 0 ||
 	    model_notify_hooks(app->redis, slug, false, &hooks, &err) < 0 ||
+	    model_notify_status_get(app->redis, slug, &status, &err) < 0 ||
 	    model_notify_history(app->redis, slug, HOOKS_HISTORY_SHOWN, &history, &err) < 0) {
 		json_decref(builds);
 		json_decref(hooks);
+		json_decref(status);
 		return html_error(req, resp, &err, "/", "Back to the dashboard");
 	}
 	json_t *list = hooks_notify_array(hooks);
@@ -259,7 +302,9 @@ int hooks_page(struct http_request *req, struct http_response *resp)
 	buf_puts(&b, "</a></p>\n<h1>Hooks</h1>\n");
 	hooks_page_build(&b, slug, builds);
 	hooks_page_notify(&b, slug, list, history);
+	hooks_page_status(&b, slug, status);
 	buf_puts(&b, "</main>\n</body>\n</html>\n");
+	json_decref(status);
 	json_decref(builds);
 	json_decref(hooks);
 	json_decref(list);
