@@ -6,7 +6,9 @@
 # gets exactly one successful delivery of deploy.started and deploy.ready for a build, then
 # deploy.failed for a broken build and deploy.canceled for a canceled one, each signed
 # (Skiff-Signature) as node's crypto computes it independently; the delivery history shows the
-# retries. A receiver URL on a private network is refused when loopback is not allowed.
+# retries. A receiver URL on a private network is refused when loopback is not allowed, and a
+# dispatcher without allow_local_git refuses to connect to a loopback receiver. Commit statuses
+# reach a stand-in of GitHub's and GitLab's APIs with the project's token.
 . "$(dirname "$0")/lib.sh"
 
 for tool in curl python3 git node redis-server lighttpd; do
@@ -80,6 +82,18 @@ code=$(curl -sS -o "$T/body" -w '%{http_code}' -d '' -H "$H" "$U$HOOK_PATH")
 check_eq "the revoked hook answers 404" "404 unknown_build_hook" "$code $(jget error.code)"
 check_eq "and queues nothing" "$n" "$(rcli ZCARD "${P}project:$SLUG:deployments")"
 check_eq "revoking it again is 404" 404 "$(api DELETE "/api/projects/$SLUG/build-hooks/$HOOK_ID")"
+
+# rate limited like webhooks: per project (here 1 a minute), with Retry-After
+BH=$(api POST "/api/projects/$SLUG/build-hooks" '{"name":"limited"}' >/dev/null; jget data.url)
+BH=${BH##*/}
+for k in $(rcli --scan --pattern "${P}rate:*"); do rcli DEL "$k" >/dev/null; done # earlier hits
+for i in 1 2; do
+	SKIFF_RATE_LIMIT_HOOK_PROJECT=1 cgi skiff-hook POST "/api/hooks/build/$BH" '' '' >"$T/rl$i" 2>/dev/null
+done
+check_eq "a build hook is rate limited per project" "Status: 202 Status: 429" \
+	"$(head -n 1 "$T/rl1" | tr -d '\r' | cut -c1-11) $(head -n 1 "$T/rl2" | tr -d '\r' | cut -c1-11)"
+check_match "with Retry-After" "^Retry-After: [0-9]+" "$(tr -d '\r' <"$T/rl2")"
+api DELETE "/api/projects/$SLUG/build-hooks/$(rcli ZRANGE "${P}project:$SLUG:buildhooks" -1 -1)" >/dev/null
 
 # the dashboard's form: the page shows the URL once; revoking answers 303 to the hooks page
 code=$(curl -sS -o "$T/page" -w '%{http_code}' -H "$H" -H "Origin: $STACK_URL" \
@@ -292,6 +306,24 @@ check_eq "GitLab gets failed with PRIVATE-TOKEN at /projects/{encoded path}/stat
 	"$(statuses | grep failed)"
 check_eq "commit statuses are stopped" 200 "$(api DELETE "/api/projects/$SLUG/commit-status")"
 check_eq "stopping them again is 404" 404 "$(api DELETE "/api/projects/$SLUG/commit-status")"
+
+# a dispatcher without allow_local_git refuses to connect to the loopback receiver saved
+# while it was allowed: the address is checked as each connection opens
+check_eq "an https receiver on loopback is added while local URLs are allowed" 201 \
+	"$(api POST "/api/projects/$SLUG/notifications" "{\"url\":\"https://127.0.0.1:$RPORT/x\",\"events\":[\"deploy.failed\"]}")"
+kill "$DISPATCH_PID"
+wait "$DISPATCH_PID" 2>/dev/null
+SKIFF_ALLOW_LOCAL_GIT=false "$BIN/skiff-dispatch" >>"$T/dispatch2.log" 2>&1 &
+PIDS="$PIDS $!"
+api POST "/api/projects/$SLUG/deployments" '{}' >/dev/null
+D7=$(jget data.deploymentId)
+wait_for 60 is_state "$D7" error || fail "the build fails: its file:// clone is refused now ($(state "$D7"))"
+refused() { api GET "/api/projects/$SLUG/notifications" >/dev/null; jget data.deliveries.0.error | grep -q internal; }
+wait_for 30 refused || fail "the delivery was refused"
+check_eq "the delivery to loopback is refused at connect time" \
+	"deploy.failed pending the receiver's address is internal: refused" \
+	"$(jget data.deliveries.0.event) $(jget data.deliveries.0.state) $(jget data.deliveries.0.error)"
+check_eq "and the receiver got nothing" 0 "$(grep -c '/x' "$T/received")"
 
 # without loopback allowed, a receiver on this machine or a private network is refused
 check_eq "a private address is refused when local URLs are not allowed" "400 invalid_notification_url" \
