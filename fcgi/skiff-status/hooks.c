@@ -114,7 +114,8 @@ static void hooks_remove(struct buf *b, const char *slug, const char *kind, cons
 	buf_put_html(b, slug);
 	buf_printf(b, "/%s/", kind);
 	buf_put_html(b, id);
-	buf_printf(b, "/delete\"><button type=\"submit\">%s</button></form></td>", label);
+	buf_printf(b, "/delete\"><button type=\"submit\" class=\"danger\">%s</button></form></td>",
+		   label);
 }
 
 static void hooks_page_build(struct buf *b, const char *slug, json_t *list)
@@ -247,8 +248,8 @@ static void hooks_page_status(struct buf *b, const char *slug, json_t *status)
 		buf_put_html(b, json_string_value(json_object_get(status, "apiUrl")));
 		buf_puts(b, "</code>.</p>\n<form method=\"post\" class=\"inline\" action=\"/api/projects/");
 		buf_put_html(b, slug);
-		buf_puts(b, "/commit-status/delete\"><button type=\"submit\">Stop commit statuses"
-			     "</button></form>\n");
+		buf_puts(b, "/commit-status/delete\"><button type=\"submit\" class=\"danger\">Stop "
+			     "commit statuses</button></form>\n");
 	} else {
 		buf_puts(b, "<p class=\"muted\">With a GitHub or GitLab token, each build's state and "
 			     "address are posted on its commit.</p>\n");
