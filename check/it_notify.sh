@@ -82,6 +82,9 @@ code=$(curl -sS -o "$T/body" -w '%{http_code}' -d '' -H "$H" "$U$HOOK_PATH")
 check_eq "the revoked hook answers 404" "404 unknown_build_hook" "$code $(jget error.code)"
 check_eq "and queues nothing" "$n" "$(rcli ZCARD "${P}project:$SLUG:deployments")"
 check_eq "revoking it again is 404" 404 "$(api DELETE "/api/projects/$SLUG/build-hooks/$HOOK_ID")"
+check_eq "skiff's logs never show a build hook's secret" 0 \
+	"$(cat "$T/lighttpd.log" "$T/dispatch.log" | grep -cF "${HOOK_URL##*/}")"
+check_match "they show the route instead" "path=/api/hooks/build/\\{\\} status=404" "$(cat "$T/lighttpd.log")"
 
 # rate limited like webhooks: per project (here 1 a minute), with Retry-After
 BH=$(api POST "/api/projects/$SLUG/build-hooks" '{"name":"limited"}' >/dev/null; jget data.url)

@@ -102,6 +102,8 @@ static const struct http_route *endpoint_route(const struct http_program *prog,
 		const struct http_route *r = &prog->routes[i];
 		if (!endpoint_route_match(r->pattern, req->path, req))
 			continue;
+		if (r->access == ENDPOINT_CAPABILITY)
+			req->log_path = r->pattern;
 		if (!strcmp(r->method, "*") || !strcmp(r->method, method)) {
 			buf_dispose(&allow);
 			return r;
@@ -119,7 +121,7 @@ static const struct http_route *endpoint_route(const struct http_program *prog,
 	if (allow.len) {
 		response_header(resp, "Allow", "%s", buf_cstr(&allow));
 		response_fail(req, resp, SKIFF_EMETHOD, NULL, "%s is not allowed on %s (allowed: %s)",
-			      req->method, req->path, buf_cstr(&allow));
+			      req->method, req->log_path, buf_cstr(&allow));
 	} else {
 		response_fail(req, resp, SKIFF_ENOTFOUND, NULL, "no such endpoint: %s", req->path);
 	}
@@ -161,6 +163,7 @@ static void endpoint_handle(const struct http_program *prog, struct http_request
 	const char *ct = request_param(req, "CONTENT_TYPE");
 	req->content_type = ct ? ct : "";
 	req->path = "/";
+	req->log_path = req->path;
 	req->query = "";
 	req->max_body = (size_t)req->cfg->max_body;
 
@@ -184,6 +187,7 @@ static void endpoint_handle(const struct http_program *prog, struct http_request
 	}
 	const char *q = strchr(uri, '?');
 	req->path = q ? arena_strndup(req->arena, uri, (size_t)(q - uri)) : uri;
+	req->log_path = req->path;
 	req->query = q ? q + 1 : "";
 
 	const struct http_route *found = endpoint_route(prog, req, &resp);
@@ -215,7 +219,8 @@ static void endpoint_handle(const struct http_program *prog, struct http_request
 	}
 respond:
 	response_send(req, &resp);
-	log_debug("request method=%s path=%s status=%d", req->method, req->path, resp.status);
+	log_debug("request method=%s path=%s status=%d", req->method,
+		  req->log_path ? req->log_path : "-", resp.status);
 	if (resp.fd >= 0)
 		close(resp.fd);
 	buf_dispose(&resp.headers);

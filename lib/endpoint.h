@@ -16,6 +16,8 @@ typedef int (*http_handler)(struct http_request *req, struct http_response *resp
 enum endpoint_access {
 	ENDPOINT_PRIVATE = 0,         /* auth_read: credentials unless public_reads */
 	ENDPOINT_PUBLIC,              /* anyone: health, signed webhooks, the sites */
+	ENDPOINT_CAPABILITY,          /* anyone who knows the URL: its last {} is a secret, so
+				       * logs show the route's pattern instead of the path */
 };
 
 struct http_route {

@@ -21,6 +21,8 @@ struct http_request {
 	void *app;                    /* the program's context (from http_program.init) */
 	const char *method;           /* REQUEST_METHOD */
 	const char *path;             /* raw path part of the URI (undecoded), or PATH_INFO */
+	const char *log_path;         /* what logs and error messages show: path, or the route's
+				       * pattern when the path holds a secret (ENDPOINT_CAPABILITY) */
 	const char *query;            /* after '?', "" when none */
 	const char *host;             /* HTTP_HOST, "" when none */
 	const char *content_type;     /* CONTENT_TYPE, "" when none */

@@ -101,10 +101,10 @@ void response_log_error(const struct http_request *req, const struct error *err)
 	const char *name = err->name[0] ? err->name : error_default_name(err->code);
 	if (status >= 500)
 		log_error("request failed method=%s path=%s status=%d code=%s message=\"%s\"",
-			  req->method, req->path, status, name, err->message);
+			  req->method, req->log_path ? req->log_path : "-", status, name, err->message);
 	else
 		log_info("request refused method=%s path=%s status=%d code=%s message=\"%s\"",
-			 req->method, req->path, status, name, err->message);
+			 req->method, req->log_path ? req->log_path : "-", status, name, err->message);
 }
 
 int response_error(struct http_request *req, struct http_response *resp, const struct error *err)

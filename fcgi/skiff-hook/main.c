@@ -329,7 +329,7 @@ out:
 
 static const struct http_route hook_routes[] = {
 	{ "POST", "/api/hooks/github", hook_github, HOOK_BODY_MAX, ENDPOINT_PUBLIC },
-	{ "POST", "/api/hooks/build/{}", hook_build, HOOK_BUILD_BODY_MAX, ENDPOINT_PUBLIC },
+	{ "POST", "/api/hooks/build/{}", hook_build, HOOK_BUILD_BODY_MAX, ENDPOINT_CAPABILITY },
 };
 
 int main(int argc, char **argv)
