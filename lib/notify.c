@@ -3,12 +3,11 @@
 #include "notify.h"
 #include "addr.h"
 #include "api.h"
-#include "buf.h"
+#include "commit_status.h"
 #include "hex.h"
 #include "id.h"
 #include "log.h"
 #include "model_notify.h"
-#include "percent.h"
 #include "secret.h"
 
 #include <curl/curl.h>
@@ -154,111 +153,6 @@ json_t *notify_payload(const struct config *cfg, const char *event, const char *
 			 (json_int_t)at_ms, "project", project, "deployment", dep);
 }
 
-int notify_status_provider_valid(const char *provider)
-{
-	return provider && (!strcmp(provider, "github") || !strcmp(provider, "gitlab"));
-}
-
-const char *notify_status_api_default(const char *provider)
-{
-	return !strcmp(provider, "gitlab") ? "https://gitlab.com/api/v4" : "https://api.github.com";
-}
-
-int notify_status_repository_valid(const char *repo)
-{
-	size_t n = repo ? strlen(repo) : 0, segments = 0;
-	if (n == 0 || n > NOTIFY_REPOSITORY_MAX)
-		return 0;
-	for (const char *p = repo;; p++) {
-		size_t len = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				       "0123456789._-");
-		if (len == 0 || (len == 1 && *p == '.') || (len == 2 && !strncmp(p, "..", 2)))
-			return 0;
-		segments++;
-		p += len;
-		if (*p == '\0')
-			return segments >= 2;
-		if (*p != '/')
-			return 0;
-	}
-}
-
-int notify_status_repository(const char *git_url, char *out, size_t outlen)
-{
-	char *path = NULL;
-	int rc = -1;
-	CURLU *u = curl_url();
-	if (!u)
-		abort();
-	if ((!strncmp(git_url, "https://", 8) || !strncmp(git_url, "http://", 7)) &&
-	    curl_url_set(u, CURLUPART_URL, git_url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK) {
-		const char *p = path + strspn(path, "/");
-		size_t n = strlen(p);
-		while (n && p[n - 1] == '/')
-			n--;
-		if (n > 4 && !strncmp(p + n - 4, ".git", 4))
-			n -= 4;
-		if (n < outlen) {
-			memcpy(out, p, n);
-			out[n] = '\0';
-			rc = notify_status_repository_valid(out) ? 0 : -1;
-		}
-	}
-	curl_free(path);
-	curl_url_cleanup(u);
-	return rc;
-}
-
-void notify_status_aad(const char *slug, char out[NOTIFY_AAD_MAX])
-{
-	snprintf(out, NOTIFY_AAD_MAX, "%.63s/commit-status/token", slug);
-}
-
-int notify_status_request(const char *provider, const char *api_url, const char *repo,
-			  const char *sha, const char *event, const char *target, char *url,
-			  size_t urllen, char **body)
-{
-	bool gitlab = !strcmp(provider, "gitlab");
-	size_t base = strlen(api_url);
-	while (base && api_url[base - 1] == '/')
-		base--;
-	/* GitHub: pending, success, failure, error; GitLab: running, success, failed, canceled */
-	const char *state, *what;
-	if (!strcmp(event, "deploy.started")) {
-		state = gitlab ? "running" : "pending";
-		what = "Building";
-	} else if (!strcmp(event, "deploy.ready")) {
-		state = "success";
-		what = "Deployed";
-	} else if (!strcmp(event, "deploy.failed")) {
-		state = gitlab ? "failed" : "failure";
-		what = "The build failed";
-	} else {
-		state = gitlab ? "canceled" : "error";
-		what = "The build was canceled";
-	}
-	int n;
-	if (gitlab) {
-		struct buf id = BUF_INIT(3 * NOTIFY_REPOSITORY_MAX + 1);
-		percent_encode(&id, repo, strlen(repo), "-._~");
-		n = snprintf(url, urllen, "%.*s/projects/%s/statuses/%s", (int)base, api_url,
-			     buf_cstr(&id), sha);
-		buf_dispose(&id);
-	} else {
-		n = snprintf(url, urllen, "%.*s/repos/%s/statuses/%s", (int)base, api_url, repo, sha);
-	}
-	if (n < 0 || (size_t)n >= urllen)
-		return -1;
-	json_t *j = json_pack("{ssssssss}", "state", state, "target_url", target, "description",
-			      what, gitlab ? "name" : "context", "skiff");
-	*body = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	if (!*body)
-		abort();
-	return 0;
-}
-
 long long notify_backoff_ms(const struct config *cfg, long failed)
 {
 	long long wait = cfg->notify_retry_base_ms;
@@ -365,7 +259,7 @@ static size_t notify_answer(char *p, size_t size, size_t nmemb, void *clientp)
 
 static void notify_header(struct notify_send *s, const char *name, const char *value)
 {
-	char line[NOTIFY_TOKEN_MAX + 64];
+	char line[COMMIT_STATUS_TOKEN_MAX + 64];
 	snprintf(line, sizeof(line), "%s: %s", name, value);
 	struct curl_slist *l = curl_slist_append(s->headers, line);
 	if (!l)
@@ -378,13 +272,14 @@ static void notify_header(struct notify_send *s, const char *name, const char *v
 static int notify_secret(struct notify *n, json_t *d, char **plain, size_t *len,
 			 struct error *err)
 {
+	_Static_assert(COMMIT_STATUS_AAD_MAX <= NOTIFY_AAD_MAX, "one buffer holds both names");
 	char aad[NOTIFY_AAD_MAX];
 	const char *slug = json_string_value(json_object_get(d, "project"));
 	const char *hook = json_string_value(json_object_get(d, "hook"));
 	if (!n->key.loaded && secret_key_load(n->cfg->secret_key_file, &n->key, err) < 0)
 		return err->code;
-	if (!strcmp(hook, NOTIFY_STATUS_HOOK))
-		notify_status_aad(slug, aad);
+	if (!strcmp(hook, COMMIT_STATUS_HOOK))
+		commit_status_aad(slug, aad);
 	else
 		notify_secret_aad(slug, hook, aad);
 	return secret_open(&n->key, aad, json_string_value(json_object_get(d, "secret")), plain,
@@ -402,8 +297,8 @@ static void notify_send_start(struct notify *n, struct notify_send *s, json_t *d
 	s->attempts = (long)json_integer_value(json_object_get(d, "attempts"));
 	s->created = json_integer_value(json_object_get(d, "created"));
 	s->allow_local = n->cfg->allow_local_git;
-	if (!strcmp(json_string_value(json_object_get(d, "hook")), NOTIFY_STATUS_HOOK)) {
-		char bearer[NOTIFY_TOKEN_MAX + 8];
+	if (!strcmp(json_string_value(json_object_get(d, "hook")), COMMIT_STATUS_HOOK)) {
+		char bearer[COMMIT_STATUS_TOKEN_MAX + 8];
 		snprintf(bearer, sizeof(bearer), "Bearer %s", secret);
 		if (!strcmp(auth, "gitlab")) {
 			notify_header(s, "PRIVATE-TOKEN", secret);
@@ -532,14 +427,14 @@ static int notify_status_delivery(struct redis *r, const struct deployment *d,
 		api_site_url(cfg, d->project, d->id, target, sizeof(target));
 	else
 		snprintf(target, sizeof(target), "%s/deployments/%s", cfg->dashboard_url, d->id);
-	if (notify_status_provider_valid(provider) &&
-	    notify_status_request(provider, json_string_value(json_object_get(st, "apiUrl")),
+	if (commit_status_provider_valid(provider) &&
+	    commit_status_request(provider, json_string_value(json_object_get(st, "apiUrl")),
 				  json_string_value(json_object_get(st, "repository")), sha, event,
 				  target, url, sizeof(url), &body) == 0) {
 		id_new(did);
 		json_array_append_new(deliveries,
 				      json_pack("{ssssssssssssssssss}", "id", did, "project",
-						d->project, "hook", NOTIFY_STATUS_HOOK, "url", url,
+						d->project, "hook", COMMIT_STATUS_HOOK, "url", url,
 						"event", event, "deployment", d->id, "body", body,
 						"created", created, "auth", provider));
 	}

@@ -48,32 +48,6 @@ json_t *notify_payload(const struct config *cfg, const char *event, const char *
  * four times longer each time, at most NOTIFY_RETRY_MAX_MS. */
 long long notify_backoff_ms(const struct config *cfg, long failed);
 
-/* ---- commit statuses ---- */
-
-#define NOTIFY_REPOSITORY_MAX 255        /* "owner/name", "group/sub/name" */
-#define NOTIFY_TOKEN_MAX 512             /* bytes of a provider's API token */
-#define NOTIFY_STATUS_HOOK "commit-status" /* the "hook" of a commit status delivery */
-
-/* 1 for "github" or "gitlab". */
-int notify_status_provider_valid(const char *provider);
-/* The public API of provider: https://api.github.com, https://gitlab.com/api/v4. */
-const char *notify_status_api_default(const char *provider);
-/* 1 for a repository path: 1-255 bytes, segments of [A-Za-z0-9._-] separated by single
- * slashes, at least two, none "." or "..". */
-int notify_status_repository_valid(const char *repo);
-/* The repository path of an http(s) git URL ("https://github.com/o/r.git" → "o/r"); -1 for
- * other schemes and when the path is not one notify_status_repository_valid accepts. */
-int notify_status_repository(const char *git_url, char *out, size_t outlen);
-/* The name a project's status token is sealed under. */
-void notify_status_aad(const char *slug, char out[NOTIFY_AAD_MAX]);
-/* The API request that sets commit sha's status for event: the URL (GitHub
- * {api}/repos/{repo}/statuses/{sha}; GitLab {api}/projects/{url-encoded repo}/statuses/{sha})
- * into url, the JSON into *body (free()). target is the deployment's URL. -1 when url is too
- * small. */
-int notify_status_request(const char *provider, const char *api_url, const char *repo,
-			  const char *sha, const char *event, const char *target, char *url,
-			  size_t urllen, char **body);
-
 struct notify;
 
 /* The delivery loop of one process; cfg is borrowed. */

@@ -11,6 +11,7 @@
 #include "model.h"
 #include "model_buildhook.h"
 #include "model_notify.h"
+#include "commit_status.h"
 #include "notify.h"
 #include "secret.h"
 #include "tokens.h"
@@ -321,41 +322,41 @@ static int status_set_act(struct http_request *req, struct http_response *resp, 
 	struct app *app = req->app;
 	const char *slug = req->params[0], *provider = NULL, *token = NULL, *repo = NULL,
 		   *api = NULL;
-	char derived[NOTIFY_REPOSITORY_MAX + 1], aad[NOTIFY_AAD_MAX];
+	char derived[COMMIT_STATUS_REPOSITORY_MAX + 1], aad[COMMIT_STATUS_AAD_MAX];
 	char *sealed = NULL;
 	struct project p;
 	struct secret_key key;
 	if (hooks_known(body, is_form, known, err) < 0 ||
 	    hooks_field(body, "provider", is_form, 16, &provider, err) < 0 ||
-	    hooks_field(body, "token", is_form, NOTIFY_TOKEN_MAX, &token, err) < 0 ||
-	    hooks_field(body, "repository", is_form, NOTIFY_REPOSITORY_MAX, &repo, err) < 0 ||
+	    hooks_field(body, "token", is_form, COMMIT_STATUS_TOKEN_MAX, &token, err) < 0 ||
+	    hooks_field(body, "repository", is_form, COMMIT_STATUS_REPOSITORY_MAX, &repo, err) < 0 ||
 	    hooks_field(body, "apiUrl", is_form, NOTIFY_URL_MAX, &api, err) < 0 ||
 	    model_project_get(app->redis, slug, &p, err) < 0)
 		return err->code;
-	if (!notify_status_provider_valid(provider))
+	if (!commit_status_provider_valid(provider))
 		return error_set(err, SKIFF_EINVALID, "invalid_provider",
 				 "provider must be \"github\" or \"gitlab\"");
 	if (!token || !*token || strspn(token, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 					     "0123456789-_.") != strlen(token))
 		return error_set(err, SKIFF_EINVALID, "invalid_token",
 				 "token must be 1 to %d characters of letters, digits, '-', '_', '.'",
-				 NOTIFY_TOKEN_MAX);
-	if (repo && !notify_status_repository_valid(repo))
+				 COMMIT_STATUS_TOKEN_MAX);
+	if (repo && !commit_status_repository_valid(repo))
 		return error_set(err, SKIFF_EINVALID, "invalid_repository",
 				 "repository must be a path such as owner/name");
 	if (!repo) {
-		if (notify_status_repository(p.git_url, derived, sizeof(derived)) < 0)
+		if (commit_status_repository(p.git_url, derived, sizeof(derived)) < 0)
 			return error_set(err, SKIFF_EINVALID, "invalid_repository",
 					 "the git URL names no repository: give repository "
 					 "(owner/name)");
 		repo = derived;
 	}
 	if (!api)
-		api = notify_status_api_default(provider);
+		api = commit_status_api_default(provider);
 	struct error uerr;
 	if (notify_url_check(api, req->cfg->allow_local_git, &uerr) < 0)
 		return error_set(err, SKIFF_EINVALID, "invalid_api_url", "apiUrl: %s", uerr.message);
-	notify_status_aad(slug, aad);
+	commit_status_aad(slug, aad);
 	if (secret_key_load(req->cfg->secret_key_file, &key, err) < 0)
 		return err->code;
 	int rc = secret_seal(&key, aad, token, strlen(token), &sealed, err);

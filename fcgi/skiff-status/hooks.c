@@ -8,6 +8,7 @@
 #include "model.h"
 #include "model_buildhook.h"
 #include "model_notify.h"
+#include "commit_status.h"
 #include "notify.h"
 #include "validate.h"
 
@@ -268,7 +269,7 @@ static void hooks_page_status(struct buf *b, const char *slug, json_t *status)
 		      "<input id=\"cs-api\" name=\"apiUrl\" type=\"url\" maxlength=\"%d\" "
 		      "placeholder=\"the provider's public API\"></div>\n<div class=\"form-actions\">"
 		      "<button type=\"submit\">Save</button></div>\n</form>\n</section>\n",
-		   NOTIFY_TOKEN_MAX, NOTIFY_REPOSITORY_MAX, NOTIFY_URL_MAX);
+		   COMMIT_STATUS_TOKEN_MAX, COMMIT_STATUS_REPOSITORY_MAX, NOTIFY_URL_MAX);
 }
 
 int hooks_page(struct http_request *req, struct http_response *resp)
