@@ -301,19 +301,6 @@ int model_notify_history(struct redis *r, const char *slug, size_t limit, json_t
 	return 0;
 }
 
-void model_notify_context(struct redis *r, const char *id, char *out, size_t outlen)
-{
-	char kd[REDIS_KEY_MAX];
-	redis_key(r, kd, "deployment:%s", id);
-	redisReply *reply = redis_cmd(r, NULL, "HGET %s context", kd);
-	out[0] = '\0';
-	if (reply)
-		model_script_str(reply, out, outlen);
-	freeReplyObject(reply);
-	if (!out[0] || (strcmp(out, "production") && strcmp(out, "preview")))
-		snprintf(out, outlen, "production");
-}
-
 int model_notify_status_set(struct redis *r, const char *slug, const char *provider,
 			    const char *api_url, const char *repository, const char *sealed,
 			    struct error *err)

@@ -72,7 +72,4 @@ int model_notify_status_delete(struct redis *r, const char *slug, struct error *
  * project posts no commit statuses. */
 int model_notify_status_get(struct redis *r, const char *slug, json_t **out, struct error *err);
 
-/* The deployment's context field ("production" when it has none). */
-void model_notify_context(struct redis *r, const char *id, char *out, size_t outlen);
-
 #endif

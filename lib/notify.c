@@ -471,8 +471,8 @@ static int notify_deliveries(struct notify *n, struct redis *r, const char *entr
 		*err = e;
 		return err->code;
 	}
-	char context[16], event_id[ID_LEN + 1], created[24];
-	model_notify_context(r, id, context, sizeof(context));
+	char event_id[ID_LEN + 1], created[24];
+	const char *context = !strcmp(d.context, "preview") ? "preview" : "production";
 	id_new(event_id);
 	snprintf(created, sizeof(created), "%lld", at);
 	json_t *payload = notify_payload(n->cfg, event, event_id, at, &d, context);
