@@ -144,7 +144,7 @@ int model_queue_active(struct redis *r, json_t **ids, struct error *err)
 
 /* KEYS: active, queue, lease, deployment, log, events
  * ARGV: id, attempts, now, maxlen. 0 alive, 1 dropped, 2 requeued, 3 failed. */
-static const char model_lua_recover[] = MODEL_LUA_FINAL
+static const char model_lua_recover[] = MODEL_LUA_FINAL MODEL_LUA_NOTIFY
 	"if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end "
 	"local st = redis.call('HGET', KEYS[4], 'state') "
 	"if not st or final[st] then redis.call('LREM', KEYS[1], 0, ARGV[1]) return 1 end "
@@ -158,6 +158,7 @@ static const char model_lua_recover[] = MODEL_LUA_FINAL
 	"stopped answering)' "
 	"  redis.call('HSET', KEYS[4], 'state', 'error', 'phase', '', 'error', msg, "
 	"  'finished', ARGV[3]) "
+	"  notify(KEYS[4], 'error', ARGV[3]) "
 	"  redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[4], '*', 'k', 'state', 's', 'system', "
 	"  'm', 'error') "
 	"  eid = redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[4], '*', 'k', 'end', "
