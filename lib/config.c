@@ -92,6 +92,7 @@ static const struct config_key config_keys[] = {
 	I(concurrency, "2", 1, 256),
 	I(lease_ttl, "30", 3, 3600),
 	I(retention_keep, "10", 1, 1000),
+	I(retention_keep_previews, "20", 1, 1000),
 	I(gc_interval, "3600", 0, 604800),
 	I(gc_grace, "3600", 60, 604800),
 	I(poll_interval, "60", 5, 86400),

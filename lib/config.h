@@ -80,6 +80,7 @@ struct config {
 	long lease_ttl;                      /* seconds */
 	/* project lifecycle */
 	long retention_keep;                 /* ready deployments kept per project, plus current */
+	long retention_keep_previews;        /* ready preview deployments kept per project, apart */
 	long gc_interval;                    /* seconds between sweeps in skiff-dispatch; 0 = never */
 	long gc_grace;                       /* seconds a blob is safe from the sweep after upload */
 	long poll_interval;                  /* seconds between polls of a watched project */
