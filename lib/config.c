@@ -90,6 +90,8 @@ static const struct config_key config_keys[] = {
 	I(max_output_mb, "500", 1, 1048576),
 	I(log_max_entries, "100000", 100, 10000000),
 	I(concurrency, "2", 1, 256),
+	I(concurrency_project, "0", 0, 1000),
+	I(concurrency_total, "0", 0, 100000),
 	I(lease_ttl, "30", 3, 3600),
 	I(retention_keep, "10", 1, 1000),
 	I(retention_keep_previews, "20", 1, 1000),

@@ -77,6 +77,8 @@ struct config {
 	long max_output_mb;
 	long log_max_entries;                /* MAXLEN ~ of a log stream */
 	long concurrency;                    /* builds at once (dispatch) */
+	long concurrency_project;            /* builds of one project at once, all dispatchers; 0 = no cap */
+	long concurrency_total;              /* builds at once over all dispatchers; 0 = no cap */
 	long lease_ttl;                      /* seconds */
 	/* project lifecycle */
 	long retention_keep;                 /* ready deployments kept per project, plus current */
