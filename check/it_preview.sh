@@ -148,6 +148,11 @@ check_match "the branch address serves the second push" 'login two' "$(serve "$H
 check_match "the first deployment's immutable address still serves it" 'login one' "$(serve "site--$D1" /)"
 check_eq "production is still untouched" "$PROD" "$(field "${P}project:site" current)"
 
+out=$(cgi skiff-create POST /api/projects/site/rollback "{\"deploymentId\":\"$D1\"}")
+check_match "a preview deployment cannot become production: 409" '^Status: 409' "$out"
+check_match "... as preview_deployment" '"preview_deployment"' "$out"
+check_eq "production is still untouched" "$PROD" "$(field "${P}project:site" current)"
+
 # ---- coalescing per branch: a queued build of the same branch is replaced, no other -----------
 gh_push "$T/pm.json" refs/heads/main "$(git -C "$R" rev-parse main)" "file://$R"
 github push d-c-main "$T/pm.json"

@@ -86,7 +86,8 @@ static const char model_lifecycle_lua_preview_close[] = LUA_CANCEL
 	"return {1, canceled}";
 
 /* ARGV: prefix, slug, id, pin, who, now. To the deployment already current: only the pin
- * changes; nothing was rolled back, so nothing is recorded. */
+ * changes; nothing was rolled back, so nothing is recorded. A preview deployment (built
+ * without production's settings, perhaps from a fork) never becomes production (-5). */
 static const char model_lifecycle_lua_rollback[] =
 	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
 	"if redis.call('EXISTS', p) == 0 then return -2 end "
@@ -95,6 +96,7 @@ static const char model_lifecycle_lua_rollback[] =
 	"if not proj then return -2 end "
 	"if proj ~= ARGV[2] then return -4 end "
 	"if redis.call('HGET', d, 'state') ~= 'ready' then return -3 end "
+	"if (redis.call('HGET', d, 'preview') or '') ~= '' then return -5 end "
 	"local cur = redis.call('HGET', p, 'current') or '' "
 	"if cur == ARGV[3] then redis.call('HSET', p, 'pinned', ARGV[4]) return 0 end "
 	"redis.call('HSET', p, 'current', ARGV[3], 'rolled_back_from', cur, "
@@ -278,6 +280,8 @@ int model_lifecycle_rollback(struct redis *r, const char *slug, const char *id, 
 	case -2: return error_set(err, SKIFF_ENOTFOUND, NULL, "no project '%s' or deployment '%s'", slug, id);
 	case -4: return error_set(err, SKIFF_ECONFLICT, "wrong_project",
 				  "deployment %s belongs to another project", id);
+	case -5: return error_set(err, SKIFF_ECONFLICT, "preview_deployment",
+				  "deployment %s is a preview: it never becomes production", id);
 	default: return error_set(err, SKIFF_ECONFLICT, "not_ready",
 				  "only a ready deployment can become current");
 	}

@@ -29,7 +29,7 @@ int model_lifecycle_preview_deploy(struct redis *r, const char *slug, const stru
 int model_lifecycle_preview_close(struct redis *r, const char *slug, const char *key,
 				  char canceled[ID_LEN + 1], struct error *err);
 /* Makes id (a ready deployment of slug) current; pin keeps later builds from replacing it.
- * who: the user or "api". SKIFF_ECONFLICT when not ready or of another project. The project
+ * who: the user or "api". SKIFF_ECONFLICT when not ready, of another project or a preview. The project
  * records rolled_back_from/_at/_by until a build goes live. When id is current already, only
  * the pin is set (0, no rollback recorded). */
 int model_lifecycle_rollback(struct redis *r, const char *slug, const char *id, bool pin,

@@ -206,9 +206,12 @@ static int create_project(struct http_request *req, struct http_response *resp)
 				   watch);
 	if (secret[0]) {
 		/* the secret is shown here once (when generated) and never by a read */
-		char hurl[1024];
+		char hurl[1024], lurl[1024], turl[1024];
 		snprintf(hurl, sizeof(hurl), "%s/api/hooks/github?project=%s", cfg->dashboard_url, trial);
-		json_t *hook = json_pack("{s:s,s:s}", "url", hurl, "contentType", "application/json");
+		snprintf(lurl, sizeof(lurl), "%s/api/hooks/gitlab?project=%s", cfg->dashboard_url, trial);
+		snprintf(turl, sizeof(turl), "%s/api/hooks/gitea?project=%s", cfg->dashboard_url, trial);
+		json_t *hook = json_pack("{s:s,s:s,s:s,s:s}", "url", hurl, "gitlabUrl", lurl, "giteaUrl",
+					 turl, "contentType", "application/json");
 		if (secret_generated)
 			json_object_set_new(hook, "secret", json_string(secret));
 		json_object_set_new(json_object_get(answer, "data"), "webhook", hook);

@@ -475,11 +475,18 @@ int pages_project(struct http_request *req, struct http_response *resp)
 	buf_puts(&b, "</code></dd>\n<dt>New commits</dt><dd id=\"triggers\">");
 	int webhook = p.webhook_secret[0] != '\0', watch = p.watch;
 	if (webhook) {
-		buf_puts(&b, "deployed on push: GitHub webhook <code>");
-		buf_put_html(&b, req->cfg->dashboard_url);
-		buf_puts(&b, "/api/hooks/github?project=");
-		buf_put_html(&b, slug);
-		buf_puts(&b, "</code>");
+		/* the same secret verifies each host's deliveries */
+		static const char *const hosts[][2] = { { "GitHub", "github" }, { "GitLab", "gitlab" },
+							 { "Gitea/Forgejo", "gitea" } };
+		buf_puts(&b, "deployed on push: webhook");
+		for (size_t h = 0; h < 3; h++) {
+			buf_printf(&b, "%s%s <code>", h ? ", " : " (", hosts[h][0]);
+			buf_put_html(&b, req->cfg->dashboard_url);
+			buf_printf(&b, "/api/hooks/%s?project=", hosts[h][1]);
+			buf_put_html(&b, slug);
+			buf_puts(&b, "</code>");
+		}
+		buf_puts(&b, ")");
 	}
 	if (watch)
 		buf_printf(&b, "%sdeployed by polling the branch every %ld s", webhook ? "; " : "",
