@@ -256,6 +256,13 @@ check_eq "deleting feature/login removes its preview" removed "$(jget data.deplo
 serve "$HOSTL" / >/dev/null
 check_eq "its address is gone" 404 "$SSTATUS"
 
+# ---- deleting a project takes its previews along ------------------------------------------------
+out=$(cgi skiff-create DELETE "/api/projects/open?confirm=open")
+check_match "project open deleted" '^Status: 200' "$out"
+check_eq "... and with it its previews" "" "$(rcli --scan --pattern "${P}project:open*")"
+serve open--pr-9 / >/dev/null
+check_eq "... and their addresses" 404 "$SSTATUS"
+
 # ---- GitLab (https://docs.gitlab.com/ee/user/project/integrations/webhook_events.html) ----------
 G=https://gitlab.example.com/acme/web
 out=$(cgi skiff-create POST /api/projects "{\"gitURL\":\"$G.git\",\"slug\":\"web\",\"branch\":\"main\",\"webhookSecret\":\"$SECRET\",\"previews\":\"all\"}")
