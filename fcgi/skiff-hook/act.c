@@ -34,7 +34,8 @@ static void hook_ignored(json_t *results, const char *slug, const char *delivery
 						 "ignored", "reason", reason));
 }
 
-/* Queues a deployment of the branch, not of the payload's commit: the delivery id is not
+/* Queues a deployment of the branch (0; 1 when it turns out there is nothing to queue), not
+ * of the payload's commit: the delivery id is not
  * covered by the signature, so a captured push can be sent again, and the clone deploys the
  * branch's head as it finds it (the pushed commit is kept to say so in the log when they
  * differ). A replay of an old push therefore rebuilds the current head, never the old commit.
@@ -66,9 +67,9 @@ static int hook_queue(struct hook_ctx *c, struct hook_target *t, struct hook_pla
 		rc = model_lifecycle_preview_deploy(c->app->redis, t->slug, &dep, &plan->preview,
 						    superseded, err);
 		if (rc == SKIFF_ECONFLICT) {   /* the key of another branch: nothing to do here */
-			hook_ignored(results, t->slug, c->delivery, "the preview address belongs to "
-				     "another branch");
-			return 0;
+			plan->reason = "the preview address belongs to another branch";
+			hook_ignored(results, t->slug, c->delivery, plan->reason);
+			return 1;
 		}
 	} else {
 		rc = model_lifecycle_redeploy(c->app->redis, t->slug, &dep, superseded, err);
@@ -153,7 +154,9 @@ static int hook_run(struct hook_ctx *c, struct http_response *resp, struct hook_
 			json_decref(results);
 			return rc;
 		}
-		done++;
+		if (rc == 1 && !reason)   /* ignored after all */
+			reason = plan->reason;
+		done += rc == 0;
 	}
 	if (done)
 		return response_json(resp, 202, json_pack("{s:s,s:{s:o}}", "status", "queued", "data",
