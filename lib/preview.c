@@ -13,13 +13,14 @@ static int preview_pattern_check(const char *p, size_t n, struct error *err)
 	char tmp[BRANCH_MAX + 1];
 	if (n == 0 || n > BRANCH_MAX)
 		return error_set(err, SKIFF_EINVALID, "invalid_previews",
-				 "a branch pattern must be 1 to %d characters", BRANCH_MAX);
+				 "previews takes branch patterns of 1 to %d characters", BRANCH_MAX);
 	for (size_t i = 0; i < n; i++)
 		tmp[i] = p[i] == '*' ? 'x' : p[i];
 	tmp[n] = '\0';
 	if (validate_branch(tmp, NULL) < 0)
 		return error_set(err, SKIFF_EINVALID, "invalid_previews",
-				 "'%.*s' is not a branch name or pattern", (int)(n > 64 ? 64 : n), p);
+				 "previews has '%.*s', which is not a branch name or pattern",
+				 (int)(n > 64 ? 64 : n), p);
 	return 0;
 }
 
@@ -32,7 +33,7 @@ static int preview_setting_add(char *out, size_t *len, size_t *count, const char
 		return rc;
 	if (++*count > PREVIEW_PATTERNS_MAX || n + 1 > PREVIEW_SETTING_MAX - *len)
 		return error_set(err, SKIFF_EINVALID, "invalid_previews",
-				 "at most %d branch patterns of %d characters in all",
+				 "previews takes at most %d branch patterns of %d characters in all",
 				 PREVIEW_PATTERNS_MAX, PREVIEW_SETTING_MAX);
 	if (*len)
 		out[(*len)++] = ' ';
@@ -81,7 +82,7 @@ int preview_setting_parse(json_t *value, bool is_form, char out[PREVIEW_SETTING_
 		const char *p = json_string_value(v);
 		if (!p || strlen(p) != json_string_length(v))
 			return error_set(err, SKIFF_EINVALID, "invalid_previews",
-					 "each branch pattern is a string");
+					 "previews takes an array of strings");
 		if (preview_setting_add(out, &len, &count, p, strlen(p), err) < 0)
 			return err->code;
 	}

@@ -1,10 +1,10 @@
 // previews.test.mjs — the project page lists production and previews apart, each with its
 // address: a project with previews of feature/*, production built from the form, a signed
 // GitHub push to feature/login that builds a preview; and the preview deployment's page says
-// its context and branch.
+// its context and branch; the deploy form sets previews.
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { STACK_URL, check, guard, commitRepo, runAll } from './lib.mjs';
+import { STACK_URL, ID_RE, check, guard, commitRepo, runAll } from './lib.mjs';
 
 const timer = guard();
 const token = Math.random().toString(36).slice(2, 8);
@@ -92,4 +92,29 @@ async function previewsListed(browser) {
 	await context.close();
 }
 
-await runAll(timer, [[previewsListed, 'the previews run']]);
+// The deploy form sets previews; a pattern that is no branch name comes back on the field.
+async function formPreviews(browser) {
+	const slug = `prevform-${token}`;
+	const { dir } = commitRepo(slug, { 'index.html': '<h1>form</h1>\n' });
+	const page = await browser.newPage();
+	const submit = async (previews) => {
+		await page.goto(`${STACK_URL}/`);
+		await page.fill('#gitURL', `file://${dir}`);
+		await page.fill('#slug', slug);
+		await page.click('details.advanced summary');
+		await page.fill('#previews', previews);
+		await Promise.all([page.waitForLoadState('load'), page.click('#deploy-button')]);
+	};
+	await submit('feature/* a..b');
+	const field = await page.getAttribute('#form-error', 'data-field').catch(() => null);
+	check('form: a bad previews pattern is reported on the Previews field', field === 'previews', String(field));
+	check('form: ... with what was typed kept', await page.inputValue('#previews') === 'feature/* a..b');
+	await submit('feature/*, staging');
+	await page.waitForURL(ID_RE, { timeout: 15_000 }).catch(() => {});
+	const r = await page.request.get(`${STACK_URL}/api/projects/${slug}`);
+	const got = r.ok() ? JSON.stringify((await r.json()).data.previews) : String(r.status());
+	check('form: the project gets the previews typed', got === '["feature/*","staging"]', got);
+	await page.close();
+}
+
+await runAll(timer, [[previewsListed, 'the previews run'], [formPreviews, 'the form run']]);
