@@ -658,6 +658,25 @@ START_TEST(test_model_preview_lifecycle)
 	ck_assert_int_eq(model_lifecycle_preview_deploy(r, "site", &d, &other, sup, &err),
 			 SKIFF_ECONFLICT);
 	ck_assert_int_eq(rc_int("EXISTS %s", key("deployment:%s", c), NULL), 0);
+	/* no more than PREVIEW_OPEN_MAX previews at once; one that exists still builds */
+	for (int i = 0; i < PREVIEW_OPEN_MAX - 1; i++)
+		rc_int("ZADD %s 1 %s", key("project:site:previews"), key("b-filler-%d", i));
+	struct preview more = pv;
+	snprintf(more.key, sizeof(more.key), "b-more");
+	snprintf(more.branch, sizeof(more.branch), "more");
+	id_new(c);
+	deployment_rec(&d, c, "site");
+	snprintf(d.branch, sizeof(d.branch), "more");
+	snprintf(d.preview, sizeof(d.preview), "b-more");
+	ck_assert_int_eq(model_lifecycle_preview_deploy(r, "site", &d, &more, sup, &err), SKIFF_ELIMIT);
+	ck_assert_int_eq(rc_int("EXISTS %s", key("deployment:%s", c), NULL), 0);
+	id_new(c);
+	deployment_rec(&d, c, "site");
+	snprintf(d.branch, sizeof(d.branch), "feature");
+	snprintf(d.preview, sizeof(d.preview), "b-feature");
+	ck_assert_int_eq(model_lifecycle_preview_deploy(r, "site", &d, &pv, sup, &err), 0);
+	rc_int("DEL %s", key("project:site:previews"), NULL);
+	rc_int("ZADD %s 1 %s", key("project:site:previews"), "b-feature");
 	/* a preview deployment is never rolled back to */
 	ck_assert_int_eq(model_lifecycle_rollback(r, "site", b, false, "test", &err), SKIFF_ECONFLICT);
 	/* closed: the address goes, the deployment stays */

@@ -34,7 +34,8 @@
  * for production), preview json. The build this one replaces is the one still queued for the
  * same target: production (the project's "queued"), or the same preview (its "queued"), so
  * pushes to one branch coalesce without touching another's. A preview key held by another
- * branch (two branch names hashed alike) is refused (-4). */
+ * branch (two branch names hashed alike) is refused (-4), and so is a new preview beyond
+ * ARGV[8] of them (-5). */
 static const char model_lifecycle_lua_redeploy[] = LUA_CANCEL MODEL_LUA_HSET
 	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
 	"if redis.call('EXISTS', p) == 0 then return {-2} end "
@@ -43,6 +44,9 @@ static const char model_lifecycle_lua_redeploy[] = LUA_CANCEL MODEL_LUA_HSET
 	"  q = p .. ':preview:' .. ARGV[6] "
 	"  local b = redis.call('HGET', q, 'branch') "
 	"  if b and b ~= cjson.decode(ARGV[7]).branch then return {-4} end "
+	"  if not b and redis.call('ZCARD', p .. ':previews') >= tonumber(ARGV[8]) then "
+	"    return {-5} "
+	"  end "
 	"  if not b then redis.call('HSET', q, 'created', ARGV[4]) end "
 	"  hset(q, ARGV[7]) "
 	"  redis.call('HSET', q, 'updated', ARGV[4]) "
@@ -214,10 +218,12 @@ static int model_lifecycle_queue(struct redis *r, const char *slug, const struct
 	char *pj = model_script_json(fields);
 	json_decref(fields);
 	assert(id[0]);
-	const char *args[] = { redis_prefix(r), slug, id, now, dj, pv ? pv->key : "", pj };
+	char open_max[16];
+	snprintf(open_max, sizeof(open_max), "%d", PREVIEW_OPEN_MAX);
+	const char *args[] = { redis_prefix(r), slug, id, now, dj, pv ? pv->key : "", pj, open_max };
 	long long v;
 	redisReply *reply = NULL;
-	int rc = model_lifecycle_run(r, model_lifecycle_lua_redeploy, 7, args, &v, &reply, err);
+	int rc = model_lifecycle_run(r, model_lifecycle_lua_redeploy, 8, args, &v, &reply, err);
 	free(dj);
 	free(pj);
 	superseded[0] = '\0';
@@ -228,6 +234,9 @@ static int model_lifecycle_queue(struct redis *r, const char *slug, const struct
 	else if (v == -4)
 		rc = error_set(err, SKIFF_ECONFLICT, "preview_taken",
 			       "the preview address %s belongs to another branch", pv->key);
+	else if (v == -5)
+		rc = error_set(err, SKIFF_ELIMIT, "too_many_previews",
+			       "the project has %d previews already: close some first", PREVIEW_OPEN_MAX);
 	else
 		model_lifecycle_id(reply, 1, superseded);
 	freeReplyObject(reply);

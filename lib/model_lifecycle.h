@@ -19,7 +19,8 @@ int model_lifecycle_redeploy(struct redis *r, const char *slug, const struct dep
 /* The same for a preview deployment (d->preview names pv->key): the preview record is
  * created or updated with pv's fields (key, kind, branch, git_url, title, pr, fork), and
  * the deployment still queued for that preview (not production's, not another preview's) is
- * superseded. SKIFF_ECONFLICT (preview_taken) when another branch holds the key. */
+ * superseded. SKIFF_ECONFLICT (preview_taken) when another branch holds the key,
+ * SKIFF_ELIMIT (too_many_previews) for a new preview of a project with PREVIEW_OPEN_MAX. */
 int model_lifecycle_preview_deploy(struct redis *r, const char *slug, const struct deployment *d,
 				   const struct preview *pv, char superseded[ID_LEN + 1],
 				   struct error *err);

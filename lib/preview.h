@@ -14,6 +14,7 @@
 #define PREVIEW_KEY_MAX 60         /* "b-…" or "pr-N": what a one-letter slug leaves */
 #define PREVIEW_HASH_LEN 8         /* hex digits of the branch name's SHA-256 */
 #define PREVIEW_PR_MAX 999999999LL /* a pull request number */
+#define PREVIEW_OPEN_MAX 100       /* previews a project has at once (branches and pull requests) */
 
 /* The API's value of `previews` into the stored form: "none" (or null) → "", "all" → "*",
  * an array of 1..PREVIEW_PATTERNS_MAX branch patterns ('*' matches any run of characters,

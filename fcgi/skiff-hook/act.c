@@ -66,8 +66,10 @@ static int hook_queue(struct hook_ctx *c, struct hook_target *t, struct hook_pla
 		dep.fork = plan->preview.fork;
 		rc = model_lifecycle_preview_deploy(c->app->redis, t->slug, &dep, &plan->preview,
 						    superseded, err);
-		if (rc == SKIFF_ECONFLICT) {   /* the key of another branch: nothing to do here */
-			plan->reason = "the preview address belongs to another branch";
+		if (rc == SKIFF_ECONFLICT || rc == SKIFF_ELIMIT) {   /* nothing to do here */
+			plan->reason = rc == SKIFF_ELIMIT
+					       ? "the project has as many previews as it may: close some"
+					       : "the preview address belongs to another branch";
 			hook_ignored(results, t->slug, c->delivery, plan->reason);
 			return 1;
 		}
