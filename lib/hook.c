@@ -1,5 +1,6 @@
-/* hook.c — what skiff needs to trust and route a GitHub webhook: URL normalisation, HMAC
- * verification, push classification and the repository → projects index. */
+/* hook.c — what skiff needs to trust and route a webhook of GitHub, GitLab or Gitea: URL
+ * normalisation, signature and token checks, push classification and the repository →
+ * projects index. */
 #include "hook.h"
 #include "hash.h"
 #include "hex.h"
@@ -248,19 +249,17 @@ size_t hook_payload_urls(json_t *payload, char (*urls)[HOOK_URL_MAX + 1], size_t
 	return count;
 }
 
-static bool hook_hex_id(const char *s)
+bool hook_commit_valid(const char *s)
 {
-	size_t n = strlen(s);
+	size_t n = s ? strlen(s) : 0;
 	return (n == 40 || n == 64) && hex_span(s) == n;
 }
 
-/* The first line of a commit message, at most HOOK_MESSAGE_MAX bytes, cut on a UTF-8
- * character boundary, control characters as spaces. */
-static void hook_first_line(const char *msg, char out[HOOK_MESSAGE_MAX + 1])
+void hook_first_line(const char *msg, char *out, size_t size)
 {
 	size_t n = msg ? strcspn(msg, "\r\n") : 0;
-	if (n > HOOK_MESSAGE_MAX) {
-		n = HOOK_MESSAGE_MAX;
+	if (n > size - 1) {
+		n = size - 1;
 		while (n > 0 && ((unsigned char)msg[n] & 0xc0) == 0x80)
 			n--;
 	}
@@ -296,7 +295,7 @@ void hook_push_classify(json_t *payload, const char *branch, struct hook_push *o
 		out->reason = "the payload has no ref";
 		return;
 	}
-	if (!after || !hook_hex_id(after)) {
+	if (!after || !hook_commit_valid(after)) {
 		out->reason = "the payload has no commit id in 'after'";
 		return;
 	}
@@ -336,7 +335,7 @@ void hook_push_classify(json_t *payload, const char *branch, struct hook_push *o
 		out->reason = "a push to another branch than the project's";
 		return;
 	}
-	hook_first_line(hook_push_message(payload, after), out->message);
+	hook_first_line(hook_push_message(payload, after), out->message, sizeof(out->message));
 	out->action = HOOK_PUSH_DEPLOY;
 	out->reason = NULL;
 }

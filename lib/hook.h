@@ -58,6 +58,12 @@ int hook_delivery_valid(const char *id);
  * without duplicates, into urls[max][HOOK_URL_MAX + 1]. Returns how many (0 when none). */
 size_t hook_payload_urls(json_t *payload, char (*urls)[HOOK_URL_MAX + 1], size_t max);
 
+/* 1 for a commit id: 40 (SHA-1) or 64 (SHA-256) hex digits. */
+bool hook_commit_valid(const char *s);
+/* The first line of msg (NULL: "") into out (size bytes, at least 1), cut on a UTF-8
+ * character boundary, control characters as spaces. */
+void hook_first_line(const char *msg, char *out, size_t size);
+
 enum hook_push_action {
 	HOOK_PUSH_DEPLOY,     /* a push to the project's branch: deploy commit */
 	HOOK_PUSH_IGNORE,     /* acknowledged, nothing to do: reason says why */

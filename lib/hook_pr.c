@@ -1,6 +1,5 @@
 /* hook_pr.c — pull and merge request events of GitHub, Gitea/Forgejo and GitLab in one shape. */
 #include "hook_pr.h"
-#include "hex.h"
 #include "preview.h"
 
 #include <stdio.h>
@@ -9,27 +8,6 @@
 static const char *hook_pr_str(json_t *obj, const char *name)
 {
 	return json_string_value(json_object_get(obj, name));
-}
-
-/* The first line of s into out (size n), control characters as spaces, cut on a UTF-8
- * character boundary. */
-static void hook_pr_line(const char *s, char *out, size_t n)
-{
-	size_t len = s ? strcspn(s, "\r\n") : 0;
-	if (len > n - 1) {
-		len = n - 1;
-		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
-			len--;
-	}
-	for (size_t i = 0; i < len; i++)
-		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i];
-	out[len] = '\0';
-}
-
-static bool hook_pr_commit_ok(const char *c)
-{
-	size_t n = c ? strlen(c) : 0;
-	return (n == 40 || n == 64) && hex_span(c) == n;
 }
 
 /* The fields every host has once found: number, head branch, commit, clone URL, title. */
@@ -48,11 +26,11 @@ static void hook_pr_fill(struct hook_pr *out, json_t *number, const char *branch
 		return;
 	}
 	snprintf(out->branch, sizeof(out->branch), "%s", branch);
-	if (commit && hook_pr_commit_ok(commit))
+	if (hook_commit_valid(commit))
 		snprintf(out->commit, sizeof(out->commit), "%s", commit);
 	if (url && strlen(url) <= HOOK_URL_MAX)
 		snprintf(out->git_url, sizeof(out->git_url), "%s", url);
-	hook_pr_line(title, out->title, sizeof(out->title));
+	hook_first_line(title, out->title, sizeof(out->title));
 	out->action = HOOK_PR_IGNORE;
 }
 
