@@ -214,6 +214,9 @@ gh_pr "$T/pr-close.json" closed 7 feature/typo "$T2" "file://$R" "file://$R"
 github pull_request d-pr-close "$T/pr-close.json"
 check_eq "pull request closed: 202" 202 "$STATUS"
 check_eq "... its preview removed" removed "$(jget data.deployments.0.action)"
+github pull_request d-pr-close-again "$T/pr-close.json"
+check_eq "closed again (a new delivery): nothing to remove" "ignored no preview to remove" \
+	"$(jget status) $(jget reason)"
 serve site--pr-7 / >/dev/null
 check_eq "the pull request's address is gone (404)" 404 "$SSTATUS"
 check_match "its deployments keep their own addresses" 'pr two' "$(serve "site--$DP2" /)"

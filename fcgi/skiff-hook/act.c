@@ -98,7 +98,8 @@ static int hook_queue(struct hook_ctx *c, struct hook_target *t, struct hook_pla
 	return 0;
 }
 
-static int hook_close(struct hook_ctx *c, struct hook_target *t, const struct hook_plan *plan,
+/* Removes a preview (0), or says there was none (1, ignored). */
+static int hook_close(struct hook_ctx *c, struct hook_target *t, struct hook_plan *plan,
 		      json_t *results, struct error *err)
 {
 	char canceled[ID_LEN + 1];
@@ -106,12 +107,16 @@ static int hook_close(struct hook_ctx *c, struct hook_target *t, const struct ho
 					       err);
 	if (rc < 0)
 		return rc;
-	log_info("webhook preview removed project=%s preview=%s existed=%d canceled=%s delivery=%s",
-		 t->slug, plan->preview.key, rc, canceled[0] ? canceled : "-", c->delivery);
-	json_array_append_new(results, json_pack("{s:s,s:s,s:s,s:b,s:s?}", "project", t->slug,
+	if (rc == 0) {
+		plan->reason = "no preview to remove";
+		hook_ignored(results, t->slug, c->delivery, plan->reason);
+		return 1;
+	}
+	log_info("webhook preview removed project=%s preview=%s canceled=%s delivery=%s", t->slug,
+		 plan->preview.key, canceled[0] ? canceled : "-", c->delivery);
+	json_array_append_new(results, json_pack("{s:s,s:s,s:s,s:s?}", "project", t->slug,
 						 "action", "removed", "preview", plan->preview.key,
-						 "existed", rc == 1, "canceled",
-						 canceled[0] ? canceled : NULL));
+						 "canceled", canceled[0] ? canceled : NULL));
 	return 0;
 }
 
