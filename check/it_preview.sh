@@ -52,6 +52,12 @@ serve() {
 	sed '1,/^\r*$/d' "$T/sresp"
 }
 label() { echo "$1" | sed -n 's|^http://\([^.]*\)\..*|\1|p'; }   # URL → its first label
+# action SLUG: what the last delivery did for project SLUG (the answer lists every project)
+action() {
+	python3 -c 'import json, sys
+for d in json.load(open(sys.argv[1]))["data"]["deployments"]:
+    if d["project"] == sys.argv[2]: print(d["action"])' "$T/body" "$1"
+}
 
 # payloads (GitHub): push https://docs.github.com/en/webhooks/webhook-events-and-payloads#push
 # and pull_request https://docs.github.com/en/webhooks/webhook-events-and-payloads#pull_request
@@ -255,7 +261,7 @@ check_match "open's production is its main" 'production' "$(serve open /)"
 # ---- a deleted branch takes its preview along ---------------------------------------------------
 gh_push "$T/del.json" refs/heads/feature/login "$L2" "file://$R" true
 github push d-del "$T/del.json"
-check_eq "deleting feature/login removes its preview" removed "$(jget data.deployments.0.action)"
+check_eq "deleting feature/login removes its preview" removed "$(action site)"
 serve "$HOSTL" / >/dev/null
 check_eq "its address is gone" 404 "$SSTATUS"
 
@@ -265,6 +271,21 @@ check_match "project open deleted" '^Status: 200' "$out"
 check_eq "... and with it its previews" "" "$(rcli --scan --pattern "${P}project:open*")"
 serve open--pr-9 / >/dev/null
 check_eq "... and their addresses" 404 "$SSTATUS"
+
+# ---- the setting changes with PATCH ------------------------------------------------------------
+out=$(cgi skiff-create PATCH /api/projects/site '{"previews":"none"}')
+check_match "PATCH previews to none: 200" '^Status: 200' "$out"
+github push d-after-patch "$T/p2.json"
+check_eq "a push to feature/login is ignored now" ignored "$(jget status)"
+out=$(cgi skiff-create PATCH /api/projects/site '{"previews":"sometimes"}')
+check_match "PATCH with a bad previews value: 400" '^Status: 400' "$out"
+check_match "... as invalid_previews" '"invalid_previews"' "$out"
+out=$(cgi skiff-create PATCH /api/projects/site '{"previews":["feature/*"],"previewForks":true}')
+check_match "PATCH previews back, forks on: 200" '^Status: 200' "$out"
+out=$(cgi skiff-status GET /api/projects/site)
+check_match "... read back" '"previewForks": *true' "$out"
+github push d-after-patch-2 "$T/p2.json"
+check_eq "a push to feature/login builds a preview again" preview "$(jget data.deployments.0.context)"
 
 # ---- GitLab (https://docs.gitlab.com/ee/user/project/integrations/webhook_events.html) ----------
 G=https://gitlab.example.com/acme/web

@@ -41,6 +41,8 @@ static const struct model_field model_project_change_fields[] = {
 	[PROJECT_FIELD_OUTPUT_DIR] = STR(project, output_dir),
 	[PROJECT_FIELD_WEBHOOK_SECRET] = STR(project, webhook_secret),
 	[PROJECT_FIELD_WATCH] = FLAG(project, watch),
+	[PROJECT_FIELD_PREVIEWS] = STR(project, previews),
+	[PROJECT_FIELD_PREVIEW_FORKS] = FLAG(project, preview_forks),
 };
 
 static const struct model_field model_deployment_fields[] = {
@@ -244,6 +246,8 @@ json_t *model_record_project_change(const struct project *change, unsigned set)
 	/* a flag turned off is written as "0" (model_record_fields leaves false out) */
 	if ((set & PROJECT_SET(WATCH)) && !change->watch)
 		json_object_set_new(o, "watch", json_string("0"));
+	if ((set & PROJECT_SET(PREVIEW_FORKS)) && !change->preview_forks)
+		json_object_set_new(o, "preview_forks", json_string("0"));
 	return o;
 }
 
