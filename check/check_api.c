@@ -68,7 +68,9 @@ START_TEST(test_api_deployment_json)
 		       "\"commitMessage\":\"Fix \\\"quotes\\\" \xc3\xa9\","
 		       "\"created\":1700000000000,\"started\":1700000001000,"
 		       "\"finished\":1700000002500,\"error\":null,\"exitCode\":0,\"files\":12,"
-		       "\"bytes\":34567,\"bytesUploaded\":0,\"rolledBackFrom\":null,\"current\":true,"
+		       "\"bytes\":34567,\"bytesUploaded\":0,\"rolledBackFrom\":null,"
+		       "\"context\":\"production\",\"branch\":null,\"preview\":null,\"fork\":false,"
+		       "\"current\":true,"
 		       "\"url\":\"http://site--abcdefgh2345.sites.test:8080/\","
 		       "\"projectUrl\":\"http://site.sites.test:8080/\","
 		       "\"logUrl\":\"/api/deployments/abcdefgh2345/log\","
@@ -129,10 +131,43 @@ START_TEST(test_api_project_json)
 		       "\"current\":\"abcdefgh2345\",\"latest\":\"bcdefgh23456\","
 		       "\"created\":1700000000000,\"updatedAt\":1700000500000,\"rolledBackFrom\":null,\"rolledBackBy\":null,"
 		       "\"rolledBackAt\":null,\"pinned\":true,\"watch\":false,"
+		       "\"previews\":\"none\",\"previewForks\":false,"
 		       "\"url\":\"http://site.sites.test:8080/\"}");
 	char *text = json_dumps(o, 0);
 	ck_assert_ptr_null(strstr(text, "sekrit"));       /* the webhook secret never shows */
 	free(text);
+	json_decref(o);
+}
+END_TEST
+
+/* A preview deployment says so, with its preview's address beside its own; a preview record
+ * shows its address. */
+START_TEST(test_api_preview_json)
+{
+	struct deployment d;
+	deployment_full(&d);
+	snprintf(d.branch, sizeof(d.branch), "%s", "feature/x");
+	snprintf(d.preview, sizeof(d.preview), "%s", "pr-7");
+	d.fork = true;
+	json_t *o = api_deployment(&cfg, &d, "zzzzzzzzzzzz");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "context")), "preview");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "branch")), "feature/x");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "previewUrl")),
+			 "http://site--pr-7.sites.test:8080/");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "url")),
+			 "http://site--abcdefgh2345.sites.test:8080/");
+	ck_assert(json_is_true(json_object_get(o, "fork")));
+	json_decref(o);
+	struct preview pv;
+	model_preview_init(&pv);
+	snprintf(pv.key, sizeof(pv.key), "%s", "b-staging");
+	snprintf(pv.kind, sizeof(pv.kind), "%s", "branch");
+	snprintf(pv.branch, sizeof(pv.branch), "%s", "staging");
+	o = api_preview(&cfg, "site", &pv);
+	assert_json(o, "{\"key\":\"b-staging\",\"kind\":\"branch\",\"branch\":\"staging\","
+		       "\"pullRequest\":null,\"title\":null,\"fork\":false,\"current\":null,"
+		       "\"queued\":null,\"created\":null,\"updated\":null,"
+		       "\"url\":\"http://site--b-staging.sites.test:8080/\"}");
 	json_decref(o);
 }
 END_TEST
@@ -167,6 +202,7 @@ int main(void)
 	tcase_add_test(tc, test_api_deployment_json);
 	tcase_add_test(tc, test_api_deployment_sparse);
 	tcase_add_test(tc, test_api_project_json);
+	tcase_add_test(tc, test_api_preview_json);
 	tcase_add_test(tc, test_api_site_url_ports);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

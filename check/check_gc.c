@@ -213,7 +213,7 @@ START_TEST(test_retention_keeps_newest_ready_and_current)
 
 	struct retention_stats st;
 	memset(&st, 0, sizeof(st));
-	ck_assert_int_eq(retention_run(f.r, f.s, 10, &st, &err), 0);
+	ck_assert_int_eq(retention_run(f.r, f.s, 10, 10, &st, &err), 0);
 	/* ready newest first: 13 12 11 10 8 7 6 5 3 2 | 1 0 → the eleventh and twelfth expire */
 	ck_assert_uint_eq(st.expired, 2);
 	ck_assert_uint_eq(st.manifests, 2);
@@ -240,7 +240,7 @@ START_TEST(test_retention_keeps_newest_ready_and_current)
 			 SKIFF_ECONFLICT);
 	/* a second run changes nothing */
 	memset(&st, 0, sizeof(st));
-	ck_assert_int_eq(retention_run(f.r, f.s, 10, &st, &err), 0);
+	ck_assert_int_eq(retention_run(f.r, f.s, 10, 10, &st, &err), 0);
 	ck_assert_uint_eq(st.expired, 0);
 	fixture_dispose(&f);
 }
@@ -259,7 +259,7 @@ START_TEST(test_retention_trims_old_failed_logs)
 	struct retention_stats st;
 	struct error err;
 	memset(&st, 0, sizeof(st));
-	ck_assert_int_eq(retention_run(f.r, f.s, 3, &st, &err), 0);
+	ck_assert_int_eq(retention_run(f.r, f.s, 3, 10, &st, &err), 0);
 	ck_assert_uint_eq(st.expired, 0);
 	ck_assert_uint_eq(st.logs_trimmed, 2);
 	char key[256];
@@ -270,6 +270,44 @@ START_TEST(test_retention_trims_old_failed_logs)
 		snprintf(key, sizeof(key), "logs/%s.log", ids[i]);
 		ck_assert_msg(object_exists(&f, key) == (i < 2), "archived log %d", i);
 	}
+	fixture_dispose(&f);
+}
+END_TEST
+
+/* Preview deployments are counted apart from production's: many previews never push
+ * production out, and what a preview serves stays. */
+START_TEST(test_retention_keeps_previews_apart)
+{
+	struct fixture f;
+	fixture_init(&f, "prev");
+	project(&f, "site");
+	char prod[3][ID_LEN + 1], prev[6][ID_LEN + 1], key[256];
+	for (int i = 0; i < 3; i++)
+		deployment(&f, "site", "ready", i + 1, prod[i]);
+	for (int i = 0; i < 6; i++) {
+		deployment(&f, "site", "ready", 10 + i, prev[i]);
+		snprintf(key, sizeof(key), "deployment:%s", prev[i]);
+		cmd_free(&f, "HSET %s preview %s context %s", key, "b-feature", "preview", NULL, NULL);
+	}
+	set_current(&f, "site", prod[2]);
+	/* the preview serves its oldest deployment (a later build of it was stale) */
+	cmd_free(&f, "HSET %s branch %s current %s", "project:site:preview:b-feature", "feature",
+		 prev[0], NULL, NULL);
+	cmd_free(&f, "ZADD %s 1 %s", "project:site:previews", "b-feature", NULL, NULL, NULL);
+	struct retention_stats st;
+	struct error err;
+	memset(&st, 0, sizeof(st));
+	ck_assert_int_eq(retention_project(f.r, f.s, "site", 2, 3, &st, &err), 0);
+	/* production: the newest two kept (and current); previews: the newest three and prev[0] */
+	ck_assert_str_eq(state_of(&f, prod[0]), "expired");
+	ck_assert_str_eq(state_of(&f, prod[1]), "ready");
+	ck_assert_str_eq(state_of(&f, prod[2]), "ready");
+	ck_assert_str_eq(state_of(&f, prev[0]), "ready");
+	ck_assert_str_eq(state_of(&f, prev[1]), "expired");
+	ck_assert_str_eq(state_of(&f, prev[2]), "expired");
+	for (int i = 3; i < 6; i++)
+		ck_assert_str_eq(state_of(&f, prev[i]), "ready");
+	ck_assert_uint_eq(st.expired, 3);
 	fixture_dispose(&f);
 }
 END_TEST
@@ -288,13 +326,13 @@ START_TEST(test_retention_keeps_rolled_back_current)
 	ck_assert_int_eq(model_lifecycle_rollback(f.r, "site", ids[0], true, "test", &err), 0);
 	struct retention_stats st;
 	memset(&st, 0, sizeof(st));
-	ck_assert_int_eq(retention_project(f.r, f.s, "site", 10, &st, &err), 0);
+	ck_assert_int_eq(retention_project(f.r, f.s, "site", 10, 10, &st, &err), 0);
 	ck_assert_uint_eq(st.expired, 1);
 	ck_assert_str_eq(state_of(&f, ids[0]), "ready");
 	ck_assert_str_eq(state_of(&f, ids[1]), "expired");
 	for (int i = 2; i < 12; i++)
 		ck_assert_str_eq(state_of(&f, ids[i]), "ready");
-	ck_assert_int_eq(retention_project(f.r, f.s, "nosuch", 10, &st, &err), SKIFF_ENOTFOUND);
+	ck_assert_int_eq(retention_project(f.r, f.s, "nosuch", 10, 10, &st, &err), SKIFF_ENOTFOUND);
 	fixture_dispose(&f);
 }
 END_TEST
@@ -336,7 +374,7 @@ START_TEST(test_gc_reclaims_exactly_unique_blobs)
 	struct retention_stats rs;
 	memset(&rs, 0, sizeof(rs));
 	struct error err;
-	ck_assert_int_eq(retention_run(f.r, f.s, 10, &rs, &err), 0);
+	ck_assert_int_eq(retention_run(f.r, f.s, 10, 10, &rs, &err), 0);
 	ck_assert_uint_eq(rs.expired, 1);
 	ck_assert_str_eq(state_of(&f, ids[0]), "expired");
 
@@ -741,6 +779,7 @@ static Suite *gc_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_retention_keeps_newest_ready_and_current);
 	tcase_add_test(tc, test_retention_keeps_rolled_back_current);
+	tcase_add_test(tc, test_retention_keeps_previews_apart);
 	tcase_add_test(tc, test_retention_trims_old_failed_logs);
 	tcase_add_test(tc, test_gc_reclaims_exactly_unique_blobs);
 	tcase_add_test(tc, test_gc_deleted_project_leaves_nothing);

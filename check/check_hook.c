@@ -1,10 +1,11 @@
-/* check_hook.c — GitHub webhooks: signature verification, repository URL normalisation and
- * push classification. */
+/* check_hook.c — webhooks of GitHub, GitLab and Gitea: signature verification, repository URL
+ * normalisation, push and pull request classification. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hook.h"
+#include "hook_pr.h"
 
 /* GitHub's documented example ("Validating webhook deliveries"). */
 #define GH_SECRET "It's a Secret to Everybody"
@@ -341,6 +342,195 @@ START_TEST(test_hook_secret_and_delivery)
 }
 END_TEST
 
+/* Gitea signs with the bare hex HMAC (X-Gitea-Signature); the vector is GitHub's, same HMAC. */
+START_TEST(test_hook_signature_gitea)
+{
+	const char *hex = GH_SIG + 7;
+	ck_assert_int_eq(hook_signature_hex_verify(GH_SECRET, GH_BODY, strlen(GH_BODY), hex), 1);
+	ck_assert_int_eq(hook_signature_hex_verify(GH_SECRET, GH_BODY, strlen(GH_BODY), GH_SIG), 0);
+	ck_assert_int_eq(hook_signature_hex_verify("another secret!!", GH_BODY, strlen(GH_BODY), hex), 0);
+	ck_assert_int_eq(hook_signature_hex_verify(GH_SECRET, "Hello, World?", 13, hex), 0);
+	ck_assert_int_eq(hook_signature_hex_verify(GH_SECRET, GH_BODY, strlen(GH_BODY), ""), 0);
+	ck_assert_int_eq(hook_signature_hex_verify(GH_SECRET, GH_BODY, strlen(GH_BODY), NULL), 0);
+	ck_assert_int_eq(hook_signature_hex_verify("", GH_BODY, strlen(GH_BODY), hex), 0);
+}
+END_TEST
+
+/* GitLab sends the secret itself (X-Gitlab-Token). */
+START_TEST(test_hook_token_gitlab)
+{
+	ck_assert_int_eq(hook_token_verify("gitlab-secret-token-01", "gitlab-secret-token-01"), 1);
+	ck_assert_int_eq(hook_token_verify("gitlab-secret-token-01", "gitlab-secret-token-02"), 0);
+	ck_assert_int_eq(hook_token_verify("gitlab-secret-token-01", "gitlab-secret-token-0"), 0);
+	ck_assert_int_eq(hook_token_verify("gitlab-secret-token-01", "gitlab-secret-token-011"), 0);
+	ck_assert_int_eq(hook_token_verify("gitlab-secret-token-01", ""), 0);
+	ck_assert_int_eq(hook_token_verify("gitlab-secret-token-01", NULL), 0);
+	ck_assert_int_eq(hook_token_verify("", ""), 0);
+}
+END_TEST
+
+/* GitLab's push: the default branch in project, the message in commits[]. */
+START_TEST(test_hook_push_gitlab)
+{
+	const char *after = "da1560886d4f094c3e6c9ef40349f7d38b5d27d7";
+	json_t *p = json_pack("{s:s,s:s,s:s,s:{s:s,s:s},s:[{s:s,s:s},{s:s,s:s}]}",
+			      "object_kind", "push", "ref", "refs/heads/main", "after", after,
+			      "project", "default_branch", "main", "git_http_url",
+			      "https://gitlab.example.com/acme/web.git", "commits",
+			      "id", "b6568db1bc1dcd7f8b4d5a946b0b91f9dacd7327", "message", "older",
+			      "id", after, "message", "fixed readme\n\nbody");
+	struct hook_push push;
+	hook_push_classify(p, "", &push);
+	ck_assert_int_eq(push.action, HOOK_PUSH_DEPLOY);
+	ck_assert_str_eq(push.message, "fixed readme");
+	char urls[4][HOOK_URL_MAX + 1];
+	ck_assert_uint_eq(hook_payload_urls(p, urls, 4), 1);
+	ck_assert_str_eq(urls[0], "https://gitlab.example.com/acme/web");
+	/* another branch: ignored, but named for a preview */
+	json_object_set_new(p, "ref", json_string("refs/heads/feature/x"));
+	hook_push_classify(p, "", &push);
+	ck_assert_int_eq(push.action, HOOK_PUSH_IGNORE);
+	ck_assert(push.other_branch);
+	ck_assert_str_eq(push.branch, "feature/x");
+	ck_assert(!push.deleted);
+	/* its deletion */
+	json_object_set_new(p, "after", json_string("0000000000000000000000000000000000000000"));
+	hook_push_classify(p, "main", &push);
+	ck_assert(push.deleted && push.other_branch);
+	ck_assert_str_eq(push.branch, "feature/x");
+	json_decref(p);
+}
+END_TEST
+
+static json_t *gh_pr(const char *action, json_int_t head_id, json_int_t base_id)
+{
+	return json_pack("{s:s,s:i,s:{s:s,s:{s:s,s:s,s:{s:I,s:s}},s:{s:s,s:{s:I}}}}", "action", action,
+			 "number", 7, "pull_request", "title", "Fix\tthe typo\nbody", "head", "ref",
+			 "feature/typo", "sha", "6dcb09b5b57875f334f61aebed695e2e4193db5e", "repo", "id",
+			 head_id, "clone_url", "https://github.com/eve/site.git", "base", "ref", "main",
+			 "repo", "id", base_id);
+}
+
+START_TEST(test_hook_pr_github)
+{
+	struct hook_pr pr;
+	json_t *p = gh_pr("opened", 1, 1);
+	hook_pr_classify(HOOK_GITHUB, p, &pr);
+	ck_assert_int_eq(pr.action, HOOK_PR_BUILD);
+	ck_assert_int_eq(pr.number, 7);
+	ck_assert_str_eq(pr.branch, "feature/typo");
+	ck_assert_str_eq(pr.commit, "6dcb09b5b57875f334f61aebed695e2e4193db5e");
+	ck_assert_str_eq(pr.title, "Fix the typo");
+	ck_assert(!pr.fork);
+	json_decref(p);
+	p = gh_pr("synchronize", 2, 1);
+	hook_pr_classify(HOOK_GITHUB, p, &pr);
+	ck_assert_int_eq(pr.action, HOOK_PR_BUILD);
+	ck_assert(pr.fork);
+	ck_assert_str_eq(pr.git_url, "https://github.com/eve/site.git");
+	json_decref(p);
+	/* Gitea's word for new commits is not GitHub's */
+	p = gh_pr("synchronized", 1, 1);
+	hook_pr_classify(HOOK_GITHUB, p, &pr);
+	ck_assert_int_eq(pr.action, HOOK_PR_IGNORE);
+	json_decref(p);
+	p = gh_pr("closed", 1, 1);
+	hook_pr_classify(HOOK_GITHUB, p, &pr);
+	ck_assert_int_eq(pr.action, HOOK_PR_CLOSE);
+	json_decref(p);
+	p = gh_pr("labeled", 1, 1);
+	hook_pr_classify(HOOK_GITHUB, p, &pr);
+	ck_assert_int_eq(pr.action, HOOK_PR_IGNORE);
+	ck_assert_ptr_nonnull(pr.reason);
+	json_decref(p);
+	/* a deleted fork: no head repository */
+	p = gh_pr("reopened", 2, 1);
+	json_object_del(json_object_get(json_object_get(p, "pull_request"), "head"), "repo");
+	hook_pr_classify(HOOK_GITHUB, p, &pr);
+	ck_assert_int_eq(pr.action, HOOK_PR_BUILD);
+	ck_assert(pr.fork);
+	ck_assert_str_eq(pr.git_url, "");
+	json_decref(p);
+	/* malformed */
+	p = json_pack("{s:s,s:s,s:{}}", "action", "opened", "number", "7", "pull_request");
+	hook_pr_classify(HOOK_GITHUB, p, &pr);
+	ck_assert_int_eq(pr.action, HOOK_PR_INVALID);
+	json_decref(p);
+	p = gh_pr("opened", 1, 1);
+	json_object_set_new(json_object_get(json_object_get(p, "pull_request"), "head"), "ref",
+			    json_string("a..b"));
+	hook_pr_classify(HOOK_GITHUB, p, &pr);
+	ck_assert_int_eq(pr.action, HOOK_PR_INVALID);
+	json_decref(p);
+	hook_pr_classify(HOOK_GITHUB, NULL, &pr);
+	ck_assert_int_eq(pr.action, HOOK_PR_INVALID);
+}
+END_TEST
+
+START_TEST(test_hook_pr_gitea)
+{
+	struct hook_pr pr;
+	json_t *p = gh_pr("synchronized", 140, 140);
+	json_t *pull = json_object_get(p, "pull_request");
+	json_object_set_new(json_object_get(pull, "head"), "repo_id", json_integer(141));
+	json_object_set_new(json_object_get(pull, "base"), "repo_id", json_integer(140));
+	hook_pr_classify(HOOK_GITEA, p, &pr);
+	ck_assert_int_eq(pr.action, HOOK_PR_BUILD);
+	ck_assert(pr.fork);   /* repo_id says so, whatever repo.id says */
+	json_object_set_new(json_object_get(pull, "head"), "repo_id", json_integer(140));
+	hook_pr_classify(HOOK_GITEA, p, &pr);
+	ck_assert(!pr.fork);
+	json_object_set_new(p, "action", json_string("synchronize"));
+	hook_pr_classify(HOOK_GITEA, p, &pr);
+	ck_assert_int_eq(pr.action, HOOK_PR_IGNORE);
+	json_decref(p);
+}
+END_TEST
+
+START_TEST(test_hook_pr_gitlab)
+{
+	struct hook_pr pr;
+	json_t *p = json_pack("{s:s,s:{s:i,s:s,s:s,s:i,s:i,s:s,s:{s:s},s:{s:s}}}",
+			      "object_kind", "merge_request", "object_attributes", "iid", 1, "action",
+			      "open", "source_branch", "ms-viewport", "source_project_id", 14,
+			      "target_project_id", 14, "title", "MS-Viewport", "last_commit", "id",
+			      "da1560886d4f094c3e6c9ef40349f7d38b5d27d7", "source", "git_http_url",
+			      "https://gitlab.example.com/awesome_space/awesome_project.git");
+	json_t *a = json_object_get(p, "object_attributes");
+	hook_pr_classify(HOOK_GITLAB, p, &pr);
+	ck_assert_int_eq(pr.action, HOOK_PR_BUILD);
+	ck_assert_int_eq(pr.number, 1);
+	ck_assert_str_eq(pr.branch, "ms-viewport");
+	ck_assert_str_eq(pr.commit, "da1560886d4f094c3e6c9ef40349f7d38b5d27d7");
+	ck_assert(!pr.fork);
+	/* an update without oldrev (a title change) is not new commits */
+	json_object_set_new(a, "action", json_string("update"));
+	hook_pr_classify(HOOK_GITLAB, p, &pr);
+	ck_assert_int_eq(pr.action, HOOK_PR_IGNORE);
+	json_object_set_new(a, "oldrev", json_string("ad0d9d8b4d2e3bd6d1a56ac8fd2c6e4bb00e0e23"));
+	hook_pr_classify(HOOK_GITLAB, p, &pr);
+	ck_assert_int_eq(pr.action, HOOK_PR_BUILD);
+	json_object_set_new(a, "action", json_string("merge"));
+	hook_pr_classify(HOOK_GITLAB, p, &pr);
+	ck_assert_int_eq(pr.action, HOOK_PR_CLOSE);
+	json_object_set_new(a, "action", json_string("close"));
+	hook_pr_classify(HOOK_GITLAB, p, &pr);
+	ck_assert_int_eq(pr.action, HOOK_PR_CLOSE);
+	json_object_set_new(a, "action", json_string("approved"));
+	hook_pr_classify(HOOK_GITLAB, p, &pr);
+	ck_assert_int_eq(pr.action, HOOK_PR_IGNORE);
+	json_object_set_new(a, "source_project_id", json_integer(15));
+	json_object_set_new(a, "action", json_string("reopen"));
+	hook_pr_classify(HOOK_GITLAB, p, &pr);
+	ck_assert_int_eq(pr.action, HOOK_PR_BUILD);
+	ck_assert(pr.fork);
+	json_object_set_new(p, "object_kind", json_string("push"));
+	hook_pr_classify(HOOK_GITLAB, p, &pr);
+	ck_assert_int_eq(pr.action, HOOK_PR_INVALID);
+	json_decref(p);
+}
+END_TEST
+
 static Suite *hook_suite(void)
 {
 	Suite *s = suite_create("hook");
@@ -350,6 +540,12 @@ static Suite *hook_suite(void)
 	tcase_add_test(tc, test_hook_signature_every_prefix_of_body);
 	tcase_add_test(tc, test_hook_url_normalize);
 	tcase_add_test(tc, test_hook_payload_urls);
+	tcase_add_test(tc, test_hook_signature_gitea);
+	tcase_add_test(tc, test_hook_token_gitlab);
+	tcase_add_test(tc, test_hook_push_gitlab);
+	tcase_add_test(tc, test_hook_pr_github);
+	tcase_add_test(tc, test_hook_pr_gitea);
+	tcase_add_test(tc, test_hook_pr_gitlab);
 	tcase_add_test(tc, test_hook_push_to_branch_deploys);
 	tcase_add_test(tc, test_hook_push_ignored);
 	tcase_add_test(tc, test_hook_push_invalid);

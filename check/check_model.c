@@ -3,6 +3,8 @@
 #include "modelenv.h"
 #include "model_log.h"
 #include "model_queue.h"
+#include "model_lifecycle.h"
+#include "model_preview.h"
 
 /* ---- create ------------------------------------------------------------------ */
 
@@ -608,6 +610,87 @@ START_TEST(test_model_no_resend_after_timeout)
 }
 END_TEST
 
+/* A preview deployment: its record, coalescing with its own preview only, promotion to the
+ * preview's current (never production's), the key of another branch refused, closing. */
+START_TEST(test_model_preview_lifecycle)
+{
+	char prod[ID_LEN + 1], a[ID_LEN + 1], b[ID_LEN + 1], c[ID_LEN + 1], sup[ID_LEN + 1];
+	struct error err;
+	create("site", prod);
+	struct deployment d;
+	struct preview pv;
+	model_preview_init(&pv);
+	snprintf(pv.key, sizeof(pv.key), "b-feature");
+	snprintf(pv.kind, sizeof(pv.kind), "branch");
+	snprintf(pv.branch, sizeof(pv.branch), "feature");
+	char *ids[] = { a, b };
+	for (int i = 0; i < 2; i++) {
+		id_new(ids[i]);
+		deployment_rec(&d, ids[i], "site");
+		snprintf(d.branch, sizeof(d.branch), "feature");
+		snprintf(d.preview, sizeof(d.preview), "b-feature");
+		ck_assert_int_eq(model_lifecycle_preview_deploy(r, "site", &d, &pv, sup, &err), 0);
+	}
+	ck_assert_str_eq(sup, a);                         /* the second replaced the first */
+	ck_assert_str_eq(rc_hget(key("deployment:%s", a), "state"), "canceled");
+	ck_assert_str_eq(rc_hget(key("deployment:%s", b), "context"), "preview");
+	ck_assert_str_eq(rc_hget(key("project:site"), "latest"), prod); /* production's untouched */
+	ck_assert_str_eq(rc_hget(key("project:site:preview:b-feature"), "queued"), b);
+	/* a production redeploy does not supersede the preview's build */
+	id_new(c);
+	deployment_rec(&d, c, "site");
+	ck_assert_int_eq(model_lifecycle_redeploy(r, "site", &d, sup, &err), 0);
+	ck_assert_str_eq(rc_hget(key("deployment:%s", b), "state"), "queued");
+	ck_assert_str_eq(rc_hget(key("deployment:%s", c), "context"), "production");
+	/* promoted: the preview serves it, production does not */
+	ck_assert_int_eq(model_deployment_promote(r, b, NULL, 0, &err), 0);
+	char cur[ID_LEN + 1];
+	ck_assert_int_eq(model_preview_current(r, "site", "b-feature", cur, &err), 0);
+	ck_assert_str_eq(cur, b);
+	ck_assert_int_eq(model_project_current(r, "site", cur, &err), SKIFF_ENOTFOUND);
+	/* another branch with the same key */
+	struct preview other = pv;
+	snprintf(other.branch, sizeof(other.branch), "Feature");
+	id_new(c);
+	deployment_rec(&d, c, "site");
+	snprintf(d.branch, sizeof(d.branch), "Feature");
+	snprintf(d.preview, sizeof(d.preview), "b-feature");
+	ck_assert_int_eq(model_lifecycle_preview_deploy(r, "site", &d, &other, sup, &err),
+			 SKIFF_ECONFLICT);
+	ck_assert_int_eq(rc_int("EXISTS %s", key("deployment:%s", c), NULL), 0);
+	/* no more than PREVIEW_OPEN_MAX previews at once; one that exists still builds */
+	for (int i = 0; i < PREVIEW_OPEN_MAX - 1; i++)
+		rc_int("ZADD %s 1 %s", key("project:site:previews"), key("b-filler-%d", i));
+	struct preview more = pv;
+	snprintf(more.key, sizeof(more.key), "b-more");
+	snprintf(more.branch, sizeof(more.branch), "more");
+	id_new(c);
+	deployment_rec(&d, c, "site");
+	snprintf(d.branch, sizeof(d.branch), "more");
+	snprintf(d.preview, sizeof(d.preview), "b-more");
+	ck_assert_int_eq(model_lifecycle_preview_deploy(r, "site", &d, &more, sup, &err), SKIFF_ELIMIT);
+	ck_assert_int_eq(rc_int("EXISTS %s", key("deployment:%s", c), NULL), 0);
+	id_new(c);
+	deployment_rec(&d, c, "site");
+	snprintf(d.branch, sizeof(d.branch), "feature");
+	snprintf(d.preview, sizeof(d.preview), "b-feature");
+	ck_assert_int_eq(model_lifecycle_preview_deploy(r, "site", &d, &pv, sup, &err), 0);
+	rc_int("DEL %s", key("project:site:previews"), NULL);
+	rc_int("ZADD %s 1 %s", key("project:site:previews"), "b-feature");
+	/* a preview deployment is never rolled back to */
+	ck_assert_int_eq(model_lifecycle_rollback(r, "site", b, false, "test", &err), SKIFF_ECONFLICT);
+	/* closed: the address goes, the deployment stays */
+	ck_assert_int_eq(model_lifecycle_preview_close(r, "site", "b-feature", sup, &err), 1);
+	ck_assert_int_eq(model_preview_current(r, "site", "b-feature", cur, &err), SKIFF_ENOTFOUND);
+	ck_assert_str_eq(rc_hget(key("deployment:%s", b), "state"), "ready");
+	ck_assert_int_eq(model_lifecycle_preview_close(r, "site", "b-feature", sup, &err), 0);
+	json_t *keys = NULL;
+	ck_assert_int_eq(model_preview_list(r, "site", 10, &keys, &err), 0);
+	ck_assert_uint_eq(json_array_size(keys), 0);
+	json_decref(keys);
+}
+END_TEST
+
 static void add_tests(TCase *tc)
 {
 	tcase_add_test(tc, test_model_project_create_records);
@@ -634,6 +717,7 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, test_model_redis_hung);
 	tcase_add_test(tc, test_model_reconnect);
 	tcase_add_test(tc, test_model_no_resend_after_timeout);
+	tcase_add_test(tc, test_model_preview_lifecycle);
 }
 
 int main(void)

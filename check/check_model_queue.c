@@ -61,6 +61,46 @@ START_TEST(test_model_queue_claim_sets_lease)
 }
 END_TEST
 
+/* The operator's caps: a build of a project at its cap waits in its place while another
+ * project's build goes ahead; over the total cap nothing is taken. */
+START_TEST(test_model_queue_caps)
+{
+	char a1[ID_LEN + 1], a2[ID_LEN + 1], b1[ID_LEN + 1], got[ID_LEN + 1], tok[MODEL_CLAIM_MAX];
+	struct error err;
+	struct deployment d;
+	create("a", a1);
+	id_new(a2);
+	deployment_rec(&d, a2, "a");
+	ck_assert_int_eq(model_deployment_create(r, "a", &d, &err), 0);
+	create("b", b1);
+	cfg.concurrency_project = 1;
+	cfg.concurrency_total = 2;
+	ck_assert_int_eq(model_queue_pop(r, OWNER_A, 1, 30, got, tok, &err), 0);
+	ck_assert_str_eq(got, a1);
+	ck_assert_int_eq(model_queue_pop(r, OWNER_A, 1, 30, got, tok, &err), 0);
+	ck_assert_str_eq(got, b1);   /* a2 is held: a1 runs */
+	ck_assert_int_eq(rc_int("LLEN %s", "skiff:queue", NULL), 1);
+	ck_assert_int_eq(rc_int("LPOS %s %s", "skiff:queue", a2), 0);
+	ck_assert_int_eq(model_queue_done(r, b1, "", &err), 1);
+	ck_assert_int_eq(model_queue_pop(r, OWNER_B, 0.1, 30, got, tok, &err), 0);
+	ck_assert_str_eq(got, "");   /* still only a2, still held */
+	ck_assert_int_eq(rc_int("LLEN %s", "skiff:queue:active", NULL), 1);
+	ck_assert_int_eq(rc_int("LLEN %s", "skiff:queue:claim:" OWNER_B, NULL), 0);
+	ck_assert_int_eq(model_queue_done(r, a1, "", &err), 1);
+	ck_assert_int_eq(model_queue_pop(r, OWNER_A, 1, 30, got, tok, &err), 0);
+	ck_assert_str_eq(got, a2);
+	/* the total cap: two running, a third waits */
+	char c1[ID_LEN + 1], e1[ID_LEN + 1];
+	create("c", c1);
+	create("e", e1);
+	ck_assert_int_eq(model_queue_pop(r, OWNER_A, 1, 30, got, tok, &err), 0);
+	ck_assert_str_eq(got, c1);
+	ck_assert_int_eq(model_queue_pop(r, OWNER_B, 0.1, 30, got, tok, &err), 0);
+	ck_assert_str_eq(got, "");
+	ck_assert_int_eq(rc_int("LLEN %s", "skiff:queue", NULL), 1);
+}
+END_TEST
+
 START_TEST(test_model_queue_pop_timeout)
 {
 	char got[ID_LEN + 1] = "junk", tok[MODEL_CLAIM_MAX];
@@ -314,6 +354,7 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, test_model_dispatcher_reclaims_dead_claims);
 	tcase_add_test(tc, test_model_claim_valid);
 	tcase_add_test(tc, test_model_queue_pop_timeout);
+	tcase_add_test(tc, test_model_queue_caps);
 	tcase_add_test(tc, test_model_queue_pop_longer_than_redis_timeout);
 	tcase_add_test(tc, test_model_queue_pop_wakes);
 	tcase_add_test(tc, test_model_queue_pop_garbage);

@@ -291,6 +291,7 @@ put "$DP" "$(sha256sum "$T/v1.html" | cut -c1-64)" "$T/v1.html" "$TOK_P"
 api POST "/api/deployments/$DP/finish" '{}' "$TOK_P"
 check_eq "preview: ready" "200 ready" "$(status) $(jget state)"
 check_eq "preview: production unchanged" "$D3" "$(rcli HGET "${P}project:up" current)"
+check_eq "preview: its record says context preview" preview "$(rcli HGET "${P}deployment:$DP" context)"
 check_match "preview: served at its own URL" 'upload v1' "$(site "up--$DP" /)"
 api POST /api/projects/up/deployments '{}' "$TOK_P"
 check_error "preview: no branch redeploy with a preview token" 403 token_scope

@@ -234,6 +234,14 @@ rcli hset "skiff:deployment:$idp" context preview >/dev/null
 dispatch
 check_eq "a preview build sees the preview variables, not the production ones" \
 	"ctx=preview prev=p prod=unset token=***" "$(log_of "$idp" | grep '^ctx=')"
+# a fork's pull request: a preview without any secret
+req skiff-create POST /api/projects/envsite/deployments '{}' >/dev/null
+idf=$(jget data.deploymentId)
+rcli hset "skiff:deployment:$idf" context preview fork 1 >/dev/null
+dispatch
+check_eq "a fork's preview build gets no secret" \
+	"ctx=preview prev=p prod=unset token=" "$(log_of "$idf" | grep '^ctx=')"
+check_match "... and its log says so" 'Secret variables withheld \(1\)' "$(log_of "$idf")"
 req skiff-create POST /api/projects/envsite/deployments '{}' >/dev/null
 idq=$(jget data.deploymentId)
 dispatch

@@ -53,6 +53,11 @@ json_t *api_deployment(const struct config *cfg, const struct deployment *d,
 	api_set_num(o, "bytes", d->bytes);
 	api_set_num(o, "bytesUploaded", d->bytes_uploaded);
 	api_set_str(o, "rolledBackFrom", d->rolled_back_from);
+	json_object_set_new(o, "context", json_string(d->context[0] ? d->context
+								     : d->preview[0] ? "preview" : "production"));
+	api_set_str(o, "branch", d->branch);
+	api_set_str(o, "preview", d->preview);
+	json_object_set_new(o, "fork", json_boolean(d->fork));
 	json_object_set_new(o, "current", json_boolean(d->id[0] && current_id &&
 						       !strcmp(d->id, current_id)));
 	if (d->id[0] && d->project[0]) {
@@ -61,6 +66,10 @@ json_t *api_deployment(const struct config *cfg, const struct deployment *d,
 		json_object_set_new(o, "url", json_string(url));
 		api_site_url(cfg, d->project, NULL, url, sizeof(url));
 		json_object_set_new(o, "projectUrl", json_string(url));
+		if (d->preview[0]) {
+			api_site_url(cfg, d->project, d->preview, url, sizeof(url));
+			json_object_set_new(o, "previewUrl", json_string(url));
+		}
 		char path[128];
 		snprintf(path, sizeof(path), "/api/deployments/%s/log", d->id);
 		json_object_set_new(o, "logUrl", json_string(path));
@@ -89,6 +98,8 @@ json_t *api_project(const struct config *cfg, const struct project *p)
 	api_set_num(o, "rolledBackAt", p->rolled_back_at);
 	json_object_set_new(o, "pinned", json_boolean(p->pinned));
 	json_object_set_new(o, "watch", json_boolean(p->watch));
+	json_object_set_new(o, "previews", preview_setting_json(p->previews));
+	json_object_set_new(o, "previewForks", json_boolean(p->preview_forks));
 	if (p->slug[0]) {
 		char url[1024];
 		api_site_url(cfg, p->slug, NULL, url, sizeof(url));
@@ -114,4 +125,23 @@ json_t *api_repository(const struct repo_access *a)
 		host = json_pack("{s:s,s:s,s:s,s:I}", "host", a->host, "type", a->host_key_type,
 				 "fingerprint", a->host_key, "pinnedAt", (json_int_t)a->host_key_pinned);
 	return json_pack("{s:o,s:o,s:o}", "token", token, "deployKey", key, "hostKey", host);
+}
+
+json_t *api_preview(const struct config *cfg, const char *slug, const struct preview *pv)
+{
+	json_t *o = json_object();
+	char url[1024];
+	api_set_str(o, "key", pv->key);
+	api_set_str(o, "kind", pv->kind);
+	api_set_str(o, "branch", pv->branch);
+	api_set_num(o, "pullRequest", pv->pr);
+	api_set_str(o, "title", pv->title);
+	json_object_set_new(o, "fork", json_boolean(pv->fork));
+	api_set_str(o, "current", pv->current);
+	api_set_str(o, "queued", pv->queued);
+	api_set_num(o, "created", pv->created);
+	api_set_num(o, "updated", pv->updated);
+	api_site_url(cfg, slug, pv->key, url, sizeof(url));
+	json_object_set_new(o, "url", json_string(url));
+	return o;
 }

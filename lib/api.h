@@ -8,7 +8,8 @@
 #include "config.h"
 #include "model.h"
 
-/* "http://{slug}.{domain}[:port]/" or, with id, the immutable "{slug}--{id}" URL. */
+/* "http://{slug}.{domain}[:port]/" or, with id, the immutable "{slug}--{id}" URL (or, with
+ * a preview key for id, the preview's "{slug}--{key}"). */
 void api_site_url(const struct config *cfg, const char *slug, const char *id, char *out,
 		  size_t outlen);
 /* A deployment → its API object (new reference); current_id (may be NULL) is its project's. */
@@ -20,5 +21,7 @@ struct repo_access;
 /* How skiff reaches a project's repository (new reference): whether a token is set and its
  * user, the deploy key's public half and fingerprint, the pinned host key; never a secret. */
 json_t *api_repository(const struct repo_access *a);
+/* A preview of project slug → its API object (new reference), with its address as "url". */
+json_t *api_preview(const struct config *cfg, const char *slug, const struct preview *pv);
 
 #endif

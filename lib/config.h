@@ -77,9 +77,12 @@ struct config {
 	long max_output_mb;
 	long log_max_entries;                /* MAXLEN ~ of a log stream */
 	long concurrency;                    /* builds at once (dispatch) */
+	long concurrency_project;            /* builds of one project at once, all dispatchers; 0 = no cap */
+	long concurrency_total;              /* builds at once over all dispatchers; 0 = no cap */
 	long lease_ttl;                      /* seconds */
 	/* project lifecycle */
 	long retention_keep;                 /* ready deployments kept per project, plus current */
+	long retention_keep_previews;        /* ready preview deployments kept per project, apart */
 	long gc_interval;                    /* seconds between sweeps in skiff-dispatch; 0 = never */
 	long gc_grace;                       /* seconds a blob is safe from the sweep after upload */
 	long poll_interval;                  /* seconds between polls of a watched project */

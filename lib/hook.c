@@ -1,5 +1,6 @@
-/* hook.c — what skiff needs to trust and route a GitHub webhook: URL normalisation, HMAC
- * verification, push classification and the repository → projects index. */
+/* hook.c — what skiff needs to trust and route a webhook of GitHub, GitLab or Gitea: URL
+ * normalisation, signature and token checks, push classification and the repository →
+ * projects index. */
 #include "hook.h"
 #include "hash.h"
 #include "hex.h"
@@ -174,6 +175,28 @@ int hook_signature_verify(const char *secret, const void *body, size_t len, cons
 	return CRYPTO_memcmp(want, got, sizeof(want)) == 0;
 }
 
+int hook_signature_hex_verify(const char *secret, const void *body, size_t len,
+			      const char *header)
+{
+	unsigned char want[HOOK_SHA256_LEN], got[HOOK_SHA256_LEN];
+	if (!secret || !*secret || !header || strlen(header) != 2 * HOOK_SHA256_LEN ||
+	    hex_decode(header, HOOK_SHA256_LEN, got) < 0)
+		return 0;
+	hook_hmac(secret, body, len, want);
+	return CRYPTO_memcmp(want, got, sizeof(want)) == 0;
+}
+
+int hook_token_verify(const char *secret, const char *header)
+{
+	char want[HASH_HEX_LEN + 1], got[HASH_HEX_LEN + 1];
+	if (!secret || !*secret || !header || strlen(header) > HOOK_SECRET_MAX)
+		return 0;
+	/* digests of equal length: the comparison says nothing about the secret's length */
+	hash_buffer(secret, strlen(secret), want);
+	hash_buffer(header, strlen(header), got);
+	return CRYPTO_memcmp(want, got, HASH_HEX_LEN) == 0;
+}
+
 int hook_secret_valid(const char *secret)
 {
 	if (!secret)
@@ -204,13 +227,17 @@ int hook_delivery_valid(const char *id)
 
 size_t hook_payload_urls(json_t *payload, char (*urls)[HOOK_URL_MAX + 1], size_t max)
 {
-	static const char *const fields[] = { "clone_url", "html_url", "url" };
-	json_t *repo = json_object_get(payload, "repository");
+	/* GitHub and Gitea: repository.{clone_url,html_url,url}; GitLab: project.{git_http_url,
+	 * web_url} and repository.{git_http_url,homepage} */
+	static const char *const fields[][2] = {
+		{ "repository", "clone_url" }, { "repository", "html_url" }, { "repository", "url" },
+		{ "project", "git_http_url" }, { "project", "web_url" },
+		{ "repository", "git_http_url" }, { "repository", "homepage" },
+	};
 	size_t count = 0;
-	if (!json_is_object(repo))
-		return 0;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && count < max; i++) {
-		const char *u = json_string_value(json_object_get(repo, fields[i]));
+		json_t *obj = json_object_get(payload, fields[i][0]);
+		const char *u = json_string_value(json_object_get(obj, fields[i][1]));
 		if (!u || hook_url_normalize(u, urls[count], HOOK_URL_MAX + 1) < 0)
 			continue;
 		bool dup = false;
@@ -222,25 +249,40 @@ size_t hook_payload_urls(json_t *payload, char (*urls)[HOOK_URL_MAX + 1], size_t
 	return count;
 }
 
-static bool hook_hex_id(const char *s)
+bool hook_commit_valid(const char *s)
 {
-	size_t n = strlen(s);
+	size_t n = s ? strlen(s) : 0;
 	return (n == 40 || n == 64) && hex_span(s) == n;
 }
 
-/* The first line of a commit message, at most HOOK_MESSAGE_MAX bytes, cut on a UTF-8
- * character boundary, control characters as spaces. */
-static void hook_first_line(const char *msg, char out[HOOK_MESSAGE_MAX + 1])
+void hook_first_line(const char *msg, char *out, size_t size)
 {
 	size_t n = msg ? strcspn(msg, "\r\n") : 0;
-	if (n > HOOK_MESSAGE_MAX) {
-		n = HOOK_MESSAGE_MAX;
+	if (n > size - 1) {
+		n = size - 1;
 		while (n > 0 && ((unsigned char)msg[n] & 0xc0) == 0x80)
 			n--;
 	}
 	for (size_t i = 0; i < n; i++)
 		out[i] = (unsigned char)msg[i] < 0x20 || msg[i] == 0x7f ? ' ' : msg[i];
 	out[n] = '\0';
+}
+
+/* The pushed head commit's message: GitHub and Gitea send head_commit, GitLab only commits[]
+ * (the one whose id is after). */
+static const char *hook_push_message(json_t *payload, const char *after)
+{
+	json_t *head = json_object_get(payload, "head_commit"), *c;
+	const char *msg = json_string_value(json_object_get(head, "message"));
+	size_t i;
+	if (msg)
+		return msg;
+	json_array_foreach(json_object_get(payload, "commits"), i, c) {
+		const char *id = json_string_value(json_object_get(c, "id"));
+		if (id && !strcmp(id, after))
+			return json_string_value(json_object_get(c, "message"));
+	}
+	return NULL;
 }
 
 void hook_push_classify(json_t *payload, const char *branch, struct hook_push *out)
@@ -253,14 +295,27 @@ void hook_push_classify(json_t *payload, const char *branch, struct hook_push *o
 		out->reason = "the payload has no ref";
 		return;
 	}
-	if (!after || !hook_hex_id(after)) {
+	if (!after || !hook_commit_valid(after)) {
 		out->reason = "the payload has no commit id in 'after'";
 		return;
 	}
 	memcpy(out->commit, after, strlen(after) + 1);
 	out->action = HOOK_PUSH_IGNORE;
-	if (json_is_true(json_object_get(payload, "deleted")) ||
-	    strspn(after, "0") == strlen(after)) {
+	if (!strncmp(ref, "refs/heads/", 11) && validate_branch(ref + 11, NULL) == 0)
+		snprintf(out->branch, sizeof(out->branch), "%s", ref + 11);
+	out->deleted = json_is_true(json_object_get(payload, "deleted")) ||
+		       strspn(after, "0") == strlen(after);
+	if (!branch || !*branch) {
+		json_t *repo = json_object_get(payload, "repository");
+		branch = json_string_value(json_object_get(repo, "default_branch"));
+		if (!branch)
+			branch = json_string_value(json_object_get(repo, "master_branch"));
+		if (!branch)   /* GitLab */
+			branch = json_string_value(json_object_get(json_object_get(payload, "project"),
+								   "default_branch"));
+	}
+	out->other_branch = out->branch[0] && branch && *branch && strcmp(out->branch, branch);
+	if (out->deleted) {
 		out->reason = "a deletion: nothing to deploy";
 		return;
 	}
@@ -268,27 +323,19 @@ void hook_push_classify(json_t *payload, const char *branch, struct hook_push *o
 		out->reason = "a tag push: only branch pushes deploy";
 		return;
 	}
-	if (strncmp(ref, "refs/heads/", 11) || validate_branch(ref + 11, NULL) < 0) {
+	if (!out->branch[0]) {
 		out->reason = "not a branch push";
 		return;
 	}
-	snprintf(out->branch, sizeof(out->branch), "%s", ref + 11);
 	if (!branch || !*branch) {
-		json_t *repo = json_object_get(payload, "repository");
-		branch = json_string_value(json_object_get(repo, "default_branch"));
-		if (!branch)
-			branch = json_string_value(json_object_get(repo, "master_branch"));
-		if (!branch || !*branch) {
-			out->reason = "the project follows the default branch, which the payload does not name";
-			return;
-		}
+		out->reason = "the project follows the default branch, which the payload does not name";
+		return;
 	}
-	if (strcmp(out->branch, branch)) {
+	if (out->other_branch) {
 		out->reason = "a push to another branch than the project's";
 		return;
 	}
-	json_t *head = json_object_get(payload, "head_commit");
-	hook_first_line(json_string_value(json_object_get(head, "message")), out->message);
+	hook_first_line(hook_push_message(payload, after), out->message, sizeof(out->message));
 	out->action = HOOK_PUSH_DEPLOY;
 	out->reason = NULL;
 }

@@ -8,7 +8,7 @@ int host_site_parse(const char *host, const char *domain, long port, struct host
 {
 	char h[HOST_MAX + 1];
 	size_t n = host ? strlen(host) : 0;
-	site->slug[0] = site->deployment[0] = '\0';
+	site->slug[0] = site->deployment[0] = site->preview[0] = '\0';
 	if (n == 0 || n > HOST_MAX)
 		return SKIFF_EINVALID;
 	/* split off ":port" */
@@ -56,9 +56,13 @@ int host_site_parse(const char *host, const char *domain, long port, struct host
 	if (dash) {
 		*dash = '\0';
 		const char *id = dash + 2;
-		if (!id_valid(id))
+		/* an id is base32 without '-'; a preview key always has one */
+		if (preview_key_valid(id))
+			memcpy(site->preview, id, strlen(id) + 1);
+		else if (id_valid(id))
+			memcpy(site->deployment, id, ID_LEN + 1);
+		else
 			return SKIFF_ENOTFOUND;
-		memcpy(site->deployment, id, ID_LEN + 1);
 	}
 	if (validate_slug(h, NULL))
 		return SKIFF_ENOTFOUND;

@@ -11,14 +11,17 @@ struct html_form_field {
 	const char *label;
 };
 
+/* The field an error names is the first whose name its message uses: "previews" before
+ * "branch", which its messages mention too. */
 static const struct html_form_field html_form_fields[] = {
 	{ "gitURL", "Git repository URL" },
+	{ "previews", "Previews" },
 	{ "slug", "Name" },
 	{ "branch", "Branch" },
 	{ "installCommand", "Install command" },
 	{ "buildCommand", "Build command" },
 	{ "outputDirectory", "Output directory" },
-	{ "webhookSecret", "GitHub webhook secret" },
+	{ "webhookSecret", "Webhook secret" },
 	{ "watch", "Deploy new commits automatically" },
 };
 #define HTML_FORM_NFIELDS (sizeof(html_form_fields) / sizeof(html_form_fields[0]))
@@ -149,7 +152,7 @@ void html_form_page(struct buf *b, const struct config *cfg, json_t *values,
 		    "</div>\n<details class=\"advanced\"");
 	/* open when something in it was typed or is wrong */
 	static const char *const advanced[] = { "installCommand", "buildCommand", "outputDirectory",
-						"webhookSecret", "watch" };
+						"webhookSecret", "previews", "watch" };
 	bool open = false;
 	for (size_t i = 0; i < sizeof(advanced) / sizeof(advanced[0]); i++)
 		open |= *html_form_value(values, advanced[i]) != '\0' ||
@@ -166,15 +169,23 @@ void html_form_page(struct buf *b, const struct config *cfg, json_t *values,
 		    "</label>\n");
 	html_form_input(b, values, bad, "outputDirectory",
 			HTML_FORM_TEXT "maxlength=\"255\" placeholder=\"dist\"");
-	buf_puts(b, "</div>\n<div class=\"field\">\n<label for=\"webhookSecret\">GitHub webhook secret "
+	buf_puts(b, "</div>\n<div class=\"field\">\n<label for=\"webhookSecret\">Webhook secret "
 		    "<span class=\"muted\">(optional)</span></label>\n<input id=\"webhookSecret\" "
 		    "name=\"webhookSecret\" type=\"password\" class=\"mono\" minlength=\"16\" "
 		    "maxlength=\"256\" autocomplete=\"off\" spellcheck=\"false\"");
 	if (bad && !strcmp(bad->name, "webhookSecret"))
 		buf_puts(b, " aria-invalid=\"true\" aria-describedby=\"form-error\" autofocus");
-	buf_puts(b, ">\n<span class=\"hint\">The same secret you give GitHub's push webhook at "
-		    "<code>/api/hooks/github?project=NAME</code>; pushes to the branch then deploy."
-		    "</span>\n</div>\n<div class=\"field\">\n<label><input id=\"watch\" name=\"watch\" "
+	buf_puts(b, ">\n<span class=\"hint\">The same secret you give the push webhook at "
+		    "<code>/api/hooks/github?project=NAME</code> (GitLab: <code>/api/hooks/gitlab</code>, "
+		    "Gitea: <code>/api/hooks/gitea</code>); pushes to the branch then deploy."
+		    "</span>\n</div>\n<div class=\"field\">\n<label for=\"previews\">Previews "
+		    "<span class=\"muted\">(optional)</span></label>\n");
+	html_form_input(b, values, bad, "previews",
+			HTML_FORM_TEXT "maxlength=\"1023\" autocapitalize=\"off\" "
+				       "placeholder=\"feature/* staging, or all\"");
+	buf_puts(b, "<span class=\"hint\">Branches whose pushes and pull requests get a preview at "
+		    "their own address: <code>all</code>, or patterns separated by spaces.</span>\n"
+		    "</div>\n<div class=\"field\">\n<label><input id=\"watch\" name=\"watch\" "
 		    "type=\"checkbox\" value=\"on\"");
 	if (!strcmp(watch, "on") || !strcmp(watch, "1") || !strcmp(watch, "true"))
 		buf_puts(b, " checked");

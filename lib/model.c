@@ -80,7 +80,10 @@ static const char model_lua_state[] = MODEL_LUA_HSET MODEL_LUA_FINAL MODEL_LUA_N
  * production's id, checked by the clone): two builds of a branch finishing out of order, or a
  * replayed push, never put an older commit back. Rollback is the way back
  * (model_lifecycle.h). ARGV[6], when not empty, is the build's claim token: a build whose
- * claim was taken over (model_queue.h) does not promote (-4). */
+ * claim was taken over (model_queue.h) does not promote (-4). A preview deployment ("preview"
+ * names its key) never touches production: by the same rule it becomes the "current" of its
+ * preview record (project:{slug}:preview:{key}), if that record still exists for its branch
+ * (a closed pull request's preview does not come back). */
 static const char model_lua_promote[] = MODEL_LUA_HSET MODEL_LUA_FINAL MODEL_LUA_NOTIFY
 	"local cur = redis.call('HGET', KEYS[1], 'state') "
 	"if not cur then return -2 end "
@@ -90,7 +93,10 @@ static const char model_lua_promote[] = MODEL_LUA_HSET MODEL_LUA_FINAL MODEL_LUA
 	"if redis.call('EXISTS', KEYS[4]) == 0 then return -2 end "
 	"hset(KEYS[1], ARGV[4]) "
 	"redis.call('HSET', KEYS[1], 'state', 'ready', 'phase', '', 'finished', ARGV[2]) "
-	"local live = redis.call('HGET', KEYS[4], 'current') "
+	"local pv = redis.call('HGET', KEYS[1], 'preview') "
+	"local target = KEYS[4] "
+	"if pv and pv ~= '' then target = KEYS[4] .. ':preview:' .. pv end "
+	"local live = redis.call('HGET', target, 'current') "
 	"local mine = tonumber(redis.call('HGET', KEYS[1], 'cloned')) "
 	"local stale = false "
 	"if live and live ~= '' and live ~= ARGV[1] and mine and "
@@ -101,12 +107,20 @@ static const char model_lua_promote[] = MODEL_LUA_HSET MODEL_LUA_FINAL MODEL_LUA
 	"    v[3] ~= redis.call('HGET', KEYS[1], 'commit') "
 	"  if stale then "
 	"    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'k', 'line', 's', 'system', "
-	"    'm', 'Not made current: production (' .. live .. ') serves ' .. "
+	"    'm', 'Not made current: ' .. (target == KEYS[4] and 'production' or 'the preview') .. "
+	"    ' (' .. live .. ') serves ' .. "
 	"    string.sub(tostring(v[3] or '?'), 1, 12) .. ', cloned after this build; roll back to "
 	"use this one') "
 	"  end "
 	"end "
-	"if not stale and redis.call('HGET', KEYS[4], 'pinned') ~= '1' then "
+	"if target ~= KEYS[4] then "
+	"  if redis.call('HGET', target, 'branch') ~= redis.call('HGET', KEYS[1], 'branch') then "
+	"    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'k', 'line', 's', 'system', "
+	"    'm', 'The preview ' .. pv .. ' was closed: this deployment keeps only its own address') "
+	"  elseif not stale then "
+	"    redis.call('HSET', target, 'current', ARGV[1], 'updated', ARGV[2]) "
+	"  end "
+	"elseif not stale and redis.call('HGET', KEYS[4], 'pinned') ~= '1' then "
 	"  redis.call('HSET', KEYS[4], 'current', ARGV[1]) "
 	"  redis.call('HDEL', KEYS[4], 'rolled_back_from', 'rolled_back_at', 'rolled_back_by') "
 	"end "
@@ -247,6 +261,11 @@ void model_project_init(struct project *p)
 void model_deployment_init(struct deployment *d)
 {
 	model_record_deployment_init(d);
+}
+
+void model_preview_init(struct preview *p)
+{
+	model_record_preview_init(p);
 }
 
 int model_project_get(struct redis *r, const char *slug, struct project *out,

@@ -11,6 +11,7 @@
 #include "error.h"
 #include "id.h"
 #include "model_state.h"
+#include "preview.h"
 #include "redis.h"
 #include "validate.h"
 
@@ -43,6 +44,9 @@ struct project {
 	long long updated;                         /* ms of the last settings change, or MODEL_NONE */
 	bool pinned;                               /* later builds do not replace current */
 	bool watch;                                /* the branch is polled for new commits */
+	char previews[PREVIEW_SETTING_MAX + 1];    /* branch patterns with previews ("": none,
+						    * "*": all), separated by spaces */
+	bool preview_forks;                        /* pull requests from forks are built */
 };
 
 /* A deployment (hash deployment:{id}). Lives on the stack or inside its owner; no pointers. */
@@ -55,6 +59,8 @@ struct deployment {
 	char git_url[GIT_URL_MAX + 1];
 	char branch[BRANCH_MAX + 1];
 	char context[MODEL_WORD_MAX + 1];          /* "production" or "preview"; "": production */
+	char preview[PREVIEW_KEY_MAX + 1];         /* the preview it builds ("b-…", "pr-N"), or "" */
+	bool fork;                                 /* a pull request from another repository */
 	char ref[BRANCH_MAX + 1];                  /* what to build: a branch or a commit */
 	char commit[MODEL_COMMIT_MAX + 1];         /* what was built */
 	char commit_message[MODEL_MESSAGE_MAX + 1];
@@ -75,10 +81,25 @@ struct deployment {
 	long long exit_code, files, bytes, bytes_uploaded;  /* or MODEL_NONE */
 };
 
+/* A preview (hash project:{slug}:preview:{key}): the stable address of a branch or a pull
+ * request, pointing at its newest ready deployment. */
+struct preview {
+	char key[PREVIEW_KEY_MAX + 1];             /* "b-…" or "pr-N": {slug}--{key}.{domain} */
+	char kind[MODEL_WORD_MAX + 1];             /* "branch" or "pr" */
+	char branch[BRANCH_MAX + 1];               /* the branch (a pull request's head branch) */
+	char git_url[GIT_URL_MAX + 1];             /* the repository it is built from */
+	char title[MODEL_MESSAGE_MAX + 1];         /* a pull request's title */
+	char current[ID_LEN + 1];                  /* the deployment it serves, or "" */
+	char queued[ID_LEN + 1];                   /* the newest build (superseded while queued) */
+	long long pr;                              /* the pull request's number, or MODEL_NONE */
+	long long created, updated;                /* ms, or MODEL_NONE */
+	bool fork;                                 /* the pull request comes from a fork */
+};
 
 /* A record with nothing in it: strings empty, numbers MODEL_NONE, state DEPLOYMENT_QUEUED. */
 void model_project_init(struct project *p);
 void model_deployment_init(struct deployment *d);
+void model_preview_init(struct preview *p);
 
 /* A new project with its first deployment, queued, in one atomic step (only the fields a
  * record holds are written: see model_record.h). SKIFF_ECONFLICT when the slug is taken. */
@@ -157,6 +178,8 @@ enum project_field {
 	PROJECT_FIELD_OUTPUT_DIR,
 	PROJECT_FIELD_WEBHOOK_SECRET,
 	PROJECT_FIELD_WATCH,
+	PROJECT_FIELD_PREVIEWS,
+	PROJECT_FIELD_PREVIEW_FORKS,
 	PROJECT_FIELD_COUNT,
 };
 #define PROJECT_SET(field) (1u << PROJECT_FIELD_##field)

@@ -55,21 +55,26 @@ void model_hook_delivery_forget(struct redis *r, const char *delivery)
 		freeReplyObject(reply);
 }
 
-int model_hook_project(struct redis *r, const char *slug, char *git_url, size_t urllen,
-		       char *branch, size_t branchlen, char *secret, size_t secretlen,
+int model_hook_project(struct redis *r, const char *slug, struct model_hook_project *out,
 		       struct error *err)
 {
 	char key[REDIS_KEY_MAX];
 	redis_key(r, key, "project:%s", slug);
-	redisReply *reply = redis_cmd(r, err, "HMGET %s git_url branch webhook_secret", key);
+	redisReply *reply = redis_cmd(r, err,
+				      "HMGET %s git_url branch webhook_secret previews preview_forks",
+				      key);
 	if (!reply)
 		return model_script_failed(err);
-	int exists = reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+	int exists = reply->type == REDIS_REPLY_ARRAY && reply->elements == 5 &&
 		     reply->element[0]->type == REDIS_REPLY_STRING;
 	if (exists) {
-		model_script_str(reply->element[0], git_url, urllen);
-		model_script_str(reply->element[1], branch, branchlen);
-		model_script_str(reply->element[2], secret, secretlen);
+		char flag[2];
+		model_script_str(reply->element[0], out->git_url, sizeof(out->git_url));
+		model_script_str(reply->element[1], out->branch, sizeof(out->branch));
+		model_script_str(reply->element[2], out->secret, sizeof(out->secret));
+		model_script_str(reply->element[3], out->previews, sizeof(out->previews));
+		model_script_str(reply->element[4], flag, sizeof(flag));
+		out->preview_forks = flag[0] == '1';
 	}
 	freeReplyObject(reply);
 	return exists;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "error.h"
+#include "model.h"
 #include "redis.h"
 
 /* Adds slug to (add true) or removes it from the index entry of the URL whose hash is
@@ -23,10 +24,17 @@ int model_hook_delivery_claim(struct redis *r, const char *delivery, int ttl_s,
 			      struct error *err);
 /* Forgets delivery (its handling failed: GitHub's redelivery must not count as a replay). */
 void model_hook_delivery_forget(struct redis *r, const char *delivery);
-/* The fields of project slug a delivery is checked against: 1 when the project exists (each
- * field "" when missing or too long for its buffer), 0 when not. */
-int model_hook_project(struct redis *r, const char *slug, char *git_url, size_t urllen,
-		       char *branch, size_t branchlen, char *secret, size_t secretlen,
+/* The fields of a project a delivery is checked against and acted on. */
+struct model_hook_project {
+	char git_url[GIT_URL_MAX + 1];
+	char branch[BRANCH_MAX + 1];
+	char secret[MODEL_SECRET_MAX + 1];
+	char previews[PREVIEW_SETTING_MAX + 1];
+	bool preview_forks;
+};
+/* Those fields of project slug into *out: 1 when the project exists (each field "" when
+ * missing or too long for its buffer), 0 when not. */
+int model_hook_project(struct redis *r, const char *slug, struct model_hook_project *out,
 		       struct error *err);
 
 #endif

@@ -31,11 +31,29 @@
 	"  return st "                                                                         \
 	"end "
 
-/* KEYS: none (prefix-built); ARGV: prefix, slug, id, now, deployment json */
-static const char model_lifecycle_lua_redeploy[] = LUA_CANCEL
+/* KEYS: none (prefix-built); ARGV: prefix, slug, id, now, deployment json, preview key (""
+ * for production), preview json. The build this one replaces is the one still queued for the
+ * same target: production (the project's "queued"), or the same preview (its "queued"), so
+ * pushes to one branch coalesce without touching another's. A preview key held by another
+ * branch (two branch names hashed alike) is refused (-4), and so is a new preview beyond
+ * ARGV[8] of them (-5). */
+static const char model_lifecycle_lua_redeploy[] = LUA_CANCEL MODEL_LUA_HSET
 	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
 	"if redis.call('EXISTS', p) == 0 then return {-2} end "
-	"local old = redis.call('HGET', p, 'queued') "
+	"local q = p "
+	"if ARGV[6] ~= '' then "
+	"  q = p .. ':preview:' .. ARGV[6] "
+	"  local b = redis.call('HGET', q, 'branch') "
+	"  if b and b ~= cjson.decode(ARGV[7]).branch then return {-4} end "
+	"  if not b and redis.call('ZCARD', p .. ':previews') >= tonumber(ARGV[8]) then "
+	"    return {-5} "
+	"  end "
+	"  if not b then redis.call('HSET', q, 'created', ARGV[4]) end "
+	"  hset(q, ARGV[7]) "
+	"  redis.call('HSET', q, 'updated', ARGV[4]) "
+	"  redis.call('ZADD', p .. ':previews', ARGV[4], ARGV[6]) "
+	"end "
+	"local old = redis.call('HGET', q, 'queued') "
 	"local superseded = '' "
 	"if old and old ~= '' then "
 	"  local st = redis.call('HGET', ARGV[1] .. 'deployment:' .. old, 'state') "
@@ -45,20 +63,36 @@ static const char model_lifecycle_lua_redeploy[] = LUA_CANCEL
 	"    superseded = old "
 	"  end "
 	"end "
-	"local d = ARGV[1] .. 'deployment:' .. ARGV[3] "
-	"local t = cjson.decode(ARGV[5]) local a = {} "
-	"for k, v in pairs(t) do a[#a+1] = k a[#a+1] = tostring(v) end "
-	"redis.call('HSET', d, unpack(a)) "
+	"hset(ARGV[1] .. 'deployment:' .. ARGV[3], ARGV[5]) "
 	"redis.call('ZADD', p .. ':deployments', ARGV[4], ARGV[3]) "
-	"redis.call('HSET', p, 'latest', ARGV[3], 'queued', ARGV[3]) "
+	"if q == p then redis.call('HSET', p, 'latest', ARGV[3], 'queued', ARGV[3]) "
+	"else redis.call('HSET', q, 'queued', ARGV[3]) end "
 	"local eid = redis.call('XADD', ARGV[1] .. 'log:' .. ARGV[3], '*', 'k', 'state', "
 	"  's', 'system', 'm', 'queued') "
 	"redis.call('LPUSH', ARGV[1] .. 'queue', ARGV[3]) "
 	"redis.call('PUBLISH', ARGV[1] .. 'events:' .. ARGV[3], eid) "
 	"return {0, superseded}";
 
+/* ARGV: prefix, slug, key, now. Removes the preview and its address; a build of it still
+ * queued is canceled (one running ends ready without an address: promote finds no preview).
+ * Returns {1, canceled id or ''}, or {0, ''} when there was no such preview. */
+static const char model_lifecycle_lua_preview_close[] = LUA_CANCEL
+	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
+	"local q = p .. ':preview:' .. ARGV[3] "
+	"if redis.call('EXISTS', q) == 0 then return {0, ''} end "
+	"local old = redis.call('HGET', q, 'queued') or '' "
+	"local canceled = '' "
+	"if old ~= '' and redis.call('HGET', ARGV[1] .. 'deployment:' .. old, 'state') == 'queued' then "
+	"  cancel(ARGV[1], old, ARGV[4], 'preview closed') "
+	"  canceled = old "
+	"end "
+	"redis.call('DEL', q) "
+	"redis.call('ZREM', p .. ':previews', ARGV[3]) "
+	"return {1, canceled}";
+
 /* ARGV: prefix, slug, id, pin, who, now. To the deployment already current: only the pin
- * changes; nothing was rolled back, so nothing is recorded. */
+ * changes; nothing was rolled back, so nothing is recorded. A preview deployment (built
+ * without production's settings, perhaps from a fork) never becomes production (-5). */
 static const char model_lifecycle_lua_rollback[] =
 	"local p = ARGV[1] .. 'project:' .. ARGV[2] "
 	"if redis.call('EXISTS', p) == 0 then return -2 end "
@@ -67,6 +101,7 @@ static const char model_lifecycle_lua_rollback[] =
 	"if not proj then return -2 end "
 	"if proj ~= ARGV[2] then return -4 end "
 	"if redis.call('HGET', d, 'state') ~= 'ready' then return -3 end "
+	"if (redis.call('HGET', d, 'preview') or '') ~= '' then return -5 end "
 	"local cur = redis.call('HGET', p, 'current') or '' "
 	"if cur == ARGV[3] then redis.call('HSET', p, 'pinned', ARGV[4]) return 0 end "
 	"redis.call('HSET', p, 'current', ARGV[3], 'rolled_back_from', cur, "
@@ -121,6 +156,9 @@ static const char model_lifecycle_lua_delete[] = LUA_CANCEL
 	"  if h then redis.call('DEL', ARGV[1] .. 'tokenhash:' .. h) end "
 	"  redis.call('DEL', ARGV[1] .. 'token:' .. t) "
 	"end "
+	"for _, k in ipairs(redis.call('ZRANGE', p .. ':previews', 0, -1)) do "
+	"  redis.call('DEL', p .. ':preview:' .. k) "
+	"end "
 	"for _, t in ipairs(redis.call('ZRANGE', p .. ':buildhooks', 0, -1)) do "
 	"  local h = redis.call('HGET', ARGV[1] .. 'buildhook:' .. t, 'hash') "
 	"  if h then redis.call('DEL', ARGV[1] .. 'buildhookhash:' .. h) end "
@@ -131,7 +169,7 @@ static const char model_lifecycle_lua_delete[] = LUA_CANCEL
 	"  redis.call('ZREM', ARGV[1] .. 'notify:due', n) "
 	"end "
 	"redis.call('DEL', p, p .. ':deployments', p .. ':tokens', p .. ':env', p .. ':changes', "
-	"  p .. ':repo', p .. ':buildhooks', p .. ':notify', p .. ':notify:log', p .. ':status') "
+	"  p .. ':repo', p .. ':buildhooks', p .. ':notify', p .. ':notify:log', p .. ':status', p .. ':previews') "
 	"redis.call('ZREM', ARGV[1] .. 'projects', ARGV[2]) "
 	"redis.call('ZREM', ARGV[1] .. 'watch', ARGV[2]) "
 	"return #ids";
@@ -167,8 +205,18 @@ static int model_lifecycle_run(struct redis *r, const char *script, int nargs, c
 	return 0;
 }
 
-int model_lifecycle_redeploy(struct redis *r, const char *slug, const struct deployment *d,
-			     char superseded[ID_LEN + 1], struct error *err)
+/* The id a script answered as element i of its array reply into out ("" when none). */
+static void model_lifecycle_id(const redisReply *reply, size_t i, char out[ID_LEN + 1])
+{
+	out[0] = '\0';
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements > i &&
+	    reply->element[i]->type == REDIS_REPLY_STRING && reply->element[i]->len == ID_LEN)
+		memcpy(out, reply->element[i]->str, ID_LEN + 1);
+}
+
+static int model_lifecycle_queue(struct redis *r, const char *slug, const struct deployment *d,
+				 const struct preview *pv, char superseded[ID_LEN + 1],
+				 struct error *err)
 {
 	const char *id = d->id;
 	char now[24];
@@ -176,22 +224,64 @@ int model_lifecycle_redeploy(struct redis *r, const char *slug, const struct dep
 	json_t *fields = model_record_deployment_fields(d);
 	char *dj = model_script_json(fields);
 	json_decref(fields);
+	fields = pv ? model_record_preview_fields(pv) : NULL;
+	char *pj = model_script_json(fields);
+	json_decref(fields);
 	assert(id[0]);
-	const char *args[] = { redis_prefix(r), slug, id, now, dj };
+	char open_max[16];
+	snprintf(open_max, sizeof(open_max), "%d", PREVIEW_OPEN_MAX);
+	const char *args[] = { redis_prefix(r), slug, id, now, dj, pv ? pv->key : "", pj, open_max };
 	long long v;
 	redisReply *reply = NULL;
-	int rc = model_lifecycle_run(r, model_lifecycle_lua_redeploy, 5, args, &v, &reply, err);
+	int rc = model_lifecycle_run(r, model_lifecycle_lua_redeploy, 8, args, &v, &reply, err);
 	free(dj);
+	free(pj);
 	superseded[0] = '\0';
 	if (rc < 0)
 		return rc;
 	if (v == -2)
 		rc = error_set(err, SKIFF_ENOTFOUND, NULL, "project '%s' not found", slug);
-	else if (reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING &&
-		 reply->element[1]->len == ID_LEN)
-		memcpy(superseded, reply->element[1]->str, ID_LEN + 1);
+	else if (v == -4)
+		rc = error_set(err, SKIFF_ECONFLICT, "preview_taken",
+			       "the preview address %s belongs to another branch", pv->key);
+	else if (v == -5)
+		rc = error_set(err, SKIFF_ELIMIT, "too_many_previews",
+			       "the project has %d previews already: close some first", PREVIEW_OPEN_MAX);
+	else
+		model_lifecycle_id(reply, 1, superseded);
 	freeReplyObject(reply);
 	return rc;
+}
+
+int model_lifecycle_redeploy(struct redis *r, const char *slug, const struct deployment *d,
+			     char superseded[ID_LEN + 1], struct error *err)
+{
+	return model_lifecycle_queue(r, slug, d, NULL, superseded, err);
+}
+
+int model_lifecycle_preview_deploy(struct redis *r, const char *slug, const struct deployment *d,
+				   const struct preview *pv, char superseded[ID_LEN + 1],
+				   struct error *err)
+{
+	assert(pv->key[0] && !strcmp(pv->key, d->preview));
+	return model_lifecycle_queue(r, slug, d, pv, superseded, err);
+}
+
+int model_lifecycle_preview_close(struct redis *r, const char *slug, const char *key,
+				  char canceled[ID_LEN + 1], struct error *err)
+{
+	char now[24];
+	snprintf(now, sizeof(now), "%lld", clock_wall_ms());
+	const char *args[] = { redis_prefix(r), slug, key, now };
+	long long v;
+	redisReply *reply = NULL;
+	int rc = model_lifecycle_run(r, model_lifecycle_lua_preview_close, 4, args, &v, &reply, err);
+	canceled[0] = '\0';
+	if (rc < 0)
+		return rc;
+	model_lifecycle_id(reply, 1, canceled);
+	freeReplyObject(reply);
+	return (int)v;
 }
 
 int model_lifecycle_rollback(struct redis *r, const char *slug, const char *id, bool pin,
@@ -209,6 +299,8 @@ int model_lifecycle_rollback(struct redis *r, const char *slug, const char *id, 
 	case -2: return error_set(err, SKIFF_ENOTFOUND, NULL, "no project '%s' or deployment '%s'", slug, id);
 	case -4: return error_set(err, SKIFF_ECONFLICT, "wrong_project",
 				  "deployment %s belongs to another project", id);
+	case -5: return error_set(err, SKIFF_ECONFLICT, "preview_deployment",
+				  "deployment %s is a preview: it never becomes production", id);
 	default: return error_set(err, SKIFF_ECONFLICT, "not_ready",
 				  "only a ready deployment can become current");
 	}

@@ -16,8 +16,21 @@
  * to superseded (empty when none). SKIFF_ENOTFOUND when the project does not exist. */
 int model_lifecycle_redeploy(struct redis *r, const char *slug, const struct deployment *d,
 			     char superseded[ID_LEN + 1], struct error *err);
+/* The same for a preview deployment (d->preview names pv->key): the preview record is
+ * created or updated with pv's fields (key, kind, branch, git_url, title, pr, fork), and
+ * the deployment still queued for that preview (not production's, not another preview's) is
+ * superseded. SKIFF_ECONFLICT (preview_taken) when another branch holds the key,
+ * SKIFF_ELIMIT (too_many_previews) for a new preview of a project with PREVIEW_OPEN_MAX. */
+int model_lifecycle_preview_deploy(struct redis *r, const char *slug, const struct deployment *d,
+				   const struct preview *pv, char superseded[ID_LEN + 1],
+				   struct error *err);
+/* Removes preview key of slug and its address; a build of it still queued is canceled (its id
+ * into canceled, else ""). 1 when the preview existed, 0 when not. Its deployments stay and
+ * follow retention. */
+int model_lifecycle_preview_close(struct redis *r, const char *slug, const char *key,
+				  char canceled[ID_LEN + 1], struct error *err);
 /* Makes id (a ready deployment of slug) current; pin keeps later builds from replacing it.
- * who: the user or "api". SKIFF_ECONFLICT when not ready or of another project. The project
+ * who: the user or "api". SKIFF_ECONFLICT when not ready, of another project or a preview. The project
  * records rolled_back_from/_at/_by until a build goes live. When id is current already, only
  * the pin is set (0, no rollback recorded). */
 int model_lifecycle_rollback(struct redis *r, const char *slug, const char *id, bool pin,

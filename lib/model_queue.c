@@ -3,13 +3,16 @@
 #include "model_queue.h"
 #include "clock.h"
 #include "hex.h"
+#include "config.h"
 #include "log.h"
 #include "model_script.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 void model_owner_new(char owner[MODEL_OWNER_LEN + 1])
 {
@@ -35,14 +38,46 @@ int model_claim_valid(const char *token)
 	return 1;
 }
 
-/* KEYS: claim list, active, lease prefix, deployment prefix
- * ARGV: owner, ttl, id length. Claims the oldest id of owner's claim list: {id, token}, or
- * {id, ''} when it was dropped, or nil when the list is empty. */
+/* KEYS: claim list, active, lease prefix, deployment prefix, queue
+ * ARGV: owner, ttl, id length, concurrency_project, concurrency_total (0: no cap). Claims the
+ * oldest id of owner's claim list: {id, token}, or {id, ''} when it was dropped, or nil when
+ * the list is empty. An id over one of the operator's caps (builds of its project at once,
+ * builds at once in all, counted in the active list) goes back to the head of the queue and
+ * the oldest queued id that fits is claimed instead: {'', 'held'} when none does. */
 static const char model_lua_claim[] =
 	"local id = redis.call('RPOP', KEYS[1]) "
 	"if not id then return nil end "
 	"local dk = KEYS[4] .. id "
 	"if #id ~= tonumber(ARGV[3]) or redis.call('EXISTS', dk) == 0 then return {id, ''} end "
+	"local per, total = tonumber(ARGV[4]), tonumber(ARGV[5]) "
+	"if per > 0 or total > 0 then "
+	"  local running, byproj = 0, {} "
+	"  for _, a in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do "
+	"    running = running + 1 "
+	"    local p = redis.call('HGET', KEYS[4] .. a, 'project') "
+	"    if p then byproj[p] = (byproj[p] or 0) + 1 end "
+	"  end "
+	"  local function fits(x) "
+	"    if total > 0 and running >= total then return false end "
+	"    local p = per > 0 and redis.call('HGET', KEYS[4] .. x, 'project') "
+	"    return not (p and (byproj[p] or 0) >= per) "
+	"  end "
+	"  if not fits(id) then "
+	"    redis.call('RPUSH', KEYS[5], id) "
+	"    local q = redis.call('LRANGE', KEYS[5], -100, -1) "
+	"    id = nil "
+	"    for i = #q - 1, 1, -1 do "
+	"      if #q[i] == tonumber(ARGV[3]) and redis.call('EXISTS', KEYS[4] .. q[i]) == 1 "
+	"         and fits(q[i]) then "
+	"        redis.call('LREM', KEYS[5], -1, q[i]) "
+	"        id = q[i] "
+	"        break "
+	"      end "
+	"    end "
+	"    if not id then return {'', 'held'} end "
+	"    dk = KEYS[4] .. id "
+	"  end "
+	"end "
 	"local n = redis.call('HINCRBY', dk, 'attempts', 1) "
 	"local token = ARGV[1] .. '.' .. n "
 	"redis.call('HSET', dk, 'claim', token) "
@@ -50,20 +85,29 @@ static const char model_lua_claim[] =
 	"redis.call('LPUSH', KEYS[2], id) "
 	"return {id, token}";
 
+/* How long a pop waits when every queued build is held back by a cap (instead of taking the
+ * same ones again at once). */
+#define MODEL_QUEUE_HELD_MS 250
+
 static int model_queue_claim(struct redis *r, const char *owner, long ttl_s, char id[ID_LEN + 1],
-			     char token[MODEL_CLAIM_MAX], struct error *err)
+			     char token[MODEL_CLAIM_MAX], bool *held, struct error *err)
 {
+	const struct config *cfg = redis_config(r);
 	char kc[REDIS_KEY_MAX], ka[REDIS_KEY_MAX], kl[REDIS_KEY_MAX], kd[REDIS_KEY_MAX];
-	char ttl[24], idlen[8];
+	char kq[REDIS_KEY_MAX], ttl[24], idlen[8], per[24], total[24];
 	redis_key(r, kc, "queue:claim:%s", owner);
 	redis_key(r, ka, "queue:active");
 	redis_key(r, kl, "lease:");
 	redis_key(r, kd, "deployment:");
+	redis_key(r, kq, "queue");
 	snprintf(ttl, sizeof(ttl), "%ld", ttl_s);
 	snprintf(idlen, sizeof(idlen), "%d", ID_LEN);
-	const char *args[] = { kc, ka, kl, kd, owner, ttl, idlen };
+	snprintf(per, sizeof(per), "%ld", cfg->concurrency_project);
+	snprintf(total, sizeof(total), "%ld", cfg->concurrency_total);
+	const char *args[] = { kc, ka, kl, kd, kq, owner, ttl, idlen, per, total };
 	redisReply *reply = NULL;
-	int rc = model_script_reply(r, model_lua_claim, 4, 7, args, &reply, err);
+	*held = false;
+	int rc = model_script_reply(r, model_lua_claim, 5, 10, args, &reply, err);
 	if (rc < 0)
 		return rc;
 	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
@@ -71,6 +115,8 @@ static int model_queue_claim(struct redis *r, const char *owner, long ttl_s, cha
 		if (ri->len == ID_LEN && rt->len > 0) {
 			memcpy(id, ri->str, ID_LEN + 1);
 			model_script_str(rt, token, MODEL_CLAIM_MAX);
+		} else if (ri->len == 0) {
+			*held = true;   /* over a cap: nothing claimed */
 		} else {
 			/* not an id skiff wrote, or a deployment deleted while queued */
 			log_warn("queue entry dropped: no such deployment entry=\"%.*s\"",
@@ -86,10 +132,11 @@ int model_queue_pop(struct redis *r, const char *owner, double timeout_s, long t
 		    char id[ID_LEN + 1], char token[MODEL_CLAIM_MAX], struct error *err)
 {
 	char kq[REDIS_KEY_MAX], kc[REDIS_KEY_MAX], t[32];
+	bool held = false;
 	id[0] = '\0';
 	token[0] = '\0';
 	/* an earlier claim that failed (Redis went away between the move and the claim) */
-	int rc = model_queue_claim(r, owner, ttl_s, id, token, err);
+	int rc = model_queue_claim(r, owner, ttl_s, id, token, &held, err);
 	if (rc < 0 || id[0])
 		return rc;
 	redis_key(r, kq, "queue");
@@ -104,7 +151,14 @@ int model_queue_pop(struct redis *r, const char *owner, double timeout_s, long t
 		return model_script_failed(err);
 	int moved = reply->type == REDIS_REPLY_STRING;
 	freeReplyObject(reply);
-	return moved ? model_queue_claim(r, owner, ttl_s, id, token, err) : 0;
+	if (!moved)
+		return 0;
+	rc = model_queue_claim(r, owner, ttl_s, id, token, &held, err);
+	if (rc == 0 && held) {
+		long ms = (long)(timeout_s * 1000);
+		usleep((useconds_t)(ms < MODEL_QUEUE_HELD_MS ? ms : MODEL_QUEUE_HELD_MS) * 1000);
+	}
+	return rc;
 }
 
 /* KEYS: active, deployment; ARGV: id, token */

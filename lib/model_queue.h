@@ -30,7 +30,10 @@ int model_claim_valid(const char *token);
  * redis_timeout_ms so the connection never times out first), and claims it: active list,
  * lease of ttl_s seconds, claim token into token[MODEL_CLAIM_MAX]. *id is empty on timeout.
  * An id whose record is gone, or that is not an id skiff wrote, is dropped (id set, token
- * empty). An id left in owner's claim list by a failed claim is claimed first. */
+ * empty). An id left in owner's claim list by a failed claim is claimed first. With
+ * concurrency_project or concurrency_total set, an id over a cap goes back to its place and the
+ * oldest queued build that fits is claimed instead (*id empty, after a short wait, when none
+ * fits). */
 int model_queue_pop(struct redis *r, const char *owner, double timeout_s, long ttl_s,
 		    char id[ID_LEN + 1], char token[MODEL_CLAIM_MAX], struct error *err);
 /* done: removes id from the active list, unless the deployment's claim is no longer token

@@ -28,7 +28,8 @@ static const struct model_field model_project_fields[] = {
 	STR(project, webhook_secret), STR(project, current), STR(project, latest),
 	STR(project, queued), STR(project, rolled_back_from), STR(project, rolled_back_by),
 	NUM(project, rolled_back_at), NUM(project, created), FLAG(project, pinned),
-	FLAG(project, watch), NUM(project, updated),
+	FLAG(project, watch), NUM(project, updated), STR(project, previews),
+	FLAG(project, preview_forks),
 };
 
 /* The settings a change of a project may write, by enum project_field. */
@@ -40,14 +41,16 @@ static const struct model_field model_project_change_fields[] = {
 	[PROJECT_FIELD_OUTPUT_DIR] = STR(project, output_dir),
 	[PROJECT_FIELD_WEBHOOK_SECRET] = STR(project, webhook_secret),
 	[PROJECT_FIELD_WATCH] = FLAG(project, watch),
+	[PROJECT_FIELD_PREVIEWS] = STR(project, previews),
+	[PROJECT_FIELD_PREVIEW_FORKS] = FLAG(project, preview_forks),
 };
 
 static const struct model_field model_deployment_fields[] = {
 	STR(deployment, id), STR(deployment, project),
 	{ "state", MODEL_STATE, offsetof(struct deployment, state), 0 },
 	STR(deployment, phase), STR(deployment, trigger), STR(deployment, git_url),
-	STR(deployment, branch), STR(deployment, context), STR(deployment, ref),
-	STR(deployment, commit),
+	STR(deployment, branch), STR(deployment, context), STR(deployment, preview),
+	FLAG(deployment, fork), STR(deployment, ref), STR(deployment, commit),
 	STR(deployment, commit_message), STR(deployment, error), STR(deployment, launcher),
 	STR(deployment, task_arn), STR(deployment, rolled_back_from),
 	STR(deployment, superseded_by), STR(deployment, delivery),
@@ -56,6 +59,12 @@ static const struct model_field model_deployment_fields[] = {
 	NUM(deployment, started), NUM(deployment, finished), NUM(deployment, expired),
 	NUM(deployment, launched), NUM(deployment, exit_code), NUM(deployment, files),
 	NUM(deployment, bytes), NUM(deployment, bytes_uploaded), FLAG(deployment, clear_cache),
+};
+
+static const struct model_field model_preview_fields[] = {
+	STR(preview, key), STR(preview, kind), STR(preview, branch), STR(preview, git_url),
+	STR(preview, title), STR(preview, current), STR(preview, queued), NUM(preview, pr),
+	NUM(preview, created), NUM(preview, updated), FLAG(preview, fork),
 };
 
 /* The fields a change may write, by enum deployment_field. */
@@ -79,6 +88,7 @@ static const struct model_field model_change_fields[] = {
 /* a mask of fields has a bit for each */
 _Static_assert(MODEL_NFIELDS(model_deployment_fields) <= 32, "too many fields for a mask");
 _Static_assert(MODEL_NFIELDS(model_project_fields) <= 32, "too many fields for a mask");
+_Static_assert(MODEL_NFIELDS(model_preview_fields) <= 32, "too many fields for a mask");
 
 /* A number stored as decimal text; MODEL_NONE when it is not one. */
 static long long model_record_num(const char *s, size_t len)
@@ -197,6 +207,22 @@ void model_record_deployment_load(struct deployment *d, const redisReply *reply)
 	model_record_load(d, model_deployment_fields, MODEL_NFIELDS(model_deployment_fields), reply);
 }
 
+void model_record_preview_init(struct preview *p)
+{
+	model_record_init(p, model_preview_fields, MODEL_NFIELDS(model_preview_fields));
+}
+
+void model_record_preview_load(struct preview *p, const redisReply *reply)
+{
+	model_record_preview_init(p);
+	model_record_load(p, model_preview_fields, MODEL_NFIELDS(model_preview_fields), reply);
+}
+
+json_t *model_record_preview_fields(const struct preview *p)
+{
+	return model_record_fields(p, model_preview_fields, MODEL_NFIELDS(model_preview_fields), ~0u);
+}
+
 json_t *model_record_project_fields(const struct project *p)
 {
 	return model_record_fields(p, model_project_fields, MODEL_NFIELDS(model_project_fields), ~0u);
@@ -204,8 +230,12 @@ json_t *model_record_project_fields(const struct project *p)
 
 json_t *model_record_deployment_fields(const struct deployment *d)
 {
-	return model_record_fields(d, model_deployment_fields,
-				   MODEL_NFIELDS(model_deployment_fields), ~0u);
+	json_t *o = model_record_fields(d, model_deployment_fields,
+					MODEL_NFIELDS(model_deployment_fields), ~0u);
+	/* every new record says its context: a preview's when it builds one */
+	if (!d->context[0])
+		json_object_set_new(o, "context", json_string(d->preview[0] ? "preview" : "production"));
+	return o;
 }
 
 json_t *model_record_project_change(const struct project *change, unsigned set)
@@ -216,6 +246,8 @@ json_t *model_record_project_change(const struct project *change, unsigned set)
 	/* a flag turned off is written as "0" (model_record_fields leaves false out) */
 	if ((set & PROJECT_SET(WATCH)) && !change->watch)
 		json_object_set_new(o, "watch", json_string("0"));
+	if ((set & PROJECT_SET(PREVIEW_FORKS)) && !change->preview_forks)
+		json_object_set_new(o, "preview_forks", json_string("0"));
 	return o;
 }
 

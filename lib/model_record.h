@@ -17,9 +17,14 @@ void model_record_project_load(struct project *p, const redisReply *reply);
 void model_record_deployment_load(struct deployment *d, const redisReply *reply);
 /* The fields a record holds as a JSON object of strings (new reference): empty strings,
  * MODEL_NONE numbers, false flags and DEPLOYMENT_UNKNOWN are left out, as a record that
- * never had them. */
+ * never had them. A deployment's context, when empty, is written as "preview" when it builds
+ * a preview, else "production". */
 json_t *model_record_project_fields(const struct project *p);
 json_t *model_record_deployment_fields(const struct deployment *d);
+/* The same for a preview (model.h); load clears p first. */
+void model_record_preview_init(struct preview *p);
+void model_record_preview_load(struct preview *p, const redisReply *reply);
+json_t *model_record_preview_fields(const struct preview *p);
 /* The fields of change named by set (MODEL_SET) as a JSON object of strings (new reference):
  * strings as they are, numbers unless MODEL_NONE. Empty for a NULL change or set 0. */
 json_t *model_record_deployment_change(const struct deployment *change, unsigned set);

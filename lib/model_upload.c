@@ -64,6 +64,8 @@ int model_upload_create(struct redis *r, const struct deployment *d, const char 
 	snprintf(created, sizeof(created), "%lld", d->created);
 	snprintf(ttl, sizeof(ttl), "%d", MODEL_UPLOAD_TTL_S);
 	json_t *fields = model_record_deployment_fields(d);
+	if (preview)   /* never goes live: its record says so to whoever checks the context */
+		json_object_set_new(fields, "context", json_string("preview"));
 	char *fj = model_script_json(fields);
 	json_decref(fields);
 	const char *args[] = { kp, kd, kpd, kl, ke, ku, d->id, created,

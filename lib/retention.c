@@ -47,12 +47,15 @@ static int retention_trim_log(struct redis *r, struct store *s, const char *id,
 }
 
 int retention_project(struct redis *r, struct store *s, const char *slug, long keep,
-		      struct retention_stats *stats, struct error *err)
+		      long keep_previews, struct retention_stats *stats, struct error *err)
 {
 	if (keep < 1)
 		keep = 1;
+	if (keep_previews < 1)
+		keep_previews = 1;
 	json_t *expired = NULL, *logs = NULL;
-	int rc = model_retention_expire(r, slug, keep, clock_wall_ms(), &expired, &logs, err);
+	int rc = model_retention_expire(r, slug, keep, keep_previews, clock_wall_ms(), &expired,
+					&logs, err);
 	if (rc < 0)
 		return rc;
 	stats->projects++;
@@ -62,7 +65,8 @@ int retention_project(struct redis *r, struct store *s, const char *slug, long k
 	json_array_foreach(expired, i, v) {
 		const char *id = json_string_value(v);
 		stats->expired++;
-		log_info("deployment expired project=%s deployment=%s keep=%ld", slug, id, keep);
+		log_info("deployment expired project=%s deployment=%s keep=%ld keep_previews=%ld", slug,
+			 id, keep, keep_previews);
 		int drc = store_manifest_delete(s, id, &e);
 		if (drc == 0)
 			stats->manifests++;
@@ -77,8 +81,8 @@ int retention_project(struct redis *r, struct store *s, const char *slug, long k
 	return rc;
 }
 
-int retention_run(struct redis *r, struct store *s, long keep, struct retention_stats *stats,
-		  struct error *err)
+int retention_run(struct redis *r, struct store *s, long keep, long keep_previews,
+		  struct retention_stats *stats, struct error *err)
 {
 	json_t *slugs = NULL;
 	if (model_project_all(r, &slugs, err) < 0)
@@ -89,7 +93,7 @@ int retention_run(struct redis *r, struct store *s, long keep, struct retention_
 		const char *slug = json_string_value(json_array_get(slugs, i));
 		if (!slug || validate_slug(slug, NULL) < 0)
 			continue;
-		int prc = retention_project(r, s, slug, keep, stats, &e);
+		int prc = retention_project(r, s, slug, keep, keep_previews, stats, &e);
 		if (prc == SKIFF_EREDIS) {
 			rc = error_set(err, e.code, e.name, "%s", e.message);
 			break;

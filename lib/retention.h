@@ -1,5 +1,6 @@
-/* retention.h — how long deployments stay: per project the newest N ready deployments, plus
- * the current (possibly pinned) one, are kept; older ready ones become expired: their
+/* retention.h — how long deployments stay: per project the newest N ready production
+ * deployments and, counted apart, the newest M ready preview deployments, plus what
+ * production (possibly pinned) and each preview serve, are kept; older ready ones become expired: their
  * manifests leave the store (the sweep then reclaims their blobs) and their Redis log streams
  * are trimmed to the copy archived in the store (store_log_put). */
 #ifndef SKIFF_RETENTION_H
@@ -21,13 +22,13 @@ struct retention_stats {
 	size_t logs_trimmed;     /* Redis log streams dropped (their archive is in the store) */
 };
 
-/* Applies retention to one project (keep >= 1). Expiring is one Lua script per project:
+/* Applies retention to one project (keep, keep_previews >= 1). Expiring is one Lua script per project:
  * a deployment made current meanwhile (rollback) is never expired. Store failures leave the
  * work for the next run and are reported in err after the rest is done. */
 int retention_project(struct redis *r, struct store *s, const char *slug, long keep,
-		      struct retention_stats *stats, struct error *err);
+		      long keep_previews, struct retention_stats *stats, struct error *err);
 /* Every project. */
-int retention_run(struct redis *r, struct store *s, long keep, struct retention_stats *stats,
-		  struct error *err);
+int retention_run(struct redis *r, struct store *s, long keep, long keep_previews,
+		  struct retention_stats *stats, struct error *err);
 
 #endif

@@ -51,7 +51,7 @@ int build_env_load(struct build *b, struct error *err)
 	struct secret_key key;
 	bool loaded = false;
 	char names[BUILD_ENV_NAMES_MAX] = "";
-	size_t secrets = 0, used = 0;
+	size_t secrets = 0, used = 0, withheld = 0;
 	memset(&key, 0, sizeof(key));
 	int rc = model_env_get(b->redis, b->slug, &l, err);
 	if (rc < 0)
@@ -63,6 +63,10 @@ int build_env_load(struct build *b, struct error *err)
 		const struct env_var *v = &l->vars[i];
 		if (!(v->contexts & bit))
 			continue;
+		if (v->secret && d->fork) {   /* a fork's pull request never sees a secret */
+			withheld++;
+			continue;
+		}
 		if (!v->secret) {
 			build_env_add(b, v->name, v->value, strlen(v->value));
 		} else {
@@ -114,6 +118,9 @@ int build_env_load(struct build *b, struct error *err)
 	if (used)
 		build_log(b, "Environment (%s): %s%s", context, names,
 			  secrets ? "; secret values are shown as ***" : "");
+	if (withheld)
+		build_log(b, "Secret variables withheld (%zu): this build is of a pull request from a "
+			  "fork", withheld);
 	return 0;
 }
 

@@ -52,7 +52,8 @@ static int dispatch_gc(struct dispatch *d)
 	}
 	struct retention_stats rs;
 	memset(&rs, 0, sizeof(rs));
-	int rc = retention_run(d->redis, s, d->cfg->retention_keep, &rs, &err);
+	int rc = retention_run(d->redis, s, d->cfg->retention_keep, d->cfg->retention_keep_previews,
+			       &rs, &err);
 	if (rc < 0)
 		log_error("retention incomplete error=\"%s\"", err.message);
 	struct gc_settings gs;

@@ -1,6 +1,7 @@
 /* fuzz_hook.c — libFuzzer target for webhook payloads (lib/hook.c): the JSON skiff-hook
  * parses (strict, duplicates refused), the repository URLs it takes from it, the push
- * classification for a project on the default branch and on "main", URL normalisation and
+ * classification for a project on the default branch and on "main", pull and merge requests
+ * of each host, URL normalisation and
  * signature checks. A push classified as a deployment must carry a valid branch and a
  * hex commit id; normalised URLs must be stable and valid. */
 #include <stdint.h>
@@ -8,9 +9,25 @@
 #include <string.h>
 
 #include "hook.h"
+#include "hook_pr.h"
 #include "validate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A pull request that builds or closes names a valid branch and a number; otherwise a reason. */
+static void fuzz_pull(json_t *payload, enum hook_host host)
+{
+	struct hook_pr pr;
+	memset(&pr, 0x5a, sizeof(pr));
+	hook_pr_classify(host, payload, &pr);
+	if (pr.action == HOOK_PR_BUILD || pr.action == HOOK_PR_CLOSE) {
+		if (validate_branch(pr.branch, NULL) != 0 || pr.number < 1 || pr.reason ||
+		    strlen(pr.title) > HOOK_TITLE_MAX)
+			abort();
+	} else if (!pr.reason || !*pr.reason) {
+		abort();
+	}
+}
 
 static void fuzz_classify(json_t *payload, const char *branch)
 {
@@ -47,6 +64,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		fuzz_classify(payload, "");
 		fuzz_classify(payload, "main");
+		fuzz_pull(payload, HOOK_GITHUB);
+		fuzz_pull(payload, HOOK_GITLAB);
+		fuzz_pull(payload, HOOK_GITEA);
 	}
 	json_decref(payload);
 

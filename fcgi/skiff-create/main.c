@@ -24,6 +24,7 @@
 #include "log.h"
 #include "model.h"
 #include "model_lifecycle.h"
+#include "preview.h"
 #include "rate.h"
 #include "validate.h"
 #include "watch.h"
@@ -48,7 +49,7 @@ static int create_fail(struct http_request *req, struct http_response *resp, boo
 
 static const char *const create_known_fields[] = {
 	"gitURL", "slug", "branch", "buildCommand", "installCommand", "outputDirectory",
-	"webhookSecret", "watch", "env", NULL,
+	"webhookSecret", "watch", "env", "previews", "previewForks", NULL,
 };
 
 static int create_check_fields(json_t *body, struct error *err)
@@ -77,8 +78,8 @@ static int create_project(struct http_request *req, struct http_response *resp)
 	bool is_form = false;
 	int status;
 	const char *git_url, *slug, *branch, *build_cmd, *install_cmd, *out_dir;
-	char secret[HOOK_SECRET_MAX + 1];
-	bool watch = false, secret_generated = false;
+	char secret[HOOK_SECRET_MAX + 1], previews[PREVIEW_SETTING_MAX + 1];
+	bool watch = false, secret_generated = false, preview_forks = false;
 	json_t *env_given = NULL;
 	struct env_list *env = NULL;
 
@@ -94,6 +95,8 @@ static int create_project(struct http_request *req, struct http_response *resp)
 	    create_field(body, "installCommand", is_form, &install_cmd, &err) < 0 ||
 	    create_field(body, "outputDirectory", is_form, &out_dir, &err) < 0 ||
 	    create_flag(body, "watch", is_form, &watch, &err) < 0 ||
+	    create_flag(body, "previewForks", is_form, &preview_forks, &err) < 0 ||
+	    preview_setting_parse(json_object_get(body, "previews"), is_form, previews, &err) < 0 ||
 	    create_secret(body, is_form, secret, &secret_generated, &err) < 0)
 		goto fail;
 	if (!git_url) {
@@ -148,6 +151,8 @@ static int create_project(struct http_request *req, struct http_response *resp)
 		memcpy(project.queued, id, sizeof(project.queued));
 		project.created = now;
 		project.watch = watch;
+		memcpy(project.previews, previews, sizeof(project.previews));
+		project.preview_forks = preview_forks;
 		model_deployment_init(&deployment);
 		memcpy(deployment.id, id, sizeof(deployment.id));
 		memcpy(deployment.project, trial, sizeof(deployment.project));
@@ -202,9 +207,12 @@ static int create_project(struct http_request *req, struct http_response *resp)
 				   watch);
 	if (secret[0]) {
 		/* the secret is shown here once (when generated) and never by a read */
-		char hurl[1024];
+		char hurl[1024], lurl[1024], turl[1024];
 		snprintf(hurl, sizeof(hurl), "%s/api/hooks/github?project=%s", cfg->dashboard_url, trial);
-		json_t *hook = json_pack("{s:s,s:s}", "url", hurl, "contentType", "application/json");
+		snprintf(lurl, sizeof(lurl), "%s/api/hooks/gitlab?project=%s", cfg->dashboard_url, trial);
+		snprintf(turl, sizeof(turl), "%s/api/hooks/gitea?project=%s", cfg->dashboard_url, trial);
+		json_t *hook = json_pack("{s:s,s:s,s:s,s:s}", "url", hurl, "gitlabUrl", lurl, "giteaUrl",
+					 turl, "contentType", "application/json");
 		if (secret_generated)
 			json_object_set_new(hook, "secret", json_string(secret));
 		json_object_set_new(json_object_get(answer, "data"), "webhook", hook);

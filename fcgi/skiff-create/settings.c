@@ -20,6 +20,7 @@
 #include "model.h"
 #include "model_env.h"
 #include "validate.h"
+#include "preview.h"
 #include "watch.h"
 
 /* The settings a PATCH may name: its API name and the project field. */
@@ -39,7 +40,7 @@ static const struct settings_field settings_strings[] = {
 
 static const char *const settings_known[] = {
 	"gitURL", "branch", "buildCommand", "installCommand", "outputDirectory", "webhookSecret",
-	"watch", "env", NULL,
+	"watch", "env", "previews", "previewForks", NULL,
 };
 
 /* The user that asked, for the history. */
@@ -221,6 +222,24 @@ static int settings_apply(struct http_request *req, const char *slug, json_t *bo
 		if (change.watch != old.watch) {
 			set |= PROJECT_SET(WATCH);
 			json_array_append_new(changed, json_string("watch"));
+		}
+	}
+	/* which branches get previews (JSON only: the settings form does not show them yet) */
+	if (!is_form && json_object_get(body, "previews")) {
+		if ((rc = preview_setting_parse(json_object_get(body, "previews"), false,
+						change.previews, err)) < 0)
+			return rc;
+		if (strcmp(change.previews, old.previews)) {
+			set |= PROJECT_SET(PREVIEWS);
+			json_array_append_new(changed, json_string("previews"));
+		}
+	}
+	if (!is_form && json_object_get(body, "previewForks")) {
+		if ((rc = create_flag(body, "previewForks", false, &change.preview_forks, err)) < 0)
+			return rc;
+		if (change.preview_forks != old.preview_forks) {
+			set |= PROJECT_SET(PREVIEW_FORKS);
+			json_array_append_new(changed, json_string("previewForks"));
 		}
 	}
 	json_t *ws = json_object_get(body, is_form ? "rotateWebhookSecret" : "webhookSecret");

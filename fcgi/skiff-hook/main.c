@@ -1,46 +1,77 @@
-/* skiff-hook — GitHub webhooks: a push to a project's branch, verified by its secret and
- * deduplicated by delivery id, queues a deployment of that branch's head; and build hooks
- * (build.c). */
+/* skiff-hook — webhooks of GitHub, GitLab and Gitea/Forgejo: a delivery verified the way its
+ * host signs and deduplicated by its id queues a deployment of a pushed branch's head
+ * (production, or a preview), or builds or removes a pull request's preview. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "app.h"
 #include "build.h"
 #include "clock.h"
 #include "hook.h"
 #include "endpoint.h"
-#include "id.h"
+#include "act.h"
 #include "log.h"
 #include "model.h"
-#include "model_hook.h"
-#include "model_lifecycle.h"
 #include "rate.h"
 #include "validate.h"
 
 #define HOOK_EVENT_MAX 64
-#define HOOK_URLS_MAX 3
 
-/* One project a delivery is for: its record fields, borrowed from the candidate's reply. */
-struct hook_target {
-	char slug[SLUG_MAX + 1];
-	char git_url[GIT_URL_MAX + 1];
-	char branch[BRANCH_MAX + 1];
-	struct hook_push push;
+enum hook_event { HOOK_EVENT_OTHER, HOOK_EVENT_PUSH, HOOK_EVENT_PULL, HOOK_EVENT_PING };
+
+/* How one host calls its headers and events. Each header is a CGI variable; a second name is
+ * tried when the first is missing. */
+struct hook_host_def {
+	enum hook_host host;
+	const char *name;
+	const char *path;
+	const char *event[2], *delivery[2], *signature[2];
+	const char *delivery_prefix;   /* delivery ids of GitLab and Gitea live beside GitHub's */
+	const char *push, *pull[2], *ping;
+	const char *missing_signature;
 };
 
-struct hook_ctx {
-	struct http_request *req;
-	struct app *app;
-	struct buf body;
-	json_t *payload;
-	char urls[HOOK_URLS_MAX][HOOK_URL_MAX + 1];
-	size_t nurls;
-	struct hook_target targets[HOOK_CANDIDATES_MAX];
-	size_t ntargets;
-	bool known;               /* some candidate project exists and has a secret */
+static const struct hook_host_def hook_hosts[] = {
+	{ HOOK_GITHUB, "GitHub", "/api/hooks/github",
+	  { "HTTP_X_GITHUB_EVENT", NULL }, { "HTTP_X_GITHUB_DELIVERY", NULL },
+	  { "HTTP_X_HUB_SIGNATURE_256", NULL }, "", "push", { "pull_request", NULL }, "ping",
+	  "X-Hub-Signature-256 is required: set a secret on the webhook" },
+	/* GitLab 17.4 and later send Idempotency-Key, the same on every retry of one event;
+	 * X-Gitlab-Event-UUID before that */
+	{ HOOK_GITLAB, "GitLab", "/api/hooks/gitlab",
+	  { "HTTP_X_GITLAB_EVENT", NULL }, { "HTTP_IDEMPOTENCY_KEY", "HTTP_X_GITLAB_EVENT_UUID" },
+	  { "HTTP_X_GITLAB_TOKEN", NULL }, "gitlab-", "Push Hook", { "Merge Request Hook", NULL },
+	  NULL, "X-Gitlab-Token is required: set a secret token on the webhook" },
+	/* Forgejo sends X-Forgejo-* beside the X-Gitea-* headers it inherited */
+	{ HOOK_GITEA, "Gitea", "/api/hooks/gitea",
+	  { "HTTP_X_GITEA_EVENT", "HTTP_X_FORGEJO_EVENT" },
+	  { "HTTP_X_GITEA_DELIVERY", "HTTP_X_FORGEJO_DELIVERY" },
+	  { "HTTP_X_GITEA_SIGNATURE", "HTTP_X_FORGEJO_SIGNATURE" }, "gitea-", "push",
+	  { "pull_request", "pull_request_sync" }, NULL,
+	  "X-Gitea-Signature is required: set a secret on the webhook" },
 };
 
-/* The payload as JSON: the body itself, or the form field "payload" (GitHub's
+static const char *hook_header(struct http_request *req, const char *const names[2])
+{
+	const char *v = request_param(req, names[0]);
+	if ((!v || !*v) && names[1])
+		v = request_param(req, names[1]);
+	return v;
+}
+
+static enum hook_event hook_event_kind(const struct hook_host_def *h, const char *event)
+{
+	if (!strcmp(event, h->push))
+		return HOOK_EVENT_PUSH;
+	if (!strcmp(event, h->pull[0]) || (h->pull[1] && !strcmp(event, h->pull[1])))
+		return HOOK_EVENT_PULL;
+	if (h->ping && !strcmp(event, h->ping))
+		return HOOK_EVENT_PING;
+	return HOOK_EVENT_OTHER;
+}
+
+/* The payload as JSON: the body itself, or the form field "payload" (GitHub's and Gitea's
  * application/x-www-form-urlencoded content type). */
 static int hook_parse(struct hook_ctx *c, struct error *err)
 {
@@ -48,7 +79,7 @@ static int hook_parse(struct hook_ctx *c, struct error *err)
 	const char *text = buf_cstr(&c->body);
 	size_t len = c->body.len;
 	json_t *form = NULL;
-	if (!strncasecmp(ctype, "application/x-www-form-urlencoded", 33)) {
+	if (c->host != HOOK_GITLAB && !strncasecmp(ctype, "application/x-www-form-urlencoded", 33)) {
 		if (request_form_parse(text, len, &form, err) < 0)
 			return err->code;
 		json_t *p = json_object_get(form, "payload");
@@ -61,7 +92,8 @@ static int hook_parse(struct hook_ctx *c, struct error *err)
 		len = json_string_length(p);
 	} else if (*ctype && strncasecmp(ctype, "application/json", 16)) {
 		return error_set(err, SKIFF_ETYPE, "unsupported_media_type",
-				 "GitHub sends application/json or application/x-www-form-urlencoded");
+				 c->host == HOOK_GITLAB ? "GitLab sends application/json"
+				 : "the webhook sends application/json or application/x-www-form-urlencoded");
 	}
 	json_error_t jerr;
 	c->payload = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -121,6 +153,20 @@ static bool hook_repo_matches(const struct hook_ctx *c, const char *git_url)
 	return false;
 }
 
+/* The signature (or GitLab's token) checked against the project's secret, as its host signs. */
+static bool hook_signed(const struct hook_ctx *c, const char *secret, const char *signature)
+{
+	switch (c->host) {
+	case HOOK_GITHUB:
+		return hook_signature_verify(secret, buf_cstr(&c->body), c->body.len, signature);
+	case HOOK_GITEA:
+		return hook_signature_hex_verify(secret, buf_cstr(&c->body), c->body.len, signature);
+	case HOOK_GITLAB:
+		return hook_token_verify(secret, signature);
+	}
+	return false;
+}
+
 /* Checks the signature with each candidate's secret; those that match become targets. An
  * index entry whose project is gone or moved to another repository is dropped. */
 static int hook_verify(struct hook_ctx *c, json_t *candidates, const char *signature,
@@ -130,13 +176,10 @@ static int hook_verify(struct hook_ctx *c, json_t *candidates, const char *signa
 	json_t *v;
 	json_array_foreach(candidates, i, v) {
 		const char *slug = json_string_value(v);
-		char secret[HOOK_SECRET_MAX + 1];
 		if (validate_slug(slug, NULL) < 0)
 			continue;
 		struct hook_target *t = &c->targets[c->ntargets];
-		int exists = model_hook_project(c->app->redis, slug, t->git_url, sizeof(t->git_url),
-						t->branch, sizeof(t->branch), secret, sizeof(secret),
-						err);
+		int exists = model_hook_project(c->app->redis, slug, &t->project, err);
 		if (exists < 0)
 			return exists;
 		if (!exists) {
@@ -145,106 +188,22 @@ static int hook_verify(struct hook_ctx *c, json_t *candidates, const char *signa
 			continue;
 		}
 		snprintf(t->slug, sizeof(t->slug), "%s", slug);
-		if (!by_query && !hook_repo_matches(c, t->git_url)) {
+		if (!by_query && !hook_repo_matches(c, t->project.git_url)) {
 			for (size_t u = 0; u < c->nurls; u++)
 				hook_index_remove(c->app->redis, c->urls[u], slug, NULL);
 			continue;
 		}
-		if (!hook_secret_valid(secret))
+		if (!hook_secret_valid(t->project.secret))
 			continue;
 		c->known = true;
-		if (hook_signature_verify(secret, buf_cstr(&c->body), c->body.len, signature))
+		if (hook_signed(c, t->project.secret, signature))
 			c->ntargets++;
 	}
 	return 0;
 }
 
-/* Queues a deployment of the branch, not of the payload's commit: the delivery id is not
- * covered by the signature, so a captured push can be sent again, and the clone deploys the
- * branch's head as it finds it (the pushed commit is kept to say so in the log when they
- * differ). A replay of an old push therefore rebuilds the current head, never the old commit. */
-static int hook_deploy(struct hook_ctx *c, struct hook_target *t, const char *delivery,
-		       json_t *results, struct error *err)
-{
-	char superseded[ID_LEN + 1];
-	struct deployment dep;
-	model_deployment_init(&dep);
-	id_new(dep.id);
-	snprintf(dep.project, sizeof(dep.project), "%s", t->slug);
-	snprintf(dep.git_url, sizeof(dep.git_url), "%s", t->git_url);
-	snprintf(dep.ref, sizeof(dep.ref), "%s", t->push.branch);
-	snprintf(dep.pushed_commit, sizeof(dep.pushed_commit), "%s", t->push.commit);
-	snprintf(dep.branch, sizeof(dep.branch), "%s", t->push.branch);
-	snprintf(dep.trigger, sizeof(dep.trigger), "webhook");
-	snprintf(dep.delivery, sizeof(dep.delivery), "%s", delivery);
-	snprintf(dep.commit_message, sizeof(dep.commit_message), "%s", t->push.message);
-	dep.created = clock_wall_ms();
-	const char *id = dep.id;
-	int rc = model_lifecycle_redeploy(c->app->redis, t->slug, &dep, superseded, err);
-	if (rc < 0)
-		return rc;
-	log_info("webhook queued project=%s deployment=%s commit=%s branch=%s delivery=%s "
-		 "superseded=%s",
-		 t->slug, id, t->push.commit, t->push.branch, delivery,
-		 superseded[0] ? superseded : "-");
-	json_array_append_new(results,
-			      json_pack("{s:s,s:s,s:s,s:s,s:s?}", "project", t->slug, "action", "queued",
-					"deploymentId", id, "commit", t->push.commit, "superseded",
-					superseded[0] ? superseded : NULL));
-	return 0;
-}
-
-static int hook_push(struct hook_ctx *c, struct http_response *resp, const char *delivery,
-		     struct error *err)
-{
-	for (size_t i = 0; i < c->ntargets; i++) {
-		struct hook_target *t = &c->targets[i];
-		hook_push_classify(c->payload, t->branch, &t->push);
-		if (t->push.action == HOOK_PUSH_INVALID)
-			return error_set(err, SKIFF_EINVALID, "invalid_payload", "%s", t->push.reason);
-	}
-	for (size_t i = 0; i < c->ntargets; i++) {
-		struct hook_target *t = &c->targets[i];
-		if (t->push.action == HOOK_PUSH_DEPLOY &&
-		    rate_request(c->req, resp, c->app->redis, RATE_HOOK, t->slug, err) < 0)
-			return err->code;
-	}
-	int fresh = model_hook_delivery_claim(c->app->redis, delivery, HOOK_DELIVERY_TTL, err);
-	if (fresh < 0)
-		return fresh;
-	if (!fresh)
-		return response_json(resp, 200, json_pack("{s:s,s:s}", "status", "duplicate", "message",
-						      "duplicate delivery"));
-	json_t *results = json_array();
-	const char *reason = NULL;
-	size_t queued = 0;
-	for (size_t i = 0; i < c->ntargets; i++) {
-		struct hook_target *t = &c->targets[i];
-		if (t->push.action == HOOK_PUSH_DEPLOY) {
-			if (hook_deploy(c, t, delivery, results, err) < 0) {
-				model_hook_delivery_forget(c->app->redis, delivery); /* GitHub's redelivery may try again */
-				json_decref(results);
-				return err->code;
-			}
-			queued++;
-			continue;
-		}
-		if (!reason)
-			reason = t->push.reason;
-		log_info("webhook ignored project=%s delivery=%s reason=\"%s\"", t->slug, delivery,
-			 t->push.reason);
-		json_array_append_new(results, json_pack("{s:s,s:s,s:s}", "project", t->slug,
-							 "action", "ignored", "reason",
-							 t->push.reason));
-	}
-	if (queued)
-		return response_json(resp, 202, json_pack("{s:s,s:{s:o}}", "status", "queued", "data",
-						      "deployments", results));
-	return response_json(resp, 202, json_pack("{s:s,s:s,s:{s:o}}", "status", "ignored", "reason",
-					      reason, "data", "deployments", results));
-}
-
-static int hook_github(struct http_request *req, struct http_response *resp)
+static int hook_receive(struct http_request *req, struct http_response *resp,
+			const struct hook_host_def *h)
 {
 	struct hook_ctx *c = arena_alloc(req->arena, sizeof(*c));
 	struct error err;
@@ -253,31 +212,34 @@ static int hook_github(struct http_request *req, struct http_response *resp)
 	int status;
 	c->req = req;
 	c->app = req->app;
+	c->host = h->host;
 	buf_init(&c->body, HOOK_BODY_MAX);
-	const char *event = request_param(req, "HTTP_X_GITHUB_EVENT");
-	const char *signature = request_param(req, "HTTP_X_HUB_SIGNATURE_256");
-	const char *delivery = request_param(req, "HTTP_X_GITHUB_DELIVERY");
+	const char *event = hook_header(req, h->event);
+	const char *signature = hook_header(req, h->signature);
+	const char *delivery = hook_header(req, h->delivery);
 	const char *project = request_query_get(req, "project");
 	bool by_query = project && *project;
 
-	/* per address before any work; per project only for verified deliveries (hook_push), so
+	/* per address before any work; per project only for verified deliveries (act.c), so
 	 * unsigned requests cannot use up a project's allowance */
 	if (rate_request(req, resp, c->app->redis, RATE_HOOK, NULL, &err) < 0 ||
 	    request_body(req, &c->body, &err) < 0)
 		goto fail;
 	if (!event || !*event || strlen(event) > HOOK_EVENT_MAX ||
-	    strspn(event, "abcdefghijklmnopqrstuvwxyz_") != strlen(event)) {
-		error_set(&err, SKIFF_EINVALID, "invalid_event", "X-GitHub-Event is missing or invalid");
+	    strspn(event, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_ ") != strlen(event)) {
+		error_set(&err, SKIFF_EINVALID, "invalid_event", "the %s event header is missing or "
+			  "invalid", h->name);
 		goto fail;
 	}
-	if (!hook_delivery_valid(delivery)) {
+	if (!delivery || strlen(h->delivery_prefix) + strlen(delivery) > HOOK_DELIVERY_MAX ||
+	    !hook_delivery_valid(delivery)) {
 		error_set(&err, SKIFF_EINVALID, "invalid_delivery",
-			  "X-GitHub-Delivery is missing or invalid");
+			  "the %s delivery id header is missing or invalid", h->name);
 		goto fail;
 	}
+	snprintf(c->delivery, sizeof(c->delivery), "%s%s", h->delivery_prefix, delivery);
 	if (!signature || !*signature) {
-		error_set(&err, SKIFF_EAUTH, "missing_signature",
-			  "X-Hub-Signature-256 is required: set a secret on the webhook");
+		error_set(&err, SKIFF_EAUTH, "missing_signature", "%s", h->missing_signature);
 		goto fail;
 	}
 	/* Without ?project= the repository in the payload says which secrets to try, so the
@@ -294,29 +256,37 @@ static int hook_github(struct http_request *req, struct http_response *resp)
 	}
 	if (c->ntargets == 0) {
 		error_set(&err, SKIFF_EAUTH, "bad_signature",
-			  "X-Hub-Signature-256 does not match the project's webhook secret");
+			  "the %s signature does not match the project's webhook secret", h->name);
 		goto fail;
 	}
 	if (by_query && hook_parse(c, &err) < 0)
 		goto fail;
-	if (by_query && !hook_repo_matches(c, c->targets[0].git_url)) {
+	if (by_query && !hook_repo_matches(c, c->targets[0].project.git_url)) {
 		status = response_json(resp, 202, json_pack("{s:s,s:s}", "status", "ignored", "reason",
 							"the payload's repository is not the project's"));
 		goto out;
 	}
 
-	if (!strcmp(event, "ping")) {
-		log_info("webhook ping project=%s delivery=%s", c->targets[0].slug, delivery);
+	switch (hook_event_kind(h, event)) {
+	case HOOK_EVENT_PING:
+		log_info("webhook ping project=%s delivery=%s", c->targets[0].slug, c->delivery);
 		status = response_json(resp, 200, json_pack("{s:s}", "status", "pong"));
-	} else if (!strcmp(event, "push")) {
-		status = hook_push(c, resp, delivery, &err);
-		if (status < 0)
-			goto fail;
-	} else {
-		log_info("webhook ignored event=%s delivery=%s", event, delivery);
+		break;
+	case HOOK_EVENT_PUSH:
+		status = hook_act_push(c, resp, &err);
+		break;
+	case HOOK_EVENT_PULL:
+		status = hook_act_pull(c, resp, &err);
+		break;
+	default:
+		log_info("webhook ignored host=%s event=\"%s\" delivery=%s", h->name, event,
+			 c->delivery);
 		status = response_json(resp, 202, json_pack("{s:s,s:s}", "status", "ignored", "reason",
-							"only push and ping events are handled"));
+							"only push and pull request events are handled"));
+		break;
 	}
+	if (status < 0)
+		goto fail;
 	goto out;
 fail:
 	status = response_error(req, resp, &err);
@@ -327,17 +297,35 @@ out:
 	return status;
 }
 
+static int hook_github(struct http_request *req, struct http_response *resp)
+{
+	return hook_receive(req, resp, &hook_hosts[HOOK_GITHUB]);
+}
+
+static int hook_gitlab(struct http_request *req, struct http_response *resp)
+{
+	return hook_receive(req, resp, &hook_hosts[HOOK_GITLAB]);
+}
+
+static int hook_gitea(struct http_request *req, struct http_response *resp)
+{
+	return hook_receive(req, resp, &hook_hosts[HOOK_GITEA]);
+}
+
 static const struct http_route hook_routes[] = {
 	{ "POST", "/api/hooks/github", hook_github, HOOK_BODY_MAX, ENDPOINT_PUBLIC },
 	{ "POST", "/api/hooks/build/{}", hook_build, HOOK_BUILD_BODY_MAX, ENDPOINT_CAPABILITY },
+	{ "POST", "/api/hooks/gitlab", hook_gitlab, HOOK_BODY_MAX, ENDPOINT_PUBLIC },
+	{ "POST", "/api/hooks/gitea", hook_gitea, HOOK_BODY_MAX, ENDPOINT_PUBLIC },
 };
 
 int main(int argc, char **argv)
 {
 	static const struct http_program prog = {
 		.name = "skiff-hook",
-		.summary = "skiff's GitHub webhook endpoint as a FastCGI (or CGI) program: a verified "
-			   "push to a project's branch queues a deployment of the branch's head.",
+		.summary = "skiff's webhook endpoint for GitHub, GitLab and Gitea/Forgejo as a FastCGI "
+			   "(or CGI) program: a verified push queues a deployment of the branch's "
+			   "head (production or a preview); pull requests get previews.",
 		.routes = hook_routes,
 		.nroutes = sizeof(hook_routes) / sizeof(hook_routes[0]),
 		.init = app_init,

@@ -14,6 +14,7 @@
 #include "host.h"
 #include "log.h"
 #include "model.h"
+#include "model_preview.h"
 #include "rules.h"
 
 /* Answers from Redis are reused for SITE_FRESH_MS: a rollback or promotion shows within that
@@ -24,7 +25,7 @@
 #define SITE_SLOTS 1024
 
 struct site_slot {
-	char key[SLUG_MAX + ID_LEN + 3];   /* "slug" or "slug--id" */
+	char key[SLUG_MAX + PREVIEW_KEY_MAX + 3];   /* "slug", "slug--id" or "slug--key" */
 	char id[ID_LEN + 1];
 	int rc;                            /* 0, SKIFF_ENOTFOUND or SKIFF_EGONE */
 	long long stamp;                   /* monotonic ms when fetched */
@@ -49,8 +50,8 @@ static int site_resolve(struct serve_app *sa, const struct host_site *site, char
 			struct error *err)
 {
 	char key[sizeof(((struct site_slot *)0)->key)];
-	snprintf(key, sizeof(key), "%s%s%s", site->slug, site->deployment[0] ? "--" : "",
-		 site->deployment);
+	const char *which = site->deployment[0] ? site->deployment : site->preview;
+	snprintf(key, sizeof(key), "%s%s%s", site->slug, which[0] ? "--" : "", which);
 	struct site_slot *slot = site_slot(sa, key);
 	long long now = clock_mono_ms();
 	if (slot->stamp && now - slot->stamp < SITE_FRESH_MS && strcmp(slot->key, key) == 0) {
@@ -63,7 +64,9 @@ static int site_resolve(struct serve_app *sa, const struct host_site *site, char
 		return 0;
 	}
 	int rc;
-	if (!site->deployment[0]) {
+	if (site->preview[0]) {
+		rc = model_preview_current(sa->app->redis, site->slug, site->preview, id, err);
+	} else if (!site->deployment[0]) {
 		rc = model_project_current(sa->app->redis, site->slug, id, err);
 	} else {
 		/* the immutable URL: the deployment must belong to the slug and not be expired */

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "model.h"
 #include "model_env.h"
+#include "model_preview.h"
 #include "model_log.h"
 #include "model_token.h"
 #include "pages.h"
@@ -77,6 +78,21 @@ static int status_project(struct http_request *req, struct http_response *resp)
 	json_object_set_new(p, "env", env_list_api(env));
 	json_object_set_new(p, "changes", changes);
 	env_list_free(env);
+	json_t *keys = NULL, *list = json_array();
+	if (model_preview_list(app->redis, slug, STATUS_PREVIEWS_MAX, &keys, &err) < 0) {
+		json_decref(p);
+		json_decref(list);
+		return response_error(req, resp, &err);
+	}
+	size_t i;
+	json_t *k;
+	json_array_foreach(keys, i, k) {
+		struct preview pv;
+		if (model_preview_get(app->redis, slug, json_string_value(k), &pv, NULL) == 0)
+			json_array_append_new(list, api_preview(req->cfg, slug, &pv));
+	}
+	json_decref(keys);
+	json_object_set_new(p, "activePreviews", list);
 	return response_json(resp, 200, json_pack("{s:o}", "data", p));
 }
 

@@ -11,6 +11,7 @@
 #include "html_form.h"
 #include "id.h"
 #include "model.h"
+#include "model_preview.h"
 #include "model_log.h"
 #include "model_repo.h"
 #include "model_token.h"
@@ -303,6 +304,148 @@ static void pages_tokens(struct http_request *req, struct buf *b, const char *sl
 	json_decref(list);
 }
 
+/* The table of a project's production deployments (previews false) or of its preview
+ * deployments, newest first, from ids. */
+static void pages_deployments(struct http_request *req, struct buf *b, const char *slug,
+			      json_t *ids, const char *cur, long long cur_created, bool previews)
+{
+	struct app *app = req->app;
+	size_t i, shown = 0;
+	json_t *s;
+	json_array_foreach(ids, i, s) {
+		struct deployment d;
+		const char *id = json_string_value(s);
+		if (model_deployment_get(app->redis, id, &d, NULL) < 0 || !d.preview[0] != !previews)
+			continue;
+		if (shown++ == 0) {
+			if (previews)
+				buf_puts(b, "<h3>Preview deployments</h3>\n");
+			buf_printf(b, "<div class=\"table-wrap\"><table class=\"list\" id=\"%s\">\n"
+				   "<thead><tr><th>Deployment</th><th>State</th>%s<th>Commit</th>"
+				   "<th>Created</th><th>URL</th><th></th></tr></thead>\n<tbody>\n",
+				   previews ? "preview-deployments" : "deployments",
+				   previews ? "<th>Branch</th>" : "");
+		}
+		char durl[1024];
+		api_site_url(req->cfg, slug, id, durl, sizeof(durl));
+		const char *state = pages_state(&d);
+		buf_puts(b, "<tr data-deployment-id=\"");
+		buf_put_html(b, id);
+		buf_puts(b, "\" data-state=\"");
+		buf_put_html(b, state);
+		buf_printf(b, "\"%s><td class=\"id\"><a href=\"/deployments/", strcmp(id, cur) ? "" : " class=\"current\"");
+		buf_put_html(b, id);
+		buf_puts(b, "\"><code>");
+		buf_put_html(b, id);
+		buf_puts(b, "</code></a>");
+		if (!strcmp(id, cur))
+			buf_puts(b, " <span class=\"tag\">current</span>");
+		/* data-label: the column's name where a phone shows each row as a card */
+		buf_puts(b, "</td><td data-label=\"State\">");
+		pages_badge(b, state);
+		if (previews) {
+			buf_puts(b, "</td><td data-label=\"Branch\" class=\"branch\"><code>");
+			buf_put_html(b, d.branch);
+			buf_puts(b, "</code>");
+		}
+		buf_puts(b, "</td><td data-label=\"Commit\" class=\"commit\"><code>");
+		buf_printf(b, "%.7s", d.commit);
+		buf_puts(b, "</code> <span class=\"msg\">");
+		buf_put_html(b, d.commit_message);
+		buf_puts(b, "</span></td><td data-label=\"Created\">");
+		pages_time(b, d.created);
+		buf_puts(b, "</td><td data-label=\"URL\">");
+		if (d.state == DEPLOYMENT_READY) {
+			buf_puts(b, "<a href=\"");
+			buf_put_html(b, durl);
+			buf_puts(b, "\">visit</a>");
+		}
+		buf_puts(b, "</td><td class=\"row-actions\">");
+		if (!previews && d.state == DEPLOYMENT_READY && cur_created != MODEL_NONE &&
+		    d.created < cur_created) {
+			buf_puts(b, "<form method=\"post\" class=\"inline\" action=\"/api/projects/");
+			buf_put_html(b, slug);
+			buf_puts(b, "/rollback\"><input type=\"hidden\" name=\"deploymentId\" value=\"");
+			buf_put_html(b, id);
+			buf_puts(b, "\"><button type=\"submit\" class=\"rollback\">Roll back to this</button>"
+				     "</form>");
+		}
+		buf_puts(b, "</td></tr>\n");
+	}
+	if (shown)
+		buf_puts(b, "</tbody></table></div>\n");
+	else if (!previews)
+		buf_puts(b, "<p class=\"empty-state\">No production deployments yet.</p>\n");
+}
+
+/* The project's previews: each address with what it serves. */
+static void pages_previews(struct http_request *req, struct buf *b, const struct project *p)
+{
+	struct app *app = req->app;
+	json_t *keys = NULL, *k;
+	size_t i;
+	buf_puts(b, "<h2>Previews</h2>\n<p id=\"previews-setting\" class=\"muted\">");
+	if (!p->previews[0]) {
+		buf_puts(b, "Previews are off for this project.");
+	} else if (!strcmp(p->previews, "*")) {
+		buf_puts(b, "Every branch and pull request gets a preview.");
+	} else {
+		buf_puts(b, "Branches and pull requests from <code>");
+		buf_put_html(b, p->previews);
+		buf_puts(b, "</code> get previews.");
+	}
+	if (p->previews[0])
+		buf_puts(b, p->preview_forks ? " Pull requests from forks are built." :
+			    " Pull requests from forks are not built.");
+	buf_puts(b, "</p>\n");
+	if (model_preview_list(app->redis, p->slug, STATUS_PREVIEWS_MAX, &keys, NULL) < 0 ||
+	    json_array_size(keys) == 0) {
+		buf_puts(b, "<p class=\"empty-state\" id=\"previews-empty\">No previews.</p>\n");
+		json_decref(keys);
+		return;
+	}
+	buf_puts(b, "<div class=\"table-wrap\"><table class=\"list\" id=\"previews\">\n<thead><tr>"
+		     "<th>Preview</th><th>Source</th><th>State</th><th>Updated</th></tr></thead>\n"
+		     "<tbody>\n");
+	json_array_foreach(keys, i, k) {
+		struct preview pv;
+		struct deployment d;
+		char url[1024];
+		if (model_preview_get(app->redis, p->slug, json_string_value(k), &pv, NULL) < 0)
+			continue;
+		api_site_url(req->cfg, p->slug, pv.key, url, sizeof(url));
+		buf_puts(b, "<tr data-preview=\"");
+		buf_put_html(b, pv.key);
+		buf_puts(b, "\"><td data-label=\"Preview\">");
+		pages_site_link(b, NULL, pv.current[0] ? url : NULL);
+		buf_puts(b, "</td><td data-label=\"Source\">");
+		if (pv.pr != MODEL_NONE) {
+			buf_printf(b, "pull request #%lld ", pv.pr);
+			buf_put_html(b, pv.title);
+			buf_puts(b, " ");
+		}
+		buf_puts(b, "<code>");
+		buf_put_html(b, pv.branch);
+		buf_puts(b, "</code>");
+		if (pv.fork)
+			buf_puts(b, " <span class=\"tag\">fork</span>");
+		buf_puts(b, "</td><td data-label=\"State\">");
+		const char *show = pv.queued[0] ? pv.queued : pv.current;
+		if (show[0] && model_deployment_get(app->redis, show, &d, NULL) == 0) {
+			buf_puts(b, "<a href=\"/deployments/");
+			buf_put_html(b, d.id);
+			buf_puts(b, "\">");
+			pages_badge(b, pages_state(&d));
+			buf_puts(b, "</a>");
+		}
+		buf_puts(b, "</td><td data-label=\"Updated\">");
+		pages_time(b, pv.updated);
+		buf_puts(b, "</td></tr>\n");
+	}
+	buf_puts(b, "</tbody></table></div>\n");
+	json_decref(keys);
+}
+
 int pages_project(struct http_request *req, struct http_response *resp)
 {
 	struct app *app = req->app;
@@ -332,11 +475,18 @@ int pages_project(struct http_request *req, struct http_response *resp)
 	buf_puts(&b, "</code></dd>\n<dt>New commits</dt><dd id=\"triggers\">");
 	int webhook = p.webhook_secret[0] != '\0', watch = p.watch;
 	if (webhook) {
-		buf_puts(&b, "deployed on push: GitHub webhook <code>");
-		buf_put_html(&b, req->cfg->dashboard_url);
-		buf_puts(&b, "/api/hooks/github?project=");
-		buf_put_html(&b, slug);
-		buf_puts(&b, "</code>");
+		/* the same secret verifies each host's deliveries */
+		static const char *const hosts[][2] = { { "GitHub", "github" }, { "GitLab", "gitlab" },
+							 { "Gitea/Forgejo", "gitea" } };
+		buf_puts(&b, "deployed on push: webhook");
+		for (size_t h = 0; h < 3; h++) {
+			buf_printf(&b, "%s%s <code>", h ? ", " : " (", hosts[h][0]);
+			buf_put_html(&b, req->cfg->dashboard_url);
+			buf_printf(&b, "/api/hooks/%s?project=", hosts[h][1]);
+			buf_put_html(&b, slug);
+			buf_puts(&b, "</code>");
+		}
+		buf_puts(&b, ")");
 	}
 	if (watch)
 		buf_printf(&b, "%sdeployed by polling the branch every %ld s", webhook ? "; " : "",
@@ -368,63 +518,15 @@ int pages_project(struct http_request *req, struct http_response *resp)
 		     "</button></form>\n"
 		     "<a class=\"button secondary\" id=\"settings-link\" href=\"/projects/");
 	buf_put_html(&b, slug);
-	buf_puts(&b, "/settings\">Settings</a>\n</div>\n<h2>Deployments</h2>\n");
-	buf_puts(&b, "<div class=\"table-wrap\"><table class=\"list\" id=\"deployments\">\n<thead><tr>"
-		     "<th>Deployment</th><th>State</th><th>Commit</th><th>Created</th><th>URL</th>"
-		     "<th></th></tr></thead>\n<tbody>\n");
+	buf_puts(&b, "/settings\">Settings</a>\n</div>\n<h2>Production</h2>\n");
 	/* rollbacks go back in time: only to ready deployments older than the current one */
 	struct deployment cd;
 	long long cur_created = MODEL_NONE;
 	if (*cur && model_deployment_get(app->redis, cur, &cd, NULL) == 0)
 		cur_created = cd.created;
-	size_t i;
-	json_t *s;
-	json_array_foreach(ids, i, s) {
-		struct deployment d;
-		const char *id = json_string_value(s);
-		if (model_deployment_get(app->redis, id, &d, NULL) < 0)
-			continue;
-		char durl[1024];
-		api_site_url(req->cfg, slug, id, durl, sizeof(durl));
-		const char *state = pages_state(&d);
-		buf_puts(&b, "<tr data-deployment-id=\"");
-		buf_put_html(&b, id);
-		buf_puts(&b, "\" data-state=\"");
-		buf_put_html(&b, state);
-		buf_printf(&b, "\"%s><td class=\"id\"><a href=\"/deployments/", strcmp(id, cur) ? "" : " class=\"current\"");
-		buf_put_html(&b, id);
-		buf_puts(&b, "\"><code>");
-		buf_put_html(&b, id);
-		buf_puts(&b, "</code></a>");
-		if (!strcmp(id, cur))
-			buf_puts(&b, " <span class=\"tag\">current</span>");
-		/* data-label: the column's name where a phone shows each row as a card */
-		buf_puts(&b, "</td><td data-label=\"State\">");
-		pages_badge(&b, state);
-		buf_puts(&b, "</td><td data-label=\"Commit\" class=\"commit\"><code>");
-		buf_printf(&b, "%.7s", d.commit);
-		buf_puts(&b, "</code> <span class=\"msg\">");
-		buf_put_html(&b, d.commit_message);
-		buf_puts(&b, "</span></td><td data-label=\"Created\">");
-		pages_time(&b, d.created);
-		buf_puts(&b, "</td><td data-label=\"URL\">");
-		if (d.state == DEPLOYMENT_READY) {
-			buf_puts(&b, "<a href=\"");
-			buf_put_html(&b, durl);
-			buf_puts(&b, "\">visit</a>");
-		}
-		buf_puts(&b, "</td><td class=\"row-actions\">");
-		if (d.state == DEPLOYMENT_READY && cur_created != MODEL_NONE && d.created < cur_created) {
-			buf_puts(&b, "<form method=\"post\" class=\"inline\" action=\"/api/projects/");
-			buf_put_html(&b, slug);
-			buf_puts(&b, "/rollback\"><input type=\"hidden\" name=\"deploymentId\" value=\"");
-			buf_put_html(&b, id);
-			buf_puts(&b, "\"><button type=\"submit\" class=\"rollback\">Roll back to this</button>"
-				     "</form>");
-		}
-		buf_puts(&b, "</td></tr>\n");
-	}
-	buf_puts(&b, "</tbody></table></div>\n");
+	pages_deployments(req, &b, slug, ids, cur, cur_created, false);
+	pages_previews(req, &b, &p);
+	pages_deployments(req, &b, slug, ids, cur, cur_created, true);
 	struct repo_access *ra = malloc(sizeof(*ra));
 	if (!ra)
 		abort();
@@ -630,7 +732,22 @@ int pages_deployment(struct http_request *req, struct http_response *resp)
 	pages_time(&b, d.created);
 	buf_puts(&b, "</dd>\n\t<dt>Trigger</dt><dd id=\"trigger\">");
 	buf_put_html(&b, d.trigger);
-	buf_puts(&b, "</dd>\n</dl>\n<div class=\"log-head\">\n\t<h2>Build log</h2>\n\t<span class=\"tools\">"
+	buf_puts(&b, "</dd>\n\t<dt>Context</dt><dd id=\"context\">");
+	buf_puts(&b, d.preview[0] ? "preview" : "production");
+	if (d.preview[0]) {
+		char pvurl[1024];
+		api_site_url(req->cfg, slug, d.preview, pvurl, sizeof(pvurl));
+		buf_puts(&b, " at <a id=\"preview-url\" href=\"");
+		buf_put_html(&b, pvurl);
+		buf_puts(&b, "\">");
+		buf_put_html(&b, pvurl);
+		buf_puts(&b, "</a>");
+		if (d.fork)
+			buf_puts(&b, " <span class=\"tag\">fork</span>");
+	}
+	buf_puts(&b, "</dd>\n\t<dt>Branch</dt><dd><code id=\"branch\">");
+	buf_put_html(&b, d.branch[0] ? d.branch : d.ref[0] ? d.ref : "(default)");
+	buf_puts(&b, "</code></dd>\n</dl>\n<div class=\"log-head\">\n\t<h2>Build log</h2>\n\t<span class=\"tools\">"
 		     "<span id=\"live\" class=\"live\" hidden>live</span><a id=\"raw-log\" "
 		     "href=\"/api/deployments/");
 	buf_put_html(&b, id);

@@ -6,6 +6,7 @@
 #include "model.h"
 
 #define STATUS_LOG_MAX (16u << 20)   /* largest log served or rendered */
+#define STATUS_PREVIEWS_MAX 100      /* previews listed for a project (newest first) */
 
 /* Loads a deployment and its project (empty when the project was deleted); 0 or an error
  * code with err set. */
