@@ -279,6 +279,18 @@ int model_lease_renew(struct redis *r, const char *id, const char *token, long t
 	return rc;
 }
 
+int model_lease_extend(struct redis *r, const char *id, long ttl_s, struct error *err)
+{
+	char key[REDIS_KEY_MAX];
+	redis_key(r, key, "lease:%s", id);
+	redisReply *reply = redis_cmd(r, err, "EXPIRE %s %ld", key, ttl_s);
+	if (!reply)
+		return model_script_failed(err);
+	int alive = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
+	freeReplyObject(reply);
+	return alive;
+}
+
 int model_lease_alive(struct redis *r, const char *id, struct error *err)
 {
 	char key[REDIS_KEY_MAX];

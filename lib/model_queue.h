@@ -59,6 +59,9 @@ int model_queue_recover(struct redis *r, const char *id, enum model_recover *out
  * unconditionally (a build started by hand). */
 int model_lease_renew(struct redis *r, const char *id, const char *token, long ttl_s,
 		      struct error *err);
+/* Extends the lease only while it lives, keeping its holder (an expired or dropped one stays
+ * gone): 1 extended, 0 gone, negative on error. */
+int model_lease_extend(struct redis *r, const char *id, long ttl_s, struct error *err);
 int model_lease_alive(struct redis *r, const char *id, struct error *err); /* 1, 0, <0 */
 /* Deletes the lease if it is still token's (any lease when token is empty). */
 int model_lease_drop(struct redis *r, const char *id, const char *token, struct error *err);

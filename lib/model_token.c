@@ -5,6 +5,7 @@
 #include "model.h"
 #include "model_script.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,18 +57,24 @@ static const char model_lua_token_lookup[] =
 	"end "
 	"return {id, t[1], t[2] or '', t[3] or '', t[4] or '0', used}";
 
-void model_token_secret_new(char out[TOKEN_LEN + 1])
+void model_token_secret_fill(const char *prefix, char *out, size_t len)
 {
 	char part[ID_LEN + 1];
-	size_t n = sizeof(TOKEN_PREFIX) - 1;
-	memcpy(out, TOKEN_PREFIX, n);
-	while (n < TOKEN_LEN) {
+	size_t n = strlen(prefix);
+	assert(n < len);
+	memcpy(out, prefix, n);
+	while (n < len) {
 		id_new(part); /* 12 characters of base32 from getrandom */
-		size_t take = TOKEN_LEN - n < ID_LEN ? TOKEN_LEN - n : ID_LEN;
+		size_t take = len - n < ID_LEN ? len - n : ID_LEN;
 		memcpy(out + n, part, take);
 		n += take;
 	}
-	out[TOKEN_LEN] = '\0';
+	out[len] = '\0';
+}
+
+void model_token_secret_new(char out[TOKEN_LEN + 1])
+{
+	model_token_secret_fill(TOKEN_PREFIX, out, TOKEN_LEN);
 }
 
 int model_token_secret_valid(const char *s)

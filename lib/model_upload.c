@@ -48,6 +48,18 @@ static const char model_lua_upload_log[] = MODEL_LUA_FINAL
 	"end "
 	"return n";
 
+/* KEYS: deployment, upload; ARGV: files, config, ttl. A deployment whose context is "preview"
+ * stays a preview. */
+static const char model_lua_upload_attach[] =
+	"local t = redis.call('HMGET', KEYS[1], 'state', 'phase', 'context') "
+	"if not t[1] then return -2 end "
+	"if t[1] ~= 'building' or t[2] ~= 'upload' then return -3 end "
+	"if redis.call('EXISTS', KEYS[2]) == 0 then return -2 end "
+	"redis.call('HSET', KEYS[2], 'files', ARGV[1], 'config', ARGV[2], 'preview', "
+	"t[3] == 'preview' and '1' or '0') "
+	"redis.call('EXPIRE', KEYS[2], ARGV[3]) "
+	"return 1";
+
 int model_upload_create(struct redis *r, const struct deployment *d, const char *files,
 			const char *config, bool preview, struct error *err)
 {
@@ -152,5 +164,21 @@ int model_upload_log(struct redis *r, const char *id, const struct model_upload_
 	}
 	free(seqs);
 	free(args);
+	return rc;
+}
+
+int model_upload_attach(struct redis *r, const char *id, const char *files, const char *config,
+			struct error *err)
+{
+	char kd[REDIS_KEY_MAX], ku[REDIS_KEY_MAX], ttl[16];
+	redis_key(r, kd, "deployment:%s", id);
+	redis_key(r, ku, "upload:%s", id);
+	snprintf(ttl, sizeof(ttl), "%d", MODEL_UPLOAD_TTL_S);
+	const char *args[] = { kd, ku, files, config, ttl };
+	int rc = model_script_run(r, model_lua_upload_attach, 2, 5, args, "deployment", "conflict",
+				  err);
+	if (rc == SKIFF_ECONFLICT)
+		rc = error_set(err, SKIFF_ECONFLICT, "not_uploading",
+			       "deployment %s is not building in its upload phase", id);
 	return rc;
 }

@@ -19,6 +19,12 @@
  * atomic step: the deployment never exists without its file list. */
 int model_upload_create(struct redis *r, const struct deployment *d, const char *files,
 			const char *config, bool preview, struct error *err);
+/* The file list and configuration of a deployment built by a remote builder (its build token
+ * minted, model_buildtoken.h), attached once it is building in phase upload: from then on it
+ * is uploaded like one model_upload_create made. SKIFF_ECONFLICT (not_uploading) in any other
+ * state or phase. */
+int model_upload_attach(struct redis *r, const char *id, const char *files, const char *config,
+			struct error *err);
 /* The file list and configuration of an uploaded deployment into files and config (bounded
  * buffers; SKIFF_ELIMIT past their maximum); *preview. SKIFF_ENOTFOUND when id was not
  * uploaded by the protocol (or its list expired). */
