@@ -237,9 +237,10 @@ int create_deploy_files(struct http_request *req, struct http_response *resp, js
 	return response_json(resp, 201, answer);
 }
 
-/* The deployment of the route's {id}, which who may change. */
-int create_deploy_load(struct http_request *req, struct create_who *who, struct deployment *d,
-		       struct error *err)
+/* The deployment of the route's {id}, which who may change (a build token: its own, while
+ * its build goes on; with replay, also once it is ready). */
+static int deploy_load(struct http_request *req, struct create_who *who, struct deployment *d,
+		       bool replay, struct error *err)
 {
 	struct app *app = req->app;
 	const char *id = req->params[0];
@@ -248,10 +249,18 @@ int create_deploy_load(struct http_request *req, struct create_who *who, struct 
 	if (!id_valid(id))
 		return error_set(err, SKIFF_EINVALID, "invalid_deployment_id",
 				 "the deployment must be a deployment id (12 characters of a-z and 2-7)");
+	if (who->build && create_who_build(who, id, replay, err) < 0)
+		return err->code;
 	if (model_deployment_get(app->redis, id, d, err) < 0 ||
-	    create_who_may(who, d->project, err) < 0)
+	    (!who->build && create_who_may(who, d->project, err) < 0))
 		return err->code;
 	return 0;
+}
+
+int create_deploy_load(struct http_request *req, struct create_who *who, struct deployment *d,
+		       struct error *err)
+{
+	return deploy_load(req, who, d, false, err);
 }
 
 int create_deploy_uploading(const struct deployment *d, struct error *err)
@@ -384,62 +393,68 @@ fail:
 
 /* A JSON body and the deployment: what finish, fail and log start with. */
 int create_deploy_begin(struct http_request *req, json_t **body, struct deployment *d,
-			struct error *err)
+			struct create_who *who, bool replay, struct error *err)
 {
-	struct create_who who;
 	if (create_body_json(req, body, "the deploy protocol speaks JSON", err) < 0)
 		return err->code;
-	return create_deploy_load(req, &who, d, err);
+	return deploy_load(req, who, d, replay, err);
 }
 
-/* The rest of a deploy protocol route, on its body and deployment: the status it answered, or
- * a negative code with err set. */
-typedef int (*deploy_act)(struct http_request *req, struct http_response *resp, json_t *body,
-			  const struct deployment *d, struct error *err);
-
-/* What finish's siblings share: the body, the deployment, the failure answer. */
-static int deploy_route(struct http_request *req, struct http_response *resp, deploy_act act)
+int create_deploy_route(struct http_request *req, struct http_response *resp, deploy_act act)
 {
 	struct error err;
 	error_clear(&err);
 	json_t *body = NULL;
 	struct deployment d;
+	struct create_who who;
 	int status;
-	if (create_deploy_begin(req, &body, &d, &err) < 0 ||
-	    (status = act(req, resp, body, &d, &err)) < 0)
+	if (create_deploy_begin(req, &body, &d, &who, false, &err) < 0 ||
+	    (status = act(req, resp, body, &d, &who, &err)) < 0)
 		status = response_error(req, resp, &err);
 	json_decref(body);
 	return status;
 }
 
+/* A build token may fail its build in any phase; an upload fails while it uploads. A build a
+ * user asked to stop ends canceled, as a local one does. */
 static int deploy_fail_act(struct http_request *req, struct http_response *resp, json_t *body,
-			   const struct deployment *d, struct error *err)
+			   const struct deployment *d, const struct create_who *who,
+			   struct error *err)
 {
 	struct app *app = req->app;
-	if (create_deploy_uploading(d, err) < 0)
+	if (!who->build && create_deploy_uploading(d, err) < 0)
 		return err->code;
-	json_t *e = json_object_get(body, "error");
+	json_t *e = json_object_get(body, "error"), *code = json_object_get(body, "exitCode");
 	const char *msg = e ? json_string_value(e) : "the uploader gave up";
 	if (!msg || strlen(msg) > MODEL_MESSAGE_MAX)
 		return error_set(err, SKIFF_EINVALID, "invalid_field",
 				 "error must be a string of at most %d bytes", MODEL_MESSAGE_MAX);
+	if (code && (!json_is_integer(code) || json_integer_value(code) < 0 ||
+		     json_integer_value(code) > 255))
+		return error_set(err, SKIFF_EINVALID, "invalid_field",
+				 "exitCode must be a number from 0 to 255");
 	struct deployment change;
 	model_deployment_init(&change);
 	snprintf(change.error, sizeof(change.error), "%s", msg);
-	if (model_deployment_state(app->redis, d->id, DEPLOYMENT_ERROR, NULL, &change,
-				   MODEL_SET(ERROR), err) < 0)
+	change.exit_code = code ? (long long)json_integer_value(code) : MODEL_NONE;
+	enum deployment_state state =
+		who->build && who->bt.cancel_requested ? DEPLOYMENT_CANCELED : DEPLOYMENT_ERROR;
+	if (model_deployment_state(app->redis, d->id, state, "", &change,
+				   MODEL_SET(ERROR) | MODEL_SET(EXIT_CODE), err) < 0)
 		return err->code;
-	log_info("upload failed deployment=%s", d->id);
-	return response_json(resp, 200, json_pack("{ssss}", "deploymentId", d->id, "state", "error"));
+	log_info("upload failed deployment=%s state=%s", d->id, model_state_name(state));
+	return response_json(resp, 200, json_pack("{ssss}", "deploymentId", d->id, "state",
+						  model_state_name(state)));
 }
 
 int create_deploy_fail(struct http_request *req, struct http_response *resp)
 {
-	return deploy_route(req, resp, deploy_fail_act);
+	return create_deploy_route(req, resp, deploy_fail_act);
 }
 
-/* One line of a log batch, checked; text made safe to show (control characters become '?'). */
-static int deploy_log_line(struct http_request *req, json_t *line, long long prev,
+/* One line of a log batch, checked; text made safe to show (control characters become '?').
+ * A build token also sends its builder's own lines (system), as a local build writes them. */
+static int deploy_log_line(struct http_request *req, json_t *line, long long prev, bool build,
 			   struct model_upload_line *out, struct error *err)
 {
 	json_t *seq = json_object_get(line, "seq"), *stream = json_object_get(line, "stream"),
@@ -448,9 +463,10 @@ static int deploy_log_line(struct http_request *req, json_t *line, long long pre
 	if (!json_is_integer(seq) || json_integer_value(seq) < 0 || json_integer_value(seq) <= prev)
 		return error_set(err, SKIFF_EINVALID, "invalid_seq",
 				 "each line needs a seq, a number >= 0 above the one before it");
-	if (!s || (strcmp(s, LOG_SRC_STDOUT) && strcmp(s, LOG_SRC_STDERR)))
-		return error_set(err, SKIFF_EINVALID, "invalid_stream",
-				 "stream must be \"stdout\" or \"stderr\"");
+	if (!s || (strcmp(s, LOG_SRC_STDOUT) && strcmp(s, LOG_SRC_STDERR) &&
+		   (!build || strcmp(s, LOG_SRC_SYSTEM))))
+		return error_set(err, SKIFF_EINVALID, "invalid_stream", "stream must be \"stdout\" or "
+				 "\"stderr\"%s", build ? " or \"system\"" : "");
 	if (!json_is_string(text))
 		return error_set(err, SKIFF_EINVALID, "invalid_text", "text must be a string");
 	if (json_string_length(text) > LOG_LINE_MAX)
@@ -467,7 +483,8 @@ static int deploy_log_line(struct http_request *req, json_t *line, long long pre
 }
 
 static int deploy_log_act(struct http_request *req, struct http_response *resp, json_t *body,
-			  const struct deployment *d, struct error *err)
+			  const struct deployment *d, const struct create_who *who,
+			  struct error *err)
 {
 	struct app *app = req->app;
 	json_t *lines = json_object_get(body, "lines");
@@ -479,8 +496,8 @@ static int deploy_log_act(struct http_request *req, struct http_response *resp, 
 				 DEPLOY_LOG_BATCH_MAX);
 	struct model_upload_line *l = arena_alloc(req->arena, (n ? n : 1) * sizeof(*l));
 	for (size_t i = 0; i < n; i++)
-		if (deploy_log_line(req, json_array_get(lines, i), i ? l[i - 1].seq : -1, &l[i],
-				    err) < 0)
+		if (deploy_log_line(req, json_array_get(lines, i), i ? l[i - 1].seq : -1, who->build,
+				    &l[i], err) < 0)
 			return err->code;
 	if (n && model_upload_log(app->redis, d->id, l, n, &appended, err) < 0)
 		return err->code;
@@ -490,5 +507,60 @@ static int deploy_log_act(struct http_request *req, struct http_response *resp, 
 
 int create_deploy_log(struct http_request *req, struct http_response *resp)
 {
-	return deploy_route(req, resp, deploy_log_act);
+	return create_deploy_route(req, resp, deploy_log_act);
+}
+
+/* The file list of a build: the deployment exists (the dispatcher queued it, the build token
+ * names it) and is building in phase upload; from here on it is uploaded as any other. */
+static int deploy_attach_act(struct http_request *req, struct http_response *resp, json_t *body,
+			     const struct deployment *d, const struct create_who *who,
+			     struct error *err)
+{
+	struct app *app = req->app;
+	const struct config *cfg = req->cfg;
+	const char *key;
+	json_t *v, *required = NULL;
+	struct store *store = NULL;
+	if (!who->build)
+		return error_set(err, SKIFF_EFORBIDDEN, "token_scope",
+				 "only the build token of deployment %s attaches its files", d->id);
+	json_object_foreach(body, key, v) {
+		if (strcmp(key, "files") && strcmp(key, "config"))
+			return error_set(err, SKIFF_EINVALID, "unknown_field", "unknown field '%.64s'", key);
+	}
+	char *config = NULL;
+	json_t *files = json_object_get(body, "files");
+	if (create_deploy_uploading(d, err) < 0 ||
+	    deploy_config_check(json_object_get(body, "config"), &config, err) < 0)
+		return err->code;
+	if (deploy_files_check(cfg, files, err) < 0 || app_store(app, &store, err) < 0) {
+		free(config);
+		return err->code;
+	}
+	char *fj = json_dumps(files, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!fj)
+		abort();
+	int rc = strlen(fj) > DEPLOY_FILES_JSON_MAX
+			 ? error_set(err, SKIFF_ELIMIT, "too_many_files", "the file list is too large")
+			 : create_deploy_missing(store, files, &required, err);
+	if (rc == 0)
+		rc = model_upload_attach(app->redis, d->id, fj, config ? config : "", err);
+	free(fj);
+	free(config);
+	if (rc < 0) {
+		json_decref(required);
+		return rc;
+	}
+	log_info("build upload started deployment=%s files=%zu required=%zu", d->id,
+		 json_object_size(files), json_array_size(required));
+	return response_json(resp, 200, json_pack("{sssos{ssss}}", "deploymentId", d->id, "required",
+						  required, "upload", "method", "PUT", "url",
+						  arena_printf(req->arena,
+							       "%s/api/deployments/%s/blobs/{sha256}",
+							       cfg->dashboard_url, d->id)));
+}
+
+int create_deploy_attach(struct http_request *req, struct http_response *resp)
+{
+	return create_deploy_route(req, resp, deploy_attach_act);
 }

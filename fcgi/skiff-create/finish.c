@@ -265,7 +265,8 @@ int create_deploy_finish(struct http_request *req, struct http_response *resp)
 	char *manifest = NULL;
 	bool preview = false;
 	int status;
-	if (create_deploy_begin(req, &body, &d, &err) < 0 ||
+	struct create_who who;
+	if (create_deploy_begin(req, &body, &d, &who, true, &err) < 0 ||
 	    model_upload_get(app->redis, d.id, &files, &config, &preview, &err) < 0)
 		goto fail;
 	if (d.state == DEPLOYMENT_READY) { /* a replay: nothing is promoted twice */

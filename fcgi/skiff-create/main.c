@@ -6,6 +6,7 @@
 #include "api.h"
 #include "clock.h"
 #include "app.h"
+#include "build.h"
 #include "deploy.h"
 #include "fields.h"
 #include "finish.h"
@@ -266,6 +267,8 @@ static int create_allowed(struct http_request *req, enum create_scope scope,
 		return err->code;
 	if (!who->token)
 		return 0;
+	if (who->build) /* not even its own deployment's cancel */
+		return create_who_may(who, "", err);
 	if (scope == CREATE_ADMIN)
 		return create_who_admin(who, err);
 	if (scope == CREATE_DEPLOYMENT)
@@ -546,6 +549,10 @@ static const struct http_route create_routes[] = {
 	{ "POST", "/api/deployments/{}/finish", create_deploy_finish, 0, ENDPOINT_PUBLIC },
 	{ "POST", "/api/deployments/{}/fail", create_deploy_fail, 0, ENDPOINT_PUBLIC },
 	{ "POST", "/api/deployments/{}/log", create_deploy_log, CREATE_LOG_BODY_MAX,
+	  ENDPOINT_PUBLIC },
+	{ "POST", "/api/deployments/{}/start", create_build_start, 0, ENDPOINT_PUBLIC },
+	{ "POST", "/api/deployments/{}/progress", create_build_progress, 0, ENDPOINT_PUBLIC },
+	{ "POST", "/api/deployments/{}/files", create_deploy_attach, CREATE_FILES_BODY_MAX,
 	  ENDPOINT_PUBLIC },
 };
 

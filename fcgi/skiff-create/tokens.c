@@ -23,10 +23,34 @@ static const char *create_bearer_token(struct http_request *req)
 	return strncmp(auth, TOKEN_PREFIX, sizeof(TOKEN_PREFIX) - 1) == 0 ? auth : NULL;
 }
 
+/* A build token of the request (its bearer), checked against Redis. */
+static int create_who_build_get(struct http_request *req, const char *secret,
+				struct create_who *who, struct error *err)
+{
+	struct app *app = req->app;
+	int rc = model_buildtoken_secret_valid(secret)
+			 ? model_buildtoken_lookup(app->redis, secret, req->cfg->lease_ttl, &who->bt, err)
+			 : SKIFF_ENOTFOUND;
+	if (rc == SKIFF_ENOTFOUND)
+		return error_set(err, SKIFF_EAUTH, "invalid_token",
+				 "the build token is not valid (never issued, replaced by a later "
+				 "launch, or its deployment was removed)");
+	if (rc < 0)
+		return rc;
+	who->token = true;
+	who->build = true;
+	memcpy(who->project, who->bt.project, sizeof(who->project));
+	return 0;
+}
+
 int create_who_get(struct http_request *req, struct create_who *who, struct error *err)
 {
 	struct app *app = req->app;
 	memset(who, 0, sizeof(*who));
+	const char *auth = request_param(req, "HTTP_AUTHORIZATION");
+	if (auth && strncasecmp(auth, "Bearer ", 7) == 0 &&
+	    strncmp(auth + 7, BUILD_TOKEN_PREFIX, sizeof(BUILD_TOKEN_PREFIX) - 1) == 0)
+		return create_who_build_get(req, auth + 7, who, err);
 	const char *secret = create_bearer_token(req);
 	if (!secret)
 		return auth_mutation(req, err);
@@ -46,6 +70,10 @@ int create_who_get(struct http_request *req, struct create_who *who, struct erro
 
 int create_who_may(const struct create_who *who, const char *slug, struct error *err)
 {
+	if (who->build)
+		return error_set(err, SKIFF_EFORBIDDEN, "token_scope",
+				 "a build token only uploads, logs, finishes or fails its own "
+				 "deployment");
 	if (!who->token || !strcmp(who->project, slug))
 		return 0;
 	return error_set(err, SKIFF_EFORBIDDEN, "token_scope",
@@ -56,8 +84,28 @@ int create_who_admin(const struct create_who *who, struct error *err)
 {
 	if (!who->token)
 		return 0;
+	if (who->build)
+		return create_who_may(who, "", err);
 	return error_set(err, SKIFF_EFORBIDDEN, "token_scope",
 			 "a deploy token cannot do this; use the admin credentials");
+}
+
+int create_who_build(const struct create_who *who, const char *id, bool replay_ready,
+		     struct error *err)
+{
+	const struct build_token *bt = &who->bt;
+	if (!who->build || strcmp(bt->deployment, id))
+		return error_set(err, SKIFF_EFORBIDDEN, "token_scope",
+				 "this build token is for another deployment");
+	if (model_state_final(bt->state) && !(replay_ready && bt->state == DEPLOYMENT_READY))
+		return error_set(err, SKIFF_EFORBIDDEN, "build_ended",
+				 "deployment %s has ended (%s): its build token is spent", id,
+				 model_state_name(bt->state));
+	if (!model_state_final(bt->state) && !bt->lease_alive)
+		return error_set(err, SKIFF_EAUTH, "build_token_expired",
+				 "the lease of deployment %s's build expired: its build token no "
+				 "longer works", id);
+	return 0;
 }
 
 /* Admin credentials and a body: JSON from API clients, a form from the dashboard's project

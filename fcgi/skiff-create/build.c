@@ -1,0 +1,161 @@
+/* build.c — a remote builder's own calls: start hands it what to build and marks the
+ * deployment building (phase clone), as skiff-build does for a local build; progress records
+ * its phases and the commit its clone found, and is its heartbeat (every call with its build
+ * token renews the lease) and how it learns of a cancel. */
+#include "build.h"
+#include "deploy.h"
+#include "app.h"
+#include "clock.h"
+#include "gc.h"
+#include "hex.h"
+#include "log.h"
+#include "model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Only the deployment's own build token calls these. */
+static int build_only(const struct create_who *who, const struct deployment *d, struct error *err)
+{
+	if (who->build)
+		return 0;
+	return error_set(err, SKIFF_EFORBIDDEN, "token_scope",
+			 "only the build token of deployment %s calls this", d->id);
+}
+
+/* The production deployment of slug and its commit, as {"deploymentId", "commit"}, or null. */
+static json_t *build_production(struct app *app, const char *slug)
+{
+	char cur[ID_LEN + 1];
+	json_t *out = json_null();
+	struct deployment *p = malloc(sizeof(*p)); /* some KiB: not on the stack */
+	if (!p)
+		abort();
+	if (model_project_current(app->redis, slug, cur, NULL) == 0 && cur[0] &&
+	    model_deployment_get(app->redis, cur, p, NULL) == 0)
+		out = json_pack("{ssss}", "deploymentId", cur, "commit", p->commit);
+	free(p);
+	return out;
+}
+
+static int build_start_act(struct http_request *req, struct http_response *resp, json_t *body,
+			   const struct deployment *d, const struct create_who *who,
+			   struct error *err)
+{
+	struct app *app = req->app;
+	struct project p;
+	(void)body;
+	if (build_only(who, d, err) < 0 || model_project_get(app->redis, d->project, &p, err) < 0)
+		return err->code;
+	if (d->state == DEPLOYMENT_QUEUED) {
+		struct deployment change;
+		model_deployment_init(&change);
+		change.started = clock_wall_ms();
+		if (model_deployment_state(app->redis, d->id, DEPLOYMENT_BUILDING, "clone", &change,
+					   MODEL_SET(STARTED), err) < 0)
+			return err->code;
+		log_info("remote build started deployment=%s project=%s", d->id, d->project);
+	}
+	/* what the deployment names wins over the project (a redeploy of a given commit) */
+	json_t *answer = json_pack(
+		"{sssssssssssssssssssssssoss}", "deploymentId", d->id, "project", d->project,
+		"gitUrl", d->git_url[0] ? d->git_url : p.git_url, "branch",
+		d->branch[0] ? d->branch : p.branch, "ref", d->ref[0] ? d->ref : d->commit,
+		"pushedCommit", d->pushed_commit, "buildCommand", p.build_command,
+		"installCommand", p.install_command, "outputDirectory", p.output_dir, "trigger",
+		d->trigger, "state", "building", "production", build_production(app, d->project),
+		"phase", d->state == DEPLOYMENT_QUEUED ? "clone" : d->phase);
+	return response_json(resp, 200, answer);
+}
+
+int create_build_start(struct http_request *req, struct http_response *resp)
+{
+	return create_deploy_route(req, resp, build_start_act);
+}
+
+/* The optional string field name of body into out (at most max bytes), or an error. */
+static int build_field(json_t *body, const char *name, size_t max, const char **out,
+		       struct error *err)
+{
+	json_t *v = json_object_get(body, name);
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) > max ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return error_set(err, SKIFF_EINVALID, "invalid_field",
+				 "%s must be a string of at most %zu bytes", name, max);
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* The commit the clone found: {commit, commitMessage, descendsFrom}. */
+static int build_commit(struct http_request *req, const struct deployment *d, const char *commit,
+			const char *message, const char *descends, struct error *err)
+{
+	struct app *app = req->app;
+	size_t n = strlen(commit);
+	if ((n != 40 && n != 64) || hex_span(commit) != n)
+		return error_set(err, SKIFF_EINVALID, "invalid_commit",
+				 "commit must be 40 or 64 hex digits");
+	if (descends && descends[0] && !id_valid(descends))
+		return error_set(err, SKIFF_EINVALID, "invalid_deployment_id",
+				 "descendsFrom must be \"\" or a deployment id");
+	struct deployment change;
+	model_deployment_init(&change);
+	snprintf(change.commit, sizeof(change.commit), "%s", commit);
+	snprintf(change.commit_message, sizeof(change.commit_message), "%s", message ? message : "");
+	for (char *c = change.commit_message; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
+	snprintf(change.descends_from, sizeof(change.descends_from), "%s", descends ? descends : "");
+	change.cloned = clock_wall_ms();
+	return model_deployment_update(app->redis, d->id, &change,
+				       MODEL_SET(COMMIT) | MODEL_SET(COMMIT_MESSAGE) |
+					       MODEL_SET(CLONED) | MODEL_SET(DESCENDS_FROM), err);
+}
+
+static int build_progress_act(struct http_request *req, struct http_response *resp, json_t *body,
+			      const struct deployment *d, const struct create_who *who,
+			      struct error *err)
+{
+	struct app *app = req->app;
+	const char *key, *phase, *commit, *message, *descends;
+	json_t *v;
+	if (build_only(who, d, err) < 0)
+		return err->code;
+	json_object_foreach(body, key, v) {
+		if (strcmp(key, "phase") && strcmp(key, "commit") && strcmp(key, "commitMessage") &&
+		    strcmp(key, "descendsFrom"))
+			return error_set(err, SKIFF_EINVALID, "unknown_field", "unknown field '%.64s'", key);
+	}
+	if (build_field(body, "phase", MODEL_PHASE_MAX, &phase, err) < 0 ||
+	    build_field(body, "commit", MODEL_COMMIT_MAX, &commit, err) < 0 ||
+	    build_field(body, "commitMessage", MODEL_MESSAGE_MAX, &message, err) < 0 ||
+	    build_field(body, "descendsFrom", ID_LEN, &descends, err) < 0)
+		return err->code;
+	if (d->state != DEPLOYMENT_BUILDING)
+		return error_set(err, SKIFF_ECONFLICT, "not_started",
+				 "deployment %s is %s: call start first", d->id,
+				 model_state_name(d->state));
+	if (phase && strcmp(phase, "install") && strcmp(phase, "build") && strcmp(phase, "upload"))
+		return error_set(err, SKIFF_EINVALID, "invalid_phase",
+				 "phase must be \"install\", \"build\" or \"upload\"");
+	if (commit && build_commit(req, d, commit, message, descends, err) < 0)
+		return err->code;
+	/* the phase first, then the fence, as a local build does (lib/gc.h): a sweep either sees
+	 * this upload or this call waits for the sweep */
+	if (phase && strcmp(phase, d->phase) &&
+	    (model_deployment_state(app->redis, d->id, DEPLOYMENT_BUILDING, phase, NULL, 0, err) < 0 ||
+	     (!strcmp(phase, "upload") && gc_fence_wait(app->redis, GC_FENCE_TTL_MS, err) < 0)))
+		return err->code;
+	return response_json(resp, 200, json_pack("{sssssssb}", "deploymentId", d->id, "state",
+						  "building", "phase", phase ? phase : d->phase,
+						  "cancel", who->bt.cancel_requested));
+}
+
+int create_build_progress(struct http_request *req, struct http_response *resp)
+{
+	return create_deploy_route(req, resp, build_progress_act);
+}
