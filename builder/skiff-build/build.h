@@ -30,6 +30,7 @@
 #define BUILD_EXIT_CLAIM_LOST 4              /* taken over by another run: nothing recorded */
 
 struct build_lease;
+struct remote;
 
 /* The network of the build's commands (net.c). */
 enum build_net_mode {
@@ -49,6 +50,11 @@ struct build {
 	struct build_lease *lease;
 	char claim[MODEL_CLAIM_MAX];  /* the claim this run holds ("" when started by hand) */
 	atomic_int claim_lost;        /* the build was queued again and claimed by another run */
+	/* --remote: the deploy protocol instead of Redis and the store (remote.h); redis and
+	 * store are NULL then */
+	struct remote *remote;
+	char production_id[ID_LEN + 1];             /* production when the build started, */
+	char production_commit[MODEL_COMMIT_MAX + 1]; /* as the API told it */
 	char workdir[PATH_MAX];       /* work_dir/{id}: removed at the end */
 	char repo[PATH_MAX];          /* workdir/repo: the checkout */
 	char home[PATH_MAX];          /* workdir/home: $HOME of the commands */

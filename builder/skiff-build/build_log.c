@@ -5,6 +5,7 @@
 #include "log.h"
 #include "model.h"
 #include "model_log.h"
+#include "remote.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -59,6 +60,10 @@ int build_log_flush(struct build *b, bool force, struct error *err)
 static void build_log_append(struct build *b, const char *source, const char *text, size_t len)
 {
 	struct error e;
+	if (b->remote) { /* numbered, batched, held while the API is away (remote.c) */
+		remote_log(b->remote, source, text, len);
+		return;
+	}
 	if (build_log_flush(b, false, &e) == 0 &&
 	    model_log_append(b->redis, b->id, source, text, len, &e) == 0)
 		return;

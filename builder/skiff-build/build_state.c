@@ -2,6 +2,7 @@
  * cancel seen by the lease thread), and its phase. */
 #include "build_state.h"
 #include "model.h"
+#include "remote.h"
 
 #include <signal.h>
 
@@ -26,5 +27,7 @@ int build_state_signal(void)
 
 int build_phase(struct build *b, const char *phase, struct error *err)
 {
+	if (b->remote)
+		return remote_phase(b, phase, err);
 	return model_deployment_state(b->redis, b->id, DEPLOYMENT_BUILDING, phase, NULL, 0, err);
 }

@@ -8,6 +8,7 @@
 #include "gitauth.h"
 #include "log.h"
 #include "model.h"
+#include "remote.h"
 #include "run.h"
 
 #include <git2.h>
@@ -147,9 +148,13 @@ static void clone_descends_from(struct build *b, git_repository *repo, const git
 	struct deployment *d = malloc(sizeof(*d));   /* some KiB: not on the stack */
 	if (!d)
 		abort();
-	if (model_project_current(b->redis, b->slug, cur, NULL) == 0 && cur[0] &&
-	    model_deployment_get(b->redis, cur, d, NULL) == 0 &&
-	    git_oid_fromstr(&theirs, d->commit) == 0 &&
+	if (b->remote) { /* production as the API told it at the start */
+		memcpy(cur, b->production_id, ID_LEN + 1);
+		memcpy(d->commit, b->production_commit, sizeof(b->production_commit));
+	}
+	if ((b->remote || (model_project_current(b->redis, b->slug, cur, NULL) == 0 && cur[0] &&
+			   model_deployment_get(b->redis, cur, d, NULL) == 0)) &&
+	    cur[0] && git_oid_fromstr(&theirs, d->commit) == 0 &&
 	    (git_oid_equal(ours, &theirs) || git_graph_descendant_of(repo, ours, &theirs) == 1))
 		memcpy(out, cur, ID_LEN + 1);
 	free(d);
@@ -341,9 +346,11 @@ int build_clone(struct build *b, struct error *err)
 	json_decref(m);
 	change.cloned = clock_wall_ms();
 	clone_descends_from(b, repo, git_object_id(commit), change.descends_from);
-	rc = model_deployment_update(b->redis, b->id, &change,
-				     MODEL_SET(COMMIT) | MODEL_SET(COMMIT_MESSAGE) | MODEL_SET(CLONED) |
-					     MODEL_SET(DESCENDS_FROM), err);
+	rc = b->remote ? remote_commit(b, change.commit_message, change.descends_from, err)
+		       : model_deployment_update(b->redis, b->id, &change,
+						 MODEL_SET(COMMIT) | MODEL_SET(COMMIT_MESSAGE) |
+							 MODEL_SET(CLONED) | MODEL_SET(DESCENDS_FROM),
+						 err);
 	if (rc == 0)
 		build_log(b, "Checked out commit %.12s: %s", b->commit, change.commit_message);
 out:

@@ -8,8 +8,10 @@
 #include "cache.h"
 #include "clone.h"
 #include "lease.h"
+#include "remote.h"
 #include "run.h"
 #include "upload.h"
+#include "upload_remote.h"
 #include "clock.h"
 #include "gc.h"
 #include "log.h"
@@ -18,6 +20,7 @@
 #include "model_queue.h"
 #include "sandbox.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <git2.h>
 #include <signal.h>
@@ -54,8 +57,9 @@ static int build_execute(struct build *b, struct error *err)
 	struct deployment change;
 	model_deployment_init(&change);
 	change.started = clock_wall_ms();
-	int rc = model_deployment_state(b->redis, b->id, DEPLOYMENT_BUILDING, "clone", &change,
-					MODEL_SET(STARTED), err);
+	int rc = b->remote ? 0 /* the API's start did it */
+			   : model_deployment_state(b->redis, b->id, DEPLOYMENT_BUILDING, "clone",
+						    &change, MODEL_SET(STARTED), err);
 	if (rc < 0)
 		return rc;
 	long long t0 = clock_mono_ms();
@@ -94,9 +98,13 @@ static int build_execute(struct build *b, struct error *err)
 		  d->output_dir[0] ? d->output_dir : ".");
 	/* the phase first, then the fence: a sweep either sees this upload or this build waits for
 	 * the sweep (lib/gc.h), so a blob found already stored is not deleted under it */
-	if ((rc = build_phase(b, "upload", err)) < 0 ||
-	    (rc = gc_fence_wait(b->redis, GC_FENCE_TTL_MS, err)) < 0 ||
-	    (rc = build_upload(b, err)) < 0)
+	if ((rc = build_phase(b, "upload", err)) < 0)
+		return rc;
+	if (b->remote) /* the API waits for the fence when told of the phase */
+		rc = build_upload_remote(b, err);
+	else if ((rc = gc_fence_wait(b->redis, GC_FENCE_TTL_MS, err)) == 0)
+		rc = build_upload(b, err);
+	if (rc < 0)
 		return rc;
 	if (build_stopped(b))
 		return error_set(err, SKIFF_ECANCELED, "canceled", "the build was stopped");
@@ -107,6 +115,8 @@ static int build_execute(struct build *b, struct error *err)
 	change.files = (long long)b->files;
 	change.bytes = (long long)b->bytes;
 	change.bytes_uploaded = (long long)b->bytes_uploaded;
+	if (b->remote) /* the API promotes (and drops the fast path's tree) at finish */
+		return remote_finish(b, err);
 	rc = model_deployment_promote_claimed(b->redis, b->id, b->claim, &change,
 					      MODEL_SET(FILES) | MODEL_SET(BYTES) |
 					      MODEL_SET(BYTES_UPLOADED), err);
@@ -151,6 +161,15 @@ static int build_fail(struct build *b, const struct error *cause)
 	snprintf(change.error, sizeof(change.error), "%s", cause->message);
 	change.exit_code = b->exit_code >= 0 ? b->exit_code : MODEL_NONE;
 	struct error e;
+	if (b->remote) { /* the API records canceled when a cancel was asked for */
+		int rc = remote_fail(b, cause, &e);
+		if (rc < 0 && !strcmp(e.name, "build_ended"))
+			return 0;
+		if (rc < 0)
+			log_error("cannot record the failed build deployment=%s error=\"%s\"", b->id,
+				  e.message);
+		return rc;
+	}
 	/* a canceled build's processes are gone by now: that is when the state may say so */
 	enum deployment_state state =
 		atomic_load(&b->cancel_requested) ? DEPLOYMENT_CANCELED : DEPLOYMENT_ERROR;
@@ -191,9 +210,11 @@ static void build_archive_log(struct build *b)
 
 static void build_usage(FILE *f)
 {
-	fprintf(f, "usage: skiff-build [-c FILE] [-n] DEPLOYMENT_ID\n"
+	fprintf(f, "usage: skiff-build [-c FILE] [-n] [--remote] DEPLOYMENT_ID\n"
 		   "Builds one queued deployment of skiff and makes it current when it succeeds.\n"
 		   "  -c FILE    configuration file (default $SKIFF_CONFIG or " CONFIG_DEFAULT_PATH ")\n"
+		   "  --remote   speak the deploy protocol to $SKIFF_API_URL with the build token\n"
+		   "             $SKIFF_BUILD_TOKEN instead of using Redis and the store\n"
 		   "  -n         check the configuration and exit\n"
 		   "  --help     this text\n"
 		   "  --version  the version\n");
@@ -202,7 +223,7 @@ static void build_usage(FILE *f)
 int main(int argc, char **argv)
 {
 	const char *config_path = NULL, *id = NULL;
-	bool check_only = false;
+	bool check_only = false, remote = false;
 	if (argc > 1 && !strcmp(argv[1], "--clone")) /* inside the sandbox, for build_clone */
 		return build_clone_child(argc, argv);
 	for (int i = 1; i < argc; i++) {
@@ -216,6 +237,8 @@ int main(int argc, char **argv)
 			config_path = argv[++i];
 		} else if (!strcmp(argv[i], "-n")) {
 			check_only = true;
+		} else if (!strcmp(argv[i], "--remote")) {
+			remote = true;
 		} else if (argv[i][0] != '-' && !id) {
 			id = argv[i];
 		} else {
@@ -254,8 +277,30 @@ int main(int argc, char **argv)
 	b.cache_lock = -1;
 	buf_init(&b.log_pending, BUILD_LOG_PENDING_MAX);
 	memcpy(b.id, id, ID_LEN + 1);
+	int status = 1, rc = 0;
+	if (remote) {
+		/* no Redis, no store: the deploy protocol with the build token */
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		git_libgit2_init();
+		rc = remote_open(&b, &err);
+		if (rc == 0)
+			rc = remote_start(&b, &err);
+		if (rc == SKIFF_EFORBIDDEN && !strcmp(err.name, "build_ended")) {
+			log_info("deployment already finished deployment=%s", b.id);
+			status = 0;
+			goto out_remote;
+		}
+		if (rc == 0)
+			rc = remote_heartbeat_start(&b, &err);
+		if (rc < 0) {
+			log_error("cannot start the remote build deployment=%s error=\"%s\"", b.id,
+				  err.message);
+			goto out_remote;
+		}
+		log_info("build started deployment=%s project=%s remote=%s", b.id, b.slug, "yes");
+		goto execute;
+	}
 	b.redis = redis_new(&cfg);
-	int status = 1;
 	if (model_deployment_get(b.redis, b.id, &b.deployment, &err) < 0) {
 		log_error("cannot read the deployment deployment=%s error=\"%s\"", b.id, err.message);
 		goto out;
@@ -269,7 +314,7 @@ int main(int argc, char **argv)
 	}
 	snprintf(b.slug, sizeof(b.slug), "%s", b.deployment.project);
 	git_libgit2_init();
-	int rc = model_project_get(b.redis, b.slug, &b.project, &err);
+	rc = model_project_get(b.redis, b.slug, &b.project, &err);
 	if (rc == 0)
 		rc = store_open(&b.store, &cfg, &err);
 	if (rc == 0)
@@ -277,6 +322,7 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		rc = build_lease_start(&b, &err);
 	log_info("build started deployment=%s project=%s", b.id, b.slug);
+execute:
 	if (rc == 0)
 		rc = build_execute(&b, &err);
 	if (rc < 0 && build_stopped(&b))
@@ -296,19 +342,25 @@ int main(int argc, char **argv)
 	status = rc == 0 || build_fail(&b, &err) == 0 ? 0 : 1;
 	log_info("build finished deployment=%s result=%s", b.id, rc == 0 ? "ready" : err.message);
 	build_lease_stop(&b);
-	build_log_flush_end(&b);
-	if (b.store)
-		build_archive_log(&b);
-	model_lease_drop(b.redis, b.id, b.claim, NULL);
+	remote_heartbeat_stop(&b);
+	if (!b.remote) { /* a remote build's log went out with its finish or fail; the API's
+			  * retention archives it */
+		build_log_flush_end(&b);
+		if (b.store)
+			build_archive_log(&b);
+		model_lease_drop(b.redis, b.id, b.claim, NULL);
+	}
 done:
 	if (b.workdir[0] && !getenv("SKIFF_KEEP_WORKDIR"))
 		sandbox_rm_tree(b.workdir);
+out_remote:
 	git_libgit2_shutdown();
 out:
 	detect_result_dispose(&b.detect);
 	build_env_dispose(&b);
 	store_free(b.store);
 	redis_free(b.redis);
+	remote_free(b.remote);
 	buf_dispose(&b.log_pending);
 	return status;
 }

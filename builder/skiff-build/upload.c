@@ -142,7 +142,7 @@ static int upload_file(struct build *b, struct upload_batch *q, int root_fd,
 	return rc;
 }
 
-int build_upload(struct build *b, struct error *err)
+int build_collect(struct build *b, struct collect_result *cr, struct error *err)
 {
 	const struct config *cfg = b->cfg;
 	struct collect_limits lim = {
@@ -153,26 +153,36 @@ int build_upload(struct build *b, struct error *err)
 	/* skiff.json configures the site; it is not part of it when the output is the root */
 	static const char *const root_exclude[] = { "skiff.json", NULL };
 	const char *const *exclude = b->detect.output_dir[0] ? NULL : root_exclude;
+	memset(cr, 0, sizeof(*cr));
+	int root_fd = collect_open_root(b->repo, b->detect.output_dir, err), rc = 0;
+	if (root_fd < 0)
+		return root_fd;
+	rc = collect_walk(root_fd, &lim, exclude, upload_note, b, cr, err);
+	if (rc == 0 && cr->nfiles == 0)
+		rc = error_set(err, SKIFF_EBUILD, "empty_output", "the output directory %s/ has no files",
+			       b->detect.output_dir[0] ? b->detect.output_dir : ".");
+	if (rc < 0) {
+		close(root_fd);
+		collect_result_dispose(cr);
+		return rc;
+	}
+	build_log(b, "Collected %zu files (%llu bytes)%s", cr->nfiles, cr->total,
+		  cr->skipped ? "; some entries were skipped, see above" : "");
+	return root_fd;
+}
+
+int build_upload(struct build *b, struct error *err)
+{
 	struct collect_result cr;
-	memset(&cr, 0, sizeof(cr));
 	json_t *manifest = NULL, *files = json_object();
 	struct upload_batch *batch = NULL;
 	char *text = NULL;
-	int root_fd = collect_open_root(b->repo, b->detect.output_dir, err), rc = 0;
+	int root_fd = build_collect(b, &cr, err), rc = 0;
 	if (root_fd < 0) {
+		memset(&cr, 0, sizeof(cr));
 		rc = root_fd;
 		goto out;
 	}
-	rc = collect_walk(root_fd, &lim, exclude, upload_note, b, &cr, err);
-	if (rc < 0)
-		goto out;
-	if (cr.nfiles == 0) {
-		rc = error_set(err, SKIFF_EBUILD, "empty_output", "the output directory %s/ has no files",
-			       b->detect.output_dir[0] ? b->detect.output_dir : ".");
-		goto out;
-	}
-	build_log(b, "Collected %zu files (%llu bytes)%s", cr.nfiles, cr.total,
-		  cr.skipped ? "; some entries were skipped, see above" : "");
 	batch = calloc(1, sizeof(*batch));
 	if (!batch)
 		abort();
