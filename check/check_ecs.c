@@ -1,5 +1,6 @@
-/* check_ecs.c — the ECS launcher's RunTask request: only the deployment id, Redis and the
- * store reach the task, never a secret; a cluster is required; the client token follows the
+/* check_ecs.c — the ECS launcher's RunTask request: only the deployment id, the API's URL,
+ * the build token and the build's limits reach the task, never Redis, the store or a secret
+ * of the dispatcher; a cluster is required; the client token follows the
  * parameters; Fargate Spot; AWS error names and clock skew. */
 #include <check.h>
 #include <jansson.h>
@@ -24,11 +25,12 @@ START_TEST(test_ecs_run_request)
 	snprintf(cfg.ecs_subnets, sizeof(cfg.ecs_subnets), " subnet-1 ,subnet-2,");
 	snprintf(cfg.ecs_security_groups, sizeof(cfg.ecs_security_groups), "sg-1");
 	cfg.ecs_assign_public_ip = true;
-	snprintf(cfg.ecs_redis_host, sizeof(cfg.ecs_redis_host), "redis.internal");
+	snprintf(cfg.ecs_api_url, sizeof(cfg.ecs_api_url), "https://skiff.internal");
+	const char *bt = "skiffbuild_abcdefghijklmnopqrstuvwxyz234567abcd";
 	struct ecs *e = NULL;
 	struct error err;
 	ck_assert_int_eq(ecs_new(&e, &cfg, &err), 0);
-	json_t *req = ecs_run_request(e, "abcdefghijkl");
+	json_t *req = ecs_run_request(e, "abcdefghijkl", bt);
 	char *text = json_dumps(req, JSON_SORT_KEYS);
 	ck_assert_ptr_null(strstr(text, "dispatcher-secret"));
 	ck_assert_ptr_null(strstr(text, "AKIADISPATCHER"));
@@ -37,14 +39,14 @@ START_TEST(test_ecs_run_request)
 	const char *token = json_string_value(json_object_get(req, "clientToken"));
 	ck_assert_uint_eq(strlen(token), 12 + 1 + 16);
 	ck_assert(!strncmp(token, "abcdefghijkl-", 13));
-	json_t *again = ecs_run_request(e, "abcdefghijkl");
+	json_t *again = ecs_run_request(e, "abcdefghijkl", bt);
 	ck_assert_str_eq(json_string_value(json_object_get(again, "clientToken")), token);
 	json_decref(again);
 	struct ecs *e2 = NULL;
 	struct config cfg2 = cfg;
 	snprintf(cfg2.ecs_subnets, sizeof(cfg2.ecs_subnets), "subnet-3");
 	ck_assert_int_eq(ecs_new(&e2, &cfg2, &err), 0);
-	again = ecs_run_request(e2, "abcdefghijkl");
+	again = ecs_run_request(e2, "abcdefghijkl", bt);
 	ck_assert_str_ne(json_string_value(json_object_get(again, "clientToken")), token);
 	json_decref(again);
 	ecs_free(e2);
@@ -61,19 +63,28 @@ START_TEST(test_ecs_run_request)
 	ck_assert_str_eq(json_string_value(json_object_get(c, "name")), "skiff-build");
 	json_t *env = json_object_get(c, "environment"), *v;
 	size_t i;
-	int redis_host = 0;
+	int api = 0, has_token = 0;
 	json_array_foreach(env, i, v) {
 		const char *name = json_string_value(json_object_get(v, "name"));
-		ck_assert_msg(!strcmp(name, "SKIFF_DEPLOYMENT_ID") || !strncmp(name, "SKIFF_REDIS_", 12) ||
-				      !strncmp(name, "SKIFF_S3_", 9) || !strcmp(name, "SKIFF_STORE"),
-			      "unexpected variable %s", name);
-		ck_assert_msg(strcmp(name, "SKIFF_S3_ACCESS_KEY") && strcmp(name, "SKIFF_S3_SECRET_KEY"),
-			      "credentials passed to the task");
-		if (!strcmp(name, "SKIFF_REDIS_HOST"))
-			redis_host = !strcmp(json_string_value(json_object_get(v, "value")),
-					     "redis.internal");
+		const char *value = json_string_value(json_object_get(v, "value"));
+		static const char *const allowed[] = { "SKIFF_DEPLOYMENT_ID", "SKIFF_API_URL",
+						       "SKIFF_BUILD_TOKEN", "SKIFF_BUILD_TIMEOUT",
+						       "SKIFF_MAX_FILES", "SKIFF_MAX_FILE_MB",
+						       "SKIFF_MAX_OUTPUT_MB" };
+		int known = 0;
+		for (size_t k = 0; k < sizeof(allowed) / sizeof(allowed[0]); k++)
+			known |= !strcmp(name, allowed[k]);
+		ck_assert_msg(known, "unexpected variable %s", name);
+		api |= !strcmp(name, "SKIFF_API_URL") && !strcmp(value, "https://skiff.internal");
+		has_token |= !strcmp(name, "SKIFF_BUILD_TOKEN") && !strcmp(value, bt);
 	}
-	ck_assert_msg(redis_host, "the task gets Redis as tasks reach it");
+	ck_assert_msg(api, "the task gets the API as tasks reach it");
+	ck_assert_msg(has_token, "the task gets its build token");
+	ck_assert_ptr_null(strstr(text, "10.0.0.5"));   /* no Redis address */
+	ck_assert_ptr_null(strstr(text, "\"sites\""));  /* no bucket */
+	json_t *cmd = json_object_get(c, "command");
+	ck_assert_str_eq(json_string_value(json_array_get(cmd, 0)), "--remote");
+	ck_assert_str_eq(json_string_value(json_array_get(cmd, 1)), "abcdefghijkl");
 	free(text);
 	json_decref(req);
 	ecs_free(e);
@@ -96,7 +107,7 @@ START_TEST(test_ecs_capacity_providers)
 	struct ecs *e = NULL;
 	struct error err;
 	ck_assert_int_eq(ecs_new(&e, &cfg, &err), 0);
-	json_t *req = ecs_run_request(e, "abcdefghijkl");
+	json_t *req = ecs_run_request(e, "abcdefghijkl", "skiffbuild_x");
 	ck_assert_ptr_null(json_object_get(req, "launchType"));
 	json_t *st = json_object_get(req, "capacityProviderStrategy");
 	ck_assert_uint_eq(json_array_size(st), 2);

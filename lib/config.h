@@ -102,8 +102,7 @@ struct config {
 	bool ecs_assign_public_ip;
 	char ecs_capacity_providers[CONFIG_STR_MAX]; /* "" = launchType FARGATE; else
 					      * "FARGATE_SPOT:3,FARGATE:1[:base]" */
-	char ecs_redis_host[CONFIG_STR_MAX]; /* Redis as tasks reach it; "" = redis_host */
-	long ecs_redis_port;                 /* 0 = redis_port */
+	char ecs_api_url[CONFIG_STR_MAX];    /* the API as tasks reach it; "" = dashboard_url */
 	long ecs_start_timeout;              /* seconds a launched build may stay unstarted */
 	long ecs_run_rate;                   /* RunTask calls per second */
 	long ecs_retries;

@@ -2,6 +2,7 @@
  * polling that turns dead tasks into failed deployments, StopTask for cancel; the JSON 1.1
  * protocol over libcurl, signed SigV4, retried on throttling. */
 #include "ecs.h"
+#include "model_buildtoken.h"
 #include "clock.h"
 #include "aws.h"
 #include "buf.h"
@@ -33,6 +34,7 @@ struct ecs_wait {
 	char id[ID_LEN + 1];             /* "" = free */
 	long long retry_ms;              /* monotonic */
 	int attempts;
+	char token[BUILD_TOKEN_LEN + 1]; /* its build token: the next RunTask is the same request */
 };
 
 struct ecs {
@@ -303,37 +305,26 @@ static void ecs_env(json_t *env, const char *name, const char *value)
 		json_array_append_new(env, json_pack("{ssss}", "name", name, "value", value));
 }
 
-json_t *ecs_run_request(const struct ecs *e, const char *id)
+json_t *ecs_run_request(const struct ecs *e, const char *id, const char *build_token)
 {
 	const struct config *cfg = e->cfg;
-	char port[16];
+	char num[4][24];
 	json_t *env = json_array();
-	/* only the deployment id and where to find Redis and the store; never credentials:
-	 * the task role gives the build its own, narrow ones */
+	/* the deploy protocol's address, the build token and the deployment id, and the limits
+	 * the API enforces anyway; nothing of Redis or the store, no credential of skiff's */
 	ecs_env(env, "SKIFF_DEPLOYMENT_ID", id);
-	if (e->cc.ecs_redis_host[0]) {
-		ecs_env(env, "SKIFF_REDIS_HOST", e->cc.ecs_redis_host);
-	} else if (cfg->redis_socket[0]) {
-		ecs_env(env, "SKIFF_REDIS_SOCKET", cfg->redis_socket);
-	} else {
-		ecs_env(env, "SKIFF_REDIS_HOST", cfg->redis_host);
-	}
-	snprintf(port, sizeof(port), "%ld", e->cc.ecs_redis_port ? e->cc.ecs_redis_port : cfg->redis_port);
-	if (e->cc.ecs_redis_host[0] || !cfg->redis_socket[0])
-		ecs_env(env, "SKIFF_REDIS_PORT", port);
-	ecs_env(env, "SKIFF_REDIS_PREFIX", cfg->redis_prefix);
-	ecs_env(env, "SKIFF_STORE", cfg->store);
-	if (!strcmp(cfg->store, "s3")) {
-		ecs_env(env, "SKIFF_S3_ENDPOINT", cfg->s3_endpoint);
-		ecs_env(env, "SKIFF_S3_BUCKET", cfg->s3_bucket);
-		ecs_env(env, "SKIFF_S3_REGION", cfg->s3_region);
-		ecs_env(env, "SKIFF_S3_PREFIX", cfg->s3_prefix);
-		ecs_env(env, "SKIFF_S3_PATH_STYLE", cfg->s3_path_style ? "true" : "false");
-	} else {
-		ecs_env(env, "SKIFF_STORE_PATH", cfg->store_path);
-	}
-	json_t *container = json_pack("{sss[s]so}", "name", e->cc.ecs_container, "command", id,
-				      "environment", env);
+	ecs_env(env, "SKIFF_API_URL", e->cc.ecs_api_url[0] ? e->cc.ecs_api_url : cfg->dashboard_url);
+	ecs_env(env, "SKIFF_BUILD_TOKEN", build_token);
+	snprintf(num[0], sizeof(num[0]), "%ld", cfg->build_timeout);
+	snprintf(num[1], sizeof(num[1]), "%ld", cfg->max_files);
+	snprintf(num[2], sizeof(num[2]), "%ld", cfg->max_file_mb);
+	snprintf(num[3], sizeof(num[3]), "%ld", cfg->max_output_mb);
+	ecs_env(env, "SKIFF_BUILD_TIMEOUT", num[0]);
+	ecs_env(env, "SKIFF_MAX_FILES", num[1]);
+	ecs_env(env, "SKIFF_MAX_FILE_MB", num[2]);
+	ecs_env(env, "SKIFF_MAX_OUTPUT_MB", num[3]);
+	json_t *container = json_pack("{sss[ss]so}", "name", e->cc.ecs_container, "command",
+				      "--remote", id, "environment", env);
 	json_t *vpc = json_pack("{sososs}", "subnets",
 				ecs_list(e->cc.ecs_subnets), "securityGroups",
 				ecs_list(e->cc.ecs_security_groups), "assignPublicIp",
@@ -349,8 +340,9 @@ json_t *ecs_run_request(const struct ecs *e, const char *id)
 		json_object_set_new(req, "launchType", json_string("FARGATE"));
 	json_decref(strategy);
 	/* clientToken: the deployment id and a hash of everything else, so that a RunTask
-	 * repeated after a capacity shortage or a restart is the same request (never a second
-	 * task), and changed parameters are a new request rather than a conflict */
+	 * repeated after a capacity shortage is the same request (never a second task: the wait
+	 * keeps the build token), and changed parameters (a new token after a restart) are a new
+	 * request rather than a conflict */
 	char hash[HASH_HEX_LEN + 1], token[64];
 	char *text = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!text)
@@ -426,19 +418,20 @@ static void ecs_wait_drop(struct ecs *e, const char *id)
 {
 	struct ecs_wait *w = ecs_wait_find(e, id, false);
 	if (w)
-		w->id[0] = '\0';
+		memset(w, 0, sizeof(*w));
 }
 
 /* No capacity for the build now: it stays queued (launcher=ecs, launched = the first try,
  * so that ecs_start_timeout bounds the wait), with a line in its log; ecs_poll asks again
  * after a backoff, with the same request and clientToken. 1, or SKIFF_EREDIS. */
-static int ecs_capacity_wait(struct ecs *e, struct redis *r, const char *id, const char *why,
-			     struct error *err)
+static int ecs_capacity_wait(struct ecs *e, struct redis *r, const char *id, const char *token,
+			     const char *why, struct error *err)
 {
 	struct ecs_wait *w = ecs_wait_find(e, id, true);
 	int attempts = 1;
 	long long delay = ECS_CAPACITY_BASE_MS;
 	if (w) {
+		snprintf(w->token, sizeof(w->token), "%s", token);
 		attempts = ++w->attempts;
 		delay = aws_backoff_ms(attempts - 1, ECS_CAPACITY_BASE_MS, ECS_CAPACITY_CAP_MS);
 		w->retry_ms = clock_mono_ms() + delay;
@@ -466,16 +459,50 @@ static int ecs_capacity_wait(struct ecs *e, struct redis *r, const char *id, con
 	return 1;
 }
 
+/* The build token of deployment id's launch into token: the one a capacity wait kept, else a
+ * new one, minted (its hash stored, any earlier token of the deployment revoked). */
+static int ecs_build_token(struct ecs *e, struct redis *r, const char *id,
+			   char token[BUILD_TOKEN_LEN + 1], struct error *err)
+{
+	const struct ecs_wait *w = ecs_wait_find(e, id, false);
+	if (w && w->token[0]) {
+		memcpy(token, w->token, BUILD_TOKEN_LEN + 1);
+		return 0;
+	}
+	model_buildtoken_secret_new(token);
+	/* it outlives neither the start timeout plus the build nor, checked on each use, the lease */
+	long ttl = e->cc.ecs_start_timeout + e->cc.build_timeout + e->cc.lease_ttl + 60;
+	return model_buildtoken_mint(r, id, token, ttl, err);
+}
+
 int ecs_launch(struct ecs *e, struct redis *r, const char *id, struct error *err)
 {
-	json_t *req = ecs_run_request(e, id), *resp = NULL;
-	char msg[ERROR_MESSAGE_MAX], why[ERROR_MESSAGE_MAX] = "";
+	json_t *req = NULL, *resp = NULL;
+	char msg[ERROR_MESSAGE_MAX], why[ERROR_MESSAGE_MAX] = "", token[BUILD_TOKEN_LEN + 1];
 	struct error le;
 	error_clear(&le);
+	struct deployment *dep = malloc(sizeof(*dep)); /* some KiB: not on the stack */
+	if (!dep)
+		abort();
+	int rc = model_deployment_get(r, id, dep, &le);
+	bool launched = rc == 0 && dep->task_arn[0];
+	free(dep);
+	if (launched) { /* its task has its token: a second RunTask would be a second build */
+		log_info("build already launched on ecs deployment=%s", id);
+		return 0;
+	}
+	if (rc == 0)
+		rc = ecs_build_token(e, r, id, token, &le);
+	if (rc < 0) {
+		if (rc != SKIFF_EREDIS && rc != SKIFF_ENOTFOUND)
+			ecs_fail_deployment(r, id, le.message, MODEL_NONE);
+		return error_set(err, rc, le.name, "%s", le.message);
+	}
+	req = ecs_run_request(e, id, token);
 	if (!req)
 		abort();
 	ecs_rate_wait(e);
-	int rc = ecs_call(e, "RunTask", req, &resp, &le);
+	rc = ecs_call(e, "RunTask", req, &resp, &le);
 	json_decref(req);
 	if (rc == SKIFF_EUPSTREAM && !strcmp(le.name, "ecs_throttled"))
 		snprintf(why, sizeof(why), "RunTask throttled");
@@ -513,7 +540,7 @@ int ecs_launch(struct ecs *e, struct redis *r, const char *id, struct error *err
 	}
 	json_decref(resp);
 	if (rc < 0 && why[0])
-		rc = ecs_capacity_wait(e, r, id, why, &le);
+		rc = ecs_capacity_wait(e, r, id, token, why, &le);
 	if (rc < 0 && rc != SKIFF_EREDIS) {
 		snprintf(msg, sizeof(msg), "%s", le.message[0] ? le.message : "ECS RunTask failed");
 		ecs_wait_drop(e, id);

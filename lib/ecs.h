@@ -22,8 +22,9 @@ int ecs_new(struct ecs **out, const struct config *cfg, struct error *err);
 void ecs_free(struct ecs *e);
 
 /* RunTask of deployment id's build: FARGATE (or the ecs_capacity_providers strategy, e.g.
- * Fargate Spot), the configured network, container overrides carrying only the deployment id
- * and where Redis and the store are; clientToken = id and a hash of the other parameters, so
+ * Fargate Spot), the configured network, container overrides carrying only the deployment id,
+ * the API's URL and a build token minted for this launch (model_buildtoken.h; skiff-build
+ * --remote speaks the deploy protocol with it: no Redis, no store); clientToken = id and a hash of the other parameters, so
  * a repeated launch never starts a second task. On success (0) the deployment record gets
  * launcher=ecs, task_arn and launched (the task's createdAt, ms). A temporary capacity
  * shortage (failures[] with a RESOURCE:* or capacity reason, or throttling beyond the
@@ -56,7 +57,8 @@ int ecs_stop(struct ecs *e, const char *task_arn, const char *reason, struct err
 int ecs_call(struct ecs *e, const char *target, json_t *request, json_t **out,
 	     struct error *err);
 
-/* The RunTask request body for deployment id (exposed for tests). */
-json_t *ecs_run_request(const struct ecs *e, const char *id);
+/* The RunTask request body for deployment id, whose task gets build_token (exposed for
+ * tests). */
+json_t *ecs_run_request(const struct ecs *e, const char *id, const char *build_token);
 
 #endif

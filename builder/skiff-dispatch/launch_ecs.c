@@ -1,5 +1,6 @@
 /* launch_ecs.c — skiff-dispatch with launcher = ecs: each build is a Fargate task
- * (lib/ecs.h); launched builds are polled with DescribeTasks instead of being reaped. */
+ * (lib/ecs.h); launched builds are polled with DescribeTasks instead of being reaped, and
+ * their leases are renewed here while their tasks run. */
 #include "launch_ecs.h"
 #include "clock.h"
 #include "ecs.h"

@@ -1,14 +1,16 @@
 /* ecstool.c — a test driver for lib/ecs.c (check/it_ecs.sh builds it against libskiff.a),
  * doing what skiff-dispatch does with launcher = ecs, one step per run:
  *   ecstool request ID             prints the RunTask request body
- *   ecstool launch ID...           ecs_launch of each (exit 1 if any failed)
- *   ecstool wait SECONDS ID...     ecs_poll every 200 ms until every build is done
+ *   ecstool launch ID...           the first lease and ecs_launch of each (exit 1 if any failed)
+ *   ecstool wait SECONDS ID...     ecs_poll every 200 ms until every build is done, renewing
+ *                                  the leases of those still running
  *   ecstool stop TASK_ARN REASON   ecs_stop
  * Configuration as for every skiff program (SKIFF_CONFIG, SKIFF_* variables). */
 #include "clock.h"
 #include "config.h"
 #include "ecs.h"
 #include "log.h"
+#include "model_queue.h"
 #include "redis.h"
 
 #include <stdio.h>
@@ -31,7 +33,8 @@ int main(int argc, char **argv)
 	if ((rc = ecs_new(&e, &cfg, &err)) < 0)
 		goto out;
 	if (!strcmp(argv[1], "request")) {
-		json_t *req = ecs_run_request(e, argv[2]);
+		/* a token of the right shape: the request, not its minting, is under test */
+		json_t *req = ecs_run_request(e, argv[2], "skiffbuild_requestonlyrequestonlyrequestonly2345");
 		char *s = json_dumps(req, JSON_SORT_KEYS);
 		printf("%s\n", s);
 		free(s);
@@ -39,7 +42,8 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[1], "launch")) {
 		for (int i = 2; i < argc; i++) {
 			struct error le;
-			if (ecs_launch(e, r, argv[i], &le) < 0) {
+			if (model_lease_renew(r, argv[i], cfg.lease_ttl, &le) < 0 ||
+			    ecs_launch(e, r, argv[i], &le) < 0) {
 				fprintf(stderr, "ecstool: launch %s: %s\n", argv[i], le.message);
 				rc = -1;
 			}
@@ -56,8 +60,11 @@ int main(int argc, char **argv)
 			if ((rc = ecs_poll(e, r, ids, n, res, &err)) < 0)
 				break;
 			left = 0;
-			for (size_t i = 0; i < n; i++)
+			for (size_t i = 0; i < n; i++) {
 				left += res[i] == ECS_POLL_RUNNING;
+				if (res[i] == ECS_POLL_RUNNING)
+					model_lease_extend(r, ids[i], cfg.lease_ttl, NULL);
+			}
 			if (left && clock_mono_ms() - t0 > secs * 1000) {
 				rc = error_set(&err, SKIFF_ETIMEOUT, NULL, "%zu builds still running", left);
 				break;
