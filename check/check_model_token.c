@@ -33,21 +33,6 @@ static void site_token(const char *scope, struct token *t, char secret[TOKEN_LEN
 	token_new("site", "ci", scope, t, secret);
 }
 
-/* 1 when any value or key in Redis contains s. */
-static int redis_contains(const char *s)
-{
-	redisReply *keys = rc_cmd("KEYS *");
-	int found = 0;
-	for (size_t i = 0; i < keys->elements && !found; i++) {
-		found |= strstr(keys->element[i]->str, s) != NULL;
-		redisReply *d = rc_cmd("DUMP %s", keys->element[i]->str);
-		found |= d->type == REDIS_REPLY_STRING && memmem(d->str, d->len, s, strlen(s)) != NULL;
-		freeReplyObject(d);
-	}
-	freeReplyObject(keys);
-	return found;
-}
-
 START_TEST(test_model_token_secret_form)
 {
 	char a[TOKEN_LEN + 1], b[TOKEN_LEN + 1];
@@ -88,13 +73,13 @@ START_TEST(test_model_token_create_lookup)
 	ck_assert_str_eq(got.name, "ci");
 	ck_assert_str_eq(got.scope, "preview");
 	ck_assert_int_eq(got.created, t.created);
-	ck_assert_int_eq(redis_contains("site"), 1); /* (redis_contains finds what is there) */
+	ck_assert_int_eq(rc_contains("site"), 1); /* (rc_contains finds what is there) */
 	/* only the hash is stored */
 	char hash[HASH_HEX_LEN + 1];
 	hash_buffer(secret, strlen(secret), hash);
-	ck_assert_int_eq(redis_contains(secret), 0);
-	ck_assert_int_eq(redis_contains(secret + 6), 0);
-	ck_assert_int_eq(redis_contains(hash), 1);
+	ck_assert_int_eq(rc_contains(secret), 0);
+	ck_assert_int_eq(rc_contains(secret + 6), 0);
+	ck_assert_int_eq(rc_contains(hash), 1);
 	/* another secret is not it */
 	char other[TOKEN_LEN + 1];
 	model_token_secret_new(other);
@@ -168,7 +153,7 @@ START_TEST(test_model_token_project_recreated)
 	ck_assert_int_eq(model_lifecycle_delete(r, "site", &err), 0);
 	ck_assert_int_eq(model_token_lookup(r, secret, &got, &err), SKIFF_ENOTFOUND);
 	/* the delete revoked it: nothing of it is left */
-	ck_assert_int_eq(redis_contains(t.id), 0);
+	ck_assert_int_eq(rc_contains(t.id), 0);
 	ck_assert_int_eq(rc_int("EXISTS %s%s", key("project:site:tokens"), ""), 0);
 	/* the same slug again, created later: the old token does not open it */
 	struct project p;

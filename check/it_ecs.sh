@@ -2,19 +2,51 @@
 # it_ecs.sh — the ECS launcher against the stand-in endpoint (check/s3/endpoint.mjs), which
 # verifies every SigV4 signature and, on RunTask, starts skiff-build as a local process with
 # exactly the task definition's and the container overrides' environment, the way Fargate
-# starts the container. A build launched this way ends ready with its files in s3rver and is
-# served by skiff-serve; failures[], throttling, a crashing container, a task that never
-# starts, cancel (StopTask) and RunTask pacing are each observed from the outside.
-# ECS is tested here only against this stand-in, never against AWS.
+# starts the container. The task gets the API's URL and a build token, nothing of Redis or the
+# store: skiff-build --remote speaks the deploy protocol to skiff-create behind lighttpd, and
+# its Redis settings point at a trap that records any connection. A build launched this way
+# ends ready with its files in s3rver and is served by skiff-serve; its build token works for
+# its own deployment only and only while its build lives; failures[], throttling, a crashing
+# container, a task that never starts, cancel (StopTask) and RunTask pacing are each observed
+# from the outside. ECS is tested here only against this stand-in, never against AWS.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/check/s3/peers.sh"
 
 peers_install
 peers_tools
 start_redis
+unset SKIFF_REDIS_SOCKET # the stand-in passes its own environment on to nothing, but be sure
 mkdir -p "$T/work" "$T/cache" "$T/task-work"
+# the Redis trap: a unix socket and a TCP port that record every connection in $T/trap.hits
+TRAP_PORT=$(free_port)
+python3 -c 'import os, socket, sys, threading
+def serve(s):
+    while True:
+        c, _ = s.accept()
+        with open(sys.argv[3], "a") as f:
+            f.write("connection\n")
+        c.close()
+u = socket.socket(socket.AF_UNIX); u.bind(sys.argv[1]); u.listen(16)
+t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind(("127.0.0.1", int(sys.argv[2]))); t.listen(16)
+threading.Thread(target=serve, args=(u,), daemon=True).start()
+serve(t)' "$T/trap.sock" "$TRAP_PORT" "$T/trap.hits" 2>>"$T/trap.log" &
+PIDS="$PIDS $!"
+wait_for 10 test -S "$T/trap.sock" || fail "the Redis trap listens"
+trap_hits() { wc -l <"$T/trap.hits" 2>/dev/null | tr -d ' ' || echo 0; }
+# the trap catches a skiff-build that reaches for Redis (so that 0 below means something)
+SKIFF_CONFIG=/dev/null SKIFF_REDIS_SOCKET="$T/trap.sock" SKIFF_REDIS_TIMEOUT_MS=300 \
+	timeout 10 "$BIN/skiff-build" aaaaaaaaaaaa >/dev/null 2>&1
+check_eq "the Redis trap sees a skiff-build that uses Redis" yes "$([ "$(trap_hits)" -ge 1 ] && echo yes || echo no)"
+: >"$T/trap.hits"
+# lighttpd with skiff-create: the API the tasks speak the deploy protocol to
+STACK_PORT=$(free_port)
+SKIFF_LOG_LEVEL=debug sh "$ROOT/scripts/genconf.sh" "$T" "$STACK_PORT" "$(free_port)" >/dev/null ||
+	fail "genconf writes the lighttpd configuration"
+API="http://localhost:$STACK_PORT"
 # the task definition as registered on AWS (doc/aws.md), with the image's entry point
-# replaced by the binary under test
+# replaced by the binary under test; its Redis settings (which a real task does not have)
+# point at the trap
 cat >"$T/taskdef.json" <<JSON
 {"family": "skiff-build", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
  "cpu": "1024", "memory": "2048",
@@ -26,6 +58,9 @@ cat >"$T/taskdef.json" <<JSON
                    {"name": "SKIFF_SANDBOX", "value": "none"},
                    {"name": "SKIFF_WORK_DIR", "value": "$T/task-work"},
                    {"name": "SKIFF_ALLOW_LOCAL_GIT", "value": "true"},
+                   {"name": "SKIFF_REDIS_SOCKET", "value": "$T/trap.sock"},
+                   {"name": "SKIFF_REDIS_HOST", "value": "127.0.0.1"},
+                   {"name": "SKIFF_REDIS_PORT", "value": "$TRAP_PORT"},
                    {"name": "SKIFF_LOG_LEVEL", "value": "debug"}]},
    {"name": "log-router", "image": "fluent-bit:test", "essential": false}]}
 JSON
@@ -46,8 +81,20 @@ auth_disabled = true
 allow_local_git = true
 domain = localhost
 log_level = debug
+dashboard_url = $API
+# (also here: skiff-create under lighttpd sees only this file)
+ecs_endpoint = $EP/
+ecs_cluster = skiff-test
+ecs_task_definition = skiff-build
+ecs_subnets = subnet-0aaa, subnet-0bbb
+ecs_security_groups = sg-0ccc
+rate_limit_create = 0
+rate_limit_deploy = 0
+rate_limit_deploy_project = 0
 CONF
 export SKIFF_CONFIG="$T/skiff.conf"
+export HTTP_ORIGIN="$API" # cgi's requests come from the dashboard's own pages
+start_lighttpd || { fail "lighttpd starts"; finish; exit 1; }
 export SKIFF_ECS_ENDPOINT="$EP/" SKIFF_ECS_CLUSTER=skiff-test SKIFF_ECS_TASK_DEFINITION=skiff-build
 export SKIFF_ECS_SUBNETS="subnet-0aaa, subnet-0bbb" SKIFF_ECS_SECURITY_GROUPS=sg-0ccc
 ECSTOOL=$T/ecstool
@@ -78,12 +125,15 @@ task_stopped() { [ "$(task "$1" '["lastStatus"]')" = STOPPED ]; }
 
 # ---- the RunTask request -----------------------------------------------------------------
 req=$("$ECSTOOL" request aaaaaaaaaaaa)
-check_eq "overrides carry only the deployment id and where Redis and the store are" \
-	"SKIFF_DEPLOYMENT_ID SKIFF_REDIS_PREFIX SKIFF_REDIS_SOCKET SKIFF_S3_BUCKET SKIFF_S3_ENDPOINT SKIFF_S3_PATH_STYLE SKIFF_S3_PREFIX SKIFF_S3_REGION SKIFF_STORE" \
+check_eq "overrides carry only the deployment id, the API, a build token and the build's limits" \
+	"SKIFF_API_URL SKIFF_BUILD_TIMEOUT SKIFF_BUILD_TOKEN SKIFF_DEPLOYMENT_ID SKIFF_MAX_FILES SKIFF_MAX_FILE_MB SKIFF_MAX_OUTPUT_MB" \
 	"$(echo "$req" | python3 -c 'import json, sys
 r = json.load(sys.stdin)
 print(" ".join(sorted(e["name"] for e in r["overrides"]["containerOverrides"][0]["environment"])))')"
 check_nomatch "no credential in the request" "$SKIFF_TEST_SECRET_KEY|$SKIFF_TEST_ACCESS_KEY" "$req"
+check_nomatch "... and nothing of Redis or the store" "REDIS|SKIFF_S3|SKIFF_STORE|$EP" "$req"
+check_eq "... the task runs skiff-build --remote" '["--remote", "aaaaaaaaaaaa"]' \
+	"$(echo "$req" | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["overrides"]["containerOverrides"][0]["command"]))')"
 
 # ---- a build on ECS, end to end ---------------------------------------------------------
 id1=$(project web)
@@ -107,7 +157,13 @@ check_eq "the task ran and exited 0" "STOPPED 0" \
 	"$(task "$arn" '["lastStatus"]') $(task "$arn" '["containers"][1]["exitCode"]')"
 check_eq "... ECS listing a sidecar before the build container" "log-router skiff-build" \
 	"$(task "$arn" '["containers"][0]["name"]') $(task "$arn" '["containers"][1]["name"]')"
-check_eq "the build used the task role's credentials" yes "$([ "$(stat 's["creds_fetched"]')" -ge 1 ] && echo yes || echo no)"
+check_eq "the build needed no AWS credentials (the task role needs nothing of S3)" 0 "$(stat 's["creds_fetched"]')"
+check_eq "... and never connected to Redis" 0 "$(trap_hits)"
+check_match "its log came through the protocol, as a local build's" "Cloning file://.*Checked out commit.*Collected 1 files" \
+	"$(cgi skiff-status GET "/api/deployments/$id1/log" 2>/dev/null | tr '\n' ' ')"
+check_eq "... with the phases and the commit recorded" "yes $(git -C "$T/repo-web" rev-parse HEAD)" \
+	"$([ -n "$(field "$id1" started)" ] && [ -n "$(field "$id1" cloned)" ] && echo yes) $(field "$id1" commit)"
+check_eq "... and it is production" "$id1" "$(rcli hget skiff:project:web current)"
 "$T/s3tool" head "manifests/$id1.json" >"$T/head" 2>>"$T/tool.log"
 check_match "its manifest is in the bucket" "application/json" "$(cat "$T/head")"
 out=$(env REQUEST_METHOD=GET REQUEST_URI=/ HTTP_HOST=web.localhost GATEWAY_INTERFACE=CGI/1.1 \
@@ -138,8 +194,10 @@ check_match "... saying so in its log" "no ECS capacity for the build right now 
 "$ECSTOOL" wait 60 "$id" 2>>"$T/ecstool.log"
 check_eq "... and is launched again until it runs: ready" ready "$(field "$id" state)"
 check_eq "... after three RunTasks" $((r0 + 3)) "$(stat 's["ecs"]["RunTask"]')"
-check_eq "... all with the same client token and parameters" 1 \
-	"$(stat 'len(set(t for t in s["runtask_tokens"][-3:]))')"
+# (ecstool launch and ecstool wait are two processes, as a dispatcher before and after a
+# restart: the second mints a new build token, so its RunTask is a new request)
+check_eq "... the retries of one process with the same client token and parameters" 1 \
+	"$(stat 'len(set(t for t in s["runtask_tokens"][-2:]))')"
 id=$(project nevercapacity)
 fault '{"ecs_failures":1000,"ecs_failure_reason":"Capacity is unavailable at this time. Please try again later or in a different availability zone"}'
 "$ECSTOOL" launch "$id" 2>>"$T/ecstool.log"
@@ -213,6 +271,69 @@ check_eq "... and its task was stopped" "STOPPED" "$(task "$carn" '["desiredStat
 wait_for 20 sh -c "curl -fsS $EP/__admin/stats | grep -q '\"lastStatus\":\"STOPPED\"'"
 check_match "... by StopTask or by the build itself" "UserInitiated|EssentialContainerExited" "$(task "$carn" '["stopCode"]')"
 
+# ---- the build token: its own deployment, while its build lives ------------------------------
+# task_token ARN: the build token the task of ARN was given (as user code in it could read it)
+task_token() {
+	task "$1" '["overrides"]["containerOverrides"][0]["environment"]' | python3 -c 'import ast, sys
+print([e["value"] for e in ast.literal_eval(sys.stdin.read()) if e["name"] == "SKIFF_BUILD_TOKEN"][0])'
+}
+# as TOKEN METHOD PATH [JSON]: a request to the API with TOKEN; the status into $T/status, the
+# body into $T/body
+as() {
+	curl -sS -o "$T/body" -w '%{http_code}' -X "$2" -H "Authorization: Bearer $1" \
+		-H 'Content-Type: application/json' ${4:+--data-binary "$4"} "$API$3" >"$T/status"
+}
+answer() { echo "$(cat "$T/status") $(jget "error|code" <"$T/body")"; }
+id=$(project tokenslow '{"buildCommand":"echo built; sleep 60","outputDirectory":"."}')
+"$ECSTOOL" launch "$id" 2>>"$T/ecstool.log"
+tarn=$(field "$id" task_arn)
+wait_for 30 sh -c "[ \"\$(redis-cli -s $T/redis.sock hget skiff:deployment:$id phase)\" = build ]" ||
+	fail "the slow build did not reach its build phase"
+tok=$(task_token "$tarn")
+check_match "the task got a build token" '^skiffbuild_[a-z2-7]{40}$' "$tok"
+check_eq "... stored only as its hash" "0 1" \
+	"$(rcli --scan --pattern '*' | grep -c -- "$tok") $(rcli exists "skiff:buildtoken:$(printf '%s' "$tok" | sha256sum | cut -c1-64)")"
+as "$tok" POST /api/projects/web/deployments '{"files":{"/index.html":"'"$(printf x | sha256sum | cut -c1-64)"'"}}'
+check_eq "a stolen build token cannot deploy another project" "403 token_scope" "$(answer)"
+as "$tok" POST /api/projects/tokenslow/deployments '{}'
+check_eq "... nor create a deployment of its own project" "403 token_scope" "$(answer)"
+as "$tok" POST /api/projects '{"gitURL":"https://example.com/x.git"}'
+check_eq "... nor a project" "403 token_scope" "$(answer)"
+as "$tok" POST "/api/deployments/$id1/finish" '{}'
+check_eq "... nor finish another deployment" "403 token_scope" "$(answer)"
+as "$tok" POST "/api/deployments/$id1/fail" '{"error":"x"}'
+check_eq "... nor fail one" "403 token_scope" "$(answer)"
+as "$tok" POST "/api/deployments/$id/cancel" '{}'
+check_eq "... nor cancel its own (it only uploads, logs, finishes or fails)" "403 token_scope" "$(answer)"
+as "$tok" DELETE /api/projects/tokenslow ''
+check_eq "... nor delete its project" "403 token_scope" "$(answer)"
+as "skiffbuild_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" POST "/api/deployments/$id/log" '{"lines":[]}'
+check_eq "a build token never issued is refused" "401 invalid_token" "$(answer)"
+batch='{"lines":[{"seq":1000000,"stream":"stdout","text":"a retried line"},{"seq":1000001,"stream":"system","text":"and its neighbour"}]}'
+as "$tok" POST "/api/deployments/$id/log" "$batch"
+r1="$(cat "$T/status") $(jget appended <"$T/body")"
+as "$tok" POST "/api/deployments/$id/log" "$batch"
+check_eq "a log batch sent twice by its build token is appended once" "200 2 200 0" \
+	"$r1 $(cat "$T/status") $(jget appended <"$T/body")"
+check_eq "... and appears once in the log" 1 \
+	"$(cgi skiff-status GET "/api/deployments/$id/log" 2>/dev/null | grep -c 'a retried line')"
+check_eq "... with the builder's own lines (system) also taken from a build token" 1 \
+	"$(cgi skiff-status GET "/api/deployments/$id/log" 2>/dev/null | grep -c 'and its neighbour')"
+check_match "... after the build's own output" "built" "$(cgi skiff-status GET "/api/deployments/$id/log" 2>/dev/null)"
+rcli del "skiff:lease:$id" >/dev/null
+as "$tok" POST "/api/deployments/$id/progress" '{}'
+check_eq "once the build's lease expired its token is refused" "401 build_token_expired" "$(answer)"
+"$ECSTOOL" wait 30 "$id" 2>>"$T/ecstool.log"
+check_eq "... and the build, refused too, ends in error" error "$(field "$id" state)"
+as "$tok" POST "/api/deployments/$id/log" '{"lines":[{"seq":2000000,"stream":"stdout","text":"late"}]}'
+check_eq "after the build ended its token is refused" "403 build_ended" "$(answer)"
+as "$tok" POST "/api/deployments/$id/finish" '{}'
+check_eq "... also to finish" "403 build_ended" "$(answer)"
+wait_for 20 task_stopped "$tarn"
+# the finished web build's token: spent with its deployment
+as "$(task_token "$arn")" POST "/api/deployments/$id1/log" '{"lines":[{"seq":9000000,"stream":"stdout","text":"x"}]}'
+check_eq "the token of a build that ended ready is refused" "403 build_ended" "$(answer)"
+
 # ---- RunTask pacing stays under the account's 20 calls/s ---------------------------------
 ids=""
 i=0
@@ -241,6 +362,8 @@ fault '{"ecs_failures":1,"ecs_failure_reason":"RESOURCE:CPU"}'
 "$BIN/skiff-dispatch" --once >>"$T/dispatch.log" 2>&1
 check_eq "skiff-dispatch waits out a capacity shortage: the build ends ready" ready "$(field "$id" state)"
 check_match "... having logged the wait" "ecs launch waits for capacity deployment=$id attempt=1" "$(cat "$T/dispatch.log")"
+check_eq "... asking again with the same client token and build token" 1 \
+	"$(stat 'len(set(t for t in s["runtask_tokens"][-2:]))')"
 
 # ---- deleting a project stops its build's task ------------------------------------------------
 # The delete removes the deployment record and leaves the task's ARN under orphan_task:{id};
@@ -257,7 +380,7 @@ descendants() { for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do echo "$c"; de
 # task_pid ID: the stand-in's local skiff-build process for deployment ID (the task's container)
 task_pid() {
 	for f in /proc/[0-9]*/cmdline; do
-		[ "$(tr '\0' ' ' <"$f" 2>/dev/null)" = "$BIN/skiff-build $1 " ] || continue
+		[ "$(tr '\0' ' ' <"$f" 2>/dev/null)" = "$BIN/skiff-build --remote $1 " ] || continue
 		p=${f#/proc/}
 		echo "${p%/cmdline}"
 	done
@@ -318,5 +441,7 @@ check_match "... and so is the Fargate Spot RunTask" "RunTask ok" "$(shapes)"
 check_eq "... which carried the strategy" 2 "$(stat 'len(s["last_ecs"]["RunTask"]["capacityProviderStrategy"])')"
 "$ECSTOOL" wait 90 "$id" 2>>"$T/ecstool.log"
 
+check_eq "no task ever connected to Redis" 0 "$(trap_hits)"
 check_eq "no secret in any log" "" "$(grep -rl -- "$SKIFF_TEST_SECRET_KEY" "$T"/*.log "$T"/aws/*.log 2>/dev/null)"
+check_eq "no build token in any log" "" "$(grep -rlE -- "skiffbuild_[a-z2-7]{40}" "$T"/*.log 2>/dev/null)"
 finish

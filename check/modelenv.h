@@ -196,6 +196,21 @@ static __attribute__((unused)) const char *key(const char *fmt, ...)
 	return out;
 }
 
+/* 1 when any key or value in Redis contains s (a secret must never be found there). */
+static __attribute__((unused)) int rc_contains(const char *s)
+{
+	redisReply *keys = rc_cmd("KEYS *");
+	int found = 0;
+	for (size_t i = 0; i < keys->elements && !found; i++) {
+		found |= strstr(keys->element[i]->str, s) != NULL;
+		redisReply *d = rc_cmd("DUMP %s", keys->element[i]->str);
+		found |= d->type == REDIS_REPLY_STRING && memmem(d->str, d->len, s, strlen(s)) != NULL;
+		freeReplyObject(d);
+	}
+	freeReplyObject(keys);
+	return found;
+}
+
 /* 1 when member is in the sorted set */
 static __attribute__((unused)) int rc_zhas(const char *zkey, const char *member)
 {
