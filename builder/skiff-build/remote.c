@@ -177,7 +177,7 @@ static int remote_call(struct remote *rm, const char *method, const char *path, 
 		if (status > 0 && status < 500 && status != 429)
 			break;
 		if (status > 0)
-			error_set(err, SKIFF_EUPSTREAM, "http_status", "%s %s: the API answered %ld",
+			error_set(err, SKIFF_EUPSTREAM, "api_unavailable", "%s %s: the API answered %ld",
 				  method, path, status);
 	}
 	int rc = 0;
@@ -213,6 +213,13 @@ int remote_put_blob(struct remote *rm, const char *hash, int fd, const char *dat
 	return remote_call(rm, "PUT", path, "application/octet-stream", data, fd, len, NULL, err);
 }
 
+/* 1 when err says the API could not be reached or answered 5xx/429: worth trying again. */
+static int remote_unavailable(const struct error *err)
+{
+	return err->code == SKIFF_EUPSTREAM &&
+	       (!strcmp(err->name, "network") || !strcmp(err->name, "api_unavailable"));
+}
+
 /* Sends the queue, a batch at a time; log_lock is held. A batch the API refuses (not a
  * network error or a 5xx) is dropped: sending it again would not help. */
 static int remote_log_send(struct remote *rm, struct error *err)
@@ -228,7 +235,7 @@ static int remote_log_send(struct remote *rm, struct error *err)
 		json_t *body = json_pack("{so}", "lines", lines);
 		rc = remote_post(rm, "log", body, NULL, err);
 		json_decref(body);
-		if (rc == 0 || rc != SKIFF_EUPSTREAM || strcmp(err->name, "network"))
+		if (rc == 0 || !remote_unavailable(err))
 			for (size_t i = 0; i < n; i++)
 				json_array_remove(rm->queue, 0);
 	}
