@@ -175,6 +175,37 @@ check_eq "launching the same deployment again starts no second task" "$n $arn" \
 	"$(stat 'len(s["tasks"])') $(field "$id1" task_arn)"
 check_eq "no request was refused for its signature" 0 "$(stat 's["rejected_signature"] + s["rejected_payload"]')"
 
+# ---- a remote build's failure and its site configuration, as a local build records them ------
+id=$(project failing '{"buildCommand":"echo about to fail; exit 3","outputDirectory":"."}')
+"$ECSTOOL" launch "$id" 2>>"$T/ecstool.log"
+"$ECSTOOL" wait 60 "$id" 2>>"$T/ecstool.log"
+check_eq "a build command that fails on ECS: error, with its exit code" "error 3" \
+	"$(field "$id" state) $(field "$id" exit_code)"
+log=$(cgi skiff-status GET "/api/deployments/$id/log" 2>/dev/null)
+check_match "... its output and the error in the log, in order" "about to fail.*Error: .*exit.* 3.*==> error" \
+	"$(echo "$log" | tr '\n' ' ')"
+check_eq "... production untouched" "$id1" "$(rcli hget skiff:project:web current)"
+r=$T/repo-rules
+mkdir -p "$r"
+git -C "$r" init -q -b main
+echo '<h1>rules</h1>' >"$r/index.html"
+echo '<h1>about</h1>' >"$r/about.html"
+printf '/old /about 301\n' >"$r/_redirects"
+printf '{"cleanUrls": true}' >"$r/skiff.json"
+git -C "$r" add -A && git -C "$r" -c user.email=t@e -c user.name=t commit -qm rules
+id=$(cgi skiff-create POST /api/projects "{\"gitURL\":\"file://$r\",\"slug\":\"rules\"}" 2>/dev/null | body | jget "data|deploymentId")
+"$ECSTOOL" launch "$id" 2>>"$T/ecstool.log"
+"$ECSTOOL" wait 60 "$id" 2>>"$T/ecstool.log"
+check_eq "a build with _redirects and skiff.json on ECS ends ready" ready "$(field "$id" state)"
+"$T/s3tool" manifest "$id" >"$T/manifest" 2>>"$T/tool.log"
+check_eq "... its manifest: cleanUrls from skiff.json, the _redirects rule, neither file served" \
+	"True 1 /about False False" "$(python3 -c 'import json, sys
+m = json.load(open(sys.argv[1]))
+c = m["config"]
+print(c["cleanUrls"], len(c["redirects"]), c["redirects"][0].get("to", c["redirects"][0].get("destination")),
+      "/_redirects" in m["files"], "/skiff.json" in m["files"])' "$T/manifest" 2>&1)"
+check_match "... with the content type of each file" '"/about.html":\{[^}]*"type":"text/html' "$(cat "$T/manifest")"
+
 # ---- a 200 with failures[] is a failure ----------------------------------------------------
 id=$(project badattribute)
 fault '{"ecs_failures":1,"ecs_failure_reason":"ATTRIBUTE"}'
