@@ -164,6 +164,8 @@ check_match "its log came through the protocol, as a local build's" "Cloning fil
 check_eq "... with the phases and the commit recorded" "yes $(git -C "$T/repo-web" rev-parse HEAD)" \
 	"$([ -n "$(field "$id1" started)" ] && [ -n "$(field "$id1" cloned)" ] && echo yes) $(field "$id1" commit)"
 check_eq "... and it is production" "$id1" "$(rcli hget skiff:project:web current)"
+check_eq "... with what it uploaded recorded, as a local build's" "$(wc -c <"$T/repo-web/index.html" | tr -d ' ') 1" \
+	"$(field "$id1" bytes_uploaded) $(field "$id1" files)"
 "$T/s3tool" head "manifests/$id1.json" >"$T/head" 2>>"$T/tool.log"
 check_match "its manifest is in the bucket" "application/json" "$(cat "$T/head")"
 out=$(env REQUEST_METHOD=GET REQUEST_URI=/ HTTP_HOST=web.localhost GATEWAY_INTERFACE=CGI/1.1 \

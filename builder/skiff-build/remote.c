@@ -417,10 +417,12 @@ int remote_fail(struct build *b, const struct error *cause, struct error *err)
 
 int remote_finish(struct build *b, struct error *err)
 {
-	json_t *answer = NULL;
+	json_t *answer = NULL, *body = json_pack("{sI}", "bytesUploaded",
+						 (json_int_t)b->bytes_uploaded);
 	int rc = remote_log_flush(b->remote, err);
 	if (rc == 0)
-		rc = remote_post(b->remote, "finish", NULL, &answer, err);
+		rc = remote_post(b->remote, "finish", body, &answer, err);
 	json_decref(answer);
+	json_decref(body);
 	return rc;
 }

@@ -35,6 +35,7 @@ struct finish {
 	json_t *entries;                 /* hash → a manifest entry already made for it */
 	unsigned long long max_file;     /* max_file_mb in bytes */
 	unsigned long long files, bytes;
+	unsigned long long variant_bytes; /* of the compressed variants stored here */
 };
 
 /* Opens a stored blob for reading; *size is its length. */
@@ -82,6 +83,8 @@ static int finish_variant(struct finish *f, enum compress_kind kind, int fd,
 		struct store_upload u = { .hash = hash, .path = src, .content_type = type,
 					  .content_encoding = compress_name(kind) };
 		rc = store_blobs_put(f->store, &u, 1, err);
+		if (rc == 0 && u.uploaded)
+			f->variant_bytes += u.bytes;
 		if (rc == 0)
 			json_object_set_new(entry, compress_name(kind),
 					    json_pack("{sssI}", "hash", hash, "size", (json_int_t)hsize));
@@ -296,6 +299,13 @@ int create_deploy_finish(struct http_request *req, struct http_response *resp)
 	change.files = (long long)f.files;
 	change.bytes = (long long)f.bytes;
 	unsigned set = MODEL_SET(FILES) | MODEL_SET(BYTES);
+	/* a remote build's record says what it uploaded, as a local build's does: the blobs it
+	 * sent (it counts them) and the variants stored here */
+	json_t *sent = json_object_get(body, "bytesUploaded");
+	if (who.build && json_is_integer(sent) && json_integer_value(sent) >= 0) {
+		change.bytes_uploaded = (long long)json_integer_value(sent) + (long long)f.variant_bytes;
+		set |= MODEL_SET(BYTES_UPLOADED);
+	}
 	int rc = preview ? model_deployment_state(app->redis, d.id, DEPLOYMENT_READY, NULL, &change,
 						  set, &err)
 			 : model_deployment_promote(app->redis, d.id, &change, set, &err);
