@@ -208,6 +208,19 @@ print(c["cleanUrls"], len(c["redirects"]), c["redirects"][0].get("to", c["redire
       "/_redirects" in m["files"], "/skiff.json" in m["files"])' "$T/manifest" 2>&1)"
 check_match "... with the content type of each file" '"/about.html":\{[^}]*"type":"text/html' "$(cat "$T/manifest")"
 
+# ---- the project's variables reach the remote build through the protocol --------------------
+r=$T/repo-vars
+mkdir -p "$r"
+git -C "$r" init -q -b main
+echo '<h1>vars</h1>' >"$r/index.html"
+printf '{"buildCommand":"echo greeting=$GREETING context=$SKIFF_CONTEXT","outputDirectory":"."}' >"$r/skiff.json"
+git -C "$r" add -A && git -C "$r" -c user.email=t@e -c user.name=t commit -qm vars
+id=$(cgi skiff-create POST /api/projects "{\"gitURL\":\"file://$r\",\"slug\":\"vars\",\"env\":[{\"name\":\"GREETING\",\"value\":\"hello-from-the-api\"}]}" 2>/dev/null | body | jget "data|deploymentId")
+"$ECSTOOL" launch "$id" 2>>"$T/ecstool.log"
+"$ECSTOOL" wait 60 "$id" 2>>"$T/ecstool.log"
+check_eq "a project's variable reaches its build on ECS" "ready 1" \
+	"$(field "$id" state) $(cgi skiff-status GET "/api/deployments/$id/log" 2>/dev/null | grep -c 'greeting=hello-from-the-api context=production')"
+
 # ---- a 200 with failures[] is a failure ----------------------------------------------------
 id=$(project badattribute)
 fault '{"ecs_failures":1,"ecs_failure_reason":"ATTRIBUTE"}'

@@ -53,6 +53,7 @@ struct build {
 	/* --remote: the deploy protocol instead of Redis and the store (remote.h); redis and
 	 * store are NULL then */
 	struct remote *remote;
+	json_t *remote_variables;     /* the project's variables, as the API's start gave them */
 	char production_id[ID_LEN + 1];             /* production when the build started, */
 	char production_commit[MODEL_COMMIT_MAX + 1]; /* as the API told it */
 	char workdir[PATH_MAX];       /* work_dir/{id}: removed at the end */

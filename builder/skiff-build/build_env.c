@@ -4,6 +4,7 @@
 #include "api.h"
 #include "env.h"
 #include "model_env.h"
+#include "remote.h"
 #include "secret.h"
 
 #include <git2.h>
@@ -53,7 +54,7 @@ int build_env_load(struct build *b, struct error *err)
 	char names[BUILD_ENV_NAMES_MAX] = "";
 	size_t secrets = 0, used = 0, withheld = 0;
 	memset(&key, 0, sizeof(key));
-	int rc = model_env_get(b->redis, b->slug, &l, err);
+	int rc = b->remote ? remote_env(b, &l, err) : model_env_get(b->redis, b->slug, &l, err);
 	if (rc < 0)
 		return rc;
 	b->env = calloc(l->n + BUILD_ENV_OWN + 1, sizeof(*b->env));

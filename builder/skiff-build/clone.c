@@ -251,7 +251,7 @@ int build_clone_child(int argc, char **argv)
 static int clone_pin(struct build *b, const char *url, const struct gitauth *auth,
 		     struct error *err)
 {
-	if (!auth->ssh || !auth->seen[0] || auth->pin[0])
+	if (!auth->ssh || !auth->seen[0] || auth->pin[0] || b->remote)
 		return 0;
 	int rc = gitauth_pin(b->redis, b->slug, url, auth->seen_type, auth->seen, err);
 	if (rc == 1)
@@ -288,7 +288,10 @@ int build_clone(struct build *b, struct error *err)
 	struct gitauth auth;
 	git_repository *repo = NULL;
 	git_object *commit = NULL;
-	if ((rc = gitauth_load(b->redis, b->cfg, b->slug, url, &auth, NULL, err)) < 0)
+	/* a remote build gets no repository credential (public repositories only) */
+	if (b->remote)
+		gitauth_init(&auth);
+	else if ((rc = gitauth_load(b->redis, b->cfg, b->slug, url, &auth, NULL, err)) < 0)
 		goto out;
 
 	build_log(b, "Cloning %s%s%s%s%s", url, branch ? " (branch " : "", branch ? branch : "",

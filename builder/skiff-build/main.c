@@ -361,6 +361,7 @@ out:
 	store_free(b.store);
 	redis_free(b.redis);
 	remote_free(b.remote);
+	json_decref(b.remote_variables);
 	buf_dispose(&b.log_pending);
 	return status;
 }

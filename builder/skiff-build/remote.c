@@ -5,6 +5,7 @@
 #include "clock.h"
 #include "log.h"
 #include "model_buildtoken.h"
+#include "env.h"
 #include "model_log.h"
 
 #include <curl/curl.h>
@@ -371,6 +372,9 @@ int remote_start(struct build *b, struct error *err)
 	remote_str(a, "buildCommand", p->build_command, sizeof(p->build_command));
 	remote_str(a, "installCommand", p->install_command, sizeof(p->install_command));
 	remote_str(a, "outputDirectory", p->output_dir, sizeof(p->output_dir));
+	remote_str(a, "context", d->context, sizeof(d->context));
+	json_decref(b->remote_variables);
+	b->remote_variables = json_incref(json_object_get(a, "variables"));
 	json_t *prod = json_object_get(a, "production");
 	remote_str(prod, "deploymentId", b->production_id, sizeof(b->production_id));
 	remote_str(prod, "commit", b->production_commit, sizeof(b->production_commit));
@@ -425,4 +429,37 @@ int remote_finish(struct build *b, struct error *err)
 	json_decref(answer);
 	json_decref(body);
 	return rc;
+}
+
+int remote_env(struct build *b, struct env_list **out, struct error *err)
+{
+	struct env_list *l = env_list_new();
+	size_t n = json_array_size(b->remote_variables), i;
+	json_t *v;
+	l->vars = calloc(n ? n : 1, sizeof(*l->vars));
+	if (!l->vars)
+		abort();
+	json_array_foreach(b->remote_variables, i, v) {
+		struct env_var *e = &l->vars[l->n];
+		const char *name = json_string_value(json_object_get(v, "name"));
+		const char *value = json_string_value(json_object_get(v, "value"));
+		json_t *ctx = json_object_get(v, "contexts"), *c;
+		size_t k;
+		if (!name || env_name_check(name, err) < 0) {
+			env_list_free(l);
+			return error_set(err, SKIFF_EUPSTREAM, "bad_answer",
+					 "the API's start answer has a malformed variable");
+		}
+		snprintf(e->name, sizeof(e->name), "%s", name);
+		e->secret = json_is_true(json_object_get(v, "secret"));
+		e->sealed = e->secret;
+		e->value = strdup(value && !e->secret ? value : "");
+		if (!e->value)
+			abort();
+		json_array_foreach(ctx, k, c)
+			e->contexts |= env_context_bit(json_string_value(c));
+		l->n++;
+	}
+	*out = l;
+	return 0;
 }

@@ -49,5 +49,9 @@ int remote_commit(struct build *b, const char *message, const char *descends_fro
 		  struct error *err);
 int remote_finish(struct build *b, struct error *err);
 int remote_fail(struct build *b, const struct error *cause, struct error *err);
+/* The project's variables of the start answer as a list (*out, the caller's): plain values;
+ * a secret's value is never sent, so opening one fails as without the key file. */
+struct env_list;
+int remote_env(struct build *b, struct env_list **out, struct error *err);
 
 #endif

@@ -8,8 +8,10 @@
 #include "clock.h"
 #include "gc.h"
 #include "hex.h"
+#include "env.h"
 #include "log.h"
 #include "model.h"
+#include "model_env.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +59,13 @@ static int build_start_act(struct http_request *req, struct http_response *resp,
 			return err->code;
 		log_info("remote build started deployment=%s project=%s", d->id, d->project);
 	}
+	/* the project's variables as the API shows them: a secret's value never (a remote
+	 * build of a project with secrets fails as it lacks the key, saying so) */
+	struct env_list *vars = NULL;
+	if (model_env_get(app->redis, d->project, &vars, err) < 0)
+		return err->code;
+	json_t *variables = env_list_api(vars);
+	env_list_free(vars);
 	/* what the deployment names wins over the project (a redeploy of a given commit) */
 	json_t *answer = json_pack(
 		"{sssssssssssssssssssssssoss}", "deploymentId", d->id, "project", d->project,
@@ -66,6 +75,8 @@ static int build_start_act(struct http_request *req, struct http_response *resp,
 		"installCommand", p.install_command, "outputDirectory", p.output_dir, "trigger",
 		d->trigger, "state", "building", "production", build_production(app, d->project),
 		"phase", d->state == DEPLOYMENT_QUEUED ? "clone" : d->phase);
+	json_object_set_new(answer, "context", json_string(d->context));
+	json_object_set_new(answer, "variables", variables);
 	return response_json(resp, 200, answer);
 }
 
