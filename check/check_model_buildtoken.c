@@ -43,16 +43,16 @@ START_TEST(test_model_buildtoken_mint_lookup)
 	ck_assert(!bt.lease_alive);
 	ck_assert_int_eq(rc_int("EXISTS %s%s", key("lease:%s", id), ""), 0);
 	/* a live lease is renewed by the lookup */
-	ck_assert_int_eq(model_lease_renew(r, id, 5, &err), 0);
+	ck_assert_int_eq(model_lease_renew(r, id, "", 5, &err), 1);
 	ck_assert_int_eq(model_buildtoken_lookup(r, secret, 300, &bt, &err), 0);
 	ck_assert(bt.lease_alive);
 	ck_assert_int_gt(rc_int("TTL %s%s", key("lease:%s", id), ""), 100);
 	/* extend never revives */
-	ck_assert_int_eq(model_lease_drop(r, id, &err), 0);
+	ck_assert_int_eq(model_lease_drop(r, id, "", &err), 0);
 	ck_assert_int_eq(model_lease_extend(r, id, 30, &err), 0);
 	ck_assert_int_eq(rc_int("EXISTS %s%s", key("lease:%s", id), ""), 0);
 	/* a final state is reported; the lease of an ended build is not renewed */
-	ck_assert_int_eq(model_lease_renew(r, id, 5, &err), 0);
+	ck_assert_int_eq(model_lease_renew(r, id, "", 5, &err), 1);
 	ck_assert_int_eq(model_deployment_state(r, id, DEPLOYMENT_ERROR, "", NULL, 0, &err), 0);
 	ck_assert_int_eq(model_buildtoken_lookup(r, secret, 300, &bt, &err), 0);
 	ck_assert_int_eq(bt.state, DEPLOYMENT_ERROR);

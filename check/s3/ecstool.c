@@ -42,7 +42,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[1], "launch")) {
 		for (int i = 2; i < argc; i++) {
 			struct error le;
-			if (model_lease_renew(r, argv[i], cfg.lease_ttl, &le) < 0 ||
+			if (model_lease_renew(r, argv[i], "", cfg.lease_ttl, &le) < 0 ||
 			    ecs_launch(e, r, argv[i], &le) < 0) {
 				fprintf(stderr, "ecstool: launch %s: %s\n", argv[i], le.message);
 				rc = -1;
