@@ -15,7 +15,7 @@ printf '#!/bin/sh\necho 1000\n' >"$T/fakebin/id"
 chmod +x "$T/fakebin/dpkg-query" "$T/fakebin/id"
 set_of() { PATH="$T/fakebin:$PATH" sh "$ROOT/scripts/deps.sh" "$@" 2>&1 | grep 'apt-get install'; }
 run_set=$(set_of run)
-check_match "make run's packages build and run skiff" " libgit2-dev .* redis-server lighttpd bubblewrap .*nodejs" "$run_set"
+check_match "make run's packages build and run skiff" " libgit2-dev .* redis-server lighttpd lighttpd-modules-lua bubblewrap .*nodejs" "$run_set"
 check_nomatch "... and hold no test or bench tool" " (chromium|apache2|valgrind|wrk|nginx-light|check|python3)( |$)" "$run_set"
 check_match "make check's add the test tools" " check .*apache2 .*chromium valgrind .*python3" "$(set_of check)"
 check_match "make bench's add wrk and nginx with nchan" " wrk .*nginx-light libnginx-mod-nchan" "$(set_of bench)"
