@@ -241,7 +241,7 @@ int client_checked(struct client *c)
 	bufferevent_setwatermark(c->bev, EV_WRITE, (size_t)soft / 2, 0);
 	if (client_send_static(c, client_stream_head, sizeof(client_stream_head) - 1) < 0)
 		return 0;
-	log_debug("client connected deployment=%s clients=%zu", c->id,
+	log_debug("client connected deployment=%s loop=%u clients=%zu", c->id, c->loop->index,
 		  atomic_load(&c->bridge->nclients));
 	return 1;
 }
