@@ -122,6 +122,22 @@ static size_t loop_after(const struct stream_id *ids, size_t n, struct stream_id
 	return lo;
 }
 
+/* The references of one loop's clients to a batch: counted here without atomics (only
+ * this loop's thread drains its clients' outputs), one atomic reference to the batch. */
+struct loop_share {
+	struct batch *batch;
+	unsigned refs;
+};
+
+static void loop_share_release(const void *data, size_t len, void *arg)
+{
+	struct loop_share *share = arg;
+	if (--share->refs > 0)
+		return;
+	batch_release(NULL, 0, share->batch);
+	free(share);
+}
+
 /* Gives each client of the batch's deployment the part after its last id, at most up to
  * its soft output limit. A client whose last id is before the batch (it joined or drained
  * meanwhile) asks the main thread to read again from there. */
@@ -136,6 +152,12 @@ static void loop_fanout(struct loop *l, struct batch *batch)
 	size_t cnt = batch->cnt;
 	int behind = 0;
 	struct stream_id lowest = { 0, 0 };
+	struct loop_share *share = malloc(sizeof(*share));
+	if (!share)
+		abort();
+	batch_hold(batch);
+	share->batch = batch;
+	share->refs = 1;   /* this function's own, dropped at the end */
 	struct client *c = w->clients, *next;
 	/* w is freed when its last client leaves: only next is used from here on */
 	for (; c; c = next) {
@@ -169,9 +191,10 @@ static void loop_fanout(struct loop *l, struct batch *batch)
 				}
 			c->last = ids[k - 1];
 			if (off[k] > off[j]) {
-				batch_hold(batch);
+				share->refs++;
 				ssize_t now = client_send_ref(c, queued, batch->data + off[j],
-							      off[k] - off[j], batch_release, batch);
+							      off[k] - off[j], loop_share_release,
+							      share);
 				if (now < 0) {
 					closed = 1;
 					break;
@@ -185,6 +208,7 @@ static void loop_fanout(struct loop *l, struct batch *batch)
 			client_finish(c);
 		}
 	}
+	loop_share_release(NULL, 0, share);
 	if (behind)
 		loop_tell(l, MAIL_WANT, batch->id, lowest);
 }
