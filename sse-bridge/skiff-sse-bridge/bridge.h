@@ -34,6 +34,7 @@
 #define LINK_BACKOFF_MAX_MS 5000
 #define STREAM_ID_MAX 42             /* "18446744073709551615-18446744073709551615" */
 #define BRIDGE_THREADS_MAX 64        /* sse_threads */
+#define LOOP_STALL_MS 5000           /* a loop whose once-a-second cron is this late is stuck */
 
 /* A Redis stream id: milliseconds and sequence. */
 struct stream_id {
@@ -171,6 +172,7 @@ struct loop {
 	struct client *checking;     /* clients waiting for their Redis check */
 	struct client *all;          /* every open connection of this loop */
 	int64_t keepalive_ms;        /* last keepalive round */
+	atomic_int_least64_t beat_ms; /* its last cron: the main thread's watchdog reads it */
 	int stopping;
 };
 

@@ -260,7 +260,15 @@ void loop_cron(struct loop *l, int64_t now)
 
 static void loop_on_cron(evutil_socket_t fd, short what, void *arg)
 {
-	loop_cron(arg, clock_mono_ms());
+	struct loop *l = arg;
+	int64_t now = clock_mono_ms();
+	atomic_store(&l->beat_ms, now);
+	loop_cron(l, now);
+}
+
+int loop_alive(struct loop *l, int64_t now)
+{
+	return now - atomic_load(&l->beat_ms) < LOOP_STALL_MS;
 }
 
 struct loop *loop_new(struct bridge *b, unsigned index)
@@ -274,6 +282,7 @@ struct loop *loop_new(struct bridge *b, unsigned index)
 	if (!l->base)
 		abort();
 	l->keepalive_ms = clock_mono_ms();
+	atomic_init(&l->beat_ms, l->keepalive_ms);
 	mailbox_init(&l->inbox, l->base, loop_deliver, l);
 	l->cron = event_new(l->base, -1, EV_PERSIST, loop_on_cron, l);
 	struct timeval tv = { 1, 0 };

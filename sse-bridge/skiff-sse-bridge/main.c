@@ -101,8 +101,17 @@ static void bridge_stop(struct bridge *b)
 	b->nloops = 0;
 }
 
+/* The watchdog is fed only while every loop thread still runs its cron: a stuck loop gets
+ * the bridge restarted like a stuck main thread. */
 static void bridge_on_watchdog(evutil_socket_t fd, short what, void *arg)
 {
+	struct bridge *b = arg;
+	int64_t now = clock_mono_ms();
+	for (unsigned i = 0; i < b->nloops; i++)
+		if (!loop_alive(b->loops[i], now)) {
+			log_warn("loop stalled loop=%u watchdog=withheld", i);
+			return;
+		}
 	sd_notify(0, "WATCHDOG=1");
 }
 
