@@ -1,7 +1,8 @@
 #!/bin/sh
 # it_sse.sh — skiff-sse-bridge against a real Redis: late joiners, resume with Last-Event-ID,
-# 200 concurrent clients, a Redis restart mid-build, slow clients cut off and resuming,
-# errors, keepalive, limits, unix socket, systemd notifications and clean shutdown.
+# 200 concurrent clients, 300 over four event loops, a Redis restart mid-build, slow clients
+# cut off and resuming, errors, keepalive, limits, unix socket, systemd notifications and
+# clean shutdown.
 # Log entries are written the way skiff-build writes them (the same Lua: XADD, then PUBLISH
 # of the entry id on the events channel).
 . "$(dirname "$0")/lib.sh"
