@@ -1,7 +1,8 @@
 #!/bin/sh
 # it_sse.sh — skiff-sse-bridge against a real Redis: late joiners, resume with Last-Event-ID,
-# 200 concurrent clients, a Redis restart mid-build, slow clients cut off and resuming,
-# errors, keepalive, limits, unix socket, systemd notifications and clean shutdown.
+# 200 concurrent clients, 300 over four event loops, a Redis restart mid-build, slow clients
+# cut off and resuming, errors, keepalive, limits, unix socket, systemd notifications and
+# clean shutdown.
 # Log entries are written the way skiff-build writes them (the same Lua: XADD, then PUBLISH
 # of the entry id on the events channel).
 . "$(dirname "$0")/lib.sh"
@@ -203,6 +204,50 @@ check_match "200 clients: summary" 'connections=200 status200=200 events=302 ide
 same_ids "200 clients: the events are the log" "$(ids $D)" "$(cut -f1 "$T/c200.txt")"
 check_match "one subscription per deployment" '^1$' \
 	"$(grep -c "feed started deployment=$D" "$T/main.log")"
+
+# ---- several event loops: every client of a stream gets every line once, in order --------------
+# clients join before, during and after lines are written, some resuming from the middle, so
+# that each loop gets batches its clients are behind of, ahead of and in the middle of
+start_tcp_bridge loops sse_threads=4 log_level=debug || { echo "bridge did not start" >&2; exit 1; }
+LOOPS=$LAST_PID
+D=fourloops222
+deployment $D
+loglines $D 1 20
+"$SSE" -p "$BRIDGE_PORT" -P "/events/$D" -n 120 -o "$T/l1.txt" -r "$T/l1.ready" -t 60 >"$T/l1.res" 2>&1 &
+L1=$!
+wait_for 20 test -f "$T/l1.ready"
+loglines $D 21 600 &
+W=$!
+"$SSE" -p "$BRIDGE_PORT" -P "/events/$D" -n 120 -o "$T/l2.txt" -t 60 >"$T/l2.res" 2>&1 &
+L2=$!
+mid=$(ids $D | sed -n 10p)
+"$SSE" -p "$BRIDGE_PORT" -P "/events/$D" -l "$mid" -n 60 -o "$T/l3.txt" -t 60 >"$T/l3.res" 2>&1 &
+L3=$!
+wait $W
+# every client is streaming before the end, which lets them go (a deployment whose clients
+# have all left stops its feed, and the next client starts it again)
+wait_for 30 sh -c "[ \$(grep -c 'client connected deployment=$D' '$T/loops.log') -ge 300 ]"
+check_match "4 loops: one subscription for the deployment's 300 clients" '^1$' \
+	"$(grep -c "feed started deployment=$D" "$T/loops.log")"
+build_end $D ready
+wait $L1
+check_eq "4 loops: clients connected first got every event once, in order, then end" 0 $?
+check_match "4 loops: summary of the first" \
+	'connections=120 status200=120 events=602 identical=120 ordered=120 ended=120' "$(cat "$T/l1.res")"
+same_ids "4 loops: their events are the log" "$(ids $D)" "$(cut -f1 "$T/l1.txt")"
+wait $L2
+check_match "4 loops: clients connecting while lines are written get them all too" \
+	'connections=120 status200=120 events=602 identical=120 ordered=120 ended=120' "$(cat "$T/l2.res")"
+same_ids "4 loops: ... the log" "$(ids $D)" "$(cut -f1 "$T/l2.txt")"
+wait $L3
+check_match "4 loops: resuming clients get what follows their id" \
+	'connections=60 status200=60 events=592 identical=60 ordered=60 ended=60' "$(cat "$T/l3.res")"
+same_ids "4 loops: ... exactly the rest of the log" "$(ids $D | tail -n +11)" "$(cut -f1 "$T/l3.txt")"
+check_eq "4 loops: the clients were spread over all four" "0 1 2 3" \
+	"$(sed -n "s/.*client connected deployment=$D loop=\([0-9]*\).*/\1/p" "$T/loops.log" | sort -u | tr '\n' ' ' | sed 's/ $//')"
+kill "$LOOPS"
+wait "$LOOPS"
+check_eq "4 loops: clean exit on SIGTERM" 0 $?
 
 # ---- a Redis restart during a build loses nothing; clients stay connected -----------------------
 D=redisrestart

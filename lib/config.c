@@ -119,6 +119,7 @@ static const struct config_key config_keys[] = {
 	I(ecs_retries, "8", 0, 100),
 	I(ecs_timeout, "30", 1, 3600),
 	S(sse_listen, "127.0.0.1:8081"),
+	I(sse_threads, "0", 0, 64),
 	I(sse_max_clients, "20000", 1, 1000000),
 	I(sse_keepalive, "15", 1, 3600),
 	I(sse_soft_limit, "262144", 1024, 1073741824),

@@ -109,6 +109,7 @@ struct config {
 	long ecs_timeout;                    /* seconds for one ECS API call */
 	/* sse bridge */
 	char sse_listen[CONFIG_STR_MAX];     /* "127.0.0.1:8081" or "unix:/path" */
+	long sse_threads;                    /* event loop threads, 0 = one per CPU */
 	long sse_max_clients;
 	long sse_keepalive;                  /* seconds */
 	long sse_soft_limit;                 /* bytes queued for a client before the soft timer */

@@ -6,7 +6,9 @@
 # bridge/nchan ratios. Targets (doc/status.md): under 8 KiB per client, p99 under 50 ms.
 #
 # Both servers are measured over a unix socket (how the web server reaches the bridge in
-# production) and over loopback TCP. Not part of make check; about two minutes.
+# production) and over loopback TCP. The bridge runs once for each of SSE_BENCH_THREADS
+# (sse_threads; default 1 and the number of CPUs), side by side. Not part of make check;
+# about two minutes per run.
 #
 # Two latencies: "read" is when the one client process (a single epoll loop on its own CPU,
 # standing in for 10,000 browsers) got to each connection's bytes, so it includes the
@@ -16,7 +18,7 @@
 # reader's delay. Linux gives arrival times for TCP only, so the target is judged on TCP
 # arrival; over a unix socket only the read latency (an upper bound) is known.
 #   SSE_BENCH_CLIENTS=10000 SSE_BENCH_LINES=20 SSE_BENCH_INTERVAL_MS=500 \
-#   SSE_BENCH_TRANSPORTS="unix tcp" sh check/bench/sse.sh
+#   SSE_BENCH_TRANSPORTS="unix tcp" SSE_BENCH_THREADS="1 2" sh check/bench/sse.sh
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 : "${SKIFF_BUILD_DIR:=$ROOT/build/debug}"
@@ -26,6 +28,8 @@ LINES=${SSE_BENCH_LINES:-20}
 INTERVAL=${SSE_BENCH_INTERVAL_MS:-500}
 PRELUDE=${SSE_BENCH_PRELUDE:-20}   # lines of history written before the clients connect
 TRANSPORTS=${SSE_BENCH_TRANSPORTS:-unix tcp}
+THREADS=${SSE_BENCH_THREADS:-1}
+[ -n "${SSE_BENCH_THREADS:-}" ] || [ "$(nproc)" -le 1 ] || THREADS="1 $(nproc)"
 NCHAN_SO=/usr/lib/nginx/modules/ngx_nchan_module.so
 DEP=bench
 T=$(mktemp -d /tmp/skiff-bench-sse.XXXXXX)
@@ -64,12 +68,16 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null
 [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -gt $((N + 200)) ] ||
 	die "the fd limit $(ulimit -n) is below $N clients; raise the hard limit (ulimit -Hn)"
 # the servers and the load generator on different CPUs when there are two or more, so the
-# clients' wakeups do not preempt the server being measured (the same for both servers)
+# clients' wakeups do not preempt the server being measured (the same for both servers); a
+# bridge with several loops gets every CPU, and shares the client's with it
 PIN_SERVER="" PIN_CLIENT=""
 if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
 	PIN_SERVER="taskset -c 0"
 	PIN_CLIENT="taskset -c 1-$(($(nproc) - 1))"
 fi
+pin_bridge() { # THREADS
+	if [ "$1" -gt 1 ]; then echo ""; else echo "$PIN_SERVER"; fi
+}
 cc -O2 -o "$T/sse-client" "$ROOT/check/sse-client.c" -lhiredis || die "cannot build the client"
 
 $PIN_SERVER redis-server --port 0 --unixsocket "$T/redis.sock" --unixsocketperm 700 --save '' \
@@ -100,21 +108,22 @@ client_to() {
 	esac
 }
 
-# bench_bridge TRANSPORT: prints the client's result line
+# bench_bridge TRANSPORT THREADS: prints the client's result line
 bench_bridge() {
-	dep=$(printf '%s%s222222222222' "$DEP" "$1" | cut -c1-12)   # a valid deployment id
+	dep=$(printf '%s%s%s222222222222' "$DEP" "$1" "$(echo "$2" | tr 0-9 a-j)" | cut -c1-12)   # a valid id (a-z, 2-7)
 	listen=$(listen_on "$1" bridge)
 	cat >"$T/skiff.conf" <<CONF
 redis_socket = $T/redis.sock
 sse_listen = $listen
 sse_max_clients = $((N + 100))
+sse_threads = $2
 work_dir = $T
 store_path = $T
 log_level = warn
 # the fan-out is measured, not the token check of each connect (once per client)
 public_reads = true
 CONF
-	$PIN_SERVER "$BIN/skiff-sse-bridge" -c "$T/skiff.conf" 2>>"$T/bridge.log" &
+	$(pin_bridge "$2") "$BIN/skiff-sse-bridge" -c "$T/skiff.conf" 2>>"$T/bridge.log" &
 	bridge=$!
 	PIDS="$PIDS $bridge"
 	wait_for 10 curl_to "$listen" /x || die "the bridge did not start"
@@ -184,14 +193,15 @@ CONF
 }
 
 echo "bench sse: $N clients on one deployment, $LINES lines every $INTERVAL ms after" \
-	"$PRELUDE lines of history; $(nproc) CPUs; transports: $TRANSPORTS"
+	"$PRELUDE lines of history; $(nproc) CPUs; transports: $TRANSPORTS; bridge threads: $THREADS"
 status=0
 for tr in $TRANSPORTS; do
-	BR=$(bench_bridge "$tr")
-	echo "$tr skiff-sse-bridge: $BR"
 	NC=$(bench_nchan "$tr")
 	echo "$tr nginx+nchan:      $NC"
-	python3 - "$tr" "$BR" "$NC" <<'PY' || status=1
+	for th in $THREADS; do
+	BR=$(bench_bridge "$tr" "$th")
+	echo "$tr skiff-sse-bridge threads=$th: $BR"
+	python3 - "$tr threads=$th" "$BR" "$NC" <<'PY' || status=1
 import sys
 tr, b, n = sys.argv[1], *(dict(kv.split("=", 1) for kv in s.split() if "=" in kv) for s in sys.argv[2:])
 def ratio(k):
@@ -221,5 +231,6 @@ if not complete:
 print(f"{tr} targets (latency by {lat_key.replace('_ms', '')}): " + ("met" if not missed else "missed: " + ", ".join(missed)))
 sys.exit(0 if complete else 1)
 PY
+	done
 done
 exit $status

@@ -1,9 +1,17 @@
-/* bridge.h — skiff-sse-bridge's objects: the bridge, its SSE clients, the watched
- * deployments and the two Redis links; shared by the files of this program only. Each file
- * declares its functions in its own header. */
+/* bridge.h — skiff-sse-bridge's objects: the bridge, its event loops, their SSE clients,
+ * the watched deployments, the batches of log events and the messages between threads, and
+ * the two Redis links; shared by the files of this program only. Each file declares its
+ * functions in its own header.
+ *
+ * Threads: the main thread owns the listener, both Redis links, the feeds (one per watched
+ * deployment: subscription and reads) and the Redis checks of new clients. Each loop thread
+ * owns its event base and its clients, whole. They talk only through mailboxes (mailbox.c);
+ * a batch of formatted events is read once and shared by every loop by reference. */
 #ifndef SSE_BRIDGE_H
 #define SSE_BRIDGE_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -25,6 +33,8 @@
 #define LINK_BACKOFF_MIN_MS 100
 #define LINK_BACKOFF_MAX_MS 5000
 #define STREAM_ID_MAX 42             /* "18446744073709551615-18446744073709551615" */
+#define BRIDGE_THREADS_MAX 64        /* sse_threads */
+#define LOOP_STALL_MS 5000           /* a loop whose once-a-second cron is this late is stuck */
 
 /* A Redis stream id: milliseconds and sequence. */
 struct stream_id {
@@ -49,39 +59,121 @@ enum client_state {
 /* What the Redis check found out about the deployment record. */
 enum { CLIENT_MISSING, CLIENT_EXISTS, CLIENT_UNKNOWN };
 
-struct feed;
+struct watch;
+struct loop;
 
-/* One connection. Small on purpose: 10,000 of them must fit in 80 MB with their
+/* One connection, owned by one loop thread: nothing else touches it (the main thread only
+ * carries its pointer in a check). */
+/* Small on purpose: 10,000 of them must fit in 80 MB with their
  * bufferevents. */
 struct client {
 	struct bridge *bridge;
+	struct loop *loop;           /* the loop that owns it */
 	struct bufferevent *bev;     /* NULL once the connection is closed */
 	int fd;                      /* bev's socket */
-	struct feed *feed;          /* while streaming */
-	struct client *prev, *next;  /* in the feed's list, or the bridge's checking list */
-	struct client *aprev, *anext; /* in the bridge's list of every connection */
+	struct watch *watch;         /* while streaming */
+	struct client *prev, *next;  /* in the watch's list, or the loop's checking list */
+	struct client *aprev, *anext; /* in the loop's list of every connection */
 	struct stream_id last;       /* the last event this client has been given */
 	struct stream_id end;        /* checking: the log's end entry, 0-0 when none */
 	int64_t soft_since_ms;       /* over the soft output limit since; 0 = not over */
 	unsigned char state;         /* enum client_state */
 	unsigned char blocked;       /* output over the soft limit: fed again once drained */
-	unsigned char pending;       /* Redis replies still to come for this client */
+	unsigned char pending;       /* a check is out in the main thread */
 	unsigned char exists;        /* checking: CLIENT_MISSING, CLIENT_EXISTS, CLIENT_UNKNOWN */
 	char id[ID_LEN + 1];
 };
 
-/* One watched deployment: one subscription, whatever the number of its clients. */
+/* One watched deployment (main thread): one subscription and one read of each entry,
+ * whatever the number of its clients and loops. */
 struct feed {
 	struct bridge *bridge;
 	struct feed *hnext;         /* hash chain */
-	struct client *clients;      /* streaming clients */
-	size_t nclients;
+	size_t nclients;             /* streaming clients in every loop */
+	struct stream_id cursor;     /* the next read returns entries after this */
+	struct stream_id want;       /* the lowest id a client asked for during a read */
 	struct stream_id read_from;  /* the in-flight read returns entries after this */
+	unsigned char has_want;
 	unsigned char subscribed;    /* the subscription is confirmed */
 	unsigned char reading;       /* an XRANGE is in flight */
 	unsigned char dirty;         /* something happened during the read: read again */
 	unsigned char orphan;        /* no client left; freed when its read returns */
 	char id[ID_LEN + 1];
+};
+
+/* The clients of one deployment in one loop. */
+struct watch {
+	struct watch *hnext;         /* hash chain */
+	struct client *clients;
+	size_t nclients;
+	char id[ID_LEN + 1];
+};
+
+/* The formatted events of one XRANGE reply: written once by the main thread, then only
+ * read; every loop and every client output holding a part of it holds a reference. */
+struct batch {
+	atomic_uint refs;
+	struct stream_id from;       /* the entries follow this id */
+	size_t cnt;                  /* entries */
+	struct stream_id *ids;       /* [cnt] */
+	size_t *off;                 /* [cnt + 1]: entry i is data[off[i]..off[i+1]) */
+	unsigned char *end;          /* [cnt]: entry i is the end event */
+	char *data;
+	char id[ID_LEN + 1];
+};
+
+/* A message between threads. */
+enum msg_type {
+	MAIL_ACCEPT,    /* to a loop: fd is a new connection */
+	MAIL_CHECKED,   /* to a loop: the Redis check of client ended (exists, end) */
+	MAIL_BATCH,     /* to a loop: events of deployment batch->id */
+	MAIL_STOP,      /* to a loop: close every client and return */
+	MAIL_CHECK,     /* to main: check client's deployment id; the same message comes back */
+	MAIL_JOIN,      /* to main: a client of id streams from last */
+	MAIL_WANT,      /* to main: a client of id needs the entries after last again */
+	MAIL_LEAVE,     /* to main: a client of id left */
+};
+
+struct msg {
+	struct msg *next;
+	unsigned char type;          /* enum msg_type */
+	unsigned char exists;        /* CHECKED: CLIENT_MISSING, CLIENT_EXISTS, CLIENT_UNKNOWN */
+	unsigned char replies;       /* CHECK: Redis replies still to come */
+	int fd;                      /* ACCEPT */
+	struct client *client;       /* CHECK, CHECKED: only its loop dereferences it */
+	struct loop *loop;           /* CHECK: where CHECKED goes */
+	struct batch *batch;         /* BATCH: one reference */
+	struct stream_id last;       /* JOIN, WANT */
+	struct stream_id end;        /* CHECKED: the log's end entry, 0-0 when none */
+	char id[ID_LEN + 1];
+};
+
+/* A queue of messages into one thread's event base, woken through an eventfd. */
+struct mailbox {
+	pthread_mutex_t mu;
+	struct msg *head, *tail;
+	int efd;
+	struct event *ev;
+	void (*deliver)(void *arg, struct msg *m);   /* takes the message */
+	void *arg;
+};
+
+/* One event loop thread and the clients it owns. */
+struct loop {
+	struct bridge *bridge;
+	unsigned index;
+	struct event_base *base;
+	pthread_t thread;
+	int started;
+	struct mailbox inbox;
+	struct event *cron;
+	struct watch *watches[FEED_BUCKETS];
+	size_t nwatches;
+	struct client *checking;     /* clients waiting for their Redis check */
+	struct client *all;          /* every open connection of this loop */
+	int64_t keepalive_ms;        /* last keepalive round */
+	atomic_int_least64_t beat_ms; /* its last cron: the main thread's watchdog reads it */
+	int stopping;
 };
 
 /* One async Redis connection that reconnects with backoff. */
@@ -99,7 +191,7 @@ struct link {
 
 struct bridge {
 	const struct config *cfg;
-	struct event_base *base;
+	struct event_base *base;     /* the main thread's */
 	struct evconnlistener *listener;
 	struct event *accept_resume;
 	struct event *cron;
@@ -108,17 +200,19 @@ struct bridge {
 	struct link cmd, sub;
 	struct feed *feeds[FEED_BUCKETS];
 	size_t nfeeds;
-	struct client *checking;     /* clients waiting for their Redis check */
-	struct client *all;          /* every open connection */
-	size_t nclients;             /* checking + streaming: what sse_max_clients bounds */
-	size_t nconns;               /* every open connection */
-	int64_t keepalive_ms;        /* last keepalive round */
-	int stopping;
-	/* what a client's events ask of the feeds, set by main.c: client.c sits below feed.c
+	struct mailbox inbox;        /* from the loops */
+	struct msg *waiting;         /* checks waiting for the command link */
+	size_t nwaiting;
+	struct loop **loops;
+	unsigned nloops, next_loop;  /* accepted connections go round-robin */
+	atomic_size_t nclients;      /* checking + streaming: what sse_max_clients bounds */
+	atomic_size_t nconns;        /* every open connection */
+	int stopping;                /* main thread only */
+	/* what a client's events ask of its loop, set by main.c: client.c sits below loop.c
 	 * and calls up only through these */
-	void (*feed_check)(struct bridge *b, struct client *c); /* request parsed: check it */
-	void (*feed_leave)(struct client *c);                    /* a streaming client goes */
-	void (*feed_wake)(struct feed *f);                       /* a blocked client drained */
+	void (*client_check)(struct client *c);  /* request parsed: check it */
+	void (*client_leave)(struct client *c);  /* a streaming client goes */
+	void (*client_wake)(struct client *c);   /* a blocked client drained */
 	char unix_path[CONFIG_STR_MAX]; /* listening socket to unlink at exit, or "" */
 };
 

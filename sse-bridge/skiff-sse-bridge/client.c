@@ -52,11 +52,11 @@ static const struct {
 
 static void client_unlink_checking(struct client *c)
 {
-	struct bridge *b = c->bridge;
+	struct loop *l = c->loop;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		b->checking = c->next;
+		l->checking = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
 	c->prev = c->next = NULL;
@@ -66,11 +66,11 @@ static void client_unlink_checking(struct client *c)
 static void client_detach(struct client *c)
 {
 	if (c->state == CLIENT_STREAMING) {
-		c->bridge->feed_leave(c);
-		c->bridge->nclients--;
+		c->bridge->client_leave(c);
+		atomic_fetch_sub(&c->bridge->nclients, 1);
 	} else if (c->state == CLIENT_CHECKING) {
 		client_unlink_checking(c);
-		c->bridge->nclients--;
+		atomic_fetch_sub(&c->bridge->nclients, 1);
 	}
 }
 
@@ -84,7 +84,7 @@ void client_close(struct client *c, const char *reason)
 {
 	if (!c->bev)
 		return;
-	struct bridge *b = c->bridge;
+	struct loop *l = c->loop;
 	client_detach(c);
 	c->state = CLIENT_CLOSING;
 	bufferevent_free(c->bev);
@@ -92,13 +92,13 @@ void client_close(struct client *c, const char *reason)
 	if (c->aprev)
 		c->aprev->anext = c->anext;
 	else
-		b->all = c->anext;
+		l->all = c->anext;
 	if (c->anext)
 		c->anext->aprev = c->aprev;
-	b->nconns--;
+	atomic_fetch_sub(&c->bridge->nconns, 1);
 	if (reason)
 		log_debug("client closed deployment=%s reason=%s clients=%zu",
-			  c->id[0] ? c->id : "-", reason, b->nclients);
+			  c->id[0] ? c->id : "-", reason, atomic_load(&c->bridge->nclients));
 	client_release(c);
 }
 
@@ -241,7 +241,8 @@ int client_checked(struct client *c)
 	bufferevent_setwatermark(c->bev, EV_WRITE, (size_t)soft / 2, 0);
 	if (client_send_static(c, client_stream_head, sizeof(client_stream_head) - 1) < 0)
 		return 0;
-	log_debug("client connected deployment=%s clients=%zu", c->id, c->bridge->nclients);
+	log_debug("client connected deployment=%s loop=%u clients=%zu", c->id, c->loop->index,
+		  atomic_load(&c->bridge->nclients));
 	return 1;
 }
 
@@ -270,19 +271,22 @@ static void client_on_headers(struct client *c, struct evbuffer *in)
 	}
 	memcpy(c->id, req.id, sizeof(c->id));
 	c->last = req.last;
-	if (b->nclients >= (size_t)b->cfg->sse_max_clients) {
+	/* the count is shared by every loop: take a place, give it back when over */
+	size_t before = atomic_fetch_add(&b->nclients, 1);
+	if (before >= (size_t)b->cfg->sse_max_clients) {
+		atomic_fetch_sub(&b->nclients, 1);
 		log_warn("client refused deployment=%s reason=max_clients clients=%zu", c->id,
-			 b->nclients);
+			 before);
 		client_respond(c, "too_many_clients");
 		return;
 	}
+	struct loop *l = c->loop;
 	c->state = CLIENT_CHECKING;
-	b->nclients++;
-	c->next = b->checking;
-	if (b->checking)
-		b->checking->prev = c;
-	b->checking = c;
-	b->feed_check(b, c);
+	c->next = l->checking;
+	if (l->checking)
+		l->checking->prev = c;
+	l->checking = c;
+	b->client_check(c);
 }
 
 static void client_on_read(struct bufferevent *bev, void *arg)
@@ -309,7 +313,7 @@ static void client_on_write(struct bufferevent *bev, void *arg)
 		c->soft_since_ms = 0;
 	if (c->blocked && c->state == CLIENT_STREAMING) {
 		c->blocked = 0;
-		c->bridge->feed_wake(c->feed);
+		c->bridge->client_wake(c);
 	}
 }
 
@@ -328,29 +332,26 @@ static void client_on_event(struct bufferevent *bev, short what, void *arg)
 	client_close(c, what & BEV_EVENT_EOF ? "eof" : "error");
 }
 
-void client_accept(struct bridge *b, int fd)
+void client_accept(struct loop *l, int fd)
 {
-	if (b->stopping) {
-		close(fd);
-		return;
-	}
 	struct client *c = calloc(1, sizeof(*c));
 	if (!c)
 		abort();
-	c->bridge = b;
+	c->bridge = l->bridge;
+	c->loop = l;
 	c->state = CLIENT_HEADERS;
-	c->bev = bufferevent_socket_new(b->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->bev = bufferevent_socket_new(l->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!c->bev)
 		abort();
 	c->fd = fd;
 	int one = 1;
 	/* events are small and must not wait for delayed ACKs (fails harmlessly on unix sockets) */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	b->nconns++;
-	c->anext = b->all;
-	if (b->all)
-		b->all->aprev = c;
-	b->all = c;
+	atomic_fetch_add(&l->bridge->nconns, 1);
+	c->anext = l->all;
+	if (l->all)
+		l->all->aprev = c;
+	l->all = c;
 	bufferevent_setcb(c->bev, client_on_read, client_on_write, client_on_event, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, REQUEST_HEADER_MAX);
 	struct timeval tv = { REQUEST_TIMEOUT_S, 0 };
@@ -358,16 +359,16 @@ void client_accept(struct bridge *b, int fd)
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
-void client_cron(struct bridge *b, int64_t now)
+void client_cron(struct loop *l, int64_t now)
 {
-	int keepalive = now - b->keepalive_ms >= b->cfg->sse_keepalive * 1000;
+	int keepalive = now - l->keepalive_ms >= l->bridge->cfg->sse_keepalive * 1000;
 	if (keepalive)
-		b->keepalive_ms = now;
+		l->keepalive_ms = now;
 	for (size_t i = 0; i < FEED_BUCKETS; i++) {
-		struct feed *f = b->feeds[i], *fnext;
-		for (; f; f = fnext) {
-			fnext = f->hnext;
-			struct client *c = f->clients, *next;
+		struct watch *w = l->watches[i], *wnext;
+		for (; w; w = wnext) {
+			wnext = w->hnext;
+			struct client *c = w->clients, *next;
 			for (; c; c = next) {
 				next = c->next;
 				if (keepalive)
@@ -380,8 +381,8 @@ void client_cron(struct bridge *b, int64_t now)
 	}
 }
 
-void client_close_all(struct bridge *b)
+void client_close_all(struct loop *l)
 {
-	while (b->all)
-		client_close(b->all, "shutdown");
+	while (l->all)
+		client_close(l->all, "shutdown");
 }

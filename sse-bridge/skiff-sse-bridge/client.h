@@ -1,10 +1,11 @@
-/* client.h — one SSE connection: request, Redis check, streaming, output limits. */
+/* client.h — one SSE connection: request, Redis check, streaming, output limits. Called
+ * only from the thread of the loop that owns the client. */
 #ifndef SSE_CLIENT_H
 #define SSE_CLIENT_H
 
 #include "bridge.h"
 
-void client_accept(struct bridge *b, int fd);
+void client_accept(struct loop *l, int fd);
 /* Appends bytes that live as long as the program (no copy). 0, or -1 when the client
  * was closed for its output limits. */
 int client_send_static(struct client *c, const char *s, size_t n);
@@ -13,8 +14,8 @@ int client_send_static(struct client *c, const char *s, size_t n);
  * was closed for its output limits. */
 ssize_t client_send_ref(struct client *c, size_t queued, const char *p, size_t n,
 			void (*release)(const void *p, size_t n, void *arg), void *arg);
-/* The Redis check of a client ended (pending dropped to 0): answers it, or starts its
- * stream. 1 when it is now streaming and joins its feed. */
+/* The Redis check of a client ended (exists and end are set): answers it, or starts its
+ * stream. 1 when it is now streaming and joins its deployment's watch. */
 int client_checked(struct client *c);
 /* Queues the last bytes: the client is closed once they are written. */
 void client_finish(struct client *c);
@@ -24,8 +25,8 @@ void client_release(struct client *c);
 /* Checks output limits; -1 when the client was closed. */
 int client_limits(struct client *c, int64_t now);
 /* Once a second: keepalive comments, output limits. */
-void client_cron(struct bridge *b, int64_t now);
+void client_cron(struct loop *l, int64_t now);
 /* Closes every connection (shutdown). */
-void client_close_all(struct bridge *b);
+void client_close_all(struct loop *l);
 
 #endif

@@ -1,8 +1,10 @@
-/* feed.c — the live feed of each watched deployment: one subscription, reads of its log
- * stream from the lowest last id of its clients, and the fan-out of each batch to them. */
+/* feed.c — the live feed of each watched deployment, in the main thread: one subscription,
+ * reads of its log stream from the lowest id its clients need, each batch formatted once and
+ * handed to every loop by reference; and the Redis check of each new client. */
 #include "feed.h"
-#include "client.h"
+#include "batch.h"
 #include "frame.h"
+#include "mailbox.h"
 #include "link.h"
 #include "fnv.h"
 #include "buf.h"
@@ -14,12 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The formatted events of one batch, shared by reference by every client's output. */
-struct feed_batch {
-	unsigned refs;
-	char *data;
-};
 
 static unsigned feed_hash(const char *id)
 {
@@ -88,15 +84,34 @@ void feed_resubscribe(struct bridge *b)
 
 /* ---- membership -------------------------------------------------------------------- */
 
-void feed_join(struct bridge *b, struct client *c)
+static void feed_read(struct feed *f);
+
+/* A client needs the entries after last: the next read starts there at the latest. */
+static void feed_want(struct feed *f, struct stream_id last)
 {
-	struct feed *f = feed_find(b, c->id);
+	if (f->reading) {
+		/* the reply moves the cursor to its end: this id is applied after it */
+		if (!f->has_want || stream_id_cmp(last, f->want) < 0)
+			f->want = last;
+		f->has_want = 1;
+		f->dirty = 1;
+		return;
+	}
+	if (stream_id_cmp(last, f->cursor) < 0)
+		f->cursor = last;
+	feed_read(f);
+}
+
+static void feed_join(struct bridge *b, const char *id, struct stream_id last)
+{
+	struct feed *f = feed_find(b, id);
 	if (!f) {
 		f = calloc(1, sizeof(*f));
 		if (!f)
 			abort();
 		f->bridge = b;
-		memcpy(f->id, c->id, sizeof(f->id));
+		memcpy(f->id, id, sizeof(f->id));
+		f->cursor = last;
 		unsigned h = feed_hash(f->id);
 		f->hnext = b->feeds[h];
 		b->feeds[h] = f;
@@ -104,14 +119,8 @@ void feed_join(struct bridge *b, struct client *c)
 		feed_subscribe(f, "SUBSCRIBE");
 		log_debug("feed started deployment=%s feeds=%zu", f->id, b->nfeeds);
 	}
-	c->feed = f;
-	c->prev = NULL;
-	c->next = f->clients;
-	if (f->clients)
-		f->clients->prev = c;
-	f->clients = c;
 	f->nclients++;
-	feed_wake(f);
+	feed_want(f, last);
 }
 
 static void feed_unhash(struct feed *f)
@@ -124,17 +133,10 @@ static void feed_unhash(struct feed *f)
 	b->nfeeds--;
 }
 
-void feed_leave(struct client *c)
+static void feed_leave(struct bridge *b, const char *id)
 {
-	struct feed *f = c->feed;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		f->clients = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	c->prev = c->next = NULL;
-	c->feed = NULL;
+	struct feed *f = feed_find(b, id);
+	assert(f && f->nclients > 0);
 	if (--f->nclients > 0)
 		return;
 	/* the last client left: one UNSUBSCRIBE, and the feed goes (after its read, if any) */
@@ -153,22 +155,12 @@ void feed_free_all(struct bridge *b)
 		while (b->feeds[i]) {
 			struct feed *f = b->feeds[i];
 			b->feeds[i] = f->hnext;
-			assert(!f->clients);
 			free(f);
 		}
 	b->nfeeds = 0;
 }
 
 /* ---- reading and fan-out ----------------------------------------------------------- */
-
-static void feed_batch_release(const void *data, size_t len, void *arg)
-{
-	struct feed_batch *batch = arg;
-	if (--batch->refs == 0) {
-		free(batch->data);
-		free(batch);
-	}
-}
 
 /* A string field of a stream entry's field/value array; NULL when absent. */
 static const char *feed_field(const redisReply *fields, const char *name, size_t *len)
@@ -189,39 +181,30 @@ static int feed_kind_known(const char *k)
 	return !strcmp(k, "line") || !strcmp(k, "state") || !strcmp(k, "end");
 }
 
-/* Index of the first of ids[0..n) after last. */
-static size_t feed_after(const struct stream_id *ids, size_t n, struct stream_id last)
+/* Formats the entries of an XRANGE reply once into a batch; *cut is set when
+ * BATCH_BYTES_MAX cut it short (read again). */
+static struct batch *feed_batch(struct feed *f, const redisReply *reply, int *cut)
 {
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (stream_id_cmp(ids[mid], last) <= 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* Formats the entries of an XRANGE reply once and gives each client the part after its
- * last id, at most up to its soft output limit. Returns 1 when the batch was cut short
- * by BATCH_BYTES_MAX (read again). */
-static int feed_fanout(struct feed *f, const redisReply *reply)
-{
-	struct bridge *b = f->bridge;
 	size_t n = reply->elements, cnt = 0;
-	int cut = 0;
-	struct stream_id *ids = calloc(n, sizeof(*ids));
-	size_t *off = calloc(n + 1, sizeof(*off));
-	unsigned char *end = calloc(n, 1);
+	struct batch *batch = calloc(1, sizeof(*batch));
 	struct buf data = BUF_INIT(BATCH_BYTES_MAX);
-	if (!ids || !off || !end)
+	if (!batch)
 		abort();
+	batch->ids = calloc(n, sizeof(*batch->ids));
+	batch->off = calloc(n + 1, sizeof(*batch->off));
+	batch->end = calloc(n, 1);
+	if (!batch->ids || !batch->off || !batch->end)
+		abort();
+	atomic_init(&batch->refs, 1);
+	batch->from = f->read_from;
+	memcpy(batch->id, f->id, sizeof(batch->id));
+	*cut = 0;
 	for (size_t i = 0; i < n; i++) {
 		const redisReply *e = reply->element[i];
+		struct stream_id *sid = &batch->ids[cnt];
 		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
 		    e->element[0]->type != REDIS_REPLY_STRING ||
-		    stream_id_parse(e->element[0]->str, e->element[0]->len, &ids[cnt]) < 0)
+		    stream_id_parse(e->element[0]->str, e->element[0]->len, sid) < 0)
 			continue;
 		const redisReply *fields = e->element[1];
 		size_t klen = 0, slen = 0, mlen = 0;
@@ -232,76 +215,34 @@ static int feed_fanout(struct feed *f, const redisReply *reply)
 			m = feed_field(fields, "m", &mlen);
 		}
 		if (frame_entry_bound(mlen) > BATCH_BYTES_MAX - data.len) {
-			cut = 1;
+			*cut = 1;
 			break;
 		}
-		off[cnt] = data.len;
+		batch->off[cnt] = data.len;
 		if (k && feed_kind_known(k)) {
-			frame_entry(&data, e->element[0]->str, ids[cnt], k, s ? s : "", slen,
+			frame_entry(&data, e->element[0]->str, *sid, k, s ? s : "", slen,
 				    m ? m : "", mlen);
-			end[cnt] = !strcmp(k, "end");
+			batch->end[cnt] = !strcmp(k, "end");
 		}
 		cnt++;
 	}
-	off[cnt] = data.len;
+	batch->off[cnt] = data.len;
+	batch->cnt = cnt;
 	assert(data.err == 0);
-
-	struct feed_batch *batch = calloc(1, sizeof(*batch));
-	if (!batch)
-		abort();
-	batch->refs = 1;
 	batch->data = buf_detach(&data);
-	size_t soft = (size_t)b->cfg->sse_soft_limit;
-	struct client *c = f->clients, *next;
-	for (; c; c = next) {
-		next = c->next;
-		if (c->blocked || stream_id_cmp(c->last, f->read_from) < 0)
-			continue;   /* a later read serves it */
-		size_t j = feed_after(ids, cnt, c->last);
-		int ended = 0, closed = 0;
-		struct evbuffer *out = bufferevent_get_output(c->bev);
-		/* whole events in runs that fit the room left under the soft limit (at least one
-		 * event); what the socket does not take at once is queued. Once the queue passes
-		 * the soft limit the client waits: the rest is read again when it has drained
-		 * half, and a client that never drains stays over the limit until it is cut off. */
-		size_t queued = evbuffer_get_length(out);
-		while (j < cnt && !ended) {
-			if (queued > soft) {
-				c->blocked = 1;
-				break;
-			}
-			size_t k = j;
-			while (k < cnt && (k == j || off[k + 1] - off[j] <= soft - queued))
-				if (end[k++]) {
-					ended = 1;
-					break;
-				}
-			c->last = ids[k - 1];
-			if (off[k] > off[j]) {
-				batch->refs++;
-				ssize_t now = client_send_ref(c, queued, batch->data + off[j],
-							      off[k] - off[j], feed_batch_release, batch);
-				if (now < 0) {
-					closed = 1;
-					break;
-				}
-				queued = (size_t)now;
-			}
-			j = k;
-		}
-		if (ended && !closed) {
-			log_debug("client ended deployment=%s", c->id);
-			client_finish(c);
-		}
-	}
-	feed_batch_release(NULL, 0, batch);
-	free(ids);
-	free(off);
-	free(end);
-	return cut;
+	return batch;
 }
 
-static void feed_read(struct feed *f);
+/* Hands the batch to every loop: each gives its clients of the deployment their part. */
+static void feed_post(struct bridge *b, struct batch *batch)
+{
+	for (unsigned i = 0; i < b->nloops; i++) {
+		struct msg *m = msg_new(MAIL_BATCH);
+		batch_hold(batch);
+		m->batch = batch;
+		mailbox_post(&b->loops[i]->inbox, m);
+	}
+}
 
 static void feed_on_range(redisAsyncContext *ac, void *r, void *privdata)
 {
@@ -314,8 +255,16 @@ static void feed_on_range(redisAsyncContext *ac, void *r, void *privdata)
 		if (!reply) {
 			f->dirty = 1;   /* the link is down: read again once it is back */
 		} else if (reply->type == REDIS_REPLY_ARRAY) {
-			if (reply->elements)
-				again = feed_fanout(f, reply);
+			if (reply->elements) {
+				struct batch *batch = feed_batch(f, reply, &again);
+				if (batch->cnt) {
+					/* every client up to date has these now; one that is not
+					 * asks again (MAIL_WANT) */
+					f->cursor = batch->ids[batch->cnt - 1];
+					feed_post(f->bridge, batch);
+				}
+				batch_release(NULL, 0, batch);
+			}
 			again |= reply->elements >= FEED_READ_COUNT;
 		} else if (reply->type == REDIS_REPLY_ERROR) {
 			log_error("redis read failed deployment=%s error=\"%s\"", f->id, reply->str);
@@ -326,6 +275,11 @@ static void feed_on_range(redisAsyncContext *ac, void *r, void *privdata)
 		free(f);
 		return;
 	}
+	if (f->has_want) {
+		if (stream_id_cmp(f->want, f->cursor) < 0)
+			f->cursor = f->want;
+		f->has_want = 0;
+	}
 	if (reply && (again || f->dirty))
 		feed_read(f);
 }
@@ -333,19 +287,10 @@ static void feed_on_range(redisAsyncContext *ac, void *r, void *privdata)
 static void feed_read(struct feed *f)
 {
 	struct bridge *b = f->bridge;
-	int any = 0;
-	struct stream_id from = { 0, 0 };
-	for (struct client *c = f->clients; c; c = c->next) {
-		if (c->blocked)
-			continue;
-		if (!any || stream_id_cmp(c->last, from) < 0)
-			from = c->last;
-		any = 1;
-	}
-	if (!any)
+	if (f->nclients == 0 || b->stopping)
 		return;
-	/* XRANGE's start is inclusive: begin just after the lowest last id */
-	struct stream_id start = from;
+	/* XRANGE's start is inclusive: begin just after the cursor */
+	struct stream_id start = f->cursor;
 	if (++start.seq == 0)
 		start.ms++;
 	char key[MODEL_LOG_KEY_MAX], startbuf[STREAM_ID_MAX + 1];
@@ -360,7 +305,7 @@ static void feed_read(struct feed *f)
 		f->dirty = 1;
 		return;
 	}
-	f->read_from = from;
+	f->read_from = f->cursor;
 	f->reading = 1;
 }
 
@@ -377,35 +322,54 @@ void feed_wake(struct feed *f)
 
 /* ---- the check of a new client ----------------------------------------------------- */
 
-static void feed_on_exists(redisAsyncContext *ac, void *r, void *privdata)
+/* The answer goes back to the client's loop, which owns the message from now on. */
+static void feed_checked(struct msg *m)
 {
-	struct client *c = privdata;
-	redisReply *reply = r;
-	link_replied(ac->data);
-	c->pending--;
-	if (!c->bev) {
-		client_release(c);
+	m->type = MAIL_CHECKED;
+	mailbox_post(&m->loop->inbox, m);
+}
+
+/* The command link is down: the check waits for it (the client gives up after
+ * REQUEST_TIMEOUT_S with a 503). At most sse_max_clients wait; beyond, the answer is
+ * "unknown" (503) at once. */
+static void feed_check_later(struct bridge *b, struct msg *m)
+{
+	if (b->stopping || b->nwaiting >= (size_t)b->cfg->sse_max_clients) {
+		m->exists = CLIENT_UNKNOWN;
+		feed_checked(m);
 		return;
 	}
+	m->next = b->waiting;
+	b->waiting = m;
+	b->nwaiting++;
+}
+
+static void feed_on_exists(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct msg *m = privdata;
+	redisReply *reply = r;
+	link_replied(ac->data);
+	m->replies--;
 	if (reply && reply->type == REDIS_REPLY_INTEGER)
-		c->exists = reply->integer > 0 ? CLIENT_EXISTS : CLIENT_MISSING;
+		m->exists = reply->integer > 0 ? CLIENT_EXISTS : CLIENT_MISSING;
 	else if (reply)
-		c->exists = CLIENT_UNKNOWN;   /* an error reply: 503, not a false 404 */
+		m->exists = CLIENT_UNKNOWN;   /* an error reply: 503, not a false 404 */
+	if (m->replies == 0)   /* the second command was never sent */
+		feed_check_later(((struct link *)ac->data)->bridge, m);
 }
 
 static void feed_on_last(redisAsyncContext *ac, void *r, void *privdata)
 {
-	struct client *c = privdata;
+	struct msg *m = privdata;
+	struct link *l = ac->data;
 	redisReply *reply = r;
-	link_replied(ac->data);
-	c->pending--;
-	if (!c->bev) {
-		client_release(c);
+	link_replied(l);
+	m->replies--;
+	if (!reply) {
+		feed_check_later(l->bridge, m);   /* the link went down: again once it is back */
 		return;
 	}
-	if (!reply)
-		return;   /* the link went down: checked again when it is back */
-	c->end.ms = c->end.seq = 0;
+	m->end.ms = m->end.seq = 0;
 	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1) {
 		const redisReply *e = reply->element[0];
 		size_t klen;
@@ -414,41 +378,86 @@ static void feed_on_last(redisAsyncContext *ac, void *r, void *privdata)
 		    e->element[0]->type == REDIS_REPLY_STRING &&
 		    e->element[1]->type == REDIS_REPLY_ARRAY &&
 		    (k = feed_field(e->element[1], "k", &klen)) && !strcmp(k, "end"))
-			stream_id_parse(e->element[0]->str, e->element[0]->len, &c->end);
+			stream_id_parse(e->element[0]->str, e->element[0]->len, &m->end);
 	}
-	if (client_checked(c))
-		feed_join(c->bridge, c);
+	feed_checked(m);
 }
 
-void feed_check(struct bridge *b, struct client *c)
+/* A client's Redis check: EXISTS and the log's last entry, answered to its loop. */
+static void feed_check(struct bridge *b, struct msg *m)
 {
-	if (!b->cmd.up)
-		return;   /* waits in the checking list until the link is back */
+	if (!b->cmd.up) {
+		feed_check_later(b, m);
+		return;
+	}
 	char hkey[MODEL_LOG_KEY_MAX], lkey[MODEL_LOG_KEY_MAX];
-	model_log_record_key(b->cfg, c->id, hkey);
-	model_log_stream_key(b->cfg, c->id, lkey);
+	model_log_record_key(b->cfg, m->id, hkey);
+	model_log_stream_key(b->cfg, m->id, lkey);
 	const char *a1[2] = { "EXISTS", hkey };
 	size_t l1[2] = { 6, strlen(hkey) };
 	const char *a2[6] = { "XREVRANGE", lkey, "+", "-", "COUNT", "1" };
 	size_t l2[6] = { 9, strlen(lkey), 1, 1, 5, 1 };
-	c->exists = CLIENT_UNKNOWN;
-	if (link_command(&b->cmd, feed_on_exists, c, 2, a1, l1) < 0)
+	m->exists = CLIENT_UNKNOWN;
+	m->replies = 0;
+	if (link_command(&b->cmd, feed_on_exists, m, 2, a1, l1) < 0) {
+		feed_check_later(b, m);
 		return;
-	c->pending++;
-	if (link_command(&b->cmd, feed_on_last, c, 6, a2, l2) < 0)
-		return;
-	c->pending++;
+	}
+	m->replies++;
+	/* replies come in order: when this one is in, so is the first */
+	if (link_command(&b->cmd, feed_on_last, m, 6, a2, l2) < 0)
+		return;   /* the link is going down: on_exists puts it back */
+	m->replies++;
+}
+
+void feed_deliver(void *arg, struct msg *m)
+{
+	struct bridge *b = arg;
+	switch (m->type) {
+	case MAIL_CHECK:
+		feed_check(b, m);
+		return;   /* the message goes back as MAIL_CHECKED */
+	case MAIL_JOIN:
+		feed_join(b, m->id, m->last);
+		break;
+	case MAIL_WANT: {
+		struct feed *f = feed_find(b, m->id);
+		if (f && !f->orphan)
+			feed_want(f, m->last);
+		break;
+	}
+	case MAIL_LEAVE:
+		feed_leave(b, m->id);
+		break;
+	default:
+		assert(!"message for a loop");
+	}
+	free(m);
 }
 
 void feed_catch_up(struct bridge *b)
 {
-	struct client *c = b->checking, *next;
-	for (; c; c = next) {
-		next = c->next;
-		if (c->pending == 0)
-			feed_check(b, c);
+	struct msg *m = b->waiting;
+	b->waiting = NULL;
+	b->nwaiting = 0;
+	while (m) {
+		struct msg *next = m->next;
+		m->next = NULL;
+		feed_check(b, m);
+		m = next;
 	}
 	for (size_t i = 0; i < FEED_BUCKETS; i++)
 		for (struct feed *f = b->feeds[i]; f; f = f->hnext)
 			feed_wake(f);
+}
+
+void feed_answer_waiting(struct bridge *b)
+{
+	while (b->waiting) {
+		struct msg *m = b->waiting;
+		b->waiting = m->next;
+		b->nwaiting--;
+		m->exists = CLIENT_UNKNOWN;
+		feed_checked(m);
+	}
 }

@@ -1,6 +1,6 @@
 /* listener.c — the listening socket: a loopback TCP port or a unix socket (sse_listen). */
 #include "listener.h"
-#include "client.h"
+#include "loop.h"
 #include "error.h"
 #include "log.h"
 
@@ -57,10 +57,17 @@ int listener_check(const char *spec, struct error *err)
 	return 0;
 }
 
+/* Each connection goes to the next loop in turn, which owns it from then on. */
 static void listener_on_accept(struct evconnlistener *l, evutil_socket_t fd,
 			       struct sockaddr *addr, int len, void *arg)
 {
-	client_accept(arg, fd);
+	struct bridge *b = arg;
+	if (b->stopping) {
+		close(fd);
+		return;
+	}
+	loop_accept(b->loops[b->next_loop], fd);
+	b->next_loop = (b->next_loop + 1) % b->nloops;
 }
 
 static void listener_on_resume(evutil_socket_t fd, short what, void *arg)
@@ -75,7 +82,8 @@ static void listener_on_error(struct evconnlistener *l, void *arg)
 	struct bridge *b = arg;
 	int e = EVUTIL_SOCKET_ERROR();
 	/* EMFILE, ENFILE, ENOBUFS: pause instead of spinning on the pending connection */
-	log_warn("accept failed error=\"%s\" connections=%zu", strerror(e), b->nconns);
+	log_warn("accept failed error=\"%s\" connections=%zu", strerror(e),
+		 atomic_load(&b->nconns));
 	evconnlistener_disable(l);
 	struct timeval tv = { 0, LISTEN_PAUSE_MS * 1000 };
 	evtimer_add(b->accept_resume, &tv);
