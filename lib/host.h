@@ -4,11 +4,14 @@
 #ifndef SKIFF_HOST_H
 #define SKIFF_HOST_H
 
+#include "error.h"
 #include "id.h"
 #include "preview.h"
 #include "validate.h"
 
 #define HOST_MAX 255
+#define HOST_DOMAIN_MAX 253      /* a custom domain's name, without a trailing dot */
+#define HOST_LABEL_MAX 63
 
 struct host_site {
 	char slug[SLUG_MAX + 1];
@@ -22,5 +25,16 @@ struct host_site {
  * well-formed host that names no site (another domain or port, nested labels, a bad slug,
  * deployment id or preview key). */
 int host_site_parse(const char *host, const char *domain, long port, struct host_site *site);
+
+/* The host name of the raw Host header host, lower-cased, without the port (which must be
+ * port, as for host_site_parse) and without a trailing dot, into out. SKIFF_EINVALID for a
+ * malformed Host, SKIFF_ENOTFOUND for another port. */
+int host_name_parse(const char *host, long port, char out[HOST_MAX + 1]);
+
+/* 0 when name may be a project's custom domain: lower-case A-labels of [a-z0-9-] (1-63
+ * each, no '-' at either end, "--" in third position only as "xn--"), at least two of them,
+ * 253 bytes at most, not an IP address (a numeric last label), not domain nor under it.
+ * Else SKIFF_EINVALID with err's code invalid_domain or domain_reserved. */
+int host_domain_check(const char *name, const char *domain, struct error *err);
 
 #endif

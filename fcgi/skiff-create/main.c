@@ -24,6 +24,7 @@
 #include "id.h"
 #include "log.h"
 #include "model.h"
+#include "model_domain.h"
 #include "model_lifecycle.h"
 #include "preview.h"
 #include "rate.h"
@@ -387,6 +388,68 @@ static int create_unpin_act(struct http_request *req, struct http_response *resp
 				     slug, "pinned", 0));
 }
 
+/* Adds a custom domain to a project: pending until skiff-dispatch has fetched its token. */
+static int create_domain_add_act(struct http_request *req, struct http_response *resp,
+				 json_t *body, bool is_form, const struct create_who *who,
+				 struct error *err)
+{
+	struct app *app = req->app;
+	const char *slug = req->params[0], *name = NULL, *key;
+	json_t *v;
+	(void)who;
+	json_object_foreach(body, key, v) {
+		if (strcmp(key, "name"))
+			return error_set(err, SKIFF_EINVALID, "unknown_field",
+					 "unknown field '%.64s'", key);
+	}
+	if (validate_slug(slug, err) < 0 || create_field(body, "name", is_form, &name, err) < 0)
+		return err->code;
+	if (!name)
+		return error_set(err, SKIFF_EINVALID, "invalid_domain", "name is required");
+	if (host_domain_check(name, app->cfg->domain, err) < 0)
+		return err->code;
+	struct domain d;
+	memset(&d, 0, sizeof(d));
+	snprintf(d.name, sizeof(d.name), "%s", name);
+	snprintf(d.project, sizeof(d.project), "%s", slug);
+	model_domain_token_new(d.token);
+	d.created = clock_wall_ms();
+	if (model_domain_add(app->redis, &d, err) < 0)
+		return err->code;
+	log_info("domain added project=%s domain=%s by=%s", slug, d.name, create_who(req));
+	char loc[96], path[sizeof(DOMAIN_WELL_KNOWN) + DOMAIN_TOKEN_LEN];
+	snprintf(loc, sizeof(loc), "/projects/%s", slug);
+	snprintf(path, sizeof(path), "%s%s", DOMAIN_WELL_KNOWN, d.token);
+	return create_done(resp, is_form, loc, 201,
+			   json_pack("{s:s,s:{s:s,s:s,s:s,s:s}}", "status", "pending", "data",
+				     "projectSlug", slug, "name", d.name, "state", "pending",
+				     "verificationPath", path));
+}
+
+/* Removes a custom domain: it stops serving at once and leaves the ACME configuration at
+ * skiff-dispatch's next pass. */
+static int create_domain_remove_act(struct http_request *req, struct http_response *resp,
+				    json_t *body, bool is_form, const struct create_who *who,
+				    struct error *err)
+{
+	struct app *app = req->app;
+	const char *slug = req->params[0], *name = req->params[1];
+	(void)body;
+	(void)who;
+	struct error ignored;
+	if (validate_slug(slug, err) < 0)
+		return err->code;
+	if (host_domain_check(name, "", &ignored) < 0)
+		return error_set(err, SKIFF_ENOTFOUND, "unknown_domain", "no such domain");
+	if (model_domain_remove(app->redis, slug, name, err) < 0)
+		return err->code;
+	log_info("domain removed project=%s domain=%s by=%s", slug, name, create_who(req));
+	char loc[96];
+	snprintf(loc, sizeof(loc), "/projects/%s", slug);
+	return create_done(resp, is_form, loc, 200,
+			   json_pack("{s:s,s:s}", "status", "removed", "name", name));
+}
+
 /* The state of a deployment whose build was asked to stop, once it is final or after
  * CREATE_CANCEL_WAIT_MS (then DEPLOYMENT_BUILDING): canceled when its processes are gone. */
 static enum deployment_state create_cancel_wait(struct redis *r, const char *id)
@@ -499,6 +562,16 @@ static int create_delete(struct http_request *req, struct http_response *resp)
 	return create_mutation(req, resp, create_delete_act, CREATE_ADMIN);
 }
 
+static int create_domain_add(struct http_request *req, struct http_response *resp)
+{
+	return create_mutation(req, resp, create_domain_add_act, CREATE_ADMIN);
+}
+
+static int create_domain_remove(struct http_request *req, struct http_response *resp)
+{
+	return create_mutation(req, resp, create_domain_remove_act, CREATE_ADMIN);
+}
+
 /* Every route checks its own credentials (create_who_get): a deploy token must reach the
  * handler to be told apart from a wrong api_token. */
 static const struct http_route create_routes[] = {
@@ -544,6 +617,9 @@ static const struct http_route create_routes[] = {
 	{ "DELETE", "/api/projects/{}/commit-status", create_status_delete, 0, ENDPOINT_PUBLIC },
 	{ "POST", "/api/projects/{}/commit-status/delete", create_status_delete, 0,
 	  ENDPOINT_PUBLIC },
+	{ "POST", "/api/projects/{}/domains", create_domain_add, 0, ENDPOINT_PUBLIC },
+	{ "DELETE", "/api/projects/{}/domains/{}", create_domain_remove, 0, ENDPOINT_PUBLIC },
+	{ "POST", "/api/projects/{}/domains/{}/delete", create_domain_remove, 0, ENDPOINT_PUBLIC },
 	{ "PUT", "/api/deployments/{}/blobs/{}", create_deploy_blob, CREATE_BLOB_BODY_MAX,
 	  ENDPOINT_PUBLIC },
 	{ "POST", "/api/deployments/{}/finish", create_deploy_finish, 0, ENDPOINT_PUBLIC },

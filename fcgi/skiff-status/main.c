@@ -16,6 +16,7 @@
 #include "log.h"
 #include "model.h"
 #include "model_env.h"
+#include "model_domain.h"
 #include "model_preview.h"
 #include "model_log.h"
 #include "model_token.h"
@@ -328,7 +329,25 @@ static int status_whoami(struct http_request *req, struct http_response *resp)
 	return response_json(resp, 200, json_pack("{so}", "data", who));
 }
 
+/* A project's custom domains with their state (pending, verified, active, failed and why). */
+static int status_domains(struct http_request *req, struct http_response *resp)
+{
+	struct app *app = req->app;
+	struct error err;
+	error_clear(&err);
+	const char *slug = req->params[0];
+	struct project project;
+	json_t *list = NULL;
+	if (validate_slug(slug, &err) == 0 && model_project_get(app->redis, slug, &project, &err) == 0)
+		model_domain_list(app->redis, slug, &list, &err);
+	if (!list)
+		return response_error(req, resp, &err);
+	response_header(resp, "Cache-Control", "no-store");
+	return response_json(resp, 200, json_pack("{so}", "data", list));
+}
+
 static const struct http_route status_routes[] = {
+	{ "GET", "/api/projects/{}/domains", status_domains, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/api/projects/{}/repository", status_repository, 0, ENDPOINT_PRIVATE },
 	{ "GET", "/api/projects/{}/tokens", status_tokens, 0, ENDPOINT_PUBLIC },
 	{ "GET", "/api/whoami", status_whoami, 0, ENDPOINT_PUBLIC },

@@ -1,0 +1,347 @@
+/* model_domain.c — custom domains in Redis: domain:{name} (a hash: project, state, token,
+ * reason, created, checked, attempts), project:{slug}:domains (a zset of names by creation
+ * time), domains:check (a zset of the names to check, by when) and domains:live (a set of the
+ * names that serve: what the ACME configuration lists). */
+#include "model_domain.h"
+#include "model_script.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* KEYS: project, domain, project domains, check; ARGV: name, slug, created, token, max. */
+static const char model_lua_domain_add[] =
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end "
+	"if redis.call('EXISTS', KEYS[2]) == 1 then return -3 end "
+	"if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[5]) then return -4 end "
+	"redis.call('HSET', KEYS[2], 'project', ARGV[2], 'state', 'pending', 'token', ARGV[4], "
+	"'created', ARGV[3], 'checked', '0', 'attempts', '0', 'reason', '') "
+	"redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1]) "
+	"redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1]) "
+	"return 1";
+
+/* KEYS: domain, project domains, check, live; ARGV: slug, name. */
+static const char model_lua_domain_remove[] =
+	"if redis.call('HGET', KEYS[1], 'project') ~= ARGV[1] then return -2 end "
+	"redis.call('DEL', KEYS[1]) "
+	"redis.call('ZREM', KEYS[2], ARGV[2]) "
+	"redis.call('ZREM', KEYS[3], ARGV[2]) "
+	"redis.call('SREM', KEYS[4], ARGV[2]) "
+	"return 1";
+
+/* KEYS: project domains; ARGV: prefix. */
+static const char model_lua_domain_list[] =
+	"local out = {} "
+	"for _, n in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do "
+	"  local d = redis.call('HMGET', ARGV[1] .. 'domain:' .. n, 'state', 'token', 'reason', "
+	"  'created', 'checked', 'attempts') "
+	"  if d[1] then out[#out+1] = {n, d[1], d[2] or '', d[3] or '', d[4] or '0', "
+	"  d[5] or '0', d[6] or '0'} end "
+	"end "
+	"return out";
+
+/* KEYS: domain; ARGV: prefix. */
+static const char model_lua_domain_site[] =
+	"local d = redis.call('HMGET', KEYS[1], 'project', 'state', 'token') "
+	"if not d[1] then return -2 end "
+	"local cur = redis.call('HGET', ARGV[1] .. 'project:' .. d[1], 'current') or '' "
+	"return {d[1], d[2] or '', d[3] or '', cur}";
+
+/* KEYS: check; ARGV: prefix, now, max. */
+static const char model_lua_domain_due[] =
+	"local out = {} "
+	"for _, n in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, "
+	"ARGV[3])) do "
+	"  local d = redis.call('HMGET', ARGV[1] .. 'domain:' .. n, 'project', 'token', "
+	"  'attempts') "
+	"  if d[1] then out[#out+1] = {n, d[1], d[2] or '', d[3] or '0'} "
+	"  else redis.call('ZREM', KEYS[1], n) end "
+	"end "
+	"return out";
+
+/* KEYS: domain, check, live; ARGV: name, token, ok, reason, now, fail after, retry min,
+ * retry max. */
+static const char model_lua_domain_checked[] =
+	"local d = redis.call('HMGET', KEYS[1], 'token', 'state', 'attempts') "
+	"if d[1] ~= ARGV[2] then return -2 end "
+	"if ARGV[3] == '1' then "
+	"  if d[2] ~= 'active' then redis.call('HSET', KEYS[1], 'state', 'verified') end "
+	"  redis.call('HSET', KEYS[1], 'reason', '', 'checked', ARGV[5], 'attempts', '0') "
+	"  redis.call('ZREM', KEYS[2], ARGV[1]) "
+	"  redis.call('SADD', KEYS[3], ARGV[1]) "
+	"  return 1 "
+	"end "
+	"local a = tonumber(d[3] or '0') + 1 "
+	"local st = 'pending' "
+	"if a >= tonumber(ARGV[6]) then st = 'failed' end "
+	"redis.call('HSET', KEYS[1], 'state', st, 'reason', ARGV[4], 'checked', ARGV[5], "
+	"'attempts', a) "
+	"local wait = tonumber(ARGV[7]) * 2 ^ (a - 1) "
+	"if wait > tonumber(ARGV[8]) then wait = tonumber(ARGV[8]) end "
+	"redis.call('ZADD', KEYS[2], tonumber(ARGV[5]) + wait, ARGV[1]) "
+	"return 1";
+
+/* KEYS: live; ARGV: prefix. */
+static const char model_lua_domain_live[] =
+	"local out = {} "
+	"for _, n in ipairs(redis.call('SMEMBERS', KEYS[1])) do "
+	"  local st = redis.call('HGET', ARGV[1] .. 'domain:' .. n, 'state') "
+	"  if st == 'verified' or st == 'active' then out[#out+1] = n "
+	"  else redis.call('SREM', KEYS[1], n) end "
+	"end "
+	"table.sort(out) "
+	"return out";
+
+/* ARGV: prefix, names... */
+static const char model_lua_domain_activate[] =
+	"for i = 2, #ARGV do "
+	"  local k = ARGV[1] .. 'domain:' .. ARGV[i] "
+	"  if redis.call('HGET', k, 'state') == 'verified' then "
+	"    redis.call('HSET', k, 'state', 'active') end "
+	"end "
+	"return 1";
+
+void model_domain_token_new(char out[DOMAIN_TOKEN_LEN + 1])
+{
+	char part[ID_LEN + 1];
+	size_t n = 0;
+	while (n < DOMAIN_TOKEN_LEN) {
+		id_new(part); /* 12 characters of base32 from getrandom */
+		size_t take = DOMAIN_TOKEN_LEN - n < ID_LEN ? DOMAIN_TOKEN_LEN - n : ID_LEN;
+		memcpy(out + n, part, take);
+		n += take;
+	}
+	out[DOMAIN_TOKEN_LEN] = '\0';
+}
+
+bool model_domain_serves(const char *state)
+{
+	return !strcmp(state, "verified") || !strcmp(state, "active");
+}
+
+static long long model_domain_num(const redisReply *e)
+{
+	char s[24];
+	model_script_str(e, s, sizeof(s));
+	char *end = NULL;
+	long long v = strtoll(s, &end, 10);
+	return end && end != s && *end == '\0' ? v : 0;
+}
+
+int model_domain_add(struct redis *r, const struct domain *d, struct error *err)
+{
+	char kp[REDIS_KEY_MAX], kd[REDIS_KEY_MAX], kz[REDIS_KEY_MAX], kc[REDIS_KEY_MAX],
+		created[24], max[16];
+	redis_key(r, kp, "project:%s", d->project);
+	redis_key(r, kd, "domain:%s", d->name);
+	redis_key(r, kz, "project:%s:domains", d->project);
+	redis_key(r, kc, "domains:check");
+	snprintf(created, sizeof(created), "%lld", d->created);
+	snprintf(max, sizeof(max), "%d", DOMAIN_PER_PROJECT_MAX);
+	const char *args[] = { kp, kd, kz, kc, d->name, d->project, created, d->token, max };
+	redisReply *reply = NULL;
+	int rc = model_script_reply(r, model_lua_domain_add, 4, 9, args, &reply, err);
+	if (rc < 0)
+		return rc;
+	long long v = reply->type == REDIS_REPLY_INTEGER ? reply->integer : 0;
+	freeReplyObject(reply);
+	if (v == -2)
+		return error_set(err, SKIFF_ENOTFOUND, "not_found", "no project %s", d->project);
+	if (v == -3)
+		return error_set(err, SKIFF_ECONFLICT, "domain_taken",
+				 "%s already belongs to a project; remove it there first", d->name);
+	if (v == -4)
+		return error_set(err, SKIFF_ELIMIT, "too_many_domains",
+				 "a project has at most %d domains; remove one first",
+				 DOMAIN_PER_PROJECT_MAX);
+	if (v != 1)
+		return error_set(err, SKIFF_EINTERNAL, NULL, "unexpected answer adding a domain");
+	return 0;
+}
+
+int model_domain_remove(struct redis *r, const char *slug, const char *name, struct error *err)
+{
+	char kd[REDIS_KEY_MAX], kz[REDIS_KEY_MAX], kc[REDIS_KEY_MAX], kl[REDIS_KEY_MAX];
+	redis_key(r, kd, "domain:%s", name);
+	redis_key(r, kz, "project:%s:domains", slug);
+	redis_key(r, kc, "domains:check");
+	redis_key(r, kl, "domains:live");
+	const char *args[] = { kd, kz, kc, kl, slug, name };
+	int rc = model_script_run(r, model_lua_domain_remove, 4, 6, args, "domain", "", err);
+	if (rc == SKIFF_ENOTFOUND)
+		error_set(err, SKIFF_ENOTFOUND, "unknown_domain", "project %s has no domain %s", slug,
+			  name);
+	return rc;
+}
+
+int model_domain_get(struct redis *r, const char *name, struct domain *out, struct error *err)
+{
+	char kd[REDIS_KEY_MAX];
+	memset(out, 0, sizeof(*out));
+	redis_key(r, kd, "domain:%s", name);
+	redisReply *reply = redis_cmd(r, err, "HMGET %s project state token reason created checked "
+				      "attempts", kd);
+	if (!reply)
+		return model_script_failed(err);
+	int rc = 0;
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 7 ||
+	    reply->element[0]->type != REDIS_REPLY_STRING) {
+		rc = error_set(err, SKIFF_ENOTFOUND, "unknown_domain", "no domain %s", name);
+	} else {
+		snprintf(out->name, sizeof(out->name), "%s", name);
+		model_script_str(reply->element[0], out->project, sizeof(out->project));
+		model_script_str(reply->element[1], out->state, sizeof(out->state));
+		model_script_str(reply->element[2], out->token, sizeof(out->token));
+		model_script_str(reply->element[3], out->reason, sizeof(out->reason));
+		out->created = model_domain_num(reply->element[4]);
+		out->checked = model_domain_num(reply->element[5]);
+		out->attempts = (long)model_domain_num(reply->element[6]);
+	}
+	freeReplyObject(reply);
+	return rc;
+}
+
+int model_domain_list(struct redis *r, const char *slug, json_t **out, struct error *err)
+{
+	char kz[REDIS_KEY_MAX];
+	redis_key(r, kz, "project:%s:domains", slug);
+	const char *args[] = { kz, redis_prefix(r) };
+	redisReply *reply = NULL;
+	*out = NULL;
+	int rc = model_script_reply(r, model_lua_domain_list, 1, 2, args, &reply, err);
+	if (rc < 0)
+		return rc;
+	json_t *list = json_array();
+	for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
+		redisReply *e = reply->element[i];
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 7)
+			continue;
+		struct domain d;
+		model_script_str(e->element[0], d.name, sizeof(d.name));
+		model_script_str(e->element[1], d.state, sizeof(d.state));
+		model_script_str(e->element[2], d.token, sizeof(d.token));
+		model_script_str(e->element[3], d.reason, sizeof(d.reason));
+		long long checked = model_domain_num(e->element[5]);
+		char path[sizeof(DOMAIN_WELL_KNOWN) + DOMAIN_TOKEN_LEN];
+		snprintf(path, sizeof(path), "%s%s", DOMAIN_WELL_KNOWN, d.token);
+		json_t *o = json_pack("{sssssssIsI}", "name", d.name, "state", d.state,
+				      "verificationPath", path, "created",
+				      (json_int_t)model_domain_num(e->element[4]), "attempts",
+				      (json_int_t)model_domain_num(e->element[6]));
+		json_object_set_new(o, "reason", d.reason[0] ? json_string(d.reason) : json_null());
+		json_object_set_new(o, "checked", checked ? json_integer(checked) : json_null());
+		json_array_append_new(list, o);
+	}
+	freeReplyObject(reply);
+	*out = list;
+	return 0;
+}
+
+int model_domain_site(struct redis *r, const char *name, struct domain_site *out,
+		      struct error *err)
+{
+	char kd[REDIS_KEY_MAX];
+	memset(out, 0, sizeof(*out));
+	redis_key(r, kd, "domain:%s", name);
+	const char *args[] = { kd, redis_prefix(r) };
+	redisReply *reply = NULL;
+	int rc = model_script_reply(r, model_lua_domain_site, 1, 2, args, &reply, err);
+	if (rc < 0)
+		return rc;
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 4) {
+		freeReplyObject(reply);
+		return error_set(err, SKIFF_ENOTFOUND, NULL, "no site at this host");
+	}
+	model_script_str(reply->element[0], out->project, sizeof(out->project));
+	model_script_str(reply->element[1], out->state, sizeof(out->state));
+	model_script_str(reply->element[2], out->token, sizeof(out->token));
+	model_script_str(reply->element[3], out->current, sizeof(out->current));
+	freeReplyObject(reply);
+	return 0;
+}
+
+int model_domain_due(struct redis *r, long long now, struct domain *out, size_t max, size_t *n,
+		     struct error *err)
+{
+	char kc[REDIS_KEY_MAX], snow[24], smax[16];
+	*n = 0;
+	redis_key(r, kc, "domains:check");
+	snprintf(snow, sizeof(snow), "%lld", now);
+	snprintf(smax, sizeof(smax), "%zu", max);
+	const char *args[] = { kc, redis_prefix(r), snow, smax };
+	redisReply *reply = NULL;
+	int rc = model_script_reply(r, model_lua_domain_due, 1, 4, args, &reply, err);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements && *n < max;
+	     i++) {
+		redisReply *e = reply->element[i];
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 4)
+			continue;
+		struct domain *d = &out[(*n)++];
+		memset(d, 0, sizeof(*d));
+		model_script_str(e->element[0], d->name, sizeof(d->name));
+		model_script_str(e->element[1], d->project, sizeof(d->project));
+		model_script_str(e->element[2], d->token, sizeof(d->token));
+		d->attempts = (long)model_domain_num(e->element[3]);
+	}
+	freeReplyObject(reply);
+	return 0;
+}
+
+int model_domain_checked(struct redis *r, const char *name, const char *token, bool ok,
+			 const char *reason, long long now, struct error *err)
+{
+	char kd[REDIS_KEY_MAX], kc[REDIS_KEY_MAX], kl[REDIS_KEY_MAX], snow[24], fail[8], rmin[16],
+		rmax[16];
+	redis_key(r, kd, "domain:%s", name);
+	redis_key(r, kc, "domains:check");
+	redis_key(r, kl, "domains:live");
+	snprintf(snow, sizeof(snow), "%lld", now);
+	snprintf(fail, sizeof(fail), "%d", DOMAIN_FAIL_AFTER);
+	snprintf(rmin, sizeof(rmin), "%d", DOMAIN_RETRY_MIN_MS);
+	snprintf(rmax, sizeof(rmax), "%d", DOMAIN_RETRY_MAX_MS);
+	const char *args[] = { kd, kc, kl, name, token, ok ? "1" : "0", reason ? reason : "",
+			       snow, fail, rmin, rmax };
+	int rc = model_script_run(r, model_lua_domain_checked, 3, 11, args, "domain", "", err);
+	return rc == SKIFF_ENOTFOUND ? 0 : rc;   /* removed meanwhile: nothing to record */
+}
+
+int model_domain_live(struct redis *r, json_t **out, struct error *err)
+{
+	char kl[REDIS_KEY_MAX];
+	redis_key(r, kl, "domains:live");
+	const char *args[] = { kl, redis_prefix(r) };
+	redisReply *reply = NULL;
+	*out = NULL;
+	int rc = model_script_reply(r, model_lua_domain_live, 1, 2, args, &reply, err);
+	if (rc < 0)
+		return rc;
+	json_t *list = json_array();
+	for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
+		char name[HOST_DOMAIN_MAX + 1];
+		model_script_str(reply->element[i], name, sizeof(name));
+		if (name[0])
+			json_array_append_new(list, json_string(name));
+	}
+	freeReplyObject(reply);
+	*out = list;
+	return 0;
+}
+
+int model_domain_activate(struct redis *r, json_t *names, struct error *err)
+{
+	size_t n = json_array_size(names);
+	if (n == 0)
+		return 0;
+	const char **args = calloc(n + 1, sizeof(*args));
+	if (!args)
+		abort();
+	args[0] = redis_prefix(r);
+	for (size_t i = 0; i < n; i++)
+		args[i + 1] = json_string_value(json_array_get(names, i));
+	int rc = model_script_run(r, model_lua_domain_activate, 0, (int)n + 1, args, "domain", "",
+				  err);
+	free(args);
+	return rc;
+}
