@@ -12,6 +12,7 @@
 #include "log.h"
 #include "serve.h"
 #include "serve_header.h"
+#include "model_domain.h"
 #include "site.h"
 
 static int serve_init(const struct config *cfg, void **out, struct error *err)
@@ -143,6 +144,20 @@ static int serve_handle(struct http_request *req, struct http_response *resp)
 	struct manifest *m = NULL;
 	struct error err;
 	error_clear(&err);
+	if (!strncmp(req->path, DOMAIN_WELL_KNOWN, sizeof(DOMAIN_WELL_KNOWN) - 1)) {
+		/* a custom domain's ownership check, answered in every state */
+		const char *token = NULL;
+		int rc = site_domain_token(sa, req, &token, &err);
+		if (rc == 1) {
+			response_header(resp, "Cache-Control", "no-store");
+			resp->status = 200;
+			resp->content_type = "text/plain; charset=utf-8";
+			buf_append(&resp->body, token, strlen(token));
+			return 200;
+		}
+		if (rc < 0)
+			return serve_fail(sa, req, resp, &err);
+	}
 	if (site_manifest(sa, req, &m, &err) < 0)
 		return serve_fail(sa, req, resp, &err);
 	struct serve_request sr;

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "model.h"
 #include "model_preview.h"
+#include "model_domain.h"
 #include "rules.h"
 
 /* Answers from Redis are reused for SITE_FRESH_MS: a rollback or promotion shows within that
@@ -25,8 +26,9 @@
 #define SITE_SLOTS 1024
 
 struct site_slot {
-	char key[SLUG_MAX + PREVIEW_KEY_MAX + 3];   /* "slug", "slug--id" or "slug--key" */
+	char key[HOST_MAX + 2];            /* "slug", "slug--id", "slug--key" or "@custom.domain" */
 	char id[ID_LEN + 1];
+	char project[SLUG_MAX + 1];        /* the project a custom domain serves */
 	int rc;                            /* 0, SKIFF_ENOTFOUND or SKIFF_EGONE */
 	long long stamp;                   /* monotonic ms when fetched */
 };
@@ -87,6 +89,41 @@ static int site_resolve(struct serve_app *sa, const struct host_site *site, char
 	if (rc == 0 || rc == SKIFF_ENOTFOUND || rc == SKIFF_EGONE) {
 		snprintf(slot->key, sizeof(slot->key), "%s", key);
 		memcpy(slot->id, rc == 0 ? id : "", rc == 0 ? ID_LEN + 1 : 1);
+		slot->rc = rc;
+		slot->stamp = now ? now : 1;
+	}
+	return rc;
+}
+
+/* The current deployment of the project whose verified or active custom domain name is, and
+ * that project into project; one Redis round trip, remembered like site_resolve's. A pending
+ * or failed domain serves nothing. */
+static int site_resolve_domain(struct serve_app *sa, const char *name, char id[ID_LEN + 1],
+			       char project[SLUG_MAX + 1], struct error *err)
+{
+	char key[sizeof(((struct site_slot *)0)->key)];
+	snprintf(key, sizeof(key), "@%s", name);
+	struct site_slot *slot = site_slot(sa, key);
+	long long now = clock_mono_ms();
+	if (slot->stamp && now - slot->stamp < SITE_FRESH_MS && strcmp(slot->key, key) == 0) {
+		memcpy(id, slot->id, ID_LEN + 1);
+		memcpy(project, slot->project, SLUG_MAX + 1);
+		if (slot->rc < 0)
+			return error_set(err, slot->rc, NULL, "no site at this host");
+		return 0;
+	}
+	struct domain_site ds;
+	int rc = model_domain_site(sa->app->redis, name, &ds, err);
+	if (rc == 0 && (!model_domain_serves(ds.state) || !id_valid(ds.current)))
+		rc = error_set(err, SKIFF_ENOTFOUND, NULL, "no site at this host");
+	if (rc == 0) {
+		memcpy(id, ds.current, ID_LEN + 1);
+		memcpy(project, ds.project, SLUG_MAX + 1);
+	}
+	if (rc == 0 || rc == SKIFF_ENOTFOUND) {
+		snprintf(slot->key, sizeof(slot->key), "%s", key);
+		memcpy(slot->id, rc == 0 ? id : "", rc == 0 ? ID_LEN + 1 : 1);
+		memcpy(slot->project, rc == 0 ? project : "", rc == 0 ? SLUG_MAX + 1 : 1);
 		slot->rc = rc;
 		slot->stamp = now ? now : 1;
 	}
@@ -189,10 +226,19 @@ int site_manifest(struct serve_app *sa, struct http_request *req, struct manifes
 	struct host_site site;
 	char id[ID_LEN + 1];
 	int rc = host_site_parse(req->host, cfg->domain, cfg->site_port, &site);
-	if (rc < 0)
-		return error_set(err, rc == SKIFF_EINVALID ? SKIFF_EINVALID : SKIFF_ENOTFOUND, NULL,
-				 "no site at this host");
-	rc = site_resolve(sa, &site, id, err);
+	if (rc == SKIFF_ENOTFOUND) {
+		/* not the platform's: perhaps a project's custom domain */
+		char name[HOST_MAX + 1];
+		struct error ignored;
+		if (host_name_parse(req->host, cfg->site_port, name) < 0 ||
+		    host_domain_check(name, cfg->domain, &ignored) < 0)
+			return error_set(err, SKIFF_ENOTFOUND, NULL, "no site at this host");
+		rc = site_resolve_domain(sa, name, id, site.slug, err);
+	} else if (rc < 0) {
+		return error_set(err, SKIFF_EINVALID, NULL, "no site at this host");
+	} else {
+		rc = site_resolve(sa, &site, id, err);
+	}
 	if (rc < 0)
 		return rc;
 	struct manifest *m = manifest_cache_get(sa->cache, id);
@@ -216,4 +262,25 @@ int site_manifest(struct serve_app *sa, struct http_request *req, struct manifes
 	site_fastpath(sa, cfg, &site, m);
 	*out = m;
 	return 0;
+}
+
+int site_domain_token(struct serve_app *sa, struct http_request *req, const char **token,
+		      struct error *err)
+{
+	const struct config *cfg = req->cfg;
+	char name[HOST_MAX + 1];
+	struct domain_site ds;
+	*token = NULL;
+	const char *want = req->path + sizeof(DOMAIN_WELL_KNOWN) - 1;
+	if (strlen(want) != DOMAIN_TOKEN_LEN ||
+	    host_name_parse(req->host, cfg->site_port, name) < 0 ||
+	    host_domain_check(name, cfg->domain, err) < 0)
+		return 0;
+	int rc = model_domain_site(sa->app->redis, name, &ds, err);
+	if (rc < 0)
+		return rc == SKIFF_ENOTFOUND ? 0 : rc;
+	if (strcmp(ds.token, want) != 0)
+		return 0;
+	*token = arena_strdup(req->arena, ds.token);
+	return 1;
 }

@@ -22,4 +22,10 @@ struct serve_app {
 int site_manifest(struct serve_app *sa, struct http_request *req, struct manifest **out,
 		  struct error *err);
 
+/* For a request of DOMAIN_WELL_KNOWN{token} on a custom domain whose token it is (in any
+ * state): 1 and *token (in req's arena) to answer. 0 when it is not, a negative code (err
+ * set) when Redis failed. */
+int site_domain_token(struct serve_app *sa, struct http_request *req, const char **token,
+		      struct error *err);
+
 #endif
