@@ -118,6 +118,13 @@ static const struct config_key config_keys[] = {
 	I(ecs_run_rate, "10", 1, 19),
 	I(ecs_retries, "8", 0, 100),
 	I(ecs_timeout, "30", 1, 3600),
+	S(domain_check_resolve, ""),
+	I(domain_check_timeout, "5", 1, 60),
+	S(acme, "none"),
+	S(acme_file, "/var/lib/skiff/acme/skiff-domains.conf"),
+	S(acme_site, "/etc/apache2/skiff-site.inc"),
+	I(acme_https_port, "443", 1, 65535),
+	S(acme_reload, ""),
 	S(sse_listen, "127.0.0.1:8081"),
 	I(sse_threads, "0", 0, 64),
 	I(sse_max_clients, "20000", 1, 1000000),
@@ -359,6 +366,15 @@ int config_check(const struct config *cfg, struct error *err)
 				 "redis_username: needs redis_password or redis_password_file");
 	if (strlen(cfg->redis_prefix) == 0)
 		return error_set(err, SKIFF_EINVALID, "invalid_config", "redis_prefix: must not be empty");
+	if (strcmp(cfg->acme, "none") && strcmp(cfg->acme, "apache") && strcmp(cfg->acme, "lighttpd"))
+		return error_set(err, SKIFF_EINVALID, "invalid_config",
+				 "acme: '%s' is not none, apache or lighttpd", cfg->acme);
+	if (strcmp(cfg->acme, "none") && cfg->acme_file[0] != '/')
+		return error_set(err, SKIFF_EINVALID, "invalid_config",
+				 "acme_file: must be an absolute path");
+	if (cfg->acme_reload[0] && cfg->acme_reload[0] != '/')
+		return error_set(err, SKIFF_EINVALID, "invalid_config",
+				 "acme_reload: the command starts with an absolute path");
 	return 0;
 }
 

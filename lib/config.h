@@ -107,6 +107,16 @@ struct config {
 	long ecs_run_rate;                   /* RunTask calls per second */
 	long ecs_retries;
 	long ecs_timeout;                    /* seconds for one ECS API call */
+	/* custom domains (skiff-dispatch checks them and keeps the ACME configuration) */
+	char domain_check_resolve[CONFIG_STR_MAX]; /* "name:address ...": fixed answers for the
+					      * check instead of DNS (split horizon, tests) */
+	long domain_check_timeout;           /* seconds for one check */
+	char acme[16];                       /* "none", "apache" (mod_md) or "lighttpd" */
+	char acme_file[CONFIG_STR_MAX];      /* the configuration file skiff writes */
+	char acme_site[CONFIG_STR_MAX];      /* apache: the file each generated vhost includes */
+	long acme_https_port;                /* the port of the generated HTTPS virtual hosts */
+	char acme_reload[CONFIG_STR_MAX];    /* the command run (execve, split on spaces) after
+					      * acme_file changed; "" = none */
 	/* sse bridge */
 	char sse_listen[CONFIG_STR_MAX];     /* "127.0.0.1:8081" or "unix:/path" */
 	long sse_threads;                    /* event loop threads, 0 = one per CPU */

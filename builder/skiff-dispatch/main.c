@@ -14,6 +14,7 @@
 #include "retention.h"
 #include "store.h"
 #include "watch.h"
+#include "domains.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -114,6 +115,7 @@ static void dispatch_run(struct dispatch *d, bool once)
 	ws.concurrency = (int)cfg->poll_concurrency;
 	struct watch *w = once ? NULL : watch_new(cfg, &ws);
 	struct notify *nt = notify_new(cfg);
+	struct domains *dom = once ? NULL : domains_new(cfg);
 	long long next_gc = clock_mono_ms() + 60000; /* the first sweep a minute after start */
 	while (!program_stopping()) {
 		dispatch_reap(d);
@@ -122,6 +124,8 @@ static void dispatch_run(struct dispatch *d, bool once)
 			log_warn("commit polling failed error=\"%s\"", werr.message);
 		if (notify_tick(nt, d->redis, clock_wall_ms(), &werr) < 0)
 			log_warn("notifications failed error=\"%s\"", werr.message);
+		if (dom && domains_tick(dom, d->redis, clock_mono_ms(), &werr) < 0)
+			log_warn("custom domain pass failed error=\"%s\"", werr.message);
 		if (w && cfg->gc_interval && clock_mono_ms() >= next_gc) {
 			/* one sweep per interval among all dispatchers, whoever comes first */
 			if (model_gc_turn(d->redis, d->owner, cfg->gc_interval * 1000, &werr) == 1)
@@ -161,6 +165,7 @@ static void dispatch_run(struct dispatch *d, bool once)
 	}
 	watch_free(w);
 	notify_free(nt);
+	domains_free(dom);
 }
 
 int main(int argc, char **argv)

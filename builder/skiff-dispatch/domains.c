@@ -1,0 +1,232 @@
+/* domains.c — the ownership check of custom domains and the ACME configuration file. A check
+ * fetches http://{name}[:site_port]/.well-known/skiff/{token} (no redirects, a short timeout,
+ * the system resolver unless domain_check_resolve names the address) and expects the token
+ * as the body: only this installation's skiff-serve knows it. */
+#include "domains.h"
+#include "acme.h"
+#include "clock.h"
+#include "log.h"
+#include "model_domain.h"
+#include "proc.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DOMAINS_ARGV_MAX 16            /* words of acme_reload */
+
+struct domains {
+	const struct config *cfg;
+	struct curl_slist *resolve;    /* "name:port:address" from domain_check_resolve */
+	long long next;                /* monotonic ms of the next pass */
+	bool reload_due;               /* the file changed (or skiff just started) */
+};
+
+/* domain_check_resolve's "name:address" words as curl's "name:port:address". */
+static struct curl_slist *domains_resolve_list(const struct config *cfg)
+{
+	struct curl_slist *list = NULL;
+	long port = cfg->site_port ? cfg->site_port : 80;
+	char copy[CONFIG_STR_MAX];
+	snprintf(copy, sizeof(copy), "%s", cfg->domain_check_resolve);
+	char *save = NULL;
+	for (char *w = strtok_r(copy, " ,\t", &save); w; w = strtok_r(NULL, " ,\t", &save)) {
+		char *colon = strchr(w, ':');
+		if (!colon || colon == w || !colon[1]) {
+			log_warn("domain_check_resolve: '%s' is not name:address; ignored", w);
+			continue;
+		}
+		*colon = '\0';
+		char entry[CONFIG_STR_MAX + 16];
+		snprintf(entry, sizeof(entry), "%s:%ld:%s", w, port, colon + 1);
+		list = curl_slist_append(list, entry);
+	}
+	return list;
+}
+
+struct domains *domains_new(const struct config *cfg)
+{
+	struct domains *ds = calloc(1, sizeof(*ds));
+	if (!ds)
+		abort();
+	ds->cfg = cfg;
+	ds->resolve = domains_resolve_list(cfg);
+	ds->reload_due = true;
+	return ds;
+}
+
+void domains_free(struct domains *ds)
+{
+	if (!ds)
+		return;
+	curl_slist_free_all(ds->resolve);
+	free(ds);
+}
+
+struct domains_body {
+	char data[DOMAINS_BODY_MAX + 1];
+	size_t len;
+};
+
+static size_t domains_on_body(char *p, size_t size, size_t n, void *ctx)
+{
+	struct domains_body *b = ctx;
+	size_t len = size * n;
+	if (b->len + len > DOMAINS_BODY_MAX)
+		return 0;   /* more than a token: not skiff's answer */
+	memcpy(b->data + b->len, p, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+	return len;
+}
+
+/* Fetches the token of d; 1 when the answer is the token, else 0 with reason. */
+static int domains_fetch(struct domains *ds, const struct domain *d, char *reason, size_t rlen)
+{
+	const struct config *cfg = ds->cfg;
+	char url[HOST_DOMAIN_MAX + sizeof(DOMAIN_WELL_KNOWN) + DOMAIN_TOKEN_LEN + 32];
+	if (cfg->site_port && cfg->site_port != 80)
+		snprintf(url, sizeof(url), "http://%s:%ld%s%s", d->name, cfg->site_port,
+			 DOMAIN_WELL_KNOWN, d->token);
+	else
+		snprintf(url, sizeof(url), "http://%s%s%s", d->name, DOMAIN_WELL_KNOWN, d->token);
+	CURL *c = curl_easy_init();
+	if (!c) {
+		snprintf(reason, rlen, "out of memory");
+		return 0;
+	}
+	struct domains_body body = { .len = 0 };
+	char cerr[CURL_ERROR_SIZE] = "";
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, cfg->domain_check_timeout);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "skiff-dispatch domain check");
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, domains_on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+	if (ds->resolve)
+		curl_easy_setopt(c, CURLOPT_RESOLVE, ds->resolve);
+	CURLcode cc = curl_easy_perform(c);
+	long status = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	if (cc != CURLE_OK) {
+		snprintf(reason, rlen, "no answer over HTTP: %.160s",
+			 cerr[0] ? cerr : curl_easy_strerror(cc));
+		return 0;
+	}
+	if (status != 200) {
+		snprintf(reason, rlen, "HTTP %ld instead of this installation's token: the name "
+			 "does not point here", status);
+		return 0;
+	}
+	while (body.len && (body.data[body.len - 1] == '\n' || body.data[body.len - 1] == '\r'))
+		body.data[--body.len] = '\0';
+	if (strcmp(body.data, d->token) != 0) {
+		snprintf(reason, rlen, "an answer that is not this installation's token: the "
+			 "name points at another server");
+		return 0;
+	}
+	return 1;
+}
+
+static int domains_check(struct domains *ds, struct redis *r, struct error *err)
+{
+	struct domain due[DOMAINS_CHECKS_MAX];
+	size_t n = 0;
+	if (model_domain_due(r, clock_wall_ms(), due, DOMAINS_CHECKS_MAX, &n, err) < 0)
+		return err->code;
+	for (size_t i = 0; i < n; i++) {
+		char reason[DOMAIN_REASON_MAX + 1] = "";
+		int ok = domains_fetch(ds, &due[i], reason, sizeof(reason));
+		if (ok)
+			log_info("domain verified domain=%s project=%s", due[i].name, due[i].project);
+		else
+			log_info("domain check failed domain=%s project=%s attempt=%ld reason=\"%s\"",
+				 due[i].name, due[i].project, due[i].attempts + 1, reason);
+		if (model_domain_checked(r, due[i].name, due[i].token, ok, reason, clock_wall_ms(),
+					 err) < 0)
+			return err->code;
+	}
+	return 0;
+}
+
+/* Runs acme_reload (split on spaces, no shell); 0 when it exited 0. */
+static int domains_reload(const struct config *cfg)
+{
+	char copy[CONFIG_STR_MAX];
+	const char *argv[DOMAINS_ARGV_MAX + 1];
+	size_t argc = 0;
+	snprintf(copy, sizeof(copy), "%s", cfg->acme_reload);
+	char *save = NULL;
+	for (char *w = strtok_r(copy, " \t", &save); w && argc < DOMAINS_ARGV_MAX;
+	     w = strtok_r(NULL, " \t", &save))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	if (argc == 0)
+		return 0;
+	static const char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", NULL };
+	struct proc_spec spec = { .argv = argv, .envp = envp, .cwd = "/", .timeout_s = 60 };
+	struct proc_result res;
+	struct error err;
+	if (proc_run(&spec, NULL, NULL, NULL, &res, &err) < 0) {
+		log_error("acme reload could not start command=%s error=\"%s\"", argv[0], err.message);
+		return -1;
+	}
+	if (!res.exited || res.exit_code != 0) {
+		char what[128];
+		proc_describe(&res, 60, what, sizeof(what));
+		log_error("acme reload failed command=%s result=\"%s\"", argv[0], what);
+		return -1;
+	}
+	return 0;
+}
+
+/* Rewrites acme_file from the live domains; reloads the web server when it changed, then
+ * marks them active. */
+static int domains_acme(struct domains *ds, struct redis *r, struct error *err)
+{
+	const struct config *cfg = ds->cfg;
+	json_t *names = NULL;
+	if (model_domain_live(r, &names, err) < 0)
+		return err->code;
+	struct buf text;
+	buf_init(&text, ACME_FILE_MAX);
+	struct error ferr;
+	int rc = acme_render(cfg, names, &text, &ferr);
+	if (rc == 0)
+		rc = acme_write(cfg->acme_file, &text, &ferr);
+	buf_dispose(&text);
+	if (rc < 0) {
+		log_error("acme configuration not written file=%s error=\"%s\"", cfg->acme_file,
+			  ferr.message);
+	} else {
+		if (rc == 1) {
+			log_info("acme configuration written file=%s domains=%zu", cfg->acme_file,
+				 json_array_size(names));
+			ds->reload_due = true;
+		}
+		if (ds->reload_due && domains_reload(cfg) == 0) {
+			ds->reload_due = false;
+			rc = model_domain_activate(r, names, err);
+			json_decref(names);
+			return rc < 0 ? err->code : 0;
+		}
+	}
+	json_decref(names);
+	return 0;
+}
+
+int domains_tick(struct domains *ds, struct redis *r, long long now, struct error *err)
+{
+	if (now < ds->next)
+		return 0;
+	ds->next = now + DOMAINS_TICK_MS;
+	int rc = domains_check(ds, r, err);
+	if (rc == 0 && strcmp(ds->cfg->acme, "none") != 0)
+		rc = domains_acme(ds, r, err);
+	return rc;
+}

@@ -1,0 +1,22 @@
+/* acme.h — the web server configuration that gives custom domains their certificates: under
+ * Apache an include file of mod_md managed domains, each with its HTTPS virtual host. */
+#ifndef SKIFF_ACME_H
+#define SKIFF_ACME_H
+
+#include <jansson.h>
+#include "buf.h"
+#include "config.h"
+#include "error.h"
+
+#define ACME_FILE_MAX (1024 * 1024)    /* bytes of the generated file */
+
+/* The text of cfg->acme_file for the domains names (a JSON array of validated names, sorted)
+ * into out: for acme = apache one MDomainSet (HTTP redirected to HTTPS once its certificate
+ * is valid) and an HTTP and an HTTPS virtual host including cfg->acme_site per name. */
+int acme_render(const struct config *cfg, json_t *names, struct buf *out, struct error *err);
+
+/* Writes data to path atomically (a temporary file renamed over it, mode 0644); 1 when the
+ * content changed, 0 when path already held exactly data. */
+int acme_write(const char *path, const struct buf *data, struct error *err);
+
+#endif
