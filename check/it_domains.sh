@@ -1,0 +1,174 @@
+#!/bin/sh
+# it_domains.sh — custom domains through the whole local stack (lighttpd, skiff-serve,
+# skiff-dispatch, Redis): the API's validation and its JSON errors, one project per domain
+# (409), the cap per project; the ownership check by skiff-dispatch (a name that points here
+# becomes verified, then active once the ACME file is written and the reload command ran; a
+# name that does not stays pending with the reason and serves nothing); serving a verified
+# domain with its project's current deployment; removing a domain (and deleting a project)
+# stops serving it and drops it from the ACME configuration. DNS is replaced by
+# domain_check_resolve, which sends the names that "point here" to 127.0.0.1.
+. "$(dirname "$0")/lib.sh"
+
+for p in skiff-create skiff-status skiff-serve skiff-dispatch; do
+	[ -x "$BIN/$p" ] || { echo "$BIN/$p is not built" >&2; exit 1; }
+done
+
+WWW=www.example.test        # points here (domain_check_resolve)
+APEX=example.test           # points here too
+AWAY=away.example.test      # resolves nowhere: stays pending
+export SKIFF_DOMAIN_CHECK_RESOLVE="$WWW:127.0.0.1 $APEX:127.0.0.1"
+export SKIFF_DOMAIN_CHECK_TIMEOUT=2
+export SKIFF_ACME=apache
+export SKIFF_ACME_FILE="$T/acme/skiff-domains.conf"
+export SKIFF_ACME_SITE="$T/acme/skiff-site.inc"
+export SKIFF_ACME_RELOAD="/usr/bin/touch $T/acme/reloaded"
+mkdir -p "$T/acme"
+start_stack || exit 1
+
+# ---- a project "demo" with a ready deployment, and a second project "other" ---------------
+BLOBS=$T/store/blobs
+mkdir -p "$T/store/manifests"
+printf '<!doctype html><h1>demo on a custom domain</h1>\n' >"$T/index.html"
+H=$(sha256sum "$T/index.html" | cut -c1-64)
+mkdir -p "$BLOBS/$(echo "$H" | cut -c1-2)"
+cp "$T/index.html" "$BLOBS/$(echo "$H" | cut -c1-2)/$H"
+D1=ddddddddddd2
+printf '{"version":1,"deployment":"%s","files":{"/index.html":{"hash":"%s","size":%s}}}' \
+	"$D1" "$H" "$(wc -c <"$T/index.html" | tr -d ' ')" >"$T/store/manifests/$D1.json"
+NOW=$(date +%s%3N)
+rcli hset skiff:project:demo created "$NOW" git_url https://example.com/demo.git branch main \
+	current $D1 >/dev/null
+rcli zadd skiff:projects "$NOW" demo >/dev/null
+rcli hset skiff:deployment:$D1 project demo state ready created "$NOW" >/dev/null
+rcli hset skiff:project:other created "$NOW" git_url https://example.com/o.git branch main >/dev/null
+rcli zadd skiff:projects "$NOW" other >/dev/null
+
+# api METHOD PATH [BODY]: one request to the stack; STATUS and $T/body
+api() {
+	STATUS=$(curl -sS -o "$T/body" -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' \
+		-H "Origin: $STACK_URL" ${3:+--data "$3"} "$STACK_URL$2")
+}
+# site HOST PATH: GET on the stack with that Host; STATUS and $T/body
+site() {
+	STATUS=$(curl -sS -o "$T/body" -w '%{http_code}' -H "Host: $1:$STACK_PORT" \
+		"http://127.0.0.1:$STACK_PORT$2")
+}
+state_of() { api GET /api/projects/demo/domains; python3 -c 'import json, sys
+for d in json.load(open(sys.argv[1]))["data"]:
+    if d["name"] == sys.argv[2]: print(d["state"])' "$T/body" "$1"; }
+check_error() {
+	check_eq "$1: status" "$2" "$STATUS"
+	check_eq "$1: error code" "$3" "$(jget error.code)"
+}
+
+# ---- validation: 400 with a precise code, nothing written ---------------------------------
+before=$(rcli --scan --pattern 'skiff:domain*' | sort)
+LONG_LABEL=$(printf 'a%.0s' $(seq 64)).example
+LONG_NAME=$(printf 'abcdefghi.%.0s' $(seq 25))example
+for bad in "Www.Example.test|invalid_domain" "192.168.1.10|invalid_domain" \
+	"demo.localhost|domain_reserved" "localhost|invalid_domain" "-a.example.test|invalid_domain" \
+	"a-.example.test|invalid_domain" "ab--cd.example.test|invalid_domain" \
+	"bücher.example|invalid_domain" "$LONG_LABEL|invalid_domain" "$LONG_NAME|invalid_domain" \
+	"exa_mple.test|invalid_domain" "example.test.|invalid_domain" "a..b.test|invalid_domain"; do
+	name=${bad%|*} code=${bad#*|}
+	api POST /api/projects/demo/domains "{\"name\":\"$name\"}"
+	check_error "refused $name" 400 "$code"
+done
+api POST /api/projects/demo/domains '{}'
+check_error "no name" 400 invalid_domain
+api POST /api/projects/demo/domains '{"name":"ok.example.test","hsts":1}'
+check_error "unknown field" 400 unknown_field
+api POST /api/projects/nosuch/domains '{"name":"ok.example.test"}'
+check_error "unknown project" 404 not_found
+check_eq "refusals wrote nothing" "$before" "$(rcli --scan --pattern 'skiff:domain*' | sort)"
+
+# ---- adding: pending; an IDN in its A-label form is accepted -------------------------------
+api POST /api/projects/demo/domains "{\"name\":\"$WWW\"}"
+check_eq "add $WWW: 201" 201 "$STATUS"
+check_eq "add $WWW: pending" pending "$(jget data.state)"
+WELL_KNOWN=$(jget data.verificationPath)
+check_match "verification path" '^/\.well-known/skiff/[a-z2-7]{32}$' "$WELL_KNOWN"
+api POST /api/projects/demo/domains "{\"name\":\"$AWAY\"}"
+check_eq "add $AWAY: 201" 201 "$STATUS"
+api POST /api/projects/other/domains "{\"name\":\"$WWW\"}"
+check_error "a domain of another project" 409 domain_taken
+api POST /api/projects/demo/domains "{\"name\":\"$WWW\"}"
+check_error "the same domain twice" 409 domain_taken
+api POST /api/projects/other/domains '{"name":"xn--bcher-kva.example"}'
+check_eq "an A-label IDN: 201" 201 "$STATUS"
+api POST /api/projects/other/domains/xn--bcher-kva.example/delete "{}"
+check_eq "form-style removal: 200" 200 "$STATUS"
+
+# ---- the check: the name that points here is verified, the other stays pending -------------
+site "$AWAY" "$WELL_KNOWN"
+check_eq "skiff-serve answers a token only on its own domain" 404 "$STATUS"
+wait_for 20 sh -c "curl -s $STACK_URL/api/projects/demo/domains | grep -q '\"active\"'"
+check_eq "$WWW verified and then active" active "$(state_of $WWW)"
+check_eq "$AWAY still pending" pending "$(state_of $AWAY)"
+api GET /api/projects/demo/domains
+AWAY_REASON=$(python3 -c 'import json, sys
+for d in json.load(open(sys.argv[1]))["data"]:
+    if d["name"] == sys.argv[2]: print(d["reason"], d["attempts"])' "$T/body" "$AWAY")
+check_match "$AWAY: the reason and the attempts are shown" 'no answer over HTTP.* [1-9][0-9]*$' "$AWAY_REASON"
+check_match "$AWAY: retried with backoff" '^[0-9]+' "$(rcli zscore skiff:domains:check "$AWAY")"
+
+# ---- serving ------------------------------------------------------------------------------
+site "$WWW" /
+check_eq "$WWW serves demo" 200 "$STATUS"
+check_match "$WWW: demo's page" 'demo on a custom domain' "$(cat "$T/body")"
+site "$AWAY" /
+check_eq "pending $AWAY serves nothing" 404 "$STATUS"
+check_nomatch "pending $AWAY: not demo's page" 'demo on a custom domain' "$(cat "$T/body")"
+site "$AWAY" "$(rcli hget skiff:domain:$AWAY token | sed 's|^|/.well-known/skiff/|')"
+check_eq "pending $AWAY answers its token" 200 "$STATUS"
+check_eq "the token's body" "$(rcli hget skiff:domain:$AWAY token)" "$(cat "$T/body")"
+site unknown.example.test /
+check_eq "an unknown host serves nothing" 404 "$STATUS"
+
+# ---- the ACME configuration ---------------------------------------------------------------
+ACME=$(cat "$T/acme/skiff-domains.conf" 2>/dev/null)
+check_match "ACME file: MDomainSet for $WWW" "<MDomainSet $WWW>" "$ACME"
+check_match "ACME file: its HTTPS vhost" "ServerName $WWW" "$ACME"
+check_nomatch "ACME file: not the pending $AWAY" "$AWAY" "$ACME"
+[ -e "$T/acme/reloaded" ] && ok "the reload command ran" || fail "the reload command did not run"
+
+# ---- the cap ------------------------------------------------------------------------------
+i=3
+while [ $i -le 50 ]; do
+	api POST /api/projects/demo/domains "{\"name\":\"n$i.example.test\"}"
+	[ "$STATUS" = 201 ] || break
+	i=$((i + 1))
+done
+check_eq "50 domains accepted (stopped at $i)" 51 "$i"
+api POST /api/projects/demo/domains '{"name":"n51.example.test"}'
+check_error "the 51st domain" 413 too_many_domains
+
+# ---- removal stops serving and drops it from the ACME configuration ------------------------
+rm -f "$T/acme/reloaded"
+api DELETE "/api/projects/demo/domains/$WWW"
+check_eq "remove $WWW: 200" 200 "$STATUS"
+api DELETE "/api/projects/demo/domains/$WWW"
+check_error "remove it again" 404 unknown_domain
+sleep 1   # skiff-serve remembers an answer for half a second
+site "$WWW" /
+check_eq "removed $WWW serves nothing" 404 "$STATUS"
+wait_for 10 sh -c "! grep -q '$WWW' '$T/acme/skiff-domains.conf'"
+check_nomatch "removed $WWW: out of the ACME file" "$WWW" "$(cat "$T/acme/skiff-domains.conf")"
+wait_for 10 test -e "$T/acme/reloaded" && ok "reloaded after the removal" ||
+	fail "no reload after the removal"
+api POST /api/projects/other/domains "{\"name\":\"$WWW\"}"
+check_eq "a removed domain is free for another project" 201 "$STATUS"
+
+# ---- deleting a project removes its domains ------------------------------------------------
+api POST /api/projects/other/domains "{\"name\":\"$APEX\"}"
+wait_for 20 grep -q "MDomainSet $APEX>" "$T/acme/skiff-domains.conf"
+check_match "$APEX in the ACME file" "$APEX" "$(cat "$T/acme/skiff-domains.conf")"
+api DELETE /api/projects/other '{"confirm":"other"}'
+check_eq "delete other: 200" 200 "$STATUS"
+check_eq "its domain records are gone" "" "$(rcli --scan --pattern "skiff:domain:*example.test" | grep -v -e '^skiff:domain:n[0-9]' -e "$AWAY")"
+wait_for 10 sh -c "! grep -q '$APEX' '$T/acme/skiff-domains.conf'"
+check_nomatch "deleted project's $APEX: out of the ACME file" "$APEX" "$(cat "$T/acme/skiff-domains.conf")"
+api POST /api/projects/demo/domains "{\"name\":\"$APEX\"}"
+check_eq "the deleted project's domain is free again" 201 "$STATUS"
+
+finish
