@@ -20,9 +20,12 @@ redis-server lighttpd lighttpd-modules-lua bubblewrap slirp4netns iproute2 git c
 # (socket activation, unit verification), chromium for the browser tests, valgrind
 # (`make valgrind`), python3 for the test scripts, botocore for its AWS service models
 # (it_ecs checks the ECS requests against them), man for the manual pages, openssh-server
-# (sshd and ssh-keygen) for the private repository served over SSH.
+# (sshd and ssh-keygen) for the private repository served over SSH, Pebble (an ACME test
+# server) and dehydrated (the ACME client skiff drives under lighttpd) for the custom
+# domains' certificates, openssl for Pebble's own certificate.
 CHECK="check libfcgi-bin apache2 apache2-utils libapache2-mod-xsendfile libapache2-mod-fcgid
-systemd chromium valgrind iproute2 python3 python3-botocore man-db openssh-server"
+systemd chromium valgrind iproute2 python3 python3-botocore man-db openssh-server pebble
+dehydrated openssl"
 # Benchmarks: the load generator, nginx with nchan to compare the log bridge against, python3
 # and ss (iproute2) for the scripts.
 BENCH="wrk python3 iproute2 nginx-light libnginx-mod-nchan"

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "fastpath.h"
@@ -130,6 +131,16 @@ static int site_resolve_domain(struct serve_app *sa, const char *name, char id[I
 	return rc;
 }
 
+/* The port a custom domain's Host may name: the HTTPS virtual hosts' over TLS (the web
+ * server sets HTTPS=on), else the sites' HTTP port. */
+static long site_domain_port(struct http_request *req)
+{
+	const char *https = request_param(req, "HTTPS");
+	if (https && !strcasecmp(https, "on"))
+		return req->cfg->acme_https_port;
+	return req->cfg->site_port;
+}
+
 /* The project the deployment belongs to, from its record, into m->project: read once per
  * manifest load (a cache miss), so a warm hit checks ownership without a round trip. A
  * deployment without a record (deleted) serves nothing. */
@@ -230,7 +241,7 @@ int site_manifest(struct serve_app *sa, struct http_request *req, struct manifes
 		/* not the platform's: perhaps a project's custom domain */
 		char name[HOST_MAX + 1];
 		struct error ignored;
-		if (host_name_parse(req->host, cfg->site_port, name) < 0 ||
+		if (host_name_parse(req->host, site_domain_port(req), name) < 0 ||
 		    host_domain_check(name, cfg->domain, &ignored) < 0)
 			return error_set(err, SKIFF_ENOTFOUND, NULL, "no site at this host");
 		rc = site_resolve_domain(sa, name, id, site.slug, err);
@@ -273,7 +284,7 @@ int site_domain_token(struct serve_app *sa, struct http_request *req, const char
 	*token = NULL;
 	const char *want = req->path + sizeof(DOMAIN_WELL_KNOWN) - 1;
 	if (strlen(want) != DOMAIN_TOKEN_LEN ||
-	    host_name_parse(req->host, cfg->site_port, name) < 0 ||
+	    host_name_parse(req->host, site_domain_port(req), name) < 0 ||
 	    host_domain_check(name, cfg->domain, err) < 0)
 		return 0;
 	int rc = model_domain_site(sa->app->redis, name, &ds, err);

@@ -1,0 +1,213 @@
+#!/bin/sh
+# it_domains_apache.sh — certificates for custom domains under the real Apache httpd with
+# mod_md, from Pebble (Debian's ACME test server, validation switched off with
+# PEBBLE_VA_ALWAYS_VALID=1): two domains of a project pass skiff's ownership check, skiff-
+# dispatch writes them to the acme_file that apache2.conf includes and reloads Apache (execve
+# of apache2 -k graceful), mod_md obtains a certificate for each, and curl --resolve with
+# Pebble's root gets each site over HTTPS with the certificate of its own name; plain HTTP on
+# the domain then redirects to HTTPS. A third domain that does not point here stays pending
+# and never reaches the file; removing a domain drops it from the file and it stops serving.
+. "$(dirname "$0")/lib.sh"
+
+WWW=www-data
+for tool in apache2 pebble openssl curl python3 redis-server; do
+	command -v "$tool" >/dev/null 2>&1 || { echo "$tool is missing: run make deps" >&2; exit 1; }
+done
+for p in skiff-create skiff-status skiff-serve skiff-dispatch; do
+	[ -x "$BIN/$p" ] || { echo "$BIN/$p is not built" >&2; exit 1; }
+done
+MODS=/usr/lib/apache2/modules
+[ -e "$MODS/mod_md.so" ] && [ -e "$MODS/mod_ssl.so" ] || { echo "mod_md or mod_ssl missing" >&2; exit 1; }
+
+chmod 0711 "$T"
+mkdir -p "$T/run" "$T/store/blobs" "$T/store/manifests" "$T/cache" "$T/work" "$T/apache" \
+	"$T/md" "$T/pebble"
+chgrp "$WWW" "$T/run" && chmod 0750 "$T/run"
+PORT=$(free_port)
+HTTPS_PORT=$(free_port)
+ACME_PORT=$(free_port)
+MGMT_PORT=$(free_port)
+DOMAIN=example.com
+A=www.example.test
+B=shop.example.test
+AWAY=away.example.test
+
+# ---- Pebble, with a TLS certificate of its own for its directory --------------------------
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+	-addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+	-keyout "$T/pebble/key.pem" -out "$T/pebble/cert.pem" 2>/dev/null
+cat >"$T/pebble/pebble.json" <<JSON
+{"pebble": {"listenAddress": "127.0.0.1:$ACME_PORT", "managementListenAddress": "127.0.0.1:$MGMT_PORT",
+ "certificate": "$T/pebble/cert.pem", "privateKey": "$T/pebble/key.pem",
+ "httpPort": $PORT, "tlsPort": $HTTPS_PORT, "ocspResponderURL": "",
+ "externalAccountBindingRequired": false}}
+JSON
+PEBBLE_VA_ALWAYS_VALID=1 PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=100 \
+	pebble -config "$T/pebble/pebble.json" >"$T/pebble.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for 20 curl -s --cacert "$T/pebble/cert.pem" -o /dev/null "https://localhost:$ACME_PORT/dir" ||
+	{ echo "pebble did not start" >&2; cat "$T/pebble.log" >&2; exit 1; }
+curl -s --cacert "$T/pebble/cert.pem" "https://localhost:$MGMT_PORT/roots/0" >"$T/pebble/root.pem"
+check_match "Pebble's root" 'BEGIN CERTIFICATE' "$(cat "$T/pebble/root.pem")"
+
+# ---- skiff: a project with a ready deployment ---------------------------------------------
+cat >"$T/skiff.conf" <<CONF
+redis_socket = $T/redis.sock
+store = file
+store_path = $T/store
+cache_path = $T/cache
+work_dir = $T/work
+sandbox = none
+auth_disabled = true
+public_reads = true
+domain = $DOMAIN
+site_port = $PORT
+dashboard_url = http://localhost
+xsendfile = true
+xsendfile_plain_only = true
+log_level = debug
+domain_check_resolve = $A:127.0.0.1 $B:127.0.0.1
+domain_check_timeout = 2
+acme = apache
+acme_file = $T/apache/skiff-domains.conf
+acme_site = $T/apache/skiff-domain-site.inc
+acme_https_port = $HTTPS_PORT
+acme_reload = /usr/sbin/apache2 -k graceful -f $T/apache/apache2.conf
+CONF
+chmod 0644 "$T/skiff.conf"
+export SKIFF_CONFIG="$T/skiff.conf"
+start_redis
+chmod 0666 "$T/redis.sock"
+
+printf '<!doctype html><h1>shop over https</h1>\n' >"$T/index.html"
+H=$(sha256sum "$T/index.html" | cut -c1-64)
+mkdir -p "$T/store/blobs/$(echo "$H" | cut -c1-2)"
+cp "$T/index.html" "$T/store/blobs/$(echo "$H" | cut -c1-2)/$H"
+chmod -R a+rX "$T/store"
+D1=eeeeeeeeeee2
+printf '{"version":1,"deployment":"%s","files":{"/index.html":{"hash":"%s","size":%s}}}' \
+	"$D1" "$H" "$(wc -c <"$T/index.html" | tr -d ' ')" >"$T/store/manifests/$D1.json"
+NOW=$(date +%s%3N)
+rcli hset skiff:project:shop created "$NOW" git_url https://example.com/s.git branch main \
+	current $D1 >/dev/null
+rcli zadd skiff:projects "$NOW" shop >/dev/null
+rcli hset skiff:deployment:$D1 project shop state ready created "$NOW" >/dev/null
+
+"$BIN/skiff-serve" -c "$T/skiff.conf" -s "$T/run/skiff-serve.sock" >>"$T/skiff-serve.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for 10 test -S "$T/run/skiff-serve.sock" || { echo "skiff-serve: no socket" >&2; exit 1; }
+chgrp "$WWW" "$T/run/skiff-serve.sock" && chmod 0660 "$T/run/skiff-serve.sock"
+
+# ---- Apache: the shipped sites file and the domain include, mod_md pointed at Pebble --------
+subst() {
+	sed -e "s|\*:80>|*:$PORT>|" -e "s|/run/skiff/|$T/run/|g" \
+		-e "s|/var/lib/skiff/store|$T/store|g" -e "s|/var/cache/skiff|$T/cache|g" \
+		"$ROOT/apache/$1" >"$T/apache/$1"
+}
+subst skiff-sites.conf
+subst skiff-domain-site.inc
+{
+	for m in mpm_event authz_core authz_host mime headers proxy proxy_fcgi xsendfile ssl md \
+		socache_shmcb; do
+		echo "LoadModule ${m}_module $MODS/mod_$m.so"
+	done
+	cat <<CONF
+Define APACHE_LOG_DIR $T/apache
+ServerName localhost
+Listen 127.0.0.1:$PORT
+Listen 127.0.0.1:$HTTPS_PORT
+PidFile $T/apache/apache2.pid
+DefaultRuntimeDir $T/apache
+Mutex file:$T/apache default
+ErrorLog $T/apache/error.log
+LogLevel warn md:debug
+LogFormat "%v %h %u \"%r\" %>s %b" combined
+User $WWW
+Group $WWW
+TypesConfig /etc/mime.types
+SSLSessionCache shmcb:$T/apache/ssl_scache(512000)
+MDCertificateAuthority https://localhost:$ACME_PORT/dir
+MDCACertificateFile $T/pebble/cert.pem
+MDCertificateAgreement accepted
+MDContactEmail admin@example.com
+MDStoreDir $T/md
+MDPortMap http:$PORT https:$HTTPS_PORT
+MDRetryDelay 1s
+<Directory />
+	AllowOverride None
+	Require all denied
+</Directory>
+Include $T/apache/skiff-sites.conf
+IncludeOptional $T/apache/skiff-domains.conf
+CONF
+} >"$T/apache/apache2.conf"
+apache2 -t -f "$T/apache/apache2.conf" >"$T/apache/t.out" 2>&1
+check_eq "apache2 -t" "0" "$?"
+apache2 -DFOREGROUND -f "$T/apache/apache2.conf" >>"$T/apache/stdout.log" 2>&1 &
+APACHE_PID=$!
+PIDS="$PIDS $APACHE_PID"
+wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$PORT/" ||
+	{ echo "apache did not start" >&2; cat "$T/apache/error.log" >&2; exit 1; }
+
+"$BIN/skiff-dispatch" -c "$T/skiff.conf" >>"$T/dispatch.log" 2>&1 &
+PIDS="$PIDS $!"
+
+api() {
+	cgi "$@" >"$T/resp" 2>>"$T/stderr.log"
+	STATUS=$(sed -n '1s/^Status: \([0-9][0-9][0-9]\).*/\1/p' "$T/resp")
+	sed '1,/^\r\{0,1\}$/d' "$T/resp" >"$T/body"
+}
+for n in $A $B $AWAY; do
+	api skiff-create POST /api/projects/shop/domains "{\"name\":\"$n\"}"
+	check_eq "add $n" 201 "$STATUS"
+done
+state_of() {
+	api skiff-status GET /api/projects/shop/domains
+	python3 -c 'import json, sys
+for d in json.load(open(sys.argv[1]))["data"]:
+    if d["name"] == sys.argv[2]: print(d["state"])' "$T/body" "$1"
+}
+
+# ---- verified, written, reloaded: active ----------------------------------------------------
+wait_for 30 sh -c "[ \"\$(grep -c '^<MDomainSet' '$T/apache/skiff-domains.conf' 2>/dev/null)\" = 2 ]"
+check_eq "$A active" active "$(state_of $A)"
+check_eq "$B active" active "$(state_of $B)"
+check_eq "$AWAY pending" pending "$(state_of $AWAY)"
+check_nomatch "$AWAY is not in the ACME file" "$AWAY" "$(cat "$T/apache/skiff-domains.conf")"
+
+# mod_md orders the certificates after the reload and stages them; the next graceful restart
+# (what an operator's MDMessageCmd or a daily reload does) activates them.
+for n in $A $B; do
+	wait_for 90 sh -c "test -s '$T/md/staging/$n/pubcert.pem' || test -s '$T/md/domains/$n/pubcert.pem'" ||
+		{ fail "mod_md obtained no certificate for $n"; tail -n 30 "$T/apache/error.log" >&2; }
+done
+apache2 -k graceful -f "$T/apache/apache2.conf"
+for n in $A $B; do
+	wait_for 30 curl -s -o /dev/null --cacert "$T/pebble/root.pem" \
+		--resolve "$n:$HTTPS_PORT:127.0.0.1" "https://$n:$HTTPS_PORT/"
+	r=$(curl -sS --cacert "$T/pebble/root.pem" --resolve "$n:$HTTPS_PORT:127.0.0.1" \
+		-o "$T/https.out" -w '%{http_code} %{ssl_verify_result}' "https://$n:$HTTPS_PORT/" 2>&1)
+	check_eq "$n over HTTPS, verified with Pebble's root" "200 0" "$r"
+	check_match "$n: the project's page" 'shop over https' "$(cat "$T/https.out" 2>/dev/null)"
+	san=$(openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -servername "$n" </dev/null 2>/dev/null |
+		openssl x509 -noout -ext subjectAltName 2>/dev/null | tail -n 1 | tr -d ' ')
+	check_eq "$n: the certificate names exactly $n" "DNS:$n" "$san"
+	r=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H "Host: $n:$PORT" "http://127.0.0.1:$PORT/")
+	check_match "$n: plain HTTP redirects to HTTPS" "^30[27] https://$n" "$r"
+	r=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $n:$PORT" \
+		"http://127.0.0.1:$PORT/.well-known/acme-challenge/nothing-here")
+	check_nomatch "$n: ACME challenges are not redirected" '^30' "$r"
+done
+
+# ---- removal: out of the file, not served ----------------------------------------------------
+api skiff-create DELETE "/api/projects/shop/domains/$B"
+check_eq "remove $B" 200 "$STATUS"
+wait_for 10 sh -c "! grep -q '$B' '$T/apache/skiff-domains.conf'"
+check_nomatch "$B is out of the ACME file" "$B" "$(cat "$T/apache/skiff-domains.conf")"
+check_match "$A is still in it" "<MDomainSet $A>" "$(cat "$T/apache/skiff-domains.conf")"
+sleep 2   # the reload and skiff-serve's half-second memory
+r=$(curl -s -o "$T/gone.out" -w '%{http_code}' -H "Host: $B:$PORT" "http://127.0.0.1:$PORT/")
+check_eq "removed $B serves nothing" 404 "$r"
+check_nomatch "removed $B: not the project's page" 'shop over https' "$(cat "$T/gone.out")"
+
+finish
