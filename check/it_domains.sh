@@ -104,6 +104,7 @@ site "$AWAY" "$WELL_KNOWN"
 check_eq "skiff-serve answers a token only on its own domain" 404 "$STATUS"
 wait_for 20 sh -c "curl -s $STACK_URL/api/projects/demo/domains | grep -q '\"active\"'"
 check_eq "$WWW verified and then active" active "$(state_of $WWW)"
+wait_for 20 sh -c "[ \"\$(redis-cli -s '$T/redis.sock' hget skiff:domain:$AWAY attempts)\" -ge 1 ]"
 check_eq "$AWAY still pending" pending "$(state_of $AWAY)"
 api GET /api/projects/demo/domains
 AWAY_REASON=$(python3 -c 'import json, sys
@@ -131,6 +132,20 @@ check_match "ACME file: MDomainSet for $WWW" "<MDomainSet $WWW>" "$ACME"
 check_match "ACME file: its HTTPS vhost" "ServerName $WWW" "$ACME"
 check_nomatch "ACME file: not the pending $AWAY" "$AWAY" "$ACME"
 [ -e "$T/acme/reloaded" ] && ok "the reload command ran" || fail "the reload command did not run"
+
+# ---- the dashboard: the project page lists the domains; forms add and remove ----------------
+STATUS=$(curl -sS -o "$T/page.html" -w '%{http_code}' "$STACK_URL/projects/demo")
+check_eq "project page" 200 "$STATUS"
+check_match "the page lists $WWW as active" "data-domain=\"$WWW\".*state-active" "$(tr -d '\n' <"$T/page.html")"
+check_match "the page lists $AWAY as pending with its reason" "data-domain=\"$AWAY\".*state-pending.*no answer over HTTP" "$(tr -d '\n' <"$T/page.html")"
+check_match "the page has the add form" 'action="/api/projects/demo/domains"' "$(cat "$T/page.html")"
+r=$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' -H "Origin: $STACK_URL" \
+	--data-urlencode name=form.example.test "$STACK_URL/api/projects/demo/domains")
+check_eq "form add: 303 to the project page" "303 $STACK_URL/projects/demo" "$r"
+r=$(curl -sS -o /dev/null -w "%{http_code}" -H "Origin: $STACK_URL" -d "" \
+	"$STACK_URL/api/projects/demo/domains/form.example.test/delete")
+check_eq "form remove: 303" 303 "$r"
+check_eq "form add and remove leave no record" "0" "$(rcli exists skiff:domain:form.example.test)"
 
 # ---- the cap ------------------------------------------------------------------------------
 i=3

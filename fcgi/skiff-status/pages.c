@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "html.h"
 #include "html_form.h"
+#include "model_domain.h"
 #include "id.h"
 #include "model.h"
 #include "model_preview.h"
@@ -89,6 +90,53 @@ static void pages_latest(struct app *app, struct buf *b, const struct project *p
 	buf_puts(b, "\" title=\"the newest deployment\">");
 	pages_badge(b, pages_state(&d));
 	buf_puts(b, "</a>");
+}
+
+/* The project's custom domains with their state and the last check's reason, each with a
+ * remove button, and the form that adds one. */
+static void pages_domains(struct app *app, struct buf *b, const char *slug)
+{
+	json_t *list = NULL;
+	buf_puts(b, "<h2>Domains</h2>\n");
+	if (model_domain_list(app->redis, slug, &list, NULL) == 0 && json_array_size(list)) {
+		buf_puts(b, "<div class=\"table-wrap\"><table class=\"list\" id=\"domains\">\n"
+			 "<thead><tr><th>Domain</th><th>State</th><th>Last check</th><th></th></tr>"
+			 "</thead>\n<tbody>\n");
+		size_t i;
+		json_t *d;
+		json_array_foreach(list, i, d) {
+			const char *name = json_string_value(json_object_get(d, "name"));
+			const char *state = json_string_value(json_object_get(d, "state"));
+			const char *reason = json_string_value(json_object_get(d, "reason"));
+			if (!name || !state)
+				continue;
+			buf_puts(b, "<tr data-domain=\"");
+			buf_put_html(b, name);
+			buf_puts(b, "\"><td data-label=\"Domain\"><code>");
+			buf_put_html(b, name);
+			buf_puts(b, "</code></td><td data-label=\"State\">");
+			pages_badge(b, state);
+			buf_puts(b, "</td><td data-label=\"Last check\" class=\"msg\">");
+			buf_put_html(b, reason ? reason : model_domain_serves(state) ? "points here" : "");
+			buf_puts(b, "</td><td class=\"row-actions\"><form method=\"post\" class=\"inline\" "
+				 "action=\"/api/projects/");
+			buf_put_html(b, slug);
+			buf_puts(b, "/domains/");
+			buf_put_html(b, name);
+			buf_puts(b, "/delete\"><button type=\"submit\">Remove</button></form></td></tr>\n");
+		}
+		buf_puts(b, "</tbody></table></div>\n");
+	}
+	json_decref(list);
+	buf_puts(b, "<form method=\"post\" class=\"card form\" id=\"domain-form\" "
+		 "action=\"/api/projects/");
+	buf_put_html(b, slug);
+	buf_puts(b, "/domains\">\n<div class=\"field\"><label for=\"domain-name\">Add a domain "
+		 "(point its DNS at this server; it goes live once skiff has verified it)</label>\n"
+		 "<input id=\"domain-name\" name=\"name\" type=\"text\" class=\"mono\" "
+		 "placeholder=\"www.example.org\" autocomplete=\"off\" required maxlength=\"253\">"
+		 "</div>\n<div class=\"form-actions\"><button type=\"submit\">Add domain</button>"
+		 "</div>\n</form>\n");
 }
 
 /* The deploy form, rendered with this server's rules (htdocs/index.html is the same form). */
@@ -534,6 +582,7 @@ int pages_project(struct http_request *req, struct http_response *resp)
 		pages_repo_section(&b, slug, validate_git_url_ssh(p.git_url), ra);
 	free(ra);
 	pages_tokens(req, &b, slug);
+	pages_domains(app, &b, slug);
 	buf_puts(&b, "<h2>Danger zone</h2>\n<form method=\"post\" "
 		     "class=\"card form\" id=\"delete-form\" action=\"/api/projects/");
 	buf_put_html(&b, slug);
