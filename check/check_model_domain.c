@@ -1,0 +1,150 @@
+/* check_model_domain.c — custom domains against a real redis-server: one project per name,
+ * the cap, the check's outcomes (verified, pending with a reason and backoff, failed after
+ * DOMAIN_FAIL_AFTER), a check of a name removed and added again meanwhile ignored, the live
+ * set and activation, removal, and a project's deletion taking its domains along. */
+#include "modelenv.h"
+#include "model_domain.h"
+#include "model_lifecycle.h"
+
+static void domain_add(const char *slug, const char *name, int want, struct domain *out)
+{
+	struct domain d;
+	memset(&d, 0, sizeof(d));
+	snprintf(d.name, sizeof(d.name), "%s", name);
+	snprintf(d.project, sizeof(d.project), "%s", slug);
+	model_domain_token_new(d.token);
+	d.created = 1700000000000LL;
+	struct error err;
+	error_clear(&err);
+	int rc = model_domain_add(r, &d, &err);
+	ck_assert_msg(rc == want, "add %s to %s: %d (%s), want %d", name, slug, rc, err.message, want);
+	if (out)
+		*out = d;
+}
+
+static const char *state_of(const char *name)
+{
+	static struct domain d;
+	struct error err;
+	if (model_domain_get(r, name, &d, &err) < 0)
+		return "";
+	return d.state;
+}
+
+START_TEST(test_model_domain_one_project)
+{
+	char id[ID_LEN + 1];
+	create("site", id);
+	create("other", id);
+	domain_add("site", "www.example.org", 0, NULL);
+	domain_add("other", "www.example.org", SKIFF_ECONFLICT, NULL);
+	domain_add("site", "www.example.org", SKIFF_ECONFLICT, NULL);
+	domain_add("nosuch", "a.example.org", SKIFF_ENOTFOUND, NULL);
+	ck_assert_str_eq(state_of("www.example.org"), "pending");
+	struct domain_site ds;
+	struct error err;
+	ck_assert_int_eq(model_domain_site(r, "www.example.org", &ds, &err), 0);
+	ck_assert_str_eq(ds.project, "site");
+	ck_assert_str_eq(ds.current, "");            /* no build is ready yet */
+	ck_assert_int_eq(model_domain_site(r, "a.example.org", &ds, &err), SKIFF_ENOTFOUND);
+	json_t *list = NULL;
+	ck_assert_int_eq(model_domain_list(r, "site", &list, &err), 0);
+	ck_assert_uint_eq(json_array_size(list), 1);
+	json_decref(list);
+	ck_assert_int_eq(model_domain_remove(r, "other", "www.example.org", &err), SKIFF_ENOTFOUND);
+	ck_assert_int_eq(model_domain_remove(r, "site", "www.example.org", &err), 0);
+	ck_assert_int_eq(rc_int("EXISTS %s%s", key("domain:www.example.org"), ""), 0);
+	domain_add("other", "www.example.org", 0, NULL);
+}
+END_TEST
+
+START_TEST(test_model_domain_cap)
+{
+	char id[ID_LEN + 1], name[64];
+	create("site", id);
+	for (int i = 0; i < DOMAIN_PER_PROJECT_MAX; i++) {
+		snprintf(name, sizeof(name), "n%d.example.org", i);
+		domain_add("site", name, 0, NULL);
+	}
+	domain_add("site", "one-more.example.org", SKIFF_ELIMIT, NULL);
+	ck_assert_int_eq(rc_int("EXISTS %s%s", key("domain:one-more.example.org"), ""), 0);
+}
+END_TEST
+
+START_TEST(test_model_domain_checks)
+{
+	char id[ID_LEN + 1];
+	create("site", id);
+	struct domain good, bad, due[4];
+	domain_add("site", "good.example.org", 0, &good);
+	domain_add("site", "bad.example.org", 0, &bad);
+	size_t n = 0;
+	struct error err;
+	ck_assert_int_eq(model_domain_due(r, 1700000000000LL, due, 4, &n, &err), 0);
+	ck_assert_uint_eq(n, 2);
+	long long now = 1700000001000LL;
+	ck_assert_int_eq(model_domain_checked(r, good.name, good.token, true, "", now, &err), 0);
+	ck_assert_str_eq(state_of(good.name), "verified");
+	/* a stale token (the name was removed and added again) changes nothing */
+	ck_assert_int_eq(model_domain_checked(r, bad.name, good.token, true, "", now, &err), 0);
+	ck_assert_str_eq(state_of(bad.name), "pending");
+	for (int i = 1; i <= DOMAIN_FAIL_AFTER; i++) {
+		ck_assert_int_eq(model_domain_checked(r, bad.name, bad.token, false, "no answer", now,
+						      &err), 0);
+		ck_assert_str_eq(state_of(bad.name), i < DOMAIN_FAIL_AFTER ? "pending" : "failed");
+		/* backoff: DOMAIN_RETRY_MIN_MS doubled per attempt */
+		redisReply *score = rc_cmd("ZSCORE %s %s", key("domains:check"), bad.name);
+		ck_assert_int_eq(score->type, REDIS_REPLY_STRING);
+		long long next = strtoll(score->str, NULL, 10);
+		freeReplyObject(score);
+		ck_assert_int_eq(next - now, (long long)DOMAIN_RETRY_MIN_MS << (i - 1));
+	}
+	struct domain d;
+	ck_assert_int_eq(model_domain_get(r, bad.name, &d, &err), 0);
+	ck_assert_str_eq(d.reason, "no answer");
+	ck_assert_int_eq(d.attempts, DOMAIN_FAIL_AFTER);
+	/* only the good one is due no more, and live */
+	ck_assert_int_eq(model_domain_due(r, now, due, 4, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	json_t *live = NULL;
+	ck_assert_int_eq(model_domain_live(r, &live, &err), 0);
+	ck_assert_uint_eq(json_array_size(live), 1);
+	ck_assert_str_eq(json_string_value(json_array_get(live, 0)), good.name);
+	ck_assert_int_eq(model_domain_activate(r, live, &err), 0);
+	json_decref(live);
+	ck_assert_str_eq(state_of(good.name), "active");
+	ck_assert(model_domain_serves("active") && model_domain_serves("verified"));
+	ck_assert(!model_domain_serves("pending") && !model_domain_serves("failed"));
+	/* a failed domain that is fixed becomes verified */
+	ck_assert_int_eq(model_domain_checked(r, bad.name, bad.token, true, "", now, &err), 0);
+	ck_assert_str_eq(state_of(bad.name), "verified");
+}
+END_TEST
+
+START_TEST(test_model_domain_project_deleted)
+{
+	char id[ID_LEN + 1];
+	create("site", id);
+	struct domain d;
+	domain_add("site", "www.example.org", 0, &d);
+	struct error err;
+	ck_assert_int_eq(model_domain_checked(r, d.name, d.token, true, "", 1, &err), 0);
+	ck_assert_int_eq(model_lifecycle_delete(r, "site", &err) >= 0, 1);
+	ck_assert_int_eq(rc_int("EXISTS %s%s", key("domain:www.example.org"), ""), 0);
+	ck_assert_int_eq(rc_int("SCARD %s%s", key("domains:live"), ""), 0);
+	ck_assert_int_eq(rc_int("EXISTS %s%s", key("project:site:domains"), ""), 0);
+}
+END_TEST
+
+static void add_tests(TCase *tc)
+{
+	tcase_add_test(tc, test_model_domain_one_project);
+	tcase_add_test(tc, test_model_domain_cap);
+	tcase_add_test(tc, test_model_domain_checks);
+	tcase_add_test(tc, test_model_domain_project_deleted);
+}
+
+int main(void)
+{
+	return modelenv_run("model_domain", add_tests);
+}
