@@ -21,34 +21,17 @@ MODS=/usr/lib/apache2/modules
 
 chmod 0711 "$T"
 mkdir -p "$T/run" "$T/store/blobs" "$T/store/manifests" "$T/cache" "$T/work" "$T/apache" \
-	"$T/md" "$T/pebble"
+	"$T/md"
 chgrp "$WWW" "$T/run" && chmod 0750 "$T/run"
 PORT=$(free_port)
 HTTPS_PORT=$(free_port)
-ACME_PORT=$(free_port)
-MGMT_PORT=$(free_port)
 DOMAIN=example.com
 A=www.example.test
 B=shop.example.test
 AWAY=away.example.test
 
-# ---- Pebble, with a TLS certificate of its own for its directory --------------------------
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
-	-addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
-	-keyout "$T/pebble/key.pem" -out "$T/pebble/cert.pem" 2>/dev/null
-cat >"$T/pebble/pebble.json" <<JSON
-{"pebble": {"listenAddress": "127.0.0.1:$ACME_PORT", "managementListenAddress": "127.0.0.1:$MGMT_PORT",
- "certificate": "$T/pebble/cert.pem", "privateKey": "$T/pebble/key.pem",
- "httpPort": $PORT, "tlsPort": $HTTPS_PORT, "ocspResponderURL": "",
- "externalAccountBindingRequired": false}}
-JSON
-PEBBLE_VA_ALWAYS_VALID=1 PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=100 \
-	pebble -config "$T/pebble/pebble.json" >"$T/pebble.log" 2>&1 &
-PIDS="$PIDS $!"
-wait_for 20 curl -s --cacert "$T/pebble/cert.pem" -o /dev/null "https://localhost:$ACME_PORT/dir" ||
-	{ echo "pebble did not start" >&2; cat "$T/pebble.log" >&2; exit 1; }
-curl -s --cacert "$T/pebble/cert.pem" "https://localhost:$MGMT_PORT/roots/0" >"$T/pebble/root.pem"
-check_match "Pebble's root" 'BEGIN CERTIFICATE' "$(cat "$T/pebble/root.pem")"
+start_pebble "$PORT" "$HTTPS_PORT" || exit 1
+ok "Pebble runs"
 
 # ---- skiff: a project with a ready deployment ---------------------------------------------
 cat >"$T/skiff.conf" <<CONF
@@ -126,8 +109,8 @@ User $WWW
 Group $WWW
 TypesConfig /etc/mime.types
 SSLSessionCache shmcb:$T/apache/ssl_scache(512000)
-MDCertificateAuthority https://localhost:$ACME_PORT/dir
-MDCACertificateFile $T/pebble/cert.pem
+MDCertificateAuthority $PEBBLE_DIR
+MDCACertificateFile $PEBBLE_TLS
 MDCertificateAgreement accepted
 MDContactEmail admin@example.com
 MDStoreDir $T/md
@@ -183,9 +166,9 @@ for n in $A $B; do
 done
 apache2 -k graceful -f "$T/apache/apache2.conf"
 for n in $A $B; do
-	wait_for 30 curl -s -o /dev/null --cacert "$T/pebble/root.pem" \
+	wait_for 30 curl -s -o /dev/null --cacert "$PEBBLE_ROOT" \
 		--resolve "$n:$HTTPS_PORT:127.0.0.1" "https://$n:$HTTPS_PORT/"
-	r=$(curl -sS --cacert "$T/pebble/root.pem" --resolve "$n:$HTTPS_PORT:127.0.0.1" \
+	r=$(curl -sS --cacert "$PEBBLE_ROOT" --resolve "$n:$HTTPS_PORT:127.0.0.1" \
 		-o "$T/https.out" -w '%{http_code} %{ssl_verify_result}' "https://$n:$HTTPS_PORT/" 2>&1)
 	check_eq "$n over HTTPS, verified with Pebble's root" "200 0" "$r"
 	check_match "$n: the project's page" 'shop over https' "$(cat "$T/https.out" 2>/dev/null)"

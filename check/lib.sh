@@ -195,3 +195,31 @@ stack_logs() {
 		tail -n 30 "$f" >&2
 	done
 }
+
+# start_pebble HTTP_PORT HTTPS_PORT: Pebble, Debian's ACME test server, with validation switched
+# off (PEBBLE_VA_ALWAYS_VALID=1), on a TLS certificate of its own made here. Sets PEBBLE_DIR
+# (https://localhost:PORT/dir), PEBBLE_TLS (the CA file of its directory's TLS) and
+# PEBBLE_ROOT (the root of the certificates it issues, fetched from its management port).
+start_pebble() {
+	acme_port=$(free_port)
+	mgmt_port=$(free_port)
+	mkdir -p "$T/pebble"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+		-addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+		-keyout "$T/pebble/key.pem" -out "$T/pebble/cert.pem" 2>/dev/null
+	cat >"$T/pebble/pebble.json" <<JSON
+{"pebble": {"listenAddress": "127.0.0.1:$acme_port", "managementListenAddress": "127.0.0.1:$mgmt_port",
+ "certificate": "$T/pebble/cert.pem", "privateKey": "$T/pebble/key.pem",
+ "httpPort": $1, "tlsPort": $2, "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+JSON
+	PEBBLE_VA_ALWAYS_VALID=1 PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 \
+		pebble -config "$T/pebble/pebble.json" >"$T/pebble.log" 2>&1 &
+	PIDS="$PIDS $!"
+	PEBBLE_DIR="https://localhost:$acme_port/dir"
+	PEBBLE_TLS="$T/pebble/cert.pem"
+	PEBBLE_ROOT="$T/pebble/root.pem"
+	wait_for 20 curl -s --cacert "$PEBBLE_TLS" -o /dev/null "$PEBBLE_DIR" ||
+		{ echo "pebble did not start" >&2; cat "$T/pebble.log" >&2; return 1; }
+	curl -s --cacert "$PEBBLE_TLS" "https://localhost:$mgmt_port/roots/0" >"$PEBBLE_ROOT"
+	grep -q 'BEGIN CERTIFICATE' "$PEBBLE_ROOT" || { echo "no root from pebble" >&2; return 1; }
+}

@@ -1,6 +1,7 @@
 /* acme.c — the ACME configuration file for the web server: rendered from the live custom
  * domains, written atomically, only when it changes. */
 #include "acme.h"
+#include "host.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int acme_render_apache(const struct config *cfg, json_t *names, struct buf *out)
+static int acme_render_apache(const struct config *cfg, json_t *names, struct buf *out,
+			      json_t *covered)
 {
 	long http_port = cfg->site_port ? cfg->site_port : 80;
 	buf_puts(out, "# Written by skiff-dispatch from the custom domains that passed skiff's "
@@ -24,21 +26,62 @@ static int acme_render_apache(const struct config *cfg, json_t *names, struct bu
 			   "</VirtualHost>\n", http_port, n, cfg->acme_site);
 		buf_printf(out, "<VirtualHost *:%ld>\n\tServerName %s\n\tSSLEngine on\n"
 			   "\tInclude %s\n</VirtualHost>\n", cfg->acme_https_port, n, cfg->acme_site);
+		json_array_append_new(covered, json_string(n));
 	}
 	return 0;
 }
 
-int acme_render(const struct config *cfg, json_t *names, struct buf *out, struct error *err)
+int acme_cert_present(const struct config *cfg, const char *name)
+{
+	char path[CONFIG_STR_MAX + HOST_DOMAIN_MAX + 32];
+	snprintf(path, sizeof(path), "%s/%s/fullchain.pem", cfg->acme_cert_dir, name);
+	if (access(path, R_OK) != 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s/privkey.pem", cfg->acme_cert_dir, name);
+	return access(path, R_OK) == 0;
+}
+
+/* lighttpd 1.4.56+ chooses ssl.pemfile by SNI from $HTTP["host"] conditions; the HTTPS
+ * socket itself (with the platform's wildcard as its default) is the operator's. */
+static int acme_render_lighttpd(const struct config *cfg, json_t *names, struct buf *out,
+				json_t *covered)
+{
+	buf_puts(out, "# Written by skiff-dispatch: the certificates of the verified custom "
+		 "domains; do not edit.\n# Include it inside the $SERVER[\"socket\"] block of the "
+		 "HTTPS port.\n");
+	size_t i;
+	json_t *v;
+	json_array_foreach(names, i, v) {
+		const char *n = json_string_value(v);
+		if (!acme_cert_present(cfg, n))
+			continue;
+		buf_printf(out, "$HTTP[\"host\"] == \"%s\" {\n\tssl.pemfile = \"%s/%s/fullchain.pem\"\n"
+			   "\tssl.privkey = \"%s/%s/privkey.pem\"\n}\n", n, cfg->acme_cert_dir, n,
+			   cfg->acme_cert_dir, n);
+		json_array_append_new(covered, json_string(n));
+	}
+	return 0;
+}
+
+int acme_render(const struct config *cfg, json_t *names, struct buf *out, json_t **covered,
+		struct error *err)
 {
 	int rc;
+	*covered = json_array();
 	if (!strcmp(cfg->acme, "apache"))
-		rc = acme_render_apache(cfg, names, out);
+		rc = acme_render_apache(cfg, names, out, *covered);
+	else if (!strcmp(cfg->acme, "lighttpd"))
+		rc = acme_render_lighttpd(cfg, names, out, *covered);
 	else
-		return error_set(err, SKIFF_EINVALID, "invalid_config",
-				 "acme = %s writes no configuration file", cfg->acme);
+		rc = error_set(err, SKIFF_EINVALID, "invalid_config",
+			       "acme = %s writes no configuration file", cfg->acme);
 	if (rc == 0 && (out->err || out->len > ACME_FILE_MAX))
-		return error_set(err, SKIFF_ELIMIT, NULL, "the ACME configuration is over %d bytes",
-				 ACME_FILE_MAX);
+		rc = error_set(err, SKIFF_ELIMIT, NULL, "the ACME configuration is over %d bytes",
+			       ACME_FILE_MAX);
+	if (rc < 0) {
+		json_decref(*covered);
+		*covered = NULL;
+	}
 	return rc;
 }
 

@@ -11,9 +11,15 @@
 #define ACME_FILE_MAX (1024 * 1024)    /* bytes of the generated file */
 
 /* The text of cfg->acme_file for the domains names (a JSON array of validated names, sorted)
- * into out: for acme = apache one MDomainSet (HTTP redirected to HTTPS once its certificate
- * is valid) and an HTTP and an HTTPS virtual host including cfg->acme_site per name. */
-int acme_render(const struct config *cfg, json_t *names, struct buf *out, struct error *err);
+ * into out, and the names it covers into *covered (a new array): for acme = apache one
+ * MDomainSet (HTTP redirected to HTTPS once its certificate is valid) and an HTTP and an
+ * HTTPS virtual host including cfg->acme_site per name, all of them covered; for acme =
+ * lighttpd the certificate and key of each name whose certificate is in acme_cert_dir
+ * (picked by SNI), only those covered. */
+int acme_render(const struct config *cfg, json_t *names, struct buf *out, json_t **covered,
+		struct error *err);
+/* 1 when acme_cert_dir holds a certificate and key for name. */
+int acme_cert_present(const struct config *cfg, const char *name);
 
 /* Writes data to path atomically (a temporary file renamed over it, mode 0644); 1 when the
  * content changed, 0 when path already held exactly data. */

@@ -124,6 +124,8 @@ static const struct config_key config_keys[] = {
 	S(acme_file, "/var/lib/skiff/acme/skiff-domains.conf"),
 	S(acme_site, "/etc/apache2/skiff-site.inc"),
 	I(acme_https_port, "443", 1, 65535),
+	S(acme_client, ""),
+	S(acme_cert_dir, "/var/lib/skiff/acme/certs"),
 	S(acme_reload, ""),
 	S(sse_listen, "127.0.0.1:8081"),
 	I(sse_threads, "0", 0, 64),
@@ -372,6 +374,9 @@ int config_check(const struct config *cfg, struct error *err)
 	if (strcmp(cfg->acme, "none") && cfg->acme_file[0] != '/')
 		return error_set(err, SKIFF_EINVALID, "invalid_config",
 				 "acme_file: must be an absolute path");
+	if (!strcmp(cfg->acme, "lighttpd") && cfg->acme_client[0] != '/')
+		return error_set(err, SKIFF_EINVALID, "invalid_config",
+				 "acme = lighttpd needs acme_client, starting with an absolute path");
 	if (cfg->acme_reload[0] && cfg->acme_reload[0] != '/')
 		return error_set(err, SKIFF_EINVALID, "invalid_config",
 				 "acme_reload: the command starts with an absolute path");

@@ -115,6 +115,9 @@ struct config {
 	char acme_file[CONFIG_STR_MAX];      /* the configuration file skiff writes */
 	char acme_site[CONFIG_STR_MAX];      /* apache: the file each generated vhost includes */
 	long acme_https_port;                /* the port of the generated HTTPS virtual hosts */
+	char acme_client[CONFIG_STR_MAX];    /* lighttpd: the ACME client (dehydrated) and its
+					      * options; skiff adds --cron --domain NAME */
+	char acme_cert_dir[CONFIG_STR_MAX];  /* lighttpd: where it puts NAME/fullchain.pem */
 	char acme_reload[CONFIG_STR_MAX];    /* the command run (execve, split on spaces) after
 					      * acme_file changed; "" = none */
 	/* sse bridge */

@@ -21,6 +21,10 @@ struct domains {
 	struct curl_slist *resolve;    /* "name:port:address" from domain_check_resolve */
 	long long next;                /* monotonic ms of the next pass */
 	bool reload_due;               /* the file changed (or skiff just started) */
+	/* acme = lighttpd: skiff runs the ACME client */
+	json_t *retry;                 /* name → [monotonic ms of the next order, last wait] */
+	long long next_renew;          /* monotonic ms of the next renewal round */
+	size_t renew_pos;              /* the round's next name */
 };
 
 /* domain_check_resolve's "name:address" words as curl's "name:port:address". */
@@ -53,6 +57,8 @@ struct domains *domains_new(const struct config *cfg)
 	ds->cfg = cfg;
 	ds->resolve = domains_resolve_list(cfg);
 	ds->reload_due = true;
+	ds->retry = json_object();
+	ds->next_renew = clock_mono_ms() + DOMAINS_RENEW_MS;
 	return ds;
 }
 
@@ -61,6 +67,7 @@ void domains_free(struct domains *ds)
 	if (!ds)
 		return;
 	curl_slist_free_all(ds->resolve);
+	json_decref(ds->retry);
 	free(ds);
 }
 
@@ -154,35 +161,91 @@ static int domains_check(struct domains *ds, struct redis *r, struct error *err)
 	return 0;
 }
 
-/* Runs acme_reload (split on spaces, no shell); 0 when it exited 0. */
-static int domains_reload(const struct config *cfg)
+static void domains_on_line(void *ctx, int stream, const char *line, size_t len, bool cut)
+{
+	(void)stream;
+	(void)cut;
+	log_debug("%s: %.*s", (const char *)ctx, (int)len, line);
+}
+
+/* Runs command (an absolute path and words split on spaces, no shell) with extra words
+ * appended; 0 when it exited 0. */
+static int domains_run(const char *what, const char *command, const char *const *extra,
+		       long timeout_s)
 {
 	char copy[CONFIG_STR_MAX];
-	const char *argv[DOMAINS_ARGV_MAX + 1];
+	const char *argv[DOMAINS_ARGV_MAX + 4];
 	size_t argc = 0;
-	snprintf(copy, sizeof(copy), "%s", cfg->acme_reload);
+	snprintf(copy, sizeof(copy), "%s", command);
 	char *save = NULL;
 	for (char *w = strtok_r(copy, " \t", &save); w && argc < DOMAINS_ARGV_MAX;
 	     w = strtok_r(NULL, " \t", &save))
 		argv[argc++] = w;
-	argv[argc] = NULL;
 	if (argc == 0)
 		return 0;
+	for (size_t i = 0; extra && extra[i] && i < 3; i++)
+		argv[argc++] = extra[i];
+	argv[argc] = NULL;
 	static const char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", NULL };
-	struct proc_spec spec = { .argv = argv, .envp = envp, .cwd = "/", .timeout_s = 60 };
+	struct proc_spec spec = { .argv = argv, .envp = envp, .cwd = "/", .timeout_s = timeout_s };
 	struct proc_result res;
 	struct error err;
-	if (proc_run(&spec, NULL, NULL, NULL, &res, &err) < 0) {
-		log_error("acme reload could not start command=%s error=\"%s\"", argv[0], err.message);
+	if (proc_run(&spec, domains_on_line, NULL, (void *)what, &res, &err) < 0) {
+		log_error("%s could not start command=%s error=\"%s\"", what, argv[0], err.message);
 		return -1;
 	}
 	if (!res.exited || res.exit_code != 0) {
-		char what[128];
-		proc_describe(&res, 60, what, sizeof(what));
-		log_error("acme reload failed command=%s result=\"%s\"", argv[0], what);
+		char how[128];
+		proc_describe(&res, timeout_s, how, sizeof(how));
+		log_error("%s failed command=%s result=\"%s\"", what, argv[0], how);
 		return -1;
 	}
 	return 0;
+}
+
+/* acme = lighttpd: orders the certificate of one live name that has none (backing off after
+ * a failure), or renews one name of the twice-daily round; at most one run per pass, so the
+ * dispatcher's loop waits for one client run at most. */
+static void domains_issue(struct domains *ds, json_t *names, long long now)
+{
+	const struct config *cfg = ds->cfg;
+	size_t i;
+	json_t *v;
+	json_array_foreach(names, i, v) {
+		const char *n = json_string_value(v);
+		if (acme_cert_present(cfg, n))
+			continue;
+		json_t *r = json_object_get(ds->retry, n);
+		if (r && now < json_integer_value(json_array_get(r, 0)))
+			continue;
+		const char *extra[] = { "--cron", "--domain", n, NULL };
+		if (domains_run("acme client", cfg->acme_client, extra, DOMAINS_CLIENT_TIMEOUT_S) == 0 &&
+		    acme_cert_present(cfg, n)) {
+			log_info("certificate obtained domain=%s", n);
+			json_object_del(ds->retry, n);
+		} else {
+			long long wait = r ? json_integer_value(json_array_get(r, 1)) * 2 :
+					 DOMAINS_ORDER_RETRY_MS;
+			if (wait > DOMAIN_RETRY_MAX_MS)
+				wait = DOMAIN_RETRY_MAX_MS;
+			json_object_set_new(ds->retry, n, json_pack("[II]", (json_int_t)(now + wait),
+								      (json_int_t)wait));
+			log_warn("no certificate domain=%s retry_ms=%lld", n, wait);
+		}
+		return;
+	}
+	if (now < ds->next_renew)
+		return;
+	if (ds->renew_pos >= json_array_size(names)) {
+		ds->renew_pos = 0;
+		ds->next_renew = now + DOMAINS_RENEW_MS;
+		return;
+	}
+	const char *n = json_string_value(json_array_get(names, ds->renew_pos++));
+	const char *extra[] = { "--cron", "--domain", n, NULL };
+	/* the client renews only what is due; a new file needs the web server to reload */
+	if (domains_run("acme client", cfg->acme_client, extra, DOMAINS_CLIENT_TIMEOUT_S) == 0)
+		ds->reload_due = true;
 }
 
 /* Rewrites acme_file from the live domains; reloads the web server when it changed, then
@@ -193,10 +256,13 @@ static int domains_acme(struct domains *ds, struct redis *r, struct error *err)
 	json_t *names = NULL;
 	if (model_domain_live(r, &names, err) < 0)
 		return err->code;
+	if (!strcmp(cfg->acme, "lighttpd"))
+		domains_issue(ds, names, clock_mono_ms());
 	struct buf text;
 	buf_init(&text, ACME_FILE_MAX);
 	struct error ferr;
-	int rc = acme_render(cfg, names, &text, &ferr);
+	json_t *covered = NULL;
+	int rc = acme_render(cfg, names, &text, &covered, &ferr);
 	if (rc == 0)
 		rc = acme_write(cfg->acme_file, &text, &ferr);
 	buf_dispose(&text);
@@ -206,16 +272,18 @@ static int domains_acme(struct domains *ds, struct redis *r, struct error *err)
 	} else {
 		if (rc == 1) {
 			log_info("acme configuration written file=%s domains=%zu", cfg->acme_file,
-				 json_array_size(names));
+				 json_array_size(covered));
 			ds->reload_due = true;
 		}
-		if (ds->reload_due && domains_reload(cfg) == 0) {
+		if (ds->reload_due && domains_run("acme reload", cfg->acme_reload, NULL, 60) == 0) {
 			ds->reload_due = false;
-			rc = model_domain_activate(r, names, err);
+			rc = model_domain_activate(r, covered, err);
+			json_decref(covered);
 			json_decref(names);
 			return rc < 0 ? err->code : 0;
 		}
 	}
+	json_decref(covered);
 	json_decref(names);
 	return 0;
 }

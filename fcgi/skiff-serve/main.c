@@ -158,6 +158,12 @@ static int serve_handle(struct http_request *req, struct http_response *resp)
 		if (rc < 0)
 			return serve_fail(sa, req, resp, &err);
 	}
+	const char *https = site_https_location(sa, req);
+	if (https) {
+		response_header_str(resp, "Location", https);
+		resp->status = 308;
+		return 308;
+	}
 	if (site_manifest(sa, req, &m, &err) < 0)
 		return serve_fail(sa, req, resp, &err);
 	struct serve_request sr;

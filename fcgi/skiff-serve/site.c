@@ -30,6 +30,7 @@ struct site_slot {
 	char key[HOST_MAX + 2];            /* "slug", "slug--id", "slug--key" or "@custom.domain" */
 	char id[ID_LEN + 1];
 	char project[SLUG_MAX + 1];        /* the project a custom domain serves */
+	bool active;                       /* a custom domain with its certificate */
 	int rc;                            /* 0, SKIFF_ENOTFOUND or SKIFF_EGONE */
 	long long stamp;                   /* monotonic ms when fetched */
 };
@@ -100,7 +101,7 @@ static int site_resolve(struct serve_app *sa, const struct host_site *site, char
  * that project into project; one Redis round trip, remembered like site_resolve's. A pending
  * or failed domain serves nothing. */
 static int site_resolve_domain(struct serve_app *sa, const char *name, char id[ID_LEN + 1],
-			       char project[SLUG_MAX + 1], struct error *err)
+			       char project[SLUG_MAX + 1], bool *active, struct error *err)
 {
 	char key[sizeof(((struct site_slot *)0)->key)];
 	snprintf(key, sizeof(key), "@%s", name);
@@ -109,6 +110,7 @@ static int site_resolve_domain(struct serve_app *sa, const char *name, char id[I
 	if (slot->stamp && now - slot->stamp < SITE_FRESH_MS && strcmp(slot->key, key) == 0) {
 		memcpy(id, slot->id, ID_LEN + 1);
 		memcpy(project, slot->project, SLUG_MAX + 1);
+		*active = slot->active;
 		if (slot->rc < 0)
 			return error_set(err, slot->rc, NULL, "no site at this host");
 		return 0;
@@ -117,6 +119,7 @@ static int site_resolve_domain(struct serve_app *sa, const char *name, char id[I
 	int rc = model_domain_site(sa->app->redis, name, &ds, err);
 	if (rc == 0 && (!model_domain_serves(ds.state) || !id_valid(ds.current)))
 		rc = error_set(err, SKIFF_ENOTFOUND, NULL, "no site at this host");
+	*active = rc == 0 && !strcmp(ds.state, "active");
 	if (rc == 0) {
 		memcpy(id, ds.current, ID_LEN + 1);
 		memcpy(project, ds.project, SLUG_MAX + 1);
@@ -125,6 +128,7 @@ static int site_resolve_domain(struct serve_app *sa, const char *name, char id[I
 		snprintf(slot->key, sizeof(slot->key), "%s", key);
 		memcpy(slot->id, rc == 0 ? id : "", rc == 0 ? ID_LEN + 1 : 1);
 		memcpy(slot->project, rc == 0 ? project : "", rc == 0 ? SLUG_MAX + 1 : 1);
+		slot->active = *active;
 		slot->rc = rc;
 		slot->stamp = now ? now : 1;
 	}
@@ -244,7 +248,8 @@ int site_manifest(struct serve_app *sa, struct http_request *req, struct manifes
 		if (host_name_parse(req->host, site_domain_port(req), name) < 0 ||
 		    host_domain_check(name, cfg->domain, &ignored) < 0)
 			return error_set(err, SKIFF_ENOTFOUND, NULL, "no site at this host");
-		rc = site_resolve_domain(sa, name, id, site.slug, err);
+		bool active;
+		rc = site_resolve_domain(sa, name, id, site.slug, &active, err);
 	} else if (rc < 0) {
 		return error_set(err, SKIFF_EINVALID, NULL, "no site at this host");
 	} else {
@@ -294,4 +299,27 @@ int site_domain_token(struct serve_app *sa, struct http_request *req, const char
 		return 0;
 	*token = arena_strdup(req->arena, ds.token);
 	return 1;
+}
+
+const char *site_https_location(struct serve_app *sa, struct http_request *req)
+{
+	const struct config *cfg = req->cfg;
+	const char *https = request_param(req, "HTTPS");
+	char name[HOST_MAX + 1], id[ID_LEN + 1], project[SLUG_MAX + 1];
+	struct error err;
+	bool active = false;
+	if (strcmp(cfg->acme, "lighttpd") != 0 || (https && !strcasecmp(https, "on")) ||
+	    !strncmp(req->path, "/.well-known/acme-challenge/", 28) ||
+	    host_name_parse(req->host, cfg->site_port, name) < 0 ||
+	    host_domain_check(name, cfg->domain, &err) < 0 ||
+	    site_resolve_domain(sa, name, id, project, &active, &err) < 0 || !active)
+		return NULL;
+	char port[16] = "";
+	if (cfg->acme_https_port != 443)
+		snprintf(port, sizeof(port), ":%ld", cfg->acme_https_port);
+	const char *uri = request_param(req, "REQUEST_URI");
+	size_t n = strlen(name) + strlen(port) + (uri ? strlen(uri) : 1) + 16;
+	char *loc = arena_alloc(req->arena, n);
+	snprintf(loc, n, "https://%s%s%s", name, port, uri && *uri == '/' ? uri : "/");
+	return loc;
 }

@@ -28,4 +28,9 @@ int site_manifest(struct serve_app *sa, struct http_request *req, struct manifes
 int site_domain_token(struct serve_app *sa, struct http_request *req, const char **token,
 		      struct error *err);
 
+/* Under acme = lighttpd, where a plain HTTP request for a custom domain whose certificate is
+ * active goes instead (https://name[:acme_https_port]/uri, in req's arena); NULL for any
+ * other request and for ACME challenges. (Under Apache, mod_md redirects.) */
+const char *site_https_location(struct serve_app *sa, struct http_request *req);
+
 #endif

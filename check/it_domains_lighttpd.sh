@@ -1,0 +1,129 @@
+#!/bin/sh
+# it_domains_lighttpd.sh — certificates for custom domains under lighttpd 1.4.69, obtained by
+# dehydrated driven by skiff-dispatch from Pebble (Debian's ACME test server, validation
+# switched off with PEBBLE_VA_ALWAYS_VALID=1): two domains of a project pass skiff's ownership
+# check, skiff-dispatch runs `dehydrated --cron --domain NAME` for each (execve), writes their
+# ssl.pemfile per $HTTP["host"] to the acme_file that the HTTPS socket block includes, and
+# reloads lighttpd (SIGUSR1: a graceful restart). curl --resolve with Pebble's root gets each
+# site over HTTPS with the certificate of its own name (picked by SNI); plain HTTP on the
+# domain then redirects to HTTPS (ACME challenge paths excepted). Removing a domain drops it
+# from the file and stops serving it.
+. "$(dirname "$0")/lib.sh"
+
+for tool in lighttpd dehydrated pebble openssl curl python3 redis-server; do
+	command -v "$tool" >/dev/null 2>&1 || { echo "$tool is missing: run make deps" >&2; exit 1; }
+done
+for p in skiff-create skiff-status skiff-serve skiff-dispatch; do
+	[ -x "$BIN/$p" ] || { echo "$BIN/$p is not built" >&2; exit 1; }
+done
+A=www.example.test
+B=shop.example.test
+
+STACK_PORT=$(free_port)
+SSE_PORT=$(free_port)
+HTTPS_PORT=$(free_port)
+STACK_URL="http://localhost:$STACK_PORT"
+start_pebble "$STACK_PORT" "$HTTPS_PORT" || exit 1
+ok "Pebble runs"
+
+# ---- dehydrated, as an operator configures it for skiff ------------------------------------
+mkdir -p "$T/acme/certs" "$T/acme/challenges" "$T/dehydrated"
+cat >"$T/dehydrated/config" <<CONF
+CA="$PEBBLE_DIR"
+CHALLENGETYPE="http-01"
+BASEDIR="$T/dehydrated"
+CERTDIR="$T/acme/certs"
+WELLKNOWN="$T/acme/challenges"
+CONTACT_EMAIL="hostmaster@example.com"
+CURL_OPTS="--cacert $PEBBLE_TLS"
+CONF
+
+# ---- the local stack's configuration, plus an HTTPS socket that includes skiff's file ------
+SKIFF_LOG_LEVEL=debug sh "$ROOT/scripts/genconf.sh" "$T" "$STACK_PORT" "$SSE_PORT" || exit 1
+export SKIFF_CONFIG="$T/skiff.conf"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=fallback \
+	-keyout "$T/fallback.key" -out "$T/fallback.crt" 2>/dev/null
+cat "$T/fallback.crt" "$T/fallback.key" >"$T/fallback.pem"
+: >"$T/acme/skiff-domains.conf"
+cat >>"$T/lighttpd.conf" <<CONF
+server.modules += ( "mod_openssl" )
+\$SERVER["socket"] == "127.0.0.1:$HTTPS_PORT" {
+	ssl.engine = "enable"
+	ssl.pemfile = "$T/fallback.pem"
+	include "$T/acme/skiff-domains.conf"
+}
+CONF
+start_redis
+start_lighttpd || { stack_logs; exit 1; }
+cat >>"$T/skiff.conf" <<CONF
+domain_check_resolve = $A:127.0.0.1 $B:127.0.0.1
+domain_check_timeout = 2
+acme = lighttpd
+acme_file = $T/acme/skiff-domains.conf
+acme_cert_dir = $T/acme/certs
+acme_https_port = $HTTPS_PORT
+acme_client = /usr/bin/dehydrated --config $T/dehydrated/config --accept-terms
+acme_reload = /bin/kill -USR1 $LIGHTTPD_PID
+CONF
+"$BIN/skiff-dispatch" >>"$T/dispatch.log" 2>&1 &
+PIDS="$PIDS $!"
+
+# ---- a project with a ready deployment -----------------------------------------------------
+printf '<!doctype html><h1>shop on lighttpd over https</h1>\n' >"$T/index.html"
+H=$(sha256sum "$T/index.html" | cut -c1-64)
+mkdir -p "$T/store/blobs/$(echo "$H" | cut -c1-2)" "$T/store/manifests"
+cp "$T/index.html" "$T/store/blobs/$(echo "$H" | cut -c1-2)/$H"
+D1=fffffffffff2
+printf '{"version":1,"deployment":"%s","files":{"/index.html":{"hash":"%s","size":%s}}}' \
+	"$D1" "$H" "$(wc -c <"$T/index.html" | tr -d ' ')" >"$T/store/manifests/$D1.json"
+NOW=$(date +%s%3N)
+rcli hset skiff:project:shop created "$NOW" git_url https://example.com/s.git branch main \
+	current $D1 >/dev/null
+rcli zadd skiff:projects "$NOW" shop >/dev/null
+rcli hset skiff:deployment:$D1 project shop state ready created "$NOW" >/dev/null
+
+api() {
+	STATUS=$(curl -sS -o "$T/body" -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' \
+		-H "Origin: $STACK_URL" ${3:+--data "$3"} "$STACK_URL$2")
+}
+for n in $A $B; do
+	api POST /api/projects/shop/domains "{\"name\":\"$n\"}"
+	check_eq "add $n" 201 "$STATUS"
+done
+
+# ---- checked, ordered, written, reloaded ----------------------------------------------------
+wait_for 120 sh -c "[ \"\$(grep -c '^\\\$HTTP' '$T/acme/skiff-domains.conf')\" = 2 ]" ||
+	{ fail "no certificates in the ACME file"; stack_logs; }
+for n in $A $B; do
+	check_match "$n: dehydrated's certificate" 'BEGIN CERTIFICATE' "$(cat "$T/acme/certs/$n/fullchain.pem" 2>/dev/null)"
+	wait_for 20 sh -c "curl -s $STACK_URL/api/projects/shop/domains | grep -q '\"name\": *\"$n\", *\"state\": *\"active\"'"
+	wait_for 20 curl -s -o /dev/null --cacert "$PEBBLE_ROOT" --resolve "$n:$HTTPS_PORT:127.0.0.1" \
+		"https://$n:$HTTPS_PORT/"
+	r=$(curl -sS --cacert "$PEBBLE_ROOT" --resolve "$n:$HTTPS_PORT:127.0.0.1" \
+		-o "$T/https.out" -w '%{http_code} %{ssl_verify_result}' "https://$n:$HTTPS_PORT/" 2>&1)
+	check_eq "$n over HTTPS, verified with Pebble's root" "200 0" "$r"
+	check_match "$n: the project's page" 'shop on lighttpd over https' "$(cat "$T/https.out" 2>/dev/null)"
+	san=$(openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -servername "$n" </dev/null 2>/dev/null |
+		openssl x509 -noout -ext subjectAltName 2>/dev/null | tail -n 1 | tr -d ' ')
+	check_eq "$n: the certificate names exactly $n" "DNS:$n" "$san"
+	r=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H "Host: $n:$STACK_PORT" \
+		"http://127.0.0.1:$STACK_PORT/a/b?c=1")
+	check_eq "$n: plain HTTP redirects to HTTPS" "308 https://$n:$HTTPS_PORT/a/b?c=1" "$r"
+	r=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $n:$STACK_PORT" \
+		"http://127.0.0.1:$STACK_PORT/.well-known/acme-challenge/nothing-here")
+	check_nomatch "$n: ACME challenges are not redirected ($r)" '^30' "$r"
+done
+
+# ---- removal ---------------------------------------------------------------------------------
+api DELETE "/api/projects/shop/domains/$B"
+check_eq "remove $B" 200 "$STATUS"
+wait_for 10 sh -c "! grep -q '$B' '$T/acme/skiff-domains.conf'"
+check_nomatch "$B is out of the ACME file" "$B" "$(cat "$T/acme/skiff-domains.conf")"
+check_match "$A is still in it" "\"$A\"" "$(cat "$T/acme/skiff-domains.conf")"
+sleep 2
+r=$(curl -s -o "$T/gone.out" -w '%{http_code}' -k --resolve "$B:$HTTPS_PORT:127.0.0.1" "https://$B:$HTTPS_PORT/")
+check_eq "removed $B serves nothing over HTTPS" 404 "$r"
+r=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $B:$STACK_PORT" "http://127.0.0.1:$STACK_PORT/")
+check_eq "removed $B serves nothing over HTTP" 404 "$r"
+
+finish
