@@ -82,6 +82,9 @@ START_TEST(test_model_domain_checks)
 	struct error err;
 	ck_assert_int_eq(model_domain_due(r, 1700000000000LL, due, 4, &n, &err), 0);
 	ck_assert_uint_eq(n, 2);
+	/* claimed: a second dispatcher asking at the same time gets nothing */
+	ck_assert_int_eq(model_domain_due(r, 1700000000000LL, due, 4, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
 	long long now = 1700000001000LL;
 	ck_assert_int_eq(model_domain_checked(r, good.name, good.token, true, "", now, &err), 0);
 	ck_assert_str_eq(state_of(good.name), "verified");

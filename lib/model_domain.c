@@ -47,7 +47,9 @@ static const char model_lua_domain_site[] =
 	"local cur = redis.call('HGET', ARGV[1] .. 'project:' .. d[1], 'current') or '' "
 	"return {d[1], d[2] or '', d[3] or '', cur}";
 
-/* KEYS: check; ARGV: prefix, now, max. */
+/* KEYS: check; ARGV: prefix, now, max, claim ms. A name taken is put off by the claim time,
+ * so that another dispatcher does not check it at the same time; the check's result
+ * reschedules it. */
 static const char model_lua_domain_due[] =
 	"local out = {} "
 	"for _, n in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, "
@@ -55,6 +57,7 @@ static const char model_lua_domain_due[] =
 	"  local d = redis.call('HMGET', ARGV[1] .. 'domain:' .. n, 'project', 'token', "
 	"  'attempts') "
 	"  if d[1] then out[#out+1] = {n, d[1], d[2] or '', d[3] or '0'} "
+	"    redis.call('ZADD', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[4]), n) "
 	"  else redis.call('ZREM', KEYS[1], n) end "
 	"end "
 	"return out";
@@ -263,14 +266,15 @@ int model_domain_site(struct redis *r, const char *name, struct domain_site *out
 int model_domain_due(struct redis *r, long long now, struct domain *out, size_t max, size_t *n,
 		     struct error *err)
 {
-	char kc[REDIS_KEY_MAX], snow[24], smax[16];
+	char kc[REDIS_KEY_MAX], snow[24], smax[16], claim[16];
 	*n = 0;
 	redis_key(r, kc, "domains:check");
 	snprintf(snow, sizeof(snow), "%lld", now);
 	snprintf(smax, sizeof(smax), "%zu", max);
-	const char *args[] = { kc, redis_prefix(r), snow, smax };
+	snprintf(claim, sizeof(claim), "%d", DOMAIN_CLAIM_MS);
+	const char *args[] = { kc, redis_prefix(r), snow, smax, claim };
 	redisReply *reply = NULL;
-	int rc = model_script_reply(r, model_lua_domain_due, 1, 4, args, &reply, err);
+	int rc = model_script_reply(r, model_lua_domain_due, 1, 5, args, &reply, err);
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements && *n < max;

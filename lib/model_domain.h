@@ -20,6 +20,7 @@
 #define DOMAIN_FAIL_AFTER 5            /* failed checks before the state says failed */
 #define DOMAIN_RETRY_MIN_MS 5000       /* the first retry; doubles up to DOMAIN_RETRY_MAX_MS */
 #define DOMAIN_RETRY_MAX_MS 3600000
+#define DOMAIN_CLAIM_MS 300000         /* a due name taken for a check is not due again before */
 #define DOMAIN_WELL_KNOWN "/.well-known/skiff/"
 
 struct domain {
@@ -61,7 +62,8 @@ int model_domain_list(struct redis *r, const char *slug, json_t **out, struct er
 /* skiff-serve's lookup of a Host that is not the platform's; SKIFF_ENOTFOUND for no domain. */
 int model_domain_site(struct redis *r, const char *name, struct domain_site *out,
 		      struct error *err);
-/* Up to max domains due for a check at now (ms), into out; their count in *n. */
+/* Up to max domains due for a check at now (ms), into out; their count in *n. Each is claimed:
+ * not due again for DOMAIN_CLAIM_MS unless model_domain_checked reschedules it. */
 int model_domain_due(struct redis *r, long long now, struct domain *out, size_t max, size_t *n,
 		     struct error *err);
 /* Records the check of name with token (a domain removed or added again since is left
