@@ -182,6 +182,14 @@ for n in $A $B; do
 	check_nomatch "$n: ACME challenges are not redirected" '^30' "$r"
 done
 
+# ---- HSTS, opt-in per project (skiff-serve adds it over HTTPS) -------------------------------
+api skiff-create PATCH /api/projects/shop '{"hsts":true}'
+check_eq "PATCH hsts" 200 "$STATUS"
+sleep 1
+r=$(curl -sS -D - -o /dev/null --cacert "$PEBBLE_ROOT" --resolve "$A:$HTTPS_PORT:127.0.0.1" \
+	"https://$A:$HTTPS_PORT/" | tr -d '\r' | sed -n 's/^[Ss]trict-[Tt]ransport-[Ss]ecurity: //p')
+check_eq "$A: HSTS over HTTPS" "max-age=31536000" "$r"
+
 # ---- removal: out of the file, not served ----------------------------------------------------
 api skiff-create DELETE "/api/projects/shop/domains/$B"
 check_eq "remove $B" 200 "$STATUS"

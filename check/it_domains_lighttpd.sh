@@ -114,6 +114,25 @@ for n in $A $B; do
 	check_nomatch "$n: ACME challenges are not redirected ($r)" '^30' "$r"
 done
 
+# ---- HSTS, opt-in per project ----------------------------------------------------------------
+hsts() {
+	curl -sS -D - -o /dev/null --cacert "$PEBBLE_ROOT" --resolve "$A:$HTTPS_PORT:127.0.0.1" \
+		"https://$A:$HTTPS_PORT/" | tr -d '\r' | sed -n 's/^[Ss]trict-[Tt]ransport-[Ss]ecurity: //p'
+}
+check_eq "no HSTS before the project asks for it" "" "$(hsts)"
+api PATCH /api/projects/shop '{"hsts":true}'
+check_eq "PATCH hsts: 200" 200 "$STATUS"
+check_eq "the project shows hsts" true "$(jget data.hsts)"
+api PATCH /api/projects/shop '{"hsts":"yes"}'
+check_eq "PATCH hsts with a string: 400" 400 "$STATUS"
+sleep 1   # skiff-serve remembers an answer for half a second
+check_eq "HSTS over HTTPS once asked for" "max-age=31536000" "$(hsts)"
+r=$(curl -s -D - -o /dev/null -H "Host: $A:$STACK_PORT" "http://127.0.0.1:$STACK_PORT/" | tr -d '\r')
+check_nomatch "no HSTS over plain HTTP" '^[Ss]trict-[Tt]ransport' "$r"
+api PATCH /api/projects/shop '{"hsts":false}'
+sleep 1
+check_eq "HSTS off again" "" "$(hsts)"
+
 # ---- removal ---------------------------------------------------------------------------------
 api DELETE "/api/projects/shop/domains/$B"
 check_eq "remove $B" 200 "$STATUS"

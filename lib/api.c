@@ -100,6 +100,7 @@ json_t *api_project(const struct config *cfg, const struct project *p)
 	json_object_set_new(o, "watch", json_boolean(p->watch));
 	json_object_set_new(o, "previews", preview_setting_json(p->previews));
 	json_object_set_new(o, "previewForks", json_boolean(p->preview_forks));
+	json_object_set_new(o, "hsts", json_boolean(p->hsts));
 	if (p->slug[0]) {
 		char url[1024];
 		api_site_url(cfg, p->slug, NULL, url, sizeof(url));

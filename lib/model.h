@@ -47,6 +47,8 @@ struct project {
 	char previews[PREVIEW_SETTING_MAX + 1];    /* branch patterns with previews ("": none,
 						    * "*": all), separated by spaces */
 	bool preview_forks;                        /* pull requests from forks are built */
+	bool hsts;                                 /* custom domains send Strict-Transport-
+						    * Security over HTTPS */
 };
 
 /* A deployment (hash deployment:{id}). Lives on the stack or inside its owner; no pointers. */
@@ -180,6 +182,7 @@ enum project_field {
 	PROJECT_FIELD_WATCH,
 	PROJECT_FIELD_PREVIEWS,
 	PROJECT_FIELD_PREVIEW_FORKS,
+	PROJECT_FIELD_HSTS,
 	PROJECT_FIELD_COUNT,
 };
 #define PROJECT_SET(field) (1u << PROJECT_FIELD_##field)

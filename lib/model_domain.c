@@ -44,8 +44,8 @@ static const char model_lua_domain_list[] =
 static const char model_lua_domain_site[] =
 	"local d = redis.call('HMGET', KEYS[1], 'project', 'state', 'token') "
 	"if not d[1] then return -2 end "
-	"local cur = redis.call('HGET', ARGV[1] .. 'project:' .. d[1], 'current') or '' "
-	"return {d[1], d[2] or '', d[3] or '', cur}";
+	"local p = redis.call('HMGET', ARGV[1] .. 'project:' .. d[1], 'current', 'hsts') "
+	"return {d[1], d[2] or '', d[3] or '', p[1] or '', p[2] or '0'}";
 
 /* KEYS: check; ARGV: prefix, now, max, claim ms. A name taken is put off by the claim time,
  * so that another dispatcher does not check it at the same time; the check's result
@@ -251,7 +251,7 @@ int model_domain_site(struct redis *r, const char *name, struct domain_site *out
 	int rc = model_script_reply(r, model_lua_domain_site, 1, 2, args, &reply, err);
 	if (rc < 0)
 		return rc;
-	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 4) {
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 5) {
 		freeReplyObject(reply);
 		return error_set(err, SKIFF_ENOTFOUND, NULL, "no site at this host");
 	}
@@ -259,6 +259,9 @@ int model_domain_site(struct redis *r, const char *name, struct domain_site *out
 	model_script_str(reply->element[1], out->state, sizeof(out->state));
 	model_script_str(reply->element[2], out->token, sizeof(out->token));
 	model_script_str(reply->element[3], out->current, sizeof(out->current));
+	char hsts[4];
+	model_script_str(reply->element[4], hsts, sizeof(hsts));
+	out->hsts = !strcmp(hsts, "1");
 	freeReplyObject(reply);
 	return 0;
 }

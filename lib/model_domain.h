@@ -35,12 +35,13 @@ struct domain {
 };
 
 /* What skiff-serve needs of a domain, in one round trip: its project, state, token and the
- * project's current deployment ("" when none). */
+ * project's current deployment ("" when none) and its HSTS choice. */
 struct domain_site {
 	char project[SLUG_MAX + 1];
 	char state[DOMAIN_STATE_MAX + 1];
 	char token[DOMAIN_TOKEN_LEN + 1];
 	char current[ID_LEN + 1];
+	bool hsts;                         /* the project sends Strict-Transport-Security */
 };
 
 /* A fresh verification token (base32 from getrandom). */

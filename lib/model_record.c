@@ -30,6 +30,7 @@ static const struct model_field model_project_fields[] = {
 	NUM(project, rolled_back_at), NUM(project, created), FLAG(project, pinned),
 	FLAG(project, watch), NUM(project, updated), STR(project, previews),
 	FLAG(project, preview_forks),
+	FLAG(project, watch), NUM(project, updated), FLAG(project, hsts),
 };
 
 /* The settings a change of a project may write, by enum project_field. */
@@ -43,6 +44,7 @@ static const struct model_field model_project_change_fields[] = {
 	[PROJECT_FIELD_WATCH] = FLAG(project, watch),
 	[PROJECT_FIELD_PREVIEWS] = STR(project, previews),
 	[PROJECT_FIELD_PREVIEW_FORKS] = FLAG(project, preview_forks),
+	[PROJECT_FIELD_HSTS] = FLAG(project, hsts),
 };
 
 static const struct model_field model_deployment_fields[] = {
@@ -248,6 +250,8 @@ json_t *model_record_project_change(const struct project *change, unsigned set)
 		json_object_set_new(o, "watch", json_string("0"));
 	if ((set & PROJECT_SET(PREVIEW_FORKS)) && !change->preview_forks)
 		json_object_set_new(o, "preview_forks", json_string("0"));
+	if ((set & PROJECT_SET(HSTS)) && !change->hsts)
+		json_object_set_new(o, "hsts", json_string("0"));
 	return o;
 }
 

@@ -40,7 +40,7 @@ static const struct settings_field settings_strings[] = {
 
 static const char *const settings_known[] = {
 	"gitURL", "branch", "buildCommand", "installCommand", "outputDirectory", "webhookSecret",
-	"watch", "env", "previews", "previewForks", NULL,
+	"watch", "env", "previews", "previewForks", "hsts", NULL,
 };
 
 /* The user that asked, for the history. */
@@ -240,6 +240,15 @@ static int settings_apply(struct http_request *req, const char *slug, json_t *bo
 		if (change.preview_forks != old.preview_forks) {
 			set |= PROJECT_SET(PREVIEW_FORKS);
 			json_array_append_new(changed, json_string("previewForks"));
+		}
+	}
+	/* HSTS on the project's custom domains: JSON only (the settings page does not show it) */
+	if (!is_form && json_object_get(body, "hsts")) {
+		if ((rc = create_flag(body, "hsts", false, &change.hsts, err)) < 0)
+			return rc;
+		if (change.hsts != old.hsts) {
+			set |= PROJECT_SET(HSTS);
+			json_array_append_new(changed, json_string("hsts"));
 		}
 	}
 	json_t *ws = json_object_get(body, is_form ? "rotateWebhookSecret" : "webhookSecret");

@@ -170,6 +170,8 @@ static int serve_handle(struct http_request *req, struct http_response *resp)
 	struct serve_decision d;
 	serve_facts(req, &sr);
 	serve_decide(m, &sr, req->arena, &d);
+	if (site_hsts(sa, req))
+		serve_header_set(&d, "Strict-Transport-Security", "max-age=31536000");
 	log_debug("served host=%s path=%s status=%d reason=%s", req->host, req->path, d.status,
 		  d.reason ? d.reason : "");
 	return serve_respond(sa, req, resp, &d);

@@ -31,6 +31,7 @@ struct site_slot {
 	char id[ID_LEN + 1];
 	char project[SLUG_MAX + 1];        /* the project a custom domain serves */
 	bool active;                       /* a custom domain with its certificate */
+	bool hsts;                         /* its project sends Strict-Transport-Security */
 	int rc;                            /* 0, SKIFF_ENOTFOUND or SKIFF_EGONE */
 	long long stamp;                   /* monotonic ms when fetched */
 };
@@ -101,7 +102,8 @@ static int site_resolve(struct serve_app *sa, const struct host_site *site, char
  * that project into project; one Redis round trip, remembered like site_resolve's. A pending
  * or failed domain serves nothing. */
 static int site_resolve_domain(struct serve_app *sa, const char *name, char id[ID_LEN + 1],
-			       char project[SLUG_MAX + 1], bool *active, struct error *err)
+			       char project[SLUG_MAX + 1], bool *active, bool *hsts,
+			       struct error *err)
 {
 	char key[sizeof(((struct site_slot *)0)->key)];
 	snprintf(key, sizeof(key), "@%s", name);
@@ -111,6 +113,7 @@ static int site_resolve_domain(struct serve_app *sa, const char *name, char id[I
 		memcpy(id, slot->id, ID_LEN + 1);
 		memcpy(project, slot->project, SLUG_MAX + 1);
 		*active = slot->active;
+		*hsts = slot->hsts;
 		if (slot->rc < 0)
 			return error_set(err, slot->rc, NULL, "no site at this host");
 		return 0;
@@ -120,6 +123,7 @@ static int site_resolve_domain(struct serve_app *sa, const char *name, char id[I
 	if (rc == 0 && (!model_domain_serves(ds.state) || !id_valid(ds.current)))
 		rc = error_set(err, SKIFF_ENOTFOUND, NULL, "no site at this host");
 	*active = rc == 0 && !strcmp(ds.state, "active");
+	*hsts = rc == 0 && ds.hsts;
 	if (rc == 0) {
 		memcpy(id, ds.current, ID_LEN + 1);
 		memcpy(project, ds.project, SLUG_MAX + 1);
@@ -129,6 +133,7 @@ static int site_resolve_domain(struct serve_app *sa, const char *name, char id[I
 		memcpy(slot->id, rc == 0 ? id : "", rc == 0 ? ID_LEN + 1 : 1);
 		memcpy(slot->project, rc == 0 ? project : "", rc == 0 ? SLUG_MAX + 1 : 1);
 		slot->active = *active;
+		slot->hsts = *hsts;
 		slot->rc = rc;
 		slot->stamp = now ? now : 1;
 	}
@@ -248,8 +253,8 @@ int site_manifest(struct serve_app *sa, struct http_request *req, struct manifes
 		if (host_name_parse(req->host, site_domain_port(req), name) < 0 ||
 		    host_domain_check(name, cfg->domain, &ignored) < 0)
 			return error_set(err, SKIFF_ENOTFOUND, NULL, "no site at this host");
-		bool active;
-		rc = site_resolve_domain(sa, name, id, site.slug, &active, err);
+		bool active, hsts;
+		rc = site_resolve_domain(sa, name, id, site.slug, &active, &hsts, err);
 	} else if (rc < 0) {
 		return error_set(err, SKIFF_EINVALID, NULL, "no site at this host");
 	} else {
@@ -307,12 +312,12 @@ const char *site_https_location(struct serve_app *sa, struct http_request *req)
 	const char *https = request_param(req, "HTTPS");
 	char name[HOST_MAX + 1], id[ID_LEN + 1], project[SLUG_MAX + 1];
 	struct error err;
-	bool active = false;
+	bool active = false, hsts;
 	if (strcmp(cfg->acme, "lighttpd") != 0 || (https && !strcasecmp(https, "on")) ||
 	    !strncmp(req->path, "/.well-known/acme-challenge/", 28) ||
 	    host_name_parse(req->host, cfg->site_port, name) < 0 ||
 	    host_domain_check(name, cfg->domain, &err) < 0 ||
-	    site_resolve_domain(sa, name, id, project, &active, &err) < 0 || !active)
+	    site_resolve_domain(sa, name, id, project, &active, &hsts, &err) < 0 || !active)
 		return NULL;
 	char port[16] = "";
 	if (cfg->acme_https_port != 443)
@@ -322,4 +327,19 @@ const char *site_https_location(struct serve_app *sa, struct http_request *req)
 	char *loc = arena_alloc(req->arena, n);
 	snprintf(loc, n, "https://%s%s%s", name, port, uri && *uri == '/' ? uri : "/");
 	return loc;
+}
+
+bool site_hsts(struct serve_app *sa, struct http_request *req)
+{
+	const struct config *cfg = req->cfg;
+	const char *https = request_param(req, "HTTPS");
+	char name[HOST_MAX + 1], id[ID_LEN + 1], project[SLUG_MAX + 1];
+	struct error err;
+	bool active, hsts = false;
+	if (!https || strcasecmp(https, "on") != 0 ||
+	    host_name_parse(req->host, cfg->acme_https_port, name) < 0 ||
+	    host_domain_check(name, cfg->domain, &err) < 0 ||
+	    site_resolve_domain(sa, name, id, project, &active, &hsts, &err) < 0)
+		return false;
+	return hsts;
 }

@@ -32,5 +32,8 @@ int site_domain_token(struct serve_app *sa, struct http_request *req, const char
  * active goes instead (https://name[:acme_https_port]/uri, in req's arena); NULL for any
  * other request and for ACME challenges. (Under Apache, mod_md redirects.) */
 const char *site_https_location(struct serve_app *sa, struct http_request *req);
+/* 1 when req came over HTTPS for a custom domain whose project turned HSTS on (the answer
+ * site_manifest just remembered: no Redis round trip). */
+bool site_hsts(struct serve_app *sa, struct http_request *req);
 
 #endif
