@@ -470,6 +470,7 @@ START_TEST(test_model_record_round_trip)
 	snprintf(p.output_dir, sizeof(p.output_dir), "out");
 	snprintf(p.webhook_secret, sizeof(p.webhook_secret), "0123456789abcdef0123");
 	p.watch = true;
+	p.hsts = true;
 	deployment_rec(&d, id, "site");
 	snprintf(d.commit_message, sizeof(d.commit_message), "Fix the thing é");
 	d.exit_code = -1;
@@ -478,7 +479,8 @@ START_TEST(test_model_record_round_trip)
 	ck_assert_str_eq(pr.build_command, "make site");
 	ck_assert_str_eq(pr.output_dir, "out");
 	ck_assert_str_eq(pr.webhook_secret, p.webhook_secret);
-	ck_assert(pr.watch && !pr.pinned);
+	ck_assert(pr.watch && !pr.pinned && pr.hsts);
+	ck_assert_str_eq(rc_hget("skiff:project:site", "hsts"), "1");
 	ck_assert_int_eq(pr.created, p.created);
 	ck_assert_str_eq(pr.latest, id);
 	ck_assert_str_eq(rc_hget("skiff:project:site", "watch"), "1");
