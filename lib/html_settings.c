@@ -1,5 +1,6 @@
 /* html_settings.c — a project's settings page: build settings, environment variables (secrets
- * shown as set, never their value), webhook secret rotation and the history of changes. */
+ * shown as set, never their value), webhook secret rotation, previews, HSTS
+ * and the history of changes. */
 #include "html_settings.h"
 #include "app.h"
 #include "env.h"
@@ -7,6 +8,7 @@
 #include "mask.h"
 #include "model.h"
 #include "model_env.h"
+#include "preview.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +50,8 @@ static const char *settings_err_field(const struct error *err)
 		return "outputDirectory";
 	if (!strcmp(err->name, "invalid_command"))
 		return strstr(err->message, "installCommand") ? "installCommand" : "buildCommand";
+	if (!strcmp(err->name, "invalid_previews"))
+		return "previews";
 	if (!strcmp(err->name, "invalid_webhook_secret"))
 		return "rotateWebhookSecret";
 	if (strstr(err->name, "env") || !strcmp(err->name, "secret_key_unavailable"))
@@ -187,6 +191,62 @@ static void settings_history(struct buf *b, json_t *changes)
 	buf_puts(b, "</ul>\n");
 }
 
+/* The previews setting as the form shows it: "none", "all" or one pattern a line. */
+static void settings_previews_text(struct buf *b, const char *stored)
+{
+	if (!*stored) {
+		buf_puts(b, "none");
+		return;
+	}
+	if (!strcmp(stored, "*")) {
+		buf_puts(b, "all");
+		return;
+	}
+	for (const char *s = stored; *s;) {
+		size_t n = strcspn(s, " ");
+		char pat[PREVIEW_SETTING_MAX + 1];
+		snprintf(pat, sizeof(pat), "%.*s", (int)n, s);
+		buf_put_html(b, pat);
+		s += n;
+		if (*s == ' ') {
+			buf_puts(b, "\n");
+			s++;
+		}
+	}
+}
+
+/* Previews (which branches, forks' pull requests) and HSTS on custom domains: a form's
+ * typed values after an error, else the stored ones. */
+static void settings_more(struct buf *b, const struct project *p, json_t *typed, const char *bad)
+{
+	buf_puts(b, "<h2 id=\"previews-settings\">Previews</h2>\n<div class=\"field\">\n<label "
+		    "for=\"previews\">Branches with previews</label>\n<textarea id=\"previews\" "
+		    "name=\"previews\" class=\"mono\" rows=\"3\" maxlength=\"2048\" "
+		    "autocomplete=\"off\" spellcheck=\"false\" autocapitalize=\"off\"");
+	settings_invalid(b, bad, "previews");
+	buf_puts(b, ">");
+	const char *pv = typed ? json_string_value(json_object_get(typed, "previews")) : NULL;
+	if (typed)
+		buf_put_html(b, pv ? pv : "");
+	else
+		settings_previews_text(b, p->previews);
+	buf_printf(b, "</textarea>\n<span class=\"hint\"><code>none</code>, <code>all</code>, or "
+		      "branch patterns separated by commas or lines (at most %d; <code>*</code> "
+		      "matches any run of characters, as in <code>feature/*</code>). A pull request "
+		      "gets a preview when its branch matches.</span>\n</div>\n", PREVIEW_PATTERNS_MAX);
+	bool forks = typed ? json_object_get(typed, "previewForks") != NULL : p->preview_forks;
+	bool hsts = typed ? json_object_get(typed, "hsts") != NULL : p->hsts;
+	buf_printf(b, "<div class=\"field\">\n<label><input id=\"previewForks\" name=\"previewForks\" "
+		      "type=\"checkbox\" value=\"on\"%s> Build pull requests from forks</label>\n"
+		      "<span class=\"hint\">Built from the fork's code, "
+		      "with the preview variables.</span>\n</div>\n<h2 id=\"domains-settings\">Custom domains</h2>\n"
+		      "<div class=\"field\">\n<label><input id=\"hsts\" name=\"hsts\" "
+		      "type=\"checkbox\" value=\"on\"%s> Send Strict-Transport-Security</label>\n"
+		      "<span class=\"hint\">Browsers then reach the project's custom domains over "
+		      "HTTPS only, for a year.</span>\n</div>\n", forks ? " checked" : "",
+		   hsts ? " checked" : "");
+}
+
 static void settings_page(struct buf *b, const struct project *p, const struct env_list *env,
 			  json_t *changes, json_t *typed, const struct error *err,
 			  const char *rotated, bool saved)
@@ -240,6 +300,11 @@ static void settings_page(struct buf *b, const struct project *p, const struct e
 			buf_printf(b, "<span class=\"hint\">%s</span>\n", in->hint);
 		buf_puts(b, "</div>\n");
 	}
+	buf_puts(b, "<p class=\"hint\" id=\"repo-access-hint\">A private repository's HTTPS token, "
+		    "SSH deploy key and host key are managed on the project page: <a "
+		    "id=\"repo-access-link\" href=\"/projects/");
+	buf_put_html(b, p->slug);
+	buf_puts(b, "#repository\">Repository access</a>.</p>\n");
 	bool watch = typed ? json_object_get(typed, "watch") != NULL : p->watch;
 	buf_printf(b, "<div class=\"field\">\n<label><input id=\"watch\" name=\"watch\" type=\"checkbox\" "
 		      "value=\"on\"%s> Deploy new commits automatically</label>\n<span class=\"hint\">skiff "
@@ -251,6 +316,7 @@ static void settings_page(struct buf *b, const struct project *p, const struct e
 	buf_printf(b, "> %s</label>\n<span class=\"hint\">The new secret is shown once, after saving; "
 		      "the old one stops working at once.</span>\n</div>\n",
 		   p->webhook_secret[0] ? "Generate a new secret" : "Generate a secret (turns on the webhook)");
+	settings_more(b, p, typed, bad);
 	buf_printf(b, "<h2 id=\"env\">Environment variables</h2>\n<p class=\"hint\">Given to the install "
 		      "and build commands (not to the clone), with skiff's own <code>SKIFF_CONTEXT</code>, "
 		      "<code>SKIFF_BRANCH</code>, <code>SKIFF_COMMIT</code>, <code>SKIFF_DEPLOYMENT_ID</code>, "

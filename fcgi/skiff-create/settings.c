@@ -168,6 +168,23 @@ static json_t *settings_answer(struct http_request *req, const char *slug)
 	return o;
 }
 
+/* One boolean setting: read when the body names it, or always from a form (an unchecked
+ * box is absent from the body); a new value marks its bit in *set and its name in changed. */
+static int settings_flag(json_t *body, const char *name, bool is_form, bool *value, bool old,
+			 unsigned bit, unsigned *set, json_t *changed, struct error *err)
+{
+	int rc;
+	if (!is_form && !json_object_get(body, name))
+		return 0;
+	if ((rc = create_flag(body, name, is_form, value, err)) < 0)
+		return rc;
+	if (*value != old) {
+		*set |= bit;
+		json_array_append_new(changed, json_string(name));
+	}
+	return 0;
+}
+
 /* Reads, validates and writes a settings change; *rotated receives a generated webhook secret
  * ("" when none). Nothing is written unless every field is valid. */
 static int settings_apply(struct http_request *req, const char *slug, json_t *body, bool is_form,
@@ -215,42 +232,28 @@ static int settings_apply(struct http_request *req, const char *slug, json_t *bo
 		set |= 1u << settings_strings[i].field;
 		json_array_append_new(changed, json_string(name));
 	}
-	/* the form always carries the checkbox's state; JSON only when named */
-	if (is_form || json_object_get(body, "watch")) {
-		if ((rc = create_flag(body, "watch", is_form, &change.watch, err)) < 0)
-			return rc;
-		if (change.watch != old.watch) {
-			set |= PROJECT_SET(WATCH);
-			json_array_append_new(changed, json_string("watch"));
-		}
-	}
-	/* which branches get previews (JSON only: the settings form does not show them yet) */
-	if (!is_form && json_object_get(body, "previews")) {
-		if ((rc = preview_setting_parse(json_object_get(body, "previews"), false,
-						change.previews, err)) < 0)
+	/* the form always carries its checkboxes' state (an unchecked one is absent); JSON only
+	 * what it names */
+	if ((rc = settings_flag(body, "watch", is_form, &change.watch, old.watch, PROJECT_SET(WATCH),
+				&set, changed, err)) < 0)
+		return rc;
+	/* which branches get previews: the form's text ("none", "all" or patterns separated by
+	 * commas, spaces or lines) or the API's "none", "all" or array */
+	json_t *pv = json_object_get(body, "previews");
+	if (pv) {
+		if ((rc = preview_setting_parse(pv, is_form, change.previews, err)) < 0)
 			return rc;
 		if (strcmp(change.previews, old.previews)) {
 			set |= PROJECT_SET(PREVIEWS);
 			json_array_append_new(changed, json_string("previews"));
 		}
 	}
-	if (!is_form && json_object_get(body, "previewForks")) {
-		if ((rc = create_flag(body, "previewForks", false, &change.preview_forks, err)) < 0)
-			return rc;
-		if (change.preview_forks != old.preview_forks) {
-			set |= PROJECT_SET(PREVIEW_FORKS);
-			json_array_append_new(changed, json_string("previewForks"));
-		}
-	}
-	/* HSTS on the project's custom domains: JSON only (the settings page does not show it) */
-	if (!is_form && json_object_get(body, "hsts")) {
-		if ((rc = create_flag(body, "hsts", false, &change.hsts, err)) < 0)
-			return rc;
-		if (change.hsts != old.hsts) {
-			set |= PROJECT_SET(HSTS);
-			json_array_append_new(changed, json_string("hsts"));
-		}
-	}
+	/* forks' pull requests built as previews; HSTS on the project's custom domains */
+	if ((rc = settings_flag(body, "previewForks", is_form, &change.preview_forks,
+				old.preview_forks, PROJECT_SET(PREVIEW_FORKS), &set, changed, err)) < 0 ||
+	    (rc = settings_flag(body, "hsts", is_form, &change.hsts, old.hsts, PROJECT_SET(HSTS),
+				&set, changed, err)) < 0)
+		return rc;
 	json_t *ws = json_object_get(body, is_form ? "rotateWebhookSecret" : "webhookSecret");
 	/* null, or an unchecked box, leaves the secret as it is */
 	if (ws && !json_is_null(ws) && !(is_form && json_is_string(ws) && !*json_string_value(ws))) {
