@@ -56,6 +56,45 @@ async function settings(browser) {
 	check('the history names the change', /env/.test(await p.textContent('#changes')));
 	await shot(p, 'saved');
 
+	// previews, forks' pull requests and HSTS, from the plain form
+	const project = async (pg) => {
+		const r = await pg.request.get(`${STACK_URL}/api/projects/${slug}`);
+		const j = r.ok() ? await r.json() : {};
+		return j.data || {};
+	};
+	check('the settings page links to repository access on the project page',
+		(await p.getAttribute('#repo-access-link', 'href')) === `/projects/${slug}#repository`);
+	check('previews start as "none", both boxes unchecked', (await p.inputValue('#previews')) === 'none' &&
+		!(await p.isChecked('#previewForks')) && !(await p.isChecked('#hsts')));
+	await p.fill('#previews', 'feature/*, staging\nrelease-*');
+	await p.check('#previewForks');
+	await p.check('#hsts');
+	await Promise.all([p.waitForURL(/saved=1/, { timeout: 10_000 }), p.click('#save-button')]);
+	let api = await project(p);
+	check('the form sets previews to the pattern list', JSON.stringify(api.previews) ===
+		JSON.stringify(['feature/*', 'staging', 'release-*']), JSON.stringify(api.previews));
+	check('... and turns previewForks and hsts on', api.previewForks === true && api.hsts === true,
+		JSON.stringify({ previewForks: api.previewForks, hsts: api.hsts }));
+	check('... the page shows the patterns one a line and both boxes checked',
+		(await p.inputValue('#previews')) === 'feature/*\nstaging\nrelease-*' &&
+		await p.isChecked('#previewForks') && await p.isChecked('#hsts'), await p.inputValue('#previews'));
+	const hist = await p.textContent('#changes');
+	check('the history names previews, previewForks and hsts',
+		/previews/.test(hist) && /previewForks/.test(hist) && /hsts/.test(hist), hist);
+	await p.fill('#previews', 'feature/*, bad..name');
+	await p.uncheck('#hsts');
+	await p.click('#save-button');
+	await p.waitForLoadState();
+	const pvErr = await p.$('#form-error[data-field="previews"][data-code="invalid_previews"]');
+	check('an invalid branch pattern is refused by the previews field', !!pvErr && await pvErr.isVisible());
+	check('... the patterns as typed are still there', (await p.inputValue('#previews')) === 'feature/*, bad..name');
+	check('... the field is marked invalid', (await p.getAttribute('#previews', 'aria-invalid')) === 'true');
+	check('... and hsts as typed (unchecked)', !(await p.isChecked('#hsts')));
+	api = await project(p);
+	check('... and nothing was saved', JSON.stringify(api.previews) === JSON.stringify(['feature/*', 'staging',
+		'release-*']) && api.hsts === true, JSON.stringify(api));
+	await p.goto(`${STACK_URL}/projects/${slug}/settings`);
+
 	// an error keeps what was typed, and changes nothing
 	await p.fill('#branch', 'bad..name');
 	await p.fill('#buildCommand', 'sh build.sh # typed');
@@ -85,6 +124,19 @@ async function settings(browser) {
 	check('the next build masks the secret', /^key=\*\*\*$/m.test(log) && !log.includes(SECRET), log.slice(-400));
 	check('the next build has SKIFF_BRANCH', /^branch=main$/m.test(log));
 	await nojs.close();
+
+	// with JavaScript: the boxes turned off again, previews back to none
+	const js2 = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+	const pj = await js2.newPage();
+	await pj.goto(`${STACK_URL}/projects/${slug}/settings`);
+	await pj.fill('#previews', 'none');
+	await pj.uncheck('#previewForks');
+	await pj.uncheck('#hsts');
+	await Promise.all([pj.waitForURL(/saved=1/, { timeout: 10_000 }), pj.click('#save-button')]);
+	const off = await project(pj);
+	check('with JavaScript the form turns previews, previewForks and hsts off', off.previews === 'none' &&
+		off.previewForks === false && off.hsts === false, JSON.stringify(off));
+	await js2.close();
 
 	// a phone
 	const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
