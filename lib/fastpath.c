@@ -110,8 +110,9 @@ static void fastpath_target(const char *dir, const char *slug, char id[64])
 	target[n] = '\0';
 	const char *base = strrchr(target, '/');
 	base = base ? base + 1 : target;
-	if (strlen(base) < 64 && base[0] != '.')
-		snprintf(id, 64, "%s", base);
+	size_t len = strlen(base);
+	if (len < 64 && base[0] != '.')
+		memcpy(id, base, len + 1);
 }
 
 void fastpath_drop(const char *dir, const char *slug)

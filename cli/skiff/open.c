@@ -142,7 +142,7 @@ int cli_open(int argc, char **argv)
 			goto fail;
 		project = slug;
 	}
-	long status;
+	long status = 0;
 	if (id) {
 		buf_printf(&path, "/api/deployments/%s", id);
 		status = cli_call(&c, "GET", buf_cstr(&path), NULL, &answer, &err);
