@@ -10,7 +10,7 @@
 #   $(PREFIX)/sbin/               skiff-dispatch skiff-sse-bridge
 #   $(PREFIX)/bin/                skiff (the command-line client)
 #   $(PREFIX)/share/skiff/        htdocs/, apache/ (the web server configurations), empty/,
-#                                 skiff.conf.example
+#                                 skiff.conf.example, stunnel-redis.conf (the Redis TLS tunnel's sample)
 #   /etc/skiff/skiff.conf         the example configuration, only when there is none yet
 #   /etc/skiff/secret.key         32 random bytes, mode 0600, only when there is none yet; never
 #                                 removed (the secrets sealed in Redis need it)
@@ -71,6 +71,7 @@ install: $(SKIFF_LIB_PROGS:%=$(B)/bin/%) $(SKIFF_SBIN_PROGS:%=$(B)/bin/%) $(SKIF
 	$(SKIFF_SUBST) doc/skiff.conf.example >$(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example.tmp
 	chmod 0644 $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example.tmp
 	mv $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example.tmp $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example
+	$(INSTALL) -m 0644 doc/stunnel-redis.conf $(DESTDIR)$(SKIFF_DATADIR)/stunnel-redis.conf
 	@if [ -e $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf ]; then \
 		echo "install: keeping $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf (the new example is $(SKIFF_DATADIR)/skiff.conf.example)"; \
 	else \
@@ -113,7 +114,7 @@ uninstall:
 	elif [ -f $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf ]; then \
 		echo "uninstall: keeping $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf (changed since install)"; \
 	fi
-	rm -f $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example
+	rm -f $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example $(DESTDIR)$(SKIFF_DATADIR)/stunnel-redis.conf
 	rm -f $(SKIFF_UNITS:systemd/%=$(DESTDIR)$(SYSTEMDUNITDIR)/%)
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/skiff.conf $(DESTDIR)$(TMPFILESDIR)/skiff.conf
 	rm -f $(SKIFF_MAN5:doc/man/%=$(DESTDIR)$(SKIFF_MANDIR)/man5/%) $(SKIFF_MAN8:doc/man/%=$(DESTDIR)$(SKIFF_MANDIR)/man8/%)
