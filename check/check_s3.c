@@ -360,11 +360,137 @@ START_TEST(test_s3_creds_chain_profiles)
 }
 END_TEST
 
+
+/* credential_process is split as the AWS CLI splits it (shlex), never by a shell. */
+START_TEST(test_s3_split_command)
+{
+	char store[256], *argv[8];
+	ck_assert_int_eq(aws_split_command("  /bin/cred  --profile  ci ", store, sizeof(store), argv, 8), 3);
+	ck_assert_str_eq(argv[0], "/bin/cred");
+	ck_assert_str_eq(argv[2], "ci");
+	ck_assert_ptr_null(argv[3]);
+	ck_assert_int_eq(aws_split_command("'/opt/my tools/cred' \"a \\\"b\\\" \\x\" c\\ d $HOME;x", store,
+					   sizeof(store), argv, 8), 4);
+	ck_assert_str_eq(argv[0], "/opt/my tools/cred");
+	ck_assert_str_eq(argv[1], "a \"b\" \\x");
+	ck_assert_str_eq(argv[2], "c d");
+	ck_assert_str_eq(argv[3], "$HOME;x");   /* no shell: no expansion, no command list */
+	ck_assert_int_eq(aws_split_command("cred 'open", store, sizeof(store), argv, 8), -1);
+	ck_assert_int_eq(aws_split_command("a b c d e f g h i", store, sizeof(store), argv, 8), -1);
+	ck_assert_int_eq(aws_split_command("a", store, 2, argv, 8), 1);
+	ck_assert_int_eq(aws_split_command("ab", store, 2, argv, 8), -1);
+}
+END_TEST
+
+/* A profile with credential_process: the program's JSON gives the keys; they are fetched
+ * again before Expiration; a failing, chatty or wrong program is an error that never quotes
+ * its output. */
+START_TEST(test_s3_creds_process)
+{
+	char dir[] = "/tmp/skiff-check-aws.XXXXXX", conf[64], script[96], count[64], text[1024];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(conf, sizeof(conf), "%s/config", dir);
+	snprintf(script, sizeof(script), "%s/my cred", dir);
+	snprintf(count, sizeof(count), "%s/count", dir);
+	/* MODE: ok (expires in 2 s), fail, big, v2, forever (no Expiration) */
+	snprintf(text, sizeof(text),
+		 "#!/bin/sh\necho run >>'%s'\n"
+		 "case $1 in\n"
+		 "fail) echo '{\"Version\":1,\"AccessKeyId\":\"AKLEAK\",\"SecretAccessKey\":\"sleak\"}'; "
+		 "echo oops >&2; exit 3;;\n"
+		 "big) yes xxxxxxxxxxxxxxxxxxxx | head -c 70000;;\n"
+		 "v2) echo '{\"Version\":2,\"AccessKeyId\":\"AK\",\"SecretAccessKey\":\"s\"}';;\n"
+		 "forever) printf '{\"Version\": 1,\\n\"AccessKeyId\": \"AKPROC\",\\n"
+		 "\"SecretAccessKey\": \"%%s\"}\\n' \"$2\";;\n"
+		 "*) printf '{\"Version\":1,\"AccessKeyId\":\"AKPROC%%s\",\"SecretAccessKey\":\"sproc\","
+		 "\"SessionToken\":\"tproc\",\"Expiration\":\"%%s\"}\\n' $(wc -l <'%s') "
+		 "$(date -u -d '+2 seconds' +%%Y-%%m-%%dT%%H:%%M:%%SZ);;\n"
+		 "esac\n", count, count);
+	write_text(script, text);
+	ck_assert_int_eq(chmod(script, 0755), 0);
+	snprintf(text, sizeof(text),
+		 "[profile ok]\ncredential_process = '%s' ok\n"
+		 "[profile fail]\ncredential_process = '%s' fail\n"
+		 "[profile big]\ncredential_process = '%s' big\n"
+		 "[profile v2]\ncredential_process = '%s' v2\n"
+		 "[profile forever]\ncredential_process = \"%s\" forever \"s p'c\"\n"
+		 "[profile missing]\ncredential_process = %s/none\n"
+		 "[profile keysfirst]\naws_access_key_id = AKCONF\naws_secret_access_key = sconf\n"
+		 "credential_process = '%s' ok\n",
+		 script, script, script, script, script, dir, script);
+	write_text(conf, text);
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	unsetenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+	unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent", 1);
+	setenv("AWS_CONFIG_FILE", conf, 1);
+	struct aws_creds c;
+	struct error err;
+
+	setenv("AWS_PROFILE", "ok", 1);
+	struct aws_auth *a = aws_auth_new("", "");
+	ck_assert_msg(aws_auth_get(a, &c, &err) == 0, "%s", err.message);
+	ck_assert_str_eq(c.source, "process");
+	ck_assert_str_eq(c.access_key, "AKPROC1");
+	ck_assert_str_eq(c.secret_key, "sproc");
+	ck_assert_str_eq(c.token, "tproc");
+	ck_assert(c.expires_ms > 0);
+	ck_assert_int_eq(aws_auth_get(a, &c, &err), 0);
+	ck_assert_str_eq(c.access_key, "AKPROC1");    /* still fresh: not run again */
+	usleep(1800 * 1000);                          /* within a fifth of its 2 s life */
+	ck_assert_int_eq(aws_auth_get(a, &c, &err), 0);
+	ck_assert_str_eq(c.access_key, "AKPROC2");    /* run again before Expiration */
+	aws_auth_free(a);
+
+	setenv("AWS_PROFILE", "forever", 1);
+	a = aws_auth_new("", "");
+	ck_assert_msg(aws_auth_get(a, &c, &err) == 0, "%s", err.message);
+	ck_assert_str_eq(c.access_key, "AKPROC");
+	ck_assert_str_eq(c.secret_key, "s p'c");     /* quoted words reach the program whole */
+	ck_assert(c.expires_ms == 0 && c.token[0] == '\0');
+	aws_auth_free(a);
+
+	setenv("AWS_PROFILE", "keysfirst", 1);        /* the config file's keys come after it */
+	a = aws_auth_new("", "");
+	ck_assert_int_eq(aws_auth_get(a, &c, &err), 0);
+	ck_assert_str_eq(c.source, "process");
+	aws_auth_free(a);
+
+	static const char *const bad[][2] = {
+		{ "fail", "exit code 3" },
+		{ "big", "more than 65536 bytes" },
+		{ "v2", "\"Version\": 1" },
+		{ "missing", "is not an executable program" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv("AWS_PROFILE", bad[i][0], 1);
+		a = aws_auth_new("", "");
+		ck_assert_int_eq(aws_auth_get(a, &c, &err), SKIFF_EAUTH);
+		ck_assert_msg(strstr(err.message, bad[i][1]), "%s: %s", bad[i][0], err.message);
+		ck_assert_ptr_null(strstr(err.message, "leak"));
+		ck_assert_ptr_null(strstr(err.message, "oops"));
+		aws_auth_free(a);
+	}
+	unlink(script);
+	unlink(count);
+	unlink(conf);
+	rmdir(dir);
+	unsetenv("AWS_PROFILE");
+	unsetenv("AWS_EC2_METADATA_DISABLED");
+	unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+	unsetenv("AWS_CONFIG_FILE");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("s3");
 	TCase *tc = tcase_create("pure");
 	tcase_add_test(tc, test_s3_url_path_style);
+	tcase_add_test(tc, test_s3_split_command);
+	tcase_add_test(tc, test_s3_creds_process);
 	tcase_add_test(tc, test_s3_url_virtual_hosted);
 	tcase_add_test(tc, test_s3_uri_encode);
 	tcase_add_test(tc, test_s3_list_parse_page);

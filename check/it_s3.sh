@@ -281,6 +281,75 @@ check_eq "web identity: ... comes before the profile, logged once" "1 0" \
 check_nomatch "web identity: the token is never logged" 'jwt-one' "$(cat "$T/web.log")"
 fault '{"creds_ttl":900,"s3_delay_ms":0}'
 
+# a profile with role_arn: STS AssumeRole, signed (the stand-in checks the signature with
+# @smithy/signature-v4) with the source profile's credentials, which come from its
+# credential_process (split without a shell: the path has a space); assumed again before the
+# role's credentials expire
+mkdir -p "$T/role/my bin" "$T/rolehome/.aws"
+cat >"$T/role/my bin/cred" <<SCRIPT
+#!/bin/sh
+echo run >>"$T/role/runs"
+printf '{"Version": 1, "AccessKeyId": "%s", "SecretAccessKey": "%s"}\n' "\$1" "\$2"
+SCRIPT
+chmod 755 "$T/role/my bin/cred"
+cat >"$T/rolehome/.aws/config" <<CONF
+[profile base]
+credential_process = "$T/role/my bin/cred" $SKIFF_TEST_ACCESS_KEY '$SKIFF_TEST_SECRET_KEY'
+[profile deployer]
+role_arn = arn:aws:iam::123456789012:role/skiff-deployer
+source_profile = base
+role_session_name = skiff-it
+external_id = ext-42
+duration_seconds = 900
+[profile badsource]
+role_arn = arn:aws:iam::123456789012:role/skiff-deployer
+source_profile = wrongkeys
+[profile ecsrole]
+role_arn = arn:aws:iam::123456789012:role/skiff-ecs-deployer
+credential_source = EcsContainer
+[profile wrongkeys]
+aws_access_key_id = $SKIFF_TEST_ACCESS_KEY
+aws_secret_access_key = not-the-secret
+CONF
+i=0
+while [ $i -lt 30 ]; do printf 'role %s\n' $i >"$T/role/blob$i"; i=$((i + 1)); done
+role_env() { # PROFILE COMMAND...: COMMAND with only the shared files for credentials
+	p=$1
+	shift
+	env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY SKIFF_S3_ACCESS_KEY= SKIFF_S3_SECRET_KEY= \
+		HOME="$T/rolehome" AWS_PROFILE="$p" AWS_EC2_METADATA_DISABLED=true \
+		AWS_ENDPOINT_URL_STS="http://127.0.0.1:$EP_PORT/" "$@"
+}
+out=$(role_env base "$S3TOOL" blobs "$T/role/blob0" 2>"$T/process.log")
+check_match "credential_process: the program's keys work" "^uploaded 1 " "$out"
+check_eq "credential_process: ... logged as its source" 1 "$(grep -c 'aws credentials source=process' "$T/process.log")"
+fault '{"creds_ttl":2,"s3_delay_ms":120,"external_id":"ext-42"}'
+a0=$(stat 's["assume_role_calls"]')
+f0=$(stat 's["sts_refused"]')
+start=$(date +%s)
+out=$(role_env deployer env SKIFF_S3_PARALLEL=2 "$S3TOOL" blobs "$T"/role/blob* 2>"$T/role.log")
+check_match "assume role: an upload outliving the role's credentials succeeds" "^uploaded 29 " "$out"
+check_eq "assume role: ... STS AssumeRole was asked again before expiry, never refused" yes \
+	"$([ $(($(date +%s) - start)) -ge 3 ] && [ "$(stat 's["assume_role_calls"]')" -ge $((a0 + 2)) ] && [ "$(stat 's["sts_refused"]')" -eq "$f0" ] && echo yes || echo no)"
+check_eq "assume role: ... signed with the source profile's keys, for the role, session and duration of the profile" \
+	"$SKIFF_TEST_ACCESS_KEY arn:aws:iam::123456789012:role/skiff-deployer skiff-it 900" \
+	"$(stat 's["assume_role_last"]["caller"], s["assume_role_last"]["role"], s["assume_role_last"]["session"], s["assume_role_last"]["duration"]' | tr -d "(),'")"
+check_eq "assume role: ... the source's credential_process ran for each AssumeRole" yes \
+	"$([ "$(wc -l <"$T/role/runs")" -ge 3 ] && echo yes || echo no)"
+check_eq "assume role: ... logged once" 1 "$(grep -c 'aws credentials source=assume-role' "$T/role.log")"
+check_nomatch "assume role: no secret in the log" "$SKIFF_TEST_SECRET_KEY" "$(cat "$T/role.log" "$T/process.log")"
+fault '{"creds_ttl":900,"s3_delay_ms":0,"external_id":""}'
+printf 'ecs role\n' >"$T/role/ecs"
+out=$(role_env ecsrole env AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/it-s3 \
+	SKIFF_AWS_CONTAINER_CREDENTIALS_HOST="http://127.0.0.1:$EP_PORT" "$S3TOOL" blobs "$T/role/ecs" 2>"$T/ecsrole.log")
+check_match "assume role: credential_source EcsContainer works" "^uploaded 1 " "$out"
+check_match "... AssumeRole signed with the task role's temporary keys" \
+	'^ASIA[0-9A-F]+ arn:aws:iam::123456789012:role/skiff-ecs-deployer skiff$' \
+	"$(stat 's["assume_role_last"]["caller"], s["assume_role_last"]["role"], s["assume_role_last"]["session"]' | tr -d "(),'")"
+out=$(role_env badsource "$S3TOOL" blobs "$T/role/blob0" 2>"$T/badrole.log")
+check_eq "assume role: a source with a wrong secret uploads nothing" "" "$out"
+check_match "... STS refused its signature" 'STS AssumeRole answered HTTP 403' "$(cat "$T/badrole.log")"
+
 
 # ---- a build writing to S3, served through the cache ---------------------------------------
 jget() {

@@ -5,7 +5,9 @@
 #include "clock.h"
 #include "buf.h"
 #include "log.h"
+#include "hash.h"
 #include "percent.h"
+#include "proc.h"
 #include "sigv4.h"
 
 #include <errno.h>
@@ -29,6 +31,23 @@
 #define AWS_PROFILE_LINE_MAX 1024
 #define AWS_FAIL_HOLD_MS 5000LL            /* a failed credential fetch is not retried sooner */
 #define AWS_SKEW_MAX_MS (4 * 60 * 1000LL)  /* AWS refuses signatures 5 minutes off */
+#define AWS_PROCESS_TIMEOUT_S 30L          /* a credential_process that hangs is killed */
+#define AWS_PROCESS_OUTPUT_MAX 65536       /* ... and one that says more is refused */
+#define AWS_PROCESS_ARGS_MAX 64
+#define AWS_ROLE_MAX 2048                  /* role_arn, external_id and the like */
+
+extern char **environ;
+
+/* What a profile of the shared files says about credentials. */
+struct aws_prof {
+	char access[AWS_KEY_MAX], secret[AWS_KEY_MAX], token[AWS_TOKEN_MAX];
+	bool keys_in_credentials;             /* the keys came from the credentials file */
+	char process[AWS_PROFILE_LINE_MAX];   /* credential_process */
+	char role_arn[AWS_ROLE_MAX], source_profile[300], credential_source[64];
+	char session_name[128], external_id[AWS_ROLE_MAX], duration[16];
+};
+
+enum aws_prof_kind { AWS_PROF_NONE, AWS_PROF_KEYS, AWS_PROF_PROCESS, AWS_PROF_ROLE };
 
 struct aws_auth {
 	char cfg_access[AWS_KEY_MAX];
@@ -41,6 +60,8 @@ struct aws_auth {
 	long long failed_until_ms;    /* monotonic: a failed fetch is not repeated before */
 	struct error failure;         /* ... and is answered with this */
 	const char *logged;           /* the source last named in the log */
+	enum aws_prof_kind prof_kind; /* a profile whose credentials are fetched (process, role) */
+	struct aws_prof prof;
 };
 
 void aws_sleep_ms(long long ms)
@@ -239,14 +260,10 @@ static int aws_container_fetch(struct aws_auth *a, struct error *err)
  * (or NULL), retried
  * `retries` times on 5xx and transport errors, the body into *body. 0, or an error naming
  * `what` (never the body). */
-static int aws_http_call(const char *method, const char *url, const char *header,
-			 const char *data, int retries, long timeout_ms, struct buf *body,
-			 const char *what, struct error *err)
+static int aws_http_perform(CURL *h, const char *method, const char *url,
+			    struct curl_slist *hdrs, const char *data, int retries, long timeout_ms,
+			    struct buf *body, const char *what, struct error *err)
 {
-	struct curl_slist *hdrs = NULL;
-	CURL *h = curl_easy_init();
-	if (!h)
-		abort();
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
@@ -258,10 +275,8 @@ static int aws_http_call(const char *method, const char *url, const char *header
 	}
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, aws_body_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
-	if (header[0]) {
-		hdrs = curl_slist_append(hdrs, header);
+	if (hdrs)
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	}
 	long status = 0;
 	int attempt = 0;
 	CURLcode cc;
@@ -281,6 +296,20 @@ static int aws_http_call(const char *method, const char *url, const char *header
 	else if (status != 200)
 		rc = error_set(err, SKIFF_EAUTH, "no_credentials", "%s answered HTTP %ld", what,
 			       status);
+	return rc;
+}
+
+static int aws_http_call(const char *method, const char *url, const char *header,
+			 const char *data, int retries, long timeout_ms, struct buf *body,
+			 const char *what, struct error *err)
+{
+	struct curl_slist *hdrs = NULL;
+	CURL *h = curl_easy_init();
+	if (!h)
+		abort();
+	if (header[0] && !(hdrs = curl_slist_append(hdrs, header)))
+		abort();
+	int rc = aws_http_perform(h, method, url, hdrs, data, retries, timeout_ms, body, what, err);
 	curl_slist_free_all(hdrs); /* libcurl keeps no copy of the header after cleanup */
 	curl_easy_cleanup(h);
 	return rc;
@@ -365,6 +394,48 @@ static bool aws_xml_text(const char *xml, const char *tag, char *out, size_t cap
 	return true;
 }
 
+/* STS's endpoint: AWS_ENDPOINT_URL_STS, else the regional one of AWS_REGION /
+ * AWS_DEFAULT_REGION, else https://sts.amazonaws.com. Returns the signing region. */
+static const char *aws_sts_url(char *url, size_t cap)
+{
+	const char *ep = getenv("AWS_ENDPOINT_URL_STS");
+	const char *region = getenv("AWS_REGION");
+	if (!region || !*region)
+		region = getenv("AWS_DEFAULT_REGION");
+	if (!region || !*region || strlen(region) >= 64)
+		region = NULL;
+	if (ep && *ep)
+		aws_copy(url, cap, ep);
+	else if (region)
+		snprintf(url, cap, "https://sts.%s.%s/", region, aws_dns_suffix(region));
+	else
+		aws_copy(url, cap, "https://sts.amazonaws.com/");
+	return region ? region : "us-east-1";
+}
+
+/* The credentials in an STS answer (AssumeRole, AssumeRoleWithWebIdentity) become the
+ * current ones, from source. */
+static int aws_sts_answer(struct aws_auth *a, struct buf *body, const char *what,
+			  const char *source, struct error *err)
+{
+	char ak[AWS_KEY_MAX], sk[AWS_KEY_MAX], tok[AWS_TOKEN_MAX], exp[64];
+	int rc = 0;
+	bool ok = buf_append(body, "", 1) == 0; /* a C string for strstr */
+	const char *xml = ok ? body->data : "";
+	if (!ok || !aws_xml_text(xml, "AccessKeyId", ak, sizeof(ak)) ||
+	    !aws_xml_text(xml, "SecretAccessKey", sk, sizeof(sk)) ||
+	    !aws_xml_text(xml, "SessionToken", tok, sizeof(tok)) ||
+	    !aws_xml_text(xml, "Expiration", exp, sizeof(exp)) || aws_time_parse(exp) <= 0)
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials", "%s answered without usable keys",
+			       what);
+	else
+		aws_creds_set(a, ak, sk, tok, aws_time_parse(exp), source);
+	aws_wipe(ak, sizeof(ak));
+	aws_wipe(sk, sizeof(sk));
+	aws_wipe(tok, sizeof(tok));
+	return rc;
+}
+
 /* Web identity (EKS IRSA and other OIDC providers): the token in AWS_WEB_IDENTITY_TOKEN_FILE,
  * read again at each refresh (the kubelet rotates it), exchanged for AWS_ROLE_ARN's
  * credentials by STS AssumeRoleWithWebIdentity (unsigned). The endpoint is
@@ -392,16 +463,7 @@ static int aws_web_identity_fetch(struct aws_auth *a, struct error *err)
 				 AWS_WEB_TOKEN_MAX - 1);
 	}
 	jwt[n] = '\0';
-	const char *ep = getenv("AWS_ENDPOINT_URL_STS");
-	const char *region = getenv("AWS_REGION");
-	if (!region || !*region)
-		region = getenv("AWS_DEFAULT_REGION");
-	if (ep && *ep)
-		aws_copy(url, sizeof(url), ep);
-	else if (region && *region && strlen(region) < 64)
-		snprintf(url, sizeof(url), "https://sts.%s.%s/", region, aws_dns_suffix(region));
-	else
-		aws_copy(url, sizeof(url), "https://sts.amazonaws.com/");
+	aws_sts_url(url, sizeof(url));
 	CURL *h = curl_easy_init();
 	if (!h)
 		abort();
@@ -428,22 +490,8 @@ static int aws_web_identity_fetch(struct aws_auth *a, struct error *err)
 			       3, AWS_CREDS_TIMEOUT_MS, &body, "STS AssumeRoleWithWebIdentity", err);
 	aws_wipe(data, dn);
 	free(data);
-	if (rc == 0) {
-		char ak[AWS_KEY_MAX], sk[AWS_KEY_MAX], tok[AWS_TOKEN_MAX], exp[64];
-		bool ok = buf_append(&body, "", 1) == 0; /* a C string for strstr */
-		const char *xml = ok ? body.data : "";
-		if (!ok || !aws_xml_text(xml, "AccessKeyId", ak, sizeof(ak)) ||
-		    !aws_xml_text(xml, "SecretAccessKey", sk, sizeof(sk)) ||
-		    !aws_xml_text(xml, "SessionToken", tok, sizeof(tok)) ||
-		    !aws_xml_text(xml, "Expiration", exp, sizeof(exp)) || aws_time_parse(exp) <= 0)
-			rc = error_set(err, SKIFF_EAUTH, "no_credentials",
-				       "STS AssumeRoleWithWebIdentity answered without usable keys");
-		else
-			aws_creds_set(a, ak, sk, tok, aws_time_parse(exp), "web-identity");
-		aws_wipe(ak, sizeof(ak));
-		aws_wipe(sk, sizeof(sk));
-		aws_wipe(tok, sizeof(tok));
-	}
+	if (rc == 0)
+		rc = aws_sts_answer(a, &body, "STS AssumeRoleWithWebIdentity", "web-identity", err);
 	if (body.data)
 		aws_wipe(body.data, body.cap);
 	buf_dispose(&body);
@@ -507,79 +555,390 @@ out:
 	return rc;
 }
 
-/* Static keys of profile `name` in one shared file (INI: "[name]" in the credentials file,
- * "[profile name]" or "[default]" in the config file). 1 when both keys were found. */
-static int aws_profile_file(const char *path, const char *name, bool config_file,
-			    struct aws_creds *c)
+/* Profile `name` in one shared file (INI: "[name]" in the credentials file, "[profile name]"
+ * or "[default]" in the config file) into *p: a key found here replaces what an earlier file
+ * said. */
+static void aws_profile_file(const char *path, const char *name, bool config_file,
+			     struct aws_prof *p)
 {
 	FILE *f = path && *path ? fopen(path, "re") : NULL;
 	if (!f)
-		return 0;
+		return;
 	char line[AWS_PROFILE_LINE_MAX], want[300];
 	if (config_file && strcmp(name, "default"))
 		snprintf(want, sizeof(want), "[profile %s]", name);
 	else
 		snprintf(want, sizeof(want), "[%s]", name);
+	static const struct { const char *key; size_t off, cap; } keys[] = {
+#define K(k, f) { k, offsetof(struct aws_prof, f), sizeof(((struct aws_prof *)0)->f) }
+		K("aws_access_key_id", access), K("aws_secret_access_key", secret),
+		K("aws_session_token", token), K("credential_process", process),
+		K("role_arn", role_arn), K("source_profile", source_profile),
+		K("credential_source", credential_source), K("role_session_name", session_name),
+		K("external_id", external_id), K("duration_seconds", duration),
+#undef K
+	};
 	bool in = false;
 	int lines = 0;
-	c->access_key[0] = c->secret_key[0] = c->token[0] = '\0';
 	while (fgets(line, sizeof(line), f) && lines++ < 10000) {
-		char *p = line;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		size_t n = strcspn(p, "\r\n");
-		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		char *s = line;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		size_t n = strcspn(s, "\r\n");
+		while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
 			n--;
-		p[n] = '\0';
-		if (*p == '[') {
-			in = !strcmp(p, want);
+		s[n] = '\0';
+		if (*s == '[') {
+			in = !strcmp(s, want);
 			continue;
 		}
-		char *eq = strchr(p, '=');
-		if (!in || !eq || *p == '#' || *p == ';')
+		char *eq = strchr(s, '=');
+		if (!in || !eq || *s == '#' || *s == ';')
 			continue;
-		char *k = p, *v = eq + 1, *ke = eq;
+		char *k = s, *v = eq + 1, *ke = eq;
 		while (ke > k && (ke[-1] == ' ' || ke[-1] == '\t'))
 			ke--;
 		*ke = '\0';
 		while (*v == ' ' || *v == '\t')
 			v++;
-		if (!strcasecmp(k, "aws_access_key_id"))
-			aws_copy(c->access_key, sizeof(c->access_key), v);
-		else if (!strcasecmp(k, "aws_secret_access_key"))
-			aws_copy(c->secret_key, sizeof(c->secret_key), v);
-		else if (!strcasecmp(k, "aws_session_token"))
-			aws_copy(c->token, sizeof(c->token), v);
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (!strcasecmp(k, keys[i].key)) {
+				aws_copy((char *)p + keys[i].off, keys[i].cap, v);
+				if (i < 2 && !config_file)
+					p->keys_in_credentials = true;
+			}
 	}
 	aws_wipe(line, sizeof(line));
 	fclose(f);
-	return c->access_key[0] && c->secret_key[0];
 }
 
-/* The shared credentials file, then the shared config file, for AWS_PROFILE (else
- * "default"); paths from AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE, else ~/.aws/. */
-static int aws_profile(struct aws_creds *c)
+/* Profile `name` from the shared config file, then the shared credentials file (which wins
+ * key by key, as in the SDKs); paths from AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE,
+ * else ~/.aws/. What it provides, in the SDKs' order: a role to assume, static keys of the
+ * credentials file, credential_process, static keys of the config file. */
+static enum aws_prof_kind aws_profile_read(const char *name, struct aws_prof *p)
 {
-	const char *name = getenv("AWS_PROFILE");
-	if (!name || !*name)
-		name = "default";
+	memset(p, 0, sizeof(*p));
 	if (strlen(name) > 256)
-		return 0;
+		return AWS_PROF_NONE;
 	const char *home = getenv("HOME");
 	char path[AWS_URL_MAX];
-	const char *creds = getenv("AWS_SHARED_CREDENTIALS_FILE");
-	if ((!creds || !*creds) && home && *home) {
-		snprintf(path, sizeof(path), "%s/.aws/credentials", home);
-		creds = path;
-	}
-	if (aws_profile_file(creds, name, false, c))
-		return 1;
 	const char *conf = getenv("AWS_CONFIG_FILE");
 	if ((!conf || !*conf) && home && *home) {
 		snprintf(path, sizeof(path), "%s/.aws/config", home);
 		conf = path;
 	}
-	return aws_profile_file(conf, name, true, c);
+	aws_profile_file(conf, name, true, p);
+	const char *creds = getenv("AWS_SHARED_CREDENTIALS_FILE");
+	if ((!creds || !*creds) && home && *home) {
+		snprintf(path, sizeof(path), "%s/.aws/credentials", home);
+		creds = path;
+	}
+	aws_profile_file(creds, name, false, p);
+	bool keys = p->access[0] && p->secret[0];
+	if (p->role_arn[0] && (p->source_profile[0] || p->credential_source[0]))
+		return AWS_PROF_ROLE;
+	if (keys && p->keys_in_credentials)
+		return AWS_PROF_KEYS;
+	if (p->process[0])
+		return AWS_PROF_PROCESS;
+	return keys ? AWS_PROF_KEYS : AWS_PROF_NONE;
+}
+
+static const char *aws_profile_name(void)
+{
+	const char *name = getenv("AWS_PROFILE");
+	return name && *name ? name : "default";
+}
+
+int aws_split_command(const char *cmd, char *store, size_t cap, char **argv, int max)
+{
+	size_t o = 0;
+	int argc = 0;
+	const char *s = cmd;
+	for (;;) {
+		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+			s++;
+		if (!*s)
+			break;
+		if (argc >= max - 1)
+			return -1;
+		argv[argc++] = store + o;
+		while (*s && *s != ' ' && *s != '\t' && *s != '\n' && *s != '\r') {
+			char c = *s++;
+			if (c == '\'' || c == '"') { /* '...' is literal; in "...", \" and \\ are
+						       * escapes and other \ stay */
+				while (*s && *s != c) {
+					if (c == '"' && *s == '\\' && (s[1] == '"' || s[1] == '\\'))
+						s++;
+					if (o + 1 >= cap)
+						return -1;
+					store[o++] = *s++;
+				}
+				if (!*s++)
+					return -1;
+				continue;
+			}
+			if (c == '\\') {          /* the next character as it is */
+				if (!*s)
+					return -1;
+				c = *s++;
+			}
+			if (o + 1 >= cap)
+				return -1;
+			store[o++] = c;
+		}
+		if (o >= cap)
+			return -1;
+		store[o++] = '\0';
+	}
+	argv[argc] = NULL;
+	return argc;
+}
+
+/* argv[0] as execve needs it: a path with a slash as it is, else the first executable of
+ * that name in PATH (as the AWS CLI's subprocess does). */
+static bool aws_which(const char *name, char *out, size_t cap)
+{
+	if (strchr(name, '/'))
+		return snprintf(out, cap, "%s", name) < (int)cap && access(out, X_OK) == 0;
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		int w = snprintf(out, cap, "%.*s/%s", (int)n, path, name);
+		if (n && w > 0 && w < (int)cap && access(out, X_OK) == 0)
+			return true;
+		path += n + (path[n] == ':');
+	}
+	return false;
+}
+
+struct aws_process_out {
+	struct buf out;
+	bool too_long;
+};
+
+static void aws_process_line(void *ctx, int stream, const char *line, size_t len, bool cut)
+{
+	struct aws_process_out *o = ctx;
+	if (stream != PROC_STDOUT) /* its messages may hold secrets: never logged */
+		return;
+	if (cut || buf_append(&o->out, line, len) < 0 || buf_append(&o->out, "\n", 1) < 0)
+		o->too_long = true;
+}
+
+/* credential_process: the profile's command, split as the AWS CLI does (no shell), run with
+ * skiff's environment, AWS_PROCESS_TIMEOUT_S at most; its stdout is JSON "Version": 1 with
+ * AccessKeyId, SecretAccessKey, optional SessionToken and Expiration. The credentials go to
+ * *c; 0 or an error that never quotes the output. */
+static int aws_process_creds(const char *cmd, struct aws_creds *c, struct error *err)
+{
+	char store[AWS_PROFILE_LINE_MAX + 1], exe[AWS_URL_MAX];
+	char *argv[AWS_PROCESS_ARGS_MAX];
+	int argc = aws_split_command(cmd, store, sizeof(store), argv, AWS_PROCESS_ARGS_MAX);
+	if (argc <= 0)
+		return error_set(err, SKIFF_EAUTH, "no_credentials",
+				 "credential_process: cannot split the command (unbalanced quotes, "
+				 "or more than %d words)", AWS_PROCESS_ARGS_MAX - 1);
+	if (!aws_which(argv[0], exe, sizeof(exe)))
+		return error_set(err, SKIFF_EAUTH, "no_credentials",
+				 "credential_process: %s is not an executable program", argv[0]);
+	argv[0] = exe;
+	struct aws_process_out o = { BUF_INIT(AWS_PROCESS_OUTPUT_MAX), false };
+	struct proc_spec spec = { .argv = (const char *const *)argv,
+				  .envp = (const char *const *)environ,
+				  .timeout_s = AWS_PROCESS_TIMEOUT_S };
+	struct proc_result res;
+	json_t *doc = NULL;
+	int rc = proc_run(&spec, aws_process_line, NULL, &o, &res, err);
+	if (rc < 0)
+		goto out;
+	if (res.timed_out)
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
+			       "credential_process %s timed out after %ld s", argv[0],
+			       AWS_PROCESS_TIMEOUT_S);
+	else if (!res.exited || res.exit_code != 0)
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
+			       "credential_process %s failed (%s %d)", argv[0],
+			       res.exited ? "exit code" : "signal",
+			       res.exited ? res.exit_code : res.signal);
+	else if (o.too_long)
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
+			       "credential_process %s wrote more than %d bytes (or a line over %d)",
+			       argv[0], AWS_PROCESS_OUTPUT_MAX, PROC_LINE_MAX);
+	if (rc < 0)
+		goto out;
+	doc = json_loadb(o.out.data ? o.out.data : "", o.out.len, 0, NULL);
+	json_t *ver = json_object_get(doc, "Version");
+	const char *ak = json_string_value(json_object_get(doc, "AccessKeyId"));
+	const char *sk = json_string_value(json_object_get(doc, "SecretAccessKey"));
+	const char *tok = json_string_value(json_object_get(doc, "SessionToken"));
+	const char *exp = json_string_value(json_object_get(doc, "Expiration"));
+	long long expires = exp ? aws_time_parse(exp) : 0;
+	if (!json_is_integer(ver) || json_integer_value(ver) != 1)
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
+			       "credential_process %s: the output is not JSON with \"Version\": 1",
+			       argv[0]);
+	else if (!ak || !sk || !*ak || !*sk || strlen(ak) >= AWS_KEY_MAX ||
+		 strlen(sk) >= AWS_KEY_MAX || (tok && strlen(tok) >= AWS_TOKEN_MAX))
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
+			       "credential_process %s: no usable AccessKeyId and SecretAccessKey",
+			       argv[0]);
+	else if (expires < 0 || (exp && expires <= clock_wall_ms()))
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
+			       "credential_process %s: Expiration is unreadable or past", argv[0]);
+	if (rc < 0)
+		goto out;
+	memset(c, 0, sizeof(*c));
+	aws_copy(c->access_key, sizeof(c->access_key), ak);
+	aws_copy(c->secret_key, sizeof(c->secret_key), sk);
+	aws_copy(c->token, sizeof(c->token), tok);
+	c->expires_ms = expires;
+out:
+	if (o.out.data)
+		aws_wipe(o.out.data, o.out.cap);
+	buf_dispose(&o.out);
+	json_decref(doc); /* the output buffer was wiped; jansson's copy goes with it */
+	return rc;
+}
+
+/* The credentials a role profile assumes the role with: its source_profile's (static keys
+ * or credential_process; a source that is itself a role is not followed), or its
+ * credential_source (Environment, EcsContainer, Ec2InstanceMetadata). */
+static int aws_role_source(const struct aws_prof *p, struct aws_creds *c, struct error *err)
+{
+	memset(c, 0, sizeof(*c));
+	if (p->source_profile[0]) {
+		struct aws_prof *sp = calloc(1, sizeof(*sp));
+		if (!sp)
+			abort();
+		enum aws_prof_kind k = aws_profile_read(p->source_profile, sp);
+		int rc = 0;
+		/* a profile with its own keys may name itself (role_arn next to the keys) */
+		if (sp->access[0] && sp->secret[0] &&
+		    (k != AWS_PROF_ROLE || !strcmp(p->source_profile, aws_profile_name()))) {
+			aws_copy(c->access_key, sizeof(c->access_key), sp->access);
+			aws_copy(c->secret_key, sizeof(c->secret_key), sp->secret);
+			aws_copy(c->token, sizeof(c->token), sp->token);
+		} else if (k == AWS_PROF_PROCESS) {
+			rc = aws_process_creds(sp->process, c, err);
+		} else {
+			rc = error_set(err, SKIFF_EAUTH, "no_credentials",
+				       "source_profile %s has no static keys or credential_process "
+				       "(chained roles are not supported)", p->source_profile);
+		}
+		aws_wipe(sp, sizeof(*sp));
+		free(sp);
+		return rc;
+	}
+	if (!strcmp(p->credential_source, "Environment")) {
+		const char *ek = getenv("AWS_ACCESS_KEY_ID"), *es = getenv("AWS_SECRET_ACCESS_KEY");
+		if (!ek || !es || !*ek || !*es)
+			return error_set(err, SKIFF_EAUTH, "no_credentials",
+					 "credential_source Environment: AWS_ACCESS_KEY_ID and "
+					 "AWS_SECRET_ACCESS_KEY are not set");
+		aws_copy(c->access_key, sizeof(c->access_key), ek);
+		aws_copy(c->secret_key, sizeof(c->secret_key), es);
+		aws_copy(c->token, sizeof(c->token), getenv("AWS_SESSION_TOKEN"));
+		return 0;
+	}
+	bool ecs = !strcmp(p->credential_source, "EcsContainer");
+	if (!ecs && strcmp(p->credential_source, "Ec2InstanceMetadata"))
+		return error_set(err, SKIFF_EAUTH, "no_credentials",
+				 "credential_source must be Environment, EcsContainer or "
+				 "Ec2InstanceMetadata");
+	struct aws_auth *src = aws_auth_new("", "");
+	int rc = ecs ? aws_container_fetch(src, err) : aws_imds_fetch(src, err);
+	if (rc == 0)
+		*c = src->cur;
+	aws_auth_free(src);
+	return rc;
+}
+
+/* role_arn: STS AssumeRole, signed with the source's credentials (aws_role_source). */
+static int aws_assume_role(struct aws_auth *a, struct error *err)
+{
+	const struct aws_prof *p = &a->prof;
+	struct aws_creds src;
+	int rc = aws_role_source(p, &src, err);
+	if (rc < 0)
+		return rc;
+	char url[AWS_URL_MAX];
+	const char *region = aws_sts_url(url, sizeof(url));
+	CURL *h = curl_easy_init();
+	if (!h)
+		abort();
+	char *erole = curl_easy_escape(h, p->role_arn, 0);
+	char *esession = curl_easy_escape(h, p->session_name[0] ? p->session_name : "skiff", 0);
+	char *eext = curl_easy_escape(h, p->external_id, 0);
+	char *edur = curl_easy_escape(h, p->duration, 0);
+	if (!erole || !esession || !eext || !edur)
+		abort();
+	struct buf form = BUF_INIT(4 * AWS_ROLE_MAX);
+	if (buf_printf(&form, "Action=AssumeRole&Version=2011-06-15&RoleArn=%s&RoleSessionName=%s",
+		       erole, esession) < 0 ||
+	    (eext[0] && buf_printf(&form, "&ExternalId=%s", eext) < 0) ||
+	    (edur[0] && buf_printf(&form, "&DurationSeconds=%s", edur) < 0) ||
+	    buf_append(&form, "", 1) < 0)
+		abort(); /* bounded by the profile's field sizes */
+	curl_free(erole);
+	curl_free(esession);
+	curl_free(eext);
+	curl_free(edur);
+	char hash[HASH_HEX_LEN + 1];
+	hash_buffer(form.data, form.len - 1, hash);
+	struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
+	struct buf body = BUF_INIT(AWS_CREDS_BODY_MAX);
+	rc = aws_sign(h, &hdrs, &src, region, "sts", "POST", url, hash, err);
+	aws_wipe(&src, sizeof(src));
+	if (rc == 0)
+		rc = aws_http_perform(h, "POST", url, hdrs, form.data, 3, AWS_CREDS_TIMEOUT_MS, &body,
+				      "STS AssumeRole", err);
+	if (rc == 0)
+		rc = aws_sts_answer(a, &body, "STS AssumeRole", "assume-role", err);
+	for (struct curl_slist *l = hdrs; l; l = l->next)
+		aws_wipe(l->data, strlen(l->data));
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	buf_dispose(&form);
+	if (body.data)
+		aws_wipe(body.data, body.cap);
+	buf_dispose(&body);
+	return rc;
+}
+
+/* Fetches the credentials of a profile with credential_process or role_arn into a->cur. */
+static int aws_profile_fetch(struct aws_auth *a, struct error *err)
+{
+	if (a->prof_kind == AWS_PROF_ROLE)
+		return aws_assume_role(a, err);
+	struct aws_creds c;
+	int rc = aws_process_creds(a->prof.process, &c, err);
+	if (rc == 0)
+		aws_creds_set(a, c.access_key, c.secret_key, c.token, c.expires_ms, "process");
+	aws_wipe(&c, sizeof(c));
+	return rc;
+}
+
+/* The profile AWS_PROFILE (else "default"): static keys become a->cur at once; a process or
+ * a role is remembered in a->prof and fetched (and refreshed) by aws_profile_fetch. */
+static void aws_profile(struct aws_auth *a)
+{
+	enum aws_prof_kind k = aws_profile_read(aws_profile_name(), &a->prof);
+	if (k == AWS_PROF_KEYS) {
+		aws_copy(a->cur.access_key, sizeof(a->cur.access_key), a->prof.access);
+		aws_copy(a->cur.secret_key, sizeof(a->cur.secret_key), a->prof.secret);
+		aws_copy(a->cur.token, sizeof(a->cur.token), a->prof.token);
+		a->cur.source = "profile";
+		a->have = true;
+	} else if (k != AWS_PROF_NONE) {
+		a->prof_kind = k;
+	}
+	aws_wipe(a->prof.access, sizeof(a->prof.access));
+	aws_wipe(a->prof.secret, sizeof(a->prof.secret));
+	aws_wipe(a->prof.token, sizeof(a->prof.token));
 }
 
 static bool aws_needs_refresh(const struct aws_auth *a, long long now)
@@ -611,10 +970,8 @@ int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err)
 		a->cur.source = "environment";
 		a->have = true;
 	}
-	if (!a->have && !aws_web_identity_set() && aws_profile(&a->cur)) {
-		a->cur.source = "profile";
-		a->have = true;
-	}
+	if (!a->have && !a->prof_kind && !aws_web_identity_set())
+		aws_profile(a);
 	long long now = clock_wall_ms();
 	bool expired = !a->have || (a->cur.expires_ms && now >= a->cur.expires_ms);
 	if (aws_needs_refresh(a, now)) {
@@ -626,7 +983,7 @@ int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err)
 						 a->failure.message);
 		} else {
 			struct error e;
-			int rc = aws_container_fetch(a, &e);
+			int rc = a->prof_kind ? aws_profile_fetch(a, &e) : aws_container_fetch(a, &e);
 			if (rc < 0) {
 				a->failure = e;
 				a->failed_until_ms = clock_mono_ms() + AWS_FAIL_HOLD_MS;

@@ -22,7 +22,8 @@ struct aws_creds {
 	char token[AWS_TOKEN_MAX];    /* session token; "" for long-term keys */
 	long long expires_ms;         /* wall clock; 0 = does not expire */
 	const char *source;           /* "config", "environment", "web-identity",
-				       * "profile", "container", "imds" */
+				       * "profile", "process", "assume-role",
+				       * "container", "imds" */
 	long long skew_ms;            /* the service's clock minus ours (aws_auth_skew) */
 };
 
@@ -47,6 +48,11 @@ int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err);
 /* A service said the credentials expired: the next aws_auth_get fetches new ones. 1 when
  * refreshing can help (fetched temporary credentials), 0 otherwise. */
 int aws_auth_expired(struct aws_auth *a);
+/* Splits a profile's credential_process into words as the AWS CLI does (POSIX shlex: blanks
+ * separate words; '...' is literal; in "..." only \" and \\ are escapes; \ outside quotes
+ * takes the next character as it is), into store (cap bytes) and argv (max entries, the
+ * last one NULL). The number of words, or -1 (unbalanced quotes, too long, too many). */
+int aws_split_command(const char *cmd, char *store, size_t cap, char **argv, int max);
 /* How many times credentials were fetched from the container endpoint (for tests, logs). */
 unsigned aws_auth_fetches(const struct aws_auth *a);
 

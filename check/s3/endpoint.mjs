@@ -16,6 +16,9 @@
 //    role's AWS_CONTAINER_CREDENTIALS_RELATIVE_URI), reports it RUNNING, then STOPPED with
 //    the process's exit code;
 //  - serves container credentials (GET /v2/credentials/{id}) with a configurable lifetime;
+//  - stands in for STS: AssumeRoleWithWebIdentity (unsigned, the token the test set) and
+//    AssumeRole (signed with service sts, checked like every signed request), both answering
+//    temporary credentials with the same configurable lifetime;
 //  - takes test controls on /__admin/ (faults, statistics).
 //
 // usage: node endpoint.mjs --dir DIR --port-file FILE [--bucket NAME] [--taskdef FILE]
@@ -64,7 +67,7 @@ const stats = {
   s3: { GET: 0, PUT: 0, HEAD: 0, DELETE: 0, POST: 0 }, s3_keys: { GET: [], PUT: [] },
   rejected_signature: 0, rejected_skew: 0, rejected_expired: 0, rejected_payload: 0, faults_served: 0,
   presigned: 0, rejected_checksum: 0,
-  creds_fetched: 0, sts_calls: 0, sts_refused: 0, imds_tokens: 0, imds_creds: 0, imds_refused: 0, tokens_in: 0, ranges: [], iam_denied: 0, last_ecs: {}, ecs: {}, runtask_times: [], runtask_tokens: [], last_runtask: null, put_bytes: 0, throttled_rate: 0,
+  creds_fetched: 0, sts_calls: 0, sts_refused: 0, assume_role_calls: 0, assume_role_last: null, imds_tokens: 0, imds_creds: 0, imds_refused: 0, tokens_in: 0, ranges: [], iam_denied: 0, last_ecs: {}, ecs: {}, runtask_times: [], runtask_tokens: [], last_runtask: null, put_bytes: 0, throttled_rate: 0,
 };
 const tasks = new Map();     // task arn -> task
 const tokens = new Map();    // clientToken -> task arn
@@ -522,11 +525,37 @@ function assumeRoleWithWebIdentity(res, form) {
     return res.end('<ErrorResponse><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>bad token</Message></Error></ErrorResponse>');
   }
   stats.sts_calls++;
+  res.writeHead(200);
+  res.end(`<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult>${stsCredentials()}<SubjectFromWebIdentityToken>system:serviceaccount:skiff:web</SubjectFromWebIdentityToken></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>`);
+}
+// new temporary credentials the S3 side accepts, as STS's <Credentials> element
+function stsCredentials() {
   const akid = 'ASIA' + randomBytes(8).toString('hex').toUpperCase();
   const t = { secretAccessKey: randomBytes(20).toString('base64'), sessionToken: randomBytes(64).toString('base64'), expires: Date.now() + fault.creds_ttl * 1000 };
   temp.set(akid, t);
+  return `<Credentials><AccessKeyId>${akid}</AccessKeyId><SecretAccessKey>${t.secretAccessKey}</SecretAccessKey><SessionToken>${t.sessionToken}</SessionToken><Expiration>${new Date(t.expires).toISOString()}</Expiration></Credentials>`;
+}
+// STS AssumeRole: verify() has checked the SigV4 signature (service sts) with
+// @smithy/signature-v4 and the caller's keys; the role must be an IAM role ARN, the session
+// name what STS allows, and ExternalId the one the test set (fault.external_id), if any
+function assumeRole(res, body, who) {
+  const form = new URLSearchParams(body.toString('utf8'));
+  const dur = form.get('DurationSeconds');
+  const ok = form.get('Action') === 'AssumeRole' && form.get('Version') === '2011-06-15' &&
+    /^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(form.get('RoleArn') || '') &&
+    /^[\w+=,.@-]{2,64}$/.test(form.get('RoleSessionName') || '') &&
+    (dur === null || (Number(dur) >= 900 && Number(dur) <= 43200)) &&
+    (form.get('ExternalId') || '') === (fault.external_id || '');
+  res.setHeader('Content-Type', 'text/xml');
+  if (!ok) {
+    stats.sts_refused++;
+    res.writeHead(403);
+    return res.end('<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized to perform sts:AssumeRole</Message></Error></ErrorResponse>');
+  }
+  stats.assume_role_calls++;
+  stats.assume_role_last = { role: form.get('RoleArn'), session: form.get('RoleSessionName'), caller: who.accessKeyId, duration: dur };
   res.writeHead(200);
-  res.end(`<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>${akid}</AccessKeyId><SecretAccessKey>${t.secretAccessKey}</SecretAccessKey><SessionToken>${t.sessionToken}</SessionToken><Expiration>${new Date(t.expires).toISOString()}</Expiration></Credentials><SubjectFromWebIdentityToken>system:serviceaccount:skiff:web</SubjectFromWebIdentityToken></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>`);
+  res.end(`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>${stsCredentials()}<AssumedRoleUser><AssumedRoleId>AROA:${form.get('RoleSessionName')}</AssumedRoleId><Arn>${form.get('RoleArn')}</Arn></AssumedRoleUser></AssumeRoleResult></AssumeRoleResponse>`);
 }
 function credentials(res) {
   if (fault.creds_down) return ecsJson(res, 500, { message: 'agent unavailable' });
@@ -612,6 +641,7 @@ const server = createServer(async (req, res) => {
     const who = await verify(req, res, body, isS3);
     if (!who) return;
     if (who.service === 'ecs') return ecs(req, res, body);
+    if (who.service === 'sts') return assumeRole(res, body, who);
     if (who.service !== 's3') return s3Error(res, 400, 'InvalidRequest', `unknown service ${who.service}`);
     if (fault.s3_count > 0) {
       fault.s3_count--;
