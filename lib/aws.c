@@ -876,7 +876,7 @@ static int aws_assume_role(struct aws_auth *a, struct error *err)
 	char *edur = curl_easy_escape(h, p->duration, 0);
 	if (!erole || !esession || !eext || !edur)
 		abort();
-	struct buf form = BUF_INIT(4 * AWS_ROLE_MAX);
+	struct buf form = BUF_INIT(16 * AWS_ROLE_MAX);
 	if (buf_printf(&form, "Action=AssumeRole&Version=2011-06-15&RoleArn=%s&RoleSessionName=%s",
 		       erole, esession) < 0 ||
 	    (eext[0] && buf_printf(&form, "&ExternalId=%s", eext) < 0) ||
