@@ -152,7 +152,7 @@ START_TEST(test_model_notify_history_bounded)
 	struct error err;
 	hooked("site", id);
 	for (int i = 0; i < NOTIFY_HISTORY_MAX + 5; i++) {
-		rc_cmd("LPUSH %s x", key("notify:outbox"));
+		freeReplyObject(rc_cmd("LPUSH %s x", key("notify:outbox")));
 		ck_assert_int_eq(model_notify_outbox_peek(r, entry, &err), 0);
 		id_new(did);
 		snprintf(created, sizeof(created), "%d", 1000 + i);
@@ -174,7 +174,7 @@ START_TEST(test_model_notify_hook_removed_drops)
 	char id[ID_LEN + 1], entry[NOTIFY_ENTRY_MAX + 1];
 	struct error err;
 	hooked("site", id);
-	rc_cmd("LPUSH %s x", key("notify:outbox"));
+	freeReplyObject(rc_cmd("LPUSH %s x", key("notify:outbox")));
 	ck_assert_int_eq(model_notify_outbox_peek(r, entry, &err), 0);
 	json_t *list = one_delivery("bbbbbbbbbbbb", "1000");
 	ck_assert_int_eq(model_notify_outbox_take(r, entry, list, &err), 1);
