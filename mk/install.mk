@@ -9,7 +9,7 @@
 #   $(PREFIX)/lib/skiff/          skiff-create skiff-status skiff-serve skiff-hook skiff-build
 #   $(PREFIX)/sbin/               skiff-dispatch skiff-sse-bridge
 #   $(PREFIX)/bin/                skiff (the command-line client)
-#   $(PREFIX)/share/skiff/        htdocs/, apache/ (the web server configurations), empty/,
+#   $(PREFIX)/share/skiff/        htdocs/, apache/ (the web server configurations, skiff-domain-site.inc), empty/,
 #                                 skiff.conf.example, stunnel-redis.conf (the Redis TLS tunnel's sample)
 #   /etc/skiff/skiff.conf         the example configuration, only when there is none yet
 #   /etc/skiff/secret.key         32 random bytes, mode 0600, only when there is none yet; never
@@ -41,7 +41,7 @@ SKIFF_HTDOCS     := $(sort $(shell find htdocs -type f ! -name '.*' 2>/dev/null)
 SKIFF_WEBCONF    := apache/skiff-dashboard.conf apache/skiff-sites.conf apache/skiff-fcgid.conf \
                     apache/lighttpd-production.conf apache/README.md \
                     apache/skiff-fastpath.lua apache/skiff-fastpath-lighttpd.lua \
-                    apache/skiff-fastpath-apache.lua
+                    apache/skiff-fastpath-apache.lua apache/skiff-domain-site.inc
 SKIFF_UNITS      := $(sort $(wildcard systemd/*.socket systemd/*.service systemd/*.target))
 SKIFF_MAN1       := $(sort $(wildcard doc/man/*.1))
 SKIFF_MAN5       := $(sort $(wildcard doc/man/*.5))
