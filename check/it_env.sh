@@ -224,8 +224,8 @@ check_eq "a form post from another origin" "403" \
 	"$(HTTP_ORIGIN=https://evil.example req skiff-create POST /projects/envsite/settings "$form" application/x-www-form-urlencoded)"
 
 # ---- contexts: a preview deployment gets the preview variables ---------------------------------
-# (no route creates preview deployments yet: the record's context is set by hand before the
-# build, as a preview's creation will)
+# (the record's context is set by hand before the build, as a preview's creation does;
+# it_preview.sh makes previews from pushes and pull requests)
 check_eq "PATCH variables per context" "200" "$(req skiff-create PATCH /api/projects/envsite \
 	'{"buildCommand":"echo ctx=$SKIFF_CONTEXT prev=${PREVIEW_ONLY:-unset} prod=${PROD_ONLY:-unset} token=$API_TOKEN","env":[{"name":"API_TOKEN","secret":true},{"name":"PREVIEW_ONLY","value":"p","contexts":["preview"]},{"name":"PROD_ONLY","value":"q","contexts":["production"]}]}')"
 req skiff-create POST /api/projects/envsite/deployments '{}' >/dev/null
