@@ -44,20 +44,6 @@ redeploy() {
 	dispatch
 	echo "$id"
 }
-# everything Redis holds, as text: every key's name and value whatever its type
-redis_text() {
-	rcli --scan | while read -r k; do
-		echo "KEY $k"
-		case $(rcli type "$k") in
-		string) rcli --raw get "$k" ;;
-		hash) rcli --raw hgetall "$k" ;;
-		list) rcli --raw lrange "$k" 0 -1 ;;
-		set) rcli --raw smembers "$k" ;;
-		zset) rcli --raw zrange "$k" 0 -1 ;;
-		stream) rcli --raw xrange "$k" - + ;;
-		esac
-	done
-}
 
 # ---- the repository both servers serve ---------------------------------------------------
 site=$T/site

@@ -97,6 +97,22 @@ start_redis() {
 }
 stop_redis() { kill "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null; }
 rcli() { redis-cli -s "$T/redis.sock" "$@"; }
+# redis_text: everything Redis holds, as text: every key's name and value whatever its type
+# (not DUMP, whose strings and encoded hashes may be LZF-compressed and so hide a value)
+redis_text() {
+	rcli --scan | while read -r k; do
+		echo "KEY $k"
+		case $(rcli type "$k") in
+		string) rcli --raw get "$k" ;;
+		hash) rcli --raw hgetall "$k" ;;
+		list) rcli --raw lrange "$k" 0 -1 ;;
+		set) rcli --raw smembers "$k" ;;
+		zset) rcli --raw zrange "$k" 0 -1 ;;
+		stream) rcli --raw xrange "$k" - + ;;
+		*) echo "redis_text: $k has an unknown type" >&2; return 1 ;;
+		esac
+	done
+}
 
 # write_config: a skiff.conf for tests in $T; exports SKIFF_CONFIG
 write_config() {
