@@ -257,7 +257,7 @@ check_match "tokens: lastUsed recorded" '^[0-9]{13}$' "$(jget data.0.lastUsed)"
 # ---- one file changed: exactly one blob; unchanged: none --------------------------------
 printf '<!doctype html><h1>upload v2</h1>\n' >"$S/index.html"
 manifest "$S" "$T/req2.json"
-# with skiff.json settings, as the CLI sends them
+# with skiff.json settings, as a remote builder sends them (the skiff CLI sends none)
 python3 -c 'import json, sys
 r = json.load(open(sys.argv[1]))
 r["config"] = {"skiff.json": {"redirects": [{"source": "/from-skiff-json", "destination": "/blog/new", "statusCode": 302}]}}
