@@ -56,6 +56,16 @@ check_match "... and the log says the cache was cleared" "Build cache cleared" "
 a4=$(redeploy alpha)
 dispatch
 check_eq "a plain redeploy after it finds the caches" 3 "$(hits "$a4")"
+
+# a fork's pull request (it_preview.sh builds one from a webhook; here the queued record is
+# marked so) runs code from outside the project: it gets no cache to read or to leave things in
+# for the next production build, which has the project's secrets
+af=$(redeploy alpha)
+rcli hset "skiff:deployment:$af" fork 1 >/dev/null
+dispatch
+check_eq "a fork's build is ready" ready "$(field "$af" state)"
+check_eq "a fork's build does not get the project's caches" 3 "$(misses "$af")"
+check_match "... and the log says so" "Build cache not used" "$(log_of "$af")"
 check_eq "clearCache must be a boolean" 400 \
 	"$(cgi skiff-create POST /api/projects/alpha/deployments '{"clearCache":"yes"}' | sed -n 's/^Status: \([0-9]*\).*/\1/p')"
 

@@ -237,6 +237,64 @@ api POST "/api/deployments/$D4/cancel" '{}' >/dev/null
 sleep 2
 check_eq "a removed hook gets nothing" 0 "$(wc -l <"$T/received")"
 
+# hostile receivers: one answers with a redirect (never followed: its target gets nothing), one
+# with more than NOTIFY_ANSWER_MAX bytes (the transfer fails); neither is a delivery
+HPORT=$(free_port)
+cat >"$T/hostile.js" <<'JS'
+const http = require("http"), fs = require("fs");
+const [port, out] = process.argv.slice(2);
+http.createServer((req, res) => {
+  req.resume();
+  req.on("end", () => {
+    if (req.method !== "POST") return res.end();
+    fs.appendFileSync(out, req.url + "\n");
+    if (req.url === "/redirect") {
+      res.writeHead(307, { Location: "/landed" });
+      return res.end();
+    }
+    if (req.url === "/huge") {
+      res.writeHead(200, { "Content-Type": "text/plain" });
+      return res.end(Buffer.alloc(1 << 20, 120));
+    }
+    res.writeHead(204);
+    res.end();
+  });
+}).listen(port, "127.0.0.1");
+JS
+node "$T/hostile.js" "$HPORT" "$T/hostile" >"$T/hostile.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$HPORT/" || fail "the hostile receivers listen"
+: >"$T/hostile"
+HIDS=
+for kind in redirect huge; do
+	check_eq "a receiver answering $kind is added" 201 \
+		"$(api POST "/api/projects/$SLUG/notifications" "{\"url\":\"http://127.0.0.1:$HPORT/$kind\",\"events\":[\"deploy.canceled\"]}")"
+	HIDS="$HIDS $(jget data.id)"
+done
+api POST "/api/projects/$SLUG/deployments" '{}' >/dev/null
+D5=$(jget data.deploymentId)
+wait_for 30 is_state "$D5" building || fail "the slow build starts"
+api POST "/api/deployments/$D5/cancel" '{}' >/dev/null
+wait_for 30 is_state "$D5" canceled || fail "the slow build is canceled (it is $(state "$D5"))"
+both_tried() { grep -qx /redirect "$T/hostile" && grep -qx /huge "$T/hostile"; }
+wait_for 30 both_tried || fail "both hostile receivers were asked"
+sleep 1
+hostile_states() {
+	api GET "/api/projects/$SLUG/notifications" >/dev/null
+	python3 - "$T/body" "$HPORT" <<'PY'
+import json, sys
+body, port = sys.argv[1:3]
+for d in json.load(open(body))["data"]["deliveries"]:
+    if (":%s/" % port) in d.get("url", ""):
+        print(d["url"].rsplit("/", 1)[1], d["state"], "error" if d.get("error") else "no-error")
+PY
+}
+check_match "neither a redirect nor a huge answer is delivered, each with its error" \
+	"^huge (pending|failed) error redirect (pending|failed) error\$" \
+	"$(hostile_states | sort -u | tr '\n' ' ' | sed 's/ $//')"
+check_eq "the redirect's target got nothing" 0 "$(grep -c landed "$T/hostile")"
+for id in $HIDS; do api DELETE "/api/projects/$SLUG/notifications/$id" >/dev/null; done
+
 # ---- commit statuses ------------------------------------------------------------------------
 # a stand-in of GitHub's and GitLab's status APIs: records every request, answers 201
 SPORT=$(free_port)

@@ -257,6 +257,19 @@ check_eq "... built from the fork's repository" "file://$F" "$(field "${P}deploy
 dispatch
 check_match "the fork's head is served at open--pr-9" 'from a fork' "$(serve open--pr-9 /)"
 check_match "open's production is its main" 'production' "$(serve open /)"
+# the fork's clone URL comes from the payload: one skiff would not clone from itself is refused
+# before anything is queued (the builder checks it again, too late to say why to the sender)
+for bad in "http://169.254.169.254/latest/meta-data.git" "--upload-pack=touch$T/pwned" ""; do
+	gh_pr "$T/fork-bad.json" opened 10 feature/evil "$FH" "$bad" "file://$R" fork
+	queued_before=$(rcli LLEN "${P}queue")
+	post github "$T/fork-bad.json" HTTP_X_GITHUB_EVENT=pull_request \
+		HTTP_X_GITHUB_DELIVERY="d-fork-bad-$(printf %s "$bad" | cksum | cut -d' ' -f1)" \
+		HTTP_X_HUB_SIGNATURE_256="$(sign "$SECRET" "$T/fork-bad.json")" QUERY_STRING=project=open \
+		REQUEST_URI="/api/hooks/github?project=open"
+	check_eq "a fork's pull request from '$bad' is not built" ignored "$(jget status)"
+	check_match "... and says why" 'repository URL is missing or not allowed' "$(jget reason)"
+	check_eq "... nothing queued" "$queued_before" "$(rcli LLEN "${P}queue")"
+done
 
 # ---- a deleted branch takes its preview along ---------------------------------------------------
 gh_push "$T/del.json" refs/heads/feature/login "$L2" "file://$R" true

@@ -190,6 +190,18 @@ call skiff-status GET /api/projects/priv-ssh/repository >/dev/null
 check_eq "the API shows the pinned host key's fingerprint" "$fp1" "$(jget data.hostKey.fingerprint)"
 check_eq "  for the host and port of the URL" "127.0.0.1:$SPORT" "$(jget data.hostKey.host)"
 
+# a fork's pull request names its own repository, here the same server under another host name:
+# what its clone sees is not pinned, the project's pin stays (the record is marked as a fork's,
+# as it_preview.sh's webhook makes one)
+call skiff-create POST /api/projects/priv-ssh/deployments '{}' >/dev/null
+id=$(jget data.deploymentId)
+rcli hset "skiff:deployment:$id" fork 1 git_url "ssh://$SUSER@localhost:$SPORT$T/gitroot/site.git" >/dev/null
+dispatch
+check_eq "a fork's build from another ssh host is ready" "ready" "$(field "$id" state)"
+call skiff-status GET /api/projects/priv-ssh/repository >/dev/null
+check_eq "  and leaves the project's pinned host key alone" "127.0.0.1:$SPORT $fp1" \
+	"$(jget data.hostKey.host) $(jget data.hostKey.fingerprint)"
+
 # an scp-like URL reaches the same server: git@host:path (port 22 only), so only validation
 check_eq "an scp-like URL is accepted at creation" "202" \
 	"$(call skiff-create POST /api/projects '{"gitURL":"git@localhost:site.git","slug":"scp-like"}')"

@@ -35,6 +35,13 @@ void build_cache_open(struct build *b)
 	b->cache_lock = -1;
 	if (cfg->build_cache_mb <= 0)
 		return;
+	/* a fork's pull request runs code from outside the project and never sees its secrets
+	 * (build_env.c): with the project's cache it could leave what a later production build,
+	 * which does, runs or trusts (doc/security.md) */
+	if (b->deployment.fork) {
+		build_log(b, "Build cache not used: a pull request from a fork builds without it");
+		return;
+	}
 	int n = snprintf(dir, sizeof(dir), "%s/%s-%lld", cfg->build_cache_path, b->slug,
 			 b->project.created);
 	if (n < 0 || (size_t)n >= sizeof(dir) - 16 || cache_mkdir(cfg->build_cache_path) < 0) {

@@ -258,11 +258,13 @@ int build_clone_child(int argc, char **argv)
 	return status;
 }
 
-/* Pins the host key the clone saw when the project had none pinned for this host. */
+/* Pins the host key the clone saw when the project had none pinned for this host. Never for
+ * a fork's pull request: its URL comes from a webhook, and the project keeps one pin, which
+ * the fork's host would replace (the project's own host then trusted anew on first use). */
 static int clone_pin(struct build *b, const char *url, const struct gitauth *auth,
 		     struct error *err)
 {
-	if (!auth->ssh || !auth->seen[0] || auth->pin[0] || b->remote)
+	if (!auth->ssh || !auth->seen[0] || auth->pin[0] || b->remote || b->deployment.fork)
 		return 0;
 	int rc = gitauth_pin(b->redis, b->slug, url, auth->seen_type, auth->seen, err);
 	if (rc == 1)
