@@ -239,6 +239,32 @@ else
 	fail "script(1) (bsdutils) is missing: the progress line is not tested"
 fi
 
+# ---- a skiff.json in the directory is the deployment's routing settings ---------------------
+D3=$T/site3
+mkdir -p "$D3"
+echo '<h1>about</h1>' >"$D3/about.html"
+echo '<h1>three</h1>' >"$D3/index.html"
+printf '{"cleanUrls": true, "redirects": [{"source": "/gone", "destination": "/", "permanent": true}]}\n' \
+	>"$D3/skiff.json"
+"$BIN/skiff" deploy "$D3" --project cli >"$T/out" 2>"$T/err"
+check_eq "deploy with skiff.json: exit 0" 0 $?
+wait_for 5 sh -c "[ \"\$(curl -sS -H 'Host: cli.localhost:$STACK_PORT' '$U/')\" = '<h1>three</h1>' ]"
+check_match "deploy with skiff.json: its cleanUrls apply (/about.html redirects to /about)" \
+	'^308 .*/about$' \
+	"$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' -H "Host: cli.localhost:$STACK_PORT" "$U/about.html")"
+check_eq "deploy with skiff.json: /about serves about.html" '<h1>about</h1>' "$(site cli /about)"
+check_match "deploy with skiff.json: its redirects apply" '^301 ' \
+	"$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' -H "Host: cli.localhost:$STACK_PORT" "$U/gone")"
+printf '{"cleanUrls": "yes"}' >"$D3/skiff.json"
+"$BIN/skiff" deploy "$D3" --project cli >"$T/out" 2>"$T/err"
+check_eq "deploy with an invalid skiff.json: exit 1" 1 $?
+check_match "deploy with an invalid skiff.json: the server's code" 'invalid_config' "$(cat "$T/err")"
+printf '{"cleanUrls": tru' >"$D3/skiff.json"
+"$BIN/skiff" deploy "$D3" --project cli >"$T/out" 2>"$T/err"
+check_eq "deploy with a malformed skiff.json: exit 1" 1 $?
+check_match "deploy with a malformed skiff.json: names the file" 'site3/skiff.json: ' "$(cat "$T/err")"
+check_eq "deploy with a malformed skiff.json: the site is unchanged" '<h1>three</h1>' "$(site cli /)"
+
 "$BIN/skiff" --help >/dev/null && "$BIN/skiff" deploy --help | grep -q -- '--project SLUG' &&
 	ok "--help" || fail "--help"
 

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "client.h"
 #include "collect.h"
+#include "detect.h"
 #include "hash.h"
 
 #define DEPLOY_PARALLEL 4            /* uploads in flight */
@@ -23,6 +24,36 @@
 #define DEPLOY_MAX_FILE_BYTES (100ULL << 20) /* the server's default max_file_mb */
 #define DEPLOY_MAX_TOTAL_BYTES (64ULL << 30)
 #define DEPLOY_UPLOAD_URL_MAX 16384  /* bytes of an upload URL or one header line */
+
+/* DIR/skiff.json, when there is one, as the deployment's "config": the routing settings
+ * (cleanUrls, trailingSlash, spa, redirects, headers) of a directory built elsewhere apply as
+ * they would to a local build; the server checks them as it checks a repository's skiff.json.
+ * The file is uploaded like any other as well. *out stays NULL without the file. */
+static int deploy_config(int root_fd, const char *dir, json_t **out, struct error *err)
+{
+	*out = NULL;
+	int fd = openat(root_fd, "skiff.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : error_set(err, SKIFF_EIO, "bad_config",
+							"%s/skiff.json: %s", dir, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > DETECT_FILE_MAX) {
+		close(fd);
+		return error_set(err, SKIFF_EINVALID, "bad_config",
+				 "%s/skiff.json: not a regular file of at most %u bytes", dir,
+				 DETECT_FILE_MAX);
+	}
+	json_error_t je;
+	json_t *cfg = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
+	close(fd);
+	if (!json_is_object(cfg)) {
+		json_decref(cfg);
+		return error_set(err, SKIFF_EINVALID, "bad_config",
+				 "%s/skiff.json: %s", dir, cfg ? "not a JSON object" : je.text);
+	}
+	*out = json_pack("{s:o}", "skiff.json", cfg);
+	return 0;
+}
 
 /* One announced file: where its bytes are (a file under the root, or the rules text). */
 struct deploy_entry {
@@ -365,7 +396,8 @@ static void deploy_usage(FILE *f)
 	      "uploads only the files the server does not have yet, then makes the deployment\n"
 	      "live (or, with --preview, ready at its own URL only). Symlinks that leave DIR are\n"
 	      "skipped; special files are refused. _redirects and _headers at the top are sent\n"
-	      "as rules. Uses SKIFF_URL and SKIFF_TOKEN, else ~/.config/skiff/config.json.\n"
+	      "as rules, and skiff.json there as the routing settings. Uses SKIFF_URL and\n"
+	      "SKIFF_TOKEN, else ~/.config/skiff/config.json.\n"
 	      "\n"
 	      "  -p, --project SLUG  the project to deploy to (required)\n"
 	      "      --preview       a preview deployment; never replaces production\n"
@@ -438,6 +470,11 @@ int cli_deploy(int argc, char **argv)
 	for (size_t i = 0; i < d.n; i++)
 		json_object_set_new(files, d.entries[i].path, json_string(d.entries[i].hash));
 	body = json_pack("{s:O}", "files", files);
+	json_t *config;
+	if ((rc = deploy_config(d.root_fd, dir, &config, &err)) < 0)
+		goto fail;
+	if (config)
+		json_object_set_new(body, "config", config);
 	if (preview)
 		json_object_set_new(body, "preview", json_true());
 	qsort(d.entries, d.n, sizeof(*d.entries), deploy_entry_cmp);
