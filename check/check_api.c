@@ -73,8 +73,8 @@ START_TEST(test_api_deployment_json)
 		       "\"current\":true,"
 		       "\"url\":\"http://site--abcdefgh2345.sites.test:8080/\","
 		       "\"projectUrl\":\"http://site.sites.test:8080/\","
-		       "\"logUrl\":\"/api/deployments/abcdefgh2345/log\","
-		       "\"eventsUrl\":\"/events/abcdefgh2345\"}");
+		       "\"logUrl\":\"http://localhost/api/deployments/abcdefgh2345/log\","
+		       "\"eventsUrl\":\"http://localhost/events/abcdefgh2345\"}");
 	json_decref(o);
 }
 END_TEST

@@ -171,7 +171,7 @@ check_eq "deploy: every blob is required" 1000 "$(jlen required)"
 check_eq "deploy: upload method" PUT "$(jget upload.method)"
 check_eq "deploy: upload URL" "http://localhost:$STACK_PORT/api/deployments/$D1/blobs/{sha256}" "$(jget upload.url)"
 check_eq "deploy: status URL" "http://localhost:$STACK_PORT/api/deployments/$D1" "$(jget statusUrl)"
-check_eq "deploy: events URL" "/events/$D1" "$(jget eventsUrl)"
+check_eq "deploy: events URL" "http://localhost:$STACK_PORT/events/$D1" "$(jget eventsUrl)"
 check_match "deploy: deployment URL" "^http://up--$D1\\.localhost:$STACK_PORT/?$" "$(jget deploymentUrl)"
 check_eq "deploy: building, phase upload, trigger upload" "building upload upload" \
 	"$(rcli HGET "${P}deployment:$D1" state) $(rcli HGET "${P}deployment:$D1" phase) $(rcli HGET "${P}deployment:$D1" trigger)"

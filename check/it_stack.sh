@@ -92,7 +92,7 @@ r=$(req -H "$H" -H 'Content-Type: application/json' -H "Origin: http://localhost
 check_eq "POST /api/projects through lighttpd is accepted" "202" "$(status_of "$r")"
 id=$(body_of "$r" | jget data.deploymentId)
 check_match "the answer names the deployment" '^[a-z2-7]{12}$' "$id"
-check_eq "the answer points at the event stream" "/events/$id" "$(body_of "$r" | jget data.eventsUrl | sed 's|^https\?://[^/]*||')"
+check_match "the answer points at the event stream, absolute" "^https?://[^/]+/events/$id\$" "$(body_of "$r" | jget data.eventsUrl)"
 
 if [ -n "$id" ]; then
 	(curl -sS -N --max-time 120 -H "$H" "$U/events/$id" >"$T/events.txt" 2>"$T/events.err"

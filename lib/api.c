@@ -2,6 +2,7 @@
 #include "api.h"
 #include "model_repo.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,17 @@ void api_site_url(const struct config *cfg, const char *slug, const char *id, ch
 		snprintf(port, sizeof(port), ":%ld", cfg->site_port);
 	snprintf(out, outlen, "%s://%s%s%s.%s%s/", cfg->site_scheme, slug, id ? "--" : "",
 		 id ? id : "", cfg->domain, port);
+}
+
+void api_dashboard_url(const struct config *cfg, char *out, size_t outlen, const char *fmt, ...)
+{
+	int n = snprintf(out, outlen, "%s", cfg->dashboard_url);
+	if (n < 0 || (size_t)n >= outlen)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out + n, outlen - (size_t)n, fmt, ap);
+	va_end(ap);
 }
 
 /* A string field, or null when empty (as when the record never had it). */
@@ -70,11 +82,10 @@ json_t *api_deployment(const struct config *cfg, const struct deployment *d,
 			api_site_url(cfg, d->project, d->preview, url, sizeof(url));
 			json_object_set_new(o, "previewUrl", json_string(url));
 		}
-		char path[128];
-		snprintf(path, sizeof(path), "/api/deployments/%s/log", d->id);
-		json_object_set_new(o, "logUrl", json_string(path));
-		snprintf(path, sizeof(path), "/events/%s", d->id);
-		json_object_set_new(o, "eventsUrl", json_string(path));
+		api_dashboard_url(cfg, url, sizeof(url), "/api/deployments/%s/log", d->id);
+		json_object_set_new(o, "logUrl", json_string(url));
+		api_dashboard_url(cfg, url, sizeof(url), "/events/%s", d->id);
+		json_object_set_new(o, "eventsUrl", json_string(url));
 	}
 	return o;
 }

@@ -12,6 +12,10 @@
  * a preview key for id, the preview's "{slug}--{key}"). */
 void api_site_url(const struct config *cfg, const char *slug, const char *id, char *out,
 		  size_t outlen);
+/* An address on the dashboard host: dashboard_url followed by the formatted path ("/..."),
+ * so that every URL an answer names is absolute. */
+void api_dashboard_url(const struct config *cfg, char *out, size_t outlen, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* A deployment → its API object (new reference); current_id (may be NULL) is its project's. */
 json_t *api_deployment(const struct config *cfg, const struct deployment *d,
 		       const char *current_id);

@@ -197,11 +197,11 @@ static int create_project(struct http_request *req, struct http_response *resp)
 		status = response_see_other(resp, loc);
 		goto out;
 	}
-	char url[1024], durl[1024], surl[1024], eurl[64];
+	char url[1024], durl[1024], surl[1024], eurl[1024];
 	api_site_url(cfg, trial, NULL, url, sizeof(url));
 	api_site_url(cfg, trial, id, durl, sizeof(durl));
-	snprintf(surl, sizeof(surl), "%s/api/deployments/%s", cfg->dashboard_url, id);
-	snprintf(eurl, sizeof(eurl), "/events/%s", id);
+	api_dashboard_url(cfg, surl, sizeof(surl), "/api/deployments/%s", id);
+	api_dashboard_url(cfg, eurl, sizeof(eurl), "/events/%s", id);
 	response_header(resp, "Location", "/api/deployments/%s", id);
 	json_t *answer = json_pack("{s:s,s:{s:s,s:s,s:s,s:s,s:s,s:s,s:b}}", "status", "queued", "data",
 				   "projectSlug", trial, "url", url, "deploymentId", id,
