@@ -132,7 +132,7 @@ json_t *notify_payload(const struct config *cfg, const char *event, const char *
 	api_site_url(cfg, d->project, NULL, site, sizeof(site));
 	api_site_url(cfg, d->project, d->id, durl, sizeof(durl));
 	json_t *project = json_pack("{ssss}", "slug", d->project, "url", site);
-	snprintf(link, sizeof(link), "%s/projects/%s", cfg->dashboard_url, d->project);
+	api_dashboard_url(cfg, link, sizeof(link), "/projects/%s", d->project);
 	json_object_set_new(project, "dashboardUrl", json_string(link));
 	json_t *dep = json_pack("{ssssss}", "id", d->id, "state", notify_event_state(event),
 				"context", context);
@@ -141,9 +141,9 @@ json_t *notify_payload(const struct config *cfg, const char *event, const char *
 	json_object_set_new(dep, "commitMessage", notify_str_or_null(d->commit_message));
 	json_object_set_new(dep, "trigger", notify_str_or_null(d->trigger));
 	json_object_set_new(dep, "url", json_string(durl));
-	snprintf(link, sizeof(link), "%s/deployments/%s", cfg->dashboard_url, d->id);
+	api_dashboard_url(cfg, link, sizeof(link), "/deployments/%s", d->id);
 	json_object_set_new(dep, "dashboardUrl", json_string(link));
-	snprintf(link, sizeof(link), "%s/api/deployments/%s", cfg->dashboard_url, d->id);
+	api_dashboard_url(cfg, link, sizeof(link), "/api/deployments/%s", d->id);
 	json_object_set_new(dep, "statusUrl", json_string(link));
 	json_object_set_new(dep, "error", notify_str_or_null(strcmp(event, "deploy.ready") ? d->error
 											 : NULL));
@@ -426,7 +426,7 @@ static int notify_status_delivery(struct redis *r, const struct deployment *d,
 	if (!strcmp(event, "deploy.ready"))
 		api_site_url(cfg, d->project, d->id, target, sizeof(target));
 	else
-		snprintf(target, sizeof(target), "%s/deployments/%s", cfg->dashboard_url, d->id);
+		api_dashboard_url(cfg, target, sizeof(target), "/deployments/%s", d->id);
 	if (commit_status_provider_valid(provider) &&
 	    commit_status_request(provider, json_string_value(json_object_get(st, "apiUrl")),
 				  json_string_value(json_object_get(st, "repository")), sha, event,

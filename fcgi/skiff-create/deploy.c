@@ -216,16 +216,15 @@ int create_deploy_files(struct http_request *req, struct http_response *resp, js
 	log_info("upload started project=%s deployment=%s files=%zu required=%zu preview=%d "
 		 "presigned=%d", slug, d.id, json_object_size(files), json_array_size(required),
 		 preview, presigned != NULL);
-	char durl[1024], surl[1024], eurl[1024];
+	char durl[1024], surl[1024], eurl[1024], burl[1024];
 	api_site_url(cfg, slug, d.id, durl, sizeof(durl));
 	api_dashboard_url(cfg, surl, sizeof(surl), "/api/deployments/%s", d.id);
 	api_dashboard_url(cfg, eurl, sizeof(eurl), "/events/%s", d.id);
+	api_dashboard_url(cfg, burl, sizeof(burl), "/api/deployments/%s/blobs/{sha256}", d.id);
 	response_header(resp, "Location", "/api/deployments/%s", d.id);
 	json_t *answer = json_pack(
 		"{sssos{ssss}sssssssb}", "deploymentId", d.id, "required", required, "upload",
-		"method", "PUT", "url",
-		arena_printf(req->arena, "%s/api/deployments/%s/blobs/{sha256}", cfg->dashboard_url,
-			     d.id),
+		"method", "PUT", "url", burl,
 		"deploymentUrl", durl, "statusUrl", surl, "eventsUrl", eurl, "preview", preview);
 	if (presigned) {
 		json_t *up = json_object_get(answer, "upload");
@@ -553,11 +552,10 @@ static int deploy_attach_act(struct http_request *req, struct http_response *res
 	}
 	log_info("build upload started deployment=%s files=%zu required=%zu", d->id,
 		 json_object_size(files), json_array_size(required));
+	char burl[1024];
+	api_dashboard_url(cfg, burl, sizeof(burl), "/api/deployments/%s/blobs/{sha256}", d->id);
 	return response_json(resp, 200, json_pack("{sssos{ssss}}", "deploymentId", d->id, "required",
-						  required, "upload", "method", "PUT", "url",
-						  arena_printf(req->arena,
-							       "%s/api/deployments/%s/blobs/{sha256}",
-							       cfg->dashboard_url, d->id)));
+						  required, "upload", "method", "PUT", "url", burl));
 }
 
 int create_deploy_attach(struct http_request *req, struct http_response *resp)

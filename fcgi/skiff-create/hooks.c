@@ -3,6 +3,7 @@
  * (the token never), and removed. JSON clients get JSON; the dashboard's forms get a page (the
  * secret) or 303 to the hooks page. */
 #include "hooks.h"
+#include "api.h"
 #include "app.h"
 #include "clock.h"
 #include "hook.h"
@@ -141,7 +142,7 @@ static int buildhooks_new_act(struct http_request *req, struct http_response *re
 	log_info("build hook created project=%s hook=%s branch=%s", slug, h.id,
 		 h.branch[0] ? h.branch : "-");
 	/* the URL is shown here once; Redis holds only the SHA-256 of its secret */
-	snprintf(url, sizeof(url), "%s/api/hooks/build/%s", req->cfg->dashboard_url, secret);
+	api_dashboard_url(req->cfg, url, sizeof(url), "/api/hooks/build/%s", secret);
 	if (is_form)
 		return hooks_secret_page(req, resp, "Build hook created",
 					 "POST to this URL (no body needed) to build the branch's "

@@ -210,9 +210,9 @@ static int create_project(struct http_request *req, struct http_response *resp)
 	if (secret[0]) {
 		/* the secret is shown here once (when generated) and never by a read */
 		char hurl[1024], lurl[1024], turl[1024];
-		snprintf(hurl, sizeof(hurl), "%s/api/hooks/github?project=%s", cfg->dashboard_url, trial);
-		snprintf(lurl, sizeof(lurl), "%s/api/hooks/gitlab?project=%s", cfg->dashboard_url, trial);
-		snprintf(turl, sizeof(turl), "%s/api/hooks/gitea?project=%s", cfg->dashboard_url, trial);
+		api_dashboard_url(cfg, hurl, sizeof(hurl), "/api/hooks/github?project=%s", trial);
+		api_dashboard_url(cfg, lurl, sizeof(lurl), "/api/hooks/gitlab?project=%s", trial);
+		api_dashboard_url(cfg, turl, sizeof(turl), "/api/hooks/gitea?project=%s", trial);
 		json_t *hook = json_pack("{s:s,s:s,s:s,s:s}", "url", hurl, "gitlabUrl", lurl, "giteaUrl",
 					 turl, "contentType", "application/json");
 		if (secret_generated)
