@@ -217,7 +217,10 @@ static void site_fastpath(struct serve_app *sa, const struct config *cfg,
 	char now[ID_LEN + 1];
 	struct store *store;
 	struct error err;
-	if (!dir[0] || site->deployment[0] || fastpath_linked(dir, site->slug, m->deployment))
+	/* only a project's own host links its tree: an immutable URL or a preview never names
+	 * current, so asking Redis for it would cost every such request a second round trip */
+	if (!dir[0] || site->deployment[0] || site->preview[0] ||
+	    fastpath_linked(dir, site->slug, m->deployment))
 		return;
 	if (!strcmp(failed, m->deployment) && clock_mono_ms() - failed_at < FASTPATH_RETRY_MS)
 		return;
