@@ -36,18 +36,31 @@ struct site_slot {
 	long long stamp;                   /* monotonic ms when fetched */
 };
 
-struct site_memo {
-	struct site_slot slots[SITE_SLOTS];
+/* A deployment whose fast-path tree could not be made, and when (site_fastpath). */
+#define SITE_FASTPATH_SLOTS 64
+struct site_fastpath_failure {
+	char id[sizeof(((struct manifest *)0)->deployment)];
+	long long at;                      /* monotonic ms */
 };
 
-static struct site_slot *site_slot(struct serve_app *sa, const char *key)
+struct site_memo {
+	struct site_slot slots[SITE_SLOTS];
+	struct site_fastpath_failure failed[SITE_FASTPATH_SLOTS];
+};
+
+static struct site_memo *site_memo(struct serve_app *sa)
 {
 	if (!sa->memo) {
 		sa->memo = calloc(1, sizeof(*sa->memo));
 		if (!sa->memo)
 			abort();
 	}
-	return &sa->memo->slots[fnv1a(key) & (SITE_SLOTS - 1)];
+	return sa->memo;
+}
+
+static struct site_slot *site_slot(struct serve_app *sa, const char *key)
+{
+	return &site_memo(sa)->slots[fnv1a(key) & (SITE_SLOTS - 1)];
 }
 
 /* The deployment id a host names (current of the slug, or the immutable id after checks). */
@@ -206,13 +219,13 @@ out:
 /* Links the site's fast-path tree (lib/fastpath.h) to the deployment being served when the
  * link names another and Redis confirms, past the memo, that it is current. Whatever changes
  * current drops the link after writing (fastpath_drop); reading current again after linking
- * catches a change made meanwhile. A failed build waits FASTPATH_RETRY_MS. */
+ * catches a change made meanwhile. A failed build waits FASTPATH_RETRY_MS, remembered per
+ * deployment: with one memory for all, two failing sites (an unwritable fastpath_dir) would
+ * each make every request of the other cost a Redis round trip and a build attempt. */
 #define FASTPATH_RETRY_MS 10000
 static void site_fastpath(struct serve_app *sa, const struct config *cfg,
 			  const struct host_site *site, const struct manifest *m)
 {
-	static char failed[sizeof(((struct manifest *)0)->deployment)];
-	static long long failed_at;
 	const char *dir = cfg->fastpath_dir;
 	char now[ID_LEN + 1];
 	struct store *store;
@@ -222,7 +235,9 @@ static void site_fastpath(struct serve_app *sa, const struct config *cfg,
 	if (!dir[0] || site->deployment[0] || site->preview[0] ||
 	    fastpath_linked(dir, site->slug, m->deployment))
 		return;
-	if (!strcmp(failed, m->deployment) && clock_mono_ms() - failed_at < FASTPATH_RETRY_MS)
+	struct site_fastpath_failure *failed =
+		&site_memo(sa)->failed[fnv1a(m->deployment) & (SITE_FASTPATH_SLOTS - 1)];
+	if (!strcmp(failed->id, m->deployment) && clock_mono_ms() - failed->at < FASTPATH_RETRY_MS)
 		return;
 	if (model_project_current(sa->app->redis, site->slug, now, &err) < 0 ||
 	    strcmp(now, m->deployment) != 0)
@@ -231,8 +246,8 @@ static void site_fastpath(struct serve_app *sa, const struct config *cfg,
 	    fastpath_link(dir, site->slug, m->deployment, &err) < 0) {
 		log_warn("fastpath not linked site=%s deployment=%s message=\"%s\"", site->slug,
 			 m->deployment, err.message);
-		snprintf(failed, sizeof(failed), "%s", m->deployment);
-		failed_at = clock_mono_ms();
+		snprintf(failed->id, sizeof(failed->id), "%s", m->deployment);
+		failed->at = clock_mono_ms();
 		return;
 	}
 	if (model_project_current(sa->app->redis, site->slug, now, &err) < 0 ||
