@@ -164,13 +164,14 @@ static int serve_handle(struct http_request *req, struct http_response *resp)
 		resp->status = 308;
 		return 308;
 	}
-	if (site_manifest(sa, req, &m, &err) < 0)
+	bool hsts;
+	if (site_manifest(sa, req, &m, &hsts, &err) < 0)
 		return serve_fail(sa, req, resp, &err);
 	struct serve_request sr;
 	struct serve_decision d;
 	serve_facts(req, &sr);
 	serve_decide(m, &sr, req->arena, &d);
-	if (site_hsts(sa, req))
+	if (hsts)
 		serve_header_set(&d, "Strict-Transport-Security", "max-age=31536000");
 	log_debug("served host=%s path=%s status=%d reason=%s", req->host, req->path, d.status,
 		  d.reason ? d.reason : "");

@@ -258,11 +258,12 @@ static void site_fastpath(struct serve_app *sa, const struct config *cfg,
 }
 
 int site_manifest(struct serve_app *sa, struct http_request *req, struct manifest **out,
-		  struct error *err)
+		  bool *hsts, struct error *err)
 {
 	const struct config *cfg = req->cfg;
 	struct host_site site;
 	char id[ID_LEN + 1];
+	*hsts = false;
 	int rc = host_site_parse(req->host, cfg->domain, cfg->site_port, &site);
 	if (rc == SKIFF_ENOTFOUND) {
 		/* not the platform's: perhaps a project's custom domain */
@@ -271,8 +272,10 @@ int site_manifest(struct serve_app *sa, struct http_request *req, struct manifes
 		if (host_name_parse(req->host, site_domain_port(req), name) < 0 ||
 		    host_domain_check(name, cfg->domain, &ignored) < 0)
 			return error_set(err, SKIFF_ENOTFOUND, NULL, "no site at this host");
-		bool active, hsts;
-		rc = site_resolve_domain(sa, name, id, site.slug, &active, &hsts, err);
+		const char *https = request_param(req, "HTTPS");
+		bool active, domain_hsts;
+		rc = site_resolve_domain(sa, name, id, site.slug, &active, &domain_hsts, err);
+		*hsts = rc == 0 && domain_hsts && https && !strcasecmp(https, "on");
 	} else if (rc < 0) {
 		return error_set(err, SKIFF_EINVALID, NULL, "no site at this host");
 	} else {
@@ -345,19 +348,4 @@ const char *site_https_location(struct serve_app *sa, struct http_request *req)
 	char *loc = arena_alloc(req->arena, n);
 	snprintf(loc, n, "https://%s%s%s", name, port, uri && *uri == '/' ? uri : "/");
 	return loc;
-}
-
-bool site_hsts(struct serve_app *sa, struct http_request *req)
-{
-	const struct config *cfg = req->cfg;
-	const char *https = request_param(req, "HTTPS");
-	char name[HOST_MAX + 1], id[ID_LEN + 1], project[SLUG_MAX + 1];
-	struct error err;
-	bool active, hsts = false;
-	if (!https || strcasecmp(https, "on") != 0 ||
-	    host_name_parse(req->host, cfg->acme_https_port, name) < 0 ||
-	    host_domain_check(name, cfg->domain, &err) < 0 ||
-	    site_resolve_domain(sa, name, id, project, &active, &hsts, &err) < 0)
-		return false;
-	return hsts;
 }
