@@ -257,13 +257,35 @@ static void site_fastpath(struct serve_app *sa, const struct config *cfg,
 		log_info("fastpath linked site=%s deployment=%s", site->slug, m->deployment);
 }
 
+/* Under acme = lighttpd, where a plain HTTP request for custom domain name, whose certificate
+ * is active, goes instead: https://name[:acme_https_port]/uri in req's arena; NULL over HTTPS
+ * and for ACME challenges. (Under Apache, mod_md redirects.) */
+static const char *site_https_location(struct http_request *req, const char *name)
+{
+	const struct config *cfg = req->cfg;
+	const char *https = request_param(req, "HTTPS");
+	if (strcmp(cfg->acme, "lighttpd") != 0 || (https && !strcasecmp(https, "on")) ||
+	    !strncmp(req->path, "/.well-known/acme-challenge/", 28))
+		return NULL;
+	char port[16] = "";
+	if (cfg->acme_https_port != 443)
+		snprintf(port, sizeof(port), ":%ld", cfg->acme_https_port);
+	const char *uri = request_param(req, "REQUEST_URI");
+	size_t n = strlen(name) + strlen(port) + (uri ? strlen(uri) : 1) + 16;
+	char *loc = arena_alloc(req->arena, n);
+	snprintf(loc, n, "https://%s%s%s", name, port, uri && *uri == '/' ? uri : "/");
+	return loc;
+}
+
 int site_manifest(struct serve_app *sa, struct http_request *req, struct manifest **out,
-		  bool *hsts, struct error *err)
+		  struct site_answer *ans, struct error *err)
 {
 	const struct config *cfg = req->cfg;
 	struct host_site site;
 	char id[ID_LEN + 1];
-	*hsts = false;
+	ans->https = NULL;
+	ans->hsts = false;
+	*out = NULL;
 	int rc = host_site_parse(req->host, cfg->domain, cfg->site_port, &site);
 	if (rc == SKIFF_ENOTFOUND) {
 		/* not the platform's: perhaps a project's custom domain */
@@ -273,9 +295,11 @@ int site_manifest(struct serve_app *sa, struct http_request *req, struct manifes
 		    host_domain_check(name, cfg->domain, &ignored) < 0)
 			return error_set(err, SKIFF_ENOTFOUND, NULL, "no site at this host");
 		const char *https = request_param(req, "HTTPS");
-		bool active, domain_hsts;
-		rc = site_resolve_domain(sa, name, id, site.slug, &active, &domain_hsts, err);
-		*hsts = rc == 0 && domain_hsts && https && !strcasecmp(https, "on");
+		bool active, hsts;
+		rc = site_resolve_domain(sa, name, id, site.slug, &active, &hsts, err);
+		ans->hsts = rc == 0 && hsts && https && !strcasecmp(https, "on");
+		if (rc == 0 && active && (ans->https = site_https_location(req, name)))
+			return 0;
 	} else if (rc < 0) {
 		return error_set(err, SKIFF_EINVALID, NULL, "no site at this host");
 	} else {
@@ -325,27 +349,4 @@ int site_domain_token(struct serve_app *sa, struct http_request *req, const char
 		return 0;
 	*token = arena_strdup(req->arena, ds.token);
 	return 1;
-}
-
-const char *site_https_location(struct serve_app *sa, struct http_request *req)
-{
-	const struct config *cfg = req->cfg;
-	const char *https = request_param(req, "HTTPS");
-	char name[HOST_MAX + 1], id[ID_LEN + 1], project[SLUG_MAX + 1];
-	struct error err;
-	bool active = false, hsts;
-	if (strcmp(cfg->acme, "lighttpd") != 0 || (https && !strcasecmp(https, "on")) ||
-	    !strncmp(req->path, "/.well-known/acme-challenge/", 28) ||
-	    host_name_parse(req->host, cfg->site_port, name) < 0 ||
-	    host_domain_check(name, cfg->domain, &err) < 0 ||
-	    site_resolve_domain(sa, name, id, project, &active, &hsts, &err) < 0 || !active)
-		return NULL;
-	char port[16] = "";
-	if (cfg->acme_https_port != 443)
-		snprintf(port, sizeof(port), ":%ld", cfg->acme_https_port);
-	const char *uri = request_param(req, "REQUEST_URI");
-	size_t n = strlen(name) + strlen(port) + (uri ? strlen(uri) : 1) + 16;
-	char *loc = arena_alloc(req->arena, n);
-	snprintf(loc, n, "https://%s%s%s", name, port, uri && *uri == '/' ? uri : "/");
-	return loc;
 }
