@@ -292,6 +292,11 @@ static void feed_on_range(redisAsyncContext *ac, void *r, void *privdata)
 		feed_read(f);
 }
 
+/* FEED_READ_COUNT as XRANGE's argument: the count asked for is the count a full reply is
+ * recognised by (feed_on_range reads again after one) */
+#define FEED_STR_(x) #x
+#define FEED_STR(x) FEED_STR_(x)
+
 static void feed_read(struct feed *f)
 {
 	struct bridge *b = f->bridge;
@@ -304,7 +309,7 @@ static void feed_read(struct feed *f)
 	char key[MODEL_LOG_KEY_MAX], startbuf[STREAM_ID_MAX + 1];
 	model_log_stream_key(b->cfg, f->id, key);
 	stream_id_format(start, startbuf);
-	const char *argv[6] = { "XRANGE", key, startbuf, "+", "COUNT", "1000" };
+	const char *argv[6] = { "XRANGE", key, startbuf, "+", "COUNT", FEED_STR(FEED_READ_COUNT) };
 	size_t len[6];
 	for (int i = 0; i < 6; i++)
 		len[i] = strlen(argv[i]);
