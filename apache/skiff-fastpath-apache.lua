@@ -17,11 +17,19 @@ local function setup(r)
 		return nil
 	end
 	local fp = dofile(module)
-	return { fp = fp, cfg = {
+	local s = { fp = fp, cfg = {
 		tree = env["SKIFF_FASTPATH_DIR"],
 		suffix = env["SKIFF_FASTPATH_SUFFIX"] or "",
 		entry = fp.read,
 	} }
+	-- r:stat is a method of the request being answered (s.r); the file's stat is kept for
+	-- its Content-Length, so the file is looked at once
+	s.cfg.exists = function(path)
+		local st = s.r:stat(path)
+		s.stat = st and st.filetype == 1 and st or nil
+		return s.stat
+	end
+	return s
 end
 
 function skiff_fastpath(r)
@@ -29,11 +37,7 @@ function skiff_fastpath(r)
 	if not state then
 		return apache2.DECLINED
 	end
-	-- r:stat is a method of this request: bind the check to it
-	state.cfg.exists = function(path)
-		local st = r:stat(path)
-		return st and st.filetype == 1 and st
-	end
+	state.r, state.stat = r, nil
 	local h = r.headers_in
 	local uri = r.unparsed_uri or ""
 	local path, query = uri:match("^([^?#]*)%??([^#]*)")
@@ -47,6 +51,8 @@ function skiff_fastpath(r)
 		ims = h["If-Modified-Since"],
 		range = h["Range"],
 	})
+	local st = state.stat
+	state.r, state.stat = nil, nil
 	if not status then
 		return apache2.DECLINED
 	end
@@ -59,7 +65,7 @@ function skiff_fastpath(r)
 		r.content_type = ctype
 	end
 	if file then
-		local st = r:stat(file)
+		-- decide checked file with exists just before choosing it: st is its stat
 		out["Content-Length"] = string.format("%d", st and st.size or 0)
 		if not r.header_only then
 			r:sendfile(file)

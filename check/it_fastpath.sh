@@ -79,6 +79,24 @@ check_eq "none for the .html name that cleanUrls redirects" no "$([ -e "$T/fastp
 check_eq "no entry for a path a _redirects rule decides (/app/*, /old)" "" \
 	"$(ls "$T/fastpath/deployments/$D1" | grep -E '^(app|old)@?$')"
 
+# A preview's host never links the site's tree: its warm requests cost Redis what any host's
+# do, nothing while skiff-serve's answer is fresh (not one command each asking whether its
+# deployment is current). 20 requests on one connection take well under the 500 ms memo;
+# each of skiff-serve's two processes may ask once or twice.
+rcli hset skiff:project:demo:preview:b-topic current $D2 >/dev/null
+curl -s -o /dev/null -H "Host: demo--b-topic.localhost:$PORT" "http://127.0.0.1:$PORT/"
+redis_calls() {
+	rcli info commandstats | awk -F'[=,:]' '/^cmdstat_/ && !/cmdstat_info/ { n += $3 } END { print n + 0 }'
+}
+before=$(redis_calls)
+curl -s -H "Host: demo--b-topic.localhost:$PORT" "http://127.0.0.1:$PORT/?i=[1-20]" >"$T/preview.b"
+check_match "20 warm requests of a preview cost fewer than 10 Redis commands" '^[0-9]$' \
+	"$(($(redis_calls) - before))"
+check_eq "... and serve its deployment" "$(for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+	cat "$S/index2.html"; done | sha256sum)" "$(sha256sum <"$T/preview.b")"
+check_eq "... and leave the site's link alone" "../deployments/$D1" "$(readlink "$T/fastpath/sites/demo")"
+rcli del skiff:project:demo:preview:b-topic >/dev/null
+
 # req PORT TAG HOST PATH [CURL ARGS...]: headers to $T/TAG.h, body to $T/TAG.b; prints the status
 req() {
 	port=$1 tag=$2 host=$3 path=$4

@@ -158,19 +158,19 @@ static int serve_handle(struct http_request *req, struct http_response *resp)
 		if (rc < 0)
 			return serve_fail(sa, req, resp, &err);
 	}
-	const char *https = site_https_location(sa, req);
-	if (https) {
-		response_header_str(resp, "Location", https);
+	struct site_answer ans;
+	if (site_manifest(sa, req, &m, &ans, &err) < 0)
+		return serve_fail(sa, req, resp, &err);
+	if (ans.https) {
+		response_header_str(resp, "Location", ans.https);
 		resp->status = 308;
 		return 308;
 	}
-	if (site_manifest(sa, req, &m, &err) < 0)
-		return serve_fail(sa, req, resp, &err);
 	struct serve_request sr;
 	struct serve_decision d;
 	serve_facts(req, &sr);
 	serve_decide(m, &sr, req->arena, &d);
-	if (site_hsts(sa, req))
+	if (ans.hsts)
 		serve_header_set(&d, "Strict-Transport-Security", "max-age=31536000");
 	log_debug("served host=%s path=%s status=%d reason=%s", req->host, req->path, d.status,
 		  d.reason ? d.reason : "");

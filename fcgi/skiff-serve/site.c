@@ -36,18 +36,31 @@ struct site_slot {
 	long long stamp;                   /* monotonic ms when fetched */
 };
 
-struct site_memo {
-	struct site_slot slots[SITE_SLOTS];
+/* A deployment whose fast-path tree could not be made, and when (site_fastpath). */
+#define SITE_FASTPATH_SLOTS 64
+struct site_fastpath_failure {
+	char id[sizeof(((struct manifest *)0)->deployment)];
+	long long at;                      /* monotonic ms */
 };
 
-static struct site_slot *site_slot(struct serve_app *sa, const char *key)
+struct site_memo {
+	struct site_slot slots[SITE_SLOTS];
+	struct site_fastpath_failure failed[SITE_FASTPATH_SLOTS];
+};
+
+static struct site_memo *site_memo(struct serve_app *sa)
 {
 	if (!sa->memo) {
 		sa->memo = calloc(1, sizeof(*sa->memo));
 		if (!sa->memo)
 			abort();
 	}
-	return &sa->memo->slots[fnv1a(key) & (SITE_SLOTS - 1)];
+	return sa->memo;
+}
+
+static struct site_slot *site_slot(struct serve_app *sa, const char *key)
+{
+	return &site_memo(sa)->slots[fnv1a(key) & (SITE_SLOTS - 1)];
 }
 
 /* The deployment id a host names (current of the slug, or the immutable id after checks). */
@@ -206,20 +219,25 @@ out:
 /* Links the site's fast-path tree (lib/fastpath.h) to the deployment being served when the
  * link names another and Redis confirms, past the memo, that it is current. Whatever changes
  * current drops the link after writing (fastpath_drop); reading current again after linking
- * catches a change made meanwhile. A failed build waits FASTPATH_RETRY_MS. */
+ * catches a change made meanwhile. A failed build waits FASTPATH_RETRY_MS, remembered per
+ * deployment: with one memory for all, two failing sites (an unwritable fastpath_dir) would
+ * each make every request of the other cost a Redis round trip and a build attempt. */
 #define FASTPATH_RETRY_MS 10000
 static void site_fastpath(struct serve_app *sa, const struct config *cfg,
 			  const struct host_site *site, const struct manifest *m)
 {
-	static char failed[sizeof(((struct manifest *)0)->deployment)];
-	static long long failed_at;
 	const char *dir = cfg->fastpath_dir;
 	char now[ID_LEN + 1];
 	struct store *store;
 	struct error err;
-	if (!dir[0] || site->deployment[0] || fastpath_linked(dir, site->slug, m->deployment))
+	/* only a project's own host links its tree: an immutable URL or a preview never names
+	 * current, so asking Redis for it would cost every such request a second round trip */
+	if (!dir[0] || site->deployment[0] || site->preview[0] ||
+	    fastpath_linked(dir, site->slug, m->deployment))
 		return;
-	if (!strcmp(failed, m->deployment) && clock_mono_ms() - failed_at < FASTPATH_RETRY_MS)
+	struct site_fastpath_failure *failed =
+		&site_memo(sa)->failed[fnv1a(m->deployment) & (SITE_FASTPATH_SLOTS - 1)];
+	if (!strcmp(failed->id, m->deployment) && clock_mono_ms() - failed->at < FASTPATH_RETRY_MS)
 		return;
 	if (model_project_current(sa->app->redis, site->slug, now, &err) < 0 ||
 	    strcmp(now, m->deployment) != 0)
@@ -228,8 +246,8 @@ static void site_fastpath(struct serve_app *sa, const struct config *cfg,
 	    fastpath_link(dir, site->slug, m->deployment, &err) < 0) {
 		log_warn("fastpath not linked site=%s deployment=%s message=\"%s\"", site->slug,
 			 m->deployment, err.message);
-		snprintf(failed, sizeof(failed), "%s", m->deployment);
-		failed_at = clock_mono_ms();
+		snprintf(failed->id, sizeof(failed->id), "%s", m->deployment);
+		failed->at = clock_mono_ms();
 		return;
 	}
 	if (model_project_current(sa->app->redis, site->slug, now, &err) < 0 ||
@@ -239,12 +257,35 @@ static void site_fastpath(struct serve_app *sa, const struct config *cfg,
 		log_info("fastpath linked site=%s deployment=%s", site->slug, m->deployment);
 }
 
+/* Under acme = lighttpd, where a plain HTTP request for custom domain name, whose certificate
+ * is active, goes instead: https://name[:acme_https_port]/uri in req's arena; NULL over HTTPS
+ * and for ACME challenges. (Under Apache, mod_md redirects.) */
+static const char *site_https_location(struct http_request *req, const char *name)
+{
+	const struct config *cfg = req->cfg;
+	const char *https = request_param(req, "HTTPS");
+	if (strcmp(cfg->acme, "lighttpd") != 0 || (https && !strcasecmp(https, "on")) ||
+	    !strncmp(req->path, "/.well-known/acme-challenge/", 28))
+		return NULL;
+	char port[16] = "";
+	if (cfg->acme_https_port != 443)
+		snprintf(port, sizeof(port), ":%ld", cfg->acme_https_port);
+	const char *uri = request_param(req, "REQUEST_URI");
+	size_t n = strlen(name) + strlen(port) + (uri ? strlen(uri) : 1) + 16;
+	char *loc = arena_alloc(req->arena, n);
+	snprintf(loc, n, "https://%s%s%s", name, port, uri && *uri == '/' ? uri : "/");
+	return loc;
+}
+
 int site_manifest(struct serve_app *sa, struct http_request *req, struct manifest **out,
-		  struct error *err)
+		  struct site_answer *ans, struct error *err)
 {
 	const struct config *cfg = req->cfg;
 	struct host_site site;
 	char id[ID_LEN + 1];
+	ans->https = NULL;
+	ans->hsts = false;
+	*out = NULL;
 	int rc = host_site_parse(req->host, cfg->domain, cfg->site_port, &site);
 	if (rc == SKIFF_ENOTFOUND) {
 		/* not the platform's: perhaps a project's custom domain */
@@ -253,8 +294,12 @@ int site_manifest(struct serve_app *sa, struct http_request *req, struct manifes
 		if (host_name_parse(req->host, site_domain_port(req), name) < 0 ||
 		    host_domain_check(name, cfg->domain, &ignored) < 0)
 			return error_set(err, SKIFF_ENOTFOUND, NULL, "no site at this host");
+		const char *https = request_param(req, "HTTPS");
 		bool active, hsts;
 		rc = site_resolve_domain(sa, name, id, site.slug, &active, &hsts, err);
+		ans->hsts = rc == 0 && hsts && https && !strcasecmp(https, "on");
+		if (rc == 0 && active && (ans->https = site_https_location(req, name)))
+			return 0;
 	} else if (rc < 0) {
 		return error_set(err, SKIFF_EINVALID, NULL, "no site at this host");
 	} else {
@@ -304,42 +349,4 @@ int site_domain_token(struct serve_app *sa, struct http_request *req, const char
 		return 0;
 	*token = arena_strdup(req->arena, ds.token);
 	return 1;
-}
-
-const char *site_https_location(struct serve_app *sa, struct http_request *req)
-{
-	const struct config *cfg = req->cfg;
-	const char *https = request_param(req, "HTTPS");
-	char name[HOST_MAX + 1], id[ID_LEN + 1], project[SLUG_MAX + 1];
-	struct error err;
-	bool active = false, hsts;
-	if (strcmp(cfg->acme, "lighttpd") != 0 || (https && !strcasecmp(https, "on")) ||
-	    !strncmp(req->path, "/.well-known/acme-challenge/", 28) ||
-	    host_name_parse(req->host, cfg->site_port, name) < 0 ||
-	    host_domain_check(name, cfg->domain, &err) < 0 ||
-	    site_resolve_domain(sa, name, id, project, &active, &hsts, &err) < 0 || !active)
-		return NULL;
-	char port[16] = "";
-	if (cfg->acme_https_port != 443)
-		snprintf(port, sizeof(port), ":%ld", cfg->acme_https_port);
-	const char *uri = request_param(req, "REQUEST_URI");
-	size_t n = strlen(name) + strlen(port) + (uri ? strlen(uri) : 1) + 16;
-	char *loc = arena_alloc(req->arena, n);
-	snprintf(loc, n, "https://%s%s%s", name, port, uri && *uri == '/' ? uri : "/");
-	return loc;
-}
-
-bool site_hsts(struct serve_app *sa, struct http_request *req)
-{
-	const struct config *cfg = req->cfg;
-	const char *https = request_param(req, "HTTPS");
-	char name[HOST_MAX + 1], id[ID_LEN + 1], project[SLUG_MAX + 1];
-	struct error err;
-	bool active, hsts = false;
-	if (!https || strcasecmp(https, "on") != 0 ||
-	    host_name_parse(req->host, cfg->acme_https_port, name) < 0 ||
-	    host_domain_check(name, cfg->domain, &err) < 0 ||
-	    site_resolve_domain(sa, name, id, project, &active, &hsts, &err) < 0)
-		return false;
-	return hsts;
 }

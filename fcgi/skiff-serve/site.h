@@ -16,24 +16,27 @@ struct serve_app {
 	struct site_memo *memo;            /* site.c: Redis answers still fresh */
 };
 
-/* The manifest serving req's Host, borrowed from the cache. On failure returns a negative
- * error whose status (error_status) is the page to answer: 400 bad Host, 404 unknown site or
- * deployment, 410 expired, 503 Redis or store down. */
+/* What site_manifest found out besides the manifest, from the same look-up of the Host. */
+struct site_answer {
+	/* under acme = lighttpd, where a plain HTTP request for a custom domain whose
+	 * certificate is active goes instead (https://name[:acme_https_port]/uri, in req's
+	 * arena; no manifest then); NULL for any other request and for ACME challenges.
+	 * (Under Apache, mod_md redirects.) */
+	const char *https;
+	/* req came over HTTPS for a custom domain whose project turned HSTS on */
+	bool hsts;
+};
+
+/* The manifest serving req's Host, borrowed from the cache, or NULL with ans->https set. On
+ * failure returns a negative error whose status (error_status) is the page to answer: 400
+ * bad Host, 404 unknown site or deployment, 410 expired, 503 Redis or store down. */
 int site_manifest(struct serve_app *sa, struct http_request *req, struct manifest **out,
-		  struct error *err);
+		  struct site_answer *ans, struct error *err);
 
 /* For a request of DOMAIN_WELL_KNOWN{token} on a custom domain whose token it is (in any
  * state): 1 and *token (in req's arena) to answer. 0 when it is not, a negative code (err
  * set) when Redis failed. */
 int site_domain_token(struct serve_app *sa, struct http_request *req, const char **token,
 		      struct error *err);
-
-/* Under acme = lighttpd, where a plain HTTP request for a custom domain whose certificate is
- * active goes instead (https://name[:acme_https_port]/uri, in req's arena); NULL for any
- * other request and for ACME challenges. (Under Apache, mod_md redirects.) */
-const char *site_https_location(struct serve_app *sa, struct http_request *req);
-/* 1 when req came over HTTPS for a custom domain whose project turned HSTS on (the answer
- * site_manifest just remembered: no Redis round trip). */
-bool site_hsts(struct serve_app *sa, struct http_request *req);
 
 #endif

@@ -90,6 +90,7 @@ struct feed {
 	struct bridge *bridge;
 	struct feed *hnext;         /* hash chain */
 	size_t nclients;             /* streaming clients in every loop */
+	uint32_t loop_clients[BRIDGE_THREADS_MAX];   /* of them, in loop i: batches go there */
 	struct stream_id cursor;     /* the next read returns entries after this */
 	struct stream_id want;       /* the lowest id a client asked for during a read */
 	struct stream_id read_from;  /* the in-flight read returns entries after this */

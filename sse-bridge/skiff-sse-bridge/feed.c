@@ -102,7 +102,8 @@ static void feed_want(struct feed *f, struct stream_id last)
 	feed_read(f);
 }
 
-static void feed_join(struct bridge *b, const char *id, struct stream_id last)
+static void feed_join(struct bridge *b, const struct loop *l, const char *id,
+		      struct stream_id last)
 {
 	struct feed *f = feed_find(b, id);
 	if (!f) {
@@ -120,6 +121,7 @@ static void feed_join(struct bridge *b, const char *id, struct stream_id last)
 		log_debug("feed started deployment=%s feeds=%zu", f->id, b->nfeeds);
 	}
 	f->nclients++;
+	f->loop_clients[l->index]++;
 	feed_want(f, last);
 }
 
@@ -133,10 +135,11 @@ static void feed_unhash(struct feed *f)
 	b->nfeeds--;
 }
 
-static void feed_leave(struct bridge *b, const char *id)
+static void feed_leave(struct bridge *b, const struct loop *l, const char *id)
 {
 	struct feed *f = feed_find(b, id);
-	assert(f && f->nclients > 0);
+	assert(f && f->nclients > 0 && f->loop_clients[l->index] > 0);
+	f->loop_clients[l->index]--;
 	if (--f->nclients > 0)
 		return;
 	/* the last client left: one UNSUBSCRIBE, and the feed goes (after its read, if any) */
@@ -233,10 +236,15 @@ static struct batch *feed_batch(struct feed *f, const redisReply *reply, int *cu
 	return batch;
 }
 
-/* Hands the batch to every loop: each gives its clients of the deployment their part. */
-static void feed_post(struct bridge *b, struct batch *batch)
+/* Hands the batch to every loop with clients of the deployment: each gives them their part.
+ * A loop whose client joined after this count gets what it missed by the read its join
+ * asks for (feed_want), as a loop whose clients are behind does. */
+static void feed_post(struct feed *f, struct batch *batch)
 {
+	struct bridge *b = f->bridge;
 	for (unsigned i = 0; i < b->nloops; i++) {
+		if (f->loop_clients[i] == 0)
+			continue;
 		struct msg *m = msg_new(MAIL_BATCH);
 		batch_hold(batch);
 		m->batch = batch;
@@ -261,7 +269,7 @@ static void feed_on_range(redisAsyncContext *ac, void *r, void *privdata)
 					/* every client up to date has these now; one that is not
 					 * asks again (MAIL_WANT) */
 					f->cursor = batch->ids[batch->cnt - 1];
-					feed_post(f->bridge, batch);
+					feed_post(f, batch);
 				}
 				batch_release(NULL, 0, batch);
 			}
@@ -284,6 +292,11 @@ static void feed_on_range(redisAsyncContext *ac, void *r, void *privdata)
 		feed_read(f);
 }
 
+/* FEED_READ_COUNT as XRANGE's argument: the count asked for is the count a full reply is
+ * recognised by (feed_on_range reads again after one) */
+#define FEED_STR_(x) #x
+#define FEED_STR(x) FEED_STR_(x)
+
 static void feed_read(struct feed *f)
 {
 	struct bridge *b = f->bridge;
@@ -296,7 +309,7 @@ static void feed_read(struct feed *f)
 	char key[MODEL_LOG_KEY_MAX], startbuf[STREAM_ID_MAX + 1];
 	model_log_stream_key(b->cfg, f->id, key);
 	stream_id_format(start, startbuf);
-	const char *argv[6] = { "XRANGE", key, startbuf, "+", "COUNT", "1000" };
+	const char *argv[6] = { "XRANGE", key, startbuf, "+", "COUNT", FEED_STR(FEED_READ_COUNT) };
 	size_t len[6];
 	for (int i = 0; i < 6; i++)
 		len[i] = strlen(argv[i]);
@@ -418,7 +431,7 @@ void feed_deliver(void *arg, struct msg *m)
 		feed_check(b, m);
 		return;   /* the message goes back as MAIL_CHECKED */
 	case MAIL_JOIN:
-		feed_join(b, m->id, m->last);
+		feed_join(b, m->loop, m->id, m->last);
 		break;
 	case MAIL_WANT: {
 		struct feed *f = feed_find(b, m->id);
@@ -427,7 +440,7 @@ void feed_deliver(void *arg, struct msg *m)
 		break;
 	}
 	case MAIL_LEAVE:
-		feed_leave(b, m->id);
+		feed_leave(b, m->loop, m->id);
 		break;
 	default:
 		assert(!"message for a loop");

@@ -253,17 +253,12 @@ static void loop_deliver(void *arg, struct msg *m)
 	free(m);
 }
 
-void loop_cron(struct loop *l, int64_t now)
-{
-	client_cron(l, now);
-}
-
 static void loop_on_cron(evutil_socket_t fd, short what, void *arg)
 {
 	struct loop *l = arg;
 	int64_t now = clock_mono_ms();
 	atomic_store(&l->beat_ms, now);
-	loop_cron(l, now);
+	client_cron(l, now);
 }
 
 int loop_alive(struct loop *l, int64_t now)

@@ -19,7 +19,5 @@ void loop_client_leave(struct client *c);
 void loop_client_wake(struct client *c);
 /* Any thread: the loop ran its cron within LOOP_STALL_MS of now. */
 int loop_alive(struct loop *l, int64_t now);
-/* Once a second, in the loop's thread: keepalives and output limits. */
-void loop_cron(struct loop *l, int64_t now);
 
 #endif
