@@ -1,4 +1,5 @@
-/* check_id.c — deployment ids (12 characters of lowercase base32) and random hex secrets. */
+/* check_id.c — deployment ids (12 characters of lowercase base32), random hex secrets, and
+ * base32 secrets behind a prefix. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,31 @@ START_TEST(test_id_hex)
 }
 END_TEST
 
+START_TEST(test_id_secret)
+{
+	/* longer than one read from getrandom's buffer, with and without a prefix */
+	char out[101], other[101];
+	memset(out, 'X', sizeof(out));
+	id_secret_new("pre_", out, 100);
+	ck_assert_uint_eq(strlen(out), 100);
+	ck_assert_int_eq(strncmp(out, "pre_", 4), 0);
+	ck_assert_uint_eq(strspn(out + 4, "abcdefghijklmnopqrstuvwxyz234567"), 96);
+	ck_assert_int_eq(id_secret_valid("pre_", 100, out), 1);
+	id_secret_new("pre_", other, 100);
+	ck_assert_str_ne(out, other);
+	ck_assert_int_eq(id_secret_valid("pre_", 99, out), 0);
+	ck_assert_int_eq(id_secret_valid("pro_", 100, out), 0);
+	ck_assert_int_eq(id_secret_valid("", 100, out), 0); /* '_' is not base32 */
+	out[50] = 'A';
+	ck_assert_int_eq(id_secret_valid("pre_", 100, out), 0);
+	ck_assert_int_eq(id_secret_valid("pre_", 100, NULL), 0);
+	id_secret_new("", out, 32);
+	ck_assert_uint_eq(strspn(out, "abcdefghijklmnopqrstuvwxyz234567"), 32);
+	ck_assert_uint_eq(strlen(out), 32);
+	ck_assert_int_eq(id_secret_valid("", 32, out), 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("id");
@@ -97,6 +123,7 @@ int main(void)
 	tcase_add_test(tc, test_id_new_uses_whole_alphabet);
 	tcase_add_test(tc, test_id_valid_refuses);
 	tcase_add_test(tc, test_id_hex);
+	tcase_add_test(tc, test_id_secret);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);

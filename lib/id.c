@@ -2,6 +2,7 @@
 #include "id.h"
 #include "hex.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,38 @@ void id_new(char out[ID_LEN + 1])
 	out[ID_LEN] = '\0';
 }
 
+static int id_base32(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '2' && c <= '7');
+}
+
+void id_secret_new(const char *prefix, char *out, size_t len)
+{
+	unsigned char r[64];
+	size_t n = strlen(prefix);
+	assert(n < len);
+	memcpy(out, prefix, n);
+	while (n < len) {
+		size_t take = len - n < sizeof(r) ? len - n : sizeof(r);
+		id_random(r, take);
+		for (size_t i = 0; i < take; i++)
+			out[n + i] = id_alphabet[r[i] & 31];
+		n += take;
+	}
+	out[len] = '\0';
+}
+
+int id_secret_valid(const char *prefix, size_t len, const char *s)
+{
+	size_t p = strlen(prefix);
+	if (!s || strncmp(s, prefix, p) != 0 || strlen(s) != len)
+		return 0;
+	for (s += p; *s; s++)
+		if (!id_base32(*s))
+			return 0;
+	return 1;
+}
+
 int id_valid(const char *s)
 {
 	if (!s)
@@ -40,7 +73,7 @@ int id_valid(const char *s)
 	for (i = 0; s[i]; i++) {
 		if (i >= ID_LEN)
 			return 0;
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '2' && s[i] <= '7')))
+		if (!id_base32(s[i]))
 			return 0;
 	}
 	return i == ID_LEN;

@@ -54,25 +54,12 @@ static const char model_lua_buildhook_lookup[] =
 
 void model_buildhook_secret_new(char out[BUILDHOOK_SECRET_LEN + 1])
 {
-	char part[ID_LEN + 1];
-	size_t n = 0;
-	while (n < BUILDHOOK_SECRET_LEN) {
-		id_new(part); /* 12 characters of base32 from getrandom */
-		size_t take = BUILDHOOK_SECRET_LEN - n < ID_LEN ? BUILDHOOK_SECRET_LEN - n : ID_LEN;
-		memcpy(out + n, part, take);
-		n += take;
-	}
-	out[BUILDHOOK_SECRET_LEN] = '\0';
+	id_secret_new("", out, BUILDHOOK_SECRET_LEN);
 }
 
 int model_buildhook_secret_valid(const char *s)
 {
-	if (!s || strlen(s) != BUILDHOOK_SECRET_LEN)
-		return 0;
-	for (const char *c = s; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= '2' && *c <= '7')))
-			return 0;
-	return 1;
+	return id_secret_valid("", BUILDHOOK_SECRET_LEN, s);
 }
 
 int model_buildhook_name_valid(const char *name)

@@ -4,7 +4,6 @@
 #include "model_buildtoken.h"
 #include "hash.h"
 #include "model_script.h"
-#include "model_token.h"
 #include "model_upload.h"
 
 #include <stdio.h>
@@ -38,18 +37,12 @@ static const char model_lua_buildtoken_lookup[] = MODEL_LUA_FINAL
 
 void model_buildtoken_secret_new(char out[BUILD_TOKEN_LEN + 1])
 {
-	model_token_secret_fill(BUILD_TOKEN_PREFIX, out, BUILD_TOKEN_LEN);
+	id_secret_new(BUILD_TOKEN_PREFIX, out, BUILD_TOKEN_LEN);
 }
 
 int model_buildtoken_secret_valid(const char *s)
 {
-	size_t p = sizeof(BUILD_TOKEN_PREFIX) - 1;
-	if (!s || strncmp(s, BUILD_TOKEN_PREFIX, p) != 0 || strlen(s) != BUILD_TOKEN_LEN)
-		return 0;
-	for (const char *c = s + p; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= '2' && *c <= '7')))
-			return 0;
-	return 1;
+	return id_secret_valid(BUILD_TOKEN_PREFIX, BUILD_TOKEN_LEN, s);
 }
 
 int model_buildtoken_mint(struct redis *r, const char *id, const char *secret, long ttl_s,

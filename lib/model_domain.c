@@ -106,15 +106,7 @@ static const char model_lua_domain_activate[] =
 
 void model_domain_token_new(char out[DOMAIN_TOKEN_LEN + 1])
 {
-	char part[ID_LEN + 1];
-	size_t n = 0;
-	while (n < DOMAIN_TOKEN_LEN) {
-		id_new(part); /* 12 characters of base32 from getrandom */
-		size_t take = DOMAIN_TOKEN_LEN - n < ID_LEN ? DOMAIN_TOKEN_LEN - n : ID_LEN;
-		memcpy(out + n, part, take);
-		n += take;
-	}
-	out[DOMAIN_TOKEN_LEN] = '\0';
+	id_secret_new("", out, DOMAIN_TOKEN_LEN);
 }
 
 bool model_domain_serves(const char *state)

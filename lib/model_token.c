@@ -5,7 +5,6 @@
 #include "model.h"
 #include "model_script.h"
 
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,35 +56,14 @@ static const char model_lua_token_lookup[] =
 	"end "
 	"return {id, t[1], t[2] or '', t[3] or '', t[4] or '0', used}";
 
-void model_token_secret_fill(const char *prefix, char *out, size_t len)
-{
-	char part[ID_LEN + 1];
-	size_t n = strlen(prefix);
-	assert(n < len);
-	memcpy(out, prefix, n);
-	while (n < len) {
-		id_new(part); /* 12 characters of base32 from getrandom */
-		size_t take = len - n < ID_LEN ? len - n : ID_LEN;
-		memcpy(out + n, part, take);
-		n += take;
-	}
-	out[len] = '\0';
-}
-
 void model_token_secret_new(char out[TOKEN_LEN + 1])
 {
-	model_token_secret_fill(TOKEN_PREFIX, out, TOKEN_LEN);
+	id_secret_new(TOKEN_PREFIX, out, TOKEN_LEN);
 }
 
 int model_token_secret_valid(const char *s)
 {
-	size_t p = sizeof(TOKEN_PREFIX) - 1;
-	if (!s || strncmp(s, TOKEN_PREFIX, p) != 0 || strlen(s) != TOKEN_LEN)
-		return 0;
-	for (const char *c = s + p; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= '2' && *c <= '7')))
-			return 0;
-	return 1;
+	return id_secret_valid(TOKEN_PREFIX, TOKEN_LEN, s);
 }
 
 int model_token_scope_valid(const char *scope)

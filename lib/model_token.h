@@ -31,8 +31,6 @@ struct token {
 
 /* A fresh token's secret: "skiff_" and 32 characters of base32 from getrandom. */
 void model_token_secret_new(char out[TOKEN_LEN + 1]);
-/* prefix, then base32 from getrandom up to len characters, and a NUL: out has len + 1 bytes. */
-void model_token_secret_fill(const char *prefix, char *out, size_t len);
 /* 1 when s looks like a deploy token (prefix, length, alphabet). */
 int model_token_secret_valid(const char *s);
 /* 1 when scope is "deploy" or "preview"; 1 when name is 1-64 bytes of printable UTF-8. */
