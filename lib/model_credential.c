@@ -67,15 +67,6 @@ int model_credential_name_valid(const char *name)
 	return 1;
 }
 
-static long long model_credential_num(const redisReply *e)
-{
-	char s[24];
-	model_script_str(e, s, sizeof(s));
-	char *end = NULL;
-	long long v = strtoll(s, &end, 10);
-	return end && end != s && *end == '\0' ? v : 0;
-}
-
 int model_credential_create(struct redis *r, const struct model_credential_kind *k,
 			    const struct credential *c, const char *field, const char *secret,
 			    struct error *err)
@@ -125,9 +116,9 @@ int model_credential_list(struct redis *r, const struct model_credential_kind *k
 		model_script_str(e->element[0], id, sizeof(id));
 		model_script_str(e->element[1], name, sizeof(name));
 		model_script_str(e->element[2], field, sizeof(field));
-		long long used = model_credential_num(e->element[4]);
+		long long used = model_script_num(e->element[4]);
 		json_t *c = json_pack("{sssssssI}", "id", id, "name", name, k->field, field, "created",
-				      (json_int_t)model_credential_num(e->element[3]));
+				      (json_int_t)model_script_num(e->element[3]));
 		json_object_set_new(c, "lastUsed", used ? json_integer(used) : json_null());
 		json_array_append_new(list, c);
 	}
@@ -178,8 +169,8 @@ int model_credential_lookup(struct redis *r, const struct model_credential_kind 
 	model_script_str(reply->element[1], out->project, sizeof(out->project));
 	model_script_str(reply->element[2], out->name, sizeof(out->name));
 	model_script_str(reply->element[3], field, field_size);
-	out->created = model_credential_num(reply->element[4]);
-	out->last_used = model_credential_num(reply->element[5]);
+	out->created = model_script_num(reply->element[4]);
+	out->last_used = model_script_num(reply->element[5]);
 	freeReplyObject(reply);
 	return 0;
 }

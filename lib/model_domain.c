@@ -114,15 +114,6 @@ bool model_domain_serves(const char *state)
 	return !strcmp(state, "verified") || !strcmp(state, "active");
 }
 
-static long long model_domain_num(const redisReply *e)
-{
-	char s[24];
-	model_script_str(e, s, sizeof(s));
-	char *end = NULL;
-	long long v = strtoll(s, &end, 10);
-	return end && end != s && *end == '\0' ? v : 0;
-}
-
 int model_domain_add(struct redis *r, const struct domain *d, struct error *err)
 {
 	char kp[REDIS_KEY_MAX], kd[REDIS_KEY_MAX], kz[REDIS_KEY_MAX], kc[REDIS_KEY_MAX],
@@ -188,9 +179,9 @@ int model_domain_get(struct redis *r, const char *name, struct domain *out, stru
 		model_script_str(reply->element[1], out->state, sizeof(out->state));
 		model_script_str(reply->element[2], out->token, sizeof(out->token));
 		model_script_str(reply->element[3], out->reason, sizeof(out->reason));
-		out->created = model_domain_num(reply->element[4]);
-		out->checked = model_domain_num(reply->element[5]);
-		out->attempts = (long)model_domain_num(reply->element[6]);
+		out->created = model_script_num(reply->element[4]);
+		out->checked = model_script_num(reply->element[5]);
+		out->attempts = (long)model_script_num(reply->element[6]);
 	}
 	freeReplyObject(reply);
 	return rc;
@@ -216,13 +207,13 @@ int model_domain_list(struct redis *r, const char *slug, json_t **out, struct er
 		model_script_str(e->element[1], d.state, sizeof(d.state));
 		model_script_str(e->element[2], d.token, sizeof(d.token));
 		model_script_str(e->element[3], d.reason, sizeof(d.reason));
-		long long checked = model_domain_num(e->element[5]);
+		long long checked = model_script_num(e->element[5]);
 		char path[sizeof(DOMAIN_WELL_KNOWN) + DOMAIN_TOKEN_LEN];
 		snprintf(path, sizeof(path), "%s%s", DOMAIN_WELL_KNOWN, d.token);
 		json_t *o = json_pack("{sssssssIsI}", "name", d.name, "state", d.state,
 				      "verificationPath", path, "created",
-				      (json_int_t)model_domain_num(e->element[4]), "attempts",
-				      (json_int_t)model_domain_num(e->element[6]));
+				      (json_int_t)model_script_num(e->element[4]), "attempts",
+				      (json_int_t)model_script_num(e->element[6]));
 		json_object_set_new(o, "reason", d.reason[0] ? json_string(d.reason) : json_null());
 		json_object_set_new(o, "checked", checked ? json_integer(checked) : json_null());
 		json_array_append_new(list, o);
@@ -282,7 +273,7 @@ int model_domain_due(struct redis *r, long long now, struct domain *out, size_t 
 		model_script_str(e->element[0], d->name, sizeof(d->name));
 		model_script_str(e->element[1], d->project, sizeof(d->project));
 		model_script_str(e->element[2], d->token, sizeof(d->token));
-		d->attempts = (long)model_domain_num(e->element[3]);
+		d->attempts = (long)model_script_num(e->element[3]);
 	}
 	freeReplyObject(reply);
 	return 0;

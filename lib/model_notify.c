@@ -191,15 +191,6 @@ int model_notify_outbox_take(struct redis *r, const char *entry, json_t *deliver
 	return rc;
 }
 
-static long long model_notify_num(const redisReply *e)
-{
-	char s[24];
-	model_script_str(e, s, sizeof(s));
-	char *end = NULL;
-	long long v = strtoll(s, &end, 10);
-	return end && end != s && *end == '\0' ? v : 0;
-}
-
 /* A string element as a new JSON string (at most NOTIFY_BODY_MAX bytes). */
 static json_t *model_notify_str(const redisReply *e)
 {
@@ -236,8 +227,8 @@ int model_notify_claim(struct redis *r, long long now_ms, long lease_ms, size_t 
 		json_object_set_new(d, "secret", model_notify_str(e->element[2]));
 		json_object_set_new(d, "event", model_notify_str(e->element[3]));
 		json_object_set_new(d, "body", model_notify_str(e->element[4]));
-		json_object_set_new(d, "attempts", json_integer(model_notify_num(e->element[5])));
-		json_object_set_new(d, "created", json_integer(model_notify_num(e->element[6])));
+		json_object_set_new(d, "attempts", json_integer(model_script_num(e->element[5])));
+		json_object_set_new(d, "created", json_integer(model_script_num(e->element[6])));
 		json_array_append_new(list, d);
 	}
 	freeReplyObject(reply);
@@ -277,21 +268,21 @@ int model_notify_history(struct redis *r, const char *slug, size_t limit, json_t
 		redisReply *e = reply->element[i];
 		if (e->type != REDIS_REPLY_ARRAY || e->elements != 12)
 			continue;
-		long long status = model_notify_num(e->element[6]), last = model_notify_num(e->element[9]);
+		long long status = model_script_num(e->element[6]), last = model_script_num(e->element[9]);
 		json_t *d = json_object();
 		json_object_set_new(d, "id", model_notify_str(e->element[0]));
 		json_object_set_new(d, "hook", model_notify_str(e->element[1]));
 		json_object_set_new(d, "event", model_notify_str(e->element[2]));
 		json_object_set_new(d, "deploymentId", model_notify_str(e->element[3]));
 		json_object_set_new(d, "state", model_notify_str(e->element[4]));
-		json_object_set_new(d, "attempts", json_integer(model_notify_num(e->element[5])));
+		json_object_set_new(d, "attempts", json_integer(model_script_num(e->element[5])));
 		json_object_set_new(d, "responseStatus", status ? json_integer(status) : json_null());
 		json_object_set_new(d, "error", model_notify_str(e->element[7]));
-		json_object_set_new(d, "created", json_integer(model_notify_num(e->element[8])));
+		json_object_set_new(d, "created", json_integer(model_script_num(e->element[8])));
 		json_object_set_new(d, "lastAttempt", last ? json_integer(last) : json_null());
 		json_object_set_new(d, "nextAttempt",
 				    !strcmp(json_string_value(json_object_get(d, "state")), "pending")
-					    ? json_integer(model_notify_num(e->element[10]))
+					    ? json_integer(model_script_num(e->element[10]))
 					    : json_null());
 		json_object_set_new(d, "url", model_notify_str(e->element[11]));
 		json_array_append_new(list, d);

@@ -19,6 +19,15 @@ void model_script_str(const redisReply *reply, char *out, size_t outlen)
 		out[0] = '\0';
 }
 
+long long model_script_num(const redisReply *reply)
+{
+	char s[24];
+	model_script_str(reply, s, sizeof(s));
+	char *end = NULL;
+	long long v = strtoll(s, &end, 10);
+	return end && end != s && *end == '\0' ? v : 0;
+}
+
 int model_script_failed(const struct error *err)
 {
 	return err && err->code ? err->code : SKIFF_EREDIS;

@@ -48,6 +48,8 @@ const char *model_script_maxlen(struct redis *r, char buf[24]);
 char *model_script_json(json_t *obj);
 /* A string reply (or element) into out, cut to outlen; "" for any other reply. */
 void model_script_str(const redisReply *reply, char *out, size_t outlen);
+/* A string reply (or element) holding a decimal number, as that number; 0 for anything else. */
+long long model_script_num(const redisReply *reply);
 /* The error of a failed command: err's code, or SKIFF_EREDIS without an err. */
 int model_script_failed(const struct error *err);
 /* A lock at key (a whole key name) held by token for ttl_ms: 1 taken, 0 held by another. */
