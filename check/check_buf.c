@@ -123,6 +123,20 @@ START_TEST(test_buf_printf_over_limit)
 }
 END_TEST
 
+START_TEST(test_buf_sink)
+{
+	/* as curl calls it: every byte taken until the max, then 0 (the transfer fails) */
+	struct buf b = BUF_INIT(8);
+	char part[] = "abcdef";
+	ck_assert_uint_eq(buf_sink(part, 1, 5, &b), 5);
+	ck_assert_uint_eq(buf_sink(part, 1, 3, &b), 3);
+	ck_assert_str_eq(buf_cstr(&b), "abcdeabc");
+	ck_assert_uint_eq(buf_sink(part, 1, 1, &b), 0);
+	ck_assert_int_ne(b.err, 0);
+	buf_dispose(&b);
+}
+END_TEST
+
 START_TEST(test_buf_detach)
 {
 	struct buf b = BUF_INIT(100);
@@ -256,6 +270,7 @@ int main(void)
 	tcase_add_test(tb, test_buf_binary_append);
 	tcase_add_test(tb, test_buf_printf_growth);
 	tcase_add_test(tb, test_buf_printf_over_limit);
+	tcase_add_test(tb, test_buf_sink);
 	tcase_add_test(tb, test_buf_detach);
 	tcase_add_test(tb, test_buf_detach_empty);
 	suite_add_tcase(s, tb);

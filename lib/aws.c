@@ -154,14 +154,6 @@ long long aws_time_parse(const char *s)
 	return (long long)t * 1000 + ms;
 }
 
-static size_t aws_body_write(char *p, size_t size, size_t n, void *ctx)
-{
-	struct buf *b = ctx;
-	if (buf_append(b, p, size * n) < 0)
-		return 0;
-	return size * n;
-}
-
 /* http is allowed only to the ECS agent's addresses and loopback (as the AWS SDKs do). */
 static bool aws_container_url_ok(const char *url)
 {
@@ -273,7 +265,7 @@ static int aws_http_perform(CURL *h, const char *method, const char *url,
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(data));
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, data);
 	}
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, aws_body_write);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, buf_sink);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
 	if (hdrs)
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);

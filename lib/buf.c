@@ -64,6 +64,11 @@ int buf_append(struct buf *b, const void *p, size_t n)
 	return 0;
 }
 
+size_t buf_sink(char *p, size_t size, size_t n, void *b)
+{
+	return buf_append(b, p, size * n) < 0 ? 0 : size * n;
+}
+
 int buf_puts(struct buf *b, const char *s)
 {
 	return buf_append(b, s, strlen(s));

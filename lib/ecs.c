@@ -103,11 +103,6 @@ void ecs_free(struct ecs *e)
 	free(e);
 }
 
-static size_t ecs_write(char *p, size_t size, size_t n, void *ctx)
-{
-	return buf_append(ctx, p, size * n) < 0 ? 0 : size * n;
-}
-
 /* The bare error name of an answer's X-Amzn-ErrorType header or __type field:
  * "ThrottlingException" from "com.amazon.coral#ThrottlingException" or from
  * "ThrottlingException:http://internal.amazon.com/coral/...". */
@@ -155,7 +150,7 @@ int ecs_call(struct ecs *e, const char *target, json_t *request, json_t **out,
 		curl_easy_setopt(e->h, CURLOPT_USERAGENT, "skiff/" SKIFF_VERSION);
 		curl_easy_setopt(e->h, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(e->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-		curl_easy_setopt(e->h, CURLOPT_WRITEFUNCTION, ecs_write);
+		curl_easy_setopt(e->h, CURLOPT_WRITEFUNCTION, buf_sink);
 		curl_easy_setopt(e->h, CURLOPT_WRITEDATA, &resp);
 		memset(&ans, 0, sizeof(ans));
 		curl_easy_setopt(e->h, CURLOPT_HEADERFUNCTION, aws_answer_header);

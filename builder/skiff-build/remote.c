@@ -80,11 +80,6 @@ void remote_free(struct remote *rm)
 	free(rm);
 }
 
-static size_t remote_write(char *p, size_t size, size_t n, void *ctx)
-{
-	return buf_append(ctx, p, size * n) < 0 ? 0 : size * n;
-}
-
 static size_t remote_read(char *p, size_t size, size_t n, void *ctx)
 {
 	ssize_t got;
@@ -113,7 +108,7 @@ static long remote_once(struct remote *rm, const char *method, const char *url,
 	hdr = curl_slist_append(hdr, "Expect:");
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, remote_write);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, buf_sink);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, in);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "skiff-build/" SKIFF_VERSION);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);

@@ -85,14 +85,6 @@ out:
 	return rc;
 }
 
-static size_t cli_write(char *p, size_t size, size_t n, void *ctx)
-{
-	struct buf *b = ctx;
-	if (buf_append(b, p, size * n) < 0)
-		return 0;   /* over CLI_ANSWER_MAX: curl stops with a write error */
-	return size * n;
-}
-
 long cli_request(const struct cli *c, const char *method, const char *path, json_t *body,
 		 struct buf *in, struct error *err)
 {
@@ -124,7 +116,7 @@ long cli_request(const struct cli *c, const char *method, const char *path, json
 	curl_easy_setopt(h, CURLOPT_URL, buf_cstr(&url));
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, cli_write);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, buf_sink); /* over CLI_ANSWER_MAX: a write error */
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, in);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "skiff-cli/" SKIFF_VERSION);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
