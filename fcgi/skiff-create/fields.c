@@ -1,10 +1,25 @@
-/* fields.c — the fields of a project's settings as creation and PATCH read them: optional
- * strings, flags, the webhook secret. */
+/* fields.c — the fields of a project's settings as creation and PATCH read them: known
+ * names, optional strings, flags, the webhook secret. */
 #include "fields.h"
 #include "hook.h"
 
 #include <stdio.h>
 #include <string.h>
+
+int create_fields_known(json_t *body, const char *const *known, struct error *err)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(body, key, v) {
+		bool ok = false;
+		for (size_t i = 0; known[i]; i++)
+			ok |= !strcmp(key, known[i]);
+		if (!ok)
+			return error_set(err, SKIFF_EINVALID, "unknown_field", "unknown field '%.64s'",
+					 key);
+	}
+	return 0;
+}
 
 /* Reads an optional string field: absent, null or (in forms) empty means not given. */
 int create_field(json_t *body, const char *name, bool is_form, const char **out,

@@ -11,6 +11,9 @@
  * NULL); not a string, or with a NUL, is invalid_field. */
 int create_field(json_t *body, const char *name, bool is_form, const char **out,
 		 struct error *err);
+/* JSON clients name only the fields a route knows: unknown_field for any key of body not in
+ * known (NULL-terminated). */
+int create_fields_known(json_t *body, const char *const *known, struct error *err);
 /* A flag: JSON true/false, or a form checkbox ("on", "1", "true"); absent is false. */
 int create_flag(json_t *body, const char *name, bool is_form, bool *out, struct error *err);
 /* webhookSecret: a string (16-256 printable characters) sets it; absent in JSON, or true,

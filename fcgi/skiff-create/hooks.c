@@ -5,6 +5,7 @@
 #include "hooks.h"
 #include "api.h"
 #include "app.h"
+#include "fields.h"
 #include "clock.h"
 #include "hook.h"
 #include "html.h"
@@ -70,24 +71,6 @@ static int hooks_field(json_t *body, const char *name, bool is_form, size_t max,
 	return 0;
 }
 
-/* JSON clients name only the fields a route knows. */
-static int hooks_known(json_t *body, bool is_form, const char *const *known, struct error *err)
-{
-	const char *key;
-	json_t *v;
-	if (is_form)
-		return 0;
-	json_object_foreach(body, key, v) {
-		bool ok = false;
-		for (int i = 0; known[i]; i++)
-			ok |= !strcmp(key, known[i]);
-		if (!ok)
-			return error_set(err, SKIFF_EINVALID, "unknown_field", "unknown field '%.64s'",
-					 key);
-	}
-	return 0;
-}
-
 /* A form's answer that shows a secret once: what was created, and the way back. */
 static int hooks_secret_page(struct http_request *req, struct http_response *resp,
 			     const char *title, const char *what, const char *label,
@@ -118,7 +101,7 @@ static int buildhooks_new_act(struct http_request *req, struct http_response *re
 	static const char *const known[] = { "name", "branch", NULL };
 	struct app *app = req->app;
 	const char *slug = req->params[0], *name = NULL, *branch = NULL;
-	if (hooks_known(body, is_form, known, err) < 0 ||
+	if ((!is_form && create_fields_known(body, known, err) < 0) ||
 	    hooks_field(body, "name", is_form, BUILDHOOK_NAME_MAX, &name, err) < 0 ||
 	    hooks_field(body, "branch", is_form, BRANCH_MAX, &branch, err) < 0)
 		return err->code;
@@ -239,7 +222,7 @@ static int notify_new_act(struct http_request *req, struct http_response *resp, 
 	const char *slug = req->params[0], *url = NULL;
 	json_t *events = NULL, *hook = NULL;
 	int status;
-	if (hooks_known(body, is_form, known, err) < 0 ||
+	if ((!is_form && create_fields_known(body, known, err) < 0) ||
 	    hooks_field(body, "url", is_form, NOTIFY_URL_MAX, &url, err) < 0 ||
 	    notify_events_parse(body, is_form, &events, err) < 0 ||
 	    notify_url_check(url, req->cfg->allow_local_git, err) < 0) {
@@ -327,7 +310,7 @@ static int status_set_act(struct http_request *req, struct http_response *resp, 
 	char *sealed = NULL;
 	struct project p;
 	struct secret_key key;
-	if (hooks_known(body, is_form, known, err) < 0 ||
+	if ((!is_form && create_fields_known(body, known, err) < 0) ||
 	    hooks_field(body, "provider", is_form, 16, &provider, err) < 0 ||
 	    hooks_field(body, "token", is_form, COMMIT_STATUS_TOKEN_MAX, &token, err) < 0 ||
 	    hooks_field(body, "repository", is_form, COMMIT_STATUS_REPOSITORY_MAX, &repo, err) < 0 ||

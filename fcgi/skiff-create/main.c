@@ -54,20 +54,6 @@ static const char *const create_known_fields[] = {
 	"webhookSecret", "watch", "env", "previews", "previewForks", NULL,
 };
 
-static int create_check_fields(json_t *body, struct error *err)
-{
-	const char *key;
-	json_t *v;
-	json_object_foreach(body, key, v) {
-		int known = 0;
-		for (int i = 0; create_known_fields[i]; i++)
-			known |= !strcmp(key, create_known_fields[i]);
-		if (!known)
-			return error_set(err, SKIFF_EINVALID, "unknown_field", "unknown field '%.64s'", key);
-	}
-	return 0;
-}
-
 static int create_project(struct http_request *req, struct http_response *resp)
 {
 	struct app *app = req->app;
@@ -89,7 +75,7 @@ static int create_project(struct http_request *req, struct http_response *resp)
 	if (request_body_object(req, &body, &is_form, &err) < 0 ||
 	    create_who_get(req, &who, &err) < 0 || create_who_admin(&who, &err) < 0 ||
 	    rate_request(req, resp, app->redis, RATE_CREATE, NULL, &err) < 0 ||
-	    (!is_form && create_check_fields(body, &err) < 0) ||
+	    (!is_form && create_fields_known(body, create_known_fields, &err) < 0) ||
 	    create_field(body, "gitURL", is_form, &git_url, &err) < 0 ||
 	    create_field(body, "slug", is_form, &slug, &err) < 0 ||
 	    create_field(body, "branch", is_form, &branch, &err) < 0 ||

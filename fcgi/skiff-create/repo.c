@@ -4,6 +4,7 @@
 #include "repo.h"
 #include "tokens.h"
 #include "app.h"
+#include "fields.h"
 #include "clock.h"
 #include "html.h"
 #include "log.h"
@@ -22,22 +23,6 @@
  * code with err set. */
 typedef int (*repo_act)(struct http_request *req, struct http_response *resp, json_t *body,
 			struct repo_access *a, struct error *err);
-
-/* The fields a route's body may have (NULL-terminated). */
-static int repo_fields_check(json_t *body, const char *const *known, struct error *err)
-{
-	const char *key;
-	json_t *v;
-	json_object_foreach(body, key, v) {
-		bool ok = false;
-		for (size_t i = 0; known[i]; i++)
-			ok |= !strcmp(key, known[i]);
-		if (!ok)
-			return error_set(err, SKIFF_EINVALID, "unknown_field", "unknown field '%.64s'",
-					 key);
-	}
-	return 0;
-}
 
 /* Admin credentials, a valid slug, the body (JSON or form), then act; the answer is the
  * project's repository access (JSON) or 303 back to the project's page (form). */
@@ -142,7 +127,7 @@ static int repo_token_set_act(struct http_request *req, struct http_response *re
 	const char *slug = req->params[0];
 	(void)resp;
 	const char *token, *user;
-	if (repo_fields_check(body, known, err) < 0 || repo_field(body, "token", &token, err) < 0 ||
+	if (create_fields_known(body, known, err) < 0 || repo_field(body, "token", &token, err) < 0 ||
 	    repo_field(body, "username", &user, err) < 0)
 		return err->code;
 	size_t n = token ? strlen(token) : 0;
@@ -185,7 +170,7 @@ static int repo_key_new_act(struct http_request *req, struct http_response *resp
 	const char *slug = req->params[0];
 	char priv[SSHKEY_PRIVATE_MAX + 1], comment[SSHKEY_COMMENT_MAX + 1];
 	(void)resp;
-	if (repo_fields_check(body, known, err) < 0)
+	if (create_fields_known(body, known, err) < 0)
 		return err->code;
 	snprintf(comment, sizeof(comment), "skiff-%s", slug);
 	int rc = sshkey_generate(comment, priv, a->key_public, a->key_fingerprint, err);
@@ -206,7 +191,7 @@ static int repo_clear(struct http_request *req, json_t *body, struct repo_access
 		      enum repo_part part, const char *what, struct error *err)
 {
 	static const char *const known[] = { NULL };
-	if (repo_fields_check(body, known, err) < 0 ||
+	if (create_fields_known(body, known, err) < 0 ||
 	    model_repo_set(((struct app *)req->app)->redis, req->params[0], part, a, true, err) < 0)
 		return err->code;
 	log_info("%s removed project=%s", what, req->params[0]);

@@ -200,18 +200,8 @@ static int settings_apply(struct http_request *req, const char *slug, json_t *bo
 	if ((rc = validate_slug(slug, err)) < 0 ||
 	    (rc = model_project_get(app->redis, slug, &old, err)) < 0)
 		return rc;
-	if (!is_form) {
-		const char *key;
-		json_t *v;
-		json_object_foreach(body, key, v) {
-			bool known = false;
-			for (int i = 0; settings_known[i]; i++)
-				known |= !strcmp(key, settings_known[i]);
-			if (!known)
-				return error_set(err, SKIFF_EINVALID, "unknown_field",
-						 "unknown field '%.64s'", key);
-		}
-	}
+	if (!is_form && (rc = create_fields_known(body, settings_known, err)) < 0)
+		return rc;
 	change = old;
 	for (size_t i = 0; i < SETTINGS_NSTRINGS; i++) {
 		const char *name = settings_strings[i].name, *v = NULL;
