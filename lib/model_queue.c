@@ -2,7 +2,6 @@
  * claims and leases of running builds, and the dispatchers' heartbeats. */
 #include "model_queue.h"
 #include "clock.h"
-#include "hex.h"
 #include "config.h"
 #include "log.h"
 #include "model_script.h"
@@ -11,15 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 void model_owner_new(char owner[MODEL_OWNER_LEN + 1])
 {
-	unsigned char raw[MODEL_OWNER_LEN / 2];
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
-		abort();
-	hex_encode(raw, sizeof(raw), owner);
+	id_hex(owner, MODEL_OWNER_LEN / 2);
 }
 
 int model_claim_valid(const char *token)
