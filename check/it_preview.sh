@@ -177,6 +177,42 @@ check_eq "the production build and the newest preview build ran" "ready ready" \
 PROD=$(field "${P}project:site" current)
 check_eq "production is the production build" "$DM" "$PROD"
 
+# ---- what a preview build's commands see, from a real push and pull request --------------------
+V=$T/vars
+mkdir -p "$V/public" && git -C "$V" init -q -b main
+echo '<h1>vars</h1>' >"$V/public/index.html"
+git -C "$V" add -A && gitc "$V" commit -qm vars
+git -C "$V" checkout -qb feature/env
+echo '<h1>vars two</h1>' >"$V/public/index.html"
+git -C "$V" add -A && gitc "$V" commit -qm "vars two"
+VE=$(git -C "$V" rev-parse HEAD)
+git -C "$V" checkout -q main
+out=$(cgi skiff-create POST /api/projects "$(python3 -c 'import json, sys
+print(json.dumps({"gitURL": "file://" + sys.argv[1], "slug": "vars", "outputDirectory": "public",
+  "webhookSecret": sys.argv[2], "previews": "all",
+  "buildCommand": "echo ctx=$SKIFF_CONTEXT branch=$SKIFF_BRANCH commit=$SKIFF_COMMIT preview=${SKIFF_PREVIEW_URL:-unset} prev=${PREVIEW_ONLY:-unset} prod=${PROD_ONLY:-unset}",
+  "env": [{"name": "PREVIEW_ONLY", "value": "p", "contexts": ["preview"]},
+          {"name": "PROD_ONLY", "value": "q", "contexts": ["production"]}]}))' "$V" "$SECRET")")
+check_match "a project with context variables" '^Status: 202' "$out"
+VP=$(printf '%s\n' "$out" | sed '1,/^\r*$/d' | python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["deploymentId"])')
+dispatch
+vlog() { cgi skiff-status GET "/api/deployments/$1/log" '' '' 2>/dev/null | sed '1,/^\r*$/d' | grep '^ctx='; }
+check_eq "its production build sees production's variables and no preview address" \
+	"ctx=production branch=main commit=$(git -C "$V" rev-parse main) preview=unset prev=unset prod=q" "$(vlog "$VP")"
+gh_push "$T/pv.json" refs/heads/feature/env "$VE" "file://$V"
+github push d-vars-push "$T/pv.json"
+DV=$(jget data.deployments.0.deploymentId)
+VURL=$(jget data.deployments.0.previewUrl)
+dispatch
+check_eq "a branch preview built from a push sees its context, branch, commit, address and variables" \
+	"ctx=preview branch=feature/env commit=$VE preview=$VURL prev=p prod=unset" "$(vlog "$DV")"
+gh_pr "$T/pv-pr.json" opened 9 feature/env "$VE" "file://$V" "file://$V"
+github pull_request d-vars-pr "$T/pv-pr.json"
+DVP=$(jget data.deployments.0.deploymentId)
+dispatch
+check_eq "a pull request preview's address is its own" \
+	"ctx=preview branch=feature/env commit=$VE preview=http://vars--pr-9.localhost/ prev=p prod=unset" "$(vlog "$DVP")"
+
 # ---- a branch without previews, a tag: nothing -------------------------------------------------
 gh_push "$T/other.json" refs/heads/experiment "$L1" "file://$R"
 github push d-other "$T/other.json"

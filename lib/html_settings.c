@@ -320,7 +320,8 @@ static void settings_page(struct buf *b, const struct project *p, const struct e
 	buf_printf(b, "<h2 id=\"env\">Environment variables</h2>\n<p class=\"hint\">Given to the install "
 		      "and build commands (not to the clone), with skiff's own <code>SKIFF_CONTEXT</code>, "
 		      "<code>SKIFF_BRANCH</code>, <code>SKIFF_COMMIT</code>, <code>SKIFF_DEPLOYMENT_ID</code>, "
-		      "<code>SKIFF_URL</code>, <code>SKIFF_DEPLOYMENT_URL</code>. Secret values are "
+		      "<code>SKIFF_URL</code>, <code>SKIFF_DEPLOYMENT_URL</code>, and in previews "
+		      "<code>SKIFF_PREVIEW_URL</code>. Secret values are "
 		      "encrypted, never shown again, and replaced by <code>***</code> in build logs (values "
 		      "of %d characters or more).</p>\n<div id=\"env-rows\" class=\"env-rows\"", MASK_MIN);
 	if (bad && !strcmp(bad, "env"))

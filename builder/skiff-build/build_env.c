@@ -14,7 +14,7 @@
 
 #include <openssl/crypto.h>
 
-#define BUILD_ENV_OWN 6  /* SKIFF_CONTEXT ... SKIFF_DEPLOYMENT_URL */
+#define BUILD_ENV_OWN 7  /* SKIFF_CONTEXT ... SKIFF_DEPLOYMENT_URL, and SKIFF_PREVIEW_URL */
 #define BUILD_ENV_NAMES_MAX 1024 /* bytes of the log line that names the variables */
 
 static void build_env_add(struct build *b, const char *name, const char *value, size_t len)
@@ -100,22 +100,26 @@ int build_env_load(struct build *b, struct error *err)
 		return rc;
 	/* skiff's own last: a project's variable never replaces them (env_name_check refuses
 	 * the names anyway) */
-	char url[1024], durl[1024];
+	char url[1024], durl[1024], purl[1024] = "";
 	api_site_url(b->cfg, b->slug, NULL, url, sizeof(url));
 	api_site_url(b->cfg, b->slug, b->id, durl, sizeof(durl));
+	if (d->preview[0])   /* the branch's or pull request's address, which moves with it */
+		api_site_url(b->cfg, b->slug, d->preview, purl, sizeof(purl));
 	char head[BRANCH_MAX + 1];
 	const char *branch = d->branch[0] ? d->branch : b->project.branch;
 	if (!*branch) {
 		build_env_branch(b, head, sizeof(head));
 		branch = head;
 	}
-	const struct { const char *name, *value; } own[BUILD_ENV_OWN] = {
+	const struct { const char *name, *value; } own[BUILD_ENV_OWN - 1] = {
 		{ "SKIFF_CONTEXT", context }, { "SKIFF_BRANCH", branch },
 		{ "SKIFF_COMMIT", b->commit }, { "SKIFF_DEPLOYMENT_ID", b->id },
 		{ "SKIFF_URL", url }, { "SKIFF_DEPLOYMENT_URL", durl },
 	};
-	for (size_t i = 0; i < BUILD_ENV_OWN; i++)
+	for (size_t i = 0; i < BUILD_ENV_OWN - 1; i++)
 		build_env_add(b, own[i].name, own[i].value, strlen(own[i].value));
+	if (purl[0])
+		build_env_add(b, "SKIFF_PREVIEW_URL", purl, strlen(purl));
 	if (used)
 		build_log(b, "Environment (%s): %s%s", context, names,
 			  secrets ? "; secret values are shown as ***" : "");
