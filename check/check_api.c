@@ -132,6 +132,7 @@ START_TEST(test_api_project_json)
 		       "\"created\":1700000000000,\"updatedAt\":1700000500000,\"rolledBackFrom\":null,\"rolledBackBy\":null,"
 		       "\"rolledBackAt\":null,\"pinned\":true,\"watch\":false,"
 		       "\"previews\":\"none\",\"previewForks\":false,\"hsts\":false,"
+		       "\"primaryDomain\":null,\"redirectProjectAddress\":false,"
 		       "\"url\":\"http://site.sites.test:8080/\"}");
 	char *text = json_dumps(o, 0);
 	ck_assert_ptr_null(strstr(text, "sekrit"));       /* the webhook secret never shows */

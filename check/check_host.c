@@ -96,6 +96,48 @@ START_TEST(test_host_name_parse)
 }
 END_TEST
 
+/* host_location of path and query on "www.example.org", https. */
+static void location_is(const char *path, const char *query, const char *want)
+{
+	struct buf b;
+	buf_init(&b, 4096);
+	ck_assert_int_eq(host_location(&b, true, "www.example.org", 443, path, query), 0);
+	ck_assert_str_eq(buf_cstr(&b), want);
+	buf_dispose(&b);
+}
+
+START_TEST(test_host_location)
+{
+	location_is("/", "", "https://www.example.org/");
+	location_is("/a/b.html", "x=1&y=%2F", "https://www.example.org/a/b.html?x=1&y=%2F");
+	/* whatever the path, the host is the one given: no open redirect */
+	location_is("//evil.example/x", "", "https://www.example.org//evil.example/x");
+	location_is("/\\evil.example", "", "https://www.example.org/\\evil.example");
+	location_is("/%2F%2Fevil.example", "", "https://www.example.org/%2F%2Fevil.example");
+	location_is("http://evil.example/x", "", "https://www.example.org/");
+	location_is("@evil.example", "", "https://www.example.org/");
+	location_is("", NULL, "https://www.example.org/");
+	/* no header can be split: controls, spaces and non-ASCII bytes are escaped */
+	location_is("/a\r\nSet-Cookie: x=1", "q=\r\n", "https://www.example.org/a%0D%0ASet-Cookie:%20x=1?q=%0D%0A");
+	location_is("/caf\xc3\xa9", "", "https://www.example.org/caf%C3%A9");
+	struct buf b;
+	buf_init(&b, 4096);
+	ck_assert_int_eq(host_location(&b, false, "example.org", 8080, "/p", "q"), 0);
+	ck_assert_str_eq(buf_cstr(&b), "http://example.org:8080/p?q");
+	buf_reset(&b);
+	ck_assert_int_eq(host_location(&b, false, "example.org", 80, "/", ""), 0);
+	ck_assert_str_eq(buf_cstr(&b), "http://example.org/");
+	buf_reset(&b);
+	ck_assert_int_eq(host_location(&b, true, "example.org", 8443, "/", ""), 0);
+	ck_assert_str_eq(buf_cstr(&b), "https://example.org:8443/");
+	buf_dispose(&b);
+	/* a location longer than the buffer's limit is an error, not a cut URL */
+	buf_init(&b, 24);
+	ck_assert_int_ne(host_location(&b, true, "www.example.org", 443, "/a-long-path", ""), 0);
+	buf_dispose(&b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("host");
@@ -103,6 +145,7 @@ int main(void)
 	tcase_add_test(tc, test_host_domain_accepts);
 	tcase_add_test(tc, test_host_domain_refuses);
 	tcase_add_test(tc, test_host_name_parse);
+	tcase_add_test(tc, test_host_location);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);

@@ -4,6 +4,7 @@
  * set and activation, removal, and a project's deletion taking its domains along. */
 #include "modelenv.h"
 #include "model_domain.h"
+#include "model_env.h"
 #include "model_lifecycle.h"
 
 static void domain_add(const char *slug, const char *name, int want, struct domain *out)
@@ -139,8 +140,79 @@ START_TEST(test_model_domain_project_deleted)
 }
 END_TEST
 
+/* Sets (or clears, name "") the primary domain of slug through the settings write. */
+static int primary_set(const char *slug, const char *name, bool redirect_project)
+{
+	struct project change;
+	struct error err;
+	model_project_init(&change);
+	snprintf(change.primary_domain, sizeof(change.primary_domain), "%s", name);
+	change.redirect_project = redirect_project;
+	json_t *fields = json_pack("[s]", "primaryDomain");
+	int rc = model_project_settings(r, slug, &change, PROJECT_SET(PRIMARY_DOMAIN) |
+					PROJECT_SET(REDIRECT_PROJECT), NULL, fields, "test", &err);
+	json_decref(fields);
+	return rc;
+}
+
+START_TEST(test_model_domain_primary)
+{
+	char id[ID_LEN + 1];
+	create("site", id);
+	create("other", id);
+	struct domain www, apex, away, theirs;
+	domain_add("site", "www.example.org", 0, &www);
+	domain_add("site", "example.org", 0, &apex);
+	domain_add("site", "away.example.org", 0, &away);
+	domain_add("other", "other.example.org", 0, &theirs);
+	struct error err;
+	ck_assert_int_eq(model_domain_checked(r, www.name, www.token, true, "", 1, &err), 0);
+	ck_assert_int_eq(model_domain_checked(r, apex.name, apex.token, true, "", 1, &err), 0);
+	ck_assert_int_eq(model_domain_checked(r, theirs.name, theirs.token, true, "", 1, &err), 0);
+	/* the write itself refuses a pending domain, another project's, and an unknown name */
+	ck_assert_int_eq(primary_set("site", away.name, false), SKIFF_ECONFLICT);
+	ck_assert_int_eq(primary_set("site", theirs.name, false), SKIFF_ECONFLICT);
+	ck_assert_int_eq(primary_set("site", "nosuch.example.org", false), SKIFF_ECONFLICT);
+	ck_assert_int_eq(rc_int("HEXISTS %s %s", key("project:site"), "primary_domain"), 0);
+	/* a verified domain of the project is accepted; every name of the project sees it */
+	ck_assert_int_eq(primary_set("site", www.name, true), 0);
+	struct domain_site ds;
+	ck_assert_int_eq(model_domain_site(r, apex.name, &ds, &err), 0);
+	ck_assert_str_eq(ds.primary, www.name);
+	ck_assert(!ds.primary_active && ds.redirect_project);
+	ck_assert_int_eq(model_domain_project_site(r, "site", &ds, &err), 0);
+	ck_assert_str_eq(ds.primary, www.name);
+	ck_assert_str_eq(ds.project, "site");
+	ck_assert_int_eq(model_domain_project_site(r, "other", &ds, &err), 0);
+	ck_assert_str_eq(ds.primary, "");
+	json_t *live = json_pack("[s]", www.name);
+	ck_assert_int_eq(model_domain_activate(r, live, &err), 0);
+	json_decref(live);
+	ck_assert_int_eq(model_domain_site(r, apex.name, &ds, &err), 0);
+	ck_assert(ds.primary_active);
+	/* a primary whose record names another project (written behind the API's back) is
+	 * not followed */
+	rc_int("HSET %s primary_domain %s", key("project:other"), www.name);
+	ck_assert_int_eq(model_domain_site(r, theirs.name, &ds, &err), 0);
+	ck_assert_str_eq(ds.primary, "");
+	/* removing the primary domain clears it in the same step; removing another keeps it */
+	ck_assert_int_eq(model_domain_remove(r, "site", apex.name, &err), 0);
+	ck_assert_int_eq(model_domain_project_site(r, "site", &ds, &err), 0);
+	ck_assert_str_eq(ds.primary, www.name);
+	ck_assert_int_eq(model_domain_remove(r, "site", www.name, &err), 0);
+	struct project p;
+	ck_assert_int_eq(model_project_get(r, "site", &p, &err), 0);
+	ck_assert_str_eq(p.primary_domain, "");
+	ck_assert_int_eq(model_domain_project_site(r, "site", &ds, &err), 0);
+	ck_assert_str_eq(ds.primary, "");
+	/* clearing needs no domain */
+	ck_assert_int_eq(primary_set("site", "", false), 0);
+}
+END_TEST
+
 static void add_tests(TCase *tc)
 {
+	tcase_add_test(tc, test_model_domain_primary);
 	tcase_add_test(tc, test_model_domain_one_project);
 	tcase_add_test(tc, test_model_domain_cap);
 	tcase_add_test(tc, test_model_domain_checks);

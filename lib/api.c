@@ -112,6 +112,9 @@ json_t *api_project(const struct config *cfg, const struct project *p)
 	json_object_set_new(o, "previews", preview_setting_json(p->previews));
 	json_object_set_new(o, "previewForks", json_boolean(p->preview_forks));
 	json_object_set_new(o, "hsts", json_boolean(p->hsts));
+	json_object_set_new(o, "primaryDomain",
+			    p->primary_domain[0] ? json_string(p->primary_domain) : json_null());
+	json_object_set_new(o, "redirectProjectAddress", json_boolean(p->redirect_project));
 	if (p->slug[0]) {
 		char url[1024];
 		api_site_url(cfg, p->slug, NULL, url, sizeof(url));

@@ -50,6 +50,7 @@ const struct endpoint_resource endpoint_dashboard[] = {
 	{ "/api/projects/{}/commit-status", "POST, DELETE" },
 	{ "/api/projects/{}/commit-status/delete", "POST" },
 	{ "/api/projects/{}/domains", "GET, HEAD, POST" },
+	{ "/api/projects/{}/domains/primary", "POST" },
 	{ "/api/projects/{}/domains/{}", "DELETE" },
 	{ "/api/projects/{}/domains/{}/delete", "POST" },
 	{ "/api/deployments/{}/blobs/{}", "PUT" },

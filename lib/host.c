@@ -145,3 +145,29 @@ int host_domain_check(const char *name, const char *domain, struct error *err)
 				 "names under %s are the platform's own", domain);
 	return 0;
 }
+
+/* Appends s with every byte outside '!'..'~' percent-encoded. */
+static void host_location_part(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c > ' ' && c < 0x7f)
+			buf_putc(b, (char)c);
+		else
+			buf_printf(b, "%%%02X", c);
+	}
+}
+
+int host_location(struct buf *b, bool https, const char *name, long port, const char *path,
+		  const char *query)
+{
+	buf_printf(b, "%s://%s", https ? "https" : "http", name);
+	if (port && port != (https ? 443 : 80))
+		buf_printf(b, ":%ld", port);
+	host_location_part(b, path && path[0] == '/' ? path : "/");
+	if (query && *query) {
+		buf_putc(b, '?');
+		host_location_part(b, query);
+	}
+	return b->err;
+}

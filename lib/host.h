@@ -4,6 +4,8 @@
 #ifndef SKIFF_HOST_H
 #define SKIFF_HOST_H
 
+#include <stdbool.h>
+#include "buf.h"
 #include "error.h"
 #include "id.h"
 #include "preview.h"
@@ -36,5 +38,13 @@ int host_name_parse(const char *host, long port, char out[HOST_MAX + 1]);
  * 253 bytes at most, not an IP address (a numeric last label), not domain nor under it.
  * Else SKIFF_EINVALID with err's code invalid_domain or domain_reserved. */
 int host_domain_check(const char *name, const char *domain, struct error *err);
+
+/* Appends to b the absolute URL scheme://name[:port]path[?query] of a redirect that keeps
+ * the request's path and query: https or http; port left out when 0 or the scheme's default;
+ * a path that does not begin with '/' (an absolute-form request target) becomes "/"; every
+ * byte of path and query outside '!'..'~' (controls, CR, LF, space, non-ASCII) is written
+ * as %XX. name is the caller's, never the request's Host. Returns b->err. */
+int host_location(struct buf *b, bool https, const char *name, long port, const char *path,
+		  const char *query);
 
 #endif

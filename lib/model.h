@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include "error.h"
+#include "host.h"
 #include "id.h"
 #include "model_state.h"
 #include "preview.h"
@@ -49,6 +50,9 @@ struct project {
 	bool preview_forks;                        /* pull requests from forks are built */
 	bool hsts;                                 /* custom domains send Strict-Transport-
 						    * Security over HTTPS */
+	char primary_domain[HOST_DOMAIN_MAX + 1];  /* the custom domain every other name of the
+						    * project redirects to, or "" */
+	bool redirect_project;                     /* {slug}.{domain} redirects there too */
 };
 
 /* A deployment (hash deployment:{id}). Lives on the stack or inside its owner; no pointers. */
@@ -183,6 +187,8 @@ enum project_field {
 	PROJECT_FIELD_PREVIEWS,
 	PROJECT_FIELD_PREVIEW_FORKS,
 	PROJECT_FIELD_HSTS,
+	PROJECT_FIELD_PRIMARY_DOMAIN,
+	PROJECT_FIELD_REDIRECT_PROJECT,
 	PROJECT_FIELD_COUNT,
 };
 #define PROJECT_SET(field) (1u << PROJECT_FIELD_##field)

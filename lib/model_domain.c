@@ -20,9 +20,12 @@ static const char model_lua_domain_add[] =
 	"redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1]) "
 	"return 1";
 
-/* KEYS: domain, project domains, check, live; ARGV: slug, name. */
+/* KEYS: domain, project domains, check, live, project; ARGV: slug, name. The project's
+ * primary domain, when it is this one, is cleared in the same step. */
 static const char model_lua_domain_remove[] =
 	"if redis.call('HGET', KEYS[1], 'project') ~= ARGV[1] then return -2 end "
+	"if redis.call('HGET', KEYS[5], 'primary_domain') == ARGV[2] then "
+	"  redis.call('HSET', KEYS[5], 'primary_domain', '') end "
 	"redis.call('DEL', KEYS[1]) "
 	"redis.call('ZREM', KEYS[2], ARGV[2]) "
 	"redis.call('ZREM', KEYS[3], ARGV[2]) "
@@ -40,12 +43,33 @@ static const char model_lua_domain_list[] =
 	"end "
 	"return out";
 
+/* site(prefix, slug): what serving a name of project slug needs of the project: {current,
+ * hsts, primary domain, its state, redirect_project}; the primary only while it is a
+ * verified or active domain of this project ("" and "" otherwise). */
+#define MODEL_DOMAIN_LUA_SITE                                                              \
+	"local function site(prefix, slug) "                                               \
+	"  local p = redis.call('HMGET', prefix .. 'project:' .. slug, 'current', 'hsts', " \
+	"  'primary_domain', 'redirect_project') "                                         \
+	"  local pd, ps = '', '' "                                                         \
+	"  if p[3] and p[3] ~= '' then "                                                   \
+	"    local d = redis.call('HMGET', prefix .. 'domain:' .. p[3], 'project', 'state') " \
+	"    if d[1] == slug and (d[2] == 'verified' or d[2] == 'active') then "           \
+	"      pd, ps = p[3], d[2] end "                                                   \
+	"  end "                                                                           \
+	"  return {p[1] or '', p[2] or '0', pd, ps, p[4] or '0'} "                         \
+	"end "
+
 /* KEYS: domain; ARGV: prefix. */
-static const char model_lua_domain_site[] =
+static const char model_lua_domain_site[] = MODEL_DOMAIN_LUA_SITE
 	"local d = redis.call('HMGET', KEYS[1], 'project', 'state', 'token') "
 	"if not d[1] then return -2 end "
-	"local p = redis.call('HMGET', ARGV[1] .. 'project:' .. d[1], 'current', 'hsts') "
-	"return {d[1], d[2] or '', d[3] or '', p[1] or '', p[2] or '0'}";
+	"local p = site(ARGV[1], d[1]) "
+	"return {d[1], d[2] or '', d[3] or '', p[1], p[2], p[3], p[4], p[5]}";
+
+/* ARGV: prefix, slug. */
+static const char model_lua_domain_project_site[] = MODEL_DOMAIN_LUA_SITE
+	"local p = site(ARGV[1], ARGV[2]) "
+	"return {ARGV[2], '', '', p[1], p[2], p[3], p[4], p[5]}";
 
 /* KEYS: check; ARGV: prefix, now, max, claim ms. A name taken is put off by the claim time,
  * so that another dispatcher does not check it at the same time; the check's result
@@ -147,13 +171,15 @@ int model_domain_add(struct redis *r, const struct domain *d, struct error *err)
 
 int model_domain_remove(struct redis *r, const char *slug, const char *name, struct error *err)
 {
-	char kd[REDIS_KEY_MAX], kz[REDIS_KEY_MAX], kc[REDIS_KEY_MAX], kl[REDIS_KEY_MAX];
+	char kd[REDIS_KEY_MAX], kz[REDIS_KEY_MAX], kc[REDIS_KEY_MAX], kl[REDIS_KEY_MAX],
+		kp[REDIS_KEY_MAX];
 	redis_key(r, kd, "domain:%s", name);
 	redis_key(r, kz, "project:%s:domains", slug);
 	redis_key(r, kc, "domains:check");
 	redis_key(r, kl, "domains:live");
-	const char *args[] = { kd, kz, kc, kl, slug, name };
-	int rc = model_script_run(r, model_lua_domain_remove, 4, 6, args, "domain", "", err);
+	redis_key(r, kp, "project:%s", slug);
+	const char *args[] = { kd, kz, kc, kl, kp, slug, name };
+	int rc = model_script_run(r, model_lua_domain_remove, 5, 7, args, "domain", "", err);
 	if (rc == SKIFF_ENOTFOUND)
 		error_set(err, SKIFF_ENOTFOUND, "unknown_domain", "project %s has no domain %s", slug,
 			  name);
@@ -223,6 +249,30 @@ int model_domain_list(struct redis *r, const char *slug, json_t **out, struct er
 	return 0;
 }
 
+/* Fills out from the answer of model_lua_domain_site or model_lua_domain_project_site. */
+static int model_domain_site_reply(redisReply *reply, struct domain_site *out,
+				   struct error *err)
+{
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 8) {
+		freeReplyObject(reply);
+		return error_set(err, SKIFF_ENOTFOUND, NULL, "no site at this host");
+	}
+	char flag[4], state[DOMAIN_STATE_MAX + 1];
+	model_script_str(reply->element[0], out->project, sizeof(out->project));
+	model_script_str(reply->element[1], out->state, sizeof(out->state));
+	model_script_str(reply->element[2], out->token, sizeof(out->token));
+	model_script_str(reply->element[3], out->current, sizeof(out->current));
+	model_script_str(reply->element[4], flag, sizeof(flag));
+	out->hsts = !strcmp(flag, "1");
+	model_script_str(reply->element[5], out->primary, sizeof(out->primary));
+	model_script_str(reply->element[6], state, sizeof(state));
+	out->primary_active = !strcmp(state, "active");
+	model_script_str(reply->element[7], flag, sizeof(flag));
+	out->redirect_project = !strcmp(flag, "1");
+	freeReplyObject(reply);
+	return 0;
+}
+
 int model_domain_site(struct redis *r, const char *name, struct domain_site *out,
 		      struct error *err)
 {
@@ -232,21 +282,17 @@ int model_domain_site(struct redis *r, const char *name, struct domain_site *out
 	const char *args[] = { kd, redis_prefix(r) };
 	redisReply *reply = NULL;
 	int rc = model_script_reply(r, model_lua_domain_site, 1, 2, args, &reply, err);
-	if (rc < 0)
-		return rc;
-	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 5) {
-		freeReplyObject(reply);
-		return error_set(err, SKIFF_ENOTFOUND, NULL, "no site at this host");
-	}
-	model_script_str(reply->element[0], out->project, sizeof(out->project));
-	model_script_str(reply->element[1], out->state, sizeof(out->state));
-	model_script_str(reply->element[2], out->token, sizeof(out->token));
-	model_script_str(reply->element[3], out->current, sizeof(out->current));
-	char hsts[4];
-	model_script_str(reply->element[4], hsts, sizeof(hsts));
-	out->hsts = !strcmp(hsts, "1");
-	freeReplyObject(reply);
-	return 0;
+	return rc < 0 ? rc : model_domain_site_reply(reply, out, err);
+}
+
+int model_domain_project_site(struct redis *r, const char *slug, struct domain_site *out,
+			      struct error *err)
+{
+	memset(out, 0, sizeof(*out));
+	const char *args[] = { redis_prefix(r), slug };
+	redisReply *reply = NULL;
+	int rc = model_script_reply(r, model_lua_domain_project_site, 0, 2, args, &reply, err);
+	return rc < 0 ? rc : model_domain_site_reply(reply, out, err);
 }
 
 int model_domain_due(struct redis *r, long long now, struct domain *out, size_t max, size_t *n,

@@ -35,13 +35,17 @@ struct domain {
 };
 
 /* What skiff-serve needs of a domain, in one round trip: its project, state, token and the
- * project's current deployment ("" when none) and its HSTS choice. */
+ * project's current deployment ("" when none), its HSTS choice and its primary domain. */
 struct domain_site {
 	char project[SLUG_MAX + 1];
 	char state[DOMAIN_STATE_MAX + 1];
 	char token[DOMAIN_TOKEN_LEN + 1];
 	char current[ID_LEN + 1];
 	bool hsts;                         /* the project sends Strict-Transport-Security */
+	char primary[HOST_DOMAIN_MAX + 1]; /* the project's primary domain while it is one of its
+					    * verified or active domains, else "" */
+	bool primary_active;               /* the primary's state is active (a certificate) */
+	bool redirect_project;             /* {slug}.{domain} redirects to the primary too */
 };
 
 /* A fresh verification token (base32 from getrandom). */
@@ -54,7 +58,8 @@ bool model_domain_serves(const char *state);
  * (domain_taken) when the name belongs to any project, SKIFF_ELIMIT past
  * DOMAIN_PER_PROJECT_MAX. */
 int model_domain_add(struct redis *r, const struct domain *d, struct error *err);
-/* Removes name from project slug: SKIFF_ENOTFOUND when slug has no such domain. */
+/* Removes name from project slug (and clears the project's primary domain when it is name):
+ * SKIFF_ENOTFOUND when slug has no such domain. */
 int model_domain_remove(struct redis *r, const char *slug, const char *name, struct error *err);
 /* The domain name, into *out; SKIFF_ENOTFOUND when no project has it. */
 int model_domain_get(struct redis *r, const char *name, struct domain *out, struct error *err);
@@ -63,6 +68,11 @@ int model_domain_list(struct redis *r, const char *slug, json_t **out, struct er
 /* skiff-serve's lookup of a Host that is not the platform's; SKIFF_ENOTFOUND for no domain. */
 int model_domain_site(struct redis *r, const char *name, struct domain_site *out,
 		      struct error *err);
+/* The same for the project's own address {slug}.{domain}: project, current, hsts and the
+ * primary domain (state and token ""). Never SKIFF_ENOTFOUND: a project that does not exist
+ * has no current deployment. */
+int model_domain_project_site(struct redis *r, const char *slug, struct domain_site *out,
+			      struct error *err);
 /* Up to max domains due for a check at now (ms), into out; their count in *n. Each is claimed:
  * not due again for DOMAIN_CLAIM_MS unless model_domain_checked reschedules it. */
 int model_domain_due(struct redis *r, long long now, struct domain *out, size_t max, size_t *n,

@@ -30,15 +30,21 @@ static const char model_env_lua_delete[] =
 	"redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[3]) - 1) "
 	"return 1";
 
-/* KEYS: project, env, changes; ARGV: now, history entry, max changes, fields json, replace
- * env ("1" or "0"), then the variables' name, stored-form pairs. */
+/* KEYS: project, env, changes, the new primary domain's record (or ""); ARGV: now, history
+ * entry, max changes, fields json, replace env ("1" or "0"), slug, then the variables' name,
+ * stored-form pairs. -3: the new primary domain is not (or no longer) one of the project's
+ * serving domains. */
 static const char model_env_lua_settings[] = MODEL_LUA_HSET
 	"if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end "
+	"if KEYS[4] ~= '' then "
+	"  local d = redis.call('HMGET', KEYS[4], 'project', 'state') "
+	"  if d[1] ~= ARGV[6] or (d[2] ~= 'verified' and d[2] ~= 'active') then return -3 end "
+	"end "
 	"hset(KEYS[1], ARGV[4]) "
 	"redis.call('HSET', KEYS[1], 'updated', ARGV[1]) "
 	"if ARGV[5] == '1' then "
 	"  redis.call('DEL', KEYS[2]) "
-	"  if #ARGV > 5 then redis.call('HSET', KEYS[2], unpack(ARGV, 6, #ARGV)) end "
+	"  if #ARGV > 6 then redis.call('HSET', KEYS[2], unpack(ARGV, 7, #ARGV)) end "
 	"end "
 	"redis.call('LPUSH', KEYS[3], ARGV[2]) "
 	"redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[3]) - 1) "
@@ -157,15 +163,18 @@ int model_project_settings(struct redis *r, const char *slug, const struct proje
 			   unsigned set, const struct env_list *env, json_t *fields,
 			   const char *by, struct error *err)
 {
-	char kp[REDIS_KEY_MAX], ke[REDIS_KEY_MAX], kc[REDIS_KEY_MAX], now[24], keep[16];
+	char kp[REDIS_KEY_MAX], ke[REDIS_KEY_MAX], kc[REDIS_KEY_MAX], kd[REDIS_KEY_MAX] = "",
+		now[24], keep[16];
 	model_env_keys(r, slug, kp, ke, kc);
+	if ((set & PROJECT_SET(PRIMARY_DOMAIN)) && change->primary_domain[0])
+		redis_key(r, kd, "domain:%s", change->primary_domain);
 	long long t = clock_wall_ms();
 	snprintf(now, sizeof(now), "%lld", t);
 	snprintf(keep, sizeof(keep), "%d", MODEL_CHANGES_MAX);
 	json_t *values = model_record_project_change(change, set);
 	char *fj = model_script_json(values), *entry = model_env_entry(t, by, fields);
 	size_t nenv = env ? env->n : 0;
-	const char **args = calloc(8 + 2 * nenv, sizeof(*args));
+	const char **args = calloc(10 + 2 * nenv, sizeof(*args));
 	char **owned = calloc(nenv + 1, sizeof(*owned));
 	if (!args || !owned)
 		abort();
@@ -173,15 +182,21 @@ int model_project_settings(struct redis *r, const char *slug, const struct proje
 	args[n++] = kp;
 	args[n++] = ke;
 	args[n++] = kc;
+	args[n++] = kd;
 	args[n++] = now;
 	args[n++] = entry;
 	args[n++] = keep;
 	args[n++] = fj;
 	args[n++] = env ? "1" : "0";
+	args[n++] = slug;
 	model_env_pairs(env, args, &n, owned);
-	int rc = model_script_run(r, model_env_lua_settings, 3, n, args, "project", "conflict", err);
+	int rc = model_script_run(r, model_env_lua_settings, 4, n, args, "project", "conflict", err);
 	if (rc == SKIFF_ENOTFOUND)
 		rc = error_set(err, SKIFF_ENOTFOUND, NULL, "project '%s' not found", slug);
+	if (rc == SKIFF_ECONFLICT)
+		rc = error_set(err, SKIFF_ECONFLICT, "domain_not_serving",
+			       "%s is not a verified or active domain of project %s",
+			       change->primary_domain, slug);
 	for (size_t i = 0; i < nenv; i++)
 		free(owned[i]);
 	free(owned);

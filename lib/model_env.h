@@ -24,7 +24,8 @@ int model_env_delete(struct redis *r, const char *slug, const char *name, const 
 /* Changes the settings of change named by set (PROJECT_SET) and, unless env is NULL, replaces
  * every variable with env, in one step, with updated = now and an entry in the history that
  * names the fields (their API names in fields, a JSON array) and who asked. SKIFF_ENOTFOUND
- * without the project. */
+ * without the project; SKIFF_ECONFLICT (domain_not_serving) when set names a primary domain
+ * that is not a verified or active domain of the project, checked in the same step. */
 int model_project_settings(struct redis *r, const char *slug, const struct project *change,
 			   unsigned set, const struct env_list *env, json_t *fields,
 			   const char *by, struct error *err);

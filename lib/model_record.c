@@ -31,6 +31,7 @@ static const struct model_field model_project_fields[] = {
 	FLAG(project, watch), NUM(project, updated), STR(project, previews),
 	FLAG(project, preview_forks),
 	FLAG(project, watch), NUM(project, updated), FLAG(project, hsts),
+	STR(project, primary_domain), FLAG(project, redirect_project),
 };
 
 /* The settings a change of a project may write, by enum project_field. */
@@ -45,6 +46,8 @@ static const struct model_field model_project_change_fields[] = {
 	[PROJECT_FIELD_PREVIEWS] = STR(project, previews),
 	[PROJECT_FIELD_PREVIEW_FORKS] = FLAG(project, preview_forks),
 	[PROJECT_FIELD_HSTS] = FLAG(project, hsts),
+	[PROJECT_FIELD_PRIMARY_DOMAIN] = STR(project, primary_domain),
+	[PROJECT_FIELD_REDIRECT_PROJECT] = FLAG(project, redirect_project),
 };
 
 static const struct model_field model_deployment_fields[] = {
@@ -252,6 +255,8 @@ json_t *model_record_project_change(const struct project *change, unsigned set)
 		json_object_set_new(o, "preview_forks", json_string("0"));
 	if ((set & PROJECT_SET(HSTS)) && !change->hsts)
 		json_object_set_new(o, "hsts", json_string("0"));
+	if ((set & PROJECT_SET(REDIRECT_PROJECT)) && !change->redirect_project)
+		json_object_set_new(o, "redirect_project", json_string("0"));
 	return o;
 }
 

@@ -604,6 +604,7 @@ static const struct http_route create_routes[] = {
 	{ "POST", "/api/projects/{}/commit-status/delete", create_status_delete, 0,
 	  ENDPOINT_PUBLIC },
 	{ "POST", "/api/projects/{}/domains", create_domain_add, 0, ENDPOINT_PUBLIC },
+	{ "POST", "/api/projects/{}/domains/primary", create_primary, 0, ENDPOINT_PUBLIC },
 	{ "DELETE", "/api/projects/{}/domains/{}", create_domain_remove, 0, ENDPOINT_PUBLIC },
 	{ "POST", "/api/projects/{}/domains/{}/delete", create_domain_remove, 0, ENDPOINT_PUBLIC },
 	{ "PUT", "/api/deployments/{}/blobs/{}", create_deploy_blob, CREATE_BLOB_BODY_MAX,

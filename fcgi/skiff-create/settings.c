@@ -13,11 +13,14 @@
 #include "api.h"
 #include "app.h"
 #include "env.h"
+#include "fastpath.h"
 #include "hook.h"
+#include "host.h"
 #include "html.h"
 #include "html_settings.h"
 #include "log.h"
 #include "model.h"
+#include "model_domain.h"
 #include "model_env.h"
 #include "validate.h"
 #include "preview.h"
@@ -40,7 +43,8 @@ static const struct settings_field settings_strings[] = {
 
 static const char *const settings_known[] = {
 	"gitURL", "branch", "buildCommand", "installCommand", "outputDirectory", "webhookSecret",
-	"watch", "env", "previews", "previewForks", "hsts", NULL,
+	"watch", "env", "previews", "previewForks", "hsts", "primaryDomain",
+	"redirectProjectAddress", NULL,
 };
 
 /* The user that asked, for the history. */
@@ -185,6 +189,58 @@ static int settings_flag(json_t *body, const char *name, bool is_form, bool *val
 	return 0;
 }
 
+/* The project's primary domain: name must be one of its verified or active custom domains
+ * (the write checks it again in the same step, model_project_settings). */
+static int settings_primary_check(struct http_request *req, const char *slug, const char *name,
+				  struct error *err)
+{
+	struct app *app = req->app;
+	struct domain d;
+	int rc = host_domain_check(name, req->cfg->domain, err);
+	if (rc < 0)
+		return rc;
+	rc = model_domain_get(app->redis, name, &d, err);
+	if (rc == SKIFF_ENOTFOUND || (rc == 0 && strcmp(d.project, slug) != 0))
+		return error_set(err, SKIFF_ECONFLICT, "domain_not_in_project",
+				 rc == 0 ? "%s belongs to another project"
+					 : "%s is not a domain of this project: add it first", name);
+	if (rc < 0)
+		return rc;
+	if (!model_domain_serves(d.state))
+		return error_set(err, SKIFF_ECONFLICT, "domain_not_serving",
+				 "%s is %s: it can be the primary domain once skiff has verified it",
+				 name, d.state);
+	return 0;
+}
+
+/* primaryDomain (a name, or null or "" for none) and redirectProjectAddress, into change:
+ * from a form both (an unchecked box is absent), from JSON what the body names. */
+static int settings_primary(struct http_request *req, const char *slug, json_t *body,
+			    bool is_form, const struct project *old, struct project *change,
+			    unsigned *set, json_t *changed, struct error *err)
+{
+	const char *name = NULL;
+	json_t *v = json_object_get(body, "primaryDomain");
+	int rc;
+	if (v || is_form) {
+		if (v && !json_is_null(v) && (rc = create_field(body, "primaryDomain", is_form,
+								&name, err)) < 0)
+			return rc;
+		if (!name)
+			name = "";
+		if (*name && strcmp(name, old->primary_domain) &&
+		    (rc = settings_primary_check(req, slug, name, err)) < 0)
+			return rc;
+		if (strcmp(name, old->primary_domain)) {
+			snprintf(change->primary_domain, sizeof(change->primary_domain), "%s", name);
+			*set |= PROJECT_SET(PRIMARY_DOMAIN);
+			json_array_append_new(changed, json_string("primaryDomain"));
+		}
+	}
+	return settings_flag(body, "redirectProjectAddress", is_form, &change->redirect_project,
+			     old->redirect_project, PROJECT_SET(REDIRECT_PROJECT), set, changed, err);
+}
+
 /* Reads, validates and writes a settings change; *rotated receives a generated webhook secret
  * ("" when none). Nothing is written unless every field is valid. */
 static int settings_apply(struct http_request *req, const char *slug, json_t *body, bool is_form,
@@ -244,6 +300,10 @@ static int settings_apply(struct http_request *req, const char *slug, json_t *bo
 	    (rc = settings_flag(body, "hsts", is_form, &change.hsts, old.hsts, PROJECT_SET(HSTS),
 				&set, changed, err)) < 0)
 		return rc;
+	/* the primary domain has a form of its own (create_primary) */
+	if (!is_form && (rc = settings_primary(req, slug, body, false, &old, &change, &set, changed,
+					       err)) < 0)
+		return rc;
 	json_t *ws = json_object_get(body, is_form ? "rotateWebhookSecret" : "webhookSecret");
 	/* null, or an unchecked box, leaves the secret as it is */
 	if (ws && !json_is_null(ws) && !(is_form && json_is_string(ws) && !*json_string_value(ws))) {
@@ -280,6 +340,9 @@ static int settings_apply(struct http_request *req, const char *slug, json_t *bo
 		goto out;
 	log_info("project settings changed project=%s fields=%zu by=%s", slug,
 		 json_array_size(changed), settings_who(req));
+	/* a redirected {slug}.{domain} is never answered from the fast path's tree */
+	if (set & (PROJECT_SET(PRIMARY_DOMAIN) | PROJECT_SET(REDIRECT_PROJECT)))
+		fastpath_drop(cfg->fastpath_dir, slug);   /* after the write: see lib/fastpath.h */
 	/* the indexes beside the record, as creation keeps them */
 	struct error e2;
 	bool had_hook = old.webhook_secret[0], has_hook = change.webhook_secret[0];
@@ -337,6 +400,59 @@ int create_settings(struct http_request *req, struct http_response *resp)
 		response_header(resp, "Cache-Control", "no-store");
 	}
 	status = response_json(resp, 200, json_pack("{s:s,s:o}", "status", "ok", "data", data));
+out:
+	json_decref(changed);
+	json_decref(body);
+	return status;
+}
+
+int create_primary(struct http_request *req, struct http_response *resp)
+{
+	static const char *const known[] = { "primaryDomain", "redirectProjectAddress", NULL };
+	struct app *app = req->app;
+	struct error err;
+	error_clear(&err);
+	json_t *body = NULL, *changed = json_array();
+	bool is_form = false;
+	struct create_who who;
+	struct project old, change;
+	unsigned set = 0;
+	const char *slug = req->params[0];
+	int status;
+	if (request_body_object(req, &body, &is_form, &err) < 0 ||
+	    create_who_get(req, &who, &err) < 0 || create_who_admin(&who, &err) < 0 ||
+	    validate_slug(slug, &err) < 0 || model_project_get(app->redis, slug, &old, &err) < 0 ||
+	    (!is_form && create_fields_known(body, known, &err) < 0))
+		goto fail;
+	change = old;
+	if (settings_primary(req, slug, body, is_form, &old, &change, &set, changed, &err) < 0 ||
+	    (set && model_project_settings(app->redis, slug, &change, set, NULL, changed,
+					   settings_who(req), &err) < 0))
+		goto fail;
+	if (set) {
+		fastpath_drop(req->cfg->fastpath_dir, slug);   /* after the write */
+		log_info("primary domain set project=%s domain=%s redirect_project=%d by=%s", slug,
+			 change.primary_domain[0] ? change.primary_domain : "-",
+			 change.redirect_project, settings_who(req));
+	}
+	if (is_form) {
+		char loc[128];
+		snprintf(loc, sizeof(loc), "/projects/%s#domains", slug);
+		status = response_see_other(resp, loc);
+		goto out;
+	}
+	json_t *data = settings_answer(req, slug);
+	json_object_set_new(data, "changed", json_incref(changed));
+	status = response_json(resp, 200, json_pack("{s:s,s:o}", "status", "ok", "data", data));
+	goto out;
+fail:
+	if (is_form && err.code != SKIFF_EFORBIDDEN && err.code != SKIFF_EAUTH) {
+		char back[128];
+		snprintf(back, sizeof(back), "/projects/%s", validate_slug(slug, NULL) ? "" : slug);
+		status = html_error(req, resp, &err, back, "Back to the project");
+	} else {
+		status = response_error(req, resp, &err);
+	}
 out:
 	json_decref(changed);
 	json_decref(body);

@@ -161,8 +161,10 @@ static int serve_handle(struct http_request *req, struct http_response *resp)
 	struct site_answer ans;
 	if (site_manifest(sa, req, &m, &ans, &err) < 0)
 		return serve_fail(sa, req, resp, &err);
-	if (ans.https) {
-		response_header_str(resp, "Location", ans.https);
+	if (ans.location) {
+		response_header_str(resp, "Location", ans.location);
+		if (ans.hsts)
+			response_header(resp, "Strict-Transport-Security", "max-age=31536000");
 		resp->status = 308;
 		return 308;
 	}

@@ -30,6 +30,7 @@ struct site_slot {
 	char key[HOST_MAX + 2];            /* "slug", "slug--id", "slug--key" or "@custom.domain" */
 	char id[ID_LEN + 1];
 	char project[SLUG_MAX + 1];        /* the project a custom domain serves */
+	struct site_primary primary;       /* of "slug" and "@custom.domain" */
 	bool active;                       /* a custom domain with its certificate */
 	bool hsts;                         /* its project sends Strict-Transport-Security */
 	int rc;                            /* 0, SKIFF_ENOTFOUND or SKIFF_EGONE */
@@ -63,17 +64,29 @@ static struct site_slot *site_slot(struct serve_app *sa, const char *key)
 	return &site_memo(sa)->slots[fnv1a(key) & (SITE_SLOTS - 1)];
 }
 
-/* The deployment id a host names (current of the slug, or the immutable id after checks). */
+/* The primary domain of ds's project, into p. */
+static void site_primary_set(struct site_primary *p, const struct domain_site *ds)
+{
+	snprintf(p->name, sizeof(p->name), "%s", ds->primary);
+	p->active = ds->primary_active;
+	p->redirect_project = ds->redirect_project;
+}
+
+/* The deployment id a host names (current of the slug, or the immutable id after checks),
+ * and for the project's own address its primary domain into *primary (filled also when the
+ * project has no current deployment: a redirect needs none). */
 static int site_resolve(struct serve_app *sa, const struct host_site *site, char id[ID_LEN + 1],
-			struct error *err)
+			struct site_primary *primary, struct error *err)
 {
 	char key[sizeof(((struct site_slot *)0)->key)];
 	const char *which = site->deployment[0] ? site->deployment : site->preview;
 	snprintf(key, sizeof(key), "%s%s%s", site->slug, which[0] ? "--" : "", which);
 	struct site_slot *slot = site_slot(sa, key);
 	long long now = clock_mono_ms();
+	memset(primary, 0, sizeof(*primary));
 	if (slot->stamp && now - slot->stamp < SITE_FRESH_MS && strcmp(slot->key, key) == 0) {
 		memcpy(id, slot->id, ID_LEN + 1);
+		*primary = slot->primary;
 		if (slot->rc == SKIFF_EGONE)
 			return error_set(err, SKIFF_EGONE, "deployment_expired",
 					 "deployment %s has expired", site->deployment);
@@ -85,7 +98,16 @@ static int site_resolve(struct serve_app *sa, const struct host_site *site, char
 	if (site->preview[0]) {
 		rc = model_preview_current(sa->app->redis, site->slug, site->preview, id, err);
 	} else if (!site->deployment[0]) {
-		rc = model_project_current(sa->app->redis, site->slug, id, err);
+		/* the current deployment and the primary domain in one round trip */
+		struct domain_site ds;
+		rc = model_domain_project_site(sa->app->redis, site->slug, &ds, err);
+		if (rc == 0) {
+			site_primary_set(primary, &ds);
+			if (id_valid(ds.current))
+				memcpy(id, ds.current, ID_LEN + 1);
+			else
+				rc = error_set(err, SKIFF_ENOTFOUND, NULL, "no current deployment");
+		}
 	} else {
 		/* the immutable URL: the deployment must belong to the slug and not be expired */
 		struct deployment dep;
@@ -105,18 +127,19 @@ static int site_resolve(struct serve_app *sa, const struct host_site *site, char
 	if (rc == 0 || rc == SKIFF_ENOTFOUND || rc == SKIFF_EGONE) {
 		snprintf(slot->key, sizeof(slot->key), "%s", key);
 		memcpy(slot->id, rc == 0 ? id : "", rc == 0 ? ID_LEN + 1 : 1);
+		slot->primary = *primary;
 		slot->rc = rc;
 		slot->stamp = now ? now : 1;
 	}
 	return rc;
 }
 
-/* The current deployment of the project whose verified or active custom domain name is, and
- * that project into project; one Redis round trip, remembered like site_resolve's. A pending
- * or failed domain serves nothing. */
+/* The current deployment ("" when none) of the project whose verified or active custom
+ * domain name is, that project into project and its primary domain into primary; one Redis
+ * round trip, remembered like site_resolve's. A pending or failed domain serves nothing. */
 static int site_resolve_domain(struct serve_app *sa, const char *name, char id[ID_LEN + 1],
-			       char project[SLUG_MAX + 1], bool *active, bool *hsts,
-			       struct error *err)
+			       char project[SLUG_MAX + 1], struct site_primary *primary,
+			       bool *active, bool *hsts, struct error *err)
 {
 	char key[sizeof(((struct site_slot *)0)->key)];
 	snprintf(key, sizeof(key), "@%s", name);
@@ -125,6 +148,7 @@ static int site_resolve_domain(struct serve_app *sa, const char *name, char id[I
 	if (slot->stamp && now - slot->stamp < SITE_FRESH_MS && strcmp(slot->key, key) == 0) {
 		memcpy(id, slot->id, ID_LEN + 1);
 		memcpy(project, slot->project, SLUG_MAX + 1);
+		*primary = slot->primary;
 		*active = slot->active;
 		*hsts = slot->hsts;
 		if (slot->rc < 0)
@@ -132,19 +156,24 @@ static int site_resolve_domain(struct serve_app *sa, const char *name, char id[I
 		return 0;
 	}
 	struct domain_site ds;
+	memset(primary, 0, sizeof(*primary));
+	id[0] = '\0';
 	int rc = model_domain_site(sa->app->redis, name, &ds, err);
-	if (rc == 0 && (!model_domain_serves(ds.state) || !id_valid(ds.current)))
+	if (rc == 0 && !model_domain_serves(ds.state))
 		rc = error_set(err, SKIFF_ENOTFOUND, NULL, "no site at this host");
 	*active = rc == 0 && !strcmp(ds.state, "active");
 	*hsts = rc == 0 && ds.hsts;
 	if (rc == 0) {
-		memcpy(id, ds.current, ID_LEN + 1);
+		if (id_valid(ds.current))
+			memcpy(id, ds.current, ID_LEN + 1);
 		memcpy(project, ds.project, SLUG_MAX + 1);
+		site_primary_set(primary, &ds);
 	}
 	if (rc == 0 || rc == SKIFF_ENOTFOUND) {
 		snprintf(slot->key, sizeof(slot->key), "%s", key);
-		memcpy(slot->id, rc == 0 ? id : "", rc == 0 ? ID_LEN + 1 : 1);
+		memcpy(slot->id, id, ID_LEN + 1);
 		memcpy(slot->project, rc == 0 ? project : "", rc == 0 ? SLUG_MAX + 1 : 1);
+		slot->primary = *primary;
 		slot->active = *active;
 		slot->hsts = *hsts;
 		slot->rc = rc;
@@ -223,11 +252,23 @@ out:
  * deployment: with one memory for all, two failing sites (an unwritable fastpath_dir) would
  * each make every request of the other cost a Redis round trip and a build attempt. */
 #define FASTPATH_RETRY_MS 10000
+
+/* Whether Redis, past the memo, says id is slug's current deployment and slug's own address
+ * is not redirected to a primary domain: the web server may then answer it from the tree. A
+ * redirected address is never linked, and the settings change that turns the redirect on
+ * drops the link after writing, like a change of current. */
+static bool site_fastpath_current(struct serve_app *sa, const char *slug, const char *id)
+{
+	struct domain_site ds;
+	struct error err;
+	return model_domain_project_site(sa->app->redis, slug, &ds, &err) == 0 &&
+	       !strcmp(ds.current, id) && !(ds.redirect_project && ds.primary[0]);
+}
+
 static void site_fastpath(struct serve_app *sa, const struct config *cfg,
 			  const struct host_site *site, const struct manifest *m)
 {
 	const char *dir = cfg->fastpath_dir;
-	char now[ID_LEN + 1];
 	struct store *store;
 	struct error err;
 	/* only a project's own host links its tree: an immutable URL or a preview never names
@@ -239,8 +280,7 @@ static void site_fastpath(struct serve_app *sa, const struct config *cfg,
 		&site_memo(sa)->failed[fnv1a(m->deployment) & (SITE_FASTPATH_SLOTS - 1)];
 	if (!strcmp(failed->id, m->deployment) && clock_mono_ms() - failed->at < FASTPATH_RETRY_MS)
 		return;
-	if (model_project_current(sa->app->redis, site->slug, now, &err) < 0 ||
-	    strcmp(now, m->deployment) != 0)
+	if (!site_fastpath_current(sa, site->slug, m->deployment))
 		return;
 	if (app_store(sa->app, &store, &err) < 0 || fastpath_build(dir, m, store, &err) < 0 ||
 	    fastpath_link(dir, site->slug, m->deployment, &err) < 0) {
@@ -250,11 +290,40 @@ static void site_fastpath(struct serve_app *sa, const struct config *cfg,
 		failed->at = clock_mono_ms();
 		return;
 	}
-	if (model_project_current(sa->app->redis, site->slug, now, &err) < 0 ||
-	    strcmp(now, m->deployment) != 0)
+	if (!site_fastpath_current(sa, site->slug, m->deployment))
 		fastpath_drop(dir, site->slug);
 	else
 		log_info("fastpath linked site=%s deployment=%s", site->slug, m->deployment);
+}
+
+/* Whether req came over HTTPS (the web server sets HTTPS=on). */
+static bool site_over_https(struct http_request *req)
+{
+	const char *https = request_param(req, "HTTPS");
+	return https && !strcasecmp(https, "on");
+}
+
+/* The URL of req's path and query on name (https or not), in req's arena; the port is the
+ * HTTPS virtual hosts' or the sites' HTTP port. */
+static const char *site_location(struct http_request *req, bool https, const char *name)
+{
+	const struct config *cfg = req->cfg;
+	struct buf b;
+	buf_init(&b, HOST_MAX + REQUEST_URI_MAX * 3 + 32);
+	const char *loc = NULL;
+	if (host_location(&b, https, name, https ? cfg->acme_https_port : cfg->site_port,
+			  req->path, req->query) == 0)
+		loc = arena_strdup(req->arena, buf_cstr(&b));
+	buf_dispose(&b);
+	return loc;
+}
+
+/* Paths that stay on the name asked: the ACME client's challenges and skiff's ownership
+ * check answer for that name only. */
+static bool site_path_stays(const char *path)
+{
+	return !strncmp(path, "/.well-known/acme-challenge/", 28) ||
+	       !strncmp(path, DOMAIN_WELL_KNOWN, sizeof(DOMAIN_WELL_KNOWN) - 1);
 }
 
 /* Under acme = lighttpd, where a plain HTTP request for custom domain name, whose certificate
@@ -262,19 +331,27 @@ static void site_fastpath(struct serve_app *sa, const struct config *cfg,
  * and for ACME challenges. (Under Apache, mod_md redirects.) */
 static const char *site_https_location(struct http_request *req, const char *name)
 {
-	const struct config *cfg = req->cfg;
-	const char *https = request_param(req, "HTTPS");
-	if (strcmp(cfg->acme, "lighttpd") != 0 || (https && !strcasecmp(https, "on")) ||
+	if (strcmp(req->cfg->acme, "lighttpd") != 0 || site_over_https(req) ||
 	    !strncmp(req->path, "/.well-known/acme-challenge/", 28))
 		return NULL;
-	char port[16] = "";
-	if (cfg->acme_https_port != 443)
-		snprintf(port, sizeof(port), ":%ld", cfg->acme_https_port);
-	const char *uri = request_param(req, "REQUEST_URI");
-	size_t n = strlen(name) + strlen(port) + (uri ? strlen(uri) : 1) + 16;
-	char *loc = arena_alloc(req->arena, n);
-	snprintf(loc, n, "https://%s%s%s", name, port, uri && *uri == '/' ? uri : "/");
-	return loc;
+	return site_location(req, true, name);
+}
+
+/* Where a request for name (NULL: the project's own {slug}.{domain}) goes instead when its
+ * project has a primary domain p: the same path and query on p, over HTTPS when the request
+ * came over HTTPS or when skiff itself would send plain HTTP on p there (acme = lighttpd and
+ * p active; under Apache mod_md makes that second step once its certificate is valid). NULL
+ * when the request stays: no primary, name is the primary, the project's own address without
+ * redirect_project, or a path that stays (site_path_stays). The host is always p, a name the
+ * project owns, never anything the request carries. */
+static const char *site_primary_location(struct http_request *req, const char *name,
+					 const struct site_primary *p)
+{
+	if (!p->name[0] || (name && !strcmp(name, p->name)) || (!name && !p->redirect_project) ||
+	    site_path_stays(req->path))
+		return NULL;
+	bool https = site_over_https(req) || (p->active && !strcmp(req->cfg->acme, "lighttpd"));
+	return site_location(req, https, p->name);
 }
 
 int site_manifest(struct serve_app *sa, struct http_request *req, struct manifest **out,
@@ -282,8 +359,9 @@ int site_manifest(struct serve_app *sa, struct http_request *req, struct manifes
 {
 	const struct config *cfg = req->cfg;
 	struct host_site site;
+	struct site_primary primary;
 	char id[ID_LEN + 1];
-	ans->https = NULL;
+	ans->location = NULL;
 	ans->hsts = false;
 	*out = NULL;
 	int rc = host_site_parse(req->host, cfg->domain, cfg->site_port, &site);
@@ -294,16 +372,22 @@ int site_manifest(struct serve_app *sa, struct http_request *req, struct manifes
 		if (host_name_parse(req->host, site_domain_port(req), name) < 0 ||
 		    host_domain_check(name, cfg->domain, &ignored) < 0)
 			return error_set(err, SKIFF_ENOTFOUND, NULL, "no site at this host");
-		const char *https = request_param(req, "HTTPS");
 		bool active, hsts;
-		rc = site_resolve_domain(sa, name, id, site.slug, &active, &hsts, err);
-		ans->hsts = rc == 0 && hsts && https && !strcasecmp(https, "on");
-		if (rc == 0 && active && (ans->https = site_https_location(req, name)))
+		rc = site_resolve_domain(sa, name, id, site.slug, &primary, &active, &hsts, err);
+		ans->hsts = rc == 0 && hsts && site_over_https(req);
+		if (rc == 0 && (ans->location = site_primary_location(req, name, &primary)))
 			return 0;
+		if (rc == 0 && active && (ans->location = site_https_location(req, name)))
+			return 0;
+		if (rc == 0 && !id[0])
+			rc = error_set(err, SKIFF_ENOTFOUND, NULL, "no site at this host");
 	} else if (rc < 0) {
 		return error_set(err, SKIFF_EINVALID, NULL, "no site at this host");
 	} else {
-		rc = site_resolve(sa, &site, id, err);
+		rc = site_resolve(sa, &site, id, &primary, err);
+		if ((rc == 0 || rc == SKIFF_ENOTFOUND) &&
+		    (ans->location = site_primary_location(req, NULL, &primary)))
+			return 0;
 	}
 	if (rc < 0)
 		return rc;

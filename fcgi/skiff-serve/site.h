@@ -8,6 +8,7 @@
 #include "model.h"
 #include "manifest.h"
 #include "manifest_cache.h"
+#include "host.h"
 
 
 struct serve_app {
@@ -16,18 +17,27 @@ struct serve_app {
 	struct site_memo *memo;            /* site.c: Redis answers still fresh */
 };
 
+/* A project's primary domain, as skiff-serve remembers it. */
+struct site_primary {
+	char name[HOST_DOMAIN_MAX + 1];    /* "": the project has none */
+	bool active;                       /* its state is active */
+	bool redirect_project;             /* {slug}.{domain} redirects to it too */
+};
+
 /* What site_manifest found out besides the manifest, from the same look-up of the Host. */
 struct site_answer {
-	/* under acme = lighttpd, where a plain HTTP request for a custom domain whose
-	 * certificate is active goes instead (https://name[:acme_https_port]/uri, in req's
-	 * arena; no manifest then); NULL for any other request and for ACME challenges.
-	 * (Under Apache, mod_md redirects.) */
-	const char *https;
+	/* where the request goes instead with a 308 (in req's arena; no manifest then): the
+	 * same path and query on the project's primary domain, from its other custom domains
+	 * and, when the project asks, from {slug}.{domain}; else, under acme = lighttpd, a plain
+	 * HTTP request for a custom domain whose certificate is active goes to
+	 * https://name[:acme_https_port]. NULL for any other request and for ACME challenges and
+	 * ownership checks. (Under Apache, mod_md redirects to HTTPS.) */
+	const char *location;
 	/* req came over HTTPS for a custom domain whose project turned HSTS on */
 	bool hsts;
 };
 
-/* The manifest serving req's Host, borrowed from the cache, or NULL with ans->https set. On
+/* The manifest serving req's Host, borrowed from the cache, or NULL with ans->location set. On
  * failure returns a negative error whose status (error_status) is the page to answer: 400
  * bad Host, 404 unknown site or deployment, 410 expired, 503 Redis or store down. */
 int site_manifest(struct serve_app *sa, struct http_request *req, struct manifest **out,
