@@ -3,7 +3,8 @@
 # Redis, the file store, skiff-serve): login stores the URL and token (0600 in a 0700
 # directory); deploy uploads a directory and it goes live; a second deploy with one file
 # changed uploads exactly one blob and an unchanged one none; --json prints one object; a bad
-# token, an unknown project and a special file each exit non-zero with a precise message.
+# token, an unknown project and a special file each exit non-zero with a precise message;
+# `skiff domains` lists, adds and removes a project's domains and chooses its primary.
 . "$(dirname "$0")/lib.sh"
 
 for tool in curl python3 redis-server lighttpd; do
@@ -264,6 +265,57 @@ printf '{"cleanUrls": tru' >"$D3/skiff.json"
 check_eq "deploy with a malformed skiff.json: exit 1" 1 $?
 check_match "deploy with a malformed skiff.json: names the file" 'site3/skiff.json: ' "$(cat "$T/err")"
 check_eq "deploy with a malformed skiff.json: the site is unchanged" '<h1>three</h1>' "$(site cli /)"
+
+# ---- domains: list, add, remove, the primary (admin); a deploy token reads its own project's -
+A() { SKIFF_TOKEN=$ADMIN "$BIN/skiff" "$@" >"$T/out" 2>"$T/err"; }
+A domains -p cli
+check_eq "domains: none yet, exit 0" "0 no custom domains (skiff domains add NAME)" "$? $(cat "$T/err")"
+A domains add www.cli.test -p cli
+check_eq "domains add: exit 0" 0 $?
+check_match "domains add: pending, and where skiff checks" \
+	'^added www.cli.test \(pending\): .* http://www.cli.test/\.well-known/skiff/[a-z2-7]{32}$' "$(cat "$T/out")"
+A domains add www.cli.test --project cli
+check_eq "domains add twice: exit 1" 1 $?
+check_match "domains add twice: the server's code" 'HTTP 409 domain_taken' "$(cat "$T/err")"
+A domains add www.localhost -p cli
+check_match "domains add under the platform's domain: refused" '1 .*HTTP 400 domain_reserved' "$? $(cat "$T/err")"
+A domains add 'Www.Cli.Test' -p cli
+check_match "domains add with capitals: refused before any request" '^1 skiff: .Www.Cli.Test. is not a domain name' \
+	"$? $(cat "$T/err")"
+A domains add cli.test -p cli && A domains add pending.cli.test -p cli
+"$BIN/skiff" domains add other.cli.test >"$T/out" 2>"$T/err"
+check_match "domains add with a deploy token: refused" '^1 .*HTTP 403' "$? $(cat "$T/err")"
+"$BIN/skiff" domains >"$T/out" 2>"$T/err"
+check_eq "domains with a deploy token: its own project's list" 0 $?
+check_match "domains: name and state" '^www\.cli\.test +pending' "$(cat "$T/out")"
+rcli hset skiff:domain:www.cli.test state active >/dev/null   # as skiff-dispatch would, once verified
+rcli hset skiff:domain:cli.test state active >/dev/null
+A domains primary pending.cli.test -p cli
+check_match "domains primary of a pending domain: refused" '^1 .*HTTP 409 domain_not_serving' "$? $(cat "$T/err")"
+A domains primary www.cli.test --redirect-project -p cli
+check_eq "domains primary: exit 0 and says so" \
+	"0 primary domain of cli: www.cli.test (its own address redirects there too)" "$? $(cat "$T/out")"
+A domains -p cli
+check_match "domains: the primary is marked" '^www\.cli\.test +active +primary$' "$(cat "$T/out")"
+check_match "domains: the other active name redirects to it" '^cli\.test +active +-> www\.cli\.test$' "$(cat "$T/out")"
+A domains ls -p cli --json
+check_eq "domains --json: primaryDomain, redirectProjectAddress and 3 domains" "www.cli.test true 3" \
+	"$(jget primaryDomain "$T/out") $(jget redirectProjectAddress "$T/out") $(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["data"]))' "$T/out")"
+sleep 1
+check_eq "the other name answers 308 to the primary" "308 http://www.cli.test:$STACK_PORT/x?y=1" \
+	"$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' -H "Host: cli.test:$STACK_PORT" "$U/x?y=1")"
+A domains primary --none -p cli
+check_eq "domains primary --none" "0 primary domain of cli: none" "$? $(cat "$T/out")"
+A domains rm cli.test -p cli
+check_eq "domains rm: exit 0" "0 removed cli.test" "$? $(cat "$T/out")"
+A domains rm cli.test -p cli
+check_match "domains rm again: exit 1, unknown_domain" '^1 .*HTTP 404 unknown_domain' "$? $(cat "$T/err")"
+A domains rm -p cli
+check_eq "domains rm without a name: usage, exit 2" 2 $?
+A domains primary -p cli
+check_eq "domains primary without a name or --none: usage, exit 2" 2 $?
+A domains -p nosuch
+check_match "domains of an unknown project: exit 1" '^1 .*HTTP 404' "$? $(cat "$T/err")"
 
 "$BIN/skiff" --help >/dev/null && "$BIN/skiff" deploy --help | grep -q -- '--project SLUG' &&
 	ok "--help" || fail "--help"

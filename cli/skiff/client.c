@@ -191,3 +191,18 @@ bool cli_name_ok(const char *s)
 	size_t n = strlen(s);
 	return n > 0 && n <= 63 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
 }
+
+int cli_token_project(const struct cli *c, char *slug, size_t size, struct error *err)
+{
+	json_t *answer = NULL;
+	long status = cli_call(c, "GET", "/api/whoami", NULL, &answer, err);
+	int rc = cli_answer_check(status, answer, err);
+	const char *p = json_string_value(json_object_get(json_object_get(answer, "data"), "project"));
+	if (rc == 0 && (!p || !cli_name_ok(p) || strlen(p) >= size))
+		rc = error_set(err, SKIFF_EINVALID, "no_project",
+			       "say which project: --project SLUG (or log in with its deploy token)");
+	if (rc == 0)
+		memcpy(slug, p, strlen(p) + 1);
+	json_decref(answer);
+	return rc;
+}

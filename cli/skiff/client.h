@@ -44,6 +44,9 @@ int cli_fail(const struct cli *c, const struct error *err);
 /* A slug or deployment id as a command line may name it: lowercase letters, digits and '-',
  * 1–63 bytes (the server validates it exactly). */
 bool cli_name_ok(const char *s);
+/* The project of the credentials in use (GET /api/whoami), when they are a deploy token,
+ * into slug[size]; no_project otherwise. */
+int cli_token_project(const struct cli *c, char *slug, size_t size, struct error *err);
 /* Prints an answer as compact JSON and a newline. */
 void cli_print_json(json_t *v);
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "deploy.h"
+#include "domains.h"
 #include "login.h"
 #include "logs.h"
 #include "open.h"
@@ -14,6 +15,8 @@ static void usage(FILE *f)
 	fputs("usage: skiff COMMAND [ARGS] [--json]\n"
 	      "\n"
 	      "  deploy [DIR] --project SLUG [--preview]  upload a built directory and make it live\n"
+	      "  domains [ls|add NAME|rm NAME|primary NAME|--none] [--project SLUG]\n"
+	      "                                           a project's custom domains and primary\n"
 	      "  login URL                                store a server URL and token\n"
 	      "  logs [-f] ID                             a build log; -f follows it until the end\n"
 	      "  ls [--project SLUG]                      projects, or a project's deployments\n"
@@ -43,6 +46,8 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (strcmp(argv[1], "deploy") == 0)
 		rc = cli_deploy(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "domains") == 0)
+		rc = cli_domains(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "login") == 0)
 		rc = cli_login(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "logs") == 0)

@@ -80,22 +80,6 @@ static int open_run(const char *prog, const char *url, struct error *err)
 	return 0;
 }
 
-/* The project of the credentials in use, when they are a deploy token. */
-static int open_token_project(const struct cli *c, char *slug, size_t size, struct error *err)
-{
-	json_t *answer = NULL;
-	long status = cli_call(c, "GET", "/api/whoami", NULL, &answer, err);
-	int rc = cli_answer_check(status, answer, err);
-	const char *p = json_string_value(json_object_get(json_object_get(answer, "data"), "project"));
-	if (rc == 0 && (!p || !cli_name_ok(p) || strlen(p) >= size))
-		rc = error_set(err, SKIFF_EINVALID, "no_project",
-			       "say which site: skiff open ID, or skiff open --project SLUG");
-	if (rc == 0)
-		memcpy(slug, p, strlen(p) + 1);
-	json_decref(answer);
-	return rc;
-}
-
 int cli_open(int argc, char **argv)
 {
 	struct cli c = { 0 };
@@ -138,7 +122,7 @@ int cli_open(int argc, char **argv)
 	if (cli_config_load(&c, &err) < 0)
 		goto fail;
 	if (!id && !project) {
-		if (open_token_project(&c, slug, sizeof(slug), &err) < 0)
+		if (cli_token_project(&c, slug, sizeof(slug), &err) < 0)
 			goto fail;
 		project = slug;
 	}
