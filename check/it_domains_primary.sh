@@ -228,7 +228,7 @@ check_eq "refused forms wrote nothing" null "$(primary_of)"
 r=$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' -H "Origin: $STACK_URL" \
 	--data-urlencode "primaryDomain=$APEX" -d redirectProjectAddress=on \
 	"$STACK_URL/api/projects/demo/domains/primary")
-check_eq "form: 303 to the project page" "303 $STACK_URL/projects/demo#domains" "$r"
+check_eq "form: 303 to the project page" "303 $STACK_URL/projects/demo#primary-form" "$r"
 check_eq "form: the primary is set" "$APEX" "$(primary_of)"
 check_eq "form: redirectProjectAddress is on" true "$(jget data.redirectProjectAddress)"
 r=$(curl -sS -o "$T/page.html" -w '%{http_code}' -H "Origin: $STACK_URL" \

@@ -437,7 +437,7 @@ int create_primary(struct http_request *req, struct http_response *resp)
 	}
 	if (is_form) {
 		char loc[128];
-		snprintf(loc, sizeof(loc), "/projects/%s#domains", slug);
+		snprintf(loc, sizeof(loc), "/projects/%s#primary-form", slug);
 		status = response_see_other(resp, loc);
 		goto out;
 	}

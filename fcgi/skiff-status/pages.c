@@ -92,10 +92,53 @@ static void pages_latest(struct app *app, struct buf *b, const struct project *p
 	buf_puts(b, "</a>");
 }
 
-/* The project's custom domains with their state and the last check's reason, each with a
- * remove button, and the form that adds one. */
-static void pages_domains(struct app *app, struct buf *b, const char *slug)
+/* The form that chooses the project's primary domain among its serving domains (list), and
+ * whether {slug}.{domain} redirects there too; shown once there is something to choose. */
+static void pages_primary_form(struct http_request *req, struct buf *b, const char *slug,
+			       const struct project *p, json_t *list)
 {
+	size_t i, choices = 0;
+	json_t *d;
+	json_array_foreach(list, i, d)
+		choices += model_domain_serves(json_string_value(json_object_get(d, "state")));
+	if (!choices && !p->primary_domain[0])
+		return;
+	char url[1024];
+	api_site_url(req->cfg, slug, NULL, url, sizeof(url));
+	buf_puts(b, "<form method=\"post\" class=\"card form\" id=\"primary-form\" "
+		 "action=\"/api/projects/");
+	buf_put_html(b, slug);
+	buf_puts(b, "/domains/primary\">\n<div class=\"field\"><label for=\"primary-domain\">"
+		 "Primary domain</label>\n<select id=\"primary-domain\" name=\"primaryDomain\">\n"
+		 "<option value=\"\">None: every domain serves the site</option>\n");
+	json_array_foreach(list, i, d) {
+		const char *name = json_string_value(json_object_get(d, "name"));
+		if (!name || !model_domain_serves(json_string_value(json_object_get(d, "state"))))
+			continue;
+		buf_puts(b, "<option value=\"");
+		buf_put_html(b, name);
+		buf_puts(b, strcmp(name, p->primary_domain) ? "\">" : "\" selected>");
+		buf_put_html(b, name);
+		buf_puts(b, "</option>\n");
+	}
+	buf_puts(b, "</select>\n<span class=\"hint\">The project's other verified domains answer "
+		 "with a permanent redirect (308) to the same path on it.</span></div>\n"
+		 "<div class=\"field\"><label><input id=\"redirect-project\" "
+		 "name=\"redirectProjectAddress\" type=\"checkbox\" value=\"on\"");
+	buf_puts(b, p->redirect_project ? " checked" : "");
+	buf_puts(b, "> Also redirect <code>");
+	buf_put_html(b, url);
+	buf_puts(b, "</code></label></div>\n<div class=\"form-actions\"><button type=\"submit\">"
+		 "Save primary domain</button></div>\n</form>\n");
+}
+
+/* The project's custom domains with their state and the last check's reason (or which is the
+ * primary, and which redirect to it), each with a remove button, the form that chooses the
+ * primary and the form that adds one. */
+static void pages_domains(struct http_request *req, struct buf *b, const char *slug,
+			  const struct project *p)
+{
+	struct app *app = req->app;
 	json_t *list = NULL;
 	buf_puts(b, "<h2>Domains</h2>\n");
 	if (model_domain_list(app->redis, slug, &list, NULL) == 0 && json_array_size(list)) {
@@ -110,14 +153,23 @@ static void pages_domains(struct app *app, struct buf *b, const char *slug)
 			const char *reason = json_string_value(json_object_get(d, "reason"));
 			if (!name || !state)
 				continue;
+			bool serves = model_domain_serves(state);
 			buf_puts(b, "<tr data-domain=\"");
 			buf_put_html(b, name);
-			buf_puts(b, "\"><td data-label=\"Domain\"><code>");
+			buf_puts(b, "\"><td data-label=\"Domain\" class=\"domain\"><code>");
 			buf_put_html(b, name);
-			buf_puts(b, "</code></td><td data-label=\"State\">");
+			buf_puts(b, "</code>");
+			if (!strcmp(name, p->primary_domain)) {
+				buf_puts(b, " <span class=\"tag current\" data-primary>primary</span>");
+			} else if (serves && p->primary_domain[0]) {
+				buf_puts(b, " <span class=\"redirects\" data-redirects>&rarr; ");
+				buf_put_html(b, p->primary_domain);
+				buf_puts(b, "</span>");
+			}
+			buf_puts(b, "</td><td data-label=\"State\">");
 			pages_badge(b, state);
 			buf_puts(b, "</td><td data-label=\"Last check\" class=\"msg\">");
-			buf_put_html(b, reason ? reason : model_domain_serves(state) ? "points here" : "");
+			buf_put_html(b, reason ? reason : serves ? "points here" : "");
 			buf_puts(b, "</td><td class=\"row-actions\"><form method=\"post\" class=\"inline\" "
 				 "action=\"/api/projects/");
 			buf_put_html(b, slug);
@@ -127,6 +179,7 @@ static void pages_domains(struct app *app, struct buf *b, const char *slug)
 		}
 		buf_puts(b, "</tbody></table></div>\n");
 	}
+	pages_primary_form(req, b, slug, p, list);
 	json_decref(list);
 	buf_puts(b, "<form method=\"post\" class=\"card form\" id=\"domain-form\" "
 		 "action=\"/api/projects/");
@@ -582,7 +635,7 @@ int pages_project(struct http_request *req, struct http_response *resp)
 		pages_repo_section(&b, slug, validate_git_url_ssh(p.git_url), ra);
 	free(ra);
 	pages_tokens(req, &b, slug);
-	pages_domains(app, &b, slug);
+	pages_domains(req, &b, slug, &p);
 	buf_puts(&b, "<h2>Danger zone</h2>\n<form method=\"post\" "
 		     "class=\"card form\" id=\"delete-form\" action=\"/api/projects/");
 	buf_put_html(&b, slug);
