@@ -318,11 +318,14 @@ static const char *site_location(struct http_request *req, bool https, const cha
 	return loc;
 }
 
+/* Where ACME clients fetch their http-01 challenges: never redirected. */
+#define SITE_ACME_CHALLENGE "/.well-known/acme-challenge/"
+
 /* Paths that stay on the name asked: the ACME client's challenges and skiff's ownership
  * check answer for that name only. */
 static bool site_path_stays(const char *path)
 {
-	return !strncmp(path, "/.well-known/acme-challenge/", 28) ||
+	return !strncmp(path, SITE_ACME_CHALLENGE, sizeof(SITE_ACME_CHALLENGE) - 1) ||
 	       !strncmp(path, DOMAIN_WELL_KNOWN, sizeof(DOMAIN_WELL_KNOWN) - 1);
 }
 
@@ -332,7 +335,7 @@ static bool site_path_stays(const char *path)
 static const char *site_https_location(struct http_request *req, const char *name)
 {
 	if (strcmp(req->cfg->acme, "lighttpd") != 0 || site_over_https(req) ||
-	    !strncmp(req->path, "/.well-known/acme-challenge/", 28))
+	    !strncmp(req->path, SITE_ACME_CHALLENGE, sizeof(SITE_ACME_CHALLENGE) - 1))
 		return NULL;
 	return site_location(req, true, name);
 }
