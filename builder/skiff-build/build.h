@@ -12,6 +12,7 @@
 #include "config.h"
 #include "detect.h"
 #include "error.h"
+#include "hash.h"
 #include "id.h"
 #include "mask.h"
 #include "model.h"
@@ -61,6 +62,7 @@ struct build {
 	char home[PATH_MAX];          /* workdir/home: $HOME of the commands */
 	char cache_dir[PATH_MAX];     /* the project's build cache (cache.h); "" when none */
 	int cache_lock;               /* its shared lock while the build runs, or -1 */
+	char modules_key[HASH_HEX_LEN + 1];       /* node_modules kept under it (modules.h); "" */
 	struct detect_result detect;
 	long long deadline_ms;        /* CLOCK_MONOTONIC end of the commands' time budget */
 	enum build_net_mode net;      /* chosen (and logged) once per build */

@@ -1,10 +1,11 @@
 /* cache.c — the project's build cache between builds: one directory per project with npm's,
- * pnpm's and yarn's caches, its use time the directory's mtime, evicted least recently used
- * first once all projects' caches pass build_cache_mb. Why it is safe to share between one
+ * pnpm's and yarn's caches and its kept node_modules (modules.c), its use time the directory's
+ * mtime, evicted least recently used first once all projects' caches pass build_cache_mb. Why it is safe to share between one
  * project's builds, and not between projects: doc/security.md. */
 #include "cache.h"
 #include "build_log.h"
 #include "log.h"
+#include "modules.h"
 #include "sandbox.h"
 
 #include <dirent.h>
@@ -20,7 +21,7 @@
 #define CACHE_ENTRIES_MAX 100000   /* project caches looked at by one eviction */
 #define CACHE_DEPTH_MAX 64         /* directory depth counted in a cache */
 
-static const char *const cache_kinds[] = { "npm", "pnpm", "yarn" };
+const char *const build_cache_kinds[BUILD_CACHE_KINDS] = { "npm", "pnpm", "yarn" };
 
 static int cache_mkdir(const char *path)
 {
@@ -58,14 +59,17 @@ void build_cache_open(struct build *b)
 	}
 	snprintf(sub, sizeof(sub), "%s/.lock", dir);
 	int fd = open(sub, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+	/* alone with it: what a build killed halfway through a move of node_modules left */
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+		build_modules_sweep(dir);
 	if (fd < 0 || flock(fd, LOCK_SH) < 0) {
 		if (fd >= 0)
 			close(fd);
 		build_log(b, "Build cache unavailable: cannot lock it");
 		return;
 	}
-	for (size_t i = 0; i < sizeof(cache_kinds) / sizeof(cache_kinds[0]); i++) {
-		snprintf(sub, sizeof(sub), "%s/%s", dir, cache_kinds[i]);
+	for (size_t i = 0; i < BUILD_CACHE_KINDS; i++) {
+		snprintf(sub, sizeof(sub), "%s/%s", dir, build_cache_kinds[i]);
 		if (cache_mkdir(sub) < 0) {
 			close(fd);
 			build_log(b, "Build cache unavailable: cannot create its directories");
@@ -96,6 +100,9 @@ static unsigned long long cache_size(int dirfd, int depth)
 		total += (unsigned long long)st.st_blocks * 512;
 		if (S_ISDIR(st.st_mode) && depth < CACHE_DEPTH_MAX) {
 			int fd = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0 && errno == EACCES && /* a build's chmod does not hide its size */
+			    fchmodat(dirfd, e->d_name, 0700, 0) == 0)
+				fd = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (fd >= 0)
 				total += cache_size(fd, depth + 1);
 		}
@@ -184,10 +191,12 @@ out:
 		close(lfd);
 }
 
-void build_cache_close(struct build *b)
+void build_cache_close(struct build *b, bool keep)
 {
 	if (b->cache_lock < 0)
 		return;
+	if (keep)
+		build_modules_save(b);
 	close(b->cache_lock); /* releases the shared lock: this cache may go too if too big */
 	b->cache_lock = -1;
 	cache_evict(b->cfg);

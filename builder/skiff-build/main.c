@@ -8,6 +8,7 @@
 #include "cache.h"
 #include "clone.h"
 #include "lease.h"
+#include "modules.h"
 #include "remote.h"
 #include "run.h"
 #include "upload.h"
@@ -87,12 +88,11 @@ static int build_execute(struct build *b, struct error *err)
 	bool commands = d->install_command[0] || d->build_command[0];
 	if ((rc = build_env_load(b, err)) < 0)
 		return rc;
-	if (commands)
+	if (commands) { /* held until the build ends (main): node_modules is kept if it succeeds */
 		build_cache_open(b);
-	rc = build_run(b, err);
-	if (commands)
-		build_cache_close(b);
-	if (rc < 0 || (rc = detect_output(b->repo, d, err)) < 0)
+		build_modules_restore(b);
+	}
+	if ((rc = build_run(b, err)) < 0 || (rc = detect_output(b->repo, d, err)) < 0)
 		return rc;
 	build_log(b, "Output directory (%s): %s/", d->output_auto ? "detected" : d->output_from,
 		  d->output_dir[0] ? d->output_dir : ".");
@@ -332,6 +332,8 @@ execute:
 			  "received SIGTERM)" : build_state_signal() ? " (skiff-build received a signal)" : "");
 	if (rc == SKIFF_ECONFLICT && !strcmp(err.name, "claim_lost"))
 		atomic_store(&b.claim_lost, 1);
+	/* after a failure, a cancel or a takeover nothing of the build is kept */
+	build_cache_close(&b, rc == 0 && !atomic_load(&b.claim_lost));
 	if (atomic_load(&b.claim_lost)) {
 		/* another run owns the deployment now: its outcome is the one recorded */
 		log_warn("build abandoned: taken over by another run deployment=%s", b.id);

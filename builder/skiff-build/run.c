@@ -4,6 +4,7 @@
 #include "run.h"
 #include "build_log.h"
 #include "build_state.h"
+#include "cache.h"
 #include "clock.h"
 #include "gitauth.h"
 #include "net.h"
@@ -25,7 +26,6 @@
 
 #define RUN_BWRAP "/usr/bin/bwrap"
 #define RUN_ARGV_MAX 112
-#define RUN_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 /* An AddressSanitizer build of skiff-build (make check SAN=address) reserves terabytes of
  * address space for its shadow memory, so the clone child, which is skiff-build itself, cannot
  * start under the address-space limit; the user's commands keep it in every build. */
@@ -49,6 +49,7 @@ struct run_ctx {
 	bool clone;                 /* the clone (skiff-build --clone), not a shell command */
 	char last_err[512];         /* the clone's error: its last "clone failed: " line */
 	struct gitauth *auth;       /* the clone's credentials; what it saw of the host key */
+	char cache_kind[BUILD_CACHE_KINDS][PATH_MAX + 8]; /* the package managers' caches */
 };
 
 static void run_on_line(void *ctx, int stream, const char *line, size_t len, bool cut)
@@ -216,10 +217,12 @@ static size_t run_argv(struct run_ctx *c, const char *const *cmd, const char *ar
 		argv[n++] = "--bind";
 		argv[n++] = b->workdir;
 		argv[n++] = b->workdir;
-		if (b->cache_dir[0]) { /* the project's package-manager caches (cache.h) */
+		/* the project's package-manager caches (cache.h), not the rest of its cache
+		 * directory: what is kept of node_modules is moved by skiff-build alone */
+		for (size_t i = 0; b->cache_dir[0] && i < BUILD_CACHE_KINDS; i++) {
 			argv[n++] = "--bind";
-			argv[n++] = b->cache_dir;
-			argv[n++] = b->cache_dir;
+			argv[n++] = c->cache_kind[i];
+			argv[n++] = c->cache_kind[i];
 		}
 		if (strncmp(cmd[0], "/usr/", 5)) { /* skiff-build itself, for the clone */
 			argv[n++] = "--ro-bind";
@@ -300,7 +303,9 @@ static int run_sandboxed(struct build *b, const char *step, const char *const *c
 	if (left_ms <= 0)
 		return error_set(err, SKIFF_ETIMEOUT, "build_timeout",
 				 "build timed out after %ld s (build_timeout)", b->cfg->build_timeout);
-	char home[PATH_MAX + 8], cache[PATH_MAX + 24], pnpm[PATH_MAX + 40], yarn[PATH_MAX + 40];
+	struct run_ctx ctx;
+	memset(&ctx, 0, sizeof(ctx));
+	char home[PATH_MAX + 8], cache[PATH_MAX + 40], pnpm[PATH_MAX + 40], yarn[PATH_MAX + 40];
 	/* with a cache, npm takes cached metadata without asking the registry whether it is
 	 * still fresh (what it downloads is still checked against the lockfile's integrity) */
 	const char *offline = b->cache_dir[0] ? "npm_config_prefer_offline=true"
@@ -308,9 +313,12 @@ static int run_sandboxed(struct build *b, const char *step, const char *const *c
 	snprintf(home, sizeof(home), "HOME=%s", b->home);
 	if (b->cache_dir[0]) {
 		/* the project's caches, kept between its builds (cache.h) */
-		snprintf(cache, sizeof(cache), "npm_config_cache=%s/npm", b->cache_dir);
-		snprintf(pnpm, sizeof(pnpm), "npm_config_store_dir=%s/pnpm", b->cache_dir);
-		snprintf(yarn, sizeof(yarn), "YARN_CACHE_FOLDER=%s/yarn", b->cache_dir);
+		for (size_t i = 0; i < BUILD_CACHE_KINDS; i++)
+			snprintf(ctx.cache_kind[i], sizeof(ctx.cache_kind[i]), "%s/%s", b->cache_dir,
+				 build_cache_kinds[i]);
+		snprintf(cache, sizeof(cache), "npm_config_cache=%s", ctx.cache_kind[0]);
+		snprintf(pnpm, sizeof(pnpm), "npm_config_store_dir=%s", ctx.cache_kind[1]);
+		snprintf(yarn, sizeof(yarn), "YARN_CACHE_FOLDER=%s", ctx.cache_kind[2]);
 	} else {
 		snprintf(cache, sizeof(cache), "npm_config_cache=%s/.npm", b->home);
 		snprintf(pnpm, sizeof(pnpm), "npm_config_store_dir=%s/.pnpm-store", b->home);
@@ -332,8 +340,6 @@ static int run_sandboxed(struct build *b, const char *step, const char *const *c
 	memcpy(envp, base, sizeof(base));
 	for (size_t i = 0; i < nuser; i++)
 		envp[nbase + i] = b->env[i];
-	struct run_ctx ctx;
-	memset(&ctx, 0, sizeof(ctx));
 	ctx.b = b;
 	ctx.clone = clone;
 	ctx.auth = auth;

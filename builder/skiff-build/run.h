@@ -4,6 +4,9 @@
 
 #include "build.h"
 
+/* The commands' PATH (inside the sandbox, /usr is the host's) */
+#define RUN_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 /* Runs the install and build commands. */
 int build_run(struct build *b, struct error *err);
 struct gitauth;
