@@ -219,6 +219,15 @@ n13=$(nm_build)
 check_eq "a build with installCommand npm ci is ready" ready "$(field "$n13" state)"
 check_match "... the log says why node_modules is not kept" "node_modules not kept: npm ci deletes it" "$(log_of "$n13")"
 
+# a repository that carries node_modules: nothing is put in its place
+rm "$T/n/skiff.json"
+mkdir -p "$T/n/node_modules/.cache"
+echo committed >"$T/n/node_modules/.cache/marker"
+nm_commit "$T/n"
+n14=$(nm_build)
+check_match "a repository with its own node_modules gets nothing restored" \
+	"node_modules not kept: the repository has its own" "$(log_of "$n14")"
+
 # build_cache_mb = 1: two projects of 600 KB each do not fit; the least recently used goes
 site "$T/big" 600
 g1=$(create "$T/big" gamma)
