@@ -168,17 +168,31 @@ nm_commit "$T/n"
 n5=$(nm_build)
 check_eq "a build with a changed lockfile is ready (its new dependency required)" ready "$(field "$n5" state)"
 check_match "... does not get the kept node_modules" "NMMISS" "$(log_of "$n5")"
-check_match "... the log says why" "node_modules not restored: the lockfile" "$(log_of "$n5")"
+check_match "... the log says why" "node_modules not restored: none kept for this lockfile" "$(log_of "$n5")"
 check_match "... and it runs npm ci" "Running install command: npm ci" "$(log_of "$n5")"
 check_eq "... whose packages are new" "different" \
 	"$([ "$(line_of "$n4" DEPINODE)" != "$(line_of "$n5" DEPINODE)" ] && echo different)"
+# the earlier lockfile again (a branch, a revert): its tree was kept beside the new one
+nm_lock "$T/n" '{ "dep": "file:./dep" }'
+nm_commit "$T/n"
+n5b=$(nm_build)
+check_match "the earlier lockfile again finds the node_modules kept for it" "NMHIT $n4" "$(log_of "$n5b")"
+check_eq "... so the project keeps one per lockfile" 2 "$(ls "$T"/build-cache/nm-*/modules | wc -l)"
+# variables decide the key too; past three keys the oldest tree goes
+for v in one two; do
+	cgi skiff-create PATCH /api/projects/nm "{\"env\":[{\"name\":\"NM_VARIANT\",\"value\":\"$v\"}]}" >/dev/null
+	nv=$(nm_build)
+done
+check_match "a changed variable is another key" "node_modules not restored: none kept" "$(log_of "$nv")"
+check_eq "... and a project keeps at most three trees" 3 "$(ls "$T"/build-cache/nm-*/modules | wc -l)"
+cgi skiff-create PATCH /api/projects/nm '{"env":[]}' >/dev/null
 
 # a failed build keeps nothing: the next build starts without node_modules
 touch "$T/n/fail"
 nm_commit "$T/n"
 n6=$(nm_build)
 check_eq "a failing build fails" error "$(field "$n6" state)"
-check_match "... it had the kept node_modules" "NMHIT $n5" "$(log_of "$n6")"
+check_match "... it had the kept node_modules" "NMHIT $n5b" "$(log_of "$n6")"
 check_nomatch "... and keeps nothing of it" "Kept node_modules" "$(log_of "$n6")"
 rm "$T/n/fail"
 nm_commit "$T/n"

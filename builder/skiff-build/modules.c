@@ -22,7 +22,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#define MODULES_DIR "modules"            /* cache_dir/modules/{key,node_modules} */
+#define MODULES_DIR "modules"            /* cache_dir/modules/{key}/node_modules */
+#define MODULES_KEEP 3                   /* trees kept per project, of different keys */
 #define MODULES_STAGE ".modules-"        /* cache_dir/.modules-{id}: one build's move */
 #define MODULES_FORMAT "skiff-modules-1" /* what the key covers, and how */
 
@@ -116,21 +117,7 @@ static int modules_key(struct build *b, int repofd, char out[HASH_HEX_LEN + 1])
 	return rc;
 }
 
-/* The key kept at dirfd/path into out; -1 when there is none. */
-static int modules_key_read(int dirfd, const char *path, char out[HASH_HEX_LEN + 1])
-{
-	int fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, out, HASH_HEX_LEN + 1);
-	close(fd);
-	if (n != HASH_HEX_LEN + 1 || out[HASH_HEX_LEN] != '\n')
-		return -1;
-	out[HASH_HEX_LEN] = '\0';
-	return 0;
-}
-
-/* Removes cachefd's entry name (a tree of ours, no link followed). */
+/* Removes the entry name of the project's cache directory (no link followed). */
 static void modules_remove(const struct build *b, const char *name)
 {
 	char path[PATH_MAX + 64];
@@ -168,9 +155,70 @@ static bool modules_is_dir(int dirfd, const char *name)
 	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* How many trees cachefd's modules/ holds (those of other keys: another branch's lockfile). */
+static size_t modules_count(int cachefd)
+{
+	int fd = openat(cachefd, MODULES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	size_t n = 0;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	for (struct dirent *e; (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Keeps the MODULES_KEEP trees of modules/ saved last (their directory's mtime: when the
+ * tree was moved into it) and removes the others, and anything else there. */
+static void modules_prune(const struct build *b, int cachefd)
+{
+	struct { char name[HASH_HEX_LEN + 1]; long long t; } keep[MODULES_KEEP + 1];
+	char path[PATH_MAX + 300];
+	size_t n = 0;
+	int fd = openat(cachefd, MODULES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (struct dirent *e; (e = readdir(d));) {
+		struct stat st;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/" MODULES_DIR "/%s", b->cache_dir, e->d_name);
+		if (strlen(e->d_name) != HASH_HEX_LEN || fstatat(dirfd(d), e->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode)) {
+			sandbox_rm_tree(path);
+			continue;
+		}
+		/* insert by age, newest first; the one pushed past MODULES_KEEP goes */
+		long long t = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+		size_t i = n;
+		while (i > 0 && keep[i - 1].t < t) {
+			keep[i] = keep[i - 1];
+			i--;
+		}
+		memcpy(keep[i].name, e->d_name, HASH_HEX_LEN + 1);
+		keep[i].t = t;
+		if (n < MODULES_KEEP) {
+			n++;
+		} else {
+			snprintf(path, sizeof(path), "%s/" MODULES_DIR "/%s", b->cache_dir,
+				 keep[MODULES_KEEP].name);
+			sandbox_rm_tree(path);
+		}
+	}
+	closedir(d);
+}
+
 void build_modules_restore(struct build *b)
 {
-	char key[HASH_HEX_LEN + 1], kept[HASH_HEX_LEN + 1], stage[64], inner[96], stage_key[96];
+	char key[HASH_HEX_LEN + 1], stage[64], inner[96], kept[HASH_HEX_LEN + 16];
 	struct stat rs, cs;
 	int repofd = -1, cachefd = -1;
 	b->modules_key[0] = '\0';
@@ -200,30 +248,24 @@ void build_modules_restore(struct build *b)
 	if (modules_key(b, repofd, key) < 0)
 		goto out;
 	memcpy(b->modules_key, key, sizeof(key));
-	if (modules_key_read(cachefd, MODULES_DIR "/key", kept) < 0) {
-		build_log(b, "node_modules: none kept in the build cache yet");
-		goto out;
-	}
-	if (strcmp(kept, key)) {
-		build_log(b, "node_modules not restored: the lockfile, package.json, install command, "
-			  "variables, Node or package manager differ from the kept one's");
-		goto out;
-	}
-	/* take it whole first: a build of the same project saving meanwhile replaces the
-	 * entry, never what this one took */
+	/* take it whole first: a build of the same project saving the same key meanwhile
+	 * replaces the entry, never what this one took */
+	snprintf(kept, sizeof(kept), MODULES_DIR "/%s", key);
 	snprintf(stage, sizeof(stage), MODULES_STAGE "%s", b->id);
 	snprintf(inner, sizeof(inner), "%s/node_modules", stage);
-	if (renameat(cachefd, MODULES_DIR, cachefd, stage) < 0) {
-		build_log(b, "node_modules: none kept in the build cache (another build took it)");
+	if (renameat(cachefd, kept, cachefd, stage) < 0) {
+		if (modules_count(cachefd) == 0)
+			build_log(b, "node_modules: none kept in the build cache yet");
+		else
+			build_log(b, "node_modules not restored: none kept for this lockfile, "
+				  "package.json, install command, variables, Node and package manager");
 		goto out;
 	}
-	snprintf(stage_key, sizeof(stage_key), "%s/key", stage);
-	if (modules_key_read(cachefd, stage_key, kept) < 0 || strcmp(kept, key) ||
-	    !modules_is_dir(cachefd, inner) ||
-	    renameat(cachefd, inner, repofd, "node_modules") < 0) {
-		build_log(b, "node_modules not restored: the kept one changed meanwhile");
-		if (renameat(cachefd, stage, cachefd, MODULES_DIR) < 0)
-			modules_remove(b, stage);
+	int rc = modules_is_dir(cachefd, inner) ? renameat(cachefd, inner, repofd, "node_modules")
+						 : (errno = ENOTDIR, -1);
+	if (rc < 0) {
+		build_log(b, "node_modules not restored: %s", strerror(errno));
+		modules_remove(b, stage);
 		goto out;
 	}
 	modules_remove(b, stage);
@@ -244,43 +286,37 @@ out:
 
 void build_modules_save(struct build *b)
 {
-	char stage[64], inner[96], key_path[96], line[HASH_HEX_LEN + 2];
-	int repofd = -1, cachefd = -1, fd = -1;
+	char stage[64], inner[96], kept[HASH_HEX_LEN + 16];
+	int repofd = -1, cachefd = -1;
 	if (!b->cache_dir[0] || !b->modules_key[0])
 		return;
 	if ((repofd = modules_open_repo(b)) < 0 ||
 	    (cachefd = open(b->cache_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		goto out;
-	if (!modules_is_dir(repofd, "node_modules")) {
-		/* none made, or a link: nothing of it is kept */
-		goto out;
-	}
+	if (!modules_is_dir(repofd, "node_modules"))
+		goto out; /* none made, or a link: nothing of it is kept */
 	snprintf(stage, sizeof(stage), MODULES_STAGE "%s", b->id);
 	snprintf(inner, sizeof(inner), "%s/node_modules", stage);
-	snprintf(key_path, sizeof(key_path), "%s/key", stage);
-	snprintf(line, sizeof(line), "%s\n", b->modules_key);
+	snprintf(kept, sizeof(kept), MODULES_DIR "/%s", b->modules_key);
 	modules_remove(b, stage);
-	if (mkdirat(cachefd, stage, 0700) < 0 ||
-	    renameat(repofd, "node_modules", cachefd, inner) < 0 ||
-	    (fd = openat(cachefd, key_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			 0600)) < 0 ||
-	    write(fd, line, HASH_HEX_LEN + 1) != HASH_HEX_LEN + 1) {
+	if ((mkdirat(cachefd, MODULES_DIR, 0700) < 0 && errno != EEXIST) ||
+	    mkdirat(cachefd, stage, 0700) < 0 ||
+	    renameat(repofd, "node_modules", cachefd, inner) < 0) {
 		build_log(b, "node_modules not kept: %s", strerror(errno));
 		modules_remove(b, stage);
 		goto out;
 	}
-	/* in one step: the kept one, if any, swaps places with this one and goes */
-	if (renameat2(cachefd, stage, cachefd, MODULES_DIR, RENAME_EXCHANGE) < 0 &&
-	    (errno != ENOENT || renameat(cachefd, stage, cachefd, MODULES_DIR) < 0)) {
+	/* in one step: the one kept under this key, if any, swaps places with this one and goes */
+	if (renameat2(cachefd, stage, cachefd, kept, RENAME_EXCHANGE) < 0 &&
+	    (errno != ENOENT || renameat(cachefd, stage, cachefd, kept) < 0)) {
 		build_log(b, "node_modules not kept: %s", strerror(errno));
 		modules_remove(b, stage);
 		goto out;
 	}
 	modules_remove(b, stage);
+	modules_prune(b, cachefd);
 	build_log(b, "Kept node_modules in the build cache for the next build");
 out:
-	if (fd >= 0)
-		close(fd);
 	if (repofd >= 0)
 		close(repofd);
 	if (cachefd >= 0)
