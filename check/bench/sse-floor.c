@@ -18,10 +18,12 @@
  *   zerocopy SO_ZEROCOPY and MSG_ZEROCOPY (completions reaped off the clock)
  *   sndbuf   send with SO_SNDBUF of 4 KiB
  *
- * Prints one key=value line per (variant, receiver, threads) with the load average.
+ * Prints one key=value line per (variant, receiver, threads) with the load average. With -P
+ * the CPUs are shared as check/bench/sse.sh shares them with the bridge: the receiver on
+ * CPUs 1.., one sender thread alone on CPU 0, several senders on every CPU.
  * Built by make (never run by make check):
  *   build/debug/bin/sse-floor [-n CLIENTS] [-r ROUNDS] [-t "1 2"] [-m "idle drain"]
- *                             [-v "send write ..."|all]
+ *                             [-v "send write ..."|all] [-P]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -61,6 +64,7 @@ static const char *const variant_names[V_COUNT] = {
 
 static int nclients = 10000;
 static int rounds = 10;
+static int pin;           /* -P: CPUs as check/bench/sse.sh gives them to the bridge */
 static int *srv;          /* the sending ends (this process) */
 static char event[200];
 static const char prefix[] = "id: 1732270000000-";
@@ -128,6 +132,25 @@ static void write_full(int fd, const void *p, size_t n)
 	}
 }
 
+/* Pins thread (0: the calling process) to CPUs first..last, when the machine has them. */
+static void pin_to(pthread_t *thread, int first, int last)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (!pin || ncpu < 2)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	for (int c = first; c <= last && c < ncpu; c++)
+		CPU_SET(c, &set);
+	if (last < 0)
+		for (int c = 0; c < ncpu; c++)
+			CPU_SET(c, &set);
+	int rc = thread ? pthread_setaffinity_np(*thread, sizeof(set), &set)
+			: sched_setaffinity(0, sizeof(set), &set);
+	if (rc != 0)
+		die("setaffinity");
+}
+
 static void raise_fd_limit(void)
 {
 	struct rlimit rl;
@@ -193,6 +216,7 @@ static void receiver_main(const struct sockaddr_in *to, int cmd, int reply)
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, cli[i], &ev) < 0)
 			die("epoll_ctl");
 	}
+	pin_to(NULL, 1, (int)sysconf(_SC_NPROCESSORS_ONLN) - 1);
 	write_full(reply, "C", 1);   /* connected */
 	struct epoll_event evs[512];
 	for (;;) {
@@ -375,10 +399,12 @@ static double pct(double *v, size_t n, double p)
 	return v[i];
 }
 
-static void run(enum variant v, int drain, int threads)
+static void run(enum variant v, int drain, int threads, pthread_t *senders)
 {
 	cur_variant = v;
 	cur_threads = threads;
+	for (int k = 0; k < threads; k++)
+		pin_to(&senders[k], 0, threads == 1 ? 0 : -1);
 	configure(v);
 	atomic_store(&send_errors, 0);
 	double *walls = calloc((size_t)rounds, sizeof(double));
@@ -469,17 +495,18 @@ int main(int argc, char **argv)
 {
 	const char *tlist = "1 2", *mlist = "idle drain", *vlist = "send";
 	int o;
-	while ((o = getopt(argc, argv, "n:r:t:m:v:")) != -1) {
+	while ((o = getopt(argc, argv, "n:r:t:m:v:P")) != -1) {
 		switch (o) {
 		case 'n': nclients = (int)strtol(optarg, NULL, 10); break;
 		case 'r': rounds = (int)strtol(optarg, NULL, 10); break;
 		case 't': tlist = optarg; break;
 		case 'm': mlist = optarg; break;
 		case 'v': vlist = optarg; break;
+		case 'P': pin = 1; break;
 		default:
 			fprintf(stderr, "usage: sse-floor [-n CLIENTS] [-r ROUNDS] [-t \"1 2\"] "
 					"[-m \"idle drain\"] [-v \"send write writev delay cork "
-					"zerocopy sndbuf\"|all]\n");
+					"zerocopy sndbuf\"|all] [-P]\n");
 			return 2;
 		}
 	}
@@ -519,7 +546,7 @@ int main(int argc, char **argv)
 					continue;
 				int threads = (int)strtol(t, NULL, 10);
 				if (threads >= 1 && threads <= FLOOR_THREADS_MAX)
-					run((enum variant)variants[a], drain, threads);
+					run((enum variant)variants[a], drain, threads, th);
 			}
 		}
 	atomic_store(&stop_senders, 1);
