@@ -80,6 +80,8 @@ struct client {
 	unsigned char state;         /* enum client_state */
 	unsigned char blocked;       /* output over the soft limit: fed again once drained */
 	unsigned char pending;       /* a check is out in the main thread */
+	unsigned char queued;        /* its output may hold bytes (else it is empty, known
+				      * without touching the bufferevent: the fan-out's hot path) */
 	unsigned char exists;        /* checking: CLIENT_MISSING, CLIENT_EXISTS, CLIENT_UNKNOWN */
 	char id[ID_LEN + 1];
 };

@@ -172,12 +172,11 @@ static void loop_fanout(struct loop *l, struct batch *batch)
 		}
 		size_t j = loop_after(ids, cnt, c->last);
 		int ended = 0, closed = 0;
-		struct evbuffer *out = bufferevent_get_output(c->bev);
 		/* whole events in runs that fit the room left under the soft limit (at least one
 		 * event); what the socket does not take at once is queued. Once the queue passes
 		 * the soft limit the client waits: the rest is read again when it has drained
 		 * half, and a client that never drains stays over the limit until it is cut off. */
-		size_t queued = evbuffer_get_length(out);
+		size_t queued = client_queued(c);
 		while (j < cnt && !ended) {
 			if (queued > soft) {
 				c->blocked = 1;
