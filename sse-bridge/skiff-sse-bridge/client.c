@@ -377,17 +377,21 @@ void client_accept(struct loop *l, int fd)
 
 void client_cron(struct loop *l, int64_t now)
 {
-	int keepalive = now - l->keepalive_ms >= l->bridge->cfg->sse_keepalive * 1000;
-	if (keepalive)
-		l->keepalive_ms = now;
+	int64_t quiet_ms = (int64_t)l->bridge->cfg->sse_keepalive * 1000;
 	for (size_t i = 0; i < FEED_BUCKETS; i++) {
 		struct watch *w = l->watches[i], *wnext;
 		for (; w; w = wnext) {
 			wnext = w->hnext;
+			/* a comment only on a stream quiet for sse_keepalive: one on a stream that
+			 * carries events costs a send per client, as much as a line, and delays
+			 * the next line for all of them */
+			int idle = now - w->sent_ms >= quiet_ms;
+			if (idle)
+				w->sent_ms = now;   /* w is freed when its last client goes */
 			struct client *c = w->clients, *next;
 			for (; c; c = next) {
 				next = c->next;
-				if (keepalive)
+				if (idle)
 					client_send_static(c, client_keepalive,
 							   sizeof(client_keepalive) - 1);
 				else

@@ -27,7 +27,8 @@ void client_close(struct client *c, const char *reason);
 void client_release(struct client *c);
 /* Checks output limits; -1 when the client was closed. */
 int client_limits(struct client *c, int64_t now);
-/* Once a second: keepalive comments, output limits. */
+/* Once a second: a keepalive comment to the clients of each deployment that had no event
+ * for sse_keepalive seconds, output limits. */
 void client_cron(struct loop *l, int64_t now);
 /* Closes every connection (shutdown). */
 void client_close_all(struct loop *l);
