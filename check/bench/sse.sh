@@ -18,11 +18,11 @@
 # reader's delay. Linux gives arrival times for TCP only, so the target is judged on TCP
 # arrival; over a unix socket only the read latency (an upper bound) is known.
 #
-# First it prints the machine's floor (check/bench/sse-floor.c): the same number of loopback
-# TCP sends of one event with no server logic, from as many threads as each bridge run has
-# loops, with a receiver that costs nothing ("idle") and one that reads every socket on
-# epoll like the benchmark's client ("drain"); then, for each TCP run of the bridge, its
-# arrival p99 and its CPU per line against the floor's with the draining receiver. Each
+# Before each TCP run of the bridge it prints the machine's floor (check/bench/sse-floor.c):
+# the same number of loopback TCP sends of one event with no server logic, from as many
+# threads as the bridge has loops, with a receiver that costs nothing ("idle") and one that
+# reads every socket on epoll like the benchmark's client ("drain"); then the bridge's
+# arrival p99 and CPU per line against the floor's with the draining receiver. Each
 # line ends with the server's CPU per line (user + system, from /proc), the figure to
 # compare builds by when the machine is shared: wall-clock latency there is mostly load.
 #   SSE_BENCH_CLIENTS=10000 SSE_BENCH_LINES=20 SSE_BENCH_INTERVAL_MS=500 \
@@ -207,13 +207,6 @@ CONF
 echo "bench sse: $N clients on one deployment, $LINES lines every $INTERVAL ms after" \
 	"$PRELUDE lines of history; $(nproc) CPUs; transports: $TRANSPORTS; bridge threads: $THREADS;" \
 	"load average $(cut -d' ' -f1-3 /proc/loadavg)"
-# the machine's floor: the same fan-out with no server logic (sse-floor), TCP only
-FLOOR=""
-if want floor; then
-	FLOOR=$("$BIN/sse-floor" -n "$N" -r "$LINES" -t "$THREADS" -m "idle drain" \
-		${PIN_SERVER:+-P} 2>&1)
-	echo "$FLOOR" | sed 's/^floor /tcp floor: /'
-fi
 status=0
 for tr in $TRANSPORTS; do
 	NC=""
@@ -223,10 +216,17 @@ for tr in $TRANSPORTS; do
 	fi
 	want bridge || continue
 	for th in $THREADS; do
+	# the machine's floor just before the bridge, same thread count: the same sends with no
+	# server logic (sse-floor), TCP only
+	FL=""
+	if [ "$tr" = tcp ] && want floor; then
+		FLOOR=$("$BIN/sse-floor" -n "$N" -r "$LINES" -t "$th" -m "idle drain" \
+			${PIN_SERVER:+-P} 2>&1)
+		echo "$FLOOR" | sed 's/^floor /tcp floor: /'
+		FL=$(echo "$FLOOR" | grep " receiver=drain " | head -n 1)
+	fi
 	BR=$(bench_bridge "$tr" "$th")
 	echo "$tr skiff-sse-bridge threads=$th: $BR"
-	FL=$(echo "$FLOOR" | grep " receiver=drain threads=$th " | head -n 1)
-	[ "$tr" = tcp ] || FL=""
 	python3 - "$tr threads=$th" "$BR" "$NC" "$FL" <<'PY' || status=1
 import sys
 tr, b, n, f = sys.argv[1], *(dict(kv.split("=", 1) for kv in s.split() if "=" in kv) for s in sys.argv[2:])
