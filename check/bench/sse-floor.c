@@ -525,8 +525,7 @@ int main(int argc, char **argv)
 	memcpy(event, prefix, sizeof(prefix) - 1);
 	static const char mid[] = "0\nevent: line\ndata: {\"s\":\"stdout\",\"m\":\"";
 	memcpy(event + sizeof(prefix) - 1, mid, sizeof(mid) - 1);
-	memcpy(event + sizeof(event) - 5, "\"}\n\n", 4);
-	event[sizeof(event) - 1] = '\n';
+	memcpy(event + sizeof(event) - 4, "\"}\n\n", 4);
 	connect_all();
 	pthread_barrier_init(&start_bar, NULL, FLOOR_THREADS_MAX + 1);
 	pthread_barrier_init(&done_bar, NULL, FLOOR_THREADS_MAX + 1);
