@@ -176,7 +176,7 @@ static void client_respond(struct client *c, const char *code)
 int client_limits(struct client *c, int64_t now)
 {
 	const struct config *cfg = c->bridge->cfg;
-	size_t queued = evbuffer_get_length(bufferevent_get_output(c->bev));
+	size_t queued = client_queued(c);
 	if (queued > (size_t)cfg->sse_hard_limit) {
 		log_info("client closed deployment=%s reason=hard_limit queued=%zu", c->id, queued);
 		client_close(c, NULL);
