@@ -370,6 +370,26 @@ KA=$!
 wait_for 5 grep -qx ':' "$T/ka.txt"
 check_eq "keepalive: a comment line every sse_keepalive seconds" 0 $?
 kill $KA 2>/dev/null
+# a stream that carries lines gets no comments in between (each is a send per client, as
+# costly as a line): 4 s of lines every 100 ms, with sse_keepalive = 1
+D=kabusy222222
+deployment $D
+curl -s -N --max-time 20 "http://127.0.0.1:$SPORT/events/$D" >"$T/kab.txt" &
+KA=$!
+wait_for 5 in_log "$T/slow.log" "client connected deployment=$D"
+i=0
+while [ $i -lt 40 ]; do
+	logline $D stdout "busy line $i" >/dev/null
+	sleep 0.1
+	i=$((i + 1))
+done
+wait_for 5 grep -q 'busy line 39' "$T/kab.txt"
+kab=$(tr -d '\r' <"$T/kab.txt" | grep -cx ':')
+check_eq "keepalive: at most one comment during 4 s of lines" yes "$([ "$kab" -le 1 ] && echo yes || echo "no ($kab)")"
+# ... and comments again once the stream is quiet
+wait_for 5 sh -c "[ \$(tr -d '\r' <'$T/kab.txt' | grep -cx ':') -gt $kab ]"
+check_eq "keepalive: comments again once the lines stop" 0 $?
+kill $KA 2>/dev/null
 
 # ---- unix socket, max clients, hard limit, systemd notify, SIGTERM ------------------------------
 cat >"$T/notify.py" <<'PY'

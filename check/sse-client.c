@@ -10,7 +10,8 @@
  * each carrying its publish time, and prints the publish-to-client latency percentiles over
  * every (connection, line) pair: as read (when this one loop got to the bytes) and, over
  * TCP, as arrived (the kernel's receive timestamp, SO_TIMESTAMPING). -M PID samples that
- * process's VmRSS before connecting, once all are connected, and at the end.
+ * process's VmRSS before connecting, once all are connected, and at the end, and its CPU
+ * time (and this client's) from the first line to the end, printed per line.
  *
  * Built by check/it_sse.sh and check/bench/sse.sh:
  *   cc -O2 -o sse-client check/sse-client.c -lhiredis
@@ -108,6 +109,27 @@ static long rss_kb(int pid)
 			kb = strtol(line + 6, NULL, 10);
 	fclose(f);
 	return kb;
+}
+
+/* CPU time (user + system, every thread) of process pid in ms, -1 when unknown; *user
+ * gets the user part. */
+static double cpu_ms(int pid, double *user)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');   /* the command name may hold spaces */
+	unsigned long long ut, st;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+			 &st) != 2)
+		return -1;
+	*user = (double)ut * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+	return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
 }
 
 static void die(const char *what)
@@ -551,6 +573,8 @@ int main(int argc, char **argv)
 	}
 
 	long rss_base = opt.mon_pid ? rss_kb(opt.mon_pid) : -1, rss_conn = -1, rss_end = -1;
+	double cpu_conn = -1, cpu_end = -1, self_conn = -1, self_end = -1, user_conn = 0,
+	       user_end = 0, unused;
 	double t0 = now_s(), deadline = t0 + opt.timeout_s, t_conn = 0, next_pub = 0;
 	int ready = 0, published = 0;
 	struct epoll_event evs[1024];
@@ -576,8 +600,11 @@ int main(int argc, char **argv)
 		if (opt.lines && ready && published < opt.lines) {
 			double d = next_pub - now_s();
 			if (d <= 0) {
-				if (published == 0 && opt.mon_pid)
+				if (published == 0 && opt.mon_pid) {
 					rss_conn = rss_kb(opt.mon_pid);
+					cpu_conn = cpu_ms(opt.mon_pid, &user_conn);
+					self_conn = cpu_ms(getpid(), &unused);
+				}
 				if (rc)
 					publish_redis(rc, published);
 				else
@@ -602,8 +629,11 @@ int main(int argc, char **argv)
 			conn_event((int)evs[i].data.u32);
 	}
 	int timed_out = now_s() >= deadline;
-	if (opt.mon_pid)
+	if (opt.mon_pid) {
 		rss_end = rss_kb(opt.mon_pid);
+		cpu_end = cpu_ms(opt.mon_pid, &user_end);
+		self_end = cpu_ms(getpid(), &unused);
+	}
 
 	if (opt.lines) {
 		qsort(lat, nlat, sizeof(*lat), cmp_double);
@@ -625,6 +655,13 @@ int main(int argc, char **argv)
 			printf("rss_base_kb=%ld rss_connected_kb=%ld rss_end_kb=%ld per_client_bytes=%.0f\n",
 			       rss_base, rss_conn, rss_end,
 			       connected ? (double)(rss_conn - rss_base) * 1024.0 / connected : -1.0);
+		/* CPU from the first line to the last arrival, per line: the server's whole
+		 * process (reads, formatting, every send) and this client's */
+		if (opt.mon_pid && cpu_conn >= 0 && cpu_end >= 0)
+			printf("server_cpu_ms_per_line=%.1f server_user_ms_per_line=%.1f "
+			       "client_cpu_ms_per_line=%.1f\n",
+			       (cpu_end - cpu_conn) / opt.lines, (user_end - user_conn) / opt.lines,
+			       (self_end - self_conn) / opt.lines);
 		return nlat == expect && !timed_out ? 0 : 1;
 	}
 

@@ -8,7 +8,7 @@
 # Both servers are measured over a unix socket (how the web server reaches the bridge in
 # production) and over loopback TCP. The bridge runs once for each of SSE_BENCH_THREADS
 # (sse_threads; default 1 and the number of CPUs), side by side. Not part of make check;
-# about two minutes per run.
+# about three minutes per run.
 #
 # Two latencies: "read" is when the one client process (a single epoll loop on its own CPU,
 # standing in for 10,000 browsers) got to each connection's bytes, so it includes the
@@ -17,8 +17,17 @@
 # client's socket (SO_TIMESTAMPING), which is when a line reached the client, free of the
 # reader's delay. Linux gives arrival times for TCP only, so the target is judged on TCP
 # arrival; over a unix socket only the read latency (an upper bound) is known.
+#
+# Before each TCP run of the bridge it prints the machine's floor (check/bench/sse-floor.c):
+# the same number of loopback TCP sends of one event with no server logic, from as many
+# threads as the bridge has loops, with a receiver that costs nothing ("idle") and one that
+# reads every socket on epoll like the benchmark's client ("drain"); then the bridge's
+# arrival p99 and CPU per line against the floor's with the draining receiver. Each
+# line ends with the server's CPU per line (user + system, from /proc), the figure to
+# compare builds by when the machine is shared: wall-clock latency there is mostly load.
 #   SSE_BENCH_CLIENTS=10000 SSE_BENCH_LINES=20 SSE_BENCH_INTERVAL_MS=500 \
-#   SSE_BENCH_TRANSPORTS="unix tcp" SSE_BENCH_THREADS="1 2" sh check/bench/sse.sh
+#   SSE_BENCH_TRANSPORTS="unix tcp" SSE_BENCH_THREADS="1 2" \
+#   SSE_BENCH_SERVERS="floor nchan bridge" sh check/bench/sse.sh
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 : "${SKIFF_BUILD_DIR:=$ROOT/build/debug}"
@@ -29,6 +38,7 @@ INTERVAL=${SSE_BENCH_INTERVAL_MS:-500}
 PRELUDE=${SSE_BENCH_PRELUDE:-20}   # lines of history written before the clients connect
 TRANSPORTS=${SSE_BENCH_TRANSPORTS:-unix tcp}
 THREADS=${SSE_BENCH_THREADS:-1}
+SERVERS=${SSE_BENCH_SERVERS:-floor nchan bridge}
 [ -n "${SSE_BENCH_THREADS:-}" ] || [ "$(nproc)" -le 1 ] || THREADS="1 $(nproc)"
 NCHAN_SO=/usr/lib/nginx/modules/ngx_nchan_module.so
 DEP=bench
@@ -44,6 +54,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 die() { echo "bench sse: $*" >&2; exit 1; }
+want() { case " $SERVERS " in *" $1 "*) return 0 ;; esac; return 1; }
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -63,7 +74,8 @@ stop() { # PID: TERM, then wait for it
 }
 
 [ -x "$BIN/skiff-sse-bridge" ] || die "no $BIN/skiff-sse-bridge (run make first)"
-[ -f "$NCHAN_SO" ] || die "nchan is missing: apt-get install nginx-light libnginx-mod-nchan"
+[ -x "$BIN/sse-floor" ] || ! want floor || die "no $BIN/sse-floor (run make first)"
+[ -f "$NCHAN_SO" ] || ! want nchan || die "nchan is missing: apt-get install nginx-light libnginx-mod-nchan"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -gt $((N + 200)) ] ||
 	die "the fd limit $(ulimit -n) is below $N clients; raise the hard limit (ulimit -Hn)"
@@ -193,29 +205,53 @@ CONF
 }
 
 echo "bench sse: $N clients on one deployment, $LINES lines every $INTERVAL ms after" \
-	"$PRELUDE lines of history; $(nproc) CPUs; transports: $TRANSPORTS; bridge threads: $THREADS"
+	"$PRELUDE lines of history; $(nproc) CPUs; transports: $TRANSPORTS; bridge threads: $THREADS;" \
+	"load average $(cut -d' ' -f1-3 /proc/loadavg)"
 status=0
 for tr in $TRANSPORTS; do
-	NC=$(bench_nchan "$tr")
-	echo "$tr nginx+nchan:      $NC"
+	NC=""
+	if want nchan; then
+		NC=$(bench_nchan "$tr")
+		echo "$tr nginx+nchan:      $NC"
+	fi
+	want bridge || continue
 	for th in $THREADS; do
+	# the machine's floor just before the bridge, same thread count: the same sends with no
+	# server logic (sse-floor), TCP only
+	FL=""
+	if [ "$tr" = tcp ] && want floor; then
+		FLOOR=$("$BIN/sse-floor" -n "$N" -r "$LINES" -t "$th" -m "idle drain" \
+			${PIN_SERVER:+-P} 2>&1)
+		echo "$FLOOR" | sed 's/^floor /tcp floor: /'
+		FL=$(echo "$FLOOR" | grep " receiver=drain " | head -n 1)
+	fi
 	BR=$(bench_bridge "$tr" "$th")
 	echo "$tr skiff-sse-bridge threads=$th: $BR"
-	python3 - "$tr threads=$th" "$BR" "$NC" <<'PY' || status=1
+	python3 - "$tr threads=$th" "$BR" "$NC" "$FL" <<'PY' || status=1
 import sys
-tr, b, n = sys.argv[1], *(dict(kv.split("=", 1) for kv in s.split() if "=" in kv) for s in sys.argv[2:])
-def ratio(k):
+tr, b, n, f = sys.argv[1], *(dict(kv.split("=", 1) for kv in s.split() if "=" in kv) for s in sys.argv[2:])
+def ratio(x, y, k, ky=None):
     try:
-        x, y = float(b[k]), float(n[k])
-        return f"{x / y:.2f}" if y > 0 else "n/a"
+        a, c = float(x[k]), float(y[ky or k])
+        return f"{a / c:.2f}" if c > 0 else "n/a"
     except (KeyError, ValueError):
         return "n/a"
-print(f"{tr} bridge/nchan: memory per client {ratio('per_client_bytes')} "
-      f"({b.get('per_client_bytes')} B vs {n.get('per_client_bytes')} B), "
-      f"read p50 {ratio('p50_ms')} ({b.get('p50_ms')} vs {n.get('p50_ms')} ms), "
-      f"read p99 {ratio('p99_ms')} ({b.get('p99_ms')} vs {n.get('p99_ms')} ms)"
-      + (f", arrival p99 {ratio('arrival_p99_ms')} ({b.get('arrival_p99_ms')} vs "
-         f"{n.get('arrival_p99_ms')} ms)" if "arrival_p99_ms" in b else ""))
+if n:
+    print(f"{tr} bridge/nchan: memory per client {ratio(b, n, 'per_client_bytes')} "
+          f"({b.get('per_client_bytes')} B vs {n.get('per_client_bytes')} B), "
+          f"read p50 {ratio(b, n, 'p50_ms')} ({b.get('p50_ms')} vs {n.get('p50_ms')} ms), "
+          f"read p99 {ratio(b, n, 'p99_ms')} ({b.get('p99_ms')} vs {n.get('p99_ms')} ms)"
+          + (f", arrival p99 {ratio(b, n, 'arrival_p99_ms')} ({b.get('arrival_p99_ms')} vs "
+             f"{n.get('arrival_p99_ms')} ms)" if "arrival_p99_ms" in b else "")
+          + f", server CPU per line {ratio(b, n, 'server_cpu_ms_per_line')} "
+            f"({b.get('server_cpu_ms_per_line')} vs {n.get('server_cpu_ms_per_line')} ms)")
+if f:
+    # how close the bridge is to the machine's own limit: the same sends with a client that
+    # reads every socket on epoll (receiver=drain), same thread count, same run
+    print(f"{tr} bridge/floor: arrival p99 {ratio(b, f, 'arrival_p99_ms')} "
+          f"({b.get('arrival_p99_ms')} vs {f.get('arrival_p99_ms')} ms), CPU per line "
+          f"{ratio(b, f, 'server_cpu_ms_per_line', 'cpu_ms_per_line')} "
+          f"({b.get('server_cpu_ms_per_line')} vs {f.get('cpu_ms_per_line')} ms of sends alone)")
 # the targets are reported; only an incomplete run (a line lost, a client not connected)
 # fails the benchmark, since latency on a small shared machine is the machine's as much as ours
 missed, complete = [], True

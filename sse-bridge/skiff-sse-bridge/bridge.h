@@ -80,6 +80,8 @@ struct client {
 	unsigned char state;         /* enum client_state */
 	unsigned char blocked;       /* output over the soft limit: fed again once drained */
 	unsigned char pending;       /* a check is out in the main thread */
+	unsigned char queued;        /* its output may hold bytes (else it is empty, known
+				      * without touching the bufferevent: the fan-out's hot path) */
 	unsigned char exists;        /* checking: CLIENT_MISSING, CLIENT_EXISTS, CLIENT_UNKNOWN */
 	char id[ID_LEN + 1];
 };
@@ -107,6 +109,7 @@ struct watch {
 	struct watch *hnext;         /* hash chain */
 	struct client *clients;
 	size_t nclients;
+	int64_t sent_ms;             /* its last fan-out or keepalive comment */
 	char id[ID_LEN + 1];
 };
 
@@ -172,7 +175,6 @@ struct loop {
 	size_t nwatches;
 	struct client *checking;     /* clients waiting for their Redis check */
 	struct client *all;          /* every open connection of this loop */
-	int64_t keepalive_ms;        /* last keepalive round */
 	atomic_int_least64_t beat_ms; /* its last cron: the main thread's watchdog reads it */
 	int stopping;
 };

@@ -74,6 +74,23 @@ static void client_detach(struct client *c)
 	}
 }
 
+/* The client's output, to append to: from now on it may hold bytes. */
+static struct evbuffer *client_output(struct client *c)
+{
+	c->queued = 1;
+	return bufferevent_get_output(c->bev);
+}
+
+size_t client_queued(struct client *c)
+{
+	if (!c->queued)
+		return 0;
+	size_t n = evbuffer_get_length(bufferevent_get_output(c->bev));
+	if (n == 0)
+		c->queued = 0;
+	return n;
+}
+
 void client_release(struct client *c)
 {
 	if (!c->bev && c->pending == 0)
@@ -143,7 +160,7 @@ static void client_respond(struct client *c, const char *code)
 	int len = snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}\n",
 			   name, client_errors[i].message);
 	assert(len > 0 && (size_t)len < sizeof(body));
-	evbuffer_add_printf(bufferevent_get_output(c->bev),
+	evbuffer_add_printf(client_output(c),
 			    "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
 			    "Content-Length: %d\r\nCache-Control: no-store\r\n%s%s"
 			    "Connection: close\r\n\r\n%s",
@@ -159,7 +176,7 @@ static void client_respond(struct client *c, const char *code)
 int client_limits(struct client *c, int64_t now)
 {
 	const struct config *cfg = c->bridge->cfg;
-	size_t queued = evbuffer_get_length(bufferevent_get_output(c->bev));
+	size_t queued = client_queued(c);
 	if (queued > (size_t)cfg->sse_hard_limit) {
 		log_info("client closed deployment=%s reason=hard_limit queued=%zu", c->id, queued);
 		client_close(c, NULL);
@@ -193,11 +210,10 @@ static size_t client_write_now(struct client *c, size_t queued, const char *p, s
 
 int client_send_static(struct client *c, const char *s, size_t n)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	size_t w = client_write_now(c, evbuffer_get_length(out), s, n);
+	size_t w = client_write_now(c, client_queued(c), s, n);
 	if (w == n)
 		return 0;
-	if (evbuffer_add_reference(out, s + w, n - w, NULL, NULL) < 0)
+	if (evbuffer_add_reference(client_output(c), s + w, n - w, NULL, NULL) < 0)
 		abort();
 	return client_limits(c, clock_mono_ms());
 }
@@ -210,7 +226,7 @@ ssize_t client_send_ref(struct client *c, size_t queued, const char *p, size_t n
 		release(p, n, arg);
 		return (ssize_t)queued;
 	}
-	if (evbuffer_add_reference(bufferevent_get_output(c->bev), p + w, n - w, release, arg) < 0)
+	if (evbuffer_add_reference(client_output(c), p + w, n - w, release, arg) < 0)
 		abort();
 	if (client_limits(c, clock_mono_ms()) < 0)
 		return -1;
@@ -228,7 +244,7 @@ int client_checked(struct client *c)
 	}
 	if ((c->end.ms || c->end.seq) && stream_id_cmp(c->last, c->end) >= 0) {
 		/* the client has seen the end already: 204 tells EventSource to stop */
-		evbuffer_add_printf(bufferevent_get_output(c->bev),
+		evbuffer_add_printf(client_output(c),
 				    "HTTP/1.1 204 No Content\r\nCache-Control: no-cache\r\n"
 				    "Connection: close\r\n\r\n");
 		client_finish(c);
@@ -361,17 +377,21 @@ void client_accept(struct loop *l, int fd)
 
 void client_cron(struct loop *l, int64_t now)
 {
-	int keepalive = now - l->keepalive_ms >= l->bridge->cfg->sse_keepalive * 1000;
-	if (keepalive)
-		l->keepalive_ms = now;
+	int64_t quiet_ms = (int64_t)l->bridge->cfg->sse_keepalive * 1000;
 	for (size_t i = 0; i < FEED_BUCKETS; i++) {
 		struct watch *w = l->watches[i], *wnext;
 		for (; w; w = wnext) {
 			wnext = w->hnext;
+			/* a comment only on a stream quiet for sse_keepalive: one on a stream that
+			 * carries events costs a send per client, as much as a line, and delays
+			 * the next line for all of them */
+			int idle = now - w->sent_ms >= quiet_ms;
+			if (idle)
+				w->sent_ms = now;   /* w is freed when its last client goes */
 			struct client *c = w->clients, *next;
 			for (; c; c = next) {
 				next = c->next;
-				if (keepalive)
+				if (idle)
 					client_send_static(c, client_keepalive,
 							   sizeof(client_keepalive) - 1);
 				else

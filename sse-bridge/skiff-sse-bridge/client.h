@@ -9,6 +9,9 @@ void client_accept(struct loop *l, int fd);
 /* Appends bytes that live as long as the program (no copy). 0, or -1 when the client
  * was closed for its output limits. */
 int client_send_static(struct client *c, const char *s, size_t n);
+/* The bytes the client's output holds; 0 without asking libevent when nothing was
+ * appended since it was last seen empty. */
+size_t client_queued(struct client *c);
 /* Sends n bytes at p that stay valid until release(p, n, arg) is called; queued is what
  * the client's output holds now. Returns what it holds afterwards, or -1 when the client
  * was closed for its output limits. */
@@ -24,7 +27,8 @@ void client_close(struct client *c, const char *reason);
 void client_release(struct client *c);
 /* Checks output limits; -1 when the client was closed. */
 int client_limits(struct client *c, int64_t now);
-/* Once a second: keepalive comments, output limits. */
+/* Once a second: a keepalive comment to the clients of each deployment that had no event
+ * for sse_keepalive seconds, output limits. */
 void client_cron(struct loop *l, int64_t now);
 /* Closes every connection (shutdown). */
 void client_close_all(struct loop *l);

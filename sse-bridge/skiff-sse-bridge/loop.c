@@ -63,6 +63,7 @@ static void loop_join(struct loop *l, struct client *c)
 		if (!w)
 			abort();
 		memcpy(w->id, c->id, sizeof(w->id));
+		w->sent_ms = clock_mono_ms();   /* its first client is sent the stream's head */
 		unsigned h = loop_hash(w->id);
 		w->hnext = l->watches[h];
 		l->watches[h] = w;
@@ -146,6 +147,7 @@ static void loop_fanout(struct loop *l, struct batch *batch)
 	struct watch *w = loop_watch_find(l, batch->id);
 	if (!w)
 		return;
+	w->sent_ms = clock_mono_ms();
 	size_t soft = (size_t)l->bridge->cfg->sse_soft_limit;
 	const struct stream_id *ids = batch->ids;
 	const size_t *off = batch->off;
@@ -172,12 +174,11 @@ static void loop_fanout(struct loop *l, struct batch *batch)
 		}
 		size_t j = loop_after(ids, cnt, c->last);
 		int ended = 0, closed = 0;
-		struct evbuffer *out = bufferevent_get_output(c->bev);
 		/* whole events in runs that fit the room left under the soft limit (at least one
 		 * event); what the socket does not take at once is queued. Once the queue passes
 		 * the soft limit the client waits: the rest is read again when it has drained
 		 * half, and a client that never drains stays over the limit until it is cut off. */
-		size_t queued = evbuffer_get_length(out);
+		size_t queued = client_queued(c);
 		while (j < cnt && !ended) {
 			if (queued > soft) {
 				c->blocked = 1;
@@ -276,8 +277,7 @@ struct loop *loop_new(struct bridge *b, unsigned index)
 	l->base = event_base_new();
 	if (!l->base)
 		abort();
-	l->keepalive_ms = clock_mono_ms();
-	atomic_init(&l->beat_ms, l->keepalive_ms);
+	atomic_init(&l->beat_ms, clock_mono_ms());
 	mailbox_init(&l->inbox, l->base, loop_deliver, l);
 	l->cron = event_new(l->base, -1, EV_PERSIST, loop_on_cron, l);
 	struct timeval tv = { 1, 0 };
