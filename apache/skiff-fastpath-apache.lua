@@ -5,10 +5,13 @@
 --   SKIFF_FASTPATH_DIR     fastpath_dir of skiff.conf
 --   SKIFF_FASTPATH_MODULE  this directory's skiff-fastpath.lua
 --   SKIFF_FASTPATH_SUFFIX  "." .. domain, with ":" .. site_port unless it is 0 or 80
--- With "LuaScope thread" each thread keeps the module and its settings.
+-- With "LuaScope thread" each thread keeps one Lua VM, and in it the module and its state
+-- (what it read, looked at again once a second: os.time() is the tick); r:stat, the only
+-- way to stat here, is a method of the request being answered (state.r).
 require "apache2"
 
 local state
+local time = os.time
 
 local function setup(r)
 	local env = r.subprocess_env
@@ -17,58 +20,57 @@ local function setup(r)
 		return nil
 	end
 	local fp = dofile(module)
-	local s = { fp = fp, cfg = {
+	local s = { decide = fp.decide }
+	s.state = fp.new({
 		tree = env["SKIFF_FASTPATH_DIR"],
 		suffix = env["SKIFF_FASTPATH_SUFFIX"] or "",
-		entry = fp.read,
-	} }
-	-- r:stat is a method of the request being answered (s.r); the file's stat is kept for
-	-- its Content-Length, so the file is looked at once
-	s.cfg.exists = function(path)
-		local st = s.r:stat(path)
-		s.stat = st and st.filetype == 1 and st or nil
-		return s.stat
-	end
+		-- every thread keeps its own: fewer than lighttpd's one process
+		max = 20000,
+		identity = function(dir)
+			local st = s.r:stat(dir)
+			if not st or st.filetype ~= 2 then     -- APR_DIR
+				return nil
+			end
+			return string.format("%.0f.%.0f", st.mtime, st.ctime)
+		end,
+		-- the file's size: its Content-Length
+		exists = function(file)
+			local st = s.r:stat(file)
+			return st and st.filetype == 1 and string.format("%d", st.size) or nil
+		end,
+		build = function() end,
+	})
 	return s
 end
 
 function skiff_fastpath(r)
-	state = state or setup(r)
-	if not state then
-		return apache2.DECLINED
+	local s = state
+	if not s then
+		s = setup(r)
+		if not s then
+			return apache2.DECLINED
+		end
+		state = s
 	end
-	state.r, state.stat = r, nil
 	local h = r.headers_in
-	local uri = r.unparsed_uri or ""
-	local path, query = uri:match("^([^?#]*)%??([^#]*)")
-	local status, headers, ctype, file = state.fp.decide(state.cfg, {
-		method = r.method,
-		host = h["Host"],
-		path = path,
-		query = query,
-		ae = h["Accept-Encoding"],
-		inm = h["If-None-Match"],
-		ims = h["If-Modified-Since"],
-		range = h["Range"],
-	})
-	local st = state.stat
-	state.r, state.stat = nil, nil
+	s.r = r
+	local status, v = s.decide(s.state, time(), r.method, h["Host"], r.unparsed_uri,
+		h["Accept-Encoding"], h["If-None-Match"], h["If-Modified-Since"], h["Range"])
+	s.r = nil
 	if not status then
 		return apache2.DECLINED
 	end
 	local out = r.headers_out
-	for _, nv in ipairs(headers) do
-		out[nv[1]] = nv[2]
+	local headers = v.headers
+	for i = 1, #headers do
+		out[headers[i][1]] = headers[i][2]
 	end
 	r.status = status
-	if ctype then
-		r.content_type = ctype
-	end
-	if file then
-		-- decide checked file with exists just before choosing it: st is its stat
-		out["Content-Length"] = string.format("%d", st and st.size or 0)
+	if status == 200 then
+		r.content_type = v.ctype
+		out["Content-Length"] = v.present
 		if not r.header_only then
-			r:sendfile(file)
+			r:sendfile(v.file)
 		end
 	end
 	return apache2.OK

@@ -4,6 +4,13 @@
 -- nil and leave the request to skiff-serve. It answers only what it can answer identically:
 -- GET or HEAD of a path of plain characters with an entry, no Range, no If-Modified-Since
 -- without If-None-Match, an Accept-Encoding without q-values, a blob present on this machine.
+--
+-- A state (M.new) lives as long as the web server's Lua VM and keeps what it read: per Host
+-- the site, per site and request target the parsed entry, per entry and encoding what is
+-- sent. A site is looked at again once per tick of `now` (the adapters pass a second): the
+-- identity of the tree its link points at (a switch is one rename(2) to another tree, and a
+-- tree never changes once linked) and, per encoding, that its blob is still present. So a
+-- promote or rollback is seen at the next second, as lighttpd's stat cache sees any file.
 local M = {}
 
 -- The fields of an entry line (tab-separated), or nil when it is not one.
@@ -33,7 +40,7 @@ function M.read(path)
 end
 
 -- lib/serve_reply.c serve_etag_listed: an If-None-Match list names etag (weak comparison).
-local function listed(list, etag)
+function M.listed(list, etag)
 	local i, n = 1, #list
 	while i <= n do
 		local c = list:sub(i, i)
@@ -90,30 +97,8 @@ local function coding(ae, has_gz, has_br)
 	return ""
 end
 
--- cfg: tree (fastpath_dir), suffix ("." .. domain, and ":" .. port unless 0 or 80),
--- entry(path) (the fields of an entry: M.read, or a cache of it), exists(path). req: method, host, path (raw, without the query), query, ae (Accept-Encoding),
--- inm (If-None-Match), ims (If-Modified-Since), range.
--- Returns nil, or status, headers ({name, value} pairs), content type, file to send.
-function M.decide(cfg, req)
-	local method = req.method
-	if method ~= "GET" and method ~= "HEAD" then
-		return nil
-	end
-	-- skiff-serve answers a Range of a GET; Apache's byterange filter that of a HEAD too
-	if req.range and req.range ~= "" then
-		return nil
-	end
-	local inm = req.inm
-	if inm == "" then
-		inm = nil
-	end
-	if not inm and req.ims and req.ims ~= "" then
-		return nil
-	end
-	local host, suffix = req.host, cfg.suffix
-	if not host or not cfg.tree or cfg.tree == "" then
-		return nil
-	end
+-- The site's slug of a Host value (nil when it names no site): "{slug}" .. suffix, any case.
+function M.slug(host, suffix)
 	host = host:lower()
 	if #host <= #suffix or host:sub(-#suffix) ~= suffix then
 		return nil
@@ -122,49 +107,165 @@ function M.decide(cfg, req)
 	if #slug > 63 or slug:find("[^a-z0-9-]") or slug:find("--", 1, true) then
 		return nil
 	end
-	local p = req.path
-	if not p or #p > 2048 or p:sub(1, 1) ~= "/" or p:find("[^%w._~/-]") or
-	    p:find("//", 1, true) or p:find("/.", 1, true) then
-		return nil
+	return slug
+end
+
+-- A request path the trees can hold (lib/fastpath.c fastpath_path_ok, and the URL limit).
+function M.path_ok(p)
+	return #p <= 2048 and p:sub(1, 1) == "/" and not p:find("[^%w._~/-]") and
+	    not p:find("//", 1, true) and not p:find("/.", 1, true)
+end
+
+-- cfg: tree (fastpath_dir), suffix ("." .. domain, and ":" .. port unless 0 or 80),
+-- identity(dir) (a string naming the directory dir resolves to, nil when none), exists(file)
+-- (nil when there is none, else a value kept as the variant's `present`), build(variant)
+-- (adds what the server sends a variant with), max (kept hosts, entries and Accept-Encoding
+-- values; past it the state starts again).
+function M.new(cfg)
+	return { cfg = cfg, hosts = {}, sites = {}, codings = {}, n = 0 }
+end
+
+-- Counts one more kept value, forgetting everything first when there are too many (a request
+-- holding a forgotten site or entry still finishes with it).
+local function keep(s)
+	if s.n >= s.cfg.max then
+		s.hosts, s.sites, s.codings, s.n = {}, {}, {}, 0
 	end
-	local f = cfg.entry(cfg.tree .. "/sites/" .. slug .. p .. "@")
-	if not f then
-		return nil
-	end
-	if f[2] == "1" and req.query and req.query ~= "" then
-		return nil
-	end
-	local enc = coding(req.ae, f[6] ~= "-", f[8] ~= "-")
-	if not enc then
-		return nil
-	end
-	-- what an encoding sends, built once per entry (an entry kept by a cache serves many)
-	local sent = f[enc]
-	if not sent then
-		local hash, file = f[4], f[5]
-		if enc == "gzip" then
-			hash, file = f[6], f[7]
-		elseif enc == "br" then
-			hash, file = f[8], f[9]
+	s.n = s.n + 1
+end
+
+-- The site of a Host value, or false.
+local function site_of(s, host)
+	keep(s)
+	local cfg = s.cfg
+	local slug = cfg.tree and cfg.tree ~= "" and M.slug(host, cfg.suffix)
+	local site = false
+	if slug then
+		site = s.sites[slug]
+		if not site then
+			site = { dir = cfg.tree .. "/sites/" .. slug, t = false, id = false, entries = {} }
+			s.sites[slug] = site
 		end
-		local etag = '"' .. hash .. '"'
-		local headers = { { "ETag", etag } }
-		if enc ~= "" then
-			headers[#headers + 1] = { "Content-Encoding", enc }
-		end
-		for i = 10, #f - 1, 2 do
-			headers[#headers + 1] = { f[i], f[i + 1] }
-		end
-		sent = { headers, file, etag }
-		f[enc] = sent
 	end
-	if not cfg.exists(sent[2]) then
+	s.hosts[host] = site
+	return site
+end
+
+-- The entry of a request target (raw path and query) of site, or false.
+local function entry_of(s, site, target)
+	keep(s)
+	local path, query = target:match("^([^?]*)%??(.*)$")
+	local f = M.path_ok(path) and M.read(site.dir .. path .. "@")
+	if f and f[2] == "1" and query ~= "" then
+		f = nil
+	end
+	local e = false
+	if f then
+		-- mask: which precompressed variants there are (index into a coding's answers)
+		e = { f = f, mask = (f[6] ~= "-" and 1 or 0) + (f[8] ~= "-" and 2 or 0) }
+	end
+	site.entries[target] = e
+	return e
+end
+
+-- What an Accept-Encoding chooses for each mask of variants: "br", "gzip", "" or false.
+local function codings_of(s, ae)
+	keep(s)
+	local c = {}
+	for mask = 0, 3 do
+		c[mask] = coding(ae, mask % 2 == 1, mask >= 2) or false
+	end
+	s.codings[ae] = c
+	return c
+end
+
+-- What entry e sends for encoding enc: { etag, file, headers ({name, value} pairs, ETag and
+-- Content-Encoding first), ctype, t, present } and what cfg.build adds.
+local function variant_of(s, e, enc)
+	local f = e.f
+	local hash, file = f[4], f[5]
+	if enc == "gzip" then
+		hash, file = f[6], f[7]
+	elseif enc == "br" then
+		hash, file = f[8], f[9]
+	end
+	local etag = '"' .. hash .. '"'
+	local headers = { { "ETag", etag } }
+	if enc ~= "" then
+		headers[#headers + 1] = { "Content-Encoding", enc }
+	end
+	for i = 10, #f - 1, 2 do
+		headers[#headers + 1] = { f[i], f[i + 1] }
+	end
+	local v = { etag = etag, file = file, headers = headers, ctype = f[3], t = false, present = nil }
+	s.cfg.build(v)
+	e[enc] = v
+	return v
+end
+
+-- The answer to a request: 200 or 304 and the variant to send, or nil (skiff-serve answers).
+-- now: the current second (a tick: the site and blobs are looked at again when it changes);
+-- host, target (raw path and query), and the request headers (nil when absent).
+function M.decide(s, now, method, host, target, ae, inm, ims, range)
+	if method ~= "GET" and method ~= "HEAD" then
 		return nil
 	end
-	if inm and listed(inm, sent[3]) then
-		return 304, sent[1], nil, nil
+	-- skiff-serve answers a Range of a GET; Apache's byterange filter that of a HEAD too
+	if range and range ~= "" then
+		return nil
 	end
-	return 200, sent[1], f[3], sent[2]
+	if inm == "" then
+		inm = nil
+	end
+	if not inm and ims and ims ~= "" then
+		return nil
+	end
+	if not host or not target then
+		return nil
+	end
+	local site = s.hosts[host]
+	if site == nil then
+		site = site_of(s, host)
+	end
+	if not site then
+		return nil
+	end
+	if site.t ~= now then
+		local id = s.cfg.identity(site.dir)
+		if id ~= site.id then
+			site.id, site.entries = id, {}
+		end
+		site.t = now
+	end
+	if not site.id then
+		return nil
+	end
+	local e = site.entries[target]
+	if e == nil then
+		e = entry_of(s, site, target)
+	end
+	if not e then
+		return nil
+	end
+	local enc = ""
+	if ae and ae ~= "" and e.mask ~= 0 then
+		local c = s.codings[ae] or codings_of(s, ae)
+		enc = c[e.mask]
+		if not enc then
+			return nil
+		end
+	end
+	local v = e[enc] or variant_of(s, e, enc)
+	if v.t ~= now then
+		v.present, v.t = s.cfg.exists(v.file), now
+	end
+	if not v.present then
+		return nil
+	end
+	if inm and M.listed(inm, v.etag) then
+		return 304, v
+	end
+	return 200, v
 end
 
 return M
