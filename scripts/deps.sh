@@ -28,8 +28,9 @@ CHECK="check libfcgi-bin apache2 apache2-utils libapache2-mod-xsendfile libapach
 systemd chromium valgrind iproute2 python3 python3-botocore man-db openssh-server pebble
 dehydrated openssl stunnel4"
 # Benchmarks: the load generator, nginx with nchan to compare the log bridge against, python3
-# and ss (iproute2) for the scripts.
-BENCH="wrk python3 iproute2 nginx-light libnginx-mod-nchan"
+# and ss (iproute2) for the scripts, Apache with mod_xsendfile (the serve benchmark's second
+# web server), pgrep (procps) for the web servers' CPU time.
+BENCH="wrk python3 iproute2 nginx-light libnginx-mod-nchan apache2 libapache2-mod-xsendfile procps"
 # Fuzzing: libFuzzer comes with clang.
 FUZZ="clang"
 

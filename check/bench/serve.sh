@@ -5,8 +5,13 @@
 # apache/lighttpd.conf.in does —, a no-op FastCGI responder with X-Sendfile under the same
 # FastCGI settings, lighttpd's own static file handler), for a 4 KiB file, a 1 MiB file and
 # random files of a 10,000-file deployment. Prints requests/s, the ratios, and Redis commands
-# per skiff-serve request.
-# Bounded: BENCH_SECONDS (default 10) per measurement, 15 measurements (BENCH_ROUNDS=2).
+# per skiff-serve request. Then the same under Apache httpd (event MPM with Debian's settings,
+# apache/skiff-sites.conf as shipped): skiff-serve alone (mod_proxy_fcgi, mod_xsendfile), the
+# fast path (mod_lua), and Apache's own static file serving.
+# Beside requests/s, the web server's CPU time per request (user + system of its processes,
+# from /proc) for the fast path and static: on a shared machine req/s moves with the load of
+# others, CPU per request much less.
+# Bounded: BENCH_SECONDS (default 10) per measurement, 24 measurements (BENCH_ROUNDS=2).
 # Not part of make check.
 #   SKIFF_BUILD_DIR=build/debug sh check/bench/serve.sh
 set -u
@@ -122,7 +127,8 @@ else \$HTTP["host"] =~ "^bench\\." {
 }
 CONF
 lighttpd -D -f "$T/lighttpd.conf" 2>"$T/lighttpd.stderr" &
-PIDS="$PIDS $!"
+LIGHTTPD=$!
+PIDS="$PIDS $LIGHTTPD"
 U=http://127.0.0.1:$PORT
 i=0
 until curl -sf -o /dev/null -H "Host: bench.localhost:$PORT" "$U/file4k.html"; do
@@ -162,18 +168,45 @@ redis_calls() {
 	redis-cli -s "$T/redis.sock" info commandstats |
 		awk -F'[=,:]' '/^cmdstat_/ && !/cmdstat_info/ { n += $3 } END { print n + 0 }'
 }
-# rps HOSTPREFIX PATH|many: requests per second of one wrk run (after a 1 s warm-up)
+# ticks PID...: CPU clock ticks (user + system) the processes PID and their children used
+ticks() {
+	for p in "$@"; do
+		echo "$p"
+		pgrep -P "$p"
+	done | sort -u | while read -r p; do
+		cut -d' ' -f14,15 "/proc/$p/stat" 2>/dev/null
+	done | awk '{ n += $1 + $2 } END { print n + 0 }'
+}
+HZ=$(getconf CLK_TCK)
+# rps HOSTPREFIX PATH|many: requests per second of one wrk run (after a 1 s warm-up) against
+# $U; the web server's CPU microseconds per request (processes $SERVER_PIDS) in $T/cpu.out
 rps() {
 	if [ "$2" = many ]; then set -- "$1" / -s "$T/many.lua"; fi
 	host=$1 path=$2
 	shift 2
 	wrk -t2 -c"$CONNS" -d1s -H "Host: $host.localhost:$PORT" "$@" "$U$path" >/dev/null 2>&1
+	t0=$(ticks $SERVER_PIDS)
 	wrk -t2 -c"$CONNS" -d"${SECS}s" -H "Host: $host.localhost:$PORT" "$@" "$U$path" >"$T/wrk.out" 2>&1
-	if grep -qE 'Non-2xx|Socket errors' "$T/wrk.out"; then
+	t1=$(ticks $SERVER_PIDS)
+	# (a server closing a keep-alive connection is a "read" socket error to wrk: Apache does
+	# after MaxKeepAliveRequests, 100 as Debian ships it)
+	if grep -qE 'Non-2xx|Socket errors: connect [1-9]|write [1-9]|timeout [1-9]' "$T/wrk.out"; then
 		echo "bench: $host$path answered errors" >&2
 		cat "$T/wrk.out" >&2
 	fi
+	awk -v a="$t0" -v b="$t1" -v hz="$HZ" '/ requests in / {
+		if ($1 > 0) printf "%.1f", (b - a) * 1000000 / hz / $1 }' "$T/wrk.out" >"$T/cpu.out"
 	awk '/^Requests\/sec:/ { printf "%d", $2 }' "$T/wrk.out"
+}
+# best HOSTPREFIX PATH: the better of two runs in requests/s; the lower CPU per request of
+# the two in $T/cpu.best
+best() {
+	a=$(rps "$@")
+	ca=$(cat "$T/cpu.out")
+	b=$(rps "$@")
+	awk -v a="$ca" -v b="$(cat "$T/cpu.out")" \
+		'BEGIN { print (a != "" && (b == "" || a + 0 <= b + 0)) ? a : b }' >"$T/cpu.best"
+	max "$a" "$b"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
@@ -183,6 +216,7 @@ printf '%-14s %11s %11s %11s %11s %10s %12s %11s\n' "case" "skiff-serve" "fast p
 # Machines are noisy: skiff-serve and the no-op responder alternate BENCH_ROUNDS times and
 # the best run of each counts.
 ROUNDS=${BENCH_ROUNDS:-2}
+SERVER_PIDS=$LIGHTTPD
 max() { [ "${1:-0}" -ge "${2:-0}" ] 2>/dev/null && echo "${1:-0}" || echo "${2:-0}"; }
 status=0
 for c in file4k.html file1m.bin many; do
@@ -200,16 +234,123 @@ for c in file4k.html file1m.bin many; do
 		n=$(max "$n" "$(rps noop "$p")")
 		r=$((r + 1))
 	done
-	st=$(rps static "$p")
-	f=$(max "$(rps fast "$p")" "$(rps fast "$p")")
-	st=$(max "$st" "$(rps static "$p")")
+	st=$(best static "$p")
+	sc=$(cat "$T/cpu.best")
+	f=$(best fast "$p")
+	fc=$(cat "$T/cpu.best")
 	printf '%-14s %11s %11s %11s %11s %10s %12s %11s\n' "$c" "$s" "$f" "$n" "$st" "$(ratio "$s" "$n")" \
 		"$(ratio "$s" "$st")" "$(ratio "$f" "$st")"
 	echo "  redis commands per skiff-serve request (last run, incl. its warm-up): $calls"
+	echo "  lighttpd CPU per request: fast path $fc us, static $sc us (static/fast $(ratio "$sc" "$fc"))"
 	if [ "$c" = file4k.html ]; then
 		q=$(ratio "$s" "$n")
 		awk -v r="$q" 'BEGIN { exit !(r >= 0.85) }' || { echo "  target missed: serve/noop $q < 0.85"; status=1; }
 	fi
+	q=$(ratio "$f" "$st")
+	awk -v r="$q" 'BEGIN { exit !(r >= 0.8) }' || { echo "  target missed: fast/static $q < 0.8"; status=1; }
+done
+
+# ---- Apache httpd: the shipped apache/skiff-sites.conf (with and without its fast path) ---
+# skiff-serve runs as Apache's vhost expects it (xsendfile_plain_only), one process on its own
+# socket; Apache's workers (www-data) reach it and read the trees, blobs and static files.
+MODS=/usr/lib/apache2/modules
+if ! command -v apache2 >/dev/null || [ ! -f "$MODS/mod_lua.so" ] || [ ! -f "$MODS/mod_xsendfile.so" ]; then
+	echo "bench: apache2 with mod_lua and mod_xsendfile is not installed: no Apache figures"
+	exit 1
+fi
+WWW=www-data
+chmod 0711 "$T"
+mkdir -p "$T/run" "$T/apache"
+chgrp "$WWW" "$T/run" && chmod 0750 "$T/run"
+sed -e '/^xsendfile/d' "$T/skiff.conf" >"$T/apache-skiff.conf"
+printf 'xsendfile = true\nxsendfile_plain_only = true\n' >>"$T/apache-skiff.conf"
+"$BIN/skiff-serve" -c "$T/apache-skiff.conf" -s "$T/run/skiff-serve.sock" >>"$T/apache-serve.log" 2>&1 &
+PIDS="$PIDS $!"
+i=0
+until [ -S "$T/run/skiff-serve.sock" ]; do
+	i=$((i + 1)); [ $i -gt 50 ] && { echo "bench: skiff-serve -s did not start" >&2; exit 1; }; sleep 0.1
+done
+chgrp "$WWW" "$T/run/skiff-serve.sock" && chmod 0660 "$T/run/skiff-serve.sock"
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+AFAST=$(free_port) APLAIN=$(free_port) ASTATIC=$(free_port)
+vhost() {
+	sed -e "s|\*:80>|*:$1>|" -e "s|/run/skiff/|$T/run/|g" -e "s|/var/lib/skiff/store|$T/store|g" \
+		-e "s|/var/lib/skiff/fastpath|$T/fastpath|g" -e "s|/usr/local/share/skiff/apache|$ROOT/apache|g" \
+		-e "s|SKIFF_FASTPATH_SUFFIX=.example.com|SKIFF_FASTPATH_SUFFIX=.localhost:$PORT|" \
+		-e "s|\*\.example\.com|*.localhost|g" "$ROOT/apache/skiff-sites.conf"
+}
+{
+	for m in mpm_event authz_core mime headers env setenvif proxy proxy_fcgi xsendfile lua; do
+		echo "LoadModule ${m}_module $MODS/mod_$m.so"
+	done
+	cat <<CONF
+Include /etc/apache2/mods-available/mpm_event.conf
+Define APACHE_LOG_DIR $T/apache
+ServerName localhost
+Listen 127.0.0.1:$AFAST
+Listen 127.0.0.1:$APLAIN
+Listen 127.0.0.1:$ASTATIC
+PidFile $T/apache/apache2.pid
+DefaultRuntimeDir $T/apache
+Mutex file:$T/apache default
+ErrorLog $T/apache/error.log
+LogLevel warn
+LogFormat "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" combined
+User $WWW
+Group $WWW
+TypesConfig /etc/mime.types
+<Directory />
+	AllowOverride None
+	Require all denied
+</Directory>
+<VirtualHost *:$ASTATIC>
+	ServerName localhost
+	DocumentRoot $T/static
+	CustomLog $T/apache/static-access.log combined
+	<Directory $T/static>
+		Require all granted
+	</Directory>
+</VirtualHost>
+CONF
+	vhost "$AFAST"
+	vhost "$APLAIN" | sed '/<IfModule lua_module>/,/<\/IfModule>/d'
+} >"$T/apache/apache2.conf"
+apache2 -t -f "$T/apache/apache2.conf" >"$T/apache/t.out" 2>&1 ||
+	{ echo "bench: apache2 -t: $(cat "$T/apache/t.out")" >&2; exit 1; }
+apache2 -DFOREGROUND -f "$T/apache/apache2.conf" >>"$T/apache/stdout.log" 2>&1 &
+APACHE=$!
+PIDS="$PIDS $APACHE"
+i=0
+until curl -sf -o /dev/null "http://127.0.0.1:$ASTATIC/file4k.html"; do
+	i=$((i + 1))
+	[ $i -gt 50 ] && { echo "bench: apache did not start: $(tail -n 5 "$T/apache/error.log")" >&2; exit 1; }
+	sleep 0.1
+done
+for hp in "bench $APLAIN" "fast $AFAST" "static $ASTATIC"; do
+	set -- $hp
+	got=$(curl -sS -H "Host: $1.localhost:$PORT" "http://127.0.0.1:$2/file4k.html" | sha256sum)
+	[ "$got" = "$(sha256sum <"$T/static/file4k.html")" ] ||
+		{ echo "bench: apache $1 does not serve the same bytes" >&2; exit 1; }
+done
+echo
+echo "Apache httpd $(apache2 -v | sed -n 's|^Server version: Apache/\([^ ]*\).*|\1|p'), event MPM (Debian's settings), one skiff-serve process, wrk -c$CONNS, ${SECS}s each"
+printf '%-14s %11s %11s %11s %12s %11s\n' "case" "skiff-serve" "fast path" "static" "serve/static" "fast/static"
+SERVER_PIDS=$APACHE
+for c in file4k.html file1m.bin many; do
+	p=/$c
+	[ "$c" = many ] && p=many
+	U=http://127.0.0.1:$APLAIN
+	s=$(best bench "$p")
+	U=http://127.0.0.1:$ASTATIC
+	st=$(best static "$p")
+	sc=$(cat "$T/cpu.best")
+	U=http://127.0.0.1:$AFAST
+	f=$(best fast "$p")
+	fc=$(cat "$T/cpu.best")
+	printf '%-14s %11s %11s %11s %12s %11s\n' "$c" "$s" "$f" "$st" "$(ratio "$s" "$st")" "$(ratio "$f" "$st")"
+	echo "  Apache CPU per request: fast path $fc us, static $sc us (static/fast $(ratio "$sc" "$fc"))"
 	q=$(ratio "$f" "$st")
 	awk -v r="$q" 'BEGIN { exit !(r >= 0.8) }' || { echo "  target missed: fast/static $q < 0.8"; status=1; }
 done
