@@ -6,7 +6,9 @@
 --   SKIFF_FASTPATH_MODULE  this directory's skiff-fastpath.lua
 --   SKIFF_FASTPATH_SUFFIX  "." .. domain, with ":" .. site_port unless it is 0 or 80
 -- With "LuaScope thread" each thread keeps one Lua VM, and in it the module and its state
--- (what it read, looked at again once a second: os.time() is the tick); r:stat, the only
+-- (what it read; a site's link is looked at again once a second, os.time() the tick). The
+-- blob is looked at on every request (a stat, as Apache's own static serving makes): each of
+-- Apache's many threads asking for every blob once a second costs more. r:stat, the only
 -- way to stat here, is a method of the request being answered (state.r).
 require "apache2"
 
@@ -34,6 +36,7 @@ local function setup(r)
 			return string.format("%.0f.%.0f", st.mtime, st.ctime)
 		end,
 		-- the file's size: its Content-Length
+		exists_each = true,
 		exists = function(file)
 			local st = s.r:stat(file)
 			return st and st.filetype == 1 and string.format("%d", st.size) or nil
@@ -54,7 +57,7 @@ function skiff_fastpath(r)
 	end
 	local h = r.headers_in
 	s.r = r
-	local status, v = s.decide(s.state, time(), r.method, h["Host"], r.unparsed_uri,
+	local status, v, length = s.decide(s.state, time(), r.method, h["Host"], r.unparsed_uri,
 		h["Accept-Encoding"], h["If-None-Match"], h["If-Modified-Since"], h["Range"])
 	s.r = nil
 	if not status then
@@ -68,7 +71,7 @@ function skiff_fastpath(r)
 	r.status = status
 	if status == 200 then
 		r.content_type = v.ctype
-		out["Content-Length"] = v.present
+		out["Content-Length"] = length
 		if not r.header_only then
 			r:sendfile(v.file)
 		end

@@ -118,9 +118,10 @@ end
 
 -- cfg: tree (fastpath_dir), suffix ("." .. domain, and ":" .. port unless 0 or 80),
 -- identity(dir) (a string naming the directory dir resolves to, nil when none), exists(file)
--- (nil when there is none, else a value kept as the variant's `present`), build(variant)
--- (adds what the server sends a variant with), max (kept hosts, entries and Accept-Encoding
--- values; past it the state starts again).
+-- (nil when there is none, else a value decide returns third), exists_each (true: ask
+-- exists on every request rather than once a tick, for a VM among many that each would ask
+-- for every blob every second), build(variant) (adds what the server sends a variant with),
+-- max (kept hosts, entries and Accept-Encoding values; past it the state starts again).
 function M.new(cfg)
 	return { cfg = cfg, hosts = {}, sites = {}, codings = {}, n = 0 }
 end
@@ -203,7 +204,8 @@ local function variant_of(s, e, enc)
 	return v
 end
 
--- The answer to a request: 200 or 304 and the variant to send, or nil (skiff-serve answers).
+-- The answer to a request: 200 or 304, the variant to send and what cfg.exists said of its
+-- file, or nil (skiff-serve answers).
 -- now: the current second (a tick: the site and blobs are looked at again when it changes);
 -- host, target (raw path and query), and the request headers (nil when absent).
 function M.decide(s, now, method, host, target, ae, inm, ims, range)
@@ -256,16 +258,22 @@ function M.decide(s, now, method, host, target, ae, inm, ims, range)
 		end
 	end
 	local v = e[enc] or variant_of(s, e, enc)
-	if v.t ~= now then
-		v.present, v.t = s.cfg.exists(v.file), now
+	local present
+	if s.cfg.exists_each then
+		present = s.cfg.exists(v.file)
+	else
+		if v.t ~= now then
+			v.present, v.t = s.cfg.exists(v.file), now
+		end
+		present = v.present
 	end
-	if not v.present then
+	if not present then
 		return nil
 	end
 	if inm and M.listed(inm, v.etag) then
-		return 304, v
+		return 304, v, present
 	end
-	return 200, v
+	return 200, v, present
 end
 
 return M
