@@ -5,11 +5,11 @@
 --   SKIFF_FASTPATH_DIR     fastpath_dir of skiff.conf
 --   SKIFF_FASTPATH_MODULE  this directory's skiff-fastpath.lua
 --   SKIFF_FASTPATH_SUFFIX  "." .. domain, with ":" .. site_port unless it is 0 or 80
--- With "LuaScope thread" each thread keeps one Lua VM, and in it the module and its state
+-- Each Lua VM (with "LuaScope server", a pool per process) keeps the module and its state
 -- (what it read; a site's link is looked at again once a second, os.time() the tick). The
 -- blob is looked at on every request (a stat, as Apache's own static serving makes): each of
--- Apache's many threads asking for every blob once a second costs more. r:stat, the only
--- way to stat here, is a method of the request being answered (state.r).
+-- Apache's VMs asking for every blob once a second costs more. r:stat, the only way to stat
+-- here, is a method of the request being answered (state.r).
 require "apache2"
 
 local state
@@ -26,7 +26,7 @@ local function setup(r)
 	s.state = fp.new({
 		tree = env["SKIFF_FASTPATH_DIR"],
 		suffix = env["SKIFF_FASTPATH_SUFFIX"] or "",
-		-- every thread keeps its own: fewer than lighttpd's one process
+		-- every VM of the pool keeps its own: fewer than lighttpd's one process
 		max = 20000,
 		identity = function(dir)
 			local st = s.r:stat(dir)

@@ -12,6 +12,7 @@
 # from /proc) for the fast path and static: on a shared machine req/s moves with the load of
 # others, CPU per request much less.
 # Bounded: BENCH_SECONDS (default 10) per measurement, 24 measurements (BENCH_ROUNDS=2).
+# BENCH_SERVERS="lighttpd apache" (the default) measures both web servers, or one of them.
 # Not part of make check.
 #   SKIFF_BUILD_DIR=build/debug sh check/bench/serve.sh
 set -u
@@ -209,7 +210,11 @@ best() {
 	max "$a" "$b"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-
+max() { [ "${1:-0}" -ge "${2:-0}" ] 2>/dev/null && echo "${1:-0}" || echo "${2:-0}"; }
+SERVERS=${BENCH_SERVERS:-lighttpd apache}
+status=0
+case " $SERVERS " in *" lighttpd "*) ;; *) SKIP_LIGHTTPD=1 ;; esac
+[ -n "${SKIP_LIGHTTPD:-}" ] || {
 echo "skiff-serve benchmark: wrk -c$CONNS, ${SECS}s each, lighttpd with $PROCS FastCGI processes, $(nproc) cores"
 printf '%-14s %11s %11s %11s %11s %10s %12s %11s\n' "case" "skiff-serve" "fast path" "noop-fcgi" \
 	"static" "serve/noop" "serve/static" "fast/static"
@@ -217,8 +222,6 @@ printf '%-14s %11s %11s %11s %11s %10s %12s %11s\n' "case" "skiff-serve" "fast p
 # the best run of each counts.
 ROUNDS=${BENCH_ROUNDS:-2}
 SERVER_PIDS=$LIGHTTPD
-max() { [ "${1:-0}" -ge "${2:-0}" ] 2>/dev/null && echo "${1:-0}" || echo "${2:-0}"; }
-status=0
 for c in file4k.html file1m.bin many; do
 	p=/$c
 	[ "$c" = many ] && p=many
@@ -249,10 +252,12 @@ for c in file4k.html file1m.bin many; do
 	q=$(ratio "$f" "$st")
 	awk -v r="$q" 'BEGIN { exit !(r >= 0.8) }' || { echo "  target missed: fast/static $q < 0.8"; status=1; }
 done
+}
 
 # ---- Apache httpd: the shipped apache/skiff-sites.conf (with and without its fast path) ---
 # skiff-serve runs as Apache's vhost expects it (xsendfile_plain_only), one process on its own
 # socket; Apache's workers (www-data) reach it and read the trees, blobs and static files.
+case " $SERVERS " in *" apache "*) ;; *) exit $status ;; esac
 MODS=/usr/lib/apache2/modules
 if ! command -v apache2 >/dev/null || [ ! -f "$MODS/mod_lua.so" ] || [ ! -f "$MODS/mod_xsendfile.so" ]; then
 	echo "bench: apache2 with mod_lua and mod_xsendfile is not installed: no Apache figures"
