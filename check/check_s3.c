@@ -387,7 +387,7 @@ END_TEST
  * its output. */
 START_TEST(test_s3_creds_process)
 {
-	char dir[] = "/tmp/skiff-check-aws.XXXXXX", conf[64], script[96], count[64], text[1024];
+	char dir[] = "/tmp/skiff-check-aws.XXXXXX", conf[64], script[96], count[64], text[2048];
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(conf, sizeof(conf), "%s/config", dir);
 	snprintf(script, sizeof(script), "%s/my cred", dir);
@@ -400,6 +400,7 @@ START_TEST(test_s3_creds_process)
 		 "echo oops >&2; exit 3;;\n"
 		 "big) yes xxxxxxxxxxxxxxxxxxxx | head -c 70000;;\n"
 		 "v2) echo '{\"Version\":2,\"AccessKeyId\":\"AK\",\"SecretAccessKey\":\"s\"}';;\n"
+		 "slow) exec sleep 20;;\n"
 		 "forever) printf '{\"Version\": 1,\\n\"AccessKeyId\": \"AKPROC\",\\n"
 		 "\"SecretAccessKey\": \"%%s\"}\\n' \"$2\";;\n"
 		 "*) printf '{\"Version\":1,\"AccessKeyId\":\"AKPROC%%s\",\"SecretAccessKey\":\"sproc\","
@@ -415,9 +416,10 @@ START_TEST(test_s3_creds_process)
 		 "[profile v2]\ncredential_process = '%s' v2\n"
 		 "[profile forever]\ncredential_process = \"%s\" forever \"s p'c\"\n"
 		 "[profile missing]\ncredential_process = %s/none\n"
+		 "[profile slow]\ncredential_process = '%s' slow\n"
 		 "[profile keysfirst]\naws_access_key_id = AKCONF\naws_secret_access_key = sconf\n"
 		 "credential_process = '%s' ok\n",
-		 script, script, script, script, script, dir, script);
+		 script, script, script, script, script, dir, script, script);
 	write_text(conf, text);
 	unsetenv("AWS_ACCESS_KEY_ID");
 	unsetenv("AWS_SECRET_ACCESS_KEY");
@@ -473,6 +475,16 @@ START_TEST(test_s3_creds_process)
 		ck_assert_ptr_null(strstr(err.message, "oops"));
 		aws_auth_free(a);
 	}
+	/* a program that hangs is killed at the timeout (30 s; 1 s here), and said so */
+	setenv("AWS_PROFILE", "slow", 1);
+	setenv("SKIFF_AWS_CREDENTIAL_PROCESS_TIMEOUT", "1", 1);
+	a = aws_auth_new("", "");
+	long long t0 = test_ms();
+	ck_assert_int_eq(aws_auth_get(a, &c, &err), SKIFF_EAUTH);
+	ck_assert_msg(strstr(err.message, "timed out after 1 s"), "%s", err.message);
+	ck_assert_msg(test_ms() - t0 < 3000, "took %lld ms", test_ms() - t0);
+	aws_auth_free(a);
+	unsetenv("SKIFF_AWS_CREDENTIAL_PROCESS_TIMEOUT");
 	unlink(script);
 	unlink(count);
 	unlink(conf);
@@ -481,6 +493,59 @@ START_TEST(test_s3_creds_process)
 	unsetenv("AWS_EC2_METADATA_DISABLED");
 	unsetenv("AWS_SHARED_CREDENTIALS_FILE");
 	unsetenv("AWS_CONFIG_FILE");
+}
+END_TEST
+
+/* botocore's order between the environment and the profile: AWS_PROFILE named on purpose
+ * wins over the environment's keys; a profile's role comes before web identity from the
+ * environment, which comes before the profile's static keys. (Nothing answers at the STS
+ * address: which source was tried shows in the error.) */
+START_TEST(test_s3_creds_order)
+{
+	char dir[] = "/tmp/skiff-check-aws.XXXXXX", conf[64];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(conf, sizeof(conf), "%s/config", dir);
+	write_text(conf, "[profile keys]\naws_access_key_id = AKPROF\naws_secret_access_key = sprof\n"
+		   "[profile role]\nrole_arn = arn:aws:iam::123456789012:role/r\n"
+		   "source_profile = keys\n");
+	unsetenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+	unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent", 1);
+	setenv("AWS_CONFIG_FILE", conf, 1);
+	setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1/", 1);
+	setenv("AWS_ACCESS_KEY_ID", "AKENV", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "senv", 1);
+	setenv("AWS_PROFILE", "keys", 1);
+	struct aws_creds c;
+	struct error err;
+	struct aws_auth *a = aws_auth_new("", "");
+	ck_assert_int_eq(aws_auth_get(a, &c, &err), 0);
+	ck_assert_str_eq(c.access_key, "AKPROF");
+	aws_auth_free(a);
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	setenv("AWS_WEB_IDENTITY_TOKEN_FILE", "/nonexistent/token", 1);
+	setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/web", 1);
+	a = aws_auth_new("", "");
+	ck_assert_int_eq(aws_auth_get(a, &c, &err), SKIFF_EAUTH);
+	ck_assert_msg(strstr(err.message, "web identity token file"), "%s", err.message);
+	aws_auth_free(a);
+	setenv("AWS_PROFILE", "role", 1);
+	a = aws_auth_new("", "");
+	ck_assert_int_eq(aws_auth_get(a, &c, &err), SKIFF_EAUTH);
+	ck_assert_msg(strstr(err.message, "STS AssumeRole (profile role) is unreachable"), "%s",
+		      err.message);
+	aws_auth_free(a);
+	unsetenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+	unsetenv("AWS_ROLE_ARN");
+	unsetenv("AWS_ENDPOINT_URL_STS");
+	unsetenv("AWS_PROFILE");
+	unsetenv("AWS_EC2_METADATA_DISABLED");
+	unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+	unsetenv("AWS_CONFIG_FILE");
+	unlink(conf);
+	rmdir(dir);
 }
 END_TEST
 
@@ -503,6 +568,7 @@ int main(void)
 	tcase_add_test(tc, test_s3_dns_suffix);
 	tcase_add_test(tc, test_s3_creds_failure_held);
 	tcase_add_test(tc, test_s3_creds_chain_profiles);
+	tcase_add_test(tc, test_s3_creds_order);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);

@@ -1,7 +1,9 @@
-/* aws.c — AWS credentials (configuration, environment, web identity, profile, ECS container
- * endpoint, EC2 IMDSv2), requests signed with skiff's own SigV4 (sigv4.c), clock skew, and
- * the retry policy shared by the S3 and ECS clients. */
+/* aws.c — AWS credentials (configuration, environment, web identity, a profile's roles,
+ * SSO, keys or process, ECS container endpoint, EC2 IMDSv2), requests signed with skiff's
+ * own SigV4 (sigv4.c), clock skew, and the retry policy shared by the S3 and ECS clients. */
 #include "aws.h"
+#include "aws_profile.h"
+#include "aws_sso.h"
 #include "clock.h"
 #include "buf.h"
 #include "log.h"
@@ -28,26 +30,14 @@
 #define AWS_IMDS_HOST "http://169.254.169.254"
 #define AWS_IMDS_TIMEOUT_MS 1000L
 #define AWS_WEB_TOKEN_MAX 16384
-#define AWS_PROFILE_LINE_MAX 1024
 #define AWS_FAIL_HOLD_MS 5000LL            /* a failed credential fetch is not retried sooner */
 #define AWS_SKEW_MAX_MS (4 * 60 * 1000LL)  /* AWS refuses signatures 5 minutes off */
 #define AWS_PROCESS_TIMEOUT_S 30L          /* a credential_process that hangs is killed */
+#define AWS_PROCESS_TIMEOUT_ENV "SKIFF_AWS_CREDENTIAL_PROCESS_TIMEOUT" /* shorter, for tests */
 #define AWS_PROCESS_OUTPUT_MAX 65536       /* ... and one that says more is refused */
 #define AWS_PROCESS_ARGS_MAX 64
-#define AWS_ROLE_MAX 2048                  /* role_arn, external_id and the like */
 
 extern char **environ;
-
-/* What a profile of the shared files says about credentials. */
-struct aws_prof {
-	char access[AWS_KEY_MAX], secret[AWS_KEY_MAX], token[AWS_TOKEN_MAX];
-	bool keys_in_credentials;             /* the keys came from the credentials file */
-	char process[AWS_PROFILE_LINE_MAX];   /* credential_process */
-	char role_arn[AWS_ROLE_MAX], source_profile[300], credential_source[64];
-	char session_name[128], external_id[AWS_ROLE_MAX], duration[16];
-};
-
-enum aws_prof_kind { AWS_PROF_NONE, AWS_PROF_KEYS, AWS_PROF_PROCESS, AWS_PROF_ROLE };
 
 struct aws_auth {
 	char cfg_access[AWS_KEY_MAX];
@@ -60,8 +50,9 @@ struct aws_auth {
 	long long failed_until_ms;    /* monotonic: a failed fetch is not repeated before */
 	struct error failure;         /* ... and is answered with this */
 	const char *logged;           /* the source last named in the log */
-	enum aws_prof_kind prof_kind; /* a profile whose credentials are fetched (process, role) */
-	struct aws_prof prof;
+	bool chosen;                  /* the source is known: the fields below say which */
+	bool web_identity;            /* AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN */
+	struct aws_profile *prof;     /* a profile whose credentials are fetched (not keys) */
 };
 
 void aws_sleep_ms(long long ms)
@@ -104,6 +95,10 @@ void aws_auth_free(struct aws_auth *a)
 {
 	if (!a)
 		return;
+	if (a->prof) {
+		aws_wipe(a->prof, sizeof(*a->prof));
+		free(a->prof);
+	}
 	aws_wipe(a, sizeof(*a));
 	free(a);
 }
@@ -173,8 +168,6 @@ static int aws_creds_fetch(struct aws_auth *a, const char *method, const char *u
 			   const char *header, int retries, long timeout_ms, const char *source,
 			   const char *what, struct error *err);
 static int aws_imds_fetch(struct aws_auth *a, struct error *err);
-static bool aws_web_identity_set(void);
-static int aws_web_identity_fetch(struct aws_auth *a, struct error *err);
 static void aws_creds_set(struct aws_auth *a, const char *ak, const char *sk, const char *tok,
 			  long long expires, const char *source);
 
@@ -209,8 +202,6 @@ static int aws_container_fetch(struct aws_auth *a, struct error *err)
 	const char *rel = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 	const char *full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
 	token[0] = '\0';
-	if (aws_web_identity_set())
-		return aws_web_identity_fetch(a, err);
 	if (rel && *rel) {
 		const char *host = getenv(AWS_CONTAINER_HOST_ENV);
 		if (!host || !*host)
@@ -405,45 +396,42 @@ static const char *aws_sts_url(char *url, size_t cap)
 	return region ? region : "us-east-1";
 }
 
-/* The credentials in an STS answer (AssumeRole, AssumeRoleWithWebIdentity) become the
- * current ones, from source. */
-static int aws_sts_answer(struct aws_auth *a, struct buf *body, const char *what,
-			  const char *source, struct error *err)
+/* The credentials in an STS answer (AssumeRole, AssumeRoleWithWebIdentity) into *c. */
+static int aws_sts_answer(struct buf *body, const char *what, struct aws_creds *c,
+			  struct error *err)
 {
-	char ak[AWS_KEY_MAX], sk[AWS_KEY_MAX], tok[AWS_TOKEN_MAX], exp[64];
-	int rc = 0;
+	char exp[64];
 	bool ok = buf_append(body, "", 1) == 0; /* a C string for strstr */
 	const char *xml = ok ? body->data : "";
-	if (!ok || !aws_xml_text(xml, "AccessKeyId", ak, sizeof(ak)) ||
-	    !aws_xml_text(xml, "SecretAccessKey", sk, sizeof(sk)) ||
-	    !aws_xml_text(xml, "SessionToken", tok, sizeof(tok)) ||
-	    !aws_xml_text(xml, "Expiration", exp, sizeof(exp)) || aws_time_parse(exp) <= 0)
-		rc = error_set(err, SKIFF_EAUTH, "no_credentials", "%s answered without usable keys",
-			       what);
-	else
-		aws_creds_set(a, ak, sk, tok, aws_time_parse(exp), source);
-	aws_wipe(ak, sizeof(ak));
-	aws_wipe(sk, sizeof(sk));
-	aws_wipe(tok, sizeof(tok));
-	return rc;
+	memset(c, 0, sizeof(*c));
+	if (!ok || !aws_xml_text(xml, "AccessKeyId", c->access_key, sizeof(c->access_key)) ||
+	    !aws_xml_text(xml, "SecretAccessKey", c->secret_key, sizeof(c->secret_key)) ||
+	    !aws_xml_text(xml, "SessionToken", c->token, sizeof(c->token)) ||
+	    !aws_xml_text(xml, "Expiration", exp, sizeof(exp)) || aws_time_parse(exp) <= 0) {
+		aws_wipe(c, sizeof(*c));
+		return error_set(err, SKIFF_EAUTH, "no_credentials", "%s answered without usable keys",
+				 what);
+	}
+	c->expires_ms = aws_time_parse(exp);
+	return 0;
 }
 
-/* Web identity (EKS IRSA and other OIDC providers): the token in AWS_WEB_IDENTITY_TOKEN_FILE,
- * read again at each refresh (the kubelet rotates it), exchanged for AWS_ROLE_ARN's
- * credentials by STS AssumeRoleWithWebIdentity (unsigned). The endpoint is
- * AWS_ENDPOINT_URL_STS, else the regional one of AWS_REGION / AWS_DEFAULT_REGION, else
- * https://sts.amazonaws.com. */
-static int aws_web_identity_fetch(struct aws_auth *a, struct error *err)
+/* Web identity (EKS IRSA and other OIDC providers): the token in `file`, read again at each
+ * refresh (the kubelet rotates it), exchanged for `role`'s credentials (session name
+ * `session`, else "skiff") by STS AssumeRoleWithWebIdentity (unsigned) into *c. The
+ * endpoint is AWS_ENDPOINT_URL_STS, else the regional one of AWS_REGION /
+ * AWS_DEFAULT_REGION, else https://sts.amazonaws.com. */
+static int aws_web_identity_fetch(const char *file, const char *role, const char *session,
+				  struct aws_creds *c, struct error *err)
 {
-	const char *file = getenv("AWS_WEB_IDENTITY_TOKEN_FILE"), *role = getenv("AWS_ROLE_ARN");
-	const char *session = getenv("AWS_ROLE_SESSION_NAME");
 	if (!session || !*session)
 		session = "skiff";
 	char jwt[AWS_WEB_TOKEN_MAX], url[AWS_URL_MAX];
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return error_set(err, SKIFF_EAUTH, "no_credentials",
-				 "cannot read AWS_WEB_IDENTITY_TOKEN_FILE: %s", strerror(errno));
+				 "cannot read the web identity token file %s: %s", file,
+				 strerror(errno));
 	ssize_t n = read(fd, jwt, sizeof(jwt));
 	close(fd);
 	while (n > 0 && (jwt[n - 1] == '\n' || jwt[n - 1] == '\r' || jwt[n - 1] == ' '))
@@ -451,8 +439,8 @@ static int aws_web_identity_fetch(struct aws_auth *a, struct error *err)
 	if (n <= 0 || (size_t)n >= sizeof(jwt)) {
 		aws_wipe(jwt, sizeof(jwt));
 		return error_set(err, SKIFF_EAUTH, "no_credentials",
-				 "AWS_WEB_IDENTITY_TOKEN_FILE is empty or longer than %d bytes",
-				 AWS_WEB_TOKEN_MAX - 1);
+				 "the web identity token file %s is empty or longer than %d bytes",
+				 file, AWS_WEB_TOKEN_MAX - 1);
 	}
 	jwt[n] = '\0';
 	aws_sts_url(url, sizeof(url));
@@ -483,7 +471,7 @@ static int aws_web_identity_fetch(struct aws_auth *a, struct error *err)
 	aws_wipe(data, dn);
 	free(data);
 	if (rc == 0)
-		rc = aws_sts_answer(a, &body, "STS AssumeRoleWithWebIdentity", "web-identity", err);
+		rc = aws_sts_answer(&body, "STS AssumeRoleWithWebIdentity", c, err);
 	if (body.data)
 		aws_wipe(body.data, body.cap);
 	buf_dispose(&body);
@@ -545,102 +533,6 @@ out:
 		aws_wipe(body.data, body.cap);
 	buf_dispose(&body);
 	return rc;
-}
-
-/* Profile `name` in one shared file (INI: "[name]" in the credentials file, "[profile name]"
- * or "[default]" in the config file) into *p: a key found here replaces what an earlier file
- * said. */
-static void aws_profile_file(const char *path, const char *name, bool config_file,
-			     struct aws_prof *p)
-{
-	FILE *f = path && *path ? fopen(path, "re") : NULL;
-	if (!f)
-		return;
-	char line[AWS_PROFILE_LINE_MAX], want[300];
-	if (config_file && strcmp(name, "default"))
-		snprintf(want, sizeof(want), "[profile %s]", name);
-	else
-		snprintf(want, sizeof(want), "[%s]", name);
-	static const struct { const char *key; size_t off, cap; } keys[] = {
-#define K(k, f) { k, offsetof(struct aws_prof, f), sizeof(((struct aws_prof *)0)->f) }
-		K("aws_access_key_id", access), K("aws_secret_access_key", secret),
-		K("aws_session_token", token), K("credential_process", process),
-		K("role_arn", role_arn), K("source_profile", source_profile),
-		K("credential_source", credential_source), K("role_session_name", session_name),
-		K("external_id", external_id), K("duration_seconds", duration),
-#undef K
-	};
-	bool in = false;
-	int lines = 0;
-	while (fgets(line, sizeof(line), f) && lines++ < 10000) {
-		char *s = line;
-		while (*s == ' ' || *s == '\t')
-			s++;
-		size_t n = strcspn(s, "\r\n");
-		while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-			n--;
-		s[n] = '\0';
-		if (*s == '[') {
-			in = !strcmp(s, want);
-			continue;
-		}
-		char *eq = strchr(s, '=');
-		if (!in || !eq || *s == '#' || *s == ';')
-			continue;
-		char *k = s, *v = eq + 1, *ke = eq;
-		while (ke > k && (ke[-1] == ' ' || ke[-1] == '\t'))
-			ke--;
-		*ke = '\0';
-		while (*v == ' ' || *v == '\t')
-			v++;
-		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (!strcasecmp(k, keys[i].key)) {
-				aws_copy((char *)p + keys[i].off, keys[i].cap, v);
-				if (i < 2 && !config_file)
-					p->keys_in_credentials = true;
-			}
-	}
-	aws_wipe(line, sizeof(line));
-	fclose(f);
-}
-
-/* Profile `name` from the shared config file, then the shared credentials file (which wins
- * key by key, as in the SDKs); paths from AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE,
- * else ~/.aws/. What it provides, in the SDKs' order: a role to assume, static keys of the
- * credentials file, credential_process, static keys of the config file. */
-static enum aws_prof_kind aws_profile_read(const char *name, struct aws_prof *p)
-{
-	memset(p, 0, sizeof(*p));
-	if (strlen(name) > 256)
-		return AWS_PROF_NONE;
-	const char *home = getenv("HOME");
-	char path[AWS_URL_MAX];
-	const char *conf = getenv("AWS_CONFIG_FILE");
-	if ((!conf || !*conf) && home && *home) {
-		snprintf(path, sizeof(path), "%s/.aws/config", home);
-		conf = path;
-	}
-	aws_profile_file(conf, name, true, p);
-	const char *creds = getenv("AWS_SHARED_CREDENTIALS_FILE");
-	if ((!creds || !*creds) && home && *home) {
-		snprintf(path, sizeof(path), "%s/.aws/credentials", home);
-		creds = path;
-	}
-	aws_profile_file(creds, name, false, p);
-	bool keys = p->access[0] && p->secret[0];
-	if (p->role_arn[0] && (p->source_profile[0] || p->credential_source[0]))
-		return AWS_PROF_ROLE;
-	if (keys && p->keys_in_credentials)
-		return AWS_PROF_KEYS;
-	if (p->process[0])
-		return AWS_PROF_PROCESS;
-	return keys ? AWS_PROF_KEYS : AWS_PROF_NONE;
-}
-
-static const char *aws_profile_name(void)
-{
-	const char *name = getenv("AWS_PROFILE");
-	return name && *name ? name : "default";
 }
 
 int aws_split_command(const char *cmd, char *store, size_t cap, char **argv, int max)
@@ -721,6 +613,18 @@ static void aws_process_line(void *ctx, int stream, const char *line, size_t len
 		o->too_long = true;
 }
 
+/* How long a credential_process may run: AWS_PROCESS_TIMEOUT_S, or less when
+ * AWS_PROCESS_TIMEOUT_ENV says so (tests). */
+static long aws_process_timeout(void)
+{
+	const char *v = getenv(AWS_PROCESS_TIMEOUT_ENV);
+	char *end;
+	unsigned long long n = v && *v ? strtoull(v, &end, 10) : 0;
+	if (!n || *end || n > AWS_PROCESS_TIMEOUT_S)
+		return AWS_PROCESS_TIMEOUT_S;
+	return (long)n;
+}
+
 /* credential_process: the profile's command, split as the AWS CLI does (no shell), run with
  * skiff's environment, AWS_PROCESS_TIMEOUT_S at most; its stdout is JSON "Version": 1 with
  * AccessKeyId, SecretAccessKey, optional SessionToken and Expiration. The credentials go to
@@ -741,7 +645,7 @@ static int aws_process_creds(const char *cmd, struct aws_creds *c, struct error 
 	struct aws_process_out o = { BUF_INIT(AWS_PROCESS_OUTPUT_MAX), false };
 	struct proc_spec spec = { .argv = (const char *const *)argv,
 				  .envp = (const char *const *)environ,
-				  .timeout_s = AWS_PROCESS_TIMEOUT_S };
+				  .timeout_s = aws_process_timeout() };
 	struct proc_result res;
 	json_t *doc = NULL;
 	int rc = proc_run(&spec, aws_process_line, NULL, &o, &res, err);
@@ -750,7 +654,7 @@ static int aws_process_creds(const char *cmd, struct aws_creds *c, struct error 
 	if (res.timed_out)
 		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
 			       "credential_process %s timed out after %ld s", argv[0],
-			       AWS_PROCESS_TIMEOUT_S);
+			       (long)spec.timeout_s);
 	else if (!res.exited || res.exit_code != 0)
 		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
 			       "credential_process %s failed (%s %d)", argv[0],
@@ -796,76 +700,147 @@ out:
 	return rc;
 }
 
-/* The credentials a role profile assumes the role with: its source_profile's (static keys
- * or credential_process; a source that is itself a role is not followed), or its
- * credential_source (Environment, EcsContainer, Ec2InstanceMetadata). */
-static int aws_role_source(const struct aws_prof *p, struct aws_creds *c, struct error *err)
+/* GetRoleCredentials' URL: AWS_ENDPOINT_URL_SSO, else https://portal.sso.{region}.{suffix},
+ * then /federation/credentials?account_id=..&role_name=.. (encoded). 0 or -1 (too long). */
+static int aws_sso_url(const struct aws_sso *s, char *url, size_t cap)
 {
-	memset(c, 0, sizeof(*c));
-	if (p->source_profile[0]) {
-		struct aws_prof *sp = calloc(1, sizeof(*sp));
-		if (!sp)
-			abort();
-		enum aws_prof_kind k = aws_profile_read(p->source_profile, sp);
-		int rc = 0;
-		/* a profile with its own keys may name itself (role_arn next to the keys) */
-		if (sp->access[0] && sp->secret[0] &&
-		    (k != AWS_PROF_ROLE || !strcmp(p->source_profile, aws_profile_name()))) {
-			aws_copy(c->access_key, sizeof(c->access_key), sp->access);
-			aws_copy(c->secret_key, sizeof(c->secret_key), sp->secret);
-			aws_copy(c->token, sizeof(c->token), sp->token);
-		} else if (k == AWS_PROF_PROCESS) {
-			rc = aws_process_creds(sp->process, c, err);
-		} else {
-			rc = error_set(err, SKIFF_EAUTH, "no_credentials",
-				       "source_profile %s has no static keys or credential_process "
-				       "(chained roles are not supported)", p->source_profile);
-		}
-		aws_wipe(sp, sizeof(*sp));
-		free(sp);
+	const char *ep = getenv("AWS_ENDPOINT_URL_SSO");
+	size_t used = 0;
+	int n = ep && *ep ? snprintf(url, cap, "%s", ep)
+			  : snprintf(url, cap, "https://portal.sso.%s.%s", s->region,
+				     aws_dns_suffix(s->region));
+	if (n < 0 || (size_t)n >= cap)
+		return -1;
+	used = (size_t)n;
+	while (used && url[used - 1] == '/')
+		used--;
+	n = snprintf(url + used, cap - used, "/federation/credentials?account_id=");
+	if (n < 0 || (size_t)n >= cap - used)
+		return -1;
+	used += (size_t)n;
+	if (aws_uri_encode(url, cap, &used, s->account_id, strlen(s->account_id), false) < 0)
+		return -1;
+	n = snprintf(url + used, cap - used, "&role_name=");
+	if (n < 0 || (size_t)n >= cap - used)
+		return -1;
+	used += (size_t)n;
+	return aws_uri_encode(url, cap, &used, s->role_name, strlen(s->role_name), false);
+}
+
+/* SSO: the token `aws sso login` cached, then the portal's GetRoleCredentials (unsigned;
+ * the token in x-amz-sso_bearer_token) into *c. The portal answers 401 to a token it no
+ * longer takes: that is the operator's `aws sso login` again, said so. */
+static int aws_sso_fetch(const struct aws_sso *s, struct aws_creds *c, struct error *err)
+{
+	char token[AWS_SSO_TOKEN_MAX], url[AWS_URL_MAX], line[AWS_SSO_TOKEN_MAX + 64], exp[64];
+	const char *who = s->session[0] ? s->session : s->start_url;
+	int rc = aws_sso_token(s, token, sizeof(token), exp, sizeof(exp), err);
+	if (rc < 0)
 		return rc;
+	long long expires = aws_time_parse(exp);
+	if (expires <= clock_wall_ms()) {
+		aws_wipe(token, sizeof(token));
+		return error_set(err, SKIFF_EAUTH, "no_credentials",
+				 expires < 0 ? "SSO %s: the cached token's expiresAt %s is unreadable; "
+					       "run `aws sso login%s%s` as skiff's user"
+					     : "SSO %s: the cached token expired at %s; run `aws sso "
+					       "login%s%s` as skiff's user",
+				 who, exp, s->session[0] ? " --sso-session " : "", s->session);
 	}
-	if (!strcmp(p->credential_source, "Environment")) {
+	snprintf(line, sizeof(line), "x-amz-sso_bearer_token: %s", token);
+	aws_wipe(token, sizeof(token));
+	struct buf body = BUF_INIT(AWS_CREDS_BODY_MAX);
+	if (aws_sso_url(s, url, sizeof(url)) < 0)
+		rc = error_set(err, SKIFF_EAUTH, "invalid_config",
+			       "SSO: the portal's URL for account %s and role %s is too long",
+			       s->account_id, s->role_name);
+	else
+		rc = aws_http_call("GET", url, line, NULL, 3, AWS_CREDS_TIMEOUT_MS, &body,
+				   "the SSO portal (GetRoleCredentials)", err);
+	aws_wipe(line, sizeof(line));
+	if (rc < 0 && strstr(err->message, "answered HTTP 401"))
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
+			       "SSO %s: the portal refused the cached token (expired or signed "
+			       "out); run `aws sso login%s%s` as skiff's user",
+			       who, s->session[0] ? " --sso-session " : "", s->session);
+	if (rc == 0)
+		rc = aws_sso_answer(body.data, body.len, c, err);
+	if (body.data)
+		aws_wipe(body.data, body.cap);
+	buf_dispose(&body);
+	return rc;
+}
+
+/* The credentials of a credential_source (Environment, EcsContainer, Ec2InstanceMetadata),
+ * or of the base of a source profile, into *c. */
+static int aws_base_creds(const struct aws_profile *p, struct aws_creds *c, struct error *err)
+{
+	int rc;
+	memset(c, 0, sizeof(*c));
+	c->source = "profile";
+	switch (p->base) {
+	case AWS_BASE_KEYS:
+		aws_copy(c->access_key, sizeof(c->access_key), p->access);
+		aws_copy(c->secret_key, sizeof(c->secret_key), p->secret);
+		aws_copy(c->token, sizeof(c->token), p->token);
+		return 0;
+	case AWS_BASE_PROCESS:
+		rc = aws_process_creds(p->process, c, err);
+		c->source = "process";
+		return rc;
+	case AWS_BASE_SSO:
+		rc = aws_sso_fetch(&p->sso, c, err);
+		c->source = "sso";
+		return rc;
+	case AWS_BASE_WEB_IDENTITY:
+		rc = aws_web_identity_fetch(p->web_token_file, p->web.arn, p->web.session_name, c,
+					    err);
+		c->source = "web-identity";
+		return rc;
+	case AWS_BASE_ENVIRONMENT: {
 		const char *ek = getenv("AWS_ACCESS_KEY_ID"), *es = getenv("AWS_SECRET_ACCESS_KEY");
 		if (!ek || !es || !*ek || !*es)
 			return error_set(err, SKIFF_EAUTH, "no_credentials",
-					 "credential_source Environment: AWS_ACCESS_KEY_ID and "
-					 "AWS_SECRET_ACCESS_KEY are not set");
+					 "profile %s: credential_source Environment, but "
+					 "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set",
+					 p->base_profile);
+		c->source = "environment";
 		aws_copy(c->access_key, sizeof(c->access_key), ek);
 		aws_copy(c->secret_key, sizeof(c->secret_key), es);
 		aws_copy(c->token, sizeof(c->token), getenv("AWS_SESSION_TOKEN"));
 		return 0;
 	}
-	bool ecs = !strcmp(p->credential_source, "EcsContainer");
-	if (!ecs && strcmp(p->credential_source, "Ec2InstanceMetadata"))
-		return error_set(err, SKIFF_EAUTH, "no_credentials",
-				 "credential_source must be Environment, EcsContainer or "
-				 "Ec2InstanceMetadata");
-	struct aws_auth *src = aws_auth_new("", "");
-	int rc = ecs ? aws_container_fetch(src, err) : aws_imds_fetch(src, err);
-	if (rc == 0)
-		*c = src->cur;
-	aws_auth_free(src);
-	return rc;
+	case AWS_BASE_CONTAINER:
+	case AWS_BASE_IMDS: {
+		struct aws_auth *src = aws_auth_new("", "");
+		rc = p->base == AWS_BASE_CONTAINER ? aws_container_fetch(src, err)
+						       : aws_imds_fetch(src, err);
+		if (rc == 0)
+			*c = src->cur;
+		aws_auth_free(src);
+		return rc;
+	}
+	case AWS_BASE_NONE:
+		break;
+	}
+	return error_set(err, SKIFF_EAUTH, "no_credentials", "profile %s has no credentials",
+			 p->base_profile);
 }
 
-/* role_arn: STS AssumeRole, signed with the source's credentials (aws_role_source). */
-static int aws_assume_role(struct aws_auth *a, struct error *err)
+/* role r: STS AssumeRole signed with *src, the role's credentials into *out. */
+static int aws_assume_role(const struct aws_role *r, const struct aws_creds *src,
+			   struct aws_creds *out, struct error *err)
 {
-	const struct aws_prof *p = &a->prof;
-	struct aws_creds src;
-	int rc = aws_role_source(p, &src, err);
-	if (rc < 0)
-		return rc;
-	char url[AWS_URL_MAX];
+	char url[AWS_URL_MAX], what[AWS_PROFILE_NAME_MAX + 64];
 	const char *region = aws_sts_url(url, sizeof(url));
+	snprintf(what, sizeof(what), "STS AssumeRole (profile %s)", r->profile);
 	CURL *h = curl_easy_init();
 	if (!h)
 		abort();
-	char *erole = curl_easy_escape(h, p->role_arn, 0);
-	char *esession = curl_easy_escape(h, p->session_name[0] ? p->session_name : "skiff", 0);
-	char *eext = curl_easy_escape(h, p->external_id, 0);
-	char *edur = curl_easy_escape(h, p->duration, 0);
+	char *erole = curl_easy_escape(h, r->arn, 0);
+	char *esession = curl_easy_escape(h, r->session_name[0] ? r->session_name : "skiff", 0);
+	char *eext = curl_easy_escape(h, r->external_id, 0);
+	char *edur = curl_easy_escape(h, r->duration, 0);
 	if (!erole || !esession || !eext || !edur)
 		abort();
 	struct buf form = BUF_INIT(16 * AWS_ROLE_MAX);
@@ -883,13 +858,12 @@ static int aws_assume_role(struct aws_auth *a, struct error *err)
 	hash_buffer(form.data, form.len - 1, hash);
 	struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
 	struct buf body = BUF_INIT(AWS_CREDS_BODY_MAX);
-	rc = aws_sign(h, &hdrs, &src, region, "sts", "POST", url, hash, err);
-	aws_wipe(&src, sizeof(src));
+	int rc = aws_sign(h, &hdrs, src, region, "sts", "POST", url, hash, err);
 	if (rc == 0)
 		rc = aws_http_perform(h, "POST", url, hdrs, form.data, 3, AWS_CREDS_TIMEOUT_MS, &body,
-				      "STS AssumeRole", err);
+				      what, err);
 	if (rc == 0)
-		rc = aws_sts_answer(a, &body, "STS AssumeRole", "assume-role", err);
+		rc = aws_sts_answer(&body, what, out, err);
 	for (struct curl_slist *l = hdrs; l; l = l->next)
 		aws_wipe(l->data, strlen(l->data));
 	curl_slist_free_all(hdrs);
@@ -901,36 +875,101 @@ static int aws_assume_role(struct aws_auth *a, struct error *err)
 	return rc;
 }
 
-/* Fetches the credentials of a profile with credential_process or role_arn into a->cur. */
+/* The credentials of a profile that are fetched: its base, then each role of its chain in
+ * turn, signed with the credentials of the step before. The whole chain is walked again at
+ * each refresh, so that every step's credentials are fresh. */
 static int aws_profile_fetch(struct aws_auth *a, struct error *err)
 {
-	if (a->prof_kind == AWS_PROF_ROLE)
-		return aws_assume_role(a, err);
-	struct aws_creds c;
-	int rc = aws_process_creds(a->prof.process, &c, err);
+	const struct aws_profile *p = a->prof;
+	struct aws_creds c, next;
+	int rc = aws_base_creds(p, &c, err);
+	for (int i = 0; rc == 0 && i < p->roles_n; i++) {
+		rc = aws_assume_role(&p->roles[i], &c, &next, err);
+		c = next;
+		c.source = "assume-role";
+	}
 	if (rc == 0)
-		aws_creds_set(a, c.access_key, c.secret_key, c.token, c.expires_ms, "process");
+		aws_creds_set(a, c.access_key, c.secret_key, c.token, c.expires_ms, c.source);
 	aws_wipe(&c, sizeof(c));
+	aws_wipe(&next, sizeof(next));
 	return rc;
 }
 
-/* The profile AWS_PROFILE (else "default"): static keys become a->cur at once; a process or
- * a role is remembered in a->prof and fetched (and refreshed) by aws_profile_fetch. */
-static void aws_profile(struct aws_auth *a)
+/* The first source in the SDKs' order (botocore's): skiff's configuration, the environment's
+ * keys (unless AWS_PROFILE names a profile: then it is meant, as with the JS SDK v3 and the
+ * CLI's --profile), the profile's role (chain), web identity from the environment, then the
+ * rest of the profile (its web identity, SSO, keys of the credentials file,
+ * credential_process, keys of the config file), then the container endpoint or IMDS
+ * (aws_container_fetch). Static keys become a->cur at once; the others are fetched by
+ * aws_fetch. A bad profile is an error. */
+static int aws_choose(struct aws_auth *a, struct error *err)
 {
-	enum aws_prof_kind k = aws_profile_read(aws_profile_name(), &a->prof);
-	if (k == AWS_PROF_KEYS) {
-		aws_copy(a->cur.access_key, sizeof(a->cur.access_key), a->prof.access);
-		aws_copy(a->cur.secret_key, sizeof(a->cur.secret_key), a->prof.secret);
-		aws_copy(a->cur.token, sizeof(a->cur.token), a->prof.token);
-		a->cur.source = "profile";
-		a->have = true;
-	} else if (k != AWS_PROF_NONE) {
-		a->prof_kind = k;
+	const char *ek = getenv("AWS_ACCESS_KEY_ID"), *es = getenv("AWS_SECRET_ACCESS_KEY");
+	const char *named = getenv("AWS_PROFILE");
+	const char *keys[3] = { NULL, NULL, NULL }, *source = NULL;
+	bool env_keys = ek && es && *ek && *es;
+	if (a->cfg_access[0] && a->cfg_secret[0]) {
+		keys[0] = a->cfg_access, keys[1] = a->cfg_secret, source = "config";
+	} else if (env_keys && (!named || !*named)) {
+		keys[0] = ek, keys[1] = es, keys[2] = getenv("AWS_SESSION_TOKEN");
+		source = "environment";
+	} else {
+		if (env_keys) /* a profile named on purpose wins, as in the JS SDK v3 and the CLI's
+			       * --profile */
+			log_warn("aws credentials: AWS_PROFILE is set, AWS_ACCESS_KEY_ID is ignored");
+		struct aws_profile *p = calloc(1, sizeof(*p));
+		if (!p)
+			abort();
+		int rc = aws_profile_resolve(aws_profile_name(), p, err);
+		if (rc < 0) {
+			free(p);
+			return rc;
+		}
+		if (!p->roles_n && aws_web_identity_set()) {
+			a->web_identity = true;
+		} else if (p->roles_n || (p->base != AWS_BASE_NONE && p->base != AWS_BASE_KEYS)) {
+			a->prof = p;
+			p = NULL;
+		} else if (p->base == AWS_BASE_KEYS) {
+			aws_copy(a->cur.access_key, sizeof(a->cur.access_key), p->access);
+			aws_copy(a->cur.secret_key, sizeof(a->cur.secret_key), p->secret);
+			aws_copy(a->cur.token, sizeof(a->cur.token), p->token);
+			a->cur.source = "profile";
+			a->have = true;
+		}
+		if (p) {
+			aws_wipe(p, sizeof(*p));
+			free(p);
+		}
 	}
-	aws_wipe(a->prof.access, sizeof(a->prof.access));
-	aws_wipe(a->prof.secret, sizeof(a->prof.secret));
-	aws_wipe(a->prof.token, sizeof(a->prof.token));
+	if (source) {
+		aws_copy(a->cur.access_key, sizeof(a->cur.access_key), keys[0]);
+		aws_copy(a->cur.secret_key, sizeof(a->cur.secret_key), keys[1]);
+		aws_copy(a->cur.token, sizeof(a->cur.token), keys[2]);
+		a->cur.source = source;
+		a->have = true;
+	}
+	a->chosen = true;
+	return 0;
+}
+
+/* Fetches the chosen source's temporary credentials into a->cur. */
+static int aws_fetch(struct aws_auth *a, struct error *err)
+{
+	if (a->prof)
+		return aws_profile_fetch(a, err);
+	if (a->web_identity) {
+		struct aws_creds c;
+		int rc = aws_web_identity_fetch(getenv("AWS_WEB_IDENTITY_TOKEN_FILE"),
+						getenv("AWS_ROLE_ARN"), getenv("AWS_ROLE_SESSION_NAME"),
+						&c, err);
+		if (rc == 0)
+			aws_creds_set(a, c.access_key, c.secret_key, c.token, c.expires_ms,
+				      "web-identity");
+		aws_wipe(&c, sizeof(c));
+		return rc;
+	}
+	return aws_container_fetch(a, err);
 }
 
 static bool aws_needs_refresh(const struct aws_auth *a, long long now)
@@ -948,22 +987,11 @@ static bool aws_needs_refresh(const struct aws_auth *a, long long now)
 
 int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err)
 {
-	if (!a->have && a->cfg_access[0] && a->cfg_secret[0]) {
-		aws_copy(a->cur.access_key, sizeof(a->cur.access_key), a->cfg_access);
-		aws_copy(a->cur.secret_key, sizeof(a->cur.secret_key), a->cfg_secret);
-		a->cur.source = "config";
-		a->have = true;
+	if (!a->chosen) {
+		int rc = aws_choose(a, err);
+		if (rc < 0)
+			return rc;
 	}
-	const char *ek = getenv("AWS_ACCESS_KEY_ID"), *es = getenv("AWS_SECRET_ACCESS_KEY");
-	if (!a->have && ek && es && *ek && *es) {
-		aws_copy(a->cur.access_key, sizeof(a->cur.access_key), ek);
-		aws_copy(a->cur.secret_key, sizeof(a->cur.secret_key), es);
-		aws_copy(a->cur.token, sizeof(a->cur.token), getenv("AWS_SESSION_TOKEN"));
-		a->cur.source = "environment";
-		a->have = true;
-	}
-	if (!a->have && !a->prof_kind && !aws_web_identity_set())
-		aws_profile(a);
 	long long now = clock_wall_ms();
 	bool expired = !a->have || (a->cur.expires_ms && now >= a->cur.expires_ms);
 	if (aws_needs_refresh(a, now)) {
@@ -975,7 +1003,7 @@ int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err)
 						 a->failure.message);
 		} else {
 			struct error e;
-			int rc = a->prof_kind ? aws_profile_fetch(a, &e) : aws_container_fetch(a, &e);
+			int rc = aws_fetch(a, &e);
 			if (rc < 0) {
 				a->failure = e;
 				a->failed_until_ms = clock_mono_ms() + AWS_FAIL_HOLD_MS;

@@ -22,21 +22,23 @@ struct aws_creds {
 	char token[AWS_TOKEN_MAX];    /* session token; "" for long-term keys */
 	long long expires_ms;         /* wall clock; 0 = does not expire */
 	const char *source;           /* "config", "environment", "web-identity",
-				       * "profile", "process", "assume-role",
+				       * "profile", "process", "sso", "assume-role",
 				       * "container", "imds" */
 	long long skew_ms;            /* the service's clock minus ours (aws_auth_skew) */
 };
 
 struct aws_auth;
 
-/* Credentials in order: the given keys (skiff's configuration; empty = none), then
- * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, then web identity
- * (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN through STS), then static keys of
- * AWS_PROFILE in the shared credentials/config files, then the ECS container endpoint
+/* Credentials in the order of botocore's default chain: the given keys (skiff's
+ * configuration; empty = none), then AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+ * AWS_SESSION_TOKEN (unless AWS_PROFILE is set), then AWS_PROFILE's role (chained roles
+ * included, aws_profile.h), then web identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN
+ * through STS), then the rest of the profile (web identity, SSO, static keys,
+ * credential_process), then the ECS container endpoint
  * (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, or _FULL_URI with
  * AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]), then EC2 IMDSv2
- * (AWS_EC2_METADATA_SERVICE_ENDPOINT for tests). Nothing is fetched until aws_auth_get;
- * the first source and each change of source are logged once.
+ * (AWS_EC2_METADATA_SERVICE_ENDPOINT for tests). Nothing is read until aws_auth_get; the
+ * first source and each change of source are logged once.
  * Not thread-safe: one per thread. */
 struct aws_auth *aws_auth_new(const char *access_key, const char *secret_key);
 void aws_auth_free(struct aws_auth *a);
