@@ -3,8 +3,9 @@
 # request's SigV4 signature with the AWS SDK's signer (check/s3/endpoint.mjs): the client's
 # operations, listing past 1,000 keys, objects read back with @aws-sdk/client-s3, batch
 # uploads that skip what the bucket has, skiff-serve's verified and bounded blob cache, a full
-# build writing to S3 and served from it, and faults: a 503 storm, the store down, expiring
-# container credentials.
+# build writing to S3 and served from it, faults: a 503 storm, the store down, expiring
+# container credentials; and the credential chain's sources against the stand-ins: IMDSv2,
+# profiles, web identity, credential_process, roles (chained, with credential_source), SSO.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/check/s3/peers.sh"
 
@@ -318,7 +319,8 @@ role_env() { # PROFILE COMMAND...: COMMAND with only the shared files for creden
 	shift
 	env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY SKIFF_S3_ACCESS_KEY= SKIFF_S3_SECRET_KEY= \
 		HOME="$T/rolehome" AWS_PROFILE="$p" AWS_EC2_METADATA_DISABLED=true \
-		AWS_ENDPOINT_URL_STS="http://127.0.0.1:$EP_PORT/" "$@"
+		AWS_ENDPOINT_URL_STS="http://127.0.0.1:$EP_PORT/" \
+		AWS_ENDPOINT_URL_SSO="http://127.0.0.1:$EP_PORT" "$@"
 }
 out=$(role_env base "$S3TOOL" blobs "$T/role/blob0" 2>"$T/process.log")
 check_match "credential_process: the program's keys work" "^uploaded 1 " "$out"
@@ -348,7 +350,163 @@ check_match "... AssumeRole signed with the task role's temporary keys" \
 	"$(stat 's["assume_role_last"]["caller"], s["assume_role_last"]["role"], s["assume_role_last"]["session"]' | tr -d "(),'")"
 out=$(role_env badsource "$S3TOOL" blobs "$T/role/blob0" 2>"$T/badrole.log")
 check_eq "assume role: a source with a wrong secret uploads nothing" "" "$out"
-check_match "... STS refused its signature" 'STS AssumeRole answered HTTP 403' "$(cat "$T/badrole.log")"
+check_match "... STS refused its signature" 'STS AssumeRole \(profile badsource\) answered HTTP 403' "$(cat "$T/badrole.log")"
+
+# chained roles: skiff-top is assumed with skiff-mid's temporary credentials, skiff-mid with
+# the base profile's keys (its credential_process); the stand-in's trust policies refuse any
+# other signer, so the second AssumeRole must carry the first role's keys and session token.
+# The whole chain is assumed again before the last role's credentials expire.
+cat >>"$T/rolehome/.aws/config" <<CONF
+[profile chain]
+role_arn = arn:aws:iam::123456789012:role/skiff-top
+source_profile = chainmid
+role_session_name = skiff-top
+[profile chainmid]
+role_arn = arn:aws:iam::123456789012:role/skiff-mid
+source_profile = base
+external_id = mid-ext
+[profile skipmid]
+role_arn = arn:aws:iam::123456789012:role/skiff-top
+source_profile = base
+[profile longchain]
+role_arn = arn:aws:iam::123456789012:role/skiff-top
+source_profile = chainmid
+duration_seconds = 7200
+[profile loopa]
+role_arn = arn:aws:iam::123456789012:role/skiff-top
+source_profile = loopb
+[profile loopb]
+role_arn = arn:aws:iam::123456789012:role/skiff-mid
+source_profile = loopa
+[profile withmfa]
+role_arn = arn:aws:iam::123456789012:role/skiff-mid
+source_profile = base
+mfa_serial = arn:aws:iam::123456789012:mfa/operator
+[profile fromenv]
+role_arn = arn:aws:iam::123456789012:role/skiff-env
+credential_source = Environment
+[profile fromimds]
+role_arn = arn:aws:iam::123456789012:role/skiff-imds
+credential_source = Ec2InstanceMetadata
+CONF
+i=0
+while [ $i -lt 30 ]; do printf 'chain %s\n' $i >"$T/role/chain$i"; i=$((i + 1)); done
+trust='"role_trust":{"arn:aws:iam::123456789012:role/skiff-top":"arn:aws:iam::123456789012:role/skiff-mid","arn:aws:iam::123456789012:role/skiff-mid":"long-term","arn:aws:iam::123456789012:role/skiff-env":"long-term","arn:aws:iam::123456789012:role/skiff-imds":"imds","arn:aws:iam::123456789012:role/skiff-sso-deployer":"sso:SkiffDeployer"}'
+fault "{\"creds_ttl\":2,\"s3_delay_ms\":120,\"external_id\":{\"arn:aws:iam::123456789012:role/skiff-mid\":\"mid-ext\"},$trust}"
+a0=$(stat 's["assume_role_calls"]')
+f0=$(stat 's["sts_refused"]')
+l0=$(stat 'len(s["assume_role_log"])')
+start=$(date +%s)
+out=$(role_env chain env SKIFF_S3_PARALLEL=2 "$S3TOOL" blobs "$T"/role/chain* 2>"$T/chain.log")
+check_match "chained roles: an upload outliving the last role's credentials succeeds" "^uploaded 30 " "$out"
+check_eq "chained roles: ... each AssumeRole signed by the principal its role trusts, none refused" \
+	"yes $f0" "$([ $(($(date +%s) - start)) -ge 3 ] && [ "$(stat 's["assume_role_calls"]')" -ge $((a0 + 4)) ] && echo yes || echo no) $(stat 's["sts_refused"]')"
+check_eq "chained roles: ... the whole chain again at each refresh: mid with the base keys, then top with mid's" \
+	"arn:aws:iam::123456789012:role/skiff-mid>skiff-top long-term>skiff-mid" \
+	"$(stat '" ".join(sorted(set(e["caller_principal"] + ">" + e["role"].split("/")[-1] for e in s["assume_role_log"]['"$l0"':])))')"
+check_eq "chained roles: ... the last role's session name, logged once" "skiff-top 1" \
+	"$(stat 's["assume_role_last"]["session"]') $(grep -c 'aws credentials source=assume-role' "$T/chain.log")"
+check_nomatch "chained roles: no secret in the log" "$SKIFF_TEST_SECRET_KEY" "$(cat "$T/chain.log")"
+fault '{"creds_ttl":900,"s3_delay_ms":0}'
+printf 'chain skip\n' >"$T/role/skip"
+out=$(role_env skipmid "$S3TOOL" blobs "$T/role/skip" 2>"$T/skip.log")
+check_eq "chained roles: the top role with the base keys (not the role it trusts) uploads nothing" "" "$out"
+check_match "... STS refused it" 'STS AssumeRole \(profile skipmid\) answered HTTP 403' "$(cat "$T/skip.log")"
+out=$(role_env longchain "$S3TOOL" blobs "$T/role/skip" 2>"$T/long.log")
+check_match "chained roles: a chained session over an hour is refused by STS, said so" \
+	'STS AssumeRole \(profile longchain\) answered HTTP 400' "$out$(cat "$T/long.log")"
+a0=$(stat 's["assume_role_calls"]')
+out=$(role_env loopa "$S3TOOL" blobs "$T/role/skip" 2>"$T/loop.log")
+check_match "chained roles: a loop of source profiles is refused before any call" \
+	'profile loopb: source_profile loopa makes a loop' "$(cat "$T/loop.log")"
+out=$(role_env withmfa "$S3TOOL" blobs "$T/role/skip" 2>"$T/mfa.log")
+check_match "chained roles: mfa_serial is refused clearly" \
+	'profile withmfa: mfa_serial is not supported' "$(cat "$T/mfa.log")"
+check_eq "... neither called STS" "$a0" "$(stat 's["assume_role_calls"]')"
+
+# credential_source Environment and Ec2InstanceMetadata; AWS_PROFILE makes the environment's
+# keys the role's source instead of the credentials used as they are
+printf 'from env\n' >"$T/role/env"
+out=$(env AWS_ACCESS_KEY_ID="$SKIFF_TEST_ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$SKIFF_TEST_SECRET_KEY" \
+	SKIFF_S3_ACCESS_KEY= SKIFF_S3_SECRET_KEY= HOME="$T/rolehome" AWS_PROFILE=fromenv \
+	AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL_STS="http://127.0.0.1:$EP_PORT/" \
+	"$S3TOOL" blobs "$T/role/env" 2>"$T/fromenv.log")
+check_match "credential_source Environment: the role is assumed with the environment's keys" \
+	"^uploaded 1 .*skiff-env long-term" "$out $(stat 's["assume_role_last"]["role"], s["assume_role_last"]["caller_principal"]' | tr -d "(),'")"
+check_eq "... logged as assume-role, not environment" "1 0" \
+	"$(grep -c 'aws credentials source=assume-role' "$T/fromenv.log") $(grep -c 'source=environment' "$T/fromenv.log")"
+printf 'from imds\n' >"$T/role/imds"
+i0=$(stat 's["imds_creds"]')
+out=$(role_env fromimds env AWS_EC2_METADATA_DISABLED= AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$EP_PORT" \
+	"$S3TOOL" blobs "$T/role/imds" 2>"$T/fromimds.log")
+check_match "credential_source Ec2InstanceMetadata: the role is assumed with the instance role's keys" \
+	"^uploaded 1 .*skiff-imds imds" "$out $(stat 's["assume_role_last"]["role"], s["assume_role_last"]["caller_principal"]' | tr -d "(),'")"
+check_eq "... fetched from IMDSv2" "$((i0 + 1))" "$(stat 's["imds_creds"]')"
+
+# SSO (IAM Identity Center): the token `aws sso login` cached, by the sso-session's name or
+# (legacy) by the start URL, exchanged at the portal's GetRoleCredentials (AWS_ENDPOINT_URL_SSO
+# points at the stand-in) and again before the role's credentials expire
+sso_url=https://d-skiff0001.awsapps.com/start
+mkdir -p "$T/rolehome/.aws/sso/cache"
+cat >>"$T/rolehome/.aws/config" <<CONF
+[sso-session corp]
+sso_start_url = $sso_url
+sso_region = eu-west-1
+sso_registration_scopes = sso:account:access
+[profile sso]
+sso_session = corp
+sso_account_id = 123456789012
+sso_role_name = SkiffDeployer
+[profile ssolegacy]
+sso_start_url = $sso_url
+sso_region = eu-west-1
+sso_account_id = 123456789012
+sso_role_name = SkiffDeployer
+[profile ssorole]
+role_arn = arn:aws:iam::123456789012:role/skiff-sso-deployer
+source_profile = sso
+CONF
+sso_cache() { # KEY EXPIRES TOKEN: the file aws sso login writes for KEY
+	printf '{"startUrl": "%s", "region": "eu-west-1", "accessToken": "%s", "expiresAt": "%s"}\n' \
+		"$sso_url" "$3" "$2" >"$T/rolehome/.aws/sso/cache/$(printf %s "$1" | sha1sum | cut -c1-40).json"
+}
+later=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
+sso_cache corp "$later" sso-token-1
+sso_cache "$sso_url" "$later" sso-token-1
+i=0
+while [ $i -lt 30 ]; do printf 'sso %s\n' $i >"$T/role/sso$i"; i=$((i + 1)); done
+fault '{"creds_ttl":2,"s3_delay_ms":120,"sso_token":"sso-token-1"}'
+c0=$(stat 's["sso_calls"]')
+start=$(date +%s)
+out=$(role_env sso env SKIFF_S3_PARALLEL=2 "$S3TOOL" blobs "$T"/role/sso* 2>"$T/sso.log")
+check_match "sso: an upload outliving the role's credentials succeeds" "^uploaded 30 " "$out"
+check_eq "sso: ... GetRoleCredentials was asked again before expiry, never refused" "yes 0" \
+	"$([ $(($(date +%s) - start)) -ge 3 ] && [ "$(stat 's["sso_calls"]')" -ge $((c0 + 2)) ] && echo yes || echo no) $(stat 's["sso_refused"]')"
+check_eq "sso: ... logged once, no token in the log" "1 0" \
+	"$(grep -c 'aws credentials source=sso' "$T/sso.log") $(grep -c 'sso-token-1' "$T/sso.log")"
+fault '{"creds_ttl":900,"s3_delay_ms":0}'
+printf 'sso legacy\n' >"$T/role/ssolegacy"
+out=$(role_env ssolegacy "$S3TOOL" blobs "$T/role/ssolegacy" 2>"$T/ssolegacy.log")
+check_match "sso: the legacy settings find the token by the start URL" "^uploaded 1 " "$out"
+printf 'sso role\n' >"$T/role/ssorole"
+out=$(role_env ssorole "$S3TOOL" blobs "$T/role/ssorole" 2>"$T/ssorole.log")
+check_match "sso: a role assumed with the SSO role's credentials" \
+	"^uploaded 1 .*skiff-sso-deployer sso:SkiffDeployer" "$out $(stat 's["assume_role_last"]["role"], s["assume_role_last"]["caller_principal"]' | tr -d "(),'")"
+# botocore's own sso client (its service model) asks the stand-in the same way skiff does
+skiff_req=$(stat 's["sso_last"]')
+boto=$(python3 "$S3DIR/sso_shape.py" "$EP" 123456789012 SkiffDeployer sso-token-1 2>&1)
+check_eq "sso: botocore's GetRoleCredentials parses the stand-in's answer" "ok" "$boto"
+check_eq "... and its request is the one skiff sends" "$skiff_req" "$(stat 's["sso_last"]')"
+sso_cache corp "$(date -u -d '-1 minute' +%Y-%m-%dT%H:%M:%SZ)" sso-token-1
+out=$(role_env sso "$S3TOOL" blobs "$T/role/skip" 2>"$T/ssoexp.log")
+check_match "sso: an expired cached token says to run aws sso login" \
+	'SSO corp: the cached token expired at .*; run `aws sso login --sso-session corp`' "$(cat "$T/ssoexp.log")"
+sso_cache corp "$later" sso-token-revoked
+r0=$(stat 's["sso_refused"]')
+out=$(role_env sso "$S3TOOL" blobs "$T/role/skip" 2>"$T/ssobad.log")
+check_match "sso: a token the portal refuses (401) says so" \
+	'the portal refused the cached token .*aws sso login --sso-session corp' "$(cat "$T/ssobad.log")"
+check_eq "... the portal was asked once, nothing uploaded" "$((r0 + 1)) " "$(stat 's["sso_refused"]') $out"
 
 
 # ---- a build writing to S3, served through the cache ---------------------------------------

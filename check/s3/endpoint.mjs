@@ -18,7 +18,12 @@
 //  - serves container credentials (GET /v2/credentials/{id}) with a configurable lifetime;
 //  - stands in for STS: AssumeRoleWithWebIdentity (unsigned, the token the test set) and
 //    AssumeRole (signed with service sts, checked like every signed request), both answering
-//    temporary credentials with the same configurable lifetime;
+//    temporary credentials with the same configurable lifetime; AssumeRole follows the
+//    roles' trust the test set (fault.role_trust: role -> the principal whose credentials
+//    must sign: another role, 'long-term', 'imds', 'container' or 'sso:ROLE'), and refuses a
+//    chained role session longer than an hour as STS does;
+//  - stands in for the IAM Identity Center portal: GetRoleCredentials
+//    (GET /federation/credentials, the bearer token the test set in fault.sso_token);
 //  - takes test controls on /__admin/ (faults, statistics).
 //
 // usage: node endpoint.mjs --dir DIR --port-file FILE [--bucket NAME] [--taskdef FILE]
@@ -67,7 +72,7 @@ const stats = {
   s3: { GET: 0, PUT: 0, HEAD: 0, DELETE: 0, POST: 0 }, s3_keys: { GET: [], PUT: [] },
   rejected_signature: 0, rejected_skew: 0, rejected_expired: 0, rejected_payload: 0, faults_served: 0,
   presigned: 0, rejected_checksum: 0,
-  creds_fetched: 0, sts_calls: 0, sts_refused: 0, assume_role_calls: 0, assume_role_last: null, imds_tokens: 0, imds_creds: 0, imds_refused: 0, tokens_in: 0, ranges: [], iam_denied: 0, last_ecs: {}, ecs: {}, runtask_times: [], runtask_tokens: [], last_runtask: null, put_bytes: 0, throttled_rate: 0,
+  creds_fetched: 0, sts_calls: 0, sts_refused: 0, assume_role_calls: 0, assume_role_last: null, assume_role_log: [], sso_calls: 0, sso_refused: 0, sso_last: null, imds_tokens: 0, imds_creds: 0, imds_refused: 0, tokens_in: 0, ranges: [], iam_denied: 0, last_ecs: {}, ecs: {}, runtask_times: [], runtask_tokens: [], last_runtask: null, put_bytes: 0, throttled_rate: 0,
 };
 const tasks = new Map();     // task arn -> task
 const tokens = new Map();    // clientToken -> task arn
@@ -526,43 +531,82 @@ function assumeRoleWithWebIdentity(res, form) {
   }
   stats.sts_calls++;
   res.writeHead(200);
-  res.end(`<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult>${stsCredentials()}<SubjectFromWebIdentityToken>system:serviceaccount:skiff:web</SubjectFromWebIdentityToken></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>`);
+  res.end(`<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult>${stsCredentials(form.get('RoleArn'))}<SubjectFromWebIdentityToken>system:serviceaccount:skiff:web</SubjectFromWebIdentityToken></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>`);
 }
 // new temporary credentials the S3 side accepts, as STS's <Credentials> element
-function stsCredentials() {
+// (principal: whose they are, for the roles' trust)
+function tempCredentials(principal) {
   const akid = 'ASIA' + randomBytes(8).toString('hex').toUpperCase();
-  const t = { secretAccessKey: randomBytes(20).toString('base64'), sessionToken: randomBytes(64).toString('base64'), expires: Date.now() + fault.creds_ttl * 1000 };
+  const t = { secretAccessKey: randomBytes(20).toString('base64'), sessionToken: randomBytes(64).toString('base64'), expires: Date.now() + fault.creds_ttl * 1000, principal };
   temp.set(akid, t);
+  return [akid, t];
+}
+function stsCredentials(principal) {
+  const [akid, t] = tempCredentials(principal);
   return `<Credentials><AccessKeyId>${akid}</AccessKeyId><SecretAccessKey>${t.secretAccessKey}</SecretAccessKey><SessionToken>${t.sessionToken}</SessionToken><Expiration>${new Date(t.expires).toISOString()}</Expiration></Credentials>`;
 }
 // STS AssumeRole: verify() has checked the SigV4 signature (service sts) with
-// @smithy/signature-v4 and the caller's keys; the role must be an IAM role ARN, the session
-// name what STS allows, and ExternalId the one the test set (fault.external_id), if any
+// @smithy/signature-v4 and the caller's keys, and the session token of temporary ones; the
+// role must be an IAM role ARN, the session name what STS allows, ExternalId the one the
+// test set for the role (fault.external_id: a string for every role, or role -> id), the
+// caller the principal the role trusts (fault.role_trust), and a role session assumed with
+// another role's credentials (role chaining) may last an hour at most
 function assumeRole(res, body, who) {
   const form = new URLSearchParams(body.toString('utf8'));
   const dur = form.get('DurationSeconds');
+  const role = form.get('RoleArn') || '';
+  const caller = who.accessKeyId === longTerm.accessKeyId ? 'long-term' : (temp.get(who.accessKeyId) || {}).principal || 'unknown';
+  const chained = caller.startsWith('arn:aws:iam::');
+  const ext = typeof fault.external_id === 'object' && fault.external_id ? fault.external_id[role] : fault.external_id;
+  const trust = (fault.role_trust || {})[role];
   const ok = form.get('Action') === 'AssumeRole' && form.get('Version') === '2011-06-15' &&
-    /^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(form.get('RoleArn') || '') &&
+    /^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(role) &&
     /^[\w+=,.@-]{2,64}$/.test(form.get('RoleSessionName') || '') &&
     (dur === null || (Number(dur) >= 900 && Number(dur) <= 43200)) &&
-    (form.get('ExternalId') || '') === (fault.external_id || '');
+    (form.get('ExternalId') || '') === (ext || '') &&
+    (trust === undefined || trust === caller);
   res.setHeader('Content-Type', 'text/xml');
   if (!ok) {
     stats.sts_refused++;
     res.writeHead(403);
     return res.end('<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized to perform sts:AssumeRole</Message></Error></ErrorResponse>');
   }
+  if (chained && dur !== null && Number(dur) > 3600) {
+    stats.sts_refused++;
+    res.writeHead(400);
+    return res.end('<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code><Message>The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.</Message></Error></ErrorResponse>');
+  }
   stats.assume_role_calls++;
-  stats.assume_role_last = { role: form.get('RoleArn'), session: form.get('RoleSessionName'), caller: who.accessKeyId, duration: dur };
+  stats.assume_role_last = { role, session: form.get('RoleSessionName'), caller: who.accessKeyId, caller_principal: caller, duration: dur, external_id: form.get('ExternalId') };
+  stats.assume_role_log.push({ role, caller_principal: caller });
   res.writeHead(200);
-  res.end(`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>${stsCredentials()}<AssumedRoleUser><AssumedRoleId>AROA:${form.get('RoleSessionName')}</AssumedRoleId><Arn>${form.get('RoleArn')}</Arn></AssumedRoleUser></AssumeRoleResult></AssumeRoleResponse>`);
+  res.end(`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>${stsCredentials(role)}<AssumedRoleUser><AssumedRoleId>AROA:${form.get('RoleSessionName')}</AssumedRoleId><Arn>${role}</Arn></AssumedRoleUser></AssumeRoleResult></AssumeRoleResponse>`);
 }
-function credentials(res) {
+// IAM Identity Center's GetRoleCredentials (the portal, unsigned): the bearer token
+// `aws sso login` cached must be fault.sso_token, else 401 UnauthorizedException as the
+// portal answers an expired or signed-out token; account_id and role_name as the sso
+// service model requires them (botocore's sso/service-2.json)
+function ssoPortal(req, res) {
+  const q = new URL(req.url, 'http://x').searchParams;
+  stats.sso_last = { query: [...q.keys()].sort(), method: req.method, bearer: req.headers['x-amz-sso_bearer_token'] !== undefined };
+  const json = (status, type, body) => {
+    res.writeHead(status, { 'Content-Type': 'application/json', ...(type ? { 'x-amzn-ErrorType': type } : {}) });
+    res.end(JSON.stringify(body));
+  };
+  if (!fault.sso_token || req.headers['x-amz-sso_bearer_token'] !== fault.sso_token) {
+    stats.sso_refused++;
+    return json(401, 'UnauthorizedException:http://internal.amazon.com/coral/com.amazonaws.switchboard.portal/', { message: 'Session token not found or invalid' });
+  }
+  const account = q.get('account_id') || '', role = q.get('role_name') || '';
+  if (!/^\d{12}$/.test(account) || !role) return json(400, 'InvalidRequestException', { message: 'bad account_id or role_name' });
+  stats.sso_calls++;
+  const [akid, t] = tempCredentials(`sso:${role}`);
+  json(200, null, { roleCredentials: { accessKeyId: akid, secretAccessKey: t.secretAccessKey, sessionToken: t.sessionToken, expiration: t.expires } });
+}
+function credentials(res, principal = 'container') {
   if (fault.creds_down) return ecsJson(res, 500, { message: 'agent unavailable' });
   stats.creds_fetched++;
-  const akid = 'ASIA' + randomBytes(8).toString('hex').toUpperCase();
-  const t = { secretAccessKey: randomBytes(20).toString('base64'), sessionToken: randomBytes(64).toString('base64'), expires: Date.now() + fault.creds_ttl * 1000 };
-  temp.set(akid, t);
+  const [akid, t] = tempCredentials(principal);
   ecsJson(res, 200, {
     RoleArn: `arn:aws:iam::${accountId}:role/skiff-build-task`,
     AccessKeyId: akid, SecretAccessKey: t.secretAccessKey, Token: t.sessionToken,
@@ -597,7 +641,7 @@ function imds(req, res) {
   }
   if (req.url === '/latest/meta-data/iam/security-credentials/skiff-web') {
     stats.imds_creds++;
-    return credentials(res);
+    return credentials(res, 'imds');
   }
   res.writeHead(404);
   res.end();
@@ -629,6 +673,7 @@ const server = createServer(async (req, res) => {
     if (offset) res.setHeader('Date', new Date(Date.now() + offset).toUTCString());
     if (req.method === 'GET' && req.url.startsWith('/v2/credentials/')) return credentials(res);
     if (req.url.startsWith('/latest/')) return imds(req, res);
+    if (req.method === 'GET' && req.url.startsWith('/federation/credentials')) return ssoPortal(req, res);
     if (req.method === 'POST' && req.url === '/' && !req.headers.authorization) {
       const form = new URLSearchParams(body.toString('utf8'));
       if (form.get('Action') === 'AssumeRoleWithWebIdentity') return assumeRoleWithWebIdentity(res, form);
