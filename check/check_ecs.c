@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "aws.h"
+#include "aws_auth.h"
 #include "ecs.h"
 
 START_TEST(test_ecs_run_request)

@@ -15,7 +15,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "aws.h"
+#include "aws_auth.h"
+#include "aws_process.h"
 #include "config.h"
 #include "s3.h"
 #include "testfs.h"
@@ -365,20 +366,20 @@ END_TEST
 START_TEST(test_s3_split_command)
 {
 	char store[256], *argv[8];
-	ck_assert_int_eq(aws_split_command("  /bin/cred  --profile  ci ", store, sizeof(store), argv, 8), 3);
+	ck_assert_int_eq(aws_process_split("  /bin/cred  --profile  ci ", store, sizeof(store), argv, 8), 3);
 	ck_assert_str_eq(argv[0], "/bin/cred");
 	ck_assert_str_eq(argv[2], "ci");
 	ck_assert_ptr_null(argv[3]);
-	ck_assert_int_eq(aws_split_command("'/opt/my tools/cred' \"a \\\"b\\\" \\x\" c\\ d $HOME;x", store,
+	ck_assert_int_eq(aws_process_split("'/opt/my tools/cred' \"a \\\"b\\\" \\x\" c\\ d $HOME;x", store,
 					   sizeof(store), argv, 8), 4);
 	ck_assert_str_eq(argv[0], "/opt/my tools/cred");
 	ck_assert_str_eq(argv[1], "a \"b\" \\x");
 	ck_assert_str_eq(argv[2], "c d");
 	ck_assert_str_eq(argv[3], "$HOME;x");   /* no shell: no expansion, no command list */
-	ck_assert_int_eq(aws_split_command("cred 'open", store, sizeof(store), argv, 8), -1);
-	ck_assert_int_eq(aws_split_command("a b c d e f g h i", store, sizeof(store), argv, 8), -1);
-	ck_assert_int_eq(aws_split_command("a", store, 2, argv, 8), 1);
-	ck_assert_int_eq(aws_split_command("ab", store, 2, argv, 8), -1);
+	ck_assert_int_eq(aws_process_split("cred 'open", store, sizeof(store), argv, 8), -1);
+	ck_assert_int_eq(aws_process_split("a b c d e f g h i", store, sizeof(store), argv, 8), -1);
+	ck_assert_int_eq(aws_process_split("a", store, 2, argv, 8), 1);
+	ck_assert_int_eq(aws_process_split("ab", store, 2, argv, 8), -1);
 }
 END_TEST
 

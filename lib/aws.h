@@ -1,5 +1,6 @@
-/* aws.h — what the S3 client and the ECS launcher share about AWS: credentials in the usual
- * order with refresh, SigV4 signing (sigv4.h), retry decisions and backoff. */
+/* aws.h — what the S3 client, the ECS launcher and the credential sources share about AWS:
+ * credentials, SigV4 signing (sigv4.h), answers' headers, retry decisions and backoff, one
+ * HTTP call for credentials. The credential chain is aws_auth.h's. */
 #ifndef SKIFF_AWS_H
 #define SKIFF_AWS_H
 
@@ -11,10 +12,9 @@
 #define AWS_KEY_MAX 256
 #define AWS_TOKEN_MAX 4096
 #define AWS_CREDS_BODY_MAX 16384   /* a container credentials answer */
+#define AWS_URL_MAX 2048
+#define AWS_CREDS_TIMEOUT_MS 5000L  /* one call for credentials (STS, the container, SSO) */
 
-/* Where the ECS agent serves container credentials; tests point it at a local stand-in. */
-#define AWS_CONTAINER_HOST "http://169.254.170.2"
-#define AWS_CONTAINER_HOST_ENV "SKIFF_AWS_CONTAINER_CREDENTIALS_HOST"
 
 struct aws_creds {
 	char access_key[AWS_KEY_MAX];
@@ -26,37 +26,6 @@ struct aws_creds {
 				       * "container", "imds" */
 	long long skew_ms;            /* the service's clock minus ours (aws_auth_skew) */
 };
-
-struct aws_auth;
-
-/* Credentials in the order of botocore's default chain: the given keys (skiff's
- * configuration; empty = none), then AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
- * AWS_SESSION_TOKEN (unless AWS_PROFILE is set), then AWS_PROFILE's role (chained roles
- * included, aws_profile.h), then web identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN
- * through STS), then the rest of the profile (web identity, SSO, static keys,
- * credential_process), then the ECS container endpoint
- * (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, or _FULL_URI with
- * AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]), then EC2 IMDSv2
- * (AWS_EC2_METADATA_SERVICE_ENDPOINT for tests). Nothing is read until aws_auth_get; the
- * first source and each change of source are logged once.
- * Not thread-safe: one per thread. */
-struct aws_auth *aws_auth_new(const char *access_key, const char *secret_key);
-void aws_auth_free(struct aws_auth *a);
-/* Current credentials into out; temporary ones are refreshed before they expire (when less
- * than a fifth of their lifetime, at most 5 minutes, remains). A failed fetch is not
- * repeated for 5 s: meanwhile calls answer at once, with the current credentials while they
- * are valid, else with the same error. Messages never carry secrets. */
-int aws_auth_get(struct aws_auth *a, struct aws_creds *out, struct error *err);
-/* A service said the credentials expired: the next aws_auth_get fetches new ones. 1 when
- * refreshing can help (fetched temporary credentials), 0 otherwise. */
-int aws_auth_expired(struct aws_auth *a);
-/* Splits a profile's credential_process into words as the AWS CLI does (POSIX shlex: blanks
- * separate words; '...' is literal; in "..." only \" and \\ are escapes; \ outside quotes
- * takes the next character as it is), into store (cap bytes) and argv (max entries, the
- * last one NULL). The number of words, or -1 (unbalanced quotes, too long, too many). */
-int aws_split_command(const char *cmd, char *store, size_t cap, char **argv, int max);
-/* How many times credentials were fetched from the container endpoint (for tests, logs). */
-unsigned aws_auth_fetches(const struct aws_auth *a);
 
 /* Signs method url with SigV4 (sigv4.h) for region/service: every header already in
  * *headers is signed, and Host, X-Amz-Date (the clock corrected by creds->skew_ms),
@@ -82,12 +51,18 @@ void aws_error_name(const char *type, char *out, size_t cap);
 /* 1 when an error says the request's clock is off (RequestTimeTooSkewed, RequestExpired,
  * "Signature expired" or "Signature not yet current"): then aws_auth_skew and retry once. */
 int aws_clock_skewed(const char *name, const char *message);
-/* Corrects the signing clock by the server's Date header (RFC 7231). 1 when the offset was
- * set, 0 when date is unreadable. */
-int aws_auth_skew(struct aws_auth *a, const char *date);
-/* 1 when the server's Date is more than 4 minutes from the signing clock: how a 403 without
- * a body (an answer to HEAD) shows a skewed clock. */
-int aws_auth_clock_off(const struct aws_auth *a, const char *date);
+struct buf;
+/* One HTTP call for credentials on h: method url with the headers hdrs (or NULL) and a body
+ * data (or NULL), retried `retries` times on 5xx and transport errors, the answer into
+ * *body. 0, or SKIFF_EAUTH naming `what` and the status or transport error (never the
+ * body). */
+int aws_http_perform(CURL *h, const char *method, const char *url, struct curl_slist *hdrs,
+		     const char *data, int retries, long timeout_ms, struct buf *body,
+		     const char *what, struct error *err);
+/* The same on a handle of its own, with one extra header line (or ""). */
+int aws_http_call(const char *method, const char *url, const char *header, const char *data,
+		  int retries, long timeout_ms, struct buf *body, const char *what,
+		  struct error *err);
 
 /* Retry policy: 1 for HTTP 5xx, 429 and transport errors (connect, timeout, reset). */
 int aws_retryable(CURLcode cc, long status);

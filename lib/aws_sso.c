@@ -2,22 +2,17 @@
  * request and answer, as botocore reads and makes them. */
 #include "aws_sso.h"
 #include "buf.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static void aws_sso_wipe(void *p, size_t n)
-{
-	volatile unsigned char *v = p;
-	while (n--)
-		*v++ = 0;
-}
 
 int aws_sso_cache_path(const struct aws_sso *s, char *path, size_t cap)
 {
@@ -34,8 +29,10 @@ int aws_sso_cache_path(const struct aws_sso *s, char *path, size_t cap)
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
-int aws_sso_token(const struct aws_sso *s, char *token, size_t cap, char *expires_at,
-		  size_t ecap, struct error *err)
+/* The cached "accessToken" into token (cap bytes) and "expiresAt" as written into
+ * expires_at (ecap bytes); 0, or SKIFF_EAUTH telling to run `aws sso login`. */
+static int aws_sso_token(const struct aws_sso *s, char *token, size_t cap, char *expires_at,
+			 size_t ecap, struct error *err)
 {
 	const char *who = s->session[0] ? s->session : s->start_url;
 	char path[4096];
@@ -55,7 +52,7 @@ int aws_sso_token(const struct aws_sso *s, char *token, size_t cap, char *expire
 		if (buf_append(&b, chunk, (size_t)n) < 0)
 			break;
 	close(fd);
-	aws_sso_wipe(chunk, sizeof(chunk));
+	OPENSSL_cleanse(chunk, sizeof(chunk));
 	json_t *doc = n == 0 ? json_loadb(b.data ? b.data : "", b.len, 0, NULL) : NULL;
 	const char *tok = json_string_value(json_object_get(doc, "accessToken"));
 	const char *exp = json_string_value(json_object_get(doc, "expiresAt"));
@@ -70,12 +67,14 @@ int aws_sso_token(const struct aws_sso *s, char *token, size_t cap, char *expire
 	}
 	json_decref(doc);
 	if (b.data)
-		aws_sso_wipe(b.data, b.cap);
+		OPENSSL_cleanse(b.data, b.cap);
 	buf_dispose(&b);
 	return rc;
 }
 
-int aws_sso_answer(const char *body, size_t len, struct aws_creds *c, struct error *err)
+/* The "roleCredentials" of a GetRoleCredentials answer into *c (expiration in ms). */
+static int aws_sso_answer(const char *body, size_t len, struct aws_creds *c,
+			  struct error *err)
 {
 	json_t *doc = json_loadb(body ? body : "", len, 0, NULL);
 	json_t *rc_ = json_object_get(doc, "roleCredentials");
@@ -97,5 +96,73 @@ int aws_sso_answer(const char *body, size_t len, struct aws_creds *c, struct err
 		c->expires_ms = (long long)json_integer_value(exp);
 	}
 	json_decref(doc);
+	return rc;
+}
+
+/* GetRoleCredentials' URL: AWS_ENDPOINT_URL_SSO, else https://portal.sso.{region}.{suffix},
+ * then /federation/credentials?account_id=..&role_name=.. (encoded). 0 or -1 (too long). */
+static int aws_sso_url(const struct aws_sso *s, char *url, size_t cap)
+{
+	const char *ep = getenv("AWS_ENDPOINT_URL_SSO");
+	size_t used = 0;
+	int n = ep && *ep ? snprintf(url, cap, "%s", ep)
+			  : snprintf(url, cap, "https://portal.sso.%s.%s", s->region,
+				     aws_dns_suffix(s->region));
+	if (n < 0 || (size_t)n >= cap)
+		return -1;
+	used = (size_t)n;
+	while (used && url[used - 1] == '/')
+		used--;
+	n = snprintf(url + used, cap - used, "/federation/credentials?account_id=");
+	if (n < 0 || (size_t)n >= cap - used)
+		return -1;
+	used += (size_t)n;
+	if (aws_uri_encode(url, cap, &used, s->account_id, strlen(s->account_id), false) < 0)
+		return -1;
+	n = snprintf(url + used, cap - used, "&role_name=");
+	if (n < 0 || (size_t)n >= cap - used)
+		return -1;
+	used += (size_t)n;
+	return aws_uri_encode(url, cap, &used, s->role_name, strlen(s->role_name), false);
+}
+
+int aws_sso_fetch(const struct aws_sso *s, struct aws_creds *c, struct error *err)
+{
+	char token[AWS_SSO_TOKEN_MAX], url[AWS_URL_MAX], line[AWS_SSO_TOKEN_MAX + 64], exp[64];
+	const char *who = s->session[0] ? s->session : s->start_url;
+	int rc = aws_sso_token(s, token, sizeof(token), exp, sizeof(exp), err);
+	if (rc < 0)
+		return rc;
+	long long expires = aws_time_parse(exp);
+	if (expires <= clock_wall_ms()) {
+		OPENSSL_cleanse(token, sizeof(token));
+		return error_set(err, SKIFF_EAUTH, "no_credentials",
+				 expires < 0 ? "SSO %s: the cached token's expiresAt %s is unreadable; "
+					       "run `aws sso login%s%s` as skiff's user"
+					     : "SSO %s: the cached token expired at %s; run `aws sso "
+					       "login%s%s` as skiff's user",
+				 who, exp, s->session[0] ? " --sso-session " : "", s->session);
+	}
+	snprintf(line, sizeof(line), "x-amz-sso_bearer_token: %s", token);
+	OPENSSL_cleanse(token, sizeof(token));
+	struct buf body = BUF_INIT(AWS_CREDS_BODY_MAX);
+	if (aws_sso_url(s, url, sizeof(url)) < 0)
+		rc = error_set(err, SKIFF_EAUTH, "invalid_config",
+			       "SSO: the portal's URL for account %s and role %s is too long",
+			       s->account_id, s->role_name);
+	else
+		rc = aws_http_call("GET", url, line, NULL, 3, AWS_CREDS_TIMEOUT_MS, &body,
+				   "the SSO portal (GetRoleCredentials)", err);
+	OPENSSL_cleanse(line, sizeof(line));
+	if (rc < 0 && strstr(err->message, "answered HTTP 401"))
+		rc = error_set(err, SKIFF_EAUTH, "no_credentials",
+			       "SSO %s: the portal refused the cached token (expired or signed "
+			       "out); run `aws sso login%s%s` as skiff's user",
+			       who, s->session[0] ? " --sso-session " : "", s->session);
+	if (rc == 0)
+		rc = aws_sso_answer(body.data, body.len, c, err);
+	if (body.data)
+		OPENSSL_cleanse(body.data, body.cap);
+	buf_dispose(&body);
 	return rc;
 }

@@ -1,6 +1,6 @@
 /* aws_sso.h — IAM Identity Center (AWS SSO) in the credential chain: the access token that
- * `aws sso login` leaves in ~/.aws/sso/cache, and the portal's GetRoleCredentials, whose
- * HTTP call aws.c makes. skiff never refreshes the token itself (doc/aws.md says why). */
+ * `aws sso login` leaves in ~/.aws/sso/cache, exchanged at the portal's GetRoleCredentials
+ * for a role's credentials. skiff never refreshes the token itself (doc/aws.md says why). */
 #ifndef SKIFF_AWS_SSO_H
 #define SKIFF_AWS_SSO_H
 
@@ -15,13 +15,11 @@
 /* The file `aws sso login` writes for s: ~/.aws/sso/cache/{hex SHA-1 of the sso-session's
  * name, or of sso_start_url for the legacy settings}.json (botocore's SSOTokenLoader). */
 int aws_sso_cache_path(const struct aws_sso *s, char *path, size_t cap);
-/* Its "accessToken" into token (cap bytes) and "expiresAt" as written (ISO 8601) into
- * expires_at (ecap bytes). 0, or SKIFF_EAUTH telling the operator to run `aws sso login`
- * (no file, unreadable, either missing or too long). */
-int aws_sso_token(const struct aws_sso *s, char *token, size_t cap, char *expires_at,
-		  size_t ecap, struct error *err);
-/* The "roleCredentials" of a GetRoleCredentials answer into *c (expiration in ms). 0, or
- * SKIFF_EAUTH that never quotes the body. */
-int aws_sso_answer(const char *body, size_t len, struct aws_creds *c, struct error *err);
+/* The role's credentials of s into *c: the cached token (its expiresAt checked), then the
+ * portal's GetRoleCredentials (AWS_ENDPOINT_URL_SSO, else
+ * https://portal.sso.{region}.{suffix}; unsigned, the token in x-amz-sso_bearer_token).
+ * 0, or SKIFF_EAUTH telling the operator to run `aws sso login` when the token is missing,
+ * expired or refused (401); never quotes the token. */
+int aws_sso_fetch(const struct aws_sso *s, struct aws_creds *c, struct error *err);
 
 #endif

@@ -4,7 +4,7 @@
 #include "ecs.h"
 #include "model_buildtoken.h"
 #include "clock.h"
-#include "aws.h"
+#include "aws_auth.h"
 #include "buf.h"
 #include "hash.h"
 #include "id.h"

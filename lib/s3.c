@@ -2,7 +2,7 @@
  * on one reused handle, and batch uploads on the curl multi interface. */
 #include "s3.h"
 #include "clock.h"
-#include "aws.h"
+#include "aws_auth.h"
 #include "hash.h"
 #include "log.h"
 #include "sigv4.h"
