@@ -2,6 +2,7 @@
  * profiles followed into a chain of roles, as botocore's AssumeRoleProvider does. */
 #include "aws_profile.h"
 
+#include <openssl/crypto.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -27,13 +28,6 @@ struct aws_section {
 static void aws_profile_copy(char *dst, size_t cap, const char *src)
 {
 	snprintf(dst, cap, "%s", src);
-}
-
-static void aws_profile_wipe(void *p, size_t n)
-{
-	volatile unsigned char *v = p;
-	while (n--)
-		*v++ = 0;
 }
 
 const char *aws_profile_name(void)
@@ -95,7 +89,7 @@ static void aws_section_file(const char *path, const char *header, const char *a
 					s->keys_in_credentials = true;
 			}
 	}
-	aws_profile_wipe(line, sizeof(line));
+	OPENSSL_cleanse(line, sizeof(line));
 	fclose(f);
 }
 
@@ -322,9 +316,9 @@ int aws_profile_resolve(const char *name, struct aws_profile *out, struct error 
 	if (s->found)
 		rc = aws_section_role(s) ? aws_profile_chain(name, s, out, err)
 					 : aws_profile_base(name, s, out, err);
-	aws_profile_wipe(s, sizeof(*s));
+	OPENSSL_cleanse(s, sizeof(*s));
 	free(s);
 	if (rc < 0)
-		aws_profile_wipe(out, sizeof(*out));
+		OPENSSL_cleanse(out, sizeof(*out));
 	return rc;
 }
