@@ -1,7 +1,9 @@
 #!/bin/sh
 # it_domains_lighttpd.sh — certificates for custom domains under lighttpd 1.4.69, obtained by
-# dehydrated driven by skiff-dispatch from Pebble (Debian's ACME test server, validation
-# switched off with PEBBLE_VA_ALWAYS_VALID=1): two domains of a project pass skiff's ownership
+# dehydrated driven by skiff-dispatch from Pebble (Debian's ACME test server), which validates
+# each http-01 challenge for real: it resolves the name through dnsmasq (127.0.0.1) and fetches
+# the file dehydrated wrote from lighttpd's port, served by the challenge alias of
+# apache/lighttpd.conf.in. Two domains of a project pass skiff's ownership
 # check, skiff-dispatch runs `dehydrated --cron --domain NAME` for each (execve), writes their
 # ssl.pemfile per $HTTP["host"] to the acme_file that the HTTPS socket block includes, and
 # reloads lighttpd (SIGUSR1: a graceful restart). curl --resolve with Pebble's root gets each
@@ -10,7 +12,7 @@
 # from the file and stops serving it.
 . "$(dirname "$0")/lib.sh"
 
-for tool in lighttpd dehydrated pebble openssl curl python3 redis-server; do
+for tool in lighttpd dehydrated pebble dnsmasq openssl curl python3 redis-server; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "$tool is missing: run make deps" >&2; exit 1; }
 done
 for p in skiff-create skiff-status skiff-serve skiff-dispatch; do
@@ -23,7 +25,8 @@ STACK_PORT=$(free_port)
 SSE_PORT=$(free_port)
 HTTPS_PORT=$(free_port)
 STACK_URL="http://localhost:$STACK_PORT"
-start_pebble "$STACK_PORT" "$HTTPS_PORT" || exit 1
+start_dns $A $B || exit 1
+start_pebble "$STACK_PORT" "$HTTPS_PORT" 3600 || exit 1   # certificates of an hour
 ok "Pebble runs"
 
 # ---- dehydrated, as an operator configures it for skiff ------------------------------------
@@ -36,6 +39,7 @@ CERTDIR="$T/acme/certs"
 WELLKNOWN="$T/acme/challenges"
 CONTACT_EMAIL="hostmaster@example.com"
 CURL_OPTS="--cacert $PEBBLE_TLS"
+RENEW_DAYS=1
 CONF
 
 # ---- the local stack's configuration, plus an HTTPS socket that includes skiff's file ------
@@ -64,6 +68,7 @@ acme_cert_dir = $T/acme/certs
 acme_https_port = $HTTPS_PORT
 acme_client = /usr/bin/dehydrated --config $T/dehydrated/config --accept-terms
 acme_reload = /bin/kill -USR1 $LIGHTTPD_PID
+acme_renew_interval = 20
 CONF
 "$BIN/skiff-dispatch" >>"$T/dispatch.log" 2>&1 &
 PIDS="$PIDS $!"
@@ -91,6 +96,8 @@ for n in $A $B; do
 	check_eq "add $n" 201 "$STATUS"
 done
 
+printf 'probe one' >"$T/acme/challenges/probe-1"
+
 # ---- checked, ordered, written, reloaded ----------------------------------------------------
 wait_for 120 sh -c "[ \"\$(grep -c '^\\\$HTTP' '$T/acme/skiff-domains.conf')\" = 2 ]" ||
 	{ fail "no certificates in the ACME file"; stack_logs; }
@@ -111,8 +118,22 @@ for n in $A $B; do
 	check_eq "$n: plain HTTP redirects to HTTPS" "308 https://$n:$HTTPS_PORT/a/b?c=1" "$r"
 	r=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $n:$STACK_PORT" \
 		"http://127.0.0.1:$STACK_PORT/.well-known/acme-challenge/nothing-here")
-	check_eq "$n: ACME challenges reach skiff-serve (the site's SPA fallback), not redirected" "200" "$r"
+	check_eq "$n: an unknown ACME challenge is 404 from the alias, not redirected" "404" "$r"
+	r=$(curl -s -w ' %{http_code}' -H "Host: $n:$STACK_PORT" \
+		"http://127.0.0.1:$STACK_PORT/.well-known/acme-challenge/probe-1")
+	check_eq "$n: a challenge file is served over plain HTTP" "probe one 200" "$r"
 done
+for n in $A $B; do
+	check_match "Pebble fetched $n's challenge itself" "validate w/ HTTP: http://$n:$STACK_PORT/" \
+		"$(cat "$T/pebble.log")"
+done
+
+serial() {
+	openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -servername "$1" </dev/null 2>/dev/null |
+		openssl x509 -noout -serial 2>/dev/null
+}
+SERIAL_A=$(serial $A)
+check_match "$A: a serial" '^serial=' "$SERIAL_A"
 
 # ---- HSTS, opt-in per project ----------------------------------------------------------------
 hsts() {
@@ -144,5 +165,19 @@ r=$(curl -s -o "$T/gone.out" -w '%{http_code}' -k --resolve "$B:$HTTPS_PORT:127.
 check_eq "removed $B serves nothing over HTTPS" 404 "$r"
 r=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $B:$STACK_PORT" "http://127.0.0.1:$STACK_PORT/")
 check_eq "removed $B serves nothing over HTTP" 404 "$r"
+
+# ---- renewal, no person acting ----------------------------------------------------------------
+# Pebble's certificates last an hour and dehydrated renews what expires within RENEW_DAYS=1:
+# the renewal round (acme_renew_interval = 20 s) gets a new one and reloads lighttpd.
+wait_for 90 sh -c "[ \"\$(openssl s_client -connect 127.0.0.1:$HTTPS_PORT -servername $A </dev/null 2>/dev/null |
+	openssl x509 -noout -serial 2>/dev/null)\" != '$SERIAL_A' ]"
+r=$(serial $A)
+check_match "$A: a serial after the renewal round" '^serial=' "$r"
+if [ "$r" != "$SERIAL_A" ]; then ok "$A: lighttpd serves the renewed certificate"
+else fail "$A: still the first certificate ($SERIAL_A) after 90 s"; fi
+check_match "skiff-dispatch renewed $A" "certificate renewed domain=$A" "$(cat "$T/dispatch.log")"
+r=$(curl -sS --cacert "$PEBBLE_ROOT" --resolve "$A:$HTTPS_PORT:127.0.0.1" -o /dev/null \
+	-w '%{http_code} %{ssl_verify_result}' "https://$A:$HTTPS_PORT/" 2>&1)
+check_eq "$A over HTTPS after the renewal" "200 0" "$r"
 
 finish

@@ -212,24 +212,65 @@ stack_logs() {
 	done
 }
 
-# start_pebble HTTP_PORT HTTPS_PORT: Pebble, Debian's ACME test server, with validation switched
-# off (PEBBLE_VA_ALWAYS_VALID=1), on a TLS certificate of its own made here. Sets PEBBLE_DIR
-# (https://localhost:PORT/dir), PEBBLE_TLS (the CA file of its directory's TLS) and
+# start_dns NAME...: dnsmasq on a free loopback port ($DNS_PORT) answering A queries for each
+# NAME with 127.0.0.1 and nothing else (no upstream, no /etc/hosts); dns_txt adds TXT records.
+start_dns() {
+	: >"$T/dnsmasq.names"
+	for n in "$@"; do echo "address=/$n/127.0.0.1" >>"$T/dnsmasq.names"; done
+	: >"$T/dnsmasq.txt"
+	DNS_PORT=$(free_port)
+	dns_run
+}
+# dns_txt NAME VALUE: serve a TXT record VALUE at NAME too (dnsmasq restarts to read it)
+dns_txt() {
+	echo "txt-record=$1,$2" >>"$T/dnsmasq.txt"
+	kill "$DNS_PID" 2>/dev/null
+	wait "$DNS_PID" 2>/dev/null
+	dns_run
+}
+dns_run() {
+	cat "$T/dnsmasq.names" "$T/dnsmasq.txt" - >"$T/dnsmasq.conf" <<CONF
+port=$DNS_PORT
+listen-address=127.0.0.1
+bind-interfaces
+no-resolv
+no-hosts
+no-negcache
+user=root
+pid-file=
+log-queries
+log-facility=$T/dnsmasq.log
+CONF
+	dnsmasq --keep-in-foreground --conf-file="$T/dnsmasq.conf" 2>>"$T/dnsmasq.log" &
+	DNS_PID=$!
+	PIDS="$PIDS $DNS_PID"
+	wait_for 10 sh -c "ss -Hlun 'sport = :$DNS_PORT' | grep -q ." ||
+		{ echo "dnsmasq did not start" >&2; cat "$T/dnsmasq.log" >&2; return 1; }
+}
+
+# start_pebble HTTP_PORT HTTPS_PORT [VALIDITY_S]: Pebble, Debian's ACME test server, on a TLS
+# certificate of its own made here, validating challenges for real: it resolves names through
+# start_dns's server (call that first) and fetches http-01 challenges from HTTP_PORT of the
+# address. Certificates it issues last VALIDITY_S seconds (default: Pebble's five years). Sets
+# PEBBLE_DIR (https://localhost:PORT/dir), PEBBLE_TLS (the CA file of its directory's TLS) and
 # PEBBLE_ROOT (the root of the certificates it issues, fetched from its management port).
 start_pebble() {
 	acme_port=$(free_port)
 	mgmt_port=$(free_port)
 	mkdir -p "$T/pebble"
+	validity=""
+	[ -z "${3:-}" ] || validity=", \"certificateValidityPeriod\": $3"
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
 		-addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
 		-keyout "$T/pebble/key.pem" -out "$T/pebble/cert.pem" 2>/dev/null
 	cat >"$T/pebble/pebble.json" <<JSON
 {"pebble": {"listenAddress": "127.0.0.1:$acme_port", "managementListenAddress": "127.0.0.1:$mgmt_port",
  "certificate": "$T/pebble/cert.pem", "privateKey": "$T/pebble/key.pem",
- "httpPort": $1, "tlsPort": $2, "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+ "httpPort": $1, "tlsPort": $2, "ocspResponderURL": "", "externalAccountBindingRequired": false$validity}}
 JSON
-	PEBBLE_VA_ALWAYS_VALID=1 PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 \
-		pebble -config "$T/pebble/pebble.json" >"$T/pebble.log" 2>&1 &
+	PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 \
+		pebble -config "$T/pebble/pebble.json" -dnsserver "127.0.0.1:$DNS_PORT" \
+		>"$T/pebble.log" 2>&1 &
 	PIDS="$PIDS $!"
 	PEBBLE_DIR="https://localhost:$acme_port/dir"
 	PEBBLE_TLS="$T/pebble/cert.pem"

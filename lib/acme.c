@@ -31,6 +31,16 @@ static int acme_render_apache(const struct config *cfg, json_t *names, struct bu
 	return 0;
 }
 
+long long acme_cert_version(const struct config *cfg, const char *name)
+{
+	char path[CONFIG_STR_MAX + HOST_DOMAIN_MAX + 32];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s/fullchain.pem", cfg->acme_cert_dir, name);
+	if (stat(path, &st) != 0)   /* follows dehydrated's link to fullchain-{time}.pem */
+		return 0;
+	return (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec + 1;
+}
+
 int acme_cert_present(const struct config *cfg, const char *name)
 {
 	char path[CONFIG_STR_MAX + HOST_DOMAIN_MAX + 32];

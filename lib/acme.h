@@ -18,6 +18,8 @@
  * (picked by SNI), only those covered. */
 int acme_render(const struct config *cfg, json_t *names, struct buf *out, json_t **covered,
 		struct error *err);
+/* Changes whenever the client puts a new certificate for name in acme_cert_dir; 0 for none. */
+long long acme_cert_version(const struct config *cfg, const char *name);
 /* 1 when acme_cert_dir holds a certificate and key for name. */
 int acme_cert_present(const struct config *cfg, const char *name);
 

@@ -127,6 +127,7 @@ static const struct config_key config_keys[] = {
 	S(acme_client, ""),
 	S(acme_cert_dir, "/var/lib/skiff/acme/certs"),
 	S(acme_reload, ""),
+	I(acme_renew_interval, "43200", 1, 604800),
 	S(sse_listen, "127.0.0.1:8081"),
 	I(sse_threads, "0", 0, 64),
 	I(sse_max_clients, "20000", 1, 1000000),

@@ -120,6 +120,7 @@ struct config {
 	char acme_cert_dir[CONFIG_STR_MAX];  /* lighttpd: where it puts NAME/fullchain.pem */
 	char acme_reload[CONFIG_STR_MAX];    /* the command run (execve, split on spaces) after
 					      * acme_file changed; "" = none */
+	long acme_renew_interval;            /* lighttpd: seconds between renewal rounds */
 	/* sse bridge */
 	char sse_listen[CONFIG_STR_MAX];     /* "127.0.0.1:8081" or "unix:/path" */
 	long sse_threads;                    /* event loop threads, 0 = one per CPU */

@@ -58,7 +58,7 @@ struct domains *domains_new(const struct config *cfg)
 	ds->resolve = domains_resolve_list(cfg);
 	ds->reload_due = true;
 	ds->retry = json_object();
-	ds->next_renew = clock_mono_ms() + DOMAINS_RENEW_MS;
+	ds->next_renew = clock_mono_ms() + cfg->acme_renew_interval * 1000LL;
 	return ds;
 }
 
@@ -238,14 +238,18 @@ static void domains_issue(struct domains *ds, json_t *names, long long now)
 		return;
 	if (ds->renew_pos >= json_array_size(names)) {
 		ds->renew_pos = 0;
-		ds->next_renew = now + DOMAINS_RENEW_MS;
+		ds->next_renew = now + cfg->acme_renew_interval * 1000LL;
 		return;
 	}
 	const char *n = json_string_value(json_array_get(names, ds->renew_pos++));
 	const char *extra[] = { "--cron", "--domain", n, NULL };
-	/* the client renews only what is due; a new file needs the web server to reload */
-	if (domains_run("acme client", cfg->acme_client, extra, DOMAINS_CLIENT_TIMEOUT_S) == 0)
+	/* the client renews only what is due; a new certificate needs the web server to reload */
+	long long before = acme_cert_version(cfg, n);
+	if (domains_run("acme client", cfg->acme_client, extra, DOMAINS_CLIENT_TIMEOUT_S) == 0 &&
+	    acme_cert_version(cfg, n) != before) {
+		log_info("certificate renewed domain=%s", n);
 		ds->reload_due = true;
+	}
 }
 
 /* Rewrites acme_file from the live domains; reloads the web server when it changed, then

@@ -12,7 +12,6 @@
 #define DOMAINS_BODY_MAX 256           /* bytes read of a check's answer */
 #define DOMAINS_CLIENT_TIMEOUT_S 300   /* one run of the ACME client (acme = lighttpd) */
 #define DOMAINS_ORDER_RETRY_MS 60000   /* after a failed order; doubles up to an hour */
-#define DOMAINS_RENEW_MS (12 * 3600 * 1000LL) /* between renewal rounds */
 
 struct domains;
 
