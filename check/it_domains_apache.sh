@@ -8,6 +8,9 @@
 # Pebble's root gets each site over HTTPS with the certificate of its own name; plain HTTP on
 # the domain then redirects to HTTPS. A third domain that does not point here stays pending
 # and never reaches the file; removing a domain drops it from the file and it stops serving.
+# Renewal: with two-minute certificates and MDRenewWindow 75%, mod_md orders a new one on its
+# own 30 s after the first and stages it; the graceful restart that activates staged
+# certificates (an operator's daily reload) then serves it.
 . "$(dirname "$0")/lib.sh"
 
 WWW=www-data
@@ -32,7 +35,7 @@ B=shop.example.test
 AWAY=away.example.test
 
 start_dns $A $B || exit 1
-start_pebble "$PORT" "$HTTPS_PORT" || exit 1
+start_pebble "$PORT" "$HTTPS_PORT" 120 || exit 1   # certificates of two minutes
 ok "Pebble runs"
 
 # ---- skiff: a project with a ready deployment ---------------------------------------------
@@ -118,6 +121,8 @@ MDContactEmail admin@example.com
 MDStoreDir $T/md
 MDPortMap http:$PORT https:$HTTPS_PORT
 MDRetryDelay 1s
+MDRenewWindow 75%
+MDCheckInterval 2s
 <Directory />
 	AllowOverride None
 	Require all denied
@@ -187,6 +192,13 @@ for n in $A $B; do
 	check_eq "$n: ACME challenges are answered (404 for an unknown token), not redirected" "404" "$r"
 done
 
+serial() {
+	openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -servername "$1" </dev/null 2>/dev/null |
+		openssl x509 -noout -serial 2>/dev/null
+}
+SERIAL_A=$(serial $A)
+check_match "$A: a serial" '^serial=' "$SERIAL_A"
+
 # ---- HSTS, opt-in per project (skiff-serve adds it over HTTPS) -------------------------------
 api skiff-create PATCH /api/projects/shop '{"hsts":true}'
 check_eq "PATCH hsts" 200 "$STATUS"
@@ -205,5 +217,19 @@ sleep 2   # the reload and skiff-serve's half-second memory
 r=$(curl -s -o "$T/gone.out" -w '%{http_code}' -H "Host: $B:$PORT" "http://127.0.0.1:$PORT/")
 check_eq "removed $B serves nothing" 404 "$r"
 check_nomatch "removed $B: not the project's page" 'shop over https' "$(cat "$T/gone.out")"
+
+# ---- renewal: mod_md orders and stages a new certificate by itself ----------------------------
+wait_for 120 test -s "$T/md/staging/$A/pubcert.pem" ||
+	{ fail "mod_md staged no renewed certificate for $A"; tail -n 30 "$T/apache/error.log" >&2; }
+apache2 -k graceful -f "$T/apache/apache2.conf"   # the daily reload that activates it
+wait_for 30 sh -c "[ \"\$(openssl s_client -connect 127.0.0.1:$HTTPS_PORT -servername $A </dev/null 2>/dev/null |
+	openssl x509 -noout -serial 2>/dev/null)\" != '$SERIAL_A' ]"
+r=$(serial $A)
+check_match "$A: a serial after the renewal" '^serial=' "$r"
+if [ "$r" != "$SERIAL_A" ]; then ok "$A: Apache serves the certificate mod_md renewed"
+else fail "$A: still the first certificate ($SERIAL_A)"; fi
+r=$(curl -sS --cacert "$PEBBLE_ROOT" --resolve "$A:$HTTPS_PORT:127.0.0.1" -o /dev/null \
+	-w '%{http_code} %{ssl_verify_result}' "https://$A:$HTTPS_PORT/" 2>&1)
+check_eq "$A over HTTPS after the renewal" "200 0" "$r"
 
 finish

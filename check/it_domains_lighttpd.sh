@@ -134,6 +134,7 @@ serial() {
 }
 SERIAL_A=$(serial $A)
 check_match "$A: a serial" '^serial=' "$SERIAL_A"
+cp "$T/acme/skiff-domains.conf" "$T/acme-before-renewal.conf"
 
 # ---- HSTS, opt-in per project ----------------------------------------------------------------
 hsts() {
@@ -168,7 +169,8 @@ check_eq "removed $B serves nothing over HTTP" 404 "$r"
 
 # ---- renewal, no person acting ----------------------------------------------------------------
 # Pebble's certificates last an hour and dehydrated renews what expires within RENEW_DAYS=1:
-# the renewal round (acme_renew_interval = 20 s) gets a new one and reloads lighttpd.
+# the renewal round (acme_renew_interval = 20 s) gets a new one, which changes acme_file, and
+# skiff-dispatch reloads lighttpd.
 wait_for 90 sh -c "[ \"\$(openssl s_client -connect 127.0.0.1:$HTTPS_PORT -servername $A </dev/null 2>/dev/null |
 	openssl x509 -noout -serial 2>/dev/null)\" != '$SERIAL_A' ]"
 r=$(serial $A)
@@ -176,6 +178,9 @@ check_match "$A: a serial after the renewal round" '^serial=' "$r"
 if [ "$r" != "$SERIAL_A" ]; then ok "$A: lighttpd serves the renewed certificate"
 else fail "$A: still the first certificate ($SERIAL_A) after 90 s"; fi
 check_match "skiff-dispatch renewed $A" "certificate renewed domain=$A" "$(cat "$T/dispatch.log")"
+if cmp -s "$T/acme/skiff-domains.conf" "$T/acme-before-renewal.conf"; then
+	fail "acme_file unchanged by the renewal: a path unit watching it would not reload"
+else ok "the renewal changed acme_file (what a path unit watching it reloads on)"; fi
 r=$(curl -sS --cacert "$PEBBLE_ROOT" --resolve "$A:$HTTPS_PORT:127.0.0.1" -o /dev/null \
 	-w '%{http_code} %{ssl_verify_result}' "https://$A:$HTTPS_PORT/" 2>&1)
 check_eq "$A over HTTPS after the renewal" "200 0" "$r"

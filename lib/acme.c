@@ -65,6 +65,9 @@ static int acme_render_lighttpd(const struct config *cfg, json_t *names, struct 
 		const char *n = json_string_value(v);
 		if (!acme_cert_present(cfg, n))
 			continue;
+		/* the comment changes with the certificate, so that a renewal changes the file
+		 * and whatever watches it (acme_reload, a systemd path unit) reloads lighttpd */
+		buf_printf(out, "# certificate %lld\n", acme_cert_version(cfg, n));
 		buf_printf(out, "$HTTP[\"host\"] == \"%s\" {\n\tssl.pemfile = \"%s/%s/fullchain.pem\"\n"
 			   "\tssl.privkey = \"%s/%s/privkey.pem\"\n}\n", n, cfg->acme_cert_dir, n,
 			   cfg->acme_cert_dir, n);

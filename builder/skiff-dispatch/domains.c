@@ -243,13 +243,12 @@ static void domains_issue(struct domains *ds, json_t *names, long long now)
 	}
 	const char *n = json_string_value(json_array_get(names, ds->renew_pos++));
 	const char *extra[] = { "--cron", "--domain", n, NULL };
-	/* the client renews only what is due; a new certificate needs the web server to reload */
+	/* the client renews only what is due; a new certificate changes acme_file (acme_render),
+	 * which makes the web server reload */
 	long long before = acme_cert_version(cfg, n);
 	if (domains_run("acme client", cfg->acme_client, extra, DOMAINS_CLIENT_TIMEOUT_S) == 0 &&
-	    acme_cert_version(cfg, n) != before) {
+	    acme_cert_version(cfg, n) != before)
 		log_info("certificate renewed domain=%s", n);
-		ds->reload_due = true;
-	}
 }
 
 /* Rewrites acme_file from the live domains; reloads the web server when it changed, then
