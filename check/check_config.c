@@ -335,6 +335,8 @@ START_TEST(test_config_check_failures)
 		{ "domain = \n", "domain" },
 		{ "work_dir = work\n", "work_dir" },
 		{ "redis_prefix = \n", "redis_prefix" },
+		{ "domain_check_nameserver = ns1.example.com\n", "domain_check_nameserver" },
+		{ "domain_check_nameserver = 127.0.0.1:99999\n", "domain_check_nameserver" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char text[512];

@@ -8,6 +8,7 @@
 # Pebble's root gets each site over HTTPS with the certificate of its own name; plain HTTP on
 # the domain then redirects to HTTPS. A third domain that does not point here stays pending
 # and never reaches the file; removing a domain drops it from the file and it stops serving.
+# Active names are checked again (every 3 s here) and pass while plain HTTP redirects.
 # Renewal: with two-minute certificates and MDRenewWindow 75%, mod_md orders a new one on its
 # own 30 s after the first and stages it; the graceful restart that activates staged
 # certificates (an operator's daily reload) then serves it.
@@ -56,6 +57,7 @@ xsendfile_plain_only = true
 log_level = debug
 domain_check_resolve = $A:127.0.0.1 $B:127.0.0.1
 domain_check_timeout = 2
+domain_recheck_interval = 3
 acme = apache
 acme_file = $T/apache/skiff-domains.conf
 acme_site = $T/apache/skiff-domain-site.inc
@@ -67,19 +69,8 @@ export SKIFF_CONFIG="$T/skiff.conf"
 start_redis
 chmod 0666 "$T/redis.sock"
 
-printf '<!doctype html><h1>shop over https</h1>\n' >"$T/index.html"
-H=$(sha256sum "$T/index.html" | cut -c1-64)
-mkdir -p "$T/store/blobs/$(echo "$H" | cut -c1-2)"
-cp "$T/index.html" "$T/store/blobs/$(echo "$H" | cut -c1-2)/$H"
+seed_site shop eeeeeeeeeee2 '<!doctype html><h1>shop over https</h1>'
 chmod -R a+rX "$T/store"
-D1=eeeeeeeeeee2
-printf '{"version":1,"deployment":"%s","files":{"/index.html":{"hash":"%s","size":%s}}}' \
-	"$D1" "$H" "$(wc -c <"$T/index.html" | tr -d ' ')" >"$T/store/manifests/$D1.json"
-NOW=$(date +%s%3N)
-rcli hset skiff:project:shop created "$NOW" git_url https://example.com/s.git branch main \
-	current $D1 >/dev/null
-rcli zadd skiff:projects "$NOW" shop >/dev/null
-rcli hset skiff:deployment:$D1 project shop state ready created "$NOW" >/dev/null
 
 "$BIN/skiff-serve" -c "$T/skiff.conf" -s "$T/run/skiff-serve.sock" >>"$T/skiff-serve.log" 2>&1 &
 PIDS="$PIDS $!"
@@ -198,6 +189,23 @@ serial() {
 }
 SERIAL_A=$(serial $A)
 check_match "$A: a serial" '^serial=' "$SERIAL_A"
+
+# ---- re-checks of active names: mod_md redirects plain HTTP to HTTPS, not /.well-known/ ----
+field() {
+	api skiff-status GET /api/projects/shop/domains
+	python3 -c 'import json, sys
+for d in json.load(open(sys.argv[1]))["data"]:
+    if d["name"] == sys.argv[2]: print(d.get(sys.argv[3]))' "$T/body" "$1" "$2"
+}
+C1=$(field $A checked)
+sleep 8   # domain_recheck_interval = 3
+C2=$(field $A checked)
+if [ "$C2" -gt "$C1" ] 2>/dev/null; then ok "$A checked again ($C1 -> $C2)"
+else fail "$A not checked again ($C1 -> $C2)"; fi
+for n in $A $B; do
+	check_eq "$n: re-checked while HTTP redirects to HTTPS, nothing lost" None "$(field $n lostSince)"
+	check_eq "$n: no reason" None "$(field $n reason)"
+done
 
 # ---- HSTS, opt-in per project (skiff-serve adds it over HTTPS) -------------------------------
 api skiff-create PATCH /api/projects/shop '{"hsts":true}'

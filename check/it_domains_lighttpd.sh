@@ -74,25 +74,10 @@ CONF
 PIDS="$PIDS $!"
 
 # ---- a project with a ready deployment -----------------------------------------------------
-printf '<!doctype html><h1>shop on lighttpd over https</h1>\n' >"$T/index.html"
-H=$(sha256sum "$T/index.html" | cut -c1-64)
-mkdir -p "$T/store/blobs/$(echo "$H" | cut -c1-2)" "$T/store/manifests"
-cp "$T/index.html" "$T/store/blobs/$(echo "$H" | cut -c1-2)/$H"
-D1=fffffffffff2
-printf '{"version":1,"deployment":"%s","files":{"/index.html":{"hash":"%s","size":%s}}}' \
-	"$D1" "$H" "$(wc -c <"$T/index.html" | tr -d ' ')" >"$T/store/manifests/$D1.json"
-NOW=$(date +%s%3N)
-rcli hset skiff:project:shop created "$NOW" git_url https://example.com/s.git branch main \
-	current $D1 >/dev/null
-rcli zadd skiff:projects "$NOW" shop >/dev/null
-rcli hset skiff:deployment:$D1 project shop state ready created "$NOW" >/dev/null
+seed_site shop fffffffffff2 '<!doctype html><h1>shop on lighttpd over https</h1>'
 
-api() {
-	STATUS=$(curl -sS -o "$T/body" -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' \
-		-H "Origin: $STACK_URL" ${3:+--data "$3"} "$STACK_URL$2")
-}
 for n in $A $B; do
-	api POST /api/projects/shop/domains "{\"name\":\"$n\"}"
+	stack_api POST /api/projects/shop/domains "{\"name\":\"$n\"}"
 	check_eq "add $n" 201 "$STATUS"
 done
 
@@ -142,21 +127,21 @@ hsts() {
 		"https://$A:$HTTPS_PORT/" | tr -d '\r' | sed -n 's/^[Ss]trict-[Tt]ransport-[Ss]ecurity: //p'
 }
 check_eq "no HSTS before the project asks for it" "" "$(hsts)"
-api PATCH /api/projects/shop '{"hsts":true}'
+stack_api PATCH /api/projects/shop '{"hsts":true}'
 check_eq "PATCH hsts: 200" 200 "$STATUS"
 check_eq "the project shows hsts" true "$(jget data.hsts)"
-api PATCH /api/projects/shop '{"hsts":"yes"}'
+stack_api PATCH /api/projects/shop '{"hsts":"yes"}'
 check_eq "PATCH hsts with a string: 400" 400 "$STATUS"
 sleep 1   # skiff-serve remembers an answer for half a second
 check_eq "HSTS over HTTPS once asked for" "max-age=31536000" "$(hsts)"
 r=$(curl -s -D - -o /dev/null -H "Host: $A:$STACK_PORT" "http://127.0.0.1:$STACK_PORT/" | tr -d '\r')
 check_nomatch "no HSTS over plain HTTP" '^[Ss]trict-[Tt]ransport' "$r"
-api PATCH /api/projects/shop '{"hsts":false}'
+stack_api PATCH /api/projects/shop '{"hsts":false}'
 sleep 1
 check_eq "HSTS off again" "" "$(hsts)"
 
 # ---- removal ---------------------------------------------------------------------------------
-api DELETE "/api/projects/shop/domains/$B"
+stack_api DELETE "/api/projects/shop/domains/$B"
 check_eq "remove $B" 200 "$STATUS"
 wait_for 10 sh -c "! grep -q '$B' '$T/acme/skiff-domains.conf'"
 check_nomatch "$B is out of the ACME file" "$B" "$(cat "$T/acme/skiff-domains.conf")"

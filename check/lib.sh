@@ -212,8 +212,32 @@ stack_logs() {
 	done
 }
 
+# stack_api METHOD PATH [BODY]: a JSON request to start_stack's API from the dashboard's origin;
+# STATUS and $T/body
+stack_api() {
+	STATUS=$(curl -sS -o "$T/body" -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' \
+		-H "Origin: $STACK_URL" ${3:+--data "$3"} "$STACK_URL$2")
+}
+
+# seed_site SLUG DEPLOYMENT HTML: a project SLUG whose current deployment DEPLOYMENT (ready)
+# serves HTML as /index.html, from the file store in $T/store
+seed_site() {
+	printf '%s\n' "$3" >"$T/index.html"
+	h=$(sha256sum "$T/index.html" | cut -c1-64)
+	mkdir -p "$T/store/blobs/$(echo "$h" | cut -c1-2)" "$T/store/manifests"
+	cp "$T/index.html" "$T/store/blobs/$(echo "$h" | cut -c1-2)/$h"
+	printf '{"version":1,"deployment":"%s","files":{"/index.html":{"hash":"%s","size":%s}}}' \
+		"$2" "$h" "$(wc -c <"$T/index.html" | tr -d ' ')" >"$T/store/manifests/$2.json"
+	now=$(date +%s%3N)
+	rcli hset "skiff:project:$1" created "$now" git_url "https://example.com/$1.git" \
+		branch main current "$2" >/dev/null
+	rcli zadd skiff:projects "$now" "$1" >/dev/null
+	rcli hset "skiff:deployment:$2" project "$1" state ready created "$now" >/dev/null
+}
+
 # start_dns NAME...: dnsmasq on a free loopback port ($DNS_PORT) answering A queries for each
-# NAME with 127.0.0.1 and nothing else (no upstream, no /etc/hosts); dns_txt adds TXT records.
+# NAME with 127.0.0.1 and nothing else (no upstream, no /etc/hosts; other names under .test do
+# not exist); dns_txt adds TXT records.
 start_dns() {
 	: >"$T/dnsmasq.names"
 	for n in "$@"; do echo "address=/$n/127.0.0.1" >>"$T/dnsmasq.names"; done
@@ -221,9 +245,10 @@ start_dns() {
 	DNS_PORT=$(free_port)
 	dns_run
 }
-# dns_txt NAME VALUE: serve a TXT record VALUE at NAME too (dnsmasq restarts to read it)
+# dns_txt NAME VALUE: serve a TXT record VALUE at NAME too (dnsmasq restarts to read it);
+# dns_txt with no arguments drops every TXT record.
 dns_txt() {
-	echo "txt-record=$1,$2" >>"$T/dnsmasq.txt"
+	if [ $# = 0 ]; then : >"$T/dnsmasq.txt"; else echo "txt-record=$1,$2" >>"$T/dnsmasq.txt"; fi
 	kill "$DNS_PID" 2>/dev/null
 	wait "$DNS_PID" 2>/dev/null
 	dns_run
@@ -235,6 +260,7 @@ listen-address=127.0.0.1
 bind-interfaces
 no-resolv
 no-hosts
+local=/test/
 no-negcache
 user=root
 pid-file=

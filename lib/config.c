@@ -1,5 +1,6 @@
 /* config.c — the configuration key table, parsing of the file and of SKIFF_* variables. */
 #include "config.h"
+#include "dnstxt.h"
 #include "log.h"
 
 #include <ctype.h>
@@ -120,6 +121,8 @@ static const struct config_key config_keys[] = {
 	I(ecs_timeout, "30", 1, 3600),
 	S(domain_check_resolve, ""),
 	I(domain_check_timeout, "5", 1, 60),
+	S(domain_check_nameserver, ""),
+	I(domain_recheck_interval, "43200", 1, 604800),
 	S(acme, "none"),
 	S(acme_file, "/var/lib/skiff/acme/skiff-domains.conf"),
 	S(acme_site, "/etc/apache2/skiff-site.inc"),
@@ -381,6 +384,12 @@ int config_check(const struct config *cfg, struct error *err)
 	if (cfg->acme_reload[0] && cfg->acme_reload[0] != '/')
 		return error_set(err, SKIFF_EINVALID, "invalid_config",
 				 "acme_reload: the command starts with an absolute path");
+	struct sockaddr_in ns;
+	if (cfg->domain_check_nameserver[0] &&
+	    dnstxt_server_parse(cfg->domain_check_nameserver, &ns, err) < 0)
+		return error_set(err, SKIFF_EINVALID, "invalid_config",
+				 "domain_check_nameserver: not an IPv4 address with an optional "
+				 ":port");
 	return 0;
 }
 

@@ -111,6 +111,9 @@ struct config {
 	char domain_check_resolve[CONFIG_STR_MAX]; /* "name:address ...": fixed answers for the
 					      * check instead of DNS (split horizon, tests) */
 	long domain_check_timeout;           /* seconds for one check */
+	char domain_check_nameserver[CONFIG_STR_MAX]; /* "IPv4[:port]" asked for the TXT
+					      * records; "" = the system resolver */
+	long domain_recheck_interval;        /* seconds between checks of a name that passed */
 	char acme[16];                       /* "none", "apache" (mod_md) or "lighttpd" */
 	char acme_file[CONFIG_STR_MAX];      /* the configuration file skiff writes */
 	char acme_site[CONFIG_STR_MAX];      /* apache: the file each generated vhost includes */

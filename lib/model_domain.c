@@ -1,7 +1,8 @@
 /* model_domain.c — custom domains in Redis: domain:{name} (a hash: project, state, token,
- * reason, created, checked, attempts), project:{slug}:domains (a zset of names by creation
- * time), domains:check (a zset of the names to check, by when) and domains:live (a set of the
- * names that serve: what the ACME configuration lists). */
+ * reason, created, checked, attempts, lost), project:{slug}:domains (a zset of names by
+ * creation time), domains:check (a zset of the names to check, by when: pending ones until
+ * they pass, live ones again and again) and domains:live (a set of the names that serve: what
+ * the ACME configuration lists). */
 #include "model_domain.h"
 #include "model_script.h"
 
@@ -32,14 +33,14 @@ static const char model_lua_domain_remove[] =
 	"redis.call('SREM', KEYS[4], ARGV[2]) "
 	"return 1";
 
-/* KEYS: project domains; ARGV: prefix. */
+/* KEYS: project domains, check; ARGV: prefix. */
 static const char model_lua_domain_list[] =
 	"local out = {} "
 	"for _, n in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do "
 	"  local d = redis.call('HMGET', ARGV[1] .. 'domain:' .. n, 'state', 'token', 'reason', "
-	"  'created', 'checked', 'attempts') "
+	"  'created', 'checked', 'attempts', 'lost') "
 	"  if d[1] then out[#out+1] = {n, d[1], d[2] or '', d[3] or '', d[4] or '0', "
-	"  d[5] or '0', d[6] or '0'} end "
+	"  d[5] or '0', d[6] or '0', d[7] or '0', redis.call('ZSCORE', KEYS[2], n) or '0'} end "
 	"end "
 	"return out";
 
@@ -87,33 +88,42 @@ static const char model_lua_domain_due[] =
 	"return out";
 
 /* KEYS: domain, check, live; ARGV: name, token, ok, reason, now, fail after, retry min,
- * retry max. */
+ * retry max, recheck ms. A live domain that fails keeps its state (it goes on serving, as
+ * on the hosted platforms) with the reason and, in lost, when it first failed. */
 static const char model_lua_domain_checked[] =
-	"local d = redis.call('HMGET', KEYS[1], 'token', 'state', 'attempts') "
+	"local d = redis.call('HMGET', KEYS[1], 'token', 'state', 'attempts', 'lost') "
 	"if d[1] ~= ARGV[2] then return -2 end "
 	"if ARGV[3] == '1' then "
 	"  if d[2] ~= 'active' then redis.call('HSET', KEYS[1], 'state', 'verified') end "
-	"  redis.call('HSET', KEYS[1], 'reason', '', 'checked', ARGV[5], 'attempts', '0') "
-	"  redis.call('ZREM', KEYS[2], ARGV[1]) "
+	"  redis.call('HSET', KEYS[1], 'reason', '', 'checked', ARGV[5], 'attempts', '0', "
+	"  'lost', '0') "
+	"  redis.call('ZADD', KEYS[2], tonumber(ARGV[5]) + tonumber(ARGV[9]), ARGV[1]) "
 	"  redis.call('SADD', KEYS[3], ARGV[1]) "
 	"  return 1 "
 	"end "
 	"local a = tonumber(d[3] or '0') + 1 "
-	"local st = 'pending' "
-	"if a >= tonumber(ARGV[6]) then st = 'failed' end "
-	"redis.call('HSET', KEYS[1], 'state', st, 'reason', ARGV[4], 'checked', ARGV[5], "
-	"'attempts', a) "
+	"if d[2] == 'verified' or d[2] == 'active' then "
+	"  redis.call('HSET', KEYS[1], 'reason', ARGV[4], 'checked', ARGV[5], 'attempts', a) "
+	"  if (d[4] or '0') == '0' then redis.call('HSET', KEYS[1], 'lost', ARGV[5]) end "
+	"else "
+	"  local st = 'pending' "
+	"  if a >= tonumber(ARGV[6]) then st = 'failed' end "
+	"  redis.call('HSET', KEYS[1], 'state', st, 'reason', ARGV[4], 'checked', ARGV[5], "
+	"  'attempts', a) "
+	"end "
 	"local wait = tonumber(ARGV[7]) * 2 ^ (a - 1) "
 	"if wait > tonumber(ARGV[8]) then wait = tonumber(ARGV[8]) end "
 	"redis.call('ZADD', KEYS[2], tonumber(ARGV[5]) + wait, ARGV[1]) "
 	"return 1";
 
-/* KEYS: live; ARGV: prefix. */
+/* KEYS: live, check; ARGV: prefix, recheck at. A live name without a check to come (verified
+ * before live names were checked again) gets one. */
 static const char model_lua_domain_live[] =
 	"local out = {} "
 	"for _, n in ipairs(redis.call('SMEMBERS', KEYS[1])) do "
 	"  local st = redis.call('HGET', ARGV[1] .. 'domain:' .. n, 'state') "
 	"  if st == 'verified' or st == 'active' then out[#out+1] = n "
+	"    redis.call('ZADD', KEYS[2], 'NX', ARGV[2], n) "
 	"  else redis.call('SREM', KEYS[1], n) end "
 	"end "
 	"table.sort(out) "
@@ -192,11 +202,11 @@ int model_domain_get(struct redis *r, const char *name, struct domain *out, stru
 	memset(out, 0, sizeof(*out));
 	redis_key(r, kd, "domain:%s", name);
 	redisReply *reply = redis_cmd(r, err, "HMGET %s project state token reason created checked "
-				      "attempts", kd);
+				      "attempts lost", kd);
 	if (!reply)
 		return model_script_failed(err);
 	int rc = 0;
-	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 7 ||
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 8 ||
 	    reply->element[0]->type != REDIS_REPLY_STRING) {
 		rc = error_set(err, SKIFF_ENOTFOUND, "unknown_domain", "no domain %s", name);
 	} else {
@@ -208,32 +218,39 @@ int model_domain_get(struct redis *r, const char *name, struct domain *out, stru
 		out->created = model_script_num(reply->element[4]);
 		out->checked = model_script_num(reply->element[5]);
 		out->attempts = (long)model_script_num(reply->element[6]);
+		out->lost = model_script_num(reply->element[7]);
 	}
 	freeReplyObject(reply);
 	return rc;
 }
 
+/* o[key] = ms, or null for 0 (never, none). */
+static void model_domain_list_time(json_t *o, const char *key, long long ms)
+{
+	json_object_set_new(o, key, ms ? json_integer(ms) : json_null());
+}
+
 int model_domain_list(struct redis *r, const char *slug, json_t **out, struct error *err)
 {
-	char kz[REDIS_KEY_MAX];
+	char kz[REDIS_KEY_MAX], kc[REDIS_KEY_MAX];
 	redis_key(r, kz, "project:%s:domains", slug);
-	const char *args[] = { kz, redis_prefix(r) };
+	redis_key(r, kc, "domains:check");
+	const char *args[] = { kz, kc, redis_prefix(r) };
 	redisReply *reply = NULL;
 	*out = NULL;
-	int rc = model_script_reply(r, model_lua_domain_list, 1, 2, args, &reply, err);
+	int rc = model_script_reply(r, model_lua_domain_list, 2, 3, args, &reply, err);
 	if (rc < 0)
 		return rc;
 	json_t *list = json_array();
 	for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
 		redisReply *e = reply->element[i];
-		if (e->type != REDIS_REPLY_ARRAY || e->elements != 7)
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 9)
 			continue;
 		struct domain d;
 		model_script_str(e->element[0], d.name, sizeof(d.name));
 		model_script_str(e->element[1], d.state, sizeof(d.state));
 		model_script_str(e->element[2], d.token, sizeof(d.token));
 		model_script_str(e->element[3], d.reason, sizeof(d.reason));
-		long long checked = model_script_num(e->element[5]);
 		char path[sizeof(DOMAIN_WELL_KNOWN) + DOMAIN_TOKEN_LEN];
 		snprintf(path, sizeof(path), "%s%s", DOMAIN_WELL_KNOWN, d.token);
 		json_t *o = json_pack("{sssssssIsI}", "name", d.name, "state", d.state,
@@ -241,7 +258,13 @@ int model_domain_list(struct redis *r, const char *slug, json_t **out, struct er
 				      (json_int_t)model_script_num(e->element[4]), "attempts",
 				      (json_int_t)model_script_num(e->element[6]));
 		json_object_set_new(o, "reason", d.reason[0] ? json_string(d.reason) : json_null());
-		json_object_set_new(o, "checked", checked ? json_integer(checked) : json_null());
+		model_domain_list_time(o, "checked", model_script_num(e->element[5]));
+		model_domain_list_time(o, "lostSince", model_script_num(e->element[7]));
+		model_domain_list_time(o, "nextCheck", model_script_num(e->element[8]));
+		char txt[sizeof(DOMAIN_TXT_PREFIX) + HOST_DOMAIN_MAX];
+		snprintf(txt, sizeof(txt), "%s%s", DOMAIN_TXT_PREFIX, d.name);
+		json_object_set_new(o, "verificationTxt", json_pack("{ssss}", "name", txt, "value",
+								    d.token));
 		json_array_append_new(list, o);
 	}
 	freeReplyObject(reply);
@@ -326,10 +349,10 @@ int model_domain_due(struct redis *r, long long now, struct domain *out, size_t 
 }
 
 int model_domain_checked(struct redis *r, const char *name, const char *token, bool ok,
-			 const char *reason, long long now, struct error *err)
+			 const char *reason, long long now, long long recheck_ms, struct error *err)
 {
 	char kd[REDIS_KEY_MAX], kc[REDIS_KEY_MAX], kl[REDIS_KEY_MAX], snow[24], fail[8], rmin[16],
-		rmax[16];
+		rmax[16], recheck[24];
 	redis_key(r, kd, "domain:%s", name);
 	redis_key(r, kc, "domains:check");
 	redis_key(r, kl, "domains:live");
@@ -337,20 +360,23 @@ int model_domain_checked(struct redis *r, const char *name, const char *token, b
 	snprintf(fail, sizeof(fail), "%d", DOMAIN_FAIL_AFTER);
 	snprintf(rmin, sizeof(rmin), "%d", DOMAIN_RETRY_MIN_MS);
 	snprintf(rmax, sizeof(rmax), "%d", DOMAIN_RETRY_MAX_MS);
+	snprintf(recheck, sizeof(recheck), "%lld", recheck_ms);
 	const char *args[] = { kd, kc, kl, name, token, ok ? "1" : "0", reason ? reason : "",
-			       snow, fail, rmin, rmax };
-	int rc = model_script_run(r, model_lua_domain_checked, 3, 11, args, "domain", "", err);
+			       snow, fail, rmin, rmax, recheck };
+	int rc = model_script_run(r, model_lua_domain_checked, 3, 12, args, "domain", "", err);
 	return rc == SKIFF_ENOTFOUND ? 0 : rc;   /* removed meanwhile: nothing to record */
 }
 
-int model_domain_live(struct redis *r, json_t **out, struct error *err)
+int model_domain_live(struct redis *r, long long recheck_at, json_t **out, struct error *err)
 {
-	char kl[REDIS_KEY_MAX];
+	char kl[REDIS_KEY_MAX], kc[REDIS_KEY_MAX], at[24];
 	redis_key(r, kl, "domains:live");
-	const char *args[] = { kl, redis_prefix(r) };
+	redis_key(r, kc, "domains:check");
+	snprintf(at, sizeof(at), "%lld", recheck_at);
+	const char *args[] = { kl, kc, redis_prefix(r), at };
 	redisReply *reply = NULL;
 	*out = NULL;
-	int rc = model_script_reply(r, model_lua_domain_live, 1, 2, args, &reply, err);
+	int rc = model_script_reply(r, model_lua_domain_live, 2, 4, args, &reply, err);
 	if (rc < 0)
 		return rc;
 	json_t *list = json_array();

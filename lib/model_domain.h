@@ -1,7 +1,9 @@
 /* model_domain.h — a project's custom domains in Redis: each name belongs to one project and
- * goes pending → verified (skiff fetched its token over HTTP) → active (handed to the web
- * server's ACME client), or failed with the reason after repeated failed checks (still
- * retried, with backoff). */
+ * goes pending → verified (skiff fetched its token over HTTP, or found it in the TXT record
+ * _skiff-challenge.{name}) → active (handed to the web server's ACME client), or failed with
+ * the reason after repeated failed checks (still retried, with backoff). A live (verified or
+ * active) name is checked again on a slow schedule; one that stopped pointing here keeps
+ * serving and shows since when and why. */
 #ifndef SKIFF_MODEL_DOMAIN_H
 #define SKIFF_MODEL_DOMAIN_H
 
@@ -22,6 +24,7 @@
 #define DOMAIN_RETRY_MAX_MS 3600000
 #define DOMAIN_CLAIM_MS 300000         /* a due name taken for a check is not due again before */
 #define DOMAIN_WELL_KNOWN "/.well-known/skiff/"
+#define DOMAIN_TXT_PREFIX "_skiff-challenge."   /* + name: the TXT record holding the token */
 
 struct domain {
 	char name[HOST_DOMAIN_MAX + 1];
@@ -32,6 +35,7 @@ struct domain {
 	long long created;                 /* ms */
 	long long checked;                 /* ms of the last check, 0 before the first */
 	long attempts;                     /* failed checks since the last success */
+	long long lost;                    /* ms of a live name's first failed re-check, else 0 */
 };
 
 /* What skiff-serve needs of a domain, in one round trip: its project, state, token and the
@@ -78,12 +82,16 @@ int model_domain_project_site(struct redis *r, const char *slug, struct domain_s
 int model_domain_due(struct redis *r, long long now, struct domain *out, size_t max, size_t *n,
 		     struct error *err);
 /* Records the check of name with token (a domain removed or added again since is left
- * alone): ok makes it verified; a failure keeps the reason, counts the attempt, makes it
- * failed from the DOMAIN_FAIL_AFTER-th on, and schedules the next check with backoff. */
+ * alone): ok makes it verified (active stays active) and schedules the next check recheck_ms
+ * later; a failure keeps the reason, counts the attempt and schedules the next check with
+ * backoff. A pending name becomes failed from the DOMAIN_FAIL_AFTER-th failure on; a live one
+ * keeps its state (it keeps serving) and records when it first failed (lost). */
 int model_domain_checked(struct redis *r, const char *name, const char *token, bool ok,
-			 const char *reason, long long now, struct error *err);
-/* The names that serve (verified or active), sorted, as a JSON array of strings. */
-int model_domain_live(struct redis *r, json_t **out, struct error *err);
+			 const char *reason, long long now, long long recheck_ms,
+			 struct error *err);
+/* The names that serve (verified or active), sorted, as a JSON array of strings. One that
+ * has no check scheduled gets one at recheck_at (ms). */
+int model_domain_live(struct redis *r, long long recheck_at, json_t **out, struct error *err);
 /* Marks every verified domain of names (a JSON array of strings) active. */
 int model_domain_activate(struct redis *r, json_t *names, struct error *err);
 

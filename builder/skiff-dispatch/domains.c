@@ -1,10 +1,12 @@
 /* domains.c — the ownership check of custom domains and the ACME configuration file. A check
  * fetches http://{name}[:site_port]/.well-known/skiff/{token} (no redirects, a short timeout,
  * the system resolver unless domain_check_resolve names the address) and expects the token
- * as the body: only this installation's skiff-serve knows it. */
+ * as the body: only this installation's skiff-serve knows it. When that fails, the TXT
+ * records of _skiff-challenge.{name} holding the token pass too (the user put it there). */
 #include "domains.h"
 #include "acme.h"
 #include "clock.h"
+#include "dnstxt.h"
 #include "log.h"
 #include "model_domain.h"
 #include "proc.h"
@@ -140,6 +142,35 @@ static int domains_fetch(struct domains *ds, const struct domain *d, char *reaso
 	return 1;
 }
 
+/* 1 when a TXT record of _skiff-challenge.{name} is the token of d, else 0 with reason. */
+static int domains_txt(struct domains *ds, const struct domain *d, char *reason, size_t rlen)
+{
+	char qname[sizeof(DOMAIN_TXT_PREFIX) + HOST_DOMAIN_MAX];
+	struct dnstxt txt;
+	struct error err;
+	snprintf(qname, sizeof(qname), "%s%s", DOMAIN_TXT_PREFIX, d->name);
+	if (dnstxt_query(qname, ds->cfg->domain_check_nameserver, ds->cfg->domain_check_timeout,
+			 &txt, &err) < 0) {
+		snprintf(reason, rlen, "%.180s", err.message);
+		return 0;
+	}
+	for (size_t i = 0; i < txt.n; i++)
+		if (!strcmp(txt.value[i], d->token))
+			return 1;
+	snprintf(reason, rlen, "no TXT record at %.140s holds the token", qname);
+	return 0;
+}
+
+/* Either check passing verifies d; the reason says why both failed. */
+static int domains_verify(struct domains *ds, const struct domain *d, char *reason, size_t rlen)
+{
+	char http[DOMAIN_REASON_MAX + 1] = "", dns[DOMAIN_REASON_MAX + 1] = "";
+	if (domains_fetch(ds, d, http, sizeof(http)) || domains_txt(ds, d, dns, sizeof(dns)))
+		return 1;
+	snprintf(reason, rlen, "%.110s; %.88s", http, dns);
+	return 0;
+}
+
 static int domains_check(struct domains *ds, struct redis *r, struct error *err)
 {
 	struct domain due[DOMAINS_CHECKS_MAX];
@@ -148,14 +179,14 @@ static int domains_check(struct domains *ds, struct redis *r, struct error *err)
 		return err->code;
 	for (size_t i = 0; i < n; i++) {
 		char reason[DOMAIN_REASON_MAX + 1] = "";
-		int ok = domains_fetch(ds, &due[i], reason, sizeof(reason));
+		int ok = domains_verify(ds, &due[i], reason, sizeof(reason));
 		if (ok)
 			log_info("domain verified domain=%s project=%s", due[i].name, due[i].project);
 		else
 			log_info("domain check failed domain=%s project=%s attempt=%ld reason=\"%s\"",
 				 due[i].name, due[i].project, due[i].attempts + 1, reason);
 		if (model_domain_checked(r, due[i].name, due[i].token, ok, reason, clock_wall_ms(),
-					 err) < 0)
+					 ds->cfg->domain_recheck_interval * 1000LL, err) < 0)
 			return err->code;
 	}
 	return 0;
@@ -257,7 +288,8 @@ static int domains_acme(struct domains *ds, struct redis *r, struct error *err)
 {
 	const struct config *cfg = ds->cfg;
 	json_t *names = NULL;
-	if (model_domain_live(r, &names, err) < 0)
+	if (model_domain_live(r, clock_wall_ms() + cfg->domain_recheck_interval * 1000LL, &names,
+			      err) < 0)
 		return err->code;
 	if (!strcmp(cfg->acme, "lighttpd"))
 		domains_issue(ds, names, clock_mono_ms());

@@ -166,9 +166,27 @@ static void pages_domains(struct http_request *req, struct buf *b, const char *s
 				buf_put_html(b, p->primary_domain);
 				buf_puts(b, "</span>");
 			}
+			json_t *txt = json_object_get(d, "verificationTxt");
+			const char *txt_name = json_string_value(json_object_get(txt, "name"));
+			const char *txt_value = json_string_value(json_object_get(txt, "value"));
+			if (!serves && txt_name && txt_value) {
+				/* the DNS alternative to pointing the name here first */
+				buf_puts(b, "<div class=\"domain-txt\">or a TXT record <code>");
+				buf_put_html(b, txt_name);
+				buf_puts(b, "</code> <code>");
+				buf_put_html(b, txt_value);
+				buf_puts(b, "</code></div>");
+			}
 			buf_puts(b, "</td><td data-label=\"State\">");
 			pages_badge(b, state);
 			buf_puts(b, "</td><td data-label=\"Last check\" class=\"msg\">");
+			json_t *lost = json_object_get(d, "lostSince");
+			if (json_is_integer(lost)) {
+				/* a live domain keeps serving while it does not point here */
+				buf_puts(b, "<span class=\"domain-lost\">Stopped pointing here at ");
+				pages_time(b, json_integer_value(lost));
+				buf_puts(b, "; still served, checked again with backoff:</span> ");
+			}
 			buf_put_html(b, reason ? reason : serves ? "points here" : "");
 			buf_puts(b, "</td><td class=\"row-actions\"><form method=\"post\" class=\"inline\" "
 				 "action=\"/api/projects/");
