@@ -243,6 +243,7 @@ start_dns() {
 	for n in "$@"; do echo "address=/$n/127.0.0.1" >>"$T/dnsmasq.names"; done
 	: >"$T/dnsmasq.txt"
 	DNS_PORT=$(free_port)
+	while ss -Huan "sport = :$DNS_PORT" | grep -q .; do DNS_PORT=$(free_port); done   # UDP too
 	dns_run
 }
 # dns_txt NAME VALUE: serve a TXT record VALUE at NAME too (dnsmasq restarts to read it);
