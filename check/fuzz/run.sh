@@ -6,14 +6,14 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 FUZZ_TIME=${FUZZ_TIME:-60}
-FUZZ_TARGETS=${FUZZ_TARGETS:-"fuzz_path fuzz_rules fuzz_http fuzz_hook fuzz_detect"}
+FUZZ_TARGETS=${FUZZ_TARGETS:-"fuzz_path fuzz_rules fuzz_http fuzz_hook fuzz_detect fuzz_dnstxt"}
 CC=${FUZZ_CC:-clang}
 OUT=build/fuzz
 pkgs="fcgi libgit2 libcurl hiredis jansson libevent libcrypto zlib libbrotlienc libbrotlidec libsystemd"
 mkdir -p "$OUT/lib"
 san="-fsanitize=address,undefined -fno-sanitize-recover=all"
 flags="-g -O1 $san -std=c11 -D_GNU_SOURCE -DSKIFF_VERSION=\"fuzz\" -Ilib $(pkg-config --cflags $pkgs)"
-libs="$(pkg-config --libs $pkgs) -lpthread -lm"
+libs="$(pkg-config --libs $pkgs) -lresolv -lpthread -lm"
 # every lib/ source once (the targets reach into http, hook, detect and what they use); an
 # object is rebuilt when its source or any header is newer
 objs=

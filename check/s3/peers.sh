@@ -25,7 +25,7 @@ peers_tools() {
 		# shellcheck disable=SC2046,SC2086
 		cc -std=c11 -D_GNU_SOURCE -DSKIFF_VERSION='"test"' -g -I"$ROOT/lib" $(pkg-config --cflags $pk) \
 			$san -o "$T/$tool" "$S3DIR/$tool.c" "$SKIFF_BUILD_DIR/libskiff.a" \
-			$(pkg-config --libs $pk) -lpthread -lm 2>"$T/$tool.cc.log" ||
+			$(pkg-config --libs $pk) -lresolv -lpthread -lm 2>"$T/$tool.cc.log" ||
 			{ cat "$T/$tool.cc.log" >&2; echo "cannot build $tool" >&2; exit 1; }
 	done
 }
