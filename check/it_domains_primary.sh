@@ -145,8 +145,11 @@ check_match "an absolute-form target goes to $WWW, never to its host" "^(308 $TO
 check_nomatch "... and never to evil.example" 'evil\.example' "$out"
 
 # ---- what stays on the name asked -------------------------------------------------------------
+# lighttpd serves the ACME client's challenge files itself (its alias), before any redirect
+mkdir -p "$T/acme/challenges" && printf 'a challenge' >"$T/acme/challenges/some-token"
 site "$APEX" /.well-known/acme-challenge/some-token
 check_eq "ACME challenges are not redirected" "200 " "$STATUS $LOCATION"
+check_eq "... the challenge file is served" "a challenge" "$(cat "$T/body")"
 TOKEN=$(rcli hget skiff:domain:$APEX token)
 site "$APEX" "/.well-known/skiff/$TOKEN"
 check_eq "the ownership check is not redirected" 200 "$STATUS"
