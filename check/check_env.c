@@ -18,7 +18,12 @@ START_TEST(test_env_names)
 	static const char *bad[] = { "", "1A", "A-B", "A B", "A=B", "É", "PATH", "HOME", "CI",
 				     "SKIFF", "SKIFF_COMMIT", "SKIFF_ANYTHING", "LD_PRELOAD",
 				     "LD_LIBRARY_PATH", "GLIBC_TUNABLES", "GCONV_PATH", "BASH_ENV",
-				     "IFS", "BASH_FUNC_x%%", "npm_config_cache" };
+				     "IFS", "BASH_FUNC_x%%", "npm_config_cache",
+				     /* what the build cache and quiet installs set, in any case */
+				     "NPM_CONFIG_CACHE", "npm_config_store_dir", "NPM_CONFIG_STORE_DIR",
+				     "YARN_CACHE_FOLDER", "yarn_cache_folder",
+				     "npm_config_prefer_offline", "npm_config_update_notifier",
+				     "npm_config_fund", "npm_config_audit" };
 	struct error err;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		ck_assert_msg(env_name_check(good[i], &err) == 0, "%s: %s", good[i], err.message);

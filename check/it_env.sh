@@ -124,6 +124,13 @@ same_error "an output directory outside the repository" '"outputDirectory":"../u
 same_error "an unknown field" '"colour":"blue"'
 same_error "a reserved variable name" '"env":[{"name":"LD_PRELOAD","value":"/tmp/x.so"}]'
 same_error "a SKIFF_ variable" '"env":[{"name":"SKIFF_COMMIT","value":"x"}]'
+# the build cache's own settings (run.c sets them for every build)
+same_error "pnpm's store of the build cache" '"env":[{"name":"npm_config_store_dir","value":"/tmp/x"}]'
+same_error "yarn's cache of the build cache" '"env":[{"name":"YARN_CACHE_FOLDER","value":"/tmp/x"}]'
+for v in npm_config_prefer_offline NPM_CONFIG_CACHE yarn_cache_folder; do
+	check_eq "$v is a reserved name" "400 invalid_env_name" \
+		"$(req skiff-create PATCH /api/projects/envsite "{\"env\":[{\"name\":\"$v\",\"value\":\"x\"}]}") $(jget error.code)"
+done
 same_error "a valid command with a bad branch" '"buildCommand":"make","branch":"-x"'
 check_eq "the refused creations created nothing" "" "$(rcli exists skiff:project:other | grep 1)"
 check_eq "PATCH of a missing project" "404" "$(req skiff-create PATCH /api/projects/nope '{"branch":"x"}')"

@@ -4,18 +4,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
-/* Set by skiff for every build, or part of how programs start: never a project's. */
+/* Set by skiff for every build (builder/skiff-build/run.c asserts that each variable it sets
+ * is here), or part of how programs start: never a project's. */
 static const char *const env_reserved[] = {
-	"SKIFF", "PATH", "HOME", "CI", "LANG", "TERM", "NO_COLOR", "npm_config_cache",
-	"GCONV_PATH", "GETCONF_DIR", "HOSTALIASES", "LOCALDOMAIN", "LOCPATH", "NLSPATH",
+	"SKIFF", "PATH", "HOME", "CI", "LANG", "TERM", "NO_COLOR", "GCONV_PATH", "GETCONF_DIR", "HOSTALIASES", "LOCALDOMAIN", "LOCPATH", "NLSPATH",
 	"RES_OPTIONS", "MALLOC_CHECK_", "MALLOC_PERTURB_", "BASH_ENV", "ENV", "IFS",
 	"SHELLOPTS", "BASHOPTS", "PS4", NULL,
 };
 static const char *const env_reserved_prefixes[] = {
 	"SKIFF_", "LD_", "GLIBC_", "BASH_FUNC_", NULL,
+};
+/* The package managers' settings skiff sets for the build cache and quiet installs; npm, pnpm
+ * and yarn read these names in any case (NPM_CONFIG_CACHE is npm_config_cache), so they are
+ * compared without it. */
+static const char *const env_reserved_any_case[] = {
+	"npm_config_cache", "npm_config_store_dir", "YARN_CACHE_FOLDER",
+	"npm_config_prefer_offline", "npm_config_update_notifier", "npm_config_fund",
+	"npm_config_audit", NULL,
 };
 
 struct env_list *env_list_new(void)
@@ -53,6 +62,17 @@ struct env_var *env_list_find(const struct env_list *l, const char *name)
 	return NULL;
 }
 
+bool env_name_reserved(const char *name)
+{
+	for (int i = 0; env_reserved[i]; i++)
+		if (!strcmp(name, env_reserved[i]))
+			return true;
+	for (int i = 0; env_reserved_any_case[i]; i++)
+		if (!strcasecmp(name, env_reserved_any_case[i]))
+			return true;
+	return false;
+}
+
 int env_name_check(const char *name, struct error *err)
 {
 	size_t n = name ? strlen(name) : 0;
@@ -68,11 +88,10 @@ int env_name_check(const char *name, struct error *err)
 					 "'%.64s' is not a variable name (letters, digits and _, not "
 					 "starting with a digit)", name);
 	}
-	for (int i = 0; env_reserved[i]; i++)
-		if (!strcmp(name, env_reserved[i]))
-			return error_set(err, SKIFF_EINVALID, "invalid_env_name",
-					 "%s is set by skiff or changes how programs start; it cannot "
-					 "be a project's variable", name);
+	if (env_name_reserved(name))
+		return error_set(err, SKIFF_EINVALID, "invalid_env_name",
+				 "%s is set by skiff or changes how programs start; it cannot "
+				 "be a project's variable", name);
 	for (int i = 0; env_reserved_prefixes[i]; i++)
 		if (!strncmp(name, env_reserved_prefixes[i], strlen(env_reserved_prefixes[i])))
 			return error_set(err, SKIFF_EINVALID, "invalid_env_name",
@@ -89,6 +108,18 @@ int env_value_check(const char *value, size_t len, const char *name, struct erro
 	if (memchr(value, '\0', len))
 		return error_set(err, SKIFF_EINVALID, "invalid_env_value",
 				 "the value of %s contains a NUL character", name);
+	return 0;
+}
+
+int env_var_open(const struct secret_key *k, const char *slug, const struct env_var *v,
+		 char **plain, size_t *n, struct error *err)
+{
+	char aad[ENV_AAD_MAX + 1];
+	snprintf(aad, sizeof(aad), "%s/env/%s", slug, v->name);
+	if (secret_open(k, aad, v->value, plain, n, err) < 0)
+		return error_set(err, SKIFF_EINVALID, "secret_invalid",
+				 "the secret variable %s cannot be opened (the key file changed, or "
+				 "the stored value was altered): set it again", v->name);
 	return 0;
 }
 

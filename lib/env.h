@@ -47,6 +47,9 @@ struct env_var *env_list_find(const struct env_list *l, const char *name);
  * (SKIFF_*, PATH, HOME, CI, ...) nor lets a build set because it changes how programs load
  * (LD_*, GLIBC_TUNABLES, GCONV_PATH, BASH_ENV, ...): invalid_env_name otherwise. */
 int env_name_check(const char *name, struct error *err);
+/* true for a name skiff sets itself for every build or that changes how programs start (the
+ * exact names; env_name_check also refuses the reserved prefixes). */
+bool env_name_reserved(const char *name);
 /* A value: no NUL, at most ENV_VALUE_MAX bytes: invalid_env_value / env_too_large. */
 int env_value_check(const char *value, size_t len, const char *name, struct error *err);
 
@@ -63,6 +66,11 @@ int env_list_merge_kept(struct env_list *l, const struct env_list *old, struct e
 /* Seals every secret value of l that is still plain (not sealed), bound to
  * "{slug}/env/{NAME}". A missing key file is then an error (secret_key_unavailable). */
 int env_list_seal(struct env_list *l, const char *slug, const char *key_file, struct error *err);
+/* The plain value of secret variable v of slug (*plain: free with secret_plain_free; *n its
+ * length), opened with key k: secret_invalid, naming the variable, when it does not open (the
+ * key file changed, or the stored value was altered). */
+int env_var_open(const struct secret_key *k, const char *slug, const struct env_var *v,
+		 char **plain, size_t *n, struct error *err);
 /* Which variables apply to a context name ("production", "preview"; "" = production). */
 unsigned env_context_bit(const char *context);
 

@@ -62,8 +62,13 @@ int build_env_load(struct build *b, struct error *err)
 		abort();
 	for (size_t i = 0; i < l->n && rc == 0; i++) {
 		const struct env_var *v = &l->vars[i];
+		struct error bad;
 		if (!(v->contexts & bit))
 			continue;
+		if (env_name_check(v->name, &bad) < 0) {  /* saved before skiff reserved it */
+			build_log(b, "Variable not given to the build: %s", bad.message);
+			continue;
+		}
 		if (v->secret && d->fork) {   /* a fork's pull request never sees a secret */
 			withheld++;
 			continue;

@@ -440,7 +440,7 @@ int remote_env(struct build *b, struct env_list **out, struct error *err)
 		const char *value = json_string_value(json_object_get(v, "value"));
 		json_t *ctx = json_object_get(v, "contexts"), *c;
 		size_t k;
-		if (!name || env_name_check(name, err) < 0) {
+		if (!name || !*name || strlen(name) > ENV_NAME_MAX) { /* build_env_load checks it */
 			env_list_free(l);
 			return error_set(err, SKIFF_EUPSTREAM, "bad_answer",
 					 "the API's start answer has a malformed variable");

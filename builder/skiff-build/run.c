@@ -6,6 +6,7 @@
 #include "build_state.h"
 #include "cache.h"
 #include "clock.h"
+#include "env.h"
 #include "gitauth.h"
 #include "net.h"
 #include "log.h"
@@ -14,6 +15,7 @@
 #include "proc.h"
 #include "sandbox.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -290,6 +292,20 @@ static size_t run_net_fds(struct build *b)
 	return run_net(b) == BUILD_NET_EGRESS ? 3 : 2;
 }
 
+/* Every variable skiff sets for a build is one a project cannot set (lib/env.c): a project's
+ * variable of the same name would otherwise stand next to it in the environment. */
+static void run_env_reserved(const char *const *base, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char name[ENV_NAME_MAX + 1];
+		size_t len = strcspn(base[i], "=");
+		assert(len < sizeof(name));
+		memcpy(name, base[i], len);
+		name[len] = '\0';
+		assert(env_name_reserved(name));
+	}
+}
+
 /* One command (a shell command, or the clone) in the sandbox with the build's limits; the
  * clone also gets auth's credentials as descriptor 3 + run_net_fds() when cred_fd >= 0. A
  * failure is SKIFF_EBUILD (or the limit's, the clone's error) with the message the user
@@ -334,6 +350,7 @@ static int run_sandboxed(struct build *b, const char *step, const char *const *c
 	/* then, for the install and build commands (never the clone), the project's variables
 	 * and skiff's own SKIFF_CONTEXT, SKIFF_COMMIT, ... (build_env.c) */
 	size_t nbase = sizeof(base) / sizeof(base[0]), nuser = clone ? 0 : b->nenv;
+	run_env_reserved(base, nbase);
 	const char **envp = calloc(nbase + nuser + 1, sizeof(*envp));
 	if (!envp)
 		abort();
