@@ -126,7 +126,7 @@ START_TEST(test_gitauth_load_opens_the_right_secret)
 	key_file();
 	create("site", id);
 	set_token("site", "oauth2", "ghp_secret");
-	ck_assert_int_eq(gitauth_load(r, &cfg, "site", "https://github.com/o/r.git", &a, NULL, &err), 0);
+	ck_assert_int_eq(gitauth_load(r, &cfg, "site", "https://github.com/o/r.git", false, &a, NULL, &err), 0);
 	ck_assert_ptr_nonnull(a.token);
 	ck_assert_str_eq(a.token, "ghp_secret");
 	ck_assert_str_eq(a.username, "oauth2");
@@ -134,7 +134,7 @@ START_TEST(test_gitauth_load_opens_the_right_secret)
 	gitauth_dispose(&a);
 	ck_assert_ptr_null(a.token);
 	/* the token goes only to the host it was set for */
-	ck_assert_int_eq(gitauth_load(r, &cfg, "site", "https://gitlab.example/o/r.git", &a, NULL, &err), 0);
+	ck_assert_int_eq(gitauth_load(r, &cfg, "site", "https://gitlab.example/o/r.git", false, &a, NULL, &err), 0);
 	ck_assert_ptr_null(a.token);
 	ck_assert_str_eq(a.token_host, "github.com");
 	a.missing = true;
@@ -142,7 +142,7 @@ START_TEST(test_gitauth_load_opens_the_right_secret)
 	ck_assert_ptr_nonnull(strstr(err.message, "was set for github.com, not for this URL's host"));
 	gitauth_dispose(&a);
 	/* an ssh URL takes the key, not the token */
-	ck_assert_int_eq(gitauth_load(r, &cfg, "site", "git@github.com:o/r.git", &a, NULL, &err), 0);
+	ck_assert_int_eq(gitauth_load(r, &cfg, "site", "git@github.com:o/r.git", false, &a, NULL, &err), 0);
 	ck_assert(a.ssh);
 	ck_assert_ptr_null(a.token);
 	ck_assert_ptr_null(a.private_key);
@@ -153,20 +153,82 @@ START_TEST(test_gitauth_load_opens_the_right_secret)
 	redisReply *rep = rc_cmd("HSET skiff:project:other:repo token %s token_host github.com", moved);
 	freeReplyObject(rep);
 	free(moved);
-	ck_assert_int_eq(gitauth_load(r, &cfg, "other", "https://github.com/o/r.git", &a, NULL, &err),
+	ck_assert_int_eq(gitauth_load(r, &cfg, "other", "https://github.com/o/r.git", false, &a, NULL, &err),
 			 SKIFF_EINVALID);
 	ck_assert_ptr_nonnull(strstr(err.message, "cannot open the repository credentials"));
 	/* nor with another key file */
 	int fd = open(cfg.secret_key_file, O_WRONLY | O_TRUNC);
 	ck_assert_int_eq(write(fd, "0123456789abcdef0123456789abcdef", 32), 32);
 	close(fd);
-	ck_assert_int_lt(gitauth_load(r, &cfg, "site", "https://github.com/o/r.git", &a, NULL, &err), 0);
+	ck_assert_int_lt(gitauth_load(r, &cfg, "site", "https://github.com/o/r.git", false, &a, NULL, &err), 0);
 	/* and a project without credentials needs no key file at all */
 	snprintf(cfg.secret_key_file, sizeof(cfg.secret_key_file), "%s/missing.key", tmpdir);
 	create("public", id);
-	ck_assert_int_eq(gitauth_load(r, &cfg, "public", "https://github.com/o/r.git", &a, NULL, &err), 0);
-	ck_assert_int_lt(gitauth_load(r, &cfg, "site", "https://github.com/o/r.git", &a, NULL, &err), 0);
+	ck_assert_int_eq(gitauth_load(r, &cfg, "public", "https://github.com/o/r.git", false, &a, NULL, &err), 0);
+	ck_assert_int_lt(gitauth_load(r, &cfg, "site", "https://github.com/o/r.git", false, &a, NULL, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.message, "missing.key"));
+}
+END_TEST
+
+/* The deploy key goes only to the host it was made for, and nothing to a fork's pull request:
+ * its URL comes from a webhook, wherever it points. */
+START_TEST(test_gitauth_key_only_to_its_host)
+{
+	char id[ID_LEN + 1];
+	struct gitauth a;
+	struct repo_access k;
+	struct error err;
+	key_file();
+	create("site", id);
+	set_token("site", "", "ghp_secret");
+	memset(&k, 0, sizeof(k));
+	snprintf(k.key_public, sizeof(k.key_public), "ssh-ed25519 AAAA skiff-site");
+	snprintf(k.key_host, sizeof(k.key_host), "github.com");
+	seal("site", "key", "PRIVATE-KEY-TEXT", k.key, sizeof(k.key));
+	ck_assert_int_eq(model_repo_set(r, "site", REPO_KEY, &k, false, &err), 0);
+	ck_assert_int_eq(gitauth_load(r, &cfg, "site", "git@github.com:o/r.git", false, &a, NULL, &err), 0);
+	ck_assert_str_eq(a.private_key, "PRIVATE-KEY-TEXT");
+	gitauth_dispose(&a);
+	/* another host: kept back, and the error says why */
+	ck_assert_int_eq(gitauth_load(r, &cfg, "site", "ssh://git@evil.example/o/r.git", false, &a,
+				      NULL, &err), 0);
+	ck_assert_ptr_null(a.private_key);
+	ck_assert_str_eq(a.key_host, "github.com");
+	a.missing = true;
+	gitauth_error(&a, "clone failed", &err);
+	ck_assert_str_eq(err.name, "repository_auth_required");
+	ck_assert_ptr_nonnull(strstr(err.message, "deploy key was made for github.com, not for this"));
+	char line[512];
+	gitauth_withheld(&a, line, sizeof(line));
+	ck_assert_ptr_nonnull(strstr(line, "made for github.com"));
+	gitauth_dispose(&a);
+	/* the same host with another port is another host */
+	ck_assert_int_eq(gitauth_load(r, &cfg, "site", "ssh://git@github.com:2222/o/r.git", false, &a,
+				      NULL, &err), 0);
+	ck_assert_ptr_null(a.private_key);
+	gitauth_dispose(&a);
+	/* a fork on the project's own host gets neither key nor token */
+	ck_assert_int_eq(gitauth_load(r, &cfg, "site", "git@github.com:fork/r.git", true, &a, NULL, &err), 0);
+	ck_assert_ptr_null(a.private_key);
+	ck_assert(a.fork);
+	a.missing = true;
+	gitauth_error(&a, "clone failed", &err);
+	ck_assert_ptr_nonnull(strstr(err.message, "a pull request from a fork gets none"));
+	gitauth_dispose(&a);
+	ck_assert_int_eq(gitauth_load(r, &cfg, "site", "https://github.com/fork/r.git", true, &a, NULL, &err), 0);
+	ck_assert_ptr_null(a.token);
+	gitauth_withheld(&a, line, sizeof(line));
+	ck_assert_ptr_nonnull(strstr(line, "access token: a pull request from a fork"));
+	gitauth_dispose(&a);
+	/* a key made before its host was recorded goes to the host of the project's URL */
+	ck_assert_int_eq(rc_int("HDEL %s %s", "skiff:project:site:repo", "key_host"), 1);
+	ck_assert_int_eq(gitauth_load(r, &cfg, "site", "git@evil.example:o/r.git", false, &a, NULL, &err), 0);
+	ck_assert_ptr_null(a.private_key);
+	ck_assert_str_eq(a.key_host, "github.com");
+	gitauth_dispose(&a);
+	ck_assert_int_eq(gitauth_load(r, &cfg, "site", "git@github.com:o/r.git", false, &a, NULL, &err), 0);
+	ck_assert_str_eq(a.private_key, "PRIVATE-KEY-TEXT");
+	gitauth_dispose(&a);
 }
 END_TEST
 
@@ -255,6 +317,7 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, test_model_repo_parts);
 	tcase_add_test(tc, test_model_repo_pin_once_per_host);
 	tcase_add_test(tc, test_gitauth_load_opens_the_right_secret);
+	tcase_add_test(tc, test_gitauth_key_only_to_its_host);
 	tcase_add_test(tc, test_gitauth_offers_once);
 	tcase_add_test(tc, test_gitauth_wire_round_trip);
 }

@@ -190,17 +190,35 @@ call skiff-status GET /api/projects/priv-ssh/repository >/dev/null
 check_eq "the API shows the pinned host key's fingerprint" "$fp1" "$(jget data.hostKey.fingerprint)"
 check_eq "  for the host and port of the URL" "127.0.0.1:$SPORT" "$(jget data.hostKey.host)"
 
-# a fork's pull request names its own repository, here the same server under another host name:
-# what its clone sees is not pinned, the project's pin stays (the record is marked as a fork's,
-# as it_preview.sh's webhook makes one)
+# a fork's pull request names its own repository, here the same server under another host name
+# (the record is marked as a fork's, as it_preview.sh's webhook makes one): it gets no deploy
+# key, wherever it points, and what its clone sees is not pinned
+check_eq "the API shows the host the key was made for" "127.0.0.1:$SPORT" \
+	"$(call skiff-status GET /api/projects/priv-ssh/repository >/dev/null; jget data.deployKey.host)"
+: >"$T/sshd.log"
 call skiff-create POST /api/projects/priv-ssh/deployments '{}' >/dev/null
 id=$(jget data.deploymentId)
 rcli hset "skiff:deployment:$id" fork 1 git_url "ssh://$SUSER@localhost:$SPORT$T/gitroot/site.git" >/dev/null
 dispatch
-check_eq "a fork's build from another ssh host is ready" "ready" "$(field "$id" state)"
+check_eq "a fork's build from the key's server is refused the key" "error" "$(field "$id" state)"
+check_match "  and says a fork gets no credential" "a pull request from a fork gets none of the project's credentials" \
+	"$(field "$id" error)"
+check_match "  as its log says before the clone" "Without the project's deploy key: a pull request from a fork" \
+	"$(call skiff-status GET "/api/deployments/$id/log" >/dev/null; cat "$T/body")"
+check_nomatch "  and sshd was offered no key" "publickey" "$(grep -i 'publickey' "$T/sshd.log")"
 call skiff-status GET /api/projects/priv-ssh/repository >/dev/null
 check_eq "  and leaves the project's pinned host key alone" "127.0.0.1:$SPORT $fp1" \
 	"$(jget data.hostKey.host) $(jget data.hostKey.fingerprint)"
+# the project's own URL moved to another host: the key stays with the host it was made for
+check_eq "the URL moves to another host name" "200" \
+	"$(call skiff-create PATCH /api/projects/priv-ssh "{\"gitURL\":\"ssh://$SUSER@localhost:$SPORT$T/gitroot/site.git\"}")"
+id=$(redeploy priv-ssh)
+check_eq "  its build gets no key" "error" "$(field "$id" state)"
+check_match "  and says for which host the key was made" \
+	"deploy key was made for 127.0.0.1:$SPORT, not for this URL's host" "$(field "$id" error)"
+call skiff-create PATCH /api/projects/priv-ssh "{\"gitURL\":\"$SURL\"}" >/dev/null
+id=$(redeploy priv-ssh)
+check_eq "  back on its host, the key works again" "ready" "$(field "$id" state)"
 
 # an scp-like URL reaches the same server: git@host:path (port 22 only), so only validation
 check_eq "an scp-like URL is accepted at creation" "202" \

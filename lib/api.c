@@ -134,8 +134,9 @@ json_t *api_repository(const struct repo_access *a)
 	}
 	json_t *key = json_null(), *host = json_null();
 	if (a->key[0])
-		key = json_pack("{s:s,s:s,s:I}", "publicKey", a->key_public, "fingerprint",
-				a->key_fingerprint, "createdAt", (json_int_t)a->key_created);
+		key = json_pack("{s:s,s:s,s:I,s:s}", "publicKey", a->key_public, "fingerprint",
+				a->key_fingerprint, "createdAt", (json_int_t)a->key_created, "host",
+				a->key_host);
 	if (a->host_key[0])
 		host = json_pack("{s:s,s:s,s:s,s:I}", "host", a->host, "type", a->host_key_type,
 				 "fingerprint", a->host_key, "pinnedAt", (json_int_t)a->host_key_pinned);

@@ -1,6 +1,7 @@
 /* gitauth.c — credentials and host key pinning for libgit2's https and ssh transports. */
 #include "gitauth.h"
 #include "clock.h"
+#include "model.h"
 #include "secret.h"
 #include "validate.h"
 
@@ -53,12 +54,30 @@ static int gitauth_open(const struct secret_key *k, const char *slug, const char
 	return 0;
 }
 
+/* The host a deploy key is offered to: the one it was made for; a key made before skiff
+ * recorded that, the host of the project's own URL. */
+static int gitauth_key_host(struct redis *r, const char *slug, const struct repo_access *rec,
+			    char out[REPO_HOST_MAX + 1], struct error *err)
+{
+	snprintf(out, REPO_HOST_MAX + 1, "%s", rec->key_host);
+	if (*out)
+		return 0;
+	struct project *p = malloc(sizeof(*p));
+	if (!p)
+		abort();
+	int rc = model_project_get(r, slug, p, err);
+	if (rc == 0 && validate_git_url_host(p->git_url, out, REPO_HOST_MAX + 1) < 0)
+		*out = '\0';
+	free(p);
+	return rc;
+}
+
 int gitauth_load(struct redis *r, const struct config *cfg, const char *slug, const char *url,
-		 struct gitauth *a, struct repo_access *repo, struct error *err)
+		 bool fork, struct gitauth *a, struct repo_access *repo, struct error *err)
 {
 	struct repo_access *rec = malloc(sizeof(*rec));
 	struct secret_key key;
-	char host[REPO_HOST_MAX + 1];
+	char host[REPO_HOST_MAX + 1], bound[REPO_HOST_MAX + 1];
 	int rc;
 	memset(&key, 0, sizeof(key));
 	if (!rec)
@@ -67,12 +86,26 @@ int gitauth_load(struct redis *r, const struct config *cfg, const char *slug, co
 	a->ssh = validate_git_url_ssh(url);
 	if ((rc = model_repo_get(r, slug, rec, err)) < 0)
 		goto out;
+	if (validate_git_url_host(url, host, sizeof(host)) < 0)
+		host[0] = '\0';
 	const char *sealed = a->ssh ? rec->key : rec->token;
-	/* a token goes only to the host it was set for: a URL changed since does not get it */
-	if (!a->ssh && *sealed && (validate_git_url_host(url, host, sizeof(host)) < 0 ||
-				   strcmp(host, rec->token_host) != 0)) {
+	if (*sealed && fork) {
+		/* a fork's pull request: its URL came with a webhook, and its code is not the
+		 * project's; it gets none of the project's credentials, wherever it is hosted */
+		a->fork = true;
+		sealed = "";
+	} else if (*sealed && !a->ssh && (!*host || strcmp(host, rec->token_host) != 0)) {
+		/* a token goes only to the host it was set for: a URL changed since does not get it */
 		snprintf(a->token_host, sizeof(a->token_host), "%s", rec->token_host);
 		sealed = "";
+	} else if (*sealed && a->ssh) {
+		/* nor a deploy key to another host than the one it was made for */
+		if ((rc = gitauth_key_host(r, slug, rec, bound, err)) < 0)
+			goto out;
+		if (!*host || strcmp(host, bound) != 0) {
+			snprintf(a->key_host, sizeof(a->key_host), "%s", *bound ? bound : "?");
+			sealed = "";
+		}
 	}
 	if (*sealed) {
 		if ((rc = secret_key_load(cfg->secret_key_file, &key, err)) < 0 ||
@@ -87,8 +120,7 @@ int gitauth_load(struct redis *r, const struct config *cfg, const char *slug, co
 	snprintf(a->username, sizeof(a->username), "%s", rec->token_user);
 	snprintf(a->public_key, sizeof(a->public_key), "%s", rec->key_public);
 	snprintf(a->key_fingerprint, sizeof(a->key_fingerprint), "%s", rec->key_fingerprint);
-	if (a->ssh && validate_git_url_host(url, host, sizeof(host)) == 0 &&
-	    !strcmp(host, rec->host)) {
+	if (a->ssh && *host && !strcmp(host, rec->host)) {
 		snprintf(a->pin_type, sizeof(a->pin_type), "%s", rec->host_key_type);
 		snprintf(a->pin, sizeof(a->pin), "%s", rec->host_key);
 	}
@@ -99,6 +131,21 @@ out:
 	OPENSSL_cleanse(rec, sizeof(*rec));
 	free(rec);
 	return rc;
+}
+
+void gitauth_withheld(const struct gitauth *a, char *out, size_t outlen)
+{
+	if (a->fork)
+		snprintf(out, outlen, "Without the project's %s: a pull request from a fork gets no "
+			 "credential of the project", a->ssh ? "deploy key" : "access token");
+	else if (a->key_host[0])
+		snprintf(out, outlen, "Without the project's deploy key: it was made for %s, not for "
+			 "this URL's host", a->key_host);
+	else if (a->token_host[0])
+		snprintf(out, outlen, "Without the project's access token: it was set for %s, not for "
+			 "this URL's host", a->token_host);
+	else
+		snprintf(out, outlen, "%s", "");
 }
 
 int gitauth_on_credentials(git_credential **out, const char *url, const char *user,
@@ -197,6 +244,15 @@ int gitauth_error(const struct gitauth *a, const char *what, struct error *err)
 				 "%s: the repository refused the access token (user %s): it is wrong, "
 				 "expired, or cannot read this repository", what,
 				 *a->username ? a->username : "x-access-token");
+	if (a->missing && a->fork)
+		return error_set(err, SKIFF_EGIT, "repository_auth_required",
+				 "%s: the fork's repository is private, and a pull request from a fork "
+				 "gets none of the project's credentials", what);
+	if (a->missing && a->ssh && a->key_host[0])
+		return error_set(err, SKIFF_EGIT, "repository_auth_required",
+				 "%s: the server wants a key and the project's deploy key was made for "
+				 "%s, not for this URL's host: generate a new one for this host", what,
+				 a->key_host);
 	if (a->missing && a->ssh)
 		return error_set(err, SKIFF_EGIT, "repository_auth_required",
 				 "%s: the server wants a key and the project has no deploy key: "
@@ -246,7 +302,7 @@ static void gitauth_wire_str(json_t *o, const char *name, const char *v)
 		json_object_set_new(o, name, json_string(v));
 }
 
-int gitauth_wire_write(const struct gitauth *a, int *fd, struct error *err)
+json_t *gitauth_wire_json(const struct gitauth *a)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "ssh", json_boolean(a->ssh));
@@ -257,8 +313,18 @@ int gitauth_wire_write(const struct gitauth *a, int *fd, struct error *err)
 	gitauth_wire_str(o, "keyFingerprint", a->key_fingerprint);
 	gitauth_wire_str(o, "pinType", a->pin_type);
 	gitauth_wire_str(o, "pin", a->pin);
+	gitauth_wire_str(o, "tokenHost", a->token_host);   /* for the clone's error message */
+	gitauth_wire_str(o, "keyHost", a->key_host);
+	if (a->fork)
+		json_object_set_new(o, "fork", json_true());
+	return o;
+}
+
+int gitauth_wire_write(const struct gitauth *a, int *fd, struct error *err)
+{
+	json_t *o = gitauth_wire_json(a);
 	char *text = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
+	secret_json_free(o);
 	if (!text)
 		abort();
 	size_t n = strlen(text);
@@ -309,10 +375,16 @@ int gitauth_wire_read(int fd, struct gitauth *a, struct error *err)
 	buf[n] = '\0';
 	json_t *o = json_loadb(buf, n, 0, NULL);
 	OPENSSL_cleanse(buf, n);
-	if (!json_is_object(o)) {
-		json_decref(o);
+	int rc = gitauth_wire_from_json(o, a, err);
+	json_decref(o);
+	return rc;
+}
+
+int gitauth_wire_from_json(json_t *o, struct gitauth *a, struct error *err)
+{
+	gitauth_init(a);
+	if (!json_is_object(o))
 		return error_set(err, SKIFF_EINVALID, NULL, "the credentials are not readable");
-	}
 	a->ssh = json_is_true(json_object_get(o, "ssh"));
 	gitauth_wire_get(o, "username", a->username, sizeof(a->username));
 	a->token = gitauth_wire_dup(o, "token");
@@ -321,6 +393,8 @@ int gitauth_wire_read(int fd, struct gitauth *a, struct error *err)
 	gitauth_wire_get(o, "keyFingerprint", a->key_fingerprint, sizeof(a->key_fingerprint));
 	gitauth_wire_get(o, "pinType", a->pin_type, sizeof(a->pin_type));
 	gitauth_wire_get(o, "pin", a->pin, sizeof(a->pin));
-	json_decref(o);
+	gitauth_wire_get(o, "tokenHost", a->token_host, sizeof(a->token_host));
+	gitauth_wire_get(o, "keyHost", a->key_host, sizeof(a->key_host));
+	a->fork = json_is_true(json_object_get(o, "fork"));
 	return 0;
 }

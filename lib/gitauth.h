@@ -29,6 +29,8 @@ struct gitauth {
 	bool missing;                                  /* the server wants what skiff lacks */
 	bool mismatch;                                 /* the host key is not the pinned one */
 	char token_host[REPO_HOST_MAX + 1];            /* a token kept back: set for this host */
+	char key_host[REPO_HOST_MAX + 1];              /* a key kept back: made for this host */
+	bool fork;                                     /* kept back: a fork's pull request */
 	char seen_type[SSHKEY_TYPE_MAX + 1];           /* the host key the server showed */
 	char seen[SSHKEY_FINGERPRINT_MAX + 1];
 };
@@ -39,9 +41,15 @@ void gitauth_init(struct gitauth *a);
 void gitauth_dispose(struct gitauth *a);
 /* The credentials of project slug for url (https: its token; ssh: its deploy key and the host
  * key pinned for url's host), opened with the key of cfg->secret_key_file only when there is
- * one to open. The project's record (repo, may be NULL) is filled too. */
+ * one to open. A token or key goes only to the host it was set or made for (token_host,
+ * key_host say so when kept back), and never to a fork's pull request (fork: its URL comes
+ * from a webhook); the pin is loaded all the same. The project's record (repo, may be NULL)
+ * is filled too. */
 int gitauth_load(struct redis *r, const struct config *cfg, const char *slug, const char *url,
-		 struct gitauth *a, struct repo_access *repo, struct error *err);
+		 bool fork, struct gitauth *a, struct repo_access *repo, struct error *err);
+/* Why a's token or key is kept back (fork, another host), as one line for the build log, into
+ * out; "" when nothing was kept back. */
+void gitauth_withheld(const struct gitauth *a, char *out, size_t outlen);
 /* Sets the credential and certificate callbacks of cb with a as their payload. */
 void gitauth_callbacks(git_remote_callbacks *cb, struct gitauth *a);
 /* The two callbacks, for callers whose payload holds more than a gitauth. */
@@ -59,5 +67,9 @@ int gitauth_pin(struct redis *r, const char *slug, const char *url, const char *
  * caller's to close), and the child's side of it. */
 int gitauth_wire_write(const struct gitauth *a, int *fd, struct error *err);
 int gitauth_wire_read(int fd, struct gitauth *a, struct error *err);
+/* The same as JSON (new reference; its strings hold the credentials), and back into a: the
+ * form a remote builder receives them in from the API. */
+json_t *gitauth_wire_json(const struct gitauth *a);
+int gitauth_wire_from_json(json_t *o, struct gitauth *a, struct error *err);
 
 #endif

@@ -21,7 +21,7 @@ static const struct repo_field repo_fields[] = {
 	RS(token_user, REPO_TOKEN), RS(token, REPO_TOKEN), RN(token_set, REPO_TOKEN),
 	RS(token_host, REPO_TOKEN),
 	RS(key, REPO_KEY), RS(key_public, REPO_KEY), RS(key_fingerprint, REPO_KEY),
-	RN(key_created, REPO_KEY),
+	RN(key_created, REPO_KEY), RS(key_host, REPO_KEY),
 	RS(host, REPO_HOST_KEY), RS(host_key_type, REPO_HOST_KEY), RS(host_key, REPO_HOST_KEY),
 	RN(host_key_pinned, REPO_HOST_KEY),
 };

@@ -26,6 +26,7 @@ struct repo_access {
 	char key_public[SSHKEY_PUBLIC_MAX + 1];        /* authorized_keys line */
 	char key_fingerprint[SSHKEY_FINGERPRINT_MAX + 1];
 	long long key_created;                         /* ms */
+	char key_host[REPO_HOST_MAX + 1];              /* the only host it is offered to */
 	char host[REPO_HOST_MAX + 1];                  /* the host (and port) the pin is for */
 	char host_key_type[SSHKEY_TYPE_MAX + 1];
 	char host_key[SSHKEY_FINGERPRINT_MAX + 1];     /* its SHA-256 fingerprint */

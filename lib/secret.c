@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -268,4 +269,31 @@ void secret_plain_free(char *plain, size_t n)
 		return;
 	OPENSSL_cleanse(plain, n);
 	free(plain);
+}
+
+static void secret_json_wipe(json_t *v, int depth)
+{
+	const char *k;
+	size_t i;
+	json_t *x;
+	if (depth > 16 || v->refcount != 1)  /* another holder still reads it */
+		return;
+	if (json_is_string(v)) {
+		/* jansson's own copy: cleansed in place before it is freed */
+		OPENSSL_cleanse((char *)(uintptr_t)json_string_value(v), json_string_length(v));
+	} else if (json_is_object(v)) {
+		json_object_foreach(v, k, x)
+			secret_json_wipe(x, depth + 1);
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			secret_json_wipe(x, depth + 1);
+	}
+}
+
+void secret_json_free(json_t *v)
+{
+	if (!v)
+		return;
+	secret_json_wipe(v, 0);  /* only what this last reference held */
+	json_decref(v);
 }

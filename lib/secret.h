@@ -3,6 +3,7 @@
 #ifndef SKIFF_SECRET_H
 #define SKIFF_SECRET_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include "error.h"
@@ -45,6 +46,9 @@ int secret_open(const struct secret_key *k, const char *aad, const char *sealed,
 		size_t *n, struct error *err);
 /* Wipes and frees a value from secret_open (NULL does nothing). */
 void secret_plain_free(char *plain, size_t n);
+/* Wipes every string of a JSON value that carried plain secrets (objects and arrays walked),
+ * then drops the reference (NULL does nothing). */
+void secret_json_free(json_t *v);
 /* Whether s has the shape of a sealed text (prefix and base64 alphabet); says nothing of its
  * authenticity. */
 bool secret_is_sealed(const char *s);

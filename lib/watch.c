@@ -449,7 +449,7 @@ static int watch_prepare(struct watch *w, struct redis *r, struct watch_poll *p,
 		return rc < 0 ? rc : 0;
 	}
 	struct error aerr;
-	if (gitauth_load(r, w->cfg, slug, p->git_url, &p->auth, NULL, &aerr) < 0) {
+	if (gitauth_load(r, w->cfg, slug, p->git_url, false, &p->auth, NULL, &aerr) < 0) {
 		int rc = aerr.code == SKIFF_ENOTFOUND ? 0
 			 : watch_failure(w, r, slug, aerr.message, now, err);
 		gitauth_dispose(&p->auth);

@@ -304,7 +304,8 @@ int build_clone(struct build *b, struct error *err)
 	/* a remote build gets no repository credential (public repositories only) */
 	if (b->remote)
 		gitauth_init(&auth);
-	else if ((rc = gitauth_load(b->redis, b->cfg, b->slug, url, &auth, NULL, err)) < 0)
+	else if ((rc = gitauth_load(b->redis, b->cfg, b->slug, url, b->deployment.fork, &auth, NULL,
+				    err)) < 0)
 		goto out;
 
 	build_log(b, "Cloning %s%s%s%s%s", url, branch ? " (branch " : "", branch ? branch : "",
@@ -315,6 +316,10 @@ int build_clone(struct build *b, struct error *err)
 	else if (auth.token)
 		build_log(b, "With the project's access token (user %s)",
 			  auth.username[0] ? auth.username : "x-access-token");
+	char withheld[REPO_HOST_MAX + 128];
+	gitauth_withheld(&auth, withheld, sizeof(withheld));
+	if (withheld[0])
+		build_log(b, "%s", withheld);
 	if (!b->cfg->allow_local_git) {
 		/* a remote: fetched from inside the build's sandbox, so that neither a redirect nor
 		 * a name that resolves elsewhere later (DNS rebinding) reaches the host or the

@@ -120,6 +120,21 @@ static int repo_field(json_t *body, const char *name, const char **out, struct e
 	return 0;
 }
 
+/* The host (and port) of the project's gitURL now: the only one a token or key is sent to. */
+static int repo_host(struct http_request *req, const char *slug, char out[REPO_HOST_MAX + 1],
+		     struct error *err)
+{
+	struct project *p = malloc(sizeof(*p));
+	if (!p)
+		abort();
+	int rc = model_project_get(((struct app *)req->app)->redis, slug, p, err);
+	if (rc == 0 && validate_git_url_host(p->git_url, out, REPO_HOST_MAX + 1) < 0)
+		rc = error_set(err, SKIFF_EINVALID, "invalid_git_url",
+			       "the project's gitURL has no host to send a credential to");
+	free(p);
+	return rc;
+}
+
 static int repo_token_set_act(struct http_request *req, struct http_response *resp, json_t *body,
 			      struct repo_access *a, struct error *err)
 {
@@ -143,16 +158,8 @@ static int repo_token_set_act(struct http_request *req, struct http_response *re
 				 "username must be 1 to %d characters of a-z, A-Z, 0-9 and . _ - @ +",
 				 REPO_USERNAME_MAX);
 	/* the token is for the project's host as it is now, and is sent nowhere else */
-	struct project *p = malloc(sizeof(*p));
-	if (!p)
-		abort();
-	int rc = model_project_get(((struct app *)req->app)->redis, slug, p, err);
-	if (rc == 0 && validate_git_url_host(p->git_url, a->token_host, sizeof(a->token_host)) < 0)
-		rc = error_set(err, SKIFF_EINVALID, "invalid_git_url",
-			       "the project's gitURL has no host to send a token to");
-	free(p);
-	if (rc < 0)
-		return rc;
+	if (repo_host(req, slug, a->token_host, err) < 0)
+		return err->code;
 	snprintf(a->token_user, sizeof(a->token_user), "%s", user ? user : "");
 	a->token_set = clock_wall_ms();
 	if (repo_seal(req, slug, "token", token, a->token, sizeof(a->token), err) < 0 ||
@@ -170,7 +177,7 @@ static int repo_key_new_act(struct http_request *req, struct http_response *resp
 	const char *slug = req->params[0];
 	char priv[SSHKEY_PRIVATE_MAX + 1], comment[SSHKEY_COMMENT_MAX + 1];
 	(void)resp;
-	if (create_fields_known(body, known, err) < 0)
+	if (create_fields_known(body, known, err) < 0 || repo_host(req, slug, a->key_host, err) < 0)
 		return err->code;
 	snprintf(comment, sizeof(comment), "skiff-%s", slug);
 	int rc = sshkey_generate(comment, priv, a->key_public, a->key_fingerprint, err);
