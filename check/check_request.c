@@ -224,6 +224,32 @@ START_TEST(test_request_query_get)
 }
 END_TEST
 
+/* ---- what may carry a secret in clear ---------------------------------------- */
+
+START_TEST(test_request_confidential)
+{
+	static const struct { const char *https, *addr; int want; } cases[] = {
+		{ NULL, "127.0.0.1", 1 }, { NULL, "127.3.4.5", 1 }, { NULL, "::1", 1 },
+		{ NULL, "::ffff:127.0.0.1", 1 }, { "on", "10.0.0.5", 1 }, { "ON", "203.0.113.9", 1 },
+		{ NULL, "10.0.0.5", 0 }, { "off", "10.0.0.5", 0 }, { "", "192.168.1.2", 0 },
+		{ NULL, "::ffff:10.0.0.1", 0 }, { NULL, "2001:db8::1", 0 }, { NULL, "128.0.0.1", 0 },
+		{ NULL, "localhost", 0 }, { NULL, "127.0.0.1 ", 0 }, { NULL, NULL, 0 },
+	};
+	struct http_request req;
+	memset(&req, 0, sizeof(req));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsetenv("HTTPS");
+		unsetenv("REMOTE_ADDR");
+		if (cases[i].https)
+			setenv("HTTPS", cases[i].https, 1);
+		if (cases[i].addr)
+			setenv("REMOTE_ADDR", cases[i].addr, 1);
+		ck_assert_msg(request_confidential(&req) == cases[i].want, "HTTPS=%s REMOTE_ADDR=%s",
+			      cases[i].https ? cases[i].https : "-", cases[i].addr ? cases[i].addr : "-");
+	}
+}
+END_TEST
+
 /* ---- request bodies as plain CGI (stdin) ------------------------------------- */
 
 static struct arena body_arena;
@@ -558,6 +584,7 @@ int main(void)
 	tcase_add_test(tf, test_request_form_long_key);
 	tcase_add_test(tf, test_request_form_every_prefix);
 	tcase_add_test(tf, test_request_query_get);
+	tcase_add_test(tf, test_request_confidential);
 	suite_add_tcase(s, tf);
 	TCase *tb = tcase_create("body");
 	tcase_add_test(tb, test_request_body_json);

@@ -91,7 +91,9 @@ ecs_security_groups = sg-0ccc
 rate_limit_create = 0
 rate_limit_deploy = 0
 rate_limit_deploy_project = 0
+secret_key_file = $T/secret.key
 CONF
+(umask 077 && head -c 32 /dev/urandom >"$T/secret.key")
 export SKIFF_CONFIG="$T/skiff.conf"
 export HTTP_ORIGIN="$API" # cgi's requests come from the dashboard's own pages
 start_lighttpd || { fail "lighttpd starts"; finish; exit 1; }
@@ -221,6 +223,110 @@ id=$(cgi skiff-create POST /api/projects "{\"gitURL\":\"file://$r\",\"slug\":\"v
 check_eq "a project's variable reaches its build on ECS" "ready 1" \
 	"$(field "$id" state) $(cgi skiff-status GET "/api/deployments/$id/log" 2>/dev/null | grep -c 'greeting=hello-from-the-api context=production')"
 
+# task_token ARN: the build token the task of ARN was given (as user code in it could read it)
+task_token() {
+	task "$1" '["overrides"]["containerOverrides"][0]["environment"]' | python3 -c 'import ast, sys
+print([e["value"] for e in ast.literal_eval(sys.stdin.read()) if e["name"] == "SKIFF_BUILD_TOKEN"][0])'
+}
+# as TOKEN METHOD PATH [JSON]: a request to the API with TOKEN; the status into $T/status, the
+# body into $T/body
+as() {
+	curl -sS -o "$T/body" -w '%{http_code}' -X "$2" -H "Authorization: Bearer $1" \
+		-H 'Content-Type: application/json' ${4:+--data-binary "$4"} "$API$3" >"$T/status"
+}
+answer() { echo "$(cat "$T/status") $(jget "error|code" <"$T/body")"; }
+
+# ---- a private repository and a secret variable: the credentials call ----------------------
+# the repository behind basic auth (git http-backend), the token set for the project, a secret
+# the build prints: the task gets both from the API with its build token, over loopback here
+SECRET="sk_live_EcsSecretValue0123456789"
+GTOKEN="ghp_EcsRepoTokenValue0123456789abcdef"
+printf 'x-access-token:%s\n' "$GTOKEN" >"$T/git-users"
+start_git_http "$T/git-users"
+r=$T/repo-secret
+mkdir -p "$r"
+git -C "$r" init -q -b main
+echo '<h1>private on ecs</h1>' >"$r/index.html"
+printf '{"buildCommand":"echo secret=$API_SECRET plain=$GREETING","outputDirectory":"."}' >"$r/skiff.json"
+git -C "$r" add -A && git -C "$r" -c user.email=t@e -c user.name=t commit -qm secret
+git clone -q --bare "$r" "$T/gitroot/secret.git"
+SURL="http://127.0.0.1:$GIT_HTTP_PORT/git/secret.git"
+id=$(cgi skiff-create POST /api/projects "{\"gitURL\":\"$SURL\",\"slug\":\"secret\",\"env\":[{\"name\":\"API_SECRET\",\"value\":\"$SECRET\",\"secret\":true},{\"name\":\"GREETING\",\"value\":\"hi\"}]}" 2>/dev/null | body | jget "data|deploymentId")
+cgi skiff-create POST /api/projects/secret/repository/token "{\"token\":\"$GTOKEN\"}" >/dev/null 2>&1
+"$ECSTOOL" launch "$id" 2>>"$T/ecstool.log"
+sarn=$(field "$id" task_arn)
+"$ECSTOOL" wait 60 "$id" 2>>"$T/ecstool.log"
+log=$(cgi skiff-status GET "/api/deployments/$id/log" 2>/dev/null)
+check_eq "a private repository with a secret variable builds on ECS" ready "$(field "$id" state)"
+check_match "... its clone used the project's token" "With the project's access token" "$log"
+check_eq "... and its log shows the secret as ***" 1 "$(echo "$log" | grep -c 'secret=\*\*\* plain=hi')"
+check_eq "... the task never connected to Redis" 0 "$(trap_hits)"
+out=$(env REQUEST_METHOD=GET REQUEST_URI=/ HTTP_HOST=secret.localhost GATEWAY_INTERFACE=CGI/1.1 \
+	SKIFF_XSENDFILE=false "$BIN/skiff-serve" 2>>"$T/serve.log" | tr -d '\r' | sed '1,/^$/d')
+check_eq "... and its site is served" "<h1>private on ecs</h1>" "$out"
+as "$(task_token "$sarn")" POST "/api/deployments/$id/credentials" '{}'
+check_eq "once its build ended, its token gets no credentials" "403 build_ended" "$(answer)"
+# a second build whose task stays pending: the test speaks for it with its token
+id2=$(cgi skiff-create POST /api/projects/secret/deployments '{}' 2>/dev/null | body | jget "data|deploymentId")
+fault '{"ecs_pending":1}'
+"$ECSTOOL" launch "$id2" 2>>"$T/ecstool.log"
+tok2=$(task_token "$(field "$id2" task_arn)")
+as "$tok2" POST "/api/deployments/$id2/credentials" '{}'
+check_eq "before start, no credentials" "409 not_started" "$(answer)"
+as "$tok2" POST "/api/deployments/$id2/start" '{}'
+check_eq "start says there are credentials to fetch, and carries no secret" "200 True" \
+	"$(cat "$T/status") $(jget credentials <"$T/body")"
+check_nomatch "... (start's answer)" "$SECRET|$GTOKEN" "$(cat "$T/body")"
+as "$tok2" POST "/api/deployments/$id2/credentials" '{}'
+check_eq "the credentials call over loopback answers its own token" 200 "$(cat "$T/status")"
+check_eq "... with the secret's value and the repository token" "API_SECRET $SECRET $GTOKEN" \
+	"$(python3 -c 'import json, sys
+a = json.load(open(sys.argv[1]))
+print(" ".join(v["name"] + " " + v["value"] for v in a["variables"]), a["repository"]["token"])' "$T/body")"
+as "$(task_token "$sarn")" POST "/api/deployments/$id2/credentials" '{}'
+check_eq "another deployment's build token gets 403" "403 token_scope" "$(answer)"
+as "$tok2" POST "/api/deployments/$id/credentials" '{}'
+check_eq "... and this one gets nothing of another deployment" "403 token_scope" "$(answer)"
+cred() { # REMOTE_ADDR HTTPS: the credentials call as the web server hands it to skiff-create
+	(
+		export HTTP_AUTHORIZATION="Bearer $tok2" REMOTE_ADDR="$1"
+		[ -z "$2" ] || export HTTPS="$2"
+		cgi skiff-create POST "/api/deployments/$id2/credentials" '{}' 2>>"$T/create.log" >"$T/resp"
+	)
+	st=$(sed -n 's/^Status: \([0-9]*\).*/\1/p' "$T/resp")
+	printf '%s %s' "${st:-200}" "$(body <"$T/resp" | jget "error|code")"
+}
+check_eq "over plain HTTP from another host: 403" "403 insecure_channel" "$(cred 10.0.0.5 '')"
+check_nomatch "... without the secret" "$SECRET|$GTOKEN" "$(cat "$T/resp")"
+check_eq "over TLS (HTTPS=on) from another host: answered" "200 " "$(cred 10.0.0.5 on)"
+as "$tok2" POST "/api/deployments/$id2/fail" '{"error":"the test is done with it"}'
+as "$tok2" POST "/api/deployments/$id2/credentials" '{}'
+check_eq "after its build ended: 403" "403 build_ended" "$(answer)"
+# a fork's pull request: start says there is nothing, and the call has nothing either
+id3=$(cgi skiff-create POST /api/projects/secret/deployments '{}' 2>/dev/null | body | jget "data|deploymentId")
+rcli hset "skiff:deployment:$id3" fork 1 >/dev/null
+fault '{"ecs_pending":1}'
+"$ECSTOOL" launch "$id3" 2>>"$T/ecstool.log"
+tok3=$(task_token "$(field "$id3" task_arn)")
+as "$tok3" POST "/api/deployments/$id3/start" '{}'
+check_eq "a fork's build: start says no credentials" "200 False" "$(cat "$T/status") $(jget credentials <"$T/body")"
+as "$tok3" POST "/api/deployments/$id3/credentials" '{}'
+check_eq "... and the call hands over nothing" "200 [] None" "$(cat "$T/status") $(python3 -c 'import json, sys
+a = json.load(open(sys.argv[1])); print(a["variables"], a["repository"])' "$T/body")"
+as "$tok3" POST "/api/deployments/$id3/fail" '{"error":"done"}'
+# the secret and the token nowhere in clear: Redis, logs, the API's answers
+check_nomatch "neither secret nor token is in Redis" "$SECRET|$GTOKEN" "$(redis_text)"
+check_eq "... nor in any log (the tasks' and the API's own)" "" \
+	"$(grep -rlE -- "$SECRET|$GTOKEN" "$T"/*.log "$T"/aws/*.log 2>/dev/null)"
+api=""
+for p in /api/projects/secret /api/projects/secret/env /api/projects/secret/repository \
+	/api/projects/secret/deployments "/api/deployments/$id" "/api/deployments/$id/log" \
+	"/api/deployments/$id2/log"; do
+	api="$api$(cgi skiff-status GET "$p" 2>/dev/null)"
+done
+check_match "... nor in the API's answers (read: $(echo "$api" | grep -c .) lines)" "secret=\*\*\*" "$api"
+check_nomatch "... (none of them holds either)" "$SECRET|$GTOKEN" "$api"
+
 # ---- a 200 with failures[] is a failure ----------------------------------------------------
 id=$(project badattribute)
 fault '{"ecs_failures":1,"ecs_failure_reason":"ATTRIBUTE"}'
@@ -318,18 +424,6 @@ wait_for 20 sh -c "curl -fsS $EP/__admin/stats | grep -q '\"lastStatus\":\"STOPP
 check_match "... by StopTask or by the build itself" "UserInitiated|EssentialContainerExited" "$(task "$carn" '["stopCode"]')"
 
 # ---- the build token: its own deployment, while its build lives ------------------------------
-# task_token ARN: the build token the task of ARN was given (as user code in it could read it)
-task_token() {
-	task "$1" '["overrides"]["containerOverrides"][0]["environment"]' | python3 -c 'import ast, sys
-print([e["value"] for e in ast.literal_eval(sys.stdin.read()) if e["name"] == "SKIFF_BUILD_TOKEN"][0])'
-}
-# as TOKEN METHOD PATH [JSON]: a request to the API with TOKEN; the status into $T/status, the
-# body into $T/body
-as() {
-	curl -sS -o "$T/body" -w '%{http_code}' -X "$2" -H "Authorization: Bearer $1" \
-		-H 'Content-Type: application/json' ${4:+--data-binary "$4"} "$API$3" >"$T/status"
-}
-answer() { echo "$(cat "$T/status") $(jget "error|code" <"$T/body")"; }
 id=$(project tokenslow '{"buildCommand":"echo built; sleep 60","outputDirectory":"."}')
 "$ECSTOOL" launch "$id" 2>>"$T/ecstool.log"
 tarn=$(field "$id" task_arn)

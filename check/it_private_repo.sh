@@ -8,7 +8,6 @@
 . "$(dirname "$0")/lib.sh"
 
 command -v /usr/sbin/sshd >/dev/null || { echo "FAIL: openssh-server is not installed" >&2; exit 1; }
-[ -x /usr/lib/git-core/git-http-backend ] || { echo "FAIL: git-http-backend missing" >&2; exit 1; }
 
 start_redis
 write_config
@@ -54,27 +53,9 @@ mkdir -p "$T/gitroot"
 git clone -q --bare "$site" "$T/gitroot/site.git"
 
 # ---- HTTP with basic auth: git http-backend under lighttpd -------------------------------
-GPORT=$(free_port)
 printf 'x-access-token:%s\noauth2:%s\n' "$TOKEN" "$TOKEN" >"$T/git-users"
-cat >"$T/git-lighttpd.conf" <<CONF
-server.document-root = "$T/gitroot"
-server.bind = "127.0.0.1"
-server.port = $GPORT
-server.errorlog = "$T/git-lighttpd-error.log"
-server.modules = ("mod_alias", "mod_auth", "mod_authn_file", "mod_cgi", "mod_setenv")
-alias.url = ("/git" => "/usr/lib/git-core/git-http-backend")
-\$HTTP["url"] =~ "^/git" {
-	cgi.assign = ("" => "")
-	setenv.set-environment = ("GIT_PROJECT_ROOT" => "$T/gitroot", "GIT_HTTP_EXPORT_ALL" => "1",
-				  "PATH" => "/usr/bin:/bin")
-}
-auth.backend = "plain"
-auth.backend.plain.userfile = "$T/git-users"
-auth.require = ("/git" => ("method" => "basic", "realm" => "git", "require" => "valid-user"))
-CONF
-lighttpd -D -f "$T/git-lighttpd.conf" >>"$T/git-lighttpd.log" 2>&1 &
-PIDS="$PIDS $!"
-wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$GPORT/" || { echo "git lighttpd did not start" >&2; exit 1; }
+start_git_http "$T/git-users"
+GPORT=$GIT_HTTP_PORT
 HURL="http://127.0.0.1:$GPORT/git/site.git"
 check_eq "the HTTP git server wants credentials" "401" \
 	"$(curl -s -o /dev/null -w '%{http_code}' "$HURL/info/refs?service=git-upload-pack")"

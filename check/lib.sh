@@ -154,6 +154,35 @@ cgi() {
 		GATEWAY_INTERFACE=CGI/1.1 "$BIN/$prog"
 }
 
+# start_git_http USERS_FILE: git http-backend under its own lighttpd on loopback, serving the
+# bare repositories of $T/gitroot at http://127.0.0.1:$GIT_HTTP_PORT/git/NAME.git behind HTTP
+# basic auth (USERS_FILE: "user:password" lines). A private repository as a git host serves it.
+start_git_http() {
+	[ -x /usr/lib/git-core/git-http-backend ] || { echo "FAIL: git-http-backend missing" >&2; exit 1; }
+	GIT_HTTP_PORT=$(free_port)
+	mkdir -p "$T/gitroot"
+	cat >"$T/git-lighttpd.conf" <<CONF
+server.document-root = "$T/gitroot"
+server.bind = "127.0.0.1"
+server.port = $GIT_HTTP_PORT
+server.errorlog = "$T/git-lighttpd-error.log"
+server.modules = ("mod_alias", "mod_auth", "mod_authn_file", "mod_cgi", "mod_setenv")
+alias.url = ("/git" => "/usr/lib/git-core/git-http-backend")
+\$HTTP["url"] =~ "^/git" {
+	cgi.assign = ("" => "")
+	setenv.set-environment = ("GIT_PROJECT_ROOT" => "$T/gitroot", "GIT_HTTP_EXPORT_ALL" => "1",
+				  "PATH" => "/usr/bin:/bin")
+}
+auth.backend = "plain"
+auth.backend.plain.userfile = "$1"
+auth.require = ("/git" => ("method" => "basic", "realm" => "git", "require" => "valid-user"))
+CONF
+	lighttpd -D -f "$T/git-lighttpd.conf" >>"$T/git-lighttpd.log" 2>&1 &
+	PIDS="$PIDS $!"
+	wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$GIT_HTTP_PORT/" ||
+		{ echo "git lighttpd did not start" >&2; exit 1; }
+}
+
 # ---- the whole stack, configured exactly as `make run` (scripts/genconf.sh) ---------------
 # start_lighttpd: lighttpd on $T/lighttpd.conf (written by genconf); waits until it answers.
 start_lighttpd() {

@@ -59,6 +59,7 @@ const struct endpoint_resource endpoint_dashboard[] = {
 	{ "/api/whoami", "GET, HEAD" },
 	{ "/api/deployments/{}/start", "POST" },
 	{ "/api/deployments/{}/progress", "POST" },
+	{ "/api/deployments/{}/credentials", "POST" },
 	{ "/api/deployments/{}/files", "POST" },
 	{ "/healthz", "GET, HEAD" },
 	{ "/projects", "GET, HEAD" },

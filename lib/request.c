@@ -3,6 +3,7 @@
 #include "request.h"
 #include "percent.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcgiapp.h>
 #include <stdlib.h>
@@ -256,4 +257,22 @@ int request_wants_html(const struct http_request *req)
 {
 	const char *accept = request_param(req, "HTTP_ACCEPT");
 	return accept && strstr(accept, "text/html") != NULL;
+}
+
+int request_confidential(const struct http_request *req)
+{
+	const char *https = request_param(req, "HTTPS");
+	const char *addr = request_param(req, "REMOTE_ADDR");
+	struct in_addr v4;
+	struct in6_addr v6;
+	if (https && !strcasecmp(https, "on"))
+		return 1;
+	if (!addr)
+		return 0;
+	if (inet_pton(AF_INET, addr, &v4) == 1)
+		return (ntohl(v4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, addr, &v6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&v6) ||
+		       (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
+	return 0;
 }

@@ -57,5 +57,9 @@ int request_form_parse(const char *s, size_t len, json_t **out, struct error *er
 const char *request_query_get(struct http_request *req, const char *name);
 /* 1 when the client prefers HTML (a browser form post or navigation). */
 int request_wants_html(const struct http_request *req);
+/* 1 when nobody on the network read the request: the web server received it over TLS
+ * (HTTPS=on), or from this machine's loopback (REMOTE_ADDR 127.0.0.0/8 or ::1). What may
+ * answer a secret in clear. */
+int request_confidential(const struct http_request *req);
 
 #endif

@@ -55,6 +55,8 @@ struct build {
 	 * store are NULL then */
 	struct remote *remote;
 	json_t *remote_variables;     /* the project's variables, as the API's start gave them */
+	bool remote_credentials;      /* start says the credentials call has something for it */
+	json_t *remote_secrets;       /* {name: value} of its secret variables, from that call */
 	char production_id[ID_LEN + 1];             /* production when the build started, */
 	char production_commit[MODEL_COMMIT_MAX + 1]; /* as the API told it */
 	char workdir[PATH_MAX];       /* work_dir/{id}: removed at the end */

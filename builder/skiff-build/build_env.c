@@ -75,22 +75,22 @@ int build_env_load(struct build *b, struct error *err)
 		}
 		if (!v->secret) {
 			build_env_add(b, v->name, v->value, strlen(v->value));
+		} else if (v->sealed && b->remote) {
+			rc = error_set(err, SKIFF_EUPSTREAM, "secret_missing",
+				       "the API sent no value for the secret variable %s", v->name);
+			break;
 		} else {
-			if (!loaded && (rc = secret_key_load(b->cfg->secret_key_file, &key, err)) < 0)
-				break;
-			loaded = true;
-			char aad[ENV_AAD_MAX + 1], *plain = NULL;
+			char *plain = NULL;
 			size_t n = 0;
-			snprintf(aad, sizeof(aad), "%s/env/%s", b->slug, v->name);
-			if (secret_open(&key, aad, v->value, &plain, &n, err) < 0) {
-				rc = error_set(err, SKIFF_EINVALID, "secret_invalid",
-					       "the secret variable %s cannot be opened (the key file "
-					       "changed, or the stored value was altered): set it again",
-					       v->name);
-				break;
+			if (v->sealed) {  /* a local build opens it with the key file */
+				if (!loaded && (rc = secret_key_load(b->cfg->secret_key_file, &key, err)) < 0)
+					break;
+				loaded = true;
+				if ((rc = env_var_open(&key, b->slug, v, &plain, &n, err)) < 0)
+					break;
 			}
-			build_env_add(b, v->name, plain, n);
-			mask_add(&b->mask, plain, n);
+			build_env_add(b, v->name, plain ? plain : v->value, plain ? n : strlen(v->value));
+			mask_add(&b->mask, plain ? plain : v->value, plain ? n : strlen(v->value));
 			secret_plain_free(plain, n);
 			secrets++;
 		}
@@ -144,4 +144,6 @@ void build_env_dispose(struct build *b)
 	b->env = NULL;
 	b->nenv = 0;
 	mask_dispose(&b->mask);
+	secret_json_free(b->remote_secrets);
+	b->remote_secrets = NULL;
 }

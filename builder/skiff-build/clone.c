@@ -301,11 +301,11 @@ int build_clone(struct build *b, struct error *err)
 	struct gitauth auth;
 	git_repository *repo = NULL;
 	git_object *commit = NULL;
-	/* a remote build gets no repository credential (public repositories only) */
-	if (b->remote)
-		gitauth_init(&auth);
-	else if ((rc = gitauth_load(b->redis, b->cfg, b->slug, url, b->deployment.fork, &auth, NULL,
-				    err)) < 0)
+	/* a remote build gets its credentials from the API, with its build token */
+	rc = b->remote ? remote_credentials(b, url, &auth, err)
+		       : gitauth_load(b->redis, b->cfg, b->slug, url, b->deployment.fork, &auth, NULL,
+				      err);
+	if (rc < 0)
 		goto out;
 
 	build_log(b, "Cloning %s%s%s%s%s", url, branch ? " (branch " : "", branch ? branch : "",

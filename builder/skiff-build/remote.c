@@ -7,8 +7,11 @@
 #include "model_buildtoken.h"
 #include "env.h"
 #include "model_log.h"
+#include "gitauth.h"
+#include "secret.h"
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -183,6 +186,8 @@ static int remote_call(struct remote *rm, const char *method, const char *path, 
 		rc = remote_refused(status, &in, err);
 	else if (answer)
 		*answer = json_loadb(in.data ? in.data : "", in.len, 0, NULL);
+	if (in.data)  /* the credentials call's answer holds secrets */
+		OPENSSL_cleanse(in.data, in.len);
 	buf_dispose(&in);
 	return rc;
 }
@@ -368,6 +373,8 @@ int remote_start(struct build *b, struct error *err)
 	remote_str(a, "installCommand", p->install_command, sizeof(p->install_command));
 	remote_str(a, "outputDirectory", p->output_dir, sizeof(p->output_dir));
 	remote_str(a, "context", d->context, sizeof(d->context));
+	d->fork = json_is_true(json_object_get(a, "fork"));
+	b->remote_credentials = json_is_true(json_object_get(a, "credentials"));
 	json_decref(b->remote_variables);
 	b->remote_variables = json_incref(json_object_get(a, "variables"));
 	json_t *prod = json_object_get(a, "production");
@@ -447,8 +454,10 @@ int remote_env(struct build *b, struct env_list **out, struct error *err)
 		}
 		snprintf(e->name, sizeof(e->name), "%s", name);
 		e->secret = json_is_true(json_object_get(v, "secret"));
-		e->sealed = e->secret;
-		e->value = strdup(value && !e->secret ? value : "");
+		/* a secret's value came by the credentials call, if at all (sealed: it did not) */
+		const char *plain = json_string_value(json_object_get(b->remote_secrets, name));
+		e->sealed = e->secret && !plain;
+		e->value = strdup(!e->secret ? (value ? value : "") : plain ? plain : "");
 		if (!e->value)
 			abort();
 		json_array_foreach(ctx, k, c)
@@ -456,5 +465,53 @@ int remote_env(struct build *b, struct env_list **out, struct error *err)
 		l->n++;
 	}
 	*out = l;
+	return 0;
+}
+
+/* 1 when url reaches the API without crossing a network in clear: https, or http to this
+ * machine's loopback. */
+static int remote_confidential(const char *url)
+{
+	static const char *const loopback[] = { "http://127.", "http://localhost:", "http://localhost/",
+						"http://[::1]:", "http://[::1]/" };
+	if (!strncmp(url, "https://", 8))
+		return 1;
+	for (size_t i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++)
+		if (!strncmp(url, loopback[i], strlen(loopback[i])))
+			return 1;
+	return !strcmp(url, "http://localhost") || !strcmp(url, "http://[::1]");
+}
+
+int remote_credentials(struct build *b, const char *url, struct gitauth *auth, struct error *err)
+{
+	json_t *answer = NULL;
+	gitauth_init(auth);
+	auth->ssh = validate_git_url_ssh(url);
+	if (!b->remote_credentials)
+		return 0;
+	if (!remote_confidential(b->remote->url))
+		return error_set(err, SKIFF_EFORBIDDEN, "insecure_channel",
+				 "the project has secret variables or repository credentials, and "
+				 "SKIFF_API_URL is plain http to another host: they are fetched only "
+				 "over https (or loopback)");
+	int rc = remote_post(b->remote, "credentials", NULL, &answer, err);
+	if (rc < 0)
+		return rc;
+	json_t *repo = json_object_get(answer, "repository"), *vars = json_object_get(answer, "variables"), *v;
+	size_t i;
+	if (json_is_object(repo) && (rc = gitauth_wire_from_json(repo, auth, err)) < 0) {
+		secret_json_free(answer);
+		return rc;
+	}
+	secret_json_free(b->remote_secrets);
+	b->remote_secrets = json_object();
+	json_array_foreach(vars, i, v) {
+		const char *name = json_string_value(json_object_get(v, "name"));
+		json_t *value = json_object_get(v, "value");
+		if (name && json_is_string(value))
+			json_object_set_new(b->remote_secrets, name,
+					    json_stringn(json_string_value(value), json_string_length(value)));
+	}
+	secret_json_free(answer);
 	return 0;
 }

@@ -49,8 +49,15 @@ int remote_commit(struct build *b, const char *message, const char *descends_fro
 		  struct error *err);
 int remote_finish(struct build *b, struct error *err);
 int remote_fail(struct build *b, const struct error *cause, struct error *err);
-/* The project's variables of the start answer as a list (*out, the caller's): plain values;
- * a secret's value is never sent, so opening one fails as without the key file. */
+/* The credentials the start answer said there are (b->remote_credentials): the repository's
+ * into auth (initialised for url's transport either way), the secret variables' values into
+ * b->remote_secrets, by POST credentials, refused before asking when SKIFF_API_URL is plain
+ * http to another host. Nothing is written to disk. */
+struct gitauth;
+int remote_credentials(struct build *b, const char *url, struct gitauth *auth, struct error *err);
+/* The project's variables of the start answer as a list (*out, the caller's): plain values,
+ * and each secret's value from b->remote_secrets (a secret without one stays sealed, with an
+ * empty value). */
 struct env_list;
 int remote_env(struct build *b, struct env_list **out, struct error *err);
 

@@ -12,7 +12,11 @@
 #include "log.h"
 #include "model.h"
 #include "model_env.h"
+#include "model_repo.h"
+#include "gitauth.h"
+#include "secret.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,11 +63,27 @@ static int build_start_act(struct http_request *req, struct http_response *resp,
 			return err->code;
 		log_info("remote build started deployment=%s project=%s", d->id, d->project);
 	}
-	/* the project's variables as the API shows them: a secret's value never (a remote
-	 * build of a project with secrets fails as it lacks the key, saying so) */
+	/* the project's variables as the API shows them: a secret's value never here (the
+	 * credentials call hands those over, when "credentials" says there are some) */
 	struct env_list *vars = NULL;
-	if (model_env_get(app->redis, d->project, &vars, err) < 0)
-		return err->code;
+	struct repo_access *repo = malloc(sizeof(*repo));
+	if (!repo)
+		abort();
+	int rc = model_env_get(app->redis, d->project, &vars, err);
+	if (rc == 0)
+		rc = model_repo_get(app->redis, d->project, repo, err);
+	bool secrets = false;
+	unsigned bit = env_context_bit(d->context);
+	for (size_t i = 0; rc == 0 && i < vars->n; i++)
+		secrets = secrets || (vars->vars[i].secret && (vars->vars[i].contexts & bit));
+	/* a fork's pull request gets none: neither its secrets nor the repository's */
+	bool credentials = !d->fork && (secrets || repo->token[0] || repo->key[0]);
+	OPENSSL_cleanse(repo, sizeof(*repo));
+	free(repo);
+	if (rc < 0) {
+		env_list_free(vars);
+		return rc;
+	}
 	json_t *variables = env_list_api(vars);
 	env_list_free(vars);
 	/* what the deployment names wins over the project (a redeploy of a given commit) */
@@ -77,6 +97,8 @@ static int build_start_act(struct http_request *req, struct http_response *resp,
 		"phase", d->state == DEPLOYMENT_QUEUED ? "clone" : d->phase);
 	json_object_set_new(answer, "context", json_string(d->context));
 	json_object_set_new(answer, "variables", variables);
+	json_object_set_new(answer, "fork", json_boolean(d->fork));
+	json_object_set_new(answer, "credentials", json_boolean(credentials));
 	return response_json(resp, 200, answer);
 }
 
@@ -169,4 +191,103 @@ static int build_progress_act(struct http_request *req, struct http_response *re
 int create_build_progress(struct http_request *req, struct http_response *resp)
 {
 	return create_deploy_route(req, resp, build_progress_act);
+}
+
+/* The secret variables of d's project that apply to its context, opened, as
+ * [{"name", "value"}] into *out (wiped by the caller: secret_json_free). */
+static int build_secret_values(struct http_request *req, const struct deployment *d,
+			       json_t **out, struct error *err)
+{
+	struct app *app = req->app;
+	struct env_list *vars = NULL;
+	struct secret_key key;
+	bool loaded = false;
+	unsigned bit = env_context_bit(d->context);
+	memset(&key, 0, sizeof(key));
+	*out = json_array();
+	int rc = model_env_get(app->redis, d->project, &vars, err);
+	for (size_t i = 0; rc == 0 && i < vars->n; i++) {
+		const struct env_var *v = &vars->vars[i];
+		char *plain = NULL;
+		size_t n = 0;
+		if (!v->secret || !(v->contexts & bit))
+			continue;
+		if (!loaded && (rc = secret_key_load(req->cfg->secret_key_file, &key, err)) < 0)
+			break;
+		loaded = true;
+		if ((rc = env_var_open(&key, d->project, v, &plain, &n, err)) < 0)
+			break;
+		json_array_append_new(*out, json_pack("{s:s,s:s%}", "name", v->name, "value", plain, n));
+		secret_plain_free(plain, n);
+	}
+	secret_key_dispose(&key);
+	env_list_free(vars);
+	return rc;
+}
+
+/* The repository credential d's clone needs (its URL's token or deploy key, with the pinned
+ * host key), as the clone's own credentials JSON, or null when there is none to give. */
+static int build_repository(struct http_request *req, const struct deployment *d, json_t **out,
+			    struct error *err)
+{
+	struct app *app = req->app;
+	struct gitauth auth;
+	struct project *p = malloc(sizeof(*p));
+	if (!p)
+		abort();
+	*out = json_null();
+	int rc = model_project_get(app->redis, d->project, p, err);
+	if (rc == 0)
+		rc = gitauth_load(app->redis, req->cfg, d->project, d->git_url[0] ? d->git_url : p->git_url,
+				  d->fork, &auth, NULL, err);
+	free(p);
+	if (rc < 0)
+		return rc;
+	if (auth.token || auth.private_key) {
+		json_decref(*out);
+		*out = gitauth_wire_json(&auth);
+	}
+	gitauth_dispose(&auth);
+	return 0;
+}
+
+static int build_credentials_act(struct http_request *req, struct http_response *resp,
+				 json_t *body, const struct deployment *d,
+				 const struct create_who *who, struct error *err)
+{
+	json_t *variables = NULL, *repository = NULL;
+	(void)body;
+	if (build_only(who, d, err) < 0)
+		return err->code;
+	if (!request_confidential(req))
+		return error_set(err, SKIFF_EFORBIDDEN, "insecure_channel",
+				 "credentials are sent only over TLS (HTTPS=on from the web server) "
+				 "or loopback; this request came over plain HTTP from %s",
+				 request_param(req, "REMOTE_ADDR") ? "another host" : "an unknown address");
+	if (d->state != DEPLOYMENT_BUILDING)
+		return error_set(err, SKIFF_ECONFLICT, "not_started",
+				 "deployment %s is %s: call start first", d->id,
+				 model_state_name(d->state));
+	if (d->fork) /* start said credentials: false; asked all the same, the answer is empty */
+		return response_json(resp, 200, json_pack("{s:[],s:n}", "variables", "repository"));
+	int rc = build_secret_values(req, d, &variables, err);
+	if (rc == 0)
+		rc = build_repository(req, d, &repository, err);
+	if (rc < 0) {
+		secret_json_free(variables);
+		secret_json_free(repository);
+		return rc;
+	}
+	log_info("build credentials sent deployment=%s project=%s secrets=%zu repository=%s", d->id,
+		 d->project, json_array_size(variables), json_is_null(repository) ? "none" : "yes");
+	response_header(resp, "Cache-Control", "no-store");
+	json_t *answer = json_pack("{s:o,s:o}", "variables", variables, "repository", repository);
+	rc = response_json(resp, 200, json_incref(answer));
+	secret_json_free(answer);
+	return rc;
+}
+
+int create_build_credentials(struct http_request *req, struct http_response *resp)
+{
+	return create_deploy_route(req, resp, build_credentials_act);
 }

@@ -9,5 +9,8 @@
 int create_build_start(struct http_request *req, struct http_response *resp);
 /* POST /api/deployments/{id}/progress */
 int create_build_progress(struct http_request *req, struct http_response *resp);
+/* POST /api/deployments/{id}/credentials: the secret variables and the repository credential
+ * of a building deployment, in clear, to its own build token only, over TLS or loopback. */
+int create_build_credentials(struct http_request *req, struct http_response *resp);
 
 #endif

@@ -615,6 +615,7 @@ static const struct http_route create_routes[] = {
 	  ENDPOINT_PUBLIC },
 	{ "POST", "/api/deployments/{}/start", create_build_start, 0, ENDPOINT_PUBLIC },
 	{ "POST", "/api/deployments/{}/progress", create_build_progress, 0, ENDPOINT_PUBLIC },
+	{ "POST", "/api/deployments/{}/credentials", create_build_credentials, 0, ENDPOINT_PUBLIC },
 	{ "POST", "/api/deployments/{}/files", create_deploy_attach, CREATE_FILES_BODY_MAX,
 	  ENDPOINT_PUBLIC },
 };
