@@ -90,6 +90,47 @@ START_TEST(test_model_repo_parts)
 }
 END_TEST
 
+/* A project created with its credentials has them from the start, in the same step; one
+ * created without has none, even where a deleted project of that name left a record. */
+START_TEST(test_model_repo_with_the_project)
+{
+	char id[ID_LEN + 1];
+	struct project p;
+	struct deployment d;
+	struct repo_access a, got;
+	struct error err;
+	memset(&a, 0, sizeof(a));
+	snprintf(a.token, sizeof(a.token), "v1:token");
+	snprintf(a.token_host, sizeof(a.token_host), "github.com");
+	a.token_set = 1700000000002LL;
+	snprintf(a.key, sizeof(a.key), "v1:key");
+	snprintf(a.key_host, sizeof(a.key_host), "github.com");
+	id_new(id);
+	project_rec(&p, "born", "https://github.com/o/r.git", id);
+	deployment_rec(&d, id, "born");
+	ck_assert_int_eq(model_project_create_full(r, &p, &d, NULL, &a, &err), 0);
+	ck_assert_int_eq(model_repo_get(r, "born", &got, &err), 0);
+	ck_assert_str_eq(got.token, "v1:token");
+	ck_assert_int_eq(got.token_set, 1700000000002LL);
+	ck_assert_str_eq(got.key, "v1:key");
+	ck_assert_str_eq(got.key_host, "github.com");
+	ck_assert_str_eq(got.host_key, "");
+	ck_assert_int_eq(rc_int("LLEN %s", "skiff:queue", NULL), 1);
+	/* the slug taken: nothing of the second attempt is written */
+	snprintf(a.token, sizeof(a.token), "v1:other");
+	ck_assert_int_eq(model_project_create_full(r, &p, &d, NULL, &a, &err), SKIFF_ECONFLICT);
+	ck_assert_str_eq(rc_hget("skiff:project:born:repo", "token"), "v1:token");
+	/* a leftover record does not join a new project of the same name */
+	redisReply *rep = rc_cmd("HSET skiff:project:fresh:repo token v1:stale");
+	freeReplyObject(rep);
+	id_new(id);
+	project_rec(&p, "fresh", "https://github.com/o/r.git", id);
+	deployment_rec(&d, id, "fresh");
+	ck_assert_int_eq(model_project_create_full(r, &p, &d, NULL, NULL, &err), 0);
+	ck_assert_int_eq(rc_int("EXISTS %s", "skiff:project:fresh:repo", NULL), 0);
+}
+END_TEST
+
 START_TEST(test_model_repo_pin_once_per_host)
 {
 	char id[ID_LEN + 1];
@@ -315,6 +356,7 @@ END_TEST
 static void add_tests(TCase *tc)
 {
 	tcase_add_test(tc, test_model_repo_parts);
+	tcase_add_test(tc, test_model_repo_with_the_project);
 	tcase_add_test(tc, test_model_repo_pin_once_per_host);
 	tcase_add_test(tc, test_gitauth_load_opens_the_right_secret);
 	tcase_add_test(tc, test_gitauth_key_only_to_its_host);

@@ -101,6 +101,50 @@ check_match "the site is served" "private site" "$(fetch priv-http.localhost /)"
 check_match "the log says a token was used, not which" "With the project's access token \(user oauth2\)" \
 	"$(call skiff-status GET "/api/deployments/$id/log" >/dev/null; cat "$T/body")"
 
+# ---- the token in the create body: the first build already has it ------------------------
+create_refused() { # DESCRIPTION BODY STATUS CODE: refused, and nothing of project "inbody" written
+	st=$(call skiff-create POST /api/projects "$2")
+	check_eq "$1" "$3 $4" "$st $(jget error.code)"
+	check_eq "  and nothing was written" "0" "$(rcli exists skiff:project:inbody skiff:project:inbody:repo)"
+}
+create_refused "a create body's token with a space is refused" \
+	"{\"gitURL\":\"$HURL\",\"slug\":\"inbody\",\"repositoryToken\":\"a b\"}" 400 invalid_repository_token
+create_refused "a token that is not a string is refused" \
+	"{\"gitURL\":\"$HURL\",\"slug\":\"inbody\",\"repositoryToken\":42}" 400 invalid_field
+create_refused "a user name without a token is refused" \
+	"{\"gitURL\":\"$HURL\",\"slug\":\"inbody\",\"repositoryUsername\":\"oauth2\"}" 400 invalid_repository_username
+create_refused "a bad user name is refused as the token route refuses it" \
+	"{\"gitURL\":\"$HURL\",\"slug\":\"inbody\",\"repositoryToken\":\"$TOKEN\",\"repositoryUsername\":\"a:b\"}" 400 invalid_repository_username
+create_refused "a token for a URL without a host is refused" \
+	"{\"gitURL\":\"file://$site\",\"slug\":\"inbody\",\"repositoryToken\":\"$TOKEN\"}" 400 invalid_git_url
+create_refused "deployKey must be true or false" \
+	"{\"gitURL\":\"$HURL\",\"slug\":\"inbody\",\"deployKey\":\"yes\"}" 400 invalid_field
+mv "$T/secret.key" "$T/secret.key.away"
+create_refused "without the key file a token is refused" \
+	"{\"gitURL\":\"$HURL\",\"slug\":\"inbody\",\"repositoryToken\":\"$TOKEN\"}" 500 secret_key_unavailable
+mv "$T/secret.key.away" "$T/secret.key"
+check_eq "a project is created with its token in the body" "202" \
+	"$(call skiff-create POST /api/projects "{\"gitURL\":\"$HURL\",\"slug\":\"inbody\",\"repositoryToken\":\"$TOKEN\",\"repositoryUsername\":\"oauth2\"}")"
+check_eq "  the answer says a token is set, for the URL's host" "true oauth2 127.0.0.1:$GPORT" \
+	"$(jget data.repository.token.set) $(jget data.repository.token.username) $(jget data.repository.token.host)"
+check_nomatch "  and does not show it" "$TOKEN" "$(cat "$T/body")"
+id=$(jget data.deploymentId)
+dispatch
+check_eq "  its first build is ready" "ready" "$(field "$id" state)"
+check_match "  its site is served" "private site" "$(fetch inbody.localhost /)"
+check_eq "the dashboard's form takes the token too" "303" \
+	"$(call skiff-create POST /api/projects "gitURL=$HURL&slug=inform&repositoryToken=$TOKEN" application/x-www-form-urlencoded)"
+dispatch
+check_eq "  and its first build is ready" "ready" "$(field "$(rcli hget skiff:project:inform latest)" state)"
+check_eq "a form's bad token gets the form again" "400" \
+	"$(call skiff-create POST /api/projects "gitURL=$HURL&slug=badform&repositoryToken=a%20b" application/x-www-form-urlencoded)"
+check_match "  naming the field by its label" 'data-field="repositoryToken".*Access token must be printable' \
+	"$(tr '\n' ' ' <"$T/body")"
+check_nomatch "  without the typed token in the page" 'value="a b"|value="a%20b"' "$(cat "$T/body")"
+check_match "the deploy form has the token field, a password input" \
+	'<input id="repositoryToken" name="repositoryToken" type="password"' \
+	"$(call skiff-status GET /project >/dev/null; cat "$T/body")"
+
 # ---- SSH with a deploy key: Debian's sshd on a loopback port -----------------------------
 SPORT=$(free_port)
 SUSER=$(id -un)
@@ -227,6 +271,18 @@ check_eq "the key is rotated" "201" "$(call skiff-create POST /api/projects/priv
 check_nomatch "  into another one" "$(re "$kfp")" "$(jget data.deployKey.fingerprint)"
 id=$(redeploy priv-ssh)
 check_match "the old key no longer works for skiff" "refused the deploy key" "$(field "$id" error)"
+
+# ---- a deploy key asked for in the create body: its public half in the answer ------------
+check_eq "a project is created asking for a deploy key" "202" \
+	"$(call skiff-create POST /api/projects "{\"gitURL\":\"$SURL\",\"slug\":\"keybody\",\"deployKey\":true}")"
+check_match "  the answer shows its public half" "^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5[A-Za-z0-9+/=]+ skiff-keybody$" \
+	"$(jget data.repository.deployKey.publicKey)"
+check_eq "  made for the URL's host" "127.0.0.1:$SPORT" "$(jget data.repository.deployKey.host)"
+check_nomatch "  and no private key" "PRIVATE|b3BlbnNzaC1rZXktdjE" "$(cat "$T/body")"
+id=$(jget data.deploymentId)
+jget data.repository.deployKey.publicKey >>"$T/ssh/authorized_keys"
+dispatch
+check_eq "  with the key added before it runs, the first build is ready" "ready" "$(field "$id" state)"
 
 # ---- the clone's side in the sandbox: credentials on a descriptor, not argv or environment --
 # (the builds above clone in-process: allow_local_git lets loopback through, and a sandboxed

@@ -22,6 +22,7 @@ static const struct html_form_field html_form_fields[] = {
 	{ "buildCommand", "Build command" },
 	{ "outputDirectory", "Output directory" },
 	{ "webhookSecret", "Webhook secret" },
+	{ "repositoryToken", "Access token" },
 	{ "watch", "Deploy new commits automatically" },
 };
 #define HTML_FORM_NFIELDS (sizeof(html_form_fields) / sizeof(html_form_fields[0]))
@@ -112,6 +113,7 @@ void html_form_page(struct buf *b, const struct config *cfg, json_t *values,
 	const struct html_form_field *bad = html_form_err_field(err);
 	const char *watch = html_form_value(values, "watch");
 	bool secret_given = *html_form_value(values, "webhookSecret") != '\0';
+	bool token_given = *html_form_value(values, "repositoryToken") != '\0';
 	html_head(b, err ? "Could not deploy" : "Deploy", 0);
 	buf_puts(b, "<main id=\"home\" class=\"page\">\n<h1>Deploy a site</h1>\n<p class=\"lede\">Give "
 		    "skiff a git repository. It clones the branch, builds it, and serves the result on "
@@ -124,8 +126,10 @@ void html_form_page(struct buf *b, const struct config *cfg, json_t *values,
 			buf_printf(b, " data-field=\"%s\"", bad->name);
 		buf_puts(b, "><strong>Could not deploy: </strong>");
 		html_form_put_message(b, err, bad);
-		if (secret_given)
-			buf_puts(b, " Enter the webhook secret again: skiff never sends a secret back.");
+		if (secret_given || token_given)
+			buf_printf(b, " Enter the %s again: skiff never sends a secret back.",
+				   secret_given && token_given ? "webhook secret and the access token"
+				   : secret_given ? "webhook secret" : "access token");
 	} else {
 		buf_puts(b, " hidden>");
 	}
@@ -152,7 +156,8 @@ void html_form_page(struct buf *b, const struct config *cfg, json_t *values,
 		    "</div>\n<details class=\"advanced\"");
 	/* open when something in it was typed or is wrong */
 	static const char *const advanced[] = { "installCommand", "buildCommand", "outputDirectory",
-						"webhookSecret", "previews", "watch" };
+						"webhookSecret", "repositoryToken", "previews",
+						"watch" };
 	bool open = false;
 	for (size_t i = 0; i < sizeof(advanced) / sizeof(advanced[0]); i++)
 		open |= *html_form_value(values, advanced[i]) != '\0' ||
@@ -178,6 +183,15 @@ void html_form_page(struct buf *b, const struct config *cfg, json_t *values,
 	buf_puts(b, ">\n<span class=\"hint\">The same secret you give the push webhook at "
 		    "<code>/api/hooks/github?project=NAME</code> (GitLab: <code>/api/hooks/gitlab</code>, "
 		    "Gitea: <code>/api/hooks/gitea</code>); pushes to the branch then deploy."
+		    "</span>\n</div>\n<div class=\"field\">\n<label for=\"repositoryToken\">Access token "
+		    "<span class=\"muted\">(private repository)</span></label>\n<input "
+		    "id=\"repositoryToken\" name=\"repositoryToken\" type=\"password\" class=\"mono\" "
+		    "maxlength=\"1024\" autocomplete=\"off\" spellcheck=\"false\"");
+	if (bad && !strcmp(bad->name, "repositoryToken"))
+		buf_puts(b, " aria-invalid=\"true\" aria-describedby=\"form-error\" autofocus");
+	buf_puts(b, ">\n<span class=\"hint\">For a private https repository: a token that can read "
+		    "it (GitHub: a fine-grained token with Contents read). Sent only to the URL's host, "
+		    "never shown again. For an ssh URL, generate a deploy key on the project's page."
 		    "</span>\n</div>\n<div class=\"field\">\n<label for=\"previews\">Previews "
 		    "<span class=\"muted\">(optional)</span></label>\n");
 	html_form_input(b, values, bad, "previews",

@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "model_env.h"
 #include "model_record.h"
+#include "model_repo.h"
 #include "model_script.h"
 
 #include <assert.h>
@@ -12,20 +13,20 @@
 #include <string.h>
 #include <time.h>
 
-/* KEYS: project, projects, deployment, project deployments, queue, log, events, env
- * ARGV: slug, id, now, maxlen, np, nd, then np project field/value pairs, nd deployment
- * pairs, and the variables' name/stored-form pairs (flat lists: the hot path of every create,
- * no JSON decoding in Redis) */
+/* KEYS: project, projects, deployment, project deployments, queue, log, events, env, repo
+ * ARGV: slug, id, now, maxlen, np, nd, nr, then np project field/value pairs, nd deployment
+ * pairs, nr repository pairs and the variables' name/stored-form pairs (flat lists: the hot
+ * path of every create, no JSON decoding in Redis) */
 static const char model_lua_project_create[] =
 	"if redis.call('EXISTS', KEYS[1]) == 1 then return -3 end "
-	"local np = tonumber(ARGV[5]) local nd = tonumber(ARGV[6]) "
-	"redis.call('HSET', KEYS[1], unpack(ARGV, 7, 6 + 2 * np)) "
+	"local np = tonumber(ARGV[5]) local nd = tonumber(ARGV[6]) local nr = tonumber(ARGV[7]) "
+	"local d0 = 8 + 2 * np local r0 = d0 + 2 * nd local e0 = r0 + 2 * nr "
+	"redis.call('HSET', KEYS[1], unpack(ARGV, 8, d0 - 1)) "
 	"redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1]) "
-	"redis.call('HSET', KEYS[3], unpack(ARGV, 7 + 2 * np, 6 + 2 * np + 2 * nd)) "
-	"redis.call('DEL', KEYS[8]) "
-	"if #ARGV > 6 + 2 * np + 2 * nd then "
-	"  redis.call('HSET', KEYS[8], unpack(ARGV, 7 + 2 * np + 2 * nd, #ARGV)) "
-	"end "
+	"redis.call('HSET', KEYS[3], unpack(ARGV, d0, r0 - 1)) "
+	"redis.call('DEL', KEYS[8], KEYS[9]) "
+	"if nr > 0 then redis.call('HSET', KEYS[9], unpack(ARGV, r0, e0 - 1)) end "
+	"if #ARGV >= e0 then redis.call('HSET', KEYS[8], unpack(ARGV, e0, #ARGV)) end "
 	"redis.call('ZADD', KEYS[4], ARGV[3], ARGV[2]) "
 	"local eid = redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[4], '*', 'k', 'state', "
 	"'s', 'system', 'm', 'queued') "
@@ -152,17 +153,18 @@ static int model_pairs(json_t *obj, const char **args, int *n, int max)
 	return pairs;
 }
 
-int model_project_create_env(struct redis *r, const struct project *p,
-			     const struct deployment *d, const struct env_list *env,
-			     struct error *err)
+int model_project_create_full(struct redis *r, const struct project *p,
+			      const struct deployment *d, const struct env_list *env,
+			      const struct repo_access *repo, struct error *err)
 {
 	const char *slug = p->slug, *id = d->id;
 	if (!slug[0] || !id[0])
 		return error_set(err, SKIFF_EINTERNAL, NULL, "project create without slug or id");
 	json_t *project = model_record_project_fields(p), *deployment = model_record_deployment_fields(d);
+	json_t *access = repo ? model_repo_fields_all(repo) : json_object();
 	char kp[REDIS_KEY_MAX], kps[REDIS_KEY_MAX], kd[REDIS_KEY_MAX], kpd[REDIS_KEY_MAX],
-		kq[REDIS_KEY_MAX], kl[REDIS_KEY_MAX], ke[REDIS_KEY_MAX], kv[REDIS_KEY_MAX], now[24],
-		maxlen[24];
+		kq[REDIS_KEY_MAX], kl[REDIS_KEY_MAX], ke[REDIS_KEY_MAX], kv[REDIS_KEY_MAX],
+		kr[REDIS_KEY_MAX], now[24], maxlen[24];
 	redis_key(r, kp, "project:%s", slug);
 	redis_key(r, kps, "projects");
 	redis_key(r, kd, "deployment:%s", id);
@@ -171,31 +173,36 @@ int model_project_create_env(struct redis *r, const struct project *p,
 	redis_key(r, kl, "log:%s", id);
 	redis_key(r, ke, "events:%s", id);
 	redis_key(r, kv, "project:%s:env", slug);
+	redis_key(r, kr, "project:%s:repo", slug);
 	snprintf(now, sizeof(now), "%lld", clock_wall_ms());
-	enum { FIXED = 14, PAIRS_MAX = 24 };
+	enum { FIXED = 16, PAIRS_MAX = 24, REPO_PAIRS_MAX = 16 };
 	size_t nenv = env ? env->n : 0;
-	const char **args = calloc(FIXED + 4 * PAIRS_MAX + 2 * nenv, sizeof(*args));
+	const char **args = calloc(FIXED + 4 * PAIRS_MAX + 2 * REPO_PAIRS_MAX + 2 * nenv,
+				   sizeof(*args));
 	char **owned = calloc(nenv + 1, sizeof(*owned));
 	if (!args || !owned)
 		abort();
-	const char *fixed[FIXED] = { kp, kps, kd, kpd, kq, kl, ke, kv, slug, id, now,
+	const char *fixed[FIXED] = { kp, kps, kd, kpd, kq, kl, ke, kv, kr, slug, id, now,
 				     model_script_maxlen(r, maxlen) };
 	memcpy(args, fixed, sizeof(fixed));
-	char np[16], nd[16];
+	char np[16], nd[16], nr[16];
 	int n = FIXED;
 	int pairs = model_pairs(project, args, &n, FIXED + 2 * PAIRS_MAX);
 	int dpairs = pairs ? model_pairs(deployment, args, &n, FIXED + 4 * PAIRS_MAX) : 0;
+	int rpairs = model_pairs(access, args, &n, FIXED + 4 * PAIRS_MAX + 2 * REPO_PAIRS_MAX);
 	snprintf(np, sizeof(np), "%d", pairs);
 	snprintf(nd, sizeof(nd), "%d", dpairs);
-	args[FIXED - 2] = np;
-	args[FIXED - 1] = nd;
+	snprintf(nr, sizeof(nr), "%d", rpairs);
+	args[FIXED - 3] = np;
+	args[FIXED - 2] = nd;
+	args[FIXED - 1] = nr;
 	int rc;
 	if (pairs == 0 || dpairs == 0) {
 		rc = error_set(err, SKIFF_EINTERNAL, NULL, "project or deployment without fields");
 		goto out;
 	}
 	model_env_pairs(env, args, &n, owned);
-	rc = model_script_run(r, model_lua_project_create, 8, n, args, "project", "slug_taken", err);
+	rc = model_script_run(r, model_lua_project_create, 9, n, args, "project", "slug_taken", err);
 	if (rc == SKIFF_ECONFLICT)
 		error_set(err, SKIFF_ECONFLICT, "slug_taken", "the slug '%s' is already taken", slug);
 out:
@@ -205,13 +212,21 @@ out:
 	free(args);
 	json_decref(project);
 	json_decref(deployment);
+	json_decref(access);
 	return rc;
+}
+
+int model_project_create_env(struct redis *r, const struct project *p,
+			     const struct deployment *d, const struct env_list *env,
+			     struct error *err)
+{
+	return model_project_create_full(r, p, d, env, NULL, err);
 }
 
 int model_project_create(struct redis *r, const struct project *p, const struct deployment *d,
 			 struct error *err)
 {
-	return model_project_create_env(r, p, d, NULL, err);
+	return model_project_create_full(r, p, d, NULL, NULL, err);
 }
 
 int model_deployment_create(struct redis *r, const char *slug, const struct deployment *d,

@@ -116,6 +116,12 @@ struct env_list;
 int model_project_create_env(struct redis *r, const struct project *project,
 			     const struct deployment *deployment, const struct env_list *env,
 			     struct error *err);
+/* ...and its repository credentials (repo may be NULL; token and key sealed), all in the one
+ * step, so that the first build finds them. */
+struct repo_access;
+int model_project_create_full(struct redis *r, const struct project *project,
+			      const struct deployment *deployment, const struct env_list *env,
+			      const struct repo_access *repo, struct error *err);
 /* A new queued deployment of an existing project (SKIFF_ENOTFOUND when it does not exist). */
 int model_deployment_create(struct redis *r, const char *slug, const struct deployment *d,
 			    struct error *err);

@@ -115,6 +115,16 @@ static void model_repo_fields(const struct repo_access *a, enum repo_part part, 
 	}
 }
 
+json_t *model_repo_fields_all(const struct repo_access *a)
+{
+	json_t *set = json_object(), *del = json_array();
+	model_repo_fields(a, REPO_TOKEN, false, set, del);
+	model_repo_fields(a, REPO_KEY, false, set, del);
+	model_repo_fields(a, REPO_HOST_KEY, false, set, del);
+	json_decref(del);
+	return set;
+}
+
 int model_repo_set(struct redis *r, const char *slug, enum repo_part part,
 		   const struct repo_access *a, bool clear, struct error *err)
 {

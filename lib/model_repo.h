@@ -43,6 +43,9 @@ int model_repo_get(struct redis *r, const char *slug, struct repo_access *out, s
  * step; SKIFF_ENOTFOUND when the project does not exist. */
 int model_repo_set(struct redis *r, const char *slug, enum repo_part part,
 		   const struct repo_access *a, bool clear, struct error *err);
+/* Every field of a that is set, of all parts, as {name: text} (new reference): the record a
+ * new project starts with (model_project_create_full). */
+json_t *model_repo_fields_all(const struct repo_access *a);
 /* Pins host's key (type, fingerprint) unless a key is pinned for that host already: 1 pinned
  * now, 0 kept (the one pinned is then in *a), negative on failure. */
 int model_repo_pin(struct redis *r, const char *slug, struct repo_access *a, struct error *err);

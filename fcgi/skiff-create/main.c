@@ -1,5 +1,7 @@
 /* skiff-create — mutations of the API: create a project and queue its first deployment. */
+#include <openssl/crypto.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -26,6 +28,7 @@
 #include "model.h"
 #include "model_domain.h"
 #include "model_lifecycle.h"
+#include "model_repo.h"
 #include "preview.h"
 #include "rate.h"
 #include "validate.h"
@@ -51,7 +54,8 @@ static int create_fail(struct http_request *req, struct http_response *resp, boo
 
 static const char *const create_known_fields[] = {
 	"gitURL", "slug", "branch", "buildCommand", "installCommand", "outputDirectory",
-	"webhookSecret", "watch", "env", "previews", "previewForks", NULL,
+	"webhookSecret", "watch", "env", "previews", "previewForks", "repositoryToken",
+	"repositoryUsername", "deployKey", NULL,
 };
 
 static int create_project(struct http_request *req, struct http_response *resp)
@@ -70,6 +74,10 @@ static int create_project(struct http_request *req, struct http_response *resp)
 	bool watch = false, secret_generated = false, preview_forks = false;
 	json_t *env_given = NULL;
 	struct env_list *env = NULL;
+	struct create_repo_given given;
+	struct repo_access *repo = calloc(1, sizeof(*repo));
+	if (!repo)
+		abort();
 
 	struct create_who who;
 	if (request_body_object(req, &body, &is_form, &err) < 0 ||
@@ -108,6 +116,9 @@ static int create_project(struct http_request *req, struct http_response *resp)
 		env_list_free(env);
 		env = NULL;
 	}
+	/* the repository credential, checked now; sealed below for the slug it belongs to */
+	if (create_repo_given_read(body, is_form, git_url, &given, &err) < 0)
+		goto fail;
 	/* last, being the slow one: a name resolving to this machine or a private network */
 	if (validate_git_url_resolved(git_url, cfg->allow_local_git, NULL, &err) < 0)
 		goto fail;
@@ -154,7 +165,11 @@ static int create_project(struct http_request *req, struct http_response *resp)
 		if (env_given && (env_list_from_json(env_given, &env, &err) < 0 ||
 				  env_list_seal(env, trial, cfg->secret_key_file, &err) < 0))
 			goto fail;
-		int rc = model_project_create_env(app->redis, &project, &deployment, env, &err);
+		bool credential = given.token || given.deploy_key;
+		if (credential && create_repo_given_seal(req, &given, trial, repo, &err) < 0)
+			goto fail;
+		int rc = model_project_create_full(app->redis, &project, &deployment, env,
+						   credential ? repo : NULL, &err);
 		if (rc == 0)
 			break;
 		if (rc != SKIFF_ECONFLICT || slug_given || attempt == SLUG_ATTEMPTS - 1)
@@ -167,8 +182,10 @@ static int create_project(struct http_request *req, struct http_response *resp)
 		snprintf(trial, sizeof(trial), "%.*s-%s", SLUG_MAX - 5, slug, suffix);
 		error_clear(&err);
 	}
-	log_info("project created project=%s deployment=%s git_url=%s trigger=%s", trial, id,
-		 git_url, is_form ? "form" : "api");
+	log_info("project created project=%s deployment=%s git_url=%s trigger=%s repository=%s",
+		 trial, id, git_url, is_form ? "form" : "api",
+		 given.token && given.deploy_key ? "token+deploy-key" : given.token ? "token"
+		 : given.deploy_key ? "deploy-key" : "none");
 	/* Not in the creation script: a failure here costs the repository-URL route of webhooks
 	 * (?project= still works) or polling; the project itself is fine. */
 	struct error e2;
@@ -193,6 +210,8 @@ static int create_project(struct http_request *req, struct http_response *resp)
 				   "projectSlug", trial, "url", url, "deploymentId", id,
 				   "deploymentUrl", durl, "statusUrl", surl, "eventsUrl", eurl, "watch",
 				   watch);
+	if (given.token || given.deploy_key) /* never the token; a key's public half */
+		json_object_set_new(json_object_get(answer, "data"), "repository", api_repository(repo));
 	if (secret[0]) {
 		/* the secret is shown here once (when generated) and never by a read */
 		char hurl[1024], lurl[1024], turl[1024];
@@ -214,6 +233,8 @@ fail:
 	else
 		status = create_fail(req, resp, is_form, &err);
 out:
+	OPENSSL_cleanse(repo, sizeof(*repo));
+	free(repo);
 	env_list_free(env);
 	json_decref(body);
 	return status;

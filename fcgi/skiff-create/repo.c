@@ -135,6 +135,89 @@ static int repo_host(struct http_request *req, const char *slug, char out[REPO_H
 	return rc;
 }
 
+/* A token and its user name as given (user may be NULL), named as the body names them. */
+static int repo_token_check(const char *token, const char *user, const char *token_field,
+			    const char *user_field, struct error *err)
+{
+	size_t n = token ? strlen(token) : 0;
+	if (n == 0 || n > REPO_TOKEN_MAX)
+		return error_set(err, SKIFF_EINVALID, "invalid_repository_token",
+				 "%s must be 1 to %d characters", token_field, REPO_TOKEN_MAX);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)token[i] <= 0x20 || (unsigned char)token[i] >= 0x7f)
+			return error_set(err, SKIFF_EINVALID, "invalid_repository_token",
+					 "%s must be printable ASCII without spaces", token_field);
+	if (user && !repo_username_valid(user))
+		return error_set(err, SKIFF_EINVALID, "invalid_repository_username",
+				 "%s must be 1 to %d characters of a-z, A-Z, 0-9 and . _ - @ +",
+				 user_field, REPO_USERNAME_MAX);
+	return 0;
+}
+
+/* The token part of a (its host already there): user, time, the sealed token. */
+static int repo_token_seal(struct http_request *req, const char *slug, const char *token,
+			   const char *user, struct repo_access *a, struct error *err)
+{
+	snprintf(a->token_user, sizeof(a->token_user), "%s", user ? user : "");
+	a->token_set = clock_wall_ms();
+	return repo_seal(req, slug, "token", token, a->token, sizeof(a->token), err);
+}
+
+/* The key part of a (its host already there): a new ed25519 key, its private half sealed. */
+static int repo_key_make(struct http_request *req, const char *slug, struct repo_access *a,
+			 struct error *err)
+{
+	char priv[SSHKEY_PRIVATE_MAX + 1], comment[SSHKEY_COMMENT_MAX + 1];
+	snprintf(comment, sizeof(comment), "skiff-%s", slug);
+	int rc = sshkey_generate(comment, priv, a->key_public, a->key_fingerprint, err);
+	if (rc == 0) {
+		a->key_created = clock_wall_ms();
+		rc = repo_seal(req, slug, "key", priv, a->key, sizeof(a->key), err);
+	}
+	OPENSSL_cleanse(priv, sizeof(priv));
+	return rc;
+}
+
+int create_repo_given_read(json_t *body, bool is_form, const char *git_url,
+			   struct create_repo_given *g, struct error *err)
+{
+	memset(g, 0, sizeof(*g));
+	if (create_field(body, "repositoryToken", is_form, &g->token, err) < 0 ||
+	    create_field(body, "repositoryUsername", is_form, &g->username, err) < 0 ||
+	    create_flag(body, "deployKey", is_form, &g->deploy_key, err) < 0)
+		return err->code;
+	if (is_form && g->username && !g->token)
+		g->username = NULL;   /* the form's user name field alone says nothing */
+	if (g->username && !g->token)
+		return error_set(err, SKIFF_EINVALID, "invalid_repository_username",
+				 "repositoryUsername goes with a repositoryToken");
+	if (g->token && repo_token_check(g->token, g->username, "repositoryToken",
+					 "repositoryUsername", err) < 0)
+		return err->code;
+	if ((g->token || g->deploy_key) &&
+	    validate_git_url_host(git_url, g->host, sizeof(g->host)) < 0)
+		return error_set(err, SKIFF_EINVALID, "invalid_git_url",
+				 "gitURL has no host to send a repository credential to");
+	return 0;
+}
+
+int create_repo_given_seal(struct http_request *req, const struct create_repo_given *g,
+			   const char *slug, struct repo_access *a, struct error *err)
+{
+	memset(a, 0, sizeof(*a));
+	if (g->token) {
+		memcpy(a->token_host, g->host, sizeof(a->token_host));
+		if (repo_token_seal(req, slug, g->token, g->username, a, err) < 0)
+			return err->code;
+	}
+	if (g->deploy_key) {
+		memcpy(a->key_host, g->host, sizeof(a->key_host));
+		if (repo_key_make(req, slug, a, err) < 0)
+			return err->code;
+	}
+	return 0;
+}
+
 static int repo_token_set_act(struct http_request *req, struct http_response *resp, json_t *body,
 			      struct repo_access *a, struct error *err)
 {
@@ -145,24 +228,11 @@ static int repo_token_set_act(struct http_request *req, struct http_response *re
 	if (create_fields_known(body, known, err) < 0 || repo_field(body, "token", &token, err) < 0 ||
 	    repo_field(body, "username", &user, err) < 0)
 		return err->code;
-	size_t n = token ? strlen(token) : 0;
-	if (n == 0 || n > REPO_TOKEN_MAX)
-		return error_set(err, SKIFF_EINVALID, "invalid_repository_token",
-				 "token must be 1 to %d characters", REPO_TOKEN_MAX);
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)token[i] <= 0x20 || (unsigned char)token[i] >= 0x7f)
-			return error_set(err, SKIFF_EINVALID, "invalid_repository_token",
-					 "token must be printable ASCII without spaces");
-	if (user && !repo_username_valid(user))
-		return error_set(err, SKIFF_EINVALID, "invalid_repository_username",
-				 "username must be 1 to %d characters of a-z, A-Z, 0-9 and . _ - @ +",
-				 REPO_USERNAME_MAX);
-	/* the token is for the project's host as it is now, and is sent nowhere else */
-	if (repo_host(req, slug, a->token_host, err) < 0)
+	if (repo_token_check(token, user, "token", "username", err) < 0)
 		return err->code;
-	snprintf(a->token_user, sizeof(a->token_user), "%s", user ? user : "");
-	a->token_set = clock_wall_ms();
-	if (repo_seal(req, slug, "token", token, a->token, sizeof(a->token), err) < 0 ||
+	/* the token is for the project's host as it is now, and is sent nowhere else */
+	if (repo_host(req, slug, a->token_host, err) < 0 ||
+	    repo_token_seal(req, slug, token, user, a, err) < 0 ||
 	    model_repo_set(((struct app *)req->app)->redis, slug, REPO_TOKEN, a, false, err) < 0)
 		return err->code;
 	log_info("repository token set project=%s username=%s", slug,
@@ -175,18 +245,9 @@ static int repo_key_new_act(struct http_request *req, struct http_response *resp
 {
 	static const char *const known[] = { NULL };
 	const char *slug = req->params[0];
-	char priv[SSHKEY_PRIVATE_MAX + 1], comment[SSHKEY_COMMENT_MAX + 1];
 	(void)resp;
-	if (create_fields_known(body, known, err) < 0 || repo_host(req, slug, a->key_host, err) < 0)
-		return err->code;
-	snprintf(comment, sizeof(comment), "skiff-%s", slug);
-	int rc = sshkey_generate(comment, priv, a->key_public, a->key_fingerprint, err);
-	if (rc == 0) {
-		a->key_created = clock_wall_ms();
-		rc = repo_seal(req, slug, "key", priv, a->key, sizeof(a->key), err);
-	}
-	OPENSSL_cleanse(priv, sizeof(priv));
-	if (rc < 0 ||
+	if (create_fields_known(body, known, err) < 0 || repo_host(req, slug, a->key_host, err) < 0 ||
+	    repo_key_make(req, slug, a, err) < 0 ||
 	    model_repo_set(((struct app *)req->app)->redis, slug, REPO_KEY, a, false, err) < 0)
 		return err->code;
 	log_info("deploy key generated project=%s fingerprint=%s", slug, a->key_fingerprint);
