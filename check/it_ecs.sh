@@ -314,6 +314,30 @@ as "$tok3" POST "/api/deployments/$id3/credentials" '{}'
 check_eq "... and the call hands over nothing" "200 [] None" "$(cat "$T/status") $(python3 -c 'import json, sys
 a = json.load(open(sys.argv[1])); print(a["variables"], a["repository"])' "$T/body")"
 as "$tok3" POST "/api/deployments/$id3/fail" '{"error":"done"}'
+# an ssh repository's host key, seen by the task's clone on first use, is pinned through the API
+# while the build is in its clone phase, as a local build pins it
+id4=$(cgi skiff-create POST /api/projects '{"gitURL":"ssh://git@127.0.0.1:1/pin.git","slug":"sshpin"}' 2>/dev/null | body | jget "data|deploymentId")
+fault '{"ecs_pending":1}'
+"$ECSTOOL" launch "$id4" 2>>"$T/ecstool.log"
+tok4=$(task_token "$(field "$id4" task_arn)")
+as "$tok4" POST "/api/deployments/$id4/start" '{}'
+FP1="SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"
+FP2="SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s"
+as "$tok4" POST "/api/deployments/$id4/progress" '{"hostKeyType":"ssh-ed25519","hostKey":"'"$FP1"'"}'
+check_eq "the host key a task's clone saw is pinned" "200 True" "$(cat "$T/status") $(jget pinned <"$T/body")"
+check_eq "... for the URL's host, as the API shows it" "127.0.0.1:1 $FP1" \
+	"$(cgi skiff-status GET /api/projects/sshpin/repository 2>/dev/null | body | python3 -c 'import json, sys
+h = json.load(sys.stdin)["data"]["hostKey"]; print(h["host"], h["fingerprint"])')"
+as "$tok4" POST "/api/deployments/$id4/progress" '{"hostKeyType":"ssh-ed25519","hostKey":"'"$FP2"'"}'
+check_eq "another key for that host is refused" "409 host_key_changed" "$(answer)"
+as "$tok4" POST "/api/deployments/$id4/progress" '{"hostKeyType":"ssh-ed25519"}'
+check_eq "... a type without a key too" "400 invalid_host_key" "$(answer)"
+as "$tok4" POST "/api/deployments/$id4/progress" '{"phase":"install"}'
+rcli hdel skiff:project:sshpin:repo host host_key host_key_type host_key_pinned >/dev/null
+as "$tok4" POST "/api/deployments/$id4/progress" '{"hostKeyType":"ssh-ed25519","hostKey":"'"$FP2"'"}'
+check_eq "once the repository's code may run (phase install), nothing is pinned" "409 not_cloning" "$(answer)"
+as "$tok4" POST "/api/deployments/$id4/fail" '{"error":"done"}'
+
 # the secret and the token nowhere in clear: Redis, logs, the API's answers
 check_nomatch "neither secret nor token is in Redis" "$SECRET|$GTOKEN" "$(redis_text)"
 check_eq "... nor in any log (the tasks' and the API's own)" "" \

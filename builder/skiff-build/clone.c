@@ -258,15 +258,17 @@ int build_clone_child(int argc, char **argv)
 	return status;
 }
 
-/* Pins the host key the clone saw when the project had none pinned for this host. Never for
- * a fork's pull request: its URL comes from a webhook, and the project keeps one pin, which
- * the fork's host would replace (the project's own host then trusted anew on first use). */
+/* Pins the host key the clone saw when the project had none pinned for this host (a remote
+ * build through the API, while its phase is still clone). Never for a fork's pull request: its
+ * URL comes from a webhook, and the project keeps one pin, which the fork's host would replace
+ * (the project's own host then trusted anew on first use). */
 static int clone_pin(struct build *b, const char *url, const struct gitauth *auth,
 		     struct error *err)
 {
-	if (!auth->ssh || !auth->seen[0] || auth->pin[0] || b->remote || b->deployment.fork)
+	if (!auth->ssh || !auth->seen[0] || auth->pin[0] || b->deployment.fork)
 		return 0;
-	int rc = gitauth_pin(b->redis, b->slug, url, auth->seen_type, auth->seen, err);
+	int rc = b->remote ? remote_host_key(b, auth->seen_type, auth->seen, err)
+			   : gitauth_pin(b->redis, b->slug, url, auth->seen_type, auth->seen, err);
 	if (rc == 1)
 		build_log(b, "Pinned the server's host key %s %s: every later clone and poll checks "
 			  "it", auth->seen_type, auth->seen);

@@ -408,6 +408,19 @@ int remote_commit(struct build *b, const char *message, const char *descends_fro
 	return rc;
 }
 
+int remote_host_key(struct build *b, const char *type, const char *fingerprint,
+		    struct error *err)
+{
+	json_t *answer = NULL, *body = json_pack("{ssss}", "hostKeyType", type, "hostKey",
+						 fingerprint);
+	int rc = remote_post(b->remote, "progress", body, &answer, err);
+	if (rc == 0)
+		rc = json_is_true(json_object_get(answer, "pinned"));
+	json_decref(answer);
+	json_decref(body);
+	return rc;
+}
+
 int remote_fail(struct build *b, const struct error *cause, struct error *err)
 {
 	struct error e;

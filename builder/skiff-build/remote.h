@@ -48,6 +48,10 @@ int remote_phase(struct build *b, const char *phase, struct error *err);
 int remote_commit(struct build *b, const char *message, const char *descends_from,
 		  struct error *err);
 int remote_finish(struct build *b, struct error *err);
+/* The SSH host key the clone saw where none was pinned, for the API to pin (only during the
+ * clone): 1 pinned now, 0 kept, negative (409 host_key_changed) when another is pinned. */
+int remote_host_key(struct build *b, const char *type, const char *fingerprint,
+		    struct error *err);
 int remote_fail(struct build *b, const struct error *cause, struct error *err);
 /* The credentials the start answer said there are (b->remote_credentials): the repository's
  * into auth (initialised for url's transport either way), the secret variables' values into

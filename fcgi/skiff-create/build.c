@@ -15,6 +15,8 @@
 #include "model_repo.h"
 #include "gitauth.h"
 #include "secret.h"
+#include "sshkey.h"
+#include "validate.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -77,7 +79,7 @@ static int build_start_act(struct http_request *req, struct http_response *resp,
 	for (size_t i = 0; rc == 0 && i < vars->n; i++)
 		secrets = secrets || (vars->vars[i].secret && (vars->vars[i].contexts & bit));
 	/* a fork's pull request gets none: neither its secrets nor the repository's */
-	bool credentials = !d->fork && (secrets || repo->token[0] || repo->key[0]);
+	bool credentials = !d->fork && (secrets || repo->token[0] || repo->key[0] || repo->host_key[0]);
 	OPENSSL_cleanse(repo, sizeof(*repo));
 	free(repo);
 	if (rc < 0) {
@@ -149,29 +151,84 @@ static int build_commit(struct http_request *req, const struct deployment *d, co
 					       MODEL_SET(CLONED) | MODEL_SET(DESCENDS_FROM), err);
 }
 
+/* 1 when s is printable ASCII of the characters of an SSH key type or a SHA-256 fingerprint
+ * ("ssh-ed25519", "SHA256:" and base64). */
+static int build_host_key_text(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      strchr("-@.:+/=", *s)))
+			return 0;
+	return 1;
+}
+
+/* The SSH host key the clone saw on first use {hostKeyType, hostKey}, pinned for the host of
+ * the deployment's URL as a local build pins it: only while the build is in its clone phase
+ * (before any of the repository's code ran), never for a fork's pull request. *pinned: pinned
+ * now. 409 host_key_changed when another key is pinned for that host. */
+static int build_host_key(struct http_request *req, const struct deployment *d, const char *type,
+			  const char *fingerprint, bool *pinned, struct error *err)
+{
+	struct app *app = req->app;
+	*pinned = false;
+	if (!type || !fingerprint || !*type || strncmp(fingerprint, "SHA256:", 7) ||
+	    !build_host_key_text(type) || !build_host_key_text(fingerprint))
+		return error_set(err, SKIFF_EINVALID, "invalid_host_key",
+				 "hostKeyType and hostKey must both be given: a key type and its "
+				 "SHA256: fingerprint");
+	if (strcmp(d->phase, "clone"))
+		return error_set(err, SKIFF_ECONFLICT, "not_cloning",
+				 "a host key is recorded only during the clone (phase %s)", d->phase);
+	if (d->fork)
+		return 0;
+	struct project *p = malloc(sizeof(*p));
+	if (!p)
+		abort();
+	int rc = model_project_get(app->redis, d->project, p, err);
+	const char *url = d->git_url[0] ? d->git_url : p->git_url;
+	if (rc == 0 && !validate_git_url_ssh(url))
+		rc = error_set(err, SKIFF_EINVALID, "invalid_host_key",
+			       "the deployment's repository URL is not an ssh URL");
+	if (rc == 0)
+		rc = gitauth_pin(app->redis, d->project, url, type, fingerprint, err);
+	free(p);
+	if (rc < 0)
+		return rc;
+	*pinned = rc == 1;
+	if (*pinned)
+		log_info("host key pinned deployment=%s project=%s type=%s fingerprint=%s", d->id,
+			 d->project, type, fingerprint);
+	return 0;
+}
+
 static int build_progress_act(struct http_request *req, struct http_response *resp, json_t *body,
 			      const struct deployment *d, const struct create_who *who,
 			      struct error *err)
 {
 	struct app *app = req->app;
-	const char *key, *phase, *commit, *message, *descends;
+	const char *key, *phase, *commit, *message, *descends, *hk_type, *hk;
+	bool pinned = false;
 	json_t *v;
 	if (build_only(who, d, err) < 0)
 		return err->code;
 	json_object_foreach(body, key, v) {
 		if (strcmp(key, "phase") && strcmp(key, "commit") && strcmp(key, "commitMessage") &&
-		    strcmp(key, "descendsFrom"))
+		    strcmp(key, "descendsFrom") && strcmp(key, "hostKeyType") && strcmp(key, "hostKey"))
 			return error_set(err, SKIFF_EINVALID, "unknown_field", "unknown field '%.64s'", key);
 	}
 	if (build_field(body, "phase", MODEL_PHASE_MAX, &phase, err) < 0 ||
 	    build_field(body, "commit", MODEL_COMMIT_MAX, &commit, err) < 0 ||
 	    build_field(body, "commitMessage", MODEL_MESSAGE_MAX, &message, err) < 0 ||
-	    build_field(body, "descendsFrom", ID_LEN, &descends, err) < 0)
+	    build_field(body, "descendsFrom", ID_LEN, &descends, err) < 0 ||
+	    build_field(body, "hostKeyType", SSHKEY_TYPE_MAX, &hk_type, err) < 0 ||
+	    build_field(body, "hostKey", SSHKEY_FINGERPRINT_MAX, &hk, err) < 0)
 		return err->code;
 	if (d->state != DEPLOYMENT_BUILDING)
 		return error_set(err, SKIFF_ECONFLICT, "not_started",
 				 "deployment %s is %s: call start first", d->id,
 				 model_state_name(d->state));
+	if ((hk_type || hk) && build_host_key(req, d, hk_type, hk, &pinned, err) < 0)
+		return err->code;
 	if (phase && strcmp(phase, "install") && strcmp(phase, "build") && strcmp(phase, "upload"))
 		return error_set(err, SKIFF_EINVALID, "invalid_phase",
 				 "phase must be \"install\", \"build\" or \"upload\"");
@@ -183,9 +240,9 @@ static int build_progress_act(struct http_request *req, struct http_response *re
 	    (model_deployment_state(app->redis, d->id, DEPLOYMENT_BUILDING, phase, NULL, 0, err) < 0 ||
 	     (!strcmp(phase, "upload") && gc_fence_wait(app->redis, GC_FENCE_TTL_MS, err) < 0)))
 		return err->code;
-	return response_json(resp, 200, json_pack("{sssssssb}", "deploymentId", d->id, "state",
+	return response_json(resp, 200, json_pack("{sssssssbsb}", "deploymentId", d->id, "state",
 						  "building", "phase", phase ? phase : d->phase,
-						  "cancel", who->bt.cancel_requested));
+						  "cancel", who->bt.cancel_requested, "pinned", pinned));
 }
 
 int create_build_progress(struct http_request *req, struct http_response *resp)
@@ -226,7 +283,7 @@ static int build_secret_values(struct http_request *req, const struct deployment
 }
 
 /* The repository credential d's clone needs (its URL's token or deploy key, with the pinned
- * host key), as the clone's own credentials JSON, or null when there is none to give. */
+ * host key), as the clone's own credentials JSON, or null when there is nothing to give. */
 static int build_repository(struct http_request *req, const struct deployment *d, json_t **out,
 			    struct error *err)
 {
@@ -243,7 +300,8 @@ static int build_repository(struct http_request *req, const struct deployment *d
 	free(p);
 	if (rc < 0)
 		return rc;
-	if (auth.token || auth.private_key) {
+	/* also what was kept back and why, and a pinned host key: the clone's error and check */
+	if (auth.token || auth.private_key || auth.token_host[0] || auth.key_host[0] || auth.pin[0]) {
 		json_decref(*out);
 		*out = gitauth_wire_json(&auth);
 	}
