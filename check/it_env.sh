@@ -153,9 +153,14 @@ check_eq "PUT with a bad name" "400 invalid_env_name" \
 check_eq "DELETE it" "200" "$(req skiff-create DELETE /api/projects/envsite/env/DB_PASSWORD '' '')"
 check_eq "DELETE it again" "404 env_not_found" \
 	"$(req skiff-create DELETE /api/projects/envsite/env/DB_PASSWORD '' '') $(jget error.code)"
+# a variable saved before skiff reserved its name (as stored by an older version)
+rcli hset skiff:project:envsite:env YARN_CACHE_FOLDER '{"value":"/tmp/elsewhere","secret":false,"contexts":["production","preview"]}' >/dev/null
 check_eq "the third build keeps the secret" "ready" \
 	"$(req skiff-create POST /api/projects/envsite/deployments '{}' >/dev/null; id3=$(jget data.deploymentId); dispatch; field "$id3" state)"
 check_match "... masked" 'patched-build-ran token=\*\*\*' "$(log_of "$(jget data.deploymentId)")"
+check_match "... leaving out a stored variable whose name is reserved now, saying so" \
+	'Variable not given to the build: YARN_CACHE_FOLDER is set by skiff' "$(log_of "$(jget data.deploymentId)")"
+rcli hdel skiff:project:envsite:env YARN_CACHE_FOLDER >/dev/null
 
 # ---- the key file -----------------------------------------------------------------------------
 mv "$T/secret.key" "$T/secret.key.away"
