@@ -10,6 +10,7 @@
 #include "gitauth.h"
 #include "secret.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <errno.h>
@@ -482,17 +483,24 @@ int remote_env(struct build *b, struct env_list **out, struct error *err)
 }
 
 /* 1 when url reaches the API without crossing a network in clear: https, or http to this
- * machine's loopback. */
+ * machine's loopback (127.0.0.0/8, [::1], localhost). */
 static int remote_confidential(const char *url)
 {
-	static const char *const loopback[] = { "http://127.", "http://localhost:", "http://localhost/",
-						"http://[::1]:", "http://[::1]/" };
+	char host[64];
+	struct in_addr v4;
 	if (!strncmp(url, "https://", 8))
 		return 1;
-	for (size_t i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++)
-		if (!strncmp(url, loopback[i], strlen(loopback[i])))
-			return 1;
-	return !strcmp(url, "http://localhost") || !strcmp(url, "http://[::1]");
+	if (strncmp(url, "http://", 7))
+		return 0;
+	/* the host: "[v6]" whole, else up to the port or the path */
+	size_t n = url[7] == '[' ? strcspn(url + 7, "]") + 1 : strcspn(url + 7, ":/?#");
+	if (n == 0 || n >= sizeof(host))
+		return 0;
+	memcpy(host, url + 7, n);
+	host[n] = '\0';
+	if (!strcmp(host, "localhost") || !strcmp(host, "[::1]"))
+		return 1;
+	return inet_pton(AF_INET, host, &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
 }
 
 int remote_credentials(struct build *b, const char *url, struct gitauth *auth, struct error *err)
