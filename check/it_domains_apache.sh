@@ -9,9 +9,12 @@
 # the domain then redirects to HTTPS. A third domain that does not point here stays pending
 # and never reaches the file; removing a domain drops it from the file and it stops serving.
 # Active names are checked again (every 3 s here) and pass while plain HTTP redirects.
-# Renewal: with two-minute certificates and MDRenewWindow 75%, mod_md orders a new one on its
-# own 30 s after the first and stages it; the graceful restart that activates staged
-# certificates (an operator's daily reload) then serves it.
+# mod_md runs the shipped skiff-md.conf's MDMessageCmd, skiff-md-event, as www-data: on
+# `renewed` (a certificate staged, the first one included) it rewrites the stamp that
+# skiff-md-reload.path watches; the test then does the graceful restart that the path unit's
+# service would (systemd does not run here). Renewal: with two-minute certificates and
+# MDRenewWindow 75%, mod_md orders a new one on its own 30 s after the first, stages it and
+# runs skiff-md-event again; after the restart Apache serves the new serial.
 . "$(dirname "$0")/lib.sh"
 
 WWW=www-data
@@ -26,7 +29,8 @@ MODS=/usr/lib/apache2/modules
 
 chmod 0711 "$T"
 mkdir -p "$T/run" "$T/store/blobs" "$T/store/manifests" "$T/cache" "$T/work" "$T/apache" \
-	"$T/md"
+	"$T/md" "$T/md-event"
+chown "$WWW:$WWW" "$T/md-event"   # as systemd/tmpfiles.d/skiff.conf creates it
 chgrp "$WWW" "$T/run" && chmod 0750 "$T/run"
 PORT=$(free_port)
 HTTPS_PORT=$(free_port)
@@ -81,10 +85,14 @@ chgrp "$WWW" "$T/run/skiff-serve.sock" && chmod 0660 "$T/run/skiff-serve.sock"
 subst() {
 	sed -e "s|\*:80>|*:$PORT>|" -e "s|/run/skiff/|$T/run/|g" \
 		-e "s|/var/lib/skiff/store|$T/store|g" -e "s|/var/cache/skiff|$T/cache|g" \
+		-e "s|/var/lib/skiff/md-event|$T/md-event|g" -e "s|/var/lib/skiff/acme/|$T/apache/|g" \
+		-e "s|/usr/local/share/skiff/apache/|$T/apache/|g" \
 		"$ROOT/apache/$1" >"$T/apache/$1"
 }
 subst skiff-sites.conf
 subst skiff-domain-site.inc
+subst skiff-md.conf
+cp "$ROOT/apache/skiff-md-event" "$T/apache/" && chmod 0755 "$T/apache/skiff-md-event"
 {
 	for m in mpm_event authz_core authz_host mime headers proxy proxy_fcgi xsendfile ssl md \
 		socache_shmcb; do
@@ -107,8 +115,6 @@ TypesConfig /etc/mime.types
 SSLSessionCache shmcb:$T/apache/ssl_scache(512000)
 MDCertificateAuthority $PEBBLE_DIR
 MDCACertificateFile $PEBBLE_TLS
-MDCertificateAgreement accepted
-MDContactEmail admin@example.com
 MDStoreDir $T/md
 MDPortMap http:$PORT https:$HTTPS_PORT
 MDRetryDelay 1s
@@ -119,7 +125,7 @@ MDCheckInterval 2s
 	Require all denied
 </Directory>
 Include $T/apache/skiff-sites.conf
-IncludeOptional $T/apache/skiff-domains.conf
+Include $T/apache/skiff-md.conf
 CONF
 } >"$T/apache/apache2.conf"
 apache2 -t -f "$T/apache/apache2.conf" >"$T/apache/t.out" 2>&1
@@ -159,13 +165,19 @@ done
 check_eq "$AWAY pending" pending "$(state_of $AWAY)"
 check_nomatch "$AWAY is not in the ACME file" "$AWAY" "$(cat "$T/apache/skiff-domains.conf")"
 
-# mod_md orders the certificates after the reload and stages them; the next graceful restart
-# (what an operator's MDMessageCmd or a daily reload does) activates them.
+# mod_md orders the certificates after the reload, stages them and runs skiff-md-event on
+# `renewed`; the graceful restart that skiff-md-reload.service would do activates them.
 for n in $A $B; do
 	wait_for 90 sh -c "test -s '$T/md/staging/$n/pubcert.pem' || test -s '$T/md/domains/$n/pubcert.pem'" ||
 		{ fail "mod_md obtained no certificate for $n"; tail -n 30 "$T/apache/error.log" >&2; }
 done
-apache2 -k graceful -f "$T/apache/apache2.conf"
+wait_for 10 test -s "$T/md-event/renewed"
+check_match "mod_md ran skiff-md-event: the stamp names a staged certificate" \
+	"^renewed ($A|$B)\$" "$(cat "$T/md-event/renewed" 2>/dev/null)"
+check_eq "the stamp is www-data's (written by Apache's user)" "$WWW" \
+	"$(stat -c %U "$T/md-event/renewed" 2>/dev/null)"
+rm -f "$T/md-event/renewed"
+apache2 -k graceful -f "$T/apache/apache2.conf"   # what skiff-md-reload.service runs
 for n in $A $B; do
 	wait_for 30 curl -s -o /dev/null --cacert "$PEBBLE_ROOT" \
 		--resolve "$n:$HTTPS_PORT:127.0.0.1" "https://$n:$HTTPS_PORT/"
@@ -226,10 +238,14 @@ r=$(curl -s -o "$T/gone.out" -w '%{http_code}' -H "Host: $B:$PORT" "http://127.0
 check_eq "removed $B serves nothing" 404 "$r"
 check_nomatch "removed $B: not the project's page" 'shop over https' "$(cat "$T/gone.out")"
 
-# ---- renewal: mod_md orders and stages a new certificate by itself ----------------------------
-wait_for 120 test -s "$T/md/staging/$A/pubcert.pem" ||
-	{ fail "mod_md staged no renewed certificate for $A"; tail -n 30 "$T/apache/error.log" >&2; }
-apache2 -k graceful -f "$T/apache/apache2.conf"   # the daily reload that activates it
+# ---- renewal: mod_md orders and stages a new certificate by itself, and says so -------------
+wait_for 120 grep -qx "renewed $A" "$T/md-event/renewed" ||
+	tail -n 30 "$T/apache/error.log" >&2
+check_eq "$A: mod_md ran skiff-md-event for the renewal" "renewed $A" \
+	"$(cat "$T/md-event/renewed" 2>/dev/null)"
+check_eq "$A: the renewed certificate is staged" yes \
+	"$(test -s "$T/md/staging/$A/pubcert.pem" && echo yes)"
+apache2 -k graceful -f "$T/apache/apache2.conf"   # what skiff-md-reload.service runs
 wait_for 30 sh -c "[ \"\$(openssl s_client -connect 127.0.0.1:$HTTPS_PORT -servername $A </dev/null 2>/dev/null |
 	openssl x509 -noout -serial 2>/dev/null)\" != '$SERIAL_A' ]"
 r=$(serial $A)

@@ -37,14 +37,16 @@ check_eq "make install DESTDIR=... succeeds" "0" "$?"
 	echo usr/local/share/man/man1/skiff.1
 	(cd "$ROOT" && find htdocs -type f ! -name '.*' | sed 's|^|usr/local/share/skiff/|')
 	for f in skiff-dashboard.conf skiff-sites.conf skiff-fcgid.conf lighttpd-production.conf README.md \
-		skiff-fastpath.lua skiff-fastpath-lighttpd.lua skiff-fastpath-apache.lua skiff-domain-site.inc; do
+		skiff-fastpath.lua skiff-fastpath-lighttpd.lua skiff-fastpath-apache.lua skiff-domain-site.inc \
+		skiff-md.conf skiff-md-event; do
 		echo "usr/local/share/skiff/apache/$f"
 	done
 	echo usr/local/share/skiff/skiff.conf.example
 	echo usr/local/share/skiff/stunnel-redis.conf
 	echo etc/skiff/skiff.conf
 	echo etc/skiff/secret.key
-	for f in "$ROOT"/systemd/*.socket "$ROOT"/systemd/*.service "$ROOT"/systemd/*.target; do
+	for f in "$ROOT"/systemd/*.socket "$ROOT"/systemd/*.service "$ROOT"/systemd/*.path \
+		"$ROOT"/systemd/*.target; do
 		echo "${UNITDIR#/}/${f##*/}"
 	done
 	echo "${SYSUSERSDIR#/}/skiff.conf"
@@ -55,12 +57,28 @@ check_eq "make install DESTDIR=... succeeds" "0" "$?"
 (cd "$D" && find . -type f -o -type l | sed 's|^\./||' | sort) >"$T/installed.files"
 check_eq "the installed files are exactly the documented ones" "" \
 	"$(diff "$T/expected.files" "$T/installed.files" | grep '^[<>]' | tr '\n' ' ')"
-check_eq "every unit of systemd/ is installed (4 sockets, 7 services, 1 target)" "12" \
+check_eq "every unit of systemd/ is installed (4 sockets, 8 services, 1 path, 1 target)" "14" \
 	"$(ls "$D$UNITDIR" | grep -c '^skiff')"
 check_eq "the FastCGI programs and skiff-build are executable in lib/skiff" "5" \
 	"$(find "$D/usr/local/lib/skiff" -type f -perm -0755 | wc -l | tr -d ' ')"
 check_eq "the daemons are executable in sbin" "2" \
 	"$(find "$D/usr/local/sbin" -type f -perm -0755 | wc -l | tr -d ' ')"
+# skiff-md.conf's MDMessageCmd names the installed skiff-md-event, which stamps only `renewed`.
+cmd=$(sed -n 's/^MDMessageCmd \([^ ]*\) \([^ ]*\)$/\1 \2/p' "$D/usr/local/share/skiff/apache/skiff-md.conf")
+check_eq "skiff-md.conf: MDMessageCmd runs the installed skiff-md-event with the stamp directory" \
+	"/usr/local/share/skiff/apache/skiff-md-event /var/lib/skiff/md-event" "$cmd"
+check_eq "skiff-md-event is executable" "yes" \
+	"$([ -x "$D/usr/local/share/skiff/apache/skiff-md-event" ] && echo yes)"
+mkdir -p "$T/md-event"
+for r in installed expiring errored renewing ocsp-renewed; do
+	"$D/usr/local/share/skiff/apache/skiff-md-event" "$T/md-event" "$r" a.example.test
+done
+check_eq "skiff-md-event: no stamp for reasons that need no restart" "" "$(ls "$T/md-event")"
+"$D/usr/local/share/skiff/apache/skiff-md-event" "$T/md-event" renewed 'a.example.test;x' 2>/dev/null
+check_eq "skiff-md-event: no stamp for what is not a domain name" "2:" "$?:$(ls "$T/md-event")"
+"$D/usr/local/share/skiff/apache/skiff-md-event" "$T/md-event" renewed a.example.test
+check_eq "skiff-md-event: renewed writes the stamp" "0:renewed a.example.test" \
+	"$?:$(cat "$T/md-event/renewed" 2>/dev/null)"
 check_eq "the skiff client is executable in bin and answers --help" "0" \
 	"$([ -x "$D/usr/local/bin/skiff" ] && "$D/usr/local/bin/skiff" deploy --help >/dev/null; echo $?)"
 check_eq "the empty document root for mod_fcgid's sites vhost exists and is empty" "dir:" \
@@ -102,6 +120,7 @@ mkdir -p "$T/vroot"
 cp -a "$D/." "$T/vroot/"
 mkdir -p "$T/vroot/usr/lib/systemd/system" "$T/vroot/usr/bin"
 cp /usr/bin/stunnel4 "$T/vroot/usr/bin/"  # skiff-redis-tunnel.service's program
+cp /usr/bin/sleep /usr/bin/systemctl "$T/vroot/usr/bin/"  # skiff-md-reload.service's
 cp -a /lib/systemd/system/. "$T/vroot/usr/lib/systemd/system/"
 # shellcheck disable=SC2086
 out=$(cd / && MANPATH="$T/vroot/usr/local/share/man" systemd-analyze verify --root="$T/vroot" $units 2>&1)

@@ -9,12 +9,13 @@
 #   $(PREFIX)/lib/skiff/          skiff-create skiff-status skiff-serve skiff-hook skiff-build
 #   $(PREFIX)/sbin/               skiff-dispatch skiff-sse-bridge
 #   $(PREFIX)/bin/                skiff (the command-line client)
-#   $(PREFIX)/share/skiff/        htdocs/, apache/ (the web server configurations, skiff-domain-site.inc), empty/,
+#   $(PREFIX)/share/skiff/        htdocs/, apache/ (the web server configurations, skiff-domain-site.inc,
+#                                 skiff-md-event), empty/,
 #                                 skiff.conf.example, stunnel-redis.conf (the Redis TLS tunnel's sample)
 #   /etc/skiff/skiff.conf         the example configuration, only when there is none yet
 #   /etc/skiff/secret.key         32 random bytes, mode 0600, only when there is none yet; never
 #                                 removed (the secrets sealed in Redis need it)
-#   $(SYSTEMDUNITDIR)             *.socket, *.service, skiff.target
+#   $(SYSTEMDUNITDIR)             *.socket, *.service, *.path, skiff.target
 #   $(SYSUSERSDIR), $(TMPFILESDIR)  skiff.conf (the user skiff; /var/lib/skiff, /var/cache/skiff)
 #   $(PREFIX)/share/man/man1, man5, man8  the manual pages
 # Files that name installed paths (units, web server configurations, the example
@@ -41,8 +42,10 @@ SKIFF_HTDOCS     := $(sort $(shell find htdocs -type f ! -name '.*' 2>/dev/null)
 SKIFF_WEBCONF    := apache/skiff-dashboard.conf apache/skiff-sites.conf apache/skiff-fcgid.conf \
                     apache/lighttpd-production.conf apache/README.md \
                     apache/skiff-fastpath.lua apache/skiff-fastpath-lighttpd.lua \
-                    apache/skiff-fastpath-apache.lua apache/skiff-domain-site.inc
-SKIFF_UNITS      := $(sort $(wildcard systemd/*.socket systemd/*.service systemd/*.target))
+                    apache/skiff-fastpath-apache.lua apache/skiff-domain-site.inc \
+                    apache/skiff-md.conf
+SKIFF_UNITS      := $(sort $(wildcard systemd/*.socket systemd/*.service systemd/*.path systemd/*.target))
+SKIFF_WEBPROGS   := apache/skiff-md-event
 SKIFF_MAN1       := $(sort $(wildcard doc/man/*.1))
 SKIFF_MAN5       := $(sort $(wildcard doc/man/*.5))
 SKIFF_MAN8       := $(sort $(wildcard doc/man/*.8))
@@ -68,6 +71,7 @@ install: $(SKIFF_LIB_PROGS:%=$(B)/bin/%) $(SKIFF_SBIN_PROGS:%=$(B)/bin/%) $(SKIF
 		chmod 0644 $(DESTDIR)$(SKIFF_DATADIR)/apache/$${f##*/}.tmp && \
 		mv $(DESTDIR)$(SKIFF_DATADIR)/apache/$${f##*/}.tmp $(DESTDIR)$(SKIFF_DATADIR)/apache/$${f##*/} || exit 1; \
 	done
+	$(INSTALL) -m 0755 $(SKIFF_WEBPROGS) $(DESTDIR)$(SKIFF_DATADIR)/apache/
 	$(SKIFF_SUBST) doc/skiff.conf.example >$(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example.tmp
 	chmod 0644 $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example.tmp
 	mv $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example.tmp $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example
@@ -108,6 +112,7 @@ uninstall:
 	rm -f $(SKIFF_BIN_PROGS:%=$(DESTDIR)$(SKIFF_BINDIR)/%) $(SKIFF_MAN1:doc/man/%=$(DESTDIR)$(SKIFF_MANDIR)/man1/%)
 	rm -f $(SKIFF_HTDOCS:htdocs/%=$(DESTDIR)$(SKIFF_DATADIR)/htdocs/%)
 	rm -f $(SKIFF_WEBCONF:apache/%=$(DESTDIR)$(SKIFF_DATADIR)/apache/%)
+	rm -f $(SKIFF_WEBPROGS:apache/%=$(DESTDIR)$(SKIFF_DATADIR)/apache/%)
 	@if [ -f $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf ] && [ -f $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example ] && \
 	    cmp -s $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example; then \
 		echo "rm -f $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf"; rm -f $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf; \
