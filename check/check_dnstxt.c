@@ -174,7 +174,7 @@ START_TEST(test_dnstxt_hostile)
 	/* more records than kept: the first DNSTXT_RECORDS_MAX */
 	start(&m, 40);
 	for (int i = 0; i < 40; i++) {
-		char v[8];
+		char v[16];
 		snprintf(v, sizeof(v), "r%d", i);
 		txt(&m, v, NULL);
 	}
