@@ -299,6 +299,12 @@ cred() { # REMOTE_ADDR HTTPS: the credentials call as the web server hands it to
 check_eq "over plain HTTP from another host: 403" "403 insecure_channel" "$(cred 10.0.0.5 '')"
 check_nomatch "... without the secret" "$SECRET|$GTOKEN" "$(cat "$T/resp")"
 check_eq "over TLS (HTTPS=on) from another host: answered" "200 " "$(cred 10.0.0.5 on)"
+as "$tok2" POST "/api/deployments/$id2/progress" '{"phase":"install"}'
+check_eq "the build moves on to its install command" 200 "$(cat "$T/status")"
+as "$tok2" POST "/api/deployments/$id2/credentials" '{}'
+check_eq "after the clone, its own token gets no credentials: its commands may hold it" \
+	"409 not_cloning" "$(answer)"
+check_nomatch "... without the secret or the repository token" "$SECRET|$GTOKEN" "$(cat "$T/body")"
 as "$tok2" POST "/api/deployments/$id2/fail" '{"error":"the test is done with it"}'
 as "$tok2" POST "/api/deployments/$id2/credentials" '{}'
 check_eq "after its build ended: 403" "403 build_ended" "$(answer)"

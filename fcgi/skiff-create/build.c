@@ -326,6 +326,12 @@ static int build_credentials_act(struct http_request *req, struct http_response 
 		return error_set(err, SKIFF_ECONFLICT, "not_started",
 				 "deployment %s is %s: call start first", d->id,
 				 model_state_name(d->state));
+	/* the clone asks for them, before any of the repository's code ran; later, the build's
+	 * own commands (which may have read the token from skiff-build's memory where there is
+	 * no sandbox) would get the repository credential too */
+	if (strcmp(d->phase, "clone"))
+		return error_set(err, SKIFF_ECONFLICT, "not_cloning",
+				 "credentials are handed out only during the clone (phase %s)", d->phase);
 	if (d->fork) /* start said credentials: false; asked all the same, the answer is empty */
 		return response_json(resp, 200, json_pack("{s:[],s:n}", "variables", "repository"));
 	int rc = build_secret_values(req, d, &variables, err);
