@@ -26,20 +26,9 @@ mkdir -p "$T/acme"
 start_stack || exit 1
 
 # ---- a project "demo" with a ready deployment, and a second project "other" ---------------
-BLOBS=$T/store/blobs
-mkdir -p "$T/store/manifests"
-printf '<!doctype html><h1>demo on a custom domain</h1>\n' >"$T/index.html"
-H=$(sha256sum "$T/index.html" | cut -c1-64)
-mkdir -p "$BLOBS/$(echo "$H" | cut -c1-2)"
-cp "$T/index.html" "$BLOBS/$(echo "$H" | cut -c1-2)/$H"
+seed_site demo ddddddddddd2 '<!doctype html><h1>demo on a custom domain</h1>'
 D1=ddddddddddd2
-printf '{"version":1,"deployment":"%s","files":{"/index.html":{"hash":"%s","size":%s}}}' \
-	"$D1" "$H" "$(wc -c <"$T/index.html" | tr -d ' ')" >"$T/store/manifests/$D1.json"
 NOW=$(date +%s%3N)
-rcli hset skiff:project:demo created "$NOW" git_url https://example.com/demo.git branch main \
-	current $D1 >/dev/null
-rcli zadd skiff:projects "$NOW" demo >/dev/null
-rcli hset skiff:deployment:$D1 project demo state ready created "$NOW" >/dev/null
 rcli hset skiff:project:other created "$NOW" git_url https://example.com/o.git branch main >/dev/null
 rcli zadd skiff:projects "$NOW" other >/dev/null
 

@@ -249,15 +249,17 @@ stack_api() {
 		-H "Origin: $STACK_URL" ${3:+--data "$3"} "$STACK_URL$2")
 }
 
-# seed_site SLUG DEPLOYMENT HTML: a project SLUG whose current deployment DEPLOYMENT (ready)
-# serves HTML as /index.html, from the file store in $T/store
+# seed_site SLUG DEPLOYMENT HTML [CREATED]: a project SLUG whose current deployment DEPLOYMENT
+# (ready) serves HTML as /index.html, from the file store in $T/store; CREATED (ms) goes into
+# the manifest (the fast path writes entries only for a manifest that has it)
 seed_site() {
 	printf '%s\n' "$3" >"$T/index.html"
 	h=$(sha256sum "$T/index.html" | cut -c1-64)
 	mkdir -p "$T/store/blobs/$(echo "$h" | cut -c1-2)" "$T/store/manifests"
 	cp "$T/index.html" "$T/store/blobs/$(echo "$h" | cut -c1-2)/$h"
-	printf '{"version":1,"deployment":"%s","files":{"/index.html":{"hash":"%s","size":%s}}}' \
-		"$2" "$h" "$(wc -c <"$T/index.html" | tr -d ' ')" >"$T/store/manifests/$2.json"
+	printf '{"version":1,"deployment":"%s",%s"files":{"/index.html":{"hash":"%s","size":%s}}}' \
+		"$2" "${4:+\"created\":$4,}" "$h" "$(wc -c <"$T/index.html" | tr -d ' ')" \
+		>"$T/store/manifests/$2.json"
 	now=$(date +%s%3N)
 	rcli hset "skiff:project:$1" created "$now" git_url "https://example.com/$1.git" \
 		branch main current "$2" >/dev/null
