@@ -1,9 +1,9 @@
 -- skiff-fastpath-lighttpd.lua — lighttpd's mod_magnet side of the serving fast path
--- (skiff-fastpath.lua decides). The site block sets, with setenv.set-environment:
---   SKIFF_FASTPATH_DIR     fastpath_dir of skiff.conf
---   SKIFF_FASTPATH_MODULE  this directory's skiff-fastpath.lua
---   SKIFF_FASTPATH_SUFFIX  "." .. domain, with ":" .. site_port unless it is 0 or 80
--- Returning nothing hands the request on to mod_fastcgi (skiff-serve).
+-- (skiff-fastpath.lua, beside this file, decides). The site block names the fast path's
+-- directory (fastpath_dir of skiff.conf) as its server.document-root and runs this script with
+-- magnet.attract-physical-path-to; skiff writes the sites' host suffix into that directory
+-- (lib/fastpath.h, "suffix"). Returning nothing hands the request on to mod_fastcgi
+-- (skiff-serve), as does everything until skiff-serve has written the suffix.
 --
 -- mod_magnet runs this chunk for every request in one Lua VM per script and clears its
 -- globals after each run; what lasts is kept in package.loaded: the decision's state, and
@@ -11,54 +11,81 @@
 -- this file changes mod_magnet loads it again into the same VM with a new lighty table:
 -- everything kept is made again then (the old objects no longer follow the requests). The
 -- tick is lighty.c.time(), which moves with the clock of lighttpd's stat cache: the first
--- request of a second looks at the site's link and blobs through that cache, as lighttpd
--- looks at its own static files. A warm hit then costs a table lookup or two and hands
--- lighttpd prebuilt tables (lighty.header, lighty.content), which it copies in C.
+-- request of a second looks at the suffix, the site's link and blobs through that cache, as
+-- lighttpd looks at its own static files. A warm hit then costs a table lookup or two and
+-- hands lighttpd prebuilt tables (lighty.header, lighty.content), which it copies in C.
+--
+-- Settings do not come through setenv.set-environment: mod_magnet builds the whole request
+-- environment before every run of a script whose text holds the name of lighty.r's
+-- environment table ("req_" .. "env"), about 5 % of a hit. Keep that name out of this file.
 local k = package.loaded["skiff-fastpath-lighttpd"]
 if not k or k.lighty ~= lighty then
 	local r = lighty.r
-	local env = r.req_env
-	local module = env["SKIFF_FASTPATH_MODULE"]
-	if not module then
-		return
+	local attr = r.req_attr
+	local source = debug.getinfo(1, "S").source
+	k = { lighty = lighty, time = lighty.c.time, stat = lighty.c.stat, h = r.req_header,
+		attr = attr, t = false,
+		module = source:match("^@?(.*/)[^/]*$") .. "skiff-fastpath.lua",
+		tree = attr["physical.doc-root"]:gsub("/+$", "") }
+	local fp = dofile(k.module)
+	local stat = k.stat
+	k.decide = fp.decide
+	k.new = function(suffix)
+		return fp.new({
+			tree = k.tree,
+			suffix = suffix,
+			max = 100000,
+			identity = function(dir)
+				local st = stat(dir)
+				if not st or not st.is_dir then
+					return nil
+				end
+				local s, ns = st.st_mtim()
+				local cs, cns = st.st_ctim()
+				return string.format("%d.%d.%d.%d.%d", st.st_ino, s, ns, cs, cns)
+			end,
+			exists = function(file)
+				local st = stat(file)
+				return st and st.is_file or nil
+			end,
+			build = function(v)
+				local h304 = {}
+				for _, nv in ipairs(v.headers) do
+					h304[nv[1]] = nv[2]
+				end
+				local h200 = { ["Content-Type"] = v.ctype }
+				for name, value in pairs(h304) do
+					h200[name] = value
+				end
+				v.h200, v.h304, v.content = h200, h304, { { filename = v.file } }
+			end,
+		})
 	end
-	local fp = dofile(module)
-	local stat = lighty.c.stat
-	local state = fp.new({
-		tree = env["SKIFF_FASTPATH_DIR"],
-		suffix = env["SKIFF_FASTPATH_SUFFIX"] or "",
-		max = 100000,
-		identity = function(dir)
-			local st = stat(dir)
-			if not st or not st.is_dir then
-				return nil
-			end
-			local s, ns = st.st_mtim()
-			local cs, cns = st.st_ctim()
-			return string.format("%d.%d.%d.%d.%d", st.st_ino, s, ns, cs, cns)
-		end,
-		exists = function(file)
-			local st = stat(file)
-			return st and st.is_file or nil
-		end,
-		build = function(v)
-			local h304 = {}
-			for _, nv in ipairs(v.headers) do
-				h304[nv[1]] = nv[2]
-			end
-			local h200 = { ["Content-Type"] = v.ctype }
-			for name, value in pairs(h304) do
-				h200[name] = value
-			end
-			v.h200, v.h304, v.content = h200, h304, { { filename = v.file } }
-		end,
-	})
-	k = { lighty = lighty, decide = fp.decide, state = state, time = lighty.c.time,
-		h = r.req_header, attr = r.req_attr }
 	package.loaded["skiff-fastpath-lighttpd"] = k
 end
+local now = k.time()
+if k.t ~= now then
+	-- the suffix skiff-serve wrote: a new one (skiff.conf's domain changed) starts afresh
+	k.t = now
+	local st = k.stat(k.tree .. "/suffix")
+	local id = st and st.is_file and string.format("%d.%d", st.st_ino, st.st_mtime) or false
+	if id ~= k.suffix_id then
+		k.suffix_id, k.state = id, nil
+		local fh = id and io.open(k.tree .. "/suffix", "rb")
+		local suffix = fh and fh:read("l")
+		if fh then
+			fh:close()
+		end
+		if suffix and suffix:sub(1, 1) == "." then
+			k.state = k.new(suffix)
+		end
+	end
+end
+if not k.state then
+	return
+end
 local h, attr = k.h, k.attr
-local status, v = k.decide(k.state, k.time(), attr["request.method"], h["Host"],
+local status, v = k.decide(k.state, now, attr["request.method"], h["Host"],
 	attr["request.uri"], h["Accept-Encoding"], h["If-None-Match"], h["If-Modified-Since"],
 	h["Range"])
 if status == 200 then

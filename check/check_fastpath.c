@@ -70,6 +70,48 @@ static int fx_entry(const char *rel)
 	return lstat(p, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
+/* The file's whole content, "" when there is none. */
+static const char *fx_read(const char *path)
+{
+	static char buf[256];
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The host suffix lighttpd's script reads: the port only when it is not 0 or 80, replaced when
+ * the settings change, and a link planted in its place is replaced, not written through. */
+START_TEST(test_fastpath_suffix)
+{
+	char dir[128], path[160], outside[160];
+	snprintf(dir, sizeof(dir), "%s/fp", root);
+	snprintf(path, sizeof(path), "%s/suffix", dir);
+	struct error err;
+	ck_assert_msg(fastpath_suffix(dir, "example.com", 0, &err) == 0, "%s", err.message);
+	ck_assert_str_eq(fx_read(path), ".example.com\n");
+	ck_assert_int_eq(fastpath_suffix(dir, "example.com", 80, &err), 0);
+	ck_assert_str_eq(fx_read(path), ".example.com\n");
+	ck_assert_int_eq(fastpath_suffix(dir, "sites.test", 8080, &err), 0);
+	ck_assert_str_eq(fx_read(path), ".sites.test:8080\n");
+	snprintf(outside, sizeof(outside), "%s/outside", root);
+	FILE *f = fopen(outside, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("keep\n", f);
+	fclose(f);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(symlink(outside, path), 0);
+	ck_assert_int_eq(fastpath_suffix(dir, "example.com", 0, &err), 0);
+	ck_assert_str_eq(fx_read(outside), "keep\n");
+	struct stat sb;
+	ck_assert_int_eq(lstat(path, &sb), 0);
+	ck_assert(S_ISREG(sb.st_mode));
+	ck_assert_str_eq(fx_read(path), ".example.com\n");
+}
+END_TEST
+
 /* Only [A-Za-z0-9._~/-] paths without "//" or a segment starting with '.'. */
 START_TEST(test_fastpath_path_ok)
 {
@@ -125,6 +167,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_fastpath_path_ok);
 	tcase_add_test(tc, test_fastpath_hostile_entries);
+	tcase_add_test(tc, test_fastpath_suffix);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);

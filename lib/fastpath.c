@@ -3,6 +3,7 @@
 #include "fastpath.h"
 #include "arena.h"
 #include "buf.h"
+#include "config.h"
 #include "log.h"
 #include "path.h"
 #include "serve.h"
@@ -156,6 +157,37 @@ int fastpath_link(const char *dir, const char *slug, const char *id, struct erro
 	}
 	if (old[0] && strcmp(old, id) != 0)
 		fastpath_tree_remove(dir, old);
+	return 0;
+}
+
+int fastpath_suffix(const char *dir, const char *domain, long site_port, struct error *err)
+{
+	char want[CONFIG_STR_MAX + 16], have[sizeof(want)], path[FASTPATH_DIR_MAX],
+		tmp[FASTPATH_DIR_MAX];
+	if (site_port && site_port != 80)
+		snprintf(want, sizeof(want), ".%s:%ld\n", domain, site_port);
+	else
+		snprintf(want, sizeof(want), ".%s\n", domain);
+	size_t n = strlen(want);
+	if (!fastpath_name(path, sizeof(path), "%s/suffix", dir) ||
+	    !fastpath_name(tmp, sizeof(tmp), "%s/.suffix.%ld", dir, (long)getpid()))
+		return error_set(err, SKIFF_EIO, NULL, "fastpath: %s: name too long", dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		ssize_t got = read(fd, have, sizeof(have));
+		close(fd);
+		if (got == (ssize_t)n && memcmp(have, want, n) == 0)
+			return 0;
+	}
+	int rc = fastpath_mkdir(dir, err);
+	if (rc < 0)
+		return rc;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 || write(fd, want, n) != (ssize_t)n || close(fd) < 0 || rename(tmp, path) < 0) {
+		rc = error_set(err, SKIFF_EIO, NULL, "fastpath: %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return rc;
+	}
 	return 0;
 }
 

@@ -5,6 +5,7 @@
  * Layout under dir (the `fastpath_dir` setting):
  *   deployments/{id}/{path}@   one line per request path: what to send (below)
  *   sites/{slug}               symlink to ../deployments/{id}, the site's live tree
+ *   suffix                     what follows a slug in a site's Host (fastpath_suffix)
  * An entry's name is the request path with '@' appended ("/" → "@", "/docs/" → "docs/@",
  * "/about" → "about@"), so a page and a directory of the same name never collide. Only paths
  * of [A-Za-z0-9._~/-] without "//" or a segment starting with '.' get an entry: the web
@@ -35,6 +36,11 @@ int fastpath_build(const char *dir, const struct manifest *m, struct store *stor
 /* Points dir/sites/slug at deployment id with one rename(2); the tree it named before is
  * removed when no longer linked. */
 int fastpath_link(const char *dir, const char *slug, const char *id, struct error *err);
+/* Writes dir/suffix: what follows a site's slug in its Host ("." domain, and ":" site_port
+ * unless it is 0 or 80), one line. lighttpd's fast path (apache/skiff-fastpath-lighttpd.lua)
+ * reads it to tell the sites' hosts, so its configuration names only the directory.
+ * Replaced with one rename(2) when it differs; 0 when written or already right. */
+int fastpath_suffix(const char *dir, const char *domain, long site_port, struct error *err);
 /* Takes slug's site out of the fast path (its requests go to skiff-serve until it links the
  * current deployment again) and removes the tree it named. Called by whatever changes the
  * project's current deployment or deletes the project; dir "" does nothing. */

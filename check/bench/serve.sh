@@ -109,9 +109,7 @@ server.modules += ( "mod_setenv", "mod_magnet", "mod_fastcgi" )
 		"x-sendfile" => "enable", "x-sendfile-docroot" => ( "$T/static" ) ) ) )
 }
 else \$HTTP["host"] =~ "^fast\\." {
-	setenv.set-environment = ( "SKIFF_FASTPATH_DIR" => "$T/fastpath",
-		"SKIFF_FASTPATH_MODULE" => "$ROOT/apache/skiff-fastpath.lua",
-		"SKIFF_FASTPATH_SUFFIX" => ".localhost:$PORT" )
+	server.document-root = "$T/fastpath"
 	magnet.attract-physical-path-to = ( "$ROOT/apache/skiff-fastpath-lighttpd.lua" )
 	fastcgi.server = ( "/" => ( (
 		"socket" => "$T/fast.sock", "bin-path" => "$BIN/skiff-serve",
@@ -165,6 +163,12 @@ end
 LUA
 fi
 
+# BENCH_HOLD=1: set up lighttpd, print its address, and wait (for a profiler) instead of measuring
+if [ -n "${BENCH_HOLD:-}" ]; then
+	echo "holding: $U (Host: fast|bench|noop|static.localhost:$PORT), lighttpd pid $LIGHTTPD, dir $T"
+	wait "$LIGHTTPD"
+	exit 0
+fi
 redis_calls() {
 	redis-cli -s "$T/redis.sock" info commandstats |
 		awk -F'[=,:]' '/^cmdstat_/ && !/cmdstat_info/ { n += $3 } END { print n + 0 }'

@@ -282,7 +282,9 @@ static void site_fastpath(struct serve_app *sa, const struct config *cfg,
 		return;
 	if (!site_fastpath_current(sa, site->slug, m->deployment))
 		return;
-	if (app_store(sa->app, &store, &err) < 0 || fastpath_build(dir, m, store, &err) < 0 ||
+	if (app_store(sa->app, &store, &err) < 0 ||
+	    fastpath_suffix(dir, cfg->domain, cfg->site_port, &err) < 0 ||
+	    fastpath_build(dir, m, store, &err) < 0 ||
 	    fastpath_link(dir, site->slug, m->deployment, &err) < 0) {
 		log_warn("fastpath not linked site=%s deployment=%s message=\"%s\"", site->slug,
 			 m->deployment, err.message);
