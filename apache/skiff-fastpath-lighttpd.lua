@@ -1,9 +1,19 @@
 -- skiff-fastpath-lighttpd.lua — lighttpd's mod_magnet side of the serving fast path
 -- (skiff-fastpath.lua, beside this file, decides). The site block names the fast path's
--- directory (fastpath_dir of skiff.conf) as its server.document-root and runs this script with
--- magnet.attract-physical-path-to; skiff writes the sites' host suffix into that directory
--- (lib/fastpath.h, "suffix"). Returning nothing hands the request on to mod_fastcgi
--- (skiff-serve), as does everything until skiff-serve has written the suffix.
+-- directory (fastpath_dir of skiff.conf) as its server.document-root and runs this script at
+-- two stages, magnet.attract-raw-url-to and magnet.attract-physical-path-to; skiff writes the
+-- sites' host suffix into that directory (lib/fastpath.h, "suffix"). Returning nothing hands
+-- the request on (in the end to mod_fastcgi, skiff-serve), as does everything until
+-- skiff-serve has written the suffix.
+--
+-- Both stages share this script's Lua VM. The document root exists only from the physical
+-- stage on, so the first request learns it there; from then on hits are answered at the raw
+-- stage, before lighttpd normalizes the URL, builds the physical path and offers the request
+-- to its other modules (a sixth of a hit's instructions with 1,000 files in turn). A request
+-- declined at the raw stage is decided again, the same way, at the physical stage. Answering
+-- that early is exact because only targets of plain characters without "//" or a "/." are
+-- answered (the shared decision's path_ok), which lighttpd's normalization leaves as they are,
+-- and the sites' block has no rule of its own (url.access-deny, rewrites) for them.
 --
 -- mod_magnet runs this chunk for every request in one Lua VM per script and clears its
 -- globals after each run; what lasts is kept in package.loaded: the decision's state, and
@@ -24,9 +34,8 @@ if not k or k.lighty ~= lighty then
 	local attr = r.req_attr
 	local source = debug.getinfo(1, "S").source
 	k = { lighty = lighty, time = lighty.c.time, stat = lighty.c.stat, h = r.req_header,
-		attr = attr, t = false,
-		module = source:match("^@?(.*/)[^/]*$") .. "skiff-fastpath.lua",
-		tree = attr["physical.doc-root"]:gsub("/+$", "") }
+		attr = attr, t = false, tree = false,
+		module = source:match("^@?(.*/)[^/]*$") .. "skiff-fastpath.lua" }
 	local fp = dofile(k.module)
 	local stat = k.stat
 	k.decide = fp.decide
@@ -62,6 +71,13 @@ if not k or k.lighty ~= lighty then
 		})
 	end
 	package.loaded["skiff-fastpath-lighttpd"] = k
+end
+if not k.tree then
+	local root = k.attr["physical.doc-root"]
+	if not root or root == "" then
+		return
+	end
+	k.tree = root:gsub("/+$", "")
 end
 local now = k.time()
 if k.t ~= now then

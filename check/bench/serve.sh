@@ -110,6 +110,7 @@ server.modules += ( "mod_setenv", "mod_magnet", "mod_fastcgi" )
 }
 else \$HTTP["host"] =~ "^fast\\." {
 	server.document-root = "$T/fastpath"
+	magnet.attract-raw-url-to = ( "$ROOT/apache/skiff-fastpath-lighttpd.lua" )
 	magnet.attract-physical-path-to = ( "$ROOT/apache/skiff-fastpath-lighttpd.lua" )
 	fastcgi.server = ( "/" => ( (
 		"socket" => "$T/fast.sock", "bin-path" => "$BIN/skiff-serve",
