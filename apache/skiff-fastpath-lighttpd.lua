@@ -67,6 +67,8 @@ if not k or k.lighty ~= lighty then
 					h200[name] = value
 				end
 				v.h200, v.h304, v.content = h200, h304, { { filename = v.file } }
+				-- kept per entry for the life of the VM: only what a hit reads
+				v.headers, v.ctype = nil, nil
 			end,
 		})
 	end

@@ -152,36 +152,9 @@ local function site_of(s, host)
 	return site
 end
 
--- The entry of a request target (raw path and query) of site, or false.
-local function entry_of(s, site, target)
-	keep(s)
-	local path, query = target:match("^([^?]*)%??(.*)$")
-	local f = M.path_ok(path) and M.read(site.dir .. path .. "@")
-	if f and f[2] == "1" and query ~= "" then
-		f = nil
-	end
-	local e = false
-	if f then
-		-- mask: which precompressed variants there are (index into a coding's answers)
-		e = { f = f, mask = (f[6] ~= "-" and 1 or 0) + (f[8] ~= "-" and 2 or 0) }
-	end
-	site.entries[target] = e
-	return e
-end
-
--- What an Accept-Encoding chooses for each mask of variants: "br", "gzip", "" or false.
-local function codings_of(s, ae)
-	keep(s)
-	local c = {}
-	for mask = 0, 3 do
-		c[mask] = coding(ae, mask % 2 == 1, mask >= 2) or false
-	end
-	s.codings[ae] = c
-	return c
-end
-
 -- What entry e sends for encoding enc: { etag, file, headers ({name, value} pairs, ETag and
--- Content-Encoding first), ctype, t, present } and what cfg.build adds.
+-- Content-Encoding first), ctype, t, present }, changed by cfg.build (which may drop what its
+-- server does not read).
 local function variant_of(s, e, enc)
 	local f = e.f
 	local hash, file = f[4], f[5]
@@ -202,6 +175,39 @@ local function variant_of(s, e, enc)
 	s.cfg.build(v)
 	e[enc] = v
 	return v
+end
+
+-- The entry of a request target (raw path and query) of site, or false.
+local function entry_of(s, site, target)
+	keep(s)
+	local path, query = target:match("^([^?]*)%??(.*)$")
+	local f = M.path_ok(path) and M.read(site.dir .. path .. "@")
+	if f and f[2] == "1" and query ~= "" then
+		f = nil
+	end
+	local e = false
+	if f then
+		-- mask: which precompressed variants there are (index into a coding's answers)
+		e = { f = f, mask = (f[6] ~= "-" and 1 or 0) + (f[8] ~= "-" and 2 or 0) }
+		if e.mask == 0 then
+			-- the only answer there is: made now, and the fields are no longer needed
+			variant_of(s, e, "")
+			e.f = nil
+		end
+	end
+	site.entries[target] = e
+	return e
+end
+
+-- What an Accept-Encoding chooses for each mask of variants: "br", "gzip", "" or false.
+local function codings_of(s, ae)
+	keep(s)
+	local c = {}
+	for mask = 0, 3 do
+		c[mask] = coding(ae, mask % 2 == 1, mask >= 2) or false
+	end
+	s.codings[ae] = c
+	return c
 end
 
 -- The answer to a request: 200 or 304, the variant to send and what cfg.exists said of its
