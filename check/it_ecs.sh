@@ -344,6 +344,51 @@ as "$tok4" POST "/api/deployments/$id4/progress" '{"hostKeyType":"ssh-ed25519","
 check_eq "once the repository's code may run (phase install), nothing is pinned" "409 not_cloning" "$(answer)"
 as "$tok4" POST "/api/deployments/$id4/fail" '{"error":"done"}'
 
+# the builder's own refusal: an API URL of plain http to a host that is loopback only by what
+# its name resolves to (curl resolves *.localhost here), through a relay that records every
+# request and hands it on to lighttpd as the dashboard's host, from loopback, so that the API
+# itself would answer the credentials call: the builder must not make it
+RELAY_PORT=$(free_port)
+python3 -c 'import http.client, http.server, sys
+port, up, log = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+class Relay(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def relay(self):
+        with open(log, "a") as f:
+            f.write("%s %s\n" % (self.command, self.path))
+        n = int(self.headers.get("Content-Length") or 0)
+        skip = ("host", "connection", "expect", "content-length")
+        h = {k: v for k, v in self.headers.items() if k.lower() not in skip}
+        h["Host"] = "localhost:%d" % up
+        c = http.client.HTTPConnection("127.0.0.1", up, timeout=60)
+        c.request(self.command, self.path, self.rfile.read(n) if n else None, h)
+        r = c.getresponse()
+        data = r.read()
+        self.send_response(r.status)
+        for k, v in r.getheaders():
+            if k.lower() not in ("connection", "transfer-encoding", "content-length"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    do_GET = do_POST = do_PUT = relay
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", port), Relay).serve_forever()' \
+	"$RELAY_PORT" "$STACK_PORT" "$T/relay.requests" 2>>"$T/relay.log" &
+PIDS="$PIDS $!"
+wait_for 10 curl -so /dev/null "http://127.0.0.1:$RELAY_PORT/api/whoami" || fail "the relay listens"
+id5=$(cgi skiff-create POST /api/projects/secret/deployments '{}' 2>/dev/null | body | jget "data|deploymentId")
+SKIFF_ECS_API_URL="http://api.localhost:$RELAY_PORT" "$ECSTOOL" launch "$id5" 2>>"$T/ecstool.log"
+"$ECSTOOL" wait 60 "$id5" 2>>"$T/ecstool.log"
+check_eq "a build whose API URL is plain http to a name, not a loopback address, fails" error \
+	"$(field "$id5" state)"
+check_match "... its log says why" "SKIFF_API_URL is plain http to another host" \
+	"$(cgi skiff-status GET "/api/deployments/$id5/log" 2>/dev/null | tr '\n' ' ')"
+check_match "... having spoken the protocol through the relay" "POST /api/deployments/$id5/start" \
+	"$(cat "$T/relay.requests")"
+check_nomatch "... but never asked for the credentials" "/credentials" "$(cat "$T/relay.requests")"
+
 # the secret and the token nowhere in clear: Redis, logs, the API's answers
 check_nomatch "neither secret nor token is in Redis" "$SECRET|$GTOKEN" "$(redis_text)"
 check_eq "... nor in any log (the tasks' and the API's own)" "" \

@@ -2,6 +2,7 @@
  * protocol with the build token (libcurl), never through Redis or the store; log lines are
  * numbered and sent in batches, so a batch sent again after a lost answer counts once. */
 #include "remote.h"
+#include "channel.h"
 #include "clock.h"
 #include "log.h"
 #include "model_buildtoken.h"
@@ -10,7 +11,6 @@
 #include "gitauth.h"
 #include "secret.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <errno.h>
@@ -482,27 +482,6 @@ int remote_env(struct build *b, struct env_list **out, struct error *err)
 	return 0;
 }
 
-/* 1 when url reaches the API without crossing a network in clear: https, or http to this
- * machine's loopback (127.0.0.0/8, [::1], localhost). */
-static int remote_confidential(const char *url)
-{
-	char host[64];
-	struct in_addr v4;
-	if (!strncmp(url, "https://", 8))
-		return 1;
-	if (strncmp(url, "http://", 7))
-		return 0;
-	/* the host: "[v6]" whole, else up to the port or the path */
-	size_t n = url[7] == '[' ? strcspn(url + 7, "]") + 1 : strcspn(url + 7, ":/?#");
-	if (n == 0 || n >= sizeof(host))
-		return 0;
-	memcpy(host, url + 7, n);
-	host[n] = '\0';
-	if (!strcmp(host, "localhost") || !strcmp(host, "[::1]"))
-		return 1;
-	return inet_pton(AF_INET, host, &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
-}
-
 int remote_credentials(struct build *b, const char *url, struct gitauth *auth, struct error *err)
 {
 	json_t *answer = NULL;
@@ -510,7 +489,7 @@ int remote_credentials(struct build *b, const char *url, struct gitauth *auth, s
 	auth->ssh = validate_git_url_ssh(url);
 	if (!b->remote_credentials)
 		return 0;
-	if (!remote_confidential(b->remote->url))
+	if (!channel_confidential(b->remote->url))
 		return error_set(err, SKIFF_EFORBIDDEN, "insecure_channel",
 				 "the project has secret variables or repository credentials, and "
 				 "SKIFF_API_URL is plain http to another host: they are fetched only "
