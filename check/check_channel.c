@@ -21,7 +21,7 @@ START_TEST(test_channel_http_loopback)
 		"http://127.0.0.1", "http://127.0.0.1/", "http://127.0.0.1:8080", "http://127.0.0.1:8080/api",
 		"http://127.1.2.3", "http://127.255.255.254?x", "http://[::1]", "http://[::1]:8080",
 		"http://[::1]/api", "http://localhost", "http://localhost:8080", "http://localhost/api",
-		"http://localhost#f",
+		"http://localhost#f", "http://[0:0:0:0:0:0:0:1]:8080", "HTTP://127.0.0.1",
 	};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		ck_assert_msg(channel_confidential(good[i]), "'%s' refused", good[i]);
@@ -40,7 +40,11 @@ START_TEST(test_channel_http_elsewhere_refused)
 		"http://localhostx", "http://api.localhost:8080", /* resolves here, but by a name */
 		"http://evil.example", "http://10.0.0.5", "http://128.0.0.1", "http://[::2]",
 		"http://[::1", "http://", "http:///api", "http://:80",
-		"", "127.0.0.1", "ftp://127.0.0.1", "http:/127.0.0.1", "https:/x",
+		"", "127.0.0.1", "ftp://127.0.0.1", "file:///etc/passwd",
+		/* a user and password before the host: curl connects to what follows the '@' */
+		"http://127.0.0.1:80@evil.example", "http://127.0.0.1:80@evil.example/api",
+		"http://localhost:x@evil.example", "http://[::1]@evil.example", "http://127.0.0.1@10.0.0.5",
+		"http://[::1]x.evil.example",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_msg(!channel_confidential(bad[i]), "'%s' accepted", bad[i]);
