@@ -16,7 +16,11 @@ done
 WWW=www.example.test        # points here (domain_check_resolve)
 APEX=example.test           # points here too
 AWAY=away.example.test      # resolves nowhere: stays pending
-export SKIFF_DOMAIN_CHECK_RESOLVE="$WWW:127.0.0.1 $APEX:127.0.0.1"
+# names that point at other servers (a peer below on other loopback addresses), or at none
+NOTFOUND=notfound.example.test ELSEWHERE=elsewhere.example.test SILENT=silent.example.test
+BROKEN=broken.example.test REFUSED=refused.example.test
+export SKIFF_DOMAIN_CHECK_RESOLVE="$WWW:127.0.0.1 $APEX:127.0.0.1 $NOTFOUND:127.0.0.3 \
+$ELSEWHERE:127.0.0.4 $SILENT:127.0.0.5 $BROKEN:127.0.0.6 $REFUSED:127.0.0.7"
 export SKIFF_DOMAIN_CHECK_TIMEOUT=2
 export SKIFF_ACME=apache
 export SKIFF_ACME_FILE="$T/acme/skiff-domains.conf"
@@ -99,8 +103,62 @@ api GET /api/projects/demo/domains
 AWAY_REASON=$(python3 -c 'import json, sys
 for d in json.load(open(sys.argv[1]))["data"]:
     if d["name"] == sys.argv[2]: print(d["reason"], d["attempts"])' "$T/body" "$AWAY")
-check_match "$AWAY: the reason and the attempts are shown" 'no answer over HTTP.* [1-9][0-9]*$' "$AWAY_REASON"
+check_match "$AWAY: the reason and the attempts are shown" \
+	'^HTTP: the name does not resolve; DNS: .* [1-9][0-9]*$' "$AWAY_REASON"
 check_match "$AWAY: retried with backoff" '^[0-9]+' "$(rcli zscore skiff:domains:check "$AWAY")"
+
+# ---- why a check failed, in the owner's words: a fixed phrase per failure --------------------
+# a peer on the site port of other loopback addresses: 404, another server's token, an answer
+# that never comes, a connection closed at once; nothing listens on 127.0.0.7
+python3 -c 'import socket, sys, threading
+answers = {"127.0.0.3": b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+           "127.0.0.4": b"HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\nsomeone-elses\n",
+           "127.0.0.5": None, "127.0.0.6": b""}
+def serve(s, answer):
+    held = []
+    while True:
+        c, _ = s.accept()
+        if answer is None:
+            held.append(c)
+            continue
+        c.recv(4096)
+        c.sendall(answer)
+        c.close()
+for addr, answer in answers.items():
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, int(sys.argv[1])))
+    s.listen(16)
+    threading.Thread(target=serve, args=(s, answer), daemon=True).start()
+open(sys.argv[2], "w").close()
+threading.Event().wait()' "$STACK_PORT" "$T/peer.ready" 2>>"$T/peer.log" &
+PIDS="$PIDS $!"
+wait_for 10 test -e "$T/peer.ready" || fail "the peer listens"
+for n in $NOTFOUND $ELSEWHERE $SILENT $BROKEN $REFUSED; do
+	api POST /api/projects/other/domains "{\"name\":\"$n\"}"
+done
+for n in $NOTFOUND $ELSEWHERE $SILENT $BROKEN $REFUSED; do
+	wait_for 30 sh -c "[ \"\$(redis-cli -s '$T/redis.sock' hget skiff:domain:$n attempts)\" -ge 1 ]"
+done
+api GET /api/projects/other/domains
+reason_of() { python3 -c 'import json, sys
+for d in json.load(open(sys.argv[1]))["data"]:
+    if d["name"] == sys.argv[2]: print(d["reason"])' "$T/body" "$1"; }
+http_reason() { reason_of "$1" | sed 's/; DNS: .*//'; }
+check_eq "a 404" "HTTP: answered 404, not the token: the name does not point here" "$(http_reason $NOTFOUND)"
+check_eq "another server's token" \
+	"HTTP: answered, but not with the token: the name points at another server" "$(http_reason $ELSEWHERE)"
+check_eq "no answer within domain_check_timeout" "HTTP: timed out" "$(http_reason $SILENT)"
+check_eq "a connection closed without an answer" "HTTP: no valid answer" "$(http_reason $BROKEN)"
+check_eq "nothing listening" "HTTP: could not connect" "$(http_reason $REFUSED)"
+reasons=$(for n in $NOTFOUND $ELSEWHERE $SILENT $BROKEN $REFUSED; do reason_of $n; done)
+check_eq "each reason names the DNS check too" 5 "$(echo "$reasons" | grep -cE '^HTTP: [^;]+; DNS: [^;]+$')"
+check_nomatch "... and none carries curl's text (addresses, ports, its messages)" \
+	"127\.0\.0|port [0-9]|Failed|Could not resolve|Connection|Operation|Empty reply|after [0-9]+ ms|someone-elses" \
+	"$reasons $AWAY_REASON"
+check_match "curl's own text is in the server log" \
+	"domain check over HTTP failed domain=$REFUSED curl=7 error=\"Failed to connect to $REFUSED port $STACK_PORT" \
+	"$(cat "$T/dispatch.log")"
 
 # ---- serving ------------------------------------------------------------------------------
 site "$WWW" /
@@ -126,7 +184,7 @@ check_nomatch "ACME file: not the pending $AWAY" "$AWAY" "$ACME"
 STATUS=$(curl -sS -o "$T/page.html" -w '%{http_code}' "$STACK_URL/projects/demo")
 check_eq "project page" 200 "$STATUS"
 check_match "the page lists $WWW as active" "data-domain=\"$WWW\".*state-active" "$(tr -d '\n' <"$T/page.html")"
-check_match "the page lists $AWAY as pending with its reason" "data-domain=\"$AWAY\".*state-pending.*no answer over HTTP" "$(tr -d '\n' <"$T/page.html")"
+check_match "the page lists $AWAY as pending with its reason" "data-domain=\"$AWAY\".*state-pending.*HTTP: the name does not resolve; DNS: " "$(tr -d '\n' <"$T/page.html")"
 check_match "the page has the add form" 'action="/api/projects/demo/domains"' "$(cat "$T/page.html")"
 r=$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' -H "Origin: $STACK_URL" \
 	--data-urlencode name=form.example.test "$STACK_URL/api/projects/demo/domains")

@@ -62,8 +62,8 @@ check_eq "the TXT record's name" "_skiff-challenge.$NAME" "$TXT_NAME"
 check_eq "its value is the token of the verification path" \
 	"$(field $NAME verificationPath | sed 's|.*/||')" "$TOKEN"
 wait_field $NAME reason "no TXT record at _skiff-challenge.$NAME" 20
-check_match "no record: pending, and the reason names both checks" \
-	"no answer over HTTP.*; no TXT record at _skiff-challenge\\.$NAME" "$(field $NAME reason)"
+check_eq "no record: pending, and the reason names both checks in fixed words" \
+	"HTTP: could not connect; DNS: no TXT record at _skiff-challenge.$NAME" "$(field $NAME reason)"
 check_eq "no record: pending" pending "$(field $NAME state)"
 site $NAME /
 check_eq "pending: serves nothing" 404 "$STATUS"
@@ -72,7 +72,9 @@ check_match "the dashboard shows the TXT record to add" \
 	"data-domain=\"$NAME\".*_skiff-challenge\\.$NAME</code> <code>$TOKEN</code>" "$(tr -d '\n' <"$T/page.html")"
 dns_txt "$TXT_NAME" "not-the-token" || exit 1
 wait_field $NAME reason "no TXT record at _skiff-challenge\\.$NAME holds the token" 30
-check_match "a record with another value: the reason says so" "holds the token" "$(field $NAME reason)"
+check_eq "a record with another value: the reason says so" \
+	"HTTP: could not connect; DNS: no TXT record at _skiff-challenge.$NAME holds the token" \
+	"$(field $NAME reason)"
 check_eq "a record with another value: pending" pending "$(field $NAME state)"
 
 # ---- the token in the record: verified, served, active ---------------------------------------

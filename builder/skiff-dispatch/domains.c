@@ -90,6 +90,27 @@ static size_t domains_on_body(char *p, size_t size, size_t n, void *ctx)
 	return len;
 }
 
+#define DOMAINS_WRONG_TOKEN \
+	"HTTP: answered, but not with the token: the name points at another server"
+
+/* What a failed fetch tells the project's owner: a fixed phrase per kind of failure, never
+ * libcurl's own text (addresses, the other server's words), which goes to the server log. */
+static const char *domains_fetch_failure(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return "HTTP: the name does not resolve";
+	case CURLE_COULDNT_CONNECT:
+		return "HTTP: could not connect";
+	case CURLE_OPERATION_TIMEDOUT:
+		return "HTTP: timed out";
+	case CURLE_WRITE_ERROR:   /* domains_on_body: longer than a token */
+		return DOMAINS_WRONG_TOKEN;
+	default:
+		return "HTTP: no valid answer";
+	}
+}
+
 /* Fetches the token of d; 1 when the answer is the token, else 0 with reason. */
 static int domains_fetch(struct domains *ds, const struct domain *d, char *reason, size_t rlen)
 {
@@ -101,10 +122,8 @@ static int domains_fetch(struct domains *ds, const struct domain *d, char *reaso
 	else
 		snprintf(url, sizeof(url), "http://%s%s%s", d->name, DOMAIN_WELL_KNOWN, d->token);
 	CURL *c = curl_easy_init();
-	if (!c) {
-		snprintf(reason, rlen, "out of memory");
-		return 0;
-	}
+	if (!c)
+		abort();
 	struct domains_body body = { .len = 0 };
 	char cerr[CURL_ERROR_SIZE] = "";
 	curl_easy_setopt(c, CURLOPT_URL, url);
@@ -123,20 +142,20 @@ static int domains_fetch(struct domains *ds, const struct domain *d, char *reaso
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(c);
 	if (cc != CURLE_OK) {
-		snprintf(reason, rlen, "no answer over HTTP: %.160s",
-			 cerr[0] ? cerr : curl_easy_strerror(cc));
+		log_info("domain check over HTTP failed domain=%s curl=%d error=\"%s\"", d->name,
+			 (int)cc, cerr[0] ? cerr : curl_easy_strerror(cc));
+		snprintf(reason, rlen, "%s", domains_fetch_failure(cc));
 		return 0;
 	}
 	if (status != 200) {
-		snprintf(reason, rlen, "HTTP %ld instead of this installation's token: the name "
-			 "does not point here", status);
+		snprintf(reason, rlen, "HTTP: answered %ld, not the token: the name does not point here",
+			 status);
 		return 0;
 	}
 	while (body.len && (body.data[body.len - 1] == '\n' || body.data[body.len - 1] == '\r'))
 		body.data[--body.len] = '\0';
 	if (strcmp(body.data, d->token) != 0) {
-		snprintf(reason, rlen, "an answer that is not this installation's token: the "
-			 "name points at another server");
+		snprintf(reason, rlen, "%s", DOMAINS_WRONG_TOKEN);
 		return 0;
 	}
 	return 1;
@@ -151,13 +170,17 @@ static int domains_txt(struct domains *ds, const struct domain *d, char *reason,
 	snprintf(qname, sizeof(qname), "%s%s", DOMAIN_TXT_PREFIX, d->name);
 	if (dnstxt_query(qname, ds->cfg->domain_check_nameserver, ds->cfg->domain_check_timeout,
 			 &txt, &err) < 0) {
-		snprintf(reason, rlen, "%.180s", err.message);
+		/* as for HTTP: the owner gets a fixed phrase, the log the resolver's details */
+		log_info("domain check over DNS failed domain=%s error=\"%s\"", d->name, err.message);
+		snprintf(reason, rlen, err.code == SKIFF_ENOTFOUND ? "DNS: no TXT record at %.150s" :
+			 err.code == SKIFF_EUPSTREAM ? "DNS: no valid answer for %.150s" :
+			 "DNS: the check could not run for %.150s", qname);
 		return 0;
 	}
 	for (size_t i = 0; i < txt.n; i++)
 		if (!strcmp(txt.value[i], d->token))
 			return 1;
-	snprintf(reason, rlen, "no TXT record at %.140s holds the token", qname);
+	snprintf(reason, rlen, "DNS: no TXT record at %.140s holds the token", qname);
 	return 0;
 }
 
@@ -167,7 +190,7 @@ static int domains_verify(struct domains *ds, const struct domain *d, char *reas
 	char http[DOMAIN_REASON_MAX + 1] = "", dns[DOMAIN_REASON_MAX + 1] = "";
 	if (domains_fetch(ds, d, http, sizeof(http)) || domains_txt(ds, d, dns, sizeof(dns)))
 		return 1;
-	snprintf(reason, rlen, "%.110s; %.88s", http, dns);
+	snprintf(reason, rlen, "%.80s; %.118s", http, dns);   /* within DOMAIN_REASON_MAX */
 	return 0;
 }
 
