@@ -6,8 +6,6 @@
 
 #include <string.h>
 
-_Static_assert(BUILDHOOK_NAME_MAX == CREDENTIAL_NAME_MAX, "a hook's name is a credential's");
-
 static const struct model_credential_kind model_buildhook_kind = {
 	.record = "buildhook",
 	.index = "buildhookhash",
@@ -40,10 +38,8 @@ int model_buildhook_name_valid(const char *name)
 int model_buildhook_create(struct redis *r, const struct buildhook *h, const char *secret,
 			   struct error *err)
 {
-	struct credential c = { .created = h->created };
-	memcpy(c.id, h->id, sizeof(c.id));
-	memcpy(c.project, h->project, sizeof(c.project));
-	memcpy(c.name, h->name, sizeof(c.name));
+	struct credential c;
+	MODEL_CREDENTIAL_COPY(&c, h);
 	return model_credential_create(r, &model_buildhook_kind, &c, h->branch, secret, err);
 }
 
@@ -66,10 +62,6 @@ int model_buildhook_lookup(struct redis *r, const char *secret, struct buildhook
 					 sizeof(out->branch), err);
 	if (rc < 0)
 		return rc;
-	memcpy(out->id, c.id, sizeof(out->id));
-	memcpy(out->project, c.project, sizeof(out->project));
-	memcpy(out->name, c.name, sizeof(out->name));
-	out->created = c.created;
-	out->last_used = c.last_used;
+	MODEL_CREDENTIAL_COPY(out, &c);
 	return 0;
 }

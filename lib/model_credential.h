@@ -7,6 +7,7 @@
 #define SKIFF_MODEL_CREDENTIAL_H
 
 #include <jansson.h>
+#include <string.h>
 #include "error.h"
 #include "id.h"
 #include "redis.h"
@@ -36,6 +37,21 @@ struct credential {
 	long long created;              /* ms */
 	long long last_used;            /* ms, or 0 when never used */
 };
+
+/* Copies what a kind's own record shares with struct credential (id, project, name, created,
+ * last_used) from *src to *dst, either way; the arrays' sizes must match. */
+#define MODEL_CREDENTIAL_COPY(dst, src)                                                     \
+	do {                                                                                \
+		_Static_assert(sizeof((dst)->id) == sizeof((src)->id) &&                    \
+				       sizeof((dst)->project) == sizeof((src)->project) &&  \
+				       sizeof((dst)->name) == sizeof((src)->name),          \
+			       "a kind's record shares a credential's sizes");              \
+		memcpy((dst)->id, (src)->id, sizeof((dst)->id));                            \
+		memcpy((dst)->project, (src)->project, sizeof((dst)->project));             \
+		memcpy((dst)->name, (src)->name, sizeof((dst)->name));                      \
+		(dst)->created = (src)->created;                                            \
+		(dst)->last_used = (src)->last_used;                                        \
+	} while (0)
 
 /* 1 when name is 1-64 bytes without control characters. */
 int model_credential_name_valid(const char *name);

@@ -6,8 +6,6 @@
 
 #include <string.h>
 
-_Static_assert(TOKEN_NAME_MAX == CREDENTIAL_NAME_MAX, "a token's name is a credential's");
-
 static const struct model_credential_kind model_token_kind = {
 	.record = "token",
 	.index = "tokenhash",
@@ -45,10 +43,8 @@ int model_token_name_valid(const char *name)
 int model_token_create(struct redis *r, const struct token *t, const char *secret,
 		       struct error *err)
 {
-	struct credential c = { .created = t->created };
-	memcpy(c.id, t->id, sizeof(c.id));
-	memcpy(c.project, t->project, sizeof(c.project));
-	memcpy(c.name, t->name, sizeof(c.name));
+	struct credential c;
+	MODEL_CREDENTIAL_COPY(&c, t);
 	return model_credential_create(r, &model_token_kind, &c, t->scope, secret, err);
 }
 
@@ -71,10 +67,6 @@ int model_token_lookup(struct redis *r, const char *secret, struct token *out,
 					 sizeof(out->scope), err);
 	if (rc < 0)
 		return rc;
-	memcpy(out->id, c.id, sizeof(out->id));
-	memcpy(out->project, c.project, sizeof(out->project));
-	memcpy(out->name, c.name, sizeof(out->name));
-	out->created = c.created;
-	out->last_used = c.last_used;
+	MODEL_CREDENTIAL_COPY(out, &c);
 	return 0;
 }
