@@ -129,6 +129,11 @@ api POST /api/projects/up/tokens '{"name":"previews","scope":"preview"}'
 TOK_P=$(jget token)
 api POST /api/projects/up/tokens '{"name":"x","scope":"admin"}'
 check_error "token: unknown scope" 400 invalid_scope
+api POST /api/projects/up/tokens '{"name":"x","expires":1}'
+check_error "token: an unknown field" 400 unknown_field
+api GET /api/projects/up/tokens
+check_eq "token: the refusals created none" '["ci", "previews"]' "$(python3 -c 'import json, sys
+print(json.dumps([t["name"] for t in json.load(open(sys.argv[1]))["data"]]))' "$T/body")"
 curl -sS -o "$T/body" -w '%{http_code}' -X POST -H "$H" -H 'Content-Type: application/json' \
 	-H "Authorization: Bearer $ADMIN" -d '{"name":"by api_token"}' "$U/api/projects/up/tokens" >"$T/status"
 check_eq "token: the api_token creates tokens (no Origin needed)" 201 "$(status)"

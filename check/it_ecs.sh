@@ -338,6 +338,11 @@ as "$tok4" POST "/api/deployments/$id4/progress" '{"hostKeyType":"ssh-ed25519","
 check_eq "another key for that host is refused" "409 host_key_changed" "$(answer)"
 as "$tok4" POST "/api/deployments/$id4/progress" '{"hostKeyType":"ssh-ed25519"}'
 check_eq "... a type without a key too" "400 invalid_host_key" "$(answer)"
+as "$tok4" POST "/api/deployments/$id4/progress" '{"phase":"install","extra":1}'
+check_eq "progress with an unknown field: 400" "400 unknown_field" "$(answer)"
+check_eq "... and the phase is still the clone" clone "$(field "$id4" phase)"
+as "$tok4" POST "/api/deployments/$id4/files" '{"files":{},"extra":1}'
+check_eq "files with an unknown field: 400" "400 unknown_field" "$(answer)"
 as "$tok4" POST "/api/deployments/$id4/progress" '{"phase":"install"}'
 rcli hdel skiff:project:sshpin:repo host host_key host_key_type host_key_pinned >/dev/null
 as "$tok4" POST "/api/deployments/$id4/progress" '{"hostKeyType":"ssh-ed25519","hostKey":"'"$FP2"'"}'

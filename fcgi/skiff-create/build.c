@@ -4,6 +4,7 @@
  * token renews the lease) and how it learns of a cancel. */
 #include "build.h"
 #include "deploy.h"
+#include "fields.h"
 #include "app.h"
 #include "clock.h"
 #include "gc.h"
@@ -206,17 +207,12 @@ static int build_progress_act(struct http_request *req, struct http_response *re
 			      struct error *err)
 {
 	struct app *app = req->app;
-	const char *key, *phase, *commit, *message, *descends, *hk_type, *hk;
+	static const char *const known[] = { "phase", "commit", "commitMessage", "descendsFrom",
+					     "hostKeyType", "hostKey", NULL };
+	const char *phase, *commit, *message, *descends, *hk_type, *hk;
 	bool pinned = false;
-	json_t *v;
-	if (build_only(who, d, err) < 0)
-		return err->code;
-	json_object_foreach(body, key, v) {
-		if (strcmp(key, "phase") && strcmp(key, "commit") && strcmp(key, "commitMessage") &&
-		    strcmp(key, "descendsFrom") && strcmp(key, "hostKeyType") && strcmp(key, "hostKey"))
-			return error_set(err, SKIFF_EINVALID, "unknown_field", "unknown field '%.64s'", key);
-	}
-	if (build_field(body, "phase", MODEL_PHASE_MAX, &phase, err) < 0 ||
+	if (build_only(who, d, err) < 0 || create_fields_known(body, known, err) < 0 ||
+	    build_field(body, "phase", MODEL_PHASE_MAX, &phase, err) < 0 ||
 	    build_field(body, "commit", MODEL_COMMIT_MAX, &commit, err) < 0 ||
 	    build_field(body, "commitMessage", MODEL_MESSAGE_MAX, &message, err) < 0 ||
 	    build_field(body, "descendsFrom", ID_LEN, &descends, err) < 0 ||

@@ -4,6 +4,7 @@
 #include "deploy.h"
 #include "tokens.h"
 #include "body.h"
+#include "fields.h"
 #include "clock.h"
 #include "api.h"
 #include "app.h"
@@ -169,14 +170,10 @@ int create_deploy_files(struct http_request *req, struct http_response *resp, js
 	struct app *app = req->app;
 	const struct config *cfg = req->cfg;
 	const char *slug = req->params[0];
-	const char *key;
-	json_t *v;
-	json_object_foreach(body, key, v) {
-		if (strcmp(key, "files") && strcmp(key, "preview") && strcmp(key, "config"))
-			return error_set(err, SKIFF_EINVALID, "unknown_field", "unknown field '%.64s'", key);
-	}
+	static const char *const known[] = { "files", "preview", "config", NULL };
 	char *config = NULL;
-	if (deploy_config_check(json_object_get(body, "config"), &config, err) < 0)
+	if (create_fields_known(body, known, err) < 0 ||
+	    deploy_config_check(json_object_get(body, "config"), &config, err) < 0)
 		return err->code;
 	json_t *files = json_object_get(body, "files"), *pv = json_object_get(body, "preview");
 	if (pv && !json_is_boolean(pv))
@@ -517,19 +514,15 @@ static int deploy_attach_act(struct http_request *req, struct http_response *res
 {
 	struct app *app = req->app;
 	const struct config *cfg = req->cfg;
-	const char *key;
-	json_t *v, *required = NULL;
+	static const char *const known[] = { "files", "config", NULL };
+	json_t *required = NULL;
 	struct store *store = NULL;
 	if (!who->build)
 		return error_set(err, SKIFF_EFORBIDDEN, "token_scope",
 				 "only the build token of deployment %s attaches its files", d->id);
-	json_object_foreach(body, key, v) {
-		if (strcmp(key, "files") && strcmp(key, "config"))
-			return error_set(err, SKIFF_EINVALID, "unknown_field", "unknown field '%.64s'", key);
-	}
 	char *config = NULL;
 	json_t *files = json_object_get(body, "files");
-	if (create_deploy_uploading(d, err) < 0 ||
+	if (create_fields_known(body, known, err) < 0 || create_deploy_uploading(d, err) < 0 ||
 	    deploy_config_check(json_object_get(body, "config"), &config, err) < 0)
 		return err->code;
 	if (deploy_files_check(cfg, files, err) < 0 || app_store(app, &store, err) < 0) {

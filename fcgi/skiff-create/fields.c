@@ -1,5 +1,5 @@
-/* fields.c — the fields of a project's settings as creation and PATCH read them: known
- * names, optional strings, flags, the webhook secret. */
+/* fields.c — the fields of a request body: the names a route accepts, optional strings, flags,
+ * the webhook secret. */
 #include "fields.h"
 #include "hook.h"
 

@@ -1,4 +1,5 @@
-/* fields.h — the fields of a project's settings as creation and PATCH read them. */
+/* fields.h — the fields of a request body: the names a route accepts (every JSON route of
+ * skiff-create), and the settings fields creation and PATCH share. */
 #ifndef SKIFF_CREATE_FIELDS_H
 #define SKIFF_CREATE_FIELDS_H
 

@@ -401,15 +401,11 @@ static int create_domain_add_act(struct http_request *req, struct http_response 
 				 struct error *err)
 {
 	struct app *app = req->app;
-	const char *slug = req->params[0], *name = NULL, *key;
-	json_t *v;
+	const char *slug = req->params[0], *name = NULL;
+	static const char *const known[] = { "name", NULL };
 	(void)who;
-	json_object_foreach(body, key, v) {
-		if (strcmp(key, "name"))
-			return error_set(err, SKIFF_EINVALID, "unknown_field",
-					 "unknown field '%.64s'", key);
-	}
-	if (validate_slug(slug, err) < 0 || create_field(body, "name", is_form, &name, err) < 0)
+	if (create_fields_known(body, known, err) < 0 || validate_slug(slug, err) < 0 ||
+	    create_field(body, "name", is_form, &name, err) < 0)
 		return err->code;
 	if (!name)
 		return error_set(err, SKIFF_EINVALID, "invalid_domain", "name is required");

@@ -1,6 +1,7 @@
 /* tokens.c — who is asking (admin credentials or a project deploy token), and the routes that
  * create and revoke deploy tokens (admin credentials only). */
 #include "tokens.h"
+#include "fields.h"
 #include "html.h"
 #include "clock.h"
 #include "log.h"
@@ -188,13 +189,9 @@ static int tokens_new_act(struct http_request *req, struct http_response *resp, 
 {
 	struct app *app = req->app;
 	const char *slug = req->params[0];
-	const char *key;
-	json_t *v;
-	json_object_foreach(body, key, v) {
-		if (strcmp(key, "name") && strcmp(key, "scope"))
-			return error_set(err, SKIFF_EINVALID, "unknown_field",
-					 "unknown field '%.64s'", key);
-	}
+	static const char *const known[] = { "name", "scope", NULL };
+	if (create_fields_known(body, known, err) < 0)
+		return err->code;
 	json_t *jn = json_object_get(body, "name"), *js = json_object_get(body, "scope");
 	const char *name = json_string_value(jn);
 	const char *scope = js ? json_string_value(js) : "deploy";
