@@ -8,12 +8,13 @@
 --
 -- Both stages share this script's Lua VM. The document root exists only from the physical
 -- stage on, so the first request learns it there; from then on hits are answered at the raw
--- stage, before lighttpd normalizes the URL, builds the physical path and offers the request
--- to its other modules (a sixth of a hit's instructions with 1,000 files in turn). A request
--- declined at the raw stage is decided again, the same way, at the physical stage. Answering
--- that early is exact because only targets of plain characters without "//" or a "/." are
--- answered (the shared decision's path_ok), which lighttpd's normalization leaves as they are,
--- and the sites' block has no rule of its own (url.access-deny, rewrites) for them.
+-- stage, before lighttpd decodes the path, builds the physical path and offers the request to
+-- its other modules (callgrind: 3,900 of a hit's 31,600 instructions with 1,000 files in
+-- turn, 900 of 28,700 for one file). A request declined at the raw stage is decided again,
+-- the same way, at the physical stage. Answering that early is exact because only targets of
+-- plain characters without "//" or a "/." are answered (the shared decision's path_ok),
+-- which decoding leaves as they are, and the sites' block has no rule of its own
+-- (url.access-deny, rewrites) for them.
 --
 -- mod_magnet runs this chunk for every request in one Lua VM per script and clears its
 -- globals after each run; what lasts is kept in package.loaded: the decision's state, and
