@@ -1,6 +1,8 @@
 /* check_notify.c — outgoing notifications without a network: the Skiff-Signature (a vector
- * computed with Python's hmac), the retry schedule, the receiver URL check, the payload. */
+ * computed with Python's hmac), the retry schedule, the receiver URL check, the payload, the
+ * fixed words of a failed attempt. */
 #include <check.h>
+#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +108,44 @@ START_TEST(test_notify_payload)
 }
 END_TEST
 
+START_TEST(test_notify_failure_text)
+{
+	static const struct {
+		CURLcode cc;
+		long status;
+		bool refused;
+		const char *want;
+	} cases[] = {
+		{ CURLE_OK, 500, false, "the receiver answered HTTP 500" },
+		{ CURLE_OK, 307, false, "the receiver answered HTTP 307" },
+		/* one address refused, another answered: the answer is what counts */
+		{ CURLE_OK, 502, true, "the receiver answered HTTP 502" },
+		{ CURLE_COULDNT_RESOLVE_HOST, 0, false, "the name does not resolve" },
+		{ CURLE_COULDNT_CONNECT, 0, false, "could not connect" },
+		{ CURLE_COULDNT_CONNECT, 0, true, "the receiver's address is internal: refused" },
+		{ CURLE_OPERATION_TIMEDOUT, 0, true, "the receiver's address is internal: refused" },
+		{ CURLE_OPERATION_TIMEDOUT, 0, false, "timed out" },
+		{ CURLE_WRITE_ERROR, 200, false, "the answer was longer than 65536 bytes" },
+		{ CURLE_UNSUPPORTED_PROTOCOL, 0, false, "the URL's scheme is not allowed" },
+		{ CURLE_PEER_FAILED_VERIFICATION, 0, false,
+		  "TLS error: the receiver's certificate is not trusted" },
+		{ CURLE_SSL_CONNECT_ERROR, 0, false, "TLS error" },
+		{ CURLE_GOT_NOTHING, 0, false, "no valid answer" },
+		{ CURLE_RECV_ERROR, 0, false, "no valid answer" },
+		{ CURLE_WEIRD_SERVER_REPLY, 0, false, "no valid answer" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char why[NOTIFY_ERROR_MAX + 1];
+		notify_failure_text(cases[i].cc, cases[i].status, cases[i].refused, why, sizeof(why));
+		ck_assert_str_eq(why, cases[i].want);
+	}
+	/* a short buffer is cut, never overrun */
+	char small[8];
+	notify_failure_text(CURLE_OK, 503, false, small, sizeof(small));
+	ck_assert_str_eq(small, "the rec");
+}
+END_TEST
+
 static Suite *notify_suite(void)
 {
 	Suite *s = suite_create("notify");
@@ -114,6 +154,7 @@ static Suite *notify_suite(void)
 	tcase_add_test(tc, test_notify_backoff);
 	tcase_add_test(tc, test_notify_url_check);
 	tcase_add_test(tc, test_notify_payload);
+	tcase_add_test(tc, test_notify_failure_text);
 	suite_add_tcase(s, tc);
 	return s;
 }

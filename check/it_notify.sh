@@ -6,7 +6,9 @@
 # gets exactly one successful delivery of deploy.started and deploy.ready for a build, then
 # deploy.failed for a broken build and deploy.canceled for a canceled one, each signed
 # (Skiff-Signature) as node's crypto computes it independently; the delivery history shows the
-# retries. A receiver URL on a private network is refused when loopback is not allowed, and a
+# retries, and a failed attempt's reason in fixed words (a 3xx, a 500, an answer too long, none,
+# a timeout, nothing listening, a name that does not resolve) with curl's text only in the
+# log. A receiver URL on a private network is refused when loopback is not allowed, and a
 # dispatcher without allow_local_git refuses to connect to a loopback receiver. Commit statuses
 # reach a stand-in of GitHub's and GitLab's APIs with the project's token.
 . "$(dirname "$0")/lib.sh"
@@ -18,8 +20,9 @@ for p in skiff-create skiff-status skiff-hook skiff-dispatch skiff-build; do
 	[ -x "$BIN/$p" ] || { echo "$BIN/$p is not built" >&2; exit 1; }
 done
 
-# retries after 0.3 s, 1.2 s, ... (the shortest base skiff allows is 0.1 s)
-export SKIFF_NOTIFY_RETRY_BASE_MS=300 SKIFF_CONCURRENCY=1 SKIFF_LEASE_TTL=3
+# retries after 0.3 s, 1.2 s, ... (the shortest base skiff allows is 0.1 s); a receiver that
+# never answers times out after 3 s
+export SKIFF_NOTIFY_RETRY_BASE_MS=300 SKIFF_NOTIFY_TIMEOUT=3 SKIFF_CONCURRENCY=1 SKIFF_LEASE_TTL=3
 start_stack || { TESTS_RUN=$((TESTS_RUN + 1)); fail "the stack starts"; finish; exit 1; }
 U="http://127.0.0.1:$STACK_PORT"
 H="Host: localhost:$STACK_PORT"
@@ -238,7 +241,10 @@ sleep 2
 check_eq "a removed hook gets nothing" 0 "$(wc -l <"$T/received")"
 
 # hostile receivers: one answers with a redirect (never followed: its target gets nothing), one
-# with more than NOTIFY_ANSWER_MAX bytes (the transfer fails); neither is a delivery
+# with more than NOTIFY_ANSWER_MAX bytes (the transfer fails); neither is a delivery. Others fail
+# in the ways a receiver can (500, a connection closed without an answer, no answer within
+# notify_timeout, nothing listening, a name that does not resolve): the owner is told why in
+# fixed words, never with curl's own text
 HPORT=$(free_port)
 cat >"$T/hostile.js" <<'JS'
 const http = require("http"), fs = require("fs");
@@ -256,6 +262,12 @@ http.createServer((req, res) => {
       res.writeHead(200, { "Content-Type": "text/plain" });
       return res.end(Buffer.alloc(1 << 20, 120));
     }
+    if (req.url === "/status500") {
+      res.writeHead(500);
+      return res.end("Internal Server Error at 10.9.8.7 port 5432");
+    }
+    if (req.url === "/empty") return req.socket.destroy();
+    if (req.url === "/silent") return;
     res.writeHead(204);
     res.end();
   });
@@ -266,9 +278,12 @@ PIDS="$PIDS $!"
 wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$HPORT/" || fail "the hostile receivers listen"
 : >"$T/hostile"
 HIDS=
-for kind in redirect huge; do
-	check_eq "a receiver answering $kind is added" 201 \
-		"$(api POST "/api/projects/$SLUG/notifications" "{\"url\":\"http://127.0.0.1:$HPORT/$kind\",\"events\":[\"deploy.canceled\"]}")"
+CPORT=$(free_port) # nothing listens there
+for url in "http://127.0.0.1:$HPORT/redirect" "http://127.0.0.1:$HPORT/huge" \
+	"http://127.0.0.1:$HPORT/status500" "http://127.0.0.1:$HPORT/empty" \
+	"http://127.0.0.1:$HPORT/silent" "http://127.0.0.1:$CPORT/closed" "http://nowhere.invalid/nowhere"; do
+	check_eq "a receiver at ${url##*/} is added" 201 \
+		"$(api POST "/api/projects/$SLUG/notifications" "{\"url\":\"$url\",\"events\":[\"deploy.canceled\"]}")"
 	HIDS="$HIDS $(jget data.id)"
 done
 api POST "/api/projects/$SLUG/deployments" '{}' >/dev/null
@@ -278,14 +293,28 @@ api POST "/api/deployments/$D5/cancel" '{}' >/dev/null
 wait_for 30 is_state "$D5" canceled || fail "the slow build is canceled (it is $(state "$D5"))"
 both_tried() { grep -qx /redirect "$T/hostile" && grep -qx /huge "$T/hostile"; }
 wait_for 30 both_tried || fail "both hostile receivers were asked"
-sleep 1
+# each failed delivery's error: "<receiver> <error>", the newest delivery of each receiver
+hostile_errors() {
+	api GET "/api/projects/$SLUG/notifications" >/dev/null
+	python3 - "$T/body" "$HIDS" <<'PY'
+import json, sys
+seen = set()
+for d in json.load(open(sys.argv[1]))["data"]["deliveries"]:
+    kind = d["url"].rsplit("/", 1)[1]
+    if d["hook"] in sys.argv[2].split() and kind not in seen and d.get("error"):
+        seen.add(kind)
+        print(kind, d["error"])
+PY
+}
+all_failed() { [ "$(hostile_errors | wc -l)" -eq 7 ]; }
+wait_for 30 all_failed || fail "every hostile receiver was tried ($(hostile_errors | cut -d' ' -f1 | tr '\n' ' '))"
 hostile_states() {
 	api GET "/api/projects/$SLUG/notifications" >/dev/null
 	python3 - "$T/body" "$HPORT" <<'PY'
 import json, sys
 body, port = sys.argv[1:3]
 for d in json.load(open(body))["data"]["deliveries"]:
-    if (":%s/" % port) in d.get("url", ""):
+    if d.get("url", "").endswith((":%s/redirect" % port, ":%s/huge" % port)):
         print(d["url"].rsplit("/", 1)[1], d["state"], "error" if d.get("error") else "no-error")
 PY
 }
@@ -293,6 +322,21 @@ check_match "neither a redirect nor a huge answer is delivered, each with its er
 	"^huge (pending|failed) error redirect (pending|failed) error\$" \
 	"$(hostile_states | sort -u | tr '\n' ' ' | sed 's/ $//')"
 check_eq "the redirect's target got nothing" 0 "$(grep -c landed "$T/hostile")"
+ERRORS=$(hostile_errors | sort)
+check_eq "each failure is told in fixed words" \
+	"closed could not connect
+empty no valid answer
+huge the answer was longer than 65536 bytes
+nowhere the name does not resolve
+redirect the receiver answered HTTP 307
+silent timed out
+status500 the receiver answered HTTP 500" "$ERRORS"
+check_nomatch "... and none carries curl's text (addresses, ports, its messages) or the receiver's" \
+	"127\.0\.0|10\.9\.8|port|Failed|Could not|Couldn't|Connection|Operation|Empty reply|after [0-9]+ ms|nowhere\.invalid|Internal Server" \
+	"$ERRORS"
+check_match "curl's own text is in the server log, with the project and the delivery" \
+	"notification attempt failed project=$SLUG delivery=[a-z0-9]+ attempts=[0-9]+ state=(pending|failed) error=\"could not connect\" curl=7 detail=\"Failed to connect to 127\.0\.0\.1 port $CPORT" \
+	"$(cat "$T/dispatch.log")"
 for id in $HIDS; do api DELETE "/api/projects/$SLUG/notifications/$id" >/dev/null; done
 
 # ---- commit statuses ------------------------------------------------------------------------

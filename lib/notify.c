@@ -161,12 +161,66 @@ long long notify_backoff_ms(const struct config *cfg, long failed)
 	return wait < NOTIFY_RETRY_MAX_MS ? wait : NOTIFY_RETRY_MAX_MS;
 }
 
+void notify_failure_text(int curl_code, long status, bool refused, char *out, size_t len)
+{
+	/* refused by skiff's own policy (unless another address answered) */
+	if (refused && curl_code != CURLE_OK) {
+		snprintf(out, len, "the receiver's address is internal: refused");
+		return;
+	}
+	const char *why;
+	switch ((CURLcode)curl_code) {
+	case CURLE_OK:
+		snprintf(out, len, "the receiver answered HTTP %ld", status);
+		return;
+	case CURLE_WRITE_ERROR:         /* notify_answer: more than NOTIFY_ANSWER_MAX */
+		snprintf(out, len, "the answer was longer than %d bytes", NOTIFY_ANSWER_MAX);
+		return;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		why = "the URL's scheme is not allowed";
+		break;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		why = "the name does not resolve";
+		break;
+	case CURLE_COULDNT_CONNECT:
+		why = "could not connect";
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		why = "timed out";
+		break;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+		why = "TLS error: the receiver's certificate is not trusted";
+		break;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_USE_SSL_FAILED:
+	case CURLE_SSL_CLIENTCERT:
+		why = "TLS error";
+		break;
+	default:                        /* an empty or broken answer, a connection reset, ... */
+		why = "no valid answer";
+		break;
+	}
+	snprintf(out, len, "%s", why);
+}
+
 /* ---- the delivery loop ------------------------------------------------------------------ */
 
 struct notify_send {
 	CURL *easy;                     /* NULL: the slot is free */
 	struct curl_slist *headers;
 	char id[ID_LEN + 1];            /* the delivery */
+	char project[SLUG_MAX + 1];     /* its project, for the log */
 	long attempts;                  /* before this one */
 	long long created;              /* ms of the delivery: retries stop an hour after */
 	size_t got;                     /* bytes of the answer */
@@ -294,6 +348,8 @@ static void notify_send_start(struct notify *n, struct notify_send *s, json_t *d
 	const char *body = json_string_value(json_object_get(d, "body"));
 	const char *auth = json_string_value(json_object_get(d, "auth"));
 	snprintf(s->id, sizeof(s->id), "%s", json_string_value(json_object_get(d, "id")));
+	snprintf(s->project, sizeof(s->project), "%s",
+		 json_string_value(json_object_get(d, "project")));
 	s->attempts = (long)json_integer_value(json_object_get(d, "attempts"));
 	s->created = json_integer_value(json_object_get(d, "created"));
 	s->allow_local = n->cfg->allow_local_git;
@@ -353,25 +409,19 @@ static int notify_send_done(struct notify *n, struct redis *r, struct notify_sen
 	const char *state = "delivered";
 	long long next = 0;
 	if (rc != CURLE_OK || status < 200 || status > 299) {
-		if (s->refused)
-			snprintf(why, sizeof(why), "the receiver's address is internal: refused");
-		else if (rc == CURLE_WRITE_ERROR)
-			snprintf(why, sizeof(why), "the answer was longer than %d bytes",
-				 NOTIFY_ANSWER_MAX);
-		else if (rc != CURLE_OK)
-			snprintf(why, sizeof(why), "%.*s", NOTIFY_ERROR_MAX,
-				 s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
-		else
-			snprintf(why, sizeof(why), "the receiver answered HTTP %ld", status);
+		/* the owner sees why in fixed words; curl's own text (addresses the name resolved
+		 * to, ports, the TLS library's words) goes to this server's log only */
+		notify_failure_text(rc, status, s->refused, why, sizeof(why));
 		next = now + notify_backoff_ms(n->cfg, attempts);
 		state = next > s->created + NOTIFY_RETRY_WINDOW_MS ? "failed" : "pending";
 	}
 	if (!strcmp(state, "delivered"))
-		log_info("notification delivered delivery=%s attempts=%ld status=%ld", s->id,
-			 attempts, status);
+		log_info("notification delivered project=%s delivery=%s attempts=%ld status=%ld",
+			 s->project, s->id, attempts, status);
 	else
-		log_warn("notification attempt failed delivery=%s attempts=%ld state=%s error=\"%s\"",
-			 s->id, attempts, state, why);
+		log_warn("notification attempt failed project=%s delivery=%s attempts=%ld state=%s "
+			 "error=\"%s\" curl=%d detail=\"%s\"", s->project, s->id, attempts, state, why,
+			 (int)rc, rc == CURLE_OK ? "" : s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
 	int rc2 = model_notify_attempt(r, s->id, state, attempts, status, why, now,
 				       !strcmp(state, "pending") ? next : 0, err);
 	notify_send_clear(n, s);
@@ -548,8 +598,11 @@ static int notify_start(struct notify *n, struct redis *r, long long now, struct
 		long long created = json_integer_value(json_object_get(d, "created"));
 		long long next = now + notify_backoff_ms(n->cfg, attempts);
 		const char *state = next > created + NOTIFY_RETRY_WINDOW_MS ? "failed" : "pending";
-		log_error("notification secret unreadable delivery=%s error=\"%s\"", did, e.message);
-		if (model_notify_attempt(r, did, state, attempts, 0, e.message, now,
+		log_error("notification secret unreadable project=%s delivery=%s error=\"%s\"",
+			  json_string_value(json_object_get(d, "project")), did, e.message);
+		/* e.message may name the key file's path: the owner gets fixed words */
+		if (model_notify_attempt(r, did, state, attempts, 0,
+					 "the server could not open the stored secret", now,
 					 !strcmp(state, "pending") ? next : 0, err) < 0)
 			break;
 	}

@@ -48,6 +48,11 @@ json_t *notify_payload(const struct config *cfg, const char *event, const char *
  * four times longer each time, at most NOTIFY_RETRY_MAX_MS. */
 long long notify_backoff_ms(const struct config *cfg, long failed);
 
+/* Why an attempt failed, in the fixed words its project's owner sees, from the CURLcode, the
+ * HTTP status (curl_code 0: a non-2xx answer) and whether a connection was refused for an
+ * internal address; never curl's own text. */
+void notify_failure_text(int curl_code, long status, bool refused, char *out, size_t len);
+
 struct notify;
 
 /* The delivery loop of one process; cfg is borrowed. */
