@@ -325,7 +325,7 @@ TypesConfig /etc/mime.types
 </VirtualHost>
 CONF
 	vhost "$AFAST"
-	vhost "$APLAIN" | sed '/<IfModule rewrite_module>/,/<\/IfModule>/d'
+	vhost "$APLAIN" | sed '/^\t<IfModule rewrite_module>/,/^\t<\/IfModule>/d'
 } >"$T/apache/apache2.conf"
 apache2 -t -f "$T/apache/apache2.conf" >"$T/apache/t.out" 2>&1 ||
 	{ echo "bench: apache2 -t: $(cat "$T/apache/t.out")" >&2; exit 1; }
