@@ -1,5 +1,5 @@
--- skiff-fastpath.lua — the serving fast path's decision, shared by lighttpd (mod_magnet,
--- skiff-fastpath-lighttpd.lua) and Apache httpd (mod_lua, skiff-fastpath-apache.lua): answer
+-- skiff-fastpath.lua — the serving fast path's decision under lighttpd (mod_magnet,
+-- skiff-fastpath-lighttpd.lua; Apache's is configuration, apache/skiff-sites.conf): answer
 -- a warm hit from the site's tree (lib/fastpath.h) exactly as skiff-serve would, or return
 -- nil and leave the request to skiff-serve. It answers only what it can answer identically:
 -- GET or HEAD of a path of plain characters with an entry, no Range, no If-Modified-Since

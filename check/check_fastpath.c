@@ -73,7 +73,7 @@ static int fx_entry(const char *rel)
 /* The file's whole content, "" when there is none. */
 static const char *fx_read(const char *path)
 {
-	static char buf[256];
+	static char buf[1024];
 	FILE *f = fopen(path, "r");
 	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
 	if (f)
@@ -111,6 +111,14 @@ START_TEST(test_fastpath_suffix)
 	ck_assert_str_eq(fx_read(path), ".example.com\n");
 }
 END_TEST
+
+/* The tree's entry file rel, "" when there is none. */
+static const char *fx_line(const char *rel)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/fp/deployments/" DEP "/%s", root, rel);
+	return fx_read(p);
+}
 
 /* Only [A-Za-z0-9._~/-] paths without "//" or a segment starting with '.'. */
 START_TEST(test_fastpath_path_ok)
@@ -160,6 +168,39 @@ START_TEST(test_fastpath_hostile_entries)
 }
 END_TEST
 
+/* Apache's entries ({path}@a): the answer in fixed fields, then only the headers its
+ * configuration sets by name; a path with any other header has none. */
+START_TEST(test_fastpath_apache_entries)
+{
+	static const char *const paths[] = {
+		"/plain.txt", "/framed.txt", "/custom.txt", "/lower.txt", NULL,
+	};
+	struct manifest *m = fx_manifest(
+		paths,
+		"/framed.txt\n  X-Frame-Options: DENY\n"
+		"/custom.txt\n  X-Custom: 1\n"
+		"/lower.txt\n  content-security-policy: default-src 'self'\n");
+	char dir[128], want[1024];
+	snprintf(dir, sizeof(dir), "%s/fp", root);
+	struct error err;
+	ck_assert_msg(fastpath_build(dir, m, st, &err) == 0, "%s", err.message);
+	snprintf(want, sizeof(want),
+		 "0\ttext/plain; charset=utf-8\t" HASH "\t%s/store/blobs/01/" HASH
+		 "\t-\t-\t-\t-\tpublic, max-age=0, must-revalidate\tFri, 22 Nov 2024 10:06:40 GMT\n",
+		 root);
+	ck_assert_str_eq(fx_line("plain.txt@a"), want);
+	want[strlen(want) - 1] = '\0';
+	ck_assert_str_eq(fx_line("framed.txt@a"), strcat(want, "\tX-Frame-Options\tDENY\n"));
+	ck_assert_msg(strstr(fx_line("lower.txt@a"),
+			     "\tContent-Security-Policy\tdefault-src 'self'\n"),
+		      "the name as the configuration spells it: %s", fx_line("lower.txt@a"));
+	/* skiff-serve's entries stay: lighttpd serves these */
+	ck_assert(fx_entry("custom.txt@"));
+	ck_assert_msg(!fx_entry("custom.txt@a"), "a header Apache's configuration cannot set");
+	manifest_free(m);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fastpath");
@@ -168,6 +209,7 @@ int main(void)
 	tcase_add_test(tc, test_fastpath_path_ok);
 	tcase_add_test(tc, test_fastpath_hostile_entries);
 	tcase_add_test(tc, test_fastpath_suffix);
+	tcase_add_test(tc, test_fastpath_apache_entries);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);

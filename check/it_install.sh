@@ -37,7 +37,7 @@ check_eq "make install DESTDIR=... succeeds" "0" "$?"
 	echo usr/local/share/man/man1/skiff.1
 	(cd "$ROOT" && find htdocs -type f ! -name '.*' | sed 's|^|usr/local/share/skiff/|')
 	for f in skiff-dashboard.conf skiff-sites.conf skiff-fcgid.conf lighttpd-production.conf README.md \
-		skiff-fastpath.lua skiff-fastpath-lighttpd.lua skiff-fastpath-apache.lua skiff-domain-site.inc \
+		skiff-fastpath.lua skiff-fastpath-lighttpd.lua skiff-not-modified.asis skiff-domain-site.inc \
 		skiff-md.conf skiff-md-event; do
 		echo "usr/local/share/skiff/apache/$f"
 	done

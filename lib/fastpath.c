@@ -315,7 +315,87 @@ static int fastpath_parents(struct fastpath_build_ctx *c, const char *rel, struc
 	return 0;
 }
 
-/* Writes the entry of request path, if skiff-serve answers it with a plain file. */
+/* Writes c->line to file rel (relative to c->root), creating its directories. */
+static int fastpath_write(struct fastpath_build_ctx *c, const char *rel, struct error *err)
+{
+	int rc = fastpath_parents(c, rel, err);
+	if (rc < 0)
+		return rc;
+	char file[FASTPATH_DIR_MAX];
+	if (!fastpath_name(file, sizeof(file), "%s/%s", c->root, rel))
+		return error_set(err, SKIFF_ELIMIT, NULL, "fastpath: path too long");
+	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return error_set(err, SKIFF_EIO, NULL, "fastpath: %s: %s", file, strerror(errno));
+	ssize_t w = write(fd, buf_cstr(&c->line), c->line.len);
+	close(fd);
+	if (w != (ssize_t)c->line.len)
+		return error_set(err, SKIFF_EIO, NULL, "fastpath: short write to %s", file);
+	return 0;
+}
+
+/* The headers an Apache entry may carry beside those every file has, each set by its own
+ * lines of apache/skiff-sites.conf (keep the two lists alike); an answer with any other
+ * header stays with skiff-serve under Apache. */
+static const char *const fastpath_apache_names[] = {
+	"Vary", "X-Frame-Options", "Content-Security-Policy",
+	"Content-Security-Policy-Report-Only", "Referrer-Policy", "Permissions-Policy",
+	"Strict-Transport-Security", "Access-Control-Allow-Origin", "X-Robots-Tag", "Link",
+	"Cross-Origin-Opener-Policy", "Cross-Origin-Embedder-Policy",
+	"Cross-Origin-Resource-Policy",
+};
+#define FASTPATH_APACHE_NAMES (sizeof(fastpath_apache_names) / sizeof(fastpath_apache_names[0]))
+
+/* The name of fastpath_apache_names that name is (any case), or NULL. */
+static const char *fastpath_apache_name(const char *name)
+{
+	for (size_t i = 0; i < FASTPATH_APACHE_NAMES; i++)
+		if (!strcasecmp(name, fastpath_apache_names[i]))
+			return fastpath_apache_names[i];
+	return NULL;
+}
+
+/* Puts the Apache entry of the answers id, gz and br into c->line (fastpath.h); false when
+ * Apache's configuration could not send every header of them as skiff-serve does. */
+static bool fastpath_apache_line(struct fastpath_build_ctx *c, const struct serve_decision *id,
+				 const struct serve_decision *gz, const struct serve_decision *br)
+{
+	const char *cc = NULL, *lm = NULL;
+	for (size_t i = 0; i < id->nheaders; i++) {
+		const char *n = id->headers[i].name, *v = id->headers[i].value;
+		if (!strcasecmp(n, "Cache-Control"))
+			cc = v;
+		else if (!strcasecmp(n, "Last-Modified"))
+			lm = v;
+		else if (!strcasecmp(n, "ETag")) {
+			/* Apache sends the blob's hash as the ETag: nothing else */
+			size_t len = strlen(v), bl = strlen(id->blob);
+			if (len != bl + 2 || v[0] != '"' || strncmp(v + 1, id->blob, bl) ||
+			    v[len - 1] != '"')
+				return false;
+		} else if (!((!strcasecmp(n, "X-Content-Type-Options") && !strcmp(v, "nosniff")) ||
+			     (!strcasecmp(n, "Accept-Ranges") && !strcmp(v, "bytes")) ||
+			     fastpath_apache_name(n)))
+			return false;          /* Apache's own value, or a header it cannot set */
+	}
+	if (!cc || !lm)
+		return false;
+	buf_reset(&c->line);
+	buf_printf(&c->line, "%d\t%s", c->query, id->content_type);
+	fastpath_put_blob(c, id->blob);
+	fastpath_put_blob(c, fastpath_variant(gz, "gzip"));
+	fastpath_put_blob(c, fastpath_variant(br, "br"));
+	buf_printf(&c->line, "\t%s\t%s", cc, lm);
+	for (size_t i = 0; i < id->nheaders; i++) {
+		const char *n = fastpath_apache_name(id->headers[i].name);
+		if (n)
+			buf_printf(&c->line, "\t%s\t%s", n, id->headers[i].value);
+	}
+	buf_putc(&c->line, '\n');
+	return !c->line.err;
+}
+
+/* Writes the entries of request path, if skiff-serve answers it with a plain file. */
 static int fastpath_entry(struct fastpath_build_ctx *c, const char *path, struct error *err)
 {
 	struct serve_decision id, br, gz;
@@ -336,20 +416,13 @@ static int fastpath_entry(struct fastpath_build_ctx *c, const char *path, struct
 	if (c->line.err || strchr(id.content_type, '\t') || strchr(id.content_type, '\n'))
 		return 0;                      /* too long or unwritable: skiff-serve keeps it */
 	const char *rel = arena_printf(&c->arena, "%s@", path + 1);
-	int rc = fastpath_parents(c, rel, err);
+	int rc = fastpath_write(c, rel, err);
 	if (rc < 0)
 		return rc;
-	char file[FASTPATH_DIR_MAX];
-	fastpath_name(file, sizeof(file), "%s/%s", c->root, rel);
-	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return error_set(err, SKIFF_EIO, NULL, "fastpath: %s: %s", file, strerror(errno));
-	ssize_t w = write(fd, buf_cstr(&c->line), c->line.len);
-	close(fd);
-	if (w != (ssize_t)c->line.len)
-		return error_set(err, SKIFF_EIO, NULL, "fastpath: short write to %s", file);
 	c->entries++;
-	return 0;
+	if (fastpath_apache_line(c, &id, &gz, &br))
+		rc = fastpath_write(c, arena_printf(&c->arena, "%sa", rel), err);
+	return rc;
 }
 
 /* The request paths that may name file f: its own, and the page and directory forms. */

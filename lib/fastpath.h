@@ -16,7 +16,15 @@
  * q is 1 when a _redirects rule of the deployment looks at the query string (a request with
  * one goes to skiff-serve), absent variants are "-", and the name/value pairs are every
  * header skiff-serve sends with the file but ETag and Content-Encoding. Entries are derived
- * from serve_decide itself, so the web server sends what skiff-serve would. */
+ * from serve_decide itself, so the web server sends what skiff-serve would.
+ *
+ * Beside it, {path}@a is the same answer for Apache's mod_rewrite (apache/skiff-sites.conf),
+ * tab-separated on one line:
+ *   q content-type hash path gzip-hash gzip-path br-hash br-path cache-control last-modified
+ *   {name value}...
+ * where the pairs are only headers the configuration sets by name (Vary and the _headers
+ * names of fastpath.c's list); an answer with any other header (or an ETag other than the
+ * blob's hash) gets no {path}@a, and Apache leaves that path to skiff-serve. */
 #ifndef SKIFF_FASTPATH_H
 #define SKIFF_FASTPATH_H
 

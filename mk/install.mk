@@ -42,7 +42,7 @@ SKIFF_HTDOCS     := $(sort $(shell find htdocs -type f ! -name '.*' 2>/dev/null)
 SKIFF_WEBCONF    := apache/skiff-dashboard.conf apache/skiff-sites.conf apache/skiff-fcgid.conf \
                     apache/lighttpd-production.conf apache/README.md \
                     apache/skiff-fastpath.lua apache/skiff-fastpath-lighttpd.lua \
-                    apache/skiff-fastpath-apache.lua apache/skiff-domain-site.inc \
+                    apache/skiff-not-modified.asis apache/skiff-domain-site.inc \
                     apache/skiff-md.conf
 SKIFF_UNITS      := $(sort $(wildcard systemd/*.socket systemd/*.service systemd/*.path systemd/*.target))
 SKIFF_WEBPROGS   := apache/skiff-md-event

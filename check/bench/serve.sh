@@ -7,7 +7,7 @@
 # random files of a 10,000-file deployment. Prints requests/s, the ratios, and Redis commands
 # per skiff-serve request. Then the same under Apache httpd (event MPM with Debian's settings,
 # apache/skiff-sites.conf as shipped): skiff-serve alone (mod_proxy_fcgi, mod_xsendfile), the
-# fast path (mod_lua), and Apache's own static file serving.
+# fast path (mod_rewrite and mod_headers reading skiff's tree), and Apache's own static file serving.
 # Beside requests/s, the web server's CPU time per request (user + system of its processes,
 # from /proc) for the fast path and static: on a shared machine req/s moves with the load of
 # others, CPU per request much less.
@@ -264,8 +264,8 @@ done
 # socket; Apache's workers (www-data) reach it and read the trees, blobs and static files.
 case " $SERVERS " in *" apache "*) ;; *) exit $status ;; esac
 MODS=/usr/lib/apache2/modules
-if ! command -v apache2 >/dev/null || [ ! -f "$MODS/mod_lua.so" ] || [ ! -f "$MODS/mod_xsendfile.so" ]; then
-	echo "bench: apache2 with mod_lua and mod_xsendfile is not installed: no Apache figures"
+if ! command -v apache2 >/dev/null || [ ! -f "$MODS/mod_rewrite.so" ] || [ ! -f "$MODS/mod_xsendfile.so" ]; then
+	echo "bench: apache2 with mod_rewrite and mod_xsendfile is not installed: no Apache figures"
 	exit 1
 fi
 WWW=www-data
@@ -288,11 +288,11 @@ AFAST=$(free_port) APLAIN=$(free_port) ASTATIC=$(free_port)
 vhost() {
 	sed -e "s|\*:80>|*:$1>|" -e "s|/run/skiff/|$T/run/|g" -e "s|/var/lib/skiff/store|$T/store|g" \
 		-e "s|/var/lib/skiff/fastpath|$T/fastpath|g" -e "s|/usr/local/share/skiff/apache|$ROOT/apache|g" \
-		-e "s|SKIFF_FASTPATH_SUFFIX=.example.com|SKIFF_FASTPATH_SUFFIX=.localhost:$PORT|" \
+		-e "s|SKIFF_SITES_SUFFIX .example.com|SKIFF_SITES_SUFFIX .localhost:$PORT|" \
 		-e "s|\*\.example\.com|*.localhost|g" "$ROOT/apache/skiff-sites.conf"
 }
 {
-	for m in mpm_event authz_core mime headers env setenvif proxy proxy_fcgi xsendfile lua; do
+	for m in mpm_event authz_core mime headers proxy proxy_fcgi xsendfile rewrite asis; do
 		echo "LoadModule ${m}_module $MODS/mod_$m.so"
 	done
 	cat <<CONF
@@ -325,7 +325,7 @@ TypesConfig /etc/mime.types
 </VirtualHost>
 CONF
 	vhost "$AFAST"
-	vhost "$APLAIN" | sed '/<IfModule lua_module>/,/<\/IfModule>/d'
+	vhost "$APLAIN" | sed '/^\t<IfModule rewrite_module>/,/^\t<\/IfModule>/d'
 } >"$T/apache/apache2.conf"
 apache2 -t -f "$T/apache/apache2.conf" >"$T/apache/t.out" 2>&1 ||
 	{ echo "bench: apache2 -t: $(cat "$T/apache/t.out")" >&2; exit 1; }
