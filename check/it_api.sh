@@ -453,7 +453,8 @@ if printf '%s' "$me" | grep -Eq '^[A-Za-z0-9-]+$' &&
 	 echo "$STATUS" >"$T/status")
 	STATUS=$(cat "$T/status")
 	check_error "a name resolving to this machine ($me)" 400 invalid_git_url
-	check_match "... names the address" 'resolves to .*private network' "$(jget error.message)"
+	check_match "... names the host, not the address it resolved to" \
+		'resolves to an address of this machine or a private network' "$(jget error.message)"
 else
 	echo "info: $me does not resolve to a local address here; that case is in check_validate"
 fi

@@ -423,7 +423,8 @@ if printf '%s' "$me" | grep -Eq '^[A-Za-z0-9-]+$' &&
 	SKIFF_ALLOW_LOCAL_GIT=false "$BIN/skiff-build" "$idr" >"$T/rebound.log" 2>&1
 	check_eq "a remote whose name resolves to this machine fails the build" "error" \
 		"$(field "$idr" state)"
-	check_match "... before cloning, naming the address" "^the host $me resolves to .*private network" \
+	check_match "... before cloning, naming the host, not its address" \
+		"^the host $me resolves to an address of this machine or a private network" \
 		"$(field "$idr" error)"
 	check_nomatch "... without trying to clone" 'Cloning' "$(stream "$idr")"
 else

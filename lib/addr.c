@@ -1,5 +1,6 @@
 /* addr.c — refusing git remotes that resolve to this machine or a private network. */
 #include "addr.h"
+#include "log.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -89,9 +90,12 @@ int addr_host_check(const char *host, const struct addr_resolver *resolver, cons
 				inet_ntop(AF_INET6,
 					  &((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_addr, text,
 					  sizeof(text));
+			/* the address only in the log: the message reaches whoever gave the name,
+			 * who must not learn how this machine's resolver sees internal names */
+			log_info("internal address refused host=%s address=%s", h, text);
 			rc = error_set(err, SKIFF_EINVALID, name,
-				       "the host %s resolves to %s, an address of this machine or a "
-				       "private network (allow_local_git permits it)", h, text);
+				       "the host %s resolves to an address of this machine or a "
+				       "private network (allow_local_git permits it)", h);
 		}
 	}
 	if (res)
