@@ -1,5 +1,5 @@
 #!/bin/sh
-# it_fastpath.sh — the serving fast path (lib/fastpath.c's trees, apache/skiff-fastpath*.lua, apache/skiff-sites.conf)
+# it_fastpath.sh — the serving fast path (lib/fastpath.c's trees, apache/skiff-fastpath*.lua for lighttpd, apache/skiff-sites.conf)
 # against skiff-serve alone: two lighttpds from the shipped apache/lighttpd.conf.in (genconf),
 # one with the fast path and one without it, asked every question of the serving-rules suite
 # (check/serve_fixture.sh, the cases of it_serve.sh) and all 10,000 paths of a generated
@@ -311,6 +311,15 @@ CONF
 	vhost "$APLAIN" | sed '/^\t<IfModule rewrite_module>/,/^\t<\/IfModule>/d'
 } >"$T/apache/apache2.conf"
 grep -q 'RewriteRule .*SKIFF_BLOB' "$T/apache/apache2.conf" || fail "the shipped skiff-sites.conf has the fast path"
+# The headers an Apache entry may carry (lib/fastpath.c) are exactly those the shipped rules
+# read back and send: a name only in the C list would be written and never sent.
+names_c=$(sed -n '/fastpath_apache_names\[\] = {/,/^};/p' "$ROOT/lib/fastpath.c" |
+	grep -o '"[A-Za-z-]*"' | tr -d '"' | sort | tr '\n' ' ')
+names_rules=$(grep -o 'SKIFF_X} "\\t[A-Za-z-]*\\t' "$ROOT/apache/skiff-sites.conf" |
+	sed 's/.*\\t\([A-Za-z-]*\)\\t$/\1/' | sort | tr '\n' ' ')
+[ -n "$names_c" ] || fail "no header names found in lib/fastpath.c's fastpath_apache_names"
+check_eq "skiff-sites.conf reads every header name lib/fastpath.c writes, and no other" \
+	"$names_c" "$names_rules"
 if apache2 -t -f "$T/apache/apache2.conf" >"$T/apache/t.out" 2>&1; then
 	apache2 -DFOREGROUND -f "$T/apache/apache2.conf" >>"$T/apache/stdout.log" 2>&1 &
 	PIDS="$PIDS $!"
