@@ -1,6 +1,7 @@
-/* check_request.c — form parsing (whole and cut at every byte), query parameters, and request
+/* check_request.c — variables (the index against libfcgi's scan), form parsing (whole and cut at every byte), query parameters, and request
  * bodies read as plain CGI from stdin, whole and arriving a byte at a time. */
 #include <check.h>
+#include <fcgiapp.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,61 @@ static const char *field(json_t *obj, const char *key)
 {
 	return json_string_value(json_object_get(obj, key));
 }
+
+/* ---- variables -------------------------------------------------------------- */
+
+/* request_param through the index answers what libfcgi's own scan answers, for every name
+ * asked: present, absent, a prefix of another, a second of one name, colliding names. */
+static void params_agree(char **envp, bool want_indexed)
+{
+	static struct http_request req;   /* the index is large: not on the stack */
+	static const char *names[] = {
+		"HTTP_HOST", "HTTP_IF", "HTTP_IF_RANGE", "HTTP_IF_NONE_MATCH", "REQUEST_URI",
+		"QUERY_STRING", "EMPTY", "HTTPS", "HTTP_AXXXXB", "HTTP_AYYYYB", "HTTP_AZZZZB",
+		"HTTP_ACCEPT", "X", "X=", "", "NOT_THERE", "V99", "V0", "V1", "V63", "REQUEST_METHO",
+	};
+	memset(&req, 0, sizeof(req));
+	req.fcgx = &req;          /* FastCGI mode: never read through, the index answers */
+	req.envp = envp;
+	request_index(&req);
+	ck_assert_int_eq(req.indexed, want_indexed);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *got = request_param(&req, names[i]), *want = FCGX_GetParam(names[i], envp);
+		if (!*names[i] || strchr(names[i], '='))
+			want = NULL;      /* no variable has such a name */
+		ck_assert_msg(got == want, "%s: %s, libfcgi %s", names[i], got ? got : "(none)",
+			      want ? want : "(none)");
+	}
+}
+
+START_TEST(test_request_param_index)
+{
+	char *envp[] = {
+		"HTTP_HOST=a.example", "HTTP_IF_RANGE=\"x\"", "REQUEST_URI=/p?q", "QUERY_STRING=q",
+		"EMPTY=", "HTTPS=on", "HTTP_HOST=second.example", "=no name", "no equals sign",
+		/* the same length and the same first, middle and last bytes: one hash */
+		"HTTP_AXXXXB=1", "HTTP_AYYYYB=2", "HTTP_AZZZZB=3", "X==", "REQUEST_METHOD=GET", NULL,
+	};
+	params_agree(envp, true);
+}
+END_TEST
+
+START_TEST(test_request_param_many)
+{
+	/* more variables than the index takes: request_param scans them, with the same answers */
+	static char vars[REQUEST_INDEX_SLOTS][16];
+	char *envp[REQUEST_INDEX_SLOTS + 2];
+	for (size_t n = REQUEST_INDEX_SLOTS / 2; n <= REQUEST_INDEX_SLOTS / 2 + 1; n++) {
+		envp[0] = "HTTP_HOST=a.example";
+		for (size_t i = 1; i < n; i++) {
+			snprintf(vars[i], sizeof(vars[i]), "V%zu=%zu", i, i);
+			envp[i] = vars[i];
+		}
+		envp[n] = NULL;
+		params_agree(envp, n <= REQUEST_INDEX_SLOTS / 2);
+	}
+}
+END_TEST
 
 /* ---- forms ---------------------------------------------------------------- */
 
@@ -585,6 +641,8 @@ int main(void)
 	tcase_add_test(tf, test_request_form_every_prefix);
 	tcase_add_test(tf, test_request_query_get);
 	tcase_add_test(tf, test_request_confidential);
+	tcase_add_test(tf, test_request_param_index);
+	tcase_add_test(tf, test_request_param_many);
 	suite_add_tcase(s, tf);
 	TCase *tb = tcase_create("body");
 	tcase_add_test(tb, test_request_body_json);

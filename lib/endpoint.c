@@ -154,6 +154,7 @@ static void endpoint_handle(const struct http_program *prog, struct http_request
 	resp.status = 200;
 	resp.fd = -1;
 	buf_init(&resp.headers, 32768);
+	buf_reserve(&resp.headers, 1024);   /* a file's headers fit: no growing step by step */
 	buf_init(&resp.body, 64u << 20);
 
 	req->method = request_param(req, "REQUEST_METHOD");
@@ -319,6 +320,7 @@ static int endpoint_serve(const struct http_program *prog, const struct config *
 		req.app = app;
 		req.fcgx = &fcgx;
 		req.envp = fcgx.envp;
+		request_index(&req);
 		endpoint_handle(prog, &req);
 		FCGX_Finish_r(&fcgx);
 		arena_reset(&arena);

@@ -11,11 +11,54 @@
 #include <strings.h>
 #include <unistd.h>
 
+/* Not a general hash: a variable's name is told apart by its length and three of its bytes
+ * (the HTTP_ ones differ at the end), and a collision costs one comparison more. */
+static size_t request_hash(const char *name, size_t len)
+{
+	unsigned char a = (unsigned char)name[0], b = (unsigned char)name[len / 2],
+		      c = (unsigned char)name[len - 1];
+	return (len * 131u + a * 31u + b * 17u + c * 7u) & (REQUEST_INDEX_SLOTS - 1);
+}
+
+void request_index(struct http_request *req)
+{
+	size_t n = 0;
+	req->indexed = false;
+	for (char **e = req->envp; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		if (!eq || eq == *e)
+			continue;   /* no name: nothing asks for it */
+		if (++n > REQUEST_INDEX_SLOTS / 2)
+			return;     /* request_param scans instead */
+		size_t len = (size_t)(eq - *e), i = request_hash(*e, len);
+		for (;; i = (i + 1) & (REQUEST_INDEX_SLOTS - 1)) {
+			struct request_index_slot *s = &req->index[i];
+			if (!s->entry) {
+				s->entry = *e;
+				s->len = len;
+				break;
+			}
+			if (s->len == len && !memcmp(s->entry, *e, len))
+				break;      /* a second of one name: the first one stays */
+		}
+	}
+	req->indexed = true;
+}
+
 const char *request_param(const struct http_request *req, const char *name)
 {
-	if (req->fcgx)
+	if (!req->fcgx)
+		return getenv(name);
+	if (!req->indexed)
 		return FCGX_GetParam(name, req->envp);
-	return getenv(name);
+	size_t len = strlen(name);
+	if (!len)
+		return NULL;
+	for (size_t i = request_hash(name, len); req->index[i].entry;
+	     i = (i + 1) & (REQUEST_INDEX_SLOTS - 1))
+		if (req->index[i].len == len && !memcmp(req->index[i].entry, name, len))
+			return req->index[i].entry + len + 1;
+	return NULL;
 }
 
 static ssize_t request_read(struct http_request *req, char *p, size_t n)

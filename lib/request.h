@@ -14,6 +14,14 @@
 
 #define REQUEST_MAX_PARAMS 4
 #define REQUEST_URI_MAX 8192
+/* The variables request_index finds by hash: twice the most a request may bring (past that,
+ * request_param scans them as libfcgi does). */
+#define REQUEST_INDEX_SLOTS 128
+
+struct request_index_slot {
+	const char *entry;            /* "NAME=value" in envp */
+	size_t len;                   /* of NAME */
+};
 
 struct http_request {
 	struct arena *arena;          /* reset after the response */
@@ -33,10 +41,17 @@ struct http_request {
 	/* private */
 	void *fcgx;                   /* FCGX_Request *, NULL in CGI mode */
 	char **envp;
+	bool indexed;                 /* index holds every variable of envp */
+	struct request_index_slot index[REQUEST_INDEX_SLOTS];
 };
 
-/* A CGI/FastCGI variable ("HTTP_ACCEPT"), NULL when absent. Valid for the request only. */
+/* A CGI/FastCGI variable ("HTTP_ACCEPT"), NULL when absent (the first of two with one name,
+ * as libfcgi's scan finds). Valid for the request only. */
 const char *request_param(const struct http_request *req, const char *name);
+/* Hashes req->envp's variables once (FastCGI: a request brings 20 to 40 of them and a
+ * responder asks for 10 to 20, most of them absent, each a scan of them all); req->index must
+ * be zeroed. */
+void request_index(struct http_request *req);
 /* Writes n bytes of the response to the web server (short writes retried; errors dropped). */
 void request_write(struct http_request *req, const char *p, size_t n);
 /* Reads the whole body (at most req->max_body: SKIFF_ELIMIT beyond). */
