@@ -137,6 +137,30 @@ START_TEST(test_buf_sink)
 }
 END_TEST
 
+START_TEST(test_buf_reserve)
+{
+	struct buf b = BUF_INIT(100);
+	buf_reserve(&b, 40);
+	ck_assert_str_eq(buf_cstr(&b), "");
+	const char *data = b.data;
+	ck_assert_ptr_nonnull(data);
+	/* the appends it made room for do not move the data */
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(buf_puts(&b, "0123456789"), 0);
+	ck_assert_ptr_eq(b.data, data);
+	/* never past max: the limit still holds, and still sets err */
+	buf_reserve(&b, 1000);
+	ck_assert_uint_le(b.cap, 101);
+	ck_assert_int_eq(buf_printf(&b, "%060d", 0), 0);
+	ck_assert_uint_eq(b.len, 100);
+	ck_assert_int_eq(buf_putc(&b, 'x'), SKIFF_ELIMIT);
+	ck_assert_uint_eq(b.len, 100);
+	buf_reserve(&b, 10);   /* after the error: nothing */
+	ck_assert_uint_le(b.cap, 101);
+	buf_dispose(&b);
+}
+END_TEST
+
 START_TEST(test_buf_detach)
 {
 	struct buf b = BUF_INIT(100);
@@ -273,6 +297,7 @@ int main(void)
 	tcase_add_test(tb, test_buf_sink);
 	tcase_add_test(tb, test_buf_detach);
 	tcase_add_test(tb, test_buf_detach_empty);
+	tcase_add_test(tb, test_buf_reserve);
 	suite_add_tcase(s, tb);
 	TCase *ta = tcase_create("arena");
 	tcase_add_test(ta, test_arena_alloc_aligned_zeroed);

@@ -180,6 +180,21 @@ START_TEST(test_path_has_extension)
 }
 END_TEST
 
+START_TEST(test_path_join)
+{
+	char out[8];
+	ck_assert_int_eq(path_join(out, sizeof(out), "/ab", "cde"), 7);
+	ck_assert_str_eq(out, "/ab/cde");
+	/* one byte more than fits: refused whole, never cut */
+	ck_assert_int_eq(path_join(out, sizeof(out), "/ab", "cdef"), -1);
+	ck_assert_str_eq(out, "");
+	ck_assert_int_eq(path_join(out, sizeof(out), "/abcdefgh", ""), -1);
+	ck_assert_str_eq(out, "");
+	ck_assert_int_eq(path_join(out, sizeof(out), "", "x"), 2);
+	ck_assert_str_eq(out, "/x");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("path");
@@ -190,6 +205,7 @@ int main(void)
 	tcase_add_test(tc, test_path_output_too_small);
 	tcase_add_test(tc, test_path_encode);
 	tcase_add_test(tc, test_path_has_extension);
+	tcase_add_test(tc, test_path_join);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);

@@ -53,6 +53,24 @@ static int buf_grow(struct buf *b, size_t n)
 	return 0;
 }
 
+void buf_reserve(struct buf *b, size_t n)
+{
+	if (b->err)
+		return;
+	if (n > b->max - b->len)
+		n = b->max - b->len;
+	size_t need = b->len + n + 1;
+	if (need <= b->cap)
+		return;
+	char *p = realloc(b->data, need);
+	if (!p)
+		abort();
+	if (!b->data)
+		p[0] = '\0';
+	b->data = p;
+	b->cap = need;
+}
+
 int buf_append(struct buf *b, const void *p, size_t n)
 {
 	if (buf_grow(b, n))

@@ -20,6 +20,9 @@ void buf_init(struct buf *b, size_t max);
 void buf_dispose(struct buf *b);      /* frees the data; the struct may be reused after buf_init */
 void buf_reset(struct buf *b);        /* len = 0, err = 0; keeps memory */
 int buf_append(struct buf *b, const void *p, size_t n);
+/* Makes room for n more bytes (at most up to max) in one allocation, so that a run of appends
+ * of about that size does not grow the buffer step by step. */
+void buf_reserve(struct buf *b, size_t n);
 /* A curl write callback (CURLOPT_WRITEFUNCTION, with the struct buf as CURLOPT_WRITEDATA):
  * appends, and answers 0 past the buffer's max, which ends the transfer with a write error. */
 size_t buf_sink(char *p, size_t size, size_t n, void *b);

@@ -124,3 +124,17 @@ int path_has_extension(const char *path)
 	const char *seg = slash ? slash + 1 : path;
 	return strchr(seg, '.') != NULL;
 }
+
+int path_join(char *out, size_t size, const char *dir, const char *name)
+{
+	size_t d = strlen(dir), n = strlen(name);
+	if (d + 1 + n >= size) {
+		if (size)
+			out[0] = '\0';
+		return -1;
+	}
+	memcpy(out, dir, d);
+	out[d] = '/';
+	memcpy(out + d + 1, name, n + 1);
+	return (int)(d + 1 + n);
+}

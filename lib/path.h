@@ -23,5 +23,8 @@ int path_encode(struct buf *b, const char *path, size_t len);
 
 /* 1 when the last segment of path contains a '.' (a file name with an extension). */
 int path_has_extension(const char *path);
+/* dir + "/" + name into out: its length, or -1 (out "") when it does not fit in size. Without
+ * printf: the serving path builds one or two per request. */
+int path_join(char *out, size_t size, const char *dir, const char *name);
 
 #endif

@@ -51,7 +51,7 @@ void response_header_str(struct http_response *resp, const char *name, const cha
 	size_t at = resp->headers.len;
 	buf_append(&resp->headers, value, n);
 	/* a header value never carries a line break */
-	if (resp->headers.err == 0)
+	if (resp->headers.err == 0 && strcspn(value, "\r\n") < n)
 		for (char *p = resp->headers.data + at; p < resp->headers.data + at + n; p++)
 			if (*p == '\r' || *p == '\n')
 				*p = ' ';
@@ -143,6 +143,9 @@ void response_send(struct http_request *req, struct http_response *resp)
 	struct buf head = BUF_INIT(65536);
 	int head_only = !strcmp(req->method, "HEAD");
 	int s = resp->status >= 100 && resp->status <= 999 ? resp->status : 500;
+	/* one allocation: the status line and the names around these values take under 512 bytes */
+	buf_reserve(&head, 512 + resp->headers.len + (resp->content_type ? strlen(resp->content_type) : 0) +
+			   (resp->sendfile ? strlen(resp->sendfile) : 0));
 	char status[] = { (char)('0' + s / 100), (char)('0' + s / 10 % 10), (char)('0' + s % 10), ' ' };
 	buf_puts(&head, "Status: ");
 	buf_append(&head, status, sizeof(status));

@@ -266,7 +266,11 @@ void serve_reply_file(const struct manifest *m, const struct manifest_file *file
 	if (status != 200)
 		return;
 
-	const char *etag = arena_printf(a, "\"%s\"", d->blob);
+	size_t bl = strlen(d->blob);
+	char *etag = arena_alloc(a, bl + 3);   /* "\"{blob}\"" on every hit: no printf */
+	etag[0] = '"';
+	memcpy(etag + 1, d->blob, bl);
+	etag[bl + 1] = '"';
 	const char *lastmod = m->created > 0 ? serve_http_date(a, m->created / 1000) : NULL;
 	serve_header_set(d, "ETag", etag);
 	if (lastmod)

@@ -3,6 +3,7 @@
 #include "store.h"
 #include "hex.h"
 #include "id.h"
+#include "path.h"
 #include "store_backend.h"
 #include "store_file.h"
 #include "store_s3.h"
@@ -94,12 +95,24 @@ int store_hash_valid(const char *hash)
 
 /* ---- keys ---- */
 
+/* STORE_BLOBS "{h[0:2]}/{h}" of a valid hash into key (on every request: no printf) */
+_Static_assert(sizeof(STORE_BLOBS) + 3 + STORE_HASH_LEN <= STORE_KEY_MAX, "blob keys fit");
+static void store_blob_name(const char *hash, char key[STORE_KEY_MAX])
+{
+	char *p = key;
+	memcpy(p, STORE_BLOBS, sizeof(STORE_BLOBS) - 1);
+	p += sizeof(STORE_BLOBS) - 1;
+	memcpy(p, hash, 2);
+	p[2] = '/';
+	memcpy(p + 3, hash, STORE_HASH_LEN + 1);
+}
+
 static int store_blob_key(const char *hash, char key[STORE_KEY_MAX], struct error *err)
 {
 	if (!store_hash_valid(hash))
 		return error_set(err, SKIFF_EINVALID, "invalid_hash",
 				 "blob hash must be 64 lowercase hex digits");
-	snprintf(key, STORE_KEY_MAX, STORE_BLOBS "%.2s/%s", hash, hash);
+	store_blob_name(hash, key);
 	return 0;
 }
 
@@ -188,8 +201,9 @@ int store_blob_local_path(struct store *s, const char *hash, char out[STORE_PATH
 	 * blobs/, the s3 backend's cache under cache_path */
 	if (!store_hash_valid(hash))
 		return error_set(err, SKIFF_EINVALID, NULL, "invalid blob hash");
-	int n = snprintf(out, STORE_PATH_MAX, "%s/%.2s/%s", store_sendfile_root(s), hash, hash);
-	if (n < 0 || n >= STORE_PATH_MAX)
+	char key[STORE_KEY_MAX];
+	store_blob_name(hash, key);
+	if (path_join(out, STORE_PATH_MAX, store_sendfile_root(s), key + sizeof(STORE_BLOBS) - 1) < 0)
 		return error_set(err, SKIFF_ELIMIT, NULL, "blob path too long");
 	return 0;
 }

@@ -3,6 +3,7 @@
 #include "store_file.h"
 #include "hash.h"
 #include "hex.h"
+#include "path.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -60,8 +61,7 @@ static int store_file_mkdir_parents(struct store_file *s, const char *path, stru
 static int store_file_join(const struct store_file *s, char out[STORE_PATH_MAX],
 			   const char *key, struct error *err)
 {
-	int n = snprintf(out, STORE_PATH_MAX, "%s/%s", s->root, key);
-	if (n < 0 || n >= STORE_PATH_MAX)
+	if (path_join(out, STORE_PATH_MAX, s->root, key) < 0)
 		return error_set(err, SKIFF_EINVALID, NULL, "store key too long");
 	return 0;
 }
