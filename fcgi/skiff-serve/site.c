@@ -44,9 +44,17 @@ struct site_fastpath_failure {
 	long long at;                      /* monotonic ms */
 };
 
+/* A site whose tree was seen linked to a deployment, and when (site_fastpath). */
+struct site_fastpath_link {
+	char slug[SLUG_MAX + 1];
+	char id[sizeof(((struct manifest *)0)->deployment)];
+	long long at;                      /* monotonic ms */
+};
+
 struct site_memo {
 	struct site_slot slots[SITE_SLOTS];
 	struct site_fastpath_failure failed[SITE_FASTPATH_SLOTS];
+	struct site_fastpath_link linked[SITE_SLOTS];
 };
 
 static struct site_memo *site_memo(struct serve_app *sa)
@@ -62,6 +70,18 @@ static struct site_memo *site_memo(struct serve_app *sa)
 static struct site_slot *site_slot(struct serve_app *sa, const char *key)
 {
 	return &site_memo(sa)->slots[fnv1a(key) & (SITE_SLOTS - 1)];
+}
+
+/* "slug" or "slug--which" into key, cut at size as snprintf would (on every request: no
+ * printf). */
+static void site_key(char *key, size_t size, const char *slug, const char *which)
+{
+	size_t n = 0;
+	const char *parts[] = { slug, which[0] ? "--" : "", which };
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		for (const char *p = parts[i]; *p && n + 1 < size; p++)
+			key[n++] = *p;
+	key[n] = '\0';
 }
 
 /* The primary domain of ds's project, into p. */
@@ -80,7 +100,7 @@ static int site_resolve(struct serve_app *sa, const struct host_site *site, char
 {
 	char key[sizeof(((struct site_slot *)0)->key)];
 	const char *which = site->deployment[0] ? site->deployment : site->preview;
-	snprintf(key, sizeof(key), "%s%s%s", site->slug, which[0] ? "--" : "", which);
+	site_key(key, sizeof(key), site->slug, which);
 	struct site_slot *slot = site_slot(sa, key);
 	long long now = clock_mono_ms();
 	memset(primary, 0, sizeof(*primary));
@@ -248,9 +268,12 @@ out:
 /* Links the site's fast-path tree (lib/fastpath.h) to the deployment being served when the
  * link names another and Redis confirms, past the memo, that it is current. Whatever changes
  * current drops the link after writing (fastpath_drop); reading current again after linking
- * catches a change made meanwhile. A failed build waits FASTPATH_RETRY_MS, remembered per
- * deployment: with one memory for all, two failing sites (an unwritable fastpath_dir) would
- * each make every request of the other cost a Redis round trip and a build attempt. */
+ * catches a change made meanwhile. A link seen is not looked at again for SITE_FRESH_MS (two
+ * system calls less per request): one dropped meanwhile is made again that much later, and
+ * until then skiff-serve answers what the web server would have. A failed build waits
+ * FASTPATH_RETRY_MS, remembered per deployment: with one memory for all, two failing sites
+ * (an unwritable fastpath_dir) would each make every request of the other cost a Redis round
+ * trip and a build attempt. */
 #define FASTPATH_RETRY_MS 10000
 
 /* Whether Redis, past the memo, says id is slug's current deployment and slug's own address
@@ -265,6 +288,14 @@ static bool site_fastpath_current(struct serve_app *sa, const char *slug, const 
 	       !strcmp(ds.current, id) && !(ds.redirect_project && ds.primary[0]);
 }
 
+static void site_fastpath_seen(struct site_fastpath_link *seen, const char *slug,
+			       const char *id, long long now)
+{
+	snprintf(seen->slug, sizeof(seen->slug), "%s", slug);
+	snprintf(seen->id, sizeof(seen->id), "%s", id);
+	seen->at = now ? now : 1;
+}
+
 static void site_fastpath(struct serve_app *sa, const struct config *cfg,
 			  const struct host_site *site, const struct manifest *m)
 {
@@ -273,9 +304,18 @@ static void site_fastpath(struct serve_app *sa, const struct config *cfg,
 	struct error err;
 	/* only a project's own host links its tree: an immutable URL or a preview never names
 	 * current, so asking Redis for it would cost every such request a second round trip */
-	if (!dir[0] || site->deployment[0] || site->preview[0] ||
-	    fastpath_linked(dir, site->slug, m->deployment))
+	if (!dir[0] || site->deployment[0] || site->preview[0])
 		return;
+	struct site_fastpath_link *seen =
+		&site_memo(sa)->linked[fnv1a(site->slug) & (SITE_SLOTS - 1)];
+	long long now = clock_mono_ms();
+	if (seen->at && now - seen->at < SITE_FRESH_MS && !strcmp(seen->id, m->deployment) &&
+	    !strcmp(seen->slug, site->slug))
+		return;
+	if (fastpath_linked(dir, site->slug, m->deployment)) {
+		site_fastpath_seen(seen, site->slug, m->deployment, now);
+		return;
+	}
 	struct site_fastpath_failure *failed =
 		&site_memo(sa)->failed[fnv1a(m->deployment) & (SITE_FASTPATH_SLOTS - 1)];
 	if (!strcmp(failed->id, m->deployment) && clock_mono_ms() - failed->at < FASTPATH_RETRY_MS)
@@ -292,10 +332,12 @@ static void site_fastpath(struct serve_app *sa, const struct config *cfg,
 		failed->at = clock_mono_ms();
 		return;
 	}
-	if (!site_fastpath_current(sa, site->slug, m->deployment))
+	if (!site_fastpath_current(sa, site->slug, m->deployment)) {
 		fastpath_drop(dir, site->slug);
-	else
+	} else {
 		log_info("fastpath linked site=%s deployment=%s", site->slug, m->deployment);
+		site_fastpath_seen(seen, site->slug, m->deployment, clock_mono_ms());
+	}
 }
 
 /* Whether req came over HTTPS (the web server sets HTTPS=on). */
