@@ -263,52 +263,21 @@ suite
 # skiff-serve as Apache's vhost expects it (xsendfile_plain_only: mod_xsendfile acts only on
 # plain 200s), on its own socket; two virtual hosts from the shipped file, one without the
 # fast path's lines.
-WWW=www-data
-chmod 0711 "$T"
-mkdir -p "$T/run" "$T/apache"
-chgrp "$WWW" "$T/run" && chmod 0750 "$T/run"
-sed -e '/^xsendfile/d' "$T/skiff.conf" >"$T/apache-skiff.conf"
-printf 'xsendfile = true\nxsendfile_plain_only = true\n' >>"$T/apache-skiff.conf"
-"$BIN/skiff-serve" -c "$T/apache-skiff.conf" -s "$T/run/skiff-serve.sock" >>"$T/apache-serve.log" 2>&1 &
-PIDS="$PIDS $!"
-wait_for 10 test -S "$T/run/skiff-serve.sock" && chgrp "$WWW" "$T/run/skiff-serve.sock" &&
-	chmod 0660 "$T/run/skiff-serve.sock"
+. "$ROOT/check/apache_sites.sh"
+apache_skiff_serve || fail "skiff-serve -s did not start for Apache"
 AFAST=$(free_port)
 APLAIN=$(free_port)
-vhost() {
-	sed -e "s|\*:80>|*:$1>|" -e "s|/run/skiff/|$T/run/|g" -e "s|/var/lib/skiff/store|$T/store|g" \
-		-e "s|/var/lib/skiff/fastpath|$T/fastpath|g" -e "s|/var/cache/skiff|$T/cache|g" \
-		-e "s|/usr/local/share/skiff/apache|$ROOT/apache|g" \
-		-e "s|SKIFF_SITES_SUFFIX .example.com|SKIFF_SITES_SUFFIX .localhost:$PORT|" \
-		-e "s|\*\.example\.com|*.localhost|g" "$ROOT/apache/skiff-sites.conf"
-}
-MODS=/usr/lib/apache2/modules
 {
-	for m in mpm_event authz_core mime headers deflate filter proxy proxy_fcgi xsendfile rewrite asis; do
-		echo "LoadModule ${m}_module $MODS/mod_$m.so"
-	done
+	apache_load mpm_event authz_core mime headers deflate filter proxy proxy_fcgi xsendfile rewrite asis
+	apache_common
 	cat <<CONF
-Define APACHE_LOG_DIR $T/apache
-ServerName localhost
 Listen 127.0.0.1:$AFAST
 Listen 127.0.0.1:$APLAIN
-PidFile $T/apache/apache2.pid
-DefaultRuntimeDir $T/apache
-Mutex file:$T/apache default
-ErrorLog $T/apache/error.log
-LogLevel warn
-User $WWW
-Group $WWW
-TypesConfig /etc/mime.types
-<Directory />
-	AllowOverride None
-	Require all denied
-</Directory>
 # Debian's default: mod_deflate on for text
 AddOutputFilterByType DEFLATE text/html text/plain text/css text/javascript application/json
 CONF
-	vhost "$AFAST"
-	vhost "$APLAIN" | sed '/^\t<IfModule rewrite_module>/,/^\t<\/IfModule>/d'
+	apache_sites_vhost "$AFAST"
+	apache_sites_vhost_plain "$APLAIN"
 } >"$T/apache/apache2.conf"
 grep -q 'RewriteRule .*SKIFF_BLOB' "$T/apache/apache2.conf" || fail "the shipped skiff-sites.conf has the fast path"
 # The headers an Apache entry may carry (lib/fastpath.c) are exactly those the shipped rules

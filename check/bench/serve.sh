@@ -267,58 +267,26 @@ done
 # skiff-serve runs as Apache's vhost expects it (xsendfile_plain_only), one process on its own
 # socket; Apache's workers (www-data) reach it and read the trees, blobs and static files.
 case " $SERVERS " in *" apache "*) ;; *) exit $status ;; esac
-MODS=/usr/lib/apache2/modules
-if ! command -v apache2 >/dev/null || [ ! -f "$MODS/mod_rewrite.so" ] || [ ! -f "$MODS/mod_xsendfile.so" ]; then
+. "$ROOT/check/apache_sites.sh"
+if ! command -v apache2 >/dev/null || [ ! -f "$APACHE_MODS/mod_rewrite.so" ] ||
+	[ ! -f "$APACHE_MODS/mod_xsendfile.so" ]; then
 	echo "bench: apache2 with mod_rewrite and mod_xsendfile is not installed: no Apache figures"
 	exit 1
 fi
-WWW=www-data
-chmod 0711 "$T"
-mkdir -p "$T/run" "$T/apache"
-chgrp "$WWW" "$T/run" && chmod 0750 "$T/run"
-sed -e '/^xsendfile/d' "$T/skiff.conf" >"$T/apache-skiff.conf"
-printf 'xsendfile = true\nxsendfile_plain_only = true\n' >>"$T/apache-skiff.conf"
-"$BIN/skiff-serve" -c "$T/apache-skiff.conf" -s "$T/run/skiff-serve.sock" >>"$T/apache-serve.log" 2>&1 &
-PIDS="$PIDS $!"
-i=0
-until [ -S "$T/run/skiff-serve.sock" ]; do
-	i=$((i + 1)); [ $i -gt 50 ] && { echo "bench: skiff-serve -s did not start" >&2; exit 1; }; sleep 0.1
-done
-chgrp "$WWW" "$T/run/skiff-serve.sock" && chmod 0660 "$T/run/skiff-serve.sock"
+apache_skiff_serve || { echo "bench: skiff-serve -s did not start" >&2; exit 1; }
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 AFAST=$(free_port) APLAIN=$(free_port) ASTATIC=$(free_port)
-vhost() {
-	sed -e "s|\*:80>|*:$1>|" -e "s|/run/skiff/|$T/run/|g" -e "s|/var/lib/skiff/store|$T/store|g" \
-		-e "s|/var/lib/skiff/fastpath|$T/fastpath|g" -e "s|/usr/local/share/skiff/apache|$ROOT/apache|g" \
-		-e "s|SKIFF_SITES_SUFFIX .example.com|SKIFF_SITES_SUFFIX .localhost:$PORT|" \
-		-e "s|\*\.example\.com|*.localhost|g" "$ROOT/apache/skiff-sites.conf"
-}
 {
-	for m in mpm_event authz_core mime headers proxy proxy_fcgi xsendfile rewrite asis; do
-		echo "LoadModule ${m}_module $MODS/mod_$m.so"
-	done
+	apache_load mpm_event authz_core mime headers proxy proxy_fcgi xsendfile rewrite asis
+	apache_common
 	cat <<CONF
 Include /etc/apache2/mods-available/mpm_event.conf
-Define APACHE_LOG_DIR $T/apache
-ServerName localhost
 Listen 127.0.0.1:$AFAST
 Listen 127.0.0.1:$APLAIN
 Listen 127.0.0.1:$ASTATIC
-PidFile $T/apache/apache2.pid
-DefaultRuntimeDir $T/apache
-Mutex file:$T/apache default
-ErrorLog $T/apache/error.log
-LogLevel warn
 LogFormat "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" combined
-User $WWW
-Group $WWW
-TypesConfig /etc/mime.types
-<Directory />
-	AllowOverride None
-	Require all denied
-</Directory>
 <VirtualHost *:$ASTATIC>
 	ServerName localhost
 	DocumentRoot $T/static
@@ -328,8 +296,8 @@ TypesConfig /etc/mime.types
 	</Directory>
 </VirtualHost>
 CONF
-	vhost "$AFAST"
-	vhost "$APLAIN" | sed '/^\t<IfModule rewrite_module>/,/^\t<\/IfModule>/d'
+	apache_sites_vhost "$AFAST"
+	apache_sites_vhost_plain "$APLAIN"
 } >"$T/apache/apache2.conf"
 apache2 -t -f "$T/apache/apache2.conf" >"$T/apache/t.out" 2>&1 ||
 	{ echo "bench: apache2 -t: $(cat "$T/apache/t.out")" >&2; exit 1; }
