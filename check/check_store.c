@@ -67,10 +67,10 @@ START_TEST(test_store_blob_serve_path)
 	char hash[HASH_HEX_LEN + 1], path[STORE_PATH_MAX], want[STORE_PATH_MAX];
 	struct error err;
 	hash_buffer("not stored", 10, hash);
-	ck_assert_int_eq(store_blob_serve_path(st, hash, path, &err), 0);
+	ck_assert_int_eq(store_blob_serve_path(st, hash, -1, path, &err), 0);
 	snprintf(want, sizeof(want), "%s/store/blobs/%.2s/%s", root, hash, hash);
 	ck_assert_str_eq(path, want);
-	ck_assert_int_eq(store_blob_serve_path(st, "../../etc/passwd", path, &err), SKIFF_EINVALID);
+	ck_assert_int_eq(store_blob_serve_path(st, "../../etc/passwd", -1, path, &err), SKIFF_EINVALID);
 }
 END_TEST
 
@@ -148,7 +148,7 @@ static void assert_hashes_refused(struct store *s, const char *src)
 		ck_assert_int_eq(store_blob_exists(s, bad[i], &err), SKIFF_EINVALID);
 		ck_assert_int_eq(store_blob_put(s, bad[i], src, NULL, &err), SKIFF_EINVALID);
 		ck_assert_int_eq(store_blob_path(s, bad[i], path, &err), SKIFF_EINVALID);
-		ck_assert_int_eq(store_blob_serve_path(s, bad[i], path, &err), SKIFF_EINVALID);
+		ck_assert_int_eq(store_blob_serve_path(s, bad[i], -1, path, &err), SKIFF_EINVALID);
 		ck_assert_int_eq(store_blob_delete(s, bad[i], &err), SKIFF_EINVALID);
 		struct store_upload u[2] = {
 			{ .hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",

@@ -1,5 +1,6 @@
 /* check_store_cache.c — the local blob cache of the s3 backend: LRU eviction down to 80% of
- * the bound, entries in use kept, foreign files never counted or removed. */
+ * the bound, entries in use kept, foreign files never counted or removed; an entry of the
+ * wrong size is a miss unless its bytes are the blob's. */
 #include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -92,6 +93,43 @@ START_TEST(test_store_cache_under_bound_untouched)
 }
 END_TEST
 
+/* writes text as the cache entry of hash; its path into path */
+static void cache_put(const char *hash, const char *text, char path[256])
+{
+	char dir[128];
+	snprintf(dir, sizeof(dir), "%s/%.2s", cache, hash);
+	mkdir(dir, 0755);
+	snprintf(path, 256, "%s/%s", dir, hash);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+START_TEST(test_store_cache_lookup_checks_size)
+{
+	static const char abc[] = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+	struct store_cache *c;
+	char path[256], out[STORE_PATH_MAX];
+	struct error err;
+	store_cache_new(&c, cache, 1 << 20);
+	cache_put(abc, "abc", path);
+	ck_assert_int_eq(store_cache_lookup(c, abc, 3, out, &err), 1);
+	ck_assert_str_eq(out, path);
+	/* the right bytes under a wrong size (the manifest's error): still a hit, kept */
+	ck_assert_int_eq(store_cache_lookup(c, abc, 4, out, &err), 1);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	/* cut short on disk: a miss, and the file is gone (the fill puts the blob back) */
+	cache_put(abc, "ab", path);
+	ck_assert_int_eq(store_cache_lookup(c, abc, 3, out, &err), 0);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	/* as long as the size is right, nothing is read: same-size damage is not looked for */
+	cache_put(abc, "abd", path);
+	ck_assert_int_eq(store_cache_lookup(c, abc, 3, out, &err), 1);
+	store_cache_free(c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("store_cache");
@@ -100,6 +138,7 @@ int main(void)
 	tcase_add_test(tc, test_store_cache_evicts_least_recently_used);
 	tcase_add_test(tc, test_store_cache_keeps_entries_in_use);
 	tcase_add_test(tc, test_store_cache_under_bound_untouched);
+	tcase_add_test(tc, test_store_cache_lookup_checks_size);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);

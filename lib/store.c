@@ -186,12 +186,12 @@ int store_blob_path(struct store *s, const char *hash, char out[STORE_PATH_MAX],
 	return rc < 0 ? rc : s->b->ops->blob_path(s->b, hash, key, out, err);
 }
 
-int store_blob_serve_path(struct store *s, const char *hash, char out[STORE_PATH_MAX],
-			  struct error *err)
+int store_blob_serve_path(struct store *s, const char *hash, long long size,
+			  char out[STORE_PATH_MAX], struct error *err)
 {
 	char key[STORE_KEY_MAX];
 	int rc = store_blob_key(hash, key, err);
-	return rc < 0 ? rc : s->b->ops->blob_serve_path(s->b, hash, key, out, err);
+	return rc < 0 ? rc : s->b->ops->blob_serve_path(s->b, hash, key, size, out, err);
 }
 
 int store_blob_local_path(struct store *s, const char *hash, char out[STORE_PATH_MAX],

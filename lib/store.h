@@ -31,9 +31,11 @@ int store_blob_put(struct store *s, const char *hash, const char *src_path,
 int store_blob_path(struct store *s, const char *hash, char out[STORE_PATH_MAX],
 		    struct error *err);
 /* The same path for the serve hot path: the file backend answers without touching the file
- * system (the web server's open is the only check), the s3 backend as store_blob_path. */
-int store_blob_serve_path(struct store *s, const char *hash, char out[STORE_PATH_MAX],
-			  struct error *err);
+ * system (the web server's open is the only check), the s3 backend as store_blob_path, where
+ * a cache entry of another size than size (the manifest's; -1: unknown) is checked against
+ * its hash and fetched again when it is not the blob (a file cut short on disk). */
+int store_blob_serve_path(struct store *s, const char *hash, long long size,
+			  char out[STORE_PATH_MAX], struct error *err);
 /* Where the blob's bytes are, or will be, on this machine, without looking (the s3 backend's
  * cache entry may be missing): for the web server's fast path (lib/fastpath.c). */
 int store_blob_local_path(struct store *s, const char *hash, char out[STORE_PATH_MAX],

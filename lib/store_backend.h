@@ -27,8 +27,9 @@ struct store_ops {
 			 const char *const *keys, size_t n, struct error *err);
 	int (*blob_path)(struct store_backend *b, const char *hash, const char *key,
 			 char out[STORE_PATH_MAX], struct error *err);
+	/* size: what the answer promises (store_blob_serve_path) */
 	int (*blob_serve_path)(struct store_backend *b, const char *hash, const char *key,
-			       char out[STORE_PATH_MAX], struct error *err);
+			       long long size, char out[STORE_PATH_MAX], struct error *err);
 	int (*blob_delete)(struct store_backend *b, const char *hash, const char *key,
 			   struct error *err);
 	/* Optional: a URL a client PUTs the blob to itself (0 with out filled); without it

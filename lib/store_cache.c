@@ -225,14 +225,36 @@ int store_cache_account(const char *root, long long bytes, unsigned long long ma
 	return 0;
 }
 
-int store_cache_lookup(struct store_cache *c, const char *hash, char out[STORE_PATH_MAX],
-		       struct error *err)
+/* Whether the entry at path, of another size than expected, holds the blob hash all the same;
+ * when it does not it is removed (unlink only: a reader keeps what it opened). */
+static bool store_cache_entry_ok(const char *path, const char *hash, long long have,
+				 long long want)
+{
+	char got[HASH_HEX_LEN + 1];
+	unsigned long long size;
+	struct error e;
+	if (hash_file(path, got, &size, &e) == 0 && !strcmp(got, hash)) {
+		log_warn("blob size differs from the manifest's hash=%s size=%lld manifest=%lld",
+			 hash, have, want);
+		return true;
+	}
+	log_warn("blob cache entry damaged, fetching it again hash=%s size=%lld want=%lld", hash,
+		 have, want);
+	unlink(path);
+	return false;
+}
+
+int store_cache_lookup(struct store_cache *c, const char *hash, long long size,
+		       char out[STORE_PATH_MAX], struct error *err)
 {
 	int n = snprintf(out, STORE_PATH_MAX, "%s/%.2s/%s", c->root, hash, hash);
 	if (n < 0 || n >= STORE_PATH_MAX)
 		return error_set(err, SKIFF_EINVALID, NULL, "cache path too long");
 	struct stat st;
 	if (stat(out, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (size >= 0 && (long long)st.st_size != size &&
+	    !store_cache_entry_ok(out, hash, (long long)st.st_size, size))
 		return 0;
 	/* remember the use for LRU (explicit, so noatime mounts work too) */
 	time_t now = time(NULL);

@@ -16,9 +16,11 @@ void store_cache_free(struct store_cache *c);
 const char *store_cache_root(const struct store_cache *c);
 unsigned long long store_cache_max(const struct store_cache *c);
 
-/* The entry's path into out; 1 on a hit (its use recorded for LRU), 0 on a miss. */
-int store_cache_lookup(struct store_cache *c, const char *hash, char out[STORE_PATH_MAX],
-		       struct error *err);
+/* The entry's path into out; 1 on a hit (its use recorded for LRU), 0 on a miss. An entry of
+ * another size than size (-1: any) is hashed: a file that is not the blob (cut short or
+ * changed on disk) is removed and counts as a miss; one that is (the size was wrong) a hit. */
+int store_cache_lookup(struct store_cache *c, const char *hash, long long size,
+		       char out[STORE_PATH_MAX], struct error *err);
 /* A temp file for a fill of hash: its descriptor (>= 0), its path in tmp. */
 int store_cache_tmp_open(struct store_cache *c, const char *hash, char tmp[STORE_PATH_MAX],
 			 struct error *err);

@@ -224,9 +224,11 @@ static int store_file_blob_path(struct store_backend *b, const char *hash, const
 
 /* No file system call: the web server's open is the only check. */
 static int store_file_blob_serve_path(struct store_backend *b, const char *hash,
-				      const char *key, char out[STORE_PATH_MAX], struct error *err)
+				      const char *key, long long size, char out[STORE_PATH_MAX],
+				      struct error *err)
 {
 	(void)hash;
+	(void)size;
 	return store_file_join(store_file_of(b), out, key, err);
 }
 

@@ -76,11 +76,11 @@ static int store_s3_cache_fill(struct store_s3 *s, const char *hash, const char 
 }
 
 /* The cache entry: a hit costs one stat; a miss one GET, verified against the hash. */
-static int store_s3_blob_path(struct store_backend *b, const char *hash, const char *key,
-			      char out[STORE_PATH_MAX], struct error *err)
+static int store_s3_blob_sized(struct store_backend *b, const char *hash, const char *key,
+			       long long size, char out[STORE_PATH_MAX], struct error *err)
 {
 	struct store_s3 *s = store_s3_of(b);
-	int rc = store_cache_lookup(s->cache, hash, out, err);
+	int rc = store_cache_lookup(s->cache, hash, size, out, err);
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
 	struct error e;
@@ -94,6 +94,12 @@ static int store_s3_blob_path(struct store_backend *b, const char *hash, const c
 		rc = store_s3_cache_fill(s, hash, key, out, &e);
 	}
 	return rc < 0 ? error_set(err, e.code, e.name, "%s", e.message) : 0;
+}
+
+static int store_s3_blob_path(struct store_backend *b, const char *hash, const char *key,
+			      char out[STORE_PATH_MAX], struct error *err)
+{
+	return store_s3_blob_sized(b, hash, key, -1, out, err);
 }
 
 static int store_s3_blob_delete(struct store_backend *b, const char *hash, const char *key,
@@ -199,7 +205,7 @@ static const struct store_ops store_s3_ops = {
 	.blob_put = store_s3_blob_put,
 	.blobs_put = store_s3_blobs_put,
 	.blob_path = store_s3_blob_path,
-	.blob_serve_path = store_s3_blob_path,
+	.blob_serve_path = store_s3_blob_sized,
 	.blob_delete = store_s3_blob_delete,
 	.blob_upload_url = store_s3_blob_upload_url,
 	.object_put = store_s3_object_put,

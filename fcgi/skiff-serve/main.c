@@ -58,12 +58,13 @@ static void serve_facts(struct http_request *req, struct serve_request *sr)
 
 /* The local file holding a blob: the file store's own path (no file system access on the hot
  * path), or the s3 backend's verified cache entry. */
-static int serve_blob_path(struct serve_app *sa, const char *hash, char out[STORE_PATH_MAX],
-			   struct error *err)
+static int serve_blob_path(struct serve_app *sa, const struct serve_decision *d,
+			   char out[STORE_PATH_MAX], struct error *err)
 {
 	struct store *store;
 	int rc = app_store(sa->app, &store, err);
-	return rc < 0 ? rc : store_blob_serve_path(store, hash, out, err);
+	return rc < 0 ? rc : store_blob_serve_path(store, d->blob, (long long)d->blob_size, out,
+						   err);
 }
 
 /* Writes d into resp. Returns the status. */
@@ -91,7 +92,7 @@ static int serve_respond(struct serve_app *sa, struct http_request *req,
 	if (d->body == SERVE_BODY_BLOB) {
 		char path[STORE_PATH_MAX];
 		struct error err;
-		if (serve_blob_path(sa, d->blob, path, &err) < 0) {
+		if (serve_blob_path(sa, d, path, &err) < 0) {
 			log_error("blob unavailable hash=%s message=\"%s\"", d->blob, err.message);
 			struct serve_request sr = { .method = req->method };
 			serve_decide_page(503, &sr, d);
