@@ -54,9 +54,9 @@ if not k or k.lighty ~= lighty then
 				local cs, cns = st.st_ctim()
 				return string.format("%d.%d.%d.%d.%d", st.st_ino, s, ns, cs, cns)
 			end,
-			exists = function(file)
+			exists = function(file, size)
 				local st = stat(file)
-				return st and st.is_file or nil
+				return st and st.is_file and st.st_size == size or nil
 			end,
 			build = function(v)
 				local h304 = {}

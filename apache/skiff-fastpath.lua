@@ -3,7 +3,9 @@
 -- a warm hit from the site's tree (lib/fastpath.h) exactly as skiff-serve would, or return
 -- nil and leave the request to skiff-serve. It answers only what it can answer identically:
 -- GET or HEAD of a path of plain characters with an entry, no Range, no If-Modified-Since
--- without If-None-Match, an Accept-Encoding without q-values, a blob present on this machine.
+-- without If-None-Match, an Accept-Encoding without q-values, a blob present on this machine
+-- with the entry's size (a cache file not filled yet, evicted or cut short is skiff-serve's:
+-- it fills the cache again).
 --
 -- A state (M.new) lives as long as the web server's Lua VM and keeps what it read: per Host
 -- the site, per site and request target the parsed entry, per entry and encoding what is
@@ -22,7 +24,7 @@ function M.entry(line)
 	for v in (line .. "\t"):gmatch("([^\t]*)\t") do
 		f[#f + 1] = v
 	end
-	if f[1] ~= "1" or #f < 9 then
+	if f[1] ~= "2" or #f < 12 then
 		return nil
 	end
 	return f
@@ -117,10 +119,10 @@ function M.path_ok(p)
 end
 
 -- cfg: tree (fastpath_dir), suffix ("." .. domain, and ":" .. port unless 0 or 80),
--- identity(dir) (a string naming the directory dir resolves to, nil when none), exists(file)
--- (nil when there is none, else a value decide returns third), exists_each (true: ask
--- exists on every request rather than once a tick, for a VM among many that each would ask
--- for every blob every second), build(variant) (adds what the server sends a variant with),
+-- identity(dir) (a string naming the directory dir resolves to, nil when none),
+-- exists(file, size) (nil unless file is there with size bytes, else a value decide returns
+-- third), exists_each (true: ask exists on every request rather than once a tick, for a VM
+-- among many that each would ask for every blob every second), build(variant) (adds what the server sends a variant with),
 -- max (kept hosts, entries and Accept-Encoding values; past it the state starts again).
 function M.new(cfg)
 	return { cfg = cfg, hosts = {}, sites = {}, codings = {}, n = 0 }
@@ -152,26 +154,27 @@ local function site_of(s, host)
 	return site
 end
 
--- What entry e sends for encoding enc: { etag, file, headers ({name, value} pairs, ETag and
--- Content-Encoding first), ctype, t, present }, changed by cfg.build (which may drop what its
--- server does not read).
+-- What entry e sends for encoding enc: { etag, file, size, headers ({name, value} pairs, ETag
+-- and Content-Encoding first), ctype, t, present }, changed by cfg.build (which may drop what
+-- its server does not read).
 local function variant_of(s, e, enc)
 	local f = e.f
-	local hash, file = f[4], f[5]
+	local hash, file, size = f[4], f[5], f[6]
 	if enc == "gzip" then
-		hash, file = f[6], f[7]
+		hash, file, size = f[7], f[8], f[9]
 	elseif enc == "br" then
-		hash, file = f[8], f[9]
+		hash, file, size = f[10], f[11], f[12]
 	end
 	local etag = '"' .. hash .. '"'
 	local headers = { { "ETag", etag } }
 	if enc ~= "" then
 		headers[#headers + 1] = { "Content-Encoding", enc }
 	end
-	for i = 10, #f - 1, 2 do
+	for i = 13, #f - 1, 2 do
 		headers[#headers + 1] = { f[i], f[i + 1] }
 	end
-	local v = { etag = etag, file = file, headers = headers, ctype = f[3], t = false, present = nil }
+	local v = { etag = etag, file = file, size = tonumber(size), headers = headers, ctype = f[3],
+		t = false, present = nil }
 	s.cfg.build(v)
 	e[enc] = v
 	return v
@@ -188,7 +191,7 @@ local function entry_of(s, site, target)
 	local e = false
 	if f then
 		-- mask: which precompressed variants there are (index into a coding's answers)
-		e = { f = f, mask = (f[6] ~= "-" and 1 or 0) + (f[8] ~= "-" and 2 or 0) }
+		e = { f = f, mask = (f[7] ~= "-" and 1 or 0) + (f[10] ~= "-" and 2 or 0) }
 		if e.mask == 0 then
 			-- the only answer there is: made now, and the fields are no longer needed
 			variant_of(s, e, "")
@@ -266,10 +269,10 @@ function M.decide(s, now, method, host, target, ae, inm, ims, range)
 	local v = e[enc] or variant_of(s, e, enc)
 	local present
 	if s.cfg.exists_each then
-		present = s.cfg.exists(v.file)
+		present = s.cfg.exists(v.file, v.size)
 	else
 		if v.t ~= now then
-			v.present, v.t = s.cfg.exists(v.file), now
+			v.present, v.t = s.cfg.exists(v.file, v.size), now
 		end
 		present = v.present
 	end

@@ -279,22 +279,26 @@ static bool fastpath_same_headers(const struct serve_decision *a, const struct s
 	return na == nb;
 }
 
-static void fastpath_put_blob(struct fastpath_build_ctx *c, const char *hash)
+/* The hash, local path and size of the blob d sends, or "-" three times for NULL. The size
+ * lets the web server check the file it is about to send with the stat it makes anyway: a
+ * file of another length (a cache file cut short) is left to skiff-serve. */
+static void fastpath_put_blob(struct fastpath_build_ctx *c, const struct serve_decision *d)
 {
 	char path[STORE_PATH_MAX];
 	struct error err;
-	if (!hash || store_blob_local_path(c->store, hash, path, &err) < 0) {
-		buf_puts(&c->line, "\t-\t-");
+	if (!d || store_blob_local_path(c->store, d->blob, path, &err) < 0) {
+		buf_puts(&c->line, "\t-\t-\t-");
 		return;
 	}
-	buf_printf(&c->line, "\t%s\t%s", hash, path);
+	buf_printf(&c->line, "\t%s\t%s\t%llu", d->blob, path, d->blob_size);
 }
 
-/* The variant a decision chose for coding, when it chose one. */
-static const char *fastpath_variant(const struct serve_decision *d, const char *coding)
+/* d when it chose the variant of coding, else NULL. */
+static const struct serve_decision *fastpath_variant(const struct serve_decision *d,
+						     const char *coding)
 {
 	const char *ce = serve_header_get(d, "Content-Encoding");
-	return ce && !strcmp(ce, coding) ? d->blob : NULL;
+	return ce && !strcmp(ce, coding) ? d : NULL;
 }
 
 /* Creates the directories of file (relative to c->root). */
@@ -382,7 +386,7 @@ static bool fastpath_apache_line(struct fastpath_build_ctx *c, const struct serv
 		return false;
 	buf_reset(&c->line);
 	buf_printf(&c->line, "%d\t%s", c->query, id->content_type);
-	fastpath_put_blob(c, id->blob);
+	fastpath_put_blob(c, id);
 	fastpath_put_blob(c, fastpath_variant(gz, "gzip"));
 	fastpath_put_blob(c, fastpath_variant(br, "br"));
 	buf_printf(&c->line, "\t%s\t%s", cc, lm);
@@ -405,8 +409,8 @@ static int fastpath_entry(struct fastpath_build_ctx *c, const char *path, struct
 	    !fastpath_decide(c, path, "gzip", &gz) || !fastpath_same_headers(&id, &gz))
 		return 0;
 	buf_reset(&c->line);
-	buf_printf(&c->line, "1\t%d\t%s", c->query, id.content_type);
-	fastpath_put_blob(c, id.blob);
+	buf_printf(&c->line, FASTPATH_FORMAT "\t%d\t%s", c->query, id.content_type);
+	fastpath_put_blob(c, &id);
 	fastpath_put_blob(c, fastpath_variant(&gz, "gzip"));
 	fastpath_put_blob(c, fastpath_variant(&br, "br"));
 	for (size_t i = 0; i < id.nheaders; i++)

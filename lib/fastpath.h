@@ -12,16 +12,25 @@
  * server's script (apache/skiff-fastpath.lua) serves nothing else.
  *
  * An entry, tab-separated on one line:
- *   1 q content-type hash path gzip-hash gzip-path br-hash br-path {name value}...
- * q is 1 when a _redirects rule of the deployment looks at the query string (a request with
- * one goes to skiff-serve), absent variants are "-", and the name/value pairs are every
+ *   2 q content-type hash path size gzip-hash gzip-path gzip-size br-hash br-path br-size
+ *   {name value}...
+ * 2 is the format (FASTPATH_FORMAT; a script skips entries of another), q is 1 when a
+ * _redirects rule of the deployment looks at the query string (a request with one goes to
+ * skiff-serve), absent variants are "-" (three times), and the name/value pairs are every
  * header skiff-serve sends with the file but ETag and Content-Encoding. Entries are derived
  * from serve_decide itself, so the web server sends what skiff-serve would.
  *
+ * A blob's path is its local copy (store_blob_local_path): the file store's own file, or the
+ * s3 store's cache entry, which may be missing (a cold or evicted cache). The web server
+ * sends a blob only when the file is there with the entry's size (the stat it makes anyway),
+ * else it leaves the request to skiff-serve, which fills the cache. The bytes of a file of
+ * the right size are the blob's because the cache only ever renames a whole, verified file
+ * into place and eviction only unlinks (lib/store_cache.h).
+ *
  * Beside it, {path}@a is the same answer for Apache's mod_rewrite (apache/skiff-sites.conf),
  * tab-separated on one line:
- *   q content-type hash path gzip-hash gzip-path br-hash br-path cache-control last-modified
- *   {name value}...
+ *   q content-type hash path size gzip-hash gzip-path gzip-size br-hash br-path br-size
+ *   cache-control last-modified {name value}...
  * where the pairs are only headers the configuration sets by name (Vary and the _headers
  * names of fastpath.c's list); an answer with any other header (or an ETag other than the
  * blob's hash) gets no {path}@a, and Apache leaves that path to skiff-serve. */
@@ -34,6 +43,7 @@
 #include "store.h"
 
 #define FASTPATH_ENTRY_MAX 8192    /* bytes of one entry; a longer one is left out */
+#define FASTPATH_FORMAT "2"        /* an entry's first field (see above) */
 
 /* 1 when dir/sites/slug names deployment id, 0 when not (or no link). */
 int fastpath_linked(const char *dir, const char *slug, const char *id);
