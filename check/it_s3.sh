@@ -17,14 +17,7 @@ S3TOOL=$T/s3tool
 mkdir -p "$T/work" "$T/cache"
 cat >"$T/skiff.conf" <<CONF
 redis_socket = $T/redis.sock
-store = s3
-s3_endpoint = $EP
-s3_bucket = $BUCKET
-s3_region = us-east-1
-s3_prefix = site/
-s3_path_style = false
-s3_access_key = $SKIFF_TEST_ACCESS_KEY
-s3_secret_key = $SKIFF_TEST_SECRET_KEY
+$(s3_settings)
 cache_path = $T/cache
 work_dir = $T/work
 build_program = $BIN/skiff-build

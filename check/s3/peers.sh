@@ -41,6 +41,19 @@ start_endpoint() {
 	EP_PORT=$(cat "$T/aws/port")
 	EP=http://localhost:$EP_PORT
 }
+# s3_settings: skiff.conf's lines for the s3 store in the stand-in's bucket (after start_endpoint)
+s3_settings() {
+	cat <<CONF
+store = s3
+s3_endpoint = $EP
+s3_bucket = $BUCKET
+s3_region = us-east-1
+s3_prefix = site/
+s3_path_style = false
+s3_access_key = $SKIFF_TEST_ACCESS_KEY
+s3_secret_key = $SKIFF_TEST_SECRET_KEY
+CONF
+}
 # fault JSON: changes the stand-in's faults ({"s3_count":20}, {"s3_down":true}, ...)
 fault() { curl -fsS -X POST -d "$1" "$EP/__admin/fault" >/dev/null; }
 # stat EXPR: a value from the stand-in's statistics (python expression over s)
