@@ -1,6 +1,6 @@
 /* check_store_cache.c — the local blob cache of the s3 backend: LRU eviction down to 80% of
  * the bound, entries in use kept, foreign files never counted or removed; an entry of the
- * wrong size is a miss unless its bytes are the blob's. */
+ * wrong size is a miss unless its bytes are the blob's, which are hashed once per file. */
 #include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -119,6 +119,22 @@ START_TEST(test_store_cache_lookup_checks_size)
 	/* the right bytes under a wrong size (the manifest's error): still a hit, kept */
 	ck_assert_int_eq(store_cache_lookup(c, abc, 4, out, &err), 1);
 	ck_assert_int_eq(access(path, F_OK), 0);
+	/* hashed once, not on every request: while it is the same file (inode, size, mtime) a
+	 * second lookup reads nothing, even when its bytes changed in place */
+	struct stat st;
+	ck_assert_int_eq(stat(path, &st), 0);
+	int fd = open(path, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, "abd", 3, 0), 3);
+	close(fd);
+	struct timespec same[2] = { { 0, UTIME_OMIT }, st.st_mtim };
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, same, 0), 0);
+	ck_assert_int_eq(store_cache_lookup(c, abc, 4, out, &err), 1);
+	/* ... and once it is another file (a new mtime) it is hashed again: a miss, removed */
+	struct timespec later[2] = { { 0, UTIME_OMIT }, { st.st_mtim.tv_sec + 5, 0 } };
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, later, 0), 0);
+	ck_assert_int_eq(store_cache_lookup(c, abc, 4, out, &err), 0);
+	ck_assert_int_ne(access(path, F_OK), 0);
 	/* cut short on disk: a miss, and the file is gone (the fill puts the blob back) */
 	cache_put(abc, "ab", path);
 	ck_assert_int_eq(store_cache_lookup(c, abc, 3, out, &err), 0);

@@ -2,6 +2,7 @@
  * skiff-serve's X-Sendfile (store_cache.h). */
 #include "store_cache.h"
 #include "hex.h"
+#include "fnv.h"
 #include "hash.h"
 #include "log.h"
 
@@ -24,10 +25,23 @@
 #define STORE_CACHE_USAGE ".usage"
 #define STORE_CACHE_EVICT ".evict"
 
+/* An entry whose size differs from its manifest's but whose bytes hashed right, as the file
+ * it was then: hashed once per process, not on every request for it (a manifest with a wrong
+ * size, from a hostile build, would otherwise make each HEAD of the file cost a hash of it). */
+#define STORE_CACHE_ODD_SLOTS 64
+struct store_cache_odd {
+	char hash[HASH_HEX_LEN + 1];
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
 struct store_cache {
 	char root[STORE_CACHE_ROOT_MAX];
 	unsigned long long max;   /* bytes */
 	bool ready;               /* root and root/tmp exist */
+	struct store_cache_odd odd[STORE_CACHE_ODD_SLOTS];
 };
 
 void store_cache_new(struct store_cache **out, const char *root, unsigned long long max_bytes)
@@ -225,17 +239,28 @@ int store_cache_account(const char *root, long long bytes, unsigned long long ma
 	return 0;
 }
 
-/* Whether the entry at path, of another size than expected, holds the blob hash all the same;
- * when it does not it is removed (unlink only: a reader keeps what it opened). */
-static bool store_cache_entry_ok(const char *path, const char *hash, long long have,
-				 long long want)
+/* Whether the entry at path (st), of another size than expected, holds the blob hash all the
+ * same; when it does not it is removed (unlink only: a reader keeps what it opened). */
+static bool store_cache_entry_ok(struct store_cache *c, const char *path, const char *hash,
+				 const struct stat *st, long long want)
 {
 	char got[HASH_HEX_LEN + 1];
 	unsigned long long size;
 	struct error e;
+	long long have = (long long)st->st_size;
+	struct store_cache_odd *odd = &c->odd[fnv1a(hash) & (STORE_CACHE_ODD_SLOTS - 1)];
+	if (!strcmp(odd->hash, hash) && odd->dev == st->st_dev && odd->ino == st->st_ino &&
+	    odd->size == st->st_size && odd->mtime.tv_sec == st->st_mtim.tv_sec &&
+	    odd->mtime.tv_nsec == st->st_mtim.tv_nsec)
+		return true;
 	if (hash_file(path, got, &size, &e) == 0 && !strcmp(got, hash)) {
 		log_warn("blob size differs from the manifest's hash=%s size=%lld manifest=%lld",
 			 hash, have, want);
+		snprintf(odd->hash, sizeof(odd->hash), "%s", hash);
+		odd->dev = st->st_dev;
+		odd->ino = st->st_ino;
+		odd->size = st->st_size;
+		odd->mtime = st->st_mtim;
 		return true;
 	}
 	log_warn("blob cache entry damaged, fetching it again hash=%s size=%lld want=%lld", hash,
@@ -254,7 +279,7 @@ int store_cache_lookup(struct store_cache *c, const char *hash, long long size,
 	if (stat(out, &st) < 0 || !S_ISREG(st.st_mode))
 		return 0;
 	if (size >= 0 && (long long)st.st_size != size &&
-	    !store_cache_entry_ok(out, hash, (long long)st.st_size, size))
+	    !store_cache_entry_ok(c, out, hash, &st, size))
 		return 0;
 	/* remember the use for LRU (explicit, so noatime mounts work too) */
 	time_t now = time(NULL);
