@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "clock.h"
 #include "gc.h"
 #include "hash.h"
 #include "id.h"
@@ -181,6 +182,15 @@ static void set_current(struct fixture *f, const char *slug, const char *id)
 	cmd_free(f, "HSET %s current %s", key, id, NULL, NULL, NULL);
 }
 
+/* Deployment id expired age_s ago, as its record says (the sweep counts from then). */
+static void expired_ago(struct fixture *f, const char *id, long long age_s)
+{
+	char key[256], then[24];
+	snprintf(key, sizeof(key), "deployment:%s", id);
+	snprintf(then, sizeof(then), "%lld", clock_wall_ms() - age_s * 1000);
+	cmd_free(f, "HSET %s expired %s", key, then, NULL, NULL, NULL);
+}
+
 static const char *state_of(struct fixture *f, const char *id)
 {
 	static char st[32];
@@ -216,14 +226,14 @@ START_TEST(test_retention_keeps_newest_ready_and_current)
 	ck_assert_int_eq(retention_run(f.r, f.s, 10, 10, &st, &err), 0);
 	/* ready newest first: 13 12 11 10 8 7 6 5 3 2 | 1 0 → the eleventh and twelfth expire */
 	ck_assert_uint_eq(st.expired, 2);
-	ck_assert_uint_eq(st.manifests, 2);
 	ck_assert_uint_eq(st.logs_trimmed, 2);
 	for (int i = 0; i < 14; i++) {
 		const char *want = i <= 1 ? "expired" : i == 4 ? "error" : i == 9 ? "canceled" : "ready";
 		ck_assert_msg(!strcmp(state_of(&f, ids[i]), want), "deployment %d is %s, not %s", i,
 			      state_of(&f, ids[i]), want);
+		/* every manifest stays: the sweep drops an expired one gc_grace after its expiry */
 		snprintf(key, sizeof(key), "manifests/%s.json", ids[i]);
-		ck_assert_msg(object_exists(&f, key) == (i > 1), "manifest %d", i);
+		ck_assert_msg(object_exists(&f, key), "manifest %d", i);
 		snprintf(key, sizeof(key), "log:%s", ids[i]);
 		ck_assert_msg(exists(&f, key) == (i > 1), "log stream %d", i);
 	}
@@ -377,6 +387,7 @@ START_TEST(test_gc_reclaims_exactly_unique_blobs)
 	ck_assert_int_eq(retention_run(f.r, f.s, 10, 10, &rs, &err), 0);
 	ck_assert_uint_eq(rs.expired, 1);
 	ck_assert_str_eq(state_of(&f, ids[0]), "expired");
+	expired_ago(&f, ids[0], OLD);          /* long enough ago */
 
 	struct gc_stats st;
 	sweep(&f, 3600, &st);
@@ -457,6 +468,45 @@ START_TEST(test_gc_deleted_project_leaves_nothing)
 	ck_assert(object_exists(&f, key));
 	snprintf(key, sizeof(key), "logs/%s.log", s1);
 	ck_assert(object_exists(&f, key));
+	fixture_dispose(&f);
+}
+END_TEST
+
+/* The deployment that was current a moment ago may still be served for a second (a web
+ * server's fast path, skiff-serve's memo): its blobs stay for the grace period counted from
+ * its expiry, however old its manifest and blobs are, then go. */
+START_TEST(test_gc_expired_blobs_outlive_the_grace)
+{
+	struct fixture f;
+	fixture_init(&f, "expgrace");
+	project(&f, "site");
+	char ids[3][ID_LEN + 1], h[3][65];
+	const char *text[] = { "only in the oldest", "only in the middle", "only in the newest" };
+	for (int i = 0; i < 3; i++) {
+		deployment(&f, "site", "ready", i + 1, ids[i]);
+		blob(&f, text[i], OLD, h[i]);
+		const char *hs[] = { h[i] };
+		manifest(&f, ids[i], hs, 1, NULL, NULL, OLD);
+	}
+	set_current(&f, "site", ids[0]);       /* rolled back to the oldest, then ... */
+	set_current(&f, "site", ids[2]);       /* ... the newest went live: the oldest expires */
+	struct retention_stats rs;
+	struct error err;
+	memset(&rs, 0, sizeof(rs));
+	ck_assert_int_eq(retention_run(f.r, f.s, 2, 2, &rs, &err), 0);
+	ck_assert_uint_eq(rs.expired, 1);
+	ck_assert_str_eq(state_of(&f, ids[0]), "expired");
+	struct gc_stats st;
+	sweep(&f, 3600, &st);
+	ck_assert_uint_eq(st.blobs_deleted, 0);
+	ck_assert_uint_eq(st.manifests_dropped, 0);
+	ck_assert(blob_exists(&f, h[0]));
+	expired_ago(&f, ids[0], OLD);          /* two hours later */
+	sweep(&f, 3600, &st);
+	ck_assert_uint_eq(st.manifests_dropped, 1);
+	ck_assert_uint_eq(st.blobs_deleted, 1);
+	ck_assert(!blob_exists(&f, h[0]));
+	ck_assert(blob_exists(&f, h[1]) && blob_exists(&f, h[2]));
 	fixture_dispose(&f);
 }
 END_TEST
@@ -786,6 +836,7 @@ static Suite *gc_suite(void)
 	tcase_add_test(tc, test_gc_young_orphans_wait);
 	tcase_add_test(tc, test_gc_defers_while_a_build_uploads);
 	tcase_add_test(tc, test_gc_unreadable_kept_manifest_stops_the_sweep);
+	tcase_add_test(tc, test_gc_expired_blobs_outlive_the_grace);
 	tcase_add_test(tc, test_gc_sweeps_during_builds_never_delete_a_named_blob);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("lifecycle");

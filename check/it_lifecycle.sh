@@ -5,7 +5,8 @@
 # entry, no new blob); pinning; cancel of a queued and of a running build (its processes are
 # gone, by pid); two quick redeploys build only the newest; a verified webhook push deploys
 # its commit; retention expires the eleventh-oldest ready deployment and the sweep
-# (skiff-dispatch --gc-once) reclaims exactly its unique blobs; delete removes everything and
+# (skiff-dispatch --gc-once) reclaims exactly its unique blobs once the grace period has
+# passed since it expired; delete removes everything and
 # stops a build still running; a watched project deploys a new commit within two polling
 # intervals. The rollback record (from, by, at) is shown and goes when a build goes live;
 # history pages stay stable while deployments are created; the dashboard's forms (redeploy,
@@ -391,6 +392,12 @@ find "$T/store/blobs" "$T/store/manifests" "$T/store/logs" -type f -exec touch -
 "$BIN/skiff-dispatch" --gc-once >"$T/gc.log" 2>&1
 check_eq "skiff-dispatch --gc-once succeeds" 0 "$?"
 check_eq "the eleventh-oldest ready deployment is expired" expired "$(state "$expired")"
+blobs >"$T/blobs.expired"
+check_eq "its manifest and blobs stay for the grace period after it expired" "yes same" \
+	"$([ -e "$T/store/manifests/$expired.json" ] && echo yes || echo no) $(cmp -s "$T/blobs.before" "$T/blobs.expired" && echo same)"
+# hours pass
+rcli HSET "${P}deployment:$expired" expired $((($(date +%s) - 10800) * 1000)) >/dev/null
+"$BIN/skiff-dispatch" --gc-once >>"$T/gc.log" 2>&1
 check_eq "its manifest left the store" no "$([ -e "$T/store/manifests/$expired.json" ] && echo yes || echo no)"
 check_eq "its log stream was trimmed" 0 "$(rcli EXISTS "${P}log:$expired")"
 check_eq "its archived log stays" yes "$([ -s "$T/store/logs/$expired.log" ] && echo yes)"

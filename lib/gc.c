@@ -145,7 +145,22 @@ out:
 	return rc;
 }
 
-/* Decides each manifest's fate and marks the blobs of the kept ones. */
+/* Seconds since deployment id expired, or -1 when its record does not say. */
+static int gc_expired_age(struct gc_run *g, const char *id, long long *age_s, struct error *err)
+{
+	struct deployment *d = malloc(sizeof(*d));   /* some KiB: not on the stack */
+	if (!d)
+		abort();
+	*age_s = -1;
+	int rc = model_deployment_get(g->r, id, d, err);
+	if (rc == 0 && d->expired != MODEL_NONE && d->expired > 0)
+		*age_s = (clock_wall_ms() - d->expired) / 1000;
+	free(d);
+	return rc == SKIFF_ENOTFOUND ? 0 : rc;
+}
+
+/* Decides each manifest's fate and marks the blobs of the kept ones. An expired deployment's
+ * manifest counts its age from the expiry: the deployment may have been served until then. */
 static int gc_manifests(struct gc_run *g, struct error *err)
 {
 	for (size_t i = 0; i < g->nmanifests; i++) {
@@ -157,6 +172,13 @@ static int gc_manifests(struct gc_run *g, struct error *err)
 			return rc;
 		bool dead = !exists || state == DEPLOYMENT_EXPIRED || state == DEPLOYMENT_ERROR ||
 			    state == DEPLOYMENT_CANCELED;
+		long long since;
+		if (dead && exists && state == DEPLOYMENT_EXPIRED) {
+			if ((rc = gc_expired_age(g, o->id, &since, err)) < 0)
+				return rc;
+			if (since >= 0 && since < o->age_s)
+				o->age_s = since;
+		}
 		if (dead && o->age_s >= g->set->grace_s) {
 			o->drop = true;
 			continue;

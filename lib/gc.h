@@ -3,7 +3,9 @@
  *
  * Kept manifests: those of deployments that exist and are building or ready (retention has
  * expired the rest). Manifests of expired, failed, canceled or deleted deployments and the
- * archived logs of deleted deployments are removed once older than the grace period.
+ * archived logs of deleted deployments are removed once older than the grace period; an
+ * expired deployment's manifest counts its age from the expiry (the record's `expired`), so
+ * the blobs of the deployment that was current a moment ago outlive its last requests.
  *
  * Safety against a build running during the sweep:
  *  - a blob younger than the grace period is never deleted (a build uploads its blobs before

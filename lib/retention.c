@@ -1,5 +1,5 @@
-/* retention.c — expires ready deployments beyond the newest N of each project, drops their
- * manifests and trims their Redis log streams to the archived copy in the store. Failed and
+/* retention.c — expires ready deployments beyond the newest N of each project (the sweep drops
+ * their manifests later) and trims their Redis log streams to the archived copy in the store. Failed and
  * canceled deployments beyond the newest N of those keep their records (the history shows
  * them) but lose their log streams the same way: a project that fails often must not fill
  * Redis with logs nobody reads. */
@@ -63,15 +63,9 @@ int retention_project(struct redis *r, struct store *s, const char *slug, long k
 	json_t *v;
 	struct error e;
 	json_array_foreach(expired, i, v) {
-		const char *id = json_string_value(v);
 		stats->expired++;
 		log_info("deployment expired project=%s deployment=%s keep=%ld keep_previews=%ld", slug,
-			 id, keep, keep_previews);
-		int drc = store_manifest_delete(s, id, &e);
-		if (drc == 0)
-			stats->manifests++;
-		else if (drc != SKIFF_ENOTFOUND && rc == 0) /* the sweep drops it later */
-			rc = error_set(err, e.code, e.name, "%s", e.message);
+			 json_string_value(v), keep, keep_previews);
 	}
 	json_array_foreach(logs, i, v)
 		if (retention_trim_log(r, s, json_string_value(v), stats, &e) < 0 && rc == 0)
@@ -103,7 +97,7 @@ int retention_run(struct redis *r, struct store *s, long keep, long keep_preview
 	}
 	json_decref(slugs);
 	if (stats->expired || stats->logs_trimmed)
-		log_info("retention done projects=%zu expired=%zu manifests=%zu logs_trimmed=%zu",
-			 stats->projects, stats->expired, stats->manifests, stats->logs_trimmed);
+		log_info("retention done projects=%zu expired=%zu logs_trimmed=%zu", stats->projects,
+			 stats->expired, stats->logs_trimmed);
 	return rc;
 }
