@@ -14,6 +14,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "model.h"
+#include "model_gc.h"
 #include "model_lifecycle.h"
 #include "model_log.h"
 #include "redis.h"
@@ -565,6 +566,35 @@ START_TEST(test_gc_defers_while_a_build_uploads)
 }
 END_TEST
 
+/* An upload of the deploy protocol is never queued: while it finishes (from its check of the
+ * blobs to its manifest) the sweep defers; one left by a program that died is forgotten after
+ * GC_FENCE_TTL_MS. */
+START_TEST(test_gc_defers_while_an_upload_finishes)
+{
+	struct fixture f;
+	fixture_init(&f, "finish");
+	char id[ID_LEN + 1], stale[ID_LEN + 1], orphan[65];
+	id_new(id);
+	id_new(stale);
+	blob(&f, "a blob the finishing upload found stored", OLD, orphan);
+	struct error err;
+	ck_assert_int_eq(model_gc_finish_begin(f.r, id, clock_wall_ms(), &err), 0);
+	struct gc_stats st;
+	sweep(&f, 0, &st);
+	ck_assert(st.deferred);
+	ck_assert(blob_exists(&f, orphan));
+	model_gc_finish_end(f.r, id);
+	ck_assert_int_eq(model_gc_finish_begin(f.r, stale, clock_wall_ms() - GC_FENCE_TTL_MS - 1000,
+					       &err), 0);
+	sweep(&f, 0, &st);
+	ck_assert(!st.deferred);
+	ck_assert_uint_eq(st.blobs_deleted, 1);
+	ck_assert(!blob_exists(&f, orphan));
+	ck_assert_int_eq(model_gc_finishing(f.r, clock_wall_ms(), GC_FENCE_TTL_MS, &err), 0);
+	fixture_dispose(&f);
+}
+END_TEST
+
 START_TEST(test_gc_unreadable_kept_manifest_stops_the_sweep)
 {
 	struct fixture f;
@@ -837,6 +867,7 @@ static Suite *gc_suite(void)
 	tcase_add_test(tc, test_gc_defers_while_a_build_uploads);
 	tcase_add_test(tc, test_gc_unreadable_kept_manifest_stops_the_sweep);
 	tcase_add_test(tc, test_gc_expired_blobs_outlive_the_grace);
+	tcase_add_test(tc, test_gc_defers_while_an_upload_finishes);
 	tcase_add_test(tc, test_gc_sweeps_during_builds_never_delete_a_named_blob);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("lifecycle");

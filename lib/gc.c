@@ -198,7 +198,8 @@ static int gc_manifests(struct gc_run *g, struct error *err)
 	return 0;
 }
 
-/* 1 when a build is in its upload phase (it may be relying on blobs it found stored). */
+/* 1 when a build is in its upload phase or an upload is finishing (either may be relying on
+ * blobs it found stored). */
 static int gc_uploading(struct gc_run *g, struct error *err)
 {
 	json_t *ids = NULL;
@@ -222,6 +223,12 @@ static int gc_uploading(struct gc_run *g, struct error *err)
 		}
 	}
 	json_decref(ids);
+	if (found == 0) {
+		/* an upload of the deploy protocol between its check of the blobs and its manifest */
+		found = model_gc_finishing(g->r, clock_wall_ms(), GC_FENCE_TTL_MS, err);
+		if (found > 0)
+			log_info("gc deferred: an upload is finishing");
+	}
 	return found;
 }
 

@@ -17,7 +17,11 @@
  *    entering its upload phase calls gc_fence_wait() after recording the phase and before it
  *    touches the store. Redis orders the two: either the sweep sees the phase and defers, or
  *    the build sees the fence and waits. So a blob a build finds already stored (and does not
- *    upload again) is never deleted under it, and its manifest is never missed. */
+ *    upload again) is never deleted under it, and its manifest is never missed.
+ *  - an upload of the deploy protocol (never queued) does the same when it finishes: it is
+ *    recorded as finishing (model_gc_finish_begin), waits for the fence, then checks that its
+ *    blobs are stored and writes its manifest; the sweep defers while one is finishing. A
+ *    blob deleted before that check is reported missing, and the client uploads it again. */
 #ifndef SKIFF_GC_H
 #define SKIFF_GC_H
 

@@ -1,13 +1,15 @@
-/* finish.c — the end of an upload: every blob verified present, the manifest built from the
- * stored blobs (content types, gzip and br variants of text; skiff.json, `_redirects` and
- * `_headers` made into the site's config by lib/site_config as a local build's are), stored,
- * then promoted in one step. */
+/* finish.c — the end of an upload: under the sweep's fence (lib/gc.h), every blob verified
+ * present, the manifest built from the stored blobs (content types, gzip and br variants of
+ * text; skiff.json, `_redirects` and `_headers` made into the site's config by
+ * lib/site_config as a local build's are), stored, then promoted in one step. */
 #include "finish.h"
 #include "deploy.h"
 #include "tokens.h"
 #include "api.h"
 #include "app.h"
+#include "clock.h"
 #include "fastpath.h"
+#include "gc.h"
 #include "collect.h"
 #include "compress.h"
 #include "detect.h"
@@ -15,6 +17,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "mime.h"
+#include "model_gc.h"
 #include "model_log.h"
 #include "model_upload.h"
 #include "site_config.h"
@@ -266,7 +269,7 @@ int create_deploy_finish(struct http_request *req, struct http_response *resp)
 	struct finish f = { .app = app, .entries = json_object(),
 			    .max_file = (unsigned long long)req->cfg->max_file_mb << 20 };
 	char *manifest = NULL;
-	bool preview = false;
+	bool preview = false, finishing = false;
 	int status;
 	struct create_who who;
 	if (create_deploy_begin(req, &body, &d, &who, true, &err) < 0 ||
@@ -278,6 +281,12 @@ int create_deploy_finish(struct http_request *req, struct http_response *resp)
 	}
 	json_error_t jerr;
 	if (create_deploy_uploading(&d, &err) < 0 || app_store(app, &f.store, &err) < 0)
+		goto fail;
+	/* from the check of the blobs to the manifest, no sweep deletes (lib/gc.h) */
+	if (model_gc_finish_begin(app->redis, d.id, clock_wall_ms(), &err) < 0)
+		goto fail;
+	finishing = true;
+	if (gc_fence_wait(app->redis, GC_FENCE_TTL_MS, &err) < 0)
 		goto fail;
 	list = json_loadb(buf_cstr(&files), files.len, 0, &jerr);
 	if (!list) {
@@ -327,6 +336,8 @@ int create_deploy_finish(struct http_request *req, struct http_response *resp)
 fail:
 	status = response_error(req, resp, &err);
 out:
+	if (finishing)
+		model_gc_finish_end(app->redis, d.id);
 	free(manifest);
 	json_decref(f.entries);
 	json_decref(missing);
