@@ -20,6 +20,7 @@
 
 #define DEPLOY_PARALLEL 4            /* uploads in flight */
 #define DEPLOY_TRIES 3               /* attempts of one blob on a network error or a 5xx */
+#define DEPLOY_FINISH_ROUNDS 3       /* finishes again after sending blobs the store lost meanwhile */
 #define DEPLOY_MAX_FILES 20000UL     /* the server's default max_files */
 #define DEPLOY_MAX_FILE_BYTES (100ULL << 20) /* the server's default max_file_mb */
 #define DEPLOY_MAX_TOTAL_BYTES (64ULL << 30)
@@ -343,14 +344,16 @@ out:
 	return rc;
 }
 
-/* The blobs of the answer's "required" list, each mapped to one file with that hash. */
-static int deploy_required(struct deploy *d, json_t *answer, struct deploy_entry ***todo, size_t *n,
+/* The blobs of a list of hashes the server asks for (the answer's "required", or the "missing"
+ * of a finish), each mapped to one file with that hash; *todo is replaced. */
+static int deploy_required(struct deploy *d, json_t *req, struct deploy_entry ***todo, size_t *n,
 			   struct error *err)
 {
-	json_t *req = json_object_get(answer, "required"), *v;
+	json_t *v;
 	size_t i;
 	if (!json_is_array(req))
 		return error_set(err, SKIFF_EUPSTREAM, "bad_answer", "the server's answer has no required list");
+	free(*todo);
 	*todo = calloc(json_array_size(req) + 1, sizeof(**todo));
 	if (!*todo)
 		abort();
@@ -495,7 +498,7 @@ int cli_deploy(int argc, char **argv)
 		goto fail;
 	}
 	memcpy(id, aid, strlen(aid) + 1);
-	if ((rc = deploy_required(&d, answer, &todo, &ntodo, &err)) < 0)
+	if ((rc = deploy_required(&d, json_object_get(answer, "required"), &todo, &ntodo, &err)) < 0)
 		goto fail;
 	d.presigned = json_object_get(json_object_get(answer, "upload"), "presigned");
 	if (!c.json)
@@ -506,10 +509,25 @@ int cli_deploy(int argc, char **argv)
 	struct buf fpath = BUF_INIT(256);
 	buf_printf(&fpath, "/api/deployments/%s/finish", id);
 	json_t *empty = json_object();
-	status = cli_call(&c, "POST", buf_cstr(&fpath), empty, &fin, &err);
+	for (int round = 0;; round++) {
+		status = cli_call(&c, "POST", buf_cstr(&fpath), empty, &fin, &err);
+		json_t *missing = json_object_get(json_object_get(fin, "error"), "missing");
+		if (status != 409 || !json_array_size(missing) || round == DEPLOY_FINISH_ROUNDS)
+			break;
+		/* blobs the store had when the deployment began, swept since: send them too */
+		size_t nmore = 0;
+		unsigned long long more = 0;
+		if ((rc = deploy_required(&d, missing, &todo, &nmore, &err)) < 0 ||
+		    (rc = deploy_upload_all(&d, id, todo, nmore, &more, &err)) < 0)
+			break;
+		ntodo += nmore;
+		sent += more;
+		json_decref(fin);
+		fin = NULL;
+	}
 	json_decref(empty);
 	buf_dispose(&fpath);
-	if (status < 0)
+	if (rc < 0 || status < 0)
 		goto fail;
 	if (status != 200) {
 		cli_answer_error(status, fin, &err);
