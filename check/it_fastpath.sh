@@ -3,8 +3,9 @@
 # against skiff-serve alone: two lighttpds from the shipped apache/lighttpd.conf.in (genconf),
 # one with the fast path and one without it, asked every question of the serving-rules suite
 # (check/serve_fixture.sh, the cases of it_serve.sh) and all 10,000 paths of a generated
-# deployment; status, body and the headers that matter must be the same. Then 100 rollbacks
-# under load, and a deletion, through both.
+# deployment; status, body and the headers that matter must be the same. Then 100 promotes
+# and rollbacks under load with retention and the store sweep running, and a deletion,
+# through both.
 . "$(dirname "$0")/lib.sh"
 
 start_redis
@@ -300,55 +301,105 @@ else
 	fail "apache2 -t accepts the configuration: $(cat "$T/apache/t.out")"
 fi
 
-# ---- 100 rollbacks while clients hammer the site: only whole versions, never a miss ------
-# Two deployments of "flip" whose every file says which one it is; the switches go through
-# the API (skiff-create: the rollback script, then fastpath_drop), the clients through the
-# fast path of lighttpd and of Apache at once (their misses through skiff-serve).
-F1=fffffffffff2
-F2=ggggggggggg2
-mkdir -p "$T/flip"
-for v in 1 2; do
-	eval "id=\$F$v"
-	printf '<!doctype html><h1>flip version %s</h1>\n' $v >"$T/flip/index$v.html"
-	printf '<h1>page of version %s</h1>\n' $v >"$T/flip/page$v.html"
-	i=0
-	: >"$T/flip/app$v.js"
-	while [ $i -lt 100 ]; do echo "console.log('version $v line $i');" >>"$T/flip/app$v.js"; i=$((i + 1)); done
-	gzip -9 -n -c "$T/flip/app$v.js" >"$T/flip/app$v.js.gz"
-	only=
-	[ $v = 1 ] && only=",$(entry /only1.html "$T/flip/page1.html")"
-	cat >"$T/store/manifests/$id.json" <<JSON
-{"version":1,"deployment":"$id","created":173227000${v}000,"files":{
-$(entry /index.html "$T/flip/index$v.html"),
-$(entry /page.html "$T/flip/page$v.html"),
-$(entry /app.3f2a9c1e.js "$T/flip/app$v.js" "$T/flip/app$v.js.gz")$only}}
-JSON
-	rcli hset skiff:deployment:$id project flip state ready >/dev/null
-	rcli zadd skiff:project:flip:deployments $v $id >/dev/null
-done
-rcli hset skiff:project:flip current $F1 >/dev/null
-rcli zadd skiff:projects 1 flip >/dev/null
+# ---- 100 promotes and rollbacks while clients hammer the site, retention sweeping --------
+# "flip" is a real project: a git build through skiff-dispatch, then new deployments through
+# `skiff deploy` (the deploy protocol) and a few more git builds, each promoted as it is
+# ready, each followed by a rollback to the one before: 100 switches. Every file says which
+# version it is, so a client can tell a whole version from a mix. Meanwhile the dispatcher's
+# retention and sweep run again and again (skiff-dispatch --gc-once, retention_keep = 2) and
+# every blob is made older than the grace period between switches, as if hours passed: the
+# deployment that was current a moment ago expires at once and its own blobs are swept. The
+# clients ask lighttpd's and Apache's fast paths at once (their misses reach skiff-serve).
+cat >"$T/flipgen.py" <<'PY'
+# the files of version key of "flip": each starts with a line naming the file and its key
+import hashlib
+def body(name, key):
+    head = "flip %s %s\n" % (name, key)
+    lines = 100 if name.endswith(".js") else 20
+    seed = hashlib.sha256(head.encode()).hexdigest()
+    return (head + "".join("%s %d %s\n" % (name, i, seed) for i in range(lines))).encode()
+def files(key, n):
+    """request path -> body of version key (the n-th)"""
+    out = {"/index.html": body("index", key), "/page.html": body("page", key),
+           "/app.3f2a9c1e.js": body("app.js", key), "/common.css": body("common", "all"),
+           "/cycle.txt": body("cycle", "c%d" % (n % 5))}
+    if n % 2:
+        out["/odd.html"] = body("odd", key)
+    return out
+PY
+mkdir -p "$T/flipsite" "$T/flip-git"
+python3 - "$T" <<'PY'
+import os, sys
+sys.path.insert(0, sys.argv[1])
+import flipgen
+for n in range(0, 51):
+    key = "v%d" % n
+    d = os.path.join(sys.argv[1], "flipsite", key)
+    os.makedirs(d)
+    for path, data in flipgen.files(key, n).items():
+        open(d + path, "wb").write(data)
+PY
+git -C "$T/flip-git" init -q -b main
+git -C "$T/flip-git" config user.email t@example.com
+git -C "$T/flip-git" config user.name t
+# commit_version N: the git repository's head becomes version N
+commit_version() {
+	find "$T/flip-git" -mindepth 1 -maxdepth 1 ! -name .git -exec rm -rf {} +
+	cp "$T/flipsite/v$1/"* "$T/flip-git/"
+	git -C "$T/flip-git" add -A && git -C "$T/flip-git" commit -q -m "v$1"
+}
+commit_version 0
+printf 'retention_keep = 2\nretention_keep_previews = 1\ngc_grace = 60\n' >>"$T/skiff.conf"
+ORIGIN="Origin: http://localhost:$PORT"
+# api METHOD PATH JSON: the answer's body into $T/body, its status printed
+api() {
+	curl -sS -o "$T/body" -w '%{http_code}' -X "$1" -H "$ORIGIN" -H 'Content-Type: application/json' \
+		--data-binary "$3" "http://localhost:$PORT$2"
+}
+# git_build: builds the git head through skiff-dispatch; prints the deployment's id and state
+git_build() {
+	id=$(jget data.deploymentId)
+	"$BIN/skiff-dispatch" --once >>"$T/dispatch.log" 2>&1
+	echo "$id $(rcli hget skiff:deployment:$id state)"
+}
+code=$(api POST /api/projects "{\"gitURL\":\"file://$T/flip-git\",\"slug\":\"flip\",\"webhookSecret\":false}")
+check_eq "the project flip is created from a git repository" 202 "$code"
+set -- $(git_build)
+check_eq "... and its first git build is ready" ready "${2:-}"
+PREV=${1:-}
+api POST /api/projects/flip/tokens '{"name":"load"}' >/dev/null
+export SKIFF_URL="http://localhost:$PORT" SKIFF_TOKEN="$(jget token)"
 FLIP=flip.localhost:$PORT
 curl -s -o /dev/null -H "Host: $FLIP" "http://127.0.0.1:$PORT/"
+touch "$T/load.start"
 python3 - "$T" "$FLIP" "$PORT" "$AFAST" >"$T/hammer.out" 2>&1 <<'PY' &
 import gzip, hashlib, http.client, os, sys, threading, time
 t, host, ports = sys.argv[1], sys.argv[2], [int(p) for p in sys.argv[3:]]
-files = {"/": "index%d.html", "/index.html": "index%d.html", "/page.html": "page%d.html",
-         "/page": "page%d.html", "/app.3f2a9c1e.js": "app%d.js", "/only1.html": "page%d.html"}
-want = {}
-for path, name in files.items():
-    for v in (1, 2):
-        want[(path, v)] = open(os.path.join(t, "flip", name % v), "rb").read()
+sys.path.insert(0, t)
+import flipgen
+paths = ["/", "/index.html", "/page.html", "/page", "/app.3f2a9c1e.js", "/common.css",
+         "/cycle.txt", "/odd.html"]
 stop = time.time() + 600
 seen, bad, n = set(), [], [0]
 lock = threading.Lock()
+def whole(path, raw):
+    """the version key when raw is a whole file of one version, else None"""
+    first = raw.split(b"\n", 1)[0].decode("ascii", "replace").split(" ")
+    if len(first) != 3 or first[0] != "flip":
+        return None
+    name, key = first[1], first[2]
+    want = {"/": "index", "/index.html": "index", "/page.html": "page", "/page": "page",
+            "/app.3f2a9c1e.js": "app.js", "/common.css": "common", "/cycle.txt": "cycle",
+            "/odd.html": "odd"}[path]
+    if name != want or raw != flipgen.body(name, key):
+        return None
+    return key
 def client(port, k):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    paths = list(files)
     i = k
     while time.time() < stop and not os.path.exists(os.path.join(t, "hammer.stop")):
         path = paths[i % len(paths)]
-        ae = "gzip" if i % 2 else None
+        ae = "gzip" if (i // len(paths)) % 2 else None
         i += 1
         h = {"Host": host}
         if ae:
@@ -361,68 +412,115 @@ def client(port, k):
             c.close()
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             continue
-        raw = gzip.decompress(body) if r.getheader("Content-Encoding") == "gzip" else body
-        ok = None
+        key = None
         if r.status == 200:
-            for v in (1, 2):
-                if raw == want[(path, v)] and not (path == "/only1.html" and v == 2):
-                    ok = v
-            etag = '"%s"' % hashlib.sha256(body).hexdigest()
-            if ok and r.getheader("ETag") != etag:
-                ok = None
-            if ok and r.getheader("Content-Length") not in (None, str(len(body))):
-                ok = None
-        elif r.status == 404 and path == "/only1.html":
-            ok = 2
+            try:
+                raw = gzip.decompress(body) if r.getheader("Content-Encoding") == "gzip" else body
+            except (OSError, EOFError):
+                raw = b""
+            key = whole(path, raw)
+            if key and r.getheader("ETag") != '"%s"' % hashlib.sha256(body).hexdigest():
+                key = None
+            if key and r.getheader("Content-Length") not in (None, str(len(body))):
+                key = None
+        elif r.status == 404 and path == "/odd.html":
+            key = "404"            # an even version has no /odd.html
         with lock:
             n[0] += 1
-            if ok:
-                seen.add((port, ok))
-            elif len(bad) < 5:
-                bad.append((port, path, ae, r.status, body[:80]))
-            elif ok is None:
-                bad.append(None)
+            if key:
+                if path == "/":
+                    seen.add((port, key))
+            else:
+                bad.append((port, path, ae, r.status, r.getheader("ETag"), body[:60]))
 threads = [threading.Thread(target=client, args=(p, k)) for p in ports for k in range(3)]
 for th in threads:
     th.start()
 for th in threads:
     th.join()
-print("versions seen", " ".join("%d:%d" % (p, v) for p in ports for v in (1, 2) if (p, v) in seen))
-for b in bad[:5]:
+print("versions seen", " ".join("%d:%d" % (p, len([1 for q, _ in seen if q == p])) for p in ports))
+for b in bad[:8]:
     print("bad", b)
 print("requests", n[0], "bad", len(bad))
 PY
 HAMMER=$!
-i=0
-while [ $i -lt 100 ]; do
-	id=$F2
-	[ $((i % 2)) = 1 ] && id=$F1
-	curl -s -o /dev/null -w '%{http_code}\n' -H "Origin: http://localhost:$PORT" -H 'Content-Type: application/json' \
-		-d "{\"deploymentId\":\"$id\"}" "http://localhost:$PORT/api/projects/flip/rollback" >>"$T/rollbacks"
-	sleep 0.05
+# retention and the sweep, again and again, as the dispatcher runs them
+(
+	while [ ! -e "$T/hammer.stop" ]; do
+		"$BIN/skiff-dispatch" --gc-once >>"$T/gc.log" 2>&1 || echo "gc-once failed" >>"$T/gc.log"
+		sleep 0.5
+	done
+) &
+GCLOOP=$!
+AGE_EXPIRIES="for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+	local k = 'skiff:deployment:' .. id
+	local e = tonumber(redis.call('HGET', k, 'expired') or '')
+	if e and e < ARGV[1] - 3000 then redis.call('HSET', k, 'expired', ARGV[1] - 7200000) end
+end"
+: >"$T/switches"
+i=1
+while [ $i -le 50 ]; do
+	case $i in
+	17 | 34)
+		commit_version $i
+		api POST /api/projects/flip/deployments '{}' >/dev/null
+		set -- $(git_build)
+		echo "build $i ${2:-none}" >>"$T/switches"
+		id=${1:-} ;;
+	*)
+		out=$("$BIN/skiff" deploy "$T/flipsite/v$i" --project flip --json 2>>"$T/deploy.err")
+		id=$(printf '%s' "$out" | python3 -c 'import json, sys; print(json.load(sys.stdin)["deploymentId"])' 2>/dev/null)
+		echo "deploy $i $(printf '%s' "$out" | python3 -c 'import json, sys; print(json.load(sys.stdin)["state"])' 2>/dev/null || echo failed)" >>"$T/switches" ;;
+	esac
+	# back to the one before: it stays kept (the newest two); the next promote expires it
+	echo "rollback $i $(api POST /api/projects/flip/rollback "{\"deploymentId\":\"$PREV\"}")" >>"$T/switches"
+	PREV=$id
+	# hours pass: every blob and manifest is older than the grace period, and so is every
+	# expiry but those of the last seconds (no web server can still be serving those)
+	find "$T/store/blobs" "$T/store/manifests" -type f -newer "$T/load.start" \
+		-exec touch -d '2 hours ago' {} +
+	rcli EVAL "$AGE_EXPIRIES" 1 skiff:project:flip:deployments "$(date +%s%3N)" >/dev/null
 	i=$((i + 1))
 done
 touch "$T/hammer.stop"
 wait "$HAMMER"
-check_eq "100 rollbacks through the API" "100 x 200" "$(sort "$T/rollbacks" | uniq -c | awk '{ print $1 " x " $2 }')"
-check_eq "the clients saw only whole versions (body, ETag, length), and both of them on both servers" \
-	"versions seen $PORT:1 $PORT:2 $AFAST:1 $AFAST:2 / bad 0" \
-	"$(head -n 1 "$T/hammer.out") / $(tail -n 1 "$T/hammer.out" | sed 's/.* bad /bad /')"
-grep '^bad\|Traceback\|Error' "$T/hammer.out" | head -n 5 >&2
+wait "$GCLOOP"
+LAST=$(rcli hget skiff:project:flip current)
+check_eq "100 switches: 48 promotes by skiff deploy, 2 by git builds, 50 rollbacks" \
+	"48 x deploy ready / 2 x build ready / 50 x rollback 200" \
+	"$(grep -c '^deploy .* ready$' "$T/switches") x deploy ready / $(grep -c '^build .* ready$' "$T/switches") x build ready / $(grep -c '^rollback .* 200$' "$T/switches") x rollback 200"
+grep -v ' ready$\| 200$' "$T/switches" | head -n 5 >&2
+head -n 5 "$T/deploy.err" >&2
+check_eq "the clients saw only whole versions (body, ETag, length), never an error" "bad 0" \
+	"$(tail -n 1 "$T/hammer.out" | sed 's/.* bad /bad /')"
+grep '^bad\|Traceback\|Error' "$T/hammer.out" | head -n 8 >&2
 check_match "... over many requests" '^requests [0-9]{4,}' "$(tail -n 1 "$T/hammer.out")"
-# the last rollback named F1: within a second both paths serve it, and the tree is linked again
+check_match "... and many versions through both servers" "^versions seen $PORT:[1-9][0-9] $AFAST:[1-9][0-9]\$" \
+	"$(head -n 1 "$T/hammer.out")"
+expired=$(for d in $(rcli zrange skiff:project:flip:deployments 0 -1); do rcli hget skiff:deployment:$d state; done | grep -c '^expired$')
+check_match "retention expired the older deployments meanwhile" '^(4[5-9]|50)$' "$expired"
+gone=0
+for d in $(rcli zrange skiff:project:flip:deployments 0 -1); do
+	[ -e "$T/store/manifests/$d.json" ] || gone=$((gone + 1))
+done
+check_match "... and the sweep dropped their manifests" '^(4[0-9]|50)$' "$gone"
+v1=$(python3 -c 'import hashlib, sys; sys.path.insert(0, sys.argv[1]); import flipgen; print(hashlib.sha256(flipgen.body("index", "v1")).hexdigest())' "$T")
+check_eq "... and the blobs only they named" "no" \
+	"$([ -e "$T/store/blobs/$(echo "$v1" | cut -c1-2)/$v1" ] && echo yes || echo no)"
+check_eq "... without ever failing" "" "$(grep -i 'gc-once failed\|aborted\|incomplete' "$T/gc.log" | head -n 3)"
+# within a second of the last switch both servers serve it from the fast path
 sleep 1.1
-check_eq "after the switches: version 1 from the fast path, of both servers" \
-	"$(cat "$T/flip/page1.html") $(cat "$T/flip/page1.html")" \
-	"$(req "$PORT" f "$FLIP" /page >/dev/null; cat "$T/f.b") $(req "$AFAST" f "$FLIP" /page >/dev/null; cat "$T/f.b")"
-check_eq "... from the tree of the current deployment, the other one removed" "../deployments/$F1 no" \
-	"$(readlink "$T/fastpath/sites/flip") $([ -e "$T/fastpath/deployments/$F2" ] && echo yes || echo no)"
-code=$(curl -s -o /dev/null -w "%{http_code}" -X DELETE -H "Origin: http://localhost:$PORT" \
+want=$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import flipgen; sys.stdout.write(flipgen.body("page", "v49").decode())' "$T")
+check_eq "after the switches: the last one from the fast path, of both servers" "$want$want" \
+	"$(req "$PORT" f "$FLIP" /page >/dev/null; cat "$T/f.b")$(req "$AFAST" f "$FLIP" /page >/dev/null; cat "$T/f.b")"
+check_eq "... from the tree of the current deployment" "../deployments/$LAST" "$(readlink "$T/fastpath/sites/flip")"
+linked=$(for s in "$T"/fastpath/sites/*; do readlink "$s" | sed 's|.*/||'; done | sort | tr '\n' ' ')
+check_eq "no tree left behind: only the linked ones" "$linked" "$(ls -A "$T/fastpath/deployments" | sort | tr '\n' ' ')"
+code=$(curl -s -o /dev/null -w "%{http_code}" -X DELETE -H "$ORIGIN" \
 	-H "Content-Type: application/json" -d "{\"confirm\":\"flip\"}" \
 	"http://localhost:$PORT/api/projects/flip?confirm=flip")
 check_eq "deleting the project" 200 "$code"
 check_eq "... unlinks its site and removes its tree" "no no" \
-	"$([ -L "$T/fastpath/sites/flip" ] && echo yes || echo no) $([ -e "$T/fastpath/deployments/$F1" ] && echo yes || echo no)"
+	"$([ -L "$T/fastpath/sites/flip" ] && echo yes || echo no) $([ -e "$T/fastpath/deployments/$LAST" ] && echo yes || echo no)"
 sleep 1.1
 check_eq "... and its pages are gone from both servers" "404 404" \
 	"$(req "$PORT" f "$FLIP" /page) $(req "$AFAST" f "$FLIP" /page)"
