@@ -99,12 +99,11 @@ static void fastpath_tree_remove(const char *dir, const char *id)
 		fastpath_remove(to, 0);
 }
 
-/* The deployment id a site link names ("" when none). */
-static void fastpath_target(const char *dir, const char *slug, char id[64])
+/* The deployment id the site link at path names ("" when none). */
+static void fastpath_link_id(const char *link, char id[64])
 {
-	char link[FASTPATH_DIR_MAX], target[FASTPATH_DIR_MAX];
+	char target[FASTPATH_DIR_MAX];
 	id[0] = '\0';
-	fastpath_name(link, sizeof(link), "%s/sites/%s", dir, slug);
 	ssize_t n = readlink(link, target, sizeof(target) - 1);
 	if (n < 0)
 		return;
@@ -116,15 +115,30 @@ static void fastpath_target(const char *dir, const char *slug, char id[64])
 		memcpy(id, base, len + 1);
 }
 
+/* The deployment id a site link names ("" when none). */
+static void fastpath_target(const char *dir, const char *slug, char id[64])
+{
+	char link[FASTPATH_DIR_MAX];
+	fastpath_name(link, sizeof(link), "%s/sites/%s", dir, slug);
+	fastpath_link_id(link, id);
+}
+
 void fastpath_drop(const char *dir, const char *slug)
 {
-	char link[FASTPATH_DIR_MAX], id[64];
+	char link[FASTPATH_DIR_MAX], aside[FASTPATH_DIR_MAX], id[64];
 	if (!dir || !dir[0])
 		return;
-	fastpath_target(dir, slug, id);
 	fastpath_name(link, sizeof(link), "%s/sites/%s", dir, slug);
-	if (unlink(link) < 0 && errno != ENOENT)
-		log_warn("fastpath link not removed site=%s errno=%d", slug, errno);
+	fastpath_name(aside, sizeof(aside), "%s/sites/.%s.%ld.drop", dir, slug, (long)getpid());
+	/* moved aside in one step, so the tree removed is the one the link named as it went, even
+	 * when another process linked a tree meanwhile */
+	if (rename(link, aside) < 0) {
+		if (errno != ENOENT)
+			log_warn("fastpath link not removed site=%s errno=%d", slug, errno);
+		return;
+	}
+	fastpath_link_id(aside, id);
+	unlink(aside);
 	if (id[0])
 		fastpath_tree_remove(dir, id);
 }
@@ -145,19 +159,41 @@ int fastpath_link(const char *dir, const char *slug, const char *id, struct erro
 	int rc = fastpath_mkdir(dir, err);
 	if (rc < 0 || (rc = fastpath_mkdir(sites, err)) < 0)
 		return rc;
-	fastpath_target(dir, slug, old);
 	fastpath_name(target, sizeof(target), "../deployments/%s", id);
 	fastpath_name(tmp, sizeof(tmp), "%s/.%s.%ld", sites, slug, (long)getpid());
 	fastpath_name(link, sizeof(link), "%s/%s", sites, slug);
 	unlink(tmp);
-	if (symlink(target, tmp) < 0 || rename(tmp, link) < 0) {
-		rc = error_set(err, SKIFF_EIO, NULL, "fastpath: link %s: %s", link, strerror(errno));
-		unlink(tmp);
-		return rc;
+	if (symlink(target, tmp) < 0)
+		goto fail;
+	/* exchanged in one step, so the tree removed is the one this link replaced, even when
+	 * another process linked or dropped meanwhile (else that one's tree would stay behind) */
+	for (int tries = 0;; tries++) {
+		if (renameat2(AT_FDCWD, tmp, AT_FDCWD, link, RENAME_EXCHANGE) == 0) {
+			fastpath_link_id(tmp, old);
+			unlink(tmp);
+			break;
+		}
+		if (errno == ENOENT && renameat2(AT_FDCWD, tmp, AT_FDCWD, link, RENAME_NOREPLACE) == 0) {
+			old[0] = '\0';
+			break;
+		}
+		if ((errno == EEXIST || errno == ENOENT) && tries < 3)
+			continue;                  /* linked or dropped meanwhile */
+		if (errno != EINVAL)
+			goto fail;
+		/* a file system without the flags: the link as it was just before */
+		fastpath_target(dir, slug, old);
+		if (rename(tmp, link) < 0)
+			goto fail;
+		break;
 	}
 	if (old[0] && strcmp(old, id) != 0)
 		fastpath_tree_remove(dir, old);
 	return 0;
+fail:
+	rc = error_set(err, SKIFF_EIO, NULL, "fastpath: link %s: %s", link, strerror(errno));
+	unlink(tmp);
+	return rc;
 }
 
 int fastpath_suffix(const char *dir, const char *domain, long site_port, struct error *err)
