@@ -9,11 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 start_redis
-PORT=$(free_port)
-PLAIN=$(free_port)
-while [ "$PLAIN" = "$PORT" ]; do PLAIN=$(free_port); done
-SKIFF_SANDBOX=none SKIFF_LOG_LEVEL=info sh "$ROOT/scripts/genconf.sh" "$T" "$PORT" "$(free_port)" \
-	>"$T/genconf.log" 2>&1 || { cat "$T/genconf.log" >&2; exit 1; }
+fastpath_conf info
 echo "redis_timeout_ms = 500" >>"$T/skiff.conf"
 export SKIFF_CONFIG="$T/skiff.conf"
 mkdir -p "$T/store/manifests" "$T/empty"

@@ -14,11 +14,7 @@ peers_install
 peers_tools
 start_redis
 start_endpoint
-PORT=$(free_port)
-PLAIN=$(free_port)
-while [ "$PLAIN" = "$PORT" ]; do PLAIN=$(free_port); done
-SKIFF_SANDBOX=none SKIFF_LOG_LEVEL=debug sh "$ROOT/scripts/genconf.sh" "$T" "$PORT" "$(free_port)" \
-	>"$T/genconf.log" 2>&1 || { cat "$T/genconf.log" >&2; exit 1; }
+fastpath_conf debug
 # the generated configuration with the s3 store in place of the file store
 sed -i -e '/^store *=/d' -e '/^store_path *=/d' "$T/skiff.conf"
 cat >>"$T/skiff.conf" <<CONF
@@ -41,20 +37,12 @@ S=$T/site
 mkdir -p "$S/assets"
 printf '<!doctype html><h1>s3 home</h1>\n' >"$S/index.html"
 printf '<h1>a page</h1>\n' >"$S/page.html"
-i=0
-: >"$S/app.js"
-while [ $i -lt 300 ]; do echo "console.log('line $i of the app bundle');" >>"$S/app.js"; i=$((i + 1)); done
-gzip -9 -n -c "$S/app.js" >"$S/app.js.gz"
-printf 'BROTLI-VARIANT-BYTES' >"$S/app.js.br"
+fixture_app "$S"
 head -c 600000 /dev/urandom >"$S/assets/big.bin"
 head -c 600000 /dev/urandom >"$S/assets/big2.bin"
 printf 'good bytes\n' >"$S/evil.txt"
-entry() {
-	e="\"$1\":{\"hash\":\"$(sha "$2")\",\"size\":$(wc -c <"$2")"
-	[ -n "${3:-}" ] && e="$e,\"gzip\":{\"hash\":\"$(sha "$3")\",\"size\":$(wc -c <"$3")}"
-	[ -n "${4:-}" ] && e="$e,\"br\":{\"hash\":\"$(sha "$4")\",\"size\":$(wc -c <"$4")}"
-	printf '%s}' "$e"
-}
+# entry (lib.sh) hashes only: the blobs go to the bucket below
+blob() { sha "$1"; }
 D=sssssssssss2
 cat >"$T/m.json" <<JSON
 {"version":1,"deployment":"$D","created":1732270000000,"files":{

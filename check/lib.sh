@@ -87,6 +87,34 @@ free_port() {
 }
 
 # start_redis: a private redis-server on a unix socket $T/redis.sock; exports SKIFF_REDIS_SOCKET
+# fastpath_conf LEVEL: PORT (a sites' web server with the fast path) and PLAIN (one without
+# it), and $T/skiff.conf generated for them (no sandbox, log level LEVEL)
+fastpath_conf() {
+	PORT=$(free_port)
+	PLAIN=$(free_port)
+	while [ "$PLAIN" = "$PORT" ]; do PLAIN=$(free_port); done
+	SKIFF_SANDBOX=none SKIFF_LOG_LEVEL=$1 sh "$ROOT/scripts/genconf.sh" "$T" "$PORT" "$(free_port)" \
+		>"$T/genconf.log" 2>&1 || { cat "$T/genconf.log" >&2; exit 1; }
+}
+
+size() { wc -c <"$1" | tr -d ' '; }
+# entry PATH FILE [GZIP_FILE [BR_FILE]]: one manifest "files" member; each hash is what the
+# caller's `blob FILE` prints (storing the file as it goes, or only hashing it)
+entry() {
+	e="\"$1\":{\"hash\":\"$(blob "$2")\",\"size\":$(size "$2")"
+	[ -n "${3:-}" ] && e="$e,\"gzip\":{\"hash\":\"$(blob "$3")\",\"size\":$(size "$3")}"
+	[ -n "${4:-}" ] && e="$e,\"br\":{\"hash\":\"$(blob "$4")\",\"size\":$(size "$4")}"
+	printf '%s}' "$e"
+}
+# fixture_app DIR: DIR/app.js (a 300-line bundle), its gzip variant and a stand-in br variant
+fixture_app() {
+	_n=0
+	: >"$1/app.js"
+	while [ $_n -lt 300 ]; do echo "console.log('line $_n of the app bundle');" >>"$1/app.js"; _n=$((_n + 1)); done
+	gzip -9 -n -c "$1/app.js" >"$1/app.js.gz"
+	printf 'BROTLI-VARIANT-BYTES' >"$1/app.js.br"
+}
+
 start_redis() {
 	redis-server --port 0 --unixsocket "$T/redis.sock" --unixsocketperm 700 --save '' \
 		--appendonly no --dir "$T" --logfile "$T/redis.log" --daemonize no &

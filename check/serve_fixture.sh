@@ -1,7 +1,8 @@
 # serve_fixture.sh — the deployments of the serving-rules suite, written straight into the file
 # store ($T/store) and Redis (rcli): sourced by it_serve.sh and it_fastpath.sh, which ask the
 # same questions of skiff-serve alone and of the web server's fast path.
-# Sets BLOBS, S (the site's files), D1 D2 D3 (deployments); defines blob, size, entry.
+# Sets BLOBS, S (the site's files), D1 D2 D3 (deployments); defines blob, which lib.sh's entry
+# calls.
 BLOBS=$T/store/blobs
 mkdir -p "$BLOBS" "$T/store/manifests" "$T/empty"
 
@@ -12,14 +13,6 @@ blob() {
 	cp "$1" "$BLOBS/$(echo "$h" | cut -c1-2)/$h"
 	echo "$h"
 }
-size() { wc -c <"$1" | tr -d ' '; }
-# entry PATH FILE [GZIP_FILE [BR_FILE]]: one manifest "files" member
-entry() {
-	e="\"$1\":{\"hash\":\"$(blob "$2")\",\"size\":$(size "$2")"
-	[ -n "${3:-}" ] && e="$e,\"gzip\":{\"hash\":\"$(blob "$3")\",\"size\":$(size "$3")}"
-	[ -n "${4:-}" ] && e="$e,\"br\":{\"hash\":\"$(blob "$4")\",\"size\":$(size "$4")}"
-	printf '%s}' "$e"
-}
 
 # ---- deployment 1 of project "demo": a static site with rules --------------------------
 S=$T/site1
@@ -29,11 +22,7 @@ printf '<h1>docs</h1>\n' >"$S/docs/index.html"
 printf '<h1>docs 404</h1>\n' >"$S/docs/404.html"
 printf '<h1>top 404</h1>\n' >"$S/404.html"
 printf '<h1>new</h1>\n' >"$S/new.html"
-i=0
-: >"$S/app.js"
-while [ $i -lt 300 ]; do echo "console.log('line $i of the app bundle');" >>"$S/app.js"; i=$((i + 1)); done
-gzip -9 -n -c "$S/app.js" >"$S/app.js.gz"
-printf 'BROTLI-VARIANT-BYTES' >"$S/app.js.br"
+fixture_app "$S"
 head -c 100000 /dev/urandom >"$S/assets/big.bin"
 D1=aaaaaaaaaaa2
 cat >"$T/store/manifests/$D1.json" <<JSON
