@@ -1,7 +1,8 @@
 /* check_gc.c — retention and the sweep against a real redis-server and the file store: the
  * newest N ready deployments plus the current one stay, expired ones lose their manifests and
  * log streams, the sweep reclaims exactly the blobs nothing kept names, never a young one, and
- * never one a build running during the sweep relies on. */
+ * never one a build or an upload finishing during the sweep relies on, and uploads finishing
+ * back to back never keep it from running. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,14 +349,22 @@ START_TEST(test_retention_keeps_rolled_back_current)
 }
 END_TEST
 
-static void sweep(struct fixture *f, long long grace_s, struct gc_stats *st)
+/* A sweep that waits up to finish_wait_ms for uploads finishing before it. */
+static void sweep_waiting(struct fixture *f, long long grace_s, long finish_wait_ms,
+			  struct gc_stats *st)
 {
 	struct gc_settings set;
 	gc_settings_default(&set);
 	set.grace_s = grace_s;
+	set.finish_wait_ms = finish_wait_ms;
 	struct error err;
 	error_clear(&err);
 	ck_assert_msg(gc_sweep(f->r, f->s, &set, st, &err) == 0, "gc: %s", err.message);
+}
+
+static void sweep(struct fixture *f, long long grace_s, struct gc_stats *st)
+{
+	sweep_waiting(f, grace_s, GC_FINISH_WAIT_MS, st);
 }
 
 START_TEST(test_gc_reclaims_exactly_unique_blobs)
@@ -566,31 +575,150 @@ START_TEST(test_gc_defers_while_a_build_uploads)
 }
 END_TEST
 
-/* An upload of the deploy protocol is never queued: while it finishes (from its check of the
- * blobs to its manifest) the sweep defers; one left by a program that died is forgotten after
- * GC_FENCE_TTL_MS. */
-START_TEST(test_gc_defers_while_an_upload_finishes)
+/* An upload of the deploy protocol is never queued: one that began finishing before the sweep
+ * and is still finishing after finish_wait_ms makes it defer; one left by a program that died
+ * is forgotten after GC_FENCE_TTL_MS; none begins while a sweep holds the fence. */
+START_TEST(test_gc_defers_for_a_long_finish)
 {
 	struct fixture f;
 	fixture_init(&f, "finish");
-	char id[ID_LEN + 1], stale[ID_LEN + 1], orphan[65];
+	char id[ID_LEN + 1], orphan[65], ticket[GC_TICKET_MAX];
 	id_new(id);
-	id_new(stale);
 	blob(&f, "a blob the finishing upload found stored", OLD, orphan);
 	struct error err;
-	ck_assert_int_eq(model_gc_finish_begin(f.r, id, clock_wall_ms(), &err), 0);
+	ck_assert_int_eq(gc_finish_begin(f.r, id, ticket, 1000, &err), 0);
 	struct gc_stats st;
-	sweep(&f, 0, &st);
+	long long t0 = clock_mono_ms();
+	sweep_waiting(&f, 0, 300, &st);
 	ck_assert(st.deferred);
+	ck_assert_int_ge(clock_mono_ms() - t0, 300);
 	ck_assert(blob_exists(&f, orphan));
-	model_gc_finish_end(f.r, id);
-	ck_assert_int_eq(model_gc_finish_begin(f.r, stale, clock_wall_ms() - GC_FENCE_TTL_MS - 1000,
-					       &err), 0);
+	gc_finish_end(f.r, ticket);
+	/* a record as old as the fence's TTL, by Redis's clock */
+	cmd_free(&f, "ZADD %s %s %s", "gc:finishing", "1", "died.0", NULL, NULL);
 	sweep(&f, 0, &st);
 	ck_assert(!st.deferred);
 	ck_assert_uint_eq(st.blobs_deleted, 1);
 	ck_assert(!blob_exists(&f, orphan));
-	ck_assert_int_eq(model_gc_finishing(f.r, clock_wall_ms(), GC_FENCE_TTL_MS, &err), 0);
+	ck_assert_int_eq(model_gc_finishing(f.r, GC_FENCE_TTL_MS, &err), 0);
+	/* while a sweep holds the fence an upload cannot begin finishing: it waits */
+	cmd_free(&f, "SET %s %s PX 5000", "gc:sweep", "other-sweep", NULL, NULL, NULL);
+	ck_assert_int_eq(gc_finish_begin(f.r, id, ticket, 200, &err), SKIFF_ETIMEOUT);
+	ck_assert_int_eq(model_gc_finishing(f.r, GC_FENCE_TTL_MS, &err), 0);
+	gc_finish_end(f.r, ticket);
+	cmd_free(&f, "DEL %s", "gc:sweep", NULL, NULL, NULL, NULL);
+	fixture_dispose(&f);
+}
+END_TEST
+
+/* An upload that began finishing just before the sweep took its fence: the sweep waits for it,
+ * then sees its manifest and keeps the old blob it found stored, and reclaims the rest. */
+START_TEST(test_gc_waits_for_a_finish_that_began_before_it)
+{
+	struct fixture f;
+	fixture_init(&f, "before");
+	project(&f, "site");
+	char id[ID_LEN + 1], found[65], orphan[65];
+	deployment(&f, "site", "building", 1, id);
+	blob(&f, "an old blob the upload did not send again", OLD, found);
+	blob(&f, "an old blob nothing names", OLD, orphan);
+	int began[2];
+	ck_assert_int_eq(pipe(began), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct fixture c;
+		char ticket[GC_TICKET_MAX], key[64];
+		struct error err;
+		fixture_init(&c, "before");
+		if (gc_finish_begin(c.r, id, ticket, 5000, &err) < 0 || write(began[1], "b", 1) != 1)
+			_exit(3);
+		if (!blob_exists(&c, found))
+			_exit(4);
+		testenv_sleep_ms(300); /* the variants, the site's config */
+		const char *names[] = { found };
+		manifest(&c, id, names, 1, NULL, NULL, 0);
+		snprintf(key, sizeof(key), "deployment:%s", id);
+		cmd_free(&c, "HSET %s state %s", key, "ready", NULL, NULL, NULL);
+		gc_finish_end(c.r, ticket);
+		fixture_dispose(&c);
+		_exit(0);
+	}
+	char b;
+	ck_assert_int_eq(read(began[0], &b, 1), 1);
+	struct gc_stats st;
+	sweep(&f, 0, &st);
+	int status = 0;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert(!st.deferred);
+	ck_assert_uint_eq(st.manifests_kept, 1);
+	ck_assert(blob_exists(&f, found));
+	ck_assert_uint_eq(st.blobs_deleted, 1);
+	ck_assert(!blob_exists(&f, orphan));
+	close(began[0]);
+	close(began[1]);
+	fixture_dispose(&f);
+}
+END_TEST
+
+/* One of two deploy-token holders finishing uploads back to back, each finish overlapping the
+ * other's, for `ms` milliseconds: exits 0 when none of them timed out. */
+static void finisher_child(const char *name, int offset_ms, long ms)
+{
+	struct fixture f;
+	fixture_init(&f, name);
+	testenv_sleep_ms(offset_ms);
+	long long end = clock_mono_ms() + ms;
+	while (clock_mono_ms() < end) {
+		char id[ID_LEN + 1], ticket[GC_TICKET_MAX];
+		struct error err;
+		id_new(id);
+		int rc = gc_finish_begin(f.r, id, ticket, 10000, &err);
+		testenv_sleep_ms(30); /* checking the blobs, writing the manifest */
+		gc_finish_end(f.r, ticket);
+		if (rc < 0)
+			_exit(3);
+	}
+	fixture_dispose(&f);
+	_exit(0);
+}
+
+START_TEST(test_gc_back_to_back_finishes_do_not_starve_the_sweep)
+{
+	struct fixture f;
+	fixture_init(&f, "stream");
+	char orphan[65];
+	blob(&f, "an old blob nothing names", OLD, orphan);
+	pid_t pids[2];
+	for (int i = 0; i < 2; i++) {
+		pids[i] = fork();
+		ck_assert_int_ge(pids[i], 0);
+		if (pids[i] == 0)
+			finisher_child("stream", i * 15, 4000);
+	}
+	testenv_sleep_ms(200);  /* both are finishing, one after the other */
+	struct error err;
+	ck_assert_int_eq(model_gc_finishing(f.r, GC_FENCE_TTL_MS, &err), 1);
+	struct gc_stats st;
+	int sweeps = 0;
+	long long t0 = clock_mono_ms();
+	do {
+		sweep(&f, 0, &st);
+		sweeps++;
+	} while (st.blobs_deleted == 0 && sweeps < 10);
+	long long took = clock_mono_ms() - t0;
+	int status, running = 0;
+	for (int i = 0; i < 2; i++)
+		running += waitpid(pids[i], &status, WNOHANG) == 0;
+	ck_assert_msg(st.blobs_deleted == 1 && !blob_exists(&f, orphan),
+		      "%d sweeps during the finishes deleted nothing", sweeps);
+	ck_assert_int_eq(sweeps, 1);
+	ck_assert_msg(running == 2, "the finishes were over before the sweep (%lld ms)", took);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert_msg(WEXITSTATUS(status) == 0, "a finish waited for the sweep too long");
+	}
 	fixture_dispose(&f);
 }
 END_TEST
@@ -620,8 +748,9 @@ END_TEST
 /* A build as skiff-build runs it, following the sweep protocol (lib/gc.h): record the upload
  * phase, wait for the fence, then store what is missing, write the manifest, become ready.
  * Each build reuses the previous build's garbage blob (old, named by nothing when the build
- * starts) and leaves a new one behind. */
-static void builder_child(const char *name, int builds)
+ * starts) and leaves a new one behind. With `finish`, an upload of the deploy protocol
+ * instead: recorded as finishing, then the same from the check of the blobs on. */
+static void builder_child(const char *name, int builds, bool finish)
 {
 	struct fixture f;
 	fixture_init(&f, name);
@@ -629,12 +758,18 @@ static void builder_child(const char *name, int builds)
 	for (int b = 0; b < builds; b++) {
 		char id[ID_LEN + 1], fresh[65], garbage[65], text[64], key[64];
 		struct error err;
+		char ticket[GC_TICKET_MAX] = "";
 		deployment(&f, "site", "building", 100 + b, id);
-		cmd_free(&f, "LPUSH %s %s", "queue:active", id, NULL, NULL, NULL);
 		snprintf(key, sizeof(key), "deployment:%s", id);
-		cmd_free(&f, "HSET %s phase %s", key, "upload", NULL, NULL, NULL);
-		if (gc_fence_wait(f.r, 10000, &err) < 0)
-			_exit(3);
+		if (finish) {
+			if (gc_finish_begin(f.r, id, ticket, 10000, &err) < 0)
+				_exit(3);
+		} else {
+			cmd_free(&f, "LPUSH %s %s", "queue:active", id, NULL, NULL, NULL);
+			cmd_free(&f, "HSET %s phase %s", key, "upload", NULL, NULL, NULL);
+			if (gc_fence_wait(f.r, 10000, &err) < 0)
+				_exit(3);
+		}
 		snprintf(text, sizeof(text), "fresh %d of %d", b, getpid());
 		blob(&f, text, 0, fresh);
 		const char *names[2] = { fresh, prev_garbage };
@@ -644,8 +779,12 @@ static void builder_child(const char *name, int builds)
 		testenv_sleep_ms(3); /* the time between the check and the manifest */
 		manifest(&f, id, names, n, NULL, NULL, 0);
 		cmd_free(&f, "HSET %s state %s", key, "ready", NULL, NULL, NULL);
-		cmd_free(&f, "HSET %s phase %s", key, "", NULL, NULL, NULL);
-		cmd_free(&f, "LREM %s 0 %s", "queue:active", id, NULL, NULL, NULL);
+		if (finish) {
+			gc_finish_end(f.r, ticket);
+		} else {
+			cmd_free(&f, "HSET %s phase %s", key, "", NULL, NULL, NULL);
+			cmd_free(&f, "LREM %s 0 %s", "queue:active", id, NULL, NULL, NULL);
+		}
 		snprintf(text, sizeof(text), "garbage %d of %d", b, getpid());
 		blob(&f, text, OLD, garbage);
 		memcpy(prev_garbage, garbage, sizeof(garbage));
@@ -678,7 +817,7 @@ static int missing_named_blobs(struct fixture *f)
 	return missing;
 }
 
-static void race(const char *name, int *missing, size_t *deleted)
+static void race(const char *name, bool finish, int *missing, size_t *deleted)
 {
 	struct fixture f;
 	fixture_init(&f, name);
@@ -687,7 +826,7 @@ static void race(const char *name, int *missing, size_t *deleted)
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0)
-		builder_child(name, BUILDS);
+		builder_child(name, BUILDS, finish);
 	*deleted = 0;
 	int status = 0;
 	/* sweep with no grace period at all, as often as possible, while the builds run */
@@ -712,7 +851,17 @@ START_TEST(test_gc_sweeps_during_builds_never_delete_a_named_blob)
 {
 	int missing;
 	size_t deleted;
-	race("race", &missing, &deleted);
+	race("race", false, &missing, &deleted);
+	ck_assert_msg(missing == 0, "%d blobs named by ready manifests were deleted", missing);
+	ck_assert_msg(deleted > 0, "the sweeps reclaimed nothing");
+}
+END_TEST
+
+START_TEST(test_gc_sweeps_during_finishes_never_delete_a_named_blob)
+{
+	int missing;
+	size_t deleted;
+	race("finrace", true, &missing, &deleted);
 	ck_assert_msg(missing == 0, "%d blobs named by ready manifests were deleted", missing);
 	ck_assert_msg(deleted > 0, "the sweeps reclaimed nothing");
 }
@@ -867,8 +1016,11 @@ static Suite *gc_suite(void)
 	tcase_add_test(tc, test_gc_defers_while_a_build_uploads);
 	tcase_add_test(tc, test_gc_unreadable_kept_manifest_stops_the_sweep);
 	tcase_add_test(tc, test_gc_expired_blobs_outlive_the_grace);
-	tcase_add_test(tc, test_gc_defers_while_an_upload_finishes);
+	tcase_add_test(tc, test_gc_defers_for_a_long_finish);
+	tcase_add_test(tc, test_gc_waits_for_a_finish_that_began_before_it);
+	tcase_add_test(tc, test_gc_back_to_back_finishes_do_not_starve_the_sweep);
 	tcase_add_test(tc, test_gc_sweeps_during_builds_never_delete_a_named_blob);
+	tcase_add_test(tc, test_gc_sweeps_during_finishes_never_delete_a_named_blob);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("lifecycle");
 	tcase_add_unchecked_fixture(tc, testenv_setup, testenv_teardown);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #define GC_FENCE_POLL_MS 100
+#define GC_FINISH_POLL_MS 20
 
 struct gc_blob {
 	char hash[HASH_HEX_LEN + 1];
@@ -47,6 +48,7 @@ void gc_settings_default(struct gc_settings *s)
 {
 	s->grace_s = GC_GRACE_DEFAULT_S;
 	s->dry_run = false;
+	s->finish_wait_ms = GC_FINISH_WAIT_MS;
 }
 
 /* Room for one more element of size sz in *items (capacity *cap). */
@@ -198,9 +200,8 @@ static int gc_manifests(struct gc_run *g, struct error *err)
 	return 0;
 }
 
-/* 1 when a build is in its upload phase or an upload is finishing (either may be relying on
- * blobs it found stored). */
-static int gc_uploading(struct gc_run *g, struct error *err)
+/* 1 when a build is in its upload phase (it may be relying on blobs it found stored). */
+static int gc_building(struct gc_run *g, struct error *err)
 {
 	json_t *ids = NULL;
 	if (model_queue_active(g->r, &ids, err) < 0)
@@ -223,9 +224,35 @@ static int gc_uploading(struct gc_run *g, struct error *err)
 		}
 	}
 	json_decref(ids);
+	return found;
+}
+
+/* Waits up to set->finish_wait_ms for the uploads of the deploy protocol that began finishing
+ * before the fence was taken (none can begin while it is held): 0 once none is left, 1 when
+ * one still is. */
+static int gc_finishes_wait(struct gc_run *g, struct error *err)
+{
+	long long deadline = clock_mono_ms() + g->set->finish_wait_ms;
+	for (;;) {
+		int rc = model_gc_finishing(g->r, GC_FENCE_TTL_MS, err);
+		if (rc <= 0)
+			return rc;
+		if (clock_mono_ms() >= deadline) {
+			log_info("gc deferred: an upload is still finishing after %ld ms",
+				 g->set->finish_wait_ms);
+			return 1;
+		}
+		usleep(GC_FINISH_POLL_MS * 1000);
+	}
+}
+
+/* 1 when a build is in its upload phase or an upload is finishing (the latter only when the
+ * fence expired under a sweep that ran too long). */
+static int gc_uploading(struct gc_run *g, struct error *err)
+{
+	int found = gc_building(g, err);
 	if (found == 0) {
-		/* an upload of the deploy protocol between its check of the blobs and its manifest */
-		found = model_gc_finishing(g->r, clock_wall_ms(), GC_FENCE_TTL_MS, err);
+		found = model_gc_finishing(g->r, GC_FENCE_TTL_MS, err);
 		if (found > 0)
 			log_info("gc deferred: an upload is finishing");
 	}
@@ -315,8 +342,11 @@ int gc_sweep(struct redis *r, struct store *s, const struct gc_settings *set,
 		}
 		return rc;
 	}
-	/* a build that passed gc_fence_wait before the fence was taken may still be uploading */
-	rc = gc_uploading(&g, err);
+	/* a build that passed gc_fence_wait before the fence was taken may still be uploading;
+	 * an upload that began finishing before it is waited for */
+	rc = gc_building(&g, err);
+	if (rc == 0)
+		rc = gc_finishes_wait(&g, err);
 	if (rc != 0) {
 		if (rc > 0)
 			stats->deferred = true;
@@ -355,16 +385,40 @@ out:
 	return rc;
 }
 
-int gc_fence_wait(struct redis *r, long timeout_ms, struct error *err)
+/* Polls until no sweep holds the fence (ticket NULL) or until ticket is recorded as finishing
+ * (which happens only while none does): 0, or SKIFF_ETIMEOUT after timeout_ms. */
+static int gc_poll(struct redis *r, const char *ticket, long timeout_ms, struct error *err)
 {
 	long long deadline = clock_mono_ms() + timeout_ms;
 	for (;;) {
-		int held = model_gc_fence_held(r, err);
-		if (held <= 0)
-			return held;
+		int rc = ticket ? model_gc_finish_begin(r, ticket, err) : model_gc_fence_held(r, err);
+		if (rc < 0)
+			return rc;
+		if (rc == (ticket ? 1 : 0))
+			return 0;
 		if (clock_mono_ms() >= deadline)
 			return error_set(err, SKIFF_ETIMEOUT, "gc_running",
 					 "a store sweep is still running after %ld ms", timeout_ms);
 		usleep(GC_FENCE_POLL_MS * 1000);
 	}
+}
+
+int gc_fence_wait(struct redis *r, long timeout_ms, struct error *err)
+{
+	return gc_poll(r, NULL, timeout_ms, err);
+}
+
+int gc_finish_begin(struct redis *r, const char *id, char ticket[GC_TICKET_MAX],
+		    long timeout_ms, struct error *err)
+{
+	char nonce[17];
+	id_hex(nonce, 8);
+	snprintf(ticket, GC_TICKET_MAX, "%s.%s", id, nonce);
+	return gc_poll(r, ticket, timeout_ms, err);
+}
+
+void gc_finish_end(struct redis *r, const char ticket[GC_TICKET_MAX])
+{
+	if (ticket[0])
+		model_gc_finish_end(r, ticket);
 }

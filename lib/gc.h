@@ -18,10 +18,18 @@
  *    touches the store. Redis orders the two: either the sweep sees the phase and defers, or
  *    the build sees the fence and waits. So a blob a build finds already stored (and does not
  *    upload again) is never deleted under it, and its manifest is never missed.
- *  - an upload of the deploy protocol (never queued) does the same when it finishes: it is
- *    recorded as finishing (model_gc_finish_begin), waits for the fence, then checks that its
- *    blobs are stored and writes its manifest; the sweep defers while one is finishing. A
- *    blob deleted before that check is reported missing, and the client uploads it again. */
+ *  - an upload of the deploy protocol (never queued) is recorded as finishing
+ *    (gc_finish_begin) before it checks that its blobs are stored, and until it has written
+ *    its manifest. The record is made in one Redis script only while no sweep holds the fence
+ *    (else it waits and tries again), so "before" and "after" the fence are Redis's own order,
+ *    not any node's clock. Having taken the fence, the sweep waits (finish_wait_ms at most,
+ *    then defers) until every upload recorded before it is done; uploads that arrive later
+ *    wait for it. So uploads finishing back to back delay a sweep by one finish at most and
+ *    never keep it from running, and a finish that started before the sweep is never
+ *    undercut: its manifest is written before the sweep lists anything. A blob deleted
+ *    before an upload's check is reported missing, and the client uploads it again.
+ *    Builds keep the rule above: a build's upload phase lasts as long as its upload, and a
+ *    sweep that meets one defers to the next interval. */
 #ifndef SKIFF_GC_H
 #define SKIFF_GC_H
 
@@ -33,10 +41,13 @@
 
 #define GC_GRACE_DEFAULT_S 3600
 #define GC_FENCE_TTL_MS 600000      /* a sweep that dies leaves the fence this long at most */
+#define GC_FINISH_WAIT_MS 5000      /* how long a sweep waits for uploads finishing before it */
+#define GC_TICKET_MAX 48            /* an upload's record as finishing: its id and a nonce */
 
 struct gc_settings {
 	long long grace_s;          /* blobs, manifests and logs younger than this stay */
 	bool dry_run;               /* count what would go, delete nothing */
+	long finish_wait_ms;        /* for uploads that began finishing before the sweep */
 };
 
 struct gc_stats {
@@ -48,7 +59,8 @@ struct gc_stats {
 	size_t manifests_kept;
 	size_t manifests_dropped;
 	size_t logs_dropped;
-	bool deferred;              /* another sweep or an upload was running: nothing deleted */
+	bool deferred;              /* another sweep, a build's upload or a long finish: nothing
+				     * deleted */
 };
 
 void gc_settings_default(struct gc_settings *s);
@@ -59,5 +71,11 @@ int gc_sweep(struct redis *r, struct store *s, const struct gc_settings *set,
 /* For a build about to upload (after its phase says upload): returns once no sweep holds the
  * fence, or SKIFF_ETIMEOUT after timeout_ms. */
 int gc_fence_wait(struct redis *r, long timeout_ms, struct error *err);
+/* For an upload of the deploy protocol about to check its blobs: records it as finishing in
+ * ticket (made here) once no sweep holds the fence; SKIFF_ETIMEOUT after timeout_ms. Call
+ * gc_finish_end(ticket) when done, whatever this returned. */
+int gc_finish_begin(struct redis *r, const char *id, char ticket[GC_TICKET_MAX],
+		    long timeout_ms, struct error *err);
+void gc_finish_end(struct redis *r, const char ticket[GC_TICKET_MAX]);
 
 #endif

@@ -30,39 +30,53 @@ int model_gc_fence_held(struct redis *r, struct error *err)
 	return held;
 }
 
-int model_gc_finish_begin(struct redis *r, const char *id, long long now_ms, struct error *err)
+/* KEYS: gc:sweep, gc:finishing; ARGV: the ticket. Recorded only while no sweep holds the
+ * fence, at Redis's time: a sweep that takes the fence afterwards waits for exactly these. */
+static const char model_gc_finish_begin_lua[] =
+	"if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end "
+	"local t = redis.call('TIME') "
+	"redis.call('ZADD', KEYS[2], t[1] * 1000 + math.floor(t[2] / 1000), ARGV[1]) "
+	"return 1";
+
+int model_gc_finish_begin(struct redis *r, const char *ticket, struct error *err)
 {
-	char key[REDIS_KEY_MAX], score[24];
+	char fence[REDIS_KEY_MAX], key[REDIS_KEY_MAX];
+	redis_key(r, fence, "gc:sweep");
 	redis_key(r, key, "gc:finishing");
-	snprintf(score, sizeof(score), "%lld", now_ms);
-	redisReply *reply = redis_cmd(r, err, "ZADD %s %s %s", key, score, id);
-	if (!reply)
-		return model_script_failed(err);
+	const char *args[] = { fence, key, ticket };
+	redisReply *reply = NULL;
+	int rc = model_script_reply(r, model_gc_finish_begin_lua, 2, 3, args, &reply, err);
+	if (rc < 0)
+		return rc;
+	int recorded = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
 	freeReplyObject(reply);
-	return 0;
+	return recorded;
 }
 
-void model_gc_finish_end(struct redis *r, const char *id)
+void model_gc_finish_end(struct redis *r, const char *ticket)
 {
 	char key[REDIS_KEY_MAX];
 	struct error err;
 	redis_key(r, key, "gc:finishing");
-	redisReply *reply = redis_cmd(r, &err, "ZREM %s %s", key, id);
+	redisReply *reply = redis_cmd(r, &err, "ZREM %s %s", key, ticket);
 	if (reply)
 		freeReplyObject(reply);
 }
 
-/* KEYS: gc:finishing; ARGV: the oldest start still counted. Returns how many are left. */
+/* KEYS: gc:finishing; ARGV: the age in ms past which an entry is forgotten. Returns how many
+ * are left. */
 static const char model_gc_finishing_lua[] =
-	"redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1]) "
+	"local t = redis.call('TIME') "
+	"local oldest = t[1] * 1000 + math.floor(t[2] / 1000) - tonumber(ARGV[1]) "
+	"redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. oldest) "
 	"return redis.call('ZCARD', KEYS[1])";
 
-int model_gc_finishing(struct redis *r, long long now_ms, long max_age_ms, struct error *err)
+int model_gc_finishing(struct redis *r, long max_age_ms, struct error *err)
 {
-	char key[REDIS_KEY_MAX], oldest[24];
+	char key[REDIS_KEY_MAX], age[24];
 	redis_key(r, key, "gc:finishing");
-	snprintf(oldest, sizeof(oldest), "%lld", now_ms - max_age_ms);
-	const char *args[] = { key, oldest };
+	snprintf(age, sizeof(age), "%ld", max_age_ms);
+	const char *args[] = { key, age };
 	redisReply *reply = NULL;
 	int rc = model_script_reply(r, model_gc_finishing_lua, 1, 2, args, &reply, err);
 	if (rc < 0)

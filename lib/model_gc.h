@@ -14,15 +14,16 @@ int model_gc_fence_take(struct redis *r, const char *token, long ttl_ms, struct 
 void model_gc_fence_release(struct redis *r, const char *token);
 /* 1 when some sweep holds the fence, 0 when not. */
 int model_gc_fence_held(struct redis *r, struct error *err);
-/* The deployments whose upload is finishing (gc:finishing, a sorted set by start time): the
- * deploy protocol's finish checks that every blob is stored, then writes a manifest naming
- * them, so a sweep must not delete between the two. finish_begin before it waits for the
- * fence, finish_end when it is done whatever the outcome. */
-int model_gc_finish_begin(struct redis *r, const char *id, long long now_ms, struct error *err);
-void model_gc_finish_end(struct redis *r, const char *id);
-/* 1 when an upload began finishing less than max_age_ms before now_ms (older ones, left by a
- * program that died, are forgotten), 0 when none. */
-int model_gc_finishing(struct redis *r, long long now_ms, long max_age_ms, struct error *err);
+/* The uploads that are finishing (gc:finishing, a sorted set of tickets by start time in
+ * Redis's clock): the deploy protocol's finish checks that every blob is stored, then writes
+ * a manifest naming them, so a sweep must not delete between the two. finish_begin records
+ * ticket only while no sweep holds the fence (one script): 1 recorded, 0 fence held (nothing
+ * recorded: wait and call again). finish_end when it is done whatever the outcome. */
+int model_gc_finish_begin(struct redis *r, const char *ticket, struct error *err);
+void model_gc_finish_end(struct redis *r, const char *ticket);
+/* 1 when an upload began finishing less than max_age_ms ago by Redis's clock (older ones,
+ * left by a program that died, are forgotten), 0 when none. */
+int model_gc_finishing(struct redis *r, long max_age_ms, struct error *err);
 /* The schedule shared by every dispatcher (gc:turn, held interval_ms): 1 when owner's
  * dispatcher should run retention and the sweep now, 0 when another ran them less than
  * interval_ms ago. */

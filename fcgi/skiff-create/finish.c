@@ -7,7 +7,6 @@
 #include "tokens.h"
 #include "api.h"
 #include "app.h"
-#include "clock.h"
 #include "fastpath.h"
 #include "gc.h"
 #include "collect.h"
@@ -17,7 +16,6 @@
 #include "log.h"
 #include "manifest.h"
 #include "mime.h"
-#include "model_gc.h"
 #include "model_log.h"
 #include "model_upload.h"
 #include "site_config.h"
@@ -250,9 +248,14 @@ static int finish_answer(struct http_request *req, struct http_response *resp,
 }
 
 /* 409 missing_blobs with the list, so the client can upload them and finish again. */
-static int finish_missing(struct http_response *resp, json_t *missing)
+static int finish_missing(struct http_response *resp, const struct deployment *d,
+			  json_t *missing)
 {
 	char msg[128];
+	/* a blob present when the upload began (so not sent) may have been swept since */
+	log_info("upload finish: blobs missing from the store deployment=%s project=%s "
+		 "missing=%zu first=%s", d->id, d->project, json_array_size(missing),
+		 json_string_value(json_array_get(missing, 0)));
 	snprintf(msg, sizeof(msg), "%zu blobs are not uploaded yet", json_array_size(missing));
 	return response_json(resp, 409, json_pack("{s{sssssO}}", "error", "code", "missing_blobs",
 					      "message", msg, "missing", missing));
@@ -269,7 +272,8 @@ int create_deploy_finish(struct http_request *req, struct http_response *resp)
 	struct finish f = { .app = app, .entries = json_object(),
 			    .max_file = (unsigned long long)req->cfg->max_file_mb << 20 };
 	char *manifest = NULL;
-	bool preview = false, finishing = false;
+	bool preview = false;
+	char ticket[GC_TICKET_MAX] = "";
 	int status;
 	struct create_who who;
 	if (create_deploy_begin(req, &body, &d, &who, true, &err) < 0 ||
@@ -283,10 +287,7 @@ int create_deploy_finish(struct http_request *req, struct http_response *resp)
 	if (create_deploy_uploading(&d, &err) < 0 || app_store(app, &f.store, &err) < 0)
 		goto fail;
 	/* from the check of the blobs to the manifest, no sweep deletes (lib/gc.h) */
-	if (model_gc_finish_begin(app->redis, d.id, clock_wall_ms(), &err) < 0)
-		goto fail;
-	finishing = true;
-	if (gc_fence_wait(app->redis, GC_FENCE_TTL_MS, &err) < 0)
+	if (gc_finish_begin(app->redis, d.id, ticket, GC_FENCE_TTL_MS, &err) < 0)
 		goto fail;
 	list = json_loadb(buf_cstr(&files), files.len, 0, &jerr);
 	if (!list) {
@@ -296,7 +297,7 @@ int create_deploy_finish(struct http_request *req, struct http_response *resp)
 	if (create_deploy_missing(f.store, list, &missing, &err) < 0)
 		goto fail;
 	if (json_array_size(missing)) {
-		status = finish_missing(resp, missing);
+		status = finish_missing(resp, &d, missing);
 		goto out;
 	}
 	f.id = d.id;
@@ -336,8 +337,7 @@ int create_deploy_finish(struct http_request *req, struct http_response *resp)
 fail:
 	status = response_error(req, resp, &err);
 out:
-	if (finishing)
-		model_gc_finish_end(app->redis, d.id);
+	gc_finish_end(app->redis, ticket);
 	free(manifest);
 	json_decref(f.entries);
 	json_decref(missing);
