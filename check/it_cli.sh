@@ -2,7 +2,8 @@
 # it_cli.sh — the `skiff` command-line client against the whole stack (lighttpd, skiff-create,
 # Redis, the file store, skiff-serve): login stores the URL and token (0600 in a 0700
 # directory); deploy uploads a directory and it goes live; a second deploy with one file
-# changed uploads exactly one blob and an unchanged one none; --json prints one object; a bad
+# changed uploads exactly one blob and an unchanged one none; a blob swept between the
+# announcement and the finish is sent again; --json prints one object; a bad
 # token, an unknown project and a special file each exit non-zero with a precise message;
 # `skiff domains` lists, adds and removes a project's domains and chooses its primary.
 . "$(dirname "$0")/lib.sh"
@@ -320,6 +321,43 @@ A domains primary -p cli
 check_eq "domains primary without a name or --none: usage, exit 2" 2 $?
 A domains -p nosuch
 check_match "domains of an unknown project: exit 1" '^1 .*HTTP 404' "$? $(cat "$T/err")"
+
+# ---- a blob swept between the announcement and the finish is sent again ------------------
+# The store holds kept.txt's blob (old, named by nothing), so the server does not ask for it.
+# A sweep plays out by hand: it holds the fence (gc:sweep) while the CLI announces and uploads
+# index.html, so the finish waits; the blob is deleted under the fence; the fence goes. The
+# finish then finds the blob missing, answers 409 naming it, and the CLI sends it and finishes
+# again.
+E="$T/swept"
+mkdir -p "$E"
+echo '<h1>after a sweep</h1>' >"$E/index.html"
+echo 'in the store before the deploy, swept during it' >"$E/kept.txt"
+kh=$(sha256sum "$E/kept.txt" | cut -c1-64)
+ih=$(sha256sum "$E/index.html" | cut -c1-64)
+kblob="$T/store/blobs/$(echo "$kh" | cut -c1-2)/$kh"
+iblob="$T/store/blobs/$(echo "$ih" | cut -c1-2)/$ih"
+mkdir -p "$(dirname "$kblob")"
+cp "$E/kept.txt" "$kblob"
+rcli SET skiff:gc:sweep it-cli-sweep PX 60000 >/dev/null
+"$BIN/skiff" deploy "$E" --project cli >"$T/out" 2>"$T/err" &
+CLI_PID=$!
+# index.html stored: the announcement is done (its check of the blobs too) and the finish next
+wait_for 20 test -f "$iblob" || fail "swept blob: the CLI uploads index.html"
+rm "$kblob"
+rcli DEL skiff:gc:sweep >/dev/null
+wait $CLI_PID
+check_eq "swept blob: deploy exits 0" 0 $?
+check_match "swept blob: kept.txt was not asked for at first" ': 2 files, 1 to upload$' "$(cat "$T/out")"
+check_match "swept blob: sent again after the finish's 409" '^uploaded 2 blobs' "$(cat "$T/out")"
+SW=$(sed -n 's/^deployment \([a-z0-9]*\): .*/\1/p' "$T/out")
+[ -f "$kblob" ] && ok "swept blob: back in the store" || fail "swept blob: back in the store"
+wait_for 5 sh -c "[ \"\$(curl -sS -H 'Host: cli.localhost:$STACK_PORT' '$U/')\" = '<h1>after a sweep</h1>' ]" &&
+	ok "swept blob: the deployment is live" || fail "swept blob: the deployment is live"
+check_eq "swept blob: its bytes are served" 'in the store before the deploy, swept during it' \
+	"$(site cli /kept.txt)"
+check_match "swept blob: the server's log says why it answered 409" \
+	"upload finish: blobs missing from the store deployment=$SW project=cli missing=1 first=$kh" \
+	"$(cat "$T"/*.log)"
 
 "$BIN/skiff" --help >/dev/null && "$BIN/skiff" deploy --help | grep -q -- '--project SLUG' &&
 	ok "--help" || fail "--help"
