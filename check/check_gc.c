@@ -575,6 +575,138 @@ START_TEST(test_gc_defers_while_a_build_uploads)
 }
 END_TEST
 
+/* Returns once the redis-server of testenv has run a command naming `word` (MONITOR on c). */
+static void monitor_until(redisContext *c, const char *word)
+{
+	for (;;) {
+		redisReply *reply = NULL;
+		if (redisGetReply(c, (void **)&reply) != REDIS_OK)
+			_exit(5);
+		bool seen = reply->type == REDIS_REPLY_STATUS && strstr(reply->str, word);
+		freeReplyObject(reply);
+		if (seen)
+			return;
+	}
+}
+
+/* A child that runs act(arg) on its own connection as soon as Redis has run a command naming
+ * `word` (a step of the sweep in the parent); returns once it is watching. The child exits with
+ * act's answer. */
+static pid_t on_command(const char *name, const char *word,
+			int (*act)(struct fixture *, const char *), const char *arg)
+{
+	int watching[2];
+	ck_assert_int_eq(pipe(watching), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct fixture b;
+		fixture_init(&b, name);   /* ready before: act follows the command at once */
+		redisContext *c = redisConnectUnix(testenv_sock);
+		redisReply *reply = c && !c->err ? redisCommand(c, "MONITOR") : NULL;
+		if (!reply || write(watching[1], "w", 1) != 1)
+			_exit(4);
+		freeReplyObject(reply);
+		monitor_until(c, word);
+		_exit(act(&b, arg));
+	}
+	char w;
+	ck_assert_int_eq(read(watching[0], &w, 1), 1);
+	close(watching[0]);
+	close(watching[1]);
+	return pid;
+}
+
+static void child_exits(pid_t pid, int code)
+{
+	int status = 0;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(WEXITSTATUS(status), code);
+}
+
+/* A build entering its upload phase: then it waits for the fence. */
+static int build_enters_upload(struct fixture *b, const char *id)
+{
+	char key[64];
+	struct error err;
+	cmd_free(b, "LPUSH %s %s", "queue:active", id, NULL, NULL, NULL);
+	snprintf(key, sizeof(key), "deployment:%s", id);
+	cmd_free(b, "HSET %s phase %s", key, "upload", NULL, NULL, NULL);
+	return gc_fence_wait(b->r, 10000, &err) == 0 ? 0 : 3;
+}
+
+/* The fence gone under a sweep, as when the sweep outlives its TTL. */
+static int fence_expires(struct fixture *b, const char *unused)
+{
+	(void)unused;
+	cmd_free(b, "DEL %s", "gc:sweep", NULL, NULL, NULL, NULL);
+	return 0;
+}
+
+/* A project with `n` ready deployments whose manifests all name *named (one old blob), one old
+ * blob *orphan nothing names, and a build in its build phase (queue:active: *sentinel), whose
+ * record the sweep reads when it looks for builds uploading. */
+static void busy_store(struct fixture *f, int n, char sentinel[ID_LEN + 1], char named[65],
+		       char orphan[65])
+{
+	char key[64];
+	project(f, "site");
+	deployment(f, "site", "building", 1, sentinel);
+	snprintf(key, sizeof(key), "deployment:%s", sentinel);
+	cmd_free(f, "HSET %s phase %s", key, "build", NULL, NULL, NULL);
+	cmd_free(f, "LPUSH %s %s", "queue:active", sentinel, NULL, NULL, NULL);
+	blob(f, "an old blob nothing names", OLD, orphan);
+	blob(f, "named by the ready deployments", OLD, named);
+	const char *names[] = { named };
+	for (int i = 0; i < n; i++) {
+		char id[ID_LEN + 1];
+		deployment(f, "site", "ready", 10 + i, id);
+		manifest(f, id, names, 1, NULL, NULL, OLD);
+	}
+}
+
+/* A build that enters its upload phase after the sweep looked for uploading builds waits for
+ * the fence, so it is harmless: the sweep does not defer for it at its end. The build starts on
+ * the sweep's own read of another build's record, and many manifests keep the sweep busy
+ * meanwhile. */
+START_TEST(test_gc_build_waiting_for_the_fence_does_not_defer_it)
+{
+	struct fixture f;
+	fixture_init(&f, "latebuild");
+	char sentinel[ID_LEN + 1], late[ID_LEN + 1], orphan[65], named[65];
+	busy_store(&f, 400, sentinel, named, orphan);
+	deployment(&f, "site", "building", 2, late);
+	pid_t pid = on_command("latebuild", sentinel, build_enters_upload, late);
+	struct gc_stats st;
+	sweep(&f, 3600, &st);
+	child_exits(pid, 0);
+	ck_assert_msg(!st.deferred, "the sweep deferred for a build waiting for it");
+	ck_assert_uint_eq(st.manifests_kept, 400);
+	ck_assert_uint_eq(st.blobs_deleted, 1);
+	ck_assert(!blob_exists(&f, orphan) && blob_exists(&f, named));
+	fixture_dispose(&f);
+}
+END_TEST
+
+/* A sweep whose fence expired before it deletes (a build or an upload may have got past it)
+ * deletes nothing. */
+START_TEST(test_gc_defers_when_its_fence_expired)
+{
+	struct fixture f;
+	fixture_init(&f, "expired");
+	char sentinel[ID_LEN + 1], orphan[65], named[65];
+	busy_store(&f, 400, sentinel, named, orphan);
+	pid_t pid = on_command("expired", sentinel, fence_expires, NULL);
+	struct gc_stats st;
+	sweep(&f, 3600, &st);
+	child_exits(pid, 0);
+	ck_assert(st.deferred);
+	ck_assert_uint_eq(st.blobs_deleted, 0);
+	ck_assert(blob_exists(&f, orphan));
+	fixture_dispose(&f);
+}
+END_TEST
+
 /* An upload of the deploy protocol is never queued: one that began finishing before the sweep
  * and is still finishing after finish_wait_ms makes it defer; one left by a program that died
  * is forgotten after GC_FENCE_TTL_MS; none begins while a sweep holds the fence. */
@@ -1016,6 +1148,8 @@ static Suite *gc_suite(void)
 	tcase_add_test(tc, test_gc_defers_while_a_build_uploads);
 	tcase_add_test(tc, test_gc_unreadable_kept_manifest_stops_the_sweep);
 	tcase_add_test(tc, test_gc_expired_blobs_outlive_the_grace);
+	tcase_add_test(tc, test_gc_build_waiting_for_the_fence_does_not_defer_it);
+	tcase_add_test(tc, test_gc_defers_when_its_fence_expired);
 	tcase_add_test(tc, test_gc_defers_for_a_long_finish);
 	tcase_add_test(tc, test_gc_waits_for_a_finish_that_began_before_it);
 	tcase_add_test(tc, test_gc_back_to_back_finishes_do_not_starve_the_sweep);

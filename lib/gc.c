@@ -246,19 +246,6 @@ static int gc_finishes_wait(struct gc_run *g, struct error *err)
 	}
 }
 
-/* 1 when a build is in its upload phase or an upload is finishing (the latter only when the
- * fence expired under a sweep that ran too long). */
-static int gc_uploading(struct gc_run *g, struct error *err)
-{
-	int found = gc_building(g, err);
-	if (found == 0) {
-		found = model_gc_finishing(g->r, GC_FENCE_TTL_MS, err);
-		if (found > 0)
-			log_info("gc deferred: an upload is finishing");
-	}
-	return found;
-}
-
 static int gc_hash_cmp(const void *a, const void *b)
 {
 	return memcmp(a, b, HASH_HEX_LEN);
@@ -360,14 +347,15 @@ int gc_sweep(struct redis *r, struct store *s, const struct gc_settings *set,
 	    (rc = gc_manifests(&g, err)) < 0)
 		goto out;
 	stats->blobs = g.nblobs;
-	/* and one that did not wait for the fence (see gc.h) must not lose what it found */
-	rc = gc_uploading(&g, err);
-	if (rc != 0) {
-		if (rc > 0)
-			stats->deferred = true;
-		rc = rc < 0 ? rc : 0;
-		goto out;
+	/* while the fence stays ours, no build or upload got past it since the checks above */
+	rc = model_gc_fence_renew(r, token, GC_FENCE_TTL_MS, err);
+	if (rc == 0) {
+		log_warn("gc deferred: the sweep ran longer than its fence (%d ms)", GC_FENCE_TTL_MS);
+		stats->deferred = true;
 	}
+	if (rc <= 0)
+		goto out;
+	rc = 0;
 	gc_delete(&g);
 	log_info("gc swept blobs=%zu named=%zu young=%zu deleted=%zu bytes=%llu manifests_kept=%zu "
 		 "manifests_dropped=%zu logs_dropped=%zu%s",

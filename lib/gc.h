@@ -7,17 +7,19 @@
  * expired deployment's manifest counts its age from the expiry (the record's `expired`), so
  * the blobs of the deployment that was current a moment ago outlive its last requests.
  *
- * Safety against a build running during the sweep:
+ * Safety against builds and uploads running during the sweep:
  *  - a blob younger than the grace period is never deleted (a build uploads its blobs before
  *    its manifest);
  *  - the manifests are read after the blobs are listed, so a manifest written meanwhile is
  *    seen;
- *  - the sweep holds a fence (gc:sweep, with a TTL) while it decides and deletes, and deletes
- *    nothing when a build is in its upload phase as it starts or before it deletes; a build
+ *  - the sweep holds a fence (gc:sweep, with a TTL) while it decides and deletes. A build
  *    entering its upload phase calls gc_fence_wait() after recording the phase and before it
- *    touches the store. Redis orders the two: either the sweep sees the phase and defers, or
- *    the build sees the fence and waits. So a blob a build finds already stored (and does not
- *    upload again) is never deleted under it, and its manifest is never missed.
+ *    touches the store; the sweep, having taken the fence, defers when a build is in its
+ *    upload phase. Redis orders the two: either the sweep sees the phase and defers, or the
+ *    build sees the fence and waits. So a blob a build finds already stored (and does not
+ *    upload again) is never deleted under it, and its manifest is never missed. A build's
+ *    upload phase lasts as long as its upload: a sweep that meets one defers to the next
+ *    interval.
  *  - an upload of the deploy protocol (never queued) is recorded as finishing
  *    (gc_finish_begin) before it checks that its blobs are stored, and until it has written
  *    its manifest. The record is made in one Redis script only while no sweep holds the fence
@@ -28,8 +30,10 @@
  *    never keep it from running, and a finish that started before the sweep is never
  *    undercut: its manifest is written before the sweep lists anything. A blob deleted
  *    before an upload's check is reported missing, and the client uploads it again.
- *    Builds keep the rule above: a build's upload phase lasts as long as its upload, and a
- *    sweep that meets one defers to the next interval. */
+ *  - past those checks, builds and uploads that arrive wait for the fence, so they cannot
+ *    make the sweep defer (a sweep of a large store would otherwise rarely finish while
+ *    builds run); before it deletes, the sweep only makes sure the fence is still its own
+ *    (renewing it) and defers if it expired meanwhile. */
 #ifndef SKIFF_GC_H
 #define SKIFF_GC_H
 

@@ -18,6 +18,27 @@ void model_gc_fence_release(struct redis *r, const char *token)
 	model_script_unlock(r, key, token);
 }
 
+/* KEYS: gc:sweep; ARGV: token, ttl_ms. 1 and held ttl_ms more when token holds it, else 0. */
+static const char model_gc_fence_renew_lua[] =
+	"if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end "
+	"redis.call('PEXPIRE', KEYS[1], ARGV[2]) "
+	"return 1";
+
+int model_gc_fence_renew(struct redis *r, const char *token, long ttl_ms, struct error *err)
+{
+	char key[REDIS_KEY_MAX], ttl[24];
+	redis_key(r, key, "gc:sweep");
+	snprintf(ttl, sizeof(ttl), "%ld", ttl_ms);
+	const char *args[] = { key, token, ttl };
+	redisReply *reply = NULL;
+	int rc = model_script_reply(r, model_gc_fence_renew_lua, 1, 3, args, &reply, err);
+	if (rc < 0)
+		return rc;
+	int held = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
+	freeReplyObject(reply);
+	return held;
+}
+
 int model_gc_fence_held(struct redis *r, struct error *err)
 {
 	char key[REDIS_KEY_MAX];
