@@ -2,7 +2,7 @@
  * upload → promote) and always leaves it in a final state with its log archived. */
 #include "build.h"
 #include "build_env.h"
-#include "fastpath.h"
+#include "fastpath_switch.h"
 #include "build_log.h"
 #include "build_state.h"
 #include "cache.h"
@@ -121,7 +121,7 @@ static int build_execute(struct build *b, struct error *err)
 					      MODEL_SET(FILES) | MODEL_SET(BYTES) |
 					      MODEL_SET(BYTES_UPLOADED), err);
 	if (rc == 0)
-		fastpath_drop(b->cfg->fastpath_dir, b->deployment.project); /* after the write */
+		fastpath_switch_announce(b->redis, b->cfg, b->deployment.project); /* after the write */
 	return rc;
 }
 

@@ -7,7 +7,7 @@
 #include "tokens.h"
 #include "api.h"
 #include "app.h"
-#include "fastpath.h"
+#include "fastpath_switch.h"
 #include "gc.h"
 #include "collect.h"
 #include "compress.h"
@@ -327,7 +327,7 @@ int create_deploy_finish(struct http_request *req, struct http_response *resp)
 	if (rc < 0)
 		goto fail;
 	if (!preview)
-		fastpath_drop(req->cfg->fastpath_dir, d.project);  /* after the write */
+		fastpath_switch_announce(app->redis, req->cfg, d.project);  /* after the write */
 	log_info("upload finished deployment=%s project=%s files=%llu bytes=%llu preview=%d", d.id,
 		 d.project, f.files, f.bytes, preview);
 	d.files = change.files;

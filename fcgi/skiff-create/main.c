@@ -20,7 +20,7 @@
 #include "auth.h"
 #include "endpoint.h"
 #include "env.h"
-#include "fastpath.h"
+#include "fastpath_switch.h"
 #include "html.h"
 #include "html_form.h"
 #include "id.h"
@@ -371,7 +371,7 @@ static int create_rollback_act(struct http_request *req, struct http_response *r
 	    create_valid_id(id, "deploymentId", err) < 0 ||
 	    model_lifecycle_rollback(app->redis, slug, id, pin, create_who(req), err) < 0)
 		return err->code;
-	fastpath_drop(req->cfg->fastpath_dir, slug);   /* after the write: see lib/fastpath.h */
+	fastpath_switch_announce(app->redis, req->cfg, slug);   /* after the write: see lib/fastpath.h */
 	log_info("rollback project=%s deployment=%s pinned=%d by=%s", slug, id, pin, create_who(req));
 	char loc[96];
 	snprintf(loc, sizeof(loc), "/projects/%s", slug);
@@ -517,7 +517,7 @@ static int create_delete_act(struct http_request *req, struct http_response *res
 				 "or ?confirm=%s)", slug, slug);
 	if (model_lifecycle_delete(app->redis, slug, err) < 0)
 		return err->code;
-	fastpath_drop(req->cfg->fastpath_dir, slug);
+	fastpath_switch_announce(app->redis, req->cfg, slug);
 	log_info("project deleted project=%s by=%s", slug, create_who(req));
 	return create_done(resp, is_form, "/projects", 200,
 			   json_pack("{s:s,s:{s:s}}", "status", "deleted", "data", "projectSlug",

@@ -13,7 +13,7 @@
 #include "api.h"
 #include "app.h"
 #include "env.h"
-#include "fastpath.h"
+#include "fastpath_switch.h"
 #include "hook.h"
 #include "host.h"
 #include "html.h"
@@ -342,7 +342,7 @@ static int settings_apply(struct http_request *req, const char *slug, json_t *bo
 		 json_array_size(changed), settings_who(req));
 	/* a redirected {slug}.{domain} is never answered from the fast path's tree */
 	if (set & (PROJECT_SET(PRIMARY_DOMAIN) | PROJECT_SET(REDIRECT_PROJECT)))
-		fastpath_drop(cfg->fastpath_dir, slug);   /* after the write: see lib/fastpath.h */
+		fastpath_switch_announce(app->redis, cfg, slug);   /* after the write: see lib/fastpath.h */
 	/* the indexes beside the record, as creation keeps them */
 	struct error e2;
 	bool had_hook = old.webhook_secret[0], has_hook = change.webhook_secret[0];
@@ -430,7 +430,7 @@ int create_primary(struct http_request *req, struct http_response *resp)
 					   settings_who(req), &err) < 0))
 		goto fail;
 	if (set) {
-		fastpath_drop(req->cfg->fastpath_dir, slug);   /* after the write */
+		fastpath_switch_announce(app->redis, req->cfg, slug);   /* after the write */
 		log_info("primary domain set project=%s domain=%s redirect_project=%d by=%s", slug,
 			 change.primary_domain[0] ? change.primary_domain : "-",
 			 change.redirect_project, settings_who(req));

@@ -4,6 +4,7 @@
 #include "listener.h"
 #include "client.h"
 #include "feed.h"
+#include "sites.h"
 #include "link.h"
 #include "loop.h"
 #include "mailbox.h"
@@ -123,6 +124,7 @@ static void bridge_cmd_up(struct bridge *b)
 static void bridge_sub_up(struct bridge *b)
 {
 	feed_resubscribe(b);
+	sites_subscribe(b);
 }
 
 static struct event *bridge_timer(struct bridge *b, event_callback_fn fn, uint64_t usec)
