@@ -201,6 +201,7 @@ struct bridge {
 	struct event *watchdog;
 	struct event *sigterm, *sigint;
 	struct link cmd, sub;
+	struct sites *sites;         /* the fast path's dropping thread (sites.c); NULL when off */
 	struct feed *feeds[FEED_BUCKETS];
 	size_t nfeeds;
 	struct mailbox inbox;        /* from the loops */

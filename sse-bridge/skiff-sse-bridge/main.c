@@ -93,6 +93,7 @@ static void bridge_stop(struct bridge *b)
 	mailbox_drain(&b->inbox);
 	link_close(&b->cmd);   /* pending callbacks run with NULL and answer their checks */
 	link_close(&b->sub);
+	sites_stop(b);
 	feed_answer_waiting(b);
 	feed_free_all(b);
 	for (unsigned i = 0; i < b->nloops; i++)
@@ -168,6 +169,10 @@ static int bridge_run(const struct config *cfg)
 			log_error("thread start failed error=\"%s\"", strerror(errno));
 			goto out;
 		}
+	if (sites_start(b) < 0) {
+		log_error("thread start failed error=\"%s\"", strerror(errno));
+		goto out;
+	}
 	link_connect(&b->cmd);
 	link_connect(&b->sub);
 	b->sigterm = evsignal_new(b->base, SIGTERM, bridge_on_signal, b);

@@ -1,4 +1,5 @@
-/* sites.c — drops this node's fast-path link of each site another node switched. */
+/* sites.c — drops this node's fast-path link of each site another node switched, in a
+ * thread of its own, in the order announced. */
 #include "sites.h"
 #include "fastpath.h"
 #include "fastpath_switch.h"
@@ -6,7 +7,66 @@
 #include "model_switch.h"
 #include "validate.h"
 
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+
+struct sites {
+	const char *dir;                           /* fastpath_dir */
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char queue[SITES_QUEUE_MAX][SLUG_MAX + 1]; /* a ring: first, n */
+	size_t first, n;
+	int all;                                   /* drop every link before the queue */
+	int stop;
+};
+
+static void *sites_main(void *arg)
+{
+	struct sites *s = arg;
+	char slug[SLUG_MAX + 1];
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->all && !s->n && !s->stop)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->all) {
+			s->all = 0;
+			s->n = 0;   /* every link goes: the queued ones with them */
+			pthread_mutex_unlock(&s->mu);
+			int n = fastpath_switch_drop_all(s->dir);
+			log_info("fastpath links dropped count=%d", n);
+			pthread_mutex_lock(&s->mu);
+		} else if (s->n) {
+			memcpy(slug, s->queue[s->first], sizeof(slug));
+			s->first = (s->first + 1) % SITES_QUEUE_MAX;
+			s->n--;
+			pthread_mutex_unlock(&s->mu);
+			fastpath_drop(s->dir, slug);
+			log_debug("fastpath switch site=%s", slug);
+			pthread_mutex_lock(&s->mu);
+		} else {
+			break;   /* stop, with nothing left to drop */
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Hands slug (NULL: every site) to the thread. */
+static void sites_post(struct sites *s, const char *slug)
+{
+	pthread_mutex_lock(&s->mu);
+	if (!slug || s->n == SITES_QUEUE_MAX) {
+		s->all = 1;
+	} else {
+		memcpy(s->queue[(s->first + s->n) % SITES_QUEUE_MAX], slug, SLUG_MAX + 1);
+		s->n++;
+	}
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
 
 static void sites_on_message(redisAsyncContext *ac, void *r, void *privdata)
 {
@@ -14,34 +74,59 @@ static void sites_on_message(redisAsyncContext *ac, void *r, void *privdata)
 	struct link *l = ac->data;
 	struct bridge *b = l->bridge;
 	redisReply *reply = r;
-	const char *dir = b->cfg->fastpath_dir;
-	if (!reply || b->stopping || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3 ||
-	    reply->element[0]->type != REDIS_REPLY_STRING ||
+	if (!reply || b->stopping || !b->sites || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements < 3 || reply->element[0]->type != REDIS_REPLY_STRING ||
 	    reply->element[1]->type != REDIS_REPLY_STRING ||
 	    !model_switch_channel_is(b->cfg, reply->element[1]->str, reply->element[1]->len))
 		return;
 	const char *type = reply->element[0]->str;
 	if (!strcmp(type, "subscribe")) {
 		/* from now on every switch reaches us: forget what may have been missed before */
-		int n = fastpath_switch_drop_all(dir);
-		log_info("fastpath switches subscribed dropped=%d", n);
+		log_info("fastpath switches subscribed");
+		sites_post(b->sites, NULL);
 	} else if (!strcmp(type, "message") && reply->element[2]->type == REDIS_REPLY_STRING) {
 		char slug[SLUG_MAX + 1];
 		struct error err;
 		if (reply->element[2]->len >= sizeof(slug))
 			return;
+		memset(slug, 0, sizeof(slug));
 		memcpy(slug, reply->element[2]->str, reply->element[2]->len);
-		slug[reply->element[2]->len] = '\0';
 		if (validate_slug(slug, &err) < 0)
 			return;
-		fastpath_drop(dir, slug);
-		log_debug("fastpath switch site=%s", slug);
+		sites_post(b->sites, slug);
 	}
+}
+
+int sites_start(struct bridge *b)
+{
+	if (!b->cfg->fastpath_dir[0])
+		return 0;
+	struct sites *s = calloc(1, sizeof(*s));
+	if (!s)
+		abort();
+	s->dir = b->cfg->fastpath_dir;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	/* signals go to the main thread's event base, never to this thread */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int rc = pthread_create(&s->thread, NULL, sites_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		pthread_cond_destroy(&s->cv);
+		pthread_mutex_destroy(&s->mu);
+		free(s);
+		errno = rc;
+		return -1;
+	}
+	b->sites = s;
+	return 0;
 }
 
 void sites_subscribe(struct bridge *b)
 {
-	if (!b->cfg->fastpath_dir[0] || !b->sub.up || !b->sub.ac)
+	if (!b->sites || !b->sub.up || !b->sub.ac)
 		return;
 	char channel[MODEL_SWITCH_KEY_MAX];
 	model_switch_channel_key(b->cfg, channel);
@@ -49,4 +134,20 @@ void sites_subscribe(struct bridge *b)
 	size_t len[2] = { strlen(argv[0]), strlen(channel) };
 	if (redisAsyncCommandArgv(b->sub.ac, sites_on_message, NULL, 2, argv, len) != REDIS_OK)
 		log_warn("fastpath switches not subscribed");
+}
+
+void sites_stop(struct bridge *b)
+{
+	struct sites *s = b->sites;
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->stop = 1;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+	b->sites = NULL;
 }
