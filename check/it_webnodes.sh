@@ -61,6 +61,7 @@ for dir in "$T" "$T/b"; do
 	PIDS="$PIDS $!"
 	SKIFF_CONFIG=$dir/skiff.conf "$BIN/skiff-sse-bridge" >>"$dir/sse-bridge.log" 2>&1 &
 	PIDS="$PIDS $!"
+	BRIDGE_B=$!
 done
 "$BIN/skiff-dispatch" >>"$T/dispatch.log" 2>&1 &
 PIDS="$PIDS $!"
@@ -282,6 +283,19 @@ check_eq "... and the three versions on both nodes" "versions seen 3 3" "$(head 
 within "after the last rollback both nodes serve it" \
 	"$(a=$(switch_seen $PA v1); b=$(switch_seen $PB v1); [ "$a" = never ] || [ "$b" = never ] && echo never || echo $((a > b ? a : b)))"
 
+# ---- a node whose bridge is down keeps its trees until the bridge subscribes again -----------
+warm B "$T/b" $PB
+kill "$BRIDGE_B"
+wait "$BRIDGE_B" 2>/dev/null
+code=$(api $PA POST /api/projects/flip/rollback "{\"deploymentId\":\"$D2\"}")
+check_eq "node A: rollback while node B's bridge is down" 200 "$code"
+sleep 2.5
+check_eq "... node B still serves the tree it had (the limit doc/operators.md states)" "v1 v2" \
+	"$(version $PB) $(version $PA)"
+SKIFF_CONFIG=$T/b/skiff.conf "$BIN/skiff-sse-bridge" >>"$T/b/sse-bridge.log" 2>&1 &
+PIDS="$PIDS $!"
+within "... and serves the rollback once its bridge is back (it drops every link)" "$(switch_seen $PB v2)"
+
 # ---- a custom domain added through A is served by B -----------------------------------------
 DOM=www.flip.test
 check_eq "node B: the custom domain serves nothing before it is added" 404 "$(req $PB d / "$DOM:$PA")"
@@ -290,7 +304,7 @@ check_eq "node A: the custom domain is added" 201 "$code"
 wait_for 20 sh -c "[ \"\$(redis-cli -s '$T/redis.sock' hget skiff:domain:$DOM state)\" = verified ]" ||
 	fail "the dispatcher verifies the domain: $(rcli hget skiff:domain:$DOM state)"
 wait_for 3 sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: $DOM:$PA' http://127.0.0.1:$PB/page.html)\" = 200 ]"
-check_eq "node B serves the custom domain with the current deployment" "200 flip page.html v1" \
+check_eq "node B serves the custom domain with the current deployment" "200 flip page.html v2" \
 	"$(req $PB d /page.html "$DOM:$PA") $(head -n 1 "$T/d.b")"
 
 # ---- a deletion through A ends the site on B ------------------------------------------------
