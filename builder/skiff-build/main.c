@@ -120,8 +120,8 @@ static int build_execute(struct build *b, struct error *err)
 	rc = model_deployment_promote_claimed(b->redis, b->id, b->claim, &change,
 					      MODEL_SET(FILES) | MODEL_SET(BYTES) |
 					      MODEL_SET(BYTES_UPLOADED), err);
-	if (rc == 0)
-		fastpath_switch_announce(b->redis, b->cfg, b->deployment.project); /* after the write */
+	if (rc == 0)   /* after the write */
+		fastpath_switch_announce(b->redis, b->cfg, b->deployment.project);
 	return rc;
 }
 

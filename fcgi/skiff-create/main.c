@@ -371,7 +371,7 @@ static int create_rollback_act(struct http_request *req, struct http_response *r
 	    create_valid_id(id, "deploymentId", err) < 0 ||
 	    model_lifecycle_rollback(app->redis, slug, id, pin, create_who(req), err) < 0)
 		return err->code;
-	fastpath_switch_announce(app->redis, req->cfg, slug);   /* after the write: see lib/fastpath.h */
+	fastpath_switch_announce(app->redis, req->cfg, slug);   /* after the write */
 	log_info("rollback project=%s deployment=%s pinned=%d by=%s", slug, id, pin, create_who(req));
 	char loc[96];
 	snprintf(loc, sizeof(loc), "/projects/%s", slug);

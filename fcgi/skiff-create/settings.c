@@ -342,7 +342,7 @@ static int settings_apply(struct http_request *req, const char *slug, json_t *bo
 		 json_array_size(changed), settings_who(req));
 	/* a redirected {slug}.{domain} is never answered from the fast path's tree */
 	if (set & (PROJECT_SET(PRIMARY_DOMAIN) | PROJECT_SET(REDIRECT_PROJECT)))
-		fastpath_switch_announce(app->redis, cfg, slug);   /* after the write: see lib/fastpath.h */
+		fastpath_switch_announce(app->redis, cfg, slug);   /* after the write */
 	/* the indexes beside the record, as creation keeps them */
 	struct error e2;
 	bool had_hook = old.webhook_secret[0], has_hook = change.webhook_secret[0];
