@@ -3,14 +3,16 @@
 # wrk against one lighttpd that serves the same bytes four ways (skiff-serve with X-Sendfile,
 # the fast path — lighttpd answering from skiff's tree through mod_magnet, as
 # apache/lighttpd.conf.in does —, a no-op FastCGI responder with X-Sendfile under the same
-# FastCGI settings, lighttpd's own static file handler), for a 4 KiB file, a 1 MiB file and
-# random files of a 10,000-file deployment. Prints requests/s, the ratios, and Redis commands
+# FastCGI settings, lighttpd's own static file handler with Debian's MIME types, so that it
+# sends a type, ETag and Last-Modified as the fast path does), for a 4 KiB file, a 1 MiB file and
+# 1,000 files spread over a 10,000-file deployment (BENCH_RANDOM=1: random ones of the 10,000). Prints requests/s, the ratios, and Redis commands
 # per skiff-serve request. Then the same under Apache httpd (event MPM with Debian's settings,
 # apache/skiff-sites.conf as shipped): skiff-serve alone (mod_proxy_fcgi, mod_xsendfile), the
 # fast path (mod_rewrite and mod_headers reading skiff's tree), and Apache's own static file serving.
 # Beside requests/s, the web server's CPU time per request (user + system of its processes,
 # from /proc) for the fast path and static: on a shared machine req/s moves with the load of
-# others, CPU per request much less.
+# others, CPU per request much less; the fast path and static take turns, and each round's
+# fast/static is printed beside the best runs'.
 # Bounded: BENCH_SECONDS (default 10) per measurement, 24 measurements (BENCH_ROUNDS=2).
 # BENCH_SERVERS="lighttpd apache" (the default) measures both web servers, or one of them.
 # Not part of make check.
@@ -95,6 +97,15 @@ redis-cli -s "$T/redis.sock" hset skiff:deployment:benchbench22 project bench st
 redis-cli -s "$T/redis.sock" hset skiff:project:fast current fastfastfa22 >/dev/null
 redis-cli -s "$T/redis.sock" hset skiff:deployment:fastfastfa22 project fast state ready >/dev/null
 
+# lighttpd's static speed is that of a static site as Debian's lighttpd.conf serves it: with
+# mimetype.assign from /etc/mime.types, hence a Content-Type, ETag and Last-Modified as the
+# fast path sends them (with no type, application/octet-stream, lighttpd sends neither).
+MIME=/usr/share/lighttpd/create-mime.conf.pl
+if [ -x "$MIME" ]; then
+	MIME="include_shell \"$MIME\""
+else
+	MIME='mimetype.assign = ( ".html" => "text/html", ".bin" => "application/octet-stream" )'
+fi
 cat >"$T/lighttpd.conf" <<CONF
 server.document-root = "$T/static"
 server.bind = "127.0.0.1"
@@ -125,6 +136,10 @@ else \$HTTP["host"] =~ "^bench\\." {
 		"check-local" => "disable", "max-procs" => $PROCS,
 		"x-sendfile" => "enable", "x-sendfile-docroot" => ( "$T/store/blobs" ) ) ) )
 }
+else \$HTTP["host"] =~ "^static\\." {
+	# as Debian's lighttpd.conf sets it: without a type lighttpd sends no ETag or Last-Modified
+	$MIME
+}
 CONF
 lighttpd -D -f "$T/lighttpd.conf" 2>"$T/lighttpd.stderr" &
 LIGHTTPD=$!
@@ -144,6 +159,9 @@ for h in bench fast noop static; do
 	want=$(sha256sum <"$T/static/file4k.html")
 	[ "$got" = "$want" ] || { echo "bench: $h does not serve the same bytes" >&2; exit 1; }
 done
+curl -sS -o /dev/null -D "$T/static.head" -H "Host: static.localhost:$PORT" "$U/file4k.html"
+grep -qi '^ETag:' "$T/static.head" && grep -qi '^Content-Type: text/html' "$T/static.head" ||
+	{ echo "bench: static lacks its ETag or type: $(cat "$T/static.head")" >&2; exit 1; }
 # The 10,000-file deployment: 1,000 distinct files spread over the whole table, in turn.
 # (10,000 random paths make lighttpd 1.4.69 itself stall, and sometimes crash, with
 # X-Sendfile, for the no-op responder as much as for skiff-serve: BENCH_RANDOM=1 runs them.)
@@ -204,29 +222,46 @@ rps() {
 		if ($1 > 0) printf "%.1f", (b - a) * 1000000 / hz / $1 }' "$T/wrk.out" >"$T/cpu.out"
 	awk '/^Requests\/sec:/ { printf "%d", $2 }' "$T/wrk.out"
 }
-# best HOSTPREFIX PATH: the better of two runs in requests/s; the lower CPU per request of
-# the two in $T/cpu.best
+# best HOSTPREFIX PATH: the better of two runs in requests/s
 best() {
 	a=$(rps "$@")
-	ca=$(cat "$T/cpu.out")
 	b=$(rps "$@")
-	least "$ca" "$(cat "$T/cpu.out")" >"$T/cpu.best"
 	max "$a" "$b"
 }
 # least A B: the smaller of two CPU figures, either of which may be empty
 least() { awk -v a="$1" -v b="$2" 'BEGIN { print (a != "" && (b == "" || a + 0 <= b + 0)) ? a : b }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 max() { [ "${1:-0}" -ge "${2:-0}" ] 2>/dev/null && echo "${1:-0}" || echo "${2:-0}"; }
+# versus PATH STATIC_URL FAST_URL: static and the fast path measured in turn, ROUNDS times each
+# (a shared machine's load moves between runs; taking turns spreads it over both). Sets st and
+# f (the better requests/s of each), sc and fc (the lower CPU per request of each), and pairs
+# (fast/static of each round).
+versus() {
+	st=0 f=0 sc= fc= pairs=
+	k=0
+	while [ $k -lt "$ROUNDS" ]; do
+		U=$2
+		a=$(rps static "$1")
+		sc=$(least "$sc" "$(cat "$T/cpu.out")")
+		U=$3
+		b=$(rps fast "$1")
+		fc=$(least "$fc" "$(cat "$T/cpu.out")")
+		st=$(max "$st" "$a")
+		f=$(max "$f" "$b")
+		pairs="$pairs $(ratio "$b" "$a")"
+		k=$((k + 1))
+	done
+}
 SERVERS=${BENCH_SERVERS:-lighttpd apache}
+# Machines are noisy: each measurement runs BENCH_ROUNDS times, in turn with what it is
+# compared with, and the best run of each counts.
+ROUNDS=${BENCH_ROUNDS:-2}
 status=0
 case " $SERVERS " in *" lighttpd "*) ;; *) SKIP_LIGHTTPD=1 ;; esac
 [ -n "${SKIP_LIGHTTPD:-}" ] || {
 echo "skiff-serve benchmark: wrk -c$CONNS, ${SECS}s each, lighttpd with $PROCS FastCGI processes, $(nproc) cores"
 printf '%-14s %11s %11s %11s %11s %10s %12s %11s\n' "case" "skiff-serve" "fast path" "noop-fcgi" \
 	"static" "serve/noop" "serve/static" "fast/static"
-# Machines are noisy: skiff-serve and the no-op responder alternate BENCH_ROUNDS times and
-# the best run of each counts.
-ROUNDS=${BENCH_ROUNDS:-2}
 SERVER_PIDS=$LIGHTTPD
 for c in file4k.html file1m.bin many; do
 	p=/$c
@@ -245,14 +280,12 @@ for c in file4k.html file1m.bin many; do
 		ncpu=$(least "$ncpu" "$(cat "$T/cpu.out")")
 		r=$((r + 1))
 	done
-	st=$(best static "$p")
-	sc=$(cat "$T/cpu.best")
-	f=$(best fast "$p")
-	fc=$(cat "$T/cpu.best")
+	versus "$p" "$U" "$U"
 	printf '%-14s %11s %11s %11s %11s %10s %12s %11s\n' "$c" "$s" "$f" "$n" "$st" "$(ratio "$s" "$n")" \
 		"$(ratio "$s" "$st")" "$(ratio "$f" "$st")"
 	echo "  redis commands per skiff-serve request (last run, incl. its warm-up): $calls"
-	echo "  lighttpd CPU per request: fast path $fc us, static $sc us (static/fast $(ratio "$sc" "$fc"))"
+	echo "  lighttpd CPU per request: fast path $fc us, static $sc us (static/fast $(ratio "$sc" "$fc"));" \
+		"fast/static in each round:$pairs"
 	echo "  lighttpd + responders CPU per request: skiff-serve $scpu us, noop-fcgi $ncpu us (noop/serve $(ratio "$ncpu" "$scpu"))"
 	if [ "$c" = file4k.html ]; then
 		q=$(ratio "$s" "$n")
@@ -325,14 +358,10 @@ for c in file4k.html file1m.bin many; do
 	[ "$c" = many ] && p=many
 	U=http://127.0.0.1:$APLAIN
 	s=$(best bench "$p")
-	U=http://127.0.0.1:$ASTATIC
-	st=$(best static "$p")
-	sc=$(cat "$T/cpu.best")
-	U=http://127.0.0.1:$AFAST
-	f=$(best fast "$p")
-	fc=$(cat "$T/cpu.best")
+	versus "$p" "http://127.0.0.1:$ASTATIC" "http://127.0.0.1:$AFAST"
 	printf '%-14s %11s %11s %11s %12s %11s\n' "$c" "$s" "$f" "$st" "$(ratio "$s" "$st")" "$(ratio "$f" "$st")"
-	echo "  Apache CPU per request: fast path $fc us, static $sc us (static/fast $(ratio "$sc" "$fc"))"
+	echo "  Apache CPU per request: fast path $fc us, static $sc us (static/fast $(ratio "$sc" "$fc"));" \
+		"fast/static in each round:$pairs"
 	q=$(ratio "$f" "$st")
 	awk -v r="$q" 'BEGIN { exit !(r >= 0.8) }' || { echo "  target missed: fast/static $q < 0.8"; status=1; }
 done
