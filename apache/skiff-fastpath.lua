@@ -12,7 +12,8 @@
 -- sent. A site is looked at again once per tick of `now` (the adapters pass a second): the
 -- identity of the tree its link points at (a switch is one rename(2) to another tree, and a
 -- tree never changes once linked) and, per encoding, that its blob is still present. So a
--- promote or rollback is seen at the next second, as lighttpd's stat cache sees any file.
+-- promote or rollback is seen within two seconds: at a tick, through lighttpd's stat cache,
+-- which trusts a stat for up to a second of its own clock.
 local M = {}
 
 -- The fields of an entry line (tab-separated), or nil when it is not one.
