@@ -1,11 +1,19 @@
 /* check_fastpath.c — what a repository's file names and _headers values may put into a fast
  * path tree (lib/fastpath.c): entries only for the paths the web server's script serves, and
- * none whose header would break the tab-separated line the script splits. */
+ * none whose header would break the tab-separated line the script splits; and several processes
+ * linking and dropping one site at once leave a link that always reaches a whole tree. */
 #include <check.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -209,6 +217,283 @@ START_TEST(test_fastpath_apache_entries)
 }
 END_TEST
 
+/* ---- several processes linking and dropping one site at once --------------------------- */
+
+#define RACE_DEPS 3             /* deployments the linkers switch between */
+#define RACE_FILES 16           /* files of each, besides /which.txt */
+#define RACE_LINKERS 4
+#define RACE_ROUNDS 100         /* switches (or drops) per linker */
+
+/* What the reader saw, shared with the processes of the test. */
+struct race_log {
+	int failed;
+	char why[256];
+	long trees, retired, nolink, gone;
+};
+
+static struct race_log *race_log;
+
+__attribute__((format(printf, 1, 2)))
+static void race_fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (__atomic_exchange_n(&race_log->failed, 1, __ATOMIC_SEQ_CST) == 0)
+		vsnprintf(race_log->why, sizeof(race_log->why), fmt, ap);
+	va_end(ap);
+}
+
+/* The hash of deployment k's /which.txt: how a reader tells the trees apart. */
+static void race_hash(int k, char out[65])
+{
+	memset(out, 'a' + k, 64);
+	out[64] = '\0';
+}
+
+static const char *race_id(int k)
+{
+	static const char *const ids[RACE_DEPS] = { "racea2345672", "raceb2345672", "racec2345672" };
+	return ids[k];
+}
+
+/* Deployment k: /which.txt naming k, and RACE_FILES files of its own under /k{k}/. */
+static struct manifest *race_manifest(int k)
+{
+	char which[65], path[64];
+	race_hash(k, which);
+	json_t *files = json_object();
+	json_object_set_new(files, "/which.txt", json_pack("{s:s,s:i}", "hash", which, "size", 5));
+	for (int j = 0; j < RACE_FILES; j++) {
+		snprintf(path, sizeof(path), "/k%d/f%02d.txt", k, j);
+		json_object_set_new(files, path, json_pack("{s:s,s:i}", "hash", HASH, "size", 5));
+	}
+	json_t *doc = json_pack("{s:i,s:s,s:I,s:o}", "version", 1, "deployment", race_id(k),
+				"created", (json_int_t)1732270000000LL, "files", files);
+	char *text = json_dumps(doc, JSON_COMPACT);
+	struct manifest *m = NULL;
+	struct error err;
+	ck_assert_msg(manifest_parse(text, strlen(text), &m, &err) == 0, "%s", err.message);
+	ck_assert_int_eq(rules_compile(m->config, &m->rules, NULL), 0);
+	free(text);
+	json_decref(doc);
+	return m;
+}
+
+/* Whether the directory open as fd has been retired: moved aside or removed by a switch. */
+static bool race_retired(int fd)
+{
+	char proc[64], where[1024];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(proc, where, sizeof(where) - 1);
+	if (n < 0)
+		return false;
+	where[n] = '\0';
+	return strstr(where, "/.gone.") || strstr(where, " (deleted)");
+}
+
+/* Whether the tree open as fd is one deployment's, whole: every file of the deployment
+ * /which.txt names. Else what is missing into why. */
+static bool race_whole(int fd, char *why, size_t size)
+{
+	char line[256], which[65], name[64];
+	int efd = openat(fd, "which.txt@", O_RDONLY | O_CLOEXEC);
+	ssize_t n = efd < 0 ? -1 : read(efd, line, sizeof(line) - 1);
+	int e = errno;
+	if (efd >= 0)
+		close(efd);
+	if (n <= 0) {
+		snprintf(why, size, "which.txt@: %s", n < 0 ? strerror(e) : "empty");
+		return false;
+	}
+	line[n] = '\0';
+	int k = -1;
+	for (int i = 0; i < RACE_DEPS; i++) {
+		race_hash(i, which);
+		if (strstr(line, which))
+			k = i;
+	}
+	if (k < 0) {
+		snprintf(why, size, "an entry of no deployment: %s", line);
+		return false;
+	}
+	for (int j = 0; j < RACE_FILES; j++) {
+		struct stat sb;
+		snprintf(name, sizeof(name), "k%d/f%02d.txt@", k, j);
+		if (fstatat(fd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+			snprintf(why, size, "%s of %s: %s", name, race_id(k), strerror(errno));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* One look through the site's link, as the web server's script takes it: the tree it reaches
+ * is one deployment's and whole, or it was retired by a switch after the link was followed
+ * (its files then go as the tree is removed). With no drops, the link is always there. Every
+ * fourth look holds the links' lock (lib/fastpath.h), shared: between switches the link names
+ * a tree, and that tree is whole. */
+static void race_look(const char *dir, bool drops, long round)
+{
+	char link[300], sites[256], why[600];
+	struct stat sb;
+	snprintf(sites, sizeof(sites), "%s/sites", dir);
+	snprintf(link, sizeof(link), "%s/site", sites);
+	int lock = -1;
+	if (round % 4 == 0) {
+		lock = open(sites, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		ck_assert_int_ge(lock, 0);
+		ck_assert_int_eq(flock(lock, LOCK_SH), 0);
+	}
+	int fd = open(link, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		if (lstat(link, &sb) < 0 && !drops)
+			race_fail("no link at a moment: %s", strerror(e));
+		else if (lstat(link, &sb) < 0)
+			race_log->nolink++;
+		else if (lock >= 0)
+			race_fail("the link names a tree that is gone (%s)", strerror(e));
+		else
+			race_log->gone++;      /* followed just as it was switched */
+	} else if (race_whole(fd, why, sizeof(why))) {
+		race_log->trees++;
+	} else if (lock < 0 && race_retired(fd)) {
+		race_log->retired++;
+	} else {
+		race_fail("a live tree without %s", why);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (lock >= 0)
+		close(lock);
+}
+
+/* Linker w: RACE_ROUNDS times, builds a deployment's tree and links the site to it, as
+ * skiff-serve does, each linker toward other deployments; with drops, every fourth round
+ * drops the site instead, as a promote or rollback does. */
+static int race_linker(const char *dir, struct manifest *const *m, int w, bool drops)
+{
+	struct error err;
+	for (int i = 0; i < RACE_ROUNDS; i++) {
+		int k = (w + i) % RACE_DEPS;
+		if (drops && (i + w) % 4 == 0) {
+			fastpath_drop(dir, "site");
+			continue;
+		}
+		if (fastpath_publish(dir, "site", m[k], st, &err) < 0) {
+			race_fail("linker failed: %s", err.message);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Runs RACE_LINKERS linkers and a reader at once, then checks what is left: the link names a
+ * whole tree, and it is the only tree (none left behind, no temporary link or tree). */
+static void race_run(bool drops)
+{
+	char dir[128], sites[160], deps[160], link[200], want[128];
+	struct manifest *m[RACE_DEPS];
+	struct error err;
+	snprintf(dir, sizeof(dir), "%s/fp", root);
+	for (int k = 0; k < RACE_DEPS; k++)
+		m[k] = race_manifest(k);
+	race_log = mmap(NULL, sizeof(*race_log), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			-1, 0);
+	ck_assert(race_log != MAP_FAILED);
+	ck_assert_msg(fastpath_build(dir, m[0], st, &err) == 0, "%s", err.message);
+	ck_assert_msg(fastpath_link(dir, "site", race_id(0), &err) == 0, "%s", err.message);
+	pid_t reader = fork();
+	ck_assert_int_ge(reader, 0);
+	if (reader == 0) {
+		long round = 0;
+		while (!__atomic_load_n(&race_log->failed, __ATOMIC_SEQ_CST) &&
+		       getppid() != 1 && access(root, F_OK) == 0) {
+			char stop[128];
+			snprintf(stop, sizeof(stop), "%s/stop", root);
+			if (access(stop, F_OK) == 0)
+				_exit(0);
+			race_look(dir, drops, round++);
+		}
+		_exit(0);
+	}
+	pid_t linkers[RACE_LINKERS];
+	for (int w = 0; w < RACE_LINKERS; w++) {
+		linkers[w] = fork();
+		ck_assert_int_ge(linkers[w], 0);
+		if (linkers[w] == 0)
+			_exit(race_linker(dir, m, w, drops));
+	}
+	for (int w = 0; w < RACE_LINKERS; w++) {
+		int status;
+		ck_assert_int_eq(waitpid(linkers[w], &status, 0), linkers[w]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "linker %d: %s", w,
+			      race_log->why);
+	}
+	char stop[128];
+	snprintf(stop, sizeof(stop), "%s/stop", root);
+	FILE *f = fopen(stop, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert_int_eq(waitpid(reader, NULL, 0), reader);
+	ck_assert_msg(!race_log->failed, "%s", race_log->why);
+	ck_assert_msg(race_log->trees > 100, "the reader looked %ld times", race_log->trees);
+	/* what is left: the link (if any) and the one tree it names */
+	snprintf(sites, sizeof(sites), "%s/sites", dir);
+	snprintf(deps, sizeof(deps), "%s/deployments", dir);
+	snprintf(link, sizeof(link), "%s/site", sites);
+	want[0] = '\0';
+	char target[128];
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	if (n >= 0) {
+		target[n] = '\0';
+		const char *id = strrchr(target, '/');
+		snprintf(want, sizeof(want), "%s", id ? id + 1 : target);
+		struct stat sb;
+		ck_assert_msg(stat(link, &sb) == 0 && S_ISDIR(sb.st_mode),
+			      "the link names %s, which is gone", target);
+	} else {
+		ck_assert_msg(drops, "no link left, with no drops");
+	}
+	DIR *d = opendir(deps);
+	ck_assert_ptr_nonnull(d);
+	struct dirent *de;
+	int trees = 0;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		ck_assert_msg(!strcmp(de->d_name, want), "left behind: deployments/%s (linked: %s)",
+			      de->d_name, want[0] ? want : "none");
+		trees++;
+	}
+	closedir(d);
+	ck_assert_int_eq(trees, want[0] ? 1 : 0);
+	d = opendir(sites);
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)))
+		ck_assert_msg(!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+			      !strcmp(de->d_name, "site"), "left behind: sites/%s", de->d_name);
+	closedir(d);
+	for (int k = 0; k < RACE_DEPS; k++)
+		manifest_free(m[k]);
+	munmap(race_log, sizeof(*race_log));
+}
+
+/* Skiff-serve processes link the site at once, each toward another deployment (a promote
+ * seen by some before others): the link is always there and reaches a whole tree. */
+START_TEST(test_fastpath_race_links)
+{
+	race_run(false);
+}
+END_TEST
+
+/* ... while promotes and rollbacks drop the link meanwhile. */
+START_TEST(test_fastpath_race_drops)
+{
+	race_run(true);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fastpath");
@@ -218,6 +503,9 @@ int main(void)
 	tcase_add_test(tc, test_fastpath_hostile_entries);
 	tcase_add_test(tc, test_fastpath_suffix);
 	tcase_add_test(tc, test_fastpath_apache_entries);
+	tcase_add_test(tc, test_fastpath_race_links);
+	tcase_add_test(tc, test_fastpath_race_drops);
+	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);

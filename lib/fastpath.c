@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -89,14 +90,44 @@ static void fastpath_remove(const char *path, int depth)
 	rmdir(path);
 }
 
-/* Moves a deployment's tree aside in one rename (gone at once for readers), then removes it. */
-static void fastpath_tree_remove(const char *dir, const char *id)
+/* Takes the site links' lock: held while a link is switched or dropped and the tree it named
+ * moved aside, so a tree is only ever removed once no link names it and a link only ever
+ * names a tree that is there (fastpath_link checks, under the lock, that the tree it was
+ * given was not removed since it was built). flock(2) on the sites directory itself: no
+ * file of its own, released when its holder dies. Returns the descriptor to close, or -1
+ * (errno ENOENT: no sites directory). */
+static int fastpath_lock(const char *dir, struct error *err)
 {
-	char from[FASTPATH_DIR_MAX], to[FASTPATH_DIR_MAX];
+	char sites[FASTPATH_DIR_MAX];
+	fastpath_name(sites, sizeof(sites), "%s/sites", dir);
+	int fd = open(sites, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		error_set(err, SKIFF_EIO, NULL, "fastpath: %s: %s", sites, strerror(e));
+		errno = e;
+		return -1;
+	}
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			error_set(err, SKIFF_EIO, NULL, "fastpath: lock %s: %s", sites,
+				  strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+/* Moves deployment id's tree aside in one rename (gone at once for readers) under the lock,
+ * to gone, which the caller removes once the lock is released; "" when there was none. */
+static void fastpath_tree_retire(const char *dir, const char *id, char gone[FASTPATH_DIR_MAX])
+{
+	char from[FASTPATH_DIR_MAX];
 	fastpath_name(from, sizeof(from), "%s/deployments/%s", dir, id);
-	fastpath_name(to, sizeof(to), "%s/deployments/.gone.%s.%ld", dir, id, (long)getpid());
-	if (rename(from, to) == 0)
-		fastpath_remove(to, 0);
+	fastpath_name(gone, FASTPATH_DIR_MAX, "%s/deployments/.gone.%s.%ld", dir, id,
+		      (long)getpid());
+	if (rename(from, gone) < 0)
+		gone[0] = '\0';
 }
 
 /* The deployment id the site link at path names ("" when none). */
@@ -115,32 +146,28 @@ static void fastpath_link_id(const char *link, char id[64])
 		memcpy(id, base, len + 1);
 }
 
-/* The deployment id a site link names ("" when none). */
-static void fastpath_target(const char *dir, const char *slug, char id[64])
-{
-	char link[FASTPATH_DIR_MAX];
-	fastpath_name(link, sizeof(link), "%s/sites/%s", dir, slug);
-	fastpath_link_id(link, id);
-}
-
 void fastpath_drop(const char *dir, const char *slug)
 {
-	char link[FASTPATH_DIR_MAX], aside[FASTPATH_DIR_MAX], id[64];
+	char link[FASTPATH_DIR_MAX], id[64], gone[FASTPATH_DIR_MAX] = "";
+	struct error err;
 	if (!dir || !dir[0])
 		return;
 	fastpath_name(link, sizeof(link), "%s/sites/%s", dir, slug);
-	fastpath_name(aside, sizeof(aside), "%s/sites/.%s.%ld.drop", dir, slug, (long)getpid());
-	/* moved aside in one step, so the tree removed is the one the link named as it went, even
-	 * when another process linked a tree meanwhile */
-	if (rename(link, aside) < 0) {
-		if (errno != ENOENT)
-			log_warn("fastpath link not removed site=%s errno=%d", slug, errno);
+	int lock = fastpath_lock(dir, &err);
+	if (lock < 0) {
+		if (errno != ENOENT)           /* no sites directory: nothing is linked */
+			log_warn("fastpath link not removed site=%s message=\"%s\"", slug,
+				 err.message);
 		return;
 	}
-	fastpath_link_id(aside, id);
-	unlink(aside);
-	if (id[0])
-		fastpath_tree_remove(dir, id);
+	fastpath_link_id(link, id);
+	if (unlink(link) < 0 && errno != ENOENT)
+		log_warn("fastpath link not removed site=%s errno=%d", slug, errno);
+	else if (id[0])
+		fastpath_tree_retire(dir, id, gone);
+	close(lock);
+	if (gone[0])
+		fastpath_remove(gone, 0);
 }
 
 static int fastpath_mkdir(const char *path, struct error *err)
@@ -151,49 +178,72 @@ static int fastpath_mkdir(const char *path, struct error *err)
 	return 0;
 }
 
-int fastpath_link(const char *dir, const char *slug, const char *id, struct error *err)
+/* fastpath_link; with m (whose deployment is id), a tree removed since it was built is built
+ * again under the lock, where no switch can remove it before it is linked. */
+static int fastpath_switch(const char *dir, const char *slug, const char *id,
+			   const struct manifest *m, struct store *store, struct error *err)
 {
 	char sites[FASTPATH_DIR_MAX], tmp[FASTPATH_DIR_MAX], link[FASTPATH_DIR_MAX];
-	char target[64], old[64];
+	char tree[FASTPATH_DIR_MAX], gone[FASTPATH_DIR_MAX] = "", target[64], old[64];
+	struct stat st;
+	int lock = -1;
 	fastpath_name(sites, sizeof(sites), "%s/sites", dir);
 	int rc = fastpath_mkdir(dir, err);
 	if (rc < 0 || (rc = fastpath_mkdir(sites, err)) < 0)
 		return rc;
 	fastpath_name(target, sizeof(target), "../deployments/%s", id);
+	fastpath_name(tree, sizeof(tree), "%s/deployments/%s", dir, id);
 	fastpath_name(tmp, sizeof(tmp), "%s/.%s.%ld", sites, slug, (long)getpid());
 	fastpath_name(link, sizeof(link), "%s/%s", sites, slug);
 	unlink(tmp);
-	if (symlink(target, tmp) < 0)
-		goto fail;
-	/* exchanged in one step, so the tree removed is the one this link replaced, even when
-	 * another process linked or dropped meanwhile (else that one's tree would stay behind) */
-	for (int tries = 0;; tries++) {
-		if (renameat2(AT_FDCWD, tmp, AT_FDCWD, link, RENAME_EXCHANGE) == 0) {
-			fastpath_link_id(tmp, old);
-			unlink(tmp);
-			break;
+	if (symlink(target, tmp) < 0) {
+		rc = error_set(err, SKIFF_EIO, NULL, "fastpath: link %s: %s", link, strerror(errno));
+		goto out;
+	}
+	if ((lock = fastpath_lock(dir, err)) < 0) {
+		rc = SKIFF_EIO;
+		goto out;
+	}
+	/* another process's switch may have removed the tree since it was built */
+	if (stat(tree, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		if (!m) {
+			rc = error_set(err, SKIFF_EGONE, NULL, "fastpath: %s removed meanwhile",
+				       tree);
+			goto out;
 		}
-		if (errno == ENOENT && renameat2(AT_FDCWD, tmp, AT_FDCWD, link, RENAME_NOREPLACE) == 0) {
-			old[0] = '\0';
-			break;
-		}
-		if ((errno == EEXIST || errno == ENOENT) && tries < 3)
-			continue;                  /* linked or dropped meanwhile */
-		if (errno != EINVAL)
-			goto fail;
-		/* a file system without the flags: the link as it was just before */
-		fastpath_target(dir, slug, old);
-		if (rename(tmp, link) < 0)
-			goto fail;
-		break;
+		if ((rc = fastpath_build(dir, m, store, err)) < 0)
+			goto out;
+	}
+	fastpath_link_id(link, old);
+	/* one rename: a reader finds the old link or the new one, never none */
+	if (rename(tmp, link) < 0) {
+		rc = error_set(err, SKIFF_EIO, NULL, "fastpath: link %s: %s", link, strerror(errno));
+		goto out;
 	}
 	if (old[0] && strcmp(old, id) != 0)
-		fastpath_tree_remove(dir, old);
-	return 0;
-fail:
-	rc = error_set(err, SKIFF_EIO, NULL, "fastpath: link %s: %s", link, strerror(errno));
-	unlink(tmp);
+		fastpath_tree_retire(dir, old, gone);
+out:
+	if (lock >= 0)
+		close(lock);
+	if (rc < 0)
+		unlink(tmp);
+	if (gone[0])
+		fastpath_remove(gone, 0);
 	return rc;
+}
+
+int fastpath_link(const char *dir, const char *slug, const char *id, struct error *err)
+{
+	return fastpath_switch(dir, slug, id, NULL, NULL, err);
+}
+
+int fastpath_publish(const char *dir, const char *slug, const struct manifest *m,
+		     struct store *store, struct error *err)
+{
+	/* built outside the lock: the lock holds no other site's switch up for a build but
+	 * when another process removed this tree in between */
+	int rc = fastpath_build(dir, m, store, err);
+	return rc < 0 ? rc : fastpath_switch(dir, slug, m->deployment, m, store, err);
 }
 
 int fastpath_suffix(const char *dir, const char *domain, long site_port, struct error *err)

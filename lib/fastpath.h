@@ -5,6 +5,9 @@
  * Layout under dir (the `fastpath_dir` setting):
  *   deployments/{id}/{path}@   one line per request path: what to send (below)
  *   sites/{slug}               symlink to ../deployments/{id}, the site's live tree
+ * Links are switched and dropped under a lock (flock on sites/), and the tree a link named is
+ * moved aside under it too: a link only ever names a whole tree, and a tree is removed only
+ * once no link names it, however many processes link and drop at once.
  *   suffix                     what follows a slug in a site's Host (fastpath_suffix)
  * An entry's name is the request path with '@' appended ("/" → "@", "/docs/" → "docs/@",
  * "/about" → "about@"), so a page and a directory of the same name never collide. Only paths
@@ -52,8 +55,12 @@ int fastpath_linked(const char *dir, const char *slug, const char *id);
 int fastpath_build(const char *dir, const struct manifest *m, struct store *store,
 		   struct error *err);
 /* Points dir/sites/slug at deployment id with one rename(2); the tree it named before is
- * removed when no longer linked. */
+ * removed. SKIFF_EGONE when the tree of id is not there (removed since it was built). */
 int fastpath_link(const char *dir, const char *slug, const char *id, struct error *err);
+/* fastpath_build, then fastpath_link, the tree built again (under the lock) when another
+ * process's switch removed it in between: what a server calls to link the site to m. */
+int fastpath_publish(const char *dir, const char *slug, const struct manifest *m,
+		     struct store *store, struct error *err);
 /* Writes dir/suffix: what follows a site's slug in its Host ("." domain, and ":" site_port
  * unless it is 0 or 80), one line. lighttpd's fast path (apache/skiff-fastpath-lighttpd.lua)
  * reads it to tell the sites' hosts, so its configuration names only the directory.

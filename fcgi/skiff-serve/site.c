@@ -324,8 +324,7 @@ static void site_fastpath(struct serve_app *sa, const struct config *cfg,
 		return;
 	if (app_store(sa->app, &store, &err) < 0 ||
 	    fastpath_suffix(dir, cfg->domain, cfg->site_port, &err) < 0 ||
-	    fastpath_build(dir, m, store, &err) < 0 ||
-	    fastpath_link(dir, site->slug, m->deployment, &err) < 0) {
+	    fastpath_publish(dir, site->slug, m, store, &err) < 0) {
 		log_warn("fastpath not linked site=%s deployment=%s message=\"%s\"", site->slug,
 			 m->deployment, err.message);
 		snprintf(failed->id, sizeof(failed->id), "%s", m->deployment);
