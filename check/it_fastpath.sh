@@ -3,7 +3,8 @@
 # against skiff-serve alone: two lighttpds from the shipped apache/lighttpd.conf.in (genconf),
 # one with the fast path and one without it, asked every question of the serving-rules suite
 # (check/serve_fixture.sh, the cases of it_serve.sh) and all 10,000 paths of a generated
-# deployment; status, body and the headers that matter must be the same. Then 100 promotes
+# deployment; status, body and the headers that matter must be the same; the same under Apache
+# httpd over HTTP/1.1 and over HTTP/2 (h2c, mod_http2). Then 100 promotes
 # and rollbacks under load with retention and the store sweep running, and a deletion,
 # through both.
 . "$(dirname "$0")/lib.sh"
@@ -99,9 +100,10 @@ req() {
 	port=$1 tag=$2 host=$3 path=$4
 	shift 4
 	: >"$T/$tag.b"
-	curl -sS --path-as-is -m 10 -D "$T/$tag.h" -o "$T/$tag.b" -w '%{http_code}' -H "Host: $host" "$@" \
+	curl -sS $PROTO --path-as-is -m 10 -D "$T/$tag.h" -o "$T/$tag.b" -w '%{http_code}' -H "Host: $host" "$@" \
 		"http://127.0.0.1:$port$path"
 }
+PROTO=    # curl's protocol option: "" (HTTP/1.1) or --http2-prior-knowledge (h2c)
 # what of a response must agree: status, body, and these headers (Date and Server aside)
 HEADERS="ETag Content-Type Content-Encoding Vary Cache-Control Location X-Frame-Options Last-Modified
 Content-Length Content-Range X-Content-Type-Options Accept-Ranges Allow Retry-After"
@@ -129,6 +131,87 @@ same() {
 	else
 		fail "$SERVER: same answer: $desc: $(diff "$T/p.sum" "$T/f.sum" | grep '^[<>]' | tr '\n' ' ')"
 	fi
+}
+
+# big_h2: big's comparison over h2c, with Debian's python3-h2 (curl 7.88 fails to reuse an
+# h2c connection; the Python on PATH may be another than Debian's)
+big_h2() {
+	/usr/bin/python3 - "$FAST_AT" "$PLAIN_AT" "big.localhost:$PORT" "$T/big-paths" >"$T/big.out" 2>&1 <<-'PY'
+	import hashlib, socket, sys
+	import h2.config, h2.connection, h2.events, h2.exceptions
+	fast, plain, host, paths = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+	keep = ["etag", "content-type", "content-encoding", "vary", "cache-control", "location",
+	        "last-modified", "content-length", "x-content-type-options", "accept-ranges"]
+	class Client:
+	    """one h2c connection (prior knowledge), one request at a time, made again when the
+	    server ends it"""
+	    def __init__(self, port):
+	        self.port, self.sock = port, None
+	    def connect(self):
+	        self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+	        cfg = h2.config.H2Configuration(client_side=True, header_encoding="latin-1")
+	        self.conn = h2.connection.H2Connection(config=cfg)
+	        self.conn.initiate_connection()
+	        self.sock.sendall(self.conn.data_to_send())
+	    def get(self, path, ae, again=True):
+	        try:
+	            if not self.sock:
+	                self.connect()
+	            return self.ask(path, ae)
+	        except (OSError, h2.exceptions.ProtocolError, EOFError):
+	            if self.sock:
+	                self.sock.close()
+	            self.sock = None
+	            if not again:
+	                raise
+	            return self.get(path, ae, False)
+	    def ask(self, path, ae):
+	        sid = self.conn.get_next_available_stream_id()
+	        hs = [(":method", "GET"), (":scheme", "http"), (":authority", host), (":path", path)]
+	        if ae:
+	            hs.append(("accept-encoding", ae))
+	        self.conn.send_headers(sid, hs, end_stream=True)
+	        self.sock.sendall(self.conn.data_to_send())
+	        status, heads, body = None, {}, bytearray()
+	        while True:
+	            data = self.sock.recv(65536)
+	            if not data:
+	                raise EOFError
+	            for ev in self.conn.receive_data(data):
+	                if isinstance(ev, h2.events.ResponseReceived) and ev.stream_id == sid:
+	                    for k, v in ev.headers:
+	                        if k == ":status":
+	                            status = int(v)
+	                        else:
+	                            heads.setdefault(k, []).append(v)
+	                elif isinstance(ev, h2.events.DataReceived):
+	                    self.conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+	                    if ev.stream_id == sid:
+	                        body += ev.data
+	                elif isinstance(ev, h2.events.StreamEnded) and ev.stream_id == sid:
+	                    self.sock.sendall(self.conn.data_to_send())
+	                    return (status, hashlib.sha256(body).hexdigest(),
+	                            [(k, ", ".join(heads[k]) if k in heads else None) for k in keep])
+	                elif isinstance(ev, (h2.events.StreamReset, h2.events.ConnectionTerminated)):
+	                    raise EOFError
+	            self.sock.sendall(self.conn.data_to_send())
+	clients = {p: Client(p) for p in (fast, plain)}
+	bad = n = 0
+	for line in open(paths):
+	    p = line.strip()
+	    forms = [p] + ([p[:-5]] if p.endswith(".html") and not p.endswith("index.html") else [])
+	    for path in forms:
+	        for ae in (None, "gzip, deflate, br"):
+	            n += 1
+	            a, b = clients[fast].get(path, ae), clients[plain].get(path, ae)
+	            if b[2][keep.index("content-length")][1] is None:     # streamed: see summary
+	                a[2][keep.index("content-length")] = ("content-length", None)
+	            if a != b:
+	                bad += 1
+	                if bad <= 5:
+	                    print("differs:", path, ae, a[0], b[0], [x for x in zip(a[2], b[2]) if x[0] != x[1]])
+	print("compared", n, "differing", bad)
+	PY
 }
 
 # ---- every case of the serving-rules suite (it_serve.sh), then big ---------------------
@@ -206,6 +289,9 @@ suite() {
 	same "... nor a file by its path" "other.localhost:$PORT" /index.html
 	
 	# ---- all 10,001 files of big, the 3,333 pages also without .html, with and without gzip --------------
+	if [ -n "$PROTO" ]; then
+		big_h2
+	else
 	python3 - "$FAST_AT" "$PLAIN_AT" "big.localhost:$PORT" "$T/big-paths" >"$T/big.out" 2>&1 <<-'PY'
 	import http.client, sys
 	fast, plain, host, paths = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
@@ -249,6 +335,7 @@ suite() {
 	                    print("differs:", path, ae, a[0], b[0], [x for x in zip(a[2], b[2]) if x[0] != x[1]])
 	print("compared", n, "differing", bad)
 	PY
+	fi
 	check_eq "$SERVER: big: every file and page form answers alike (status, body, headers)" \
 		"compared 26668 differing 0" "$(tail -n 1 "$T/big.out")"
 	grep '^differs' "$T/big.out" | head -n 5 >&2
@@ -265,11 +352,14 @@ apache_skiff_serve || fail "skiff-serve -s did not start for Apache"
 AFAST=$(free_port)
 APLAIN=$(free_port)
 {
-	apache_load mpm_event authz_core mime headers deflate filter proxy proxy_fcgi xsendfile rewrite asis
+	apache_load mpm_event authz_core mime headers deflate filter proxy proxy_fcgi xsendfile rewrite asis http2
 	apache_common
 	cat <<CONF
 Listen 127.0.0.1:$AFAST
 Listen 127.0.0.1:$APLAIN
+# HTTP/2 in cleartext (h2c) beside HTTP/1.1, as with "a2enmod http2" and Protocols h2 h2c
+# http/1.1 (TLS aside): both suites below ask the same servers
+Protocols h2c http/1.1
 # Debian's default: mod_deflate on for text
 AddOutputFilterByType DEFLATE text/html text/plain text/css text/javascript application/json
 CONF
@@ -293,6 +383,13 @@ if apache2 -t -f "$T/apache/apache2.conf" >"$T/apache/t.out" 2>&1; then
 		fail "apache starts: $(tail -n 5 "$T/apache/error.log")"
 	SERVER=apache FAST_AT=$AFAST PLAIN_AT=$APLAIN
 	suite
+	# ---- the same over HTTP/2 (h2c, mod_http2) --------------------------------------------
+	check_eq "apache: both hosts answer over HTTP/2" "2 2" \
+		"$(for p in $AFAST $APLAIN; do curl -s -o /dev/null --http2-prior-knowledge -w '%{http_version} ' \
+			-H "Host: $H" "http://127.0.0.1:$p/"; done | sed 's/ $//')"
+	SERVER=apache-h2c PROTO=--http2-prior-knowledge
+	suite
+	PROTO=
 else
 	fail "apache2 -t accepts the configuration: $(cat "$T/apache/t.out")"
 fi
@@ -549,6 +646,25 @@ check_eq "... a 304 too" 304 "$(req "$AFAST" f "$H" / -H "If-None-Match: $etag")
 check_eq "... and big's 10,000 files" 200 "$(req "$AFAST" f "big.localhost:$PORT" /d07/p00007)"
 check_eq "a rule's path still goes to skiff-serve" 503 "$(req "$AFAST" f "$H" /old)"
 check_eq "so does a Range" 503 "$(req "$AFAST" f "$H" /assets/big.bin -H 'Range: bytes=1-2')"
+# ... and over HTTP/2: the hits that never reach skiff-serve are the same
+PROTO=--http2-prior-knowledge
+check_eq "Apache over h2c: the fast path serves GET / from the tree" "200 $(cat "$S/index.html")" \
+	"$(req "$AFAST" f "$H" /) $(cat "$T/f.b")"
+check_eq "... with skiff-serve's headers (_headers included)" "DENY" \
+	"$(grep -i '^x-frame-options:' "$T/f.h" | sed 's/^[^:]*: *//' | tr -d '\r')"
+check_eq "... HEAD" "200 $(wc -c <"$S/index.html" | tr -d ' ')" "$(req "$AFAST" f "$H" / -I) $(
+	grep -i '^content-length:' "$T/f.h" | sed 's/^[^:]*: *//' | tr -d '\r')"
+check_eq "... the br variant" "200 br $(sha256sum <"$S/app.js.br" | cut -c1-64)" \
+	"$(req "$AFAST" f "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: gzip, br') $(
+	grep -i '^content-encoding:' "$T/f.h" | sed 's/^[^:]*: *//' | tr -d '\r') $(sha256sum <"$T/f.b" | cut -c1-64)"
+check_eq "... the gzip variant" "200 gzip" "$(req "$AFAST" f "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: gzip') $(
+	grep -i '^content-encoding:' "$T/f.h" | sed 's/^[^:]*: *//' | tr -d '\r')"
+check_eq "... a 304 too" 304 "$(req "$AFAST" f "$H" / -H "If-None-Match: $etag")"
+check_eq "... and big's 10,000 files" 200 "$(req "$AFAST" f "big.localhost:$PORT" /d07/p00007)"
+check_eq "a rule's path still goes to skiff-serve" 503 "$(req "$AFAST" f "$H" /old)"
+check_eq "so does a Range" 503 "$(req "$AFAST" f "$H" /assets/big.bin -H 'Range: bytes=1-2')"
+check_match "(over HTTP/2)" '^HTTP/2 ' "$(head -n 1 "$T/f.h")"
+PROTO=
 # a path without an entry is the fast path's everyday miss: nothing in Apache's error log
 check_eq "Apache logged no error for the misses" "" \
 	"$(grep -h 'rewrite:error\|expression' "$T"/apache/*.log | head -n 3)"
