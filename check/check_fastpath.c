@@ -483,6 +483,28 @@ static void race_run(bool drops)
 	munmap(race_log, sizeof(*race_log));
 }
 
+/* A tree removed between its build and its link (by another process's switch) is never
+ * linked: fastpath_link refuses it, fastpath_publish builds it again. */
+START_TEST(test_fastpath_link_gone)
+{
+	char dir[128], tree[192], link[192];
+	struct manifest *m = race_manifest(0);
+	struct error err;
+	struct stat sb;
+	snprintf(dir, sizeof(dir), "%s/fp", root);
+	snprintf(tree, sizeof(tree), "%s/deployments/%s", dir, race_id(0));
+	snprintf(link, sizeof(link), "%s/sites/site", dir);
+	ck_assert_msg(fastpath_build(dir, m, st, &err) == 0, "%s", err.message);
+	testfs_rmtree(tree);
+	ck_assert_int_eq(fastpath_link(dir, "site", race_id(0), &err), SKIFF_EGONE);
+	ck_assert_msg(lstat(link, &sb) < 0, "a link to a removed tree");
+	ck_assert_msg(fastpath_publish(dir, "site", m, st, &err) == 0, "%s", err.message);
+	ck_assert_msg(stat(link, &sb) == 0 && S_ISDIR(sb.st_mode), "no tree behind the link");
+	ck_assert_int_eq(fastpath_linked(dir, "site", race_id(0)), 1);
+	manifest_free(m);
+}
+END_TEST
+
 /* Skiff-serve processes link the site at once, each toward another deployment (a promote
  * seen by some before others): the link is always there and reaches a whole tree. */
 START_TEST(test_fastpath_race_links)
@@ -507,6 +529,7 @@ int main(void)
 	tcase_add_test(tc, test_fastpath_hostile_entries);
 	tcase_add_test(tc, test_fastpath_suffix);
 	tcase_add_test(tc, test_fastpath_apache_entries);
+	tcase_add_test(tc, test_fastpath_link_gone);
 	tcase_add_test(tc, test_fastpath_race_links);
 	tcase_add_test(tc, test_fastpath_race_drops);
 	tcase_set_timeout(tc, 60);
