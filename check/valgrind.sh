@@ -1,7 +1,9 @@
 #!/bin/sh
 # check/valgrind.sh — the long-running programs under valgrind through a short real workload:
 # skiff-create, skiff-status and skiff-serve as FastCGI servers on unix sockets (answering
-# through cgi-fcgi), skiff-dispatch as a daemon running a real build, then SIGTERM. Passes
+# through cgi-fcgi), skiff-dispatch as a daemon running a real build, skiff-sse-bridge
+# streaming that build's log to clients (one from the start, one resuming, bad requests) and
+# taking fast-path switch messages (a real one and malformed ones), then SIGTERM. Passes
 # when every program reports no errors and nothing definitely or indirectly lost.
 # Slow (minutes); run by hand or `make valgrind`, not part of make check.
 set -u
@@ -11,6 +13,8 @@ command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1
 command -v cgi-fcgi >/dev/null || { echo "cgi-fcgi (libfcgi-bin) is not installed" >&2; exit 1; }
 start_redis
 write_config
+SSE=$(free_port)
+printf 'sse_listen = 127.0.0.1:%s\nfastpath_dir = %s/fastpath\n' "$SSE" "$T" >>"$T/skiff.conf"
 VG="valgrind --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --suppressions=$ROOT/check/valgrind.supp"
 
 for p in skiff-create skiff-status skiff-serve; do
@@ -21,13 +25,19 @@ done
 $VG --log-file="$T/vg-skiff-dispatch.log" "$BIN/skiff-dispatch" 2>>"$T/dispatch.err" &
 PID_dispatch=$!
 PIDS="$PIDS $PID_dispatch"
+$VG --log-file="$T/vg-skiff-sse-bridge.log" "$BIN/skiff-sse-bridge" 2>>"$T/sse-bridge.err" &
+PID_bridge=$!
+PIDS="$PIDS $PID_bridge"
+wait_for 60 grep -q 'fastpath switches subscribed' "$T/sse-bridge.err" ||
+	{ echo "skiff-sse-bridge did not start under valgrind" >&2; cat "$T/sse-bridge.err" >&2; exit 1; }
 for p in skiff-create skiff-status skiff-serve; do
 	wait_for 60 test -S "$T/$p.sock" || { echo "$p did not start under valgrind" >&2; exit 1; }
 done
 
 fcgi() { # socket method uri [body] [host]
-	printf '%s' "${4:-}" | env -i REQUEST_METHOD="$2" REQUEST_URI="$3" CONTENT_TYPE=application/json HTTP_ORIGIN=http://localhost \
-		CONTENT_LENGTH=${#4} HTTP_HOST="${5:-localhost}" HTTP_ACCEPT="${6:-*/*}" SERVER_PROTOCOL=HTTP/1.1 \
+	body=${4:-}
+	printf '%s' "$body" | env -i REQUEST_METHOD="$2" REQUEST_URI="$3" CONTENT_TYPE=application/json HTTP_ORIGIN=http://localhost \
+		CONTENT_LENGTH=${#body} HTTP_HOST="${5:-localhost}" HTTP_ACCEPT="${6:-*/*}" SERVER_PROTOCOL=HTTP/1.1 \
 		cgi-fcgi -bind -connect "$T/$1.sock"
 }
 repo=$T/repo
@@ -41,10 +51,27 @@ git -C "$repo" -c user.name=v -c user.email=v@skiff.invalid commit -qm first
 out=$(fcgi skiff-create POST /api/projects "{\"gitURL\":\"file://$repo\",\"slug\":\"vg\"}")
 check_match "create answers 202 under valgrind" '^Status: 202' "$out"
 id=$(printf '%s' "$out" | sed -n 's/.*"deploymentId":"\([a-z2-7]*\)".*/\1/p')
+# the build's log through the bridge, from the start to its end event
+curl -s -N --max-time 120 "http://127.0.0.1:$SSE/events/$id" >"$T/events.txt" &
+EVENTS=$!
 fcgi skiff-create POST /api/projects '{"gitURL":"ftp://x"}' >/dev/null
 fcgi skiff-create POST /api/projects '{not json' >/dev/null
 wait_for 120 sh -c "[ \"\$(redis-cli -s $T/redis.sock hget skiff:deployment:$id state)\" = ready ]"
 check_eq "the build ends ready under valgrind" "ready" "$(rcli hget "skiff:deployment:$id" state)"
+wait_for 60 grep -q '^event: end' "$T/events.txt"
+check_match "the bridge streamed the build's log to its end" '^event: end' "$(cat "$T/events.txt")"
+kill "$EVENTS" 2>/dev/null
+first=$(sed -n 's/^id: //p' "$T/events.txt" | head -n 1)
+resumed=$(curl -s --max-time 20 -H "Last-Event-ID: $first" "http://127.0.0.1:$SSE/events/$id")
+check_match "a client resuming after the first event gets the rest" '^event: end' "$resumed"
+curl -s --max-time 5 "http://127.0.0.1:$SSE/events/NOT-AN-ID" >/dev/null
+curl -s --max-time 5 -X POST "http://127.0.0.1:$SSE/events/$id" >/dev/null
+curl -s --max-time 5 "http://127.0.0.1:$SSE/events/zzzzzzzzzzzz?lastEventId=-1-2" >/dev/null
+# switch messages: the site's own, then malformed ones (a NUL inside, too long, not a slug)
+rcli publish skiff:switch vg >/dev/null
+printf 'vg\000x' | rcli -x publish skiff:switch >/dev/null
+rcli publish skiff:switch "$(printf '%070d' 0)" >/dev/null
+rcli publish skiff:switch ../vg >/dev/null
 for uri in /api/projects /api/projects/vg /api/projects/vg/deployments "/api/deployments/$id" \
 	"/api/deployments/$id/log" /healthz /api/deployments/zzzzzzzzzzzz /nope; do
 	fcgi skiff-status GET "$uri" >/dev/null
@@ -63,9 +90,10 @@ check_match "the site is served" 'X-Sendfile: .*/blobs/' "$site"
 fcgi skiff-create POST /api/projects/vg/deployments '{}' >/dev/null
 sleep 5
 
-for pid in $PID_skiff_create $PID_skiff_status $PID_skiff_serve $PID_dispatch; do kill "$pid"; done
-for pid in $PID_skiff_create $PID_skiff_status $PID_skiff_serve $PID_dispatch; do wait "$pid"; done
-for p in skiff-create skiff-status skiff-serve skiff-dispatch; do
+ALL="$PID_skiff_create $PID_skiff_status $PID_skiff_serve $PID_dispatch $PID_bridge"
+for pid in $ALL; do kill "$pid"; done
+for pid in $ALL; do wait "$pid"; done
+for p in skiff-create skiff-status skiff-serve skiff-dispatch skiff-sse-bridge; do
 	log=$T/vg-$p.log
 	errs=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$log" | tail -n 1)
 	check_eq "$p: valgrind reports no errors" "0" "$errs"
