@@ -164,6 +164,26 @@ lastid=$(ids $D | tail -n 1)
 check_match "resuming after the end: 204 stops EventSource" '^HTTP/1.1 204' \
 	"$(curl -s -i --max-time 5 --max-time 5 -H "Last-Event-ID: $lastid" "$URL/events/$D")"
 
+# ---- a NUL inside an entry's kind or field name: not that kind ---------------------------------
+# (Redis strings carry their length: "end\0x" is not "end", a field "k\0x" is not k)
+D=nulkindentry
+deployment $D
+logline $D stdout before >/dev/null
+# xadd_raw NAME_ARG VALUE_ARG ARG: an entry NAME=VALUE (s system, m ready) where ARGV[1] is ARG
+# and ARGV[2] the bytes of stdin, published as the builder does
+xadd_raw() {
+	rcli -x EVAL "local eid = redis.call('XADD', KEYS[1], '*', $1, $2, 's', 'system', 'm', 'ready') redis.call('PUBLISH', KEYS[2], eid) return eid" \
+		2 "skiff:log:$D" "skiff:events:$D" "$3" >/dev/null
+}
+printf 'end\0x' | xadd_raw 'ARGV[1]' 'ARGV[2]' k
+printf 'k\0x' | xadd_raw 'ARGV[2]' 'ARGV[1]' end
+logline $D stdout after >/dev/null
+build_end $D ready
+curl -s -N --max-time 10 "$URL/events/$D" | tr -d '\r' >"$T/nul.lf"
+check_eq "entries of kind end<NUL>x and of a field k<NUL>x make no event; the stream goes on to the end" \
+	"line line state end" "$(sed -n 's/^event: //p' "$T/nul.lf" | tr '\n' ' ' | sed 's/ $//')"
+check_match "... and its line after them" '"m":"after"' "$(cat "$T/nul.lf")"
+
 # ---- reconnect with Last-Event-ID gets exactly the missing events ---------------------------
 D=resumeresume
 deployment $D

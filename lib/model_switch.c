@@ -27,3 +27,22 @@ int model_switch_channel_is(const struct config *cfg, const char *channel, size_
 	model_switch_channel_key(cfg, key);
 	return len == strlen(key) && !memcmp(channel, key, len);
 }
+
+int model_switch_slug(const char *msg, size_t len, char out[SLUG_MAX + 1], struct error *err)
+{
+	out[0] = '\0';
+	if (len == 0)
+		return error_set(err, SKIFF_EINVALID, "empty", "the message is empty");
+	if (len > SLUG_MAX)
+		return error_set(err, SKIFF_EINVALID, "too_long",
+				 "the message is longer than a slug (%d bytes)", SLUG_MAX);
+	/* a C string would end at the NUL and name another site: "demo\0x" is not "demo" */
+	if (memchr(msg, '\0', len))
+		return error_set(err, SKIFF_EINVALID, "nul", "the message has a NUL byte");
+	memcpy(out, msg, len);
+	out[len] = '\0';
+	int rc = validate_slug(out, err);
+	if (rc < 0)
+		out[0] = '\0';
+	return rc;
+}

@@ -165,13 +165,15 @@ void feed_free_all(struct bridge *b)
 
 /* ---- reading and fan-out ----------------------------------------------------------- */
 
-/* A string field of a stream entry's field/value array; NULL when absent. */
+/* A string field of a stream entry's field/value array; NULL when absent. The name is
+ * compared over the field's whole length: "k\0x" is not "k". */
 static const char *feed_field(const redisReply *fields, const char *name, size_t *len)
 {
+	size_t n = strlen(name);
 	for (size_t i = 0; i + 1 < fields->elements; i += 2) {
 		const redisReply *k = fields->element[i], *v = fields->element[i + 1];
 		if (k->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING &&
-		    !strcmp(k->str, name)) {
+		    k->len == n && !memcmp(k->str, name, n)) {
 			*len = v->len;
 			return v->str;
 		}
@@ -179,9 +181,17 @@ static const char *feed_field(const redisReply *fields, const char *name, size_t
 	return NULL;
 }
 
-static int feed_kind_known(const char *k)
+/* An entry's kind: the constant "line", "state" or "end" its k field is, over its whole
+ * length ("end\0x" is none of them); NULL when absent or another. */
+static const char *feed_kind(const redisReply *fields)
 {
-	return !strcmp(k, "line") || !strcmp(k, "state") || !strcmp(k, "end");
+	static const char *const kinds[] = { "line", "state", "end" };
+	size_t len = 0;
+	const char *k = fields->type == REDIS_REPLY_ARRAY ? feed_field(fields, "k", &len) : NULL;
+	for (size_t i = 0; k && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (len == strlen(kinds[i]) && !memcmp(k, kinds[i], len))
+			return kinds[i];
+	return NULL;
 }
 
 /* Formats the entries of an XRANGE reply once into a batch; *cut is set when
@@ -210,10 +220,9 @@ static struct batch *feed_batch(struct feed *f, const redisReply *reply, int *cu
 		    stream_id_parse(e->element[0]->str, e->element[0]->len, sid) < 0)
 			continue;
 		const redisReply *fields = e->element[1];
-		size_t klen = 0, slen = 0, mlen = 0;
-		const char *k = NULL, *s = NULL, *m = NULL;
+		size_t slen = 0, mlen = 0;
+		const char *k = feed_kind(fields), *s = NULL, *m = NULL;
 		if (fields->type == REDIS_REPLY_ARRAY) {
-			k = feed_field(fields, "k", &klen);
 			s = feed_field(fields, "s", &slen);
 			m = feed_field(fields, "m", &mlen);
 		}
@@ -222,7 +231,7 @@ static struct batch *feed_batch(struct feed *f, const redisReply *reply, int *cu
 			break;
 		}
 		batch->off[cnt] = data.len;
-		if (k && feed_kind_known(k)) {
+		if (k) {
 			frame_entry(&data, e->element[0]->str, *sid, k, s ? s : "", slen,
 				    m ? m : "", mlen);
 			batch->end[cnt] = !strcmp(k, "end");
@@ -385,12 +394,10 @@ static void feed_on_last(redisAsyncContext *ac, void *r, void *privdata)
 	m->end.ms = m->end.seq = 0;
 	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1) {
 		const redisReply *e = reply->element[0];
-		size_t klen;
 		const char *k;
 		if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 &&
 		    e->element[0]->type == REDIS_REPLY_STRING &&
-		    e->element[1]->type == REDIS_REPLY_ARRAY &&
-		    (k = feed_field(e->element[1], "k", &klen)) && !strcmp(k, "end"))
+		    (k = feed_kind(e->element[1])) && !strcmp(k, "end"))
 			stream_id_parse(e->element[0]->str, e->element[0]->len, &m->end);
 	}
 	feed_checked(m);

@@ -5,12 +5,14 @@
 #include "fastpath_switch.h"
 #include "log.h"
 #include "model_switch.h"
-#include "validate.h"
+#include "percent.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define SITES_EXCERPT_MAX 64   /* bytes of an ignored message quoted in its warning */
 
 struct sites {
 	const char *dir;                           /* fastpath_dir */
@@ -68,6 +70,19 @@ static void sites_post(struct sites *s, const char *slug)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* One warning for a message that is not a slug: why, its length, and its first
+ * SITES_EXCERPT_MAX bytes percent-encoded (a message can neither cut nor forge the line). */
+static void sites_ignored(const char *msg, size_t len, const struct error *err)
+{
+	if (!log_enabled(LOG_WARN))
+		return;
+	struct buf excerpt = BUF_INIT(3 * SITES_EXCERPT_MAX);
+	percent_encode(&excerpt, msg, len < SITES_EXCERPT_MAX ? len : SITES_EXCERPT_MAX, "");
+	log_msg(LOG_WARN, "fastpath switch ignored reason=%s length=%zu message=%s", err->name, len,
+		buf_cstr(&excerpt));
+	buf_dispose(&excerpt);
+}
+
 static void sites_on_message(redisAsyncContext *ac, void *r, void *privdata)
 {
 	(void)privdata;
@@ -85,14 +100,13 @@ static void sites_on_message(redisAsyncContext *ac, void *r, void *privdata)
 		log_info("fastpath switches subscribed");
 		sites_post(b->sites, NULL);
 	} else if (!strcmp(type, "message") && reply->element[2]->type == REDIS_REPLY_STRING) {
-		char slug[SLUG_MAX + 1];
+		char slug[SLUG_MAX + 1] = "";   /* all of it is queued */
 		struct error err;
-		if (reply->element[2]->len >= sizeof(slug))
+		const redisReply *m = reply->element[2];
+		if (model_switch_slug(m->str, m->len, slug, &err) < 0) {
+			sites_ignored(m->str, m->len, &err);
 			return;
-		memset(slug, 0, sizeof(slug));
-		memcpy(slug, reply->element[2]->str, reply->element[2]->len);
-		if (validate_slug(slug, &err) < 0)
-			return;
+		}
 		sites_post(b->sites, slug);
 	}
 }
