@@ -72,6 +72,9 @@ rcli publish skiff:switch vg >/dev/null
 printf 'vg\000x' | rcli -x publish skiff:switch >/dev/null
 rcli publish skiff:switch "$(printf '%070d' 0)" >/dev/null
 rcli publish skiff:switch ../vg >/dev/null
+wait_for 20 sh -c "[ \$(grep -c 'fastpath switch ignored' '$T/sse-bridge.err') -ge 3 ]"
+check_eq "the bridge ignored the three malformed switch messages" 3 \
+	"$(grep -c 'fastpath switch ignored' "$T/sse-bridge.err")"
 for uri in /api/projects /api/projects/vg /api/projects/vg/deployments "/api/deployments/$id" \
 	"/api/deployments/$id/log" /healthz /api/deployments/zzzzzzzzzzzz /nope; do
 	fcgi skiff-status GET "$uri" >/dev/null
