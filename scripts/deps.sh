@@ -25,10 +25,11 @@ redis-server lighttpd lighttpd-modules-lua bubblewrap slirp4netns iproute2 git c
 # domains' certificates, dnsmasq-base (dnsmasq without its system service) answering the test
 # domains' A and TXT records to Pebble and skiff, openssl for Pebble's own certificate and it_redis_tls's CA,
 # stunnel4 for the TLS tunnel to a TLS-only Redis (it_redis_tls; it_install verifies its unit),
-# python3-h2 for it_fastpath's HTTP/2 client (Apache's mod_http2 comes with apache2).
+# python3-h2 for it_fastpath's HTTP/2 client (Apache's mod_http2 comes with apache2), lighttpd-mod-openssl
+# for lighttpd's HTTPS in it_domains_lighttpd (a Recommends of lighttpd, which we do not install).
 CHECK="check libfcgi-bin apache2 apache2-utils libapache2-mod-xsendfile libapache2-mod-fcgid
 systemd chromium valgrind iproute2 python3 python3-botocore man-db openssh-server pebble
-dehydrated dnsmasq-base openssl stunnel4 python3-h2"
+dehydrated dnsmasq-base openssl stunnel4 python3-h2 lighttpd-mod-openssl"
 # Benchmarks: the load generator, nginx with nchan to compare the log bridge against, python3
 # and ss (iproute2) for the scripts, Apache with mod_xsendfile (the serve benchmark's second
 # web server), pgrep (procps) for the web servers' CPU time.
