@@ -15,7 +15,8 @@
 # Apache httpd from the shipped apache/skiff-sites.conf (its fast path: mod_rewrite reading
 # the node's live tree) with its own skiff-serve behind mod_proxy_fcgi, started as
 # it_fastpath.sh starts them (check/apache_sites.sh); every site request goes to the nodes'
-# Apaches, the API and the dashboard stay on each node's lighttpd. The same checks.
+# Apaches, the API and the dashboard stay on each node's lighttpd. The same checks (the
+# waits of 1.1 s for lighttpd's fast path's next second stay too; Apache does not need them).
 #
 # The bound of a switch made through the other node: the writer announces it on Redis and
 # each node's skiff-sse-bridge drops its link at once (milliseconds).
@@ -26,7 +27,8 @@
 # for a loaded machine: 3.5 s.
 # Apache: mod_rewrite reads the entry on every request (no stat cache), so the next request
 # after the drop misses and reaches skiff-serve, whose memo of current may be up to 500 ms
-# old. 0.5 s, with 1 s of room for a loaded machine: 1.5 s.
+# old. 0.5 s, with 1 s of room for a loaded machine: 1.5 s. (11 to 97 ms seen here: while the
+# site's hits are on the fast path skiff-serve is not asked, so it has no fresh memo.)
 . "$(dirname "$0")/lib.sh"
 
 SERVER=${WEBNODES_SERVER:-lighttpd}
