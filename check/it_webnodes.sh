@@ -11,16 +11,32 @@
 # a deletion through one node ending the site on the other; a custom domain added through one
 # node served by the other.
 #
+# WEBNODES_SERVER=apache (it_webnodes_apache.sh): each node's sites are served by a real
+# Apache httpd from the shipped apache/skiff-sites.conf (its fast path: mod_rewrite reading
+# the node's live tree) with its own skiff-serve behind mod_proxy_fcgi, started as
+# it_fastpath.sh starts them (check/apache_sites.sh); every site request goes to the nodes'
+# Apaches, the API and the dashboard stay on each node's lighttpd. The same checks (the
+# waits of 1.1 s for lighttpd's fast path's next second stay too; Apache does not need them).
+#
 # The bound of a switch made through the other node: the writer announces it on Redis and
-# each node's skiff-sse-bridge drops its link at once (milliseconds). lighttpd's fast path
-# notices at its next look, once a second, through lighttpd's stat cache, which keeps a stat
-# for the rest of its own second (on another clock than the script's tick): up to 2 s, 1.97 s
-# seen here. Then skiff-serve may answer from its memo of current for up to
-# SITE_FRESH_MS = 500 ms (fcgi/skiff-serve/site.c). 2.5 s, with 1 s of room for a loaded
-# machine: 3.5 s.
+# each node's skiff-sse-bridge drops its link at once (milliseconds).
+# lighttpd: its fast path notices at its next look, once a second, through lighttpd's stat
+# cache, which keeps a stat for the rest of its own second (on another clock than the
+# script's tick): up to 2 s, 1.97 s seen here. Then skiff-serve may answer from its memo of
+# current for up to SITE_FRESH_MS = 500 ms (fcgi/skiff-serve/site.c). 2.5 s, with 1 s of room
+# for a loaded machine: 3.5 s.
+# Apache: mod_rewrite reads the entry on every request (no stat cache), so the next request
+# after the drop misses and reaches skiff-serve, whose memo of current may be up to 500 ms
+# old. 0.5 s, with 1 s of room for a loaded machine: 1.5 s. (11 to 97 ms seen here: while the
+# site's hits are on the fast path skiff-serve is not asked, so it has no fresh memo.)
 . "$(dirname "$0")/lib.sh"
 
-BOUND_MS=3500
+SERVER=${WEBNODES_SERVER:-lighttpd}
+case $SERVER in
+lighttpd) BOUND_MS=3500 ;;
+apache) BOUND_MS=1500 ;;
+*) echo "WEBNODES_SERVER must be lighttpd or apache" >&2; exit 2 ;;
+esac
 start_redis
 PA=$(free_port)
 PB=$(free_port)
@@ -74,6 +90,58 @@ for dir in "$T" "$T/b"; do
 		fail "the bridge of $dir listens for switches"
 done
 
+# ---- the sites' web servers: each node's lighttpd, or each node's Apache -------------------
+# WA, WB: the ports of node A's and node B's sites (the public name stays {slug}.localhost:$PA);
+# SERVE_LOG: the log, in a node's directory, of the skiff-serve behind them (a debug line per
+# request it answers)
+WA=$PA WB=$PB SERVE_LOG=lighttpd.log
+if [ "$SERVER" = apache ]; then
+	. "$ROOT/check/apache_sites.sh"
+	PORT=$PA   # the port of the sites' names (apache_sites_vhost)
+	WA=$(free_port)
+	WB=$(free_port)
+	while [ "$WB" = "$WA" ]; do WB=$(free_port); done
+	SERVE_LOG=apache-serve.log
+	# apache_node DIR HTTPPORT: Apache httpd on HTTPPORT with the shipped skiff-sites.conf and its
+	# own skiff-serve, for the node in DIR, as it_fastpath.sh starts them (node B's store is A's)
+	apache_node() {
+		_top=$T
+		T=$1
+		if apache_skiff_serve; then
+			{
+				apache_load mpm_event authz_core mime headers deflate filter proxy proxy_fcgi xsendfile rewrite asis
+				apache_common
+				echo "Listen 127.0.0.1:$2"
+				# Debian's default: mod_deflate on for text
+				echo "AddOutputFilterByType DEFLATE text/html text/plain text/css text/javascript application/json"
+				apache_sites_vhost "$2"
+			} | sed "s|$_top/b/store/|$_top/store/|g" >"$T/apache/apache2.conf"
+			if apache2 -t -f "$T/apache/apache2.conf" >"$T/apache/t.out" 2>&1; then
+				apache2 -DFOREGROUND -f "$T/apache/apache2.conf" >>"$T/apache/stdout.log" 2>&1 &
+				PIDS="$PIDS $!"
+			fi
+		else
+			echo "skiff-serve -s did not start for Apache in $T" >"$T/apache/t.out"
+		fi
+		T=$_top
+	}
+	apache_node "$T" "$WA"
+	apache_node "$T/b" "$WB"
+	for dir in "$T" "$T/b"; do
+		p=$WA
+		[ "$dir" = "$T/b" ] && p=$WB
+		wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$p/" || {
+			fail "the Apache of $dir starts"
+			cat "$dir/apache/t.out" >&2
+			tail -n 5 "$dir/apache/error.log" >&2
+			finish
+			exit 1
+		}
+	done
+	check_eq "both Apaches have the shipped fast path" "2" \
+		"$(grep -l 'RewriteRule .*SKIFF_BLOB' "$T/apache/apache2.conf" "$T/b/apache/apache2.conf" | wc -l | tr -d ' ')"
+fi
+
 # ---- the site: versions v0..v9, each file naming its version -------------------------------
 python3 - "$T" <<'PY'
 import os, sys
@@ -111,8 +179,8 @@ version() {
 	[ "$(req "$1" v /page.html)" = 200 ] && sed -n '1s/^flip page.html //p' "$T/v.b" || echo -
 }
 # served DIR: requests that node's skiff-serve answered (its debug line per request, on
-# lighttpd's stderr)
-served() { grep -c 'served host=' "$1/lighttpd.log"; }
+# lighttpd's stderr, or in apache-serve.log)
+served() { grep -c 'served host=' "$1/$SERVE_LOG"; }
 # switch_seen NODE_PORT VERSION: milliseconds until the node serves VERSION (polled every
 # 50 ms), or "never" after 6 s
 switch_seen() {
@@ -144,9 +212,11 @@ D1=$(deploy 1 $PB)
 check_match "skiff deploy through node B: ready" '^[a-z2-7]{12}$' "$D1"
 
 # ---- both nodes serve it alike, and from their fast path once warm --------------------------
-for p in $PA $PB; do req $p x / >/dev/null; done
+for p in $WA $WB; do req $p x / >/dev/null; done
 check_eq "each node linked its own tree" "../deployments/$D1 ../deployments/$D1" \
 	"$(readlink "$T/fastpath/sites/flip") $(readlink "$T/b/fastpath/sites/flip")"
+check_match "... through its own skiff-serve (whose log counts the answers below)" '^[1-9][0-9]* [1-9][0-9]*$' \
+	"$(served "$T") $(served "$T/b")"
 if [ -n "${WEBNODES_S3:-}" ]; then
 	check_eq "each node's tree points into its own blob cache" "$T/cache/ $T/b/cache/" \
 		"$(cut -f5 "$T/fastpath/sites/flip/@" | sed 's|[0-9a-f]*/[0-9a-f]*$||') $(cut -f5 "$T/b/fastpath/sites/flip/@" | sed 's|[0-9a-f]*/[0-9a-f]*$||')"
@@ -163,15 +233,15 @@ summary() { # NODE_PORT PATH: what a user sees of a response
 }
 # a first request of each file on each node (with the s3 store, one that fills its cache),
 # then into the fast path's next second
-for p in $PA $PB; do for path in / /index.html /page.html /app.js /common.css; do req $p x $path >/dev/null; done; done
+for p in $WA $WB; do for path in / /index.html /page.html /app.js /common.css; do req $p x $path >/dev/null; done; done
 sleep 1.1
 na=$(served "$T") nb=$(served "$T/b")
 for path in / /index.html /page.html /app.js /common.css; do
-	a=$(summary $PA "$path")
-	check_eq "both nodes answer $path alike" "$a" "$(summary $PB "$path")"
+	a=$(summary $WA "$path")
+	check_eq "both nodes answer $path alike" "$a" "$(summary $WB "$path")"
 done
 check_match "... with version v1 and an ETag" '^200 [0-9a-f]{64} ETag="[0-9a-f]{64}" Content-Type=text/javascript' \
-	"$(summary $PA /app.js)"
+	"$(summary $WA /app.js)"
 check_eq "... all of them warm hits: none reached skiff-serve on either node" "0 0" \
 	"$(($(served "$T") - na)) $(($(served "$T/b") - nb))"
 
@@ -187,33 +257,33 @@ warm() {
 	req "$3" x / >/dev/null
 	check_eq "node $1 answers from its fast path" 0 "$(($(served "$2") - n))"
 }
-warm B "$T/b" $PB
+warm B "$T/b" $WB
 code=$(api $PA POST /api/projects/flip/rollback "{\"deploymentId\":\"$D0\"}")
 check_eq "node A: rollback to the git build" 200 "$code"
-within "node B serves the rollback" "$(switch_seen $PB v0)"
-check_eq "... as node A does" v0 "$(version $PA)"
-warm A "$T" $PA
+within "node B serves the rollback" "$(switch_seen $WB v0)"
+check_eq "... as node A does" v0 "$(version $WA)"
+warm A "$T" $WA
 D2=$(deploy 2 $PB)
 check_match "skiff deploy through node B again" '^[a-z2-7]{12}$' "$D2"
-within "node A serves B's deploy" "$(switch_seen $PA v2)"
-check_eq "... as node B does" v2 "$(version $PB)"
-warm A "$T" $PA
+within "node A serves B's deploy" "$(switch_seen $WA v2)"
+check_eq "... as node B does" v2 "$(version $WB)"
+warm A "$T" $WA
 code=$(api $PB POST /api/projects/flip/rollback "{\"deploymentId\":\"$D1\"}")
 check_eq "node B: rollback" 200 "$code"
-within "node A serves B's rollback" "$(switch_seen $PA v1)"
-check_eq "... as node B does" v1 "$(version $PB)"
+within "node A serves B's rollback" "$(switch_seen $WA v1)"
+check_eq "... as node B does" v1 "$(version $WB)"
 # both back on their fast path, each from its own tree of the current deployment
-for p in $PA $PB; do for path in / /page.html /app.js; do req $p x $path >/dev/null; done; done
+for p in $WA $WB; do for path in / /page.html /app.js; do req $p x $path >/dev/null; done; done
 sleep 1.1
 na=$(served "$T") nb=$(served "$T/b")
-for p in $PA $PB; do for path in / /page.html /app.js; do req $p x $path >/dev/null; done; done
+for p in $WA $WB; do for path in / /page.html /app.js; do req $p x $path >/dev/null; done; done
 check_eq "after the switches both nodes answer from their fast path again" "0 0" \
 	"$(($(served "$T") - na)) $(($(served "$T/b") - nb))"
 check_eq "... from the tree of the current deployment" "../deployments/$D1 ../deployments/$D1" \
 	"$(readlink "$T/fastpath/sites/flip") $(readlink "$T/b/fastpath/sites/flip")"
 
 # ---- clients hammer both nodes through rollbacks made through either ------------------------
-python3 - "$T" "flip.localhost:$PA" "$PA" "$PB" >"$T/hammer.out" 2>&1 <<'PY' &
+python3 - "$T" "flip.localhost:$PA" "$WA" "$WB" >"$T/hammer.out" 2>&1 <<'PY' &
 import hashlib, http.client, os, sys, threading, time
 t, host, ports = sys.argv[1], sys.argv[2], [int(p) for p in sys.argv[3:]]
 paths = ["/", "/index.html", "/page.html", "/app.js", "/common.css"]
@@ -281,36 +351,36 @@ grep '^bad\|Traceback\|Error' "$T/hammer.out" | head -n 8 >&2
 check_match "... over many requests" '^requests [0-9]{3,}' "$(tail -n 1 "$T/hammer.out")"
 check_eq "... and the three versions on both nodes" "versions seen 3 3" "$(head -n 1 "$T/hammer.out")"
 within "after the last rollback both nodes serve it" \
-	"$(a=$(switch_seen $PA v1); b=$(switch_seen $PB v1); [ "$a" = never ] || [ "$b" = never ] && echo never || echo $((a > b ? a : b)))"
+	"$(a=$(switch_seen $WA v1); b=$(switch_seen $WB v1); [ "$a" = never ] || [ "$b" = never ] && echo never || echo $((a > b ? a : b)))"
 
 # ---- a node whose bridge is down keeps its trees until the bridge subscribes again -----------
-warm B "$T/b" $PB
+warm B "$T/b" $WB
 kill "$BRIDGE_B"
 wait "$BRIDGE_B" 2>/dev/null
 code=$(api $PA POST /api/projects/flip/rollback "{\"deploymentId\":\"$D2\"}")
 check_eq "node A: rollback while node B's bridge is down" 200 "$code"
 sleep 2.5
 check_eq "... node B still serves the tree it had (the limit doc/operators.md states)" "v1 v2" \
-	"$(version $PB) $(version $PA)"
+	"$(version $WB) $(version $WA)"
 SKIFF_CONFIG=$T/b/skiff.conf "$BIN/skiff-sse-bridge" >>"$T/b/sse-bridge.log" 2>&1 &
 PIDS="$PIDS $!"
-within "... and serves the rollback once its bridge is back (it drops every link)" "$(switch_seen $PB v2)"
+within "... and serves the rollback once its bridge is back (it drops every link)" "$(switch_seen $WB v2)"
 
 # ---- a custom domain added through A is served by B -----------------------------------------
 DOM=www.flip.test
-check_eq "node B: the custom domain serves nothing before it is added" 404 "$(req $PB d / "$DOM:$PA")"
+check_eq "node B: the custom domain serves nothing before it is added" 404 "$(req $WB d / "$DOM:$PA")"
 code=$(api $PA POST /api/projects/flip/domains "{\"name\":\"$DOM\"}")
 check_eq "node A: the custom domain is added" 201 "$code"
 wait_for 20 sh -c "[ \"\$(redis-cli -s '$T/redis.sock' hget skiff:domain:$DOM state)\" = verified ]" ||
 	fail "the dispatcher verifies the domain: $(rcli hget skiff:domain:$DOM state)"
-wait_for 3 sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: $DOM:$PA' http://127.0.0.1:$PB/page.html)\" = 200 ]"
+wait_for 3 sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: $DOM:$PA' http://127.0.0.1:$WB/page.html)\" = 200 ]"
 check_eq "node B serves the custom domain with the current deployment" "200 flip page.html v2" \
-	"$(req $PB d /page.html "$DOM:$PA") $(head -n 1 "$T/d.b")"
+	"$(req $WB d /page.html "$DOM:$PA") $(head -n 1 "$T/d.b")"
 
 # ---- a deletion through A ends the site on B ------------------------------------------------
 sleep 1.1
 nb=$(served "$T/b")
-req $PB x /page.html >/dev/null
+req $WB x /page.html >/dev/null
 check_eq "before the deletion B answers from its fast path" "0 yes" \
 	"$(($(served "$T/b") - nb)) $([ -L "$T/b/fastpath/sites/flip" ] && echo yes || echo no)"
 code=$(curl -s -o /dev/null -w "%{http_code}" -X DELETE -H "Origin: http://localhost:$PA" \
@@ -318,11 +388,15 @@ code=$(curl -s -o /dev/null -w "%{http_code}" -X DELETE -H "Origin: http://local
 	"http://localhost:$PA/api/projects/flip?confirm=flip")
 check_eq "node A: the project is deleted" 200 "$code"
 t0=$(date +%s%3N)
-while [ "$(req $PB x /page.html)" != 404 ] && [ $(($(date +%s%3N) - t0)) -le 6000 ]; do sleep 0.05; done
-within "node B stops serving it" "$(s=$(req $PB x /page.html); [ "$s" = 404 ] && echo $(($(date +%s%3N) - t0)) || echo never)"
-check_eq "... with skiff-serve's answer, as node A gives it" "$(req $PA y /page.html) $(sha256sum <"$T/y.b")" \
-	"$(req $PB x /page.html) $(sha256sum <"$T/x.b")"
+while [ "$(req $WB x /page.html)" != 404 ] && [ $(($(date +%s%3N) - t0)) -le 6000 ]; do sleep 0.05; done
+within "node B stops serving it" "$(s=$(req $WB x /page.html); [ "$s" = 404 ] && echo $(($(date +%s%3N) - t0)) || echo never)"
+check_eq "... with skiff-serve's answer, as node A gives it" "$(req $WA y /page.html) $(sha256sum <"$T/y.b")" \
+	"$(req $WB x /page.html) $(sha256sum <"$T/x.b")"
 check_eq "... its link and trees are gone from B's fast path" "no 0" \
 	"$([ -e "$T/b/fastpath/sites/flip" ] || [ -L "$T/b/fastpath/sites/flip" ] && echo yes || echo no) $(ls -A "$T/b/fastpath/deployments" | wc -l | tr -d ' ')"
-check_eq "... and its custom domain on B" 404 "$(req $PB d /page.html "$DOM:$PA")"
+check_eq "... and its custom domain on B" 404 "$(req $WB d /page.html "$DOM:$PA")"
+if [ "$SERVER" = apache ]; then
+	check_eq "no site request reached a node's lighttpd: Apache served them all" "0 0" \
+		"$(grep -c 'served host=' "$T/lighttpd.log") $(grep -c 'served host=' "$T/b/lighttpd.log")"
+fi
 finish
