@@ -1001,6 +1001,29 @@ START_TEST(test_gc_unreadable_kept_manifest_stops_the_sweep)
 }
 END_TEST
 
+/* Pins that cannot be read (here gc:pins is not a sorted set) end the sweep before it deletes
+ * anything, as an unreadable kept manifest does. */
+START_TEST(test_gc_unreadable_pins_stop_the_sweep)
+{
+	struct fixture f;
+	fixture_init(&f, "badpins");
+	char orphan[65];
+	blob(&f, "maybe pinned by a build", OLD, orphan);
+	cmd_free(&f, "SET %s %s", "gc:pins", "not-a-sorted-set", NULL, NULL, NULL);
+	struct gc_settings set;
+	gc_settings_default(&set);
+	struct gc_stats st;
+	struct error err;
+	ck_assert_int_lt(gc_sweep(f.r, f.s, &set, &st, &err), 0);
+	ck_assert_msg(strstr(err.message, "cannot read the blobs builds pinned"), "%s", err.message);
+	ck_assert_uint_eq(st.blobs_deleted, 0);
+	ck_assert(blob_exists(&f, orphan));
+	ck_assert_int_eq(exists(&f, "gc:sweep"), 0);
+	cmd_free(&f, "DEL %s", "gc:pins", NULL, NULL, NULL, NULL);
+	fixture_dispose(&f);
+}
+END_TEST
+
 /* A build as skiff-build runs it, following the sweep protocol (lib/gc.h): record the upload
  * phase, pin the blobs it relies on (waiting for the fence), then store what is missing, write
  * the manifest, become ready, unpin.
@@ -1280,6 +1303,7 @@ static Suite *gc_suite(void)
 	tcase_add_test(tc, test_gc_pin_is_bounded);
 	tcase_add_test(tc, test_gc_pin_during_a_sweep_waits_for_it);
 	tcase_add_test(tc, test_gc_unreadable_kept_manifest_stops_the_sweep);
+	tcase_add_test(tc, test_gc_unreadable_pins_stop_the_sweep);
 	tcase_add_test(tc, test_gc_expired_blobs_outlive_the_grace);
 	tcase_add_test(tc, test_gc_build_waiting_for_the_fence_does_not_defer_it);
 	tcase_add_test(tc, test_gc_defers_when_its_fence_expired);
