@@ -205,6 +205,15 @@ int build_upload(struct build *b, struct error *err)
 				i + 1 == cr.nfiles))
 			rc = upload_flush(b, batch, err);
 	}
+	/* the pin must still be live now, not only at the lease's last look: a lapse the lease
+	 * has not seen yet (its renewals failing) would let a manifest name deleted blobs */
+	if (rc == 0 && atomic_load(&b->pinned) && !atomic_load(&b->pin_lost)) {
+		int live = model_gc_pin_renew(b->redis, b->id, GC_PIN_TTL_MS, err);
+		if (live < 0)
+			rc = live;
+		else if (live == 0)
+			atomic_store(&b->pin_lost, 1);
+	}
 	if (rc == 0 && atomic_load(&b->pin_lost))
 		rc = error_set(err, SKIFF_EBUILD, "pin_lost",
 			       "the blobs this build relies on were not kept pinned (no renewal for %d "
