@@ -1,8 +1,8 @@
 /* check_gc.c — retention and the sweep against a real redis-server and the file store: the
  * newest N ready deployments plus the current one stay, expired ones lose their manifests and
  * log streams, the sweep reclaims exactly the blobs nothing kept names, never a young one, and
- * never one a build or an upload finishing during the sweep relies on, and uploads finishing
- * back to back never keep it from running. */
+ * never one a build or an upload finishing during the sweep relies on (a build pins those), and
+ * builds uploading or uploads finishing back to back never keep it from running. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -540,37 +540,116 @@ START_TEST(test_gc_young_orphans_wait)
 }
 END_TEST
 
-START_TEST(test_gc_defers_while_a_build_uploads)
+/* A deployment building in its upload phase (as the sweep used to look for them). */
+static void uploading(struct fixture *f, char id[ID_LEN + 1])
+{
+	char key[256];
+	deployment(f, "site", "building", 1, id);
+	snprintf(key, sizeof(key), "deployment:%s", id);
+	cmd_free(f, "HSET %s phase %s", key, "upload", NULL, NULL, NULL);
+	cmd_free(f, "LPUSH %s %s", "queue:active", id, NULL, NULL, NULL);
+}
+
+/* (a) A build in its upload phase no longer makes the sweep defer: the old blob it found stored
+ * and pinned stays, the old blob nothing names or pins goes. Unpinned, it goes too. */
+START_TEST(test_gc_keeps_what_an_uploading_build_pinned)
 {
 	struct fixture f;
-	fixture_init(&f, "defer");
+	fixture_init(&f, "pinned");
 	project(&f, "site");
-	char id[ID_LEN + 1], orphan[65];
-	deployment(&f, "site", "building", 1, id);
-	char key[256];
-	snprintf(key, sizeof(key), "deployment:%s", id);
-	cmd_free(&f, "HSET %s phase %s", key, "upload", NULL, NULL, NULL);
-	cmd_free(&f, "LPUSH %s %s", "queue:active", id, NULL, NULL, NULL);
-	blob(&f, "a blob the uploading build found stored", OLD, orphan);
+	char id[ID_LEN + 1], found[65], orphan[65];
+	uploading(&f, id);
+	blob(&f, "a blob the uploading build found stored", OLD, found);
+	blob(&f, "an old blob nothing names", OLD, orphan);
+	struct error err;
+	const char *hashes[] = { found };
+	ck_assert_int_eq(gc_pin(f.r, id, hashes, 1, 1000, &err), 0);
 	struct gc_stats st;
-	sweep(&f, 0, &st);
-	ck_assert(st.deferred);
-	ck_assert_uint_eq(st.blobs_deleted, 0);
-	ck_assert(blob_exists(&f, orphan));
-	/* another sweep holding the fence: this one defers too */
-	cmd_free(&f, "LREM %s 0 %s", "queue:active", id, NULL, NULL, NULL);
+	sweep(&f, 3600, &st);
+	ck_assert_msg(!st.deferred, "the sweep deferred for a build uploading");
+	ck_assert_uint_eq(st.blobs_deleted, 1);
+	ck_assert_uint_eq(st.blobs_pinned, 1);
+	ck_assert(!blob_exists(&f, orphan));
+	ck_assert_msg(blob_exists(&f, found), "the sweep deleted a blob a build pinned");
+	ck_assert_int_eq(model_gc_unpin(f.r, id, &err), 0);
+	sweep(&f, 3600, &st);
+	ck_assert_uint_eq(st.blobs_pinned, 0);
+	ck_assert_uint_eq(st.blobs_deleted, 1);
+	ck_assert(!blob_exists(&f, found));
+	/* another sweep holding the fence: this one defers, and no build can pin meanwhile */
 	cmd_free(&f, "SET %s %s PX 5000", "gc:sweep", "other-sweep", NULL, NULL, NULL);
 	sweep(&f, 0, &st);
 	ck_assert(st.deferred);
-	ck_assert(blob_exists(&f, orphan));
-	struct error err;
-	ck_assert_int_eq(gc_fence_wait(f.r, 200, &err), SKIFF_ETIMEOUT);
+	ck_assert_int_eq(model_gc_pin(f.r, id, hashes, 1, GC_PIN_TTL_MS, &err), 0);
+	ck_assert_int_eq(gc_pin(f.r, id, hashes, 1, 200, &err), SKIFF_ETIMEOUT);
+	ck_assert_str_eq(err.name, "gc_running");
+	ck_assert_int_eq(exists(&f, "gc:pins"), 0);
 	cmd_free(&f, "DEL %s", "gc:sweep", NULL, NULL, NULL, NULL);
-	ck_assert_int_eq(gc_fence_wait(f.r, 200, &err), 0);
-	sweep(&f, 0, &st);
+	ck_assert_int_eq(gc_pin(f.r, id, hashes, 1, 200, &err), 0);
+	ck_assert_int_eq(model_gc_unpin(f.r, id, &err), 0);
+	fixture_dispose(&f);
+}
+END_TEST
+
+/* (b) A pin whose deadline passed (a build that died without unpinning) keeps nothing: the
+ * sweep deletes the blob and forgets the pin; renewing it then says it is gone. */
+START_TEST(test_gc_expired_pin_keeps_nothing)
+{
+	struct fixture f;
+	fixture_init(&f, "pinexpired");
+	project(&f, "site");
+	char id[ID_LEN + 1], found[65];
+	uploading(&f, id);
+	blob(&f, "a blob a dead build pinned", OLD, found);
+	struct error err;
+	const char *hashes[] = { found };
+	ck_assert_int_eq(model_gc_pin(f.r, id, hashes, 1, 1, &err), 1);
+	testenv_sleep_ms(20);
+	struct gc_stats st;
+	sweep(&f, 3600, &st);
 	ck_assert(!st.deferred);
+	ck_assert_uint_eq(st.blobs_pinned, 0);
 	ck_assert_uint_eq(st.blobs_deleted, 1);
-	ck_assert(!blob_exists(&f, orphan));
+	ck_assert(!blob_exists(&f, found));
+	ck_assert_int_eq(exists(&f, "gc:pins"), 0);
+	char key[64];
+	snprintf(key, sizeof(key), "gc:pin:%s", id);
+	ck_assert_int_eq(exists(&f, key), 0);
+	ck_assert_int_eq(model_gc_pin_renew(f.r, id, GC_PIN_TTL_MS, &err), 0);
+	/* a live pin renewed keeps its blobs past its first deadline */
+	blob(&f, "a blob a live build pinned", OLD, found);
+	ck_assert_int_eq(model_gc_pin(f.r, id, hashes, 1, 300, &err), 1);
+	ck_assert_int_eq(model_gc_pin_renew(f.r, id, GC_PIN_TTL_MS, &err), 1);
+	testenv_sleep_ms(400);
+	sweep(&f, 3600, &st);
+	ck_assert_uint_eq(st.blobs_pinned, 1);
+	ck_assert(blob_exists(&f, found));
+	ck_assert_int_eq(model_gc_unpin(f.r, id, &err), 0);
+	fixture_dispose(&f);
+}
+END_TEST
+
+/* A deployment pins at most 3 blobs for each of max_files (a file and its two variants). */
+START_TEST(test_gc_pin_is_bounded)
+{
+	struct fixture f;
+	fixture_init(&f, "pinbound");
+	f.cfg.max_files = 2;
+	char id[ID_LEN + 1], h[7][65];
+	const char *hashes[7];
+	id_new(id);
+	for (int i = 0; i < 7; i++) {
+		char text[16];
+		snprintf(text, sizeof(text), "blob %d", i);
+		hash_buffer(text, strlen(text), h[i]);
+		hashes[i] = h[i];
+	}
+	struct error err;
+	ck_assert_int_eq(gc_pin(f.r, id, hashes, 4, 1000, &err), 0);
+	ck_assert_int_eq(gc_pin(f.r, id, hashes, 6, 1000, &err), 0); /* 4 of them again */
+	ck_assert_int_eq(gc_pin(f.r, id, hashes, 7, 1000, &err), SKIFF_ELIMIT);
+	ck_assert_msg(strstr(err.message, "more than 6 stored blobs"), "%s", err.message);
+	ck_assert_int_eq(model_gc_unpin(f.r, id, &err), 0);
 	fixture_dispose(&f);
 }
 END_TEST
@@ -624,15 +703,35 @@ static void child_exits(pid_t pid, int code)
 	ck_assert_int_eq(WEXITSTATUS(status), code);
 }
 
-/* A build entering its upload phase: then it waits for the fence. */
+/* A build entering its upload phase: it pins the blob it relies on, waiting for the fence. */
 static int build_enters_upload(struct fixture *b, const char *id)
 {
-	char key[64];
+	char key[64], hash[65];
 	struct error err;
 	cmd_free(b, "LPUSH %s %s", "queue:active", id, NULL, NULL, NULL);
 	snprintf(key, sizeof(key), "deployment:%s", id);
 	cmd_free(b, "HSET %s phase %s", key, "upload", NULL, NULL, NULL);
-	return gc_fence_wait(b->r, 10000, &err) == 0 ? 0 : 3;
+	hash_buffer(id, strlen(id), hash);
+	const char *hashes[] = { hash };
+	return gc_pin(b->r, id, hashes, 1, 10000, &err) == 0 ? 0 : 3;
+}
+
+/* A build that pins an old blob (a hash in arg) while a sweep holds the fence: its first try
+ * is refused, then it waits; once pinned, the blob is already gone (the sweep did not see the
+ * pin), so it would upload it again. Exits 0 when all of that holds. */
+static int build_pins_during_sweep(struct fixture *b, const char *hash)
+{
+	char id[ID_LEN + 1];
+	struct error err;
+	id_new(id);
+	const char *hashes[] = { hash };
+	if (model_gc_pin(b->r, id, hashes, 1, GC_PIN_TTL_MS, &err) != 0)
+		return 6;
+	if (gc_pin(b->r, id, hashes, 1, 10000, &err) < 0)
+		return 3;
+	if (model_gc_fence_held(b->r, &err) != 0)
+		return 7;
+	return blob_exists(b, hash) ? 8 : 0;
 }
 
 /* The fence gone under a sweep, as when the sweep outlives its TTL. */
@@ -644,8 +743,7 @@ static int fence_expires(struct fixture *b, const char *unused)
 }
 
 /* A project with `n` ready deployments whose manifests all name *named (one old blob), one old
- * blob *orphan nothing names, and a build in its build phase (queue:active: *sentinel), whose
- * record the sweep reads when it looks for builds uploading. */
+ * blob *orphan nothing names, and a build in its build phase (queue:active: *sentinel). */
 static void busy_store(struct fixture *f, int n, char sentinel[ID_LEN + 1], char named[65],
 		       char orphan[65])
 {
@@ -665,10 +763,9 @@ static void busy_store(struct fixture *f, int n, char sentinel[ID_LEN + 1], char
 	}
 }
 
-/* A build that enters its upload phase after the sweep looked for uploading builds waits for
- * the fence, so it is harmless: the sweep does not defer for it at its end. The build starts on
- * the sweep's own read of another build's record, and many manifests keep the sweep busy
- * meanwhile. */
+/* A build that enters its upload phase after the sweep read the pins waits for the fence, so it
+ * is harmless: the sweep does not defer for it at its end. The build starts on the sweep's own
+ * read of the pins, and many manifests keep the sweep busy meanwhile. */
 START_TEST(test_gc_build_waiting_for_the_fence_does_not_defer_it)
 {
 	struct fixture f;
@@ -676,7 +773,7 @@ START_TEST(test_gc_build_waiting_for_the_fence_does_not_defer_it)
 	char sentinel[ID_LEN + 1], late[ID_LEN + 1], orphan[65], named[65];
 	busy_store(&f, 400, sentinel, named, orphan);
 	deployment(&f, "site", "building", 2, late);
-	pid_t pid = on_command("latebuild", sentinel, build_enters_upload, late);
+	pid_t pid = on_command("latebuild", "gc:pins", build_enters_upload, late);
 	struct gc_stats st;
 	sweep(&f, 3600, &st);
 	child_exits(pid, 0);
@@ -696,13 +793,40 @@ START_TEST(test_gc_defers_when_its_fence_expired)
 	fixture_init(&f, "expired");
 	char sentinel[ID_LEN + 1], orphan[65], named[65];
 	busy_store(&f, 400, sentinel, named, orphan);
-	pid_t pid = on_command("expired", sentinel, fence_expires, NULL);
+	pid_t pid = on_command("expired", "gc:pins", fence_expires, NULL);
 	struct gc_stats st;
 	sweep(&f, 3600, &st);
 	child_exits(pid, 0);
 	ck_assert(st.deferred);
 	ck_assert_uint_eq(st.blobs_deleted, 0);
 	ck_assert(blob_exists(&f, orphan));
+	fixture_dispose(&f);
+}
+END_TEST
+
+/* (c) A build that pins while a sweep holds the fence waits and is pinned once the sweep
+ * released it; that sweep did not see the pin (Redis ordered the two): it deleted the old blob,
+ * and the build, checking the store after its pin, finds it missing. The blob uploaded again
+ * then stays through the next sweep. */
+START_TEST(test_gc_pin_during_a_sweep_waits_for_it)
+{
+	struct fixture f;
+	fixture_init(&f, "pinwait");
+	char sentinel[ID_LEN + 1], orphan[65], named[65], relied[65];
+	busy_store(&f, 400, sentinel, named, orphan);
+	blob(&f, "an old blob a build is about to rely on", OLD, relied);
+	pid_t pid = on_command("pinwait", "gc:pins", build_pins_during_sweep, relied);
+	struct gc_stats st;
+	sweep(&f, 3600, &st);
+	child_exits(pid, 0);
+	ck_assert(!st.deferred);
+	ck_assert_uint_eq(st.blobs_pinned, 0);
+	ck_assert_uint_eq(st.blobs_deleted, 2);
+	ck_assert(!blob_exists(&f, relied) && blob_exists(&f, named));
+	blob(&f, "an old blob a build is about to rely on", OLD, relied); /* uploaded again */
+	sweep(&f, 3600, &st);
+	ck_assert_uint_eq(st.blobs_pinned, 1);
+	ck_assert(blob_exists(&f, relied));
 	fixture_dispose(&f);
 }
 END_TEST
@@ -877,8 +1001,32 @@ START_TEST(test_gc_unreadable_kept_manifest_stops_the_sweep)
 }
 END_TEST
 
+/* Pins that cannot be read (here gc:pins is not a sorted set) end the sweep before it deletes
+ * anything, as an unreadable kept manifest does. */
+START_TEST(test_gc_unreadable_pins_stop_the_sweep)
+{
+	struct fixture f;
+	fixture_init(&f, "badpins");
+	char orphan[65];
+	blob(&f, "maybe pinned by a build", OLD, orphan);
+	cmd_free(&f, "SET %s %s", "gc:pins", "not-a-sorted-set", NULL, NULL, NULL);
+	struct gc_settings set;
+	gc_settings_default(&set);
+	struct gc_stats st;
+	struct error err;
+	ck_assert_int_lt(gc_sweep(f.r, f.s, &set, &st, &err), 0);
+	ck_assert_msg(strstr(err.message, "cannot read the blobs builds pinned"), "%s", err.message);
+	ck_assert_uint_eq(st.blobs_deleted, 0);
+	ck_assert(blob_exists(&f, orphan));
+	ck_assert_int_eq(exists(&f, "gc:sweep"), 0);
+	cmd_free(&f, "DEL %s", "gc:pins", NULL, NULL, NULL, NULL);
+	fixture_dispose(&f);
+}
+END_TEST
+
 /* A build as skiff-build runs it, following the sweep protocol (lib/gc.h): record the upload
- * phase, wait for the fence, then store what is missing, write the manifest, become ready.
+ * phase, pin the blobs it relies on (waiting for the fence), then store what is missing, write
+ * the manifest, become ready, unpin.
  * Each build reuses the previous build's garbage blob (old, named by nothing when the build
  * starts) and leaves a new one behind. With `finish`, an upload of the deploy protocol
  * instead: recorded as finishing, then the same from the check of the blobs on. */
@@ -896,13 +1044,16 @@ static void builder_child(const char *name, int builds, bool finish)
 		if (finish) {
 			if (gc_finish_begin(f.r, id, ticket, 10000, &err) < 0)
 				_exit(3);
-		} else {
-			cmd_free(&f, "LPUSH %s %s", "queue:active", id, NULL, NULL, NULL);
-			cmd_free(&f, "HSET %s phase %s", key, "upload", NULL, NULL, NULL);
-			if (gc_fence_wait(f.r, 10000, &err) < 0)
-				_exit(3);
 		}
 		snprintf(text, sizeof(text), "fresh %d of %d", b, getpid());
+		if (!finish) {
+			const char *pins[2] = { fresh, prev_garbage };
+			hash_buffer(text, strlen(text), fresh);
+			cmd_free(&f, "LPUSH %s %s", "queue:active", id, NULL, NULL, NULL);
+			cmd_free(&f, "HSET %s phase %s", key, "upload", NULL, NULL, NULL);
+			if (gc_pin(f.r, id, pins, prev_garbage[0] ? 2 : 1, 10000, &err) < 0)
+				_exit(3);
+		}
 		blob(&f, text, 0, fresh);
 		const char *names[2] = { fresh, prev_garbage };
 		size_t n = 1;
@@ -916,6 +1067,8 @@ static void builder_child(const char *name, int builds, bool finish)
 		} else {
 			cmd_free(&f, "HSET %s phase %s", key, "", NULL, NULL, NULL);
 			cmd_free(&f, "LREM %s 0 %s", "queue:active", id, NULL, NULL, NULL);
+			if (model_gc_unpin(f.r, id, &err) < 0)
+				_exit(3);
 		}
 		snprintf(text, sizeof(text), "garbage %d of %d", b, getpid());
 		blob(&f, text, OLD, garbage);
@@ -1145,8 +1298,12 @@ static Suite *gc_suite(void)
 	tcase_add_test(tc, test_gc_reclaims_exactly_unique_blobs);
 	tcase_add_test(tc, test_gc_deleted_project_leaves_nothing);
 	tcase_add_test(tc, test_gc_young_orphans_wait);
-	tcase_add_test(tc, test_gc_defers_while_a_build_uploads);
+	tcase_add_test(tc, test_gc_keeps_what_an_uploading_build_pinned);
+	tcase_add_test(tc, test_gc_expired_pin_keeps_nothing);
+	tcase_add_test(tc, test_gc_pin_is_bounded);
+	tcase_add_test(tc, test_gc_pin_during_a_sweep_waits_for_it);
 	tcase_add_test(tc, test_gc_unreadable_kept_manifest_stops_the_sweep);
+	tcase_add_test(tc, test_gc_unreadable_pins_stop_the_sweep);
 	tcase_add_test(tc, test_gc_expired_blobs_outlive_the_grace);
 	tcase_add_test(tc, test_gc_build_waiting_for_the_fence_does_not_defer_it);
 	tcase_add_test(tc, test_gc_defers_when_its_fence_expired);

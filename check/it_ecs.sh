@@ -124,6 +124,10 @@ task() { # ARN EXPR: a value of the stand-in's view of the task (python expressi
 	stat "[t for t in s['tasks'] if t['taskArn'] == '$1'][0]$2"
 }
 task_stopped() { [ "$(task "$1" '["lastStatus"]')" = STOPPED ]; }
+in_build_phase() { # ID: waits until deployment ID's build runs its commands
+	wait_for 30 sh -c "[ \"\$(redis-cli -s $T/redis.sock hget skiff:deployment:$1 phase)\" = build ]" ||
+		fail "the slow build did not reach its build phase"
+}
 
 # ---- the RunTask request -----------------------------------------------------------------
 req=$("$ECSTOOL" request aaaaaaaaaaaa)
@@ -494,8 +498,7 @@ check_eq "... and its task is stopped" "STOPPED UserInitiated" "$(task "$parn" '
 id=$(project slow '{"buildCommand":"sleep 60","outputDirectory":"."}')
 "$ECSTOOL" launch "$id" 2>>"$T/ecstool.log"
 carn=$(field "$id" task_arn)
-wait_for 30 sh -c "[ \"\$(redis-cli -s $T/redis.sock hget skiff:deployment:$id phase)\" = build ]" ||
-	fail "the slow build did not reach its build phase"
+in_build_phase "$id"
 cgi skiff-create POST "/api/deployments/$id/cancel" '{}' >/dev/null 2>&1
 "$ECSTOOL" wait 30 "$id" 2>>"$T/ecstool.log"
 check_eq "a canceled build stays canceled" canceled "$(field "$id" state)"
@@ -507,8 +510,7 @@ check_match "... by StopTask or by the build itself" "UserInitiated|EssentialCon
 id=$(project tokenslow '{"buildCommand":"echo built; sleep 60","outputDirectory":"."}')
 "$ECSTOOL" launch "$id" 2>>"$T/ecstool.log"
 tarn=$(field "$id" task_arn)
-wait_for 30 sh -c "[ \"\$(redis-cli -s $T/redis.sock hget skiff:deployment:$id phase)\" = build ]" ||
-	fail "the slow build did not reach its build phase"
+in_build_phase "$id"
 tok=$(task_token "$tarn")
 check_match "the task got a build token" '^skiffbuild_[a-z2-7]{40}$' "$tok"
 check_eq "... stored only as its hash" "0 1" \
@@ -553,6 +555,38 @@ wait_for 20 task_stopped "$tarn"
 # the finished web build's token: spent with its deployment
 as "$(task_token "$arn")" POST "/api/deployments/$id1/log" '{"lines":[{"seq":9000000,"stream":"stdout","text":"x"}]}'
 check_eq "the token of a build that ended ready is refused" "403 build_ended" "$(answer)"
+
+# ---- a remote build's upload pins its blobs against the store sweep (lib/gc.h) -------------
+# driven by hand with the task's token while the task sleeps in its build phase
+id=$(project pinslow '{"buildCommand":"sleep 60","outputDirectory":"."}')
+"$ECSTOOL" launch "$id" 2>>"$T/ecstool.log"
+parn=$(field "$id" task_arn)
+in_build_phase "$id"
+ptok=$(task_token "$parn")
+rcli set skiff:gc:sweep it-ecs-sweep PX 4000 >/dev/null
+t0=$(date +%s%N)
+as "$ptok" POST "/api/deployments/$id/progress" '{"phase":"upload"}'
+t1=$(date +%s%N)
+check_eq "a remote build entering its upload while a sweep runs is not held back" "200 yes" \
+	"$(cat "$T/status") $([ $(((t1 - t0) / 1000000)) -lt 2000 ] && echo yes || echo "no: $(((t1 - t0) / 1000000)) ms")"
+rcli del skiff:gc:sweep >/dev/null
+printf 'a blob the build relies on\n' >"$T/pinned.txt"
+phash=$(sha256sum <"$T/pinned.txt" | cut -c1-64)
+as "$ptok" POST "/api/deployments/$id/files" '{"files":{"/index.html":"'"$phash"'"}}'
+check_eq "its files call pins the blobs it names, stored or not" "200 $phash" \
+	"$(cat "$T/status") $(rcli smembers "skiff:gc:pin:$id")"
+check_eq "... with a deadline" 1 "$(rcli zscore skiff:gc:pins "$id" | grep -c .)"
+curl -sS -o /dev/null -w '%{http_code}' -X PUT -H "Authorization: Bearer $ptok" \
+	-H 'Content-Type: application/octet-stream' --data-binary @"$T/pinned.txt" "$API/api/deployments/$id/blobs/$phash" >"$T/status"
+check_eq "... and the blob it then sends is stored" 201 "$(cat "$T/status")"
+"$BIN/skiff-dispatch" --gc-once >"$T/gc-pin.log" 2>&1
+check_match "a sweep during the upload keeps the pinned blob" "gc swept .* pinned=1 " "$(cat "$T/gc-pin.log")"
+check_eq "... which is still in the bucket" "27 application/octet-stream" \
+	"$("$T/s3tool" head "blobs/$(echo "$phash" | cut -c1-2)/$phash" 2>>"$T/tool.log")"
+as "$ptok" POST "/api/deployments/$id/fail" '{"error":"given up by the test"}'
+check_eq "the build's fail drops its pin" "200 0 " \
+	"$(cat "$T/status") $(rcli exists "skiff:gc:pin:$id") $(rcli zscore skiff:gc:pins "$id")"
+wait_for 20 task_stopped "$parn"
 
 # ---- RunTask pacing stays under the account's 20 calls/s ---------------------------------
 ids=""

@@ -1,5 +1,6 @@
-/* gc.c — mark and sweep over the store: list blobs, then read the kept manifests, then
- * delete old blobs none of them names, under a fence that running uploads respect. */
+/* gc.c — mark and sweep over the store: read the pins of running builds, list blobs, then read
+ * the kept manifests, then delete old blobs none of them names nor any build pinned, under a
+ * fence that running builds and uploads respect. */
 #include "gc.h"
 #include "clock.h"
 #include "hash.h"
@@ -8,7 +9,6 @@
 #include "manifest.h"
 #include "model.h"
 #include "model_gc.h"
-#include "model_queue.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +40,8 @@ struct gc_run {
 	size_t nblobs, capblobs;
 	char (*named)[HASH_HEX_LEN + 1];
 	size_t nnamed, capnamed;
+	char (*pinned)[HASH_HEX_LEN + 1];
+	size_t npinned, cappinned;
 	struct gc_object *manifests, *logs;
 	size_t nmanifests, capmanifests, nlogs, caplogs;
 };
@@ -200,31 +202,33 @@ static int gc_manifests(struct gc_run *g, struct error *err)
 	return 0;
 }
 
-/* 1 when a build is in its upload phase (it may be relying on blobs it found stored). */
-static int gc_building(struct gc_run *g, struct error *err)
+static int gc_hash_cmp(const void *a, const void *b)
 {
-	json_t *ids = NULL;
-	if (model_queue_active(g->r, &ids, err) < 0)
-		return err->code;
-	int found = 0;
-	for (size_t i = 0; i < json_array_size(ids) && !found; i++) {
-		const char *id = json_string_value(json_array_get(ids, i));
-		enum deployment_state state;
-		char phase[MODEL_PHASE_MAX + 1];
-		if (!id || !id_valid(id))
-			continue;
-		int rc = model_deployment_status(g->r, id, &state, phase, err);
-		if (rc < 0) {
-			found = rc;
-			break;
-		}
-		if (rc == 1 && state == DEPLOYMENT_BUILDING && !strcmp(phase, "upload")) {
-			log_info("gc deferred: a build is uploading deployment=%s", id);
-			found = 1;
-		}
+	return memcmp(a, b, HASH_HEX_LEN);
+}
+
+static int gc_on_pin(const char *hash, void *ctx)
+{
+	struct gc_run *g = ctx;
+	if (strlen(hash) != HASH_HEX_LEN)
+		return 0;
+	g->pinned = gc_grow(g->pinned, g->npinned, &g->cappinned, sizeof(*g->pinned));
+	memcpy(g->pinned[g->npinned++], hash, HASH_HEX_LEN + 1);
+	return 0;
+}
+
+/* The blobs builds pinned before the fence was taken (none can pin while it is held). */
+static int gc_pins(struct gc_run *g, struct error *err)
+{
+	int rc = model_gc_pins(g->r, gc_on_pin, g, err);
+	if (rc < 0) {
+		char why[ERROR_MESSAGE_MAX];
+		snprintf(why, sizeof(why), "%s", err->message);
+		return error_set(err, rc, "gc_aborted", "cannot read the blobs builds pinned: %s", why);
 	}
-	json_decref(ids);
-	return found;
+	if (g->npinned)
+		qsort(g->pinned, g->npinned, sizeof(*g->pinned), gc_hash_cmp);
+	return 0;
 }
 
 /* Waits up to set->finish_wait_ms for the uploads of the deploy protocol that began finishing
@@ -244,11 +248,6 @@ static int gc_finishes_wait(struct gc_run *g, struct error *err)
 		}
 		usleep(GC_FINISH_POLL_MS * 1000);
 	}
-}
-
-static int gc_hash_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, HASH_HEX_LEN);
 }
 
 static unsigned long long gc_blob_size(struct gc_run *g, const char *hash)
@@ -272,6 +271,11 @@ static void gc_delete(struct gc_run *g)
 		if (g->nnamed &&
 		    bsearch(b->hash, g->named, g->nnamed, sizeof(*g->named), gc_hash_cmp)) {
 			st->blobs_named++;
+			continue;
+		}
+		if (g->npinned &&
+		    bsearch(b->hash, g->pinned, g->npinned, sizeof(*g->pinned), gc_hash_cmp)) {
+			st->blobs_pinned++;
 			continue;
 		}
 		if (b->age_s < g->set->grace_s) {
@@ -304,6 +308,12 @@ static void gc_delete(struct gc_run *g)
 	}
 }
 
+static int gc_running(struct error *err, long timeout_ms)
+{
+	return error_set(err, SKIFF_ETIMEOUT, "gc_running",
+			 "a store sweep is still running after %ld ms", timeout_ms);
+}
+
 static int gc_fence_take(struct redis *r, char token[48], struct error *err)
 {
 	id_hex(token, 16);
@@ -329,19 +339,19 @@ int gc_sweep(struct redis *r, struct store *s, const struct gc_settings *set,
 		}
 		return rc;
 	}
-	/* a build that passed gc_fence_wait before the fence was taken may still be uploading;
-	 * an upload that began finishing before it is waited for */
-	rc = gc_building(&g, err);
-	if (rc == 0)
-		rc = gc_finishes_wait(&g, err);
+	/* an upload that began finishing before the fence is waited for */
+	rc = gc_finishes_wait(&g, err);
 	if (rc != 0) {
 		if (rc > 0)
 			stats->deferred = true;
 		rc = rc < 0 ? rc : 0;
 		goto out;
 	}
-	/* blobs first, manifests after: a manifest written meanwhile names blobs listed here */
-	if ((rc = store_blob_list(s, gc_on_blob, &g, err)) < 0 ||
+	/* the pins before the manifests: a build unpins only after its manifest is written, so
+	 * the sweep sees one or the other; blobs before manifests: a manifest written meanwhile
+	 * names blobs listed here */
+	if ((rc = gc_pins(&g, err)) < 0 ||
+	    (rc = store_blob_list(s, gc_on_blob, &g, err)) < 0 ||
 	    (rc = store_manifest_list(s, gc_on_manifest, &g, err)) < 0 ||
 	    (rc = store_log_list(s, gc_on_log, &g, err)) < 0 ||
 	    (rc = gc_manifests(&g, err)) < 0)
@@ -357,9 +367,10 @@ int gc_sweep(struct redis *r, struct store *s, const struct gc_settings *set,
 		goto out;
 	rc = 0;
 	gc_delete(&g);
-	log_info("gc swept blobs=%zu named=%zu young=%zu deleted=%zu bytes=%llu manifests_kept=%zu "
-		 "manifests_dropped=%zu logs_dropped=%zu%s",
-		 stats->blobs, stats->blobs_named, stats->blobs_young, stats->blobs_deleted,
+	log_info("gc swept blobs=%zu named=%zu pinned=%zu young=%zu deleted=%zu bytes=%llu "
+		 "manifests_kept=%zu manifests_dropped=%zu logs_dropped=%zu%s",
+		 stats->blobs, stats->blobs_named, stats->blobs_pinned, stats->blobs_young,
+		 stats->blobs_deleted,
 		 stats->bytes_deleted, stats->manifests_kept, stats->manifests_dropped,
 		 stats->logs_dropped, set->dry_run ? " dry_run=1" : "");
 out:
@@ -368,45 +379,54 @@ out:
 	model_gc_fence_release(r, token);
 	free(g.blobs);
 	free(g.named);
+	free(g.pinned);
 	free(g.manifests);
 	free(g.logs);
 	return rc;
 }
 
-/* Polls until no sweep holds the fence (ticket NULL) or until ticket is recorded as finishing
- * (which happens only while none does): 0, or SKIFF_ETIMEOUT after timeout_ms. */
-static int gc_poll(struct redis *r, const char *ticket, long timeout_ms, struct error *err)
-{
-	long long deadline = clock_mono_ms() + timeout_ms;
-	for (;;) {
-		int rc = ticket ? model_gc_finish_begin(r, ticket, err) : model_gc_fence_held(r, err);
-		if (rc < 0)
-			return rc;
-		if (rc == (ticket ? 1 : 0))
-			return 0;
-		if (clock_mono_ms() >= deadline)
-			return error_set(err, SKIFF_ETIMEOUT, "gc_running",
-					 "a store sweep is still running after %ld ms", timeout_ms);
-		usleep(GC_FENCE_POLL_MS * 1000);
-	}
-}
-
-int gc_fence_wait(struct redis *r, long timeout_ms, struct error *err)
-{
-	return gc_poll(r, NULL, timeout_ms, err);
-}
-
+/* Polls until ticket is recorded as finishing (which happens only while no sweep holds the
+ * fence): 0, or SKIFF_ETIMEOUT after timeout_ms. */
 int gc_finish_begin(struct redis *r, const char *id, char ticket[GC_TICKET_MAX],
 		    long timeout_ms, struct error *err)
 {
 	char nonce[17];
 	id_hex(nonce, 8);
 	snprintf(ticket, GC_TICKET_MAX, "%s.%s", id, nonce);
-	return gc_poll(r, ticket, timeout_ms, err);
+	long long deadline = clock_mono_ms() + timeout_ms;
+	for (;;) {
+		int rc = model_gc_finish_begin(r, ticket, err);
+		if (rc != 0)
+			return rc < 0 ? rc : 0;
+		if (clock_mono_ms() >= deadline)
+			return gc_running(err, timeout_ms);
+		usleep(GC_FENCE_POLL_MS * 1000);
+	}
 }
 
 void gc_finish_end(struct redis *r, const char ticket[GC_TICKET_MAX])
 {
 	if (ticket[0])
 		model_gc_finish_end(r, ticket);
+}
+
+int gc_pin(struct redis *r, const char *id, const char *const *hashes, size_t n,
+	   long timeout_ms, struct error *err)
+{
+	long long deadline = clock_mono_ms() + timeout_ms;
+	size_t done = 0;
+	do {
+		size_t k = n - done < MODEL_GC_PIN_BATCH ? n - done : MODEL_GC_PIN_BATCH;
+		int rc = model_gc_pin(r, id, hashes + done, k, GC_PIN_TTL_MS, err);
+		if (rc < 0)
+			return rc;
+		if (rc == 1) {
+			done += k;
+			continue;
+		}
+		if (clock_mono_ms() >= deadline)
+			return gc_running(err, timeout_ms);
+		usleep(GC_FENCE_POLL_MS * 1000);
+	} while (done < n);
+	return 0;
 }

@@ -1,5 +1,5 @@
-/* gc.h — the sweep: deletes blobs no kept manifest names, never a young one, and drops
- * manifests and archived logs nothing needs any more.
+/* gc.h — the sweep: deletes blobs no kept manifest names and no running build pinned, never a
+ * young one, and drops manifests and archived logs nothing needs any more.
  *
  * Kept manifests: those of deployments that exist and are building or ready (retention has
  * expired the rest). Manifests of expired, failed, canceled or deleted deployments and the
@@ -13,13 +13,22 @@
  *  - the manifests are read after the blobs are listed, so a manifest written meanwhile is
  *    seen;
  *  - the sweep holds a fence (gc:sweep, with a TTL) while it decides and deletes. A build
- *    entering its upload phase calls gc_fence_wait() after recording the phase and before it
- *    touches the store; the sweep, having taken the fence, defers when a build is in its
- *    upload phase. Redis orders the two: either the sweep sees the phase and defers, or the
- *    build sees the fence and waits. So a blob a build finds already stored (and does not
- *    upload again) is never deleted under it, and its manifest is never missed. A build's
- *    upload phase lasts as long as its upload: a sweep that meets one defers to the next
- *    interval.
+ *    pins the blobs of each batch it is about to rely on (gc_pin: gc:pin:{id} and its
+ *    deadline in gc:pins) before it checks which of them are stored, and the pin is made in
+ *    one Redis script only while no sweep holds the fence (else it waits and tries again).
+ *    Having taken the fence, the sweep reads the live pins first and keeps every pinned blob,
+ *    however old and whoever names it. Redis orders the two: either the pin came first and the
+ *    sweep keeps its blobs, or the sweep came first and the build checks the store after the
+ *    sweep deleted what it deleted (and uploads those blobs again). So a blob a build finds
+ *    already stored (and does not upload again) is never deleted under it, and builds
+ *    uploading back to back never make a sweep defer: a batch that is about to pin waits for
+ *    the sweep, one already pinned goes on. A build renews its pin (GC_PIN_RENEW_MS) while it
+ *    runs and drops it once its manifest is written or it failed; the pins of a build that
+ *    died are forgotten GC_PIN_TTL_MS after their last renewal. The sweep reads the pins
+ *    before it lists the manifests, so a build that dropped its pin meanwhile has its
+ *    manifest read. A remote build's pin is made by the API when the builder attaches its
+ *    files (the deploy protocol's POST …/files), renewed by its heartbeat, and dropped at
+ *    its finish or fail.
  *  - an upload of the deploy protocol (never queued) is recorded as finishing
  *    (gc_finish_begin) before it checks that its blobs are stored, and until it has written
  *    its manifest. The record is made in one Redis script only while no sweep holds the fence
@@ -33,7 +42,8 @@
  *  - past those checks, builds and uploads that arrive wait for the fence, so they cannot
  *    make the sweep defer (a sweep of a large store would otherwise rarely finish while
  *    builds run); before it deletes, the sweep only makes sure the fence is still its own
- *    (renewing it) and defers if it expired meanwhile. */
+ *    (renewing it) and defers if it expired meanwhile. Pins that cannot be read end the
+ *    sweep before it deletes anything. */
 #ifndef SKIFF_GC_H
 #define SKIFF_GC_H
 
@@ -47,6 +57,8 @@
 #define GC_FENCE_TTL_MS 600000      /* a sweep that dies leaves the fence this long at most */
 #define GC_FINISH_WAIT_MS 5000      /* how long a sweep waits for uploads finishing before it */
 #define GC_TICKET_MAX 48            /* an upload's record as finishing: its id and a nonce */
+#define GC_PIN_TTL_MS 600000        /* a build's pin lives this long past its last renewal */
+#define GC_PIN_RENEW_MS 60000       /* how often a running build renews its pin */
 
 struct gc_settings {
 	long long grace_s;          /* blobs, manifests and logs younger than this stay */
@@ -57,13 +69,14 @@ struct gc_settings {
 struct gc_stats {
 	size_t blobs;               /* blobs in the store */
 	size_t blobs_named;         /* named by a kept manifest */
+	size_t blobs_pinned;        /* unnamed but pinned by a running build */
 	size_t blobs_young;         /* unnamed but younger than the grace period */
 	size_t blobs_deleted;
 	unsigned long long bytes_deleted;   /* file backend only (the s3 listing has no sizes) */
 	size_t manifests_kept;
 	size_t manifests_dropped;
 	size_t logs_dropped;
-	bool deferred;              /* another sweep, a build's upload or a long finish: nothing
+	bool deferred;              /* another sweep, a lost fence or a long finish: nothing
 				     * deleted */
 };
 
@@ -72,9 +85,12 @@ void gc_settings_default(struct gc_settings *s);
  * ends it before anything is deleted. Logs what it reclaimed. */
 int gc_sweep(struct redis *r, struct store *s, const struct gc_settings *set,
 	     struct gc_stats *stats, struct error *err);
-/* For a build about to upload (after its phase says upload): returns once no sweep holds the
- * fence, or SKIFF_ETIMEOUT after timeout_ms. */
-int gc_fence_wait(struct redis *r, long timeout_ms, struct error *err);
+/* For a build about to rely on blobs (before it checks which are stored): pins hashes for
+ * deployment id (GC_PIN_TTL_MS, MODEL_GC_PIN_BATCH at a time), waiting while a sweep holds the
+ * fence; SKIFF_ETIMEOUT ("gc_running") after timeout_ms, SKIFF_ELIMIT past the deployment's
+ * bound. Renew with model_gc_pin_renew, drop with model_gc_unpin (model_gc.h). */
+int gc_pin(struct redis *r, const char *id, const char *const *hashes, size_t n,
+	   long timeout_ms, struct error *err);
 /* For an upload of the deploy protocol about to check its blobs: records it as finishing in
  * ticket (made here) once no sweep holds the fence; SKIFF_ETIMEOUT after timeout_ms. Call
  * gc_finish_end(ticket) when done, whatever this returned. */

@@ -1,7 +1,7 @@
 /* model_gc.h — the fence of the store sweep in Redis (gc:sweep, a string with a TTL held by
- * the sweep's token while it decides and deletes; builds wait for it before they upload, and
- * uploads of the deploy protocol before they finish: gc:finishing) and the dispatchers'
- * shared schedule of sweeps (gc:turn). */
+ * the sweep's token while it decides and deletes; builds wait for it before they pin the blobs
+ * they rely on: gc:pin:{id}, gc:pins; uploads of the deploy protocol before they finish:
+ * gc:finishing) and the dispatchers' shared schedule of sweeps (gc:turn). */
 #ifndef SKIFF_MODEL_GC_H
 #define SKIFF_MODEL_GC_H
 
@@ -31,5 +31,24 @@ int model_gc_finishing(struct redis *r, long max_age_ms, struct error *err);
  * dispatcher should run retention and the sweep now, 0 when another ran them less than
  * interval_ms ago. */
 int model_gc_turn(struct redis *r, const char *owner, long interval_ms, struct error *err);
+
+/* Blobs a build relies on, pinned for the sweep: gc:pin:{id}, a set of hashes, and gc:pins, a
+ * sorted set of ids by deadline (ms, Redis's clock). */
+#define MODEL_GC_PIN_BATCH 1000   /* hashes in one call of model_gc_pin */
+/* Adds hashes (n <= MODEL_GC_PIN_BATCH) to id's pin and sets its deadline ttl_ms from now, in
+ * one script and only while no sweep holds the fence: 1 pinned, 0 fence held (nothing pinned:
+ * wait and call again); SKIFF_ELIMIT when the deployment would pin more than 3 blobs for each
+ * of max_files. */
+int model_gc_pin(struct redis *r, const char *id, const char *const *hashes, size_t n,
+		 long ttl_ms, struct error *err);
+/* Moves the deadline of id's pin ttl_ms from now whether or not a sweep runs: 1 done, 0 when id
+ * has no live pin (none, or its deadline passed: pin again). */
+int model_gc_pin_renew(struct redis *r, const char *id, long ttl_ms, struct error *err);
+/* Drops id's pin. */
+int model_gc_unpin(struct redis *r, const char *id, struct error *err);
+/* For the sweep: forgets the pins whose deadline passed, then calls fn with every hash of the
+ * live ones (a hash may come more than once); stops at fn's first negative answer. */
+int model_gc_pins(struct redis *r, int (*fn)(const char *hash, void *ctx), void *ctx,
+		  struct error *err);
 
 #endif

@@ -51,6 +51,8 @@ struct build {
 	struct build_lease *lease;
 	char claim[MODEL_CLAIM_MAX];  /* the claim this run holds ("" when started by hand) */
 	atomic_int claim_lost;        /* the build was queued again and claimed by another run */
+	atomic_int pinned;            /* it pinned blobs for the sweep (lib/gc.h): the lease renews */
+	atomic_int pin_lost;          /* a renewal found the pin gone (no renewal for too long) */
 	/* --remote: the deploy protocol instead of Redis and the store (remote.h); redis and
 	 * store are NULL then */
 	struct remote *remote;

@@ -1,9 +1,13 @@
 /* lease.c — the build's heartbeat: a thread with its own Redis connection renews the lease
- * four times a second (lease_ttl/3 when shorter) while the build still holds its claim, and
- * notices when the deployment was canceled, deleted, or taken over by another run. */
+ * four times a second (lease_ttl/3 when shorter) while the build still holds its claim, renews
+ * the pin of the blobs the build relies on every minute, and notices when the deployment was
+ * canceled, deleted, or taken over by another run. */
 #include "lease.h"
+#include "clock.h"
+#include "gc.h"
 #include "log.h"
 #include "model.h"
+#include "model_gc.h"
 #include "model_queue.h"
 
 #include <errno.h>
@@ -37,6 +41,22 @@ static int lease_canceled(struct build_lease *l)
 	return exists == 0 || (exists == 1 && state == DEPLOYMENT_CANCELED);
 }
 
+/* Renews the pin of the blobs the build relies on (lib/gc.h); a pin found gone is recorded:
+ * the build then fails before it writes its manifest. */
+static void lease_pin_renew(struct build_lease *l)
+{
+	struct error e;
+	if (!atomic_load(&l->b->pinned))
+		return;
+	int live = model_gc_pin_renew(l->redis, l->b->id, GC_PIN_TTL_MS, &e);
+	if (live < 0)
+		log_warn("cannot renew the pin deployment=%s error=\"%s\"", l->b->id, e.message);
+	if (live == 0 && atomic_load(&l->b->pinned)) {
+		log_warn("the pin of the build's blobs is gone deployment=%s", l->b->id);
+		atomic_store(&l->b->pin_lost, 1);
+	}
+}
+
 static void *lease_main(void *arg)
 {
 	struct build_lease *l = arg;
@@ -45,6 +65,7 @@ static void *lease_main(void *arg)
 	long ttl = l->b->cfg->lease_ttl, period_ms = ttl * 1000 / 3;
 	if (period_ms > LEASE_CHECK_MS)
 		period_ms = LEASE_CHECK_MS;
+	long long next_pin = clock_mono_ms() + GC_PIN_RENEW_MS;
 	pthread_mutex_lock(&l->lock);
 	while (!l->quit) {
 		struct timespec until;
@@ -64,6 +85,10 @@ static void *lease_main(void *arg)
 		int held = model_lease_renew(l->redis, l->b->id, l->b->claim, ttl, &e);
 		if (held < 0)
 			log_warn("cannot renew the lease deployment=%s error=\"%s\"", l->b->id, e.message);
+		if (clock_mono_ms() >= next_pin) {
+			lease_pin_renew(l);
+			next_pin = clock_mono_ms() + GC_PIN_RENEW_MS;
+		}
 		if (lease_canceled(l)) {
 			log_info("deployment canceled or deleted; stopping the build deployment=%s",
 				 l->b->id);

@@ -14,7 +14,6 @@
 #include "upload.h"
 #include "upload_remote.h"
 #include "clock.h"
-#include "gc.h"
 #include "log.h"
 #include "model.h"
 #include "model_log.h"
@@ -96,13 +95,13 @@ static int build_execute(struct build *b, struct error *err)
 		return rc;
 	build_log(b, "Output directory (%s): %s/", d->output_auto ? "detected" : d->output_from,
 		  d->output_dir[0] ? d->output_dir : ".");
-	/* the phase first, then the fence: a sweep either sees this upload or this build waits for
-	 * the sweep (lib/gc.h), so a blob found already stored is not deleted under it */
+	/* each batch pins the blobs it relies on before it checks the store (lib/gc.h); with
+	 * --remote the API pins them when it is told of the files */
 	if ((rc = build_phase(b, "upload", err)) < 0)
 		return rc;
-	if (b->remote) /* the API waits for the fence when told of the phase */
+	if (b->remote)
 		rc = build_upload_remote(b, err);
-	else if ((rc = gc_fence_wait(b->redis, GC_FENCE_TTL_MS, err)) == 0)
+	else
 		rc = build_upload(b, err);
 	if (rc < 0)
 		return rc;

@@ -1,6 +1,6 @@
 /* upload.c — the output directory into the store: every file hashed from a descriptor opened
- * without following symlinks, text variants compressed, missing blobs stored, then the
- * manifest. */
+ * without following symlinks, text variants compressed, each batch's blobs pinned against the
+ * store sweep, missing blobs stored, then the manifest, then the pin dropped. */
 #include "upload.h"
 #include "build_log.h"
 #include "build_state.h"
@@ -8,11 +8,13 @@
 #include "clock.h"
 #include "collect.h"
 #include "compress.h"
+#include "gc.h"
 #include "hash.h"
 #include "log.h"
 #include "manifest.h"
 #include "mime.h"
 #include "model.h"
+#include "model_gc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,10 +70,18 @@ static void upload_reset(struct upload_batch *q)
 	q->mem_bytes = 0;
 }
 
-/* Stores what the store lacks; counts the bytes actually uploaded. */
+/* Pins the batch's blobs for the sweep (waiting while one runs: lib/gc.h), then stores what the
+ * store lacks; counts the bytes actually uploaded. */
 static int upload_flush(struct build *b, struct upload_batch *q, struct error *err)
 {
-	int rc = q->n ? store_blobs_put(b->store, q->u, q->n, err) : 0;
+	const char *hashes[UPLOAD_BLOBS];
+	for (size_t i = 0; i < q->n; i++)
+		hashes[i] = q->hashes[i];
+	int rc = q->n ? gc_pin(b->redis, b->id, hashes, q->n, GC_FENCE_TTL_MS, err) : 0;
+	if (rc == 0 && q->n) {
+		atomic_store(&b->pinned, 1);
+		rc = store_blobs_put(b->store, q->u, q->n, err);
+	}
 	for (size_t i = 0; rc == 0 && i < q->n; i++)
 		if (q->u[i].uploaded)
 			b->bytes_uploaded += q->u[i].bytes;
@@ -195,6 +205,20 @@ int build_upload(struct build *b, struct error *err)
 				i + 1 == cr.nfiles))
 			rc = upload_flush(b, batch, err);
 	}
+	/* the pin must still be live now, not only at the lease's last look: a lapse the lease
+	 * has not seen yet (its renewals failing) would let a manifest name deleted blobs */
+	if (rc == 0 && atomic_load(&b->pinned) && !atomic_load(&b->pin_lost)) {
+		int live = model_gc_pin_renew(b->redis, b->id, GC_PIN_TTL_MS, err);
+		if (live < 0)
+			rc = live;
+		else if (live == 0)
+			atomic_store(&b->pin_lost, 1);
+	}
+	if (rc == 0 && atomic_load(&b->pin_lost))
+		rc = error_set(err, SKIFF_EBUILD, "pin_lost",
+			       "the blobs this build relies on were not kept pinned (no renewal for %d "
+			       "minutes): a store sweep may have deleted some; deploy again",
+			       GC_PIN_TTL_MS / 60000);
 	if (rc < 0)
 		goto out;
 	manifest = json_pack("{sisssIsOso}", "version", 1, "deployment", b->id, "created",
@@ -212,6 +236,13 @@ int build_upload(struct build *b, struct error *err)
 	}
 	rc = store_manifest_put(b->store, b->id, text, strlen(text), err);
 out:
+	/* after the manifest (the sweep reads pins before manifests) or after a failure */
+	if (atomic_exchange(&b->pinned, 0)) {
+		struct error e;
+		if (model_gc_unpin(b->redis, b->id, &e) < 0)
+			log_warn("cannot unpin the build's blobs (they stay pinned %d minutes) "
+				 "deployment=%s error=\"%s\"", GC_PIN_TTL_MS / 60000, b->id, e.message);
+	}
 	if (batch)
 		upload_reset(batch);
 	free(batch);

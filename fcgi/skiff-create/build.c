@@ -1,7 +1,8 @@
 /* build.c — a remote builder's own calls: start hands it what to build and marks the
  * deployment building (phase clone), as skiff-build does for a local build; progress records
  * its phases and the commit its clone found, and is its heartbeat (every call with its build
- * token renews the lease) and how it learns of a cancel. */
+ * token renews the lease, and during the upload the pin of the blobs it relies on) and how it
+ * learns of a cancel. */
 #include "build.h"
 #include "deploy.h"
 #include "fields.h"
@@ -13,6 +14,7 @@
 #include "log.h"
 #include "model.h"
 #include "model_env.h"
+#include "model_gc.h"
 #include "model_repo.h"
 #include "gitauth.h"
 #include "secret.h"
@@ -230,12 +232,15 @@ static int build_progress_act(struct http_request *req, struct http_response *re
 				 "phase must be \"install\", \"build\" or \"upload\"");
 	if (commit && build_commit(req, d, commit, message, descends, err) < 0)
 		return err->code;
-	/* the phase first, then the fence, as a local build does (lib/gc.h): a sweep either sees
-	 * this upload or this call waits for the sweep */
 	if (phase && strcmp(phase, d->phase) &&
-	    (model_deployment_state(app->redis, d->id, DEPLOYMENT_BUILDING, phase, NULL, 0, err) < 0 ||
-	     (!strcmp(phase, "upload") && gc_fence_wait(app->redis, GC_FENCE_TTL_MS, err) < 0)))
+	    model_deployment_state(app->redis, d->id, DEPLOYMENT_BUILDING, phase, NULL, 0, err) < 0)
 		return err->code;
+	/* during the upload, the heartbeat keeps the blobs the files call pinned (lib/gc.h); it
+	 * never waits for a sweep */
+	if (!phase && !strcmp(d->phase, "upload") &&
+	    model_gc_pin_renew(app->redis, d->id, GC_PIN_TTL_MS, err) < 0)
+		log_warn("cannot renew the pin of a remote build deployment=%s error=\"%s\"", d->id,
+			 err->message);
 	return response_json(resp, 200, json_pack("{sssssssbsb}", "deploymentId", d->id, "state",
 						  "building", "phase", phase ? phase : d->phase,
 						  "cancel", who->bt.cancel_requested, "pinned", pinned));

@@ -10,9 +10,11 @@
 #include "app.h"
 #include "collect.h"
 #include "detect.h"
+#include "gc.h"
 #include "hash.h"
 #include "id.h"
 #include "log.h"
+#include "model_gc.h"
 #include "model_log.h"
 #include "model_upload.h"
 #include "store.h"
@@ -438,6 +440,9 @@ static int deploy_fail_act(struct http_request *req, struct http_response *resp,
 	if (model_deployment_state(app->redis, d->id, state, "", &change,
 				   MODEL_SET(ERROR) | MODEL_SET(EXIT_CODE), err) < 0)
 		return err->code;
+	struct error ue;
+	if (model_gc_unpin(app->redis, d->id, &ue) < 0)  /* a remote build's (lib/gc.h) */
+		log_warn("cannot unpin deployment=%s error=\"%s\"", d->id, ue.message);
 	log_info("upload failed deployment=%s state=%s", d->id, model_state_name(state));
 	return response_json(resp, 200, json_pack("{ssss}", "deploymentId", d->id, "state",
 						  model_state_name(state)));
@@ -506,6 +511,31 @@ int create_deploy_log(struct http_request *req, struct http_response *resp)
 	return create_deploy_route(req, resp, deploy_log_act);
 }
 
+/* Pins the hashes of files for the build of id before they are checked (lib/gc.h): the blobs
+ * it finds stored and does not upload stay until it finishes or fails. Waits while a sweep
+ * runs, 504 gc_running after GC_FENCE_TTL_MS. */
+static int deploy_pin(struct redis *r, const char *id, json_t *files, struct error *err)
+{
+	json_t *seen = json_object();
+	const char **hashes = malloc((json_object_size(files) + 1) * sizeof(*hashes));
+	size_t n = 0;
+	const char *path;
+	json_t *v;
+	if (!hashes)
+		abort();
+	json_object_foreach(files, path, v) {
+		const char *h = json_string_value(v);
+		if (json_object_get(seen, h))
+			continue;
+		json_object_set_new(seen, h, json_true());
+		hashes[n++] = h;
+	}
+	int rc = gc_pin(r, id, hashes, n, GC_FENCE_TTL_MS, err);
+	free(hashes);
+	json_decref(seen);
+	return rc;
+}
+
 /* The file list of a build: the deployment exists (the dispatcher queued it, the build token
  * names it) and is building in phase upload; from here on it is uploaded as any other. */
 static int deploy_attach_act(struct http_request *req, struct http_response *resp, json_t *body,
@@ -534,7 +564,9 @@ static int deploy_attach_act(struct http_request *req, struct http_response *res
 		abort();
 	int rc = strlen(fj) > DEPLOY_FILES_JSON_MAX
 			 ? error_set(err, SKIFF_ELIMIT, "too_many_files", "the file list is too large")
-			 : create_deploy_missing(store, files, &required, err);
+			 : deploy_pin(app->redis, d->id, files, err);
+	if (rc == 0)
+		rc = create_deploy_missing(store, files, &required, err);
 	if (rc == 0)
 		rc = model_upload_attach(app->redis, d->id, fj, config ? config : "", err);
 	free(fj);

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "mime.h"
+#include "model_gc.h"
 #include "model_log.h"
 #include "model_upload.h"
 #include "site_config.h"
@@ -261,6 +262,14 @@ static int finish_missing(struct http_response *resp, const struct deployment *d
 					      "message", msg, "missing", missing));
 }
 
+/* A remote build's pin (lib/gc.h) is dropped once its manifest is written. */
+static void finish_unpin(struct app *app, const char *id)
+{
+	struct error e;
+	if (model_gc_unpin(app->redis, id, &e) < 0)
+		log_warn("cannot unpin deployment=%s error=\"%s\"", id, e.message);
+}
+
 int create_deploy_finish(struct http_request *req, struct http_response *resp)
 {
 	struct app *app = req->app;
@@ -280,6 +289,7 @@ int create_deploy_finish(struct http_request *req, struct http_response *resp)
 	    model_upload_get(app->redis, d.id, &files, &config, &preview, &err) < 0)
 		goto fail;
 	if (d.state == DEPLOYMENT_READY) { /* a replay: nothing is promoted twice */
+		finish_unpin(app, d.id);
 		status = finish_answer(req, resp, &d);
 		goto out;
 	}
@@ -328,6 +338,7 @@ int create_deploy_finish(struct http_request *req, struct http_response *resp)
 		goto fail;
 	if (!preview)
 		fastpath_switch_announce(app->redis, req->cfg, d.project);  /* after the write */
+	finish_unpin(app, d.id);
 	log_info("upload finished deployment=%s project=%s files=%llu bytes=%llu preview=%d", d.id,
 		 d.project, f.files, f.bytes, preview);
 	d.files = change.files;
