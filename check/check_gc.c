@@ -639,7 +639,7 @@ START_TEST(test_gc_pin_is_bounded)
 	const char *hashes[7];
 	id_new(id);
 	for (int i = 0; i < 7; i++) {
-		char text[16];
+		char text[32];
 		snprintf(text, sizeof(text), "blob %d", i);
 		hash_buffer(text, strlen(text), h[i]);
 		hashes[i] = h[i];
