@@ -308,10 +308,15 @@ static void gc_delete(struct gc_run *g)
 	}
 }
 
-static int gc_running(struct error *err, long timeout_ms)
+/* For callers waiting out a sweep: sleeps one poll interval and returns 0, or SKIFF_ETIMEOUT
+ * ("gc_running") once deadline (clock_mono_ms) has passed. */
+static int gc_wait_sweep(long long deadline, long timeout_ms, struct error *err)
 {
-	return error_set(err, SKIFF_ETIMEOUT, "gc_running",
-			 "a store sweep is still running after %ld ms", timeout_ms);
+	if (clock_mono_ms() >= deadline)
+		return error_set(err, SKIFF_ETIMEOUT, "gc_running",
+				 "a store sweep is still running after %ld ms", timeout_ms);
+	usleep(GC_FENCE_POLL_MS * 1000);
+	return 0;
 }
 
 static int gc_fence_take(struct redis *r, char token[48], struct error *err)
@@ -398,9 +403,8 @@ int gc_finish_begin(struct redis *r, const char *id, char ticket[GC_TICKET_MAX],
 		int rc = model_gc_finish_begin(r, ticket, err);
 		if (rc != 0)
 			return rc < 0 ? rc : 0;
-		if (clock_mono_ms() >= deadline)
-			return gc_running(err, timeout_ms);
-		usleep(GC_FENCE_POLL_MS * 1000);
+		if ((rc = gc_wait_sweep(deadline, timeout_ms, err)) < 0)
+			return rc;
 	}
 }
 
@@ -415,18 +419,13 @@ int gc_pin(struct redis *r, const char *id, const char *const *hashes, size_t n,
 {
 	long long deadline = clock_mono_ms() + timeout_ms;
 	size_t done = 0;
-	do {
+	while (done < n) {
 		size_t k = n - done < MODEL_GC_PIN_BATCH ? n - done : MODEL_GC_PIN_BATCH;
 		int rc = model_gc_pin(r, id, hashes + done, k, GC_PIN_TTL_MS, err);
-		if (rc < 0)
-			return rc;
-		if (rc == 1) {
+		if (rc == 1)
 			done += k;
-			continue;
-		}
-		if (clock_mono_ms() >= deadline)
-			return gc_running(err, timeout_ms);
-		usleep(GC_FENCE_POLL_MS * 1000);
-	} while (done < n);
+		else if (rc < 0 || (rc = gc_wait_sweep(deadline, timeout_ms, err)) < 0)
+			return rc;
+	}
 	return 0;
 }

@@ -43,18 +43,6 @@ int model_gc_fence_renew(struct redis *r, const char *token, long ttl_ms, struct
 	return held;
 }
 
-int model_gc_fence_held(struct redis *r, struct error *err)
-{
-	char key[REDIS_KEY_MAX];
-	redis_key(r, key, "gc:sweep");
-	redisReply *reply = redis_cmd(r, err, "EXISTS %s", key);
-	if (!reply)
-		return model_script_failed(err);
-	int held = reply->type == REDIS_REPLY_INTEGER && reply->integer > 0;
-	freeReplyObject(reply);
-	return held;
-}
-
 /* KEYS: gc:sweep, gc:finishing; ARGV: the ticket. Recorded only while no sweep holds the
  * fence, at Redis's time: a sweep that takes the fence afterwards waits for exactly these. */
 static const char model_gc_finish_begin_lua[] =
@@ -124,14 +112,19 @@ static long long model_gc_pin_max(struct redis *r)
 	return (long long)redis_config(r)->max_files * 3;
 }
 
-/* KEYS: gc:sweep, gc:pin:{id}, gc:pins; ARGV: id, ttl_ms, max, hashes... Pins only while no
- * sweep holds the fence: 1 pinned, 0 fence held (nothing pinned), -1 over max. The set lives a
- * second past the deadline, so a pin the sweep finds live always has its set. */
+/* KEYS: gc:sweep, gc:pin:{id}, gc:pins; ARGV: id, ttl_ms, max, hashes... (a hash may come
+ * twice: it counts once). Pins only while no sweep holds the fence: 1 pinned, 0 fence held
+ * (nothing pinned), -1 over max. The set lives a second past the deadline, so a pin the sweep
+ * finds live always has its set. */
 static const char model_gc_pin_lua[] =
 	"if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end "
-	"local new = 0 "
+	"local new, seen = 0, {} "
 	"for i = 4, #ARGV do "
-	"  if redis.call('SISMEMBER', KEYS[2], ARGV[i]) == 0 then new = new + 1 end "
+	"  local h = ARGV[i] "
+	"  if not seen[h] then "
+	"    seen[h] = true "
+	"    if redis.call('SISMEMBER', KEYS[2], h) == 0 then new = new + 1 end "
+	"  end "
 	"end "
 	"if redis.call('SCARD', KEYS[2]) + new > tonumber(ARGV[3]) then return -1 end "
 	"if #ARGV >= 4 then redis.call('SADD', KEYS[2], unpack(ARGV, 4)) end "

@@ -15,8 +15,6 @@ void model_gc_fence_release(struct redis *r, const char *token);
 /* 1 when token still holds the fence, which is then held ttl_ms from now; 0 when it lost it
  * (expired). */
 int model_gc_fence_renew(struct redis *r, const char *token, long ttl_ms, struct error *err);
-/* 1 when some sweep holds the fence, 0 when not. */
-int model_gc_fence_held(struct redis *r, struct error *err);
 /* The uploads that are finishing (gc:finishing, a sorted set of tickets by start time in
  * Redis's clock): the deploy protocol's finish checks that every blob is stored, then writes
  * a manifest naming them, so a sweep must not delete between the two. finish_begin records

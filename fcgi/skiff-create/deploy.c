@@ -513,26 +513,19 @@ int create_deploy_log(struct http_request *req, struct http_response *resp)
 
 /* Pins the hashes of files for the build of id before they are checked (lib/gc.h): the blobs
  * it finds stored and does not upload stay until it finishes or fails. Waits while a sweep
- * runs, 504 gc_running after GC_FENCE_TTL_MS. */
+ * runs, 504 gc_running after GC_FENCE_TTL_MS. (A hash of several files counts once.) */
 static int deploy_pin(struct redis *r, const char *id, json_t *files, struct error *err)
 {
-	json_t *seen = json_object();
 	const char **hashes = malloc((json_object_size(files) + 1) * sizeof(*hashes));
 	size_t n = 0;
 	const char *path;
 	json_t *v;
 	if (!hashes)
 		abort();
-	json_object_foreach(files, path, v) {
-		const char *h = json_string_value(v);
-		if (json_object_get(seen, h))
-			continue;
-		json_object_set_new(seen, h, json_true());
-		hashes[n++] = h;
-	}
+	json_object_foreach(files, path, v)
+		hashes[n++] = json_string_value(v);
 	int rc = gc_pin(r, id, hashes, n, GC_FENCE_TTL_MS, err);
 	free(hashes);
-	json_decref(seen);
 	return rc;
 }
 
