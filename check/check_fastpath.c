@@ -23,6 +23,7 @@
 #include "rules_match.h"
 #include "store.h"
 #include "testfs.h"
+#include "teststore.h"
 
 #define DEP "abcdefgh2345"
 #define HASH "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -33,18 +34,12 @@ static struct store *st;
 
 static void setup(void)
 {
-	testfs_tmpdir(root, sizeof(root), "check_fastpath");
-	config_defaults(&cfg);
-	snprintf(cfg.store_path, sizeof(cfg.store_path), "%s/store", root);
-	struct error err;
-	ck_assert_int_eq(store_open(&st, &cfg, &err), 0);
+	teststore_open(root, sizeof(root), "check_fastpath", &cfg, &st);
 }
 
 static void teardown(void)
 {
-	store_free(st);
-	st = NULL;
-	testfs_rmtree(root);
+	teststore_close(&st, root);
 }
 
 /* A manifest of the given paths (NULL-terminated), all of one blob, with headers_text as the
