@@ -23,6 +23,7 @@
 #include "rules_match.h"
 #include "store.h"
 #include "testfs.h"
+#include "teststore.h"
 
 #define DEP "abcdefgh2345"
 #define HASH "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -33,18 +34,25 @@ static struct store *st;
 
 static void setup(void)
 {
-	testfs_tmpdir(root, sizeof(root), "check_fastpath");
-	config_defaults(&cfg);
-	snprintf(cfg.store_path, sizeof(cfg.store_path), "%s/store", root);
-	struct error err;
-	ck_assert_int_eq(store_open(&st, &cfg, &err), 0);
+	teststore_open(root, sizeof(root), "check_fastpath", &cfg, &st);
 }
 
 static void teardown(void)
 {
-	store_free(st);
-	st = NULL;
-	testfs_rmtree(root);
+	teststore_close(&st, root);
+}
+
+/* The manifest doc (which this takes) stands for, its rules compiled. */
+static struct manifest *fx_parse(json_t *doc)
+{
+	char *text = json_dumps(doc, JSON_COMPACT);
+	struct manifest *m = NULL;
+	struct error err;
+	ck_assert_msg(manifest_parse(text, strlen(text), &m, &err) == 0, "%s", err.message);
+	ck_assert_int_eq(rules_compile(m->config, &m->rules, NULL), 0);
+	free(text);
+	json_decref(doc);
+	return m;
 }
 
 /* A manifest of the given paths (NULL-terminated), all of one blob, with headers_text as the
@@ -59,14 +67,7 @@ static struct manifest *fx_manifest(const char *const *paths, const char *header
 	json_t *doc = json_pack("{s:i,s:s,s:I,s:o,s:{s:o}}", "version", 1, "deployment", DEP,
 				"created", (json_int_t)1732270000000LL, "files", files, "config",
 				"headers", headers);
-	char *text = json_dumps(doc, JSON_COMPACT);
-	struct manifest *m = NULL;
-	struct error err;
-	ck_assert_msg(manifest_parse(text, strlen(text), &m, &err) == 0, "%s", err.message);
-	ck_assert_int_eq(rules_compile(m->config, &m->rules, NULL), 0);
-	free(text);
-	json_decref(doc);
-	return m;
+	return fx_parse(doc);
 }
 
 /* 1 when the tree of DEP has an entry file named rel. */
@@ -269,14 +270,7 @@ static struct manifest *race_manifest(int k)
 	}
 	json_t *doc = json_pack("{s:i,s:s,s:I,s:o}", "version", 1, "deployment", race_id(k),
 				"created", (json_int_t)1732270000000LL, "files", files);
-	char *text = json_dumps(doc, JSON_COMPACT);
-	struct manifest *m = NULL;
-	struct error err;
-	ck_assert_msg(manifest_parse(text, strlen(text), &m, &err) == 0, "%s", err.message);
-	ck_assert_int_eq(rules_compile(m->config, &m->rules, NULL), 0);
-	free(text);
-	json_decref(doc);
-	return m;
+	return fx_parse(doc);
 }
 
 /* Whether the directory open as fd has been retired: moved aside or removed by a switch. */

@@ -31,13 +31,6 @@ static int fx_exists(const char *rel)
 	return lstat(path, &st) == 0;
 }
 
-static void fx_mkdir(const char *rel)
-{
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	ck_assert_int_eq(mkdir(path, 0755), 0);
-}
-
 static void fx_link(const char *target, const char *rel)
 {
 	char path[256];
@@ -47,12 +40,12 @@ static void fx_link(const char *target, const char *rel)
 
 START_TEST(test_fastpath_switch_drop_all)
 {
-	fx_mkdir("sites");
-	fx_mkdir("deployments");
-	fx_mkdir("deployments/aaaaaaaaaaa2");
+	testfs_mkdir(root, "sites");
+	testfs_mkdir(root, "deployments");
+	testfs_mkdir(root, "deployments/aaaaaaaaaaa2");
 	testfs_put(root, "deployments/aaaaaaaaaaa2/@", "2\tentry\n");
-	fx_mkdir("deployments/bbbbbbbbbbb2");
-	fx_mkdir("deployments/ccccccccccc2");   /* a tree no site names (being built) */
+	testfs_mkdir(root, "deployments/bbbbbbbbbbb2");
+	testfs_mkdir(root, "deployments/ccccccccccc2");   /* a tree no site names (being built) */
 	fx_link("../deployments/aaaaaaaaaaa2", "sites/one");
 	fx_link("../deployments/bbbbbbbbbbb2", "sites/two");
 	fx_link("../deployments/ccccccccccc2", "sites/.three.123");   /* a link being made */

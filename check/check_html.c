@@ -6,20 +6,7 @@
 
 #include "html.h"
 #include "log.h"
-
-static void resp_init(struct http_response *resp)
-{
-	memset(resp, 0, sizeof(*resp));
-	resp->fd = -1;
-	buf_init(&resp->headers, 32768);
-	buf_init(&resp->body, 1 << 20);
-}
-
-static void resp_dispose(struct http_response *resp)
-{
-	buf_dispose(&resp->headers);
-	buf_dispose(&resp->body);
-}
+#include "testresponse.h"
 
 /* Each special character alone, then all of them in a row, then text that must stay. */
 static const struct {
@@ -86,7 +73,7 @@ END_TEST
 START_TEST(test_html_send_headers)
 {
 	struct http_response resp;
-	resp_init(&resp);
+	testresponse_init(&resp);
 	buf_puts(&resp.body, "stale");
 	struct buf b = BUF_INIT(HTML_PAGE_MAX);
 	buf_puts(&b, "<p>page</p>");
@@ -99,7 +86,7 @@ START_TEST(test_html_send_headers)
 	ck_assert_ptr_nonnull(strstr(h, "frame-ancestors 'none'"));
 	ck_assert_ptr_nonnull(strstr(h, "Cache-Control: no-cache\r\n"));
 	ck_assert_ptr_null(b.data);                                   /* b was taken */
-	resp_dispose(&resp);
+	testresponse_dispose(&resp);
 }
 END_TEST
 
@@ -123,7 +110,7 @@ START_TEST(test_html_error_page)
 	req.path = "/new";
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct http_response resp;
-		resp_init(&resp);
+		testresponse_init(&resp);
 		struct error err;
 		error_set(&err, cases[i].code, "bad\"name", "<b>slug</b> & 'co'");
 		ck_assert_int_eq(html_error(&req, &resp, &err, "/x?a=1&b=\"2\"", "<Back>"),
@@ -137,7 +124,7 @@ START_TEST(test_html_error_page)
 						"&lt;Back&gt;</a>"));
 		ck_assert_ptr_null(strstr(p, "<b>"));
 		ck_assert_ptr_nonnull(strstr(p, "</html>\n"));
-		resp_dispose(&resp);
+		testresponse_dispose(&resp);
 	}
 }
 END_TEST

@@ -7,25 +7,12 @@
 
 #include "log.h"
 #include "response.h"
-
-static void resp_init(struct http_response *resp)
-{
-	memset(resp, 0, sizeof(*resp));
-	resp->fd = -1;
-	buf_init(&resp->headers, 32768);
-	buf_init(&resp->body, 1 << 20);
-}
-
-static void resp_dispose(struct http_response *resp)
-{
-	buf_dispose(&resp->headers);
-	buf_dispose(&resp->body);
-}
+#include "testresponse.h"
 
 START_TEST(test_response_header_no_injection)
 {
 	struct http_response resp;
-	resp_init(&resp);
+	testresponse_init(&resp);
 	response_header(&resp, "Location", "/x\r\nSet-Cookie: a=b\nX: y");
 	ck_assert_ptr_null(strstr(buf_cstr(&resp.headers), "\r\nSet-Cookie"));
 	ck_assert_ptr_null(strstr(buf_cstr(&resp.headers), "\nX:"));
@@ -33,14 +20,14 @@ START_TEST(test_response_header_no_injection)
 	/* exactly one header line */
 	const char *h = buf_cstr(&resp.headers);
 	ck_assert_ptr_eq(strstr(h, "\r\n"), h + resp.headers.len - 2);
-	resp_dispose(&resp);
+	testresponse_dispose(&resp);
 }
 END_TEST
 
 START_TEST(test_response_error_json)
 {
 	struct http_response resp;
-	resp_init(&resp);
+	testresponse_init(&resp);
 	struct http_request req;
 	memset(&req, 0, sizeof(req));
 	req.method = "POST";
@@ -65,19 +52,19 @@ START_TEST(test_response_error_json)
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(o, "error"), "code")),
 			 "redis_unavailable");
 	json_decref(o);
-	resp_dispose(&resp);
+	testresponse_dispose(&resp);
 }
 END_TEST
 
 START_TEST(test_response_see_other)
 {
 	struct http_response resp;
-	resp_init(&resp);
+	testresponse_init(&resp);
 	ck_assert_int_eq(response_see_other(&resp, "/deployments/abcdefgh2345"), 303);
 	ck_assert_int_eq(resp.status, 303);
 	ck_assert_ptr_nonnull(strstr(buf_cstr(&resp.headers),
 				     "Location: /deployments/abcdefgh2345\r\n"));
-	resp_dispose(&resp);
+	testresponse_dispose(&resp);
 }
 END_TEST
 

@@ -17,6 +17,7 @@
 #include "hash.h"
 #include "store.h"
 #include "testfs.h"
+#include "teststore.h"
 
 static char root[64];
 static struct config cfg;
@@ -24,18 +25,12 @@ static struct store *st;
 
 static void setup(void)
 {
-	testfs_tmpdir(root, sizeof(root), "check_store");
-	config_defaults(&cfg);
-	snprintf(cfg.store_path, sizeof(cfg.store_path), "%s/store", root);
-	struct error err;
-	ck_assert_int_eq(store_open(&st, &cfg, &err), 0);
+	teststore_open(root, sizeof(root), "check_store", &cfg, &st);
 }
 
 static void teardown(void)
 {
-	store_free(st);
-	st = NULL;
-	testfs_rmtree(root);
+	teststore_close(&st, root);
 }
 
 /* Writes data to a file in root; its path into out. */

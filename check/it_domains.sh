@@ -36,17 +36,12 @@ NOW=$(date +%s%3N)
 rcli hset skiff:project:other created "$NOW" git_url https://example.com/o.git branch main >/dev/null
 rcli zadd skiff:projects "$NOW" other >/dev/null
 
-# api METHOD PATH [BODY]: one request to the stack; STATUS and $T/body
-api() {
-	STATUS=$(curl -sS -o "$T/body" -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' \
-		-H "Origin: $STACK_URL" ${3:+--data "$3"} "$STACK_URL$2")
-}
 # site HOST PATH: GET on the stack with that Host; STATUS and $T/body
 site() {
 	STATUS=$(curl -sS -o "$T/body" -w '%{http_code}' -H "Host: $1:$STACK_PORT" \
 		"http://127.0.0.1:$STACK_PORT$2")
 }
-state_of() { api GET /api/projects/demo/domains; python3 -c 'import json, sys
+state_of() { stack_api GET /api/projects/demo/domains; python3 -c 'import json, sys
 for d in json.load(open(sys.argv[1]))["data"]:
     if d["name"] == sys.argv[2]: print(d["state"])' "$T/body" "$1"; }
 check_error() {
@@ -64,32 +59,32 @@ for bad in "Www.Example.test|invalid_domain" "192.168.1.10|invalid_domain" \
 	"bücher.example|invalid_domain" "$LONG_LABEL|invalid_domain" "$LONG_NAME|invalid_domain" \
 	"exa_mple.test|invalid_domain" "example.test.|invalid_domain" "a..b.test|invalid_domain"; do
 	name=${bad%|*} code=${bad#*|}
-	api POST /api/projects/demo/domains "{\"name\":\"$name\"}"
+	stack_api POST /api/projects/demo/domains "{\"name\":\"$name\"}"
 	check_error "refused $name" 400 "$code"
 done
-api POST /api/projects/demo/domains '{}'
+stack_api POST /api/projects/demo/domains '{}'
 check_error "no name" 400 invalid_domain
-api POST /api/projects/demo/domains '{"name":"ok.example.test","hsts":1}'
+stack_api POST /api/projects/demo/domains '{"name":"ok.example.test","hsts":1}'
 check_error "unknown field" 400 unknown_field
-api POST /api/projects/nosuch/domains '{"name":"ok.example.test"}'
+stack_api POST /api/projects/nosuch/domains '{"name":"ok.example.test"}'
 check_error "unknown project" 404 not_found
 check_eq "refusals wrote nothing" "$before" "$(rcli --scan --pattern 'skiff:domain*' | sort)"
 
 # ---- adding: pending; an IDN in its A-label form is accepted -------------------------------
-api POST /api/projects/demo/domains "{\"name\":\"$WWW\"}"
+stack_api POST /api/projects/demo/domains "{\"name\":\"$WWW\"}"
 check_eq "add $WWW: 201" 201 "$STATUS"
 check_eq "add $WWW: pending" pending "$(jget data.state)"
 WELL_KNOWN=$(jget data.verificationPath)
 check_match "verification path" '^/\.well-known/skiff/[a-z2-7]{32}$' "$WELL_KNOWN"
-api POST /api/projects/demo/domains "{\"name\":\"$AWAY\"}"
+stack_api POST /api/projects/demo/domains "{\"name\":\"$AWAY\"}"
 check_eq "add $AWAY: 201" 201 "$STATUS"
-api POST /api/projects/other/domains "{\"name\":\"$WWW\"}"
+stack_api POST /api/projects/other/domains "{\"name\":\"$WWW\"}"
 check_error "a domain of another project" 409 domain_taken
-api POST /api/projects/demo/domains "{\"name\":\"$WWW\"}"
+stack_api POST /api/projects/demo/domains "{\"name\":\"$WWW\"}"
 check_error "the same domain twice" 409 domain_taken
-api POST /api/projects/other/domains '{"name":"xn--bcher-kva.example"}'
+stack_api POST /api/projects/other/domains '{"name":"xn--bcher-kva.example"}'
 check_eq "an A-label IDN: 201" 201 "$STATUS"
-api POST /api/projects/other/domains/xn--bcher-kva.example/delete "{}"
+stack_api POST /api/projects/other/domains/xn--bcher-kva.example/delete "{}"
 check_eq "form-style removal: 200" 200 "$STATUS"
 
 # ---- the check: the name that points here is verified, the other stays pending -------------
@@ -99,7 +94,7 @@ wait_for 20 sh -c "curl -s $STACK_URL/api/projects/demo/domains | grep -q '\"act
 check_eq "$WWW verified and then active" active "$(state_of $WWW)"
 wait_for 20 sh -c "[ \"\$(redis-cli -s '$T/redis.sock' hget skiff:domain:$AWAY attempts)\" -ge 1 ]"
 check_eq "$AWAY still pending" pending "$(state_of $AWAY)"
-api GET /api/projects/demo/domains
+stack_api GET /api/projects/demo/domains
 AWAY_REASON=$(python3 -c 'import json, sys
 for d in json.load(open(sys.argv[1]))["data"]:
     if d["name"] == sys.argv[2]: print(d["reason"], d["attempts"])' "$T/body" "$AWAY")
@@ -135,12 +130,12 @@ threading.Event().wait()' "$STACK_PORT" "$T/peer.ready" 2>>"$T/peer.log" &
 PIDS="$PIDS $!"
 wait_for 10 test -e "$T/peer.ready" || fail "the peer listens"
 for n in $NOTFOUND $ELSEWHERE $SILENT $BROKEN $REFUSED; do
-	api POST /api/projects/other/domains "{\"name\":\"$n\"}"
+	stack_api POST /api/projects/other/domains "{\"name\":\"$n\"}"
 done
 for n in $NOTFOUND $ELSEWHERE $SILENT $BROKEN $REFUSED; do
 	wait_for 30 sh -c "[ \"\$(redis-cli -s '$T/redis.sock' hget skiff:domain:$n attempts)\" -ge 1 ]"
 done
-api GET /api/projects/other/domains
+stack_api GET /api/projects/other/domains
 reason_of() { python3 -c 'import json, sys
 for d in json.load(open(sys.argv[1]))["data"]:
     if d["name"] == sys.argv[2]: print(d["reason"])' "$T/body" "$1"; }
@@ -197,19 +192,19 @@ check_eq "form add and remove leave no record" "0" "$(rcli exists skiff:domain:f
 # ---- the cap ------------------------------------------------------------------------------
 i=3
 while [ $i -le 50 ]; do
-	api POST /api/projects/demo/domains "{\"name\":\"n$i.example.test\"}"
+	stack_api POST /api/projects/demo/domains "{\"name\":\"n$i.example.test\"}"
 	[ "$STATUS" = 201 ] || break
 	i=$((i + 1))
 done
 check_eq "50 domains accepted (stopped at $i)" 51 "$i"
-api POST /api/projects/demo/domains '{"name":"n51.example.test"}'
+stack_api POST /api/projects/demo/domains '{"name":"n51.example.test"}'
 check_error "the 51st domain" 413 too_many_domains
 
 # ---- removal stops serving and drops it from the ACME configuration ------------------------
 rm -f "$T/acme/reloaded"
-api DELETE "/api/projects/demo/domains/$WWW"
+stack_api DELETE "/api/projects/demo/domains/$WWW"
 check_eq "remove $WWW: 200" 200 "$STATUS"
-api DELETE "/api/projects/demo/domains/$WWW"
+stack_api DELETE "/api/projects/demo/domains/$WWW"
 check_error "remove it again" 404 unknown_domain
 sleep 1   # skiff-serve remembers an answer for half a second
 site "$WWW" /
@@ -218,19 +213,19 @@ wait_for 10 sh -c "! grep -q '$WWW' '$T/acme/skiff-domains.conf'"
 check_nomatch "removed $WWW: out of the ACME file" "$WWW" "$(cat "$T/acme/skiff-domains.conf")"
 wait_for 10 test -e "$T/acme/reloaded" && ok "reloaded after the removal" ||
 	fail "no reload after the removal"
-api POST /api/projects/other/domains "{\"name\":\"$WWW\"}"
+stack_api POST /api/projects/other/domains "{\"name\":\"$WWW\"}"
 check_eq "a removed domain is free for another project" 201 "$STATUS"
 
 # ---- deleting a project removes its domains ------------------------------------------------
-api POST /api/projects/other/domains "{\"name\":\"$APEX\"}"
+stack_api POST /api/projects/other/domains "{\"name\":\"$APEX\"}"
 wait_for 20 grep -q "MDomainSet $APEX>" "$T/acme/skiff-domains.conf"
 check_match "$APEX in the ACME file" "$APEX" "$(cat "$T/acme/skiff-domains.conf")"
-api DELETE /api/projects/other '{"confirm":"other"}'
+stack_api DELETE /api/projects/other '{"confirm":"other"}'
 check_eq "delete other: 200" 200 "$STATUS"
 check_eq "its domain records are gone" "" "$(rcli --scan --pattern "skiff:domain:*example.test" | grep -v -e '^skiff:domain:n[0-9]' -e "$AWAY")"
 wait_for 10 sh -c "! grep -q '$APEX' '$T/acme/skiff-domains.conf'"
 check_nomatch "deleted project's $APEX: out of the ACME file" "$APEX" "$(cat "$T/acme/skiff-domains.conf")"
-api POST /api/projects/demo/domains "{\"name\":\"$APEX\"}"
+stack_api POST /api/projects/demo/domains "{\"name\":\"$APEX\"}"
 check_eq "the deleted project's domain is free again" 201 "$STATUS"
 
 finish

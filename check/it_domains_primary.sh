@@ -35,10 +35,6 @@ NOW=$(date +%s%3N)
 rcli hset skiff:project:other created "$NOW" git_url https://example.com/o.git branch main >/dev/null
 rcli zadd skiff:projects "$NOW" other >/dev/null
 
-api() {
-	STATUS=$(curl -sS -o "$T/body" -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' \
-		-H "Origin: $STACK_URL" ${3:+--data "$3"} "$STACK_URL$2")
-}
 # site HOST PATH: GET with that Host (the path sent as it is); STATUS, LOCATION, $T/body and
 # the headers in $T/headers
 site() {
@@ -51,10 +47,10 @@ check_error() {
 	check_eq "$1: status" "$2" "$STATUS"
 	check_eq "$1: error code" "$3" "$(jget error.code)"
 }
-primary_of() { api GET /api/projects/demo; jget data.primaryDomain; }
+primary_of() { stack_api GET /api/projects/demo; jget data.primaryDomain; }
 
 for d in "demo $WWW" "demo $APEX" "demo $AWAY" "other $THEIRS"; do
-	api POST "/api/projects/${d% *}/domains" "{\"name\":\"${d#* }\"}"
+	stack_api POST "/api/projects/${d% *}/domains" "{\"name\":\"${d#* }\"}"
 	check_eq "add ${d#* } to ${d% *}" 201 "$STATUS"
 done
 wait_for 30 sh -c "[ \$(curl -s $STACK_URL/api/projects/demo/domains | grep -o '\"active\"' | wc -l) -eq 2 ]" ||
@@ -69,18 +65,18 @@ for bad in "$THEIRS|409|domain_not_in_project" "$AWAY|409|domain_not_serving" \
 	"www.localhost|400|domain_reserved" "Www.Example.test|400|invalid_domain" \
 	"127.0.0.1|400|invalid_domain" "evil.example/x|400|invalid_domain"; do
 	name=${bad%%|*} rest=${bad#*|}
-	api PATCH /api/projects/demo "{\"primaryDomain\":\"$name\"}"
+	stack_api PATCH /api/projects/demo "{\"primaryDomain\":\"$name\"}"
 	check_error "primary $name refused" "${rest%|*}" "${rest#*|}"
 done
-api PATCH /api/projects/demo '{"primaryDomain":42}'
+stack_api PATCH /api/projects/demo '{"primaryDomain":42}'
 check_error "primary not a string" 400 invalid_field
-api PATCH /api/projects/demo '{"redirectProjectAddress":"yes"}'
+stack_api PATCH /api/projects/demo '{"redirectProjectAddress":"yes"}'
 check_eq "redirectProjectAddress not a boolean: 400" 400 "$STATUS"
-api PATCH /api/projects/demo "{\"buildCommand\":\"make site\",\"primaryDomain\":\"$AWAY\"}"
+stack_api PATCH /api/projects/demo "{\"buildCommand\":\"make site\",\"primaryDomain\":\"$AWAY\"}"
 check_error "a valid field beside a refused primary" 409 domain_not_serving
-api POST /api/projects/demo/domains/primary "{\"primaryDomain\":\"$THEIRS\"}"
+stack_api POST /api/projects/demo/domains/primary "{\"primaryDomain\":\"$THEIRS\"}"
 check_error "the primary route refuses another project's domain too" 409 domain_not_in_project
-api POST /api/projects/demo/domains/primary '{"primaryDomain":null,"x":1}'
+stack_api POST /api/projects/demo/domains/primary '{"primaryDomain":null,"x":1}'
 check_error "the primary route: unknown field" 400 unknown_field
 check_eq "refusals wrote nothing" "$before" "$(rcli hgetall skiff:project:demo | sort)"
 
@@ -91,7 +87,7 @@ site "$APEX" /
 check_eq "$APEX serves demo without a primary" 200 "$STATUS"
 
 # ---- a primary: the other names redirect with path and query --------------------------------
-api PATCH /api/projects/demo "{\"primaryDomain\":\"$WWW\"}"
+stack_api PATCH /api/projects/demo "{\"primaryDomain\":\"$WWW\"}"
 check_eq "primary $WWW: 200" 200 "$STATUS"
 check_eq "the answer shows it" "$WWW" "$(jget data.primaryDomain)"
 check_match "the history names it" primaryDomain "$(jget data.changes.0.fields)"
@@ -167,7 +163,7 @@ check_match "HSTS on the redirect over HTTPS when the project asks" "Strict-Tran
 rcli hset skiff:project:demo hsts 0 >/dev/null
 
 # ---- {slug}.{domain} redirects only when asked, and never from the fast path's tree -----------
-api PATCH /api/projects/demo '{"primaryDomain":null}'
+stack_api PATCH /api/projects/demo '{"primaryDomain":null}'
 check_eq "clear the primary: 200" 200 "$STATUS"
 sleep 1
 site "demo.localhost" /
@@ -180,7 +176,7 @@ n=$(served)
 site "demo.localhost" /
 check_eq "the fast path answers demo.localhost from its tree (skiff-serve saw nothing)" \
 	"200 $n" "$STATUS $(served)"
-api PATCH /api/projects/demo "{\"primaryDomain\":\"$WWW\",\"redirectProjectAddress\":true}"
+stack_api PATCH /api/projects/demo "{\"primaryDomain\":\"$WWW\",\"redirectProjectAddress\":true}"
 check_eq "primary and redirectProjectAddress: 200" 200 "$STATUS"
 check_eq "redirectProjectAddress shown" true "$(jget data.redirectProjectAddress)"
 [ -e "$T/fastpath/sites/demo" ] && fail "the setting left demo's tree linked" ||
@@ -196,13 +192,13 @@ check_eq "demo.localhost/: ten 308s to $WWW" 0 "$bad"
 	ok "demo's tree stays unlinked while redirected"
 site "demo--$D1.localhost" /
 check_eq "the immutable address is never redirected" 200 "$STATUS"
-api PATCH /api/projects/demo '{"redirectProjectAddress":false}'
+stack_api PATCH /api/projects/demo '{"redirectProjectAddress":false}'
 sleep 1
 site "demo.localhost" /
 check_eq "redirect off: demo.localhost serves again" 200 "$STATUS"
 
 # ---- removing the primary domain clears it ----------------------------------------------------
-api DELETE "/api/projects/demo/domains/$WWW"
+stack_api DELETE "/api/projects/demo/domains/$WWW"
 check_eq "remove $WWW: 200" 200 "$STATUS"
 check_eq "the primary is cleared" null "$(primary_of)"
 sleep 1

@@ -133,16 +133,43 @@ same() {
 	fi
 }
 
-# big_h2: big's comparison over h2c, with Debian's python3-h2 (curl 7.88 fails to reuse an
-# h2c connection; the Python on PATH may be another than Debian's)
-big_h2() {
-	/usr/bin/python3 - "$FAST_AT" "$PLAIN_AT" "big.localhost:$PORT" "$T/big-paths" >"$T/big.out" 2>&1 <<-'PY'
-	import hashlib, socket, sys
-	import h2.config, h2.connection, h2.events, h2.exceptions
+# big: big's comparison over the suite's protocol ($PROTO): HTTP/1.1 through http.client,
+# h2c through Debian's python3-h2 (curl 7.88 fails to reuse an h2c connection; the Python on
+# PATH may be another than Debian's). Into big.out: a line for each of the first five forms
+# that differ, then "compared N differing M".
+big() {
+	/usr/bin/python3 - "$FAST_AT" "$PLAIN_AT" "big.localhost:$PORT" "$T/big-paths" "${PROTO:+h2c}" \
+		>"$T/big.out" 2>&1 <<-'PY'
+	import hashlib, http.client, socket, sys
 	fast, plain, host, paths = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+	h2c = sys.argv[5] == "h2c"
+	if h2c:
+	    import h2.config, h2.connection, h2.events, h2.exceptions
 	keep = ["etag", "content-type", "content-encoding", "vary", "cache-control", "location",
 	        "last-modified", "content-length", "x-content-type-options", "accept-ranges"]
-	class Client:
+	class Http1:
+	    """one HTTP/1.1 keep-alive connection, made again when the server ends it"""
+	    def __init__(self, port):
+	        self.port = port
+	        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+	    def get(self, path, ae, again=True):
+	        h = {"Host": host}
+	        if ae:
+	            h["Accept-Encoding"] = ae
+	        try:
+	            self.conn.request("GET", path, headers=h)
+	            r = self.conn.getresponse()
+	            body = r.read()
+	        except (http.client.HTTPException, OSError):
+	            if not again:
+	                raise
+	            self.conn.close()
+	            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+	            return self.get(path, ae, False)
+	        if r.getheader("connection", "").lower() == "close":
+	            self.conn.close()
+	        return (r.status, hashlib.sha256(body).hexdigest(), [(k, r.getheader(k)) for k in keep])
+	class H2c:
 	    """one h2c connection (prior knowledge), one request at a time, made again when the
 	    server ends it"""
 	    def __init__(self, port):
@@ -195,7 +222,7 @@ big_h2() {
 	                elif isinstance(ev, (h2.events.StreamReset, h2.events.ConnectionTerminated)):
 	                    raise EOFError
 	            self.sock.sendall(self.conn.data_to_send())
-	clients = {p: Client(p) for p in (fast, plain)}
+	clients = {p: (H2c if h2c else Http1)(p) for p in (fast, plain)}
 	bad = n = 0
 	for line in open(paths):
 	    p = line.strip()
@@ -289,53 +316,7 @@ suite() {
 	same "... nor a file by its path" "other.localhost:$PORT" /index.html
 	
 	# ---- all 10,001 files of big, the 3,333 pages also without .html, with and without gzip --------------
-	if [ -n "$PROTO" ]; then
-		big_h2
-	else
-	python3 - "$FAST_AT" "$PLAIN_AT" "big.localhost:$PORT" "$T/big-paths" >"$T/big.out" 2>&1 <<-'PY'
-	import http.client, sys
-	fast, plain, host, paths = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-	keep = ["etag", "content-type", "content-encoding", "vary", "cache-control", "location",
-	        "last-modified", "content-length", "x-content-type-options", "accept-ranges"]
-	conns = {p: http.client.HTTPConnection("127.0.0.1", p, timeout=10) for p in (fast, plain)}
-	def ask(port, path, ae, again=True):
-	    c = conns[port]
-	    h = {"Host": host}
-	    if ae:
-	        h["Accept-Encoding"] = ae
-	    try:
-	        c.request("GET", path, headers=h)
-	        r = c.getresponse()
-	        body = r.read()
-	    except (http.client.HTTPException, OSError):
-	        if not again:
-	            raise
-	        c.close()                # the server ended the keep-alive connection
-	        conns[port] = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-	        return ask(port, path, ae, False)
-	    if r.getheader("connection", "").lower() == "close":
-	        c.close()
-	    heads = [(k, r.getheader(k)) for k in keep]
-	    if heads[keep.index("content-length")][1] is None and port == fast:
-	        pass
-	    return (r.status, body, heads)
-	bad = n = 0
-	for line in open(paths):
-	    p = line.strip()
-	    forms = [p] + ([p[:-5]] if p.endswith(".html") and not p.endswith("index.html") else [])
-	    for path in forms:
-	        for ae in (None, "gzip, deflate, br"):
-	            n += 1
-	            a, b = ask(fast, path, ae), ask(plain, path, ae)
-	            if b[2][keep.index("content-length")][1] is None:     # streamed: see summary
-	                a[2][keep.index("content-length")] = ("content-length", None)
-	            if a != b:
-	                bad += 1
-	                if bad <= 5:
-	                    print("differs:", path, ae, a[0], b[0], [x for x in zip(a[2], b[2]) if x[0] != x[1]])
-	print("compared", n, "differing", bad)
-	PY
-	fi
+	big
 	check_eq "$SERVER: big: every file and page form answers alike (status, body, headers)" \
 		"compared 26668 differing 0" "$(tail -n 1 "$T/big.out")"
 	grep '^differs' "$T/big.out" | head -n 5 >&2
