@@ -37,6 +37,16 @@ fetch() {
 		"$(sed '1,/^\r*$/d' "$T/resp")"
 }
 
+# left_alone SLUG FAILED PREVIOUS TEXT: the failed build FAILED wrote no manifest, PREVIOUS is
+# still current and the site serves TEXT at /, and no pin of FAILED is left behind
+left_alone() {
+	check_eq "no manifest is written for it" "no" "$(has_manifest "$2")"
+	check_eq "the previous deployment stays current" "$3" "$(rcli hget "skiff:project:$1" current)"
+	check_eq "... and is what the site serves" "200 $4" "$(fetch "$1.localhost" /)"
+	check_eq "no pin of the failed build is left behind" "0 " \
+		"$(rcli exists "skiff:gc:pin:$2") $(rcli zscore skiff:gc:pins "$2")"
+}
+
 # the proxy; a dispatch through it runs the build through it (the environment is inherited)
 echo none >"$T/lapse.mode"
 : >"$T/lapse.log"
@@ -81,11 +91,7 @@ check_match "... and why: the blobs were not kept pinned" \
 cgi skiff-status GET "/api/deployments/$id2/log" 2>/dev/null | body >"$T/log.txt"
 check_match "the build log as the user reads it says so" "not kept pinned" "$(cat "$T/log.txt")"
 check_match "... and ends in error" "==> error$" "$(cat "$T/log.txt")"
-check_eq "no manifest is written for it" "no" "$(has_manifest "$id2")"
-check_eq "the previous deployment stays current" "$id1" "$(rcli hget skiff:project:pinsite current)"
-check_eq "... and is what the site serves" "200 <h1>version one</h1>" "$(fetch pinsite.localhost /)"
-check_eq "no pin of the failed build is left behind" "0 " \
-	"$(rcli exists "skiff:gc:pin:$id2") $(rcli zscore skiff:gc:pins "$id2")"
+left_alone pinsite "$id2" "$id1" "<h1>version one</h1>"
 
 # the same build again, nothing taken away: ready (the failure above was the lapse's)
 id3=$(redeploy pinsite)
@@ -130,7 +136,7 @@ while read -r h; do [ -e "$(blob "$h")" ] || gone=$((gone + 1)); done <"$T/old.h
 check_match "the sweep deleted stored blobs the first batch relied on" '^[1-9][0-9]*$' "$gone"
 check_eq "a build whose pin lapsed between batches ends in error" "error" "$(field "$idb2" state)"
 check_match "... saying the blobs were not kept pinned" "not kept pinned" "$(field "$idb2" error)"
-check_eq "no manifest is written for it" "no" "$(has_manifest "$idb2")"
+left_alone bigsite "$idb2" "$idb1" "<h1>small one</h1>"
 missing=0
 for m in "$T"/store/manifests/*.json; do
 	for h in $(python3 -c 'import json, sys
@@ -142,10 +148,6 @@ for e in json.load(open(sys.argv[1]))["files"].values():
 	done
 done
 check_eq "no manifest in the store names a deleted blob" 0 "$missing"
-check_eq "the small version stays current" "$idb1" "$(rcli hget skiff:project:bigsite current)"
-check_eq "... and is what the site serves" "200 <h1>small one</h1>" "$(fetch bigsite.localhost /)"
-check_eq "no pin of the failed build is left behind" "0 " \
-	"$(rcli exists "skiff:gc:pin:$idb2") $(rcli zscore skiff:gc:pins "$idb2")"
 idb3=$(redeploy bigsite)
 dispatch none
 check_eq "deployed again without a lapse, the big version is ready" "ready" "$(field "$idb3" state)"
