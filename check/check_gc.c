@@ -629,6 +629,43 @@ START_TEST(test_gc_expired_pin_keeps_nothing)
 }
 END_TEST
 
+/* A build's next batch adds to its pin only while that is live: a pin that lapsed (a sweep
+ * may have deleted what it kept) is not made again by gc_pin_more. */
+START_TEST(test_gc_lapsed_pin_is_not_made_again)
+{
+	struct fixture f;
+	fixture_init(&f, "pinmore");
+	char id[ID_LEN + 1], h[2][65];
+	const char *hashes[2];
+	id_new(id);
+	for (int i = 0; i < 2; i++) {
+		char text[32];
+		snprintf(text, sizeof(text), "batch %d", i);
+		hash_buffer(text, strlen(text), h[i]);
+		hashes[i] = h[i];
+	}
+	struct error err;
+	ck_assert_int_eq(gc_pin_more(f.r, id, hashes, 1, 1000, &err), SKIFF_ECONFLICT);
+	ck_assert_str_eq(err.name, "pin_lost");
+	ck_assert_int_eq(exists(&f, "gc:pins"), 0);
+	ck_assert_int_eq(model_gc_pin(f.r, id, hashes, 1, 1, &err), 1);
+	testenv_sleep_ms(20);                   /* its deadline passed */
+	ck_assert_int_eq(gc_pin_more(f.r, id, hashes + 1, 1, 1000, &err), SKIFF_ECONFLICT);
+	ck_assert_str_eq(err.name, "pin_lost");
+	ck_assert_int_eq(model_gc_unpin(f.r, id, &err), 0);
+	/* a live one is added to and its deadline moved */
+	ck_assert_int_eq(gc_pin(f.r, id, hashes, 1, 1000, &err), 0);
+	ck_assert_int_eq(gc_pin_more(f.r, id, hashes + 1, 1, 1000, &err), 0);
+	char key[64];
+	snprintf(key, sizeof(key), "gc:pin:%s", id);
+	redisReply *rep = cmd(&f, "SCARD %s", key, NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(rep->integer, 2);
+	freeReplyObject(rep);
+	ck_assert_int_eq(model_gc_unpin(f.r, id, &err), 0);
+	fixture_dispose(&f);
+}
+END_TEST
+
 /* A deployment pins at most 3 blobs for each of max_files (a file and its two variants). */
 START_TEST(test_gc_pin_is_bounded)
 {
@@ -1310,6 +1347,7 @@ static Suite *gc_suite(void)
 	tcase_add_test(tc, test_gc_young_orphans_wait);
 	tcase_add_test(tc, test_gc_keeps_what_an_uploading_build_pinned);
 	tcase_add_test(tc, test_gc_expired_pin_keeps_nothing);
+	tcase_add_test(tc, test_gc_lapsed_pin_is_not_made_again);
 	tcase_add_test(tc, test_gc_pin_is_bounded);
 	tcase_add_test(tc, test_gc_pin_during_a_sweep_waits_for_it);
 	tcase_add_test(tc, test_gc_unreadable_kept_manifest_stops_the_sweep);

@@ -588,6 +588,44 @@ check_eq "the build's fail drops its pin" "200 0 " \
 	"$(cat "$T/status") $(rcli exists "skiff:gc:pin:$id") $(rcli zscore skiff:gc:pins "$id")"
 wait_for 20 task_stopped "$parn"
 
+# ---- a remote build whose pin lapsed before its finish -------------------------------------
+# the pin taken away as a sweep forgets one whose deadline passed (no heartbeat for ten
+# minutes), then its blob deleted as that sweep would (a real one keeps a blob this young):
+# finish checks every blob while it is recorded as finishing, writes nothing, and says why
+id=$(project pinlapse '{"buildCommand":"sleep 60","outputDirectory":"."}')
+"$ECSTOOL" launch "$id" 2>>"$T/ecstool.log"
+larn=$(field "$id" task_arn)
+in_build_phase "$id"
+ltok=$(task_token "$larn")
+as "$ltok" POST "/api/deployments/$id/progress" '{"phase":"upload"}'
+printf 'a blob whose pin will lapse\n' >"$T/lapsed.txt"
+lhash=$(sha256sum <"$T/lapsed.txt" | cut -c1-64)
+as "$ltok" POST "/api/deployments/$id/files" '{"files":{"/index.html":"'"$lhash"'"}}'
+curl -sS -o /dev/null -w '%{http_code}' -X PUT -H "Authorization: Bearer $ltok" \
+	-H 'Content-Type: application/octet-stream' --data-binary @"$T/lapsed.txt" \
+	"$API/api/deployments/$id/blobs/$lhash" >"$T/status"
+check_eq "a build pins its files and sends its blob" "201 $lhash" "$(cat "$T/status") $(rcli smembers "skiff:gc:pin:$id")"
+rcli zrem skiff:gc:pins "$id" >/dev/null
+rcli del "skiff:gc:pin:$id" >/dev/null
+"$T/s3tool" delete "blobs/$(echo "$lhash" | cut -c1-2)/$lhash" 2>>"$T/tool.log"
+as "$ltok" POST "/api/deployments/$id/progress" '{}'
+check_eq "its heartbeat still answers" "200 " "$(answer)"
+as "$ltok" POST "/api/deployments/$id/finish" '{}'
+check_eq "its finish is refused: the pin lapsed" "409 pin_lost" "$(answer)"
+check_match "... saying so, and that the sweep took its blob" \
+	"not kept pinned .*deleted 1 of them; deploy again" "$(jget "error|message" <"$T/body")"
+check_eq "... naming the blob" "$lhash" "$(python3 -c 'import json, sys
+print(" ".join(json.load(open(sys.argv[1]))["error"]["missing"]))' "$T/body")"
+check_eq "no manifest is written" "missing" "$("$T/s3tool" head "manifests/$id.json" 2>>"$T/tool.log")"
+check_eq "the deployment is still building and not current" "building " \
+	"$(field "$id" state) $(rcli hget skiff:project:pinlapse current)"
+check_match "skiff-create logs why" "upload finish refused: the build's pin lapsed .*deployment=$id" \
+	"$(cat "$T"/lighttpd*.log 2>/dev/null)"
+as "$ltok" POST "/api/deployments/$id/fail" '{"error":"given up by the test"}'
+check_eq "its fail then ends it, with no pin left" "200 0 " \
+	"$(cat "$T/status") $(rcli exists "skiff:gc:pin:$id") $(rcli zscore skiff:gc:pins "$id")"
+wait_for 20 task_stopped "$larn"
+
 # ---- RunTask pacing stays under the account's 20 calls/s ---------------------------------
 ids=""
 i=0

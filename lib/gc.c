@@ -414,18 +414,32 @@ void gc_finish_end(struct redis *r, const char ticket[GC_TICKET_MAX])
 		model_gc_finish_end(r, ticket);
 }
 
-int gc_pin(struct redis *r, const char *id, const char *const *hashes, size_t n,
-	   long timeout_ms, struct error *err)
+/* The calls of gc_pin and gc_pin_more: after the first call, only a live pin is added to. */
+static int gc_pin_calls(struct redis *r, const char *id, const char *const *hashes, size_t n,
+			bool more, long timeout_ms, struct error *err)
 {
 	long long deadline = clock_mono_ms() + timeout_ms;
 	size_t done = 0;
 	while (done < n) {
 		size_t k = n - done < MODEL_GC_PIN_BATCH ? n - done : MODEL_GC_PIN_BATCH;
-		int rc = model_gc_pin(r, id, hashes + done, k, GC_PIN_TTL_MS, err);
+		int rc = more || done ? model_gc_pin_more(r, id, hashes + done, k, GC_PIN_TTL_MS, err)
+				      : model_gc_pin(r, id, hashes + done, k, GC_PIN_TTL_MS, err);
 		if (rc == 1)
 			done += k;
 		else if (rc < 0 || (rc = gc_wait_sweep(deadline, timeout_ms, err)) < 0)
 			return rc;
 	}
 	return 0;
+}
+
+int gc_pin(struct redis *r, const char *id, const char *const *hashes, size_t n,
+	   long timeout_ms, struct error *err)
+{
+	return gc_pin_calls(r, id, hashes, n, false, timeout_ms, err);
+}
+
+int gc_pin_more(struct redis *r, const char *id, const char *const *hashes, size_t n,
+		long timeout_ms, struct error *err)
+{
+	return gc_pin_calls(r, id, hashes, n, true, timeout_ms, err);
 }

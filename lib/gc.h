@@ -91,6 +91,11 @@ int gc_sweep(struct redis *r, struct store *s, const struct gc_settings *set,
  * bound. Renew with model_gc_pin_renew, drop with model_gc_unpin (model_gc.h). */
 int gc_pin(struct redis *r, const char *id, const char *const *hashes, size_t n,
 	   long timeout_ms, struct error *err);
+/* The same for a build that pinned blobs already (its next batch): adds to its pin only while
+ * that is still live; SKIFF_ECONFLICT ("pin_lost") once it lapsed, since a sweep may have
+ * deleted blobs it kept, and a pin made again would hide that. */
+int gc_pin_more(struct redis *r, const char *id, const char *const *hashes, size_t n,
+		long timeout_ms, struct error *err);
 /* For an upload of the deploy protocol about to check its blobs: records it as finishing in
  * ticket (made here) once no sweep holds the fence; SKIFF_ETIMEOUT after timeout_ms. Call
  * gc_finish_end(ticket) when done, whatever this returned. */

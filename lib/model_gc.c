@@ -4,6 +4,7 @@
 #include "id.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,14 +113,21 @@ static long long model_gc_pin_max(struct redis *r)
 	return (long long)redis_config(r)->max_files * 3;
 }
 
-/* KEYS: gc:sweep, gc:pin:{id}, gc:pins; ARGV: id, ttl_ms, max, hashes... (a hash may come
- * twice: it counts once). Pins only while no sweep holds the fence: 1 pinned, 0 fence held
- * (nothing pinned), -1 over max. The set lives a second past the deadline, so a pin the sweep
- * finds live always has its set. */
+/* KEYS: gc:sweep, gc:pin:{id}, gc:pins; ARGV: id, ttl_ms, max, more, hashes... (a hash may
+ * come twice: it counts once). Pins only while no sweep holds the fence: 1 pinned, 0 fence
+ * held (nothing pinned), -1 over max, -2 when more is 1 and id has no live pin (a lapsed pin is
+ * not made again: the sweep may have deleted what it kept). The set lives a second past the
+ * deadline, so a pin the sweep finds live always has its set. */
 static const char model_gc_pin_lua[] =
 	"if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end "
+	"local t = redis.call('TIME') "
+	"local now = t[1] * 1000 + math.floor(t[2] / 1000) "
+	"if ARGV[4] == '1' then "
+	"  local s = redis.call('ZSCORE', KEYS[3], ARGV[1]) "
+	"  if not s or tonumber(s) < now then return -2 end "
+	"end "
 	"local new, seen = 0, {} "
-	"for i = 4, #ARGV do "
+	"for i = 5, #ARGV do "
 	"  local h = ARGV[i] "
 	"  if not seen[h] then "
 	"    seen[h] = true "
@@ -127,20 +135,18 @@ static const char model_gc_pin_lua[] =
 	"  end "
 	"end "
 	"if redis.call('SCARD', KEYS[2]) + new > tonumber(ARGV[3]) then return -1 end "
-	"if #ARGV >= 4 then redis.call('SADD', KEYS[2], unpack(ARGV, 4)) end "
-	"local t = redis.call('TIME') "
+	"if #ARGV >= 5 then redis.call('SADD', KEYS[2], unpack(ARGV, 5)) end "
 	"local ttl = tonumber(ARGV[2]) "
 	"redis.call('PEXPIRE', KEYS[2], ttl + 1000) "
-	"redis.call('ZADD', KEYS[3], string.format('%.0f', t[1] * 1000 + math.floor(t[2] / 1000) + ttl), "
-	"  ARGV[1]) "
+	"redis.call('ZADD', KEYS[3], string.format('%.0f', now + ttl), ARGV[1]) "
 	"return 1";
 
-int model_gc_pin(struct redis *r, const char *id, const char *const *hashes, size_t n,
-		 long ttl_ms, struct error *err)
+static int model_gc_pin_call(struct redis *r, const char *id, const char *const *hashes, size_t n,
+			     long ttl_ms, bool more, struct error *err)
 {
 	assert(n <= MODEL_GC_PIN_BATCH);
 	char fence[REDIS_KEY_MAX], set[REDIS_KEY_MAX], pins[REDIS_KEY_MAX], ttl[24], max[24];
-	const char **args = malloc((n + 6) * sizeof(*args));
+	const char **args = malloc((n + 7) * sizeof(*args));
 	if (!args)
 		abort();
 	redis_key(r, fence, "gc:sweep");
@@ -154,22 +160,38 @@ int model_gc_pin(struct redis *r, const char *id, const char *const *hashes, siz
 	args[3] = id;
 	args[4] = ttl;
 	args[5] = max;
+	args[6] = more ? "1" : "0";
 	for (size_t i = 0; i < n; i++)
-		args[6 + i] = hashes[i];
+		args[7 + i] = hashes[i];
 	redisReply *reply = NULL;
-	int rc = model_script_reply(r, model_gc_pin_lua, 3, (int)n + 6, args, &reply, err);
+	int rc = model_script_reply(r, model_gc_pin_lua, 3, (int)n + 7, args, &reply, err);
 	free(args);
 	if (rc < 0)
 		return rc;
-	long long v = reply->type == REDIS_REPLY_INTEGER ? reply->integer : -2;
+	long long v = reply->type == REDIS_REPLY_INTEGER ? reply->integer : -3;
 	freeReplyObject(reply);
 	if (v == -1)
 		return error_set(err, SKIFF_ELIMIT, "too_many_pins",
 				 "deployment %s would rely on more than %lld stored blobs (3 for each of "
 				 "max_files)", id, model_gc_pin_max(r));
+	if (v == -2)
+		return error_set(err, SKIFF_ECONFLICT, "pin_lost",
+				 "the pin of deployment %s lapsed: what it kept may have been swept", id);
 	if (v < 0)
 		return error_set(err, SKIFF_EINTERNAL, NULL, "the pin script answered oddly");
 	return (int)v;
+}
+
+int model_gc_pin(struct redis *r, const char *id, const char *const *hashes, size_t n,
+		 long ttl_ms, struct error *err)
+{
+	return model_gc_pin_call(r, id, hashes, n, ttl_ms, false, err);
+}
+
+int model_gc_pin_more(struct redis *r, const char *id, const char *const *hashes, size_t n,
+		      long ttl_ms, struct error *err)
+{
+	return model_gc_pin_call(r, id, hashes, n, ttl_ms, true, err);
 }
 
 /* KEYS: gc:pin:{id}, gc:pins; ARGV: id, ttl_ms. Only a pin still live is extended. */

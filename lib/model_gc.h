@@ -39,6 +39,11 @@ int model_gc_turn(struct redis *r, const char *owner, long interval_ms, struct e
  * of max_files. */
 int model_gc_pin(struct redis *r, const char *id, const char *const *hashes, size_t n,
 		 long ttl_ms, struct error *err);
+/* The same for a deployment that pinned blobs already: adds hashes only to a pin still live,
+ * SKIFF_ECONFLICT ("pin_lost") when id has none (it lapsed: a sweep may have deleted blobs it
+ * kept, so it is not made again). */
+int model_gc_pin_more(struct redis *r, const char *id, const char *const *hashes, size_t n,
+		      long ttl_ms, struct error *err);
 /* Moves the deadline of id's pin ttl_ms from now whether or not a sweep runs: 1 done, 0 when id
  * has no live pin (none, or its deadline passed: pin again). */
 int model_gc_pin_renew(struct redis *r, const char *id, long ttl_ms, struct error *err);

@@ -70,14 +70,31 @@ static void upload_reset(struct upload_batch *q)
 	q->mem_bytes = 0;
 }
 
+/* The build's error once its pin lapsed (a renewal or a later batch's pin found it gone). */
+static int upload_pin_lost(struct build *b, struct error *err)
+{
+	atomic_store(&b->pin_lost, 1);
+	return error_set(err, SKIFF_EBUILD, "pin_lost",
+			 "the blobs this build relies on were not kept pinned (no renewal for %d "
+			 "minutes): a store sweep may have deleted some; deploy again",
+			 GC_PIN_TTL_MS / 60000);
+}
+
 /* Pins the batch's blobs for the sweep (waiting while one runs: lib/gc.h), then stores what the
- * store lacks; counts the bytes actually uploaded. */
+ * store lacks; counts the bytes actually uploaded. A later batch adds to the pin only while it
+ * is live: one made again after a lapse would hide that a sweep deleted what it kept. */
 static int upload_flush(struct build *b, struct upload_batch *q, struct error *err)
 {
 	const char *hashes[UPLOAD_BLOBS];
 	for (size_t i = 0; i < q->n; i++)
 		hashes[i] = q->hashes[i];
-	int rc = q->n ? gc_pin(b->redis, b->id, hashes, q->n, GC_FENCE_TTL_MS, err) : 0;
+	int rc = 0;
+	if (q->n && atomic_load(&b->pinned))
+		rc = gc_pin_more(b->redis, b->id, hashes, q->n, GC_FENCE_TTL_MS, err);
+	else if (q->n)
+		rc = gc_pin(b->redis, b->id, hashes, q->n, GC_FENCE_TTL_MS, err);
+	if (rc < 0 && !strcmp(err->name, "pin_lost"))
+		rc = upload_pin_lost(b, err);
 	if (rc == 0 && q->n) {
 		atomic_store(&b->pinned, 1);
 		rc = store_blobs_put(b->store, q->u, q->n, err);
@@ -215,10 +232,7 @@ int build_upload(struct build *b, struct error *err)
 			atomic_store(&b->pin_lost, 1);
 	}
 	if (rc == 0 && atomic_load(&b->pin_lost))
-		rc = error_set(err, SKIFF_EBUILD, "pin_lost",
-			       "the blobs this build relies on were not kept pinned (no renewal for %d "
-			       "minutes): a store sweep may have deleted some; deploy again",
-			       GC_PIN_TTL_MS / 60000);
+		rc = upload_pin_lost(b, err);
 	if (rc < 0)
 		goto out;
 	manifest = json_pack("{sisssIsOso}", "version", 1, "deployment", b->id, "created",

@@ -262,6 +262,27 @@ static int finish_missing(struct http_response *resp, const struct deployment *d
 					      "message", msg, "missing", missing));
 }
 
+/* A build's blobs missing at its finish while its pin (lib/gc.h) lapsed: no heartbeat renewed
+ * it for GC_PIN_TTL_MS, and a sweep deleted blobs the pin no longer kept. Nothing is written:
+ * 409 pin_lost says why and which. 0 when the pin is live (missing for another reason). */
+static int finish_pin_lost(struct app *app, struct http_response *resp,
+			   const struct deployment *d, json_t *missing, int *status)
+{
+	struct error e;
+	if (model_gc_pin_renew(app->redis, d->id, GC_PIN_TTL_MS, &e) != 0)
+		return 0;
+	log_warn("upload finish refused: the build's pin lapsed and a sweep deleted blobs it "
+		 "relied on deployment=%s project=%s missing=%zu first=%s", d->id, d->project,
+		 json_array_size(missing), json_string_value(json_array_get(missing, 0)));
+	char msg[256];
+	snprintf(msg, sizeof(msg), "the blobs this build relies on were not kept pinned (no "
+		 "heartbeat for %d minutes): a store sweep deleted %zu of them; deploy again",
+		 GC_PIN_TTL_MS / 60000, json_array_size(missing));
+	*status = response_json(resp, 409, json_pack("{s{sssssO}}", "error", "code", "pin_lost",
+						     "message", msg, "missing", missing));
+	return 1;
+}
+
 /* A remote build's pin (lib/gc.h) is dropped once its manifest is written. */
 static void finish_unpin(struct app *app, const char *id)
 {
@@ -307,7 +328,8 @@ int create_deploy_finish(struct http_request *req, struct http_response *resp)
 	if (create_deploy_missing(f.store, list, &missing, &err) < 0)
 		goto fail;
 	if (json_array_size(missing)) {
-		status = finish_missing(resp, &d, missing);
+		if (!who.build || !finish_pin_lost(app, resp, &d, missing, &status))
+			status = finish_missing(resp, &d, missing);
 		goto out;
 	}
 	f.id = d.id;
