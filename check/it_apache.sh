@@ -8,6 +8,7 @@
 # without, 202 with, bearer tokens passed to skiff), the build log through /events/ arriving
 # live, the site through the wildcard vhost with the body sent by mod_xsendfile.
 . "$(dirname "$0")/lib.sh"
+. "$ROOT/check/apache_sites.sh"   # apache_shipped
 
 WWW=www-data
 for tool in apache2 systemd-socket-activate htpasswd curl python3 git redis-server; do
@@ -104,20 +105,7 @@ site_files() {
 	shift
 	mkdir -p "$dir"
 	for f in "$@"; do
-		sed -e "s|\*:80>|*:$PORT>|" \
-			-e "s|/run/skiff/|$T/run/|g" \
-			-e "s|/usr/local/share/skiff/htdocs|$ROOT/htdocs|g" \
-			-e "s|/usr/local/share/skiff/apache|$ROOT/apache|g" \
-			-e "s|/var/lib/skiff/fastpath|$T/fastpath|g" \
-			-e "s|/usr/local/share/skiff/empty|$T/empty|g" \
-			-e "s|/usr/local/lib/skiff/|$BIN/|g" \
-			-e "s|/var/lib/skiff/store|$T/store|g" \
-			-e "s|/var/cache/skiff|$T/cache|g" \
-			-e "s|/etc/skiff/htpasswd|$T/htpasswd|g" \
-			-e "s|/etc/skiff/apache-token.conf|$T/apache-token.conf|g" \
-			-e "s|/etc/skiff/skiff.conf|$T/skiff.conf|g" \
-			-e "s|127.0.0.1:8081|127.0.0.1:$SSE_PORT|g" \
-			"$ROOT/apache/$f" >"$dir/$f"
+		apache_shipped "$f" "$PORT" "$SSE_PORT" >"$dir/$f"
 	done
 }
 # apache_conf NAME MODULES...: $T/NAME/apache2.conf including $T/NAME/sites/*.conf
