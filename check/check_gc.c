@@ -540,6 +540,17 @@ START_TEST(test_gc_young_orphans_wait)
 }
 END_TEST
 
+/* n hashes of the texts "{word} 0", "{word} 1", …: in h, and pointed at from hashes. */
+static void hashes_of(const char *word, int n, char (*h)[65], const char **hashes)
+{
+	for (int i = 0; i < n; i++) {
+		char text[32];
+		snprintf(text, sizeof(text), "%s %d", word, i);
+		hash_buffer(text, strlen(text), h[i]);
+		hashes[i] = h[i];
+	}
+}
+
 /* A deployment building in its upload phase (as the sweep used to look for them). */
 static void uploading(struct fixture *f, char id[ID_LEN + 1])
 {
@@ -638,12 +649,7 @@ START_TEST(test_gc_lapsed_pin_is_not_made_again)
 	char id[ID_LEN + 1], h[2][65];
 	const char *hashes[2];
 	id_new(id);
-	for (int i = 0; i < 2; i++) {
-		char text[32];
-		snprintf(text, sizeof(text), "batch %d", i);
-		hash_buffer(text, strlen(text), h[i]);
-		hashes[i] = h[i];
-	}
+	hashes_of("batch", 2, h, hashes);
 	struct error err;
 	ck_assert_int_eq(gc_pin_more(f.r, id, hashes, 1, 1000, &err), SKIFF_ECONFLICT);
 	ck_assert_str_eq(err.name, "pin_lost");
@@ -675,12 +681,7 @@ START_TEST(test_gc_pin_is_bounded)
 	char id[ID_LEN + 1], h[7][65];
 	const char *hashes[7];
 	id_new(id);
-	for (int i = 0; i < 7; i++) {
-		char text[32];
-		snprintf(text, sizeof(text), "blob %d", i);
-		hash_buffer(text, strlen(text), h[i]);
-		hashes[i] = h[i];
-	}
+	hashes_of("blob", 7, h, hashes);
 	struct error err;
 	ck_assert_int_eq(gc_pin(f.r, id, hashes, 4, 1000, &err), 0);
 	ck_assert_int_eq(gc_pin(f.r, id, hashes, 6, 1000, &err), 0); /* 4 of them again */

@@ -556,8 +556,6 @@ check_eq "... its link and trees are gone from B's fast path" "no 0" \
 	"$([ -e "$T/b/fastpath/sites/flip" ] || [ -L "$T/b/fastpath/sites/flip" ] && echo yes || echo no) $(ls -A "$T/b/fastpath/deployments" | wc -l | tr -d ' ')"
 check_eq "... and its custom domain on B" 404 "$(req $WB d /page.html "$DOM:$PA")"
 if [ "$SERVER" = apache ]; then
-	check_eq "no lighttpd ran: nothing in Apache mode needs one" "no no" \
-		"$([ -e "$T/lighttpd.log" ] && echo yes || echo no) $([ -e "$T/b/lighttpd.log" ] && echo yes || echo no)"
 	# each request api() sent, in the access log of the Apache it was sent to
 	check_eq "every API request of the test reached the node's Apache" "$(wc -l <"$T/api.sent" | tr -d ' ') missing 0" \
 		"$(python3 - "$T" "$PA" "$PB" <<'PY'

@@ -45,7 +45,8 @@ int model_gc_pin(struct redis *r, const char *id, const char *const *hashes, siz
 int model_gc_pin_more(struct redis *r, const char *id, const char *const *hashes, size_t n,
 		      long ttl_ms, struct error *err);
 /* Moves the deadline of id's pin ttl_ms from now whether or not a sweep runs: 1 done, 0 when id
- * has no live pin (none, or its deadline passed: pin again). */
+ * has no live pin (none, or its deadline passed: a build that relied on it has lost it, since a
+ * sweep may have deleted what it kept). */
 int model_gc_pin_renew(struct redis *r, const char *id, long ttl_ms, struct error *err);
 /* Drops id's pin. */
 int model_gc_unpin(struct redis *r, const char *id, struct error *err);
