@@ -69,13 +69,13 @@ rcli hset skiff:deployment:$D project s3site state ready >/dev/null
 H=s3site.localhost:$PORT
 
 # ---- the web servers: lighttpd with and without the fast path, Apache with it ---------------
-sed -e '/magnet\.attract/d' -e "s|^server.port *= *$PORT|server.port = $PLAIN|" \
+sed -e '/magnet\.attract/d' -e '/skiff\.fastpath-dir/d' -e "s|^server.port *= *$PORT|server.port = $PLAIN|" \
 	-e "s|$T/fcgi-|$T/plain-fcgi-|g" -e "s|$T/lighttpd|$T/plain-lighttpd|g" \
 	-e "s|$T/skiff.conf|$T/plain-skiff.conf|g" -e "s|$T/cache/|$T/plain-cache/|g" \
 	"$T/lighttpd.conf" >"$T/plain.conf"
 for conf in lighttpd.conf plain.conf; do
-	lighttpd -tt -f "$T/$conf" >"$T/$conf.check" 2>&1 || { cat "$T/$conf.check" >&2; exit 1; }
-	lighttpd -D -f "$T/$conf" >>"$T/$conf.log" 2>&1 &
+	lighttpd $(lighttpd_m "$T/$conf") -tt -f "$T/$conf" >"$T/$conf.check" 2>&1 || { cat "$T/$conf.check" >&2; exit 1; }
+	lighttpd $(lighttpd_m "$T/$conf") -D -f "$T/$conf" >>"$T/$conf.log" 2>&1 &
 	PIDS="$PIDS $!"
 done
 for p in $PORT $PLAIN; do

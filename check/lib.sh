@@ -213,11 +213,15 @@ CONF
 }
 
 # ---- the whole stack, configured exactly as `make run` (scripts/genconf.sh) ---------------
+# lighttpd_m CONF: lighttpd's -m option for a configuration that loads the fast path's own
+# module (scripts/genconf.sh, mk/lighttpd.mk), nothing for another
+lighttpd_m() { grep -q '"mod_skiff_fastpath"' "$1" && echo "-m $SKIFF_BUILD_DIR/lighttpd"; }
+
 # start_lighttpd: lighttpd on $T/lighttpd.conf (written by genconf); waits until it answers.
 start_lighttpd() {
-	lighttpd -tt -f "$T/lighttpd.conf" >"$T/lighttpd-check.log" 2>&1 ||
+	lighttpd $(lighttpd_m "$T/lighttpd.conf") -tt -f "$T/lighttpd.conf" >"$T/lighttpd-check.log" 2>&1 ||
 		{ cat "$T/lighttpd-check.log" >&2; echo "lighttpd refuses $T/lighttpd.conf" >&2; return 1; }
-	lighttpd -D -f "$T/lighttpd.conf" >>"$T/lighttpd.log" 2>&1 &
+	lighttpd $(lighttpd_m "$T/lighttpd.conf") -D -f "$T/lighttpd.conf" >>"$T/lighttpd.log" 2>&1 &
 	LIGHTTPD_PID=$!
 	PIDS="$PIDS $LIGHTTPD_PID"
 	wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$STACK_PORT/" ||
