@@ -60,11 +60,22 @@ struct variant {
 	uint32_t etag_len;
 };
 
-struct entry {
-	struct entry *next;        /* in its site's bucket */
+/* what a table chains by key: the first member of an entry and of a site */
+struct node {
+	struct node *next;
 	uint32_t hash;
-	char *target;              /* the raw request target (path and query) */
-	uint32_t target_len;
+	uint32_t key_len;
+	const char *key;
+};
+
+struct table {
+	struct node **b;
+	uint32_t nb, n;
+};
+
+struct entry {
+	struct node node;          /* key: the raw request target (path and query), target */
+	char *target;
 	int found;                 /* 0: no entry (a remembered miss) */
 	char *line;                /* the entry's text, its fields NUL-terminated in place */
 	const char *ctype;
@@ -75,14 +86,8 @@ struct entry {
 	int nheaders;
 };
 
-struct table {
-	struct entry **b;
-	uint32_t nb, n;
-};
-
 struct site {
-	struct site *next;
-	uint32_t hash;
+	struct node node;          /* key: slug */
 	char slug[FASTPATH_SLUG_MAX + 1];
 	buffer dir;                /* {fastpath_dir}/sites/{slug} */
 	unix_time64_t t;           /* the second its identity was looked at (-1: never) */
@@ -103,8 +108,7 @@ struct fastpath {
 	time_t suffix_mtime;
 	char suffix[FASTPATH_SUFFIX_MAX + 1];   /* "" when none */
 	uint32_t suffix_len;
-	struct site **sites;
-	uint32_t nsites_b, nsites;
+	struct table sites;
 	uint32_t kept, keep;        /* sites and entries kept; the most it keeps */
 };
 
@@ -125,10 +129,58 @@ static uint32_t fastpath_hash(const char *s, size_t n)
 	return h;
 }
 
-static void entry_free(struct entry *e)
+static void table_add(struct table *t, struct node *x)
 {
-	if (!e)
-		return;
+	if (t->n >= t->nb) {
+		uint32_t nb = t->nb ? t->nb * 2 : 64;
+		struct node **b = ck_calloc(nb, sizeof(*b));
+		for (uint32_t i = 0; i < t->nb; i++) {
+			struct node *y = t->b[i];
+			while (y) {
+				struct node *next = y->next;
+				y->next = b[y->hash & (nb - 1)];
+				b[y->hash & (nb - 1)] = y;
+				y = next;
+			}
+		}
+		free(t->b);
+		t->b = b;
+		t->nb = nb;
+	}
+	x->next = t->b[x->hash & (t->nb - 1)];
+	t->b[x->hash & (t->nb - 1)] = x;
+	t->n++;
+}
+
+static struct node *table_get(const struct table *t, uint32_t hash, const char *key, uint32_t len)
+{
+	if (!t->nb)
+		return NULL;
+	for (struct node *x = t->b[hash & (t->nb - 1)]; x; x = x->next)
+		if (x->hash == hash && x->key_len == len && memcmp(x->key, key, len) == 0)
+			return x;
+	return NULL;
+}
+
+/* Frees every node with free_node and empties t. */
+static void table_clear(struct table *t, void (*free_node)(struct node *))
+{
+	for (uint32_t i = 0; i < t->nb; i++) {
+		struct node *x = t->b[i];
+		while (x) {
+			struct node *next = x->next;
+			free_node(x);
+			x = next;
+		}
+	}
+	free(t->b);
+	t->b = NULL;
+	t->nb = t->n = 0;
+}
+
+static void entry_free(struct node *x)
+{
+	struct entry *e = (struct entry *)x;
 	for (int i = 0; i < CODING_N; i++)
 		free(e->v[i].etag);
 	free(e->headers);
@@ -137,76 +189,17 @@ static void entry_free(struct entry *e)
 	free(e);
 }
 
-static void table_clear(struct table *t)
+static void site_free(struct node *x)
 {
-	for (uint32_t i = 0; i < t->nb; i++) {
-		struct entry *e = t->b[i];
-		while (e) {
-			struct entry *next = e->next;
-			entry_free(e);
-			e = next;
-		}
-	}
-	free(t->b);
-	t->b = NULL;
-	t->nb = t->n = 0;
-}
-
-static void table_add(struct table *t, struct entry *e)
-{
-	if (t->n >= t->nb) {
-		uint32_t nb = t->nb ? t->nb * 2 : 64;
-		struct entry **b = ck_calloc(nb, sizeof(*b));
-		for (uint32_t i = 0; i < t->nb; i++) {
-			struct entry *x = t->b[i];
-			while (x) {
-				struct entry *next = x->next;
-				x->next = b[x->hash & (nb - 1)];
-				b[x->hash & (nb - 1)] = x;
-				x = next;
-			}
-		}
-		free(t->b);
-		t->b = b;
-		t->nb = nb;
-	}
-	e->next = t->b[e->hash & (t->nb - 1)];
-	t->b[e->hash & (t->nb - 1)] = e;
-	t->n++;
-}
-
-static struct entry *table_get(const struct table *t, uint32_t hash, const char *target, uint32_t len)
-{
-	if (!t->nb)
-		return NULL;
-	for (struct entry *e = t->b[hash & (t->nb - 1)]; e; e = e->next)
-		if (e->hash == hash && e->target_len == len && memcmp(e->target, target, len) == 0)
-			return e;
-	return NULL;
-}
-
-static void site_free(struct site *s)
-{
-	if (!s)
-		return;
-	table_clear(&s->entries);
+	struct site *s = (struct site *)x;
+	table_clear(&s->entries, entry_free);
 	free(s->dir.ptr);
 	free(s);
 }
 
 static void fastpath_forget(struct fastpath *fp)
 {
-	for (uint32_t i = 0; i < fp->nsites_b; i++) {
-		struct site *s = fp->sites[i];
-		while (s) {
-			struct site *next = s->next;
-			site_free(s);
-			s = next;
-		}
-	}
-	free(fp->sites);
-	fp->sites = NULL;
-	fp->nsites_b = fp->nsites = 0;
+	table_clear(&fp->sites, site_free);
 	fp->kept = 0;
 }
 
@@ -292,39 +285,22 @@ static int fastpath_slug(const struct fastpath *fp, const buffer *host, char *sl
 
 static struct site *fastpath_site(struct fastpath *fp, const char *slug)
 {
-	size_t len = strlen(slug);
+	uint32_t len = (uint32_t)strlen(slug);
 	uint32_t h = fastpath_hash(slug, len);
-	if (fp->nsites_b)
-		for (struct site *s = fp->sites[h & (fp->nsites_b - 1)]; s; s = s->next)
-			if (s->hash == h && strcmp(s->slug, slug) == 0)
-				return s;
+	struct node *x = table_get(&fp->sites, h, slug, len);
+	if (x)
+		return (struct site *)x;
 	if (fastpath_keep(fp) < 0)
 		fp->kept++;   /* nothing was held: the new site is the first kept */
-	if (fp->nsites >= fp->nsites_b) {
-		uint32_t nb = fp->nsites_b ? fp->nsites_b * 2 : 16;
-		struct site **b = ck_calloc(nb, sizeof(*b));
-		for (uint32_t i = 0; i < fp->nsites_b; i++) {
-			struct site *x = fp->sites[i];
-			while (x) {
-				struct site *next = x->next;
-				x->next = b[x->hash & (nb - 1)];
-				b[x->hash & (nb - 1)] = x;
-				x = next;
-			}
-		}
-		free(fp->sites);
-		fp->sites = b;
-		fp->nsites_b = nb;
-	}
 	struct site *s = ck_calloc(1, sizeof(*s));
-	s->hash = h;
 	memcpy(s->slug, slug, len + 1);
+	s->node.hash = h;
+	s->node.key = s->slug;
+	s->node.key_len = len;
 	buffer_copy_buffer(&s->dir, &fp->dir);
 	buffer_append_str2(&s->dir, CONST_STR_LEN("/sites/"), slug, len);
 	s->t = -1;
-	s->next = fp->sites[h & (fp->nsites_b - 1)];
-	fp->sites[h & (fp->nsites_b - 1)] = s;
-	fp->nsites++;
+	table_add(&fp->sites, &s->node);
 	return s;
 }
 
@@ -338,14 +314,14 @@ static int site_linked(struct site *s)
 	const stat_cache_entry *sce = stat_cache_get_entry(&s->dir);
 	if (!sce || !S_ISDIR(sce->st.st_mode)) {
 		if (s->linked || s->entries.n)
-			table_clear(&s->entries);
+			table_clear(&s->entries, entry_free);
 		s->linked = 0;
 		return 0;
 	}
 	if (!s->linked || sce->st.st_ino != s->ino ||
 	    sce->st.st_mtim.tv_sec != s->mtim.tv_sec || sce->st.st_mtim.tv_nsec != s->mtim.tv_nsec ||
 	    sce->st.st_ctim.tv_sec != s->ctim.tv_sec || sce->st.st_ctim.tv_nsec != s->ctim.tv_nsec)
-		table_clear(&s->entries);
+		table_clear(&s->entries, entry_free);
 	s->linked = 1;
 	s->ino = sce->st.st_ino;
 	s->mtim = sce->st.st_mtim;
@@ -446,17 +422,18 @@ static int entry_parse(struct entry *e, char *line)
 static struct entry *site_entry(struct fastpath *fp, struct site *s, const char *target, uint32_t len)
 {
 	uint32_t h = fastpath_hash(target, len);
-	struct entry *e = table_get(&s->entries, h, target, len);
+	struct entry *e = (struct entry *)table_get(&s->entries, h, target, len);
 	if (e)
 		return e->found ? e : NULL;
 	if (fastpath_keep(fp) < 0)
 		return NULL;   /* s is gone with everything else: skiff-serve answers this one */
 	e = ck_calloc(1, sizeof(*e));
-	e->hash = h;
 	e->target = ck_malloc(len + 1);
 	memcpy(e->target, target, len);
 	e->target[len] = '\0';
-	e->target_len = len;
+	e->node.hash = h;
+	e->node.key = e->target;
+	e->node.key_len = len;
 	const char *q = memchr(target, '?', len);
 	size_t plen = q ? (size_t)(q - target) : len;
 	if (fastpath_path_ok(target, plen)) {
@@ -495,7 +472,7 @@ static struct entry *site_entry(struct fastpath *fp, struct site *s, const char 
 		free(e->line);
 		e->line = NULL;
 	}
-	table_add(&s->entries, e);
+	table_add(&s->entries, &e->node);
 	return e->found ? e : NULL;
 }
 
