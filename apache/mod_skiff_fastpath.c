@@ -661,8 +661,13 @@ URIHANDLER_FUNC(mod_skiff_fastpath_uri)
 	}
 	const struct variant *v = &e->v[c];
 	/* the blob, there with the entry's size (a cache file not filled yet, evicted or cut
-	 * short is skiff-serve's: it fills the cache again) */
-	stat_cache_entry *sce = stat_cache_get_entry_open(&v->file, r->conf.follow_symlink);
+	 * short is skiff-serve's: it fills the cache again). Looked at without opening it: an
+	 * open file stays in lighttpd's stat cache for the rest of the second, and skiff-serve's
+	 * X-Sendfile of the file it fetches again in its place would send that one instead. */
+	stat_cache_entry *sce = stat_cache_get_entry(&v->file);
+	if (!sce || !S_ISREG(sce->st.st_mode) || sce->st.st_size != v->size)
+		return HANDLER_GO_ON;
+	sce = stat_cache_get_entry_open(&v->file, r->conf.follow_symlink);
 	if (!sce || !S_ISREG(sce->st.st_mode) || sce->st.st_size != v->size ||
 	    (sce->fd < 0 && v->size != 0))
 		return HANDLER_GO_ON;

@@ -58,19 +58,14 @@ sed -e '/magnet\.attract/d' -e '/skiff\.fastpath-dir/d' -e "s|^server.port *= *$
 	"$T/lighttpd.conf" >"$T/plain.conf"
 grep -q 'magnet.attract\|skiff.fastpath-dir' "$T/lighttpd.conf" || fail "the shipped lighttpd configuration has the fast path"
 CONFS="lighttpd.conf plain.conf"
-LUA=
-if grep -q '"mod_skiff_fastpath"' "$T/lighttpd.conf"; then
-	LUA=$(free_port)
-	lua="$ROOT/apache/skiff-fastpath-lighttpd.lua"
-	sed -e 's|"mod_skiff_fastpath"|"mod_magnet"|' \
-		-e "s|^\([[:space:]]*\)skiff\.fastpath-dir = .*|\1magnet.attract-raw-url-to = ( \"$lua\" )\n\1magnet.attract-physical-path-to = ( \"$lua\" )|" \
-		-e "s|^server.port *= *$PORT|server.port = $LUA|" \
-		-e "s|$T/fcgi-|$T/lua-fcgi-|g" -e "s|$T/lighttpd|$T/lua-lighttpd|g" \
-		"$T/lighttpd.conf" >"$T/lua.conf"
+LUA=$(free_port)
+if lighttpd_lua_conf "$LUA"; then
 	check_eq "lua.conf: the Lua fast path in place of the module" "2 0" \
 		"$(grep -v '^[[:space:]]*#' "$T/lua.conf" | grep -c 'magnet\.attract') $(
 			grep -v '^[[:space:]]*#' "$T/lua.conf" | grep -c 'skiff\.fastpath-dir\|mod_skiff_fastpath')"
 	CONFS="$CONFS lua.conf"
+else
+	LUA=
 fi
 for conf in $CONFS; do
 	lighttpd $(lighttpd_m "$T/$conf") -tt -f "$T/$conf" >"$T/$conf.check" 2>&1 || { cat "$T/$conf.check" >&2; exit 1; }
