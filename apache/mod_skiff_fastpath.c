@@ -2,8 +2,9 @@
  * apache/skiff-fastpath.lua (answer a warm hit from the site's tree in fastpath_dir exactly as
  * skiff-serve would, or leave the request to skiff-serve), in C, without mod_magnet's Lua VM.
  * Built against the source of the very lighttpd release that loads it (scripts/lighttpd-src.sh,
- * mk/lighttpd.mk); doc/operators.md says how to load it. Configuration, in the sites' block:
- *   server.modules += ( "mod_skiff_fastpath" )
+ * mk/lighttpd.mk); doc/operators.md says how to load it. Configuration: "mod_skiff_fastpath"
+ * in server.modules before "mod_fastcgi" (both take requests at the same stage: the first
+ * listed wins), and in the sites' block
  *   skiff.fastpath-dir = "/var/lib/skiff/fastpath"      (fastpath_dir of skiff.conf)
  *   skiff.fastpath-keep = 100000    (optional: the most sites and entries kept, per process)
  *
