@@ -3,14 +3,17 @@
 # which scripts/lighttpd-src.sh puts under build/lighttpd-src (make deps-run and deps-check
 # run it); without that source nothing is built here and the fast path stays with mod_magnet.
 #
-#   $(B)/lighttpd/mod_skiff_fastpath.so   the module
+#   $(B)/lighttpd/mod_skiff_fastpath.so   the module, built for the lighttpd installed now
+#   $(B)/lighttpd/version                 that lighttpd's release: scripts/genconf.sh uses the
+#                                         module only while `lighttpd -v` says the same
 #   $(B)/lighttpd/                        also links to every module of LIGHTTPD_MODULEDIR, so
 #                                         that `lighttpd -m $(B)/lighttpd` loads Debian's
 #                                         modules and this one (scripts/genconf.sh's config)
 # The module is built without sanitizers whatever SAN says: it runs inside Debian's lighttpd.
 
 LIGHTTPD_MODULEDIR ?= /usr/lib/lighttpd
-LIGHTTPD_SRC := $(firstword $(wildcard build/lighttpd-src/lighttpd-*/src/plugin.h))
+LIGHTTPD_VERSION := $(shell lighttpd -v 2>/dev/null | sed -n 's|^lighttpd/\([0-9.]*\).*|\1|p')
+LIGHTTPD_SRC := $(if $(LIGHTTPD_VERSION),$(wildcard build/lighttpd-src/lighttpd-$(LIGHTTPD_VERSION)/src/plugin.h))
 ifneq ($(LIGHTTPD_SRC),)
 LIGHTTPD_INC := $(dir $(LIGHTTPD_SRC))
 LIGHTTPD_MOD := $(B)/lighttpd/mod_skiff_fastpath.so
@@ -27,4 +30,5 @@ $(LIGHTTPD_MOD): apache/mod_skiff_fastpath.c apache/lighttpd-config.h $(LIGHTTPD
 	$(Q)for m in $(LIGHTTPD_MODULEDIR)/mod_*.so; do \
 		[ -e "$$m" ] && ln -sfn "$$m" $(dir $@); done; true
 	$(Q)mv $@.tmp $@
+	$(Q)echo $(LIGHTTPD_VERSION) >$(dir $@)version
 endif

@@ -95,14 +95,17 @@ if [ -x "$BIN/skiff-hook" ]; then
 else
 	drop_hook='/^# BEGIN hook$/,/^# END hook$/d'
 fi
-# lighttpd's fast path: the module when it is built (mk/lighttpd.mk), else mod_magnet's Lua.
+# lighttpd's fast path: the module when it is built (mk/lighttpd.mk) for the lighttpd
+# installed now (lighttpd refuses a module of another release), else mod_magnet's Lua.
+mod=$BIN/../lighttpd
 case ${SKIFF_LIGHTTPD_FASTPATH:-} in
 lua) fastpath=lua ;;
 module|'')
-	if [ -f "$BIN/../lighttpd/mod_skiff_fastpath.so" ]; then
+	if [ -f "$mod/mod_skiff_fastpath.so" ] &&
+		[ "$(cat "$mod/version" 2>/dev/null)" = "$(lighttpd -v 2>/dev/null | sed -n 's|^lighttpd/\([0-9.]*\).*|\1|p')" ]; then
 		fastpath=module
 	elif [ "${SKIFF_LIGHTTPD_FASTPATH:-}" = module ]; then
-		echo "genconf: $BIN/../lighttpd/mod_skiff_fastpath.so is not built (mk/lighttpd.mk)" >&2
+		echo "genconf: $mod/mod_skiff_fastpath.so is not built for this lighttpd (mk/lighttpd.mk)" >&2
 		exit 2
 	else
 		fastpath=lua

@@ -109,7 +109,8 @@ redis-cli -s "$T/redis.sock" hset skiff:deployment:lualualua222 project lua stat
 MODDIR=$SKIFF_BUILD_DIR/lighttpd
 LUA_FAST="magnet.attract-raw-url-to = ( \"$ROOT/apache/skiff-fastpath-lighttpd.lua\" )
 	magnet.attract-physical-path-to = ( \"$ROOT/apache/skiff-fastpath-lighttpd.lua\" )"
-if [ -f "$MODDIR/mod_skiff_fastpath.so" ]; then
+if [ -f "$MODDIR/mod_skiff_fastpath.so" ] &&
+	[ "$(cat "$MODDIR/version" 2>/dev/null)" = "$(lighttpd -v | sed -n 's|^lighttpd/\([0-9.]*\).*|\1|p')" ]; then
 	FASTMOD=1 MODULES='"mod_skiff_fastpath", ' MFLAG="-m $MODDIR"
 	FAST="skiff.fastpath-dir = \"$T/fastpath\""
 else
