@@ -50,18 +50,30 @@ PY
 rcli hset skiff:project:big current $D4 >/dev/null
 rcli hset skiff:deployment:$D4 project big state ready >/dev/null
 
-# ---- the two web servers ---------------------------------------------------------------
-sed -e '/magnet\.attract/d' -e "s|^server.port *= *$PORT|server.port = $PLAIN|" \
+# ---- the web servers --------------------------------------------------------------------
+# lighttpd with the fast path as genconf chose it (its own module when built, else mod_magnet's
+# Lua), without it, and, beside the module, with the Lua one too: both are compared.
+sed -e '/magnet\.attract/d' -e '/skiff\.fastpath-dir/d' -e "s|^server.port *= *$PORT|server.port = $PLAIN|" \
 	-e "s|$T/fcgi-|$T/plain-fcgi-|g" -e "s|$T/lighttpd|$T/plain-lighttpd|g" \
 	"$T/lighttpd.conf" >"$T/plain.conf"
-grep -q 'magnet.attract' "$T/lighttpd.conf" || fail "the shipped lighttpd configuration has the fast path"
-for conf in lighttpd.conf plain.conf; do
-	lighttpd -tt -f "$T/$conf" >"$T/$conf.check" 2>&1 || { cat "$T/$conf.check" >&2; exit 1; }
-	lighttpd -D -f "$T/$conf" >>"$T/$conf.log" 2>&1 &
+grep -q 'magnet.attract\|skiff.fastpath-dir' "$T/lighttpd.conf" || fail "the shipped lighttpd configuration has the fast path"
+CONFS="lighttpd.conf plain.conf"
+LUA=$(free_port)
+if lighttpd_lua_conf "$LUA"; then
+	check_eq "lua.conf: the Lua fast path in place of the module" "2 0" \
+		"$(grep -v '^[[:space:]]*#' "$T/lua.conf" | grep -c 'magnet\.attract') $(
+			grep -v '^[[:space:]]*#' "$T/lua.conf" | grep -c 'skiff\.fastpath-dir\|mod_skiff_fastpath')"
+	CONFS="$CONFS lua.conf"
+else
+	LUA=
+fi
+for conf in $CONFS; do
+	lighttpd $(lighttpd_m "$T/$conf") -tt -f "$T/$conf" >"$T/$conf.check" 2>&1 || { cat "$T/$conf.check" >&2; exit 1; }
+	lighttpd $(lighttpd_m "$T/$conf") -D -f "$T/$conf" >>"$T/$conf.log" 2>&1 &
 	PIDS="$PIDS $!"
 done
 H=demo.localhost:$PORT
-for p in $PORT $PLAIN; do
+for p in $PORT $PLAIN $LUA; do
 	wait_for 10 curl -sf -o /dev/null -H "Host: $H" "http://127.0.0.1:$p/" ||
 		{ fail "lighttpd on $p starts"; cat "$T"/*.log >&2; finish; exit 1; }
 done
@@ -322,7 +334,12 @@ suite() {
 	grep '^differs' "$T/big.out" | head -n 5 >&2
 }
 SERVER=lighttpd FAST_AT=$PORT PLAIN_AT=$PLAIN
+[ -n "$LUA" ] && SERVER=lighttpd-module
 suite
+if [ -n "$LUA" ]; then
+	SERVER=lighttpd-lua FAST_AT=$LUA
+	suite
+fi
 
 # ---- the same under Apache httpd (apache/skiff-sites.conf, mod_rewrite) -----------------
 # skiff-serve as Apache's vhost expects it (xsendfile_plain_only: mod_xsendfile acts only on
@@ -448,7 +465,7 @@ export SKIFF_URL="http://localhost:$PORT" SKIFF_TOKEN="$(jget token)"
 FLIP=flip.localhost:$PORT
 curl -s -o /dev/null -H "Host: $FLIP" "http://127.0.0.1:$PORT/"
 touch "$T/load.start"
-python3 - "$T" "$FLIP" "$PORT" "$AFAST" >"$T/hammer.out" 2>&1 <<'PY' &
+python3 - "$T" "$FLIP" "$PORT" "$AFAST" $LUA >"$T/hammer.out" 2>&1 <<'PY' &
 import gzip, hashlib, http.client, os, sys, threading, time
 t, host, ports = sys.argv[1], sys.argv[2], [int(p) for p in sys.argv[3:]]
 sys.path.insert(0, t)
@@ -508,7 +525,8 @@ def client(port, k):
                     seen.add((port, key))
             else:
                 bad.append((port, path, ae, r.status, r.getheader("ETag"), body[:60]))
-threads = [threading.Thread(target=client, args=(p, k)) for p in ports for k in range(3)]
+# six clients: three per server, or two each with lighttpd's Lua fast path beside its module
+threads = [threading.Thread(target=client, args=(p, k)) for p in ports for k in range(6 // len(ports))]
 for th in threads:
     th.start()
 for th in threads:
@@ -570,7 +588,7 @@ check_eq "the clients saw only whole versions (body, ETag, length), never an err
 	"$(tail -n 1 "$T/hammer.out" | sed 's/.* bad /bad /')"
 grep '^bad\|Traceback\|Error' "$T/hammer.out" | head -n 8 >&2
 check_match "... over many requests" '^requests [0-9]{4,}' "$(tail -n 1 "$T/hammer.out")"
-check_match "... and many versions through both servers" "^versions seen $PORT:[1-9][0-9] $AFAST:[1-9][0-9]\$" \
+check_match "... and many versions through every server" "^versions seen $PORT:[1-9][0-9] $AFAST:[1-9][0-9]${LUA:+ $LUA:[1-9][0-9]}\$" \
 	"$(head -n 1 "$T/hammer.out")"
 expired=$(for d in $(rcli zrange skiff:project:flip:deployments 0 -1); do rcli hget skiff:deployment:$d state; done | grep -c '^expired$')
 check_match "retention expired the older deployments meanwhile" '^(4[0-9]|50)$' "$expired"
@@ -608,14 +626,27 @@ check_eq "... and its pages are gone from both servers" "404 404" \
 stop_redis
 sleep 0.6
 check_eq "Redis down: skiff-serve alone answers 503" 503 "$(req "$PLAIN" p "$H" /)"
-check_eq "... the fast path still serves GET / from the tree" "200 $(cat "$S/index.html")" \
-	"$(req "$PORT" f "$H" /) $(cat "$T/f.b")"
-check_eq "... with skiff-serve's headers (_headers included)" "DENY" \
-	"$(grep -i '^x-frame-options:' "$T/f.h" | sed 's/^[^:]*: *//' | tr -d '\r')"
-check_eq "... a 304 too" 304 "$(req "$PORT" f "$H" / -H "If-None-Match: $etag")"
-check_eq "... and big's 10,000 files" 200 "$(req "$PORT" f "big.localhost:$PORT" /d07/p00007)"
-check_eq "a rule's path still goes to skiff-serve" 503 "$(req "$PORT" f "$H" /old)"
-check_eq "so does a Range" 503 "$(req "$PORT" f "$H" /assets/big.bin -H 'Range: bytes=1-2')"
+# lighty PORT NAME: lighttpd's fast path on PORT answers by itself
+lighty() {
+	check_eq "... $2: the fast path still serves GET / from the tree" "200 $(cat "$S/index.html")" \
+		"$(req "$1" f "$H" /) $(cat "$T/f.b")"
+	check_eq "... $2: with skiff-serve's headers (_headers included)" "DENY" \
+		"$(grep -i '^x-frame-options:' "$T/f.h" | sed 's/^[^:]*: *//' | tr -d '\r')"
+	check_eq "... $2: the br variant" "200 br" "$(req "$1" f "$H" /app.3f2a9c1e.js -H 'Accept-Encoding: gzip, br') $(
+		grep -i '^content-encoding:' "$T/f.h" | sed 's/^[^:]*: *//' | tr -d '\r')"
+	check_eq "... $2: HEAD" "200 $(wc -c <"$S/index.html" | tr -d ' ')" "$(req "$1" f "$H" / -I) $(
+		grep -i '^content-length:' "$T/f.h" | sed 's/^[^:]*: *//' | tr -d '\r')"
+	check_eq "... $2: a 304 too" 304 "$(req "$1" f "$H" / -H "If-None-Match: $etag")"
+	check_eq "... $2: and big's 10,000 files" 200 "$(req "$1" f "big.localhost:$PORT" /d07/p00007)"
+	check_eq "$2: a rule's path still goes to skiff-serve" 503 "$(req "$1" f "$H" /old)"
+	check_eq "$2: so does a Range" 503 "$(req "$1" f "$H" /assets/big.bin -H 'Range: bytes=1-2')"
+}
+if [ -n "$LUA" ]; then
+	lighty "$PORT" "lighttpd (mod_skiff_fastpath)"
+	lighty "$LUA" "lighttpd (mod_magnet)"
+else
+	lighty "$PORT" "lighttpd (mod_magnet)"
+fi
 # the same of Apache's, which reads each entry on every request
 check_eq "Apache: the fast path serves GET / from the tree" "200 $(cat "$S/index.html")" \
 	"$(req "$AFAST" f "$H" /) $(cat "$T/f.b")"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # it_fastpath_s3.sh — the serving fast path with the s3 store behind it: the sites' trees point
 # into skiff-serve's blob cache (cache_path), which starts empty, is filled by skiff-serve as
-# it verifies each blob, and loses files to eviction. Under lighttpd (mod_magnet) and Apache
+# it verifies each blob, and loses files to eviction. Under lighttpd (mod_skiff_fastpath when
+# built, and mod_magnet's Lua) and Apache
 # (mod_rewrite), each against a lighttpd without the fast path and with its own cache: a cold
 # cache's first requests, warm hits that never reach skiff-serve, a cache file evicted (also
 # within the second lighttpd trusts a stat) or truncated, a fill in progress, a blob whose
@@ -69,16 +70,20 @@ rcli hset skiff:deployment:$D project s3site state ready >/dev/null
 H=s3site.localhost:$PORT
 
 # ---- the web servers: lighttpd with and without the fast path, Apache with it ---------------
-sed -e '/magnet\.attract/d' -e "s|^server.port *= *$PORT|server.port = $PLAIN|" \
+sed -e '/magnet\.attract/d' -e '/skiff\.fastpath-dir/d' -e "s|^server.port *= *$PORT|server.port = $PLAIN|" \
 	-e "s|$T/fcgi-|$T/plain-fcgi-|g" -e "s|$T/lighttpd|$T/plain-lighttpd|g" \
 	-e "s|$T/skiff.conf|$T/plain-skiff.conf|g" -e "s|$T/cache/|$T/plain-cache/|g" \
 	"$T/lighttpd.conf" >"$T/plain.conf"
-for conf in lighttpd.conf plain.conf; do
-	lighttpd -tt -f "$T/$conf" >"$T/$conf.check" 2>&1 || { cat "$T/$conf.check" >&2; exit 1; }
-	lighttpd -D -f "$T/$conf" >>"$T/$conf.log" 2>&1 &
+# beside the module (when genconf used it), mod_magnet's Lua fast path, on the same cache
+CONFS="lighttpd.conf plain.conf"
+LUA=$(free_port)
+if lighttpd_lua_conf "$LUA"; then CONFS="$CONFS lua.conf"; else LUA=; fi
+for conf in $CONFS; do
+	lighttpd $(lighttpd_m "$T/$conf") -tt -f "$T/$conf" >"$T/$conf.check" 2>&1 || { cat "$T/$conf.check" >&2; exit 1; }
+	lighttpd $(lighttpd_m "$T/$conf") -D -f "$T/$conf" >>"$T/$conf.log" 2>&1 &
 	PIDS="$PIDS $!"
 done
-for p in $PORT $PLAIN; do
+for p in $PORT $PLAIN $LUA; do
 	wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$p/" ||
 		{ fail "lighttpd on $p starts"; cat "$T"/*.log >&2; finish; exit 1; }
 done
@@ -160,9 +165,10 @@ served() { cat "$T/lighttpd.conf.log" "$T/apache-serve.log" 2>/dev/null | grep -
 # tick: wait into the next second (lighttpd's fast path looks at files again once a second)
 tick() { sleep 1.1; }
 
-for SERVER in lighttpd apache; do
+for SERVER in lighttpd ${LUA:+lighttpd-lua} apache; do
 	FAST_AT=$PORT
 	[ $SERVER = apache ] && FAST_AT=$AFAST
+	[ $SERVER = lighttpd-lua ] && FAST_AT=$LUA
 	# ---- a cold cache: every first request answered by skiff-serve, which fills the cache ----
 	find "$T/cache" -path "$T/cache/tmp" -prune -o -type f -name '[0-9a-f]*' -exec rm -f {} +
 	check_eq "$SERVER: the cache starts empty" 0 "$(cache_entries)"
@@ -257,4 +263,6 @@ check_eq "Redis down: skiff-serve alone answers 503" 503 "$(req "$PLAIN" p /)"
 check_eq "... lighttpd's fast path serves GET / from the cache" "200 $(sha "$S/index.html")" \
 	"$(req "$PORT" f /) $(sha "$T/f.b")"
 check_eq "... Apache's too" "200 $(sha "$S/index.html")" "$(req "$AFAST" f /) $(sha "$T/f.b")"
+[ -z "$LUA" ] || check_eq "... and mod_magnet's beside the module" "200 $(sha "$S/index.html")" \
+	"$(req "$LUA" f /) $(sha "$T/f.b")"
 finish

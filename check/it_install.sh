@@ -53,6 +53,8 @@ check_eq "make install DESTDIR=... succeeds" "0" "$?"
 	echo "${TMPFILESDIR#/}/skiff.conf"
 	echo usr/local/share/man/man5/skiff.conf.5
 	for p in $LIBPROGS $SBINPROGS; do echo "usr/local/share/man/man8/$p.8"; done
+	# lighttpd's fast path module, where lighttpd loads modules from, when it is built
+	[ ! -f "$SKIFF_BUILD_DIR/lighttpd/mod_skiff_fastpath.so" ] || echo usr/lib/lighttpd/mod_skiff_fastpath.so
 } | sort >"$T/expected.files"
 (cd "$D" && find . -type f -o -type l | sed 's|^\./||' | sort) >"$T/installed.files"
 check_eq "the installed files are exactly the documented ones" "" \
@@ -221,6 +223,19 @@ ok "the FastCGI pages document -s"
 # ---- the web server files, as installed -------------------------------------------------------------
 out=$(lighttpd -tt -f "$D/usr/local/share/skiff/apache/lighttpd-production.conf" 2>&1)
 check_eq "lighttpd -tt accepts the installed lighttpd-production.conf" "0:" "$?:$out"
+# switched to the installed mod_skiff_fastpath as its comments say (loaded from a directory of
+# links beside Debian's modules: lighttpd loads modules from one directory)
+if [ -f "$D/usr/lib/lighttpd/mod_skiff_fastpath.so" ]; then
+	mkdir -p "$T/lighttpd-modules"
+	ln -sf /usr/lib/lighttpd/*.so "$T/lighttpd-modules/"
+	ln -sf "$D/usr/lib/lighttpd/mod_skiff_fastpath.so" "$T/lighttpd-modules/"
+	sed -e 's/"mod_magnet", "mod_fastcgi"/"mod_skiff_fastpath", "mod_fastcgi"/' -e '/magnet\.attract/d' \
+		-e 's/^\([[:space:]]*\)#skiff\.fastpath-dir/\1skiff.fastpath-dir/' \
+		"$D/usr/local/share/skiff/apache/lighttpd-production.conf" >"$T/production-module.conf"
+	check_eq "... and with mod_skiff_fastpath in place of mod_magnet, as its comments say" \
+		"0: 1" "$(lighttpd -m "$T/lighttpd-modules" -tt -f "$T/production-module.conf" 2>&1; echo "$?:") $(
+			grep -c '^[[:space:]]*skiff\.fastpath-dir' "$T/production-module.conf")"
+fi
 
 # ---- another PREFIX -----------------------------------------------------------------------------------
 D2=$T/destdir-usr

@@ -26,7 +26,7 @@ H="Host: localhost:$STACK_PORT"
 
 # ---- configuration ----------------------------------------------------------------------
 check_match "skiff.conf points at this stack" "sse_listen = 127.0.0.1:$SSE_PORT" "$(cat "$T/skiff.conf")"
-lighttpd -tt -f "$T/lighttpd.conf" >"$T/tt.out" 2>&1
+lighttpd $(lighttpd_m "$T/lighttpd.conf") -tt -f "$T/lighttpd.conf" >"$T/tt.out" 2>&1
 check_eq "lighttpd -tt accepts the generated configuration without a warning" "0:" "$?:$(cat "$T/tt.out")"
 for s in create status; do
 	check_eq "skiff-$s listens on a unix socket in the state directory" yes \

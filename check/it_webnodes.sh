@@ -97,9 +97,9 @@ export SKIFF_CONFIG="$T/skiff.conf"
 export SKIFF_DOMAIN_CHECK_RESOLVE="www.flip.test:127.0.0.1"
 for dir in "$T" "$T/b"; do
 	if [ "$SERVER" = lighttpd ]; then
-		lighttpd -tt -f "$dir/lighttpd.conf" >"$dir/lighttpd-check.log" 2>&1 ||
+		lighttpd $(lighttpd_m "$dir/lighttpd.conf") -tt -f "$dir/lighttpd.conf" >"$dir/lighttpd-check.log" 2>&1 ||
 			{ cat "$dir/lighttpd-check.log" >&2; exit 1; }
-		lighttpd -D -f "$dir/lighttpd.conf" >>"$dir/lighttpd.log" 2>&1 &
+		lighttpd $(lighttpd_m "$dir/lighttpd.conf") -D -f "$dir/lighttpd.conf" >>"$dir/lighttpd.log" 2>&1 &
 		PIDS="$PIDS $!"
 	fi
 	SKIFF_CONFIG=$dir/skiff.conf "$BIN/skiff-sse-bridge" >>"$dir/sse-bridge.log" 2>&1 &

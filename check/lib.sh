@@ -213,11 +213,28 @@ CONF
 }
 
 # ---- the whole stack, configured exactly as `make run` (scripts/genconf.sh) ---------------
+# lighttpd_m CONF: lighttpd's -m option for a configuration that loads the fast path's own
+# module (scripts/genconf.sh, mk/lighttpd.mk), nothing for another
+lighttpd_m() { grep -q '"mod_skiff_fastpath"' "$1" && echo "-m $SKIFF_BUILD_DIR/lighttpd"; }
+
+# lighttpd_lua_conf PORT: $T/lua.conf, a copy of $T/lighttpd.conf (written by genconf with the
+# fast path's module) on PORT with mod_magnet's Lua fast path in the module's place and its
+# own FastCGI sockets and logs; 1 when lighttpd.conf has no module to replace
+lighttpd_lua_conf() {
+	grep -q '"mod_skiff_fastpath"' "$T/lighttpd.conf" || return 1
+	lua="$ROOT/apache/skiff-fastpath-lighttpd.lua"
+	sed -e 's|"mod_skiff_fastpath"|"mod_magnet"|' \
+		-e "s|^\([[:space:]]*\)skiff\.fastpath-dir = .*|\1magnet.attract-raw-url-to = ( \"$lua\" )\n\1magnet.attract-physical-path-to = ( \"$lua\" )|" \
+		-e "s|^server.port *= *$PORT|server.port = $1|" \
+		-e "s|$T/fcgi-|$T/lua-fcgi-|g" -e "s|$T/lighttpd|$T/lua-lighttpd|g" \
+		"$T/lighttpd.conf" >"$T/lua.conf"
+}
+
 # start_lighttpd: lighttpd on $T/lighttpd.conf (written by genconf); waits until it answers.
 start_lighttpd() {
-	lighttpd -tt -f "$T/lighttpd.conf" >"$T/lighttpd-check.log" 2>&1 ||
+	lighttpd $(lighttpd_m "$T/lighttpd.conf") -tt -f "$T/lighttpd.conf" >"$T/lighttpd-check.log" 2>&1 ||
 		{ cat "$T/lighttpd-check.log" >&2; echo "lighttpd refuses $T/lighttpd.conf" >&2; return 1; }
-	lighttpd -D -f "$T/lighttpd.conf" >>"$T/lighttpd.log" 2>&1 &
+	lighttpd $(lighttpd_m "$T/lighttpd.conf") -D -f "$T/lighttpd.conf" >>"$T/lighttpd.log" 2>&1 &
 	LIGHTTPD_PID=$!
 	PIDS="$PIDS $LIGHTTPD_PID"
 	wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$STACK_PORT/" ||

@@ -3,7 +3,8 @@
 # skiff-create, skiff-status and skiff-serve as FastCGI servers on unix sockets (answering
 # through cgi-fcgi), skiff-dispatch as a daemon running a real build, skiff-sse-bridge
 # streaming that build's log to clients (one from the start, one resuming, bad requests) and
-# taking fast-path switch messages (a real one and malformed ones), then SIGTERM. Passes
+# taking fast-path switch messages (a real one and malformed ones), lighttpd with skiff's fast
+# path module (when it is built) serving the site, then SIGTERM. Passes
 # when every program reports no errors and nothing definitely or indirectly lost.
 # Slow (minutes); run by hand or `make valgrind`, not part of make check.
 set -u
@@ -90,13 +91,65 @@ while [ $i -lt 20 ]; do
 done
 site=$(fcgi skiff-serve GET / "" vg.localhost)
 check_match "the site is served" 'X-Sendfile: .*/blobs/' "$site"
+
+# lighttpd's fast path module (mk/lighttpd.mk), when built, inside a lighttpd under valgrind:
+# the site's warm hits, 304s, HEADs, misses, a Range and an unknown host, with at most 3 sites
+# and entries kept (so it forgets everything again and again); skiff-serve (above) answers
+# what it leaves.
+LIGHTTPD_VG=
+if [ -f "$SKIFF_BUILD_DIR/lighttpd/mod_skiff_fastpath.so" ] && command -v lighttpd >/dev/null; then
+	LPORT=$(free_port)
+	cat >"$T/vg-lighttpd.conf" <<CONF
+server.document-root = "$T/fastpath"
+server.bind = "127.0.0.1"
+server.port = $LPORT
+server.errorlog = "$T/vg-lighttpd-error.log"
+server.modules += ( "mod_skiff_fastpath", "mod_fastcgi" )
+server.stat-cache-engine = "simple"
+skiff.fastpath-dir = "$T/fastpath"
+skiff.fastpath-keep = 3
+fastcgi.server = ( "/" => ( ( "socket" => "$T/skiff-serve.sock", "check-local" => "disable",
+	"x-sendfile" => "enable", "x-sendfile-docroot" => ( "$T/store/" ) ) ) )
+CONF
+	$VG --log-file="$T/vg-lighttpd.log" lighttpd -m "$SKIFF_BUILD_DIR/lighttpd" -D -f "$T/vg-lighttpd.conf" \
+		2>>"$T/vg-lighttpd.err" &
+	LIGHTTPD_VG=$!
+	PIDS="$PIDS $LIGHTTPD_VG"
+	L=http://127.0.0.1:$LPORT
+	wait_for 60 curl -s -o /dev/null "$L/" || { echo "lighttpd did not start under valgrind" >&2; exit 1; }
+	etag=$(curl -s -D - -o /dev/null -H 'Host: vg.localhost' "$L/" | sed -n 's/^ETag: *//ip' | tr -d '\r')
+	# entries skiff never writes (a size that is no number, too few fields, another format):
+	# not served from, skiff-serve answers
+	tree=$T/fastpath/sites/vg
+	printf '2\t0\ttext/html\t%064d\t%s\tbig\t-\t-\t-\t-\t-\t-\n' 0 "$T/x" >"$tree/bad@"
+	printf '2\t0\ttext/html\n' >"$tree/short@"
+	printf '1\t0\ttext/html\t%064d\t%s\t1\t-\t-\t-\t-\t-\t-\n' 0 "$T/x" >"$tree/old@"
+	i=0
+	while [ $i -lt 10 ]; do
+		for u in / /index.html /docs/site.css /missing '/index.html?x=1' /%2e/ /docs/ /bad /short /old; do
+			curl -s -o /dev/null -H 'Host: vg.localhost' -H 'Accept-Encoding: gzip, br' "$L$u"
+		done
+		curl -s -o /dev/null -H 'Host: vg.localhost' -H "If-None-Match: W/\"x\", $etag" "$L/"
+		curl -s -o /dev/null -I -H 'Host: vg.localhost' "$L/docs/site.css"
+		curl -s -o /dev/null -H 'Host: vg.localhost' -H 'Range: bytes=0-3' "$L/"
+		curl -s -o /dev/null -H 'Host: nosuch.localhost' "$L/"
+		curl -s -o /dev/null -H 'Host: VG.LOCALHOST' -H 'Accept-Encoding: br;q=0.5' "$L/"
+		i=$((i + 1))
+	done
+	check_eq "lighttpd's fast path module serves the site under valgrind" \
+		"200 $(sha256sum <"$repo/index.html" | cut -c1-64) 304" "$(curl -s -o "$T/vg-index" -w '%{http_code}' \
+			-H 'Host: vg.localhost' "$L/") $(sha256sum <"$T/vg-index" | cut -c1-64) $(curl -s -o /dev/null \
+			-w '%{http_code}' -H 'Host: vg.localhost' -H "If-None-Match: $etag" "$L/")"
+	kill "$LIGHTTPD_VG"
+	wait "$LIGHTTPD_VG"
+fi
 fcgi skiff-create POST /api/projects/vg/deployments '{}' >/dev/null
 sleep 5
 
 ALL="$PID_skiff_create $PID_skiff_status $PID_skiff_serve $PID_dispatch $PID_bridge"
 for pid in $ALL; do kill "$pid"; done
 for pid in $ALL; do wait "$pid"; done
-for p in skiff-create skiff-status skiff-serve skiff-dispatch skiff-sse-bridge; do
+for p in skiff-create skiff-status skiff-serve skiff-dispatch skiff-sse-bridge ${LIGHTTPD_VG:+lighttpd}; do
 	log=$T/vg-$p.log
 	errs=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$log" | tail -n 1)
 	check_eq "$p: valgrind reports no errors" "0" "$errs"

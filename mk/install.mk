@@ -18,6 +18,8 @@
 #   $(SYSTEMDUNITDIR)             *.socket, *.service, *.path, skiff.target
 #   $(SYSUSERSDIR), $(TMPFILESDIR)  skiff.conf (the user skiff; /var/lib/skiff, /var/cache/skiff)
 #   $(PREFIX)/share/man/man1, man5, man8  the manual pages
+#   $(LIGHTTPD_MODULEDIR)         mod_skiff_fastpath.so, lighttpd's fast path, when it is built
+#                                 (mk/lighttpd.mk; lighttpd loads modules only from there)
 # Files that name installed paths (units, web server configurations, the example
 # configuration) are written for /usr/local and rewritten for another PREFIX.
 
@@ -72,6 +74,12 @@ install: $(SKIFF_LIB_PROGS:%=$(B)/bin/%) $(SKIFF_SBIN_PROGS:%=$(B)/bin/%) $(SKIF
 		mv $(DESTDIR)$(SKIFF_DATADIR)/apache/$${f##*/}.tmp $(DESTDIR)$(SKIFF_DATADIR)/apache/$${f##*/} || exit 1; \
 	done
 	$(INSTALL) -m 0755 $(SKIFF_WEBPROGS) $(DESTDIR)$(SKIFF_DATADIR)/apache/
+	@if [ -f $(B)/lighttpd/mod_skiff_fastpath.so ]; then \
+		echo "$(INSTALL) -D -m 0644 $(B)/lighttpd/mod_skiff_fastpath.so $(DESTDIR)$(LIGHTTPD_MODULEDIR)/mod_skiff_fastpath.so"; \
+		$(INSTALL) -D -m 0644 $(B)/lighttpd/mod_skiff_fastpath.so $(DESTDIR)$(LIGHTTPD_MODULEDIR)/mod_skiff_fastpath.so || exit 1; \
+	else \
+		echo "install: mod_skiff_fastpath is not built (mk/lighttpd.mk): lighttpd's fast path is mod_magnet's"; \
+	fi
 	$(SKIFF_SUBST) doc/skiff.conf.example >$(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example.tmp
 	chmod 0644 $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example.tmp
 	mv $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example.tmp $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example
@@ -113,6 +121,7 @@ uninstall:
 	rm -f $(SKIFF_HTDOCS:htdocs/%=$(DESTDIR)$(SKIFF_DATADIR)/htdocs/%)
 	rm -f $(SKIFF_WEBCONF:apache/%=$(DESTDIR)$(SKIFF_DATADIR)/apache/%)
 	rm -f $(SKIFF_WEBPROGS:apache/%=$(DESTDIR)$(SKIFF_DATADIR)/apache/%)
+	rm -f $(DESTDIR)$(LIGHTTPD_MODULEDIR)/mod_skiff_fastpath.so
 	@if [ -f $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf ] && [ -f $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example ] && \
 	    cmp -s $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example; then \
 		echo "rm -f $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf"; rm -f $(DESTDIR)$(SKIFF_ETCDIR)/skiff.conf; \

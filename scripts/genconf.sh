@@ -95,7 +95,25 @@ if [ -x "$BIN/skiff-hook" ]; then
 else
 	drop_hook='/^# BEGIN hook$/,/^# END hook$/d'
 fi
-sed -e "$drop_hook" \
+# lighttpd's fast path: the module when it is built (mk/lighttpd.mk) for the lighttpd
+# installed now (lighttpd refuses a module of another release), else mod_magnet's Lua.
+mod=$BIN/../lighttpd
+case ${SKIFF_LIGHTTPD_FASTPATH:-} in
+lua) fastpath=lua ;;
+module|'')
+	if [ -f "$mod/mod_skiff_fastpath.so" ] &&
+		[ "$(cat "$mod/version" 2>/dev/null)" = "$(lighttpd -v 2>/dev/null | sed -n 's|^lighttpd/\([0-9.]*\).*|\1|p')" ]; then
+		fastpath=module
+	elif [ "${SKIFF_LIGHTTPD_FASTPATH:-}" = module ]; then
+		echo "genconf: $mod/mod_skiff_fastpath.so is not built for this lighttpd (mk/lighttpd.mk)" >&2
+		exit 2
+	else
+		fastpath=lua
+	fi ;;
+*) echo "genconf: SKIFF_LIGHTTPD_FASTPATH must be module or lua" >&2; exit 2 ;;
+esac
+if [ $fastpath = module ]; then drop_fastpath='/# fastpath-lua$/d'; else drop_fastpath='/# fastpath-module$/d'; fi
+sed -e "$drop_hook" -e "$drop_fastpath" -e 's/   # fastpath-\(lua\|module\)$//' \
 	-e '/^# BEGIN hook$/d' -e '/^# END hook$/d' \
 	-e "s|@VARDIR@|$VARDIR|g" -e "s|@PORT@|$PORT|g" -e "s|@SSEPORT@|$SSEPORT|g" \
 	-e "s|@HTDOCS@|$HTDOCS|g" -e "s|@BIN@|$BIN|g" -e 's|@DOMAIN_RE@|localhost|g' \

@@ -78,7 +78,10 @@ if [ -s "$VARDIR/shape" ] && [ "$(cat "$VARDIR/shape")" != "$SHAPE" ]; then
 fi
 echo "$SHAPE" >"$VARDIR/shape"
 sh "$ROOT/scripts/genconf.sh" "$VARDIR" "$PORT" "$SSEPORT" || die "configuration failed"
-lighttpd -tt -f "$VARDIR/lighttpd.conf" >"$VARDIR/lighttpd-check.log" 2>&1 ||
+# the sites' fast path as lighttpd's own module (mk/lighttpd.mk) when genconf chose it
+LIGHTTPD_M=""
+grep -q '"mod_skiff_fastpath"' "$VARDIR/lighttpd.conf" && LIGHTTPD_M="-m $SKIFF_BUILD_DIR/lighttpd"
+lighttpd $LIGHTTPD_M -tt -f "$VARDIR/lighttpd.conf" >"$VARDIR/lighttpd-check.log" 2>&1 ||
 	{ cat "$VARDIR/lighttpd-check.log" >&2; die "lighttpd refuses $VARDIR/lighttpd.conf"; }
 export SKIFF_CONFIG="$VARDIR/skiff.conf"
 
@@ -203,7 +206,7 @@ JSON
 	} >>"$VARDIR/skiff.conf"
 fi
 
-start lighttpd lighttpd -D -f "$VARDIR/lighttpd.conf"
+start lighttpd lighttpd $LIGHTTPD_M -D -f "$VARDIR/lighttpd.conf"
 start dispatch "$BIN/skiff-dispatch"
 if [ -x "$BIN/skiff-sse-bridge" ]; then
 	start sse-bridge "$BIN/skiff-sse-bridge"

@@ -1,8 +1,9 @@
 #!/bin/sh
 # check/bench/serve.sh — skiff-serve's speed next to its baselines, in one run, on loopback:
 # wrk against one lighttpd that serves the same bytes four ways (skiff-serve with X-Sendfile,
-# the fast path — lighttpd answering from skiff's tree through mod_magnet, as
-# apache/lighttpd.conf.in does —, a no-op FastCGI responder with X-Sendfile under the same
+# the fast path — lighttpd answering from skiff's tree through mod_skiff_fastpath when it is
+# built (mk/lighttpd.mk), else through mod_magnet, as apache/lighttpd.conf.in does; with the
+# module, mod_magnet's Lua fast path is measured beside it —, a no-op FastCGI responder with X-Sendfile under the same
 # FastCGI settings, lighttpd's own static file handler with Debian's MIME types, so that it
 # sends a type, ETag and Last-Modified as the fast path does), for a 4 KiB file, a 1 MiB file and
 # 1,000 files spread over a 10,000-file deployment (BENCH_RANDOM=1: random ones of the 10,000). Prints requests/s, the ratios, and Redis commands
@@ -91,11 +92,30 @@ with open(os.path.join(t, "store/manifests/benchbench22.json"), "w") as f:
 manifest["deployment"] = "fastfastfa22"      # the same files, served by the fast path
 with open(os.path.join(t, "store/manifests/fastfastfa22.json"), "w") as f:
     json.dump(manifest, f)
+manifest["deployment"] = "lualualua222"      # and again, by the Lua fast path
+with open(os.path.join(t, "store/manifests/lualualua222.json"), "w") as f:
+    json.dump(manifest, f)
 PY
 redis-cli -s "$T/redis.sock" hset skiff:project:bench current benchbench22 >/dev/null
 redis-cli -s "$T/redis.sock" hset skiff:deployment:benchbench22 project bench state ready >/dev/null
 redis-cli -s "$T/redis.sock" hset skiff:project:fast current fastfastfa22 >/dev/null
 redis-cli -s "$T/redis.sock" hset skiff:deployment:fastfastfa22 project fast state ready >/dev/null
+# "lua": the same files through mod_magnet's fast path, beside the module's on "fast"
+redis-cli -s "$T/redis.sock" hset skiff:project:lua current lualualua222 >/dev/null
+redis-cli -s "$T/redis.sock" hset skiff:deployment:lualualua222 project lua state ready >/dev/null
+
+# lighttpd's fast path: its own module when built (mk/lighttpd.mk) on the host "fast", and
+# mod_magnet's Lua on "lua"; without the module, "fast" is the Lua one and "lua" is not asked.
+MODDIR=$SKIFF_BUILD_DIR/lighttpd
+LUA_FAST="magnet.attract-raw-url-to = ( \"$ROOT/apache/skiff-fastpath-lighttpd.lua\" )
+	magnet.attract-physical-path-to = ( \"$ROOT/apache/skiff-fastpath-lighttpd.lua\" )"
+if [ -f "$MODDIR/mod_skiff_fastpath.so" ] &&
+	[ "$(cat "$MODDIR/version" 2>/dev/null)" = "$(lighttpd -v | sed -n 's|^lighttpd/\([0-9.]*\).*|\1|p')" ]; then
+	FASTMOD=1 MODULES='"mod_skiff_fastpath", ' MFLAG="-m $MODDIR"
+	FAST="skiff.fastpath-dir = \"$T/fastpath\""
+else
+	FASTMOD= MODULES= MFLAG= FAST=$LUA_FAST
+fi
 
 # lighttpd's static speed is that of a static site as Debian's lighttpd.conf serves it: with
 # mimetype.assign from /etc/mime.types, hence a Content-Type, ETag and Last-Modified as the
@@ -111,7 +131,7 @@ server.document-root = "$T/static"
 server.bind = "127.0.0.1"
 server.port = $PORT
 server.errorlog = "$T/lighttpd.log"
-server.modules += ( "mod_setenv", "mod_magnet", "mod_fastcgi" )
+server.modules += ( "mod_setenv", "mod_magnet", $MODULES"mod_fastcgi" )
 \$HTTP["host"] =~ "^noop\\." {
 	fastcgi.server = ( "/" => ( (
 		"socket" => "$T/noop.sock", "bin-path" => "$BIN/noop-fcgi",
@@ -119,10 +139,14 @@ server.modules += ( "mod_setenv", "mod_magnet", "mod_fastcgi" )
 		"check-local" => "disable", "max-procs" => $PROCS,
 		"x-sendfile" => "enable", "x-sendfile-docroot" => ( "$T/static" ) ) ) )
 }
-else \$HTTP["host"] =~ "^fast\\." {
+else \$HTTP["host"] =~ "^(fast|lua)\\." {
 	server.document-root = "$T/fastpath"
-	magnet.attract-raw-url-to = ( "$ROOT/apache/skiff-fastpath-lighttpd.lua" )
-	magnet.attract-physical-path-to = ( "$ROOT/apache/skiff-fastpath-lighttpd.lua" )
+	\$HTTP["host"] =~ "^fast\\." {
+		$FAST
+	}
+	else \$HTTP["host"] =~ "^lua\\." {
+		$LUA_FAST
+	}
 	fastcgi.server = ( "/" => ( (
 		"socket" => "$T/fast.sock", "bin-path" => "$BIN/skiff-serve",
 		"bin-environment" => ( "SKIFF_CONFIG" => "$T/skiff.conf" ),
@@ -141,7 +165,7 @@ else \$HTTP["host"] =~ "^static\\." {
 	$MIME
 }
 CONF
-lighttpd -D -f "$T/lighttpd.conf" 2>"$T/lighttpd.stderr" &
+lighttpd $MFLAG -D -f "$T/lighttpd.conf" 2>"$T/lighttpd.stderr" &
 LIGHTTPD=$!
 PIDS="$PIDS $LIGHTTPD"
 U=http://127.0.0.1:$PORT
@@ -154,7 +178,11 @@ done
 # The first request of the fast site reaches skiff-serve, which links its tree.
 curl -s -o /dev/null -H "Host: fast.localhost:$PORT" "$U/file4k.html"
 [ -L "$T/fastpath/sites/fast" ] || { echo "bench: skiff-serve did not link the fast path" >&2; exit 1; }
-for h in bench fast noop static; do
+if [ -n "$FASTMOD" ]; then
+	curl -s -o /dev/null -H "Host: lua.localhost:$PORT" "$U/file4k.html"
+	[ -L "$T/fastpath/sites/lua" ] || { echo "bench: skiff-serve did not link the Lua site" >&2; exit 1; }
+fi
+for h in bench fast noop static ${FASTMOD:+lua}; do
 	got=$(curl -sS -H "Host: $h.localhost:$PORT" "$U/file4k.html" | sha256sum)
 	want=$(sha256sum <"$T/static/file4k.html")
 	[ "$got" = "$want" ] || { echo "bench: $h does not serve the same bytes" >&2; exit 1; }
@@ -260,6 +288,7 @@ status=0
 case " $SERVERS " in *" lighttpd "*) ;; *) SKIP_LIGHTTPD=1 ;; esac
 [ -n "${SKIP_LIGHTTPD:-}" ] || {
 echo "skiff-serve benchmark: wrk -c$CONNS, ${SECS}s each, lighttpd with $PROCS FastCGI processes, $(nproc) cores"
+echo "lighttpd's fast path: $([ -n "$FASTMOD" ] && echo "mod_skiff_fastpath ($MODDIR)" || echo "mod_magnet (apache/skiff-fastpath-lighttpd.lua; the module is not built)")"
 printf '%-14s %11s %11s %11s %11s %10s %12s %11s\n' "case" "skiff-serve" "fast path" "noop-fcgi" \
 	"static" "serve/noop" "serve/static" "fast/static"
 SERVER_PIDS=$LIGHTTPD
@@ -287,6 +316,12 @@ for c in file4k.html file1m.bin many; do
 	echo "  lighttpd CPU per request: fast path $fc us, static $sc us (static/fast $(ratio "$sc" "$fc"));" \
 		"fast/static in each round:$pairs"
 	echo "  lighttpd + responders CPU per request: skiff-serve $scpu us, noop-fcgi $ncpu us (noop/serve $(ratio "$ncpu" "$scpu"))"
+	if [ -n "$FASTMOD" ]; then
+		l=$(rps lua "$p")
+		lcpu=$(cat "$T/cpu.out")
+		echo "  the fast path above is mod_skiff_fastpath; mod_magnet's (Lua) on the same lighttpd:" \
+			"$l requests/s, lua/static $(ratio "$l" "$st"), CPU $lcpu us per request"
+	fi
 	if [ "$c" = file4k.html ]; then
 		q=$(ratio "$s" "$n")
 		awk -v r="$q" 'BEGIN { exit !(r >= 0.9) }' || { echo "  target missed: serve/noop $q < 0.9"; status=1; }
