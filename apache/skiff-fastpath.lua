@@ -5,7 +5,9 @@
 -- GET or HEAD of a path of plain characters with an entry, no Range, no If-Modified-Since
 -- without If-None-Match, an Accept-Encoding without q-values, a blob present on this machine
 -- with the entry's size (a cache file not filled yet, evicted or cut short is skiff-serve's:
--- it fills the cache again).
+-- it fills the cache again). apache/mod_skiff_fastpath.c is the same decision in C, which
+-- lighttpd runs instead where it is built (mk/lighttpd.mk): a change here goes there too, and
+-- check/it_fastpath.sh compares each with skiff-serve.
 --
 -- A state (M.new) lives as long as the web server's Lua VM and keeps what it read: per Host
 -- the site, per site and request target the parsed entry, per entry and encoding what is

@@ -54,7 +54,9 @@ check_eq "make install DESTDIR=... succeeds" "0" "$?"
 	echo usr/local/share/man/man5/skiff.conf.5
 	for p in $LIBPROGS $SBINPROGS; do echo "usr/local/share/man/man8/$p.8"; done
 	# lighttpd's fast path module, where lighttpd loads modules from, when it is built
-	[ ! -f "$SKIFF_BUILD_DIR/lighttpd/mod_skiff_fastpath.so" ] || echo usr/lib/lighttpd/mod_skiff_fastpath.so
+	[ ! -f "$SKIFF_BUILD_DIR/lighttpd/mod_skiff_fastpath.so" ] ||
+		[ "$(cat "$SKIFF_BUILD_DIR/lighttpd/version")" != "$(lighttpd -v | sed -n 's|^lighttpd/\([0-9.]*\).*|\1|p')" ] ||
+		echo usr/lib/lighttpd/mod_skiff_fastpath.so
 } | sort >"$T/expected.files"
 (cd "$D" && find . -type f -o -type l | sed 's|^\./||' | sort) >"$T/installed.files"
 check_eq "the installed files are exactly the documented ones" "" \

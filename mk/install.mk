@@ -74,11 +74,12 @@ install: $(SKIFF_LIB_PROGS:%=$(B)/bin/%) $(SKIFF_SBIN_PROGS:%=$(B)/bin/%) $(SKIF
 		mv $(DESTDIR)$(SKIFF_DATADIR)/apache/$${f##*/}.tmp $(DESTDIR)$(SKIFF_DATADIR)/apache/$${f##*/} || exit 1; \
 	done
 	$(INSTALL) -m 0755 $(SKIFF_WEBPROGS) $(DESTDIR)$(SKIFF_DATADIR)/apache/
-	@if [ -f $(B)/lighttpd/mod_skiff_fastpath.so ]; then \
+	@if [ -f $(B)/lighttpd/mod_skiff_fastpath.so ] && \
+	    [ "$$(cat $(B)/lighttpd/version 2>/dev/null)" = "$(LIGHTTPD_VERSION)" ]; then \
 		echo "$(INSTALL) -D -m 0644 $(B)/lighttpd/mod_skiff_fastpath.so $(DESTDIR)$(LIGHTTPD_MODULEDIR)/mod_skiff_fastpath.so"; \
 		$(INSTALL) -D -m 0644 $(B)/lighttpd/mod_skiff_fastpath.so $(DESTDIR)$(LIGHTTPD_MODULEDIR)/mod_skiff_fastpath.so || exit 1; \
 	else \
-		echo "install: mod_skiff_fastpath is not built (mk/lighttpd.mk): lighttpd's fast path is mod_magnet's"; \
+		echo "install: mod_skiff_fastpath is not built for this lighttpd (mk/lighttpd.mk): lighttpd's fast path is mod_magnet's"; \
 	fi
 	$(SKIFF_SUBST) doc/skiff.conf.example >$(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example.tmp
 	chmod 0644 $(DESTDIR)$(SKIFF_DATADIR)/skiff.conf.example.tmp
