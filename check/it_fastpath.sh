@@ -1,10 +1,11 @@
 #!/bin/sh
-# it_fastpath.sh — the serving fast path (lib/fastpath.c's trees, apache/skiff-fastpath*.lua for lighttpd, apache/skiff-sites.conf)
+# it_fastpath.sh — the serving fast path (lib/fastpath.c's trees; for lighttpd
+# apache/mod_skiff_fastpath.c and, beside it, apache/skiff-fastpath*.lua; apache/skiff-sites.conf)
 # against skiff-serve alone: two lighttpds from the shipped apache/lighttpd.conf.in (genconf),
 # one with the fast path and one without it, asked every question of the serving-rules suite
 # (check/serve_fixture.sh, the cases of it_serve.sh) and all 10,000 paths of a generated
-# deployment; status, body and the headers that matter must be the same; the same under Apache
-# httpd over HTTP/1.1 and over HTTP/2 (h2c, mod_http2). Then 100 promotes
+# deployment; status, body and the headers that matter must be the same, over HTTP/1.1 and
+# over HTTP/2 (h2c); the same under Apache httpd (h2c through mod_http2). Then 100 promotes
 # and rollbacks under load with retention and the store sweep running, and a deletion,
 # through both.
 . "$(dirname "$0")/lib.sh"
@@ -340,6 +341,18 @@ if [ -n "$LUA" ]; then
 	SERVER=lighttpd-lua FAST_AT=$LUA
 	suite
 fi
+# ---- lighttpd over HTTP/2 (h2c, prior knowledge: lighttpd 1.4.69 speaks it by default) ----
+check_eq "lighttpd: the hosts with and without the fast path answer over HTTP/2" "2 2" \
+	"$(for p in $PORT $PLAIN; do curl -s -o /dev/null --http2-prior-knowledge -w '%{http_version} ' \
+		-H "Host: $H" "http://127.0.0.1:$p/"; done | sed 's/ $//')"
+SERVER=lighttpd-h2c FAST_AT=$PORT PROTO=--http2-prior-knowledge
+[ -n "$LUA" ] && SERVER=lighttpd-module-h2c
+suite
+if [ -n "$LUA" ]; then
+	SERVER=lighttpd-lua-h2c FAST_AT=$LUA
+	suite
+fi
+PROTO=
 
 # ---- the same under Apache httpd (apache/skiff-sites.conf, mod_rewrite) -----------------
 # skiff-serve as Apache's vhost expects it (xsendfile_plain_only: mod_xsendfile acts only on
