@@ -37,9 +37,10 @@
 #include "response.h"
 #include "stat_cache.h"
 
+#include "fastpath_match.h"   /* skiff's lib/: what skiff-serve decides alike */
+
 #define FASTPATH_KEEP_MAX 100000   /* sites and entries kept by default (the Lua's max) */
 #define FASTPATH_ENTRY_MAX 8192    /* bytes of an entry (lib/fastpath.h) */
-#define FASTPATH_PATH_MAX 2048     /* a request path the trees can hold (fastpath_path_ok) */
 #define FASTPATH_HOST_MAX 255
 #define FASTPATH_SLUG_MAX 63
 #define FASTPATH_SUFFIX_MAX 300
@@ -330,22 +331,6 @@ static int site_linked(struct site *s)
 	return 1;
 }
 
-/* lib/fastpath.c fastpath_path_ok */
-static int fastpath_path_ok(const char *p, size_t n)
-{
-	if (n == 0 || n > FASTPATH_PATH_MAX || p[0] != '/')
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = p[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '~' || c == '/' || c == '-'))
-			return 0;
-		if (c == '/' && i + 1 < n && (p[i + 1] == '/' || p[i + 1] == '.'))
-			return 0;
-	}
-	return 1;
-}
-
 static int parse_size(const char *s, off_t *out)
 {
 	if (*s < '0' || *s > '9')
@@ -437,7 +422,7 @@ static struct entry *site_entry(struct fastpath *fp, struct site *s, const char 
 	e->node.key_len = len;
 	const char *q = memchr(target, '?', len);
 	size_t plen = q ? (size_t)(q - target) : len;
-	if (fastpath_path_ok(target, plen)) {
+	if (fastpath_match_path(target, plen)) {
 		buffer *path = buffer_init();
 		buffer_copy_buffer(path, &s->dir);
 		buffer_append_str2(path, target, plen, CONST_STR_LEN("@"));
@@ -513,37 +498,6 @@ static int fastpath_coding(const buffer *ae, unsigned mask)
 	if ((mask & 1) && (gz || star))
 		return CODING_GZIP;
 	return CODING_IDENTITY;
-}
-
-/* lib/serve_reply.c serve_etag_listed: an If-None-Match list names etag (weak comparison);
- * the same walk as apache/skiff-fastpath.lua's M.listed. */
-static int fastpath_listed(const char *list, size_t n, const char *etag, size_t etag_len)
-{
-	size_t i = 0;
-	while (i < n) {
-		char c = list[i];
-		if (c == ' ' || c == '\t' || c == ',') {
-			i++;
-			continue;
-		}
-		if (c == '*')
-			return 1;
-		if (i + 1 < n && c == 'W' && list[i + 1] == '/')
-			i += 2;
-		size_t end;   /* one past the tag */
-		if (i < n && list[i] == '"') {
-			const char *q = memchr(list + i + 1, '"', n - i - 1);
-			end = q ? (size_t)(q - list) + 1 : n;
-		} else {
-			end = i;
-			while (end < n && list[end] != ',' && list[end] != ' ' && list[end] != '\t')
-				end++;
-		}
-		if (end - i == etag_len && memcmp(list + i, etag, etag_len) == 0)
-			return 1;
-		i = end;
-	}
-	return 0;
 }
 
 /* Sets one header as mod_magnet's lighty.header did (an empty value unsets it; Content-Length,
@@ -668,11 +622,12 @@ URIHANDLER_FUNC(mod_skiff_fastpath_uri)
 	stat_cache_entry *sce = stat_cache_get_entry(&v->file);
 	if (!sce || !S_ISREG(sce->st.st_mode) || sce->st.st_size != v->size)
 		return HANDLER_GO_ON;
-	sce = stat_cache_get_entry_open(&v->file, r->conf.follow_symlink);
-	if (!sce || !S_ISREG(sce->st.st_mode) || sce->st.st_size != v->size ||
-	    (sce->fd < 0 && v->size != 0))
-		return HANDLER_GO_ON;
-	int not_modified = inm && fastpath_listed(inm->ptr, buffer_clen(inm), v->etag, v->etag_len);
+	if (sce->fd < 0 && v->size != 0) {   /* a warm hit has it open already */
+		sce = stat_cache_get_entry_open(&v->file, r->conf.follow_symlink);
+		if (!sce || !S_ISREG(sce->st.st_mode) || sce->st.st_size != v->size || sce->fd < 0)
+			return HANDLER_GO_ON;
+	}
+	int not_modified = inm && fastpath_match_etag(inm->ptr, v->etag);
 	if (!not_modified)
 		fastpath_header(r, HTTP_HEADER_CONTENT_TYPE, CONST_STR_LEN("Content-Type"),
 				e->ctype, e->ctype_len);

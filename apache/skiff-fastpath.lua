@@ -44,7 +44,8 @@ function M.read(path)
 	return M.entry(line)
 end
 
--- lib/serve_reply.c serve_etag_listed: an If-None-Match list names etag (weak comparison).
+-- lib/fastpath_match.c fastpath_match_etag (skiff-serve's and the C module's): an If-None-Match list
+-- names etag (weak comparison).
 function M.listed(list, etag)
 	local i, n = 1, #list
 	while i <= n do
@@ -115,7 +116,7 @@ function M.slug(host, suffix)
 	return slug
 end
 
--- A request path the trees can hold (lib/fastpath.c fastpath_path_ok, and the URL limit).
+-- A request path the trees can hold (lib/fastpath_match.c fastpath_match_path).
 function M.path_ok(p)
 	return #p <= 2048 and p:sub(1, 1) == "/" and not p:find("[^%w._~/-]") and
 	    not p:find("//", 1, true) and not p:find("/.", 1, true)

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "fastpath.h"
+#include "fastpath_match.h"
 #include "manifest.h"
 #include "rules.h"
 #include "rules_match.h"
@@ -130,7 +131,7 @@ static const char *fx_line(const char *rel)
 }
 
 /* Only [A-Za-z0-9._~/-] paths without "//" or a segment starting with '.'. */
-START_TEST(test_fastpath_path_ok)
+START_TEST(test_fastpath_match_path)
 {
 	static const char *const good[] = { "/", "/a.html", "/docs/", "/a-b_c~d.E9/x.js", NULL };
 	static const char *const bad[] = {
@@ -139,14 +140,14 @@ START_TEST(test_fastpath_path_ok)
 		"/\xc3\xa9", "/a:b", "/$(id)", NULL,
 	};
 	for (const char *const *p = good; *p; p++)
-		ck_assert_msg(fastpath_path_ok(*p), "refused '%s'", *p);
+		ck_assert_msg(fastpath_match_path(*p, strlen(*p)), "refused '%s'", *p);
 	for (const char *const *p = bad; *p; p++)
-		ck_assert_msg(!fastpath_path_ok(*p), "accepted '%s'", *p);
+		ck_assert_msg(!fastpath_match_path(*p, strlen(*p)), "accepted '%s'", *p);
 	char longp[4200];
 	memset(longp, 'a', sizeof(longp) - 1);
 	longp[0] = '/';
 	longp[sizeof(longp) - 1] = '\0';
-	ck_assert(!fastpath_path_ok(longp));
+	ck_assert(!fastpath_match_path(longp, strlen(longp)));
 }
 END_TEST
 
@@ -519,7 +520,7 @@ int main(void)
 	Suite *s = suite_create("fastpath");
 	TCase *tc = tcase_create("fastpath");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_fastpath_path_ok);
+	tcase_add_test(tc, test_fastpath_match_path);
 	tcase_add_test(tc, test_fastpath_hostile_entries);
 	tcase_add_test(tc, test_fastpath_suffix);
 	tcase_add_test(tc, test_fastpath_apache_entries);

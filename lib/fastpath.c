@@ -1,6 +1,7 @@
 /* fastpath.c — writes the per-deployment trees and per-site links a web server serves warm
  * hits from by itself, each entry checked against serve_decide (fastpath.h). */
 #include "fastpath.h"
+#include "fastpath_match.h"
 #include "arena.h"
 #include "buf.h"
 #include "config.h"
@@ -8,6 +9,8 @@
 #include "path.h"
 #include "serve.h"
 #include "serve_header.h"
+
+_Static_assert(FASTPATH_MATCH_PATH_MAX == PATH_URL_MAX, "the trees hold every path a URL may have");
 
 #include <dirent.h>
 #include <errno.h>
@@ -34,24 +37,6 @@ static bool fastpath_name(char *out, size_t size, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= size) {
 		out[0] = '\0';
 		return false;
-	}
-	return true;
-}
-
-bool fastpath_path_ok(const char *path)
-{
-	if (path[0] != '/' || strlen(path) > PATH_URL_MAX)
-		return false;
-	for (const char *p = path; *p; p++) {
-		char c = *p;
-		bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			     (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '~' || c == '-';
-		if (c == '/') {
-			if (p[1] == '/' || p[1] == '.')
-				return false;
-		} else if (!plain) {
-			return false;
-		}
 	}
 	return true;
 }
@@ -489,7 +474,7 @@ static bool fastpath_apache_line(struct fastpath_build_ctx *c, const struct serv
 static int fastpath_entry(struct fastpath_build_ctx *c, const char *path, struct error *err)
 {
 	struct serve_decision id, br, gz;
-	if (!fastpath_path_ok(path) || !fastpath_decide(c, path, NULL, &id) ||
+	if (!fastpath_match_path(path, strlen(path)) || !fastpath_decide(c, path, NULL, &id) ||
 	    serve_header_get(&id, "Content-Encoding") ||
 	    !fastpath_decide(c, path, "br", &br) || !fastpath_same_headers(&id, &br) ||
 	    !fastpath_decide(c, path, "gzip", &gz) || !fastpath_same_headers(&id, &gz))

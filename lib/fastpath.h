@@ -11,8 +11,8 @@
  *   suffix                     what follows a slug in a site's Host (fastpath_suffix)
  * An entry's name is the request path with '@' appended ("/" → "@", "/docs/" → "docs/@",
  * "/about" → "about@"), so a page and a directory of the same name never collide. Only paths
- * of [A-Za-z0-9._~/-] without "//" or a segment starting with '.' get an entry: the web
- * server's script (apache/skiff-fastpath.lua) serves nothing else.
+ * of [A-Za-z0-9._~/-] without "//" or a segment starting with '.' get an entry
+ * (fastpath_match_path, lib/fastpath_match.h): the web server serves nothing else.
  *
  * An entry, tab-separated on one line:
  *   2 q content-type hash path size gzip-hash gzip-path gzip-size br-hash br-path br-size
@@ -70,7 +70,5 @@ int fastpath_suffix(const char *dir, const char *domain, long site_port, struct 
  * current deployment again) and removes the tree it named. Called by whatever changes the
  * project's current deployment or deletes the project; dir "" does nothing. */
 void fastpath_drop(const char *dir, const char *slug);
-/* Whether a request path may have an entry (the script's own rule, see above). */
-bool fastpath_path_ok(const char *path);
 
 #endif

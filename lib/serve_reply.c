@@ -1,6 +1,7 @@
 /* serve_reply.c — the response of a chosen file: br/gzip variant, strong ETag, If-None-Match
  * before If-Modified-Since, single byte ranges, Cache-Control, and the _headers rules. */
 #include "serve_reply.h"
+#include "fastpath_match.h"
 #include "rules_match.h"
 #include "serve_header.h"
 #include "rules.h"
@@ -126,33 +127,6 @@ static double serve_accepts(const char *list, const char *coding)
 		q = serve_qvalue(list, "x-gzip", &s2);
 	}
 	return q >= 0 ? q : (star >= 0 ? star : 0);
-}
-
-/* 1 when an If-None-Match list names etag (weak comparison) or is "*". */
-static int serve_etag_listed(const char *list, const char *etag)
-{
-	size_t en = strlen(etag);
-	for (const char *s = list; *s;) {
-		while (*s == ' ' || *s == '\t' || *s == ',')
-			s++;
-		if (!*s)
-			break;
-		if (*s == '*')
-			return 1;
-		if (s[0] == 'W' && s[1] == '/')
-			s += 2;
-		const char *end = s;
-		if (*s == '"') {
-			end = strchr(s + 1, '"');
-			end = end ? end + 1 : s + strlen(s);
-		} else {
-			end = s + strcspn(s, ", \t");
-		}
-		if ((size_t)(end - s) == en && memcmp(s, etag, en) == 0)
-			return 1;
-		s = end;
-	}
-	return 0;
 }
 
 /* Parses a decimal number of at most 19 digits; NULL when none. */
@@ -282,7 +256,7 @@ void serve_reply_file(const struct manifest *m, const struct manifest_file *file
 	 * match exactly: an older deployment made current again is still "modified". */
 	bool not_modified = false;
 	if (req->if_none_match && *req->if_none_match)
-		not_modified = serve_etag_listed(req->if_none_match, etag);
+		not_modified = fastpath_match_etag(req->if_none_match, etag);
 	else if (req->if_modified_since && *req->if_modified_since && lastmod)
 		not_modified = serve_reply_http_date(req->if_modified_since) == m->created / 1000;
 	if (not_modified) {

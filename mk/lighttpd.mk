@@ -22,11 +22,15 @@ all programs: $(LIGHTTPD_MOD)
 # lighttpd's headers test a few HAVE_* macros that change the layout of what the module reads
 # (a stat cache entry); apache/lighttpd-config.h sets them as Debian's build of lighttpd has
 # them. The module checks the layout once at run time and stands aside if it is wrong.
-$(LIGHTTPD_MOD): apache/mod_skiff_fastpath.c apache/lighttpd-config.h $(LIGHTTPD_SRC)
+# lib/fastpath_match.c is compiled in: the path rule and the If-None-Match match skiff-serve
+# uses (lighttpd's include directory comes first: both have a log.h and a config.h).
+$(LIGHTTPD_MOD): apache/mod_skiff_fastpath.c lib/fastpath_match.c lib/fastpath_match.h \
+		apache/lighttpd-config.h $(LIGHTTPD_SRC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -Wno-shadow -Wno-strict-prototypes -fPIC -shared \
-		-D_GNU_SOURCE -include apache/lighttpd-config.h -I$(LIGHTTPD_INC) -o $@.tmp $<
+		-D_GNU_SOURCE -include apache/lighttpd-config.h -I$(LIGHTTPD_INC) -Ilib -o $@.tmp \
+		apache/mod_skiff_fastpath.c lib/fastpath_match.c
 	$(Q)for m in $(LIGHTTPD_MODULEDIR)/mod_*.so; do \
 		[ -e "$$m" ] && ln -sfn "$$m" $(dir $@); done; true
 	$(Q)mv $@.tmp $@
